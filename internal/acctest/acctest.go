@@ -1,0 +1,225 @@
+// Package acctest holds what the acceptance tests share: an emulator per
+// test, AWS fixtures made through the SDK (never through the provider under
+// test), provider factories with an injected clock, and checks that read the
+// emulator.
+package acctest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/provider"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// Region is the region every test uses.
+const Region = "us-east-1"
+
+// SetCredentialsEnv gives the SDK static test credentials and keeps it away
+// from the instance metadata service; call it from TestMain.
+func SetCredentialsEnv() {
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID":           "test",
+		"AWS_SECRET_ACCESS_KEY":       "test",
+		"AWS_REGION":                  Region,
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		"AWS_CONFIG_FILE":             os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
+	} {
+		_ = os.Setenv(k, v)
+	}
+	_ = os.Unsetenv("AWS_PROFILE")
+}
+
+// Env is one test's emulator, SDK clients and clock.
+type Env struct {
+	T     testing.TB
+	Emu   *emulator.Emulator
+	ELB   *elb.Client
+	CW    *cloudwatch.Client
+	Clock *clock.Fake
+	VPC   string
+}
+
+var seq atomic.Int64
+
+// NewEnv starts an emulator for t and stops it when t ends.
+func NewEnv(t testing.TB) *Env {
+	t.Helper()
+	emu, err := emulator.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("starting the emulator: %v", err)
+	}
+	t.Cleanup(emu.Close)
+	cfg := aws.Config{
+		Region:      Region,
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
+	}
+	return &Env{
+		T:     t,
+		Emu:   emu,
+		ELB:   elb.NewFromConfig(cfg, func(o *elb.Options) { o.BaseEndpoint = aws.String(emu.URL) }),
+		CW:    cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.BaseEndpoint = aws.String(emu.URL) }),
+		Clock: clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
+		VPC:   "vpc-0123456789abcdef0",
+	}
+}
+
+// Factories serves the provider under test in-process, with the fake clock.
+func (e *Env) Factories() map[string]func() (tfprotov6.ProviderServer, error) {
+	return map[string]func() (tfprotov6.ProviderServer, error){
+		"rollout": providerserver.NewProtocol6WithError(provider.New("test", provider.WithClock(e.Clock))()),
+	}
+}
+
+// ProviderConfig is the provider block pointing every service at the emulator.
+func (e *Env) ProviderConfig() string {
+	return fmt.Sprintf(`
+provider "rollout" {
+  region = %q
+  endpoints = {
+    elbv2      = %q
+    cloudwatch = %q
+    lambda     = %q
+  }
+  max_retries = 2
+}
+`, Region, e.Emu.URL, e.Emu.URL, e.Emu.URL)
+}
+
+// Name returns a name unique within the test binary.
+func Name(prefix string) string { return fmt.Sprintf("%s-%d", prefix, seq.Add(1)) }
+
+func (e *Env) ctx() context.Context { return context.Background() }
+
+// LoadBalancer creates an Application Load Balancer and returns its ARN.
+func (e *Env) LoadBalancer(name string) string {
+	e.T.Helper()
+	out, err := e.ELB.CreateLoadBalancer(e.ctx(), &elb.CreateLoadBalancerInput{
+		Name: aws.String(name), Type: elbtypes.LoadBalancerTypeEnumApplication,
+		Subnets: []string{"subnet-0a", "subnet-0b"},
+	})
+	if err != nil {
+		e.T.Fatalf("CreateLoadBalancer: %v", err)
+	}
+	return aws.ToString(out.LoadBalancers[0].LoadBalancerArn)
+}
+
+// TargetGroup creates an HTTP target group and returns its ARN.
+func (e *Env) TargetGroup(name string) string {
+	e.T.Helper()
+	out, err := e.ELB.CreateTargetGroup(e.ctx(), &elb.CreateTargetGroupInput{
+		Name: aws.String(name), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(8080),
+		VpcId: aws.String(e.VPC), TargetType: elbtypes.TargetTypeEnumIp,
+	})
+	if err != nil {
+		e.T.Fatalf("CreateTargetGroup: %v", err)
+	}
+	return aws.ToString(out.TargetGroups[0].TargetGroupArn)
+}
+
+// RegisterTargets registers n IP targets in a target group.
+func (e *Env) RegisterTargets(tg string, n int) {
+	e.T.Helper()
+	var ts []elbtypes.TargetDescription
+	for i := 0; i < n; i++ {
+		ts = append(ts, elbtypes.TargetDescription{Id: aws.String(fmt.Sprintf("10.0.0.%d", i+10)), Port: aws.Int32(8080)})
+	}
+	if _, err := e.ELB.RegisterTargets(e.ctx(), &elb.RegisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: ts}); err != nil {
+		e.T.Fatalf("RegisterTargets: %v", err)
+	}
+}
+
+// Listener creates an HTTP listener on lb whose default action forwards to
+// tg, and returns its ARN.
+func (e *Env) Listener(lb, tg string, port int32) string {
+	e.T.Helper()
+	out, err := e.ELB.CreateListener(e.ctx(), &elb.CreateListenerInput{
+		LoadBalancerArn: aws.String(lb), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(port),
+		DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(tg)}},
+	})
+	if err != nil {
+		e.T.Fatalf("CreateListener: %v", err)
+	}
+	return aws.ToString(out.Listeners[0].ListenerArn)
+}
+
+// Rule creates a path-pattern rule on a listener forwarding to tg.
+func (e *Env) Rule(listener, tg string, priority int32) string {
+	e.T.Helper()
+	out, err := e.ELB.CreateRule(e.ctx(), &elb.CreateRuleInput{
+		ListenerArn: aws.String(listener), Priority: aws.Int32(priority),
+		Conditions: []elbtypes.RuleCondition{{Field: aws.String("path-pattern"), PathPatternConfig: &elbtypes.PathPatternConditionConfig{Values: []string{"/api/*"}}}},
+		Actions:    []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(tg)}},
+	})
+	if err != nil {
+		e.T.Fatalf("CreateRule: %v", err)
+	}
+	return aws.ToString(out.Rules[0].RuleArn)
+}
+
+// Fixture is a load balancer with a listener forwarding to the first of its
+// target groups.
+type Fixture struct {
+	LB, Listener string
+	TGs          []string
+}
+
+// NewFixture creates a load balancer, n target groups and a listener
+// forwarding to the first.
+func (e *Env) NewFixture(n int) Fixture {
+	e.T.Helper()
+	name := Name("lb")
+	f := Fixture{LB: e.LoadBalancer(name)}
+	for i := 0; i < n; i++ {
+		f.TGs = append(f.TGs, e.TargetGroup(fmt.Sprintf("%s-tg%d", name, i)))
+	}
+	f.Listener = e.Listener(f.LB, f.TGs[0], 80)
+	return f
+}
+
+func (e *Env) client() *awsclient.Client {
+	return &awsclient.Client{ELB: e.ELB, CloudWatch: e.CW, Region: Region, Clock: clock.Real{}}
+}
+
+// Forward reads the forward action of a listener or rule at the emulator.
+func (e *Env) Forward(ref awsclient.Ref) (awsclient.Forward, awsclient.Actions) {
+	e.T.Helper()
+	acts, err := e.client().ReadActions(e.ctx(), ref)
+	if err != nil {
+		e.T.Fatalf("reading %s at the emulator: %v", ref.ID(), err)
+	}
+	f, _ := acts.Forward()
+	return f, acts
+}
+
+// SetWeights changes a listener's weights behind Terraform's back.
+func (e *Env) SetWeights(ref awsclient.Ref, s weights.Split) {
+	e.T.Helper()
+	if _, err := e.client().SetForward(e.ctx(), ref, nil, awsclient.Forward{Split: s}); err != nil {
+		e.T.Fatalf("changing %s at the emulator: %v", ref.ID(), err)
+	}
+}
+
+// DeleteListener deletes a listener behind Terraform's back.
+func (e *Env) DeleteListener(arn string) {
+	e.T.Helper()
+	if _, err := e.ELB.DeleteListener(e.ctx(), &elb.DeleteListenerInput{ListenerArn: aws.String(arn)}); err != nil {
+		e.T.Fatalf("DeleteListener: %v", err)
+	}
+}

@@ -1,0 +1,143 @@
+// Package arn parses and checks Amazon Resource Names.
+//
+// It checks the parts of an ARN that identify what kind of resource it names —
+// partition, service and resource type — and deliberately not the characters
+// of resource ids, whose shape differs between AWS and API emulators.
+package arn
+
+import (
+	"fmt"
+	"strings"
+)
+
+// ARN is a parsed Amazon Resource Name.
+type ARN struct {
+	Partition string
+	Service   string
+	Region    string
+	AccountID string
+	Resource  string
+}
+
+// Partitions lists the AWS partitions an ARN may name.
+var Partitions = []string{"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
+
+// Parse splits s into its six colon-separated parts. The resource part may
+// itself contain colons.
+func Parse(s string) (ARN, error) {
+	parts := strings.SplitN(s, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" {
+		return ARN{}, fmt.Errorf("%q is not an ARN: an ARN has the form arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE", s)
+	}
+	a := ARN{Partition: parts[1], Service: parts[2], Region: parts[3], AccountID: parts[4], Resource: parts[5]}
+	if !knownPartition(a.Partition) {
+		return ARN{}, fmt.Errorf("%q names the partition %q; allowed partitions are %s", s, a.Partition, strings.Join(Partitions, ", "))
+	}
+	if a.Service == "" {
+		return ARN{}, fmt.Errorf("%q has an empty service part", s)
+	}
+	if a.Resource == "" {
+		return ARN{}, fmt.Errorf("%q has an empty resource part", s)
+	}
+	return a, nil
+}
+
+func knownPartition(p string) bool {
+	for _, k := range Partitions {
+		if p == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Kind describes one kind of resource: its service and the prefix of its
+// resource part (for example "listener/app/" for an Application Load
+// Balancer listener).
+type Kind struct {
+	Name           string // human name, used in messages
+	Service        string
+	ResourcePrefix string
+	NeedsRegion    bool
+	// MinSegments is the least number of "/"-separated segments after the
+	// prefix (for example name/lb-id/listener-id is 3 for a listener).
+	MinSegments int
+}
+
+// Kinds of resources this provider refers to.
+var (
+	Listener     = Kind{Name: "Application Load Balancer listener", Service: "elasticloadbalancing", ResourcePrefix: "listener/app/", NeedsRegion: true, MinSegments: 3}
+	ListenerRule = Kind{Name: "Application Load Balancer listener rule", Service: "elasticloadbalancing", ResourcePrefix: "listener-rule/app/", NeedsRegion: true, MinSegments: 4}
+	TargetGroup  = Kind{Name: "target group", Service: "elasticloadbalancing", ResourcePrefix: "targetgroup/", NeedsRegion: true, MinSegments: 2}
+	LoadBalancer = Kind{Name: "Application Load Balancer", Service: "elasticloadbalancing", ResourcePrefix: "loadbalancer/app/", NeedsRegion: true, MinSegments: 2}
+	LambdaFunc   = Kind{Name: "Lambda function", Service: "lambda", ResourcePrefix: "function:", NeedsRegion: true, MinSegments: 1}
+	SNSTopic     = Kind{Name: "SNS topic", Service: "sns", ResourcePrefix: "", NeedsRegion: true, MinSegments: 1}
+	IAMRole      = Kind{Name: "IAM role", Service: "iam", ResourcePrefix: "role/", NeedsRegion: false, MinSegments: 1}
+)
+
+// Check parses s and reports whether it names a resource of kind k. The
+// error says what was expected.
+func (k Kind) Check(s string) (ARN, error) {
+	a, err := Parse(s)
+	if err != nil {
+		return ARN{}, err
+	}
+	if a.Service != k.Service {
+		return ARN{}, fmt.Errorf("%q is an ARN of the service %q; a %s ARN has the service %q", s, a.Service, k.Name, k.Service)
+	}
+	if k.NeedsRegion && a.Region == "" {
+		return ARN{}, fmt.Errorf("%q has no region; a %s ARN names its region", s, k.Name)
+	}
+	if !strings.HasPrefix(a.Resource, k.ResourcePrefix) {
+		return ARN{}, fmt.Errorf("%q has the resource part %q; a %s ARN's resource part starts with %q", s, a.Resource, k.Name, k.ResourcePrefix)
+	}
+	rest := strings.TrimPrefix(a.Resource, k.ResourcePrefix)
+	sep := "/"
+	if strings.HasSuffix(k.ResourcePrefix, ":") {
+		sep = ":"
+	}
+	segs := strings.Split(rest, sep)
+	if k.MinSegments > 0 {
+		if len(segs) < k.MinSegments {
+			return ARN{}, fmt.Errorf("%q is incomplete; a %s ARN's resource part is %s followed by %d %q-separated parts", s, k.Name, k.ResourcePrefix, k.MinSegments, sep)
+		}
+		for _, seg := range segs {
+			if seg == "" {
+				return ARN{}, fmt.Errorf("%q has an empty part in its resource %q", s, a.Resource)
+			}
+		}
+	}
+	return a, nil
+}
+
+// ListenerOfRule returns the listener ARN that a listener rule ARN belongs to.
+func ListenerOfRule(rule string) (string, error) {
+	a, err := ListenerRule.Check(rule)
+	if err != nil {
+		return "", err
+	}
+	segs := strings.Split(strings.TrimPrefix(a.Resource, ListenerRule.ResourcePrefix), "/")
+	// name/lb-id/listener-id/rule-id
+	listener := "listener/app/" + strings.Join(segs[:3], "/")
+	return strings.Join([]string{"arn", a.Partition, a.Service, a.Region, a.AccountID, listener}, ":"), nil
+}
+
+// TargetGroupDimension returns the CloudWatch dimension value of a target group
+// ARN: "targetgroup/NAME/ID".
+func TargetGroupDimension(tg string) (string, error) {
+	a, err := TargetGroup.Check(tg)
+	if err != nil {
+		return "", err
+	}
+	return a.Resource, nil
+}
+
+// LoadBalancerDimension returns the CloudWatch dimension value of an
+// Application Load Balancer ARN: "app/NAME/ID".
+func LoadBalancerDimension(lb string) (string, error) {
+	a, err := LoadBalancer.Check(lb)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimPrefix(a.Resource, "loadbalancer/"), nil
+}

@@ -1,0 +1,143 @@
+// Package awsclient builds the AWS SDK clients the provider uses and holds
+// the operations on them. Every AWS call the provider makes goes through the
+// narrow interfaces declared here.
+package awsclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
+)
+
+// DefaultMaxRetries is how many times a throttled or failed request is retried
+// when the provider configuration does not say.
+const DefaultMaxRetries = 8
+
+// Config is what the provider block says about reaching AWS.
+type Config struct {
+	Region                 string
+	Profile                string
+	SharedConfigFiles      []string
+	SharedCredentialsFiles []string
+	AssumeRole             *AssumeRole
+	Endpoints              Endpoints
+	MaxRetries             int
+	// ProviderVersion goes into the User-Agent header of every request.
+	ProviderVersion string
+}
+
+// AssumeRole is an IAM role the provider assumes with the credentials it found.
+type AssumeRole struct {
+	RoleARN     string
+	SessionName string
+	ExternalID  string
+	Duration    time.Duration
+}
+
+// Endpoints overrides the URL of a service: an emulator, a VPC endpoint.
+type Endpoints struct {
+	ELBv2      string
+	CloudWatch string
+	Lambda     string
+	STS        string
+}
+
+// Client is everything a resource needs to talk to AWS.
+type Client struct {
+	ELB        ELBAPI
+	CloudWatch CloudWatchAPI
+	Lambda     LambdaAPI
+	Region     string
+	Clock      clock.Clock
+}
+
+// ErrNoRegion is returned when neither the configuration nor the environment
+// names a region.
+var ErrNoRegion = errors.New("no AWS region is set")
+
+// New loads the shared configuration and the standard credential chain
+// (environment, shared files, SSO, web identity, container and instance
+// roles), applies the overrides in c and builds the service clients.
+func New(ctx context.Context, c Config, clk clock.Clock) (*Client, error) {
+	opts := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
+					so.MaxAttempts = c.MaxRetries + 1
+				})
+			})
+		}),
+		config.WithAPIOptions([]func(*middleware.Stack) error{
+			awsmiddleware.AddUserAgentKeyValue("terraform-provider-rollout", c.ProviderVersion),
+		}),
+	}
+	if c.Region != "" {
+		opts = append(opts, config.WithRegion(c.Region))
+	}
+	if c.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(c.Profile))
+	}
+	if len(c.SharedConfigFiles) > 0 {
+		opts = append(opts, config.WithSharedConfigFiles(c.SharedConfigFiles))
+	}
+	if len(c.SharedCredentialsFiles) > 0 {
+		opts = append(opts, config.WithSharedCredentialsFiles(c.SharedCredentialsFiles))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, ErrNoRegion
+	}
+	if ar := c.AssumeRole; ar != nil && ar.RoleARN != "" {
+		stsClient := sts.NewFromConfig(cfg, func(o *sts.Options) {
+			if c.Endpoints.STS != "" {
+				o.BaseEndpoint = aws.String(c.Endpoints.STS)
+			}
+		})
+		p := stscreds.NewAssumeRoleProvider(stsClient, ar.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = ar.SessionName
+			if ar.ExternalID != "" {
+				o.ExternalID = aws.String(ar.ExternalID)
+			}
+			if ar.Duration > 0 {
+				o.Duration = ar.Duration
+			}
+		})
+		cfg.Credentials = aws.NewCredentialsCache(p)
+	}
+	return &Client{
+		ELB: elb.NewFromConfig(cfg, func(o *elb.Options) {
+			if c.Endpoints.ELBv2 != "" {
+				o.BaseEndpoint = aws.String(c.Endpoints.ELBv2)
+			}
+		}),
+		CloudWatch: cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) {
+			if c.Endpoints.CloudWatch != "" {
+				o.BaseEndpoint = aws.String(c.Endpoints.CloudWatch)
+			}
+		}),
+		Lambda: lambda.NewFromConfig(cfg, func(o *lambda.Options) {
+			if c.Endpoints.Lambda != "" {
+				o.BaseEndpoint = aws.String(c.Endpoints.Lambda)
+			}
+		}),
+		Region: cfg.Region,
+		Clock:  clk,
+	}, nil
+}

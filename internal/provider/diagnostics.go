@@ -1,0 +1,39 @@
+package provider
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+)
+
+// detail joins what happened, what is allowed and what to do next into a
+// diagnostic detail, ending with the original error when there is one.
+func detail(err error, sentences ...string) string {
+	var b strings.Builder
+	for i, s := range sentences {
+		if s == "" {
+			continue
+		}
+		if i > 0 && b.Len() > 0 {
+			b.WriteString("\n\n")
+		}
+		b.WriteString(s)
+	}
+	if err != nil {
+		fmt.Fprintf(&b, "\n\nOriginal Error: %s", err)
+	}
+	return b.String()
+}
+
+// addError adds an error diagnostic; at is optional.
+func addError(diags *diag.Diagnostics, at *path.Path, summary string, err error, sentences ...string) {
+	if at != nil {
+		diags.AddAttributeError(*at, summary, detail(err, sentences...))
+		return
+	}
+	diags.AddError(summary, detail(err, sentences...))
+}
+
+func pathOf(p path.Path) *path.Path { return &p }

@@ -1,0 +1,261 @@
+// Package provider is the Terraform side of the rollout provider: schemas,
+// plan-time checks and the translation between Terraform values and the
+// domain packages. It holds no rollout logic of its own.
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
+)
+
+var _ provider.Provider = (*rolloutProvider)(nil)
+
+// Option changes how a provider instance is built; tests use it to inject a
+// fake clock.
+type Option func(*rolloutProvider)
+
+// WithClock makes the provider wait and tell the time through c.
+func WithClock(c clock.Clock) Option { return func(p *rolloutProvider) { p.clock = c } }
+
+// New returns a function that builds the provider, as providerserver wants.
+func New(version string, opts ...Option) func() provider.Provider {
+	return func() provider.Provider {
+		p := &rolloutProvider{version: version, clock: clock.Real{}}
+		for _, o := range opts {
+			o(p)
+		}
+		return p
+	}
+}
+
+type rolloutProvider struct {
+	version string
+	clock   clock.Clock
+}
+
+type providerModel struct {
+	Region                 types.String `tfsdk:"region"`
+	Profile                types.String `tfsdk:"profile"`
+	SharedConfigFiles      types.List   `tfsdk:"shared_config_files"`
+	SharedCredentialsFiles types.List   `tfsdk:"shared_credentials_files"`
+	AssumeRole             *assumeRole  `tfsdk:"assume_role"`
+	Endpoints              *endpoints   `tfsdk:"endpoints"`
+	MaxRetries             types.Int64  `tfsdk:"max_retries"`
+}
+
+type assumeRole struct {
+	RoleARN     types.String `tfsdk:"role_arn"`
+	SessionName types.String `tfsdk:"session_name"`
+	ExternalID  types.String `tfsdk:"external_id"`
+	Duration    types.String `tfsdk:"duration"`
+}
+
+type endpoints struct {
+	ELBv2      types.String `tfsdk:"elbv2"`
+	CloudWatch types.String `tfsdk:"cloudwatch"`
+	Lambda     types.String `tfsdk:"lambda"`
+	STS        types.String `tfsdk:"sts"`
+}
+
+func (p *rolloutProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "rollout"
+	resp.Version = p.version
+}
+
+func endpointAttr(service string) schema.StringAttribute {
+	return schema.StringAttribute{
+		Optional:            true,
+		MarkdownDescription: fmt.Sprintf("Base URL of the %s API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.", service),
+		Validators:          []validator.String{endpointURL{}},
+	}
+}
+
+func (p *rolloutProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Progressive delivery on AWS Application Load Balancers: weights, canaries, blue/green flips and rollbacks as a plan and an apply. " +
+			"Credentials come from the standard AWS chain (environment, shared files, SSO, web identity, container and instance roles).",
+		Attributes: map[string]schema.Attribute{
+			"region": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "AWS region of the load balancers. Defaults to `AWS_REGION`, `AWS_DEFAULT_REGION` or the region of the shared config profile.",
+				Validators:          []validator.String{regionName{}},
+			},
+			"profile": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Named profile of the shared config and credentials files. Defaults to `AWS_PROFILE`, then `default`.",
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"shared_config_files": schema.ListAttribute{
+				ElementType:         types.StringType,
+				Optional:            true,
+				MarkdownDescription: "Paths of shared config files, instead of `~/.aws/config`.",
+			},
+			"shared_credentials_files": schema.ListAttribute{
+				ElementType:         types.StringType,
+				Optional:            true,
+				MarkdownDescription: "Paths of shared credentials files, instead of `~/.aws/credentials`.",
+			},
+			"assume_role": schema.SingleNestedAttribute{
+				Optional:            true,
+				MarkdownDescription: "An IAM role to assume with the credentials found, for example a deploy role in the workload account.",
+				Attributes: map[string]schema.Attribute{
+					"role_arn": schema.StringAttribute{
+						Required:            true,
+						MarkdownDescription: "ARN of the role to assume.",
+						Validators:          []validator.String{arnOf{arn.IAMRole}},
+					},
+					"session_name": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "Session name shown in CloudTrail: 2 to 64 of `A-Za-z0-9+=,.@_-`.",
+						Validators: []validator.String{
+							stringvalidator.LengthBetween(2, 64),
+							stringvalidator.RegexMatches(sessionNameRE, "must be 2 to 64 of the characters A-Z a-z 0-9 + = , . @ _ -"),
+						},
+					},
+					"external_id": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "External ID the role's trust policy asks for: 2 to 1224 of `A-Za-z0-9+=,.@:/_-`.",
+						Validators: []validator.String{
+							stringvalidator.LengthBetween(2, 1224),
+							stringvalidator.RegexMatches(externalIDRE, "must be of the characters A-Z a-z 0-9 + = , . @ : / _ -"),
+						},
+					},
+					"duration": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "How long the assumed credentials last, as a Go duration from `15m` to `12h`. Defaults to `1h`.",
+						Validators:          []validator.String{goDuration{min: 15 * time.Minute, max: 12 * time.Hour}},
+					},
+				},
+			},
+			"endpoints": schema.SingleNestedAttribute{
+				Optional:            true,
+				MarkdownDescription: "Custom endpoints per service.",
+				Attributes: map[string]schema.Attribute{
+					"elbv2":      endpointAttr("Elastic Load Balancing (v2)"),
+					"cloudwatch": endpointAttr("CloudWatch"),
+					"lambda":     endpointAttr("Lambda"),
+					"sts":        endpointAttr("STS (used by `assume_role`)"),
+				},
+			},
+			"max_retries": schema.Int64Attribute{
+				Optional: true,
+				MarkdownDescription: fmt.Sprintf("How many times a throttled or failed AWS request is retried, with the SDK's adaptive retry mode (client-side rate limiting after throttling). From 0 to 100; defaults to %d.",
+					awsclient.DefaultMaxRetries),
+				Validators: []validator.Int64{int64validator.Between(0, 100)},
+			},
+		},
+	}
+}
+
+func (p *rolloutProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var m providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	for name, v := range map[string]interface{ IsUnknown() bool }{
+		"region": m.Region, "profile": m.Profile, "shared_config_files": m.SharedConfigFiles,
+		"shared_credentials_files": m.SharedCredentialsFiles, "max_retries": m.MaxRetries,
+	} {
+		if v.IsUnknown() {
+			addError(&resp.Diagnostics, pathOf(path.Root(name)), "Provider Configuration Not Known", nil,
+				fmt.Sprintf("%s depends on a value that is known only after apply.", name),
+				"The provider must know how to reach AWS while planning. Use a literal, a variable or a value known at plan time, or apply the resource it depends on first (-target).")
+		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	cfg := awsclient.Config{
+		Region:          m.Region.ValueString(),
+		Profile:         m.Profile.ValueString(),
+		MaxRetries:      awsclient.DefaultMaxRetries,
+		ProviderVersion: p.version,
+	}
+	if !m.MaxRetries.IsNull() {
+		cfg.MaxRetries = int(m.MaxRetries.ValueInt64())
+	}
+	resp.Diagnostics.Append(m.SharedConfigFiles.ElementsAs(ctx, &cfg.SharedConfigFiles, false)...)
+	resp.Diagnostics.Append(m.SharedCredentialsFiles.ElementsAs(ctx, &cfg.SharedCredentialsFiles, false)...)
+	if e := m.Endpoints; e != nil {
+		cfg.Endpoints = awsclient.Endpoints{ELBv2: e.ELBv2.ValueString(), CloudWatch: e.CloudWatch.ValueString(), Lambda: e.Lambda.ValueString(), STS: e.STS.ValueString()}
+	}
+	if ar := m.AssumeRole; ar != nil {
+		cfg.AssumeRole = &awsclient.AssumeRole{RoleARN: ar.RoleARN.ValueString(), SessionName: ar.SessionName.ValueString(), ExternalID: ar.ExternalID.ValueString()}
+		if cfg.AssumeRole.SessionName == "" {
+			cfg.AssumeRole.SessionName = "terraform-provider-rollout"
+		}
+		if d := ar.Duration.ValueString(); d != "" {
+			cfg.AssumeRole.Duration, _ = time.ParseDuration(d) // checked by its validator
+		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	client, err := awsclient.New(ctx, cfg, p.clock)
+	if errors.Is(err, awsclient.ErrNoRegion) {
+		addError(&resp.Diagnostics, pathOf(path.Root("region")), "Missing AWS Region", nil,
+			"No AWS region is set in the provider block, in AWS_REGION or AWS_DEFAULT_REGION, or in the shared config profile.",
+			"Set region in the provider block (for example region = \"eu-west-1\") or export AWS_REGION.")
+		return
+	}
+	if err != nil {
+		addError(&resp.Diagnostics, nil, "Cannot Configure AWS Client", err,
+			"The provider could not load the AWS configuration (shared config and credentials files, profile, environment).",
+			"Check that the profile exists in the files named and that the files are readable.")
+		return
+	}
+	tflog.Debug(ctx, "configured AWS clients", map[string]any{"region": client.Region, "max_retries": cfg.MaxRetries})
+	resp.ResourceData = client
+	resp.DataSourceData = client
+}
+
+func (p *rolloutProvider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		NewTrafficSplitResource,
+	}
+}
+
+func (p *rolloutProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{
+		NewListenerWeightsDataSource,
+	}
+}
+
+// clientFrom turns ProviderData into the AWS client, or says why it cannot.
+// ProviderData is nil while Terraform validates a configuration before the
+// provider is configured; that is not an error.
+func clientFrom(data any, diags interface {
+	AddError(string, string)
+}) *awsclient.Client {
+	if data == nil {
+		return nil
+	}
+	c, ok := data.(*awsclient.Client)
+	if !ok {
+		diags.AddError("Unexpected Provider Data",
+			detail(nil, fmt.Sprintf("The provider handed this resource a %T where it expected *awsclient.Client.", data),
+				"This is a bug in the provider; please report it with the provider version."))
+		return nil
+	}
+	return c
+}

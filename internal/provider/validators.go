@@ -1,0 +1,124 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
+)
+
+// arnOf checks that a string is an ARN of one kind of resource. It exists
+// because AWS checks ARNs only when a request is made, after the plan has been
+// approved; the provider refuses a wrong one while planning. It checks the
+// partition, service and resource type, never the characters of the ids.
+type arnOf struct{ kind arn.Kind }
+
+var _ validator.String = arnOf{}
+
+func (v arnOf) Description(context.Context) string {
+	return fmt.Sprintf("must be the ARN of an %s (service %q, resource %q…)", v.kind.Name, v.kind.Service, v.kind.ResourcePrefix)
+}
+
+func (v arnOf) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v arnOf) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := v.kind.Check(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid ARN",
+			detail(nil, fmt.Sprintf("%s: %s.", req.Path, err), fmt.Sprintf("Give the ARN of an %s, for example the arn attribute of the resource that manages it.", v.kind.Name)))
+	}
+}
+
+// endpointURL checks a custom service endpoint: an absolute http or https URL
+// with a host. The SDK would otherwise fail on the first request, after the
+// plan was approved.
+type endpointURL struct{}
+
+var _ validator.String = endpointURL{}
+
+func (endpointURL) Description(context.Context) string {
+	return "must be an absolute http:// or https:// URL with a host, such as http://127.0.0.1:4566"
+}
+
+func (v endpointURL) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (endpointURL) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	s := req.ConfigValue.ValueString()
+	u, err := url.Parse(s)
+	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.RawQuery == "" && u.Fragment == "" {
+		return
+	}
+	resp.Diagnostics.AddAttributeError(req.Path, "Invalid Endpoint URL",
+		detail(err, fmt.Sprintf("%s is %q, which is not an absolute http:// or https:// URL with a host and without a query or fragment.", req.Path, s),
+			"Give the endpoint's base URL, for example \"https://elasticloadbalancing.eu-west-1.amazonaws.com\" or \"http://127.0.0.1:4566\" for a local emulator."))
+}
+
+// regionName checks the shape of an AWS region name (us-east-1,
+// us-gov-west-1, eu-isoe-west-1). A misspelt region otherwise surfaces as a
+// DNS failure at apply time.
+type regionName struct{}
+
+var _ validator.String = regionName{}
+
+var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
+
+func (regionName) Description(context.Context) string {
+	return "must be an AWS region name such as us-east-1 or eu-central-2"
+}
+
+func (v regionName) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (regionName) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if s := req.ConfigValue.ValueString(); !regionRE.MatchString(s) {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid AWS Region",
+			detail(nil, fmt.Sprintf("%s is %q, which is not the name of an AWS region.", req.Path, s),
+				"A region name looks like us-east-1, eu-central-2 or us-gov-west-1; leave region unset to take it from AWS_REGION or the shared config profile."))
+	}
+}
+
+// goDuration checks a Go duration string ("90s", "5m", "1h30m") and its range.
+type goDuration struct{ min, max time.Duration }
+
+var _ validator.String = goDuration{}
+
+func (v goDuration) Description(context.Context) string {
+	return fmt.Sprintf("must be a Go duration such as \"30s\", \"5m\" or \"1h30m\", from %s to %s", v.min, v.max)
+}
+
+func (v goDuration) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v goDuration) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	s := req.ConfigValue.ValueString()
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Duration",
+			detail(nil, fmt.Sprintf("%s is %q, which is not a duration.", req.Path, s),
+				fmt.Sprintf("Write a Go duration: a number with a unit of ms, s, m or h, such as \"30s\", \"5m\" or \"1h30m\", from %s to %s.", v.min, v.max)))
+		return
+	}
+	if d < v.min || d > v.max {
+		resp.Diagnostics.AddAttributeError(req.Path, "Duration Out Of Range",
+			detail(nil, fmt.Sprintf("%s is %s.", req.Path, d), fmt.Sprintf("It must be from %s to %s.", v.min, v.max)))
+	}
+}
+
+var (
+	sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]*$`)
+	externalIDRE  = regexp.MustCompile(`^[\w+=,.@:/-]*$`)
+)

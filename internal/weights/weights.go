@@ -1,0 +1,156 @@
+// Package weights models the weighted target groups of an Application Load
+// Balancer forward action: the limits AWS enforces, the share of traffic each
+// target group receives, and comparisons between two splits.
+//
+// It has no AWS or Terraform imports so that it can be tested exhaustively.
+package weights
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Limits of an ALB forward action, from the Elastic Load Balancing API reference
+// (TargetGroupTuple.Weight and ForwardActionConfig.TargetGroups).
+const (
+	MinWeight       = 0
+	MaxWeight       = 999
+	MinTargetGroups = 1
+	MaxTargetGroups = 5
+)
+
+// Target is one target group of a forward action and its weight.
+type Target struct {
+	ARN    string
+	Weight int
+}
+
+// Split is the ordered list of target groups of one forward action.
+type Split []Target
+
+// Problem is one reason a split is not valid for AWS. Index is the position of
+// the target group at fault, or -1 when the split as a whole is at fault.
+type Problem struct {
+	Index  int
+	Field  string // "arn", "weight" or "" for the whole list
+	Reason string
+}
+
+func (p Problem) Error() string {
+	if p.Index < 0 {
+		return p.Reason
+	}
+	return fmt.Sprintf("target_groups[%d].%s: %s", p.Index, p.Field, p.Reason)
+}
+
+// Problems lists every reason s cannot be sent to AWS. An empty result means s
+// is valid. ARNs that are empty are treated as unknown and not compared.
+func (s Split) Problems() []Problem {
+	var out []Problem
+	if len(s) < MinTargetGroups || len(s) > MaxTargetGroups {
+		out = append(out, Problem{Index: -1, Reason: fmt.Sprintf("a forward action has %d to %d target groups, this one has %d", MinTargetGroups, MaxTargetGroups, len(s))})
+	}
+	seen := map[string]int{}
+	positive := false
+	for i, t := range s {
+		if t.Weight < MinWeight || t.Weight > MaxWeight {
+			out = append(out, Problem{Index: i, Field: "weight", Reason: fmt.Sprintf("weight %d is outside %d to %d", t.Weight, MinWeight, MaxWeight)})
+		}
+		if t.Weight > 0 {
+			positive = true
+		}
+		if t.ARN == "" {
+			continue
+		}
+		if j, dup := seen[t.ARN]; dup {
+			out = append(out, Problem{Index: i, Field: "arn", Reason: fmt.Sprintf("the target group %s is already listed at target_groups[%d]; each target group may appear once", t.ARN, j)})
+			continue
+		}
+		seen[t.ARN] = i
+	}
+	if len(s) > 0 && !positive {
+		out = append(out, Problem{Index: -1, Reason: "every weight is 0; at least one target group needs a weight above 0 or the listener would serve no traffic"})
+	}
+	return out
+}
+
+// Total is the sum of the weights.
+func (s Split) Total() int {
+	n := 0
+	for _, t := range s {
+		n += t.Weight
+	}
+	return n
+}
+
+// Percentages returns each target group's share of traffic in percent,
+// rounded to two decimals. An all-zero split gives zero for every target
+// group.
+func (s Split) Percentages() map[string]float64 {
+	out := make(map[string]float64, len(s))
+	total := s.Total()
+	for _, t := range s {
+		if total == 0 {
+			out[t.ARN] = 0
+			continue
+		}
+		out[t.ARN] = math.Round(float64(t.Weight)*10000/float64(total)) / 100
+	}
+	return out
+}
+
+// Equal reports whether s and o give the same weight to the same target
+// groups, in any order.
+func (s Split) Equal(o Split) bool {
+	if len(s) != len(o) {
+		return false
+	}
+	m := make(map[string]int, len(s))
+	for _, t := range s {
+		m[t.ARN] = t.Weight
+	}
+	for _, t := range o {
+		w, ok := m[t.ARN]
+		if !ok || w != t.Weight {
+			return false
+		}
+	}
+	return true
+}
+
+// OrderedLike returns s with the target groups that ref also lists in ref's
+// order, followed by the others in their order in s. It keeps a list the user
+// wrote from showing a difference when AWS returns it in another order.
+func (s Split) OrderedLike(ref Split) Split {
+	pos := make(map[string]int, len(ref))
+	for i, t := range ref {
+		pos[t.ARN] = i
+	}
+	out := append(Split(nil), s...)
+	sort.SliceStable(out, func(i, j int) bool {
+		pi, iok := pos[out[i].ARN]
+		pj, jok := pos[out[j].ARN]
+		switch {
+		case iok && jok:
+			return pi < pj
+		case iok:
+			return true
+		default:
+			return false
+		}
+	})
+	return out
+}
+
+// String lists the target groups and weights, for logs and errors.
+func (s Split) String() string {
+	out := "["
+	for i, t := range s {
+		if i > 0 {
+			out += ", "
+		}
+		out += fmt.Sprintf("%s=%d", t.ARN, t.Weight)
+	}
+	return out + "]"
+}

@@ -1,0 +1,122 @@
+package weights
+
+import (
+	"strings"
+	"testing"
+)
+
+func tg(n string) string { return "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/" + n + "/1" }
+
+func TestProblems(t *testing.T) {
+	cases := []struct {
+		name string
+		s    Split
+		want []string // substrings, one per problem, in order
+	}{
+		{"two groups", Split{{tg("a"), 90}, {tg("b"), 10}}, nil},
+		{"one group", Split{{tg("a"), 1}}, nil},
+		{"zero and max", Split{{tg("a"), 0}, {tg("b"), 999}}, nil},
+		{"five groups", Split{{tg("a"), 1}, {tg("b"), 1}, {tg("c"), 1}, {tg("d"), 1}, {tg("e"), 1}}, nil},
+		{"empty", Split{}, []string{"1 to 5 target groups, this one has 0"}},
+		{"six groups", Split{{tg("a"), 1}, {tg("b"), 1}, {tg("c"), 1}, {tg("d"), 1}, {tg("e"), 1}, {tg("f"), 1}}, []string{"this one has 6"}},
+		{"weight too high", Split{{tg("a"), 1000}}, []string{"target_groups[0].weight: weight 1000 is outside 0 to 999"}},
+		{"negative weight", Split{{tg("a"), 5}, {tg("b"), -1}}, []string{"target_groups[1].weight: weight -1"}},
+		{"all zero", Split{{tg("a"), 0}, {tg("b"), 0}}, []string{"every weight is 0"}},
+		{"duplicate", Split{{tg("a"), 1}, {tg("a"), 2}}, []string{"target_groups[1].arn: the target group " + tg("a") + " is already listed at target_groups[0]"}},
+		{"unknown arns not compared", Split{{"", 1}, {"", 2}}, nil},
+		{"several", Split{{tg("a"), 0}, {tg("a"), 0}, {tg("b"), -3}}, []string{"target_groups[1].arn", "target_groups[2].weight", "every weight is 0"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := c.s.Problems()
+			if len(got) != len(c.want) {
+				t.Fatalf("Problems() = %v, want %d problems %v", got, len(c.want), c.want)
+			}
+			for i, p := range got {
+				if !strings.Contains(p.Error(), c.want[i]) {
+					t.Errorf("problem %d = %q, want it to contain %q", i, p.Error(), c.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestPercentages(t *testing.T) {
+	cases := []struct {
+		s    Split
+		want map[string]float64
+	}{
+		{Split{{tg("a"), 90}, {tg("b"), 10}}, map[string]float64{tg("a"): 90, tg("b"): 10}},
+		{Split{{tg("a"), 1}, {tg("b"), 2}}, map[string]float64{tg("a"): 33.33, tg("b"): 66.67}},
+		{Split{{tg("a"), 999}, {tg("b"), 0}}, map[string]float64{tg("a"): 100, tg("b"): 0}},
+		{Split{{tg("a"), 0}}, map[string]float64{tg("a"): 0}},
+		{Split{{tg("a"), 1}, {tg("b"), 1}, {tg("c"), 1}}, map[string]float64{tg("a"): 33.33, tg("b"): 33.33, tg("c"): 33.33}},
+	}
+	for _, c := range cases {
+		got := c.s.Percentages()
+		if len(got) != len(c.want) {
+			t.Fatalf("Percentages(%v) = %v, want %v", c.s, got, c.want)
+		}
+		for k, v := range c.want {
+			if got[k] != v {
+				t.Errorf("Percentages(%v)[%s] = %v, want %v", c.s, k, got[k], v)
+			}
+		}
+	}
+}
+
+func TestEqualAndOrder(t *testing.T) {
+	a := Split{{tg("a"), 90}, {tg("b"), 10}}
+	b := Split{{tg("b"), 10}, {tg("a"), 90}}
+	if !a.Equal(b) {
+		t.Error("same weights in another order should be Equal")
+	}
+	if a.Equal(Split{{tg("a"), 90}, {tg("b"), 11}}) {
+		t.Error("different weights should not be Equal")
+	}
+	if a.Equal(Split{{tg("a"), 90}, {tg("c"), 10}}) {
+		t.Error("different target groups should not be Equal")
+	}
+	if a.Equal(Split{{tg("a"), 90}}) {
+		t.Error("different lengths should not be Equal")
+	}
+	got := Split{{tg("c"), 1}, {tg("b"), 10}, {tg("a"), 90}}.OrderedLike(a)
+	want := Split{{tg("a"), 90}, {tg("b"), 10}, {tg("c"), 1}}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("OrderedLike = %v, want %v", got, want)
+		}
+	}
+	if s := a.String(); !strings.Contains(s, "=90") || !strings.Contains(s, "=10") {
+		t.Errorf("String() = %q", s)
+	}
+}
+
+func FuzzPercentages(f *testing.F) {
+	f.Add(90, 10, 0, 2)
+	f.Add(1, 2, 3, 3)
+	f.Add(0, 0, 999, 3)
+	f.Fuzz(func(t *testing.T, w1, w2, w3, n int) {
+		if n < 1 || n > 3 {
+			return
+		}
+		s := Split{{tg("a"), w1}, {tg("b"), w2}, {tg("c"), w3}}[:n]
+		if len(s.Problems()) > 0 {
+			return
+		}
+		sum := 0.0
+		for _, p := range s.Percentages() {
+			if p < 0 || p > 100 {
+				t.Fatalf("percentage %v out of range for %v", p, s)
+			}
+			sum += p
+		}
+		// Rounding to two decimals leaves at most 0.005 per group.
+		if sum < 100-0.005*float64(n) || sum > 100+0.005*float64(n) {
+			t.Fatalf("percentages of %v add up to %v", s, sum)
+		}
+		if !s.Equal(s.OrderedLike(Split{{tg("c"), 0}, {tg("a"), 0}})) {
+			t.Fatalf("OrderedLike changed the split %v", s)
+		}
+	})
+}
