@@ -1,0 +1,101 @@
+package provider_test
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
+)
+
+const (
+	fakeListener = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2"
+	fakeRule     = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee"
+	fakeNLB      = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/web/50dc6c495c0c9188/f2f7dc8efc522ab2"
+	fakeLambda   = "arn:aws:lambda:us-east-1:123456789012:function:check"
+)
+
+func fakeTG(n int) string {
+	return fmt.Sprintf("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg%d/73e2d6bc24d8a06%d", n, n)
+}
+
+func tgList(ws ...int) string {
+	var parts []string
+	for i, w := range ws {
+		parts = append(parts, fmt.Sprintf("{ arn = %q, weight = %d }", fakeTG(i), w))
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// Every wrong input is refused while planning, on the attribute at fault,
+// with what is allowed. Nothing reaches AWS: the emulator must see no request.
+func TestAccBadInput(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	good := e.ProviderConfig()
+	res := func(body string) string {
+		return "resource \"rollout_traffic_split\" \"test\" {\n" + body + "\n}\n"
+	}
+	withTGs := func(tgs string) string {
+		return good + res(fmt.Sprintf("listener_arn = %q\ntarget_groups = %s", fakeListener, tgs))
+	}
+	withExtra := func(extra string) string {
+		return good + res(fmt.Sprintf("listener_arn = %q\ntarget_groups = %s\n%s", fakeListener, tgList(1, 1), extra))
+	}
+	withProvider := func(attrs string) string {
+		return "provider \"rollout\" {\n" + attrs + "\n}\n" + res(fmt.Sprintf("listener_arn = %q\ntarget_groups = %s", fakeListener, tgList(1)))
+	}
+	cases := []struct {
+		name, config, want string
+	}{
+		{"weight above 999", withTGs(tgList(1000, 1)), `Invalid Target Group Weight(.|\n)*target_groups\[0\]\.weight: weight 1000 is outside 0 to 999`},
+		{"negative weight", withTGs(tgList(5, -1)), `Invalid Target Group Weight(.|\n)*target_groups\[1\]\.weight: weight -1`},
+		{"all weights zero", withTGs(tgList(0, 0)), `No Traffic Would Be Served(.|\n)*every weight is 0`},
+		{"six target groups", withTGs(tgList(1, 1, 1, 1, 1, 1)), `Too Many Target Groups(.|\n)*1 to 5 target groups, this one has 6`},
+		{"no target groups", withTGs("[]"), `No Target Groups`},
+		{"duplicate target group", withTGs(fmt.Sprintf("[{ arn = %q, weight = 1 }, { arn = %q, weight = 2 }]", fakeTG(0), fakeTG(0))), `Duplicate Target Group(.|\n)*target_groups\[1\]\.arn`},
+		{"listener and rule", good + res(fmt.Sprintf("listener_arn = %q\nrule_arn = %q\ntarget_groups = %s", fakeListener, fakeRule, tgList(1))), `Invalid Attribute Combination`},
+		{"neither listener nor rule", good + res("target_groups = "+tgList(1)), `Invalid Attribute Combination`},
+		{"listener_arn is a target group", good + res(fmt.Sprintf("listener_arn = %q\ntarget_groups = %s", fakeTG(9), tgList(1))), `Invalid ARN(.|\n)*listener_arn(.|\n)*"listener/app/"`},
+		{"listener_arn of a network load balancer", good + res(fmt.Sprintf("listener_arn = %q\ntarget_groups = %s", fakeNLB, tgList(1))), `Invalid ARN(.|\n)*"listener/net/web`},
+		{"rule_arn is a listener", good + res(fmt.Sprintf("rule_arn = %q\ntarget_groups = %s", fakeListener, tgList(1))), `Invalid ARN(.|\n)*rule_arn(.|\n)*"listener-rule/app/"`},
+		{"target group arn of lambda", withTGs(fmt.Sprintf("[{ arn = %q, weight = 1 }]", fakeLambda)), `Invalid ARN(.|\n)*target_groups\[0\]\.arn(.|\n)*service "lambda"`},
+		{"arn in an unknown partition", good + res(fmt.Sprintf("listener_arn = %q\ntarget_groups = %s", strings.Replace(fakeListener, "arn:aws:", "arn:azure:", 1), tgList(1))), `Invalid ARN(.|\n)*partition "azure"`},
+		{"not an arn", good + res(fmt.Sprintf("listener_arn = %q\ntarget_groups = %s", "web-listener", tgList(1))), `Invalid ARN(.|\n)*is not an ARN`},
+		{"stickiness duration zero", withExtra("stickiness = { enabled = true, duration_seconds = 0 }"), `stickiness\.duration_seconds value must be between 1 and 604800`},
+		{"stickiness duration above a week", withExtra("stickiness = { enabled = true, duration_seconds = 604801 }"), `between 1 and 604800, got: 604801`},
+		{"stickiness without duration", withExtra("stickiness = { enabled = true }"), `Missing Stickiness Duration`},
+		{"on_destroy unknown word", withExtra(`on_destroy = "delete"`), `on_destroy value must be one of`},
+		{"endpoint without scheme", withProvider(`endpoints = { elbv2 = "localhost:4566" }`), `Invalid Endpoint URL(.|\n)*endpoints\.elbv2`},
+		{"endpoint with a query", withProvider(`endpoints = { cloudwatch = "https://monitoring.example/?a=b" }`), `Invalid Endpoint URL(.|\n)*endpoints\.cloudwatch`},
+		{"region misspelt", withProvider(`region = "useast1"`), `Invalid AWS Region(.|\n)*"useast1"`},
+		{"max_retries too high", withProvider(`max_retries = 101`), `max_retries value must be between 0 and 100`},
+		{"assume_role with a user arn", withProvider(`assume_role = { role_arn = "arn:aws:iam::123456789012:user/deploy" }`), `Invalid ARN(.|\n)*assume_role\.role_arn`},
+		{"assume_role duration too short", withProvider(`assume_role = { role_arn = "arn:aws:iam::123456789012:role/deploy", duration = "5m" }`), `Duration Out Of Range(.|\n)*from 15m0s to 12h0m0s`},
+		{"assume_role duration not a duration", withProvider(`assume_role = { role_arn = "arn:aws:iam::123456789012:role/deploy", duration = "an hour" }`), `Invalid Duration(.|\n)*"an hour"`},
+		{"assume_role session name with a space", withProvider(`assume_role = { role_arn = "arn:aws:iam::123456789012:role/deploy", session_name = "my session" }`), `session_name(.|\n)*must be 2 to 64 of the characters`},
+		{"data source with both", good + fmt.Sprintf("data \"rollout_listener_weights\" \"x\" {\n listener_arn = %q\n rule_arn = %q\n}\n", fakeListener, fakeRule), `Invalid Attribute Combination`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: e.Factories(),
+				Steps: []resource.TestStep{{
+					Config:      c.config,
+					PlanOnly:    true,
+					// Engines wrap long lines: any run of white space matches a space.
+					ExpectError: regexp.MustCompile(strings.ReplaceAll(c.want, " ", `\s+`)),
+				}},
+			})
+		})
+	}
+	t.Cleanup(func() {
+		if n := e.Emu.Total("elasticloadbalancing:"); n != 0 {
+			t.Errorf("bad input reached AWS: the emulator saw %v", e.Emu.Counts())
+		}
+	})
+}
