@@ -1,0 +1,199 @@
+// Command rollout-demo is `make demo`: it starts the emulator as a process on
+// loopback, creates a load balancer, a listener and two target groups in it,
+// then has a real engine apply examples/demo at 90/10, 50/50 and 0/100,
+// printing after each apply the weights read back from the emulator.
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
+)
+
+type demo struct {
+	engine, providerDir, workdir, example string
+	url                                   string
+	elb                                   *elb.Client
+	env                                   []string
+}
+
+func main() {
+	d := demo{
+		engine:      mustEnv("ENGINE"),
+		providerDir: mustEnv("PROVIDER_DIR"),
+		workdir:     mustEnv("WORKDIR"),
+		example:     mustEnv("EXAMPLE"),
+	}
+	emu := exec.Command(mustEnv("EMULATOR"), "-addr", "127.0.0.1:0")
+	emu.Stderr = os.Stderr
+	out, err := emu.StdoutPipe()
+	check(err, "starting the emulator")
+	check(emu.Start(), "starting the emulator")
+	defer func() {
+		_ = emu.Process.Signal(os.Interrupt)
+		_ = emu.Wait()
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	check(err, "reading the emulator's address")
+	d.url = strings.TrimSpace(line)
+	say("kumo AWS emulator listening on %s (pid %d)", d.url, emu.Process.Pid)
+
+	if err := d.run(); err != nil {
+		fmt.Fprintf(os.Stderr, "\ndemo failed: %v\n", err)
+		_ = emu.Process.Signal(os.Interrupt)
+		_ = emu.Wait()
+		os.Exit(1)
+	}
+}
+
+func (d *demo) run() error {
+	ctx := context.Background()
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("demo", "demo", "")}
+	d.elb = elb.NewFromConfig(cfg, func(o *elb.Options) { o.BaseEndpoint = aws.String(d.url) })
+
+	lb, err := d.elb.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("demo"), Subnets: []string{"subnet-a", "subnet-b"}, Type: elbtypes.LoadBalancerTypeEnumApplication})
+	if err != nil {
+		return err
+	}
+	tg := func(name string) (string, error) {
+		out, err := d.elb.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String(name), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(8080), VpcId: aws.String("vpc-demo"), TargetType: elbtypes.TargetTypeEnumIp})
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(out.TargetGroups[0].TargetGroupArn), nil
+	}
+	blue, err := tg("blue")
+	if err != nil {
+		return err
+	}
+	green, err := tg("green")
+	if err != nil {
+		return err
+	}
+	lst, err := d.elb.CreateListener(ctx, &elb.CreateListenerInput{
+		LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn, Port: aws.Int32(80), Protocol: elbtypes.ProtocolEnumHttp,
+		DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(blue)}},
+	})
+	if err != nil {
+		return err
+	}
+	listener := aws.ToString(lst.Listeners[0].ListenerArn)
+	say("created load balancer %q, target groups \"blue\" and \"green\", and listener :80 forwarding to blue", "demo")
+	names := map[string]string{blue: "blue", green: "green"}
+	if err := d.show(listener, names); err != nil {
+		return err
+	}
+
+	if err := d.prepare(); err != nil {
+		return err
+	}
+	vars := []string{"-var", "endpoint=" + d.url, "-var", "listener_arn=" + listener, "-var", "blue_arn=" + blue, "-var", "green_arn=" + green}
+	for i, w := range [][2]int{{90, 10}, {50, 50}, {0, 100}} {
+		say("step %d/3: apply blue=%d green=%d with %s", i+1, w[0], w[1], filepath.Base(d.engine))
+		args := append([]string{"apply", "-auto-approve", "-input=false", "-no-color"}, vars...)
+		args = append(args, "-var", fmt.Sprintf("blue_weight=%d", w[0]), "-var", fmt.Sprintf("green_weight=%d", w[1]))
+		if err := d.engineRun(args...); err != nil {
+			return err
+		}
+		if err := d.show(listener, names); err != nil {
+			return err
+		}
+	}
+	say("done: every step was applied by a real engine and read back from the emulator")
+	return nil
+}
+
+// prepare writes the example and a CLI configuration whose dev_overrides
+// point the engine at the freshly built provider.
+func (d *demo) prepare() error {
+	if err := os.RemoveAll(d.workdir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(d.workdir, 0o755); err != nil {
+		return err
+	}
+	src, err := os.ReadFile(filepath.Join(d.example, "main.tf"))
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(d.workdir, "main.tf"), src, 0o644); err != nil {
+		return err
+	}
+	rc := filepath.Join(d.workdir, "cli.tfrc")
+	body := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"rolloutdev/rollout\" = %q\n  }\n  direct {}\n}\n", d.providerDir)
+	if err := os.WriteFile(rc, []byte(body), 0o644); err != nil {
+		return err
+	}
+	d.env = append(os.Environ(),
+		"TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1",
+		"AWS_ACCESS_KEY_ID=demo", "AWS_SECRET_ACCESS_KEY=demo", "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE="+os.DevNull, "AWS_SHARED_CREDENTIALS_FILE="+os.DevNull)
+	return nil
+}
+
+func (d *demo) engineRun(args ...string) error {
+	cmd := exec.Command(d.engine, args...)
+	cmd.Dir = d.workdir
+	cmd.Env = d.env
+	out, err := cmd.CombinedOutput()
+	for _, l := range strings.Split(string(out), "\n") {
+		// The dev_overrides warning is expected here; the rest is the engine's.
+		if strings.TrimSpace(l) != "" {
+			fmt.Println("    | " + l)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", filepath.Base(d.engine), args[0], err)
+	}
+	return nil
+}
+
+// show reads the listener at the emulator, not the state.
+func (d *demo) show(listener string, names map[string]string) error {
+	c := &awsclient.Client{ELB: d.elb, Clock: clock.Real{}}
+	acts, err := c.ReadActions(context.Background(), awsclient.Ref{ListenerARN: listener})
+	if err != nil {
+		return err
+	}
+	f, _ := acts.Forward()
+	pct := f.Split.Percentages()
+	fmt.Println("  the emulator's listener now forwards:")
+	for _, t := range f.Split {
+		bar := strings.Repeat("#", int(pct[t.ARN]/2.5))
+		fmt.Printf("    %-6s weight %3d  %6.2f%%  %s\n", names[t.ARN], t.Weight, pct[t.ARN], bar)
+	}
+	return nil
+}
+
+func say(format string, args ...any) {
+	fmt.Printf("\n[%s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+func mustEnv(k string) string {
+	v := os.Getenv(k)
+	if v == "" {
+		fmt.Fprintf(os.Stderr, "rollout-demo: %s is not set; run it through `make demo`\n", k)
+		os.Exit(2)
+	}
+	return v
+}
+
+func check(err error, what string) {
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "rollout-demo: %s: %v\n", what, err)
+		os.Exit(1)
+	}
+}
