@@ -138,7 +138,9 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("percentages"), types.MapUnknown(types.Float64Type))...)
 		return
 	}
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("percentages"), percentagesValue(s))...)
+	if want := percentagesValue(s); !plan.Percentages.Equal(want) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("percentages"), want)...)
+	}
 }
 
 func (r *trafficSplitResource) forwardFrom(ctx context.Context, m trafficSplitModel) (awsclient.Forward, bool) {

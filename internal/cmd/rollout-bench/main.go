@@ -1,0 +1,277 @@
+// Command rollout-bench is `make bench`. For N traffic splits on the emulator
+// it measures, on each engine:
+//
+//	(a) AWS requests per resource during a refresh, counted at the emulator;
+//	(b) the wall time of a plan over N splits divided by that of a plan over
+//	    N terraform_data resources, and its growth from one N to the next;
+//	(c) the provider's GetProviderSchema call time, in-process.
+//
+// It prints a table, checks the targets and exits 1 when one is missed.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/provider"
+)
+
+// Targets from the foundation issue.
+const (
+	maxRequestsPerResource = 1.0
+	maxPlanRatio           = 2.0
+	maxGrowth              = 2.1
+)
+
+func main() {
+	tofu := flag.String("tofu", "", "OpenTofu binary")
+	terraform := flag.String("terraform", "", "Terraform binary")
+	providerDir := flag.String("provider-dir", "", "directory holding terraform-provider-rollout")
+	workdir := flag.String("workdir", "", "scratch directory")
+	sizes := flag.String("n", "50,200,400", "numbers of traffic splits")
+	runs := flag.Int("runs", 3, "plans timed per measurement (the median is kept)")
+	flag.Parse()
+	if *providerDir == "" || *workdir == "" {
+		fmt.Fprintln(os.Stderr, "rollout-bench: run it through `make bench`")
+		os.Exit(2)
+	}
+	var ns []int
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "rollout-bench: bad -n %q\n", *sizes)
+			os.Exit(2)
+		}
+		ns = append(ns, n)
+	}
+
+	ok := true
+	schema := schemaCallTime()
+	fmt.Printf("(c) GetProviderSchema, in-process, median of 200 calls: %s\n\n", schema)
+
+	for _, eng := range []struct{ name, bin string }{{"OpenTofu", *tofu}, {"Terraform", *terraform}} {
+		if eng.bin == "" {
+			continue
+		}
+		fmt.Printf("%s (%s)\n", eng.name, eng.bin)
+		fmt.Printf("  %5s  %12s  %12s  %14s  %7s  %8s\n", "N", "(a) req/res", "plan splits", "plan baseline", "(b)", "growth")
+		var prev time.Duration
+		for i, n := range ns {
+			r, err := measure(eng.bin, *providerDir, filepath.Join(*workdir, fmt.Sprintf("%s-%d", strings.ToLower(eng.name), n)), n, *runs)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "rollout-bench: %s N=%d: %v\n", eng.name, n, err)
+				os.Exit(1)
+			}
+			ratio := r.plan.Seconds() / r.baseline.Seconds()
+			growth := "-"
+			if i > 0 {
+				g := r.plan.Seconds() / prev.Seconds()
+				growth = fmt.Sprintf("%.2fx", g)
+				// Growth is judged against the growth of N itself (2x from 200 to 400).
+				if g > maxGrowth*float64(n)/float64(ns[i-1])/2 {
+					ok = false
+					growth += " MISS"
+				}
+			}
+			mark := func(bad bool) string {
+				if bad {
+					ok = false
+					return " MISS"
+				}
+				return ""
+			}
+			fmt.Printf("  %5d  %9.2f%-3s  %12s  %14s  %5.2f%-5s  %8s\n", n, r.perResource, mark(r.perResource > maxRequestsPerResource),
+				r.plan.Round(time.Millisecond), r.baseline.Round(time.Millisecond), ratio, mark(ratio > maxPlanRatio), growth)
+			prev = r.plan
+		}
+		fmt.Println()
+	}
+	fmt.Printf("targets: (a) <= %.0f request per resource, (b) <= %.1f, growth 200->400 <= %.1fx\n", maxRequestsPerResource, maxPlanRatio, maxGrowth)
+	if !ok {
+		fmt.Println("RESULT: a target was missed")
+		os.Exit(1)
+	}
+	fmt.Println("RESULT: every target met")
+}
+
+type result struct {
+	perResource    float64
+	plan, baseline time.Duration
+}
+
+func measure(engine, providerDir, dir string, n, runs int) (result, error) {
+	var r result
+	emu, err := emulator.Start("127.0.0.1:0")
+	if err != nil {
+		return r, err
+	}
+	defer emu.Close()
+	listeners, tgs, err := fixtures(emu.URL, n)
+	if err != nil {
+		return r, err
+	}
+
+	_ = os.RemoveAll(dir)
+	splits, base := filepath.Join(dir, "splits"), filepath.Join(dir, "baseline")
+	for _, d := range []string{splits, base} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return r, err
+		}
+	}
+	rc := filepath.Join(dir, "cli.tfrc")
+	if err := os.WriteFile(rc, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"rolloutdev/rollout\" = %q\n  }\n  direct {}\n}\n", providerDir)), 0o644); err != nil {
+		return r, err
+	}
+	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1",
+		"AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench", "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE="+os.DevNull, "AWS_SHARED_CREDENTIALS_FILE="+os.DevNull)
+
+	cfg := fmt.Sprintf(`
+terraform {
+  required_providers {
+    rollout = { source = "rolloutdev/rollout" }
+  }
+}
+variable "listeners" { type = list(string) }
+variable "tgs" { type = list(string) }
+provider "rollout" {
+  region    = "us-east-1"
+  endpoints = { elbv2 = %q }
+}
+resource "rollout_traffic_split" "s" {
+  count        = length(var.listeners)
+  listener_arn = var.listeners[count.index]
+  target_groups = [
+    { arn = var.tgs[0], weight = 90 },
+    { arn = var.tgs[1], weight = 10 },
+  ]
+}
+`, emu.URL)
+	vars, _ := json.Marshal(map[string]any{"listeners": listeners, "tgs": tgs})
+	if err := os.WriteFile(filepath.Join(splits, "main.tf"), []byte(cfg), 0o644); err != nil {
+		return r, err
+	}
+	if err := os.WriteFile(filepath.Join(splits, "terraform.tfvars.json"), vars, 0o644); err != nil {
+		return r, err
+	}
+	baseCfg := fmt.Sprintf("resource \"terraform_data\" \"d\" {\n  count = %d\n  input = count.index\n}\n", n)
+	if err := os.WriteFile(filepath.Join(base, "main.tf"), []byte(baseCfg), 0o644); err != nil {
+		return r, err
+	}
+
+	run := func(dir string, args ...string) (time.Duration, error) {
+		cmd := exec.Command(engine, args...)
+		cmd.Dir, cmd.Env = dir, env
+		start := time.Now()
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return 0, fmt.Errorf("%s %s: %v\n%s", filepath.Base(engine), strings.Join(args, " "), err, tail(string(out), 30))
+		}
+		return time.Since(start), nil
+	}
+	if _, err := run(base, "init", "-input=false"); err != nil {
+		return r, err
+	}
+	for _, d := range []string{splits, base} {
+		if _, err := run(d, "apply", "-auto-approve", "-input=false"); err != nil {
+			return r, err
+		}
+	}
+
+	emu.ResetCounts()
+	if _, err := run(splits, "apply", "-refresh-only", "-auto-approve", "-input=false"); err != nil {
+		return r, err
+	}
+	r.perResource = float64(emu.Total("elasticloadbalancing:")) / float64(n)
+
+	median := func(dir string) (time.Duration, error) {
+		var ds []time.Duration
+		for i := 0; i < runs; i++ {
+			d, err := run(dir, "plan", "-input=false", "-lock=false", "-detailed-exitcode")
+			if err != nil {
+				return 0, err
+			}
+			ds = append(ds, d)
+		}
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		return ds[len(ds)/2], nil
+	}
+	if r.plan, err = median(splits); err != nil {
+		return r, err
+	}
+	if r.baseline, err = median(base); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// fixtures creates one load balancer with n listeners and two target groups.
+func fixtures(url string, n int) ([]string, []string, error) {
+	ctx := context.Background()
+	c := elb.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("bench", "bench", "")},
+		func(o *elb.Options) { o.BaseEndpoint = aws.String(url) })
+	lb, err := c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String(fmt.Sprintf("bench-%d-%d", n, time.Now().UnixNano()%1e6)), Subnets: []string{"subnet-a", "subnet-b"}})
+	if err != nil {
+		return nil, nil, err
+	}
+	var tgs []string
+	for _, name := range []string{"blue", "green"} {
+		out, err := c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String(fmt.Sprintf("%s-%d-%d", name, n, time.Now().UnixNano()%1e6)), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String("vpc-bench")})
+		if err != nil {
+			return nil, nil, err
+		}
+		tgs = append(tgs, aws.ToString(out.TargetGroups[0].TargetGroupArn))
+	}
+	var listeners []string
+	for i := 0; i < n; i++ {
+		out, err := c.CreateListener(ctx, &elb.CreateListenerInput{
+			LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn, Port: aws.Int32(int32(10000 + i)), Protocol: elbtypes.ProtocolEnumHttp,
+			DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(tgs[0])}},
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		listeners = append(listeners, aws.ToString(out.Listeners[0].ListenerArn))
+	}
+	return listeners, tgs, nil
+}
+
+func schemaCallTime() time.Duration {
+	server := providerserver.NewProtocol6(provider.New("bench")())()
+	var ds []time.Duration
+	for i := 0; i < 200; i++ {
+		start := time.Now()
+		if _, err := server.GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{}); err != nil {
+			fmt.Fprintf(os.Stderr, "GetProviderSchema: %v\n", err)
+			os.Exit(1)
+		}
+		ds = append(ds, time.Since(start))
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2]
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
