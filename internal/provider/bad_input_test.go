@@ -85,8 +85,8 @@ func TestAccBadInput(t *testing.T) {
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: e.Factories(),
 				Steps: []resource.TestStep{{
-					Config:      c.config,
-					PlanOnly:    true,
+					Config:   c.config,
+					PlanOnly: true,
 					// Engines wrap long lines: any run of white space matches a space.
 					ExpectError: regexp.MustCompile(strings.ReplaceAll(c.want, " ", `\s+`)),
 				}},
