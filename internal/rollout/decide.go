@@ -1,0 +1,87 @@
+package rollout
+
+import (
+	"fmt"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// Gate names what stopped a step.
+type Gate string
+
+// Gates.
+const (
+	GateHealth    Gate = "health"
+	GateAlarm     Gate = "alarms"
+	GateErrorRate Gate = "metrics.max_error_rate_percent"
+	GateLatency   Gate = "metrics.max_p99_latency_ms"
+	GateVolume    Gate = "metrics.min_request_count"
+	GateHook      Gate = "hooks"
+)
+
+// Failure is a failed gate and what was seen.
+type Failure struct {
+	Gate Gate
+	// HealthyFraction is, for the health gate, the share of the gaining
+	// target groups' targets that were healthy (0 to 1).
+	HealthyFraction float64
+	Reason          string
+}
+
+// Policy says how to roll back.
+type Policy string
+
+// Rollback policies; Auto chooses by DecisionTable.
+const (
+	Auto      Policy = "auto"
+	Immediate Policy = "immediate"
+	Gradual   Policy = "gradual"
+)
+
+// DecisionTable is what Auto does, gate by gate. It is the documented
+// behaviour; Decide implements exactly this.
+//
+//	health, fewer than half of the gaining targets healthy  immediate
+//	health, half or more healthy                            gradual
+//	alarms (an alarm in ALARM)                              immediate
+//	metrics.max_error_rate_percent exceeded                 immediate
+//	metrics.max_p99_latency_ms exceeded                     gradual
+//	metrics.min_request_count not reached                   gradual
+//	hooks (a hook failed)                                   immediate
+func Decide(p Policy, f Failure) Policy {
+	if p == Immediate || p == Gradual {
+		return p
+	}
+	switch f.Gate {
+	case GateHealth:
+		if f.HealthyFraction < 0.5 {
+			return Immediate
+		}
+		return Gradual
+	case GateLatency, GateVolume:
+		return Gradual
+	default: // alarms, error rate, hooks, and anything unforeseen: the safe way
+		return Immediate
+	}
+}
+
+// RollbackFractions are the points of a gradual rollback, in percent of the
+// way back.
+var RollbackFractions = []int{25, 50, 75, 100}
+
+// RollbackPlan returns the forward actions that take the listener from
+// `now` back to `original`: one step for Immediate, four for Gradual (25, 50,
+// 75 and 100 % of the way). The last step equals original exactly.
+func RollbackPlan(now, original weights.Split, p Policy) ([]PlannedStep, error) {
+	switch p {
+	case Immediate:
+		return Plan(now, original, Strategy{Kind: AllAtOnce})
+	case Gradual:
+		var steps []Step
+		for _, f := range RollbackFractions {
+			steps = append(steps, Step{Percent: f})
+		}
+		return Plan(now, original, Strategy{Kind: Canary, Steps: steps})
+	}
+	return nil, fmt.Errorf("rollback policy %q must be immediate or gradual here (auto is decided first)", p)
+}
