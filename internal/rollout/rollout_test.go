@@ -9,7 +9,9 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
-func tg(n int) string { return fmt.Sprintf("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/t%d/%d", n, n) }
+func tg(n int) string {
+	return fmt.Sprintf("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/t%d/%d", n, n)
+}
 
 func split(ws ...int) weights.Split {
 	var s weights.Split
