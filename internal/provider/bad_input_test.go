@@ -77,6 +77,8 @@ func TestAccBadInput(t *testing.T) {
 		{"assume_role duration too short", withProvider(`assume_role = { role_arn = "arn:aws:iam::123456789012:role/deploy", duration = "5m" }`), `Duration Out Of Range(.|\n)*from 15m0s to 12h0m0s`},
 		{"assume_role duration not a duration", withProvider(`assume_role = { role_arn = "arn:aws:iam::123456789012:role/deploy", duration = "an hour" }`), `Invalid Duration(.|\n)*"an hour"`},
 		{"assume_role session name with a space", withProvider(`assume_role = { role_arn = "arn:aws:iam::123456789012:role/deploy", session_name = "my session" }`), `session_name(.|\n)*must be 2 to 64 of the characters`},
+		{"endpoint known only after apply", "resource \"terraform_data\" \"ep\" {\n  input = \"http://127.0.0.1:1\"\n}\n" +
+			withProvider(`endpoints = { elbv2 = terraform_data.ep.output }`), `Provider Configuration Not Known(.|\n)*endpoints\.elbv2 depends on a value`},
 		{"data source with both", good + fmt.Sprintf("data \"rollout_listener_weights\" \"x\" {\n listener_arn = %q\n rule_arn = %q\n}\n", fakeListener, fakeRule), `Invalid Attribute Combination`},
 	}
 	for _, c := range cases {

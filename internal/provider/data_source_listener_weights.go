@@ -98,7 +98,7 @@ func (d *listenerWeightsDataSource) Read(ctx context.Context, req datasource.Rea
 	ref := awsclient.Ref{ListenerARN: m.ListenerARN.ValueString(), RuleARN: m.RuleARN.ValueString()}
 	acts, err := d.client.ReadActions(ctx, ref)
 	if err != nil {
-		(&trafficSplitResource{client: d.client}).addReadError(&resp.Diagnostics, ref, err)
+		addReadError(&resp.Diagnostics, d.client, ref, err)
 		return
 	}
 	m.ID = types.StringValue(ref.ID())

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -170,12 +171,21 @@ func (p *rolloutProvider) Configure(ctx context.Context, req provider.ConfigureR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	for name, v := range map[string]interface{ IsUnknown() bool }{
+	known := map[string]interface{ IsUnknown() bool }{
 		"region": m.Region, "profile": m.Profile, "shared_config_files": m.SharedConfigFiles,
 		"shared_credentials_files": m.SharedCredentialsFiles, "max_retries": m.MaxRetries,
-	} {
+	}
+	// An unknown endpoint would otherwise read as "" and send requests to the
+	// public AWS endpoint instead of the one configured.
+	if e := m.Endpoints; e != nil {
+		known["endpoints.elbv2"], known["endpoints.cloudwatch"], known["endpoints.lambda"], known["endpoints.sts"] = e.ELBv2, e.CloudWatch, e.Lambda, e.STS
+	}
+	if ar := m.AssumeRole; ar != nil {
+		known["assume_role.role_arn"], known["assume_role.session_name"], known["assume_role.external_id"], known["assume_role.duration"] = ar.RoleARN, ar.SessionName, ar.ExternalID, ar.Duration
+	}
+	for name, v := range known {
 		if v.IsUnknown() {
-			addError(&resp.Diagnostics, pathOf(path.Root(name)), "Provider Configuration Not Known", nil,
+			addError(&resp.Diagnostics, pathOf(attrPath(name)), "Provider Configuration Not Known", nil,
 				fmt.Sprintf("%s depends on a value that is known only after apply.", name),
 				"The provider must know how to reach AWS while planning. Use a literal, a variable or a value known at plan time, or apply the resource it depends on first (-target).")
 		}
@@ -258,4 +268,14 @@ func clientFrom(data any, diags interface {
 		return nil
 	}
 	return c
+}
+
+// attrPath turns "a.b" into the path of nested attribute b of a.
+func attrPath(name string) path.Path {
+	parts := strings.Split(name, ".")
+	p := path.Root(parts[0])
+	for _, n := range parts[1:] {
+		p = p.AtName(n)
+	}
+	return p
 }

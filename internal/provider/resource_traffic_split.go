@@ -289,9 +289,14 @@ func (r *trafficSplitResource) ImportState(ctx context.Context, req resource.Imp
 }
 
 func (r *trafficSplitResource) addReadError(diags interface{ AddError(string, string) }, ref awsclient.Ref, err error) {
+	addReadError(diags, r.client, ref, err)
+}
+
+// addReadError explains a failed read of a listener or rule.
+func addReadError(diags interface{ AddError(string, string) }, client *awsclient.Client, ref awsclient.Ref, err error) {
 	if errors.Is(err, awsclient.ErrNotFound) {
 		diags.AddError(fmt.Sprintf("%s Not Found", title(ref.Kind())), detail(nil,
-			fmt.Sprintf("The %s %s does not exist in region %s.", ref.Kind(), ref.ID(), r.client.Region),
+			fmt.Sprintf("The %s %s does not exist in region %s.", ref.Kind(), ref.ID(), client.Region),
 			fmt.Sprintf("Check the ARN and the provider's region, and that the %s is created before this resource (reference its arn attribute).", ref.Kind())))
 		return
 	}
