@@ -17,6 +17,8 @@ const (
 	GateLatency   Gate = "metrics.max_p99_latency_ms"
 	GateVolume    Gate = "metrics.min_request_count"
 	GateHook      Gate = "hooks"
+	// GateApply is AWS refusing a step's weights.
+	GateApply Gate = "apply"
 )
 
 // Failure is a failed gate and what was seen.
@@ -26,6 +28,8 @@ type Failure struct {
 	// target groups' targets that were healthy (0 to 1).
 	HealthyFraction float64
 	Reason          string
+	// Step is the step (from 1) at which the gate failed.
+	Step int
 }
 
 // Policy says how to roll back.

@@ -154,3 +154,12 @@ func (s Split) String() string {
 	}
 	return out + "]"
 }
+
+// Map returns each target group's weight by ARN.
+func (s Split) Map() map[string]int {
+	m := make(map[string]int, len(s))
+	for _, t := range s {
+		m[t.ARN] = t.Weight
+	}
+	return m
+}

@@ -1,0 +1,551 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// Probe is what a run needs from the outside world: set the weights (and
+// confirm them), and observe the gates. The provider implements it on AWS;
+// tests script it.
+type Probe interface {
+	Apply(ctx context.Context, w weights.Split) error
+	TargetHealth(ctx context.Context, targetGroup string) (Health, error)
+	AlarmStates(ctx context.Context, names []string) ([]AlarmState, error)
+	Metrics(ctx context.Context, targetGroup string, start, end time.Time) (Metrics, error)
+	Invoke(ctx context.Context, function string, p HookPayload) (HookResult, error)
+}
+
+// Health is a target group's registered and healthy targets.
+type Health struct{ Healthy, Total int }
+
+// AlarmState is one CloudWatch alarm's state.
+type AlarmState struct {
+	Name, State, Reason string
+}
+
+// Alarm states as CloudWatch names them.
+const (
+	StateOK               = "OK"
+	StateAlarm            = "ALARM"
+	StateInsufficientData = "INSUFFICIENT_DATA"
+	PhaseBeforeShift      = "before_shift"
+	PhaseAfterPause       = "after_pause"
+	HookStatusSucceeded   = "Succeeded"
+	defaultPollInterval   = 15 * time.Second
+	defaultHealthTimeout  = 5 * time.Minute
+	defaultMinHealthyTgts = 1
+	defaultMinHealthyPct  = 100.0
+)
+
+// Metrics are a target group's load balancer metrics over a window.
+type Metrics struct {
+	Requests  float64
+	Errors5xx float64
+	// P99Ms is the 99th percentile of the target response time in
+	// milliseconds; HasP99 is false when there was no data.
+	P99Ms  float64
+	HasP99 bool
+}
+
+// HookPayload is the JSON a validation hook receives.
+type HookPayload struct {
+	SplitID string         `json:"split_id"`
+	Phase   string         `json:"phase"`
+	Step    int            `json:"step"`
+	Steps   int            `json:"steps"`
+	Percent int            `json:"percent"`
+	From    map[string]int `json:"from"`
+	To      map[string]int `json:"to"`
+}
+
+// HookResult is what a hook answered: FunctionError is set when the function
+// itself failed; otherwise Status must be "Succeeded".
+type HookResult struct {
+	Status, Reason, FunctionError string
+}
+
+// Gates is what must hold for a rollout to go on.
+type Gates struct {
+	Health                 *HealthGate
+	Alarms                 []string
+	FailOnInsufficientData bool
+	Metrics                *MetricsGate
+	BeforeShift            string // Lambda function ARN
+	AfterPause             string // Lambda function ARN
+}
+
+// HealthGate: each gaining target group has at least MinHealthyTargets and
+// MinHealthyPercent healthy targets, waiting up to Timeout before a shift.
+type HealthGate struct {
+	MinHealthyTargets int
+	MinHealthyPercent float64
+	Timeout           time.Duration
+}
+
+// DefaultHealthGate is the health gate with every setting at its default.
+func DefaultHealthGate() HealthGate {
+	return HealthGate{MinHealthyTargets: defaultMinHealthyTgts, MinHealthyPercent: defaultMinHealthyPct, Timeout: defaultHealthTimeout}
+}
+
+// MetricsGate: thresholds over each pause on the gaining target groups. A nil
+// field is not checked.
+type MetricsGate struct {
+	MaxErrorRatePercent *float64
+	MaxP99LatencyMs     *float64
+	MinRequestCount     *int64
+}
+
+// Status of a run.
+type Status string
+
+// Statuses of a run.
+const (
+	Succeeded  Status = "succeeded"
+	RolledBack Status = "rolled_back"
+	Failed     Status = "failed"
+)
+
+// ErrTimedOut is the error of a run that reached its deadline.
+var ErrTimedOut = errors.New("the rollout reached its timeout")
+
+// Event is one thing that happened during a run, for the log.
+type Event struct {
+	Message string
+	Fields  map[string]any
+}
+
+// Runner runs a schedule step by step: gates before each shift, the shift,
+// the pause polled every PollInterval, gates after the pause; a failed gate
+// rolls back by the policy.
+type Runner struct {
+	Probe        Probe
+	Clock        clock.Clock
+	Gates        Gates
+	PollInterval time.Duration
+	Rollback     Policy
+	// Deadline, by Clock, after which the run stops where it is; zero means
+	// none.
+	Deadline time.Time
+	SplitID  string
+	Log      func(Event)
+}
+
+// Result says how a run ended and what the listener serves.
+type Result struct {
+	Status Status
+	// StepReached is the last step applied, from 1; 0 when none was.
+	StepReached int
+	Steps       int
+	// Current is the split the listener serves, as last confirmed.
+	Current weights.Split
+	Failure *Failure
+	// Policy is the rollback used, when there was one.
+	Policy Policy
+	// RollbackSteps are the splits applied while rolling back, in order.
+	RollbackSteps []weights.Split
+	// Err is set when the run stopped without a gate failing: cancelled,
+	// timed out, or an AWS error.
+	Err               error
+	Started, Finished time.Time
+}
+
+// Summary is one sentence on how the run ended.
+func (r Result) Summary() string {
+	switch r.Status {
+	case Succeeded:
+		return fmt.Sprintf("all %d steps applied", r.Steps)
+	case RolledBack:
+		return fmt.Sprintf("step %d of %d failed the %s gate: %s; rolled back (%s) to %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.Policy, r.Current)
+	}
+	if r.Failure != nil {
+		return fmt.Sprintf("step %d of %d failed the %s gate: %s; the rollback stopped: %v; the listener serves %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.Err, r.Current)
+	}
+	return fmt.Sprintf("stopped at step %d of %d: %v; the listener serves %s", r.StepReached, r.Steps, r.Err, r.Current)
+}
+
+func (r Result) failedStep() int {
+	if r.Failure != nil && r.Failure.Step > 0 {
+		return r.Failure.Step
+	}
+	return r.StepReached
+}
+
+func (r *Runner) log(msg string, kv ...any) {
+	if r.Log == nil {
+		return
+	}
+	f := map[string]any{"split": r.SplitID}
+	for i := 0; i+1 < len(kv); i += 2 {
+		f[fmt.Sprint(kv[i])] = kv[i+1]
+	}
+	r.Log(Event{Message: msg, Fields: f})
+}
+
+func (r *Runner) poll() time.Duration {
+	if r.PollInterval > 0 {
+		return r.PollInterval
+	}
+	return defaultPollInterval
+}
+
+// sleep waits d by the clock, cut short at the deadline.
+func (r *Runner) sleep(ctx context.Context, d time.Duration) error {
+	if !r.Deadline.IsZero() {
+		left := r.Deadline.Sub(r.Clock.Now())
+		if left <= 0 {
+			return ErrTimedOut
+		}
+		if d > left {
+			if err := r.Clock.Sleep(ctx, left); err != nil {
+				return err
+			}
+			return ErrTimedOut
+		}
+	}
+	return r.Clock.Sleep(ctx, d)
+}
+
+// Gaining lists the target groups whose share is larger in to than in from,
+// in to's order.
+func Gaining(from, to weights.Split) []string {
+	pf, pt := from.Percentages(), to.Percentages()
+	var out []string
+	for _, t := range to {
+		if pt[t.ARN] > pf[t.ARN] {
+			out = append(out, t.ARN)
+		}
+	}
+	return out
+}
+
+// Run takes the listener from `from` through steps. It never returns with the
+// listener at a split that is not one of from, a step or a rollback step.
+func (r *Runner) Run(ctx context.Context, from weights.Split, steps []PlannedStep) Result {
+	res := Result{Status: Succeeded, Steps: len(steps), Current: from, Started: r.Clock.Now()}
+	defer func() { res.Finished = r.Clock.Now() }()
+	if len(steps) == 0 {
+		return res
+	}
+	to := steps[len(steps)-1].Weights
+	gaining := Gaining(from, to)
+	r.log("rollout starting", "from", from.String(), "to", to.String(), "steps", len(steps), "gaining", strings.Join(gaining, ","))
+	for i, st := range steps {
+		n := i + 1
+		if f, err := r.beforeShift(ctx, n, len(steps), st, res.Current, gaining); err != nil {
+			return r.stopped(res, err)
+		} else if f != nil {
+			return r.rollback(ctx, res, from, f)
+		}
+		if err := r.Probe.Apply(ctx, st.Weights); err != nil {
+			f := &Failure{Gate: GateApply, Step: n, Reason: err.Error()}
+			if n == 1 {
+				res.Status, res.Failure, res.Err = Failed, f, err
+				return res
+			}
+			return r.rollback(ctx, res, from, f)
+		}
+		res.Current, res.StepReached = st.Weights, n
+		r.log("rollout step applied", "step", n, "of", len(steps), "percent", st.Percent, "weights", st.Weights.String(), "pause", st.Pause.String())
+		start := r.Clock.Now()
+		for left := st.Pause; left > 0; {
+			d := min(r.poll(), left)
+			if err := r.sleep(ctx, d); err != nil {
+				return r.stopped(res, err)
+			}
+			left -= d
+			f, err := r.pollGates(ctx, n, gaining)
+			if err != nil {
+				return r.stopped(res, err)
+			}
+			if f != nil {
+				return r.rollback(ctx, res, from, f)
+			}
+		}
+		f, err := r.afterPause(ctx, n, len(steps), st, start, from, gaining)
+		if err != nil {
+			return r.stopped(res, err)
+		}
+		if f != nil {
+			return r.rollback(ctx, res, from, f)
+		}
+		r.log("rollout step passed its gates", "step", n, "of", len(steps))
+	}
+	r.log("rollout succeeded", "weights", res.Current.String(), "steps", len(steps))
+	return res
+}
+
+// stopped ends a run that cannot go on (cancelled, timed out, AWS error):
+// the listener stays at the last confirmed step.
+func (r *Runner) stopped(res Result, err error) Result {
+	res.Status, res.Err = Failed, err
+	r.log("rollout stopped", "step", res.StepReached, "of", res.Steps, "weights", res.Current.String(), "error", err.Error())
+	return res
+}
+
+func (r *Runner) beforeShift(ctx context.Context, n, total int, st PlannedStep, cur weights.Split, gaining []string) (*Failure, error) {
+	if g := r.Gates.Health; g != nil {
+		if f, err := r.waitHealthy(ctx, *g, gaining, n); f != nil || err != nil {
+			return f, err
+		}
+	}
+	if f, err := r.checkAlarms(ctx, n); f != nil || err != nil {
+		return f, err
+	}
+	if fn := r.Gates.BeforeShift; fn != "" {
+		return r.hook(ctx, fn, HookPayload{SplitID: r.SplitID, Phase: PhaseBeforeShift, Step: n, Steps: total, Percent: st.Percent, From: cur.Map(), To: st.Weights.Map()}, n)
+	}
+	return nil, nil
+}
+
+func (r *Runner) pollGates(ctx context.Context, n int, gaining []string) (*Failure, error) {
+	if g := r.Gates.Health; g != nil {
+		f, err := r.checkHealth(ctx, *g, gaining, n)
+		if f != nil || err != nil {
+			return f, err
+		}
+	}
+	return r.checkAlarms(ctx, n)
+}
+
+func (r *Runner) afterPause(ctx context.Context, n, total int, st PlannedStep, start time.Time, from weights.Split, gaining []string) (*Failure, error) {
+	if g := r.Gates.Metrics; g != nil && st.Pause > 0 {
+		end := r.Clock.Now()
+		for _, tg := range gaining {
+			m, err := r.Probe.Metrics(ctx, tg, start, end)
+			if err != nil {
+				return nil, fmt.Errorf("reading the metrics of %s: %w", tg, err)
+			}
+			r.log("rollout metrics", "step", n, "target_group", tg, "requests", m.Requests, "errors_5xx", m.Errors5xx, "p99_ms", m.P99Ms)
+			if f := EvalMetrics(*g, tg, m, st.Pause); f != nil {
+				f.Step = n
+				return f, nil
+			}
+		}
+	}
+	if fn := r.Gates.AfterPause; fn != "" {
+		return r.hook(ctx, fn, HookPayload{SplitID: r.SplitID, Phase: PhaseAfterPause, Step: n, Steps: total, Percent: st.Percent, From: from.Map(), To: st.Weights.Map()}, n)
+	}
+	return nil, nil
+}
+
+// waitHealthy polls the health gate until it passes or its timeout ends.
+func (r *Runner) waitHealthy(ctx context.Context, g HealthGate, tgs []string, n int) (*Failure, error) {
+	timeout := g.Timeout
+	if timeout <= 0 {
+		timeout = defaultHealthTimeout
+	}
+	start := r.Clock.Now()
+	for {
+		f, err := r.checkHealth(ctx, g, tgs, n)
+		if f == nil || err != nil {
+			return nil, err
+		}
+		waited := r.Clock.Now().Sub(start)
+		if waited >= timeout {
+			f.Reason += fmt.Sprintf(" after waiting %s", timeout)
+			return f, nil
+		}
+		r.log("rollout waiting for healthy targets", "step", n, "reason", f.Reason)
+		if err := r.sleep(ctx, min(r.poll(), timeout-waited)); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (r *Runner) checkHealth(ctx context.Context, g HealthGate, tgs []string, n int) (*Failure, error) {
+	var hs []Health
+	for _, tg := range tgs {
+		h, err := r.Probe.TargetHealth(ctx, tg)
+		if err != nil {
+			return nil, fmt.Errorf("reading the target health of %s: %w", tg, err)
+		}
+		hs = append(hs, h)
+	}
+	f := EvalHealth(g, tgs, hs)
+	if f != nil {
+		f.Step = n
+	}
+	return f, nil
+}
+
+func (r *Runner) checkAlarms(ctx context.Context, n int) (*Failure, error) {
+	if len(r.Gates.Alarms) == 0 {
+		return nil, nil
+	}
+	states, err := r.Probe.AlarmStates(ctx, r.Gates.Alarms)
+	if err != nil {
+		return nil, fmt.Errorf("reading the alarms: %w", err)
+	}
+	f := EvalAlarms(r.Gates.Alarms, states, r.Gates.FailOnInsufficientData)
+	if f != nil {
+		f.Step = n
+	}
+	return f, nil
+}
+
+func (r *Runner) hook(ctx context.Context, fn string, p HookPayload, n int) (*Failure, error) {
+	hr, err := r.Probe.Invoke(ctx, fn, p)
+	if err != nil {
+		return nil, fmt.Errorf("invoking the %s hook %s: %w", p.Phase, fn, err)
+	}
+	r.log("rollout hook answered", "step", n, "phase", p.Phase, "function", fn, "status", hr.Status, "function_error", hr.FunctionError)
+	f := EvalHook(p.Phase, fn, hr)
+	if f != nil {
+		f.Step = n
+	}
+	return f, nil
+}
+
+// rollback takes the listener from res.Current back to from by the policy.
+func (r *Runner) rollback(ctx context.Context, res Result, from weights.Split, f *Failure) Result {
+	res.Failure = f
+	res.Policy = Decide(r.Rollback, *f)
+	r.log("rollout gate failed; rolling back", "step", f.Step, "gate", string(f.Gate), "reason", f.Reason, "policy", string(res.Policy))
+	plan, err := RollbackPlan(res.Current, from, res.Policy)
+	if err != nil {
+		res.Status, res.Err = Failed, err
+		return res
+	}
+	gaining := Gaining(res.Current, from)
+	for j := 0; j < len(plan); j++ {
+		st := plan[j]
+		if j > 0 && res.Policy == Gradual {
+			if err := r.sleep(ctx, r.poll()); err != nil {
+				res.Status, res.Err = Failed, err
+				return res
+			}
+			if g := r.Gates.Health; g != nil {
+				hf, err := r.checkHealth(ctx, *g, gaining, f.Step)
+				if err != nil {
+					res.Status, res.Err = Failed, err
+					return res
+				}
+				if hf != nil {
+					// The rollback always completes: the split before the
+					// apply is the known reference.
+					r.log("rollback health gate failed; finishing the rollback at once", "reason", hf.Reason)
+					st = plan[len(plan)-1]
+					plan = plan[:j+1]
+				}
+			}
+		}
+		if err := r.Probe.Apply(ctx, st.Weights); err != nil {
+			res.Status, res.Err = Failed, fmt.Errorf("rolling back: %w", err)
+			return res
+		}
+		res.Current = st.Weights
+		res.RollbackSteps = append(res.RollbackSteps, st.Weights)
+		r.log("rollback step applied", "step", j+1, "of", len(plan), "weights", st.Weights.String())
+	}
+	res.Status = RolledBack
+	r.log("rollout rolled back", "weights", res.Current.String())
+	return res
+}
+
+// EvalHealth checks each target group's health against the gate.
+func EvalHealth(g HealthGate, tgs []string, hs []Health) *Failure {
+	healthy, total := 0, 0
+	var bad []string
+	for i, tg := range tgs {
+		h := hs[i]
+		healthy += h.Healthy
+		total += h.Total
+		pct := 0.0
+		if h.Total > 0 {
+			pct = 100 * float64(h.Healthy) / float64(h.Total)
+		}
+		if h.Healthy < g.MinHealthyTargets || pct < g.MinHealthyPercent {
+			bad = append(bad, fmt.Sprintf("%s has %d healthy of %d registered targets (%.0f %%)", tg, h.Healthy, h.Total, pct))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	frac := 0.0
+	if total > 0 {
+		frac = float64(healthy) / float64(total)
+	}
+	return &Failure{Gate: GateHealth, HealthyFraction: frac,
+		Reason: fmt.Sprintf("%s; at least %d and %.0f %% healthy are needed", strings.Join(bad, "; "), g.MinHealthyTargets, g.MinHealthyPercent)}
+}
+
+// EvalAlarms fails on the first named alarm in ALARM (or INSUFFICIENT_DATA
+// when failOnInsufficient), and on a named alarm that does not exist.
+func EvalAlarms(names []string, states []AlarmState, failOnInsufficient bool) *Failure {
+	by := map[string]AlarmState{}
+	for _, s := range states {
+		by[s.Name] = s
+	}
+	for _, n := range names {
+		s, ok := by[n]
+		switch {
+		case !ok:
+			return &Failure{Gate: GateAlarm, Reason: fmt.Sprintf("alarm %q does not exist", n)}
+		case s.State == StateAlarm:
+			return &Failure{Gate: GateAlarm, Reason: fmt.Sprintf("alarm %q is in ALARM (%s)", n, s.Reason)}
+		case s.State == StateInsufficientData && failOnInsufficient:
+			return &Failure{Gate: GateAlarm, Reason: fmt.Sprintf("alarm %q is in INSUFFICIENT_DATA and fail_on_insufficient_data is true", n)}
+		}
+	}
+	return nil
+}
+
+// EvalMetrics checks one target group's metrics over a pause.
+func EvalMetrics(g MetricsGate, tg string, m Metrics, pause time.Duration) *Failure {
+	if g.MinRequestCount != nil && m.Requests < float64(*g.MinRequestCount) {
+		return &Failure{Gate: GateVolume, Reason: fmt.Sprintf("%s served %.0f requests in %s, below min_request_count %d", tg, m.Requests, pause, *g.MinRequestCount)}
+	}
+	if g.MaxErrorRatePercent != nil && m.Requests > 0 {
+		rate := 100 * m.Errors5xx / m.Requests
+		if rate > *g.MaxErrorRatePercent {
+			return &Failure{Gate: GateErrorRate, Reason: fmt.Sprintf("%s answered %.0f of %.0f requests with a 5XX (%.3g %%), above max_error_rate_percent %g", tg, m.Errors5xx, m.Requests, rate, *g.MaxErrorRatePercent)}
+		}
+	}
+	if g.MaxP99LatencyMs != nil && m.HasP99 && m.P99Ms > *g.MaxP99LatencyMs {
+		return &Failure{Gate: GateLatency, Reason: fmt.Sprintf("%s has a p99 target response time of %s ms, above max_p99_latency_ms %g", tg, trim(m.P99Ms), *g.MaxP99LatencyMs)}
+	}
+	return nil
+}
+
+// EvalHook fails on a function error or a status other than Succeeded.
+func EvalHook(phase, fn string, hr HookResult) *Failure {
+	switch {
+	case hr.FunctionError != "":
+		return &Failure{Gate: GateHook, Reason: fmt.Sprintf("the %s hook %s failed with a %s function error: %s", phase, fn, hr.FunctionError, hr.Reason)}
+	case hr.Status != HookStatusSucceeded:
+		why := ""
+		if hr.Reason != "" {
+			why = ": " + hr.Reason
+		}
+		st := hr.Status
+		if st == "" {
+			st = "no status"
+		}
+		return &Failure{Gate: GateHook, Reason: fmt.Sprintf("the %s hook %s answered %q, not %q%s", phase, fn, st, HookStatusSucceeded, why)}
+	}
+	return nil
+}
+
+func trim(f float64) string {
+	if f == math.Trunc(f) {
+		return fmt.Sprintf("%.0f", f)
+	}
+	return fmt.Sprintf("%.1f", f)
+}
+
+// TotalPause is the sum of the pauses of a schedule.
+func TotalPause(steps []PlannedStep) time.Duration {
+	var d time.Duration
+	for _, s := range steps {
+		d += s.Pause
+	}
+	return d
+}

@@ -1,0 +1,437 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// script is a Probe whose answers depend on how many splits were applied.
+type script struct {
+	applied  []weights.Split
+	health   func(step int, tg string) Health
+	alarm    func(step int) string
+	metrics  func(step int, tg string) Metrics
+	hook     func(step int, p HookPayload) HookResult
+	applyErr func(n int) error
+	payloads []HookPayload
+	windows  [][2]time.Time
+}
+
+func (s *script) step() int { return len(s.applied) }
+
+func (s *script) Apply(_ context.Context, w weights.Split) error {
+	if s.applyErr != nil {
+		if err := s.applyErr(len(s.applied) + 1); err != nil {
+			return err
+		}
+	}
+	s.applied = append(s.applied, w)
+	return nil
+}
+
+func (s *script) TargetHealth(_ context.Context, tg string) (Health, error) {
+	if s.health == nil {
+		return Health{Healthy: 2, Total: 2}, nil
+	}
+	return s.health(s.step(), tg), nil
+}
+
+func (s *script) AlarmStates(_ context.Context, names []string) ([]AlarmState, error) {
+	var out []AlarmState
+	for _, n := range names {
+		st := StateOK
+		if s.alarm != nil {
+			st = s.alarm(s.step())
+		}
+		out = append(out, AlarmState{Name: n, State: st, Reason: "scripted"})
+	}
+	return out, nil
+}
+
+func (s *script) Metrics(_ context.Context, tg string, start, end time.Time) (Metrics, error) {
+	s.windows = append(s.windows, [2]time.Time{start, end})
+	if s.metrics == nil {
+		return Metrics{Requests: 5000}, nil
+	}
+	return s.metrics(s.step(), tg), nil
+}
+
+func (s *script) Invoke(_ context.Context, _ string, p HookPayload) (HookResult, error) {
+	s.payloads = append(s.payloads, p)
+	if s.hook == nil {
+		return HookResult{Status: HookStatusSucceeded}, nil
+	}
+	return s.hook(s.step(), p), nil
+}
+
+var (
+	blue  = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/blue/1"
+	green = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/green/2"
+	start = weights.Split{{ARN: blue, Weight: 100}, {ARN: green, Weight: 0}}
+	end   = weights.Split{{ARN: blue, Weight: 0}, {ARN: green, Weight: 100}}
+)
+
+func canary(t *testing.T) []PlannedStep {
+	t.Helper()
+	steps, err := Plan(start, end, Strategy{Kind: Canary, Steps: []Step{{10, 5 * time.Minute}, {50, 10 * time.Minute}, {100, 0}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return steps
+}
+
+func runner(p Probe, g Gates, c *clock.Fake) *Runner {
+	return &Runner{Probe: p, Clock: c, Gates: g, PollInterval: time.Minute, Rollback: Auto, SplitID: "listener/x"}
+}
+
+// failOnce makes the nth Apply fail, once.
+func failOnce(n int) func(int) error {
+	done := false
+	return func(i int) error {
+		if i == n && !done {
+			done = true
+			return errors.New("TargetGroupNotFound")
+		}
+		return nil
+	}
+}
+
+func fptr(f float64) *float64 { return &f }
+func iptr(i int64) *int64     { return &i }
+
+func sameSplits(t *testing.T, got []weights.Split, want ...weights.Split) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("applied %d splits %v, want %d %v", len(got), got, len(want), want)
+	}
+	for i := range want {
+		if !got[i].Equal(want[i]) {
+			t.Fatalf("split %d applied is %s, want %s", i+1, got[i], want[i])
+		}
+	}
+}
+
+func TestRunSucceeds(t *testing.T) {
+	c := clock.NewFake(time.Unix(0, 0))
+	p := &script{}
+	steps := canary(t)
+	res := runner(p, Gates{Health: &HealthGate{MinHealthyTargets: 1, MinHealthyPercent: 100, Timeout: time.Minute}, Alarms: []string{"a"}, Metrics: &MetricsGate{MaxErrorRatePercent: fptr(1)}, BeforeShift: "f", AfterPause: "g"}, c).Run(context.Background(), start, steps)
+	if res.Status != Succeeded || res.StepReached != 3 || !res.Current.Equal(end) {
+		t.Fatalf("result %+v", res)
+	}
+	sameSplits(t, p.applied, steps[0].Weights, steps[1].Weights, end)
+	if got := c.Elapsed(time.Unix(0, 0)); got != 15*time.Minute {
+		t.Errorf("the run took %s by the clock, want the 15m of pauses", got)
+	}
+	if n := len(c.Sleeps()); n != 15 {
+		t.Errorf("slept %d times, want 15 polls of 1m", n)
+	}
+	// Metrics are read over each pause (two steps have one).
+	if len(p.windows) != 2 || p.windows[1][1].Sub(p.windows[1][0]) != 10*time.Minute {
+		t.Errorf("metric windows %v, want two, the second 10m long", p.windows)
+	}
+	// A before_shift and an after_pause hook per step.
+	if len(p.payloads) != 6 || p.payloads[0].Phase != PhaseBeforeShift || p.payloads[1].Phase != PhaseAfterPause || p.payloads[2].Step != 2 || p.payloads[2].To[green] != steps[1].Weights.Map()[green] {
+		t.Errorf("hook payloads %+v", p.payloads)
+	}
+}
+
+func TestRunRollsBack(t *testing.T) {
+	steps := canary(t)
+	cases := []struct {
+		name       string
+		probe      *script
+		gates      Gates
+		policy     Policy
+		wantGate   Gate
+		wantPolicy Policy
+		wantStep   int
+		applied    []weights.Split
+		reason     string
+	}{
+		{
+			name:     "alarm in the second pause",
+			probe:    &script{alarm: func(step int) string { return map[bool]string{true: StateAlarm, false: StateOK}[step == 2] }},
+			gates:    Gates{Alarms: []string{"api-5xx"}},
+			wantGate: GateAlarm, wantPolicy: Immediate, wantStep: 2,
+			applied: []weights.Split{steps[0].Weights, steps[1].Weights, start},
+			reason:  `alarm "api-5xx" is in ALARM`,
+		},
+		{
+			name:     "no healthy target in the gaining group",
+			probe:    &script{health: func(int, string) Health { return Health{} }},
+			gates:    Gates{Health: &HealthGate{MinHealthyTargets: 1, Timeout: 3 * time.Minute}},
+			wantGate: GateHealth, wantPolicy: Immediate, wantStep: 1,
+			applied: nil,
+			reason:  "has 0 healthy of 0 registered targets (0 %); at least 1 and 0 % healthy are needed after waiting 3m0s",
+		},
+		{
+			name:     "error rate over the first pause",
+			probe:    &script{metrics: func(int, string) Metrics { return Metrics{Requests: 1000, Errors5xx: 20} }},
+			gates:    Gates{Metrics: &MetricsGate{MaxErrorRatePercent: fptr(1), MinRequestCount: iptr(100)}},
+			wantGate: GateErrorRate, wantPolicy: Immediate, wantStep: 1,
+			applied: []weights.Split{steps[0].Weights, start},
+			reason:  "answered 20 of 1000 requests with a 5XX (2 %), above max_error_rate_percent 1",
+		},
+		{
+			name: "latency: gradual, four steps back",
+			probe: &script{metrics: func(step int, _ string) Metrics {
+				return Metrics{Requests: 1000, P99Ms: float64(step) * 400, HasP99: true}
+			}},
+			gates:    Gates{Metrics: &MetricsGate{MaxP99LatencyMs: fptr(500)}},
+			wantGate: GateLatency, wantPolicy: Gradual, wantStep: 2,
+			applied: []weights.Split{steps[0].Weights, steps[1].Weights, {{ARN: blue, Weight: 625}, {ARN: green, Weight: 375}}, {{ARN: blue, Weight: 750}, {ARN: green, Weight: 250}}, {{ARN: blue, Weight: 875}, {ARN: green, Weight: 125}}, start},
+			reason:  "p99 target response time of 800 ms, above max_p99_latency_ms 500",
+		},
+		{
+			name:     "too little traffic",
+			probe:    &script{metrics: func(int, string) Metrics { return Metrics{Requests: 3} }},
+			gates:    Gates{Metrics: &MetricsGate{MinRequestCount: iptr(100)}},
+			policy:   Immediate,
+			wantGate: GateVolume, wantPolicy: Immediate, wantStep: 1,
+			applied: []weights.Split{steps[0].Weights, start},
+			reason:  "served 3 requests in 5m0s, below min_request_count 100",
+		},
+		{
+			name: "hook answers Failed after the second pause",
+			probe: &script{hook: func(step int, p HookPayload) HookResult {
+				if step == 2 && p.Phase == PhaseAfterPause {
+					return HookResult{Status: "Failed", Reason: "smoke test 3 failed"}
+				}
+				return HookResult{Status: HookStatusSucceeded}
+			}},
+			gates:    Gates{AfterPause: "arn:aws:lambda:us-east-1:1:function:check"},
+			wantGate: GateHook, wantPolicy: Immediate, wantStep: 2,
+			applied: []weights.Split{steps[0].Weights, steps[1].Weights, start},
+			reason:  `answered "Failed", not "Succeeded": smoke test 3 failed`,
+		},
+		{
+			name:     "hook function error before the first shift",
+			probe:    &script{hook: func(int, HookPayload) HookResult { return HookResult{FunctionError: "Unhandled", Reason: "boom"} }},
+			gates:    Gates{BeforeShift: "arn:aws:lambda:us-east-1:1:function:check"},
+			wantGate: GateHook, wantPolicy: Immediate, wantStep: 1,
+			applied: nil,
+			reason:  "failed with a Unhandled function error: boom",
+		},
+		{
+			name:     "AWS refuses the second step",
+			probe:    &script{applyErr: failOnce(2)},
+			wantGate: GateApply, wantPolicy: Immediate, wantStep: 2,
+			applied: []weights.Split{steps[0].Weights, start},
+			reason:  "TargetGroupNotFound",
+		},
+		{
+			name: "gradual rollback whose health gate fails finishes at once",
+			probe: &script{
+				health: func(step int, tg string) Health {
+					if tg == blue && step >= 3 { // the old colour's targets go unhealthy once the rollback began
+						return Health{Healthy: 0, Total: 2}
+					}
+					return Health{Healthy: 2, Total: 2}
+				},
+				metrics: func(step int, _ string) Metrics { return Metrics{Requests: 10, P99Ms: 900, HasP99: true} },
+			},
+			gates:    Gates{Health: &HealthGate{MinHealthyTargets: 1, MinHealthyPercent: 50}, Metrics: &MetricsGate{MaxP99LatencyMs: fptr(500)}},
+			wantGate: GateLatency, wantPolicy: Gradual, wantStep: 1,
+			applied: []weights.Split{steps[0].Weights, {{ARN: blue, Weight: 925}, {ARN: green, Weight: 75}}, {{ARN: blue, Weight: 950}, {ARN: green, Weight: 50}}, start},
+			reason:  "p99",
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			clk := clock.NewFake(time.Unix(0, 0))
+			r := runner(c.probe, c.gates, clk)
+			if c.policy != "" {
+				r.Rollback = c.policy
+			}
+			res := r.Run(context.Background(), start, steps)
+			if res.Status != RolledBack {
+				t.Fatalf("status %s (%v), want rolled_back", res.Status, res.Err)
+			}
+			if res.Failure.Gate != c.wantGate || res.Policy != c.wantPolicy || res.Failure.Step != c.wantStep {
+				t.Errorf("failure %+v policy %s, want gate %s policy %s step %d", res.Failure, res.Policy, c.wantGate, c.wantPolicy, c.wantStep)
+			}
+			if !strings.Contains(res.Failure.Reason, c.reason) {
+				t.Errorf("reason %q does not contain %q", res.Failure.Reason, c.reason)
+			}
+			sameSplits(t, c.probe.applied, c.applied...)
+			if !res.Current.Equal(start) {
+				t.Errorf("the listener serves %s after the rollback, want %s", res.Current, start)
+			}
+			if !strings.Contains(res.Summary(), "rolled back") {
+				t.Errorf("summary %q", res.Summary())
+			}
+		})
+	}
+}
+
+func TestRunStopsWhereItIs(t *testing.T) {
+	steps := canary(t)
+	t.Run("cancelled in the second pause", func(t *testing.T) {
+		clk := clock.NewFake(time.Unix(0, 0))
+		p := &script{}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		clk.OnSleep(func(context.Context, time.Duration, time.Time) {
+			if p.step() == 2 {
+				cancel()
+			}
+		})
+		res := runner(p, Gates{}, clk).Run(ctx, start, steps)
+		if res.Status != Failed || !errors.Is(res.Err, context.Canceled) || res.StepReached != 2 || !res.Current.Equal(steps[1].Weights) {
+			t.Fatalf("result %+v, want failed at step 2 serving %s", res, steps[1].Weights)
+		}
+		sameSplits(t, p.applied, steps[0].Weights, steps[1].Weights)
+	})
+	t.Run("deadline during the second pause", func(t *testing.T) {
+		clk := clock.NewFake(time.Unix(0, 0))
+		p := &script{}
+		r := runner(p, Gates{}, clk)
+		r.Deadline = time.Unix(0, 0).Add(8 * time.Minute)
+		res := r.Run(context.Background(), start, steps)
+		if res.Status != Failed || !errors.Is(res.Err, ErrTimedOut) || res.StepReached != 2 {
+			t.Fatalf("result %+v", res)
+		}
+		if got := clk.Elapsed(time.Unix(0, 0)); got != 8*time.Minute {
+			t.Errorf("stopped after %s by the clock, want exactly the 8m deadline", got)
+		}
+		if !strings.Contains(res.Summary(), "stopped at step 2 of 3") {
+			t.Errorf("summary %q", res.Summary())
+		}
+	})
+	t.Run("nothing to do", func(t *testing.T) {
+		res := runner(&script{}, Gates{}, clock.NewFake(time.Unix(0, 0))).Run(context.Background(), start, nil)
+		if res.Status != Succeeded || res.Steps != 0 {
+			t.Fatalf("result %+v", res)
+		}
+	})
+	t.Run("AWS refuses the first step", func(t *testing.T) {
+		p := &script{applyErr: func(int) error { return errors.New("denied") }}
+		res := runner(p, Gates{}, clock.NewFake(time.Unix(0, 0))).Run(context.Background(), start, steps)
+		if res.Status != Failed || res.Failure == nil || res.Failure.Gate != GateApply || !res.Current.Equal(start) {
+			t.Fatalf("result %+v", res)
+		}
+	})
+}
+
+func TestEvalAlarms(t *testing.T) {
+	names := []string{"a", "b"}
+	cases := []struct {
+		states []AlarmState
+		strict bool
+		want   string
+	}{
+		{[]AlarmState{{"a", StateOK, ""}, {"b", StateOK, ""}}, false, ""},
+		{[]AlarmState{{"a", StateOK, ""}, {"b", StateInsufficientData, ""}}, false, ""},
+		{[]AlarmState{{"a", StateOK, ""}, {"b", StateInsufficientData, ""}}, true, `alarm "b" is in INSUFFICIENT_DATA`},
+		{[]AlarmState{{"a", StateAlarm, "Threshold Crossed"}, {"b", StateOK, ""}}, false, `alarm "a" is in ALARM (Threshold Crossed)`},
+		{[]AlarmState{{"a", StateOK, ""}}, false, `alarm "b" does not exist`},
+	}
+	for i, c := range cases {
+		f := EvalAlarms(names, c.states, c.strict)
+		if (f == nil) != (c.want == "") || (f != nil && !strings.Contains(f.Reason, c.want)) {
+			t.Errorf("case %d: %+v, want %q", i, f, c.want)
+		}
+	}
+}
+
+func TestEvalHealth(t *testing.T) {
+	cases := []struct {
+		g    HealthGate
+		hs   []Health
+		fail bool
+		frac float64
+	}{
+		{HealthGate{MinHealthyTargets: 1, MinHealthyPercent: 100}, []Health{{2, 2}}, false, 0},
+		{HealthGate{MinHealthyTargets: 1, MinHealthyPercent: 100}, []Health{{1, 2}}, true, 0.5},
+		{HealthGate{MinHealthyTargets: 1, MinHealthyPercent: 50}, []Health{{1, 2}}, false, 0},
+		{HealthGate{MinHealthyTargets: 3, MinHealthyPercent: 0}, []Health{{2, 2}}, true, 1},
+		{HealthGate{MinHealthyTargets: 0, MinHealthyPercent: 0}, []Health{{0, 0}}, false, 0},
+		{HealthGate{MinHealthyTargets: 1, MinHealthyPercent: 0}, []Health{{0, 4}, {4, 4}}, true, 0.5},
+	}
+	for i, c := range cases {
+		tgs := []string{blue, green}[:len(c.hs)]
+		f := EvalHealth(c.g, tgs, c.hs)
+		if (f != nil) != c.fail || (f != nil && f.HealthyFraction != c.frac) {
+			t.Errorf("case %d: %+v, want fail %v fraction %v", i, f, c.fail, c.frac)
+		}
+	}
+}
+
+func TestGaining(t *testing.T) {
+	three := weights.Split{{ARN: "a", Weight: 50}, {ARN: "b", Weight: 50}, {ARN: "c", Weight: 0}}
+	to := weights.Split{{ARN: "a", Weight: 40}, {ARN: "b", Weight: 40}, {ARN: "c", Weight: 20}}
+	if g := Gaining(three, to); len(g) != 1 || g[0] != "c" {
+		t.Errorf("gaining %v, want [c]", g)
+	}
+	if g := Gaining(to, three); len(g) != 2 || g[0] != "a" || g[1] != "b" {
+		t.Errorf("gaining back %v, want [a b]", g)
+	}
+}
+
+// FuzzRun checks that whatever the gates answer, a run ends at the desired
+// split (succeeded), at the original one (rolled back), or at a step it
+// applied (failed), and never applies an invalid split.
+func FuzzRun(f *testing.F) {
+	f.Add(uint16(300), uint8(10), uint8(2), uint8(1), uint8(0))
+	f.Add(uint16(5), uint8(30), uint8(5), uint8(3), uint8(2))
+	f.Fuzz(func(t *testing.T, w0 uint16, pct, failAt, gate, policy uint8) {
+		from := weights.Split{{ARN: blue, Weight: int(w0 % 1000)}, {ARN: green, Weight: 1}}
+		to := weights.Split{{ARN: blue, Weight: 1}, {ARN: green, Weight: int(w0%1000) + 1}}
+		st := Strategy{Kind: Linear, StepPercent: int(pct%100) + 1, Interval: time.Minute}
+		steps, err := Plan(from, to, st)
+		if err != nil {
+			t.Skip()
+		}
+		fail := int(failAt % 8)
+		p := &script{
+			alarm: func(step int) string {
+				if gate%3 == 0 && step == fail {
+					return StateAlarm
+				}
+				return StateOK
+			},
+			metrics: func(step int, _ string) Metrics {
+				if gate%3 == 1 && step == fail {
+					return Metrics{Requests: 10, P99Ms: 1000, HasP99: true}
+				}
+				return Metrics{Requests: 10}
+			},
+			health: func(step int, _ string) Health {
+				if gate%3 == 2 && step == fail {
+					return Health{Healthy: 0, Total: 3}
+				}
+				return Health{Healthy: 3, Total: 3}
+			},
+		}
+		r := runner(p, Gates{Alarms: []string{"a"}, Health: &HealthGate{MinHealthyTargets: 1, MinHealthyPercent: 100, Timeout: time.Minute}, Metrics: &MetricsGate{MaxP99LatencyMs: fptr(500)}}, clock.NewFake(time.Unix(0, 0)))
+		r.Rollback = []Policy{Auto, Immediate, Gradual}[policy%3]
+		res := r.Run(context.Background(), from, steps)
+		for i, w := range p.applied {
+			if ps := w.Problems(); len(ps) > 0 {
+				t.Fatalf("applied split %d %s is invalid: %v", i, w, ps)
+			}
+		}
+		switch res.Status {
+		case Succeeded:
+			if !res.Current.Equal(to) {
+				t.Fatalf("succeeded at %s, want %s", res.Current, to)
+			}
+		case RolledBack:
+			if !res.Current.Equal(from) {
+				t.Fatalf("rolled back to %s, want %s", res.Current, from)
+			}
+		default:
+			t.Fatalf("status %s: %v", res.Status, res.Err)
+		}
+		if n := len(p.applied); n > 0 && !p.applied[n-1].Equal(res.Current) {
+			t.Fatalf("the last split applied %s is not the result's %s", p.applied[n-1], res.Current)
+		}
+	})
+}
