@@ -141,3 +141,15 @@ func LoadBalancerDimension(lb string) (string, error) {
 	}
 	return strings.TrimPrefix(a.Resource, "loadbalancer/"), nil
 }
+
+// LoadBalancerOfListener returns the CloudWatch dimension value of the load
+// balancer a listener ARN belongs to: "app/NAME/ID".
+func LoadBalancerOfListener(listener string) (string, error) {
+	a, err := Listener.Check(listener)
+	if err != nil {
+		return "", err
+	}
+	segs := strings.Split(strings.TrimPrefix(a.Resource, Listener.ResourcePrefix), "/")
+	// name/lb-id/listener-id
+	return "app/" + strings.Join(segs[:2], "/"), nil
+}

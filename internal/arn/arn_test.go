@@ -73,6 +73,12 @@ func TestListenerOfRule(t *testing.T) {
 }
 
 func TestDimensions(t *testing.T) {
+	if got, _ := LoadBalancerOfListener(awsListener); got != "app/my-alb/50dc6c495c0c9188" {
+		t.Errorf("LoadBalancerOfListener = %q", got)
+	}
+	if _, err := LoadBalancerOfListener(awsTG); err == nil {
+		t.Error("LoadBalancerOfListener(target group): want an error")
+	}
 	if got, _ := TargetGroupDimension(awsTG); got != "targetgroup/blue/73e2d6bc24d8a067" {
 		t.Errorf("TargetGroupDimension = %q", got)
 	}

@@ -3,8 +3,8 @@
 // and the benchmarks.
 //
 // The front is also the one place where emulator gaps are filled for the
-// operations the provider's tests need (see DESIGN.md). It forwards every
-// request unchanged.
+// operations the provider's tests need (gaps.go, DESIGN.md); every other
+// request is forwarded unchanged.
 package emulator
 
 import (
@@ -14,12 +14,15 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/sivchari/kumo"
 )
+
+var mapType = reflect.TypeOf(map[string]any(nil))
 
 // Emulator is a running kumo behind a counting front.
 type Emulator struct {
@@ -57,6 +60,9 @@ func Start(addr string) (*Emulator, error) {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 		action, form := classify(r, body)
+		body = fixRequest(r, action, body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
 		e.mu.Lock()
 		e.counts[action]++
 		hooks := append([]func(string, url.Values){}, e.hooks...)

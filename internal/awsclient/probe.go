@@ -1,0 +1,189 @@
+package awsclient
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// Probe runs a rollout on one listener or rule: it applies splits with
+// SetForward (confirmed by reading back) and observes the gates through
+// ELB, CloudWatch and Lambda.
+type Probe struct {
+	Client     *Client
+	Ref        Ref
+	Stickiness Stickiness
+	// LoadBalancer is the CloudWatch dimension of the listener's load
+	// balancer ("app/NAME/ID").
+	LoadBalancer string
+}
+
+var _ rollout.Probe = (*Probe)(nil)
+
+// NewProbe builds the probe of a listener or rule.
+func NewProbe(c *Client, ref Ref, st Stickiness) (*Probe, error) {
+	listener := ref.ListenerARN
+	if ref.RuleARN != "" {
+		l, err := arn.ListenerOfRule(ref.RuleARN)
+		if err != nil {
+			return nil, err
+		}
+		listener = l
+	}
+	lb, err := arn.LoadBalancerOfListener(listener)
+	if err != nil {
+		return nil, err
+	}
+	return &Probe{Client: c, Ref: ref, Stickiness: st, LoadBalancer: lb}, nil
+}
+
+// Apply sets the split and confirms it.
+func (p *Probe) Apply(ctx context.Context, w weights.Split) error {
+	_, err := p.Client.SetForward(ctx, p.Ref, nil, Forward{Split: w, Stickiness: p.Stickiness})
+	return err
+}
+
+// TargetHealth counts a target group's healthy and registered targets.
+// Draining and unused targets count as registered, not healthy.
+func (p *Probe) TargetHealth(ctx context.Context, tg string) (rollout.Health, error) {
+	out, err := p.Client.ELB.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)})
+	if err != nil {
+		return rollout.Health{}, err
+	}
+	var h rollout.Health
+	for _, d := range out.TargetHealthDescriptions {
+		h.Total++
+		if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
+			h.Healthy++
+		}
+	}
+	return h, nil
+}
+
+// AlarmStates reads the states of metric and composite alarms by name.
+func (p *Probe) AlarmStates(ctx context.Context, names []string) ([]rollout.AlarmState, error) {
+	var out []rollout.AlarmState
+	for i := 0; i < len(names); i += 100 {
+		batch := names[i:min(i+100, len(names))]
+		pg := cloudwatch.NewDescribeAlarmsPaginator(p.Client.CloudWatch, &cloudwatch.DescribeAlarmsInput{
+			AlarmNames: batch,
+			AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm},
+		})
+		for pg.HasMorePages() {
+			page, err := pg.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, a := range page.MetricAlarms {
+				out = append(out, rollout.AlarmState{Name: aws.ToString(a.AlarmName), State: string(a.StateValue), Reason: aws.ToString(a.StateReason)})
+			}
+			for _, a := range page.CompositeAlarms {
+				out = append(out, rollout.AlarmState{Name: aws.ToString(a.AlarmName), State: string(a.StateValue), Reason: aws.ToString(a.StateReason)})
+			}
+		}
+	}
+	return out, nil
+}
+
+// Metrics reads a target group's RequestCount, HTTPCode_Target_5XX_Count
+// (sums) and TargetResponseTime p99 between start and end, in one
+// GetMetricData call with a period covering the window. Counts of several
+// periods are added up; of several p99 values the highest is kept.
+func (p *Probe) Metrics(ctx context.Context, tg string, start, end time.Time) (rollout.Metrics, error) {
+	tgDim, err := arn.TargetGroupDimension(tg)
+	if err != nil {
+		return rollout.Metrics{}, err
+	}
+	period := int32((end.Sub(start) + time.Minute - 1) / time.Minute * 60)
+	if period < 60 {
+		period = 60
+	}
+	dims := []cwtypes.Dimension{
+		{Name: aws.String("TargetGroup"), Value: aws.String(tgDim)},
+		{Name: aws.String("LoadBalancer"), Value: aws.String(p.LoadBalancer)},
+	}
+	q := func(id, metric, stat string) cwtypes.MetricDataQuery {
+		return cwtypes.MetricDataQuery{Id: aws.String(id), ReturnData: aws.Bool(true), MetricStat: &cwtypes.MetricStat{
+			Metric: &cwtypes.Metric{Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String(metric), Dimensions: dims},
+			Period: aws.Int32(period), Stat: aws.String(stat),
+		}}
+	}
+	in := &cloudwatch.GetMetricDataInput{
+		StartTime: aws.Time(start), EndTime: aws.Time(end),
+		MetricDataQueries: []cwtypes.MetricDataQuery{
+			q("requests", "RequestCount", "Sum"),
+			q("errors", "HTTPCode_Target_5XX_Count", "Sum"),
+			q("p99", "TargetResponseTime", "p99"),
+		},
+	}
+	var m rollout.Metrics
+	pg := cloudwatch.NewGetMetricDataPaginator(p.Client.CloudWatch, in)
+	for pg.HasMorePages() {
+		page, err := pg.NextPage(ctx)
+		if err != nil {
+			return m, err
+		}
+		for _, r := range page.MetricDataResults {
+			for _, v := range r.Values {
+				switch aws.ToString(r.Id) {
+				case "requests":
+					m.Requests += v
+				case "errors":
+					m.Errors5xx += v
+				case "p99":
+					if ms := v * 1000; !m.HasP99 || ms > m.P99Ms {
+						m.P99Ms, m.HasP99 = ms, true
+					}
+				}
+			}
+		}
+	}
+	return m, nil
+}
+
+// Invoke calls a validation hook synchronously. The function answers
+// {"status": "Succeeded"} to pass; anything else fails the step.
+func (p *Probe) Invoke(ctx context.Context, fn string, payload rollout.HookPayload) (rollout.HookResult, error) {
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return rollout.HookResult{}, err
+	}
+	out, err := p.Client.Lambda.Invoke(ctx, &lambda.InvokeInput{
+		FunctionName: aws.String(fn), Payload: body, InvocationType: lambdatypes.InvocationTypeRequestResponse,
+	})
+	if err != nil {
+		return rollout.HookResult{}, err
+	}
+	return ParseHookAnswer(aws.ToString(out.FunctionError), out.Payload), nil
+}
+
+// ParseHookAnswer reads a hook's answer: {"status": "...", "reason": "..."}
+// or, for a function error, Lambda's {"errorMessage": "..."}.
+func ParseHookAnswer(functionError string, payload []byte) rollout.HookResult {
+	var a struct {
+		Status       string `json:"status"`
+		Reason       string `json:"reason"`
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if err := json.Unmarshal(payload, &a); err != nil && functionError == "" {
+		return rollout.HookResult{Reason: fmt.Sprintf("the answer is not a JSON object: %.200s", strings.TrimSpace(string(payload)))}
+	}
+	if functionError != "" {
+		return rollout.HookResult{FunctionError: functionError, Reason: a.ErrorMessage}
+	}
+	return rollout.HookResult{Status: a.Status, Reason: a.Reason}
+}

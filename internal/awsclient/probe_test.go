@@ -1,0 +1,125 @@
+package awsclient_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+func TestMain(m *testing.M) {
+	acctest.SetCredentialsEnv()
+	os.Exit(m.Run())
+}
+
+// TestProbeAgainstEmulator observes each gate through the real SDK clients
+// against kumo.
+func TestProbeAgainstEmulator(t *testing.T) {
+	e := acctest.NewEnv(t)
+	ctx := context.Background()
+	c, err := awsclient.New(ctx, awsclient.Config{Region: acctest.Region, Endpoints: awsclient.Endpoints{ELBv2: e.Emu.URL, CloudWatch: e.Emu.URL, Lambda: e.Emu.URL}, MaxRetries: 1}, clock.Real{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := e.NewFixture(2)
+	e.RegisterTargets(f.TGs[0], 3)
+	p, err := awsclient.NewProbe(c, awsclient.Ref{ListenerARN: f.Listener}, awsclient.Stickiness{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("apply", func(t *testing.T) {
+		s := weights.Split{{ARN: f.TGs[0], Weight: 90}, {ARN: f.TGs[1], Weight: 10}}
+		if err := p.Apply(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := e.Forward(awsclient.Ref{ListenerARN: f.Listener}); !got.Split.Equal(s) {
+			t.Fatalf("listener serves %s, want %s", got.Split, s)
+		}
+	})
+	t.Run("target health", func(t *testing.T) {
+		for tg, want := range map[string]rollout.Health{f.TGs[0]: {Healthy: 3, Total: 3}, f.TGs[1]: {}} {
+			if h, err := p.TargetHealth(ctx, tg); err != nil || h != want {
+				t.Errorf("TargetHealth(%s) = %+v, %v; want %+v", tg, h, err, want)
+			}
+		}
+	})
+	t.Run("alarms", func(t *testing.T) {
+		ok, bad := e.Alarm("ok"), e.Alarm("bad")
+		e.SetAlarmState(bad, cwtypes.StateValueAlarm)
+		states, err := p.AlarmStates(ctx, []string{ok, bad, "missing"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := rollout.EvalAlarms([]string{ok, bad}, states, false)
+		if len(states) != 2 || f == nil || !strings.Contains(f.Reason, bad) {
+			t.Errorf("states %+v, failure %+v; want %s in ALARM", states, f, bad)
+		}
+	})
+	t.Run("metrics", func(t *testing.T) {
+		at := time.Date(2026, 1, 1, 0, 5, 0, 0, time.UTC)
+		for i, v := range []float64{400, 600} {
+			e.PutTargetGroupMetric(f.Listener, f.TGs[1], "RequestCount", v, at.Add(time.Duration(i)*time.Minute))
+		}
+		e.PutTargetGroupMetric(f.Listener, f.TGs[1], "HTTPCode_Target_5XX_Count", 7, at)
+		e.PutTargetGroupMetric(f.Listener, f.TGs[1], "TargetResponseTime", 0.25, at)
+		e.PutTargetGroupMetric(f.Listener, f.TGs[1], "RequestCount", 999, at.Add(time.Hour)) // outside the window
+		m, err := p.Metrics(ctx, f.TGs[1], at.Add(-time.Minute), at.Add(5*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Requests != 1000 || m.Errors5xx != 7 || !m.HasP99 || m.P99Ms != 250 {
+			t.Errorf("metrics %+v; want 1000 requests, 7 errors, p99 250 ms", m)
+		}
+	})
+	t.Run("hooks", func(t *testing.T) {
+		pass := e.HookFunction("pass", func(map[string]any) (string, string) { return acctest.Answer("Succeeded", ""), "" })
+		fail := e.HookFunction("fail", func(map[string]any) (string, string) { return acctest.Answer("Failed", "smoke test failed"), "" })
+		crash := e.HookFunction("crash", func(map[string]any) (string, string) {
+			return `{"errorMessage":"index out of range","errorType":"Runtime.Error"}`, "Unhandled"
+		})
+		payload := rollout.HookPayload{SplitID: f.Listener, Phase: rollout.PhaseBeforeShift, Step: 1, Steps: 3, To: map[string]int{f.TGs[1]: 10}}
+		for _, c := range []struct {
+			h    *acctest.Hook
+			want rollout.HookResult
+		}{
+			{pass, rollout.HookResult{Status: "Succeeded"}},
+			{fail, rollout.HookResult{Status: "Failed", Reason: "smoke test failed"}},
+			{crash, rollout.HookResult{FunctionError: "Unhandled", Reason: "index out of range"}},
+		} {
+			got, err := p.Invoke(ctx, c.h.ARN, payload)
+			if err != nil || got != c.want {
+				t.Errorf("Invoke(%s) = %+v, %v; want %+v", c.h.ARN, got, err, c.want)
+			}
+		}
+		calls := pass.Calls()
+		if len(calls) != 1 || calls[0]["phase"] != "before_shift" || calls[0]["split_id"] != f.Listener {
+			t.Errorf("the hook received %v", calls)
+		}
+	})
+}
+
+func TestParseHookAnswer(t *testing.T) {
+	for _, c := range []struct {
+		fe, body string
+		want     rollout.HookResult
+	}{
+		{"", `{"status":"Succeeded"}`, rollout.HookResult{Status: "Succeeded"}},
+		{"", `null`, rollout.HookResult{}},
+		{"", `not json`, rollout.HookResult{Reason: "the answer is not a JSON object: not json"}},
+		{"Unhandled", `{"errorMessage":"boom"}`, rollout.HookResult{FunctionError: "Unhandled", Reason: "boom"}},
+	} {
+		if got := awsclient.ParseHookAnswer(c.fe, []byte(c.body)); got != c.want {
+			t.Errorf("ParseHookAnswer(%q, %q) = %+v, want %+v", c.fe, c.body, got, c.want)
+		}
+	}
+}
