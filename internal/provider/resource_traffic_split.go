@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -18,6 +21,8 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
 var (
@@ -34,14 +39,18 @@ func NewTrafficSplitResource() resource.Resource { return &trafficSplitResource{
 type trafficSplitResource struct{ client *awsclient.Client }
 
 type trafficSplitModel struct {
-	ID              types.String `tfsdk:"id"`
-	ListenerARN     types.String `tfsdk:"listener_arn"`
-	RuleARN         types.String `tfsdk:"rule_arn"`
-	TargetGroups    types.List   `tfsdk:"target_groups"`
-	Stickiness      types.Object `tfsdk:"stickiness"`
-	OnDestroy       types.String `tfsdk:"on_destroy"`
-	Percentages     types.Map    `tfsdk:"percentages"`
-	ReplacedActions types.String `tfsdk:"replaced_actions"`
+	ID              types.String   `tfsdk:"id"`
+	ListenerARN     types.String   `tfsdk:"listener_arn"`
+	RuleARN         types.String   `tfsdk:"rule_arn"`
+	TargetGroups    types.List     `tfsdk:"target_groups"`
+	Stickiness      types.Object   `tfsdk:"stickiness"`
+	OnDestroy       types.String   `tfsdk:"on_destroy"`
+	Percentages     types.Map      `tfsdk:"percentages"`
+	ReplacedActions types.String   `tfsdk:"replaced_actions"`
+	Rollout         types.Object   `tfsdk:"rollout"`
+	PlannedSteps    types.List     `tfsdk:"planned_steps"`
+	LastRollout     types.Object   `tfsdk:"last_rollout"`
+	Timeouts        timeouts.Value `tfsdk:"timeouts"`
 }
 
 func (m trafficSplitModel) ref() awsclient.Ref {
@@ -57,7 +66,7 @@ func (r *trafficSplitResource) Metadata(_ context.Context, req resource.Metadata
 	resp.TypeName = req.ProviderTypeName + "_traffic_split"
 }
 
-func (r *trafficSplitResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *trafficSplitResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Owns the weights of the forward action of an Application Load Balancer listener's default action, or of a listener rule. " +
 			"Create takes the action over (and records the one it replaced), every change is confirmed by reading the listener back, " +
@@ -103,6 +112,14 @@ func (r *trafficSplitResource) Schema(_ context.Context, _ resource.SchemaReques
 				MarkdownDescription: "JSON of the actions in place before this resource took the listener or rule over; `on_destroy = \"restore\"` puts them back. Null after import.",
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
+			"rollout":       rolloutResourceAttr(),
+			"planned_steps": plannedStepsAttr(),
+			"last_rollout":  lastRolloutAttr(),
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{
+				Create: true, Update: true,
+				CreateDescription: "How long a create may take, rollout included (a Go duration). Default `60m`. The plan fails when the schedule's pauses add up to more.",
+				UpdateDescription: "How long an update may take, rollout included (a Go duration). Default `60m`. The plan fails when the schedule's pauses add up to more.",
+			}),
 		},
 	}
 }
@@ -119,10 +136,11 @@ func (r *trafficSplitResource) ValidateConfig(ctx context.Context, req resource.
 	}
 	checkSplit(ctx, m.TargetGroups, path.Root("target_groups"), &resp.Diagnostics)
 	checkStickiness(m.Stickiness, path.Root("stickiness"), &resp.Diagnostics)
+	checkRollout(ctx, m.Rollout, path.Root("rollout"), &resp.Diagnostics)
 }
 
-// ModifyPlan fills in percentages from the planned weights, so the plan says
-// how traffic will be shared before anything moves.
+// ModifyPlan fills in percentages and the schedule from the planned
+// weights, so the plan says how traffic will move before anything does.
 func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return
@@ -132,14 +150,92 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	var state *trafficSplitModel
+	if !req.State.Raw.IsNull() {
+		state = &trafficSplitModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
 	s, known, d := splitFromList(ctx, plan.TargetGroups)
 	resp.Diagnostics.Append(d...)
 	if !known {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("percentages"), types.MapUnknown(types.Float64Type))...)
+	} else if want := percentagesValue(s); !plan.Percentages.Equal(want) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("percentages"), want)...)
+	}
+
+	// The schedule: from the weights in state (refreshed) to the planned
+	// ones. A plan that does not change the weights keeps the last schedule
+	// and the last rollout's record.
+	if state != nil {
+		prior, _, _ := splitFromList(ctx, state.TargetGroups)
+		if known && prior.Equal(s) {
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), state.PlannedSteps)...)
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("last_rollout"), state.LastRollout)...)
+			return
+		}
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("last_rollout"), types.ObjectUnknown(lastRolloutAttrTypes))...)
+	st, stKnown, d := strategyFrom(ctx, plan.Rollout)
+	resp.Diagnostics.Append(d...)
+	var from weights.Split
+	fromKnown := false
+	if state != nil {
+		from, fromKnown, _ = splitFromList(ctx, state.TargetGroups)
+	} else {
+		from, fromKnown = r.liveSplit(ctx, plan)
+	}
+	if !known || !stKnown || !fromKnown || len(s.Problems()) > 0 || len(st.Problems()) > 0 {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), types.ListUnknown(plannedStepObjectType))...)
 		return
 	}
-	if want := percentagesValue(s); !plan.Percentages.Equal(want) {
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("percentages"), want)...)
+	steps, err := schedule(from, s, st)
+	if err != nil {
+		addError(&resp.Diagnostics, pathOf(path.Root("target_groups")), "Schedule Not Possible", err,
+			fmt.Sprintf("The listener forwards to %s now and this plan wants %s.", from, s))
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), plannedStepsValue(steps))...)
+	r.checkTimeout(ctx, plan, state == nil, steps, &resp.Diagnostics)
+}
+
+// liveSplit reads, for a plan that creates the resource, what the listener
+// forwards to now. known is false when that cannot be told at plan time.
+func (r *trafficSplitResource) liveSplit(ctx context.Context, plan trafficSplitModel) (weights.Split, bool) {
+	if r.client == nil || plan.ListenerARN.IsUnknown() || plan.RuleARN.IsUnknown() {
+		return nil, false
+	}
+	acts, err := r.client.ReadActions(ctx, plan.ref())
+	if err != nil {
+		// Create reports it; the schedule is known once the listener is.
+		return nil, false
+	}
+	fwd, _ := acts.Forward()
+	return fwd.Split, true
+}
+
+// checkTimeout refuses a schedule whose pauses alone outlast the timeout.
+func (r *trafficSplitResource) checkTimeout(ctx context.Context, plan trafficSplitModel, create bool, steps []rollout.PlannedStep, diags *diag.Diagnostics) {
+	total := rollout.TotalPause(steps)
+	if total == 0 || plan.Timeouts.IsUnknown() {
+		return
+	}
+	name, limit, d := "update", time.Duration(0), diag.Diagnostics(nil)
+	if create {
+		name = "create"
+		limit, d = plan.Timeouts.Create(ctx, defaultApplyTimeout)
+	} else {
+		limit, d = plan.Timeouts.Update(ctx, defaultApplyTimeout)
+	}
+	if d.HasError() {
+		return
+	}
+	if total > limit {
+		diags.AddAttributeError(path.Root("timeouts").AtName(name), "Schedule Longer Than Timeout", detail(nil,
+			fmt.Sprintf("The %d steps of this rollout pause for %s in all, longer than the %s timeout of %s, so the apply would stop half way.", len(steps), total, name, limit),
+			fmt.Sprintf("Set timeouts = { %s = \"%s\" } or more (pauses plus time for gates and hooks), or shorten the pauses.", name, (total+15*time.Minute).Round(time.Minute))))
 	}
 }
 
@@ -166,21 +262,21 @@ func (r *trafficSplitResource) Create(ctx context.Context, req resource.CreateRe
 		return
 	}
 	fwd, _ := r.forwardFrom(ctx, plan)
-	if before, ok := current.Forward(); ok {
+	before, ok := current.Forward()
+	if ok {
 		tflog.Info(ctx, "taking over forward action", map[string]any{"id": ref.ID(), "from": before.Split.String(), "to": fwd.Split.String()})
 	} else {
 		tflog.Info(ctx, "replacing non-forward action with a forward action", map[string]any{"id": ref.ID(), "to": fwd.Split.String()})
 	}
-	if _, err := r.client.SetForward(ctx, ref, current, fwd); err != nil {
-		r.addWriteError(&resp.Diagnostics, ref, err)
-		return
-	}
+	limit, d := plan.Timeouts.Create(ctx, defaultApplyTimeout)
+	resp.Diagnostics.Append(d...)
 	plan.ID = types.StringValue(ref.ID())
 	plan.ReplacedActions = types.StringValue(replaced)
-	plan.Percentages = percentagesValue(fwd.Split)
+	if !r.shift(ctx, &plan, before.Split, current, limit, &resp.Diagnostics) {
+		return
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
-
 func (r *trafficSplitResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state trafficSplitModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -221,18 +317,126 @@ func (r *trafficSplitResource) Update(ctx context.Context, req resource.UpdateRe
 	if resp.Diagnostics.HasError() || r.client == nil {
 		return
 	}
-	ref := plan.ref()
-	fwd, _ := r.forwardFrom(ctx, plan)
 	before, _, _ := splitFromList(ctx, state.TargetGroups)
-	tflog.Info(ctx, "shifting traffic", map[string]any{"id": ref.ID(), "from": before.String(), "to": fwd.Split.String()})
-	if _, err := r.client.SetForward(ctx, ref, nil, fwd); err != nil {
-		r.addWriteError(&resp.Diagnostics, ref, err)
+	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
+	resp.Diagnostics.Append(d...)
+	plan.ID = types.StringValue(plan.ref().ID())
+	plan.ReplacedActions = state.ReplacedActions
+	if !r.shift(ctx, &plan, before, nil, limit, &resp.Diagnostics) {
 		return
 	}
-	plan.ID = types.StringValue(ref.ID())
-	plan.ReplacedActions = state.ReplacedActions
-	plan.Percentages = percentagesValue(fwd.Split)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// shift moves the listener from `from` to the planned weights by the
+// rollout block and records the outcome in m. It returns false when m must
+// not be saved as it is (nothing was changed, or the caller's error says
+// so); on a gate failure it saves the real weights itself.
+func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, from weights.Split, current awsclient.Actions, limit time.Duration, diags *diag.Diagnostics) bool {
+	ref := m.ref()
+	fwd, _ := r.forwardFrom(ctx, *m)
+	settings, d := settingsFrom(ctx, m.Rollout)
+	diags.Append(d...)
+	if diags.HasError() {
+		return false
+	}
+	steps, err := schedule(from, fwd.Split, settings.Strategy)
+	if err != nil {
+		addError(diags, pathOf(path.Root("target_groups")), "Schedule Not Possible", err, fmt.Sprintf("The listener forwards to %s.", from))
+		return false
+	}
+	if len(steps) == 0 {
+		// Same weights: only stickiness (or nothing AWS sees) changes; the
+		// last schedule and rollout record stay.
+		if _, err := r.client.SetForward(ctx, ref, current, fwd); err != nil {
+			r.addWriteError(diags, ref, err)
+			return false
+		}
+		m.Percentages = percentagesValue(fwd.Split)
+		if m.PlannedSteps.IsUnknown() {
+			m.PlannedSteps = plannedStepsValue(nil)
+		}
+		if m.LastRollout.IsUnknown() {
+			m.LastRollout = types.ObjectNull(lastRolloutAttrTypes)
+		}
+		return true
+	}
+	if !m.PlannedSteps.IsUnknown() && !m.PlannedSteps.Equal(plannedStepsValue(steps)) {
+		diags.AddAttributeError(path.Root("planned_steps"), "Listener Changed Since Plan", detail(nil,
+			fmt.Sprintf("The plan's schedule started from weights that %s no longer serves (it serves %s now), so the planned steps would not be the ones applied.", ref.ID(), from),
+			"Nothing was changed. Run plan again to see the schedule from the weights the listener serves now, then apply."))
+		return false
+	}
+	m.PlannedSteps = plannedStepsValue(steps)
+	probe, err := awsclient.NewProbe(r.client, ref, fwd.Stickiness)
+	if err != nil {
+		addError(diags, nil, "Cannot Start Rollout", err, "The listener or rule ARN does not name a load balancer.", "This is a bug in the provider; please report it.")
+		return false
+	}
+	runner := &rollout.Runner{
+		Probe: probe, Clock: r.client.Clock, Gates: settings.Gates, PollInterval: settings.PollInterval,
+		Rollback: settings.Policy, Deadline: r.client.Clock.Now().Add(limit), SplitID: ref.ID(),
+		Log: func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) },
+	}
+	res := runner.Run(ctx, from, steps)
+	if res.StepReached == 0 && res.Status == rollout.Failed && res.Failure != nil && res.Failure.Gate == rollout.GateApply {
+		r.addWriteError(diags, ref, res.Err)
+		return false
+	}
+	got := res.Current.OrderedLike(fwd.Split)
+	m.TargetGroups = listFromSplit(got)
+	m.Percentages = percentagesValue(got)
+	m.LastRollout = lastRolloutValue(res)
+	if res.Status != rollout.Succeeded {
+		r.addRolloutError(diags, ref, res, limit)
+	}
+	return true
+}
+
+// addRolloutError explains a rollout that did not reach its last step.
+func (r *trafficSplitResource) addRolloutError(diags *diag.Diagnostics, ref awsclient.Ref, res rollout.Result, limit time.Duration) {
+	serves := fmt.Sprintf("%s serves %s (read back and confirmed), and the state records it.", ref.ID(), res.Current)
+	again := "The next plan shows the change again; run apply once the cause is fixed."
+	switch {
+	case res.Status == rollout.RolledBack:
+		f := res.Failure
+		diags.AddAttributeError(gatePath(f.Gate), "Rollout Rolled Back", detail(nil,
+			fmt.Sprintf("Step %d of %d failed the %s gate: %s.", f.Step, res.Steps, f.Gate, f.Reason),
+			fmt.Sprintf("The listener was rolled back (%s) to the weights it had before this apply. %s", res.Policy, serves),
+			again+" "+gateAdvice(f.Gate)))
+	case res.Failure != nil:
+		diags.AddAttributeError(gatePath(res.Failure.Gate), "Rollback Incomplete", detail(res.Err,
+			fmt.Sprintf("Step %d of %d failed the %s gate (%s) and rolling back stopped part way.", res.Failure.Step, res.Steps, res.Failure.Gate, res.Failure.Reason),
+			serves, "Run apply again to finish the change, or set target_groups to the weights before this apply to finish the rollback."))
+	case errors.Is(res.Err, rollout.ErrTimedOut):
+		diags.AddAttributeError(path.Root("timeouts"), "Rollout Timed Out", detail(nil,
+			fmt.Sprintf("The rollout reached its %s timeout at step %d of %d and stopped there.", limit, res.StepReached, res.Steps), serves,
+			"Raise the timeout in timeouts, or shorten the pauses; apply again continues from the weights the listener serves."))
+	case errors.Is(res.Err, context.Canceled) || errors.Is(res.Err, context.DeadlineExceeded):
+		diags.AddError("Rollout Interrupted", detail(nil,
+			fmt.Sprintf("The apply was interrupted at step %d of %d; the rollout stopped there and did not roll back.", res.StepReached, res.Steps), serves,
+			"Run apply again to continue from these weights, or set target_groups to the weights before this apply to go back."))
+	default:
+		diags.AddError("Rollout Stopped", detail(res.Err,
+			fmt.Sprintf("The rollout stopped at step %d of %d because a gate could not be read.", res.StepReached, res.Steps), serves,
+			"Check the endpoint and the credentials' permissions: elasticloadbalancing:DescribeTargetHealth, cloudwatch:DescribeAlarms and cloudwatch:GetMetricData, lambda:InvokeFunction. Then apply again."))
+	}
+}
+
+func gateAdvice(g rollout.Gate) string {
+	switch g {
+	case rollout.GateHealth:
+		return "Register healthy targets in the target groups gaining traffic (or lower rollout.gates.health), then apply."
+	case rollout.GateAlarm:
+		return "Find out why the alarm fired and wait for it to return to OK before applying."
+	case rollout.GateErrorRate, rollout.GateLatency:
+		return "Look at the new version's errors and latency before applying again."
+	case rollout.GateVolume:
+		return "The step did not get enough traffic to judge it: lengthen the pause, or lower min_request_count."
+	case rollout.GateHook:
+		return "See the hook function's logs for why it did not answer Succeeded."
+	}
+	return ""
 }
 
 func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {

@@ -229,8 +229,13 @@ func Gaining(from, to weights.Split) []string {
 // Run takes the listener from `from` through steps. It never returns with the
 // listener at a split that is not one of from, a step or a rollback step.
 func (r *Runner) Run(ctx context.Context, from weights.Split, steps []PlannedStep) Result {
+	res := r.run(ctx, from, steps)
+	res.Finished = r.Clock.Now()
+	return res
+}
+
+func (r *Runner) run(ctx context.Context, from weights.Split, steps []PlannedStep) Result {
 	res := Result{Status: Succeeded, Steps: len(steps), Current: from, Started: r.Clock.Now()}
-	defer func() { res.Finished = r.Clock.Now() }()
 	if len(steps) == 0 {
 		return res
 	}

@@ -1,0 +1,580 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// The Terraform shapes of a progressive rollout: the rollout block, the
+// computed planned_steps and last_rollout, and their translation to the
+// pure rollout package.
+
+const (
+	maxPause            = 24 * time.Hour
+	minPollInterval     = time.Second
+	maxPollInterval     = time.Hour
+	maxHealthTimeout    = 2 * time.Hour
+	maxCanarySteps      = 20
+	maxAlarms           = 100
+	defaultPollInterval = 15 * time.Second
+	defaultApplyTimeout = 60 * time.Minute
+)
+
+type rolloutModel struct {
+	Strategy     types.String `tfsdk:"strategy"`
+	Steps        types.List   `tfsdk:"steps"`
+	Linear       types.Object `tfsdk:"linear"`
+	PollInterval types.String `tfsdk:"poll_interval"`
+	Rollback     types.String `tfsdk:"rollback"`
+	Gates        types.Object `tfsdk:"gates"`
+}
+
+type stepModel struct {
+	Percent types.Int64  `tfsdk:"percent"`
+	Pause   types.String `tfsdk:"pause"`
+}
+
+type linearModel struct {
+	StepPercent types.Int64  `tfsdk:"step_percent"`
+	Interval    types.String `tfsdk:"interval"`
+}
+
+type gatesModel struct {
+	Health                 types.Object `tfsdk:"health"`
+	Alarms                 types.List   `tfsdk:"alarms"`
+	FailOnInsufficientData types.Bool   `tfsdk:"fail_on_insufficient_data"`
+	Metrics                types.Object `tfsdk:"metrics"`
+	Hooks                  types.Object `tfsdk:"hooks"`
+}
+
+type healthModel struct {
+	MinHealthyTargets types.Int64   `tfsdk:"min_healthy_targets"`
+	MinHealthyPercent types.Float64 `tfsdk:"min_healthy_percent"`
+	Timeout           types.String  `tfsdk:"timeout"`
+}
+
+type metricsModel struct {
+	MaxErrorRatePercent types.Float64 `tfsdk:"max_error_rate_percent"`
+	MaxP99LatencyMs     types.Float64 `tfsdk:"max_p99_latency_ms"`
+	MinRequestCount     types.Int64   `tfsdk:"min_request_count"`
+}
+
+type hooksModel struct {
+	BeforeShift types.String `tfsdk:"before_shift"`
+	AfterPause  types.String `tfsdk:"after_pause"`
+}
+
+func rolloutResourceAttr() schema.SingleNestedAttribute {
+	dur := func(min, max time.Duration) []validator.String { return []validator.String{goDuration{min, max}} }
+	return schema.SingleNestedAttribute{
+		Optional: true,
+		MarkdownDescription: "How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, " +
+			"and an automatic rollback when a gate fails. `planned_steps` shows the schedule in the plan.",
+		Attributes: map[string]schema.Attribute{
+			"strategy": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "`all_at_once` (the default: one step), `canary` (the steps in `steps`) or `linear` (equal steps of `linear.step_percent` every `linear.interval`). " +
+					"A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.",
+				Validators: []validator.String{stringvalidator.OneOf(string(rollout.AllAtOnce), string(rollout.Canary), string(rollout.Linear))},
+			},
+			"steps": schema.ListNestedAttribute{
+				Optional:            true,
+				MarkdownDescription: fmt.Sprintf("The steps of a `canary`, 1 to %d, each going further than the last, the last at 100.", maxCanarySteps),
+				Validators:          []validator.List{listvalidator.SizeBetween(1, maxCanarySteps)},
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"percent": schema.Int64Attribute{
+						Required:            true,
+						MarkdownDescription: "How far along the shift this step goes, from 1 to 100 percent.",
+						Validators:          []validator.Int64{int64validator.Between(1, 100)},
+					},
+					"pause": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: fmt.Sprintf("Bake time after the step, a Go duration from 0s to %s; gates are polled during it. Default none.", maxPause),
+						Validators:          dur(0, maxPause),
+					},
+				}},
+			},
+			"linear": schema.SingleNestedAttribute{
+				Optional:            true,
+				MarkdownDescription: "The steps of a `linear` rollout.",
+				Attributes: map[string]schema.Attribute{
+					"step_percent": schema.Int64Attribute{
+						Required:            true,
+						MarkdownDescription: "How far each step goes, from 1 to 100 percent.",
+						Validators:          []validator.Int64{int64validator.Between(1, 100)},
+					},
+					"interval": schema.StringAttribute{
+						Required:            true,
+						MarkdownDescription: fmt.Sprintf("Bake time after each step but the last, a Go duration from 0s to %s.", maxPause),
+						Validators:          dur(0, maxPause),
+					},
+				},
+			},
+			"poll_interval": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: fmt.Sprintf("How often gates are checked during a pause and while waiting for healthy targets, from %s to %s. Default `15s`.", minPollInterval, maxPollInterval),
+				Validators:          dur(minPollInterval, maxPollInterval),
+			},
+			"rollback": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "What happens when a gate fails: `immediate` (back to the weights before the apply in one call), `gradual` (back 25, 50, 75 and 100 % of the way, one `poll_interval` apart, each gated by health), " +
+					"or `auto` (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.",
+				Validators: []validator.String{stringvalidator.OneOf(string(rollout.Auto), string(rollout.Immediate), string(rollout.Gradual))},
+			},
+			"gates": schema.SingleNestedAttribute{
+				Optional:            true,
+				MarkdownDescription: "What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every `poll_interval` during each pause (health, alarms), and after each pause (metrics, `after_pause` hook).",
+				Attributes: map[string]schema.Attribute{
+					"health": schema.SingleNestedAttribute{
+						Optional:            true,
+						MarkdownDescription: "Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).",
+						Attributes: map[string]schema.Attribute{
+							"min_healthy_targets": schema.Int64Attribute{
+								Optional:            true,
+								MarkdownDescription: "Healthy targets each gaining target group needs, 0 to 1000. Default 1.",
+								Validators:          []validator.Int64{int64validator.Between(0, 1000)},
+							},
+							"min_healthy_percent": schema.Float64Attribute{
+								Optional:            true,
+								MarkdownDescription: "Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.",
+								Validators:          []validator.Float64{float64validator.Between(0, 100)},
+							},
+							"timeout": schema.StringAttribute{
+								Optional:            true,
+								MarkdownDescription: fmt.Sprintf("How long to wait for healthy targets before a shift, 0s to %s. Default `5m`.", maxHealthTimeout),
+								Validators:          dur(0, maxHealthTimeout),
+							},
+						},
+					},
+					"alarms": schema.ListAttribute{
+						ElementType:         types.StringType,
+						Optional:            true,
+						MarkdownDescription: fmt.Sprintf("CloudWatch alarm names (metric or composite), 1 to %d. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless `fail_on_insufficient_data`.", maxAlarms),
+						Validators: []validator.List{
+							listvalidator.SizeBetween(1, maxAlarms),
+							listvalidator.UniqueValues(),
+							listvalidator.ValueStringsAre(stringvalidator.LengthBetween(1, 255)),
+						},
+					},
+					"fail_on_insufficient_data": schema.BoolAttribute{
+						Optional:            true,
+						MarkdownDescription: "Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.",
+					},
+					"metrics": schema.SingleNestedAttribute{
+						Optional: true,
+						MarkdownDescription: "Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`). " +
+							"Steps without a pause are not measured.",
+						Attributes: map[string]schema.Attribute{
+							"max_error_rate_percent": schema.Float64Attribute{
+								Optional:            true,
+								MarkdownDescription: "Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.",
+								Validators:          []validator.Float64{float64validator.Between(0, 100)},
+							},
+							"max_p99_latency_ms": schema.Float64Attribute{
+								Optional:            true,
+								MarkdownDescription: "Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.",
+								Validators:          []validator.Float64{float64validator.Between(0.001, 3600000)},
+							},
+							"min_request_count": schema.Int64Attribute{
+								Optional:            true,
+								MarkdownDescription: "Fewest requests the gaining target group must serve during the pause, so a step cannot pass on no traffic; at least 1.",
+								Validators:          []validator.Int64{int64validator.AtLeast(1)},
+							},
+						},
+						Validators: []validator.Object{objectvalidator.AtLeastOneOf(
+							path.MatchRelative().AtName("max_error_rate_percent"),
+							path.MatchRelative().AtName("max_p99_latency_ms"),
+							path.MatchRelative().AtName("min_request_count"),
+						)},
+					},
+					"hooks": schema.SingleNestedAttribute{
+						Optional: true,
+						MarkdownDescription: "Lambda functions invoked synchronously with a JSON payload (`split_id`, `phase`, `step`, `steps`, `percent`, `from`, `to`). " +
+							"A function error, or an answer whose `status` is not `Succeeded`, fails the step (`reason` is shown).",
+						Attributes: map[string]schema.Attribute{
+							"before_shift": schema.StringAttribute{
+								Optional:            true,
+								MarkdownDescription: "ARN of the function invoked before each shift.",
+								Validators:          []validator.String{arnOf{arn.LambdaFunc}},
+							},
+							"after_pause": schema.StringAttribute{
+								Optional:            true,
+								MarkdownDescription: "ARN of the function invoked after each step's pause.",
+								Validators:          []validator.String{arnOf{arn.LambdaFunc}},
+							},
+						},
+						Validators: []validator.Object{objectvalidator.AtLeastOneOf(
+							path.MatchRelative().AtName("before_shift"),
+							path.MatchRelative().AtName("after_pause"),
+						)},
+					},
+				},
+			},
+		},
+	}
+}
+
+var plannedStepAttrTypes = map[string]attr.Type{
+	"step":          types.Int64Type,
+	"percent":       types.Int64Type,
+	"pause":         types.StringType,
+	"target_groups": types.ListType{ElemType: targetGroupObjectType},
+}
+var plannedStepObjectType = types.ObjectType{AttrTypes: plannedStepAttrTypes}
+var plannedStepsType = types.ListType{ElemType: plannedStepObjectType}
+
+func plannedStepsAttr() schema.ListNestedAttribute {
+	return schema.ListNestedAttribute{
+		Computed: true,
+		MarkdownDescription: "The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. " +
+			"When a plan does not change the weights, it keeps the schedule of the last change.",
+		NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+			"step":    schema.Int64Attribute{Computed: true, MarkdownDescription: "Step number, from 1."},
+			"percent": schema.Int64Attribute{Computed: true, MarkdownDescription: "How far along the shift the step goes, in percent."},
+			"pause":   schema.StringAttribute{Computed: true, MarkdownDescription: "Bake time after the step."},
+			"target_groups": schema.ListNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "The weights the listener serves at this step.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"arn":    schema.StringAttribute{Computed: true, MarkdownDescription: "ARN of the target group."},
+					"weight": schema.Int64Attribute{Computed: true, MarkdownDescription: "Weight."},
+				}},
+			},
+		}},
+	}
+}
+
+var lastRolloutAttrTypes = map[string]attr.Type{
+	"status":       types.StringType,
+	"step_reached": types.Int64Type,
+	"steps":        types.Int64Type,
+	"gate":         types.StringType,
+	"reason":       types.StringType,
+	"rollback":     types.StringType,
+	"started_at":   types.StringType,
+	"finished_at":  types.StringType,
+}
+
+func lastRolloutAttr() schema.SingleNestedAttribute {
+	s := func(d string) schema.StringAttribute {
+		return schema.StringAttribute{Computed: true, MarkdownDescription: d}
+	}
+	return schema.SingleNestedAttribute{
+		Computed:            true,
+		MarkdownDescription: "How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.",
+		Attributes: map[string]schema.Attribute{
+			"status":       s("`succeeded`, `rolled_back` (a gate failed and the listener is back at the weights before the apply) or `failed` (stopped by a cancel, the timeout or an AWS error; the listener stays at `step_reached`)."),
+			"step_reached": schema.Int64Attribute{Computed: true, MarkdownDescription: "The last step applied, from 1; 0 when none was."},
+			"steps":        schema.Int64Attribute{Computed: true, MarkdownDescription: "Steps in the schedule."},
+			"gate":         s("The gate that failed, such as `alarms` or `metrics.max_error_rate_percent`; empty when none did."),
+			"reason":       s("What happened, in one sentence."),
+			"rollback":     s("`immediate` or `gradual` when the listener was rolled back; empty otherwise."),
+			"started_at":   s("When the rollout started (RFC 3339)."),
+			"finished_at":  s("When it ended (RFC 3339)."),
+		},
+	}
+}
+
+// rolloutSettings is the rollout block in the rollout package's terms.
+type rolloutSettings struct {
+	Strategy     rollout.Strategy
+	Gates        rollout.Gates
+	PollInterval time.Duration
+	Policy       rollout.Policy
+}
+
+func parseDuration(s types.String, def time.Duration) time.Duration {
+	if s.IsNull() || s.IsUnknown() {
+		return def
+	}
+	d, err := time.ParseDuration(s.ValueString())
+	if err != nil {
+		return def
+	}
+	return d
+}
+
+// strategyFrom reads the strategy of a rollout block; known is false when
+// any input of the schedule is not known yet.
+func strategyFrom(ctx context.Context, o types.Object) (st rollout.Strategy, known bool, diags diag.Diagnostics) {
+	st.Kind = rollout.AllAtOnce
+	if o.IsNull() {
+		return st, true, nil
+	}
+	if o.IsUnknown() {
+		return st, false, nil
+	}
+	var m rolloutModel
+	diags.Append(o.As(ctx, &m, basetypes.ObjectAsOptions{})...)
+	if diags.HasError() {
+		return st, false, diags
+	}
+	if m.Strategy.IsUnknown() || m.Steps.IsUnknown() || m.Linear.IsUnknown() {
+		return st, false, diags
+	}
+	if !m.Strategy.IsNull() {
+		st.Kind = rollout.Kind(m.Strategy.ValueString())
+	}
+	known = true
+	if !m.Steps.IsNull() {
+		var steps []stepModel
+		diags.Append(m.Steps.ElementsAs(ctx, &steps, false)...)
+		for _, s := range steps {
+			if s.Percent.IsUnknown() || s.Pause.IsUnknown() {
+				known = false
+			}
+			st.Steps = append(st.Steps, rollout.Step{Percent: int(s.Percent.ValueInt64()), Pause: parseDuration(s.Pause, 0)})
+		}
+	}
+	if !m.Linear.IsNull() {
+		var l linearModel
+		diags.Append(m.Linear.As(ctx, &l, basetypes.ObjectAsOptions{})...)
+		if l.StepPercent.IsUnknown() || l.Interval.IsUnknown() {
+			known = false
+		}
+		st.StepPercent = int(l.StepPercent.ValueInt64())
+		st.Interval = parseDuration(l.Interval, 0)
+	}
+	return st, known, diags
+}
+
+// settingsFrom reads the whole rollout block, with defaults, for an apply.
+func settingsFrom(ctx context.Context, o types.Object) (rolloutSettings, diag.Diagnostics) {
+	st, _, diags := strategyFrom(ctx, o)
+	out := rolloutSettings{Strategy: st, PollInterval: defaultPollInterval, Policy: rollout.Auto}
+	if o.IsNull() || o.IsUnknown() || diags.HasError() {
+		return out, diags
+	}
+	var m rolloutModel
+	diags.Append(o.As(ctx, &m, basetypes.ObjectAsOptions{})...)
+	out.PollInterval = parseDuration(m.PollInterval, defaultPollInterval)
+	if !m.Rollback.IsNull() {
+		out.Policy = rollout.Policy(m.Rollback.ValueString())
+	}
+	if m.Gates.IsNull() || m.Gates.IsUnknown() {
+		return out, diags
+	}
+	var g gatesModel
+	diags.Append(m.Gates.As(ctx, &g, basetypes.ObjectAsOptions{})...)
+	if !g.Health.IsNull() {
+		var h healthModel
+		diags.Append(g.Health.As(ctx, &h, basetypes.ObjectAsOptions{})...)
+		hg := rollout.DefaultHealthGate()
+		if !h.MinHealthyTargets.IsNull() {
+			hg.MinHealthyTargets = int(h.MinHealthyTargets.ValueInt64())
+		}
+		if !h.MinHealthyPercent.IsNull() {
+			hg.MinHealthyPercent = h.MinHealthyPercent.ValueFloat64()
+		}
+		hg.Timeout = parseDuration(h.Timeout, hg.Timeout)
+		out.Gates.Health = &hg
+	}
+	if !g.Alarms.IsNull() {
+		diags.Append(g.Alarms.ElementsAs(ctx, &out.Gates.Alarms, false)...)
+	}
+	out.Gates.FailOnInsufficientData = g.FailOnInsufficientData.ValueBool()
+	if !g.Metrics.IsNull() {
+		var mm metricsModel
+		diags.Append(g.Metrics.As(ctx, &mm, basetypes.ObjectAsOptions{})...)
+		mg := rollout.MetricsGate{}
+		if !mm.MaxErrorRatePercent.IsNull() {
+			v := mm.MaxErrorRatePercent.ValueFloat64()
+			mg.MaxErrorRatePercent = &v
+		}
+		if !mm.MaxP99LatencyMs.IsNull() {
+			v := mm.MaxP99LatencyMs.ValueFloat64()
+			mg.MaxP99LatencyMs = &v
+		}
+		if !mm.MinRequestCount.IsNull() {
+			v := mm.MinRequestCount.ValueInt64()
+			mg.MinRequestCount = &v
+		}
+		out.Gates.Metrics = &mg
+	}
+	if !g.Hooks.IsNull() {
+		var hm hooksModel
+		diags.Append(g.Hooks.As(ctx, &hm, basetypes.ObjectAsOptions{})...)
+		out.Gates.BeforeShift = hm.BeforeShift.ValueString()
+		out.Gates.AfterPause = hm.AfterPause.ValueString()
+	}
+	return out, diags
+}
+
+var problemSegment = regexp.MustCompile(`^([a-z_]+)(?:\[(\d+)\])?$`)
+
+// problemPath turns a rollout problem's "steps[2].percent: sentence" into
+// the attribute path under base and the sentence.
+func problemPath(base path.Path, problem string) (path.Path, string) {
+	attrs, msg, ok := strings.Cut(problem, ": ")
+	if !ok {
+		return base, problem
+	}
+	p := base
+	for _, seg := range strings.Split(attrs, ".") {
+		m := problemSegment.FindStringSubmatch(seg)
+		if m == nil {
+			return base, problem
+		}
+		p = p.AtName(m[1])
+		if m[2] != "" {
+			i, _ := strconv.Atoi(m[2])
+			p = p.AtListIndex(i)
+		}
+	}
+	return p, fmt.Sprintf("rollout.%s is wrong: %s", attrs, msg)
+}
+
+// checkRollout adds a diagnostic for every rollout block that cannot run.
+func checkRollout(ctx context.Context, o types.Object, base path.Path, diags *diag.Diagnostics) {
+	if o.IsNull() || o.IsUnknown() {
+		return
+	}
+	var m rolloutModel
+	diags.Append(o.As(ctx, &m, basetypes.ObjectAsOptions{})...)
+	if diags.HasError() || m.Strategy.IsUnknown() {
+		return
+	}
+	kind := rollout.AllAtOnce
+	if !m.Strategy.IsNull() {
+		kind = rollout.Kind(m.Strategy.ValueString())
+	}
+	switch {
+	case kind == rollout.Canary && m.Steps.IsNull():
+		diags.AddAttributeError(base.AtName("steps"), "Missing Canary Steps", detail(nil,
+			`rollout.strategy is "canary" but rollout.steps is not set.`,
+			`List the steps, each further along than the last and the last at 100, for example steps = [{ percent = 10, pause = "5m" }, { percent = 100 }].`))
+	case kind != rollout.Canary && !m.Steps.IsNull() && !m.Steps.IsUnknown():
+		diags.AddAttributeError(base.AtName("steps"), "Steps Without Canary", detail(nil,
+			fmt.Sprintf("rollout.steps is set but rollout.strategy is %q; steps are only used by a canary.", kind),
+			`Set strategy = "canary", or remove steps.`))
+	}
+	switch {
+	case kind == rollout.Linear && m.Linear.IsNull():
+		diags.AddAttributeError(base.AtName("linear"), "Missing Linear Settings", detail(nil,
+			`rollout.strategy is "linear" but rollout.linear is not set.`,
+			`Set linear = { step_percent = 20, interval = "2m" } (equal steps of step_percent, interval apart).`))
+	case kind != rollout.Linear && !m.Linear.IsNull() && !m.Linear.IsUnknown():
+		diags.AddAttributeError(base.AtName("linear"), "Linear Settings Without Linear", detail(nil,
+			fmt.Sprintf("rollout.linear is set but rollout.strategy is %q; it is only used by a linear rollout.", kind),
+			`Set strategy = "linear", or remove linear.`))
+	}
+	if diags.HasError() {
+		return
+	}
+	st, known, d := strategyFrom(ctx, o)
+	diags.Append(d...)
+	if !known {
+		return
+	}
+	for _, pr := range st.Problems() {
+		p, msg := problemPath(base, pr)
+		diags.AddAttributeError(p, "Invalid Rollout Schedule", detail(nil, msg+".",
+			"A canary's steps go from 1 to 100 percent, each further than the last, and end at 100."))
+	}
+	if diags.HasError() {
+		return
+	}
+	s, _ := settingsFrom(ctx, o)
+	if s.Gates.Metrics != nil {
+		paused := false
+		switch st.Kind {
+		case rollout.Canary:
+			for _, x := range st.Steps[:len(st.Steps)-1] {
+				paused = paused || x.Pause > 0
+			}
+		case rollout.Linear:
+			paused = st.Interval > 0 && st.StepPercent < 100
+		}
+		if !paused {
+			diags.AddAttributeWarning(base.AtName("gates").AtName("metrics"), "Metrics Gate Never Measured", detail(nil,
+				"The metrics gate reads each target group's metrics over a step's pause, and no step before the last has a pause, so it would never be checked.",
+				"Give the steps a pause (canary steps[*].pause or linear.interval), or remove the metrics gate."))
+		}
+	}
+}
+
+func plannedStepsValue(steps []rollout.PlannedStep) types.List {
+	elems := make([]attr.Value, 0, len(steps))
+	for i, s := range steps {
+		elems = append(elems, types.ObjectValueMust(plannedStepAttrTypes, map[string]attr.Value{
+			"step":          types.Int64Value(int64(i + 1)),
+			"percent":       types.Int64Value(int64(s.Percent)),
+			"pause":         types.StringValue(s.Pause.String()),
+			"target_groups": listFromSplit(s.Weights),
+		}))
+	}
+	return types.ListValueMust(plannedStepObjectType, elems)
+}
+
+func lastRolloutValue(res rollout.Result) types.Object {
+	gate, policy := "", ""
+	if res.Failure != nil {
+		gate = string(res.Failure.Gate)
+	}
+	if res.Status == rollout.RolledBack {
+		policy = string(res.Policy)
+	}
+	return types.ObjectValueMust(lastRolloutAttrTypes, map[string]attr.Value{
+		"status":       types.StringValue(string(res.Status)),
+		"step_reached": types.Int64Value(int64(res.StepReached)),
+		"steps":        types.Int64Value(int64(res.Steps)),
+		"gate":         types.StringValue(gate),
+		"reason":       types.StringValue(res.Summary()),
+		"rollback":     types.StringValue(policy),
+		"started_at":   types.StringValue(res.Started.UTC().Format(time.RFC3339)),
+		"finished_at":  types.StringValue(res.Finished.UTC().Format(time.RFC3339)),
+	})
+}
+
+// schedule is the plan of a shift from one split to another: none when
+// equal, one step when from is empty (the listener did not forward).
+func schedule(from, to weights.Split, st rollout.Strategy) ([]rollout.PlannedStep, error) {
+	if len(from) == 0 || from.Total() == 0 {
+		if from.Equal(to) {
+			return nil, nil
+		}
+		return []rollout.PlannedStep{{Percent: 100, Weights: append(weights.Split(nil), to...)}}, nil
+	}
+	return rollout.Plan(from, to, st)
+}
+
+// gatePath is the attribute a failed gate is reported on.
+func gatePath(g rollout.Gate) path.Path {
+	gates := path.Root("rollout").AtName("gates")
+	switch g {
+	case rollout.GateHealth:
+		return gates.AtName("health")
+	case rollout.GateAlarm:
+		return gates.AtName("alarms")
+	case rollout.GateErrorRate:
+		return gates.AtName("metrics").AtName("max_error_rate_percent")
+	case rollout.GateLatency:
+		return gates.AtName("metrics").AtName("max_p99_latency_ms")
+	case rollout.GateVolume:
+		return gates.AtName("metrics").AtName("min_request_count")
+	case rollout.GateHook:
+		return gates.AtName("hooks")
+	}
+	return path.Root("target_groups")
+}
