@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -202,11 +201,6 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 								Validators:          []validator.Int64{int64validator.AtLeast(1)},
 							},
 						},
-						Validators: []validator.Object{objectvalidator.AtLeastOneOf(
-							path.MatchRelative().AtName("max_error_rate_percent"),
-							path.MatchRelative().AtName("max_p99_latency_ms"),
-							path.MatchRelative().AtName("min_request_count"),
-						)},
 					},
 					"hooks": schema.SingleNestedAttribute{
 						Optional: true,
@@ -224,10 +218,6 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 								Validators:          []validator.String{arnOf{arn.LambdaFunc}},
 							},
 						},
-						Validators: []validator.Object{objectvalidator.AtLeastOneOf(
-							path.MatchRelative().AtName("before_shift"),
-							path.MatchRelative().AtName("after_pause"),
-						)},
 					},
 				},
 			},
@@ -496,6 +486,17 @@ func checkRollout(ctx context.Context, o types.Object, base path.Path, diags *di
 		return
 	}
 	s, _ := settingsFrom(ctx, o)
+	gates := base.AtName("gates")
+	if m := s.Gates.Metrics; m != nil && m.MaxErrorRatePercent == nil && m.MaxP99LatencyMs == nil && m.MinRequestCount == nil && knownObject(ctx, o, "metrics") {
+		diags.AddAttributeError(gates.AtName("metrics"), "Empty Metrics Gate", detail(nil,
+			"rollout.gates.metrics is set but names no threshold, so it would check nothing.",
+			"Set at least one of max_error_rate_percent, max_p99_latency_ms and min_request_count, or remove metrics."))
+	}
+	if s.Gates.BeforeShift == "" && s.Gates.AfterPause == "" && knownObject(ctx, o, "hooks") {
+		diags.AddAttributeError(gates.AtName("hooks"), "Empty Hooks Gate", detail(nil,
+			"rollout.gates.hooks is set but names no function, so it would check nothing.",
+			"Set before_shift or after_pause (or both) to a Lambda function ARN, or remove hooks."))
+	}
 	if s.Gates.Metrics != nil {
 		paused := false
 		switch st.Kind {
@@ -512,6 +513,25 @@ func checkRollout(ctx context.Context, o types.Object, base path.Path, diags *di
 				"Give the steps a pause (canary steps[*].pause or linear.interval), or remove the metrics gate."))
 		}
 	}
+}
+
+// knownObject reports whether gates.NAME of a rollout block is set with
+// every value in it known.
+func knownObject(ctx context.Context, o types.Object, name string) bool {
+	var m rolloutModel
+	if o.As(ctx, &m, basetypes.ObjectAsOptions{}).HasError() || m.Gates.IsNull() || m.Gates.IsUnknown() {
+		return false
+	}
+	g, ok := m.Gates.Attributes()[name].(types.Object)
+	if !ok || g.IsNull() || g.IsUnknown() {
+		return false
+	}
+	for _, v := range g.Attributes() {
+		if v.IsUnknown() {
+			return false
+		}
+	}
+	return true
 }
 
 func plannedStepsValue(steps []rollout.PlannedStep) types.List {
