@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"sync"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
 // Alarm creates a CloudWatch alarm on a target group's 5XX count and returns
@@ -132,4 +135,46 @@ func (e *Env) HookFunction(prefix string, answer func(payload map[string]any) (s
 // Answer is a hook answer with the given status.
 func Answer(status, reason string) string {
 	return fmt.Sprintf(`{"status":%q,"reason":%q}`, status, reason)
+}
+
+// RecordSplits records the weights of every forward action written to the
+// emulator (ModifyListener and ModifyRule), in order, from now on.
+func (e *Env) RecordSplits() func() []weights.Split {
+	var mu sync.Mutex
+	var got []weights.Split
+	e.Emu.OnRequest(func(action string, form url.Values) {
+		var prefix string
+		switch action {
+		case "elasticloadbalancing:ModifyListener":
+			prefix = "DefaultActions"
+		case "elasticloadbalancing:ModifyRule":
+			prefix = "Actions"
+		default:
+			return
+		}
+		for a := 1; form.Get(fmt.Sprintf("%s.member.%d.Type", prefix, a)) != ""; a++ {
+			act := fmt.Sprintf("%s.member.%d", prefix, a)
+			if form.Get(act+".Type") != "forward" {
+				continue
+			}
+			var s weights.Split
+			for i := 1; ; i++ {
+				tg := fmt.Sprintf("%s.ForwardConfig.TargetGroups.member.%d", act, i)
+				arn := form.Get(tg + ".TargetGroupArn")
+				if arn == "" {
+					break
+				}
+				w, _ := strconv.Atoi(form.Get(tg + ".Weight"))
+				s = append(s, weights.Target{ARN: arn, Weight: w})
+			}
+			mu.Lock()
+			got = append(got, s)
+			mu.Unlock()
+		}
+	})
+	return func() []weights.Split {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]weights.Split(nil), got...)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -235,8 +236,20 @@ func (r *trafficSplitResource) checkTimeout(ctx context.Context, plan trafficSpl
 	if total > limit {
 		diags.AddAttributeError(path.Root("timeouts").AtName(name), "Schedule Longer Than Timeout", detail(nil,
 			fmt.Sprintf("The %d steps of this rollout pause for %s in all, longer than the %s timeout of %s, so the apply would stop half way.", len(steps), total, name, limit),
-			fmt.Sprintf("Set timeouts = { %s = \"%s\" } or more (pauses plus time for gates and hooks), or shorten the pauses.", name, (total+15*time.Minute).Round(time.Minute))))
+			fmt.Sprintf("Set timeouts = { %s = \"%s\" } or more (pauses plus time for gates and hooks), or shorten the pauses.", name, shortDuration((total+15*time.Minute).Round(time.Minute)))))
 	}
+}
+
+// shortDuration writes whole minutes and hours as "30m" and "1h30m".
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func (r *trafficSplitResource) forwardFrom(ctx context.Context, m trafficSplitModel) (awsclient.Forward, bool) {
