@@ -1,4 +1,6 @@
 # Used by `make demo`: a traffic split on a listener of the local emulator.
+# Act 1 shifts weights one apply at a time; act 2 runs a canary gated by a
+# CloudWatch alarm, which the demo sets off half way.
 terraform {
   required_providers {
     rollout = { source = "rolloutdev/rollout" }
@@ -11,6 +13,17 @@ variable "blue_arn" { type = string }
 variable "green_arn" { type = string }
 variable "blue_weight" { type = number }
 variable "green_weight" { type = number }
+
+variable "canary" {
+  type        = bool
+  default     = false
+  description = "Shift in canary steps gated by alarm_name instead of all at once."
+}
+
+variable "alarm_name" {
+  type    = string
+  default = ""
+}
 
 provider "rollout" {
   region = "us-east-1"
@@ -27,8 +40,21 @@ resource "rollout_traffic_split" "demo" {
     { arn = var.blue_arn, weight = var.blue_weight },
     { arn = var.green_arn, weight = var.green_weight },
   ]
+
+  # Short pauses so the demo runs in seconds; real rollouts bake for minutes.
+  rollout = var.canary ? {
+    strategy      = "canary"
+    steps         = [{ percent = 10, pause = "3s" }, { percent = 50, pause = "6s" }, { percent = 100 }]
+    poll_interval = "1s"
+    rollback      = "auto"
+    gates         = { alarms = [var.alarm_name] }
+  } : null
 }
 
 output "percentages" {
   value = rollout_traffic_split.demo.percentages
+}
+
+output "last_rollout" {
+  value = rollout_traffic_split.demo.last_rollout
 }

@@ -376,7 +376,7 @@ func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, 
 	}
 	if !m.PlannedSteps.IsUnknown() && !m.PlannedSteps.Equal(plannedStepsValue(steps)) {
 		diags.AddAttributeError(path.Root("planned_steps"), "Listener Changed Since Plan", detail(nil,
-			fmt.Sprintf("The plan's schedule started from weights that %s no longer serves (it serves %s now), so the planned steps would not be the ones applied.", ref.ID(), from),
+			fmt.Sprintf("The plan's schedule started from weights that %s no longer serves (it serves %s now), so the planned steps would not be the ones applied.", ref.ID(), from.Short()),
 			"Nothing was changed. Run plan again to see the schedule from the weights the listener serves now, then apply."))
 		return false
 	}
@@ -408,7 +408,7 @@ func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, 
 
 // addRolloutError explains a rollout that did not reach its last step.
 func (r *trafficSplitResource) addRolloutError(diags *diag.Diagnostics, ref awsclient.Ref, res rollout.Result, limit time.Duration) {
-	serves := fmt.Sprintf("%s serves %s (read back and confirmed), and the state records it.", ref.ID(), res.Current)
+	serves := fmt.Sprintf("The %s now serves %s (read back and confirmed), and the state records it.", ref.Kind(), res.Current.Short())
 	again := "The next plan shows the change again; run apply once the cause is fixed."
 	switch {
 	case res.Status == rollout.RolledBack:

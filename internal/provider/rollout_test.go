@@ -393,3 +393,31 @@ func childPIDs(t *testing.T) []int {
 	}
 	return out
 }
+
+// Creating a split with a canary plans the schedule from what the listener
+// forwards to now, and runs it.
+func TestAccRollout_createShowsSchedule(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	first := weights.Split{{ARN: f.blue, Weight: 900}, {ARN: f.green, Weight: 100}}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{{
+			Config: f.config(0, 100, `strategy = "canary"
+    steps = [{ percent = 10, pause = "1m" }, { percent = 100 }]`),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction("rollout_traffic_split.test", plancheck.ResourceActionCreate),
+				plancheck.ExpectKnownValue("rollout_traffic_split.test", tfjsonpath.New("planned_steps"), knownvalue.ListExact([]knownvalue.Check{
+					stepValue(1, 10, "1m0s", first), stepValue(2, 100, "0s", f.final),
+				})),
+			}},
+			Check: func(*terraform.State) error {
+				got := f.splits()
+				if len(got) != 2 || !got[0].Equal(first) || !got[1].Equal(f.final) {
+					return fmt.Errorf("the emulator received %v, want %s then %s", got, first, f.final)
+				}
+				return nil
+			},
+		}},
+	})
+}

@@ -163,12 +163,12 @@ func (r Result) Summary() string {
 	case Succeeded:
 		return fmt.Sprintf("all %d steps applied", r.Steps)
 	case RolledBack:
-		return fmt.Sprintf("step %d of %d failed the %s gate: %s; rolled back (%s) to %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.Policy, r.Current)
+		return fmt.Sprintf("step %d of %d failed the %s gate: %s; rolled back (%s) to %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.Policy, r.Current.Short())
 	}
 	if r.Failure != nil {
-		return fmt.Sprintf("step %d of %d failed the %s gate: %s; the rollback stopped: %v; the listener serves %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.Err, r.Current)
+		return fmt.Sprintf("step %d of %d failed the %s gate: %s; the rollback stopped: %v; the listener serves %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.Err, r.Current.Short())
 	}
-	return fmt.Sprintf("stopped at step %d of %d: %v; the listener serves %s", r.StepReached, r.Steps, r.Err, r.Current)
+	return fmt.Sprintf("stopped at step %d of %d: %v; the listener serves %s", r.StepReached, r.Steps, r.Err, r.Current.Short())
 }
 
 func (r Result) failedStep() int {

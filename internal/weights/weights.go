@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 )
 
 // Limits of an ALB forward action, from the Elastic Load Balancing API reference
@@ -162,4 +163,22 @@ func (s Split) Map() map[string]int {
 		m[t.ARN] = t.Weight
 	}
 	return m
+}
+
+// Short lists the target groups by name (the NAME of an ARN ending in
+// targetgroup/NAME/ID, target group names being unique per account and
+// region) with their weights, for messages people read: "blue=90, green=10".
+func (s Split) Short() string {
+	parts := make([]string, 0, len(s))
+	for _, t := range s {
+		name := t.ARN
+		if i := strings.Index(name, "targetgroup/"); i >= 0 {
+			name = name[i+len("targetgroup/"):]
+			if j := strings.IndexByte(name, '/'); j >= 0 {
+				name = name[:j]
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%s=%d", name, t.Weight))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -120,3 +120,10 @@ func FuzzPercentages(f *testing.F) {
 		}
 	})
 }
+
+func TestShort(t *testing.T) {
+	s := Split{{ARN: "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/blue/73e2d6bc24d8a067", Weight: 90}, {ARN: "other", Weight: 10}}
+	if got := s.Short(); got != "blue=90, other=10" {
+		t.Errorf("Short() = %q", got)
+	}
+}

@@ -1,7 +1,11 @@
 // Command rollout-demo is `make demo`: it starts the emulator as a process on
 // loopback, creates a load balancer, a listener and two target groups in it,
-// then has a real engine apply examples/demo at 90/10, 50/50 and 0/100,
-// printing after each apply the weights read back from the emulator.
+// then has a real engine apply examples/demo.
+//
+// Act 1 applies 90/10, 50/50 and 0/100, printing after each apply the weights
+// read back from the emulator. Act 2 goes back to blue and runs a canary to
+// green gated by a CloudWatch alarm; while the canary bakes at 50 %, the demo
+// sets the alarm off, and the provider rolls the listener back by itself.
 package main
 
 import (
@@ -16,6 +20,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
@@ -112,7 +118,92 @@ func (d *demo) run() error {
 			return err
 		}
 	}
-	say("done: every step was applied by a real engine and read back from the emulator")
+	say("act 1 done: every step was applied by a real engine and read back from the emulator")
+	return d.act2(ctx, cfg, listener, names, vars)
+}
+
+// act2 runs a canary that an alarm stops half way.
+func (d *demo) act2(ctx context.Context, cfg aws.Config, listener string, names map[string]string, vars []string) error {
+	cw := cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.BaseEndpoint = aws.String(d.url) })
+	alarm := "demo-green-5xx"
+	if _, err := cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
+		AlarmName: aws.String(alarm), Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String("HTTPCode_Target_5XX_Count"),
+		Statistic: cwtypes.StatisticSum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(10),
+		ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold,
+	}); err != nil {
+		return err
+	}
+	setAlarm := func(s cwtypes.StateValue, why string) error {
+		_, err := cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(alarm), StateValue: s, StateReason: aws.String(why)})
+		return err
+	}
+	if err := setAlarm(cwtypes.StateValueOk, "demo start"); err != nil {
+		return err
+	}
+	say("act 2: back to blue=100 green=0, then a canary to green (10 %% for 3s, 50 %% for 6s, 100 %%) gated by alarm %q", alarm)
+	args := append([]string{"apply", "-auto-approve", "-input=false", "-no-color"}, vars...)
+	if err := d.engineRun(append(args, "-var", "blue_weight=100", "-var", "green_weight=0")...); err != nil {
+		return err
+	}
+	if err := d.show(listener, names); err != nil {
+		return err
+	}
+
+	// Watch the listener while the engine applies; when it bakes at 50 %,
+	// set the alarm off.
+	c := &awsclient.Client{ELB: d.elb, Clock: clock.Real{}}
+	watchCtx, stop := context.WithCancel(ctx)
+	seen := make(chan []string, 1)
+	go func() {
+		var trail []string
+		last, fired := "", false
+		for watchCtx.Err() == nil {
+			if acts, err := c.ReadActions(watchCtx, awsclient.Ref{ListenerARN: listener}); err == nil {
+				f, _ := acts.Forward()
+				pct := f.Split.Percentages()
+				now := f.Split.Short()
+				if now != last {
+					trail = append(trail, now)
+					last = now
+				}
+				if !fired && len(f.Split) == 2 && pct[f.Split[1].ARN] == 50 {
+					time.Sleep(2 * time.Second)
+					say("the canary bakes at 50 %%: setting alarm %q to ALARM", alarm)
+					_ = setAlarm(cwtypes.StateValueAlarm, "Threshold Crossed: green answers 5XX")
+					fired = true
+				}
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if acts, err := c.ReadActions(ctx, awsclient.Ref{ListenerARN: listener}); err == nil {
+			f, _ := acts.Forward()
+			if now := f.Split.Short(); !strings.Contains(last, now) {
+				trail = append(trail, now)
+			}
+		}
+		seen <- trail
+	}()
+	canary := append(args, "-var", "blue_weight=0", "-var", "green_weight=100", "-var", "canary=true", "-var", "alarm_name="+alarm)
+	out, err := d.engineOutput(canary...)
+	stop()
+	trail := <-seen
+	if err == nil || !strings.Contains(out, "Rollout Rolled Back") {
+		return fmt.Errorf("the canary was expected to be rolled back by the alarm (err %v)", err)
+	}
+	say("the apply failed as it should: the provider rolled the listener back")
+	fmt.Println("  the listener's weights, as seen at the emulator during the apply:")
+	for _, t := range trail {
+		fmt.Println("    " + t)
+	}
+	if err := d.show(listener, names); err != nil {
+		return err
+	}
+	code, _ := d.engineExit(append([]string{"plan", "-detailed-exitcode", "-input=false", "-no-color"}, canary[4:]...)...)
+	if code != 2 {
+		return fmt.Errorf("the next plan should show the change again (exit code 2), got %d", code)
+	}
+	say("the next plan shows the change again (plan -detailed-exitcode = 2); fix the cause, then apply")
+	say("done")
 	return nil
 }
 
@@ -145,6 +236,24 @@ func (d *demo) prepare() error {
 }
 
 func (d *demo) engineRun(args ...string) error {
+	_, err := d.engineOutput(args...)
+	return err
+}
+
+// engineExit runs the engine quietly and returns its exit code.
+func (d *demo) engineExit(args ...string) (int, error) {
+	cmd := exec.Command(d.engine, args...)
+	cmd.Dir = d.workdir
+	cmd.Env = d.env
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), nil
+	}
+	return 0, err
+}
+
+// engineOutput runs the engine, prints its output indented and returns it.
+func (d *demo) engineOutput(args ...string) (string, error) {
 	cmd := exec.Command(d.engine, args...)
 	cmd.Dir = d.workdir
 	cmd.Env = d.env
@@ -156,9 +265,9 @@ func (d *demo) engineRun(args ...string) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", filepath.Base(d.engine), args[0], err)
+		return string(out), fmt.Errorf("%s %s: %w", filepath.Base(d.engine), args[0], err)
 	}
-	return nil
+	return string(out), nil
 }
 
 // show reads the listener at the emulator, not the state.
