@@ -24,6 +24,57 @@ resource "rollout_traffic_split" "checkout" {
   ]
 }
 
+# A canary: 10 % for 5 minutes, 50 % for 10 minutes, then everything. Gates
+# are checked before each step and during each pause; a failed gate rolls
+# the listener back by itself. `terraform plan` lists the steps in
+# planned_steps before anything moves.
+resource "rollout_traffic_split" "web" {
+  listener_arn = aws_lb_listener.web.arn
+
+  target_groups = [
+    { arn = aws_lb_target_group.web_v1.arn, weight = 0 },
+    { arn = aws_lb_target_group.web_v2.arn, weight = 100 },
+  ]
+
+  rollout = {
+    strategy      = "canary"
+    steps         = [{ percent = 10, pause = "5m" }, { percent = 50, pause = "10m" }, { percent = 100 }]
+    poll_interval = "15s"
+    rollback      = "auto" # immediate for alarms, errors and hooks; gradual for latency
+
+    gates = {
+      health  = { min_healthy_targets = 2, min_healthy_percent = 100, timeout = "5m" }
+      alarms  = [aws_cloudwatch_metric_alarm.web_5xx.alarm_name]
+      metrics = { max_error_rate_percent = 0.1, max_p99_latency_ms = 500, min_request_count = 1000 }
+      hooks   = { after_pause = aws_lambda_function.smoke_test.arn }
+    }
+  }
+
+  # The pauses add up to 15 minutes; leave room for gates and hooks.
+  timeouts = { update = "30m" }
+}
+
+# Linear: 20 % more every 2 minutes.
+resource "rollout_traffic_split" "search" {
+  listener_arn = aws_lb_listener.search.arn
+
+  target_groups = [
+    { arn = aws_lb_target_group.search_blue.arn, weight = 0 },
+    { arn = aws_lb_target_group.search_green.arn, weight = 100 },
+  ]
+
+  rollout = {
+    strategy = "linear"
+    linear   = { step_percent = 20, interval = "2m" }
+    gates    = { health = {} }
+  }
+}
+
+output "web_rollout" {
+  # status: succeeded, rolled_back or failed; reason says why.
+  value = rollout_traffic_split.web.last_rollout
+}
+
 # The listener is managed elsewhere: let this provider own its default action.
 resource "aws_lb_listener" "https" {
   load_balancer_arn = aws_lb.main.arn
