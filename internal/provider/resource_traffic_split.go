@@ -173,8 +173,12 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if state != nil {
 		prior, _, _ := splitFromList(ctx, state.TargetGroups)
 		if known && prior.Equal(s) {
-			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), state.PlannedSteps)...)
-			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("last_rollout"), state.LastRollout)...)
+			if !plan.PlannedSteps.Equal(state.PlannedSteps) {
+				resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), state.PlannedSteps)...)
+			}
+			if !plan.LastRollout.Equal(state.LastRollout) {
+				resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("last_rollout"), state.LastRollout)...)
+			}
 			return
 		}
 	}
