@@ -421,3 +421,49 @@ func TestAccRollout_createShowsSchedule(t *testing.T) {
 		}},
 	})
 }
+
+// A canary on a listener rule moves the rule's weights step by step.
+func TestAccRollout_rule(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	fx := e.NewFixture(2)
+	rule := e.Rule(fx.Listener, fx.TGs[0], 10)
+	blue, green := fx.TGs[0], fx.TGs[1]
+	e.RegisterTargets(green, 1)
+	splits := e.RecordSplits()
+	ro := `  rollout = {
+    strategy = "linear"
+    linear   = { step_percent = 40, interval = "30s" }
+    gates    = { health = {} }
+  }`
+	want := []weights.Split{
+		{{ARN: blue, Weight: 100}, {ARN: green, Weight: 0}},
+		{{ARN: blue, Weight: 600}, {ARN: green, Weight: 400}},
+		{{ARN: blue, Weight: 200}, {ARN: green, Weight: 800}},
+		{{ARN: blue, Weight: 0}, {ARN: green, Weight: 100}},
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: splitConfig(e, "rule_arn", rule, []string{blue, green}, []int{100, 0}, ro)},
+			{
+				Config: splitConfig(e, "rule_arn", rule, []string{blue, green}, []int{0, 100}, ro),
+				Check: resource.ComposeTestCheckFunc(
+					checkEmulator(e, awsclient.Ref{RuleARN: rule}, want[3]),
+					func(*terraform.State) error {
+						got := splits()
+						if len(got) != len(want) {
+							return fmt.Errorf("the rule received %v, want %v", got, want)
+						}
+						for i := range want {
+							if !got[i].Equal(want[i]) {
+								return fmt.Errorf("write %d was %s, want %s", i+1, got[i], want[i])
+							}
+						}
+						return nil
+					},
+				),
+			},
+		},
+	})
+}

@@ -121,7 +121,22 @@ func TestRunSucceeds(t *testing.T) {
 	c := clock.NewFake(time.Unix(0, 0))
 	p := &script{}
 	steps := canary(t)
-	res := runner(p, Gates{Health: &HealthGate{MinHealthyTargets: 1, MinHealthyPercent: 100, Timeout: time.Minute}, Alarms: []string{"a"}, Metrics: &MetricsGate{MaxErrorRatePercent: fptr(1)}, BeforeShift: "f", AfterPause: "g"}, c).Run(context.Background(), start, steps)
+	r := runner(p, Gates{Health: &HealthGate{MinHealthyTargets: 1, MinHealthyPercent: 100, Timeout: time.Minute}, Alarms: []string{"a"}, Metrics: &MetricsGate{MaxErrorRatePercent: fptr(1)}, BeforeShift: "f", AfterPause: "g"}, c)
+	var events []Event
+	r.Log = func(e Event) { events = append(events, e) }
+	res := r.Run(context.Background(), start, steps)
+	applied := 0
+	for _, e := range events {
+		if e.Message == "rollout step applied" {
+			applied++
+			if e.Fields["split"] != "listener/x" || e.Fields["weights"] == "" {
+				t.Errorf("event fields %v", e.Fields)
+			}
+		}
+	}
+	if applied != 3 || events[len(events)-1].Message != "rollout succeeded" {
+		t.Errorf("%d step events, last %q; want 3 and a success", applied, events[len(events)-1].Message)
+	}
 	if res.Status != Succeeded || res.StepReached != 3 || !res.Current.Equal(end) {
 		t.Fatalf("result %+v", res)
 	}
