@@ -76,27 +76,7 @@ func (p *Probe) TargetHealth(ctx context.Context, tg string) (rollout.Health, er
 
 // AlarmStates reads the states of metric and composite alarms by name.
 func (p *Probe) AlarmStates(ctx context.Context, names []string) ([]rollout.AlarmState, error) {
-	var out []rollout.AlarmState
-	for i := 0; i < len(names); i += 100 {
-		batch := names[i:min(i+100, len(names))]
-		pg := cloudwatch.NewDescribeAlarmsPaginator(p.Client.CloudWatch, &cloudwatch.DescribeAlarmsInput{
-			AlarmNames: batch,
-			AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm},
-		})
-		for pg.HasMorePages() {
-			page, err := pg.NextPage(ctx)
-			if err != nil {
-				return nil, err
-			}
-			for _, a := range page.MetricAlarms {
-				out = append(out, rollout.AlarmState{Name: aws.ToString(a.AlarmName), State: string(a.StateValue), Reason: aws.ToString(a.StateReason)})
-			}
-			for _, a := range page.CompositeAlarms {
-				out = append(out, rollout.AlarmState{Name: aws.ToString(a.AlarmName), State: string(a.StateValue), Reason: aws.ToString(a.StateReason)})
-			}
-		}
-	}
-	return out, nil
+	return p.Client.AlarmStates(ctx, names)
 }
 
 // Metrics reads a target group's RequestCount, HTTPCode_Target_5XX_Count

@@ -12,10 +12,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -33,9 +35,11 @@ type Emulator struct {
 	server *http.Server
 	ln     net.Listener
 
-	mu     sync.Mutex
-	counts map[string]int
-	hooks  []func(action string, form url.Values)
+	mu       sync.Mutex
+	counts   map[string]int
+	hooks    []func(action string, form url.Values)
+	requests map[string][]map[string]any
+	alarms   map[string]map[string]any
 }
 
 // Start starts kumo and a front listening on addr ("127.0.0.1:0" for any
@@ -52,7 +56,8 @@ func Start(addr string) (*Emulator, error) {
 		k.Close()
 		return nil, err
 	}
-	e := &Emulator{URL: "http://" + ln.Addr().String(), kumo: k, ln: ln, counts: map[string]int{}}
+	e := &Emulator{URL: "http://" + ln.Addr().String(), kumo: k, ln: ln, counts: map[string]int{},
+		requests: map[string][]map[string]any{}, alarms: map[string]map[string]any{}}
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	e.server = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -61,16 +66,50 @@ func Start(addr string) (*Emulator, error) {
 		r.ContentLength = int64(len(body))
 		action, form := classify(r, body)
 		body = fixRequest(r, action, body)
+		var decoded map[string]any
+		if strings.HasPrefix(action, "monitoring:") {
+			decoded, _ = decodeCBOR(body)
+		}
+		switch action {
+		case "monitoring:PutMetricAlarm":
+			if decoded != nil {
+				if fwd := e.putMetricAlarm(decoded); fwd != nil {
+					body = fwd
+				}
+			}
+		case "monitoring:DeleteAlarms":
+			if decoded != nil {
+				e.deleteAlarms(decoded)
+			}
+		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 		e.mu.Lock()
 		e.counts[action]++
+		if decoded != nil {
+			e.requests[action] = append(e.requests[action], decoded)
+		}
 		hooks := append([]func(string, url.Values){}, e.hooks...)
 		e.mu.Unlock()
 		for _, h := range hooks {
 			h(action, form)
 		}
-		proxy.ServeHTTP(w, r)
+		if action != "monitoring:DescribeAlarms" {
+			proxy.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		proxy.ServeHTTP(rec, r)
+		out := rec.Body.Bytes()
+		if rec.Code == http.StatusOK {
+			out = e.describeAlarms(out)
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(out)
 	})}
 	go func() { _ = e.server.Serve(ln) }()
 	return e, nil
@@ -88,6 +127,15 @@ func (e *Emulator) OnRequest(h func(action string, form url.Values)) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.hooks = append(e.hooks, h)
+}
+
+// Requests returns the decoded bodies of the CloudWatch (CBOR) requests of an
+// action received so far, such as "monitoring:PutMetricAlarm", as the client
+// sent them.
+func (e *Emulator) Requests(action string) []map[string]any {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]map[string]any(nil), e.requests[action]...)
 }
 
 // Count returns how many requests of an action were received, such as

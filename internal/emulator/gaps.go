@@ -74,3 +74,124 @@ func timesToStrings(v any) any {
 	}
 	return v
 }
+
+// The alarm layer. kumo's PutMetricAlarm keeps only MetricName, Namespace,
+// Statistic, Dimensions, Period, EvaluationPeriods, Threshold,
+// ComparisonOperator, the description and the alarm and OK actions, and it
+// refuses an alarm without MetricName. It rejects metric math (Metrics) and
+// drops ExtendedStatistic, DatapointsToAlarm, TreatMissingData,
+// InsufficientDataActions and Unit. Per the CloudWatch API reference a
+// metric-math alarm has Metrics and none of MetricName, Namespace,
+// Statistic, ExtendedStatistic, Dimensions or Period, and DescribeAlarms
+// returns every field given to PutMetricAlarm. The layer keeps each alarm's
+// full request, forwards a form kumo accepts (the first metric of a math
+// alarm stands in for it, so kumo keeps the alarm and its state), and
+// completes DescribeAlarms answers from the kept request.
+
+// keptFields are the PutMetricAlarm fields the layer restores.
+var keptFields = []string{"Metrics", "ExtendedStatistic", "DatapointsToAlarm", "TreatMissingData", "InsufficientDataActions", "Unit", "EvaluateLowSampleCountPercentile", "ThresholdMetricId"}
+
+// mathOnlyAbsent are the fields a metric-math alarm does not have.
+var mathOnlyAbsent = []string{"MetricName", "Namespace", "Statistic", "ExtendedStatistic", "Dimensions", "Period"}
+
+func decodeCBOR(body []byte) (map[string]any, bool) {
+	dm, err := cbor.DecOptions{DefaultMapType: mapType}.DecMode()
+	if err != nil {
+		return nil, false
+	}
+	var v map[string]any
+	if err := dm.Unmarshal(body, &v); err != nil {
+		return nil, false
+	}
+	return v, true
+}
+
+// encodeCBOR writes times as tag-1 epoch seconds, as CloudWatch does.
+func encodeCBOR(v any) ([]byte, error) {
+	em, err := cbor.EncOptions{Time: cbor.TimeUnixMicro, TimeTag: cbor.EncTagRequired}.EncMode()
+	if err != nil {
+		return nil, err
+	}
+	return em.Marshal(v)
+}
+
+// putMetricAlarm keeps the request and returns the body to forward.
+func (e *Emulator) putMetricAlarm(req map[string]any) []byte {
+	name, _ := req["AlarmName"].(string)
+	e.mu.Lock()
+	e.alarms[name] = req
+	e.mu.Unlock()
+	fwd := map[string]any{}
+	for k, v := range req {
+		fwd[k] = v
+	}
+	for _, k := range keptFields {
+		delete(fwd, k)
+	}
+	if qs, ok := req["Metrics"].([]any); ok {
+		for _, q := range qs {
+			qm, _ := q.(map[string]any)
+			ms, _ := qm["MetricStat"].(map[string]any)
+			m, _ := ms["Metric"].(map[string]any)
+			if m == nil {
+				continue
+			}
+			fwd["MetricName"], fwd["Namespace"], fwd["Dimensions"] = m["MetricName"], m["Namespace"], m["Dimensions"]
+			fwd["Period"], fwd["Statistic"] = ms["Period"], "Sum"
+			break
+		}
+	}
+	out, err := encodeCBOR(fwd)
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
+// describeAlarms completes an answer from the kept requests.
+func (e *Emulator) describeAlarms(body []byte) []byte {
+	resp, ok := decodeCBOR(body)
+	if !ok {
+		return body
+	}
+	list, _ := resp["MetricAlarms"].([]any)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, a := range list {
+		am, _ := a.(map[string]any)
+		name, _ := am["AlarmName"].(string)
+		req, kept := e.alarms[name]
+		if !kept {
+			continue
+		}
+		if _, math := req["Metrics"]; math {
+			for _, k := range mathOnlyAbsent {
+				delete(am, k)
+			}
+		}
+		if _, ext := req["ExtendedStatistic"]; ext {
+			delete(am, "Statistic")
+		}
+		for _, k := range keptFields {
+			if v, ok := req[k]; ok {
+				am[k] = v
+			}
+		}
+	}
+	out, err := encodeCBOR(resp)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+func (e *Emulator) deleteAlarms(req map[string]any) {
+	names, _ := req["AlarmNames"].([]any)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, n := range names {
+		if s, ok := n.(string); ok {
+			delete(e.alarms, s)
+		}
+	}
+}

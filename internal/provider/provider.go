@@ -242,12 +242,15 @@ func (p *rolloutProvider) Configure(ctx context.Context, req provider.ConfigureR
 func (p *rolloutProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewTrafficSplitResource,
+		NewAlarmResource,
 	}
 }
 
 func (p *rolloutProvider) DataSources(context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{
 		NewListenerWeightsDataSource,
+		NewAlarmStateDataSource,
+		NewTargetHealthDataSource,
 	}
 }
 
