@@ -178,3 +178,17 @@ func (e *Env) RecordSplits() func() []weights.Split {
 		return append([]weights.Split(nil), got...)
 	}
 }
+
+// AlarmNames lists the metric alarms whose names start with prefix.
+func (e *Env) AlarmNames(prefix string) []string {
+	e.T.Helper()
+	out, err := e.CW.DescribeAlarms(e.ctx(), &cloudwatch.DescribeAlarmsInput{AlarmNamePrefix: aws.String(prefix)})
+	if err != nil {
+		e.T.Fatalf("DescribeAlarms: %v", err)
+	}
+	var names []string
+	for _, a := range out.MetricAlarms {
+		names = append(names, aws.ToString(a.AlarmName))
+	}
+	return names
+}

@@ -38,6 +38,7 @@ func errRE(s string) *regexp.Regexp {
 type rolloutFixture struct {
 	e           *acctest.Env
 	ref         awsclient.Ref
+	lb          string
 	blue, green string
 	splits      func() []weights.Split
 	original    weights.Split
@@ -51,7 +52,7 @@ func newRolloutFixture(t *testing.T) *rolloutFixture {
 	f := e.NewFixture(2)
 	blue, green := f.TGs[0], f.TGs[1]
 	return &rolloutFixture{
-		e: e, ref: awsclient.Ref{ListenerARN: f.Listener}, blue: blue, green: green,
+		e: e, ref: awsclient.Ref{ListenerARN: f.Listener}, lb: f.LB, blue: blue, green: green,
 		splits:   e.RecordSplits(),
 		original: weights.Split{{ARN: blue, Weight: 100}, {ARN: green, Weight: 0}},
 		step1:    weights.Split{{ARN: blue, Weight: 900}, {ARN: green, Weight: 100}},
@@ -467,3 +468,9 @@ func TestAccRollout_rule(t *testing.T) {
 		},
 	})
 }
+
+func weightsOf(f *rolloutFixture, blue, green int) weights.Split {
+	return weights.Split{{ARN: f.blue, Weight: blue}, {ARN: f.green, Weight: green}}
+}
+
+func regexpMust(s string) *regexp.Regexp { return regexp.MustCompile(s) }
