@@ -16,6 +16,7 @@ const (
 	fakeRule     = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee"
 	fakeNLB      = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/web/50dc6c495c0c9188/f2f7dc8efc522ab2"
 	fakeLambda   = "arn:aws:lambda:us-east-1:123456789012:function:check"
+	fakeLB       = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188"
 )
 
 func fakeTG(n int) string {
@@ -44,6 +45,13 @@ func TestAccBadInput(t *testing.T) {
 	}
 	withExtra := func(extra string) string {
 		return good + res(fmt.Sprintf("listener_arn = %q\ntarget_groups = %s\n%s", fakeListener, tgList(1, 1), extra))
+	}
+	alarm := func(body string, name ...string) string {
+		n := "api"
+		if len(name) > 0 {
+			n = name[0]
+		}
+		return good + fmt.Sprintf("resource \"rollout_alarm\" \"test\" {\n  name = %q\n%s\n}\n", n, body)
 	}
 	withProvider := func(attrs string) string {
 		return "provider \"rollout\" {\n" + attrs + "\n}\n" + res(fmt.Sprintf("listener_arn = %q\ntarget_groups = %s", fakeListener, tgList(1)))
@@ -107,6 +115,71 @@ func TestAccBadInput(t *testing.T) {
 		{"hooks with no function", withExtra(`rollout = { gates = { hooks = {} } }`), `Empty Hooks Gate(.|\n)*names no function`},
 		{"hook that is not a Lambda function", withExtra(fmt.Sprintf(`rollout = { gates = { hooks = { before_shift = %q } } }`, fakeTG(0))), `Invalid ARN(.|\n)*rollout\.gates\.hooks\.before_shift`},
 		{"timeout not a duration", withExtra(`timeouts = { update = "soon" }`), `Invalid Attribute Value Time Duration`},
+		// rollout_alarm.
+		{"alarm with an unknown preset", alarm(`preset = "latency"`), `rollout_alarm(.|\n)*preset value must be one of`},
+		{"alarm preset without a load balancer", alarm(`preset = "error_rate"`), `Invalid Alarm(.|\n)*load_balancer_arn: the error_rate preset needs the load balancer`},
+		{"unhealthy hosts without a target group", alarm(fmt.Sprintf(`preset = "unhealthy_hosts"
+load_balancer_arn = %q`, fakeLB)), `Invalid Alarm(.|\n)*target_group_arn: the unhealthy_hosts preset is per target group`},
+		{"4xx count with a target group", alarm(fmt.Sprintf(`preset = "elb_4xx_count"
+load_balancer_arn = %q
+target_group_arn = %q`, fakeLB, fakeTG(0))), `remove target_group_arn`},
+		{"alarm load balancer ARN of a listener", alarm(fmt.Sprintf(`preset = "elb_4xx_count"
+load_balancer_arn = %q`, fakeListener)), `Invalid ARN(.|\n)*load_balancer_arn`},
+		{"alarm period of 45 s", alarm(fmt.Sprintf(`preset = "elb_4xx_count"
+load_balancer_arn = %q
+period = 45`, fakeLB)), `Invalid Alarm(.|\n)*period: 45 seconds is not 10, 30 or a multiple of 60`},
+		{"alarm window over a day", alarm(fmt.Sprintf(`preset = "elb_4xx_count"
+load_balancer_arn = %q
+period = 3600
+evaluation_periods = 25`, fakeLB)), `evaluation_periods: 25 periods of 3600 s make 90000 s`},
+		{"alarm datapoints above periods", alarm(fmt.Sprintf(`preset = "elb_4xx_count"
+load_balancer_arn = %q
+datapoints_to_alarm = 3`, fakeLB)), `datapoints_to_alarm: 3 is outside 1 to evaluation_periods \(2\)`},
+		{"alarm error rate above 100", alarm(fmt.Sprintf(`preset = "error_rate"
+load_balancer_arn = %q
+threshold = 150`, fakeLB)), `threshold: 150 is outside 0 to 100`},
+		{"alarm negative count", alarm(fmt.Sprintf(`preset = "target_5xx_count"
+load_balancer_arn = %q
+threshold = -1`, fakeLB)), `threshold: -1 is negative`},
+		{"alarm zero latency", alarm(fmt.Sprintf(`preset = "p99_latency"
+load_balancer_arn = %q
+threshold = 0`, fakeLB)), `threshold: 0 ms is not above 0`},
+		{"alarm action not SNS", alarm(fmt.Sprintf(`preset = "elb_4xx_count"
+load_balancer_arn = %q
+alarm_actions = [%q]`, fakeLB, fakeLambda)), `Invalid ARN(.|\n)*alarm_actions`},
+		{"alarm treat missing data", alarm(fmt.Sprintf(`preset = "elb_4xx_count"
+load_balancer_arn = %q
+treat_missing_data = "zero"`, fakeLB)), `treat_missing_data value must be one of`},
+		{"alarm name with a newline", alarm(`preset = "custom"`, "bad\nname"), `name must not contain control characters`},
+		{"custom without comparison", alarm(`preset = "custom"
+threshold = 1
+custom = { metric = { namespace = "App", name = "X", statistic = "Sum" } }`), `custom\.comparison_operator: a custom alarm needs a comparison operator`},
+		{"custom with bad query id", alarm(`preset = "custom"
+threshold = 1
+custom = {
+  comparison_operator = "GreaterThanThreshold"
+  queries = [{ id = "Errors", expression = "1", return_data = true }]
+}`), `custom\.queries\[0\]\.id: "Errors" must start with a lower-case letter`},
+		{"custom with two results", alarm(`preset = "custom"
+threshold = 1
+custom = {
+  comparison_operator = "GreaterThanThreshold"
+  queries = [{ id = "a", expression = "1", return_data = true }, { id = "b", expression = "2", return_data = true }]
+}`), `custom\.queries: 2 queries have return_data = true; exactly one must`},
+		{"custom with eleven queries", alarm(`preset = "custom"
+threshold = 1
+custom = {
+  comparison_operator = "GreaterThanThreshold"
+  queries = [for i in range(11) : { id = "q${i}", expression = "1", return_data = i == 0 }]
+}`), `11 queries; a metric-math alarm has at most 10`},
+		{"custom percentile p999", alarm(`preset = "custom"
+threshold = 1
+custom = {
+  comparison_operator = "GreaterThanThreshold"
+  metric = { namespace = "App", name = "X", extended_statistic = "p999" }
+}`), `"p999" is not a percentile`},
+		{"alarm state with no names", good + "data \"rollout_alarm_state\" \"x\" {\n names = []\n}\n", `names list must contain at least 1 elements`},
+		{"target health of a listener", good + fmt.Sprintf("data \"rollout_target_health\" \"x\" {\n target_group_arns = [%q]\n}\n", fakeListener), `Invalid ARN(.|\n)*target_group_arns`},
 		{"data source with both", good + fmt.Sprintf("data \"rollout_listener_weights\" \"x\" {\n listener_arn = %q\n rule_arn = %q\n}\n", fakeListener, fakeRule), `Invalid Attribute Combination`},
 	}
 	for _, c := range cases {
@@ -124,7 +197,7 @@ func TestAccBadInput(t *testing.T) {
 		})
 	}
 	t.Cleanup(func() {
-		if n := e.Emu.Total("elasticloadbalancing:"); n != 0 {
+		if n := e.Emu.Total("elasticloadbalancing:") + e.Emu.Total("monitoring:"); n != 0 {
 			t.Errorf("bad input reached AWS: the emulator saw %v", e.Emu.Counts())
 		}
 	})
