@@ -1,0 +1,4 @@
+import {
+  to = rollout_alarm.green_error_rate
+  id = "web-green-5xx-rate"
+}
