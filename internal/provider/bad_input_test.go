@@ -178,6 +178,55 @@ custom = {
   comparison_operator = "GreaterThanThreshold"
   metric = { namespace = "App", name = "X", extended_statistic = "p999" }
 }`), `"p999" is not a percentile`},
+		{"alarm name of 256 characters", alarm(`preset = "custom"`, strings.Repeat("a", 256)), `name string length must be between 1 and 255, got: 256`},
+		{"empty alarm description", alarm(fmt.Sprintf(`preset = "elb_4xx_count"
+load_balancer_arn = %q
+description = ""`, fakeLB)), `description string length must be between 1 and 1024`},
+		{"empty tag key", alarm(fmt.Sprintf(`preset = "elb_4xx_count"
+load_balancer_arn = %q
+tags = { "" = "x" }`, fakeLB)), `tags(.|\n)*length must be between 1 and 128`},
+		{"six alarm actions", alarm(fmt.Sprintf(`preset = "elb_4xx_count"
+load_balancer_arn = %q
+ok_actions = [for i in range(6) : "arn:aws:sns:us-east-1:123456789012:t${i}"]`, fakeLB)), `ok_actions set must contain at most 5 elements`},
+		{"custom block on a preset", alarm(fmt.Sprintf(`preset = "elb_4xx_count"
+load_balancer_arn = %q
+custom = { comparison_operator = "GreaterThanThreshold" }`, fakeLB)), `custom: custom is only used with preset = "custom"`},
+		{"custom with neither metric nor queries", alarm(`preset = "custom"
+threshold = 1
+custom = { comparison_operator = "GreaterThanThreshold" }`), `set custom\.metric \(one metric\) or custom\.queries`},
+		{"custom with statistic and percentile", alarm(`preset = "custom"
+threshold = 1
+custom = {
+  comparison_operator = "GreaterThanThreshold"
+  metric = { namespace = "App", name = "X", statistic = "Sum", extended_statistic = "p99" }
+}`), `set statistic or extended_statistic, not both`},
+		{"custom query metric period of 7 s", alarm(`preset = "custom"
+threshold = 1
+custom = {
+  comparison_operator = "GreaterThanThreshold"
+  queries = [{ id = "a", return_data = true, metric = { namespace = "App", name = "X", stat = "Sum", period = 7 } }]
+}`), `custom\.queries\[0\]\.metric\.period: 7 seconds is not 10, 30 or a multiple of 60`},
+		{"custom math with a period", alarm(`preset = "custom"
+threshold = 1
+period = 60
+custom = {
+  comparison_operator = "GreaterThanThreshold"
+  queries = [{ id = "a", expression = "1", return_data = true }]
+}`), `period: a metric-math alarm sets the period of each metric`},
+		{"custom without threshold", alarm(`preset = "custom"
+custom = {
+  comparison_operator = "GreaterThanThreshold"
+  metric = { namespace = "App", name = "X", statistic = "Sum" }
+}`), `threshold: a custom alarm needs a threshold`},
+		{"low traffic threshold of 0", alarm(fmt.Sprintf(`preset = "low_traffic"
+load_balancer_arn = %q
+threshold = 0`, fakeLB)), `could never fire`},
+		{"custom dimensions on 31 names", alarm(`preset = "custom"
+threshold = 1
+custom = {
+  comparison_operator = "GreaterThanThreshold"
+  metric = { namespace = "App", name = "X", statistic = "Sum", dimensions = { for i in range(31) : "d${i}" => "v" } }
+}`), `dimensions map must contain at most 30 elements`},
 		{"alarm state with no names", good + "data \"rollout_alarm_state\" \"x\" {\n names = []\n}\n", `names list must contain at least 1 elements`},
 		{"target health of a listener", good + fmt.Sprintf("data \"rollout_target_health\" \"x\" {\n target_group_arns = [%q]\n}\n", fakeListener), `Invalid ARN(.|\n)*target_group_arns`},
 		{"data source with both", good + fmt.Sprintf("data \"rollout_listener_weights\" \"x\" {\n listener_arn = %q\n rule_arn = %q\n}\n", fakeListener, fakeRule), `Invalid Attribute Combination`},
