@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -136,6 +137,22 @@ func (a Actions) WithForward(f Forward) Actions {
 		out = append(out, fwd)
 	}
 	return out
+}
+
+// WithFixedResponse returns the actions with the terminal action replaced by
+// a fixed response (authenticate actions are kept).
+func (a Actions) WithFixedResponse(code int, message string) Actions {
+	fr := types.Action{Type: types.ActionTypeEnumFixedResponse, FixedResponseConfig: &types.FixedResponseActionConfig{
+		StatusCode: aws.String(strconv.Itoa(code)), ContentType: aws.String("text/plain"), MessageBody: aws.String(message),
+	}}
+	var out Actions
+	for _, act := range a {
+		if act.Type == types.ActionTypeEnumAuthenticateCognito || act.Type == types.ActionTypeEnumAuthenticateOidc {
+			out = append(out, act)
+		}
+	}
+	fr.Order = aws.Int32(int32(len(out) + 1))
+	return append(out, fr)
 }
 
 // Encode turns a into the JSON the provider keeps in state to restore later.

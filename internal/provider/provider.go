@@ -243,6 +243,7 @@ func (p *rolloutProvider) Resources(context.Context) []func() resource.Resource 
 	return []func() resource.Resource{
 		NewTrafficSplitResource,
 		NewAlarmResource,
+		NewBlueGreenResource,
 	}
 }
 

@@ -1,0 +1,202 @@
+package awsclient
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+)
+
+// HealthCheck is a target group's health check.
+type HealthCheck struct {
+	Path               string
+	Protocol           string
+	Port               string
+	HealthyThreshold   int
+	UnhealthyThreshold int
+	Interval           int
+	Timeout            int
+	Matcher            string
+}
+
+// TargetGroup is what the provider sets on a target group it owns.
+type TargetGroup struct {
+	ARN, Name           string
+	Port                int
+	Protocol            string
+	VPC                 string
+	TargetType          string
+	HealthCheck         HealthCheck
+	DeregistrationDelay int
+	Tags                map[string]string
+}
+
+const deregistrationDelayKey = "deregistration_delay.timeout_seconds"
+
+// CreateTargetGroup creates a target group with its tags and attributes and
+// returns its ARN.
+func (c *Client) CreateTargetGroup(ctx context.Context, tg TargetGroup) (string, error) {
+	hc := tg.HealthCheck
+	in := &elb.CreateTargetGroupInput{
+		Name: aws.String(tg.Name), Port: aws.Int32(int32(tg.Port)), Protocol: elbtypes.ProtocolEnum(tg.Protocol),
+		VpcId: aws.String(tg.VPC), TargetType: elbtypes.TargetTypeEnum(tg.TargetType),
+		HealthCheckEnabled: aws.Bool(true), HealthCheckPath: aws.String(hc.Path),
+		HealthyThresholdCount: aws.Int32(int32(hc.HealthyThreshold)), UnhealthyThresholdCount: aws.Int32(int32(hc.UnhealthyThreshold)),
+		HealthCheckIntervalSeconds: aws.Int32(int32(hc.Interval)), HealthCheckTimeoutSeconds: aws.Int32(int32(hc.Timeout)),
+		Matcher: &elbtypes.Matcher{HttpCode: aws.String(hc.Matcher)}, Tags: elbTags(tg.Tags),
+	}
+	if hc.Protocol != "" {
+		in.HealthCheckProtocol = elbtypes.ProtocolEnum(hc.Protocol)
+	}
+	if hc.Port != "" {
+		in.HealthCheckPort = aws.String(hc.Port)
+	}
+	out, err := c.ELB.CreateTargetGroup(ctx, in)
+	if err != nil {
+		return "", err
+	}
+	arn := aws.ToString(out.TargetGroups[0].TargetGroupArn)
+	if err := c.setDeregistrationDelay(ctx, arn, tg.DeregistrationDelay); err != nil {
+		return arn, err
+	}
+	return arn, nil
+}
+
+func (c *Client) setDeregistrationDelay(ctx context.Context, arn string, s int) error {
+	_, err := c.ELB.ModifyTargetGroupAttributes(ctx, &elb.ModifyTargetGroupAttributesInput{
+		TargetGroupArn: aws.String(arn),
+		Attributes:     []elbtypes.TargetGroupAttribute{{Key: aws.String(deregistrationDelayKey), Value: aws.String(strconv.Itoa(s))}},
+	})
+	return err
+}
+
+func elbTags(m map[string]string) []elbtypes.Tag {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []elbtypes.Tag
+	for _, k := range keys {
+		out = append(out, elbtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
+	}
+	return out
+}
+
+// DescribeTargetGroup reads a target group with its attributes and tags;
+// ErrNotFound when it does not exist.
+func (c *Client) DescribeTargetGroup(ctx context.Context, arn string) (*TargetGroup, error) {
+	out, err := c.ELB.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{arn}})
+	var nf *elbtypes.TargetGroupNotFoundException
+	if errors.As(err, &nf) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(out.TargetGroups) == 0 {
+		return nil, ErrNotFound
+	}
+	g := out.TargetGroups[0]
+	tg := &TargetGroup{
+		ARN: arn, Name: aws.ToString(g.TargetGroupName), Port: int(aws.ToInt32(g.Port)), Protocol: string(g.Protocol),
+		VPC: aws.ToString(g.VpcId), TargetType: string(g.TargetType),
+		HealthCheck: HealthCheck{
+			Path: aws.ToString(g.HealthCheckPath), Protocol: string(g.HealthCheckProtocol), Port: aws.ToString(g.HealthCheckPort),
+			HealthyThreshold: int(aws.ToInt32(g.HealthyThresholdCount)), UnhealthyThreshold: int(aws.ToInt32(g.UnhealthyThresholdCount)),
+			Interval: int(aws.ToInt32(g.HealthCheckIntervalSeconds)), Timeout: int(aws.ToInt32(g.HealthCheckTimeoutSeconds)),
+		},
+		DeregistrationDelay: 300,
+		Tags:                map[string]string{},
+	}
+	if g.Matcher != nil {
+		tg.HealthCheck.Matcher = aws.ToString(g.Matcher.HttpCode)
+	}
+	attrs, err := c.ELB.DescribeTargetGroupAttributes(ctx, &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(arn)})
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range attrs.Attributes {
+		if aws.ToString(a.Key) == deregistrationDelayKey {
+			if n, err := strconv.Atoi(aws.ToString(a.Value)); err == nil {
+				tg.DeregistrationDelay = n
+			}
+		}
+	}
+	tags, err := c.ELB.DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: []string{arn}})
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range tags.TagDescriptions {
+		for _, t := range d.Tags {
+			tg.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
+	return tg, nil
+}
+
+// UpdateTargetGroup changes what AWS changes in place: the health check,
+// the deregistration delay and the tags.
+func (c *Client) UpdateTargetGroup(ctx context.Context, have, want TargetGroup) error {
+	if have.HealthCheck != want.HealthCheck {
+		hc := want.HealthCheck
+		in := &elb.ModifyTargetGroupInput{
+			TargetGroupArn: aws.String(have.ARN), HealthCheckPath: aws.String(hc.Path),
+			HealthyThresholdCount: aws.Int32(int32(hc.HealthyThreshold)), UnhealthyThresholdCount: aws.Int32(int32(hc.UnhealthyThreshold)),
+			HealthCheckIntervalSeconds: aws.Int32(int32(hc.Interval)), HealthCheckTimeoutSeconds: aws.Int32(int32(hc.Timeout)),
+			Matcher: &elbtypes.Matcher{HttpCode: aws.String(hc.Matcher)},
+		}
+		if hc.Protocol != "" {
+			in.HealthCheckProtocol = elbtypes.ProtocolEnum(hc.Protocol)
+		}
+		if hc.Port != "" {
+			in.HealthCheckPort = aws.String(hc.Port)
+		}
+		if _, err := c.ELB.ModifyTargetGroup(ctx, in); err != nil {
+			return err
+		}
+	}
+	if have.DeregistrationDelay != want.DeregistrationDelay {
+		if err := c.setDeregistrationDelay(ctx, have.ARN, want.DeregistrationDelay); err != nil {
+			return err
+		}
+	}
+	var drop []string
+	for k := range have.Tags {
+		if _, ok := want.Tags[k]; !ok {
+			drop = append(drop, k)
+		}
+	}
+	sort.Strings(drop)
+	if len(drop) > 0 {
+		if _, err := c.ELB.RemoveTags(ctx, &elb.RemoveTagsInput{ResourceArns: []string{have.ARN}, TagKeys: drop}); err != nil {
+			return err
+		}
+	}
+	add := map[string]string{}
+	for k, v := range want.Tags {
+		if hv, ok := have.Tags[k]; !ok || hv != v {
+			add[k] = v
+		}
+	}
+	if len(add) > 0 {
+		if _, err := c.ELB.AddTags(ctx, &elb.AddTagsInput{ResourceArns: []string{have.ARN}, Tags: elbTags(add)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeleteTargetGroup deletes a target group; one already gone is not an error.
+func (c *Client) DeleteTargetGroup(ctx context.Context, arn string) error {
+	_, err := c.ELB.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: aws.String(arn)})
+	var nf *elbtypes.TargetGroupNotFoundException
+	if errors.As(err, &nf) {
+		return nil
+	}
+	return err
+}
