@@ -139,7 +139,11 @@ func Answer(status, reason string) string {
 
 // RecordSplits records the weights of every forward action written to the
 // emulator (ModifyListener and ModifyRule), in order, from now on.
-func (e *Env) RecordSplits() func() []weights.Split {
+func (e *Env) RecordSplits() func() []weights.Split { return e.RecordSplitsOf("") }
+
+// RecordSplitsOf records the forward actions written to one listener or
+// rule ARN (any when empty), in order, from now on.
+func (e *Env) RecordSplitsOf(owner string) func() []weights.Split {
 	var mu sync.Mutex
 	var got []weights.Split
 	e.Emu.OnRequest(func(action string, form url.Values) {
@@ -150,6 +154,9 @@ func (e *Env) RecordSplits() func() []weights.Split {
 		case "elasticloadbalancing:ModifyRule":
 			prefix = "Actions"
 		default:
+			return
+		}
+		if owner != "" && form.Get("ListenerArn") != owner && form.Get("RuleArn") != owner {
 			return
 		}
 		for a := 1; form.Get(fmt.Sprintf("%s.member.%d.Type", prefix, a)) != ""; a++ {

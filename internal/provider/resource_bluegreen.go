@@ -105,6 +105,7 @@ var (
 	defaultHealthCheck   = awsclient.HealthCheck{Path: "/", HealthyThreshold: 5, UnhealthyThreshold: 2, Interval: 30, Timeout: 5, Matcher: "200"}
 	namePrefixRE         = regexp.MustCompile(fmt.Sprintf(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,%d}[a-zA-Z0-9])?$`, bluegreen.MaxPrefix-2))
 	vpcIDRE              = regexp.MustCompile(`^vpc-[0-9a-zA-Z-]+$`)
+	healthPathRE         = regexp.MustCompile(`^/`)
 	matcherRE            = regexp.MustCompile(`^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$`)
 )
 
@@ -173,7 +174,7 @@ func (r *blueGreenResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				MarkdownDescription: "Health check of both target groups, changed in place.",
 				Attributes: map[string]schema.Attribute{
 					"path": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("/"), MarkdownDescription: "Path, starting with `/`. Default `/`.",
-						Validators: []validator.String{stringvalidator.RegexMatches(regexp.MustCompile(`^/.{0,1023}$`), "must start with / and be at most 1024 characters")}},
+						Validators: []validator.String{stringvalidator.RegexMatches(healthPathRE, "must start with /"), stringvalidator.LengthAtMost(1024)}},
 					"healthy_threshold":   i64("Consecutive successes before a target is healthy, 2 to 10. Default 5.", 5, 2, 10),
 					"unhealthy_threshold": i64("Consecutive failures before a target is unhealthy, 2 to 10. Default 2.", 2, 2, 10),
 					"interval":            i64("Seconds between checks, 5 to 300, above `timeout`. Default 30.", 30, 5, 300),
@@ -333,12 +334,11 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), v)...)
 	}
 	fps := stringMap(ctx, state.Settings, &resp.Diagnostics)
+	set("blue_target_group_arn", state.BlueARN)
+	set("green_target_group_arn", state.GreenARN)
 	if d.Replace != "" {
 		fps[string(d.Replace)] = plan.settings().Fingerprint()
 		set(string(d.Replace)+"_target_group_arn", types.StringUnknown())
-	} else {
-		set("blue_target_group_arn", state.BlueARN)
-		set("green_target_group_arn", state.GreenARN)
 	}
 	set("target_group_settings", types.MapValueMust(types.StringType, map[string]attr.Value{"blue": types.StringValue(fps["blue"]), "green": types.StringValue(fps["green"])}))
 	arnAfter := func(c bluegreen.Color) attr.Value {

@@ -1,0 +1,342 @@
+package provider_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+const bgRes = "rollout_deployment_bluegreen.web"
+
+// bgFixture is a load balancer whose listener (:80) and test listener
+// (:8080) forward to an "app" target group that exists before the
+// deployment.
+type bgFixture struct {
+	e                  *acctest.Env
+	lb, app            string
+	listener, testLsnr string
+	prefix             string
+	main, test         func() []weights.Split
+}
+
+func newBGFixture(t *testing.T) *bgFixture {
+	e := acctest.NewEnv(t)
+	f := e.NewFixture(1)
+	test := e.Listener(f.LB, f.TGs[0], 8080)
+	return &bgFixture{
+		e: e, lb: f.LB, app: f.TGs[0], listener: f.Listener, testLsnr: test,
+		prefix: strings.ReplaceAll(acctest.Name("bg"), "_", "-"),
+		main:   e.RecordSplitsOf(f.Listener), test: e.RecordSplitsOf(test),
+	}
+}
+
+func (f *bgFixture) config(active, extra string) string {
+	return f.e.ProviderConfig() + fmt.Sprintf(`
+resource "rollout_deployment_bluegreen" "web" {
+  listener_arn      = %q
+  test_listener_arn = %q
+  name_prefix       = %q
+  port              = 8080
+  protocol          = "HTTP"
+  vpc_id            = %q
+  target_type       = "ip"
+  health_check      = { path = "/health", healthy_threshold = 2, unhealthy_threshold = 2, interval = 30, timeout = 5, matcher = "200" }
+  active            = %q
+  %s
+}
+`, f.listener, f.testLsnr, f.prefix, f.e.VPC, active, extra)
+}
+
+const bgCanary = `rollout = {
+    strategy      = "canary"
+    steps         = [{ percent = 10, pause = "5m" }, { percent = 50, pause = "10m" }, { percent = 100 }]
+    poll_interval = "1m"
+    gates         = { health = { timeout = "2m" }%s }
+  }`
+
+// colors returns the blue and green target groups, read from the listener
+// the deployment forwards (blue first).
+func (f *bgFixture) colors() (blue, green string) {
+	fwd, _ := f.e.Forward(awsclient.Ref{ListenerARN: f.listener})
+	if len(fwd.Split) != 2 {
+		f.e.T.Fatalf("the listener forwards to %v, want the two colors", fwd.Split)
+	}
+	return fwd.Split[0].ARN, fwd.Split[1].ARN
+}
+
+func (f *bgFixture) split(blueW, greenW int) weights.Split {
+	b, g := f.colors()
+	return weights.Split{{ARN: b, Weight: blueW}, {ARN: g, Weight: greenW}}
+}
+
+// serves checks what the main and test listeners forward to at the emulator.
+func (f *bgFixture) serves(blueW, greenW int, testTo string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		b, g := f.colors()
+		if err := checkEmulator(f.e, awsclient.Ref{ListenerARN: f.listener}, weights.Split{{ARN: b, Weight: blueW}, {ARN: g, Weight: greenW}})(nil); err != nil {
+			return err
+		}
+		want := map[string]string{"blue": b, "green": g}[testTo]
+		return checkEmulator(f.e, awsclient.Ref{ListenerARN: f.testLsnr}, weights.Split{{ARN: want, Weight: 1}})(nil)
+	}
+}
+
+func (f *bgFixture) wroteMain(want func() []weights.Split) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		got, w := f.main(), want()
+		if len(got) != len(w) {
+			return fmt.Errorf("the listener received %v, want %v", got, w)
+		}
+		for i := range w {
+			if !got[i].Equal(w[i]) {
+				return fmt.Errorf("write %d to the listener was %s, want %s (all %v)", i+1, got[i], w[i], got)
+			}
+		}
+		return nil
+	}
+}
+
+func bgState(attr, want string) statecheck.StateCheck {
+	return statecheck.ExpectKnownValue(bgRes, tfjsonpath.New(attr), knownvalue.StringExact(want))
+}
+
+// A canary flip blue→green observed step by step, the test listener
+// following the idle color, and a flip back that is a plain plan/apply.
+func TestAccBlueGreen_flip(t *testing.T) {
+	t.Parallel()
+	f := newBGFixture(t)
+	canary := fmt.Sprintf(bgCanary, "")
+	register := func() {
+		b, g := f.colors()
+		f.e.RegisterTargets(b, 2)
+		f.e.RegisterTargets(g, 2)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		CheckDestroy: func(*terraform.State) error {
+			// Destroy puts back what both listeners had, then deletes the colors.
+			if err := checkEmulator(f.e, awsclient.Ref{ListenerARN: f.listener}, weights.Split{{ARN: f.app, Weight: 1}})(nil); err != nil {
+				return err
+			}
+			if err := checkEmulator(f.e, awsclient.Ref{ListenerARN: f.testLsnr}, weights.Split{{ARN: f.app, Weight: 1}})(nil); err != nil {
+				return err
+			}
+			out, err := f.e.ELB.DescribeTargetGroups(context.Background(), &elb.DescribeTargetGroupsInput{})
+			if err != nil {
+				return err
+			}
+			for _, tg := range out.TargetGroups {
+				if strings.HasPrefix(aws.ToString(tg.TargetGroupName), f.prefix+"-") {
+					return fmt.Errorf("target group %s survived destroy", aws.ToString(tg.TargetGroupName))
+				}
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: f.config("blue", canary),
+				ConfigStateChecks: []statecheck.StateCheck{
+					bgState("active", "blue"),
+					statecheck.ExpectKnownValue(bgRes, tfjsonpath.New("traffic"), knownvalue.MapExact(map[string]knownvalue.Check{"blue": knownvalue.Int64Exact(100), "green": knownvalue.Int64Exact(0)})),
+					statecheck.ExpectKnownValue(bgRes, tfjsonpath.New("target_group_settings").AtMapKey("green"), knownvalue.StringExact("HTTP:8080:"+f.e.VPC+":ip")),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					f.serves(100, 0, "green"),
+					func(s *terraform.State) error {
+						b, g := f.colors()
+						return resource.ComposeTestCheckFunc(
+							resource.TestCheckResourceAttr(bgRes, "blue_target_group_arn", b),
+							resource.TestCheckResourceAttr(bgRes, "live_target_group_arn", b),
+							resource.TestCheckResourceAttr(bgRes, "idle_target_group_arn", g),
+						)(s)
+					},
+				),
+			},
+			{
+				PreConfig: register,
+				Config:    f.config("green", canary),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(bgRes, plancheck.ResourceActionUpdate),
+					planStepsCheck(f, [][2]int{{900, 100}, {500, 500}, {0, 100}}),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					bgState("active", "green"), bgState("previous_active", "blue"),
+					statecheck.ExpectKnownValue(bgRes, tfjsonpath.New("history"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.ObjectPartial(map[string]knownvalue.Check{"from": knownvalue.StringExact("blue"), "to": knownvalue.StringExact("green"), "status": knownvalue.StringExact("succeeded")}),
+					})),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					f.serves(0, 100, "blue"),
+					f.wroteMain(func() []weights.Split {
+						return []weights.Split{f.split(100, 0), f.split(900, 100), f.split(500, 500), f.split(0, 100)}
+					}),
+				),
+			},
+			{
+				Config: f.config("blue", canary),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					planStepsCheck(f, [][2]int{{100, 900}, {500, 500}, {100, 0}}),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{bgState("active", "blue"), bgState("previous_active", "green")},
+				Check:             f.serves(100, 0, "green"),
+			},
+			{
+				ResourceName: bgRes, ImportState: true, ImportStateVerify: true,
+				ImportStateIdFunc: func(*terraform.State) (string, error) {
+					b, g := f.colors()
+					return strings.Join([]string{f.listener, b, g}, ","), nil
+				},
+				ImportStateVerifyIgnore: []string{"rollout", "timeouts", "planned_steps", "last_rollout", "history", "replaced_actions", "previous_active", "test_listener_arn"},
+			},
+		},
+	})
+}
+
+// planStepsCheck checks planned_steps' weights (blue, green) in the plan.
+func planStepsCheck(f *bgFixture, want [][2]int) plancheck.PlanCheck {
+	var steps []knownvalue.Check
+	for _, w := range want {
+		steps = append(steps, knownvalue.ObjectPartial(map[string]knownvalue.Check{
+			"target_groups": knownvalue.ListExact([]knownvalue.Check{
+				knownvalue.ObjectPartial(map[string]knownvalue.Check{"weight": knownvalue.Int64Exact(int64(w[0]))}),
+				knownvalue.ObjectPartial(map[string]knownvalue.Check{"weight": knownvalue.Int64Exact(int64(w[1]))}),
+			}),
+		}))
+	}
+	return plancheck.ExpectKnownValue(bgRes, tfjsonpath.New("planned_steps"), knownvalue.ListExact(steps))
+}
+
+// An alarm during the flip rolls back to blue; state and history say so.
+func TestAccBlueGreen_alarmRollsBack(t *testing.T) {
+	t.Parallel()
+	f := newBGFixture(t)
+	alarm := f.e.Alarm("bg-5xx")
+	canary := fmt.Sprintf(bgCanary, fmt.Sprintf(", alarms = [%q]", alarm))
+	var once sync.Once
+	f.e.Clock.OnSleep(func(context.Context, time.Duration, time.Time) {
+		if len(f.main()) == 3 { // created, 10 %, 50 %: the second pause
+			once.Do(func() { f.e.SetAlarmState(alarm, cwtypes.StateValueAlarm) })
+		}
+	})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: f.config("blue", canary)},
+			{
+				PreConfig:   func() { b, g := f.colors(); f.e.RegisterTargets(b, 1); f.e.RegisterTargets(g, 1) },
+				Config:      f.config("green", canary),
+				ExpectError: errRE(`Rollout Rolled Back(.|\n)*Step 2 of 3 failed the alarms gate`),
+			},
+			{Config: f.config("green", canary), PlanOnly: true, ExpectNonEmptyPlan: true},
+			{
+				Config: f.config("blue", canary),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(bgRes, plancheck.ResourceActionNoop),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					bgState("active", "blue"),
+					statecheck.ExpectKnownValue(bgRes, tfjsonpath.New("last_rollout").AtMapKey("status"), knownvalue.StringExact("rolled_back")),
+					statecheck.ExpectKnownValue(bgRes, tfjsonpath.New("history"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.ObjectPartial(map[string]knownvalue.Check{"from": knownvalue.StringExact("blue"), "to": knownvalue.StringExact("green"), "status": knownvalue.StringExact("rolled_back")}),
+					})),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					f.serves(100, 0, "green"),
+					f.wroteMain(func() []weights.Split {
+						return []weights.Split{f.split(100, 0), f.split(900, 100), f.split(500, 500), f.split(100, 0)}
+					}),
+				),
+			},
+		},
+	})
+}
+
+// The health gate blocks a flip to a color with no registered targets:
+// nothing moves.
+func TestAccBlueGreen_healthBlocksFlip(t *testing.T) {
+	t.Parallel()
+	f := newBGFixture(t)
+	canary := fmt.Sprintf(bgCanary, "")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: f.config("blue", canary)},
+			{Config: f.config("green", canary), ExpectError: errRE(`Rollout Rolled Back(.|\n)*Step 1 of 3 failed the health gate(.|\n)*0 healthy of 0 registered targets`)},
+			{
+				Config:            f.config("blue", canary),
+				ConfigStateChecks: []statecheck.StateCheck{bgState("active", "blue")},
+				Check:             resource.ComposeTestCheckFunc(f.serves(100, 0, "green"), f.wroteMain(func() []weights.Split { return []weights.Split{f.split(100, 0)} })),
+			},
+		},
+	})
+}
+
+// A port change replaces only the idle color's target group while the live
+// one keeps serving; flipping and replacing at once is refused at plan time.
+func TestAccBlueGreen_replaceIdle(t *testing.T) {
+	t.Parallel()
+	f := newBGFixture(t)
+	var blue, oldGreen string
+	newPort := func(s string) string {
+		return strings.Replace(s, "port              = 8080", "port              = 9090", 1)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: f.config("blue", ""), Check: func(*terraform.State) error { blue, oldGreen = f.colors(); return nil }},
+			{
+				Config:      newPort(f.config("green", "")),
+				PlanOnly:    true,
+				ExpectError: errRE(`Change Needs Two Applies(.|\n)*green's target group must be replaced`),
+			},
+			{
+				Config: newPort(f.config("blue", "")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectUnknownValue(bgRes, tfjsonpath.New("green_target_group_arn")),
+					plancheck.ExpectKnownValue(bgRes, tfjsonpath.New("blue_target_group_arn"), knownvalue.NotNull()),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(bgRes, tfjsonpath.New("target_group_settings").AtMapKey("green"), knownvalue.StringExact("HTTP:9090:"+f.e.VPC+":ip")),
+					statecheck.ExpectKnownValue(bgRes, tfjsonpath.New("target_group_settings").AtMapKey("blue"), knownvalue.StringExact("HTTP:8080:"+f.e.VPC+":ip")),
+				},
+				Check: func(s *terraform.State) error {
+					b, g := f.colors()
+					if b != blue || g == oldGreen {
+						return fmt.Errorf("after the port change blue is %s (was %s) and green %s (was %s): only green should be new", b, blue, g, oldGreen)
+					}
+					// The live color served 100 % on every write.
+					for i, w := range f.main() {
+						if w.Map()[blue] != 100 {
+							return fmt.Errorf("write %d to the listener was %s: blue stopped serving", i+1, w)
+						}
+					}
+					if out, err := f.e.ELB.DescribeTargetGroups(context.Background(), &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{oldGreen}}); err == nil && len(out.TargetGroups) > 0 {
+						return fmt.Errorf("the old green target group %s still exists", oldGreen)
+					}
+					out, err := f.e.ELB.DescribeTargetGroups(context.Background(), &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{g}})
+					if err != nil || aws.ToInt32(out.TargetGroups[0].Port) != 9090 {
+						return fmt.Errorf("the new green target group: %v %v", out, err)
+					}
+					return f.serves(100, 0, "green")(s)
+				},
+			},
+		},
+	})
+}
