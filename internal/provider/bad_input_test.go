@@ -53,6 +53,17 @@ func TestAccBadInput(t *testing.T) {
 		}
 		return good + fmt.Sprintf("resource \"rollout_alarm\" \"test\" {\n  name = %q\n%s\n}\n", n, body)
 	}
+	bg := func(override string) string {
+		attrs := map[string]string{"listener_arn": fmt.Sprintf("%q", fakeListener), "name_prefix": `"web"`, "port": "8080", "protocol": `"HTTP"`, "vpc_id": `"vpc-0123456789abcdef0"`, "active": `"blue"`}
+		key := strings.TrimSpace(strings.SplitN(override, "=", 2)[0])
+		var lines []string
+		for _, k := range []string{"listener_arn", "name_prefix", "port", "protocol", "vpc_id", "active"} {
+			if k != key {
+				lines = append(lines, k+" = "+attrs[k])
+			}
+		}
+		return good + "resource \"rollout_deployment_bluegreen\" \"test\" {\n" + strings.Join(lines, "\n") + "\n" + override + "\n}\n"
+	}
 	withProvider := func(attrs string) string {
 		return "provider \"rollout\" {\n" + attrs + "\n}\n" + res(fmt.Sprintf("listener_arn = %q\ntarget_groups = %s", fakeListener, tgList(1)))
 	}
@@ -229,6 +240,23 @@ custom = {
 }`), `dimensions map must contain at most 30 elements`},
 		{"alarm state with no names", good + "data \"rollout_alarm_state\" \"x\" {\n names = []\n}\n", `names list must contain at least 1 elements`},
 		{"target health of a listener", good + fmt.Sprintf("data \"rollout_target_health\" \"x\" {\n target_group_arns = [%q]\n}\n", fakeListener), `Invalid ARN(.|\n)*target_group_arns`},
+		// rollout_deployment_bluegreen.
+		{"bluegreen name prefix with underscore", bg(`name_prefix = "web_app"`), `name_prefix must be 1 to 21 letters, digits and hyphens`},
+		{"bluegreen name prefix too long", bg(`name_prefix = "a-very-long-prefix-xyz"`), `name_prefix must be 1 to 21`},
+		{"bluegreen port 0", bg(`port = 0`), `port value must be between 1 and 65535, got: 0`},
+		{"bluegreen protocol TCP", bg(`protocol = "TCP"`), `protocol value must be one of`},
+		{"bluegreen vpc id", bg(`vpc_id = "vpc_123"`), `vpc_id must be a VPC id`},
+		{"bluegreen lambda target type", bg(`target_type = "lambda"`), `target_type value must be one of`},
+		{"bluegreen active purple", bg(`active = "purple"`), `active value must be one of`},
+		{"bluegreen healthy threshold 1", bg(`health_check = { healthy_threshold = 1 }`), `healthy_threshold value must be between 2 and 10, got: 1`},
+		{"bluegreen timeout not below interval", bg(`health_check = { interval = 10, timeout = 10 }`), `Health Check Timeout Too Long(.|\n)*timeout is 10 s and health_check.interval 10 s`},
+		{"bluegreen health path without slash", bg(`health_check = { path = "health" }`), `path must start with /`},
+		{"bluegreen matcher", bg(`health_check = { matcher = "ok" }`), `matcher must be HTTP codes`},
+		{"bluegreen deregistration delay", bg(`deregistration_delay = 4000`), `deregistration_delay value must be between 0 and 3600`},
+		{"bluegreen reserved tag", bg(`tags = { "rollout:color" = "red" }`), `tags(.|\n)*must be none of`},
+		{"bluegreen test listener is the listener", bg(fmt.Sprintf(`test_listener_arn = %q`, fakeListener)), `Test Listener Is The Listener`},
+		{"bluegreen test listener not a listener", bg(fmt.Sprintf(`test_listener_arn = %q`, fakeTG(0))), `Invalid ARN(.|\n)*test_listener_arn`},
+		{"bluegreen canary without steps", bg(`rollout = { strategy = "canary" }`), `Missing Canary Steps`},
 		{"data source with both", good + fmt.Sprintf("data \"rollout_listener_weights\" \"x\" {\n listener_arn = %q\n rule_arn = %q\n}\n", fakeListener, fakeRule), `Invalid Attribute Combination`},
 	}
 	for _, c := range cases {
