@@ -1,0 +1,96 @@
+// Package provider maps the Terraform provider's resources and data sources
+// to Pulumi tokens. The provider itself is the same Go code Terraform runs.
+package provider
+
+import (
+	"regexp"
+
+	pfbridge "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/pf/tfbridge"
+	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge"
+
+	rollout "github.com/rolloutdev/terraform-provider-rollout/internal/provider"
+)
+
+// Version is set at build time; "dev" otherwise.
+var Version = "0.1.0-dev"
+
+// MetadataPath is where tfgen keeps the bridge metadata, next to the schema
+// the runtime plugin embeds (relative to the pulumi module).
+const MetadataPath = "cmd/pulumi-resource-rollout/bridge-metadata.json"
+
+// Provider returns the bridge's description of the provider, with the bridge
+// metadata tfgen generated (embedded by the runtime plugin, read from
+// MetadataPath by tfgen).
+func Provider(bridgeMetadata []byte) tfbridge.ProviderInfo {
+	return tfbridge.ProviderInfo{
+		P:                 pfbridge.ShimProvider(rollout.New(Version)()),
+		Name:              "rollout",
+		DisplayName:       "Rollout",
+		Publisher:         "rolloutdev",
+		Description:       "Progressive delivery on AWS Application Load Balancers: traffic splits, canaries with gates and automatic rollback, blue/green deployments and rollout alarms.",
+		Keywords:          []string{"pulumi", "rollout", "aws", "canary", "blue-green", "progressive-delivery", "category/cloud"},
+		License:           "MPL-2.0",
+		Homepage:          "https://github.com/rolloutdev/terraform-provider-rollout",
+		Repository:        "https://github.com/rolloutdev/terraform-provider-rollout",
+		GitHubOrg:         "rolloutdev",
+		Version:           Version,
+		UpstreamRepoPath:  "..",
+		DocRules:          &tfbridge.DocRuleInfo{EditRules: docEdits},
+		MetadataInfo:      tfbridge.NewProviderMetadata(bridgeMetadata),
+		TFProviderVersion: Version,
+		Resources: map[string]*tfbridge.ResourceInfo{
+			"rollout_traffic_split":        {Tok: "rollout:index:TrafficSplit"},
+			"rollout_deployment_bluegreen": {Tok: "rollout:index:DeploymentBlueGreen"},
+			"rollout_alarm":                {Tok: "rollout:index:Alarm"},
+		},
+		DataSources: map[string]*tfbridge.DataSourceInfo{
+			"rollout_listener_weights": {Tok: "rollout:index:getListenerWeights"},
+			"rollout_alarm_state":      {Tok: "rollout:index:getAlarmState"},
+			"rollout_target_health":    {Tok: "rollout:index:getTargetHealth"},
+		},
+		JavaScript: &tfbridge.JavaScriptInfo{
+			PackageName: "@rolloutdev/rollout",
+			Dependencies: map[string]string{
+				"@pulumi/pulumi": "^3.0.0",
+			},
+			DevDependencies: map[string]string{
+				"@types/node": "^20.0.0",
+				"typescript":  "^5.0.0",
+			},
+		},
+		Python: &tfbridge.PythonInfo{
+			PackageName: "pulumi_rollout",
+			Requires:    map[string]string{"pulumi": ">=3.0.0,<4.0.0"},
+		},
+		Golang: &tfbridge.GolangInfo{
+			ImportBasePath:                 "github.com/rolloutdev/terraform-provider-rollout/pulumi/sdk/go/rollout",
+			GenerateResourceContainerTypes: true,
+		},
+	}
+}
+
+// docEdits words the Terraform documentation for Pulumi users, so the bridge
+// keeps it instead of dropping paragraphs that name Terraform.
+func docEdits(defaults []tfbridge.DocsEdit) []tfbridge.DocsEdit {
+	return append(defaults, tfbridge.DocsEdit{
+		Path: "*",
+		Edit: func(_ string, content []byte) ([]byte, error) {
+			for _, r := range docReplacements {
+				content = r.re.ReplaceAll(content, r.with)
+			}
+			return content, nil
+		},
+	})
+}
+
+var docReplacements = []struct {
+	re   *regexp.Regexp
+	with []byte
+}{
+	{regexp.MustCompile("`terraform plan`|`plan`"), []byte("`pulumi preview`")},
+	{regexp.MustCompile("`terraform apply`|`apply`"), []byte("`pulumi up`")},
+	{regexp.MustCompile(`terraform refresh`), []byte("pulumi refresh")},
+	{regexp.MustCompile(`Terraform 1\.5\+ and OpenTofu|Terraform and OpenTofu|OpenTofu and Terraform|Terraform / OpenTofu|Terraform or OpenTofu`), []byte("Pulumi")},
+	{regexp.MustCompile(`\bTerraform\b`), []byte("Pulumi")},
+	{regexp.MustCompile(`\bOpenTofu\b`), []byte("Pulumi")},
+}
