@@ -40,7 +40,11 @@ func Provider(bridgeMetadata []byte) tfbridge.ProviderInfo {
 		TFProviderVersion: Version,
 		Resources: map[string]*tfbridge.ResourceInfo{
 			"rollout_traffic_split":        {Tok: "rollout:index:TrafficSplit"},
-			"rollout_deployment_bluegreen": {Tok: "rollout:index:DeploymentBlueGreen"},
+			"rollout_deployment_bluegreen": {
+				Tok: "rollout:index:DeploymentBlueGreen",
+				// The bridge would pluralize it to "histories".
+				Fields: map[string]*tfbridge.SchemaInfo{"history": {Name: "history"}},
+			},
 			"rollout_alarm":                {Tok: "rollout:index:Alarm"},
 		},
 		DataSources: map[string]*tfbridge.DataSourceInfo{
@@ -93,4 +97,8 @@ var docReplacements = []struct {
 	{regexp.MustCompile(`Terraform 1\.5\+ and OpenTofu|Terraform and OpenTofu|OpenTofu and Terraform|Terraform / OpenTofu|Terraform or OpenTofu`), []byte("Pulumi")},
 	{regexp.MustCompile(`\bTerraform\b`), []byte("Pulumi")},
 	{regexp.MustCompile(`\bOpenTofu\b`), []byte("Pulumi")},
+	// Resource names in prose become Pulumi type names.
+	{regexp.MustCompile("`rollout_traffic_split`"), []byte("`rollout.TrafficSplit`")},
+	{regexp.MustCompile("`rollout_deployment_bluegreen`"), []byte("`rollout.DeploymentBlueGreen`")},
+	{regexp.MustCompile("`rollout_alarm`"), []byte("`rollout.Alarm`")},
 }

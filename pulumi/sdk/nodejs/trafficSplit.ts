@@ -7,6 +7,31 @@ import * as outputs from "./types/output";
 import * as utilities from "./utilities";
 
 /**
+ * Owns the weights of the forward action of an Application Load Balancer listener's default action, or of a listener rule. Create takes the action over (and records the one it replaced), every change is confirmed by reading the listener back, and a change made outside Pulumi shows in the next plan.
+ *
+ * The resource owns the **forward action** of one listener's default action or of one listener
+ * rule. Read Owning a forward action before pointing it at
+ * a listener another tool manages.
+ *
+ * What it does on each operation:
+ *
+ * * **Create** reads the listener's actions, records them in <span pulumi-lang-nodejs="`replacedActions`" pulumi-lang-dotnet="`ReplacedActions`" pulumi-lang-go="`replacedActions`" pulumi-lang-python="`replaced_actions`" pulumi-lang-yaml="`replacedActions`" pulumi-lang-java="`replacedActions`">`replaced_actions`</span>, replaces the
+ *   terminal action (forward, fixed-response or redirect) with a weighted forward action and keeps
+ *   any authenticate action before it.
+ * * **Update** sets the new weights: at once, or in steps gated by health, alarms, metrics and
+ *   Lambda hooks when there is a <span pulumi-lang-nodejs="`rollout`" pulumi-lang-dotnet="`Rollout`" pulumi-lang-go="`rollout`" pulumi-lang-python="`rollout`" pulumi-lang-yaml="`rollout`" pulumi-lang-java="`rollout`">`rollout`</span> block, with an automatic rollback when a gate fails
+ *   (see Progressive rollouts). <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the
+ *   schedule in the plan, and <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> records how it went. Every write is read back; if
+ *   another writer changed it in between, the provider writes again, then stops with
+ *   `Weights Not Confirmed`.
+ * * **Read** reports the weights the listener really has, so a change made in the console shows in
+ *   the next plan and the next apply undoes it. A deleted listener or rule is removed from state.
+ * * **Delete** leaves the action as it is (<span pulumi-lang-nodejs="`onDestroy " pulumi-lang-dotnet="`OnDestroy " pulumi-lang-go="`onDestroy " pulumi-lang-python="`on_destroy " pulumi-lang-yaml="`onDestroy " pulumi-lang-java="`onDestroy ">`on_destroy </span>= "keep"`, the default: destroy never moves
+ *   traffic) or puts back the recorded action (<span pulumi-lang-nodejs="`onDestroy " pulumi-lang-dotnet="`OnDestroy " pulumi-lang-go="`onDestroy " pulumi-lang-python="`on_destroy " pulumi-lang-yaml="`onDestroy " pulumi-lang-java="`onDestroy ">`on_destroy </span>= "restore"`).
+ *
+ * AWS's limits are checked while planning: 1 to 5 target groups, each listed once, weights from
+ * 0 to 999 with at least one above 0, stickiness from 1 to 604800 seconds.
+ *
  * ## Example Usage
  *
  * ## Import
@@ -15,7 +40,7 @@ import * as utilities from "./utilities";
  *
  * a replaced action, so `on_destroy = "restore"` leaves the listener as it is.
  *
- * In Terraform 1.5+ and OpenTofu, with an `import` block:
+ * In Pulumi, with an `import` block:
  *
  * terraform
  *

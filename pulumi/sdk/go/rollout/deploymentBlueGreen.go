@@ -12,6 +12,35 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/pulumi/sdk/go/rollout/internal"
 )
 
+// Blue/green on an Application Load Balancer: this resource creates and owns a blue and a green target group and the forward action of a listener (or rule). Changing <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span> moves traffic from the live color to the other, through the same rollout, gates and rollback as `rollout.TrafficSplit`, and the plan shows the schedule. The color that is not live is kept for an instant rollback; a <span pulumi-lang-nodejs="`testListenerArn`" pulumi-lang-dotnet="`TestListenerArn`" pulumi-lang-go="`testListenerArn`" pulumi-lang-python="`test_listener_arn`" pulumi-lang-yaml="`testListenerArn`" pulumi-lang-java="`testListenerArn`">`test_listener_arn`</span> always forwards to it.
+//
+// ## How it behaves
+//
+//   - **Create** makes the blue and green target groups (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`,
+//     tagged `rollout:color`). It records what the listener and the test listener did before, and sends
+//     100 % to <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span>, all at once: the new target groups have no targets yet to gate on. The test
+//     listener forwards to the idle color.
+//   - **Changing <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span>** runs the schedule in <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> from the live color to the other, with
+//     the same gates and rollback as `rollout.TrafficSplit`. After success the new color carries
+//     100 %. <span pulumi-lang-nodejs="`previousActive`" pulumi-lang-dotnet="`PreviousActive`" pulumi-lang-go="`previousActive`" pulumi-lang-python="`previous_active`" pulumi-lang-yaml="`previousActive`" pulumi-lang-java="`previousActive`">`previous_active`</span> and <span pulumi-lang-nodejs="`history`" pulumi-lang-dotnet="`History`" pulumi-lang-go="`history`" pulumi-lang-python="`history`" pulumi-lang-yaml="`history`" pulumi-lang-java="`history`">`history`</span> (the last 10 flips) record it, and the test listener now
+//     forwards to the new idle color. After a failed gate the listener is rolled back and confirmed,
+//     and <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span> in state stays the old color, so the next plan shows the flip again. <span pulumi-lang-nodejs="`history`" pulumi-lang-dotnet="`History`" pulumi-lang-go="`history`" pulumi-lang-python="`history`" pulumi-lang-yaml="`history`" pulumi-lang-java="`history`">`history`</span>
+//     records <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>.
+//   - **Health check, deregistration delay and tags** change in place on both target groups.
+//   - **Port, protocol, VPC and target type** cannot change in place. Only the idle color's target
+//     group is replaced, and only while it carries no traffic. The new one is created first, then every
+//     forward action is pointed at it, and only then is the old one deleted. The live target group is
+//     never replaced under traffic. It keeps the old settings, with a warning, until a flip makes it
+//     idle, and the next apply replaces it. A plan that would flip to a color that must first be
+//     replaced fails with `Change Needs Two Applies`: apply the settings change, let targets register
+//     in the new idle target group, then flip.
+//   - **Destroy** puts back the actions the listener and the test listener had before this resource.
+//     If their target groups are gone, it sets a fixed 503 answer with a warning. Then it deletes both
+//     target groups. Nothing is left forwarding to a deleted target group.
+//   - **Read** reports the real weights (<span pulumi-lang-nodejs="`traffic`" pulumi-lang-dotnet="`Traffic`" pulumi-lang-go="`traffic`" pulumi-lang-python="`traffic`" pulumi-lang-yaml="`traffic`" pulumi-lang-java="`traffic`">`traffic`</span>) and takes the color with the larger share as
+//     <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span>. A target group deleted behind Pulumi's back shows as <span pulumi-lang-nodejs="`missing`" pulumi-lang-dotnet="`Missing`" pulumi-lang-go="`missing`" pulumi-lang-python="`missing`" pulumi-lang-yaml="`missing`" pulumi-lang-java="`missing`">`missing`</span> in
+//     <span pulumi-lang-nodejs="`targetGroupSettings`" pulumi-lang-dotnet="`TargetGroupSettings`" pulumi-lang-go="`targetGroupSettings`" pulumi-lang-python="`target_group_settings`" pulumi-lang-yaml="`targetGroupSettings`" pulumi-lang-java="`targetGroupSettings`">`target_group_settings`</span>, and is recreated if it is idle.
+//
 // ## Example Usage
 //
 // ## Import
@@ -24,7 +53,7 @@ import (
 //
 // restoring one.
 //
-// In Terraform 1.5+ and OpenTofu, with an `import` block:
+// In Pulumi, with an `import` block:
 //
 // terraform
 //
@@ -59,7 +88,7 @@ type DeploymentBlueGreen struct {
 	// Health check of both target groups, changed in place.
 	HealthCheck DeploymentBlueGreenHealthCheckOutput `pulumi:"healthCheck"`
 	// The last 10 flips: from, to, status and times.
-	Histories DeploymentBlueGreenHistoryArrayOutput `pulumi:"histories"`
+	History DeploymentBlueGreenHistoryArrayOutput `pulumi:"history"`
 	// ARN of the other target group: deploy the candidate there.
 	IdleTargetGroupArn pulumi.StringOutput `pulumi:"idleTargetGroupArn"`
 	// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
@@ -155,7 +184,7 @@ type deploymentBlueGreenState struct {
 	// Health check of both target groups, changed in place.
 	HealthCheck *DeploymentBlueGreenHealthCheck `pulumi:"healthCheck"`
 	// The last 10 flips: from, to, status and times.
-	Histories []DeploymentBlueGreenHistory `pulumi:"histories"`
+	History []DeploymentBlueGreenHistory `pulumi:"history"`
 	// ARN of the other target group: deploy the candidate there.
 	IdleTargetGroupArn *string `pulumi:"idleTargetGroupArn"`
 	// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
@@ -207,7 +236,7 @@ type DeploymentBlueGreenState struct {
 	// Health check of both target groups, changed in place.
 	HealthCheck DeploymentBlueGreenHealthCheckPtrInput
 	// The last 10 flips: from, to, status and times.
-	Histories DeploymentBlueGreenHistoryArrayInput
+	History DeploymentBlueGreenHistoryArrayInput
 	// ARN of the other target group: deploy the candidate there.
 	IdleTargetGroupArn pulumi.StringPtrInput
 	// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
@@ -425,8 +454,8 @@ func (o DeploymentBlueGreenOutput) HealthCheck() DeploymentBlueGreenHealthCheckO
 }
 
 // The last 10 flips: from, to, status and times.
-func (o DeploymentBlueGreenOutput) Histories() DeploymentBlueGreenHistoryArrayOutput {
-	return o.ApplyT(func(v *DeploymentBlueGreen) DeploymentBlueGreenHistoryArrayOutput { return v.Histories }).(DeploymentBlueGreenHistoryArrayOutput)
+func (o DeploymentBlueGreenOutput) History() DeploymentBlueGreenHistoryArrayOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreen) DeploymentBlueGreenHistoryArrayOutput { return v.History }).(DeploymentBlueGreenHistoryArrayOutput)
 }
 
 // ARN of the other target group: deploy the candidate there.

@@ -583,6 +583,30 @@ class Alarm(pulumi.CustomResource):
                  treat_missing_data: Optional[pulumi.Input[_builtins.str]] = None,
                  __props__=None):
         """
+        A CloudWatch alarm made for rollouts: the right namespace, metric, statistic, dimensions and metric math for an Application Load Balancer, from one <span pulumi-lang-nodejs="`preset`" pulumi-lang-dotnet="`Preset`" pulumi-lang-go="`preset`" pulumi-lang-python="`preset`" pulumi-lang-yaml="`preset`" pulumi-lang-java="`preset`">`preset`</span>. Its <span pulumi-lang-nodejs="`name`" pulumi-lang-dotnet="`Name`" pulumi-lang-go="`name`" pulumi-lang-python="`name`" pulumi-lang-yaml="`name`" pulumi-lang-java="`name`">`name`</span> goes straight into a traffic split's `rollout.gates.alarms`.
+
+        A hand-written ALB alarm often goes wrong in the same places. The `TargetGroup` dimension is
+        `targetgroup/NAME/ID`, not the ARN. An error rate needs metric math. A p99 needs an extended
+        statistic and a threshold in seconds. A quiet canary passes when there is no traffic. Each preset
+        gets these right:
+
+        | preset | what CloudWatch gets | <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> | defaults |
+        |---|---|---|---|
+        | <span pulumi-lang-nodejs="`errorRate`" pulumi-lang-dotnet="`ErrorRate`" pulumi-lang-go="`errorRate`" pulumi-lang-python="`error_rate`" pulumi-lang-yaml="`errorRate`" pulumi-lang-java="`errorRate`">`error_rate`</span> | metric math `100 * errors / requests` over `HTTPCode_Target_5XX_Count` and `RequestCount` (Sum) | optional | > 0.1 (%), 1 × 60 s, missing data not breaching |
+        | <span pulumi-lang-nodejs="`target5xxCount`" pulumi-lang-dotnet="`Target5xxCount`" pulumi-lang-go="`target5xxCount`" pulumi-lang-python="`target_5xx_count`" pulumi-lang-yaml="`target5xxCount`" pulumi-lang-java="`target5xxCount`">`target_5xx_count`</span> | `HTTPCode_Target_5XX_Count`, Sum | optional | > 10, 1 × 60 s |
+        | <span pulumi-lang-nodejs="`elb4xxCount`" pulumi-lang-dotnet="`Elb4xxCount`" pulumi-lang-go="`elb4xxCount`" pulumi-lang-python="`elb_4xx_count`" pulumi-lang-yaml="`elb4xxCount`" pulumi-lang-java="`elb4xxCount`">`elb_4xx_count`</span> | `HTTPCode_ELB_4XX_Count`, Sum | not allowed | > 10, 2 × 300 s |
+        | <span pulumi-lang-nodejs="`p99Latency`" pulumi-lang-dotnet="`P99Latency`" pulumi-lang-go="`p99Latency`" pulumi-lang-python="`p99_latency`" pulumi-lang-yaml="`p99Latency`" pulumi-lang-java="`p99Latency`">`p99_latency`</span> | `TargetResponseTime`, extended statistic <span pulumi-lang-nodejs="`p99`" pulumi-lang-dotnet="`P99`" pulumi-lang-go="`p99`" pulumi-lang-python="`p99`" pulumi-lang-yaml="`p99`" pulumi-lang-java="`p99`">`p99`</span>; the threshold in ms becomes seconds | optional | > 500 ms, 1 × 60 s |
+        | <span pulumi-lang-nodejs="`unhealthyHosts`" pulumi-lang-dotnet="`UnhealthyHosts`" pulumi-lang-go="`unhealthyHosts`" pulumi-lang-python="`unhealthy_hosts`" pulumi-lang-yaml="`unhealthyHosts`" pulumi-lang-java="`unhealthyHosts`">`unhealthy_hosts`</span> | `UnHealthyHostCount`, Maximum | required | > 0, 1 × 60 s |
+        | <span pulumi-lang-nodejs="`lowTraffic`" pulumi-lang-dotnet="`LowTraffic`" pulumi-lang-go="`lowTraffic`" pulumi-lang-python="`low_traffic`" pulumi-lang-yaml="`lowTraffic`" pulumi-lang-java="`lowTraffic`">`low_traffic`</span> | `RequestCount`, Sum, `LessThanThreshold` | optional | < 100, 1 × 300 s, missing data breaching |
+        | <span pulumi-lang-nodejs="`custom`" pulumi-lang-dotnet="`Custom`" pulumi-lang-go="`custom`" pulumi-lang-python="`custom`" pulumi-lang-yaml="`custom`" pulumi-lang-java="`custom`">`custom`</span> | `custom.metric` (statistic or extended statistic) or `custom.queries` (up to 10, one returning data) | not allowed | none: set <span pulumi-lang-nodejs="`threshold`" pulumi-lang-dotnet="`Threshold`" pulumi-lang-go="`threshold`" pulumi-lang-python="`threshold`" pulumi-lang-yaml="`threshold`" pulumi-lang-java="`threshold`">`threshold`</span> and `custom.comparison_operator` |
+
+        Every preset needs <span pulumi-lang-nodejs="`loadBalancerArn`" pulumi-lang-dotnet="`LoadBalancerArn`" pulumi-lang-go="`loadBalancerArn`" pulumi-lang-python="`load_balancer_arn`" pulumi-lang-yaml="`loadBalancerArn`" pulumi-lang-java="`loadBalancerArn`">`load_balancer_arn`</span> (dimension `LoadBalancer` = `app/NAME/ID`). With
+        <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span>, the alarm watches that target group behind that load balancer. The defaults
+        show in the plan. <span pulumi-lang-nodejs="`state`" pulumi-lang-dotnet="`State`" pulumi-lang-go="`state`" pulumi-lang-python="`state`" pulumi-lang-yaml="`state`" pulumi-lang-java="`state`">`state`</span> and <span pulumi-lang-nodejs="`stateReason`" pulumi-lang-dotnet="`StateReason`" pulumi-lang-go="`stateReason`" pulumi-lang-python="`state_reason`" pulumi-lang-yaml="`stateReason`" pulumi-lang-java="`stateReason`">`state_reason`</span> are refreshed on every read, so `pulumi refresh`
+        shows whether the alarm is firing.
+
+        Put <span pulumi-lang-nodejs="`name`" pulumi-lang-dotnet="`Name`" pulumi-lang-go="`name`" pulumi-lang-python="`name`" pulumi-lang-yaml="`name`" pulumi-lang-java="`name`">`name`</span> in a traffic split's `rollout.gates.alarms` to stop a canary when the alarm fires.
+
         ## Example Usage
 
         ## Import
@@ -591,7 +615,7 @@ class Alarm(pulumi.CustomResource):
 
         metric, statistic, dimensions and math. An alarm that matches no preset imports as `custom`.
 
-        In Terraform 1.5+ and OpenTofu, with an `import` block:
+        In Pulumi, with an `import` block:
 
         terraform
 
@@ -638,6 +662,30 @@ class Alarm(pulumi.CustomResource):
                  args: AlarmArgs,
                  opts: Optional[pulumi.ResourceOptions] = None):
         """
+        A CloudWatch alarm made for rollouts: the right namespace, metric, statistic, dimensions and metric math for an Application Load Balancer, from one <span pulumi-lang-nodejs="`preset`" pulumi-lang-dotnet="`Preset`" pulumi-lang-go="`preset`" pulumi-lang-python="`preset`" pulumi-lang-yaml="`preset`" pulumi-lang-java="`preset`">`preset`</span>. Its <span pulumi-lang-nodejs="`name`" pulumi-lang-dotnet="`Name`" pulumi-lang-go="`name`" pulumi-lang-python="`name`" pulumi-lang-yaml="`name`" pulumi-lang-java="`name`">`name`</span> goes straight into a traffic split's `rollout.gates.alarms`.
+
+        A hand-written ALB alarm often goes wrong in the same places. The `TargetGroup` dimension is
+        `targetgroup/NAME/ID`, not the ARN. An error rate needs metric math. A p99 needs an extended
+        statistic and a threshold in seconds. A quiet canary passes when there is no traffic. Each preset
+        gets these right:
+
+        | preset | what CloudWatch gets | <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> | defaults |
+        |---|---|---|---|
+        | <span pulumi-lang-nodejs="`errorRate`" pulumi-lang-dotnet="`ErrorRate`" pulumi-lang-go="`errorRate`" pulumi-lang-python="`error_rate`" pulumi-lang-yaml="`errorRate`" pulumi-lang-java="`errorRate`">`error_rate`</span> | metric math `100 * errors / requests` over `HTTPCode_Target_5XX_Count` and `RequestCount` (Sum) | optional | > 0.1 (%), 1 × 60 s, missing data not breaching |
+        | <span pulumi-lang-nodejs="`target5xxCount`" pulumi-lang-dotnet="`Target5xxCount`" pulumi-lang-go="`target5xxCount`" pulumi-lang-python="`target_5xx_count`" pulumi-lang-yaml="`target5xxCount`" pulumi-lang-java="`target5xxCount`">`target_5xx_count`</span> | `HTTPCode_Target_5XX_Count`, Sum | optional | > 10, 1 × 60 s |
+        | <span pulumi-lang-nodejs="`elb4xxCount`" pulumi-lang-dotnet="`Elb4xxCount`" pulumi-lang-go="`elb4xxCount`" pulumi-lang-python="`elb_4xx_count`" pulumi-lang-yaml="`elb4xxCount`" pulumi-lang-java="`elb4xxCount`">`elb_4xx_count`</span> | `HTTPCode_ELB_4XX_Count`, Sum | not allowed | > 10, 2 × 300 s |
+        | <span pulumi-lang-nodejs="`p99Latency`" pulumi-lang-dotnet="`P99Latency`" pulumi-lang-go="`p99Latency`" pulumi-lang-python="`p99_latency`" pulumi-lang-yaml="`p99Latency`" pulumi-lang-java="`p99Latency`">`p99_latency`</span> | `TargetResponseTime`, extended statistic <span pulumi-lang-nodejs="`p99`" pulumi-lang-dotnet="`P99`" pulumi-lang-go="`p99`" pulumi-lang-python="`p99`" pulumi-lang-yaml="`p99`" pulumi-lang-java="`p99`">`p99`</span>; the threshold in ms becomes seconds | optional | > 500 ms, 1 × 60 s |
+        | <span pulumi-lang-nodejs="`unhealthyHosts`" pulumi-lang-dotnet="`UnhealthyHosts`" pulumi-lang-go="`unhealthyHosts`" pulumi-lang-python="`unhealthy_hosts`" pulumi-lang-yaml="`unhealthyHosts`" pulumi-lang-java="`unhealthyHosts`">`unhealthy_hosts`</span> | `UnHealthyHostCount`, Maximum | required | > 0, 1 × 60 s |
+        | <span pulumi-lang-nodejs="`lowTraffic`" pulumi-lang-dotnet="`LowTraffic`" pulumi-lang-go="`lowTraffic`" pulumi-lang-python="`low_traffic`" pulumi-lang-yaml="`lowTraffic`" pulumi-lang-java="`lowTraffic`">`low_traffic`</span> | `RequestCount`, Sum, `LessThanThreshold` | optional | < 100, 1 × 300 s, missing data breaching |
+        | <span pulumi-lang-nodejs="`custom`" pulumi-lang-dotnet="`Custom`" pulumi-lang-go="`custom`" pulumi-lang-python="`custom`" pulumi-lang-yaml="`custom`" pulumi-lang-java="`custom`">`custom`</span> | `custom.metric` (statistic or extended statistic) or `custom.queries` (up to 10, one returning data) | not allowed | none: set <span pulumi-lang-nodejs="`threshold`" pulumi-lang-dotnet="`Threshold`" pulumi-lang-go="`threshold`" pulumi-lang-python="`threshold`" pulumi-lang-yaml="`threshold`" pulumi-lang-java="`threshold`">`threshold`</span> and `custom.comparison_operator` |
+
+        Every preset needs <span pulumi-lang-nodejs="`loadBalancerArn`" pulumi-lang-dotnet="`LoadBalancerArn`" pulumi-lang-go="`loadBalancerArn`" pulumi-lang-python="`load_balancer_arn`" pulumi-lang-yaml="`loadBalancerArn`" pulumi-lang-java="`loadBalancerArn`">`load_balancer_arn`</span> (dimension `LoadBalancer` = `app/NAME/ID`). With
+        <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span>, the alarm watches that target group behind that load balancer. The defaults
+        show in the plan. <span pulumi-lang-nodejs="`state`" pulumi-lang-dotnet="`State`" pulumi-lang-go="`state`" pulumi-lang-python="`state`" pulumi-lang-yaml="`state`" pulumi-lang-java="`state`">`state`</span> and <span pulumi-lang-nodejs="`stateReason`" pulumi-lang-dotnet="`StateReason`" pulumi-lang-go="`stateReason`" pulumi-lang-python="`state_reason`" pulumi-lang-yaml="`stateReason`" pulumi-lang-java="`stateReason`">`state_reason`</span> are refreshed on every read, so `pulumi refresh`
+        shows whether the alarm is firing.
+
+        Put <span pulumi-lang-nodejs="`name`" pulumi-lang-dotnet="`Name`" pulumi-lang-go="`name`" pulumi-lang-python="`name`" pulumi-lang-yaml="`name`" pulumi-lang-java="`name`">`name`</span> in a traffic split's `rollout.gates.alarms` to stop a canary when the alarm fires.
+
         ## Example Usage
 
         ## Import
@@ -646,7 +694,7 @@ class Alarm(pulumi.CustomResource):
 
         metric, statistic, dimensions and math. An alarm that matches no preset imports as `custom`.
 
-        In Terraform 1.5+ and OpenTofu, with an `import` block:
+        In Pulumi, with an `import` block:
 
         terraform
 

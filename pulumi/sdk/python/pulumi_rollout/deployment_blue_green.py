@@ -249,7 +249,7 @@ class _DeploymentBlueGreenState:
                  deregistration_delay: Optional[pulumi.Input[_builtins.int]] = None,
                  green_target_group_arn: Optional[pulumi.Input[_builtins.str]] = None,
                  health_check: Optional[pulumi.Input['DeploymentBlueGreenHealthCheckArgs']] = None,
-                 histories: Optional[pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenHistoryArgs']]]] = None,
+                 history: Optional[pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenHistoryArgs']]]] = None,
                  idle_target_group_arn: Optional[pulumi.Input[_builtins.str]] = None,
                  last_rollout: Optional[pulumi.Input['DeploymentBlueGreenLastRolloutArgs']] = None,
                  listener_arn: Optional[pulumi.Input[_builtins.str]] = None,
@@ -276,7 +276,7 @@ class _DeploymentBlueGreenState:
         :param pulumi.Input[_builtins.int] deregistration_delay: Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
         :param pulumi.Input[_builtins.str] green_target_group_arn: ARN of the green target group.
         :param pulumi.Input['DeploymentBlueGreenHealthCheckArgs'] health_check: Health check of both target groups, changed in place.
-        :param pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenHistoryArgs']]] histories: The last 10 flips: from, to, status and times.
+        :param pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenHistoryArgs']]] history: The last 10 flips: from, to, status and times.
         :param pulumi.Input[_builtins.str] idle_target_group_arn: ARN of the other target group: deploy the candidate there.
         :param pulumi.Input['DeploymentBlueGreenLastRolloutArgs'] last_rollout: How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
         :param pulumi.Input[_builtins.str] listener_arn: Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
@@ -306,8 +306,8 @@ class _DeploymentBlueGreenState:
             pulumi.set(__self__, "green_target_group_arn", green_target_group_arn)
         if health_check is not None:
             pulumi.set(__self__, "health_check", health_check)
-        if histories is not None:
-            pulumi.set(__self__, "histories", histories)
+        if history is not None:
+            pulumi.set(__self__, "history", history)
         if idle_target_group_arn is not None:
             pulumi.set(__self__, "idle_target_group_arn", idle_target_group_arn)
         if last_rollout is not None:
@@ -409,15 +409,15 @@ class _DeploymentBlueGreenState:
 
     @_builtins.property
     @pulumi.getter
-    def histories(self) -> Optional[pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenHistoryArgs']]]]:
+    def history(self) -> Optional[pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenHistoryArgs']]]]:
         """
         The last 10 flips: from, to, status and times.
         """
-        return pulumi.get(self, "histories")
+        return pulumi.get(self, "history")
 
-    @histories.setter
-    def histories(self, value: Optional[pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenHistoryArgs']]]]):
-        pulumi.set(self, "histories", value)
+    @history.setter
+    def history(self, value: Optional[pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenHistoryArgs']]]]):
+        pulumi.set(self, "history", value)
 
     @_builtins.property
     @pulumi.getter(name="idleTargetGroupArn")
@@ -667,6 +667,35 @@ class DeploymentBlueGreen(pulumi.CustomResource):
                  vpc_id: Optional[pulumi.Input[_builtins.str]] = None,
                  __props__=None):
         """
+        Blue/green on an Application Load Balancer: this resource creates and owns a blue and a green target group and the forward action of a listener (or rule). Changing <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span> moves traffic from the live color to the other, through the same rollout, gates and rollback as `rollout.TrafficSplit`, and the plan shows the schedule. The color that is not live is kept for an instant rollback; a <span pulumi-lang-nodejs="`testListenerArn`" pulumi-lang-dotnet="`TestListenerArn`" pulumi-lang-go="`testListenerArn`" pulumi-lang-python="`test_listener_arn`" pulumi-lang-yaml="`testListenerArn`" pulumi-lang-java="`testListenerArn`">`test_listener_arn`</span> always forwards to it.
+
+        ## How it behaves
+
+        * **Create** makes the blue and green target groups (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`,
+          tagged `rollout:color`). It records what the listener and the test listener did before, and sends
+          100 % to <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span>, all at once: the new target groups have no targets yet to gate on. The test
+          listener forwards to the idle color.
+        * **Changing <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span>** runs the schedule in <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> from the live color to the other, with
+          the same gates and rollback as `rollout.TrafficSplit`. After success the new color carries
+          100 %. <span pulumi-lang-nodejs="`previousActive`" pulumi-lang-dotnet="`PreviousActive`" pulumi-lang-go="`previousActive`" pulumi-lang-python="`previous_active`" pulumi-lang-yaml="`previousActive`" pulumi-lang-java="`previousActive`">`previous_active`</span> and <span pulumi-lang-nodejs="`history`" pulumi-lang-dotnet="`History`" pulumi-lang-go="`history`" pulumi-lang-python="`history`" pulumi-lang-yaml="`history`" pulumi-lang-java="`history`">`history`</span> (the last 10 flips) record it, and the test listener now
+          forwards to the new idle color. After a failed gate the listener is rolled back and confirmed,
+          and <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span> in state stays the old color, so the next plan shows the flip again. <span pulumi-lang-nodejs="`history`" pulumi-lang-dotnet="`History`" pulumi-lang-go="`history`" pulumi-lang-python="`history`" pulumi-lang-yaml="`history`" pulumi-lang-java="`history`">`history`</span>
+          records <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>.
+        * **Health check, deregistration delay and tags** change in place on both target groups.
+        * **Port, protocol, VPC and target type** cannot change in place. Only the idle color's target
+          group is replaced, and only while it carries no traffic. The new one is created first, then every
+          forward action is pointed at it, and only then is the old one deleted. The live target group is
+          never replaced under traffic. It keeps the old settings, with a warning, until a flip makes it
+          idle, and the next apply replaces it. A plan that would flip to a color that must first be
+          replaced fails with `Change Needs Two Applies`: apply the settings change, let targets register
+          in the new idle target group, then flip.
+        * **Destroy** puts back the actions the listener and the test listener had before this resource.
+          If their target groups are gone, it sets a fixed 503 answer with a warning. Then it deletes both
+          target groups. Nothing is left forwarding to a deleted target group.
+        * **Read** reports the real weights (<span pulumi-lang-nodejs="`traffic`" pulumi-lang-dotnet="`Traffic`" pulumi-lang-go="`traffic`" pulumi-lang-python="`traffic`" pulumi-lang-yaml="`traffic`" pulumi-lang-java="`traffic`">`traffic`</span>) and takes the color with the larger share as
+          <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span>. A target group deleted behind Pulumi's back shows as <span pulumi-lang-nodejs="`missing`" pulumi-lang-dotnet="`Missing`" pulumi-lang-go="`missing`" pulumi-lang-python="`missing`" pulumi-lang-yaml="`missing`" pulumi-lang-java="`missing`">`missing`</span> in
+          <span pulumi-lang-nodejs="`targetGroupSettings`" pulumi-lang-dotnet="`TargetGroupSettings`" pulumi-lang-go="`targetGroupSettings`" pulumi-lang-python="`target_group_settings`" pulumi-lang-yaml="`targetGroupSettings`" pulumi-lang-java="`targetGroupSettings`">`target_group_settings`</span>, and is recreated if it is idle.
+
         ## Example Usage
 
         ## Import
@@ -679,7 +708,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
 
         restoring one.
 
-        In Terraform 1.5+ and OpenTofu, with an `import` block:
+        In Pulumi, with an `import` block:
 
         terraform
 
@@ -724,6 +753,35 @@ class DeploymentBlueGreen(pulumi.CustomResource):
                  args: DeploymentBlueGreenArgs,
                  opts: Optional[pulumi.ResourceOptions] = None):
         """
+        Blue/green on an Application Load Balancer: this resource creates and owns a blue and a green target group and the forward action of a listener (or rule). Changing <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span> moves traffic from the live color to the other, through the same rollout, gates and rollback as `rollout.TrafficSplit`, and the plan shows the schedule. The color that is not live is kept for an instant rollback; a <span pulumi-lang-nodejs="`testListenerArn`" pulumi-lang-dotnet="`TestListenerArn`" pulumi-lang-go="`testListenerArn`" pulumi-lang-python="`test_listener_arn`" pulumi-lang-yaml="`testListenerArn`" pulumi-lang-java="`testListenerArn`">`test_listener_arn`</span> always forwards to it.
+
+        ## How it behaves
+
+        * **Create** makes the blue and green target groups (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`,
+          tagged `rollout:color`). It records what the listener and the test listener did before, and sends
+          100 % to <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span>, all at once: the new target groups have no targets yet to gate on. The test
+          listener forwards to the idle color.
+        * **Changing <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span>** runs the schedule in <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> from the live color to the other, with
+          the same gates and rollback as `rollout.TrafficSplit`. After success the new color carries
+          100 %. <span pulumi-lang-nodejs="`previousActive`" pulumi-lang-dotnet="`PreviousActive`" pulumi-lang-go="`previousActive`" pulumi-lang-python="`previous_active`" pulumi-lang-yaml="`previousActive`" pulumi-lang-java="`previousActive`">`previous_active`</span> and <span pulumi-lang-nodejs="`history`" pulumi-lang-dotnet="`History`" pulumi-lang-go="`history`" pulumi-lang-python="`history`" pulumi-lang-yaml="`history`" pulumi-lang-java="`history`">`history`</span> (the last 10 flips) record it, and the test listener now
+          forwards to the new idle color. After a failed gate the listener is rolled back and confirmed,
+          and <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span> in state stays the old color, so the next plan shows the flip again. <span pulumi-lang-nodejs="`history`" pulumi-lang-dotnet="`History`" pulumi-lang-go="`history`" pulumi-lang-python="`history`" pulumi-lang-yaml="`history`" pulumi-lang-java="`history`">`history`</span>
+          records <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>.
+        * **Health check, deregistration delay and tags** change in place on both target groups.
+        * **Port, protocol, VPC and target type** cannot change in place. Only the idle color's target
+          group is replaced, and only while it carries no traffic. The new one is created first, then every
+          forward action is pointed at it, and only then is the old one deleted. The live target group is
+          never replaced under traffic. It keeps the old settings, with a warning, until a flip makes it
+          idle, and the next apply replaces it. A plan that would flip to a color that must first be
+          replaced fails with `Change Needs Two Applies`: apply the settings change, let targets register
+          in the new idle target group, then flip.
+        * **Destroy** puts back the actions the listener and the test listener had before this resource.
+          If their target groups are gone, it sets a fixed 503 answer with a warning. Then it deletes both
+          target groups. Nothing is left forwarding to a deleted target group.
+        * **Read** reports the real weights (<span pulumi-lang-nodejs="`traffic`" pulumi-lang-dotnet="`Traffic`" pulumi-lang-go="`traffic`" pulumi-lang-python="`traffic`" pulumi-lang-yaml="`traffic`" pulumi-lang-java="`traffic`">`traffic`</span>) and takes the color with the larger share as
+          <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span>. A target group deleted behind Pulumi's back shows as <span pulumi-lang-nodejs="`missing`" pulumi-lang-dotnet="`Missing`" pulumi-lang-go="`missing`" pulumi-lang-python="`missing`" pulumi-lang-yaml="`missing`" pulumi-lang-java="`missing`">`missing`</span> in
+          <span pulumi-lang-nodejs="`targetGroupSettings`" pulumi-lang-dotnet="`TargetGroupSettings`" pulumi-lang-go="`targetGroupSettings`" pulumi-lang-python="`target_group_settings`" pulumi-lang-yaml="`targetGroupSettings`" pulumi-lang-java="`targetGroupSettings`">`target_group_settings`</span>, and is recreated if it is idle.
+
         ## Example Usage
 
         ## Import
@@ -736,7 +794,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
 
         restoring one.
 
-        In Terraform 1.5+ and OpenTofu, with an `import` block:
+        In Pulumi, with an `import` block:
 
         terraform
 
@@ -822,7 +880,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
             __props__.__dict__["vpc_id"] = vpc_id
             __props__.__dict__["blue_target_group_arn"] = None
             __props__.__dict__["green_target_group_arn"] = None
-            __props__.__dict__["histories"] = None
+            __props__.__dict__["history"] = None
             __props__.__dict__["idle_target_group_arn"] = None
             __props__.__dict__["last_rollout"] = None
             __props__.__dict__["live_target_group_arn"] = None
@@ -846,7 +904,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
             deregistration_delay: Optional[pulumi.Input[_builtins.int]] = None,
             green_target_group_arn: Optional[pulumi.Input[_builtins.str]] = None,
             health_check: Optional[pulumi.Input[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict']]] = None,
-            histories: Optional[pulumi.Input[Sequence[pulumi.Input[Union['DeploymentBlueGreenHistoryArgs', 'DeploymentBlueGreenHistoryArgsDict']]]]] = None,
+            history: Optional[pulumi.Input[Sequence[pulumi.Input[Union['DeploymentBlueGreenHistoryArgs', 'DeploymentBlueGreenHistoryArgsDict']]]]] = None,
             idle_target_group_arn: Optional[pulumi.Input[_builtins.str]] = None,
             last_rollout: Optional[pulumi.Input[Union['DeploymentBlueGreenLastRolloutArgs', 'DeploymentBlueGreenLastRolloutArgsDict']]] = None,
             listener_arn: Optional[pulumi.Input[_builtins.str]] = None,
@@ -878,7 +936,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         :param pulumi.Input[_builtins.int] deregistration_delay: Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
         :param pulumi.Input[_builtins.str] green_target_group_arn: ARN of the green target group.
         :param pulumi.Input[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict']] health_check: Health check of both target groups, changed in place.
-        :param pulumi.Input[Sequence[pulumi.Input[Union['DeploymentBlueGreenHistoryArgs', 'DeploymentBlueGreenHistoryArgsDict']]]] histories: The last 10 flips: from, to, status and times.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['DeploymentBlueGreenHistoryArgs', 'DeploymentBlueGreenHistoryArgsDict']]]] history: The last 10 flips: from, to, status and times.
         :param pulumi.Input[_builtins.str] idle_target_group_arn: ARN of the other target group: deploy the candidate there.
         :param pulumi.Input[Union['DeploymentBlueGreenLastRolloutArgs', 'DeploymentBlueGreenLastRolloutArgsDict']] last_rollout: How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
         :param pulumi.Input[_builtins.str] listener_arn: Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
@@ -907,7 +965,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         __props__.__dict__["deregistration_delay"] = deregistration_delay
         __props__.__dict__["green_target_group_arn"] = green_target_group_arn
         __props__.__dict__["health_check"] = health_check
-        __props__.__dict__["histories"] = histories
+        __props__.__dict__["history"] = history
         __props__.__dict__["idle_target_group_arn"] = idle_target_group_arn
         __props__.__dict__["last_rollout"] = last_rollout
         __props__.__dict__["listener_arn"] = listener_arn
@@ -971,11 +1029,11 @@ class DeploymentBlueGreen(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def histories(self) -> pulumi.Output[Sequence['outputs.DeploymentBlueGreenHistory']]:
+    def history(self) -> pulumi.Output[Sequence['outputs.DeploymentBlueGreenHistory']]:
         """
         The last 10 flips: from, to, status and times.
         """
-        return pulumi.get(self, "histories")
+        return pulumi.get(self, "history")
 
     @_builtins.property
     @pulumi.getter(name="idleTargetGroupArn")

@@ -1,0 +1,185 @@
+package tests
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+const splitProgram = `name: split
+runtime: yaml
+config:
+  listenerArn: { type: string }
+  blueArn: { type: string }
+  greenArn: { type: string }
+  blueWeight: { type: integer }
+  greenWeight: { type: integer }
+resources:
+  split:
+    type: rollout:TrafficSplit
+    properties:
+      listenerArn: ${listenerArn}
+      targetGroups:
+        - arn: ${blueArn}
+          weight: ${blueWeight}
+        - arn: ${greenArn}
+          weight: ${greenWeight}
+%s
+outputs:
+  percentages: ${split.percentages}
+`
+
+// A canary gated by an alarm, with pauses of a second: the plugin runs as
+// its own process, so its clock is the real one.
+const canaryRollout = `      rollout:
+        strategy: canary
+        steps:
+          - percent: 10
+            pause: 1s
+          - percent: 50
+            pause: 1s
+          - percent: 100
+        pollInterval: 1s
+        gates:
+          alarms:
+            - %s`
+
+func checkWeights(t *testing.T, e *acctest.Env, listener string, want weights.Split) {
+	t.Helper()
+	got, _ := e.Forward(awsclient.Ref{ListenerARN: listener})
+	if !got.Split.Equal(want) {
+		t.Fatalf("the emulator's listener forwards %s, want %s", got.Split, want)
+	}
+}
+
+// create, check at the emulator, change, check again; a canary whose alarm
+// fires mid-way fails the update and leaves the listener rolled back;
+// refresh shows the real weights; destroy leaves the listener as it is.
+func TestTrafficSplit(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	f := e.NewFixture(2)
+	blue, green := f.TGs[0], f.TGs[1]
+	alarm := e.Alarm("pulumi-5xx")
+	s := newStack(t, e, fmt.Sprintf(splitProgram, ""))
+	s.config("listenerArn", f.Listener, "blueArn", blue, "greenArn", green, "blueWeight", "90", "greenWeight", "10")
+	s.up()
+	checkWeights(t, e, f.Listener, weights.Split{{ARN: blue, Weight: 90}, {ARN: green, Weight: 10}})
+
+	s.config("blueWeight", "50", "greenWeight", "50")
+	s.up()
+	half := weights.Split{{ARN: blue, Weight: 50}, {ARN: green, Weight: 50}}
+	checkWeights(t, e, f.Listener, half)
+
+	// The alarm fires as the second step is written.
+	var mu sync.Mutex
+	writes := 0
+	var once sync.Once
+	e.Emu.OnRequest(func(action string, _ url.Values) {
+		if action != "elasticloadbalancing:ModifyListener" {
+			return
+		}
+		mu.Lock()
+		writes++
+		n := writes
+		mu.Unlock()
+		if n == 2 {
+			once.Do(func() { e.SetAlarmState(alarm, cwtypes.StateValueAlarm) })
+		}
+	})
+	s.write(fmt.Sprintf(splitProgram, fmt.Sprintf(canaryRollout, alarm)))
+	s.config("blueWeight", "0", "greenWeight", "100")
+	out, err := s.exec("up", "--yes", "--skip-preview")
+	if err == nil || !strings.Contains(out, "Rollout Rolled Back") || !strings.Contains(out, alarm) {
+		t.Fatalf("the canary update should fail with a rollback: err %v\n%s", err, out)
+	}
+	checkWeights(t, e, f.Listener, half)
+
+	s.run("refresh", "--yes", "--skip-preview")
+	st := s.resourceState("rollout:index:TrafficSplit")
+	var got weights.Split
+	for _, tg := range st["targetGroups"].([]any) {
+		m := tg.(map[string]any)
+		got = append(got, weights.Target{ARN: m["arn"].(string), Weight: int(m["weight"].(float64))})
+	}
+	if !got.Equal(half) {
+		t.Errorf("after refresh the stack says %s, want the real %s", got, half)
+	}
+	// Pulumi keeps the outputs of the last successful update when one
+	// fails: the weights are right after refresh, lastRollout is the one
+	// of the last update that succeeded.
+	if lr := st["lastRollout"].(map[string]any); lr["status"] != "succeeded" {
+		t.Errorf("lastRollout %v", lr)
+	}
+
+	s.run("destroy", "--yes", "--skip-preview")
+	checkWeights(t, e, f.Listener, half) // on_destroy = keep, as on the Terraform path
+}
+
+const blueGreenProgram = `name: bluegreen
+runtime: yaml
+config:
+  listenerArn: { type: string }
+  vpcId: { type: string }
+  prefix: { type: string }
+  active: { type: string }
+resources:
+  web:
+    type: rollout:DeploymentBlueGreen
+    properties:
+      listenerArn: ${listenerArn}
+      namePrefix: ${prefix}
+      port: 8080
+      protocol: HTTP
+      vpcId: ${vpcId}
+      targetType: ip
+      active: ${active}
+      rollout:
+        strategy: canary
+        steps:
+          - percent: 50
+            pause: 1s
+          - percent: 100
+        pollInterval: 1s
+        gates:
+          health: {}
+outputs:
+  live: ${web.liveTargetGroupArn}
+`
+
+// A blue/green flip through pulumi up, and a destroy that gives the
+// listener back.
+func TestDeploymentBlueGreen(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	f := e.NewFixture(1)
+	s := newStack(t, e, blueGreenProgram)
+	s.config("listenerArn", f.Listener, "vpcId", e.VPC, "prefix", strings.ReplaceAll(acctest.Name("pbg"), "_", "-"), "active", "blue")
+	s.up()
+	fwd, _ := e.Forward(awsclient.Ref{ListenerARN: f.Listener})
+	if len(fwd.Split) != 2 || fwd.Split[0].Weight != 100 || fwd.Split[1].Weight != 0 {
+		t.Fatalf("after create the listener forwards %s, want blue 100, green 0", fwd.Split)
+	}
+	b, g := fwd.Split[0].ARN, fwd.Split[1].ARN
+	e.RegisterTargets(b, 1)
+	e.RegisterTargets(g, 1)
+	s.config("active", "green")
+	s.up()
+	checkWeights(t, e, f.Listener, weights.Split{{ARN: b, Weight: 0}, {ARN: g, Weight: 100}})
+	st := s.resourceState("rollout:index:DeploymentBlueGreen")
+	hist, _ := st["history"].([]any)
+	if st["active"] != "green" || st["liveTargetGroupArn"] != g || len(hist) != 1 || hist[0].(map[string]any)["status"] != "succeeded" {
+		t.Errorf("state after the flip: active %v live %v history %v", st["active"], st["liveTargetGroupArn"], st["history"])
+	}
+	s.run("destroy", "--yes", "--skip-preview")
+	checkWeights(t, e, f.Listener, weights.Split{{ARN: f.TGs[0], Weight: 1}})
+}
+
