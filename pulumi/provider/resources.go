@@ -27,7 +27,7 @@ func Provider(bridgeMetadata []byte) tfbridge.ProviderInfo {
 		Name:              "rollout",
 		DisplayName:       "Rollout",
 		Publisher:         "rolloutdev",
-		Description:       "Progressive delivery on AWS Application Load Balancers: traffic splits, canaries with gates and automatic rollback, blue/green deployments and rollout alarms.",
+		Description:       "Progressive delivery on AWS Application Load Balancers: traffic splits, canaries with gates and automatic rollback, blue/green deployments and rollout alarms",
 		Keywords:          []string{"pulumi", "rollout", "aws", "canary", "blue-green", "progressive-delivery", "category/cloud"},
 		License:           "MPL-2.0",
 		Homepage:          "https://github.com/rolloutdev/terraform-provider-rollout",

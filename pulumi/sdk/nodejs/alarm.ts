@@ -75,6 +75,17 @@ export class Alarm extends pulumi.CustomResource {
         return new Alarm(name, <any>state, { ...opts, id: id });
     }
 
+    /**
+     * Check whether an existing Alarm resource with the given ID exists.
+     *
+     * @param id The _unique_ provider ID of the resource to check.
+     * @param state Any extra arguments used during the lookup.
+     * @param opts Optional settings to control the behavior of the CustomResource.
+     */
+    public static exists(id: pulumi.Input<string>, state?: AlarmState, opts?: pulumi.CustomResourceOptions): pulumi.Output<boolean> {
+        return pulumi.runtime.existsResource("rollout:index:Alarm", id, <any>state || {}, { ...opts }, undefined);
+    }
+
     /** @internal */
     public static readonly __pulumiType = 'rollout:index:Alarm';
 
@@ -232,75 +243,75 @@ export interface AlarmState {
     /**
      * SNS topic ARNs notified when the alarm goes to ALARM, at most 5.
      */
-    alarmActions?: pulumi.Input<pulumi.Input<string>[]>;
+    alarmActions?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * Alarm ARN.
      */
-    arn?: pulumi.Input<string>;
+    arn?: pulumi.Input<string | undefined>;
     /**
      * With `preset = "custom"`: one metric (<span pulumi-lang-nodejs="`metric`" pulumi-lang-dotnet="`Metric`" pulumi-lang-go="`metric`" pulumi-lang-python="`metric`" pulumi-lang-yaml="`metric`" pulumi-lang-java="`metric`">`metric`</span>) or metric math (<span pulumi-lang-nodejs="`queries`" pulumi-lang-dotnet="`Queries`" pulumi-lang-go="`queries`" pulumi-lang-python="`queries`" pulumi-lang-yaml="`queries`" pulumi-lang-java="`queries`">`queries`</span>).
      */
-    custom?: pulumi.Input<inputs.AlarmCustom>;
+    custom?: pulumi.Input<inputs.AlarmCustom | undefined>;
     /**
      * Breaching periods among <span pulumi-lang-nodejs="`evaluationPeriods`" pulumi-lang-dotnet="`EvaluationPeriods`" pulumi-lang-go="`evaluationPeriods`" pulumi-lang-python="`evaluation_periods`" pulumi-lang-yaml="`evaluationPeriods`" pulumi-lang-java="`evaluationPeriods`">`evaluation_periods`</span> that fire the alarm, 1 to <span pulumi-lang-nodejs="`evaluationPeriods`" pulumi-lang-dotnet="`EvaluationPeriods`" pulumi-lang-go="`evaluationPeriods`" pulumi-lang-python="`evaluation_periods`" pulumi-lang-yaml="`evaluationPeriods`" pulumi-lang-java="`evaluationPeriods`">`evaluation_periods`</span>. Default: all of them.
      */
-    datapointsToAlarm?: pulumi.Input<number>;
+    datapointsToAlarm?: pulumi.Input<number | undefined>;
     /**
      * Alarm description, at most 1024 characters.
      */
-    description?: pulumi.Input<string>;
+    description?: pulumi.Input<string | undefined>;
     /**
      * Periods evaluated; <span pulumi-lang-nodejs="`evaluationPeriods`" pulumi-lang-dotnet="`EvaluationPeriods`" pulumi-lang-go="`evaluationPeriods`" pulumi-lang-python="`evaluation_periods`" pulumi-lang-yaml="`evaluationPeriods`" pulumi-lang-java="`evaluationPeriods`">`evaluation_periods`</span> × <span pulumi-lang-nodejs="`period`" pulumi-lang-dotnet="`Period`" pulumi-lang-go="`period`" pulumi-lang-python="`period`" pulumi-lang-yaml="`period`" pulumi-lang-java="`period`">`period`</span> is at most one day. Defaults per preset.
      */
-    evaluationPeriods?: pulumi.Input<number>;
+    evaluationPeriods?: pulumi.Input<number | undefined>;
     /**
      * SNS topic ARNs notified when the alarm goes to INSUFFICIENT_DATA, at most 5.
      */
-    insufficientDataActions?: pulumi.Input<pulumi.Input<string>[]>;
+    insufficientDataActions?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * Application Load Balancer whose metrics the preset watches (dimension `LoadBalancer`, derived from the ARN). Required by every preset.
      */
-    loadBalancerArn?: pulumi.Input<string>;
+    loadBalancerArn?: pulumi.Input<string | undefined>;
     /**
      * Alarm name, 1 to 255 characters without control characters, unique in the account and region. Changing it replaces the alarm.
      */
-    name?: pulumi.Input<string>;
+    name?: pulumi.Input<string | undefined>;
     /**
      * SNS topic ARNs notified when the alarm goes to OK, at most 5.
      */
-    okActions?: pulumi.Input<pulumi.Input<string>[]>;
+    okActions?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * Seconds per period: 10, 30 or a multiple of 60. Defaults per preset; for `custom.queries` each metric has its own.
      */
-    period?: pulumi.Input<number>;
+    period?: pulumi.Input<number | undefined>;
     /**
      * What the alarm watches: <span pulumi-lang-nodejs="`errorRate`" pulumi-lang-dotnet="`ErrorRate`" pulumi-lang-go="`errorRate`" pulumi-lang-python="`error_rate`" pulumi-lang-yaml="`errorRate`" pulumi-lang-java="`errorRate`">`error_rate`</span> (100 × HTTPCode*Target*5XX*Count / RequestCount, in percent; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> optional; defaults: threshold 0.1, 1 × 60 s, missing data notBreaching), <span pulumi-lang-nodejs="`target5xxCount`" pulumi-lang-dotnet="`Target5xxCount`" pulumi-lang-go="`target5xxCount`" pulumi-lang-python="`target_5xx_count`" pulumi-lang-yaml="`target5xxCount`" pulumi-lang-java="`target5xxCount`">`target_5xx_count`</span> (HTTPCode*Target*5XX*Count, Sum; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> optional; defaults: threshold 10, 1 × 60 s, missing data notBreaching), <span pulumi-lang-nodejs="`elb4xxCount`" pulumi-lang-dotnet="`Elb4xxCount`" pulumi-lang-go="`elb4xxCount`" pulumi-lang-python="`elb_4xx_count`" pulumi-lang-yaml="`elb4xxCount`" pulumi-lang-java="`elb4xxCount`">`elb_4xx_count`</span> (HTTPCode*ELB*4XX_Count, Sum; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> not allowed; defaults: threshold 10, 2 × 300 s, missing data notBreaching), <span pulumi-lang-nodejs="`p99Latency`" pulumi-lang-dotnet="`P99Latency`" pulumi-lang-go="`p99Latency`" pulumi-lang-python="`p99_latency`" pulumi-lang-yaml="`p99Latency`" pulumi-lang-java="`p99Latency`">`p99_latency`</span> (TargetResponseTime, p99, threshold in milliseconds; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> optional; defaults: threshold 500, 1 × 60 s, missing data notBreaching), <span pulumi-lang-nodejs="`unhealthyHosts`" pulumi-lang-dotnet="`UnhealthyHosts`" pulumi-lang-go="`unhealthyHosts`" pulumi-lang-python="`unhealthy_hosts`" pulumi-lang-yaml="`unhealthyHosts`" pulumi-lang-java="`unhealthyHosts`">`unhealthy_hosts`</span> (UnHealthyHostCount, Maximum; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> required; defaults: threshold 0, 1 × 60 s, missing data notBreaching), <span pulumi-lang-nodejs="`lowTraffic`" pulumi-lang-dotnet="`LowTraffic`" pulumi-lang-go="`lowTraffic`" pulumi-lang-python="`low_traffic`" pulumi-lang-yaml="`lowTraffic`" pulumi-lang-java="`lowTraffic`">`low_traffic`</span> (RequestCount, Sum, below the threshold; no data counts as breaching; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> optional; defaults: threshold 100, 1 × 300 s, missing data breaching), or <span pulumi-lang-nodejs="`custom`" pulumi-lang-dotnet="`Custom`" pulumi-lang-go="`custom`" pulumi-lang-python="`custom`" pulumi-lang-yaml="`custom`" pulumi-lang-java="`custom`">`custom`</span> (a metric or metric math in <span pulumi-lang-nodejs="`custom`" pulumi-lang-dotnet="`Custom`" pulumi-lang-go="`custom`" pulumi-lang-python="`custom`" pulumi-lang-yaml="`custom`" pulumi-lang-java="`custom`">`custom`</span>).
      */
-    preset?: pulumi.Input<string>;
+    preset?: pulumi.Input<string | undefined>;
     /**
      * `OK`, `ALARM` or `INSUFFICIENT_DATA`, as of the last refresh.
      */
-    state?: pulumi.Input<string>;
+    state?: pulumi.Input<string | undefined>;
     /**
      * Why the alarm is in its state, as CloudWatch says.
      */
-    stateReason?: pulumi.Input<string>;
+    stateReason?: pulumi.Input<string | undefined>;
     /**
      * Tags, at most 50.
      */
-    tags?: pulumi.Input<{[key: string]: pulumi.Input<string>}>;
+    tags?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
      * Target group whose metrics the preset watches (dimension `TargetGroup`, derived from the ARN).
      */
-    targetGroupArn?: pulumi.Input<string>;
+    targetGroupArn?: pulumi.Input<string | undefined>;
     /**
      * Threshold, in the preset's unit: percent for <span pulumi-lang-nodejs="`errorRate`" pulumi-lang-dotnet="`ErrorRate`" pulumi-lang-go="`errorRate`" pulumi-lang-python="`error_rate`" pulumi-lang-yaml="`errorRate`" pulumi-lang-java="`errorRate`">`error_rate`</span>, milliseconds for <span pulumi-lang-nodejs="`p99Latency`" pulumi-lang-dotnet="`P99Latency`" pulumi-lang-go="`p99Latency`" pulumi-lang-python="`p99_latency`" pulumi-lang-yaml="`p99Latency`" pulumi-lang-java="`p99Latency`">`p99_latency`</span>, a count otherwise. Defaults per preset; required for <span pulumi-lang-nodejs="`custom`" pulumi-lang-dotnet="`Custom`" pulumi-lang-go="`custom`" pulumi-lang-python="`custom`" pulumi-lang-yaml="`custom`" pulumi-lang-java="`custom`">`custom`</span>.
      */
-    threshold?: pulumi.Input<number>;
+    threshold?: pulumi.Input<number | undefined>;
     /**
      * <span pulumi-lang-nodejs="`breaching`" pulumi-lang-dotnet="`Breaching`" pulumi-lang-go="`breaching`" pulumi-lang-python="`breaching`" pulumi-lang-yaml="`breaching`" pulumi-lang-java="`breaching`">`breaching`</span>, `notBreaching`, <span pulumi-lang-nodejs="`ignore`" pulumi-lang-dotnet="`Ignore`" pulumi-lang-go="`ignore`" pulumi-lang-python="`ignore`" pulumi-lang-yaml="`ignore`" pulumi-lang-java="`ignore`">`ignore`</span> or <span pulumi-lang-nodejs="`missing`" pulumi-lang-dotnet="`Missing`" pulumi-lang-go="`missing`" pulumi-lang-python="`missing`" pulumi-lang-yaml="`missing`" pulumi-lang-java="`missing`">`missing`</span>. Defaults per preset (<span pulumi-lang-nodejs="`breaching`" pulumi-lang-dotnet="`Breaching`" pulumi-lang-go="`breaching`" pulumi-lang-python="`breaching`" pulumi-lang-yaml="`breaching`" pulumi-lang-java="`breaching`">`breaching`</span> for <span pulumi-lang-nodejs="`lowTraffic`" pulumi-lang-dotnet="`LowTraffic`" pulumi-lang-go="`lowTraffic`" pulumi-lang-python="`low_traffic`" pulumi-lang-yaml="`lowTraffic`" pulumi-lang-java="`lowTraffic`">`low_traffic`</span>: no data means no traffic).
      */
-    treatMissingData?: pulumi.Input<string>;
+    treatMissingData?: pulumi.Input<string | undefined>;
 }
 
 /**
@@ -310,31 +321,31 @@ export interface AlarmArgs {
     /**
      * SNS topic ARNs notified when the alarm goes to ALARM, at most 5.
      */
-    alarmActions?: pulumi.Input<pulumi.Input<string>[]>;
+    alarmActions?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * With `preset = "custom"`: one metric (<span pulumi-lang-nodejs="`metric`" pulumi-lang-dotnet="`Metric`" pulumi-lang-go="`metric`" pulumi-lang-python="`metric`" pulumi-lang-yaml="`metric`" pulumi-lang-java="`metric`">`metric`</span>) or metric math (<span pulumi-lang-nodejs="`queries`" pulumi-lang-dotnet="`Queries`" pulumi-lang-go="`queries`" pulumi-lang-python="`queries`" pulumi-lang-yaml="`queries`" pulumi-lang-java="`queries`">`queries`</span>).
      */
-    custom?: pulumi.Input<inputs.AlarmCustom>;
+    custom?: pulumi.Input<inputs.AlarmCustom | undefined>;
     /**
      * Breaching periods among <span pulumi-lang-nodejs="`evaluationPeriods`" pulumi-lang-dotnet="`EvaluationPeriods`" pulumi-lang-go="`evaluationPeriods`" pulumi-lang-python="`evaluation_periods`" pulumi-lang-yaml="`evaluationPeriods`" pulumi-lang-java="`evaluationPeriods`">`evaluation_periods`</span> that fire the alarm, 1 to <span pulumi-lang-nodejs="`evaluationPeriods`" pulumi-lang-dotnet="`EvaluationPeriods`" pulumi-lang-go="`evaluationPeriods`" pulumi-lang-python="`evaluation_periods`" pulumi-lang-yaml="`evaluationPeriods`" pulumi-lang-java="`evaluationPeriods`">`evaluation_periods`</span>. Default: all of them.
      */
-    datapointsToAlarm?: pulumi.Input<number>;
+    datapointsToAlarm?: pulumi.Input<number | undefined>;
     /**
      * Alarm description, at most 1024 characters.
      */
-    description?: pulumi.Input<string>;
+    description?: pulumi.Input<string | undefined>;
     /**
      * Periods evaluated; <span pulumi-lang-nodejs="`evaluationPeriods`" pulumi-lang-dotnet="`EvaluationPeriods`" pulumi-lang-go="`evaluationPeriods`" pulumi-lang-python="`evaluation_periods`" pulumi-lang-yaml="`evaluationPeriods`" pulumi-lang-java="`evaluationPeriods`">`evaluation_periods`</span> × <span pulumi-lang-nodejs="`period`" pulumi-lang-dotnet="`Period`" pulumi-lang-go="`period`" pulumi-lang-python="`period`" pulumi-lang-yaml="`period`" pulumi-lang-java="`period`">`period`</span> is at most one day. Defaults per preset.
      */
-    evaluationPeriods?: pulumi.Input<number>;
+    evaluationPeriods?: pulumi.Input<number | undefined>;
     /**
      * SNS topic ARNs notified when the alarm goes to INSUFFICIENT_DATA, at most 5.
      */
-    insufficientDataActions?: pulumi.Input<pulumi.Input<string>[]>;
+    insufficientDataActions?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * Application Load Balancer whose metrics the preset watches (dimension `LoadBalancer`, derived from the ARN). Required by every preset.
      */
-    loadBalancerArn?: pulumi.Input<string>;
+    loadBalancerArn?: pulumi.Input<string | undefined>;
     /**
      * Alarm name, 1 to 255 characters without control characters, unique in the account and region. Changing it replaces the alarm.
      */
@@ -342,11 +353,11 @@ export interface AlarmArgs {
     /**
      * SNS topic ARNs notified when the alarm goes to OK, at most 5.
      */
-    okActions?: pulumi.Input<pulumi.Input<string>[]>;
+    okActions?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * Seconds per period: 10, 30 or a multiple of 60. Defaults per preset; for `custom.queries` each metric has its own.
      */
-    period?: pulumi.Input<number>;
+    period?: pulumi.Input<number | undefined>;
     /**
      * What the alarm watches: <span pulumi-lang-nodejs="`errorRate`" pulumi-lang-dotnet="`ErrorRate`" pulumi-lang-go="`errorRate`" pulumi-lang-python="`error_rate`" pulumi-lang-yaml="`errorRate`" pulumi-lang-java="`errorRate`">`error_rate`</span> (100 × HTTPCode*Target*5XX*Count / RequestCount, in percent; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> optional; defaults: threshold 0.1, 1 × 60 s, missing data notBreaching), <span pulumi-lang-nodejs="`target5xxCount`" pulumi-lang-dotnet="`Target5xxCount`" pulumi-lang-go="`target5xxCount`" pulumi-lang-python="`target_5xx_count`" pulumi-lang-yaml="`target5xxCount`" pulumi-lang-java="`target5xxCount`">`target_5xx_count`</span> (HTTPCode*Target*5XX*Count, Sum; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> optional; defaults: threshold 10, 1 × 60 s, missing data notBreaching), <span pulumi-lang-nodejs="`elb4xxCount`" pulumi-lang-dotnet="`Elb4xxCount`" pulumi-lang-go="`elb4xxCount`" pulumi-lang-python="`elb_4xx_count`" pulumi-lang-yaml="`elb4xxCount`" pulumi-lang-java="`elb4xxCount`">`elb_4xx_count`</span> (HTTPCode*ELB*4XX_Count, Sum; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> not allowed; defaults: threshold 10, 2 × 300 s, missing data notBreaching), <span pulumi-lang-nodejs="`p99Latency`" pulumi-lang-dotnet="`P99Latency`" pulumi-lang-go="`p99Latency`" pulumi-lang-python="`p99_latency`" pulumi-lang-yaml="`p99Latency`" pulumi-lang-java="`p99Latency`">`p99_latency`</span> (TargetResponseTime, p99, threshold in milliseconds; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> optional; defaults: threshold 500, 1 × 60 s, missing data notBreaching), <span pulumi-lang-nodejs="`unhealthyHosts`" pulumi-lang-dotnet="`UnhealthyHosts`" pulumi-lang-go="`unhealthyHosts`" pulumi-lang-python="`unhealthy_hosts`" pulumi-lang-yaml="`unhealthyHosts`" pulumi-lang-java="`unhealthyHosts`">`unhealthy_hosts`</span> (UnHealthyHostCount, Maximum; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> required; defaults: threshold 0, 1 × 60 s, missing data notBreaching), <span pulumi-lang-nodejs="`lowTraffic`" pulumi-lang-dotnet="`LowTraffic`" pulumi-lang-go="`lowTraffic`" pulumi-lang-python="`low_traffic`" pulumi-lang-yaml="`lowTraffic`" pulumi-lang-java="`lowTraffic`">`low_traffic`</span> (RequestCount, Sum, below the threshold; no data counts as breaching; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> optional; defaults: threshold 100, 1 × 300 s, missing data breaching), or <span pulumi-lang-nodejs="`custom`" pulumi-lang-dotnet="`Custom`" pulumi-lang-go="`custom`" pulumi-lang-python="`custom`" pulumi-lang-yaml="`custom`" pulumi-lang-java="`custom`">`custom`</span> (a metric or metric math in <span pulumi-lang-nodejs="`custom`" pulumi-lang-dotnet="`Custom`" pulumi-lang-go="`custom`" pulumi-lang-python="`custom`" pulumi-lang-yaml="`custom`" pulumi-lang-java="`custom`">`custom`</span>).
      */
@@ -354,17 +365,17 @@ export interface AlarmArgs {
     /**
      * Tags, at most 50.
      */
-    tags?: pulumi.Input<{[key: string]: pulumi.Input<string>}>;
+    tags?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
      * Target group whose metrics the preset watches (dimension `TargetGroup`, derived from the ARN).
      */
-    targetGroupArn?: pulumi.Input<string>;
+    targetGroupArn?: pulumi.Input<string | undefined>;
     /**
      * Threshold, in the preset's unit: percent for <span pulumi-lang-nodejs="`errorRate`" pulumi-lang-dotnet="`ErrorRate`" pulumi-lang-go="`errorRate`" pulumi-lang-python="`error_rate`" pulumi-lang-yaml="`errorRate`" pulumi-lang-java="`errorRate`">`error_rate`</span>, milliseconds for <span pulumi-lang-nodejs="`p99Latency`" pulumi-lang-dotnet="`P99Latency`" pulumi-lang-go="`p99Latency`" pulumi-lang-python="`p99_latency`" pulumi-lang-yaml="`p99Latency`" pulumi-lang-java="`p99Latency`">`p99_latency`</span>, a count otherwise. Defaults per preset; required for <span pulumi-lang-nodejs="`custom`" pulumi-lang-dotnet="`Custom`" pulumi-lang-go="`custom`" pulumi-lang-python="`custom`" pulumi-lang-yaml="`custom`" pulumi-lang-java="`custom`">`custom`</span>.
      */
-    threshold?: pulumi.Input<number>;
+    threshold?: pulumi.Input<number | undefined>;
     /**
      * <span pulumi-lang-nodejs="`breaching`" pulumi-lang-dotnet="`Breaching`" pulumi-lang-go="`breaching`" pulumi-lang-python="`breaching`" pulumi-lang-yaml="`breaching`" pulumi-lang-java="`breaching`">`breaching`</span>, `notBreaching`, <span pulumi-lang-nodejs="`ignore`" pulumi-lang-dotnet="`Ignore`" pulumi-lang-go="`ignore`" pulumi-lang-python="`ignore`" pulumi-lang-yaml="`ignore`" pulumi-lang-java="`ignore`">`ignore`</span> or <span pulumi-lang-nodejs="`missing`" pulumi-lang-dotnet="`Missing`" pulumi-lang-go="`missing`" pulumi-lang-python="`missing`" pulumi-lang-yaml="`missing`" pulumi-lang-java="`missing`">`missing`</span>. Defaults per preset (<span pulumi-lang-nodejs="`breaching`" pulumi-lang-dotnet="`Breaching`" pulumi-lang-go="`breaching`" pulumi-lang-python="`breaching`" pulumi-lang-yaml="`breaching`" pulumi-lang-java="`breaching`">`breaching`</span> for <span pulumi-lang-nodejs="`lowTraffic`" pulumi-lang-dotnet="`LowTraffic`" pulumi-lang-go="`lowTraffic`" pulumi-lang-python="`low_traffic`" pulumi-lang-yaml="`lowTraffic`" pulumi-lang-java="`lowTraffic`">`low_traffic`</span>: no data means no traffic).
      */
-    treatMissingData?: pulumi.Input<string>;
+    treatMissingData?: pulumi.Input<string | undefined>;
 }

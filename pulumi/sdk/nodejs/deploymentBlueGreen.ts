@@ -84,6 +84,17 @@ export class DeploymentBlueGreen extends pulumi.CustomResource {
         return new DeploymentBlueGreen(name, <any>state, { ...opts, id: id });
     }
 
+    /**
+     * Check whether an existing DeploymentBlueGreen resource with the given ID exists.
+     *
+     * @param id The _unique_ provider ID of the resource to check.
+     * @param state Any extra arguments used during the lookup.
+     * @param opts Optional settings to control the behavior of the CustomResource.
+     */
+    public static exists(id: pulumi.Input<string>, state?: DeploymentBlueGreenState, opts?: pulumi.CustomResourceOptions): pulumi.Output<boolean> {
+        return pulumi.runtime.existsResource("rollout:index:DeploymentBlueGreen", id, <any>state || {}, { ...opts }, undefined);
+    }
+
     /** @internal */
     public static readonly __pulumiType = 'rollout:index:DeploymentBlueGreen';
 
@@ -289,100 +300,100 @@ export interface DeploymentBlueGreenState {
     /**
      * <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
      */
-    active?: pulumi.Input<string>;
+    active?: pulumi.Input<string | undefined>;
     /**
      * ARN of the blue target group.
      */
-    blueTargetGroupArn?: pulumi.Input<string>;
+    blueTargetGroupArn?: pulumi.Input<string | undefined>;
     /**
      * Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
      */
-    deregistrationDelay?: pulumi.Input<number>;
+    deregistrationDelay?: pulumi.Input<number | undefined>;
     /**
      * ARN of the green target group.
      */
-    greenTargetGroupArn?: pulumi.Input<string>;
+    greenTargetGroupArn?: pulumi.Input<string | undefined>;
     /**
      * Health check of both target groups, changed in place.
      */
-    healthCheck?: pulumi.Input<inputs.DeploymentBlueGreenHealthCheck>;
+    healthCheck?: pulumi.Input<inputs.DeploymentBlueGreenHealthCheck | undefined>;
     /**
      * The last 10 flips: from, to, status and times.
      */
-    history?: pulumi.Input<pulumi.Input<inputs.DeploymentBlueGreenHistory>[]>;
+    history?: pulumi.Input<pulumi.Input<inputs.DeploymentBlueGreenHistory>[] | undefined>;
     /**
      * ARN of the other target group: deploy the candidate there.
      */
-    idleTargetGroupArn?: pulumi.Input<string>;
+    idleTargetGroupArn?: pulumi.Input<string | undefined>;
     /**
      * How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
      */
-    lastRollout?: pulumi.Input<inputs.DeploymentBlueGreenLastRollout>;
+    lastRollout?: pulumi.Input<inputs.DeploymentBlueGreenLastRollout | undefined>;
     /**
      * Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
      */
-    listenerArn?: pulumi.Input<string>;
+    listenerArn?: pulumi.Input<string | undefined>;
     /**
      * ARN of the target group that serves the traffic: wire it to the production ECS service or Auto Scaling group.
      */
-    liveTargetGroupArn?: pulumi.Input<string>;
+    liveTargetGroupArn?: pulumi.Input<string | undefined>;
     /**
      * Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
      */
-    namePrefix?: pulumi.Input<string>;
+    namePrefix?: pulumi.Input<string | undefined>;
     /**
      * The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
      */
-    plannedSteps?: pulumi.Input<pulumi.Input<inputs.DeploymentBlueGreenPlannedStep>[]>;
+    plannedSteps?: pulumi.Input<pulumi.Input<inputs.DeploymentBlueGreenPlannedStep>[] | undefined>;
     /**
      * Port the targets listen on, 1 to 65535. A change replaces the idle color's target group only (see the guide).
      */
-    port?: pulumi.Input<number>;
+    port?: pulumi.Input<number | undefined>;
     /**
      * The color that was active before the last flip.
      */
-    previousActive?: pulumi.Input<string>;
+    previousActive?: pulumi.Input<string | undefined>;
     /**
      * `HTTP` or `HTTPS`. A change replaces the idle color's target group only.
      */
-    protocol?: pulumi.Input<string>;
+    protocol?: pulumi.Input<string | undefined>;
     /**
      * JSON of the actions the listener (and test listener) had before this resource took them over; destroy puts them back.
      */
-    replacedActions?: pulumi.Input<string>;
+    replacedActions?: pulumi.Input<string | undefined>;
     /**
      * How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
      */
-    rollout?: pulumi.Input<inputs.DeploymentBlueGreenRollout>;
+    rollout?: pulumi.Input<inputs.DeploymentBlueGreenRollout | undefined>;
     /**
      * Listener rule whose action this resource owns.
      */
-    ruleArn?: pulumi.Input<string>;
+    ruleArn?: pulumi.Input<string | undefined>;
     /**
      * Tags of both target groups, at most 49. Each also gets `rollout:color = blue` or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>.
      */
-    tags?: pulumi.Input<{[key: string]: pulumi.Input<string>}>;
+    tags?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
      * Per color, the protocol, port, VPC and target type its target group was created with, or <span pulumi-lang-nodejs="`missing`" pulumi-lang-dotnet="`Missing`" pulumi-lang-go="`missing`" pulumi-lang-python="`missing`" pulumi-lang-yaml="`missing`" pulumi-lang-java="`missing`">`missing`</span>; a color that differs from the configuration is replaced once idle.
      */
-    targetGroupSettings?: pulumi.Input<{[key: string]: pulumi.Input<string>}>;
+    targetGroupSettings?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
      * <span pulumi-lang-nodejs="`instance`" pulumi-lang-dotnet="`Instance`" pulumi-lang-go="`instance`" pulumi-lang-python="`instance`" pulumi-lang-yaml="`instance`" pulumi-lang-java="`instance`">`instance`</span> (the default, for EC2 and Auto Scaling groups) or <span pulumi-lang-nodejs="`ip`" pulumi-lang-dotnet="`Ip`" pulumi-lang-go="`ip`" pulumi-lang-python="`ip`" pulumi-lang-yaml="`ip`" pulumi-lang-java="`ip`">`ip`</span> (for ECS on Fargate). A change replaces the idle color's target group only.
      */
-    targetType?: pulumi.Input<string>;
+    targetType?: pulumi.Input<string | undefined>;
     /**
      * A second listener that always forwards 100 % to the idle color, so the candidate can be checked before it takes production traffic.
      */
-    testListenerArn?: pulumi.Input<string>;
-    timeouts?: pulumi.Input<inputs.DeploymentBlueGreenTimeouts>;
+    testListenerArn?: pulumi.Input<string | undefined>;
+    timeouts?: pulumi.Input<inputs.DeploymentBlueGreenTimeouts | undefined>;
     /**
      * Weight per color as the listener serves it: `{ blue = 100, green = 0 }` when settled.
      */
-    traffic?: pulumi.Input<{[key: string]: pulumi.Input<number>}>;
+    traffic?: pulumi.Input<{[key: string]: pulumi.Input<number>} | undefined>;
     /**
      * VPC of the targets (`vpc-…`). A change replaces the idle color's target group only.
      */
-    vpcId?: pulumi.Input<string>;
+    vpcId?: pulumi.Input<string | undefined>;
 }
 
 /**
@@ -396,15 +407,15 @@ export interface DeploymentBlueGreenArgs {
     /**
      * Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
      */
-    deregistrationDelay?: pulumi.Input<number>;
+    deregistrationDelay?: pulumi.Input<number | undefined>;
     /**
      * Health check of both target groups, changed in place.
      */
-    healthCheck?: pulumi.Input<inputs.DeploymentBlueGreenHealthCheck>;
+    healthCheck?: pulumi.Input<inputs.DeploymentBlueGreenHealthCheck | undefined>;
     /**
      * Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
      */
-    listenerArn?: pulumi.Input<string>;
+    listenerArn?: pulumi.Input<string | undefined>;
     /**
      * Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
      */
@@ -420,24 +431,24 @@ export interface DeploymentBlueGreenArgs {
     /**
      * How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
      */
-    rollout?: pulumi.Input<inputs.DeploymentBlueGreenRollout>;
+    rollout?: pulumi.Input<inputs.DeploymentBlueGreenRollout | undefined>;
     /**
      * Listener rule whose action this resource owns.
      */
-    ruleArn?: pulumi.Input<string>;
+    ruleArn?: pulumi.Input<string | undefined>;
     /**
      * Tags of both target groups, at most 49. Each also gets `rollout:color = blue` or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>.
      */
-    tags?: pulumi.Input<{[key: string]: pulumi.Input<string>}>;
+    tags?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
      * <span pulumi-lang-nodejs="`instance`" pulumi-lang-dotnet="`Instance`" pulumi-lang-go="`instance`" pulumi-lang-python="`instance`" pulumi-lang-yaml="`instance`" pulumi-lang-java="`instance`">`instance`</span> (the default, for EC2 and Auto Scaling groups) or <span pulumi-lang-nodejs="`ip`" pulumi-lang-dotnet="`Ip`" pulumi-lang-go="`ip`" pulumi-lang-python="`ip`" pulumi-lang-yaml="`ip`" pulumi-lang-java="`ip`">`ip`</span> (for ECS on Fargate). A change replaces the idle color's target group only.
      */
-    targetType?: pulumi.Input<string>;
+    targetType?: pulumi.Input<string | undefined>;
     /**
      * A second listener that always forwards 100 % to the idle color, so the candidate can be checked before it takes production traffic.
      */
-    testListenerArn?: pulumi.Input<string>;
-    timeouts?: pulumi.Input<inputs.DeploymentBlueGreenTimeouts>;
+    testListenerArn?: pulumi.Input<string | undefined>;
+    timeouts?: pulumi.Input<inputs.DeploymentBlueGreenTimeouts | undefined>;
     /**
      * VPC of the targets (`vpc-…`). A change replaces the idle color's target group only.
      */

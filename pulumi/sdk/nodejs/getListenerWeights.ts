@@ -88,9 +88,9 @@ export interface GetListenerWeightsOutputArgs {
     /**
      * ARN of an Application Load Balancer listener. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
      */
-    listenerArn?: pulumi.Input<string>;
+    listenerArn?: pulumi.Input<string | undefined>;
     /**
      * ARN of a listener rule. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
      */
-    ruleArn?: pulumi.Input<string>;
+    ruleArn?: pulumi.Input<string | undefined>;
 }

@@ -76,31 +76,31 @@ export interface ProviderArgs {
     /**
      * An IAM role to assume with the credentials found, for example a deploy role in the workload account.
      */
-    assumeRole?: pulumi.Input<inputs.ProviderAssumeRole>;
+    assumeRole?: pulumi.Input<inputs.ProviderAssumeRole | undefined>;
     /**
      * Custom endpoints per service.
      */
-    endpoints?: pulumi.Input<inputs.ProviderEndpoints>;
+    endpoints?: pulumi.Input<inputs.ProviderEndpoints | undefined>;
     /**
      * How many times a throttled or failed AWS request is retried, with the SDK's adaptive retry mode (client-side rate limiting after throttling). From 0 to 100; defaults to 8.
      */
-    maxRetries?: pulumi.Input<number>;
+    maxRetries?: pulumi.Input<number | undefined>;
     /**
      * Named profile of the shared config and credentials files. Defaults to `AWS_PROFILE`, then <span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span>.
      */
-    profile?: pulumi.Input<string>;
+    profile?: pulumi.Input<string | undefined>;
     /**
      * AWS region of the load balancers. Defaults to `AWS_REGION`, `AWS_DEFAULT_REGION` or the region of the shared config profile.
      */
-    region?: pulumi.Input<string>;
+    region?: pulumi.Input<string | undefined>;
     /**
      * Paths of shared config files, instead of `~/.aws/config`.
      */
-    sharedConfigFiles?: pulumi.Input<pulumi.Input<string>[]>;
+    sharedConfigFiles?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * Paths of shared credentials files, instead of `~/.aws/credentials`.
      */
-    sharedCredentialsFiles?: pulumi.Input<pulumi.Input<string>[]>;
+    sharedCredentialsFiles?: pulumi.Input<pulumi.Input<string>[] | undefined>;
 }
 
 export namespace Provider {

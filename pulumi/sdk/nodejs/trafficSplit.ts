@@ -80,6 +80,17 @@ export class TrafficSplit extends pulumi.CustomResource {
         return new TrafficSplit(name, <any>state, { ...opts, id: id });
     }
 
+    /**
+     * Check whether an existing TrafficSplit resource with the given ID exists.
+     *
+     * @param id The _unique_ provider ID of the resource to check.
+     * @param state Any extra arguments used during the lookup.
+     * @param opts Optional settings to control the behavior of the CustomResource.
+     */
+    public static exists(id: pulumi.Input<string>, state?: TrafficSplitState, opts?: pulumi.CustomResourceOptions): pulumi.Output<boolean> {
+        return pulumi.runtime.existsResource("rollout:index:TrafficSplit", id, <any>state || {}, { ...opts }, undefined);
+    }
+
     /** @internal */
     public static readonly __pulumiType = 'rollout:index:TrafficSplit';
 
@@ -189,44 +200,44 @@ export interface TrafficSplitState {
     /**
      * How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
      */
-    lastRollout?: pulumi.Input<inputs.TrafficSplitLastRollout>;
+    lastRollout?: pulumi.Input<inputs.TrafficSplitLastRollout | undefined>;
     /**
      * ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
      */
-    listenerArn?: pulumi.Input<string>;
+    listenerArn?: pulumi.Input<string | undefined>;
     /**
      * What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
      */
-    onDestroy?: pulumi.Input<string>;
+    onDestroy?: pulumi.Input<string | undefined>;
     /**
      * Share of traffic per target group ARN, in percent (two decimals), known at plan time.
      */
-    percentages?: pulumi.Input<{[key: string]: pulumi.Input<number>}>;
+    percentages?: pulumi.Input<{[key: string]: pulumi.Input<number>} | undefined>;
     /**
      * The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
      */
-    plannedSteps?: pulumi.Input<pulumi.Input<inputs.TrafficSplitPlannedStep>[]>;
+    plannedSteps?: pulumi.Input<pulumi.Input<inputs.TrafficSplitPlannedStep>[] | undefined>;
     /**
      * JSON of the actions in place before this resource took the listener or rule over; <span pulumi-lang-nodejs="`onDestroy " pulumi-lang-dotnet="`OnDestroy " pulumi-lang-go="`onDestroy " pulumi-lang-python="`on_destroy " pulumi-lang-yaml="`onDestroy " pulumi-lang-java="`onDestroy ">`on_destroy </span>= "restore"` puts them back. Null after import.
      */
-    replacedActions?: pulumi.Input<string>;
+    replacedActions?: pulumi.Input<string | undefined>;
     /**
      * How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
      */
-    rollout?: pulumi.Input<inputs.TrafficSplitRollout>;
+    rollout?: pulumi.Input<inputs.TrafficSplitRollout | undefined>;
     /**
      * ARN of the listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
      */
-    ruleArn?: pulumi.Input<string>;
+    ruleArn?: pulumi.Input<string | undefined>;
     /**
      * Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
      */
-    stickiness?: pulumi.Input<inputs.TrafficSplitStickiness>;
+    stickiness?: pulumi.Input<inputs.TrafficSplitStickiness | undefined>;
     /**
      * The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
      */
-    targetGroups?: pulumi.Input<pulumi.Input<inputs.TrafficSplitTargetGroup>[]>;
-    timeouts?: pulumi.Input<inputs.TrafficSplitTimeouts>;
+    targetGroups?: pulumi.Input<pulumi.Input<inputs.TrafficSplitTargetGroup>[] | undefined>;
+    timeouts?: pulumi.Input<inputs.TrafficSplitTimeouts | undefined>;
 }
 
 /**
@@ -236,26 +247,26 @@ export interface TrafficSplitArgs {
     /**
      * ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
      */
-    listenerArn?: pulumi.Input<string>;
+    listenerArn?: pulumi.Input<string | undefined>;
     /**
      * What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
      */
-    onDestroy?: pulumi.Input<string>;
+    onDestroy?: pulumi.Input<string | undefined>;
     /**
      * How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
      */
-    rollout?: pulumi.Input<inputs.TrafficSplitRollout>;
+    rollout?: pulumi.Input<inputs.TrafficSplitRollout | undefined>;
     /**
      * ARN of the listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
      */
-    ruleArn?: pulumi.Input<string>;
+    ruleArn?: pulumi.Input<string | undefined>;
     /**
      * Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
      */
-    stickiness?: pulumi.Input<inputs.TrafficSplitStickiness>;
+    stickiness?: pulumi.Input<inputs.TrafficSplitStickiness | undefined>;
     /**
      * The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
      */
     targetGroups: pulumi.Input<pulumi.Input<inputs.TrafficSplitTargetGroup>[]>;
-    timeouts?: pulumi.Input<inputs.TrafficSplitTimeouts>;
+    timeouts?: pulumi.Input<inputs.TrafficSplitTimeouts | undefined>;
 }

@@ -21,7 +21,7 @@ def readme():
 setup(name='pulumi_rollout',
       python_requires='>=3.9',
       version=VERSION,
-      description="Progressive delivery on AWS Application Load Balancers: traffic splits, canaries with gates and automatic rollback, blue/green deployments and rollout alarms.",
+      description="Progressive delivery on AWS Application Load Balancers: traffic splits, canaries with gates and automatic rollback, blue/green deployments and rollout alarms",
       long_description=readme(),
       long_description_content_type='text/markdown',
       keywords='pulumi rollout aws canary blue-green progressive-delivery category/cloud',
@@ -38,7 +38,7 @@ setup(name='pulumi_rollout',
           ]
       },
       install_requires=[
-          'parver>=0.2.1',
+          'packaging>=24.0',
           'pulumi>=3.0.0,<4.0.0',
           'semver>=2.8.1',
           'typing-extensions>=4.11,<5; python_version < "3.11"'

@@ -223,6 +223,12 @@ func (AlarmState) ElementType() reflect.Type {
 	return reflect.TypeOf((*alarmState)(nil)).Elem()
 }
 
+// AlarmExists checks whether an existing Alarm resource with the given ID exists.
+func AlarmExists(ctx *pulumi.Context,
+	id pulumi.StringInput, state *AlarmState, opts ...pulumi.ResourceOption) pulumi.BoolOutput {
+	return ctx.ExistsResource("rollout:index:Alarm", id, state, "", opts...)
+}
+
 type alarmArgs struct {
 	// SNS topic ARNs notified when the alarm goes to ALARM, at most 5.
 	AlarmActions []string `pulumi:"alarmActions"`

@@ -280,6 +280,12 @@ func (DeploymentBlueGreenState) ElementType() reflect.Type {
 	return reflect.TypeOf((*deploymentBlueGreenState)(nil)).Elem()
 }
 
+// DeploymentBlueGreenExists checks whether an existing DeploymentBlueGreen resource with the given ID exists.
+func DeploymentBlueGreenExists(ctx *pulumi.Context,
+	id pulumi.StringInput, state *DeploymentBlueGreenState, opts ...pulumi.ResourceOption) pulumi.BoolOutput {
+	return ctx.ExistsResource("rollout:index:DeploymentBlueGreen", id, state, "", opts...)
+}
+
 type deploymentBlueGreenArgs struct {
 	// <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
 	Active string `pulumi:"active"`

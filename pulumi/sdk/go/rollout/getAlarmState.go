@@ -43,12 +43,8 @@ type GetAlarmStateResult struct {
 }
 
 func GetAlarmStateOutput(ctx *pulumi.Context, args GetAlarmStateOutputArgs, opts ...pulumi.InvokeOption) GetAlarmStateResultOutput {
-	return pulumi.ToOutputWithContext(ctx.Context(), args).
-		ApplyT(func(v interface{}) (GetAlarmStateResultOutput, error) {
-			args := v.(GetAlarmStateArgs)
-			options := pulumi.InvokeOutputOptions{InvokeOptions: internal.PkgInvokeDefaultOpts(opts)}
-			return ctx.InvokeOutput("rollout:index:getAlarmState", args, GetAlarmStateResultOutput{}, options).(GetAlarmStateResultOutput), nil
-		}).(GetAlarmStateResultOutput)
+	options := pulumi.InvokeOutputOptions{InvokeOptions: internal.PkgInvokeDefaultOpts(opts)}
+	return ctx.InvokeOutput("rollout:index:getAlarmState", args, GetAlarmStateResultOutput{}, options).(GetAlarmStateResultOutput)
 }
 
 // A collection of arguments for invoking getAlarmState.

@@ -51,12 +51,8 @@ type GetListenerWeightsResult struct {
 }
 
 func GetListenerWeightsOutput(ctx *pulumi.Context, args GetListenerWeightsOutputArgs, opts ...pulumi.InvokeOption) GetListenerWeightsResultOutput {
-	return pulumi.ToOutputWithContext(ctx.Context(), args).
-		ApplyT(func(v interface{}) (GetListenerWeightsResultOutput, error) {
-			args := v.(GetListenerWeightsArgs)
-			options := pulumi.InvokeOutputOptions{InvokeOptions: internal.PkgInvokeDefaultOpts(opts)}
-			return ctx.InvokeOutput("rollout:index:getListenerWeights", args, GetListenerWeightsResultOutput{}, options).(GetListenerWeightsResultOutput), nil
-		}).(GetListenerWeightsResultOutput)
+	options := pulumi.InvokeOutputOptions{InvokeOptions: internal.PkgInvokeDefaultOpts(opts)}
+	return ctx.InvokeOutput("rollout:index:getListenerWeights", args, GetListenerWeightsResultOutput{}, options).(GetListenerWeightsResultOutput)
 }
 
 // A collection of arguments for invoking getListenerWeights.

@@ -180,6 +180,12 @@ func (TrafficSplitState) ElementType() reflect.Type {
 	return reflect.TypeOf((*trafficSplitState)(nil)).Elem()
 }
 
+// TrafficSplitExists checks whether an existing TrafficSplit resource with the given ID exists.
+func TrafficSplitExists(ctx *pulumi.Context,
+	id pulumi.StringInput, state *TrafficSplitState, opts ...pulumi.ResourceOption) pulumi.BoolOutput {
+	return ctx.ExistsResource("rollout:index:TrafficSplit", id, state, "", opts...)
+}
+
 type trafficSplitArgs struct {
 	// ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
 	ListenerArn *string `pulumi:"listenerArn"`

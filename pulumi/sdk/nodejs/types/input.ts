@@ -2,33 +2,33 @@
 // *** Do not edit by hand unless you're certain you know what you are doing! ***
 
 import * as pulumi from "@pulumi/pulumi";
-import * as inputs from "./types/input";
-import * as outputs from "./types/output";
+import * as inputs from "../types/input";
+import * as outputs from "../types/output";
 
 export interface AlarmCustom {
     /**
      * `GreaterThanOrEqualToThreshold`, `GreaterThanThreshold`, `LessThanThreshold` or `LessThanOrEqualToThreshold`.
      */
-    comparisonOperator?: pulumi.Input<string>;
+    comparisonOperator?: pulumi.Input<string | undefined>;
     /**
      * One metric and its statistic.
      */
-    metric?: pulumi.Input<inputs.AlarmCustomMetric>;
+    metric?: pulumi.Input<inputs.AlarmCustomMetric | undefined>;
     /**
      * Metric math: 1 to 10 queries, ids unique and matching `^[a-z][a-zA-Z0-9_]*$`, exactly one with <span pulumi-lang-nodejs="`returnData " pulumi-lang-dotnet="`ReturnData " pulumi-lang-go="`returnData " pulumi-lang-python="`return_data " pulumi-lang-yaml="`returnData " pulumi-lang-java="`returnData ">`return_data </span>= true`.
      */
-    queries?: pulumi.Input<pulumi.Input<inputs.AlarmCustomQuery>[]>;
+    queries?: pulumi.Input<pulumi.Input<inputs.AlarmCustomQuery>[] | undefined>;
 }
 
 export interface AlarmCustomMetric {
     /**
      * Dimensions, name to value.
      */
-    dimensions?: pulumi.Input<{[key: string]: pulumi.Input<string>}>;
+    dimensions?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
      * A percentile such as <span pulumi-lang-nodejs="`p99`" pulumi-lang-dotnet="`P99`" pulumi-lang-go="`p99`" pulumi-lang-python="`p99`" pulumi-lang-yaml="`p99`" pulumi-lang-java="`p99`">`p99`</span> or `p99.9`.
      */
-    extendedStatistic?: pulumi.Input<string>;
+    extendedStatistic?: pulumi.Input<string | undefined>;
     /**
      * Metric name.
      */
@@ -40,14 +40,14 @@ export interface AlarmCustomMetric {
     /**
      * One of SampleCount, Average, Sum, Minimum, Maximum. Exactly one of <span pulumi-lang-nodejs="`statistic`" pulumi-lang-dotnet="`Statistic`" pulumi-lang-go="`statistic`" pulumi-lang-python="`statistic`" pulumi-lang-yaml="`statistic`" pulumi-lang-java="`statistic`">`statistic`</span> and <span pulumi-lang-nodejs="`extendedStatistic`" pulumi-lang-dotnet="`ExtendedStatistic`" pulumi-lang-go="`extendedStatistic`" pulumi-lang-python="`extended_statistic`" pulumi-lang-yaml="`extendedStatistic`" pulumi-lang-java="`extendedStatistic`">`extended_statistic`</span>.
      */
-    statistic?: pulumi.Input<string>;
+    statistic?: pulumi.Input<string | undefined>;
 }
 
 export interface AlarmCustomQuery {
     /**
      * A metric-math expression, such as `100 * errors / requests`.
      */
-    expression?: pulumi.Input<string>;
+    expression?: pulumi.Input<string | undefined>;
     /**
      * Query id, used in expressions.
      */
@@ -55,22 +55,22 @@ export interface AlarmCustomQuery {
     /**
      * A label for the result.
      */
-    label?: pulumi.Input<string>;
+    label?: pulumi.Input<string | undefined>;
     /**
      * A metric with its stat and period.
      */
-    metric?: pulumi.Input<inputs.AlarmCustomQueryMetric>;
+    metric?: pulumi.Input<inputs.AlarmCustomQueryMetric | undefined>;
     /**
      * Whether the alarm watches this query. Exactly one query sets it.
      */
-    returnData?: pulumi.Input<boolean>;
+    returnData?: pulumi.Input<boolean | undefined>;
 }
 
 export interface AlarmCustomQueryMetric {
     /**
      * Dimensions, name to value.
      */
-    dimensions?: pulumi.Input<{[key: string]: pulumi.Input<string>}>;
+    dimensions?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
      * Metric name.
      */
@@ -93,206 +93,206 @@ export interface DeploymentBlueGreenHealthCheck {
     /**
      * Consecutive successes before a target is healthy, 2 to 10. Default 5.
      */
-    healthyThreshold?: pulumi.Input<number>;
+    healthyThreshold?: pulumi.Input<number | undefined>;
     /**
      * Seconds between checks, 5 to 300, above <span pulumi-lang-nodejs="`timeout`" pulumi-lang-dotnet="`Timeout`" pulumi-lang-go="`timeout`" pulumi-lang-python="`timeout`" pulumi-lang-yaml="`timeout`" pulumi-lang-java="`timeout`">`timeout`</span>. Default 30.
      */
-    interval?: pulumi.Input<number>;
+    interval?: pulumi.Input<number | undefined>;
     /**
      * HTTP codes that mean healthy: <span pulumi-lang-nodejs="`200`" pulumi-lang-dotnet="`200`" pulumi-lang-go="`200`" pulumi-lang-python="`200`" pulumi-lang-yaml="`200`" pulumi-lang-java="`200`">`200`</span>, `200,202` or `200-299`. Default <span pulumi-lang-nodejs="`200`" pulumi-lang-dotnet="`200`" pulumi-lang-go="`200`" pulumi-lang-python="`200`" pulumi-lang-yaml="`200`" pulumi-lang-java="`200`">`200`</span>.
      */
-    matcher?: pulumi.Input<string>;
+    matcher?: pulumi.Input<string | undefined>;
     /**
      * Path, starting with `/`. Default `/`.
      */
-    path?: pulumi.Input<string>;
+    path?: pulumi.Input<string | undefined>;
     /**
      * Seconds before a check fails, 2 to 120, below <span pulumi-lang-nodejs="`interval`" pulumi-lang-dotnet="`Interval`" pulumi-lang-go="`interval`" pulumi-lang-python="`interval`" pulumi-lang-yaml="`interval`" pulumi-lang-java="`interval`">`interval`</span>. Default 5.
      */
-    timeout?: pulumi.Input<number>;
+    timeout?: pulumi.Input<number | undefined>;
     /**
      * Consecutive failures before a target is unhealthy, 2 to 10. Default 2.
      */
-    unhealthyThreshold?: pulumi.Input<number>;
+    unhealthyThreshold?: pulumi.Input<number | undefined>;
 }
 
 export interface DeploymentBlueGreenHistory {
     /**
      * RFC 3339.
      */
-    finishedAt?: pulumi.Input<string>;
+    finishedAt?: pulumi.Input<string | undefined>;
     /**
      * Color before.
      */
-    from?: pulumi.Input<string>;
+    from?: pulumi.Input<string | undefined>;
     /**
      * RFC 3339.
      */
-    startedAt?: pulumi.Input<string>;
+    startedAt?: pulumi.Input<string | undefined>;
     /**
      * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>.
      */
-    status?: pulumi.Input<string>;
+    status?: pulumi.Input<string | undefined>;
     /**
      * Color asked for.
      */
-    to?: pulumi.Input<string>;
+    to?: pulumi.Input<string | undefined>;
 }
 
 export interface DeploymentBlueGreenLastRollout {
     /**
      * When it ended (RFC 3339).
      */
-    finishedAt?: pulumi.Input<string>;
+    finishedAt?: pulumi.Input<string | undefined>;
     /**
      * The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
      */
-    gate?: pulumi.Input<string>;
+    gate?: pulumi.Input<string | undefined>;
     /**
      * What happened, in one sentence.
      */
-    reason?: pulumi.Input<string>;
+    reason?: pulumi.Input<string | undefined>;
     /**
      * <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
      */
-    rollback?: pulumi.Input<string>;
+    rollback?: pulumi.Input<string | undefined>;
     /**
      * When the rollout started (RFC 3339).
      */
-    startedAt?: pulumi.Input<string>;
+    startedAt?: pulumi.Input<string | undefined>;
     /**
      * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
      */
-    status?: pulumi.Input<string>;
+    status?: pulumi.Input<string | undefined>;
     /**
      * The last step applied, from 1; 0 when none was.
      */
-    stepReached?: pulumi.Input<number>;
+    stepReached?: pulumi.Input<number | undefined>;
     /**
      * Steps in the schedule.
      */
-    steps?: pulumi.Input<number>;
+    steps?: pulumi.Input<number | undefined>;
 }
 
 export interface DeploymentBlueGreenPlannedStep {
     /**
      * Bake time after the step.
      */
-    pause?: pulumi.Input<string>;
+    pause?: pulumi.Input<string | undefined>;
     /**
      * How far along the shift the step goes, in percent.
      */
-    percent?: pulumi.Input<number>;
+    percent?: pulumi.Input<number | undefined>;
     /**
      * Step number, from 1.
      */
-    step?: pulumi.Input<number>;
+    step?: pulumi.Input<number | undefined>;
     /**
      * The weights the listener serves at this step.
      */
-    targetGroups?: pulumi.Input<pulumi.Input<inputs.DeploymentBlueGreenPlannedStepTargetGroup>[]>;
+    targetGroups?: pulumi.Input<pulumi.Input<inputs.DeploymentBlueGreenPlannedStepTargetGroup>[] | undefined>;
 }
 
 export interface DeploymentBlueGreenPlannedStepTargetGroup {
     /**
      * ARN of the target group.
      */
-    arn?: pulumi.Input<string>;
+    arn?: pulumi.Input<string | undefined>;
     /**
      * Weight.
      */
-    weight?: pulumi.Input<number>;
+    weight?: pulumi.Input<number | undefined>;
 }
 
 export interface DeploymentBlueGreenRollout {
     /**
      * What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
      */
-    gates?: pulumi.Input<inputs.DeploymentBlueGreenRolloutGates>;
+    gates?: pulumi.Input<inputs.DeploymentBlueGreenRolloutGates | undefined>;
     /**
      * The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
      */
-    linear?: pulumi.Input<inputs.DeploymentBlueGreenRolloutLinear>;
+    linear?: pulumi.Input<inputs.DeploymentBlueGreenRolloutLinear | undefined>;
     /**
      * How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
      */
-    pollInterval?: pulumi.Input<string>;
+    pollInterval?: pulumi.Input<string | undefined>;
     /**
      * What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
      */
-    rollback?: pulumi.Input<string>;
+    rollback?: pulumi.Input<string | undefined>;
     /**
      * The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
      */
-    steps?: pulumi.Input<pulumi.Input<inputs.DeploymentBlueGreenRolloutStep>[]>;
+    steps?: pulumi.Input<pulumi.Input<inputs.DeploymentBlueGreenRolloutStep>[] | undefined>;
     /**
      * <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
      */
-    strategy?: pulumi.Input<string>;
+    strategy?: pulumi.Input<string | undefined>;
 }
 
 export interface DeploymentBlueGreenRolloutGates {
     /**
      * CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
      */
-    alarms?: pulumi.Input<pulumi.Input<string>[]>;
+    alarms?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
      */
-    failOnInsufficientData?: pulumi.Input<boolean>;
+    failOnInsufficientData?: pulumi.Input<boolean | undefined>;
     /**
      * Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
      */
-    health?: pulumi.Input<inputs.DeploymentBlueGreenRolloutGatesHealth>;
+    health?: pulumi.Input<inputs.DeploymentBlueGreenRolloutGatesHealth | undefined>;
     /**
      * Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span>, <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
      */
-    hooks?: pulumi.Input<inputs.DeploymentBlueGreenRolloutGatesHooks>;
+    hooks?: pulumi.Input<inputs.DeploymentBlueGreenRolloutGatesHooks | undefined>;
     /**
      * Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`). Steps without a pause are not measured.
      */
-    metrics?: pulumi.Input<inputs.DeploymentBlueGreenRolloutGatesMetrics>;
+    metrics?: pulumi.Input<inputs.DeploymentBlueGreenRolloutGatesMetrics | undefined>;
 }
 
 export interface DeploymentBlueGreenRolloutGatesHealth {
     /**
      * Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
      */
-    minHealthyPercent?: pulumi.Input<number>;
+    minHealthyPercent?: pulumi.Input<number | undefined>;
     /**
      * Healthy targets each gaining target group needs, 0 to 1000. Default 1.
      */
-    minHealthyTargets?: pulumi.Input<number>;
+    minHealthyTargets?: pulumi.Input<number | undefined>;
     /**
      * How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>.
      */
-    timeout?: pulumi.Input<string>;
+    timeout?: pulumi.Input<string | undefined>;
 }
 
 export interface DeploymentBlueGreenRolloutGatesHooks {
     /**
      * ARN of the function invoked after each step's pause.
      */
-    afterPause?: pulumi.Input<string>;
+    afterPause?: pulumi.Input<string | undefined>;
     /**
      * ARN of the function invoked before each shift.
      */
-    beforeShift?: pulumi.Input<string>;
+    beforeShift?: pulumi.Input<string | undefined>;
 }
 
 export interface DeploymentBlueGreenRolloutGatesMetrics {
     /**
      * Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
      */
-    maxErrorRatePercent?: pulumi.Input<number>;
+    maxErrorRatePercent?: pulumi.Input<number | undefined>;
     /**
      * Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
      */
-    maxP99LatencyMs?: pulumi.Input<number>;
+    maxP99LatencyMs?: pulumi.Input<number | undefined>;
     /**
      * Fewest requests the gaining target group must serve during the pause, so a step cannot pass on no traffic; at least 1.
      */
-    minRequestCount?: pulumi.Input<number>;
+    minRequestCount?: pulumi.Input<number | undefined>;
 }
 
 export interface DeploymentBlueGreenRolloutLinear {
@@ -310,7 +310,7 @@ export interface DeploymentBlueGreenRolloutStep {
     /**
      * Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
      */
-    pause?: pulumi.Input<string>;
+    pause?: pulumi.Input<string | undefined>;
     /**
      * How far along the shift this step goes, from 1 to 100 percent.
      */
@@ -321,22 +321,22 @@ export interface DeploymentBlueGreenTimeouts {
     /**
      * A string that can be [parsed as a duration](https://pkg.go.dev/time#ParseDuration) consisting of numbers and unit suffixes, such as "30s" or "2h45m". Valid time units are "s" (seconds), "m" (minutes), "h" (hours).
      */
-    create?: pulumi.Input<string>;
+    create?: pulumi.Input<string | undefined>;
     /**
      * How long an update may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
      */
-    update?: pulumi.Input<string>;
+    update?: pulumi.Input<string | undefined>;
 }
 
 export interface ProviderAssumeRole {
     /**
      * How long the assumed credentials last, as a Go duration from <span pulumi-lang-nodejs="`15m`" pulumi-lang-dotnet="`15m`" pulumi-lang-go="`15m`" pulumi-lang-python="`15m`" pulumi-lang-yaml="`15m`" pulumi-lang-java="`15m`">`15m`</span> to <span pulumi-lang-nodejs="`12h`" pulumi-lang-dotnet="`12h`" pulumi-lang-go="`12h`" pulumi-lang-python="`12h`" pulumi-lang-yaml="`12h`" pulumi-lang-java="`12h`">`12h`</span>. Defaults to <span pulumi-lang-nodejs="`1h`" pulumi-lang-dotnet="`1h`" pulumi-lang-go="`1h`" pulumi-lang-python="`1h`" pulumi-lang-yaml="`1h`" pulumi-lang-java="`1h`">`1h`</span>.
      */
-    duration?: pulumi.Input<string>;
+    duration?: pulumi.Input<string | undefined>;
     /**
      * External ID the role's trust policy asks for: 2 to 1224 of `A-Za-z0-9+=,.@:/_-`.
      */
-    externalId?: pulumi.Input<string>;
+    externalId?: pulumi.Input<string | undefined>;
     /**
      * ARN of the role to assume.
      */
@@ -344,182 +344,182 @@ export interface ProviderAssumeRole {
     /**
      * Session name shown in CloudTrail: 2 to 64 of `A-Za-z0-9+=,.@_-`.
      */
-    sessionName?: pulumi.Input<string>;
+    sessionName?: pulumi.Input<string | undefined>;
 }
 
 export interface ProviderEndpoints {
     /**
      * Base URL of the CloudWatch API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
      */
-    cloudwatch?: pulumi.Input<string>;
+    cloudwatch?: pulumi.Input<string | undefined>;
     /**
      * Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
      */
-    elbv2?: pulumi.Input<string>;
+    elbv2?: pulumi.Input<string | undefined>;
     /**
      * Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
      */
-    lambda?: pulumi.Input<string>;
+    lambda?: pulumi.Input<string | undefined>;
     /**
      * Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
      */
-    sts?: pulumi.Input<string>;
+    sts?: pulumi.Input<string | undefined>;
 }
 
 export interface TrafficSplitLastRollout {
     /**
      * When it ended (RFC 3339).
      */
-    finishedAt?: pulumi.Input<string>;
+    finishedAt?: pulumi.Input<string | undefined>;
     /**
      * The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
      */
-    gate?: pulumi.Input<string>;
+    gate?: pulumi.Input<string | undefined>;
     /**
      * What happened, in one sentence.
      */
-    reason?: pulumi.Input<string>;
+    reason?: pulumi.Input<string | undefined>;
     /**
      * <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
      */
-    rollback?: pulumi.Input<string>;
+    rollback?: pulumi.Input<string | undefined>;
     /**
      * When the rollout started (RFC 3339).
      */
-    startedAt?: pulumi.Input<string>;
+    startedAt?: pulumi.Input<string | undefined>;
     /**
      * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
      */
-    status?: pulumi.Input<string>;
+    status?: pulumi.Input<string | undefined>;
     /**
      * The last step applied, from 1; 0 when none was.
      */
-    stepReached?: pulumi.Input<number>;
+    stepReached?: pulumi.Input<number | undefined>;
     /**
      * Steps in the schedule.
      */
-    steps?: pulumi.Input<number>;
+    steps?: pulumi.Input<number | undefined>;
 }
 
 export interface TrafficSplitPlannedStep {
     /**
      * Bake time after the step.
      */
-    pause?: pulumi.Input<string>;
+    pause?: pulumi.Input<string | undefined>;
     /**
      * How far along the shift the step goes, in percent.
      */
-    percent?: pulumi.Input<number>;
+    percent?: pulumi.Input<number | undefined>;
     /**
      * Step number, from 1.
      */
-    step?: pulumi.Input<number>;
+    step?: pulumi.Input<number | undefined>;
     /**
      * The weights the listener serves at this step.
      */
-    targetGroups?: pulumi.Input<pulumi.Input<inputs.TrafficSplitPlannedStepTargetGroup>[]>;
+    targetGroups?: pulumi.Input<pulumi.Input<inputs.TrafficSplitPlannedStepTargetGroup>[] | undefined>;
 }
 
 export interface TrafficSplitPlannedStepTargetGroup {
     /**
      * ARN of the target group.
      */
-    arn?: pulumi.Input<string>;
+    arn?: pulumi.Input<string | undefined>;
     /**
      * Weight.
      */
-    weight?: pulumi.Input<number>;
+    weight?: pulumi.Input<number | undefined>;
 }
 
 export interface TrafficSplitRollout {
     /**
      * What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
      */
-    gates?: pulumi.Input<inputs.TrafficSplitRolloutGates>;
+    gates?: pulumi.Input<inputs.TrafficSplitRolloutGates | undefined>;
     /**
      * The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
      */
-    linear?: pulumi.Input<inputs.TrafficSplitRolloutLinear>;
+    linear?: pulumi.Input<inputs.TrafficSplitRolloutLinear | undefined>;
     /**
      * How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
      */
-    pollInterval?: pulumi.Input<string>;
+    pollInterval?: pulumi.Input<string | undefined>;
     /**
      * What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
      */
-    rollback?: pulumi.Input<string>;
+    rollback?: pulumi.Input<string | undefined>;
     /**
      * The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
      */
-    steps?: pulumi.Input<pulumi.Input<inputs.TrafficSplitRolloutStep>[]>;
+    steps?: pulumi.Input<pulumi.Input<inputs.TrafficSplitRolloutStep>[] | undefined>;
     /**
      * <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
      */
-    strategy?: pulumi.Input<string>;
+    strategy?: pulumi.Input<string | undefined>;
 }
 
 export interface TrafficSplitRolloutGates {
     /**
      * CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
      */
-    alarms?: pulumi.Input<pulumi.Input<string>[]>;
+    alarms?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
      */
-    failOnInsufficientData?: pulumi.Input<boolean>;
+    failOnInsufficientData?: pulumi.Input<boolean | undefined>;
     /**
      * Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
      */
-    health?: pulumi.Input<inputs.TrafficSplitRolloutGatesHealth>;
+    health?: pulumi.Input<inputs.TrafficSplitRolloutGatesHealth | undefined>;
     /**
      * Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span>, <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
      */
-    hooks?: pulumi.Input<inputs.TrafficSplitRolloutGatesHooks>;
+    hooks?: pulumi.Input<inputs.TrafficSplitRolloutGatesHooks | undefined>;
     /**
      * Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`). Steps without a pause are not measured.
      */
-    metrics?: pulumi.Input<inputs.TrafficSplitRolloutGatesMetrics>;
+    metrics?: pulumi.Input<inputs.TrafficSplitRolloutGatesMetrics | undefined>;
 }
 
 export interface TrafficSplitRolloutGatesHealth {
     /**
      * Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
      */
-    minHealthyPercent?: pulumi.Input<number>;
+    minHealthyPercent?: pulumi.Input<number | undefined>;
     /**
      * Healthy targets each gaining target group needs, 0 to 1000. Default 1.
      */
-    minHealthyTargets?: pulumi.Input<number>;
+    minHealthyTargets?: pulumi.Input<number | undefined>;
     /**
      * How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>.
      */
-    timeout?: pulumi.Input<string>;
+    timeout?: pulumi.Input<string | undefined>;
 }
 
 export interface TrafficSplitRolloutGatesHooks {
     /**
      * ARN of the function invoked after each step's pause.
      */
-    afterPause?: pulumi.Input<string>;
+    afterPause?: pulumi.Input<string | undefined>;
     /**
      * ARN of the function invoked before each shift.
      */
-    beforeShift?: pulumi.Input<string>;
+    beforeShift?: pulumi.Input<string | undefined>;
 }
 
 export interface TrafficSplitRolloutGatesMetrics {
     /**
      * Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
      */
-    maxErrorRatePercent?: pulumi.Input<number>;
+    maxErrorRatePercent?: pulumi.Input<number | undefined>;
     /**
      * Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
      */
-    maxP99LatencyMs?: pulumi.Input<number>;
+    maxP99LatencyMs?: pulumi.Input<number | undefined>;
     /**
      * Fewest requests the gaining target group must serve during the pause, so a step cannot pass on no traffic; at least 1.
      */
-    minRequestCount?: pulumi.Input<number>;
+    minRequestCount?: pulumi.Input<number | undefined>;
 }
 
 export interface TrafficSplitRolloutLinear {
@@ -537,7 +537,7 @@ export interface TrafficSplitRolloutStep {
     /**
      * Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
      */
-    pause?: pulumi.Input<string>;
+    pause?: pulumi.Input<string | undefined>;
     /**
      * How far along the shift this step goes, from 1 to 100 percent.
      */
@@ -548,7 +548,7 @@ export interface TrafficSplitStickiness {
     /**
      * How long a client sticks, from 1 to 604800 seconds (7 days). Required when <span pulumi-lang-nodejs="`enabled`" pulumi-lang-dotnet="`Enabled`" pulumi-lang-go="`enabled`" pulumi-lang-python="`enabled`" pulumi-lang-yaml="`enabled`" pulumi-lang-java="`enabled`">`enabled`</span> is true.
      */
-    durationSeconds?: pulumi.Input<number>;
+    durationSeconds?: pulumi.Input<number | undefined>;
     /**
      * Whether stickiness is on.
      */
@@ -570,11 +570,11 @@ export interface TrafficSplitTimeouts {
     /**
      * How long a create may take, rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the schedule's pauses add up to more.
      */
-    create?: pulumi.Input<string>;
+    create?: pulumi.Input<string | undefined>;
     /**
      * How long an update may take, rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the schedule's pauses add up to more.
      */
-    update?: pulumi.Input<string>;
+    update?: pulumi.Input<string | undefined>;
 }
 export namespace config {
 }

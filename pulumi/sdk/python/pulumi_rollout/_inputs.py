@@ -81,31 +81,26 @@ __all__ = [
     'TrafficSplitTimeoutsArgsDict',
 ]
 
-MYPY = False
-
-if not MYPY:
-    class AlarmCustomArgsDict(TypedDict):
-        comparison_operator: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        `GreaterThanOrEqualToThreshold`, `GreaterThanThreshold`, `LessThanThreshold` or `LessThanOrEqualToThreshold`.
-        """
-        metric: NotRequired[pulumi.Input['AlarmCustomMetricArgsDict']]
-        """
-        One metric and its statistic.
-        """
-        queries: NotRequired[pulumi.Input[Sequence[pulumi.Input['AlarmCustomQueryArgsDict']]]]
-        """
-        Metric math: 1 to 10 queries, ids unique and matching `^[a-z][a-zA-Z0-9_]*$`, exactly one with <span pulumi-lang-nodejs="`returnData " pulumi-lang-dotnet="`ReturnData " pulumi-lang-go="`returnData " pulumi-lang-python="`return_data " pulumi-lang-yaml="`returnData " pulumi-lang-java="`returnData ">`return_data </span>= true`.
-        """
-elif False:
-    AlarmCustomArgsDict: TypeAlias = Mapping[str, Any]
+class AlarmCustomArgsDict(TypedDict):
+    comparison_operator: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    `GreaterThanOrEqualToThreshold`, `GreaterThanThreshold`, `LessThanThreshold` or `LessThanOrEqualToThreshold`.
+    """
+    metric: NotRequired[pulumi.Input[Optional['AlarmCustomMetricArgsDict']]]
+    """
+    One metric and its statistic.
+    """
+    queries: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input['AlarmCustomQueryArgsDict']]]]]
+    """
+    Metric math: 1 to 10 queries, ids unique and matching `^[a-z][a-zA-Z0-9_]*$`, exactly one with <span pulumi-lang-nodejs="`returnData " pulumi-lang-dotnet="`ReturnData " pulumi-lang-go="`returnData " pulumi-lang-python="`return_data " pulumi-lang-yaml="`returnData " pulumi-lang-java="`returnData ">`return_data </span>= true`.
+    """
 
 @pulumi.input_type
 class AlarmCustomArgs:
     def __init__(__self__, *,
-                 comparison_operator: Optional[pulumi.Input[_builtins.str]] = None,
-                 metric: Optional[pulumi.Input['AlarmCustomMetricArgs']] = None,
-                 queries: Optional[pulumi.Input[Sequence[pulumi.Input['AlarmCustomQueryArgs']]]] = None):
+                 comparison_operator: pulumi.Input[Optional[_builtins.str]] = None,
+                 metric: pulumi.Input[Optional['AlarmCustomMetricArgs']] = None,
+                 queries: pulumi.Input[Optional[Sequence[pulumi.Input['AlarmCustomQueryArgs']]]] = None):
         """
         :param pulumi.Input[_builtins.str] comparison_operator: `GreaterThanOrEqualToThreshold`, `GreaterThanThreshold`, `LessThanThreshold` or `LessThanOrEqualToThreshold`.
         :param pulumi.Input['AlarmCustomMetricArgs'] metric: One metric and its statistic.
@@ -120,74 +115,71 @@ class AlarmCustomArgs:
 
     @_builtins.property
     @pulumi.getter(name="comparisonOperator")
-    def comparison_operator(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def comparison_operator(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         `GreaterThanOrEqualToThreshold`, `GreaterThanThreshold`, `LessThanThreshold` or `LessThanOrEqualToThreshold`.
         """
         return pulumi.get(self, "comparison_operator")
 
     @comparison_operator.setter
-    def comparison_operator(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def comparison_operator(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "comparison_operator", value)
 
     @_builtins.property
     @pulumi.getter
-    def metric(self) -> Optional[pulumi.Input['AlarmCustomMetricArgs']]:
+    def metric(self) -> pulumi.Input[Optional['AlarmCustomMetricArgs']]:
         """
         One metric and its statistic.
         """
         return pulumi.get(self, "metric")
 
     @metric.setter
-    def metric(self, value: Optional[pulumi.Input['AlarmCustomMetricArgs']]):
+    def metric(self, value: pulumi.Input[Optional['AlarmCustomMetricArgs']]):
         pulumi.set(self, "metric", value)
 
     @_builtins.property
     @pulumi.getter
-    def queries(self) -> Optional[pulumi.Input[Sequence[pulumi.Input['AlarmCustomQueryArgs']]]]:
+    def queries(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['AlarmCustomQueryArgs']]]]:
         """
         Metric math: 1 to 10 queries, ids unique and matching `^[a-z][a-zA-Z0-9_]*$`, exactly one with <span pulumi-lang-nodejs="`returnData " pulumi-lang-dotnet="`ReturnData " pulumi-lang-go="`returnData " pulumi-lang-python="`return_data " pulumi-lang-yaml="`returnData " pulumi-lang-java="`returnData ">`return_data </span>= true`.
         """
         return pulumi.get(self, "queries")
 
     @queries.setter
-    def queries(self, value: Optional[pulumi.Input[Sequence[pulumi.Input['AlarmCustomQueryArgs']]]]):
+    def queries(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['AlarmCustomQueryArgs']]]]):
         pulumi.set(self, "queries", value)
 
 
-if not MYPY:
-    class AlarmCustomMetricArgsDict(TypedDict):
-        name: pulumi.Input[_builtins.str]
-        """
-        Metric name.
-        """
-        namespace: pulumi.Input[_builtins.str]
-        """
-        Metric namespace, such as `AWS/ApplicationELB`.
-        """
-        dimensions: NotRequired[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]
-        """
-        Dimensions, name to value.
-        """
-        extended_statistic: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        A percentile such as <span pulumi-lang-nodejs="`p99`" pulumi-lang-dotnet="`P99`" pulumi-lang-go="`p99`" pulumi-lang-python="`p99`" pulumi-lang-yaml="`p99`" pulumi-lang-java="`p99`">`p99`</span> or `p99.9`.
-        """
-        statistic: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        One of SampleCount, Average, Sum, Minimum, Maximum. Exactly one of <span pulumi-lang-nodejs="`statistic`" pulumi-lang-dotnet="`Statistic`" pulumi-lang-go="`statistic`" pulumi-lang-python="`statistic`" pulumi-lang-yaml="`statistic`" pulumi-lang-java="`statistic`">`statistic`</span> and <span pulumi-lang-nodejs="`extendedStatistic`" pulumi-lang-dotnet="`ExtendedStatistic`" pulumi-lang-go="`extendedStatistic`" pulumi-lang-python="`extended_statistic`" pulumi-lang-yaml="`extendedStatistic`" pulumi-lang-java="`extendedStatistic`">`extended_statistic`</span>.
-        """
-elif False:
-    AlarmCustomMetricArgsDict: TypeAlias = Mapping[str, Any]
+class AlarmCustomMetricArgsDict(TypedDict):
+    name: pulumi.Input[_builtins.str]
+    """
+    Metric name.
+    """
+    namespace: pulumi.Input[_builtins.str]
+    """
+    Metric namespace, such as `AWS/ApplicationELB`.
+    """
+    dimensions: NotRequired[pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]]
+    """
+    Dimensions, name to value.
+    """
+    extended_statistic: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A percentile such as <span pulumi-lang-nodejs="`p99`" pulumi-lang-dotnet="`P99`" pulumi-lang-go="`p99`" pulumi-lang-python="`p99`" pulumi-lang-yaml="`p99`" pulumi-lang-java="`p99`">`p99`</span> or `p99.9`.
+    """
+    statistic: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    One of SampleCount, Average, Sum, Minimum, Maximum. Exactly one of <span pulumi-lang-nodejs="`statistic`" pulumi-lang-dotnet="`Statistic`" pulumi-lang-go="`statistic`" pulumi-lang-python="`statistic`" pulumi-lang-yaml="`statistic`" pulumi-lang-java="`statistic`">`statistic`</span> and <span pulumi-lang-nodejs="`extendedStatistic`" pulumi-lang-dotnet="`ExtendedStatistic`" pulumi-lang-go="`extendedStatistic`" pulumi-lang-python="`extended_statistic`" pulumi-lang-yaml="`extendedStatistic`" pulumi-lang-java="`extendedStatistic`">`extended_statistic`</span>.
+    """
 
 @pulumi.input_type
 class AlarmCustomMetricArgs:
     def __init__(__self__, *,
                  name: pulumi.Input[_builtins.str],
                  namespace: pulumi.Input[_builtins.str],
-                 dimensions: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 extended_statistic: Optional[pulumi.Input[_builtins.str]] = None,
-                 statistic: Optional[pulumi.Input[_builtins.str]] = None):
+                 dimensions: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 extended_statistic: pulumi.Input[Optional[_builtins.str]] = None,
+                 statistic: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.str] name: Metric name.
         :param pulumi.Input[_builtins.str] namespace: Metric namespace, such as `AWS/ApplicationELB`.
@@ -230,74 +222,71 @@ class AlarmCustomMetricArgs:
 
     @_builtins.property
     @pulumi.getter
-    def dimensions(self) -> Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]:
+    def dimensions(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
         Dimensions, name to value.
         """
         return pulumi.get(self, "dimensions")
 
     @dimensions.setter
-    def dimensions(self, value: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]):
+    def dimensions(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "dimensions", value)
 
     @_builtins.property
     @pulumi.getter(name="extendedStatistic")
-    def extended_statistic(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def extended_statistic(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         A percentile such as <span pulumi-lang-nodejs="`p99`" pulumi-lang-dotnet="`P99`" pulumi-lang-go="`p99`" pulumi-lang-python="`p99`" pulumi-lang-yaml="`p99`" pulumi-lang-java="`p99`">`p99`</span> or `p99.9`.
         """
         return pulumi.get(self, "extended_statistic")
 
     @extended_statistic.setter
-    def extended_statistic(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def extended_statistic(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "extended_statistic", value)
 
     @_builtins.property
     @pulumi.getter
-    def statistic(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def statistic(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         One of SampleCount, Average, Sum, Minimum, Maximum. Exactly one of <span pulumi-lang-nodejs="`statistic`" pulumi-lang-dotnet="`Statistic`" pulumi-lang-go="`statistic`" pulumi-lang-python="`statistic`" pulumi-lang-yaml="`statistic`" pulumi-lang-java="`statistic`">`statistic`</span> and <span pulumi-lang-nodejs="`extendedStatistic`" pulumi-lang-dotnet="`ExtendedStatistic`" pulumi-lang-go="`extendedStatistic`" pulumi-lang-python="`extended_statistic`" pulumi-lang-yaml="`extendedStatistic`" pulumi-lang-java="`extendedStatistic`">`extended_statistic`</span>.
         """
         return pulumi.get(self, "statistic")
 
     @statistic.setter
-    def statistic(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def statistic(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "statistic", value)
 
 
-if not MYPY:
-    class AlarmCustomQueryArgsDict(TypedDict):
-        id: pulumi.Input[_builtins.str]
-        """
-        Query id, used in expressions.
-        """
-        expression: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        A metric-math expression, such as `100 * errors / requests`.
-        """
-        label: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        A label for the result.
-        """
-        metric: NotRequired[pulumi.Input['AlarmCustomQueryMetricArgsDict']]
-        """
-        A metric with its stat and period.
-        """
-        return_data: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Whether the alarm watches this query. Exactly one query sets it.
-        """
-elif False:
-    AlarmCustomQueryArgsDict: TypeAlias = Mapping[str, Any]
+class AlarmCustomQueryArgsDict(TypedDict):
+    id: pulumi.Input[_builtins.str]
+    """
+    Query id, used in expressions.
+    """
+    expression: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A metric-math expression, such as `100 * errors / requests`.
+    """
+    label: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A label for the result.
+    """
+    metric: NotRequired[pulumi.Input[Optional['AlarmCustomQueryMetricArgsDict']]]
+    """
+    A metric with its stat and period.
+    """
+    return_data: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Whether the alarm watches this query. Exactly one query sets it.
+    """
 
 @pulumi.input_type
 class AlarmCustomQueryArgs:
     def __init__(__self__, *,
                  id: pulumi.Input[_builtins.str],
-                 expression: Optional[pulumi.Input[_builtins.str]] = None,
-                 label: Optional[pulumi.Input[_builtins.str]] = None,
-                 metric: Optional[pulumi.Input['AlarmCustomQueryMetricArgs']] = None,
-                 return_data: Optional[pulumi.Input[_builtins.bool]] = None):
+                 expression: pulumi.Input[Optional[_builtins.str]] = None,
+                 label: pulumi.Input[Optional[_builtins.str]] = None,
+                 metric: pulumi.Input[Optional['AlarmCustomQueryMetricArgs']] = None,
+                 return_data: pulumi.Input[Optional[_builtins.bool]] = None):
         """
         :param pulumi.Input[_builtins.str] id: Query id, used in expressions.
         :param pulumi.Input[_builtins.str] expression: A metric-math expression, such as `100 * errors / requests`.
@@ -329,77 +318,74 @@ class AlarmCustomQueryArgs:
 
     @_builtins.property
     @pulumi.getter
-    def expression(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def expression(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         A metric-math expression, such as `100 * errors / requests`.
         """
         return pulumi.get(self, "expression")
 
     @expression.setter
-    def expression(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def expression(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "expression", value)
 
     @_builtins.property
     @pulumi.getter
-    def label(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def label(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         A label for the result.
         """
         return pulumi.get(self, "label")
 
     @label.setter
-    def label(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def label(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "label", value)
 
     @_builtins.property
     @pulumi.getter
-    def metric(self) -> Optional[pulumi.Input['AlarmCustomQueryMetricArgs']]:
+    def metric(self) -> pulumi.Input[Optional['AlarmCustomQueryMetricArgs']]:
         """
         A metric with its stat and period.
         """
         return pulumi.get(self, "metric")
 
     @metric.setter
-    def metric(self, value: Optional[pulumi.Input['AlarmCustomQueryMetricArgs']]):
+    def metric(self, value: pulumi.Input[Optional['AlarmCustomQueryMetricArgs']]):
         pulumi.set(self, "metric", value)
 
     @_builtins.property
     @pulumi.getter(name="returnData")
-    def return_data(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def return_data(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Whether the alarm watches this query. Exactly one query sets it.
         """
         return pulumi.get(self, "return_data")
 
     @return_data.setter
-    def return_data(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def return_data(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "return_data", value)
 
 
-if not MYPY:
-    class AlarmCustomQueryMetricArgsDict(TypedDict):
-        name: pulumi.Input[_builtins.str]
-        """
-        Metric name.
-        """
-        namespace: pulumi.Input[_builtins.str]
-        """
-        Metric namespace.
-        """
-        period: pulumi.Input[_builtins.int]
-        """
-        Seconds: 10, 30 or a multiple of 60.
-        """
-        stat: pulumi.Input[_builtins.str]
-        """
-        Statistic, such as `Sum` or <span pulumi-lang-nodejs="`p99`" pulumi-lang-dotnet="`P99`" pulumi-lang-go="`p99`" pulumi-lang-python="`p99`" pulumi-lang-yaml="`p99`" pulumi-lang-java="`p99`">`p99`</span>.
-        """
-        dimensions: NotRequired[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]
-        """
-        Dimensions, name to value.
-        """
-elif False:
-    AlarmCustomQueryMetricArgsDict: TypeAlias = Mapping[str, Any]
+class AlarmCustomQueryMetricArgsDict(TypedDict):
+    name: pulumi.Input[_builtins.str]
+    """
+    Metric name.
+    """
+    namespace: pulumi.Input[_builtins.str]
+    """
+    Metric namespace.
+    """
+    period: pulumi.Input[_builtins.int]
+    """
+    Seconds: 10, 30 or a multiple of 60.
+    """
+    stat: pulumi.Input[_builtins.str]
+    """
+    Statistic, such as `Sum` or <span pulumi-lang-nodejs="`p99`" pulumi-lang-dotnet="`P99`" pulumi-lang-go="`p99`" pulumi-lang-python="`p99`" pulumi-lang-yaml="`p99`" pulumi-lang-java="`p99`">`p99`</span>.
+    """
+    dimensions: NotRequired[pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]]
+    """
+    Dimensions, name to value.
+    """
 
 @pulumi.input_type
 class AlarmCustomQueryMetricArgs:
@@ -408,7 +394,7 @@ class AlarmCustomQueryMetricArgs:
                  namespace: pulumi.Input[_builtins.str],
                  period: pulumi.Input[_builtins.int],
                  stat: pulumi.Input[_builtins.str],
-                 dimensions: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None):
+                 dimensions: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None):
         """
         :param pulumi.Input[_builtins.str] name: Metric name.
         :param pulumi.Input[_builtins.str] namespace: Metric namespace.
@@ -473,55 +459,52 @@ class AlarmCustomQueryMetricArgs:
 
     @_builtins.property
     @pulumi.getter
-    def dimensions(self) -> Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]:
+    def dimensions(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
         Dimensions, name to value.
         """
         return pulumi.get(self, "dimensions")
 
     @dimensions.setter
-    def dimensions(self, value: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]):
+    def dimensions(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "dimensions", value)
 
 
-if not MYPY:
-    class DeploymentBlueGreenHealthCheckArgsDict(TypedDict):
-        healthy_threshold: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        Consecutive successes before a target is healthy, 2 to 10. Default 5.
-        """
-        interval: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        Seconds between checks, 5 to 300, above <span pulumi-lang-nodejs="`timeout`" pulumi-lang-dotnet="`Timeout`" pulumi-lang-go="`timeout`" pulumi-lang-python="`timeout`" pulumi-lang-yaml="`timeout`" pulumi-lang-java="`timeout`">`timeout`</span>. Default 30.
-        """
-        matcher: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        HTTP codes that mean healthy: <span pulumi-lang-nodejs="`200`" pulumi-lang-dotnet="`200`" pulumi-lang-go="`200`" pulumi-lang-python="`200`" pulumi-lang-yaml="`200`" pulumi-lang-java="`200`">`200`</span>, `200,202` or `200-299`. Default <span pulumi-lang-nodejs="`200`" pulumi-lang-dotnet="`200`" pulumi-lang-go="`200`" pulumi-lang-python="`200`" pulumi-lang-yaml="`200`" pulumi-lang-java="`200`">`200`</span>.
-        """
-        path: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        Path, starting with `/`. Default `/`.
-        """
-        timeout: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        Seconds before a check fails, 2 to 120, below <span pulumi-lang-nodejs="`interval`" pulumi-lang-dotnet="`Interval`" pulumi-lang-go="`interval`" pulumi-lang-python="`interval`" pulumi-lang-yaml="`interval`" pulumi-lang-java="`interval`">`interval`</span>. Default 5.
-        """
-        unhealthy_threshold: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        Consecutive failures before a target is unhealthy, 2 to 10. Default 2.
-        """
-elif False:
-    DeploymentBlueGreenHealthCheckArgsDict: TypeAlias = Mapping[str, Any]
+class DeploymentBlueGreenHealthCheckArgsDict(TypedDict):
+    healthy_threshold: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Consecutive successes before a target is healthy, 2 to 10. Default 5.
+    """
+    interval: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Seconds between checks, 5 to 300, above <span pulumi-lang-nodejs="`timeout`" pulumi-lang-dotnet="`Timeout`" pulumi-lang-go="`timeout`" pulumi-lang-python="`timeout`" pulumi-lang-yaml="`timeout`" pulumi-lang-java="`timeout`">`timeout`</span>. Default 30.
+    """
+    matcher: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    HTTP codes that mean healthy: <span pulumi-lang-nodejs="`200`" pulumi-lang-dotnet="`200`" pulumi-lang-go="`200`" pulumi-lang-python="`200`" pulumi-lang-yaml="`200`" pulumi-lang-java="`200`">`200`</span>, `200,202` or `200-299`. Default <span pulumi-lang-nodejs="`200`" pulumi-lang-dotnet="`200`" pulumi-lang-go="`200`" pulumi-lang-python="`200`" pulumi-lang-yaml="`200`" pulumi-lang-java="`200`">`200`</span>.
+    """
+    path: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Path, starting with `/`. Default `/`.
+    """
+    timeout: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Seconds before a check fails, 2 to 120, below <span pulumi-lang-nodejs="`interval`" pulumi-lang-dotnet="`Interval`" pulumi-lang-go="`interval`" pulumi-lang-python="`interval`" pulumi-lang-yaml="`interval`" pulumi-lang-java="`interval`">`interval`</span>. Default 5.
+    """
+    unhealthy_threshold: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Consecutive failures before a target is unhealthy, 2 to 10. Default 2.
+    """
 
 @pulumi.input_type
 class DeploymentBlueGreenHealthCheckArgs:
     def __init__(__self__, *,
-                 healthy_threshold: Optional[pulumi.Input[_builtins.int]] = None,
-                 interval: Optional[pulumi.Input[_builtins.int]] = None,
-                 matcher: Optional[pulumi.Input[_builtins.str]] = None,
-                 path: Optional[pulumi.Input[_builtins.str]] = None,
-                 timeout: Optional[pulumi.Input[_builtins.int]] = None,
-                 unhealthy_threshold: Optional[pulumi.Input[_builtins.int]] = None):
+                 healthy_threshold: pulumi.Input[Optional[_builtins.int]] = None,
+                 interval: pulumi.Input[Optional[_builtins.int]] = None,
+                 matcher: pulumi.Input[Optional[_builtins.str]] = None,
+                 path: pulumi.Input[Optional[_builtins.str]] = None,
+                 timeout: pulumi.Input[Optional[_builtins.int]] = None,
+                 unhealthy_threshold: pulumi.Input[Optional[_builtins.int]] = None):
         """
         :param pulumi.Input[_builtins.int] healthy_threshold: Consecutive successes before a target is healthy, 2 to 10. Default 5.
         :param pulumi.Input[_builtins.int] interval: Seconds between checks, 5 to 300, above <span pulumi-lang-nodejs="`timeout`" pulumi-lang-dotnet="`Timeout`" pulumi-lang-go="`timeout`" pulumi-lang-python="`timeout`" pulumi-lang-yaml="`timeout`" pulumi-lang-java="`timeout`">`timeout`</span>. Default 30.
@@ -545,110 +528,107 @@ class DeploymentBlueGreenHealthCheckArgs:
 
     @_builtins.property
     @pulumi.getter(name="healthyThreshold")
-    def healthy_threshold(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def healthy_threshold(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Consecutive successes before a target is healthy, 2 to 10. Default 5.
         """
         return pulumi.get(self, "healthy_threshold")
 
     @healthy_threshold.setter
-    def healthy_threshold(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def healthy_threshold(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "healthy_threshold", value)
 
     @_builtins.property
     @pulumi.getter
-    def interval(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def interval(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Seconds between checks, 5 to 300, above <span pulumi-lang-nodejs="`timeout`" pulumi-lang-dotnet="`Timeout`" pulumi-lang-go="`timeout`" pulumi-lang-python="`timeout`" pulumi-lang-yaml="`timeout`" pulumi-lang-java="`timeout`">`timeout`</span>. Default 30.
         """
         return pulumi.get(self, "interval")
 
     @interval.setter
-    def interval(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def interval(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "interval", value)
 
     @_builtins.property
     @pulumi.getter
-    def matcher(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def matcher(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         HTTP codes that mean healthy: <span pulumi-lang-nodejs="`200`" pulumi-lang-dotnet="`200`" pulumi-lang-go="`200`" pulumi-lang-python="`200`" pulumi-lang-yaml="`200`" pulumi-lang-java="`200`">`200`</span>, `200,202` or `200-299`. Default <span pulumi-lang-nodejs="`200`" pulumi-lang-dotnet="`200`" pulumi-lang-go="`200`" pulumi-lang-python="`200`" pulumi-lang-yaml="`200`" pulumi-lang-java="`200`">`200`</span>.
         """
         return pulumi.get(self, "matcher")
 
     @matcher.setter
-    def matcher(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def matcher(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "matcher", value)
 
     @_builtins.property
     @pulumi.getter
-    def path(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def path(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Path, starting with `/`. Default `/`.
         """
         return pulumi.get(self, "path")
 
     @path.setter
-    def path(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def path(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "path", value)
 
     @_builtins.property
     @pulumi.getter
-    def timeout(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def timeout(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Seconds before a check fails, 2 to 120, below <span pulumi-lang-nodejs="`interval`" pulumi-lang-dotnet="`Interval`" pulumi-lang-go="`interval`" pulumi-lang-python="`interval`" pulumi-lang-yaml="`interval`" pulumi-lang-java="`interval`">`interval`</span>. Default 5.
         """
         return pulumi.get(self, "timeout")
 
     @timeout.setter
-    def timeout(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def timeout(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "timeout", value)
 
     @_builtins.property
     @pulumi.getter(name="unhealthyThreshold")
-    def unhealthy_threshold(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def unhealthy_threshold(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Consecutive failures before a target is unhealthy, 2 to 10. Default 2.
         """
         return pulumi.get(self, "unhealthy_threshold")
 
     @unhealthy_threshold.setter
-    def unhealthy_threshold(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def unhealthy_threshold(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "unhealthy_threshold", value)
 
 
-if not MYPY:
-    class DeploymentBlueGreenHistoryArgsDict(TypedDict):
-        finished_at: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        RFC 3339.
-        """
-        from_: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        Color before.
-        """
-        started_at: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        RFC 3339.
-        """
-        status: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>.
-        """
-        to: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        Color asked for.
-        """
-elif False:
-    DeploymentBlueGreenHistoryArgsDict: TypeAlias = Mapping[str, Any]
+class DeploymentBlueGreenHistoryArgsDict(TypedDict):
+    finished_at: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    RFC 3339.
+    """
+    from_: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Color before.
+    """
+    started_at: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    RFC 3339.
+    """
+    status: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>.
+    """
+    to: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Color asked for.
+    """
 
 @pulumi.input_type
 class DeploymentBlueGreenHistoryArgs:
     def __init__(__self__, *,
-                 finished_at: Optional[pulumi.Input[_builtins.str]] = None,
-                 from_: Optional[pulumi.Input[_builtins.str]] = None,
-                 started_at: Optional[pulumi.Input[_builtins.str]] = None,
-                 status: Optional[pulumi.Input[_builtins.str]] = None,
-                 to: Optional[pulumi.Input[_builtins.str]] = None):
+                 finished_at: pulumi.Input[Optional[_builtins.str]] = None,
+                 from_: pulumi.Input[Optional[_builtins.str]] = None,
+                 started_at: pulumi.Input[Optional[_builtins.str]] = None,
+                 status: pulumi.Input[Optional[_builtins.str]] = None,
+                 to: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.str] finished_at: RFC 3339.
         :param pulumi.Input[_builtins.str] from_: Color before.
@@ -669,113 +649,110 @@ class DeploymentBlueGreenHistoryArgs:
 
     @_builtins.property
     @pulumi.getter(name="finishedAt")
-    def finished_at(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def finished_at(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         RFC 3339.
         """
         return pulumi.get(self, "finished_at")
 
     @finished_at.setter
-    def finished_at(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def finished_at(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "finished_at", value)
 
     @_builtins.property
     @pulumi.getter(name="from")
-    def from_(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def from_(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Color before.
         """
         return pulumi.get(self, "from_")
 
     @from_.setter
-    def from_(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def from_(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "from_", value)
 
     @_builtins.property
     @pulumi.getter(name="startedAt")
-    def started_at(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def started_at(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         RFC 3339.
         """
         return pulumi.get(self, "started_at")
 
     @started_at.setter
-    def started_at(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def started_at(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "started_at", value)
 
     @_builtins.property
     @pulumi.getter
-    def status(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def status(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>.
         """
         return pulumi.get(self, "status")
 
     @status.setter
-    def status(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def status(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "status", value)
 
     @_builtins.property
     @pulumi.getter
-    def to(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def to(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Color asked for.
         """
         return pulumi.get(self, "to")
 
     @to.setter
-    def to(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def to(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "to", value)
 
 
-if not MYPY:
-    class DeploymentBlueGreenLastRolloutArgsDict(TypedDict):
-        finished_at: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        When it ended (RFC 3339).
-        """
-        gate: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
-        """
-        reason: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        What happened, in one sentence.
-        """
-        rollback: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
-        """
-        started_at: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        When the rollout started (RFC 3339).
-        """
-        status: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
-        """
-        step_reached: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        The last step applied, from 1; 0 when none was.
-        """
-        steps: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        Steps in the schedule.
-        """
-elif False:
-    DeploymentBlueGreenLastRolloutArgsDict: TypeAlias = Mapping[str, Any]
+class DeploymentBlueGreenLastRolloutArgsDict(TypedDict):
+    finished_at: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    When it ended (RFC 3339).
+    """
+    gate: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
+    """
+    reason: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    What happened, in one sentence.
+    """
+    rollback: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
+    """
+    started_at: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    When the rollout started (RFC 3339).
+    """
+    status: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
+    """
+    step_reached: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    The last step applied, from 1; 0 when none was.
+    """
+    steps: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Steps in the schedule.
+    """
 
 @pulumi.input_type
 class DeploymentBlueGreenLastRolloutArgs:
     def __init__(__self__, *,
-                 finished_at: Optional[pulumi.Input[_builtins.str]] = None,
-                 gate: Optional[pulumi.Input[_builtins.str]] = None,
-                 reason: Optional[pulumi.Input[_builtins.str]] = None,
-                 rollback: Optional[pulumi.Input[_builtins.str]] = None,
-                 started_at: Optional[pulumi.Input[_builtins.str]] = None,
-                 status: Optional[pulumi.Input[_builtins.str]] = None,
-                 step_reached: Optional[pulumi.Input[_builtins.int]] = None,
-                 steps: Optional[pulumi.Input[_builtins.int]] = None):
+                 finished_at: pulumi.Input[Optional[_builtins.str]] = None,
+                 gate: pulumi.Input[Optional[_builtins.str]] = None,
+                 reason: pulumi.Input[Optional[_builtins.str]] = None,
+                 rollback: pulumi.Input[Optional[_builtins.str]] = None,
+                 started_at: pulumi.Input[Optional[_builtins.str]] = None,
+                 status: pulumi.Input[Optional[_builtins.str]] = None,
+                 step_reached: pulumi.Input[Optional[_builtins.int]] = None,
+                 steps: pulumi.Input[Optional[_builtins.int]] = None):
         """
         :param pulumi.Input[_builtins.str] finished_at: When it ended (RFC 3339).
         :param pulumi.Input[_builtins.str] gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
@@ -805,129 +782,126 @@ class DeploymentBlueGreenLastRolloutArgs:
 
     @_builtins.property
     @pulumi.getter(name="finishedAt")
-    def finished_at(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def finished_at(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         When it ended (RFC 3339).
         """
         return pulumi.get(self, "finished_at")
 
     @finished_at.setter
-    def finished_at(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def finished_at(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "finished_at", value)
 
     @_builtins.property
     @pulumi.getter
-    def gate(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def gate(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
         """
         return pulumi.get(self, "gate")
 
     @gate.setter
-    def gate(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def gate(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "gate", value)
 
     @_builtins.property
     @pulumi.getter
-    def reason(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def reason(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         What happened, in one sentence.
         """
         return pulumi.get(self, "reason")
 
     @reason.setter
-    def reason(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def reason(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "reason", value)
 
     @_builtins.property
     @pulumi.getter
-    def rollback(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def rollback(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
         """
         return pulumi.get(self, "rollback")
 
     @rollback.setter
-    def rollback(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def rollback(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "rollback", value)
 
     @_builtins.property
     @pulumi.getter(name="startedAt")
-    def started_at(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def started_at(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         When the rollout started (RFC 3339).
         """
         return pulumi.get(self, "started_at")
 
     @started_at.setter
-    def started_at(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def started_at(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "started_at", value)
 
     @_builtins.property
     @pulumi.getter
-    def status(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def status(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
         """
         return pulumi.get(self, "status")
 
     @status.setter
-    def status(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def status(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "status", value)
 
     @_builtins.property
     @pulumi.getter(name="stepReached")
-    def step_reached(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def step_reached(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         The last step applied, from 1; 0 when none was.
         """
         return pulumi.get(self, "step_reached")
 
     @step_reached.setter
-    def step_reached(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def step_reached(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "step_reached", value)
 
     @_builtins.property
     @pulumi.getter
-    def steps(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def steps(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Steps in the schedule.
         """
         return pulumi.get(self, "steps")
 
     @steps.setter
-    def steps(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def steps(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "steps", value)
 
 
-if not MYPY:
-    class DeploymentBlueGreenPlannedStepArgsDict(TypedDict):
-        pause: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        Bake time after the step.
-        """
-        percent: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        How far along the shift the step goes, in percent.
-        """
-        step: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        Step number, from 1.
-        """
-        target_groups: NotRequired[pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenPlannedStepTargetGroupArgsDict']]]]
-        """
-        The weights the listener serves at this step.
-        """
-elif False:
-    DeploymentBlueGreenPlannedStepArgsDict: TypeAlias = Mapping[str, Any]
+class DeploymentBlueGreenPlannedStepArgsDict(TypedDict):
+    pause: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Bake time after the step.
+    """
+    percent: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    How far along the shift the step goes, in percent.
+    """
+    step: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Step number, from 1.
+    """
+    target_groups: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input['DeploymentBlueGreenPlannedStepTargetGroupArgsDict']]]]]
+    """
+    The weights the listener serves at this step.
+    """
 
 @pulumi.input_type
 class DeploymentBlueGreenPlannedStepArgs:
     def __init__(__self__, *,
-                 pause: Optional[pulumi.Input[_builtins.str]] = None,
-                 percent: Optional[pulumi.Input[_builtins.int]] = None,
-                 step: Optional[pulumi.Input[_builtins.int]] = None,
-                 target_groups: Optional[pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenPlannedStepTargetGroupArgs']]]] = None):
+                 pause: pulumi.Input[Optional[_builtins.str]] = None,
+                 percent: pulumi.Input[Optional[_builtins.int]] = None,
+                 step: pulumi.Input[Optional[_builtins.int]] = None,
+                 target_groups: pulumi.Input[Optional[Sequence[pulumi.Input['DeploymentBlueGreenPlannedStepTargetGroupArgs']]]] = None):
         """
         :param pulumi.Input[_builtins.str] pause: Bake time after the step.
         :param pulumi.Input[_builtins.int] percent: How far along the shift the step goes, in percent.
@@ -945,71 +919,68 @@ class DeploymentBlueGreenPlannedStepArgs:
 
     @_builtins.property
     @pulumi.getter
-    def pause(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def pause(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Bake time after the step.
         """
         return pulumi.get(self, "pause")
 
     @pause.setter
-    def pause(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def pause(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "pause", value)
 
     @_builtins.property
     @pulumi.getter
-    def percent(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def percent(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         How far along the shift the step goes, in percent.
         """
         return pulumi.get(self, "percent")
 
     @percent.setter
-    def percent(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def percent(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "percent", value)
 
     @_builtins.property
     @pulumi.getter
-    def step(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def step(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Step number, from 1.
         """
         return pulumi.get(self, "step")
 
     @step.setter
-    def step(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def step(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "step", value)
 
     @_builtins.property
     @pulumi.getter(name="targetGroups")
-    def target_groups(self) -> Optional[pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenPlannedStepTargetGroupArgs']]]]:
+    def target_groups(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['DeploymentBlueGreenPlannedStepTargetGroupArgs']]]]:
         """
         The weights the listener serves at this step.
         """
         return pulumi.get(self, "target_groups")
 
     @target_groups.setter
-    def target_groups(self, value: Optional[pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenPlannedStepTargetGroupArgs']]]]):
+    def target_groups(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['DeploymentBlueGreenPlannedStepTargetGroupArgs']]]]):
         pulumi.set(self, "target_groups", value)
 
 
-if not MYPY:
-    class DeploymentBlueGreenPlannedStepTargetGroupArgsDict(TypedDict):
-        arn: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        ARN of the target group.
-        """
-        weight: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        Weight.
-        """
-elif False:
-    DeploymentBlueGreenPlannedStepTargetGroupArgsDict: TypeAlias = Mapping[str, Any]
+class DeploymentBlueGreenPlannedStepTargetGroupArgsDict(TypedDict):
+    arn: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of the target group.
+    """
+    weight: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Weight.
+    """
 
 @pulumi.input_type
 class DeploymentBlueGreenPlannedStepTargetGroupArgs:
     def __init__(__self__, *,
-                 arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 weight: Optional[pulumi.Input[_builtins.int]] = None):
+                 arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 weight: pulumi.Input[Optional[_builtins.int]] = None):
         """
         :param pulumi.Input[_builtins.str] arn: ARN of the target group.
         :param pulumi.Input[_builtins.int] weight: Weight.
@@ -1021,67 +992,64 @@ class DeploymentBlueGreenPlannedStepTargetGroupArgs:
 
     @_builtins.property
     @pulumi.getter
-    def arn(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         ARN of the target group.
         """
         return pulumi.get(self, "arn")
 
     @arn.setter
-    def arn(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "arn", value)
 
     @_builtins.property
     @pulumi.getter
-    def weight(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def weight(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Weight.
         """
         return pulumi.get(self, "weight")
 
     @weight.setter
-    def weight(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def weight(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "weight", value)
 
 
-if not MYPY:
-    class DeploymentBlueGreenRolloutArgsDict(TypedDict):
-        gates: NotRequired[pulumi.Input['DeploymentBlueGreenRolloutGatesArgsDict']]
-        """
-        What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
-        """
-        linear: NotRequired[pulumi.Input['DeploymentBlueGreenRolloutLinearArgsDict']]
-        """
-        The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
-        """
-        poll_interval: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
-        """
-        rollback: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
-        """
-        steps: NotRequired[pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenRolloutStepArgsDict']]]]
-        """
-        The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
-        """
-        strategy: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
-        """
-elif False:
-    DeploymentBlueGreenRolloutArgsDict: TypeAlias = Mapping[str, Any]
+class DeploymentBlueGreenRolloutArgsDict(TypedDict):
+    gates: NotRequired[pulumi.Input[Optional['DeploymentBlueGreenRolloutGatesArgsDict']]]
+    """
+    What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+    """
+    linear: NotRequired[pulumi.Input[Optional['DeploymentBlueGreenRolloutLinearArgsDict']]]
+    """
+    The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+    """
+    poll_interval: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+    """
+    rollback: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+    """
+    steps: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input['DeploymentBlueGreenRolloutStepArgsDict']]]]]
+    """
+    The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
+    """
+    strategy: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
+    """
 
 @pulumi.input_type
 class DeploymentBlueGreenRolloutArgs:
     def __init__(__self__, *,
-                 gates: Optional[pulumi.Input['DeploymentBlueGreenRolloutGatesArgs']] = None,
-                 linear: Optional[pulumi.Input['DeploymentBlueGreenRolloutLinearArgs']] = None,
-                 poll_interval: Optional[pulumi.Input[_builtins.str]] = None,
-                 rollback: Optional[pulumi.Input[_builtins.str]] = None,
-                 steps: Optional[pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenRolloutStepArgs']]]] = None,
-                 strategy: Optional[pulumi.Input[_builtins.str]] = None):
+                 gates: pulumi.Input[Optional['DeploymentBlueGreenRolloutGatesArgs']] = None,
+                 linear: pulumi.Input[Optional['DeploymentBlueGreenRolloutLinearArgs']] = None,
+                 poll_interval: pulumi.Input[Optional[_builtins.str]] = None,
+                 rollback: pulumi.Input[Optional[_builtins.str]] = None,
+                 steps: pulumi.Input[Optional[Sequence[pulumi.Input['DeploymentBlueGreenRolloutStepArgs']]]] = None,
+                 strategy: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input['DeploymentBlueGreenRolloutGatesArgs'] gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
         :param pulumi.Input['DeploymentBlueGreenRolloutLinearArgs'] linear: The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
@@ -1105,110 +1073,107 @@ class DeploymentBlueGreenRolloutArgs:
 
     @_builtins.property
     @pulumi.getter
-    def gates(self) -> Optional[pulumi.Input['DeploymentBlueGreenRolloutGatesArgs']]:
+    def gates(self) -> pulumi.Input[Optional['DeploymentBlueGreenRolloutGatesArgs']]:
         """
         What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
         """
         return pulumi.get(self, "gates")
 
     @gates.setter
-    def gates(self, value: Optional[pulumi.Input['DeploymentBlueGreenRolloutGatesArgs']]):
+    def gates(self, value: pulumi.Input[Optional['DeploymentBlueGreenRolloutGatesArgs']]):
         pulumi.set(self, "gates", value)
 
     @_builtins.property
     @pulumi.getter
-    def linear(self) -> Optional[pulumi.Input['DeploymentBlueGreenRolloutLinearArgs']]:
+    def linear(self) -> pulumi.Input[Optional['DeploymentBlueGreenRolloutLinearArgs']]:
         """
         The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
         """
         return pulumi.get(self, "linear")
 
     @linear.setter
-    def linear(self, value: Optional[pulumi.Input['DeploymentBlueGreenRolloutLinearArgs']]):
+    def linear(self, value: pulumi.Input[Optional['DeploymentBlueGreenRolloutLinearArgs']]):
         pulumi.set(self, "linear", value)
 
     @_builtins.property
     @pulumi.getter(name="pollInterval")
-    def poll_interval(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def poll_interval(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
         """
         return pulumi.get(self, "poll_interval")
 
     @poll_interval.setter
-    def poll_interval(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def poll_interval(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "poll_interval", value)
 
     @_builtins.property
     @pulumi.getter
-    def rollback(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def rollback(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
         """
         return pulumi.get(self, "rollback")
 
     @rollback.setter
-    def rollback(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def rollback(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "rollback", value)
 
     @_builtins.property
     @pulumi.getter
-    def steps(self) -> Optional[pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenRolloutStepArgs']]]]:
+    def steps(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['DeploymentBlueGreenRolloutStepArgs']]]]:
         """
         The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
         """
         return pulumi.get(self, "steps")
 
     @steps.setter
-    def steps(self, value: Optional[pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenRolloutStepArgs']]]]):
+    def steps(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['DeploymentBlueGreenRolloutStepArgs']]]]):
         pulumi.set(self, "steps", value)
 
     @_builtins.property
     @pulumi.getter
-    def strategy(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def strategy(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
         """
         return pulumi.get(self, "strategy")
 
     @strategy.setter
-    def strategy(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def strategy(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "strategy", value)
 
 
-if not MYPY:
-    class DeploymentBlueGreenRolloutGatesArgsDict(TypedDict):
-        alarms: NotRequired[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]
-        """
-        CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
-        """
-        fail_on_insufficient_data: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
-        """
-        health: NotRequired[pulumi.Input['DeploymentBlueGreenRolloutGatesHealthArgsDict']]
-        """
-        Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
-        """
-        hooks: NotRequired[pulumi.Input['DeploymentBlueGreenRolloutGatesHooksArgsDict']]
-        """
-        Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span>, <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
-        """
-        metrics: NotRequired[pulumi.Input['DeploymentBlueGreenRolloutGatesMetricsArgsDict']]
-        """
-        Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`). Steps without a pause are not measured.
-        """
-elif False:
-    DeploymentBlueGreenRolloutGatesArgsDict: TypeAlias = Mapping[str, Any]
+class DeploymentBlueGreenRolloutGatesArgsDict(TypedDict):
+    alarms: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
+    """
+    fail_on_insufficient_data: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+    """
+    health: NotRequired[pulumi.Input[Optional['DeploymentBlueGreenRolloutGatesHealthArgsDict']]]
+    """
+    Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
+    """
+    hooks: NotRequired[pulumi.Input[Optional['DeploymentBlueGreenRolloutGatesHooksArgsDict']]]
+    """
+    Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span>, <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+    """
+    metrics: NotRequired[pulumi.Input[Optional['DeploymentBlueGreenRolloutGatesMetricsArgsDict']]]
+    """
+    Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`). Steps without a pause are not measured.
+    """
 
 @pulumi.input_type
 class DeploymentBlueGreenRolloutGatesArgs:
     def __init__(__self__, *,
-                 alarms: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 fail_on_insufficient_data: Optional[pulumi.Input[_builtins.bool]] = None,
-                 health: Optional[pulumi.Input['DeploymentBlueGreenRolloutGatesHealthArgs']] = None,
-                 hooks: Optional[pulumi.Input['DeploymentBlueGreenRolloutGatesHooksArgs']] = None,
-                 metrics: Optional[pulumi.Input['DeploymentBlueGreenRolloutGatesMetricsArgs']] = None):
+                 alarms: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 fail_on_insufficient_data: pulumi.Input[Optional[_builtins.bool]] = None,
+                 health: pulumi.Input[Optional['DeploymentBlueGreenRolloutGatesHealthArgs']] = None,
+                 hooks: pulumi.Input[Optional['DeploymentBlueGreenRolloutGatesHooksArgs']] = None,
+                 metrics: pulumi.Input[Optional['DeploymentBlueGreenRolloutGatesMetricsArgs']] = None):
         """
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] alarms: CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
         :param pulumi.Input[_builtins.bool] fail_on_insufficient_data: Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
@@ -1229,88 +1194,85 @@ class DeploymentBlueGreenRolloutGatesArgs:
 
     @_builtins.property
     @pulumi.getter
-    def alarms(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def alarms(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
         """
         return pulumi.get(self, "alarms")
 
     @alarms.setter
-    def alarms(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]):
+    def alarms(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "alarms", value)
 
     @_builtins.property
     @pulumi.getter(name="failOnInsufficientData")
-    def fail_on_insufficient_data(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def fail_on_insufficient_data(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
         """
         return pulumi.get(self, "fail_on_insufficient_data")
 
     @fail_on_insufficient_data.setter
-    def fail_on_insufficient_data(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def fail_on_insufficient_data(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "fail_on_insufficient_data", value)
 
     @_builtins.property
     @pulumi.getter
-    def health(self) -> Optional[pulumi.Input['DeploymentBlueGreenRolloutGatesHealthArgs']]:
+    def health(self) -> pulumi.Input[Optional['DeploymentBlueGreenRolloutGatesHealthArgs']]:
         """
         Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
         """
         return pulumi.get(self, "health")
 
     @health.setter
-    def health(self, value: Optional[pulumi.Input['DeploymentBlueGreenRolloutGatesHealthArgs']]):
+    def health(self, value: pulumi.Input[Optional['DeploymentBlueGreenRolloutGatesHealthArgs']]):
         pulumi.set(self, "health", value)
 
     @_builtins.property
     @pulumi.getter
-    def hooks(self) -> Optional[pulumi.Input['DeploymentBlueGreenRolloutGatesHooksArgs']]:
+    def hooks(self) -> pulumi.Input[Optional['DeploymentBlueGreenRolloutGatesHooksArgs']]:
         """
         Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span>, <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
         """
         return pulumi.get(self, "hooks")
 
     @hooks.setter
-    def hooks(self, value: Optional[pulumi.Input['DeploymentBlueGreenRolloutGatesHooksArgs']]):
+    def hooks(self, value: pulumi.Input[Optional['DeploymentBlueGreenRolloutGatesHooksArgs']]):
         pulumi.set(self, "hooks", value)
 
     @_builtins.property
     @pulumi.getter
-    def metrics(self) -> Optional[pulumi.Input['DeploymentBlueGreenRolloutGatesMetricsArgs']]:
+    def metrics(self) -> pulumi.Input[Optional['DeploymentBlueGreenRolloutGatesMetricsArgs']]:
         """
         Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`). Steps without a pause are not measured.
         """
         return pulumi.get(self, "metrics")
 
     @metrics.setter
-    def metrics(self, value: Optional[pulumi.Input['DeploymentBlueGreenRolloutGatesMetricsArgs']]):
+    def metrics(self, value: pulumi.Input[Optional['DeploymentBlueGreenRolloutGatesMetricsArgs']]):
         pulumi.set(self, "metrics", value)
 
 
-if not MYPY:
-    class DeploymentBlueGreenRolloutGatesHealthArgsDict(TypedDict):
-        min_healthy_percent: NotRequired[pulumi.Input[_builtins.float]]
-        """
-        Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
-        """
-        min_healthy_targets: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        Healthy targets each gaining target group needs, 0 to 1000. Default 1.
-        """
-        timeout: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>.
-        """
-elif False:
-    DeploymentBlueGreenRolloutGatesHealthArgsDict: TypeAlias = Mapping[str, Any]
+class DeploymentBlueGreenRolloutGatesHealthArgsDict(TypedDict):
+    min_healthy_percent: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
+    """
+    min_healthy_targets: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Healthy targets each gaining target group needs, 0 to 1000. Default 1.
+    """
+    timeout: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>.
+    """
 
 @pulumi.input_type
 class DeploymentBlueGreenRolloutGatesHealthArgs:
     def __init__(__self__, *,
-                 min_healthy_percent: Optional[pulumi.Input[_builtins.float]] = None,
-                 min_healthy_targets: Optional[pulumi.Input[_builtins.int]] = None,
-                 timeout: Optional[pulumi.Input[_builtins.str]] = None):
+                 min_healthy_percent: pulumi.Input[Optional[_builtins.float]] = None,
+                 min_healthy_targets: pulumi.Input[Optional[_builtins.int]] = None,
+                 timeout: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.float] min_healthy_percent: Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
         :param pulumi.Input[_builtins.int] min_healthy_targets: Healthy targets each gaining target group needs, 0 to 1000. Default 1.
@@ -1325,59 +1287,56 @@ class DeploymentBlueGreenRolloutGatesHealthArgs:
 
     @_builtins.property
     @pulumi.getter(name="minHealthyPercent")
-    def min_healthy_percent(self) -> Optional[pulumi.Input[_builtins.float]]:
+    def min_healthy_percent(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
         Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
         """
         return pulumi.get(self, "min_healthy_percent")
 
     @min_healthy_percent.setter
-    def min_healthy_percent(self, value: Optional[pulumi.Input[_builtins.float]]):
+    def min_healthy_percent(self, value: pulumi.Input[Optional[_builtins.float]]):
         pulumi.set(self, "min_healthy_percent", value)
 
     @_builtins.property
     @pulumi.getter(name="minHealthyTargets")
-    def min_healthy_targets(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def min_healthy_targets(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Healthy targets each gaining target group needs, 0 to 1000. Default 1.
         """
         return pulumi.get(self, "min_healthy_targets")
 
     @min_healthy_targets.setter
-    def min_healthy_targets(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def min_healthy_targets(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "min_healthy_targets", value)
 
     @_builtins.property
     @pulumi.getter
-    def timeout(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def timeout(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>.
         """
         return pulumi.get(self, "timeout")
 
     @timeout.setter
-    def timeout(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def timeout(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "timeout", value)
 
 
-if not MYPY:
-    class DeploymentBlueGreenRolloutGatesHooksArgsDict(TypedDict):
-        after_pause: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        ARN of the function invoked after each step's pause.
-        """
-        before_shift: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        ARN of the function invoked before each shift.
-        """
-elif False:
-    DeploymentBlueGreenRolloutGatesHooksArgsDict: TypeAlias = Mapping[str, Any]
+class DeploymentBlueGreenRolloutGatesHooksArgsDict(TypedDict):
+    after_pause: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of the function invoked after each step's pause.
+    """
+    before_shift: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of the function invoked before each shift.
+    """
 
 @pulumi.input_type
 class DeploymentBlueGreenRolloutGatesHooksArgs:
     def __init__(__self__, *,
-                 after_pause: Optional[pulumi.Input[_builtins.str]] = None,
-                 before_shift: Optional[pulumi.Input[_builtins.str]] = None):
+                 after_pause: pulumi.Input[Optional[_builtins.str]] = None,
+                 before_shift: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.str] after_pause: ARN of the function invoked after each step's pause.
         :param pulumi.Input[_builtins.str] before_shift: ARN of the function invoked before each shift.
@@ -1389,52 +1348,49 @@ class DeploymentBlueGreenRolloutGatesHooksArgs:
 
     @_builtins.property
     @pulumi.getter(name="afterPause")
-    def after_pause(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def after_pause(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         ARN of the function invoked after each step's pause.
         """
         return pulumi.get(self, "after_pause")
 
     @after_pause.setter
-    def after_pause(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def after_pause(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "after_pause", value)
 
     @_builtins.property
     @pulumi.getter(name="beforeShift")
-    def before_shift(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def before_shift(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         ARN of the function invoked before each shift.
         """
         return pulumi.get(self, "before_shift")
 
     @before_shift.setter
-    def before_shift(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def before_shift(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "before_shift", value)
 
 
-if not MYPY:
-    class DeploymentBlueGreenRolloutGatesMetricsArgsDict(TypedDict):
-        max_error_rate_percent: NotRequired[pulumi.Input[_builtins.float]]
-        """
-        Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
-        """
-        max_p99_latency_ms: NotRequired[pulumi.Input[_builtins.float]]
-        """
-        Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
-        """
-        min_request_count: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        Fewest requests the gaining target group must serve during the pause, so a step cannot pass on no traffic; at least 1.
-        """
-elif False:
-    DeploymentBlueGreenRolloutGatesMetricsArgsDict: TypeAlias = Mapping[str, Any]
+class DeploymentBlueGreenRolloutGatesMetricsArgsDict(TypedDict):
+    max_error_rate_percent: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
+    """
+    max_p99_latency_ms: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
+    """
+    min_request_count: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Fewest requests the gaining target group must serve during the pause, so a step cannot pass on no traffic; at least 1.
+    """
 
 @pulumi.input_type
 class DeploymentBlueGreenRolloutGatesMetricsArgs:
     def __init__(__self__, *,
-                 max_error_rate_percent: Optional[pulumi.Input[_builtins.float]] = None,
-                 max_p99_latency_ms: Optional[pulumi.Input[_builtins.float]] = None,
-                 min_request_count: Optional[pulumi.Input[_builtins.int]] = None):
+                 max_error_rate_percent: pulumi.Input[Optional[_builtins.float]] = None,
+                 max_p99_latency_ms: pulumi.Input[Optional[_builtins.float]] = None,
+                 min_request_count: pulumi.Input[Optional[_builtins.int]] = None):
         """
         :param pulumi.Input[_builtins.float] max_error_rate_percent: Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
         :param pulumi.Input[_builtins.float] max_p99_latency_ms: Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
@@ -1449,53 +1405,50 @@ class DeploymentBlueGreenRolloutGatesMetricsArgs:
 
     @_builtins.property
     @pulumi.getter(name="maxErrorRatePercent")
-    def max_error_rate_percent(self) -> Optional[pulumi.Input[_builtins.float]]:
+    def max_error_rate_percent(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
         Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
         """
         return pulumi.get(self, "max_error_rate_percent")
 
     @max_error_rate_percent.setter
-    def max_error_rate_percent(self, value: Optional[pulumi.Input[_builtins.float]]):
+    def max_error_rate_percent(self, value: pulumi.Input[Optional[_builtins.float]]):
         pulumi.set(self, "max_error_rate_percent", value)
 
     @_builtins.property
     @pulumi.getter(name="maxP99LatencyMs")
-    def max_p99_latency_ms(self) -> Optional[pulumi.Input[_builtins.float]]:
+    def max_p99_latency_ms(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
         Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
         """
         return pulumi.get(self, "max_p99_latency_ms")
 
     @max_p99_latency_ms.setter
-    def max_p99_latency_ms(self, value: Optional[pulumi.Input[_builtins.float]]):
+    def max_p99_latency_ms(self, value: pulumi.Input[Optional[_builtins.float]]):
         pulumi.set(self, "max_p99_latency_ms", value)
 
     @_builtins.property
     @pulumi.getter(name="minRequestCount")
-    def min_request_count(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def min_request_count(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Fewest requests the gaining target group must serve during the pause, so a step cannot pass on no traffic; at least 1.
         """
         return pulumi.get(self, "min_request_count")
 
     @min_request_count.setter
-    def min_request_count(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def min_request_count(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "min_request_count", value)
 
 
-if not MYPY:
-    class DeploymentBlueGreenRolloutLinearArgsDict(TypedDict):
-        interval: pulumi.Input[_builtins.str]
-        """
-        Bake time after each step but the last, a Go duration from 0s to 24h0m0s.
-        """
-        step_percent: pulumi.Input[_builtins.int]
-        """
-        How far each step goes, from 1 to 100 percent.
-        """
-elif False:
-    DeploymentBlueGreenRolloutLinearArgsDict: TypeAlias = Mapping[str, Any]
+class DeploymentBlueGreenRolloutLinearArgsDict(TypedDict):
+    interval: pulumi.Input[_builtins.str]
+    """
+    Bake time after each step but the last, a Go duration from 0s to 24h0m0s.
+    """
+    step_percent: pulumi.Input[_builtins.int]
+    """
+    How far each step goes, from 1 to 100 percent.
+    """
 
 @pulumi.input_type
 class DeploymentBlueGreenRolloutLinearArgs:
@@ -1534,24 +1487,21 @@ class DeploymentBlueGreenRolloutLinearArgs:
         pulumi.set(self, "step_percent", value)
 
 
-if not MYPY:
-    class DeploymentBlueGreenRolloutStepArgsDict(TypedDict):
-        percent: pulumi.Input[_builtins.int]
-        """
-        How far along the shift this step goes, from 1 to 100 percent.
-        """
-        pause: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
-        """
-elif False:
-    DeploymentBlueGreenRolloutStepArgsDict: TypeAlias = Mapping[str, Any]
+class DeploymentBlueGreenRolloutStepArgsDict(TypedDict):
+    percent: pulumi.Input[_builtins.int]
+    """
+    How far along the shift this step goes, from 1 to 100 percent.
+    """
+    pause: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+    """
 
 @pulumi.input_type
 class DeploymentBlueGreenRolloutStepArgs:
     def __init__(__self__, *,
                  percent: pulumi.Input[_builtins.int],
-                 pause: Optional[pulumi.Input[_builtins.str]] = None):
+                 pause: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.int] percent: How far along the shift this step goes, from 1 to 100 percent.
         :param pulumi.Input[_builtins.str] pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
@@ -1574,35 +1524,32 @@ class DeploymentBlueGreenRolloutStepArgs:
 
     @_builtins.property
     @pulumi.getter
-    def pause(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def pause(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
         """
         return pulumi.get(self, "pause")
 
     @pause.setter
-    def pause(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def pause(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "pause", value)
 
 
-if not MYPY:
-    class DeploymentBlueGreenTimeoutsArgsDict(TypedDict):
-        create: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        A string that can be [parsed as a duration](https://pkg.go.dev/time#ParseDuration) consisting of numbers and unit suffixes, such as "30s" or "2h45m". Valid time units are "s" (seconds), "m" (minutes), "h" (hours).
-        """
-        update: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        How long an update may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
-        """
-elif False:
-    DeploymentBlueGreenTimeoutsArgsDict: TypeAlias = Mapping[str, Any]
+class DeploymentBlueGreenTimeoutsArgsDict(TypedDict):
+    create: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A string that can be [parsed as a duration](https://pkg.go.dev/time#ParseDuration) consisting of numbers and unit suffixes, such as "30s" or "2h45m". Valid time units are "s" (seconds), "m" (minutes), "h" (hours).
+    """
+    update: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long an update may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
+    """
 
 @pulumi.input_type
 class DeploymentBlueGreenTimeoutsArgs:
     def __init__(__self__, *,
-                 create: Optional[pulumi.Input[_builtins.str]] = None,
-                 update: Optional[pulumi.Input[_builtins.str]] = None):
+                 create: pulumi.Input[Optional[_builtins.str]] = None,
+                 update: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.str] create: A string that can be [parsed as a duration](https://pkg.go.dev/time#ParseDuration) consisting of numbers and unit suffixes, such as "30s" or "2h45m". Valid time units are "s" (seconds), "m" (minutes), "h" (hours).
         :param pulumi.Input[_builtins.str] update: How long an update may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
@@ -1614,57 +1561,54 @@ class DeploymentBlueGreenTimeoutsArgs:
 
     @_builtins.property
     @pulumi.getter
-    def create(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def create(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         A string that can be [parsed as a duration](https://pkg.go.dev/time#ParseDuration) consisting of numbers and unit suffixes, such as "30s" or "2h45m". Valid time units are "s" (seconds), "m" (minutes), "h" (hours).
         """
         return pulumi.get(self, "create")
 
     @create.setter
-    def create(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def create(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "create", value)
 
     @_builtins.property
     @pulumi.getter
-    def update(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def update(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         How long an update may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
         """
         return pulumi.get(self, "update")
 
     @update.setter
-    def update(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def update(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "update", value)
 
 
-if not MYPY:
-    class ProviderAssumeRoleArgsDict(TypedDict):
-        role_arn: pulumi.Input[_builtins.str]
-        """
-        ARN of the role to assume.
-        """
-        duration: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        How long the assumed credentials last, as a Go duration from <span pulumi-lang-nodejs="`15m`" pulumi-lang-dotnet="`15m`" pulumi-lang-go="`15m`" pulumi-lang-python="`15m`" pulumi-lang-yaml="`15m`" pulumi-lang-java="`15m`">`15m`</span> to <span pulumi-lang-nodejs="`12h`" pulumi-lang-dotnet="`12h`" pulumi-lang-go="`12h`" pulumi-lang-python="`12h`" pulumi-lang-yaml="`12h`" pulumi-lang-java="`12h`">`12h`</span>. Defaults to <span pulumi-lang-nodejs="`1h`" pulumi-lang-dotnet="`1h`" pulumi-lang-go="`1h`" pulumi-lang-python="`1h`" pulumi-lang-yaml="`1h`" pulumi-lang-java="`1h`">`1h`</span>.
-        """
-        external_id: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        External ID the role's trust policy asks for: 2 to 1224 of `A-Za-z0-9+=,.@:/_-`.
-        """
-        session_name: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        Session name shown in CloudTrail: 2 to 64 of `A-Za-z0-9+=,.@_-`.
-        """
-elif False:
-    ProviderAssumeRoleArgsDict: TypeAlias = Mapping[str, Any]
+class ProviderAssumeRoleArgsDict(TypedDict):
+    role_arn: pulumi.Input[_builtins.str]
+    """
+    ARN of the role to assume.
+    """
+    duration: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long the assumed credentials last, as a Go duration from <span pulumi-lang-nodejs="`15m`" pulumi-lang-dotnet="`15m`" pulumi-lang-go="`15m`" pulumi-lang-python="`15m`" pulumi-lang-yaml="`15m`" pulumi-lang-java="`15m`">`15m`</span> to <span pulumi-lang-nodejs="`12h`" pulumi-lang-dotnet="`12h`" pulumi-lang-go="`12h`" pulumi-lang-python="`12h`" pulumi-lang-yaml="`12h`" pulumi-lang-java="`12h`">`12h`</span>. Defaults to <span pulumi-lang-nodejs="`1h`" pulumi-lang-dotnet="`1h`" pulumi-lang-go="`1h`" pulumi-lang-python="`1h`" pulumi-lang-yaml="`1h`" pulumi-lang-java="`1h`">`1h`</span>.
+    """
+    external_id: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    External ID the role's trust policy asks for: 2 to 1224 of `A-Za-z0-9+=,.@:/_-`.
+    """
+    session_name: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Session name shown in CloudTrail: 2 to 64 of `A-Za-z0-9+=,.@_-`.
+    """
 
 @pulumi.input_type
 class ProviderAssumeRoleArgs:
     def __init__(__self__, *,
                  role_arn: pulumi.Input[_builtins.str],
-                 duration: Optional[pulumi.Input[_builtins.str]] = None,
-                 external_id: Optional[pulumi.Input[_builtins.str]] = None,
-                 session_name: Optional[pulumi.Input[_builtins.str]] = None):
+                 duration: pulumi.Input[Optional[_builtins.str]] = None,
+                 external_id: pulumi.Input[Optional[_builtins.str]] = None,
+                 session_name: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.str] role_arn: ARN of the role to assume.
         :param pulumi.Input[_builtins.str] duration: How long the assumed credentials last, as a Go duration from <span pulumi-lang-nodejs="`15m`" pulumi-lang-dotnet="`15m`" pulumi-lang-go="`15m`" pulumi-lang-python="`15m`" pulumi-lang-yaml="`15m`" pulumi-lang-java="`15m`">`15m`</span> to <span pulumi-lang-nodejs="`12h`" pulumi-lang-dotnet="`12h`" pulumi-lang-go="`12h`" pulumi-lang-python="`12h`" pulumi-lang-yaml="`12h`" pulumi-lang-java="`12h`">`12h`</span>. Defaults to <span pulumi-lang-nodejs="`1h`" pulumi-lang-dotnet="`1h`" pulumi-lang-go="`1h`" pulumi-lang-python="`1h`" pulumi-lang-yaml="`1h`" pulumi-lang-java="`1h`">`1h`</span>.
@@ -1693,69 +1637,66 @@ class ProviderAssumeRoleArgs:
 
     @_builtins.property
     @pulumi.getter
-    def duration(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def duration(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         How long the assumed credentials last, as a Go duration from <span pulumi-lang-nodejs="`15m`" pulumi-lang-dotnet="`15m`" pulumi-lang-go="`15m`" pulumi-lang-python="`15m`" pulumi-lang-yaml="`15m`" pulumi-lang-java="`15m`">`15m`</span> to <span pulumi-lang-nodejs="`12h`" pulumi-lang-dotnet="`12h`" pulumi-lang-go="`12h`" pulumi-lang-python="`12h`" pulumi-lang-yaml="`12h`" pulumi-lang-java="`12h`">`12h`</span>. Defaults to <span pulumi-lang-nodejs="`1h`" pulumi-lang-dotnet="`1h`" pulumi-lang-go="`1h`" pulumi-lang-python="`1h`" pulumi-lang-yaml="`1h`" pulumi-lang-java="`1h`">`1h`</span>.
         """
         return pulumi.get(self, "duration")
 
     @duration.setter
-    def duration(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def duration(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "duration", value)
 
     @_builtins.property
     @pulumi.getter(name="externalId")
-    def external_id(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def external_id(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         External ID the role's trust policy asks for: 2 to 1224 of `A-Za-z0-9+=,.@:/_-`.
         """
         return pulumi.get(self, "external_id")
 
     @external_id.setter
-    def external_id(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def external_id(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "external_id", value)
 
     @_builtins.property
     @pulumi.getter(name="sessionName")
-    def session_name(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def session_name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Session name shown in CloudTrail: 2 to 64 of `A-Za-z0-9+=,.@_-`.
         """
         return pulumi.get(self, "session_name")
 
     @session_name.setter
-    def session_name(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def session_name(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "session_name", value)
 
 
-if not MYPY:
-    class ProviderEndpointsArgsDict(TypedDict):
-        cloudwatch: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        Base URL of the CloudWatch API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
-        """
-        elbv2: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
-        """
-        lambda_: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
-        """
-        sts: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
-        """
-elif False:
-    ProviderEndpointsArgsDict: TypeAlias = Mapping[str, Any]
+class ProviderEndpointsArgsDict(TypedDict):
+    cloudwatch: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Base URL of the CloudWatch API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+    """
+    elbv2: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+    """
+    lambda_: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+    """
+    sts: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+    """
 
 @pulumi.input_type
 class ProviderEndpointsArgs:
     def __init__(__self__, *,
-                 cloudwatch: Optional[pulumi.Input[_builtins.str]] = None,
-                 elbv2: Optional[pulumi.Input[_builtins.str]] = None,
-                 lambda_: Optional[pulumi.Input[_builtins.str]] = None,
-                 sts: Optional[pulumi.Input[_builtins.str]] = None):
+                 cloudwatch: pulumi.Input[Optional[_builtins.str]] = None,
+                 elbv2: pulumi.Input[Optional[_builtins.str]] = None,
+                 lambda_: pulumi.Input[Optional[_builtins.str]] = None,
+                 sts: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.str] cloudwatch: Base URL of the CloudWatch API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param pulumi.Input[_builtins.str] elbv2: Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
@@ -1773,101 +1714,98 @@ class ProviderEndpointsArgs:
 
     @_builtins.property
     @pulumi.getter
-    def cloudwatch(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def cloudwatch(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Base URL of the CloudWatch API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         """
         return pulumi.get(self, "cloudwatch")
 
     @cloudwatch.setter
-    def cloudwatch(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def cloudwatch(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "cloudwatch", value)
 
     @_builtins.property
     @pulumi.getter
-    def elbv2(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def elbv2(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         """
         return pulumi.get(self, "elbv2")
 
     @elbv2.setter
-    def elbv2(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def elbv2(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "elbv2", value)
 
     @_builtins.property
     @pulumi.getter(name="lambda")
-    def lambda_(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def lambda_(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         """
         return pulumi.get(self, "lambda_")
 
     @lambda_.setter
-    def lambda_(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def lambda_(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "lambda_", value)
 
     @_builtins.property
     @pulumi.getter
-    def sts(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def sts(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         """
         return pulumi.get(self, "sts")
 
     @sts.setter
-    def sts(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def sts(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "sts", value)
 
 
-if not MYPY:
-    class TrafficSplitLastRolloutArgsDict(TypedDict):
-        finished_at: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        When it ended (RFC 3339).
-        """
-        gate: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
-        """
-        reason: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        What happened, in one sentence.
-        """
-        rollback: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
-        """
-        started_at: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        When the rollout started (RFC 3339).
-        """
-        status: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
-        """
-        step_reached: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        The last step applied, from 1; 0 when none was.
-        """
-        steps: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        Steps in the schedule.
-        """
-elif False:
-    TrafficSplitLastRolloutArgsDict: TypeAlias = Mapping[str, Any]
+class TrafficSplitLastRolloutArgsDict(TypedDict):
+    finished_at: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    When it ended (RFC 3339).
+    """
+    gate: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
+    """
+    reason: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    What happened, in one sentence.
+    """
+    rollback: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
+    """
+    started_at: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    When the rollout started (RFC 3339).
+    """
+    status: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
+    """
+    step_reached: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    The last step applied, from 1; 0 when none was.
+    """
+    steps: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Steps in the schedule.
+    """
 
 @pulumi.input_type
 class TrafficSplitLastRolloutArgs:
     def __init__(__self__, *,
-                 finished_at: Optional[pulumi.Input[_builtins.str]] = None,
-                 gate: Optional[pulumi.Input[_builtins.str]] = None,
-                 reason: Optional[pulumi.Input[_builtins.str]] = None,
-                 rollback: Optional[pulumi.Input[_builtins.str]] = None,
-                 started_at: Optional[pulumi.Input[_builtins.str]] = None,
-                 status: Optional[pulumi.Input[_builtins.str]] = None,
-                 step_reached: Optional[pulumi.Input[_builtins.int]] = None,
-                 steps: Optional[pulumi.Input[_builtins.int]] = None):
+                 finished_at: pulumi.Input[Optional[_builtins.str]] = None,
+                 gate: pulumi.Input[Optional[_builtins.str]] = None,
+                 reason: pulumi.Input[Optional[_builtins.str]] = None,
+                 rollback: pulumi.Input[Optional[_builtins.str]] = None,
+                 started_at: pulumi.Input[Optional[_builtins.str]] = None,
+                 status: pulumi.Input[Optional[_builtins.str]] = None,
+                 step_reached: pulumi.Input[Optional[_builtins.int]] = None,
+                 steps: pulumi.Input[Optional[_builtins.int]] = None):
         """
         :param pulumi.Input[_builtins.str] finished_at: When it ended (RFC 3339).
         :param pulumi.Input[_builtins.str] gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
@@ -1897,129 +1835,126 @@ class TrafficSplitLastRolloutArgs:
 
     @_builtins.property
     @pulumi.getter(name="finishedAt")
-    def finished_at(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def finished_at(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         When it ended (RFC 3339).
         """
         return pulumi.get(self, "finished_at")
 
     @finished_at.setter
-    def finished_at(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def finished_at(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "finished_at", value)
 
     @_builtins.property
     @pulumi.getter
-    def gate(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def gate(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
         """
         return pulumi.get(self, "gate")
 
     @gate.setter
-    def gate(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def gate(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "gate", value)
 
     @_builtins.property
     @pulumi.getter
-    def reason(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def reason(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         What happened, in one sentence.
         """
         return pulumi.get(self, "reason")
 
     @reason.setter
-    def reason(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def reason(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "reason", value)
 
     @_builtins.property
     @pulumi.getter
-    def rollback(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def rollback(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
         """
         return pulumi.get(self, "rollback")
 
     @rollback.setter
-    def rollback(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def rollback(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "rollback", value)
 
     @_builtins.property
     @pulumi.getter(name="startedAt")
-    def started_at(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def started_at(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         When the rollout started (RFC 3339).
         """
         return pulumi.get(self, "started_at")
 
     @started_at.setter
-    def started_at(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def started_at(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "started_at", value)
 
     @_builtins.property
     @pulumi.getter
-    def status(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def status(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
         """
         return pulumi.get(self, "status")
 
     @status.setter
-    def status(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def status(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "status", value)
 
     @_builtins.property
     @pulumi.getter(name="stepReached")
-    def step_reached(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def step_reached(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         The last step applied, from 1; 0 when none was.
         """
         return pulumi.get(self, "step_reached")
 
     @step_reached.setter
-    def step_reached(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def step_reached(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "step_reached", value)
 
     @_builtins.property
     @pulumi.getter
-    def steps(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def steps(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Steps in the schedule.
         """
         return pulumi.get(self, "steps")
 
     @steps.setter
-    def steps(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def steps(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "steps", value)
 
 
-if not MYPY:
-    class TrafficSplitPlannedStepArgsDict(TypedDict):
-        pause: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        Bake time after the step.
-        """
-        percent: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        How far along the shift the step goes, in percent.
-        """
-        step: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        Step number, from 1.
-        """
-        target_groups: NotRequired[pulumi.Input[Sequence[pulumi.Input['TrafficSplitPlannedStepTargetGroupArgsDict']]]]
-        """
-        The weights the listener serves at this step.
-        """
-elif False:
-    TrafficSplitPlannedStepArgsDict: TypeAlias = Mapping[str, Any]
+class TrafficSplitPlannedStepArgsDict(TypedDict):
+    pause: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Bake time after the step.
+    """
+    percent: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    How far along the shift the step goes, in percent.
+    """
+    step: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Step number, from 1.
+    """
+    target_groups: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input['TrafficSplitPlannedStepTargetGroupArgsDict']]]]]
+    """
+    The weights the listener serves at this step.
+    """
 
 @pulumi.input_type
 class TrafficSplitPlannedStepArgs:
     def __init__(__self__, *,
-                 pause: Optional[pulumi.Input[_builtins.str]] = None,
-                 percent: Optional[pulumi.Input[_builtins.int]] = None,
-                 step: Optional[pulumi.Input[_builtins.int]] = None,
-                 target_groups: Optional[pulumi.Input[Sequence[pulumi.Input['TrafficSplitPlannedStepTargetGroupArgs']]]] = None):
+                 pause: pulumi.Input[Optional[_builtins.str]] = None,
+                 percent: pulumi.Input[Optional[_builtins.int]] = None,
+                 step: pulumi.Input[Optional[_builtins.int]] = None,
+                 target_groups: pulumi.Input[Optional[Sequence[pulumi.Input['TrafficSplitPlannedStepTargetGroupArgs']]]] = None):
         """
         :param pulumi.Input[_builtins.str] pause: Bake time after the step.
         :param pulumi.Input[_builtins.int] percent: How far along the shift the step goes, in percent.
@@ -2037,71 +1972,68 @@ class TrafficSplitPlannedStepArgs:
 
     @_builtins.property
     @pulumi.getter
-    def pause(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def pause(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Bake time after the step.
         """
         return pulumi.get(self, "pause")
 
     @pause.setter
-    def pause(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def pause(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "pause", value)
 
     @_builtins.property
     @pulumi.getter
-    def percent(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def percent(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         How far along the shift the step goes, in percent.
         """
         return pulumi.get(self, "percent")
 
     @percent.setter
-    def percent(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def percent(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "percent", value)
 
     @_builtins.property
     @pulumi.getter
-    def step(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def step(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Step number, from 1.
         """
         return pulumi.get(self, "step")
 
     @step.setter
-    def step(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def step(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "step", value)
 
     @_builtins.property
     @pulumi.getter(name="targetGroups")
-    def target_groups(self) -> Optional[pulumi.Input[Sequence[pulumi.Input['TrafficSplitPlannedStepTargetGroupArgs']]]]:
+    def target_groups(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['TrafficSplitPlannedStepTargetGroupArgs']]]]:
         """
         The weights the listener serves at this step.
         """
         return pulumi.get(self, "target_groups")
 
     @target_groups.setter
-    def target_groups(self, value: Optional[pulumi.Input[Sequence[pulumi.Input['TrafficSplitPlannedStepTargetGroupArgs']]]]):
+    def target_groups(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['TrafficSplitPlannedStepTargetGroupArgs']]]]):
         pulumi.set(self, "target_groups", value)
 
 
-if not MYPY:
-    class TrafficSplitPlannedStepTargetGroupArgsDict(TypedDict):
-        arn: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        ARN of the target group.
-        """
-        weight: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        Weight.
-        """
-elif False:
-    TrafficSplitPlannedStepTargetGroupArgsDict: TypeAlias = Mapping[str, Any]
+class TrafficSplitPlannedStepTargetGroupArgsDict(TypedDict):
+    arn: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of the target group.
+    """
+    weight: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Weight.
+    """
 
 @pulumi.input_type
 class TrafficSplitPlannedStepTargetGroupArgs:
     def __init__(__self__, *,
-                 arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 weight: Optional[pulumi.Input[_builtins.int]] = None):
+                 arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 weight: pulumi.Input[Optional[_builtins.int]] = None):
         """
         :param pulumi.Input[_builtins.str] arn: ARN of the target group.
         :param pulumi.Input[_builtins.int] weight: Weight.
@@ -2113,67 +2045,64 @@ class TrafficSplitPlannedStepTargetGroupArgs:
 
     @_builtins.property
     @pulumi.getter
-    def arn(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         ARN of the target group.
         """
         return pulumi.get(self, "arn")
 
     @arn.setter
-    def arn(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "arn", value)
 
     @_builtins.property
     @pulumi.getter
-    def weight(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def weight(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Weight.
         """
         return pulumi.get(self, "weight")
 
     @weight.setter
-    def weight(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def weight(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "weight", value)
 
 
-if not MYPY:
-    class TrafficSplitRolloutArgsDict(TypedDict):
-        gates: NotRequired[pulumi.Input['TrafficSplitRolloutGatesArgsDict']]
-        """
-        What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
-        """
-        linear: NotRequired[pulumi.Input['TrafficSplitRolloutLinearArgsDict']]
-        """
-        The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
-        """
-        poll_interval: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
-        """
-        rollback: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
-        """
-        steps: NotRequired[pulumi.Input[Sequence[pulumi.Input['TrafficSplitRolloutStepArgsDict']]]]
-        """
-        The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
-        """
-        strategy: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
-        """
-elif False:
-    TrafficSplitRolloutArgsDict: TypeAlias = Mapping[str, Any]
+class TrafficSplitRolloutArgsDict(TypedDict):
+    gates: NotRequired[pulumi.Input[Optional['TrafficSplitRolloutGatesArgsDict']]]
+    """
+    What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+    """
+    linear: NotRequired[pulumi.Input[Optional['TrafficSplitRolloutLinearArgsDict']]]
+    """
+    The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+    """
+    poll_interval: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+    """
+    rollback: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+    """
+    steps: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input['TrafficSplitRolloutStepArgsDict']]]]]
+    """
+    The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
+    """
+    strategy: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
+    """
 
 @pulumi.input_type
 class TrafficSplitRolloutArgs:
     def __init__(__self__, *,
-                 gates: Optional[pulumi.Input['TrafficSplitRolloutGatesArgs']] = None,
-                 linear: Optional[pulumi.Input['TrafficSplitRolloutLinearArgs']] = None,
-                 poll_interval: Optional[pulumi.Input[_builtins.str]] = None,
-                 rollback: Optional[pulumi.Input[_builtins.str]] = None,
-                 steps: Optional[pulumi.Input[Sequence[pulumi.Input['TrafficSplitRolloutStepArgs']]]] = None,
-                 strategy: Optional[pulumi.Input[_builtins.str]] = None):
+                 gates: pulumi.Input[Optional['TrafficSplitRolloutGatesArgs']] = None,
+                 linear: pulumi.Input[Optional['TrafficSplitRolloutLinearArgs']] = None,
+                 poll_interval: pulumi.Input[Optional[_builtins.str]] = None,
+                 rollback: pulumi.Input[Optional[_builtins.str]] = None,
+                 steps: pulumi.Input[Optional[Sequence[pulumi.Input['TrafficSplitRolloutStepArgs']]]] = None,
+                 strategy: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input['TrafficSplitRolloutGatesArgs'] gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
         :param pulumi.Input['TrafficSplitRolloutLinearArgs'] linear: The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
@@ -2197,110 +2126,107 @@ class TrafficSplitRolloutArgs:
 
     @_builtins.property
     @pulumi.getter
-    def gates(self) -> Optional[pulumi.Input['TrafficSplitRolloutGatesArgs']]:
+    def gates(self) -> pulumi.Input[Optional['TrafficSplitRolloutGatesArgs']]:
         """
         What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
         """
         return pulumi.get(self, "gates")
 
     @gates.setter
-    def gates(self, value: Optional[pulumi.Input['TrafficSplitRolloutGatesArgs']]):
+    def gates(self, value: pulumi.Input[Optional['TrafficSplitRolloutGatesArgs']]):
         pulumi.set(self, "gates", value)
 
     @_builtins.property
     @pulumi.getter
-    def linear(self) -> Optional[pulumi.Input['TrafficSplitRolloutLinearArgs']]:
+    def linear(self) -> pulumi.Input[Optional['TrafficSplitRolloutLinearArgs']]:
         """
         The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
         """
         return pulumi.get(self, "linear")
 
     @linear.setter
-    def linear(self, value: Optional[pulumi.Input['TrafficSplitRolloutLinearArgs']]):
+    def linear(self, value: pulumi.Input[Optional['TrafficSplitRolloutLinearArgs']]):
         pulumi.set(self, "linear", value)
 
     @_builtins.property
     @pulumi.getter(name="pollInterval")
-    def poll_interval(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def poll_interval(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
         """
         return pulumi.get(self, "poll_interval")
 
     @poll_interval.setter
-    def poll_interval(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def poll_interval(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "poll_interval", value)
 
     @_builtins.property
     @pulumi.getter
-    def rollback(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def rollback(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
         """
         return pulumi.get(self, "rollback")
 
     @rollback.setter
-    def rollback(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def rollback(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "rollback", value)
 
     @_builtins.property
     @pulumi.getter
-    def steps(self) -> Optional[pulumi.Input[Sequence[pulumi.Input['TrafficSplitRolloutStepArgs']]]]:
+    def steps(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['TrafficSplitRolloutStepArgs']]]]:
         """
         The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
         """
         return pulumi.get(self, "steps")
 
     @steps.setter
-    def steps(self, value: Optional[pulumi.Input[Sequence[pulumi.Input['TrafficSplitRolloutStepArgs']]]]):
+    def steps(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['TrafficSplitRolloutStepArgs']]]]):
         pulumi.set(self, "steps", value)
 
     @_builtins.property
     @pulumi.getter
-    def strategy(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def strategy(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
         """
         return pulumi.get(self, "strategy")
 
     @strategy.setter
-    def strategy(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def strategy(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "strategy", value)
 
 
-if not MYPY:
-    class TrafficSplitRolloutGatesArgsDict(TypedDict):
-        alarms: NotRequired[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]
-        """
-        CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
-        """
-        fail_on_insufficient_data: NotRequired[pulumi.Input[_builtins.bool]]
-        """
-        Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
-        """
-        health: NotRequired[pulumi.Input['TrafficSplitRolloutGatesHealthArgsDict']]
-        """
-        Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
-        """
-        hooks: NotRequired[pulumi.Input['TrafficSplitRolloutGatesHooksArgsDict']]
-        """
-        Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span>, <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
-        """
-        metrics: NotRequired[pulumi.Input['TrafficSplitRolloutGatesMetricsArgsDict']]
-        """
-        Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`). Steps without a pause are not measured.
-        """
-elif False:
-    TrafficSplitRolloutGatesArgsDict: TypeAlias = Mapping[str, Any]
+class TrafficSplitRolloutGatesArgsDict(TypedDict):
+    alarms: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
+    """
+    fail_on_insufficient_data: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+    """
+    health: NotRequired[pulumi.Input[Optional['TrafficSplitRolloutGatesHealthArgsDict']]]
+    """
+    Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
+    """
+    hooks: NotRequired[pulumi.Input[Optional['TrafficSplitRolloutGatesHooksArgsDict']]]
+    """
+    Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span>, <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+    """
+    metrics: NotRequired[pulumi.Input[Optional['TrafficSplitRolloutGatesMetricsArgsDict']]]
+    """
+    Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`). Steps without a pause are not measured.
+    """
 
 @pulumi.input_type
 class TrafficSplitRolloutGatesArgs:
     def __init__(__self__, *,
-                 alarms: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 fail_on_insufficient_data: Optional[pulumi.Input[_builtins.bool]] = None,
-                 health: Optional[pulumi.Input['TrafficSplitRolloutGatesHealthArgs']] = None,
-                 hooks: Optional[pulumi.Input['TrafficSplitRolloutGatesHooksArgs']] = None,
-                 metrics: Optional[pulumi.Input['TrafficSplitRolloutGatesMetricsArgs']] = None):
+                 alarms: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 fail_on_insufficient_data: pulumi.Input[Optional[_builtins.bool]] = None,
+                 health: pulumi.Input[Optional['TrafficSplitRolloutGatesHealthArgs']] = None,
+                 hooks: pulumi.Input[Optional['TrafficSplitRolloutGatesHooksArgs']] = None,
+                 metrics: pulumi.Input[Optional['TrafficSplitRolloutGatesMetricsArgs']] = None):
         """
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] alarms: CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
         :param pulumi.Input[_builtins.bool] fail_on_insufficient_data: Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
@@ -2321,88 +2247,85 @@ class TrafficSplitRolloutGatesArgs:
 
     @_builtins.property
     @pulumi.getter
-    def alarms(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def alarms(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
         """
         return pulumi.get(self, "alarms")
 
     @alarms.setter
-    def alarms(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]):
+    def alarms(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "alarms", value)
 
     @_builtins.property
     @pulumi.getter(name="failOnInsufficientData")
-    def fail_on_insufficient_data(self) -> Optional[pulumi.Input[_builtins.bool]]:
+    def fail_on_insufficient_data(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
         """
         return pulumi.get(self, "fail_on_insufficient_data")
 
     @fail_on_insufficient_data.setter
-    def fail_on_insufficient_data(self, value: Optional[pulumi.Input[_builtins.bool]]):
+    def fail_on_insufficient_data(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "fail_on_insufficient_data", value)
 
     @_builtins.property
     @pulumi.getter
-    def health(self) -> Optional[pulumi.Input['TrafficSplitRolloutGatesHealthArgs']]:
+    def health(self) -> pulumi.Input[Optional['TrafficSplitRolloutGatesHealthArgs']]:
         """
         Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
         """
         return pulumi.get(self, "health")
 
     @health.setter
-    def health(self, value: Optional[pulumi.Input['TrafficSplitRolloutGatesHealthArgs']]):
+    def health(self, value: pulumi.Input[Optional['TrafficSplitRolloutGatesHealthArgs']]):
         pulumi.set(self, "health", value)
 
     @_builtins.property
     @pulumi.getter
-    def hooks(self) -> Optional[pulumi.Input['TrafficSplitRolloutGatesHooksArgs']]:
+    def hooks(self) -> pulumi.Input[Optional['TrafficSplitRolloutGatesHooksArgs']]:
         """
         Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span>, <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
         """
         return pulumi.get(self, "hooks")
 
     @hooks.setter
-    def hooks(self, value: Optional[pulumi.Input['TrafficSplitRolloutGatesHooksArgs']]):
+    def hooks(self, value: pulumi.Input[Optional['TrafficSplitRolloutGatesHooksArgs']]):
         pulumi.set(self, "hooks", value)
 
     @_builtins.property
     @pulumi.getter
-    def metrics(self) -> Optional[pulumi.Input['TrafficSplitRolloutGatesMetricsArgs']]:
+    def metrics(self) -> pulumi.Input[Optional['TrafficSplitRolloutGatesMetricsArgs']]:
         """
         Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`). Steps without a pause are not measured.
         """
         return pulumi.get(self, "metrics")
 
     @metrics.setter
-    def metrics(self, value: Optional[pulumi.Input['TrafficSplitRolloutGatesMetricsArgs']]):
+    def metrics(self, value: pulumi.Input[Optional['TrafficSplitRolloutGatesMetricsArgs']]):
         pulumi.set(self, "metrics", value)
 
 
-if not MYPY:
-    class TrafficSplitRolloutGatesHealthArgsDict(TypedDict):
-        min_healthy_percent: NotRequired[pulumi.Input[_builtins.float]]
-        """
-        Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
-        """
-        min_healthy_targets: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        Healthy targets each gaining target group needs, 0 to 1000. Default 1.
-        """
-        timeout: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>.
-        """
-elif False:
-    TrafficSplitRolloutGatesHealthArgsDict: TypeAlias = Mapping[str, Any]
+class TrafficSplitRolloutGatesHealthArgsDict(TypedDict):
+    min_healthy_percent: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
+    """
+    min_healthy_targets: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Healthy targets each gaining target group needs, 0 to 1000. Default 1.
+    """
+    timeout: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>.
+    """
 
 @pulumi.input_type
 class TrafficSplitRolloutGatesHealthArgs:
     def __init__(__self__, *,
-                 min_healthy_percent: Optional[pulumi.Input[_builtins.float]] = None,
-                 min_healthy_targets: Optional[pulumi.Input[_builtins.int]] = None,
-                 timeout: Optional[pulumi.Input[_builtins.str]] = None):
+                 min_healthy_percent: pulumi.Input[Optional[_builtins.float]] = None,
+                 min_healthy_targets: pulumi.Input[Optional[_builtins.int]] = None,
+                 timeout: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.float] min_healthy_percent: Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
         :param pulumi.Input[_builtins.int] min_healthy_targets: Healthy targets each gaining target group needs, 0 to 1000. Default 1.
@@ -2417,59 +2340,56 @@ class TrafficSplitRolloutGatesHealthArgs:
 
     @_builtins.property
     @pulumi.getter(name="minHealthyPercent")
-    def min_healthy_percent(self) -> Optional[pulumi.Input[_builtins.float]]:
+    def min_healthy_percent(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
         Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
         """
         return pulumi.get(self, "min_healthy_percent")
 
     @min_healthy_percent.setter
-    def min_healthy_percent(self, value: Optional[pulumi.Input[_builtins.float]]):
+    def min_healthy_percent(self, value: pulumi.Input[Optional[_builtins.float]]):
         pulumi.set(self, "min_healthy_percent", value)
 
     @_builtins.property
     @pulumi.getter(name="minHealthyTargets")
-    def min_healthy_targets(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def min_healthy_targets(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Healthy targets each gaining target group needs, 0 to 1000. Default 1.
         """
         return pulumi.get(self, "min_healthy_targets")
 
     @min_healthy_targets.setter
-    def min_healthy_targets(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def min_healthy_targets(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "min_healthy_targets", value)
 
     @_builtins.property
     @pulumi.getter
-    def timeout(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def timeout(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>.
         """
         return pulumi.get(self, "timeout")
 
     @timeout.setter
-    def timeout(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def timeout(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "timeout", value)
 
 
-if not MYPY:
-    class TrafficSplitRolloutGatesHooksArgsDict(TypedDict):
-        after_pause: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        ARN of the function invoked after each step's pause.
-        """
-        before_shift: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        ARN of the function invoked before each shift.
-        """
-elif False:
-    TrafficSplitRolloutGatesHooksArgsDict: TypeAlias = Mapping[str, Any]
+class TrafficSplitRolloutGatesHooksArgsDict(TypedDict):
+    after_pause: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of the function invoked after each step's pause.
+    """
+    before_shift: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of the function invoked before each shift.
+    """
 
 @pulumi.input_type
 class TrafficSplitRolloutGatesHooksArgs:
     def __init__(__self__, *,
-                 after_pause: Optional[pulumi.Input[_builtins.str]] = None,
-                 before_shift: Optional[pulumi.Input[_builtins.str]] = None):
+                 after_pause: pulumi.Input[Optional[_builtins.str]] = None,
+                 before_shift: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.str] after_pause: ARN of the function invoked after each step's pause.
         :param pulumi.Input[_builtins.str] before_shift: ARN of the function invoked before each shift.
@@ -2481,52 +2401,49 @@ class TrafficSplitRolloutGatesHooksArgs:
 
     @_builtins.property
     @pulumi.getter(name="afterPause")
-    def after_pause(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def after_pause(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         ARN of the function invoked after each step's pause.
         """
         return pulumi.get(self, "after_pause")
 
     @after_pause.setter
-    def after_pause(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def after_pause(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "after_pause", value)
 
     @_builtins.property
     @pulumi.getter(name="beforeShift")
-    def before_shift(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def before_shift(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         ARN of the function invoked before each shift.
         """
         return pulumi.get(self, "before_shift")
 
     @before_shift.setter
-    def before_shift(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def before_shift(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "before_shift", value)
 
 
-if not MYPY:
-    class TrafficSplitRolloutGatesMetricsArgsDict(TypedDict):
-        max_error_rate_percent: NotRequired[pulumi.Input[_builtins.float]]
-        """
-        Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
-        """
-        max_p99_latency_ms: NotRequired[pulumi.Input[_builtins.float]]
-        """
-        Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
-        """
-        min_request_count: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        Fewest requests the gaining target group must serve during the pause, so a step cannot pass on no traffic; at least 1.
-        """
-elif False:
-    TrafficSplitRolloutGatesMetricsArgsDict: TypeAlias = Mapping[str, Any]
+class TrafficSplitRolloutGatesMetricsArgsDict(TypedDict):
+    max_error_rate_percent: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
+    """
+    max_p99_latency_ms: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
+    """
+    min_request_count: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Fewest requests the gaining target group must serve during the pause, so a step cannot pass on no traffic; at least 1.
+    """
 
 @pulumi.input_type
 class TrafficSplitRolloutGatesMetricsArgs:
     def __init__(__self__, *,
-                 max_error_rate_percent: Optional[pulumi.Input[_builtins.float]] = None,
-                 max_p99_latency_ms: Optional[pulumi.Input[_builtins.float]] = None,
-                 min_request_count: Optional[pulumi.Input[_builtins.int]] = None):
+                 max_error_rate_percent: pulumi.Input[Optional[_builtins.float]] = None,
+                 max_p99_latency_ms: pulumi.Input[Optional[_builtins.float]] = None,
+                 min_request_count: pulumi.Input[Optional[_builtins.int]] = None):
         """
         :param pulumi.Input[_builtins.float] max_error_rate_percent: Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
         :param pulumi.Input[_builtins.float] max_p99_latency_ms: Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
@@ -2541,53 +2458,50 @@ class TrafficSplitRolloutGatesMetricsArgs:
 
     @_builtins.property
     @pulumi.getter(name="maxErrorRatePercent")
-    def max_error_rate_percent(self) -> Optional[pulumi.Input[_builtins.float]]:
+    def max_error_rate_percent(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
         Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
         """
         return pulumi.get(self, "max_error_rate_percent")
 
     @max_error_rate_percent.setter
-    def max_error_rate_percent(self, value: Optional[pulumi.Input[_builtins.float]]):
+    def max_error_rate_percent(self, value: pulumi.Input[Optional[_builtins.float]]):
         pulumi.set(self, "max_error_rate_percent", value)
 
     @_builtins.property
     @pulumi.getter(name="maxP99LatencyMs")
-    def max_p99_latency_ms(self) -> Optional[pulumi.Input[_builtins.float]]:
+    def max_p99_latency_ms(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
         Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
         """
         return pulumi.get(self, "max_p99_latency_ms")
 
     @max_p99_latency_ms.setter
-    def max_p99_latency_ms(self, value: Optional[pulumi.Input[_builtins.float]]):
+    def max_p99_latency_ms(self, value: pulumi.Input[Optional[_builtins.float]]):
         pulumi.set(self, "max_p99_latency_ms", value)
 
     @_builtins.property
     @pulumi.getter(name="minRequestCount")
-    def min_request_count(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def min_request_count(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Fewest requests the gaining target group must serve during the pause, so a step cannot pass on no traffic; at least 1.
         """
         return pulumi.get(self, "min_request_count")
 
     @min_request_count.setter
-    def min_request_count(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def min_request_count(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "min_request_count", value)
 
 
-if not MYPY:
-    class TrafficSplitRolloutLinearArgsDict(TypedDict):
-        interval: pulumi.Input[_builtins.str]
-        """
-        Bake time after each step but the last, a Go duration from 0s to 24h0m0s.
-        """
-        step_percent: pulumi.Input[_builtins.int]
-        """
-        How far each step goes, from 1 to 100 percent.
-        """
-elif False:
-    TrafficSplitRolloutLinearArgsDict: TypeAlias = Mapping[str, Any]
+class TrafficSplitRolloutLinearArgsDict(TypedDict):
+    interval: pulumi.Input[_builtins.str]
+    """
+    Bake time after each step but the last, a Go duration from 0s to 24h0m0s.
+    """
+    step_percent: pulumi.Input[_builtins.int]
+    """
+    How far each step goes, from 1 to 100 percent.
+    """
 
 @pulumi.input_type
 class TrafficSplitRolloutLinearArgs:
@@ -2626,24 +2540,21 @@ class TrafficSplitRolloutLinearArgs:
         pulumi.set(self, "step_percent", value)
 
 
-if not MYPY:
-    class TrafficSplitRolloutStepArgsDict(TypedDict):
-        percent: pulumi.Input[_builtins.int]
-        """
-        How far along the shift this step goes, from 1 to 100 percent.
-        """
-        pause: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
-        """
-elif False:
-    TrafficSplitRolloutStepArgsDict: TypeAlias = Mapping[str, Any]
+class TrafficSplitRolloutStepArgsDict(TypedDict):
+    percent: pulumi.Input[_builtins.int]
+    """
+    How far along the shift this step goes, from 1 to 100 percent.
+    """
+    pause: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+    """
 
 @pulumi.input_type
 class TrafficSplitRolloutStepArgs:
     def __init__(__self__, *,
                  percent: pulumi.Input[_builtins.int],
-                 pause: Optional[pulumi.Input[_builtins.str]] = None):
+                 pause: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.int] percent: How far along the shift this step goes, from 1 to 100 percent.
         :param pulumi.Input[_builtins.str] pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
@@ -2666,35 +2577,32 @@ class TrafficSplitRolloutStepArgs:
 
     @_builtins.property
     @pulumi.getter
-    def pause(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def pause(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
         """
         return pulumi.get(self, "pause")
 
     @pause.setter
-    def pause(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def pause(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "pause", value)
 
 
-if not MYPY:
-    class TrafficSplitStickinessArgsDict(TypedDict):
-        enabled: pulumi.Input[_builtins.bool]
-        """
-        Whether stickiness is on.
-        """
-        duration_seconds: NotRequired[pulumi.Input[_builtins.int]]
-        """
-        How long a client sticks, from 1 to 604800 seconds (7 days). Required when <span pulumi-lang-nodejs="`enabled`" pulumi-lang-dotnet="`Enabled`" pulumi-lang-go="`enabled`" pulumi-lang-python="`enabled`" pulumi-lang-yaml="`enabled`" pulumi-lang-java="`enabled`">`enabled`</span> is true.
-        """
-elif False:
-    TrafficSplitStickinessArgsDict: TypeAlias = Mapping[str, Any]
+class TrafficSplitStickinessArgsDict(TypedDict):
+    enabled: pulumi.Input[_builtins.bool]
+    """
+    Whether stickiness is on.
+    """
+    duration_seconds: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    How long a client sticks, from 1 to 604800 seconds (7 days). Required when <span pulumi-lang-nodejs="`enabled`" pulumi-lang-dotnet="`Enabled`" pulumi-lang-go="`enabled`" pulumi-lang-python="`enabled`" pulumi-lang-yaml="`enabled`" pulumi-lang-java="`enabled`">`enabled`</span> is true.
+    """
 
 @pulumi.input_type
 class TrafficSplitStickinessArgs:
     def __init__(__self__, *,
                  enabled: pulumi.Input[_builtins.bool],
-                 duration_seconds: Optional[pulumi.Input[_builtins.int]] = None):
+                 duration_seconds: pulumi.Input[Optional[_builtins.int]] = None):
         """
         :param pulumi.Input[_builtins.bool] enabled: Whether stickiness is on.
         :param pulumi.Input[_builtins.int] duration_seconds: How long a client sticks, from 1 to 604800 seconds (7 days). Required when <span pulumi-lang-nodejs="`enabled`" pulumi-lang-dotnet="`Enabled`" pulumi-lang-go="`enabled`" pulumi-lang-python="`enabled`" pulumi-lang-yaml="`enabled`" pulumi-lang-java="`enabled`">`enabled`</span> is true.
@@ -2717,29 +2625,26 @@ class TrafficSplitStickinessArgs:
 
     @_builtins.property
     @pulumi.getter(name="durationSeconds")
-    def duration_seconds(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def duration_seconds(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         How long a client sticks, from 1 to 604800 seconds (7 days). Required when <span pulumi-lang-nodejs="`enabled`" pulumi-lang-dotnet="`Enabled`" pulumi-lang-go="`enabled`" pulumi-lang-python="`enabled`" pulumi-lang-yaml="`enabled`" pulumi-lang-java="`enabled`">`enabled`</span> is true.
         """
         return pulumi.get(self, "duration_seconds")
 
     @duration_seconds.setter
-    def duration_seconds(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def duration_seconds(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "duration_seconds", value)
 
 
-if not MYPY:
-    class TrafficSplitTargetGroupArgsDict(TypedDict):
-        arn: pulumi.Input[_builtins.str]
-        """
-        ARN of the target group.
-        """
-        weight: pulumi.Input[_builtins.int]
-        """
-        Weight from 0 to 999.
-        """
-elif False:
-    TrafficSplitTargetGroupArgsDict: TypeAlias = Mapping[str, Any]
+class TrafficSplitTargetGroupArgsDict(TypedDict):
+    arn: pulumi.Input[_builtins.str]
+    """
+    ARN of the target group.
+    """
+    weight: pulumi.Input[_builtins.int]
+    """
+    Weight from 0 to 999.
+    """
 
 @pulumi.input_type
 class TrafficSplitTargetGroupArgs:
@@ -2778,24 +2683,21 @@ class TrafficSplitTargetGroupArgs:
         pulumi.set(self, "weight", value)
 
 
-if not MYPY:
-    class TrafficSplitTimeoutsArgsDict(TypedDict):
-        create: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        How long a create may take, rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the schedule's pauses add up to more.
-        """
-        update: NotRequired[pulumi.Input[_builtins.str]]
-        """
-        How long an update may take, rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the schedule's pauses add up to more.
-        """
-elif False:
-    TrafficSplitTimeoutsArgsDict: TypeAlias = Mapping[str, Any]
+class TrafficSplitTimeoutsArgsDict(TypedDict):
+    create: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long a create may take, rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the schedule's pauses add up to more.
+    """
+    update: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long an update may take, rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the schedule's pauses add up to more.
+    """
 
 @pulumi.input_type
 class TrafficSplitTimeoutsArgs:
     def __init__(__self__, *,
-                 create: Optional[pulumi.Input[_builtins.str]] = None,
-                 update: Optional[pulumi.Input[_builtins.str]] = None):
+                 create: pulumi.Input[Optional[_builtins.str]] = None,
+                 update: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.str] create: How long a create may take, rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the schedule's pauses add up to more.
         :param pulumi.Input[_builtins.str] update: How long an update may take, rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the schedule's pauses add up to more.
@@ -2807,26 +2709,26 @@ class TrafficSplitTimeoutsArgs:
 
     @_builtins.property
     @pulumi.getter
-    def create(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def create(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         How long a create may take, rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the schedule's pauses add up to more.
         """
         return pulumi.get(self, "create")
 
     @create.setter
-    def create(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def create(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "create", value)
 
     @_builtins.property
     @pulumi.getter
-    def update(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def update(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         How long an update may take, rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the schedule's pauses add up to more.
         """
         return pulumi.get(self, "update")
 
     @update.setter
-    def update(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def update(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "update", value)
 
 

@@ -23,21 +23,22 @@ class AlarmArgs:
     def __init__(__self__, *,
                  name: pulumi.Input[_builtins.str],
                  preset: pulumi.Input[_builtins.str],
-                 alarm_actions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 custom: Optional[pulumi.Input['AlarmCustomArgs']] = None,
-                 datapoints_to_alarm: Optional[pulumi.Input[_builtins.int]] = None,
-                 description: Optional[pulumi.Input[_builtins.str]] = None,
-                 evaluation_periods: Optional[pulumi.Input[_builtins.int]] = None,
-                 insufficient_data_actions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 load_balancer_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 ok_actions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 period: Optional[pulumi.Input[_builtins.int]] = None,
-                 tags: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 target_group_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 threshold: Optional[pulumi.Input[_builtins.float]] = None,
-                 treat_missing_data: Optional[pulumi.Input[_builtins.str]] = None):
+                 alarm_actions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 custom: pulumi.Input[Optional['AlarmCustomArgs']] = None,
+                 datapoints_to_alarm: pulumi.Input[Optional[_builtins.int]] = None,
+                 description: pulumi.Input[Optional[_builtins.str]] = None,
+                 evaluation_periods: pulumi.Input[Optional[_builtins.int]] = None,
+                 insufficient_data_actions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 load_balancer_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 ok_actions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 period: pulumi.Input[Optional[_builtins.int]] = None,
+                 tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 threshold: pulumi.Input[Optional[_builtins.float]] = None,
+                 treat_missing_data: pulumi.Input[Optional[_builtins.str]] = None):
         """
         The set of arguments for constructing a Alarm resource.
+
         :param pulumi.Input[_builtins.str] name: Alarm name, 1 to 255 characters without control characters, unique in the account and region. Changing it replaces the alarm.
         :param pulumi.Input[_builtins.str] preset: What the alarm watches: <span pulumi-lang-nodejs="`errorRate`" pulumi-lang-dotnet="`ErrorRate`" pulumi-lang-go="`errorRate`" pulumi-lang-python="`error_rate`" pulumi-lang-yaml="`errorRate`" pulumi-lang-java="`errorRate`">`error_rate`</span> (100 × HTTPCode*Target*5XX*Count / RequestCount, in percent; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> optional; defaults: threshold 0.1, 1 × 60 s, missing data notBreaching), <span pulumi-lang-nodejs="`target5xxCount`" pulumi-lang-dotnet="`Target5xxCount`" pulumi-lang-go="`target5xxCount`" pulumi-lang-python="`target_5xx_count`" pulumi-lang-yaml="`target5xxCount`" pulumi-lang-java="`target5xxCount`">`target_5xx_count`</span> (HTTPCode*Target*5XX*Count, Sum; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> optional; defaults: threshold 10, 1 × 60 s, missing data notBreaching), <span pulumi-lang-nodejs="`elb4xxCount`" pulumi-lang-dotnet="`Elb4xxCount`" pulumi-lang-go="`elb4xxCount`" pulumi-lang-python="`elb_4xx_count`" pulumi-lang-yaml="`elb4xxCount`" pulumi-lang-java="`elb4xxCount`">`elb_4xx_count`</span> (HTTPCode*ELB*4XX_Count, Sum; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> not allowed; defaults: threshold 10, 2 × 300 s, missing data notBreaching), <span pulumi-lang-nodejs="`p99Latency`" pulumi-lang-dotnet="`P99Latency`" pulumi-lang-go="`p99Latency`" pulumi-lang-python="`p99_latency`" pulumi-lang-yaml="`p99Latency`" pulumi-lang-java="`p99Latency`">`p99_latency`</span> (TargetResponseTime, p99, threshold in milliseconds; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> optional; defaults: threshold 500, 1 × 60 s, missing data notBreaching), <span pulumi-lang-nodejs="`unhealthyHosts`" pulumi-lang-dotnet="`UnhealthyHosts`" pulumi-lang-go="`unhealthyHosts`" pulumi-lang-python="`unhealthy_hosts`" pulumi-lang-yaml="`unhealthyHosts`" pulumi-lang-java="`unhealthyHosts`">`unhealthy_hosts`</span> (UnHealthyHostCount, Maximum; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> required; defaults: threshold 0, 1 × 60 s, missing data notBreaching), <span pulumi-lang-nodejs="`lowTraffic`" pulumi-lang-dotnet="`LowTraffic`" pulumi-lang-go="`lowTraffic`" pulumi-lang-python="`low_traffic`" pulumi-lang-yaml="`lowTraffic`" pulumi-lang-java="`lowTraffic`">`low_traffic`</span> (RequestCount, Sum, below the threshold; no data counts as breaching; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> optional; defaults: threshold 100, 1 × 300 s, missing data breaching), or <span pulumi-lang-nodejs="`custom`" pulumi-lang-dotnet="`Custom`" pulumi-lang-go="`custom`" pulumi-lang-python="`custom`" pulumi-lang-yaml="`custom`" pulumi-lang-java="`custom`">`custom`</span> (a metric or metric math in <span pulumi-lang-nodejs="`custom`" pulumi-lang-dotnet="`Custom`" pulumi-lang-go="`custom`" pulumi-lang-python="`custom`" pulumi-lang-yaml="`custom`" pulumi-lang-java="`custom`">`custom`</span>).
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] alarm_actions: SNS topic ARNs notified when the alarm goes to ALARM, at most 5.
@@ -109,184 +110,185 @@ class AlarmArgs:
 
     @_builtins.property
     @pulumi.getter(name="alarmActions")
-    def alarm_actions(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def alarm_actions(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         SNS topic ARNs notified when the alarm goes to ALARM, at most 5.
         """
         return pulumi.get(self, "alarm_actions")
 
     @alarm_actions.setter
-    def alarm_actions(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]):
+    def alarm_actions(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "alarm_actions", value)
 
     @_builtins.property
     @pulumi.getter
-    def custom(self) -> Optional[pulumi.Input['AlarmCustomArgs']]:
+    def custom(self) -> pulumi.Input[Optional['AlarmCustomArgs']]:
         """
         With `preset = "custom"`: one metric (<span pulumi-lang-nodejs="`metric`" pulumi-lang-dotnet="`Metric`" pulumi-lang-go="`metric`" pulumi-lang-python="`metric`" pulumi-lang-yaml="`metric`" pulumi-lang-java="`metric`">`metric`</span>) or metric math (<span pulumi-lang-nodejs="`queries`" pulumi-lang-dotnet="`Queries`" pulumi-lang-go="`queries`" pulumi-lang-python="`queries`" pulumi-lang-yaml="`queries`" pulumi-lang-java="`queries`">`queries`</span>).
         """
         return pulumi.get(self, "custom")
 
     @custom.setter
-    def custom(self, value: Optional[pulumi.Input['AlarmCustomArgs']]):
+    def custom(self, value: pulumi.Input[Optional['AlarmCustomArgs']]):
         pulumi.set(self, "custom", value)
 
     @_builtins.property
     @pulumi.getter(name="datapointsToAlarm")
-    def datapoints_to_alarm(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def datapoints_to_alarm(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Breaching periods among <span pulumi-lang-nodejs="`evaluationPeriods`" pulumi-lang-dotnet="`EvaluationPeriods`" pulumi-lang-go="`evaluationPeriods`" pulumi-lang-python="`evaluation_periods`" pulumi-lang-yaml="`evaluationPeriods`" pulumi-lang-java="`evaluationPeriods`">`evaluation_periods`</span> that fire the alarm, 1 to <span pulumi-lang-nodejs="`evaluationPeriods`" pulumi-lang-dotnet="`EvaluationPeriods`" pulumi-lang-go="`evaluationPeriods`" pulumi-lang-python="`evaluation_periods`" pulumi-lang-yaml="`evaluationPeriods`" pulumi-lang-java="`evaluationPeriods`">`evaluation_periods`</span>. Default: all of them.
         """
         return pulumi.get(self, "datapoints_to_alarm")
 
     @datapoints_to_alarm.setter
-    def datapoints_to_alarm(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def datapoints_to_alarm(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "datapoints_to_alarm", value)
 
     @_builtins.property
     @pulumi.getter
-    def description(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def description(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Alarm description, at most 1024 characters.
         """
         return pulumi.get(self, "description")
 
     @description.setter
-    def description(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def description(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "description", value)
 
     @_builtins.property
     @pulumi.getter(name="evaluationPeriods")
-    def evaluation_periods(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def evaluation_periods(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Periods evaluated; <span pulumi-lang-nodejs="`evaluationPeriods`" pulumi-lang-dotnet="`EvaluationPeriods`" pulumi-lang-go="`evaluationPeriods`" pulumi-lang-python="`evaluation_periods`" pulumi-lang-yaml="`evaluationPeriods`" pulumi-lang-java="`evaluationPeriods`">`evaluation_periods`</span> × <span pulumi-lang-nodejs="`period`" pulumi-lang-dotnet="`Period`" pulumi-lang-go="`period`" pulumi-lang-python="`period`" pulumi-lang-yaml="`period`" pulumi-lang-java="`period`">`period`</span> is at most one day. Defaults per preset.
         """
         return pulumi.get(self, "evaluation_periods")
 
     @evaluation_periods.setter
-    def evaluation_periods(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def evaluation_periods(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "evaluation_periods", value)
 
     @_builtins.property
     @pulumi.getter(name="insufficientDataActions")
-    def insufficient_data_actions(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def insufficient_data_actions(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         SNS topic ARNs notified when the alarm goes to INSUFFICIENT_DATA, at most 5.
         """
         return pulumi.get(self, "insufficient_data_actions")
 
     @insufficient_data_actions.setter
-    def insufficient_data_actions(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]):
+    def insufficient_data_actions(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "insufficient_data_actions", value)
 
     @_builtins.property
     @pulumi.getter(name="loadBalancerArn")
-    def load_balancer_arn(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def load_balancer_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Application Load Balancer whose metrics the preset watches (dimension `LoadBalancer`, derived from the ARN). Required by every preset.
         """
         return pulumi.get(self, "load_balancer_arn")
 
     @load_balancer_arn.setter
-    def load_balancer_arn(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def load_balancer_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "load_balancer_arn", value)
 
     @_builtins.property
     @pulumi.getter(name="okActions")
-    def ok_actions(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def ok_actions(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         SNS topic ARNs notified when the alarm goes to OK, at most 5.
         """
         return pulumi.get(self, "ok_actions")
 
     @ok_actions.setter
-    def ok_actions(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]):
+    def ok_actions(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "ok_actions", value)
 
     @_builtins.property
     @pulumi.getter
-    def period(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def period(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Seconds per period: 10, 30 or a multiple of 60. Defaults per preset; for `custom.queries` each metric has its own.
         """
         return pulumi.get(self, "period")
 
     @period.setter
-    def period(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def period(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "period", value)
 
     @_builtins.property
     @pulumi.getter
-    def tags(self) -> Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]:
+    def tags(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
         Tags, at most 50.
         """
         return pulumi.get(self, "tags")
 
     @tags.setter
-    def tags(self, value: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]):
+    def tags(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "tags", value)
 
     @_builtins.property
     @pulumi.getter(name="targetGroupArn")
-    def target_group_arn(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def target_group_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Target group whose metrics the preset watches (dimension `TargetGroup`, derived from the ARN).
         """
         return pulumi.get(self, "target_group_arn")
 
     @target_group_arn.setter
-    def target_group_arn(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def target_group_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "target_group_arn", value)
 
     @_builtins.property
     @pulumi.getter
-    def threshold(self) -> Optional[pulumi.Input[_builtins.float]]:
+    def threshold(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
         Threshold, in the preset's unit: percent for <span pulumi-lang-nodejs="`errorRate`" pulumi-lang-dotnet="`ErrorRate`" pulumi-lang-go="`errorRate`" pulumi-lang-python="`error_rate`" pulumi-lang-yaml="`errorRate`" pulumi-lang-java="`errorRate`">`error_rate`</span>, milliseconds for <span pulumi-lang-nodejs="`p99Latency`" pulumi-lang-dotnet="`P99Latency`" pulumi-lang-go="`p99Latency`" pulumi-lang-python="`p99_latency`" pulumi-lang-yaml="`p99Latency`" pulumi-lang-java="`p99Latency`">`p99_latency`</span>, a count otherwise. Defaults per preset; required for <span pulumi-lang-nodejs="`custom`" pulumi-lang-dotnet="`Custom`" pulumi-lang-go="`custom`" pulumi-lang-python="`custom`" pulumi-lang-yaml="`custom`" pulumi-lang-java="`custom`">`custom`</span>.
         """
         return pulumi.get(self, "threshold")
 
     @threshold.setter
-    def threshold(self, value: Optional[pulumi.Input[_builtins.float]]):
+    def threshold(self, value: pulumi.Input[Optional[_builtins.float]]):
         pulumi.set(self, "threshold", value)
 
     @_builtins.property
     @pulumi.getter(name="treatMissingData")
-    def treat_missing_data(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def treat_missing_data(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         <span pulumi-lang-nodejs="`breaching`" pulumi-lang-dotnet="`Breaching`" pulumi-lang-go="`breaching`" pulumi-lang-python="`breaching`" pulumi-lang-yaml="`breaching`" pulumi-lang-java="`breaching`">`breaching`</span>, `notBreaching`, <span pulumi-lang-nodejs="`ignore`" pulumi-lang-dotnet="`Ignore`" pulumi-lang-go="`ignore`" pulumi-lang-python="`ignore`" pulumi-lang-yaml="`ignore`" pulumi-lang-java="`ignore`">`ignore`</span> or <span pulumi-lang-nodejs="`missing`" pulumi-lang-dotnet="`Missing`" pulumi-lang-go="`missing`" pulumi-lang-python="`missing`" pulumi-lang-yaml="`missing`" pulumi-lang-java="`missing`">`missing`</span>. Defaults per preset (<span pulumi-lang-nodejs="`breaching`" pulumi-lang-dotnet="`Breaching`" pulumi-lang-go="`breaching`" pulumi-lang-python="`breaching`" pulumi-lang-yaml="`breaching`" pulumi-lang-java="`breaching`">`breaching`</span> for <span pulumi-lang-nodejs="`lowTraffic`" pulumi-lang-dotnet="`LowTraffic`" pulumi-lang-go="`lowTraffic`" pulumi-lang-python="`low_traffic`" pulumi-lang-yaml="`lowTraffic`" pulumi-lang-java="`lowTraffic`">`low_traffic`</span>: no data means no traffic).
         """
         return pulumi.get(self, "treat_missing_data")
 
     @treat_missing_data.setter
-    def treat_missing_data(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def treat_missing_data(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "treat_missing_data", value)
 
 
 @pulumi.input_type
 class _AlarmState:
     def __init__(__self__, *,
-                 alarm_actions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 custom: Optional[pulumi.Input['AlarmCustomArgs']] = None,
-                 datapoints_to_alarm: Optional[pulumi.Input[_builtins.int]] = None,
-                 description: Optional[pulumi.Input[_builtins.str]] = None,
-                 evaluation_periods: Optional[pulumi.Input[_builtins.int]] = None,
-                 insufficient_data_actions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 load_balancer_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 name: Optional[pulumi.Input[_builtins.str]] = None,
-                 ok_actions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 period: Optional[pulumi.Input[_builtins.int]] = None,
-                 preset: Optional[pulumi.Input[_builtins.str]] = None,
-                 state: Optional[pulumi.Input[_builtins.str]] = None,
-                 state_reason: Optional[pulumi.Input[_builtins.str]] = None,
-                 tags: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 target_group_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 threshold: Optional[pulumi.Input[_builtins.float]] = None,
-                 treat_missing_data: Optional[pulumi.Input[_builtins.str]] = None):
+                 alarm_actions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 custom: pulumi.Input[Optional['AlarmCustomArgs']] = None,
+                 datapoints_to_alarm: pulumi.Input[Optional[_builtins.int]] = None,
+                 description: pulumi.Input[Optional[_builtins.str]] = None,
+                 evaluation_periods: pulumi.Input[Optional[_builtins.int]] = None,
+                 insufficient_data_actions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 load_balancer_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 name: pulumi.Input[Optional[_builtins.str]] = None,
+                 ok_actions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 period: pulumi.Input[Optional[_builtins.int]] = None,
+                 preset: pulumi.Input[Optional[_builtins.str]] = None,
+                 state: pulumi.Input[Optional[_builtins.str]] = None,
+                 state_reason: pulumi.Input[Optional[_builtins.str]] = None,
+                 tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 threshold: pulumi.Input[Optional[_builtins.float]] = None,
+                 treat_missing_data: pulumi.Input[Optional[_builtins.str]] = None):
         """
         Input properties used for looking up and filtering Alarm resources.
+
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] alarm_actions: SNS topic ARNs notified when the alarm goes to ALARM, at most 5.
         :param pulumi.Input[_builtins.str] arn: Alarm ARN.
         :param pulumi.Input['AlarmCustomArgs'] custom: With `preset = "custom"`: one metric (<span pulumi-lang-nodejs="`metric`" pulumi-lang-dotnet="`Metric`" pulumi-lang-go="`metric`" pulumi-lang-python="`metric`" pulumi-lang-yaml="`metric`" pulumi-lang-java="`metric`">`metric`</span>) or metric math (<span pulumi-lang-nodejs="`queries`" pulumi-lang-dotnet="`Queries`" pulumi-lang-go="`queries`" pulumi-lang-python="`queries`" pulumi-lang-yaml="`queries`" pulumi-lang-java="`queries`">`queries`</span>).
@@ -345,218 +347,218 @@ class _AlarmState:
 
     @_builtins.property
     @pulumi.getter(name="alarmActions")
-    def alarm_actions(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def alarm_actions(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         SNS topic ARNs notified when the alarm goes to ALARM, at most 5.
         """
         return pulumi.get(self, "alarm_actions")
 
     @alarm_actions.setter
-    def alarm_actions(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]):
+    def alarm_actions(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "alarm_actions", value)
 
     @_builtins.property
     @pulumi.getter
-    def arn(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Alarm ARN.
         """
         return pulumi.get(self, "arn")
 
     @arn.setter
-    def arn(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "arn", value)
 
     @_builtins.property
     @pulumi.getter
-    def custom(self) -> Optional[pulumi.Input['AlarmCustomArgs']]:
+    def custom(self) -> pulumi.Input[Optional['AlarmCustomArgs']]:
         """
         With `preset = "custom"`: one metric (<span pulumi-lang-nodejs="`metric`" pulumi-lang-dotnet="`Metric`" pulumi-lang-go="`metric`" pulumi-lang-python="`metric`" pulumi-lang-yaml="`metric`" pulumi-lang-java="`metric`">`metric`</span>) or metric math (<span pulumi-lang-nodejs="`queries`" pulumi-lang-dotnet="`Queries`" pulumi-lang-go="`queries`" pulumi-lang-python="`queries`" pulumi-lang-yaml="`queries`" pulumi-lang-java="`queries`">`queries`</span>).
         """
         return pulumi.get(self, "custom")
 
     @custom.setter
-    def custom(self, value: Optional[pulumi.Input['AlarmCustomArgs']]):
+    def custom(self, value: pulumi.Input[Optional['AlarmCustomArgs']]):
         pulumi.set(self, "custom", value)
 
     @_builtins.property
     @pulumi.getter(name="datapointsToAlarm")
-    def datapoints_to_alarm(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def datapoints_to_alarm(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Breaching periods among <span pulumi-lang-nodejs="`evaluationPeriods`" pulumi-lang-dotnet="`EvaluationPeriods`" pulumi-lang-go="`evaluationPeriods`" pulumi-lang-python="`evaluation_periods`" pulumi-lang-yaml="`evaluationPeriods`" pulumi-lang-java="`evaluationPeriods`">`evaluation_periods`</span> that fire the alarm, 1 to <span pulumi-lang-nodejs="`evaluationPeriods`" pulumi-lang-dotnet="`EvaluationPeriods`" pulumi-lang-go="`evaluationPeriods`" pulumi-lang-python="`evaluation_periods`" pulumi-lang-yaml="`evaluationPeriods`" pulumi-lang-java="`evaluationPeriods`">`evaluation_periods`</span>. Default: all of them.
         """
         return pulumi.get(self, "datapoints_to_alarm")
 
     @datapoints_to_alarm.setter
-    def datapoints_to_alarm(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def datapoints_to_alarm(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "datapoints_to_alarm", value)
 
     @_builtins.property
     @pulumi.getter
-    def description(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def description(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Alarm description, at most 1024 characters.
         """
         return pulumi.get(self, "description")
 
     @description.setter
-    def description(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def description(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "description", value)
 
     @_builtins.property
     @pulumi.getter(name="evaluationPeriods")
-    def evaluation_periods(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def evaluation_periods(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Periods evaluated; <span pulumi-lang-nodejs="`evaluationPeriods`" pulumi-lang-dotnet="`EvaluationPeriods`" pulumi-lang-go="`evaluationPeriods`" pulumi-lang-python="`evaluation_periods`" pulumi-lang-yaml="`evaluationPeriods`" pulumi-lang-java="`evaluationPeriods`">`evaluation_periods`</span> × <span pulumi-lang-nodejs="`period`" pulumi-lang-dotnet="`Period`" pulumi-lang-go="`period`" pulumi-lang-python="`period`" pulumi-lang-yaml="`period`" pulumi-lang-java="`period`">`period`</span> is at most one day. Defaults per preset.
         """
         return pulumi.get(self, "evaluation_periods")
 
     @evaluation_periods.setter
-    def evaluation_periods(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def evaluation_periods(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "evaluation_periods", value)
 
     @_builtins.property
     @pulumi.getter(name="insufficientDataActions")
-    def insufficient_data_actions(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def insufficient_data_actions(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         SNS topic ARNs notified when the alarm goes to INSUFFICIENT_DATA, at most 5.
         """
         return pulumi.get(self, "insufficient_data_actions")
 
     @insufficient_data_actions.setter
-    def insufficient_data_actions(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]):
+    def insufficient_data_actions(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "insufficient_data_actions", value)
 
     @_builtins.property
     @pulumi.getter(name="loadBalancerArn")
-    def load_balancer_arn(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def load_balancer_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Application Load Balancer whose metrics the preset watches (dimension `LoadBalancer`, derived from the ARN). Required by every preset.
         """
         return pulumi.get(self, "load_balancer_arn")
 
     @load_balancer_arn.setter
-    def load_balancer_arn(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def load_balancer_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "load_balancer_arn", value)
 
     @_builtins.property
     @pulumi.getter
-    def name(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Alarm name, 1 to 255 characters without control characters, unique in the account and region. Changing it replaces the alarm.
         """
         return pulumi.get(self, "name")
 
     @name.setter
-    def name(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def name(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "name", value)
 
     @_builtins.property
     @pulumi.getter(name="okActions")
-    def ok_actions(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def ok_actions(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         SNS topic ARNs notified when the alarm goes to OK, at most 5.
         """
         return pulumi.get(self, "ok_actions")
 
     @ok_actions.setter
-    def ok_actions(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]):
+    def ok_actions(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "ok_actions", value)
 
     @_builtins.property
     @pulumi.getter
-    def period(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def period(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Seconds per period: 10, 30 or a multiple of 60. Defaults per preset; for `custom.queries` each metric has its own.
         """
         return pulumi.get(self, "period")
 
     @period.setter
-    def period(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def period(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "period", value)
 
     @_builtins.property
     @pulumi.getter
-    def preset(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def preset(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         What the alarm watches: <span pulumi-lang-nodejs="`errorRate`" pulumi-lang-dotnet="`ErrorRate`" pulumi-lang-go="`errorRate`" pulumi-lang-python="`error_rate`" pulumi-lang-yaml="`errorRate`" pulumi-lang-java="`errorRate`">`error_rate`</span> (100 × HTTPCode*Target*5XX*Count / RequestCount, in percent; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> optional; defaults: threshold 0.1, 1 × 60 s, missing data notBreaching), <span pulumi-lang-nodejs="`target5xxCount`" pulumi-lang-dotnet="`Target5xxCount`" pulumi-lang-go="`target5xxCount`" pulumi-lang-python="`target_5xx_count`" pulumi-lang-yaml="`target5xxCount`" pulumi-lang-java="`target5xxCount`">`target_5xx_count`</span> (HTTPCode*Target*5XX*Count, Sum; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> optional; defaults: threshold 10, 1 × 60 s, missing data notBreaching), <span pulumi-lang-nodejs="`elb4xxCount`" pulumi-lang-dotnet="`Elb4xxCount`" pulumi-lang-go="`elb4xxCount`" pulumi-lang-python="`elb_4xx_count`" pulumi-lang-yaml="`elb4xxCount`" pulumi-lang-java="`elb4xxCount`">`elb_4xx_count`</span> (HTTPCode*ELB*4XX_Count, Sum; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> not allowed; defaults: threshold 10, 2 × 300 s, missing data notBreaching), <span pulumi-lang-nodejs="`p99Latency`" pulumi-lang-dotnet="`P99Latency`" pulumi-lang-go="`p99Latency`" pulumi-lang-python="`p99_latency`" pulumi-lang-yaml="`p99Latency`" pulumi-lang-java="`p99Latency`">`p99_latency`</span> (TargetResponseTime, p99, threshold in milliseconds; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> optional; defaults: threshold 500, 1 × 60 s, missing data notBreaching), <span pulumi-lang-nodejs="`unhealthyHosts`" pulumi-lang-dotnet="`UnhealthyHosts`" pulumi-lang-go="`unhealthyHosts`" pulumi-lang-python="`unhealthy_hosts`" pulumi-lang-yaml="`unhealthyHosts`" pulumi-lang-java="`unhealthyHosts`">`unhealthy_hosts`</span> (UnHealthyHostCount, Maximum; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> required; defaults: threshold 0, 1 × 60 s, missing data notBreaching), <span pulumi-lang-nodejs="`lowTraffic`" pulumi-lang-dotnet="`LowTraffic`" pulumi-lang-go="`lowTraffic`" pulumi-lang-python="`low_traffic`" pulumi-lang-yaml="`lowTraffic`" pulumi-lang-java="`lowTraffic`">`low_traffic`</span> (RequestCount, Sum, below the threshold; no data counts as breaching; <span pulumi-lang-nodejs="`targetGroupArn`" pulumi-lang-dotnet="`TargetGroupArn`" pulumi-lang-go="`targetGroupArn`" pulumi-lang-python="`target_group_arn`" pulumi-lang-yaml="`targetGroupArn`" pulumi-lang-java="`targetGroupArn`">`target_group_arn`</span> optional; defaults: threshold 100, 1 × 300 s, missing data breaching), or <span pulumi-lang-nodejs="`custom`" pulumi-lang-dotnet="`Custom`" pulumi-lang-go="`custom`" pulumi-lang-python="`custom`" pulumi-lang-yaml="`custom`" pulumi-lang-java="`custom`">`custom`</span> (a metric or metric math in <span pulumi-lang-nodejs="`custom`" pulumi-lang-dotnet="`Custom`" pulumi-lang-go="`custom`" pulumi-lang-python="`custom`" pulumi-lang-yaml="`custom`" pulumi-lang-java="`custom`">`custom`</span>).
         """
         return pulumi.get(self, "preset")
 
     @preset.setter
-    def preset(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def preset(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "preset", value)
 
     @_builtins.property
     @pulumi.getter
-    def state(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def state(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         `OK`, `ALARM` or `INSUFFICIENT_DATA`, as of the last refresh.
         """
         return pulumi.get(self, "state")
 
     @state.setter
-    def state(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def state(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "state", value)
 
     @_builtins.property
     @pulumi.getter(name="stateReason")
-    def state_reason(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def state_reason(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Why the alarm is in its state, as CloudWatch says.
         """
         return pulumi.get(self, "state_reason")
 
     @state_reason.setter
-    def state_reason(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def state_reason(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "state_reason", value)
 
     @_builtins.property
     @pulumi.getter
-    def tags(self) -> Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]:
+    def tags(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
         Tags, at most 50.
         """
         return pulumi.get(self, "tags")
 
     @tags.setter
-    def tags(self, value: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]):
+    def tags(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "tags", value)
 
     @_builtins.property
     @pulumi.getter(name="targetGroupArn")
-    def target_group_arn(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def target_group_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Target group whose metrics the preset watches (dimension `TargetGroup`, derived from the ARN).
         """
         return pulumi.get(self, "target_group_arn")
 
     @target_group_arn.setter
-    def target_group_arn(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def target_group_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "target_group_arn", value)
 
     @_builtins.property
     @pulumi.getter
-    def threshold(self) -> Optional[pulumi.Input[_builtins.float]]:
+    def threshold(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
         Threshold, in the preset's unit: percent for <span pulumi-lang-nodejs="`errorRate`" pulumi-lang-dotnet="`ErrorRate`" pulumi-lang-go="`errorRate`" pulumi-lang-python="`error_rate`" pulumi-lang-yaml="`errorRate`" pulumi-lang-java="`errorRate`">`error_rate`</span>, milliseconds for <span pulumi-lang-nodejs="`p99Latency`" pulumi-lang-dotnet="`P99Latency`" pulumi-lang-go="`p99Latency`" pulumi-lang-python="`p99_latency`" pulumi-lang-yaml="`p99Latency`" pulumi-lang-java="`p99Latency`">`p99_latency`</span>, a count otherwise. Defaults per preset; required for <span pulumi-lang-nodejs="`custom`" pulumi-lang-dotnet="`Custom`" pulumi-lang-go="`custom`" pulumi-lang-python="`custom`" pulumi-lang-yaml="`custom`" pulumi-lang-java="`custom`">`custom`</span>.
         """
         return pulumi.get(self, "threshold")
 
     @threshold.setter
-    def threshold(self, value: Optional[pulumi.Input[_builtins.float]]):
+    def threshold(self, value: pulumi.Input[Optional[_builtins.float]]):
         pulumi.set(self, "threshold", value)
 
     @_builtins.property
     @pulumi.getter(name="treatMissingData")
-    def treat_missing_data(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def treat_missing_data(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         <span pulumi-lang-nodejs="`breaching`" pulumi-lang-dotnet="`Breaching`" pulumi-lang-go="`breaching`" pulumi-lang-python="`breaching`" pulumi-lang-yaml="`breaching`" pulumi-lang-java="`breaching`">`breaching`</span>, `notBreaching`, <span pulumi-lang-nodejs="`ignore`" pulumi-lang-dotnet="`Ignore`" pulumi-lang-go="`ignore`" pulumi-lang-python="`ignore`" pulumi-lang-yaml="`ignore`" pulumi-lang-java="`ignore`">`ignore`</span> or <span pulumi-lang-nodejs="`missing`" pulumi-lang-dotnet="`Missing`" pulumi-lang-go="`missing`" pulumi-lang-python="`missing`" pulumi-lang-yaml="`missing`" pulumi-lang-java="`missing`">`missing`</span>. Defaults per preset (<span pulumi-lang-nodejs="`breaching`" pulumi-lang-dotnet="`Breaching`" pulumi-lang-go="`breaching`" pulumi-lang-python="`breaching`" pulumi-lang-yaml="`breaching`" pulumi-lang-java="`breaching`">`breaching`</span> for <span pulumi-lang-nodejs="`lowTraffic`" pulumi-lang-dotnet="`LowTraffic`" pulumi-lang-go="`lowTraffic`" pulumi-lang-python="`low_traffic`" pulumi-lang-yaml="`lowTraffic`" pulumi-lang-java="`lowTraffic`">`low_traffic`</span>: no data means no traffic).
         """
         return pulumi.get(self, "treat_missing_data")
 
     @treat_missing_data.setter
-    def treat_missing_data(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def treat_missing_data(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "treat_missing_data", value)
 
 
@@ -566,21 +568,21 @@ class Alarm(pulumi.CustomResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 alarm_actions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 custom: Optional[pulumi.Input[Union['AlarmCustomArgs', 'AlarmCustomArgsDict']]] = None,
-                 datapoints_to_alarm: Optional[pulumi.Input[_builtins.int]] = None,
-                 description: Optional[pulumi.Input[_builtins.str]] = None,
-                 evaluation_periods: Optional[pulumi.Input[_builtins.int]] = None,
-                 insufficient_data_actions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 load_balancer_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 name: Optional[pulumi.Input[_builtins.str]] = None,
-                 ok_actions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 period: Optional[pulumi.Input[_builtins.int]] = None,
-                 preset: Optional[pulumi.Input[_builtins.str]] = None,
-                 tags: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 target_group_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 threshold: Optional[pulumi.Input[_builtins.float]] = None,
-                 treat_missing_data: Optional[pulumi.Input[_builtins.str]] = None,
+                 alarm_actions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 custom: pulumi.Input[Optional[Union['AlarmCustomArgs', 'AlarmCustomArgsDict', 'outputs.AlarmCustom']]] = None,
+                 datapoints_to_alarm: pulumi.Input[Optional[_builtins.int]] = None,
+                 description: pulumi.Input[Optional[_builtins.str]] = None,
+                 evaluation_periods: pulumi.Input[Optional[_builtins.int]] = None,
+                 insufficient_data_actions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 load_balancer_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 name: pulumi.Input[Optional[_builtins.str]] = None,
+                 ok_actions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 period: pulumi.Input[Optional[_builtins.int]] = None,
+                 preset: pulumi.Input[Optional[_builtins.str]] = None,
+                 tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 threshold: pulumi.Input[Optional[_builtins.float]] = None,
+                 treat_missing_data: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         """
         A CloudWatch alarm made for rollouts: the right namespace, metric, statistic, dimensions and metric math for an Application Load Balancer, from one <span pulumi-lang-nodejs="`preset`" pulumi-lang-dotnet="`Preset`" pulumi-lang-go="`preset`" pulumi-lang-python="`preset`" pulumi-lang-yaml="`preset`" pulumi-lang-java="`preset`">`preset`</span>. Its <span pulumi-lang-nodejs="`name`" pulumi-lang-dotnet="`Name`" pulumi-lang-go="`name`" pulumi-lang-python="`name`" pulumi-lang-yaml="`name`" pulumi-lang-java="`name`">`name`</span> goes straight into a traffic split's `rollout.gates.alarms`.
@@ -637,10 +639,11 @@ class Alarm(pulumi.CustomResource):
         $ pulumi import rollout:index:Alarm green_error_rate web-green-5xx-rate
         ```
 
+
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] alarm_actions: SNS topic ARNs notified when the alarm goes to ALARM, at most 5.
-        :param pulumi.Input[Union['AlarmCustomArgs', 'AlarmCustomArgsDict']] custom: With `preset = "custom"`: one metric (<span pulumi-lang-nodejs="`metric`" pulumi-lang-dotnet="`Metric`" pulumi-lang-go="`metric`" pulumi-lang-python="`metric`" pulumi-lang-yaml="`metric`" pulumi-lang-java="`metric`">`metric`</span>) or metric math (<span pulumi-lang-nodejs="`queries`" pulumi-lang-dotnet="`Queries`" pulumi-lang-go="`queries`" pulumi-lang-python="`queries`" pulumi-lang-yaml="`queries`" pulumi-lang-java="`queries`">`queries`</span>).
+        :param pulumi.Input[Union['AlarmCustomArgs', 'AlarmCustomArgsDict', 'outputs.AlarmCustom']] custom: With `preset = "custom"`: one metric (<span pulumi-lang-nodejs="`metric`" pulumi-lang-dotnet="`Metric`" pulumi-lang-go="`metric`" pulumi-lang-python="`metric`" pulumi-lang-yaml="`metric`" pulumi-lang-java="`metric`">`metric`</span>) or metric math (<span pulumi-lang-nodejs="`queries`" pulumi-lang-dotnet="`Queries`" pulumi-lang-go="`queries`" pulumi-lang-python="`queries`" pulumi-lang-yaml="`queries`" pulumi-lang-java="`queries`">`queries`</span>).
         :param pulumi.Input[_builtins.int] datapoints_to_alarm: Breaching periods among <span pulumi-lang-nodejs="`evaluationPeriods`" pulumi-lang-dotnet="`EvaluationPeriods`" pulumi-lang-go="`evaluationPeriods`" pulumi-lang-python="`evaluation_periods`" pulumi-lang-yaml="`evaluationPeriods`" pulumi-lang-java="`evaluationPeriods`">`evaluation_periods`</span> that fire the alarm, 1 to <span pulumi-lang-nodejs="`evaluationPeriods`" pulumi-lang-dotnet="`EvaluationPeriods`" pulumi-lang-go="`evaluationPeriods`" pulumi-lang-python="`evaluation_periods`" pulumi-lang-yaml="`evaluationPeriods`" pulumi-lang-java="`evaluationPeriods`">`evaluation_periods`</span>. Default: all of them.
         :param pulumi.Input[_builtins.str] description: Alarm description, at most 1024 characters.
         :param pulumi.Input[_builtins.int] evaluation_periods: Periods evaluated; <span pulumi-lang-nodejs="`evaluationPeriods`" pulumi-lang-dotnet="`EvaluationPeriods`" pulumi-lang-go="`evaluationPeriods`" pulumi-lang-python="`evaluation_periods`" pulumi-lang-yaml="`evaluationPeriods`" pulumi-lang-java="`evaluationPeriods`">`evaluation_periods`</span> × <span pulumi-lang-nodejs="`period`" pulumi-lang-dotnet="`Period`" pulumi-lang-go="`period`" pulumi-lang-python="`period`" pulumi-lang-yaml="`period`" pulumi-lang-java="`period`">`period`</span> is at most one day. Defaults per preset.
@@ -716,6 +719,7 @@ class Alarm(pulumi.CustomResource):
         $ pulumi import rollout:index:Alarm green_error_rate web-green-5xx-rate
         ```
 
+
         :param str resource_name: The name of the resource.
         :param AlarmArgs args: The arguments to use to populate this resource's properties.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -731,21 +735,21 @@ class Alarm(pulumi.CustomResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 alarm_actions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 custom: Optional[pulumi.Input[Union['AlarmCustomArgs', 'AlarmCustomArgsDict']]] = None,
-                 datapoints_to_alarm: Optional[pulumi.Input[_builtins.int]] = None,
-                 description: Optional[pulumi.Input[_builtins.str]] = None,
-                 evaluation_periods: Optional[pulumi.Input[_builtins.int]] = None,
-                 insufficient_data_actions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 load_balancer_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 name: Optional[pulumi.Input[_builtins.str]] = None,
-                 ok_actions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 period: Optional[pulumi.Input[_builtins.int]] = None,
-                 preset: Optional[pulumi.Input[_builtins.str]] = None,
-                 tags: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 target_group_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 threshold: Optional[pulumi.Input[_builtins.float]] = None,
-                 treat_missing_data: Optional[pulumi.Input[_builtins.str]] = None,
+                 alarm_actions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 custom: pulumi.Input[Optional[Union['AlarmCustomArgs', 'AlarmCustomArgsDict', 'outputs.AlarmCustom']]] = None,
+                 datapoints_to_alarm: pulumi.Input[Optional[_builtins.int]] = None,
+                 description: pulumi.Input[Optional[_builtins.str]] = None,
+                 evaluation_periods: pulumi.Input[Optional[_builtins.int]] = None,
+                 insufficient_data_actions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 load_balancer_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 name: pulumi.Input[Optional[_builtins.str]] = None,
+                 ok_actions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 period: pulumi.Input[Optional[_builtins.int]] = None,
+                 preset: pulumi.Input[Optional[_builtins.str]] = None,
+                 tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 threshold: pulumi.Input[Optional[_builtins.float]] = None,
+                 treat_missing_data: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -787,24 +791,24 @@ class Alarm(pulumi.CustomResource):
     def get(resource_name: str,
             id: pulumi.Input[str],
             opts: Optional[pulumi.ResourceOptions] = None,
-            alarm_actions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-            arn: Optional[pulumi.Input[_builtins.str]] = None,
-            custom: Optional[pulumi.Input[Union['AlarmCustomArgs', 'AlarmCustomArgsDict']]] = None,
-            datapoints_to_alarm: Optional[pulumi.Input[_builtins.int]] = None,
-            description: Optional[pulumi.Input[_builtins.str]] = None,
-            evaluation_periods: Optional[pulumi.Input[_builtins.int]] = None,
-            insufficient_data_actions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-            load_balancer_arn: Optional[pulumi.Input[_builtins.str]] = None,
-            name: Optional[pulumi.Input[_builtins.str]] = None,
-            ok_actions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-            period: Optional[pulumi.Input[_builtins.int]] = None,
-            preset: Optional[pulumi.Input[_builtins.str]] = None,
-            state: Optional[pulumi.Input[_builtins.str]] = None,
-            state_reason: Optional[pulumi.Input[_builtins.str]] = None,
-            tags: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-            target_group_arn: Optional[pulumi.Input[_builtins.str]] = None,
-            threshold: Optional[pulumi.Input[_builtins.float]] = None,
-            treat_missing_data: Optional[pulumi.Input[_builtins.str]] = None) -> 'Alarm':
+            alarm_actions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+            arn: pulumi.Input[Optional[_builtins.str]] = None,
+            custom: pulumi.Input[Optional[Union['AlarmCustomArgs', 'AlarmCustomArgsDict', 'outputs.AlarmCustom']]] = None,
+            datapoints_to_alarm: pulumi.Input[Optional[_builtins.int]] = None,
+            description: pulumi.Input[Optional[_builtins.str]] = None,
+            evaluation_periods: pulumi.Input[Optional[_builtins.int]] = None,
+            insufficient_data_actions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+            load_balancer_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            name: pulumi.Input[Optional[_builtins.str]] = None,
+            ok_actions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+            period: pulumi.Input[Optional[_builtins.int]] = None,
+            preset: pulumi.Input[Optional[_builtins.str]] = None,
+            state: pulumi.Input[Optional[_builtins.str]] = None,
+            state_reason: pulumi.Input[Optional[_builtins.str]] = None,
+            tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+            target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            threshold: pulumi.Input[Optional[_builtins.float]] = None,
+            treat_missing_data: pulumi.Input[Optional[_builtins.str]] = None) -> 'Alarm':
         """
         Get an existing Alarm resource's state with the given name, id, and optional extra
         properties used to qualify the lookup.
@@ -814,7 +818,7 @@ class Alarm(pulumi.CustomResource):
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] alarm_actions: SNS topic ARNs notified when the alarm goes to ALARM, at most 5.
         :param pulumi.Input[_builtins.str] arn: Alarm ARN.
-        :param pulumi.Input[Union['AlarmCustomArgs', 'AlarmCustomArgsDict']] custom: With `preset = "custom"`: one metric (<span pulumi-lang-nodejs="`metric`" pulumi-lang-dotnet="`Metric`" pulumi-lang-go="`metric`" pulumi-lang-python="`metric`" pulumi-lang-yaml="`metric`" pulumi-lang-java="`metric`">`metric`</span>) or metric math (<span pulumi-lang-nodejs="`queries`" pulumi-lang-dotnet="`Queries`" pulumi-lang-go="`queries`" pulumi-lang-python="`queries`" pulumi-lang-yaml="`queries`" pulumi-lang-java="`queries`">`queries`</span>).
+        :param pulumi.Input[Union['AlarmCustomArgs', 'AlarmCustomArgsDict', 'outputs.AlarmCustom']] custom: With `preset = "custom"`: one metric (<span pulumi-lang-nodejs="`metric`" pulumi-lang-dotnet="`Metric`" pulumi-lang-go="`metric`" pulumi-lang-python="`metric`" pulumi-lang-yaml="`metric`" pulumi-lang-java="`metric`">`metric`</span>) or metric math (<span pulumi-lang-nodejs="`queries`" pulumi-lang-dotnet="`Queries`" pulumi-lang-go="`queries`" pulumi-lang-python="`queries`" pulumi-lang-yaml="`queries`" pulumi-lang-java="`queries`">`queries`</span>).
         :param pulumi.Input[_builtins.int] datapoints_to_alarm: Breaching periods among <span pulumi-lang-nodejs="`evaluationPeriods`" pulumi-lang-dotnet="`EvaluationPeriods`" pulumi-lang-go="`evaluationPeriods`" pulumi-lang-python="`evaluation_periods`" pulumi-lang-yaml="`evaluationPeriods`" pulumi-lang-java="`evaluationPeriods`">`evaluation_periods`</span> that fire the alarm, 1 to <span pulumi-lang-nodejs="`evaluationPeriods`" pulumi-lang-dotnet="`EvaluationPeriods`" pulumi-lang-go="`evaluationPeriods`" pulumi-lang-python="`evaluation_periods`" pulumi-lang-yaml="`evaluationPeriods`" pulumi-lang-java="`evaluationPeriods`">`evaluation_periods`</span>. Default: all of them.
         :param pulumi.Input[_builtins.str] description: Alarm description, at most 1024 characters.
         :param pulumi.Input[_builtins.int] evaluation_periods: Periods evaluated; <span pulumi-lang-nodejs="`evaluationPeriods`" pulumi-lang-dotnet="`EvaluationPeriods`" pulumi-lang-go="`evaluationPeriods`" pulumi-lang-python="`evaluation_periods`" pulumi-lang-yaml="`evaluationPeriods`" pulumi-lang-java="`evaluationPeriods`">`evaluation_periods`</span> × <span pulumi-lang-nodejs="`period`" pulumi-lang-dotnet="`Period`" pulumi-lang-go="`period`" pulumi-lang-python="`period`" pulumi-lang-yaml="`period`" pulumi-lang-java="`period`">`period`</span> is at most one day. Defaults per preset.
@@ -854,6 +858,48 @@ class Alarm(pulumi.CustomResource):
         __props__.__dict__["threshold"] = threshold
         __props__.__dict__["treat_missing_data"] = treat_missing_data
         return Alarm(resource_name, opts=opts, __props__=__props__)
+
+    @staticmethod
+    def exists(id: pulumi.Input[str],
+            opts: Optional[pulumi.ResourceOptions] = None,
+            alarm_actions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+            arn: pulumi.Input[Optional[_builtins.str]] = None,
+            custom: pulumi.Input[Optional[Union['AlarmCustomArgs', 'AlarmCustomArgsDict', 'outputs.AlarmCustom']]] = None,
+            datapoints_to_alarm: pulumi.Input[Optional[_builtins.int]] = None,
+            description: pulumi.Input[Optional[_builtins.str]] = None,
+            evaluation_periods: pulumi.Input[Optional[_builtins.int]] = None,
+            insufficient_data_actions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+            load_balancer_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            name: pulumi.Input[Optional[_builtins.str]] = None,
+            ok_actions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+            period: pulumi.Input[Optional[_builtins.int]] = None,
+            preset: pulumi.Input[Optional[_builtins.str]] = None,
+            state: pulumi.Input[Optional[_builtins.str]] = None,
+            state_reason: pulumi.Input[Optional[_builtins.str]] = None,
+            tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+            target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            threshold: pulumi.Input[Optional[_builtins.float]] = None,
+            treat_missing_data: pulumi.Input[Optional[_builtins.str]] = None) -> pulumi.Output[bool]:
+        __props__: dict = {}
+        __props__["alarmActions"] = alarm_actions
+        __props__["arn"] = arn
+        __props__["custom"] = custom
+        __props__["datapointsToAlarm"] = datapoints_to_alarm
+        __props__["description"] = description
+        __props__["evaluationPeriods"] = evaluation_periods
+        __props__["insufficientDataActions"] = insufficient_data_actions
+        __props__["loadBalancerArn"] = load_balancer_arn
+        __props__["name"] = name
+        __props__["okActions"] = ok_actions
+        __props__["period"] = period
+        __props__["preset"] = preset
+        __props__["state"] = state
+        __props__["stateReason"] = state_reason
+        __props__["tags"] = tags
+        __props__["targetGroupArn"] = target_group_arn
+        __props__["threshold"] = threshold
+        __props__["treatMissingData"] = treat_missing_data
+        return pulumi.runtime.exists_resource(None, 'rollout:index:Alarm', id, __props__, opts or pulumi.ResourceOptions())
 
     @_builtins.property
     @pulumi.getter(name="alarmActions")

@@ -26,17 +26,18 @@ class DeploymentBlueGreenArgs:
                  port: pulumi.Input[_builtins.int],
                  protocol: pulumi.Input[_builtins.str],
                  vpc_id: pulumi.Input[_builtins.str],
-                 deregistration_delay: Optional[pulumi.Input[_builtins.int]] = None,
-                 health_check: Optional[pulumi.Input['DeploymentBlueGreenHealthCheckArgs']] = None,
-                 listener_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 rollout: Optional[pulumi.Input['DeploymentBlueGreenRolloutArgs']] = None,
-                 rule_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 tags: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 target_type: Optional[pulumi.Input[_builtins.str]] = None,
-                 test_listener_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 timeouts: Optional[pulumi.Input['DeploymentBlueGreenTimeoutsArgs']] = None):
+                 deregistration_delay: pulumi.Input[Optional[_builtins.int]] = None,
+                 health_check: pulumi.Input[Optional['DeploymentBlueGreenHealthCheckArgs']] = None,
+                 listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 rollout: pulumi.Input[Optional['DeploymentBlueGreenRolloutArgs']] = None,
+                 rule_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 target_type: pulumi.Input[Optional[_builtins.str]] = None,
+                 test_listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 timeouts: pulumi.Input[Optional['DeploymentBlueGreenTimeoutsArgs']] = None):
         """
         The set of arguments for constructing a DeploymentBlueGreen resource.
+
         :param pulumi.Input[_builtins.str] active: <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
         :param pulumi.Input[_builtins.str] name_prefix: Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
         :param pulumi.Input[_builtins.int] port: Port the targets listen on, 1 to 65535. A change replaces the idle color's target group only (see the guide).
@@ -137,140 +138,141 @@ class DeploymentBlueGreenArgs:
 
     @_builtins.property
     @pulumi.getter(name="deregistrationDelay")
-    def deregistration_delay(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def deregistration_delay(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
         """
         return pulumi.get(self, "deregistration_delay")
 
     @deregistration_delay.setter
-    def deregistration_delay(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def deregistration_delay(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "deregistration_delay", value)
 
     @_builtins.property
     @pulumi.getter(name="healthCheck")
-    def health_check(self) -> Optional[pulumi.Input['DeploymentBlueGreenHealthCheckArgs']]:
+    def health_check(self) -> pulumi.Input[Optional['DeploymentBlueGreenHealthCheckArgs']]:
         """
         Health check of both target groups, changed in place.
         """
         return pulumi.get(self, "health_check")
 
     @health_check.setter
-    def health_check(self, value: Optional[pulumi.Input['DeploymentBlueGreenHealthCheckArgs']]):
+    def health_check(self, value: pulumi.Input[Optional['DeploymentBlueGreenHealthCheckArgs']]):
         pulumi.set(self, "health_check", value)
 
     @_builtins.property
     @pulumi.getter(name="listenerArn")
-    def listener_arn(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def listener_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         """
         return pulumi.get(self, "listener_arn")
 
     @listener_arn.setter
-    def listener_arn(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def listener_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "listener_arn", value)
 
     @_builtins.property
     @pulumi.getter
-    def rollout(self) -> Optional[pulumi.Input['DeploymentBlueGreenRolloutArgs']]:
+    def rollout(self) -> pulumi.Input[Optional['DeploymentBlueGreenRolloutArgs']]:
         """
         How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
         """
         return pulumi.get(self, "rollout")
 
     @rollout.setter
-    def rollout(self, value: Optional[pulumi.Input['DeploymentBlueGreenRolloutArgs']]):
+    def rollout(self, value: pulumi.Input[Optional['DeploymentBlueGreenRolloutArgs']]):
         pulumi.set(self, "rollout", value)
 
     @_builtins.property
     @pulumi.getter(name="ruleArn")
-    def rule_arn(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def rule_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Listener rule whose action this resource owns.
         """
         return pulumi.get(self, "rule_arn")
 
     @rule_arn.setter
-    def rule_arn(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def rule_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "rule_arn", value)
 
     @_builtins.property
     @pulumi.getter
-    def tags(self) -> Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]:
+    def tags(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
         Tags of both target groups, at most 49. Each also gets `rollout:color = blue` or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>.
         """
         return pulumi.get(self, "tags")
 
     @tags.setter
-    def tags(self, value: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]):
+    def tags(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "tags", value)
 
     @_builtins.property
     @pulumi.getter(name="targetType")
-    def target_type(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def target_type(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         <span pulumi-lang-nodejs="`instance`" pulumi-lang-dotnet="`Instance`" pulumi-lang-go="`instance`" pulumi-lang-python="`instance`" pulumi-lang-yaml="`instance`" pulumi-lang-java="`instance`">`instance`</span> (the default, for EC2 and Auto Scaling groups) or <span pulumi-lang-nodejs="`ip`" pulumi-lang-dotnet="`Ip`" pulumi-lang-go="`ip`" pulumi-lang-python="`ip`" pulumi-lang-yaml="`ip`" pulumi-lang-java="`ip`">`ip`</span> (for ECS on Fargate). A change replaces the idle color's target group only.
         """
         return pulumi.get(self, "target_type")
 
     @target_type.setter
-    def target_type(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def target_type(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "target_type", value)
 
     @_builtins.property
     @pulumi.getter(name="testListenerArn")
-    def test_listener_arn(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def test_listener_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         A second listener that always forwards 100 % to the idle color, so the candidate can be checked before it takes production traffic.
         """
         return pulumi.get(self, "test_listener_arn")
 
     @test_listener_arn.setter
-    def test_listener_arn(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def test_listener_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "test_listener_arn", value)
 
     @_builtins.property
     @pulumi.getter
-    def timeouts(self) -> Optional[pulumi.Input['DeploymentBlueGreenTimeoutsArgs']]:
+    def timeouts(self) -> pulumi.Input[Optional['DeploymentBlueGreenTimeoutsArgs']]:
         return pulumi.get(self, "timeouts")
 
     @timeouts.setter
-    def timeouts(self, value: Optional[pulumi.Input['DeploymentBlueGreenTimeoutsArgs']]):
+    def timeouts(self, value: pulumi.Input[Optional['DeploymentBlueGreenTimeoutsArgs']]):
         pulumi.set(self, "timeouts", value)
 
 
 @pulumi.input_type
 class _DeploymentBlueGreenState:
     def __init__(__self__, *,
-                 active: Optional[pulumi.Input[_builtins.str]] = None,
-                 blue_target_group_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 deregistration_delay: Optional[pulumi.Input[_builtins.int]] = None,
-                 green_target_group_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 health_check: Optional[pulumi.Input['DeploymentBlueGreenHealthCheckArgs']] = None,
-                 history: Optional[pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenHistoryArgs']]]] = None,
-                 idle_target_group_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 last_rollout: Optional[pulumi.Input['DeploymentBlueGreenLastRolloutArgs']] = None,
-                 listener_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 live_target_group_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 name_prefix: Optional[pulumi.Input[_builtins.str]] = None,
-                 planned_steps: Optional[pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenPlannedStepArgs']]]] = None,
-                 port: Optional[pulumi.Input[_builtins.int]] = None,
-                 previous_active: Optional[pulumi.Input[_builtins.str]] = None,
-                 protocol: Optional[pulumi.Input[_builtins.str]] = None,
-                 replaced_actions: Optional[pulumi.Input[_builtins.str]] = None,
-                 rollout: Optional[pulumi.Input['DeploymentBlueGreenRolloutArgs']] = None,
-                 rule_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 tags: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 target_group_settings: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 target_type: Optional[pulumi.Input[_builtins.str]] = None,
-                 test_listener_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 timeouts: Optional[pulumi.Input['DeploymentBlueGreenTimeoutsArgs']] = None,
-                 traffic: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.int]]]] = None,
-                 vpc_id: Optional[pulumi.Input[_builtins.str]] = None):
+                 active: pulumi.Input[Optional[_builtins.str]] = None,
+                 blue_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 deregistration_delay: pulumi.Input[Optional[_builtins.int]] = None,
+                 green_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 health_check: pulumi.Input[Optional['DeploymentBlueGreenHealthCheckArgs']] = None,
+                 history: pulumi.Input[Optional[Sequence[pulumi.Input['DeploymentBlueGreenHistoryArgs']]]] = None,
+                 idle_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 last_rollout: pulumi.Input[Optional['DeploymentBlueGreenLastRolloutArgs']] = None,
+                 listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 live_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 name_prefix: pulumi.Input[Optional[_builtins.str]] = None,
+                 planned_steps: pulumi.Input[Optional[Sequence[pulumi.Input['DeploymentBlueGreenPlannedStepArgs']]]] = None,
+                 port: pulumi.Input[Optional[_builtins.int]] = None,
+                 previous_active: pulumi.Input[Optional[_builtins.str]] = None,
+                 protocol: pulumi.Input[Optional[_builtins.str]] = None,
+                 replaced_actions: pulumi.Input[Optional[_builtins.str]] = None,
+                 rollout: pulumi.Input[Optional['DeploymentBlueGreenRolloutArgs']] = None,
+                 rule_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 target_group_settings: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 target_type: pulumi.Input[Optional[_builtins.str]] = None,
+                 test_listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 timeouts: pulumi.Input[Optional['DeploymentBlueGreenTimeoutsArgs']] = None,
+                 traffic: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.int]]]] = None,
+                 vpc_id: pulumi.Input[Optional[_builtins.str]] = None):
         """
         Input properties used for looking up and filtering DeploymentBlueGreen resources.
+
         :param pulumi.Input[_builtins.str] active: <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
         :param pulumi.Input[_builtins.str] blue_target_group_arn: ARN of the blue target group.
         :param pulumi.Input[_builtins.int] deregistration_delay: Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
@@ -349,299 +351,299 @@ class _DeploymentBlueGreenState:
 
     @_builtins.property
     @pulumi.getter
-    def active(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def active(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
         """
         return pulumi.get(self, "active")
 
     @active.setter
-    def active(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def active(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "active", value)
 
     @_builtins.property
     @pulumi.getter(name="blueTargetGroupArn")
-    def blue_target_group_arn(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def blue_target_group_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         ARN of the blue target group.
         """
         return pulumi.get(self, "blue_target_group_arn")
 
     @blue_target_group_arn.setter
-    def blue_target_group_arn(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def blue_target_group_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "blue_target_group_arn", value)
 
     @_builtins.property
     @pulumi.getter(name="deregistrationDelay")
-    def deregistration_delay(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def deregistration_delay(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
         """
         return pulumi.get(self, "deregistration_delay")
 
     @deregistration_delay.setter
-    def deregistration_delay(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def deregistration_delay(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "deregistration_delay", value)
 
     @_builtins.property
     @pulumi.getter(name="greenTargetGroupArn")
-    def green_target_group_arn(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def green_target_group_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         ARN of the green target group.
         """
         return pulumi.get(self, "green_target_group_arn")
 
     @green_target_group_arn.setter
-    def green_target_group_arn(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def green_target_group_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "green_target_group_arn", value)
 
     @_builtins.property
     @pulumi.getter(name="healthCheck")
-    def health_check(self) -> Optional[pulumi.Input['DeploymentBlueGreenHealthCheckArgs']]:
+    def health_check(self) -> pulumi.Input[Optional['DeploymentBlueGreenHealthCheckArgs']]:
         """
         Health check of both target groups, changed in place.
         """
         return pulumi.get(self, "health_check")
 
     @health_check.setter
-    def health_check(self, value: Optional[pulumi.Input['DeploymentBlueGreenHealthCheckArgs']]):
+    def health_check(self, value: pulumi.Input[Optional['DeploymentBlueGreenHealthCheckArgs']]):
         pulumi.set(self, "health_check", value)
 
     @_builtins.property
     @pulumi.getter
-    def history(self) -> Optional[pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenHistoryArgs']]]]:
+    def history(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['DeploymentBlueGreenHistoryArgs']]]]:
         """
         The last 10 flips: from, to, status and times.
         """
         return pulumi.get(self, "history")
 
     @history.setter
-    def history(self, value: Optional[pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenHistoryArgs']]]]):
+    def history(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['DeploymentBlueGreenHistoryArgs']]]]):
         pulumi.set(self, "history", value)
 
     @_builtins.property
     @pulumi.getter(name="idleTargetGroupArn")
-    def idle_target_group_arn(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def idle_target_group_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         ARN of the other target group: deploy the candidate there.
         """
         return pulumi.get(self, "idle_target_group_arn")
 
     @idle_target_group_arn.setter
-    def idle_target_group_arn(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def idle_target_group_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "idle_target_group_arn", value)
 
     @_builtins.property
     @pulumi.getter(name="lastRollout")
-    def last_rollout(self) -> Optional[pulumi.Input['DeploymentBlueGreenLastRolloutArgs']]:
+    def last_rollout(self) -> pulumi.Input[Optional['DeploymentBlueGreenLastRolloutArgs']]:
         """
         How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
         """
         return pulumi.get(self, "last_rollout")
 
     @last_rollout.setter
-    def last_rollout(self, value: Optional[pulumi.Input['DeploymentBlueGreenLastRolloutArgs']]):
+    def last_rollout(self, value: pulumi.Input[Optional['DeploymentBlueGreenLastRolloutArgs']]):
         pulumi.set(self, "last_rollout", value)
 
     @_builtins.property
     @pulumi.getter(name="listenerArn")
-    def listener_arn(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def listener_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         """
         return pulumi.get(self, "listener_arn")
 
     @listener_arn.setter
-    def listener_arn(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def listener_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "listener_arn", value)
 
     @_builtins.property
     @pulumi.getter(name="liveTargetGroupArn")
-    def live_target_group_arn(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def live_target_group_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         ARN of the target group that serves the traffic: wire it to the production ECS service or Auto Scaling group.
         """
         return pulumi.get(self, "live_target_group_arn")
 
     @live_target_group_arn.setter
-    def live_target_group_arn(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def live_target_group_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "live_target_group_arn", value)
 
     @_builtins.property
     @pulumi.getter(name="namePrefix")
-    def name_prefix(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def name_prefix(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
         """
         return pulumi.get(self, "name_prefix")
 
     @name_prefix.setter
-    def name_prefix(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def name_prefix(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "name_prefix", value)
 
     @_builtins.property
     @pulumi.getter(name="plannedSteps")
-    def planned_steps(self) -> Optional[pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenPlannedStepArgs']]]]:
+    def planned_steps(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['DeploymentBlueGreenPlannedStepArgs']]]]:
         """
         The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
         """
         return pulumi.get(self, "planned_steps")
 
     @planned_steps.setter
-    def planned_steps(self, value: Optional[pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenPlannedStepArgs']]]]):
+    def planned_steps(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['DeploymentBlueGreenPlannedStepArgs']]]]):
         pulumi.set(self, "planned_steps", value)
 
     @_builtins.property
     @pulumi.getter
-    def port(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def port(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Port the targets listen on, 1 to 65535. A change replaces the idle color's target group only (see the guide).
         """
         return pulumi.get(self, "port")
 
     @port.setter
-    def port(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def port(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "port", value)
 
     @_builtins.property
     @pulumi.getter(name="previousActive")
-    def previous_active(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def previous_active(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The color that was active before the last flip.
         """
         return pulumi.get(self, "previous_active")
 
     @previous_active.setter
-    def previous_active(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def previous_active(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "previous_active", value)
 
     @_builtins.property
     @pulumi.getter
-    def protocol(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def protocol(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         `HTTP` or `HTTPS`. A change replaces the idle color's target group only.
         """
         return pulumi.get(self, "protocol")
 
     @protocol.setter
-    def protocol(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def protocol(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "protocol", value)
 
     @_builtins.property
     @pulumi.getter(name="replacedActions")
-    def replaced_actions(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def replaced_actions(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         JSON of the actions the listener (and test listener) had before this resource took them over; destroy puts them back.
         """
         return pulumi.get(self, "replaced_actions")
 
     @replaced_actions.setter
-    def replaced_actions(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def replaced_actions(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "replaced_actions", value)
 
     @_builtins.property
     @pulumi.getter
-    def rollout(self) -> Optional[pulumi.Input['DeploymentBlueGreenRolloutArgs']]:
+    def rollout(self) -> pulumi.Input[Optional['DeploymentBlueGreenRolloutArgs']]:
         """
         How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
         """
         return pulumi.get(self, "rollout")
 
     @rollout.setter
-    def rollout(self, value: Optional[pulumi.Input['DeploymentBlueGreenRolloutArgs']]):
+    def rollout(self, value: pulumi.Input[Optional['DeploymentBlueGreenRolloutArgs']]):
         pulumi.set(self, "rollout", value)
 
     @_builtins.property
     @pulumi.getter(name="ruleArn")
-    def rule_arn(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def rule_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Listener rule whose action this resource owns.
         """
         return pulumi.get(self, "rule_arn")
 
     @rule_arn.setter
-    def rule_arn(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def rule_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "rule_arn", value)
 
     @_builtins.property
     @pulumi.getter
-    def tags(self) -> Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]:
+    def tags(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
         Tags of both target groups, at most 49. Each also gets `rollout:color = blue` or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>.
         """
         return pulumi.get(self, "tags")
 
     @tags.setter
-    def tags(self, value: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]):
+    def tags(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "tags", value)
 
     @_builtins.property
     @pulumi.getter(name="targetGroupSettings")
-    def target_group_settings(self) -> Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]:
+    def target_group_settings(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
         Per color, the protocol, port, VPC and target type its target group was created with, or <span pulumi-lang-nodejs="`missing`" pulumi-lang-dotnet="`Missing`" pulumi-lang-go="`missing`" pulumi-lang-python="`missing`" pulumi-lang-yaml="`missing`" pulumi-lang-java="`missing`">`missing`</span>; a color that differs from the configuration is replaced once idle.
         """
         return pulumi.get(self, "target_group_settings")
 
     @target_group_settings.setter
-    def target_group_settings(self, value: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]):
+    def target_group_settings(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "target_group_settings", value)
 
     @_builtins.property
     @pulumi.getter(name="targetType")
-    def target_type(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def target_type(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         <span pulumi-lang-nodejs="`instance`" pulumi-lang-dotnet="`Instance`" pulumi-lang-go="`instance`" pulumi-lang-python="`instance`" pulumi-lang-yaml="`instance`" pulumi-lang-java="`instance`">`instance`</span> (the default, for EC2 and Auto Scaling groups) or <span pulumi-lang-nodejs="`ip`" pulumi-lang-dotnet="`Ip`" pulumi-lang-go="`ip`" pulumi-lang-python="`ip`" pulumi-lang-yaml="`ip`" pulumi-lang-java="`ip`">`ip`</span> (for ECS on Fargate). A change replaces the idle color's target group only.
         """
         return pulumi.get(self, "target_type")
 
     @target_type.setter
-    def target_type(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def target_type(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "target_type", value)
 
     @_builtins.property
     @pulumi.getter(name="testListenerArn")
-    def test_listener_arn(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def test_listener_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         A second listener that always forwards 100 % to the idle color, so the candidate can be checked before it takes production traffic.
         """
         return pulumi.get(self, "test_listener_arn")
 
     @test_listener_arn.setter
-    def test_listener_arn(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def test_listener_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "test_listener_arn", value)
 
     @_builtins.property
     @pulumi.getter
-    def timeouts(self) -> Optional[pulumi.Input['DeploymentBlueGreenTimeoutsArgs']]:
+    def timeouts(self) -> pulumi.Input[Optional['DeploymentBlueGreenTimeoutsArgs']]:
         return pulumi.get(self, "timeouts")
 
     @timeouts.setter
-    def timeouts(self, value: Optional[pulumi.Input['DeploymentBlueGreenTimeoutsArgs']]):
+    def timeouts(self, value: pulumi.Input[Optional['DeploymentBlueGreenTimeoutsArgs']]):
         pulumi.set(self, "timeouts", value)
 
     @_builtins.property
     @pulumi.getter
-    def traffic(self) -> Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.int]]]]:
+    def traffic(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.int]]]]:
         """
         Weight per color as the listener serves it: `{ blue = 100, green = 0 }` when settled.
         """
         return pulumi.get(self, "traffic")
 
     @traffic.setter
-    def traffic(self, value: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.int]]]]):
+    def traffic(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.int]]]]):
         pulumi.set(self, "traffic", value)
 
     @_builtins.property
     @pulumi.getter(name="vpcId")
-    def vpc_id(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def vpc_id(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         VPC of the targets (`vpc-…`). A change replaces the idle color's target group only.
         """
         return pulumi.get(self, "vpc_id")
 
     @vpc_id.setter
-    def vpc_id(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def vpc_id(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "vpc_id", value)
 
 
@@ -651,20 +653,20 @@ class DeploymentBlueGreen(pulumi.CustomResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 active: Optional[pulumi.Input[_builtins.str]] = None,
-                 deregistration_delay: Optional[pulumi.Input[_builtins.int]] = None,
-                 health_check: Optional[pulumi.Input[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict']]] = None,
-                 listener_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 name_prefix: Optional[pulumi.Input[_builtins.str]] = None,
-                 port: Optional[pulumi.Input[_builtins.int]] = None,
-                 protocol: Optional[pulumi.Input[_builtins.str]] = None,
-                 rollout: Optional[pulumi.Input[Union['DeploymentBlueGreenRolloutArgs', 'DeploymentBlueGreenRolloutArgsDict']]] = None,
-                 rule_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 tags: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 target_type: Optional[pulumi.Input[_builtins.str]] = None,
-                 test_listener_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 timeouts: Optional[pulumi.Input[Union['DeploymentBlueGreenTimeoutsArgs', 'DeploymentBlueGreenTimeoutsArgsDict']]] = None,
-                 vpc_id: Optional[pulumi.Input[_builtins.str]] = None,
+                 active: pulumi.Input[Optional[_builtins.str]] = None,
+                 deregistration_delay: pulumi.Input[Optional[_builtins.int]] = None,
+                 health_check: pulumi.Input[Optional[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict', 'outputs.DeploymentBlueGreenHealthCheck']]] = None,
+                 listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 name_prefix: pulumi.Input[Optional[_builtins.str]] = None,
+                 port: pulumi.Input[Optional[_builtins.int]] = None,
+                 protocol: pulumi.Input[Optional[_builtins.str]] = None,
+                 rollout: pulumi.Input[Optional[Union['DeploymentBlueGreenRolloutArgs', 'DeploymentBlueGreenRolloutArgsDict', 'outputs.DeploymentBlueGreenRollout']]] = None,
+                 rule_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 target_type: pulumi.Input[Optional[_builtins.str]] = None,
+                 test_listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 timeouts: pulumi.Input[Optional[Union['DeploymentBlueGreenTimeoutsArgs', 'DeploymentBlueGreenTimeoutsArgsDict', 'outputs.DeploymentBlueGreenTimeouts']]] = None,
+                 vpc_id: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         """
         Blue/green on an Application Load Balancer: this resource creates and owns a blue and a green target group and the forward action of a listener (or rule). Changing <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span> moves traffic from the live color to the other, through the same rollout, gates and rollback as `rollout.TrafficSplit`, and the plan shows the schedule. The color that is not live is kept for an instant rollback; a <span pulumi-lang-nodejs="`testListenerArn`" pulumi-lang-dotnet="`TestListenerArn`" pulumi-lang-go="`testListenerArn`" pulumi-lang-python="`test_listener_arn`" pulumi-lang-yaml="`testListenerArn`" pulumi-lang-java="`testListenerArn`">`test_listener_arn`</span> always forwards to it.
@@ -730,16 +732,17 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         $ pulumi import rollout:index:DeploymentBlueGreen web "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2,arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-blue-1a2b/73e2d6bc24d8a067,arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-green-3c4d/83e2d6bc24d8a068"
         ```
 
+
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] active: <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
         :param pulumi.Input[_builtins.int] deregistration_delay: Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
-        :param pulumi.Input[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict']] health_check: Health check of both target groups, changed in place.
+        :param pulumi.Input[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict', 'outputs.DeploymentBlueGreenHealthCheck']] health_check: Health check of both target groups, changed in place.
         :param pulumi.Input[_builtins.str] listener_arn: Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[_builtins.str] name_prefix: Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
         :param pulumi.Input[_builtins.int] port: Port the targets listen on, 1 to 65535. A change replaces the idle color's target group only (see the guide).
         :param pulumi.Input[_builtins.str] protocol: `HTTP` or `HTTPS`. A change replaces the idle color's target group only.
-        :param pulumi.Input[Union['DeploymentBlueGreenRolloutArgs', 'DeploymentBlueGreenRolloutArgsDict']] rollout: How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
+        :param pulumi.Input[Union['DeploymentBlueGreenRolloutArgs', 'DeploymentBlueGreenRolloutArgsDict', 'outputs.DeploymentBlueGreenRollout']] rollout: How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
         :param pulumi.Input[_builtins.str] rule_arn: Listener rule whose action this resource owns.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags of both target groups, at most 49. Each also gets `rollout:color = blue` or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>.
         :param pulumi.Input[_builtins.str] target_type: <span pulumi-lang-nodejs="`instance`" pulumi-lang-dotnet="`Instance`" pulumi-lang-go="`instance`" pulumi-lang-python="`instance`" pulumi-lang-yaml="`instance`" pulumi-lang-java="`instance`">`instance`</span> (the default, for EC2 and Auto Scaling groups) or <span pulumi-lang-nodejs="`ip`" pulumi-lang-dotnet="`Ip`" pulumi-lang-go="`ip`" pulumi-lang-python="`ip`" pulumi-lang-yaml="`ip`" pulumi-lang-java="`ip`">`ip`</span> (for ECS on Fargate). A change replaces the idle color's target group only.
@@ -816,6 +819,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         $ pulumi import rollout:index:DeploymentBlueGreen web "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2,arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-blue-1a2b/73e2d6bc24d8a067,arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-green-3c4d/83e2d6bc24d8a068"
         ```
 
+
         :param str resource_name: The name of the resource.
         :param DeploymentBlueGreenArgs args: The arguments to use to populate this resource's properties.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -831,20 +835,20 @@ class DeploymentBlueGreen(pulumi.CustomResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 active: Optional[pulumi.Input[_builtins.str]] = None,
-                 deregistration_delay: Optional[pulumi.Input[_builtins.int]] = None,
-                 health_check: Optional[pulumi.Input[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict']]] = None,
-                 listener_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 name_prefix: Optional[pulumi.Input[_builtins.str]] = None,
-                 port: Optional[pulumi.Input[_builtins.int]] = None,
-                 protocol: Optional[pulumi.Input[_builtins.str]] = None,
-                 rollout: Optional[pulumi.Input[Union['DeploymentBlueGreenRolloutArgs', 'DeploymentBlueGreenRolloutArgsDict']]] = None,
-                 rule_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 tags: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 target_type: Optional[pulumi.Input[_builtins.str]] = None,
-                 test_listener_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 timeouts: Optional[pulumi.Input[Union['DeploymentBlueGreenTimeoutsArgs', 'DeploymentBlueGreenTimeoutsArgsDict']]] = None,
-                 vpc_id: Optional[pulumi.Input[_builtins.str]] = None,
+                 active: pulumi.Input[Optional[_builtins.str]] = None,
+                 deregistration_delay: pulumi.Input[Optional[_builtins.int]] = None,
+                 health_check: pulumi.Input[Optional[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict', 'outputs.DeploymentBlueGreenHealthCheck']]] = None,
+                 listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 name_prefix: pulumi.Input[Optional[_builtins.str]] = None,
+                 port: pulumi.Input[Optional[_builtins.int]] = None,
+                 protocol: pulumi.Input[Optional[_builtins.str]] = None,
+                 rollout: pulumi.Input[Optional[Union['DeploymentBlueGreenRolloutArgs', 'DeploymentBlueGreenRolloutArgsDict', 'outputs.DeploymentBlueGreenRollout']]] = None,
+                 rule_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 target_type: pulumi.Input[Optional[_builtins.str]] = None,
+                 test_listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 timeouts: pulumi.Input[Optional[Union['DeploymentBlueGreenTimeoutsArgs', 'DeploymentBlueGreenTimeoutsArgsDict', 'outputs.DeploymentBlueGreenTimeouts']]] = None,
+                 vpc_id: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -899,31 +903,31 @@ class DeploymentBlueGreen(pulumi.CustomResource):
     def get(resource_name: str,
             id: pulumi.Input[str],
             opts: Optional[pulumi.ResourceOptions] = None,
-            active: Optional[pulumi.Input[_builtins.str]] = None,
-            blue_target_group_arn: Optional[pulumi.Input[_builtins.str]] = None,
-            deregistration_delay: Optional[pulumi.Input[_builtins.int]] = None,
-            green_target_group_arn: Optional[pulumi.Input[_builtins.str]] = None,
-            health_check: Optional[pulumi.Input[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict']]] = None,
-            history: Optional[pulumi.Input[Sequence[pulumi.Input[Union['DeploymentBlueGreenHistoryArgs', 'DeploymentBlueGreenHistoryArgsDict']]]]] = None,
-            idle_target_group_arn: Optional[pulumi.Input[_builtins.str]] = None,
-            last_rollout: Optional[pulumi.Input[Union['DeploymentBlueGreenLastRolloutArgs', 'DeploymentBlueGreenLastRolloutArgsDict']]] = None,
-            listener_arn: Optional[pulumi.Input[_builtins.str]] = None,
-            live_target_group_arn: Optional[pulumi.Input[_builtins.str]] = None,
-            name_prefix: Optional[pulumi.Input[_builtins.str]] = None,
-            planned_steps: Optional[pulumi.Input[Sequence[pulumi.Input[Union['DeploymentBlueGreenPlannedStepArgs', 'DeploymentBlueGreenPlannedStepArgsDict']]]]] = None,
-            port: Optional[pulumi.Input[_builtins.int]] = None,
-            previous_active: Optional[pulumi.Input[_builtins.str]] = None,
-            protocol: Optional[pulumi.Input[_builtins.str]] = None,
-            replaced_actions: Optional[pulumi.Input[_builtins.str]] = None,
-            rollout: Optional[pulumi.Input[Union['DeploymentBlueGreenRolloutArgs', 'DeploymentBlueGreenRolloutArgsDict']]] = None,
-            rule_arn: Optional[pulumi.Input[_builtins.str]] = None,
-            tags: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-            target_group_settings: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-            target_type: Optional[pulumi.Input[_builtins.str]] = None,
-            test_listener_arn: Optional[pulumi.Input[_builtins.str]] = None,
-            timeouts: Optional[pulumi.Input[Union['DeploymentBlueGreenTimeoutsArgs', 'DeploymentBlueGreenTimeoutsArgsDict']]] = None,
-            traffic: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.int]]]] = None,
-            vpc_id: Optional[pulumi.Input[_builtins.str]] = None) -> 'DeploymentBlueGreen':
+            active: pulumi.Input[Optional[_builtins.str]] = None,
+            blue_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            deregistration_delay: pulumi.Input[Optional[_builtins.int]] = None,
+            green_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            health_check: pulumi.Input[Optional[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict', 'outputs.DeploymentBlueGreenHealthCheck']]] = None,
+            history: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DeploymentBlueGreenHistoryArgs', 'DeploymentBlueGreenHistoryArgsDict', 'outputs.DeploymentBlueGreenHistory']]]]] = None,
+            idle_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            last_rollout: pulumi.Input[Optional[Union['DeploymentBlueGreenLastRolloutArgs', 'DeploymentBlueGreenLastRolloutArgsDict', 'outputs.DeploymentBlueGreenLastRollout']]] = None,
+            listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            live_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            name_prefix: pulumi.Input[Optional[_builtins.str]] = None,
+            planned_steps: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DeploymentBlueGreenPlannedStepArgs', 'DeploymentBlueGreenPlannedStepArgsDict', 'outputs.DeploymentBlueGreenPlannedStep']]]]] = None,
+            port: pulumi.Input[Optional[_builtins.int]] = None,
+            previous_active: pulumi.Input[Optional[_builtins.str]] = None,
+            protocol: pulumi.Input[Optional[_builtins.str]] = None,
+            replaced_actions: pulumi.Input[Optional[_builtins.str]] = None,
+            rollout: pulumi.Input[Optional[Union['DeploymentBlueGreenRolloutArgs', 'DeploymentBlueGreenRolloutArgsDict', 'outputs.DeploymentBlueGreenRollout']]] = None,
+            rule_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+            target_group_settings: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+            target_type: pulumi.Input[Optional[_builtins.str]] = None,
+            test_listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            timeouts: pulumi.Input[Optional[Union['DeploymentBlueGreenTimeoutsArgs', 'DeploymentBlueGreenTimeoutsArgsDict', 'outputs.DeploymentBlueGreenTimeouts']]] = None,
+            traffic: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.int]]]] = None,
+            vpc_id: pulumi.Input[Optional[_builtins.str]] = None) -> 'DeploymentBlueGreen':
         """
         Get an existing DeploymentBlueGreen resource's state with the given name, id, and optional extra
         properties used to qualify the lookup.
@@ -935,19 +939,19 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] blue_target_group_arn: ARN of the blue target group.
         :param pulumi.Input[_builtins.int] deregistration_delay: Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
         :param pulumi.Input[_builtins.str] green_target_group_arn: ARN of the green target group.
-        :param pulumi.Input[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict']] health_check: Health check of both target groups, changed in place.
-        :param pulumi.Input[Sequence[pulumi.Input[Union['DeploymentBlueGreenHistoryArgs', 'DeploymentBlueGreenHistoryArgsDict']]]] history: The last 10 flips: from, to, status and times.
+        :param pulumi.Input[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict', 'outputs.DeploymentBlueGreenHealthCheck']] health_check: Health check of both target groups, changed in place.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['DeploymentBlueGreenHistoryArgs', 'DeploymentBlueGreenHistoryArgsDict', 'outputs.DeploymentBlueGreenHistory']]]] history: The last 10 flips: from, to, status and times.
         :param pulumi.Input[_builtins.str] idle_target_group_arn: ARN of the other target group: deploy the candidate there.
-        :param pulumi.Input[Union['DeploymentBlueGreenLastRolloutArgs', 'DeploymentBlueGreenLastRolloutArgsDict']] last_rollout: How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+        :param pulumi.Input[Union['DeploymentBlueGreenLastRolloutArgs', 'DeploymentBlueGreenLastRolloutArgsDict', 'outputs.DeploymentBlueGreenLastRollout']] last_rollout: How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
         :param pulumi.Input[_builtins.str] listener_arn: Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[_builtins.str] live_target_group_arn: ARN of the target group that serves the traffic: wire it to the production ECS service or Auto Scaling group.
         :param pulumi.Input[_builtins.str] name_prefix: Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
-        :param pulumi.Input[Sequence[pulumi.Input[Union['DeploymentBlueGreenPlannedStepArgs', 'DeploymentBlueGreenPlannedStepArgsDict']]]] planned_steps: The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['DeploymentBlueGreenPlannedStepArgs', 'DeploymentBlueGreenPlannedStepArgsDict', 'outputs.DeploymentBlueGreenPlannedStep']]]] planned_steps: The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
         :param pulumi.Input[_builtins.int] port: Port the targets listen on, 1 to 65535. A change replaces the idle color's target group only (see the guide).
         :param pulumi.Input[_builtins.str] previous_active: The color that was active before the last flip.
         :param pulumi.Input[_builtins.str] protocol: `HTTP` or `HTTPS`. A change replaces the idle color's target group only.
         :param pulumi.Input[_builtins.str] replaced_actions: JSON of the actions the listener (and test listener) had before this resource took them over; destroy puts them back.
-        :param pulumi.Input[Union['DeploymentBlueGreenRolloutArgs', 'DeploymentBlueGreenRolloutArgsDict']] rollout: How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
+        :param pulumi.Input[Union['DeploymentBlueGreenRolloutArgs', 'DeploymentBlueGreenRolloutArgsDict', 'outputs.DeploymentBlueGreenRollout']] rollout: How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
         :param pulumi.Input[_builtins.str] rule_arn: Listener rule whose action this resource owns.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags of both target groups, at most 49. Each also gets `rollout:color = blue` or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] target_group_settings: Per color, the protocol, port, VPC and target type its target group was created with, or <span pulumi-lang-nodejs="`missing`" pulumi-lang-dotnet="`Missing`" pulumi-lang-go="`missing`" pulumi-lang-python="`missing`" pulumi-lang-yaml="`missing`" pulumi-lang-java="`missing`">`missing`</span>; a color that differs from the configuration is replaced once idle.
@@ -986,6 +990,62 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         __props__.__dict__["traffic"] = traffic
         __props__.__dict__["vpc_id"] = vpc_id
         return DeploymentBlueGreen(resource_name, opts=opts, __props__=__props__)
+
+    @staticmethod
+    def exists(id: pulumi.Input[str],
+            opts: Optional[pulumi.ResourceOptions] = None,
+            active: pulumi.Input[Optional[_builtins.str]] = None,
+            blue_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            deregistration_delay: pulumi.Input[Optional[_builtins.int]] = None,
+            green_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            health_check: pulumi.Input[Optional[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict', 'outputs.DeploymentBlueGreenHealthCheck']]] = None,
+            history: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DeploymentBlueGreenHistoryArgs', 'DeploymentBlueGreenHistoryArgsDict', 'outputs.DeploymentBlueGreenHistory']]]]] = None,
+            idle_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            last_rollout: pulumi.Input[Optional[Union['DeploymentBlueGreenLastRolloutArgs', 'DeploymentBlueGreenLastRolloutArgsDict', 'outputs.DeploymentBlueGreenLastRollout']]] = None,
+            listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            live_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            name_prefix: pulumi.Input[Optional[_builtins.str]] = None,
+            planned_steps: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DeploymentBlueGreenPlannedStepArgs', 'DeploymentBlueGreenPlannedStepArgsDict', 'outputs.DeploymentBlueGreenPlannedStep']]]]] = None,
+            port: pulumi.Input[Optional[_builtins.int]] = None,
+            previous_active: pulumi.Input[Optional[_builtins.str]] = None,
+            protocol: pulumi.Input[Optional[_builtins.str]] = None,
+            replaced_actions: pulumi.Input[Optional[_builtins.str]] = None,
+            rollout: pulumi.Input[Optional[Union['DeploymentBlueGreenRolloutArgs', 'DeploymentBlueGreenRolloutArgsDict', 'outputs.DeploymentBlueGreenRollout']]] = None,
+            rule_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+            target_group_settings: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+            target_type: pulumi.Input[Optional[_builtins.str]] = None,
+            test_listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            timeouts: pulumi.Input[Optional[Union['DeploymentBlueGreenTimeoutsArgs', 'DeploymentBlueGreenTimeoutsArgsDict', 'outputs.DeploymentBlueGreenTimeouts']]] = None,
+            traffic: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.int]]]] = None,
+            vpc_id: pulumi.Input[Optional[_builtins.str]] = None) -> pulumi.Output[bool]:
+        __props__: dict = {}
+        __props__["active"] = active
+        __props__["blueTargetGroupArn"] = blue_target_group_arn
+        __props__["deregistrationDelay"] = deregistration_delay
+        __props__["greenTargetGroupArn"] = green_target_group_arn
+        __props__["healthCheck"] = health_check
+        __props__["history"] = history
+        __props__["idleTargetGroupArn"] = idle_target_group_arn
+        __props__["lastRollout"] = last_rollout
+        __props__["listenerArn"] = listener_arn
+        __props__["liveTargetGroupArn"] = live_target_group_arn
+        __props__["namePrefix"] = name_prefix
+        __props__["plannedSteps"] = planned_steps
+        __props__["port"] = port
+        __props__["previousActive"] = previous_active
+        __props__["protocol"] = protocol
+        __props__["replacedActions"] = replaced_actions
+        __props__["rollout"] = rollout
+        __props__["ruleArn"] = rule_arn
+        __props__["tags"] = tags
+        __props__["targetGroupSettings"] = target_group_settings
+        __props__["targetType"] = target_type
+        __props__["testListenerArn"] = test_listener_arn
+        __props__["timeouts"] = timeouts
+        __props__["traffic"] = traffic
+        __props__["vpcId"] = vpc_id
+        return pulumi.runtime.exists_resource(None, 'rollout:index:DeploymentBlueGreen', id, __props__, opts or pulumi.ResourceOptions())
 
     @_builtins.property
     @pulumi.getter

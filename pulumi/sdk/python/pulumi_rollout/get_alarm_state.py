@@ -106,7 +106,7 @@ def get_alarm_state(names: Optional[Sequence[_builtins.str]] = None,
         any_in_alarm=pulumi.get(__ret__, 'any_in_alarm'),
         id=pulumi.get(__ret__, 'id'),
         names=pulumi.get(__ret__, 'names'))
-def get_alarm_state_output(names: Optional[pulumi.Input[Sequence[_builtins.str]]] = None,
+def get_alarm_state_output(names: pulumi.Input[Optional[Sequence[_builtins.str]]] = None,
                            opts: Optional[Union[pulumi.InvokeOptions, pulumi.InvokeOutputOptions]] = None) -> pulumi.Output[GetAlarmStateResult]:
     """
     The states of CloudWatch alarms (metric or composite) by name, as CloudWatch reports them now: what a rollout's alarms gate would see.

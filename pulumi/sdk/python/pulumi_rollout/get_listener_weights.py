@@ -148,8 +148,8 @@ def get_listener_weights(listener_arn: Optional[_builtins.str] = None,
         rule_arn=pulumi.get(__ret__, 'rule_arn'),
         stickiness=pulumi.get(__ret__, 'stickiness'),
         target_groups=pulumi.get(__ret__, 'target_groups'))
-def get_listener_weights_output(listener_arn: Optional[pulumi.Input[Optional[_builtins.str]]] = None,
-                                rule_arn: Optional[pulumi.Input[Optional[_builtins.str]]] = None,
+def get_listener_weights_output(listener_arn: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
+                                rule_arn: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                                 opts: Optional[Union[pulumi.InvokeOptions, pulumi.InvokeOutputOptions]] = None) -> pulumi.Output[GetListenerWeightsResult]:
     """
     Reads the weights of the forward action of a listener's default action or of a listener rule, as the load balancer serves them now.

@@ -93,7 +93,7 @@ def get_target_health(target_group_arns: Optional[Sequence[_builtins.str]] = Non
         id=pulumi.get(__ret__, 'id'),
         target_group_arns=pulumi.get(__ret__, 'target_group_arns'),
         target_groups=pulumi.get(__ret__, 'target_groups'))
-def get_target_health_output(target_group_arns: Optional[pulumi.Input[Sequence[_builtins.str]]] = None,
+def get_target_health_output(target_group_arns: pulumi.Input[Optional[Sequence[_builtins.str]]] = None,
                              opts: Optional[Union[pulumi.InvokeOptions, pulumi.InvokeOutputOptions]] = None) -> pulumi.Output[GetTargetHealthResult]:
     """
     How many targets of each target group are healthy, unhealthy, draining and so on (DescribeTargetHealth), as the load balancer reports them now: what a rollout's health gate would see.

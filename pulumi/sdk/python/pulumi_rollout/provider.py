@@ -20,15 +20,16 @@ __all__ = ['ProviderArgs', 'Provider']
 @pulumi.input_type
 class ProviderArgs:
     def __init__(__self__, *,
-                 assume_role: Optional[pulumi.Input['ProviderAssumeRoleArgs']] = None,
-                 endpoints: Optional[pulumi.Input['ProviderEndpointsArgs']] = None,
-                 max_retries: Optional[pulumi.Input[_builtins.int]] = None,
-                 profile: Optional[pulumi.Input[_builtins.str]] = None,
-                 region: Optional[pulumi.Input[_builtins.str]] = None,
-                 shared_config_files: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 shared_credentials_files: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None):
+                 assume_role: pulumi.Input[Optional['ProviderAssumeRoleArgs']] = None,
+                 endpoints: pulumi.Input[Optional['ProviderEndpointsArgs']] = None,
+                 max_retries: pulumi.Input[Optional[_builtins.int]] = None,
+                 profile: pulumi.Input[Optional[_builtins.str]] = None,
+                 region: pulumi.Input[Optional[_builtins.str]] = None,
+                 shared_config_files: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 shared_credentials_files: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None):
         """
         The set of arguments for constructing a Provider resource.
+
         :param pulumi.Input['ProviderAssumeRoleArgs'] assume_role: An IAM role to assume with the credentials found, for example a deploy role in the workload account.
         :param pulumi.Input['ProviderEndpointsArgs'] endpoints: Custom endpoints per service.
         :param pulumi.Input[_builtins.int] max_retries: How many times a throttled or failed AWS request is retried, with the SDK's adaptive retry mode (client-side rate limiting after throttling). From 0 to 100; defaults to 8.
@@ -54,86 +55,86 @@ class ProviderArgs:
 
     @_builtins.property
     @pulumi.getter(name="assumeRole")
-    def assume_role(self) -> Optional[pulumi.Input['ProviderAssumeRoleArgs']]:
+    def assume_role(self) -> pulumi.Input[Optional['ProviderAssumeRoleArgs']]:
         """
         An IAM role to assume with the credentials found, for example a deploy role in the workload account.
         """
         return pulumi.get(self, "assume_role")
 
     @assume_role.setter
-    def assume_role(self, value: Optional[pulumi.Input['ProviderAssumeRoleArgs']]):
+    def assume_role(self, value: pulumi.Input[Optional['ProviderAssumeRoleArgs']]):
         pulumi.set(self, "assume_role", value)
 
     @_builtins.property
     @pulumi.getter
-    def endpoints(self) -> Optional[pulumi.Input['ProviderEndpointsArgs']]:
+    def endpoints(self) -> pulumi.Input[Optional['ProviderEndpointsArgs']]:
         """
         Custom endpoints per service.
         """
         return pulumi.get(self, "endpoints")
 
     @endpoints.setter
-    def endpoints(self, value: Optional[pulumi.Input['ProviderEndpointsArgs']]):
+    def endpoints(self, value: pulumi.Input[Optional['ProviderEndpointsArgs']]):
         pulumi.set(self, "endpoints", value)
 
     @_builtins.property
     @pulumi.getter(name="maxRetries")
-    def max_retries(self) -> Optional[pulumi.Input[_builtins.int]]:
+    def max_retries(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         How many times a throttled or failed AWS request is retried, with the SDK's adaptive retry mode (client-side rate limiting after throttling). From 0 to 100; defaults to 8.
         """
         return pulumi.get(self, "max_retries")
 
     @max_retries.setter
-    def max_retries(self, value: Optional[pulumi.Input[_builtins.int]]):
+    def max_retries(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "max_retries", value)
 
     @_builtins.property
     @pulumi.getter
-    def profile(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def profile(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Named profile of the shared config and credentials files. Defaults to `AWS_PROFILE`, then <span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span>.
         """
         return pulumi.get(self, "profile")
 
     @profile.setter
-    def profile(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def profile(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "profile", value)
 
     @_builtins.property
     @pulumi.getter
-    def region(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def region(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         AWS region of the load balancers. Defaults to `AWS_REGION`, `AWS_DEFAULT_REGION` or the region of the shared config profile.
         """
         return pulumi.get(self, "region")
 
     @region.setter
-    def region(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def region(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "region", value)
 
     @_builtins.property
     @pulumi.getter(name="sharedConfigFiles")
-    def shared_config_files(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def shared_config_files(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         Paths of shared config files, instead of `~/.aws/config`.
         """
         return pulumi.get(self, "shared_config_files")
 
     @shared_config_files.setter
-    def shared_config_files(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]):
+    def shared_config_files(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "shared_config_files", value)
 
     @_builtins.property
     @pulumi.getter(name="sharedCredentialsFiles")
-    def shared_credentials_files(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def shared_credentials_files(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         Paths of shared credentials files, instead of `~/.aws/credentials`.
         """
         return pulumi.get(self, "shared_credentials_files")
 
     @shared_credentials_files.setter
-    def shared_credentials_files(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]):
+    def shared_credentials_files(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "shared_credentials_files", value)
 
 
@@ -143,19 +144,20 @@ class Provider(pulumi.ProviderResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 assume_role: Optional[pulumi.Input[Union['ProviderAssumeRoleArgs', 'ProviderAssumeRoleArgsDict']]] = None,
-                 endpoints: Optional[pulumi.Input[Union['ProviderEndpointsArgs', 'ProviderEndpointsArgsDict']]] = None,
-                 max_retries: Optional[pulumi.Input[_builtins.int]] = None,
-                 profile: Optional[pulumi.Input[_builtins.str]] = None,
-                 region: Optional[pulumi.Input[_builtins.str]] = None,
-                 shared_config_files: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 shared_credentials_files: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 assume_role: pulumi.Input[Optional[Union['ProviderAssumeRoleArgs', 'ProviderAssumeRoleArgsDict']]] = None,
+                 endpoints: pulumi.Input[Optional[Union['ProviderEndpointsArgs', 'ProviderEndpointsArgsDict']]] = None,
+                 max_retries: pulumi.Input[Optional[_builtins.int]] = None,
+                 profile: pulumi.Input[Optional[_builtins.str]] = None,
+                 region: pulumi.Input[Optional[_builtins.str]] = None,
+                 shared_config_files: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 shared_credentials_files: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  __props__=None):
         """
         The provider type for the rollout package. By default, resources use package-wide configuration
         settings, however an explicit `Provider` instance may be created and passed during resource
         construction to achieve fine-grained programmatic control over provider settings. See the
         [documentation](https://www.pulumi.com/docs/reference/programming-model/#providers) for more information.
+
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -179,6 +181,7 @@ class Provider(pulumi.ProviderResource):
         construction to achieve fine-grained programmatic control over provider settings. See the
         [documentation](https://www.pulumi.com/docs/reference/programming-model/#providers) for more information.
 
+
         :param str resource_name: The name of the resource.
         :param ProviderArgs args: The arguments to use to populate this resource's properties.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -194,13 +197,13 @@ class Provider(pulumi.ProviderResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 assume_role: Optional[pulumi.Input[Union['ProviderAssumeRoleArgs', 'ProviderAssumeRoleArgsDict']]] = None,
-                 endpoints: Optional[pulumi.Input[Union['ProviderEndpointsArgs', 'ProviderEndpointsArgsDict']]] = None,
-                 max_retries: Optional[pulumi.Input[_builtins.int]] = None,
-                 profile: Optional[pulumi.Input[_builtins.str]] = None,
-                 region: Optional[pulumi.Input[_builtins.str]] = None,
-                 shared_config_files: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 shared_credentials_files: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 assume_role: pulumi.Input[Optional[Union['ProviderAssumeRoleArgs', 'ProviderAssumeRoleArgsDict']]] = None,
+                 endpoints: pulumi.Input[Optional[Union['ProviderEndpointsArgs', 'ProviderEndpointsArgsDict']]] = None,
+                 max_retries: pulumi.Input[Optional[_builtins.int]] = None,
+                 profile: pulumi.Input[Optional[_builtins.str]] = None,
+                 region: pulumi.Input[Optional[_builtins.str]] = None,
+                 shared_config_files: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 shared_credentials_files: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):

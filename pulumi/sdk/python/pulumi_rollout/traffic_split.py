@@ -22,14 +22,15 @@ __all__ = ['TrafficSplitArgs', 'TrafficSplit']
 class TrafficSplitArgs:
     def __init__(__self__, *,
                  target_groups: pulumi.Input[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]],
-                 listener_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 on_destroy: Optional[pulumi.Input[_builtins.str]] = None,
-                 rollout: Optional[pulumi.Input['TrafficSplitRolloutArgs']] = None,
-                 rule_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 stickiness: Optional[pulumi.Input['TrafficSplitStickinessArgs']] = None,
-                 timeouts: Optional[pulumi.Input['TrafficSplitTimeoutsArgs']] = None):
+                 listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 on_destroy: pulumi.Input[Optional[_builtins.str]] = None,
+                 rollout: pulumi.Input[Optional['TrafficSplitRolloutArgs']] = None,
+                 rule_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 stickiness: pulumi.Input[Optional['TrafficSplitStickinessArgs']] = None,
+                 timeouts: pulumi.Input[Optional['TrafficSplitTimeoutsArgs']] = None):
         """
         The set of arguments for constructing a TrafficSplit resource.
+
         :param pulumi.Input[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]] target_groups: The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
         :param pulumi.Input[_builtins.str] listener_arn: ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[_builtins.str] on_destroy: What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
@@ -65,90 +66,91 @@ class TrafficSplitArgs:
 
     @_builtins.property
     @pulumi.getter(name="listenerArn")
-    def listener_arn(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def listener_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         """
         return pulumi.get(self, "listener_arn")
 
     @listener_arn.setter
-    def listener_arn(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def listener_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "listener_arn", value)
 
     @_builtins.property
     @pulumi.getter(name="onDestroy")
-    def on_destroy(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def on_destroy(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
         """
         return pulumi.get(self, "on_destroy")
 
     @on_destroy.setter
-    def on_destroy(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def on_destroy(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "on_destroy", value)
 
     @_builtins.property
     @pulumi.getter
-    def rollout(self) -> Optional[pulumi.Input['TrafficSplitRolloutArgs']]:
+    def rollout(self) -> pulumi.Input[Optional['TrafficSplitRolloutArgs']]:
         """
         How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
         """
         return pulumi.get(self, "rollout")
 
     @rollout.setter
-    def rollout(self, value: Optional[pulumi.Input['TrafficSplitRolloutArgs']]):
+    def rollout(self, value: pulumi.Input[Optional['TrafficSplitRolloutArgs']]):
         pulumi.set(self, "rollout", value)
 
     @_builtins.property
     @pulumi.getter(name="ruleArn")
-    def rule_arn(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def rule_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         ARN of the listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         """
         return pulumi.get(self, "rule_arn")
 
     @rule_arn.setter
-    def rule_arn(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def rule_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "rule_arn", value)
 
     @_builtins.property
     @pulumi.getter
-    def stickiness(self) -> Optional[pulumi.Input['TrafficSplitStickinessArgs']]:
+    def stickiness(self) -> pulumi.Input[Optional['TrafficSplitStickinessArgs']]:
         """
         Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
         """
         return pulumi.get(self, "stickiness")
 
     @stickiness.setter
-    def stickiness(self, value: Optional[pulumi.Input['TrafficSplitStickinessArgs']]):
+    def stickiness(self, value: pulumi.Input[Optional['TrafficSplitStickinessArgs']]):
         pulumi.set(self, "stickiness", value)
 
     @_builtins.property
     @pulumi.getter
-    def timeouts(self) -> Optional[pulumi.Input['TrafficSplitTimeoutsArgs']]:
+    def timeouts(self) -> pulumi.Input[Optional['TrafficSplitTimeoutsArgs']]:
         return pulumi.get(self, "timeouts")
 
     @timeouts.setter
-    def timeouts(self, value: Optional[pulumi.Input['TrafficSplitTimeoutsArgs']]):
+    def timeouts(self, value: pulumi.Input[Optional['TrafficSplitTimeoutsArgs']]):
         pulumi.set(self, "timeouts", value)
 
 
 @pulumi.input_type
 class _TrafficSplitState:
     def __init__(__self__, *,
-                 last_rollout: Optional[pulumi.Input['TrafficSplitLastRolloutArgs']] = None,
-                 listener_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 on_destroy: Optional[pulumi.Input[_builtins.str]] = None,
-                 percentages: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.float]]]] = None,
-                 planned_steps: Optional[pulumi.Input[Sequence[pulumi.Input['TrafficSplitPlannedStepArgs']]]] = None,
-                 replaced_actions: Optional[pulumi.Input[_builtins.str]] = None,
-                 rollout: Optional[pulumi.Input['TrafficSplitRolloutArgs']] = None,
-                 rule_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 stickiness: Optional[pulumi.Input['TrafficSplitStickinessArgs']] = None,
-                 target_groups: Optional[pulumi.Input[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]]] = None,
-                 timeouts: Optional[pulumi.Input['TrafficSplitTimeoutsArgs']] = None):
+                 last_rollout: pulumi.Input[Optional['TrafficSplitLastRolloutArgs']] = None,
+                 listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 on_destroy: pulumi.Input[Optional[_builtins.str]] = None,
+                 percentages: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.float]]]] = None,
+                 planned_steps: pulumi.Input[Optional[Sequence[pulumi.Input['TrafficSplitPlannedStepArgs']]]] = None,
+                 replaced_actions: pulumi.Input[Optional[_builtins.str]] = None,
+                 rollout: pulumi.Input[Optional['TrafficSplitRolloutArgs']] = None,
+                 rule_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 stickiness: pulumi.Input[Optional['TrafficSplitStickinessArgs']] = None,
+                 target_groups: pulumi.Input[Optional[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]]] = None,
+                 timeouts: pulumi.Input[Optional['TrafficSplitTimeoutsArgs']] = None):
         """
         Input properties used for looking up and filtering TrafficSplit resources.
+
         :param pulumi.Input['TrafficSplitLastRolloutArgs'] last_rollout: How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
         :param pulumi.Input[_builtins.str] listener_arn: ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[_builtins.str] on_destroy: What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
@@ -185,131 +187,131 @@ class _TrafficSplitState:
 
     @_builtins.property
     @pulumi.getter(name="lastRollout")
-    def last_rollout(self) -> Optional[pulumi.Input['TrafficSplitLastRolloutArgs']]:
+    def last_rollout(self) -> pulumi.Input[Optional['TrafficSplitLastRolloutArgs']]:
         """
         How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
         """
         return pulumi.get(self, "last_rollout")
 
     @last_rollout.setter
-    def last_rollout(self, value: Optional[pulumi.Input['TrafficSplitLastRolloutArgs']]):
+    def last_rollout(self, value: pulumi.Input[Optional['TrafficSplitLastRolloutArgs']]):
         pulumi.set(self, "last_rollout", value)
 
     @_builtins.property
     @pulumi.getter(name="listenerArn")
-    def listener_arn(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def listener_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         """
         return pulumi.get(self, "listener_arn")
 
     @listener_arn.setter
-    def listener_arn(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def listener_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "listener_arn", value)
 
     @_builtins.property
     @pulumi.getter(name="onDestroy")
-    def on_destroy(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def on_destroy(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
         """
         return pulumi.get(self, "on_destroy")
 
     @on_destroy.setter
-    def on_destroy(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def on_destroy(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "on_destroy", value)
 
     @_builtins.property
     @pulumi.getter
-    def percentages(self) -> Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.float]]]]:
+    def percentages(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.float]]]]:
         """
         Share of traffic per target group ARN, in percent (two decimals), known at plan time.
         """
         return pulumi.get(self, "percentages")
 
     @percentages.setter
-    def percentages(self, value: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.float]]]]):
+    def percentages(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.float]]]]):
         pulumi.set(self, "percentages", value)
 
     @_builtins.property
     @pulumi.getter(name="plannedSteps")
-    def planned_steps(self) -> Optional[pulumi.Input[Sequence[pulumi.Input['TrafficSplitPlannedStepArgs']]]]:
+    def planned_steps(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['TrafficSplitPlannedStepArgs']]]]:
         """
         The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
         """
         return pulumi.get(self, "planned_steps")
 
     @planned_steps.setter
-    def planned_steps(self, value: Optional[pulumi.Input[Sequence[pulumi.Input['TrafficSplitPlannedStepArgs']]]]):
+    def planned_steps(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['TrafficSplitPlannedStepArgs']]]]):
         pulumi.set(self, "planned_steps", value)
 
     @_builtins.property
     @pulumi.getter(name="replacedActions")
-    def replaced_actions(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def replaced_actions(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         JSON of the actions in place before this resource took the listener or rule over; <span pulumi-lang-nodejs="`onDestroy " pulumi-lang-dotnet="`OnDestroy " pulumi-lang-go="`onDestroy " pulumi-lang-python="`on_destroy " pulumi-lang-yaml="`onDestroy " pulumi-lang-java="`onDestroy ">`on_destroy </span>= "restore"` puts them back. Null after import.
         """
         return pulumi.get(self, "replaced_actions")
 
     @replaced_actions.setter
-    def replaced_actions(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def replaced_actions(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "replaced_actions", value)
 
     @_builtins.property
     @pulumi.getter
-    def rollout(self) -> Optional[pulumi.Input['TrafficSplitRolloutArgs']]:
+    def rollout(self) -> pulumi.Input[Optional['TrafficSplitRolloutArgs']]:
         """
         How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
         """
         return pulumi.get(self, "rollout")
 
     @rollout.setter
-    def rollout(self, value: Optional[pulumi.Input['TrafficSplitRolloutArgs']]):
+    def rollout(self, value: pulumi.Input[Optional['TrafficSplitRolloutArgs']]):
         pulumi.set(self, "rollout", value)
 
     @_builtins.property
     @pulumi.getter(name="ruleArn")
-    def rule_arn(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def rule_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         ARN of the listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         """
         return pulumi.get(self, "rule_arn")
 
     @rule_arn.setter
-    def rule_arn(self, value: Optional[pulumi.Input[_builtins.str]]):
+    def rule_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "rule_arn", value)
 
     @_builtins.property
     @pulumi.getter
-    def stickiness(self) -> Optional[pulumi.Input['TrafficSplitStickinessArgs']]:
+    def stickiness(self) -> pulumi.Input[Optional['TrafficSplitStickinessArgs']]:
         """
         Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
         """
         return pulumi.get(self, "stickiness")
 
     @stickiness.setter
-    def stickiness(self, value: Optional[pulumi.Input['TrafficSplitStickinessArgs']]):
+    def stickiness(self, value: pulumi.Input[Optional['TrafficSplitStickinessArgs']]):
         pulumi.set(self, "stickiness", value)
 
     @_builtins.property
     @pulumi.getter(name="targetGroups")
-    def target_groups(self) -> Optional[pulumi.Input[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]]]:
+    def target_groups(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]]]:
         """
         The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
         """
         return pulumi.get(self, "target_groups")
 
     @target_groups.setter
-    def target_groups(self, value: Optional[pulumi.Input[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]]]):
+    def target_groups(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]]]):
         pulumi.set(self, "target_groups", value)
 
     @_builtins.property
     @pulumi.getter
-    def timeouts(self) -> Optional[pulumi.Input['TrafficSplitTimeoutsArgs']]:
+    def timeouts(self) -> pulumi.Input[Optional['TrafficSplitTimeoutsArgs']]:
         return pulumi.get(self, "timeouts")
 
     @timeouts.setter
-    def timeouts(self, value: Optional[pulumi.Input['TrafficSplitTimeoutsArgs']]):
+    def timeouts(self, value: pulumi.Input[Optional['TrafficSplitTimeoutsArgs']]):
         pulumi.set(self, "timeouts", value)
 
 
@@ -319,13 +321,13 @@ class TrafficSplit(pulumi.CustomResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 listener_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 on_destroy: Optional[pulumi.Input[_builtins.str]] = None,
-                 rollout: Optional[pulumi.Input[Union['TrafficSplitRolloutArgs', 'TrafficSplitRolloutArgsDict']]] = None,
-                 rule_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 stickiness: Optional[pulumi.Input[Union['TrafficSplitStickinessArgs', 'TrafficSplitStickinessArgsDict']]] = None,
-                 target_groups: Optional[pulumi.Input[Sequence[pulumi.Input[Union['TrafficSplitTargetGroupArgs', 'TrafficSplitTargetGroupArgsDict']]]]] = None,
-                 timeouts: Optional[pulumi.Input[Union['TrafficSplitTimeoutsArgs', 'TrafficSplitTimeoutsArgsDict']]] = None,
+                 listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 on_destroy: pulumi.Input[Optional[_builtins.str]] = None,
+                 rollout: pulumi.Input[Optional[Union['TrafficSplitRolloutArgs', 'TrafficSplitRolloutArgsDict', 'outputs.TrafficSplitRollout']]] = None,
+                 rule_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 stickiness: pulumi.Input[Optional[Union['TrafficSplitStickinessArgs', 'TrafficSplitStickinessArgsDict', 'outputs.TrafficSplitStickiness']]] = None,
+                 target_groups: pulumi.Input[Optional[Sequence[pulumi.Input[Union['TrafficSplitTargetGroupArgs', 'TrafficSplitTargetGroupArgsDict', 'outputs.TrafficSplitTargetGroup']]]]] = None,
+                 timeouts: pulumi.Input[Optional[Union['TrafficSplitTimeoutsArgs', 'TrafficSplitTimeoutsArgsDict', 'outputs.TrafficSplitTimeouts']]] = None,
                  __props__=None):
         """
         Owns the weights of the forward action of an Application Load Balancer listener's default action, or of a listener rule. Create takes the action over (and records the one it replaced), every change is confirmed by reading the listener back, and a change made outside Pulumi shows in the next plan.
@@ -387,14 +389,15 @@ class TrafficSplit(pulumi.CustomResource):
         $ pulumi import rollout:index:TrafficSplit checkout arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee
         ```
 
+
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] listener_arn: ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[_builtins.str] on_destroy: What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
-        :param pulumi.Input[Union['TrafficSplitRolloutArgs', 'TrafficSplitRolloutArgsDict']] rollout: How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
+        :param pulumi.Input[Union['TrafficSplitRolloutArgs', 'TrafficSplitRolloutArgsDict', 'outputs.TrafficSplitRollout']] rollout: How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
         :param pulumi.Input[_builtins.str] rule_arn: ARN of the listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
-        :param pulumi.Input[Union['TrafficSplitStickinessArgs', 'TrafficSplitStickinessArgsDict']] stickiness: Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
-        :param pulumi.Input[Sequence[pulumi.Input[Union['TrafficSplitTargetGroupArgs', 'TrafficSplitTargetGroupArgsDict']]]] target_groups: The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
+        :param pulumi.Input[Union['TrafficSplitStickinessArgs', 'TrafficSplitStickinessArgsDict', 'outputs.TrafficSplitStickiness']] stickiness: Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['TrafficSplitTargetGroupArgs', 'TrafficSplitTargetGroupArgsDict', 'outputs.TrafficSplitTargetGroup']]]] target_groups: The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
         """
         ...
     @overload
@@ -462,6 +465,7 @@ class TrafficSplit(pulumi.CustomResource):
         $ pulumi import rollout:index:TrafficSplit checkout arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee
         ```
 
+
         :param str resource_name: The name of the resource.
         :param TrafficSplitArgs args: The arguments to use to populate this resource's properties.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -477,13 +481,13 @@ class TrafficSplit(pulumi.CustomResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 listener_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 on_destroy: Optional[pulumi.Input[_builtins.str]] = None,
-                 rollout: Optional[pulumi.Input[Union['TrafficSplitRolloutArgs', 'TrafficSplitRolloutArgsDict']]] = None,
-                 rule_arn: Optional[pulumi.Input[_builtins.str]] = None,
-                 stickiness: Optional[pulumi.Input[Union['TrafficSplitStickinessArgs', 'TrafficSplitStickinessArgsDict']]] = None,
-                 target_groups: Optional[pulumi.Input[Sequence[pulumi.Input[Union['TrafficSplitTargetGroupArgs', 'TrafficSplitTargetGroupArgsDict']]]]] = None,
-                 timeouts: Optional[pulumi.Input[Union['TrafficSplitTimeoutsArgs', 'TrafficSplitTimeoutsArgsDict']]] = None,
+                 listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 on_destroy: pulumi.Input[Optional[_builtins.str]] = None,
+                 rollout: pulumi.Input[Optional[Union['TrafficSplitRolloutArgs', 'TrafficSplitRolloutArgsDict', 'outputs.TrafficSplitRollout']]] = None,
+                 rule_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 stickiness: pulumi.Input[Optional[Union['TrafficSplitStickinessArgs', 'TrafficSplitStickinessArgsDict', 'outputs.TrafficSplitStickiness']]] = None,
+                 target_groups: pulumi.Input[Optional[Sequence[pulumi.Input[Union['TrafficSplitTargetGroupArgs', 'TrafficSplitTargetGroupArgsDict', 'outputs.TrafficSplitTargetGroup']]]]] = None,
+                 timeouts: pulumi.Input[Optional[Union['TrafficSplitTimeoutsArgs', 'TrafficSplitTimeoutsArgsDict', 'outputs.TrafficSplitTimeouts']]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -516,17 +520,17 @@ class TrafficSplit(pulumi.CustomResource):
     def get(resource_name: str,
             id: pulumi.Input[str],
             opts: Optional[pulumi.ResourceOptions] = None,
-            last_rollout: Optional[pulumi.Input[Union['TrafficSplitLastRolloutArgs', 'TrafficSplitLastRolloutArgsDict']]] = None,
-            listener_arn: Optional[pulumi.Input[_builtins.str]] = None,
-            on_destroy: Optional[pulumi.Input[_builtins.str]] = None,
-            percentages: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.float]]]] = None,
-            planned_steps: Optional[pulumi.Input[Sequence[pulumi.Input[Union['TrafficSplitPlannedStepArgs', 'TrafficSplitPlannedStepArgsDict']]]]] = None,
-            replaced_actions: Optional[pulumi.Input[_builtins.str]] = None,
-            rollout: Optional[pulumi.Input[Union['TrafficSplitRolloutArgs', 'TrafficSplitRolloutArgsDict']]] = None,
-            rule_arn: Optional[pulumi.Input[_builtins.str]] = None,
-            stickiness: Optional[pulumi.Input[Union['TrafficSplitStickinessArgs', 'TrafficSplitStickinessArgsDict']]] = None,
-            target_groups: Optional[pulumi.Input[Sequence[pulumi.Input[Union['TrafficSplitTargetGroupArgs', 'TrafficSplitTargetGroupArgsDict']]]]] = None,
-            timeouts: Optional[pulumi.Input[Union['TrafficSplitTimeoutsArgs', 'TrafficSplitTimeoutsArgsDict']]] = None) -> 'TrafficSplit':
+            last_rollout: pulumi.Input[Optional[Union['TrafficSplitLastRolloutArgs', 'TrafficSplitLastRolloutArgsDict', 'outputs.TrafficSplitLastRollout']]] = None,
+            listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            on_destroy: pulumi.Input[Optional[_builtins.str]] = None,
+            percentages: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.float]]]] = None,
+            planned_steps: pulumi.Input[Optional[Sequence[pulumi.Input[Union['TrafficSplitPlannedStepArgs', 'TrafficSplitPlannedStepArgsDict', 'outputs.TrafficSplitPlannedStep']]]]] = None,
+            replaced_actions: pulumi.Input[Optional[_builtins.str]] = None,
+            rollout: pulumi.Input[Optional[Union['TrafficSplitRolloutArgs', 'TrafficSplitRolloutArgsDict', 'outputs.TrafficSplitRollout']]] = None,
+            rule_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            stickiness: pulumi.Input[Optional[Union['TrafficSplitStickinessArgs', 'TrafficSplitStickinessArgsDict', 'outputs.TrafficSplitStickiness']]] = None,
+            target_groups: pulumi.Input[Optional[Sequence[pulumi.Input[Union['TrafficSplitTargetGroupArgs', 'TrafficSplitTargetGroupArgsDict', 'outputs.TrafficSplitTargetGroup']]]]] = None,
+            timeouts: pulumi.Input[Optional[Union['TrafficSplitTimeoutsArgs', 'TrafficSplitTimeoutsArgsDict', 'outputs.TrafficSplitTimeouts']]] = None) -> 'TrafficSplit':
         """
         Get an existing TrafficSplit resource's state with the given name, id, and optional extra
         properties used to qualify the lookup.
@@ -534,16 +538,16 @@ class TrafficSplit(pulumi.CustomResource):
         :param str resource_name: The unique name of the resulting resource.
         :param pulumi.Input[str] id: The unique provider ID of the resource to lookup.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[Union['TrafficSplitLastRolloutArgs', 'TrafficSplitLastRolloutArgsDict']] last_rollout: How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+        :param pulumi.Input[Union['TrafficSplitLastRolloutArgs', 'TrafficSplitLastRolloutArgsDict', 'outputs.TrafficSplitLastRollout']] last_rollout: How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
         :param pulumi.Input[_builtins.str] listener_arn: ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[_builtins.str] on_destroy: What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.float]]] percentages: Share of traffic per target group ARN, in percent (two decimals), known at plan time.
-        :param pulumi.Input[Sequence[pulumi.Input[Union['TrafficSplitPlannedStepArgs', 'TrafficSplitPlannedStepArgsDict']]]] planned_steps: The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['TrafficSplitPlannedStepArgs', 'TrafficSplitPlannedStepArgsDict', 'outputs.TrafficSplitPlannedStep']]]] planned_steps: The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
         :param pulumi.Input[_builtins.str] replaced_actions: JSON of the actions in place before this resource took the listener or rule over; <span pulumi-lang-nodejs="`onDestroy " pulumi-lang-dotnet="`OnDestroy " pulumi-lang-go="`onDestroy " pulumi-lang-python="`on_destroy " pulumi-lang-yaml="`onDestroy " pulumi-lang-java="`onDestroy ">`on_destroy </span>= "restore"` puts them back. Null after import.
-        :param pulumi.Input[Union['TrafficSplitRolloutArgs', 'TrafficSplitRolloutArgsDict']] rollout: How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
+        :param pulumi.Input[Union['TrafficSplitRolloutArgs', 'TrafficSplitRolloutArgsDict', 'outputs.TrafficSplitRollout']] rollout: How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
         :param pulumi.Input[_builtins.str] rule_arn: ARN of the listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
-        :param pulumi.Input[Union['TrafficSplitStickinessArgs', 'TrafficSplitStickinessArgsDict']] stickiness: Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
-        :param pulumi.Input[Sequence[pulumi.Input[Union['TrafficSplitTargetGroupArgs', 'TrafficSplitTargetGroupArgsDict']]]] target_groups: The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
+        :param pulumi.Input[Union['TrafficSplitStickinessArgs', 'TrafficSplitStickinessArgsDict', 'outputs.TrafficSplitStickiness']] stickiness: Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['TrafficSplitTargetGroupArgs', 'TrafficSplitTargetGroupArgsDict', 'outputs.TrafficSplitTargetGroup']]]] target_groups: The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
         """
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
 
@@ -561,6 +565,34 @@ class TrafficSplit(pulumi.CustomResource):
         __props__.__dict__["target_groups"] = target_groups
         __props__.__dict__["timeouts"] = timeouts
         return TrafficSplit(resource_name, opts=opts, __props__=__props__)
+
+    @staticmethod
+    def exists(id: pulumi.Input[str],
+            opts: Optional[pulumi.ResourceOptions] = None,
+            last_rollout: pulumi.Input[Optional[Union['TrafficSplitLastRolloutArgs', 'TrafficSplitLastRolloutArgsDict', 'outputs.TrafficSplitLastRollout']]] = None,
+            listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            on_destroy: pulumi.Input[Optional[_builtins.str]] = None,
+            percentages: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.float]]]] = None,
+            planned_steps: pulumi.Input[Optional[Sequence[pulumi.Input[Union['TrafficSplitPlannedStepArgs', 'TrafficSplitPlannedStepArgsDict', 'outputs.TrafficSplitPlannedStep']]]]] = None,
+            replaced_actions: pulumi.Input[Optional[_builtins.str]] = None,
+            rollout: pulumi.Input[Optional[Union['TrafficSplitRolloutArgs', 'TrafficSplitRolloutArgsDict', 'outputs.TrafficSplitRollout']]] = None,
+            rule_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            stickiness: pulumi.Input[Optional[Union['TrafficSplitStickinessArgs', 'TrafficSplitStickinessArgsDict', 'outputs.TrafficSplitStickiness']]] = None,
+            target_groups: pulumi.Input[Optional[Sequence[pulumi.Input[Union['TrafficSplitTargetGroupArgs', 'TrafficSplitTargetGroupArgsDict', 'outputs.TrafficSplitTargetGroup']]]]] = None,
+            timeouts: pulumi.Input[Optional[Union['TrafficSplitTimeoutsArgs', 'TrafficSplitTimeoutsArgsDict', 'outputs.TrafficSplitTimeouts']]] = None) -> pulumi.Output[bool]:
+        __props__: dict = {}
+        __props__["lastRollout"] = last_rollout
+        __props__["listenerArn"] = listener_arn
+        __props__["onDestroy"] = on_destroy
+        __props__["percentages"] = percentages
+        __props__["plannedSteps"] = planned_steps
+        __props__["replacedActions"] = replaced_actions
+        __props__["rollout"] = rollout
+        __props__["ruleArn"] = rule_arn
+        __props__["stickiness"] = stickiness
+        __props__["targetGroups"] = target_groups
+        __props__["timeouts"] = timeouts
+        return pulumi.runtime.exists_resource(None, 'rollout:index:TrafficSplit', id, __props__, opts or pulumi.ResourceOptions())
 
     @_builtins.property
     @pulumi.getter(name="lastRollout")

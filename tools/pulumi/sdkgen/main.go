@@ -1,4 +1,4 @@
-// Command pulumi-sdkgen-rollout writes the Go, Node.js and Python SDKs from
+// Command sdkgen (pulumi-sdkgen-rollout) writes the Go, Node.js and Python SDKs from
 // the committed schema.json with Pulumi's code generators, in-process.
 //
 // tfgen's own SDK step shells out to `pulumi package gen-sdk`, which needs
@@ -41,12 +41,15 @@ func run(schemaPath, out string, langs []string) error {
 	if err != nil {
 		return err
 	}
+	// The package refers to no other package, so the loader never has to
+	// start a plugin.
+	loader := schema.NewPluginLoader(nil)
 	for _, lang := range langs {
 		var spec schema.PackageSpec
 		if err := json.Unmarshal(raw, &spec); err != nil {
 			return err
 		}
-		pkg, err := schema.ImportSpec(spec, nil, schema.ValidationOptions{})
+		pkg, err := schema.ImportSpec(spec, nil, loader, schema.ValidationOptions{})
 		if err != nil {
 			return fmt.Errorf("binding the schema: %w", err)
 		}
@@ -55,9 +58,9 @@ func run(schemaPath, out string, langs []string) error {
 		case "go":
 			files, err = gogen.GeneratePackage(tool, pkg, nil)
 		case "nodejs":
-			files, err = nodejsgen.GeneratePackage(tool, pkg, nil, nil, false, nil)
+			files, err = nodejsgen.GeneratePackage(tool, pkg, nil, nil, false, loader)
 		case "python":
-			files, err = pythongen.GeneratePackage(tool, pkg, nil, nil)
+			files, err = pythongen.GeneratePackage(tool, pkg, nil, loader)
 		default:
 			return fmt.Errorf("unknown language %q (go, nodejs or python)", lang)
 		}
