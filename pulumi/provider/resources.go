@@ -39,13 +39,13 @@ func Provider(bridgeMetadata []byte) tfbridge.ProviderInfo {
 		MetadataInfo:      tfbridge.NewProviderMetadata(bridgeMetadata),
 		TFProviderVersion: Version,
 		Resources: map[string]*tfbridge.ResourceInfo{
-			"rollout_traffic_split":        {Tok: "rollout:index:TrafficSplit"},
+			"rollout_traffic_split": {Tok: "rollout:index:TrafficSplit"},
 			"rollout_deployment_bluegreen": {
 				Tok: "rollout:index:DeploymentBlueGreen",
 				// The bridge would pluralize it to "histories".
 				Fields: map[string]*tfbridge.SchemaInfo{"history": {Name: "history"}},
 			},
-			"rollout_alarm":                {Tok: "rollout:index:Alarm"},
+			"rollout_alarm": {Tok: "rollout:index:Alarm"},
 		},
 		DataSources: map[string]*tfbridge.DataSourceInfo{
 			"rollout_listener_weights": {Tok: "rollout:index:getListenerWeights"},

@@ -182,4 +182,3 @@ func TestDeploymentBlueGreen(t *testing.T) {
 	s.run("destroy", "--yes", "--skip-preview")
 	checkWeights(t, e, f.Listener, weights.Split{{ARN: f.TGs[0], Weight: 1}})
 }
-
