@@ -374,8 +374,7 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		return
 	}
 	set("planned_steps", plannedStepsValue(steps))
-	tfs := trafficSplitResource{client: r.client}
-	tfs.checkTimeout(ctx, trafficSplitModel{Timeouts: plan.Timeouts}, false, steps, &resp.Diagnostics)
+	checkScheduleTimeout(ctx, plan.Timeouts, false, steps, &resp.Diagnostics)
 }
 
 func (r *blueGreenResource) targetGroup(ctx context.Context, m blueGreenModel, c bluegreen.Color, diags *diag.Diagnostics) awsclient.TargetGroup {
@@ -460,12 +459,12 @@ func (r *blueGreenResource) Create(ctx context.Context, req resource.CreateReque
 	if _, err := r.client.SetForward(ctx, ref, current, fwd); err != nil {
 		_ = r.client.DeleteTargetGroup(ctx, blue)
 		_ = r.client.DeleteTargetGroup(ctx, green)
-		addWriteErrorFor(&resp.Diagnostics, r.client, ref, err)
+		addWriteError(&resp.Diagnostics, r.client, ref, err)
 		return
 	}
 	if tl := plan.TestListenerARN.ValueString(); tl != "" {
 		if _, err := r.client.SetForward(ctx, awsclient.Ref{ListenerARN: tl}, testCurrent, awsclient.Forward{Split: weights.Split{{ARN: plan.arnOf(active.Other()), Weight: 1}}}); err != nil {
-			addWriteErrorFor(&resp.Diagnostics, r.client, awsclient.Ref{ListenerARN: tl}, err)
+			addWriteError(&resp.Diagnostics, r.client, awsclient.Ref{ListenerARN: tl}, err)
 		}
 	}
 	b, _ := json.Marshal(rec)
@@ -481,11 +480,6 @@ func (r *blueGreenResource) Create(ctx context.Context, req resource.CreateReque
 	plan.LastRollout = lastRolloutValue(rollout.Result{Status: rollout.Succeeded, StepReached: 1, Steps: 1, Current: fwd.Split, Started: now, Finished: now})
 	plan.History = types.ListValueMust(historyObjectType, nil)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-// addWriteErrorFor explains a refused forward-action write.
-func addWriteErrorFor(diags *diag.Diagnostics, c *awsclient.Client, ref awsclient.Ref, err error) {
-	(&trafficSplitResource{client: c}).addWriteError(diags, ref, err)
 }
 
 func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -566,12 +560,12 @@ func (r *blueGreenResource) replaceIdle(ctx context.Context, plan *blueGreenMode
 		} else {
 			plan.GreenARN = state.GreenARN
 		}
-		addWriteErrorFor(diags, r.client, state.ref(), err)
+		addWriteError(diags, r.client, state.ref(), err)
 		return false
 	}
 	if tl := state.TestListenerARN.ValueString(); tl != "" && c == st.Active.Other() {
 		if _, err := r.client.SetForward(ctx, awsclient.Ref{ListenerARN: tl}, nil, awsclient.Forward{Split: weights.Split{{ARN: neu, Weight: 1}}}); err != nil {
-			addWriteErrorFor(diags, r.client, awsclient.Ref{ListenerARN: tl}, err)
+			addWriteError(diags, r.client, awsclient.Ref{ListenerARN: tl}, err)
 			return false
 		}
 	}
@@ -608,19 +602,13 @@ func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, stat
 	plan.PlannedSteps = plannedStepsValue(steps)
 	limit, ds := plan.Timeouts.Update(ctx, defaultApplyTimeout)
 	diags.Append(ds...)
-	probe, err := awsclient.NewProbe(r.client, ref, awsclient.Stickiness{})
+	prev := st.Active
+	tflog.Info(ctx, "flipping", map[string]any{"from": string(prev), "to": string(active)})
+	res, err := runRollout(ctx, r.client, ref, awsclient.Stickiness{}, settings, from, steps, limit)
 	if err != nil {
 		addError(diags, nil, "Cannot Start Rollout", err)
 		return
 	}
-	runner := &rollout.Runner{
-		Probe: probe, Clock: r.client.Clock, Gates: settings.Gates, PollInterval: settings.PollInterval,
-		Rollback: settings.Policy, Deadline: r.client.Clock.Now().Add(limit), SplitID: ref.ID(),
-		Log: func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) },
-	}
-	prev := st.Active
-	tflog.Info(ctx, "flipping", map[string]any{"from": string(prev), "to": string(active)})
-	res := runner.Run(ctx, from, steps)
 	got := res.Current.Map()
 	w := map[bluegreen.Color]int{bluegreen.Blue: got[plan.BlueARN.ValueString()], bluegreen.Green: got[plan.GreenARN.ValueString()]}
 	plan.Traffic = trafficValue(w)
@@ -630,25 +618,17 @@ func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, stat
 	if now != prev {
 		plan.PreviousActive = types.StringValue(string(prev))
 	}
-	var hist []bluegreen.Flip
-	for _, h := range historyFrom(ctx, plan.History, diags) {
-		hist = append(hist, h)
-	}
-	hist = bluegreen.Record(hist, bluegreen.Flip{From: prev, To: active, Status: string(res.Status), Started: res.Started, Finished: res.Finished})
+	hist := bluegreen.Record(historyFrom(ctx, plan.History, diags), bluegreen.Flip{From: prev, To: active, Status: string(res.Status), Started: res.Started, Finished: res.Finished})
 	plan.History = historyValue(hist)
 	if res.Status == rollout.Succeeded {
 		if tl := plan.TestListenerARN.ValueString(); tl != "" {
 			if _, err := r.client.SetForward(ctx, awsclient.Ref{ListenerARN: tl}, nil, awsclient.Forward{Split: weights.Split{{ARN: plan.arnOf(active.Other()), Weight: 1}}}); err != nil {
-				addWriteErrorFor(diags, r.client, awsclient.Ref{ListenerARN: tl}, err)
+				addWriteError(diags, r.client, awsclient.Ref{ListenerARN: tl}, err)
 			}
 		}
 		return
 	}
-	if res.StepReached == 0 && res.Status == rollout.Failed && res.Failure != nil && res.Failure.Gate == rollout.GateApply {
-		addWriteErrorFor(diags, r.client, ref, res.Err)
-		return
-	}
-	(&trafficSplitResource{client: r.client}).addRolloutError(diags, ref, res, limit)
+	reportRollout(diags, r.client, ref, res, limit)
 }
 
 func historyFrom(ctx context.Context, l types.List, diags *diag.Diagnostics) []bluegreen.Flip {

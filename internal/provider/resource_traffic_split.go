@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -22,7 +21,6 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
-	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -203,7 +201,7 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), plannedStepsValue(steps))...)
-	r.checkTimeout(ctx, plan, state == nil, steps, &resp.Diagnostics)
+	checkScheduleTimeout(ctx, plan.Timeouts, state == nil, steps, &resp.Diagnostics)
 }
 
 // liveSplit reads, for a plan that creates the resource, what the listener
@@ -221,41 +219,6 @@ func (r *trafficSplitResource) liveSplit(ctx context.Context, plan trafficSplitM
 	return fwd.Split, true
 }
 
-// checkTimeout refuses a schedule whose pauses alone outlast the timeout.
-func (r *trafficSplitResource) checkTimeout(ctx context.Context, plan trafficSplitModel, create bool, steps []rollout.PlannedStep, diags *diag.Diagnostics) {
-	total := rollout.TotalPause(steps)
-	if total == 0 || plan.Timeouts.IsUnknown() {
-		return
-	}
-	name, limit, d := "update", time.Duration(0), diag.Diagnostics(nil)
-	if create {
-		name = "create"
-		limit, d = plan.Timeouts.Create(ctx, defaultApplyTimeout)
-	} else {
-		limit, d = plan.Timeouts.Update(ctx, defaultApplyTimeout)
-	}
-	if d.HasError() {
-		return
-	}
-	if total > limit {
-		diags.AddAttributeError(path.Root("timeouts").AtName(name), "Schedule Longer Than Timeout", detail(nil,
-			fmt.Sprintf("The %d steps of this rollout pause for %s in all, longer than the %s timeout of %s, so the apply would stop half way.", len(steps), total, name, limit),
-			fmt.Sprintf("Set timeouts = { %s = \"%s\" } or more (pauses plus time for gates and hooks), or shorten the pauses.", name, shortDuration((total+15*time.Minute).Round(time.Minute)))))
-	}
-}
-
-// shortDuration writes whole minutes and hours as "30m" and "1h30m".
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
-
 func (r *trafficSplitResource) forwardFrom(ctx context.Context, m trafficSplitModel) (awsclient.Forward, bool) {
 	s, known, _ := splitFromList(ctx, m.TargetGroups)
 	return awsclient.Forward{Split: s, Stickiness: stickinessFrom(m.Stickiness)}, known
@@ -270,7 +233,7 @@ func (r *trafficSplitResource) Create(ctx context.Context, req resource.CreateRe
 	ref := plan.ref()
 	current, err := r.client.ReadActions(ctx, ref)
 	if err != nil {
-		r.addReadError(&resp.Diagnostics, ref, err)
+		addReadError(&resp.Diagnostics, r.client, ref, err)
 		return
 	}
 	replaced, err := current.Encode()
@@ -308,7 +271,7 @@ func (r *trafficSplitResource) Read(ctx context.Context, req resource.ReadReques
 		return
 	}
 	if err != nil {
-		r.addReadError(&resp.Diagnostics, ref, err)
+		addReadError(&resp.Diagnostics, r.client, ref, err)
 		return
 	}
 	prior, _, _ := splitFromList(ctx, state.TargetGroups)
@@ -366,7 +329,7 @@ func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, 
 		// Same weights: only stickiness (or nothing AWS sees) changes; the
 		// last schedule and rollout record stay.
 		if _, err := r.client.SetForward(ctx, ref, current, fwd); err != nil {
-			r.addWriteError(diags, ref, err)
+			addWriteError(diags, r.client, ref, err)
 			return false
 		}
 		m.Percentages = percentagesValue(fwd.Split)
@@ -385,75 +348,21 @@ func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, 
 		return false
 	}
 	m.PlannedSteps = plannedStepsValue(steps)
-	probe, err := awsclient.NewProbe(r.client, ref, fwd.Stickiness)
+	res, err := runRollout(ctx, r.client, ref, fwd.Stickiness, settings, from, steps, limit)
 	if err != nil {
 		addError(diags, nil, "Cannot Start Rollout", err, "The listener or rule ARN does not name a load balancer.", "This is a bug in the provider; please report it.")
 		return false
 	}
-	runner := &rollout.Runner{
-		Probe: probe, Clock: r.client.Clock, Gates: settings.Gates, PollInterval: settings.PollInterval,
-		Rollback: settings.Policy, Deadline: r.client.Clock.Now().Add(limit), SplitID: ref.ID(),
-		Log: func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) },
-	}
-	res := runner.Run(ctx, from, steps)
-	if res.StepReached == 0 && res.Status == rollout.Failed && res.Failure != nil && res.Failure.Gate == rollout.GateApply {
-		r.addWriteError(diags, ref, res.Err)
+	if nothingMoved(res) {
+		addWriteError(diags, r.client, ref, res.Err)
 		return false
 	}
 	got := res.Current.OrderedLike(fwd.Split)
 	m.TargetGroups = listFromSplit(got)
 	m.Percentages = percentagesValue(got)
 	m.LastRollout = lastRolloutValue(res)
-	if res.Status != rollout.Succeeded {
-		r.addRolloutError(diags, ref, res, limit)
-	}
+	reportRollout(diags, r.client, ref, res, limit)
 	return true
-}
-
-// addRolloutError explains a rollout that did not reach its last step.
-func (r *trafficSplitResource) addRolloutError(diags *diag.Diagnostics, ref awsclient.Ref, res rollout.Result, limit time.Duration) {
-	serves := fmt.Sprintf("The %s now serves %s (read back and confirmed), and the state records it.", ref.Kind(), res.Current.Short())
-	again := "The next plan shows the change again; run apply once the cause is fixed."
-	switch {
-	case res.Status == rollout.RolledBack:
-		f := res.Failure
-		diags.AddAttributeError(gatePath(f.Gate), "Rollout Rolled Back", detail(nil,
-			fmt.Sprintf("Step %d of %d failed the %s gate: %s.", f.Step, res.Steps, f.Gate, f.Reason),
-			fmt.Sprintf("The listener was rolled back (%s) to the weights it had before this apply. %s", res.Policy, serves),
-			again+" "+gateAdvice(f.Gate)))
-	case res.Failure != nil:
-		diags.AddAttributeError(gatePath(res.Failure.Gate), "Rollback Incomplete", detail(res.Err,
-			fmt.Sprintf("Step %d of %d failed the %s gate (%s) and rolling back stopped part way.", res.Failure.Step, res.Steps, res.Failure.Gate, res.Failure.Reason),
-			serves, "Run apply again to finish the change, or set target_groups to the weights before this apply to finish the rollback."))
-	case errors.Is(res.Err, rollout.ErrTimedOut):
-		diags.AddAttributeError(path.Root("timeouts"), "Rollout Timed Out", detail(nil,
-			fmt.Sprintf("The rollout reached its %s timeout at step %d of %d and stopped there.", limit, res.StepReached, res.Steps), serves,
-			"Raise the timeout in timeouts, or shorten the pauses; apply again continues from the weights the listener serves."))
-	case errors.Is(res.Err, context.Canceled) || errors.Is(res.Err, context.DeadlineExceeded):
-		diags.AddError("Rollout Interrupted", detail(nil,
-			fmt.Sprintf("The apply was interrupted at step %d of %d; the rollout stopped there and did not roll back.", res.StepReached, res.Steps), serves,
-			"Run apply again to continue from these weights, or set target_groups to the weights before this apply to go back."))
-	default:
-		diags.AddError("Rollout Stopped", detail(res.Err,
-			fmt.Sprintf("The rollout stopped at step %d of %d because a gate could not be read.", res.StepReached, res.Steps), serves,
-			"Check the endpoint and the credentials' permissions: elasticloadbalancing:DescribeTargetHealth, cloudwatch:DescribeAlarms and cloudwatch:GetMetricData, lambda:InvokeFunction. Then apply again."))
-	}
-}
-
-func gateAdvice(g rollout.Gate) string {
-	switch g {
-	case rollout.GateHealth:
-		return "Register healthy targets in the target groups gaining traffic (or lower rollout.gates.health), then apply."
-	case rollout.GateAlarm:
-		return "Find out why the alarm fired and wait for it to return to OK before applying."
-	case rollout.GateErrorRate, rollout.GateLatency:
-		return "Look at the new version's errors and latency before applying again."
-	case rollout.GateVolume:
-		return "The step did not get enough traffic to judge it: lengthen the pause, or lower min_request_count."
-	case rollout.GateHook:
-		return "See the hook function's logs for why it did not answer Succeeded."
-	}
-	return ""
 }
 
 func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -509,10 +418,6 @@ func (r *trafficSplitResource) ImportState(ctx context.Context, req resource.Imp
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("on_destroy"), onDestroyKeep)...)
 }
 
-func (r *trafficSplitResource) addReadError(diags interface{ AddError(string, string) }, ref awsclient.Ref, err error) {
-	addReadError(diags, r.client, ref, err)
-}
-
 // addReadError explains a failed read of a listener or rule.
 func addReadError(diags interface{ AddError(string, string) }, client *awsclient.Client, ref awsclient.Ref, err error) {
 	if errors.Is(err, awsclient.ErrNotFound) {
@@ -524,21 +429,6 @@ func addReadError(diags interface{ AddError(string, string) }, client *awsclient
 	diags.AddError(fmt.Sprintf("Cannot Read %s", title(ref.Kind())), detail(err,
 		fmt.Sprintf("Reading the actions of %s failed.", ref.ID()),
 		"Check the credentials' elasticloadbalancing:Describe* permissions and the endpoint."))
-}
-
-func (r *trafficSplitResource) addWriteError(diags interface{ AddError(string, string) }, ref awsclient.Ref, err error) {
-	var nc *awsclient.NotConfirmedError
-	switch {
-	case errors.As(err, &nc):
-		diags.AddError("Weights Not Confirmed", detail(nil, nc.Error()+".",
-			"Something else is changing this listener at the same time (another stack, a controller, a pipeline). Stop the other writer, then run apply again; the next plan shows the weights the listener really has."))
-	case errors.Is(err, awsclient.ErrNotFound):
-		r.addReadError(diags, ref, err)
-	default:
-		diags.AddError(fmt.Sprintf("Cannot Modify %s", title(ref.Kind())), detail(err,
-			fmt.Sprintf("AWS refused the new forward action of %s; the listener keeps its previous weights.", ref.ID()),
-			"Check that every target group exists, is of target type instance, ip or lambda as the load balancer allows, belongs to the load balancer's VPC, and that the credentials allow elasticloadbalancing:ModifyListener and ModifyRule."))
-	}
 }
 
 func title(kind string) string {
