@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
 
 // The alarm layer lets kumo keep metric-math and percentile alarms and
@@ -74,5 +76,44 @@ func TestAlarmLayer(t *testing.T) {
 	}
 	if got := e.Requests("monitoring:PutMetricAlarm"); len(got) != 2 || got[0]["Metrics"] == nil {
 		t.Errorf("recorded requests %v", got)
+	}
+}
+
+// The health-check layer answers ModifyTargetGroup and DescribeTargetGroups
+// shows the change, as ELB does.
+func TestHealthCheckLayer(t *testing.T) {
+	e, err := Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx := context.Background()
+	c := elb.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")},
+		func(o *elb.Options) { o.BaseEndpoint = aws.String(e.URL) })
+	out, err := c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("hc-layer"), Protocol: elbtypes.ProtocolEnumHttp,
+		Port: aws.Int32(80), VpcId: aws.String("vpc-1"), HealthCheckPath: aws.String("/"), Matcher: &elbtypes.Matcher{HttpCode: aws.String("200")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(out.TargetGroups[0].TargetGroupArn)
+	if _, err := c.ModifyTargetGroup(ctx, &elb.ModifyTargetGroupInput{TargetGroupArn: aws.String(arn), HealthCheckPath: aws.String("/ready"),
+		HealthCheckIntervalSeconds: aws.Int32(15), HealthyThresholdCount: aws.Int32(3), Matcher: &elbtypes.Matcher{HttpCode: aws.String("200-299")}}); err != nil {
+		t.Fatalf("ModifyTargetGroup: %v", err)
+	}
+	d, err := c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{arn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := d.TargetGroups[0]
+	if aws.ToString(g.HealthCheckPath) != "/ready" || aws.ToInt32(g.HealthCheckIntervalSeconds) != 15 || aws.ToInt32(g.HealthyThresholdCount) != 3 ||
+		aws.ToString(g.Matcher.HttpCode) != "200-299" || aws.ToInt32(g.Port) != 80 {
+		t.Errorf("described as path %q interval %d healthy %d matcher %q port %d", aws.ToString(g.HealthCheckPath), aws.ToInt32(g.HealthCheckIntervalSeconds),
+			aws.ToInt32(g.HealthyThresholdCount), aws.ToString(g.Matcher.HttpCode), aws.ToInt32(g.Port))
+	}
+	if _, err := c.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: aws.String(arn)}); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.healthChecks) != 0 {
+		t.Error("a deleted target group's health check is still kept")
 	}
 }

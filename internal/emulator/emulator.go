@@ -40,6 +40,8 @@ type Emulator struct {
 	hooks    []func(action string, form url.Values)
 	requests map[string][]map[string]any
 	alarms   map[string]map[string]any
+	// health-check settings set with ModifyTargetGroup, by target group ARN
+	healthChecks map[string]url.Values
 }
 
 // Start starts kumo and a front listening on addr ("127.0.0.1:0" for any
@@ -57,7 +59,7 @@ func Start(addr string) (*Emulator, error) {
 		return nil, err
 	}
 	e := &Emulator{URL: "http://" + ln.Addr().String(), kumo: k, ln: ln, counts: map[string]int{},
-		requests: map[string][]map[string]any{}, alarms: map[string]map[string]any{}}
+		requests: map[string][]map[string]any{}, alarms: map[string]map[string]any{}, healthChecks: map[string]url.Values{}}
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	e.server = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -94,7 +96,16 @@ func Start(addr string) (*Emulator, error) {
 		for _, h := range hooks {
 			h(action, form)
 		}
-		if action != "monitoring:DescribeAlarms" {
+		if answer := e.answerDirectly(action, form); answer != nil {
+			w.Header().Set("Content-Type", "text/xml")
+			_, _ = w.Write(answer)
+			return
+		}
+		patch := map[string]func([]byte) []byte{
+			"monitoring:DescribeAlarms":                 e.describeAlarms,
+			"elasticloadbalancing:DescribeTargetGroups": e.describeTargetGroups,
+		}[action]
+		if patch == nil {
 			proxy.ServeHTTP(w, r)
 			return
 		}
@@ -102,7 +113,7 @@ func Start(addr string) (*Emulator, error) {
 		proxy.ServeHTTP(rec, r)
 		out := rec.Body.Bytes()
 		if rec.Code == http.StatusOK {
-			out = e.describeAlarms(out)
+			out = patch(out)
 		}
 		for k, v := range rec.Header() {
 			w.Header()[k] = v

@@ -3,8 +3,11 @@ package emulator
 import (
 	"bytes"
 	"compress/gzip"
+	"html"
 	"io"
 	"net/http"
+	"net/url"
+	"regexp"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
@@ -194,4 +197,80 @@ func (e *Emulator) deleteAlarms(req map[string]any) {
 			delete(e.alarms, s)
 		}
 	}
+}
+
+// The health-check layer. kumo has no ModifyTargetGroup ("The action
+// 'ModifyTargetGroup' is not valid"). Per the ELB API reference it changes a
+// target group's health check in place and returns the target group. The
+// layer answers it, keeps the settings per target group, and applies them
+// to DescribeTargetGroups answers. DeleteTargetGroup forgets them.
+
+// healthCheckFields are the ModifyTargetGroup parameters the layer keeps, as
+// DescribeTargetGroups names its elements.
+var healthCheckFields = []string{"HealthCheckPath", "HealthCheckProtocol", "HealthCheckPort", "HealthCheckEnabled",
+	"HealthCheckIntervalSeconds", "HealthCheckTimeoutSeconds", "HealthyThresholdCount", "UnhealthyThresholdCount"}
+
+// answerDirectly returns the answer to a request the layer serves itself, or
+// nil to forward it.
+func (e *Emulator) answerDirectly(action string, form url.Values) []byte {
+	switch action {
+	case "elasticloadbalancing:ModifyTargetGroup":
+		arn := form.Get("TargetGroupArn")
+		e.mu.Lock()
+		hc := e.healthChecks[arn]
+		if hc == nil {
+			hc = url.Values{}
+		}
+		for _, f := range append(healthCheckFields, "Matcher.HttpCode") {
+			if v := form.Get(f); v != "" {
+				hc.Set(f, v)
+			}
+		}
+		e.healthChecks[arn] = hc
+		e.mu.Unlock()
+		return []byte(`<ModifyTargetGroupResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><ModifyTargetGroupResult><TargetGroups/></ModifyTargetGroupResult><ResponseMetadata><RequestId>rollout-emulator</RequestId></ResponseMetadata></ModifyTargetGroupResponse>`)
+	case "elasticloadbalancing:DeleteTargetGroup":
+		e.mu.Lock()
+		delete(e.healthChecks, form.Get("TargetGroupArn"))
+		e.mu.Unlock()
+	}
+	return nil
+}
+
+var tgMemberRE = regexp.MustCompile(`(?s)<member>\s*<TargetGroupArn>([^<]*)</TargetGroupArn>.*?</member>`)
+
+// describeTargetGroups applies kept health-check settings to an answer.
+func (e *Emulator) describeTargetGroups(body []byte) []byte {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.healthChecks) == 0 {
+		return body
+	}
+	return tgMemberRE.ReplaceAllFunc(body, func(member []byte) []byte {
+		arn := string(tgMemberRE.FindSubmatch(member)[1])
+		hc := e.healthChecks[arn]
+		for _, f := range healthCheckFields {
+			v := hc.Get(f)
+			if v == "" {
+				continue
+			}
+			el := regexp.MustCompile(`<` + f + `>[^<]*</` + f + `>`)
+			repl := []byte("<" + f + ">" + html.EscapeString(v) + "</" + f + ">")
+			if el.Match(member) {
+				member = el.ReplaceAll(member, repl)
+			} else {
+				member = bytes.Replace(member, []byte("</TargetGroupArn>"), append([]byte("</TargetGroupArn>"), repl...), 1)
+			}
+		}
+		if v := hc.Get("Matcher.HttpCode"); v != "" {
+			m := regexp.MustCompile(`(?s)<Matcher>.*?</Matcher>`)
+			repl := []byte("<Matcher><HttpCode>" + html.EscapeString(v) + "</HttpCode></Matcher>")
+			if m.Match(member) {
+				member = m.ReplaceAll(member, repl)
+			} else {
+				member = bytes.Replace(member, []byte("</TargetGroupArn>"), append([]byte("</TargetGroupArn>"), repl...), 1)
+			}
+		}
+		return member
+	})
 }

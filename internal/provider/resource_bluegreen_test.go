@@ -197,6 +197,30 @@ func TestAccBlueGreen_flip(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{bgState("active", "blue"), bgState("previous_active", "green")},
 				Check:             f.serves(100, 0, "green"),
 			},
+			// The health check changes in place on both target groups.
+			{
+				Config: strings.Replace(f.config("blue", canary), `health_check      = { path = "/health", healthy_threshold = 2, unhealthy_threshold = 2, interval = 30, timeout = 5, matcher = "200" }`,
+					`health_check      = { path = "/ready", healthy_threshold = 3, unhealthy_threshold = 2, interval = 15, timeout = 5, matcher = "200-299" }`, 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(bgRes, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(bgRes, tfjsonpath.New("blue_target_group_arn"), knownvalue.NotNull()),
+					plancheck.ExpectKnownValue(bgRes, tfjsonpath.New("planned_steps"), knownvalue.NotNull()),
+				}},
+				Check: func(*terraform.State) error {
+					b, g := f.colors()
+					out, err := f.e.ELB.DescribeTargetGroups(context.Background(), &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{b, g}})
+					if err != nil {
+						return err
+					}
+					for _, tg := range out.TargetGroups {
+						if aws.ToString(tg.HealthCheckPath) != "/ready" || aws.ToInt32(tg.HealthCheckIntervalSeconds) != 15 || aws.ToInt32(tg.HealthyThresholdCount) != 3 || aws.ToString(tg.Matcher.HttpCode) != "200-299" {
+							return fmt.Errorf("%s has health check %s every %ds, %d healthy, matcher %s", aws.ToString(tg.TargetGroupName), aws.ToString(tg.HealthCheckPath),
+								aws.ToInt32(tg.HealthCheckIntervalSeconds), aws.ToInt32(tg.HealthyThresholdCount), aws.ToString(tg.Matcher.HttpCode))
+						}
+					}
+					return f.serves(100, 0, "green")(nil)
+				},
+			},
 			{
 				ResourceName: bgRes, ImportState: true, ImportStateVerify: true,
 				ImportStateIdFunc: func(*terraform.State) (string, error) {
