@@ -3,6 +3,7 @@ package tests
 import (
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -181,4 +182,26 @@ func TestDeploymentBlueGreen(t *testing.T) {
 	}
 	s.run("destroy", "--yes", "--skip-preview")
 	checkWeights(t, e, f.Listener, weights.Split{{ARN: f.TGs[0], Weight: 1}})
+}
+
+// The documented YAML example is a valid program: pulumi preview runs it
+// against the emulator (the data source is read, the resources planned).
+func TestYAMLExamplePreviews(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	f := e.NewFixture(2)
+	api := e.Listener(f.LB, f.TGs[0], 8080)
+	program, err := os.ReadFile("../examples/yaml/Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStack(t, e, string(program))
+	s.config("loadBalancerArn", f.LB, "listenerArn", f.Listener, "apiListenerArn", api,
+		"blueTargetGroupArn", f.TGs[0], "greenTargetGroupArn", f.TGs[1], "vpcId", e.VPC)
+	out := s.run("preview")
+	for _, want := range []string{"rollout:index:Alarm", "rollout:index:TrafficSplit", "rollout:index:DeploymentBlueGreen", "4 to create"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("preview does not mention %q:\n%s", want, out)
+		}
+	}
 }
