@@ -72,3 +72,18 @@ func TestSetForwardStopsOnCancel(t *testing.T) {
 		t.Fatalf("SetForward = %v after %d writes; want context.Canceled after 1", err, api.writes)
 	}
 }
+
+func TestSetForwardLeavesAMatchingListenerAlone(t *testing.T) {
+	split := weights.Split{{ARN: tgA, Weight: 3}, {ARN: tgB, Weight: 1}}
+	api := &stubbornELB{actions: Actions{}.WithForward(Forward{Split: split})}
+	c := &Client{ELB: api, Clock: clock.NewFake(time.Unix(0, 0))}
+	if _, err := c.SetForward(context.Background(), Ref{ListenerARN: "L"}, nil, Forward{Split: weights.Split{{ARN: tgB, Weight: 1}, {ARN: tgA, Weight: 3}}}); err != nil {
+		t.Fatal(err)
+	}
+	if api.writes != 0 {
+		t.Errorf("writes = %d, want none: the listener already forwards so", api.writes)
+	}
+	if _, err := c.SetForward(context.Background(), Ref{ListenerARN: "L"}, nil, Forward{Split: weights.Split{{ARN: tgA, Weight: 1}, {ARN: tgB, Weight: 1}}}); err != nil || api.writes != 1 {
+		t.Errorf("a different split: %v after %d writes, want one write", err, api.writes)
+	}
+}

@@ -262,6 +262,11 @@ func (c *Client) SetForward(ctx context.Context, ref Ref, current Actions, f For
 			return nil, err
 		}
 	}
+	if cur, ok := current.Forward(); ok && cur.Matches(f) {
+		// Already so: no write, so a change that leaves the weights alone
+		// (a rollout setting, on_destroy) never touches the listener.
+		return current, nil
+	}
 	wanted := current.WithForward(f)
 	var got Forward
 	wait := ConfirmBackoff

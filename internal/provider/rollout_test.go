@@ -474,3 +474,22 @@ func weightsOf(f *rolloutFixture, blue, green int) weights.Split {
 }
 
 func regexpMust(s string) *regexp.Regexp { return regexp.MustCompile(s) }
+
+// Changing only the rollout settings leaves the listener alone: no write.
+func TestAccRollout_settingsOnlyChangeWritesNothing(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			f.start(),
+			{
+				Config: f.config(100, 0, canarySteps),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("rollout_traffic_split.test", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.original), f.wrote()),
+			},
+		},
+	})
+}
