@@ -307,7 +307,11 @@ func trafficValue(w map[bluegreen.Color]int) types.Map {
 }
 
 func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	if req.State.Raw.IsNull() {
+		r.warnTakeover(ctx, req, resp)
 		return
 	}
 	var plan, state blueGreenModel
@@ -375,6 +379,28 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	}
 	set("planned_steps", plannedStepsValue(steps))
 	checkScheduleTimeout(ctx, plan.Timeouts, false, steps, &resp.Diagnostics)
+}
+
+// warnTakeover says, when planning a create, that the listener's current
+// traffic moves at once to the new (still empty) target group of the active
+// color: no surprise traffic moves.
+func (r *blueGreenResource) warnTakeover(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var plan blueGreenModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || r.client == nil || plan.ListenerARN.IsUnknown() || plan.RuleARN.IsUnknown() || plan.Active.IsUnknown() {
+		return
+	}
+	acts, err := r.client.ReadActions(ctx, plan.ref())
+	if err != nil {
+		return // Create reports it
+	}
+	fwd, ok := acts.Forward()
+	if !ok || len(fwd.Split) == 0 {
+		return
+	}
+	resp.Diagnostics.AddAttributeWarning(path.Root("active"), "Listener Traffic Moves On Create", detail(nil,
+		fmt.Sprintf("%s forwards to %s now. Creating this deployment sends all of it at once to the new %s target group, which has no targets yet.", plan.ref().ID(), fwd.Split.Short(), plan.Active.ValueString()),
+		"Register targets in it right after the apply (ECS services and Auto Scaling groups that reference blue_target_group_arn and green_target_group_arn do), or create the deployment on a listener that does not serve production traffic yet."))
 }
 
 func (r *blueGreenResource) targetGroup(ctx context.Context, m blueGreenModel, c bluegreen.Color, diags *diag.Diagnostics) awsclient.TargetGroup {

@@ -18,7 +18,8 @@ import (
 //
 //   - **Create** makes the blue and green target groups (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`,
 //     tagged `rollout:color`). It records what the listener and the test listener did before, and sends
-//     100 % to <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span>, all at once: the new target groups have no targets yet to gate on. The test
+//     100 % to <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span>, all at once: the new target groups have no targets yet to gate on. The plan
+//     warns (`Listener Traffic Moves On Create`) when the listener serves traffic now. The test
 //     listener forwards to the idle color.
 //   - **Changing <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span>** runs the schedule in <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> from the live color to the other, with
 //     the same gates and rollback as `rollout.TrafficSplit`. After success the new color carries
