@@ -257,6 +257,7 @@ func (r *Runner) run(ctx context.Context, from weights.Split, steps []PlannedSte
 			}
 			return r.rollback(ctx, res, from, f)
 		}
+		before := res.Current
 		res.Current, res.StepReached = st.Weights, n
 		r.log("rollout step applied", "step", n, "of", len(steps), "percent", st.Percent, "weights", st.Weights.String(), "pause", st.Pause.String())
 		start := r.Clock.Now()
@@ -274,7 +275,7 @@ func (r *Runner) run(ctx context.Context, from weights.Split, steps []PlannedSte
 				return r.rollback(ctx, res, from, f)
 			}
 		}
-		f, err := r.afterPause(ctx, n, len(steps), st, start, from, gaining)
+		f, err := r.afterPause(ctx, n, len(steps), st, start, before, gaining)
 		if err != nil {
 			return r.stopped(res, err)
 		}
@@ -320,7 +321,9 @@ func (r *Runner) pollGates(ctx context.Context, n int, gaining []string) (*Failu
 	return r.checkAlarms(ctx, n)
 }
 
-func (r *Runner) afterPause(ctx context.Context, n, total int, st PlannedStep, start time.Time, from weights.Split, gaining []string) (*Failure, error) {
+// afterPause checks the metrics over the pause and calls the after_pause
+// hook; before is the split the step moved from.
+func (r *Runner) afterPause(ctx context.Context, n, total int, st PlannedStep, start time.Time, before weights.Split, gaining []string) (*Failure, error) {
 	if g := r.Gates.Metrics; g != nil && st.Pause > 0 {
 		end := r.Clock.Now()
 		for _, tg := range gaining {
@@ -336,7 +339,7 @@ func (r *Runner) afterPause(ctx context.Context, n, total int, st PlannedStep, s
 		}
 	}
 	if fn := r.Gates.AfterPause; fn != "" {
-		return r.hook(ctx, fn, HookPayload{SplitID: r.SplitID, Phase: PhaseAfterPause, Step: n, Steps: total, Percent: st.Percent, From: from.Map(), To: st.Weights.Map()}, n)
+		return r.hook(ctx, fn, HookPayload{SplitID: r.SplitID, Phase: PhaseAfterPause, Step: n, Steps: total, Percent: st.Percent, From: before.Map(), To: st.Weights.Map()}, n)
 	}
 	return nil, nil
 }

@@ -152,6 +152,11 @@ func TestRunSucceeds(t *testing.T) {
 		t.Errorf("metric windows %v, want two, the second 10m long", p.windows)
 	}
 	// A before_shift and an after_pause hook per step.
+	// Both phases of a step name the split it moved from and the one it
+	// moved to.
+	if len(p.payloads) == 6 && (p.payloads[3].From[green] != steps[0].Weights.Map()[green] || p.payloads[2].From[green] != steps[0].Weights.Map()[green] || p.payloads[1].From[green] != 0) {
+		t.Errorf("from weights of the hooks: %v %v %v", p.payloads[1].From, p.payloads[2].From, p.payloads[3].From)
+	}
 	if len(p.payloads) != 6 || p.payloads[0].Phase != PhaseBeforeShift || p.payloads[1].Phase != PhaseAfterPause || p.payloads[2].Step != 2 || p.payloads[2].To[green] != steps[1].Weights.Map()[green] {
 		t.Errorf("hook payloads %+v", p.payloads)
 	}
