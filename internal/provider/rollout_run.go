@@ -95,7 +95,7 @@ func addRolloutError(diags *diag.Diagnostics, ref awsclient.Ref, res rollout.Res
 		f := res.Failure
 		diags.AddAttributeError(gatePath(f.Gate), "Rollout Rolled Back", detail(nil,
 			fmt.Sprintf("Step %d of %d failed the %s gate: %s.", f.Step, res.Steps, f.Gate, f.Reason),
-			fmt.Sprintf("The listener was rolled back (%s) to the weights it had before this apply. %s", res.Policy, serves),
+			rolledBackSentence(res, serves),
 			again+" "+gateAdvice(f.Gate)))
 	case res.Failure != nil:
 		diags.AddAttributeError(gatePath(res.Failure.Gate), "Rollback Incomplete", detail(res.Err,
@@ -146,4 +146,13 @@ func addWriteError(diags interface{ AddError(string, string) }, c *awsclient.Cli
 			fmt.Sprintf("AWS refused the new forward action of %s; the listener keeps its previous weights.", ref.ID()),
 			"Check that every target group exists, is of target type instance, ip or lambda as the load balancer allows, belongs to the load balancer's VPC, and that the credentials allow elasticloadbalancing:ModifyListener and ModifyRule."))
 	}
+}
+
+// rolledBackSentence says what the rollback did: nothing when the gate
+// failed before the first shift.
+func rolledBackSentence(res rollout.Result, serves string) string {
+	if len(res.RollbackSteps) == 0 {
+		return "No traffic had moved yet; nothing was rolled back. " + serves
+	}
+	return fmt.Sprintf("The listener was rolled back (%s) to the weights it had before this apply. %s", res.Policy, serves)
 }

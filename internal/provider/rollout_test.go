@@ -234,7 +234,7 @@ func TestAccRollout_healthGateNoTargets(t *testing.T) {
 		ProtoV6ProviderFactories: f.e.Factories(),
 		Steps: []resource.TestStep{
 			f.start(),
-			{Config: cfg, ExpectError: errRE(`Rollout Rolled Back(.|\n)*Step 1 of 3 failed the health gate: ` + regexp.QuoteMeta(f.green) + ` has 0 healthy of 0 registered targets(.|\n)*after waiting 2m0s`)},
+			{Config: cfg, ExpectError: errRE(`Rollout Rolled Back(.|\n)*Step 1 of 3 failed the health gate: ` + regexp.QuoteMeta(f.green) + ` has 0 healthy of 0 registered targets(.|\n)*after waiting 2m0s(.|\n)*No traffic had moved yet; nothing was rolled back`)},
 			planAgain(cfg),
 			f.afterFailure(ro, f.original, "rolled_back", "health"),
 		},
