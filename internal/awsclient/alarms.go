@@ -2,13 +2,10 @@ package awsclient
 
 import (
 	"context"
-	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
-	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/alarms"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
@@ -164,45 +161,20 @@ func (c *Client) SetTags(ctx context.Context, arn string, want map[string]string
 	if err != nil {
 		return err
 	}
-	var drop []string
-	for k := range have {
-		if _, ok := want[k]; !ok {
-			drop = append(drop, k)
-		}
-	}
-	sort.Strings(drop)
+	drop, set := tagChanges(have, want)
 	if len(drop) > 0 {
 		if _, err := c.CloudWatch.UntagResource(ctx, &cloudwatch.UntagResourceInput{ResourceARN: aws.String(arn), TagKeys: drop}); err != nil {
 			return err
 		}
 	}
 	var add []cwtypes.Tag
-	for _, k := range alarms.SortedKeys(want) {
-		if v, ok := have[k]; !ok || v != want[k] {
-			add = append(add, cwtypes.Tag{Key: aws.String(k), Value: aws.String(want[k])})
-		}
+	for _, k := range set {
+		add = append(add, cwtypes.Tag{Key: aws.String(k), Value: aws.String(want[k])})
 	}
 	if len(add) > 0 {
 		_, err = c.CloudWatch.TagResource(ctx, &cloudwatch.TagResourceInput{ResourceARN: aws.String(arn), Tags: add})
 	}
 	return err
-}
-
-// TargetHealthCounts counts a target group's targets by state.
-func (c *Client) TargetHealthCounts(ctx context.Context, tg string) (map[string]int, error) {
-	out, err := c.ELB.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)})
-	if err != nil {
-		return nil, err
-	}
-	m := map[string]int{}
-	for _, d := range out.TargetHealthDescriptions {
-		st := elbtypes.TargetHealthStateEnumUnavailable
-		if d.TargetHealth != nil {
-			st = d.TargetHealth.State
-		}
-		m[string(st)]++
-	}
-	return m, nil
 }
 
 // AlarmStates reads the states of metric and composite alarms by name, 100

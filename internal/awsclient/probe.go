@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
-	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -60,16 +59,13 @@ func (p *Probe) Apply(ctx context.Context, w weights.Split) error {
 // TargetHealth counts a target group's healthy and registered targets.
 // Draining and unused targets count as registered, not healthy.
 func (p *Probe) TargetHealth(ctx context.Context, tg string) (rollout.Health, error) {
-	out, err := p.Client.ELB.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)})
+	counts, err := p.Client.TargetHealthCounts(ctx, tg)
 	if err != nil {
 		return rollout.Health{}, err
 	}
-	var h rollout.Health
-	for _, d := range out.TargetHealthDescriptions {
-		h.Total++
-		if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
-			h.Healthy++
-		}
+	h := rollout.Health{Healthy: counts[string(elbtypes.TargetHealthStateEnumHealthy)]}
+	for _, n := range counts {
+		h.Total += n
 	}
 	return h, nil
 }

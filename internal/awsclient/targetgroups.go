@@ -3,7 +3,6 @@ package awsclient
 import (
 	"context"
 	"errors"
-	"sort"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -75,11 +74,7 @@ func (c *Client) setDeregistrationDelay(ctx context.Context, arn string, s int) 
 }
 
 func elbTags(m map[string]string) []elbtypes.Tag {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	_, keys := tagChanges(nil, m)
 	var out []elbtypes.Tag
 	for _, k := range keys {
 		out = append(out, elbtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
@@ -165,26 +160,18 @@ func (c *Client) UpdateTargetGroup(ctx context.Context, have, want TargetGroup) 
 			return err
 		}
 	}
-	var drop []string
-	for k := range have.Tags {
-		if _, ok := want.Tags[k]; !ok {
-			drop = append(drop, k)
-		}
-	}
-	sort.Strings(drop)
+	drop, set := tagChanges(have.Tags, want.Tags)
 	if len(drop) > 0 {
 		if _, err := c.ELB.RemoveTags(ctx, &elb.RemoveTagsInput{ResourceArns: []string{have.ARN}, TagKeys: drop}); err != nil {
 			return err
 		}
 	}
-	add := map[string]string{}
-	for k, v := range want.Tags {
-		if hv, ok := have.Tags[k]; !ok || hv != v {
-			add[k] = v
+	if len(set) > 0 {
+		var add []elbtypes.Tag
+		for _, k := range set {
+			add = append(add, elbtypes.Tag{Key: aws.String(k), Value: aws.String(want.Tags[k])})
 		}
-	}
-	if len(add) > 0 {
-		if _, err := c.ELB.AddTags(ctx, &elb.AddTagsInput{ResourceArns: []string{have.ARN}, Tags: elbTags(add)}); err != nil {
+		if _, err := c.ELB.AddTags(ctx, &elb.AddTagsInput{ResourceArns: []string{have.ARN}, Tags: add}); err != nil {
 			return err
 		}
 	}
@@ -199,4 +186,22 @@ func (c *Client) DeleteTargetGroup(ctx context.Context, arn string) error {
 		return nil
 	}
 	return err
+}
+
+// TargetHealthCounts counts a target group's targets by state (healthy,
+// unhealthy, draining, initial, unused, unavailable).
+func (c *Client) TargetHealthCounts(ctx context.Context, tg string) (map[string]int, error) {
+	out, err := c.ELB.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)})
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]int{}
+	for _, d := range out.TargetHealthDescriptions {
+		st := elbtypes.TargetHealthStateEnumUnavailable
+		if d.TargetHealth != nil {
+			st = d.TargetHealth.State
+		}
+		m[string(st)]++
+	}
+	return m, nil
 }

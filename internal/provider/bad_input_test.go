@@ -239,6 +239,10 @@ custom = {
   metric = { namespace = "App", name = "X", statistic = "Sum", dimensions = { for i in range(31) : "d${i}" => "v" } }
 }`), `dimensions map must contain at most 30 elements`},
 		{"alarm state with no names", good + "data \"rollout_alarm_state\" \"x\" {\n names = []\n}\n", `names list must contain at least 1 elements`},
+		{"alarm state with a name twice", good + "data \"rollout_alarm_state\" \"x\" {\n names = [\"a\", \"a\"]\n}\n", `Duplicate List Value`},
+		{"target health of 21 groups", good + fmt.Sprintf("data \"rollout_target_health\" \"x\" {\n target_group_arns = [for i in range(21) : replace(%q, \"tg0\", \"tg${i}\")]\n}\n", fakeTG(0)), `target_group_arns list must contain at least 1 elements and at most 20 elements, got: 21`},
+		{"bluegreen listener and rule", bg(fmt.Sprintf(`rule_arn = %q`, fakeRule)), `Invalid Attribute Combination`},
+		{"bluegreen rule ARN of a target group", strings.Replace(bg(fmt.Sprintf(`rule_arn = %q`, fakeTG(0))), fmt.Sprintf("listener_arn = %q\n", fakeListener), "", 1), `Invalid ARN(.|\n)*rule_arn`},
 		{"target health of a listener", good + fmt.Sprintf("data \"rollout_target_health\" \"x\" {\n target_group_arns = [%q]\n}\n", fakeListener), `Invalid ARN(.|\n)*target_group_arns`},
 		// rollout_deployment_bluegreen.
 		{"bluegreen name prefix with underscore", bg(`name_prefix = "web_app"`), `name_prefix must be 1 to 21 letters, digits and hyphens`},

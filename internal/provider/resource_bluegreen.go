@@ -488,11 +488,7 @@ func (r *blueGreenResource) Create(ctx context.Context, req resource.CreateReque
 		addWriteError(&resp.Diagnostics, r.client, ref, err)
 		return
 	}
-	if tl := plan.TestListenerARN.ValueString(); tl != "" {
-		if _, err := r.client.SetForward(ctx, awsclient.Ref{ListenerARN: tl}, testCurrent, awsclient.Forward{Split: weights.Split{{ARN: plan.arnOf(active.Other()), Weight: 1}}}); err != nil {
-			addWriteError(&resp.Diagnostics, r.client, awsclient.Ref{ListenerARN: tl}, err)
-		}
-	}
+	r.pointTestListener(ctx, plan.TestListenerARN, testCurrent, plan.arnOf(active.Other()), &resp.Diagnostics)
 	b, _ := json.Marshal(rec)
 	now := r.client.Clock.Now()
 	plan.ID = types.StringValue(ref.ID())
@@ -589,11 +585,8 @@ func (r *blueGreenResource) replaceIdle(ctx context.Context, plan *blueGreenMode
 		addWriteError(diags, r.client, state.ref(), err)
 		return false
 	}
-	if tl := state.TestListenerARN.ValueString(); tl != "" && c == st.Active.Other() {
-		if _, err := r.client.SetForward(ctx, awsclient.Ref{ListenerARN: tl}, nil, awsclient.Forward{Split: weights.Split{{ARN: neu, Weight: 1}}}); err != nil {
-			addWriteError(diags, r.client, awsclient.Ref{ListenerARN: tl}, err)
-			return false
-		}
+	if c == st.Active.Other() && !r.pointTestListener(ctx, state.TestListenerARN, nil, neu, diags) {
+		return false
 	}
 	fps := stringMap(ctx, plan.Settings, diags)
 	fps[string(c)] = plan.settings().Fingerprint()
@@ -647,14 +640,25 @@ func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, stat
 	hist := bluegreen.Record(historyFrom(ctx, plan.History, diags), bluegreen.Flip{From: prev, To: active, Status: string(res.Status), Started: res.Started, Finished: res.Finished})
 	plan.History = historyValue(hist)
 	if res.Status == rollout.Succeeded {
-		if tl := plan.TestListenerARN.ValueString(); tl != "" {
-			if _, err := r.client.SetForward(ctx, awsclient.Ref{ListenerARN: tl}, nil, awsclient.Forward{Split: weights.Split{{ARN: plan.arnOf(active.Other()), Weight: 1}}}); err != nil {
-				addWriteError(diags, r.client, awsclient.Ref{ListenerARN: tl}, err)
-			}
-		}
+		r.pointTestListener(ctx, plan.TestListenerARN, nil, plan.arnOf(active.Other()), diags)
 		return
 	}
 	reportRollout(diags, r.client, ref, res, limit)
+}
+
+// pointTestListener makes the test listener, when there is one, forward
+// everything to the idle target group. It returns false after an error.
+func (r *blueGreenResource) pointTestListener(ctx context.Context, listener types.String, current awsclient.Actions, idle string, diags *diag.Diagnostics) bool {
+	tl := listener.ValueString()
+	if tl == "" {
+		return true
+	}
+	ref := awsclient.Ref{ListenerARN: tl}
+	if _, err := r.client.SetForward(ctx, ref, current, awsclient.Forward{Split: weights.Split{{ARN: idle, Weight: 1}}}); err != nil {
+		addWriteError(diags, r.client, ref, err)
+		return false
+	}
+	return true
 }
 
 func historyFrom(ctx context.Context, l types.List, diags *diag.Diagnostics) []bluegreen.Flip {
