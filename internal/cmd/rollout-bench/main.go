@@ -6,7 +6,12 @@
 //	    N terraform_data resources, and its growth from one N to the next;
 //	(c) the provider's GetProviderSchema call time, in-process.
 //
-// It prints a table, checks the targets and exits 1 when one is missed.
+// Next to (b) it times the same plan through two floor providers that have
+// the rollout provider's schemas and do nothing (floor/protocol speaks the
+// plugin protocol directly, floor/framework is served by the plugin
+// framework): what the engine alone, and the engine with the framework,
+// cost for these resources. It prints a table, checks the targets and exits 1
+// when one is missed.
 package main
 
 import (
@@ -47,6 +52,8 @@ func main() {
 	workdir := flag.String("workdir", "", "scratch directory")
 	sizes := flag.String("n", "50,200,400", "numbers of traffic splits")
 	runs := flag.Int("runs", 3, "plans timed per measurement (the median is kept)")
+	protocolFloor := flag.String("protocol-floor", "", "directory holding the protocol floor provider (optional)")
+	frameworkFloor := flag.String("framework-floor", "", "directory holding the framework floor provider (optional)")
 	flag.Parse()
 	if *providerDir == "" || *workdir == "" {
 		fmt.Fprintln(os.Stderr, "rollout-bench: run it through `make bench`")
@@ -63,6 +70,7 @@ func main() {
 	}
 
 	ok := true
+	unreachable := false // the protocol floor alone misses (b)
 	schema := schemaCallTime()
 	fmt.Printf("(c) GetProviderSchema, in-process, median of 200 calls: %s\n\n", schema)
 
@@ -71,10 +79,10 @@ func main() {
 			continue
 		}
 		fmt.Printf("%s (%s)\n", eng.name, eng.bin)
-		fmt.Printf("  %5s  %12s  %12s  %14s  %7s  %8s\n", "N", "(a) req/res", "plan splits", "plan baseline", "(b)", "growth")
+		fmt.Printf("  %5s  %12s  %12s  %14s  %7s  %8s  %16s  %17s\n", "N", "(a) req/res", "plan splits", "plan baseline", "(b)", "growth", "protocol floor", "framework floor")
 		var prev time.Duration
 		for i, n := range ns {
-			r, err := measure(eng.bin, *providerDir, filepath.Join(*workdir, fmt.Sprintf("%s-%d", strings.ToLower(eng.name), n)), n, *runs)
+			r, err := measure(eng.bin, *providerDir, []string{*protocolFloor, *frameworkFloor}, filepath.Join(*workdir, fmt.Sprintf("%s-%d", strings.ToLower(eng.name), n)), n, *runs)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "rollout-bench: %s N=%d: %v\n", eng.name, n, err)
 				os.Exit(1)
@@ -97,13 +105,28 @@ func main() {
 				}
 				return ""
 			}
-			fmt.Printf("  %5d  %9.2f%-3s  %12s  %14s  %5.2f%-5s  %8s\n", n, r.perResource, mark(r.perResource > maxRequestsPerResource),
-				r.plan.Round(time.Millisecond), r.baseline.Round(time.Millisecond), ratio, mark(ratio > maxPlanRatio), growth)
+			floor := func(d time.Duration) string {
+				if d == 0 {
+					return "-"
+				}
+				return fmt.Sprintf("%s (%.2f)", d.Round(time.Millisecond), d.Seconds()/r.baseline.Seconds())
+			}
+			fmt.Printf("  %5d  %9.2f%-3s  %12s  %14s  %5.2f%-5s  %8s  %16s  %17s\n", n, r.perResource, mark(r.perResource > maxRequestsPerResource),
+				r.plan.Round(time.Millisecond), r.baseline.Round(time.Millisecond), ratio, mark(ratio > maxPlanRatio), growth,
+				floor(r.floors[0]), floor(r.floors[1]))
+			if r.floors[0] > 0 && r.floors[0].Seconds()/r.baseline.Seconds() > maxPlanRatio {
+				unreachable = true
+			}
 			prev = r.plan
 		}
 		fmt.Println()
 	}
 	fmt.Printf("targets: (a) <= %.0f request per resource, (b) <= %.1f, growth 200->400 <= %.1fx\n", maxRequestsPerResource, maxPlanRatio, maxGrowth)
+	fmt.Println("floors: the same plan through a provider with these schemas that does nothing, speaking the")
+	fmt.Println("        plugin protocol directly (protocol) or served by the plugin framework (framework); (x) = / baseline")
+	if unreachable {
+		fmt.Printf("note: the protocol floor alone is above %.1f x the baseline: no provider with these schemas can meet (b) on this engine and machine\n", maxPlanRatio)
+	}
 	if !ok {
 		fmt.Println("RESULT: a target was missed")
 		os.Exit(1)
@@ -114,9 +137,10 @@ func main() {
 type result struct {
 	perResource    float64
 	plan, baseline time.Duration
+	floors         [2]time.Duration // protocol, framework; 0 when not measured
 }
 
-func measure(engine, providerDir, dir string, n, runs int) (result, error) {
+func measure(engine, providerDir string, floorDirs []string, dir string, n, runs int) (result, error) {
 	var r result
 	emu, err := emulator.Start("127.0.0.1:0")
 	if err != nil {
@@ -135,11 +159,20 @@ func measure(engine, providerDir, dir string, n, runs int) (result, error) {
 			return r, err
 		}
 	}
-	rc := filepath.Join(dir, "cli.tfrc")
-	if err := os.WriteFile(rc, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"rolloutdev/rollout\" = %q\n  }\n  direct {}\n}\n", providerDir)), 0o644); err != nil {
+	// One CLI configuration per provider build, all for the same address.
+	rcFor := func(name, providerDir string) (string, error) {
+		rc := filepath.Join(dir, name+".tfrc")
+		abs, err := filepath.Abs(providerDir)
+		if err != nil {
+			return "", err
+		}
+		return rc, os.WriteFile(rc, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"rolloutdev/rollout\" = %q\n  }\n  direct {}\n}\n", abs)), 0o644)
+	}
+	rc, err := rcFor("cli", providerDir)
+	if err != nil {
 		return r, err
 	}
-	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1",
+	env := append(os.Environ(), "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1",
 		"AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench", "AWS_EC2_METADATA_DISABLED=true",
 		"AWS_CONFIG_FILE="+os.DevNull, "AWS_SHARED_CREDENTIALS_FILE="+os.DevNull)
 
@@ -176,9 +209,10 @@ resource "rollout_traffic_split" "s" {
 		return r, err
 	}
 
+	// run uses whichever CLI configuration rc names when it is called.
 	run := func(dir string, args ...string) (time.Duration, error) {
 		cmd := exec.Command(engine, args...)
-		cmd.Dir, cmd.Env = dir, env
+		cmd.Dir, cmd.Env = dir, append(env, "TF_CLI_CONFIG_FILE="+rc)
 		start := time.Now()
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -218,6 +252,19 @@ resource "rollout_traffic_split" "s" {
 	}
 	if r.baseline, err = median(base); err != nil {
 		return r, err
+	}
+	// The floors plan the same configuration over the same state, which the
+	// real provider wrote; a floor's plan must also find nothing to change.
+	for i, floorDir := range floorDirs {
+		if floorDir == "" {
+			continue
+		}
+		if rc, err = rcFor(fmt.Sprintf("floor-%d", i), floorDir); err != nil {
+			return r, err
+		}
+		if r.floors[i], err = median(splits); err != nil {
+			return r, err
+		}
 	}
 	return r, nil
 }
