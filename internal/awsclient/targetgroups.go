@@ -82,38 +82,60 @@ func elbTags(m map[string]string) []elbtypes.Tag {
 	return out
 }
 
-// DescribeTargetGroup reads a target group with its attributes and tags;
-// ErrNotFound when it does not exist.
-func (c *Client) DescribeTargetGroup(ctx context.Context, arn string) (*TargetGroup, error) {
-	out, err := c.ELB.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{arn}})
+// DescribeTargetGroups reads the settings of several target groups in one
+// call, without their attributes and tags (ReadTargetGroupDetails adds
+// those). A target group that does not exist is absent from the answer. AWS
+// fails the whole call when one of the ARNs is unknown; only then are they
+// read one by one, to tell which.
+func (c *Client) DescribeTargetGroups(ctx context.Context, arns ...string) (map[string]*TargetGroup, error) {
+	found := map[string]*TargetGroup{}
+	out, err := c.ELB.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: arns})
 	var nf *elbtypes.TargetGroupNotFoundException
+	if errors.As(err, &nf) && len(arns) > 1 {
+		for _, arn := range arns {
+			one, err := c.DescribeTargetGroups(ctx, arn)
+			if err != nil {
+				return nil, err
+			}
+			for k, v := range one {
+				found[k] = v
+			}
+		}
+		return found, nil
+	}
 	if errors.As(err, &nf) {
-		return nil, ErrNotFound
+		return found, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	if len(out.TargetGroups) == 0 {
-		return nil, ErrNotFound
+	for _, g := range out.TargetGroups {
+		arn := aws.ToString(g.TargetGroupArn)
+		tg := &TargetGroup{
+			ARN: arn, Name: aws.ToString(g.TargetGroupName), Port: int(aws.ToInt32(g.Port)), Protocol: string(g.Protocol),
+			VPC: aws.ToString(g.VpcId), TargetType: string(g.TargetType),
+			HealthCheck: HealthCheck{
+				Path: aws.ToString(g.HealthCheckPath), Protocol: string(g.HealthCheckProtocol), Port: aws.ToString(g.HealthCheckPort),
+				HealthyThreshold: int(aws.ToInt32(g.HealthyThresholdCount)), UnhealthyThreshold: int(aws.ToInt32(g.UnhealthyThresholdCount)),
+				Interval: int(aws.ToInt32(g.HealthCheckIntervalSeconds)), Timeout: int(aws.ToInt32(g.HealthCheckTimeoutSeconds)),
+			},
+			DeregistrationDelay: 300,
+			Tags:                map[string]string{},
+		}
+		if g.Matcher != nil {
+			tg.HealthCheck.Matcher = aws.ToString(g.Matcher.HttpCode)
+		}
+		found[arn] = tg
 	}
-	g := out.TargetGroups[0]
-	tg := &TargetGroup{
-		ARN: arn, Name: aws.ToString(g.TargetGroupName), Port: int(aws.ToInt32(g.Port)), Protocol: string(g.Protocol),
-		VPC: aws.ToString(g.VpcId), TargetType: string(g.TargetType),
-		HealthCheck: HealthCheck{
-			Path: aws.ToString(g.HealthCheckPath), Protocol: string(g.HealthCheckProtocol), Port: aws.ToString(g.HealthCheckPort),
-			HealthyThreshold: int(aws.ToInt32(g.HealthyThresholdCount)), UnhealthyThreshold: int(aws.ToInt32(g.UnhealthyThresholdCount)),
-			Interval: int(aws.ToInt32(g.HealthCheckIntervalSeconds)), Timeout: int(aws.ToInt32(g.HealthCheckTimeoutSeconds)),
-		},
-		DeregistrationDelay: 300,
-		Tags:                map[string]string{},
-	}
-	if g.Matcher != nil {
-		tg.HealthCheck.Matcher = aws.ToString(g.Matcher.HttpCode)
-	}
-	attrs, err := c.ELB.DescribeTargetGroupAttributes(ctx, &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(arn)})
+	return found, nil
+}
+
+// ReadTargetGroupDetails adds a described target group's deregistration
+// delay and tags.
+func (c *Client) ReadTargetGroupDetails(ctx context.Context, tg *TargetGroup) error {
+	attrs, err := c.ELB.DescribeTargetGroupAttributes(ctx, &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(tg.ARN)})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, a := range attrs.Attributes {
 		if aws.ToString(a.Key) == deregistrationDelayKey {
@@ -122,16 +144,16 @@ func (c *Client) DescribeTargetGroup(ctx context.Context, arn string) (*TargetGr
 			}
 		}
 	}
-	tags, err := c.ELB.DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: []string{arn}})
+	tags, err := c.ELB.DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: []string{tg.ARN}})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, d := range tags.TagDescriptions {
 		for _, t := range d.Tags {
 			tg.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 		}
 	}
-	return tg, nil
+	return nil
 }
 
 // UpdateTargetGroup changes what AWS changes in place: the health check,

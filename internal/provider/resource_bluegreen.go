@@ -721,16 +721,19 @@ func (r *blueGreenResource) Read(ctx context.Context, req resource.ReadRequest, 
 	live := bluegreen.LiveOf(w, prior)
 	m.Active = types.StringValue(string(live))
 	m.ID = types.StringValue(ref.ID())
+	// One DescribeTargetGroups for both colors; attributes and tags only for
+	// the live one, whose settings the state reports.
+	found, err := r.client.DescribeTargetGroups(ctx, m.arnOf(bluegreen.Blue), m.arnOf(bluegreen.Green))
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot Read Target Groups", detail(err, fmt.Sprintf("Reading the blue and green target groups %s and %s failed.", m.arnOf(bluegreen.Blue), m.arnOf(bluegreen.Green)), "Check the elasticloadbalancing:Describe* permissions."))
+		return
+	}
 	fps := map[string]attr.Value{}
 	for _, c := range bluegreen.Colors {
-		tg, err := r.client.DescribeTargetGroup(ctx, m.arnOf(c))
-		if errors.Is(err, awsclient.ErrNotFound) {
+		tg, ok := found[m.arnOf(c)]
+		if !ok {
 			fps[string(c)] = types.StringValue(bluegreen.Missing)
 			continue
-		}
-		if err != nil {
-			resp.Diagnostics.AddError("Cannot Read Target Group", detail(err, fmt.Sprintf("Reading the %s target group %s failed.", c, m.arnOf(c)), "Check the elasticloadbalancing:Describe* permissions."))
-			return
 		}
 		fps[string(c)] = types.StringValue(bluegreen.Settings{Port: tg.Port, Protocol: tg.Protocol, VPC: tg.VPC, TargetType: tg.TargetType}.Fingerprint())
 		if m.NamePrefix.IsNull() { // imported
@@ -739,6 +742,10 @@ func (r *blueGreenResource) Read(ctx context.Context, req resource.ReadRequest, 
 			m.VPCID, m.TargetType = types.StringValue(tg.VPC), types.StringValue(tg.TargetType)
 		}
 		if c == live {
+			if err := r.client.ReadTargetGroupDetails(ctx, tg); err != nil {
+				resp.Diagnostics.AddError("Cannot Read Target Group", detail(err, fmt.Sprintf("Reading the attributes and tags of the %s target group %s failed.", c, tg.ARN), "Check the elasticloadbalancing:Describe* permissions."))
+				return
+			}
 			m.HealthCheck = healthCheckValue(tg.HealthCheck)
 			m.DeregistrationDelay = types.Int64Value(int64(tg.DeregistrationDelay))
 			delete(tg.Tags, colorTag)
@@ -811,7 +818,7 @@ func (r *blueGreenResource) release(ctx context.Context, ref awsclient.Ref, reco
 					usable = false
 					continue
 				}
-				if _, err := r.client.DescribeTargetGroup(ctx, t.ARN); err != nil {
+				if found, err := r.client.DescribeTargetGroups(ctx, t.ARN); err != nil || found[t.ARN] == nil {
 					usable = false
 				}
 			}

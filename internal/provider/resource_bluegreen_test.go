@@ -222,6 +222,30 @@ func TestAccBlueGreen_flip(t *testing.T) {
 				},
 			},
 			{
+				// A refresh reads the listener, both target groups in one
+				// request, and the live color's attributes and tags.
+				PreConfig:    f.e.Emu.ResetCounts,
+				RefreshState: true,
+				Check: func(*terraform.State) error {
+					want := map[string]int{
+						"elasticloadbalancing:DescribeListeners":             1,
+						"elasticloadbalancing:DescribeTargetGroups":          1,
+						"elasticloadbalancing:DescribeTargetGroupAttributes": 1,
+						"elasticloadbalancing:DescribeTags":                  1,
+					}
+					got := f.e.Emu.Counts()
+					if len(got) != len(want) {
+						return fmt.Errorf("refresh made %v, want %v", got, want)
+					}
+					for k, n := range want {
+						if got[k] != n {
+							return fmt.Errorf("refresh made %v, want %v", got, want)
+						}
+					}
+					return nil
+				},
+			},
+			{
 				ResourceName: bgRes, ImportState: true, ImportStateVerify: true,
 				ImportStateIdFunc: func(*terraform.State) (string, error) {
 					b, g := f.colors()
