@@ -455,11 +455,7 @@ func (r *alarmResource) write(ctx context.Context, planData interface {
 		diags.AddError("Cannot Read Alarm", detail(err, fmt.Sprintf("Alarm %q was written but could not be read back.", cfg.Name), "Check the cloudwatch:DescribeAlarms permission, then apply again."))
 		return
 	}
-	tags := map[string]string{}
-	if !plan.Tags.IsNull() {
-		diags.Append(plan.Tags.ElementsAs(ctx, &tags, false)...)
-	}
-	if err := r.client.SetTags(ctx, got.ARN, tags); err != nil {
+	if err := r.client.SetTags(ctx, got.ARN, stringMap(ctx, plan.Tags, diags)); err != nil {
 		diags.AddError("Cannot Tag Alarm", detail(err, fmt.Sprintf("Alarm %q was written but its tags could not be set.", cfg.Name), "Check the cloudwatch:TagResource, UntagResource and ListTagsForResource permissions, then apply again."))
 		return
 	}
@@ -537,18 +533,16 @@ func (r *alarmResource) fill(ctx context.Context, m *alarmModel, a *awsclient.Al
 	if a.Description != "" {
 		m.Description = types.StringValue(a.Description)
 	}
-	if len(tags) > 0 || !m.Tags.IsNull() {
-		v, d := types.MapValueFrom(ctx, types.StringType, tags)
-		diags.Append(d...)
-		m.Tags = v
-	}
+	m.Tags = stringMapValue(ctx, m.Tags, tags, diags)
 	m.Custom = customValue(ctx, in, m.Custom, diags)
 	m.ARN = types.StringValue(a.ARN)
 	m.State = types.StringValue(a.State)
 	m.StateReason = types.StringValue(a.StateReason)
 }
 
-func dimsValue(ctx context.Context, prior types.Map, d map[string]string, diags *diag.Diagnostics) types.Map {
+// stringMapValue is a map of strings read from AWS: null while both AWS and
+// the prior value have none, so an unset optional map does not show a diff.
+func stringMapValue(ctx context.Context, prior types.Map, d map[string]string, diags *diag.Diagnostics) types.Map {
 	if len(d) == 0 && prior.IsNull() {
 		return types.MapNull(types.StringType)
 	}
@@ -589,7 +583,7 @@ func customValue(ctx context.Context, in alarms.Input, prior types.Object, diags
 		v, d := types.ObjectValueFrom(ctx, customMetricAttrTypes, customMetricModel{
 			Namespace: types.StringValue(in.Metric.Namespace), Name: types.StringValue(in.Metric.Name),
 			Statistic: optString(in.Statistic), ExtendedStatistic: optString(in.ExtendedStatistic),
-			Dimensions: dimsValue(ctx, pm.Dimensions, in.Metric.Dimensions, diags),
+			Dimensions: stringMapValue(ctx, pm.Dimensions, in.Metric.Dimensions, diags),
 		})
 		diags.Append(d...)
 		c.Metric = v
@@ -618,7 +612,7 @@ func customValue(ctx context.Context, in alarms.Input, prior types.Object, diags
 				}
 				v, d := types.ObjectValueFrom(ctx, queryMetricAttrTypes, queryMetricModel{
 					Namespace: types.StringValue(q.Metric.Namespace), Name: types.StringValue(q.Metric.Name), Stat: types.StringValue(q.Stat),
-					Period: types.Int64Value(int64(q.Period)), Dimensions: dimsValue(ctx, pm.Dimensions, q.Metric.Dimensions, diags),
+					Period: types.Int64Value(int64(q.Period)), Dimensions: stringMapValue(ctx, pm.Dimensions, q.Metric.Dimensions, diags),
 				})
 				diags.Append(d...)
 				qm.Metric = v

@@ -82,11 +82,21 @@ func (m blueGreenModel) ref() awsclient.Ref {
 	return awsclient.Ref{ListenerARN: m.ListenerARN.ValueString(), RuleARN: m.RuleARN.ValueString()}
 }
 
-func (m blueGreenModel) arnOf(c bluegreen.Color) string {
+func (m blueGreenModel) arnOf(c bluegreen.Color) string { return m.arnAttr(c).ValueString() }
+
+func (m blueGreenModel) arnAttr(c bluegreen.Color) types.String {
 	if c == bluegreen.Blue {
-		return m.BlueARN.ValueString()
+		return m.BlueARN
 	}
-	return m.GreenARN.ValueString()
+	return m.GreenARN
+}
+
+func (m *blueGreenModel) setARN(c bluegreen.Color, v types.String) {
+	if c == bluegreen.Blue {
+		m.BlueARN = v
+	} else {
+		m.GreenARN = v
+	}
 }
 
 type healthCheckModel struct {
@@ -302,6 +312,11 @@ func wantWeights(active bluegreen.Color) map[bluegreen.Color]int {
 	return map[bluegreen.Color]int{active: 100, active.Other(): 0}
 }
 
+// settingsValue is target_group_settings: each color's fingerprint.
+func settingsValue(fps map[string]string) types.Map {
+	return types.MapValueMust(types.StringType, map[string]attr.Value{"blue": types.StringValue(fps["blue"]), "green": types.StringValue(fps["green"])})
+}
+
 func trafficValue(w map[bluegreen.Color]int) types.Map {
 	return types.MapValueMust(types.Int64Type, map[string]attr.Value{"blue": types.Int64Value(int64(w[bluegreen.Blue])), "green": types.Int64Value(int64(w[bluegreen.Green]))})
 }
@@ -344,7 +359,7 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		fps[string(d.Replace)] = plan.settings().Fingerprint()
 		set(string(d.Replace)+"_target_group_arn", types.StringUnknown())
 	}
-	set("target_group_settings", types.MapValueMust(types.StringType, map[string]attr.Value{"blue": types.StringValue(fps["blue"]), "green": types.StringValue(fps["green"])}))
+	set("target_group_settings", settingsValue(fps))
 	arnAfter := func(c bluegreen.Color) attr.Value {
 		if c == d.Replace {
 			return types.StringUnknown()
@@ -495,7 +510,7 @@ func (r *blueGreenResource) Create(ctx context.Context, req resource.CreateReque
 	plan.ReplacedActions = types.StringValue(string(b))
 	plan.Traffic = trafficValue(w)
 	fp := plan.settings().Fingerprint()
-	plan.Settings = types.MapValueMust(types.StringType, map[string]attr.Value{"blue": types.StringValue(fp), "green": types.StringValue(fp)})
+	plan.Settings = settingsValue(map[string]string{"blue": fp, "green": fp})
 	plan.LiveARN, plan.IdleARN = types.StringValue(plan.arnOf(active)), types.StringValue(plan.arnOf(active.Other()))
 	plan.PreviousActive = types.StringNull()
 	plan.PlannedSteps = plannedStepsValue([]rollout.PlannedStep{{Percent: 100, Weights: fwd.Split}})
@@ -570,18 +585,10 @@ func (r *blueGreenResource) replaceIdle(ctx context.Context, plan *blueGreenMode
 	if neu == "" {
 		return false
 	}
-	if c == bluegreen.Blue {
-		plan.BlueARN = types.StringValue(neu)
-	} else {
-		plan.GreenARN = types.StringValue(neu)
-	}
+	plan.setARN(c, types.StringValue(neu))
 	if _, err := r.client.SetForward(ctx, state.ref(), nil, awsclient.Forward{Split: splitOf(*plan, st.Weights)}); err != nil {
 		_ = r.client.DeleteTargetGroup(ctx, neu)
-		if c == bluegreen.Blue {
-			plan.BlueARN = state.BlueARN
-		} else {
-			plan.GreenARN = state.GreenARN
-		}
+		plan.setARN(c, state.arnAttr(c))
 		addWriteError(diags, r.client, state.ref(), err)
 		return false
 	}
@@ -590,7 +597,7 @@ func (r *blueGreenResource) replaceIdle(ctx context.Context, plan *blueGreenMode
 	}
 	fps := stringMap(ctx, plan.Settings, diags)
 	fps[string(c)] = plan.settings().Fingerprint()
-	plan.Settings = types.MapValueMust(types.StringType, map[string]attr.Value{"blue": types.StringValue(fps["blue"]), "green": types.StringValue(fps["green"])})
+	plan.Settings = settingsValue(fps)
 	if old != "" {
 		if err := r.client.DeleteTargetGroup(ctx, old); err != nil {
 			diags.AddWarning("Old Target Group Not Deleted", detail(err, fmt.Sprintf("The %s target group was replaced by %s, but deleting the old one %s failed; nothing forwards to it any more.", c, neu, old),
@@ -728,14 +735,14 @@ func (r *blueGreenResource) Read(ctx context.Context, req resource.ReadRequest, 
 		resp.Diagnostics.AddError("Cannot Read Target Groups", detail(err, fmt.Sprintf("Reading the blue and green target groups %s and %s failed.", m.arnOf(bluegreen.Blue), m.arnOf(bluegreen.Green)), "Check the elasticloadbalancing:Describe* permissions."))
 		return
 	}
-	fps := map[string]attr.Value{}
+	fps := map[string]string{}
 	for _, c := range bluegreen.Colors {
 		tg, ok := found[m.arnOf(c)]
 		if !ok {
-			fps[string(c)] = types.StringValue(bluegreen.Missing)
+			fps[string(c)] = bluegreen.Missing
 			continue
 		}
-		fps[string(c)] = types.StringValue(bluegreen.Settings{Port: tg.Port, Protocol: tg.Protocol, VPC: tg.VPC, TargetType: tg.TargetType}.Fingerprint())
+		fps[string(c)] = bluegreen.Settings{Port: tg.Port, Protocol: tg.Protocol, VPC: tg.VPC, TargetType: tg.TargetType}.Fingerprint()
 		if m.NamePrefix.IsNull() { // imported
 			m.NamePrefix = types.StringValue(bluegreen.PrefixOf(tg.Name))
 			m.Port, m.Protocol = types.Int64Value(int64(tg.Port)), types.StringValue(tg.Protocol)
@@ -749,14 +756,10 @@ func (r *blueGreenResource) Read(ctx context.Context, req resource.ReadRequest, 
 			m.HealthCheck = healthCheckValue(tg.HealthCheck)
 			m.DeregistrationDelay = types.Int64Value(int64(tg.DeregistrationDelay))
 			delete(tg.Tags, colorTag)
-			if len(tg.Tags) > 0 || !m.Tags.IsNull() {
-				v, d := types.MapValueFrom(ctx, types.StringType, tg.Tags)
-				resp.Diagnostics.Append(d...)
-				m.Tags = v
-			}
+			m.Tags = stringMapValue(ctx, m.Tags, tg.Tags, &resp.Diagnostics)
 		}
 	}
-	m.Settings = types.MapValueMust(types.StringType, fps)
+	m.Settings = settingsValue(fps)
 	m.LiveARN, m.IdleARN = types.StringValue(m.arnOf(live)), types.StringValue(m.arnOf(live.Other()))
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
@@ -811,16 +814,18 @@ func (r *blueGreenResource) release(ctx context.Context, ref awsclient.Ref, reco
 	}
 	restore, err := awsclient.DecodeActions(string(recorded))
 	usable := err == nil && len(restore) > 0
-	if usable {
-		if fwd, ok := restore.Forward(); ok {
-			for _, t := range fwd.Split {
-				if owned[t.ARN] {
-					usable = false
-					continue
-				}
-				if found, err := r.client.DescribeTargetGroups(ctx, t.ARN); err != nil || found[t.ARN] == nil {
-					usable = false
-				}
+	if fwd, ok := restore.Forward(); usable && ok {
+		// The recorded target groups must be other than ours and still exist.
+		var arns []string
+		for _, t := range fwd.Split {
+			usable = usable && !owned[t.ARN]
+			arns = append(arns, t.ARN)
+		}
+		if usable && len(arns) > 0 {
+			found, err := r.client.DescribeTargetGroups(ctx, arns...)
+			usable = err == nil
+			for _, a := range arns {
+				usable = usable && found[a] != nil
 			}
 		}
 	}
@@ -840,13 +845,10 @@ func (r *blueGreenResource) release(ctx context.Context, ref awsclient.Ref, reco
 func (r *blueGreenResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	parts := strings.Split(req.ID, ",")
 	bad := len(parts) != 3
-	attr := "listener_arn"
+	attr := ""
 	if !bad {
-		if _, err := arn.ListenerRule.Check(parts[0]); err == nil {
-			attr = "rule_arn"
-		} else if _, err := arn.Listener.Check(parts[0]); err != nil {
-			bad = true
-		}
+		attr = refAttrOf(parts[0])
+		bad = attr == ""
 		for _, p := range parts[1:] {
 			if _, err := arn.TargetGroup.Check(p); err != nil {
 				bad = true

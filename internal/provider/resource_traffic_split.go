@@ -168,9 +168,11 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 	// The schedule: from the weights in state (refreshed) to the planned
 	// ones. A plan that does not change the weights keeps the last schedule
 	// and the last rollout's record.
+	var from weights.Split
+	fromKnown := false
 	if state != nil {
-		prior, _, _ := splitFromList(ctx, state.TargetGroups)
-		if known && prior.Equal(s) {
+		from, fromKnown, _ = splitFromList(ctx, state.TargetGroups)
+		if known && from.Equal(s) {
 			if !plan.PlannedSteps.Equal(state.PlannedSteps) {
 				resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), state.PlannedSteps)...)
 			}
@@ -183,11 +185,7 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("last_rollout"), types.ObjectUnknown(lastRolloutAttrTypes))...)
 	st, stKnown, d := strategyFrom(ctx, plan.Rollout)
 	resp.Diagnostics.Append(d...)
-	var from weights.Split
-	fromKnown := false
-	if state != nil {
-		from, fromKnown, _ = splitFromList(ctx, state.TargetGroups)
-	} else {
+	if state == nil {
 		from, fromKnown = r.liveSplit(ctx, plan)
 	}
 	if !known || !stKnown || !fromKnown || len(s.Problems()) > 0 || len(st.Problems()) > 0 {
@@ -402,12 +400,8 @@ func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRe
 
 func (r *trafficSplitResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	id := req.ID
-	attr := ""
-	if _, err := arn.ListenerRule.Check(id); err == nil {
-		attr = "rule_arn"
-	} else if _, err := arn.Listener.Check(id); err == nil {
-		attr = "listener_arn"
-	} else {
+	attr := refAttrOf(id)
+	if attr == "" {
 		addError(&resp.Diagnostics, nil, "Invalid Import ID", nil,
 			fmt.Sprintf("%q is neither an Application Load Balancer listener ARN nor a listener rule ARN.", id),
 			"Import with the ARN of the listener (…:listener/app/NAME/LB-ID/LISTENER-ID) or of the rule (…:listener-rule/app/NAME/LB-ID/LISTENER-ID/RULE-ID).")
@@ -416,6 +410,18 @@ func (r *trafficSplitResource) ImportState(ctx context.Context, req resource.Imp
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(attr), id)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("on_destroy"), onDestroyKeep)...)
+}
+
+// refAttrOf names the attribute that an imported listener or rule ARN
+// sets, or "" when id is neither.
+func refAttrOf(id string) string {
+	if _, err := arn.ListenerRule.Check(id); err == nil {
+		return "rule_arn"
+	}
+	if _, err := arn.Listener.Check(id); err == nil {
+		return "listener_arn"
+	}
+	return ""
 }
 
 // addReadError explains a failed read of a listener or rule.
