@@ -15,6 +15,10 @@ type Clock interface {
 	// Sleep waits for d or until ctx is done, whichever comes first, and
 	// returns ctx.Err() in the second case.
 	Sleep(ctx context.Context, d time.Duration) error
+	// WithDeadline returns a context that is done once this clock reaches
+	// t, so AWS calls and hooks cannot outlive an apply's timeout, on the
+	// fake clock too.
+	WithDeadline(ctx context.Context, t time.Time) (context.Context, context.CancelFunc)
 }
 
 // Real is the wall clock.
@@ -38,6 +42,11 @@ func (Real) Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// WithDeadline is context.WithDeadline.
+func (Real) WithDeadline(ctx context.Context, t time.Time) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(ctx, t)
+}
+
 // Fake is a clock whose Sleep returns at once after moving the time forward by
 // the duration asked for. A hook sees every sleep, so a test can act at a
 // precise moment of a rollout (set an alarm during the second pause, cancel
@@ -47,6 +56,49 @@ type Fake struct {
 	now    time.Time
 	sleeps []time.Duration
 	hook   func(ctx context.Context, d time.Duration, now time.Time)
+	// deadlines are the contexts of WithDeadline, cancelled once the fake
+	// time reaches theirs.
+	deadlines map[*fakeDeadline]struct{}
+}
+
+type fakeDeadline struct {
+	at     time.Time
+	cancel context.CancelCauseFunc
+}
+
+// WithDeadline returns a context cancelled with context.DeadlineExceeded as
+// its error once a Sleep moves the fake time to t or past it.
+func (f *Fake) WithDeadline(ctx context.Context, t time.Time) (context.Context, context.CancelFunc) {
+	c, cancel := context.WithCancelCause(ctx)
+	f.mu.Lock()
+	if !f.now.Before(t) {
+		f.mu.Unlock()
+		cancel(context.DeadlineExceeded)
+		return deadlineCtx{c}, func() { cancel(context.Canceled) }
+	}
+	d := &fakeDeadline{at: t, cancel: cancel}
+	if f.deadlines == nil {
+		f.deadlines = map[*fakeDeadline]struct{}{}
+	}
+	f.deadlines[d] = struct{}{}
+	f.mu.Unlock()
+	return deadlineCtx{c}, func() {
+		f.mu.Lock()
+		delete(f.deadlines, d)
+		f.mu.Unlock()
+		cancel(context.Canceled)
+	}
+}
+
+// deadlineCtx reports its cause as its error, so a context whose fake
+// deadline passed says context.DeadlineExceeded, as a real one does.
+type deadlineCtx struct{ context.Context }
+
+func (c deadlineCtx) Err() error {
+	if c.Context.Err() == nil {
+		return nil
+	}
+	return context.Cause(c.Context)
 }
 
 // NewFake returns a fake clock set to start.
@@ -71,7 +123,17 @@ func (f *Fake) Sleep(ctx context.Context, d time.Duration) error {
 	}
 	f.sleeps = append(f.sleeps, d)
 	now, hook := f.now, f.hook
+	var due []*fakeDeadline
+	for dl := range f.deadlines {
+		if !now.Before(dl.at) {
+			due = append(due, dl)
+			delete(f.deadlines, dl)
+		}
+	}
 	f.mu.Unlock()
+	for _, dl := range due {
+		dl.cancel(context.DeadlineExceeded)
+	}
 	if hook != nil {
 		hook(ctx, d, now)
 	}

@@ -55,3 +55,38 @@ func TestRealSleepCancelled(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestFakeDeadlineEndsContextWhenTimePasses(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f := NewFake(start)
+	ctx, cancel := f.WithDeadline(context.Background(), start.Add(10*time.Minute))
+	defer cancel()
+	if err := f.Sleep(ctx, 9*time.Minute); err != nil {
+		t.Fatalf("before the deadline: %v", err)
+	}
+	if err := f.Sleep(ctx, 20*time.Minute); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a sleep past the deadline returned %v, want context.DeadlineExceeded", err)
+	}
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		t.Fatalf("ctx.Err() = %v", ctx.Err())
+	}
+	// A deadline already passed is done at once; one far away stays open.
+	past, c2 := f.WithDeadline(context.Background(), start)
+	defer c2()
+	if !errors.Is(past.Err(), context.DeadlineExceeded) {
+		t.Fatalf("past deadline: %v", past.Err())
+	}
+	later, c3 := f.WithDeadline(context.Background(), f.Now().Add(time.Hour))
+	c3()
+	if errors.Is(later.Err(), context.DeadlineExceeded) {
+		t.Fatal("a cancelled context reported its deadline as passed")
+	}
+}
+
+func TestRealDeadline(t *testing.T) {
+	ctx, cancel := Real{}.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		t.Fatalf("ctx.Err() = %v", ctx.Err())
+	}
+}

@@ -19,6 +19,10 @@ const (
 	GateHook      Gate = "hooks"
 	// GateApply is AWS refusing a step's weights.
 	GateApply Gate = "apply"
+	// GateMetrics is the metrics gate when the metrics cannot be read.
+	GateMetrics Gate = "metrics"
+	// GateTimeout is the apply reaching its timeout mid-rollout.
+	GateTimeout Gate = "timeouts"
 )
 
 // Failure is a failed gate and what was seen.
@@ -30,6 +34,8 @@ type Failure struct {
 	Reason          string
 	// Step is the step (from 1) at which the gate failed.
 	Step int
+	// Unreadable is true when the gate failed because it could not be read.
+	Unreadable bool
 }
 
 // Policy says how to roll back.

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -101,7 +102,14 @@ type MetricsGate struct {
 	MaxErrorRatePercent *float64
 	MaxP99LatencyMs     *float64
 	MinRequestCount     *int64
+	// Delay is how long after a pause the metrics are read, for CloudWatch
+	// to publish the pause's last minute.
+	Delay time.Duration
 }
+
+// DefaultMetricsDelay is how long CloudWatch takes, at most in practice, to
+// publish an Application Load Balancer's one-minute metrics.
+const DefaultMetricsDelay = 90 * time.Second
 
 // Status of a run.
 type Status string
@@ -136,7 +144,34 @@ type Runner struct {
 	Deadline time.Time
 	SplitID  string
 	Log      func(Event)
+	// MaxReadFailures is how many gate reads in a row may fail (each
+	// after the SDK's own retries) before the gate counts as failed and the
+	// rollout rolls back; zero means DefaultMaxReadFailures. A failed read
+	// is tried again at the next poll.
+	MaxReadFailures int
+	// IgnoreReadFailures lets the rollout go on when health, alarms or
+	// metrics cannot be read (CodeDeploy's ignorePollAlarmFailure). A hook
+	// that cannot be invoked still fails its step.
+	IgnoreReadFailures bool
+	// RollbackGrace bounds a rollback that must finish after the apply was
+	// cancelled or reached its deadline; zero means DefaultRollbackGrace.
+	RollbackGrace time.Duration
+
+	readFailures int
 }
+
+// Defaults of the Runner's fault handling.
+const (
+	DefaultMaxReadFailures = 3
+	DefaultRollbackGrace   = 2 * time.Minute
+	// MaxReasonBytes bounds a hook's reason and other outside text kept in
+	// state and logs.
+	MaxReasonBytes = 1024
+)
+
+// ErrUnknownWeights marks an Apply error after which the weights in place
+// are not known: the write may have landed but could not be confirmed.
+var ErrUnknownWeights = errors.New("the weights in place could not be confirmed")
 
 // Result says how a run ended and what the listener serves.
 type Result struct {
@@ -153,7 +188,11 @@ type Result struct {
 	RollbackSteps []weights.Split
 	// Err is set when the run stopped without a gate failing: cancelled,
 	// timed out, or an AWS error.
-	Err               error
+	Err error
+	// Unknown is true when a write may have landed without being
+	// confirmed and no later write was: Current is then the last split
+	// confirmed, and the listener may serve another one.
+	Unknown           bool
 	Started, Finished time.Time
 }
 
@@ -239,19 +278,34 @@ func (r *Runner) run(ctx context.Context, from weights.Split, steps []PlannedSte
 	if len(steps) == 0 {
 		return res
 	}
+	r.readFailures = 0
 	to := steps[len(steps)-1].Weights
 	gaining := Gaining(from, to)
 	r.log("rollout starting", "from", from.String(), "to", to.String(), "steps", len(steps), "gaining", strings.Join(gaining, ","))
+	// end is how a run that cannot go on ends: a cancel stops where it is;
+	// the deadline rolls back, because nothing would watch the new weights.
+	end := func(res Result, err error) Result {
+		if errors.Is(err, ErrTimedOut) {
+			return r.rollback(ctx, res, from, &Failure{Gate: GateTimeout, Step: res.StepReached, Reason: "the apply reached its timeout"})
+		}
+		return r.stopped(res, err)
+	}
 	for i, st := range steps {
 		n := i + 1
 		if f, err := r.beforeShift(ctx, n, len(steps), st, res.Current, gaining); err != nil {
-			return r.stopped(res, err)
+			return end(res, err)
 		} else if f != nil {
 			return r.rollback(ctx, res, from, f)
 		}
-		if err := r.Probe.Apply(ctx, st.Weights); err != nil {
+		cctx, cancel := r.callCtx(ctx)
+		err := r.Probe.Apply(cctx, st.Weights)
+		cancel()
+		if err != nil {
 			f := &Failure{Gate: GateApply, Step: n, Reason: err.Error()}
-			if n == 1 {
+			if errors.Is(err, ErrUnknownWeights) || r.pastDeadline() {
+				res.Unknown = true
+			}
+			if n == 1 && !res.Unknown {
 				res.Status, res.Failure, res.Err = Failed, f, err
 				return res
 			}
@@ -264,12 +318,12 @@ func (r *Runner) run(ctx context.Context, from weights.Split, steps []PlannedSte
 		for left := st.Pause; left > 0; {
 			d := min(r.poll(), left)
 			if err := r.sleep(ctx, d); err != nil {
-				return r.stopped(res, err)
+				return end(res, err)
 			}
 			left -= d
 			f, err := r.pollGates(ctx, n, gaining)
 			if err != nil {
-				return r.stopped(res, err)
+				return end(res, err)
 			}
 			if f != nil {
 				return r.rollback(ctx, res, from, f)
@@ -277,7 +331,7 @@ func (r *Runner) run(ctx context.Context, from weights.Split, steps []PlannedSte
 		}
 		f, err := r.afterPause(ctx, n, len(steps), st, start, before, gaining)
 		if err != nil {
-			return r.stopped(res, err)
+			return end(res, err)
 		}
 		if f != nil {
 			return r.rollback(ctx, res, from, f)
@@ -286,6 +340,64 @@ func (r *Runner) run(ctx context.Context, from weights.Split, steps []PlannedSte
 	}
 	r.log("rollout succeeded", "weights", res.Current.String(), "steps", len(steps))
 	return res
+}
+
+// callCtx is the context of one AWS call or hook: done at the deadline,
+// by the Runner's clock.
+func (r *Runner) callCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.Deadline.IsZero() {
+		return context.WithCancel(ctx)
+	}
+	return r.Clock.WithDeadline(ctx, r.Deadline)
+}
+
+func (r *Runner) pastDeadline() bool {
+	return !r.Deadline.IsZero() && !r.Clock.Now().Before(r.Deadline)
+}
+
+// read runs one gate read. A read that fails is logged and, when retry is
+// set, tried again a poll interval later; after MaxReadFailures failures in
+// a row the gate fails (or, with IgnoreReadFailures, passes). A cancel or
+// the deadline ends the read with its error.
+func (r *Runner) read(ctx context.Context, gate Gate, what string, retry bool, fn func(context.Context) (*Failure, error)) (*Failure, error) {
+	max := r.MaxReadFailures
+	if max <= 0 {
+		max = DefaultMaxReadFailures
+	}
+	for {
+		cctx, cancel := r.callCtx(ctx)
+		f, err := fn(cctx)
+		cancel()
+		if err == nil {
+			r.readFailures = 0
+			return f, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if r.pastDeadline() {
+			if gate == GateHook {
+				return &Failure{Gate: GateHook, Reason: Bound(fmt.Sprintf("%s did not answer before the apply's timeout", what))}, nil
+			}
+			return nil, ErrTimedOut
+		}
+		r.readFailures++
+		r.log("rollout gate could not be read", "gate", string(gate), "what", what, "failures_in_a_row", r.readFailures, "of", max, "error", Bound(err.Error()))
+		if r.readFailures >= max {
+			r.readFailures = 0
+			if r.IgnoreReadFailures && gate != GateHook {
+				r.log("rollout going on without the gate (ignore_poll_failures)", "gate", string(gate))
+				return nil, nil
+			}
+			return &Failure{Gate: gate, Unreadable: true, Reason: Bound(fmt.Sprintf("%s failed %d times in a row: %v", what, max, err))}, nil
+		}
+		if !retry {
+			return nil, nil
+		}
+		if err := r.sleep(ctx, r.poll()); err != nil {
+			return nil, err
+		}
+	}
 }
 
 // stopped ends a run that cannot go on (cancelled, timed out, AWS error):
@@ -302,7 +414,7 @@ func (r *Runner) beforeShift(ctx context.Context, n, total int, st PlannedStep, 
 			return f, err
 		}
 	}
-	if f, err := r.checkAlarms(ctx, n); f != nil || err != nil {
+	if f, err := r.checkAlarms(ctx, n, true); f != nil || err != nil {
 		return f, err
 	}
 	if fn := r.Gates.BeforeShift; fn != "" {
@@ -311,25 +423,43 @@ func (r *Runner) beforeShift(ctx context.Context, n, total int, st PlannedStep, 
 	return nil, nil
 }
 
+// pollGates checks health and alarms during a pause. A read that fails is
+// tried again at the next poll.
 func (r *Runner) pollGates(ctx context.Context, n int, gaining []string) (*Failure, error) {
 	if g := r.Gates.Health; g != nil {
-		f, err := r.checkHealth(ctx, *g, gaining, n)
+		f, err := r.checkHealth(ctx, *g, gaining, n, false)
 		if f != nil || err != nil {
 			return f, err
 		}
 	}
-	return r.checkAlarms(ctx, n)
+	return r.checkAlarms(ctx, n, false)
 }
 
 // afterPause checks the metrics over the pause and calls the after_pause
-// hook; before is the split the step moved from.
+// hook; before is the split the step moved from. CloudWatch publishes load
+// balancer metrics a minute or more late, so the read waits MetricsDelay
+// after the pause for the whole window to be in.
 func (r *Runner) afterPause(ctx context.Context, n, total int, st PlannedStep, start time.Time, before weights.Split, gaining []string) (*Failure, error) {
 	if g := r.Gates.Metrics; g != nil && st.Pause > 0 {
 		end := r.Clock.Now()
+		if g.Delay > 0 {
+			r.log("rollout waiting for CloudWatch to publish the pause's metrics", "step", n, "delay", g.Delay.String())
+			if err := r.sleep(ctx, g.Delay); err != nil {
+				return nil, err
+			}
+		}
 		for _, tg := range gaining {
-			m, err := r.Probe.Metrics(ctx, tg, start, end)
-			if err != nil {
-				return nil, fmt.Errorf("reading the metrics of %s: %w", tg, err)
+			var m Metrics
+			f, err := r.read(ctx, GateMetrics, "reading the metrics of "+tg, true, func(cctx context.Context) (*Failure, error) {
+				var err error
+				m, err = r.Probe.Metrics(cctx, tg, start, end)
+				return nil, err
+			})
+			if f != nil || err != nil {
+				if f != nil {
+					f.Step = n
+				}
+				return f, err
 			}
 			r.log("rollout metrics", "step", n, "target_group", tg, "requests", m.Requests, "errors_5xx", m.Errors5xx, "p99_ms", m.P99Ms)
 			if f := EvalMetrics(*g, tg, m, st.Pause); f != nil {
@@ -344,21 +474,21 @@ func (r *Runner) afterPause(ctx context.Context, n, total int, st PlannedStep, s
 	return nil, nil
 }
 
-// waitHealthy polls the health gate until it passes or its timeout ends.
+// waitHealthy polls the health gate until it passes or its timeout ends;
+// a timeout of zero checks once and does not wait.
 func (r *Runner) waitHealthy(ctx context.Context, g HealthGate, tgs []string, n int) (*Failure, error) {
 	timeout := g.Timeout
-	if timeout <= 0 {
-		timeout = defaultHealthTimeout
-	}
 	start := r.Clock.Now()
 	for {
-		f, err := r.checkHealth(ctx, g, tgs, n)
+		f, err := r.checkHealth(ctx, g, tgs, n, true)
 		if f == nil || err != nil {
-			return nil, err
+			return f, err
 		}
 		waited := r.Clock.Now().Sub(start)
-		if waited >= timeout {
-			f.Reason += fmt.Sprintf(" after waiting %s", timeout)
+		if waited >= timeout || f.Unreadable {
+			if timeout > 0 && !f.Unreadable {
+				f.Reason += fmt.Sprintf(" after waiting %s", timeout)
+			}
 			return f, nil
 		}
 		r.log("rollout waiting for healthy targets", "step", n, "reason", f.Reason)
@@ -368,51 +498,105 @@ func (r *Runner) waitHealthy(ctx context.Context, g HealthGate, tgs []string, n 
 	}
 }
 
-func (r *Runner) checkHealth(ctx context.Context, g HealthGate, tgs []string, n int) (*Failure, error) {
+func (r *Runner) checkHealth(ctx context.Context, g HealthGate, tgs []string, n int, retry bool) (*Failure, error) {
 	var hs []Health
-	for _, tg := range tgs {
-		h, err := r.Probe.TargetHealth(ctx, tg)
-		if err != nil {
-			return nil, fmt.Errorf("reading the target health of %s: %w", tg, err)
+	f, err := r.read(ctx, GateHealth, "reading the target health of "+strings.Join(tgs, ", "), retry, func(cctx context.Context) (*Failure, error) {
+		hs = hs[:0]
+		for _, tg := range tgs {
+			h, err := r.Probe.TargetHealth(cctx, tg)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", tg, err)
+			}
+			hs = append(hs, h)
 		}
-		hs = append(hs, h)
+		return nil, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	f := EvalHealth(g, tgs, hs)
+	if f != nil {
+		f.Step, f.Unreadable = n, true
+		return f, nil
+	}
+	if len(hs) < len(tgs) {
+		return nil, nil // not read, and ignored
+	}
+	f = EvalHealth(g, tgs, hs)
 	if f != nil {
 		f.Step = n
 	}
 	return f, nil
 }
 
-func (r *Runner) checkAlarms(ctx context.Context, n int) (*Failure, error) {
+func (r *Runner) checkAlarms(ctx context.Context, n int, retry bool) (*Failure, error) {
 	if len(r.Gates.Alarms) == 0 {
 		return nil, nil
 	}
-	states, err := r.Probe.AlarmStates(ctx, r.Gates.Alarms)
-	if err != nil {
-		return nil, fmt.Errorf("reading the alarms: %w", err)
+	var states []AlarmState
+	read := false
+	f, err := r.read(ctx, GateAlarm, "reading the alarms", retry, func(cctx context.Context) (*Failure, error) {
+		var err error
+		states, err = r.Probe.AlarmStates(cctx, r.Gates.Alarms)
+		read = err == nil
+		return nil, err
+	})
+	if err != nil || f != nil {
+		if f != nil {
+			f.Step = n
+		}
+		return f, err
 	}
-	f := EvalAlarms(r.Gates.Alarms, states, r.Gates.FailOnInsufficientData)
+	if !read {
+		return nil, nil
+	}
+	f = EvalAlarms(r.Gates.Alarms, states, r.Gates.FailOnInsufficientData)
 	if f != nil {
 		f.Step = n
 	}
 	return f, nil
 }
 
+// hook invokes a validation hook. An invocation that fails is tried again
+// a poll interval later, up to MaxReadFailures times; one that does not
+// answer before the deadline fails the step.
 func (r *Runner) hook(ctx context.Context, fn string, p HookPayload, n int) (*Failure, error) {
-	hr, err := r.Probe.Invoke(ctx, fn, p)
-	if err != nil {
-		return nil, fmt.Errorf("invoking the %s hook %s: %w", p.Phase, fn, err)
+	var hr HookResult
+	f, err := r.read(ctx, GateHook, fmt.Sprintf("the %s hook %s", p.Phase, fn), true, func(cctx context.Context) (*Failure, error) {
+		var err error
+		hr, err = r.Probe.Invoke(cctx, fn, p)
+		return nil, err
+	})
+	if err != nil || f != nil {
+		if f != nil {
+			f.Step = n
+		}
+		return f, err
 	}
-	r.log("rollout hook answered", "step", n, "phase", p.Phase, "function", fn, "status", hr.Status, "function_error", hr.FunctionError)
-	f := EvalHook(p.Phase, fn, hr)
+	r.log("rollout hook answered", "step", n, "phase", p.Phase, "function", fn, "status", Bound(hr.Status), "function_error", Bound(hr.FunctionError))
+	f = EvalHook(p.Phase, fn, hr)
 	if f != nil {
 		f.Step = n
 	}
 	return f, nil
+}
+
+// Bound cuts outside text (a hook's answer, an AWS error) to MaxReasonBytes
+// on a UTF-8 boundary, so state and logs stay small.
+func Bound(s string) string {
+	if len(s) <= MaxReasonBytes {
+		return s
+	}
+	cut := MaxReasonBytes - len(" … (cut)")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + " … (cut)"
 }
 
 // rollback takes the listener from res.Current back to from by the policy.
+// Once started it finishes: after a cancel or the deadline it goes on with a
+// context of its own, bounded by RollbackGrace, and a gradual rollback then
+// jumps to its last step instead of pausing.
 func (r *Runner) rollback(ctx context.Context, res Result, from weights.Split, f *Failure) Result {
 	res.Failure = f
 	res.Policy = Decide(r.Rollback, *f)
@@ -422,34 +606,50 @@ func (r *Runner) rollback(ctx context.Context, res Result, from weights.Split, f
 		res.Status, res.Err = Failed, err
 		return res
 	}
+	if res.Unknown {
+		// A write may have landed unconfirmed: write the original weights
+		// whatever the last confirmed split was.
+		res.Policy = Immediate
+		plan = []PlannedStep{{Percent: 100, Weights: from}}
+	}
+	grace := r.RollbackGrace
+	if grace <= 0 {
+		grace = DefaultRollbackGrace
+	}
+	rctx, cancel := r.Clock.WithDeadline(context.WithoutCancel(ctx), r.Clock.Now().Add(grace))
+	defer cancel()
+	hurry := func() bool { return ctx.Err() != nil || r.pastDeadline() }
 	gaining := Gaining(res.Current, from)
 	for j := 0; j < len(plan); j++ {
 		st := plan[j]
 		if j > 0 && res.Policy == Gradual {
-			if err := r.sleep(ctx, r.poll()); err != nil {
-				res.Status, res.Err = Failed, err
-				return res
-			}
-			if g := r.Gates.Health; g != nil {
-				hf, err := r.checkHealth(ctx, *g, gaining, f.Step)
-				if err != nil {
-					res.Status, res.Err = Failed, err
-					return res
-				}
-				if hf != nil {
+			if hurry() || r.Clock.Sleep(ctx, r.poll()) != nil || r.pastDeadline() {
+				r.log("rollback interrupted (cancel or timeout); finishing it at once")
+				st = plan[len(plan)-1]
+				plan = plan[:j+1]
+			} else if g := r.Gates.Health; g != nil {
+				hf, err := r.checkHealth(ctx, *g, gaining, f.Step, false)
+				if err != nil || hf != nil {
 					// The rollback always completes: the split before the
 					// apply is the known reference.
-					r.log("rollback health gate failed; finishing the rollback at once", "reason", hf.Reason)
+					why := "cancelled"
+					if hf != nil {
+						why = hf.Reason
+					}
+					r.log("rollback health gate failed; finishing the rollback at once", "reason", why)
 					st = plan[len(plan)-1]
 					plan = plan[:j+1]
 				}
 			}
 		}
-		if err := r.Probe.Apply(ctx, st.Weights); err != nil {
+		if err := r.Probe.Apply(rctx, st.Weights); err != nil {
+			if errors.Is(err, ErrUnknownWeights) {
+				res.Unknown = true
+			}
 			res.Status, res.Err = Failed, fmt.Errorf("rolling back: %w", err)
 			return res
 		}
-		res.Current = st.Weights
+		res.Current, res.Unknown = st.Weights, false
 		res.RollbackSteps = append(res.RollbackSteps, st.Weights)
 		r.log("rollback step applied", "step", j+1, "of", len(plan), "weights", st.Weights.String())
 	}
@@ -506,10 +706,23 @@ func EvalAlarms(names []string, states []AlarmState, failOnInsufficient bool) *F
 	return nil
 }
 
-// EvalMetrics checks one target group's metrics over a pause.
+// EvalMetrics checks one target group's metrics over a pause. The error
+// rate and the latency are judged only on enough requests: at least
+// MinRequestCount, or at least one when it is not set. With fewer, the step
+// fails the volume gate, so a step never passes on no data.
 func EvalMetrics(g MetricsGate, tg string, m Metrics, pause time.Duration) *Failure {
-	if g.MinRequestCount != nil && m.Requests < float64(*g.MinRequestCount) {
-		return &Failure{Gate: GateVolume, Reason: fmt.Sprintf("%s served %.0f requests in %s, below min_request_count %d", tg, m.Requests, pause, *g.MinRequestCount)}
+	need := int64(0)
+	if g.MinRequestCount != nil {
+		need = *g.MinRequestCount
+	} else if g.MaxErrorRatePercent != nil || g.MaxP99LatencyMs != nil {
+		need = 1
+	}
+	if m.Requests < float64(need) {
+		what := "min_request_count"
+		if g.MinRequestCount == nil {
+			what = "the one request needed to judge the error rate or latency (min_request_count is not set)"
+		}
+		return &Failure{Gate: GateVolume, Reason: fmt.Sprintf("%s served %.0f requests in %s, below %s %d", tg, m.Requests, pause, what, need)}
 	}
 	if g.MaxErrorRatePercent != nil && m.Requests > 0 {
 		rate := 100 * m.Errors5xx / m.Requests
@@ -517,8 +730,13 @@ func EvalMetrics(g MetricsGate, tg string, m Metrics, pause time.Duration) *Fail
 			return &Failure{Gate: GateErrorRate, Reason: fmt.Sprintf("%s answered %.0f of %.0f requests with a 5XX (%.3g %%), above max_error_rate_percent %g", tg, m.Errors5xx, m.Requests, rate, *g.MaxErrorRatePercent)}
 		}
 	}
-	if g.MaxP99LatencyMs != nil && m.HasP99 && m.P99Ms > *g.MaxP99LatencyMs {
-		return &Failure{Gate: GateLatency, Reason: fmt.Sprintf("%s has a p99 target response time of %s ms, above max_p99_latency_ms %g", tg, trim(m.P99Ms), *g.MaxP99LatencyMs)}
+	if g.MaxP99LatencyMs != nil {
+		if !m.HasP99 {
+			return &Failure{Gate: GateVolume, Reason: fmt.Sprintf("%s has no TargetResponseTime data for the pause, so max_p99_latency_ms cannot be judged", tg)}
+		}
+		if m.P99Ms > *g.MaxP99LatencyMs {
+			return &Failure{Gate: GateLatency, Reason: fmt.Sprintf("%s has a p99 target response time of %s ms, above max_p99_latency_ms %g", tg, trim(m.P99Ms), *g.MaxP99LatencyMs)}
+		}
 	}
 	return nil
 }
@@ -527,7 +745,7 @@ func EvalMetrics(g MetricsGate, tg string, m Metrics, pause time.Duration) *Fail
 func EvalHook(phase, fn string, hr HookResult) *Failure {
 	switch {
 	case hr.FunctionError != "":
-		return &Failure{Gate: GateHook, Reason: fmt.Sprintf("the %s hook %s failed with a %s function error: %s", phase, fn, hr.FunctionError, hr.Reason)}
+		return &Failure{Gate: GateHook, Reason: Bound(fmt.Sprintf("the %s hook %s failed with a %s function error: %s", phase, fn, hr.FunctionError, hr.Reason))}
 	case hr.Status != HookStatusSucceeded:
 		why := ""
 		if hr.Reason != "" {
@@ -537,7 +755,7 @@ func EvalHook(phase, fn string, hr HookResult) *Failure {
 		if st == "" {
 			st = "no status"
 		}
-		return &Failure{Gate: GateHook, Reason: fmt.Sprintf("the %s hook %s answered %q, not %q%s", phase, fn, st, HookStatusSucceeded, why)}
+		return &Failure{Gate: GateHook, Reason: Bound(fmt.Sprintf("the %s hook %s answered %q, not %q%s", phase, fn, st, HookStatusSucceeded, why))}
 	}
 	return nil
 }

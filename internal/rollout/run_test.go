@@ -3,9 +3,11 @@ package rollout
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -21,11 +23,19 @@ type script struct {
 	applyErr func(n int) error
 	payloads []HookPayload
 	windows  [][2]time.Time
+	// alarmErr, when set, makes the nth DescribeAlarms (from 1) fail.
+	alarmErr  func(n int) error
+	alarmRead int
+	// invoke, when set, answers hooks instead of hook.
+	invoke func(ctx context.Context, p HookPayload) (HookResult, error)
+	// applyCtx are the contexts' errors at each Apply, in order.
+	applyCtx []error
 }
 
 func (s *script) step() int { return len(s.applied) }
 
-func (s *script) Apply(_ context.Context, w weights.Split) error {
+func (s *script) Apply(ctx context.Context, w weights.Split) error {
+	s.applyCtx = append(s.applyCtx, ctx.Err())
 	if s.applyErr != nil {
 		if err := s.applyErr(len(s.applied) + 1); err != nil {
 			return err
@@ -43,6 +53,12 @@ func (s *script) TargetHealth(_ context.Context, tg string) (Health, error) {
 }
 
 func (s *script) AlarmStates(_ context.Context, names []string) ([]AlarmState, error) {
+	s.alarmRead++
+	if s.alarmErr != nil {
+		if err := s.alarmErr(s.alarmRead); err != nil {
+			return nil, err
+		}
+	}
 	var out []AlarmState
 	for _, n := range names {
 		st := StateOK
@@ -62,8 +78,11 @@ func (s *script) Metrics(_ context.Context, tg string, start, end time.Time) (Me
 	return s.metrics(s.step(), tg), nil
 }
 
-func (s *script) Invoke(_ context.Context, _ string, p HookPayload) (HookResult, error) {
+func (s *script) Invoke(ctx context.Context, _ string, p HookPayload) (HookResult, error) {
 	s.payloads = append(s.payloads, p)
+	if s.invoke != nil {
+		return s.invoke(ctx, p)
+	}
 	if s.hook == nil {
 		return HookResult{Status: HookStatusSucceeded}, nil
 	}
@@ -309,19 +328,22 @@ func TestRunStopsWhereItIs(t *testing.T) {
 		}
 		sameSplits(t, p.applied, steps[0].Weights, steps[1].Weights)
 	})
-	t.Run("deadline during the second pause", func(t *testing.T) {
+	t.Run("deadline during the second pause rolls back", func(t *testing.T) {
+		// Finding 6: nothing would watch the canary after the apply ends,
+		// so the timeout rolls back rather than leaving it half way.
 		clk := clock.NewFake(time.Unix(0, 0))
 		p := &script{}
 		r := runner(p, Gates{}, clk)
 		r.Deadline = time.Unix(0, 0).Add(8 * time.Minute)
 		res := r.Run(context.Background(), start, steps)
-		if res.Status != Failed || !errors.Is(res.Err, ErrTimedOut) || res.StepReached != 2 {
+		if res.Status != RolledBack || res.Failure == nil || res.Failure.Gate != GateTimeout || res.StepReached != 2 || !res.Current.Equal(start) {
 			t.Fatalf("result %+v", res)
 		}
 		if got := clk.Elapsed(time.Unix(0, 0)); got != 8*time.Minute {
 			t.Errorf("stopped after %s by the clock, want exactly the 8m deadline", got)
 		}
-		if !strings.Contains(res.Summary(), "stopped at step 2 of 3") {
+		sameSplits(t, p.applied, steps[0].Weights, steps[1].Weights, start)
+		if !strings.Contains(res.Summary(), "timeouts gate") {
 			t.Errorf("summary %q", res.Summary())
 		}
 	})
@@ -338,6 +360,220 @@ func TestRunStopsWhereItIs(t *testing.T) {
 			t.Fatalf("result %+v", res)
 		}
 	})
+}
+
+// Finding 4: a gate read that fails after the SDK's retries is tried again
+// at the next poll; after MaxReadFailures in a row the gate fails and the
+// rollout rolls back, unless IgnoreReadFailures.
+func TestRunReadFailures(t *testing.T) {
+	steps := canary(t)
+	throttled := errors.New("Throttling: Rate exceeded")
+	t.Run("one failed poll is tried again and the rollout goes on", func(t *testing.T) {
+		p := &script{alarmErr: func(n int) error {
+			if n == 4 {
+				return throttled
+			}
+			return nil
+		}}
+		res := runner(p, Gates{Alarms: []string{"a"}}, clock.NewFake(time.Unix(0, 0))).Run(context.Background(), start, steps)
+		if res.Status != Succeeded {
+			t.Fatalf("result %s", res.Summary())
+		}
+	})
+	t.Run("three failed polls in a row roll back", func(t *testing.T) {
+		p := &script{alarmErr: func(n int) error {
+			if n >= 4 {
+				return throttled
+			}
+			return nil
+		}}
+		res := runner(p, Gates{Alarms: []string{"a"}}, clock.NewFake(time.Unix(0, 0))).Run(context.Background(), start, steps)
+		if res.Status != RolledBack || res.Failure.Gate != GateAlarm || !res.Failure.Unreadable || res.Policy != Immediate {
+			t.Fatalf("result %+v", res)
+		}
+		if !strings.Contains(res.Failure.Reason, "3 times in a row") || !strings.Contains(res.Failure.Reason, "Throttling") {
+			t.Errorf("reason %q", res.Failure.Reason)
+		}
+		if !res.Current.Equal(start) || p.alarmRead != 6 {
+			t.Errorf("serves %s after %d alarm reads", res.Current, p.alarmRead)
+		}
+	})
+	t.Run("ignore_poll_failures goes on without the gate", func(t *testing.T) {
+		p := &script{alarmErr: func(n int) error {
+			if n >= 2 {
+				return throttled
+			}
+			return nil
+		}}
+		r := runner(p, Gates{Alarms: []string{"a"}}, clock.NewFake(time.Unix(0, 0)))
+		r.IgnoreReadFailures = true
+		res := r.Run(context.Background(), start, steps)
+		if res.Status != Succeeded || !res.Current.Equal(end) {
+			t.Fatalf("result %s", res.Summary())
+		}
+	})
+	t.Run("a gate read before a shift is retried a poll later", func(t *testing.T) {
+		clk := clock.NewFake(time.Unix(0, 0))
+		p := &script{alarmErr: func(n int) error {
+			if n == 1 {
+				return throttled
+			}
+			return nil
+		}}
+		res := runner(p, Gates{Alarms: []string{"a"}}, clk).Run(context.Background(), start, steps)
+		if res.Status != Succeeded || clk.Sleeps()[0] != time.Minute {
+			t.Fatalf("result %s, sleeps %v", res.Summary(), clk.Sleeps())
+		}
+	})
+	t.Run("a hook that cannot be invoked fails its step even when read failures are ignored", func(t *testing.T) {
+		p := &script{invoke: func(context.Context, HookPayload) (HookResult, error) { return HookResult{}, errors.New("ServiceException") }}
+		r := runner(p, Gates{AfterPause: "f"}, clock.NewFake(time.Unix(0, 0)))
+		r.IgnoreReadFailures = true
+		res := r.Run(context.Background(), start, steps)
+		if res.Status != RolledBack || res.Failure.Gate != GateHook || len(p.payloads) != 3 {
+			t.Fatalf("result %+v after %d invocations", res, len(p.payloads))
+		}
+	})
+}
+
+// Finding 4: once a rollback has started, a cancel (Ctrl-C) does not stop it
+// half way: it finishes at once, with a context of its own.
+func TestRollbackFinishesAfterCancel(t *testing.T) {
+	steps := canary(t)
+	clk := clock.NewFake(time.Unix(0, 0))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := &script{alarm: func(step int) string {
+		if step == 2 {
+			return StateAlarm
+		}
+		return StateOK
+	}}
+	p.applyErr = func(n int) error {
+		if n == 3 { // the first gradual rollback write: Ctrl-C arrives
+			cancel()
+		}
+		return nil
+	}
+	r := runner(p, Gates{Alarms: []string{"a"}}, clk)
+	r.Rollback = Gradual
+	res := r.Run(ctx, start, steps)
+	if res.Status != RolledBack || !res.Current.Equal(start) {
+		t.Fatalf("result %+v", res)
+	}
+	// 10 %, 50 %, then 25 % of the way back, and then at once all the way.
+	if len(p.applied) != 4 || !p.applied[3].Equal(start) {
+		t.Fatalf("applied %v", p.applied)
+	}
+	if p.applyCtx[3] != nil {
+		t.Errorf("the last rollback write ran with a done context: %v", p.applyCtx[3])
+	}
+}
+
+// Finding 6: a hook that outlives the apply's timeout is cut off at the
+// deadline (on the injected clock) and the rollout rolls back; no later step
+// is written.
+func TestHookPastDeadlineRollsBack(t *testing.T) {
+	steps := canary(t)
+	clk := clock.NewFake(time.Unix(0, 0))
+	p := &script{invoke: func(ctx context.Context, hp HookPayload) (HookResult, error) {
+		if hp.Step == 1 {
+			// The function runs for 20 minutes.
+			if err := clk.Sleep(ctx, 20*time.Minute); err != nil {
+				return HookResult{}, err
+			}
+		}
+		return HookResult{Status: HookStatusSucceeded}, nil
+	}}
+	r := runner(p, Gates{AfterPause: "f"}, clk)
+	r.Deadline = time.Unix(0, 0).Add(10 * time.Minute)
+	res := r.Run(context.Background(), start, steps)
+	if res.Status != RolledBack || res.Failure.Gate != GateHook || !strings.Contains(res.Failure.Reason, "timeout") {
+		t.Fatalf("result %+v", res)
+	}
+	sameSplits(t, p.applied, steps[0].Weights, start)
+}
+
+// Finding 5: a write that may have landed unconfirmed is never reported as
+// "nothing moved": the runner writes the original weights back.
+func TestUnconfirmedFirstWriteRollsBack(t *testing.T) {
+	steps := canary(t)
+	calls := 0
+	p := &script{applyErr: func(int) error {
+		if calls++; calls == 1 {
+			return fmt.Errorf("reading back: connection reset: %w", ErrUnknownWeights)
+		}
+		return nil
+	}}
+	res := runner(p, Gates{}, clock.NewFake(time.Unix(0, 0))).Run(context.Background(), start, steps)
+	if res.Status != RolledBack || res.Unknown || !res.Current.Equal(start) {
+		t.Fatalf("result %+v", res)
+	}
+	sameSplits(t, p.applied, start)
+	t.Run("and says so when the rollback cannot be confirmed either", func(t *testing.T) {
+		p := &script{applyErr: func(n int) error { return fmt.Errorf("timeout: %w", ErrUnknownWeights) }}
+		res := runner(p, Gates{}, clock.NewFake(time.Unix(0, 0))).Run(context.Background(), start, steps)
+		if res.Status != Failed || !res.Unknown {
+			t.Fatalf("result %+v", res)
+		}
+	})
+}
+
+// Finding 8: gates that need data do not pass on none.
+func TestGatesNeedData(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		g    MetricsGate
+		m    Metrics
+		gate Gate
+	}{
+		{"error rate on zero requests", MetricsGate{MaxErrorRatePercent: fptr(1)}, Metrics{}, GateVolume},
+		{"error rate below the minimum", MetricsGate{MaxErrorRatePercent: fptr(1), MinRequestCount: iptr(100)}, Metrics{Requests: 99}, GateVolume},
+		{"latency with no p99 data", MetricsGate{MaxP99LatencyMs: fptr(100)}, Metrics{Requests: 50}, GateVolume},
+		{"error rate on enough requests", MetricsGate{MaxErrorRatePercent: fptr(1), MinRequestCount: iptr(100)}, Metrics{Requests: 100}, ""},
+		{"error rate above the maximum", MetricsGate{MaxErrorRatePercent: fptr(1)}, Metrics{Requests: 100, Errors5xx: 2}, GateErrorRate},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := EvalMetrics(c.g, "tg", c.m, time.Minute)
+			if (f == nil) != (c.gate == "") || (f != nil && f.Gate != c.gate) {
+				t.Fatalf("failure %+v, want gate %q", f, c.gate)
+			}
+		})
+	}
+	t.Run("health timeout 0 checks once and does not wait", func(t *testing.T) {
+		clk := clock.NewFake(time.Unix(0, 0))
+		p := &script{health: func(int, string) Health { return Health{Healthy: 0, Total: 0} }}
+		res := runner(p, Gates{Health: &HealthGate{MinHealthyTargets: 1, Timeout: 0}}, clk).Run(context.Background(), start, canary(t))
+		if res.Status != RolledBack || res.Failure.Gate != GateHealth || len(clk.Sleeps()) != 0 {
+			t.Fatalf("result %+v after sleeps %v", res, clk.Sleeps())
+		}
+	})
+	t.Run("metrics are read after CloudWatch's delay, over the pause", func(t *testing.T) {
+		clk := clock.NewFake(time.Unix(0, 0))
+		p := &script{}
+		res := runner(p, Gates{Metrics: &MetricsGate{MinRequestCount: iptr(1), Delay: DefaultMetricsDelay}}, clk).Run(context.Background(), start, canary(t))
+		if res.Status != Succeeded || len(p.windows) != 2 {
+			t.Fatalf("result %s, windows %v", res.Summary(), p.windows)
+		}
+		w := p.windows[0]
+		if w[1].Sub(w[0]) != 5*time.Minute {
+			t.Errorf("window %v, want the 5m pause", w)
+		}
+		if got := clk.Elapsed(time.Unix(0, 0)); got != 15*time.Minute+2*DefaultMetricsDelay {
+			t.Errorf("took %s, want the pauses plus two delays", got)
+		}
+	})
+}
+
+func TestBound(t *testing.T) {
+	long := strings.Repeat("é", 2000)
+	b := Bound(long)
+	if len(b) > MaxReasonBytes || !strings.HasSuffix(b, "(cut)") || !utf8.ValidString(b) {
+		t.Fatalf("Bound gave %d bytes, valid %v", len(b), utf8.ValidString(b))
+	}
+	if Bound("short") != "short" {
+		t.Fatal("a short string changed")
+	}
 }
 
 func TestEvalAlarms(t *testing.T) {
@@ -421,7 +657,7 @@ func FuzzRun(f *testing.F) {
 				if gate%3 == 1 && step == fail {
 					return Metrics{Requests: 10, P99Ms: 1000, HasP99: true}
 				}
-				return Metrics{Requests: 10}
+				return Metrics{Requests: 10, P99Ms: 10, HasP99: true}
 			},
 			health: func(step int, _ string) Health {
 				if gate%3 == 2 && step == fail {
