@@ -426,7 +426,9 @@ func TestRunReadFailures(t *testing.T) {
 		}
 	})
 	t.Run("a hook that cannot be invoked fails its step even when read failures are ignored", func(t *testing.T) {
-		p := &script{invoke: func(context.Context, HookPayload) (HookResult, error) { return HookResult{}, errors.New("ServiceException") }}
+		p := &script{invoke: func(context.Context, HookPayload) (HookResult, error) {
+			return HookResult{}, errors.New("ServiceException")
+		}}
 		r := runner(p, Gates{AfterPause: "f"}, clock.NewFake(time.Unix(0, 0)))
 		r.IgnoreReadFailures = true
 		res := r.Run(context.Background(), start, steps)
