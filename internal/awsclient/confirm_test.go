@@ -9,8 +9,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -85,5 +87,115 @@ func TestSetForwardLeavesAMatchingListenerAlone(t *testing.T) {
 	}
 	if _, err := c.SetForward(context.Background(), Ref{ListenerARN: "L"}, nil, Forward{Split: weights.Split{{ARN: tgA, Weight: 1}, {ARN: tgB, Weight: 1}}}); err != nil || api.writes != 1 {
 		t.Errorf("a different split: %v after %d writes, want one write", err, api.writes)
+	}
+}
+
+// racingELB is a listener with a second writer: after the first
+// ModifyListener it changes the authenticate action's issuer and resets the
+// weights, as another pipeline would.
+type racingELB struct {
+	ELBAPI
+	actions []types.Action
+	writes  [][]types.Action
+}
+
+func (s *racingELB) DescribeListeners(context.Context, *elb.DescribeListenersInput, ...func(*elb.Options)) (*elb.DescribeListenersOutput, error) {
+	return &elb.DescribeListenersOutput{Listeners: []types.Listener{{ListenerArn: aws.String("L"), DefaultActions: s.actions}}}, nil
+}
+
+func (s *racingELB) ModifyListener(_ context.Context, in *elb.ModifyListenerInput, _ ...func(*elb.Options)) (*elb.ModifyListenerOutput, error) {
+	s.writes = append(s.writes, in.DefaultActions)
+	if len(s.writes) == 1 {
+		s.actions = []types.Action{
+			{Type: types.ActionTypeEnumAuthenticateOidc, Order: aws.Int32(1), AuthenticateOidcConfig: &types.AuthenticateOidcActionConfig{Issuer: aws.String("https://new-issuer")}},
+			{Type: types.ActionTypeEnumForward, Order: aws.Int32(2), TargetGroupArn: aws.String(tgA)},
+		}
+		return &elb.ModifyListenerOutput{}, nil
+	}
+	s.actions = in.DefaultActions
+	return &elb.ModifyListenerOutput{}, nil
+}
+
+// Finding 2: a confirmation retry rebuilds the actions from a fresh read and
+// never writes back the other writer's old authenticate action.
+func TestSetForwardRetryRebuildsFromFreshRead(t *testing.T) {
+	api := &racingELB{actions: []types.Action{
+		{Type: types.ActionTypeEnumAuthenticateOidc, Order: aws.Int32(1), AuthenticateOidcConfig: &types.AuthenticateOidcActionConfig{Issuer: aws.String("https://old-issuer")}},
+		{Type: types.ActionTypeEnumForward, Order: aws.Int32(2), TargetGroupArn: aws.String(tgA)},
+	}}
+	c := &Client{ELB: api, Clock: clock.NewFake(time.Unix(0, 0))}
+	want := Forward{Split: weights.Split{{ARN: tgA, Weight: 1}, {ARN: tgB, Weight: 1}}}
+	if _, err := c.SetForward(context.Background(), Ref{ListenerARN: "L"}, nil, want); err != nil {
+		t.Fatalf("SetForward: %v", err)
+	}
+	if len(api.writes) != 2 {
+		t.Fatalf("%d writes, want 2", len(api.writes))
+	}
+	if got := aws.ToString(api.writes[1][0].AuthenticateOidcConfig.Issuer); got != "https://new-issuer" {
+		t.Fatalf("the retry wrote issuer %q back, want the other writer's https://new-issuer", got)
+	}
+	if !aws.ToBool(api.writes[1][0].AuthenticateOidcConfig.UseExistingClientSecret) {
+		t.Error("the kept authenticate-oidc action was written without UseExistingClientSecret")
+	}
+}
+
+// lossyELB accepts writes and then cannot be read.
+type lossyELB struct {
+	ELBAPI
+	reads    int
+	writeErr error
+}
+
+func (s *lossyELB) DescribeListeners(context.Context, *elb.DescribeListenersInput, ...func(*elb.Options)) (*elb.DescribeListenersOutput, error) {
+	s.reads++
+	if s.reads > 1 {
+		return nil, errors.New("connection reset by peer")
+	}
+	return &elb.DescribeListenersOutput{Listeners: []types.Listener{{ListenerArn: aws.String("L"), DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(tgA)}}}}}, nil
+}
+
+func (s *lossyELB) ModifyListener(context.Context, *elb.ModifyListenerInput, ...func(*elb.Options)) (*elb.ModifyListenerOutput, error) {
+	return &elb.ModifyListenerOutput{}, s.writeErr
+}
+
+// Finding 5: a write whose read-back failed says the weights are unknown; a
+// write AWS refused says nothing moved.
+func TestSetForwardUnknownVersusRefused(t *testing.T) {
+	c := &Client{ELB: &lossyELB{}, Clock: clock.NewFake(time.Unix(0, 0))}
+	_, err := c.SetForward(context.Background(), Ref{ListenerARN: "L"}, nil, Forward{Split: weights.Split{{ARN: tgB, Weight: 1}}})
+	var uw *UnknownWeightsError
+	if !errors.As(err, &uw) || !errors.Is(err, rollout.ErrUnknownWeights) {
+		t.Fatalf("read-back lost: %v, want an UnknownWeightsError", err)
+	}
+	c = &Client{ELB: &lossyELB{writeErr: &smithy.GenericAPIError{Code: "ValidationError", Message: "bad", Fault: smithy.FaultClient}}, Clock: clock.NewFake(time.Unix(0, 0))}
+	_, err = c.SetForward(context.Background(), Ref{ListenerARN: "L"}, nil, Forward{Split: weights.Split{{ARN: tgB, Weight: 1}}})
+	if err == nil || errors.Is(err, rollout.ErrUnknownWeights) {
+		t.Fatalf("refused write: %v, want a plain error", err)
+	}
+	c = &Client{ELB: &lossyELB{writeErr: &smithy.GenericAPIError{Code: "Throttling", Message: "slow down", Fault: smithy.FaultClient}}, Clock: clock.NewFake(time.Unix(0, 0))}
+	_, err = c.SetForward(context.Background(), Ref{ListenerARN: "L"}, nil, Forward{Split: weights.Split{{ARN: tgB, Weight: 1}}})
+	if !errors.Is(err, rollout.ErrUnknownWeights) {
+		t.Fatalf("throttled write: %v, want unknown", err)
+	}
+}
+
+// Finding 10: the fixed-response action of a destroy comes after the
+// highest authenticate order kept.
+func TestFixedResponseOrderAfterAuthenticate(t *testing.T) {
+	a := Actions{
+		{Type: types.ActionTypeEnumAuthenticateOidc, Order: aws.Int32(7)},
+		{Type: types.ActionTypeEnumForward, Order: aws.Int32(9), TargetGroupArn: aws.String(tgA)},
+	}
+	out := a.WithFixedResponse(503, "gone")
+	if len(out) != 2 || aws.ToInt32(out[1].Order) != 8 {
+		t.Fatalf("fixed response order %d, want 8 (after the authenticate action's 7)", aws.ToInt32(out[1].Order))
+	}
+}
+
+// Finding 8: draining and unused targets do not count against the share.
+func TestHealthOfLeavesOutDrainingAndUnused(t *testing.T) {
+	h := HealthOf(map[string]int{"healthy": 4, "draining": 3, "unused": 2, "unhealthy": 1})
+	if h.Healthy != 4 || h.Total != 5 {
+		t.Fatalf("HealthOf = %+v, want 4 healthy of 5", h)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -146,12 +147,16 @@ func (a Actions) WithFixedResponse(code int, message string) Actions {
 		StatusCode: aws.String(strconv.Itoa(code)), ContentType: aws.String("text/plain"), MessageBody: aws.String(message),
 	}}
 	var out Actions
+	order := int32(0)
 	for _, act := range a {
 		if act.Type == types.ActionTypeEnumAuthenticateCognito || act.Type == types.ActionTypeEnumAuthenticateOidc {
 			out = append(out, act)
+			order = max(order, aws.ToInt32(act.Order))
 		}
 	}
-	fr.Order = aws.Int32(int32(len(out) + 1))
+	// The terminal action must come last: after the highest order kept
+	// (an authenticate action may have any order up to 50000).
+	fr.Order = aws.Int32(max(order, int32(len(out))) + 1)
 	return append(out, fr)
 }
 
@@ -178,6 +183,15 @@ func (a Actions) forWrite() []types.Action {
 	for i := range out {
 		if out[i].Type == types.ActionTypeEnumForward && out[i].ForwardConfig != nil && len(out[i].ForwardConfig.TargetGroups) > 0 {
 			out[i].TargetGroupArn = nil
+		}
+		// AWS never returns an OIDC client secret, and refuses an
+		// authenticate-oidc action written back with neither the secret nor
+		// UseExistingClientSecret: keep the secret the listener has.
+		if oc := out[i].AuthenticateOidcConfig; out[i].Type == types.ActionTypeEnumAuthenticateOidc && oc != nil && aws.ToString(oc.ClientSecret) == "" {
+			c := *oc
+			c.ClientSecret = nil
+			c.UseExistingClientSecret = aws.Bool(true)
+			out[i].AuthenticateOidcConfig = &c
 		}
 	}
 	return out
@@ -252,9 +266,28 @@ func (e *NotConfirmedError) Error() string {
 		e.Attempts, e.Ref.Kind(), e.Ref.ID(), e.Got.Split, e.Got.Stickiness, e.Want.Split, e.Want.Stickiness)
 }
 
+// UnknownWeightsError says a write was sent but what the listener serves
+// after it could not be read: the write may or may not have landed.
+type UnknownWeightsError struct {
+	Ref Ref
+	Err error
+}
+
+func (e *UnknownWeightsError) Error() string {
+	return fmt.Sprintf("the new forward action of %s was sent, but whether it is in place could not be confirmed: %v", e.Ref.ID(), e.Err)
+}
+
+// Unwrap lets errors.Is find rollout.ErrUnknownWeights and the cause.
+func (e *UnknownWeightsError) Unwrap() []error { return []error{rollout.ErrUnknownWeights, e.Err} }
+
 // SetForward makes the forward action of ref route as f and confirms it by
 // reading it back. It starts from current, the actions last read (nil to read
-// them first), and returns the actions now in place.
+// them first), and returns the actions now in place. Every write is built
+// from the latest read, so an action another writer changed in the meantime
+// (an authenticate action, a rule's other action) is never put back.
+//
+// A write AWS refuses leaves the listener as it was; a write whose answer or
+// read-back is lost returns an *UnknownWeightsError.
 func (c *Client) SetForward(ctx context.Context, ref Ref, current Actions, f Forward) (Actions, error) {
 	if current == nil {
 		var err error
@@ -267,16 +300,18 @@ func (c *Client) SetForward(ctx context.Context, ref Ref, current Actions, f For
 		// (a rollout setting, on_destroy) never touches the listener.
 		return current, nil
 	}
-	wanted := current.WithForward(f)
 	var got Forward
 	wait := ConfirmBackoff
 	for attempt := 1; attempt <= ConfirmAttempts; attempt++ {
-		if err := c.WriteActions(ctx, ref, wanted); err != nil {
-			return nil, err
+		if err := c.WriteActions(ctx, ref, current.WithForward(f)); err != nil {
+			if refused(err) {
+				return nil, err
+			}
+			return nil, &UnknownWeightsError{Ref: ref, Err: err}
 		}
 		now, err := c.ReadActions(ctx, ref)
 		if err != nil {
-			return nil, err
+			return nil, &UnknownWeightsError{Ref: ref, Err: fmt.Errorf("reading it back: %w", err)}
 		}
 		got, _ = now.Forward()
 		if got.Matches(f) {
@@ -284,12 +319,36 @@ func (c *Client) SetForward(ctx context.Context, ref Ref, current Actions, f For
 		}
 		if attempt < ConfirmAttempts {
 			if err := c.Clock.Sleep(ctx, wait); err != nil {
-				return nil, err
+				return nil, &UnknownWeightsError{Ref: ref, Err: err}
 			}
 			wait *= 2
+			current = now
 		}
 	}
 	return nil, &NotConfirmedError{Ref: ref, Want: f, Got: got, Attempts: ConfirmAttempts}
+}
+
+// refused reports whether AWS answered a request with an error of the
+// caller's (a 4xx such as ValidationError, AccessDenied, TargetGroupNotFound),
+// after which nothing changed. A throttle, a server error, a reset
+// connection or a timeout leaves the outcome unknown.
+func refused(err error) bool {
+	if errors.Is(err, ErrNotFound) {
+		return true
+	}
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorFault() == smithy.FaultServer {
+		return false
+	}
+	switch ae.ErrorCode() {
+	case "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException", "RequestTimeout", "RequestTimeoutException":
+		return false
+	}
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) && re.HTTPStatusCode() >= 500 {
+		return false
+	}
+	return true
 }
 
 func isNotFound(err error) bool {

@@ -56,18 +56,29 @@ func (p *Probe) Apply(ctx context.Context, w weights.Split) error {
 	return err
 }
 
-// TargetHealth counts a target group's healthy and registered targets.
-// Draining and unused targets count as registered, not healthy.
+// TargetHealth counts a target group's healthy and serving targets.
 func (p *Probe) TargetHealth(ctx context.Context, tg string) (rollout.Health, error) {
 	counts, err := p.Client.TargetHealthCounts(ctx, tg)
 	if err != nil {
 		return rollout.Health{}, err
 	}
+	return HealthOf(counts), nil
+}
+
+// HealthOf turns target counts by state into the health gate's figures.
+// Draining targets (leaving, for example on a scale-in) and unused ones
+// (in no enabled zone, or the target group not yet in use) receive no new
+// traffic, so they count neither as healthy nor against the healthy share.
+func HealthOf(counts map[string]int) rollout.Health {
 	h := rollout.Health{Healthy: counts[string(elbtypes.TargetHealthStateEnumHealthy)]}
-	for _, n := range counts {
-		h.Total += n
+	for st, n := range counts {
+		switch elbtypes.TargetHealthStateEnum(st) {
+		case elbtypes.TargetHealthStateEnumDraining, elbtypes.TargetHealthStateEnumUnused:
+		default:
+			h.Total += n
+		}
 	}
-	return h, nil
+	return h
 }
 
 // AlarmStates reads the states of metric and composite alarms by name.
