@@ -7,17 +7,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
@@ -26,6 +31,10 @@ import (
 // DefaultMaxRetries is how many times a throttled or failed request is retried
 // when the provider configuration does not say.
 const DefaultMaxRetries = 8
+
+// ResponseTimeout bounds the wait for the start of an answer from ELB and
+// CloudWatch.
+const ResponseTimeout = 30 * time.Second
 
 // Config is what the provider block says about reaching AWS.
 type Config struct {
@@ -121,13 +130,20 @@ func New(ctx context.Context, c Config, clk clock.Clock) (*Client, error) {
 		})
 		cfg.Credentials = aws.NewCredentialsCache(p)
 	}
+	// A request whose answer does not start within ResponseTimeout is
+	// given up (and retried by the SDK): a hung connection never holds a
+	// rollout past its gates. Lambda hooks may run for minutes, so their
+	// bound is the apply's deadline alone.
+	quick := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) { t.ResponseHeaderTimeout = ResponseTimeout })
 	return &Client{
 		ELB: elb.NewFromConfig(cfg, func(o *elb.Options) {
+			o.HTTPClient = quick
 			if c.Endpoints.ELBv2 != "" {
 				o.BaseEndpoint = aws.String(c.Endpoints.ELBv2)
 			}
 		}),
 		CloudWatch: cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) {
+			o.HTTPClient = quick
 			if c.Endpoints.CloudWatch != "" {
 				o.BaseEndpoint = aws.String(c.Endpoints.CloudWatch)
 			}
@@ -141,3 +157,25 @@ func New(ctx context.Context, c Config, clk clock.Clock) (*Client, error) {
 		Clock:  clk,
 	}, nil
 }
+
+// NoCredentials reports whether err is the SDK finding no credentials at all
+// (nothing in the chain it tried), as opposed to AWS refusing the
+// credentials it was given.
+func NoCredentials(err error) bool {
+	var ae smithy.APIError
+	if err == nil || errors.As(err, &ae) {
+		return false
+	}
+	var se *v4.SigningError
+	if errors.As(err, &se) && strings.Contains(se.Error(), "failed to retrieve credentials") {
+		return true
+	}
+	// The SDK's identity step: "get identity: get credentials: …".
+	var oe *smithy.OperationError
+	return errors.As(err, &oe) && strings.Contains(oe.Err.Error(), "get credentials:")
+}
+
+// CredentialChain names, for messages, where the SDK looks for credentials.
+const CredentialChain = "the provider block's profile and assume_role, the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE), " +
+	"the shared credentials and config files (~/.aws/credentials, ~/.aws/config, or shared_credentials_files and shared_config_files), " +
+	"SSO and web identity (AWS_WEB_IDENTITY_TOKEN_FILE), then the container and EC2 instance roles"

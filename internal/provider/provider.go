@@ -73,6 +73,7 @@ type endpoints struct {
 	CloudWatch types.String `tfsdk:"cloudwatch"`
 	Lambda     types.String `tfsdk:"lambda"`
 	STS        types.String `tfsdk:"sts"`
+	AllowHTTP  types.Bool   `tfsdk:"allow_http"`
 }
 
 func (p *rolloutProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -132,11 +133,9 @@ func (p *rolloutProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 					},
 					"external_id": schema.StringAttribute{
 						Optional:            true,
-						MarkdownDescription: "External ID the role's trust policy asks for: 2 to 1224 of `A-Za-z0-9+=,.@:/_-`.",
-						Validators: []validator.String{
-							stringvalidator.LengthBetween(2, 1224),
-							stringvalidator.RegexMatches(externalIDRE, "must be of the characters A-Z a-z 0-9 + = , . @ : / _ -"),
-						},
+						Sensitive:           true,
+						MarkdownDescription: "External ID the role's trust policy asks for: 2 to 1224 of `A-Za-z0-9+=,.@:/_-`. Sensitive: never shown in plans or diagnostics.",
+						Validators:          []validator.String{secretString{min: 2, max: 1224, re: externalIDRE, chars: "A-Z a-z 0-9 + = , . @ : / _ -"}},
 					},
 					"duration": schema.StringAttribute{
 						Optional:            true,
@@ -153,6 +152,10 @@ func (p *rolloutProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 					"cloudwatch": endpointAttr("CloudWatch"),
 					"lambda":     endpointAttr("Lambda"),
 					"sts":        endpointAttr("STS (used by `assume_role`)"),
+					"allow_http": schema.BoolAttribute{
+						Optional:            true,
+						MarkdownDescription: "Allow plain `http://` endpoints on hosts other than this machine. Default false: `http://` is accepted only for loopback addresses (`127.0.0.1`, `::1`, `localhost`), such as a local emulator.",
+					},
 				},
 			},
 			"max_retries": schema.Int64Attribute{

@@ -393,7 +393,8 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		return
 	}
 	set("planned_steps", plannedStepsValue(steps))
-	checkScheduleTimeout(ctx, plan.Timeouts, false, steps, &resp.Diagnostics)
+	checkScheduleTimeout(ctx, plan.Timeouts, false, steps, plan.Rollout, &resp.Diagnostics)
+	refuseRetry(state.LastRollout, splitOf(state, want), attemptOf(ctx, plan.Rollout), path.Root("active"), &resp.Diagnostics, true)
 }
 
 // warnTakeover says, when planning a create, that the listener's current
@@ -514,7 +515,7 @@ func (r *blueGreenResource) Create(ctx context.Context, req resource.CreateReque
 	plan.LiveARN, plan.IdleARN = types.StringValue(plan.arnOf(active)), types.StringValue(plan.arnOf(active.Other()))
 	plan.PreviousActive = types.StringNull()
 	plan.PlannedSteps = plannedStepsValue([]rollout.PlannedStep{{Percent: 100, Weights: fwd.Split}})
-	plan.LastRollout = lastRolloutValue(rollout.Result{Status: rollout.Succeeded, StepReached: 1, Steps: 1, Current: fwd.Split, Started: now, Finished: now})
+	plan.LastRollout = lastRolloutValue(rollout.Result{Status: rollout.Succeeded, StepReached: 1, Steps: 1, Current: fwd.Split, Started: now, Finished: now}, fwd.Split, attemptOf(ctx, plan.Rollout))
 	plan.History = types.ListValueMust(historyObjectType, nil)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
@@ -543,6 +544,18 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	plan.Active = state.Active
 	save := func() { resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...) }
 
+	// 0. Read before write: the listener must serve what the plan was
+	// made from; a flip to the color last rolled back needs a new attempt.
+	want := wantWeights(active)
+	flipping := st.Weights[bluegreen.Blue] != want[bluegreen.Blue] || st.Weights[bluegreen.Green] != want[bluegreen.Green]
+	var to weights.Split
+	if flipping {
+		to = splitOf(state, want)
+	}
+	if _, ok := preflight(ctx, r.client, state.ref(), splitOf(state, st.Weights), to, state.LastRollout, attemptOf(ctx, plan.Rollout), path.Root("active"), &resp.Diagnostics); !ok {
+		return
+	}
+
 	// 1. Settings AWS changes in place, on each target group kept.
 	for _, c := range bluegreen.Colors {
 		if c == d.Replace || st.Fingerprints[c] == bluegreen.Missing {
@@ -568,8 +581,7 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	}
 
 	// 3. Move traffic if it is not where it should be.
-	want := wantWeights(active)
-	if st.Weights[bluegreen.Blue] != want[bluegreen.Blue] || st.Weights[bluegreen.Green] != want[bluegreen.Green] {
+	if flipping {
 		r.flip(ctx, &plan, state, st, active, &resp.Diagnostics)
 	} else {
 		plan.Active = types.StringValue(string(active))
@@ -638,7 +650,7 @@ func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, stat
 	got := res.Current.Map()
 	w := map[bluegreen.Color]int{bluegreen.Blue: got[plan.BlueARN.ValueString()], bluegreen.Green: got[plan.GreenARN.ValueString()]}
 	plan.Traffic = trafficValue(w)
-	plan.LastRollout = lastRolloutValue(res)
+	plan.LastRollout = lastRolloutValue(res, to, settings.Attempt)
 	now := bluegreen.LiveOf(w, prev)
 	plan.Active = types.StringValue(string(now))
 	if now != prev {

@@ -199,7 +199,10 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), plannedStepsValue(steps))...)
-	checkScheduleTimeout(ctx, plan.Timeouts, state == nil, steps, &resp.Diagnostics)
+	checkScheduleTimeout(ctx, plan.Timeouts, state == nil, steps, plan.Rollout, &resp.Diagnostics)
+	if state != nil {
+		refuseRetry(state.LastRollout, s, attemptOf(ctx, plan.Rollout), path.Root("target_groups"), &resp.Diagnostics, true)
+	}
 }
 
 // liveSplit reads, for a plan that creates the resource, what the listener
@@ -300,7 +303,13 @@ func (r *trafficSplitResource) Update(ctx context.Context, req resource.UpdateRe
 	resp.Diagnostics.Append(d...)
 	plan.ID = types.StringValue(plan.ref().ID())
 	plan.ReplacedActions = state.ReplacedActions
-	if !r.shift(ctx, &plan, before, nil, limit, &resp.Diagnostics) {
+	// Read before write: the plan was made from the state's weights.
+	fwd, _ := r.forwardFrom(ctx, plan)
+	current, ok := preflight(ctx, r.client, plan.ref(), before, fwd.Split, state.LastRollout, attemptOf(ctx, plan.Rollout), path.Root("target_groups"), &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	if !r.shift(ctx, &plan, before, current, limit, &resp.Diagnostics) {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -358,7 +367,7 @@ func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, 
 	got := res.Current.OrderedLike(fwd.Split)
 	m.TargetGroups = listFromSplit(got)
 	m.Percentages = percentagesValue(got)
-	m.LastRollout = lastRolloutValue(res)
+	m.LastRollout = lastRolloutValue(res, fwd.Split, settings.Attempt)
 	reportRollout(diags, r.client, ref, res, limit)
 	return true
 }
@@ -430,6 +439,12 @@ func addReadError(diags interface{ AddError(string, string) }, client *awsclient
 		diags.AddError(fmt.Sprintf("%s Not Found", title(ref.Kind())), detail(nil,
 			fmt.Sprintf("The %s %s does not exist in region %s.", ref.Kind(), ref.ID(), client.Region),
 			fmt.Sprintf("Check the ARN and the provider's region, and that the %s is created before this resource (reference its arn attribute).", ref.Kind())))
+		return
+	}
+	if awsclient.NoCredentials(err) {
+		diags.AddError("No AWS Credentials Found", detail(err,
+			fmt.Sprintf("The provider found no AWS credentials to read %s with. It looked in %s, and none had any.", ref.ID(), awsclient.CredentialChain),
+			"Export credentials (for example AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), log in with aws sso login, or set profile or assume_role in the provider block."))
 		return
 	}
 	diags.AddError(fmt.Sprintf("Cannot Read %s", title(ref.Kind())), detail(err,

@@ -38,6 +38,7 @@ const (
 	maxAlarms           = 100
 	defaultPollInterval = 15 * time.Second
 	defaultApplyTimeout = 60 * time.Minute
+	maxMetricsDelay     = 15 * time.Minute
 )
 
 type rolloutModel struct {
@@ -47,6 +48,8 @@ type rolloutModel struct {
 	PollInterval types.String `tfsdk:"poll_interval"`
 	Rollback     types.String `tfsdk:"rollback"`
 	Gates        types.Object `tfsdk:"gates"`
+	Attempt      types.String `tfsdk:"attempt"`
+	IgnorePoll   types.Bool   `tfsdk:"ignore_poll_failures"`
 }
 
 type stepModel struct {
@@ -77,6 +80,7 @@ type metricsModel struct {
 	MaxErrorRatePercent types.Float64 `tfsdk:"max_error_rate_percent"`
 	MaxP99LatencyMs     types.Float64 `tfsdk:"max_p99_latency_ms"`
 	MinRequestCount     types.Int64   `tfsdk:"min_request_count"`
+	Delay               types.String  `tfsdk:"delay"`
 }
 
 type hooksModel struct {
@@ -141,6 +145,18 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 					"or `auto` (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.",
 				Validators: []validator.String{stringvalidator.OneOf(string(rollout.Auto), string(rollout.Immediate), string(rollout.Gradual))},
 			},
+			"attempt": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "A label of this attempt at the change, such as `2` or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved " +
+					"until `attempt` changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.",
+				Validators: []validator.String{stringvalidator.LengthBetween(1, 64)},
+			},
+			"ignore_poll_failures": schema.BoolAttribute{
+				Optional: true,
+				MarkdownDescription: "What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after " +
+					"3 failures in a row the gate fails and the rollout rolls back (`false`, the default), or the rollout goes on without that reading (`true`, " +
+					"CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.",
+			},
 			"gates": schema.SingleNestedAttribute{
 				Optional:            true,
 				MarkdownDescription: "What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every `poll_interval` during each pause (health, alarms), and after each pause (metrics, `after_pause` hook).",
@@ -161,7 +177,7 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 							},
 							"timeout": schema.StringAttribute{
 								Optional:            true,
-								MarkdownDescription: fmt.Sprintf("How long to wait for healthy targets before a shift, 0s to %s. Default `5m`.", maxHealthTimeout),
+								MarkdownDescription: fmt.Sprintf("How long to wait for healthy targets before a shift, 0s to %s. Default `5m`. `0s` checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.", maxHealthTimeout),
 								Validators:          dur(0, maxHealthTimeout),
 							},
 						},
@@ -196,9 +212,16 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 								Validators:          []validator.Float64{float64validator.Between(0.001, 3600000)},
 							},
 							"min_request_count": schema.Int64Attribute{
-								Optional:            true,
-								MarkdownDescription: "Fewest requests the gaining target group must serve during the pause, so a step cannot pass on no traffic; at least 1.",
-								Validators:          []validator.Int64{int64validator.AtLeast(1)},
+								Optional: true,
+								MarkdownDescription: "Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many " +
+									"requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.",
+								Validators: []validator.Int64{int64validator.AtLeast(1)},
+							},
+							"delay": schema.StringAttribute{
+								Optional: true,
+								MarkdownDescription: fmt.Sprintf("How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to %s. Default `%s`. "+
+									"The window read is still the pause itself; the delay adds to each step's time and counts against `timeouts`.", maxMetricsDelay, shortDuration(rollout.DefaultMetricsDelay)),
+								Validators: dur(0, maxMetricsDelay),
 							},
 						},
 					},
@@ -264,6 +287,8 @@ var lastRolloutAttrTypes = map[string]attr.Type{
 	"rollback":     types.StringType,
 	"started_at":   types.StringType,
 	"finished_at":  types.StringType,
+	"target":       types.StringType,
+	"attempt":      types.StringType,
 }
 
 func lastRolloutAttr() schema.SingleNestedAttribute {
@@ -282,6 +307,8 @@ func lastRolloutAttr() schema.SingleNestedAttribute {
 			"rollback":     s("`immediate` or `gradual` when the listener was rolled back; empty otherwise."),
 			"started_at":   s("When the rollout started (RFC 3339)."),
 			"finished_at":  s("When it ended (RFC 3339)."),
+			"target":       s("The weights the change was going to (`ARN=weight, …` in ARN order)."),
+			"attempt":      s("`rollout.attempt` when the change ran; empty when unset."),
 		},
 	}
 }
@@ -292,6 +319,8 @@ type rolloutSettings struct {
 	Gates        rollout.Gates
 	PollInterval time.Duration
 	Policy       rollout.Policy
+	Attempt      string
+	IgnorePoll   bool
 }
 
 func parseDuration(s types.String, def time.Duration) time.Duration {
@@ -303,6 +332,12 @@ func parseDuration(s types.String, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// attemptOf is rollout.attempt, "" when unset or unknown.
+func attemptOf(ctx context.Context, o types.Object) string {
+	s, _ := settingsFrom(ctx, o)
+	return s.Attempt
 }
 
 // strategyFrom reads the strategy of a rollout block; known is false when
@@ -359,6 +394,8 @@ func settingsFrom(ctx context.Context, o types.Object) (rolloutSettings, diag.Di
 	var m rolloutModel
 	diags.Append(o.As(ctx, &m, basetypes.ObjectAsOptions{})...)
 	out.PollInterval = parseDuration(m.PollInterval, defaultPollInterval)
+	out.Attempt = m.Attempt.ValueString()
+	out.IgnorePoll = m.IgnorePoll.ValueBool()
 	if !m.Rollback.IsNull() {
 		out.Policy = rollout.Policy(m.Rollback.ValueString())
 	}
@@ -400,6 +437,7 @@ func settingsFrom(ctx context.Context, o types.Object) (rolloutSettings, diag.Di
 			v := mm.MinRequestCount.ValueInt64()
 			mg.MinRequestCount = &v
 		}
+		mg.Delay = parseDuration(mm.Delay, rollout.DefaultMetricsDelay)
 		out.Gates.Metrics = &mg
 	}
 	if !g.Hooks.IsNull() {
@@ -497,6 +535,11 @@ func checkRollout(ctx context.Context, o types.Object, base path.Path, diags *di
 			"rollout.gates.hooks is set but names no function, so it would check nothing.",
 			"Set before_shift or after_pause (or both) to a Lambda function ARN, or remove hooks."))
 	}
+	if m := s.Gates.Metrics; m != nil && m.MaxErrorRatePercent != nil && m.MinRequestCount == nil && knownObject(ctx, o, "metrics") {
+		diags.AddAttributeWarning(gates.AtName("metrics").AtName("min_request_count"), "Error Rate Gate Without Minimum", detail(nil,
+			"rollout.gates.metrics.max_error_rate_percent is set without min_request_count, so a step is judged on as little as one request: 1 error in 1 request is 100 %, and 0 in 3 passes.",
+			"Set min_request_count to the traffic a step must see to be judged (for example 100). A step with fewer requests fails the gate."))
+	}
 	if s.Gates.Metrics != nil {
 		paused := false
 		switch st.Kind {
@@ -547,7 +590,8 @@ func plannedStepsValue(steps []rollout.PlannedStep) types.List {
 	return types.ListValueMust(plannedStepObjectType, elems)
 }
 
-func lastRolloutValue(res rollout.Result) types.Object {
+// lastRolloutValue records a run that went to `to` as attempt.
+func lastRolloutValue(res rollout.Result, to weights.Split, attempt string) types.Object {
 	gate, policy := "", ""
 	if res.Failure != nil {
 		gate = string(res.Failure.Gate)
@@ -564,6 +608,8 @@ func lastRolloutValue(res rollout.Result) types.Object {
 		"rollback":     types.StringValue(policy),
 		"started_at":   types.StringValue(res.Started.UTC().Format(time.RFC3339)),
 		"finished_at":  types.StringValue(res.Finished.UTC().Format(time.RFC3339)),
+		"target":       types.StringValue(to.Canonical()),
+		"attempt":      types.StringValue(attempt),
 	})
 }
 
@@ -595,6 +641,10 @@ func gatePath(g rollout.Gate) path.Path {
 		return gates.AtName("metrics").AtName("min_request_count")
 	case rollout.GateHook:
 		return gates.AtName("hooks")
+	case rollout.GateMetrics:
+		return gates.AtName("metrics")
+	case rollout.GateTimeout:
+		return path.Root("timeouts")
 	}
 	return path.Root("target_groups")
 }

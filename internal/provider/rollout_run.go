@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
@@ -30,9 +31,79 @@ func runRollout(ctx context.Context, c *awsclient.Client, ref awsclient.Ref, sti
 	runner := &rollout.Runner{
 		Probe: probe, Clock: c.Clock, Gates: s.Gates, PollInterval: s.PollInterval,
 		Rollback: s.Policy, Deadline: c.Clock.Now().Add(limit), SplitID: ref.ID(),
-		Log: func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) },
+		IgnoreReadFailures: s.IgnorePoll,
+		Log:                func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) },
 	}
 	return runner.Run(ctx, from, steps), nil
+}
+
+// preflight is the read before the first write of an update, a flip or a
+// restore. It refuses, with nothing written, when the listener no longer
+// serves `planned` (the weights the plan was made from: someone shifted
+// traffic between plan and apply), and when the change to `to` is the one
+// last rolled back and rollout.attempt has not changed. It returns the
+// actions read, for the first write to start from.
+func preflight(ctx context.Context, c *awsclient.Client, ref awsclient.Ref, planned, to weights.Split, last types.Object, attempt string, at path.Path, diags *diag.Diagnostics) (awsclient.Actions, bool) {
+	if refuseRetry(last, to, attempt, at, diags, false) {
+		return nil, false
+	}
+	acts, err := c.ReadActions(ctx, ref)
+	if err != nil {
+		addReadError(diags, c, ref, err)
+		return nil, false
+	}
+	live, _ := acts.Forward()
+	if !live.Split.Equal(planned) {
+		diags.AddAttributeError(at, "Listener Changed Since Plan", detail(nil,
+			fmt.Sprintf("The plan was made when the %s %s served %s; it serves %s now. Someone or something changed it between plan and apply (an on-call shift during an incident, another pipeline).", ref.Kind(), ref.ID(), planned.Short(), live.Split.Short()),
+			"Nothing was moved: applying the saved plan would have overwritten that change. Run plan again to see the change from the weights it serves now, then apply; or, if the other change should win, update the configuration to it."))
+		return nil, false
+	}
+	return acts, true
+}
+
+// refuseRetry adds an error (or, at plan time, a warning) when `to` is the
+// target of the last rollout, which was rolled back, and attempt has not
+// changed since.
+func refuseRetry(last types.Object, to weights.Split, attempt string, at path.Path, diags *diag.Diagnostics, plan bool) bool {
+	if last.IsNull() || last.IsUnknown() {
+		return false
+	}
+	a := last.Attributes()
+	str := func(k string) string {
+		v, _ := a[k].(types.String)
+		return v.ValueString()
+	}
+	if str("status") != string(rollout.RolledBack) || str("target") == "" || str("target") != to.Canonical() || str("attempt") != attempt {
+		return false
+	}
+	label := "unset"
+	if attempt != "" {
+		label = fmt.Sprintf("%q", attempt)
+	}
+	what := fmt.Sprintf("This change (to %s) is the one the last rollout rolled back (%s), and rollout.attempt is still %s.", to.Short(), str("reason"), label)
+	how := "To try it again deliberately, change rollout.attempt (for example to the next number or a ticket), then plan and apply. Otherwise set the configuration back to the weights the listener serves."
+	if plan {
+		diags.AddAttributeWarning(path.Root("rollout").AtName("attempt"), "Rolled-Back Change Planned Again", detail(nil, what, "Apply will refuse it with nothing moved. "+how))
+		return false
+	}
+	diags.AddAttributeError(path.Root("rollout").AtName("attempt"), "Rolled-Back Change Not Retried", detail(nil, what+" Nothing was moved: a rolled-back candidate does not ship again with the next unrelated apply.", how))
+	return true
+}
+
+// gateWaits is what a schedule's gates add to its pauses: the metrics delay
+// after every paused step.
+func gateWaits(s rolloutSettings, steps []rollout.PlannedStep) time.Duration {
+	if s.Gates.Metrics == nil {
+		return 0
+	}
+	var d time.Duration
+	for _, st := range steps {
+		if st.Pause > 0 {
+			d += s.Gates.Metrics.Delay
+		}
+	}
+	return d
 }
 
 // nothingMoved reports a run whose first write AWS refused.
@@ -52,8 +123,9 @@ func reportRollout(diags *diag.Diagnostics, c *awsclient.Client, ref awsclient.R
 }
 
 // checkTimeout refuses a schedule whose pauses alone outlast the timeout.
-func checkScheduleTimeout(ctx context.Context, t timeouts.Value, create bool, steps []rollout.PlannedStep, diags *diag.Diagnostics) {
-	total := rollout.TotalPause(steps)
+func checkScheduleTimeout(ctx context.Context, t timeouts.Value, create bool, steps []rollout.PlannedStep, ro types.Object, diags *diag.Diagnostics) {
+	s, _ := settingsFrom(ctx, ro)
+	total := rollout.TotalPause(steps) + gateWaits(s, steps)
 	if total == 0 || t.IsUnknown() {
 		return
 	}
@@ -69,7 +141,7 @@ func checkScheduleTimeout(ctx context.Context, t timeouts.Value, create bool, st
 	}
 	if total > limit {
 		diags.AddAttributeError(path.Root("timeouts").AtName(name), "Schedule Longer Than Timeout", detail(nil,
-			fmt.Sprintf("The %d steps of this rollout pause for %s in all, longer than the %s timeout of %s, so the apply would stop half way.", len(steps), total, name, limit),
+			fmt.Sprintf("The %d steps of this rollout pause for %s in all (metrics delays included), longer than the %s timeout of %s, so the apply would stop half way and roll back.", len(steps), total, name, limit),
 			fmt.Sprintf("Set timeouts = { %s = \"%s\" } or more (pauses plus time for gates and hooks), or shorten the pauses.", name, shortDuration((total+15*time.Minute).Round(time.Minute)))))
 	}
 }
@@ -89,8 +161,18 @@ func shortDuration(d time.Duration) string {
 // addRolloutError explains a rollout that did not reach its last step.
 func addRolloutError(diags *diag.Diagnostics, ref awsclient.Ref, res rollout.Result, limit time.Duration) {
 	serves := fmt.Sprintf("The %s now serves %s (read back and confirmed), and the state records it.", ref.Kind(), res.Current.Short())
-	again := "The next plan shows the change again; run apply once the cause is fixed."
+	again := "The next plan shows the change again; apply refuses it until rollout.attempt changes, so fix the cause, then change rollout.attempt and apply."
 	switch {
+	case res.Unknown:
+		diags.AddError("Weights Unknown", detail(res.Err,
+			fmt.Sprintf("A write to %s was sent at step %d of %d, but what the %s serves after it could not be read back, and putting back the weights before this apply could not be confirmed either.", ref.ID(), max(res.StepReached, 1), res.Steps, ref.Kind()),
+			fmt.Sprintf("The state keeps %s, the last weights confirmed; the next refresh reads what the %s really serves.", res.Current.Short(), ref.Kind()),
+			"Run plan: it shows the real weights. Check the endpoint and network, then apply again."))
+	case res.Status == rollout.RolledBack && res.Failure.Gate == rollout.GateTimeout:
+		diags.AddAttributeError(path.Root("timeouts"), "Rollout Timed Out", detail(nil,
+			fmt.Sprintf("The rollout reached its %s timeout at step %d of %d; nothing would watch the new weights after the apply, so it rolled back.", limit, res.StepReached, res.Steps),
+			rolledBackSentence(res, serves),
+			"Raise the timeout in timeouts, or shorten the pauses; then change rollout.attempt and apply."))
 	case res.Status == rollout.RolledBack:
 		f := res.Failure
 		diags.AddAttributeError(gatePath(f.Gate), "Rollout Rolled Back", detail(nil,
@@ -101,10 +183,6 @@ func addRolloutError(diags *diag.Diagnostics, ref awsclient.Ref, res rollout.Res
 		diags.AddAttributeError(gatePath(res.Failure.Gate), "Rollback Incomplete", detail(res.Err,
 			fmt.Sprintf("Step %d of %d failed the %s gate (%s) and rolling back stopped part way.", res.Failure.Step, res.Steps, res.Failure.Gate, res.Failure.Reason),
 			serves, "Run apply again to finish the change, or set target_groups to the weights before this apply to finish the rollback."))
-	case errors.Is(res.Err, rollout.ErrTimedOut):
-		diags.AddAttributeError(path.Root("timeouts"), "Rollout Timed Out", detail(nil,
-			fmt.Sprintf("The rollout reached its %s timeout at step %d of %d and stopped there.", limit, res.StepReached, res.Steps), serves,
-			"Raise the timeout in timeouts, or shorten the pauses; apply again continues from the weights the listener serves."))
 	case errors.Is(res.Err, context.Canceled) || errors.Is(res.Err, context.DeadlineExceeded):
 		diags.AddError("Rollout Interrupted", detail(nil,
 			fmt.Sprintf("The apply was interrupted at step %d of %d; the rollout stopped there and did not roll back.", res.StepReached, res.Steps), serves,

@@ -3,11 +3,14 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 )
@@ -49,18 +52,63 @@ func (endpointURL) Description(context.Context) string {
 
 func (v endpointURL) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
 
-func (endpointURL) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+func (endpointURL) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
 	s := req.ConfigValue.ValueString()
 	u, err := url.Parse(s)
 	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.RawQuery == "" && u.Fragment == "" {
+		if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+			var allow types.Bool
+			_ = req.Config.GetAttribute(ctx, path.Root("endpoints").AtName("allow_http"), &allow)
+			if !allow.ValueBool() {
+				resp.Diagnostics.AddAttributeError(req.Path, "Plain HTTP Endpoint",
+					detail(nil, fmt.Sprintf("%s is %q: plain http:// to a host that is not this machine, so signed requests, and STS credentials with assume_role, would cross the network unencrypted.", req.Path, s),
+						"Use https://, or a loopback address (127.0.0.1, ::1, localhost) for a local emulator. If the network is private and trusted, set endpoints.allow_http = true."))
+			}
+		}
 		return
 	}
 	resp.Diagnostics.AddAttributeError(req.Path, "Invalid Endpoint URL",
 		detail(err, fmt.Sprintf("%s is %q, which is not an absolute http:// or https:// URL with a host and without a query or fragment.", req.Path, s),
 			"Give the endpoint's base URL, for example \"https://elasticloadbalancing.eu-west-1.amazonaws.com\" or \"http://127.0.0.1:4566\" for a local emulator."))
+}
+
+// isLoopback reports whether host names this machine.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// secretString checks a secret's length and characters without echoing it
+// in the diagnostic, as the framework's regex validator would.
+type secretString struct {
+	min, max int
+	re       *regexp.Regexp
+	chars    string
+}
+
+func (v secretString) Description(context.Context) string {
+	return fmt.Sprintf("%d to %d of the characters %s", v.min, v.max, v.chars)
+}
+
+func (v secretString) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v secretString) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	s := req.ConfigValue.ValueString()
+	if n := len(s); n >= v.min && n <= v.max && v.re.MatchString(s) {
+		return
+	}
+	resp.Diagnostics.AddAttributeError(req.Path, "Invalid Secret Value", detail(nil,
+		fmt.Sprintf("%s (%d characters, not shown) is not %d to %d of the characters %s.", req.Path, len(s), v.min, v.max, v.chars),
+		"Correct the value; it is sensitive, so it is never printed."))
 }
 
 // regionName checks the shape of an AWS region name (us-east-1,

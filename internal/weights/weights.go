@@ -156,6 +156,18 @@ func (s Split) String() string {
 	return out + "]"
 }
 
+// Canonical is the split written in ARN order ("arn=weight, …"), the same
+// for two splits that are Equal whatever their order.
+func (s Split) Canonical() string {
+	c := append(Split(nil), s...)
+	sort.Slice(c, func(i, j int) bool { return c[i].ARN < c[j].ARN })
+	parts := make([]string, len(c))
+	for i, t := range c {
+		parts[i] = fmt.Sprintf("%s=%d", t.ARN, t.Weight)
+	}
+	return strings.Join(parts, ", ")
+}
+
 // Map returns each target group's weight by ARN.
 func (s Split) Map() map[string]int {
 	m := make(map[string]int, len(s))
