@@ -42,6 +42,9 @@ type Emulator struct {
 	alarms   map[string]map[string]any
 	// health-check settings set with ModifyTargetGroup, by target group ARN
 	healthChecks map[string]url.Values
+	// injected faults by service, and how many of each were injected
+	faults  map[string]*faultState
+	faulted map[Fault]int
 }
 
 // Start starts kumo and a front listening on addr ("127.0.0.1:0" for any
@@ -59,7 +62,8 @@ func Start(addr string) (*Emulator, error) {
 		return nil, err
 	}
 	e := &Emulator{URL: "http://" + ln.Addr().String(), kumo: k, ln: ln, counts: map[string]int{},
-		requests: map[string][]map[string]any{}, alarms: map[string]map[string]any{}, healthChecks: map[string]url.Values{}}
+		requests: map[string][]map[string]any{}, alarms: map[string]map[string]any{}, healthChecks: map[string]url.Values{},
+		faults: map[string]*faultState{}, faulted: map[Fault]int{}}
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	e.server = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -67,6 +71,19 @@ func Start(addr string) (*Emulator, error) {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 		action, form := classify(r, body)
+		switch f := e.drawFault(action); f {
+		case "":
+		case LostAnswer:
+			// Handled as usual (it takes effect), the answer thrown away
+			// and the connection reset.
+			orig := w
+			defer resetConn(orig)
+			w = httptest.NewRecorder()
+		default:
+			if e.injectFault(f, action, w) {
+				return
+			}
+		}
 		body = fixRequest(r, action, body)
 		var decoded map[string]any
 		if strings.HasPrefix(action, "monitoring:") {

@@ -422,7 +422,29 @@ func (r *alarmResource) config(ctx context.Context, m alarmModel, diags *diag.Di
 	}, !diags.HasError()
 }
 
+// Create refuses an alarm name that is taken: PutMetricAlarm would silently
+// take the existing alarm over, and destroy would then delete it.
 func (r *alarmResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var name types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &name)...)
+	if resp.Diagnostics.HasError() || r.client == nil {
+		return
+	}
+	existing, err := r.client.DescribeAlarm(ctx, name.ValueString())
+	if errors.Is(err, awsclient.ErrNotFound) {
+		existing, err = nil, nil
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot Read Alarm", detail(err, fmt.Sprintf("Checking whether an alarm named %q already exists failed.", name.ValueString()),
+			"Check the cloudwatch:DescribeAlarms permission, then apply again."))
+		return
+	}
+	if existing != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("name"), "Alarm Already Exists", detail(nil,
+			fmt.Sprintf("A CloudWatch alarm named %q already exists in this account and region. Creating this resource would take it over and delete it on destroy.", name.ValueString()),
+			fmt.Sprintf("Nothing was changed. To manage that alarm, import it (terraform import ADDRESS %s, or an import block); otherwise choose another name.", name.ValueString())))
+		return
+	}
 	r.write(ctx, req.Plan, &resp.State, &resp.Diagnostics)
 }
 

@@ -706,21 +706,21 @@ func EvalAlarms(names []string, states []AlarmState, failOnInsufficient bool) *F
 	return nil
 }
 
-// EvalMetrics checks one target group's metrics over a pause. The error
-// rate and the latency are judged only on enough requests: at least
-// MinRequestCount, or at least one when it is not set. With fewer, the step
-// fails the volume gate, so a step never passes on no data.
+// EvalMetrics checks one target group's metrics over a pause. A step never
+// passes on no data: with fewer requests than MinRequestCount (or, for an
+// error-rate gate without it, none at all), or a latency gate with no
+// TargetResponseTime data, the step fails the volume gate.
 func EvalMetrics(g MetricsGate, tg string, m Metrics, pause time.Duration) *Failure {
 	need := int64(0)
 	if g.MinRequestCount != nil {
 		need = *g.MinRequestCount
-	} else if g.MaxErrorRatePercent != nil || g.MaxP99LatencyMs != nil {
+	} else if g.MaxErrorRatePercent != nil {
 		need = 1
 	}
 	if m.Requests < float64(need) {
 		what := "min_request_count"
 		if g.MinRequestCount == nil {
-			what = "the one request needed to judge the error rate or latency (min_request_count is not set)"
+			what = "the one request needed to judge the error rate (min_request_count is not set)"
 		}
 		return &Failure{Gate: GateVolume, Reason: fmt.Sprintf("%s served %.0f requests in %s, below %s %d", tg, m.Requests, pause, what, need)}
 	}

@@ -1,0 +1,146 @@
+package emulator
+
+import (
+	"math/rand"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Faults is what the front does to a share of one service's requests, so
+// tests can prove that the provider survives what AWS and networks do:
+// throttling, server errors, reset connections, answers lost after the
+// request took effect, and slow answers. Faults are drawn from a seeded
+// source, so a test sees the same sequence on every run.
+type Faults struct {
+	// Rate is the share of requests that get a fault, from 0 to 1.
+	Rate float64
+	// Kinds are drawn from in equal shares; empty means all of them.
+	Kinds []Fault
+	// SlowBy is how long a slow answer is held back (default 200ms).
+	SlowBy time.Duration
+	Seed   int64
+}
+
+// Fault is one kind of fault.
+type Fault string
+
+// The faults the front can inject.
+const (
+	// Throttle answers 400 Throttling (ELB's query protocol) or, for other
+	// protocols, 503: the request does not take effect.
+	Throttle Fault = "throttle"
+	// ServerError answers 503 without forwarding.
+	ServerError Fault = "server_error"
+	// Reset closes the connection with a TCP reset before forwarding.
+	Reset Fault = "reset"
+	// LostAnswer forwards the request (it takes effect) and then resets the
+	// connection, so the caller never sees the answer.
+	LostAnswer Fault = "lost_answer"
+	// Slow holds the answer back by SlowBy, then answers normally.
+	Slow Fault = "slow"
+)
+
+var allFaults = []Fault{Throttle, ServerError, Reset, LostAnswer, Slow}
+
+type faultState struct {
+	Faults
+	rng *rand.Rand
+}
+
+// InjectFaults makes the front fault a share of the requests of a service
+// ("elasticloadbalancing", "monitoring", "lambda"); a zero Rate stops it.
+func (e *Emulator) InjectFaults(service string, f Faults) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if f.Rate <= 0 {
+		delete(e.faults, service)
+		return
+	}
+	if len(f.Kinds) == 0 {
+		f.Kinds = allFaults
+	}
+	if f.SlowBy <= 0 {
+		f.SlowBy = 200 * time.Millisecond
+	}
+	e.faults[service] = &faultState{Faults: f, rng: rand.New(rand.NewSource(f.Seed))}
+}
+
+// Faulted counts the faults injected so far, by kind.
+func (e *Emulator) Faulted() map[Fault]int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := map[Fault]int{}
+	for k, v := range e.faulted {
+		out[k] = v
+	}
+	return out
+}
+
+// drawFault picks the fault for a request of action, or "" for none.
+func (e *Emulator) drawFault(action string) Fault {
+	service, _, _ := strings.Cut(action, ":")
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	fs := e.faults[service]
+	if fs == nil || fs.rng.Float64() >= fs.Rate {
+		return ""
+	}
+	f := fs.Kinds[fs.rng.Intn(len(fs.Kinds))]
+	e.faulted[f]++
+	return f
+}
+
+func (e *Emulator) slowBy(action string) time.Duration {
+	service, _, _ := strings.Cut(action, ":")
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if fs := e.faults[service]; fs != nil {
+		return fs.SlowBy
+	}
+	return 0
+}
+
+// injectFault acts out f before the request is forwarded (LostAnswer is
+// acted out by the front around the forwarding). It returns true when the
+// request is answered.
+func (e *Emulator) injectFault(f Fault, action string, w http.ResponseWriter) bool {
+	switch f {
+	case Throttle:
+		if strings.HasPrefix(action, "elasticloadbalancing:") {
+			w.Header().Set("Content-Type", "text/xml")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>rollout-emulator-fault</RequestId></ErrorResponse>`))
+			return true
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return true
+	case ServerError:
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return true
+	case Reset:
+		resetConn(w)
+		return true
+	case Slow:
+		time.Sleep(e.slowBy(action)) // a real server's latency: the client's own process waits for it
+	}
+	return false
+}
+
+// resetConn closes the client's connection with a TCP reset.
+func resetConn(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = conn.Close()
+}
