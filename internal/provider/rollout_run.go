@@ -141,7 +141,7 @@ func checkScheduleTimeout(ctx context.Context, t timeouts.Value, create bool, st
 	}
 	if total > limit {
 		diags.AddAttributeError(path.Root("timeouts").AtName(name), "Schedule Longer Than Timeout", detail(nil,
-			fmt.Sprintf("The %d steps of this rollout pause for %s in all (metrics delays included), longer than the %s timeout of %s, so the apply would stop half way and roll back.", len(steps), total, name, limit),
+			fmt.Sprintf("The %d steps of this rollout pause for %s in all, longer than the %s timeout of %s (metrics delays count as pauses), so the apply would stop half way and roll back.", len(steps), total, name, limit),
 			fmt.Sprintf("Set timeouts = { %s = \"%s\" } or more (pauses plus time for gates and hooks), or shorten the pauses.", name, shortDuration((total+15*time.Minute).Round(time.Minute)))))
 	}
 }

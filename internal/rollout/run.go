@@ -616,8 +616,6 @@ func (r *Runner) rollback(ctx context.Context, res Result, from weights.Split, f
 	if grace <= 0 {
 		grace = DefaultRollbackGrace
 	}
-	rctx, cancel := r.Clock.WithDeadline(context.WithoutCancel(ctx), r.Clock.Now().Add(grace))
-	defer cancel()
 	hurry := func() bool { return ctx.Err() != nil || r.pastDeadline() }
 	gaining := Gaining(res.Current, from)
 	for j := 0; j < len(plan); j++ {
@@ -642,7 +640,12 @@ func (r *Runner) rollback(ctx context.Context, res Result, from weights.Split, f
 				}
 			}
 		}
-		if err := r.Probe.Apply(rctx, st.Weights); err != nil {
+		// Each write has a context of its own, so a cancel or the deadline
+		// cannot cut the rollback short; RollbackGrace bounds it.
+		rctx, cancel := r.Clock.WithDeadline(context.WithoutCancel(ctx), r.Clock.Now().Add(grace))
+		err := r.Probe.Apply(rctx, st.Weights)
+		cancel()
+		if err != nil {
 			if errors.Is(err, ErrUnknownWeights) {
 				res.Unknown = true
 			}

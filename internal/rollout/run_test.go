@@ -710,3 +710,25 @@ func BenchmarkRun(b *testing.B) {
 		}
 	}
 }
+
+// A gradual rollback's pauses (on the fake clock) never end the context of
+// its later writes: each write's grace starts when it is sent.
+func TestGradualRollbackWritesHaveLiveContexts(t *testing.T) {
+	p := &script{alarm: func(step int) string {
+		if step == 2 {
+			return StateAlarm
+		}
+		return StateOK
+	}}
+	r := runner(p, Gates{Alarms: []string{"a"}}, clock.NewFake(time.Unix(0, 0)))
+	r.Rollback, r.RollbackGrace = Gradual, 90*time.Second
+	res := r.Run(context.Background(), start, canary(t))
+	if res.Status != RolledBack || len(p.applied) != 6 {
+		t.Fatalf("result %s after %d writes", res.Summary(), len(p.applied))
+	}
+	for i, err := range p.applyCtx {
+		if err != nil {
+			t.Fatalf("write %d was sent with a done context: %v", i+1, err)
+		}
+	}
+}

@@ -1,0 +1,183 @@
+package provider_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// The tests of issue "No surprise traffic moves": each proves one finding
+// against the emulator, on both engines.
+
+// act is a plan check that does something between plan and apply (the
+// engine applies the saved plan), as an on-call engineer would.
+type act func()
+
+func (a act) CheckPlan(context.Context, plancheck.CheckPlanRequest, *plancheck.CheckPlanResponse) { a() }
+
+// Finding 1: a saved plan applied after an out-of-band shift is refused with
+// nothing written; the shift stays, and the next plan starts from it.
+func TestAccNoSurprise_staleSavedPlan(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	oncall := weights.Split{{ARN: f.blue, Weight: 70}, {ARN: f.green, Weight: 30}}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			f.start(),
+			{
+				Config: f.config(0, 100, canarySteps),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					act(func() { f.e.SetWeights(f.ref, oncall) }),
+				}},
+				ExpectError: errRE(`Listener Changed Since Plan(.|\n)*served lb-[0-9]+-tg0=100, lb-[0-9]+-tg1=0; it serves lb-[0-9]+-tg0=70, lb-[0-9]+-tg1=30 now(.|\n)*Nothing was moved`),
+			},
+			{
+				// The refreshed plan starts from the on-call weights; a config
+				// at them plans nothing, and nothing else was ever written.
+				Config: f.config(70, 30, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("rollout_traffic_split.test", plancheck.ResourceActionNoop),
+				}},
+				Check: resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, oncall), f.wrote(oncall)),
+			},
+		},
+	})
+}
+
+// Finding 9: after a rollback, the same change is refused by the next apply
+// with nothing moved, until rollout.attempt changes; then it runs.
+func TestAccNoSurprise_rolledBackNotRetried(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	alarm := f.e.Alarm("api-5xx")
+	var once sync.Once
+	f.e.Clock.OnSleep(func(context.Context, time.Duration, time.Time) {
+		if len(f.splits()) == 3 {
+			once.Do(func() { f.e.SetAlarmState(alarm, cwtypes.StateValueAlarm) })
+		}
+	})
+	ro := canarySteps + fmt.Sprintf("\n    gates = { alarms = [%q] }", alarm)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			f.start(),
+			{Config: f.config(0, 100, ro), ExpectError: errRE(`Rollout Rolled Back(.|\n)*apply refuses it until rollout.attempt changes`)},
+			{
+				// An unrelated apply later: the alarm is quiet again, but the
+				// candidate does not ship silently.
+				PreConfig:   func() { f.e.SetAlarmState(alarm, cwtypes.StateValueOk) },
+				Config:      f.config(0, 100, ro),
+				ExpectError: errRE(`Rolled-Back Change Not Retried(.|\n)*rollout.attempt is still unset(.|\n)*Nothing was moved`),
+			},
+			{
+				Config: f.config(0, 100, ro+"\n    attempt = \"2\""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("rollout_traffic_split.test", tfjsonpath.New("last_rollout").AtMapKey("status"), knownvalue.StringExact("succeeded")),
+					statecheck.ExpectKnownValue("rollout_traffic_split.test", tfjsonpath.New("last_rollout").AtMapKey("attempt"), knownvalue.StringExact("2")),
+				},
+				Check: resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.final),
+					f.wrote(f.step1, f.step2, f.original, f.step1, f.step2, f.final)),
+			},
+		},
+	})
+}
+
+// Findings 4 and 5: a canary under 30 % injected faults on ELB and
+// CloudWatch (throttling, 503s, resets, answers lost after the write took
+// effect, slow answers) ends with every step applied in order, and the
+// state and the emulator agree.
+func TestAccNoSurprise_canaryUnderFaults(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	alarm := f.e.Alarm("api-5xx")
+	f.e.RegisterTargets(f.green, 2)
+	ro := canarySteps + fmt.Sprintf("\n    gates = { health = { timeout = \"2m\" }, alarms = [%q] }", alarm)
+	// The SDK retries each request up to 8 times (the default) with its own
+	// real back-off; the rollout's reads are tried again at the next poll.
+	cfg := strings.Replace(f.config(0, 100, ro), "max_retries = 2", "max_retries = 8", 1)
+	faults := emulator.Faults{Rate: 0.3, Seed: 11, SlowBy: 50 * time.Millisecond}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			f.start(),
+			{
+				PreConfig: func() {
+					f.e.Emu.InjectFaults("elasticloadbalancing", faults)
+					f.e.Emu.InjectFaults("monitoring", faults)
+				},
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("rollout_traffic_split.test", tfjsonpath.New("last_rollout").AtMapKey("status"), knownvalue.StringExact("succeeded")),
+					statecheck.ExpectKnownValue("rollout_traffic_split.test", tfjsonpath.New("percentages").AtMapKey(f.green), knownvalue.Float64Exact(100)),
+				},
+				Check: func(s *terraform.State) error {
+					n := 0
+					for _, v := range f.e.Emu.Faulted() {
+						n += v
+					}
+					f.e.Emu.InjectFaults("elasticloadbalancing", emulator.Faults{})
+					f.e.Emu.InjectFaults("monitoring", emulator.Faults{})
+					if n < 5 {
+						return fmt.Errorf("only %d faults were injected", n)
+					}
+					// A write whose answer was lost took effect and is seen
+					// again when retried: the distinct splits are the steps.
+					var distinct []weights.Split
+					for _, w := range f.splits() {
+						if len(distinct) == 0 || !distinct[len(distinct)-1].Equal(w) {
+							distinct = append(distinct, w)
+						}
+					}
+					want := []weights.Split{f.original, f.step1, f.step2, f.final}
+					if fmt.Sprint(distinct) != fmt.Sprint(want) {
+						return fmt.Errorf("the listener went through %v, want %v", distinct, want)
+					}
+					return checkEmulator(f.e, f.ref, f.final)(s)
+				},
+			},
+		},
+	})
+}
+
+// Finding 2: rollout_alarm does not take over an alarm it did not create.
+func TestAccNoSurprise_alarmExists(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	existing := f.e.Alarm("taken")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{{
+			Config: f.e.ProviderConfig() + fmt.Sprintf(`
+resource "rollout_alarm" "test" {
+  name              = %q
+  preset            = "target_5xx_count"
+  load_balancer_arn = %q
+  target_group_arn  = %q
+}
+`, existing, f.lb, f.green),
+			ExpectError: errRE(`Alarm Already Exists(.|\n)*Nothing was changed(.|\n)*import it`),
+		}},
+	})
+	names := f.e.AlarmNames(existing)
+	if len(names) != 1 {
+		t.Fatalf("alarms named %s after the refused create: %v", existing, names)
+	}
+	if n := f.e.Emu.Count("monitoring:PutMetricAlarm"); n != 1 {
+		t.Fatalf("%d PutMetricAlarm requests, want only the fixture's", n)
+	}
+}
