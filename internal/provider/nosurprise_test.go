@@ -27,7 +27,9 @@ import (
 // engine applies the saved plan), as an on-call engineer would.
 type act func()
 
-func (a act) CheckPlan(context.Context, plancheck.CheckPlanRequest, *plancheck.CheckPlanResponse) { a() }
+func (a act) CheckPlan(context.Context, plancheck.CheckPlanRequest, *plancheck.CheckPlanResponse) {
+	a()
+}
 
 // Finding 1: a saved plan applied after an out-of-band shift is refused with
 // nothing written; the shift stays, and the next plan starts from it.
@@ -180,4 +182,101 @@ resource "rollout_alarm" "test" {
 	if n := f.e.Emu.Count("monitoring:PutMetricAlarm"); n != 1 {
 		t.Fatalf("%d PutMetricAlarm requests, want only the fixture's", n)
 	}
+}
+
+// Finding 2: a second owner of one listener is refused at create, can
+// adopt it deliberately, and then the first owner's next apply is refused:
+// neither overwrites the other unseen.
+func TestAccNoSurprise_twoOwners(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	other := func(adopt string) string {
+		return fmt.Sprintf(`
+resource "rollout_traffic_split" "other" {
+  listener_arn  = %q
+  target_groups = [{ arn = %q, weight = 80 }, { arn = %q, weight = 20 }]
+  %s
+}
+`, f.ref.ListenerARN, f.blue, f.green, adopt)
+	}
+	adopted := weights.Split{{ARN: f.blue, Weight: 80}, {ARN: f.green, Weight: 20}}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			f.start(),
+			{
+				Config:      f.config(100, 0, "") + other(""),
+				ExpectError: errRE(`Listener Has Another Owner(.|\n)*owned by another rollout resource \(tag rollout:owner = "rollout_traffic_split/[0-9a-f]+"\)(.|\n)*Nothing was moved`),
+			},
+			{
+				// The first owner's plan shows the adopter's weights as drift.
+				Config:             f.config(100, 0, "") + other("adopt = true"),
+				ExpectNonEmptyPlan: true,
+				Check:              resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, adopted), f.wrote(adopted)),
+			},
+			{
+				// The first owner's next change: refused, the adopter's
+				// weights stay.
+				Config:      f.config(60, 40, "") + other("adopt = true"),
+				ExpectError: errRE(`Listener Has Another Owner(.|\n)*was taken over by another rollout resource`),
+			},
+			{
+				Config:   f.config(60, 40, "") + other("adopt = true"),
+				PlanOnly: true, ExpectNonEmptyPlan: true,
+				Check: resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, adopted), f.wrote(adopted)),
+			},
+		},
+	})
+}
+
+// Finding 7: a create whose rollout rolled back is tainted, and the next
+// apply replaces it. That replacement moves no traffic by surprise: the
+// destroy does not restore (no ungated jump), and the new create does not
+// run the rolled-back change again until rollout.attempt changes.
+func TestAccNoSurprise_failedCreateReplaced(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	alarm := f.e.Alarm("api-5xx")
+	var once sync.Once
+	f.e.Clock.OnSleep(func(context.Context, time.Duration, time.Time) {
+		if len(f.splits()) == 2 { // step 2 of the create: its pause
+			once.Do(func() { f.e.SetAlarmState(alarm, cwtypes.StateValueAlarm) })
+		}
+	})
+	ro := fmt.Sprintf(`strategy = "canary"
+    steps = [{ percent = 10, pause = "5m" }, { percent = 50, pause = "10m" }, { percent = 100 }]
+    gates = { alarms = [%q] }`, alarm)
+	cfg := func(extra string) string {
+		return strings.Replace(f.config(0, 100, ro+extra), "rollout = {", "on_destroy = \"restore\"\n  rollout = {", 1)
+	}
+	listenerOnly := weights.Split{{ARN: f.blue, Weight: 1}}
+	writes := func(want ...weights.Split) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			if got := f.splits(); fmt.Sprint(got) != fmt.Sprint(want) {
+				return fmt.Errorf("the emulator received %v, want %v", got, want)
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: cfg(""), ExpectError: errRE(`Rollout Rolled Back`)},
+			{
+				PreConfig: func() { f.e.SetAlarmState(alarm, cwtypes.StateValueOk) },
+				Config:    cfg(""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("rollout_traffic_split.test", plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				ExpectError: errRE(`Rolled-Back Change Not Retried(.|\n)*Nothing was moved`),
+			},
+			{
+				// Nothing moved in that apply; a deliberate attempt runs.
+				Config: cfg("\n    attempt = \"2\""),
+				Check: resource.ComposeTestCheckFunc(
+					writes(f.step1, f.step2, listenerOnly, f.step1, f.step2, f.final),
+					checkEmulator(f.e, f.ref, f.final)),
+			},
+		},
+	})
 }

@@ -76,6 +76,8 @@ type blueGreenModel struct {
 	LastRollout         types.Object   `tfsdk:"last_rollout"`
 	History             types.List     `tfsdk:"history"`
 	ReplacedActions     types.String   `tfsdk:"replaced_actions"`
+	Adopt               types.Bool     `tfsdk:"adopt"`
+	OwnerTag            types.String   `tfsdk:"owner_tag"`
 }
 
 func (m blueGreenModel) ref() awsclient.Ref {
@@ -229,6 +231,8 @@ func (r *blueGreenResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			},
 			"planned_steps": plannedStepsAttr(),
 			"last_rollout":  lastRolloutAttr(),
+			"adopt":         adoptAttr(),
+			"owner_tag":     ownerAttr(),
 			"history": schema.ListNestedAttribute{
 				Computed: true, MarkdownDescription: fmt.Sprintf("The last %d flips: from, to, status and times.", bluegreen.MaxHistory),
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
@@ -485,13 +489,21 @@ func (r *blueGreenResource) Create(ctx context.Context, req resource.CreateReque
 		enc, _ := testCurrent.Encode()
 		rec.TestListener = json.RawMessage(enc)
 	}
+	token, ok := claim(ctx, r.client, ref, blueGreenType, "", plan.Adopt.ValueBool(), nil, "", &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	plan.OwnerTag = types.StringValue(token)
+	giveUp := func() { release(ctx, r.client, ref, token, types.ObjectNull(lastRolloutAttrTypes), &resp.Diagnostics) }
 	blue := r.createColor(ctx, plan, bluegreen.Blue, &resp.Diagnostics)
 	if blue == "" {
+		giveUp()
 		return
 	}
 	green := r.createColor(ctx, plan, bluegreen.Green, &resp.Diagnostics)
 	if green == "" {
 		_ = r.client.DeleteTargetGroup(ctx, blue)
+		giveUp()
 		return
 	}
 	plan.BlueARN, plan.GreenARN = types.StringValue(blue), types.StringValue(green)
@@ -499,9 +511,24 @@ func (r *blueGreenResource) Create(ctx context.Context, req resource.CreateReque
 	w := wantWeights(active)
 	fwd := awsclient.Forward{Split: splitOf(plan, w)}
 	if _, err := r.client.SetForward(ctx, ref, current, fwd); err != nil {
+		addWriteError(&resp.Diagnostics, r.client, ref, err)
+		if errors.Is(err, rollout.ErrUnknownWeights) {
+			// The listener may forward to the new target groups: keep them,
+			// and the state that names them, so destroy releases it first.
+			b, _ := json.Marshal(rec)
+			plan.ID, plan.ReplacedActions = types.StringValue(ref.ID()), types.StringValue(string(b))
+			plan.Traffic = trafficValue(map[bluegreen.Color]int{bluegreen.Blue: 0, bluegreen.Green: 0})
+			plan.Settings = settingsValue(map[string]string{"blue": plan.settings().Fingerprint(), "green": plan.settings().Fingerprint()})
+			plan.LiveARN, plan.IdleARN = types.StringValue(plan.arnOf(active)), types.StringValue(plan.arnOf(active.Other()))
+			plan.PreviousActive, plan.History = types.StringNull(), types.ListValueMust(historyObjectType, nil)
+			plan.PlannedSteps = plannedStepsValue(nil)
+			plan.LastRollout = types.ObjectNull(lastRolloutAttrTypes)
+			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+			return
+		}
 		_ = r.client.DeleteTargetGroup(ctx, blue)
 		_ = r.client.DeleteTargetGroup(ctx, green)
-		addWriteError(&resp.Diagnostics, r.client, ref, err)
+		giveUp()
 		return
 	}
 	r.pointTestListener(ctx, plan.TestListenerARN, testCurrent, plan.arnOf(active.Other()), &resp.Diagnostics)
@@ -544,8 +571,14 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	plan.Active = state.Active
 	save := func() { resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...) }
 
-	// 0. Read before write: the listener must serve what the plan was
-	// made from; a flip to the color last rolled back needs a new attempt.
+	// 0. Read before write: this resource still owns the listener, which
+	// serves what the plan was made from; a flip to the color last rolled
+	// back needs a new attempt.
+	token, ok := claim(ctx, r.client, state.ref(), blueGreenType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	plan.OwnerTag = types.StringValue(token)
 	want := wantWeights(active)
 	flipping := st.Weights[bluegreen.Blue] != want[bluegreen.Blue] || st.Weights[bluegreen.Green] != want[bluegreen.Green]
 	var to weights.Split
@@ -785,6 +818,7 @@ func (r *blueGreenResource) Delete(ctx context.Context, req resource.DeleteReque
 	var rec replacedActions
 	_ = json.Unmarshal([]byte(m.ReplacedActions.ValueString()), &rec)
 	owned := map[string]bool{m.BlueARN.ValueString(): true, m.GreenARN.ValueString(): true}
+	release(ctx, r.client, m.ref(), m.OwnerTag.ValueString(), m.LastRollout, &resp.Diagnostics)
 	// Nothing may forward to the target groups once they are gone: put back
 	// what the listeners had, or answer 503 when that is not possible.
 	r.release(ctx, m.ref(), rec.Listener, owned, &resp.Diagnostics)
@@ -878,4 +912,8 @@ func (r *blueGreenResource) ImportState(ctx context.Context, req resource.Import
 	set(attr, parts[0])
 	set("blue_target_group_arn", parts[1])
 	set("green_target_group_arn", parts[2])
+	importLease(ctx, r.client, attrRef(attr, parts[0]), resp)
 }
+
+// blueGreenType is the resource type in owner tags.
+const blueGreenType = "rollout_deployment_bluegreen"

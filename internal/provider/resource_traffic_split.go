@@ -21,6 +21,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -50,6 +51,8 @@ type trafficSplitModel struct {
 	PlannedSteps    types.List     `tfsdk:"planned_steps"`
 	LastRollout     types.Object   `tfsdk:"last_rollout"`
 	Timeouts        timeouts.Value `tfsdk:"timeouts"`
+	Adopt           types.Bool     `tfsdk:"adopt"`
+	OwnerTag        types.String   `tfsdk:"owner_tag"`
 }
 
 func (m trafficSplitModel) ref() awsclient.Ref {
@@ -111,6 +114,8 @@ func (r *trafficSplitResource) Schema(ctx context.Context, _ resource.SchemaRequ
 				MarkdownDescription: "JSON of the actions in place before this resource took the listener or rule over; `on_destroy = \"restore\"` puts them back. Null after import.",
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
+			"adopt":         adoptAttr(),
+			"owner_tag":     ownerAttr(),
 			"rollout":       rolloutResourceAttr(),
 			"planned_steps": plannedStepsAttr(),
 			"last_rollout":  lastRolloutAttr(),
@@ -251,9 +256,16 @@ func (r *trafficSplitResource) Create(ctx context.Context, req resource.CreateRe
 	}
 	limit, d := plan.Timeouts.Create(ctx, defaultApplyTimeout)
 	resp.Diagnostics.Append(d...)
+	token, ok := claim(ctx, r.client, ref, splitType, "", plan.Adopt.ValueBool(), fwd.Split, attemptOf(ctx, plan.Rollout), &resp.Diagnostics)
+	if !ok {
+		return
+	}
 	plan.ID = types.StringValue(ref.ID())
 	plan.ReplacedActions = types.StringValue(replaced)
+	plan.OwnerTag = types.StringValue(token)
 	if !r.shift(ctx, &plan, before.Split, current, limit, &resp.Diagnostics) {
+		// Nothing was saved: give the lease up, so a retry is not refused.
+		release(ctx, r.client, ref, token, types.ObjectNull(lastRolloutAttrTypes), &resp.Diagnostics)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -303,6 +315,11 @@ func (r *trafficSplitResource) Update(ctx context.Context, req resource.UpdateRe
 	resp.Diagnostics.Append(d...)
 	plan.ID = types.StringValue(plan.ref().ID())
 	plan.ReplacedActions = state.ReplacedActions
+	token, ok := claim(ctx, r.client, plan.ref(), splitType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	plan.OwnerTag = types.StringValue(token)
 	// Read before write: the plan was made from the state's weights.
 	fwd, _ := r.forwardFrom(ctx, plan)
 	current, ok := preflight(ctx, r.client, plan.ref(), before, fwd.Split, state.LastRollout, attemptOf(ctx, plan.Rollout), path.Root("target_groups"), &resp.Diagnostics)
@@ -379,6 +396,15 @@ func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRe
 		return
 	}
 	ref := state.ref()
+	release(ctx, r.client, ref, state.OwnerTag.ValueString(), state.LastRollout, &resp.Diagnostics)
+	if st := lastStatus(state.LastRollout); st != "" && st != string(rollout.Succeeded) && state.OnDestroy.ValueString() == onDestroyRestore {
+		// A create that did not finish (a tainted resource being replaced):
+		// restoring would move all traffic at once, with no gates.
+		resp.Diagnostics.AddWarning("Replaced Action Not Restored", detail(nil,
+			fmt.Sprintf("The last change of this resource ended %s, so destroy leaves %s as it is rather than move all its traffic back at once with no gates.", st, ref.ID()),
+			"Set the listener's action yourself if it must change, or apply the resource again."))
+		return
+	}
 	if state.OnDestroy.ValueString() != onDestroyRestore {
 		tflog.Info(ctx, "on_destroy = keep: leaving the forward action as it is", map[string]any{"id": ref.ID()})
 		return
@@ -419,7 +445,11 @@ func (r *trafficSplitResource) ImportState(ctx context.Context, req resource.Imp
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(attr), id)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("on_destroy"), onDestroyKeep)...)
+	importLease(ctx, r.client, attrRef(attr, id), resp)
 }
+
+// splitType is the resource type in owner tags.
+const splitType = "rollout_traffic_split"
 
 // refAttrOf names the attribute that an imported listener or rule ARN
 // sets, or "" when id is neither.
