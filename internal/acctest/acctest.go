@@ -223,3 +223,18 @@ func (e *Env) DeleteListener(arn string) {
 		e.T.Fatalf("DeleteListener: %v", err)
 	}
 }
+
+// AuthenticateOIDC puts an authenticate-oidc action (with a client secret)
+// before the listener's forward to tg, as an identity team would.
+func (e *Env) AuthenticateOIDC(listener, tg, issuer string) {
+	e.T.Helper()
+	_, err := e.ELB.ModifyListener(e.ctx(), &elb.ModifyListenerInput{ListenerArn: aws.String(listener), DefaultActions: []elbtypes.Action{
+		{Type: elbtypes.ActionTypeEnumAuthenticateOidc, Order: aws.Int32(1), AuthenticateOidcConfig: &elbtypes.AuthenticateOidcActionConfig{
+			Issuer: aws.String(issuer), AuthorizationEndpoint: aws.String(issuer + "/authorize"), TokenEndpoint: aws.String(issuer + "/token"),
+			UserInfoEndpoint: aws.String(issuer + "/userinfo"), ClientId: aws.String("rollout-test"), ClientSecret: aws.String("s3cret")}},
+		{Type: elbtypes.ActionTypeEnumForward, Order: aws.Int32(2), TargetGroupArn: aws.String(tg)},
+	}})
+	if err != nil {
+		e.T.Fatalf("ModifyListener (authenticate-oidc): %v", err)
+	}
+}

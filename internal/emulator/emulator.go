@@ -45,6 +45,8 @@ type Emulator struct {
 	// injected faults by service, and how many of each were injected
 	faults  map[string]*faultState
 	faulted map[Fault]int
+	// authenticate-oidc configs by listener or rule ARN
+	oidc map[string]*oidcConfig
 }
 
 // Start starts kumo and a front listening on addr ("127.0.0.1:0" for any
@@ -63,7 +65,7 @@ func Start(addr string) (*Emulator, error) {
 	}
 	e := &Emulator{URL: "http://" + ln.Addr().String(), kumo: k, ln: ln, counts: map[string]int{},
 		requests: map[string][]map[string]any{}, alarms: map[string]map[string]any{}, healthChecks: map[string]url.Values{},
-		faults: map[string]*faultState{}, faulted: map[Fault]int{}}
+		faults: map[string]*faultState{}, faulted: map[Fault]int{}, oidc: map[string]*oidcConfig{}}
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	e.server = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -103,6 +105,19 @@ func Start(addr string) (*Emulator, error) {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
+		if action == "elasticloadbalancing:ModifyListener" || action == "elasticloadbalancing:ModifyRule" {
+			// Refused before the request hooks: a refused write is not one
+			// the listener received.
+			if refused := e.oidcWrite(action, form); refused != nil {
+				e.mu.Lock()
+				e.counts[action]++
+				e.mu.Unlock()
+				w.Header().Set("Content-Type", "text/xml")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write(refused)
+				return
+			}
+		}
 		e.mu.Lock()
 		e.counts[action]++
 		if decoded != nil {
@@ -121,6 +136,8 @@ func Start(addr string) (*Emulator, error) {
 		patch := map[string]func([]byte) []byte{
 			"monitoring:DescribeAlarms":                 e.describeAlarms,
 			"elasticloadbalancing:DescribeTargetGroups": e.describeTargetGroups,
+			"elasticloadbalancing:DescribeListeners":    e.oidcAnswer,
+			"elasticloadbalancing:DescribeRules":        e.oidcAnswer,
 		}[action]
 		if patch == nil {
 			proxy.ServeHTTP(w, r)

@@ -280,3 +280,33 @@ func TestAccNoSurprise_failedCreateReplaced(t *testing.T) {
 		},
 	})
 }
+
+// Finding 3: on a listener that authenticates with OIDC, every shift keeps
+// the authenticate-oidc action (AWS never returns its secret, and refuses it
+// written back without UseExistingClientSecret, as the emulator front does).
+func TestAccNoSurprise_oidcListener(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	f.e.AuthenticateOIDC(f.ref.ListenerARN, f.blue, "https://idp.example.com")
+	keepsOIDC := func(*terraform.State) error {
+		_, acts := f.e.Forward(f.ref)
+		if len(acts) != 2 || acts[0].AuthenticateOidcConfig == nil || *acts[0].AuthenticateOidcConfig.Issuer != "https://idp.example.com" {
+			return fmt.Errorf("the listener's actions are %+v, want the authenticate-oidc action kept first", acts)
+		}
+		return nil
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: f.config(100, 0, ""), Check: resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.original), keepsOIDC)},
+			{Config: f.config(0, 100, canarySteps), Check: resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.final), keepsOIDC, func(*terraform.State) error {
+				// After the fixture's own write: the create, then each step.
+				got, want := f.splits()[1:], []weights.Split{f.original, f.step1, f.step2, f.final}
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					return fmt.Errorf("the provider wrote %v, want %v", got, want)
+				}
+				return nil
+			})},
+		},
+	})
+}
