@@ -3,8 +3,10 @@ package provider_test
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -307,6 +309,61 @@ func TestAccNoSurprise_oidcListener(t *testing.T) {
 				}
 				return nil
 			})},
+		},
+	})
+}
+
+// Finding 5 (nothing lost): the engine SIGKILLed in the middle of a canary
+// saves nothing, but the provider stops where it is, the next plan shows the
+// real weights, and the next apply converges from them with the record of
+// the replaced action kept. Not parallel: it kills this test binary's
+// engine processes (a separate process, so the wait for the provider's
+// cancel is in real time).
+func TestAccNoSurprise_engineKilled(t *testing.T) {
+	f := newRolloutFixture(t)
+	var once sync.Once
+	f.e.Clock.OnSleep(func(ctx context.Context, _ time.Duration, _ time.Time) {
+		if len(f.splits()) != 3 { // in the second pause
+			return
+		}
+		once.Do(func() {
+			for _, pid := range childPIDs(t) {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(60 * time.Second):
+				t.Errorf("the apply went on for 60s after its engine was killed")
+			}
+		})
+	})
+	cfg := f.config(0, 100, canarySteps)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			f.start(),
+			{Config: cfg, ExpectError: errRE(`killed`)},
+			{
+				// The refresh finds step 2; the plan goes on from there.
+				Config: cfg, PlanOnly: true, ExpectNonEmptyPlan: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue("rollout_traffic_split.test", tfjsonpath.New("planned_steps").AtSliceIndex(0).AtMapKey("target_groups").AtSliceIndex(0).AtMapKey("weight"), knownvalue.Int64Exact(450)),
+				}},
+			},
+			{
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("rollout_traffic_split.test", tfjsonpath.New("last_rollout").AtMapKey("status"), knownvalue.StringExact("succeeded")),
+					statecheck.ExpectKnownValue("rollout_traffic_split.test", tfjsonpath.New("replaced_actions"), knownvalue.StringRegexp(regexp.MustCompile(regexp.QuoteMeta(f.blue)))),
+				},
+				Check: func(s *terraform.State) error {
+					got := f.splits()
+					if len(got) < 4 || !got[1].Equal(f.step1) || !got[2].Equal(f.step2) || !got[len(got)-1].Equal(f.final) {
+						return fmt.Errorf("the emulator received %v", got)
+					}
+					return checkEmulator(f.e, f.ref, f.final)(s)
+				},
+			},
 		},
 	})
 }
