@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
+)
+
+// The rollout figures of the issue "No surprise traffic moves", for a
+// 3-step canary (pauses of 2s, 2s) with a health and an alarm gate, polled
+// every second, run by the real provider and engine on the emulator with
+// the real clock:
+//
+//	(d) apply wall time minus the sum of pauses   target < 1s + 0.2s per step
+//	(e) alarm in ALARM -> the rollback write      target <= poll_interval + 1s
+//	(f) AWS requests per poll during pauses       target 1 per gate kind (2)
+const (
+	rolloutSteps  = 3
+	rolloutPause  = 2 * time.Second
+	rolloutPoll   = time.Second
+	gateKinds     = 2
+	maxOverhead   = time.Second + rolloutSteps*200*time.Millisecond
+	maxAlarmDelay = rolloutPoll + time.Second
+)
+
+type stamp struct {
+	at     time.Time
+	action string
+}
+
+type rolloutFigures struct {
+	apply, overhead, rolloutOverhead, alarmDelay time.Duration
+	perPoll                                      float64
+}
+
+func rolloutBench(engine, providerDir, dir string) (rolloutFigures, error) {
+	var f rolloutFigures
+	emu, err := emulator.Start("127.0.0.1:0")
+	if err != nil {
+		return f, err
+	}
+	defer emu.Close()
+	var mu sync.Mutex
+	var log []stamp
+	emu.OnRequest(func(action string, _ url.Values) {
+		mu.Lock()
+		log = append(log, stamp{time.Now(), action})
+		mu.Unlock()
+	})
+	ctx := context.Background()
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("bench", "bench", "")}
+	c := elb.NewFromConfig(cfg, func(o *elb.Options) { o.BaseEndpoint = aws.String(emu.URL) })
+	cw := cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.BaseEndpoint = aws.String(emu.URL) })
+	suffix := time.Now().UnixNano() % 1e6
+	lb, err := c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String(fmt.Sprintf("ro-%d", suffix)), Subnets: []string{"subnet-a", "subnet-b"}})
+	if err != nil {
+		return f, err
+	}
+	var tgs []string
+	for _, color := range []string{"blue", "green"} {
+		out, err := c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String(fmt.Sprintf("ro-%s-%d", color, suffix)), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String("vpc-bench"), TargetType: elbtypes.TargetTypeEnumIp})
+		if err != nil {
+			return f, err
+		}
+		tg := aws.ToString(out.TargetGroups[0].TargetGroupArn)
+		if _, err := c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: []elbtypes.TargetDescription{{Id: aws.String("10.0.0.1")}, {Id: aws.String("10.0.0.2")}}}); err != nil {
+			return f, err
+		}
+		tgs = append(tgs, tg)
+	}
+	l, err := c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn, Port: aws.Int32(80), Protocol: elbtypes.ProtocolEnumHttp,
+		DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(tgs[0])}}})
+	if err != nil {
+		return f, err
+	}
+	alarm := fmt.Sprintf("ro-5xx-%d", suffix)
+	if _, err := cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String(alarm), Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String("HTTPCode_Target_5XX_Count"),
+		Statistic: cwtypes.StatisticSum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(10), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold}); err != nil {
+		return f, err
+	}
+	setAlarm := func(s cwtypes.StateValue) error {
+		_, err := cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(alarm), StateValue: s, StateReason: aws.String("bench")})
+		return err
+	}
+	if err := setAlarm(cwtypes.StateValueOk); err != nil {
+		return f, err
+	}
+
+	if dir, err = filepath.Abs(dir); err != nil {
+		return f, err
+	}
+	_ = os.RemoveAll(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return f, err
+	}
+	abs, _ := filepath.Abs(providerDir)
+	rc := filepath.Join(dir, "cli.tfrc")
+	if err := os.WriteFile(rc, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"rolloutdev/rollout\" = %q\n  }\n  direct {}\n}\n", abs)), 0o644); err != nil {
+		return f, err
+	}
+	write := func(blue, green int, attempt string) error {
+		tf := fmt.Sprintf(`
+terraform {
+  required_providers {
+    rollout = { source = "rolloutdev/rollout" }
+  }
+}
+provider "rollout" {
+  region    = "us-east-1"
+  endpoints = { elbv2 = %[1]q, cloudwatch = %[1]q }
+}
+resource "rollout_traffic_split" "s" {
+  listener_arn  = %[2]q
+  target_groups = [{ arn = %[3]q, weight = %[5]d }, { arn = %[4]q, weight = %[6]d }]
+  rollout = {
+    strategy      = "canary"
+    steps         = [{ percent = 10, pause = %[7]q }, { percent = 50, pause = %[7]q }, { percent = 100 }]
+    poll_interval = %[8]q
+    attempt       = %[10]q
+    gates         = { health = { timeout = "10s" }, alarms = [%[9]q] }
+  }
+}
+`, emu.URL, aws.ToString(l.Listeners[0].ListenerArn), tgs[0], tgs[1], blue, green, rolloutPause.String(), rolloutPoll.String(), alarm, attempt)
+		return os.WriteFile(filepath.Join(dir, "main.tf"), []byte(tf), 0o644)
+	}
+	env := append(os.Environ(), "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_CLI_CONFIG_FILE="+rc,
+		"AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench", "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE="+os.DevNull, "AWS_SHARED_CREDENTIALS_FILE="+os.DevNull)
+	run := func(wantErr bool, args ...string) (time.Duration, error) {
+		cmd := exec.Command(engine, args...)
+		cmd.Dir, cmd.Env = dir, env
+		start := time.Now()
+		out, err := cmd.CombinedOutput()
+		if (err != nil) != wantErr {
+			return 0, fmt.Errorf("%s %s: %v\n%s", filepath.Base(engine), strings.Join(args, " "), err, tail(string(out), 30))
+		}
+		return time.Since(start), nil
+	}
+	if err := write(100, 0, "1"); err != nil {
+		return f, err
+	}
+	if _, err := run(false, "apply", "-auto-approve", "-input=false"); err != nil {
+		return f, err
+	}
+
+	// (d) and (f): the canary to green.
+	if err := write(0, 100, "1"); err != nil {
+		return f, err
+	}
+	mu.Lock()
+	log = nil
+	mu.Unlock()
+	if f.apply, err = run(false, "apply", "-auto-approve", "-input=false"); err != nil {
+		return f, err
+	}
+	pauses := time.Duration(rolloutSteps-1) * rolloutPause
+	f.overhead = f.apply - pauses
+	mu.Lock()
+	var writes []time.Time
+	for _, s := range log {
+		if s.action == "elasticloadbalancing:ModifyListener" {
+			writes = append(writes, s.at)
+		}
+	}
+	if len(writes) != rolloutSteps {
+		mu.Unlock()
+		return f, fmt.Errorf("the canary made %d listener writes, want %d", len(writes), rolloutSteps)
+	}
+	f.rolloutOverhead = writes[len(writes)-1].Sub(writes[0]) - pauses
+	reads, polls := 0, 0
+	for i := 0; i+1 < len(writes); i++ {
+		// A pause's polls: the gate reads between a step's write and the
+		// next step's gates (the next step's own reads come last).
+		n := 0
+		for _, s := range log {
+			if s.at.After(writes[i]) && s.at.Before(writes[i+1]) && (s.action == "elasticloadbalancing:DescribeTargetHealth" || s.action == "monitoring:DescribeAlarms") {
+				n++
+			}
+		}
+		n -= gateKinds // the next step's before-shift gates
+		reads += n
+		polls += int(rolloutPause / rolloutPoll)
+	}
+	mu.Unlock()
+	f.perPoll = float64(reads) / float64(polls)
+
+	// (e): back to blue, with the alarm set 1.5s into the second pause.
+	if err := write(100, 0, "1"); err != nil {
+		return f, err
+	}
+	mu.Lock()
+	log = nil
+	mu.Unlock()
+	var fired time.Time
+	done := make(chan error, 1)
+	go func() {
+		for {
+			mu.Lock()
+			n := 0
+			for _, s := range log {
+				if s.action == "elasticloadbalancing:ModifyListener" {
+					n++
+				}
+			}
+			mu.Unlock()
+			if n == 2 {
+				time.Sleep(1500 * time.Millisecond) // a real process: the engine's apply runs on the wall clock
+				fired = time.Now()
+				done <- setAlarm(cwtypes.StateValueAlarm)
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	if _, err := run(true, "apply", "-auto-approve", "-input=false"); err != nil {
+		return f, err
+	}
+	if err := <-done; err != nil {
+		return f, err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, s := range log {
+		if s.action == "elasticloadbalancing:ModifyListener" && s.at.After(fired) {
+			f.alarmDelay = s.at.Sub(fired)
+			return f, nil
+		}
+	}
+	return f, fmt.Errorf("no rollback write after the alarm fired")
+}
