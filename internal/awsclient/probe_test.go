@@ -87,7 +87,7 @@ func TestProbeAgainstEmulator(t *testing.T) {
 		crash := e.HookFunction("crash", func(map[string]any) (string, string) {
 			return `{"errorMessage":"index out of range","errorType":"Runtime.Error"}`, "Unhandled"
 		})
-		payload := rollout.HookPayload{SplitID: f.Listener, Phase: rollout.PhaseBeforeShift, Step: 1, Steps: 3, To: map[string]int{f.TGs[1]: 10}}
+		payload := rollout.HookPayload{SubjectID: f.Listener, SubjectKind: "listener", SplitID: f.Listener, Phase: rollout.PhaseBeforeShift, Step: 1, Steps: 3, To: map[string]int{f.TGs[1]: 10}}
 		for _, c := range []struct {
 			h    *acctest.Hook
 			want rollout.HookResult

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
 // Color is blue or green.
@@ -164,4 +166,40 @@ func LiveOf(w map[Color]int, prior Color) Color {
 		return Green
 	}
 	return prior
+}
+
+// NeedsRelease reports whether destroy must point a listener away before
+// deleting the owned target groups: it forwards to one of them. A listener
+// that does not forward at all is released too (its forward was this
+// resource's to restore).
+func NeedsRelease(live weights.Split, forwards bool, owned map[string]bool) bool {
+	if !forwards {
+		return true
+	}
+	for _, t := range live {
+		if owned[t.ARN] {
+			return true
+		}
+	}
+	return false
+}
+
+// CanRestore reports whether the action recorded at create can be put back
+// on destroy: it was recorded (valid), and if it forwards, to target groups
+// that are not this resource's and still exist (exists; nil when nothing
+// was checked). Otherwise destroy answers 503, so nothing ever forwards to
+// a deleted target group.
+func CanRestore(valid bool, recorded weights.Split, forwards bool, owned map[string]bool, exists map[string]bool) bool {
+	if !valid {
+		return false
+	}
+	if !forwards {
+		return true
+	}
+	for _, t := range recorded {
+		if owned[t.ARN] || !exists[t.ARN] {
+			return false
+		}
+	}
+	return true
 }

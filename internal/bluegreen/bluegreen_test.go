@@ -3,6 +3,8 @@ package bluegreen
 import (
 	"strings"
 	"testing"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
 func TestDecide(t *testing.T) {
@@ -88,4 +90,48 @@ func FuzzDecide(f *testing.F) {
 			t.Fatalf("refused and acting: %+v", d)
 		}
 	})
+}
+
+func TestReleaseDecisions(t *testing.T) {
+	owned := map[string]bool{"blue": true, "green": true}
+	s := func(arns ...string) weights.Split {
+		var out weights.Split
+		for _, a := range arns {
+			out = append(out, weights.Target{ARN: a, Weight: 1})
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name     string
+		live     weights.Split
+		forwards bool
+		want     bool
+	}{
+		{"forwards to an owned target group", s("blue", "other"), true, true},
+		{"forwards elsewhere: left alone", s("other"), true, false},
+		{"no forward at all", nil, false, true},
+	} {
+		if got := NeedsRelease(c.live, c.forwards, owned); got != c.want {
+			t.Errorf("NeedsRelease %s = %v, want %v", c.name, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		name     string
+		valid    bool
+		rec      weights.Split
+		forwards bool
+		exists   map[string]bool
+		want     bool
+	}{
+		{"recorded forward to a target group that exists", true, s("old"), true, map[string]bool{"old": true}, true},
+		{"its target group is gone", true, s("old"), true, map[string]bool{"old": false}, false},
+		{"existence unknown (the lookup failed)", true, s("old"), true, nil, false},
+		{"it forwarded to one of ours", true, s("blue"), true, map[string]bool{"blue": true}, false},
+		{"a fixed response was recorded", true, nil, false, nil, true},
+		{"nothing recorded (imported)", false, nil, false, nil, false},
+	} {
+		if got := CanRestore(c.valid, c.rec, c.forwards, owned, c.exists); got != c.want {
+			t.Errorf("CanRestore %s = %v, want %v", c.name, got, c.want)
+		}
+	}
 }

@@ -585,7 +585,10 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	if flipping {
 		to = splitOf(state, want)
 	}
-	if _, ok := preflight(ctx, r.client, state.ref(), splitOf(state, st.Weights), to, state.LastRollout, attemptOf(ctx, plan.Rollout), path.Root("active"), &resp.Diagnostics); !ok {
+	if flipping && refuseRetry(state.LastRollout, to, attemptOf(ctx, plan.Rollout), path.Root("active"), &resp.Diagnostics, false) {
+		return
+	}
+	if !readBeforeWrite(ctx, r.subject(state, st.Active), splitOf(state, st.Weights), &resp.Diagnostics) {
 		return
 	}
 
@@ -654,36 +657,30 @@ func (r *blueGreenResource) replaceIdle(ctx context.Context, plan *blueGreenMode
 }
 
 func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, state blueGreenModel, st bluegreen.State, active bluegreen.Color, diags *diag.Diagnostics) {
-	ref := state.ref()
 	from := splitOf(*plan, st.Weights)
 	to := splitOf(*plan, wantWeights(active))
 	settings, d := settingsFrom(ctx, plan.Rollout)
 	diags.Append(d...)
-	steps, err := schedule(from, to, settings.Strategy)
-	if err != nil {
-		addError(diags, pathOf(path.Root("active")), "Schedule Not Possible", err)
-		return
-	}
-	if !plan.PlannedSteps.IsUnknown() && !plan.PlannedSteps.Equal(plannedStepsValue(steps)) {
-		diags.AddAttributeError(path.Root("planned_steps"), "Listener Changed Since Plan", detail(nil,
-			fmt.Sprintf("The plan's schedule started from weights that %s no longer serves (it serves %s now).", ref.ID(), from.Short()),
-			"Nothing was moved. Run plan again, then apply."))
-		return
-	}
-	plan.PlannedSteps = plannedStepsValue(steps)
 	limit, ds := plan.Timeouts.Update(ctx, defaultApplyTimeout)
 	diags.Append(ds...)
-	prev := st.Active
-	tflog.Info(ctx, "flipping", map[string]any{"from": string(prev), "to": string(active)})
-	res, err := runRollout(ctx, r.client, ref, awsclient.Stickiness{}, settings, from, steps, limit)
-	if err != nil {
-		addError(diags, nil, "Cannot Start Rollout", err)
+	if diags.HasError() {
 		return
 	}
+	prev := st.Active
+	tflog.Info(ctx, "flipping", map[string]any{"from": string(prev), "to": string(active)})
+	// Read before write and the retry rule were checked before any write
+	// of this update.
+	ch := change{from: from, to: to, settings: settings, planned: plan.PlannedSteps, last: types.ObjectNull(lastRolloutAttrTypes), limit: limit}
+	out := runChange(ctx, r.client, r.subject(state, prev), ch, diags)
+	if !out.moved {
+		return
+	}
+	res := out.res
+	plan.PlannedSteps = plannedStepsValue(out.steps)
 	got := res.Current.Map()
 	w := map[bluegreen.Color]int{bluegreen.Blue: got[plan.BlueARN.ValueString()], bluegreen.Green: got[plan.GreenARN.ValueString()]}
 	plan.Traffic = trafficValue(w)
-	plan.LastRollout = lastRolloutValue(res, to, settings.Attempt)
+	plan.LastRollout = recordChange(ch, res)
 	now := bluegreen.LiveOf(w, prev)
 	plan.Active = types.StringValue(string(now))
 	if now != prev {
@@ -693,9 +690,14 @@ func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, stat
 	plan.History = historyValue(hist)
 	if res.Status == rollout.Succeeded {
 		r.pointTestListener(ctx, plan.TestListenerARN, nil, plan.arnOf(active.Other()), diags)
-		return
 	}
-	reportRollout(diags, r.client, ref, res, limit)
+}
+
+// subject is the deployment's forward action as the traffic pipeline sees
+// it; prev is the color live before this apply.
+func (r *blueGreenResource) subject(m blueGreenModel, prev bluegreen.Color) listenerSubject {
+	return listenerSubject{c: r.client, ref: m.ref(), attr: path.Root("active"),
+		goBack: func(weights.Split) string { return fmt.Sprintf("set active back to %q", prev) }}
 }
 
 // pointTestListener makes the test listener, when there is one, forward
@@ -849,32 +851,27 @@ func (r *blueGreenResource) release(ctx context.Context, ref awsclient.Ref, reco
 		addReadError(diags, r.client, ref, err)
 		return
 	}
-	if fwd, ok := acts.Forward(); ok {
-		uses := false
-		for _, t := range fwd.Split {
-			uses = uses || owned[t.ARN]
-		}
-		if !uses {
-			return
-		}
+	live, forwards := acts.Forward()
+	if !bluegreen.NeedsRelease(live.Split, forwards, owned) {
+		return
 	}
 	restore, err := awsclient.DecodeActions(string(recorded))
-	usable := err == nil && len(restore) > 0
-	if fwd, ok := restore.Forward(); usable && ok {
-		// The recorded target groups must be other than ours and still exist.
+	valid := err == nil && len(restore) > 0
+	rec, recForwards := restore.Forward()
+	var exists map[string]bool
+	if valid && recForwards && len(rec.Split) > 0 {
 		var arns []string
-		for _, t := range fwd.Split {
-			usable = usable && !owned[t.ARN]
+		for _, t := range rec.Split {
 			arns = append(arns, t.ARN)
 		}
-		if usable && len(arns) > 0 {
-			found, err := r.client.DescribeTargetGroups(ctx, arns...)
-			usable = err == nil
-			for _, a := range arns {
-				usable = usable && found[a] != nil
+		if found, err := r.client.DescribeTargetGroups(ctx, arns...); err == nil {
+			exists = map[string]bool{}
+			for a, tg := range found {
+				exists[a] = tg != nil
 			}
 		}
 	}
+	usable := bluegreen.CanRestore(valid, rec.Split, recForwards, owned, exists)
 	if !usable {
 		restore = acts.WithFixedResponse(503, "Service unavailable: its blue/green deployment was destroyed.")
 		diags.AddWarning("Listener Answers 503", detail(nil,

@@ -263,7 +263,7 @@ func (r *trafficSplitResource) Create(ctx context.Context, req resource.CreateRe
 	plan.ID = types.StringValue(ref.ID())
 	plan.ReplacedActions = types.StringValue(replaced)
 	plan.OwnerTag = types.StringValue(token)
-	if !r.shift(ctx, &plan, before.Split, current, limit, &resp.Diagnostics) {
+	if !r.shift(ctx, &plan, before.Split, types.ObjectNull(lastRolloutAttrTypes), false, limit, &resp.Diagnostics) {
 		// Nothing was saved: give the lease up, so a retry is not refused.
 		release(ctx, r.client, ref, token, types.ObjectNull(lastRolloutAttrTypes), &resp.Diagnostics)
 		return
@@ -321,39 +321,43 @@ func (r *trafficSplitResource) Update(ctx context.Context, req resource.UpdateRe
 	}
 	plan.OwnerTag = types.StringValue(token)
 	// Read before write: the plan was made from the state's weights.
-	fwd, _ := r.forwardFrom(ctx, plan)
-	current, ok := preflight(ctx, r.client, plan.ref(), before, fwd.Split, state.LastRollout, attemptOf(ctx, plan.Rollout), path.Root("target_groups"), &resp.Diagnostics)
-	if !ok {
-		return
-	}
-	if !r.shift(ctx, &plan, before, current, limit, &resp.Diagnostics) {
+	if !r.shift(ctx, &plan, before, state.LastRollout, true, limit, &resp.Diagnostics) {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
-// shift moves the listener from `from` to the planned weights by the
-// rollout block and records the outcome in m. It returns false when m must
-// not be saved as it is (nothing was changed, or the caller's error says
-// so); on a gate failure it saves the real weights itself.
-func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, from weights.Split, current awsclient.Actions, limit time.Duration, diags *diag.Diagnostics) bool {
-	ref := m.ref()
+// subject is the split's forward action as the traffic pipeline sees it.
+func (r *trafficSplitResource) subject(m trafficSplitModel) listenerSubject {
+	return listenerSubject{c: r.client, ref: m.ref(), sticky: stickinessFrom(m.Stickiness), attr: path.Root("target_groups"),
+		goBack: func(from weights.Split) string {
+			return fmt.Sprintf("set target_groups to the weights before this apply (%s)", from.Short())
+		}}
+}
+
+// shift moves the listener from `from` to the planned weights through the
+// traffic pipeline and records the outcome in m. last is the state's
+// last_rollout (null on create); readFirst reads the listener before the
+// first write. It returns false when m must not be saved (nothing was
+// changed and the error says why); after a run that moved traffic it
+// records the real weights, whatever the outcome.
+func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, from weights.Split, last types.Object, readFirst bool, limit time.Duration, diags *diag.Diagnostics) bool {
 	fwd, _ := r.forwardFrom(ctx, *m)
 	settings, d := settingsFrom(ctx, m.Rollout)
 	diags.Append(d...)
 	if diags.HasError() {
 		return false
 	}
-	steps, err := schedule(from, fwd.Split, settings.Strategy)
-	if err != nil {
-		addError(diags, pathOf(path.Root("target_groups")), "Schedule Not Possible", err, fmt.Sprintf("The listener forwards to %s.", from))
-		return false
-	}
-	if len(steps) == 0 {
+	ch := change{from: from, to: fwd.Split, settings: settings, planned: m.PlannedSteps, last: last, readFirst: readFirst, limit: limit}
+	out := runChange(ctx, r.client, r.subject(*m), ch, diags)
+	if !out.moved {
+		if diags.HasError() {
+			return false
+		}
 		// Same weights: only stickiness (or nothing AWS sees) changes; the
 		// last schedule and rollout record stay.
-		if _, err := r.client.SetForward(ctx, ref, current, fwd); err != nil {
-			addWriteError(diags, r.client, ref, err)
+		if _, err := r.client.SetForward(ctx, m.ref(), nil, fwd); err != nil {
+			addWriteError(diags, r.client, m.ref(), err)
 			return false
 		}
 		m.Percentages = percentagesValue(fwd.Split)
@@ -365,27 +369,11 @@ func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, 
 		}
 		return true
 	}
-	if !m.PlannedSteps.IsUnknown() && !m.PlannedSteps.Equal(plannedStepsValue(steps)) {
-		diags.AddAttributeError(path.Root("planned_steps"), "Listener Changed Since Plan", detail(nil,
-			fmt.Sprintf("The plan's schedule started from weights that %s no longer serves (it serves %s now), so the planned steps would not be the ones applied.", ref.ID(), from.Short()),
-			"Nothing was changed. Run plan again to see the schedule from the weights the listener serves now, then apply."))
-		return false
-	}
-	m.PlannedSteps = plannedStepsValue(steps)
-	res, err := runRollout(ctx, r.client, ref, fwd.Stickiness, settings, from, steps, limit)
-	if err != nil {
-		addError(diags, nil, "Cannot Start Rollout", err, "The listener or rule ARN does not name a load balancer.", "This is a bug in the provider; please report it.")
-		return false
-	}
-	if nothingMoved(res) {
-		addWriteError(diags, r.client, ref, res.Err)
-		return false
-	}
-	got := res.Current.OrderedLike(fwd.Split)
+	got := out.res.Current.OrderedLike(fwd.Split)
 	m.TargetGroups = listFromSplit(got)
 	m.Percentages = percentagesValue(got)
-	m.LastRollout = lastRolloutValue(res, fwd.Split, settings.Attempt)
-	reportRollout(diags, r.client, ref, res, limit)
+	m.PlannedSteps = plannedStepsValue(out.steps)
+	m.LastRollout = recordChange(ch, out.res)
 	return true
 }
 

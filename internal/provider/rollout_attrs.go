@@ -625,8 +625,9 @@ func schedule(from, to weights.Split, st rollout.Strategy) ([]rollout.PlannedSte
 	return rollout.Plan(from, to, st)
 }
 
-// gatePath is the attribute a failed gate is reported on.
-func gatePath(g rollout.Gate) path.Path {
+// gatePath is the attribute a failed gate is reported on; attr is the
+// subject's (for a write AWS refused).
+func gatePath(g rollout.Gate, attr path.Path) path.Path {
 	gates := path.Root("rollout").AtName("gates")
 	switch g {
 	case rollout.GateHealth:
@@ -646,5 +647,5 @@ func gatePath(g rollout.Gate) path.Path {
 	case rollout.GateTimeout:
 		return path.Root("timeouts")
 	}
-	return path.Root("target_groups")
+	return attr
 }

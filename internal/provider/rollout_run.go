@@ -16,7 +16,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
@@ -25,47 +24,6 @@ import (
 
 // What every resource that moves traffic shares: running a schedule on a
 // listener or rule, and explaining how it ended.
-
-// runRollout runs steps on ref with the rollout block's settings, on the
-// provider's clock, logging every event at INFO.
-func runRollout(ctx context.Context, c *awsclient.Client, ref awsclient.Ref, sticky awsclient.Stickiness, s rolloutSettings, from weights.Split, steps []rollout.PlannedStep, limit time.Duration) (rollout.Result, error) {
-	probe, err := awsclient.NewProbe(c, ref, sticky)
-	if err != nil {
-		return rollout.Result{}, err
-	}
-	runner := &rollout.Runner{
-		Probe: probe, Clock: c.Clock, Gates: s.Gates, PollInterval: s.PollInterval,
-		Rollback: s.Policy, Deadline: c.Clock.Now().Add(limit), SplitID: ref.ID(),
-		IgnoreReadFailures: s.IgnorePoll,
-		Log:                func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) },
-	}
-	return runner.Run(ctx, from, steps), nil
-}
-
-// preflight is the read before the first write of an update, a flip or a
-// restore. It refuses, with nothing written, when the listener no longer
-// serves `planned` (the weights the plan was made from: someone shifted
-// traffic between plan and apply), and when the change to `to` is the one
-// last rolled back and rollout.attempt has not changed. It returns the
-// actions read, for the first write to start from.
-func preflight(ctx context.Context, c *awsclient.Client, ref awsclient.Ref, planned, to weights.Split, last types.Object, attempt string, at path.Path, diags *diag.Diagnostics) (awsclient.Actions, bool) {
-	if refuseRetry(last, to, attempt, at, diags, false) {
-		return nil, false
-	}
-	acts, err := c.ReadActions(ctx, ref)
-	if err != nil {
-		addReadError(diags, c, ref, err)
-		return nil, false
-	}
-	live, _ := acts.Forward()
-	if !live.Split.Equal(planned) {
-		diags.AddAttributeError(at, "Listener Changed Since Plan", detail(nil,
-			fmt.Sprintf("The plan was made when the %s %s served %s; it serves %s now. Someone or something changed it between plan and apply (an on-call shift during an incident, another pipeline).", ref.Kind(), ref.ID(), planned.Short(), live.Split.Short()),
-			"Nothing was moved: applying the saved plan would have overwritten that change. Run plan again to see the change from the weights it serves now, then apply; or, if the other change should win, update the configuration to it."))
-		return nil, false
-	}
-	return acts, true
-}
 
 // refuseRetry adds an error (or, at plan time, a warning) when `to` is the
 // target of the last rollout, which was rolled back, and attempt has not
@@ -116,17 +74,6 @@ func nothingMoved(res rollout.Result) bool {
 	return res.StepReached == 0 && res.Status == rollout.Failed && res.Failure != nil && res.Failure.Gate == rollout.GateApply
 }
 
-// reportRollout adds the error of a run that did not succeed.
-func reportRollout(diags *diag.Diagnostics, c *awsclient.Client, ref awsclient.Ref, res rollout.Result, limit time.Duration) {
-	switch {
-	case res.Status == rollout.Succeeded:
-	case nothingMoved(res):
-		addWriteError(diags, c, ref, res.Err)
-	default:
-		addRolloutError(diags, ref, res, limit)
-	}
-}
-
 // checkTimeout refuses a schedule whose pauses alone outlast the timeout.
 func checkScheduleTimeout(ctx context.Context, t timeouts.Value, create bool, steps []rollout.PlannedStep, ro types.Object, diags *diag.Diagnostics) {
 	s, _ := settingsFrom(ctx, ro)
@@ -163,39 +110,40 @@ func shortDuration(d time.Duration) string {
 	return s
 }
 
-// addRolloutError explains a rollout that did not reach its last step.
-func addRolloutError(diags *diag.Diagnostics, ref awsclient.Ref, res rollout.Result, limit time.Duration) {
-	serves := fmt.Sprintf("The %s now serves %s (read back and confirmed), and the state records it.", ref.Kind(), res.Current.Short())
+// addRolloutError explains a rollout that did not reach its last step, in
+// the subject's words; from is where it started.
+func addRolloutError(diags *diag.Diagnostics, s subject, res rollout.Result, limit time.Duration, from weights.Split) {
+	serves := fmt.Sprintf("The %s now serves %s (read back and confirmed), and the state records it.", s.Kind(), res.Current.Short())
 	again := "The next plan shows the change again; apply refuses it until rollout.attempt changes, so fix the cause, then change rollout.attempt and apply."
 	switch {
 	case res.Unknown:
 		diags.AddError("Weights Unknown", detail(res.Err,
-			fmt.Sprintf("A write to %s was sent at step %d of %d, but what the %s serves after it could not be read back, and putting back the weights before this apply could not be confirmed either.", ref.ID(), max(res.StepReached, 1), res.Steps, ref.Kind()),
-			fmt.Sprintf("The state keeps %s, the last weights confirmed; the next refresh reads what the %s really serves.", res.Current.Short(), ref.Kind()),
+			fmt.Sprintf("A write to %s was sent at step %d of %d, but what the %s serves after it could not be read back, and putting back the weights before this apply could not be confirmed either.", s.ID(), max(res.StepReached, 1), res.Steps, s.Kind()),
+			fmt.Sprintf("The state keeps %s, the last weights confirmed; the next refresh reads what the %s really serves.", res.Current.Short(), s.Kind()),
 			"Run plan: it shows the real weights. Check the endpoint and network, then apply again."))
 	case res.Status == rollout.RolledBack && res.Failure.Gate == rollout.GateTimeout:
 		diags.AddAttributeError(path.Root("timeouts"), "Rollout Timed Out", detail(nil,
 			fmt.Sprintf("The rollout reached its %s timeout at step %d of %d; nothing would watch the new weights after the apply, so it rolled back.", limit, res.StepReached, res.Steps),
-			rolledBackSentence(res, serves),
+			rolledBackSentence(s, res, serves),
 			"Raise the timeout in timeouts, or shorten the pauses; then change rollout.attempt and apply."))
 	case res.Status == rollout.RolledBack:
 		f := res.Failure
-		diags.AddAttributeError(gatePath(f.Gate), "Rollout Rolled Back", detail(nil,
+		diags.AddAttributeError(gatePath(f.Gate, s.Attr()), "Rollout Rolled Back", detail(nil,
 			fmt.Sprintf("Step %d of %d failed the %s gate: %s.", f.Step, res.Steps, f.Gate, f.Reason),
-			rolledBackSentence(res, serves),
+			rolledBackSentence(s, res, serves),
 			again+" "+gateAdvice(f.Gate)))
 	case res.Failure != nil:
-		diags.AddAttributeError(gatePath(res.Failure.Gate), "Rollback Incomplete", detail(res.Err,
+		diags.AddAttributeError(gatePath(res.Failure.Gate, s.Attr()), "Rollback Incomplete", detail(res.Err,
 			fmt.Sprintf("Step %d of %d failed the %s gate (%s) and rolling back stopped part way.", res.Failure.Step, res.Steps, res.Failure.Gate, res.Failure.Reason),
-			serves, "Run apply again to finish the change, or set target_groups to the weights before this apply to finish the rollback."))
+			serves, fmt.Sprintf("Run apply again to finish the change, or %s to finish the rollback.", s.GoBack(from))))
 	case errors.Is(res.Err, context.Canceled) || errors.Is(res.Err, context.DeadlineExceeded):
 		diags.AddError("Rollout Interrupted", detail(nil,
 			fmt.Sprintf("The apply was interrupted at step %d of %d; the rollout stopped there and did not roll back.", res.StepReached, res.Steps), serves,
-			"Run apply again to continue from these weights, or set target_groups to the weights before this apply to go back."))
+			fmt.Sprintf("Run apply again to continue from these weights, or %s to go back.", s.GoBack(from))))
 	default:
 		diags.AddError("Rollout Stopped", detail(res.Err,
-			fmt.Sprintf("The rollout stopped at step %d of %d because a gate could not be read.", res.StepReached, res.Steps), serves,
-			"Check the endpoint and the credentials' permissions: elasticloadbalancing:DescribeTargetHealth, cloudwatch:DescribeAlarms and cloudwatch:GetMetricData, lambda:InvokeFunction. Then apply again."))
+			fmt.Sprintf("The rollout stopped at step %d of %d.", res.StepReached, res.Steps), serves,
+			"Check the endpoint and the credentials' permissions (see the provider's IAM permissions table), then apply again."))
 	}
 }
 
@@ -233,11 +181,11 @@ func addWriteError(diags interface{ AddError(string, string) }, c *awsclient.Cli
 
 // rolledBackSentence says what the rollback did: nothing when the gate
 // failed before the first shift.
-func rolledBackSentence(res rollout.Result, serves string) string {
+func rolledBackSentence(s subject, res rollout.Result, serves string) string {
 	if len(res.RollbackSteps) == 0 {
 		return "No traffic had moved yet; nothing was rolled back. " + serves
 	}
-	return fmt.Sprintf("The listener was rolled back (%s) to the weights it had before this apply. %s", res.Policy, serves)
+	return fmt.Sprintf("The %s was rolled back (%s) to the weights it had before this apply. %s", s.Kind(), res.Policy, serves)
 }
 
 // leaseAttrs are the schema attributes of the lease every resource that owns

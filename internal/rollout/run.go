@@ -58,6 +58,12 @@ type Metrics struct {
 
 // HookPayload is the JSON a validation hook receives.
 type HookPayload struct {
+	// SubjectID is what moves: a listener or rule ARN (later an alias, a
+	// flag); SubjectKind says which ("listener", "rule").
+	SubjectID   string `json:"subject_id"`
+	SubjectKind string `json:"subject_kind"`
+	// SplitID is SubjectID under its first name, kept for hooks written
+	// against it.
 	SplitID string         `json:"split_id"`
 	Phase   string         `json:"phase"`
 	Step    int            `json:"step"`
@@ -142,8 +148,10 @@ type Runner struct {
 	// Deadline, by Clock, after which the run stops where it is; zero means
 	// none.
 	Deadline time.Time
-	SplitID  string
-	Log      func(Event)
+	// SubjectID and SubjectKind name what moves, in logs and hook payloads.
+	SubjectID   string
+	SubjectKind string
+	Log         func(Event)
 	// MaxReadFailures is how many gate reads in a row may fail (each
 	// after the SDK's own retries) before the gate counts as failed and the
 	// rollout rolls back; zero means DefaultMaxReadFailures. A failed read
@@ -221,7 +229,7 @@ func (r *Runner) log(msg string, kv ...any) {
 	if r.Log == nil {
 		return
 	}
-	f := map[string]any{"split": r.SplitID}
+	f := map[string]any{"subject": r.SubjectID}
 	for i := 0; i+1 < len(kv); i += 2 {
 		f[fmt.Sprint(kv[i])] = kv[i+1]
 	}
@@ -418,7 +426,7 @@ func (r *Runner) beforeShift(ctx context.Context, n, total int, st PlannedStep, 
 		return f, err
 	}
 	if fn := r.Gates.BeforeShift; fn != "" {
-		return r.hook(ctx, fn, HookPayload{SplitID: r.SplitID, Phase: PhaseBeforeShift, Step: n, Steps: total, Percent: st.Percent, From: cur.Map(), To: st.Weights.Map()}, n)
+		return r.hook(ctx, fn, HookPayload{SubjectID: r.SubjectID, SubjectKind: r.SubjectKind, SplitID: r.SubjectID, Phase: PhaseBeforeShift, Step: n, Steps: total, Percent: st.Percent, From: cur.Map(), To: st.Weights.Map()}, n)
 	}
 	return nil, nil
 }
@@ -469,7 +477,7 @@ func (r *Runner) afterPause(ctx context.Context, n, total int, st PlannedStep, s
 		}
 	}
 	if fn := r.Gates.AfterPause; fn != "" {
-		return r.hook(ctx, fn, HookPayload{SplitID: r.SplitID, Phase: PhaseAfterPause, Step: n, Steps: total, Percent: st.Percent, From: before.Map(), To: st.Weights.Map()}, n)
+		return r.hook(ctx, fn, HookPayload{SubjectID: r.SubjectID, SubjectKind: r.SubjectKind, SplitID: r.SubjectID, Phase: PhaseAfterPause, Step: n, Steps: total, Percent: st.Percent, From: before.Map(), To: st.Weights.Map()}, n)
 	}
 	return nil, nil
 }

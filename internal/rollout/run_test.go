@@ -106,7 +106,7 @@ func canary(t *testing.T) []PlannedStep {
 }
 
 func runner(p Probe, g Gates, c *clock.Fake) *Runner {
-	return &Runner{Probe: p, Clock: c, Gates: g, PollInterval: time.Minute, Rollback: Auto, SplitID: "listener/x"}
+	return &Runner{Probe: p, Clock: c, Gates: g, PollInterval: time.Minute, Rollback: Auto, SubjectID: "listener/x", SubjectKind: "listener"}
 }
 
 // failOnce makes the nth Apply fail, once.
@@ -148,7 +148,7 @@ func TestRunSucceeds(t *testing.T) {
 	for _, e := range events {
 		if e.Message == "rollout step applied" {
 			applied++
-			if e.Fields["split"] != "listener/x" || e.Fields["weights"] == "" {
+			if e.Fields["subject"] != "listener/x" || e.Fields["weights"] == "" {
 				t.Errorf("event fields %v", e.Fields)
 			}
 		}

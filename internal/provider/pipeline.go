@@ -1,0 +1,187 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// The traffic pipeline. Every thing that moves is a subject of the same
+// path: schedule → check → read → run → record → report. A resource that
+// moves something adds a subject; it never copies the path.
+//
+//	schedule  rollout.Plan from the weights the plan was made from to the
+//	          desired ones (schedule)
+//	check     the schedule is the one the plan showed; the change is not the
+//	          one last rolled back with the same rollout.attempt
+//	read      the subject serves what the plan was made from (read before
+//	          write), unless it was just read (create)
+//	run       rollout.Runner with the subject's Probe, on the provider's
+//	          clock, under the apply's deadline
+//	record    the caller saves res.Current and last_rollout (recordChange)
+//	report    a diagnostic on the attribute at fault, in the subject's words
+
+// subject is one thing the pipeline moves.
+type subject interface {
+	// Kind and ID name it in messages, logs and hook payloads ("listener",
+	// "rule"; an ARN).
+	Kind() string
+	ID() string
+	// Read returns the weights it serves now.
+	Read(ctx context.Context) (weights.Split, error)
+	// Probe applies a step (confirmed) and observes the gates.
+	Probe() (rollout.Probe, error)
+	// Attr is the attribute whose change moves it (target_groups, active).
+	Attr() path.Path
+	// GoBack tells the user how to go back to from by configuration.
+	GoBack(from weights.Split) string
+	// ReadError and WriteError explain a failed read and a refused write.
+	ReadError(diags *diag.Diagnostics, err error)
+	WriteError(diags *diag.Diagnostics, err error)
+}
+
+// change is one run of the pipeline.
+type change struct {
+	from, to weights.Split
+	settings rolloutSettings
+	// planned is the plan's planned_steps; unknown skips the check.
+	planned types.List
+	// last is the state's last_rollout (null on create).
+	last types.Object
+	// readFirst reads the subject before the first write and refuses when
+	// it no longer serves from (update, flip). A create has just read it.
+	readFirst bool
+	limit     time.Duration
+}
+
+// outcome is what a run of the pipeline did.
+type outcome struct {
+	steps []rollout.PlannedStep
+	res   rollout.Result
+	// moved is false when nothing was written (refused before the run, or
+	// the first write refused by AWS).
+	moved bool
+}
+
+// runChange takes a subject through the pipeline. It reports every error
+// itself; the caller records out.res (when out.moved) and saves state.
+func runChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) outcome {
+	var out outcome
+	// schedule
+	steps, err := schedule(ch.from, ch.to, ch.settings.Strategy)
+	if err != nil {
+		addError(diags, pathOf(s.Attr()), "Schedule Not Possible", err, fmt.Sprintf("The %s serves %s now and the configuration wants %s.", s.Kind(), ch.from.Short(), ch.to.Short()))
+		return out
+	}
+	out.steps = steps
+	// check
+	if len(steps) > 0 && !ch.planned.IsUnknown() && !ch.planned.IsNull() && !ch.planned.Equal(plannedStepsValue(steps)) {
+		diags.AddAttributeError(path.Root("planned_steps"), fmt.Sprintf("%s Changed Since Plan", title(s.Kind())), detail(nil,
+			fmt.Sprintf("The plan's schedule started from weights that %s no longer serves (it serves %s now), so the planned steps would not be the ones applied.", s.ID(), ch.from.Short()),
+			"Nothing was moved. Run plan again to see the schedule from the weights it serves now, then apply."))
+		return out
+	}
+	if len(steps) > 0 && refuseRetry(ch.last, ch.to, ch.settings.Attempt, s.Attr(), diags, false) {
+		return out
+	}
+	// read
+	if ch.readFirst && !readBeforeWrite(ctx, s, ch.from, diags) {
+		return out
+	}
+	if len(steps) == 0 {
+		return out
+	}
+	// run
+	probe, err := s.Probe()
+	if err != nil {
+		addError(diags, nil, "Cannot Start Rollout", err, fmt.Sprintf("The %s %s could not be observed.", s.Kind(), s.ID()), "This is a bug in the provider; please report it.")
+		return out
+	}
+	runner := &rollout.Runner{
+		Probe: probe, Clock: c.Clock, Gates: ch.settings.Gates, PollInterval: ch.settings.PollInterval,
+		Rollback: ch.settings.Policy, Deadline: c.Clock.Now().Add(ch.limit), SubjectID: s.ID(), SubjectKind: s.Kind(),
+		IgnoreReadFailures: ch.settings.IgnorePoll,
+		Log:                func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) },
+	}
+	out.res = runner.Run(ctx, ch.from, steps)
+	if nothingMoved(out.res) {
+		s.WriteError(diags, out.res.Err)
+		return out
+	}
+	out.moved = true
+	// report (the caller records)
+	if out.res.Status != rollout.Succeeded {
+		addRolloutError(diags, s, out.res, ch.limit, ch.from)
+	}
+	return out
+}
+
+// readBeforeWrite refuses, with nothing written, when the subject no longer
+// serves from, the weights the plan was made from.
+func readBeforeWrite(ctx context.Context, s subject, from weights.Split, diags *diag.Diagnostics) bool {
+	live, err := s.Read(ctx)
+	if err != nil {
+		s.ReadError(diags, err)
+		return false
+	}
+	if live.Equal(from) {
+		return true
+	}
+	diags.AddAttributeError(s.Attr(), fmt.Sprintf("%s Changed Since Plan", title(s.Kind())), detail(nil,
+		fmt.Sprintf("The plan was made when the %s %s served %s; it serves %s now. Someone or something changed it between plan and apply (an on-call shift during an incident, another pipeline).", s.Kind(), s.ID(), from.Short(), live.Short()),
+		"Nothing was moved: applying the saved plan would have overwritten that change. Run plan again to see the change from the weights it serves now, then apply; or, if the other change should win, update the configuration to it."))
+	return false
+}
+
+// recordChange is the last_rollout of a run towards to.
+func recordChange(ch change, res rollout.Result) types.Object {
+	return lastRolloutValue(res, ch.to, ch.settings.Attempt)
+}
+
+// listenerSubject is a listener's default forward action or a rule's: the
+// subject of rollout_traffic_split and rollout_deployment_bluegreen.
+type listenerSubject struct {
+	c      *awsclient.Client
+	ref    awsclient.Ref
+	sticky awsclient.Stickiness
+	attr   path.Path
+	goBack func(from weights.Split) string
+}
+
+func (l listenerSubject) Kind() string { return l.ref.Kind() }
+func (l listenerSubject) ID() string   { return l.ref.ID() }
+func (l listenerSubject) Attr() path.Path {
+	return l.attr
+}
+
+func (l listenerSubject) Read(ctx context.Context) (weights.Split, error) {
+	acts, err := l.c.ReadActions(ctx, l.ref)
+	if err != nil {
+		return nil, err
+	}
+	f, _ := acts.Forward()
+	return f.Split, nil
+}
+
+func (l listenerSubject) Probe() (rollout.Probe, error) {
+	return awsclient.NewProbe(l.c, l.ref, l.sticky)
+}
+
+func (l listenerSubject) GoBack(from weights.Split) string { return l.goBack(from) }
+
+func (l listenerSubject) ReadError(diags *diag.Diagnostics, err error) {
+	addReadError(diags, l.c, l.ref, err)
+}
+
+func (l listenerSubject) WriteError(diags *diag.Diagnostics, err error) {
+	addWriteError(diags, l.c, l.ref, err)
+}
