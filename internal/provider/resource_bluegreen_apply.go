@@ -1,0 +1,351 @@
+package provider
+
+// Applying rollout_deployment_bluegreen: create, update (settings in place,
+// the idle color replaced, a flip through the traffic pipeline).
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/bluegreen"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+func (r *blueGreenResource) targetGroup(ctx context.Context, m blueGreenModel, c bluegreen.Color, diags *diag.Diagnostics) awsclient.TargetGroup {
+	var h healthCheckModel
+	diags.Append(m.HealthCheck.As(ctx, &h, basetypes.ObjectAsOptions{})...)
+	tags := stringMap(ctx, m.Tags, diags)
+	tags[colorTag] = string(c)
+	return awsclient.TargetGroup{
+		Port: int(m.Port.ValueInt64()), Protocol: m.Protocol.ValueString(), VPC: m.VPCID.ValueString(), TargetType: m.TargetType.ValueString(),
+		HealthCheck: awsclient.HealthCheck{
+			Path: h.Path.ValueString(), HealthyThreshold: int(h.HealthyThreshold.ValueInt64()), UnhealthyThreshold: int(h.UnhealthyThreshold.ValueInt64()),
+			Interval: int(h.Interval.ValueInt64()), Timeout: int(h.Timeout.ValueInt64()), Matcher: h.Matcher.ValueString(),
+		},
+		DeregistrationDelay: int(m.DeregistrationDelay.ValueInt64()), Tags: tags,
+	}
+}
+
+func randomSuffix() string {
+	b := make([]byte, 2)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (r *blueGreenResource) createColor(ctx context.Context, m blueGreenModel, c bluegreen.Color, diags *diag.Diagnostics) string {
+	tg := r.targetGroup(ctx, m, c, diags)
+	tg.Name = bluegreen.Name(m.NamePrefix.ValueString(), c, randomSuffix())
+	a, err := r.client.CreateTargetGroup(ctx, tg)
+	if err != nil {
+		if a != "" {
+			_ = r.client.DeleteTargetGroup(ctx, a)
+		}
+		diags.AddError("Cannot Create Target Group", detail(err, fmt.Sprintf("Creating the %s target group %s failed.", c, tg.Name),
+			"Check the VPC id, the port and protocol, and the credentials' elasticloadbalancing:CreateTargetGroup and ModifyTargetGroupAttributes permissions."))
+		return ""
+	}
+	tflog.Info(ctx, "created target group", map[string]any{"color": string(c), "arn": a})
+	return a
+}
+
+type replacedActions struct {
+	Listener     json.RawMessage `json:"listener"`
+	TestListener json.RawMessage `json:"test_listener,omitempty"`
+}
+
+func (r *blueGreenResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan blueGreenModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || r.client == nil {
+		return
+	}
+	ref := plan.ref()
+	current, err := r.client.ReadActions(ctx, ref)
+	if err != nil {
+		addReadError(&resp.Diagnostics, r.client, ref, err)
+		return
+	}
+	var rec replacedActions
+	enc, _ := current.Encode()
+	rec.Listener = json.RawMessage(enc)
+	var testCurrent awsclient.Actions
+	if tl := plan.TestListenerARN.ValueString(); tl != "" {
+		if testCurrent, err = r.client.ReadActions(ctx, awsclient.Ref{ListenerARN: tl}); err != nil {
+			addReadError(&resp.Diagnostics, r.client, awsclient.Ref{ListenerARN: tl}, err)
+			return
+		}
+		enc, _ := testCurrent.Encode()
+		rec.TestListener = json.RawMessage(enc)
+	}
+	token, ok := claim(ctx, r.client, ref, blueGreenType, "", plan.Adopt.ValueBool(), nil, "", &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	plan.OwnerTag = types.StringValue(token)
+	giveUp := func() { release(ctx, r.client, ref, token, types.ObjectNull(lastRolloutAttrTypes), &resp.Diagnostics) }
+	blue := r.createColor(ctx, plan, bluegreen.Blue, &resp.Diagnostics)
+	if blue == "" {
+		giveUp()
+		return
+	}
+	green := r.createColor(ctx, plan, bluegreen.Green, &resp.Diagnostics)
+	if green == "" {
+		_ = r.client.DeleteTargetGroup(ctx, blue)
+		giveUp()
+		return
+	}
+	plan.BlueARN, plan.GreenARN = types.StringValue(blue), types.StringValue(green)
+	active := bluegreen.Color(plan.Active.ValueString())
+	w := wantWeights(active)
+	fwd := awsclient.Forward{Split: splitOf(plan, w)}
+	if _, err := r.client.SetForward(ctx, ref, current, fwd); err != nil {
+		addWriteError(&resp.Diagnostics, r.client, ref, err)
+		if errors.Is(err, rollout.ErrUnknownWeights) {
+			// The listener may forward to the new target groups: keep them,
+			// and the state that names them, so destroy releases it first.
+			b, _ := json.Marshal(rec)
+			plan.ID, plan.ReplacedActions = types.StringValue(ref.ID()), types.StringValue(string(b))
+			plan.Traffic = trafficValue(map[bluegreen.Color]int{bluegreen.Blue: 0, bluegreen.Green: 0})
+			plan.Settings = settingsValue(map[string]string{"blue": plan.settings().Fingerprint(), "green": plan.settings().Fingerprint()})
+			plan.LiveARN, plan.IdleARN = types.StringValue(plan.arnOf(active)), types.StringValue(plan.arnOf(active.Other()))
+			plan.PreviousActive, plan.History = types.StringNull(), types.ListValueMust(historyObjectType, nil)
+			plan.PlannedSteps = plannedStepsValue(nil)
+			plan.LastRollout = types.ObjectNull(lastRolloutAttrTypes)
+			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+			return
+		}
+		_ = r.client.DeleteTargetGroup(ctx, blue)
+		_ = r.client.DeleteTargetGroup(ctx, green)
+		giveUp()
+		return
+	}
+	r.pointTestListener(ctx, plan.TestListenerARN, testCurrent, plan.arnOf(active.Other()), &resp.Diagnostics)
+	b, _ := json.Marshal(rec)
+	now := r.client.Clock.Now()
+	plan.ID = types.StringValue(ref.ID())
+	plan.ReplacedActions = types.StringValue(string(b))
+	plan.Traffic = trafficValue(w)
+	fp := plan.settings().Fingerprint()
+	plan.Settings = settingsValue(map[string]string{"blue": fp, "green": fp})
+	plan.LiveARN, plan.IdleARN = types.StringValue(plan.arnOf(active)), types.StringValue(plan.arnOf(active.Other()))
+	plan.PreviousActive = types.StringNull()
+	plan.PlannedSteps = plannedStepsValue([]rollout.PlannedStep{{Percent: 100, Weights: fwd.Split}})
+	plan.LastRollout = lastRolloutValue(rollout.Result{Status: rollout.Succeeded, StepReached: 1, Steps: 1, Current: fwd.Split, Started: now, Finished: now}, fwd.Split, attemptOf(ctx, plan.Rollout))
+	plan.History = types.ListValueMust(historyObjectType, nil)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state blueGreenModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || r.client == nil {
+		return
+	}
+	st := r.stateOf(ctx, state, &resp.Diagnostics)
+	active := bluegreen.Color(plan.Active.ValueString())
+	d := bluegreen.Decide(st, active, plan.settings())
+	if d.Refused != "" {
+		resp.Diagnostics.AddAttributeError(path.Root("active"), "Change Needs Two Applies", detail(nil, d.Refused+"."))
+		return
+	}
+	// Carry the state's facts; the steps below change them as they happen.
+	plan.ID, plan.ReplacedActions = state.ID, state.ReplacedActions
+	plan.BlueARN, plan.GreenARN = state.BlueARN, state.GreenARN
+	plan.Traffic, plan.Settings, plan.History, plan.PreviousActive = state.Traffic, state.Settings, state.History, state.PreviousActive
+	if plan.LastRollout.IsUnknown() {
+		plan.LastRollout = state.LastRollout
+	}
+	plan.Active = state.Active
+	save := func() { resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...) }
+
+	// 0. Read before write: this resource still owns the listener, which
+	// serves what the plan was made from; a flip to the color last rolled
+	// back needs a new attempt.
+	token, ok := claim(ctx, r.client, state.ref(), blueGreenType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	plan.OwnerTag = types.StringValue(token)
+	want := wantWeights(active)
+	flipping := st.Weights[bluegreen.Blue] != want[bluegreen.Blue] || st.Weights[bluegreen.Green] != want[bluegreen.Green]
+	var to weights.Split
+	if flipping {
+		to = splitOf(state, want)
+	}
+	if flipping && refuseRetry(state.LastRollout, to, attemptOf(ctx, plan.Rollout), path.Root("active"), &resp.Diagnostics, false) {
+		return
+	}
+	if !readBeforeWrite(ctx, r.subject(state, st.Active), splitOf(state, st.Weights), &resp.Diagnostics) {
+		return
+	}
+
+	// 1. Settings AWS changes in place, on each target group kept.
+	for _, c := range bluegreen.Colors {
+		if c == d.Replace || st.Fingerprints[c] == bluegreen.Missing {
+			continue
+		}
+		have := r.targetGroup(ctx, state, c, &resp.Diagnostics)
+		want := r.targetGroup(ctx, plan, c, &resp.Diagnostics)
+		have.ARN = state.arnOf(c)
+		if err := r.client.UpdateTargetGroup(ctx, have, want); err != nil {
+			resp.Diagnostics.AddError("Cannot Update Target Group", detail(err, fmt.Sprintf("Changing the %s target group %s failed.", c, have.ARN),
+				"Check the credentials' elasticloadbalancing:ModifyTargetGroup, ModifyTargetGroupAttributes, AddTags and RemoveTags permissions."))
+			return
+		}
+	}
+
+	// 2. Replace the idle target group: create the new one, point every
+	// forward action at it, then delete the old one.
+	if c := d.Replace; c != "" {
+		if !r.replaceIdle(ctx, &plan, state, st, c, &resp.Diagnostics) {
+			save()
+			return
+		}
+	}
+
+	// 3. Move traffic if it is not where it should be.
+	if flipping {
+		r.flip(ctx, &plan, state, st, active, &resp.Diagnostics)
+	} else {
+		plan.Active = types.StringValue(string(active))
+	}
+	live := bluegreen.LiveOf(map[bluegreen.Color]int(r.stateOf(ctx, plan, &resp.Diagnostics).Weights), bluegreen.Color(plan.Active.ValueString()))
+	plan.LiveARN, plan.IdleARN = types.StringValue(plan.arnOf(live)), types.StringValue(plan.arnOf(live.Other()))
+	save()
+}
+
+func (r *blueGreenResource) replaceIdle(ctx context.Context, plan *blueGreenModel, state blueGreenModel, st bluegreen.State, c bluegreen.Color, diags *diag.Diagnostics) bool {
+	old := state.arnOf(c)
+	neu := r.createColor(ctx, *plan, c, diags)
+	if neu == "" {
+		return false
+	}
+	plan.setARN(c, types.StringValue(neu))
+	if _, err := r.client.SetForward(ctx, state.ref(), nil, awsclient.Forward{Split: splitOf(*plan, st.Weights)}); err != nil {
+		_ = r.client.DeleteTargetGroup(ctx, neu)
+		plan.setARN(c, state.arnAttr(c))
+		addWriteError(diags, r.client, state.ref(), err)
+		return false
+	}
+	if c == st.Active.Other() && !r.pointTestListener(ctx, state.TestListenerARN, nil, neu, diags) {
+		return false
+	}
+	fps := stringMap(ctx, plan.Settings, diags)
+	fps[string(c)] = plan.settings().Fingerprint()
+	plan.Settings = settingsValue(fps)
+	if old != "" {
+		if err := r.client.DeleteTargetGroup(ctx, old); err != nil {
+			diags.AddWarning("Old Target Group Not Deleted", detail(err, fmt.Sprintf("The %s target group was replaced by %s, but deleting the old one %s failed; nothing forwards to it any more.", c, neu, old),
+				"Delete it by hand, or check the elasticloadbalancing:DeleteTargetGroup permission."))
+		}
+	}
+	tflog.Info(ctx, "replaced idle target group", map[string]any{"color": string(c), "old": old, "new": neu})
+	return true
+}
+
+func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, state blueGreenModel, st bluegreen.State, active bluegreen.Color, diags *diag.Diagnostics) {
+	from := splitOf(*plan, st.Weights)
+	to := splitOf(*plan, wantWeights(active))
+	settings, d := settingsFrom(ctx, plan.Rollout)
+	diags.Append(d...)
+	limit, ds := plan.Timeouts.Update(ctx, defaultApplyTimeout)
+	diags.Append(ds...)
+	if diags.HasError() {
+		return
+	}
+	prev := st.Active
+	tflog.Info(ctx, "flipping", map[string]any{"from": string(prev), "to": string(active)})
+	// Read before write and the retry rule were checked before any write
+	// of this update.
+	ch := change{from: from, to: to, settings: settings, planned: plan.PlannedSteps, last: types.ObjectNull(lastRolloutAttrTypes), limit: limit}
+	out := runChange(ctx, r.client, r.subject(state, prev), ch, diags)
+	if !out.moved {
+		return
+	}
+	res := out.res
+	plan.PlannedSteps = plannedStepsValue(out.steps)
+	got := res.Current.Map()
+	w := map[bluegreen.Color]int{bluegreen.Blue: got[plan.BlueARN.ValueString()], bluegreen.Green: got[plan.GreenARN.ValueString()]}
+	plan.Traffic = trafficValue(w)
+	plan.LastRollout = recordChange(ch, res)
+	now := bluegreen.LiveOf(w, prev)
+	plan.Active = types.StringValue(string(now))
+	if now != prev {
+		plan.PreviousActive = types.StringValue(string(prev))
+	}
+	hist := bluegreen.Record(historyFrom(ctx, plan.History, diags), bluegreen.Flip{From: prev, To: active, Status: string(res.Status), Started: res.Started, Finished: res.Finished})
+	plan.History = historyValue(hist)
+	if res.Status == rollout.Succeeded {
+		r.pointTestListener(ctx, plan.TestListenerARN, nil, plan.arnOf(active.Other()), diags)
+	}
+}
+
+// subject is the deployment's forward action as the traffic pipeline sees
+// it; prev is the color live before this apply.
+func (r *blueGreenResource) subject(m blueGreenModel, prev bluegreen.Color) listenerSubject {
+	return listenerSubject{c: r.client, ref: m.ref(), attr: path.Root("active"),
+		goBack: func(weights.Split) string { return fmt.Sprintf("set active back to %q", prev) }}
+}
+
+// pointTestListener makes the test listener, when there is one, forward
+// everything to the idle target group. It returns false after an error.
+func (r *blueGreenResource) pointTestListener(ctx context.Context, listener types.String, current awsclient.Actions, idle string, diags *diag.Diagnostics) bool {
+	tl := listener.ValueString()
+	if tl == "" {
+		return true
+	}
+	ref := awsclient.Ref{ListenerARN: tl}
+	if _, err := r.client.SetForward(ctx, ref, current, awsclient.Forward{Split: weights.Split{{ARN: idle, Weight: 1}}}); err != nil {
+		addWriteError(diags, r.client, ref, err)
+		return false
+	}
+	return true
+}
+
+func historyFrom(ctx context.Context, l types.List, diags *diag.Diagnostics) []bluegreen.Flip {
+	if l.IsNull() || l.IsUnknown() {
+		return nil
+	}
+	var raw []struct {
+		From       types.String `tfsdk:"from"`
+		To         types.String `tfsdk:"to"`
+		Status     types.String `tfsdk:"status"`
+		StartedAt  types.String `tfsdk:"started_at"`
+		FinishedAt types.String `tfsdk:"finished_at"`
+	}
+	diags.Append(l.ElementsAs(ctx, &raw, false)...)
+	var out []bluegreen.Flip
+	for _, h := range raw {
+		s, _ := time.Parse(time.RFC3339, h.StartedAt.ValueString())
+		f, _ := time.Parse(time.RFC3339, h.FinishedAt.ValueString())
+		out = append(out, bluegreen.Flip{From: bluegreen.Color(h.From.ValueString()), To: bluegreen.Color(h.To.ValueString()), Status: h.Status.ValueString(), Started: s, Finished: f})
+	}
+	return out
+}
+
+func historyValue(h []bluegreen.Flip) types.List {
+	elems := make([]attr.Value, 0, len(h))
+	for _, f := range h {
+		elems = append(elems, types.ObjectValueMust(historyAttrTypes, map[string]attr.Value{
+			"from": types.StringValue(string(f.From)), "to": types.StringValue(string(f.To)), "status": types.StringValue(f.Status),
+			"started_at": types.StringValue(f.Started.UTC().Format(time.RFC3339)), "finished_at": types.StringValue(f.Finished.UTC().Format(time.RFC3339)),
+		}))
+	}
+	return types.ListValueMust(historyObjectType, elems)
+}

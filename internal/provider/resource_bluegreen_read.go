@@ -1,0 +1,157 @@
+package provider
+
+// Reading and destroying rollout_deployment_bluegreen: refresh from the
+// listener and target groups, and release the listeners before deleting.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/bluegreen"
+)
+
+func (r *blueGreenResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var m blueGreenModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() || r.client == nil {
+		return
+	}
+	ref := m.ref()
+	acts, err := r.client.ReadActions(ctx, ref)
+	if errors.Is(err, awsclient.ErrNotFound) {
+		tflog.Warn(ctx, "listener or rule no longer exists; removing from state", map[string]any{"id": ref.ID()})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addReadError(&resp.Diagnostics, r.client, ref, err)
+		return
+	}
+	fwd, _ := acts.Forward()
+	got := fwd.Split.Map()
+	w := map[bluegreen.Color]int{bluegreen.Blue: got[m.BlueARN.ValueString()], bluegreen.Green: got[m.GreenARN.ValueString()]}
+	m.Traffic = trafficValue(w)
+	prior := bluegreen.Color(m.Active.ValueString())
+	if prior == "" {
+		prior = bluegreen.Blue
+	}
+	live := bluegreen.LiveOf(w, prior)
+	m.Active = types.StringValue(string(live))
+	m.ID = types.StringValue(ref.ID())
+	// One DescribeTargetGroups for both colors; attributes and tags only for
+	// the live one, whose settings the state reports.
+	found, err := r.client.DescribeTargetGroups(ctx, m.arnOf(bluegreen.Blue), m.arnOf(bluegreen.Green))
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot Read Target Groups", detail(err, fmt.Sprintf("Reading the blue and green target groups %s and %s failed.", m.arnOf(bluegreen.Blue), m.arnOf(bluegreen.Green)), "Check the elasticloadbalancing:Describe* permissions."))
+		return
+	}
+	fps := map[string]string{}
+	for _, c := range bluegreen.Colors {
+		tg, ok := found[m.arnOf(c)]
+		if !ok {
+			fps[string(c)] = bluegreen.Missing
+			continue
+		}
+		fps[string(c)] = bluegreen.Settings{Port: tg.Port, Protocol: tg.Protocol, VPC: tg.VPC, TargetType: tg.TargetType}.Fingerprint()
+		if m.NamePrefix.IsNull() { // imported
+			m.NamePrefix = types.StringValue(bluegreen.PrefixOf(tg.Name))
+			m.Port, m.Protocol = types.Int64Value(int64(tg.Port)), types.StringValue(tg.Protocol)
+			m.VPCID, m.TargetType = types.StringValue(tg.VPC), types.StringValue(tg.TargetType)
+		}
+		if c == live {
+			if err := r.client.ReadTargetGroupDetails(ctx, tg); err != nil {
+				resp.Diagnostics.AddError("Cannot Read Target Group", detail(err, fmt.Sprintf("Reading the attributes and tags of the %s target group %s failed.", c, tg.ARN), "Check the elasticloadbalancing:Describe* permissions."))
+				return
+			}
+			m.HealthCheck = healthCheckValue(tg.HealthCheck)
+			m.DeregistrationDelay = types.Int64Value(int64(tg.DeregistrationDelay))
+			delete(tg.Tags, colorTag)
+			m.Tags = stringMapValue(ctx, m.Tags, tg.Tags, &resp.Diagnostics)
+		}
+	}
+	m.Settings = settingsValue(fps)
+	m.LiveARN, m.IdleARN = types.StringValue(m.arnOf(live)), types.StringValue(m.arnOf(live.Other()))
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+func (r *blueGreenResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var m blueGreenModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() || r.client == nil {
+		return
+	}
+	var rec replacedActions
+	_ = json.Unmarshal([]byte(m.ReplacedActions.ValueString()), &rec)
+	owned := map[string]bool{m.BlueARN.ValueString(): true, m.GreenARN.ValueString(): true}
+	release(ctx, r.client, m.ref(), m.OwnerTag.ValueString(), m.LastRollout, &resp.Diagnostics)
+	// Nothing may forward to the target groups once they are gone: put back
+	// what the listeners had, or answer 503 when that is not possible.
+	r.release(ctx, m.ref(), rec.Listener, owned, &resp.Diagnostics)
+	if tl := m.TestListenerARN.ValueString(); tl != "" {
+		r.release(ctx, awsclient.Ref{ListenerARN: tl}, rec.TestListener, owned, &resp.Diagnostics)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	for _, c := range bluegreen.Colors {
+		if err := r.client.DeleteTargetGroup(ctx, m.arnOf(c)); err != nil {
+			resp.Diagnostics.AddError("Cannot Delete Target Group", detail(err, fmt.Sprintf("Deleting the %s target group %s failed; the listener no longer forwards to it.", c, m.arnOf(c)),
+				"Check the elasticloadbalancing:DeleteTargetGroup permission, then destroy again."))
+			return
+		}
+	}
+}
+
+// release points a listener away from the owned target groups: back to the
+// recorded actions when every target group in them still exists, else to a
+// fixed 503 answer.
+func (r *blueGreenResource) release(ctx context.Context, ref awsclient.Ref, recorded json.RawMessage, owned map[string]bool, diags *diag.Diagnostics) {
+	acts, err := r.client.ReadActions(ctx, ref)
+	if errors.Is(err, awsclient.ErrNotFound) {
+		return
+	}
+	if err != nil {
+		addReadError(diags, r.client, ref, err)
+		return
+	}
+	live, forwards := acts.Forward()
+	if !bluegreen.NeedsRelease(live.Split, forwards, owned) {
+		return
+	}
+	restore, err := awsclient.DecodeActions(string(recorded))
+	valid := err == nil && len(restore) > 0
+	rec, recForwards := restore.Forward()
+	var exists map[string]bool
+	if valid && recForwards && len(rec.Split) > 0 {
+		var arns []string
+		for _, t := range rec.Split {
+			arns = append(arns, t.ARN)
+		}
+		if found, err := r.client.DescribeTargetGroups(ctx, arns...); err == nil {
+			exists = map[string]bool{}
+			for a, tg := range found {
+				exists[a] = tg != nil
+			}
+		}
+	}
+	usable := bluegreen.CanRestore(valid, rec.Split, recForwards, owned, exists)
+	if !usable {
+		restore = acts.WithFixedResponse(503, "Service unavailable: its blue/green deployment was destroyed.")
+		diags.AddWarning("Listener Answers 503", detail(nil,
+			fmt.Sprintf("%s forwarded to the target groups being destroyed, and the action it had before this resource cannot be put back (its target groups are gone).", ref.ID()),
+			"It now answers 503 with a fixed response. Point it at a target group of your own."))
+	}
+	tflog.Info(ctx, "releasing listener before deleting target groups", map[string]any{"id": ref.ID()})
+	if err := r.client.WriteActions(ctx, ref, restore); err != nil {
+		diags.AddError("Cannot Release Listener", detail(err, fmt.Sprintf("%s still forwards to the target groups of this deployment; they were not deleted.", ref.ID()),
+			"Check the elasticloadbalancing:ModifyListener permission, then destroy again."))
+	}
+}
