@@ -5,11 +5,12 @@
 package alarms
 
 import (
-	"fmt"
 	"math"
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 )
 
 // Preset names a kind of alarm.
@@ -149,12 +150,7 @@ func DefaultsOf(p Preset) Defaults {
 }
 
 // Problem is a wrong input: the attribute (relative to the resource) and why.
-type Problem struct {
-	Attr   string
-	Reason string
-}
-
-func (p Problem) Error() string { return p.Attr + ": " + p.Reason }
+type Problem = problem.Problem
 
 var queryIDRE = regexp.MustCompile(`^[a-z][a-zA-Z0-9_]*$`)
 var extendedStatRE = regexp.MustCompile(`^p(\d{1,2}(\.\d{1,2})?|100)$`)
@@ -173,46 +169,46 @@ func ValidExtendedStatistic(s string) bool { return extendedStatRE.MatchString(s
 // Build checks an input and returns the alarm it describes.
 func Build(in Input) (Spec, []Problem) {
 	var ps []Problem
-	add := func(attr, f string, a ...any) { ps = append(ps, Problem{attr, fmt.Sprintf(f, a...)}) }
+	add := func(at problem.Path, f string, a ...any) { ps = append(ps, problem.New(at, "", f, a...)) }
 	d := DefaultsOf(in.Preset)
 	known := false
 	for _, p := range Presets {
 		known = known || p == in.Preset
 	}
 	if !known {
-		add("preset", "%q is not one of %s", in.Preset, list(Presets))
+		add(problem.At("preset"), "%q is not one of %s", in.Preset, list(Presets))
 		return Spec{}, ps
 	}
 	if in.Preset != Custom {
 		if in.LoadBalancer == "" {
-			add("load_balancer_arn", "the %s preset needs the load balancer whose metrics it watches", in.Preset)
+			add(problem.At("load_balancer_arn"), "the %s preset needs the load balancer whose metrics it watches", in.Preset)
 		}
 		switch {
 		case d.TargetGroup == Required && in.TargetGroup == "":
-			add("target_group_arn", "the %s preset is per target group: set target_group_arn", in.Preset)
+			add(problem.At("target_group_arn"), "the %s preset is per target group: set target_group_arn", in.Preset)
 		case d.TargetGroup == Refused && in.TargetGroup != "":
-			add("target_group_arn", "the %s preset is a load balancer metric: remove target_group_arn", in.Preset)
+			add(problem.At("target_group_arn"), "the %s preset is a load balancer metric: remove target_group_arn", in.Preset)
 		}
 		if in.Metric != nil || len(in.Queries) > 0 || in.Comparison != "" {
-			add("custom", "custom is only used with preset = \"custom\"")
+			add(problem.At("custom"), "custom is only used with preset = \"custom\"")
 		}
 	} else {
 		if in.LoadBalancer != "" || in.TargetGroup != "" {
-			add("preset", "load_balancer_arn and target_group_arn are for the presets; a custom alarm names its dimensions")
+			add(problem.At("preset"), "load_balancer_arn and target_group_arn are for the presets; a custom alarm names its dimensions")
 		}
 		if in.Comparison == "" {
-			add("custom.comparison_operator", "a custom alarm needs a comparison operator, one of %s", strings.Join(Comparisons, ", "))
+			add(problem.At("custom").Name("comparison_operator"), "a custom alarm needs a comparison operator, one of %s", strings.Join(Comparisons, ", "))
 		} else if !contains(Comparisons, in.Comparison) {
-			add("custom.comparison_operator", "%q is not one of %s", in.Comparison, strings.Join(Comparisons, ", "))
+			add(problem.At("custom").Name("comparison_operator"), "%q is not one of %s", in.Comparison, strings.Join(Comparisons, ", "))
 		}
 		if in.Threshold == nil {
-			add("threshold", "a custom alarm needs a threshold")
+			add(problem.At("threshold"), "a custom alarm needs a threshold")
 		}
 		switch {
 		case in.Metric == nil && len(in.Queries) == 0:
-			add("custom", "set custom.metric (one metric) or custom.queries (metric math)")
+			add(problem.At("custom"), "set custom.metric (one metric) or custom.queries (metric math)")
 		case in.Metric != nil && len(in.Queries) > 0:
-			add("custom", "set custom.metric or custom.queries, not both")
+			add(problem.At("custom"), "set custom.metric or custom.queries, not both")
 		}
 	}
 	spec := Spec{
@@ -225,29 +221,29 @@ func Build(in Input) (Spec, []Problem) {
 	if in.Period != nil {
 		spec.Period = *in.Period
 		if !ValidPeriod(spec.Period) {
-			add("period", "%d seconds is not 10, 30 or a multiple of 60", spec.Period)
+			add(problem.At("period"), "%d seconds is not 10, 30 or a multiple of 60", spec.Period)
 		}
 	}
 	if in.EvaluationPeriods != nil {
 		spec.EvaluationPeriods = *in.EvaluationPeriods
 		if spec.EvaluationPeriods < 1 {
-			add("evaluation_periods", "%d is below 1", spec.EvaluationPeriods)
+			add(problem.At("evaluation_periods"), "%d is below 1", spec.EvaluationPeriods)
 		}
 	}
 	if spec.EvaluationPeriods*spec.Period > MaxEvaluationS && spec.Period > 0 {
-		add("evaluation_periods", "%d periods of %d s make %d s; CloudWatch evaluates at most one day (86400 s)", spec.EvaluationPeriods, spec.Period, spec.EvaluationPeriods*spec.Period)
+		add(problem.At("evaluation_periods"), "%d periods of %d s make %d s; CloudWatch evaluates at most one day (86400 s)", spec.EvaluationPeriods, spec.Period, spec.EvaluationPeriods*spec.Period)
 	}
 	spec.DatapointsToAlarm = spec.EvaluationPeriods
 	if in.DatapointsToAlarm != nil {
 		spec.DatapointsToAlarm = *in.DatapointsToAlarm
 		if spec.DatapointsToAlarm < 1 || spec.DatapointsToAlarm > spec.EvaluationPeriods {
-			add("datapoints_to_alarm", "%d is outside 1 to evaluation_periods (%d): an alarm fires when that many of the evaluated periods breach", spec.DatapointsToAlarm, spec.EvaluationPeriods)
+			add(problem.At("datapoints_to_alarm"), "%d is outside 1 to evaluation_periods (%d): an alarm fires when that many of the evaluated periods breach", spec.DatapointsToAlarm, spec.EvaluationPeriods)
 		}
 	}
 	if in.TreatMissingData != "" {
 		spec.TreatMissingData = in.TreatMissingData
 		if !contains(TreatMissing, in.TreatMissingData) {
-			add("treat_missing_data", "%q is not one of %s", in.TreatMissingData, strings.Join(TreatMissing, ", "))
+			add(problem.At("treat_missing_data"), "%q is not one of %s", in.TreatMissingData, strings.Join(TreatMissing, ", "))
 		}
 	}
 	user := d.Threshold
@@ -257,19 +253,19 @@ func Build(in Input) (Spec, []Problem) {
 	switch in.Preset {
 	case ErrorRate:
 		if user < 0 || user > 100 {
-			add("threshold", "%g is outside 0 to 100 (percent of requests)", user)
+			add(problem.At("threshold"), "%g is outside 0 to 100 (percent of requests)", user)
 		}
 	case Target5xxCount, ELB4xxCount, UnhealthyHosts:
 		if user < 0 {
-			add("threshold", "%g is negative; a count is never below 0", user)
+			add(problem.At("threshold"), "%g is negative; a count is never below 0", user)
 		}
 	case P99Latency:
 		if user <= 0 {
-			add("threshold", "%g ms is not above 0", user)
+			add(problem.At("threshold"), "%g ms is not above 0", user)
 		}
 	case LowTraffic:
 		if user <= 0 {
-			add("threshold", "%g is not above 0; RequestCount is never below 0, so the alarm could never fire", user)
+			add(problem.At("threshold"), "%g is not above 0; RequestCount is never below 0, so the alarm could never fire", user)
 		}
 	}
 	spec.Threshold = user
@@ -308,43 +304,43 @@ func Build(in Input) (Spec, []Problem) {
 
 func buildCustom(spec *Spec, in Input) []Problem {
 	var ps []Problem
-	add := func(attr, f string, a ...any) { ps = append(ps, Problem{attr, fmt.Sprintf(f, a...)}) }
-	checkMetric := func(attr string, m *Metric) {
+	add := func(at problem.Path, f string, a ...any) { ps = append(ps, problem.New(at, "", f, a...)) }
+	checkMetric := func(attr problem.Path, m *Metric) {
 		if m.Namespace == "" || m.Name == "" {
 			add(attr, "namespace and name are both required")
 		}
 		if len(m.Dimensions) > MaxDimensions {
-			add(attr+".dimensions", "%d dimensions; CloudWatch allows at most %d", len(m.Dimensions), MaxDimensions)
+			add(attr.Name("dimensions"), "%d dimensions; CloudWatch allows at most %d", len(m.Dimensions), MaxDimensions)
 		}
 	}
 	if in.Metric != nil {
-		checkMetric("custom.metric", in.Metric)
+		checkMetric(problem.At("custom").Name("metric"), in.Metric)
 		spec.Metric = in.Metric
 		switch {
 		case in.Statistic == "" && in.ExtendedStatistic == "":
-			add("custom.metric.statistic", "set statistic (one of %s) or extended_statistic (such as p99)", strings.Join(Statistics, ", "))
+			add(problem.At("custom").Name("metric").Name("statistic"), "set statistic (one of %s) or extended_statistic (such as p99)", strings.Join(Statistics, ", "))
 		case in.Statistic != "" && in.ExtendedStatistic != "":
-			add("custom.metric.statistic", "set statistic or extended_statistic, not both")
+			add(problem.At("custom").Name("metric").Name("statistic"), "set statistic or extended_statistic, not both")
 		case in.Statistic != "" && !contains(Statistics, in.Statistic):
-			add("custom.metric.statistic", "%q is not one of %s", in.Statistic, strings.Join(Statistics, ", "))
+			add(problem.At("custom").Name("metric").Name("statistic"), "%q is not one of %s", in.Statistic, strings.Join(Statistics, ", "))
 		case in.ExtendedStatistic != "" && !ValidExtendedStatistic(in.ExtendedStatistic):
-			add("custom.metric.extended_statistic", "%q is not a percentile such as p90, p99 or p99.9", in.ExtendedStatistic)
+			add(problem.At("custom").Name("metric").Name("extended_statistic"), "%q is not a percentile such as p90, p99 or p99.9", in.ExtendedStatistic)
 		}
 		spec.Statistic, spec.ExtendedStatistic = in.Statistic, in.ExtendedStatistic
 	}
 	if len(in.Queries) > 0 {
 		if len(in.Queries) > MaxQueries {
-			add("custom.queries", "%d queries; a metric-math alarm has at most %d", len(in.Queries), MaxQueries)
+			add(problem.At("custom").Name("queries"), "%d queries; a metric-math alarm has at most %d", len(in.Queries), MaxQueries)
 		}
 		seen := map[string]int{}
 		returning := 0
 		for i, q := range in.Queries {
-			attr := fmt.Sprintf("custom.queries[%d]", i)
+			attr := problem.At("custom").Name("queries").Index(i)
 			if !ValidQueryID(q.ID) {
-				add(attr+".id", "%q must start with a lower-case letter and hold only letters, digits and underscores", q.ID)
+				add(attr.Name("id"), "%q must start with a lower-case letter and hold only letters, digits and underscores", q.ID)
 			}
 			if j, dup := seen[q.ID]; dup {
-				add(attr+".id", "%q is also the id of queries[%d]; ids are unique", q.ID, j)
+				add(attr.Name("id"), "%q is also the id of queries[%d]; ids are unique", q.ID, j)
 			}
 			seen[q.ID] = i
 			if q.ReturnData {
@@ -356,20 +352,20 @@ func buildCustom(spec *Spec, in Input) []Problem {
 			case q.Expression != "" && q.Metric != nil:
 				add(attr, "set expression or metric, not both")
 			case q.Metric != nil:
-				checkMetric(attr+".metric", q.Metric)
+				checkMetric(attr.Name("metric"), q.Metric)
 				if q.Stat == "" {
-					add(attr+".metric.stat", "a metric query needs a stat, such as Sum or p99")
+					add(attr.Name("metric").Name("stat"), "a metric query needs a stat, such as Sum or p99")
 				}
 				if !ValidPeriod(q.Period) {
-					add(attr+".metric.period", "%d seconds is not 10, 30 or a multiple of 60", q.Period)
+					add(attr.Name("metric").Name("period"), "%d seconds is not 10, 30 or a multiple of 60", q.Period)
 				}
 			}
 		}
 		if returning != 1 {
-			add("custom.queries", "%d queries have return_data = true; exactly one must, and the alarm watches it", returning)
+			add(problem.At("custom").Name("queries"), "%d queries have return_data = true; exactly one must, and the alarm watches it", returning)
 		}
 		if in.Period != nil {
-			add("period", "a metric-math alarm sets the period of each metric in custom.queries[*].metric.period; remove period")
+			add(problem.At("period"), "a metric-math alarm sets the period of each metric in custom.queries[*].metric.period; remove period")
 		}
 		spec.Queries = in.Queries
 		spec.Period = 0

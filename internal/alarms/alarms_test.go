@@ -140,7 +140,7 @@ func TestProblems(t *testing.T) {
 		_, ps := Build(c.in)
 		found := false
 		for _, p := range ps {
-			found = found || (p.Attr == c.attr && strings.Contains(p.Reason, c.want))
+			found = found || (p.Path.String() == c.attr && strings.Contains(p.Reason, c.want))
 		}
 		if !found {
 			t.Errorf("%+v: problems %v, want %s: …%s…", c.in, ps, c.attr, c.want)

@@ -6,6 +6,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 )
 
 // detail joins what happened, what is allowed and what to do next into a
@@ -37,3 +39,18 @@ func addError(diags *diag.Diagnostics, at *path.Path, summary string, err error,
 }
 
 func pathOf(p path.Path) *path.Path { return &p }
+
+// attrPathOf is the one translation of a pure package's problem path into
+// the framework's attribute path, under base (the block the package
+// checked: the resource, its rollout block, a list of target groups).
+func attrPathOf(base path.Path, p problem.Path) path.Path {
+	out := base
+	for _, s := range p {
+		if s.Name == "" {
+			out = out.AtListIndex(s.Index)
+		} else {
+			out = out.AtName(s.Name)
+		}
+	}
+	return out
+}

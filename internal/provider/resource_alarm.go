@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -300,21 +299,6 @@ func inputOf(ctx context.Context, m alarmModel, diags *diag.Diagnostics) (in ala
 	return in, known
 }
 
-// dottedPath turns "custom.queries[1].id" into an attribute path.
-func dottedPath(s string) path.Path {
-	p := path.Empty()
-	for _, seg := range strings.Split(s, ".") {
-		name, idx, hasIdx := strings.Cut(seg, "[")
-		p = p.AtName(name)
-		if hasIdx {
-			if i, err := strconv.Atoi(strings.TrimSuffix(idx, "]")); err == nil {
-				p = p.AtListIndex(i)
-			}
-		}
-	}
-	return p
-}
-
 func (r *alarmResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m alarmModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
@@ -332,11 +316,11 @@ func (r *alarmResource) ValidateConfig(ctx context.Context, req resource.Validat
 	}
 	_, problems := alarms.Build(in)
 	for _, p := range problems {
-		if unknownAt(ctx, req.Config, p.Attr) {
+		if unknownAt(ctx, req.Config, attrPathOf(path.Empty(), p.Path)) {
 			continue
 		}
-		resp.Diagnostics.AddAttributeError(dottedPath(p.Attr), "Invalid Alarm", detail(nil,
-			fmt.Sprintf("%s: %s.", p.Attr, p.Reason),
+		resp.Diagnostics.AddAttributeError(attrPathOf(path.Empty(), p.Path), "Invalid Alarm", detail(nil,
+			fmt.Sprintf("%s: %s.", p.Path, p.Reason),
 			fmt.Sprintf("See the %s preset's inputs in the rollout_alarm documentation.", in.Preset)))
 	}
 }
@@ -345,9 +329,9 @@ func (r *alarmResource) ValidateConfig(ctx context.Context, req resource.Validat
 // (its check waits for the value).
 func unknownAt(ctx context.Context, cfg interface {
 	GetAttribute(context.Context, path.Path, any) diag.Diagnostics
-}, attrPath string) bool {
+}, at path.Path) bool {
 	var v attr.Value
-	if cfg.GetAttribute(ctx, dottedPath(attrPath), &v).HasError() || v == nil {
+	if cfg.GetAttribute(ctx, at, &v).HasError() || v == nil {
 		return false
 	}
 	return v.IsUnknown()
@@ -406,7 +390,7 @@ func (r *alarmResource) config(ctx context.Context, m alarmModel, diags *diag.Di
 	in, _ := inputOf(ctx, m, diags)
 	spec, problems := alarms.Build(in)
 	if len(problems) > 0 {
-		diags.AddAttributeError(dottedPath(problems[0].Attr), "Invalid Alarm", detail(nil, problems[0].Error()+"."))
+		diags.AddAttributeError(attrPathOf(path.Empty(), problems[0].Path), "Invalid Alarm", detail(nil, problems[0].Error()+"."))
 		return awsclient.AlarmConfig{}, false
 	}
 	set := func(s types.Set) []string {

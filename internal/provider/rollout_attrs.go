@@ -3,9 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"regexp"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
@@ -449,30 +446,6 @@ func settingsFrom(ctx context.Context, o types.Object) (rolloutSettings, diag.Di
 	return out, diags
 }
 
-var problemSegment = regexp.MustCompile(`^([a-z_]+)(?:\[(\d+)\])?$`)
-
-// problemPath turns a rollout problem's "steps[2].percent: sentence" into
-// the attribute path under base and the sentence.
-func problemPath(base path.Path, problem string) (path.Path, string) {
-	attrs, msg, ok := strings.Cut(problem, ": ")
-	if !ok {
-		return base, problem
-	}
-	p := base
-	for _, seg := range strings.Split(attrs, ".") {
-		m := problemSegment.FindStringSubmatch(seg)
-		if m == nil {
-			return base, problem
-		}
-		p = p.AtName(m[1])
-		if m[2] != "" {
-			i, _ := strconv.Atoi(m[2])
-			p = p.AtListIndex(i)
-		}
-	}
-	return p, fmt.Sprintf("rollout.%s is wrong: %s", attrs, msg)
-}
-
 // checkRollout adds a diagnostic for every rollout block that cannot run.
 func checkRollout(ctx context.Context, o types.Object, base path.Path, diags *diag.Diagnostics) {
 	if o.IsNull() || o.IsUnknown() {
@@ -516,8 +489,7 @@ func checkRollout(ctx context.Context, o types.Object, base path.Path, diags *di
 		return
 	}
 	for _, pr := range st.Problems() {
-		p, msg := problemPath(base, pr)
-		diags.AddAttributeError(p, "Invalid Rollout Schedule", detail(nil, msg+".",
+		diags.AddAttributeError(attrPathOf(base, pr.Path), "Invalid Rollout Schedule", detail(nil, fmt.Sprintf("rollout.%s is wrong: %s.", pr.Path, pr.Reason),
 			"A canary's steps go from 1 to 100 percent, each further than the last, and end at 100."))
 	}
 	if diags.HasError() {

@@ -123,19 +123,20 @@ func checkSplit(ctx context.Context, l types.List, p path.Path, diags *diag.Diag
 		return
 	}
 	for _, pr := range s.Problems() {
+		at := attrPathOf(p, pr.Path[1:]) // the path starts at the list itself
 		switch {
-		case pr.Index < 0 && len(s) > weights.MaxTargetGroups:
+		case pr.Code == weights.CodeCount && len(s) > weights.MaxTargetGroups:
 			diags.AddAttributeError(p, "Too Many Target Groups", detail(nil, pr.Reason+".",
 				fmt.Sprintf("An Application Load Balancer forwards to at most %d target groups in one action. Remove target groups, or split traffic with listener rules.", weights.MaxTargetGroups)))
-		case pr.Index < 0 && len(s) < weights.MinTargetGroups:
+		case pr.Code == weights.CodeCount:
 			diags.AddAttributeError(p, "No Target Groups", detail(nil, pr.Reason+".", "List at least one target group with a weight above 0."))
-		case pr.Index < 0:
+		case pr.Code == weights.CodeNoTraffic:
 			diags.AddAttributeError(p, "No Traffic Would Be Served", detail(nil, pr.Reason+".", "Give at least one target group a weight from 1 to 999."))
-		case pr.Field == "weight":
-			diags.AddAttributeError(p.AtListIndex(pr.Index).AtName("weight"), "Invalid Target Group Weight",
+		case pr.Code == weights.CodeWeight:
+			diags.AddAttributeError(at, "Invalid Target Group Weight",
 				detail(nil, pr.Error()+".", fmt.Sprintf("AWS allows weights from %d to %d; weights are relative, so 90 and 10 send 90%% and 10%%.", weights.MinWeight, weights.MaxWeight)))
 		default:
-			diags.AddAttributeError(p.AtListIndex(pr.Index).AtName("arn"), "Duplicate Target Group",
+			diags.AddAttributeError(at, "Duplicate Target Group",
 				detail(nil, pr.Error()+".", "Remove the repeated entry and put the combined weight on one of them."))
 		}
 	}

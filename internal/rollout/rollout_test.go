@@ -104,7 +104,11 @@ func TestStrategyProblems(t *testing.T) {
 	}
 	for _, c := range cases {
 		ps := c.s.Problems()
-		if len(ps) == 0 || !strings.Contains(strings.Join(ps, "; "), c.want) {
+		var texts []string
+		for _, p := range ps {
+			texts = append(texts, p.Error())
+		}
+		if len(ps) == 0 || !strings.Contains(strings.Join(texts, "; "), c.want) {
 			t.Errorf("%+v: problems %v, want one containing %q", c.s, ps, c.want)
 		}
 		if _, err := Plan(split(1, 0), split(0, 1), c.s); err == nil {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 )
 
 // Kind names a strategy.
@@ -50,42 +52,44 @@ type PlannedStep struct {
 // a tenth of a percent, and no single weight exceeds weights.MaxWeight.
 const scale = 1000
 
-// Problems lists what is wrong with a strategy, as sentences naming the
-// attribute (relative to the rollout block).
-func (s Strategy) Problems() []string {
-	var out []string
+// Problems lists what is wrong with a strategy, each at the attribute at
+// fault relative to the rollout block.
+func (s Strategy) Problems() []problem.Problem {
+	var out []problem.Problem
+	add := func(at problem.Path, f string, a ...any) { out = append(out, problem.New(at, "", f, a...)) }
 	switch s.Kind {
 	case AllAtOnce, "":
 	case Canary:
 		if len(s.Steps) == 0 {
-			out = append(out, "steps: a canary needs at least one step")
+			add(problem.At("steps"), "a canary needs at least one step")
 		}
 		prev := 0
 		for i, st := range s.Steps {
+			step := problem.At("steps").Index(i)
 			if st.Percent < 1 || st.Percent > 100 {
-				out = append(out, fmt.Sprintf("steps[%d].percent: %d is outside 1 to 100", i, st.Percent))
+				add(step.Name("percent"), "%d is outside 1 to 100", st.Percent)
 			} else if st.Percent <= prev {
-				out = append(out, fmt.Sprintf("steps[%d].percent: %d does not increase on the step before (%d); each step goes further than the last", i, st.Percent, prev))
+				add(step.Name("percent"), "%d does not increase on the step before (%d); each step goes further than the last", st.Percent, prev)
 			}
 			if st.Pause < 0 {
-				out = append(out, fmt.Sprintf("steps[%d].pause: negative", i))
+				add(step.Name("pause"), "negative")
 			}
 			if st.Percent > prev {
 				prev = st.Percent
 			}
 		}
 		if n := len(s.Steps); n > 0 && s.Steps[n-1].Percent != 100 {
-			out = append(out, fmt.Sprintf("steps[%d].percent: the last step is %d; it must be 100 so the rollout ends at the desired weights", n-1, s.Steps[n-1].Percent))
+			add(problem.At("steps").Index(n-1).Name("percent"), "the last step is %d; it must be 100 so the rollout ends at the desired weights", s.Steps[n-1].Percent)
 		}
 	case Linear:
 		if s.StepPercent < 1 || s.StepPercent > 100 {
-			out = append(out, fmt.Sprintf("linear.step_percent: %d is outside 1 to 100", s.StepPercent))
+			add(problem.At("linear").Name("step_percent"), "%d is outside 1 to 100", s.StepPercent)
 		}
 		if s.Interval < 0 {
-			out = append(out, "linear.interval: negative")
+			add(problem.At("linear").Name("interval"), "negative")
 		}
 	default:
-		out = append(out, fmt.Sprintf("strategy: %q is not one of all_at_once, canary, linear", s.Kind))
+		add(problem.At("strategy"), "%q is not one of all_at_once, canary, linear", s.Kind)
 	}
 	return out
 }

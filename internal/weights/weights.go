@@ -10,6 +10,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 )
 
 // Limits of an ALB forward action, from the Elastic Load Balancing API reference
@@ -30,33 +32,32 @@ type Target struct {
 // Split is the ordered list of target groups of one forward action.
 type Split []Target
 
-// Problem is one reason a split is not valid for AWS. Index is the position of
-// the target group at fault, or -1 when the split as a whole is at fault.
-type Problem struct {
-	Index  int
-	Field  string // "arn", "weight" or "" for the whole list
-	Reason string
-}
+// Problem is one reason a split is not valid for AWS, at target_groups[i].weight
+// or target_groups[i].arn for one entry, or target_groups for the list as a
+// whole. Codes: CodeCount, CodeWeight, CodeDuplicate,
+// CodeNoTraffic.
+type Problem = problem.Problem
 
-func (p Problem) Error() string {
-	if p.Index < 0 {
-		return p.Reason
-	}
-	return fmt.Sprintf("target_groups[%d].%s: %s", p.Index, p.Field, p.Reason)
-}
+// Problem codes of a split.
+const (
+	CodeCount     = "count"
+	CodeWeight    = "weight"
+	CodeDuplicate = "duplicate"
+	CodeNoTraffic = "no_traffic"
+)
 
 // Problems lists every reason s cannot be sent to AWS. An empty result means s
 // is valid. ARNs that are empty are treated as unknown and not compared.
 func (s Split) Problems() []Problem {
 	var out []Problem
 	if len(s) < MinTargetGroups || len(s) > MaxTargetGroups {
-		out = append(out, Problem{Index: -1, Reason: fmt.Sprintf("a forward action has %d to %d target groups, this one has %d", MinTargetGroups, MaxTargetGroups, len(s))})
+		out = append(out, problem.New(problem.At("target_groups"), CodeCount, "a forward action has %d to %d target groups, this one has %d", MinTargetGroups, MaxTargetGroups, len(s)))
 	}
 	seen := map[string]int{}
 	positive := false
 	for i, t := range s {
 		if t.Weight < MinWeight || t.Weight > MaxWeight {
-			out = append(out, Problem{Index: i, Field: "weight", Reason: fmt.Sprintf("weight %d is outside %d to %d", t.Weight, MinWeight, MaxWeight)})
+			out = append(out, problem.New(problem.At("target_groups").Index(i).Name("weight"), CodeWeight, "weight %d is outside %d to %d", t.Weight, MinWeight, MaxWeight))
 		}
 		if t.Weight > 0 {
 			positive = true
@@ -65,13 +66,13 @@ func (s Split) Problems() []Problem {
 			continue
 		}
 		if j, dup := seen[t.ARN]; dup {
-			out = append(out, Problem{Index: i, Field: "arn", Reason: fmt.Sprintf("the target group %s is already listed at target_groups[%d]; each target group may appear once", t.ARN, j)})
+			out = append(out, problem.New(problem.At("target_groups").Index(i).Name("arn"), CodeDuplicate, "the target group %s is already listed at target_groups[%d]; each target group may appear once", t.ARN, j))
 			continue
 		}
 		seen[t.ARN] = i
 	}
 	if len(s) > 0 && !positive {
-		out = append(out, Problem{Index: -1, Reason: "every weight is 0; at least one target group needs a weight above 0 or the listener would serve no traffic"})
+		out = append(out, problem.New(problem.At("target_groups"), CodeNoTraffic, "every weight is 0; at least one target group needs a weight above 0 or the listener would serve no traffic"))
 	}
 	return out
 }
