@@ -14,7 +14,8 @@ provider "rollout" {
   max_retries = 10
 }
 
-# Against a local emulator or through VPC endpoints.
+# Against a local emulator or through VPC endpoints. Plain http:// is accepted
+# for loopback addresses only, unless endpoints.allow_http = true.
 provider "rollout" {
   alias  = "local"
   region = "us-east-1"

@@ -224,7 +224,7 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 					},
 					"hooks": schema.SingleNestedAttribute{
 						Optional: true,
-						MarkdownDescription: "Lambda functions invoked synchronously with a JSON payload (`split_id`, `phase`, `step`, `steps`, `percent`, `from`, `to`). " +
+						MarkdownDescription: "Lambda functions invoked synchronously with a JSON payload (`subject_id`, `subject_kind`, `split_id` (the same as `subject_id`), `phase`, `step`, `steps`, `percent`, `from`, `to`). " +
 							"A function error, or an answer whose `status` is not `Succeeded`, fails the step (`reason` is shown).",
 						Attributes: map[string]schema.Attribute{
 							"before_shift": schema.StringAttribute{

@@ -14,6 +14,17 @@ resource "rollout_traffic_split" "api" {
   on_destroy = "keep"
 }
 
+# A listener another rollout resource owns (its rollout:owner tag) is refused
+# at create; adopt = true takes it over deliberately.
+resource "rollout_traffic_split" "legacy" {
+  listener_arn = aws_lb_listener.legacy.arn
+  adopt        = true
+
+  target_groups = [
+    { arn = aws_lb_target_group.legacy.arn, weight = 100 },
+  ]
+}
+
 # The weights of one listener rule instead of the default action.
 resource "rollout_traffic_split" "checkout" {
   rule_arn = aws_lb_listener_rule.checkout.arn
@@ -42,10 +53,20 @@ resource "rollout_traffic_split" "web" {
     poll_interval = "15s"
     rollback      = "auto" # immediate for alarms, errors and hooks; gradual for latency
 
+    # After a rollback, the same change is refused until this changes: a
+    # rolled-back candidate never ships with the next unrelated apply.
+    attempt = "1"
+
+    # A gate read that fails 3 times in a row rolls back (the default);
+    # true goes on without it, as CodeDeploy's ignorePollAlarmFailure.
+    ignore_poll_failures = false
+
     gates = {
-      health  = { min_healthy_targets = 2, min_healthy_percent = 100, timeout = "5m" }
-      alarms  = [aws_cloudwatch_metric_alarm.web_5xx.alarm_name]
-      metrics = { max_error_rate_percent = 0.1, max_p99_latency_ms = 500, min_request_count = 1000 }
+      health = { min_healthy_targets = 2, min_healthy_percent = 100, timeout = "5m" }
+      alarms = [aws_cloudwatch_metric_alarm.web_5xx.alarm_name]
+      # Judged on at least 1000 requests per step, read 90s after each pause
+      # so CloudWatch has published the pause's last minute.
+      metrics = { max_error_rate_percent = 0.1, max_p99_latency_ms = 500, min_request_count = 1000, delay = "90s" }
       hooks   = { after_pause = aws_lambda_function.smoke_test.arn }
     }
   }

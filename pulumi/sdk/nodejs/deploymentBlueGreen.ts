@@ -115,6 +115,10 @@ export class DeploymentBlueGreen extends pulumi.CustomResource {
      */
     declare public readonly active: pulumi.Output<string>;
     /**
+     * Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+     */
+    declare public readonly adopt: pulumi.Output<boolean | undefined>;
+    /**
      * ARN of the blue target group.
      */
     declare public /*out*/ readonly blueTargetGroupArn: pulumi.Output<string>;
@@ -154,6 +158,10 @@ export class DeploymentBlueGreen extends pulumi.CustomResource {
      * Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
      */
     declare public readonly namePrefix: pulumi.Output<string>;
+    /**
+     * The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+     */
+    declare public /*out*/ readonly ownerTag: pulumi.Output<string>;
     /**
      * The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
      */
@@ -222,6 +230,7 @@ export class DeploymentBlueGreen extends pulumi.CustomResource {
         if (opts.id) {
             const state = argsOrState as DeploymentBlueGreenState | undefined;
             resourceInputs["active"] = state?.active;
+            resourceInputs["adopt"] = state?.adopt;
             resourceInputs["blueTargetGroupArn"] = state?.blueTargetGroupArn;
             resourceInputs["deregistrationDelay"] = state?.deregistrationDelay;
             resourceInputs["greenTargetGroupArn"] = state?.greenTargetGroupArn;
@@ -232,6 +241,7 @@ export class DeploymentBlueGreen extends pulumi.CustomResource {
             resourceInputs["listenerArn"] = state?.listenerArn;
             resourceInputs["liveTargetGroupArn"] = state?.liveTargetGroupArn;
             resourceInputs["namePrefix"] = state?.namePrefix;
+            resourceInputs["ownerTag"] = state?.ownerTag;
             resourceInputs["plannedSteps"] = state?.plannedSteps;
             resourceInputs["port"] = state?.port;
             resourceInputs["previousActive"] = state?.previousActive;
@@ -264,6 +274,7 @@ export class DeploymentBlueGreen extends pulumi.CustomResource {
                 throw new Error("Missing required property 'vpcId'");
             }
             resourceInputs["active"] = args?.active;
+            resourceInputs["adopt"] = args?.adopt;
             resourceInputs["deregistrationDelay"] = args?.deregistrationDelay;
             resourceInputs["healthCheck"] = args?.healthCheck;
             resourceInputs["listenerArn"] = args?.listenerArn;
@@ -283,6 +294,7 @@ export class DeploymentBlueGreen extends pulumi.CustomResource {
             resourceInputs["idleTargetGroupArn"] = undefined /*out*/;
             resourceInputs["lastRollout"] = undefined /*out*/;
             resourceInputs["liveTargetGroupArn"] = undefined /*out*/;
+            resourceInputs["ownerTag"] = undefined /*out*/;
             resourceInputs["plannedSteps"] = undefined /*out*/;
             resourceInputs["previousActive"] = undefined /*out*/;
             resourceInputs["replacedActions"] = undefined /*out*/;
@@ -302,6 +314,10 @@ export interface DeploymentBlueGreenState {
      * <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
      */
     active?: pulumi.Input<string | undefined>;
+    /**
+     * Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+     */
+    adopt?: pulumi.Input<boolean | undefined>;
     /**
      * ARN of the blue target group.
      */
@@ -342,6 +358,10 @@ export interface DeploymentBlueGreenState {
      * Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
      */
     namePrefix?: pulumi.Input<string | undefined>;
+    /**
+     * The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+     */
+    ownerTag?: pulumi.Input<string | undefined>;
     /**
      * The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
      */
@@ -405,6 +425,10 @@ export interface DeploymentBlueGreenArgs {
      * <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
      */
     active: pulumi.Input<string>;
+    /**
+     * Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+     */
+    adopt?: pulumi.Input<boolean | undefined>;
     /**
      * Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
      */

@@ -106,6 +106,10 @@ export class TrafficSplit extends pulumi.CustomResource {
     }
 
     /**
+     * Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+     */
+    declare public readonly adopt: pulumi.Output<boolean | undefined>;
+    /**
      * How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
      */
     declare public /*out*/ readonly lastRollout: pulumi.Output<outputs.TrafficSplitLastRollout>;
@@ -117,6 +121,10 @@ export class TrafficSplit extends pulumi.CustomResource {
      * What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
      */
     declare public readonly onDestroy: pulumi.Output<string>;
+    /**
+     * The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+     */
+    declare public /*out*/ readonly ownerTag: pulumi.Output<string>;
     /**
      * Share of traffic per target group ARN, in percent (two decimals), known at plan time.
      */
@@ -160,9 +168,11 @@ export class TrafficSplit extends pulumi.CustomResource {
         opts = opts || {};
         if (opts.id) {
             const state = argsOrState as TrafficSplitState | undefined;
+            resourceInputs["adopt"] = state?.adopt;
             resourceInputs["lastRollout"] = state?.lastRollout;
             resourceInputs["listenerArn"] = state?.listenerArn;
             resourceInputs["onDestroy"] = state?.onDestroy;
+            resourceInputs["ownerTag"] = state?.ownerTag;
             resourceInputs["percentages"] = state?.percentages;
             resourceInputs["plannedSteps"] = state?.plannedSteps;
             resourceInputs["replacedActions"] = state?.replacedActions;
@@ -176,6 +186,7 @@ export class TrafficSplit extends pulumi.CustomResource {
             if (args?.targetGroups === undefined && !opts.urn) {
                 throw new Error("Missing required property 'targetGroups'");
             }
+            resourceInputs["adopt"] = args?.adopt;
             resourceInputs["listenerArn"] = args?.listenerArn;
             resourceInputs["onDestroy"] = args?.onDestroy;
             resourceInputs["rollout"] = args?.rollout;
@@ -184,6 +195,7 @@ export class TrafficSplit extends pulumi.CustomResource {
             resourceInputs["targetGroups"] = args?.targetGroups;
             resourceInputs["timeouts"] = args?.timeouts;
             resourceInputs["lastRollout"] = undefined /*out*/;
+            resourceInputs["ownerTag"] = undefined /*out*/;
             resourceInputs["percentages"] = undefined /*out*/;
             resourceInputs["plannedSteps"] = undefined /*out*/;
             resourceInputs["replacedActions"] = undefined /*out*/;
@@ -198,6 +210,10 @@ export class TrafficSplit extends pulumi.CustomResource {
  */
 export interface TrafficSplitState {
     /**
+     * Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+     */
+    adopt?: pulumi.Input<boolean | undefined>;
+    /**
      * How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
      */
     lastRollout?: pulumi.Input<inputs.TrafficSplitLastRollout | undefined>;
@@ -209,6 +225,10 @@ export interface TrafficSplitState {
      * What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
      */
     onDestroy?: pulumi.Input<string | undefined>;
+    /**
+     * The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+     */
+    ownerTag?: pulumi.Input<string | undefined>;
     /**
      * Share of traffic per target group ARN, in percent (two decimals), known at plan time.
      */
@@ -244,6 +264,10 @@ export interface TrafficSplitState {
  * The set of arguments for constructing a TrafficSplit resource.
  */
 export interface TrafficSplitArgs {
+    /**
+     * Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+     */
+    adopt?: pulumi.Input<boolean | undefined>;
     /**
      * ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
      */

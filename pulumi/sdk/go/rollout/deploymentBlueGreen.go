@@ -80,6 +80,8 @@ type DeploymentBlueGreen struct {
 
 	// <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
 	Active pulumi.StringOutput `pulumi:"active"`
+	// Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	Adopt pulumi.BoolPtrOutput `pulumi:"adopt"`
 	// ARN of the blue target group.
 	BlueTargetGroupArn pulumi.StringOutput `pulumi:"blueTargetGroupArn"`
 	// Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
@@ -100,6 +102,8 @@ type DeploymentBlueGreen struct {
 	LiveTargetGroupArn pulumi.StringOutput `pulumi:"liveTargetGroupArn"`
 	// Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
 	NamePrefix pulumi.StringOutput `pulumi:"namePrefix"`
+	// The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+	OwnerTag pulumi.StringOutput `pulumi:"ownerTag"`
 	// The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
 	PlannedSteps DeploymentBlueGreenPlannedStepArrayOutput `pulumi:"plannedSteps"`
 	// Port the targets listen on, 1 to 65535. A change replaces the idle color's target group only (see the guide).
@@ -176,6 +180,8 @@ func GetDeploymentBlueGreen(ctx *pulumi.Context,
 type deploymentBlueGreenState struct {
 	// <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
 	Active *string `pulumi:"active"`
+	// Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	Adopt *bool `pulumi:"adopt"`
 	// ARN of the blue target group.
 	BlueTargetGroupArn *string `pulumi:"blueTargetGroupArn"`
 	// Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
@@ -196,6 +202,8 @@ type deploymentBlueGreenState struct {
 	LiveTargetGroupArn *string `pulumi:"liveTargetGroupArn"`
 	// Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
 	NamePrefix *string `pulumi:"namePrefix"`
+	// The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+	OwnerTag *string `pulumi:"ownerTag"`
 	// The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
 	PlannedSteps []DeploymentBlueGreenPlannedStep `pulumi:"plannedSteps"`
 	// Port the targets listen on, 1 to 65535. A change replaces the idle color's target group only (see the guide).
@@ -228,6 +236,8 @@ type deploymentBlueGreenState struct {
 type DeploymentBlueGreenState struct {
 	// <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
 	Active pulumi.StringPtrInput
+	// Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	Adopt pulumi.BoolPtrInput
 	// ARN of the blue target group.
 	BlueTargetGroupArn pulumi.StringPtrInput
 	// Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
@@ -248,6 +258,8 @@ type DeploymentBlueGreenState struct {
 	LiveTargetGroupArn pulumi.StringPtrInput
 	// Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
 	NamePrefix pulumi.StringPtrInput
+	// The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+	OwnerTag pulumi.StringPtrInput
 	// The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
 	PlannedSteps DeploymentBlueGreenPlannedStepArrayInput
 	// Port the targets listen on, 1 to 65535. A change replaces the idle color's target group only (see the guide).
@@ -290,6 +302,8 @@ func DeploymentBlueGreenExists(ctx *pulumi.Context,
 type deploymentBlueGreenArgs struct {
 	// <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
 	Active string `pulumi:"active"`
+	// Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	Adopt *bool `pulumi:"adopt"`
 	// Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
 	DeregistrationDelay *int `pulumi:"deregistrationDelay"`
 	// Health check of both target groups, changed in place.
@@ -321,6 +335,8 @@ type deploymentBlueGreenArgs struct {
 type DeploymentBlueGreenArgs struct {
 	// <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
 	Active pulumi.StringInput
+	// Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	Adopt pulumi.BoolPtrInput
 	// Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
 	DeregistrationDelay pulumi.IntPtrInput
 	// Health check of both target groups, changed in place.
@@ -440,6 +456,11 @@ func (o DeploymentBlueGreenOutput) Active() pulumi.StringOutput {
 	return o.ApplyT(func(v *DeploymentBlueGreen) pulumi.StringOutput { return v.Active }).(pulumi.StringOutput)
 }
 
+// Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+func (o DeploymentBlueGreenOutput) Adopt() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreen) pulumi.BoolPtrOutput { return v.Adopt }).(pulumi.BoolPtrOutput)
+}
+
 // ARN of the blue target group.
 func (o DeploymentBlueGreenOutput) BlueTargetGroupArn() pulumi.StringOutput {
 	return o.ApplyT(func(v *DeploymentBlueGreen) pulumi.StringOutput { return v.BlueTargetGroupArn }).(pulumi.StringOutput)
@@ -488,6 +509,11 @@ func (o DeploymentBlueGreenOutput) LiveTargetGroupArn() pulumi.StringOutput {
 // Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
 func (o DeploymentBlueGreenOutput) NamePrefix() pulumi.StringOutput {
 	return o.ApplyT(func(v *DeploymentBlueGreen) pulumi.StringOutput { return v.NamePrefix }).(pulumi.StringOutput)
+}
+
+// The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+func (o DeploymentBlueGreenOutput) OwnerTag() pulumi.StringOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreen) pulumi.StringOutput { return v.OwnerTag }).(pulumi.StringOutput)
 }
 
 // The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.

@@ -141,6 +141,10 @@ export interface DeploymentBlueGreenHistory {
 
 export interface DeploymentBlueGreenLastRollout {
     /**
+     * `rollout.attempt` when the change ran; empty when unset.
+     */
+    attempt?: pulumi.Input<string | undefined>;
+    /**
      * When it ended (RFC 3339).
      */
     finishedAt?: pulumi.Input<string | undefined>;
@@ -172,6 +176,10 @@ export interface DeploymentBlueGreenLastRollout {
      * Steps in the schedule.
      */
     steps?: pulumi.Input<number | undefined>;
+    /**
+     * The weights the change was going to (`ARN=weight, …` in ARN order).
+     */
+    target?: pulumi.Input<string | undefined>;
 }
 
 export interface DeploymentBlueGreenPlannedStep {
@@ -206,9 +214,17 @@ export interface DeploymentBlueGreenPlannedStepTargetGroup {
 
 export interface DeploymentBlueGreenRollout {
     /**
+     * A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+     */
+    attempt?: pulumi.Input<string | undefined>;
+    /**
      * What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
      */
     gates?: pulumi.Input<inputs.DeploymentBlueGreenRolloutGates | undefined>;
+    /**
+     * What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
+     */
+    ignorePollFailures?: pulumi.Input<boolean | undefined>;
     /**
      * The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
      */
@@ -245,7 +261,7 @@ export interface DeploymentBlueGreenRolloutGates {
      */
     health?: pulumi.Input<inputs.DeploymentBlueGreenRolloutGatesHealth | undefined>;
     /**
-     * Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span>, <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+     * Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
      */
     hooks?: pulumi.Input<inputs.DeploymentBlueGreenRolloutGatesHooks | undefined>;
     /**
@@ -264,7 +280,7 @@ export interface DeploymentBlueGreenRolloutGatesHealth {
      */
     minHealthyTargets?: pulumi.Input<number | undefined>;
     /**
-     * How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>.
+     * How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
      */
     timeout?: pulumi.Input<string | undefined>;
 }
@@ -282,6 +298,10 @@ export interface DeploymentBlueGreenRolloutGatesHooks {
 
 export interface DeploymentBlueGreenRolloutGatesMetrics {
     /**
+     * How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
+     */
+    delay?: pulumi.Input<string | undefined>;
+    /**
      * Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
      */
     maxErrorRatePercent?: pulumi.Input<number | undefined>;
@@ -290,7 +310,7 @@ export interface DeploymentBlueGreenRolloutGatesMetrics {
      */
     maxP99LatencyMs?: pulumi.Input<number | undefined>;
     /**
-     * Fewest requests the gaining target group must serve during the pause, so a step cannot pass on no traffic; at least 1.
+     * Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
      */
     minRequestCount?: pulumi.Input<number | undefined>;
 }
@@ -334,7 +354,7 @@ export interface ProviderAssumeRole {
      */
     duration?: pulumi.Input<string | undefined>;
     /**
-     * External ID the role's trust policy asks for: 2 to 1224 of `A-Za-z0-9+=,.@:/_-`.
+     * External ID the role's trust policy asks for: 2 to 1224 of `A-Za-z0-9+=,.@:/_-`. Sensitive: never shown in plans or diagnostics.
      */
     externalId?: pulumi.Input<string | undefined>;
     /**
@@ -348,6 +368,10 @@ export interface ProviderAssumeRole {
 }
 
 export interface ProviderEndpoints {
+    /**
+     * Allow plain `http://` endpoints on hosts other than this machine. Default false: `http://` is accepted only for loopback addresses (`127.0.0.1`, `::1`, <span pulumi-lang-nodejs="`localhost`" pulumi-lang-dotnet="`Localhost`" pulumi-lang-go="`localhost`" pulumi-lang-python="`localhost`" pulumi-lang-yaml="`localhost`" pulumi-lang-java="`localhost`">`localhost`</span>), such as a local emulator.
+     */
+    allowHttp?: pulumi.Input<boolean | undefined>;
     /**
      * Base URL of the CloudWatch API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
      */
@@ -367,6 +391,10 @@ export interface ProviderEndpoints {
 }
 
 export interface TrafficSplitLastRollout {
+    /**
+     * `rollout.attempt` when the change ran; empty when unset.
+     */
+    attempt?: pulumi.Input<string | undefined>;
     /**
      * When it ended (RFC 3339).
      */
@@ -399,6 +427,10 @@ export interface TrafficSplitLastRollout {
      * Steps in the schedule.
      */
     steps?: pulumi.Input<number | undefined>;
+    /**
+     * The weights the change was going to (`ARN=weight, …` in ARN order).
+     */
+    target?: pulumi.Input<string | undefined>;
 }
 
 export interface TrafficSplitPlannedStep {
@@ -433,9 +465,17 @@ export interface TrafficSplitPlannedStepTargetGroup {
 
 export interface TrafficSplitRollout {
     /**
+     * A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+     */
+    attempt?: pulumi.Input<string | undefined>;
+    /**
      * What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
      */
     gates?: pulumi.Input<inputs.TrafficSplitRolloutGates | undefined>;
+    /**
+     * What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
+     */
+    ignorePollFailures?: pulumi.Input<boolean | undefined>;
     /**
      * The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
      */
@@ -472,7 +512,7 @@ export interface TrafficSplitRolloutGates {
      */
     health?: pulumi.Input<inputs.TrafficSplitRolloutGatesHealth | undefined>;
     /**
-     * Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span>, <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+     * Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
      */
     hooks?: pulumi.Input<inputs.TrafficSplitRolloutGatesHooks | undefined>;
     /**
@@ -491,7 +531,7 @@ export interface TrafficSplitRolloutGatesHealth {
      */
     minHealthyTargets?: pulumi.Input<number | undefined>;
     /**
-     * How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>.
+     * How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
      */
     timeout?: pulumi.Input<string | undefined>;
 }
@@ -509,6 +549,10 @@ export interface TrafficSplitRolloutGatesHooks {
 
 export interface TrafficSplitRolloutGatesMetrics {
     /**
+     * How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
+     */
+    delay?: pulumi.Input<string | undefined>;
+    /**
      * Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
      */
     maxErrorRatePercent?: pulumi.Input<number | undefined>;
@@ -517,7 +561,7 @@ export interface TrafficSplitRolloutGatesMetrics {
      */
     maxP99LatencyMs?: pulumi.Input<number | undefined>;
     /**
-     * Fewest requests the gaining target group must serve during the pause, so a step cannot pass on no traffic; at least 1.
+     * Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
      */
     minRequestCount?: pulumi.Input<number | undefined>;
 }

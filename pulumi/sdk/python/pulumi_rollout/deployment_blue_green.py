@@ -26,6 +26,7 @@ class DeploymentBlueGreenArgs:
                  port: pulumi.Input[_builtins.int],
                  protocol: pulumi.Input[_builtins.str],
                  vpc_id: pulumi.Input[_builtins.str],
+                 adopt: pulumi.Input[Optional[_builtins.bool]] = None,
                  deregistration_delay: pulumi.Input[Optional[_builtins.int]] = None,
                  health_check: pulumi.Input[Optional['DeploymentBlueGreenHealthCheckArgs']] = None,
                  listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
@@ -43,6 +44,7 @@ class DeploymentBlueGreenArgs:
         :param pulumi.Input[_builtins.int] port: Port the targets listen on, 1 to 65535. A change replaces the idle color's target group only (see the guide).
         :param pulumi.Input[_builtins.str] protocol: `HTTP` or `HTTPS`. A change replaces the idle color's target group only.
         :param pulumi.Input[_builtins.str] vpc_id: VPC of the targets (`vpc-…`). A change replaces the idle color's target group only.
+        :param pulumi.Input[_builtins.bool] adopt: Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         :param pulumi.Input[_builtins.int] deregistration_delay: Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
         :param pulumi.Input['DeploymentBlueGreenHealthCheckArgs'] health_check: Health check of both target groups, changed in place.
         :param pulumi.Input[_builtins.str] listener_arn: Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
@@ -57,6 +59,8 @@ class DeploymentBlueGreenArgs:
         pulumi.set(__self__, "port", port)
         pulumi.set(__self__, "protocol", protocol)
         pulumi.set(__self__, "vpc_id", vpc_id)
+        if adopt is not None:
+            pulumi.set(__self__, "adopt", adopt)
         if deregistration_delay is not None:
             pulumi.set(__self__, "deregistration_delay", deregistration_delay)
         if health_check is not None:
@@ -135,6 +139,18 @@ class DeploymentBlueGreenArgs:
     @vpc_id.setter
     def vpc_id(self, value: pulumi.Input[_builtins.str]):
         pulumi.set(self, "vpc_id", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def adopt(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        """
+        return pulumi.get(self, "adopt")
+
+    @adopt.setter
+    def adopt(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "adopt", value)
 
     @_builtins.property
     @pulumi.getter(name="deregistrationDelay")
@@ -246,6 +262,7 @@ class DeploymentBlueGreenArgs:
 class _DeploymentBlueGreenState:
     def __init__(__self__, *,
                  active: pulumi.Input[Optional[_builtins.str]] = None,
+                 adopt: pulumi.Input[Optional[_builtins.bool]] = None,
                  blue_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  deregistration_delay: pulumi.Input[Optional[_builtins.int]] = None,
                  green_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
@@ -256,6 +273,7 @@ class _DeploymentBlueGreenState:
                  listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  live_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  name_prefix: pulumi.Input[Optional[_builtins.str]] = None,
+                 owner_tag: pulumi.Input[Optional[_builtins.str]] = None,
                  planned_steps: pulumi.Input[Optional[Sequence[pulumi.Input['DeploymentBlueGreenPlannedStepArgs']]]] = None,
                  port: pulumi.Input[Optional[_builtins.int]] = None,
                  previous_active: pulumi.Input[Optional[_builtins.str]] = None,
@@ -274,6 +292,7 @@ class _DeploymentBlueGreenState:
         Input properties used for looking up and filtering DeploymentBlueGreen resources.
 
         :param pulumi.Input[_builtins.str] active: <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
+        :param pulumi.Input[_builtins.bool] adopt: Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         :param pulumi.Input[_builtins.str] blue_target_group_arn: ARN of the blue target group.
         :param pulumi.Input[_builtins.int] deregistration_delay: Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
         :param pulumi.Input[_builtins.str] green_target_group_arn: ARN of the green target group.
@@ -284,6 +303,7 @@ class _DeploymentBlueGreenState:
         :param pulumi.Input[_builtins.str] listener_arn: Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[_builtins.str] live_target_group_arn: ARN of the target group that serves the traffic: wire it to the production ECS service or Auto Scaling group.
         :param pulumi.Input[_builtins.str] name_prefix: Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
+        :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag this resource keeps on its listener or rule.
         :param pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenPlannedStepArgs']]] planned_steps: The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
         :param pulumi.Input[_builtins.int] port: Port the targets listen on, 1 to 65535. A change replaces the idle color's target group only (see the guide).
         :param pulumi.Input[_builtins.str] previous_active: The color that was active before the last flip.
@@ -300,6 +320,8 @@ class _DeploymentBlueGreenState:
         """
         if active is not None:
             pulumi.set(__self__, "active", active)
+        if adopt is not None:
+            pulumi.set(__self__, "adopt", adopt)
         if blue_target_group_arn is not None:
             pulumi.set(__self__, "blue_target_group_arn", blue_target_group_arn)
         if deregistration_delay is not None:
@@ -320,6 +342,8 @@ class _DeploymentBlueGreenState:
             pulumi.set(__self__, "live_target_group_arn", live_target_group_arn)
         if name_prefix is not None:
             pulumi.set(__self__, "name_prefix", name_prefix)
+        if owner_tag is not None:
+            pulumi.set(__self__, "owner_tag", owner_tag)
         if planned_steps is not None:
             pulumi.set(__self__, "planned_steps", planned_steps)
         if port is not None:
@@ -360,6 +384,18 @@ class _DeploymentBlueGreenState:
     @active.setter
     def active(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "active", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def adopt(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        """
+        return pulumi.get(self, "adopt")
+
+    @adopt.setter
+    def adopt(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "adopt", value)
 
     @_builtins.property
     @pulumi.getter(name="blueTargetGroupArn")
@@ -480,6 +516,18 @@ class _DeploymentBlueGreenState:
     @name_prefix.setter
     def name_prefix(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "name_prefix", value)
+
+    @_builtins.property
+    @pulumi.getter(name="ownerTag")
+    def owner_tag(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+        """
+        return pulumi.get(self, "owner_tag")
+
+    @owner_tag.setter
+    def owner_tag(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "owner_tag", value)
 
     @_builtins.property
     @pulumi.getter(name="plannedSteps")
@@ -654,6 +702,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  active: pulumi.Input[Optional[_builtins.str]] = None,
+                 adopt: pulumi.Input[Optional[_builtins.bool]] = None,
                  deregistration_delay: pulumi.Input[Optional[_builtins.int]] = None,
                  health_check: pulumi.Input[Optional[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict', 'outputs.DeploymentBlueGreenHealthCheck']]] = None,
                  listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
@@ -737,6 +786,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] active: <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
+        :param pulumi.Input[_builtins.bool] adopt: Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         :param pulumi.Input[_builtins.int] deregistration_delay: Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
         :param pulumi.Input[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict', 'outputs.DeploymentBlueGreenHealthCheck']] health_check: Health check of both target groups, changed in place.
         :param pulumi.Input[_builtins.str] listener_arn: Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
@@ -838,6 +888,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  active: pulumi.Input[Optional[_builtins.str]] = None,
+                 adopt: pulumi.Input[Optional[_builtins.bool]] = None,
                  deregistration_delay: pulumi.Input[Optional[_builtins.int]] = None,
                  health_check: pulumi.Input[Optional[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict', 'outputs.DeploymentBlueGreenHealthCheck']]] = None,
                  listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
@@ -863,6 +914,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
             if active is None and not opts.urn:
                 raise TypeError("Missing required property 'active'")
             __props__.__dict__["active"] = active
+            __props__.__dict__["adopt"] = adopt
             __props__.__dict__["deregistration_delay"] = deregistration_delay
             __props__.__dict__["health_check"] = health_check
             __props__.__dict__["listener_arn"] = listener_arn
@@ -890,6 +942,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
             __props__.__dict__["idle_target_group_arn"] = None
             __props__.__dict__["last_rollout"] = None
             __props__.__dict__["live_target_group_arn"] = None
+            __props__.__dict__["owner_tag"] = None
             __props__.__dict__["planned_steps"] = None
             __props__.__dict__["previous_active"] = None
             __props__.__dict__["replaced_actions"] = None
@@ -906,6 +959,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
             id: pulumi.Input[str],
             opts: Optional[pulumi.ResourceOptions] = None,
             active: pulumi.Input[Optional[_builtins.str]] = None,
+            adopt: pulumi.Input[Optional[_builtins.bool]] = None,
             blue_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
             deregistration_delay: pulumi.Input[Optional[_builtins.int]] = None,
             green_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
@@ -916,6 +970,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
             listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
             live_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
             name_prefix: pulumi.Input[Optional[_builtins.str]] = None,
+            owner_tag: pulumi.Input[Optional[_builtins.str]] = None,
             planned_steps: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DeploymentBlueGreenPlannedStepArgs', 'DeploymentBlueGreenPlannedStepArgsDict', 'outputs.DeploymentBlueGreenPlannedStep']]]]] = None,
             port: pulumi.Input[Optional[_builtins.int]] = None,
             previous_active: pulumi.Input[Optional[_builtins.str]] = None,
@@ -938,6 +993,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         :param pulumi.Input[str] id: The unique provider ID of the resource to lookup.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] active: <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
+        :param pulumi.Input[_builtins.bool] adopt: Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         :param pulumi.Input[_builtins.str] blue_target_group_arn: ARN of the blue target group.
         :param pulumi.Input[_builtins.int] deregistration_delay: Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
         :param pulumi.Input[_builtins.str] green_target_group_arn: ARN of the green target group.
@@ -948,6 +1004,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] listener_arn: Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[_builtins.str] live_target_group_arn: ARN of the target group that serves the traffic: wire it to the production ECS service or Auto Scaling group.
         :param pulumi.Input[_builtins.str] name_prefix: Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
+        :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag this resource keeps on its listener or rule.
         :param pulumi.Input[Sequence[pulumi.Input[Union['DeploymentBlueGreenPlannedStepArgs', 'DeploymentBlueGreenPlannedStepArgsDict', 'outputs.DeploymentBlueGreenPlannedStep']]]] planned_steps: The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
         :param pulumi.Input[_builtins.int] port: Port the targets listen on, 1 to 65535. A change replaces the idle color's target group only (see the guide).
         :param pulumi.Input[_builtins.str] previous_active: The color that was active before the last flip.
@@ -967,6 +1024,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         __props__ = _DeploymentBlueGreenState.__new__(_DeploymentBlueGreenState)
 
         __props__.__dict__["active"] = active
+        __props__.__dict__["adopt"] = adopt
         __props__.__dict__["blue_target_group_arn"] = blue_target_group_arn
         __props__.__dict__["deregistration_delay"] = deregistration_delay
         __props__.__dict__["green_target_group_arn"] = green_target_group_arn
@@ -977,6 +1035,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         __props__.__dict__["listener_arn"] = listener_arn
         __props__.__dict__["live_target_group_arn"] = live_target_group_arn
         __props__.__dict__["name_prefix"] = name_prefix
+        __props__.__dict__["owner_tag"] = owner_tag
         __props__.__dict__["planned_steps"] = planned_steps
         __props__.__dict__["port"] = port
         __props__.__dict__["previous_active"] = previous_active
@@ -997,6 +1056,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
     def exists(id: pulumi.Input[str],
             opts: Optional[pulumi.ResourceOptions] = None,
             active: pulumi.Input[Optional[_builtins.str]] = None,
+            adopt: pulumi.Input[Optional[_builtins.bool]] = None,
             blue_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
             deregistration_delay: pulumi.Input[Optional[_builtins.int]] = None,
             green_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
@@ -1007,6 +1067,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
             listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
             live_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
             name_prefix: pulumi.Input[Optional[_builtins.str]] = None,
+            owner_tag: pulumi.Input[Optional[_builtins.str]] = None,
             planned_steps: pulumi.Input[Optional[Sequence[pulumi.Input[Union['DeploymentBlueGreenPlannedStepArgs', 'DeploymentBlueGreenPlannedStepArgsDict', 'outputs.DeploymentBlueGreenPlannedStep']]]]] = None,
             port: pulumi.Input[Optional[_builtins.int]] = None,
             previous_active: pulumi.Input[Optional[_builtins.str]] = None,
@@ -1023,6 +1084,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
             vpc_id: pulumi.Input[Optional[_builtins.str]] = None) -> pulumi.Output[bool]:
         __props__: dict = {}
         __props__["active"] = active
+        __props__["adopt"] = adopt
         __props__["blueTargetGroupArn"] = blue_target_group_arn
         __props__["deregistrationDelay"] = deregistration_delay
         __props__["greenTargetGroupArn"] = green_target_group_arn
@@ -1033,6 +1095,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         __props__["listenerArn"] = listener_arn
         __props__["liveTargetGroupArn"] = live_target_group_arn
         __props__["namePrefix"] = name_prefix
+        __props__["ownerTag"] = owner_tag
         __props__["plannedSteps"] = planned_steps
         __props__["port"] = port
         __props__["previousActive"] = previous_active
@@ -1056,6 +1119,14 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
         """
         return pulumi.get(self, "active")
+
+    @_builtins.property
+    @pulumi.getter
+    def adopt(self) -> pulumi.Output[Optional[_builtins.bool]]:
+        """
+        Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        """
+        return pulumi.get(self, "adopt")
 
     @_builtins.property
     @pulumi.getter(name="blueTargetGroupArn")
@@ -1136,6 +1207,14 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
         """
         return pulumi.get(self, "name_prefix")
+
+    @_builtins.property
+    @pulumi.getter(name="ownerTag")
+    def owner_tag(self) -> pulumi.Output[_builtins.str]:
+        """
+        The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+        """
+        return pulumi.get(self, "owner_tag")
 
     @_builtins.property
     @pulumi.getter(name="plannedSteps")

@@ -550,6 +550,7 @@ class DeploymentBlueGreenLastRollout(dict):
         return super().get(key, default)
 
     def __init__(__self__, *,
+                 attempt: Optional[_builtins.str] = None,
                  finished_at: Optional[_builtins.str] = None,
                  gate: Optional[_builtins.str] = None,
                  reason: Optional[_builtins.str] = None,
@@ -557,8 +558,10 @@ class DeploymentBlueGreenLastRollout(dict):
                  started_at: Optional[_builtins.str] = None,
                  status: Optional[_builtins.str] = None,
                  step_reached: Optional[_builtins.int] = None,
-                 steps: Optional[_builtins.int] = None):
+                 steps: Optional[_builtins.int] = None,
+                 target: Optional[_builtins.str] = None):
         """
+        :param _builtins.str attempt: `rollout.attempt` when the change ran; empty when unset.
         :param _builtins.str finished_at: When it ended (RFC 3339).
         :param _builtins.str gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
         :param _builtins.str reason: What happened, in one sentence.
@@ -567,7 +570,10 @@ class DeploymentBlueGreenLastRollout(dict):
         :param _builtins.str status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
         :param _builtins.int step_reached: The last step applied, from 1; 0 when none was.
         :param _builtins.int steps: Steps in the schedule.
+        :param _builtins.str target: The weights the change was going to (`ARN=weight, …` in ARN order).
         """
+        if attempt is not None:
+            pulumi.set(__self__, "attempt", attempt)
         if finished_at is not None:
             pulumi.set(__self__, "finished_at", finished_at)
         if gate is not None:
@@ -584,6 +590,16 @@ class DeploymentBlueGreenLastRollout(dict):
             pulumi.set(__self__, "step_reached", step_reached)
         if steps is not None:
             pulumi.set(__self__, "steps", steps)
+        if target is not None:
+            pulumi.set(__self__, "target", target)
+
+    @_builtins.property
+    @pulumi.getter
+    def attempt(self) -> Optional[_builtins.str]:
+        """
+        `rollout.attempt` when the change ran; empty when unset.
+        """
+        return pulumi.get(self, "attempt")
 
     @_builtins.property
     @pulumi.getter(name="finishedAt")
@@ -648,6 +664,14 @@ class DeploymentBlueGreenLastRollout(dict):
         Steps in the schedule.
         """
         return pulumi.get(self, "steps")
+
+    @_builtins.property
+    @pulumi.getter
+    def target(self) -> Optional[_builtins.str]:
+        """
+        The weights the change was going to (`ARN=weight, …` in ARN order).
+        """
+        return pulumi.get(self, "target")
 
 
 @pulumi.output_type
@@ -758,7 +782,9 @@ class DeploymentBlueGreenRollout(dict):
     @staticmethod
     def __key_warning(key: str):
         suggest = None
-        if key == "pollInterval":
+        if key == "ignorePollFailures":
+            suggest = "ignore_poll_failures"
+        elif key == "pollInterval":
             suggest = "poll_interval"
 
         if suggest:
@@ -773,22 +799,30 @@ class DeploymentBlueGreenRollout(dict):
         return super().get(key, default)
 
     def __init__(__self__, *,
+                 attempt: Optional[_builtins.str] = None,
                  gates: Optional['outputs.DeploymentBlueGreenRolloutGates'] = None,
+                 ignore_poll_failures: Optional[_builtins.bool] = None,
                  linear: Optional['outputs.DeploymentBlueGreenRolloutLinear'] = None,
                  poll_interval: Optional[_builtins.str] = None,
                  rollback: Optional[_builtins.str] = None,
                  steps: Optional[Sequence['outputs.DeploymentBlueGreenRolloutStep']] = None,
                  strategy: Optional[_builtins.str] = None):
         """
+        :param _builtins.str attempt: A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
         :param 'DeploymentBlueGreenRolloutGatesArgs' gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+        :param _builtins.bool ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
         :param 'DeploymentBlueGreenRolloutLinearArgs' linear: The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
         :param _builtins.str poll_interval: How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
         :param _builtins.str rollback: What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
         :param Sequence['DeploymentBlueGreenRolloutStepArgs'] steps: The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
         :param _builtins.str strategy: <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
         """
+        if attempt is not None:
+            pulumi.set(__self__, "attempt", attempt)
         if gates is not None:
             pulumi.set(__self__, "gates", gates)
+        if ignore_poll_failures is not None:
+            pulumi.set(__self__, "ignore_poll_failures", ignore_poll_failures)
         if linear is not None:
             pulumi.set(__self__, "linear", linear)
         if poll_interval is not None:
@@ -802,11 +836,27 @@ class DeploymentBlueGreenRollout(dict):
 
     @_builtins.property
     @pulumi.getter
+    def attempt(self) -> Optional[_builtins.str]:
+        """
+        A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+        """
+        return pulumi.get(self, "attempt")
+
+    @_builtins.property
+    @pulumi.getter
     def gates(self) -> Optional['outputs.DeploymentBlueGreenRolloutGates']:
         """
         What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
         """
         return pulumi.get(self, "gates")
+
+    @_builtins.property
+    @pulumi.getter(name="ignorePollFailures")
+    def ignore_poll_failures(self) -> Optional[_builtins.bool]:
+        """
+        What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
+        """
+        return pulumi.get(self, "ignore_poll_failures")
 
     @_builtins.property
     @pulumi.getter
@@ -878,7 +928,7 @@ class DeploymentBlueGreenRolloutGates(dict):
         :param Sequence[_builtins.str] alarms: CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
         :param _builtins.bool fail_on_insufficient_data: Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
         :param 'DeploymentBlueGreenRolloutGatesHealthArgs' health: Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
-        :param 'DeploymentBlueGreenRolloutGatesHooksArgs' hooks: Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span>, <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+        :param 'DeploymentBlueGreenRolloutGatesHooksArgs' hooks: Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
         :param 'DeploymentBlueGreenRolloutGatesMetricsArgs' metrics: Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`). Steps without a pause are not measured.
         """
         if alarms is not None:
@@ -920,7 +970,7 @@ class DeploymentBlueGreenRolloutGates(dict):
     @pulumi.getter
     def hooks(self) -> Optional['outputs.DeploymentBlueGreenRolloutGatesHooks']:
         """
-        Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span>, <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+        Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
         """
         return pulumi.get(self, "hooks")
 
@@ -961,7 +1011,7 @@ class DeploymentBlueGreenRolloutGatesHealth(dict):
         """
         :param _builtins.float min_healthy_percent: Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
         :param _builtins.int min_healthy_targets: Healthy targets each gaining target group needs, 0 to 1000. Default 1.
-        :param _builtins.str timeout: How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>.
+        :param _builtins.str timeout: How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
         """
         if min_healthy_percent is not None:
             pulumi.set(__self__, "min_healthy_percent", min_healthy_percent)
@@ -990,7 +1040,7 @@ class DeploymentBlueGreenRolloutGatesHealth(dict):
     @pulumi.getter
     def timeout(self) -> Optional[_builtins.str]:
         """
-        How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>.
+        How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
         """
         return pulumi.get(self, "timeout")
 
@@ -1069,20 +1119,32 @@ class DeploymentBlueGreenRolloutGatesMetrics(dict):
         return super().get(key, default)
 
     def __init__(__self__, *,
+                 delay: Optional[_builtins.str] = None,
                  max_error_rate_percent: Optional[_builtins.float] = None,
                  max_p99_latency_ms: Optional[_builtins.float] = None,
                  min_request_count: Optional[_builtins.int] = None):
         """
+        :param _builtins.str delay: How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
         :param _builtins.float max_error_rate_percent: Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
         :param _builtins.float max_p99_latency_ms: Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
-        :param _builtins.int min_request_count: Fewest requests the gaining target group must serve during the pause, so a step cannot pass on no traffic; at least 1.
+        :param _builtins.int min_request_count: Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
         """
+        if delay is not None:
+            pulumi.set(__self__, "delay", delay)
         if max_error_rate_percent is not None:
             pulumi.set(__self__, "max_error_rate_percent", max_error_rate_percent)
         if max_p99_latency_ms is not None:
             pulumi.set(__self__, "max_p99_latency_ms", max_p99_latency_ms)
         if min_request_count is not None:
             pulumi.set(__self__, "min_request_count", min_request_count)
+
+    @_builtins.property
+    @pulumi.getter
+    def delay(self) -> Optional[_builtins.str]:
+        """
+        How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
+        """
+        return pulumi.get(self, "delay")
 
     @_builtins.property
     @pulumi.getter(name="maxErrorRatePercent")
@@ -1104,7 +1166,7 @@ class DeploymentBlueGreenRolloutGatesMetrics(dict):
     @pulumi.getter(name="minRequestCount")
     def min_request_count(self) -> Optional[_builtins.int]:
         """
-        Fewest requests the gaining target group must serve during the pause, so a step cannot pass on no traffic; at least 1.
+        Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
         """
         return pulumi.get(self, "min_request_count")
 
@@ -1240,6 +1302,7 @@ class TrafficSplitLastRollout(dict):
         return super().get(key, default)
 
     def __init__(__self__, *,
+                 attempt: Optional[_builtins.str] = None,
                  finished_at: Optional[_builtins.str] = None,
                  gate: Optional[_builtins.str] = None,
                  reason: Optional[_builtins.str] = None,
@@ -1247,8 +1310,10 @@ class TrafficSplitLastRollout(dict):
                  started_at: Optional[_builtins.str] = None,
                  status: Optional[_builtins.str] = None,
                  step_reached: Optional[_builtins.int] = None,
-                 steps: Optional[_builtins.int] = None):
+                 steps: Optional[_builtins.int] = None,
+                 target: Optional[_builtins.str] = None):
         """
+        :param _builtins.str attempt: `rollout.attempt` when the change ran; empty when unset.
         :param _builtins.str finished_at: When it ended (RFC 3339).
         :param _builtins.str gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
         :param _builtins.str reason: What happened, in one sentence.
@@ -1257,7 +1322,10 @@ class TrafficSplitLastRollout(dict):
         :param _builtins.str status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
         :param _builtins.int step_reached: The last step applied, from 1; 0 when none was.
         :param _builtins.int steps: Steps in the schedule.
+        :param _builtins.str target: The weights the change was going to (`ARN=weight, …` in ARN order).
         """
+        if attempt is not None:
+            pulumi.set(__self__, "attempt", attempt)
         if finished_at is not None:
             pulumi.set(__self__, "finished_at", finished_at)
         if gate is not None:
@@ -1274,6 +1342,16 @@ class TrafficSplitLastRollout(dict):
             pulumi.set(__self__, "step_reached", step_reached)
         if steps is not None:
             pulumi.set(__self__, "steps", steps)
+        if target is not None:
+            pulumi.set(__self__, "target", target)
+
+    @_builtins.property
+    @pulumi.getter
+    def attempt(self) -> Optional[_builtins.str]:
+        """
+        `rollout.attempt` when the change ran; empty when unset.
+        """
+        return pulumi.get(self, "attempt")
 
     @_builtins.property
     @pulumi.getter(name="finishedAt")
@@ -1338,6 +1416,14 @@ class TrafficSplitLastRollout(dict):
         Steps in the schedule.
         """
         return pulumi.get(self, "steps")
+
+    @_builtins.property
+    @pulumi.getter
+    def target(self) -> Optional[_builtins.str]:
+        """
+        The weights the change was going to (`ARN=weight, …` in ARN order).
+        """
+        return pulumi.get(self, "target")
 
 
 @pulumi.output_type
@@ -1448,7 +1534,9 @@ class TrafficSplitRollout(dict):
     @staticmethod
     def __key_warning(key: str):
         suggest = None
-        if key == "pollInterval":
+        if key == "ignorePollFailures":
+            suggest = "ignore_poll_failures"
+        elif key == "pollInterval":
             suggest = "poll_interval"
 
         if suggest:
@@ -1463,22 +1551,30 @@ class TrafficSplitRollout(dict):
         return super().get(key, default)
 
     def __init__(__self__, *,
+                 attempt: Optional[_builtins.str] = None,
                  gates: Optional['outputs.TrafficSplitRolloutGates'] = None,
+                 ignore_poll_failures: Optional[_builtins.bool] = None,
                  linear: Optional['outputs.TrafficSplitRolloutLinear'] = None,
                  poll_interval: Optional[_builtins.str] = None,
                  rollback: Optional[_builtins.str] = None,
                  steps: Optional[Sequence['outputs.TrafficSplitRolloutStep']] = None,
                  strategy: Optional[_builtins.str] = None):
         """
+        :param _builtins.str attempt: A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
         :param 'TrafficSplitRolloutGatesArgs' gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+        :param _builtins.bool ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
         :param 'TrafficSplitRolloutLinearArgs' linear: The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
         :param _builtins.str poll_interval: How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
         :param _builtins.str rollback: What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
         :param Sequence['TrafficSplitRolloutStepArgs'] steps: The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
         :param _builtins.str strategy: <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
         """
+        if attempt is not None:
+            pulumi.set(__self__, "attempt", attempt)
         if gates is not None:
             pulumi.set(__self__, "gates", gates)
+        if ignore_poll_failures is not None:
+            pulumi.set(__self__, "ignore_poll_failures", ignore_poll_failures)
         if linear is not None:
             pulumi.set(__self__, "linear", linear)
         if poll_interval is not None:
@@ -1492,11 +1588,27 @@ class TrafficSplitRollout(dict):
 
     @_builtins.property
     @pulumi.getter
+    def attempt(self) -> Optional[_builtins.str]:
+        """
+        A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+        """
+        return pulumi.get(self, "attempt")
+
+    @_builtins.property
+    @pulumi.getter
     def gates(self) -> Optional['outputs.TrafficSplitRolloutGates']:
         """
         What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
         """
         return pulumi.get(self, "gates")
+
+    @_builtins.property
+    @pulumi.getter(name="ignorePollFailures")
+    def ignore_poll_failures(self) -> Optional[_builtins.bool]:
+        """
+        What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
+        """
+        return pulumi.get(self, "ignore_poll_failures")
 
     @_builtins.property
     @pulumi.getter
@@ -1568,7 +1680,7 @@ class TrafficSplitRolloutGates(dict):
         :param Sequence[_builtins.str] alarms: CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
         :param _builtins.bool fail_on_insufficient_data: Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
         :param 'TrafficSplitRolloutGatesHealthArgs' health: Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
-        :param 'TrafficSplitRolloutGatesHooksArgs' hooks: Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span>, <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+        :param 'TrafficSplitRolloutGatesHooksArgs' hooks: Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
         :param 'TrafficSplitRolloutGatesMetricsArgs' metrics: Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`). Steps without a pause are not measured.
         """
         if alarms is not None:
@@ -1610,7 +1722,7 @@ class TrafficSplitRolloutGates(dict):
     @pulumi.getter
     def hooks(self) -> Optional['outputs.TrafficSplitRolloutGatesHooks']:
         """
-        Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span>, <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+        Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
         """
         return pulumi.get(self, "hooks")
 
@@ -1651,7 +1763,7 @@ class TrafficSplitRolloutGatesHealth(dict):
         """
         :param _builtins.float min_healthy_percent: Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
         :param _builtins.int min_healthy_targets: Healthy targets each gaining target group needs, 0 to 1000. Default 1.
-        :param _builtins.str timeout: How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>.
+        :param _builtins.str timeout: How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
         """
         if min_healthy_percent is not None:
             pulumi.set(__self__, "min_healthy_percent", min_healthy_percent)
@@ -1680,7 +1792,7 @@ class TrafficSplitRolloutGatesHealth(dict):
     @pulumi.getter
     def timeout(self) -> Optional[_builtins.str]:
         """
-        How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>.
+        How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
         """
         return pulumi.get(self, "timeout")
 
@@ -1759,20 +1871,32 @@ class TrafficSplitRolloutGatesMetrics(dict):
         return super().get(key, default)
 
     def __init__(__self__, *,
+                 delay: Optional[_builtins.str] = None,
                  max_error_rate_percent: Optional[_builtins.float] = None,
                  max_p99_latency_ms: Optional[_builtins.float] = None,
                  min_request_count: Optional[_builtins.int] = None):
         """
+        :param _builtins.str delay: How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
         :param _builtins.float max_error_rate_percent: Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
         :param _builtins.float max_p99_latency_ms: Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
-        :param _builtins.int min_request_count: Fewest requests the gaining target group must serve during the pause, so a step cannot pass on no traffic; at least 1.
+        :param _builtins.int min_request_count: Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
         """
+        if delay is not None:
+            pulumi.set(__self__, "delay", delay)
         if max_error_rate_percent is not None:
             pulumi.set(__self__, "max_error_rate_percent", max_error_rate_percent)
         if max_p99_latency_ms is not None:
             pulumi.set(__self__, "max_p99_latency_ms", max_p99_latency_ms)
         if min_request_count is not None:
             pulumi.set(__self__, "min_request_count", min_request_count)
+
+    @_builtins.property
+    @pulumi.getter
+    def delay(self) -> Optional[_builtins.str]:
+        """
+        How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
+        """
+        return pulumi.get(self, "delay")
 
     @_builtins.property
     @pulumi.getter(name="maxErrorRatePercent")
@@ -1794,7 +1918,7 @@ class TrafficSplitRolloutGatesMetrics(dict):
     @pulumi.getter(name="minRequestCount")
     def min_request_count(self) -> Optional[_builtins.int]:
         """
-        Fewest requests the gaining target group must serve during the pause, so a step cannot pass on no traffic; at least 1.
+        Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
         """
         return pulumi.get(self, "min_request_count")
 

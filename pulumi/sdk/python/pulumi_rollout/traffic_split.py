@@ -22,6 +22,7 @@ __all__ = ['TrafficSplitArgs', 'TrafficSplit']
 class TrafficSplitArgs:
     def __init__(__self__, *,
                  target_groups: pulumi.Input[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]],
+                 adopt: pulumi.Input[Optional[_builtins.bool]] = None,
                  listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  on_destroy: pulumi.Input[Optional[_builtins.str]] = None,
                  rollout: pulumi.Input[Optional['TrafficSplitRolloutArgs']] = None,
@@ -32,6 +33,7 @@ class TrafficSplitArgs:
         The set of arguments for constructing a TrafficSplit resource.
 
         :param pulumi.Input[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]] target_groups: The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
+        :param pulumi.Input[_builtins.bool] adopt: Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         :param pulumi.Input[_builtins.str] listener_arn: ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[_builtins.str] on_destroy: What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
         :param pulumi.Input['TrafficSplitRolloutArgs'] rollout: How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
@@ -39,6 +41,8 @@ class TrafficSplitArgs:
         :param pulumi.Input['TrafficSplitStickinessArgs'] stickiness: Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
         """
         pulumi.set(__self__, "target_groups", target_groups)
+        if adopt is not None:
+            pulumi.set(__self__, "adopt", adopt)
         if listener_arn is not None:
             pulumi.set(__self__, "listener_arn", listener_arn)
         if on_destroy is not None:
@@ -63,6 +67,18 @@ class TrafficSplitArgs:
     @target_groups.setter
     def target_groups(self, value: pulumi.Input[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]]):
         pulumi.set(self, "target_groups", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def adopt(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        """
+        return pulumi.get(self, "adopt")
+
+    @adopt.setter
+    def adopt(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "adopt", value)
 
     @_builtins.property
     @pulumi.getter(name="listenerArn")
@@ -137,9 +153,11 @@ class TrafficSplitArgs:
 @pulumi.input_type
 class _TrafficSplitState:
     def __init__(__self__, *,
+                 adopt: pulumi.Input[Optional[_builtins.bool]] = None,
                  last_rollout: pulumi.Input[Optional['TrafficSplitLastRolloutArgs']] = None,
                  listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  on_destroy: pulumi.Input[Optional[_builtins.str]] = None,
+                 owner_tag: pulumi.Input[Optional[_builtins.str]] = None,
                  percentages: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.float]]]] = None,
                  planned_steps: pulumi.Input[Optional[Sequence[pulumi.Input['TrafficSplitPlannedStepArgs']]]] = None,
                  replaced_actions: pulumi.Input[Optional[_builtins.str]] = None,
@@ -151,9 +169,11 @@ class _TrafficSplitState:
         """
         Input properties used for looking up and filtering TrafficSplit resources.
 
+        :param pulumi.Input[_builtins.bool] adopt: Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         :param pulumi.Input['TrafficSplitLastRolloutArgs'] last_rollout: How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
         :param pulumi.Input[_builtins.str] listener_arn: ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[_builtins.str] on_destroy: What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
+        :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag this resource keeps on its listener or rule.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.float]]] percentages: Share of traffic per target group ARN, in percent (two decimals), known at plan time.
         :param pulumi.Input[Sequence[pulumi.Input['TrafficSplitPlannedStepArgs']]] planned_steps: The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
         :param pulumi.Input[_builtins.str] replaced_actions: JSON of the actions in place before this resource took the listener or rule over; <span pulumi-lang-nodejs="`onDestroy " pulumi-lang-dotnet="`OnDestroy " pulumi-lang-go="`onDestroy " pulumi-lang-python="`on_destroy " pulumi-lang-yaml="`onDestroy " pulumi-lang-java="`onDestroy ">`on_destroy </span>= "restore"` puts them back. Null after import.
@@ -162,12 +182,16 @@ class _TrafficSplitState:
         :param pulumi.Input['TrafficSplitStickinessArgs'] stickiness: Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
         :param pulumi.Input[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]] target_groups: The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
         """
+        if adopt is not None:
+            pulumi.set(__self__, "adopt", adopt)
         if last_rollout is not None:
             pulumi.set(__self__, "last_rollout", last_rollout)
         if listener_arn is not None:
             pulumi.set(__self__, "listener_arn", listener_arn)
         if on_destroy is not None:
             pulumi.set(__self__, "on_destroy", on_destroy)
+        if owner_tag is not None:
+            pulumi.set(__self__, "owner_tag", owner_tag)
         if percentages is not None:
             pulumi.set(__self__, "percentages", percentages)
         if planned_steps is not None:
@@ -184,6 +208,18 @@ class _TrafficSplitState:
             pulumi.set(__self__, "target_groups", target_groups)
         if timeouts is not None:
             pulumi.set(__self__, "timeouts", timeouts)
+
+    @_builtins.property
+    @pulumi.getter
+    def adopt(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        """
+        return pulumi.get(self, "adopt")
+
+    @adopt.setter
+    def adopt(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "adopt", value)
 
     @_builtins.property
     @pulumi.getter(name="lastRollout")
@@ -220,6 +256,18 @@ class _TrafficSplitState:
     @on_destroy.setter
     def on_destroy(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "on_destroy", value)
+
+    @_builtins.property
+    @pulumi.getter(name="ownerTag")
+    def owner_tag(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+        """
+        return pulumi.get(self, "owner_tag")
+
+    @owner_tag.setter
+    def owner_tag(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "owner_tag", value)
 
     @_builtins.property
     @pulumi.getter
@@ -321,6 +369,7 @@ class TrafficSplit(pulumi.CustomResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 adopt: pulumi.Input[Optional[_builtins.bool]] = None,
                  listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  on_destroy: pulumi.Input[Optional[_builtins.str]] = None,
                  rollout: pulumi.Input[Optional[Union['TrafficSplitRolloutArgs', 'TrafficSplitRolloutArgsDict', 'outputs.TrafficSplitRollout']]] = None,
@@ -392,6 +441,7 @@ class TrafficSplit(pulumi.CustomResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[_builtins.bool] adopt: Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         :param pulumi.Input[_builtins.str] listener_arn: ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[_builtins.str] on_destroy: What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
         :param pulumi.Input[Union['TrafficSplitRolloutArgs', 'TrafficSplitRolloutArgsDict', 'outputs.TrafficSplitRollout']] rollout: How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
@@ -481,6 +531,7 @@ class TrafficSplit(pulumi.CustomResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 adopt: pulumi.Input[Optional[_builtins.bool]] = None,
                  listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  on_destroy: pulumi.Input[Optional[_builtins.str]] = None,
                  rollout: pulumi.Input[Optional[Union['TrafficSplitRolloutArgs', 'TrafficSplitRolloutArgsDict', 'outputs.TrafficSplitRollout']]] = None,
@@ -497,6 +548,7 @@ class TrafficSplit(pulumi.CustomResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = TrafficSplitArgs.__new__(TrafficSplitArgs)
 
+            __props__.__dict__["adopt"] = adopt
             __props__.__dict__["listener_arn"] = listener_arn
             __props__.__dict__["on_destroy"] = on_destroy
             __props__.__dict__["rollout"] = rollout
@@ -507,6 +559,7 @@ class TrafficSplit(pulumi.CustomResource):
             __props__.__dict__["target_groups"] = target_groups
             __props__.__dict__["timeouts"] = timeouts
             __props__.__dict__["last_rollout"] = None
+            __props__.__dict__["owner_tag"] = None
             __props__.__dict__["percentages"] = None
             __props__.__dict__["planned_steps"] = None
             __props__.__dict__["replaced_actions"] = None
@@ -520,9 +573,11 @@ class TrafficSplit(pulumi.CustomResource):
     def get(resource_name: str,
             id: pulumi.Input[str],
             opts: Optional[pulumi.ResourceOptions] = None,
+            adopt: pulumi.Input[Optional[_builtins.bool]] = None,
             last_rollout: pulumi.Input[Optional[Union['TrafficSplitLastRolloutArgs', 'TrafficSplitLastRolloutArgsDict', 'outputs.TrafficSplitLastRollout']]] = None,
             listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
             on_destroy: pulumi.Input[Optional[_builtins.str]] = None,
+            owner_tag: pulumi.Input[Optional[_builtins.str]] = None,
             percentages: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.float]]]] = None,
             planned_steps: pulumi.Input[Optional[Sequence[pulumi.Input[Union['TrafficSplitPlannedStepArgs', 'TrafficSplitPlannedStepArgsDict', 'outputs.TrafficSplitPlannedStep']]]]] = None,
             replaced_actions: pulumi.Input[Optional[_builtins.str]] = None,
@@ -538,9 +593,11 @@ class TrafficSplit(pulumi.CustomResource):
         :param str resource_name: The unique name of the resulting resource.
         :param pulumi.Input[str] id: The unique provider ID of the resource to lookup.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[_builtins.bool] adopt: Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         :param pulumi.Input[Union['TrafficSplitLastRolloutArgs', 'TrafficSplitLastRolloutArgsDict', 'outputs.TrafficSplitLastRollout']] last_rollout: How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
         :param pulumi.Input[_builtins.str] listener_arn: ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[_builtins.str] on_destroy: What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
+        :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag this resource keeps on its listener or rule.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.float]]] percentages: Share of traffic per target group ARN, in percent (two decimals), known at plan time.
         :param pulumi.Input[Sequence[pulumi.Input[Union['TrafficSplitPlannedStepArgs', 'TrafficSplitPlannedStepArgsDict', 'outputs.TrafficSplitPlannedStep']]]] planned_steps: The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
         :param pulumi.Input[_builtins.str] replaced_actions: JSON of the actions in place before this resource took the listener or rule over; <span pulumi-lang-nodejs="`onDestroy " pulumi-lang-dotnet="`OnDestroy " pulumi-lang-go="`onDestroy " pulumi-lang-python="`on_destroy " pulumi-lang-yaml="`onDestroy " pulumi-lang-java="`onDestroy ">`on_destroy </span>= "restore"` puts them back. Null after import.
@@ -553,9 +610,11 @@ class TrafficSplit(pulumi.CustomResource):
 
         __props__ = _TrafficSplitState.__new__(_TrafficSplitState)
 
+        __props__.__dict__["adopt"] = adopt
         __props__.__dict__["last_rollout"] = last_rollout
         __props__.__dict__["listener_arn"] = listener_arn
         __props__.__dict__["on_destroy"] = on_destroy
+        __props__.__dict__["owner_tag"] = owner_tag
         __props__.__dict__["percentages"] = percentages
         __props__.__dict__["planned_steps"] = planned_steps
         __props__.__dict__["replaced_actions"] = replaced_actions
@@ -569,9 +628,11 @@ class TrafficSplit(pulumi.CustomResource):
     @staticmethod
     def exists(id: pulumi.Input[str],
             opts: Optional[pulumi.ResourceOptions] = None,
+            adopt: pulumi.Input[Optional[_builtins.bool]] = None,
             last_rollout: pulumi.Input[Optional[Union['TrafficSplitLastRolloutArgs', 'TrafficSplitLastRolloutArgsDict', 'outputs.TrafficSplitLastRollout']]] = None,
             listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
             on_destroy: pulumi.Input[Optional[_builtins.str]] = None,
+            owner_tag: pulumi.Input[Optional[_builtins.str]] = None,
             percentages: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.float]]]] = None,
             planned_steps: pulumi.Input[Optional[Sequence[pulumi.Input[Union['TrafficSplitPlannedStepArgs', 'TrafficSplitPlannedStepArgsDict', 'outputs.TrafficSplitPlannedStep']]]]] = None,
             replaced_actions: pulumi.Input[Optional[_builtins.str]] = None,
@@ -581,9 +642,11 @@ class TrafficSplit(pulumi.CustomResource):
             target_groups: pulumi.Input[Optional[Sequence[pulumi.Input[Union['TrafficSplitTargetGroupArgs', 'TrafficSplitTargetGroupArgsDict', 'outputs.TrafficSplitTargetGroup']]]]] = None,
             timeouts: pulumi.Input[Optional[Union['TrafficSplitTimeoutsArgs', 'TrafficSplitTimeoutsArgsDict', 'outputs.TrafficSplitTimeouts']]] = None) -> pulumi.Output[bool]:
         __props__: dict = {}
+        __props__["adopt"] = adopt
         __props__["lastRollout"] = last_rollout
         __props__["listenerArn"] = listener_arn
         __props__["onDestroy"] = on_destroy
+        __props__["ownerTag"] = owner_tag
         __props__["percentages"] = percentages
         __props__["plannedSteps"] = planned_steps
         __props__["replacedActions"] = replaced_actions
@@ -593,6 +656,14 @@ class TrafficSplit(pulumi.CustomResource):
         __props__["targetGroups"] = target_groups
         __props__["timeouts"] = timeouts
         return pulumi.runtime.exists_resource(None, 'rollout:index:TrafficSplit', id, __props__, opts or pulumi.ResourceOptions())
+
+    @_builtins.property
+    @pulumi.getter
+    def adopt(self) -> pulumi.Output[Optional[_builtins.bool]]:
+        """
+        Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        """
+        return pulumi.get(self, "adopt")
 
     @_builtins.property
     @pulumi.getter(name="lastRollout")
@@ -617,6 +688,14 @@ class TrafficSplit(pulumi.CustomResource):
         What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
         """
         return pulumi.get(self, "on_destroy")
+
+    @_builtins.property
+    @pulumi.getter(name="ownerTag")
+    def owner_tag(self) -> pulumi.Output[_builtins.str]:
+        """
+        The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+        """
+        return pulumi.get(self, "owner_tag")
 
     @_builtins.property
     @pulumi.getter

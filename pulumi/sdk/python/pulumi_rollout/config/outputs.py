@@ -29,7 +29,7 @@ class AssumeRole(dict):
         """
         :param _builtins.str role_arn: ARN of the role to assume.
         :param _builtins.str duration: How long the assumed credentials last, as a Go duration from <span pulumi-lang-nodejs="`15m`" pulumi-lang-dotnet="`15m`" pulumi-lang-go="`15m`" pulumi-lang-python="`15m`" pulumi-lang-yaml="`15m`" pulumi-lang-java="`15m`">`15m`</span> to <span pulumi-lang-nodejs="`12h`" pulumi-lang-dotnet="`12h`" pulumi-lang-go="`12h`" pulumi-lang-python="`12h`" pulumi-lang-yaml="`12h`" pulumi-lang-java="`12h`">`12h`</span>. Defaults to <span pulumi-lang-nodejs="`1h`" pulumi-lang-dotnet="`1h`" pulumi-lang-go="`1h`" pulumi-lang-python="`1h`" pulumi-lang-yaml="`1h`" pulumi-lang-java="`1h`">`1h`</span>.
-        :param _builtins.str external_id: External ID the role's trust policy asks for: 2 to 1224 of `A-Za-z0-9+=,.@:/_-`.
+        :param _builtins.str external_id: External ID the role's trust policy asks for: 2 to 1224 of `A-Za-z0-9+=,.@:/_-`. Sensitive: never shown in plans or diagnostics.
         :param _builtins.str session_name: Session name shown in CloudTrail: 2 to 64 of `A-Za-z0-9+=,.@_-`.
         """
         pulumi.set(__self__, "role_arn", role_arn)
@@ -60,7 +60,7 @@ class AssumeRole(dict):
     @pulumi.getter(name="externalId")
     def external_id(self) -> Optional[_builtins.str]:
         """
-        External ID the role's trust policy asks for: 2 to 1224 of `A-Za-z0-9+=,.@:/_-`.
+        External ID the role's trust policy asks for: 2 to 1224 of `A-Za-z0-9+=,.@:/_-`. Sensitive: never shown in plans or diagnostics.
         """
         return pulumi.get(self, "external_id")
 
@@ -76,16 +76,20 @@ class AssumeRole(dict):
 @pulumi.output_type
 class Endpoints(dict):
     def __init__(__self__, *,
+                 allow_http: Optional[_builtins.bool] = None,
                  cloudwatch: Optional[_builtins.str] = None,
                  elbv2: Optional[_builtins.str] = None,
                  lambda_: Optional[_builtins.str] = None,
                  sts: Optional[_builtins.str] = None):
         """
+        :param _builtins.bool allow_http: Allow plain `http://` endpoints on hosts other than this machine. Default false: `http://` is accepted only for loopback addresses (`127.0.0.1`, `::1`, <span pulumi-lang-nodejs="`localhost`" pulumi-lang-dotnet="`Localhost`" pulumi-lang-go="`localhost`" pulumi-lang-python="`localhost`" pulumi-lang-yaml="`localhost`" pulumi-lang-java="`localhost`">`localhost`</span>), such as a local emulator.
         :param _builtins.str cloudwatch: Base URL of the CloudWatch API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param _builtins.str elbv2: Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param _builtins.str lambda_: Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param _builtins.str sts: Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         """
+        if allow_http is not None:
+            pulumi.set(__self__, "allow_http", allow_http)
         if cloudwatch is not None:
             pulumi.set(__self__, "cloudwatch", cloudwatch)
         if elbv2 is not None:
@@ -94,6 +98,14 @@ class Endpoints(dict):
             pulumi.set(__self__, "lambda_", lambda_)
         if sts is not None:
             pulumi.set(__self__, "sts", sts)
+
+    @_builtins.property
+    @pulumi.getter(name="allowHttp")
+    def allow_http(self) -> Optional[_builtins.bool]:
+        """
+        Allow plain `http://` endpoints on hosts other than this machine. Default false: `http://` is accepted only for loopback addresses (`127.0.0.1`, `::1`, <span pulumi-lang-nodejs="`localhost`" pulumi-lang-dotnet="`Localhost`" pulumi-lang-go="`localhost`" pulumi-lang-python="`localhost`" pulumi-lang-yaml="`localhost`" pulumi-lang-java="`localhost`">`localhost`</span>), such as a local emulator.
+        """
+        return pulumi.get(self, "allow_http")
 
     @_builtins.property
     @pulumi.getter
