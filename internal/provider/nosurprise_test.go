@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -363,6 +364,44 @@ func TestAccNoSurprise_engineKilled(t *testing.T) {
 					}
 					return checkEmulator(f.e, f.ref, f.final)(s)
 				},
+			},
+		},
+	})
+}
+
+// Finding 1, blue/green: a saved flip applied after an out-of-band shift is
+// refused before anything is written (target groups included), and the
+// shift stays.
+func TestAccNoSurprise_staleSavedFlip(t *testing.T) {
+	t.Parallel()
+	f := newBGFixture(t)
+	var oncall weights.Split
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: f.config("blue", ""), Check: f.serves(100, 0, "green")},
+			{
+				Config: f.config("green", fmt.Sprintf(bgCanary, "")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					act(func() {
+						oncall = f.split(60, 40)
+						f.e.SetWeights(awsclient.Ref{ListenerARN: f.listener}, oncall)
+					}),
+				}},
+				ExpectError: errRE(`Listener Changed Since Plan(.|\n)*=100, .*=0; it serves .*=60, .*=40 now(.|\n)*Nothing was moved`),
+			},
+			{
+				// Before anything else runs: the on-call weights are still
+				// there, and nothing but the create and that shift was written.
+				PreConfig: func() {
+					if got, _ := f.e.Forward(awsclient.Ref{ListenerARN: f.listener}); !got.Split.Equal(oncall) {
+						t.Errorf("the listener forwards %v after the refused flip, want the on-call %v", got.Split, oncall)
+					}
+					if n := len(f.main()); n != 2 {
+						t.Errorf("%d forward actions were written to the listener, want 2: %v", n, f.main())
+					}
+				},
+				Config: f.config("green", fmt.Sprintf(bgCanary, "")), PlanOnly: true, ExpectNonEmptyPlan: true,
 			},
 		},
 	})
