@@ -322,22 +322,7 @@ func TestAccNoSurprise_oidcListener(t *testing.T) {
 // cancel is in real time).
 func TestAccNoSurprise_engineKilled(t *testing.T) {
 	f := newRolloutFixture(t)
-	var once sync.Once
-	f.e.Clock.OnSleep(func(ctx context.Context, _ time.Duration, _ time.Time) {
-		if len(f.splits()) != 3 { // in the second pause
-			return
-		}
-		once.Do(func() {
-			for _, pid := range childPIDs(t) {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(60 * time.Second):
-				t.Errorf("the apply went on for 60s after its engine was killed")
-			}
-		})
-	})
+	signalEngineInSecondPause(t, f, syscall.SIGKILL)
 	cfg := f.config(0, 100, canarySteps)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: f.e.Factories(),

@@ -35,19 +35,8 @@ func TestPlanWarnsOfTakeover(t *testing.T) {
 	e := acctest.NewEnv(t)
 	f := e.NewFixture(1)
 	ctx := context.Background()
-	s := providerserver.NewProtocol6(provider.New("test")())()
-	schemas, err := s.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, schemas := configured(t, e)
 	str := func(v string) tftypes.Value { return tftypes.NewValue(tftypes.String, v) }
-	ptyp := schemas.Provider.ValueType()
-	epType := ptyp.(tftypes.Object).AttributeTypes["endpoints"]
-	eps := nullsExcept(epType, map[string]tftypes.Value{"elbv2": str(e.Emu.URL), "cloudwatch": str(e.Emu.URL), "lambda": str(e.Emu.URL)})
-	pcfg, _ := tfprotov6.NewDynamicValue(ptyp, nullsExcept(ptyp, map[string]tftypes.Value{"region": str(acctest.Region), "endpoints": eps}))
-	if resp, err := s.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{Config: &pcfg}); err != nil || len(resp.Diagnostics) > 0 {
-		t.Fatalf("ConfigureProvider: %v %v", err, resp.Diagnostics)
-	}
 	rtyp := schemas.ResourceSchemas["rollout_deployment_bluegreen"].ValueType()
 	cfgVal := nullsExcept(rtyp, map[string]tftypes.Value{
 		"listener_arn": str(f.Listener), "name_prefix": str("web"), "port": tftypes.NewValue(tftypes.Number, 8080),

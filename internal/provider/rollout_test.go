@@ -340,23 +340,8 @@ func TestAccRollout_gradualRollback(t *testing.T) {
 // saying so. Not parallel: it signals this test binary's engine processes.
 func TestAccRollout_interrupted(t *testing.T) {
 	f := newRolloutFixture(t)
-	var once sync.Once
-	f.e.Clock.OnSleep(func(ctx context.Context, _ time.Duration, _ time.Time) {
-		if len(f.splits()) != 3 { // in the second pause
-			return
-		}
-		once.Do(func() {
-			for _, pid := range childPIDs(t) {
-				_ = syscall.Kill(pid, syscall.SIGINT)
-			}
-			// The engine stops the provider, which cancels this apply.
-			select {
-			case <-ctx.Done():
-			case <-time.After(60 * time.Second):
-				t.Errorf("the apply was not cancelled within 60s of SIGINT")
-			}
-		})
-	})
+	// The engine stops the provider, which cancels this apply.
+	signalEngineInSecondPause(t, f, syscall.SIGINT)
 	ro := canarySteps
 	cfg := f.config(0, 100, ro)
 	resource.Test(t, resource.TestCase{
@@ -367,6 +352,28 @@ func TestAccRollout_interrupted(t *testing.T) {
 			planAgain(cfg),
 			f.afterFailure(ro, f.step2, "failed", "", f.step1, f.step2),
 		},
+	})
+}
+
+// signalEngineInSecondPause sends sig to this test binary's engine
+// processes in the second pause of f's canary, and waits (in real time: the
+// engine is a separate process) until the provider's apply is cancelled.
+func signalEngineInSecondPause(t *testing.T, f *rolloutFixture, sig syscall.Signal) {
+	var once sync.Once
+	f.e.Clock.OnSleep(func(ctx context.Context, _ time.Duration, _ time.Time) {
+		if len(f.splits()) != 3 { // created, step 1, step 2
+			return
+		}
+		once.Do(func() {
+			for _, pid := range childPIDs(t) {
+				_ = syscall.Kill(pid, sig)
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(60 * time.Second):
+				t.Errorf("the apply went on for 60s after its engine got %s", sig)
+			}
+		})
 	})
 }
 

@@ -70,6 +70,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "rollout-bench: run it through `make bench`")
 		os.Exit(2)
 	}
+	// The engines run in other directories: every path must be absolute.
+	for _, p := range []*string{providerDir, workdir, protocolFloor, frameworkFloor} {
+		if *p != "" {
+			abs, err := filepath.Abs(*p)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "rollout-bench: %v\n", err)
+				os.Exit(2)
+			}
+			*p = abs
+		}
+	}
 	var ns []int
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
