@@ -113,7 +113,7 @@ func runChange(ctx context.Context, c *awsclient.Client, s subject, ch change, d
 		Log:                func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) },
 	}
 	out.res = runner.Run(ctx, ch.from, steps)
-	if nothingMoved(out.res) {
+	if out.res.NothingMoved() {
 		s.WriteError(diags, out.res.Err)
 		return out
 	}

@@ -69,11 +69,6 @@ func gateWaits(s rolloutSettings, steps []rollout.PlannedStep) time.Duration {
 	return d
 }
 
-// nothingMoved reports a run whose first write AWS refused.
-func nothingMoved(res rollout.Result) bool {
-	return res.StepReached == 0 && res.Status == rollout.Failed && res.Failure != nil && res.Failure.Gate == rollout.GateApply
-}
-
 // checkTimeout refuses a schedule whose pauses alone outlast the timeout.
 func checkScheduleTimeout(ctx context.Context, t timeouts.Value, create bool, steps []rollout.PlannedStep, ro types.Object, diags *diag.Diagnostics) {
 	s, _ := settingsFrom(ctx, ro)

@@ -218,6 +218,14 @@ func (r Result) Summary() string {
 	return fmt.Sprintf("stopped at step %d of %d: %v; the listener serves %s", r.StepReached, r.Steps, r.Err, r.Current.Short())
 }
 
+// NothingMoved reports a run whose first write AWS refused: the listener
+// serves what it did before, for certain. A write whose outcome is unknown
+// is never "nothing moved".
+func (r Result) NothingMoved() bool {
+	return r.StepReached == 0 && r.Status == Failed && !r.Unknown && len(r.RollbackSteps) == 0 &&
+		r.Failure != nil && r.Failure.Gate == GateApply
+}
+
 func (r Result) failedStep() int {
 	if r.Failure != nil && r.Failure.Step > 0 {
 		return r.Failure.Step

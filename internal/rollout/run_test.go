@@ -515,7 +515,14 @@ func TestUnconfirmedFirstWriteRollsBack(t *testing.T) {
 	t.Run("and says so when the rollback cannot be confirmed either", func(t *testing.T) {
 		p := &script{applyErr: func(n int) error { return fmt.Errorf("timeout: %w", ErrUnknownWeights) }}
 		res := runner(p, Gates{}, clock.NewFake(time.Unix(0, 0))).Run(context.Background(), start, steps)
-		if res.Status != Failed || !res.Unknown {
+		if res.Status != Failed || !res.Unknown || res.NothingMoved() {
+			t.Fatalf("result %+v (nothing moved: %v)", res, res.NothingMoved())
+		}
+	})
+	t.Run("a refused first write moved nothing", func(t *testing.T) {
+		p := &script{applyErr: func(n int) error { return errors.New("ValidationError") }}
+		res := runner(p, Gates{}, clock.NewFake(time.Unix(0, 0))).Run(context.Background(), start, steps)
+		if !res.NothingMoved() || len(p.applied) != 0 {
 			t.Fatalf("result %+v", res)
 		}
 	})
