@@ -90,7 +90,7 @@ func runChange(ctx context.Context, c *awsclient.Client, s subject, ch change, d
 			"Nothing was moved. Run plan again to see the schedule from the weights it serves now, then apply."))
 		return out
 	}
-	if len(steps) > 0 && refuseRetry(ch.last, ch.to, ch.settings.Attempt, s.Attr(), diags, false) {
+	if len(steps) > 0 && refuseRetry(ch.last, ch.to, ch.settings.Attempt, diags, false) {
 		return out
 	}
 	// read

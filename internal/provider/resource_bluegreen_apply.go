@@ -188,7 +188,7 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	if flipping {
 		to = splitOf(state, want)
 	}
-	if flipping && refuseRetry(state.LastRollout, to, attemptOf(ctx, plan.Rollout), path.Root("active"), &resp.Diagnostics, false) {
+	if flipping && refuseRetry(state.LastRollout, to, attemptOf(ctx, plan.Rollout), &resp.Diagnostics, false) {
 		return
 	}
 	if !readBeforeWrite(ctx, r.subject(state, st.Active), splitOf(state, st.Weights), &resp.Diagnostics) {

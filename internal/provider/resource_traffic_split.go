@@ -206,7 +206,7 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), plannedStepsValue(steps))...)
 	checkScheduleTimeout(ctx, plan.Timeouts, state == nil, steps, plan.Rollout, &resp.Diagnostics)
 	if state != nil {
-		refuseRetry(state.LastRollout, s, attemptOf(ctx, plan.Rollout), path.Root("target_groups"), &resp.Diagnostics, true)
+		refuseRetry(state.LastRollout, s, attemptOf(ctx, plan.Rollout), &resp.Diagnostics, true)
 	}
 }
 

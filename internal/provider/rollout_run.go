@@ -28,7 +28,7 @@ import (
 // refuseRetry adds an error (or, at plan time, a warning) when `to` is the
 // target of the last rollout, which was rolled back, and attempt has not
 // changed since.
-func refuseRetry(last types.Object, to weights.Split, attempt string, at path.Path, diags *diag.Diagnostics, plan bool) bool {
+func refuseRetry(last types.Object, to weights.Split, attempt string, diags *diag.Diagnostics, plan bool) bool {
 	if last.IsNull() || last.IsUnknown() {
 		return false
 	}
@@ -228,7 +228,7 @@ func claim(ctx context.Context, c *awsclient.Client, ref awsclient.Ref, resource
 			"gate": types.StringValue(""), "reason": types.StringValue("recorded on the " + ref.Kind() + " when the resource whose create rolled back was replaced"),
 			"rollback": types.StringValue(""), "started_at": types.StringValue(""), "finished_at": types.StringValue(""),
 			"target": types.StringValue(to.Canonical()), "attempt": types.StringValue(attempt),
-		}), to, attempt, path.Root("rollout"), diags, false)
+		}), to, attempt, diags, false)
 		return "", false
 	}
 	token := mine
