@@ -47,6 +47,8 @@ type Emulator struct {
 	faulted map[Fault]int
 	// authenticate-oidc configs by listener or rule ARN
 	oidc map[string]*oidcConfig
+	// Lambda versions and aliases
+	lambda *lambdaLayer
 }
 
 // Start starts kumo and a front listening on addr ("127.0.0.1:0" for any
@@ -65,7 +67,8 @@ func Start(addr string) (*Emulator, error) {
 	}
 	e := &Emulator{URL: "http://" + ln.Addr().String(), kumo: k, ln: ln, counts: map[string]int{},
 		requests: map[string][]map[string]any{}, alarms: map[string]map[string]any{}, healthChecks: map[string]url.Values{},
-		faults: map[string]*faultState{}, faulted: map[Fault]int{}, oidc: map[string]*oidcConfig{}}
+		faults: map[string]*faultState{}, faulted: map[Fault]int{}, oidc: map[string]*oidcConfig{},
+		lambda: &lambdaLayer{functions: map[string]*lambdaFunction{}, kumoURL: k.URL}}
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	e.server = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -127,6 +130,9 @@ func Start(addr string) (*Emulator, error) {
 		e.mu.Unlock()
 		for _, h := range hooks {
 			h(action, form)
+		}
+		if strings.HasPrefix(action, "lambda:") && e.lambda.serve(w, r, body) {
+			return
 		}
 		if answer := e.answerDirectly(action, form); answer != nil {
 			w.Header().Set("Content-Type", "text/xml")
@@ -254,6 +260,21 @@ func classify(r *http.Request, body []byte) (string, url.Values) {
 			return "lambda:Invoke", nil
 		case r.Method == http.MethodPost && (p == "" || p == "/"):
 			return "lambda:CreateFunction", nil
+		case lambdaVersionsPath.MatchString(r.URL.Path):
+			return map[string]string{http.MethodPost: "lambda:PublishVersion", http.MethodGet: "lambda:ListVersionsByFunction"}[r.Method], nil
+		case lambdaAliasesPath.MatchString(r.URL.Path):
+			one := lambdaAliasesPath.FindStringSubmatch(r.URL.Path)[2] != ""
+			switch {
+			case !one && r.Method == http.MethodPost:
+				return "lambda:CreateAlias", nil
+			case !one:
+				return "lambda:ListAliases", nil
+			case r.Method == http.MethodPut:
+				return "lambda:UpdateAlias", nil
+			case r.Method == http.MethodDelete:
+				return "lambda:DeleteAlias", nil
+			}
+			return "lambda:GetAlias", nil
 		}
 		return "lambda:" + r.Method + " " + r.URL.Path, nil
 	}
