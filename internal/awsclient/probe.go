@@ -145,11 +145,16 @@ func (p *Probe) Metrics(ctx context.Context, tg string, start, end time.Time) (r
 // Invoke calls a validation hook synchronously. The function answers
 // {"status": "Succeeded"} to pass; anything else fails the step.
 func (p *Probe) Invoke(ctx context.Context, fn string, payload rollout.HookPayload) (rollout.HookResult, error) {
+	return p.Client.InvokeHook(ctx, fn, payload)
+}
+
+// InvokeHook calls a validation hook synchronously with the payload.
+func (c *Client) InvokeHook(ctx context.Context, fn string, payload rollout.HookPayload) (rollout.HookResult, error) {
 	body, err := json.Marshal(payload)
 	if err != nil {
 		return rollout.HookResult{}, err
 	}
-	out, err := p.Client.Lambda.Invoke(ctx, &lambda.InvokeInput{
+	out, err := c.Lambda.Invoke(ctx, &lambda.InvokeInput{
 		FunctionName: aws.String(fn), Payload: body, InvocationType: lambdatypes.InvocationTypeRequestResponse,
 	})
 	if err != nil {

@@ -1,0 +1,285 @@
+package awsclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// AliasRef names a Lambda alias: the function (name or ARN) and the alias.
+type AliasRef struct {
+	Function string
+	Alias    string
+}
+
+// ID is "FUNCTION:ALIAS", the import id.
+func (a AliasRef) ID() string { return a.Function + ":" + a.Alias }
+
+// Alias is what an alias serves: its version and at most one additional
+// version with a weight from 0 to 1.
+type Alias struct {
+	ARN         string
+	Version     string
+	Description string
+	Additional  map[string]float64
+}
+
+// AliasScale is the weight scale of an alias as a split: a weight w of the
+// additional version is round(w * 1000) of 1000, so shares are kept to
+// 0.1 %, as the split's schedules write them.
+const AliasScale = 1000
+
+// Split is the alias as a split over versions (the ARN field holds the
+// version): the primary version has the rest of AliasScale.
+func (a Alias) Split() weights.Split {
+	rest := AliasScale
+	var out weights.Split
+	for v, w := range a.Additional {
+		n := int(math.Round(w * AliasScale))
+		if n <= 0 {
+			continue
+		}
+		out = append(out, weights.Target{ARN: v, Weight: n})
+		rest -= n
+	}
+	if len(out) == 0 {
+		return weights.Split{{ARN: a.Version, Weight: 1}}
+	}
+	return append(weights.Split{{ARN: a.Version, Weight: rest}}, out...)
+}
+
+// AliasOf is the alias that serves s: its primary version is primary when
+// it serves part of s (so a rollout keeps the version it started from as
+// primary until the last step), else the version with the most weight.
+func AliasOf(s weights.Split, primary string) (version string, additional map[string]float64, err error) {
+	var serving weights.Split
+	for _, t := range s {
+		if t.Weight > 0 {
+			serving = append(serving, t)
+		}
+	}
+	switch len(serving) {
+	case 1:
+		return serving[0].ARN, map[string]float64{}, nil
+	case 2:
+	default:
+		return "", nil, fmt.Errorf("an alias serves one version, or two with routing; %s has %d", s.Short(), len(serving))
+	}
+	p, o := serving[0], serving[1]
+	if o.ARN == primary || (p.ARN != primary && o.Weight > p.Weight) {
+		p, o = o, p
+	}
+	total := p.Weight + o.Weight
+	return p.ARN, map[string]float64{o.ARN: math.Round(float64(o.Weight)*1000/float64(total)) / 1000}, nil
+}
+
+// ReadAlias reads an alias, or ErrNotFound.
+func (c *Client) ReadAlias(ctx context.Context, ref AliasRef) (Alias, error) {
+	out, err := c.Lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(ref.Function), Name: aws.String(ref.Alias)})
+	if lambdaNotFound(err) {
+		return Alias{}, ErrNotFound
+	}
+	if err != nil {
+		return Alias{}, err
+	}
+	a := Alias{ARN: aws.ToString(out.AliasArn), Version: aws.ToString(out.FunctionVersion), Description: aws.ToString(out.Description), Additional: map[string]float64{}}
+	if out.RoutingConfig != nil {
+		for v, w := range out.RoutingConfig.AdditionalVersionWeights {
+			a.Additional[v] = w
+		}
+	}
+	return a, nil
+}
+
+// CreateAlias creates an alias serving version alone.
+func (c *Client) CreateAlias(ctx context.Context, ref AliasRef, version, description string) (Alias, error) {
+	in := &lambda.CreateAliasInput{FunctionName: aws.String(ref.Function), Name: aws.String(ref.Alias), FunctionVersion: aws.String(version)}
+	if description != "" {
+		in.Description = aws.String(description)
+	}
+	out, err := c.Lambda.CreateAlias(ctx, in)
+	if err != nil {
+		return Alias{}, err
+	}
+	return Alias{ARN: aws.ToString(out.AliasArn), Version: version, Description: description, Additional: map[string]float64{}}, nil
+}
+
+// SetAliasDescription changes only the alias's description.
+func (c *Client) SetAliasDescription(ctx context.Context, ref AliasRef, description string) error {
+	_, err := c.Lambda.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String(ref.Function), Name: aws.String(ref.Alias), Description: aws.String(description)})
+	return err
+}
+
+// DeleteAlias deletes an alias; one already gone is not an error.
+func (c *Client) DeleteAlias(ctx context.Context, ref AliasRef) error {
+	_, err := c.Lambda.DeleteAlias(ctx, &lambda.DeleteAliasInput{FunctionName: aws.String(ref.Function), Name: aws.String(ref.Alias)})
+	if lambdaNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// SetAlias makes the alias serve s and confirms it by reading it back, as
+// SetForward does for a listener: a write AWS refused moved nothing; one
+// whose answer or read-back was lost returns an *UnknownWeightsError.
+func (c *Client) SetAlias(ctx context.Context, ref AliasRef, s weights.Split) (Alias, error) {
+	cur, err := c.ReadAlias(ctx, ref)
+	if err != nil {
+		return Alias{}, err
+	}
+	if cur.Split().Equal(s) || sameShares(cur.Split(), s) {
+		return cur, nil
+	}
+	version, additional, err := AliasOf(s, cur.Version)
+	if err != nil {
+		return Alias{}, err
+	}
+	_, err = c.Lambda.UpdateAlias(ctx, &lambda.UpdateAliasInput{
+		FunctionName: aws.String(ref.Function), Name: aws.String(ref.Alias), FunctionVersion: aws.String(version),
+		RoutingConfig: &lambdatypes.AliasRoutingConfiguration{AdditionalVersionWeights: additional},
+	})
+	if err != nil {
+		if refused(err) || lambdaRefused(err) {
+			return Alias{}, err
+		}
+		return Alias{}, &UnknownWeightsError{Ref: Ref{ListenerARN: ref.ID()}, Err: err}
+	}
+	now, err := c.ReadAlias(ctx, ref)
+	if err != nil {
+		return Alias{}, &UnknownWeightsError{Ref: Ref{ListenerARN: ref.ID()}, Err: fmt.Errorf("reading it back: %w", err)}
+	}
+	if !sameShares(now.Split(), s) {
+		return Alias{}, fmt.Errorf("the alias %s serves %s after the write, not %s: another writer changed it", ref.ID(), now.Split().Short(), s.Short())
+	}
+	return now, nil
+}
+
+// sameShares compares two splits by share (to 0.1 %), whatever their scale.
+func sameShares(a, b weights.Split) bool {
+	pa, pb := a.Percentages(), b.Percentages()
+	for k, v := range pa {
+		if math.Abs(v-pb[k]) > 0.1 {
+			return false
+		}
+	}
+	for k, v := range pb {
+		if math.Abs(v-pa[k]) > 0.1 {
+			return false
+		}
+	}
+	return true
+}
+
+func lambdaNotFound(err error) bool {
+	var nf *lambdatypes.ResourceNotFoundException
+	if errors.As(err, &nf) {
+		return true
+	}
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "ResourceNotFoundException"
+}
+
+func lambdaRefused(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.ErrorCode() {
+	case "InvalidParameterValueException", "ResourceNotFoundException", "ResourceConflictException", "AccessDeniedException":
+		return true
+	}
+	return false
+}
+
+// AliasProbe runs a rollout on a Lambda alias: it applies splits over
+// versions with SetAlias and observes alarms, the versions' metrics
+// (AWS/Lambda) and hooks. There is no health gate for functions.
+type AliasProbe struct {
+	Client *Client
+	Ref    AliasRef
+	// FunctionName is the function's name, the metrics' dimension.
+	FunctionName string
+}
+
+var _ rollout.Probe = (*AliasProbe)(nil)
+
+// Apply sets the alias's routing and confirms it.
+func (p *AliasProbe) Apply(ctx context.Context, w weights.Split) error {
+	_, err := p.Client.SetAlias(ctx, p.Ref, w)
+	return err
+}
+
+// TargetHealth is not a gate of functions; the plan refuses a health gate.
+func (p *AliasProbe) TargetHealth(context.Context, string) (rollout.Health, error) {
+	return rollout.Health{}, errors.New("a Lambda alias has no health gate")
+}
+
+// AlarmStates reads the states of alarms by name.
+func (p *AliasProbe) AlarmStates(ctx context.Context, names []string) ([]rollout.AlarmState, error) {
+	return p.Client.AlarmStates(ctx, names)
+}
+
+// Metrics reads a version's Invocations and Errors (sums) and Duration p99
+// through the alias between start and end (dimensions FunctionName,
+// Resource = FUNCTION:ALIAS, ExecutedVersion). Errors count as the error
+// rate's failures; Duration is already in milliseconds.
+func (p *AliasProbe) Metrics(ctx context.Context, version string, start, end time.Time) (rollout.Metrics, error) {
+	period := int32((end.Sub(start) + time.Minute - 1) / time.Minute * 60)
+	if period < 60 {
+		period = 60
+	}
+	dims := []cwtypes.Dimension{
+		{Name: aws.String("FunctionName"), Value: aws.String(p.FunctionName)},
+		{Name: aws.String("Resource"), Value: aws.String(p.FunctionName + ":" + p.Ref.Alias)},
+		{Name: aws.String("ExecutedVersion"), Value: aws.String(version)},
+	}
+	q := func(id, metric, stat string) cwtypes.MetricDataQuery {
+		return cwtypes.MetricDataQuery{Id: aws.String(id), ReturnData: aws.Bool(true), MetricStat: &cwtypes.MetricStat{
+			Metric: &cwtypes.Metric{Namespace: aws.String("AWS/Lambda"), MetricName: aws.String(metric), Dimensions: dims},
+			Period: aws.Int32(period), Stat: aws.String(stat),
+		}}
+	}
+	in := &cloudwatch.GetMetricDataInput{StartTime: aws.Time(start), EndTime: aws.Time(end), MetricDataQueries: []cwtypes.MetricDataQuery{
+		q("requests", "Invocations", "Sum"), q("errors", "Errors", "Sum"), q("p99", "Duration", "p99"),
+	}}
+	var m rollout.Metrics
+	pg := cloudwatch.NewGetMetricDataPaginator(p.Client.CloudWatch, in)
+	for pg.HasMorePages() {
+		page, err := pg.NextPage(ctx)
+		if err != nil {
+			return m, err
+		}
+		for _, r := range page.MetricDataResults {
+			for _, v := range r.Values {
+				switch aws.ToString(r.Id) {
+				case "requests":
+					m.Requests += v
+				case "errors":
+					m.Errors5xx += v
+				case "p99":
+					if !m.HasP99 || v > m.P99Ms {
+						m.P99Ms, m.HasP99 = v, true
+					}
+				}
+			}
+		}
+	}
+	return m, nil
+}
+
+// Invoke calls a validation hook (BeforeAllowTraffic / AfterAllowTraffic).
+func (p *AliasProbe) Invoke(ctx context.Context, fn string, payload rollout.HookPayload) (rollout.HookResult, error) {
+	return p.Client.InvokeHook(ctx, fn, payload)
+}
