@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
@@ -198,4 +200,65 @@ func (e *Env) AlarmNames(prefix string) []string {
 		names = append(names, aws.ToString(a.AlarmName))
 	}
 	return names
+}
+
+// LambdaFunction creates a function with n published versions and returns
+// its name.
+func (e *Env) LambdaFunction(prefix string, versions int) string {
+	e.T.Helper()
+	name := Name(prefix)
+	req, _ := json.Marshal(map[string]any{
+		"FunctionName": name, "Runtime": "provided.al2023", "Role": "arn:aws:iam::000000000000:role/fn", "Handler": "bootstrap",
+		"Code": map[string]any{"ZipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="},
+	})
+	hr, _ := http.NewRequest(http.MethodPost, e.Emu.URL+"/2015-03-31/functions", bytes.NewReader(req))
+	hr.Header.Set("Content-Type", "application/json")
+	hr.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/"+Region+"/lambda/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := http.DefaultClient.Do(hr)
+	if err != nil || resp.StatusCode >= 300 {
+		e.T.Fatalf("CreateFunction: %v %v", err, resp)
+	}
+	_ = resp.Body.Close()
+	for i := 0; i < versions; i++ {
+		if _, err := e.Lambda().PublishVersion(e.ctx(), &lambda.PublishVersionInput{FunctionName: aws.String(name)}); err != nil {
+			e.T.Fatalf("PublishVersion: %v", err)
+		}
+	}
+	return name
+}
+
+// Lambda is an SDK client of the emulator's Lambda.
+func (e *Env) Lambda() *lambda.Client {
+	return lambda.NewFromConfig(aws.Config{Region: Region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")},
+		func(o *lambda.Options) { o.BaseEndpoint = aws.String(e.Emu.URL) })
+}
+
+// AliasWrites lists every routing written to an alias at the emulator, in
+// order, as a split over versions (the primary version's weight is the rest
+// of 1000).
+func (e *Env) AliasWrites() []weights.Split {
+	var out []weights.Split
+	for _, r := range e.Emu.Requests("lambda:UpdateAlias") {
+		v, _ := r["FunctionVersion"].(string)
+		if v == "" {
+			continue
+		}
+		s := weights.Split{{ARN: v, Weight: 1000}}
+		if rc, ok := r["RoutingConfig"].(map[string]any); ok {
+			if w, ok := rc["AdditionalVersionWeights"].(map[string]any); ok {
+				for other, f := range w {
+					n := int(f.(float64)*1000 + 0.5)
+					if n > 0 {
+						s[0].Weight -= n
+						s = append(s, weights.Target{ARN: other, Weight: n})
+					}
+				}
+			}
+		}
+		if len(s) == 1 {
+			s[0].Weight = 1
+		}
+		out = append(out, s)
+	}
+	return out
 }

@@ -9,6 +9,7 @@ package emulator
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -93,6 +94,9 @@ func Start(addr string) (*Emulator, error) {
 		var decoded map[string]any
 		if strings.HasPrefix(action, "monitoring:") {
 			decoded, _ = decodeCBOR(body)
+		}
+		if strings.HasPrefix(action, "lambda:") && strings.Contains(action, "Alias") && len(body) > 0 {
+			_ = json.Unmarshal(body, &decoded)
 		}
 		switch action {
 		case "monitoring:PutMetricAlarm":
@@ -180,9 +184,9 @@ func (e *Emulator) OnRequest(h func(action string, form url.Values)) {
 	e.hooks = append(e.hooks, h)
 }
 
-// Requests returns the decoded bodies of the CloudWatch (CBOR) requests of an
-// action received so far, such as "monitoring:PutMetricAlarm", as the client
-// sent them.
+// Requests returns the decoded bodies of the CloudWatch (CBOR) requests and
+// the Lambda alias (JSON) requests of an action received so far, such as
+// "monitoring:PutMetricAlarm" or "lambda:UpdateAlias", as the client sent them.
 func (e *Emulator) Requests(action string) []map[string]any {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -47,6 +47,8 @@ type subject interface {
 	// ReadError and WriteError explain a failed read and a refused write.
 	ReadError(diags *diag.Diagnostics, err error)
 	WriteError(diags *diag.Diagnostics, err error)
+	// Steps is the planned_steps value of a schedule, in its terms.
+	Steps(steps []rollout.PlannedStep) types.List
 }
 
 // change is one run of the pipeline.
@@ -84,7 +86,7 @@ func runChange(ctx context.Context, c *awsclient.Client, s subject, ch change, d
 	}
 	out.steps = steps
 	// check
-	if len(steps) > 0 && !ch.planned.IsUnknown() && !ch.planned.IsNull() && !ch.planned.Equal(plannedStepsValue(steps)) {
+	if len(steps) > 0 && !ch.planned.IsUnknown() && !ch.planned.IsNull() && !ch.planned.Equal(s.Steps(steps)) {
 		diags.AddAttributeError(path.Root("planned_steps"), fmt.Sprintf("%s Changed Since Plan", title(s.Kind())), detail(nil,
 			fmt.Sprintf("The plan's schedule started from weights that %s no longer serves (it serves %s now), so the planned steps would not be the ones applied.", s.ID(), ch.from.Short()),
 			"Nothing was moved. Run plan again to see the schedule from the weights it serves now, then apply."))
@@ -185,3 +187,5 @@ func (l listenerSubject) ReadError(diags *diag.Diagnostics, err error) {
 func (l listenerSubject) WriteError(diags *diag.Diagnostics, err error) {
 	addWriteError(diags, l.c, l.ref, err)
 }
+
+func (l listenerSubject) Steps(steps []rollout.PlannedStep) types.List { return plannedStepsValue(steps) }

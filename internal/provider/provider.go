@@ -247,6 +247,7 @@ func (p *rolloutProvider) Resources(context.Context) []func() resource.Resource 
 		NewTrafficSplitResource,
 		NewAlarmResource,
 		NewBlueGreenResource,
+		NewLambdaAliasResource,
 	}
 }
 

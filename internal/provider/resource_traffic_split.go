@@ -471,8 +471,11 @@ func addReadError(diags interface{ AddError(string, string) }, client *awsclient
 }
 
 func title(kind string) string {
-	if kind == "rule" {
+	switch kind {
+	case "rule":
 		return "Listener Rule"
+	case "alias":
+		return "Alias"
 	}
 	return "Listener"
 }

@@ -47,6 +47,7 @@ type rolloutModel struct {
 	Gates        types.Object `tfsdk:"gates"`
 	Attempt      types.String `tfsdk:"attempt"`
 	IgnorePoll   types.Bool   `tfsdk:"ignore_poll_failures"`
+	Preset       types.String `tfsdk:"preset"`
 }
 
 type stepModel struct {
@@ -141,6 +142,14 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 				MarkdownDescription: "What happens when a gate fails: `immediate` (back to the weights before the apply in one call), `gradual` (back 25, 50, 75 and 100 % of the way, one `poll_interval` apart, each gated by health), " +
 					"or `auto` (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.",
 				Validators: []validator.String{stringvalidator.OneOf(string(rollout.Auto), string(rollout.Immediate), string(rollout.Gradual))},
+			},
+			"preset": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "One of CodeDeploy's predefined deployment configurations, instead of `strategy`, `steps` and `linear`: " +
+					"`canary_10_percent_5_minutes` (10, 15 and 30 too: 10 % for that long, then the rest), `linear_10_percent_every_1_minute` " +
+					"(`every_2_minutes`, `every_3_minutes` and `every_10_minutes` too: 10 % more at each interval) or `all_at_once`. " +
+					"CodeDeploy's `LambdaCanary10Percent5Minutes` is `canary_10_percent_5_minutes`, and so on.",
+				Validators: []validator.String{stringvalidator.OneOf(rollout.PresetNames()...)},
 			},
 			"attempt": schema.StringAttribute{
 				Optional: true,
@@ -352,8 +361,11 @@ func strategyFrom(ctx context.Context, o types.Object) (st rollout.Strategy, kno
 	if diags.HasError() {
 		return st, false, diags
 	}
-	if m.Strategy.IsUnknown() || m.Steps.IsUnknown() || m.Linear.IsUnknown() {
+	if m.Strategy.IsUnknown() || m.Steps.IsUnknown() || m.Linear.IsUnknown() || m.Preset.IsUnknown() {
 		return st, false, diags
+	}
+	if p, ok := rollout.Presets[m.Preset.ValueString()]; ok && m.Strategy.IsNull() && m.Steps.IsNull() && m.Linear.IsNull() {
+		return p, true, diags
 	}
 	if !m.Strategy.IsNull() {
 		st.Kind = rollout.Kind(m.Strategy.ValueString())
@@ -455,6 +467,18 @@ func checkRollout(ctx context.Context, o types.Object, base path.Path, diags *di
 	diags.Append(o.As(ctx, &m, basetypes.ObjectAsOptions{})...)
 	if diags.HasError() || m.Strategy.IsUnknown() {
 		return
+	}
+	if !m.Preset.IsNull() && !m.Preset.IsUnknown() {
+		for name, v := range map[string]attr.Value{"strategy": m.Strategy, "steps": m.Steps, "linear": m.Linear} {
+			if !v.IsNull() {
+				diags.AddAttributeError(base.AtName(name), "Preset With Own Schedule", detail(nil,
+					fmt.Sprintf("rollout.preset is %q, and rollout.%s is set too; a preset is the whole schedule.", m.Preset.ValueString(), name),
+					"Remove "+name+", or remove preset and describe the schedule with strategy, steps or linear."))
+			}
+		}
+		if diags.HasError() {
+			return
+		}
 	}
 	kind := rollout.AllAtOnce
 	if !m.Strategy.IsNull() {

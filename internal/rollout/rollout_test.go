@@ -220,3 +220,24 @@ func FuzzPlan(f *testing.F) {
 		}
 	})
 }
+
+func TestPresets(t *testing.T) {
+	if len(Presets) != 9 {
+		t.Fatalf("%d presets, want CodeDeploy's 9: %v", len(Presets), PresetNames())
+	}
+	c := Presets["canary_10_percent_5_minutes"]
+	steps, err := Plan(split(1, 0), split(0, 1), c)
+	if err != nil || len(steps) != 2 || steps[0].Percent != 10 || steps[0].Pause != 5*time.Minute {
+		t.Fatalf("canary_10_percent_5_minutes plans %+v, %v", steps, err)
+	}
+	l := Presets["linear_10_percent_every_1_minute"]
+	steps, err = Plan(split(1, 0), split(0, 1), l)
+	if err != nil || len(steps) != 10 || steps[0].Pause != time.Minute {
+		t.Fatalf("linear_10_percent_every_1_minute plans %d steps, %v", len(steps), err)
+	}
+	for _, n := range PresetNames() {
+		if ps := Presets[n].Problems(); len(ps) > 0 {
+			t.Errorf("preset %s: %v", n, ps)
+		}
+	}
+}

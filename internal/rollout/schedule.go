@@ -6,6 +6,7 @@ package rollout
 import (
 	"fmt"
 	"math"
+	"sort"
 	"time"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -237,4 +238,38 @@ func equalShares(a, b weights.Split) bool {
 		}
 	}
 	return true
+}
+
+// Presets are CodeDeploy's predefined deployment configurations for Lambda
+// (and, with the same shapes, for ECS), by the name a rollout block gives
+// them, so a migration from CodeDeploy is a one-line change:
+//
+//	canary_10_percent_N_minutes       LambdaCanary10PercentNMinutes (N = 5, 10, 15, 30)
+//	linear_10_percent_every_N_minutes LambdaLinear10PercentEveryNMinute(s) (N = 1, 2, 3, 10)
+//	all_at_once                       LambdaAllAtOnce
+var Presets = map[string]Strategy{
+	"all_at_once": {Kind: AllAtOnce},
+}
+
+func init() {
+	for _, n := range []int{5, 10, 15, 30} {
+		Presets[fmt.Sprintf("canary_10_percent_%d_minutes", n)] = Strategy{Kind: Canary, Steps: []Step{{Percent: 10, Pause: time.Duration(n) * time.Minute}, {Percent: 100}}}
+	}
+	for _, n := range []int{1, 2, 3, 10} {
+		name := fmt.Sprintf("linear_10_percent_every_%d_minutes", n)
+		if n == 1 {
+			name = "linear_10_percent_every_1_minute"
+		}
+		Presets[name] = Strategy{Kind: Linear, StepPercent: 10, Interval: time.Duration(n) * time.Minute}
+	}
+}
+
+// PresetNames lists the presets in order.
+func PresetNames() []string {
+	names := make([]string, 0, len(Presets))
+	for n := range Presets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
