@@ -53,6 +53,17 @@ func TestAccBadInput(t *testing.T) {
 		}
 		return good + fmt.Sprintf("resource \"rollout_alarm\" \"test\" {\n  name = %q\n%s\n}\n", n, body)
 	}
+	alias := func(override string) string {
+		attrs := map[string]string{"function_name": `"orders"`, "alias_name": `"live"`, "version": `"2"`}
+		key := strings.TrimSpace(strings.SplitN(override, "=", 2)[0])
+		var lines []string
+		for _, k := range []string{"function_name", "alias_name", "version"} {
+			if k != key {
+				lines = append(lines, k+" = "+attrs[k])
+			}
+		}
+		return good + "resource \"rollout_lambda_alias\" \"test\" {\n" + strings.Join(lines, "\n") + "\n" + override + "\n}\n"
+	}
 	bg := func(override string) string {
 		attrs := map[string]string{"listener_arn": fmt.Sprintf("%q", fakeListener), "name_prefix": `"web"`, "port": "8080", "protocol": `"HTTP"`, "vpc_id": `"vpc-0123456789abcdef0"`, "active": `"blue"`}
 		key := strings.TrimSpace(strings.SplitN(override, "=", 2)[0])
@@ -271,6 +282,24 @@ custom = {
 		{"bluegreen test listener is the listener", bg(fmt.Sprintf(`test_listener_arn = %q`, fakeListener)), `Test Listener Is The Listener`},
 		{"bluegreen test listener not a listener", bg(fmt.Sprintf(`test_listener_arn = %q`, fakeTG(0))), `Invalid ARN(.|\n)*test_listener_arn`},
 		{"bluegreen canary without steps", bg(`rollout = { strategy = "canary" }`), `Missing Canary Steps`},
+		// rollout_lambda_alias.
+		{"alias $LATEST", alias(`version = "$LATEST"`), `Unpublished Version(.|\n)*AWS refuses \$LATEST in routing`},
+		{"alias version zero", alias(`version = "0"`), `Invalid Function Version(.|\n)*version is "0"`},
+		{"alias version not a number", alias(`version = "v2"`), `Invalid Function Version(.|\n)*"v2"`},
+		{"alias version with a decimal", alias(`version = "1.5"`), `Invalid Function Version`},
+		{"alias name all digits", alias(`alias_name = "42"`), `Invalid Alias Name(.|\n)*all digits`},
+		{"alias name with a dot", alias(`alias_name = "prod.live"`), `Invalid Alias Name(.|\n)*1 to 128 of the characters`},
+		{"alias name too long", alias(`alias_name = "` + strings.Repeat("a", 129) + `"`), `Invalid Alias Name`},
+		{"function name with a space", alias(`function_name = "my orders"`), `function_name(.|\n)*must be a function name`},
+		{"function ARN with a qualifier", alias(`function_name = "arn:aws:lambda:us-east-1:123456789012:function:orders:3"`), `function_name(.|\n)*without a qualifier`},
+		{"function ARN of another service", alias(`function_name = "arn:aws:sqs:us-east-1:123456789012:orders"`), `function_name(.|\n)*must be a function name`},
+		{"function name over 64", alias(`function_name = "` + strings.Repeat("f", 65) + `"`), `function_name(.|\n)*must be a function name`},
+		{"alias description over 256", alias(`description = "` + strings.Repeat("d", 257) + `"`), `description string length must be at most 256`},
+		{"alias on_destroy unknown", alias(`on_destroy = "delete"`), `on_destroy value must be one of`},
+		{"alias health gate", alias(`rollout = { gates = { health = {} } }`), `No Health Gate For Functions(.|\n)*a Lambda function has no targets`},
+		{"alias unknown preset", alias(`rollout = { preset = "canary_50_percent_1_minute" }`), `rollout\.preset value must be one of(.|\n)*canary_10_percent_5_minutes`},
+		{"preset with steps", alias(`rollout = { preset = "canary_10_percent_5_minutes", strategy = "canary", steps = [{ percent = 100 }] }`), `Preset With Own Schedule(.|\n)*rollout\.(strategy|steps) is set too`},
+		{"split preset with linear", withExtra(`rollout = { preset = "linear_10_percent_every_1_minute", linear = { step_percent = 20, interval = "1m" } }`), `Preset With Own Schedule(.|\n)*rollout\.linear is set too`},
 		{"data source with both", good + fmt.Sprintf("data \"rollout_listener_weights\" \"x\" {\n listener_arn = %q\n rule_arn = %q\n}\n", fakeListener, fakeRule), `Invalid Attribute Combination`},
 	}
 	for _, c := range cases {
@@ -288,7 +317,7 @@ custom = {
 		})
 	}
 	t.Cleanup(func() {
-		if n := e.Emu.Total("elasticloadbalancing:") + e.Emu.Total("monitoring:"); n != 0 {
+		if n := e.Emu.Total("elasticloadbalancing:") + e.Emu.Total("monitoring:") + e.Emu.Total("lambda:"); n != 0 {
 			t.Errorf("bad input reached AWS: the emulator saw %v", e.Emu.Counts())
 		}
 	})

@@ -188,4 +188,6 @@ func (l listenerSubject) WriteError(diags *diag.Diagnostics, err error) {
 	addWriteError(diags, l.c, l.ref, err)
 }
 
-func (l listenerSubject) Steps(steps []rollout.PlannedStep) types.List { return plannedStepsValue(steps) }
+func (l listenerSubject) Steps(steps []rollout.PlannedStep) types.List {
+	return plannedStepsValue(steps)
+}

@@ -191,7 +191,9 @@ func (aliasName) ValidateString(_ context.Context, req validator.StringRequest, 
 // gets its own message because it is the common mistake.
 type functionVersion struct{}
 
-func (functionVersion) Description(context.Context) string { return "a published version: a positive integer" }
+func (functionVersion) Description(context.Context) string {
+	return "a published version: a positive integer"
+}
 func (v functionVersion) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
 func (functionVersion) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
@@ -249,7 +251,9 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	set := func(name string, v attr.Value) { resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), v)...) }
+	set := func(name string, v attr.Value) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), v)...)
+	}
 	if plan.Version.IsUnknown() {
 		set("planned_steps", types.ListUnknown(aliasStepObjectType))
 		return

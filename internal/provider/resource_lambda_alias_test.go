@@ -140,6 +140,8 @@ func TestAccLambdaAlias_canary(t *testing.T) {
   }`
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.Factories(),
+		// on_destroy = "keep" (the default): the alias still serves version 2.
+		CheckDestroy: aliasServes(e, fn, "live", "2", noRouting),
 		Steps: []resource.TestStep{
 			{Config: aliasConfig(e, fn, "live", "1", ""), Check: resource.ComposeTestCheckFunc(aliasServes(e, fn, "live", "1", noRouting), aliasWrote(e))},
 			{
