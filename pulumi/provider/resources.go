@@ -27,7 +27,7 @@ func Provider(bridgeMetadata []byte) tfbridge.ProviderInfo {
 		Name:              "rollout",
 		DisplayName:       "Rollout",
 		Publisher:         "rolloutdev",
-		Description:       "Progressive delivery on AWS Application Load Balancers: traffic splits, canaries with gates and automatic rollback, blue/green deployments and rollout alarms",
+		Description:       "Progressive delivery on AWS Application Load Balancers and Lambda aliases: traffic splits, canaries with gates and automatic rollback, blue/green deployments, Lambda alias deployments and rollout alarms",
 		Keywords:          []string{"pulumi", "rollout", "aws", "canary", "blue-green", "progressive-delivery", "category/cloud"},
 		License:           "MPL-2.0",
 		Homepage:          "https://github.com/rolloutdev/terraform-provider-rollout",
@@ -45,7 +45,8 @@ func Provider(bridgeMetadata []byte) tfbridge.ProviderInfo {
 				// The bridge would pluralize it to "histories".
 				Fields: map[string]*tfbridge.SchemaInfo{"history": {Name: "history"}},
 			},
-			"rollout_alarm": {Tok: "rollout:index:Alarm"},
+			"rollout_alarm":        {Tok: "rollout:index:Alarm"},
+			"rollout_lambda_alias": {Tok: "rollout:index:LambdaAlias"},
 		},
 		DataSources: map[string]*tfbridge.DataSourceInfo{
 			"rollout_listener_weights": {Tok: "rollout:index:getListenerWeights"},
@@ -101,4 +102,5 @@ var docReplacements = []struct {
 	{regexp.MustCompile("`rollout_traffic_split`"), []byte("`rollout.TrafficSplit`")},
 	{regexp.MustCompile("`rollout_deployment_bluegreen`"), []byte("`rollout.DeploymentBlueGreen`")},
 	{regexp.MustCompile("`rollout_alarm`"), []byte("`rollout.Alarm`")},
+	{regexp.MustCompile("`rollout_lambda_alias`"), []byte("`rollout.LambdaAlias`")},
 }

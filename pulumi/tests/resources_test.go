@@ -205,3 +205,50 @@ func TestYAMLExamplePreviews(t *testing.T) {
 		}
 	}
 }
+
+const aliasProgram = `name: alias
+runtime: yaml
+config:
+  functionName: { type: string }
+  version: { type: string }
+resources:
+  live:
+    type: rollout:LambdaAlias
+    properties:
+      functionName: ${functionName}
+      aliasName: live
+      version: ${version}
+      rollout:
+        preset: all_at_once
+outputs:
+  currentVersion: ${live.currentVersion}
+`
+
+// A Lambda alias created at version 1, then moved to version 2 with a
+// CodeDeploy preset (all_at_once: the plugin runs as its own process on the
+// real clock, so the test avoids the canary presets' minutes of pause),
+// both checked at the emulator.
+func TestLambdaAlias(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	fn := e.LambdaFunction("palias", 2)
+	s := newStack(t, e, aliasProgram)
+	s.config("functionName", fn, "version", "1")
+	s.up()
+	checkAlias := func(want string) {
+		t.Helper()
+		st := s.resourceState("rollout:index:LambdaAlias")
+		if st["currentVersion"] != want {
+			t.Fatalf("state: currentVersion %v, want %s", st["currentVersion"], want)
+		}
+		got := e.AliasWrites()
+		if want == "2" && (len(got) != 1 || !got[0].Equal(weights.Split{{ARN: "2", Weight: 1}})) {
+			t.Fatalf("the alias received %v, want version 2 at once", got)
+		}
+	}
+	checkAlias("1")
+	s.config("version", "2")
+	s.up()
+	checkAlias("2")
+	s.run("destroy", "--yes", "--skip-preview")
+}

@@ -30,6 +30,11 @@ export const getTargetHealth: typeof import("./getTargetHealth").getTargetHealth
 export const getTargetHealthOutput: typeof import("./getTargetHealth").getTargetHealthOutput = null as any;
 utilities.lazyLoad(exports, ["getTargetHealth","getTargetHealthOutput"], () => require("./getTargetHealth"));
 
+export { LambdaAliasArgs, LambdaAliasState } from "./lambdaAlias";
+export type LambdaAlias = import("./lambdaAlias").LambdaAlias;
+export const LambdaAlias: typeof import("./lambdaAlias").LambdaAlias = null as any;
+utilities.lazyLoad(exports, ["LambdaAlias"], () => require("./lambdaAlias"));
+
 export * from "./provider";
 import { Provider } from "./provider";
 
@@ -56,6 +61,8 @@ const _module = {
                 return new Alarm(name, <any>undefined, { urn })
             case "rollout:index:DeploymentBlueGreen":
                 return new DeploymentBlueGreen(name, <any>undefined, { urn })
+            case "rollout:index:LambdaAlias":
+                return new LambdaAlias(name, <any>undefined, { urn })
             case "rollout:index:TrafficSplit":
                 return new TrafficSplit(name, <any>undefined, { urn })
             default:

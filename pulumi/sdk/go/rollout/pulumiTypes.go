@@ -1663,6 +1663,8 @@ type DeploymentBlueGreenRollout struct {
 	Linear *DeploymentBlueGreenRolloutLinear `pulumi:"linear"`
 	// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 	PollInterval *string `pulumi:"pollInterval"`
+	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+	Preset *string `pulumi:"preset"`
 	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
 	Rollback *string `pulumi:"rollback"`
 	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
@@ -1693,6 +1695,8 @@ type DeploymentBlueGreenRolloutArgs struct {
 	Linear DeploymentBlueGreenRolloutLinearPtrInput `pulumi:"linear"`
 	// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 	PollInterval pulumi.StringPtrInput `pulumi:"pollInterval"`
+	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+	Preset pulumi.StringPtrInput `pulumi:"preset"`
 	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
 	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
 	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
@@ -1803,6 +1807,11 @@ func (o DeploymentBlueGreenRolloutOutput) PollInterval() pulumi.StringPtrOutput 
 	return o.ApplyT(func(v DeploymentBlueGreenRollout) *string { return v.PollInterval }).(pulumi.StringPtrOutput)
 }
 
+// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+func (o DeploymentBlueGreenRolloutOutput) Preset() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DeploymentBlueGreenRollout) *string { return v.Preset }).(pulumi.StringPtrOutput)
+}
+
 // What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
 func (o DeploymentBlueGreenRolloutOutput) Rollback() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DeploymentBlueGreenRollout) *string { return v.Rollback }).(pulumi.StringPtrOutput)
@@ -1889,6 +1898,16 @@ func (o DeploymentBlueGreenRolloutPtrOutput) PollInterval() pulumi.StringPtrOutp
 			return nil
 		}
 		return v.PollInterval
+	}).(pulumi.StringPtrOutput)
+}
+
+// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+func (o DeploymentBlueGreenRolloutPtrOutput) Preset() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Preset
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -3078,6 +3097,1883 @@ func (o DeploymentBlueGreenTimeoutsPtrOutput) Update() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+type LambdaAliasLastRollout struct {
+	// `rollout.attempt` when the change ran; empty when unset.
+	Attempt *string `pulumi:"attempt"`
+	// When it ended (RFC 3339).
+	FinishedAt *string `pulumi:"finishedAt"`
+	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
+	Gate *string `pulumi:"gate"`
+	// What happened, in one sentence.
+	Reason *string `pulumi:"reason"`
+	// <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
+	Rollback *string `pulumi:"rollback"`
+	// When the rollout started (RFC 3339).
+	StartedAt *string `pulumi:"startedAt"`
+	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
+	Status *string `pulumi:"status"`
+	// The last step applied, from 1; 0 when none was.
+	StepReached *int `pulumi:"stepReached"`
+	// Steps in the schedule.
+	Steps *int `pulumi:"steps"`
+	// The weights the change was going to (`ARN=weight, …` in ARN order).
+	Target *string `pulumi:"target"`
+}
+
+// LambdaAliasLastRolloutInput is an input type that accepts LambdaAliasLastRolloutArgs and LambdaAliasLastRolloutOutput values.
+// You can construct a concrete instance of `LambdaAliasLastRolloutInput` via:
+//
+//	LambdaAliasLastRolloutArgs{...}
+type LambdaAliasLastRolloutInput interface {
+	pulumi.Input
+
+	ToLambdaAliasLastRolloutOutput() LambdaAliasLastRolloutOutput
+	ToLambdaAliasLastRolloutOutputWithContext(context.Context) LambdaAliasLastRolloutOutput
+}
+
+type LambdaAliasLastRolloutArgs struct {
+	// `rollout.attempt` when the change ran; empty when unset.
+	Attempt pulumi.StringPtrInput `pulumi:"attempt"`
+	// When it ended (RFC 3339).
+	FinishedAt pulumi.StringPtrInput `pulumi:"finishedAt"`
+	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
+	Gate pulumi.StringPtrInput `pulumi:"gate"`
+	// What happened, in one sentence.
+	Reason pulumi.StringPtrInput `pulumi:"reason"`
+	// <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
+	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
+	// When the rollout started (RFC 3339).
+	StartedAt pulumi.StringPtrInput `pulumi:"startedAt"`
+	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
+	Status pulumi.StringPtrInput `pulumi:"status"`
+	// The last step applied, from 1; 0 when none was.
+	StepReached pulumi.IntPtrInput `pulumi:"stepReached"`
+	// Steps in the schedule.
+	Steps pulumi.IntPtrInput `pulumi:"steps"`
+	// The weights the change was going to (`ARN=weight, …` in ARN order).
+	Target pulumi.StringPtrInput `pulumi:"target"`
+}
+
+func (LambdaAliasLastRolloutArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasLastRollout)(nil)).Elem()
+}
+
+func (i LambdaAliasLastRolloutArgs) ToLambdaAliasLastRolloutOutput() LambdaAliasLastRolloutOutput {
+	return i.ToLambdaAliasLastRolloutOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasLastRolloutArgs) ToLambdaAliasLastRolloutOutputWithContext(ctx context.Context) LambdaAliasLastRolloutOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasLastRolloutOutput)
+}
+
+func (i LambdaAliasLastRolloutArgs) ToLambdaAliasLastRolloutPtrOutput() LambdaAliasLastRolloutPtrOutput {
+	return i.ToLambdaAliasLastRolloutPtrOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasLastRolloutArgs) ToLambdaAliasLastRolloutPtrOutputWithContext(ctx context.Context) LambdaAliasLastRolloutPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasLastRolloutOutput).ToLambdaAliasLastRolloutPtrOutputWithContext(ctx)
+}
+
+// LambdaAliasLastRolloutPtrInput is an input type that accepts LambdaAliasLastRolloutArgs, LambdaAliasLastRolloutPtr and LambdaAliasLastRolloutPtrOutput values.
+// You can construct a concrete instance of `LambdaAliasLastRolloutPtrInput` via:
+//
+//	        LambdaAliasLastRolloutArgs{...}
+//
+//	or:
+//
+//	        nil
+type LambdaAliasLastRolloutPtrInput interface {
+	pulumi.Input
+
+	ToLambdaAliasLastRolloutPtrOutput() LambdaAliasLastRolloutPtrOutput
+	ToLambdaAliasLastRolloutPtrOutputWithContext(context.Context) LambdaAliasLastRolloutPtrOutput
+}
+
+type lambdaAliasLastRolloutPtrType LambdaAliasLastRolloutArgs
+
+func LambdaAliasLastRolloutPtr(v *LambdaAliasLastRolloutArgs) LambdaAliasLastRolloutPtrInput {
+	return (*lambdaAliasLastRolloutPtrType)(v)
+}
+
+func (*lambdaAliasLastRolloutPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**LambdaAliasLastRollout)(nil)).Elem()
+}
+
+func (i *lambdaAliasLastRolloutPtrType) ToLambdaAliasLastRolloutPtrOutput() LambdaAliasLastRolloutPtrOutput {
+	return i.ToLambdaAliasLastRolloutPtrOutputWithContext(context.Background())
+}
+
+func (i *lambdaAliasLastRolloutPtrType) ToLambdaAliasLastRolloutPtrOutputWithContext(ctx context.Context) LambdaAliasLastRolloutPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasLastRolloutPtrOutput)
+}
+
+type LambdaAliasLastRolloutOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasLastRolloutOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasLastRollout)(nil)).Elem()
+}
+
+func (o LambdaAliasLastRolloutOutput) ToLambdaAliasLastRolloutOutput() LambdaAliasLastRolloutOutput {
+	return o
+}
+
+func (o LambdaAliasLastRolloutOutput) ToLambdaAliasLastRolloutOutputWithContext(ctx context.Context) LambdaAliasLastRolloutOutput {
+	return o
+}
+
+func (o LambdaAliasLastRolloutOutput) ToLambdaAliasLastRolloutPtrOutput() LambdaAliasLastRolloutPtrOutput {
+	return o.ToLambdaAliasLastRolloutPtrOutputWithContext(context.Background())
+}
+
+func (o LambdaAliasLastRolloutOutput) ToLambdaAliasLastRolloutPtrOutputWithContext(ctx context.Context) LambdaAliasLastRolloutPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v LambdaAliasLastRollout) *LambdaAliasLastRollout {
+		return &v
+	}).(LambdaAliasLastRolloutPtrOutput)
+}
+
+// `rollout.attempt` when the change ran; empty when unset.
+func (o LambdaAliasLastRolloutOutput) Attempt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasLastRollout) *string { return v.Attempt }).(pulumi.StringPtrOutput)
+}
+
+// When it ended (RFC 3339).
+func (o LambdaAliasLastRolloutOutput) FinishedAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasLastRollout) *string { return v.FinishedAt }).(pulumi.StringPtrOutput)
+}
+
+// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
+func (o LambdaAliasLastRolloutOutput) Gate() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasLastRollout) *string { return v.Gate }).(pulumi.StringPtrOutput)
+}
+
+// What happened, in one sentence.
+func (o LambdaAliasLastRolloutOutput) Reason() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasLastRollout) *string { return v.Reason }).(pulumi.StringPtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
+func (o LambdaAliasLastRolloutOutput) Rollback() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasLastRollout) *string { return v.Rollback }).(pulumi.StringPtrOutput)
+}
+
+// When the rollout started (RFC 3339).
+func (o LambdaAliasLastRolloutOutput) StartedAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasLastRollout) *string { return v.StartedAt }).(pulumi.StringPtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
+func (o LambdaAliasLastRolloutOutput) Status() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasLastRollout) *string { return v.Status }).(pulumi.StringPtrOutput)
+}
+
+// The last step applied, from 1; 0 when none was.
+func (o LambdaAliasLastRolloutOutput) StepReached() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v LambdaAliasLastRollout) *int { return v.StepReached }).(pulumi.IntPtrOutput)
+}
+
+// Steps in the schedule.
+func (o LambdaAliasLastRolloutOutput) Steps() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v LambdaAliasLastRollout) *int { return v.Steps }).(pulumi.IntPtrOutput)
+}
+
+// The weights the change was going to (`ARN=weight, …` in ARN order).
+func (o LambdaAliasLastRolloutOutput) Target() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasLastRollout) *string { return v.Target }).(pulumi.StringPtrOutput)
+}
+
+type LambdaAliasLastRolloutPtrOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasLastRolloutPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**LambdaAliasLastRollout)(nil)).Elem()
+}
+
+func (o LambdaAliasLastRolloutPtrOutput) ToLambdaAliasLastRolloutPtrOutput() LambdaAliasLastRolloutPtrOutput {
+	return o
+}
+
+func (o LambdaAliasLastRolloutPtrOutput) ToLambdaAliasLastRolloutPtrOutputWithContext(ctx context.Context) LambdaAliasLastRolloutPtrOutput {
+	return o
+}
+
+func (o LambdaAliasLastRolloutPtrOutput) Elem() LambdaAliasLastRolloutOutput {
+	return o.ApplyT(func(v *LambdaAliasLastRollout) LambdaAliasLastRollout {
+		if v != nil {
+			return *v
+		}
+		var ret LambdaAliasLastRollout
+		return ret
+	}).(LambdaAliasLastRolloutOutput)
+}
+
+// `rollout.attempt` when the change ran; empty when unset.
+func (o LambdaAliasLastRolloutPtrOutput) Attempt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Attempt
+	}).(pulumi.StringPtrOutput)
+}
+
+// When it ended (RFC 3339).
+func (o LambdaAliasLastRolloutPtrOutput) FinishedAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.FinishedAt
+	}).(pulumi.StringPtrOutput)
+}
+
+// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
+func (o LambdaAliasLastRolloutPtrOutput) Gate() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Gate
+	}).(pulumi.StringPtrOutput)
+}
+
+// What happened, in one sentence.
+func (o LambdaAliasLastRolloutPtrOutput) Reason() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Reason
+	}).(pulumi.StringPtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
+func (o LambdaAliasLastRolloutPtrOutput) Rollback() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Rollback
+	}).(pulumi.StringPtrOutput)
+}
+
+// When the rollout started (RFC 3339).
+func (o LambdaAliasLastRolloutPtrOutput) StartedAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.StartedAt
+	}).(pulumi.StringPtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
+func (o LambdaAliasLastRolloutPtrOutput) Status() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Status
+	}).(pulumi.StringPtrOutput)
+}
+
+// The last step applied, from 1; 0 when none was.
+func (o LambdaAliasLastRolloutPtrOutput) StepReached() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasLastRollout) *int {
+		if v == nil {
+			return nil
+		}
+		return v.StepReached
+	}).(pulumi.IntPtrOutput)
+}
+
+// Steps in the schedule.
+func (o LambdaAliasLastRolloutPtrOutput) Steps() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasLastRollout) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Steps
+	}).(pulumi.IntPtrOutput)
+}
+
+// The weights the change was going to (`ARN=weight, …` in ARN order).
+func (o LambdaAliasLastRolloutPtrOutput) Target() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Target
+	}).(pulumi.StringPtrOutput)
+}
+
+type LambdaAliasPlannedStep struct {
+	// Bake time after the step.
+	Pause *string `pulumi:"pause"`
+	// How far along the shift the step goes, in percent.
+	Percent *int `pulumi:"percent"`
+	// Step number, from 1.
+	Step *int `pulumi:"step"`
+	// Share of invocations per version at this step, in percent.
+	Versions map[string]float64 `pulumi:"versions"`
+}
+
+// LambdaAliasPlannedStepInput is an input type that accepts LambdaAliasPlannedStepArgs and LambdaAliasPlannedStepOutput values.
+// You can construct a concrete instance of `LambdaAliasPlannedStepInput` via:
+//
+//	LambdaAliasPlannedStepArgs{...}
+type LambdaAliasPlannedStepInput interface {
+	pulumi.Input
+
+	ToLambdaAliasPlannedStepOutput() LambdaAliasPlannedStepOutput
+	ToLambdaAliasPlannedStepOutputWithContext(context.Context) LambdaAliasPlannedStepOutput
+}
+
+type LambdaAliasPlannedStepArgs struct {
+	// Bake time after the step.
+	Pause pulumi.StringPtrInput `pulumi:"pause"`
+	// How far along the shift the step goes, in percent.
+	Percent pulumi.IntPtrInput `pulumi:"percent"`
+	// Step number, from 1.
+	Step pulumi.IntPtrInput `pulumi:"step"`
+	// Share of invocations per version at this step, in percent.
+	Versions pulumi.Float64MapInput `pulumi:"versions"`
+}
+
+func (LambdaAliasPlannedStepArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasPlannedStep)(nil)).Elem()
+}
+
+func (i LambdaAliasPlannedStepArgs) ToLambdaAliasPlannedStepOutput() LambdaAliasPlannedStepOutput {
+	return i.ToLambdaAliasPlannedStepOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasPlannedStepArgs) ToLambdaAliasPlannedStepOutputWithContext(ctx context.Context) LambdaAliasPlannedStepOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasPlannedStepOutput)
+}
+
+// LambdaAliasPlannedStepArrayInput is an input type that accepts LambdaAliasPlannedStepArray and LambdaAliasPlannedStepArrayOutput values.
+// You can construct a concrete instance of `LambdaAliasPlannedStepArrayInput` via:
+//
+//	LambdaAliasPlannedStepArray{ LambdaAliasPlannedStepArgs{...} }
+type LambdaAliasPlannedStepArrayInput interface {
+	pulumi.Input
+
+	ToLambdaAliasPlannedStepArrayOutput() LambdaAliasPlannedStepArrayOutput
+	ToLambdaAliasPlannedStepArrayOutputWithContext(context.Context) LambdaAliasPlannedStepArrayOutput
+}
+
+type LambdaAliasPlannedStepArray []LambdaAliasPlannedStepInput
+
+func (LambdaAliasPlannedStepArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]LambdaAliasPlannedStep)(nil)).Elem()
+}
+
+func (i LambdaAliasPlannedStepArray) ToLambdaAliasPlannedStepArrayOutput() LambdaAliasPlannedStepArrayOutput {
+	return i.ToLambdaAliasPlannedStepArrayOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasPlannedStepArray) ToLambdaAliasPlannedStepArrayOutputWithContext(ctx context.Context) LambdaAliasPlannedStepArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasPlannedStepArrayOutput)
+}
+
+type LambdaAliasPlannedStepOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasPlannedStepOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasPlannedStep)(nil)).Elem()
+}
+
+func (o LambdaAliasPlannedStepOutput) ToLambdaAliasPlannedStepOutput() LambdaAliasPlannedStepOutput {
+	return o
+}
+
+func (o LambdaAliasPlannedStepOutput) ToLambdaAliasPlannedStepOutputWithContext(ctx context.Context) LambdaAliasPlannedStepOutput {
+	return o
+}
+
+// Bake time after the step.
+func (o LambdaAliasPlannedStepOutput) Pause() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasPlannedStep) *string { return v.Pause }).(pulumi.StringPtrOutput)
+}
+
+// How far along the shift the step goes, in percent.
+func (o LambdaAliasPlannedStepOutput) Percent() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v LambdaAliasPlannedStep) *int { return v.Percent }).(pulumi.IntPtrOutput)
+}
+
+// Step number, from 1.
+func (o LambdaAliasPlannedStepOutput) Step() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v LambdaAliasPlannedStep) *int { return v.Step }).(pulumi.IntPtrOutput)
+}
+
+// Share of invocations per version at this step, in percent.
+func (o LambdaAliasPlannedStepOutput) Versions() pulumi.Float64MapOutput {
+	return o.ApplyT(func(v LambdaAliasPlannedStep) map[string]float64 { return v.Versions }).(pulumi.Float64MapOutput)
+}
+
+type LambdaAliasPlannedStepArrayOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasPlannedStepArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]LambdaAliasPlannedStep)(nil)).Elem()
+}
+
+func (o LambdaAliasPlannedStepArrayOutput) ToLambdaAliasPlannedStepArrayOutput() LambdaAliasPlannedStepArrayOutput {
+	return o
+}
+
+func (o LambdaAliasPlannedStepArrayOutput) ToLambdaAliasPlannedStepArrayOutputWithContext(ctx context.Context) LambdaAliasPlannedStepArrayOutput {
+	return o
+}
+
+func (o LambdaAliasPlannedStepArrayOutput) Index(i pulumi.IntInput) LambdaAliasPlannedStepOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) LambdaAliasPlannedStep {
+		return vs[0].([]LambdaAliasPlannedStep)[vs[1].(int)]
+	}).(LambdaAliasPlannedStepOutput)
+}
+
+type LambdaAliasRollout struct {
+	// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+	Attempt *string `pulumi:"attempt"`
+	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+	Gates *LambdaAliasRolloutGates `pulumi:"gates"`
+	// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
+	IgnorePollFailures *bool `pulumi:"ignorePollFailures"`
+	// The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+	Linear *LambdaAliasRolloutLinear `pulumi:"linear"`
+	// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+	PollInterval *string `pulumi:"pollInterval"`
+	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+	Preset *string `pulumi:"preset"`
+	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+	Rollback *string `pulumi:"rollback"`
+	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
+	Steps []LambdaAliasRolloutStep `pulumi:"steps"`
+	// <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
+	Strategy *string `pulumi:"strategy"`
+}
+
+// LambdaAliasRolloutInput is an input type that accepts LambdaAliasRolloutArgs and LambdaAliasRolloutOutput values.
+// You can construct a concrete instance of `LambdaAliasRolloutInput` via:
+//
+//	LambdaAliasRolloutArgs{...}
+type LambdaAliasRolloutInput interface {
+	pulumi.Input
+
+	ToLambdaAliasRolloutOutput() LambdaAliasRolloutOutput
+	ToLambdaAliasRolloutOutputWithContext(context.Context) LambdaAliasRolloutOutput
+}
+
+type LambdaAliasRolloutArgs struct {
+	// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+	Attempt pulumi.StringPtrInput `pulumi:"attempt"`
+	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+	Gates LambdaAliasRolloutGatesPtrInput `pulumi:"gates"`
+	// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
+	IgnorePollFailures pulumi.BoolPtrInput `pulumi:"ignorePollFailures"`
+	// The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+	Linear LambdaAliasRolloutLinearPtrInput `pulumi:"linear"`
+	// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+	PollInterval pulumi.StringPtrInput `pulumi:"pollInterval"`
+	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+	Preset pulumi.StringPtrInput `pulumi:"preset"`
+	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
+	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
+	Steps LambdaAliasRolloutStepArrayInput `pulumi:"steps"`
+	// <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
+	Strategy pulumi.StringPtrInput `pulumi:"strategy"`
+}
+
+func (LambdaAliasRolloutArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasRollout)(nil)).Elem()
+}
+
+func (i LambdaAliasRolloutArgs) ToLambdaAliasRolloutOutput() LambdaAliasRolloutOutput {
+	return i.ToLambdaAliasRolloutOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasRolloutArgs) ToLambdaAliasRolloutOutputWithContext(ctx context.Context) LambdaAliasRolloutOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutOutput)
+}
+
+func (i LambdaAliasRolloutArgs) ToLambdaAliasRolloutPtrOutput() LambdaAliasRolloutPtrOutput {
+	return i.ToLambdaAliasRolloutPtrOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasRolloutArgs) ToLambdaAliasRolloutPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutOutput).ToLambdaAliasRolloutPtrOutputWithContext(ctx)
+}
+
+// LambdaAliasRolloutPtrInput is an input type that accepts LambdaAliasRolloutArgs, LambdaAliasRolloutPtr and LambdaAliasRolloutPtrOutput values.
+// You can construct a concrete instance of `LambdaAliasRolloutPtrInput` via:
+//
+//	        LambdaAliasRolloutArgs{...}
+//
+//	or:
+//
+//	        nil
+type LambdaAliasRolloutPtrInput interface {
+	pulumi.Input
+
+	ToLambdaAliasRolloutPtrOutput() LambdaAliasRolloutPtrOutput
+	ToLambdaAliasRolloutPtrOutputWithContext(context.Context) LambdaAliasRolloutPtrOutput
+}
+
+type lambdaAliasRolloutPtrType LambdaAliasRolloutArgs
+
+func LambdaAliasRolloutPtr(v *LambdaAliasRolloutArgs) LambdaAliasRolloutPtrInput {
+	return (*lambdaAliasRolloutPtrType)(v)
+}
+
+func (*lambdaAliasRolloutPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**LambdaAliasRollout)(nil)).Elem()
+}
+
+func (i *lambdaAliasRolloutPtrType) ToLambdaAliasRolloutPtrOutput() LambdaAliasRolloutPtrOutput {
+	return i.ToLambdaAliasRolloutPtrOutputWithContext(context.Background())
+}
+
+func (i *lambdaAliasRolloutPtrType) ToLambdaAliasRolloutPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutPtrOutput)
+}
+
+type LambdaAliasRolloutOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasRolloutOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasRollout)(nil)).Elem()
+}
+
+func (o LambdaAliasRolloutOutput) ToLambdaAliasRolloutOutput() LambdaAliasRolloutOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutOutput) ToLambdaAliasRolloutOutputWithContext(ctx context.Context) LambdaAliasRolloutOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutOutput) ToLambdaAliasRolloutPtrOutput() LambdaAliasRolloutPtrOutput {
+	return o.ToLambdaAliasRolloutPtrOutputWithContext(context.Background())
+}
+
+func (o LambdaAliasRolloutOutput) ToLambdaAliasRolloutPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v LambdaAliasRollout) *LambdaAliasRollout {
+		return &v
+	}).(LambdaAliasRolloutPtrOutput)
+}
+
+// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+func (o LambdaAliasRolloutOutput) Attempt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRollout) *string { return v.Attempt }).(pulumi.StringPtrOutput)
+}
+
+// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+func (o LambdaAliasRolloutOutput) Gates() LambdaAliasRolloutGatesPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRollout) *LambdaAliasRolloutGates { return v.Gates }).(LambdaAliasRolloutGatesPtrOutput)
+}
+
+// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
+func (o LambdaAliasRolloutOutput) IgnorePollFailures() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRollout) *bool { return v.IgnorePollFailures }).(pulumi.BoolPtrOutput)
+}
+
+// The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+func (o LambdaAliasRolloutOutput) Linear() LambdaAliasRolloutLinearPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRollout) *LambdaAliasRolloutLinear { return v.Linear }).(LambdaAliasRolloutLinearPtrOutput)
+}
+
+// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+func (o LambdaAliasRolloutOutput) PollInterval() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRollout) *string { return v.PollInterval }).(pulumi.StringPtrOutput)
+}
+
+// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+func (o LambdaAliasRolloutOutput) Preset() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRollout) *string { return v.Preset }).(pulumi.StringPtrOutput)
+}
+
+// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+func (o LambdaAliasRolloutOutput) Rollback() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRollout) *string { return v.Rollback }).(pulumi.StringPtrOutput)
+}
+
+// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
+func (o LambdaAliasRolloutOutput) Steps() LambdaAliasRolloutStepArrayOutput {
+	return o.ApplyT(func(v LambdaAliasRollout) []LambdaAliasRolloutStep { return v.Steps }).(LambdaAliasRolloutStepArrayOutput)
+}
+
+// <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
+func (o LambdaAliasRolloutOutput) Strategy() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRollout) *string { return v.Strategy }).(pulumi.StringPtrOutput)
+}
+
+type LambdaAliasRolloutPtrOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasRolloutPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**LambdaAliasRollout)(nil)).Elem()
+}
+
+func (o LambdaAliasRolloutPtrOutput) ToLambdaAliasRolloutPtrOutput() LambdaAliasRolloutPtrOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutPtrOutput) ToLambdaAliasRolloutPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutPtrOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutPtrOutput) Elem() LambdaAliasRolloutOutput {
+	return o.ApplyT(func(v *LambdaAliasRollout) LambdaAliasRollout {
+		if v != nil {
+			return *v
+		}
+		var ret LambdaAliasRollout
+		return ret
+	}).(LambdaAliasRolloutOutput)
+}
+
+// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+func (o LambdaAliasRolloutPtrOutput) Attempt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Attempt
+	}).(pulumi.StringPtrOutput)
+}
+
+// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+func (o LambdaAliasRolloutPtrOutput) Gates() LambdaAliasRolloutGatesPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRollout) *LambdaAliasRolloutGates {
+		if v == nil {
+			return nil
+		}
+		return v.Gates
+	}).(LambdaAliasRolloutGatesPtrOutput)
+}
+
+// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
+func (o LambdaAliasRolloutPtrOutput) IgnorePollFailures() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRollout) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.IgnorePollFailures
+	}).(pulumi.BoolPtrOutput)
+}
+
+// The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+func (o LambdaAliasRolloutPtrOutput) Linear() LambdaAliasRolloutLinearPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRollout) *LambdaAliasRolloutLinear {
+		if v == nil {
+			return nil
+		}
+		return v.Linear
+	}).(LambdaAliasRolloutLinearPtrOutput)
+}
+
+// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+func (o LambdaAliasRolloutPtrOutput) PollInterval() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.PollInterval
+	}).(pulumi.StringPtrOutput)
+}
+
+// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+func (o LambdaAliasRolloutPtrOutput) Preset() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Preset
+	}).(pulumi.StringPtrOutput)
+}
+
+// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+func (o LambdaAliasRolloutPtrOutput) Rollback() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Rollback
+	}).(pulumi.StringPtrOutput)
+}
+
+// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
+func (o LambdaAliasRolloutPtrOutput) Steps() LambdaAliasRolloutStepArrayOutput {
+	return o.ApplyT(func(v *LambdaAliasRollout) []LambdaAliasRolloutStep {
+		if v == nil {
+			return nil
+		}
+		return v.Steps
+	}).(LambdaAliasRolloutStepArrayOutput)
+}
+
+// <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
+func (o LambdaAliasRolloutPtrOutput) Strategy() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Strategy
+	}).(pulumi.StringPtrOutput)
+}
+
+type LambdaAliasRolloutGates struct {
+	// CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
+	Alarms []string `pulumi:"alarms"`
+	// Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+	FailOnInsufficientData *bool `pulumi:"failOnInsufficientData"`
+	// Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
+	Health *LambdaAliasRolloutGatesHealth `pulumi:"health"`
+	// Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+	Hooks *LambdaAliasRolloutGatesHooks `pulumi:"hooks"`
+	// Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`). Steps without a pause are not measured.
+	Metrics *LambdaAliasRolloutGatesMetrics `pulumi:"metrics"`
+}
+
+// LambdaAliasRolloutGatesInput is an input type that accepts LambdaAliasRolloutGatesArgs and LambdaAliasRolloutGatesOutput values.
+// You can construct a concrete instance of `LambdaAliasRolloutGatesInput` via:
+//
+//	LambdaAliasRolloutGatesArgs{...}
+type LambdaAliasRolloutGatesInput interface {
+	pulumi.Input
+
+	ToLambdaAliasRolloutGatesOutput() LambdaAliasRolloutGatesOutput
+	ToLambdaAliasRolloutGatesOutputWithContext(context.Context) LambdaAliasRolloutGatesOutput
+}
+
+type LambdaAliasRolloutGatesArgs struct {
+	// CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
+	Alarms pulumi.StringArrayInput `pulumi:"alarms"`
+	// Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+	FailOnInsufficientData pulumi.BoolPtrInput `pulumi:"failOnInsufficientData"`
+	// Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
+	Health LambdaAliasRolloutGatesHealthPtrInput `pulumi:"health"`
+	// Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+	Hooks LambdaAliasRolloutGatesHooksPtrInput `pulumi:"hooks"`
+	// Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`). Steps without a pause are not measured.
+	Metrics LambdaAliasRolloutGatesMetricsPtrInput `pulumi:"metrics"`
+}
+
+func (LambdaAliasRolloutGatesArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasRolloutGates)(nil)).Elem()
+}
+
+func (i LambdaAliasRolloutGatesArgs) ToLambdaAliasRolloutGatesOutput() LambdaAliasRolloutGatesOutput {
+	return i.ToLambdaAliasRolloutGatesOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasRolloutGatesArgs) ToLambdaAliasRolloutGatesOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutGatesOutput)
+}
+
+func (i LambdaAliasRolloutGatesArgs) ToLambdaAliasRolloutGatesPtrOutput() LambdaAliasRolloutGatesPtrOutput {
+	return i.ToLambdaAliasRolloutGatesPtrOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasRolloutGatesArgs) ToLambdaAliasRolloutGatesPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutGatesOutput).ToLambdaAliasRolloutGatesPtrOutputWithContext(ctx)
+}
+
+// LambdaAliasRolloutGatesPtrInput is an input type that accepts LambdaAliasRolloutGatesArgs, LambdaAliasRolloutGatesPtr and LambdaAliasRolloutGatesPtrOutput values.
+// You can construct a concrete instance of `LambdaAliasRolloutGatesPtrInput` via:
+//
+//	        LambdaAliasRolloutGatesArgs{...}
+//
+//	or:
+//
+//	        nil
+type LambdaAliasRolloutGatesPtrInput interface {
+	pulumi.Input
+
+	ToLambdaAliasRolloutGatesPtrOutput() LambdaAliasRolloutGatesPtrOutput
+	ToLambdaAliasRolloutGatesPtrOutputWithContext(context.Context) LambdaAliasRolloutGatesPtrOutput
+}
+
+type lambdaAliasRolloutGatesPtrType LambdaAliasRolloutGatesArgs
+
+func LambdaAliasRolloutGatesPtr(v *LambdaAliasRolloutGatesArgs) LambdaAliasRolloutGatesPtrInput {
+	return (*lambdaAliasRolloutGatesPtrType)(v)
+}
+
+func (*lambdaAliasRolloutGatesPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**LambdaAliasRolloutGates)(nil)).Elem()
+}
+
+func (i *lambdaAliasRolloutGatesPtrType) ToLambdaAliasRolloutGatesPtrOutput() LambdaAliasRolloutGatesPtrOutput {
+	return i.ToLambdaAliasRolloutGatesPtrOutputWithContext(context.Background())
+}
+
+func (i *lambdaAliasRolloutGatesPtrType) ToLambdaAliasRolloutGatesPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutGatesPtrOutput)
+}
+
+type LambdaAliasRolloutGatesOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasRolloutGatesOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasRolloutGates)(nil)).Elem()
+}
+
+func (o LambdaAliasRolloutGatesOutput) ToLambdaAliasRolloutGatesOutput() LambdaAliasRolloutGatesOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutGatesOutput) ToLambdaAliasRolloutGatesOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutGatesOutput) ToLambdaAliasRolloutGatesPtrOutput() LambdaAliasRolloutGatesPtrOutput {
+	return o.ToLambdaAliasRolloutGatesPtrOutputWithContext(context.Background())
+}
+
+func (o LambdaAliasRolloutGatesOutput) ToLambdaAliasRolloutGatesPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v LambdaAliasRolloutGates) *LambdaAliasRolloutGates {
+		return &v
+	}).(LambdaAliasRolloutGatesPtrOutput)
+}
+
+// CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
+func (o LambdaAliasRolloutGatesOutput) Alarms() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutGates) []string { return v.Alarms }).(pulumi.StringArrayOutput)
+}
+
+// Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+func (o LambdaAliasRolloutGatesOutput) FailOnInsufficientData() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutGates) *bool { return v.FailOnInsufficientData }).(pulumi.BoolPtrOutput)
+}
+
+// Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
+func (o LambdaAliasRolloutGatesOutput) Health() LambdaAliasRolloutGatesHealthPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutGates) *LambdaAliasRolloutGatesHealth { return v.Health }).(LambdaAliasRolloutGatesHealthPtrOutput)
+}
+
+// Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+func (o LambdaAliasRolloutGatesOutput) Hooks() LambdaAliasRolloutGatesHooksPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutGates) *LambdaAliasRolloutGatesHooks { return v.Hooks }).(LambdaAliasRolloutGatesHooksPtrOutput)
+}
+
+// Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`). Steps without a pause are not measured.
+func (o LambdaAliasRolloutGatesOutput) Metrics() LambdaAliasRolloutGatesMetricsPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutGates) *LambdaAliasRolloutGatesMetrics { return v.Metrics }).(LambdaAliasRolloutGatesMetricsPtrOutput)
+}
+
+type LambdaAliasRolloutGatesPtrOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasRolloutGatesPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**LambdaAliasRolloutGates)(nil)).Elem()
+}
+
+func (o LambdaAliasRolloutGatesPtrOutput) ToLambdaAliasRolloutGatesPtrOutput() LambdaAliasRolloutGatesPtrOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutGatesPtrOutput) ToLambdaAliasRolloutGatesPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesPtrOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutGatesPtrOutput) Elem() LambdaAliasRolloutGatesOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutGates) LambdaAliasRolloutGates {
+		if v != nil {
+			return *v
+		}
+		var ret LambdaAliasRolloutGates
+		return ret
+	}).(LambdaAliasRolloutGatesOutput)
+}
+
+// CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
+func (o LambdaAliasRolloutGatesPtrOutput) Alarms() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutGates) []string {
+		if v == nil {
+			return nil
+		}
+		return v.Alarms
+	}).(pulumi.StringArrayOutput)
+}
+
+// Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+func (o LambdaAliasRolloutGatesPtrOutput) FailOnInsufficientData() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutGates) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.FailOnInsufficientData
+	}).(pulumi.BoolPtrOutput)
+}
+
+// Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
+func (o LambdaAliasRolloutGatesPtrOutput) Health() LambdaAliasRolloutGatesHealthPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutGates) *LambdaAliasRolloutGatesHealth {
+		if v == nil {
+			return nil
+		}
+		return v.Health
+	}).(LambdaAliasRolloutGatesHealthPtrOutput)
+}
+
+// Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+func (o LambdaAliasRolloutGatesPtrOutput) Hooks() LambdaAliasRolloutGatesHooksPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutGates) *LambdaAliasRolloutGatesHooks {
+		if v == nil {
+			return nil
+		}
+		return v.Hooks
+	}).(LambdaAliasRolloutGatesHooksPtrOutput)
+}
+
+// Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`). Steps without a pause are not measured.
+func (o LambdaAliasRolloutGatesPtrOutput) Metrics() LambdaAliasRolloutGatesMetricsPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutGates) *LambdaAliasRolloutGatesMetrics {
+		if v == nil {
+			return nil
+		}
+		return v.Metrics
+	}).(LambdaAliasRolloutGatesMetricsPtrOutput)
+}
+
+type LambdaAliasRolloutGatesHealth struct {
+	// Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
+	MinHealthyPercent *float64 `pulumi:"minHealthyPercent"`
+	// Healthy targets each gaining target group needs, 0 to 1000. Default 1.
+	MinHealthyTargets *int `pulumi:"minHealthyTargets"`
+	// How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
+	Timeout *string `pulumi:"timeout"`
+}
+
+// LambdaAliasRolloutGatesHealthInput is an input type that accepts LambdaAliasRolloutGatesHealthArgs and LambdaAliasRolloutGatesHealthOutput values.
+// You can construct a concrete instance of `LambdaAliasRolloutGatesHealthInput` via:
+//
+//	LambdaAliasRolloutGatesHealthArgs{...}
+type LambdaAliasRolloutGatesHealthInput interface {
+	pulumi.Input
+
+	ToLambdaAliasRolloutGatesHealthOutput() LambdaAliasRolloutGatesHealthOutput
+	ToLambdaAliasRolloutGatesHealthOutputWithContext(context.Context) LambdaAliasRolloutGatesHealthOutput
+}
+
+type LambdaAliasRolloutGatesHealthArgs struct {
+	// Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
+	MinHealthyPercent pulumi.Float64PtrInput `pulumi:"minHealthyPercent"`
+	// Healthy targets each gaining target group needs, 0 to 1000. Default 1.
+	MinHealthyTargets pulumi.IntPtrInput `pulumi:"minHealthyTargets"`
+	// How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
+	Timeout pulumi.StringPtrInput `pulumi:"timeout"`
+}
+
+func (LambdaAliasRolloutGatesHealthArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasRolloutGatesHealth)(nil)).Elem()
+}
+
+func (i LambdaAliasRolloutGatesHealthArgs) ToLambdaAliasRolloutGatesHealthOutput() LambdaAliasRolloutGatesHealthOutput {
+	return i.ToLambdaAliasRolloutGatesHealthOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasRolloutGatesHealthArgs) ToLambdaAliasRolloutGatesHealthOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesHealthOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutGatesHealthOutput)
+}
+
+func (i LambdaAliasRolloutGatesHealthArgs) ToLambdaAliasRolloutGatesHealthPtrOutput() LambdaAliasRolloutGatesHealthPtrOutput {
+	return i.ToLambdaAliasRolloutGatesHealthPtrOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasRolloutGatesHealthArgs) ToLambdaAliasRolloutGatesHealthPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesHealthPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutGatesHealthOutput).ToLambdaAliasRolloutGatesHealthPtrOutputWithContext(ctx)
+}
+
+// LambdaAliasRolloutGatesHealthPtrInput is an input type that accepts LambdaAliasRolloutGatesHealthArgs, LambdaAliasRolloutGatesHealthPtr and LambdaAliasRolloutGatesHealthPtrOutput values.
+// You can construct a concrete instance of `LambdaAliasRolloutGatesHealthPtrInput` via:
+//
+//	        LambdaAliasRolloutGatesHealthArgs{...}
+//
+//	or:
+//
+//	        nil
+type LambdaAliasRolloutGatesHealthPtrInput interface {
+	pulumi.Input
+
+	ToLambdaAliasRolloutGatesHealthPtrOutput() LambdaAliasRolloutGatesHealthPtrOutput
+	ToLambdaAliasRolloutGatesHealthPtrOutputWithContext(context.Context) LambdaAliasRolloutGatesHealthPtrOutput
+}
+
+type lambdaAliasRolloutGatesHealthPtrType LambdaAliasRolloutGatesHealthArgs
+
+func LambdaAliasRolloutGatesHealthPtr(v *LambdaAliasRolloutGatesHealthArgs) LambdaAliasRolloutGatesHealthPtrInput {
+	return (*lambdaAliasRolloutGatesHealthPtrType)(v)
+}
+
+func (*lambdaAliasRolloutGatesHealthPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**LambdaAliasRolloutGatesHealth)(nil)).Elem()
+}
+
+func (i *lambdaAliasRolloutGatesHealthPtrType) ToLambdaAliasRolloutGatesHealthPtrOutput() LambdaAliasRolloutGatesHealthPtrOutput {
+	return i.ToLambdaAliasRolloutGatesHealthPtrOutputWithContext(context.Background())
+}
+
+func (i *lambdaAliasRolloutGatesHealthPtrType) ToLambdaAliasRolloutGatesHealthPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesHealthPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutGatesHealthPtrOutput)
+}
+
+type LambdaAliasRolloutGatesHealthOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasRolloutGatesHealthOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasRolloutGatesHealth)(nil)).Elem()
+}
+
+func (o LambdaAliasRolloutGatesHealthOutput) ToLambdaAliasRolloutGatesHealthOutput() LambdaAliasRolloutGatesHealthOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutGatesHealthOutput) ToLambdaAliasRolloutGatesHealthOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesHealthOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutGatesHealthOutput) ToLambdaAliasRolloutGatesHealthPtrOutput() LambdaAliasRolloutGatesHealthPtrOutput {
+	return o.ToLambdaAliasRolloutGatesHealthPtrOutputWithContext(context.Background())
+}
+
+func (o LambdaAliasRolloutGatesHealthOutput) ToLambdaAliasRolloutGatesHealthPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesHealthPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v LambdaAliasRolloutGatesHealth) *LambdaAliasRolloutGatesHealth {
+		return &v
+	}).(LambdaAliasRolloutGatesHealthPtrOutput)
+}
+
+// Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
+func (o LambdaAliasRolloutGatesHealthOutput) MinHealthyPercent() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutGatesHealth) *float64 { return v.MinHealthyPercent }).(pulumi.Float64PtrOutput)
+}
+
+// Healthy targets each gaining target group needs, 0 to 1000. Default 1.
+func (o LambdaAliasRolloutGatesHealthOutput) MinHealthyTargets() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutGatesHealth) *int { return v.MinHealthyTargets }).(pulumi.IntPtrOutput)
+}
+
+// How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
+func (o LambdaAliasRolloutGatesHealthOutput) Timeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutGatesHealth) *string { return v.Timeout }).(pulumi.StringPtrOutput)
+}
+
+type LambdaAliasRolloutGatesHealthPtrOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasRolloutGatesHealthPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**LambdaAliasRolloutGatesHealth)(nil)).Elem()
+}
+
+func (o LambdaAliasRolloutGatesHealthPtrOutput) ToLambdaAliasRolloutGatesHealthPtrOutput() LambdaAliasRolloutGatesHealthPtrOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutGatesHealthPtrOutput) ToLambdaAliasRolloutGatesHealthPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesHealthPtrOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutGatesHealthPtrOutput) Elem() LambdaAliasRolloutGatesHealthOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutGatesHealth) LambdaAliasRolloutGatesHealth {
+		if v != nil {
+			return *v
+		}
+		var ret LambdaAliasRolloutGatesHealth
+		return ret
+	}).(LambdaAliasRolloutGatesHealthOutput)
+}
+
+// Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
+func (o LambdaAliasRolloutGatesHealthPtrOutput) MinHealthyPercent() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutGatesHealth) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.MinHealthyPercent
+	}).(pulumi.Float64PtrOutput)
+}
+
+// Healthy targets each gaining target group needs, 0 to 1000. Default 1.
+func (o LambdaAliasRolloutGatesHealthPtrOutput) MinHealthyTargets() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutGatesHealth) *int {
+		if v == nil {
+			return nil
+		}
+		return v.MinHealthyTargets
+	}).(pulumi.IntPtrOutput)
+}
+
+// How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
+func (o LambdaAliasRolloutGatesHealthPtrOutput) Timeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutGatesHealth) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Timeout
+	}).(pulumi.StringPtrOutput)
+}
+
+type LambdaAliasRolloutGatesHooks struct {
+	// ARN of the function invoked after each step's pause.
+	AfterPause *string `pulumi:"afterPause"`
+	// ARN of the function invoked before each shift.
+	BeforeShift *string `pulumi:"beforeShift"`
+}
+
+// LambdaAliasRolloutGatesHooksInput is an input type that accepts LambdaAliasRolloutGatesHooksArgs and LambdaAliasRolloutGatesHooksOutput values.
+// You can construct a concrete instance of `LambdaAliasRolloutGatesHooksInput` via:
+//
+//	LambdaAliasRolloutGatesHooksArgs{...}
+type LambdaAliasRolloutGatesHooksInput interface {
+	pulumi.Input
+
+	ToLambdaAliasRolloutGatesHooksOutput() LambdaAliasRolloutGatesHooksOutput
+	ToLambdaAliasRolloutGatesHooksOutputWithContext(context.Context) LambdaAliasRolloutGatesHooksOutput
+}
+
+type LambdaAliasRolloutGatesHooksArgs struct {
+	// ARN of the function invoked after each step's pause.
+	AfterPause pulumi.StringPtrInput `pulumi:"afterPause"`
+	// ARN of the function invoked before each shift.
+	BeforeShift pulumi.StringPtrInput `pulumi:"beforeShift"`
+}
+
+func (LambdaAliasRolloutGatesHooksArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasRolloutGatesHooks)(nil)).Elem()
+}
+
+func (i LambdaAliasRolloutGatesHooksArgs) ToLambdaAliasRolloutGatesHooksOutput() LambdaAliasRolloutGatesHooksOutput {
+	return i.ToLambdaAliasRolloutGatesHooksOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasRolloutGatesHooksArgs) ToLambdaAliasRolloutGatesHooksOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesHooksOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutGatesHooksOutput)
+}
+
+func (i LambdaAliasRolloutGatesHooksArgs) ToLambdaAliasRolloutGatesHooksPtrOutput() LambdaAliasRolloutGatesHooksPtrOutput {
+	return i.ToLambdaAliasRolloutGatesHooksPtrOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasRolloutGatesHooksArgs) ToLambdaAliasRolloutGatesHooksPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesHooksPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutGatesHooksOutput).ToLambdaAliasRolloutGatesHooksPtrOutputWithContext(ctx)
+}
+
+// LambdaAliasRolloutGatesHooksPtrInput is an input type that accepts LambdaAliasRolloutGatesHooksArgs, LambdaAliasRolloutGatesHooksPtr and LambdaAliasRolloutGatesHooksPtrOutput values.
+// You can construct a concrete instance of `LambdaAliasRolloutGatesHooksPtrInput` via:
+//
+//	        LambdaAliasRolloutGatesHooksArgs{...}
+//
+//	or:
+//
+//	        nil
+type LambdaAliasRolloutGatesHooksPtrInput interface {
+	pulumi.Input
+
+	ToLambdaAliasRolloutGatesHooksPtrOutput() LambdaAliasRolloutGatesHooksPtrOutput
+	ToLambdaAliasRolloutGatesHooksPtrOutputWithContext(context.Context) LambdaAliasRolloutGatesHooksPtrOutput
+}
+
+type lambdaAliasRolloutGatesHooksPtrType LambdaAliasRolloutGatesHooksArgs
+
+func LambdaAliasRolloutGatesHooksPtr(v *LambdaAliasRolloutGatesHooksArgs) LambdaAliasRolloutGatesHooksPtrInput {
+	return (*lambdaAliasRolloutGatesHooksPtrType)(v)
+}
+
+func (*lambdaAliasRolloutGatesHooksPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**LambdaAliasRolloutGatesHooks)(nil)).Elem()
+}
+
+func (i *lambdaAliasRolloutGatesHooksPtrType) ToLambdaAliasRolloutGatesHooksPtrOutput() LambdaAliasRolloutGatesHooksPtrOutput {
+	return i.ToLambdaAliasRolloutGatesHooksPtrOutputWithContext(context.Background())
+}
+
+func (i *lambdaAliasRolloutGatesHooksPtrType) ToLambdaAliasRolloutGatesHooksPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesHooksPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutGatesHooksPtrOutput)
+}
+
+type LambdaAliasRolloutGatesHooksOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasRolloutGatesHooksOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasRolloutGatesHooks)(nil)).Elem()
+}
+
+func (o LambdaAliasRolloutGatesHooksOutput) ToLambdaAliasRolloutGatesHooksOutput() LambdaAliasRolloutGatesHooksOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutGatesHooksOutput) ToLambdaAliasRolloutGatesHooksOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesHooksOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutGatesHooksOutput) ToLambdaAliasRolloutGatesHooksPtrOutput() LambdaAliasRolloutGatesHooksPtrOutput {
+	return o.ToLambdaAliasRolloutGatesHooksPtrOutputWithContext(context.Background())
+}
+
+func (o LambdaAliasRolloutGatesHooksOutput) ToLambdaAliasRolloutGatesHooksPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesHooksPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v LambdaAliasRolloutGatesHooks) *LambdaAliasRolloutGatesHooks {
+		return &v
+	}).(LambdaAliasRolloutGatesHooksPtrOutput)
+}
+
+// ARN of the function invoked after each step's pause.
+func (o LambdaAliasRolloutGatesHooksOutput) AfterPause() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutGatesHooks) *string { return v.AfterPause }).(pulumi.StringPtrOutput)
+}
+
+// ARN of the function invoked before each shift.
+func (o LambdaAliasRolloutGatesHooksOutput) BeforeShift() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutGatesHooks) *string { return v.BeforeShift }).(pulumi.StringPtrOutput)
+}
+
+type LambdaAliasRolloutGatesHooksPtrOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasRolloutGatesHooksPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**LambdaAliasRolloutGatesHooks)(nil)).Elem()
+}
+
+func (o LambdaAliasRolloutGatesHooksPtrOutput) ToLambdaAliasRolloutGatesHooksPtrOutput() LambdaAliasRolloutGatesHooksPtrOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutGatesHooksPtrOutput) ToLambdaAliasRolloutGatesHooksPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesHooksPtrOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutGatesHooksPtrOutput) Elem() LambdaAliasRolloutGatesHooksOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutGatesHooks) LambdaAliasRolloutGatesHooks {
+		if v != nil {
+			return *v
+		}
+		var ret LambdaAliasRolloutGatesHooks
+		return ret
+	}).(LambdaAliasRolloutGatesHooksOutput)
+}
+
+// ARN of the function invoked after each step's pause.
+func (o LambdaAliasRolloutGatesHooksPtrOutput) AfterPause() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutGatesHooks) *string {
+		if v == nil {
+			return nil
+		}
+		return v.AfterPause
+	}).(pulumi.StringPtrOutput)
+}
+
+// ARN of the function invoked before each shift.
+func (o LambdaAliasRolloutGatesHooksPtrOutput) BeforeShift() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutGatesHooks) *string {
+		if v == nil {
+			return nil
+		}
+		return v.BeforeShift
+	}).(pulumi.StringPtrOutput)
+}
+
+type LambdaAliasRolloutGatesMetrics struct {
+	// How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
+	Delay *string `pulumi:"delay"`
+	// Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
+	MaxErrorRatePercent *float64 `pulumi:"maxErrorRatePercent"`
+	// Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
+	MaxP99LatencyMs *float64 `pulumi:"maxP99LatencyMs"`
+	// Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
+	MinRequestCount *int `pulumi:"minRequestCount"`
+}
+
+// LambdaAliasRolloutGatesMetricsInput is an input type that accepts LambdaAliasRolloutGatesMetricsArgs and LambdaAliasRolloutGatesMetricsOutput values.
+// You can construct a concrete instance of `LambdaAliasRolloutGatesMetricsInput` via:
+//
+//	LambdaAliasRolloutGatesMetricsArgs{...}
+type LambdaAliasRolloutGatesMetricsInput interface {
+	pulumi.Input
+
+	ToLambdaAliasRolloutGatesMetricsOutput() LambdaAliasRolloutGatesMetricsOutput
+	ToLambdaAliasRolloutGatesMetricsOutputWithContext(context.Context) LambdaAliasRolloutGatesMetricsOutput
+}
+
+type LambdaAliasRolloutGatesMetricsArgs struct {
+	// How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
+	Delay pulumi.StringPtrInput `pulumi:"delay"`
+	// Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
+	MaxErrorRatePercent pulumi.Float64PtrInput `pulumi:"maxErrorRatePercent"`
+	// Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
+	MaxP99LatencyMs pulumi.Float64PtrInput `pulumi:"maxP99LatencyMs"`
+	// Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
+	MinRequestCount pulumi.IntPtrInput `pulumi:"minRequestCount"`
+}
+
+func (LambdaAliasRolloutGatesMetricsArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasRolloutGatesMetrics)(nil)).Elem()
+}
+
+func (i LambdaAliasRolloutGatesMetricsArgs) ToLambdaAliasRolloutGatesMetricsOutput() LambdaAliasRolloutGatesMetricsOutput {
+	return i.ToLambdaAliasRolloutGatesMetricsOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasRolloutGatesMetricsArgs) ToLambdaAliasRolloutGatesMetricsOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesMetricsOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutGatesMetricsOutput)
+}
+
+func (i LambdaAliasRolloutGatesMetricsArgs) ToLambdaAliasRolloutGatesMetricsPtrOutput() LambdaAliasRolloutGatesMetricsPtrOutput {
+	return i.ToLambdaAliasRolloutGatesMetricsPtrOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasRolloutGatesMetricsArgs) ToLambdaAliasRolloutGatesMetricsPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesMetricsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutGatesMetricsOutput).ToLambdaAliasRolloutGatesMetricsPtrOutputWithContext(ctx)
+}
+
+// LambdaAliasRolloutGatesMetricsPtrInput is an input type that accepts LambdaAliasRolloutGatesMetricsArgs, LambdaAliasRolloutGatesMetricsPtr and LambdaAliasRolloutGatesMetricsPtrOutput values.
+// You can construct a concrete instance of `LambdaAliasRolloutGatesMetricsPtrInput` via:
+//
+//	        LambdaAliasRolloutGatesMetricsArgs{...}
+//
+//	or:
+//
+//	        nil
+type LambdaAliasRolloutGatesMetricsPtrInput interface {
+	pulumi.Input
+
+	ToLambdaAliasRolloutGatesMetricsPtrOutput() LambdaAliasRolloutGatesMetricsPtrOutput
+	ToLambdaAliasRolloutGatesMetricsPtrOutputWithContext(context.Context) LambdaAliasRolloutGatesMetricsPtrOutput
+}
+
+type lambdaAliasRolloutGatesMetricsPtrType LambdaAliasRolloutGatesMetricsArgs
+
+func LambdaAliasRolloutGatesMetricsPtr(v *LambdaAliasRolloutGatesMetricsArgs) LambdaAliasRolloutGatesMetricsPtrInput {
+	return (*lambdaAliasRolloutGatesMetricsPtrType)(v)
+}
+
+func (*lambdaAliasRolloutGatesMetricsPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**LambdaAliasRolloutGatesMetrics)(nil)).Elem()
+}
+
+func (i *lambdaAliasRolloutGatesMetricsPtrType) ToLambdaAliasRolloutGatesMetricsPtrOutput() LambdaAliasRolloutGatesMetricsPtrOutput {
+	return i.ToLambdaAliasRolloutGatesMetricsPtrOutputWithContext(context.Background())
+}
+
+func (i *lambdaAliasRolloutGatesMetricsPtrType) ToLambdaAliasRolloutGatesMetricsPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesMetricsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutGatesMetricsPtrOutput)
+}
+
+type LambdaAliasRolloutGatesMetricsOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasRolloutGatesMetricsOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasRolloutGatesMetrics)(nil)).Elem()
+}
+
+func (o LambdaAliasRolloutGatesMetricsOutput) ToLambdaAliasRolloutGatesMetricsOutput() LambdaAliasRolloutGatesMetricsOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutGatesMetricsOutput) ToLambdaAliasRolloutGatesMetricsOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesMetricsOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutGatesMetricsOutput) ToLambdaAliasRolloutGatesMetricsPtrOutput() LambdaAliasRolloutGatesMetricsPtrOutput {
+	return o.ToLambdaAliasRolloutGatesMetricsPtrOutputWithContext(context.Background())
+}
+
+func (o LambdaAliasRolloutGatesMetricsOutput) ToLambdaAliasRolloutGatesMetricsPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesMetricsPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v LambdaAliasRolloutGatesMetrics) *LambdaAliasRolloutGatesMetrics {
+		return &v
+	}).(LambdaAliasRolloutGatesMetricsPtrOutput)
+}
+
+// How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
+func (o LambdaAliasRolloutGatesMetricsOutput) Delay() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutGatesMetrics) *string { return v.Delay }).(pulumi.StringPtrOutput)
+}
+
+// Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
+func (o LambdaAliasRolloutGatesMetricsOutput) MaxErrorRatePercent() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutGatesMetrics) *float64 { return v.MaxErrorRatePercent }).(pulumi.Float64PtrOutput)
+}
+
+// Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
+func (o LambdaAliasRolloutGatesMetricsOutput) MaxP99LatencyMs() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutGatesMetrics) *float64 { return v.MaxP99LatencyMs }).(pulumi.Float64PtrOutput)
+}
+
+// Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
+func (o LambdaAliasRolloutGatesMetricsOutput) MinRequestCount() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutGatesMetrics) *int { return v.MinRequestCount }).(pulumi.IntPtrOutput)
+}
+
+type LambdaAliasRolloutGatesMetricsPtrOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasRolloutGatesMetricsPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**LambdaAliasRolloutGatesMetrics)(nil)).Elem()
+}
+
+func (o LambdaAliasRolloutGatesMetricsPtrOutput) ToLambdaAliasRolloutGatesMetricsPtrOutput() LambdaAliasRolloutGatesMetricsPtrOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutGatesMetricsPtrOutput) ToLambdaAliasRolloutGatesMetricsPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutGatesMetricsPtrOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutGatesMetricsPtrOutput) Elem() LambdaAliasRolloutGatesMetricsOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutGatesMetrics) LambdaAliasRolloutGatesMetrics {
+		if v != nil {
+			return *v
+		}
+		var ret LambdaAliasRolloutGatesMetrics
+		return ret
+	}).(LambdaAliasRolloutGatesMetricsOutput)
+}
+
+// How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
+func (o LambdaAliasRolloutGatesMetricsPtrOutput) Delay() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutGatesMetrics) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Delay
+	}).(pulumi.StringPtrOutput)
+}
+
+// Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
+func (o LambdaAliasRolloutGatesMetricsPtrOutput) MaxErrorRatePercent() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutGatesMetrics) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.MaxErrorRatePercent
+	}).(pulumi.Float64PtrOutput)
+}
+
+// Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
+func (o LambdaAliasRolloutGatesMetricsPtrOutput) MaxP99LatencyMs() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutGatesMetrics) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.MaxP99LatencyMs
+	}).(pulumi.Float64PtrOutput)
+}
+
+// Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
+func (o LambdaAliasRolloutGatesMetricsPtrOutput) MinRequestCount() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutGatesMetrics) *int {
+		if v == nil {
+			return nil
+		}
+		return v.MinRequestCount
+	}).(pulumi.IntPtrOutput)
+}
+
+type LambdaAliasRolloutLinear struct {
+	// Bake time after each step but the last, a Go duration from 0s to 24h0m0s.
+	Interval string `pulumi:"interval"`
+	// How far each step goes, from 1 to 100 percent.
+	StepPercent int `pulumi:"stepPercent"`
+}
+
+// LambdaAliasRolloutLinearInput is an input type that accepts LambdaAliasRolloutLinearArgs and LambdaAliasRolloutLinearOutput values.
+// You can construct a concrete instance of `LambdaAliasRolloutLinearInput` via:
+//
+//	LambdaAliasRolloutLinearArgs{...}
+type LambdaAliasRolloutLinearInput interface {
+	pulumi.Input
+
+	ToLambdaAliasRolloutLinearOutput() LambdaAliasRolloutLinearOutput
+	ToLambdaAliasRolloutLinearOutputWithContext(context.Context) LambdaAliasRolloutLinearOutput
+}
+
+type LambdaAliasRolloutLinearArgs struct {
+	// Bake time after each step but the last, a Go duration from 0s to 24h0m0s.
+	Interval pulumi.StringInput `pulumi:"interval"`
+	// How far each step goes, from 1 to 100 percent.
+	StepPercent pulumi.IntInput `pulumi:"stepPercent"`
+}
+
+func (LambdaAliasRolloutLinearArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasRolloutLinear)(nil)).Elem()
+}
+
+func (i LambdaAliasRolloutLinearArgs) ToLambdaAliasRolloutLinearOutput() LambdaAliasRolloutLinearOutput {
+	return i.ToLambdaAliasRolloutLinearOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasRolloutLinearArgs) ToLambdaAliasRolloutLinearOutputWithContext(ctx context.Context) LambdaAliasRolloutLinearOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutLinearOutput)
+}
+
+func (i LambdaAliasRolloutLinearArgs) ToLambdaAliasRolloutLinearPtrOutput() LambdaAliasRolloutLinearPtrOutput {
+	return i.ToLambdaAliasRolloutLinearPtrOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasRolloutLinearArgs) ToLambdaAliasRolloutLinearPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutLinearPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutLinearOutput).ToLambdaAliasRolloutLinearPtrOutputWithContext(ctx)
+}
+
+// LambdaAliasRolloutLinearPtrInput is an input type that accepts LambdaAliasRolloutLinearArgs, LambdaAliasRolloutLinearPtr and LambdaAliasRolloutLinearPtrOutput values.
+// You can construct a concrete instance of `LambdaAliasRolloutLinearPtrInput` via:
+//
+//	        LambdaAliasRolloutLinearArgs{...}
+//
+//	or:
+//
+//	        nil
+type LambdaAliasRolloutLinearPtrInput interface {
+	pulumi.Input
+
+	ToLambdaAliasRolloutLinearPtrOutput() LambdaAliasRolloutLinearPtrOutput
+	ToLambdaAliasRolloutLinearPtrOutputWithContext(context.Context) LambdaAliasRolloutLinearPtrOutput
+}
+
+type lambdaAliasRolloutLinearPtrType LambdaAliasRolloutLinearArgs
+
+func LambdaAliasRolloutLinearPtr(v *LambdaAliasRolloutLinearArgs) LambdaAliasRolloutLinearPtrInput {
+	return (*lambdaAliasRolloutLinearPtrType)(v)
+}
+
+func (*lambdaAliasRolloutLinearPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**LambdaAliasRolloutLinear)(nil)).Elem()
+}
+
+func (i *lambdaAliasRolloutLinearPtrType) ToLambdaAliasRolloutLinearPtrOutput() LambdaAliasRolloutLinearPtrOutput {
+	return i.ToLambdaAliasRolloutLinearPtrOutputWithContext(context.Background())
+}
+
+func (i *lambdaAliasRolloutLinearPtrType) ToLambdaAliasRolloutLinearPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutLinearPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutLinearPtrOutput)
+}
+
+type LambdaAliasRolloutLinearOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasRolloutLinearOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasRolloutLinear)(nil)).Elem()
+}
+
+func (o LambdaAliasRolloutLinearOutput) ToLambdaAliasRolloutLinearOutput() LambdaAliasRolloutLinearOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutLinearOutput) ToLambdaAliasRolloutLinearOutputWithContext(ctx context.Context) LambdaAliasRolloutLinearOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutLinearOutput) ToLambdaAliasRolloutLinearPtrOutput() LambdaAliasRolloutLinearPtrOutput {
+	return o.ToLambdaAliasRolloutLinearPtrOutputWithContext(context.Background())
+}
+
+func (o LambdaAliasRolloutLinearOutput) ToLambdaAliasRolloutLinearPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutLinearPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v LambdaAliasRolloutLinear) *LambdaAliasRolloutLinear {
+		return &v
+	}).(LambdaAliasRolloutLinearPtrOutput)
+}
+
+// Bake time after each step but the last, a Go duration from 0s to 24h0m0s.
+func (o LambdaAliasRolloutLinearOutput) Interval() pulumi.StringOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutLinear) string { return v.Interval }).(pulumi.StringOutput)
+}
+
+// How far each step goes, from 1 to 100 percent.
+func (o LambdaAliasRolloutLinearOutput) StepPercent() pulumi.IntOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutLinear) int { return v.StepPercent }).(pulumi.IntOutput)
+}
+
+type LambdaAliasRolloutLinearPtrOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasRolloutLinearPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**LambdaAliasRolloutLinear)(nil)).Elem()
+}
+
+func (o LambdaAliasRolloutLinearPtrOutput) ToLambdaAliasRolloutLinearPtrOutput() LambdaAliasRolloutLinearPtrOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutLinearPtrOutput) ToLambdaAliasRolloutLinearPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutLinearPtrOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutLinearPtrOutput) Elem() LambdaAliasRolloutLinearOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutLinear) LambdaAliasRolloutLinear {
+		if v != nil {
+			return *v
+		}
+		var ret LambdaAliasRolloutLinear
+		return ret
+	}).(LambdaAliasRolloutLinearOutput)
+}
+
+// Bake time after each step but the last, a Go duration from 0s to 24h0m0s.
+func (o LambdaAliasRolloutLinearPtrOutput) Interval() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutLinear) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Interval
+	}).(pulumi.StringPtrOutput)
+}
+
+// How far each step goes, from 1 to 100 percent.
+func (o LambdaAliasRolloutLinearPtrOutput) StepPercent() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutLinear) *int {
+		if v == nil {
+			return nil
+		}
+		return &v.StepPercent
+	}).(pulumi.IntPtrOutput)
+}
+
+type LambdaAliasRolloutStep struct {
+	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+	Pause *string `pulumi:"pause"`
+	// How far along the shift this step goes, from 1 to 100 percent.
+	Percent int `pulumi:"percent"`
+}
+
+// LambdaAliasRolloutStepInput is an input type that accepts LambdaAliasRolloutStepArgs and LambdaAliasRolloutStepOutput values.
+// You can construct a concrete instance of `LambdaAliasRolloutStepInput` via:
+//
+//	LambdaAliasRolloutStepArgs{...}
+type LambdaAliasRolloutStepInput interface {
+	pulumi.Input
+
+	ToLambdaAliasRolloutStepOutput() LambdaAliasRolloutStepOutput
+	ToLambdaAliasRolloutStepOutputWithContext(context.Context) LambdaAliasRolloutStepOutput
+}
+
+type LambdaAliasRolloutStepArgs struct {
+	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+	Pause pulumi.StringPtrInput `pulumi:"pause"`
+	// How far along the shift this step goes, from 1 to 100 percent.
+	Percent pulumi.IntInput `pulumi:"percent"`
+}
+
+func (LambdaAliasRolloutStepArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasRolloutStep)(nil)).Elem()
+}
+
+func (i LambdaAliasRolloutStepArgs) ToLambdaAliasRolloutStepOutput() LambdaAliasRolloutStepOutput {
+	return i.ToLambdaAliasRolloutStepOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasRolloutStepArgs) ToLambdaAliasRolloutStepOutputWithContext(ctx context.Context) LambdaAliasRolloutStepOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutStepOutput)
+}
+
+// LambdaAliasRolloutStepArrayInput is an input type that accepts LambdaAliasRolloutStepArray and LambdaAliasRolloutStepArrayOutput values.
+// You can construct a concrete instance of `LambdaAliasRolloutStepArrayInput` via:
+//
+//	LambdaAliasRolloutStepArray{ LambdaAliasRolloutStepArgs{...} }
+type LambdaAliasRolloutStepArrayInput interface {
+	pulumi.Input
+
+	ToLambdaAliasRolloutStepArrayOutput() LambdaAliasRolloutStepArrayOutput
+	ToLambdaAliasRolloutStepArrayOutputWithContext(context.Context) LambdaAliasRolloutStepArrayOutput
+}
+
+type LambdaAliasRolloutStepArray []LambdaAliasRolloutStepInput
+
+func (LambdaAliasRolloutStepArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]LambdaAliasRolloutStep)(nil)).Elem()
+}
+
+func (i LambdaAliasRolloutStepArray) ToLambdaAliasRolloutStepArrayOutput() LambdaAliasRolloutStepArrayOutput {
+	return i.ToLambdaAliasRolloutStepArrayOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasRolloutStepArray) ToLambdaAliasRolloutStepArrayOutputWithContext(ctx context.Context) LambdaAliasRolloutStepArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutStepArrayOutput)
+}
+
+type LambdaAliasRolloutStepOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasRolloutStepOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasRolloutStep)(nil)).Elem()
+}
+
+func (o LambdaAliasRolloutStepOutput) ToLambdaAliasRolloutStepOutput() LambdaAliasRolloutStepOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutStepOutput) ToLambdaAliasRolloutStepOutputWithContext(ctx context.Context) LambdaAliasRolloutStepOutput {
+	return o
+}
+
+// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+func (o LambdaAliasRolloutStepOutput) Pause() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutStep) *string { return v.Pause }).(pulumi.StringPtrOutput)
+}
+
+// How far along the shift this step goes, from 1 to 100 percent.
+func (o LambdaAliasRolloutStepOutput) Percent() pulumi.IntOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutStep) int { return v.Percent }).(pulumi.IntOutput)
+}
+
+type LambdaAliasRolloutStepArrayOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasRolloutStepArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]LambdaAliasRolloutStep)(nil)).Elem()
+}
+
+func (o LambdaAliasRolloutStepArrayOutput) ToLambdaAliasRolloutStepArrayOutput() LambdaAliasRolloutStepArrayOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutStepArrayOutput) ToLambdaAliasRolloutStepArrayOutputWithContext(ctx context.Context) LambdaAliasRolloutStepArrayOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutStepArrayOutput) Index(i pulumi.IntInput) LambdaAliasRolloutStepOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) LambdaAliasRolloutStep {
+		return vs[0].([]LambdaAliasRolloutStep)[vs[1].(int)]
+	}).(LambdaAliasRolloutStepOutput)
+}
+
+type LambdaAliasTimeouts struct {
+	// How long a create may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
+	Create *string `pulumi:"create"`
+	// How long an update may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
+	Update *string `pulumi:"update"`
+}
+
+// LambdaAliasTimeoutsInput is an input type that accepts LambdaAliasTimeoutsArgs and LambdaAliasTimeoutsOutput values.
+// You can construct a concrete instance of `LambdaAliasTimeoutsInput` via:
+//
+//	LambdaAliasTimeoutsArgs{...}
+type LambdaAliasTimeoutsInput interface {
+	pulumi.Input
+
+	ToLambdaAliasTimeoutsOutput() LambdaAliasTimeoutsOutput
+	ToLambdaAliasTimeoutsOutputWithContext(context.Context) LambdaAliasTimeoutsOutput
+}
+
+type LambdaAliasTimeoutsArgs struct {
+	// How long a create may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
+	Create pulumi.StringPtrInput `pulumi:"create"`
+	// How long an update may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
+	Update pulumi.StringPtrInput `pulumi:"update"`
+}
+
+func (LambdaAliasTimeoutsArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasTimeouts)(nil)).Elem()
+}
+
+func (i LambdaAliasTimeoutsArgs) ToLambdaAliasTimeoutsOutput() LambdaAliasTimeoutsOutput {
+	return i.ToLambdaAliasTimeoutsOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasTimeoutsArgs) ToLambdaAliasTimeoutsOutputWithContext(ctx context.Context) LambdaAliasTimeoutsOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasTimeoutsOutput)
+}
+
+func (i LambdaAliasTimeoutsArgs) ToLambdaAliasTimeoutsPtrOutput() LambdaAliasTimeoutsPtrOutput {
+	return i.ToLambdaAliasTimeoutsPtrOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasTimeoutsArgs) ToLambdaAliasTimeoutsPtrOutputWithContext(ctx context.Context) LambdaAliasTimeoutsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasTimeoutsOutput).ToLambdaAliasTimeoutsPtrOutputWithContext(ctx)
+}
+
+// LambdaAliasTimeoutsPtrInput is an input type that accepts LambdaAliasTimeoutsArgs, LambdaAliasTimeoutsPtr and LambdaAliasTimeoutsPtrOutput values.
+// You can construct a concrete instance of `LambdaAliasTimeoutsPtrInput` via:
+//
+//	        LambdaAliasTimeoutsArgs{...}
+//
+//	or:
+//
+//	        nil
+type LambdaAliasTimeoutsPtrInput interface {
+	pulumi.Input
+
+	ToLambdaAliasTimeoutsPtrOutput() LambdaAliasTimeoutsPtrOutput
+	ToLambdaAliasTimeoutsPtrOutputWithContext(context.Context) LambdaAliasTimeoutsPtrOutput
+}
+
+type lambdaAliasTimeoutsPtrType LambdaAliasTimeoutsArgs
+
+func LambdaAliasTimeoutsPtr(v *LambdaAliasTimeoutsArgs) LambdaAliasTimeoutsPtrInput {
+	return (*lambdaAliasTimeoutsPtrType)(v)
+}
+
+func (*lambdaAliasTimeoutsPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**LambdaAliasTimeouts)(nil)).Elem()
+}
+
+func (i *lambdaAliasTimeoutsPtrType) ToLambdaAliasTimeoutsPtrOutput() LambdaAliasTimeoutsPtrOutput {
+	return i.ToLambdaAliasTimeoutsPtrOutputWithContext(context.Background())
+}
+
+func (i *lambdaAliasTimeoutsPtrType) ToLambdaAliasTimeoutsPtrOutputWithContext(ctx context.Context) LambdaAliasTimeoutsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasTimeoutsPtrOutput)
+}
+
+type LambdaAliasTimeoutsOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasTimeoutsOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasTimeouts)(nil)).Elem()
+}
+
+func (o LambdaAliasTimeoutsOutput) ToLambdaAliasTimeoutsOutput() LambdaAliasTimeoutsOutput {
+	return o
+}
+
+func (o LambdaAliasTimeoutsOutput) ToLambdaAliasTimeoutsOutputWithContext(ctx context.Context) LambdaAliasTimeoutsOutput {
+	return o
+}
+
+func (o LambdaAliasTimeoutsOutput) ToLambdaAliasTimeoutsPtrOutput() LambdaAliasTimeoutsPtrOutput {
+	return o.ToLambdaAliasTimeoutsPtrOutputWithContext(context.Background())
+}
+
+func (o LambdaAliasTimeoutsOutput) ToLambdaAliasTimeoutsPtrOutputWithContext(ctx context.Context) LambdaAliasTimeoutsPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v LambdaAliasTimeouts) *LambdaAliasTimeouts {
+		return &v
+	}).(LambdaAliasTimeoutsPtrOutput)
+}
+
+// How long a create may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
+func (o LambdaAliasTimeoutsOutput) Create() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasTimeouts) *string { return v.Create }).(pulumi.StringPtrOutput)
+}
+
+// How long an update may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
+func (o LambdaAliasTimeoutsOutput) Update() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasTimeouts) *string { return v.Update }).(pulumi.StringPtrOutput)
+}
+
+type LambdaAliasTimeoutsPtrOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasTimeoutsPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**LambdaAliasTimeouts)(nil)).Elem()
+}
+
+func (o LambdaAliasTimeoutsPtrOutput) ToLambdaAliasTimeoutsPtrOutput() LambdaAliasTimeoutsPtrOutput {
+	return o
+}
+
+func (o LambdaAliasTimeoutsPtrOutput) ToLambdaAliasTimeoutsPtrOutputWithContext(ctx context.Context) LambdaAliasTimeoutsPtrOutput {
+	return o
+}
+
+func (o LambdaAliasTimeoutsPtrOutput) Elem() LambdaAliasTimeoutsOutput {
+	return o.ApplyT(func(v *LambdaAliasTimeouts) LambdaAliasTimeouts {
+		if v != nil {
+			return *v
+		}
+		var ret LambdaAliasTimeouts
+		return ret
+	}).(LambdaAliasTimeoutsOutput)
+}
+
+// How long a create may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
+func (o LambdaAliasTimeoutsPtrOutput) Create() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasTimeouts) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Create
+	}).(pulumi.StringPtrOutput)
+}
+
+// How long an update may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
+func (o LambdaAliasTimeoutsPtrOutput) Update() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasTimeouts) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Update
+	}).(pulumi.StringPtrOutput)
+}
+
 type ProviderAssumeRole struct {
 	// How long the assumed credentials last, as a Go duration from <span pulumi-lang-nodejs="`15m`" pulumi-lang-dotnet="`15m`" pulumi-lang-go="`15m`" pulumi-lang-python="`15m`" pulumi-lang-yaml="`15m`" pulumi-lang-java="`15m`">`15m`</span> to <span pulumi-lang-nodejs="`12h`" pulumi-lang-dotnet="`12h`" pulumi-lang-go="`12h`" pulumi-lang-python="`12h`" pulumi-lang-yaml="`12h`" pulumi-lang-java="`12h`">`12h`</span>. Defaults to <span pulumi-lang-nodejs="`1h`" pulumi-lang-dotnet="`1h`" pulumi-lang-go="`1h`" pulumi-lang-python="`1h`" pulumi-lang-yaml="`1h`" pulumi-lang-java="`1h`">`1h`</span>.
 	Duration *string `pulumi:"duration"`
@@ -4034,6 +5930,8 @@ type TrafficSplitRollout struct {
 	Linear *TrafficSplitRolloutLinear `pulumi:"linear"`
 	// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 	PollInterval *string `pulumi:"pollInterval"`
+	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+	Preset *string `pulumi:"preset"`
 	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
 	Rollback *string `pulumi:"rollback"`
 	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
@@ -4064,6 +5962,8 @@ type TrafficSplitRolloutArgs struct {
 	Linear TrafficSplitRolloutLinearPtrInput `pulumi:"linear"`
 	// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 	PollInterval pulumi.StringPtrInput `pulumi:"pollInterval"`
+	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+	Preset pulumi.StringPtrInput `pulumi:"preset"`
 	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
 	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
 	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
@@ -4174,6 +6074,11 @@ func (o TrafficSplitRolloutOutput) PollInterval() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v TrafficSplitRollout) *string { return v.PollInterval }).(pulumi.StringPtrOutput)
 }
 
+// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+func (o TrafficSplitRolloutOutput) Preset() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrafficSplitRollout) *string { return v.Preset }).(pulumi.StringPtrOutput)
+}
+
 // What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
 func (o TrafficSplitRolloutOutput) Rollback() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v TrafficSplitRollout) *string { return v.Rollback }).(pulumi.StringPtrOutput)
@@ -4260,6 +6165,16 @@ func (o TrafficSplitRolloutPtrOutput) PollInterval() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.PollInterval
+	}).(pulumi.StringPtrOutput)
+}
+
+// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+func (o TrafficSplitRolloutPtrOutput) Preset() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Preset
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -6188,6 +8103,26 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenRolloutStepArrayInput)(nil)).Elem(), DeploymentBlueGreenRolloutStepArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenTimeoutsInput)(nil)).Elem(), DeploymentBlueGreenTimeoutsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenTimeoutsPtrInput)(nil)).Elem(), DeploymentBlueGreenTimeoutsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasLastRolloutInput)(nil)).Elem(), LambdaAliasLastRolloutArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasLastRolloutPtrInput)(nil)).Elem(), LambdaAliasLastRolloutArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasPlannedStepInput)(nil)).Elem(), LambdaAliasPlannedStepArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasPlannedStepArrayInput)(nil)).Elem(), LambdaAliasPlannedStepArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutInput)(nil)).Elem(), LambdaAliasRolloutArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutPtrInput)(nil)).Elem(), LambdaAliasRolloutArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutGatesInput)(nil)).Elem(), LambdaAliasRolloutGatesArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutGatesPtrInput)(nil)).Elem(), LambdaAliasRolloutGatesArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutGatesHealthInput)(nil)).Elem(), LambdaAliasRolloutGatesHealthArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutGatesHealthPtrInput)(nil)).Elem(), LambdaAliasRolloutGatesHealthArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutGatesHooksInput)(nil)).Elem(), LambdaAliasRolloutGatesHooksArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutGatesHooksPtrInput)(nil)).Elem(), LambdaAliasRolloutGatesHooksArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutGatesMetricsInput)(nil)).Elem(), LambdaAliasRolloutGatesMetricsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutGatesMetricsPtrInput)(nil)).Elem(), LambdaAliasRolloutGatesMetricsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutLinearInput)(nil)).Elem(), LambdaAliasRolloutLinearArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutLinearPtrInput)(nil)).Elem(), LambdaAliasRolloutLinearArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutStepInput)(nil)).Elem(), LambdaAliasRolloutStepArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutStepArrayInput)(nil)).Elem(), LambdaAliasRolloutStepArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasTimeoutsInput)(nil)).Elem(), LambdaAliasTimeoutsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasTimeoutsPtrInput)(nil)).Elem(), LambdaAliasTimeoutsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ProviderAssumeRoleInput)(nil)).Elem(), ProviderAssumeRoleArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ProviderAssumeRolePtrInput)(nil)).Elem(), ProviderAssumeRoleArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ProviderEndpointsInput)(nil)).Elem(), ProviderEndpointsArgs{})
@@ -6259,6 +8194,26 @@ func init() {
 	pulumi.RegisterOutputType(DeploymentBlueGreenRolloutStepArrayOutput{})
 	pulumi.RegisterOutputType(DeploymentBlueGreenTimeoutsOutput{})
 	pulumi.RegisterOutputType(DeploymentBlueGreenTimeoutsPtrOutput{})
+	pulumi.RegisterOutputType(LambdaAliasLastRolloutOutput{})
+	pulumi.RegisterOutputType(LambdaAliasLastRolloutPtrOutput{})
+	pulumi.RegisterOutputType(LambdaAliasPlannedStepOutput{})
+	pulumi.RegisterOutputType(LambdaAliasPlannedStepArrayOutput{})
+	pulumi.RegisterOutputType(LambdaAliasRolloutOutput{})
+	pulumi.RegisterOutputType(LambdaAliasRolloutPtrOutput{})
+	pulumi.RegisterOutputType(LambdaAliasRolloutGatesOutput{})
+	pulumi.RegisterOutputType(LambdaAliasRolloutGatesPtrOutput{})
+	pulumi.RegisterOutputType(LambdaAliasRolloutGatesHealthOutput{})
+	pulumi.RegisterOutputType(LambdaAliasRolloutGatesHealthPtrOutput{})
+	pulumi.RegisterOutputType(LambdaAliasRolloutGatesHooksOutput{})
+	pulumi.RegisterOutputType(LambdaAliasRolloutGatesHooksPtrOutput{})
+	pulumi.RegisterOutputType(LambdaAliasRolloutGatesMetricsOutput{})
+	pulumi.RegisterOutputType(LambdaAliasRolloutGatesMetricsPtrOutput{})
+	pulumi.RegisterOutputType(LambdaAliasRolloutLinearOutput{})
+	pulumi.RegisterOutputType(LambdaAliasRolloutLinearPtrOutput{})
+	pulumi.RegisterOutputType(LambdaAliasRolloutStepOutput{})
+	pulumi.RegisterOutputType(LambdaAliasRolloutStepArrayOutput{})
+	pulumi.RegisterOutputType(LambdaAliasTimeoutsOutput{})
+	pulumi.RegisterOutputType(LambdaAliasTimeoutsPtrOutput{})
 	pulumi.RegisterOutputType(ProviderAssumeRoleOutput{})
 	pulumi.RegisterOutputType(ProviderAssumeRolePtrOutput{})
 	pulumi.RegisterOutputType(ProviderEndpointsOutput{})

@@ -11,6 +11,7 @@ from .deployment_blue_green import *
 from .get_alarm_state import *
 from .get_listener_weights import *
 from .get_target_health import *
+from .lambda_alias import *
 from .provider import *
 from .traffic_split import *
 from ._inputs import *
@@ -33,6 +34,7 @@ _utilities.register(
   "classes": {
    "rollout:index:Alarm": "Alarm",
    "rollout:index:DeploymentBlueGreen": "DeploymentBlueGreen",
+   "rollout:index:LambdaAlias": "LambdaAlias",
    "rollout:index:TrafficSplit": "TrafficSplit"
   }
  }

@@ -1,0 +1,4 @@
+import {
+  to = rollout_lambda_alias.live
+  id = "orders:live"
+}
