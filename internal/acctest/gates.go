@@ -262,3 +262,23 @@ func (e *Env) AliasWrites() []weights.Split {
 	}
 	return out
 }
+
+// PutLambdaMetric puts one datapoint of an AWS/Lambda metric of a version
+// executed through an alias.
+func (e *Env) PutLambdaMetric(function, alias, version, metric string, value float64, at time.Time) {
+	e.T.Helper()
+	_, err := e.CW.PutMetricData(e.ctx(), &cloudwatch.PutMetricDataInput{
+		Namespace: aws.String("AWS/Lambda"),
+		MetricData: []cwtypes.MetricDatum{{
+			MetricName: aws.String(metric), Value: aws.Float64(value), Timestamp: aws.Time(at),
+			Dimensions: []cwtypes.Dimension{
+				{Name: aws.String("FunctionName"), Value: aws.String(function)},
+				{Name: aws.String("Resource"), Value: aws.String(function + ":" + alias)},
+				{Name: aws.String("ExecutedVersion"), Value: aws.String(version)},
+			},
+		}},
+	})
+	if err != nil {
+		e.T.Fatalf("PutMetricData: %v", err)
+	}
+}

@@ -123,3 +123,49 @@ func TestParseHookAnswer(t *testing.T) {
 		}
 	}
 }
+
+// The alias probe reads a version's Lambda metrics through the alias, and
+// sets and confirms routing, against the emulator.
+func TestAliasProbeAgainstEmulator(t *testing.T) {
+	e := acctest.NewEnv(t)
+	ctx := context.Background()
+	c, err := awsclient.New(ctx, awsclient.Config{Region: acctest.Region, Endpoints: awsclient.Endpoints{CloudWatch: e.Emu.URL, Lambda: e.Emu.URL}, MaxRetries: 1}, clock.Real{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := e.LambdaFunction("probe", 2)
+	ref := awsclient.AliasRef{Function: fn, Alias: "live"}
+	if _, err := c.CreateAlias(ctx, ref, "1", ""); err != nil {
+		t.Fatal(err)
+	}
+	p := &awsclient.AliasProbe{Client: c, Ref: ref, FunctionName: fn}
+	step := weights.Split{{ARN: "1", Weight: 750}, {ARN: "2", Weight: 250}}
+	if err := p.Apply(ctx, step); err != nil {
+		t.Fatal(err)
+	}
+	a, err := c.ReadAlias(ctx, ref)
+	if err != nil || a.Version != "1" || a.Additional["2"] != 0.25 {
+		t.Fatalf("alias after a step: %+v %v", a, err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	e.PutLambdaMetric(fn, "live", "2", "Invocations", 400, now.Add(-30*time.Second))
+	e.PutLambdaMetric(fn, "live", "2", "Errors", 8, now.Add(-30*time.Second))
+	e.PutLambdaMetric(fn, "live", "2", "Duration", 180, now.Add(-30*time.Second))
+	e.PutLambdaMetric(fn, "live", "1", "Errors", 99, now.Add(-30*time.Second)) // another version: not counted
+	m, err := p.Metrics(ctx, "2", now.Add(-2*time.Minute), now.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Requests != 400 || m.Errors5xx != 8 || !m.HasP99 || m.P99Ms != 180 {
+		t.Fatalf("metrics %+v, want 400 invocations, 8 errors, p99 180 ms", m)
+	}
+	if err := p.Apply(ctx, weights.Split{{ARN: "2", Weight: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := c.ReadAlias(ctx, ref); a.Version != "2" || len(a.Additional) != 0 {
+		t.Fatalf("alias after the last step: %+v", a)
+	}
+	if _, err := p.TargetHealth(ctx, "2"); err == nil {
+		t.Fatal("an alias answered a health gate")
+	}
+}

@@ -406,6 +406,9 @@ func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, fr
 	if diags.HasError() {
 		return false
 	}
+	if settings.Gates.Metrics != nil {
+		settings.Gates.Metrics.ErrorsAre = "a function error"
+	}
 	to := aliasSplit(m.Version.ValueString())
 	ch := change{from: from, to: to, settings: settings, planned: m.PlannedSteps, last: last, readFirst: readFirst, limit: limit}
 	s := r.subject(*m)

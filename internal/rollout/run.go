@@ -111,6 +111,9 @@ type MetricsGate struct {
 	// Delay is how long after a pause the metrics are read, for CloudWatch
 	// to publish the pause's last minute.
 	Delay time.Duration
+	// ErrorsAre names the errors counted, in messages: "a 5XX" (the
+	// default, for a load balancer) or "a function error" (Lambda).
+	ErrorsAre string
 }
 
 // DefaultMetricsDelay is how long CloudWatch takes, at most in practice, to
@@ -746,7 +749,11 @@ func EvalMetrics(g MetricsGate, tg string, m Metrics, pause time.Duration) *Fail
 	if g.MaxErrorRatePercent != nil && m.Requests > 0 {
 		rate := 100 * m.Errors5xx / m.Requests
 		if rate > *g.MaxErrorRatePercent {
-			return &Failure{Gate: GateErrorRate, Reason: fmt.Sprintf("%s answered %.0f of %.0f requests with a 5XX (%.3g %%), above max_error_rate_percent %g", tg, m.Errors5xx, m.Requests, rate, *g.MaxErrorRatePercent)}
+			what := g.ErrorsAre
+			if what == "" {
+				what = "a 5XX"
+			}
+			return &Failure{Gate: GateErrorRate, Reason: fmt.Sprintf("%s answered %.0f of %.0f requests with %s (%.3g %%), above max_error_rate_percent %g", tg, m.Errors5xx, m.Requests, what, rate, *g.MaxErrorRatePercent)}
 		}
 	}
 	if g.MaxP99LatencyMs != nil {
