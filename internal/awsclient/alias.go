@@ -231,10 +231,12 @@ func (p *AliasProbe) AlarmStates(ctx context.Context, names []string) ([]rollout
 	return p.Client.AlarmStates(ctx, names)
 }
 
-// Metrics reads a version's Invocations and Errors (sums) and Duration p99
-// through the alias between start and end (dimensions FunctionName,
-// Resource = FUNCTION:ALIAS, ExecutedVersion). Errors count as the error
-// rate's failures; Duration is already in milliseconds.
+// Metrics reads a version's Invocations, Errors and Throttles (sums) and
+// Duration p99 through the alias between start and end (dimensions
+// FunctionName, Resource = FUNCTION:ALIAS, ExecutedVersion). A throttled
+// request failed for its caller but is not in Invocations, so the error
+// rate is (Errors + Throttles) / (Invocations + Throttles). Duration is
+// already in milliseconds.
 func (p *AliasProbe) Metrics(ctx context.Context, version string, start, end time.Time) (rollout.Metrics, error) {
 	period := int32((end.Sub(start) + time.Minute - 1) / time.Minute * 60)
 	if period < 60 {
@@ -252,7 +254,7 @@ func (p *AliasProbe) Metrics(ctx context.Context, version string, start, end tim
 		}}
 	}
 	in := &cloudwatch.GetMetricDataInput{StartTime: aws.Time(start), EndTime: aws.Time(end), MetricDataQueries: []cwtypes.MetricDataQuery{
-		q("requests", "Invocations", "Sum"), q("errors", "Errors", "Sum"), q("p99", "Duration", "p99"),
+		q("requests", "Invocations", "Sum"), q("errors", "Errors", "Sum"), q("throttles", "Throttles", "Sum"), q("p99", "Duration", "p99"),
 	}}
 	var m rollout.Metrics
 	pg := cloudwatch.NewGetMetricDataPaginator(p.Client.CloudWatch, in)
@@ -268,6 +270,9 @@ func (p *AliasProbe) Metrics(ctx context.Context, version string, start, end tim
 					m.Requests += v
 				case "errors":
 					m.Errors5xx += v
+				case "throttles":
+					m.Errors5xx += v
+					m.Requests += v
 				case "p99":
 					if !m.HasP99 || v > m.P99Ms {
 						m.P99Ms, m.HasP99 = v, true

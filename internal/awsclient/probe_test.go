@@ -151,13 +151,14 @@ func TestAliasProbeAgainstEmulator(t *testing.T) {
 	e.PutLambdaMetric(fn, "live", "2", "Invocations", 400, now.Add(-30*time.Second))
 	e.PutLambdaMetric(fn, "live", "2", "Errors", 8, now.Add(-30*time.Second))
 	e.PutLambdaMetric(fn, "live", "2", "Duration", 180, now.Add(-30*time.Second))
+	e.PutLambdaMetric(fn, "live", "2", "Throttles", 2, now.Add(-30*time.Second))
 	e.PutLambdaMetric(fn, "live", "1", "Errors", 99, now.Add(-30*time.Second)) // another version: not counted
 	m, err := p.Metrics(ctx, "2", now.Add(-2*time.Minute), now.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Requests != 400 || m.Errors5xx != 8 || !m.HasP99 || m.P99Ms != 180 {
-		t.Fatalf("metrics %+v, want 400 invocations, 8 errors, p99 180 ms", m)
+	if m.Requests != 402 || m.Errors5xx != 10 || !m.HasP99 || m.P99Ms != 180 {
+		t.Fatalf("metrics %+v, want 400 invocations and 2 throttles, 8 errors and 2 throttles, p99 180 ms", m)
 	}
 	if err := p.Apply(ctx, weights.Split{{ARN: "2", Weight: 1}}); err != nil {
 		t.Fatal(err)

@@ -204,7 +204,8 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 					},
 					"metrics": schema.SingleNestedAttribute{
 						Optional: true,
-						MarkdownDescription: "Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`). " +
+						MarkdownDescription: "Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`), " +
+							"or, for a Lambda alias, on the gaining version's `Invocations`, `Errors`, `Throttles` and `Duration` through the alias (`AWS/Lambda`; throttles count as errors). " +
 							"Steps without a pause are not measured.",
 						Attributes: map[string]schema.Attribute{
 							"max_error_rate_percent": schema.Float64Attribute{

@@ -269,7 +269,7 @@ export interface DeploymentBlueGreenRolloutGates {
      */
     hooks?: pulumi.Input<inputs.DeploymentBlueGreenRolloutGatesHooks | undefined>;
     /**
-     * Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`). Steps without a pause are not measured.
+     * Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`), or, for a Lambda alias, on the gaining version's `Invocations`, `Errors`, `Throttles` and `Duration` through the alias (`AWS/Lambda`; throttles count as errors). Steps without a pause are not measured.
      */
     metrics?: pulumi.Input<inputs.DeploymentBlueGreenRolloutGatesMetrics | undefined>;
 }
@@ -471,7 +471,7 @@ export interface LambdaAliasRolloutGates {
      */
     hooks?: pulumi.Input<inputs.LambdaAliasRolloutGatesHooks | undefined>;
     /**
-     * Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`). Steps without a pause are not measured.
+     * Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`), or, for a Lambda alias, on the gaining version's `Invocations`, `Errors`, `Throttles` and `Duration` through the alias (`AWS/Lambda`; throttles count as errors). Steps without a pause are not measured.
      */
     metrics?: pulumi.Input<inputs.LambdaAliasRolloutGatesMetrics | undefined>;
 }
@@ -726,7 +726,7 @@ export interface TrafficSplitRolloutGates {
      */
     hooks?: pulumi.Input<inputs.TrafficSplitRolloutGatesHooks | undefined>;
     /**
-     * Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`). Steps without a pause are not measured.
+     * Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`), or, for a Lambda alias, on the gaining version's `Invocations`, `Errors`, `Throttles` and `Duration` through the alias (`AWS/Lambda`; throttles count as errors). Steps without a pause are not measured.
      */
     metrics?: pulumi.Input<inputs.TrafficSplitRolloutGatesMetrics | undefined>;
 }

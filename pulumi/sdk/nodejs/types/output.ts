@@ -269,7 +269,7 @@ export interface DeploymentBlueGreenRolloutGates {
      */
     hooks?: outputs.DeploymentBlueGreenRolloutGatesHooks;
     /**
-     * Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`). Steps without a pause are not measured.
+     * Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`), or, for a Lambda alias, on the gaining version's `Invocations`, `Errors`, `Throttles` and `Duration` through the alias (`AWS/Lambda`; throttles count as errors). Steps without a pause are not measured.
      */
     metrics?: outputs.DeploymentBlueGreenRolloutGatesMetrics;
 }
@@ -543,7 +543,7 @@ export interface LambdaAliasRolloutGates {
      */
     hooks?: outputs.LambdaAliasRolloutGatesHooks;
     /**
-     * Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`). Steps without a pause are not measured.
+     * Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`), or, for a Lambda alias, on the gaining version's `Invocations`, `Errors`, `Throttles` and `Duration` through the alias (`AWS/Lambda`; throttles count as errors). Steps without a pause are not measured.
      */
     metrics?: outputs.LambdaAliasRolloutGatesMetrics;
 }
@@ -756,7 +756,7 @@ export interface TrafficSplitRolloutGates {
      */
     hooks?: outputs.TrafficSplitRolloutGatesHooks;
     /**
-     * Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`). Steps without a pause are not measured.
+     * Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`), or, for a Lambda alias, on the gaining version's `Invocations`, `Errors`, `Throttles` and `Duration` through the alias (`AWS/Lambda`; throttles count as errors). Steps without a pause are not measured.
      */
     metrics?: outputs.TrafficSplitRolloutGatesMetrics;
 }
