@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -26,7 +27,10 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
 )
 
-var _ provider.Provider = (*rolloutProvider)(nil)
+var (
+	_ provider.Provider              = (*rolloutProvider)(nil)
+	_ provider.ProviderWithFunctions = (*rolloutProvider)(nil)
+)
 
 // Option changes how a provider instance is built; tests use it to inject a
 // fake clock.
@@ -249,6 +253,12 @@ func (p *rolloutProvider) Resources(context.Context) []func() resource.Resource 
 		NewBlueGreenResource,
 		NewLambdaAliasResource,
 	}
+}
+
+// Functions are the provider-defined functions (Terraform 1.8+, OpenTofu
+// 1.7+).
+func (p *rolloutProvider) Functions(context.Context) []func() function.Function {
+	return []func() function.Function{NewFlagBucketFunction, NewFlagEnabledFunction}
 }
 
 func (p *rolloutProvider) DataSources(context.Context) []func() datasource.DataSource {
