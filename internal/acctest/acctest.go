@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 
@@ -96,10 +97,11 @@ provider "rollout" {
     elbv2      = %q
     cloudwatch = %q
     lambda     = %q
+    ssm        = %q
   }
   max_retries = 2
 }
-`, Region, e.Emu.URL, e.Emu.URL, e.Emu.URL)
+`, Region, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL)
 }
 
 // Name returns a name unique within the test binary.
@@ -236,5 +238,29 @@ func (e *Env) AuthenticateOIDC(listener, tg, issuer string) {
 	}})
 	if err != nil {
 		e.T.Fatalf("ModifyListener (authenticate-oidc): %v", err)
+	}
+}
+
+// SSM is an SDK client of the emulator's Parameter Store.
+func (e *Env) SSM() *ssm.Client {
+	return ssm.NewFromConfig(aws.Config{Region: Region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")},
+		func(o *ssm.Options) { o.BaseEndpoint = aws.String(e.Emu.URL) })
+}
+
+// Parameter reads a parameter at the emulator; ok is false when there is
+// none.
+func (e *Env) Parameter(name string) (string, bool) {
+	out, err := e.SSM().GetParameter(e.ctx(), &ssm.GetParameterInput{Name: aws.String(name)})
+	if err != nil {
+		return "", false
+	}
+	return aws.ToString(out.Parameter.Value), true
+}
+
+// PutParameter writes a parameter behind Terraform's back.
+func (e *Env) PutParameter(name, value string) {
+	e.T.Helper()
+	if _, err := e.SSM().PutParameter(e.ctx(), &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(value), Type: "String", Overwrite: aws.Bool(true)}); err != nil {
+		e.T.Fatalf("PutParameter: %v", err)
 	}
 }

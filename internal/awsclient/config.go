@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
@@ -63,6 +64,7 @@ type Endpoints struct {
 	CloudWatch string
 	Lambda     string
 	STS        string
+	SSM        string
 }
 
 // Client is everything a resource needs to talk to AWS.
@@ -70,6 +72,7 @@ type Client struct {
 	ELB        ELBAPI
 	CloudWatch CloudWatchAPI
 	Lambda     LambdaAPI
+	SSM        SSMAPI
 	Region     string
 	Clock      clock.Clock
 }
@@ -151,6 +154,12 @@ func New(ctx context.Context, c Config, clk clock.Clock) (*Client, error) {
 		Lambda: lambda.NewFromConfig(cfg, func(o *lambda.Options) {
 			if c.Endpoints.Lambda != "" {
 				o.BaseEndpoint = aws.String(c.Endpoints.Lambda)
+			}
+		}),
+		SSM: ssm.NewFromConfig(cfg, func(o *ssm.Options) {
+			o.HTTPClient = quick
+			if c.Endpoints.SSM != "" {
+				o.BaseEndpoint = aws.String(c.Endpoints.SSM)
 			}
 		}),
 		Region: cfg.Region,

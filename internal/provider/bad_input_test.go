@@ -53,6 +53,14 @@ func TestAccBadInput(t *testing.T) {
 		}
 		return good + fmt.Sprintf("resource \"rollout_alarm\" \"test\" {\n  name = %q\n%s\n}\n", n, body)
 	}
+	ff := func(override string) string {
+		key := strings.TrimSpace(strings.SplitN(override, "=", 2)[0])
+		body := override
+		if key != "key" {
+			body = "key = \"checkout\"\n" + override
+		}
+		return good + "resource \"rollout_feature_flag\" \"test\" {\n" + body + "\n}\n"
+	}
 	alias := func(override string) string {
 		attrs := map[string]string{"function_name": `"orders"`, "alias_name": `"live"`, "version": `"2"`}
 		key := strings.TrimSpace(strings.SplitN(override, "=", 2)[0])
@@ -300,6 +308,26 @@ custom = {
 		{"alias unknown preset", alias(`rollout = { preset = "canary_50_percent_1_minute" }`), `rollout\.preset value must be one of(.|\n)*canary_10_percent_5_minutes`},
 		{"preset with steps", alias(`rollout = { preset = "canary_10_percent_5_minutes", strategy = "canary", steps = [{ percent = 100 }] }`), `Preset With Own Schedule(.|\n)*rollout\.(strategy|steps) is set too`},
 		{"split preset with linear", withExtra(`rollout = { preset = "linear_10_percent_every_1_minute", linear = { step_percent = 20, interval = "1m" } }`), `Preset With Own Schedule(.|\n)*rollout\.linear is set too`},
+		// rollout_feature_flag.
+		{"flag key with capitals", ff(`key = "Checkout"`), `key(.|\n)*must be 1 to 128 of a-z 0-9 \. _ - starting with a letter`},
+		{"flag key starting with a digit", ff(`key = "1checkout"`), `key(.|\n)*starting with a letter`},
+		{"flag key over 128", ff(`key = "` + "k" + strings.Repeat("x", 128) + `"`), `key(.|\n)*1 to 128`},
+		{"flag percentage above 100", ff(`rollout_percentage = 101`), `rollout_percentage value must be between 0 and 100, got: 101`},
+		{"flag percentage negative", ff(`rollout_percentage = -5`), `rollout_percentage value must be between 0 and 100, got: -5`},
+		{"flag unknown operator", ff(`targeting = { segment_rules = [{ attribute = "plan", operator = "matches", value = "p.*" }] }`), `targeting\.segment_rules\[0\]\.operator value must be one of`},
+		{"flag empty rule attribute", ff(`targeting = { segment_rules = [{ attribute = "", operator = "equals", value = "x" }] }`), `segment_rules\[0\]\.attribute string length must be between 1 and 128`},
+		{"flag no segment rules", ff(`targeting = { segment_rules = [] }`), `segment_rules list must contain at least 1 elements`},
+		{"flag user included and excluded", ff(`targeting = { included_users = ["u1"], excluded_users = ["u1"] }`), `User Both Included And Excluded(.|\n)*"u1"`},
+		{"flag duplicate included user", ff(`targeting = { included_users = ["u1", "u1"] }`), `Duplicate List Value`},
+		{"flag expires_at not a time", ff(`expires_at = "next friday"`), `Invalid Time(.|\n)*expires_at is "next friday"`},
+		{"flag depends on itself", ff(`dependencies = ["checkout"]`), `Flag Depends On Itself(.|\n)*checkout → checkout`},
+		{"flag dependency not a key", ff(`dependencies = ["Bad Key"]`), `dependencies(.|\n)*must be a flag key`},
+		{"flag path prefix without slashes", ff(`path_prefix = "flags"`), `path_prefix(.|\n)*must start and end with /`},
+		{"flag duplicate environment", ff(`environments = ["prod", "prod"]`), `Duplicate List Value`},
+		{"flag empty environment", ff(`environments = [""]`), `environments\[0\] string length must be between 1 and 64`},
+		{"flag description over 1024", ff(`description = "` + strings.Repeat("d", 1025) + `"`), `description string length must be at most 1024`},
+		{"flag data source bad key", good + "data \"rollout_feature_flag\" \"x\" {\n  key = \"Bad\"\n}\n", `key(.|\n)*starting with a letter`},
+		{"ssm endpoint plain http", withProvider(`endpoints = { ssm = "http://ssm.internal.example" }`), `Plain HTTP Endpoint(.|\n)*endpoints\.ssm`},
 		{"data source with both", good + fmt.Sprintf("data \"rollout_listener_weights\" \"x\" {\n listener_arn = %q\n rule_arn = %q\n}\n", fakeListener, fakeRule), `Invalid Attribute Combination`},
 	}
 	for _, c := range cases {
@@ -317,7 +345,7 @@ custom = {
 		})
 	}
 	t.Cleanup(func() {
-		if n := e.Emu.Total("elasticloadbalancing:") + e.Emu.Total("monitoring:") + e.Emu.Total("lambda:"); n != 0 {
+		if n := e.Emu.Total("elasticloadbalancing:") + e.Emu.Total("monitoring:") + e.Emu.Total("lambda:") + e.Emu.Total("ssm:"); n != 0 {
 			t.Errorf("bad input reached AWS: the emulator saw %v", e.Emu.Counts())
 		}
 	})

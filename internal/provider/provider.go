@@ -77,6 +77,7 @@ type endpoints struct {
 	CloudWatch types.String `tfsdk:"cloudwatch"`
 	Lambda     types.String `tfsdk:"lambda"`
 	STS        types.String `tfsdk:"sts"`
+	SSM        types.String `tfsdk:"ssm"`
 	AllowHTTP  types.Bool   `tfsdk:"allow_http"`
 }
 
@@ -156,6 +157,7 @@ func (p *rolloutProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 					"cloudwatch": endpointAttr("CloudWatch"),
 					"lambda":     endpointAttr("Lambda"),
 					"sts":        endpointAttr("STS (used by `assume_role`)"),
+					"ssm":        endpointAttr("Systems Manager (feature flags in Parameter Store)"),
 					"allow_http": schema.BoolAttribute{
 						Optional:            true,
 						MarkdownDescription: "Allow plain `http://` endpoints on hosts other than this machine. Default false: `http://` is accepted only for loopback addresses (`127.0.0.1`, `::1`, `localhost`), such as a local emulator.",
@@ -185,7 +187,7 @@ func (p *rolloutProvider) Configure(ctx context.Context, req provider.ConfigureR
 	// An unknown endpoint would otherwise read as "" and send requests to the
 	// public AWS endpoint instead of the one configured.
 	if e := m.Endpoints; e != nil {
-		known["endpoints.elbv2"], known["endpoints.cloudwatch"], known["endpoints.lambda"], known["endpoints.sts"] = e.ELBv2, e.CloudWatch, e.Lambda, e.STS
+		known["endpoints.elbv2"], known["endpoints.cloudwatch"], known["endpoints.lambda"], known["endpoints.sts"], known["endpoints.ssm"] = e.ELBv2, e.CloudWatch, e.Lambda, e.STS, e.SSM
 	}
 	if ar := m.AssumeRole; ar != nil {
 		known["assume_role.role_arn"], known["assume_role.session_name"], known["assume_role.external_id"], known["assume_role.duration"] = ar.RoleARN, ar.SessionName, ar.ExternalID, ar.Duration
@@ -213,7 +215,7 @@ func (p *rolloutProvider) Configure(ctx context.Context, req provider.ConfigureR
 	resp.Diagnostics.Append(m.SharedConfigFiles.ElementsAs(ctx, &cfg.SharedConfigFiles, false)...)
 	resp.Diagnostics.Append(m.SharedCredentialsFiles.ElementsAs(ctx, &cfg.SharedCredentialsFiles, false)...)
 	if e := m.Endpoints; e != nil {
-		cfg.Endpoints = awsclient.Endpoints{ELBv2: e.ELBv2.ValueString(), CloudWatch: e.CloudWatch.ValueString(), Lambda: e.Lambda.ValueString(), STS: e.STS.ValueString()}
+		cfg.Endpoints = awsclient.Endpoints{ELBv2: e.ELBv2.ValueString(), CloudWatch: e.CloudWatch.ValueString(), Lambda: e.Lambda.ValueString(), STS: e.STS.ValueString(), SSM: e.SSM.ValueString()}
 	}
 	if ar := m.AssumeRole; ar != nil {
 		cfg.AssumeRole = &awsclient.AssumeRole{RoleARN: ar.RoleARN.ValueString(), SessionName: ar.SessionName.ValueString(), ExternalID: ar.ExternalID.ValueString()}
@@ -252,6 +254,7 @@ func (p *rolloutProvider) Resources(context.Context) []func() resource.Resource 
 		NewAlarmResource,
 		NewBlueGreenResource,
 		NewLambdaAliasResource,
+		NewFeatureFlagResource,
 	}
 }
 
@@ -266,6 +269,7 @@ func (p *rolloutProvider) DataSources(context.Context) []func() datasource.DataS
 		NewListenerWeightsDataSource,
 		NewAlarmStateDataSource,
 		NewTargetHealthDataSource,
+		NewFeatureFlagDataSource,
 	}
 }
 

@@ -1,0 +1,527 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+
+	"github.com/rolloutdev/terraform-provider-rollout/flag"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+)
+
+var (
+	_ resource.Resource                   = (*featureFlagResource)(nil)
+	_ resource.ResourceWithConfigure      = (*featureFlagResource)(nil)
+	_ resource.ResourceWithImportState    = (*featureFlagResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*featureFlagResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*featureFlagResource)(nil)
+)
+
+// NewFeatureFlagResource builds rollout_feature_flag.
+func NewFeatureFlagResource() resource.Resource { return &featureFlagResource{} }
+
+type featureFlagResource struct{ client *awsclient.Client }
+
+// DefaultFlagPrefix is where flags live in Parameter Store unless
+// path_prefix says otherwise.
+const DefaultFlagPrefix = "/rollout/flags/"
+
+type featureFlagModel struct {
+	ID                types.String `tfsdk:"id"`
+	Key               types.String `tfsdk:"key"`
+	PathPrefix        types.String `tfsdk:"path_prefix"`
+	Enabled           types.Bool   `tfsdk:"enabled"`
+	RolloutPercentage types.Int64  `tfsdk:"rollout_percentage"`
+	Targeting         types.Object `tfsdk:"targeting"`
+	Environments      types.List   `tfsdk:"environments"`
+	KillSwitch        types.Bool   `tfsdk:"kill_switch"`
+	Description       types.String `tfsdk:"description"`
+	Owner             types.String `tfsdk:"owner"`
+	Ticket            types.String `tfsdk:"ticket"`
+	ExpiresAt         types.String `tfsdk:"expires_at"`
+	Dependencies      types.List   `tfsdk:"dependencies"`
+	ParameterName     types.String `tfsdk:"parameter_name"`
+	Document          types.String `tfsdk:"document"`
+}
+
+type targetingModel struct {
+	IncludedUsers types.List `tfsdk:"included_users"`
+	ExcludedUsers types.List `tfsdk:"excluded_users"`
+	SegmentRules  types.List `tfsdk:"segment_rules"`
+}
+
+type ruleModel struct {
+	Attribute types.String `tfsdk:"attribute"`
+	Operator  types.String `tfsdk:"operator"`
+	Value     types.String `tfsdk:"value"`
+}
+
+var ruleAttrTypes = map[string]attr.Type{"attribute": types.StringType, "operator": types.StringType, "value": types.StringType}
+var targetingAttrTypes = map[string]attr.Type{
+	"included_users": types.ListType{ElemType: types.StringType},
+	"excluded_users": types.ListType{ElemType: types.StringType},
+	"segment_rules":  types.ListType{ElemType: types.ObjectType{AttrTypes: ruleAttrTypes}},
+}
+
+var (
+	flagKeyRE    = regexp.MustCompile(`^[a-z][a-z0-9._-]{0,127}$`)
+	flagPrefixRE = regexp.MustCompile(`^/([a-zA-Z0-9_.-]+/)*$`)
+)
+
+func (r *featureFlagResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_feature_flag"
+}
+
+func (r *featureFlagResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	users := func(d string) schema.ListAttribute {
+		return schema.ListAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: d,
+			Validators: []validator.List{listvalidator.UniqueValues(), listvalidator.SizeAtMost(1000), listvalidator.ValueStringsAre(stringvalidator.LengthBetween(1, 256))}}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A feature flag: a JSON document (`schema_version` 1) in SSM Parameter Store, one parameter per flag under `path_prefix`, that apps evaluate with the " +
+			"provider's evaluator (Go package `github.com/rolloutdev/terraform-provider-rollout/flag`, or its JavaScript twin). Every write is read back; " +
+			"a parameter edited by hand shows in the next plan. See the guide \"Releasing a feature with flags\" for the evaluation order.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "The parameter name.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+			"key": schema.StringAttribute{
+				Required: true, MarkdownDescription: "The flag's key, 1 to 128 of `a-z 0-9 . _ -` starting with a letter. Part of the bucket: changing it reshuffles users.",
+				Validators:    []validator.String{stringvalidator.RegexMatches(flagKeyRE, "must be 1 to 128 of a-z 0-9 . _ - starting with a letter")},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"path_prefix": schema.StringAttribute{
+				Optional: true, Computed: true, Default: stringdefault.StaticString(DefaultFlagPrefix),
+				MarkdownDescription: "Where the flag's parameter lives: the parameter is `path_prefix` + `key`. Starts and ends with `/`. Default `" + DefaultFlagPrefix + "`.",
+				Validators:          []validator.String{stringvalidator.RegexMatches(flagPrefixRE, "must start and end with / and hold path segments of a-z A-Z 0-9 _ . -"), stringvalidator.LengthAtMost(900)},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"enabled": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
+				MarkdownDescription: "Whether the flag can be on at all. `false` is off for everyone, whatever the percentage (a deliberate fix to the brief's model). Default true.",
+			},
+			"rollout_percentage": schema.Int64Attribute{
+				Optional: true, Computed: true, Default: int64default.StaticInt64(0),
+				MarkdownDescription: "Share of users, 0 to 100, for whom the flag is on, by bucket: on when the user's bucket (md5 of `key:user_id`, mod 100) is below it. Default 0 (deployed dark).",
+				Validators:          []validator.Int64{int64validator.Between(0, 100)},
+			},
+			"targeting": schema.SingleNestedAttribute{
+				Optional:            true,
+				MarkdownDescription: "Users picked by id, and segments by attributes. Included users are on, then excluded users off; segment rules, when set, decide alone (on exactly when all match).",
+				Attributes: map[string]schema.Attribute{
+					"included_users": users("User ids for whom the flag is on (after the kill switch, enabled and environments)."),
+					"excluded_users": users("User ids for whom the flag is off."),
+					"segment_rules": schema.ListNestedAttribute{
+						Optional:            true,
+						MarkdownDescription: "Rules on the context's attributes, all of which must match, 1 to 20.",
+						Validators:          []validator.List{listvalidator.SizeBetween(1, 20)},
+						NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+							"attribute": schema.StringAttribute{Required: true, MarkdownDescription: "The context attribute, such as `plan`.", Validators: []validator.String{stringvalidator.LengthBetween(1, 128)}},
+							"operator": schema.StringAttribute{Required: true,
+								MarkdownDescription: "`equals`, `contains`, `starts_with`, `in` (value is a comma-separated list), `gt` or `lt` (both numbers; a non-number does not match).",
+								Validators:          []validator.String{stringvalidator.OneOf(flag.Operators...)}},
+							"value": schema.StringAttribute{Required: true, MarkdownDescription: "The value compared with.", Validators: []validator.String{stringvalidator.LengthAtMost(1024)}},
+						}},
+					},
+				},
+			},
+			"environments": schema.ListAttribute{
+				ElementType: types.StringType, Optional: true,
+				MarkdownDescription: "Environments where the flag may be on; empty or unset means any. The app passes its environment in the context.",
+				Validators:          []validator.List{listvalidator.UniqueValues(), listvalidator.SizeAtMost(50), listvalidator.ValueStringsAre(stringvalidator.LengthBetween(1, 64))},
+			},
+			"kill_switch": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				MarkdownDescription: "When true the flag is off for everyone, before anything else is looked at. Default false.",
+			},
+			"description": schema.StringAttribute{Optional: true, MarkdownDescription: "What the flag does, at most 1024 characters.", Validators: []validator.String{stringvalidator.LengthAtMost(1024)}},
+			"owner":       schema.StringAttribute{Optional: true, MarkdownDescription: "Who owns the flag (a team, an email), at most 256 characters.", Validators: []validator.String{stringvalidator.LengthAtMost(256)}},
+			"ticket":      schema.StringAttribute{Optional: true, MarkdownDescription: "The ticket the flag belongs to, at most 256 characters.", Validators: []validator.String{stringvalidator.LengthAtMost(256)}},
+			"expires_at": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "When the flag should be removed (RFC 3339). A date in the past is a plan warning (a stale flag), not an error.",
+				Validators:          []validator.String{rfc3339{}},
+			},
+			"dependencies": schema.ListAttribute{
+				ElementType: types.StringType, Optional: true,
+				MarkdownDescription: "Keys of flags (under the same `path_prefix`) that must be on for this one to be on. Each must exist when this flag is written (reference the other " +
+					"flag's `key` so it is created first), and dependencies never form a cycle: both are checked before anything is written.",
+				Validators: []validator.List{listvalidator.UniqueValues(), listvalidator.SizeAtMost(20), listvalidator.ValueStringsAre(stringvalidator.RegexMatches(flagKeyRE, "must be a flag key"))},
+			},
+			"parameter_name": schema.StringAttribute{Computed: true, MarkdownDescription: "The SSM parameter that holds the document.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+			"document":       schema.StringAttribute{Computed: true, MarkdownDescription: "The flag document as written, JSON; known at plan time."},
+		},
+	}
+}
+
+// rfc3339 checks a time stamp; the framework has no such validator.
+type rfc3339 struct{}
+
+func (rfc3339) Description(context.Context) string {
+	return "an RFC 3339 time, such as 2027-01-31T00:00:00Z"
+}
+func (v rfc3339) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+func (rfc3339) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := time.Parse(time.RFC3339, req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Time", detail(nil,
+			fmt.Sprintf("%s is %q, which is not an RFC 3339 time.", req.Path, req.ConfigValue.ValueString()),
+			"Write it as 2027-01-31T00:00:00Z (UTC) or with an offset, 2027-01-31T09:00:00+01:00."))
+	}
+}
+
+func (r *featureFlagResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *featureFlagResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m featureFlagModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !m.Key.IsUnknown() && !m.Dependencies.IsUnknown() {
+		var deps []types.String
+		resp.Diagnostics.Append(m.Dependencies.ElementsAs(ctx, &deps, false)...)
+		for i, d := range deps {
+			if !d.IsUnknown() && d.ValueString() == m.Key.ValueString() {
+				resp.Diagnostics.AddAttributeError(path.Root("dependencies").AtListIndex(i), "Flag Depends On Itself", detail(nil,
+					fmt.Sprintf("dependencies[%d] is %q, this flag's own key: %s → %s.", i, d.ValueString(), d.ValueString(), d.ValueString()),
+					"Remove it; a flag's dependencies are other flags."))
+			}
+		}
+	}
+	if !m.Targeting.IsNull() && !m.Targeting.IsUnknown() {
+		var t targetingModel
+		resp.Diagnostics.Append(m.Targeting.As(ctx, &t, basetypes.ObjectAsOptions{})...)
+		inc, exc := stringSet(ctx, t.IncludedUsers), stringSet(ctx, t.ExcludedUsers)
+		for u := range inc {
+			if exc[u] {
+				resp.Diagnostics.AddAttributeError(path.Root("targeting").AtName("excluded_users"), "User Both Included And Excluded", detail(nil,
+					fmt.Sprintf("%q is in targeting.included_users and in targeting.excluded_users; included wins, so the exclusion does nothing.", u),
+					"Remove the user from one of the lists."))
+			}
+		}
+	}
+}
+
+func stringSet(ctx context.Context, l types.List) map[string]bool {
+	out := map[string]bool{}
+	if l.IsNull() || l.IsUnknown() {
+		return out
+	}
+	var ss []types.String
+	_ = l.ElementsAs(ctx, &ss, false)
+	for _, s := range ss {
+		if !s.IsUnknown() {
+			out[s.ValueString()] = true
+		}
+	}
+	return out
+}
+
+func stringsOf(ctx context.Context, l types.List) []string {
+	if l.IsNull() || l.IsUnknown() {
+		return nil
+	}
+	var out []string
+	_ = l.ElementsAs(ctx, &out, false)
+	return out
+}
+
+// flagOf is the model as a flag document; known is false while any input
+// is unknown.
+func flagOf(ctx context.Context, m featureFlagModel) (*flag.Flag, bool) {
+	for _, v := range []attr.Value{m.Key, m.Enabled, m.RolloutPercentage, m.Targeting, m.Environments, m.KillSwitch, m.Description, m.Owner, m.Ticket, m.ExpiresAt, m.Dependencies} {
+		if v.IsUnknown() {
+			return nil, false
+		}
+	}
+	f := &flag.Flag{SchemaVersion: flag.SchemaVersion, Key: m.Key.ValueString(), Enabled: m.Enabled.ValueBool(), RolloutPercentage: int(m.RolloutPercentage.ValueInt64()),
+		Environments: stringsOf(ctx, m.Environments), KillSwitch: m.KillSwitch.ValueBool(), Description: m.Description.ValueString(), Owner: m.Owner.ValueString(),
+		Ticket: m.Ticket.ValueString(), ExpiresAt: m.ExpiresAt.ValueString(), Dependencies: stringsOf(ctx, m.Dependencies)}
+	if !m.Targeting.IsNull() {
+		var t targetingModel
+		if m.Targeting.As(ctx, &t, basetypes.ObjectAsOptions{}).HasError() {
+			return nil, false
+		}
+		if t.IncludedUsers.IsUnknown() || t.ExcludedUsers.IsUnknown() || t.SegmentRules.IsUnknown() {
+			return nil, false
+		}
+		f.Targeting.IncludedUsers, f.Targeting.ExcludedUsers = stringsOf(ctx, t.IncludedUsers), stringsOf(ctx, t.ExcludedUsers)
+		if !t.SegmentRules.IsNull() {
+			var rules []ruleModel
+			_ = t.SegmentRules.ElementsAs(ctx, &rules, false)
+			for _, rm := range rules {
+				if rm.Attribute.IsUnknown() || rm.Operator.IsUnknown() || rm.Value.IsUnknown() {
+					return nil, false
+				}
+				f.Targeting.SegmentRules = append(f.Targeting.SegmentRules, flag.Rule{Attribute: rm.Attribute.ValueString(), Operator: rm.Operator.ValueString(), Value: rm.Value.ValueString()})
+			}
+		}
+	}
+	return f, true
+}
+
+// documentOf is the JSON the provider writes for f.
+func documentOf(f *flag.Flag) string {
+	b, _ := json.Marshal(f)
+	return string(b)
+}
+
+// setFromFlag puts a flag read from SSM into the model, keeping null what
+// the configuration leaves unset and SSM holds empty.
+func setFromFlag(m *featureFlagModel, f *flag.Flag, doc string) {
+	str := func(cur types.String, v string) types.String {
+		if cur.IsNull() && v == "" {
+			return types.StringNull()
+		}
+		return types.StringValue(v)
+	}
+	list := func(cur types.List, v []string) types.List {
+		if cur.IsNull() && len(v) == 0 {
+			return types.ListNull(types.StringType)
+		}
+		elems := make([]attr.Value, 0, len(v))
+		for _, s := range v {
+			elems = append(elems, types.StringValue(s))
+		}
+		return types.ListValueMust(types.StringType, elems)
+	}
+	m.Key = types.StringValue(f.Key)
+	m.Enabled = types.BoolValue(f.Enabled)
+	m.RolloutPercentage = types.Int64Value(int64(f.RolloutPercentage))
+	m.KillSwitch = types.BoolValue(f.KillSwitch)
+	m.Description, m.Owner, m.Ticket, m.ExpiresAt = str(m.Description, f.Description), str(m.Owner, f.Owner), str(m.Ticket, f.Ticket), str(m.ExpiresAt, f.ExpiresAt)
+	m.Environments, m.Dependencies = list(m.Environments, f.Environments), list(m.Dependencies, f.Dependencies)
+	t := f.Targeting
+	if m.Targeting.IsNull() && len(t.IncludedUsers) == 0 && len(t.ExcludedUsers) == 0 && len(t.SegmentRules) == 0 {
+		m.Targeting = types.ObjectNull(targetingAttrTypes)
+	} else {
+		var cur targetingModel
+		if !m.Targeting.IsNull() && !m.Targeting.IsUnknown() {
+			_ = m.Targeting.As(context.Background(), &cur, basetypes.ObjectAsOptions{})
+		} else {
+			cur = targetingModel{IncludedUsers: types.ListNull(types.StringType), ExcludedUsers: types.ListNull(types.StringType), SegmentRules: types.ListNull(types.ObjectType{AttrTypes: ruleAttrTypes})}
+		}
+		rules := types.ListNull(types.ObjectType{AttrTypes: ruleAttrTypes})
+		if len(t.SegmentRules) > 0 || !cur.SegmentRules.IsNull() {
+			var elems []attr.Value
+			for _, rl := range t.SegmentRules {
+				elems = append(elems, types.ObjectValueMust(ruleAttrTypes, map[string]attr.Value{"attribute": types.StringValue(rl.Attribute), "operator": types.StringValue(rl.Operator), "value": types.StringValue(rl.Value)}))
+			}
+			rules = types.ListValueMust(types.ObjectType{AttrTypes: ruleAttrTypes}, elems)
+		}
+		m.Targeting = types.ObjectValueMust(targetingAttrTypes, map[string]attr.Value{
+			"included_users": list(cur.IncludedUsers, t.IncludedUsers), "excluded_users": list(cur.ExcludedUsers, t.ExcludedUsers), "segment_rules": rules,
+		})
+	}
+	m.Document = types.StringValue(doc)
+}
+
+func (r *featureFlagResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan featureFlagModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !plan.Key.IsUnknown() && !plan.PathPrefix.IsUnknown() {
+		name := awsclient.FlagParameter(plan.PathPrefix.ValueString(), plan.Key.ValueString())
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("parameter_name"), name)...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), name)...)
+	}
+	if f, ok := flagOf(ctx, plan); ok {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("document"), documentOf(f))...)
+		if f.ExpiresAt != "" {
+			if t, err := time.Parse(time.RFC3339, f.ExpiresAt); err == nil && r.client != nil && t.Before(r.client.Clock.Now()) {
+				resp.Diagnostics.AddAttributeWarning(path.Root("expires_at"), "Stale Feature Flag", detail(nil,
+					fmt.Sprintf("The flag %q expired at %s. A flag past its date is debt: every app still evaluates it.", f.Key, f.ExpiresAt),
+					"Remove the flag from the code and from the configuration, or set a new expires_at with its owner."))
+			}
+		}
+		if r.client != nil && !plan.PathPrefix.IsUnknown() && len(f.Dependencies) > 0 {
+			r.checkDependencies(ctx, plan.PathPrefix.ValueString(), f, false, &resp.Diagnostics)
+		}
+	} else {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("document"), types.StringUnknown())...)
+	}
+}
+
+// checkDependencies walks f's dependencies in SSM. A cycle is an error
+// naming it. A dependency that does not exist is an error when writing
+// (strict), and passes at plan time, where it may be created in the same
+// apply.
+func (r *featureFlagResource) checkDependencies(ctx context.Context, prefix string, f *flag.Flag, strict bool, diags *diag.Diagnostics) {
+	var walk func(key string, deps []string, trail []string) bool
+	walk = func(key string, deps []string, trail []string) bool {
+		trail = append(trail, key)
+		for i, d := range deps {
+			for _, s := range trail {
+				if s == d {
+					diags.AddAttributeError(path.Root("dependencies"), "Flag Dependency Cycle", detail(nil,
+						fmt.Sprintf("The dependencies form a cycle: %s → %s.", strings.Join(trail, " → "), d),
+						"A flag cannot depend, directly or through others, on itself. Remove one dependency of the cycle."))
+					return false
+				}
+			}
+			_, df, err := r.client.ReadFlag(ctx, awsclient.FlagParameter(prefix, d))
+			switch {
+			case errors.Is(err, awsclient.ErrNotFound):
+				if strict && len(trail) == 1 {
+					diags.AddAttributeError(path.Root("dependencies").AtListIndex(i), "Unknown Flag Dependency", detail(nil,
+						fmt.Sprintf("dependencies[%d] is %q, but no flag %s exists.", i, d, awsclient.FlagParameter(prefix, d)),
+						"Create that flag first: reference its key (rollout_feature_flag.x.key) so Terraform orders them, or remove the dependency. Nothing was written."))
+					return false
+				}
+				continue
+			case err != nil:
+				continue // unreadable: the apply reports it
+			}
+			if !walk(d, df.Dependencies, trail) {
+				return false
+			}
+		}
+		return true
+	}
+	walk(f.Key, f.Dependencies, nil)
+}
+
+func (r *featureFlagResource) write(ctx context.Context, m *featureFlagModel, create bool, diags *diag.Diagnostics) bool {
+	f, ok := flagOf(ctx, *m)
+	if !ok {
+		diags.AddError("Flag Not Known", "The flag's inputs are not all known at apply time. This is a bug in the provider; please report it.")
+		return false
+	}
+	prefix := m.PathPrefix.ValueString()
+	name := awsclient.FlagParameter(prefix, f.Key)
+	if len(f.Dependencies) > 0 {
+		r.checkDependencies(ctx, prefix, f, true, diags)
+		if diags.HasError() {
+			return false
+		}
+	}
+	doc := documentOf(f)
+	err := r.client.WriteFlag(ctx, name, doc, f.Description, create)
+	switch {
+	case errors.Is(err, awsclient.ErrExists):
+		diags.AddAttributeError(path.Root("key"), "Flag Already Exists", detail(nil,
+			fmt.Sprintf("The parameter %s already exists. Creating this resource would take that flag over, and destroy would delete it.", name),
+			fmt.Sprintf("Nothing was changed. To manage it, import it (terraform import ADDRESS %s); otherwise choose another key or path_prefix.", name)))
+		return false
+	case err != nil:
+		diags.AddError("Cannot Write Flag", detail(err, fmt.Sprintf("Writing the flag %s to SSM Parameter Store failed, or could not be confirmed.", name),
+			"Check the credentials' ssm:PutParameter and ssm:GetParameter permissions and the endpoint, then apply again; the next plan shows what the parameter holds."))
+		return false
+	}
+	m.ID, m.ParameterName, m.Document = types.StringValue(name), types.StringValue(name), types.StringValue(doc)
+	return true
+}
+
+func (r *featureFlagResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan featureFlagModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || r.client == nil || !r.write(ctx, &plan, true, &resp.Diagnostics) {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan featureFlagModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || r.client == nil || !r.write(ctx, &plan, false, &resp.Diagnostics) {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *featureFlagResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state featureFlagModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || r.client == nil {
+		return
+	}
+	name := state.ID.ValueString()
+	doc, f, err := r.client.ReadFlag(ctx, name)
+	if errors.Is(err, awsclient.ErrNotFound) {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot Read Flag", detail(err, fmt.Sprintf("Reading the flag %s from SSM Parameter Store failed, or it is not a flag document this provider reads.", name),
+			"Check the ssm:GetParameter permission. If the parameter was edited by hand into something else, put a valid document back or delete and recreate the flag."))
+		return
+	}
+	setFromFlag(&state, f, doc)
+	state.ParameterName = types.StringValue(name)
+	if state.PathPrefix.IsNull() || state.PathPrefix.ValueString() == "" {
+		state.PathPrefix = types.StringValue(strings.TrimSuffix(name, f.Key))
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *featureFlagResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state featureFlagModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || r.client == nil {
+		return
+	}
+	if err := r.client.DeleteFlag(ctx, state.ID.ValueString()); err != nil {
+		resp.Diagnostics.AddError("Cannot Delete Flag", detail(err, fmt.Sprintf("Deleting the parameter %s failed.", state.ID.ValueString()), "Check the ssm:DeleteParameter permission, then destroy again."))
+	}
+}
+
+// ImportState takes a key (under the default prefix) or a full parameter
+// name.
+func (r *featureFlagResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	name := req.ID
+	if !strings.HasPrefix(name, "/") {
+		name = DefaultFlagPrefix + name
+	}
+	i := strings.LastIndex(name, "/")
+	prefix, key := name[:i+1], name[i+1:]
+	if !flagKeyRE.MatchString(key) || !flagPrefixRE.MatchString(prefix) {
+		resp.Diagnostics.AddError("Invalid Import ID", detail(nil, fmt.Sprintf("%q is neither a flag key nor a parameter name PREFIX/KEY.", req.ID),
+			"Import with the key (checkout, under "+DefaultFlagPrefix+") or the parameter name (/rollout/flags/checkout)."))
+		return
+	}
+	for k, v := range map[string]string{"id": name, "key": key, "path_prefix": prefix, "parameter_name": name} {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(k), v)...)
+	}
+}
+
+var pathKey = path.Root("key")
+
+// emptyTargeting is a targeting object with empty lists, for the data
+// source, which shows every attribute.
+func emptyTargeting() types.Object {
+	return types.ObjectValueMust(targetingAttrTypes, map[string]attr.Value{
+		"included_users": types.ListValueMust(types.StringType, nil),
+		"excluded_users": types.ListValueMust(types.StringType, nil),
+		"segment_rules":  types.ListValueMust(types.ObjectType{AttrTypes: ruleAttrTypes}, nil),
+	})
+}

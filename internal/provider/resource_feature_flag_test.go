@@ -1,0 +1,179 @@
+package provider_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/rolloutdev/terraform-provider-rollout/flag"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
+)
+
+const flagRes = "rollout_feature_flag.checkout"
+
+func flagConfig(e *acctest.Env, key, body string) string {
+	return e.ProviderConfig() + fmt.Sprintf(`
+resource "rollout_feature_flag" "checkout" {
+  key = %q
+  %s
+}
+`, key, body)
+}
+
+// flagAt checks the document at the emulator, evaluated with the public
+// evaluator.
+func flagAt(e *acctest.Env, name string, check func(*flag.Flag) error) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		doc, ok := e.Parameter(name)
+		if !ok {
+			return fmt.Errorf("no parameter %s at the emulator", name)
+		}
+		f, err := flag.Parse([]byte(doc))
+		if err != nil {
+			return err
+		}
+		return check(f)
+	}
+}
+
+// Create, update, import verify, drift from a hand edit, destroy.
+func TestAccFeatureFlag_lifecycle(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	key := "checkout-" + acctest.Name("v")
+	name := "/rollout/flags/" + key
+	v1 := `rollout_percentage = 10
+  environments = ["prod"]
+  owner = "payments"
+  targeting = {
+    included_users = ["qa-1"]
+    segment_rules = [{ attribute = "plan", operator = "in", value = "pro,enterprise" }]
+  }`
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.Factories(),
+		CheckDestroy: func(*terraform.State) error {
+			if _, ok := e.Parameter(name); ok {
+				return fmt.Errorf("the parameter %s still exists after destroy", name)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: flagConfig(e, key, v1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(flagRes, tfjsonpath.New("document"), knownvalue.StringRegexp(regexp.MustCompile(`"rollout_percentage":10`))),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(flagRes, tfjsonpath.New("parameter_name"), knownvalue.StringExact(name)),
+				},
+				Check: flagAt(e, name, func(f *flag.Flag) error {
+					if f.RolloutPercentage != 10 || f.Owner != "payments" || len(f.Targeting.SegmentRules) != 1 || f.Targeting.IncludedUsers[0] != "qa-1" {
+						return fmt.Errorf("document %+v", f)
+					}
+					if !flag.Evaluate(f, flag.Context{UserID: "qa-1", Environment: "prod"}, nil).On {
+						return fmt.Errorf("an included user is off")
+					}
+					return nil
+				}),
+			},
+			{ResourceName: flagRes, ImportState: true, ImportStateVerify: true, ImportStateId: key},
+			{
+				Config: flagConfig(e, key, `rollout_percentage = 50
+  kill_switch = true`),
+				Check: flagAt(e, name, func(f *flag.Flag) error {
+					if f.RolloutPercentage != 50 || !f.KillSwitch || f.Owner != "" || len(f.Environments) != 0 {
+						return fmt.Errorf("document after update %+v", f)
+					}
+					return nil
+				}),
+			},
+			{
+				// Someone turns the kill switch off by hand: the plan shows it.
+				PreConfig: func() {
+					doc, _ := e.Parameter(name)
+					var m map[string]any
+					_ = json.Unmarshal([]byte(doc), &m)
+					m["kill_switch"] = false
+					b, _ := json.Marshal(m)
+					e.PutParameter(name, string(b))
+				},
+				Config: flagConfig(e, key, `rollout_percentage = 50
+  kill_switch = true`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(flagRes, plancheck.ResourceActionUpdate),
+				}},
+				Check: flagAt(e, name, func(f *flag.Flag) error {
+					if !f.KillSwitch {
+						return fmt.Errorf("the hand edit was not undone")
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
+
+// A flag that exists is not taken over; dependencies must exist and never
+// form a cycle; the data source reads a flag for other stacks.
+func TestAccFeatureFlag_existsDependenciesDataSource(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	base := acctest.Name("f")
+	a, b := "a"+base, "b"+base
+	e.PutParameter("/rollout/flags/taken"+base, `{"schema_version":1,"key":"taken`+base+`","enabled":true,"rollout_percentage":5}`)
+	two := func(aDeps, bDeps string) string {
+		return e.ProviderConfig() + fmt.Sprintf(`
+resource "rollout_feature_flag" "a" {
+  key          = %q
+  dependencies = %s
+}
+resource "rollout_feature_flag" "b" {
+  key          = %q
+  dependencies = %s
+}
+`, a, aDeps, b, bDeps)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: flagConfig(e, "taken"+base, ""), ExpectError: regexp.MustCompile(`Flag Already Exists(.|\n)*Nothing was changed`)},
+			{Config: flagConfig(e, a, `dependencies = ["missing-flag"]`), ExpectError: regexp.MustCompile(`Unknown Flag Dependency(.|\n)*"missing-flag"`)},
+			{
+				// b depends on a, ordered by the reference.
+				Config: e.ProviderConfig() + fmt.Sprintf(`
+resource "rollout_feature_flag" "a" {
+  key = %q
+}
+resource "rollout_feature_flag" "b" {
+  key          = %q
+  dependencies = [rollout_feature_flag.a.key]
+}
+data "rollout_feature_flag" "b" {
+  key        = rollout_feature_flag.b.key
+  depends_on = [rollout_feature_flag.b]
+}
+`, a, b),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("data.rollout_feature_flag.b", tfjsonpath.New("dependencies"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(a)})),
+					statecheck.ExpectKnownValue("data.rollout_feature_flag.b", tfjsonpath.New("enabled"), knownvalue.Bool(true)),
+				},
+			},
+			{
+				// a now depends on b: a → b → a.
+				Config:      two(fmt.Sprintf("[%q]", b), fmt.Sprintf("[%q]", a)),
+				ExpectError: regexp.MustCompile(`Flag Dependency Cycle(.|\n)*` + a + ` → ` + b + ` → ` + a),
+			},
+		},
+	})
+	if doc, _ := e.Parameter("/rollout/flags/taken" + base); doc != `{"schema_version":1,"key":"taken`+base+`","enabled":true,"rollout_percentage":5}` {
+		t.Fatalf("the existing flag was changed: %s", doc)
+	}
+}
