@@ -26,7 +26,9 @@ func (d *featureFlagDataSource) Metadata(_ context.Context, req datasource.Metad
 }
 
 func (d *featureFlagDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	c := func(desc string) schema.StringAttribute { return schema.StringAttribute{Computed: true, MarkdownDescription: desc} }
+	c := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
+	}
 	strs := func(desc string) schema.ListAttribute {
 		return schema.ListAttribute{ElementType: types.StringType, Computed: true, MarkdownDescription: desc}
 	}

@@ -47,11 +47,13 @@ func Provider(bridgeMetadata []byte) tfbridge.ProviderInfo {
 			},
 			"rollout_alarm":        {Tok: "rollout:index:Alarm"},
 			"rollout_lambda_alias": {Tok: "rollout:index:LambdaAlias"},
+			"rollout_feature_flag": {Tok: "rollout:index:FeatureFlag"},
 		},
 		DataSources: map[string]*tfbridge.DataSourceInfo{
 			"rollout_listener_weights": {Tok: "rollout:index:getListenerWeights"},
 			"rollout_alarm_state":      {Tok: "rollout:index:getAlarmState"},
 			"rollout_target_health":    {Tok: "rollout:index:getTargetHealth"},
+			"rollout_feature_flag":     {Tok: "rollout:index:getFeatureFlag"},
 		},
 		JavaScript: &tfbridge.JavaScriptInfo{
 			PackageName: "@rolloutdev/rollout",
@@ -103,4 +105,5 @@ var docReplacements = []struct {
 	{regexp.MustCompile("`rollout_deployment_bluegreen`"), []byte("`rollout.DeploymentBlueGreen`")},
 	{regexp.MustCompile("`rollout_alarm`"), []byte("`rollout.Alarm`")},
 	{regexp.MustCompile("`rollout_lambda_alias`"), []byte("`rollout.LambdaAlias`")},
+	{regexp.MustCompile("`rollout_feature_flag`"), []byte("`rollout.FeatureFlag`")},
 }

@@ -252,3 +252,46 @@ func TestLambdaAlias(t *testing.T) {
 	checkAlias("2")
 	s.run("destroy", "--yes", "--skip-preview")
 }
+
+const flagProgram = `name: flag
+runtime: yaml
+config:
+  key: { type: string }
+  percentage: { type: integer }
+resources:
+  checkout:
+    type: rollout:FeatureFlag
+    properties:
+      key: ${key}
+      rolloutPercentage: ${percentage}
+      targeting:
+        includedUsers: [qa-1]
+outputs:
+  document: ${checkout.document}
+`
+
+// A feature flag written to Parameter Store, changed, and deleted on
+// destroy, checked at the emulator.
+func TestFeatureFlag(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	key := "pflag-" + strings.ReplaceAll(acctest.Name("k"), "_", "-")
+	s := newStack(t, e, flagProgram)
+	s.config("key", key, "percentage", "10")
+	s.up()
+	check := func(want string) {
+		t.Helper()
+		doc, ok := e.Parameter("/rollout/flags/" + key)
+		if !ok || !strings.Contains(doc, `"rollout_percentage":`+want) || !strings.Contains(doc, `"qa-1"`) {
+			t.Fatalf("the parameter holds %q (found %v), want rollout_percentage %s", doc, ok, want)
+		}
+	}
+	check("10")
+	s.config("percentage", "50")
+	s.up()
+	check("50")
+	s.run("destroy", "--yes", "--skip-preview")
+	if _, ok := e.Parameter("/rollout/flags/" + key); ok {
+		t.Fatal("the parameter is still there after destroy")
+	}
+}

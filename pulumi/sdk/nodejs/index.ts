@@ -15,10 +15,20 @@ export type DeploymentBlueGreen = import("./deploymentBlueGreen").DeploymentBlue
 export const DeploymentBlueGreen: typeof import("./deploymentBlueGreen").DeploymentBlueGreen = null as any;
 utilities.lazyLoad(exports, ["DeploymentBlueGreen"], () => require("./deploymentBlueGreen"));
 
+export { FeatureFlagArgs, FeatureFlagState } from "./featureFlag";
+export type FeatureFlag = import("./featureFlag").FeatureFlag;
+export const FeatureFlag: typeof import("./featureFlag").FeatureFlag = null as any;
+utilities.lazyLoad(exports, ["FeatureFlag"], () => require("./featureFlag"));
+
 export { GetAlarmStateArgs, GetAlarmStateResult, GetAlarmStateOutputArgs } from "./getAlarmState";
 export const getAlarmState: typeof import("./getAlarmState").getAlarmState = null as any;
 export const getAlarmStateOutput: typeof import("./getAlarmState").getAlarmStateOutput = null as any;
 utilities.lazyLoad(exports, ["getAlarmState","getAlarmStateOutput"], () => require("./getAlarmState"));
+
+export { GetFeatureFlagArgs, GetFeatureFlagResult, GetFeatureFlagOutputArgs } from "./getFeatureFlag";
+export const getFeatureFlag: typeof import("./getFeatureFlag").getFeatureFlag = null as any;
+export const getFeatureFlagOutput: typeof import("./getFeatureFlag").getFeatureFlagOutput = null as any;
+utilities.lazyLoad(exports, ["getFeatureFlag","getFeatureFlagOutput"], () => require("./getFeatureFlag"));
 
 export { GetListenerWeightsArgs, GetListenerWeightsResult, GetListenerWeightsOutputArgs } from "./getListenerWeights";
 export const getListenerWeights: typeof import("./getListenerWeights").getListenerWeights = null as any;
@@ -61,6 +71,8 @@ const _module = {
                 return new Alarm(name, <any>undefined, { urn })
             case "rollout:index:DeploymentBlueGreen":
                 return new DeploymentBlueGreen(name, <any>undefined, { urn })
+            case "rollout:index:FeatureFlag":
+                return new FeatureFlag(name, <any>undefined, { urn })
             case "rollout:index:LambdaAlias":
                 return new LambdaAlias(name, <any>undefined, { urn })
             case "rollout:index:TrafficSplit":

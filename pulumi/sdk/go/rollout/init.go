@@ -25,6 +25,8 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 		r = &Alarm{}
 	case "rollout:index:DeploymentBlueGreen":
 		r = &DeploymentBlueGreen{}
+	case "rollout:index:FeatureFlag":
+		r = &FeatureFlag{}
 	case "rollout:index:LambdaAlias":
 		r = &LambdaAlias{}
 	case "rollout:index:TrafficSplit":

@@ -3097,6 +3097,296 @@ func (o DeploymentBlueGreenTimeoutsPtrOutput) Update() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+type FeatureFlagTargeting struct {
+	// User ids for whom the flag is off.
+	ExcludedUsers []string `pulumi:"excludedUsers"`
+	// User ids for whom the flag is on (after the kill switch, enabled and environments).
+	IncludedUsers []string `pulumi:"includedUsers"`
+	// Rules on the context's attributes, all of which must match, 1 to 20.
+	SegmentRules []FeatureFlagTargetingSegmentRule `pulumi:"segmentRules"`
+}
+
+// FeatureFlagTargetingInput is an input type that accepts FeatureFlagTargetingArgs and FeatureFlagTargetingOutput values.
+// You can construct a concrete instance of `FeatureFlagTargetingInput` via:
+//
+//	FeatureFlagTargetingArgs{...}
+type FeatureFlagTargetingInput interface {
+	pulumi.Input
+
+	ToFeatureFlagTargetingOutput() FeatureFlagTargetingOutput
+	ToFeatureFlagTargetingOutputWithContext(context.Context) FeatureFlagTargetingOutput
+}
+
+type FeatureFlagTargetingArgs struct {
+	// User ids for whom the flag is off.
+	ExcludedUsers pulumi.StringArrayInput `pulumi:"excludedUsers"`
+	// User ids for whom the flag is on (after the kill switch, enabled and environments).
+	IncludedUsers pulumi.StringArrayInput `pulumi:"includedUsers"`
+	// Rules on the context's attributes, all of which must match, 1 to 20.
+	SegmentRules FeatureFlagTargetingSegmentRuleArrayInput `pulumi:"segmentRules"`
+}
+
+func (FeatureFlagTargetingArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagTargeting)(nil)).Elem()
+}
+
+func (i FeatureFlagTargetingArgs) ToFeatureFlagTargetingOutput() FeatureFlagTargetingOutput {
+	return i.ToFeatureFlagTargetingOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagTargetingArgs) ToFeatureFlagTargetingOutputWithContext(ctx context.Context) FeatureFlagTargetingOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagTargetingOutput)
+}
+
+func (i FeatureFlagTargetingArgs) ToFeatureFlagTargetingPtrOutput() FeatureFlagTargetingPtrOutput {
+	return i.ToFeatureFlagTargetingPtrOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagTargetingArgs) ToFeatureFlagTargetingPtrOutputWithContext(ctx context.Context) FeatureFlagTargetingPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagTargetingOutput).ToFeatureFlagTargetingPtrOutputWithContext(ctx)
+}
+
+// FeatureFlagTargetingPtrInput is an input type that accepts FeatureFlagTargetingArgs, FeatureFlagTargetingPtr and FeatureFlagTargetingPtrOutput values.
+// You can construct a concrete instance of `FeatureFlagTargetingPtrInput` via:
+//
+//	        FeatureFlagTargetingArgs{...}
+//
+//	or:
+//
+//	        nil
+type FeatureFlagTargetingPtrInput interface {
+	pulumi.Input
+
+	ToFeatureFlagTargetingPtrOutput() FeatureFlagTargetingPtrOutput
+	ToFeatureFlagTargetingPtrOutputWithContext(context.Context) FeatureFlagTargetingPtrOutput
+}
+
+type featureFlagTargetingPtrType FeatureFlagTargetingArgs
+
+func FeatureFlagTargetingPtr(v *FeatureFlagTargetingArgs) FeatureFlagTargetingPtrInput {
+	return (*featureFlagTargetingPtrType)(v)
+}
+
+func (*featureFlagTargetingPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**FeatureFlagTargeting)(nil)).Elem()
+}
+
+func (i *featureFlagTargetingPtrType) ToFeatureFlagTargetingPtrOutput() FeatureFlagTargetingPtrOutput {
+	return i.ToFeatureFlagTargetingPtrOutputWithContext(context.Background())
+}
+
+func (i *featureFlagTargetingPtrType) ToFeatureFlagTargetingPtrOutputWithContext(ctx context.Context) FeatureFlagTargetingPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagTargetingPtrOutput)
+}
+
+type FeatureFlagTargetingOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagTargetingOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagTargeting)(nil)).Elem()
+}
+
+func (o FeatureFlagTargetingOutput) ToFeatureFlagTargetingOutput() FeatureFlagTargetingOutput {
+	return o
+}
+
+func (o FeatureFlagTargetingOutput) ToFeatureFlagTargetingOutputWithContext(ctx context.Context) FeatureFlagTargetingOutput {
+	return o
+}
+
+func (o FeatureFlagTargetingOutput) ToFeatureFlagTargetingPtrOutput() FeatureFlagTargetingPtrOutput {
+	return o.ToFeatureFlagTargetingPtrOutputWithContext(context.Background())
+}
+
+func (o FeatureFlagTargetingOutput) ToFeatureFlagTargetingPtrOutputWithContext(ctx context.Context) FeatureFlagTargetingPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v FeatureFlagTargeting) *FeatureFlagTargeting {
+		return &v
+	}).(FeatureFlagTargetingPtrOutput)
+}
+
+// User ids for whom the flag is off.
+func (o FeatureFlagTargetingOutput) ExcludedUsers() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v FeatureFlagTargeting) []string { return v.ExcludedUsers }).(pulumi.StringArrayOutput)
+}
+
+// User ids for whom the flag is on (after the kill switch, enabled and environments).
+func (o FeatureFlagTargetingOutput) IncludedUsers() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v FeatureFlagTargeting) []string { return v.IncludedUsers }).(pulumi.StringArrayOutput)
+}
+
+// Rules on the context's attributes, all of which must match, 1 to 20.
+func (o FeatureFlagTargetingOutput) SegmentRules() FeatureFlagTargetingSegmentRuleArrayOutput {
+	return o.ApplyT(func(v FeatureFlagTargeting) []FeatureFlagTargetingSegmentRule { return v.SegmentRules }).(FeatureFlagTargetingSegmentRuleArrayOutput)
+}
+
+type FeatureFlagTargetingPtrOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagTargetingPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**FeatureFlagTargeting)(nil)).Elem()
+}
+
+func (o FeatureFlagTargetingPtrOutput) ToFeatureFlagTargetingPtrOutput() FeatureFlagTargetingPtrOutput {
+	return o
+}
+
+func (o FeatureFlagTargetingPtrOutput) ToFeatureFlagTargetingPtrOutputWithContext(ctx context.Context) FeatureFlagTargetingPtrOutput {
+	return o
+}
+
+func (o FeatureFlagTargetingPtrOutput) Elem() FeatureFlagTargetingOutput {
+	return o.ApplyT(func(v *FeatureFlagTargeting) FeatureFlagTargeting {
+		if v != nil {
+			return *v
+		}
+		var ret FeatureFlagTargeting
+		return ret
+	}).(FeatureFlagTargetingOutput)
+}
+
+// User ids for whom the flag is off.
+func (o FeatureFlagTargetingPtrOutput) ExcludedUsers() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *FeatureFlagTargeting) []string {
+		if v == nil {
+			return nil
+		}
+		return v.ExcludedUsers
+	}).(pulumi.StringArrayOutput)
+}
+
+// User ids for whom the flag is on (after the kill switch, enabled and environments).
+func (o FeatureFlagTargetingPtrOutput) IncludedUsers() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *FeatureFlagTargeting) []string {
+		if v == nil {
+			return nil
+		}
+		return v.IncludedUsers
+	}).(pulumi.StringArrayOutput)
+}
+
+// Rules on the context's attributes, all of which must match, 1 to 20.
+func (o FeatureFlagTargetingPtrOutput) SegmentRules() FeatureFlagTargetingSegmentRuleArrayOutput {
+	return o.ApplyT(func(v *FeatureFlagTargeting) []FeatureFlagTargetingSegmentRule {
+		if v == nil {
+			return nil
+		}
+		return v.SegmentRules
+	}).(FeatureFlagTargetingSegmentRuleArrayOutput)
+}
+
+type FeatureFlagTargetingSegmentRule struct {
+	// The context attribute, such as `pulumi preview`.
+	Attribute string `pulumi:"attribute"`
+	// <span pulumi-lang-nodejs="`equals`" pulumi-lang-dotnet="`Equals`" pulumi-lang-go="`equals`" pulumi-lang-python="`equals`" pulumi-lang-yaml="`equals`" pulumi-lang-java="`equals`">`equals`</span>, <span pulumi-lang-nodejs="`contains`" pulumi-lang-dotnet="`Contains`" pulumi-lang-go="`contains`" pulumi-lang-python="`contains`" pulumi-lang-yaml="`contains`" pulumi-lang-java="`contains`">`contains`</span>, <span pulumi-lang-nodejs="`startsWith`" pulumi-lang-dotnet="`StartsWith`" pulumi-lang-go="`startsWith`" pulumi-lang-python="`starts_with`" pulumi-lang-yaml="`startsWith`" pulumi-lang-java="`startsWith`">`starts_with`</span>, <span pulumi-lang-nodejs="`in`" pulumi-lang-dotnet="`In`" pulumi-lang-go="`in`" pulumi-lang-python="`in`" pulumi-lang-yaml="`in`" pulumi-lang-java="`in`">`in`</span> (value is a comma-separated list), <span pulumi-lang-nodejs="`gt`" pulumi-lang-dotnet="`Gt`" pulumi-lang-go="`gt`" pulumi-lang-python="`gt`" pulumi-lang-yaml="`gt`" pulumi-lang-java="`gt`">`gt`</span> or <span pulumi-lang-nodejs="`lt`" pulumi-lang-dotnet="`Lt`" pulumi-lang-go="`lt`" pulumi-lang-python="`lt`" pulumi-lang-yaml="`lt`" pulumi-lang-java="`lt`">`lt`</span> (both numbers; a non-number does not match).
+	Operator string `pulumi:"operator"`
+	// The value compared with.
+	Value string `pulumi:"value"`
+}
+
+// FeatureFlagTargetingSegmentRuleInput is an input type that accepts FeatureFlagTargetingSegmentRuleArgs and FeatureFlagTargetingSegmentRuleOutput values.
+// You can construct a concrete instance of `FeatureFlagTargetingSegmentRuleInput` via:
+//
+//	FeatureFlagTargetingSegmentRuleArgs{...}
+type FeatureFlagTargetingSegmentRuleInput interface {
+	pulumi.Input
+
+	ToFeatureFlagTargetingSegmentRuleOutput() FeatureFlagTargetingSegmentRuleOutput
+	ToFeatureFlagTargetingSegmentRuleOutputWithContext(context.Context) FeatureFlagTargetingSegmentRuleOutput
+}
+
+type FeatureFlagTargetingSegmentRuleArgs struct {
+	// The context attribute, such as `pulumi preview`.
+	Attribute pulumi.StringInput `pulumi:"attribute"`
+	// <span pulumi-lang-nodejs="`equals`" pulumi-lang-dotnet="`Equals`" pulumi-lang-go="`equals`" pulumi-lang-python="`equals`" pulumi-lang-yaml="`equals`" pulumi-lang-java="`equals`">`equals`</span>, <span pulumi-lang-nodejs="`contains`" pulumi-lang-dotnet="`Contains`" pulumi-lang-go="`contains`" pulumi-lang-python="`contains`" pulumi-lang-yaml="`contains`" pulumi-lang-java="`contains`">`contains`</span>, <span pulumi-lang-nodejs="`startsWith`" pulumi-lang-dotnet="`StartsWith`" pulumi-lang-go="`startsWith`" pulumi-lang-python="`starts_with`" pulumi-lang-yaml="`startsWith`" pulumi-lang-java="`startsWith`">`starts_with`</span>, <span pulumi-lang-nodejs="`in`" pulumi-lang-dotnet="`In`" pulumi-lang-go="`in`" pulumi-lang-python="`in`" pulumi-lang-yaml="`in`" pulumi-lang-java="`in`">`in`</span> (value is a comma-separated list), <span pulumi-lang-nodejs="`gt`" pulumi-lang-dotnet="`Gt`" pulumi-lang-go="`gt`" pulumi-lang-python="`gt`" pulumi-lang-yaml="`gt`" pulumi-lang-java="`gt`">`gt`</span> or <span pulumi-lang-nodejs="`lt`" pulumi-lang-dotnet="`Lt`" pulumi-lang-go="`lt`" pulumi-lang-python="`lt`" pulumi-lang-yaml="`lt`" pulumi-lang-java="`lt`">`lt`</span> (both numbers; a non-number does not match).
+	Operator pulumi.StringInput `pulumi:"operator"`
+	// The value compared with.
+	Value pulumi.StringInput `pulumi:"value"`
+}
+
+func (FeatureFlagTargetingSegmentRuleArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagTargetingSegmentRule)(nil)).Elem()
+}
+
+func (i FeatureFlagTargetingSegmentRuleArgs) ToFeatureFlagTargetingSegmentRuleOutput() FeatureFlagTargetingSegmentRuleOutput {
+	return i.ToFeatureFlagTargetingSegmentRuleOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagTargetingSegmentRuleArgs) ToFeatureFlagTargetingSegmentRuleOutputWithContext(ctx context.Context) FeatureFlagTargetingSegmentRuleOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagTargetingSegmentRuleOutput)
+}
+
+// FeatureFlagTargetingSegmentRuleArrayInput is an input type that accepts FeatureFlagTargetingSegmentRuleArray and FeatureFlagTargetingSegmentRuleArrayOutput values.
+// You can construct a concrete instance of `FeatureFlagTargetingSegmentRuleArrayInput` via:
+//
+//	FeatureFlagTargetingSegmentRuleArray{ FeatureFlagTargetingSegmentRuleArgs{...} }
+type FeatureFlagTargetingSegmentRuleArrayInput interface {
+	pulumi.Input
+
+	ToFeatureFlagTargetingSegmentRuleArrayOutput() FeatureFlagTargetingSegmentRuleArrayOutput
+	ToFeatureFlagTargetingSegmentRuleArrayOutputWithContext(context.Context) FeatureFlagTargetingSegmentRuleArrayOutput
+}
+
+type FeatureFlagTargetingSegmentRuleArray []FeatureFlagTargetingSegmentRuleInput
+
+func (FeatureFlagTargetingSegmentRuleArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]FeatureFlagTargetingSegmentRule)(nil)).Elem()
+}
+
+func (i FeatureFlagTargetingSegmentRuleArray) ToFeatureFlagTargetingSegmentRuleArrayOutput() FeatureFlagTargetingSegmentRuleArrayOutput {
+	return i.ToFeatureFlagTargetingSegmentRuleArrayOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagTargetingSegmentRuleArray) ToFeatureFlagTargetingSegmentRuleArrayOutputWithContext(ctx context.Context) FeatureFlagTargetingSegmentRuleArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagTargetingSegmentRuleArrayOutput)
+}
+
+type FeatureFlagTargetingSegmentRuleOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagTargetingSegmentRuleOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagTargetingSegmentRule)(nil)).Elem()
+}
+
+func (o FeatureFlagTargetingSegmentRuleOutput) ToFeatureFlagTargetingSegmentRuleOutput() FeatureFlagTargetingSegmentRuleOutput {
+	return o
+}
+
+func (o FeatureFlagTargetingSegmentRuleOutput) ToFeatureFlagTargetingSegmentRuleOutputWithContext(ctx context.Context) FeatureFlagTargetingSegmentRuleOutput {
+	return o
+}
+
+// The context attribute, such as `pulumi preview`.
+func (o FeatureFlagTargetingSegmentRuleOutput) Attribute() pulumi.StringOutput {
+	return o.ApplyT(func(v FeatureFlagTargetingSegmentRule) string { return v.Attribute }).(pulumi.StringOutput)
+}
+
+// <span pulumi-lang-nodejs="`equals`" pulumi-lang-dotnet="`Equals`" pulumi-lang-go="`equals`" pulumi-lang-python="`equals`" pulumi-lang-yaml="`equals`" pulumi-lang-java="`equals`">`equals`</span>, <span pulumi-lang-nodejs="`contains`" pulumi-lang-dotnet="`Contains`" pulumi-lang-go="`contains`" pulumi-lang-python="`contains`" pulumi-lang-yaml="`contains`" pulumi-lang-java="`contains`">`contains`</span>, <span pulumi-lang-nodejs="`startsWith`" pulumi-lang-dotnet="`StartsWith`" pulumi-lang-go="`startsWith`" pulumi-lang-python="`starts_with`" pulumi-lang-yaml="`startsWith`" pulumi-lang-java="`startsWith`">`starts_with`</span>, <span pulumi-lang-nodejs="`in`" pulumi-lang-dotnet="`In`" pulumi-lang-go="`in`" pulumi-lang-python="`in`" pulumi-lang-yaml="`in`" pulumi-lang-java="`in`">`in`</span> (value is a comma-separated list), <span pulumi-lang-nodejs="`gt`" pulumi-lang-dotnet="`Gt`" pulumi-lang-go="`gt`" pulumi-lang-python="`gt`" pulumi-lang-yaml="`gt`" pulumi-lang-java="`gt`">`gt`</span> or <span pulumi-lang-nodejs="`lt`" pulumi-lang-dotnet="`Lt`" pulumi-lang-go="`lt`" pulumi-lang-python="`lt`" pulumi-lang-yaml="`lt`" pulumi-lang-java="`lt`">`lt`</span> (both numbers; a non-number does not match).
+func (o FeatureFlagTargetingSegmentRuleOutput) Operator() pulumi.StringOutput {
+	return o.ApplyT(func(v FeatureFlagTargetingSegmentRule) string { return v.Operator }).(pulumi.StringOutput)
+}
+
+// The value compared with.
+func (o FeatureFlagTargetingSegmentRuleOutput) Value() pulumi.StringOutput {
+	return o.ApplyT(func(v FeatureFlagTargetingSegmentRule) string { return v.Value }).(pulumi.StringOutput)
+}
+
+type FeatureFlagTargetingSegmentRuleArrayOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagTargetingSegmentRuleArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]FeatureFlagTargetingSegmentRule)(nil)).Elem()
+}
+
+func (o FeatureFlagTargetingSegmentRuleArrayOutput) ToFeatureFlagTargetingSegmentRuleArrayOutput() FeatureFlagTargetingSegmentRuleArrayOutput {
+	return o
+}
+
+func (o FeatureFlagTargetingSegmentRuleArrayOutput) ToFeatureFlagTargetingSegmentRuleArrayOutputWithContext(ctx context.Context) FeatureFlagTargetingSegmentRuleArrayOutput {
+	return o
+}
+
+func (o FeatureFlagTargetingSegmentRuleArrayOutput) Index(i pulumi.IntInput) FeatureFlagTargetingSegmentRuleOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) FeatureFlagTargetingSegmentRule {
+		return vs[0].([]FeatureFlagTargetingSegmentRule)[vs[1].(int)]
+	}).(FeatureFlagTargetingSegmentRuleOutput)
+}
+
 type LambdaAliasLastRollout struct {
 	// `rollout.attempt` when the change ran; empty when unset.
 	Attempt *string `pulumi:"attempt"`
@@ -5177,6 +5467,8 @@ type ProviderEndpoints struct {
 	Elbv2 *string `pulumi:"elbv2"`
 	// Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Lambda *string `pulumi:"lambda"`
+	// Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Ssm *string `pulumi:"ssm"`
 	// Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Sts *string `pulumi:"sts"`
 }
@@ -5201,6 +5493,8 @@ type ProviderEndpointsArgs struct {
 	Elbv2 pulumi.StringPtrInput `pulumi:"elbv2"`
 	// Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Lambda pulumi.StringPtrInput `pulumi:"lambda"`
+	// Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Ssm pulumi.StringPtrInput `pulumi:"ssm"`
 	// Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Sts pulumi.StringPtrInput `pulumi:"sts"`
 }
@@ -5302,6 +5596,11 @@ func (o ProviderEndpointsOutput) Lambda() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ProviderEndpoints) *string { return v.Lambda }).(pulumi.StringPtrOutput)
 }
 
+// Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+func (o ProviderEndpointsOutput) Ssm() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ProviderEndpoints) *string { return v.Ssm }).(pulumi.StringPtrOutput)
+}
+
 // Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 func (o ProviderEndpointsOutput) Sts() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ProviderEndpoints) *string { return v.Sts }).(pulumi.StringPtrOutput)
@@ -5368,6 +5667,16 @@ func (o ProviderEndpointsPtrOutput) Lambda() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Lambda
+	}).(pulumi.StringPtrOutput)
+}
+
+// Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+func (o ProviderEndpointsPtrOutput) Ssm() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ProviderEndpoints) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Ssm
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -7741,6 +8050,191 @@ func (o GetAlarmStateAlarmArrayOutput) Index(i pulumi.IntInput) GetAlarmStateAla
 	}).(GetAlarmStateAlarmOutput)
 }
 
+type GetFeatureFlagTargeting struct {
+	// Users for whom it is off.
+	ExcludedUsers []string `pulumi:"excludedUsers"`
+	// Users for whom it is on.
+	IncludedUsers []string `pulumi:"includedUsers"`
+	// Rules that must all match.
+	SegmentRules []GetFeatureFlagTargetingSegmentRule `pulumi:"segmentRules"`
+}
+
+// GetFeatureFlagTargetingInput is an input type that accepts GetFeatureFlagTargetingArgs and GetFeatureFlagTargetingOutput values.
+// You can construct a concrete instance of `GetFeatureFlagTargetingInput` via:
+//
+//	GetFeatureFlagTargetingArgs{...}
+type GetFeatureFlagTargetingInput interface {
+	pulumi.Input
+
+	ToGetFeatureFlagTargetingOutput() GetFeatureFlagTargetingOutput
+	ToGetFeatureFlagTargetingOutputWithContext(context.Context) GetFeatureFlagTargetingOutput
+}
+
+type GetFeatureFlagTargetingArgs struct {
+	// Users for whom it is off.
+	ExcludedUsers pulumi.StringArrayInput `pulumi:"excludedUsers"`
+	// Users for whom it is on.
+	IncludedUsers pulumi.StringArrayInput `pulumi:"includedUsers"`
+	// Rules that must all match.
+	SegmentRules GetFeatureFlagTargetingSegmentRuleArrayInput `pulumi:"segmentRules"`
+}
+
+func (GetFeatureFlagTargetingArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*GetFeatureFlagTargeting)(nil)).Elem()
+}
+
+func (i GetFeatureFlagTargetingArgs) ToGetFeatureFlagTargetingOutput() GetFeatureFlagTargetingOutput {
+	return i.ToGetFeatureFlagTargetingOutputWithContext(context.Background())
+}
+
+func (i GetFeatureFlagTargetingArgs) ToGetFeatureFlagTargetingOutputWithContext(ctx context.Context) GetFeatureFlagTargetingOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(GetFeatureFlagTargetingOutput)
+}
+
+type GetFeatureFlagTargetingOutput struct{ *pulumi.OutputState }
+
+func (GetFeatureFlagTargetingOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*GetFeatureFlagTargeting)(nil)).Elem()
+}
+
+func (o GetFeatureFlagTargetingOutput) ToGetFeatureFlagTargetingOutput() GetFeatureFlagTargetingOutput {
+	return o
+}
+
+func (o GetFeatureFlagTargetingOutput) ToGetFeatureFlagTargetingOutputWithContext(ctx context.Context) GetFeatureFlagTargetingOutput {
+	return o
+}
+
+// Users for whom it is off.
+func (o GetFeatureFlagTargetingOutput) ExcludedUsers() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v GetFeatureFlagTargeting) []string { return v.ExcludedUsers }).(pulumi.StringArrayOutput)
+}
+
+// Users for whom it is on.
+func (o GetFeatureFlagTargetingOutput) IncludedUsers() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v GetFeatureFlagTargeting) []string { return v.IncludedUsers }).(pulumi.StringArrayOutput)
+}
+
+// Rules that must all match.
+func (o GetFeatureFlagTargetingOutput) SegmentRules() GetFeatureFlagTargetingSegmentRuleArrayOutput {
+	return o.ApplyT(func(v GetFeatureFlagTargeting) []GetFeatureFlagTargetingSegmentRule { return v.SegmentRules }).(GetFeatureFlagTargetingSegmentRuleArrayOutput)
+}
+
+type GetFeatureFlagTargetingSegmentRule struct {
+	// Context attribute.
+	Attribute string `pulumi:"attribute"`
+	// Operator.
+	Operator string `pulumi:"operator"`
+	// Value.
+	Value string `pulumi:"value"`
+}
+
+// GetFeatureFlagTargetingSegmentRuleInput is an input type that accepts GetFeatureFlagTargetingSegmentRuleArgs and GetFeatureFlagTargetingSegmentRuleOutput values.
+// You can construct a concrete instance of `GetFeatureFlagTargetingSegmentRuleInput` via:
+//
+//	GetFeatureFlagTargetingSegmentRuleArgs{...}
+type GetFeatureFlagTargetingSegmentRuleInput interface {
+	pulumi.Input
+
+	ToGetFeatureFlagTargetingSegmentRuleOutput() GetFeatureFlagTargetingSegmentRuleOutput
+	ToGetFeatureFlagTargetingSegmentRuleOutputWithContext(context.Context) GetFeatureFlagTargetingSegmentRuleOutput
+}
+
+type GetFeatureFlagTargetingSegmentRuleArgs struct {
+	// Context attribute.
+	Attribute pulumi.StringInput `pulumi:"attribute"`
+	// Operator.
+	Operator pulumi.StringInput `pulumi:"operator"`
+	// Value.
+	Value pulumi.StringInput `pulumi:"value"`
+}
+
+func (GetFeatureFlagTargetingSegmentRuleArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*GetFeatureFlagTargetingSegmentRule)(nil)).Elem()
+}
+
+func (i GetFeatureFlagTargetingSegmentRuleArgs) ToGetFeatureFlagTargetingSegmentRuleOutput() GetFeatureFlagTargetingSegmentRuleOutput {
+	return i.ToGetFeatureFlagTargetingSegmentRuleOutputWithContext(context.Background())
+}
+
+func (i GetFeatureFlagTargetingSegmentRuleArgs) ToGetFeatureFlagTargetingSegmentRuleOutputWithContext(ctx context.Context) GetFeatureFlagTargetingSegmentRuleOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(GetFeatureFlagTargetingSegmentRuleOutput)
+}
+
+// GetFeatureFlagTargetingSegmentRuleArrayInput is an input type that accepts GetFeatureFlagTargetingSegmentRuleArray and GetFeatureFlagTargetingSegmentRuleArrayOutput values.
+// You can construct a concrete instance of `GetFeatureFlagTargetingSegmentRuleArrayInput` via:
+//
+//	GetFeatureFlagTargetingSegmentRuleArray{ GetFeatureFlagTargetingSegmentRuleArgs{...} }
+type GetFeatureFlagTargetingSegmentRuleArrayInput interface {
+	pulumi.Input
+
+	ToGetFeatureFlagTargetingSegmentRuleArrayOutput() GetFeatureFlagTargetingSegmentRuleArrayOutput
+	ToGetFeatureFlagTargetingSegmentRuleArrayOutputWithContext(context.Context) GetFeatureFlagTargetingSegmentRuleArrayOutput
+}
+
+type GetFeatureFlagTargetingSegmentRuleArray []GetFeatureFlagTargetingSegmentRuleInput
+
+func (GetFeatureFlagTargetingSegmentRuleArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]GetFeatureFlagTargetingSegmentRule)(nil)).Elem()
+}
+
+func (i GetFeatureFlagTargetingSegmentRuleArray) ToGetFeatureFlagTargetingSegmentRuleArrayOutput() GetFeatureFlagTargetingSegmentRuleArrayOutput {
+	return i.ToGetFeatureFlagTargetingSegmentRuleArrayOutputWithContext(context.Background())
+}
+
+func (i GetFeatureFlagTargetingSegmentRuleArray) ToGetFeatureFlagTargetingSegmentRuleArrayOutputWithContext(ctx context.Context) GetFeatureFlagTargetingSegmentRuleArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(GetFeatureFlagTargetingSegmentRuleArrayOutput)
+}
+
+type GetFeatureFlagTargetingSegmentRuleOutput struct{ *pulumi.OutputState }
+
+func (GetFeatureFlagTargetingSegmentRuleOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*GetFeatureFlagTargetingSegmentRule)(nil)).Elem()
+}
+
+func (o GetFeatureFlagTargetingSegmentRuleOutput) ToGetFeatureFlagTargetingSegmentRuleOutput() GetFeatureFlagTargetingSegmentRuleOutput {
+	return o
+}
+
+func (o GetFeatureFlagTargetingSegmentRuleOutput) ToGetFeatureFlagTargetingSegmentRuleOutputWithContext(ctx context.Context) GetFeatureFlagTargetingSegmentRuleOutput {
+	return o
+}
+
+// Context attribute.
+func (o GetFeatureFlagTargetingSegmentRuleOutput) Attribute() pulumi.StringOutput {
+	return o.ApplyT(func(v GetFeatureFlagTargetingSegmentRule) string { return v.Attribute }).(pulumi.StringOutput)
+}
+
+// Operator.
+func (o GetFeatureFlagTargetingSegmentRuleOutput) Operator() pulumi.StringOutput {
+	return o.ApplyT(func(v GetFeatureFlagTargetingSegmentRule) string { return v.Operator }).(pulumi.StringOutput)
+}
+
+// Value.
+func (o GetFeatureFlagTargetingSegmentRuleOutput) Value() pulumi.StringOutput {
+	return o.ApplyT(func(v GetFeatureFlagTargetingSegmentRule) string { return v.Value }).(pulumi.StringOutput)
+}
+
+type GetFeatureFlagTargetingSegmentRuleArrayOutput struct{ *pulumi.OutputState }
+
+func (GetFeatureFlagTargetingSegmentRuleArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]GetFeatureFlagTargetingSegmentRule)(nil)).Elem()
+}
+
+func (o GetFeatureFlagTargetingSegmentRuleArrayOutput) ToGetFeatureFlagTargetingSegmentRuleArrayOutput() GetFeatureFlagTargetingSegmentRuleArrayOutput {
+	return o
+}
+
+func (o GetFeatureFlagTargetingSegmentRuleArrayOutput) ToGetFeatureFlagTargetingSegmentRuleArrayOutputWithContext(ctx context.Context) GetFeatureFlagTargetingSegmentRuleArrayOutput {
+	return o
+}
+
+func (o GetFeatureFlagTargetingSegmentRuleArrayOutput) Index(i pulumi.IntInput) GetFeatureFlagTargetingSegmentRuleOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) GetFeatureFlagTargetingSegmentRule {
+		return vs[0].([]GetFeatureFlagTargetingSegmentRule)[vs[1].(int)]
+	}).(GetFeatureFlagTargetingSegmentRuleOutput)
+}
+
 type GetListenerWeightsStickiness struct {
 	// How long a client sticks.
 	DurationSeconds int `pulumi:"durationSeconds"`
@@ -8103,6 +8597,10 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenRolloutStepArrayInput)(nil)).Elem(), DeploymentBlueGreenRolloutStepArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenTimeoutsInput)(nil)).Elem(), DeploymentBlueGreenTimeoutsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenTimeoutsPtrInput)(nil)).Elem(), DeploymentBlueGreenTimeoutsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagTargetingInput)(nil)).Elem(), FeatureFlagTargetingArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagTargetingPtrInput)(nil)).Elem(), FeatureFlagTargetingArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagTargetingSegmentRuleInput)(nil)).Elem(), FeatureFlagTargetingSegmentRuleArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagTargetingSegmentRuleArrayInput)(nil)).Elem(), FeatureFlagTargetingSegmentRuleArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasLastRolloutInput)(nil)).Elem(), LambdaAliasLastRolloutArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasLastRolloutPtrInput)(nil)).Elem(), LambdaAliasLastRolloutArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasPlannedStepInput)(nil)).Elem(), LambdaAliasPlannedStepArgs{})
@@ -8155,6 +8653,9 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitTimeoutsPtrInput)(nil)).Elem(), TrafficSplitTimeoutsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*GetAlarmStateAlarmInput)(nil)).Elem(), GetAlarmStateAlarmArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*GetAlarmStateAlarmArrayInput)(nil)).Elem(), GetAlarmStateAlarmArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*GetFeatureFlagTargetingInput)(nil)).Elem(), GetFeatureFlagTargetingArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*GetFeatureFlagTargetingSegmentRuleInput)(nil)).Elem(), GetFeatureFlagTargetingSegmentRuleArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*GetFeatureFlagTargetingSegmentRuleArrayInput)(nil)).Elem(), GetFeatureFlagTargetingSegmentRuleArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*GetListenerWeightsStickinessInput)(nil)).Elem(), GetListenerWeightsStickinessArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*GetListenerWeightsTargetGroupInput)(nil)).Elem(), GetListenerWeightsTargetGroupArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*GetListenerWeightsTargetGroupArrayInput)(nil)).Elem(), GetListenerWeightsTargetGroupArray{})
@@ -8194,6 +8695,10 @@ func init() {
 	pulumi.RegisterOutputType(DeploymentBlueGreenRolloutStepArrayOutput{})
 	pulumi.RegisterOutputType(DeploymentBlueGreenTimeoutsOutput{})
 	pulumi.RegisterOutputType(DeploymentBlueGreenTimeoutsPtrOutput{})
+	pulumi.RegisterOutputType(FeatureFlagTargetingOutput{})
+	pulumi.RegisterOutputType(FeatureFlagTargetingPtrOutput{})
+	pulumi.RegisterOutputType(FeatureFlagTargetingSegmentRuleOutput{})
+	pulumi.RegisterOutputType(FeatureFlagTargetingSegmentRuleArrayOutput{})
 	pulumi.RegisterOutputType(LambdaAliasLastRolloutOutput{})
 	pulumi.RegisterOutputType(LambdaAliasLastRolloutPtrOutput{})
 	pulumi.RegisterOutputType(LambdaAliasPlannedStepOutput{})
@@ -8246,6 +8751,9 @@ func init() {
 	pulumi.RegisterOutputType(TrafficSplitTimeoutsPtrOutput{})
 	pulumi.RegisterOutputType(GetAlarmStateAlarmOutput{})
 	pulumi.RegisterOutputType(GetAlarmStateAlarmArrayOutput{})
+	pulumi.RegisterOutputType(GetFeatureFlagTargetingOutput{})
+	pulumi.RegisterOutputType(GetFeatureFlagTargetingSegmentRuleOutput{})
+	pulumi.RegisterOutputType(GetFeatureFlagTargetingSegmentRuleArrayOutput{})
 	pulumi.RegisterOutputType(GetListenerWeightsStickinessOutput{})
 	pulumi.RegisterOutputType(GetListenerWeightsTargetGroupOutput{})
 	pulumi.RegisterOutputType(GetListenerWeightsTargetGroupArrayOutput{})

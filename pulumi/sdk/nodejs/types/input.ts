@@ -352,6 +352,36 @@ export interface DeploymentBlueGreenTimeouts {
     update?: pulumi.Input<string | undefined>;
 }
 
+export interface FeatureFlagTargeting {
+    /**
+     * User ids for whom the flag is off.
+     */
+    excludedUsers?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    /**
+     * User ids for whom the flag is on (after the kill switch, enabled and environments).
+     */
+    includedUsers?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    /**
+     * Rules on the context's attributes, all of which must match, 1 to 20.
+     */
+    segmentRules?: pulumi.Input<pulumi.Input<inputs.FeatureFlagTargetingSegmentRule>[] | undefined>;
+}
+
+export interface FeatureFlagTargetingSegmentRule {
+    /**
+     * The context attribute, such as `pulumi preview`.
+     */
+    attribute: pulumi.Input<string>;
+    /**
+     * <span pulumi-lang-nodejs="`equals`" pulumi-lang-dotnet="`Equals`" pulumi-lang-go="`equals`" pulumi-lang-python="`equals`" pulumi-lang-yaml="`equals`" pulumi-lang-java="`equals`">`equals`</span>, <span pulumi-lang-nodejs="`contains`" pulumi-lang-dotnet="`Contains`" pulumi-lang-go="`contains`" pulumi-lang-python="`contains`" pulumi-lang-yaml="`contains`" pulumi-lang-java="`contains`">`contains`</span>, <span pulumi-lang-nodejs="`startsWith`" pulumi-lang-dotnet="`StartsWith`" pulumi-lang-go="`startsWith`" pulumi-lang-python="`starts_with`" pulumi-lang-yaml="`startsWith`" pulumi-lang-java="`startsWith`">`starts_with`</span>, <span pulumi-lang-nodejs="`in`" pulumi-lang-dotnet="`In`" pulumi-lang-go="`in`" pulumi-lang-python="`in`" pulumi-lang-yaml="`in`" pulumi-lang-java="`in`">`in`</span> (value is a comma-separated list), <span pulumi-lang-nodejs="`gt`" pulumi-lang-dotnet="`Gt`" pulumi-lang-go="`gt`" pulumi-lang-python="`gt`" pulumi-lang-yaml="`gt`" pulumi-lang-java="`gt`">`gt`</span> or <span pulumi-lang-nodejs="`lt`" pulumi-lang-dotnet="`Lt`" pulumi-lang-go="`lt`" pulumi-lang-python="`lt`" pulumi-lang-yaml="`lt`" pulumi-lang-java="`lt`">`lt`</span> (both numbers; a non-number does not match).
+     */
+    operator: pulumi.Input<string>;
+    /**
+     * The value compared with.
+     */
+    value: pulumi.Input<string>;
+}
+
 export interface LambdaAliasLastRollout {
     /**
      * `rollout.attempt` when the change ran; empty when unset.
@@ -590,6 +620,10 @@ export interface ProviderEndpoints {
      * Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
      */
     lambda?: pulumi.Input<string | undefined>;
+    /**
+     * Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+     */
+    ssm?: pulumi.Input<string | undefined>;
     /**
      * Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
      */

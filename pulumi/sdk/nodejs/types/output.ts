@@ -352,6 +352,36 @@ export interface DeploymentBlueGreenTimeouts {
     update?: string;
 }
 
+export interface FeatureFlagTargeting {
+    /**
+     * User ids for whom the flag is off.
+     */
+    excludedUsers?: string[];
+    /**
+     * User ids for whom the flag is on (after the kill switch, enabled and environments).
+     */
+    includedUsers?: string[];
+    /**
+     * Rules on the context's attributes, all of which must match, 1 to 20.
+     */
+    segmentRules?: outputs.FeatureFlagTargetingSegmentRule[];
+}
+
+export interface FeatureFlagTargetingSegmentRule {
+    /**
+     * The context attribute, such as `pulumi preview`.
+     */
+    attribute: string;
+    /**
+     * <span pulumi-lang-nodejs="`equals`" pulumi-lang-dotnet="`Equals`" pulumi-lang-go="`equals`" pulumi-lang-python="`equals`" pulumi-lang-yaml="`equals`" pulumi-lang-java="`equals`">`equals`</span>, <span pulumi-lang-nodejs="`contains`" pulumi-lang-dotnet="`Contains`" pulumi-lang-go="`contains`" pulumi-lang-python="`contains`" pulumi-lang-yaml="`contains`" pulumi-lang-java="`contains`">`contains`</span>, <span pulumi-lang-nodejs="`startsWith`" pulumi-lang-dotnet="`StartsWith`" pulumi-lang-go="`startsWith`" pulumi-lang-python="`starts_with`" pulumi-lang-yaml="`startsWith`" pulumi-lang-java="`startsWith`">`starts_with`</span>, <span pulumi-lang-nodejs="`in`" pulumi-lang-dotnet="`In`" pulumi-lang-go="`in`" pulumi-lang-python="`in`" pulumi-lang-yaml="`in`" pulumi-lang-java="`in`">`in`</span> (value is a comma-separated list), <span pulumi-lang-nodejs="`gt`" pulumi-lang-dotnet="`Gt`" pulumi-lang-go="`gt`" pulumi-lang-python="`gt`" pulumi-lang-yaml="`gt`" pulumi-lang-java="`gt`">`gt`</span> or <span pulumi-lang-nodejs="`lt`" pulumi-lang-dotnet="`Lt`" pulumi-lang-go="`lt`" pulumi-lang-python="`lt`" pulumi-lang-yaml="`lt`" pulumi-lang-java="`lt`">`lt`</span> (both numbers; a non-number does not match).
+     */
+    operator: string;
+    /**
+     * The value compared with.
+     */
+    value: string;
+}
+
 export interface GetAlarmStateAlarm {
     /**
      * Alarm name.
@@ -365,6 +395,36 @@ export interface GetAlarmStateAlarm {
      * `OK`, `ALARM` or `INSUFFICIENT_DATA`.
      */
     state: string;
+}
+
+export interface GetFeatureFlagTargeting {
+    /**
+     * Users for whom it is off.
+     */
+    excludedUsers: string[];
+    /**
+     * Users for whom it is on.
+     */
+    includedUsers: string[];
+    /**
+     * Rules that must all match.
+     */
+    segmentRules: outputs.GetFeatureFlagTargetingSegmentRule[];
+}
+
+export interface GetFeatureFlagTargetingSegmentRule {
+    /**
+     * Context attribute.
+     */
+    attribute: string;
+    /**
+     * Operator.
+     */
+    operator: string;
+    /**
+     * Value.
+     */
+    value: string;
 }
 
 export interface GetListenerWeightsStickiness {
@@ -898,6 +958,10 @@ export namespace config {
          * Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
          */
         lambda?: string;
+        /**
+         * Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+         */
+        ssm?: string;
         /**
          * Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
          */

@@ -8,7 +8,9 @@ import typing
 # Export this package's modules as members:
 from .alarm import *
 from .deployment_blue_green import *
+from .feature_flag import *
 from .get_alarm_state import *
+from .get_feature_flag import *
 from .get_listener_weights import *
 from .get_target_health import *
 from .lambda_alias import *
@@ -34,6 +36,7 @@ _utilities.register(
   "classes": {
    "rollout:index:Alarm": "Alarm",
    "rollout:index:DeploymentBlueGreen": "DeploymentBlueGreen",
+   "rollout:index:FeatureFlag": "FeatureFlag",
    "rollout:index:LambdaAlias": "LambdaAlias",
    "rollout:index:TrafficSplit": "TrafficSplit"
   }

@@ -49,6 +49,10 @@ __all__ = [
     'DeploymentBlueGreenRolloutStepArgsDict',
     'DeploymentBlueGreenTimeoutsArgs',
     'DeploymentBlueGreenTimeoutsArgsDict',
+    'FeatureFlagTargetingArgs',
+    'FeatureFlagTargetingArgsDict',
+    'FeatureFlagTargetingSegmentRuleArgs',
+    'FeatureFlagTargetingSegmentRuleArgsDict',
     'LambdaAliasLastRolloutArgs',
     'LambdaAliasLastRolloutArgsDict',
     'LambdaAliasPlannedStepArgs',
@@ -1724,6 +1728,141 @@ class DeploymentBlueGreenTimeoutsArgs:
         pulumi.set(self, "update", value)
 
 
+class FeatureFlagTargetingArgsDict(TypedDict):
+    excluded_users: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    User ids for whom the flag is off.
+    """
+    included_users: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    User ids for whom the flag is on (after the kill switch, enabled and environments).
+    """
+    segment_rules: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input['FeatureFlagTargetingSegmentRuleArgsDict']]]]]
+    """
+    Rules on the context's attributes, all of which must match, 1 to 20.
+    """
+
+@pulumi.input_type
+class FeatureFlagTargetingArgs:
+    def __init__(__self__, *,
+                 excluded_users: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 included_users: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 segment_rules: pulumi.Input[Optional[Sequence[pulumi.Input['FeatureFlagTargetingSegmentRuleArgs']]]] = None):
+        """
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] excluded_users: User ids for whom the flag is off.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] included_users: User ids for whom the flag is on (after the kill switch, enabled and environments).
+        :param pulumi.Input[Sequence[pulumi.Input['FeatureFlagTargetingSegmentRuleArgs']]] segment_rules: Rules on the context's attributes, all of which must match, 1 to 20.
+        """
+        if excluded_users is not None:
+            pulumi.set(__self__, "excluded_users", excluded_users)
+        if included_users is not None:
+            pulumi.set(__self__, "included_users", included_users)
+        if segment_rules is not None:
+            pulumi.set(__self__, "segment_rules", segment_rules)
+
+    @_builtins.property
+    @pulumi.getter(name="excludedUsers")
+    def excluded_users(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        User ids for whom the flag is off.
+        """
+        return pulumi.get(self, "excluded_users")
+
+    @excluded_users.setter
+    def excluded_users(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "excluded_users", value)
+
+    @_builtins.property
+    @pulumi.getter(name="includedUsers")
+    def included_users(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        User ids for whom the flag is on (after the kill switch, enabled and environments).
+        """
+        return pulumi.get(self, "included_users")
+
+    @included_users.setter
+    def included_users(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "included_users", value)
+
+    @_builtins.property
+    @pulumi.getter(name="segmentRules")
+    def segment_rules(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['FeatureFlagTargetingSegmentRuleArgs']]]]:
+        """
+        Rules on the context's attributes, all of which must match, 1 to 20.
+        """
+        return pulumi.get(self, "segment_rules")
+
+    @segment_rules.setter
+    def segment_rules(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['FeatureFlagTargetingSegmentRuleArgs']]]]):
+        pulumi.set(self, "segment_rules", value)
+
+
+class FeatureFlagTargetingSegmentRuleArgsDict(TypedDict):
+    attribute: pulumi.Input[_builtins.str]
+    """
+    The context attribute, such as `pulumi preview`.
+    """
+    operator: pulumi.Input[_builtins.str]
+    """
+    <span pulumi-lang-nodejs="`equals`" pulumi-lang-dotnet="`Equals`" pulumi-lang-go="`equals`" pulumi-lang-python="`equals`" pulumi-lang-yaml="`equals`" pulumi-lang-java="`equals`">`equals`</span>, <span pulumi-lang-nodejs="`contains`" pulumi-lang-dotnet="`Contains`" pulumi-lang-go="`contains`" pulumi-lang-python="`contains`" pulumi-lang-yaml="`contains`" pulumi-lang-java="`contains`">`contains`</span>, <span pulumi-lang-nodejs="`startsWith`" pulumi-lang-dotnet="`StartsWith`" pulumi-lang-go="`startsWith`" pulumi-lang-python="`starts_with`" pulumi-lang-yaml="`startsWith`" pulumi-lang-java="`startsWith`">`starts_with`</span>, <span pulumi-lang-nodejs="`in`" pulumi-lang-dotnet="`In`" pulumi-lang-go="`in`" pulumi-lang-python="`in`" pulumi-lang-yaml="`in`" pulumi-lang-java="`in`">`in`</span> (value is a comma-separated list), <span pulumi-lang-nodejs="`gt`" pulumi-lang-dotnet="`Gt`" pulumi-lang-go="`gt`" pulumi-lang-python="`gt`" pulumi-lang-yaml="`gt`" pulumi-lang-java="`gt`">`gt`</span> or <span pulumi-lang-nodejs="`lt`" pulumi-lang-dotnet="`Lt`" pulumi-lang-go="`lt`" pulumi-lang-python="`lt`" pulumi-lang-yaml="`lt`" pulumi-lang-java="`lt`">`lt`</span> (both numbers; a non-number does not match).
+    """
+    value: pulumi.Input[_builtins.str]
+    """
+    The value compared with.
+    """
+
+@pulumi.input_type
+class FeatureFlagTargetingSegmentRuleArgs:
+    def __init__(__self__, *,
+                 attribute: pulumi.Input[_builtins.str],
+                 operator: pulumi.Input[_builtins.str],
+                 value: pulumi.Input[_builtins.str]):
+        """
+        :param pulumi.Input[_builtins.str] attribute: The context attribute, such as `pulumi preview`.
+        :param pulumi.Input[_builtins.str] operator: <span pulumi-lang-nodejs="`equals`" pulumi-lang-dotnet="`Equals`" pulumi-lang-go="`equals`" pulumi-lang-python="`equals`" pulumi-lang-yaml="`equals`" pulumi-lang-java="`equals`">`equals`</span>, <span pulumi-lang-nodejs="`contains`" pulumi-lang-dotnet="`Contains`" pulumi-lang-go="`contains`" pulumi-lang-python="`contains`" pulumi-lang-yaml="`contains`" pulumi-lang-java="`contains`">`contains`</span>, <span pulumi-lang-nodejs="`startsWith`" pulumi-lang-dotnet="`StartsWith`" pulumi-lang-go="`startsWith`" pulumi-lang-python="`starts_with`" pulumi-lang-yaml="`startsWith`" pulumi-lang-java="`startsWith`">`starts_with`</span>, <span pulumi-lang-nodejs="`in`" pulumi-lang-dotnet="`In`" pulumi-lang-go="`in`" pulumi-lang-python="`in`" pulumi-lang-yaml="`in`" pulumi-lang-java="`in`">`in`</span> (value is a comma-separated list), <span pulumi-lang-nodejs="`gt`" pulumi-lang-dotnet="`Gt`" pulumi-lang-go="`gt`" pulumi-lang-python="`gt`" pulumi-lang-yaml="`gt`" pulumi-lang-java="`gt`">`gt`</span> or <span pulumi-lang-nodejs="`lt`" pulumi-lang-dotnet="`Lt`" pulumi-lang-go="`lt`" pulumi-lang-python="`lt`" pulumi-lang-yaml="`lt`" pulumi-lang-java="`lt`">`lt`</span> (both numbers; a non-number does not match).
+        :param pulumi.Input[_builtins.str] value: The value compared with.
+        """
+        pulumi.set(__self__, "attribute", attribute)
+        pulumi.set(__self__, "operator", operator)
+        pulumi.set(__self__, "value", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def attribute(self) -> pulumi.Input[_builtins.str]:
+        """
+        The context attribute, such as `pulumi preview`.
+        """
+        return pulumi.get(self, "attribute")
+
+    @attribute.setter
+    def attribute(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "attribute", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def operator(self) -> pulumi.Input[_builtins.str]:
+        """
+        <span pulumi-lang-nodejs="`equals`" pulumi-lang-dotnet="`Equals`" pulumi-lang-go="`equals`" pulumi-lang-python="`equals`" pulumi-lang-yaml="`equals`" pulumi-lang-java="`equals`">`equals`</span>, <span pulumi-lang-nodejs="`contains`" pulumi-lang-dotnet="`Contains`" pulumi-lang-go="`contains`" pulumi-lang-python="`contains`" pulumi-lang-yaml="`contains`" pulumi-lang-java="`contains`">`contains`</span>, <span pulumi-lang-nodejs="`startsWith`" pulumi-lang-dotnet="`StartsWith`" pulumi-lang-go="`startsWith`" pulumi-lang-python="`starts_with`" pulumi-lang-yaml="`startsWith`" pulumi-lang-java="`startsWith`">`starts_with`</span>, <span pulumi-lang-nodejs="`in`" pulumi-lang-dotnet="`In`" pulumi-lang-go="`in`" pulumi-lang-python="`in`" pulumi-lang-yaml="`in`" pulumi-lang-java="`in`">`in`</span> (value is a comma-separated list), <span pulumi-lang-nodejs="`gt`" pulumi-lang-dotnet="`Gt`" pulumi-lang-go="`gt`" pulumi-lang-python="`gt`" pulumi-lang-yaml="`gt`" pulumi-lang-java="`gt`">`gt`</span> or <span pulumi-lang-nodejs="`lt`" pulumi-lang-dotnet="`Lt`" pulumi-lang-go="`lt`" pulumi-lang-python="`lt`" pulumi-lang-yaml="`lt`" pulumi-lang-java="`lt`">`lt`</span> (both numbers; a non-number does not match).
+        """
+        return pulumi.get(self, "operator")
+
+    @operator.setter
+    def operator(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "operator", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def value(self) -> pulumi.Input[_builtins.str]:
+        """
+        The value compared with.
+        """
+        return pulumi.get(self, "value")
+
+    @value.setter
+    def value(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "value", value)
+
+
 class LambdaAliasLastRolloutArgsDict(TypedDict):
     attempt: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -2776,6 +2915,10 @@ class ProviderEndpointsArgsDict(TypedDict):
     """
     Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
     """
+    ssm: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+    """
     sts: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
@@ -2788,12 +2931,14 @@ class ProviderEndpointsArgs:
                  cloudwatch: pulumi.Input[Optional[_builtins.str]] = None,
                  elbv2: pulumi.Input[Optional[_builtins.str]] = None,
                  lambda_: pulumi.Input[Optional[_builtins.str]] = None,
+                 ssm: pulumi.Input[Optional[_builtins.str]] = None,
                  sts: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.bool] allow_http: Allow plain `http://` endpoints on hosts other than this machine. Default false: `http://` is accepted only for loopback addresses (`127.0.0.1`, `::1`, <span pulumi-lang-nodejs="`localhost`" pulumi-lang-dotnet="`Localhost`" pulumi-lang-go="`localhost`" pulumi-lang-python="`localhost`" pulumi-lang-yaml="`localhost`" pulumi-lang-java="`localhost`">`localhost`</span>), such as a local emulator.
         :param pulumi.Input[_builtins.str] cloudwatch: Base URL of the CloudWatch API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param pulumi.Input[_builtins.str] elbv2: Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param pulumi.Input[_builtins.str] lambda_: Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+        :param pulumi.Input[_builtins.str] ssm: Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param pulumi.Input[_builtins.str] sts: Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         """
         if allow_http is not None:
@@ -2804,6 +2949,8 @@ class ProviderEndpointsArgs:
             pulumi.set(__self__, "elbv2", elbv2)
         if lambda_ is not None:
             pulumi.set(__self__, "lambda_", lambda_)
+        if ssm is not None:
+            pulumi.set(__self__, "ssm", ssm)
         if sts is not None:
             pulumi.set(__self__, "sts", sts)
 
@@ -2854,6 +3001,18 @@ class ProviderEndpointsArgs:
     @lambda_.setter
     def lambda_(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "lambda_", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def ssm(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+        """
+        return pulumi.get(self, "ssm")
+
+    @ssm.setter
+    def ssm(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "ssm", value)
 
     @_builtins.property
     @pulumi.getter

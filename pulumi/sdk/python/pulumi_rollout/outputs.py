@@ -33,6 +33,8 @@ __all__ = [
     'DeploymentBlueGreenRolloutLinear',
     'DeploymentBlueGreenRolloutStep',
     'DeploymentBlueGreenTimeouts',
+    'FeatureFlagTargeting',
+    'FeatureFlagTargetingSegmentRule',
     'LambdaAliasLastRollout',
     'LambdaAliasPlannedStep',
     'LambdaAliasRollout',
@@ -57,6 +59,8 @@ __all__ = [
     'TrafficSplitTargetGroup',
     'TrafficSplitTimeouts',
     'GetAlarmStateAlarmResult',
+    'GetFeatureFlagTargetingResult',
+    'GetFeatureFlagTargetingSegmentRuleResult',
     'GetListenerWeightsStickinessResult',
     'GetListenerWeightsTargetGroupResult',
     'GetTargetHealthTargetGroupResult',
@@ -1298,6 +1302,110 @@ class DeploymentBlueGreenTimeouts(dict):
         How long an update may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
         """
         return pulumi.get(self, "update")
+
+
+@pulumi.output_type
+class FeatureFlagTargeting(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "excludedUsers":
+            suggest = "excluded_users"
+        elif key == "includedUsers":
+            suggest = "included_users"
+        elif key == "segmentRules":
+            suggest = "segment_rules"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in FeatureFlagTargeting. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        FeatureFlagTargeting.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        FeatureFlagTargeting.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 excluded_users: Optional[Sequence[_builtins.str]] = None,
+                 included_users: Optional[Sequence[_builtins.str]] = None,
+                 segment_rules: Optional[Sequence['outputs.FeatureFlagTargetingSegmentRule']] = None):
+        """
+        :param Sequence[_builtins.str] excluded_users: User ids for whom the flag is off.
+        :param Sequence[_builtins.str] included_users: User ids for whom the flag is on (after the kill switch, enabled and environments).
+        :param Sequence['FeatureFlagTargetingSegmentRuleArgs'] segment_rules: Rules on the context's attributes, all of which must match, 1 to 20.
+        """
+        if excluded_users is not None:
+            pulumi.set(__self__, "excluded_users", excluded_users)
+        if included_users is not None:
+            pulumi.set(__self__, "included_users", included_users)
+        if segment_rules is not None:
+            pulumi.set(__self__, "segment_rules", segment_rules)
+
+    @_builtins.property
+    @pulumi.getter(name="excludedUsers")
+    def excluded_users(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        User ids for whom the flag is off.
+        """
+        return pulumi.get(self, "excluded_users")
+
+    @_builtins.property
+    @pulumi.getter(name="includedUsers")
+    def included_users(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        User ids for whom the flag is on (after the kill switch, enabled and environments).
+        """
+        return pulumi.get(self, "included_users")
+
+    @_builtins.property
+    @pulumi.getter(name="segmentRules")
+    def segment_rules(self) -> Optional[Sequence['outputs.FeatureFlagTargetingSegmentRule']]:
+        """
+        Rules on the context's attributes, all of which must match, 1 to 20.
+        """
+        return pulumi.get(self, "segment_rules")
+
+
+@pulumi.output_type
+class FeatureFlagTargetingSegmentRule(dict):
+    def __init__(__self__, *,
+                 attribute: _builtins.str,
+                 operator: _builtins.str,
+                 value: _builtins.str):
+        """
+        :param _builtins.str attribute: The context attribute, such as `pulumi preview`.
+        :param _builtins.str operator: <span pulumi-lang-nodejs="`equals`" pulumi-lang-dotnet="`Equals`" pulumi-lang-go="`equals`" pulumi-lang-python="`equals`" pulumi-lang-yaml="`equals`" pulumi-lang-java="`equals`">`equals`</span>, <span pulumi-lang-nodejs="`contains`" pulumi-lang-dotnet="`Contains`" pulumi-lang-go="`contains`" pulumi-lang-python="`contains`" pulumi-lang-yaml="`contains`" pulumi-lang-java="`contains`">`contains`</span>, <span pulumi-lang-nodejs="`startsWith`" pulumi-lang-dotnet="`StartsWith`" pulumi-lang-go="`startsWith`" pulumi-lang-python="`starts_with`" pulumi-lang-yaml="`startsWith`" pulumi-lang-java="`startsWith`">`starts_with`</span>, <span pulumi-lang-nodejs="`in`" pulumi-lang-dotnet="`In`" pulumi-lang-go="`in`" pulumi-lang-python="`in`" pulumi-lang-yaml="`in`" pulumi-lang-java="`in`">`in`</span> (value is a comma-separated list), <span pulumi-lang-nodejs="`gt`" pulumi-lang-dotnet="`Gt`" pulumi-lang-go="`gt`" pulumi-lang-python="`gt`" pulumi-lang-yaml="`gt`" pulumi-lang-java="`gt`">`gt`</span> or <span pulumi-lang-nodejs="`lt`" pulumi-lang-dotnet="`Lt`" pulumi-lang-go="`lt`" pulumi-lang-python="`lt`" pulumi-lang-yaml="`lt`" pulumi-lang-java="`lt`">`lt`</span> (both numbers; a non-number does not match).
+        :param _builtins.str value: The value compared with.
+        """
+        pulumi.set(__self__, "attribute", attribute)
+        pulumi.set(__self__, "operator", operator)
+        pulumi.set(__self__, "value", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def attribute(self) -> _builtins.str:
+        """
+        The context attribute, such as `pulumi preview`.
+        """
+        return pulumi.get(self, "attribute")
+
+    @_builtins.property
+    @pulumi.getter
+    def operator(self) -> _builtins.str:
+        """
+        <span pulumi-lang-nodejs="`equals`" pulumi-lang-dotnet="`Equals`" pulumi-lang-go="`equals`" pulumi-lang-python="`equals`" pulumi-lang-yaml="`equals`" pulumi-lang-java="`equals`">`equals`</span>, <span pulumi-lang-nodejs="`contains`" pulumi-lang-dotnet="`Contains`" pulumi-lang-go="`contains`" pulumi-lang-python="`contains`" pulumi-lang-yaml="`contains`" pulumi-lang-java="`contains`">`contains`</span>, <span pulumi-lang-nodejs="`startsWith`" pulumi-lang-dotnet="`StartsWith`" pulumi-lang-go="`startsWith`" pulumi-lang-python="`starts_with`" pulumi-lang-yaml="`startsWith`" pulumi-lang-java="`startsWith`">`starts_with`</span>, <span pulumi-lang-nodejs="`in`" pulumi-lang-dotnet="`In`" pulumi-lang-go="`in`" pulumi-lang-python="`in`" pulumi-lang-yaml="`in`" pulumi-lang-java="`in`">`in`</span> (value is a comma-separated list), <span pulumi-lang-nodejs="`gt`" pulumi-lang-dotnet="`Gt`" pulumi-lang-go="`gt`" pulumi-lang-python="`gt`" pulumi-lang-yaml="`gt`" pulumi-lang-java="`gt`">`gt`</span> or <span pulumi-lang-nodejs="`lt`" pulumi-lang-dotnet="`Lt`" pulumi-lang-go="`lt`" pulumi-lang-python="`lt`" pulumi-lang-yaml="`lt`" pulumi-lang-java="`lt`">`lt`</span> (both numbers; a non-number does not match).
+        """
+        return pulumi.get(self, "operator")
+
+    @_builtins.property
+    @pulumi.getter
+    def value(self) -> _builtins.str:
+        """
+        The value compared with.
+        """
+        return pulumi.get(self, "value")
 
 
 @pulumi.output_type
@@ -2894,6 +3002,86 @@ class GetAlarmStateAlarmResult(dict):
         `OK`, `ALARM` or `INSUFFICIENT_DATA`.
         """
         return pulumi.get(self, "state")
+
+
+@pulumi.output_type
+class GetFeatureFlagTargetingResult(dict):
+    def __init__(__self__, *,
+                 excluded_users: Sequence[_builtins.str],
+                 included_users: Sequence[_builtins.str],
+                 segment_rules: Sequence['outputs.GetFeatureFlagTargetingSegmentRuleResult']):
+        """
+        :param Sequence[_builtins.str] excluded_users: Users for whom it is off.
+        :param Sequence[_builtins.str] included_users: Users for whom it is on.
+        :param Sequence['GetFeatureFlagTargetingSegmentRuleArgs'] segment_rules: Rules that must all match.
+        """
+        pulumi.set(__self__, "excluded_users", excluded_users)
+        pulumi.set(__self__, "included_users", included_users)
+        pulumi.set(__self__, "segment_rules", segment_rules)
+
+    @_builtins.property
+    @pulumi.getter(name="excludedUsers")
+    def excluded_users(self) -> Sequence[_builtins.str]:
+        """
+        Users for whom it is off.
+        """
+        return pulumi.get(self, "excluded_users")
+
+    @_builtins.property
+    @pulumi.getter(name="includedUsers")
+    def included_users(self) -> Sequence[_builtins.str]:
+        """
+        Users for whom it is on.
+        """
+        return pulumi.get(self, "included_users")
+
+    @_builtins.property
+    @pulumi.getter(name="segmentRules")
+    def segment_rules(self) -> Sequence['outputs.GetFeatureFlagTargetingSegmentRuleResult']:
+        """
+        Rules that must all match.
+        """
+        return pulumi.get(self, "segment_rules")
+
+
+@pulumi.output_type
+class GetFeatureFlagTargetingSegmentRuleResult(dict):
+    def __init__(__self__, *,
+                 attribute: _builtins.str,
+                 operator: _builtins.str,
+                 value: _builtins.str):
+        """
+        :param _builtins.str attribute: Context attribute.
+        :param _builtins.str operator: Operator.
+        :param _builtins.str value: Value.
+        """
+        pulumi.set(__self__, "attribute", attribute)
+        pulumi.set(__self__, "operator", operator)
+        pulumi.set(__self__, "value", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def attribute(self) -> _builtins.str:
+        """
+        Context attribute.
+        """
+        return pulumi.get(self, "attribute")
+
+    @_builtins.property
+    @pulumi.getter
+    def operator(self) -> _builtins.str:
+        """
+        Operator.
+        """
+        return pulumi.get(self, "operator")
+
+    @_builtins.property
+    @pulumi.getter
+    def value(self) -> _builtins.str:
+        """
+        Value.
+        """
+        return pulumi.get(self, "value")
 
 
 @pulumi.output_type

@@ -101,6 +101,8 @@ type Endpoints struct {
 	Elbv2 *string `pulumi:"elbv2"`
 	// Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Lambda *string `pulumi:"lambda"`
+	// Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Ssm *string `pulumi:"ssm"`
 	// Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Sts *string `pulumi:"sts"`
 }
@@ -125,6 +127,8 @@ type EndpointsArgs struct {
 	Elbv2 pulumi.StringPtrInput `pulumi:"elbv2"`
 	// Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Lambda pulumi.StringPtrInput `pulumi:"lambda"`
+	// Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Ssm pulumi.StringPtrInput `pulumi:"ssm"`
 	// Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Sts pulumi.StringPtrInput `pulumi:"sts"`
 }
@@ -173,6 +177,11 @@ func (o EndpointsOutput) Elbv2() pulumi.StringPtrOutput {
 // Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 func (o EndpointsOutput) Lambda() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v Endpoints) *string { return v.Lambda }).(pulumi.StringPtrOutput)
+}
+
+// Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+func (o EndpointsOutput) Ssm() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Endpoints) *string { return v.Ssm }).(pulumi.StringPtrOutput)
 }
 
 // Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.

@@ -1,0 +1,4 @@
+import {
+  to = rollout_feature_flag.new_checkout
+  id = "new-checkout"
+}
