@@ -308,6 +308,9 @@ custom = {
 		{"alias unknown preset", alias(`rollout = { preset = "canary_50_percent_1_minute" }`), `rollout\.preset value must be one of(.|\n)*canary_10_percent_5_minutes`},
 		{"preset with steps", alias(`rollout = { preset = "canary_10_percent_5_minutes", strategy = "canary", steps = [{ percent = 100 }] }`), `Preset With Own Schedule(.|\n)*rollout\.(strategy|steps) is set too`},
 		{"split preset with linear", withExtra(`rollout = { preset = "linear_10_percent_every_1_minute", linear = { step_percent = 20, interval = "1m" } }`), `Preset With Own Schedule(.|\n)*rollout\.linear is set too`},
+		{"feature_flag rollback without flags", withExtra(`rollout = { rollback = "feature_flag" }`), `Missing Flags(.|\n)*names no flag to switch off`},
+		{"kill_switch rollback on a split", withExtra(`rollout = { rollback = "kill_switch" }`), `Kill Switch Rollback For Flags Only`},
+		{"rollout flag that is not a key", withExtra(`rollout = { rollback = "feature_flag", flags = ["New Checkout"] }`), `rollout\.flags(.|\n)*must be a flag key or a parameter name`},
 		// rollout_feature_flag.
 		{"flag key with capitals", ff(`key = "Checkout"`), `key(.|\n)*must be 1 to 128 of a-z 0-9 \. _ - starting with a letter`},
 		{"flag key starting with a digit", ff(`key = "1checkout"`), `key(.|\n)*starting with a letter`},

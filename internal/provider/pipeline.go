@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -63,6 +64,9 @@ type change struct {
 	// it no longer serves from (update, flip). A create has just read it.
 	readFirst bool
 	limit     time.Duration
+	// switchOff, when set, is the subject's own kill switch (a flag's
+	// rollout); otherwise rollout.flags are switched off.
+	switchOff func(ctx context.Context) (string, error)
 }
 
 // outcome is what a run of the pipeline did.
@@ -113,6 +117,10 @@ func runChange(ctx context.Context, c *awsclient.Client, s subject, ch change, d
 		Rollback: ch.settings.Policy, Deadline: c.Clock.Now().Add(ch.limit), SubjectID: s.ID(), SubjectKind: s.Kind(),
 		IgnoreReadFailures: ch.settings.IgnorePoll,
 		Log:                func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) },
+		SwitchOff:          ch.switchOff,
+	}
+	if runner.SwitchOff == nil && len(ch.settings.Flags) > 0 {
+		runner.SwitchOff = func(ctx context.Context) (string, error) { return switchFlagsOff(ctx, c, ch.settings.Flags) }
 	}
 	out.res = runner.Run(ctx, ch.from, steps)
 	if out.res.NothingMoved() {
@@ -190,4 +198,29 @@ func (l listenerSubject) WriteError(diags *diag.Diagnostics, err error) {
 
 func (l listenerSubject) Steps(steps []rollout.PlannedStep) types.List {
 	return plannedStepsValue(steps)
+}
+
+// switchFlagsOff turns the kill switch of each flag on, written and read
+// back, for the feature_flag rollback; keys are under DefaultFlagPrefix
+// unless given as parameter names.
+func switchFlagsOff(ctx context.Context, c *awsclient.Client, flags []string) (string, error) {
+	var done []string
+	for _, k := range flags {
+		name := k
+		if !strings.HasPrefix(k, "/") {
+			name = awsclient.FlagParameter(DefaultFlagPrefix, k)
+		}
+		_, f, err := c.ReadFlag(ctx, name)
+		if err != nil {
+			return strings.Join(done, ", "), fmt.Errorf("reading the flag %s: %w", name, err)
+		}
+		if !f.KillSwitch {
+			f.KillSwitch = true
+			if err := c.WriteFlag(ctx, name, documentOf(f), f.Description, false); err != nil {
+				return strings.Join(done, ", "), fmt.Errorf("switching the flag %s off: %w", name, err)
+			}
+		}
+		done = append(done, f.Key)
+	}
+	return strings.Join(done, ", "), nil
 }

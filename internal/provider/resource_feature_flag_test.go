@@ -1,10 +1,16 @@
 package provider_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -176,4 +182,61 @@ data "rollout_feature_flag" "b" {
 	if doc, _ := e.Parameter("/rollout/flags/taken" + base); doc != `{"schema_version":1,"key":"taken`+base+`","enabled":true,"rollout_percentage":5}` {
 		t.Fatalf("the existing flag was changed: %s", doc)
 	}
+}
+
+// The feature_flag rollback: a canary whose alarm fires in the second pause
+// switches its flag off (written and read back) and leaves the traffic at
+// step 2; last_rollout says which flag; the flag resource's next plan shows
+// the kill switch.
+func TestAccFeatureFlag_rollbackSwitchesFlagsOff(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	alarm := f.e.Alarm("api-5xx")
+	var once sync.Once
+	f.e.Clock.OnSleep(func(context.Context, time.Duration, time.Time) {
+		if len(f.splits()) == 3 {
+			once.Do(func() { f.e.SetAlarmState(alarm, cwtypes.StateValueAlarm) })
+		}
+	})
+	key := "new-checkout-" + acctest.Name("f")
+	flagRes := fmt.Sprintf(`
+resource "rollout_feature_flag" "new_checkout" {
+  key                = %q
+  rollout_percentage = 100
+}
+`, key)
+	ro := canarySteps + fmt.Sprintf(`
+    rollback = "feature_flag"
+    flags    = [rollout_feature_flag.new_checkout.key]
+    gates    = { alarms = [%q] }`, alarm)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: f.config(100, 0, "") + flagRes},
+			{Config: f.config(0, 100, ro) + flagRes, ExpectError: errRE(`Rollout Rolled Back(.|\n)*The flags ` + key + ` were switched off \(feature_flag: kill switch on`)},
+			{
+				// The flag's next plan shows its kill switch (on at AWS, off in
+				// the configuration); the split plans nothing.
+				PreConfig: func() {
+					if doc, _ := f.e.Parameter("/rollout/flags/" + key); !regexp.MustCompile(`"kill_switch":true`).MatchString(doc) {
+						t.Errorf("the flag's kill switch is off at the emulator: %s", doc)
+					}
+				},
+				Config: f.config(500, 500, ro) + flagRes, PlanOnly: true, ExpectNonEmptyPlan: true,
+			},
+			{
+				// Accepting the rollback: the configuration says so too.
+				Config: f.config(500, 500, ro) + strings.Replace(flagRes, "rollout_percentage = 100", "rollout_percentage = 100\n  kill_switch = true", 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("rollout_traffic_split.test", plancheck.ResourceActionNoop),
+					plancheck.ExpectResourceAction("rollout_feature_flag.new_checkout", plancheck.ResourceActionNoop),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("rollout_traffic_split.test", tfjsonpath.New("last_rollout").AtMapKey("rollback"), knownvalue.StringExact("feature_flag")),
+					statecheck.ExpectKnownValue("rollout_traffic_split.test", tfjsonpath.New("last_rollout").AtMapKey("reason"), knownvalue.StringRegexp(regexp.MustCompile("switched off "+key))),
+				},
+				Check: resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.step2), f.wrote(f.step1, f.step2)),
+			},
+		},
+	})
 }

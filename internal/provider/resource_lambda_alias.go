@@ -223,6 +223,7 @@ func (r *lambdaAliasResource) ValidateConfig(ctx context.Context, req resource.V
 		return
 	}
 	checkRollout(ctx, m.Rollout, path.Root("rollout"), &resp.Diagnostics)
+	refuseKillSwitch(ctx, m.Rollout, &resp.Diagnostics)
 	if knownObject(ctx, m.Rollout, "health") {
 		resp.Diagnostics.AddAttributeError(path.Root("rollout").AtName("gates").AtName("health"), "No Health Gate For Functions", detail(nil,
 			"rollout.gates.health is set, but a Lambda function has no targets to count.",

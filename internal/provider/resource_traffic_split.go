@@ -141,6 +141,7 @@ func (r *trafficSplitResource) ValidateConfig(ctx context.Context, req resource.
 	checkSplit(ctx, m.TargetGroups, path.Root("target_groups"), &resp.Diagnostics)
 	checkStickiness(m.Stickiness, path.Root("stickiness"), &resp.Diagnostics)
 	checkRollout(ctx, m.Rollout, path.Root("rollout"), &resp.Diagnostics)
+	refuseKillSwitch(ctx, m.Rollout, &resp.Diagnostics)
 }
 
 // ModifyPlan fills in percentages and the schedule from the planned

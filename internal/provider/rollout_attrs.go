@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
@@ -48,6 +49,7 @@ type rolloutModel struct {
 	Attempt      types.String `tfsdk:"attempt"`
 	IgnorePoll   types.Bool   `tfsdk:"ignore_poll_failures"`
 	Preset       types.String `tfsdk:"preset"`
+	Flags        types.List   `tfsdk:"flags"`
 }
 
 type stepModel struct {
@@ -140,8 +142,17 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 			"rollback": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "What happens when a gate fails: `immediate` (back to the weights before the apply in one call), `gradual` (back 25, 50, 75 and 100 % of the way, one `poll_interval` apart, each gated by health), " +
-					"or `auto` (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.",
-				Validators: []validator.String{stringvalidator.OneOf(string(rollout.Auto), string(rollout.Immediate), string(rollout.Gradual))},
+					"or `auto` (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual " +
+					"(or `feature_flag` when `flags` are named). `feature_flag` switches the named `flags` off and leaves traffic where it is; `kill_switch` (a `rollout_feature_flag`'s own rollout only) turns the flag's kill switch on.",
+				Validators: []validator.String{stringvalidator.OneOf(string(rollout.Auto), string(rollout.Immediate), string(rollout.Gradual), string(rollout.FeatureFlag), string(rollout.KillSwitch))},
+			},
+			"flags": schema.ListAttribute{
+				ElementType: types.StringType, Optional: true,
+				MarkdownDescription: "Feature flags (keys under `" + DefaultFlagPrefix + "`, or parameter names) that carry this change's new features. With `rollback = \"feature_flag\"` a failed gate " +
+					"turns their kill switch on (written and read back) and leaves traffic where it is; with `auto`, latency and too-little-traffic failures take that path and errors, alarms, health " +
+					"and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.",
+				Validators: []validator.List{listvalidator.SizeBetween(1, 20), listvalidator.UniqueValues(),
+					listvalidator.ValueStringsAre(stringvalidator.RegexMatches(regexp.MustCompile(`^(/([a-zA-Z0-9_.-]+/)*)?[a-z][a-z0-9._-]{0,127}$`), "must be a flag key or a parameter name /PREFIX/KEY"))},
 			},
 			"preset": schema.StringAttribute{
 				Optional: true,
@@ -328,6 +339,7 @@ type rolloutSettings struct {
 	Policy       rollout.Policy
 	Attempt      string
 	IgnorePoll   bool
+	Flags        []string
 }
 
 func parseDuration(s types.String, def time.Duration) time.Duration {
@@ -406,6 +418,9 @@ func settingsFrom(ctx context.Context, o types.Object) (rolloutSettings, diag.Di
 	out.PollInterval = parseDuration(m.PollInterval, defaultPollInterval)
 	out.Attempt = m.Attempt.ValueString()
 	out.IgnorePoll = m.IgnorePoll.ValueBool()
+	if !m.Flags.IsNull() && !m.Flags.IsUnknown() {
+		diags.Append(m.Flags.ElementsAs(ctx, &out.Flags, false)...)
+	}
 	if !m.Rollback.IsNull() {
 		out.Policy = rollout.Policy(m.Rollback.ValueString())
 	}
@@ -507,6 +522,11 @@ func checkRollout(ctx context.Context, o types.Object, base path.Path, diags *di
 	}
 	if diags.HasError() {
 		return
+	}
+	if m.Rollback.ValueString() == string(rollout.FeatureFlag) && m.Flags.IsNull() {
+		diags.AddAttributeError(base.AtName("flags"), "Missing Flags", detail(nil,
+			`rollout.rollback is "feature_flag" but rollout.flags names no flag to switch off.`,
+			`List the flags that carry the change's new features, for example flags = [rollout_feature_flag.new_checkout.key], or choose another rollback.`))
 	}
 	st, known, d := strategyFrom(ctx, o)
 	diags.Append(d...)
@@ -645,4 +665,19 @@ func gatePath(g rollout.Gate, attr path.Path) path.Path {
 		return path.Root("timeouts")
 	}
 	return attr
+}
+
+// refuseKillSwitch refuses rollback = "kill_switch" outside a feature
+// flag's own rollout.
+func refuseKillSwitch(ctx context.Context, o types.Object, diags *diag.Diagnostics) {
+	if o.IsNull() || o.IsUnknown() {
+		return
+	}
+	var m rolloutModel
+	if o.As(ctx, &m, basetypes.ObjectAsOptions{}).HasError() || m.Rollback.ValueString() != string(rollout.KillSwitch) {
+		return
+	}
+	diags.AddAttributeError(path.Root("rollout").AtName("rollback"), "Kill Switch Rollback For Flags Only", detail(nil,
+		`rollout.rollback is "kill_switch", which turns a feature flag's own kill switch on; this resource moves traffic, not a flag.`,
+		`Use "feature_flag" with rollout.flags to switch the change's flags off and leave traffic where it is, or immediate, gradual or auto.`))
 }

@@ -177,6 +177,9 @@ func addWriteError(diags interface{ AddError(string, string) }, c *awsclient.Cli
 // rolledBackSentence says what the rollback did: nothing when the gate
 // failed before the first shift.
 func rolledBackSentence(s subject, res rollout.Result, serves string) string {
+	if res.SwitchedOff != "" {
+		return fmt.Sprintf("The flags %s were switched off (%s: kill switch on, written and read back), and the %s was left where it is. %s", res.SwitchedOff, res.Policy, s.Kind(), serves)
+	}
 	if len(res.RollbackSteps) == 0 {
 		return "No traffic had moved yet; nothing was rolled back. " + serves
 	}

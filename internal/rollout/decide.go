@@ -43,9 +43,16 @@ type Policy string
 
 // Rollback policies; Auto chooses by DecisionTable.
 const (
-	Auto      Policy = "auto"
-	Immediate Policy = "immediate"
-	Gradual   Policy = "gradual"
+	Auto Policy = "auto"
+	// FeatureFlag switches the rollout's named flags off (their kill
+	// switch on) and leaves traffic where it is: the brief's third
+	// strategy, for degradations the new features cause.
+	FeatureFlag Policy = "feature_flag"
+	// KillSwitch is a flag rollout's own: the flag's kill switch on,
+	// its percentage left as it is.
+	KillSwitch Policy = "kill_switch"
+	Immediate  Policy = "immediate"
+	Gradual    Policy = "gradual"
 )
 
 // DecisionTable is what Auto does, gate by gate. It is the documented
@@ -59,7 +66,7 @@ const (
 //	metrics.min_request_count not reached                   gradual
 //	hooks (a hook failed)                                   immediate
 func Decide(p Policy, f Failure) Policy {
-	if p == Immediate || p == Gradual {
+	if p == Immediate || p == Gradual || p == FeatureFlag || p == KillSwitch {
 		return p
 	}
 	switch f.Gate {
@@ -73,6 +80,21 @@ func Decide(p Policy, f Failure) Policy {
 	default: // alarms, error rate, hooks, and anything unforeseen: the safe way
 		return Immediate
 	}
+}
+
+// DecideWithFlags is Decide when the rollout names flags it can switch off:
+// auto then sends latency and throughput degradations (the decision table's
+// third row) to the feature_flag strategy, and errors, alarms, health and
+// hooks still move traffic back.
+//
+//	metrics.max_p99_latency_ms exceeded, flags named        feature_flag
+//	metrics.min_request_count not reached, flags named      feature_flag
+func DecideWithFlags(p Policy, f Failure, flags bool) Policy {
+	d := Decide(p, f)
+	if p == Auto && flags && (f.Gate == GateLatency || f.Gate == GateVolume) && !f.Unreadable {
+		return FeatureFlag
+	}
+	return d
 }
 
 // RollbackFractions are the points of a gradual rollback, in percent of the

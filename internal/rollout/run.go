@@ -167,6 +167,10 @@ type Runner struct {
 	// RollbackGrace bounds a rollback that must finish after the apply was
 	// cancelled or reached its deadline; zero means DefaultRollbackGrace.
 	RollbackGrace time.Duration
+	// SwitchOff, when set, turns flags off instead of moving traffic back
+	// (the feature_flag and kill_switch policies) and says which it
+	// switched. Without it those policies roll back immediately.
+	SwitchOff func(ctx context.Context) (string, error)
 
 	readFailures int
 }
@@ -203,7 +207,10 @@ type Result struct {
 	// Unknown is true when a write may have landed without being
 	// confirmed and no later write was: Current is then the last split
 	// confirmed, and the listener may serve another one.
-	Unknown           bool
+	Unknown bool
+	// SwitchedOff names the flags a feature_flag or kill_switch rollback
+	// switched off.
+	SwitchedOff       string
 	Started, Finished time.Time
 }
 
@@ -213,6 +220,9 @@ func (r Result) Summary() string {
 	case Succeeded:
 		return fmt.Sprintf("all %d steps applied", r.Steps)
 	case RolledBack:
+		if r.SwitchedOff != "" {
+			return fmt.Sprintf("step %d of %d failed the %s gate: %s; switched off %s (%s) and left traffic at %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.SwitchedOff, r.Policy, r.Current.Short())
+		}
 		return fmt.Sprintf("step %d of %d failed the %s gate: %s; rolled back (%s) to %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.Policy, r.Current.Short())
 	}
 	if r.Failure != nil {
@@ -618,8 +628,27 @@ func Bound(s string) string {
 // jumps to its last step instead of pausing.
 func (r *Runner) rollback(ctx context.Context, res Result, from weights.Split, f *Failure) Result {
 	res.Failure = f
-	res.Policy = Decide(r.Rollback, *f)
+	res.Policy = DecideWithFlags(r.Rollback, *f, r.SwitchOff != nil)
+	if (res.Policy == FeatureFlag || res.Policy == KillSwitch) && (r.SwitchOff == nil || res.Unknown) {
+		res.Policy = Immediate
+	}
 	r.log("rollout gate failed; rolling back", "step", f.Step, "gate", string(f.Gate), "reason", f.Reason, "policy", string(res.Policy))
+	if res.Policy == FeatureFlag || res.Policy == KillSwitch {
+		grace := r.RollbackGrace
+		if grace <= 0 {
+			grace = DefaultRollbackGrace
+		}
+		rctx, cancel := r.Clock.WithDeadline(context.WithoutCancel(ctx), r.Clock.Now().Add(grace))
+		defer cancel()
+		what, err := r.SwitchOff(rctx)
+		if err != nil {
+			res.Status, res.Err = Failed, fmt.Errorf("switching the flags off: %w", err)
+			return res
+		}
+		res.Status, res.SwitchedOff = RolledBack, what
+		r.log("rollout rolled back by switching flags off; traffic left where it is", "flags", what, "weights", res.Current.String())
+		return res
+	}
 	plan, err := RollbackPlan(res.Current, from, res.Policy)
 	if err != nil {
 		res.Status, res.Err = Failed, err

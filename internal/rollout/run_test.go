@@ -739,3 +739,65 @@ func TestGradualRollbackWritesHaveLiveContexts(t *testing.T) {
 		}
 	}
 }
+
+// The feature_flag strategy: a failed gate switches the named flags off and
+// leaves traffic where it is; with auto, latency takes this path when flags
+// are named, and an alarm still moves traffic back.
+func TestFeatureFlagRollback(t *testing.T) {
+	steps := canary(t)
+	latencyAt2 := func(step int, _ string) Metrics {
+		if step == 2 {
+			return Metrics{Requests: 100, P99Ms: 900, HasP99: true}
+		}
+		return Metrics{Requests: 100, P99Ms: 10, HasP99: true}
+	}
+	for _, c := range []struct {
+		name    string
+		policy  Policy
+		probe   *script
+		gates   Gates
+		flagsOf bool
+		want    weights.Split
+		off     bool
+	}{
+		{"feature_flag: flags off, traffic stays", FeatureFlag, &script{alarm: func(s int) string {
+			if s == 2 {
+				return StateAlarm
+			}
+			return StateOK
+		}}, Gates{Alarms: []string{"a"}}, true, nil, true},
+		{"auto with flags: latency switches flags off", Auto, &script{metrics: latencyAt2}, Gates{Metrics: &MetricsGate{MaxP99LatencyMs: fptr(500)}}, true, nil, true},
+		{"auto with flags: an alarm moves traffic back", Auto, &script{alarm: func(s int) string {
+			if s == 2 {
+				return StateAlarm
+			}
+			return StateOK
+		}}, Gates{Alarms: []string{"a"}}, true, start, false},
+		{"feature_flag without flags rolls back at once", FeatureFlag, &script{metrics: latencyAt2}, Gates{Metrics: &MetricsGate{MaxP99LatencyMs: fptr(500)}}, false, start, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := runner(c.probe, c.gates, clock.NewFake(time.Unix(0, 0)))
+			r.Rollback = c.policy
+			switched := 0
+			if c.flagsOf {
+				r.SwitchOff = func(context.Context) (string, error) { switched++; return "new-checkout", nil }
+			}
+			res := r.Run(context.Background(), start, steps)
+			if res.Status != RolledBack {
+				t.Fatalf("result %+v", res)
+			}
+			if c.off {
+				if switched != 1 || res.SwitchedOff != "new-checkout" || !res.Current.Equal(steps[1].Weights) || len(c.probe.applied) != 2 {
+					t.Fatalf("switched %d, result %+v, applied %v", switched, res, c.probe.applied)
+				}
+				if !strings.Contains(res.Summary(), "switched off new-checkout") {
+					t.Errorf("summary %q", res.Summary())
+				}
+				return
+			}
+			if switched != 0 || !res.Current.Equal(c.want) {
+				t.Fatalf("switched %d, serves %s", switched, res.Current)
+			}
+		})
+	}
+}
