@@ -95,7 +95,7 @@ func Start(addr string) (*Emulator, error) {
 		if strings.HasPrefix(action, "monitoring:") {
 			decoded, _ = decodeCBOR(body)
 		}
-		if strings.HasPrefix(action, "lambda:") && strings.Contains(action, "Alias") && len(body) > 0 {
+		if (strings.HasPrefix(action, "lambda:") && strings.Contains(action, "Alias") || action == "ssm:PutParameter") && len(body) > 0 {
 			_ = json.Unmarshal(body, &decoded)
 		}
 		switch action {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -28,6 +29,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/flag"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 )
 
 var (
@@ -48,21 +50,25 @@ type featureFlagResource struct{ client *awsclient.Client }
 const DefaultFlagPrefix = "/rollout/flags/"
 
 type featureFlagModel struct {
-	ID                types.String `tfsdk:"id"`
-	Key               types.String `tfsdk:"key"`
-	PathPrefix        types.String `tfsdk:"path_prefix"`
-	Enabled           types.Bool   `tfsdk:"enabled"`
-	RolloutPercentage types.Int64  `tfsdk:"rollout_percentage"`
-	Targeting         types.Object `tfsdk:"targeting"`
-	Environments      types.List   `tfsdk:"environments"`
-	KillSwitch        types.Bool   `tfsdk:"kill_switch"`
-	Description       types.String `tfsdk:"description"`
-	Owner             types.String `tfsdk:"owner"`
-	Ticket            types.String `tfsdk:"ticket"`
-	ExpiresAt         types.String `tfsdk:"expires_at"`
-	Dependencies      types.List   `tfsdk:"dependencies"`
-	ParameterName     types.String `tfsdk:"parameter_name"`
-	Document          types.String `tfsdk:"document"`
+	ID                types.String   `tfsdk:"id"`
+	Key               types.String   `tfsdk:"key"`
+	PathPrefix        types.String   `tfsdk:"path_prefix"`
+	Enabled           types.Bool     `tfsdk:"enabled"`
+	RolloutPercentage types.Int64    `tfsdk:"rollout_percentage"`
+	Targeting         types.Object   `tfsdk:"targeting"`
+	Environments      types.List     `tfsdk:"environments"`
+	KillSwitch        types.Bool     `tfsdk:"kill_switch"`
+	Description       types.String   `tfsdk:"description"`
+	Owner             types.String   `tfsdk:"owner"`
+	Ticket            types.String   `tfsdk:"ticket"`
+	ExpiresAt         types.String   `tfsdk:"expires_at"`
+	Dependencies      types.List     `tfsdk:"dependencies"`
+	ParameterName     types.String   `tfsdk:"parameter_name"`
+	Document          types.String   `tfsdk:"document"`
+	Rollout           types.Object   `tfsdk:"rollout"`
+	PlannedSteps      types.List     `tfsdk:"planned_steps"`
+	LastRollout       types.Object   `tfsdk:"last_rollout"`
+	Timeouts          timeouts.Value `tfsdk:"timeouts"`
 }
 
 type targetingModel struct {
@@ -93,7 +99,7 @@ func (r *featureFlagResource) Metadata(_ context.Context, req resource.MetadataR
 	resp.TypeName = req.ProviderTypeName + "_feature_flag"
 }
 
-func (r *featureFlagResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *featureFlagResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	users := func(d string) schema.ListAttribute {
 		return schema.ListAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: d,
 			Validators: []validator.List{listvalidator.UniqueValues(), listvalidator.SizeAtMost(1000), listvalidator.ValueStringsAre(stringvalidator.LengthBetween(1, 256))}}
@@ -169,8 +175,34 @@ func (r *featureFlagResource) Schema(_ context.Context, _ resource.SchemaRequest
 			},
 			"parameter_name": schema.StringAttribute{Computed: true, MarkdownDescription: "The SSM parameter that holds the document.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 			"document":       schema.StringAttribute{Computed: true, MarkdownDescription: "The flag document as written, JSON; known at plan time."},
+			"rollout":        flagRolloutAttr(),
+			"planned_steps": schema.ListNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "The schedule of a change of `rollout_percentage` with a `rollout` block: each step's percentage of users and pause. Empty otherwise.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"step":       schema.Int64Attribute{Computed: true, MarkdownDescription: "Step number, from 1."},
+					"percent":    schema.Int64Attribute{Computed: true, MarkdownDescription: "How far along the change the step goes, in percent."},
+					"pause":      schema.StringAttribute{Computed: true, MarkdownDescription: "Bake time after the step."},
+					"percentage": schema.Int64Attribute{Computed: true, MarkdownDescription: "The flag's rollout_percentage at this step."},
+				}},
+			},
+			"last_rollout": lastRolloutAttr(),
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Update: true,
+				UpdateDescription: "How long an update may take, rollout included. Default `60m`."}),
 		},
 	}
+}
+
+// flagRolloutAttr is the rollout block as a flag's: without a rollout block
+// a change of rollout_percentage is written at once; with one (even empty)
+// it ramps through the pipeline, by default flag_ramp (1, 5, 25, 50, 100 %
+// of the way with 5, 10, 15 and 20 minutes of pause).
+func flagRolloutAttr() schema.SingleNestedAttribute {
+	a := rolloutResourceAttr()
+	a.MarkdownDescription = "How a change of `rollout_percentage` is applied: without this block, at once; with it, in steps with pauses and gates (alarms and hooks), " +
+		"by default `preset = \"flag_ramp\"` (1 → 5 → 25 → 50 → 100 % of the way, pausing 5, 10, 15 and 20 minutes), and rolled back on a failed gate: to the previous percentage " +
+		"(`immediate`, `gradual`, `auto`) or by turning the kill switch on (`kill_switch`). A step's percentage of users is rounded to a whole percent."
+	return a
 }
 
 // rfc3339 checks a time stamp; the framework has no such validator.
@@ -212,6 +244,7 @@ func (r *featureFlagResource) ValidateConfig(ctx context.Context, req resource.V
 			}
 		}
 	}
+	checkFlagRollout(ctx, m.Rollout, &resp.Diagnostics)
 	if !m.Targeting.IsNull() && !m.Targeting.IsUnknown() {
 		var t targetingModel
 		resp.Diagnostics.Append(m.Targeting.As(ctx, &t, basetypes.ObjectAsOptions{})...)
@@ -354,6 +387,7 @@ func (r *featureFlagResource) ModifyPlan(ctx context.Context, req resource.Modif
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("parameter_name"), name)...)
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), name)...)
 	}
+	r.planRollout(ctx, req, plan, resp)
 	if f, ok := flagOf(ctx, plan); ok {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("document"), documentOf(f))...)
 		if f.ExpiresAt != "" {
@@ -447,16 +481,106 @@ func (r *featureFlagResource) Create(ctx context.Context, req resource.CreateReq
 	if resp.Diagnostics.HasError() || r.client == nil || !r.write(ctx, &plan, true, &resp.Diagnostics) {
 		return
 	}
+	// A new flag is written at its percentage at once: there are no users
+	// of it to ramp yet.
+	plan.PlannedSteps = flagStepsValue(nil)
+	if plan.LastRollout.IsUnknown() {
+		plan.LastRollout = types.ObjectNull(lastRolloutAttrTypes)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
 func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan featureFlagModel
+	var plan, state featureFlagModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() || r.client == nil || !r.write(ctx, &plan, false, &resp.Diagnostics) {
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || r.client == nil {
 		return
 	}
+	settings, ramp, d := flagSettings(ctx, plan.Rollout)
+	resp.Diagnostics.Append(d...)
+	from, to := int(state.RolloutPercentage.ValueInt64()), int(plan.RolloutPercentage.ValueInt64())
+	if !ramp || from == to {
+		if !r.write(ctx, &plan, false, &resp.Diagnostics) {
+			return
+		}
+		if plan.PlannedSteps.IsUnknown() {
+			plan.PlannedSteps = flagStepsValue(nil)
+		}
+		if plan.LastRollout.IsUnknown() {
+			plan.LastRollout = state.LastRollout
+		}
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
+	// Everything but the percentage first, at the percentage the flag has;
+	// then the percentage through the pipeline.
+	plan.RolloutPercentage = state.RolloutPercentage
+	name := awsclient.FlagParameter(plan.PathPrefix.ValueString(), plan.Key.ValueString())
+	subj := flagSubject{c: r.client, name: name}
+	if !readBeforeWrite(ctx, subj, flagSplit(from), &resp.Diagnostics) || !r.write(ctx, &plan, false, &resp.Diagnostics) {
+		return
+	}
+	limit, ds := plan.Timeouts.Update(ctx, defaultApplyTimeout)
+	resp.Diagnostics.Append(ds...)
+	ch := change{from: flagSplit(from), to: flagSplit(to), settings: settings, planned: plan.PlannedSteps, last: state.LastRollout, limit: limit}
+	if settings.Policy == rollout.KillSwitch {
+		ch.switchOff = subj.switchOff
+	}
+	out := runChange(ctx, r.client, subj, ch, &resp.Diagnostics)
+	if !out.moved {
+		return
+	}
+	doc, f, err := r.client.ReadFlag(ctx, name)
+	if err != nil {
+		subj.ReadError(&resp.Diagnostics, err)
+		plan.RolloutPercentage = types.Int64Value(int64(percentageOf(out.res.Current)))
+	} else {
+		plan.RolloutPercentage, plan.KillSwitch, plan.Document = types.Int64Value(int64(f.RolloutPercentage)), types.BoolValue(f.KillSwitch), types.StringValue(doc)
+	}
+	plan.PlannedSteps = flagStepsValue(out.steps)
+	plan.LastRollout = recordChange(ch, out.res)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// planRollout fills planned_steps and last_rollout: the schedule of a
+// change of rollout_percentage with a rollout block, and the state's record
+// when the percentage does not change.
+func (r *featureFlagResource) planRollout(ctx context.Context, req resource.ModifyPlanRequest, plan featureFlagModel, resp *resource.ModifyPlanResponse) {
+	set := func(name string, v attr.Value) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), v)...)
+	}
+	if req.State.Raw.IsNull() {
+		set("planned_steps", flagStepsValue(nil))
+		set("last_rollout", types.ObjectNull(lastRolloutAttrTypes))
+		return
+	}
+	var state featureFlagModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	settings, ramp, _ := flagSettings(ctx, plan.Rollout)
+	if plan.RolloutPercentage.IsUnknown() || plan.Rollout.IsUnknown() {
+		set("planned_steps", types.ListUnknown(flagStepObjectType))
+		return
+	}
+	from, to := int(state.RolloutPercentage.ValueInt64()), int(plan.RolloutPercentage.ValueInt64())
+	if from == to || !ramp {
+		steps := state.PlannedSteps
+		if steps.IsNull() || !ramp {
+			steps = flagStepsValue(nil)
+		}
+		set("planned_steps", steps)
+		set("last_rollout", state.LastRollout)
+		return
+	}
+	steps, err := schedule(flagSplit(from), flagSplit(to), settings.Strategy)
+	if err != nil {
+		addError(&resp.Diagnostics, pathOf(path.Root("rollout_percentage")), "Schedule Not Possible", err, fmt.Sprintf("The flag is at %d %% and this plan wants %d %%.", from, to))
+		return
+	}
+	set("planned_steps", flagStepsValue(steps))
+	set("last_rollout", types.ObjectUnknown(lastRolloutAttrTypes))
+	checkScheduleTimeout(ctx, plan.Timeouts, false, steps, plan.Rollout, &resp.Diagnostics)
+	refuseRetry(state.LastRollout, flagSplit(to), settings.Attempt, &resp.Diagnostics, true)
 }
 
 func (r *featureFlagResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -478,6 +602,9 @@ func (r *featureFlagResource) Read(ctx context.Context, req resource.ReadRequest
 	}
 	setFromFlag(&state, f, doc)
 	state.ParameterName = types.StringValue(name)
+	if state.PlannedSteps.IsNull() {
+		state.PlannedSteps = flagStepsValue(nil)
+	}
 	if state.PathPrefix.IsNull() || state.PathPrefix.ValueString() == "" {
 		state.PathPrefix = types.StringValue(strings.TrimSuffix(name, f.Key))
 	}

@@ -240,3 +240,93 @@ resource "rollout_feature_flag" "new_checkout" {
 		},
 	})
 }
+
+// flagWrites lists the rollout_percentage and kill_switch of every document
+// written to name at the emulator, in order.
+func flagWrites(e *acctest.Env, name string) []string {
+	var out []string
+	for _, r := range e.Emu.Requests("ssm:PutParameter") {
+		if r["Name"] != name {
+			continue
+		}
+		var f flag.Flag
+		_ = json.Unmarshal([]byte(r["Value"].(string)), &f)
+		w := fmt.Sprint(f.RolloutPercentage)
+		if f.KillSwitch {
+			w += "+kill"
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// A flag's ramp runs as steps observed at the emulator; an alarm during a
+// pause turns the kill switch on (rollback = "kill_switch") and the state
+// says so.
+func TestAccFeatureFlag_ramp(t *testing.T) {
+	t.Parallel()
+	for _, failing := range []bool{false, true} {
+		t.Run(fmt.Sprintf("alarm=%v", failing), func(t *testing.T) {
+			t.Parallel()
+			e := acctest.NewEnv(t)
+			alarm := e.Alarm("checkout-errors")
+			key := "ramp-" + acctest.Name("f")
+			name := "/rollout/flags/" + key
+			if failing {
+				var once sync.Once
+				e.Clock.OnSleep(func(context.Context, time.Duration, time.Time) {
+					if len(flagWrites(e, name)) == 4 { // created, pre-write, 5, 25: the second pause
+						once.Do(func() { e.SetAlarmState(alarm, cwtypes.StateValueAlarm) })
+					}
+				})
+			}
+			ro := fmt.Sprintf(`rollout = {
+    steps         = [{ percent = 10, pause = "5m" }, { percent = 50, pause = "5m" }, { percent = 100 }]
+    strategy      = "canary"
+    poll_interval = "1m"
+    rollback      = "kill_switch"
+    gates         = { alarms = [%q] }
+  }`, alarm)
+			step2 := resource.TestStep{
+				Config: flagConfig(e, key, "rollout_percentage = 50\n  "+ro),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(flagRes, tfjsonpath.New("planned_steps"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.ObjectPartial(map[string]knownvalue.Check{"percentage": knownvalue.Int64Exact(5), "pause": knownvalue.StringExact("5m0s")}),
+						knownvalue.ObjectPartial(map[string]knownvalue.Check{"percentage": knownvalue.Int64Exact(25)}),
+						knownvalue.ObjectPartial(map[string]knownvalue.Check{"percentage": knownvalue.Int64Exact(50)}),
+					})),
+				}},
+				Check: func(*terraform.State) error {
+					if got := fmt.Sprint(flagWrites(e, name)); got != "[0 0 5 25 50]" {
+						return fmt.Errorf("the flag was written as %s, want [0 0 5 25 50]", got)
+					}
+					return nil
+				},
+			}
+			steps := []resource.TestStep{{Config: flagConfig(e, key, "rollout_percentage = 0\n  "+ro)}}
+			if failing {
+				step2.Check = nil
+				step2.ExpectError = errRE(`Rollout Rolled Back(.|\n)*Step 2 of 3 failed the alarms gate(.|\n)*The flags ` + key + ` were switched off \(kill_switch`)
+				steps = append(steps, step2, resource.TestStep{
+					// The state says it: at 25 %, kill switch on.
+					Config: flagConfig(e, key, "rollout_percentage = 25\n  kill_switch = true\n  "+ro),
+					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(flagRes, plancheck.ResourceActionNoop),
+					}},
+					ConfigStateChecks: []statecheck.StateCheck{
+						statecheck.ExpectKnownValue(flagRes, tfjsonpath.New("last_rollout").AtMapKey("rollback"), knownvalue.StringExact("kill_switch")),
+					},
+					Check: func(*terraform.State) error {
+						if got := fmt.Sprint(flagWrites(e, name)); got != "[0 0 5 25 25+kill]" {
+							return fmt.Errorf("the flag was written as %s, want [0 0 5 25 25+kill]", got)
+						}
+						return nil
+					},
+				})
+			} else {
+				steps = append(steps, step2)
+			}
+			resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: e.Factories(), Steps: steps})
+		})
+	}
+}

@@ -222,8 +222,8 @@ func FuzzPlan(f *testing.F) {
 }
 
 func TestPresets(t *testing.T) {
-	if len(Presets) != 9 {
-		t.Fatalf("%d presets, want CodeDeploy's 9: %v", len(Presets), PresetNames())
+	if len(Presets) != 10 {
+		t.Fatalf("%d presets, want CodeDeploy's 9 and flag_ramp: %v", len(Presets), PresetNames())
 	}
 	c := Presets["canary_10_percent_5_minutes"]
 	steps, err := Plan(split(1, 0), split(0, 1), c)

@@ -247,8 +247,13 @@ func equalShares(a, b weights.Split) bool {
 //	canary_10_percent_N_minutes       LambdaCanary10PercentNMinutes (N = 5, 10, 15, 30)
 //	linear_10_percent_every_N_minutes LambdaLinear10PercentEveryNMinute(s) (N = 1, 2, 3, 10)
 //	all_at_once                       LambdaAllAtOnce
+//
+// and flag_ramp, the default ramp of a feature flag's rollout: 1, 5, 25, 50
+// and 100 % of the way, pausing 5, 10, 15 and 20 minutes.
 var Presets = map[string]Strategy{
 	"all_at_once": {Kind: AllAtOnce},
+	"flag_ramp": {Kind: Canary, Steps: []Step{{Percent: 1, Pause: 5 * time.Minute}, {Percent: 5, Pause: 10 * time.Minute},
+		{Percent: 25, Pause: 15 * time.Minute}, {Percent: 50, Pause: 20 * time.Minute}, {Percent: 100}}},
 }
 
 func init() {
