@@ -66,9 +66,30 @@ func (d *featureFlagDataSource) Configure(_ context.Context, req datasource.Conf
 	d.client = clientFrom(req.ProviderData, &resp.Diagnostics)
 }
 
+// featureFlagDataModel is the data source's view of a flag: the resource's
+// attributes without rollout, planned_steps, last_rollout and timeouts.
+type featureFlagDataModel struct {
+	ID                types.String `tfsdk:"id"`
+	Key               types.String `tfsdk:"key"`
+	PathPrefix        types.String `tfsdk:"path_prefix"`
+	Enabled           types.Bool   `tfsdk:"enabled"`
+	RolloutPercentage types.Int64  `tfsdk:"rollout_percentage"`
+	Targeting         types.Object `tfsdk:"targeting"`
+	Environments      types.List   `tfsdk:"environments"`
+	KillSwitch        types.Bool   `tfsdk:"kill_switch"`
+	Description       types.String `tfsdk:"description"`
+	Owner             types.String `tfsdk:"owner"`
+	Ticket            types.String `tfsdk:"ticket"`
+	ExpiresAt         types.String `tfsdk:"expires_at"`
+	Dependencies      types.List   `tfsdk:"dependencies"`
+	ParameterName     types.String `tfsdk:"parameter_name"`
+	Document          types.String `tfsdk:"document"`
+}
+
 func (d *featureFlagDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var m featureFlagModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	var cfg featureFlagDataModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	m := featureFlagModel{Key: cfg.Key, PathPrefix: cfg.PathPrefix}
 	if resp.Diagnostics.HasError() || d.client == nil {
 		return
 	}
@@ -94,6 +115,8 @@ func (d *featureFlagDataSource) Read(ctx context.Context, req datasource.ReadReq
 	}
 	m.Targeting = emptyTargeting()
 	setFromFlag(&m, f, doc)
-	m.ID, m.ParameterName, m.PathPrefix = types.StringValue(name), types.StringValue(name), types.StringValue(prefix)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	out := featureFlagDataModel{ID: types.StringValue(name), Key: m.Key, PathPrefix: types.StringValue(prefix), Enabled: m.Enabled, RolloutPercentage: m.RolloutPercentage,
+		Targeting: m.Targeting, Environments: m.Environments, KillSwitch: m.KillSwitch, Description: m.Description, Owner: m.Owner, Ticket: m.Ticket,
+		ExpiresAt: m.ExpiresAt, Dependencies: m.Dependencies, ParameterName: types.StringValue(name), Document: m.Document}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &out)...)
 }
