@@ -19,7 +19,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/open-feature/go-sdk/openfeature"
+
 	"github.com/rolloutdev/terraform-provider-rollout/flag"
+	rolloutof "github.com/rolloutdev/terraform-provider-rollout/flag/openfeature"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
 )
 
@@ -89,6 +92,29 @@ func TestAccFeatureFlag_lifecycle(t *testing.T) {
 					}
 					return nil
 				}),
+			},
+			{
+				// An app evaluates the flag the resource wrote, through the
+				// OpenFeature SDK, against the emulator.
+				Config: flagConfig(e, key, v1),
+				Check: func(*terraform.State) error {
+					domain := "acc-" + key
+					if err := openfeature.SetNamedProviderAndWait(domain, rolloutof.New(e.SSM(), rolloutof.WithEnvironment("prod"))); err != nil {
+						return err
+					}
+					c := openfeature.NewClient(domain)
+					ctx := context.Background()
+					qa, err := c.BooleanValueDetails(ctx, key, false, openfeature.NewEvaluationContext("qa-1", nil))
+					if err != nil || !qa.Value || qa.Reason != openfeature.TargetingMatchReason {
+						return fmt.Errorf("qa-1: %+v %v", qa, err)
+					}
+					pro, _ := c.BooleanValueDetails(ctx, key, false, openfeature.NewEvaluationContext("someone", map[string]any{"plan": "enterprise"}))
+					free, _ := c.BooleanValueDetails(ctx, key, false, openfeature.NewEvaluationContext("someone", map[string]any{"plan": "free"}))
+					if !pro.Value || free.Value || free.FlagMetadata["rollout_reason"] != "SEGMENT_MISS" {
+						return fmt.Errorf("segments: enterprise %+v, free %+v", pro, free)
+					}
+					return nil
+				},
 			},
 			{ResourceName: flagRes, ImportState: true, ImportStateVerify: true, ImportStateId: key},
 			{
