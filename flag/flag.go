@@ -51,11 +51,14 @@ type Flag struct {
 	Targeting         Targeting `json:"targeting"`
 	Environments      []string  `json:"environments,omitempty"`
 	KillSwitch        bool      `json:"kill_switch"`
-	Description       string    `json:"description,omitempty"`
-	Owner             string    `json:"owner,omitempty"`
-	Ticket            string    `json:"ticket,omitempty"`
-	ExpiresAt         string    `json:"expires_at,omitempty"`
-	Dependencies      []string  `json:"dependencies,omitempty"`
+	// KillSwitchReason says who turned the kill switch on when a rollout's
+	// rollback did; evaluators ignore it.
+	KillSwitchReason string   `json:"kill_switch_reason,omitempty"`
+	Description      string   `json:"description,omitempty"`
+	Owner            string   `json:"owner,omitempty"`
+	Ticket           string   `json:"ticket,omitempty"`
+	ExpiresAt        string   `json:"expires_at,omitempty"`
+	Dependencies     []string `json:"dependencies,omitempty"`
 }
 
 // Targeting picks users by id and by attributes.

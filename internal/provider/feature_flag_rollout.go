@@ -136,7 +136,7 @@ func (s flagSubject) switchOff(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	f.KillSwitch = true
+	f.KillSwitch, f.KillSwitchReason = true, "rolled back by its own rollout at "+s.c.Clock.Now().UTC().Format(time.RFC3339)
 	if err := s.c.WriteFlag(ctx, s.name, documentOf(f), f.Description, false); err != nil {
 		return "", err
 	}

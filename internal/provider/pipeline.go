@@ -120,7 +120,9 @@ func runChange(ctx context.Context, c *awsclient.Client, s subject, ch change, d
 		SwitchOff:          ch.switchOff,
 	}
 	if runner.SwitchOff == nil && len(ch.settings.Flags) > 0 {
-		runner.SwitchOff = func(ctx context.Context) (string, error) { return switchFlagsOff(ctx, c, ch.settings.Flags) }
+		runner.SwitchOff = func(ctx context.Context) (string, error) {
+			return switchFlagsOff(ctx, c, ch.settings.Flags, fmt.Sprintf("rolled back by the rollout of %s %s at %s", s.Kind(), s.ID(), c.Clock.Now().UTC().Format(time.RFC3339)))
+		}
 	}
 	out.res = runner.Run(ctx, ch.from, steps)
 	if out.res.NothingMoved() {
@@ -203,7 +205,7 @@ func (l listenerSubject) Steps(steps []rollout.PlannedStep) types.List {
 // switchFlagsOff turns the kill switch of each flag on, written and read
 // back, for the feature_flag rollback; keys are under DefaultFlagPrefix
 // unless given as parameter names.
-func switchFlagsOff(ctx context.Context, c *awsclient.Client, flags []string) (string, error) {
+func switchFlagsOff(ctx context.Context, c *awsclient.Client, flags []string, reason string) (string, error) {
 	var done []string
 	for _, k := range flags {
 		name := k
@@ -215,7 +217,7 @@ func switchFlagsOff(ctx context.Context, c *awsclient.Client, flags []string) (s
 			return strings.Join(done, ", "), fmt.Errorf("reading the flag %s: %w", name, err)
 		}
 		if !f.KillSwitch {
-			f.KillSwitch = true
+			f.KillSwitch, f.KillSwitchReason = true, reason
 			if err := c.WriteFlag(ctx, name, documentOf(f), f.Description, false); err != nil {
 				return strings.Join(done, ", "), fmt.Errorf("switching the flag %s off: %w", name, err)
 			}

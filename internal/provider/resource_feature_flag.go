@@ -65,6 +65,7 @@ type featureFlagModel struct {
 	Dependencies      types.List     `tfsdk:"dependencies"`
 	ParameterName     types.String   `tfsdk:"parameter_name"`
 	Document          types.String   `tfsdk:"document"`
+	KillSwitchReason  types.String   `tfsdk:"kill_switch_reason"`
 	Rollout           types.Object   `tfsdk:"rollout"`
 	PlannedSteps      types.List     `tfsdk:"planned_steps"`
 	LastRollout       types.Object   `tfsdk:"last_rollout"`
@@ -175,7 +176,13 @@ func (r *featureFlagResource) Schema(ctx context.Context, _ resource.SchemaReque
 			},
 			"parameter_name": schema.StringAttribute{Computed: true, MarkdownDescription: "The SSM parameter that holds the document.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 			"document":       schema.StringAttribute{Computed: true, MarkdownDescription: "The flag document as written, JSON; known at plan time."},
-			"rollout":        flagRolloutAttr(),
+			"kill_switch_reason": schema.StringAttribute{
+				Computed: true,
+				MarkdownDescription: "Who turned the kill switch on, when a rollback did (a traffic rollout's `feature_flag` rollback, or this flag's `kill_switch` rollback); empty otherwise. " +
+					"Such a kill switch is not turned off by the next apply: the configuration must say `kill_switch = true` to accept it, or change `rollout.attempt` to switch the flag back on deliberately.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"rollout": flagRolloutAttr(),
 			"planned_steps": schema.ListNestedAttribute{
 				Computed:            true,
 				MarkdownDescription: "The schedule of a change of `rollout_percentage` with a `rollout` block: each step's percentage of users and pause. Empty otherwise.",
@@ -294,6 +301,9 @@ func flagOf(ctx context.Context, m featureFlagModel) (*flag.Flag, bool) {
 	f := &flag.Flag{SchemaVersion: flag.SchemaVersion, Key: m.Key.ValueString(), Enabled: m.Enabled.ValueBool(), RolloutPercentage: int(m.RolloutPercentage.ValueInt64()),
 		Environments: stringsOf(ctx, m.Environments), KillSwitch: m.KillSwitch.ValueBool(), Description: m.Description.ValueString(), Owner: m.Owner.ValueString(),
 		Ticket: m.Ticket.ValueString(), ExpiresAt: m.ExpiresAt.ValueString(), Dependencies: stringsOf(ctx, m.Dependencies)}
+	if f.KillSwitch && !m.KillSwitchReason.IsUnknown() {
+		f.KillSwitchReason = m.KillSwitchReason.ValueString()
+	}
 	if !m.Targeting.IsNull() {
 		var t targetingModel
 		if m.Targeting.As(ctx, &t, basetypes.ObjectAsOptions{}).HasError() {
@@ -371,6 +381,7 @@ func setFromFlag(m *featureFlagModel, f *flag.Flag, doc string) {
 		})
 	}
 	m.Document = types.StringValue(doc)
+	m.KillSwitchReason = types.StringValue(f.KillSwitchReason)
 }
 
 func (r *featureFlagResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
@@ -388,6 +399,18 @@ func (r *featureFlagResource) ModifyPlan(ctx context.Context, req resource.Modif
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), name)...)
 	}
 	r.planRollout(ctx, req, plan, resp)
+	if !req.State.Raw.IsNull() {
+		var state featureFlagModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		if refuseReenable(ctx, state, plan, &resp.Diagnostics, true) {
+			return
+		}
+		if !plan.KillSwitch.IsUnknown() && !plan.KillSwitch.ValueBool() {
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("kill_switch_reason"), "")...)
+		}
+	} else {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("kill_switch_reason"), "")...)
+	}
 	if f, ok := flagOf(ctx, plan); ok {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("document"), documentOf(f))...)
 		if f.ExpiresAt != "" {
@@ -495,6 +518,9 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() || r.client == nil {
+		return
+	}
+	if refuseReenable(ctx, state, plan, &resp.Diagnostics, false) {
 		return
 	}
 	settings, ramp, d := flagSettings(ctx, plan.Rollout)
@@ -651,4 +677,25 @@ func emptyTargeting() types.Object {
 		"excluded_users": types.ListValueMust(types.StringType, nil),
 		"segment_rules":  types.ListValueMust(types.ObjectType{AttrTypes: ruleAttrTypes}, nil),
 	})
+}
+
+// refuseReenable applies the rule against silently re-running a rolled-back
+// change to a kill switch a rollback turned on: the next apply does not turn
+// it off unless rollout.attempt changed (a warning at plan, an error at
+// apply with nothing written).
+func refuseReenable(ctx context.Context, state, plan featureFlagModel, diags *diag.Diagnostics, atPlan bool) bool {
+	if !state.KillSwitch.ValueBool() || state.KillSwitchReason.ValueString() == "" || plan.KillSwitch.IsUnknown() || plan.KillSwitch.ValueBool() {
+		return false
+	}
+	if attemptOf(ctx, plan.Rollout) != attemptOf(ctx, state.Rollout) {
+		return false
+	}
+	what := fmt.Sprintf("The kill switch of %q was %s, and this configuration turns it off with rollout.attempt unchanged.", state.Key.ValueString(), state.KillSwitchReason.ValueString())
+	how := "Set kill_switch = true to accept the rollback, or change rollout.attempt (for example to the next number or a ticket) to switch the flag back on deliberately."
+	if atPlan {
+		diags.AddAttributeWarning(path.Root("kill_switch"), "Flag Switched Off By A Rollback", detail(nil, what, "Apply will refuse it with nothing written. "+how))
+		return false
+	}
+	diags.AddAttributeError(path.Root("kill_switch"), "Flag Switched Off By A Rollback", detail(nil, what+" Nothing was written: a rolled-back feature does not come back with the next unrelated apply.", how))
+	return true
 }

@@ -251,6 +251,11 @@ resource "rollout_feature_flag" "new_checkout" {
 				Config: f.config(500, 500, ro) + flagRes, PlanOnly: true, ExpectNonEmptyPlan: true,
 			},
 			{
+				// The next apply does not switch the flag back on silently.
+				Config:      f.config(500, 500, ro) + flagRes,
+				ExpectError: errRE(`Flag Switched Off By A Rollback(.|\n)*rolled back by the rollout of listener(.|\n)*Nothing was written`),
+			},
+			{
 				// Accepting the rollback: the configuration says so too.
 				Config: f.config(500, 500, ro) + strings.Replace(flagRes, "rollout_percentage = 100", "rollout_percentage = 100\n  kill_switch = true", 1),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
