@@ -166,3 +166,26 @@ func TestPlanWarnsOfRolledBackChange(t *testing.T) {
 	}
 	hasWarning(t, resp.Diagnostics, "Rolled-Back Change Planned Again", "Apply will refuse it with nothing moved")
 }
+
+// A flag past expires_at is a plan warning (a stale flag), not an error.
+func TestPlanWarnsOfStaleFlag(t *testing.T) {
+	e := acctest.NewEnv(t)
+	s, schemas := configured(t, e)
+	typ := schemas.ResourceSchemas["rollout_feature_flag"].ValueType()
+	str := func(v string) tftypes.Value { return tftypes.NewValue(tftypes.String, v) }
+	// The engine fills defaults before ModifyPlan: give the planned values.
+	planned := nullsExcept(typ, map[string]tftypes.Value{
+		"key": str("old-banner"), "path_prefix": str("/rollout/flags/"), "enabled": tftypes.NewValue(tftypes.Bool, true),
+		"rollout_percentage": tftypes.NewValue(tftypes.Number, 100), "kill_switch": tftypes.NewValue(tftypes.Bool, false),
+		"expires_at": str("2020-01-31T00:00:00Z"),
+	})
+	cfg := nullsExcept(typ, map[string]tftypes.Value{"key": str("old-banner"), "rollout_percentage": tftypes.NewValue(tftypes.Number, 100), "expires_at": str("2020-01-31T00:00:00Z")})
+	cv, _ := tfprotov6.NewDynamicValue(typ, cfg)
+	pv, _ := tfprotov6.NewDynamicValue(typ, planned)
+	prior, _ := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, nil))
+	resp, err := s.PlanResourceChange(context.Background(), &tfprotov6.PlanResourceChangeRequest{TypeName: "rollout_feature_flag", Config: &cv, PriorState: &prior, ProposedNewState: &pv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasWarning(t, resp.Diagnostics, "Stale Feature Flag", "expired at 2020-01-31T00:00:00Z")
+}

@@ -107,6 +107,14 @@ export class FeatureFlag extends pulumi.CustomResource {
      */
     declare public readonly killSwitch: pulumi.Output<boolean>;
     /**
+     * Who turned the kill switch on, when a rollback did (a traffic rollout's <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> rollback, or this flag's <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> rollback); empty otherwise. Such a kill switch is not turned off by the next apply: the configuration must say <span pulumi-lang-nodejs="`killSwitch " pulumi-lang-dotnet="`KillSwitch " pulumi-lang-go="`killSwitch " pulumi-lang-python="`kill_switch " pulumi-lang-yaml="`killSwitch " pulumi-lang-java="`killSwitch ">`kill_switch </span>= true` to accept it, or change `rollout.attempt` to switch the flag back on deliberately.
+     */
+    declare public /*out*/ readonly killSwitchReason: pulumi.Output<string>;
+    /**
+     * How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+     */
+    declare public /*out*/ readonly lastRollout: pulumi.Output<outputs.FeatureFlagLastRollout>;
+    /**
      * Who owns the flag (a team, an email), at most 256 characters.
      */
     declare public readonly owner: pulumi.Output<string | undefined>;
@@ -119,6 +127,14 @@ export class FeatureFlag extends pulumi.CustomResource {
      */
     declare public readonly pathPrefix: pulumi.Output<string>;
     /**
+     * The schedule of a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> with a <span pulumi-lang-nodejs="`rollout`" pulumi-lang-dotnet="`Rollout`" pulumi-lang-go="`rollout`" pulumi-lang-python="`rollout`" pulumi-lang-yaml="`rollout`" pulumi-lang-java="`rollout`">`rollout`</span> block: each step's percentage of users and pause. Empty otherwise.
+     */
+    declare public /*out*/ readonly plannedSteps: pulumi.Output<outputs.FeatureFlagPlannedStep[]>;
+    /**
+     * How a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> is applied: without this block, at once; with it, in steps with pauses and gates (alarms and hooks), by default `preset = <span pulumi-lang-nodejs=""flagRamp"" pulumi-lang-dotnet=""FlagRamp"" pulumi-lang-go=""flagRamp"" pulumi-lang-python=""flag_ramp"" pulumi-lang-yaml=""flagRamp"" pulumi-lang-java=""flagRamp"">"flag_ramp"</span>` (1 → 5 → 25 → 50 → 100 % of the way, pausing 5, 10, 15 and 20 minutes), and rolled back on a failed gate: to the previous percentage (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>) or by turning the kill switch on (<span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>). A step's percentage of users is rounded to a whole percent.
+     */
+    declare public readonly rollout: pulumi.Output<outputs.FeatureFlagRollout | undefined>;
+    /**
      * Share of users, 0 to 100, for whom the flag is on, by bucket: on when the user's bucket (md5 of `key:user_id`, mod 100) is below it. Default 0 (deployed dark).
      */
     declare public readonly rolloutPercentage: pulumi.Output<number>;
@@ -130,6 +146,7 @@ export class FeatureFlag extends pulumi.CustomResource {
      * The ticket the flag belongs to, at most 256 characters.
      */
     declare public readonly ticket: pulumi.Output<string | undefined>;
+    declare public readonly timeouts: pulumi.Output<outputs.FeatureFlagTimeouts | undefined>;
 
     /**
      * Create a FeatureFlag resource with the given unique name, arguments, and options.
@@ -152,12 +169,17 @@ export class FeatureFlag extends pulumi.CustomResource {
             resourceInputs["expiresAt"] = state?.expiresAt;
             resourceInputs["key"] = state?.key;
             resourceInputs["killSwitch"] = state?.killSwitch;
+            resourceInputs["killSwitchReason"] = state?.killSwitchReason;
+            resourceInputs["lastRollout"] = state?.lastRollout;
             resourceInputs["owner"] = state?.owner;
             resourceInputs["parameterName"] = state?.parameterName;
             resourceInputs["pathPrefix"] = state?.pathPrefix;
+            resourceInputs["plannedSteps"] = state?.plannedSteps;
+            resourceInputs["rollout"] = state?.rollout;
             resourceInputs["rolloutPercentage"] = state?.rolloutPercentage;
             resourceInputs["targeting"] = state?.targeting;
             resourceInputs["ticket"] = state?.ticket;
+            resourceInputs["timeouts"] = state?.timeouts;
         } else {
             const args = argsOrState as FeatureFlagArgs | undefined;
             if (args?.key === undefined && !opts.urn) {
@@ -172,11 +194,16 @@ export class FeatureFlag extends pulumi.CustomResource {
             resourceInputs["killSwitch"] = args?.killSwitch;
             resourceInputs["owner"] = args?.owner;
             resourceInputs["pathPrefix"] = args?.pathPrefix;
+            resourceInputs["rollout"] = args?.rollout;
             resourceInputs["rolloutPercentage"] = args?.rolloutPercentage;
             resourceInputs["targeting"] = args?.targeting;
             resourceInputs["ticket"] = args?.ticket;
+            resourceInputs["timeouts"] = args?.timeouts;
             resourceInputs["document"] = undefined /*out*/;
+            resourceInputs["killSwitchReason"] = undefined /*out*/;
+            resourceInputs["lastRollout"] = undefined /*out*/;
             resourceInputs["parameterName"] = undefined /*out*/;
+            resourceInputs["plannedSteps"] = undefined /*out*/;
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);
         super(FeatureFlag.__pulumiType, name, resourceInputs, opts);
@@ -220,6 +247,14 @@ export interface FeatureFlagState {
      */
     killSwitch?: pulumi.Input<boolean | undefined>;
     /**
+     * Who turned the kill switch on, when a rollback did (a traffic rollout's <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> rollback, or this flag's <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> rollback); empty otherwise. Such a kill switch is not turned off by the next apply: the configuration must say <span pulumi-lang-nodejs="`killSwitch " pulumi-lang-dotnet="`KillSwitch " pulumi-lang-go="`killSwitch " pulumi-lang-python="`kill_switch " pulumi-lang-yaml="`killSwitch " pulumi-lang-java="`killSwitch ">`kill_switch </span>= true` to accept it, or change `rollout.attempt` to switch the flag back on deliberately.
+     */
+    killSwitchReason?: pulumi.Input<string | undefined>;
+    /**
+     * How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+     */
+    lastRollout?: pulumi.Input<inputs.FeatureFlagLastRollout | undefined>;
+    /**
      * Who owns the flag (a team, an email), at most 256 characters.
      */
     owner?: pulumi.Input<string | undefined>;
@@ -232,6 +267,14 @@ export interface FeatureFlagState {
      */
     pathPrefix?: pulumi.Input<string | undefined>;
     /**
+     * The schedule of a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> with a <span pulumi-lang-nodejs="`rollout`" pulumi-lang-dotnet="`Rollout`" pulumi-lang-go="`rollout`" pulumi-lang-python="`rollout`" pulumi-lang-yaml="`rollout`" pulumi-lang-java="`rollout`">`rollout`</span> block: each step's percentage of users and pause. Empty otherwise.
+     */
+    plannedSteps?: pulumi.Input<pulumi.Input<inputs.FeatureFlagPlannedStep>[] | undefined>;
+    /**
+     * How a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> is applied: without this block, at once; with it, in steps with pauses and gates (alarms and hooks), by default `preset = <span pulumi-lang-nodejs=""flagRamp"" pulumi-lang-dotnet=""FlagRamp"" pulumi-lang-go=""flagRamp"" pulumi-lang-python=""flag_ramp"" pulumi-lang-yaml=""flagRamp"" pulumi-lang-java=""flagRamp"">"flag_ramp"</span>` (1 → 5 → 25 → 50 → 100 % of the way, pausing 5, 10, 15 and 20 minutes), and rolled back on a failed gate: to the previous percentage (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>) or by turning the kill switch on (<span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>). A step's percentage of users is rounded to a whole percent.
+     */
+    rollout?: pulumi.Input<inputs.FeatureFlagRollout | undefined>;
+    /**
      * Share of users, 0 to 100, for whom the flag is on, by bucket: on when the user's bucket (md5 of `key:user_id`, mod 100) is below it. Default 0 (deployed dark).
      */
     rolloutPercentage?: pulumi.Input<number | undefined>;
@@ -243,6 +286,7 @@ export interface FeatureFlagState {
      * The ticket the flag belongs to, at most 256 characters.
      */
     ticket?: pulumi.Input<string | undefined>;
+    timeouts?: pulumi.Input<inputs.FeatureFlagTimeouts | undefined>;
 }
 
 /**
@@ -286,6 +330,10 @@ export interface FeatureFlagArgs {
      */
     pathPrefix?: pulumi.Input<string | undefined>;
     /**
+     * How a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> is applied: without this block, at once; with it, in steps with pauses and gates (alarms and hooks), by default `preset = <span pulumi-lang-nodejs=""flagRamp"" pulumi-lang-dotnet=""FlagRamp"" pulumi-lang-go=""flagRamp"" pulumi-lang-python=""flag_ramp"" pulumi-lang-yaml=""flagRamp"" pulumi-lang-java=""flagRamp"">"flag_ramp"</span>` (1 → 5 → 25 → 50 → 100 % of the way, pausing 5, 10, 15 and 20 minutes), and rolled back on a failed gate: to the previous percentage (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>) or by turning the kill switch on (<span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>). A step's percentage of users is rounded to a whole percent.
+     */
+    rollout?: pulumi.Input<inputs.FeatureFlagRollout | undefined>;
+    /**
      * Share of users, 0 to 100, for whom the flag is on, by bucket: on when the user's bucket (md5 of `key:user_id`, mod 100) is below it. Default 0 (deployed dark).
      */
     rolloutPercentage?: pulumi.Input<number | undefined>;
@@ -297,4 +345,5 @@ export interface FeatureFlagArgs {
      * The ticket the flag belongs to, at most 256 characters.
      */
     ticket?: pulumi.Input<string | undefined>;
+    timeouts?: pulumi.Input<inputs.FeatureFlagTimeouts | undefined>;
 }

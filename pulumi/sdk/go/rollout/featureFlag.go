@@ -58,18 +58,27 @@ type FeatureFlag struct {
 	Key pulumi.StringOutput `pulumi:"key"`
 	// When true the flag is off for everyone, before anything else is looked at. Default false.
 	KillSwitch pulumi.BoolOutput `pulumi:"killSwitch"`
+	// Who turned the kill switch on, when a rollback did (a traffic rollout's <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> rollback, or this flag's <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> rollback); empty otherwise. Such a kill switch is not turned off by the next apply: the configuration must say <span pulumi-lang-nodejs="`killSwitch " pulumi-lang-dotnet="`KillSwitch " pulumi-lang-go="`killSwitch " pulumi-lang-python="`kill_switch " pulumi-lang-yaml="`killSwitch " pulumi-lang-java="`killSwitch ">`kill_switch </span>= true` to accept it, or change `rollout.attempt` to switch the flag back on deliberately.
+	KillSwitchReason pulumi.StringOutput `pulumi:"killSwitchReason"`
+	// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+	LastRollout FeatureFlagLastRolloutOutput `pulumi:"lastRollout"`
 	// Who owns the flag (a team, an email), at most 256 characters.
 	Owner pulumi.StringPtrOutput `pulumi:"owner"`
 	// The SSM parameter that holds the document.
 	ParameterName pulumi.StringOutput `pulumi:"parameterName"`
 	// Where the flag's parameter lives: the parameter is <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span> + <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span>. Starts and ends with `/`. Default `/rollout/flags/`.
 	PathPrefix pulumi.StringOutput `pulumi:"pathPrefix"`
+	// The schedule of a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> with a <span pulumi-lang-nodejs="`rollout`" pulumi-lang-dotnet="`Rollout`" pulumi-lang-go="`rollout`" pulumi-lang-python="`rollout`" pulumi-lang-yaml="`rollout`" pulumi-lang-java="`rollout`">`rollout`</span> block: each step's percentage of users and pause. Empty otherwise.
+	PlannedSteps FeatureFlagPlannedStepArrayOutput `pulumi:"plannedSteps"`
+	// How a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> is applied: without this block, at once; with it, in steps with pauses and gates (alarms and hooks), by default `preset = <span pulumi-lang-nodejs=""flagRamp"" pulumi-lang-dotnet=""FlagRamp"" pulumi-lang-go=""flagRamp"" pulumi-lang-python=""flag_ramp"" pulumi-lang-yaml=""flagRamp"" pulumi-lang-java=""flagRamp"">"flag_ramp"</span>` (1 → 5 → 25 → 50 → 100 % of the way, pausing 5, 10, 15 and 20 minutes), and rolled back on a failed gate: to the previous percentage (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>) or by turning the kill switch on (<span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>). A step's percentage of users is rounded to a whole percent.
+	Rollout FeatureFlagRolloutPtrOutput `pulumi:"rollout"`
 	// Share of users, 0 to 100, for whom the flag is on, by bucket: on when the user's bucket (md5 of `key:user_id`, mod 100) is below it. Default 0 (deployed dark).
 	RolloutPercentage pulumi.IntOutput `pulumi:"rolloutPercentage"`
 	// Users picked by id, and segments by attributes. Included users are on, then excluded users off; segment rules, when set, decide alone (on exactly when all match).
 	Targeting FeatureFlagTargetingPtrOutput `pulumi:"targeting"`
 	// The ticket the flag belongs to, at most 256 characters.
-	Ticket pulumi.StringPtrOutput `pulumi:"ticket"`
+	Ticket   pulumi.StringPtrOutput       `pulumi:"ticket"`
+	Timeouts FeatureFlagTimeoutsPtrOutput `pulumi:"timeouts"`
 }
 
 // NewFeatureFlag registers a new resource with the given unique name, arguments, and options.
@@ -121,18 +130,27 @@ type featureFlagState struct {
 	Key *string `pulumi:"key"`
 	// When true the flag is off for everyone, before anything else is looked at. Default false.
 	KillSwitch *bool `pulumi:"killSwitch"`
+	// Who turned the kill switch on, when a rollback did (a traffic rollout's <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> rollback, or this flag's <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> rollback); empty otherwise. Such a kill switch is not turned off by the next apply: the configuration must say <span pulumi-lang-nodejs="`killSwitch " pulumi-lang-dotnet="`KillSwitch " pulumi-lang-go="`killSwitch " pulumi-lang-python="`kill_switch " pulumi-lang-yaml="`killSwitch " pulumi-lang-java="`killSwitch ">`kill_switch </span>= true` to accept it, or change `rollout.attempt` to switch the flag back on deliberately.
+	KillSwitchReason *string `pulumi:"killSwitchReason"`
+	// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+	LastRollout *FeatureFlagLastRollout `pulumi:"lastRollout"`
 	// Who owns the flag (a team, an email), at most 256 characters.
 	Owner *string `pulumi:"owner"`
 	// The SSM parameter that holds the document.
 	ParameterName *string `pulumi:"parameterName"`
 	// Where the flag's parameter lives: the parameter is <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span> + <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span>. Starts and ends with `/`. Default `/rollout/flags/`.
 	PathPrefix *string `pulumi:"pathPrefix"`
+	// The schedule of a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> with a <span pulumi-lang-nodejs="`rollout`" pulumi-lang-dotnet="`Rollout`" pulumi-lang-go="`rollout`" pulumi-lang-python="`rollout`" pulumi-lang-yaml="`rollout`" pulumi-lang-java="`rollout`">`rollout`</span> block: each step's percentage of users and pause. Empty otherwise.
+	PlannedSteps []FeatureFlagPlannedStep `pulumi:"plannedSteps"`
+	// How a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> is applied: without this block, at once; with it, in steps with pauses and gates (alarms and hooks), by default `preset = <span pulumi-lang-nodejs=""flagRamp"" pulumi-lang-dotnet=""FlagRamp"" pulumi-lang-go=""flagRamp"" pulumi-lang-python=""flag_ramp"" pulumi-lang-yaml=""flagRamp"" pulumi-lang-java=""flagRamp"">"flag_ramp"</span>` (1 → 5 → 25 → 50 → 100 % of the way, pausing 5, 10, 15 and 20 minutes), and rolled back on a failed gate: to the previous percentage (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>) or by turning the kill switch on (<span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>). A step's percentage of users is rounded to a whole percent.
+	Rollout *FeatureFlagRollout `pulumi:"rollout"`
 	// Share of users, 0 to 100, for whom the flag is on, by bucket: on when the user's bucket (md5 of `key:user_id`, mod 100) is below it. Default 0 (deployed dark).
 	RolloutPercentage *int `pulumi:"rolloutPercentage"`
 	// Users picked by id, and segments by attributes. Included users are on, then excluded users off; segment rules, when set, decide alone (on exactly when all match).
 	Targeting *FeatureFlagTargeting `pulumi:"targeting"`
 	// The ticket the flag belongs to, at most 256 characters.
-	Ticket *string `pulumi:"ticket"`
+	Ticket   *string              `pulumi:"ticket"`
+	Timeouts *FeatureFlagTimeouts `pulumi:"timeouts"`
 }
 
 type FeatureFlagState struct {
@@ -152,18 +170,27 @@ type FeatureFlagState struct {
 	Key pulumi.StringPtrInput
 	// When true the flag is off for everyone, before anything else is looked at. Default false.
 	KillSwitch pulumi.BoolPtrInput
+	// Who turned the kill switch on, when a rollback did (a traffic rollout's <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> rollback, or this flag's <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> rollback); empty otherwise. Such a kill switch is not turned off by the next apply: the configuration must say <span pulumi-lang-nodejs="`killSwitch " pulumi-lang-dotnet="`KillSwitch " pulumi-lang-go="`killSwitch " pulumi-lang-python="`kill_switch " pulumi-lang-yaml="`killSwitch " pulumi-lang-java="`killSwitch ">`kill_switch </span>= true` to accept it, or change `rollout.attempt` to switch the flag back on deliberately.
+	KillSwitchReason pulumi.StringPtrInput
+	// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+	LastRollout FeatureFlagLastRolloutPtrInput
 	// Who owns the flag (a team, an email), at most 256 characters.
 	Owner pulumi.StringPtrInput
 	// The SSM parameter that holds the document.
 	ParameterName pulumi.StringPtrInput
 	// Where the flag's parameter lives: the parameter is <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span> + <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span>. Starts and ends with `/`. Default `/rollout/flags/`.
 	PathPrefix pulumi.StringPtrInput
+	// The schedule of a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> with a <span pulumi-lang-nodejs="`rollout`" pulumi-lang-dotnet="`Rollout`" pulumi-lang-go="`rollout`" pulumi-lang-python="`rollout`" pulumi-lang-yaml="`rollout`" pulumi-lang-java="`rollout`">`rollout`</span> block: each step's percentage of users and pause. Empty otherwise.
+	PlannedSteps FeatureFlagPlannedStepArrayInput
+	// How a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> is applied: without this block, at once; with it, in steps with pauses and gates (alarms and hooks), by default `preset = <span pulumi-lang-nodejs=""flagRamp"" pulumi-lang-dotnet=""FlagRamp"" pulumi-lang-go=""flagRamp"" pulumi-lang-python=""flag_ramp"" pulumi-lang-yaml=""flagRamp"" pulumi-lang-java=""flagRamp"">"flag_ramp"</span>` (1 → 5 → 25 → 50 → 100 % of the way, pausing 5, 10, 15 and 20 minutes), and rolled back on a failed gate: to the previous percentage (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>) or by turning the kill switch on (<span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>). A step's percentage of users is rounded to a whole percent.
+	Rollout FeatureFlagRolloutPtrInput
 	// Share of users, 0 to 100, for whom the flag is on, by bucket: on when the user's bucket (md5 of `key:user_id`, mod 100) is below it. Default 0 (deployed dark).
 	RolloutPercentage pulumi.IntPtrInput
 	// Users picked by id, and segments by attributes. Included users are on, then excluded users off; segment rules, when set, decide alone (on exactly when all match).
 	Targeting FeatureFlagTargetingPtrInput
 	// The ticket the flag belongs to, at most 256 characters.
-	Ticket pulumi.StringPtrInput
+	Ticket   pulumi.StringPtrInput
+	Timeouts FeatureFlagTimeoutsPtrInput
 }
 
 func (FeatureFlagState) ElementType() reflect.Type {
@@ -195,12 +222,15 @@ type featureFlagArgs struct {
 	Owner *string `pulumi:"owner"`
 	// Where the flag's parameter lives: the parameter is <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span> + <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span>. Starts and ends with `/`. Default `/rollout/flags/`.
 	PathPrefix *string `pulumi:"pathPrefix"`
+	// How a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> is applied: without this block, at once; with it, in steps with pauses and gates (alarms and hooks), by default `preset = <span pulumi-lang-nodejs=""flagRamp"" pulumi-lang-dotnet=""FlagRamp"" pulumi-lang-go=""flagRamp"" pulumi-lang-python=""flag_ramp"" pulumi-lang-yaml=""flagRamp"" pulumi-lang-java=""flagRamp"">"flag_ramp"</span>` (1 → 5 → 25 → 50 → 100 % of the way, pausing 5, 10, 15 and 20 minutes), and rolled back on a failed gate: to the previous percentage (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>) or by turning the kill switch on (<span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>). A step's percentage of users is rounded to a whole percent.
+	Rollout *FeatureFlagRollout `pulumi:"rollout"`
 	// Share of users, 0 to 100, for whom the flag is on, by bucket: on when the user's bucket (md5 of `key:user_id`, mod 100) is below it. Default 0 (deployed dark).
 	RolloutPercentage *int `pulumi:"rolloutPercentage"`
 	// Users picked by id, and segments by attributes. Included users are on, then excluded users off; segment rules, when set, decide alone (on exactly when all match).
 	Targeting *FeatureFlagTargeting `pulumi:"targeting"`
 	// The ticket the flag belongs to, at most 256 characters.
-	Ticket *string `pulumi:"ticket"`
+	Ticket   *string              `pulumi:"ticket"`
+	Timeouts *FeatureFlagTimeouts `pulumi:"timeouts"`
 }
 
 // The set of arguments for constructing a FeatureFlag resource.
@@ -223,12 +253,15 @@ type FeatureFlagArgs struct {
 	Owner pulumi.StringPtrInput
 	// Where the flag's parameter lives: the parameter is <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span> + <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span>. Starts and ends with `/`. Default `/rollout/flags/`.
 	PathPrefix pulumi.StringPtrInput
+	// How a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> is applied: without this block, at once; with it, in steps with pauses and gates (alarms and hooks), by default `preset = <span pulumi-lang-nodejs=""flagRamp"" pulumi-lang-dotnet=""FlagRamp"" pulumi-lang-go=""flagRamp"" pulumi-lang-python=""flag_ramp"" pulumi-lang-yaml=""flagRamp"" pulumi-lang-java=""flagRamp"">"flag_ramp"</span>` (1 → 5 → 25 → 50 → 100 % of the way, pausing 5, 10, 15 and 20 minutes), and rolled back on a failed gate: to the previous percentage (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>) or by turning the kill switch on (<span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>). A step's percentage of users is rounded to a whole percent.
+	Rollout FeatureFlagRolloutPtrInput
 	// Share of users, 0 to 100, for whom the flag is on, by bucket: on when the user's bucket (md5 of `key:user_id`, mod 100) is below it. Default 0 (deployed dark).
 	RolloutPercentage pulumi.IntPtrInput
 	// Users picked by id, and segments by attributes. Included users are on, then excluded users off; segment rules, when set, decide alone (on exactly when all match).
 	Targeting FeatureFlagTargetingPtrInput
 	// The ticket the flag belongs to, at most 256 characters.
-	Ticket pulumi.StringPtrInput
+	Ticket   pulumi.StringPtrInput
+	Timeouts FeatureFlagTimeoutsPtrInput
 }
 
 func (FeatureFlagArgs) ElementType() reflect.Type {
@@ -358,6 +391,16 @@ func (o FeatureFlagOutput) KillSwitch() pulumi.BoolOutput {
 	return o.ApplyT(func(v *FeatureFlag) pulumi.BoolOutput { return v.KillSwitch }).(pulumi.BoolOutput)
 }
 
+// Who turned the kill switch on, when a rollback did (a traffic rollout's <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> rollback, or this flag's <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> rollback); empty otherwise. Such a kill switch is not turned off by the next apply: the configuration must say <span pulumi-lang-nodejs="`killSwitch " pulumi-lang-dotnet="`KillSwitch " pulumi-lang-go="`killSwitch " pulumi-lang-python="`kill_switch " pulumi-lang-yaml="`killSwitch " pulumi-lang-java="`killSwitch ">`kill_switch </span>= true` to accept it, or change `rollout.attempt` to switch the flag back on deliberately.
+func (o FeatureFlagOutput) KillSwitchReason() pulumi.StringOutput {
+	return o.ApplyT(func(v *FeatureFlag) pulumi.StringOutput { return v.KillSwitchReason }).(pulumi.StringOutput)
+}
+
+// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+func (o FeatureFlagOutput) LastRollout() FeatureFlagLastRolloutOutput {
+	return o.ApplyT(func(v *FeatureFlag) FeatureFlagLastRolloutOutput { return v.LastRollout }).(FeatureFlagLastRolloutOutput)
+}
+
 // Who owns the flag (a team, an email), at most 256 characters.
 func (o FeatureFlagOutput) Owner() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *FeatureFlag) pulumi.StringPtrOutput { return v.Owner }).(pulumi.StringPtrOutput)
@@ -373,6 +416,16 @@ func (o FeatureFlagOutput) PathPrefix() pulumi.StringOutput {
 	return o.ApplyT(func(v *FeatureFlag) pulumi.StringOutput { return v.PathPrefix }).(pulumi.StringOutput)
 }
 
+// The schedule of a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> with a <span pulumi-lang-nodejs="`rollout`" pulumi-lang-dotnet="`Rollout`" pulumi-lang-go="`rollout`" pulumi-lang-python="`rollout`" pulumi-lang-yaml="`rollout`" pulumi-lang-java="`rollout`">`rollout`</span> block: each step's percentage of users and pause. Empty otherwise.
+func (o FeatureFlagOutput) PlannedSteps() FeatureFlagPlannedStepArrayOutput {
+	return o.ApplyT(func(v *FeatureFlag) FeatureFlagPlannedStepArrayOutput { return v.PlannedSteps }).(FeatureFlagPlannedStepArrayOutput)
+}
+
+// How a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> is applied: without this block, at once; with it, in steps with pauses and gates (alarms and hooks), by default `preset = <span pulumi-lang-nodejs=""flagRamp"" pulumi-lang-dotnet=""FlagRamp"" pulumi-lang-go=""flagRamp"" pulumi-lang-python=""flag_ramp"" pulumi-lang-yaml=""flagRamp"" pulumi-lang-java=""flagRamp"">"flag_ramp"</span>` (1 → 5 → 25 → 50 → 100 % of the way, pausing 5, 10, 15 and 20 minutes), and rolled back on a failed gate: to the previous percentage (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>) or by turning the kill switch on (<span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>). A step's percentage of users is rounded to a whole percent.
+func (o FeatureFlagOutput) Rollout() FeatureFlagRolloutPtrOutput {
+	return o.ApplyT(func(v *FeatureFlag) FeatureFlagRolloutPtrOutput { return v.Rollout }).(FeatureFlagRolloutPtrOutput)
+}
+
 // Share of users, 0 to 100, for whom the flag is on, by bucket: on when the user's bucket (md5 of `key:user_id`, mod 100) is below it. Default 0 (deployed dark).
 func (o FeatureFlagOutput) RolloutPercentage() pulumi.IntOutput {
 	return o.ApplyT(func(v *FeatureFlag) pulumi.IntOutput { return v.RolloutPercentage }).(pulumi.IntOutput)
@@ -386,6 +439,10 @@ func (o FeatureFlagOutput) Targeting() FeatureFlagTargetingPtrOutput {
 // The ticket the flag belongs to, at most 256 characters.
 func (o FeatureFlagOutput) Ticket() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *FeatureFlag) pulumi.StringPtrOutput { return v.Ticket }).(pulumi.StringPtrOutput)
+}
+
+func (o FeatureFlagOutput) Timeouts() FeatureFlagTimeoutsPtrOutput {
+	return o.ApplyT(func(v *FeatureFlag) FeatureFlagTimeoutsPtrOutput { return v.Timeouts }).(FeatureFlagTimeoutsPtrOutput)
 }
 
 type FeatureFlagArrayOutput struct{ *pulumi.OutputState }

@@ -1655,6 +1655,8 @@ func (o DeploymentBlueGreenPlannedStepTargetGroupArrayOutput) Index(i pulumi.Int
 type DeploymentBlueGreenRollout struct {
 	// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
 	Attempt *string `pulumi:"attempt"`
+	// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+	Flags []string `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
 	Gates *DeploymentBlueGreenRolloutGates `pulumi:"gates"`
 	// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
@@ -1665,7 +1667,7 @@ type DeploymentBlueGreenRollout struct {
 	PollInterval *string `pulumi:"pollInterval"`
 	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
 	Preset *string `pulumi:"preset"`
-	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
 	Rollback *string `pulumi:"rollback"`
 	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
 	Steps []DeploymentBlueGreenRolloutStep `pulumi:"steps"`
@@ -1687,6 +1689,8 @@ type DeploymentBlueGreenRolloutInput interface {
 type DeploymentBlueGreenRolloutArgs struct {
 	// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
 	Attempt pulumi.StringPtrInput `pulumi:"attempt"`
+	// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+	Flags pulumi.StringArrayInput `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
 	Gates DeploymentBlueGreenRolloutGatesPtrInput `pulumi:"gates"`
 	// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
@@ -1697,7 +1701,7 @@ type DeploymentBlueGreenRolloutArgs struct {
 	PollInterval pulumi.StringPtrInput `pulumi:"pollInterval"`
 	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
 	Preset pulumi.StringPtrInput `pulumi:"preset"`
-	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
 	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
 	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
 	Steps DeploymentBlueGreenRolloutStepArrayInput `pulumi:"steps"`
@@ -1787,6 +1791,11 @@ func (o DeploymentBlueGreenRolloutOutput) Attempt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DeploymentBlueGreenRollout) *string { return v.Attempt }).(pulumi.StringPtrOutput)
 }
 
+// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+func (o DeploymentBlueGreenRolloutOutput) Flags() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v DeploymentBlueGreenRollout) []string { return v.Flags }).(pulumi.StringArrayOutput)
+}
+
 // What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
 func (o DeploymentBlueGreenRolloutOutput) Gates() DeploymentBlueGreenRolloutGatesPtrOutput {
 	return o.ApplyT(func(v DeploymentBlueGreenRollout) *DeploymentBlueGreenRolloutGates { return v.Gates }).(DeploymentBlueGreenRolloutGatesPtrOutput)
@@ -1812,7 +1821,7 @@ func (o DeploymentBlueGreenRolloutOutput) Preset() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DeploymentBlueGreenRollout) *string { return v.Preset }).(pulumi.StringPtrOutput)
 }
 
-// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
 func (o DeploymentBlueGreenRolloutOutput) Rollback() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DeploymentBlueGreenRollout) *string { return v.Rollback }).(pulumi.StringPtrOutput)
 }
@@ -1859,6 +1868,16 @@ func (o DeploymentBlueGreenRolloutPtrOutput) Attempt() pulumi.StringPtrOutput {
 		}
 		return v.Attempt
 	}).(pulumi.StringPtrOutput)
+}
+
+// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+func (o DeploymentBlueGreenRolloutPtrOutput) Flags() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenRollout) []string {
+		if v == nil {
+			return nil
+		}
+		return v.Flags
+	}).(pulumi.StringArrayOutput)
 }
 
 // What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
@@ -1911,7 +1930,7 @@ func (o DeploymentBlueGreenRolloutPtrOutput) Preset() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
 func (o DeploymentBlueGreenRolloutPtrOutput) Rollback() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *DeploymentBlueGreenRollout) *string {
 		if v == nil {
@@ -3097,6 +3116,1746 @@ func (o DeploymentBlueGreenTimeoutsPtrOutput) Update() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+type FeatureFlagLastRollout struct {
+	// `rollout.attempt` when the change ran; empty when unset.
+	Attempt *string `pulumi:"attempt"`
+	// When it ended (RFC 3339).
+	FinishedAt *string `pulumi:"finishedAt"`
+	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
+	Gate *string `pulumi:"gate"`
+	// What happened, in one sentence.
+	Reason *string `pulumi:"reason"`
+	// <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
+	Rollback *string `pulumi:"rollback"`
+	// When the rollout started (RFC 3339).
+	StartedAt *string `pulumi:"startedAt"`
+	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
+	Status *string `pulumi:"status"`
+	// The last step applied, from 1; 0 when none was.
+	StepReached *int `pulumi:"stepReached"`
+	// Steps in the schedule.
+	Steps *int `pulumi:"steps"`
+	// The weights the change was going to (`ARN=weight, …` in ARN order).
+	Target *string `pulumi:"target"`
+}
+
+// FeatureFlagLastRolloutInput is an input type that accepts FeatureFlagLastRolloutArgs and FeatureFlagLastRolloutOutput values.
+// You can construct a concrete instance of `FeatureFlagLastRolloutInput` via:
+//
+//	FeatureFlagLastRolloutArgs{...}
+type FeatureFlagLastRolloutInput interface {
+	pulumi.Input
+
+	ToFeatureFlagLastRolloutOutput() FeatureFlagLastRolloutOutput
+	ToFeatureFlagLastRolloutOutputWithContext(context.Context) FeatureFlagLastRolloutOutput
+}
+
+type FeatureFlagLastRolloutArgs struct {
+	// `rollout.attempt` when the change ran; empty when unset.
+	Attempt pulumi.StringPtrInput `pulumi:"attempt"`
+	// When it ended (RFC 3339).
+	FinishedAt pulumi.StringPtrInput `pulumi:"finishedAt"`
+	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
+	Gate pulumi.StringPtrInput `pulumi:"gate"`
+	// What happened, in one sentence.
+	Reason pulumi.StringPtrInput `pulumi:"reason"`
+	// <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
+	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
+	// When the rollout started (RFC 3339).
+	StartedAt pulumi.StringPtrInput `pulumi:"startedAt"`
+	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
+	Status pulumi.StringPtrInput `pulumi:"status"`
+	// The last step applied, from 1; 0 when none was.
+	StepReached pulumi.IntPtrInput `pulumi:"stepReached"`
+	// Steps in the schedule.
+	Steps pulumi.IntPtrInput `pulumi:"steps"`
+	// The weights the change was going to (`ARN=weight, …` in ARN order).
+	Target pulumi.StringPtrInput `pulumi:"target"`
+}
+
+func (FeatureFlagLastRolloutArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagLastRollout)(nil)).Elem()
+}
+
+func (i FeatureFlagLastRolloutArgs) ToFeatureFlagLastRolloutOutput() FeatureFlagLastRolloutOutput {
+	return i.ToFeatureFlagLastRolloutOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagLastRolloutArgs) ToFeatureFlagLastRolloutOutputWithContext(ctx context.Context) FeatureFlagLastRolloutOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagLastRolloutOutput)
+}
+
+func (i FeatureFlagLastRolloutArgs) ToFeatureFlagLastRolloutPtrOutput() FeatureFlagLastRolloutPtrOutput {
+	return i.ToFeatureFlagLastRolloutPtrOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagLastRolloutArgs) ToFeatureFlagLastRolloutPtrOutputWithContext(ctx context.Context) FeatureFlagLastRolloutPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagLastRolloutOutput).ToFeatureFlagLastRolloutPtrOutputWithContext(ctx)
+}
+
+// FeatureFlagLastRolloutPtrInput is an input type that accepts FeatureFlagLastRolloutArgs, FeatureFlagLastRolloutPtr and FeatureFlagLastRolloutPtrOutput values.
+// You can construct a concrete instance of `FeatureFlagLastRolloutPtrInput` via:
+//
+//	        FeatureFlagLastRolloutArgs{...}
+//
+//	or:
+//
+//	        nil
+type FeatureFlagLastRolloutPtrInput interface {
+	pulumi.Input
+
+	ToFeatureFlagLastRolloutPtrOutput() FeatureFlagLastRolloutPtrOutput
+	ToFeatureFlagLastRolloutPtrOutputWithContext(context.Context) FeatureFlagLastRolloutPtrOutput
+}
+
+type featureFlagLastRolloutPtrType FeatureFlagLastRolloutArgs
+
+func FeatureFlagLastRolloutPtr(v *FeatureFlagLastRolloutArgs) FeatureFlagLastRolloutPtrInput {
+	return (*featureFlagLastRolloutPtrType)(v)
+}
+
+func (*featureFlagLastRolloutPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**FeatureFlagLastRollout)(nil)).Elem()
+}
+
+func (i *featureFlagLastRolloutPtrType) ToFeatureFlagLastRolloutPtrOutput() FeatureFlagLastRolloutPtrOutput {
+	return i.ToFeatureFlagLastRolloutPtrOutputWithContext(context.Background())
+}
+
+func (i *featureFlagLastRolloutPtrType) ToFeatureFlagLastRolloutPtrOutputWithContext(ctx context.Context) FeatureFlagLastRolloutPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagLastRolloutPtrOutput)
+}
+
+type FeatureFlagLastRolloutOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagLastRolloutOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagLastRollout)(nil)).Elem()
+}
+
+func (o FeatureFlagLastRolloutOutput) ToFeatureFlagLastRolloutOutput() FeatureFlagLastRolloutOutput {
+	return o
+}
+
+func (o FeatureFlagLastRolloutOutput) ToFeatureFlagLastRolloutOutputWithContext(ctx context.Context) FeatureFlagLastRolloutOutput {
+	return o
+}
+
+func (o FeatureFlagLastRolloutOutput) ToFeatureFlagLastRolloutPtrOutput() FeatureFlagLastRolloutPtrOutput {
+	return o.ToFeatureFlagLastRolloutPtrOutputWithContext(context.Background())
+}
+
+func (o FeatureFlagLastRolloutOutput) ToFeatureFlagLastRolloutPtrOutputWithContext(ctx context.Context) FeatureFlagLastRolloutPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v FeatureFlagLastRollout) *FeatureFlagLastRollout {
+		return &v
+	}).(FeatureFlagLastRolloutPtrOutput)
+}
+
+// `rollout.attempt` when the change ran; empty when unset.
+func (o FeatureFlagLastRolloutOutput) Attempt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagLastRollout) *string { return v.Attempt }).(pulumi.StringPtrOutput)
+}
+
+// When it ended (RFC 3339).
+func (o FeatureFlagLastRolloutOutput) FinishedAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagLastRollout) *string { return v.FinishedAt }).(pulumi.StringPtrOutput)
+}
+
+// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
+func (o FeatureFlagLastRolloutOutput) Gate() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagLastRollout) *string { return v.Gate }).(pulumi.StringPtrOutput)
+}
+
+// What happened, in one sentence.
+func (o FeatureFlagLastRolloutOutput) Reason() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagLastRollout) *string { return v.Reason }).(pulumi.StringPtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
+func (o FeatureFlagLastRolloutOutput) Rollback() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagLastRollout) *string { return v.Rollback }).(pulumi.StringPtrOutput)
+}
+
+// When the rollout started (RFC 3339).
+func (o FeatureFlagLastRolloutOutput) StartedAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagLastRollout) *string { return v.StartedAt }).(pulumi.StringPtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
+func (o FeatureFlagLastRolloutOutput) Status() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagLastRollout) *string { return v.Status }).(pulumi.StringPtrOutput)
+}
+
+// The last step applied, from 1; 0 when none was.
+func (o FeatureFlagLastRolloutOutput) StepReached() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v FeatureFlagLastRollout) *int { return v.StepReached }).(pulumi.IntPtrOutput)
+}
+
+// Steps in the schedule.
+func (o FeatureFlagLastRolloutOutput) Steps() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v FeatureFlagLastRollout) *int { return v.Steps }).(pulumi.IntPtrOutput)
+}
+
+// The weights the change was going to (`ARN=weight, …` in ARN order).
+func (o FeatureFlagLastRolloutOutput) Target() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagLastRollout) *string { return v.Target }).(pulumi.StringPtrOutput)
+}
+
+type FeatureFlagLastRolloutPtrOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagLastRolloutPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**FeatureFlagLastRollout)(nil)).Elem()
+}
+
+func (o FeatureFlagLastRolloutPtrOutput) ToFeatureFlagLastRolloutPtrOutput() FeatureFlagLastRolloutPtrOutput {
+	return o
+}
+
+func (o FeatureFlagLastRolloutPtrOutput) ToFeatureFlagLastRolloutPtrOutputWithContext(ctx context.Context) FeatureFlagLastRolloutPtrOutput {
+	return o
+}
+
+func (o FeatureFlagLastRolloutPtrOutput) Elem() FeatureFlagLastRolloutOutput {
+	return o.ApplyT(func(v *FeatureFlagLastRollout) FeatureFlagLastRollout {
+		if v != nil {
+			return *v
+		}
+		var ret FeatureFlagLastRollout
+		return ret
+	}).(FeatureFlagLastRolloutOutput)
+}
+
+// `rollout.attempt` when the change ran; empty when unset.
+func (o FeatureFlagLastRolloutPtrOutput) Attempt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Attempt
+	}).(pulumi.StringPtrOutput)
+}
+
+// When it ended (RFC 3339).
+func (o FeatureFlagLastRolloutPtrOutput) FinishedAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.FinishedAt
+	}).(pulumi.StringPtrOutput)
+}
+
+// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
+func (o FeatureFlagLastRolloutPtrOutput) Gate() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Gate
+	}).(pulumi.StringPtrOutput)
+}
+
+// What happened, in one sentence.
+func (o FeatureFlagLastRolloutPtrOutput) Reason() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Reason
+	}).(pulumi.StringPtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
+func (o FeatureFlagLastRolloutPtrOutput) Rollback() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Rollback
+	}).(pulumi.StringPtrOutput)
+}
+
+// When the rollout started (RFC 3339).
+func (o FeatureFlagLastRolloutPtrOutput) StartedAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.StartedAt
+	}).(pulumi.StringPtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
+func (o FeatureFlagLastRolloutPtrOutput) Status() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Status
+	}).(pulumi.StringPtrOutput)
+}
+
+// The last step applied, from 1; 0 when none was.
+func (o FeatureFlagLastRolloutPtrOutput) StepReached() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagLastRollout) *int {
+		if v == nil {
+			return nil
+		}
+		return v.StepReached
+	}).(pulumi.IntPtrOutput)
+}
+
+// Steps in the schedule.
+func (o FeatureFlagLastRolloutPtrOutput) Steps() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagLastRollout) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Steps
+	}).(pulumi.IntPtrOutput)
+}
+
+// The weights the change was going to (`ARN=weight, …` in ARN order).
+func (o FeatureFlagLastRolloutPtrOutput) Target() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Target
+	}).(pulumi.StringPtrOutput)
+}
+
+type FeatureFlagPlannedStep struct {
+	// Bake time after the step.
+	Pause *string `pulumi:"pause"`
+	// How far along the change the step goes, in percent.
+	Percent *int `pulumi:"percent"`
+	// The flag's<span pulumi-lang-nodejs=" rolloutPercentage " pulumi-lang-dotnet=" RolloutPercentage " pulumi-lang-go=" rolloutPercentage " pulumi-lang-python=" rollout_percentage " pulumi-lang-yaml=" rolloutPercentage " pulumi-lang-java=" rolloutPercentage "> rollout_percentage </span>at this step.
+	Percentage *int `pulumi:"percentage"`
+	// Step number, from 1.
+	Step *int `pulumi:"step"`
+}
+
+// FeatureFlagPlannedStepInput is an input type that accepts FeatureFlagPlannedStepArgs and FeatureFlagPlannedStepOutput values.
+// You can construct a concrete instance of `FeatureFlagPlannedStepInput` via:
+//
+//	FeatureFlagPlannedStepArgs{...}
+type FeatureFlagPlannedStepInput interface {
+	pulumi.Input
+
+	ToFeatureFlagPlannedStepOutput() FeatureFlagPlannedStepOutput
+	ToFeatureFlagPlannedStepOutputWithContext(context.Context) FeatureFlagPlannedStepOutput
+}
+
+type FeatureFlagPlannedStepArgs struct {
+	// Bake time after the step.
+	Pause pulumi.StringPtrInput `pulumi:"pause"`
+	// How far along the change the step goes, in percent.
+	Percent pulumi.IntPtrInput `pulumi:"percent"`
+	// The flag's<span pulumi-lang-nodejs=" rolloutPercentage " pulumi-lang-dotnet=" RolloutPercentage " pulumi-lang-go=" rolloutPercentage " pulumi-lang-python=" rollout_percentage " pulumi-lang-yaml=" rolloutPercentage " pulumi-lang-java=" rolloutPercentage "> rollout_percentage </span>at this step.
+	Percentage pulumi.IntPtrInput `pulumi:"percentage"`
+	// Step number, from 1.
+	Step pulumi.IntPtrInput `pulumi:"step"`
+}
+
+func (FeatureFlagPlannedStepArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagPlannedStep)(nil)).Elem()
+}
+
+func (i FeatureFlagPlannedStepArgs) ToFeatureFlagPlannedStepOutput() FeatureFlagPlannedStepOutput {
+	return i.ToFeatureFlagPlannedStepOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagPlannedStepArgs) ToFeatureFlagPlannedStepOutputWithContext(ctx context.Context) FeatureFlagPlannedStepOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagPlannedStepOutput)
+}
+
+// FeatureFlagPlannedStepArrayInput is an input type that accepts FeatureFlagPlannedStepArray and FeatureFlagPlannedStepArrayOutput values.
+// You can construct a concrete instance of `FeatureFlagPlannedStepArrayInput` via:
+//
+//	FeatureFlagPlannedStepArray{ FeatureFlagPlannedStepArgs{...} }
+type FeatureFlagPlannedStepArrayInput interface {
+	pulumi.Input
+
+	ToFeatureFlagPlannedStepArrayOutput() FeatureFlagPlannedStepArrayOutput
+	ToFeatureFlagPlannedStepArrayOutputWithContext(context.Context) FeatureFlagPlannedStepArrayOutput
+}
+
+type FeatureFlagPlannedStepArray []FeatureFlagPlannedStepInput
+
+func (FeatureFlagPlannedStepArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]FeatureFlagPlannedStep)(nil)).Elem()
+}
+
+func (i FeatureFlagPlannedStepArray) ToFeatureFlagPlannedStepArrayOutput() FeatureFlagPlannedStepArrayOutput {
+	return i.ToFeatureFlagPlannedStepArrayOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagPlannedStepArray) ToFeatureFlagPlannedStepArrayOutputWithContext(ctx context.Context) FeatureFlagPlannedStepArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagPlannedStepArrayOutput)
+}
+
+type FeatureFlagPlannedStepOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagPlannedStepOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagPlannedStep)(nil)).Elem()
+}
+
+func (o FeatureFlagPlannedStepOutput) ToFeatureFlagPlannedStepOutput() FeatureFlagPlannedStepOutput {
+	return o
+}
+
+func (o FeatureFlagPlannedStepOutput) ToFeatureFlagPlannedStepOutputWithContext(ctx context.Context) FeatureFlagPlannedStepOutput {
+	return o
+}
+
+// Bake time after the step.
+func (o FeatureFlagPlannedStepOutput) Pause() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagPlannedStep) *string { return v.Pause }).(pulumi.StringPtrOutput)
+}
+
+// How far along the change the step goes, in percent.
+func (o FeatureFlagPlannedStepOutput) Percent() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v FeatureFlagPlannedStep) *int { return v.Percent }).(pulumi.IntPtrOutput)
+}
+
+// The flag's<span pulumi-lang-nodejs=" rolloutPercentage " pulumi-lang-dotnet=" RolloutPercentage " pulumi-lang-go=" rolloutPercentage " pulumi-lang-python=" rollout_percentage " pulumi-lang-yaml=" rolloutPercentage " pulumi-lang-java=" rolloutPercentage "> rollout_percentage </span>at this step.
+func (o FeatureFlagPlannedStepOutput) Percentage() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v FeatureFlagPlannedStep) *int { return v.Percentage }).(pulumi.IntPtrOutput)
+}
+
+// Step number, from 1.
+func (o FeatureFlagPlannedStepOutput) Step() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v FeatureFlagPlannedStep) *int { return v.Step }).(pulumi.IntPtrOutput)
+}
+
+type FeatureFlagPlannedStepArrayOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagPlannedStepArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]FeatureFlagPlannedStep)(nil)).Elem()
+}
+
+func (o FeatureFlagPlannedStepArrayOutput) ToFeatureFlagPlannedStepArrayOutput() FeatureFlagPlannedStepArrayOutput {
+	return o
+}
+
+func (o FeatureFlagPlannedStepArrayOutput) ToFeatureFlagPlannedStepArrayOutputWithContext(ctx context.Context) FeatureFlagPlannedStepArrayOutput {
+	return o
+}
+
+func (o FeatureFlagPlannedStepArrayOutput) Index(i pulumi.IntInput) FeatureFlagPlannedStepOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) FeatureFlagPlannedStep {
+		return vs[0].([]FeatureFlagPlannedStep)[vs[1].(int)]
+	}).(FeatureFlagPlannedStepOutput)
+}
+
+type FeatureFlagRollout struct {
+	// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+	Attempt *string `pulumi:"attempt"`
+	// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+	Flags []string `pulumi:"flags"`
+	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+	Gates *FeatureFlagRolloutGates `pulumi:"gates"`
+	// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
+	IgnorePollFailures *bool `pulumi:"ignorePollFailures"`
+	// The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+	Linear *FeatureFlagRolloutLinear `pulumi:"linear"`
+	// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+	PollInterval *string `pulumi:"pollInterval"`
+	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+	Preset *string `pulumi:"preset"`
+	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
+	Rollback *string `pulumi:"rollback"`
+	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
+	Steps []FeatureFlagRolloutStep `pulumi:"steps"`
+	// <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
+	Strategy *string `pulumi:"strategy"`
+}
+
+// FeatureFlagRolloutInput is an input type that accepts FeatureFlagRolloutArgs and FeatureFlagRolloutOutput values.
+// You can construct a concrete instance of `FeatureFlagRolloutInput` via:
+//
+//	FeatureFlagRolloutArgs{...}
+type FeatureFlagRolloutInput interface {
+	pulumi.Input
+
+	ToFeatureFlagRolloutOutput() FeatureFlagRolloutOutput
+	ToFeatureFlagRolloutOutputWithContext(context.Context) FeatureFlagRolloutOutput
+}
+
+type FeatureFlagRolloutArgs struct {
+	// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+	Attempt pulumi.StringPtrInput `pulumi:"attempt"`
+	// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+	Flags pulumi.StringArrayInput `pulumi:"flags"`
+	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+	Gates FeatureFlagRolloutGatesPtrInput `pulumi:"gates"`
+	// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
+	IgnorePollFailures pulumi.BoolPtrInput `pulumi:"ignorePollFailures"`
+	// The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+	Linear FeatureFlagRolloutLinearPtrInput `pulumi:"linear"`
+	// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+	PollInterval pulumi.StringPtrInput `pulumi:"pollInterval"`
+	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+	Preset pulumi.StringPtrInput `pulumi:"preset"`
+	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
+	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
+	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
+	Steps FeatureFlagRolloutStepArrayInput `pulumi:"steps"`
+	// <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
+	Strategy pulumi.StringPtrInput `pulumi:"strategy"`
+}
+
+func (FeatureFlagRolloutArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagRollout)(nil)).Elem()
+}
+
+func (i FeatureFlagRolloutArgs) ToFeatureFlagRolloutOutput() FeatureFlagRolloutOutput {
+	return i.ToFeatureFlagRolloutOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagRolloutArgs) ToFeatureFlagRolloutOutputWithContext(ctx context.Context) FeatureFlagRolloutOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutOutput)
+}
+
+func (i FeatureFlagRolloutArgs) ToFeatureFlagRolloutPtrOutput() FeatureFlagRolloutPtrOutput {
+	return i.ToFeatureFlagRolloutPtrOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagRolloutArgs) ToFeatureFlagRolloutPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutOutput).ToFeatureFlagRolloutPtrOutputWithContext(ctx)
+}
+
+// FeatureFlagRolloutPtrInput is an input type that accepts FeatureFlagRolloutArgs, FeatureFlagRolloutPtr and FeatureFlagRolloutPtrOutput values.
+// You can construct a concrete instance of `FeatureFlagRolloutPtrInput` via:
+//
+//	        FeatureFlagRolloutArgs{...}
+//
+//	or:
+//
+//	        nil
+type FeatureFlagRolloutPtrInput interface {
+	pulumi.Input
+
+	ToFeatureFlagRolloutPtrOutput() FeatureFlagRolloutPtrOutput
+	ToFeatureFlagRolloutPtrOutputWithContext(context.Context) FeatureFlagRolloutPtrOutput
+}
+
+type featureFlagRolloutPtrType FeatureFlagRolloutArgs
+
+func FeatureFlagRolloutPtr(v *FeatureFlagRolloutArgs) FeatureFlagRolloutPtrInput {
+	return (*featureFlagRolloutPtrType)(v)
+}
+
+func (*featureFlagRolloutPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**FeatureFlagRollout)(nil)).Elem()
+}
+
+func (i *featureFlagRolloutPtrType) ToFeatureFlagRolloutPtrOutput() FeatureFlagRolloutPtrOutput {
+	return i.ToFeatureFlagRolloutPtrOutputWithContext(context.Background())
+}
+
+func (i *featureFlagRolloutPtrType) ToFeatureFlagRolloutPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutPtrOutput)
+}
+
+type FeatureFlagRolloutOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagRolloutOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagRollout)(nil)).Elem()
+}
+
+func (o FeatureFlagRolloutOutput) ToFeatureFlagRolloutOutput() FeatureFlagRolloutOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutOutput) ToFeatureFlagRolloutOutputWithContext(ctx context.Context) FeatureFlagRolloutOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutOutput) ToFeatureFlagRolloutPtrOutput() FeatureFlagRolloutPtrOutput {
+	return o.ToFeatureFlagRolloutPtrOutputWithContext(context.Background())
+}
+
+func (o FeatureFlagRolloutOutput) ToFeatureFlagRolloutPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v FeatureFlagRollout) *FeatureFlagRollout {
+		return &v
+	}).(FeatureFlagRolloutPtrOutput)
+}
+
+// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+func (o FeatureFlagRolloutOutput) Attempt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRollout) *string { return v.Attempt }).(pulumi.StringPtrOutput)
+}
+
+// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+func (o FeatureFlagRolloutOutput) Flags() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v FeatureFlagRollout) []string { return v.Flags }).(pulumi.StringArrayOutput)
+}
+
+// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+func (o FeatureFlagRolloutOutput) Gates() FeatureFlagRolloutGatesPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRollout) *FeatureFlagRolloutGates { return v.Gates }).(FeatureFlagRolloutGatesPtrOutput)
+}
+
+// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
+func (o FeatureFlagRolloutOutput) IgnorePollFailures() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRollout) *bool { return v.IgnorePollFailures }).(pulumi.BoolPtrOutput)
+}
+
+// The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+func (o FeatureFlagRolloutOutput) Linear() FeatureFlagRolloutLinearPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRollout) *FeatureFlagRolloutLinear { return v.Linear }).(FeatureFlagRolloutLinearPtrOutput)
+}
+
+// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+func (o FeatureFlagRolloutOutput) PollInterval() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRollout) *string { return v.PollInterval }).(pulumi.StringPtrOutput)
+}
+
+// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+func (o FeatureFlagRolloutOutput) Preset() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRollout) *string { return v.Preset }).(pulumi.StringPtrOutput)
+}
+
+// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
+func (o FeatureFlagRolloutOutput) Rollback() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRollout) *string { return v.Rollback }).(pulumi.StringPtrOutput)
+}
+
+// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
+func (o FeatureFlagRolloutOutput) Steps() FeatureFlagRolloutStepArrayOutput {
+	return o.ApplyT(func(v FeatureFlagRollout) []FeatureFlagRolloutStep { return v.Steps }).(FeatureFlagRolloutStepArrayOutput)
+}
+
+// <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
+func (o FeatureFlagRolloutOutput) Strategy() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRollout) *string { return v.Strategy }).(pulumi.StringPtrOutput)
+}
+
+type FeatureFlagRolloutPtrOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagRolloutPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**FeatureFlagRollout)(nil)).Elem()
+}
+
+func (o FeatureFlagRolloutPtrOutput) ToFeatureFlagRolloutPtrOutput() FeatureFlagRolloutPtrOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutPtrOutput) ToFeatureFlagRolloutPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutPtrOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutPtrOutput) Elem() FeatureFlagRolloutOutput {
+	return o.ApplyT(func(v *FeatureFlagRollout) FeatureFlagRollout {
+		if v != nil {
+			return *v
+		}
+		var ret FeatureFlagRollout
+		return ret
+	}).(FeatureFlagRolloutOutput)
+}
+
+// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+func (o FeatureFlagRolloutPtrOutput) Attempt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Attempt
+	}).(pulumi.StringPtrOutput)
+}
+
+// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+func (o FeatureFlagRolloutPtrOutput) Flags() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *FeatureFlagRollout) []string {
+		if v == nil {
+			return nil
+		}
+		return v.Flags
+	}).(pulumi.StringArrayOutput)
+}
+
+// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+func (o FeatureFlagRolloutPtrOutput) Gates() FeatureFlagRolloutGatesPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRollout) *FeatureFlagRolloutGates {
+		if v == nil {
+			return nil
+		}
+		return v.Gates
+	}).(FeatureFlagRolloutGatesPtrOutput)
+}
+
+// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
+func (o FeatureFlagRolloutPtrOutput) IgnorePollFailures() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRollout) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.IgnorePollFailures
+	}).(pulumi.BoolPtrOutput)
+}
+
+// The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+func (o FeatureFlagRolloutPtrOutput) Linear() FeatureFlagRolloutLinearPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRollout) *FeatureFlagRolloutLinear {
+		if v == nil {
+			return nil
+		}
+		return v.Linear
+	}).(FeatureFlagRolloutLinearPtrOutput)
+}
+
+// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+func (o FeatureFlagRolloutPtrOutput) PollInterval() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.PollInterval
+	}).(pulumi.StringPtrOutput)
+}
+
+// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+func (o FeatureFlagRolloutPtrOutput) Preset() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Preset
+	}).(pulumi.StringPtrOutput)
+}
+
+// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
+func (o FeatureFlagRolloutPtrOutput) Rollback() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Rollback
+	}).(pulumi.StringPtrOutput)
+}
+
+// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
+func (o FeatureFlagRolloutPtrOutput) Steps() FeatureFlagRolloutStepArrayOutput {
+	return o.ApplyT(func(v *FeatureFlagRollout) []FeatureFlagRolloutStep {
+		if v == nil {
+			return nil
+		}
+		return v.Steps
+	}).(FeatureFlagRolloutStepArrayOutput)
+}
+
+// <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
+func (o FeatureFlagRolloutPtrOutput) Strategy() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Strategy
+	}).(pulumi.StringPtrOutput)
+}
+
+type FeatureFlagRolloutGates struct {
+	// CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
+	Alarms []string `pulumi:"alarms"`
+	// Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+	FailOnInsufficientData *bool `pulumi:"failOnInsufficientData"`
+	// Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
+	Health *FeatureFlagRolloutGatesHealth `pulumi:"health"`
+	// Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+	Hooks *FeatureFlagRolloutGatesHooks `pulumi:"hooks"`
+	// Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`), or, for a Lambda alias, on the gaining version's `Invocations`, `Errors`, `Throttles` and `Duration` through the alias (`AWS/Lambda`; throttles count as errors). Steps without a pause are not measured.
+	Metrics *FeatureFlagRolloutGatesMetrics `pulumi:"metrics"`
+}
+
+// FeatureFlagRolloutGatesInput is an input type that accepts FeatureFlagRolloutGatesArgs and FeatureFlagRolloutGatesOutput values.
+// You can construct a concrete instance of `FeatureFlagRolloutGatesInput` via:
+//
+//	FeatureFlagRolloutGatesArgs{...}
+type FeatureFlagRolloutGatesInput interface {
+	pulumi.Input
+
+	ToFeatureFlagRolloutGatesOutput() FeatureFlagRolloutGatesOutput
+	ToFeatureFlagRolloutGatesOutputWithContext(context.Context) FeatureFlagRolloutGatesOutput
+}
+
+type FeatureFlagRolloutGatesArgs struct {
+	// CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
+	Alarms pulumi.StringArrayInput `pulumi:"alarms"`
+	// Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+	FailOnInsufficientData pulumi.BoolPtrInput `pulumi:"failOnInsufficientData"`
+	// Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
+	Health FeatureFlagRolloutGatesHealthPtrInput `pulumi:"health"`
+	// Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+	Hooks FeatureFlagRolloutGatesHooksPtrInput `pulumi:"hooks"`
+	// Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`), or, for a Lambda alias, on the gaining version's `Invocations`, `Errors`, `Throttles` and `Duration` through the alias (`AWS/Lambda`; throttles count as errors). Steps without a pause are not measured.
+	Metrics FeatureFlagRolloutGatesMetricsPtrInput `pulumi:"metrics"`
+}
+
+func (FeatureFlagRolloutGatesArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagRolloutGates)(nil)).Elem()
+}
+
+func (i FeatureFlagRolloutGatesArgs) ToFeatureFlagRolloutGatesOutput() FeatureFlagRolloutGatesOutput {
+	return i.ToFeatureFlagRolloutGatesOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagRolloutGatesArgs) ToFeatureFlagRolloutGatesOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutGatesOutput)
+}
+
+func (i FeatureFlagRolloutGatesArgs) ToFeatureFlagRolloutGatesPtrOutput() FeatureFlagRolloutGatesPtrOutput {
+	return i.ToFeatureFlagRolloutGatesPtrOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagRolloutGatesArgs) ToFeatureFlagRolloutGatesPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutGatesOutput).ToFeatureFlagRolloutGatesPtrOutputWithContext(ctx)
+}
+
+// FeatureFlagRolloutGatesPtrInput is an input type that accepts FeatureFlagRolloutGatesArgs, FeatureFlagRolloutGatesPtr and FeatureFlagRolloutGatesPtrOutput values.
+// You can construct a concrete instance of `FeatureFlagRolloutGatesPtrInput` via:
+//
+//	        FeatureFlagRolloutGatesArgs{...}
+//
+//	or:
+//
+//	        nil
+type FeatureFlagRolloutGatesPtrInput interface {
+	pulumi.Input
+
+	ToFeatureFlagRolloutGatesPtrOutput() FeatureFlagRolloutGatesPtrOutput
+	ToFeatureFlagRolloutGatesPtrOutputWithContext(context.Context) FeatureFlagRolloutGatesPtrOutput
+}
+
+type featureFlagRolloutGatesPtrType FeatureFlagRolloutGatesArgs
+
+func FeatureFlagRolloutGatesPtr(v *FeatureFlagRolloutGatesArgs) FeatureFlagRolloutGatesPtrInput {
+	return (*featureFlagRolloutGatesPtrType)(v)
+}
+
+func (*featureFlagRolloutGatesPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**FeatureFlagRolloutGates)(nil)).Elem()
+}
+
+func (i *featureFlagRolloutGatesPtrType) ToFeatureFlagRolloutGatesPtrOutput() FeatureFlagRolloutGatesPtrOutput {
+	return i.ToFeatureFlagRolloutGatesPtrOutputWithContext(context.Background())
+}
+
+func (i *featureFlagRolloutGatesPtrType) ToFeatureFlagRolloutGatesPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutGatesPtrOutput)
+}
+
+type FeatureFlagRolloutGatesOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagRolloutGatesOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagRolloutGates)(nil)).Elem()
+}
+
+func (o FeatureFlagRolloutGatesOutput) ToFeatureFlagRolloutGatesOutput() FeatureFlagRolloutGatesOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutGatesOutput) ToFeatureFlagRolloutGatesOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutGatesOutput) ToFeatureFlagRolloutGatesPtrOutput() FeatureFlagRolloutGatesPtrOutput {
+	return o.ToFeatureFlagRolloutGatesPtrOutputWithContext(context.Background())
+}
+
+func (o FeatureFlagRolloutGatesOutput) ToFeatureFlagRolloutGatesPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v FeatureFlagRolloutGates) *FeatureFlagRolloutGates {
+		return &v
+	}).(FeatureFlagRolloutGatesPtrOutput)
+}
+
+// CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
+func (o FeatureFlagRolloutGatesOutput) Alarms() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutGates) []string { return v.Alarms }).(pulumi.StringArrayOutput)
+}
+
+// Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+func (o FeatureFlagRolloutGatesOutput) FailOnInsufficientData() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutGates) *bool { return v.FailOnInsufficientData }).(pulumi.BoolPtrOutput)
+}
+
+// Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
+func (o FeatureFlagRolloutGatesOutput) Health() FeatureFlagRolloutGatesHealthPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutGates) *FeatureFlagRolloutGatesHealth { return v.Health }).(FeatureFlagRolloutGatesHealthPtrOutput)
+}
+
+// Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+func (o FeatureFlagRolloutGatesOutput) Hooks() FeatureFlagRolloutGatesHooksPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutGates) *FeatureFlagRolloutGatesHooks { return v.Hooks }).(FeatureFlagRolloutGatesHooksPtrOutput)
+}
+
+// Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`), or, for a Lambda alias, on the gaining version's `Invocations`, `Errors`, `Throttles` and `Duration` through the alias (`AWS/Lambda`; throttles count as errors). Steps without a pause are not measured.
+func (o FeatureFlagRolloutGatesOutput) Metrics() FeatureFlagRolloutGatesMetricsPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutGates) *FeatureFlagRolloutGatesMetrics { return v.Metrics }).(FeatureFlagRolloutGatesMetricsPtrOutput)
+}
+
+type FeatureFlagRolloutGatesPtrOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagRolloutGatesPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**FeatureFlagRolloutGates)(nil)).Elem()
+}
+
+func (o FeatureFlagRolloutGatesPtrOutput) ToFeatureFlagRolloutGatesPtrOutput() FeatureFlagRolloutGatesPtrOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutGatesPtrOutput) ToFeatureFlagRolloutGatesPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesPtrOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutGatesPtrOutput) Elem() FeatureFlagRolloutGatesOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutGates) FeatureFlagRolloutGates {
+		if v != nil {
+			return *v
+		}
+		var ret FeatureFlagRolloutGates
+		return ret
+	}).(FeatureFlagRolloutGatesOutput)
+}
+
+// CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
+func (o FeatureFlagRolloutGatesPtrOutput) Alarms() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutGates) []string {
+		if v == nil {
+			return nil
+		}
+		return v.Alarms
+	}).(pulumi.StringArrayOutput)
+}
+
+// Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+func (o FeatureFlagRolloutGatesPtrOutput) FailOnInsufficientData() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutGates) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.FailOnInsufficientData
+	}).(pulumi.BoolPtrOutput)
+}
+
+// Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
+func (o FeatureFlagRolloutGatesPtrOutput) Health() FeatureFlagRolloutGatesHealthPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutGates) *FeatureFlagRolloutGatesHealth {
+		if v == nil {
+			return nil
+		}
+		return v.Health
+	}).(FeatureFlagRolloutGatesHealthPtrOutput)
+}
+
+// Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+func (o FeatureFlagRolloutGatesPtrOutput) Hooks() FeatureFlagRolloutGatesHooksPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutGates) *FeatureFlagRolloutGatesHooks {
+		if v == nil {
+			return nil
+		}
+		return v.Hooks
+	}).(FeatureFlagRolloutGatesHooksPtrOutput)
+}
+
+// Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`), or, for a Lambda alias, on the gaining version's `Invocations`, `Errors`, `Throttles` and `Duration` through the alias (`AWS/Lambda`; throttles count as errors). Steps without a pause are not measured.
+func (o FeatureFlagRolloutGatesPtrOutput) Metrics() FeatureFlagRolloutGatesMetricsPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutGates) *FeatureFlagRolloutGatesMetrics {
+		if v == nil {
+			return nil
+		}
+		return v.Metrics
+	}).(FeatureFlagRolloutGatesMetricsPtrOutput)
+}
+
+type FeatureFlagRolloutGatesHealth struct {
+	// Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
+	MinHealthyPercent *float64 `pulumi:"minHealthyPercent"`
+	// Healthy targets each gaining target group needs, 0 to 1000. Default 1.
+	MinHealthyTargets *int `pulumi:"minHealthyTargets"`
+	// How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
+	Timeout *string `pulumi:"timeout"`
+}
+
+// FeatureFlagRolloutGatesHealthInput is an input type that accepts FeatureFlagRolloutGatesHealthArgs and FeatureFlagRolloutGatesHealthOutput values.
+// You can construct a concrete instance of `FeatureFlagRolloutGatesHealthInput` via:
+//
+//	FeatureFlagRolloutGatesHealthArgs{...}
+type FeatureFlagRolloutGatesHealthInput interface {
+	pulumi.Input
+
+	ToFeatureFlagRolloutGatesHealthOutput() FeatureFlagRolloutGatesHealthOutput
+	ToFeatureFlagRolloutGatesHealthOutputWithContext(context.Context) FeatureFlagRolloutGatesHealthOutput
+}
+
+type FeatureFlagRolloutGatesHealthArgs struct {
+	// Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
+	MinHealthyPercent pulumi.Float64PtrInput `pulumi:"minHealthyPercent"`
+	// Healthy targets each gaining target group needs, 0 to 1000. Default 1.
+	MinHealthyTargets pulumi.IntPtrInput `pulumi:"minHealthyTargets"`
+	// How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
+	Timeout pulumi.StringPtrInput `pulumi:"timeout"`
+}
+
+func (FeatureFlagRolloutGatesHealthArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagRolloutGatesHealth)(nil)).Elem()
+}
+
+func (i FeatureFlagRolloutGatesHealthArgs) ToFeatureFlagRolloutGatesHealthOutput() FeatureFlagRolloutGatesHealthOutput {
+	return i.ToFeatureFlagRolloutGatesHealthOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagRolloutGatesHealthArgs) ToFeatureFlagRolloutGatesHealthOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesHealthOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutGatesHealthOutput)
+}
+
+func (i FeatureFlagRolloutGatesHealthArgs) ToFeatureFlagRolloutGatesHealthPtrOutput() FeatureFlagRolloutGatesHealthPtrOutput {
+	return i.ToFeatureFlagRolloutGatesHealthPtrOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagRolloutGatesHealthArgs) ToFeatureFlagRolloutGatesHealthPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesHealthPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutGatesHealthOutput).ToFeatureFlagRolloutGatesHealthPtrOutputWithContext(ctx)
+}
+
+// FeatureFlagRolloutGatesHealthPtrInput is an input type that accepts FeatureFlagRolloutGatesHealthArgs, FeatureFlagRolloutGatesHealthPtr and FeatureFlagRolloutGatesHealthPtrOutput values.
+// You can construct a concrete instance of `FeatureFlagRolloutGatesHealthPtrInput` via:
+//
+//	        FeatureFlagRolloutGatesHealthArgs{...}
+//
+//	or:
+//
+//	        nil
+type FeatureFlagRolloutGatesHealthPtrInput interface {
+	pulumi.Input
+
+	ToFeatureFlagRolloutGatesHealthPtrOutput() FeatureFlagRolloutGatesHealthPtrOutput
+	ToFeatureFlagRolloutGatesHealthPtrOutputWithContext(context.Context) FeatureFlagRolloutGatesHealthPtrOutput
+}
+
+type featureFlagRolloutGatesHealthPtrType FeatureFlagRolloutGatesHealthArgs
+
+func FeatureFlagRolloutGatesHealthPtr(v *FeatureFlagRolloutGatesHealthArgs) FeatureFlagRolloutGatesHealthPtrInput {
+	return (*featureFlagRolloutGatesHealthPtrType)(v)
+}
+
+func (*featureFlagRolloutGatesHealthPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**FeatureFlagRolloutGatesHealth)(nil)).Elem()
+}
+
+func (i *featureFlagRolloutGatesHealthPtrType) ToFeatureFlagRolloutGatesHealthPtrOutput() FeatureFlagRolloutGatesHealthPtrOutput {
+	return i.ToFeatureFlagRolloutGatesHealthPtrOutputWithContext(context.Background())
+}
+
+func (i *featureFlagRolloutGatesHealthPtrType) ToFeatureFlagRolloutGatesHealthPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesHealthPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutGatesHealthPtrOutput)
+}
+
+type FeatureFlagRolloutGatesHealthOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagRolloutGatesHealthOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagRolloutGatesHealth)(nil)).Elem()
+}
+
+func (o FeatureFlagRolloutGatesHealthOutput) ToFeatureFlagRolloutGatesHealthOutput() FeatureFlagRolloutGatesHealthOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutGatesHealthOutput) ToFeatureFlagRolloutGatesHealthOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesHealthOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutGatesHealthOutput) ToFeatureFlagRolloutGatesHealthPtrOutput() FeatureFlagRolloutGatesHealthPtrOutput {
+	return o.ToFeatureFlagRolloutGatesHealthPtrOutputWithContext(context.Background())
+}
+
+func (o FeatureFlagRolloutGatesHealthOutput) ToFeatureFlagRolloutGatesHealthPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesHealthPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v FeatureFlagRolloutGatesHealth) *FeatureFlagRolloutGatesHealth {
+		return &v
+	}).(FeatureFlagRolloutGatesHealthPtrOutput)
+}
+
+// Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
+func (o FeatureFlagRolloutGatesHealthOutput) MinHealthyPercent() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutGatesHealth) *float64 { return v.MinHealthyPercent }).(pulumi.Float64PtrOutput)
+}
+
+// Healthy targets each gaining target group needs, 0 to 1000. Default 1.
+func (o FeatureFlagRolloutGatesHealthOutput) MinHealthyTargets() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutGatesHealth) *int { return v.MinHealthyTargets }).(pulumi.IntPtrOutput)
+}
+
+// How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
+func (o FeatureFlagRolloutGatesHealthOutput) Timeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutGatesHealth) *string { return v.Timeout }).(pulumi.StringPtrOutput)
+}
+
+type FeatureFlagRolloutGatesHealthPtrOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagRolloutGatesHealthPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**FeatureFlagRolloutGatesHealth)(nil)).Elem()
+}
+
+func (o FeatureFlagRolloutGatesHealthPtrOutput) ToFeatureFlagRolloutGatesHealthPtrOutput() FeatureFlagRolloutGatesHealthPtrOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutGatesHealthPtrOutput) ToFeatureFlagRolloutGatesHealthPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesHealthPtrOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutGatesHealthPtrOutput) Elem() FeatureFlagRolloutGatesHealthOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutGatesHealth) FeatureFlagRolloutGatesHealth {
+		if v != nil {
+			return *v
+		}
+		var ret FeatureFlagRolloutGatesHealth
+		return ret
+	}).(FeatureFlagRolloutGatesHealthOutput)
+}
+
+// Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
+func (o FeatureFlagRolloutGatesHealthPtrOutput) MinHealthyPercent() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutGatesHealth) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.MinHealthyPercent
+	}).(pulumi.Float64PtrOutput)
+}
+
+// Healthy targets each gaining target group needs, 0 to 1000. Default 1.
+func (o FeatureFlagRolloutGatesHealthPtrOutput) MinHealthyTargets() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutGatesHealth) *int {
+		if v == nil {
+			return nil
+		}
+		return v.MinHealthyTargets
+	}).(pulumi.IntPtrOutput)
+}
+
+// How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
+func (o FeatureFlagRolloutGatesHealthPtrOutput) Timeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutGatesHealth) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Timeout
+	}).(pulumi.StringPtrOutput)
+}
+
+type FeatureFlagRolloutGatesHooks struct {
+	// ARN of the function invoked after each step's pause.
+	AfterPause *string `pulumi:"afterPause"`
+	// ARN of the function invoked before each shift.
+	BeforeShift *string `pulumi:"beforeShift"`
+}
+
+// FeatureFlagRolloutGatesHooksInput is an input type that accepts FeatureFlagRolloutGatesHooksArgs and FeatureFlagRolloutGatesHooksOutput values.
+// You can construct a concrete instance of `FeatureFlagRolloutGatesHooksInput` via:
+//
+//	FeatureFlagRolloutGatesHooksArgs{...}
+type FeatureFlagRolloutGatesHooksInput interface {
+	pulumi.Input
+
+	ToFeatureFlagRolloutGatesHooksOutput() FeatureFlagRolloutGatesHooksOutput
+	ToFeatureFlagRolloutGatesHooksOutputWithContext(context.Context) FeatureFlagRolloutGatesHooksOutput
+}
+
+type FeatureFlagRolloutGatesHooksArgs struct {
+	// ARN of the function invoked after each step's pause.
+	AfterPause pulumi.StringPtrInput `pulumi:"afterPause"`
+	// ARN of the function invoked before each shift.
+	BeforeShift pulumi.StringPtrInput `pulumi:"beforeShift"`
+}
+
+func (FeatureFlagRolloutGatesHooksArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagRolloutGatesHooks)(nil)).Elem()
+}
+
+func (i FeatureFlagRolloutGatesHooksArgs) ToFeatureFlagRolloutGatesHooksOutput() FeatureFlagRolloutGatesHooksOutput {
+	return i.ToFeatureFlagRolloutGatesHooksOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagRolloutGatesHooksArgs) ToFeatureFlagRolloutGatesHooksOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesHooksOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutGatesHooksOutput)
+}
+
+func (i FeatureFlagRolloutGatesHooksArgs) ToFeatureFlagRolloutGatesHooksPtrOutput() FeatureFlagRolloutGatesHooksPtrOutput {
+	return i.ToFeatureFlagRolloutGatesHooksPtrOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagRolloutGatesHooksArgs) ToFeatureFlagRolloutGatesHooksPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesHooksPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutGatesHooksOutput).ToFeatureFlagRolloutGatesHooksPtrOutputWithContext(ctx)
+}
+
+// FeatureFlagRolloutGatesHooksPtrInput is an input type that accepts FeatureFlagRolloutGatesHooksArgs, FeatureFlagRolloutGatesHooksPtr and FeatureFlagRolloutGatesHooksPtrOutput values.
+// You can construct a concrete instance of `FeatureFlagRolloutGatesHooksPtrInput` via:
+//
+//	        FeatureFlagRolloutGatesHooksArgs{...}
+//
+//	or:
+//
+//	        nil
+type FeatureFlagRolloutGatesHooksPtrInput interface {
+	pulumi.Input
+
+	ToFeatureFlagRolloutGatesHooksPtrOutput() FeatureFlagRolloutGatesHooksPtrOutput
+	ToFeatureFlagRolloutGatesHooksPtrOutputWithContext(context.Context) FeatureFlagRolloutGatesHooksPtrOutput
+}
+
+type featureFlagRolloutGatesHooksPtrType FeatureFlagRolloutGatesHooksArgs
+
+func FeatureFlagRolloutGatesHooksPtr(v *FeatureFlagRolloutGatesHooksArgs) FeatureFlagRolloutGatesHooksPtrInput {
+	return (*featureFlagRolloutGatesHooksPtrType)(v)
+}
+
+func (*featureFlagRolloutGatesHooksPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**FeatureFlagRolloutGatesHooks)(nil)).Elem()
+}
+
+func (i *featureFlagRolloutGatesHooksPtrType) ToFeatureFlagRolloutGatesHooksPtrOutput() FeatureFlagRolloutGatesHooksPtrOutput {
+	return i.ToFeatureFlagRolloutGatesHooksPtrOutputWithContext(context.Background())
+}
+
+func (i *featureFlagRolloutGatesHooksPtrType) ToFeatureFlagRolloutGatesHooksPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesHooksPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutGatesHooksPtrOutput)
+}
+
+type FeatureFlagRolloutGatesHooksOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagRolloutGatesHooksOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagRolloutGatesHooks)(nil)).Elem()
+}
+
+func (o FeatureFlagRolloutGatesHooksOutput) ToFeatureFlagRolloutGatesHooksOutput() FeatureFlagRolloutGatesHooksOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutGatesHooksOutput) ToFeatureFlagRolloutGatesHooksOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesHooksOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutGatesHooksOutput) ToFeatureFlagRolloutGatesHooksPtrOutput() FeatureFlagRolloutGatesHooksPtrOutput {
+	return o.ToFeatureFlagRolloutGatesHooksPtrOutputWithContext(context.Background())
+}
+
+func (o FeatureFlagRolloutGatesHooksOutput) ToFeatureFlagRolloutGatesHooksPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesHooksPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v FeatureFlagRolloutGatesHooks) *FeatureFlagRolloutGatesHooks {
+		return &v
+	}).(FeatureFlagRolloutGatesHooksPtrOutput)
+}
+
+// ARN of the function invoked after each step's pause.
+func (o FeatureFlagRolloutGatesHooksOutput) AfterPause() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutGatesHooks) *string { return v.AfterPause }).(pulumi.StringPtrOutput)
+}
+
+// ARN of the function invoked before each shift.
+func (o FeatureFlagRolloutGatesHooksOutput) BeforeShift() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutGatesHooks) *string { return v.BeforeShift }).(pulumi.StringPtrOutput)
+}
+
+type FeatureFlagRolloutGatesHooksPtrOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagRolloutGatesHooksPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**FeatureFlagRolloutGatesHooks)(nil)).Elem()
+}
+
+func (o FeatureFlagRolloutGatesHooksPtrOutput) ToFeatureFlagRolloutGatesHooksPtrOutput() FeatureFlagRolloutGatesHooksPtrOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutGatesHooksPtrOutput) ToFeatureFlagRolloutGatesHooksPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesHooksPtrOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutGatesHooksPtrOutput) Elem() FeatureFlagRolloutGatesHooksOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutGatesHooks) FeatureFlagRolloutGatesHooks {
+		if v != nil {
+			return *v
+		}
+		var ret FeatureFlagRolloutGatesHooks
+		return ret
+	}).(FeatureFlagRolloutGatesHooksOutput)
+}
+
+// ARN of the function invoked after each step's pause.
+func (o FeatureFlagRolloutGatesHooksPtrOutput) AfterPause() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutGatesHooks) *string {
+		if v == nil {
+			return nil
+		}
+		return v.AfterPause
+	}).(pulumi.StringPtrOutput)
+}
+
+// ARN of the function invoked before each shift.
+func (o FeatureFlagRolloutGatesHooksPtrOutput) BeforeShift() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutGatesHooks) *string {
+		if v == nil {
+			return nil
+		}
+		return v.BeforeShift
+	}).(pulumi.StringPtrOutput)
+}
+
+type FeatureFlagRolloutGatesMetrics struct {
+	// How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
+	Delay *string `pulumi:"delay"`
+	// Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
+	MaxErrorRatePercent *float64 `pulumi:"maxErrorRatePercent"`
+	// Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
+	MaxP99LatencyMs *float64 `pulumi:"maxP99LatencyMs"`
+	// Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
+	MinRequestCount *int `pulumi:"minRequestCount"`
+}
+
+// FeatureFlagRolloutGatesMetricsInput is an input type that accepts FeatureFlagRolloutGatesMetricsArgs and FeatureFlagRolloutGatesMetricsOutput values.
+// You can construct a concrete instance of `FeatureFlagRolloutGatesMetricsInput` via:
+//
+//	FeatureFlagRolloutGatesMetricsArgs{...}
+type FeatureFlagRolloutGatesMetricsInput interface {
+	pulumi.Input
+
+	ToFeatureFlagRolloutGatesMetricsOutput() FeatureFlagRolloutGatesMetricsOutput
+	ToFeatureFlagRolloutGatesMetricsOutputWithContext(context.Context) FeatureFlagRolloutGatesMetricsOutput
+}
+
+type FeatureFlagRolloutGatesMetricsArgs struct {
+	// How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
+	Delay pulumi.StringPtrInput `pulumi:"delay"`
+	// Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
+	MaxErrorRatePercent pulumi.Float64PtrInput `pulumi:"maxErrorRatePercent"`
+	// Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
+	MaxP99LatencyMs pulumi.Float64PtrInput `pulumi:"maxP99LatencyMs"`
+	// Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
+	MinRequestCount pulumi.IntPtrInput `pulumi:"minRequestCount"`
+}
+
+func (FeatureFlagRolloutGatesMetricsArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagRolloutGatesMetrics)(nil)).Elem()
+}
+
+func (i FeatureFlagRolloutGatesMetricsArgs) ToFeatureFlagRolloutGatesMetricsOutput() FeatureFlagRolloutGatesMetricsOutput {
+	return i.ToFeatureFlagRolloutGatesMetricsOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagRolloutGatesMetricsArgs) ToFeatureFlagRolloutGatesMetricsOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesMetricsOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutGatesMetricsOutput)
+}
+
+func (i FeatureFlagRolloutGatesMetricsArgs) ToFeatureFlagRolloutGatesMetricsPtrOutput() FeatureFlagRolloutGatesMetricsPtrOutput {
+	return i.ToFeatureFlagRolloutGatesMetricsPtrOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagRolloutGatesMetricsArgs) ToFeatureFlagRolloutGatesMetricsPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesMetricsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutGatesMetricsOutput).ToFeatureFlagRolloutGatesMetricsPtrOutputWithContext(ctx)
+}
+
+// FeatureFlagRolloutGatesMetricsPtrInput is an input type that accepts FeatureFlagRolloutGatesMetricsArgs, FeatureFlagRolloutGatesMetricsPtr and FeatureFlagRolloutGatesMetricsPtrOutput values.
+// You can construct a concrete instance of `FeatureFlagRolloutGatesMetricsPtrInput` via:
+//
+//	        FeatureFlagRolloutGatesMetricsArgs{...}
+//
+//	or:
+//
+//	        nil
+type FeatureFlagRolloutGatesMetricsPtrInput interface {
+	pulumi.Input
+
+	ToFeatureFlagRolloutGatesMetricsPtrOutput() FeatureFlagRolloutGatesMetricsPtrOutput
+	ToFeatureFlagRolloutGatesMetricsPtrOutputWithContext(context.Context) FeatureFlagRolloutGatesMetricsPtrOutput
+}
+
+type featureFlagRolloutGatesMetricsPtrType FeatureFlagRolloutGatesMetricsArgs
+
+func FeatureFlagRolloutGatesMetricsPtr(v *FeatureFlagRolloutGatesMetricsArgs) FeatureFlagRolloutGatesMetricsPtrInput {
+	return (*featureFlagRolloutGatesMetricsPtrType)(v)
+}
+
+func (*featureFlagRolloutGatesMetricsPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**FeatureFlagRolloutGatesMetrics)(nil)).Elem()
+}
+
+func (i *featureFlagRolloutGatesMetricsPtrType) ToFeatureFlagRolloutGatesMetricsPtrOutput() FeatureFlagRolloutGatesMetricsPtrOutput {
+	return i.ToFeatureFlagRolloutGatesMetricsPtrOutputWithContext(context.Background())
+}
+
+func (i *featureFlagRolloutGatesMetricsPtrType) ToFeatureFlagRolloutGatesMetricsPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesMetricsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutGatesMetricsPtrOutput)
+}
+
+type FeatureFlagRolloutGatesMetricsOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagRolloutGatesMetricsOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagRolloutGatesMetrics)(nil)).Elem()
+}
+
+func (o FeatureFlagRolloutGatesMetricsOutput) ToFeatureFlagRolloutGatesMetricsOutput() FeatureFlagRolloutGatesMetricsOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutGatesMetricsOutput) ToFeatureFlagRolloutGatesMetricsOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesMetricsOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutGatesMetricsOutput) ToFeatureFlagRolloutGatesMetricsPtrOutput() FeatureFlagRolloutGatesMetricsPtrOutput {
+	return o.ToFeatureFlagRolloutGatesMetricsPtrOutputWithContext(context.Background())
+}
+
+func (o FeatureFlagRolloutGatesMetricsOutput) ToFeatureFlagRolloutGatesMetricsPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesMetricsPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v FeatureFlagRolloutGatesMetrics) *FeatureFlagRolloutGatesMetrics {
+		return &v
+	}).(FeatureFlagRolloutGatesMetricsPtrOutput)
+}
+
+// How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
+func (o FeatureFlagRolloutGatesMetricsOutput) Delay() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutGatesMetrics) *string { return v.Delay }).(pulumi.StringPtrOutput)
+}
+
+// Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
+func (o FeatureFlagRolloutGatesMetricsOutput) MaxErrorRatePercent() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutGatesMetrics) *float64 { return v.MaxErrorRatePercent }).(pulumi.Float64PtrOutput)
+}
+
+// Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
+func (o FeatureFlagRolloutGatesMetricsOutput) MaxP99LatencyMs() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutGatesMetrics) *float64 { return v.MaxP99LatencyMs }).(pulumi.Float64PtrOutput)
+}
+
+// Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
+func (o FeatureFlagRolloutGatesMetricsOutput) MinRequestCount() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutGatesMetrics) *int { return v.MinRequestCount }).(pulumi.IntPtrOutput)
+}
+
+type FeatureFlagRolloutGatesMetricsPtrOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagRolloutGatesMetricsPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**FeatureFlagRolloutGatesMetrics)(nil)).Elem()
+}
+
+func (o FeatureFlagRolloutGatesMetricsPtrOutput) ToFeatureFlagRolloutGatesMetricsPtrOutput() FeatureFlagRolloutGatesMetricsPtrOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutGatesMetricsPtrOutput) ToFeatureFlagRolloutGatesMetricsPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutGatesMetricsPtrOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutGatesMetricsPtrOutput) Elem() FeatureFlagRolloutGatesMetricsOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutGatesMetrics) FeatureFlagRolloutGatesMetrics {
+		if v != nil {
+			return *v
+		}
+		var ret FeatureFlagRolloutGatesMetrics
+		return ret
+	}).(FeatureFlagRolloutGatesMetricsOutput)
+}
+
+// How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
+func (o FeatureFlagRolloutGatesMetricsPtrOutput) Delay() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutGatesMetrics) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Delay
+	}).(pulumi.StringPtrOutput)
+}
+
+// Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
+func (o FeatureFlagRolloutGatesMetricsPtrOutput) MaxErrorRatePercent() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutGatesMetrics) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.MaxErrorRatePercent
+	}).(pulumi.Float64PtrOutput)
+}
+
+// Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
+func (o FeatureFlagRolloutGatesMetricsPtrOutput) MaxP99LatencyMs() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutGatesMetrics) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.MaxP99LatencyMs
+	}).(pulumi.Float64PtrOutput)
+}
+
+// Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
+func (o FeatureFlagRolloutGatesMetricsPtrOutput) MinRequestCount() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutGatesMetrics) *int {
+		if v == nil {
+			return nil
+		}
+		return v.MinRequestCount
+	}).(pulumi.IntPtrOutput)
+}
+
+type FeatureFlagRolloutLinear struct {
+	// Bake time after each step but the last, a Go duration from 0s to 24h0m0s.
+	Interval string `pulumi:"interval"`
+	// How far each step goes, from 1 to 100 percent.
+	StepPercent int `pulumi:"stepPercent"`
+}
+
+// FeatureFlagRolloutLinearInput is an input type that accepts FeatureFlagRolloutLinearArgs and FeatureFlagRolloutLinearOutput values.
+// You can construct a concrete instance of `FeatureFlagRolloutLinearInput` via:
+//
+//	FeatureFlagRolloutLinearArgs{...}
+type FeatureFlagRolloutLinearInput interface {
+	pulumi.Input
+
+	ToFeatureFlagRolloutLinearOutput() FeatureFlagRolloutLinearOutput
+	ToFeatureFlagRolloutLinearOutputWithContext(context.Context) FeatureFlagRolloutLinearOutput
+}
+
+type FeatureFlagRolloutLinearArgs struct {
+	// Bake time after each step but the last, a Go duration from 0s to 24h0m0s.
+	Interval pulumi.StringInput `pulumi:"interval"`
+	// How far each step goes, from 1 to 100 percent.
+	StepPercent pulumi.IntInput `pulumi:"stepPercent"`
+}
+
+func (FeatureFlagRolloutLinearArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagRolloutLinear)(nil)).Elem()
+}
+
+func (i FeatureFlagRolloutLinearArgs) ToFeatureFlagRolloutLinearOutput() FeatureFlagRolloutLinearOutput {
+	return i.ToFeatureFlagRolloutLinearOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagRolloutLinearArgs) ToFeatureFlagRolloutLinearOutputWithContext(ctx context.Context) FeatureFlagRolloutLinearOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutLinearOutput)
+}
+
+func (i FeatureFlagRolloutLinearArgs) ToFeatureFlagRolloutLinearPtrOutput() FeatureFlagRolloutLinearPtrOutput {
+	return i.ToFeatureFlagRolloutLinearPtrOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagRolloutLinearArgs) ToFeatureFlagRolloutLinearPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutLinearPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutLinearOutput).ToFeatureFlagRolloutLinearPtrOutputWithContext(ctx)
+}
+
+// FeatureFlagRolloutLinearPtrInput is an input type that accepts FeatureFlagRolloutLinearArgs, FeatureFlagRolloutLinearPtr and FeatureFlagRolloutLinearPtrOutput values.
+// You can construct a concrete instance of `FeatureFlagRolloutLinearPtrInput` via:
+//
+//	        FeatureFlagRolloutLinearArgs{...}
+//
+//	or:
+//
+//	        nil
+type FeatureFlagRolloutLinearPtrInput interface {
+	pulumi.Input
+
+	ToFeatureFlagRolloutLinearPtrOutput() FeatureFlagRolloutLinearPtrOutput
+	ToFeatureFlagRolloutLinearPtrOutputWithContext(context.Context) FeatureFlagRolloutLinearPtrOutput
+}
+
+type featureFlagRolloutLinearPtrType FeatureFlagRolloutLinearArgs
+
+func FeatureFlagRolloutLinearPtr(v *FeatureFlagRolloutLinearArgs) FeatureFlagRolloutLinearPtrInput {
+	return (*featureFlagRolloutLinearPtrType)(v)
+}
+
+func (*featureFlagRolloutLinearPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**FeatureFlagRolloutLinear)(nil)).Elem()
+}
+
+func (i *featureFlagRolloutLinearPtrType) ToFeatureFlagRolloutLinearPtrOutput() FeatureFlagRolloutLinearPtrOutput {
+	return i.ToFeatureFlagRolloutLinearPtrOutputWithContext(context.Background())
+}
+
+func (i *featureFlagRolloutLinearPtrType) ToFeatureFlagRolloutLinearPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutLinearPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutLinearPtrOutput)
+}
+
+type FeatureFlagRolloutLinearOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagRolloutLinearOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagRolloutLinear)(nil)).Elem()
+}
+
+func (o FeatureFlagRolloutLinearOutput) ToFeatureFlagRolloutLinearOutput() FeatureFlagRolloutLinearOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutLinearOutput) ToFeatureFlagRolloutLinearOutputWithContext(ctx context.Context) FeatureFlagRolloutLinearOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutLinearOutput) ToFeatureFlagRolloutLinearPtrOutput() FeatureFlagRolloutLinearPtrOutput {
+	return o.ToFeatureFlagRolloutLinearPtrOutputWithContext(context.Background())
+}
+
+func (o FeatureFlagRolloutLinearOutput) ToFeatureFlagRolloutLinearPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutLinearPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v FeatureFlagRolloutLinear) *FeatureFlagRolloutLinear {
+		return &v
+	}).(FeatureFlagRolloutLinearPtrOutput)
+}
+
+// Bake time after each step but the last, a Go duration from 0s to 24h0m0s.
+func (o FeatureFlagRolloutLinearOutput) Interval() pulumi.StringOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutLinear) string { return v.Interval }).(pulumi.StringOutput)
+}
+
+// How far each step goes, from 1 to 100 percent.
+func (o FeatureFlagRolloutLinearOutput) StepPercent() pulumi.IntOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutLinear) int { return v.StepPercent }).(pulumi.IntOutput)
+}
+
+type FeatureFlagRolloutLinearPtrOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagRolloutLinearPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**FeatureFlagRolloutLinear)(nil)).Elem()
+}
+
+func (o FeatureFlagRolloutLinearPtrOutput) ToFeatureFlagRolloutLinearPtrOutput() FeatureFlagRolloutLinearPtrOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutLinearPtrOutput) ToFeatureFlagRolloutLinearPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutLinearPtrOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutLinearPtrOutput) Elem() FeatureFlagRolloutLinearOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutLinear) FeatureFlagRolloutLinear {
+		if v != nil {
+			return *v
+		}
+		var ret FeatureFlagRolloutLinear
+		return ret
+	}).(FeatureFlagRolloutLinearOutput)
+}
+
+// Bake time after each step but the last, a Go duration from 0s to 24h0m0s.
+func (o FeatureFlagRolloutLinearPtrOutput) Interval() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutLinear) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Interval
+	}).(pulumi.StringPtrOutput)
+}
+
+// How far each step goes, from 1 to 100 percent.
+func (o FeatureFlagRolloutLinearPtrOutput) StepPercent() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutLinear) *int {
+		if v == nil {
+			return nil
+		}
+		return &v.StepPercent
+	}).(pulumi.IntPtrOutput)
+}
+
+type FeatureFlagRolloutStep struct {
+	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+	Pause *string `pulumi:"pause"`
+	// How far along the shift this step goes, from 1 to 100 percent.
+	Percent int `pulumi:"percent"`
+}
+
+// FeatureFlagRolloutStepInput is an input type that accepts FeatureFlagRolloutStepArgs and FeatureFlagRolloutStepOutput values.
+// You can construct a concrete instance of `FeatureFlagRolloutStepInput` via:
+//
+//	FeatureFlagRolloutStepArgs{...}
+type FeatureFlagRolloutStepInput interface {
+	pulumi.Input
+
+	ToFeatureFlagRolloutStepOutput() FeatureFlagRolloutStepOutput
+	ToFeatureFlagRolloutStepOutputWithContext(context.Context) FeatureFlagRolloutStepOutput
+}
+
+type FeatureFlagRolloutStepArgs struct {
+	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+	Pause pulumi.StringPtrInput `pulumi:"pause"`
+	// How far along the shift this step goes, from 1 to 100 percent.
+	Percent pulumi.IntInput `pulumi:"percent"`
+}
+
+func (FeatureFlagRolloutStepArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagRolloutStep)(nil)).Elem()
+}
+
+func (i FeatureFlagRolloutStepArgs) ToFeatureFlagRolloutStepOutput() FeatureFlagRolloutStepOutput {
+	return i.ToFeatureFlagRolloutStepOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagRolloutStepArgs) ToFeatureFlagRolloutStepOutputWithContext(ctx context.Context) FeatureFlagRolloutStepOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutStepOutput)
+}
+
+// FeatureFlagRolloutStepArrayInput is an input type that accepts FeatureFlagRolloutStepArray and FeatureFlagRolloutStepArrayOutput values.
+// You can construct a concrete instance of `FeatureFlagRolloutStepArrayInput` via:
+//
+//	FeatureFlagRolloutStepArray{ FeatureFlagRolloutStepArgs{...} }
+type FeatureFlagRolloutStepArrayInput interface {
+	pulumi.Input
+
+	ToFeatureFlagRolloutStepArrayOutput() FeatureFlagRolloutStepArrayOutput
+	ToFeatureFlagRolloutStepArrayOutputWithContext(context.Context) FeatureFlagRolloutStepArrayOutput
+}
+
+type FeatureFlagRolloutStepArray []FeatureFlagRolloutStepInput
+
+func (FeatureFlagRolloutStepArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]FeatureFlagRolloutStep)(nil)).Elem()
+}
+
+func (i FeatureFlagRolloutStepArray) ToFeatureFlagRolloutStepArrayOutput() FeatureFlagRolloutStepArrayOutput {
+	return i.ToFeatureFlagRolloutStepArrayOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagRolloutStepArray) ToFeatureFlagRolloutStepArrayOutputWithContext(ctx context.Context) FeatureFlagRolloutStepArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutStepArrayOutput)
+}
+
+type FeatureFlagRolloutStepOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagRolloutStepOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagRolloutStep)(nil)).Elem()
+}
+
+func (o FeatureFlagRolloutStepOutput) ToFeatureFlagRolloutStepOutput() FeatureFlagRolloutStepOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutStepOutput) ToFeatureFlagRolloutStepOutputWithContext(ctx context.Context) FeatureFlagRolloutStepOutput {
+	return o
+}
+
+// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+func (o FeatureFlagRolloutStepOutput) Pause() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutStep) *string { return v.Pause }).(pulumi.StringPtrOutput)
+}
+
+// How far along the shift this step goes, from 1 to 100 percent.
+func (o FeatureFlagRolloutStepOutput) Percent() pulumi.IntOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutStep) int { return v.Percent }).(pulumi.IntOutput)
+}
+
+type FeatureFlagRolloutStepArrayOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagRolloutStepArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]FeatureFlagRolloutStep)(nil)).Elem()
+}
+
+func (o FeatureFlagRolloutStepArrayOutput) ToFeatureFlagRolloutStepArrayOutput() FeatureFlagRolloutStepArrayOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutStepArrayOutput) ToFeatureFlagRolloutStepArrayOutputWithContext(ctx context.Context) FeatureFlagRolloutStepArrayOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutStepArrayOutput) Index(i pulumi.IntInput) FeatureFlagRolloutStepOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) FeatureFlagRolloutStep {
+		return vs[0].([]FeatureFlagRolloutStep)[vs[1].(int)]
+	}).(FeatureFlagRolloutStepOutput)
+}
+
 type FeatureFlagTargeting struct {
 	// User ids for whom the flag is off.
 	ExcludedUsers []string `pulumi:"excludedUsers"`
@@ -3385,6 +5144,143 @@ func (o FeatureFlagTargetingSegmentRuleArrayOutput) Index(i pulumi.IntInput) Fea
 	return pulumi.All(o, i).ApplyT(func(vs []interface{}) FeatureFlagTargetingSegmentRule {
 		return vs[0].([]FeatureFlagTargetingSegmentRule)[vs[1].(int)]
 	}).(FeatureFlagTargetingSegmentRuleOutput)
+}
+
+type FeatureFlagTimeouts struct {
+	// How long an update may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
+	Update *string `pulumi:"update"`
+}
+
+// FeatureFlagTimeoutsInput is an input type that accepts FeatureFlagTimeoutsArgs and FeatureFlagTimeoutsOutput values.
+// You can construct a concrete instance of `FeatureFlagTimeoutsInput` via:
+//
+//	FeatureFlagTimeoutsArgs{...}
+type FeatureFlagTimeoutsInput interface {
+	pulumi.Input
+
+	ToFeatureFlagTimeoutsOutput() FeatureFlagTimeoutsOutput
+	ToFeatureFlagTimeoutsOutputWithContext(context.Context) FeatureFlagTimeoutsOutput
+}
+
+type FeatureFlagTimeoutsArgs struct {
+	// How long an update may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
+	Update pulumi.StringPtrInput `pulumi:"update"`
+}
+
+func (FeatureFlagTimeoutsArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagTimeouts)(nil)).Elem()
+}
+
+func (i FeatureFlagTimeoutsArgs) ToFeatureFlagTimeoutsOutput() FeatureFlagTimeoutsOutput {
+	return i.ToFeatureFlagTimeoutsOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagTimeoutsArgs) ToFeatureFlagTimeoutsOutputWithContext(ctx context.Context) FeatureFlagTimeoutsOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagTimeoutsOutput)
+}
+
+func (i FeatureFlagTimeoutsArgs) ToFeatureFlagTimeoutsPtrOutput() FeatureFlagTimeoutsPtrOutput {
+	return i.ToFeatureFlagTimeoutsPtrOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagTimeoutsArgs) ToFeatureFlagTimeoutsPtrOutputWithContext(ctx context.Context) FeatureFlagTimeoutsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagTimeoutsOutput).ToFeatureFlagTimeoutsPtrOutputWithContext(ctx)
+}
+
+// FeatureFlagTimeoutsPtrInput is an input type that accepts FeatureFlagTimeoutsArgs, FeatureFlagTimeoutsPtr and FeatureFlagTimeoutsPtrOutput values.
+// You can construct a concrete instance of `FeatureFlagTimeoutsPtrInput` via:
+//
+//	        FeatureFlagTimeoutsArgs{...}
+//
+//	or:
+//
+//	        nil
+type FeatureFlagTimeoutsPtrInput interface {
+	pulumi.Input
+
+	ToFeatureFlagTimeoutsPtrOutput() FeatureFlagTimeoutsPtrOutput
+	ToFeatureFlagTimeoutsPtrOutputWithContext(context.Context) FeatureFlagTimeoutsPtrOutput
+}
+
+type featureFlagTimeoutsPtrType FeatureFlagTimeoutsArgs
+
+func FeatureFlagTimeoutsPtr(v *FeatureFlagTimeoutsArgs) FeatureFlagTimeoutsPtrInput {
+	return (*featureFlagTimeoutsPtrType)(v)
+}
+
+func (*featureFlagTimeoutsPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**FeatureFlagTimeouts)(nil)).Elem()
+}
+
+func (i *featureFlagTimeoutsPtrType) ToFeatureFlagTimeoutsPtrOutput() FeatureFlagTimeoutsPtrOutput {
+	return i.ToFeatureFlagTimeoutsPtrOutputWithContext(context.Background())
+}
+
+func (i *featureFlagTimeoutsPtrType) ToFeatureFlagTimeoutsPtrOutputWithContext(ctx context.Context) FeatureFlagTimeoutsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagTimeoutsPtrOutput)
+}
+
+type FeatureFlagTimeoutsOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagTimeoutsOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagTimeouts)(nil)).Elem()
+}
+
+func (o FeatureFlagTimeoutsOutput) ToFeatureFlagTimeoutsOutput() FeatureFlagTimeoutsOutput {
+	return o
+}
+
+func (o FeatureFlagTimeoutsOutput) ToFeatureFlagTimeoutsOutputWithContext(ctx context.Context) FeatureFlagTimeoutsOutput {
+	return o
+}
+
+func (o FeatureFlagTimeoutsOutput) ToFeatureFlagTimeoutsPtrOutput() FeatureFlagTimeoutsPtrOutput {
+	return o.ToFeatureFlagTimeoutsPtrOutputWithContext(context.Background())
+}
+
+func (o FeatureFlagTimeoutsOutput) ToFeatureFlagTimeoutsPtrOutputWithContext(ctx context.Context) FeatureFlagTimeoutsPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v FeatureFlagTimeouts) *FeatureFlagTimeouts {
+		return &v
+	}).(FeatureFlagTimeoutsPtrOutput)
+}
+
+// How long an update may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
+func (o FeatureFlagTimeoutsOutput) Update() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagTimeouts) *string { return v.Update }).(pulumi.StringPtrOutput)
+}
+
+type FeatureFlagTimeoutsPtrOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagTimeoutsPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**FeatureFlagTimeouts)(nil)).Elem()
+}
+
+func (o FeatureFlagTimeoutsPtrOutput) ToFeatureFlagTimeoutsPtrOutput() FeatureFlagTimeoutsPtrOutput {
+	return o
+}
+
+func (o FeatureFlagTimeoutsPtrOutput) ToFeatureFlagTimeoutsPtrOutputWithContext(ctx context.Context) FeatureFlagTimeoutsPtrOutput {
+	return o
+}
+
+func (o FeatureFlagTimeoutsPtrOutput) Elem() FeatureFlagTimeoutsOutput {
+	return o.ApplyT(func(v *FeatureFlagTimeouts) FeatureFlagTimeouts {
+		if v != nil {
+			return *v
+		}
+		var ret FeatureFlagTimeouts
+		return ret
+	}).(FeatureFlagTimeoutsOutput)
+}
+
+// How long an update may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
+func (o FeatureFlagTimeoutsPtrOutput) Update() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagTimeouts) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Update
+	}).(pulumi.StringPtrOutput)
 }
 
 type LambdaAliasLastRollout struct {
@@ -3822,6 +5718,8 @@ func (o LambdaAliasPlannedStepArrayOutput) Index(i pulumi.IntInput) LambdaAliasP
 type LambdaAliasRollout struct {
 	// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
 	Attempt *string `pulumi:"attempt"`
+	// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+	Flags []string `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
 	Gates *LambdaAliasRolloutGates `pulumi:"gates"`
 	// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
@@ -3832,7 +5730,7 @@ type LambdaAliasRollout struct {
 	PollInterval *string `pulumi:"pollInterval"`
 	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
 	Preset *string `pulumi:"preset"`
-	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
 	Rollback *string `pulumi:"rollback"`
 	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
 	Steps []LambdaAliasRolloutStep `pulumi:"steps"`
@@ -3854,6 +5752,8 @@ type LambdaAliasRolloutInput interface {
 type LambdaAliasRolloutArgs struct {
 	// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
 	Attempt pulumi.StringPtrInput `pulumi:"attempt"`
+	// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+	Flags pulumi.StringArrayInput `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
 	Gates LambdaAliasRolloutGatesPtrInput `pulumi:"gates"`
 	// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
@@ -3864,7 +5764,7 @@ type LambdaAliasRolloutArgs struct {
 	PollInterval pulumi.StringPtrInput `pulumi:"pollInterval"`
 	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
 	Preset pulumi.StringPtrInput `pulumi:"preset"`
-	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
 	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
 	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
 	Steps LambdaAliasRolloutStepArrayInput `pulumi:"steps"`
@@ -3954,6 +5854,11 @@ func (o LambdaAliasRolloutOutput) Attempt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v LambdaAliasRollout) *string { return v.Attempt }).(pulumi.StringPtrOutput)
 }
 
+// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+func (o LambdaAliasRolloutOutput) Flags() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v LambdaAliasRollout) []string { return v.Flags }).(pulumi.StringArrayOutput)
+}
+
 // What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
 func (o LambdaAliasRolloutOutput) Gates() LambdaAliasRolloutGatesPtrOutput {
 	return o.ApplyT(func(v LambdaAliasRollout) *LambdaAliasRolloutGates { return v.Gates }).(LambdaAliasRolloutGatesPtrOutput)
@@ -3979,7 +5884,7 @@ func (o LambdaAliasRolloutOutput) Preset() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v LambdaAliasRollout) *string { return v.Preset }).(pulumi.StringPtrOutput)
 }
 
-// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
 func (o LambdaAliasRolloutOutput) Rollback() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v LambdaAliasRollout) *string { return v.Rollback }).(pulumi.StringPtrOutput)
 }
@@ -4026,6 +5931,16 @@ func (o LambdaAliasRolloutPtrOutput) Attempt() pulumi.StringPtrOutput {
 		}
 		return v.Attempt
 	}).(pulumi.StringPtrOutput)
+}
+
+// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+func (o LambdaAliasRolloutPtrOutput) Flags() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *LambdaAliasRollout) []string {
+		if v == nil {
+			return nil
+		}
+		return v.Flags
+	}).(pulumi.StringArrayOutput)
 }
 
 // What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
@@ -4078,7 +5993,7 @@ func (o LambdaAliasRolloutPtrOutput) Preset() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
 func (o LambdaAliasRolloutPtrOutput) Rollback() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *LambdaAliasRollout) *string {
 		if v == nil {
@@ -6231,6 +8146,8 @@ func (o TrafficSplitPlannedStepTargetGroupArrayOutput) Index(i pulumi.IntInput) 
 type TrafficSplitRollout struct {
 	// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
 	Attempt *string `pulumi:"attempt"`
+	// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+	Flags []string `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
 	Gates *TrafficSplitRolloutGates `pulumi:"gates"`
 	// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
@@ -6241,7 +8158,7 @@ type TrafficSplitRollout struct {
 	PollInterval *string `pulumi:"pollInterval"`
 	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
 	Preset *string `pulumi:"preset"`
-	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
 	Rollback *string `pulumi:"rollback"`
 	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
 	Steps []TrafficSplitRolloutStep `pulumi:"steps"`
@@ -6263,6 +8180,8 @@ type TrafficSplitRolloutInput interface {
 type TrafficSplitRolloutArgs struct {
 	// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
 	Attempt pulumi.StringPtrInput `pulumi:"attempt"`
+	// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+	Flags pulumi.StringArrayInput `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
 	Gates TrafficSplitRolloutGatesPtrInput `pulumi:"gates"`
 	// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
@@ -6273,7 +8192,7 @@ type TrafficSplitRolloutArgs struct {
 	PollInterval pulumi.StringPtrInput `pulumi:"pollInterval"`
 	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
 	Preset pulumi.StringPtrInput `pulumi:"preset"`
-	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
 	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
 	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
 	Steps TrafficSplitRolloutStepArrayInput `pulumi:"steps"`
@@ -6363,6 +8282,11 @@ func (o TrafficSplitRolloutOutput) Attempt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v TrafficSplitRollout) *string { return v.Attempt }).(pulumi.StringPtrOutput)
 }
 
+// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+func (o TrafficSplitRolloutOutput) Flags() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v TrafficSplitRollout) []string { return v.Flags }).(pulumi.StringArrayOutput)
+}
+
 // What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
 func (o TrafficSplitRolloutOutput) Gates() TrafficSplitRolloutGatesPtrOutput {
 	return o.ApplyT(func(v TrafficSplitRollout) *TrafficSplitRolloutGates { return v.Gates }).(TrafficSplitRolloutGatesPtrOutput)
@@ -6388,7 +8312,7 @@ func (o TrafficSplitRolloutOutput) Preset() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v TrafficSplitRollout) *string { return v.Preset }).(pulumi.StringPtrOutput)
 }
 
-// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
 func (o TrafficSplitRolloutOutput) Rollback() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v TrafficSplitRollout) *string { return v.Rollback }).(pulumi.StringPtrOutput)
 }
@@ -6435,6 +8359,16 @@ func (o TrafficSplitRolloutPtrOutput) Attempt() pulumi.StringPtrOutput {
 		}
 		return v.Attempt
 	}).(pulumi.StringPtrOutput)
+}
+
+// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+func (o TrafficSplitRolloutPtrOutput) Flags() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *TrafficSplitRollout) []string {
+		if v == nil {
+			return nil
+		}
+		return v.Flags
+	}).(pulumi.StringArrayOutput)
 }
 
 // What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
@@ -6487,7 +8421,7 @@ func (o TrafficSplitRolloutPtrOutput) Preset() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
 func (o TrafficSplitRolloutPtrOutput) Rollback() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *TrafficSplitRollout) *string {
 		if v == nil {
@@ -8597,10 +10531,30 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenRolloutStepArrayInput)(nil)).Elem(), DeploymentBlueGreenRolloutStepArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenTimeoutsInput)(nil)).Elem(), DeploymentBlueGreenTimeoutsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenTimeoutsPtrInput)(nil)).Elem(), DeploymentBlueGreenTimeoutsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagLastRolloutInput)(nil)).Elem(), FeatureFlagLastRolloutArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagLastRolloutPtrInput)(nil)).Elem(), FeatureFlagLastRolloutArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagPlannedStepInput)(nil)).Elem(), FeatureFlagPlannedStepArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagPlannedStepArrayInput)(nil)).Elem(), FeatureFlagPlannedStepArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutInput)(nil)).Elem(), FeatureFlagRolloutArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutPtrInput)(nil)).Elem(), FeatureFlagRolloutArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutGatesInput)(nil)).Elem(), FeatureFlagRolloutGatesArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutGatesPtrInput)(nil)).Elem(), FeatureFlagRolloutGatesArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutGatesHealthInput)(nil)).Elem(), FeatureFlagRolloutGatesHealthArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutGatesHealthPtrInput)(nil)).Elem(), FeatureFlagRolloutGatesHealthArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutGatesHooksInput)(nil)).Elem(), FeatureFlagRolloutGatesHooksArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutGatesHooksPtrInput)(nil)).Elem(), FeatureFlagRolloutGatesHooksArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutGatesMetricsInput)(nil)).Elem(), FeatureFlagRolloutGatesMetricsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutGatesMetricsPtrInput)(nil)).Elem(), FeatureFlagRolloutGatesMetricsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutLinearInput)(nil)).Elem(), FeatureFlagRolloutLinearArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutLinearPtrInput)(nil)).Elem(), FeatureFlagRolloutLinearArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutStepInput)(nil)).Elem(), FeatureFlagRolloutStepArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutStepArrayInput)(nil)).Elem(), FeatureFlagRolloutStepArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagTargetingInput)(nil)).Elem(), FeatureFlagTargetingArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagTargetingPtrInput)(nil)).Elem(), FeatureFlagTargetingArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagTargetingSegmentRuleInput)(nil)).Elem(), FeatureFlagTargetingSegmentRuleArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagTargetingSegmentRuleArrayInput)(nil)).Elem(), FeatureFlagTargetingSegmentRuleArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagTimeoutsInput)(nil)).Elem(), FeatureFlagTimeoutsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagTimeoutsPtrInput)(nil)).Elem(), FeatureFlagTimeoutsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasLastRolloutInput)(nil)).Elem(), LambdaAliasLastRolloutArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasLastRolloutPtrInput)(nil)).Elem(), LambdaAliasLastRolloutArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasPlannedStepInput)(nil)).Elem(), LambdaAliasPlannedStepArgs{})
@@ -8695,10 +10649,30 @@ func init() {
 	pulumi.RegisterOutputType(DeploymentBlueGreenRolloutStepArrayOutput{})
 	pulumi.RegisterOutputType(DeploymentBlueGreenTimeoutsOutput{})
 	pulumi.RegisterOutputType(DeploymentBlueGreenTimeoutsPtrOutput{})
+	pulumi.RegisterOutputType(FeatureFlagLastRolloutOutput{})
+	pulumi.RegisterOutputType(FeatureFlagLastRolloutPtrOutput{})
+	pulumi.RegisterOutputType(FeatureFlagPlannedStepOutput{})
+	pulumi.RegisterOutputType(FeatureFlagPlannedStepArrayOutput{})
+	pulumi.RegisterOutputType(FeatureFlagRolloutOutput{})
+	pulumi.RegisterOutputType(FeatureFlagRolloutPtrOutput{})
+	pulumi.RegisterOutputType(FeatureFlagRolloutGatesOutput{})
+	pulumi.RegisterOutputType(FeatureFlagRolloutGatesPtrOutput{})
+	pulumi.RegisterOutputType(FeatureFlagRolloutGatesHealthOutput{})
+	pulumi.RegisterOutputType(FeatureFlagRolloutGatesHealthPtrOutput{})
+	pulumi.RegisterOutputType(FeatureFlagRolloutGatesHooksOutput{})
+	pulumi.RegisterOutputType(FeatureFlagRolloutGatesHooksPtrOutput{})
+	pulumi.RegisterOutputType(FeatureFlagRolloutGatesMetricsOutput{})
+	pulumi.RegisterOutputType(FeatureFlagRolloutGatesMetricsPtrOutput{})
+	pulumi.RegisterOutputType(FeatureFlagRolloutLinearOutput{})
+	pulumi.RegisterOutputType(FeatureFlagRolloutLinearPtrOutput{})
+	pulumi.RegisterOutputType(FeatureFlagRolloutStepOutput{})
+	pulumi.RegisterOutputType(FeatureFlagRolloutStepArrayOutput{})
 	pulumi.RegisterOutputType(FeatureFlagTargetingOutput{})
 	pulumi.RegisterOutputType(FeatureFlagTargetingPtrOutput{})
 	pulumi.RegisterOutputType(FeatureFlagTargetingSegmentRuleOutput{})
 	pulumi.RegisterOutputType(FeatureFlagTargetingSegmentRuleArrayOutput{})
+	pulumi.RegisterOutputType(FeatureFlagTimeoutsOutput{})
+	pulumi.RegisterOutputType(FeatureFlagTimeoutsPtrOutput{})
 	pulumi.RegisterOutputType(LambdaAliasLastRolloutOutput{})
 	pulumi.RegisterOutputType(LambdaAliasLastRolloutPtrOutput{})
 	pulumi.RegisterOutputType(LambdaAliasPlannedStepOutput{})

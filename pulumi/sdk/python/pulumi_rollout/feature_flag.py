@@ -30,9 +30,11 @@ class FeatureFlagArgs:
                  kill_switch: pulumi.Input[Optional[_builtins.bool]] = None,
                  owner: pulumi.Input[Optional[_builtins.str]] = None,
                  path_prefix: pulumi.Input[Optional[_builtins.str]] = None,
+                 rollout: pulumi.Input[Optional['FeatureFlagRolloutArgs']] = None,
                  rollout_percentage: pulumi.Input[Optional[_builtins.int]] = None,
                  targeting: pulumi.Input[Optional['FeatureFlagTargetingArgs']] = None,
-                 ticket: pulumi.Input[Optional[_builtins.str]] = None):
+                 ticket: pulumi.Input[Optional[_builtins.str]] = None,
+                 timeouts: pulumi.Input[Optional['FeatureFlagTimeoutsArgs']] = None):
         """
         The set of arguments for constructing a FeatureFlag resource.
 
@@ -45,6 +47,7 @@ class FeatureFlagArgs:
         :param pulumi.Input[_builtins.bool] kill_switch: When true the flag is off for everyone, before anything else is looked at. Default false.
         :param pulumi.Input[_builtins.str] owner: Who owns the flag (a team, an email), at most 256 characters.
         :param pulumi.Input[_builtins.str] path_prefix: Where the flag's parameter lives: the parameter is <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span> + <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span>. Starts and ends with `/`. Default `/rollout/flags/`.
+        :param pulumi.Input['FeatureFlagRolloutArgs'] rollout: How a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> is applied: without this block, at once; with it, in steps with pauses and gates (alarms and hooks), by default `preset = <span pulumi-lang-nodejs=""flagRamp"" pulumi-lang-dotnet=""FlagRamp"" pulumi-lang-go=""flagRamp"" pulumi-lang-python=""flag_ramp"" pulumi-lang-yaml=""flagRamp"" pulumi-lang-java=""flagRamp"">"flag_ramp"</span>` (1 → 5 → 25 → 50 → 100 % of the way, pausing 5, 10, 15 and 20 minutes), and rolled back on a failed gate: to the previous percentage (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>) or by turning the kill switch on (<span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>). A step's percentage of users is rounded to a whole percent.
         :param pulumi.Input[_builtins.int] rollout_percentage: Share of users, 0 to 100, for whom the flag is on, by bucket: on when the user's bucket (md5 of `key:user_id`, mod 100) is below it. Default 0 (deployed dark).
         :param pulumi.Input['FeatureFlagTargetingArgs'] targeting: Users picked by id, and segments by attributes. Included users are on, then excluded users off; segment rules, when set, decide alone (on exactly when all match).
         :param pulumi.Input[_builtins.str] ticket: The ticket the flag belongs to, at most 256 characters.
@@ -66,12 +69,16 @@ class FeatureFlagArgs:
             pulumi.set(__self__, "owner", owner)
         if path_prefix is not None:
             pulumi.set(__self__, "path_prefix", path_prefix)
+        if rollout is not None:
+            pulumi.set(__self__, "rollout", rollout)
         if rollout_percentage is not None:
             pulumi.set(__self__, "rollout_percentage", rollout_percentage)
         if targeting is not None:
             pulumi.set(__self__, "targeting", targeting)
         if ticket is not None:
             pulumi.set(__self__, "ticket", ticket)
+        if timeouts is not None:
+            pulumi.set(__self__, "timeouts", timeouts)
 
     @_builtins.property
     @pulumi.getter
@@ -182,6 +189,18 @@ class FeatureFlagArgs:
         pulumi.set(self, "path_prefix", value)
 
     @_builtins.property
+    @pulumi.getter
+    def rollout(self) -> pulumi.Input[Optional['FeatureFlagRolloutArgs']]:
+        """
+        How a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> is applied: without this block, at once; with it, in steps with pauses and gates (alarms and hooks), by default `preset = <span pulumi-lang-nodejs=""flagRamp"" pulumi-lang-dotnet=""FlagRamp"" pulumi-lang-go=""flagRamp"" pulumi-lang-python=""flag_ramp"" pulumi-lang-yaml=""flagRamp"" pulumi-lang-java=""flagRamp"">"flag_ramp"</span>` (1 → 5 → 25 → 50 → 100 % of the way, pausing 5, 10, 15 and 20 minutes), and rolled back on a failed gate: to the previous percentage (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>) or by turning the kill switch on (<span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>). A step's percentage of users is rounded to a whole percent.
+        """
+        return pulumi.get(self, "rollout")
+
+    @rollout.setter
+    def rollout(self, value: pulumi.Input[Optional['FeatureFlagRolloutArgs']]):
+        pulumi.set(self, "rollout", value)
+
+    @_builtins.property
     @pulumi.getter(name="rolloutPercentage")
     def rollout_percentage(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
@@ -217,6 +236,15 @@ class FeatureFlagArgs:
     def ticket(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "ticket", value)
 
+    @_builtins.property
+    @pulumi.getter
+    def timeouts(self) -> pulumi.Input[Optional['FeatureFlagTimeoutsArgs']]:
+        return pulumi.get(self, "timeouts")
+
+    @timeouts.setter
+    def timeouts(self, value: pulumi.Input[Optional['FeatureFlagTimeoutsArgs']]):
+        pulumi.set(self, "timeouts", value)
+
 
 @pulumi.input_type
 class _FeatureFlagState:
@@ -229,12 +257,17 @@ class _FeatureFlagState:
                  expires_at: pulumi.Input[Optional[_builtins.str]] = None,
                  key: pulumi.Input[Optional[_builtins.str]] = None,
                  kill_switch: pulumi.Input[Optional[_builtins.bool]] = None,
+                 kill_switch_reason: pulumi.Input[Optional[_builtins.str]] = None,
+                 last_rollout: pulumi.Input[Optional['FeatureFlagLastRolloutArgs']] = None,
                  owner: pulumi.Input[Optional[_builtins.str]] = None,
                  parameter_name: pulumi.Input[Optional[_builtins.str]] = None,
                  path_prefix: pulumi.Input[Optional[_builtins.str]] = None,
+                 planned_steps: pulumi.Input[Optional[Sequence[pulumi.Input['FeatureFlagPlannedStepArgs']]]] = None,
+                 rollout: pulumi.Input[Optional['FeatureFlagRolloutArgs']] = None,
                  rollout_percentage: pulumi.Input[Optional[_builtins.int]] = None,
                  targeting: pulumi.Input[Optional['FeatureFlagTargetingArgs']] = None,
-                 ticket: pulumi.Input[Optional[_builtins.str]] = None):
+                 ticket: pulumi.Input[Optional[_builtins.str]] = None,
+                 timeouts: pulumi.Input[Optional['FeatureFlagTimeoutsArgs']] = None):
         """
         Input properties used for looking up and filtering FeatureFlag resources.
 
@@ -246,9 +279,13 @@ class _FeatureFlagState:
         :param pulumi.Input[_builtins.str] expires_at: When the flag should be removed (RFC 3339). A date in the past is a plan warning (a stale flag), not an error.
         :param pulumi.Input[_builtins.str] key: The flag's key, 1 to 128 of `a-z 0-9 . _ -` starting with a letter. Part of the bucket: changing it reshuffles users.
         :param pulumi.Input[_builtins.bool] kill_switch: When true the flag is off for everyone, before anything else is looked at. Default false.
+        :param pulumi.Input[_builtins.str] kill_switch_reason: Who turned the kill switch on, when a rollback did (a traffic rollout's <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> rollback, or this flag's <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> rollback); empty otherwise. Such a kill switch is not turned off by the next apply: the configuration must say <span pulumi-lang-nodejs="`killSwitch " pulumi-lang-dotnet="`KillSwitch " pulumi-lang-go="`killSwitch " pulumi-lang-python="`kill_switch " pulumi-lang-yaml="`killSwitch " pulumi-lang-java="`killSwitch ">`kill_switch </span>= true` to accept it, or change `rollout.attempt` to switch the flag back on deliberately.
+        :param pulumi.Input['FeatureFlagLastRolloutArgs'] last_rollout: How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
         :param pulumi.Input[_builtins.str] owner: Who owns the flag (a team, an email), at most 256 characters.
         :param pulumi.Input[_builtins.str] parameter_name: The SSM parameter that holds the document.
         :param pulumi.Input[_builtins.str] path_prefix: Where the flag's parameter lives: the parameter is <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span> + <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span>. Starts and ends with `/`. Default `/rollout/flags/`.
+        :param pulumi.Input[Sequence[pulumi.Input['FeatureFlagPlannedStepArgs']]] planned_steps: The schedule of a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> with a <span pulumi-lang-nodejs="`rollout`" pulumi-lang-dotnet="`Rollout`" pulumi-lang-go="`rollout`" pulumi-lang-python="`rollout`" pulumi-lang-yaml="`rollout`" pulumi-lang-java="`rollout`">`rollout`</span> block: each step's percentage of users and pause. Empty otherwise.
+        :param pulumi.Input['FeatureFlagRolloutArgs'] rollout: How a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> is applied: without this block, at once; with it, in steps with pauses and gates (alarms and hooks), by default `preset = <span pulumi-lang-nodejs=""flagRamp"" pulumi-lang-dotnet=""FlagRamp"" pulumi-lang-go=""flagRamp"" pulumi-lang-python=""flag_ramp"" pulumi-lang-yaml=""flagRamp"" pulumi-lang-java=""flagRamp"">"flag_ramp"</span>` (1 → 5 → 25 → 50 → 100 % of the way, pausing 5, 10, 15 and 20 minutes), and rolled back on a failed gate: to the previous percentage (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>) or by turning the kill switch on (<span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>). A step's percentage of users is rounded to a whole percent.
         :param pulumi.Input[_builtins.int] rollout_percentage: Share of users, 0 to 100, for whom the flag is on, by bucket: on when the user's bucket (md5 of `key:user_id`, mod 100) is below it. Default 0 (deployed dark).
         :param pulumi.Input['FeatureFlagTargetingArgs'] targeting: Users picked by id, and segments by attributes. Included users are on, then excluded users off; segment rules, when set, decide alone (on exactly when all match).
         :param pulumi.Input[_builtins.str] ticket: The ticket the flag belongs to, at most 256 characters.
@@ -269,18 +306,28 @@ class _FeatureFlagState:
             pulumi.set(__self__, "key", key)
         if kill_switch is not None:
             pulumi.set(__self__, "kill_switch", kill_switch)
+        if kill_switch_reason is not None:
+            pulumi.set(__self__, "kill_switch_reason", kill_switch_reason)
+        if last_rollout is not None:
+            pulumi.set(__self__, "last_rollout", last_rollout)
         if owner is not None:
             pulumi.set(__self__, "owner", owner)
         if parameter_name is not None:
             pulumi.set(__self__, "parameter_name", parameter_name)
         if path_prefix is not None:
             pulumi.set(__self__, "path_prefix", path_prefix)
+        if planned_steps is not None:
+            pulumi.set(__self__, "planned_steps", planned_steps)
+        if rollout is not None:
+            pulumi.set(__self__, "rollout", rollout)
         if rollout_percentage is not None:
             pulumi.set(__self__, "rollout_percentage", rollout_percentage)
         if targeting is not None:
             pulumi.set(__self__, "targeting", targeting)
         if ticket is not None:
             pulumi.set(__self__, "ticket", ticket)
+        if timeouts is not None:
+            pulumi.set(__self__, "timeouts", timeouts)
 
     @_builtins.property
     @pulumi.getter
@@ -379,6 +426,30 @@ class _FeatureFlagState:
         pulumi.set(self, "kill_switch", value)
 
     @_builtins.property
+    @pulumi.getter(name="killSwitchReason")
+    def kill_switch_reason(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Who turned the kill switch on, when a rollback did (a traffic rollout's <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> rollback, or this flag's <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> rollback); empty otherwise. Such a kill switch is not turned off by the next apply: the configuration must say <span pulumi-lang-nodejs="`killSwitch " pulumi-lang-dotnet="`KillSwitch " pulumi-lang-go="`killSwitch " pulumi-lang-python="`kill_switch " pulumi-lang-yaml="`killSwitch " pulumi-lang-java="`killSwitch ">`kill_switch </span>= true` to accept it, or change `rollout.attempt` to switch the flag back on deliberately.
+        """
+        return pulumi.get(self, "kill_switch_reason")
+
+    @kill_switch_reason.setter
+    def kill_switch_reason(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "kill_switch_reason", value)
+
+    @_builtins.property
+    @pulumi.getter(name="lastRollout")
+    def last_rollout(self) -> pulumi.Input[Optional['FeatureFlagLastRolloutArgs']]:
+        """
+        How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+        """
+        return pulumi.get(self, "last_rollout")
+
+    @last_rollout.setter
+    def last_rollout(self, value: pulumi.Input[Optional['FeatureFlagLastRolloutArgs']]):
+        pulumi.set(self, "last_rollout", value)
+
+    @_builtins.property
     @pulumi.getter
     def owner(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -413,6 +484,30 @@ class _FeatureFlagState:
     @path_prefix.setter
     def path_prefix(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "path_prefix", value)
+
+    @_builtins.property
+    @pulumi.getter(name="plannedSteps")
+    def planned_steps(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['FeatureFlagPlannedStepArgs']]]]:
+        """
+        The schedule of a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> with a <span pulumi-lang-nodejs="`rollout`" pulumi-lang-dotnet="`Rollout`" pulumi-lang-go="`rollout`" pulumi-lang-python="`rollout`" pulumi-lang-yaml="`rollout`" pulumi-lang-java="`rollout`">`rollout`</span> block: each step's percentage of users and pause. Empty otherwise.
+        """
+        return pulumi.get(self, "planned_steps")
+
+    @planned_steps.setter
+    def planned_steps(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['FeatureFlagPlannedStepArgs']]]]):
+        pulumi.set(self, "planned_steps", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def rollout(self) -> pulumi.Input[Optional['FeatureFlagRolloutArgs']]:
+        """
+        How a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> is applied: without this block, at once; with it, in steps with pauses and gates (alarms and hooks), by default `preset = <span pulumi-lang-nodejs=""flagRamp"" pulumi-lang-dotnet=""FlagRamp"" pulumi-lang-go=""flagRamp"" pulumi-lang-python=""flag_ramp"" pulumi-lang-yaml=""flagRamp"" pulumi-lang-java=""flagRamp"">"flag_ramp"</span>` (1 → 5 → 25 → 50 → 100 % of the way, pausing 5, 10, 15 and 20 minutes), and rolled back on a failed gate: to the previous percentage (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>) or by turning the kill switch on (<span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>). A step's percentage of users is rounded to a whole percent.
+        """
+        return pulumi.get(self, "rollout")
+
+    @rollout.setter
+    def rollout(self, value: pulumi.Input[Optional['FeatureFlagRolloutArgs']]):
+        pulumi.set(self, "rollout", value)
 
     @_builtins.property
     @pulumi.getter(name="rolloutPercentage")
@@ -450,6 +545,15 @@ class _FeatureFlagState:
     def ticket(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "ticket", value)
 
+    @_builtins.property
+    @pulumi.getter
+    def timeouts(self) -> pulumi.Input[Optional['FeatureFlagTimeoutsArgs']]:
+        return pulumi.get(self, "timeouts")
+
+    @timeouts.setter
+    def timeouts(self, value: pulumi.Input[Optional['FeatureFlagTimeoutsArgs']]):
+        pulumi.set(self, "timeouts", value)
+
 
 @pulumi.type_token("rollout:index:FeatureFlag")
 class FeatureFlag(pulumi.CustomResource):
@@ -466,9 +570,11 @@ class FeatureFlag(pulumi.CustomResource):
                  kill_switch: pulumi.Input[Optional[_builtins.bool]] = None,
                  owner: pulumi.Input[Optional[_builtins.str]] = None,
                  path_prefix: pulumi.Input[Optional[_builtins.str]] = None,
+                 rollout: pulumi.Input[Optional[Union['FeatureFlagRolloutArgs', 'FeatureFlagRolloutArgsDict', 'outputs.FeatureFlagRollout']]] = None,
                  rollout_percentage: pulumi.Input[Optional[_builtins.int]] = None,
                  targeting: pulumi.Input[Optional[Union['FeatureFlagTargetingArgs', 'FeatureFlagTargetingArgsDict', 'outputs.FeatureFlagTargeting']]] = None,
                  ticket: pulumi.Input[Optional[_builtins.str]] = None,
+                 timeouts: pulumi.Input[Optional[Union['FeatureFlagTimeoutsArgs', 'FeatureFlagTimeoutsArgsDict', 'outputs.FeatureFlagTimeouts']]] = None,
                  __props__=None):
         """
         ## Example Usage
@@ -511,6 +617,7 @@ class FeatureFlag(pulumi.CustomResource):
         :param pulumi.Input[_builtins.bool] kill_switch: When true the flag is off for everyone, before anything else is looked at. Default false.
         :param pulumi.Input[_builtins.str] owner: Who owns the flag (a team, an email), at most 256 characters.
         :param pulumi.Input[_builtins.str] path_prefix: Where the flag's parameter lives: the parameter is <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span> + <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span>. Starts and ends with `/`. Default `/rollout/flags/`.
+        :param pulumi.Input[Union['FeatureFlagRolloutArgs', 'FeatureFlagRolloutArgsDict', 'outputs.FeatureFlagRollout']] rollout: How a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> is applied: without this block, at once; with it, in steps with pauses and gates (alarms and hooks), by default `preset = <span pulumi-lang-nodejs=""flagRamp"" pulumi-lang-dotnet=""FlagRamp"" pulumi-lang-go=""flagRamp"" pulumi-lang-python=""flag_ramp"" pulumi-lang-yaml=""flagRamp"" pulumi-lang-java=""flagRamp"">"flag_ramp"</span>` (1 → 5 → 25 → 50 → 100 % of the way, pausing 5, 10, 15 and 20 minutes), and rolled back on a failed gate: to the previous percentage (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>) or by turning the kill switch on (<span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>). A step's percentage of users is rounded to a whole percent.
         :param pulumi.Input[_builtins.int] rollout_percentage: Share of users, 0 to 100, for whom the flag is on, by bucket: on when the user's bucket (md5 of `key:user_id`, mod 100) is below it. Default 0 (deployed dark).
         :param pulumi.Input[Union['FeatureFlagTargetingArgs', 'FeatureFlagTargetingArgsDict', 'outputs.FeatureFlagTargeting']] targeting: Users picked by id, and segments by attributes. Included users are on, then excluded users off; segment rules, when set, decide alone (on exactly when all match).
         :param pulumi.Input[_builtins.str] ticket: The ticket the flag belongs to, at most 256 characters.
@@ -575,9 +682,11 @@ class FeatureFlag(pulumi.CustomResource):
                  kill_switch: pulumi.Input[Optional[_builtins.bool]] = None,
                  owner: pulumi.Input[Optional[_builtins.str]] = None,
                  path_prefix: pulumi.Input[Optional[_builtins.str]] = None,
+                 rollout: pulumi.Input[Optional[Union['FeatureFlagRolloutArgs', 'FeatureFlagRolloutArgsDict', 'outputs.FeatureFlagRollout']]] = None,
                  rollout_percentage: pulumi.Input[Optional[_builtins.int]] = None,
                  targeting: pulumi.Input[Optional[Union['FeatureFlagTargetingArgs', 'FeatureFlagTargetingArgsDict', 'outputs.FeatureFlagTargeting']]] = None,
                  ticket: pulumi.Input[Optional[_builtins.str]] = None,
+                 timeouts: pulumi.Input[Optional[Union['FeatureFlagTimeoutsArgs', 'FeatureFlagTimeoutsArgsDict', 'outputs.FeatureFlagTimeouts']]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -598,11 +707,16 @@ class FeatureFlag(pulumi.CustomResource):
             __props__.__dict__["kill_switch"] = kill_switch
             __props__.__dict__["owner"] = owner
             __props__.__dict__["path_prefix"] = path_prefix
+            __props__.__dict__["rollout"] = rollout
             __props__.__dict__["rollout_percentage"] = rollout_percentage
             __props__.__dict__["targeting"] = targeting
             __props__.__dict__["ticket"] = ticket
+            __props__.__dict__["timeouts"] = timeouts
             __props__.__dict__["document"] = None
+            __props__.__dict__["kill_switch_reason"] = None
+            __props__.__dict__["last_rollout"] = None
             __props__.__dict__["parameter_name"] = None
+            __props__.__dict__["planned_steps"] = None
         super(FeatureFlag, __self__).__init__(
             'rollout:index:FeatureFlag',
             resource_name,
@@ -621,12 +735,17 @@ class FeatureFlag(pulumi.CustomResource):
             expires_at: pulumi.Input[Optional[_builtins.str]] = None,
             key: pulumi.Input[Optional[_builtins.str]] = None,
             kill_switch: pulumi.Input[Optional[_builtins.bool]] = None,
+            kill_switch_reason: pulumi.Input[Optional[_builtins.str]] = None,
+            last_rollout: pulumi.Input[Optional[Union['FeatureFlagLastRolloutArgs', 'FeatureFlagLastRolloutArgsDict', 'outputs.FeatureFlagLastRollout']]] = None,
             owner: pulumi.Input[Optional[_builtins.str]] = None,
             parameter_name: pulumi.Input[Optional[_builtins.str]] = None,
             path_prefix: pulumi.Input[Optional[_builtins.str]] = None,
+            planned_steps: pulumi.Input[Optional[Sequence[pulumi.Input[Union['FeatureFlagPlannedStepArgs', 'FeatureFlagPlannedStepArgsDict', 'outputs.FeatureFlagPlannedStep']]]]] = None,
+            rollout: pulumi.Input[Optional[Union['FeatureFlagRolloutArgs', 'FeatureFlagRolloutArgsDict', 'outputs.FeatureFlagRollout']]] = None,
             rollout_percentage: pulumi.Input[Optional[_builtins.int]] = None,
             targeting: pulumi.Input[Optional[Union['FeatureFlagTargetingArgs', 'FeatureFlagTargetingArgsDict', 'outputs.FeatureFlagTargeting']]] = None,
-            ticket: pulumi.Input[Optional[_builtins.str]] = None) -> 'FeatureFlag':
+            ticket: pulumi.Input[Optional[_builtins.str]] = None,
+            timeouts: pulumi.Input[Optional[Union['FeatureFlagTimeoutsArgs', 'FeatureFlagTimeoutsArgsDict', 'outputs.FeatureFlagTimeouts']]] = None) -> 'FeatureFlag':
         """
         Get an existing FeatureFlag resource's state with the given name, id, and optional extra
         properties used to qualify the lookup.
@@ -642,9 +761,13 @@ class FeatureFlag(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] expires_at: When the flag should be removed (RFC 3339). A date in the past is a plan warning (a stale flag), not an error.
         :param pulumi.Input[_builtins.str] key: The flag's key, 1 to 128 of `a-z 0-9 . _ -` starting with a letter. Part of the bucket: changing it reshuffles users.
         :param pulumi.Input[_builtins.bool] kill_switch: When true the flag is off for everyone, before anything else is looked at. Default false.
+        :param pulumi.Input[_builtins.str] kill_switch_reason: Who turned the kill switch on, when a rollback did (a traffic rollout's <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> rollback, or this flag's <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> rollback); empty otherwise. Such a kill switch is not turned off by the next apply: the configuration must say <span pulumi-lang-nodejs="`killSwitch " pulumi-lang-dotnet="`KillSwitch " pulumi-lang-go="`killSwitch " pulumi-lang-python="`kill_switch " pulumi-lang-yaml="`killSwitch " pulumi-lang-java="`killSwitch ">`kill_switch </span>= true` to accept it, or change `rollout.attempt` to switch the flag back on deliberately.
+        :param pulumi.Input[Union['FeatureFlagLastRolloutArgs', 'FeatureFlagLastRolloutArgsDict', 'outputs.FeatureFlagLastRollout']] last_rollout: How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
         :param pulumi.Input[_builtins.str] owner: Who owns the flag (a team, an email), at most 256 characters.
         :param pulumi.Input[_builtins.str] parameter_name: The SSM parameter that holds the document.
         :param pulumi.Input[_builtins.str] path_prefix: Where the flag's parameter lives: the parameter is <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span> + <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span>. Starts and ends with `/`. Default `/rollout/flags/`.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['FeatureFlagPlannedStepArgs', 'FeatureFlagPlannedStepArgsDict', 'outputs.FeatureFlagPlannedStep']]]] planned_steps: The schedule of a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> with a <span pulumi-lang-nodejs="`rollout`" pulumi-lang-dotnet="`Rollout`" pulumi-lang-go="`rollout`" pulumi-lang-python="`rollout`" pulumi-lang-yaml="`rollout`" pulumi-lang-java="`rollout`">`rollout`</span> block: each step's percentage of users and pause. Empty otherwise.
+        :param pulumi.Input[Union['FeatureFlagRolloutArgs', 'FeatureFlagRolloutArgsDict', 'outputs.FeatureFlagRollout']] rollout: How a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> is applied: without this block, at once; with it, in steps with pauses and gates (alarms and hooks), by default `preset = <span pulumi-lang-nodejs=""flagRamp"" pulumi-lang-dotnet=""FlagRamp"" pulumi-lang-go=""flagRamp"" pulumi-lang-python=""flag_ramp"" pulumi-lang-yaml=""flagRamp"" pulumi-lang-java=""flagRamp"">"flag_ramp"</span>` (1 → 5 → 25 → 50 → 100 % of the way, pausing 5, 10, 15 and 20 minutes), and rolled back on a failed gate: to the previous percentage (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>) or by turning the kill switch on (<span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>). A step's percentage of users is rounded to a whole percent.
         :param pulumi.Input[_builtins.int] rollout_percentage: Share of users, 0 to 100, for whom the flag is on, by bucket: on when the user's bucket (md5 of `key:user_id`, mod 100) is below it. Default 0 (deployed dark).
         :param pulumi.Input[Union['FeatureFlagTargetingArgs', 'FeatureFlagTargetingArgsDict', 'outputs.FeatureFlagTargeting']] targeting: Users picked by id, and segments by attributes. Included users are on, then excluded users off; segment rules, when set, decide alone (on exactly when all match).
         :param pulumi.Input[_builtins.str] ticket: The ticket the flag belongs to, at most 256 characters.
@@ -661,12 +784,17 @@ class FeatureFlag(pulumi.CustomResource):
         __props__.__dict__["expires_at"] = expires_at
         __props__.__dict__["key"] = key
         __props__.__dict__["kill_switch"] = kill_switch
+        __props__.__dict__["kill_switch_reason"] = kill_switch_reason
+        __props__.__dict__["last_rollout"] = last_rollout
         __props__.__dict__["owner"] = owner
         __props__.__dict__["parameter_name"] = parameter_name
         __props__.__dict__["path_prefix"] = path_prefix
+        __props__.__dict__["planned_steps"] = planned_steps
+        __props__.__dict__["rollout"] = rollout
         __props__.__dict__["rollout_percentage"] = rollout_percentage
         __props__.__dict__["targeting"] = targeting
         __props__.__dict__["ticket"] = ticket
+        __props__.__dict__["timeouts"] = timeouts
         return FeatureFlag(resource_name, opts=opts, __props__=__props__)
 
     @staticmethod
@@ -680,12 +808,17 @@ class FeatureFlag(pulumi.CustomResource):
             expires_at: pulumi.Input[Optional[_builtins.str]] = None,
             key: pulumi.Input[Optional[_builtins.str]] = None,
             kill_switch: pulumi.Input[Optional[_builtins.bool]] = None,
+            kill_switch_reason: pulumi.Input[Optional[_builtins.str]] = None,
+            last_rollout: pulumi.Input[Optional[Union['FeatureFlagLastRolloutArgs', 'FeatureFlagLastRolloutArgsDict', 'outputs.FeatureFlagLastRollout']]] = None,
             owner: pulumi.Input[Optional[_builtins.str]] = None,
             parameter_name: pulumi.Input[Optional[_builtins.str]] = None,
             path_prefix: pulumi.Input[Optional[_builtins.str]] = None,
+            planned_steps: pulumi.Input[Optional[Sequence[pulumi.Input[Union['FeatureFlagPlannedStepArgs', 'FeatureFlagPlannedStepArgsDict', 'outputs.FeatureFlagPlannedStep']]]]] = None,
+            rollout: pulumi.Input[Optional[Union['FeatureFlagRolloutArgs', 'FeatureFlagRolloutArgsDict', 'outputs.FeatureFlagRollout']]] = None,
             rollout_percentage: pulumi.Input[Optional[_builtins.int]] = None,
             targeting: pulumi.Input[Optional[Union['FeatureFlagTargetingArgs', 'FeatureFlagTargetingArgsDict', 'outputs.FeatureFlagTargeting']]] = None,
-            ticket: pulumi.Input[Optional[_builtins.str]] = None) -> pulumi.Output[bool]:
+            ticket: pulumi.Input[Optional[_builtins.str]] = None,
+            timeouts: pulumi.Input[Optional[Union['FeatureFlagTimeoutsArgs', 'FeatureFlagTimeoutsArgsDict', 'outputs.FeatureFlagTimeouts']]] = None) -> pulumi.Output[bool]:
         __props__: dict = {}
         __props__["dependencies"] = dependencies
         __props__["description"] = description
@@ -695,12 +828,17 @@ class FeatureFlag(pulumi.CustomResource):
         __props__["expiresAt"] = expires_at
         __props__["key"] = key
         __props__["killSwitch"] = kill_switch
+        __props__["killSwitchReason"] = kill_switch_reason
+        __props__["lastRollout"] = last_rollout
         __props__["owner"] = owner
         __props__["parameterName"] = parameter_name
         __props__["pathPrefix"] = path_prefix
+        __props__["plannedSteps"] = planned_steps
+        __props__["rollout"] = rollout
         __props__["rolloutPercentage"] = rollout_percentage
         __props__["targeting"] = targeting
         __props__["ticket"] = ticket
+        __props__["timeouts"] = timeouts
         return pulumi.runtime.exists_resource(None, 'rollout:index:FeatureFlag', id, __props__, opts or pulumi.ResourceOptions())
 
     @_builtins.property
@@ -768,6 +906,22 @@ class FeatureFlag(pulumi.CustomResource):
         return pulumi.get(self, "kill_switch")
 
     @_builtins.property
+    @pulumi.getter(name="killSwitchReason")
+    def kill_switch_reason(self) -> pulumi.Output[_builtins.str]:
+        """
+        Who turned the kill switch on, when a rollback did (a traffic rollout's <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> rollback, or this flag's <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> rollback); empty otherwise. Such a kill switch is not turned off by the next apply: the configuration must say <span pulumi-lang-nodejs="`killSwitch " pulumi-lang-dotnet="`KillSwitch " pulumi-lang-go="`killSwitch " pulumi-lang-python="`kill_switch " pulumi-lang-yaml="`killSwitch " pulumi-lang-java="`killSwitch ">`kill_switch </span>= true` to accept it, or change `rollout.attempt` to switch the flag back on deliberately.
+        """
+        return pulumi.get(self, "kill_switch_reason")
+
+    @_builtins.property
+    @pulumi.getter(name="lastRollout")
+    def last_rollout(self) -> pulumi.Output['outputs.FeatureFlagLastRollout']:
+        """
+        How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+        """
+        return pulumi.get(self, "last_rollout")
+
+    @_builtins.property
     @pulumi.getter
     def owner(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
@@ -792,6 +946,22 @@ class FeatureFlag(pulumi.CustomResource):
         return pulumi.get(self, "path_prefix")
 
     @_builtins.property
+    @pulumi.getter(name="plannedSteps")
+    def planned_steps(self) -> pulumi.Output[Sequence['outputs.FeatureFlagPlannedStep']]:
+        """
+        The schedule of a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> with a <span pulumi-lang-nodejs="`rollout`" pulumi-lang-dotnet="`Rollout`" pulumi-lang-go="`rollout`" pulumi-lang-python="`rollout`" pulumi-lang-yaml="`rollout`" pulumi-lang-java="`rollout`">`rollout`</span> block: each step's percentage of users and pause. Empty otherwise.
+        """
+        return pulumi.get(self, "planned_steps")
+
+    @_builtins.property
+    @pulumi.getter
+    def rollout(self) -> pulumi.Output[Optional['outputs.FeatureFlagRollout']]:
+        """
+        How a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> is applied: without this block, at once; with it, in steps with pauses and gates (alarms and hooks), by default `preset = <span pulumi-lang-nodejs=""flagRamp"" pulumi-lang-dotnet=""FlagRamp"" pulumi-lang-go=""flagRamp"" pulumi-lang-python=""flag_ramp"" pulumi-lang-yaml=""flagRamp"" pulumi-lang-java=""flagRamp"">"flag_ramp"</span>` (1 → 5 → 25 → 50 → 100 % of the way, pausing 5, 10, 15 and 20 minutes), and rolled back on a failed gate: to the previous percentage (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>) or by turning the kill switch on (<span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>). A step's percentage of users is rounded to a whole percent.
+        """
+        return pulumi.get(self, "rollout")
+
+    @_builtins.property
     @pulumi.getter(name="rolloutPercentage")
     def rollout_percentage(self) -> pulumi.Output[_builtins.int]:
         """
@@ -814,4 +984,9 @@ class FeatureFlag(pulumi.CustomResource):
         The ticket the flag belongs to, at most 256 characters.
         """
         return pulumi.get(self, "ticket")
+
+    @_builtins.property
+    @pulumi.getter
+    def timeouts(self) -> pulumi.Output[Optional['outputs.FeatureFlagTimeouts']]:
+        return pulumi.get(self, "timeouts")
 

@@ -33,8 +33,18 @@ __all__ = [
     'DeploymentBlueGreenRolloutLinear',
     'DeploymentBlueGreenRolloutStep',
     'DeploymentBlueGreenTimeouts',
+    'FeatureFlagLastRollout',
+    'FeatureFlagPlannedStep',
+    'FeatureFlagRollout',
+    'FeatureFlagRolloutGates',
+    'FeatureFlagRolloutGatesHealth',
+    'FeatureFlagRolloutGatesHooks',
+    'FeatureFlagRolloutGatesMetrics',
+    'FeatureFlagRolloutLinear',
+    'FeatureFlagRolloutStep',
     'FeatureFlagTargeting',
     'FeatureFlagTargetingSegmentRule',
+    'FeatureFlagTimeouts',
     'LambdaAliasLastRollout',
     'LambdaAliasPlannedStep',
     'LambdaAliasRollout',
@@ -814,6 +824,7 @@ class DeploymentBlueGreenRollout(dict):
 
     def __init__(__self__, *,
                  attempt: Optional[_builtins.str] = None,
+                 flags: Optional[Sequence[_builtins.str]] = None,
                  gates: Optional['outputs.DeploymentBlueGreenRolloutGates'] = None,
                  ignore_poll_failures: Optional[_builtins.bool] = None,
                  linear: Optional['outputs.DeploymentBlueGreenRolloutLinear'] = None,
@@ -824,17 +835,20 @@ class DeploymentBlueGreenRollout(dict):
                  strategy: Optional[_builtins.str] = None):
         """
         :param _builtins.str attempt: A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+        :param Sequence[_builtins.str] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param 'DeploymentBlueGreenRolloutGatesArgs' gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
         :param _builtins.bool ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
         :param 'DeploymentBlueGreenRolloutLinearArgs' linear: The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
         :param _builtins.str poll_interval: How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
         :param _builtins.str preset: One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
-        :param _builtins.str rollback: What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+        :param _builtins.str rollback: What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
         :param Sequence['DeploymentBlueGreenRolloutStepArgs'] steps: The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
         :param _builtins.str strategy: <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if flags is not None:
+            pulumi.set(__self__, "flags", flags)
         if gates is not None:
             pulumi.set(__self__, "gates", gates)
         if ignore_poll_failures is not None:
@@ -859,6 +873,14 @@ class DeploymentBlueGreenRollout(dict):
         A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
         """
         return pulumi.get(self, "attempt")
+
+    @_builtins.property
+    @pulumi.getter
+    def flags(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+        """
+        return pulumi.get(self, "flags")
 
     @_builtins.property
     @pulumi.getter
@@ -904,7 +926,7 @@ class DeploymentBlueGreenRollout(dict):
     @pulumi.getter
     def rollback(self) -> Optional[_builtins.str]:
         """
-        What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+        What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
         """
         return pulumi.get(self, "rollback")
 
@@ -1305,6 +1327,703 @@ class DeploymentBlueGreenTimeouts(dict):
 
 
 @pulumi.output_type
+class FeatureFlagLastRollout(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "finishedAt":
+            suggest = "finished_at"
+        elif key == "startedAt":
+            suggest = "started_at"
+        elif key == "stepReached":
+            suggest = "step_reached"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in FeatureFlagLastRollout. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        FeatureFlagLastRollout.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        FeatureFlagLastRollout.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 attempt: Optional[_builtins.str] = None,
+                 finished_at: Optional[_builtins.str] = None,
+                 gate: Optional[_builtins.str] = None,
+                 reason: Optional[_builtins.str] = None,
+                 rollback: Optional[_builtins.str] = None,
+                 started_at: Optional[_builtins.str] = None,
+                 status: Optional[_builtins.str] = None,
+                 step_reached: Optional[_builtins.int] = None,
+                 steps: Optional[_builtins.int] = None,
+                 target: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str attempt: `rollout.attempt` when the change ran; empty when unset.
+        :param _builtins.str finished_at: When it ended (RFC 3339).
+        :param _builtins.str gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
+        :param _builtins.str reason: What happened, in one sentence.
+        :param _builtins.str rollback: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
+        :param _builtins.str started_at: When the rollout started (RFC 3339).
+        :param _builtins.str status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
+        :param _builtins.int step_reached: The last step applied, from 1; 0 when none was.
+        :param _builtins.int steps: Steps in the schedule.
+        :param _builtins.str target: The weights the change was going to (`ARN=weight, …` in ARN order).
+        """
+        if attempt is not None:
+            pulumi.set(__self__, "attempt", attempt)
+        if finished_at is not None:
+            pulumi.set(__self__, "finished_at", finished_at)
+        if gate is not None:
+            pulumi.set(__self__, "gate", gate)
+        if reason is not None:
+            pulumi.set(__self__, "reason", reason)
+        if rollback is not None:
+            pulumi.set(__self__, "rollback", rollback)
+        if started_at is not None:
+            pulumi.set(__self__, "started_at", started_at)
+        if status is not None:
+            pulumi.set(__self__, "status", status)
+        if step_reached is not None:
+            pulumi.set(__self__, "step_reached", step_reached)
+        if steps is not None:
+            pulumi.set(__self__, "steps", steps)
+        if target is not None:
+            pulumi.set(__self__, "target", target)
+
+    @_builtins.property
+    @pulumi.getter
+    def attempt(self) -> Optional[_builtins.str]:
+        """
+        `rollout.attempt` when the change ran; empty when unset.
+        """
+        return pulumi.get(self, "attempt")
+
+    @_builtins.property
+    @pulumi.getter(name="finishedAt")
+    def finished_at(self) -> Optional[_builtins.str]:
+        """
+        When it ended (RFC 3339).
+        """
+        return pulumi.get(self, "finished_at")
+
+    @_builtins.property
+    @pulumi.getter
+    def gate(self) -> Optional[_builtins.str]:
+        """
+        The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
+        """
+        return pulumi.get(self, "gate")
+
+    @_builtins.property
+    @pulumi.getter
+    def reason(self) -> Optional[_builtins.str]:
+        """
+        What happened, in one sentence.
+        """
+        return pulumi.get(self, "reason")
+
+    @_builtins.property
+    @pulumi.getter
+    def rollback(self) -> Optional[_builtins.str]:
+        """
+        <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
+        """
+        return pulumi.get(self, "rollback")
+
+    @_builtins.property
+    @pulumi.getter(name="startedAt")
+    def started_at(self) -> Optional[_builtins.str]:
+        """
+        When the rollout started (RFC 3339).
+        """
+        return pulumi.get(self, "started_at")
+
+    @_builtins.property
+    @pulumi.getter
+    def status(self) -> Optional[_builtins.str]:
+        """
+        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
+        """
+        return pulumi.get(self, "status")
+
+    @_builtins.property
+    @pulumi.getter(name="stepReached")
+    def step_reached(self) -> Optional[_builtins.int]:
+        """
+        The last step applied, from 1; 0 when none was.
+        """
+        return pulumi.get(self, "step_reached")
+
+    @_builtins.property
+    @pulumi.getter
+    def steps(self) -> Optional[_builtins.int]:
+        """
+        Steps in the schedule.
+        """
+        return pulumi.get(self, "steps")
+
+    @_builtins.property
+    @pulumi.getter
+    def target(self) -> Optional[_builtins.str]:
+        """
+        The weights the change was going to (`ARN=weight, …` in ARN order).
+        """
+        return pulumi.get(self, "target")
+
+
+@pulumi.output_type
+class FeatureFlagPlannedStep(dict):
+    def __init__(__self__, *,
+                 pause: Optional[_builtins.str] = None,
+                 percent: Optional[_builtins.int] = None,
+                 percentage: Optional[_builtins.int] = None,
+                 step: Optional[_builtins.int] = None):
+        """
+        :param _builtins.str pause: Bake time after the step.
+        :param _builtins.int percent: How far along the change the step goes, in percent.
+        :param _builtins.int percentage: The flag's<span pulumi-lang-nodejs=" rolloutPercentage " pulumi-lang-dotnet=" RolloutPercentage " pulumi-lang-go=" rolloutPercentage " pulumi-lang-python=" rollout_percentage " pulumi-lang-yaml=" rolloutPercentage " pulumi-lang-java=" rolloutPercentage "> rollout_percentage </span>at this step.
+        :param _builtins.int step: Step number, from 1.
+        """
+        if pause is not None:
+            pulumi.set(__self__, "pause", pause)
+        if percent is not None:
+            pulumi.set(__self__, "percent", percent)
+        if percentage is not None:
+            pulumi.set(__self__, "percentage", percentage)
+        if step is not None:
+            pulumi.set(__self__, "step", step)
+
+    @_builtins.property
+    @pulumi.getter
+    def pause(self) -> Optional[_builtins.str]:
+        """
+        Bake time after the step.
+        """
+        return pulumi.get(self, "pause")
+
+    @_builtins.property
+    @pulumi.getter
+    def percent(self) -> Optional[_builtins.int]:
+        """
+        How far along the change the step goes, in percent.
+        """
+        return pulumi.get(self, "percent")
+
+    @_builtins.property
+    @pulumi.getter
+    def percentage(self) -> Optional[_builtins.int]:
+        """
+        The flag's<span pulumi-lang-nodejs=" rolloutPercentage " pulumi-lang-dotnet=" RolloutPercentage " pulumi-lang-go=" rolloutPercentage " pulumi-lang-python=" rollout_percentage " pulumi-lang-yaml=" rolloutPercentage " pulumi-lang-java=" rolloutPercentage "> rollout_percentage </span>at this step.
+        """
+        return pulumi.get(self, "percentage")
+
+    @_builtins.property
+    @pulumi.getter
+    def step(self) -> Optional[_builtins.int]:
+        """
+        Step number, from 1.
+        """
+        return pulumi.get(self, "step")
+
+
+@pulumi.output_type
+class FeatureFlagRollout(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "ignorePollFailures":
+            suggest = "ignore_poll_failures"
+        elif key == "pollInterval":
+            suggest = "poll_interval"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in FeatureFlagRollout. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        FeatureFlagRollout.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        FeatureFlagRollout.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 attempt: Optional[_builtins.str] = None,
+                 flags: Optional[Sequence[_builtins.str]] = None,
+                 gates: Optional['outputs.FeatureFlagRolloutGates'] = None,
+                 ignore_poll_failures: Optional[_builtins.bool] = None,
+                 linear: Optional['outputs.FeatureFlagRolloutLinear'] = None,
+                 poll_interval: Optional[_builtins.str] = None,
+                 preset: Optional[_builtins.str] = None,
+                 rollback: Optional[_builtins.str] = None,
+                 steps: Optional[Sequence['outputs.FeatureFlagRolloutStep']] = None,
+                 strategy: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str attempt: A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+        :param Sequence[_builtins.str] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+        :param 'FeatureFlagRolloutGatesArgs' gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+        :param _builtins.bool ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
+        :param 'FeatureFlagRolloutLinearArgs' linear: The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+        :param _builtins.str poll_interval: How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+        :param _builtins.str preset: One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+        :param _builtins.str rollback: What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
+        :param Sequence['FeatureFlagRolloutStepArgs'] steps: The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
+        :param _builtins.str strategy: <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
+        """
+        if attempt is not None:
+            pulumi.set(__self__, "attempt", attempt)
+        if flags is not None:
+            pulumi.set(__self__, "flags", flags)
+        if gates is not None:
+            pulumi.set(__self__, "gates", gates)
+        if ignore_poll_failures is not None:
+            pulumi.set(__self__, "ignore_poll_failures", ignore_poll_failures)
+        if linear is not None:
+            pulumi.set(__self__, "linear", linear)
+        if poll_interval is not None:
+            pulumi.set(__self__, "poll_interval", poll_interval)
+        if preset is not None:
+            pulumi.set(__self__, "preset", preset)
+        if rollback is not None:
+            pulumi.set(__self__, "rollback", rollback)
+        if steps is not None:
+            pulumi.set(__self__, "steps", steps)
+        if strategy is not None:
+            pulumi.set(__self__, "strategy", strategy)
+
+    @_builtins.property
+    @pulumi.getter
+    def attempt(self) -> Optional[_builtins.str]:
+        """
+        A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+        """
+        return pulumi.get(self, "attempt")
+
+    @_builtins.property
+    @pulumi.getter
+    def flags(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+        """
+        return pulumi.get(self, "flags")
+
+    @_builtins.property
+    @pulumi.getter
+    def gates(self) -> Optional['outputs.FeatureFlagRolloutGates']:
+        """
+        What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+        """
+        return pulumi.get(self, "gates")
+
+    @_builtins.property
+    @pulumi.getter(name="ignorePollFailures")
+    def ignore_poll_failures(self) -> Optional[_builtins.bool]:
+        """
+        What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
+        """
+        return pulumi.get(self, "ignore_poll_failures")
+
+    @_builtins.property
+    @pulumi.getter
+    def linear(self) -> Optional['outputs.FeatureFlagRolloutLinear']:
+        """
+        The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+        """
+        return pulumi.get(self, "linear")
+
+    @_builtins.property
+    @pulumi.getter(name="pollInterval")
+    def poll_interval(self) -> Optional[_builtins.str]:
+        """
+        How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+        """
+        return pulumi.get(self, "poll_interval")
+
+    @_builtins.property
+    @pulumi.getter
+    def preset(self) -> Optional[_builtins.str]:
+        """
+        One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+        """
+        return pulumi.get(self, "preset")
+
+    @_builtins.property
+    @pulumi.getter
+    def rollback(self) -> Optional[_builtins.str]:
+        """
+        What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
+        """
+        return pulumi.get(self, "rollback")
+
+    @_builtins.property
+    @pulumi.getter
+    def steps(self) -> Optional[Sequence['outputs.FeatureFlagRolloutStep']]:
+        """
+        The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
+        """
+        return pulumi.get(self, "steps")
+
+    @_builtins.property
+    @pulumi.getter
+    def strategy(self) -> Optional[_builtins.str]:
+        """
+        <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
+        """
+        return pulumi.get(self, "strategy")
+
+
+@pulumi.output_type
+class FeatureFlagRolloutGates(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "failOnInsufficientData":
+            suggest = "fail_on_insufficient_data"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in FeatureFlagRolloutGates. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        FeatureFlagRolloutGates.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        FeatureFlagRolloutGates.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 alarms: Optional[Sequence[_builtins.str]] = None,
+                 fail_on_insufficient_data: Optional[_builtins.bool] = None,
+                 health: Optional['outputs.FeatureFlagRolloutGatesHealth'] = None,
+                 hooks: Optional['outputs.FeatureFlagRolloutGatesHooks'] = None,
+                 metrics: Optional['outputs.FeatureFlagRolloutGatesMetrics'] = None):
+        """
+        :param Sequence[_builtins.str] alarms: CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
+        :param _builtins.bool fail_on_insufficient_data: Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+        :param 'FeatureFlagRolloutGatesHealthArgs' health: Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
+        :param 'FeatureFlagRolloutGatesHooksArgs' hooks: Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+        :param 'FeatureFlagRolloutGatesMetricsArgs' metrics: Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`), or, for a Lambda alias, on the gaining version's `Invocations`, `Errors`, `Throttles` and `Duration` through the alias (`AWS/Lambda`; throttles count as errors). Steps without a pause are not measured.
+        """
+        if alarms is not None:
+            pulumi.set(__self__, "alarms", alarms)
+        if fail_on_insufficient_data is not None:
+            pulumi.set(__self__, "fail_on_insufficient_data", fail_on_insufficient_data)
+        if health is not None:
+            pulumi.set(__self__, "health", health)
+        if hooks is not None:
+            pulumi.set(__self__, "hooks", hooks)
+        if metrics is not None:
+            pulumi.set(__self__, "metrics", metrics)
+
+    @_builtins.property
+    @pulumi.getter
+    def alarms(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
+        """
+        return pulumi.get(self, "alarms")
+
+    @_builtins.property
+    @pulumi.getter(name="failOnInsufficientData")
+    def fail_on_insufficient_data(self) -> Optional[_builtins.bool]:
+        """
+        Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+        """
+        return pulumi.get(self, "fail_on_insufficient_data")
+
+    @_builtins.property
+    @pulumi.getter
+    def health(self) -> Optional['outputs.FeatureFlagRolloutGatesHealth']:
+        """
+        Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
+        """
+        return pulumi.get(self, "health")
+
+    @_builtins.property
+    @pulumi.getter
+    def hooks(self) -> Optional['outputs.FeatureFlagRolloutGatesHooks']:
+        """
+        Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+        """
+        return pulumi.get(self, "hooks")
+
+    @_builtins.property
+    @pulumi.getter
+    def metrics(self) -> Optional['outputs.FeatureFlagRolloutGatesMetrics']:
+        """
+        Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`), or, for a Lambda alias, on the gaining version's `Invocations`, `Errors`, `Throttles` and `Duration` through the alias (`AWS/Lambda`; throttles count as errors). Steps without a pause are not measured.
+        """
+        return pulumi.get(self, "metrics")
+
+
+@pulumi.output_type
+class FeatureFlagRolloutGatesHealth(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "minHealthyPercent":
+            suggest = "min_healthy_percent"
+        elif key == "minHealthyTargets":
+            suggest = "min_healthy_targets"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in FeatureFlagRolloutGatesHealth. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        FeatureFlagRolloutGatesHealth.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        FeatureFlagRolloutGatesHealth.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 min_healthy_percent: Optional[_builtins.float] = None,
+                 min_healthy_targets: Optional[_builtins.int] = None,
+                 timeout: Optional[_builtins.str] = None):
+        """
+        :param _builtins.float min_healthy_percent: Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
+        :param _builtins.int min_healthy_targets: Healthy targets each gaining target group needs, 0 to 1000. Default 1.
+        :param _builtins.str timeout: How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
+        """
+        if min_healthy_percent is not None:
+            pulumi.set(__self__, "min_healthy_percent", min_healthy_percent)
+        if min_healthy_targets is not None:
+            pulumi.set(__self__, "min_healthy_targets", min_healthy_targets)
+        if timeout is not None:
+            pulumi.set(__self__, "timeout", timeout)
+
+    @_builtins.property
+    @pulumi.getter(name="minHealthyPercent")
+    def min_healthy_percent(self) -> Optional[_builtins.float]:
+        """
+        Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
+        """
+        return pulumi.get(self, "min_healthy_percent")
+
+    @_builtins.property
+    @pulumi.getter(name="minHealthyTargets")
+    def min_healthy_targets(self) -> Optional[_builtins.int]:
+        """
+        Healthy targets each gaining target group needs, 0 to 1000. Default 1.
+        """
+        return pulumi.get(self, "min_healthy_targets")
+
+    @_builtins.property
+    @pulumi.getter
+    def timeout(self) -> Optional[_builtins.str]:
+        """
+        How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
+        """
+        return pulumi.get(self, "timeout")
+
+
+@pulumi.output_type
+class FeatureFlagRolloutGatesHooks(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "afterPause":
+            suggest = "after_pause"
+        elif key == "beforeShift":
+            suggest = "before_shift"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in FeatureFlagRolloutGatesHooks. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        FeatureFlagRolloutGatesHooks.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        FeatureFlagRolloutGatesHooks.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 after_pause: Optional[_builtins.str] = None,
+                 before_shift: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str after_pause: ARN of the function invoked after each step's pause.
+        :param _builtins.str before_shift: ARN of the function invoked before each shift.
+        """
+        if after_pause is not None:
+            pulumi.set(__self__, "after_pause", after_pause)
+        if before_shift is not None:
+            pulumi.set(__self__, "before_shift", before_shift)
+
+    @_builtins.property
+    @pulumi.getter(name="afterPause")
+    def after_pause(self) -> Optional[_builtins.str]:
+        """
+        ARN of the function invoked after each step's pause.
+        """
+        return pulumi.get(self, "after_pause")
+
+    @_builtins.property
+    @pulumi.getter(name="beforeShift")
+    def before_shift(self) -> Optional[_builtins.str]:
+        """
+        ARN of the function invoked before each shift.
+        """
+        return pulumi.get(self, "before_shift")
+
+
+@pulumi.output_type
+class FeatureFlagRolloutGatesMetrics(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "maxErrorRatePercent":
+            suggest = "max_error_rate_percent"
+        elif key == "maxP99LatencyMs":
+            suggest = "max_p99_latency_ms"
+        elif key == "minRequestCount":
+            suggest = "min_request_count"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in FeatureFlagRolloutGatesMetrics. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        FeatureFlagRolloutGatesMetrics.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        FeatureFlagRolloutGatesMetrics.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 delay: Optional[_builtins.str] = None,
+                 max_error_rate_percent: Optional[_builtins.float] = None,
+                 max_p99_latency_ms: Optional[_builtins.float] = None,
+                 min_request_count: Optional[_builtins.int] = None):
+        """
+        :param _builtins.str delay: How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
+        :param _builtins.float max_error_rate_percent: Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
+        :param _builtins.float max_p99_latency_ms: Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
+        :param _builtins.int min_request_count: Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
+        """
+        if delay is not None:
+            pulumi.set(__self__, "delay", delay)
+        if max_error_rate_percent is not None:
+            pulumi.set(__self__, "max_error_rate_percent", max_error_rate_percent)
+        if max_p99_latency_ms is not None:
+            pulumi.set(__self__, "max_p99_latency_ms", max_p99_latency_ms)
+        if min_request_count is not None:
+            pulumi.set(__self__, "min_request_count", min_request_count)
+
+    @_builtins.property
+    @pulumi.getter
+    def delay(self) -> Optional[_builtins.str]:
+        """
+        How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
+        """
+        return pulumi.get(self, "delay")
+
+    @_builtins.property
+    @pulumi.getter(name="maxErrorRatePercent")
+    def max_error_rate_percent(self) -> Optional[_builtins.float]:
+        """
+        Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
+        """
+        return pulumi.get(self, "max_error_rate_percent")
+
+    @_builtins.property
+    @pulumi.getter(name="maxP99LatencyMs")
+    def max_p99_latency_ms(self) -> Optional[_builtins.float]:
+        """
+        Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
+        """
+        return pulumi.get(self, "max_p99_latency_ms")
+
+    @_builtins.property
+    @pulumi.getter(name="minRequestCount")
+    def min_request_count(self) -> Optional[_builtins.int]:
+        """
+        Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
+        """
+        return pulumi.get(self, "min_request_count")
+
+
+@pulumi.output_type
+class FeatureFlagRolloutLinear(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "stepPercent":
+            suggest = "step_percent"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in FeatureFlagRolloutLinear. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        FeatureFlagRolloutLinear.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        FeatureFlagRolloutLinear.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 interval: _builtins.str,
+                 step_percent: _builtins.int):
+        """
+        :param _builtins.str interval: Bake time after each step but the last, a Go duration from 0s to 24h0m0s.
+        :param _builtins.int step_percent: How far each step goes, from 1 to 100 percent.
+        """
+        pulumi.set(__self__, "interval", interval)
+        pulumi.set(__self__, "step_percent", step_percent)
+
+    @_builtins.property
+    @pulumi.getter
+    def interval(self) -> _builtins.str:
+        """
+        Bake time after each step but the last, a Go duration from 0s to 24h0m0s.
+        """
+        return pulumi.get(self, "interval")
+
+    @_builtins.property
+    @pulumi.getter(name="stepPercent")
+    def step_percent(self) -> _builtins.int:
+        """
+        How far each step goes, from 1 to 100 percent.
+        """
+        return pulumi.get(self, "step_percent")
+
+
+@pulumi.output_type
+class FeatureFlagRolloutStep(dict):
+    def __init__(__self__, *,
+                 percent: _builtins.int,
+                 pause: Optional[_builtins.str] = None):
+        """
+        :param _builtins.int percent: How far along the shift this step goes, from 1 to 100 percent.
+        :param _builtins.str pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        """
+        pulumi.set(__self__, "percent", percent)
+        if pause is not None:
+            pulumi.set(__self__, "pause", pause)
+
+    @_builtins.property
+    @pulumi.getter
+    def percent(self) -> _builtins.int:
+        """
+        How far along the shift this step goes, from 1 to 100 percent.
+        """
+        return pulumi.get(self, "percent")
+
+    @_builtins.property
+    @pulumi.getter
+    def pause(self) -> Optional[_builtins.str]:
+        """
+        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        """
+        return pulumi.get(self, "pause")
+
+
+@pulumi.output_type
 class FeatureFlagTargeting(dict):
     @staticmethod
     def __key_warning(key: str):
@@ -1406,6 +2125,25 @@ class FeatureFlagTargetingSegmentRule(dict):
         The value compared with.
         """
         return pulumi.get(self, "value")
+
+
+@pulumi.output_type
+class FeatureFlagTimeouts(dict):
+    def __init__(__self__, *,
+                 update: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str update: How long an update may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
+        """
+        if update is not None:
+            pulumi.set(__self__, "update", update)
+
+    @_builtins.property
+    @pulumi.getter
+    def update(self) -> Optional[_builtins.str]:
+        """
+        How long an update may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
+        """
+        return pulumi.get(self, "update")
 
 
 @pulumi.output_type
@@ -1634,6 +2372,7 @@ class LambdaAliasRollout(dict):
 
     def __init__(__self__, *,
                  attempt: Optional[_builtins.str] = None,
+                 flags: Optional[Sequence[_builtins.str]] = None,
                  gates: Optional['outputs.LambdaAliasRolloutGates'] = None,
                  ignore_poll_failures: Optional[_builtins.bool] = None,
                  linear: Optional['outputs.LambdaAliasRolloutLinear'] = None,
@@ -1644,17 +2383,20 @@ class LambdaAliasRollout(dict):
                  strategy: Optional[_builtins.str] = None):
         """
         :param _builtins.str attempt: A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+        :param Sequence[_builtins.str] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param 'LambdaAliasRolloutGatesArgs' gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
         :param _builtins.bool ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
         :param 'LambdaAliasRolloutLinearArgs' linear: The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
         :param _builtins.str poll_interval: How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
         :param _builtins.str preset: One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
-        :param _builtins.str rollback: What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+        :param _builtins.str rollback: What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
         :param Sequence['LambdaAliasRolloutStepArgs'] steps: The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
         :param _builtins.str strategy: <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if flags is not None:
+            pulumi.set(__self__, "flags", flags)
         if gates is not None:
             pulumi.set(__self__, "gates", gates)
         if ignore_poll_failures is not None:
@@ -1679,6 +2421,14 @@ class LambdaAliasRollout(dict):
         A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
         """
         return pulumi.get(self, "attempt")
+
+    @_builtins.property
+    @pulumi.getter
+    def flags(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+        """
+        return pulumi.get(self, "flags")
 
     @_builtins.property
     @pulumi.getter
@@ -1724,7 +2474,7 @@ class LambdaAliasRollout(dict):
     @pulumi.getter
     def rollback(self) -> Optional[_builtins.str]:
         """
-        What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+        What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
         """
         return pulumi.get(self, "rollback")
 
@@ -2398,6 +3148,7 @@ class TrafficSplitRollout(dict):
 
     def __init__(__self__, *,
                  attempt: Optional[_builtins.str] = None,
+                 flags: Optional[Sequence[_builtins.str]] = None,
                  gates: Optional['outputs.TrafficSplitRolloutGates'] = None,
                  ignore_poll_failures: Optional[_builtins.bool] = None,
                  linear: Optional['outputs.TrafficSplitRolloutLinear'] = None,
@@ -2408,17 +3159,20 @@ class TrafficSplitRollout(dict):
                  strategy: Optional[_builtins.str] = None):
         """
         :param _builtins.str attempt: A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+        :param Sequence[_builtins.str] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param 'TrafficSplitRolloutGatesArgs' gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
         :param _builtins.bool ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
         :param 'TrafficSplitRolloutLinearArgs' linear: The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
         :param _builtins.str poll_interval: How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
         :param _builtins.str preset: One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
-        :param _builtins.str rollback: What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+        :param _builtins.str rollback: What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
         :param Sequence['TrafficSplitRolloutStepArgs'] steps: The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
         :param _builtins.str strategy: <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if flags is not None:
+            pulumi.set(__self__, "flags", flags)
         if gates is not None:
             pulumi.set(__self__, "gates", gates)
         if ignore_poll_failures is not None:
@@ -2443,6 +3197,14 @@ class TrafficSplitRollout(dict):
         A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
         """
         return pulumi.get(self, "attempt")
+
+    @_builtins.property
+    @pulumi.getter
+    def flags(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+        """
+        return pulumi.get(self, "flags")
 
     @_builtins.property
     @pulumi.getter
@@ -2488,7 +3250,7 @@ class TrafficSplitRollout(dict):
     @pulumi.getter
     def rollback(self) -> Optional[_builtins.str]:
         """
-        What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual.
+        What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
         """
         return pulumi.get(self, "rollback")
 
