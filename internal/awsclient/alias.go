@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -238,50 +237,16 @@ func (p *AliasProbe) AlarmStates(ctx context.Context, names []string) ([]rollout
 // rate is (Errors + Throttles) / (Invocations + Throttles). Duration is
 // already in milliseconds.
 func (p *AliasProbe) Metrics(ctx context.Context, version string, start, end time.Time) (rollout.Metrics, error) {
-	period := int32((end.Sub(start) + time.Minute - 1) / time.Minute * 60)
-	if period < 60 {
-		period = 60
-	}
 	dims := []cwtypes.Dimension{
 		{Name: aws.String("FunctionName"), Value: aws.String(p.FunctionName)},
 		{Name: aws.String("Resource"), Value: aws.String(p.FunctionName + ":" + p.Ref.Alias)},
 		{Name: aws.String("ExecutedVersion"), Value: aws.String(version)},
 	}
-	q := func(id, metric, stat string) cwtypes.MetricDataQuery {
-		return cwtypes.MetricDataQuery{Id: aws.String(id), ReturnData: aws.Bool(true), MetricStat: &cwtypes.MetricStat{
-			Metric: &cwtypes.Metric{Namespace: aws.String("AWS/Lambda"), MetricName: aws.String(metric), Dimensions: dims},
-			Period: aws.Int32(period), Stat: aws.String(stat),
-		}}
-	}
-	in := &cloudwatch.GetMetricDataInput{StartTime: aws.Time(start), EndTime: aws.Time(end), MetricDataQueries: []cwtypes.MetricDataQuery{
-		q("requests", "Invocations", "Sum"), q("errors", "Errors", "Sum"), q("throttles", "Throttles", "Sum"), q("p99", "Duration", "p99"),
-	}}
-	var m rollout.Metrics
-	pg := cloudwatch.NewGetMetricDataPaginator(p.Client.CloudWatch, in)
-	for pg.HasMorePages() {
-		page, err := pg.NextPage(ctx)
-		if err != nil {
-			return m, err
-		}
-		for _, r := range page.MetricDataResults {
-			for _, v := range r.Values {
-				switch aws.ToString(r.Id) {
-				case "requests":
-					m.Requests += v
-				case "errors":
-					m.Errors5xx += v
-				case "throttles":
-					m.Errors5xx += v
-					m.Requests += v
-				case "p99":
-					if !m.HasP99 || v > m.P99Ms {
-						m.P99Ms, m.HasP99 = v, true
-					}
-				}
-			}
-		}
-	}
-	return m, nil
+	return p.Client.windowMetrics(ctx, "AWS/Lambda", dims, start, end, []metricQuery{
+		{"Invocations", "Sum", requestsOf}, {"Errors", "Sum", errorsOf},
+		{"Throttles", "Sum", func(m *rollout.Metrics, v float64) { m.Errors5xx += v; m.Requests += v }},
+		{"Duration", "p99", p99Of}, // already milliseconds
+	})
 }
 
 // Invoke calls a validation hook (BeforeAllowTraffic / AfterAllowTraffic).

@@ -95,47 +95,62 @@ func (p *Probe) Metrics(ctx context.Context, tg string, start, end time.Time) (r
 	if err != nil {
 		return rollout.Metrics{}, err
 	}
-	period := int32((end.Sub(start) + time.Minute - 1) / time.Minute * 60)
-	if period < 60 {
-		period = 60
-	}
 	dims := []cwtypes.Dimension{
 		{Name: aws.String("TargetGroup"), Value: aws.String(tgDim)},
 		{Name: aws.String("LoadBalancer"), Value: aws.String(p.LoadBalancer)},
 	}
-	q := func(id, metric, stat string) cwtypes.MetricDataQuery {
-		return cwtypes.MetricDataQuery{Id: aws.String(id), ReturnData: aws.Bool(true), MetricStat: &cwtypes.MetricStat{
-			Metric: &cwtypes.Metric{Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String(metric), Dimensions: dims},
-			Period: aws.Int32(period), Stat: aws.String(stat),
-		}}
+	return p.Client.windowMetrics(ctx, "AWS/ApplicationELB", dims, start, end, []metricQuery{
+		{"RequestCount", "Sum", requestsOf}, {"HTTPCode_Target_5XX_Count", "Sum", errorsOf},
+		// TargetResponseTime is in seconds.
+		{"TargetResponseTime", "p99", func(m *rollout.Metrics, v float64) { p99Of(m, v*1000) }},
+	})
+}
+
+// metricQuery is one metric of a gate's window and where its values go.
+type metricQuery struct {
+	metric, stat string
+	into         func(m *rollout.Metrics, v float64)
+}
+
+func requestsOf(m *rollout.Metrics, v float64) { m.Requests += v }
+func errorsOf(m *rollout.Metrics, v float64)   { m.Errors5xx += v }
+
+// p99Of keeps the highest p99 value (milliseconds) of the window.
+func p99Of(m *rollout.Metrics, ms float64) {
+	if !m.HasP99 || ms > m.P99Ms {
+		m.P99Ms, m.HasP99 = ms, true
 	}
-	in := &cloudwatch.GetMetricDataInput{
-		StartTime: aws.Time(start), EndTime: aws.Time(end),
-		MetricDataQueries: []cwtypes.MetricDataQuery{
-			q("requests", "RequestCount", "Sum"),
-			q("errors", "HTTPCode_Target_5XX_Count", "Sum"),
-			q("p99", "TargetResponseTime", "p99"),
-		},
+}
+
+// windowMetrics reads the queries' metrics between start and end in one
+// GetMetricData call whose period covers the window; counts of several
+// periods add up, and of several p99 values the highest is kept.
+func (c *Client) windowMetrics(ctx context.Context, namespace string, dims []cwtypes.Dimension, start, end time.Time, qs []metricQuery) (rollout.Metrics, error) {
+	period := int32((end.Sub(start) + time.Minute - 1) / time.Minute * 60)
+	if period < 60 {
+		period = 60
+	}
+	in := &cloudwatch.GetMetricDataInput{StartTime: aws.Time(start), EndTime: aws.Time(end)}
+	for i, q := range qs {
+		in.MetricDataQueries = append(in.MetricDataQueries, cwtypes.MetricDataQuery{Id: aws.String(fmt.Sprintf("m%d", i)), ReturnData: aws.Bool(true), MetricStat: &cwtypes.MetricStat{
+			Metric: &cwtypes.Metric{Namespace: aws.String(namespace), MetricName: aws.String(q.metric), Dimensions: dims},
+			Period: aws.Int32(period), Stat: aws.String(q.stat),
+		}})
 	}
 	var m rollout.Metrics
-	pg := cloudwatch.NewGetMetricDataPaginator(p.Client.CloudWatch, in)
+	pg := cloudwatch.NewGetMetricDataPaginator(c.CloudWatch, in)
 	for pg.HasMorePages() {
 		page, err := pg.NextPage(ctx)
 		if err != nil {
 			return m, err
 		}
 		for _, r := range page.MetricDataResults {
+			var i int
+			if _, err := fmt.Sscanf(aws.ToString(r.Id), "m%d", &i); err != nil || i >= len(qs) {
+				continue
+			}
 			for _, v := range r.Values {
-				switch aws.ToString(r.Id) {
-				case "requests":
-					m.Requests += v
-				case "errors":
-					m.Errors5xx += v
-				case "p99":
-					if ms := v * 1000; !m.HasP99 || ms > m.P99Ms {
-						m.P99Ms, m.HasP99 = ms, true
-					}
-				}
+				qs[i].into(&m, v)
 			}
 		}
 	}
