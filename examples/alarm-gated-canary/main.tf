@@ -3,7 +3,7 @@
 terraform {
   required_providers {
     aws     = { source = "hashicorp/aws" }
-    rollout = { source = "rolloutdev/rollout" }
+    rollout = { source = "rolloutdev/rollout", version = "~> 0.1" }
   }
 }
 

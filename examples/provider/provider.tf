@@ -1,3 +1,12 @@
+terraform {
+  required_providers {
+    rollout = {
+      source  = "rolloutdev/rollout"
+      version = "~> 0.1" # pin a minor series; the lock file records the exact build
+    }
+  }
+}
+
 # Credentials come from the standard AWS chain: environment variables, shared
 # config and credentials files, SSO, web identity, container and instance roles.
 provider "rollout" {

@@ -243,7 +243,7 @@ func (p *rolloutProvider) Configure(ctx context.Context, req provider.ConfigureR
 			"Check that the profile exists in the files named and that the files are readable.")
 		return
 	}
-	tflog.Debug(ctx, "configured AWS clients", map[string]any{"region": client.Region, "max_retries": cfg.MaxRetries})
+	tflog.Info(ctx, "configured AWS clients", map[string]any{"provider_version": p.version, "region": client.Region, "max_retries": cfg.MaxRetries})
 	resp.ResourceData = client
 	resp.DataSourceData = client
 }

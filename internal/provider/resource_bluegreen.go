@@ -149,7 +149,7 @@ func (r *blueGreenResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"rule_arn": schema.StringAttribute{
-				Optional: true, MarkdownDescription: "Listener rule whose action this resource owns.",
+				Optional: true, MarkdownDescription: "Listener rule whose action this resource owns. Exactly one of `listener_arn` and `rule_arn`.",
 				Validators: []validator.String{arnOf{arn.ListenerRule}}, PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"name_prefix": schema.StringAttribute{
@@ -208,6 +208,7 @@ func (r *blueGreenResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				Validators: []validator.String{arnOf{arn.Listener}},
 			},
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true,
+				CreateDescription: "How long a create may take (target groups and the listener's first forward action). Default `60m`.",
 				UpdateDescription: "How long an update may take, rollout included. Default `60m`."}),
 			"blue_target_group_arn":  computed("ARN of the blue target group."),
 			"green_target_group_arn": computed("ARN of the green target group."),

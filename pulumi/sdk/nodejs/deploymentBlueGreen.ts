@@ -53,11 +53,15 @@ import * as utilities from "./utilities";
  *
  * terraform
  *
+ * A literal id works on every engine. An id built from references
+ *
+ * ("${aws_lb_listener.https.arn},${...}") needs Pulumi 1.6+ or Pulumi 1.6+.
+ *
  * import {
  *
  *   to = rollout_deployment_bluegreen.web
  *
- *   id = "${aws_lb_listener.https.arn},${var.blue_target_group_arn},${var.green_target_group_arn}"
+ *   id = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2,arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-blue-a1b2/73e2d6bc24d8a067,arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-green-c3d4/83e2d6bc24d8a068"
  *
  * }
  *
@@ -187,7 +191,7 @@ export class DeploymentBlueGreen extends pulumi.CustomResource {
      */
     declare public readonly rollout: pulumi.Output<outputs.DeploymentBlueGreenRollout | undefined>;
     /**
-     * Listener rule whose action this resource owns.
+     * Listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
      */
     declare public readonly ruleArn: pulumi.Output<string | undefined>;
     /**
@@ -387,7 +391,7 @@ export interface DeploymentBlueGreenState {
      */
     rollout?: pulumi.Input<inputs.DeploymentBlueGreenRollout | undefined>;
     /**
-     * Listener rule whose action this resource owns.
+     * Listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
      */
     ruleArn?: pulumi.Input<string | undefined>;
     /**
@@ -458,7 +462,7 @@ export interface DeploymentBlueGreenArgs {
      */
     rollout?: pulumi.Input<inputs.DeploymentBlueGreenRollout | undefined>;
     /**
-     * Listener rule whose action this resource owns.
+     * Listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
      */
     ruleArn?: pulumi.Input<string | undefined>;
     /**

@@ -58,11 +58,15 @@ import (
 //
 // terraform
 //
+// A literal id works on every engine. An id built from references
+//
+// ("${aws_lb_listener.https.arn},${...}") needs Pulumi 1.6+ or Pulumi 1.6+.
+//
 // import {
 //
 //	to = rollout_deployment_bluegreen.web
 //
-//	id = "${aws_lb_listener.https.arn},${var.blue_target_group_arn},${var.green_target_group_arn}"
+//	id = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2,arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-blue-a1b2/73e2d6bc24d8a067,arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-green-c3d4/83e2d6bc24d8a068"
 //
 // }
 //
@@ -116,7 +120,7 @@ type DeploymentBlueGreen struct {
 	ReplacedActions pulumi.StringOutput `pulumi:"replacedActions"`
 	// How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
 	Rollout DeploymentBlueGreenRolloutPtrOutput `pulumi:"rollout"`
-	// Listener rule whose action this resource owns.
+	// Listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
 	RuleArn pulumi.StringPtrOutput `pulumi:"ruleArn"`
 	// Tags of both target groups, at most 49. Each also gets `rollout:color = blue` or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>.
 	Tags pulumi.StringMapOutput `pulumi:"tags"`
@@ -216,7 +220,7 @@ type deploymentBlueGreenState struct {
 	ReplacedActions *string `pulumi:"replacedActions"`
 	// How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
 	Rollout *DeploymentBlueGreenRollout `pulumi:"rollout"`
-	// Listener rule whose action this resource owns.
+	// Listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
 	RuleArn *string `pulumi:"ruleArn"`
 	// Tags of both target groups, at most 49. Each also gets `rollout:color = blue` or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>.
 	Tags map[string]string `pulumi:"tags"`
@@ -272,7 +276,7 @@ type DeploymentBlueGreenState struct {
 	ReplacedActions pulumi.StringPtrInput
 	// How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
 	Rollout DeploymentBlueGreenRolloutPtrInput
-	// Listener rule whose action this resource owns.
+	// Listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
 	RuleArn pulumi.StringPtrInput
 	// Tags of both target groups, at most 49. Each also gets `rollout:color = blue` or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>.
 	Tags pulumi.StringMapInput
@@ -318,7 +322,7 @@ type deploymentBlueGreenArgs struct {
 	Protocol string `pulumi:"protocol"`
 	// How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
 	Rollout *DeploymentBlueGreenRollout `pulumi:"rollout"`
-	// Listener rule whose action this resource owns.
+	// Listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
 	RuleArn *string `pulumi:"ruleArn"`
 	// Tags of both target groups, at most 49. Each also gets `rollout:color = blue` or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>.
 	Tags map[string]string `pulumi:"tags"`
@@ -351,7 +355,7 @@ type DeploymentBlueGreenArgs struct {
 	Protocol pulumi.StringInput
 	// How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
 	Rollout DeploymentBlueGreenRolloutPtrInput
-	// Listener rule whose action this resource owns.
+	// Listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
 	RuleArn pulumi.StringPtrInput
 	// Tags of both target groups, at most 49. Each also gets `rollout:color = blue` or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>.
 	Tags pulumi.StringMapInput
@@ -546,7 +550,7 @@ func (o DeploymentBlueGreenOutput) Rollout() DeploymentBlueGreenRolloutPtrOutput
 	return o.ApplyT(func(v *DeploymentBlueGreen) DeploymentBlueGreenRolloutPtrOutput { return v.Rollout }).(DeploymentBlueGreenRolloutPtrOutput)
 }
 
-// Listener rule whose action this resource owns.
+// Listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
 func (o DeploymentBlueGreenOutput) RuleArn() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *DeploymentBlueGreen) pulumi.StringPtrOutput { return v.RuleArn }).(pulumi.StringPtrOutput)
 }

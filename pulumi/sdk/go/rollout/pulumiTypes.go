@@ -2961,7 +2961,7 @@ func (o DeploymentBlueGreenRolloutStepArrayOutput) Index(i pulumi.IntInput) Depl
 }
 
 type DeploymentBlueGreenTimeouts struct {
-	// A string that can be [parsed as a duration](https://pkg.go.dev/time#ParseDuration) consisting of numbers and unit suffixes, such as "30s" or "2h45m". Valid time units are "s" (seconds), "m" (minutes), "h" (hours).
+	// How long a create may take (target groups and the listener's first forward action). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
 	Create *string `pulumi:"create"`
 	// How long an update may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
 	Update *string `pulumi:"update"`
@@ -2979,7 +2979,7 @@ type DeploymentBlueGreenTimeoutsInput interface {
 }
 
 type DeploymentBlueGreenTimeoutsArgs struct {
-	// A string that can be [parsed as a duration](https://pkg.go.dev/time#ParseDuration) consisting of numbers and unit suffixes, such as "30s" or "2h45m". Valid time units are "s" (seconds), "m" (minutes), "h" (hours).
+	// How long a create may take (target groups and the listener's first forward action). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
 	Create pulumi.StringPtrInput `pulumi:"create"`
 	// How long an update may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
 	Update pulumi.StringPtrInput `pulumi:"update"`
@@ -3062,7 +3062,7 @@ func (o DeploymentBlueGreenTimeoutsOutput) ToDeploymentBlueGreenTimeoutsPtrOutpu
 	}).(DeploymentBlueGreenTimeoutsPtrOutput)
 }
 
-// A string that can be [parsed as a duration](https://pkg.go.dev/time#ParseDuration) consisting of numbers and unit suffixes, such as "30s" or "2h45m". Valid time units are "s" (seconds), "m" (minutes), "h" (hours).
+// How long a create may take (target groups and the listener's first forward action). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
 func (o DeploymentBlueGreenTimeoutsOutput) Create() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DeploymentBlueGreenTimeouts) *string { return v.Create }).(pulumi.StringPtrOutput)
 }
@@ -3096,7 +3096,7 @@ func (o DeploymentBlueGreenTimeoutsPtrOutput) Elem() DeploymentBlueGreenTimeouts
 	}).(DeploymentBlueGreenTimeoutsOutput)
 }
 
-// A string that can be [parsed as a duration](https://pkg.go.dev/time#ParseDuration) consisting of numbers and unit suffixes, such as "30s" or "2h45m". Valid time units are "s" (seconds), "m" (minutes), "h" (hours).
+// How long a create may take (target groups and the listener's first forward action). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
 func (o DeploymentBlueGreenTimeoutsPtrOutput) Create() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *DeploymentBlueGreenTimeouts) *string {
 		if v == nil {

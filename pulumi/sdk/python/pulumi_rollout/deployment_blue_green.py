@@ -49,7 +49,7 @@ class DeploymentBlueGreenArgs:
         :param pulumi.Input['DeploymentBlueGreenHealthCheckArgs'] health_check: Health check of both target groups, changed in place.
         :param pulumi.Input[_builtins.str] listener_arn: Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input['DeploymentBlueGreenRolloutArgs'] rollout: How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
-        :param pulumi.Input[_builtins.str] rule_arn: Listener rule whose action this resource owns.
+        :param pulumi.Input[_builtins.str] rule_arn: Listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags of both target groups, at most 49. Each also gets `rollout:color = blue` or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>.
         :param pulumi.Input[_builtins.str] target_type: <span pulumi-lang-nodejs="`instance`" pulumi-lang-dotnet="`Instance`" pulumi-lang-go="`instance`" pulumi-lang-python="`instance`" pulumi-lang-yaml="`instance`" pulumi-lang-java="`instance`">`instance`</span> (the default, for EC2 and Auto Scaling groups) or <span pulumi-lang-nodejs="`ip`" pulumi-lang-dotnet="`Ip`" pulumi-lang-go="`ip`" pulumi-lang-python="`ip`" pulumi-lang-yaml="`ip`" pulumi-lang-java="`ip`">`ip`</span> (for ECS on Fargate). A change replaces the idle color's target group only.
         :param pulumi.Input[_builtins.str] test_listener_arn: A second listener that always forwards 100 % to the idle color, so the candidate can be checked before it takes production traffic.
@@ -204,7 +204,7 @@ class DeploymentBlueGreenArgs:
     @pulumi.getter(name="ruleArn")
     def rule_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Listener rule whose action this resource owns.
+        Listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         """
         return pulumi.get(self, "rule_arn")
 
@@ -310,7 +310,7 @@ class _DeploymentBlueGreenState:
         :param pulumi.Input[_builtins.str] protocol: `HTTP` or `HTTPS`. A change replaces the idle color's target group only.
         :param pulumi.Input[_builtins.str] replaced_actions: JSON of the actions the listener (and test listener) had before this resource took them over; destroy puts them back.
         :param pulumi.Input['DeploymentBlueGreenRolloutArgs'] rollout: How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
-        :param pulumi.Input[_builtins.str] rule_arn: Listener rule whose action this resource owns.
+        :param pulumi.Input[_builtins.str] rule_arn: Listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags of both target groups, at most 49. Each also gets `rollout:color = blue` or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] target_group_settings: Per color, the protocol, port, VPC and target type its target group was created with, or <span pulumi-lang-nodejs="`missing`" pulumi-lang-dotnet="`Missing`" pulumi-lang-go="`missing`" pulumi-lang-python="`missing`" pulumi-lang-yaml="`missing`" pulumi-lang-java="`missing`">`missing`</span>; a color that differs from the configuration is replaced once idle.
         :param pulumi.Input[_builtins.str] target_type: <span pulumi-lang-nodejs="`instance`" pulumi-lang-dotnet="`Instance`" pulumi-lang-go="`instance`" pulumi-lang-python="`instance`" pulumi-lang-yaml="`instance`" pulumi-lang-java="`instance`">`instance`</span> (the default, for EC2 and Auto Scaling groups) or <span pulumi-lang-nodejs="`ip`" pulumi-lang-dotnet="`Ip`" pulumi-lang-go="`ip`" pulumi-lang-python="`ip`" pulumi-lang-yaml="`ip`" pulumi-lang-java="`ip`">`ip`</span> (for ECS on Fargate). A change replaces the idle color's target group only.
@@ -605,7 +605,7 @@ class _DeploymentBlueGreenState:
     @pulumi.getter(name="ruleArn")
     def rule_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Listener rule whose action this resource owns.
+        Listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         """
         return pulumi.get(self, "rule_arn")
 
@@ -764,11 +764,15 @@ class DeploymentBlueGreen(pulumi.CustomResource):
 
         terraform
 
+        A literal id works on every engine. An id built from references
+
+        ("${aws_lb_listener.https.arn},${...}") needs Pulumi 1.6+ or Pulumi 1.6+.
+
         import {
 
           to = rollout_deployment_bluegreen.web
 
-          id = "${aws_lb_listener.https.arn},${var.blue_target_group_arn},${var.green_target_group_arn}"
+          id = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2,arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-blue-a1b2/73e2d6bc24d8a067,arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-green-c3d4/83e2d6bc24d8a068"
 
         }
 
@@ -794,7 +798,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         :param pulumi.Input[_builtins.int] port: Port the targets listen on, 1 to 65535. A change replaces the idle color's target group only (see the guide).
         :param pulumi.Input[_builtins.str] protocol: `HTTP` or `HTTPS`. A change replaces the idle color's target group only.
         :param pulumi.Input[Union['DeploymentBlueGreenRolloutArgs', 'DeploymentBlueGreenRolloutArgsDict', 'outputs.DeploymentBlueGreenRollout']] rollout: How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
-        :param pulumi.Input[_builtins.str] rule_arn: Listener rule whose action this resource owns.
+        :param pulumi.Input[_builtins.str] rule_arn: Listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags of both target groups, at most 49. Each also gets `rollout:color = blue` or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>.
         :param pulumi.Input[_builtins.str] target_type: <span pulumi-lang-nodejs="`instance`" pulumi-lang-dotnet="`Instance`" pulumi-lang-go="`instance`" pulumi-lang-python="`instance`" pulumi-lang-yaml="`instance`" pulumi-lang-java="`instance`">`instance`</span> (the default, for EC2 and Auto Scaling groups) or <span pulumi-lang-nodejs="`ip`" pulumi-lang-dotnet="`Ip`" pulumi-lang-go="`ip`" pulumi-lang-python="`ip`" pulumi-lang-yaml="`ip`" pulumi-lang-java="`ip`">`ip`</span> (for ECS on Fargate). A change replaces the idle color's target group only.
         :param pulumi.Input[_builtins.str] test_listener_arn: A second listener that always forwards 100 % to the idle color, so the candidate can be checked before it takes production traffic.
@@ -853,11 +857,15 @@ class DeploymentBlueGreen(pulumi.CustomResource):
 
         terraform
 
+        A literal id works on every engine. An id built from references
+
+        ("${aws_lb_listener.https.arn},${...}") needs Pulumi 1.6+ or Pulumi 1.6+.
+
         import {
 
           to = rollout_deployment_bluegreen.web
 
-          id = "${aws_lb_listener.https.arn},${var.blue_target_group_arn},${var.green_target_group_arn}"
+          id = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2,arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-blue-a1b2/73e2d6bc24d8a067,arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-green-c3d4/83e2d6bc24d8a068"
 
         }
 
@@ -1011,7 +1019,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] protocol: `HTTP` or `HTTPS`. A change replaces the idle color's target group only.
         :param pulumi.Input[_builtins.str] replaced_actions: JSON of the actions the listener (and test listener) had before this resource took them over; destroy puts them back.
         :param pulumi.Input[Union['DeploymentBlueGreenRolloutArgs', 'DeploymentBlueGreenRolloutArgsDict', 'outputs.DeploymentBlueGreenRollout']] rollout: How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
-        :param pulumi.Input[_builtins.str] rule_arn: Listener rule whose action this resource owns.
+        :param pulumi.Input[_builtins.str] rule_arn: Listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags of both target groups, at most 49. Each also gets `rollout:color = blue` or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] target_group_settings: Per color, the protocol, port, VPC and target type its target group was created with, or <span pulumi-lang-nodejs="`missing`" pulumi-lang-dotnet="`Missing`" pulumi-lang-go="`missing`" pulumi-lang-python="`missing`" pulumi-lang-yaml="`missing`" pulumi-lang-java="`missing`">`missing`</span>; a color that differs from the configuration is replaced once idle.
         :param pulumi.Input[_builtins.str] target_type: <span pulumi-lang-nodejs="`instance`" pulumi-lang-dotnet="`Instance`" pulumi-lang-go="`instance`" pulumi-lang-python="`instance`" pulumi-lang-yaml="`instance`" pulumi-lang-java="`instance`">`instance`</span> (the default, for EC2 and Auto Scaling groups) or <span pulumi-lang-nodejs="`ip`" pulumi-lang-dotnet="`Ip`" pulumi-lang-go="`ip`" pulumi-lang-python="`ip`" pulumi-lang-yaml="`ip`" pulumi-lang-java="`ip`">`ip`</span> (for ECS on Fargate). A change replaces the idle color's target group only.
@@ -1268,7 +1276,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
     @pulumi.getter(name="ruleArn")
     def rule_arn(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
-        Listener rule whose action this resource owns.
+        Listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         """
         return pulumi.get(self, "rule_arn")
 
