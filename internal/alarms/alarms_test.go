@@ -158,7 +158,8 @@ func FuzzQueryID(f *testing.F) {
 			t.Fatalf("%q accepted", id)
 		}
 		for _, r := range id {
-			if ok && !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			allowed := r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+			if ok && !allowed {
 				t.Fatalf("%q accepted with %q", id, r)
 			}
 		}

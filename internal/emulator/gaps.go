@@ -247,8 +247,7 @@ func (e *Emulator) describeTargetGroups(body []byte) []byte {
 		return body
 	}
 	return tgMemberRE.ReplaceAllFunc(body, func(member []byte) []byte {
-		arn := string(tgMemberRE.FindSubmatch(member)[1])
-		hc := e.healthChecks[arn]
+		hc := e.healthChecks[string(tgMemberRE.FindSubmatch(member)[1])]
 		for _, f := range healthCheckFields {
 			v := hc.Get(f)
 			if v == "" {

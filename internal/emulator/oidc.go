@@ -91,10 +91,9 @@ func (e *Emulator) oidcAnswer(body []byte) []byte {
 		if i+1 < len(locs) {
 			end = locs[i+1][0]
 		}
-		arn := string(body[l[4]:l[5]])
 		// A listener's answer also names rules' listeners and the other
 		// way round; only the owner's own tag opens its section.
-		c := e.oidc[arn]
+		c := e.oidc[string(body[l[4]:l[5]])]
 		section := body[l[0]:end]
 		out.Write(body[last:l[0]])
 		if c != nil {

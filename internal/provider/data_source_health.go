@@ -99,14 +99,14 @@ func (d *alarmStateDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	}
 	var elems []attr.Value
 	var missing []string
-	any := false
+	anyInAlarm := false
 	for _, n := range names {
 		s, ok := by[n]
 		if !ok {
 			missing = append(missing, n)
 			continue
 		}
-		any = any || s.State == rollout.StateAlarm
+		anyInAlarm = anyInAlarm || s.State == rollout.StateAlarm
 		elems = append(elems, types.ObjectValueMust(alarmStateAttrTypes, map[string]attr.Value{
 			"name": types.StringValue(n), "state": types.StringValue(s.State), "reason": types.StringValue(s.Reason),
 		}))
@@ -120,7 +120,7 @@ func (d *alarmStateDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), strings.Join(names, ","))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("names"), names)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("alarms"), types.ListValueMust(types.ObjectType{AttrTypes: alarmStateAttrTypes}, elems))...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("any_in_alarm"), any)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("any_in_alarm"), anyInAlarm)...)
 }
 
 func quoteAll(l []string) string {

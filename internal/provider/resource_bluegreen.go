@@ -133,9 +133,9 @@ func (r *blueGreenResource) Schema(ctx context.Context, _ resource.SchemaRequest
 	computed := func(d string) schema.StringAttribute {
 		return schema.StringAttribute{Computed: true, MarkdownDescription: d}
 	}
-	i64 := func(d string, def int64, min, max int64) schema.Int64Attribute {
+	i64 := func(d string, def int64, lo, hi int64) schema.Int64Attribute {
 		return schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(def), MarkdownDescription: d,
-			Validators: []validator.Int64{int64validator.Between(min, max)}}
+			Validators: []validator.Int64{int64validator.Between(lo, hi)}}
 	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Blue/green on an Application Load Balancer: this resource creates and owns a blue and a green target group and the forward action of a listener (or rule). " +

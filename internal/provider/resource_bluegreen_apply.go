@@ -225,7 +225,7 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	} else {
 		plan.Active = types.StringValue(string(active))
 	}
-	live := bluegreen.LiveOf(map[bluegreen.Color]int(r.stateOf(ctx, plan, &resp.Diagnostics).Weights), bluegreen.Color(plan.Active.ValueString()))
+	live := bluegreen.LiveOf(r.stateOf(ctx, plan, &resp.Diagnostics).Weights, bluegreen.Color(plan.Active.ValueString()))
 	plan.LiveARN, plan.IdleARN = types.StringValue(plan.arnOf(live)), types.StringValue(plan.arnOf(live.Other()))
 	save()
 }

@@ -75,13 +75,13 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	set("last_rollout", types.ObjectUnknown(lastRolloutAttrTypes))
 	set("history", types.ListUnknown(historyObjectType))
 	set("previous_active", state.Active)
-	strat, known, ds := strategyFrom(ctx, plan.Rollout)
+	strategy, known, ds := strategyFrom(ctx, plan.Rollout)
 	resp.Diagnostics.Append(ds...)
-	if !known || len(strat.Problems()) > 0 {
+	if !known || len(strategy.Problems()) > 0 {
 		set("planned_steps", types.ListUnknown(plannedStepObjectType))
 		return
 	}
-	steps, err := schedule(splitOf(state, st.Weights), splitOf(state, want), strat)
+	steps, err := schedule(splitOf(state, st.Weights), splitOf(state, want), strategy)
 	if err != nil {
 		addError(&resp.Diagnostics, pathOf(path.Root("active")), "Schedule Not Possible", err)
 		return

@@ -585,11 +585,10 @@ func (a aliasSubject) Probe() (rollout.Probe, error) {
 }
 
 func (a aliasSubject) GoBack(from weights.Split) string {
-	best := ""
-	max := -1
+	best, most := "", -1
 	for _, t := range from {
-		if t.Weight > max {
-			best, max = t.ARN, t.Weight
+		if t.Weight > most {
+			best, most = t.ARN, t.Weight
 		}
 	}
 	return fmt.Sprintf("set version back to %q", best)

@@ -89,7 +89,7 @@ type hooksModel struct {
 }
 
 func rolloutResourceAttr() schema.SingleNestedAttribute {
-	dur := func(min, max time.Duration) []validator.String { return []validator.String{goDuration{min, max}} }
+	dur := func(lo, hi time.Duration) []validator.String { return []validator.String{goDuration{lo, hi}} }
 	return schema.SingleNestedAttribute{
 		Optional: true,
 		MarkdownDescription: "How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, " +
@@ -273,7 +273,6 @@ var plannedStepAttrTypes = map[string]attr.Type{
 	"target_groups": types.ListType{ElemType: targetGroupObjectType},
 }
 var plannedStepObjectType = types.ObjectType{AttrTypes: plannedStepAttrTypes}
-var plannedStepsType = types.ListType{ElemType: plannedStepObjectType}
 
 func plannedStepsAttr() schema.ListNestedAttribute {
 	return schema.ListNestedAttribute{

@@ -23,7 +23,6 @@ import (
 var targetGroupAttrTypes = map[string]attr.Type{"arn": types.StringType, "weight": types.Int64Type}
 var targetGroupObjectType = types.ObjectType{AttrTypes: targetGroupAttrTypes}
 var stickinessAttrTypes = map[string]attr.Type{"enabled": types.BoolType, "duration_seconds": types.Int64Type}
-var percentagesType = types.MapType{ElemType: types.Float64Type}
 
 const maxStickinessSeconds = 604800
 

@@ -389,9 +389,9 @@ func (r *Runner) pastDeadline() bool {
 // a row the gate fails (or, with IgnoreReadFailures, passes). A cancel or
 // the deadline ends the read with its error.
 func (r *Runner) read(ctx context.Context, gate Gate, what string, retry bool, fn func(context.Context) (*Failure, error)) (*Failure, error) {
-	max := r.MaxReadFailures
-	if max <= 0 {
-		max = DefaultMaxReadFailures
+	limit := r.MaxReadFailures
+	if limit <= 0 {
+		limit = DefaultMaxReadFailures
 	}
 	for {
 		cctx, cancel := r.callCtx(ctx)
@@ -411,14 +411,14 @@ func (r *Runner) read(ctx context.Context, gate Gate, what string, retry bool, f
 			return nil, ErrTimedOut
 		}
 		r.readFailures++
-		r.log("rollout gate could not be read", "gate", string(gate), "what", what, "failures_in_a_row", r.readFailures, "of", max, "error", Bound(err.Error()))
-		if r.readFailures >= max {
+		r.log("rollout gate could not be read", "gate", string(gate), "what", what, "failures_in_a_row", r.readFailures, "of", limit, "error", Bound(err.Error()))
+		if r.readFailures >= limit {
 			r.readFailures = 0
 			if r.IgnoreReadFailures && gate != GateHook {
 				r.log("rollout going on without the gate (ignore_poll_failures)", "gate", string(gate))
 				return nil, nil
 			}
-			return &Failure{Gate: gate, Unreadable: true, Reason: Bound(fmt.Sprintf("%s failed %d times in a row: %v", what, max, err))}, nil
+			return &Failure{Gate: gate, Unreadable: true, Reason: Bound(fmt.Sprintf("%s failed %d times in a row: %v", what, limit, err))}, nil
 		}
 		if !retry {
 			return nil, nil

@@ -20,8 +20,8 @@ import (
 
 func main() {
 	defer process.Setup()()
-	real := rollout.New("floor")()
-	err := providerserver.Serve(context.Background(), func() provider.Provider { return floor{real} },
+	served := rollout.New("floor")()
+	err := providerserver.Serve(context.Background(), func() provider.Provider { return floor{served} },
 		providerserver.ServeOpts{Address: "registry.terraform.io/rolloutdev/rollout"})
 	if err != nil {
 		log.Fatal(err)
