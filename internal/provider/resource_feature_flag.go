@@ -520,7 +520,7 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 	if resp.Diagnostics.HasError() || r.client == nil {
 		return
 	}
-	if refuseReenable(ctx, state, plan, &resp.Diagnostics, false) {
+	if refuseReenable(ctx, state, plan, &resp.Diagnostics, false) || !r.readBeforeWrite(ctx, state, &resp.Diagnostics) {
 		return
 	}
 	settings, ramp, d := flagSettings(ctx, plan.Rollout)
@@ -544,7 +544,7 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 	plan.RolloutPercentage = state.RolloutPercentage
 	name := awsclient.FlagParameter(plan.PathPrefix.ValueString(), plan.Key.ValueString())
 	subj := flagSubject{c: r.client, name: name}
-	if !readBeforeWrite(ctx, subj, flagSplit(from), &resp.Diagnostics) || !r.write(ctx, &plan, false, &resp.Diagnostics) {
+	if !r.write(ctx, &plan, false, &resp.Diagnostics) {
 		return
 	}
 	limit, ds := plan.Timeouts.Update(ctx, defaultApplyTimeout)
@@ -698,4 +698,28 @@ func refuseReenable(ctx context.Context, state, plan featureFlagModel, diags *di
 	}
 	diags.AddAttributeError(path.Root("kill_switch"), "Flag Switched Off By A Rollback", detail(nil, what+" Nothing was written: a rolled-back feature does not come back with the next unrelated apply.", how))
 	return true
+}
+
+// readBeforeWrite refuses, with nothing written, when the flag's parameter
+// no longer holds the document the plan was made from (the refreshed
+// state's): a hand edit, or a traffic rollout's feature_flag rollback,
+// between plan and apply.
+func (r *featureFlagResource) readBeforeWrite(ctx context.Context, state featureFlagModel, diags *diag.Diagnostics) bool {
+	name := state.ID.ValueString()
+	doc, _, err := r.client.ReadFlag(ctx, name)
+	if err != nil && !errors.Is(err, awsclient.ErrNotFound) {
+		flagSubject{c: r.client, name: name}.ReadError(diags, err)
+		return false
+	}
+	if doc == state.Document.ValueString() {
+		return true
+	}
+	now := doc
+	if errors.Is(err, awsclient.ErrNotFound) {
+		now = "nothing (the parameter was deleted)"
+	}
+	diags.AddAttributeError(path.Root("document"), "Flag Changed Since Plan", detail(nil,
+		fmt.Sprintf("The plan was made when %s held %s; it holds %s now. Someone or something changed it between plan and apply (a hand edit, or a traffic rollout's feature_flag rollback).", name, state.Document.ValueString(), now),
+		"Nothing was written: applying the saved plan would have overwritten that change. Run plan again to see the change from what the flag holds now, then apply."))
+	return false
 }

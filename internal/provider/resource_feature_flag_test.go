@@ -361,3 +361,39 @@ func TestAccFeatureFlag_ramp(t *testing.T) {
 		})
 	}
 }
+
+// Read before write for flags: a saved plan applied after the flag was
+// changed (here its kill switch turned on, as a traffic rollback does) is
+// refused with nothing written, and the change stays.
+func TestAccFeatureFlag_staleSavedPlan(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	key := "stale-" + acctest.Name("f")
+	name := "/rollout/flags/" + key
+	switchedOff := ""
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: flagConfig(e, key, "rollout_percentage = 10")},
+			{
+				Config: flagConfig(e, key, "rollout_percentage = 20"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					act(func() {
+						doc, _ := e.Parameter(name)
+						switchedOff = strings.Replace(doc, `"kill_switch":false`, `"kill_switch":true`, 1)
+						e.PutParameter(name, switchedOff)
+					}),
+				}},
+				ExpectError: errRE(`Flag Changed Since Plan(.|\n)*Nothing was written`),
+			},
+			{
+				PreConfig: func() {
+					if doc, _ := e.Parameter(name); doc != switchedOff {
+						t.Errorf("the flag holds %s after the refused apply, want %s", doc, switchedOff)
+					}
+				},
+				Config: flagConfig(e, key, "rollout_percentage = 20"), PlanOnly: true, ExpectNonEmptyPlan: true,
+			},
+		},
+	})
+}
