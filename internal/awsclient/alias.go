@@ -138,7 +138,7 @@ func (c *Client) SetAlias(ctx context.Context, ref AliasRef, s weights.Split) (A
 	if err != nil {
 		return Alias{}, err
 	}
-	if cur.Split().Equal(s) || sameShares(cur.Split(), s) {
+	if weights.SameShares(cur.Split(), s) {
 		return cur, nil
 	}
 	version, additional, err := AliasOf(s, cur.Version)
@@ -159,26 +159,10 @@ func (c *Client) SetAlias(ctx context.Context, ref AliasRef, s weights.Split) (A
 	if err != nil {
 		return Alias{}, &UnknownWeightsError{Ref: Ref{ListenerARN: ref.ID()}, Err: fmt.Errorf("reading it back: %w", err)}
 	}
-	if !sameShares(now.Split(), s) {
+	if !weights.SameShares(now.Split(), s) {
 		return Alias{}, fmt.Errorf("the alias %s serves %s after the write, not %s: another writer changed it", ref.ID(), now.Split().Short(), s.Short())
 	}
 	return now, nil
-}
-
-// sameShares compares two splits by share (to 0.1 %), whatever their scale.
-func sameShares(a, b weights.Split) bool {
-	pa, pb := a.Percentages(), b.Percentages()
-	for k, v := range pa {
-		if math.Abs(v-pb[k]) > 0.1 {
-			return false
-		}
-	}
-	for k, v := range pb {
-		if math.Abs(v-pa[k]) > 0.1 {
-			return false
-		}
-	}
-	return true
 }
 
 func lambdaNotFound(err error) bool {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"regexp"
 	"strings"
 	"time"
@@ -266,7 +265,7 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 		var state lambdaAliasModel
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 		from = splitOfAliasState(ctx, state)
-		if sameShares(from, to) {
+		if weights.SameShares(from, to) {
 			for name, v := range map[string]attr.Value{"planned_steps": state.PlannedSteps, "last_rollout": state.LastRollout, "current_version": state.CurrentVersion,
 				"routing": state.Routing, "percentages": state.Percentages, "alias_arn": state.AliasARN} {
 				set(name, v)
@@ -309,22 +308,6 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 	}
 	set("planned_steps", aliasStepsValue(steps))
 	checkScheduleTimeout(ctx, plan.Timeouts, req.State.Raw.IsNull(), steps, plan.Rollout, &resp.Diagnostics)
-}
-
-// sameShares compares two splits by share, whatever their scale.
-func sameShares(a, b weights.Split) bool {
-	pa, pb := a.Percentages(), b.Percentages()
-	for k, v := range pa {
-		if math.Abs(v-pb[k]) > 0.05 {
-			return false
-		}
-	}
-	for k, v := range pb {
-		if math.Abs(v-pa[k]) > 0.05 {
-			return false
-		}
-	}
-	return true
 }
 
 func aliasStepsValue(steps []rollout.PlannedStep) types.List {

@@ -157,6 +157,24 @@ func (s Split) String() string {
 	return out + "]"
 }
 
+// SameShares reports whether two splits send the same share of traffic
+// to each target group (to within 0.05 %, half of the 0.1 % a schedule
+// writes), whatever their scale: 1/1 and 500/500 are the same.
+func SameShares(a, b Split) bool {
+	pa, pb := a.Percentages(), b.Percentages()
+	for k, v := range pa {
+		if math.Abs(v-pb[k]) > 0.05 {
+			return false
+		}
+	}
+	for k, v := range pb {
+		if math.Abs(v-pa[k]) > 0.05 {
+			return false
+		}
+	}
+	return true
+}
+
 // Canonical is the split written in ARN order ("arn=weight, …"), the same
 // for two splits that are Equal whatever their order.
 func (s Split) Canonical() string {

@@ -127,3 +127,16 @@ func TestShort(t *testing.T) {
 		t.Errorf("Short() = %q", got)
 	}
 }
+
+func TestSameShares(t *testing.T) {
+	a := Split{{ARN: "x", Weight: 1}, {ARN: "y", Weight: 1}}
+	if !SameShares(a, Split{{ARN: "y", Weight: 500}, {ARN: "x", Weight: 500}}) {
+		t.Error("1/1 and 500/500 differ")
+	}
+	if SameShares(a, Split{{ARN: "x", Weight: 501}, {ARN: "y", Weight: 499}}) {
+		t.Error("a 0.1 % move counted as the same")
+	}
+	if SameShares(Split{{ARN: "x", Weight: 1}}, Split{{ARN: "y", Weight: 1}}) {
+		t.Error("different target groups counted as the same")
+	}
+}
