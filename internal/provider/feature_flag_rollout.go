@@ -132,15 +132,7 @@ func (s flagSubject) Steps(steps []rollout.PlannedStep) types.List { return flag
 
 // switchOff turns the flag's own kill switch on (rollback = kill_switch).
 func (s flagSubject) switchOff(ctx context.Context) (string, error) {
-	_, f, err := s.c.ReadFlag(ctx, s.name)
-	if err != nil {
-		return "", err
-	}
-	f.KillSwitch, f.KillSwitchReason = true, "rolled back by its own rollout at "+s.c.Clock.Now().UTC().Format(time.RFC3339)
-	if err := s.c.WriteFlag(ctx, s.name, documentOf(f), f.Description, false); err != nil {
-		return "", err
-	}
-	return f.Key, nil
+	return switchFlagsOff(ctx, s.c, []string{s.name}, "rolled back by its own rollout at "+s.c.Clock.Now().UTC().Format(time.RFC3339))
 }
 
 // flagProbe writes a step's percentage and observes alarms and hooks.
