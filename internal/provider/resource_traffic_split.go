@@ -477,6 +477,8 @@ func title(kind string) string {
 		return "Listener Rule"
 	case "alias":
 		return "Alias"
+	case "flag":
+		return "Flag"
 	}
 	return "Listener"
 }

@@ -1,0 +1,18 @@
+package provider
+
+import "testing"
+
+// Every subject of the pipeline is named in its own words in diagnostic
+// summaries ("Flag Changed Since Plan", not "Listener …").
+func TestSubjectTitles(t *testing.T) {
+	for kind, want := range map[string]string{"listener": "Listener", "rule": "Listener Rule", "alias": "Alias", "flag": "Flag"} {
+		if got := title(kind); got != want {
+			t.Errorf("title(%q) = %q, want %q", kind, got, want)
+		}
+	}
+	for _, s := range []subject{listenerSubject{}, aliasSubject{}, flagSubject{}} {
+		if title(s.Kind()) == "Listener" && s.Kind() != "listener" {
+			t.Errorf("subject kind %q is titled Listener", s.Kind())
+		}
+	}
+}
