@@ -23,6 +23,9 @@ const (
 	GateMetrics Gate = "metrics"
 	// GateTimeout is the apply reaching its timeout mid-rollout.
 	GateTimeout Gate = "timeouts"
+	// GateRelease is a release rolling back a service that succeeded,
+	// because another service of the release failed.
+	GateRelease Gate = "release"
 )
 
 // Failure is a failed gate and what was seen.
@@ -53,6 +56,9 @@ const (
 	KillSwitch Policy = "kill_switch"
 	Immediate  Policy = "immediate"
 	Gradual    Policy = "gradual"
+	// None is no rollback: a failed gate leaves the subject where it is
+	// (a release's on_failure.rollback = "none"; Runner.Hold).
+	None Policy = "none"
 )
 
 // DecisionTable is what Auto does, gate by gate. It is the documented

@@ -171,6 +171,10 @@ type Runner struct {
 	// (the feature_flag and kill_switch policies) and says which it
 	// switched. Without it those policies roll back immediately.
 	SwitchOff func(ctx context.Context) (string, error)
+	// Hold leaves the subject where it is when a gate fails, with no
+	// rollback (Policy None): a release whose on_failure.rollback is
+	// "none".
+	Hold bool
 
 	readFailures int
 }
@@ -219,6 +223,10 @@ func (r Result) Summary() string {
 	switch r.Status {
 	case Succeeded:
 		return fmt.Sprintf("all %d steps applied", r.Steps)
+	case Failed:
+		if r.Policy == None && r.Failure != nil {
+			return fmt.Sprintf("step %d of %d failed the %s gate: %s; not rolled back (rollback none), left at %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.Current.Short())
+		}
 	case RolledBack:
 		if r.SwitchedOff != "" {
 			return fmt.Sprintf("step %d of %d failed the %s gate: %s; switched off %s (%s) and left traffic at %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.SwitchedOff, r.Policy, r.Current.Short())
@@ -628,6 +636,11 @@ func Bound(s string) string {
 // jumps to its last step instead of pausing.
 func (r *Runner) rollback(ctx context.Context, res Result, from weights.Split, f *Failure) Result {
 	res.Failure = f
+	if r.Hold {
+		res.Status, res.Policy = Failed, None
+		r.log("rollout gate failed; holding where it is (no rollback)", "step", f.Step, "gate", string(f.Gate), "reason", f.Reason, "weights", res.Current.String())
+		return res
+	}
 	res.Policy = DecideWithFlags(r.Rollback, *f, r.SwitchOff != nil)
 	if (res.Policy == FeatureFlag || res.Policy == KillSwitch) && (r.SwitchOff == nil || res.Unknown) {
 		res.Policy = Immediate
@@ -706,6 +719,73 @@ func (r *Runner) rollback(ctx context.Context, res Result, from weights.Split, f
 	}
 	res.Status = RolledBack
 	r.log("rollout rolled back", "weights", res.Current.String())
+	return res
+}
+
+// Stabilize watches a subject that a run has just taken from `from` to
+// `at` (res, a succeeded Result) for d: the health of the target groups
+// serving traffic and the alarms, every poll interval and once at the end.
+// A failure rolls back to from by the policy, as a failed step does. A
+// release stabilizes a service before the services that depend on it start.
+func (r *Runner) Stabilize(ctx context.Context, res Result, from weights.Split, d time.Duration) Result {
+	var serving []string
+	for _, w := range res.Current {
+		if w.Weight > 0 {
+			serving = append(serving, w.ARN)
+		}
+	}
+	check := func(retry bool) (*Failure, error) {
+		if g := r.Gates.Health; g != nil {
+			if f, err := r.checkHealth(ctx, *g, serving, res.StepReached, retry); f != nil || err != nil {
+				return f, err
+			}
+		}
+		return r.checkAlarms(ctx, res.StepReached, retry)
+	}
+	r.log("stabilizing", "weights", res.Current.String(), "for", d.String())
+	r.readFailures = 0
+	for left := d; ; {
+		f, err := check(left <= 0)
+		if err != nil {
+			if errors.Is(err, ErrTimedOut) {
+				return r.finish(r.rollback(ctx, res, from, &Failure{Gate: GateTimeout, Step: res.StepReached, Reason: "the apply reached its timeout while stabilizing"}))
+			}
+			return r.finish(r.stopped(res, err))
+		}
+		if f != nil {
+			f.Reason = "while stabilizing: " + f.Reason
+			return r.finish(r.rollback(ctx, res, from, f))
+		}
+		if left <= 0 {
+			break
+		}
+		step := min(r.poll(), left)
+		if err := r.sleep(ctx, step); err != nil {
+			if errors.Is(err, ErrTimedOut) {
+				return r.finish(r.rollback(ctx, res, from, &Failure{Gate: GateTimeout, Step: res.StepReached, Reason: "the apply reached its timeout while stabilizing"}))
+			}
+			return r.finish(r.stopped(res, err))
+		}
+		left -= step
+	}
+	r.log("stabilized", "weights", res.Current.String())
+	return res
+}
+
+// RollBack takes a subject that a run took from original to current back
+// to original, because of something outside its own gates (a release
+// rolling back the services it started): one write for auto and
+// immediate, four for gradual; feature_flag switches the flags off.
+func (r *Runner) RollBack(ctx context.Context, current, original weights.Split, steps int, reason string) Result {
+	res := Result{Status: Succeeded, Current: current, StepReached: steps, Steps: steps, Started: r.Clock.Now()}
+	hold := r.Hold
+	r.Hold = false
+	defer func() { r.Hold = hold }()
+	return r.finish(r.rollback(ctx, res, original, &Failure{Gate: GateRelease, Step: steps, Reason: Bound(reason)}))
+}
+
+func (r *Runner) finish(res Result) Result {
+	res.Finished = r.Clock.Now()
 	return res
 }
 
