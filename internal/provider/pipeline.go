@@ -67,6 +67,19 @@ type change struct {
 	// switchOff, when set, is the subject's own kill switch (a flag's
 	// rollout); otherwise rollout.flags are switched off.
 	switchOff func(ctx context.Context) (string, error)
+	// stabilize, when set, watches the subject after a run that succeeded
+	// (a release's service before its dependents start).
+	stabilize *stabilizeSettings
+	// hold leaves the subject where a failed gate found it (a release's
+	// on_failure.rollback = "none").
+	hold bool
+}
+
+// stabilizeSettings are a release's stabilization block.
+type stabilizeSettings struct {
+	Duration time.Duration
+	Poll     time.Duration
+	Gates    rollout.Gates
 }
 
 // outcome is what a run of the pipeline did.
@@ -81,48 +94,47 @@ type outcome struct {
 // runChange takes a subject through the pipeline. It reports every error
 // itself; the caller records out.res (when out.moved) and saves state.
 func runChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) outcome {
-	var out outcome
+	steps, ok := checkChange(ctx, s, ch, diags)
+	if !ok || len(steps) == 0 {
+		return outcome{steps: steps}
+	}
+	return moveChange(ctx, c, s, ch, steps, diags)
+}
+
+// checkChange is the pipeline up to the first write: schedule, check, read.
+// It returns the steps, and false when the change must not run (the
+// error says why).
+func checkChange(ctx context.Context, s subject, ch change, diags *diag.Diagnostics) ([]rollout.PlannedStep, bool) {
 	// schedule
 	steps, err := schedule(ch.from, ch.to, ch.settings.Strategy)
 	if err != nil {
 		addError(diags, pathOf(s.Attr()), "Schedule Not Possible", err, fmt.Sprintf("The %s serves %s now and the configuration wants %s.", s.Kind(), ch.from.Short(), ch.to.Short()))
-		return out
+		return nil, false
 	}
-	out.steps = steps
 	// check
 	if len(steps) > 0 && !ch.planned.IsUnknown() && !ch.planned.IsNull() && !ch.planned.Equal(s.Steps(steps)) {
-		diags.AddAttributeError(path.Root("planned_steps"), fmt.Sprintf("%s Changed Since Plan", title(s.Kind())), detail(nil,
+		diags.AddAttributeError(s.Attr().ParentPath().AtName("planned_steps"), fmt.Sprintf("%s Changed Since Plan", title(s.Kind())), detail(nil,
 			fmt.Sprintf("The plan's schedule started from weights that %s no longer serves (it serves %s now), so the planned steps would not be the ones applied.", s.ID(), ch.from.Short()),
 			"Nothing was moved. Run plan again to see the schedule from the weights it serves now, then apply."))
-		return out
+		return steps, false
 	}
-	if len(steps) > 0 && refuseRetry(ch.last, ch.to, ch.settings.Attempt, diags, false) {
-		return out
+	if len(steps) > 0 && refuseRetry(s.Attr().ParentPath(), ch.last, ch.to, ch.settings.Attempt, diags, false) {
+		return steps, false
 	}
 	// read
 	if ch.readFirst && !readBeforeWrite(ctx, s, ch.from, diags) {
-		return out
+		return steps, false
 	}
-	if len(steps) == 0 {
-		return out
-	}
+	return steps, true
+}
+
+// moveChange runs checked steps, then reports how the run ended.
+func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, diags *diag.Diagnostics) outcome {
+	out := outcome{steps: steps}
 	// run
-	probe, err := s.Probe()
-	if err != nil {
-		addError(diags, nil, "Cannot Start Rollout", err, fmt.Sprintf("The %s %s could not be observed.", s.Kind(), s.ID()), "This is a bug in the provider; please report it.")
+	runner, ok := newRunner(ctx, c, s, ch, diags)
+	if !ok {
 		return out
-	}
-	runner := &rollout.Runner{
-		Probe: probe, Clock: c.Clock, Gates: ch.settings.Gates, PollInterval: ch.settings.PollInterval,
-		Rollback: ch.settings.Policy, Deadline: c.Clock.Now().Add(ch.limit), SubjectID: s.ID(), SubjectKind: s.Kind(),
-		IgnoreReadFailures: ch.settings.IgnorePoll,
-		Log:                func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) },
-		SwitchOff:          ch.switchOff,
-	}
-	if runner.SwitchOff == nil && len(ch.settings.Flags) > 0 {
-		runner.SwitchOff = func(ctx context.Context) (string, error) {
-			return switchFlagsOff(ctx, c, ch.settings.Flags, fmt.Sprintf("rolled back by the rollout of %s %s at %s", s.Kind(), s.ID(), c.Clock.Now().UTC().Format(time.RFC3339)))
-		}
 	}
 	out.res = runner.Run(ctx, ch.from, steps)
 	if out.res.NothingMoved() {
@@ -130,11 +142,56 @@ func runChange(ctx context.Context, c *awsclient.Client, s subject, ch change, d
 		return out
 	}
 	out.moved = true
+	if st := ch.stabilize; st != nil && out.res.Status == rollout.Succeeded && (st.Duration > 0 || st.Gates.Health != nil || len(st.Gates.Alarms) > 0) {
+		watch := *runner
+		watch.Gates, watch.PollInterval = st.Gates, st.Poll
+		out.res = watch.Stabilize(ctx, out.res, ch.from, st.Duration)
+	}
 	// report (the caller records)
 	if out.res.Status != rollout.Succeeded {
 		addRolloutError(diags, s, out.res, ch.limit, ch.from)
 	}
 	return out
+}
+
+// newRunner is the rollout.Runner of a change: the subject's probe, the
+// provider's clock, the apply's deadline.
+func newRunner(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) (*rollout.Runner, bool) {
+	probe, err := s.Probe()
+	if err != nil {
+		addError(diags, nil, "Cannot Start Rollout", err, fmt.Sprintf("The %s %s could not be observed.", s.Kind(), s.ID()), "This is a bug in the provider; please report it.")
+		return nil, false
+	}
+	runner := &rollout.Runner{
+		Probe: probe, Clock: c.Clock, Gates: ch.settings.Gates, PollInterval: ch.settings.PollInterval,
+		Rollback: ch.settings.Policy, Deadline: c.Clock.Now().Add(ch.limit), SubjectID: s.ID(), SubjectKind: s.Kind(),
+		IgnoreReadFailures: ch.settings.IgnorePoll,
+		Log:                func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) },
+		SwitchOff:          ch.switchOff,
+		Hold:               ch.hold,
+	}
+	if runner.SwitchOff == nil && len(ch.settings.Flags) > 0 {
+		runner.SwitchOff = func(ctx context.Context) (string, error) {
+			return switchFlagsOff(ctx, c, ch.settings.Flags, fmt.Sprintf("rolled back by the rollout of %s %s at %s", s.Kind(), s.ID(), c.Clock.Now().UTC().Format(time.RFC3339)))
+		}
+	}
+	return runner, true
+}
+
+// rollBackChange takes a subject that a run moved from ch.from to current
+// back to ch.from, by its rollout's rollback policy, because of something
+// outside its own gates (a release rolling back what it started). It
+// reports a rollback that did not finish; the caller records res.
+func rollBackChange(ctx context.Context, c *awsclient.Client, s subject, ch change, current weights.Split, steps int, reason string, diags *diag.Diagnostics) (rollout.Result, bool) {
+	runner, ok := newRunner(ctx, c, s, ch, diags)
+	if !ok {
+		return rollout.Result{}, false
+	}
+	res := runner.RollBack(ctx, current, ch.from, steps, reason)
+	if res.Status != rollout.RolledBack {
+		addRolloutError(diags, s, res, ch.limit, ch.from)
+	}
+	return res, true
 }
 
 // readBeforeWrite refuses, with nothing written, when the subject no longer

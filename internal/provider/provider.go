@@ -255,6 +255,7 @@ func (p *rolloutProvider) Resources(context.Context) []func() resource.Resource 
 		NewBlueGreenResource,
 		NewLambdaAliasResource,
 		NewFeatureFlagResource,
+		NewReleaseResource,
 	}
 }
 

@@ -254,7 +254,7 @@ func (r *blueGreenResource) ValidateConfig(ctx context.Context, req resource.Val
 		return
 	}
 	checkRollout(ctx, m.Rollout, path.Root("rollout"), &resp.Diagnostics)
-	refuseKillSwitch(ctx, m.Rollout, &resp.Diagnostics)
+	refuseKillSwitch(ctx, m.Rollout, path.Root("rollout"), &resp.Diagnostics)
 	if !m.TestListenerARN.IsNull() && !m.TestListenerARN.IsUnknown() && m.TestListenerARN.Equal(m.ListenerARN) {
 		resp.Diagnostics.AddAttributeError(path.Root("test_listener_arn"), "Test Listener Is The Listener", detail(nil,
 			"test_listener_arn is the same listener as listener_arn.",

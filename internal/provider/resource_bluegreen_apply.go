@@ -92,7 +92,7 @@ func (r *blueGreenResource) Create(ctx context.Context, req resource.CreateReque
 		enc, _ := testCurrent.Encode()
 		rec.TestListener = json.RawMessage(enc)
 	}
-	token, ok := claim(ctx, r.client, ref, blueGreenType, "", plan.Adopt.ValueBool(), nil, "", &resp.Diagnostics)
+	token, ok := claim(ctx, path.Empty(), r.client, ref, blueGreenType, "", plan.Adopt.ValueBool(), nil, "", &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -177,7 +177,7 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	// 0. Read before write: this resource still owns the listener, which
 	// serves what the plan was made from; a flip to the color last rolled
 	// back needs a new attempt.
-	token, ok := claim(ctx, r.client, state.ref(), blueGreenType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", &resp.Diagnostics)
+	token, ok := claim(ctx, path.Empty(), r.client, state.ref(), blueGreenType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -188,7 +188,7 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	if flipping {
 		to = splitOf(state, want)
 	}
-	if flipping && refuseRetry(state.LastRollout, to, attemptOf(ctx, plan.Rollout), &resp.Diagnostics, false) {
+	if flipping && refuseRetry(path.Empty(), state.LastRollout, to, attemptOf(ctx, plan.Rollout), &resp.Diagnostics, false) {
 		return
 	}
 	if !readBeforeWrite(ctx, r.subject(state, st.Active), splitOf(state, st.Weights), &resp.Diagnostics) {

@@ -88,7 +88,7 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	}
 	set("planned_steps", plannedStepsValue(steps))
 	checkScheduleTimeout(ctx, plan.Timeouts, false, steps, plan.Rollout, &resp.Diagnostics)
-	refuseRetry(state.LastRollout, splitOf(state, want), attemptOf(ctx, plan.Rollout), &resp.Diagnostics, true)
+	refuseRetry(path.Empty(), state.LastRollout, splitOf(state, want), attemptOf(ctx, plan.Rollout), &resp.Diagnostics, true)
 }
 
 // warnTakeover says, when planning a create, that the listener's current

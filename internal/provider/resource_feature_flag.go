@@ -606,7 +606,7 @@ func (r *featureFlagResource) planRollout(ctx context.Context, req resource.Modi
 	set("planned_steps", flagStepsValue(steps))
 	set("last_rollout", types.ObjectUnknown(lastRolloutAttrTypes))
 	checkScheduleTimeout(ctx, plan.Timeouts, false, steps, plan.Rollout, &resp.Diagnostics)
-	refuseRetry(state.LastRollout, flagSplit(to), settings.Attempt, &resp.Diagnostics, true)
+	refuseRetry(path.Empty(), state.LastRollout, flagSplit(to), settings.Attempt, &resp.Diagnostics, true)
 }
 
 func (r *featureFlagResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

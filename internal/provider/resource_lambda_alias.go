@@ -222,7 +222,7 @@ func (r *lambdaAliasResource) ValidateConfig(ctx context.Context, req resource.V
 		return
 	}
 	checkRollout(ctx, m.Rollout, path.Root("rollout"), &resp.Diagnostics)
-	refuseKillSwitch(ctx, m.Rollout, &resp.Diagnostics)
+	refuseKillSwitch(ctx, m.Rollout, path.Root("rollout"), &resp.Diagnostics)
 	if knownObject(ctx, m.Rollout, "health") {
 		resp.Diagnostics.AddAttributeError(path.Root("rollout").AtName("gates").AtName("health"), "No Health Gate For Functions", detail(nil,
 			"rollout.gates.health is set, but a Lambda function has no targets to count.",
@@ -272,7 +272,7 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 			}
 			return
 		}
-		refuseRetry(state.LastRollout, to, attemptOf(ctx, plan.Rollout), &resp.Diagnostics, true)
+		refuseRetry(path.Empty(), state.LastRollout, to, attemptOf(ctx, plan.Rollout), &resp.Diagnostics, true)
 	} else if r.client != nil && !plan.FunctionName.IsUnknown() && !plan.AliasName.IsUnknown() {
 		a, err := r.client.ReadAlias(ctx, plan.ref())
 		switch {

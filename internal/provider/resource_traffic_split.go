@@ -141,7 +141,7 @@ func (r *trafficSplitResource) ValidateConfig(ctx context.Context, req resource.
 	checkSplit(ctx, m.TargetGroups, path.Root("target_groups"), &resp.Diagnostics)
 	checkStickiness(m.Stickiness, path.Root("stickiness"), &resp.Diagnostics)
 	checkRollout(ctx, m.Rollout, path.Root("rollout"), &resp.Diagnostics)
-	refuseKillSwitch(ctx, m.Rollout, &resp.Diagnostics)
+	refuseKillSwitch(ctx, m.Rollout, path.Root("rollout"), &resp.Diagnostics)
 }
 
 // ModifyPlan fills in percentages and the schedule from the planned
@@ -207,7 +207,7 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), plannedStepsValue(steps))...)
 	checkScheduleTimeout(ctx, plan.Timeouts, state == nil, steps, plan.Rollout, &resp.Diagnostics)
 	if state != nil {
-		refuseRetry(state.LastRollout, s, attemptOf(ctx, plan.Rollout), &resp.Diagnostics, true)
+		refuseRetry(path.Empty(), state.LastRollout, s, attemptOf(ctx, plan.Rollout), &resp.Diagnostics, true)
 	}
 }
 
@@ -257,7 +257,7 @@ func (r *trafficSplitResource) Create(ctx context.Context, req resource.CreateRe
 	}
 	limit, d := plan.Timeouts.Create(ctx, defaultApplyTimeout)
 	resp.Diagnostics.Append(d...)
-	token, ok := claim(ctx, r.client, ref, splitType, "", plan.Adopt.ValueBool(), fwd.Split, attemptOf(ctx, plan.Rollout), &resp.Diagnostics)
+	token, ok := claim(ctx, path.Empty(), r.client, ref, splitType, "", plan.Adopt.ValueBool(), fwd.Split, attemptOf(ctx, plan.Rollout), &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -316,7 +316,7 @@ func (r *trafficSplitResource) Update(ctx context.Context, req resource.UpdateRe
 	resp.Diagnostics.Append(d...)
 	plan.ID = types.StringValue(plan.ref().ID())
 	plan.ReplacedActions = state.ReplacedActions
-	token, ok := claim(ctx, r.client, plan.ref(), splitType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", &resp.Diagnostics)
+	token, ok := claim(ctx, path.Empty(), r.client, plan.ref(), splitType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", &resp.Diagnostics)
 	if !ok {
 		return
 	}

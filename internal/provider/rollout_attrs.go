@@ -642,9 +642,9 @@ func schedule(from, to weights.Split, st rollout.Strategy) ([]rollout.PlannedSte
 }
 
 // gatePath is the attribute a failed gate is reported on; attr is the
-// subject's (for a write AWS refused).
+// subject's (for a write AWS refused), and its rollout block is beside it.
 func gatePath(g rollout.Gate, attr path.Path) path.Path {
-	gates := path.Root("rollout").AtName("gates")
+	gates := attr.ParentPath().AtName("rollout").AtName("gates")
 	switch g {
 	case rollout.GateHealth:
 		return gates.AtName("health")
@@ -668,7 +668,7 @@ func gatePath(g rollout.Gate, attr path.Path) path.Path {
 
 // refuseKillSwitch refuses rollback = "kill_switch" outside a feature
 // flag's own rollout.
-func refuseKillSwitch(ctx context.Context, o types.Object, diags *diag.Diagnostics) {
+func refuseKillSwitch(ctx context.Context, o types.Object, at path.Path, diags *diag.Diagnostics) {
 	if o.IsNull() || o.IsUnknown() {
 		return
 	}
@@ -676,7 +676,7 @@ func refuseKillSwitch(ctx context.Context, o types.Object, diags *diag.Diagnosti
 	if o.As(ctx, &m, basetypes.ObjectAsOptions{}).HasError() || m.Rollback.ValueString() != string(rollout.KillSwitch) {
 		return
 	}
-	diags.AddAttributeError(path.Root("rollout").AtName("rollback"), "Kill Switch Rollback For Flags Only", detail(nil,
+	diags.AddAttributeError(at.AtName("rollback"), "Kill Switch Rollback For Flags Only", detail(nil,
 		`rollout.rollback is "kill_switch", which turns a feature flag's own kill switch on; this resource moves traffic, not a flag.`,
 		`Use "feature_flag" with rollout.flags to switch the change's flags off and leave traffic where it is, or immediate, gradual or auto.`))
 }

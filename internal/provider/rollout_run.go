@@ -28,7 +28,7 @@ import (
 // refuseRetry adds an error (or, at plan time, a warning) when `to` is the
 // target of the last rollout, which was rolled back, and attempt has not
 // changed since.
-func refuseRetry(last types.Object, to weights.Split, attempt string, diags *diag.Diagnostics, plan bool) bool {
+func refuseRetry(base path.Path, last types.Object, to weights.Split, attempt string, diags *diag.Diagnostics, plan bool) bool {
 	if last.IsNull() || last.IsUnknown() {
 		return false
 	}
@@ -37,7 +37,9 @@ func refuseRetry(last types.Object, to weights.Split, attempt string, diags *dia
 		v, _ := a[k].(types.String)
 		return v.ValueString()
 	}
-	if str("status") != string(rollout.RolledBack) || str("target") == "" || str("target") != to.Canonical() || str("attempt") != attempt {
+	// A service that a release rolled back because another service failed
+	// (gate "release") is not refused: the failed one holds the release.
+	if str("status") != string(rollout.RolledBack) || str("gate") == string(rollout.GateRelease) || str("target") == "" || str("target") != to.Canonical() || str("attempt") != attempt {
 		return false
 	}
 	label := "unset"
@@ -47,10 +49,10 @@ func refuseRetry(last types.Object, to weights.Split, attempt string, diags *dia
 	what := fmt.Sprintf("This change (to %s) is the one the last rollout rolled back (%s), and rollout.attempt is still %s.", to.Short(), str("reason"), label)
 	how := "To try it again deliberately, change rollout.attempt (for example to the next number or a ticket), then plan and apply. Otherwise set the configuration back to the weights the listener serves."
 	if plan {
-		diags.AddAttributeWarning(path.Root("rollout").AtName("attempt"), "Rolled-Back Change Planned Again", detail(nil, what, "Apply will refuse it with nothing moved. "+how))
+		diags.AddAttributeWarning(base.AtName("rollout").AtName("attempt"), "Rolled-Back Change Planned Again", detail(nil, what, "Apply will refuse it with nothing moved. "+how))
 		return false
 	}
-	diags.AddAttributeError(path.Root("rollout").AtName("attempt"), "Rolled-Back Change Not Retried", detail(nil, what+" Nothing was moved: a rolled-back candidate does not ship again with the next unrelated apply.", how))
+	diags.AddAttributeError(base.AtName("rollout").AtName("attempt"), "Rolled-Back Change Not Retried", detail(nil, what+" Nothing was moved: a rolled-back candidate does not ship again with the next unrelated apply.", how))
 	return true
 }
 
@@ -69,10 +71,17 @@ func gateWaits(s rolloutSettings, steps []rollout.PlannedStep) time.Duration {
 	return d
 }
 
-// checkTimeout refuses a schedule whose pauses alone outlast the timeout.
+// checkScheduleTimeout refuses a schedule whose pauses alone outlast the
+// timeout.
 func checkScheduleTimeout(ctx context.Context, t timeouts.Value, create bool, steps []rollout.PlannedStep, ro types.Object, diags *diag.Diagnostics) {
 	s, _ := settingsFrom(ctx, ro)
 	total := rollout.TotalPause(steps) + gateWaits(s, steps)
+	checkTimeoutTotal(ctx, t, create, total, fmt.Sprintf("The %d steps of this rollout pause for %s in all", len(steps), total), diags)
+}
+
+// checkTimeoutTotal refuses a change whose waits (total, described by what)
+// outlast the create or update timeout.
+func checkTimeoutTotal(ctx context.Context, t timeouts.Value, create bool, total time.Duration, what string, diags *diag.Diagnostics) {
 	if total == 0 || t.IsUnknown() {
 		return
 	}
@@ -88,7 +97,7 @@ func checkScheduleTimeout(ctx context.Context, t timeouts.Value, create bool, st
 	}
 	if total > limit {
 		diags.AddAttributeError(path.Root("timeouts").AtName(name), "Schedule Longer Than Timeout", detail(nil,
-			fmt.Sprintf("The %d steps of this rollout pause for %s in all, longer than the %s timeout of %s (metrics delays count as pauses), so the apply would stop half way and roll back.", len(steps), total, name, limit),
+			fmt.Sprintf("%s, longer than the %s timeout of %s (metrics delays count as pauses), so the apply would stop half way and roll back.", what, name, limit),
 			fmt.Sprintf("Set timeouts = { %s = \"%s\" } or more (pauses plus time for gates and hooks), or shorten the pauses.", name, shortDuration((total+15*time.Minute).Round(time.Minute)))))
 	}
 }
@@ -127,6 +136,12 @@ func addRolloutError(diags *diag.Diagnostics, s subject, res rollout.Result, lim
 			fmt.Sprintf("Step %d of %d failed the %s gate: %s.", f.Step, res.Steps, f.Gate, f.Reason),
 			rolledBackSentence(s, res, serves),
 			again+" "+gateAdvice(f.Gate)))
+	case res.Policy == rollout.None && res.Failure != nil:
+		f := res.Failure
+		diags.AddAttributeError(gatePath(f.Gate, s.Attr()), "Rollout Failed, Not Rolled Back", detail(nil,
+			fmt.Sprintf("Step %d of %d failed the %s gate: %s.", f.Step, res.Steps, f.Gate, f.Reason),
+			"It was left where it failed, as on_failure.rollback = \"none\" asks. "+serves,
+			again+" Or "+s.GoBack(from)+" to go back. "+gateAdvice(f.Gate)))
 	case res.Failure != nil:
 		diags.AddAttributeError(gatePath(res.Failure.Gate, s.Attr()), "Rollback Incomplete", detail(res.Err,
 			fmt.Sprintf("Step %d of %d failed the %s gate (%s) and rolling back stopped part way.", res.Failure.Step, res.Steps, res.Failure.Gate, res.Failure.Reason),
@@ -210,7 +225,7 @@ func ownerAttr() schema.StringAttribute {
 // a destroyed predecessor rolled back (LastTag, left when a tainted create is
 // replaced) is refused until rollout.attempt changes. It returns the token
 // now held.
-func claim(ctx context.Context, c *awsclient.Client, ref awsclient.Ref, resourceType, mine string, adopt bool, to weights.Split, attempt string, diags *diag.Diagnostics) (string, bool) {
+func claim(ctx context.Context, base path.Path, c *awsclient.Client, ref awsclient.Ref, resourceType, mine string, adopt bool, to weights.Split, attempt string, diags *diag.Diagnostics) (string, bool) {
 	l, err := c.ReadLease(ctx, ref)
 	if err != nil {
 		addReadError(diags, c, ref, err)
@@ -226,7 +241,7 @@ func claim(ctx context.Context, c *awsclient.Client, ref awsclient.Ref, resource
 		return "", false
 	}
 	if mine == "" && l.Last != "" && to != nil && l.Last == lastTagValue(string(rollout.RolledBack), to, attempt) {
-		refuseRetry(types.ObjectValueMust(lastRolloutAttrTypes, map[string]attr.Value{
+		refuseRetry(base, types.ObjectValueMust(lastRolloutAttrTypes, map[string]attr.Value{
 			"status": types.StringValue(string(rollout.RolledBack)), "step_reached": types.Int64Value(0), "steps": types.Int64Value(0),
 			"gate": types.StringValue(""), "reason": types.StringValue("recorded on the " + ref.Kind() + " when the resource whose create rolled back was replaced"),
 			"rollback": types.StringValue(""), "started_at": types.StringValue(""), "finished_at": types.StringValue(""),

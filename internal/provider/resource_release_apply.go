@@ -1,0 +1,430 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/graph"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// serviceRun is one service's part of a release apply.
+type serviceRun struct {
+	name     string
+	plan     serviceModel
+	old      *serviceModel
+	subject  listenerSubject
+	ch       change
+	steps    []rollout.PlannedStep
+	token    string
+	newLease bool
+	out      outcome
+	diags    diag.Diagnostics
+	// status and reason, once it ran (unchanged, or a run's outcome).
+	status, reason string
+	rolledBack     *rollout.Result
+}
+
+// subject is a service's forward action as the traffic pipeline sees it.
+func (r *releaseResource) subject(name string, s serviceModel) listenerSubject {
+	return listenerSubject{c: r.client, ref: s.ref(), sticky: stickinessFrom(s.Stickiness), attr: svcPath(name).AtName("target_groups"),
+		goBack: func(from weights.Split) string {
+			return fmt.Sprintf("set services[%q].target_groups to the weights before this apply (%s)", name, from.Short())
+		}}
+}
+
+func (r *releaseResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan releaseModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || r.client == nil {
+		return
+	}
+	limit, d := plan.Timeouts.Create(ctx, defaultApplyTimeout)
+	resp.Diagnostics.Append(d...)
+	if got, ok := r.apply(ctx, plan, nil, limit, &resp.Diagnostics); ok {
+		resp.Diagnostics.Append(resp.State.Set(ctx, &got)...)
+	}
+}
+
+func (r *releaseResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state releaseModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || r.client == nil {
+		return
+	}
+	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
+	resp.Diagnostics.Append(d...)
+	if got, ok := r.apply(ctx, plan, &state, limit, &resp.Diagnostics); ok {
+		resp.Diagnostics.Append(resp.State.Set(ctx, &got)...)
+	}
+}
+
+// apply runs the release. Every service is claimed and checked (schedule,
+// plan, retry rule, read before write) before any moves; a refusal there
+// moves nothing and saves nothing. Then the services run by the strategy,
+// each through the traffic pipeline, and the state records what each
+// serves and how it ended, whatever the outcome.
+func (r *releaseResource) apply(ctx context.Context, plan releaseModel, state *releaseModel, limit time.Duration, diags *diag.Diagnostics) (releaseModel, bool) {
+	c := r.client
+	started := c.Clock.Now()
+	deadline := started.Add(limit)
+	services, _, d := servicesOf(ctx, plan.Services)
+	diags.Append(d...)
+	var prior map[string]serviceModel
+	if state != nil {
+		prior, _, d = servicesOf(ctx, state.Services)
+		diags.Append(d...)
+	}
+	gp, ok := releaseGraph(ctx, services, plan.Dependencies, diags, true)
+	if !ok || diags.HasError() {
+		return plan, false
+	}
+	of := onFailureOf(ctx, plan.OnFailure)
+	stab := stabilizationOf(ctx, plan.Stabilization)
+	needs := validated(ctx, plan.Dependencies)
+
+	// Claim and check every service before anything moves.
+	runs := map[string]*serviceRun{}
+	giveUp := func() (releaseModel, bool) {
+		for _, run := range runs {
+			if run.newLease && run.token != "" {
+				release(ctx, c, run.plan.ref(), run.token, types.ObjectNull(lastRolloutAttrTypes), diags)
+			}
+		}
+		return plan, false
+	}
+	for _, name := range gp.Order() {
+		s := services[name]
+		run := &serviceRun{name: name, plan: s, subject: r.subject(name, s)}
+		runs[name] = run
+		if old, had := prior[name]; had && old.ref() == s.ref() {
+			run.old = &old
+		}
+		to, _, _ := splitFromList(ctx, s.TargetGroups)
+		settings, d := settingsFrom(ctx, s.Rollout)
+		diags.Append(d...)
+		ch := change{to: to, settings: settings, planned: s.PlannedSteps, last: types.ObjectNull(lastRolloutAttrTypes), hold: of.rollback == rollbackNone}
+		mine := ""
+		if run.old != nil {
+			ch.from, _, _ = splitFromList(ctx, run.old.TargetGroups)
+			ch.last, ch.readFirst = run.old.LastRollout, true
+			mine = run.old.OwnerTag.ValueString()
+		} else {
+			live, err := run.subject.Read(ctx)
+			if err != nil {
+				run.subject.ReadError(diags, err)
+				return giveUp()
+			}
+			ch.from = live
+		}
+		if stab != nil && needs[name] {
+			ch.stabilize = stab
+		}
+		token, ok := claim(ctx, svcPath(name), c, s.ref(), releaseType, mine, plan.Adopt.ValueBool(), to, settings.Attempt, diags)
+		if !ok {
+			return giveUp()
+		}
+		run.token, run.newLease = token, token != mine
+		run.ch = ch
+		steps, ok := checkChange(ctx, run.subject, ch, diags)
+		if !ok {
+			return giveUp()
+		}
+		run.steps = steps
+	}
+	// Services no longer in the release (or on another listener) give
+	// their lease up; their traffic stays as it is.
+	for name, old := range prior {
+		if run, ok := runs[name]; !ok || run.old == nil {
+			release(ctx, c, old.ref(), old.OwnerTag.ValueString(), old.LastRollout, diags)
+		}
+	}
+
+	// Run, wave by wave.
+	tflog.Info(ctx, "release starting", map[string]any{"waves": fmt.Sprint(gp.Waves), "strategy": plan.Strategy.ValueString()})
+	opts := graph.Options{Strategy: graph.Strategy(plan.Strategy.ValueString()), MaxParallel: int(plan.MaxParallel.ValueInt64()), Stop: of.stop}
+	outs := graph.Run(ctx, gp, opts, func(ctx context.Context, name string) (bool, string) {
+		run := runs[name]
+		if len(run.steps) == 0 {
+			run.status = statusUnchanged
+			r.setStickiness(ctx, run)
+			if run.diags.HasError() {
+				return false, firstError(run.diags)
+			}
+			return true, ""
+		}
+		left := deadline.Sub(c.Clock.Now())
+		if left <= 0 {
+			run.diags.AddAttributeError(path.Root("timeouts"), "Release Timed Out", detail(nil,
+				fmt.Sprintf("The release reached its %s timeout before %s could start; nothing of it was moved.", limit, name),
+				"Raise the timeout in timeouts, or shorten the pauses, then apply again."))
+			return false, "the release reached its timeout before it started"
+		}
+		run.ch.limit, run.ch.readFirst = left, true
+		tflog.Info(ctx, "release service starting", map[string]any{"service": name, "wave": gp.WaveOf(name) + 1})
+		run.out = runChange(ctx, c, run.subject, run.ch, &run.diags)
+		switch {
+		case run.out.moved:
+			run.status, run.reason = string(run.out.res.Status), run.out.res.Summary()
+		case run.diags.HasError():
+			run.status, run.reason = string(graph.Failed), firstError(run.diags)
+		}
+		if run.diags.HasError() || run.out.moved && run.out.res.Status != rollout.Succeeded {
+			return false, run.reason
+		}
+		return true, run.reason
+	})
+
+	// Roll back what the release started, when asked to.
+	var failed []string
+	for _, name := range gp.Order() {
+		if outs[name].Status == graph.Failed {
+			failed = append(failed, name)
+		}
+	}
+	if len(failed) > 0 && of.rollback == rollbackStarted {
+		why := fmt.Sprintf("the release rolled back the services it moved because %s failed (on_failure.rollback = \"started\")", strings.Join(failed, ", "))
+		for _, name := range graph.Started(outs) {
+			run := runs[name]
+			if !run.out.moved {
+				continue
+			}
+			ch := run.ch
+			ch.limit = max(deadline.Sub(c.Clock.Now()), rollout.DefaultRollbackGrace)
+			res, ok := rollBackChange(ctx, c, run.subject, ch, run.out.res.Current, len(run.out.steps), why, &run.diags)
+			if ok {
+				run.rolledBack = &res
+			}
+		}
+	}
+
+	// Record.
+	var summary []string
+	for _, name := range gp.Order() {
+		run, oc := runs[name], outs[name]
+		s := run.plan
+		s.OwnerTag = types.StringValue(run.token)
+		cur := run.ch.from
+		last := types.ObjectNull(lastRolloutAttrTypes)
+		if run.old != nil {
+			last = run.old.LastRollout
+		}
+		status, reason := string(oc.Status), oc.Reason
+		switch {
+		case run.rolledBack != nil:
+			cur, last = run.rolledBack.Current, recordChange(run.ch, *run.rolledBack)
+			status, reason = statusRolledBack, run.rolledBack.Summary()
+			if run.rolledBack.Status != rollout.RolledBack {
+				status = string(graph.Failed)
+			}
+		case run.out.moved:
+			cur, last = run.out.res.Current, recordChange(run.ch, run.out.res)
+			status, reason = run.status, run.reason
+		case run.status == statusUnchanged && run.old != nil && !run.old.Status.IsNull():
+			// Nothing to move: it keeps how it last ended, as the plan said.
+			cur, status, reason = run.ch.to, run.old.Status.ValueString(), run.old.Reason.ValueString()
+		case run.status == statusUnchanged:
+			cur, status, reason = run.ch.to, statusUnchanged, ""
+		case run.status != "":
+			status, reason = run.status, run.reason
+		}
+		got := cur.OrderedLike(run.ch.to)
+		s.TargetGroups = listFromSplit(got)
+		s.Percentages = percentagesValue(got)
+		switch {
+		case len(run.steps) > 0:
+			s.PlannedSteps = plannedStepsValue(run.steps)
+		case run.old != nil && !run.old.PlannedSteps.IsNull():
+			s.PlannedSteps = run.old.PlannedSteps
+		default:
+			s.PlannedSteps = plannedStepsValue(nil)
+		}
+		s.LastRollout = last
+		s.Status, s.Reason = types.StringValue(status), types.StringValue(reason)
+		services[name] = s
+		line := name + " " + strings.ReplaceAll(status, "_", " ")
+		if reason != "" && status != string(graph.Succeeded) {
+			line += " (" + reason + ")"
+		}
+		summary = append(summary, line)
+		diags.Append(run.diags...)
+	}
+	v, d := servicesValue(ctx, services)
+	diags.Append(d...)
+	plan.Services = v
+	plan.PlannedWaves = plannedWavesValue(gp)
+	id, _ := releaseID(services)
+	plan.ID = types.StringValue(id)
+	st := string(graph.Succeeded)
+	if len(failed) > 0 {
+		st = string(graph.Failed)
+	}
+	plan.LastRelease = types.ObjectValueMust(lastReleaseAttrTypes, map[string]attr.Value{
+		"status":      types.StringValue(st),
+		"summary":     types.StringValue(strings.Join(summary, "; ")),
+		"started_at":  types.StringValue(started.UTC().Format(time.RFC3339)),
+		"finished_at": types.StringValue(c.Clock.Now().UTC().Format(time.RFC3339)),
+	})
+	if len(failed) > 0 {
+		diags.AddError("Release Failed", detail(nil,
+			fmt.Sprintf("%s failed. What each service did: %s.", strings.Join(failed, ", "), strings.Join(summary, "; ")),
+			"The state records what each service serves now and why (services[*].status and reason). The next plan shows what is left to do; "+
+				"apply refuses a change that was rolled back until its rollout.attempt changes, so fix the cause, change that service's rollout.attempt and apply again: "+
+				"the services that succeeded stay, the others run."))
+	}
+	return plan, true
+}
+
+// setStickiness writes a service's stickiness when only it changed.
+func (r *releaseResource) setStickiness(ctx context.Context, run *serviceRun) {
+	if run.old == nil || run.plan.Stickiness.Equal(run.old.Stickiness) {
+		return
+	}
+	if _, err := r.client.SetForward(ctx, run.plan.ref(), nil, awsclient.Forward{Split: run.ch.to, Stickiness: stickinessFrom(run.plan.Stickiness)}); err != nil {
+		addWriteError(&run.diags, r.client, run.plan.ref(), err)
+	}
+}
+
+// firstError is the first error's summary and detail, in one line.
+func firstError(d diag.Diagnostics) string {
+	for _, e := range d.Errors() {
+		return rollout.Bound(e.Summary() + ": " + strings.ReplaceAll(e.Detail(), "\n", " "))
+	}
+	return ""
+}
+
+func (r *releaseResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state releaseModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || r.client == nil {
+		return
+	}
+	services, _, d := servicesOf(ctx, state.Services)
+	resp.Diagnostics.Append(d...)
+	gone := 0
+	for _, name := range sortedNames(services) {
+		s := services[name]
+		ref := s.ref()
+		acts, err := r.client.ReadActions(ctx, ref)
+		if errors.Is(err, awsclient.ErrNotFound) {
+			gone++
+			resp.Diagnostics.AddAttributeWarning(svcPath(name), fmt.Sprintf("%s Not Found", title(ref.Kind())), detail(nil,
+				fmt.Sprintf("The %s %s of services[%q] no longer exists.", ref.Kind(), ref.ID(), name),
+				"Remove the service from the release, or point it at the listener or rule that replaced it."))
+			continue
+		}
+		if err != nil {
+			addReadError(&resp.Diagnostics, r.client, ref, err)
+			return
+		}
+		prior, _, _ := splitFromList(ctx, s.TargetGroups)
+		fwd, _ := acts.Forward()
+		got := fwd.Split.OrderedLike(prior)
+		s.TargetGroups = listFromSplit(got)
+		s.Percentages = percentagesValue(got)
+		s.Stickiness = stickinessValue(fwd.Stickiness, s.Stickiness)
+		services[name] = s
+	}
+	if gone == len(services) && gone > 0 {
+		tflog.Warn(ctx, "every listener or rule of the release is gone; removing it from state", nil)
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	v, d := servicesValue(ctx, services)
+	resp.Diagnostics.Append(d...)
+	state.Services = v
+	if state.Strategy.IsNull() {
+		state.Strategy = types.StringValue(string(graph.Waves))
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// Delete gives up every service's lease. Traffic never moves on destroy:
+// each listener keeps the forward action the release last set.
+func (r *releaseResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state releaseModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || r.client == nil {
+		return
+	}
+	services, _, d := servicesOf(ctx, state.Services)
+	resp.Diagnostics.Append(d...)
+	for _, name := range sortedNames(services) {
+		s := services[name]
+		release(ctx, r.client, s.ref(), s.OwnerTag.ValueString(), s.LastRollout, &resp.Diagnostics)
+	}
+	tflog.Info(ctx, "release destroyed; every forward action left as it is", map[string]any{"services": len(services)})
+}
+
+// ImportState takes name=ARN,… (listener or rule ARNs): the services, their
+// weights read from AWS, and their owner tags adopted. Dependencies,
+// rollouts and the rest come from the configuration at the next plan, which
+// moves nothing when the configured weights are the ones served.
+func (r *releaseResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	bad := func(why string) {
+		addError(&resp.Diagnostics, nil, "Invalid Import ID", nil, why,
+			"Import with the services' names and listener or rule ARNs, comma-separated: api=arn:aws:elasticloadbalancing:…:listener/app/…,web=arn:aws:elasticloadbalancing:…:listener-rule/app/… (the release's id attribute has this form).")
+	}
+	services := map[string]serviceModel{}
+	for _, part := range strings.Split(req.ID, ",") {
+		name, id, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok || name == "" {
+			bad(fmt.Sprintf("%q is not name=ARN.", part))
+			return
+		}
+		if !serviceNameRE.MatchString(name) {
+			bad(fmt.Sprintf("%q is not a service name: 1 to 63 lower-case letters, digits, _ and -, starting with a letter.", name))
+			return
+		}
+		if _, dup := services[name]; dup {
+			bad(fmt.Sprintf("The service %q is named twice.", name))
+			return
+		}
+		attrName := refAttrOf(id)
+		if attrName == "" {
+			bad(fmt.Sprintf("%q (service %q) is neither an Application Load Balancer listener ARN nor a listener rule ARN.", id, name))
+			return
+		}
+		s := serviceModel{
+			ListenerARN: types.StringNull(), RuleARN: types.StringNull(),
+			TargetGroups: types.ListNull(targetGroupObjectType), Stickiness: types.ObjectNull(stickinessAttrTypes), Rollout: types.ObjectNull(rolloutObjectType()),
+			Percentages: types.MapNull(types.Float64Type), PlannedSteps: types.ListNull(plannedStepObjectType), LastRollout: types.ObjectNull(lastRolloutAttrTypes),
+			OwnerTag: types.StringNull(), Status: types.StringNull(), Reason: types.StringNull(),
+		}
+		if attrName == "rule_arn" {
+			s.RuleARN = types.StringValue(id)
+		} else {
+			s.ListenerARN = types.StringValue(id)
+		}
+		if r.client != nil {
+			l, err := r.client.ReadLease(ctx, s.ref())
+			if err != nil {
+				addReadError(&resp.Diagnostics, r.client, s.ref(), err)
+				return
+			}
+			if l.Owner != "" {
+				s.OwnerTag = types.StringValue(l.Owner)
+			}
+		}
+		services[name] = s
+	}
+	v, d := servicesValue(ctx, services)
+	resp.Diagnostics.Append(d...)
+	id, _ := releaseID(services)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("services"), v)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("strategy"), string(graph.Waves))...)
+}
