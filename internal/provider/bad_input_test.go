@@ -333,6 +333,40 @@ custom = {
 		{"ssm endpoint plain http", withProvider(`endpoints = { ssm = "http://ssm.internal.example" }`), `Plain HTTP Endpoint(.|\n)*endpoints\.ssm`},
 		{"data source with both", good + fmt.Sprintf("data \"rollout_listener_weights\" \"x\" {\n listener_arn = %q\n rule_arn = %q\n}\n", fakeListener, fakeRule), `Invalid Attribute Combination`},
 	}
+	// rollout_release: two services, and the body given.
+	rel := func(services, body string) string {
+		if services == "" {
+			services = fmt.Sprintf("api = { listener_arn = %q, target_groups = %s }\n    web = { rule_arn = %q, target_groups = %s }", fakeListener, tgList(1, 1), fakeRule, tgList(1, 1))
+		}
+		return good + "resource \"rollout_release\" \"test\" {\n  services = {\n    " + services + "\n  }\n" + body + "\n}\n"
+	}
+	relDeps := func(deps string) string { return rel("", "dependencies = ["+deps+"]") }
+	cases = append(cases, []struct{ name, config, want string }{
+		{"release cycle", relDeps(`{ service = "api", depends_on = "web" }, { service = "web", depends_on = "api", type = "order_only" }`), `Dependency Cycle(.|\n)*form a cycle: api → web → api`},
+		{"release unknown dependency", relDeps(`{ service = "web", depends_on = "db" }`), `Invalid Dependency(.|\n)*dependencies\[0\]\.depends_on: "db" is not a service of this release \(the services are api, web\)`},
+		{"release unknown dependent", relDeps(`{ service = "wbe", depends_on = "api" }`), `Invalid Dependency(.|\n)*dependencies\[0\]\.service: "wbe" is not a service`},
+		{"release service depends on itself", relDeps(`{ service = "web", depends_on = "web" }`), `Invalid Dependency(.|\n)*"web" depends on itself`},
+		{"release same pair twice", relDeps(`{ service = "web", depends_on = "api" }, { service = "web", depends_on = "api", type = "soft" }`), `Invalid Dependency(.|\n)*web depends on api already at dependencies\[0\]`},
+		{"release dependency type", relDeps(`{ service = "web", depends_on = "api", type = "weak" }`), `type value must be one of(.|\n)*"hard"`},
+		{"release service name", rel(fmt.Sprintf("API = { listener_arn = %q, target_groups = %s }", fakeListener, tgList(1, 1)), ""), `must be 1 to 63 lower-case letters, digits, _ and -, starting with a letter`},
+		{"release no services", good + "resource \"rollout_release\" \"test\" {\n  services = {}\n}\n", `services map must contain at least 1 elements`},
+		{"release service with both ARNs", rel(fmt.Sprintf("api = { listener_arn = %q, rule_arn = %q, target_groups = %s }", fakeListener, fakeRule, tgList(1, 1)), ""), `Invalid Service(.|\n)*services\["api"\] sets both of listener_arn and rule_arn`},
+		{"release service with neither ARN", rel(fmt.Sprintf("api = { target_groups = %s }", tgList(1, 1)), ""), `Invalid Service(.|\n)*sets neither of listener_arn and rule_arn`},
+		{"release listener in two services", rel(fmt.Sprintf("api = { listener_arn = %q, target_groups = %s }\n    web = { listener_arn = %q, target_groups = %s }", fakeListener, tgList(1, 1), fakeListener, tgList(1, 1)), ""), `Listener In Two Services(.|\n)*services\["api"\] and services\["web"\] both own`},
+		{"release service weights", rel(fmt.Sprintf("api = { listener_arn = %q, target_groups = %s }", fakeListener, tgList(0, 0)), ""), `No Traffic Would Be Served`},
+		{"release service canary without steps", rel(fmt.Sprintf("api = { listener_arn = %q, target_groups = %s, rollout = { strategy = \"canary\" } }", fakeListener, tgList(1, 1)), ""), `Missing Canary Steps`},
+		{"release service kill switch", rel(fmt.Sprintf("api = { listener_arn = %q, target_groups = %s, rollout = { rollback = \"kill_switch\" } }", fakeListener, tgList(1, 1)), ""), `Kill Switch Rollback For Flags Only`},
+		{"release strategy", rel("", `strategy = "rolling"`), `strategy value must be one of(.|\n)*"sequential"`},
+		{"release max_parallel zero", rel("", `max_parallel = 0`), `max_parallel value must be between 1 and 50, got: 0`},
+		{"release max_parallel with sequential", rel("", "strategy = \"sequential\"\nmax_parallel = 3"), `Max Parallel With Sequential(.|\n)*moves one service at a time`},
+		{"release validation without stabilization", relDeps(`{ service = "web", depends_on = "api", validation_required = true }`), `Validation Without Stabilization(.|\n)*no stabilization block to validate api with`},
+		{"release rollback started without stop", rel("", `on_failure = { stop = false, rollback = "started" }`), `Rollback Of Started Services Needs Stop`},
+		{"release on_failure rollback value", rel("", `on_failure = { rollback = "all" }`), `on_failure\.rollback value must be one of(.|\n)*"started"`},
+		{"release stabilization too long", rel("", `stabilization = { duration = "2h" }`), `stabilization\.duration(.|\n)*1h0m0s`},
+		{"release stabilization checks nothing", rel("", `stabilization = { duration = "0s" }`), `Empty Stabilization(.|\n)*would check nothing`},
+		{"release stabilization poll too fast", rel("", `stabilization = { duration = "1m", poll_interval = "1ms" }`), `stabilization\.poll_interval`},
+		{"release bad import-like listener", rel(fmt.Sprintf("api = { listener_arn = %q, target_groups = %s }", fakeNLB, tgList(1, 1)), ""), `listener_arn`},
+	}...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
