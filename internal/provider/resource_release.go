@@ -137,7 +137,7 @@ func servicesAttr() schema.MapNestedAttribute {
 	return schema.MapNestedAttribute{
 		Required: true,
 		MarkdownDescription: fmt.Sprintf("The services of the release, by name (1 to %d; a name is 1 to 63 lower-case letters, digits, `_` and `-`, starting with a letter). "+
-			"Each owns the forward action of a listener or rule, as a `rollout_traffic_split` does, and moves it through the same traffic pipeline.", maxReleaseServices),
+			"Each owns the forward action of a listener or rule, as a traffic split does, and moves it through the same traffic pipeline.", maxReleaseServices),
 		Validators: []validator.Map{
 			mapvalidator.SizeBetween(1, maxReleaseServices),
 			mapvalidator.KeysAre(stringvalidator.RegexMatches(serviceNameRE, "must be 1 to 63 lower-case letters, digits, _ and -, starting with a letter")),
@@ -173,7 +173,7 @@ func servicesAttr() schema.MapNestedAttribute {
 
 func (r *releaseResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Moves several services as one release, in dependency order: wave by wave, the services of a wave concurrently, each through the same gated rollout as a `rollout_traffic_split`. " +
+		MarkdownDescription: "Moves several services as one release, in dependency order: wave by wave, the services of a wave concurrently, each through the same gated rollout as a traffic split. " +
 			"A failure stops the release, skips the services that depend on the failed one, and rolls back as `on_failure` says; the state records each service's real weights and outcome. " +
 			"`planned_waves` and each service's `planned_steps` show the whole release in the plan, before anything moves.",
 		Attributes: map[string]schema.Attribute{

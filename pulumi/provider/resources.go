@@ -27,7 +27,7 @@ func Provider(bridgeMetadata []byte) tfbridge.ProviderInfo {
 		Name:              "rollout",
 		DisplayName:       "Rollout",
 		Publisher:         "rolloutdev",
-		Description:       "Progressive delivery on AWS Application Load Balancers and Lambda aliases: traffic splits, canaries with gates and automatic rollback, blue/green deployments, Lambda alias deployments and rollout alarms",
+		Description:       "Progressive delivery on AWS Application Load Balancers and Lambda aliases: traffic splits, canaries with gates and automatic rollback, blue/green deployments, Lambda alias deployments, feature flags, multi-service releases and rollout alarms",
 		Keywords:          []string{"pulumi", "rollout", "aws", "canary", "blue-green", "progressive-delivery", "category/cloud"},
 		License:           "MPL-2.0",
 		Homepage:          "https://github.com/rolloutdev/terraform-provider-rollout",
@@ -48,6 +48,7 @@ func Provider(bridgeMetadata []byte) tfbridge.ProviderInfo {
 			"rollout_alarm":        {Tok: "rollout:index:Alarm"},
 			"rollout_lambda_alias": {Tok: "rollout:index:LambdaAlias"},
 			"rollout_feature_flag": {Tok: "rollout:index:FeatureFlag"},
+			"rollout_release":      {Tok: "rollout:index:Release"},
 		},
 		DataSources: map[string]*tfbridge.DataSourceInfo{
 			"rollout_listener_weights": {Tok: "rollout:index:getListenerWeights"},
@@ -106,4 +107,5 @@ var docReplacements = []struct {
 	{regexp.MustCompile("`rollout_alarm`"), []byte("`rollout.Alarm`")},
 	{regexp.MustCompile("`rollout_lambda_alias`"), []byte("`rollout.LambdaAlias`")},
 	{regexp.MustCompile("`rollout_feature_flag`"), []byte("`rollout.FeatureFlag`")},
+	{regexp.MustCompile("`rollout_release`"), []byte("`rollout.Release`")},
 }

@@ -295,3 +295,69 @@ func TestFeatureFlag(t *testing.T) {
 		t.Fatal("the parameter is still there after destroy")
 	}
 }
+
+const releaseProgram = `name: release
+runtime: yaml
+config:
+  apiListener: { type: string }
+  apiBlue: { type: string }
+  apiGreen: { type: string }
+  webListener: { type: string }
+  webBlue: { type: string }
+  webGreen: { type: string }
+  blue: { type: integer }
+  green: { type: integer }
+resources:
+  release:
+    type: rollout:Release
+    properties:
+      services:
+        api:
+          listenerArn: ${apiListener}
+          targetGroups:
+            - arn: ${apiBlue}
+              weight: ${blue}
+            - arn: ${apiGreen}
+              weight: ${green}
+        web:
+          listenerArn: ${webListener}
+          targetGroups:
+            - arn: ${webBlue}
+              weight: ${blue}
+            - arn: ${webGreen}
+              weight: ${green}
+      dependencies:
+        - service: web
+          dependsOn: api
+          type: hard
+outputs:
+  waves: ${release.plannedWaves}
+`
+
+// A release of two services, web after api: created at blue, moved to
+// green with api's write before web's at the emulator, and the waves in
+// state; destroy leaves both listeners as they are.
+func TestRelease(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	api, web := e.NewFixture(2), e.NewFixture(2)
+	s := newStack(t, e, releaseProgram)
+	s.config("apiListener", api.Listener, "apiBlue", api.TGs[0], "apiGreen", api.TGs[1],
+		"webListener", web.Listener, "webBlue", web.TGs[0], "webGreen", web.TGs[1], "blue", "100", "green", "0")
+	s.up()
+	checkWeights(t, e, api.Listener, weights.Split{{ARN: api.TGs[0], Weight: 100}, {ARN: api.TGs[1], Weight: 0}})
+	writes := e.RecordWrites()
+	s.config("blue", "0", "green", "100")
+	s.up()
+	checkWeights(t, e, api.Listener, weights.Split{{ARN: api.TGs[0], Weight: 0}, {ARN: api.TGs[1], Weight: 100}})
+	checkWeights(t, e, web.Listener, weights.Split{{ARN: web.TGs[0], Weight: 0}, {ARN: web.TGs[1], Weight: 100}})
+	if got := writes(); len(got) != 2 || got[0].Owner != api.Listener || got[1].Owner != web.Listener {
+		t.Fatalf("writes went to %v, want api's listener then web's", got)
+	}
+	st := s.resourceState("rollout:index:Release")
+	if fmt.Sprint(st["plannedWaves"]) != "[[api] [web]]" {
+		t.Fatalf("state: plannedWaves %v, want [[api] [web]]", st["plannedWaves"])
+	}
+	s.run("destroy", "--yes", "--skip-preview")
+	checkWeights(t, e, web.Listener, weights.Split{{ARN: web.TGs[0], Weight: 0}, {ARN: web.TGs[1], Weight: 100}})
+}

@@ -48,6 +48,11 @@ utilities.lazyLoad(exports, ["LambdaAlias"], () => require("./lambdaAlias"));
 export * from "./provider";
 import { Provider } from "./provider";
 
+export { ReleaseArgs, ReleaseState } from "./release";
+export type Release = import("./release").Release;
+export const Release: typeof import("./release").Release = null as any;
+utilities.lazyLoad(exports, ["Release"], () => require("./release"));
+
 export { TrafficSplitArgs, TrafficSplitState } from "./trafficSplit";
 export type TrafficSplit = import("./trafficSplit").TrafficSplit;
 export const TrafficSplit: typeof import("./trafficSplit").TrafficSplit = null as any;
@@ -75,6 +80,8 @@ const _module = {
                 return new FeatureFlag(name, <any>undefined, { urn })
             case "rollout:index:LambdaAlias":
                 return new LambdaAlias(name, <any>undefined, { urn })
+            case "rollout:index:Release":
+                return new Release(name, <any>undefined, { urn })
             case "rollout:index:TrafficSplit":
                 return new TrafficSplit(name, <any>undefined, { urn })
             default:

@@ -21,7 +21,7 @@ def readme():
 setup(name='pulumi_rollout',
       python_requires='>=3.9',
       version=VERSION,
-      description="Progressive delivery on AWS Application Load Balancers and Lambda aliases: traffic splits, canaries with gates and automatic rollback, blue/green deployments, Lambda alias deployments and rollout alarms",
+      description="Progressive delivery on AWS Application Load Balancers and Lambda aliases: traffic splits, canaries with gates and automatic rollback, blue/green deployments, Lambda alias deployments, feature flags, multi-service releases and rollout alarms",
       long_description=readme(),
       long_description_content_type='text/markdown',
       keywords='pulumi rollout aws canary blue-green progressive-delivery category/cloud',

@@ -7605,6 +7605,3300 @@ func (o ProviderEndpointsPtrOutput) Sts() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+type ReleaseDependency struct {
+	// The service it waits for: a key of <span pulumi-lang-nodejs="`services`" pulumi-lang-dotnet="`Services`" pulumi-lang-go="`services`" pulumi-lang-python="`services`" pulumi-lang-yaml="`services`" pulumi-lang-java="`services`">`services`</span>.
+	DependsOn string `pulumi:"dependsOn"`
+	// The service that waits: a key of <span pulumi-lang-nodejs="`services`" pulumi-lang-dotnet="`Services`" pulumi-lang-go="`services`" pulumi-lang-python="`services`" pulumi-lang-yaml="`services`" pulumi-lang-java="`services`">`services`</span>.
+	Service string `pulumi:"service"`
+	// <span pulumi-lang-nodejs="`hard`" pulumi-lang-dotnet="`Hard`" pulumi-lang-go="`hard`" pulumi-lang-python="`hard`" pulumi-lang-yaml="`hard`" pulumi-lang-java="`hard`">`hard`</span> (the default), <span pulumi-lang-nodejs="`soft`" pulumi-lang-dotnet="`Soft`" pulumi-lang-go="`soft`" pulumi-lang-python="`soft`" pulumi-lang-yaml="`soft`" pulumi-lang-java="`soft`">`soft`</span> or <span pulumi-lang-nodejs="`orderOnly`" pulumi-lang-dotnet="`OrderOnly`" pulumi-lang-go="`orderOnly`" pulumi-lang-python="`order_only`" pulumi-lang-yaml="`orderOnly`" pulumi-lang-java="`orderOnly`">`order_only`</span>.
+	Type *string `pulumi:"type"`
+	// The service starts only after <span pulumi-lang-nodejs="`dependsOn`" pulumi-lang-dotnet="`DependsOn`" pulumi-lang-go="`dependsOn`" pulumi-lang-python="`depends_on`" pulumi-lang-yaml="`dependsOn`" pulumi-lang-java="`dependsOn`">`depends_on`</span> has also passed <span pulumi-lang-nodejs="`stabilization`" pulumi-lang-dotnet="`Stabilization`" pulumi-lang-go="`stabilization`" pulumi-lang-python="`stabilization`" pulumi-lang-yaml="`stabilization`" pulumi-lang-java="`stabilization`">`stabilization`</span> (its health and alarms watched for `stabilization.duration` at its new weights). Needs <span pulumi-lang-nodejs="`stabilization`" pulumi-lang-dotnet="`Stabilization`" pulumi-lang-go="`stabilization`" pulumi-lang-python="`stabilization`" pulumi-lang-yaml="`stabilization`" pulumi-lang-java="`stabilization`">`stabilization`</span>. Default false.
+	ValidationRequired *bool `pulumi:"validationRequired"`
+}
+
+// ReleaseDependencyInput is an input type that accepts ReleaseDependencyArgs and ReleaseDependencyOutput values.
+// You can construct a concrete instance of `ReleaseDependencyInput` via:
+//
+//	ReleaseDependencyArgs{...}
+type ReleaseDependencyInput interface {
+	pulumi.Input
+
+	ToReleaseDependencyOutput() ReleaseDependencyOutput
+	ToReleaseDependencyOutputWithContext(context.Context) ReleaseDependencyOutput
+}
+
+type ReleaseDependencyArgs struct {
+	// The service it waits for: a key of <span pulumi-lang-nodejs="`services`" pulumi-lang-dotnet="`Services`" pulumi-lang-go="`services`" pulumi-lang-python="`services`" pulumi-lang-yaml="`services`" pulumi-lang-java="`services`">`services`</span>.
+	DependsOn pulumi.StringInput `pulumi:"dependsOn"`
+	// The service that waits: a key of <span pulumi-lang-nodejs="`services`" pulumi-lang-dotnet="`Services`" pulumi-lang-go="`services`" pulumi-lang-python="`services`" pulumi-lang-yaml="`services`" pulumi-lang-java="`services`">`services`</span>.
+	Service pulumi.StringInput `pulumi:"service"`
+	// <span pulumi-lang-nodejs="`hard`" pulumi-lang-dotnet="`Hard`" pulumi-lang-go="`hard`" pulumi-lang-python="`hard`" pulumi-lang-yaml="`hard`" pulumi-lang-java="`hard`">`hard`</span> (the default), <span pulumi-lang-nodejs="`soft`" pulumi-lang-dotnet="`Soft`" pulumi-lang-go="`soft`" pulumi-lang-python="`soft`" pulumi-lang-yaml="`soft`" pulumi-lang-java="`soft`">`soft`</span> or <span pulumi-lang-nodejs="`orderOnly`" pulumi-lang-dotnet="`OrderOnly`" pulumi-lang-go="`orderOnly`" pulumi-lang-python="`order_only`" pulumi-lang-yaml="`orderOnly`" pulumi-lang-java="`orderOnly`">`order_only`</span>.
+	Type pulumi.StringPtrInput `pulumi:"type"`
+	// The service starts only after <span pulumi-lang-nodejs="`dependsOn`" pulumi-lang-dotnet="`DependsOn`" pulumi-lang-go="`dependsOn`" pulumi-lang-python="`depends_on`" pulumi-lang-yaml="`dependsOn`" pulumi-lang-java="`dependsOn`">`depends_on`</span> has also passed <span pulumi-lang-nodejs="`stabilization`" pulumi-lang-dotnet="`Stabilization`" pulumi-lang-go="`stabilization`" pulumi-lang-python="`stabilization`" pulumi-lang-yaml="`stabilization`" pulumi-lang-java="`stabilization`">`stabilization`</span> (its health and alarms watched for `stabilization.duration` at its new weights). Needs <span pulumi-lang-nodejs="`stabilization`" pulumi-lang-dotnet="`Stabilization`" pulumi-lang-go="`stabilization`" pulumi-lang-python="`stabilization`" pulumi-lang-yaml="`stabilization`" pulumi-lang-java="`stabilization`">`stabilization`</span>. Default false.
+	ValidationRequired pulumi.BoolPtrInput `pulumi:"validationRequired"`
+}
+
+func (ReleaseDependencyArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseDependency)(nil)).Elem()
+}
+
+func (i ReleaseDependencyArgs) ToReleaseDependencyOutput() ReleaseDependencyOutput {
+	return i.ToReleaseDependencyOutputWithContext(context.Background())
+}
+
+func (i ReleaseDependencyArgs) ToReleaseDependencyOutputWithContext(ctx context.Context) ReleaseDependencyOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseDependencyOutput)
+}
+
+// ReleaseDependencyArrayInput is an input type that accepts ReleaseDependencyArray and ReleaseDependencyArrayOutput values.
+// You can construct a concrete instance of `ReleaseDependencyArrayInput` via:
+//
+//	ReleaseDependencyArray{ ReleaseDependencyArgs{...} }
+type ReleaseDependencyArrayInput interface {
+	pulumi.Input
+
+	ToReleaseDependencyArrayOutput() ReleaseDependencyArrayOutput
+	ToReleaseDependencyArrayOutputWithContext(context.Context) ReleaseDependencyArrayOutput
+}
+
+type ReleaseDependencyArray []ReleaseDependencyInput
+
+func (ReleaseDependencyArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]ReleaseDependency)(nil)).Elem()
+}
+
+func (i ReleaseDependencyArray) ToReleaseDependencyArrayOutput() ReleaseDependencyArrayOutput {
+	return i.ToReleaseDependencyArrayOutputWithContext(context.Background())
+}
+
+func (i ReleaseDependencyArray) ToReleaseDependencyArrayOutputWithContext(ctx context.Context) ReleaseDependencyArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseDependencyArrayOutput)
+}
+
+type ReleaseDependencyOutput struct{ *pulumi.OutputState }
+
+func (ReleaseDependencyOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseDependency)(nil)).Elem()
+}
+
+func (o ReleaseDependencyOutput) ToReleaseDependencyOutput() ReleaseDependencyOutput {
+	return o
+}
+
+func (o ReleaseDependencyOutput) ToReleaseDependencyOutputWithContext(ctx context.Context) ReleaseDependencyOutput {
+	return o
+}
+
+// The service it waits for: a key of <span pulumi-lang-nodejs="`services`" pulumi-lang-dotnet="`Services`" pulumi-lang-go="`services`" pulumi-lang-python="`services`" pulumi-lang-yaml="`services`" pulumi-lang-java="`services`">`services`</span>.
+func (o ReleaseDependencyOutput) DependsOn() pulumi.StringOutput {
+	return o.ApplyT(func(v ReleaseDependency) string { return v.DependsOn }).(pulumi.StringOutput)
+}
+
+// The service that waits: a key of <span pulumi-lang-nodejs="`services`" pulumi-lang-dotnet="`Services`" pulumi-lang-go="`services`" pulumi-lang-python="`services`" pulumi-lang-yaml="`services`" pulumi-lang-java="`services`">`services`</span>.
+func (o ReleaseDependencyOutput) Service() pulumi.StringOutput {
+	return o.ApplyT(func(v ReleaseDependency) string { return v.Service }).(pulumi.StringOutput)
+}
+
+// <span pulumi-lang-nodejs="`hard`" pulumi-lang-dotnet="`Hard`" pulumi-lang-go="`hard`" pulumi-lang-python="`hard`" pulumi-lang-yaml="`hard`" pulumi-lang-java="`hard`">`hard`</span> (the default), <span pulumi-lang-nodejs="`soft`" pulumi-lang-dotnet="`Soft`" pulumi-lang-go="`soft`" pulumi-lang-python="`soft`" pulumi-lang-yaml="`soft`" pulumi-lang-java="`soft`">`soft`</span> or <span pulumi-lang-nodejs="`orderOnly`" pulumi-lang-dotnet="`OrderOnly`" pulumi-lang-go="`orderOnly`" pulumi-lang-python="`order_only`" pulumi-lang-yaml="`orderOnly`" pulumi-lang-java="`orderOnly`">`order_only`</span>.
+func (o ReleaseDependencyOutput) Type() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseDependency) *string { return v.Type }).(pulumi.StringPtrOutput)
+}
+
+// The service starts only after <span pulumi-lang-nodejs="`dependsOn`" pulumi-lang-dotnet="`DependsOn`" pulumi-lang-go="`dependsOn`" pulumi-lang-python="`depends_on`" pulumi-lang-yaml="`dependsOn`" pulumi-lang-java="`dependsOn`">`depends_on`</span> has also passed <span pulumi-lang-nodejs="`stabilization`" pulumi-lang-dotnet="`Stabilization`" pulumi-lang-go="`stabilization`" pulumi-lang-python="`stabilization`" pulumi-lang-yaml="`stabilization`" pulumi-lang-java="`stabilization`">`stabilization`</span> (its health and alarms watched for `stabilization.duration` at its new weights). Needs <span pulumi-lang-nodejs="`stabilization`" pulumi-lang-dotnet="`Stabilization`" pulumi-lang-go="`stabilization`" pulumi-lang-python="`stabilization`" pulumi-lang-yaml="`stabilization`" pulumi-lang-java="`stabilization`">`stabilization`</span>. Default false.
+func (o ReleaseDependencyOutput) ValidationRequired() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v ReleaseDependency) *bool { return v.ValidationRequired }).(pulumi.BoolPtrOutput)
+}
+
+type ReleaseDependencyArrayOutput struct{ *pulumi.OutputState }
+
+func (ReleaseDependencyArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]ReleaseDependency)(nil)).Elem()
+}
+
+func (o ReleaseDependencyArrayOutput) ToReleaseDependencyArrayOutput() ReleaseDependencyArrayOutput {
+	return o
+}
+
+func (o ReleaseDependencyArrayOutput) ToReleaseDependencyArrayOutputWithContext(ctx context.Context) ReleaseDependencyArrayOutput {
+	return o
+}
+
+func (o ReleaseDependencyArrayOutput) Index(i pulumi.IntInput) ReleaseDependencyOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) ReleaseDependency {
+		return vs[0].([]ReleaseDependency)[vs[1].(int)]
+	}).(ReleaseDependencyOutput)
+}
+
+type ReleaseLastRelease struct {
+	// When it ended (RFC 3339).
+	FinishedAt *string `pulumi:"finishedAt"`
+	// When the release started (RFC 3339).
+	StartedAt *string `pulumi:"startedAt"`
+	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span> (every service succeeded or was unchanged) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>.
+	Status *string `pulumi:"status"`
+	// Each service's outcome, in the order of <span pulumi-lang-nodejs="`plannedWaves`" pulumi-lang-dotnet="`PlannedWaves`" pulumi-lang-go="`plannedWaves`" pulumi-lang-python="`planned_waves`" pulumi-lang-yaml="`plannedWaves`" pulumi-lang-java="`plannedWaves`">`planned_waves`</span>.
+	Summary *string `pulumi:"summary"`
+}
+
+// ReleaseLastReleaseInput is an input type that accepts ReleaseLastReleaseArgs and ReleaseLastReleaseOutput values.
+// You can construct a concrete instance of `ReleaseLastReleaseInput` via:
+//
+//	ReleaseLastReleaseArgs{...}
+type ReleaseLastReleaseInput interface {
+	pulumi.Input
+
+	ToReleaseLastReleaseOutput() ReleaseLastReleaseOutput
+	ToReleaseLastReleaseOutputWithContext(context.Context) ReleaseLastReleaseOutput
+}
+
+type ReleaseLastReleaseArgs struct {
+	// When it ended (RFC 3339).
+	FinishedAt pulumi.StringPtrInput `pulumi:"finishedAt"`
+	// When the release started (RFC 3339).
+	StartedAt pulumi.StringPtrInput `pulumi:"startedAt"`
+	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span> (every service succeeded or was unchanged) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>.
+	Status pulumi.StringPtrInput `pulumi:"status"`
+	// Each service's outcome, in the order of <span pulumi-lang-nodejs="`plannedWaves`" pulumi-lang-dotnet="`PlannedWaves`" pulumi-lang-go="`plannedWaves`" pulumi-lang-python="`planned_waves`" pulumi-lang-yaml="`plannedWaves`" pulumi-lang-java="`plannedWaves`">`planned_waves`</span>.
+	Summary pulumi.StringPtrInput `pulumi:"summary"`
+}
+
+func (ReleaseLastReleaseArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseLastRelease)(nil)).Elem()
+}
+
+func (i ReleaseLastReleaseArgs) ToReleaseLastReleaseOutput() ReleaseLastReleaseOutput {
+	return i.ToReleaseLastReleaseOutputWithContext(context.Background())
+}
+
+func (i ReleaseLastReleaseArgs) ToReleaseLastReleaseOutputWithContext(ctx context.Context) ReleaseLastReleaseOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseLastReleaseOutput)
+}
+
+func (i ReleaseLastReleaseArgs) ToReleaseLastReleasePtrOutput() ReleaseLastReleasePtrOutput {
+	return i.ToReleaseLastReleasePtrOutputWithContext(context.Background())
+}
+
+func (i ReleaseLastReleaseArgs) ToReleaseLastReleasePtrOutputWithContext(ctx context.Context) ReleaseLastReleasePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseLastReleaseOutput).ToReleaseLastReleasePtrOutputWithContext(ctx)
+}
+
+// ReleaseLastReleasePtrInput is an input type that accepts ReleaseLastReleaseArgs, ReleaseLastReleasePtr and ReleaseLastReleasePtrOutput values.
+// You can construct a concrete instance of `ReleaseLastReleasePtrInput` via:
+//
+//	        ReleaseLastReleaseArgs{...}
+//
+//	or:
+//
+//	        nil
+type ReleaseLastReleasePtrInput interface {
+	pulumi.Input
+
+	ToReleaseLastReleasePtrOutput() ReleaseLastReleasePtrOutput
+	ToReleaseLastReleasePtrOutputWithContext(context.Context) ReleaseLastReleasePtrOutput
+}
+
+type releaseLastReleasePtrType ReleaseLastReleaseArgs
+
+func ReleaseLastReleasePtr(v *ReleaseLastReleaseArgs) ReleaseLastReleasePtrInput {
+	return (*releaseLastReleasePtrType)(v)
+}
+
+func (*releaseLastReleasePtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseLastRelease)(nil)).Elem()
+}
+
+func (i *releaseLastReleasePtrType) ToReleaseLastReleasePtrOutput() ReleaseLastReleasePtrOutput {
+	return i.ToReleaseLastReleasePtrOutputWithContext(context.Background())
+}
+
+func (i *releaseLastReleasePtrType) ToReleaseLastReleasePtrOutputWithContext(ctx context.Context) ReleaseLastReleasePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseLastReleasePtrOutput)
+}
+
+type ReleaseLastReleaseOutput struct{ *pulumi.OutputState }
+
+func (ReleaseLastReleaseOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseLastRelease)(nil)).Elem()
+}
+
+func (o ReleaseLastReleaseOutput) ToReleaseLastReleaseOutput() ReleaseLastReleaseOutput {
+	return o
+}
+
+func (o ReleaseLastReleaseOutput) ToReleaseLastReleaseOutputWithContext(ctx context.Context) ReleaseLastReleaseOutput {
+	return o
+}
+
+func (o ReleaseLastReleaseOutput) ToReleaseLastReleasePtrOutput() ReleaseLastReleasePtrOutput {
+	return o.ToReleaseLastReleasePtrOutputWithContext(context.Background())
+}
+
+func (o ReleaseLastReleaseOutput) ToReleaseLastReleasePtrOutputWithContext(ctx context.Context) ReleaseLastReleasePtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ReleaseLastRelease) *ReleaseLastRelease {
+		return &v
+	}).(ReleaseLastReleasePtrOutput)
+}
+
+// When it ended (RFC 3339).
+func (o ReleaseLastReleaseOutput) FinishedAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseLastRelease) *string { return v.FinishedAt }).(pulumi.StringPtrOutput)
+}
+
+// When the release started (RFC 3339).
+func (o ReleaseLastReleaseOutput) StartedAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseLastRelease) *string { return v.StartedAt }).(pulumi.StringPtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span> (every service succeeded or was unchanged) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>.
+func (o ReleaseLastReleaseOutput) Status() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseLastRelease) *string { return v.Status }).(pulumi.StringPtrOutput)
+}
+
+// Each service's outcome, in the order of <span pulumi-lang-nodejs="`plannedWaves`" pulumi-lang-dotnet="`PlannedWaves`" pulumi-lang-go="`plannedWaves`" pulumi-lang-python="`planned_waves`" pulumi-lang-yaml="`plannedWaves`" pulumi-lang-java="`plannedWaves`">`planned_waves`</span>.
+func (o ReleaseLastReleaseOutput) Summary() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseLastRelease) *string { return v.Summary }).(pulumi.StringPtrOutput)
+}
+
+type ReleaseLastReleasePtrOutput struct{ *pulumi.OutputState }
+
+func (ReleaseLastReleasePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseLastRelease)(nil)).Elem()
+}
+
+func (o ReleaseLastReleasePtrOutput) ToReleaseLastReleasePtrOutput() ReleaseLastReleasePtrOutput {
+	return o
+}
+
+func (o ReleaseLastReleasePtrOutput) ToReleaseLastReleasePtrOutputWithContext(ctx context.Context) ReleaseLastReleasePtrOutput {
+	return o
+}
+
+func (o ReleaseLastReleasePtrOutput) Elem() ReleaseLastReleaseOutput {
+	return o.ApplyT(func(v *ReleaseLastRelease) ReleaseLastRelease {
+		if v != nil {
+			return *v
+		}
+		var ret ReleaseLastRelease
+		return ret
+	}).(ReleaseLastReleaseOutput)
+}
+
+// When it ended (RFC 3339).
+func (o ReleaseLastReleasePtrOutput) FinishedAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseLastRelease) *string {
+		if v == nil {
+			return nil
+		}
+		return v.FinishedAt
+	}).(pulumi.StringPtrOutput)
+}
+
+// When the release started (RFC 3339).
+func (o ReleaseLastReleasePtrOutput) StartedAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseLastRelease) *string {
+		if v == nil {
+			return nil
+		}
+		return v.StartedAt
+	}).(pulumi.StringPtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span> (every service succeeded or was unchanged) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>.
+func (o ReleaseLastReleasePtrOutput) Status() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseLastRelease) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Status
+	}).(pulumi.StringPtrOutput)
+}
+
+// Each service's outcome, in the order of <span pulumi-lang-nodejs="`plannedWaves`" pulumi-lang-dotnet="`PlannedWaves`" pulumi-lang-go="`plannedWaves`" pulumi-lang-python="`planned_waves`" pulumi-lang-yaml="`plannedWaves`" pulumi-lang-java="`plannedWaves`">`planned_waves`</span>.
+func (o ReleaseLastReleasePtrOutput) Summary() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseLastRelease) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Summary
+	}).(pulumi.StringPtrOutput)
+}
+
+type ReleaseOnFailure struct {
+	// <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (the default): the failed service rolls back by its own `rollout.rollback`, and the services that succeeded stay; <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>: the services that moved in this apply roll back too, last finished first (needs <span pulumi-lang-nodejs="`stop`" pulumi-lang-dotnet="`Stop`" pulumi-lang-go="`stop`" pulumi-lang-python="`stop`" pulumi-lang-yaml="`stop`" pulumi-lang-java="`stop`">`stop`</span>); <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span>: the failed service is left where its gate failed.
+	Rollback *string `pulumi:"rollback"`
+	// Start no further service once one has failed (those already moving finish, with their own gates); they are <span pulumi-lang-nodejs="`skipped`" pulumi-lang-dotnet="`Skipped`" pulumi-lang-go="`skipped`" pulumi-lang-python="`skipped`" pulumi-lang-yaml="`skipped`" pulumi-lang-java="`skipped`">`skipped`</span>. Default true. With <span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span> the release goes on: the hard dependents of a failed service are skipped, its soft and order-only dependents still go.
+	Stop *bool `pulumi:"stop"`
+}
+
+// ReleaseOnFailureInput is an input type that accepts ReleaseOnFailureArgs and ReleaseOnFailureOutput values.
+// You can construct a concrete instance of `ReleaseOnFailureInput` via:
+//
+//	ReleaseOnFailureArgs{...}
+type ReleaseOnFailureInput interface {
+	pulumi.Input
+
+	ToReleaseOnFailureOutput() ReleaseOnFailureOutput
+	ToReleaseOnFailureOutputWithContext(context.Context) ReleaseOnFailureOutput
+}
+
+type ReleaseOnFailureArgs struct {
+	// <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (the default): the failed service rolls back by its own `rollout.rollback`, and the services that succeeded stay; <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>: the services that moved in this apply roll back too, last finished first (needs <span pulumi-lang-nodejs="`stop`" pulumi-lang-dotnet="`Stop`" pulumi-lang-go="`stop`" pulumi-lang-python="`stop`" pulumi-lang-yaml="`stop`" pulumi-lang-java="`stop`">`stop`</span>); <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span>: the failed service is left where its gate failed.
+	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
+	// Start no further service once one has failed (those already moving finish, with their own gates); they are <span pulumi-lang-nodejs="`skipped`" pulumi-lang-dotnet="`Skipped`" pulumi-lang-go="`skipped`" pulumi-lang-python="`skipped`" pulumi-lang-yaml="`skipped`" pulumi-lang-java="`skipped`">`skipped`</span>. Default true. With <span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span> the release goes on: the hard dependents of a failed service are skipped, its soft and order-only dependents still go.
+	Stop pulumi.BoolPtrInput `pulumi:"stop"`
+}
+
+func (ReleaseOnFailureArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseOnFailure)(nil)).Elem()
+}
+
+func (i ReleaseOnFailureArgs) ToReleaseOnFailureOutput() ReleaseOnFailureOutput {
+	return i.ToReleaseOnFailureOutputWithContext(context.Background())
+}
+
+func (i ReleaseOnFailureArgs) ToReleaseOnFailureOutputWithContext(ctx context.Context) ReleaseOnFailureOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseOnFailureOutput)
+}
+
+func (i ReleaseOnFailureArgs) ToReleaseOnFailurePtrOutput() ReleaseOnFailurePtrOutput {
+	return i.ToReleaseOnFailurePtrOutputWithContext(context.Background())
+}
+
+func (i ReleaseOnFailureArgs) ToReleaseOnFailurePtrOutputWithContext(ctx context.Context) ReleaseOnFailurePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseOnFailureOutput).ToReleaseOnFailurePtrOutputWithContext(ctx)
+}
+
+// ReleaseOnFailurePtrInput is an input type that accepts ReleaseOnFailureArgs, ReleaseOnFailurePtr and ReleaseOnFailurePtrOutput values.
+// You can construct a concrete instance of `ReleaseOnFailurePtrInput` via:
+//
+//	        ReleaseOnFailureArgs{...}
+//
+//	or:
+//
+//	        nil
+type ReleaseOnFailurePtrInput interface {
+	pulumi.Input
+
+	ToReleaseOnFailurePtrOutput() ReleaseOnFailurePtrOutput
+	ToReleaseOnFailurePtrOutputWithContext(context.Context) ReleaseOnFailurePtrOutput
+}
+
+type releaseOnFailurePtrType ReleaseOnFailureArgs
+
+func ReleaseOnFailurePtr(v *ReleaseOnFailureArgs) ReleaseOnFailurePtrInput {
+	return (*releaseOnFailurePtrType)(v)
+}
+
+func (*releaseOnFailurePtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseOnFailure)(nil)).Elem()
+}
+
+func (i *releaseOnFailurePtrType) ToReleaseOnFailurePtrOutput() ReleaseOnFailurePtrOutput {
+	return i.ToReleaseOnFailurePtrOutputWithContext(context.Background())
+}
+
+func (i *releaseOnFailurePtrType) ToReleaseOnFailurePtrOutputWithContext(ctx context.Context) ReleaseOnFailurePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseOnFailurePtrOutput)
+}
+
+type ReleaseOnFailureOutput struct{ *pulumi.OutputState }
+
+func (ReleaseOnFailureOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseOnFailure)(nil)).Elem()
+}
+
+func (o ReleaseOnFailureOutput) ToReleaseOnFailureOutput() ReleaseOnFailureOutput {
+	return o
+}
+
+func (o ReleaseOnFailureOutput) ToReleaseOnFailureOutputWithContext(ctx context.Context) ReleaseOnFailureOutput {
+	return o
+}
+
+func (o ReleaseOnFailureOutput) ToReleaseOnFailurePtrOutput() ReleaseOnFailurePtrOutput {
+	return o.ToReleaseOnFailurePtrOutputWithContext(context.Background())
+}
+
+func (o ReleaseOnFailureOutput) ToReleaseOnFailurePtrOutputWithContext(ctx context.Context) ReleaseOnFailurePtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ReleaseOnFailure) *ReleaseOnFailure {
+		return &v
+	}).(ReleaseOnFailurePtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (the default): the failed service rolls back by its own `rollout.rollback`, and the services that succeeded stay; <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>: the services that moved in this apply roll back too, last finished first (needs <span pulumi-lang-nodejs="`stop`" pulumi-lang-dotnet="`Stop`" pulumi-lang-go="`stop`" pulumi-lang-python="`stop`" pulumi-lang-yaml="`stop`" pulumi-lang-java="`stop`">`stop`</span>); <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span>: the failed service is left where its gate failed.
+func (o ReleaseOnFailureOutput) Rollback() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseOnFailure) *string { return v.Rollback }).(pulumi.StringPtrOutput)
+}
+
+// Start no further service once one has failed (those already moving finish, with their own gates); they are <span pulumi-lang-nodejs="`skipped`" pulumi-lang-dotnet="`Skipped`" pulumi-lang-go="`skipped`" pulumi-lang-python="`skipped`" pulumi-lang-yaml="`skipped`" pulumi-lang-java="`skipped`">`skipped`</span>. Default true. With <span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span> the release goes on: the hard dependents of a failed service are skipped, its soft and order-only dependents still go.
+func (o ReleaseOnFailureOutput) Stop() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v ReleaseOnFailure) *bool { return v.Stop }).(pulumi.BoolPtrOutput)
+}
+
+type ReleaseOnFailurePtrOutput struct{ *pulumi.OutputState }
+
+func (ReleaseOnFailurePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseOnFailure)(nil)).Elem()
+}
+
+func (o ReleaseOnFailurePtrOutput) ToReleaseOnFailurePtrOutput() ReleaseOnFailurePtrOutput {
+	return o
+}
+
+func (o ReleaseOnFailurePtrOutput) ToReleaseOnFailurePtrOutputWithContext(ctx context.Context) ReleaseOnFailurePtrOutput {
+	return o
+}
+
+func (o ReleaseOnFailurePtrOutput) Elem() ReleaseOnFailureOutput {
+	return o.ApplyT(func(v *ReleaseOnFailure) ReleaseOnFailure {
+		if v != nil {
+			return *v
+		}
+		var ret ReleaseOnFailure
+		return ret
+	}).(ReleaseOnFailureOutput)
+}
+
+// <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (the default): the failed service rolls back by its own `rollout.rollback`, and the services that succeeded stay; <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>: the services that moved in this apply roll back too, last finished first (needs <span pulumi-lang-nodejs="`stop`" pulumi-lang-dotnet="`Stop`" pulumi-lang-go="`stop`" pulumi-lang-python="`stop`" pulumi-lang-yaml="`stop`" pulumi-lang-java="`stop`">`stop`</span>); <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span>: the failed service is left where its gate failed.
+func (o ReleaseOnFailurePtrOutput) Rollback() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseOnFailure) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Rollback
+	}).(pulumi.StringPtrOutput)
+}
+
+// Start no further service once one has failed (those already moving finish, with their own gates); they are <span pulumi-lang-nodejs="`skipped`" pulumi-lang-dotnet="`Skipped`" pulumi-lang-go="`skipped`" pulumi-lang-python="`skipped`" pulumi-lang-yaml="`skipped`" pulumi-lang-java="`skipped`">`skipped`</span>. Default true. With <span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span> the release goes on: the hard dependents of a failed service are skipped, its soft and order-only dependents still go.
+func (o ReleaseOnFailurePtrOutput) Stop() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *ReleaseOnFailure) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Stop
+	}).(pulumi.BoolPtrOutput)
+}
+
+type ReleaseServices struct {
+	// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+	LastRollout *ReleaseServicesLastRollout `pulumi:"lastRollout"`
+	// ARN of the listener whose default forward action the service owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
+	ListenerArn *string `pulumi:"listenerArn"`
+	// The value of the `rollout:owner` tag the release keeps on the service's listener or rule.
+	OwnerTag *string `pulumi:"ownerTag"`
+	// Share of the service's traffic per target group ARN, in percent (two decimals), known at plan time.
+	Percentages map[string]float64 `pulumi:"percentages"`
+	// The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
+	PlannedSteps []ReleaseServicesPlannedStep `pulumi:"plannedSteps"`
+	// Why, in one sentence: the rollout's summary, or why the service was skipped.
+	Reason *string `pulumi:"reason"`
+	// How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
+	Rollout *ReleaseServicesRollout `pulumi:"rollout"`
+	// ARN of the listener rule whose forward action the service owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
+	RuleArn *string `pulumi:"ruleArn"`
+	// How the service ended the last time the release moved it, or tried to: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`unchanged`" pulumi-lang-dotnet="`Unchanged`" pulumi-lang-go="`unchanged`" pulumi-lang-python="`unchanged`" pulumi-lang-yaml="`unchanged`" pulumi-lang-java="`unchanged`">`unchanged`</span> (it already served its weights when the release was created or imported), <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (a gate failed and it was left where it failed, or it was refused with nothing moved), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (its own gate failed, or the release rolled it back after another service failed) or <span pulumi-lang-nodejs="`skipped`" pulumi-lang-dotnet="`Skipped`" pulumi-lang-go="`skipped`" pulumi-lang-python="`skipped`" pulumi-lang-yaml="`skipped`" pulumi-lang-java="`skipped`">`skipped`</span> (it never started: see <span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span>).
+	Status *string `pulumi:"status"`
+	// Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
+	Stickiness *ReleaseServicesStickiness `pulumi:"stickiness"`
+	// The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
+	TargetGroups []ReleaseServicesTargetGroup `pulumi:"targetGroups"`
+}
+
+// ReleaseServicesInput is an input type that accepts ReleaseServicesArgs and ReleaseServicesOutput values.
+// You can construct a concrete instance of `ReleaseServicesInput` via:
+//
+//	ReleaseServicesArgs{...}
+type ReleaseServicesInput interface {
+	pulumi.Input
+
+	ToReleaseServicesOutput() ReleaseServicesOutput
+	ToReleaseServicesOutputWithContext(context.Context) ReleaseServicesOutput
+}
+
+type ReleaseServicesArgs struct {
+	// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+	LastRollout ReleaseServicesLastRolloutPtrInput `pulumi:"lastRollout"`
+	// ARN of the listener whose default forward action the service owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
+	ListenerArn pulumi.StringPtrInput `pulumi:"listenerArn"`
+	// The value of the `rollout:owner` tag the release keeps on the service's listener or rule.
+	OwnerTag pulumi.StringPtrInput `pulumi:"ownerTag"`
+	// Share of the service's traffic per target group ARN, in percent (two decimals), known at plan time.
+	Percentages pulumi.Float64MapInput `pulumi:"percentages"`
+	// The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
+	PlannedSteps ReleaseServicesPlannedStepArrayInput `pulumi:"plannedSteps"`
+	// Why, in one sentence: the rollout's summary, or why the service was skipped.
+	Reason pulumi.StringPtrInput `pulumi:"reason"`
+	// How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
+	Rollout ReleaseServicesRolloutPtrInput `pulumi:"rollout"`
+	// ARN of the listener rule whose forward action the service owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
+	RuleArn pulumi.StringPtrInput `pulumi:"ruleArn"`
+	// How the service ended the last time the release moved it, or tried to: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`unchanged`" pulumi-lang-dotnet="`Unchanged`" pulumi-lang-go="`unchanged`" pulumi-lang-python="`unchanged`" pulumi-lang-yaml="`unchanged`" pulumi-lang-java="`unchanged`">`unchanged`</span> (it already served its weights when the release was created or imported), <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (a gate failed and it was left where it failed, or it was refused with nothing moved), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (its own gate failed, or the release rolled it back after another service failed) or <span pulumi-lang-nodejs="`skipped`" pulumi-lang-dotnet="`Skipped`" pulumi-lang-go="`skipped`" pulumi-lang-python="`skipped`" pulumi-lang-yaml="`skipped`" pulumi-lang-java="`skipped`">`skipped`</span> (it never started: see <span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span>).
+	Status pulumi.StringPtrInput `pulumi:"status"`
+	// Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
+	Stickiness ReleaseServicesStickinessPtrInput `pulumi:"stickiness"`
+	// The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
+	TargetGroups ReleaseServicesTargetGroupArrayInput `pulumi:"targetGroups"`
+}
+
+func (ReleaseServicesArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServices)(nil)).Elem()
+}
+
+func (i ReleaseServicesArgs) ToReleaseServicesOutput() ReleaseServicesOutput {
+	return i.ToReleaseServicesOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesArgs) ToReleaseServicesOutputWithContext(ctx context.Context) ReleaseServicesOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesOutput)
+}
+
+// ReleaseServicesMapInput is an input type that accepts ReleaseServicesMap and ReleaseServicesMapOutput values.
+// You can construct a concrete instance of `ReleaseServicesMapInput` via:
+//
+//	ReleaseServicesMap{ "key": ReleaseServicesArgs{...} }
+type ReleaseServicesMapInput interface {
+	pulumi.Input
+
+	ToReleaseServicesMapOutput() ReleaseServicesMapOutput
+	ToReleaseServicesMapOutputWithContext(context.Context) ReleaseServicesMapOutput
+}
+
+type ReleaseServicesMap map[string]ReleaseServicesInput
+
+func (ReleaseServicesMap) ElementType() reflect.Type {
+	return reflect.TypeOf((*map[string]ReleaseServices)(nil)).Elem()
+}
+
+func (i ReleaseServicesMap) ToReleaseServicesMapOutput() ReleaseServicesMapOutput {
+	return i.ToReleaseServicesMapOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesMap) ToReleaseServicesMapOutputWithContext(ctx context.Context) ReleaseServicesMapOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesMapOutput)
+}
+
+type ReleaseServicesOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServices)(nil)).Elem()
+}
+
+func (o ReleaseServicesOutput) ToReleaseServicesOutput() ReleaseServicesOutput {
+	return o
+}
+
+func (o ReleaseServicesOutput) ToReleaseServicesOutputWithContext(ctx context.Context) ReleaseServicesOutput {
+	return o
+}
+
+// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+func (o ReleaseServicesOutput) LastRollout() ReleaseServicesLastRolloutPtrOutput {
+	return o.ApplyT(func(v ReleaseServices) *ReleaseServicesLastRollout { return v.LastRollout }).(ReleaseServicesLastRolloutPtrOutput)
+}
+
+// ARN of the listener whose default forward action the service owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
+func (o ReleaseServicesOutput) ListenerArn() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServices) *string { return v.ListenerArn }).(pulumi.StringPtrOutput)
+}
+
+// The value of the `rollout:owner` tag the release keeps on the service's listener or rule.
+func (o ReleaseServicesOutput) OwnerTag() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServices) *string { return v.OwnerTag }).(pulumi.StringPtrOutput)
+}
+
+// Share of the service's traffic per target group ARN, in percent (two decimals), known at plan time.
+func (o ReleaseServicesOutput) Percentages() pulumi.Float64MapOutput {
+	return o.ApplyT(func(v ReleaseServices) map[string]float64 { return v.Percentages }).(pulumi.Float64MapOutput)
+}
+
+// The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
+func (o ReleaseServicesOutput) PlannedSteps() ReleaseServicesPlannedStepArrayOutput {
+	return o.ApplyT(func(v ReleaseServices) []ReleaseServicesPlannedStep { return v.PlannedSteps }).(ReleaseServicesPlannedStepArrayOutput)
+}
+
+// Why, in one sentence: the rollout's summary, or why the service was skipped.
+func (o ReleaseServicesOutput) Reason() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServices) *string { return v.Reason }).(pulumi.StringPtrOutput)
+}
+
+// How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
+func (o ReleaseServicesOutput) Rollout() ReleaseServicesRolloutPtrOutput {
+	return o.ApplyT(func(v ReleaseServices) *ReleaseServicesRollout { return v.Rollout }).(ReleaseServicesRolloutPtrOutput)
+}
+
+// ARN of the listener rule whose forward action the service owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
+func (o ReleaseServicesOutput) RuleArn() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServices) *string { return v.RuleArn }).(pulumi.StringPtrOutput)
+}
+
+// How the service ended the last time the release moved it, or tried to: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`unchanged`" pulumi-lang-dotnet="`Unchanged`" pulumi-lang-go="`unchanged`" pulumi-lang-python="`unchanged`" pulumi-lang-yaml="`unchanged`" pulumi-lang-java="`unchanged`">`unchanged`</span> (it already served its weights when the release was created or imported), <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (a gate failed and it was left where it failed, or it was refused with nothing moved), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (its own gate failed, or the release rolled it back after another service failed) or <span pulumi-lang-nodejs="`skipped`" pulumi-lang-dotnet="`Skipped`" pulumi-lang-go="`skipped`" pulumi-lang-python="`skipped`" pulumi-lang-yaml="`skipped`" pulumi-lang-java="`skipped`">`skipped`</span> (it never started: see <span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span>).
+func (o ReleaseServicesOutput) Status() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServices) *string { return v.Status }).(pulumi.StringPtrOutput)
+}
+
+// Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
+func (o ReleaseServicesOutput) Stickiness() ReleaseServicesStickinessPtrOutput {
+	return o.ApplyT(func(v ReleaseServices) *ReleaseServicesStickiness { return v.Stickiness }).(ReleaseServicesStickinessPtrOutput)
+}
+
+// The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
+func (o ReleaseServicesOutput) TargetGroups() ReleaseServicesTargetGroupArrayOutput {
+	return o.ApplyT(func(v ReleaseServices) []ReleaseServicesTargetGroup { return v.TargetGroups }).(ReleaseServicesTargetGroupArrayOutput)
+}
+
+type ReleaseServicesMapOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesMapOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*map[string]ReleaseServices)(nil)).Elem()
+}
+
+func (o ReleaseServicesMapOutput) ToReleaseServicesMapOutput() ReleaseServicesMapOutput {
+	return o
+}
+
+func (o ReleaseServicesMapOutput) ToReleaseServicesMapOutputWithContext(ctx context.Context) ReleaseServicesMapOutput {
+	return o
+}
+
+func (o ReleaseServicesMapOutput) MapIndex(k pulumi.StringInput) ReleaseServicesOutput {
+	return pulumi.All(o, k).ApplyT(func(vs []interface{}) ReleaseServices {
+		return vs[0].(map[string]ReleaseServices)[vs[1].(string)]
+	}).(ReleaseServicesOutput)
+}
+
+type ReleaseServicesLastRollout struct {
+	// `rollout.attempt` when the change ran; empty when unset.
+	Attempt *string `pulumi:"attempt"`
+	// When it ended (RFC 3339).
+	FinishedAt *string `pulumi:"finishedAt"`
+	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
+	Gate *string `pulumi:"gate"`
+	// What happened, in one sentence.
+	Reason *string `pulumi:"reason"`
+	// <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
+	Rollback *string `pulumi:"rollback"`
+	// When the rollout started (RFC 3339).
+	StartedAt *string `pulumi:"startedAt"`
+	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
+	Status *string `pulumi:"status"`
+	// The last step applied, from 1; 0 when none was.
+	StepReached *int `pulumi:"stepReached"`
+	// Steps in the schedule.
+	Steps *int `pulumi:"steps"`
+	// The weights the change was going to (`ARN=weight, …` in ARN order).
+	Target *string `pulumi:"target"`
+}
+
+// ReleaseServicesLastRolloutInput is an input type that accepts ReleaseServicesLastRolloutArgs and ReleaseServicesLastRolloutOutput values.
+// You can construct a concrete instance of `ReleaseServicesLastRolloutInput` via:
+//
+//	ReleaseServicesLastRolloutArgs{...}
+type ReleaseServicesLastRolloutInput interface {
+	pulumi.Input
+
+	ToReleaseServicesLastRolloutOutput() ReleaseServicesLastRolloutOutput
+	ToReleaseServicesLastRolloutOutputWithContext(context.Context) ReleaseServicesLastRolloutOutput
+}
+
+type ReleaseServicesLastRolloutArgs struct {
+	// `rollout.attempt` when the change ran; empty when unset.
+	Attempt pulumi.StringPtrInput `pulumi:"attempt"`
+	// When it ended (RFC 3339).
+	FinishedAt pulumi.StringPtrInput `pulumi:"finishedAt"`
+	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
+	Gate pulumi.StringPtrInput `pulumi:"gate"`
+	// What happened, in one sentence.
+	Reason pulumi.StringPtrInput `pulumi:"reason"`
+	// <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
+	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
+	// When the rollout started (RFC 3339).
+	StartedAt pulumi.StringPtrInput `pulumi:"startedAt"`
+	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
+	Status pulumi.StringPtrInput `pulumi:"status"`
+	// The last step applied, from 1; 0 when none was.
+	StepReached pulumi.IntPtrInput `pulumi:"stepReached"`
+	// Steps in the schedule.
+	Steps pulumi.IntPtrInput `pulumi:"steps"`
+	// The weights the change was going to (`ARN=weight, …` in ARN order).
+	Target pulumi.StringPtrInput `pulumi:"target"`
+}
+
+func (ReleaseServicesLastRolloutArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesLastRollout)(nil)).Elem()
+}
+
+func (i ReleaseServicesLastRolloutArgs) ToReleaseServicesLastRolloutOutput() ReleaseServicesLastRolloutOutput {
+	return i.ToReleaseServicesLastRolloutOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesLastRolloutArgs) ToReleaseServicesLastRolloutOutputWithContext(ctx context.Context) ReleaseServicesLastRolloutOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesLastRolloutOutput)
+}
+
+func (i ReleaseServicesLastRolloutArgs) ToReleaseServicesLastRolloutPtrOutput() ReleaseServicesLastRolloutPtrOutput {
+	return i.ToReleaseServicesLastRolloutPtrOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesLastRolloutArgs) ToReleaseServicesLastRolloutPtrOutputWithContext(ctx context.Context) ReleaseServicesLastRolloutPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesLastRolloutOutput).ToReleaseServicesLastRolloutPtrOutputWithContext(ctx)
+}
+
+// ReleaseServicesLastRolloutPtrInput is an input type that accepts ReleaseServicesLastRolloutArgs, ReleaseServicesLastRolloutPtr and ReleaseServicesLastRolloutPtrOutput values.
+// You can construct a concrete instance of `ReleaseServicesLastRolloutPtrInput` via:
+//
+//	        ReleaseServicesLastRolloutArgs{...}
+//
+//	or:
+//
+//	        nil
+type ReleaseServicesLastRolloutPtrInput interface {
+	pulumi.Input
+
+	ToReleaseServicesLastRolloutPtrOutput() ReleaseServicesLastRolloutPtrOutput
+	ToReleaseServicesLastRolloutPtrOutputWithContext(context.Context) ReleaseServicesLastRolloutPtrOutput
+}
+
+type releaseServicesLastRolloutPtrType ReleaseServicesLastRolloutArgs
+
+func ReleaseServicesLastRolloutPtr(v *ReleaseServicesLastRolloutArgs) ReleaseServicesLastRolloutPtrInput {
+	return (*releaseServicesLastRolloutPtrType)(v)
+}
+
+func (*releaseServicesLastRolloutPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseServicesLastRollout)(nil)).Elem()
+}
+
+func (i *releaseServicesLastRolloutPtrType) ToReleaseServicesLastRolloutPtrOutput() ReleaseServicesLastRolloutPtrOutput {
+	return i.ToReleaseServicesLastRolloutPtrOutputWithContext(context.Background())
+}
+
+func (i *releaseServicesLastRolloutPtrType) ToReleaseServicesLastRolloutPtrOutputWithContext(ctx context.Context) ReleaseServicesLastRolloutPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesLastRolloutPtrOutput)
+}
+
+type ReleaseServicesLastRolloutOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesLastRolloutOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesLastRollout)(nil)).Elem()
+}
+
+func (o ReleaseServicesLastRolloutOutput) ToReleaseServicesLastRolloutOutput() ReleaseServicesLastRolloutOutput {
+	return o
+}
+
+func (o ReleaseServicesLastRolloutOutput) ToReleaseServicesLastRolloutOutputWithContext(ctx context.Context) ReleaseServicesLastRolloutOutput {
+	return o
+}
+
+func (o ReleaseServicesLastRolloutOutput) ToReleaseServicesLastRolloutPtrOutput() ReleaseServicesLastRolloutPtrOutput {
+	return o.ToReleaseServicesLastRolloutPtrOutputWithContext(context.Background())
+}
+
+func (o ReleaseServicesLastRolloutOutput) ToReleaseServicesLastRolloutPtrOutputWithContext(ctx context.Context) ReleaseServicesLastRolloutPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ReleaseServicesLastRollout) *ReleaseServicesLastRollout {
+		return &v
+	}).(ReleaseServicesLastRolloutPtrOutput)
+}
+
+// `rollout.attempt` when the change ran; empty when unset.
+func (o ReleaseServicesLastRolloutOutput) Attempt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesLastRollout) *string { return v.Attempt }).(pulumi.StringPtrOutput)
+}
+
+// When it ended (RFC 3339).
+func (o ReleaseServicesLastRolloutOutput) FinishedAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesLastRollout) *string { return v.FinishedAt }).(pulumi.StringPtrOutput)
+}
+
+// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
+func (o ReleaseServicesLastRolloutOutput) Gate() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesLastRollout) *string { return v.Gate }).(pulumi.StringPtrOutput)
+}
+
+// What happened, in one sentence.
+func (o ReleaseServicesLastRolloutOutput) Reason() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesLastRollout) *string { return v.Reason }).(pulumi.StringPtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
+func (o ReleaseServicesLastRolloutOutput) Rollback() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesLastRollout) *string { return v.Rollback }).(pulumi.StringPtrOutput)
+}
+
+// When the rollout started (RFC 3339).
+func (o ReleaseServicesLastRolloutOutput) StartedAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesLastRollout) *string { return v.StartedAt }).(pulumi.StringPtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
+func (o ReleaseServicesLastRolloutOutput) Status() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesLastRollout) *string { return v.Status }).(pulumi.StringPtrOutput)
+}
+
+// The last step applied, from 1; 0 when none was.
+func (o ReleaseServicesLastRolloutOutput) StepReached() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesLastRollout) *int { return v.StepReached }).(pulumi.IntPtrOutput)
+}
+
+// Steps in the schedule.
+func (o ReleaseServicesLastRolloutOutput) Steps() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesLastRollout) *int { return v.Steps }).(pulumi.IntPtrOutput)
+}
+
+// The weights the change was going to (`ARN=weight, …` in ARN order).
+func (o ReleaseServicesLastRolloutOutput) Target() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesLastRollout) *string { return v.Target }).(pulumi.StringPtrOutput)
+}
+
+type ReleaseServicesLastRolloutPtrOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesLastRolloutPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseServicesLastRollout)(nil)).Elem()
+}
+
+func (o ReleaseServicesLastRolloutPtrOutput) ToReleaseServicesLastRolloutPtrOutput() ReleaseServicesLastRolloutPtrOutput {
+	return o
+}
+
+func (o ReleaseServicesLastRolloutPtrOutput) ToReleaseServicesLastRolloutPtrOutputWithContext(ctx context.Context) ReleaseServicesLastRolloutPtrOutput {
+	return o
+}
+
+func (o ReleaseServicesLastRolloutPtrOutput) Elem() ReleaseServicesLastRolloutOutput {
+	return o.ApplyT(func(v *ReleaseServicesLastRollout) ReleaseServicesLastRollout {
+		if v != nil {
+			return *v
+		}
+		var ret ReleaseServicesLastRollout
+		return ret
+	}).(ReleaseServicesLastRolloutOutput)
+}
+
+// `rollout.attempt` when the change ran; empty when unset.
+func (o ReleaseServicesLastRolloutPtrOutput) Attempt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Attempt
+	}).(pulumi.StringPtrOutput)
+}
+
+// When it ended (RFC 3339).
+func (o ReleaseServicesLastRolloutPtrOutput) FinishedAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.FinishedAt
+	}).(pulumi.StringPtrOutput)
+}
+
+// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
+func (o ReleaseServicesLastRolloutPtrOutput) Gate() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Gate
+	}).(pulumi.StringPtrOutput)
+}
+
+// What happened, in one sentence.
+func (o ReleaseServicesLastRolloutPtrOutput) Reason() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Reason
+	}).(pulumi.StringPtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
+func (o ReleaseServicesLastRolloutPtrOutput) Rollback() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Rollback
+	}).(pulumi.StringPtrOutput)
+}
+
+// When the rollout started (RFC 3339).
+func (o ReleaseServicesLastRolloutPtrOutput) StartedAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.StartedAt
+	}).(pulumi.StringPtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
+func (o ReleaseServicesLastRolloutPtrOutput) Status() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Status
+	}).(pulumi.StringPtrOutput)
+}
+
+// The last step applied, from 1; 0 when none was.
+func (o ReleaseServicesLastRolloutPtrOutput) StepReached() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesLastRollout) *int {
+		if v == nil {
+			return nil
+		}
+		return v.StepReached
+	}).(pulumi.IntPtrOutput)
+}
+
+// Steps in the schedule.
+func (o ReleaseServicesLastRolloutPtrOutput) Steps() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesLastRollout) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Steps
+	}).(pulumi.IntPtrOutput)
+}
+
+// The weights the change was going to (`ARN=weight, …` in ARN order).
+func (o ReleaseServicesLastRolloutPtrOutput) Target() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Target
+	}).(pulumi.StringPtrOutput)
+}
+
+type ReleaseServicesPlannedStep struct {
+	// Bake time after the step.
+	Pause *string `pulumi:"pause"`
+	// How far along the shift the step goes, in percent.
+	Percent *int `pulumi:"percent"`
+	// Step number, from 1.
+	Step *int `pulumi:"step"`
+	// The weights the listener serves at this step.
+	TargetGroups []ReleaseServicesPlannedStepTargetGroup `pulumi:"targetGroups"`
+}
+
+// ReleaseServicesPlannedStepInput is an input type that accepts ReleaseServicesPlannedStepArgs and ReleaseServicesPlannedStepOutput values.
+// You can construct a concrete instance of `ReleaseServicesPlannedStepInput` via:
+//
+//	ReleaseServicesPlannedStepArgs{...}
+type ReleaseServicesPlannedStepInput interface {
+	pulumi.Input
+
+	ToReleaseServicesPlannedStepOutput() ReleaseServicesPlannedStepOutput
+	ToReleaseServicesPlannedStepOutputWithContext(context.Context) ReleaseServicesPlannedStepOutput
+}
+
+type ReleaseServicesPlannedStepArgs struct {
+	// Bake time after the step.
+	Pause pulumi.StringPtrInput `pulumi:"pause"`
+	// How far along the shift the step goes, in percent.
+	Percent pulumi.IntPtrInput `pulumi:"percent"`
+	// Step number, from 1.
+	Step pulumi.IntPtrInput `pulumi:"step"`
+	// The weights the listener serves at this step.
+	TargetGroups ReleaseServicesPlannedStepTargetGroupArrayInput `pulumi:"targetGroups"`
+}
+
+func (ReleaseServicesPlannedStepArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesPlannedStep)(nil)).Elem()
+}
+
+func (i ReleaseServicesPlannedStepArgs) ToReleaseServicesPlannedStepOutput() ReleaseServicesPlannedStepOutput {
+	return i.ToReleaseServicesPlannedStepOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesPlannedStepArgs) ToReleaseServicesPlannedStepOutputWithContext(ctx context.Context) ReleaseServicesPlannedStepOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesPlannedStepOutput)
+}
+
+// ReleaseServicesPlannedStepArrayInput is an input type that accepts ReleaseServicesPlannedStepArray and ReleaseServicesPlannedStepArrayOutput values.
+// You can construct a concrete instance of `ReleaseServicesPlannedStepArrayInput` via:
+//
+//	ReleaseServicesPlannedStepArray{ ReleaseServicesPlannedStepArgs{...} }
+type ReleaseServicesPlannedStepArrayInput interface {
+	pulumi.Input
+
+	ToReleaseServicesPlannedStepArrayOutput() ReleaseServicesPlannedStepArrayOutput
+	ToReleaseServicesPlannedStepArrayOutputWithContext(context.Context) ReleaseServicesPlannedStepArrayOutput
+}
+
+type ReleaseServicesPlannedStepArray []ReleaseServicesPlannedStepInput
+
+func (ReleaseServicesPlannedStepArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]ReleaseServicesPlannedStep)(nil)).Elem()
+}
+
+func (i ReleaseServicesPlannedStepArray) ToReleaseServicesPlannedStepArrayOutput() ReleaseServicesPlannedStepArrayOutput {
+	return i.ToReleaseServicesPlannedStepArrayOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesPlannedStepArray) ToReleaseServicesPlannedStepArrayOutputWithContext(ctx context.Context) ReleaseServicesPlannedStepArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesPlannedStepArrayOutput)
+}
+
+type ReleaseServicesPlannedStepOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesPlannedStepOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesPlannedStep)(nil)).Elem()
+}
+
+func (o ReleaseServicesPlannedStepOutput) ToReleaseServicesPlannedStepOutput() ReleaseServicesPlannedStepOutput {
+	return o
+}
+
+func (o ReleaseServicesPlannedStepOutput) ToReleaseServicesPlannedStepOutputWithContext(ctx context.Context) ReleaseServicesPlannedStepOutput {
+	return o
+}
+
+// Bake time after the step.
+func (o ReleaseServicesPlannedStepOutput) Pause() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesPlannedStep) *string { return v.Pause }).(pulumi.StringPtrOutput)
+}
+
+// How far along the shift the step goes, in percent.
+func (o ReleaseServicesPlannedStepOutput) Percent() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesPlannedStep) *int { return v.Percent }).(pulumi.IntPtrOutput)
+}
+
+// Step number, from 1.
+func (o ReleaseServicesPlannedStepOutput) Step() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesPlannedStep) *int { return v.Step }).(pulumi.IntPtrOutput)
+}
+
+// The weights the listener serves at this step.
+func (o ReleaseServicesPlannedStepOutput) TargetGroups() ReleaseServicesPlannedStepTargetGroupArrayOutput {
+	return o.ApplyT(func(v ReleaseServicesPlannedStep) []ReleaseServicesPlannedStepTargetGroup { return v.TargetGroups }).(ReleaseServicesPlannedStepTargetGroupArrayOutput)
+}
+
+type ReleaseServicesPlannedStepArrayOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesPlannedStepArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]ReleaseServicesPlannedStep)(nil)).Elem()
+}
+
+func (o ReleaseServicesPlannedStepArrayOutput) ToReleaseServicesPlannedStepArrayOutput() ReleaseServicesPlannedStepArrayOutput {
+	return o
+}
+
+func (o ReleaseServicesPlannedStepArrayOutput) ToReleaseServicesPlannedStepArrayOutputWithContext(ctx context.Context) ReleaseServicesPlannedStepArrayOutput {
+	return o
+}
+
+func (o ReleaseServicesPlannedStepArrayOutput) Index(i pulumi.IntInput) ReleaseServicesPlannedStepOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) ReleaseServicesPlannedStep {
+		return vs[0].([]ReleaseServicesPlannedStep)[vs[1].(int)]
+	}).(ReleaseServicesPlannedStepOutput)
+}
+
+type ReleaseServicesPlannedStepTargetGroup struct {
+	// ARN of the target group.
+	Arn *string `pulumi:"arn"`
+	// Weight.
+	Weight *int `pulumi:"weight"`
+}
+
+// ReleaseServicesPlannedStepTargetGroupInput is an input type that accepts ReleaseServicesPlannedStepTargetGroupArgs and ReleaseServicesPlannedStepTargetGroupOutput values.
+// You can construct a concrete instance of `ReleaseServicesPlannedStepTargetGroupInput` via:
+//
+//	ReleaseServicesPlannedStepTargetGroupArgs{...}
+type ReleaseServicesPlannedStepTargetGroupInput interface {
+	pulumi.Input
+
+	ToReleaseServicesPlannedStepTargetGroupOutput() ReleaseServicesPlannedStepTargetGroupOutput
+	ToReleaseServicesPlannedStepTargetGroupOutputWithContext(context.Context) ReleaseServicesPlannedStepTargetGroupOutput
+}
+
+type ReleaseServicesPlannedStepTargetGroupArgs struct {
+	// ARN of the target group.
+	Arn pulumi.StringPtrInput `pulumi:"arn"`
+	// Weight.
+	Weight pulumi.IntPtrInput `pulumi:"weight"`
+}
+
+func (ReleaseServicesPlannedStepTargetGroupArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesPlannedStepTargetGroup)(nil)).Elem()
+}
+
+func (i ReleaseServicesPlannedStepTargetGroupArgs) ToReleaseServicesPlannedStepTargetGroupOutput() ReleaseServicesPlannedStepTargetGroupOutput {
+	return i.ToReleaseServicesPlannedStepTargetGroupOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesPlannedStepTargetGroupArgs) ToReleaseServicesPlannedStepTargetGroupOutputWithContext(ctx context.Context) ReleaseServicesPlannedStepTargetGroupOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesPlannedStepTargetGroupOutput)
+}
+
+// ReleaseServicesPlannedStepTargetGroupArrayInput is an input type that accepts ReleaseServicesPlannedStepTargetGroupArray and ReleaseServicesPlannedStepTargetGroupArrayOutput values.
+// You can construct a concrete instance of `ReleaseServicesPlannedStepTargetGroupArrayInput` via:
+//
+//	ReleaseServicesPlannedStepTargetGroupArray{ ReleaseServicesPlannedStepTargetGroupArgs{...} }
+type ReleaseServicesPlannedStepTargetGroupArrayInput interface {
+	pulumi.Input
+
+	ToReleaseServicesPlannedStepTargetGroupArrayOutput() ReleaseServicesPlannedStepTargetGroupArrayOutput
+	ToReleaseServicesPlannedStepTargetGroupArrayOutputWithContext(context.Context) ReleaseServicesPlannedStepTargetGroupArrayOutput
+}
+
+type ReleaseServicesPlannedStepTargetGroupArray []ReleaseServicesPlannedStepTargetGroupInput
+
+func (ReleaseServicesPlannedStepTargetGroupArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]ReleaseServicesPlannedStepTargetGroup)(nil)).Elem()
+}
+
+func (i ReleaseServicesPlannedStepTargetGroupArray) ToReleaseServicesPlannedStepTargetGroupArrayOutput() ReleaseServicesPlannedStepTargetGroupArrayOutput {
+	return i.ToReleaseServicesPlannedStepTargetGroupArrayOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesPlannedStepTargetGroupArray) ToReleaseServicesPlannedStepTargetGroupArrayOutputWithContext(ctx context.Context) ReleaseServicesPlannedStepTargetGroupArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesPlannedStepTargetGroupArrayOutput)
+}
+
+type ReleaseServicesPlannedStepTargetGroupOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesPlannedStepTargetGroupOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesPlannedStepTargetGroup)(nil)).Elem()
+}
+
+func (o ReleaseServicesPlannedStepTargetGroupOutput) ToReleaseServicesPlannedStepTargetGroupOutput() ReleaseServicesPlannedStepTargetGroupOutput {
+	return o
+}
+
+func (o ReleaseServicesPlannedStepTargetGroupOutput) ToReleaseServicesPlannedStepTargetGroupOutputWithContext(ctx context.Context) ReleaseServicesPlannedStepTargetGroupOutput {
+	return o
+}
+
+// ARN of the target group.
+func (o ReleaseServicesPlannedStepTargetGroupOutput) Arn() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesPlannedStepTargetGroup) *string { return v.Arn }).(pulumi.StringPtrOutput)
+}
+
+// Weight.
+func (o ReleaseServicesPlannedStepTargetGroupOutput) Weight() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesPlannedStepTargetGroup) *int { return v.Weight }).(pulumi.IntPtrOutput)
+}
+
+type ReleaseServicesPlannedStepTargetGroupArrayOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesPlannedStepTargetGroupArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]ReleaseServicesPlannedStepTargetGroup)(nil)).Elem()
+}
+
+func (o ReleaseServicesPlannedStepTargetGroupArrayOutput) ToReleaseServicesPlannedStepTargetGroupArrayOutput() ReleaseServicesPlannedStepTargetGroupArrayOutput {
+	return o
+}
+
+func (o ReleaseServicesPlannedStepTargetGroupArrayOutput) ToReleaseServicesPlannedStepTargetGroupArrayOutputWithContext(ctx context.Context) ReleaseServicesPlannedStepTargetGroupArrayOutput {
+	return o
+}
+
+func (o ReleaseServicesPlannedStepTargetGroupArrayOutput) Index(i pulumi.IntInput) ReleaseServicesPlannedStepTargetGroupOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) ReleaseServicesPlannedStepTargetGroup {
+		return vs[0].([]ReleaseServicesPlannedStepTargetGroup)[vs[1].(int)]
+	}).(ReleaseServicesPlannedStepTargetGroupOutput)
+}
+
+type ReleaseServicesRollout struct {
+	// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+	Attempt *string `pulumi:"attempt"`
+	// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+	Flags []string `pulumi:"flags"`
+	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+	Gates *ReleaseServicesRolloutGates `pulumi:"gates"`
+	// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
+	IgnorePollFailures *bool `pulumi:"ignorePollFailures"`
+	// The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+	Linear *ReleaseServicesRolloutLinear `pulumi:"linear"`
+	// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+	PollInterval *string `pulumi:"pollInterval"`
+	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+	Preset *string `pulumi:"preset"`
+	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
+	Rollback *string `pulumi:"rollback"`
+	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
+	Steps []ReleaseServicesRolloutStep `pulumi:"steps"`
+	// <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
+	Strategy *string `pulumi:"strategy"`
+}
+
+// ReleaseServicesRolloutInput is an input type that accepts ReleaseServicesRolloutArgs and ReleaseServicesRolloutOutput values.
+// You can construct a concrete instance of `ReleaseServicesRolloutInput` via:
+//
+//	ReleaseServicesRolloutArgs{...}
+type ReleaseServicesRolloutInput interface {
+	pulumi.Input
+
+	ToReleaseServicesRolloutOutput() ReleaseServicesRolloutOutput
+	ToReleaseServicesRolloutOutputWithContext(context.Context) ReleaseServicesRolloutOutput
+}
+
+type ReleaseServicesRolloutArgs struct {
+	// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+	Attempt pulumi.StringPtrInput `pulumi:"attempt"`
+	// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+	Flags pulumi.StringArrayInput `pulumi:"flags"`
+	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+	Gates ReleaseServicesRolloutGatesPtrInput `pulumi:"gates"`
+	// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
+	IgnorePollFailures pulumi.BoolPtrInput `pulumi:"ignorePollFailures"`
+	// The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+	Linear ReleaseServicesRolloutLinearPtrInput `pulumi:"linear"`
+	// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+	PollInterval pulumi.StringPtrInput `pulumi:"pollInterval"`
+	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+	Preset pulumi.StringPtrInput `pulumi:"preset"`
+	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
+	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
+	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
+	Steps ReleaseServicesRolloutStepArrayInput `pulumi:"steps"`
+	// <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
+	Strategy pulumi.StringPtrInput `pulumi:"strategy"`
+}
+
+func (ReleaseServicesRolloutArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesRollout)(nil)).Elem()
+}
+
+func (i ReleaseServicesRolloutArgs) ToReleaseServicesRolloutOutput() ReleaseServicesRolloutOutput {
+	return i.ToReleaseServicesRolloutOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesRolloutArgs) ToReleaseServicesRolloutOutputWithContext(ctx context.Context) ReleaseServicesRolloutOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutOutput)
+}
+
+func (i ReleaseServicesRolloutArgs) ToReleaseServicesRolloutPtrOutput() ReleaseServicesRolloutPtrOutput {
+	return i.ToReleaseServicesRolloutPtrOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesRolloutArgs) ToReleaseServicesRolloutPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutOutput).ToReleaseServicesRolloutPtrOutputWithContext(ctx)
+}
+
+// ReleaseServicesRolloutPtrInput is an input type that accepts ReleaseServicesRolloutArgs, ReleaseServicesRolloutPtr and ReleaseServicesRolloutPtrOutput values.
+// You can construct a concrete instance of `ReleaseServicesRolloutPtrInput` via:
+//
+//	        ReleaseServicesRolloutArgs{...}
+//
+//	or:
+//
+//	        nil
+type ReleaseServicesRolloutPtrInput interface {
+	pulumi.Input
+
+	ToReleaseServicesRolloutPtrOutput() ReleaseServicesRolloutPtrOutput
+	ToReleaseServicesRolloutPtrOutputWithContext(context.Context) ReleaseServicesRolloutPtrOutput
+}
+
+type releaseServicesRolloutPtrType ReleaseServicesRolloutArgs
+
+func ReleaseServicesRolloutPtr(v *ReleaseServicesRolloutArgs) ReleaseServicesRolloutPtrInput {
+	return (*releaseServicesRolloutPtrType)(v)
+}
+
+func (*releaseServicesRolloutPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseServicesRollout)(nil)).Elem()
+}
+
+func (i *releaseServicesRolloutPtrType) ToReleaseServicesRolloutPtrOutput() ReleaseServicesRolloutPtrOutput {
+	return i.ToReleaseServicesRolloutPtrOutputWithContext(context.Background())
+}
+
+func (i *releaseServicesRolloutPtrType) ToReleaseServicesRolloutPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutPtrOutput)
+}
+
+type ReleaseServicesRolloutOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesRolloutOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesRollout)(nil)).Elem()
+}
+
+func (o ReleaseServicesRolloutOutput) ToReleaseServicesRolloutOutput() ReleaseServicesRolloutOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutOutput) ToReleaseServicesRolloutOutputWithContext(ctx context.Context) ReleaseServicesRolloutOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutOutput) ToReleaseServicesRolloutPtrOutput() ReleaseServicesRolloutPtrOutput {
+	return o.ToReleaseServicesRolloutPtrOutputWithContext(context.Background())
+}
+
+func (o ReleaseServicesRolloutOutput) ToReleaseServicesRolloutPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ReleaseServicesRollout) *ReleaseServicesRollout {
+		return &v
+	}).(ReleaseServicesRolloutPtrOutput)
+}
+
+// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+func (o ReleaseServicesRolloutOutput) Attempt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRollout) *string { return v.Attempt }).(pulumi.StringPtrOutput)
+}
+
+// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+func (o ReleaseServicesRolloutOutput) Flags() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v ReleaseServicesRollout) []string { return v.Flags }).(pulumi.StringArrayOutput)
+}
+
+// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+func (o ReleaseServicesRolloutOutput) Gates() ReleaseServicesRolloutGatesPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRollout) *ReleaseServicesRolloutGates { return v.Gates }).(ReleaseServicesRolloutGatesPtrOutput)
+}
+
+// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
+func (o ReleaseServicesRolloutOutput) IgnorePollFailures() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRollout) *bool { return v.IgnorePollFailures }).(pulumi.BoolPtrOutput)
+}
+
+// The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+func (o ReleaseServicesRolloutOutput) Linear() ReleaseServicesRolloutLinearPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRollout) *ReleaseServicesRolloutLinear { return v.Linear }).(ReleaseServicesRolloutLinearPtrOutput)
+}
+
+// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+func (o ReleaseServicesRolloutOutput) PollInterval() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRollout) *string { return v.PollInterval }).(pulumi.StringPtrOutput)
+}
+
+// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+func (o ReleaseServicesRolloutOutput) Preset() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRollout) *string { return v.Preset }).(pulumi.StringPtrOutput)
+}
+
+// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
+func (o ReleaseServicesRolloutOutput) Rollback() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRollout) *string { return v.Rollback }).(pulumi.StringPtrOutput)
+}
+
+// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
+func (o ReleaseServicesRolloutOutput) Steps() ReleaseServicesRolloutStepArrayOutput {
+	return o.ApplyT(func(v ReleaseServicesRollout) []ReleaseServicesRolloutStep { return v.Steps }).(ReleaseServicesRolloutStepArrayOutput)
+}
+
+// <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
+func (o ReleaseServicesRolloutOutput) Strategy() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRollout) *string { return v.Strategy }).(pulumi.StringPtrOutput)
+}
+
+type ReleaseServicesRolloutPtrOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesRolloutPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseServicesRollout)(nil)).Elem()
+}
+
+func (o ReleaseServicesRolloutPtrOutput) ToReleaseServicesRolloutPtrOutput() ReleaseServicesRolloutPtrOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutPtrOutput) ToReleaseServicesRolloutPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutPtrOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutPtrOutput) Elem() ReleaseServicesRolloutOutput {
+	return o.ApplyT(func(v *ReleaseServicesRollout) ReleaseServicesRollout {
+		if v != nil {
+			return *v
+		}
+		var ret ReleaseServicesRollout
+		return ret
+	}).(ReleaseServicesRolloutOutput)
+}
+
+// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+func (o ReleaseServicesRolloutPtrOutput) Attempt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Attempt
+	}).(pulumi.StringPtrOutput)
+}
+
+// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+func (o ReleaseServicesRolloutPtrOutput) Flags() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *ReleaseServicesRollout) []string {
+		if v == nil {
+			return nil
+		}
+		return v.Flags
+	}).(pulumi.StringArrayOutput)
+}
+
+// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+func (o ReleaseServicesRolloutPtrOutput) Gates() ReleaseServicesRolloutGatesPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRollout) *ReleaseServicesRolloutGates {
+		if v == nil {
+			return nil
+		}
+		return v.Gates
+	}).(ReleaseServicesRolloutGatesPtrOutput)
+}
+
+// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
+func (o ReleaseServicesRolloutPtrOutput) IgnorePollFailures() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRollout) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.IgnorePollFailures
+	}).(pulumi.BoolPtrOutput)
+}
+
+// The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+func (o ReleaseServicesRolloutPtrOutput) Linear() ReleaseServicesRolloutLinearPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRollout) *ReleaseServicesRolloutLinear {
+		if v == nil {
+			return nil
+		}
+		return v.Linear
+	}).(ReleaseServicesRolloutLinearPtrOutput)
+}
+
+// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+func (o ReleaseServicesRolloutPtrOutput) PollInterval() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.PollInterval
+	}).(pulumi.StringPtrOutput)
+}
+
+// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+func (o ReleaseServicesRolloutPtrOutput) Preset() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Preset
+	}).(pulumi.StringPtrOutput)
+}
+
+// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
+func (o ReleaseServicesRolloutPtrOutput) Rollback() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Rollback
+	}).(pulumi.StringPtrOutput)
+}
+
+// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
+func (o ReleaseServicesRolloutPtrOutput) Steps() ReleaseServicesRolloutStepArrayOutput {
+	return o.ApplyT(func(v *ReleaseServicesRollout) []ReleaseServicesRolloutStep {
+		if v == nil {
+			return nil
+		}
+		return v.Steps
+	}).(ReleaseServicesRolloutStepArrayOutput)
+}
+
+// <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
+func (o ReleaseServicesRolloutPtrOutput) Strategy() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Strategy
+	}).(pulumi.StringPtrOutput)
+}
+
+type ReleaseServicesRolloutGates struct {
+	// CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
+	Alarms []string `pulumi:"alarms"`
+	// Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+	FailOnInsufficientData *bool `pulumi:"failOnInsufficientData"`
+	// Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
+	Health *ReleaseServicesRolloutGatesHealth `pulumi:"health"`
+	// Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+	Hooks *ReleaseServicesRolloutGatesHooks `pulumi:"hooks"`
+	// Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`), or, for a Lambda alias, on the gaining version's `Invocations`, `Errors`, `Throttles` and `Duration` through the alias (`AWS/Lambda`; throttles count as errors). Steps without a pause are not measured.
+	Metrics *ReleaseServicesRolloutGatesMetrics `pulumi:"metrics"`
+}
+
+// ReleaseServicesRolloutGatesInput is an input type that accepts ReleaseServicesRolloutGatesArgs and ReleaseServicesRolloutGatesOutput values.
+// You can construct a concrete instance of `ReleaseServicesRolloutGatesInput` via:
+//
+//	ReleaseServicesRolloutGatesArgs{...}
+type ReleaseServicesRolloutGatesInput interface {
+	pulumi.Input
+
+	ToReleaseServicesRolloutGatesOutput() ReleaseServicesRolloutGatesOutput
+	ToReleaseServicesRolloutGatesOutputWithContext(context.Context) ReleaseServicesRolloutGatesOutput
+}
+
+type ReleaseServicesRolloutGatesArgs struct {
+	// CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
+	Alarms pulumi.StringArrayInput `pulumi:"alarms"`
+	// Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+	FailOnInsufficientData pulumi.BoolPtrInput `pulumi:"failOnInsufficientData"`
+	// Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
+	Health ReleaseServicesRolloutGatesHealthPtrInput `pulumi:"health"`
+	// Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+	Hooks ReleaseServicesRolloutGatesHooksPtrInput `pulumi:"hooks"`
+	// Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`), or, for a Lambda alias, on the gaining version's `Invocations`, `Errors`, `Throttles` and `Duration` through the alias (`AWS/Lambda`; throttles count as errors). Steps without a pause are not measured.
+	Metrics ReleaseServicesRolloutGatesMetricsPtrInput `pulumi:"metrics"`
+}
+
+func (ReleaseServicesRolloutGatesArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesRolloutGates)(nil)).Elem()
+}
+
+func (i ReleaseServicesRolloutGatesArgs) ToReleaseServicesRolloutGatesOutput() ReleaseServicesRolloutGatesOutput {
+	return i.ToReleaseServicesRolloutGatesOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesRolloutGatesArgs) ToReleaseServicesRolloutGatesOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutGatesOutput)
+}
+
+func (i ReleaseServicesRolloutGatesArgs) ToReleaseServicesRolloutGatesPtrOutput() ReleaseServicesRolloutGatesPtrOutput {
+	return i.ToReleaseServicesRolloutGatesPtrOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesRolloutGatesArgs) ToReleaseServicesRolloutGatesPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutGatesOutput).ToReleaseServicesRolloutGatesPtrOutputWithContext(ctx)
+}
+
+// ReleaseServicesRolloutGatesPtrInput is an input type that accepts ReleaseServicesRolloutGatesArgs, ReleaseServicesRolloutGatesPtr and ReleaseServicesRolloutGatesPtrOutput values.
+// You can construct a concrete instance of `ReleaseServicesRolloutGatesPtrInput` via:
+//
+//	        ReleaseServicesRolloutGatesArgs{...}
+//
+//	or:
+//
+//	        nil
+type ReleaseServicesRolloutGatesPtrInput interface {
+	pulumi.Input
+
+	ToReleaseServicesRolloutGatesPtrOutput() ReleaseServicesRolloutGatesPtrOutput
+	ToReleaseServicesRolloutGatesPtrOutputWithContext(context.Context) ReleaseServicesRolloutGatesPtrOutput
+}
+
+type releaseServicesRolloutGatesPtrType ReleaseServicesRolloutGatesArgs
+
+func ReleaseServicesRolloutGatesPtr(v *ReleaseServicesRolloutGatesArgs) ReleaseServicesRolloutGatesPtrInput {
+	return (*releaseServicesRolloutGatesPtrType)(v)
+}
+
+func (*releaseServicesRolloutGatesPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseServicesRolloutGates)(nil)).Elem()
+}
+
+func (i *releaseServicesRolloutGatesPtrType) ToReleaseServicesRolloutGatesPtrOutput() ReleaseServicesRolloutGatesPtrOutput {
+	return i.ToReleaseServicesRolloutGatesPtrOutputWithContext(context.Background())
+}
+
+func (i *releaseServicesRolloutGatesPtrType) ToReleaseServicesRolloutGatesPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutGatesPtrOutput)
+}
+
+type ReleaseServicesRolloutGatesOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesRolloutGatesOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesRolloutGates)(nil)).Elem()
+}
+
+func (o ReleaseServicesRolloutGatesOutput) ToReleaseServicesRolloutGatesOutput() ReleaseServicesRolloutGatesOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutGatesOutput) ToReleaseServicesRolloutGatesOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutGatesOutput) ToReleaseServicesRolloutGatesPtrOutput() ReleaseServicesRolloutGatesPtrOutput {
+	return o.ToReleaseServicesRolloutGatesPtrOutputWithContext(context.Background())
+}
+
+func (o ReleaseServicesRolloutGatesOutput) ToReleaseServicesRolloutGatesPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ReleaseServicesRolloutGates) *ReleaseServicesRolloutGates {
+		return &v
+	}).(ReleaseServicesRolloutGatesPtrOutput)
+}
+
+// CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
+func (o ReleaseServicesRolloutGatesOutput) Alarms() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutGates) []string { return v.Alarms }).(pulumi.StringArrayOutput)
+}
+
+// Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+func (o ReleaseServicesRolloutGatesOutput) FailOnInsufficientData() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutGates) *bool { return v.FailOnInsufficientData }).(pulumi.BoolPtrOutput)
+}
+
+// Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
+func (o ReleaseServicesRolloutGatesOutput) Health() ReleaseServicesRolloutGatesHealthPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutGates) *ReleaseServicesRolloutGatesHealth { return v.Health }).(ReleaseServicesRolloutGatesHealthPtrOutput)
+}
+
+// Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+func (o ReleaseServicesRolloutGatesOutput) Hooks() ReleaseServicesRolloutGatesHooksPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutGates) *ReleaseServicesRolloutGatesHooks { return v.Hooks }).(ReleaseServicesRolloutGatesHooksPtrOutput)
+}
+
+// Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`), or, for a Lambda alias, on the gaining version's `Invocations`, `Errors`, `Throttles` and `Duration` through the alias (`AWS/Lambda`; throttles count as errors). Steps without a pause are not measured.
+func (o ReleaseServicesRolloutGatesOutput) Metrics() ReleaseServicesRolloutGatesMetricsPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutGates) *ReleaseServicesRolloutGatesMetrics { return v.Metrics }).(ReleaseServicesRolloutGatesMetricsPtrOutput)
+}
+
+type ReleaseServicesRolloutGatesPtrOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesRolloutGatesPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseServicesRolloutGates)(nil)).Elem()
+}
+
+func (o ReleaseServicesRolloutGatesPtrOutput) ToReleaseServicesRolloutGatesPtrOutput() ReleaseServicesRolloutGatesPtrOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutGatesPtrOutput) ToReleaseServicesRolloutGatesPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesPtrOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutGatesPtrOutput) Elem() ReleaseServicesRolloutGatesOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutGates) ReleaseServicesRolloutGates {
+		if v != nil {
+			return *v
+		}
+		var ret ReleaseServicesRolloutGates
+		return ret
+	}).(ReleaseServicesRolloutGatesOutput)
+}
+
+// CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
+func (o ReleaseServicesRolloutGatesPtrOutput) Alarms() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutGates) []string {
+		if v == nil {
+			return nil
+		}
+		return v.Alarms
+	}).(pulumi.StringArrayOutput)
+}
+
+// Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+func (o ReleaseServicesRolloutGatesPtrOutput) FailOnInsufficientData() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutGates) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.FailOnInsufficientData
+	}).(pulumi.BoolPtrOutput)
+}
+
+// Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
+func (o ReleaseServicesRolloutGatesPtrOutput) Health() ReleaseServicesRolloutGatesHealthPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutGates) *ReleaseServicesRolloutGatesHealth {
+		if v == nil {
+			return nil
+		}
+		return v.Health
+	}).(ReleaseServicesRolloutGatesHealthPtrOutput)
+}
+
+// Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+func (o ReleaseServicesRolloutGatesPtrOutput) Hooks() ReleaseServicesRolloutGatesHooksPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutGates) *ReleaseServicesRolloutGatesHooks {
+		if v == nil {
+			return nil
+		}
+		return v.Hooks
+	}).(ReleaseServicesRolloutGatesHooksPtrOutput)
+}
+
+// Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`), or, for a Lambda alias, on the gaining version's `Invocations`, `Errors`, `Throttles` and `Duration` through the alias (`AWS/Lambda`; throttles count as errors). Steps without a pause are not measured.
+func (o ReleaseServicesRolloutGatesPtrOutput) Metrics() ReleaseServicesRolloutGatesMetricsPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutGates) *ReleaseServicesRolloutGatesMetrics {
+		if v == nil {
+			return nil
+		}
+		return v.Metrics
+	}).(ReleaseServicesRolloutGatesMetricsPtrOutput)
+}
+
+type ReleaseServicesRolloutGatesHealth struct {
+	// Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
+	MinHealthyPercent *float64 `pulumi:"minHealthyPercent"`
+	// Healthy targets each gaining target group needs, 0 to 1000. Default 1.
+	MinHealthyTargets *int `pulumi:"minHealthyTargets"`
+	// How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
+	Timeout *string `pulumi:"timeout"`
+}
+
+// ReleaseServicesRolloutGatesHealthInput is an input type that accepts ReleaseServicesRolloutGatesHealthArgs and ReleaseServicesRolloutGatesHealthOutput values.
+// You can construct a concrete instance of `ReleaseServicesRolloutGatesHealthInput` via:
+//
+//	ReleaseServicesRolloutGatesHealthArgs{...}
+type ReleaseServicesRolloutGatesHealthInput interface {
+	pulumi.Input
+
+	ToReleaseServicesRolloutGatesHealthOutput() ReleaseServicesRolloutGatesHealthOutput
+	ToReleaseServicesRolloutGatesHealthOutputWithContext(context.Context) ReleaseServicesRolloutGatesHealthOutput
+}
+
+type ReleaseServicesRolloutGatesHealthArgs struct {
+	// Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
+	MinHealthyPercent pulumi.Float64PtrInput `pulumi:"minHealthyPercent"`
+	// Healthy targets each gaining target group needs, 0 to 1000. Default 1.
+	MinHealthyTargets pulumi.IntPtrInput `pulumi:"minHealthyTargets"`
+	// How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
+	Timeout pulumi.StringPtrInput `pulumi:"timeout"`
+}
+
+func (ReleaseServicesRolloutGatesHealthArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesRolloutGatesHealth)(nil)).Elem()
+}
+
+func (i ReleaseServicesRolloutGatesHealthArgs) ToReleaseServicesRolloutGatesHealthOutput() ReleaseServicesRolloutGatesHealthOutput {
+	return i.ToReleaseServicesRolloutGatesHealthOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesRolloutGatesHealthArgs) ToReleaseServicesRolloutGatesHealthOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesHealthOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutGatesHealthOutput)
+}
+
+func (i ReleaseServicesRolloutGatesHealthArgs) ToReleaseServicesRolloutGatesHealthPtrOutput() ReleaseServicesRolloutGatesHealthPtrOutput {
+	return i.ToReleaseServicesRolloutGatesHealthPtrOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesRolloutGatesHealthArgs) ToReleaseServicesRolloutGatesHealthPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesHealthPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutGatesHealthOutput).ToReleaseServicesRolloutGatesHealthPtrOutputWithContext(ctx)
+}
+
+// ReleaseServicesRolloutGatesHealthPtrInput is an input type that accepts ReleaseServicesRolloutGatesHealthArgs, ReleaseServicesRolloutGatesHealthPtr and ReleaseServicesRolloutGatesHealthPtrOutput values.
+// You can construct a concrete instance of `ReleaseServicesRolloutGatesHealthPtrInput` via:
+//
+//	        ReleaseServicesRolloutGatesHealthArgs{...}
+//
+//	or:
+//
+//	        nil
+type ReleaseServicesRolloutGatesHealthPtrInput interface {
+	pulumi.Input
+
+	ToReleaseServicesRolloutGatesHealthPtrOutput() ReleaseServicesRolloutGatesHealthPtrOutput
+	ToReleaseServicesRolloutGatesHealthPtrOutputWithContext(context.Context) ReleaseServicesRolloutGatesHealthPtrOutput
+}
+
+type releaseServicesRolloutGatesHealthPtrType ReleaseServicesRolloutGatesHealthArgs
+
+func ReleaseServicesRolloutGatesHealthPtr(v *ReleaseServicesRolloutGatesHealthArgs) ReleaseServicesRolloutGatesHealthPtrInput {
+	return (*releaseServicesRolloutGatesHealthPtrType)(v)
+}
+
+func (*releaseServicesRolloutGatesHealthPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseServicesRolloutGatesHealth)(nil)).Elem()
+}
+
+func (i *releaseServicesRolloutGatesHealthPtrType) ToReleaseServicesRolloutGatesHealthPtrOutput() ReleaseServicesRolloutGatesHealthPtrOutput {
+	return i.ToReleaseServicesRolloutGatesHealthPtrOutputWithContext(context.Background())
+}
+
+func (i *releaseServicesRolloutGatesHealthPtrType) ToReleaseServicesRolloutGatesHealthPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesHealthPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutGatesHealthPtrOutput)
+}
+
+type ReleaseServicesRolloutGatesHealthOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesRolloutGatesHealthOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesRolloutGatesHealth)(nil)).Elem()
+}
+
+func (o ReleaseServicesRolloutGatesHealthOutput) ToReleaseServicesRolloutGatesHealthOutput() ReleaseServicesRolloutGatesHealthOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutGatesHealthOutput) ToReleaseServicesRolloutGatesHealthOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesHealthOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutGatesHealthOutput) ToReleaseServicesRolloutGatesHealthPtrOutput() ReleaseServicesRolloutGatesHealthPtrOutput {
+	return o.ToReleaseServicesRolloutGatesHealthPtrOutputWithContext(context.Background())
+}
+
+func (o ReleaseServicesRolloutGatesHealthOutput) ToReleaseServicesRolloutGatesHealthPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesHealthPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ReleaseServicesRolloutGatesHealth) *ReleaseServicesRolloutGatesHealth {
+		return &v
+	}).(ReleaseServicesRolloutGatesHealthPtrOutput)
+}
+
+// Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
+func (o ReleaseServicesRolloutGatesHealthOutput) MinHealthyPercent() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutGatesHealth) *float64 { return v.MinHealthyPercent }).(pulumi.Float64PtrOutput)
+}
+
+// Healthy targets each gaining target group needs, 0 to 1000. Default 1.
+func (o ReleaseServicesRolloutGatesHealthOutput) MinHealthyTargets() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutGatesHealth) *int { return v.MinHealthyTargets }).(pulumi.IntPtrOutput)
+}
+
+// How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
+func (o ReleaseServicesRolloutGatesHealthOutput) Timeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutGatesHealth) *string { return v.Timeout }).(pulumi.StringPtrOutput)
+}
+
+type ReleaseServicesRolloutGatesHealthPtrOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesRolloutGatesHealthPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseServicesRolloutGatesHealth)(nil)).Elem()
+}
+
+func (o ReleaseServicesRolloutGatesHealthPtrOutput) ToReleaseServicesRolloutGatesHealthPtrOutput() ReleaseServicesRolloutGatesHealthPtrOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutGatesHealthPtrOutput) ToReleaseServicesRolloutGatesHealthPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesHealthPtrOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutGatesHealthPtrOutput) Elem() ReleaseServicesRolloutGatesHealthOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutGatesHealth) ReleaseServicesRolloutGatesHealth {
+		if v != nil {
+			return *v
+		}
+		var ret ReleaseServicesRolloutGatesHealth
+		return ret
+	}).(ReleaseServicesRolloutGatesHealthOutput)
+}
+
+// Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
+func (o ReleaseServicesRolloutGatesHealthPtrOutput) MinHealthyPercent() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutGatesHealth) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.MinHealthyPercent
+	}).(pulumi.Float64PtrOutput)
+}
+
+// Healthy targets each gaining target group needs, 0 to 1000. Default 1.
+func (o ReleaseServicesRolloutGatesHealthPtrOutput) MinHealthyTargets() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutGatesHealth) *int {
+		if v == nil {
+			return nil
+		}
+		return v.MinHealthyTargets
+	}).(pulumi.IntPtrOutput)
+}
+
+// How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
+func (o ReleaseServicesRolloutGatesHealthPtrOutput) Timeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutGatesHealth) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Timeout
+	}).(pulumi.StringPtrOutput)
+}
+
+type ReleaseServicesRolloutGatesHooks struct {
+	// ARN of the function invoked after each step's pause.
+	AfterPause *string `pulumi:"afterPause"`
+	// ARN of the function invoked before each shift.
+	BeforeShift *string `pulumi:"beforeShift"`
+}
+
+// ReleaseServicesRolloutGatesHooksInput is an input type that accepts ReleaseServicesRolloutGatesHooksArgs and ReleaseServicesRolloutGatesHooksOutput values.
+// You can construct a concrete instance of `ReleaseServicesRolloutGatesHooksInput` via:
+//
+//	ReleaseServicesRolloutGatesHooksArgs{...}
+type ReleaseServicesRolloutGatesHooksInput interface {
+	pulumi.Input
+
+	ToReleaseServicesRolloutGatesHooksOutput() ReleaseServicesRolloutGatesHooksOutput
+	ToReleaseServicesRolloutGatesHooksOutputWithContext(context.Context) ReleaseServicesRolloutGatesHooksOutput
+}
+
+type ReleaseServicesRolloutGatesHooksArgs struct {
+	// ARN of the function invoked after each step's pause.
+	AfterPause pulumi.StringPtrInput `pulumi:"afterPause"`
+	// ARN of the function invoked before each shift.
+	BeforeShift pulumi.StringPtrInput `pulumi:"beforeShift"`
+}
+
+func (ReleaseServicesRolloutGatesHooksArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesRolloutGatesHooks)(nil)).Elem()
+}
+
+func (i ReleaseServicesRolloutGatesHooksArgs) ToReleaseServicesRolloutGatesHooksOutput() ReleaseServicesRolloutGatesHooksOutput {
+	return i.ToReleaseServicesRolloutGatesHooksOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesRolloutGatesHooksArgs) ToReleaseServicesRolloutGatesHooksOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesHooksOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutGatesHooksOutput)
+}
+
+func (i ReleaseServicesRolloutGatesHooksArgs) ToReleaseServicesRolloutGatesHooksPtrOutput() ReleaseServicesRolloutGatesHooksPtrOutput {
+	return i.ToReleaseServicesRolloutGatesHooksPtrOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesRolloutGatesHooksArgs) ToReleaseServicesRolloutGatesHooksPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesHooksPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutGatesHooksOutput).ToReleaseServicesRolloutGatesHooksPtrOutputWithContext(ctx)
+}
+
+// ReleaseServicesRolloutGatesHooksPtrInput is an input type that accepts ReleaseServicesRolloutGatesHooksArgs, ReleaseServicesRolloutGatesHooksPtr and ReleaseServicesRolloutGatesHooksPtrOutput values.
+// You can construct a concrete instance of `ReleaseServicesRolloutGatesHooksPtrInput` via:
+//
+//	        ReleaseServicesRolloutGatesHooksArgs{...}
+//
+//	or:
+//
+//	        nil
+type ReleaseServicesRolloutGatesHooksPtrInput interface {
+	pulumi.Input
+
+	ToReleaseServicesRolloutGatesHooksPtrOutput() ReleaseServicesRolloutGatesHooksPtrOutput
+	ToReleaseServicesRolloutGatesHooksPtrOutputWithContext(context.Context) ReleaseServicesRolloutGatesHooksPtrOutput
+}
+
+type releaseServicesRolloutGatesHooksPtrType ReleaseServicesRolloutGatesHooksArgs
+
+func ReleaseServicesRolloutGatesHooksPtr(v *ReleaseServicesRolloutGatesHooksArgs) ReleaseServicesRolloutGatesHooksPtrInput {
+	return (*releaseServicesRolloutGatesHooksPtrType)(v)
+}
+
+func (*releaseServicesRolloutGatesHooksPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseServicesRolloutGatesHooks)(nil)).Elem()
+}
+
+func (i *releaseServicesRolloutGatesHooksPtrType) ToReleaseServicesRolloutGatesHooksPtrOutput() ReleaseServicesRolloutGatesHooksPtrOutput {
+	return i.ToReleaseServicesRolloutGatesHooksPtrOutputWithContext(context.Background())
+}
+
+func (i *releaseServicesRolloutGatesHooksPtrType) ToReleaseServicesRolloutGatesHooksPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesHooksPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutGatesHooksPtrOutput)
+}
+
+type ReleaseServicesRolloutGatesHooksOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesRolloutGatesHooksOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesRolloutGatesHooks)(nil)).Elem()
+}
+
+func (o ReleaseServicesRolloutGatesHooksOutput) ToReleaseServicesRolloutGatesHooksOutput() ReleaseServicesRolloutGatesHooksOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutGatesHooksOutput) ToReleaseServicesRolloutGatesHooksOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesHooksOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutGatesHooksOutput) ToReleaseServicesRolloutGatesHooksPtrOutput() ReleaseServicesRolloutGatesHooksPtrOutput {
+	return o.ToReleaseServicesRolloutGatesHooksPtrOutputWithContext(context.Background())
+}
+
+func (o ReleaseServicesRolloutGatesHooksOutput) ToReleaseServicesRolloutGatesHooksPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesHooksPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ReleaseServicesRolloutGatesHooks) *ReleaseServicesRolloutGatesHooks {
+		return &v
+	}).(ReleaseServicesRolloutGatesHooksPtrOutput)
+}
+
+// ARN of the function invoked after each step's pause.
+func (o ReleaseServicesRolloutGatesHooksOutput) AfterPause() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutGatesHooks) *string { return v.AfterPause }).(pulumi.StringPtrOutput)
+}
+
+// ARN of the function invoked before each shift.
+func (o ReleaseServicesRolloutGatesHooksOutput) BeforeShift() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutGatesHooks) *string { return v.BeforeShift }).(pulumi.StringPtrOutput)
+}
+
+type ReleaseServicesRolloutGatesHooksPtrOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesRolloutGatesHooksPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseServicesRolloutGatesHooks)(nil)).Elem()
+}
+
+func (o ReleaseServicesRolloutGatesHooksPtrOutput) ToReleaseServicesRolloutGatesHooksPtrOutput() ReleaseServicesRolloutGatesHooksPtrOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutGatesHooksPtrOutput) ToReleaseServicesRolloutGatesHooksPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesHooksPtrOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutGatesHooksPtrOutput) Elem() ReleaseServicesRolloutGatesHooksOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutGatesHooks) ReleaseServicesRolloutGatesHooks {
+		if v != nil {
+			return *v
+		}
+		var ret ReleaseServicesRolloutGatesHooks
+		return ret
+	}).(ReleaseServicesRolloutGatesHooksOutput)
+}
+
+// ARN of the function invoked after each step's pause.
+func (o ReleaseServicesRolloutGatesHooksPtrOutput) AfterPause() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutGatesHooks) *string {
+		if v == nil {
+			return nil
+		}
+		return v.AfterPause
+	}).(pulumi.StringPtrOutput)
+}
+
+// ARN of the function invoked before each shift.
+func (o ReleaseServicesRolloutGatesHooksPtrOutput) BeforeShift() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutGatesHooks) *string {
+		if v == nil {
+			return nil
+		}
+		return v.BeforeShift
+	}).(pulumi.StringPtrOutput)
+}
+
+type ReleaseServicesRolloutGatesMetrics struct {
+	// How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
+	Delay *string `pulumi:"delay"`
+	// Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
+	MaxErrorRatePercent *float64 `pulumi:"maxErrorRatePercent"`
+	// Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
+	MaxP99LatencyMs *float64 `pulumi:"maxP99LatencyMs"`
+	// Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
+	MinRequestCount *int `pulumi:"minRequestCount"`
+}
+
+// ReleaseServicesRolloutGatesMetricsInput is an input type that accepts ReleaseServicesRolloutGatesMetricsArgs and ReleaseServicesRolloutGatesMetricsOutput values.
+// You can construct a concrete instance of `ReleaseServicesRolloutGatesMetricsInput` via:
+//
+//	ReleaseServicesRolloutGatesMetricsArgs{...}
+type ReleaseServicesRolloutGatesMetricsInput interface {
+	pulumi.Input
+
+	ToReleaseServicesRolloutGatesMetricsOutput() ReleaseServicesRolloutGatesMetricsOutput
+	ToReleaseServicesRolloutGatesMetricsOutputWithContext(context.Context) ReleaseServicesRolloutGatesMetricsOutput
+}
+
+type ReleaseServicesRolloutGatesMetricsArgs struct {
+	// How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
+	Delay pulumi.StringPtrInput `pulumi:"delay"`
+	// Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
+	MaxErrorRatePercent pulumi.Float64PtrInput `pulumi:"maxErrorRatePercent"`
+	// Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
+	MaxP99LatencyMs pulumi.Float64PtrInput `pulumi:"maxP99LatencyMs"`
+	// Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
+	MinRequestCount pulumi.IntPtrInput `pulumi:"minRequestCount"`
+}
+
+func (ReleaseServicesRolloutGatesMetricsArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesRolloutGatesMetrics)(nil)).Elem()
+}
+
+func (i ReleaseServicesRolloutGatesMetricsArgs) ToReleaseServicesRolloutGatesMetricsOutput() ReleaseServicesRolloutGatesMetricsOutput {
+	return i.ToReleaseServicesRolloutGatesMetricsOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesRolloutGatesMetricsArgs) ToReleaseServicesRolloutGatesMetricsOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesMetricsOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutGatesMetricsOutput)
+}
+
+func (i ReleaseServicesRolloutGatesMetricsArgs) ToReleaseServicesRolloutGatesMetricsPtrOutput() ReleaseServicesRolloutGatesMetricsPtrOutput {
+	return i.ToReleaseServicesRolloutGatesMetricsPtrOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesRolloutGatesMetricsArgs) ToReleaseServicesRolloutGatesMetricsPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesMetricsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutGatesMetricsOutput).ToReleaseServicesRolloutGatesMetricsPtrOutputWithContext(ctx)
+}
+
+// ReleaseServicesRolloutGatesMetricsPtrInput is an input type that accepts ReleaseServicesRolloutGatesMetricsArgs, ReleaseServicesRolloutGatesMetricsPtr and ReleaseServicesRolloutGatesMetricsPtrOutput values.
+// You can construct a concrete instance of `ReleaseServicesRolloutGatesMetricsPtrInput` via:
+//
+//	        ReleaseServicesRolloutGatesMetricsArgs{...}
+//
+//	or:
+//
+//	        nil
+type ReleaseServicesRolloutGatesMetricsPtrInput interface {
+	pulumi.Input
+
+	ToReleaseServicesRolloutGatesMetricsPtrOutput() ReleaseServicesRolloutGatesMetricsPtrOutput
+	ToReleaseServicesRolloutGatesMetricsPtrOutputWithContext(context.Context) ReleaseServicesRolloutGatesMetricsPtrOutput
+}
+
+type releaseServicesRolloutGatesMetricsPtrType ReleaseServicesRolloutGatesMetricsArgs
+
+func ReleaseServicesRolloutGatesMetricsPtr(v *ReleaseServicesRolloutGatesMetricsArgs) ReleaseServicesRolloutGatesMetricsPtrInput {
+	return (*releaseServicesRolloutGatesMetricsPtrType)(v)
+}
+
+func (*releaseServicesRolloutGatesMetricsPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseServicesRolloutGatesMetrics)(nil)).Elem()
+}
+
+func (i *releaseServicesRolloutGatesMetricsPtrType) ToReleaseServicesRolloutGatesMetricsPtrOutput() ReleaseServicesRolloutGatesMetricsPtrOutput {
+	return i.ToReleaseServicesRolloutGatesMetricsPtrOutputWithContext(context.Background())
+}
+
+func (i *releaseServicesRolloutGatesMetricsPtrType) ToReleaseServicesRolloutGatesMetricsPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesMetricsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutGatesMetricsPtrOutput)
+}
+
+type ReleaseServicesRolloutGatesMetricsOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesRolloutGatesMetricsOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesRolloutGatesMetrics)(nil)).Elem()
+}
+
+func (o ReleaseServicesRolloutGatesMetricsOutput) ToReleaseServicesRolloutGatesMetricsOutput() ReleaseServicesRolloutGatesMetricsOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutGatesMetricsOutput) ToReleaseServicesRolloutGatesMetricsOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesMetricsOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutGatesMetricsOutput) ToReleaseServicesRolloutGatesMetricsPtrOutput() ReleaseServicesRolloutGatesMetricsPtrOutput {
+	return o.ToReleaseServicesRolloutGatesMetricsPtrOutputWithContext(context.Background())
+}
+
+func (o ReleaseServicesRolloutGatesMetricsOutput) ToReleaseServicesRolloutGatesMetricsPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesMetricsPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ReleaseServicesRolloutGatesMetrics) *ReleaseServicesRolloutGatesMetrics {
+		return &v
+	}).(ReleaseServicesRolloutGatesMetricsPtrOutput)
+}
+
+// How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
+func (o ReleaseServicesRolloutGatesMetricsOutput) Delay() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutGatesMetrics) *string { return v.Delay }).(pulumi.StringPtrOutput)
+}
+
+// Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
+func (o ReleaseServicesRolloutGatesMetricsOutput) MaxErrorRatePercent() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutGatesMetrics) *float64 { return v.MaxErrorRatePercent }).(pulumi.Float64PtrOutput)
+}
+
+// Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
+func (o ReleaseServicesRolloutGatesMetricsOutput) MaxP99LatencyMs() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutGatesMetrics) *float64 { return v.MaxP99LatencyMs }).(pulumi.Float64PtrOutput)
+}
+
+// Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
+func (o ReleaseServicesRolloutGatesMetricsOutput) MinRequestCount() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutGatesMetrics) *int { return v.MinRequestCount }).(pulumi.IntPtrOutput)
+}
+
+type ReleaseServicesRolloutGatesMetricsPtrOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesRolloutGatesMetricsPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseServicesRolloutGatesMetrics)(nil)).Elem()
+}
+
+func (o ReleaseServicesRolloutGatesMetricsPtrOutput) ToReleaseServicesRolloutGatesMetricsPtrOutput() ReleaseServicesRolloutGatesMetricsPtrOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutGatesMetricsPtrOutput) ToReleaseServicesRolloutGatesMetricsPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutGatesMetricsPtrOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutGatesMetricsPtrOutput) Elem() ReleaseServicesRolloutGatesMetricsOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutGatesMetrics) ReleaseServicesRolloutGatesMetrics {
+		if v != nil {
+			return *v
+		}
+		var ret ReleaseServicesRolloutGatesMetrics
+		return ret
+	}).(ReleaseServicesRolloutGatesMetricsOutput)
+}
+
+// How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
+func (o ReleaseServicesRolloutGatesMetricsPtrOutput) Delay() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutGatesMetrics) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Delay
+	}).(pulumi.StringPtrOutput)
+}
+
+// Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
+func (o ReleaseServicesRolloutGatesMetricsPtrOutput) MaxErrorRatePercent() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutGatesMetrics) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.MaxErrorRatePercent
+	}).(pulumi.Float64PtrOutput)
+}
+
+// Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
+func (o ReleaseServicesRolloutGatesMetricsPtrOutput) MaxP99LatencyMs() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutGatesMetrics) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.MaxP99LatencyMs
+	}).(pulumi.Float64PtrOutput)
+}
+
+// Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
+func (o ReleaseServicesRolloutGatesMetricsPtrOutput) MinRequestCount() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutGatesMetrics) *int {
+		if v == nil {
+			return nil
+		}
+		return v.MinRequestCount
+	}).(pulumi.IntPtrOutput)
+}
+
+type ReleaseServicesRolloutLinear struct {
+	// Bake time after each step but the last, a Go duration from 0s to 24h0m0s.
+	Interval string `pulumi:"interval"`
+	// How far each step goes, from 1 to 100 percent.
+	StepPercent int `pulumi:"stepPercent"`
+}
+
+// ReleaseServicesRolloutLinearInput is an input type that accepts ReleaseServicesRolloutLinearArgs and ReleaseServicesRolloutLinearOutput values.
+// You can construct a concrete instance of `ReleaseServicesRolloutLinearInput` via:
+//
+//	ReleaseServicesRolloutLinearArgs{...}
+type ReleaseServicesRolloutLinearInput interface {
+	pulumi.Input
+
+	ToReleaseServicesRolloutLinearOutput() ReleaseServicesRolloutLinearOutput
+	ToReleaseServicesRolloutLinearOutputWithContext(context.Context) ReleaseServicesRolloutLinearOutput
+}
+
+type ReleaseServicesRolloutLinearArgs struct {
+	// Bake time after each step but the last, a Go duration from 0s to 24h0m0s.
+	Interval pulumi.StringInput `pulumi:"interval"`
+	// How far each step goes, from 1 to 100 percent.
+	StepPercent pulumi.IntInput `pulumi:"stepPercent"`
+}
+
+func (ReleaseServicesRolloutLinearArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesRolloutLinear)(nil)).Elem()
+}
+
+func (i ReleaseServicesRolloutLinearArgs) ToReleaseServicesRolloutLinearOutput() ReleaseServicesRolloutLinearOutput {
+	return i.ToReleaseServicesRolloutLinearOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesRolloutLinearArgs) ToReleaseServicesRolloutLinearOutputWithContext(ctx context.Context) ReleaseServicesRolloutLinearOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutLinearOutput)
+}
+
+func (i ReleaseServicesRolloutLinearArgs) ToReleaseServicesRolloutLinearPtrOutput() ReleaseServicesRolloutLinearPtrOutput {
+	return i.ToReleaseServicesRolloutLinearPtrOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesRolloutLinearArgs) ToReleaseServicesRolloutLinearPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutLinearPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutLinearOutput).ToReleaseServicesRolloutLinearPtrOutputWithContext(ctx)
+}
+
+// ReleaseServicesRolloutLinearPtrInput is an input type that accepts ReleaseServicesRolloutLinearArgs, ReleaseServicesRolloutLinearPtr and ReleaseServicesRolloutLinearPtrOutput values.
+// You can construct a concrete instance of `ReleaseServicesRolloutLinearPtrInput` via:
+//
+//	        ReleaseServicesRolloutLinearArgs{...}
+//
+//	or:
+//
+//	        nil
+type ReleaseServicesRolloutLinearPtrInput interface {
+	pulumi.Input
+
+	ToReleaseServicesRolloutLinearPtrOutput() ReleaseServicesRolloutLinearPtrOutput
+	ToReleaseServicesRolloutLinearPtrOutputWithContext(context.Context) ReleaseServicesRolloutLinearPtrOutput
+}
+
+type releaseServicesRolloutLinearPtrType ReleaseServicesRolloutLinearArgs
+
+func ReleaseServicesRolloutLinearPtr(v *ReleaseServicesRolloutLinearArgs) ReleaseServicesRolloutLinearPtrInput {
+	return (*releaseServicesRolloutLinearPtrType)(v)
+}
+
+func (*releaseServicesRolloutLinearPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseServicesRolloutLinear)(nil)).Elem()
+}
+
+func (i *releaseServicesRolloutLinearPtrType) ToReleaseServicesRolloutLinearPtrOutput() ReleaseServicesRolloutLinearPtrOutput {
+	return i.ToReleaseServicesRolloutLinearPtrOutputWithContext(context.Background())
+}
+
+func (i *releaseServicesRolloutLinearPtrType) ToReleaseServicesRolloutLinearPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutLinearPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutLinearPtrOutput)
+}
+
+type ReleaseServicesRolloutLinearOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesRolloutLinearOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesRolloutLinear)(nil)).Elem()
+}
+
+func (o ReleaseServicesRolloutLinearOutput) ToReleaseServicesRolloutLinearOutput() ReleaseServicesRolloutLinearOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutLinearOutput) ToReleaseServicesRolloutLinearOutputWithContext(ctx context.Context) ReleaseServicesRolloutLinearOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutLinearOutput) ToReleaseServicesRolloutLinearPtrOutput() ReleaseServicesRolloutLinearPtrOutput {
+	return o.ToReleaseServicesRolloutLinearPtrOutputWithContext(context.Background())
+}
+
+func (o ReleaseServicesRolloutLinearOutput) ToReleaseServicesRolloutLinearPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutLinearPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ReleaseServicesRolloutLinear) *ReleaseServicesRolloutLinear {
+		return &v
+	}).(ReleaseServicesRolloutLinearPtrOutput)
+}
+
+// Bake time after each step but the last, a Go duration from 0s to 24h0m0s.
+func (o ReleaseServicesRolloutLinearOutput) Interval() pulumi.StringOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutLinear) string { return v.Interval }).(pulumi.StringOutput)
+}
+
+// How far each step goes, from 1 to 100 percent.
+func (o ReleaseServicesRolloutLinearOutput) StepPercent() pulumi.IntOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutLinear) int { return v.StepPercent }).(pulumi.IntOutput)
+}
+
+type ReleaseServicesRolloutLinearPtrOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesRolloutLinearPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseServicesRolloutLinear)(nil)).Elem()
+}
+
+func (o ReleaseServicesRolloutLinearPtrOutput) ToReleaseServicesRolloutLinearPtrOutput() ReleaseServicesRolloutLinearPtrOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutLinearPtrOutput) ToReleaseServicesRolloutLinearPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutLinearPtrOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutLinearPtrOutput) Elem() ReleaseServicesRolloutLinearOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutLinear) ReleaseServicesRolloutLinear {
+		if v != nil {
+			return *v
+		}
+		var ret ReleaseServicesRolloutLinear
+		return ret
+	}).(ReleaseServicesRolloutLinearOutput)
+}
+
+// Bake time after each step but the last, a Go duration from 0s to 24h0m0s.
+func (o ReleaseServicesRolloutLinearPtrOutput) Interval() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutLinear) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Interval
+	}).(pulumi.StringPtrOutput)
+}
+
+// How far each step goes, from 1 to 100 percent.
+func (o ReleaseServicesRolloutLinearPtrOutput) StepPercent() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutLinear) *int {
+		if v == nil {
+			return nil
+		}
+		return &v.StepPercent
+	}).(pulumi.IntPtrOutput)
+}
+
+type ReleaseServicesRolloutStep struct {
+	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+	Pause *string `pulumi:"pause"`
+	// How far along the shift this step goes, from 1 to 100 percent.
+	Percent int `pulumi:"percent"`
+}
+
+// ReleaseServicesRolloutStepInput is an input type that accepts ReleaseServicesRolloutStepArgs and ReleaseServicesRolloutStepOutput values.
+// You can construct a concrete instance of `ReleaseServicesRolloutStepInput` via:
+//
+//	ReleaseServicesRolloutStepArgs{...}
+type ReleaseServicesRolloutStepInput interface {
+	pulumi.Input
+
+	ToReleaseServicesRolloutStepOutput() ReleaseServicesRolloutStepOutput
+	ToReleaseServicesRolloutStepOutputWithContext(context.Context) ReleaseServicesRolloutStepOutput
+}
+
+type ReleaseServicesRolloutStepArgs struct {
+	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+	Pause pulumi.StringPtrInput `pulumi:"pause"`
+	// How far along the shift this step goes, from 1 to 100 percent.
+	Percent pulumi.IntInput `pulumi:"percent"`
+}
+
+func (ReleaseServicesRolloutStepArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesRolloutStep)(nil)).Elem()
+}
+
+func (i ReleaseServicesRolloutStepArgs) ToReleaseServicesRolloutStepOutput() ReleaseServicesRolloutStepOutput {
+	return i.ToReleaseServicesRolloutStepOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesRolloutStepArgs) ToReleaseServicesRolloutStepOutputWithContext(ctx context.Context) ReleaseServicesRolloutStepOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutStepOutput)
+}
+
+// ReleaseServicesRolloutStepArrayInput is an input type that accepts ReleaseServicesRolloutStepArray and ReleaseServicesRolloutStepArrayOutput values.
+// You can construct a concrete instance of `ReleaseServicesRolloutStepArrayInput` via:
+//
+//	ReleaseServicesRolloutStepArray{ ReleaseServicesRolloutStepArgs{...} }
+type ReleaseServicesRolloutStepArrayInput interface {
+	pulumi.Input
+
+	ToReleaseServicesRolloutStepArrayOutput() ReleaseServicesRolloutStepArrayOutput
+	ToReleaseServicesRolloutStepArrayOutputWithContext(context.Context) ReleaseServicesRolloutStepArrayOutput
+}
+
+type ReleaseServicesRolloutStepArray []ReleaseServicesRolloutStepInput
+
+func (ReleaseServicesRolloutStepArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]ReleaseServicesRolloutStep)(nil)).Elem()
+}
+
+func (i ReleaseServicesRolloutStepArray) ToReleaseServicesRolloutStepArrayOutput() ReleaseServicesRolloutStepArrayOutput {
+	return i.ToReleaseServicesRolloutStepArrayOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesRolloutStepArray) ToReleaseServicesRolloutStepArrayOutputWithContext(ctx context.Context) ReleaseServicesRolloutStepArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutStepArrayOutput)
+}
+
+type ReleaseServicesRolloutStepOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesRolloutStepOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesRolloutStep)(nil)).Elem()
+}
+
+func (o ReleaseServicesRolloutStepOutput) ToReleaseServicesRolloutStepOutput() ReleaseServicesRolloutStepOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutStepOutput) ToReleaseServicesRolloutStepOutputWithContext(ctx context.Context) ReleaseServicesRolloutStepOutput {
+	return o
+}
+
+// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+func (o ReleaseServicesRolloutStepOutput) Pause() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutStep) *string { return v.Pause }).(pulumi.StringPtrOutput)
+}
+
+// How far along the shift this step goes, from 1 to 100 percent.
+func (o ReleaseServicesRolloutStepOutput) Percent() pulumi.IntOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutStep) int { return v.Percent }).(pulumi.IntOutput)
+}
+
+type ReleaseServicesRolloutStepArrayOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesRolloutStepArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]ReleaseServicesRolloutStep)(nil)).Elem()
+}
+
+func (o ReleaseServicesRolloutStepArrayOutput) ToReleaseServicesRolloutStepArrayOutput() ReleaseServicesRolloutStepArrayOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutStepArrayOutput) ToReleaseServicesRolloutStepArrayOutputWithContext(ctx context.Context) ReleaseServicesRolloutStepArrayOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutStepArrayOutput) Index(i pulumi.IntInput) ReleaseServicesRolloutStepOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) ReleaseServicesRolloutStep {
+		return vs[0].([]ReleaseServicesRolloutStep)[vs[1].(int)]
+	}).(ReleaseServicesRolloutStepOutput)
+}
+
+type ReleaseServicesStickiness struct {
+	// How long a client sticks, from 1 to 604800 seconds (7 days). Required when <span pulumi-lang-nodejs="`enabled`" pulumi-lang-dotnet="`Enabled`" pulumi-lang-go="`enabled`" pulumi-lang-python="`enabled`" pulumi-lang-yaml="`enabled`" pulumi-lang-java="`enabled`">`enabled`</span> is true.
+	DurationSeconds *int `pulumi:"durationSeconds"`
+	// Whether stickiness is on.
+	Enabled bool `pulumi:"enabled"`
+}
+
+// ReleaseServicesStickinessInput is an input type that accepts ReleaseServicesStickinessArgs and ReleaseServicesStickinessOutput values.
+// You can construct a concrete instance of `ReleaseServicesStickinessInput` via:
+//
+//	ReleaseServicesStickinessArgs{...}
+type ReleaseServicesStickinessInput interface {
+	pulumi.Input
+
+	ToReleaseServicesStickinessOutput() ReleaseServicesStickinessOutput
+	ToReleaseServicesStickinessOutputWithContext(context.Context) ReleaseServicesStickinessOutput
+}
+
+type ReleaseServicesStickinessArgs struct {
+	// How long a client sticks, from 1 to 604800 seconds (7 days). Required when <span pulumi-lang-nodejs="`enabled`" pulumi-lang-dotnet="`Enabled`" pulumi-lang-go="`enabled`" pulumi-lang-python="`enabled`" pulumi-lang-yaml="`enabled`" pulumi-lang-java="`enabled`">`enabled`</span> is true.
+	DurationSeconds pulumi.IntPtrInput `pulumi:"durationSeconds"`
+	// Whether stickiness is on.
+	Enabled pulumi.BoolInput `pulumi:"enabled"`
+}
+
+func (ReleaseServicesStickinessArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesStickiness)(nil)).Elem()
+}
+
+func (i ReleaseServicesStickinessArgs) ToReleaseServicesStickinessOutput() ReleaseServicesStickinessOutput {
+	return i.ToReleaseServicesStickinessOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesStickinessArgs) ToReleaseServicesStickinessOutputWithContext(ctx context.Context) ReleaseServicesStickinessOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesStickinessOutput)
+}
+
+func (i ReleaseServicesStickinessArgs) ToReleaseServicesStickinessPtrOutput() ReleaseServicesStickinessPtrOutput {
+	return i.ToReleaseServicesStickinessPtrOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesStickinessArgs) ToReleaseServicesStickinessPtrOutputWithContext(ctx context.Context) ReleaseServicesStickinessPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesStickinessOutput).ToReleaseServicesStickinessPtrOutputWithContext(ctx)
+}
+
+// ReleaseServicesStickinessPtrInput is an input type that accepts ReleaseServicesStickinessArgs, ReleaseServicesStickinessPtr and ReleaseServicesStickinessPtrOutput values.
+// You can construct a concrete instance of `ReleaseServicesStickinessPtrInput` via:
+//
+//	        ReleaseServicesStickinessArgs{...}
+//
+//	or:
+//
+//	        nil
+type ReleaseServicesStickinessPtrInput interface {
+	pulumi.Input
+
+	ToReleaseServicesStickinessPtrOutput() ReleaseServicesStickinessPtrOutput
+	ToReleaseServicesStickinessPtrOutputWithContext(context.Context) ReleaseServicesStickinessPtrOutput
+}
+
+type releaseServicesStickinessPtrType ReleaseServicesStickinessArgs
+
+func ReleaseServicesStickinessPtr(v *ReleaseServicesStickinessArgs) ReleaseServicesStickinessPtrInput {
+	return (*releaseServicesStickinessPtrType)(v)
+}
+
+func (*releaseServicesStickinessPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseServicesStickiness)(nil)).Elem()
+}
+
+func (i *releaseServicesStickinessPtrType) ToReleaseServicesStickinessPtrOutput() ReleaseServicesStickinessPtrOutput {
+	return i.ToReleaseServicesStickinessPtrOutputWithContext(context.Background())
+}
+
+func (i *releaseServicesStickinessPtrType) ToReleaseServicesStickinessPtrOutputWithContext(ctx context.Context) ReleaseServicesStickinessPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesStickinessPtrOutput)
+}
+
+type ReleaseServicesStickinessOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesStickinessOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesStickiness)(nil)).Elem()
+}
+
+func (o ReleaseServicesStickinessOutput) ToReleaseServicesStickinessOutput() ReleaseServicesStickinessOutput {
+	return o
+}
+
+func (o ReleaseServicesStickinessOutput) ToReleaseServicesStickinessOutputWithContext(ctx context.Context) ReleaseServicesStickinessOutput {
+	return o
+}
+
+func (o ReleaseServicesStickinessOutput) ToReleaseServicesStickinessPtrOutput() ReleaseServicesStickinessPtrOutput {
+	return o.ToReleaseServicesStickinessPtrOutputWithContext(context.Background())
+}
+
+func (o ReleaseServicesStickinessOutput) ToReleaseServicesStickinessPtrOutputWithContext(ctx context.Context) ReleaseServicesStickinessPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ReleaseServicesStickiness) *ReleaseServicesStickiness {
+		return &v
+	}).(ReleaseServicesStickinessPtrOutput)
+}
+
+// How long a client sticks, from 1 to 604800 seconds (7 days). Required when <span pulumi-lang-nodejs="`enabled`" pulumi-lang-dotnet="`Enabled`" pulumi-lang-go="`enabled`" pulumi-lang-python="`enabled`" pulumi-lang-yaml="`enabled`" pulumi-lang-java="`enabled`">`enabled`</span> is true.
+func (o ReleaseServicesStickinessOutput) DurationSeconds() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesStickiness) *int { return v.DurationSeconds }).(pulumi.IntPtrOutput)
+}
+
+// Whether stickiness is on.
+func (o ReleaseServicesStickinessOutput) Enabled() pulumi.BoolOutput {
+	return o.ApplyT(func(v ReleaseServicesStickiness) bool { return v.Enabled }).(pulumi.BoolOutput)
+}
+
+type ReleaseServicesStickinessPtrOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesStickinessPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseServicesStickiness)(nil)).Elem()
+}
+
+func (o ReleaseServicesStickinessPtrOutput) ToReleaseServicesStickinessPtrOutput() ReleaseServicesStickinessPtrOutput {
+	return o
+}
+
+func (o ReleaseServicesStickinessPtrOutput) ToReleaseServicesStickinessPtrOutputWithContext(ctx context.Context) ReleaseServicesStickinessPtrOutput {
+	return o
+}
+
+func (o ReleaseServicesStickinessPtrOutput) Elem() ReleaseServicesStickinessOutput {
+	return o.ApplyT(func(v *ReleaseServicesStickiness) ReleaseServicesStickiness {
+		if v != nil {
+			return *v
+		}
+		var ret ReleaseServicesStickiness
+		return ret
+	}).(ReleaseServicesStickinessOutput)
+}
+
+// How long a client sticks, from 1 to 604800 seconds (7 days). Required when <span pulumi-lang-nodejs="`enabled`" pulumi-lang-dotnet="`Enabled`" pulumi-lang-go="`enabled`" pulumi-lang-python="`enabled`" pulumi-lang-yaml="`enabled`" pulumi-lang-java="`enabled`">`enabled`</span> is true.
+func (o ReleaseServicesStickinessPtrOutput) DurationSeconds() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesStickiness) *int {
+		if v == nil {
+			return nil
+		}
+		return v.DurationSeconds
+	}).(pulumi.IntPtrOutput)
+}
+
+// Whether stickiness is on.
+func (o ReleaseServicesStickinessPtrOutput) Enabled() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesStickiness) *bool {
+		if v == nil {
+			return nil
+		}
+		return &v.Enabled
+	}).(pulumi.BoolPtrOutput)
+}
+
+type ReleaseServicesTargetGroup struct {
+	// ARN of the target group.
+	Arn string `pulumi:"arn"`
+	// Weight from 0 to 999.
+	Weight int `pulumi:"weight"`
+}
+
+// ReleaseServicesTargetGroupInput is an input type that accepts ReleaseServicesTargetGroupArgs and ReleaseServicesTargetGroupOutput values.
+// You can construct a concrete instance of `ReleaseServicesTargetGroupInput` via:
+//
+//	ReleaseServicesTargetGroupArgs{...}
+type ReleaseServicesTargetGroupInput interface {
+	pulumi.Input
+
+	ToReleaseServicesTargetGroupOutput() ReleaseServicesTargetGroupOutput
+	ToReleaseServicesTargetGroupOutputWithContext(context.Context) ReleaseServicesTargetGroupOutput
+}
+
+type ReleaseServicesTargetGroupArgs struct {
+	// ARN of the target group.
+	Arn pulumi.StringInput `pulumi:"arn"`
+	// Weight from 0 to 999.
+	Weight pulumi.IntInput `pulumi:"weight"`
+}
+
+func (ReleaseServicesTargetGroupArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesTargetGroup)(nil)).Elem()
+}
+
+func (i ReleaseServicesTargetGroupArgs) ToReleaseServicesTargetGroupOutput() ReleaseServicesTargetGroupOutput {
+	return i.ToReleaseServicesTargetGroupOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesTargetGroupArgs) ToReleaseServicesTargetGroupOutputWithContext(ctx context.Context) ReleaseServicesTargetGroupOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesTargetGroupOutput)
+}
+
+// ReleaseServicesTargetGroupArrayInput is an input type that accepts ReleaseServicesTargetGroupArray and ReleaseServicesTargetGroupArrayOutput values.
+// You can construct a concrete instance of `ReleaseServicesTargetGroupArrayInput` via:
+//
+//	ReleaseServicesTargetGroupArray{ ReleaseServicesTargetGroupArgs{...} }
+type ReleaseServicesTargetGroupArrayInput interface {
+	pulumi.Input
+
+	ToReleaseServicesTargetGroupArrayOutput() ReleaseServicesTargetGroupArrayOutput
+	ToReleaseServicesTargetGroupArrayOutputWithContext(context.Context) ReleaseServicesTargetGroupArrayOutput
+}
+
+type ReleaseServicesTargetGroupArray []ReleaseServicesTargetGroupInput
+
+func (ReleaseServicesTargetGroupArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]ReleaseServicesTargetGroup)(nil)).Elem()
+}
+
+func (i ReleaseServicesTargetGroupArray) ToReleaseServicesTargetGroupArrayOutput() ReleaseServicesTargetGroupArrayOutput {
+	return i.ToReleaseServicesTargetGroupArrayOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesTargetGroupArray) ToReleaseServicesTargetGroupArrayOutputWithContext(ctx context.Context) ReleaseServicesTargetGroupArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesTargetGroupArrayOutput)
+}
+
+type ReleaseServicesTargetGroupOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesTargetGroupOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesTargetGroup)(nil)).Elem()
+}
+
+func (o ReleaseServicesTargetGroupOutput) ToReleaseServicesTargetGroupOutput() ReleaseServicesTargetGroupOutput {
+	return o
+}
+
+func (o ReleaseServicesTargetGroupOutput) ToReleaseServicesTargetGroupOutputWithContext(ctx context.Context) ReleaseServicesTargetGroupOutput {
+	return o
+}
+
+// ARN of the target group.
+func (o ReleaseServicesTargetGroupOutput) Arn() pulumi.StringOutput {
+	return o.ApplyT(func(v ReleaseServicesTargetGroup) string { return v.Arn }).(pulumi.StringOutput)
+}
+
+// Weight from 0 to 999.
+func (o ReleaseServicesTargetGroupOutput) Weight() pulumi.IntOutput {
+	return o.ApplyT(func(v ReleaseServicesTargetGroup) int { return v.Weight }).(pulumi.IntOutput)
+}
+
+type ReleaseServicesTargetGroupArrayOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesTargetGroupArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]ReleaseServicesTargetGroup)(nil)).Elem()
+}
+
+func (o ReleaseServicesTargetGroupArrayOutput) ToReleaseServicesTargetGroupArrayOutput() ReleaseServicesTargetGroupArrayOutput {
+	return o
+}
+
+func (o ReleaseServicesTargetGroupArrayOutput) ToReleaseServicesTargetGroupArrayOutputWithContext(ctx context.Context) ReleaseServicesTargetGroupArrayOutput {
+	return o
+}
+
+func (o ReleaseServicesTargetGroupArrayOutput) Index(i pulumi.IntInput) ReleaseServicesTargetGroupOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) ReleaseServicesTargetGroup {
+		return vs[0].([]ReleaseServicesTargetGroup)[vs[1].(int)]
+	}).(ReleaseServicesTargetGroupOutput)
+}
+
+type ReleaseStabilization struct {
+	// CloudWatch alarm names, 1 to 100; one in `ALARM` (or missing) fails the stabilization.
+	Alarms []string `pulumi:"alarms"`
+	// How long to watch, a Go duration from 0s to 1h0m0s. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once.
+	Duration string `pulumi:"duration"`
+	// Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+	FailOnInsufficientData *bool `pulumi:"failOnInsufficientData"`
+	// Each target group the service serves must keep enough healthy targets.
+	Health *ReleaseStabilizationHealth `pulumi:"health"`
+	// How often to check, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+	PollInterval *string `pulumi:"pollInterval"`
+}
+
+// ReleaseStabilizationInput is an input type that accepts ReleaseStabilizationArgs and ReleaseStabilizationOutput values.
+// You can construct a concrete instance of `ReleaseStabilizationInput` via:
+//
+//	ReleaseStabilizationArgs{...}
+type ReleaseStabilizationInput interface {
+	pulumi.Input
+
+	ToReleaseStabilizationOutput() ReleaseStabilizationOutput
+	ToReleaseStabilizationOutputWithContext(context.Context) ReleaseStabilizationOutput
+}
+
+type ReleaseStabilizationArgs struct {
+	// CloudWatch alarm names, 1 to 100; one in `ALARM` (or missing) fails the stabilization.
+	Alarms pulumi.StringArrayInput `pulumi:"alarms"`
+	// How long to watch, a Go duration from 0s to 1h0m0s. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once.
+	Duration pulumi.StringInput `pulumi:"duration"`
+	// Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+	FailOnInsufficientData pulumi.BoolPtrInput `pulumi:"failOnInsufficientData"`
+	// Each target group the service serves must keep enough healthy targets.
+	Health ReleaseStabilizationHealthPtrInput `pulumi:"health"`
+	// How often to check, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+	PollInterval pulumi.StringPtrInput `pulumi:"pollInterval"`
+}
+
+func (ReleaseStabilizationArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseStabilization)(nil)).Elem()
+}
+
+func (i ReleaseStabilizationArgs) ToReleaseStabilizationOutput() ReleaseStabilizationOutput {
+	return i.ToReleaseStabilizationOutputWithContext(context.Background())
+}
+
+func (i ReleaseStabilizationArgs) ToReleaseStabilizationOutputWithContext(ctx context.Context) ReleaseStabilizationOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseStabilizationOutput)
+}
+
+func (i ReleaseStabilizationArgs) ToReleaseStabilizationPtrOutput() ReleaseStabilizationPtrOutput {
+	return i.ToReleaseStabilizationPtrOutputWithContext(context.Background())
+}
+
+func (i ReleaseStabilizationArgs) ToReleaseStabilizationPtrOutputWithContext(ctx context.Context) ReleaseStabilizationPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseStabilizationOutput).ToReleaseStabilizationPtrOutputWithContext(ctx)
+}
+
+// ReleaseStabilizationPtrInput is an input type that accepts ReleaseStabilizationArgs, ReleaseStabilizationPtr and ReleaseStabilizationPtrOutput values.
+// You can construct a concrete instance of `ReleaseStabilizationPtrInput` via:
+//
+//	        ReleaseStabilizationArgs{...}
+//
+//	or:
+//
+//	        nil
+type ReleaseStabilizationPtrInput interface {
+	pulumi.Input
+
+	ToReleaseStabilizationPtrOutput() ReleaseStabilizationPtrOutput
+	ToReleaseStabilizationPtrOutputWithContext(context.Context) ReleaseStabilizationPtrOutput
+}
+
+type releaseStabilizationPtrType ReleaseStabilizationArgs
+
+func ReleaseStabilizationPtr(v *ReleaseStabilizationArgs) ReleaseStabilizationPtrInput {
+	return (*releaseStabilizationPtrType)(v)
+}
+
+func (*releaseStabilizationPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseStabilization)(nil)).Elem()
+}
+
+func (i *releaseStabilizationPtrType) ToReleaseStabilizationPtrOutput() ReleaseStabilizationPtrOutput {
+	return i.ToReleaseStabilizationPtrOutputWithContext(context.Background())
+}
+
+func (i *releaseStabilizationPtrType) ToReleaseStabilizationPtrOutputWithContext(ctx context.Context) ReleaseStabilizationPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseStabilizationPtrOutput)
+}
+
+type ReleaseStabilizationOutput struct{ *pulumi.OutputState }
+
+func (ReleaseStabilizationOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseStabilization)(nil)).Elem()
+}
+
+func (o ReleaseStabilizationOutput) ToReleaseStabilizationOutput() ReleaseStabilizationOutput {
+	return o
+}
+
+func (o ReleaseStabilizationOutput) ToReleaseStabilizationOutputWithContext(ctx context.Context) ReleaseStabilizationOutput {
+	return o
+}
+
+func (o ReleaseStabilizationOutput) ToReleaseStabilizationPtrOutput() ReleaseStabilizationPtrOutput {
+	return o.ToReleaseStabilizationPtrOutputWithContext(context.Background())
+}
+
+func (o ReleaseStabilizationOutput) ToReleaseStabilizationPtrOutputWithContext(ctx context.Context) ReleaseStabilizationPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ReleaseStabilization) *ReleaseStabilization {
+		return &v
+	}).(ReleaseStabilizationPtrOutput)
+}
+
+// CloudWatch alarm names, 1 to 100; one in `ALARM` (or missing) fails the stabilization.
+func (o ReleaseStabilizationOutput) Alarms() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v ReleaseStabilization) []string { return v.Alarms }).(pulumi.StringArrayOutput)
+}
+
+// How long to watch, a Go duration from 0s to 1h0m0s. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once.
+func (o ReleaseStabilizationOutput) Duration() pulumi.StringOutput {
+	return o.ApplyT(func(v ReleaseStabilization) string { return v.Duration }).(pulumi.StringOutput)
+}
+
+// Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+func (o ReleaseStabilizationOutput) FailOnInsufficientData() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v ReleaseStabilization) *bool { return v.FailOnInsufficientData }).(pulumi.BoolPtrOutput)
+}
+
+// Each target group the service serves must keep enough healthy targets.
+func (o ReleaseStabilizationOutput) Health() ReleaseStabilizationHealthPtrOutput {
+	return o.ApplyT(func(v ReleaseStabilization) *ReleaseStabilizationHealth { return v.Health }).(ReleaseStabilizationHealthPtrOutput)
+}
+
+// How often to check, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+func (o ReleaseStabilizationOutput) PollInterval() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseStabilization) *string { return v.PollInterval }).(pulumi.StringPtrOutput)
+}
+
+type ReleaseStabilizationPtrOutput struct{ *pulumi.OutputState }
+
+func (ReleaseStabilizationPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseStabilization)(nil)).Elem()
+}
+
+func (o ReleaseStabilizationPtrOutput) ToReleaseStabilizationPtrOutput() ReleaseStabilizationPtrOutput {
+	return o
+}
+
+func (o ReleaseStabilizationPtrOutput) ToReleaseStabilizationPtrOutputWithContext(ctx context.Context) ReleaseStabilizationPtrOutput {
+	return o
+}
+
+func (o ReleaseStabilizationPtrOutput) Elem() ReleaseStabilizationOutput {
+	return o.ApplyT(func(v *ReleaseStabilization) ReleaseStabilization {
+		if v != nil {
+			return *v
+		}
+		var ret ReleaseStabilization
+		return ret
+	}).(ReleaseStabilizationOutput)
+}
+
+// CloudWatch alarm names, 1 to 100; one in `ALARM` (or missing) fails the stabilization.
+func (o ReleaseStabilizationPtrOutput) Alarms() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *ReleaseStabilization) []string {
+		if v == nil {
+			return nil
+		}
+		return v.Alarms
+	}).(pulumi.StringArrayOutput)
+}
+
+// How long to watch, a Go duration from 0s to 1h0m0s. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once.
+func (o ReleaseStabilizationPtrOutput) Duration() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseStabilization) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Duration
+	}).(pulumi.StringPtrOutput)
+}
+
+// Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+func (o ReleaseStabilizationPtrOutput) FailOnInsufficientData() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *ReleaseStabilization) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.FailOnInsufficientData
+	}).(pulumi.BoolPtrOutput)
+}
+
+// Each target group the service serves must keep enough healthy targets.
+func (o ReleaseStabilizationPtrOutput) Health() ReleaseStabilizationHealthPtrOutput {
+	return o.ApplyT(func(v *ReleaseStabilization) *ReleaseStabilizationHealth {
+		if v == nil {
+			return nil
+		}
+		return v.Health
+	}).(ReleaseStabilizationHealthPtrOutput)
+}
+
+// How often to check, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+func (o ReleaseStabilizationPtrOutput) PollInterval() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseStabilization) *string {
+		if v == nil {
+			return nil
+		}
+		return v.PollInterval
+	}).(pulumi.StringPtrOutput)
+}
+
+type ReleaseStabilizationHealth struct {
+	// Share of each serving target group's registered targets that must be healthy, 0 to 100. Default 100.
+	MinHealthyPercent *float64 `pulumi:"minHealthyPercent"`
+	// Healthy targets each serving target group needs, 0 to 1000. Default 1.
+	MinHealthyTargets *int `pulumi:"minHealthyTargets"`
+}
+
+// ReleaseStabilizationHealthInput is an input type that accepts ReleaseStabilizationHealthArgs and ReleaseStabilizationHealthOutput values.
+// You can construct a concrete instance of `ReleaseStabilizationHealthInput` via:
+//
+//	ReleaseStabilizationHealthArgs{...}
+type ReleaseStabilizationHealthInput interface {
+	pulumi.Input
+
+	ToReleaseStabilizationHealthOutput() ReleaseStabilizationHealthOutput
+	ToReleaseStabilizationHealthOutputWithContext(context.Context) ReleaseStabilizationHealthOutput
+}
+
+type ReleaseStabilizationHealthArgs struct {
+	// Share of each serving target group's registered targets that must be healthy, 0 to 100. Default 100.
+	MinHealthyPercent pulumi.Float64PtrInput `pulumi:"minHealthyPercent"`
+	// Healthy targets each serving target group needs, 0 to 1000. Default 1.
+	MinHealthyTargets pulumi.IntPtrInput `pulumi:"minHealthyTargets"`
+}
+
+func (ReleaseStabilizationHealthArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseStabilizationHealth)(nil)).Elem()
+}
+
+func (i ReleaseStabilizationHealthArgs) ToReleaseStabilizationHealthOutput() ReleaseStabilizationHealthOutput {
+	return i.ToReleaseStabilizationHealthOutputWithContext(context.Background())
+}
+
+func (i ReleaseStabilizationHealthArgs) ToReleaseStabilizationHealthOutputWithContext(ctx context.Context) ReleaseStabilizationHealthOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseStabilizationHealthOutput)
+}
+
+func (i ReleaseStabilizationHealthArgs) ToReleaseStabilizationHealthPtrOutput() ReleaseStabilizationHealthPtrOutput {
+	return i.ToReleaseStabilizationHealthPtrOutputWithContext(context.Background())
+}
+
+func (i ReleaseStabilizationHealthArgs) ToReleaseStabilizationHealthPtrOutputWithContext(ctx context.Context) ReleaseStabilizationHealthPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseStabilizationHealthOutput).ToReleaseStabilizationHealthPtrOutputWithContext(ctx)
+}
+
+// ReleaseStabilizationHealthPtrInput is an input type that accepts ReleaseStabilizationHealthArgs, ReleaseStabilizationHealthPtr and ReleaseStabilizationHealthPtrOutput values.
+// You can construct a concrete instance of `ReleaseStabilizationHealthPtrInput` via:
+//
+//	        ReleaseStabilizationHealthArgs{...}
+//
+//	or:
+//
+//	        nil
+type ReleaseStabilizationHealthPtrInput interface {
+	pulumi.Input
+
+	ToReleaseStabilizationHealthPtrOutput() ReleaseStabilizationHealthPtrOutput
+	ToReleaseStabilizationHealthPtrOutputWithContext(context.Context) ReleaseStabilizationHealthPtrOutput
+}
+
+type releaseStabilizationHealthPtrType ReleaseStabilizationHealthArgs
+
+func ReleaseStabilizationHealthPtr(v *ReleaseStabilizationHealthArgs) ReleaseStabilizationHealthPtrInput {
+	return (*releaseStabilizationHealthPtrType)(v)
+}
+
+func (*releaseStabilizationHealthPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseStabilizationHealth)(nil)).Elem()
+}
+
+func (i *releaseStabilizationHealthPtrType) ToReleaseStabilizationHealthPtrOutput() ReleaseStabilizationHealthPtrOutput {
+	return i.ToReleaseStabilizationHealthPtrOutputWithContext(context.Background())
+}
+
+func (i *releaseStabilizationHealthPtrType) ToReleaseStabilizationHealthPtrOutputWithContext(ctx context.Context) ReleaseStabilizationHealthPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseStabilizationHealthPtrOutput)
+}
+
+type ReleaseStabilizationHealthOutput struct{ *pulumi.OutputState }
+
+func (ReleaseStabilizationHealthOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseStabilizationHealth)(nil)).Elem()
+}
+
+func (o ReleaseStabilizationHealthOutput) ToReleaseStabilizationHealthOutput() ReleaseStabilizationHealthOutput {
+	return o
+}
+
+func (o ReleaseStabilizationHealthOutput) ToReleaseStabilizationHealthOutputWithContext(ctx context.Context) ReleaseStabilizationHealthOutput {
+	return o
+}
+
+func (o ReleaseStabilizationHealthOutput) ToReleaseStabilizationHealthPtrOutput() ReleaseStabilizationHealthPtrOutput {
+	return o.ToReleaseStabilizationHealthPtrOutputWithContext(context.Background())
+}
+
+func (o ReleaseStabilizationHealthOutput) ToReleaseStabilizationHealthPtrOutputWithContext(ctx context.Context) ReleaseStabilizationHealthPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ReleaseStabilizationHealth) *ReleaseStabilizationHealth {
+		return &v
+	}).(ReleaseStabilizationHealthPtrOutput)
+}
+
+// Share of each serving target group's registered targets that must be healthy, 0 to 100. Default 100.
+func (o ReleaseStabilizationHealthOutput) MinHealthyPercent() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v ReleaseStabilizationHealth) *float64 { return v.MinHealthyPercent }).(pulumi.Float64PtrOutput)
+}
+
+// Healthy targets each serving target group needs, 0 to 1000. Default 1.
+func (o ReleaseStabilizationHealthOutput) MinHealthyTargets() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v ReleaseStabilizationHealth) *int { return v.MinHealthyTargets }).(pulumi.IntPtrOutput)
+}
+
+type ReleaseStabilizationHealthPtrOutput struct{ *pulumi.OutputState }
+
+func (ReleaseStabilizationHealthPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseStabilizationHealth)(nil)).Elem()
+}
+
+func (o ReleaseStabilizationHealthPtrOutput) ToReleaseStabilizationHealthPtrOutput() ReleaseStabilizationHealthPtrOutput {
+	return o
+}
+
+func (o ReleaseStabilizationHealthPtrOutput) ToReleaseStabilizationHealthPtrOutputWithContext(ctx context.Context) ReleaseStabilizationHealthPtrOutput {
+	return o
+}
+
+func (o ReleaseStabilizationHealthPtrOutput) Elem() ReleaseStabilizationHealthOutput {
+	return o.ApplyT(func(v *ReleaseStabilizationHealth) ReleaseStabilizationHealth {
+		if v != nil {
+			return *v
+		}
+		var ret ReleaseStabilizationHealth
+		return ret
+	}).(ReleaseStabilizationHealthOutput)
+}
+
+// Share of each serving target group's registered targets that must be healthy, 0 to 100. Default 100.
+func (o ReleaseStabilizationHealthPtrOutput) MinHealthyPercent() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *ReleaseStabilizationHealth) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.MinHealthyPercent
+	}).(pulumi.Float64PtrOutput)
+}
+
+// Healthy targets each serving target group needs, 0 to 1000. Default 1.
+func (o ReleaseStabilizationHealthPtrOutput) MinHealthyTargets() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *ReleaseStabilizationHealth) *int {
+		if v == nil {
+			return nil
+		}
+		return v.MinHealthyTargets
+	}).(pulumi.IntPtrOutput)
+}
+
+type ReleaseTimeouts struct {
+	// How long a create may take, every service's rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the release's waits add up to more.
+	Create *string `pulumi:"create"`
+	// How long an update may take, every service's rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the release's waits add up to more.
+	Update *string `pulumi:"update"`
+}
+
+// ReleaseTimeoutsInput is an input type that accepts ReleaseTimeoutsArgs and ReleaseTimeoutsOutput values.
+// You can construct a concrete instance of `ReleaseTimeoutsInput` via:
+//
+//	ReleaseTimeoutsArgs{...}
+type ReleaseTimeoutsInput interface {
+	pulumi.Input
+
+	ToReleaseTimeoutsOutput() ReleaseTimeoutsOutput
+	ToReleaseTimeoutsOutputWithContext(context.Context) ReleaseTimeoutsOutput
+}
+
+type ReleaseTimeoutsArgs struct {
+	// How long a create may take, every service's rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the release's waits add up to more.
+	Create pulumi.StringPtrInput `pulumi:"create"`
+	// How long an update may take, every service's rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the release's waits add up to more.
+	Update pulumi.StringPtrInput `pulumi:"update"`
+}
+
+func (ReleaseTimeoutsArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseTimeouts)(nil)).Elem()
+}
+
+func (i ReleaseTimeoutsArgs) ToReleaseTimeoutsOutput() ReleaseTimeoutsOutput {
+	return i.ToReleaseTimeoutsOutputWithContext(context.Background())
+}
+
+func (i ReleaseTimeoutsArgs) ToReleaseTimeoutsOutputWithContext(ctx context.Context) ReleaseTimeoutsOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseTimeoutsOutput)
+}
+
+func (i ReleaseTimeoutsArgs) ToReleaseTimeoutsPtrOutput() ReleaseTimeoutsPtrOutput {
+	return i.ToReleaseTimeoutsPtrOutputWithContext(context.Background())
+}
+
+func (i ReleaseTimeoutsArgs) ToReleaseTimeoutsPtrOutputWithContext(ctx context.Context) ReleaseTimeoutsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseTimeoutsOutput).ToReleaseTimeoutsPtrOutputWithContext(ctx)
+}
+
+// ReleaseTimeoutsPtrInput is an input type that accepts ReleaseTimeoutsArgs, ReleaseTimeoutsPtr and ReleaseTimeoutsPtrOutput values.
+// You can construct a concrete instance of `ReleaseTimeoutsPtrInput` via:
+//
+//	        ReleaseTimeoutsArgs{...}
+//
+//	or:
+//
+//	        nil
+type ReleaseTimeoutsPtrInput interface {
+	pulumi.Input
+
+	ToReleaseTimeoutsPtrOutput() ReleaseTimeoutsPtrOutput
+	ToReleaseTimeoutsPtrOutputWithContext(context.Context) ReleaseTimeoutsPtrOutput
+}
+
+type releaseTimeoutsPtrType ReleaseTimeoutsArgs
+
+func ReleaseTimeoutsPtr(v *ReleaseTimeoutsArgs) ReleaseTimeoutsPtrInput {
+	return (*releaseTimeoutsPtrType)(v)
+}
+
+func (*releaseTimeoutsPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseTimeouts)(nil)).Elem()
+}
+
+func (i *releaseTimeoutsPtrType) ToReleaseTimeoutsPtrOutput() ReleaseTimeoutsPtrOutput {
+	return i.ToReleaseTimeoutsPtrOutputWithContext(context.Background())
+}
+
+func (i *releaseTimeoutsPtrType) ToReleaseTimeoutsPtrOutputWithContext(ctx context.Context) ReleaseTimeoutsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseTimeoutsPtrOutput)
+}
+
+type ReleaseTimeoutsOutput struct{ *pulumi.OutputState }
+
+func (ReleaseTimeoutsOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseTimeouts)(nil)).Elem()
+}
+
+func (o ReleaseTimeoutsOutput) ToReleaseTimeoutsOutput() ReleaseTimeoutsOutput {
+	return o
+}
+
+func (o ReleaseTimeoutsOutput) ToReleaseTimeoutsOutputWithContext(ctx context.Context) ReleaseTimeoutsOutput {
+	return o
+}
+
+func (o ReleaseTimeoutsOutput) ToReleaseTimeoutsPtrOutput() ReleaseTimeoutsPtrOutput {
+	return o.ToReleaseTimeoutsPtrOutputWithContext(context.Background())
+}
+
+func (o ReleaseTimeoutsOutput) ToReleaseTimeoutsPtrOutputWithContext(ctx context.Context) ReleaseTimeoutsPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ReleaseTimeouts) *ReleaseTimeouts {
+		return &v
+	}).(ReleaseTimeoutsPtrOutput)
+}
+
+// How long a create may take, every service's rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the release's waits add up to more.
+func (o ReleaseTimeoutsOutput) Create() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseTimeouts) *string { return v.Create }).(pulumi.StringPtrOutput)
+}
+
+// How long an update may take, every service's rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the release's waits add up to more.
+func (o ReleaseTimeoutsOutput) Update() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseTimeouts) *string { return v.Update }).(pulumi.StringPtrOutput)
+}
+
+type ReleaseTimeoutsPtrOutput struct{ *pulumi.OutputState }
+
+func (ReleaseTimeoutsPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseTimeouts)(nil)).Elem()
+}
+
+func (o ReleaseTimeoutsPtrOutput) ToReleaseTimeoutsPtrOutput() ReleaseTimeoutsPtrOutput {
+	return o
+}
+
+func (o ReleaseTimeoutsPtrOutput) ToReleaseTimeoutsPtrOutputWithContext(ctx context.Context) ReleaseTimeoutsPtrOutput {
+	return o
+}
+
+func (o ReleaseTimeoutsPtrOutput) Elem() ReleaseTimeoutsOutput {
+	return o.ApplyT(func(v *ReleaseTimeouts) ReleaseTimeouts {
+		if v != nil {
+			return *v
+		}
+		var ret ReleaseTimeouts
+		return ret
+	}).(ReleaseTimeoutsOutput)
+}
+
+// How long a create may take, every service's rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the release's waits add up to more.
+func (o ReleaseTimeoutsPtrOutput) Create() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseTimeouts) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Create
+	}).(pulumi.StringPtrOutput)
+}
+
+// How long an update may take, every service's rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the release's waits add up to more.
+func (o ReleaseTimeoutsPtrOutput) Update() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseTimeouts) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Update
+	}).(pulumi.StringPtrOutput)
+}
+
 type TrafficSplitLastRollout struct {
 	// `rollout.attempt` when the change ran; empty when unset.
 	Attempt *string `pulumi:"attempt"`
@@ -10579,6 +13873,44 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*ProviderAssumeRolePtrInput)(nil)).Elem(), ProviderAssumeRoleArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ProviderEndpointsInput)(nil)).Elem(), ProviderEndpointsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ProviderEndpointsPtrInput)(nil)).Elem(), ProviderEndpointsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseDependencyInput)(nil)).Elem(), ReleaseDependencyArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseDependencyArrayInput)(nil)).Elem(), ReleaseDependencyArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseLastReleaseInput)(nil)).Elem(), ReleaseLastReleaseArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseLastReleasePtrInput)(nil)).Elem(), ReleaseLastReleaseArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseOnFailureInput)(nil)).Elem(), ReleaseOnFailureArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseOnFailurePtrInput)(nil)).Elem(), ReleaseOnFailureArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesInput)(nil)).Elem(), ReleaseServicesArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesMapInput)(nil)).Elem(), ReleaseServicesMap{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesLastRolloutInput)(nil)).Elem(), ReleaseServicesLastRolloutArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesLastRolloutPtrInput)(nil)).Elem(), ReleaseServicesLastRolloutArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesPlannedStepInput)(nil)).Elem(), ReleaseServicesPlannedStepArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesPlannedStepArrayInput)(nil)).Elem(), ReleaseServicesPlannedStepArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesPlannedStepTargetGroupInput)(nil)).Elem(), ReleaseServicesPlannedStepTargetGroupArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesPlannedStepTargetGroupArrayInput)(nil)).Elem(), ReleaseServicesPlannedStepTargetGroupArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutInput)(nil)).Elem(), ReleaseServicesRolloutArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutPtrInput)(nil)).Elem(), ReleaseServicesRolloutArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutGatesInput)(nil)).Elem(), ReleaseServicesRolloutGatesArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutGatesPtrInput)(nil)).Elem(), ReleaseServicesRolloutGatesArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutGatesHealthInput)(nil)).Elem(), ReleaseServicesRolloutGatesHealthArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutGatesHealthPtrInput)(nil)).Elem(), ReleaseServicesRolloutGatesHealthArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutGatesHooksInput)(nil)).Elem(), ReleaseServicesRolloutGatesHooksArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutGatesHooksPtrInput)(nil)).Elem(), ReleaseServicesRolloutGatesHooksArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutGatesMetricsInput)(nil)).Elem(), ReleaseServicesRolloutGatesMetricsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutGatesMetricsPtrInput)(nil)).Elem(), ReleaseServicesRolloutGatesMetricsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutLinearInput)(nil)).Elem(), ReleaseServicesRolloutLinearArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutLinearPtrInput)(nil)).Elem(), ReleaseServicesRolloutLinearArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutStepInput)(nil)).Elem(), ReleaseServicesRolloutStepArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutStepArrayInput)(nil)).Elem(), ReleaseServicesRolloutStepArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesStickinessInput)(nil)).Elem(), ReleaseServicesStickinessArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesStickinessPtrInput)(nil)).Elem(), ReleaseServicesStickinessArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesTargetGroupInput)(nil)).Elem(), ReleaseServicesTargetGroupArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesTargetGroupArrayInput)(nil)).Elem(), ReleaseServicesTargetGroupArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseStabilizationInput)(nil)).Elem(), ReleaseStabilizationArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseStabilizationPtrInput)(nil)).Elem(), ReleaseStabilizationArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseStabilizationHealthInput)(nil)).Elem(), ReleaseStabilizationHealthArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseStabilizationHealthPtrInput)(nil)).Elem(), ReleaseStabilizationHealthArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseTimeoutsInput)(nil)).Elem(), ReleaseTimeoutsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseTimeoutsPtrInput)(nil)).Elem(), ReleaseTimeoutsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitLastRolloutInput)(nil)).Elem(), TrafficSplitLastRolloutArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitLastRolloutPtrInput)(nil)).Elem(), TrafficSplitLastRolloutArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitPlannedStepInput)(nil)).Elem(), TrafficSplitPlannedStepArgs{})
@@ -10697,6 +14029,44 @@ func init() {
 	pulumi.RegisterOutputType(ProviderAssumeRolePtrOutput{})
 	pulumi.RegisterOutputType(ProviderEndpointsOutput{})
 	pulumi.RegisterOutputType(ProviderEndpointsPtrOutput{})
+	pulumi.RegisterOutputType(ReleaseDependencyOutput{})
+	pulumi.RegisterOutputType(ReleaseDependencyArrayOutput{})
+	pulumi.RegisterOutputType(ReleaseLastReleaseOutput{})
+	pulumi.RegisterOutputType(ReleaseLastReleasePtrOutput{})
+	pulumi.RegisterOutputType(ReleaseOnFailureOutput{})
+	pulumi.RegisterOutputType(ReleaseOnFailurePtrOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesMapOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesLastRolloutOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesLastRolloutPtrOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesPlannedStepOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesPlannedStepArrayOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesPlannedStepTargetGroupOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesPlannedStepTargetGroupArrayOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesRolloutOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesRolloutPtrOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesRolloutGatesOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesRolloutGatesPtrOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesRolloutGatesHealthOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesRolloutGatesHealthPtrOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesRolloutGatesHooksOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesRolloutGatesHooksPtrOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesRolloutGatesMetricsOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesRolloutGatesMetricsPtrOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesRolloutLinearOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesRolloutLinearPtrOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesRolloutStepOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesRolloutStepArrayOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesStickinessOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesStickinessPtrOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesTargetGroupOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesTargetGroupArrayOutput{})
+	pulumi.RegisterOutputType(ReleaseStabilizationOutput{})
+	pulumi.RegisterOutputType(ReleaseStabilizationPtrOutput{})
+	pulumi.RegisterOutputType(ReleaseStabilizationHealthOutput{})
+	pulumi.RegisterOutputType(ReleaseStabilizationHealthPtrOutput{})
+	pulumi.RegisterOutputType(ReleaseTimeoutsOutput{})
+	pulumi.RegisterOutputType(ReleaseTimeoutsPtrOutput{})
 	pulumi.RegisterOutputType(TrafficSplitLastRolloutOutput{})
 	pulumi.RegisterOutputType(TrafficSplitLastRolloutPtrOutput{})
 	pulumi.RegisterOutputType(TrafficSplitPlannedStepOutput{})

@@ -896,6 +896,375 @@ export interface LambdaAliasTimeouts {
     update?: string;
 }
 
+export interface ReleaseDependency {
+    /**
+     * The service it waits for: a key of <span pulumi-lang-nodejs="`services`" pulumi-lang-dotnet="`Services`" pulumi-lang-go="`services`" pulumi-lang-python="`services`" pulumi-lang-yaml="`services`" pulumi-lang-java="`services`">`services`</span>.
+     */
+    dependsOn: string;
+    /**
+     * The service that waits: a key of <span pulumi-lang-nodejs="`services`" pulumi-lang-dotnet="`Services`" pulumi-lang-go="`services`" pulumi-lang-python="`services`" pulumi-lang-yaml="`services`" pulumi-lang-java="`services`">`services`</span>.
+     */
+    service: string;
+    /**
+     * <span pulumi-lang-nodejs="`hard`" pulumi-lang-dotnet="`Hard`" pulumi-lang-go="`hard`" pulumi-lang-python="`hard`" pulumi-lang-yaml="`hard`" pulumi-lang-java="`hard`">`hard`</span> (the default), <span pulumi-lang-nodejs="`soft`" pulumi-lang-dotnet="`Soft`" pulumi-lang-go="`soft`" pulumi-lang-python="`soft`" pulumi-lang-yaml="`soft`" pulumi-lang-java="`soft`">`soft`</span> or <span pulumi-lang-nodejs="`orderOnly`" pulumi-lang-dotnet="`OrderOnly`" pulumi-lang-go="`orderOnly`" pulumi-lang-python="`order_only`" pulumi-lang-yaml="`orderOnly`" pulumi-lang-java="`orderOnly`">`order_only`</span>.
+     */
+    type?: string;
+    /**
+     * The service starts only after <span pulumi-lang-nodejs="`dependsOn`" pulumi-lang-dotnet="`DependsOn`" pulumi-lang-go="`dependsOn`" pulumi-lang-python="`depends_on`" pulumi-lang-yaml="`dependsOn`" pulumi-lang-java="`dependsOn`">`depends_on`</span> has also passed <span pulumi-lang-nodejs="`stabilization`" pulumi-lang-dotnet="`Stabilization`" pulumi-lang-go="`stabilization`" pulumi-lang-python="`stabilization`" pulumi-lang-yaml="`stabilization`" pulumi-lang-java="`stabilization`">`stabilization`</span> (its health and alarms watched for `stabilization.duration` at its new weights). Needs <span pulumi-lang-nodejs="`stabilization`" pulumi-lang-dotnet="`Stabilization`" pulumi-lang-go="`stabilization`" pulumi-lang-python="`stabilization`" pulumi-lang-yaml="`stabilization`" pulumi-lang-java="`stabilization`">`stabilization`</span>. Default false.
+     */
+    validationRequired?: boolean;
+}
+
+export interface ReleaseLastRelease {
+    /**
+     * When it ended (RFC 3339).
+     */
+    finishedAt: string;
+    /**
+     * When the release started (RFC 3339).
+     */
+    startedAt: string;
+    /**
+     * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span> (every service succeeded or was unchanged) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>.
+     */
+    status: string;
+    /**
+     * Each service's outcome, in the order of <span pulumi-lang-nodejs="`plannedWaves`" pulumi-lang-dotnet="`PlannedWaves`" pulumi-lang-go="`plannedWaves`" pulumi-lang-python="`planned_waves`" pulumi-lang-yaml="`plannedWaves`" pulumi-lang-java="`plannedWaves`">`planned_waves`</span>.
+     */
+    summary: string;
+}
+
+export interface ReleaseOnFailure {
+    /**
+     * <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (the default): the failed service rolls back by its own `rollout.rollback`, and the services that succeeded stay; <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>: the services that moved in this apply roll back too, last finished first (needs <span pulumi-lang-nodejs="`stop`" pulumi-lang-dotnet="`Stop`" pulumi-lang-go="`stop`" pulumi-lang-python="`stop`" pulumi-lang-yaml="`stop`" pulumi-lang-java="`stop`">`stop`</span>); <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span>: the failed service is left where its gate failed.
+     */
+    rollback?: string;
+    /**
+     * Start no further service once one has failed (those already moving finish, with their own gates); they are <span pulumi-lang-nodejs="`skipped`" pulumi-lang-dotnet="`Skipped`" pulumi-lang-go="`skipped`" pulumi-lang-python="`skipped`" pulumi-lang-yaml="`skipped`" pulumi-lang-java="`skipped`">`skipped`</span>. Default true. With <span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span> the release goes on: the hard dependents of a failed service are skipped, its soft and order-only dependents still go.
+     */
+    stop?: boolean;
+}
+
+export interface ReleaseServices {
+    /**
+     * How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+     */
+    lastRollout: outputs.ReleaseServicesLastRollout;
+    /**
+     * ARN of the listener whose default forward action the service owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
+     */
+    listenerArn?: string;
+    /**
+     * The value of the `rollout:owner` tag the release keeps on the service's listener or rule.
+     */
+    ownerTag: string;
+    /**
+     * Share of the service's traffic per target group ARN, in percent (two decimals), known at plan time.
+     */
+    percentages: {[key: string]: number};
+    /**
+     * The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
+     */
+    plannedSteps: outputs.ReleaseServicesPlannedStep[];
+    /**
+     * Why, in one sentence: the rollout's summary, or why the service was skipped.
+     */
+    reason: string;
+    /**
+     * How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
+     */
+    rollout?: outputs.ReleaseServicesRollout;
+    /**
+     * ARN of the listener rule whose forward action the service owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
+     */
+    ruleArn?: string;
+    /**
+     * How the service ended the last time the release moved it, or tried to: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`unchanged`" pulumi-lang-dotnet="`Unchanged`" pulumi-lang-go="`unchanged`" pulumi-lang-python="`unchanged`" pulumi-lang-yaml="`unchanged`" pulumi-lang-java="`unchanged`">`unchanged`</span> (it already served its weights when the release was created or imported), <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (a gate failed and it was left where it failed, or it was refused with nothing moved), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (its own gate failed, or the release rolled it back after another service failed) or <span pulumi-lang-nodejs="`skipped`" pulumi-lang-dotnet="`Skipped`" pulumi-lang-go="`skipped`" pulumi-lang-python="`skipped`" pulumi-lang-yaml="`skipped`" pulumi-lang-java="`skipped`">`skipped`</span> (it never started: see <span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span>).
+     */
+    status: string;
+    /**
+     * Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
+     */
+    stickiness?: outputs.ReleaseServicesStickiness;
+    /**
+     * The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
+     */
+    targetGroups: outputs.ReleaseServicesTargetGroup[];
+}
+
+export interface ReleaseServicesLastRollout {
+    /**
+     * `rollout.attempt` when the change ran; empty when unset.
+     */
+    attempt: string;
+    /**
+     * When it ended (RFC 3339).
+     */
+    finishedAt: string;
+    /**
+     * The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
+     */
+    gate: string;
+    /**
+     * What happened, in one sentence.
+     */
+    reason: string;
+    /**
+     * <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
+     */
+    rollback: string;
+    /**
+     * When the rollout started (RFC 3339).
+     */
+    startedAt: string;
+    /**
+     * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
+     */
+    status: string;
+    /**
+     * The last step applied, from 1; 0 when none was.
+     */
+    stepReached: number;
+    /**
+     * Steps in the schedule.
+     */
+    steps: number;
+    /**
+     * The weights the change was going to (`ARN=weight, …` in ARN order).
+     */
+    target: string;
+}
+
+export interface ReleaseServicesPlannedStep {
+    /**
+     * Bake time after the step.
+     */
+    pause: string;
+    /**
+     * How far along the shift the step goes, in percent.
+     */
+    percent: number;
+    /**
+     * Step number, from 1.
+     */
+    step: number;
+    /**
+     * The weights the listener serves at this step.
+     */
+    targetGroups: outputs.ReleaseServicesPlannedStepTargetGroup[];
+}
+
+export interface ReleaseServicesPlannedStepTargetGroup {
+    /**
+     * ARN of the target group.
+     */
+    arn: string;
+    /**
+     * Weight.
+     */
+    weight: number;
+}
+
+export interface ReleaseServicesRollout {
+    /**
+     * A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+     */
+    attempt?: string;
+    /**
+     * Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+     */
+    flags?: string[];
+    /**
+     * What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+     */
+    gates?: outputs.ReleaseServicesRolloutGates;
+    /**
+     * What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
+     */
+    ignorePollFailures?: boolean;
+    /**
+     * The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+     */
+    linear?: outputs.ReleaseServicesRolloutLinear;
+    /**
+     * How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+     */
+    pollInterval?: string;
+    /**
+     * One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+     */
+    preset?: string;
+    /**
+     * What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
+     */
+    rollback?: string;
+    /**
+     * The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
+     */
+    steps?: outputs.ReleaseServicesRolloutStep[];
+    /**
+     * <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
+     */
+    strategy?: string;
+}
+
+export interface ReleaseServicesRolloutGates {
+    /**
+     * CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
+     */
+    alarms?: string[];
+    /**
+     * Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+     */
+    failOnInsufficientData?: boolean;
+    /**
+     * Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
+     */
+    health?: outputs.ReleaseServicesRolloutGatesHealth;
+    /**
+     * Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+     */
+    hooks?: outputs.ReleaseServicesRolloutGatesHooks;
+    /**
+     * Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`), or, for a Lambda alias, on the gaining version's `Invocations`, `Errors`, `Throttles` and `Duration` through the alias (`AWS/Lambda`; throttles count as errors). Steps without a pause are not measured.
+     */
+    metrics?: outputs.ReleaseServicesRolloutGatesMetrics;
+}
+
+export interface ReleaseServicesRolloutGatesHealth {
+    /**
+     * Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
+     */
+    minHealthyPercent?: number;
+    /**
+     * Healthy targets each gaining target group needs, 0 to 1000. Default 1.
+     */
+    minHealthyTargets?: number;
+    /**
+     * How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
+     */
+    timeout?: string;
+}
+
+export interface ReleaseServicesRolloutGatesHooks {
+    /**
+     * ARN of the function invoked after each step's pause.
+     */
+    afterPause?: string;
+    /**
+     * ARN of the function invoked before each shift.
+     */
+    beforeShift?: string;
+}
+
+export interface ReleaseServicesRolloutGatesMetrics {
+    /**
+     * How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
+     */
+    delay?: string;
+    /**
+     * Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
+     */
+    maxErrorRatePercent?: number;
+    /**
+     * Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
+     */
+    maxP99LatencyMs?: number;
+    /**
+     * Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
+     */
+    minRequestCount?: number;
+}
+
+export interface ReleaseServicesRolloutLinear {
+    /**
+     * Bake time after each step but the last, a Go duration from 0s to 24h0m0s.
+     */
+    interval: string;
+    /**
+     * How far each step goes, from 1 to 100 percent.
+     */
+    stepPercent: number;
+}
+
+export interface ReleaseServicesRolloutStep {
+    /**
+     * Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+     */
+    pause?: string;
+    /**
+     * How far along the shift this step goes, from 1 to 100 percent.
+     */
+    percent: number;
+}
+
+export interface ReleaseServicesStickiness {
+    /**
+     * How long a client sticks, from 1 to 604800 seconds (7 days). Required when <span pulumi-lang-nodejs="`enabled`" pulumi-lang-dotnet="`Enabled`" pulumi-lang-go="`enabled`" pulumi-lang-python="`enabled`" pulumi-lang-yaml="`enabled`" pulumi-lang-java="`enabled`">`enabled`</span> is true.
+     */
+    durationSeconds?: number;
+    /**
+     * Whether stickiness is on.
+     */
+    enabled: boolean;
+}
+
+export interface ReleaseServicesTargetGroup {
+    /**
+     * ARN of the target group.
+     */
+    arn: string;
+    /**
+     * Weight from 0 to 999.
+     */
+    weight: number;
+}
+
+export interface ReleaseStabilization {
+    /**
+     * CloudWatch alarm names, 1 to 100; one in `ALARM` (or missing) fails the stabilization.
+     */
+    alarms?: string[];
+    /**
+     * How long to watch, a Go duration from 0s to 1h0m0s. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once.
+     */
+    duration: string;
+    /**
+     * Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+     */
+    failOnInsufficientData?: boolean;
+    /**
+     * Each target group the service serves must keep enough healthy targets.
+     */
+    health?: outputs.ReleaseStabilizationHealth;
+    /**
+     * How often to check, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+     */
+    pollInterval?: string;
+}
+
+export interface ReleaseStabilizationHealth {
+    /**
+     * Share of each serving target group's registered targets that must be healthy, 0 to 100. Default 100.
+     */
+    minHealthyPercent?: number;
+    /**
+     * Healthy targets each serving target group needs, 0 to 1000. Default 1.
+     */
+    minHealthyTargets?: number;
+}
+
+export interface ReleaseTimeouts {
+    /**
+     * How long a create may take, every service's rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the release's waits add up to more.
+     */
+    create?: string;
+    /**
+     * How long an update may take, every service's rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the release's waits add up to more.
+     */
+    update?: string;
+}
+
 export interface TrafficSplitLastRollout {
     /**
      * `rollout.attempt` when the change ran; empty when unset.

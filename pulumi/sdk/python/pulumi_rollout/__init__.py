@@ -15,6 +15,7 @@ from .get_listener_weights import *
 from .get_target_health import *
 from .lambda_alias import *
 from .provider import *
+from .release import *
 from .traffic_split import *
 from ._inputs import *
 from . import outputs
@@ -38,6 +39,7 @@ _utilities.register(
    "rollout:index:DeploymentBlueGreen": "DeploymentBlueGreen",
    "rollout:index:FeatureFlag": "FeatureFlag",
    "rollout:index:LambdaAlias": "LambdaAlias",
+   "rollout:index:Release": "Release",
    "rollout:index:TrafficSplit": "TrafficSplit"
   }
  }

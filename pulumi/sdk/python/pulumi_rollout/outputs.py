@@ -55,6 +55,25 @@ __all__ = [
     'LambdaAliasRolloutLinear',
     'LambdaAliasRolloutStep',
     'LambdaAliasTimeouts',
+    'ReleaseDependency',
+    'ReleaseLastRelease',
+    'ReleaseOnFailure',
+    'ReleaseServices',
+    'ReleaseServicesLastRollout',
+    'ReleaseServicesPlannedStep',
+    'ReleaseServicesPlannedStepTargetGroup',
+    'ReleaseServicesRollout',
+    'ReleaseServicesRolloutGates',
+    'ReleaseServicesRolloutGatesHealth',
+    'ReleaseServicesRolloutGatesHooks',
+    'ReleaseServicesRolloutGatesMetrics',
+    'ReleaseServicesRolloutLinear',
+    'ReleaseServicesRolloutStep',
+    'ReleaseServicesStickiness',
+    'ReleaseServicesTargetGroup',
+    'ReleaseStabilization',
+    'ReleaseStabilizationHealth',
+    'ReleaseTimeouts',
     'TrafficSplitLastRollout',
     'TrafficSplitPlannedStep',
     'TrafficSplitPlannedStepTargetGroup',
@@ -2870,6 +2889,1335 @@ class LambdaAliasTimeouts(dict):
     def update(self) -> Optional[_builtins.str]:
         """
         How long an update may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
+        """
+        return pulumi.get(self, "update")
+
+
+@pulumi.output_type
+class ReleaseDependency(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "dependsOn":
+            suggest = "depends_on"
+        elif key == "validationRequired":
+            suggest = "validation_required"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in ReleaseDependency. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        ReleaseDependency.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        ReleaseDependency.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 depends_on: _builtins.str,
+                 service: _builtins.str,
+                 type: Optional[_builtins.str] = None,
+                 validation_required: Optional[_builtins.bool] = None):
+        """
+        :param _builtins.str depends_on: The service it waits for: a key of <span pulumi-lang-nodejs="`services`" pulumi-lang-dotnet="`Services`" pulumi-lang-go="`services`" pulumi-lang-python="`services`" pulumi-lang-yaml="`services`" pulumi-lang-java="`services`">`services`</span>.
+        :param _builtins.str service: The service that waits: a key of <span pulumi-lang-nodejs="`services`" pulumi-lang-dotnet="`Services`" pulumi-lang-go="`services`" pulumi-lang-python="`services`" pulumi-lang-yaml="`services`" pulumi-lang-java="`services`">`services`</span>.
+        :param _builtins.str type: <span pulumi-lang-nodejs="`hard`" pulumi-lang-dotnet="`Hard`" pulumi-lang-go="`hard`" pulumi-lang-python="`hard`" pulumi-lang-yaml="`hard`" pulumi-lang-java="`hard`">`hard`</span> (the default), <span pulumi-lang-nodejs="`soft`" pulumi-lang-dotnet="`Soft`" pulumi-lang-go="`soft`" pulumi-lang-python="`soft`" pulumi-lang-yaml="`soft`" pulumi-lang-java="`soft`">`soft`</span> or <span pulumi-lang-nodejs="`orderOnly`" pulumi-lang-dotnet="`OrderOnly`" pulumi-lang-go="`orderOnly`" pulumi-lang-python="`order_only`" pulumi-lang-yaml="`orderOnly`" pulumi-lang-java="`orderOnly`">`order_only`</span>.
+        :param _builtins.bool validation_required: The service starts only after <span pulumi-lang-nodejs="`dependsOn`" pulumi-lang-dotnet="`DependsOn`" pulumi-lang-go="`dependsOn`" pulumi-lang-python="`depends_on`" pulumi-lang-yaml="`dependsOn`" pulumi-lang-java="`dependsOn`">`depends_on`</span> has also passed <span pulumi-lang-nodejs="`stabilization`" pulumi-lang-dotnet="`Stabilization`" pulumi-lang-go="`stabilization`" pulumi-lang-python="`stabilization`" pulumi-lang-yaml="`stabilization`" pulumi-lang-java="`stabilization`">`stabilization`</span> (its health and alarms watched for `stabilization.duration` at its new weights). Needs <span pulumi-lang-nodejs="`stabilization`" pulumi-lang-dotnet="`Stabilization`" pulumi-lang-go="`stabilization`" pulumi-lang-python="`stabilization`" pulumi-lang-yaml="`stabilization`" pulumi-lang-java="`stabilization`">`stabilization`</span>. Default false.
+        """
+        pulumi.set(__self__, "depends_on", depends_on)
+        pulumi.set(__self__, "service", service)
+        if type is not None:
+            pulumi.set(__self__, "type", type)
+        if validation_required is not None:
+            pulumi.set(__self__, "validation_required", validation_required)
+
+    @_builtins.property
+    @pulumi.getter(name="dependsOn")
+    def depends_on(self) -> _builtins.str:
+        """
+        The service it waits for: a key of <span pulumi-lang-nodejs="`services`" pulumi-lang-dotnet="`Services`" pulumi-lang-go="`services`" pulumi-lang-python="`services`" pulumi-lang-yaml="`services`" pulumi-lang-java="`services`">`services`</span>.
+        """
+        return pulumi.get(self, "depends_on")
+
+    @_builtins.property
+    @pulumi.getter
+    def service(self) -> _builtins.str:
+        """
+        The service that waits: a key of <span pulumi-lang-nodejs="`services`" pulumi-lang-dotnet="`Services`" pulumi-lang-go="`services`" pulumi-lang-python="`services`" pulumi-lang-yaml="`services`" pulumi-lang-java="`services`">`services`</span>.
+        """
+        return pulumi.get(self, "service")
+
+    @_builtins.property
+    @pulumi.getter
+    def type(self) -> Optional[_builtins.str]:
+        """
+        <span pulumi-lang-nodejs="`hard`" pulumi-lang-dotnet="`Hard`" pulumi-lang-go="`hard`" pulumi-lang-python="`hard`" pulumi-lang-yaml="`hard`" pulumi-lang-java="`hard`">`hard`</span> (the default), <span pulumi-lang-nodejs="`soft`" pulumi-lang-dotnet="`Soft`" pulumi-lang-go="`soft`" pulumi-lang-python="`soft`" pulumi-lang-yaml="`soft`" pulumi-lang-java="`soft`">`soft`</span> or <span pulumi-lang-nodejs="`orderOnly`" pulumi-lang-dotnet="`OrderOnly`" pulumi-lang-go="`orderOnly`" pulumi-lang-python="`order_only`" pulumi-lang-yaml="`orderOnly`" pulumi-lang-java="`orderOnly`">`order_only`</span>.
+        """
+        return pulumi.get(self, "type")
+
+    @_builtins.property
+    @pulumi.getter(name="validationRequired")
+    def validation_required(self) -> Optional[_builtins.bool]:
+        """
+        The service starts only after <span pulumi-lang-nodejs="`dependsOn`" pulumi-lang-dotnet="`DependsOn`" pulumi-lang-go="`dependsOn`" pulumi-lang-python="`depends_on`" pulumi-lang-yaml="`dependsOn`" pulumi-lang-java="`dependsOn`">`depends_on`</span> has also passed <span pulumi-lang-nodejs="`stabilization`" pulumi-lang-dotnet="`Stabilization`" pulumi-lang-go="`stabilization`" pulumi-lang-python="`stabilization`" pulumi-lang-yaml="`stabilization`" pulumi-lang-java="`stabilization`">`stabilization`</span> (its health and alarms watched for `stabilization.duration` at its new weights). Needs <span pulumi-lang-nodejs="`stabilization`" pulumi-lang-dotnet="`Stabilization`" pulumi-lang-go="`stabilization`" pulumi-lang-python="`stabilization`" pulumi-lang-yaml="`stabilization`" pulumi-lang-java="`stabilization`">`stabilization`</span>. Default false.
+        """
+        return pulumi.get(self, "validation_required")
+
+
+@pulumi.output_type
+class ReleaseLastRelease(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "finishedAt":
+            suggest = "finished_at"
+        elif key == "startedAt":
+            suggest = "started_at"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in ReleaseLastRelease. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        ReleaseLastRelease.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        ReleaseLastRelease.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 finished_at: Optional[_builtins.str] = None,
+                 started_at: Optional[_builtins.str] = None,
+                 status: Optional[_builtins.str] = None,
+                 summary: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str finished_at: When it ended (RFC 3339).
+        :param _builtins.str started_at: When the release started (RFC 3339).
+        :param _builtins.str status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span> (every service succeeded or was unchanged) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>.
+        :param _builtins.str summary: Each service's outcome, in the order of <span pulumi-lang-nodejs="`plannedWaves`" pulumi-lang-dotnet="`PlannedWaves`" pulumi-lang-go="`plannedWaves`" pulumi-lang-python="`planned_waves`" pulumi-lang-yaml="`plannedWaves`" pulumi-lang-java="`plannedWaves`">`planned_waves`</span>.
+        """
+        if finished_at is not None:
+            pulumi.set(__self__, "finished_at", finished_at)
+        if started_at is not None:
+            pulumi.set(__self__, "started_at", started_at)
+        if status is not None:
+            pulumi.set(__self__, "status", status)
+        if summary is not None:
+            pulumi.set(__self__, "summary", summary)
+
+    @_builtins.property
+    @pulumi.getter(name="finishedAt")
+    def finished_at(self) -> Optional[_builtins.str]:
+        """
+        When it ended (RFC 3339).
+        """
+        return pulumi.get(self, "finished_at")
+
+    @_builtins.property
+    @pulumi.getter(name="startedAt")
+    def started_at(self) -> Optional[_builtins.str]:
+        """
+        When the release started (RFC 3339).
+        """
+        return pulumi.get(self, "started_at")
+
+    @_builtins.property
+    @pulumi.getter
+    def status(self) -> Optional[_builtins.str]:
+        """
+        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span> (every service succeeded or was unchanged) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>.
+        """
+        return pulumi.get(self, "status")
+
+    @_builtins.property
+    @pulumi.getter
+    def summary(self) -> Optional[_builtins.str]:
+        """
+        Each service's outcome, in the order of <span pulumi-lang-nodejs="`plannedWaves`" pulumi-lang-dotnet="`PlannedWaves`" pulumi-lang-go="`plannedWaves`" pulumi-lang-python="`planned_waves`" pulumi-lang-yaml="`plannedWaves`" pulumi-lang-java="`plannedWaves`">`planned_waves`</span>.
+        """
+        return pulumi.get(self, "summary")
+
+
+@pulumi.output_type
+class ReleaseOnFailure(dict):
+    def __init__(__self__, *,
+                 rollback: Optional[_builtins.str] = None,
+                 stop: Optional[_builtins.bool] = None):
+        """
+        :param _builtins.str rollback: <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (the default): the failed service rolls back by its own `rollout.rollback`, and the services that succeeded stay; <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>: the services that moved in this apply roll back too, last finished first (needs <span pulumi-lang-nodejs="`stop`" pulumi-lang-dotnet="`Stop`" pulumi-lang-go="`stop`" pulumi-lang-python="`stop`" pulumi-lang-yaml="`stop`" pulumi-lang-java="`stop`">`stop`</span>); <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span>: the failed service is left where its gate failed.
+        :param _builtins.bool stop: Start no further service once one has failed (those already moving finish, with their own gates); they are <span pulumi-lang-nodejs="`skipped`" pulumi-lang-dotnet="`Skipped`" pulumi-lang-go="`skipped`" pulumi-lang-python="`skipped`" pulumi-lang-yaml="`skipped`" pulumi-lang-java="`skipped`">`skipped`</span>. Default true. With <span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span> the release goes on: the hard dependents of a failed service are skipped, its soft and order-only dependents still go.
+        """
+        if rollback is not None:
+            pulumi.set(__self__, "rollback", rollback)
+        if stop is not None:
+            pulumi.set(__self__, "stop", stop)
+
+    @_builtins.property
+    @pulumi.getter
+    def rollback(self) -> Optional[_builtins.str]:
+        """
+        <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (the default): the failed service rolls back by its own `rollout.rollback`, and the services that succeeded stay; <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>: the services that moved in this apply roll back too, last finished first (needs <span pulumi-lang-nodejs="`stop`" pulumi-lang-dotnet="`Stop`" pulumi-lang-go="`stop`" pulumi-lang-python="`stop`" pulumi-lang-yaml="`stop`" pulumi-lang-java="`stop`">`stop`</span>); <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span>: the failed service is left where its gate failed.
+        """
+        return pulumi.get(self, "rollback")
+
+    @_builtins.property
+    @pulumi.getter
+    def stop(self) -> Optional[_builtins.bool]:
+        """
+        Start no further service once one has failed (those already moving finish, with their own gates); they are <span pulumi-lang-nodejs="`skipped`" pulumi-lang-dotnet="`Skipped`" pulumi-lang-go="`skipped`" pulumi-lang-python="`skipped`" pulumi-lang-yaml="`skipped`" pulumi-lang-java="`skipped`">`skipped`</span>. Default true. With <span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span> the release goes on: the hard dependents of a failed service are skipped, its soft and order-only dependents still go.
+        """
+        return pulumi.get(self, "stop")
+
+
+@pulumi.output_type
+class ReleaseServices(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "targetGroups":
+            suggest = "target_groups"
+        elif key == "lastRollout":
+            suggest = "last_rollout"
+        elif key == "listenerArn":
+            suggest = "listener_arn"
+        elif key == "ownerTag":
+            suggest = "owner_tag"
+        elif key == "plannedSteps":
+            suggest = "planned_steps"
+        elif key == "ruleArn":
+            suggest = "rule_arn"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in ReleaseServices. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        ReleaseServices.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        ReleaseServices.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 target_groups: Sequence['outputs.ReleaseServicesTargetGroup'],
+                 last_rollout: Optional['outputs.ReleaseServicesLastRollout'] = None,
+                 listener_arn: Optional[_builtins.str] = None,
+                 owner_tag: Optional[_builtins.str] = None,
+                 percentages: Optional[Mapping[str, _builtins.float]] = None,
+                 planned_steps: Optional[Sequence['outputs.ReleaseServicesPlannedStep']] = None,
+                 reason: Optional[_builtins.str] = None,
+                 rollout: Optional['outputs.ReleaseServicesRollout'] = None,
+                 rule_arn: Optional[_builtins.str] = None,
+                 status: Optional[_builtins.str] = None,
+                 stickiness: Optional['outputs.ReleaseServicesStickiness'] = None):
+        """
+        :param Sequence['ReleaseServicesTargetGroupArgs'] target_groups: The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
+        :param 'ReleaseServicesLastRolloutArgs' last_rollout: How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+        :param _builtins.str listener_arn: ARN of the listener whose default forward action the service owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
+        :param _builtins.str owner_tag: The value of the `rollout:owner` tag the release keeps on the service's listener or rule.
+        :param Mapping[str, _builtins.float] percentages: Share of the service's traffic per target group ARN, in percent (two decimals), known at plan time.
+        :param Sequence['ReleaseServicesPlannedStepArgs'] planned_steps: The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
+        :param _builtins.str reason: Why, in one sentence: the rollout's summary, or why the service was skipped.
+        :param 'ReleaseServicesRolloutArgs' rollout: How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
+        :param _builtins.str rule_arn: ARN of the listener rule whose forward action the service owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
+        :param _builtins.str status: How the service ended the last time the release moved it, or tried to: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`unchanged`" pulumi-lang-dotnet="`Unchanged`" pulumi-lang-go="`unchanged`" pulumi-lang-python="`unchanged`" pulumi-lang-yaml="`unchanged`" pulumi-lang-java="`unchanged`">`unchanged`</span> (it already served its weights when the release was created or imported), <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (a gate failed and it was left where it failed, or it was refused with nothing moved), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (its own gate failed, or the release rolled it back after another service failed) or <span pulumi-lang-nodejs="`skipped`" pulumi-lang-dotnet="`Skipped`" pulumi-lang-go="`skipped`" pulumi-lang-python="`skipped`" pulumi-lang-yaml="`skipped`" pulumi-lang-java="`skipped`">`skipped`</span> (it never started: see <span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span>).
+        :param 'ReleaseServicesStickinessArgs' stickiness: Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
+        """
+        pulumi.set(__self__, "target_groups", target_groups)
+        if last_rollout is not None:
+            pulumi.set(__self__, "last_rollout", last_rollout)
+        if listener_arn is not None:
+            pulumi.set(__self__, "listener_arn", listener_arn)
+        if owner_tag is not None:
+            pulumi.set(__self__, "owner_tag", owner_tag)
+        if percentages is not None:
+            pulumi.set(__self__, "percentages", percentages)
+        if planned_steps is not None:
+            pulumi.set(__self__, "planned_steps", planned_steps)
+        if reason is not None:
+            pulumi.set(__self__, "reason", reason)
+        if rollout is not None:
+            pulumi.set(__self__, "rollout", rollout)
+        if rule_arn is not None:
+            pulumi.set(__self__, "rule_arn", rule_arn)
+        if status is not None:
+            pulumi.set(__self__, "status", status)
+        if stickiness is not None:
+            pulumi.set(__self__, "stickiness", stickiness)
+
+    @_builtins.property
+    @pulumi.getter(name="targetGroups")
+    def target_groups(self) -> Sequence['outputs.ReleaseServicesTargetGroup']:
+        """
+        The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
+        """
+        return pulumi.get(self, "target_groups")
+
+    @_builtins.property
+    @pulumi.getter(name="lastRollout")
+    def last_rollout(self) -> Optional['outputs.ReleaseServicesLastRollout']:
+        """
+        How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+        """
+        return pulumi.get(self, "last_rollout")
+
+    @_builtins.property
+    @pulumi.getter(name="listenerArn")
+    def listener_arn(self) -> Optional[_builtins.str]:
+        """
+        ARN of the listener whose default forward action the service owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
+        """
+        return pulumi.get(self, "listener_arn")
+
+    @_builtins.property
+    @pulumi.getter(name="ownerTag")
+    def owner_tag(self) -> Optional[_builtins.str]:
+        """
+        The value of the `rollout:owner` tag the release keeps on the service's listener or rule.
+        """
+        return pulumi.get(self, "owner_tag")
+
+    @_builtins.property
+    @pulumi.getter
+    def percentages(self) -> Optional[Mapping[str, _builtins.float]]:
+        """
+        Share of the service's traffic per target group ARN, in percent (two decimals), known at plan time.
+        """
+        return pulumi.get(self, "percentages")
+
+    @_builtins.property
+    @pulumi.getter(name="plannedSteps")
+    def planned_steps(self) -> Optional[Sequence['outputs.ReleaseServicesPlannedStep']]:
+        """
+        The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
+        """
+        return pulumi.get(self, "planned_steps")
+
+    @_builtins.property
+    @pulumi.getter
+    def reason(self) -> Optional[_builtins.str]:
+        """
+        Why, in one sentence: the rollout's summary, or why the service was skipped.
+        """
+        return pulumi.get(self, "reason")
+
+    @_builtins.property
+    @pulumi.getter
+    def rollout(self) -> Optional['outputs.ReleaseServicesRollout']:
+        """
+        How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
+        """
+        return pulumi.get(self, "rollout")
+
+    @_builtins.property
+    @pulumi.getter(name="ruleArn")
+    def rule_arn(self) -> Optional[_builtins.str]:
+        """
+        ARN of the listener rule whose forward action the service owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
+        """
+        return pulumi.get(self, "rule_arn")
+
+    @_builtins.property
+    @pulumi.getter
+    def status(self) -> Optional[_builtins.str]:
+        """
+        How the service ended the last time the release moved it, or tried to: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`unchanged`" pulumi-lang-dotnet="`Unchanged`" pulumi-lang-go="`unchanged`" pulumi-lang-python="`unchanged`" pulumi-lang-yaml="`unchanged`" pulumi-lang-java="`unchanged`">`unchanged`</span> (it already served its weights when the release was created or imported), <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (a gate failed and it was left where it failed, or it was refused with nothing moved), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (its own gate failed, or the release rolled it back after another service failed) or <span pulumi-lang-nodejs="`skipped`" pulumi-lang-dotnet="`Skipped`" pulumi-lang-go="`skipped`" pulumi-lang-python="`skipped`" pulumi-lang-yaml="`skipped`" pulumi-lang-java="`skipped`">`skipped`</span> (it never started: see <span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span>).
+        """
+        return pulumi.get(self, "status")
+
+    @_builtins.property
+    @pulumi.getter
+    def stickiness(self) -> Optional['outputs.ReleaseServicesStickiness']:
+        """
+        Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
+        """
+        return pulumi.get(self, "stickiness")
+
+
+@pulumi.output_type
+class ReleaseServicesLastRollout(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "finishedAt":
+            suggest = "finished_at"
+        elif key == "startedAt":
+            suggest = "started_at"
+        elif key == "stepReached":
+            suggest = "step_reached"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in ReleaseServicesLastRollout. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        ReleaseServicesLastRollout.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        ReleaseServicesLastRollout.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 attempt: Optional[_builtins.str] = None,
+                 finished_at: Optional[_builtins.str] = None,
+                 gate: Optional[_builtins.str] = None,
+                 reason: Optional[_builtins.str] = None,
+                 rollback: Optional[_builtins.str] = None,
+                 started_at: Optional[_builtins.str] = None,
+                 status: Optional[_builtins.str] = None,
+                 step_reached: Optional[_builtins.int] = None,
+                 steps: Optional[_builtins.int] = None,
+                 target: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str attempt: `rollout.attempt` when the change ran; empty when unset.
+        :param _builtins.str finished_at: When it ended (RFC 3339).
+        :param _builtins.str gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
+        :param _builtins.str reason: What happened, in one sentence.
+        :param _builtins.str rollback: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
+        :param _builtins.str started_at: When the rollout started (RFC 3339).
+        :param _builtins.str status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
+        :param _builtins.int step_reached: The last step applied, from 1; 0 when none was.
+        :param _builtins.int steps: Steps in the schedule.
+        :param _builtins.str target: The weights the change was going to (`ARN=weight, …` in ARN order).
+        """
+        if attempt is not None:
+            pulumi.set(__self__, "attempt", attempt)
+        if finished_at is not None:
+            pulumi.set(__self__, "finished_at", finished_at)
+        if gate is not None:
+            pulumi.set(__self__, "gate", gate)
+        if reason is not None:
+            pulumi.set(__self__, "reason", reason)
+        if rollback is not None:
+            pulumi.set(__self__, "rollback", rollback)
+        if started_at is not None:
+            pulumi.set(__self__, "started_at", started_at)
+        if status is not None:
+            pulumi.set(__self__, "status", status)
+        if step_reached is not None:
+            pulumi.set(__self__, "step_reached", step_reached)
+        if steps is not None:
+            pulumi.set(__self__, "steps", steps)
+        if target is not None:
+            pulumi.set(__self__, "target", target)
+
+    @_builtins.property
+    @pulumi.getter
+    def attempt(self) -> Optional[_builtins.str]:
+        """
+        `rollout.attempt` when the change ran; empty when unset.
+        """
+        return pulumi.get(self, "attempt")
+
+    @_builtins.property
+    @pulumi.getter(name="finishedAt")
+    def finished_at(self) -> Optional[_builtins.str]:
+        """
+        When it ended (RFC 3339).
+        """
+        return pulumi.get(self, "finished_at")
+
+    @_builtins.property
+    @pulumi.getter
+    def gate(self) -> Optional[_builtins.str]:
+        """
+        The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`; empty when none did.
+        """
+        return pulumi.get(self, "gate")
+
+    @_builtins.property
+    @pulumi.getter
+    def reason(self) -> Optional[_builtins.str]:
+        """
+        What happened, in one sentence.
+        """
+        return pulumi.get(self, "reason")
+
+    @_builtins.property
+    @pulumi.getter
+    def rollback(self) -> Optional[_builtins.str]:
+        """
+        <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> or <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> when the listener was rolled back; empty otherwise.
+        """
+        return pulumi.get(self, "rollback")
+
+    @_builtins.property
+    @pulumi.getter(name="startedAt")
+    def started_at(self) -> Optional[_builtins.str]:
+        """
+        When the rollout started (RFC 3339).
+        """
+        return pulumi.get(self, "started_at")
+
+    @_builtins.property
+    @pulumi.getter
+    def status(self) -> Optional[_builtins.str]:
+        """
+        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and the listener is back at the weights before the apply) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span> (stopped by a cancel, the timeout or an AWS error; the listener stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>).
+        """
+        return pulumi.get(self, "status")
+
+    @_builtins.property
+    @pulumi.getter(name="stepReached")
+    def step_reached(self) -> Optional[_builtins.int]:
+        """
+        The last step applied, from 1; 0 when none was.
+        """
+        return pulumi.get(self, "step_reached")
+
+    @_builtins.property
+    @pulumi.getter
+    def steps(self) -> Optional[_builtins.int]:
+        """
+        Steps in the schedule.
+        """
+        return pulumi.get(self, "steps")
+
+    @_builtins.property
+    @pulumi.getter
+    def target(self) -> Optional[_builtins.str]:
+        """
+        The weights the change was going to (`ARN=weight, …` in ARN order).
+        """
+        return pulumi.get(self, "target")
+
+
+@pulumi.output_type
+class ReleaseServicesPlannedStep(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "targetGroups":
+            suggest = "target_groups"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in ReleaseServicesPlannedStep. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        ReleaseServicesPlannedStep.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        ReleaseServicesPlannedStep.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 pause: Optional[_builtins.str] = None,
+                 percent: Optional[_builtins.int] = None,
+                 step: Optional[_builtins.int] = None,
+                 target_groups: Optional[Sequence['outputs.ReleaseServicesPlannedStepTargetGroup']] = None):
+        """
+        :param _builtins.str pause: Bake time after the step.
+        :param _builtins.int percent: How far along the shift the step goes, in percent.
+        :param _builtins.int step: Step number, from 1.
+        :param Sequence['ReleaseServicesPlannedStepTargetGroupArgs'] target_groups: The weights the listener serves at this step.
+        """
+        if pause is not None:
+            pulumi.set(__self__, "pause", pause)
+        if percent is not None:
+            pulumi.set(__self__, "percent", percent)
+        if step is not None:
+            pulumi.set(__self__, "step", step)
+        if target_groups is not None:
+            pulumi.set(__self__, "target_groups", target_groups)
+
+    @_builtins.property
+    @pulumi.getter
+    def pause(self) -> Optional[_builtins.str]:
+        """
+        Bake time after the step.
+        """
+        return pulumi.get(self, "pause")
+
+    @_builtins.property
+    @pulumi.getter
+    def percent(self) -> Optional[_builtins.int]:
+        """
+        How far along the shift the step goes, in percent.
+        """
+        return pulumi.get(self, "percent")
+
+    @_builtins.property
+    @pulumi.getter
+    def step(self) -> Optional[_builtins.int]:
+        """
+        Step number, from 1.
+        """
+        return pulumi.get(self, "step")
+
+    @_builtins.property
+    @pulumi.getter(name="targetGroups")
+    def target_groups(self) -> Optional[Sequence['outputs.ReleaseServicesPlannedStepTargetGroup']]:
+        """
+        The weights the listener serves at this step.
+        """
+        return pulumi.get(self, "target_groups")
+
+
+@pulumi.output_type
+class ReleaseServicesPlannedStepTargetGroup(dict):
+    def __init__(__self__, *,
+                 arn: Optional[_builtins.str] = None,
+                 weight: Optional[_builtins.int] = None):
+        """
+        :param _builtins.str arn: ARN of the target group.
+        :param _builtins.int weight: Weight.
+        """
+        if arn is not None:
+            pulumi.set(__self__, "arn", arn)
+        if weight is not None:
+            pulumi.set(__self__, "weight", weight)
+
+    @_builtins.property
+    @pulumi.getter
+    def arn(self) -> Optional[_builtins.str]:
+        """
+        ARN of the target group.
+        """
+        return pulumi.get(self, "arn")
+
+    @_builtins.property
+    @pulumi.getter
+    def weight(self) -> Optional[_builtins.int]:
+        """
+        Weight.
+        """
+        return pulumi.get(self, "weight")
+
+
+@pulumi.output_type
+class ReleaseServicesRollout(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "ignorePollFailures":
+            suggest = "ignore_poll_failures"
+        elif key == "pollInterval":
+            suggest = "poll_interval"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in ReleaseServicesRollout. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        ReleaseServicesRollout.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        ReleaseServicesRollout.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 attempt: Optional[_builtins.str] = None,
+                 flags: Optional[Sequence[_builtins.str]] = None,
+                 gates: Optional['outputs.ReleaseServicesRolloutGates'] = None,
+                 ignore_poll_failures: Optional[_builtins.bool] = None,
+                 linear: Optional['outputs.ReleaseServicesRolloutLinear'] = None,
+                 poll_interval: Optional[_builtins.str] = None,
+                 preset: Optional[_builtins.str] = None,
+                 rollback: Optional[_builtins.str] = None,
+                 steps: Optional[Sequence['outputs.ReleaseServicesRolloutStep']] = None,
+                 strategy: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str attempt: A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+        :param Sequence[_builtins.str] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+        :param 'ReleaseServicesRolloutGatesArgs' gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+        :param _builtins.bool ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
+        :param 'ReleaseServicesRolloutLinearArgs' linear: The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+        :param _builtins.str poll_interval: How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+        :param _builtins.str preset: One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+        :param _builtins.str rollback: What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
+        :param Sequence['ReleaseServicesRolloutStepArgs'] steps: The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
+        :param _builtins.str strategy: <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
+        """
+        if attempt is not None:
+            pulumi.set(__self__, "attempt", attempt)
+        if flags is not None:
+            pulumi.set(__self__, "flags", flags)
+        if gates is not None:
+            pulumi.set(__self__, "gates", gates)
+        if ignore_poll_failures is not None:
+            pulumi.set(__self__, "ignore_poll_failures", ignore_poll_failures)
+        if linear is not None:
+            pulumi.set(__self__, "linear", linear)
+        if poll_interval is not None:
+            pulumi.set(__self__, "poll_interval", poll_interval)
+        if preset is not None:
+            pulumi.set(__self__, "preset", preset)
+        if rollback is not None:
+            pulumi.set(__self__, "rollback", rollback)
+        if steps is not None:
+            pulumi.set(__self__, "steps", steps)
+        if strategy is not None:
+            pulumi.set(__self__, "strategy", strategy)
+
+    @_builtins.property
+    @pulumi.getter
+    def attempt(self) -> Optional[_builtins.str]:
+        """
+        A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+        """
+        return pulumi.get(self, "attempt")
+
+    @_builtins.property
+    @pulumi.getter
+    def flags(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
+        """
+        return pulumi.get(self, "flags")
+
+    @_builtins.property
+    @pulumi.getter
+    def gates(self) -> Optional['outputs.ReleaseServicesRolloutGates']:
+        """
+        What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+        """
+        return pulumi.get(self, "gates")
+
+    @_builtins.property
+    @pulumi.getter(name="ignorePollFailures")
+    def ignore_poll_failures(self) -> Optional[_builtins.bool]:
+        """
+        What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
+        """
+        return pulumi.get(self, "ignore_poll_failures")
+
+    @_builtins.property
+    @pulumi.getter
+    def linear(self) -> Optional['outputs.ReleaseServicesRolloutLinear']:
+        """
+        The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+        """
+        return pulumi.get(self, "linear")
+
+    @_builtins.property
+    @pulumi.getter(name="pollInterval")
+    def poll_interval(self) -> Optional[_builtins.str]:
+        """
+        How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+        """
+        return pulumi.get(self, "poll_interval")
+
+    @_builtins.property
+    @pulumi.getter
+    def preset(self) -> Optional[_builtins.str]:
+        """
+        One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+        """
+        return pulumi.get(self, "preset")
+
+    @_builtins.property
+    @pulumi.getter
+    def rollback(self) -> Optional[_builtins.str]:
+        """
+        What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
+        """
+        return pulumi.get(self, "rollback")
+
+    @_builtins.property
+    @pulumi.getter
+    def steps(self) -> Optional[Sequence['outputs.ReleaseServicesRolloutStep']]:
+        """
+        The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
+        """
+        return pulumi.get(self, "steps")
+
+    @_builtins.property
+    @pulumi.getter
+    def strategy(self) -> Optional[_builtins.str]:
+        """
+        <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
+        """
+        return pulumi.get(self, "strategy")
+
+
+@pulumi.output_type
+class ReleaseServicesRolloutGates(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "failOnInsufficientData":
+            suggest = "fail_on_insufficient_data"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in ReleaseServicesRolloutGates. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        ReleaseServicesRolloutGates.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        ReleaseServicesRolloutGates.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 alarms: Optional[Sequence[_builtins.str]] = None,
+                 fail_on_insufficient_data: Optional[_builtins.bool] = None,
+                 health: Optional['outputs.ReleaseServicesRolloutGatesHealth'] = None,
+                 hooks: Optional['outputs.ReleaseServicesRolloutGatesHooks'] = None,
+                 metrics: Optional['outputs.ReleaseServicesRolloutGatesMetrics'] = None):
+        """
+        :param Sequence[_builtins.str] alarms: CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
+        :param _builtins.bool fail_on_insufficient_data: Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+        :param 'ReleaseServicesRolloutGatesHealthArgs' health: Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
+        :param 'ReleaseServicesRolloutGatesHooksArgs' hooks: Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+        :param 'ReleaseServicesRolloutGatesMetricsArgs' metrics: Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`), or, for a Lambda alias, on the gaining version's `Invocations`, `Errors`, `Throttles` and `Duration` through the alias (`AWS/Lambda`; throttles count as errors). Steps without a pause are not measured.
+        """
+        if alarms is not None:
+            pulumi.set(__self__, "alarms", alarms)
+        if fail_on_insufficient_data is not None:
+            pulumi.set(__self__, "fail_on_insufficient_data", fail_on_insufficient_data)
+        if health is not None:
+            pulumi.set(__self__, "health", health)
+        if hooks is not None:
+            pulumi.set(__self__, "hooks", hooks)
+        if metrics is not None:
+            pulumi.set(__self__, "metrics", metrics)
+
+    @_builtins.property
+    @pulumi.getter
+    def alarms(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        CloudWatch alarm names (metric or composite), 1 to 100. One in `ALARM` fails the step; one that does not exist fails it too. `INSUFFICIENT_DATA` passes unless <span pulumi-lang-nodejs="`failOnInsufficientData`" pulumi-lang-dotnet="`FailOnInsufficientData`" pulumi-lang-go="`failOnInsufficientData`" pulumi-lang-python="`fail_on_insufficient_data`" pulumi-lang-yaml="`failOnInsufficientData`" pulumi-lang-java="`failOnInsufficientData`">`fail_on_insufficient_data`</span>.
+        """
+        return pulumi.get(self, "alarms")
+
+    @_builtins.property
+    @pulumi.getter(name="failOnInsufficientData")
+    def fail_on_insufficient_data(self) -> Optional[_builtins.bool]:
+        """
+        Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+        """
+        return pulumi.get(self, "fail_on_insufficient_data")
+
+    @_builtins.property
+    @pulumi.getter
+    def health(self) -> Optional['outputs.ReleaseServicesRolloutGatesHealth']:
+        """
+        Each target group gaining traffic must have enough healthy targets (DescribeTargetHealth).
+        """
+        return pulumi.get(self, "health")
+
+    @_builtins.property
+    @pulumi.getter
+    def hooks(self) -> Optional['outputs.ReleaseServicesRolloutGatesHooks']:
+        """
+        Lambda functions invoked synchronously with a JSON payload (<span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>, <span pulumi-lang-nodejs="`subjectKind`" pulumi-lang-dotnet="`SubjectKind`" pulumi-lang-go="`subjectKind`" pulumi-lang-python="`subject_kind`" pulumi-lang-yaml="`subjectKind`" pulumi-lang-java="`subjectKind`">`subject_kind`</span>, <span pulumi-lang-nodejs="`splitId`" pulumi-lang-dotnet="`SplitId`" pulumi-lang-go="`splitId`" pulumi-lang-python="`split_id`" pulumi-lang-yaml="`splitId`" pulumi-lang-java="`splitId`">`split_id`</span> (the same as <span pulumi-lang-nodejs="`subjectId`" pulumi-lang-dotnet="`SubjectId`" pulumi-lang-go="`subjectId`" pulumi-lang-python="`subject_id`" pulumi-lang-yaml="`subjectId`" pulumi-lang-java="`subjectId`">`subject_id`</span>), <span pulumi-lang-nodejs="`phase`" pulumi-lang-dotnet="`Phase`" pulumi-lang-go="`phase`" pulumi-lang-python="`phase`" pulumi-lang-yaml="`phase`" pulumi-lang-java="`phase`">`phase`</span>, <span pulumi-lang-nodejs="`step`" pulumi-lang-dotnet="`Step`" pulumi-lang-go="`step`" pulumi-lang-python="`step`" pulumi-lang-yaml="`step`" pulumi-lang-java="`step`">`step`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>, <span pulumi-lang-nodejs="`percent`" pulumi-lang-dotnet="`Percent`" pulumi-lang-go="`percent`" pulumi-lang-python="`percent`" pulumi-lang-yaml="`percent`" pulumi-lang-java="`percent`">`percent`</span>, <span pulumi-lang-nodejs="`from`" pulumi-lang-dotnet="`From`" pulumi-lang-go="`from`" pulumi-lang-python="`from`" pulumi-lang-yaml="`from`" pulumi-lang-java="`from`">`from`</span>, <span pulumi-lang-nodejs="`to`" pulumi-lang-dotnet="`To`" pulumi-lang-go="`to`" pulumi-lang-python="`to`" pulumi-lang-yaml="`to`" pulumi-lang-java="`to`">`to`</span>). A function error, or an answer whose <span pulumi-lang-nodejs="`status`" pulumi-lang-dotnet="`Status`" pulumi-lang-go="`status`" pulumi-lang-python="`status`" pulumi-lang-yaml="`status`" pulumi-lang-java="`status`">`status`</span> is not `Succeeded`, fails the step (<span pulumi-lang-nodejs="`reason`" pulumi-lang-dotnet="`Reason`" pulumi-lang-go="`reason`" pulumi-lang-python="`reason`" pulumi-lang-yaml="`reason`" pulumi-lang-java="`reason`">`reason`</span> is shown).
+        """
+        return pulumi.get(self, "hooks")
+
+    @_builtins.property
+    @pulumi.getter
+    def metrics(self) -> Optional['outputs.ReleaseServicesRolloutGatesMetrics']:
+        """
+        Thresholds on each gaining target group's load balancer metrics over each pause (GetMetricData, namespace `AWS/ApplicationELB`), or, for a Lambda alias, on the gaining version's `Invocations`, `Errors`, `Throttles` and `Duration` through the alias (`AWS/Lambda`; throttles count as errors). Steps without a pause are not measured.
+        """
+        return pulumi.get(self, "metrics")
+
+
+@pulumi.output_type
+class ReleaseServicesRolloutGatesHealth(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "minHealthyPercent":
+            suggest = "min_healthy_percent"
+        elif key == "minHealthyTargets":
+            suggest = "min_healthy_targets"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in ReleaseServicesRolloutGatesHealth. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        ReleaseServicesRolloutGatesHealth.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        ReleaseServicesRolloutGatesHealth.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 min_healthy_percent: Optional[_builtins.float] = None,
+                 min_healthy_targets: Optional[_builtins.int] = None,
+                 timeout: Optional[_builtins.str] = None):
+        """
+        :param _builtins.float min_healthy_percent: Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
+        :param _builtins.int min_healthy_targets: Healthy targets each gaining target group needs, 0 to 1000. Default 1.
+        :param _builtins.str timeout: How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
+        """
+        if min_healthy_percent is not None:
+            pulumi.set(__self__, "min_healthy_percent", min_healthy_percent)
+        if min_healthy_targets is not None:
+            pulumi.set(__self__, "min_healthy_targets", min_healthy_targets)
+        if timeout is not None:
+            pulumi.set(__self__, "timeout", timeout)
+
+    @_builtins.property
+    @pulumi.getter(name="minHealthyPercent")
+    def min_healthy_percent(self) -> Optional[_builtins.float]:
+        """
+        Share of each gaining target group's registered targets that must be healthy, 0 to 100. Default 100.
+        """
+        return pulumi.get(self, "min_healthy_percent")
+
+    @_builtins.property
+    @pulumi.getter(name="minHealthyTargets")
+    def min_healthy_targets(self) -> Optional[_builtins.int]:
+        """
+        Healthy targets each gaining target group needs, 0 to 1000. Default 1.
+        """
+        return pulumi.get(self, "min_healthy_targets")
+
+    @_builtins.property
+    @pulumi.getter
+    def timeout(self) -> Optional[_builtins.str]:
+        """
+        How long to wait for healthy targets before a shift, 0s to 2h0m0s. Default <span pulumi-lang-nodejs="`5m`" pulumi-lang-dotnet="`5m`" pulumi-lang-go="`5m`" pulumi-lang-python="`5m`" pulumi-lang-yaml="`5m`" pulumi-lang-java="`5m`">`5m`</span>. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.
+        """
+        return pulumi.get(self, "timeout")
+
+
+@pulumi.output_type
+class ReleaseServicesRolloutGatesHooks(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "afterPause":
+            suggest = "after_pause"
+        elif key == "beforeShift":
+            suggest = "before_shift"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in ReleaseServicesRolloutGatesHooks. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        ReleaseServicesRolloutGatesHooks.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        ReleaseServicesRolloutGatesHooks.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 after_pause: Optional[_builtins.str] = None,
+                 before_shift: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str after_pause: ARN of the function invoked after each step's pause.
+        :param _builtins.str before_shift: ARN of the function invoked before each shift.
+        """
+        if after_pause is not None:
+            pulumi.set(__self__, "after_pause", after_pause)
+        if before_shift is not None:
+            pulumi.set(__self__, "before_shift", before_shift)
+
+    @_builtins.property
+    @pulumi.getter(name="afterPause")
+    def after_pause(self) -> Optional[_builtins.str]:
+        """
+        ARN of the function invoked after each step's pause.
+        """
+        return pulumi.get(self, "after_pause")
+
+    @_builtins.property
+    @pulumi.getter(name="beforeShift")
+    def before_shift(self) -> Optional[_builtins.str]:
+        """
+        ARN of the function invoked before each shift.
+        """
+        return pulumi.get(self, "before_shift")
+
+
+@pulumi.output_type
+class ReleaseServicesRolloutGatesMetrics(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "maxErrorRatePercent":
+            suggest = "max_error_rate_percent"
+        elif key == "maxP99LatencyMs":
+            suggest = "max_p99_latency_ms"
+        elif key == "minRequestCount":
+            suggest = "min_request_count"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in ReleaseServicesRolloutGatesMetrics. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        ReleaseServicesRolloutGatesMetrics.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        ReleaseServicesRolloutGatesMetrics.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 delay: Optional[_builtins.str] = None,
+                 max_error_rate_percent: Optional[_builtins.float] = None,
+                 max_p99_latency_ms: Optional[_builtins.float] = None,
+                 min_request_count: Optional[_builtins.int] = None):
+        """
+        :param _builtins.str delay: How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
+        :param _builtins.float max_error_rate_percent: Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
+        :param _builtins.float max_p99_latency_ms: Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
+        :param _builtins.int min_request_count: Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
+        """
+        if delay is not None:
+            pulumi.set(__self__, "delay", delay)
+        if max_error_rate_percent is not None:
+            pulumi.set(__self__, "max_error_rate_percent", max_error_rate_percent)
+        if max_p99_latency_ms is not None:
+            pulumi.set(__self__, "max_p99_latency_ms", max_p99_latency_ms)
+        if min_request_count is not None:
+            pulumi.set(__self__, "min_request_count", min_request_count)
+
+    @_builtins.property
+    @pulumi.getter
+    def delay(self) -> Optional[_builtins.str]:
+        """
+        How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to 15m0s. Default <span pulumi-lang-nodejs="`1m30s`" pulumi-lang-dotnet="`1m30s`" pulumi-lang-go="`1m30s`" pulumi-lang-python="`1m30s`" pulumi-lang-yaml="`1m30s`" pulumi-lang-java="`1m30s`">`1m30s`</span>. The window read is still the pause itself; the delay adds to each step's time and counts against <span pulumi-lang-nodejs="`timeouts`" pulumi-lang-dotnet="`Timeouts`" pulumi-lang-go="`timeouts`" pulumi-lang-python="`timeouts`" pulumi-lang-yaml="`timeouts`" pulumi-lang-java="`timeouts`">`timeouts`</span>.
+        """
+        return pulumi.get(self, "delay")
+
+    @_builtins.property
+    @pulumi.getter(name="maxErrorRatePercent")
+    def max_error_rate_percent(self) -> Optional[_builtins.float]:
+        """
+        Highest `HTTPCode_Target_5XX_Count` / `RequestCount` in percent, 0 to 100.
+        """
+        return pulumi.get(self, "max_error_rate_percent")
+
+    @_builtins.property
+    @pulumi.getter(name="maxP99LatencyMs")
+    def max_p99_latency_ms(self) -> Optional[_builtins.float]:
+        """
+        Highest 99th percentile of `TargetResponseTime`, in milliseconds, above 0 and at most 3,600,000.
+        """
+        return pulumi.get(self, "max_p99_latency_ms")
+
+    @_builtins.property
+    @pulumi.getter(name="minRequestCount")
+    def min_request_count(self) -> Optional[_builtins.int]:
+        """
+        Fewest requests the gaining target group must serve during the pause, at least 1. The error rate and the latency are judged only on at least this many requests (at least one when unset): with fewer the step fails this gate, so a step never passes on no traffic.
+        """
+        return pulumi.get(self, "min_request_count")
+
+
+@pulumi.output_type
+class ReleaseServicesRolloutLinear(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "stepPercent":
+            suggest = "step_percent"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in ReleaseServicesRolloutLinear. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        ReleaseServicesRolloutLinear.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        ReleaseServicesRolloutLinear.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 interval: _builtins.str,
+                 step_percent: _builtins.int):
+        """
+        :param _builtins.str interval: Bake time after each step but the last, a Go duration from 0s to 24h0m0s.
+        :param _builtins.int step_percent: How far each step goes, from 1 to 100 percent.
+        """
+        pulumi.set(__self__, "interval", interval)
+        pulumi.set(__self__, "step_percent", step_percent)
+
+    @_builtins.property
+    @pulumi.getter
+    def interval(self) -> _builtins.str:
+        """
+        Bake time after each step but the last, a Go duration from 0s to 24h0m0s.
+        """
+        return pulumi.get(self, "interval")
+
+    @_builtins.property
+    @pulumi.getter(name="stepPercent")
+    def step_percent(self) -> _builtins.int:
+        """
+        How far each step goes, from 1 to 100 percent.
+        """
+        return pulumi.get(self, "step_percent")
+
+
+@pulumi.output_type
+class ReleaseServicesRolloutStep(dict):
+    def __init__(__self__, *,
+                 percent: _builtins.int,
+                 pause: Optional[_builtins.str] = None):
+        """
+        :param _builtins.int percent: How far along the shift this step goes, from 1 to 100 percent.
+        :param _builtins.str pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        """
+        pulumi.set(__self__, "percent", percent)
+        if pause is not None:
+            pulumi.set(__self__, "pause", pause)
+
+    @_builtins.property
+    @pulumi.getter
+    def percent(self) -> _builtins.int:
+        """
+        How far along the shift this step goes, from 1 to 100 percent.
+        """
+        return pulumi.get(self, "percent")
+
+    @_builtins.property
+    @pulumi.getter
+    def pause(self) -> Optional[_builtins.str]:
+        """
+        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        """
+        return pulumi.get(self, "pause")
+
+
+@pulumi.output_type
+class ReleaseServicesStickiness(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "durationSeconds":
+            suggest = "duration_seconds"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in ReleaseServicesStickiness. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        ReleaseServicesStickiness.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        ReleaseServicesStickiness.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 enabled: _builtins.bool,
+                 duration_seconds: Optional[_builtins.int] = None):
+        """
+        :param _builtins.bool enabled: Whether stickiness is on.
+        :param _builtins.int duration_seconds: How long a client sticks, from 1 to 604800 seconds (7 days). Required when <span pulumi-lang-nodejs="`enabled`" pulumi-lang-dotnet="`Enabled`" pulumi-lang-go="`enabled`" pulumi-lang-python="`enabled`" pulumi-lang-yaml="`enabled`" pulumi-lang-java="`enabled`">`enabled`</span> is true.
+        """
+        pulumi.set(__self__, "enabled", enabled)
+        if duration_seconds is not None:
+            pulumi.set(__self__, "duration_seconds", duration_seconds)
+
+    @_builtins.property
+    @pulumi.getter
+    def enabled(self) -> _builtins.bool:
+        """
+        Whether stickiness is on.
+        """
+        return pulumi.get(self, "enabled")
+
+    @_builtins.property
+    @pulumi.getter(name="durationSeconds")
+    def duration_seconds(self) -> Optional[_builtins.int]:
+        """
+        How long a client sticks, from 1 to 604800 seconds (7 days). Required when <span pulumi-lang-nodejs="`enabled`" pulumi-lang-dotnet="`Enabled`" pulumi-lang-go="`enabled`" pulumi-lang-python="`enabled`" pulumi-lang-yaml="`enabled`" pulumi-lang-java="`enabled`">`enabled`</span> is true.
+        """
+        return pulumi.get(self, "duration_seconds")
+
+
+@pulumi.output_type
+class ReleaseServicesTargetGroup(dict):
+    def __init__(__self__, *,
+                 arn: _builtins.str,
+                 weight: _builtins.int):
+        """
+        :param _builtins.str arn: ARN of the target group.
+        :param _builtins.int weight: Weight from 0 to 999.
+        """
+        pulumi.set(__self__, "arn", arn)
+        pulumi.set(__self__, "weight", weight)
+
+    @_builtins.property
+    @pulumi.getter
+    def arn(self) -> _builtins.str:
+        """
+        ARN of the target group.
+        """
+        return pulumi.get(self, "arn")
+
+    @_builtins.property
+    @pulumi.getter
+    def weight(self) -> _builtins.int:
+        """
+        Weight from 0 to 999.
+        """
+        return pulumi.get(self, "weight")
+
+
+@pulumi.output_type
+class ReleaseStabilization(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "failOnInsufficientData":
+            suggest = "fail_on_insufficient_data"
+        elif key == "pollInterval":
+            suggest = "poll_interval"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in ReleaseStabilization. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        ReleaseStabilization.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        ReleaseStabilization.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 duration: _builtins.str,
+                 alarms: Optional[Sequence[_builtins.str]] = None,
+                 fail_on_insufficient_data: Optional[_builtins.bool] = None,
+                 health: Optional['outputs.ReleaseStabilizationHealth'] = None,
+                 poll_interval: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str duration: How long to watch, a Go duration from 0s to 1h0m0s. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once.
+        :param Sequence[_builtins.str] alarms: CloudWatch alarm names, 1 to 100; one in `ALARM` (or missing) fails the stabilization.
+        :param _builtins.bool fail_on_insufficient_data: Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+        :param 'ReleaseStabilizationHealthArgs' health: Each target group the service serves must keep enough healthy targets.
+        :param _builtins.str poll_interval: How often to check, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+        """
+        pulumi.set(__self__, "duration", duration)
+        if alarms is not None:
+            pulumi.set(__self__, "alarms", alarms)
+        if fail_on_insufficient_data is not None:
+            pulumi.set(__self__, "fail_on_insufficient_data", fail_on_insufficient_data)
+        if health is not None:
+            pulumi.set(__self__, "health", health)
+        if poll_interval is not None:
+            pulumi.set(__self__, "poll_interval", poll_interval)
+
+    @_builtins.property
+    @pulumi.getter
+    def duration(self) -> _builtins.str:
+        """
+        How long to watch, a Go duration from 0s to 1h0m0s. <span pulumi-lang-nodejs="`0s`" pulumi-lang-dotnet="`0s`" pulumi-lang-go="`0s`" pulumi-lang-python="`0s`" pulumi-lang-yaml="`0s`" pulumi-lang-java="`0s`">`0s`</span> checks once.
+        """
+        return pulumi.get(self, "duration")
+
+    @_builtins.property
+    @pulumi.getter
+    def alarms(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        CloudWatch alarm names, 1 to 100; one in `ALARM` (or missing) fails the stabilization.
+        """
+        return pulumi.get(self, "alarms")
+
+    @_builtins.property
+    @pulumi.getter(name="failOnInsufficientData")
+    def fail_on_insufficient_data(self) -> Optional[_builtins.bool]:
+        """
+        Treat an alarm in `INSUFFICIENT_DATA` as failing. Default false.
+        """
+        return pulumi.get(self, "fail_on_insufficient_data")
+
+    @_builtins.property
+    @pulumi.getter
+    def health(self) -> Optional['outputs.ReleaseStabilizationHealth']:
+        """
+        Each target group the service serves must keep enough healthy targets.
+        """
+        return pulumi.get(self, "health")
+
+    @_builtins.property
+    @pulumi.getter(name="pollInterval")
+    def poll_interval(self) -> Optional[_builtins.str]:
+        """
+        How often to check, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
+        """
+        return pulumi.get(self, "poll_interval")
+
+
+@pulumi.output_type
+class ReleaseStabilizationHealth(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "minHealthyPercent":
+            suggest = "min_healthy_percent"
+        elif key == "minHealthyTargets":
+            suggest = "min_healthy_targets"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in ReleaseStabilizationHealth. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        ReleaseStabilizationHealth.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        ReleaseStabilizationHealth.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 min_healthy_percent: Optional[_builtins.float] = None,
+                 min_healthy_targets: Optional[_builtins.int] = None):
+        """
+        :param _builtins.float min_healthy_percent: Share of each serving target group's registered targets that must be healthy, 0 to 100. Default 100.
+        :param _builtins.int min_healthy_targets: Healthy targets each serving target group needs, 0 to 1000. Default 1.
+        """
+        if min_healthy_percent is not None:
+            pulumi.set(__self__, "min_healthy_percent", min_healthy_percent)
+        if min_healthy_targets is not None:
+            pulumi.set(__self__, "min_healthy_targets", min_healthy_targets)
+
+    @_builtins.property
+    @pulumi.getter(name="minHealthyPercent")
+    def min_healthy_percent(self) -> Optional[_builtins.float]:
+        """
+        Share of each serving target group's registered targets that must be healthy, 0 to 100. Default 100.
+        """
+        return pulumi.get(self, "min_healthy_percent")
+
+    @_builtins.property
+    @pulumi.getter(name="minHealthyTargets")
+    def min_healthy_targets(self) -> Optional[_builtins.int]:
+        """
+        Healthy targets each serving target group needs, 0 to 1000. Default 1.
+        """
+        return pulumi.get(self, "min_healthy_targets")
+
+
+@pulumi.output_type
+class ReleaseTimeouts(dict):
+    def __init__(__self__, *,
+                 create: Optional[_builtins.str] = None,
+                 update: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str create: How long a create may take, every service's rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the release's waits add up to more.
+        :param _builtins.str update: How long an update may take, every service's rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the release's waits add up to more.
+        """
+        if create is not None:
+            pulumi.set(__self__, "create", create)
+        if update is not None:
+            pulumi.set(__self__, "update", update)
+
+    @_builtins.property
+    @pulumi.getter
+    def create(self) -> Optional[_builtins.str]:
+        """
+        How long a create may take, every service's rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the release's waits add up to more.
+        """
+        return pulumi.get(self, "create")
+
+    @_builtins.property
+    @pulumi.getter
+    def update(self) -> Optional[_builtins.str]:
+        """
+        How long an update may take, every service's rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the release's waits add up to more.
         """
         return pulumi.get(self, "update")
 

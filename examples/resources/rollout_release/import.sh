@@ -1,0 +1,3 @@
+# By the services' names and listener or rule ARNs, comma-separated, in any
+# order (the release's id attribute has this form):
+terraform import rollout_release.v42 'api=arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/api/50dc6c495c0c9188/f2f7dc8efc522ab2,web=arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/web/6d0ecf831eec9f09/9ab28ade35828f96/9683b2d02a6cabee'
