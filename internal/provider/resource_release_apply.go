@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -113,37 +114,28 @@ func (r *releaseResource) apply(ctx context.Context, plan releaseModel, state *r
 		if old, had := prior[name]; had && old.ref() == s.ref() {
 			run.old = &old
 		}
-		to, _, _ := splitFromList(ctx, s.TargetGroups)
-		settings, d := settingsFrom(ctx, s.Rollout)
-		diags.Append(d...)
-		ch := change{to: to, settings: settings, planned: s.PlannedSteps, last: types.ObjectNull(lastRolloutAttrTypes), hold: of.rollback == rollbackNone}
-		mine := ""
-		if run.old != nil {
-			ch.from, _, _ = splitFromList(ctx, run.old.TargetGroups)
-			ch.last, ch.readFirst = run.old.LastRollout, true
-			mine = run.old.OwnerTag.ValueString()
-		} else {
-			live, err := run.subject.Read(ctx)
-			if err != nil {
-				run.subject.ReadError(diags, err)
-				return giveUp()
-			}
-			ch.from = live
-		}
-		if stab != nil && needs[name] {
-			ch.stabilize = stab
-		}
-		token, ok := claim(ctx, svcPath(name), c, s.ref(), releaseType, mine, plan.Adopt.ValueBool(), to, settings.Attempt, diags)
-		if !ok {
-			return giveUp()
-		}
-		run.token, run.newLease = token, token != mine
-		run.ch = ch
-		steps, ok := checkChange(ctx, run.subject, ch, diags)
-		if !ok {
-			return giveUp()
-		}
-		run.steps = steps
+	}
+	// The checks read and tag AWS: they run concurrently (at most
+	// maxPrecheck at once), each service with its own diagnostics, merged in
+	// order.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, maxPrecheck)
+	for _, name := range gp.Order() {
+		run := runs[name]
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			r.prepare(ctx, run, plan.Adopt.ValueBool(), of, stab, needs[run.name])
+		}()
+	}
+	wg.Wait()
+	for _, name := range gp.Order() {
+		diags.Append(runs[name].diags...)
+		runs[name].diags = nil
+	}
+	if diags.HasError() {
+		return giveUp()
 	}
 	// Services no longer in the release (or on another listener) give
 	// their lease up; their traffic stays as it is.
@@ -286,6 +278,45 @@ func (r *releaseResource) apply(ctx context.Context, plan releaseModel, state *r
 				"the services that succeeded stay, the others run."))
 	}
 	return plan, true
+}
+
+// maxPrecheck bounds the services claimed and checked at once.
+const maxPrecheck = 8
+
+// prepare claims and checks one service before anything moves: its lease,
+// where it starts from (the state's weights, or a read for a new service),
+// and the pipeline's checks up to the first write. Problems go to run.diags.
+func (r *releaseResource) prepare(ctx context.Context, run *serviceRun, adopt bool, of onFailure, stab *stabilizeSettings, validated bool) {
+	c, s, name := r.client, run.plan, run.name
+	to, _, _ := splitFromList(ctx, s.TargetGroups)
+	settings, d := settingsFrom(ctx, s.Rollout)
+	run.diags.Append(d...)
+	ch := change{to: to, settings: settings, planned: s.PlannedSteps, last: types.ObjectNull(lastRolloutAttrTypes), hold: of.rollback == rollbackNone}
+	mine := ""
+	if run.old != nil {
+		ch.from, _, _ = splitFromList(ctx, run.old.TargetGroups)
+		ch.last, ch.readFirst = run.old.LastRollout, true
+		mine = run.old.OwnerTag.ValueString()
+	} else {
+		live, err := run.subject.Read(ctx)
+		if err != nil {
+			run.subject.ReadError(&run.diags, err)
+			return
+		}
+		ch.from = live
+	}
+	if stab != nil && validated {
+		ch.stabilize = stab
+	}
+	run.ch = ch
+	token, ok := claim(ctx, svcPath(name), c, s.ref(), releaseType, mine, adopt, to, settings.Attempt, &run.diags)
+	if !ok {
+		return
+	}
+	run.token, run.newLease = token, token != mine
+	if steps, ok := checkChange(ctx, run.subject, ch, &run.diags); ok {
+		run.steps = steps
+	}
 }
 
 // setStickiness writes a service's stickiness when only it changed.
