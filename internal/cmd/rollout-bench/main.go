@@ -9,7 +9,9 @@
 //	    at most 1.10 at the largest N;
 //	(c) the provider's GetProviderSchema call time, in-process;
 //	(d)-(f) a real 3-step canary's overhead, alarm reaction and polling cost
-//	    (rollout.go).
+//	    (rollout.go);
+//	(h) a release of 20 services in 4 waves: its wall time in waves against
+//	    the sum of its services applied one by one (release.go).
 //
 // Next to (b) it times the same plan through two floor providers that have
 // the rollout provider's schemas and do nothing (floor/protocol speaks the
@@ -64,7 +66,8 @@ func main() {
 	runs := flag.Int("runs", 3, "plans timed per measurement (the median is kept)")
 	protocolFloor := flag.String("protocol-floor", "", "directory holding the protocol floor provider (optional)")
 	frameworkFloor := flag.String("framework-floor", "", "directory holding the framework floor provider (optional)")
-	rolloutOnly := flag.Bool("rollout-only", false, "measure only the rollout figures (d)-(f)")
+	rolloutOnly := flag.Bool("rollout-only", false, "measure only the rollout figures (d)-(f) and (h)")
+	releaseOnly := flag.Bool("release-only", false, "measure only the release figure (h)")
 	flag.Parse()
 	if *providerDir == "" || *workdir == "" {
 		fmt.Fprintln(os.Stderr, "rollout-bench: run it through `make bench`")
@@ -107,7 +110,7 @@ func main() {
 		fmt.Printf("  %5s  %12s  %12s  %14s  %7s  %8s  %16s  %17s  %14s\n", "N", "(a) req/res", "plan splits", "plan baseline", "(b)", "growth", "protocol floor", "framework floor", "(b') / floor")
 		var prev time.Duration
 		for i, n := range ns {
-			if *rolloutOnly {
+			if *rolloutOnly || *releaseOnly {
 				break
 			}
 			r, err := measure(eng.bin, *providerDir, []string{*protocolFloor, *frameworkFloor}, filepath.Join(*workdir, fmt.Sprintf("%s-%d", strings.ToLower(eng.name), n)), n, *runs)
@@ -155,20 +158,31 @@ func main() {
 			}
 			prev = r.plan
 		}
-		fr, err := rolloutBench(eng.bin, *providerDir, filepath.Join(*workdir, strings.ToLower(eng.name)+"-rollout"))
+		if !*releaseOnly {
+			fr, err := rolloutBench(eng.bin, *providerDir, filepath.Join(*workdir, strings.ToLower(eng.name)+"-rollout"))
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "rollout-bench: %s rollout: %v\n", eng.name, err)
+				os.Exit(1)
+			}
+			fmt.Printf("  rollout, 3-step canary, pauses 2 x %s, poll %s, health and alarm gates, real clock:\n", rolloutPause, rolloutPoll)
+			fmt.Printf("    (d) apply %s - pauses = %s%s (the rollout alone, first write to last: %s)\n", fr.apply.Round(time.Millisecond),
+				fr.overhead.Round(time.Millisecond), missIf(&ok, fr.overhead > maxOverhead), fr.rolloutOverhead.Round(time.Millisecond))
+			fmt.Printf("    (e) alarm in ALARM -> rollback write: %s%s\n", fr.alarmDelay.Round(time.Millisecond), missIf(&ok, fr.alarmDelay > maxAlarmDelay))
+			fmt.Printf("    (f) AWS requests per poll: %.2f%s (%d gate kinds)\n", fr.perPoll, missIf(&ok, fr.perPoll > gateKinds), gateKinds)
+		}
+		rf, err := releaseBench(eng.bin, *providerDir, filepath.Join(*workdir, strings.ToLower(eng.name)+"-release"))
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "rollout-bench: %s rollout: %v\n", eng.name, err)
+			fmt.Fprintf(os.Stderr, "rollout-bench: %s release: %v\n", eng.name, err)
 			os.Exit(1)
 		}
-		fmt.Printf("  rollout, 3-step canary, pauses 2 x %s, poll %s, health and alarm gates, real clock:\n", rolloutPause, rolloutPoll)
-		fmt.Printf("    (d) apply %s - pauses = %s%s (the rollout alone, first write to last: %s)\n", fr.apply.Round(time.Millisecond),
-			fr.overhead.Round(time.Millisecond), missIf(&ok, fr.overhead > maxOverhead), fr.rolloutOverhead.Round(time.Millisecond))
-		fmt.Printf("    (e) alarm in ALARM -> rollback write: %s%s\n", fr.alarmDelay.Round(time.Millisecond), missIf(&ok, fr.alarmDelay > maxAlarmDelay))
-		fmt.Printf("    (f) AWS requests per poll: %.2f%s (%d gate kinds)\n", fr.perPoll, missIf(&ok, fr.perPoll > gateKinds), gateKinds)
+		fmt.Printf("  release, %d services in %d waves, no pauses, %s per Elastic Load Balancing request:\n", releaseServices, releaseWaves, releaseLatency)
+		fmt.Printf("    (h) in waves %s, one by one %s (%.1fx); each wave's slowest service added up: %s%s\n", rf.waves.Round(time.Millisecond),
+			rf.sequential.Round(time.Millisecond), rf.sequential.Seconds()/rf.waves.Seconds(), rf.bound.Round(time.Millisecond), missIf(&ok, rf.waves > rf.bound))
 		fmt.Println()
 	}
 	fmt.Printf("targets: (a) <= %.0f request per resource, growth 200->400 <= %.1fx, (b') <= %.2f x the framework floor at the largest N\n", maxRequestsPerResource, maxGrowth, maxFloorRatio)
 	fmt.Printf("         (d) <= %s, (e) <= %s, (f) <= %d; (b) <= %.1f was withdrawn and is reported only\n", maxOverhead, maxAlarmDelay, gateKinds, withdrawnB)
+	fmt.Println("         (h) in waves <= each wave's slowest service (timed one by one) added up")
 	fmt.Println("floors: the same plan through a provider with these schemas that does nothing, speaking the")
 	fmt.Println("        plugin protocol directly (protocol) or served by the plugin framework (framework); (x) = / baseline")
 	if unreachable {

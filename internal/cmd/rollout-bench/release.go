@@ -1,0 +1,332 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
+)
+
+// The release figure of the issue "Multi-service releases": a release of
+// releaseServices services in releaseWaves waves (each service depends hard on
+// one of the wave before), no pauses, every service moving blue to green, run
+// by the real provider and engine on the emulator. Each Elastic Load
+// Balancing request is held releaseLatency at the emulator, as AWS answers in
+// tens of milliseconds; without it the emulator answers in about a
+// millisecond and scheduling noise is all there is to measure.
+//
+//	(h) the release's run (from the first service's read before write to the
+//	    last service's last answer) under strategy = "waves", against the same
+//	    release under "sequential": the sum of its services applied one by
+//	    one. Target: at most the sum over the waves of each wave's slowest
+//	    service (as timed one by one), i.e. the waves really run in parallel.
+const (
+	releaseServices = 20
+	releaseWaves    = 4
+	releaseLatency  = 40 * time.Millisecond
+)
+
+// fixedLatencyFront serves backend's API, each answer sent latency after its
+// request arrived (or when the backend answered, if later).
+func fixedLatencyFront(backend string, latency time.Duration) (*httptest.Server, error) {
+	target, err := url.Parse(backend)
+	if err != nil {
+		return nil, err
+	}
+	client := &http.Client{}
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived := time.Now()
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		req, err := http.NewRequestWithContext(r.Context(), r.Method, target.ResolveReference(&url.URL{Path: r.URL.Path, RawQuery: r.URL.RawQuery}).String(), bytes.NewReader(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		req.Header = r.Header.Clone()
+		resp, err := client.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		out, err := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		time.Sleep(time.Until(arrived.Add(latency))) // a bench, not a test: AWS's answer time
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = w.Write(out)
+	})), nil
+}
+
+type releaseFigures struct {
+	waves, sequential, bound time.Duration
+}
+
+// served is one request the emulator received for a listener: when it
+// arrived, and what.
+type served struct {
+	at       time.Time
+	action   string
+	listener string
+}
+
+func releaseBench(engine, providerDir, dir string) (releaseFigures, error) {
+	var f releaseFigures
+	emu, err := emulator.Start("127.0.0.1:0")
+	if err != nil {
+		return f, err
+	}
+	defer emu.Close()
+	var mu sync.Mutex
+	var log []served
+	emu.OnRequest(func(action string, form url.Values) {
+		if !strings.HasPrefix(action, "elasticloadbalancing:") {
+			return
+		}
+		l := form.Get("ListenerArn")
+		if l == "" {
+			l = form.Get("ListenerArns.member.1")
+		}
+		if l == "" {
+			l = form.Get("ResourceArns.member.1")
+		}
+		mu.Lock()
+		log = append(log, served{time.Now(), action, l})
+		mu.Unlock()
+	})
+	// The provider talks to the emulator through a front that answers each
+	// Elastic Load Balancing request releaseLatency after it arrived,
+	// whatever the emulator's own time (up to that): AWS's answer time does
+	// not depend on the client's CPU, and the emulator's work would otherwise
+	// compete with the provider and the engine for this machine's cores.
+	front, err := fixedLatencyFront(emu.URL, releaseLatency)
+	if err != nil {
+		return f, err
+	}
+	defer front.Close()
+	ctx := context.Background()
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("bench", "bench", "")}
+	c := elb.NewFromConfig(cfg, func(o *elb.Options) { o.BaseEndpoint = aws.String(emu.URL) })
+	suffix := time.Now().UnixNano() % 1e6
+	type svc struct{ name, listener, blue, green string }
+	var svcs []svc
+	for i := 0; i < releaseServices; i++ {
+		s := svc{name: fmt.Sprintf("s%02d", i)}
+		lb, err := c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String(fmt.Sprintf("rr-%d-%d", suffix, i)), Subnets: []string{"subnet-a", "subnet-b"}})
+		if err != nil {
+			return f, err
+		}
+		var tgs []string
+		for _, color := range []string{"b", "g"} {
+			out, err := c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String(fmt.Sprintf("rr-%s-%d-%d", color, suffix, i)), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String("vpc-bench"), TargetType: elbtypes.TargetTypeEnumIp})
+			if err != nil {
+				return f, err
+			}
+			tgs = append(tgs, aws.ToString(out.TargetGroups[0].TargetGroupArn))
+		}
+		l, err := c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn, Port: aws.Int32(80), Protocol: elbtypes.ProtocolEnumHttp,
+			DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(tgs[0])}}})
+		if err != nil {
+			return f, err
+		}
+		s.listener, s.blue, s.green = aws.ToString(l.Listeners[0].ListenerArn), tgs[0], tgs[1]
+		svcs = append(svcs, s)
+	}
+	per := releaseServices / releaseWaves
+	waveOf := func(i int) int { return i / per }
+
+	if dir, err = filepath.Abs(dir); err != nil {
+		return f, err
+	}
+	_ = os.RemoveAll(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return f, err
+	}
+	abs, _ := filepath.Abs(providerDir)
+	rc := filepath.Join(dir, "cli.tfrc")
+	if err := os.WriteFile(rc, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"rolloutdev/rollout\" = %q\n  }\n  direct {}\n}\n", abs)), 0o644); err != nil {
+		return f, err
+	}
+	write := func(green bool, strategy string) error {
+		var b strings.Builder
+		fmt.Fprintf(&b, "terraform {\n  required_providers {\n    rollout = { source = \"rolloutdev/rollout\" }\n  }\n}\n")
+		fmt.Fprintf(&b, "provider \"rollout\" {\n  region    = \"us-east-1\"\n  endpoints = { elbv2 = %q, cloudwatch = %q }\n}\n", front.URL, emu.URL)
+		fmt.Fprintf(&b, "resource \"rollout_release\" \"r\" {\n  strategy = %q\n  services = {\n", strategy)
+		for _, s := range svcs {
+			bw, gw := 100, 0
+			if green {
+				bw, gw = 0, 100
+			}
+			fmt.Fprintf(&b, "    %s = { listener_arn = %q, target_groups = [{ arn = %q, weight = %d }, { arn = %q, weight = %d }] }\n", s.name, s.listener, s.blue, bw, s.green, gw)
+		}
+		b.WriteString("  }\n  dependencies = [\n")
+		for i, s := range svcs {
+			if w := waveOf(i); w > 0 {
+				fmt.Fprintf(&b, "    { service = %q, depends_on = %q },\n", s.name, svcs[i-per].name)
+			}
+		}
+		b.WriteString("  ]\n}\n")
+		return os.WriteFile(filepath.Join(dir, "main.tf"), []byte(b.String()), 0o644)
+	}
+	env := append(os.Environ(), "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_CLI_CONFIG_FILE="+rc,
+		"AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench", "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE="+os.DevNull, "AWS_SHARED_CREDENTIALS_FILE="+os.DevNull)
+	apply := func() error {
+		cmd := exec.Command(engine, "apply", "-auto-approve", "-input=false")
+		cmd.Dir, cmd.Env = dir, env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%s apply: %v\n%s", filepath.Base(engine), err, tail(string(out), 30))
+		}
+		return nil
+	}
+	// windows times each service's run in the log since mark: from its read
+	// before write to the answer of its last request.
+	windows := func(mark int) (map[string][2]time.Time, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		out := map[string][2]time.Time{}
+		for _, s := range svcs {
+			var reqs []served
+			for _, r := range log[mark:] {
+				if r.listener == s.listener {
+					reqs = append(reqs, r)
+				}
+			}
+			first := -1
+			for i, r := range reqs {
+				if r.action == "elasticloadbalancing:ModifyListener" {
+					first = i
+					break
+				}
+			}
+			// Before its first write a service reads its listener twice:
+			// the pipeline's read before write, then the write's own read
+			// of the actions it keeps.
+			if first < 2 || reqs[first-2].action != "elasticloadbalancing:DescribeListeners" {
+				return nil, fmt.Errorf("service %s: no write after two reads in %d requests", s.name, len(reqs))
+			}
+			out[s.name] = [2]time.Time{reqs[first-2].at, reqs[len(reqs)-1].at.Add(releaseLatency)}
+		}
+		return out, nil
+	}
+	span := func(w map[string][2]time.Time) time.Duration {
+		var lo, hi time.Time
+		for _, x := range w {
+			if lo.IsZero() || x[0].Before(lo) {
+				lo = x[0]
+			}
+			if x[1].After(hi) {
+				hi = x[1]
+			}
+		}
+		return hi.Sub(lo)
+	}
+	mark := func() int { mu.Lock(); defer mu.Unlock(); return len(log) }
+
+	// Create at blue (takes each listener over), then green one by one.
+	if err := write(false, "waves"); err != nil {
+		return f, err
+	}
+	if err := apply(); err != nil {
+		return f, err
+	}
+	m := mark()
+	if err := write(true, "sequential"); err != nil {
+		return f, err
+	}
+	if err := apply(); err != nil {
+		return f, err
+	}
+	seq, err := windows(m)
+	if err != nil {
+		return f, err
+	}
+	f.sequential = span(seq)
+	// A service applied one by one takes from its read before write to the
+	// next service's (the provider's own handling between them included);
+	// the last, to its last answer.
+	order := append([]string(nil), func() []string {
+		var n []string
+		for _, s := range svcs {
+			n = append(n, s.name)
+		}
+		return n
+	}()...)
+	sort.Slice(order, func(i, j int) bool { return seq[order[i]][0].Before(seq[order[j]][0]) })
+	took := map[string]time.Duration{}
+	for i, n := range order {
+		if i+1 < len(order) {
+			took[n] = seq[order[i+1]][0].Sub(seq[n][0])
+		} else {
+			took[n] = seq[n][1].Sub(seq[n][0])
+		}
+	}
+	slowest := make([]time.Duration, releaseWaves)
+	for i, s := range svcs {
+		slowest[waveOf(i)] = max(slowest[waveOf(i)], took[s.name])
+	}
+	for _, d := range slowest {
+		f.bound += d
+	}
+	// Back to blue one by one (untimed), then green in waves.
+	if err := write(false, "sequential"); err != nil {
+		return f, err
+	}
+	if err := apply(); err != nil {
+		return f, err
+	}
+	m = mark()
+	if err := write(true, "waves"); err != nil {
+		return f, err
+	}
+	if err := apply(); err != nil {
+		return f, err
+	}
+	wv, err := windows(m)
+	if err != nil {
+		return f, err
+	}
+	f.waves = span(wv)
+	// Every wave started after the one before it had finished.
+	starts := map[int][]time.Time{}
+	ends := map[int][]time.Time{}
+	for i, s := range svcs {
+		starts[waveOf(i)] = append(starts[waveOf(i)], wv[s.name][0])
+		ends[waveOf(i)] = append(ends[waveOf(i)], wv[s.name][1])
+	}
+	for w := 1; w < releaseWaves; w++ {
+		sort.Slice(starts[w], func(i, j int) bool { return starts[w][i].Before(starts[w][j]) })
+		for _, e := range ends[w-1] {
+			if e.After(starts[w][0].Add(releaseLatency)) {
+				return f, fmt.Errorf("wave %d started before wave %d finished", w+1, w)
+			}
+		}
+	}
+	return f, nil
+}
