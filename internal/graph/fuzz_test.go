@@ -182,7 +182,9 @@ func FuzzRun(f *testing.F) {
 			cur--
 			mu.Unlock()
 			var i int
-			fmt.Sscanf(n, "s%d", &i)
+			if _, err := fmt.Sscanf(n, "s%d", &i); err != nil {
+				t.Errorf("service %q: %v", n, err)
+			}
 			return failMask&(1<<i) == 0, "scripted"
 		})
 		if len(out) != len(names) {

@@ -262,7 +262,9 @@ func (g *digraph) cycle() *CycleError {
 		color[n] = grey
 		stack = append(stack, n)
 		out := append([]arc(nil), g.out[n]...)
-		sort.Slice(out, func(i, j int) bool { return out[i].to < out[j].to || out[i].to == out[j].to && out[i].index < out[j].index })
+		sort.Slice(out, func(i, j int) bool {
+			return out[i].to < out[j].to || out[i].to == out[j].to && out[i].index < out[j].index
+		})
 		for _, a := range out {
 			if found != nil {
 				return

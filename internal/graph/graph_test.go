@@ -95,11 +95,11 @@ func TestBuildProblems(t *testing.T) {
 
 // recorder runs fake services and records when each started and finished.
 type recorder struct {
-	mu       sync.Mutex
-	events   []string
-	running  int
-	maxSeen  int
-	fail     map[string]bool
+	mu      sync.Mutex
+	events  []string
+	running int
+	maxSeen int
+	fail    map[string]bool
 }
 
 func (r *recorder) run(_ context.Context, n string) (bool, string) {

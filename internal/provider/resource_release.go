@@ -126,14 +126,15 @@ var lastReleaseAttrTypes = map[string]attr.Type{
 	"finished_at": types.StringType,
 }
 
-var plannedWavesType = types.ListType{ElemType: types.ListType{ElemType: types.StringType}}
 
 func (r *releaseResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_release"
 }
 
 func servicesAttr() schema.MapNestedAttribute {
-	computed := func(d string) schema.StringAttribute { return schema.StringAttribute{Computed: true, MarkdownDescription: d} }
+	computed := func(d string) schema.StringAttribute {
+		return schema.StringAttribute{Computed: true, MarkdownDescription: d}
+	}
 	return schema.MapNestedAttribute{
 		Required: true,
 		MarkdownDescription: fmt.Sprintf("The services of the release, by name (1 to %d; a name is 1 to 63 lower-case letters, digits, `_` and `-`, starting with a letter). "+
