@@ -126,7 +126,6 @@ var lastReleaseAttrTypes = map[string]attr.Type{
 	"finished_at": types.StringType,
 }
 
-
 func (r *releaseResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_release"
 }
