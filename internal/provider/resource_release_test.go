@@ -430,3 +430,56 @@ func TestAccRelease_stabilization(t *testing.T) {
 		},
 	})
 }
+
+// sequential moves one service at a time, in the order of planned_waves,
+// and parallel starts a service as soon as its own dependency finished; a
+// release whose waits outlast its timeout is refused at plan.
+func TestAccRelease_strategies(t *testing.T) {
+	t.Parallel()
+	f := newReleaseFixture(t, nil, "a", "b", "c")
+	twoSteps := map[string]string{}
+	for _, n := range f.names {
+		twoSteps[n] = releaseCanary
+	}
+	long := map[string]string{
+		"a": `      rollout = { strategy = "canary", steps = [{ percent = 10, pause = "40m" }, { percent = 100 }] }`,
+		"c": `      rollout = { strategy = "canary", steps = [{ percent = 10, pause = "30m" }, { percent = 100 }] }`,
+	}
+	dep := `  dependencies = [{ service = "c", depends_on = "a" }]`
+	var writes func() []acctest.Write
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: f.config(false, nil, "  strategy = \"sequential\"\n"+dep), Check: f.serves(nil)},
+			{
+				PreConfig: func() { writes = f.e.RecordWrites() },
+				Config:    f.config(true, twoSteps, "  strategy = \"sequential\"\n"+dep),
+				Check: resource.ComposeTestCheckFunc(
+					f.serves(map[string]bool{"a": true, "b": true, "c": true}),
+					// planned_waves [[a, b], [c]]: one service at a time.
+					f.sequence(func() []acctest.Write { return writes() }, "a", "a", "b", "b", "c", "c"),
+				),
+			},
+			{
+				PreConfig: func() { writes = f.e.RecordWrites() },
+				Config:    f.config(false, twoSteps, "  strategy = \"parallel\"\n  max_parallel = 2\n"+dep),
+				Check: resource.ComposeTestCheckFunc(
+					f.serves(nil),
+					f.ordered(func() []acctest.Write { return writes() }, 6, [2]string{"c", "a"}),
+				),
+			},
+			{
+				// a (40m) then c (30m) in waves: 70m of pauses, over the 60m
+				// default update timeout.
+				Config:      f.config(true, long, dep),
+				PlanOnly:    true,
+				ExpectError: errRE(`Schedule Longer Than Timeout(.|\n)*The release's 2 waves pause and stabilize for 1h10m0s in all`),
+			},
+			{
+				Config:             f.config(true, long, dep+"\n  timeouts = { update = \"90m\" }"),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+		},
+	})
+}
