@@ -23,17 +23,21 @@ const MetadataPath = "cmd/pulumi-resource-rollout/bridge-metadata.json"
 // MetadataPath by tfgen).
 func Provider(bridgeMetadata []byte) tfbridge.ProviderInfo {
 	return tfbridge.ProviderInfo{
-		P:                 pfbridge.ShimProvider(rollout.New(Version)()),
-		Name:              "rollout",
-		DisplayName:       "Rollout",
-		Publisher:         "rolloutdev",
-		Description:       "Progressive delivery on AWS Application Load Balancers and Lambda aliases: traffic splits, canaries with gates and automatic rollback, blue/green deployments, Lambda alias deployments, feature flags, multi-service releases and rollout alarms",
-		Keywords:          []string{"pulumi", "rollout", "aws", "canary", "blue-green", "progressive-delivery", "category/cloud"},
-		License:           "MPL-2.0",
-		Homepage:          "https://github.com/rolloutdev/terraform-provider-rollout",
-		Repository:        "https://github.com/rolloutdev/terraform-provider-rollout",
-		GitHubOrg:         "rolloutdev",
-		Version:           Version,
+		P:           pfbridge.ShimProvider(rollout.New(Version)()),
+		Name:        "rollout",
+		DisplayName: "Rollout",
+		Publisher:   "rolloutdev",
+		Description: "Progressive delivery on AWS Application Load Balancers and Lambda aliases: traffic splits, canaries with gates and automatic rollback, blue/green deployments, Lambda alias deployments, feature flags, multi-service releases and rollout alarms",
+		Keywords:    []string{"pulumi", "rollout", "aws", "canary", "blue-green", "progressive-delivery", "category/cloud"},
+		License:     "MPL-2.0",
+		Homepage:    "https://github.com/rolloutdev/terraform-provider-rollout",
+		Repository:  "https://github.com/rolloutdev/terraform-provider-rollout",
+		GitHubOrg:   "rolloutdev",
+		Version:     Version,
+		// Where `pulumi plugin install` and automatic plugin acquisition
+		// find pulumi-resource-rollout-v<version>-<os>-<arch>.tar.gz, as
+		// make release names it.
+		PluginDownloadURL: "https://github.com/rolloutdev/terraform-provider-rollout/releases/download/v${VERSION}",
 		UpstreamRepoPath:  "..",
 		DocRules:          &tfbridge.DocRuleInfo{EditRules: docEdits},
 		MetadataInfo:      tfbridge.NewProviderMetadata(bridgeMetadata),
@@ -57,9 +61,12 @@ func Provider(bridgeMetadata []byte) tfbridge.ProviderInfo {
 			"rollout_feature_flag":     {Tok: "rollout:index:getFeatureFlag"},
 		},
 		JavaScript: &tfbridge.JavaScriptInfo{
-			PackageName: "@rolloutdev/rollout",
+			PackageName:          "@rolloutdev/rollout",
+			RespectSchemaVersion: true,
 			Dependencies: map[string]string{
-				"@pulumi/pulumi": "^3.0.0",
+				// The generated code calls runtime functions of the SDK it was
+				// generated with (pkg/v3 3.274).
+				"@pulumi/pulumi": "^3.274.0",
 			},
 			DevDependencies: map[string]string{
 				"@types/node": "^20.0.0",
@@ -67,12 +74,14 @@ func Provider(bridgeMetadata []byte) tfbridge.ProviderInfo {
 			},
 		},
 		Python: &tfbridge.PythonInfo{
-			PackageName: "pulumi_rollout",
-			Requires:    map[string]string{"pulumi": ">=3.0.0,<4.0.0"},
+			PackageName:          "pulumi_rollout",
+			RespectSchemaVersion: true,
+			Requires:             map[string]string{"pulumi": ">=3.0.0,<4.0.0"},
 		},
 		Golang: &tfbridge.GolangInfo{
 			ImportBasePath:                 "github.com/rolloutdev/terraform-provider-rollout/pulumi/sdk/go/rollout",
 			GenerateResourceContainerTypes: true,
+			RespectSchemaVersion:           true,
 		},
 	}
 }

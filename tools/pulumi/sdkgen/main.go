@@ -26,14 +26,15 @@ const tool = "pulumi-sdkgen-rollout"
 func main() {
 	schemaPath := flag.String("schema", "cmd/pulumi-resource-rollout/schema.json", "the Pulumi schema")
 	out := flag.String("out", "sdk", "directory of the SDKs: one sub-directory per language")
+	version := flag.String("version", "", "the package's version, written into the SDKs' package metadata")
 	flag.Parse()
-	if err := run(*schemaPath, *out, flag.Args()); err != nil {
+	if err := run(*schemaPath, *out, *version, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, tool+":", err)
 		os.Exit(1)
 	}
 }
 
-func run(schemaPath, out string, langs []string) error {
+func run(schemaPath, out, version string, langs []string) error {
 	if len(langs) == 0 {
 		langs = []string{"go", "nodejs", "python"}
 	}
@@ -48,6 +49,9 @@ func run(schemaPath, out string, langs []string) error {
 		var spec schema.PackageSpec
 		if err := json.Unmarshal(raw, &spec); err != nil {
 			return err
+		}
+		if version != "" {
+			spec.Version = version
 		}
 		pkg, err := schema.ImportSpec(spec, nil, loader, schema.ValidationOptions{})
 		if err != nil {
