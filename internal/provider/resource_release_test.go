@@ -483,3 +483,44 @@ func TestAccRelease_strategies(t *testing.T) {
 		},
 	})
 }
+
+// Services join and leave a release: a service removed gives its lease up
+// and keeps its traffic (a split may then take its listener without adopt),
+// and a service added is claimed and moved like a new one.
+func TestAccRelease_membership(t *testing.T) {
+	t.Parallel()
+	f := newReleaseFixture(t, nil, "a", "b", "c")
+	only := func(names ...string) *releaseFixture {
+		g := *f
+		g.names = names
+		return &g
+	}
+	split := fmt.Sprintf(`
+resource "rollout_traffic_split" "b" {
+  listener_arn  = %q
+  target_groups = [{ arn = %q, weight = 50 }, { arn = %q, weight = 50 }]
+}
+`, f.refs["b"].ListenerARN, f.blue["b"], f.green["b"])
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: only("a", "b").config(true, nil, ""), Check: only("a", "b").serves(map[string]bool{"a": true, "b": true})},
+			{
+				// b leaves (its listener keeps green), c joins at green.
+				Config:            only("a", "c").config(true, nil, ""),
+				ConfigStateChecks: status(map[string]string{"a": "succeeded", "c": "succeeded"}),
+				Check:             f.serves(map[string]bool{"a": true, "b": true, "c": true}),
+			},
+			{
+				Config: only("a", "c").config(true, nil, "") + split,
+				Check: func(*terraform.State) error {
+					got, _ := f.e.Forward(f.refs["b"])
+					if want := (weights.Split{{ARN: f.blue["b"], Weight: 50}, {ARN: f.green["b"], Weight: 50}}); !got.Split.Equal(want) {
+						return fmt.Errorf("b's listener forwards %v, want the split's %v", got.Split, want)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
