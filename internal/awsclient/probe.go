@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,6 +30,49 @@ type Probe struct {
 	// LoadBalancer is the CloudWatch dimension of the listener's load
 	// balancer ("app/NAME/ID").
 	LoadBalancer string
+	// Primed, when set, may hold the actions the caller read just before
+	// the run (its read before write): a first write that follows at once
+	// starts from them instead of reading the listener again.
+	Primed *Primed
+}
+
+// PrimedMaxAge is how old, by the client's clock, actions read before a run
+// may be for its first write to start from them. Anything slower (a health
+// gate that waited, a hook) reads again.
+const PrimedMaxAge = time.Second
+
+// Primed holds the actions of one listener or rule read just now, for the
+// next write to start from once. Safe for concurrent use.
+type Primed struct {
+	mu      sync.Mutex
+	actions Actions
+	at      time.Time
+}
+
+// Set keeps actions read at `at`.
+func (p *Primed) Set(a Actions, at time.Time) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.actions, p.at = a, at
+}
+
+// Take returns the actions kept, once, when they were read at most
+// PrimedMaxAge before now; nil otherwise (the write then reads first).
+func (p *Primed) Take(now time.Time) Actions {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	a := p.actions
+	p.actions = nil
+	if a == nil || now.Sub(p.at) > PrimedMaxAge || now.Before(p.at) {
+		return nil
+	}
+	return a
 }
 
 var _ rollout.Probe = (*Probe)(nil)
@@ -50,9 +94,14 @@ func NewProbe(c *Client, ref Ref, st Stickiness) (*Probe, error) {
 	return &Probe{Client: c, Ref: ref, Stickiness: st, LoadBalancer: lb}, nil
 }
 
-// Apply sets the split and confirms it.
+// Apply sets the split and confirms it, from the primed actions when they
+// are fresh.
 func (p *Probe) Apply(ctx context.Context, w weights.Split) error {
-	_, err := p.Client.SetForward(ctx, p.Ref, nil, Forward{Split: w, Stickiness: p.Stickiness})
+	var from Actions
+	if p.Primed != nil {
+		from = p.Primed.Take(p.Client.Clock.Now())
+	}
+	_, err := p.Client.SetForward(ctx, p.Ref, from, Forward{Split: w, Stickiness: p.Stickiness})
 	return err
 }
 

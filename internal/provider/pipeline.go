@@ -224,6 +224,9 @@ type listenerSubject struct {
 	sticky awsclient.Stickiness
 	attr   path.Path
 	goBack func(from weights.Split) string
+	// primed, when set, keeps what Read read for the run's first write,
+	// which then need not read the listener again.
+	primed *awsclient.Primed
 }
 
 func (l listenerSubject) Kind() string { return l.ref.Kind() }
@@ -237,12 +240,18 @@ func (l listenerSubject) Read(ctx context.Context) (weights.Split, error) {
 	if err != nil {
 		return nil, err
 	}
+	l.primed.Set(acts, l.c.Clock.Now())
 	f, _ := acts.Forward()
 	return f.Split, nil
 }
 
 func (l listenerSubject) Probe() (rollout.Probe, error) {
-	return awsclient.NewProbe(l.c, l.ref, l.sticky)
+	p, err := awsclient.NewProbe(l.c, l.ref, l.sticky)
+	if err != nil {
+		return nil, err
+	}
+	p.Primed = l.primed
+	return p, nil
 }
 
 func (l listenerSubject) GoBack(from weights.Split) string { return l.goBack(from) }

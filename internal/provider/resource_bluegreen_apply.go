@@ -299,7 +299,7 @@ func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, stat
 // subject is the deployment's forward action as the traffic pipeline sees
 // it; prev is the color live before this apply.
 func (r *blueGreenResource) subject(m blueGreenModel, prev bluegreen.Color) listenerSubject {
-	return listenerSubject{c: r.client, ref: m.ref(), attr: path.Root("active"),
+	return listenerSubject{c: r.client, ref: m.ref(), attr: path.Root("active"), primed: &awsclient.Primed{},
 		goBack: func(weights.Split) string { return fmt.Sprintf("set active back to %q", prev) }}
 }
 

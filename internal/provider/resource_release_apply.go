@@ -40,7 +40,7 @@ type serviceRun struct {
 
 // subject is a service's forward action as the traffic pipeline sees it.
 func (r *releaseResource) subject(name string, s serviceModel) listenerSubject {
-	return listenerSubject{c: r.client, ref: s.ref(), sticky: stickinessFrom(s.Stickiness), attr: svcPath(name).AtName("target_groups"),
+	return listenerSubject{c: r.client, ref: s.ref(), sticky: stickinessFrom(s.Stickiness), attr: svcPath(name).AtName("target_groups"), primed: &awsclient.Primed{},
 		goBack: func(from weights.Split) string {
 			return fmt.Sprintf("set services[%q].target_groups to the weights before this apply (%s)", name, from.Short())
 		}}

@@ -176,13 +176,16 @@ func main() {
 			os.Exit(1)
 		}
 		fmt.Printf("  release, %d services in %d waves, no pauses, %s per Elastic Load Balancing request:\n", releaseServices, releaseWaves, releaseLatency)
-		fmt.Printf("    (h) in waves %s, one by one %s (%.1fx); each wave's slowest service added up: %s%s\n", rf.waves.Round(time.Millisecond),
-			rf.sequential.Round(time.Millisecond), rf.sequential.Seconds()/rf.waves.Seconds(), rf.bound.Round(time.Millisecond), missIf(&ok, rf.waves > rf.bound))
+		fmt.Printf("    (h) in waves %s, one by one %s (%.1fx); each wave's slowest service added up: %s ± %s (waves / that = %.3f)%s\n", rf.waves.Round(time.Millisecond),
+			rf.sequential.Round(time.Millisecond), rf.sequential.Seconds()/rf.waves.Seconds(), rf.bound.Round(time.Millisecond), rf.spread.Round(time.Millisecond),
+			rf.waves.Seconds()/rf.bound.Seconds(), missIf(&ok, rf.waves > rf.bound+rf.spread))
+		fmt.Printf("        medians of %d runs; a service's mean time alone %s, among the %d of its wave %s\n", releaseRuns, rf.alone.Round(100*time.Microsecond),
+			releaseServices/releaseWaves, rf.together.Round(100*time.Microsecond))
 		fmt.Println()
 	}
 	fmt.Printf("targets: (a) <= %.0f request per resource, growth 200->400 <= %.1fx, (b') <= %.2f x the framework floor at the largest N\n", maxRequestsPerResource, maxGrowth, maxFloorRatio)
 	fmt.Printf("         (d) <= %s, (e) <= %s, (f) <= %d; (b) <= %.1f was withdrawn and is reported only\n", maxOverhead, maxAlarmDelay, gateKinds, withdrawnB)
-	fmt.Println("         (h) in waves <= each wave's slowest service (timed one by one) added up")
+	fmt.Println("         (h) in waves <= each wave's slowest service (timed one by one) added up, within that figure's spread between runs (±)")
 	fmt.Println("floors: the same plan through a provider with these schemas that does nothing, speaking the")
 	fmt.Println("        plugin protocol directly (protocol) or served by the plugin framework (framework); (x) = / baseline")
 	if unreachable {

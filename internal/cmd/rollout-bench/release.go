@@ -41,6 +41,8 @@ const (
 	releaseServices = 20
 	releaseWaves    = 4
 	releaseLatency  = 40 * time.Millisecond
+	// releaseRuns: each figure is the median of this many runs.
+	releaseRuns = 3
 )
 
 // fixedLatencyFront serves backend's API, each answer sent latency after its
@@ -86,6 +88,12 @@ func fixedLatencyFront(backend string, latency time.Duration) (*httptest.Server,
 
 type releaseFigures struct {
 	waves, sequential, bound time.Duration
+	// alone and together are a service's mean time from its read before
+	// write to its last answer, one by one and among its wave.
+	alone, together time.Duration
+	// spread is half the range of the bound over the runs: how finely two
+	// wall times of this bench can be told apart.
+	spread time.Duration
 }
 
 // served is one request the emulator received for a listener: when it
@@ -225,13 +233,13 @@ func releaseBench(engine, providerDir, dir string) (releaseFigures, error) {
 					break
 				}
 			}
-			// Before its first write a service reads its listener twice:
-			// the pipeline's read before write, then the write's own read
-			// of the actions it keeps.
-			if first < 2 || reqs[first-2].action != "elasticloadbalancing:DescribeListeners" {
-				return nil, fmt.Errorf("service %s: no write after two reads in %d requests", s.name, len(reqs))
+			// Right before its first write a service reads its listener
+			// (the pipeline's read before write, whose actions the write
+			// starts from).
+			if first < 1 || reqs[first-1].action != "elasticloadbalancing:DescribeListeners" {
+				return nil, fmt.Errorf("service %s: no write right after a read in %d requests", s.name, len(reqs))
 			}
-			out[s.name] = [2]time.Time{reqs[first-2].at, reqs[len(reqs)-1].at.Add(releaseLatency)}
+			out[s.name] = [2]time.Time{reqs[first-1].at, reqs[len(reqs)-1].at.Add(releaseLatency)}
 		}
 		return out, nil
 	}
@@ -249,84 +257,102 @@ func releaseBench(engine, providerDir, dir string) (releaseFigures, error) {
 	}
 	mark := func() int { mu.Lock(); defer mu.Unlock(); return len(log) }
 
-	// Create at blue (takes each listener over), then green one by one.
+	// Create at blue (takes each listener over); then, releaseRuns times,
+	// green one by one and green in waves, each from blue.
 	if err := write(false, "waves"); err != nil {
 		return f, err
 	}
 	if err := apply(); err != nil {
 		return f, err
 	}
-	m := mark()
-	if err := write(true, "sequential"); err != nil {
-		return f, err
+	timed := func(strategy string) (map[string][2]time.Time, error) {
+		m := mark()
+		if err := write(true, strategy); err != nil {
+			return nil, err
+		}
+		if err := apply(); err != nil {
+			return nil, err
+		}
+		w, err := windows(m)
+		if err != nil {
+			return nil, err
+		}
+		if err := write(false, "sequential"); err != nil {
+			return nil, err
+		}
+		return w, apply()
 	}
-	if err := apply(); err != nil {
-		return f, err
-	}
-	seq, err := windows(m)
-	if err != nil {
-		return f, err
-	}
-	f.sequential = span(seq)
-	// A service applied one by one takes from its read before write to the
-	// next service's (the provider's own handling between them included);
-	// the last, to its last answer.
-	order := append([]string(nil), func() []string {
-		var n []string
+	var seqs, waves, bounds []time.Duration
+	var alone, together time.Duration
+	for run := 0; run < releaseRuns; run++ {
+		seq, err := timed("sequential")
+		if err != nil {
+			return f, err
+		}
+		seqs = append(seqs, span(seq))
+		// A service applied one by one takes from its read before write to
+		// the next service's (the provider's own handling between them
+		// included); the last, to its last answer.
+		order := make([]string, 0, len(svcs))
 		for _, s := range svcs {
-			n = append(n, s.name)
+			order = append(order, s.name)
 		}
-		return n
-	}()...)
-	sort.Slice(order, func(i, j int) bool { return seq[order[i]][0].Before(seq[order[j]][0]) })
-	took := map[string]time.Duration{}
-	for i, n := range order {
-		if i+1 < len(order) {
-			took[n] = seq[order[i+1]][0].Sub(seq[n][0])
-		} else {
-			took[n] = seq[n][1].Sub(seq[n][0])
+		sort.Slice(order, func(i, j int) bool { return seq[order[i]][0].Before(seq[order[j]][0]) })
+		took := map[string]time.Duration{}
+		for i, n := range order {
+			if i+1 < len(order) {
+				took[n] = seq[order[i+1]][0].Sub(seq[n][0])
+			} else {
+				took[n] = seq[n][1].Sub(seq[n][0])
+			}
 		}
-	}
-	slowest := make([]time.Duration, releaseWaves)
-	for i, s := range svcs {
-		slowest[waveOf(i)] = max(slowest[waveOf(i)], took[s.name])
-	}
-	for _, d := range slowest {
-		f.bound += d
-	}
-	// Back to blue one by one (untimed), then green in waves.
-	if err := write(false, "sequential"); err != nil {
-		return f, err
-	}
-	if err := apply(); err != nil {
-		return f, err
-	}
-	m = mark()
-	if err := write(true, "waves"); err != nil {
-		return f, err
-	}
-	if err := apply(); err != nil {
-		return f, err
-	}
-	wv, err := windows(m)
-	if err != nil {
-		return f, err
-	}
-	f.waves = span(wv)
-	// Every wave started after the one before it had finished.
-	starts := map[int][]time.Time{}
-	ends := map[int][]time.Time{}
-	for i, s := range svcs {
-		starts[waveOf(i)] = append(starts[waveOf(i)], wv[s.name][0])
-		ends[waveOf(i)] = append(ends[waveOf(i)], wv[s.name][1])
-	}
-	for w := 1; w < releaseWaves; w++ {
-		sort.Slice(starts[w], func(i, j int) bool { return starts[w][i].Before(starts[w][j]) })
-		for _, e := range ends[w-1] {
-			if e.After(starts[w][0].Add(releaseLatency)) {
-				return f, fmt.Errorf("wave %d started before wave %d finished", w+1, w)
+		slowest := make([]time.Duration, releaseWaves)
+		for i, s := range svcs {
+			slowest[waveOf(i)] = max(slowest[waveOf(i)], took[s.name])
+		}
+		var bound time.Duration
+		for _, d := range slowest {
+			bound += d
+		}
+		bounds = append(bounds, bound)
+		wv, err := timed("waves")
+		if err != nil {
+			return f, err
+		}
+		waves = append(waves, span(wv))
+		for _, s := range svcs {
+			alone += seq[s.name][1].Sub(seq[s.name][0])
+			together += wv[s.name][1].Sub(wv[s.name][0])
+		}
+		// Every wave started after the one before it had finished.
+		starts := map[int][]time.Time{}
+		ends := map[int][]time.Time{}
+		for i, s := range svcs {
+			starts[waveOf(i)] = append(starts[waveOf(i)], wv[s.name][0])
+			ends[waveOf(i)] = append(ends[waveOf(i)], wv[s.name][1])
+		}
+		for w := 1; w < releaseWaves; w++ {
+			sort.Slice(starts[w], func(i, j int) bool { return starts[w][i].Before(starts[w][j]) })
+			for _, e := range ends[w-1] {
+				if e.After(starts[w][0].Add(releaseLatency)) {
+					return f, fmt.Errorf("wave %d started before wave %d finished", w+1, w)
+				}
 			}
 		}
 	}
+	n := time.Duration(releaseRuns * len(svcs))
+	f.sequential, f.waves, f.bound = median(seqs), median(waves), median(bounds)
+	lo, hi := bounds[0], bounds[0]
+	for _, b := range bounds {
+		lo, hi = min(lo, b), max(hi, b)
+	}
+	f.spread = (hi - lo) / 2
+	f.alone, f.together = alone/n, together/n
 	return f, nil
+}
+
+func median(d []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
 }
