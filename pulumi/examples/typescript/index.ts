@@ -48,6 +48,25 @@ const api = new rollout.DeploymentBlueGreen("api", {
     rollout: { strategy: "linear", linear: { stepPercent: 25, interval: "2m" }, gates: { health: {} } },
 });
 
+// Two services released together: checkout only after payments succeeded
+// and stabilized; if checkout fails, payments is rolled back too.
+const release = new rollout.Release("v42", {
+    services: {
+        payments: {
+            listenerArn: cfg.require("paymentsListenerArn"),
+            targetGroups: [{ arn: cfg.require("paymentsBlueArn"), weight: 0 }, { arn: cfg.require("paymentsGreenArn"), weight: 100 }],
+            rollout: { preset: "canary_10_percent_5_minutes", gates: { alarms: [errors.name] } },
+        },
+        checkout: {
+            ruleArn: cfg.require("checkoutRuleArn"),
+            targetGroups: [{ arn: cfg.require("checkoutBlueArn"), weight: 0 }, { arn: cfg.require("checkoutGreenArn"), weight: 100 }],
+        },
+    },
+    dependencies: [{ service: "checkout", dependsOn: "payments", type: "hard", validationRequired: true }],
+    stabilization: { duration: "5m", alarms: [errors.name] },
+    onFailure: { stop: true, rollback: "started" },
+});
+
 const health = rollout.getTargetHealthOutput({ targetGroupArns: [blueArn, greenArn] });
 const alarms = rollout.getAlarmStateOutput({ names: [errors.name] });
 
@@ -57,3 +76,5 @@ export const apiLive: pulumi.Output<string> = api.liveTargetGroupArn;
 export const apiHistory = api.history;
 export const greenHealthy = health.targetGroups.apply(tgs => tgs[1].healthy);
 export const anyInAlarm = alarms.anyInAlarm;
+export const releaseWaves = release.plannedWaves;
+export const releaseOutcome = release.lastRelease;
