@@ -180,9 +180,22 @@ func newRunner(ctx context.Context, c *awsclient.Client, s subject, ch change, d
 
 // rollBackChange takes a subject that a run moved from ch.from to current
 // back to ch.from, by its rollout's rollback policy, because of something
-// outside its own gates (a release rolling back what it started). It
-// reports a rollback that did not finish; the caller records res.
+// outside its own gates (a release rolling back what it started). Time may
+// have passed since the run, so it reads first: a subject that no longer
+// serves current is left as it is, and the error says so. It reports a
+// rollback that did not finish; the caller records res when ok.
 func rollBackChange(ctx context.Context, c *awsclient.Client, s subject, ch change, current weights.Split, steps int, reason string, diags *diag.Diagnostics) (rollout.Result, bool) {
+	live, err := s.Read(ctx)
+	if err != nil {
+		s.ReadError(diags, err)
+		return rollout.Result{}, false
+	}
+	if !live.Equal(current) {
+		diags.AddAttributeError(s.Attr(), fmt.Sprintf("%s Changed Since Release", title(s.Kind())), detail(nil,
+			fmt.Sprintf("The release left the %s %s at %s and was rolling it back (%s), but it serves %s now: someone or something changed it in the meantime.", s.Kind(), s.ID(), current.Short(), reason, live.Short()),
+			"It was not rolled back, so that change stands. Run plan to see what it serves, then set the configuration to the weights it should have."))
+		return rollout.Result{}, false
+	}
 	runner, ok := newRunner(ctx, c, s, ch, diags)
 	if !ok {
 		return rollout.Result{}, false

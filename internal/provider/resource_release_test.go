@@ -524,3 +524,55 @@ resource "rollout_traffic_split" "b" {
 		},
 	})
 }
+
+// A service the release rolls back because another failed is read first:
+// someone changed auth's listener while api was running (an on-call
+// shift), so the release leaves it as it is and says so, rather than
+// overwrite that change with the weights from before the apply.
+func TestAccRelease_startedRollbackReadsFirst(t *testing.T) {
+	t.Parallel()
+	f := newReleaseFixture(t, nil, "auth", "api")
+	alarm := f.e.Alarm("api-5xx")
+	rollouts := map[string]string{"auth": releaseCanary,
+		"api": `      rollout = { strategy = "canary", steps = [{ percent = 10, pause = "1m" }, { percent = 100 }], poll_interval = "1m", gates = { alarms = [` + fmt.Sprintf("%q", alarm) + `] } }`}
+	body := "  dependencies = [{ service = \"api\", depends_on = \"auth\" }]\n  on_failure = { rollback = \"started\" }"
+	shifted := weights.Split{{ARN: f.blue["auth"], Weight: 50}, {ARN: f.green["auth"], Weight: 50}}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: f.config(false, nil, body), Check: f.serves(nil)},
+			{
+				PreConfig: func() {
+					var written, done atomic.Bool
+					f.e.Emu.OnRequest(func(action string, form url.Values) {
+						if action == "elasticloadbalancing:ModifyListener" && form.Get("ListenerArn") == f.refs["api"].ID() {
+							written.Store(true)
+						}
+					})
+					f.e.Clock.OnSleep(func(context.Context, time.Duration, time.Time) {
+						if written.Load() && !done.Swap(true) {
+							f.e.SetWeights(f.refs["auth"], shifted)
+							f.e.SetAlarmState(alarm, cwtypes.StateValueAlarm)
+						}
+					})
+				},
+				Config:      f.config(true, rollouts, body),
+				ExpectError: errRE(`Listener Changed Since Release(.|\n)*not rolled back`),
+			},
+			{
+				RefreshState: true, ExpectNonEmptyPlan: true,
+				Check: func(*terraform.State) error {
+					got, _ := f.e.Forward(f.refs["auth"])
+					if !got.Split.Equal(shifted) {
+						return fmt.Errorf("auth's listener forwards %v, want the out-of-band %v left as it was", got.Split, shifted)
+					}
+					api, _ := f.e.Forward(f.refs["api"])
+					if !api.Split.Equal(f.split("api", false)) {
+						return fmt.Errorf("api's listener forwards %v, want it rolled back to blue", api.Split)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
