@@ -359,7 +359,8 @@ func dependenciesOf(ctx context.Context, l types.List) ([]dependencyModel, []gra
 }
 
 // releaseGraph orders the services; ok is false when the inputs are not
-// known or have problems (reported when report is set).
+// known or have problems. With report (ValidateConfig) it reports the
+// problems, a cycle and the soft dependencies dropped.
 func releaseGraph(ctx context.Context, services map[string]serviceModel, deps types.List, diags *diag.Diagnostics, report bool) (graph.Plan, bool) {
 	_, edges, known, d := dependenciesOf(ctx, deps)
 	diags.Append(d...)
@@ -692,7 +693,7 @@ func releaseWaits(ctx context.Context, p graph.Plan, m releaseModel, waits map[s
 	needs := validated(ctx, m.Dependencies)
 	each := func(n string) time.Duration {
 		d := waits[n]
-		if stab != nil && needs[n] && d >= 0 {
+		if stab != nil && needs[n] {
 			d += stab.Duration
 		}
 		return d

@@ -89,8 +89,13 @@ func (r *releaseResource) apply(ctx context.Context, plan releaseModel, state *r
 		prior, _, d = servicesOf(ctx, state.Services)
 		diags.Append(d...)
 	}
-	gp, ok := releaseGraph(ctx, services, plan.Dependencies, diags, true)
-	if !ok || diags.HasError() {
+	// ValidateConfig reported the graph's problems and warnings already.
+	gp, ok := releaseGraph(ctx, services, plan.Dependencies, diags, false)
+	if !ok {
+		addError(diags, pathOf(path.Root("dependencies")), "Cannot Order Release", nil,
+			"The services could not be ordered by their dependencies, though the configuration was checked at plan time.", "This is a bug in the provider; please report it.")
+	}
+	if diags.HasError() {
 		return plan, false
 	}
 	of := onFailureOf(ctx, plan.OnFailure)

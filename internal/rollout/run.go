@@ -778,10 +778,9 @@ func (r *Runner) Stabilize(ctx context.Context, res Result, from weights.Split, 
 // immediate, four for gradual; feature_flag switches the flags off.
 func (r *Runner) RollBack(ctx context.Context, current, original weights.Split, steps int, reason string) Result {
 	res := Result{Status: Succeeded, Current: current, StepReached: steps, Steps: steps, Started: r.Clock.Now()}
-	hold := r.Hold
-	r.Hold = false
-	defer func() { r.Hold = hold }()
-	return r.finish(r.rollback(ctx, res, original, &Failure{Gate: GateRelease, Step: steps, Reason: Bound(reason)}))
+	back := *r
+	back.Hold = false // asked for: never held
+	return back.finish(back.rollback(ctx, res, original, &Failure{Gate: GateRelease, Step: steps, Reason: Bound(reason)}))
 }
 
 func (r *Runner) finish(res Result) Result {
