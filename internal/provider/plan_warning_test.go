@@ -189,3 +189,60 @@ func TestPlanWarnsOfStaleFlag(t *testing.T) {
 	}
 	hasWarning(t, resp.Diagnostics, "Stale Feature Flag", "expired at 2020-01-31T00:00:00Z")
 }
+
+// A release's plan-time warnings, on the attribute at fault: a soft
+// dependency that would close a cycle is dropped, and a stabilization no
+// dependency waits for is never used.
+func TestReleaseValidateWarns(t *testing.T) {
+	ctx := context.Background()
+	s := providerserver.NewProtocol6(provider.New("test")())()
+	schemas, err := s.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	str := func(v string) tftypes.Value { return tftypes.NewValue(tftypes.String, v) }
+	rtyp := schemas.ResourceSchemas["rollout_release"].ValueType().(tftypes.Object)
+	svcsType := rtyp.AttributeTypes["services"].(tftypes.Map)
+	svcType := svcsType.ElementType.(tftypes.Object)
+	tgsType := svcType.AttributeTypes["target_groups"].(tftypes.List)
+	tgs := tftypes.NewValue(tgsType, []tftypes.Value{tftypes.NewValue(tgsType.ElementType, map[string]tftypes.Value{"arn": str(fakeTG(0)), "weight": tftypes.NewValue(tftypes.Number, 100)})})
+	svc := func(listener string) tftypes.Value {
+		return nullsExcept(svcType, map[string]tftypes.Value{"listener_arn": str(listener), "target_groups": tgs})
+	}
+	depsType := rtyp.AttributeTypes["dependencies"].(tftypes.List)
+	dep := func(service, on, kind string) tftypes.Value {
+		return nullsExcept(depsType.ElementType, map[string]tftypes.Value{"service": str(service), "depends_on": str(on), "type": str(kind)})
+	}
+	stabType := rtyp.AttributeTypes["stabilization"]
+	cfgVal := nullsExcept(rtyp, map[string]tftypes.Value{
+		"services": tftypes.NewValue(svcsType, map[string]tftypes.Value{
+			"api": svc(fakeListener), "web": svc(strings.Replace(fakeListener, "f2f7dc8efc522ab2", "f2f7dc8efc522ab3", 1)),
+		}),
+		"dependencies":  tftypes.NewValue(depsType, []tftypes.Value{dep("web", "api", "hard"), dep("api", "web", "soft")}),
+		"stabilization": nullsExcept(stabType, map[string]tftypes.Value{"duration": str("1m")}),
+	})
+	cfg, _ := tfprotov6.NewDynamicValue(rtyp, cfgVal)
+	resp, err := s.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{TypeName: "rollout_release", Config: &cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"Soft Dependency Dropped":  "AttributeName(\"dependencies\").ElementKeyInt(1)",
+		"Stabilization Never Used": "AttributeName(\"stabilization\")",
+	}
+	for _, d := range resp.Diagnostics {
+		if d.Severity == tfprotov6.DiagnosticSeverityError {
+			t.Errorf("error: %s: %s", d.Summary, d.Detail)
+			continue
+		}
+		if at, ok := want[d.Summary]; ok {
+			if d.Attribute == nil || d.Attribute.String() != at {
+				t.Errorf("%s on %v, want %s", d.Summary, d.Attribute, at)
+			}
+			delete(want, d.Summary)
+		}
+	}
+	for summary := range want {
+		t.Errorf("no %q warning in %v", summary, resp.Diagnostics)
+	}
+}
