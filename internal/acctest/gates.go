@@ -149,17 +149,13 @@ func (e *Env) RecordSplitsOf(owner string) func() []weights.Split {
 	var mu sync.Mutex
 	var got []weights.Split
 	e.Emu.OnRequest(func(action string, form url.Values) {
-		var prefix string
-		switch action {
-		case "elasticloadbalancing:ModifyListener":
-			prefix = "DefaultActions"
-		case "elasticloadbalancing:ModifyRule":
-			prefix = "Actions"
-		default:
+		to, ok := writeOwner(action, form)
+		if !ok || owner != "" && to != owner {
 			return
 		}
-		if owner != "" && form.Get("ListenerArn") != owner && form.Get("RuleArn") != owner {
-			return
+		prefix := "DefaultActions"
+		if action == "elasticloadbalancing:ModifyRule" {
+			prefix = "Actions"
 		}
 		for a := 1; form.Get(fmt.Sprintf("%s.member.%d.Type", prefix, a)) != ""; a++ {
 			act := fmt.Sprintf("%s.member.%d", prefix, a)

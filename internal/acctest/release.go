@@ -12,6 +12,18 @@ type Write struct {
 	Owner string
 }
 
+// writeOwner is the listener or rule ARN a forward-action write goes to;
+// ok is false for any other request.
+func writeOwner(action string, form url.Values) (string, bool) {
+	switch action {
+	case "elasticloadbalancing:ModifyListener":
+		return form.Get("ListenerArn"), true
+	case "elasticloadbalancing:ModifyRule":
+		return form.Get("RuleArn"), true
+	}
+	return "", false
+}
+
 // RecordWrites records, from now on, which listener or rule each
 // ModifyListener and ModifyRule went to, in the order the emulator received
 // them.
@@ -19,13 +31,8 @@ func (e *Env) RecordWrites() func() []Write {
 	var mu sync.Mutex
 	var got []Write
 	e.Emu.OnRequest(func(action string, form url.Values) {
-		owner := ""
-		switch action {
-		case "elasticloadbalancing:ModifyListener":
-			owner = form.Get("ListenerArn")
-		case "elasticloadbalancing:ModifyRule":
-			owner = form.Get("RuleArn")
-		default:
+		owner, ok := writeOwner(action, form)
+		if !ok {
 			return
 		}
 		mu.Lock()
@@ -55,10 +62,8 @@ func (e *Env) Rendezvous(wait time.Duration, owners ...string) func() bool {
 		want[o] = true
 	}
 	e.Emu.OnRequest(func(action string, form url.Values) {
-		owner := form.Get("ListenerArn")
-		if action == "elasticloadbalancing:ModifyRule" {
-			owner = form.Get("RuleArn")
-		} else if action != "elasticloadbalancing:ModifyListener" {
+		owner, ok := writeOwner(action, form)
+		if !ok {
 			return
 		}
 		mu.Lock()
