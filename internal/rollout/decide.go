@@ -26,6 +26,9 @@ const (
 	// GateRelease is a release rolling back a service that succeeded,
 	// because another service of the release failed.
 	GateRelease Gate = "release"
+	// GateChanged is someone else changing the subject during the
+	// rollout: the rollout stops and writes nothing more.
+	GateChanged Gate = "changed_during_rollout"
 )
 
 // Failure is a failed gate and what was seen.

@@ -49,7 +49,7 @@ func TestStabilize(t *testing.T) {
 	})
 	t.Run("an alarm rolls back to where the run started", func(t *testing.T) {
 		c := clock.NewFake(time.Unix(0, 0))
-		p := &script{}
+		p := &script{serving: end}
 		reads := 0
 		p.alarm = func(int) string {
 			reads++
@@ -98,7 +98,7 @@ func TestRollBackForTheRelease(t *testing.T) {
 		{Gradual, []weights.Split{{{ARN: blue, Weight: 250}, {ARN: green, Weight: 750}}, {{ARN: blue, Weight: 500}, {ARN: green, Weight: 500}}, {{ARN: blue, Weight: 750}, {ARN: green, Weight: 250}}, start}},
 	} {
 		t.Run(string(c.policy), func(t *testing.T) {
-			p := &script{}
+			p := &script{serving: end}
 			r := runner(p, Gates{}, clock.NewFake(time.Unix(0, 0)))
 			r.Rollback = c.policy
 			r.Hold = true // a release's rollback of a started service is never held

@@ -4,121 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
-
-// Probe is what a run needs from the outside world: set the weights (and
-// confirm them), and observe the gates. The provider implements it on AWS;
-// tests script it.
-type Probe interface {
-	Apply(ctx context.Context, w weights.Split) error
-	TargetHealth(ctx context.Context, targetGroup string) (Health, error)
-	AlarmStates(ctx context.Context, names []string) ([]AlarmState, error)
-	Metrics(ctx context.Context, targetGroup string, start, end time.Time) (Metrics, error)
-	Invoke(ctx context.Context, function string, p HookPayload) (HookResult, error)
-}
-
-// Health is a target group's registered and healthy targets.
-type Health struct{ Healthy, Total int }
-
-// AlarmState is one CloudWatch alarm's state.
-type AlarmState struct {
-	Name, State, Reason string
-}
-
-// Alarm states as CloudWatch names them.
-const (
-	StateOK               = "OK"
-	StateAlarm            = "ALARM"
-	StateInsufficientData = "INSUFFICIENT_DATA"
-	PhaseBeforeShift      = "before_shift"
-	PhaseAfterPause       = "after_pause"
-	HookStatusSucceeded   = "Succeeded"
-	defaultPollInterval   = 15 * time.Second
-	defaultHealthTimeout  = 5 * time.Minute
-	defaultMinHealthyTgts = 1
-	defaultMinHealthyPct  = 100.0
-)
-
-// Metrics are a target group's load balancer metrics over a window.
-type Metrics struct {
-	Requests  float64
-	Errors5xx float64
-	// P99Ms is the 99th percentile of the target response time in
-	// milliseconds; HasP99 is false when there was no data.
-	P99Ms  float64
-	HasP99 bool
-}
-
-// HookPayload is the JSON a validation hook receives.
-type HookPayload struct {
-	// SubjectID is what moves: a listener or rule ARN (later an alias, a
-	// flag); SubjectKind says which ("listener", "rule").
-	SubjectID   string `json:"subject_id"`
-	SubjectKind string `json:"subject_kind"`
-	// SplitID is SubjectID under its first name, kept for hooks written
-	// against it.
-	SplitID string         `json:"split_id"`
-	Phase   string         `json:"phase"`
-	Step    int            `json:"step"`
-	Steps   int            `json:"steps"`
-	Percent int            `json:"percent"`
-	From    map[string]int `json:"from"`
-	To      map[string]int `json:"to"`
-}
-
-// HookResult is what a hook answered: FunctionError is set when the function
-// itself failed; otherwise Status must be "Succeeded".
-type HookResult struct {
-	Status, Reason, FunctionError string
-}
-
-// Gates is what must hold for a rollout to go on.
-type Gates struct {
-	Health                 *HealthGate
-	Alarms                 []string
-	FailOnInsufficientData bool
-	Metrics                *MetricsGate
-	BeforeShift            string // Lambda function ARN
-	AfterPause             string // Lambda function ARN
-}
-
-// HealthGate: each gaining target group has at least MinHealthyTargets and
-// MinHealthyPercent healthy targets, waiting up to Timeout before a shift.
-type HealthGate struct {
-	MinHealthyTargets int
-	MinHealthyPercent float64
-	Timeout           time.Duration
-}
-
-// DefaultHealthGate is the health gate with every setting at its default.
-func DefaultHealthGate() HealthGate {
-	return HealthGate{MinHealthyTargets: defaultMinHealthyTgts, MinHealthyPercent: defaultMinHealthyPct, Timeout: defaultHealthTimeout}
-}
-
-// MetricsGate: thresholds over each pause on the gaining target groups. A nil
-// field is not checked.
-type MetricsGate struct {
-	MaxErrorRatePercent *float64
-	MaxP99LatencyMs     *float64
-	MinRequestCount     *int64
-	// Delay is how long after a pause the metrics are read, for CloudWatch
-	// to publish the pause's last minute.
-	Delay time.Duration
-	// ErrorsAre names the errors counted, in messages: "a 5XX" (the
-	// default, for a load balancer) or "a function error" (Lambda).
-	ErrorsAre string
-}
-
-// DefaultMetricsDelay is how long CloudWatch takes, at most in practice, to
-// publish an Application Load Balancer's one-minute metrics.
-const DefaultMetricsDelay = 90 * time.Second
 
 // Status of a run.
 type Status string
@@ -143,7 +34,10 @@ type Event struct {
 // the pause polled every PollInterval, gates after the pause; a failed gate
 // rolls back by the policy.
 type Runner struct {
-	Probe        Probe
+	// Router reads and writes what the subject serves; Observe reads its
+	// gates. The provider implements both on AWS; tests script them.
+	Router       Router
+	Observe      Observers
 	Clock        clock.Clock
 	Gates        Gates
 	PollInterval time.Duration
@@ -175,8 +69,15 @@ type Runner struct {
 	// rollback (Policy None): a release whose on_failure.rollback is
 	// "none".
 	Hold bool
+	// Primed, when set, is a reading of the subject taken just before the
+	// run (the pipeline's read before write): the first write starts from
+	// it when it is at most PrimedMaxAge old, instead of reading again.
+	Primed *Reading
 
 	readFailures int
+	// rest is the Rest of the run's first reading: a change of it is
+	// someone else's.
+	rest *string
 }
 
 // Defaults of the Runner's fault handling.
@@ -214,8 +115,15 @@ type Result struct {
 	Unknown bool
 	// SwitchedOff names the flags a feature_flag or kill_switch rollback
 	// switched off.
-	SwitchedOff       string
+	SwitchedOff string
+	// SwitchOffErr is why switching the flags off failed, when the
+	// rollback then moved traffic back instead.
+	SwitchOffErr      error
 	Started, Finished time.Time
+
+	// pending is the split of a write whose outcome is unknown (Unknown):
+	// the subject may serve it or Current.
+	pending weights.Split
 }
 
 // Summary is one sentence on how the run ended.
@@ -224,12 +132,18 @@ func (r Result) Summary() string {
 	case Succeeded:
 		return fmt.Sprintf("all %d steps applied", r.Steps)
 	case Failed:
+		if r.Failure != nil && r.Failure.Gate == GateChanged {
+			return fmt.Sprintf("stopped at step %d of %d: changed during the rollout by someone or something else (%s); nothing more was written, and it serves %s", r.failedStep(), r.Steps, r.Failure.Reason, r.Current.Short())
+		}
 		if r.Policy == None && r.Failure != nil {
 			return fmt.Sprintf("step %d of %d failed the %s gate: %s; not rolled back (rollback none), left at %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.Current.Short())
 		}
 	case RolledBack:
 		if r.SwitchedOff != "" {
 			return fmt.Sprintf("step %d of %d failed the %s gate: %s; switched off %s (%s) and left traffic at %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.SwitchedOff, r.Policy, r.Current.Short())
+		}
+		if r.SwitchOffErr != nil {
+			return fmt.Sprintf("step %d of %d failed the %s gate: %s; could not switch the flags off (%v), so rolled back (%s) to %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.SwitchOffErr, r.Policy, r.Current.Short())
 		}
 		return fmt.Sprintf("step %d of %d failed the %s gate: %s; rolled back (%s) to %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.Policy, r.Current.Short())
 	}
@@ -302,8 +216,10 @@ func Gaining(from, to weights.Split) []string {
 	return out
 }
 
-// Run takes the listener from `from` through steps. It never returns with the
-// listener at a split that is not one of from, a step or a rollback step.
+// Run takes the subject from `from` through steps. It never returns with
+// the subject at a split that is not one of from, a step or a rollback step,
+// unless someone else changed it (GateChanged), and then it wrote nothing
+// after seeing that.
 func (r *Runner) Run(ctx context.Context, from weights.Split, steps []PlannedStep) Result {
 	res := r.run(ctx, from, steps)
 	res.Finished = r.Clock.Now()
@@ -335,12 +251,15 @@ func (r *Runner) run(ctx context.Context, from weights.Split, steps []PlannedSte
 			return r.rollback(ctx, res, from, f)
 		}
 		cctx, cancel := r.callCtx(ctx)
-		err := r.Probe.Apply(cctx, st.Weights)
+		got, err := r.move(cctx, []weights.Split{res.Current}, st.Weights)
 		cancel()
 		if err != nil {
+			if ce := (*ChangedError)(nil); errors.As(err, &ce) {
+				return r.changed(res, n, ce)
+			}
 			f := &Failure{Gate: GateApply, Step: n, Reason: err.Error()}
 			if errors.Is(err, ErrUnknownWeights) || r.pastDeadline() {
-				res.Unknown = true
+				res.Unknown, res.pending = true, st.Weights
 			}
 			if n == 1 && !res.Unknown {
 				res.Status, res.Failure, res.Err = Failed, f, err
@@ -349,7 +268,7 @@ func (r *Runner) run(ctx context.Context, from weights.Split, steps []PlannedSte
 			return r.rollback(ctx, res, from, f)
 		}
 		before := res.Current
-		res.Current, res.StepReached = st.Weights, n
+		res.Current, res.StepReached = got, n
 		r.log("rollout step applied", "step", n, "of", len(steps), "percent", st.Percent, "weights", st.Weights.String(), "pause", st.Pause.String())
 		start := r.Clock.Now()
 		for left := st.Pause; left > 0; {
@@ -392,49 +311,24 @@ func (r *Runner) pastDeadline() bool {
 	return !r.Deadline.IsZero() && !r.Clock.Now().Before(r.Deadline)
 }
 
-// read runs one gate read. A read that fails is logged and, when retry is
-// set, tried again a poll interval later; after MaxReadFailures failures in
-// a row the gate fails (or, with IgnoreReadFailures, passes). A cancel or
-// the deadline ends the read with its error.
-func (r *Runner) read(ctx context.Context, gate Gate, what string, retry bool, fn func(context.Context) (*Failure, error)) (*Failure, error) {
-	limit := r.MaxReadFailures
-	if limit <= 0 {
-		limit = DefaultMaxReadFailures
+// changed ends a run that found the subject changed by someone else: the
+// other change wins. Nothing more is written, not even a rollback, and the
+// result records what the subject serves now.
+func (r *Runner) changed(res Result, n int, ce *ChangedError) Result {
+	res.Status, res.Err = Failed, ce
+	res.Failure = &Failure{Gate: GateChanged, Step: n, Reason: Bound(ce.Error())}
+	res.Current, res.Unknown, res.pending = ce.Found, false, nil
+	r.log("rollout stopped: the subject was changed by someone else; nothing more is written", "step", n, "found", ce.Found.String(), "expected", ce.Expected.String())
+	return res
+}
+
+// expected is what the subject may serve when the next write starts: what
+// the last write left, and what an unconfirmed write wanted.
+func (res Result) expected() []weights.Split {
+	if res.Unknown && res.pending != nil {
+		return []weights.Split{res.Current, res.pending}
 	}
-	for {
-		cctx, cancel := r.callCtx(ctx)
-		f, err := fn(cctx)
-		cancel()
-		if err == nil {
-			r.readFailures = 0
-			return f, nil
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if r.pastDeadline() {
-			if gate == GateHook {
-				return &Failure{Gate: GateHook, Reason: Bound(fmt.Sprintf("%s did not answer before the apply's timeout", what))}, nil
-			}
-			return nil, ErrTimedOut
-		}
-		r.readFailures++
-		r.log("rollout gate could not be read", "gate", string(gate), "what", what, "failures_in_a_row", r.readFailures, "of", limit, "error", Bound(err.Error()))
-		if r.readFailures >= limit {
-			r.readFailures = 0
-			if r.IgnoreReadFailures && gate != GateHook {
-				r.log("rollout going on without the gate (ignore_poll_failures)", "gate", string(gate))
-				return nil, nil
-			}
-			return &Failure{Gate: gate, Unreadable: true, Reason: Bound(fmt.Sprintf("%s failed %d times in a row: %v", what, limit, err))}, nil
-		}
-		if !retry {
-			return nil, nil
-		}
-		if err := r.sleep(ctx, r.poll()); err != nil {
-			return nil, err
-		}
-	}
+	return []weights.Split{res.Current}
 }
 
 // stopped ends a run that cannot go on (cancelled, timed out, AWS error):
@@ -443,462 +337,6 @@ func (r *Runner) stopped(res Result, err error) Result {
 	res.Status, res.Err = Failed, err
 	r.log("rollout stopped", "step", res.StepReached, "of", res.Steps, "weights", res.Current.String(), "error", err.Error())
 	return res
-}
-
-func (r *Runner) beforeShift(ctx context.Context, n, total int, st PlannedStep, cur weights.Split, gaining []string) (*Failure, error) {
-	if g := r.Gates.Health; g != nil {
-		if f, err := r.waitHealthy(ctx, *g, gaining, n); f != nil || err != nil {
-			return f, err
-		}
-	}
-	if f, err := r.checkAlarms(ctx, n, true); f != nil || err != nil {
-		return f, err
-	}
-	if fn := r.Gates.BeforeShift; fn != "" {
-		return r.hook(ctx, fn, HookPayload{SubjectID: r.SubjectID, SubjectKind: r.SubjectKind, SplitID: r.SubjectID, Phase: PhaseBeforeShift, Step: n, Steps: total, Percent: st.Percent, From: cur.Map(), To: st.Weights.Map()}, n)
-	}
-	return nil, nil
-}
-
-// pollGates checks health and alarms during a pause. A read that fails is
-// tried again at the next poll.
-func (r *Runner) pollGates(ctx context.Context, n int, gaining []string) (*Failure, error) {
-	if g := r.Gates.Health; g != nil {
-		f, err := r.checkHealth(ctx, *g, gaining, n, false)
-		if f != nil || err != nil {
-			return f, err
-		}
-	}
-	return r.checkAlarms(ctx, n, false)
-}
-
-// afterPause checks the metrics over the pause and calls the after_pause
-// hook; before is the split the step moved from. CloudWatch publishes load
-// balancer metrics a minute or more late, so the read waits MetricsDelay
-// after the pause for the whole window to be in.
-func (r *Runner) afterPause(ctx context.Context, n, total int, st PlannedStep, start time.Time, before weights.Split, gaining []string) (*Failure, error) {
-	if g := r.Gates.Metrics; g != nil && st.Pause > 0 {
-		end := r.Clock.Now()
-		if g.Delay > 0 {
-			r.log("rollout waiting for CloudWatch to publish the pause's metrics", "step", n, "delay", g.Delay.String())
-			if err := r.sleep(ctx, g.Delay); err != nil {
-				return nil, err
-			}
-		}
-		for _, tg := range gaining {
-			var m Metrics
-			f, err := r.read(ctx, GateMetrics, "reading the metrics of "+tg, true, func(cctx context.Context) (*Failure, error) {
-				var err error
-				m, err = r.Probe.Metrics(cctx, tg, start, end)
-				return nil, err
-			})
-			if f != nil || err != nil {
-				if f != nil {
-					f.Step = n
-				}
-				return f, err
-			}
-			r.log("rollout metrics", "step", n, "target_group", tg, "requests", m.Requests, "errors_5xx", m.Errors5xx, "p99_ms", m.P99Ms)
-			if f := EvalMetrics(*g, tg, m, st.Pause); f != nil {
-				f.Step = n
-				return f, nil
-			}
-		}
-	}
-	if fn := r.Gates.AfterPause; fn != "" {
-		return r.hook(ctx, fn, HookPayload{SubjectID: r.SubjectID, SubjectKind: r.SubjectKind, SplitID: r.SubjectID, Phase: PhaseAfterPause, Step: n, Steps: total, Percent: st.Percent, From: before.Map(), To: st.Weights.Map()}, n)
-	}
-	return nil, nil
-}
-
-// waitHealthy polls the health gate until it passes or its timeout ends;
-// a timeout of zero checks once and does not wait.
-func (r *Runner) waitHealthy(ctx context.Context, g HealthGate, tgs []string, n int) (*Failure, error) {
-	timeout := g.Timeout
-	start := r.Clock.Now()
-	for {
-		f, err := r.checkHealth(ctx, g, tgs, n, true)
-		if f == nil || err != nil {
-			return f, err
-		}
-		waited := r.Clock.Now().Sub(start)
-		if waited >= timeout || f.Unreadable {
-			if timeout > 0 && !f.Unreadable {
-				f.Reason += fmt.Sprintf(" after waiting %s", timeout)
-			}
-			return f, nil
-		}
-		r.log("rollout waiting for healthy targets", "step", n, "reason", f.Reason)
-		if err := r.sleep(ctx, min(r.poll(), timeout-waited)); err != nil {
-			return nil, err
-		}
-	}
-}
-
-func (r *Runner) checkHealth(ctx context.Context, g HealthGate, tgs []string, n int, retry bool) (*Failure, error) {
-	var hs []Health
-	f, err := r.read(ctx, GateHealth, "reading the target health of "+strings.Join(tgs, ", "), retry, func(cctx context.Context) (*Failure, error) {
-		hs = hs[:0]
-		for _, tg := range tgs {
-			h, err := r.Probe.TargetHealth(cctx, tg)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", tg, err)
-			}
-			hs = append(hs, h)
-		}
-		return nil, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if f != nil {
-		f.Step, f.Unreadable = n, true
-		return f, nil
-	}
-	if len(hs) < len(tgs) {
-		return nil, nil // not read, and ignored
-	}
-	f = EvalHealth(g, tgs, hs)
-	if f != nil {
-		f.Step = n
-	}
-	return f, nil
-}
-
-func (r *Runner) checkAlarms(ctx context.Context, n int, retry bool) (*Failure, error) {
-	if len(r.Gates.Alarms) == 0 {
-		return nil, nil
-	}
-	var states []AlarmState
-	read := false
-	f, err := r.read(ctx, GateAlarm, "reading the alarms", retry, func(cctx context.Context) (*Failure, error) {
-		var err error
-		states, err = r.Probe.AlarmStates(cctx, r.Gates.Alarms)
-		read = err == nil
-		return nil, err
-	})
-	if err != nil || f != nil {
-		if f != nil {
-			f.Step = n
-		}
-		return f, err
-	}
-	if !read {
-		return nil, nil
-	}
-	f = EvalAlarms(r.Gates.Alarms, states, r.Gates.FailOnInsufficientData)
-	if f != nil {
-		f.Step = n
-	}
-	return f, nil
-}
-
-// hook invokes a validation hook. An invocation that fails is tried again
-// a poll interval later, up to MaxReadFailures times; one that does not
-// answer before the deadline fails the step.
-func (r *Runner) hook(ctx context.Context, fn string, p HookPayload, n int) (*Failure, error) {
-	var hr HookResult
-	f, err := r.read(ctx, GateHook, fmt.Sprintf("the %s hook %s", p.Phase, fn), true, func(cctx context.Context) (*Failure, error) {
-		var err error
-		hr, err = r.Probe.Invoke(cctx, fn, p)
-		return nil, err
-	})
-	if err != nil || f != nil {
-		if f != nil {
-			f.Step = n
-		}
-		return f, err
-	}
-	r.log("rollout hook answered", "step", n, "phase", p.Phase, "function", fn, "status", Bound(hr.Status), "function_error", Bound(hr.FunctionError))
-	f = EvalHook(p.Phase, fn, hr)
-	if f != nil {
-		f.Step = n
-	}
-	return f, nil
-}
-
-// Bound cuts outside text (a hook's answer, an AWS error) to MaxReasonBytes
-// on a UTF-8 boundary, so state and logs stay small.
-func Bound(s string) string {
-	if len(s) <= MaxReasonBytes {
-		return s
-	}
-	cut := MaxReasonBytes - len(" … (cut)")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + " … (cut)"
-}
-
-// rollback takes the listener from res.Current back to from by the policy.
-// Once started it finishes: after a cancel or the deadline it goes on with a
-// context of its own, bounded by RollbackGrace, and a gradual rollback then
-// jumps to its last step instead of pausing.
-func (r *Runner) rollback(ctx context.Context, res Result, from weights.Split, f *Failure) Result {
-	res.Failure = f
-	if r.Hold {
-		res.Status, res.Policy = Failed, None
-		r.log("rollout gate failed; holding where it is (no rollback)", "step", f.Step, "gate", string(f.Gate), "reason", f.Reason, "weights", res.Current.String())
-		return res
-	}
-	res.Policy = DecideWithFlags(r.Rollback, *f, r.SwitchOff != nil)
-	if (res.Policy == FeatureFlag || res.Policy == KillSwitch) && (r.SwitchOff == nil || res.Unknown) {
-		res.Policy = Immediate
-	}
-	r.log("rollout gate failed; rolling back", "step", f.Step, "gate", string(f.Gate), "reason", f.Reason, "policy", string(res.Policy))
-	if res.Policy == FeatureFlag || res.Policy == KillSwitch {
-		grace := r.RollbackGrace
-		if grace <= 0 {
-			grace = DefaultRollbackGrace
-		}
-		rctx, cancel := r.Clock.WithDeadline(context.WithoutCancel(ctx), r.Clock.Now().Add(grace))
-		defer cancel()
-		what, err := r.SwitchOff(rctx)
-		if err != nil {
-			res.Status, res.Err = Failed, fmt.Errorf("switching the flags off: %w", err)
-			return res
-		}
-		res.Status, res.SwitchedOff = RolledBack, what
-		r.log("rollout rolled back by switching flags off; traffic left where it is", "flags", what, "weights", res.Current.String())
-		return res
-	}
-	plan, err := RollbackPlan(res.Current, from, res.Policy)
-	if err != nil {
-		res.Status, res.Err = Failed, err
-		return res
-	}
-	if res.Unknown {
-		// A write may have landed unconfirmed: write the original weights
-		// whatever the last confirmed split was.
-		res.Policy = Immediate
-		plan = []PlannedStep{{Percent: 100, Weights: from}}
-	}
-	grace := r.RollbackGrace
-	if grace <= 0 {
-		grace = DefaultRollbackGrace
-	}
-	hurry := func() bool { return ctx.Err() != nil || r.pastDeadline() }
-	gaining := Gaining(res.Current, from)
-	for j := 0; j < len(plan); j++ {
-		st := plan[j]
-		if j > 0 && res.Policy == Gradual {
-			if hurry() || r.Clock.Sleep(ctx, r.poll()) != nil || r.pastDeadline() {
-				r.log("rollback interrupted (cancel or timeout); finishing it at once")
-				st = plan[len(plan)-1]
-				plan = plan[:j+1]
-			} else if g := r.Gates.Health; g != nil {
-				hf, err := r.checkHealth(ctx, *g, gaining, f.Step, false)
-				if err != nil || hf != nil {
-					// The rollback always completes: the split before the
-					// apply is the known reference.
-					why := "cancelled"
-					if hf != nil {
-						why = hf.Reason
-					}
-					r.log("rollback health gate failed; finishing the rollback at once", "reason", why)
-					st = plan[len(plan)-1]
-					plan = plan[:j+1]
-				}
-			}
-		}
-		// Each write has a context of its own, so a cancel or the deadline
-		// cannot cut the rollback short; RollbackGrace bounds it.
-		rctx, cancel := r.Clock.WithDeadline(context.WithoutCancel(ctx), r.Clock.Now().Add(grace))
-		err := r.Probe.Apply(rctx, st.Weights)
-		cancel()
-		if err != nil {
-			if errors.Is(err, ErrUnknownWeights) {
-				res.Unknown = true
-			}
-			res.Status, res.Err = Failed, fmt.Errorf("rolling back: %w", err)
-			return res
-		}
-		res.Current, res.Unknown = st.Weights, false
-		res.RollbackSteps = append(res.RollbackSteps, st.Weights)
-		r.log("rollback step applied", "step", j+1, "of", len(plan), "weights", st.Weights.String())
-	}
-	res.Status = RolledBack
-	r.log("rollout rolled back", "weights", res.Current.String())
-	return res
-}
-
-// Stabilize watches a subject that a run has just taken from `from` to
-// `at` (res, a succeeded Result) for d: the health of the target groups
-// serving traffic and the alarms, every poll interval and once at the end.
-// A failure rolls back to from by the policy, as a failed step does. A
-// release stabilizes a service before the services that depend on it start.
-func (r *Runner) Stabilize(ctx context.Context, res Result, from weights.Split, d time.Duration) Result {
-	var serving []string
-	for _, w := range res.Current {
-		if w.Weight > 0 {
-			serving = append(serving, w.ARN)
-		}
-	}
-	check := func(retry bool) (*Failure, error) {
-		if g := r.Gates.Health; g != nil {
-			if f, err := r.checkHealth(ctx, *g, serving, res.StepReached, retry); f != nil || err != nil {
-				return f, err
-			}
-		}
-		return r.checkAlarms(ctx, res.StepReached, retry)
-	}
-	r.log("stabilizing", "weights", res.Current.String(), "for", d.String())
-	r.readFailures = 0
-	for left := d; ; {
-		f, err := check(left <= 0)
-		if err != nil {
-			if errors.Is(err, ErrTimedOut) {
-				return r.finish(r.rollback(ctx, res, from, &Failure{Gate: GateTimeout, Step: res.StepReached, Reason: "the apply reached its timeout while stabilizing"}))
-			}
-			return r.finish(r.stopped(res, err))
-		}
-		if f != nil {
-			f.Reason = "while stabilizing: " + f.Reason
-			return r.finish(r.rollback(ctx, res, from, f))
-		}
-		if left <= 0 {
-			break
-		}
-		step := min(r.poll(), left)
-		if err := r.sleep(ctx, step); err != nil {
-			if errors.Is(err, ErrTimedOut) {
-				return r.finish(r.rollback(ctx, res, from, &Failure{Gate: GateTimeout, Step: res.StepReached, Reason: "the apply reached its timeout while stabilizing"}))
-			}
-			return r.finish(r.stopped(res, err))
-		}
-		left -= step
-	}
-	r.log("stabilized", "weights", res.Current.String())
-	return res
-}
-
-// RollBack takes a subject that a run took from original to current back
-// to original, because of something outside its own gates (a release
-// rolling back the services it started): one write for auto and
-// immediate, four for gradual; feature_flag switches the flags off.
-func (r *Runner) RollBack(ctx context.Context, current, original weights.Split, steps int, reason string) Result {
-	res := Result{Status: Succeeded, Current: current, StepReached: steps, Steps: steps, Started: r.Clock.Now()}
-	back := *r
-	back.Hold = false // asked for: never held
-	return back.finish(back.rollback(ctx, res, original, &Failure{Gate: GateRelease, Step: steps, Reason: Bound(reason)}))
-}
-
-func (r *Runner) finish(res Result) Result {
-	res.Finished = r.Clock.Now()
-	return res
-}
-
-// EvalHealth checks each target group's health against the gate.
-func EvalHealth(g HealthGate, tgs []string, hs []Health) *Failure {
-	healthy, total := 0, 0
-	var bad []string
-	for i, tg := range tgs {
-		h := hs[i]
-		healthy += h.Healthy
-		total += h.Total
-		pct := 0.0
-		if h.Total > 0 {
-			pct = 100 * float64(h.Healthy) / float64(h.Total)
-		}
-		if h.Healthy < g.MinHealthyTargets || pct < g.MinHealthyPercent {
-			bad = append(bad, fmt.Sprintf("%s has %d healthy of %d registered targets (%.0f %%)", tg, h.Healthy, h.Total, pct))
-		}
-	}
-	if len(bad) == 0 {
-		return nil
-	}
-	frac := 0.0
-	if total > 0 {
-		frac = float64(healthy) / float64(total)
-	}
-	return &Failure{Gate: GateHealth, HealthyFraction: frac,
-		Reason: fmt.Sprintf("%s; at least %d and %.0f %% healthy are needed", strings.Join(bad, "; "), g.MinHealthyTargets, g.MinHealthyPercent)}
-}
-
-// EvalAlarms fails on the first named alarm in ALARM (or INSUFFICIENT_DATA
-// when failOnInsufficient), and on a named alarm that does not exist.
-func EvalAlarms(names []string, states []AlarmState, failOnInsufficient bool) *Failure {
-	by := map[string]AlarmState{}
-	for _, s := range states {
-		by[s.Name] = s
-	}
-	for _, n := range names {
-		s, ok := by[n]
-		switch {
-		case !ok:
-			return &Failure{Gate: GateAlarm, Reason: fmt.Sprintf("alarm %q does not exist", n)}
-		case s.State == StateAlarm:
-			return &Failure{Gate: GateAlarm, Reason: fmt.Sprintf("alarm %q is in ALARM (%s)", n, s.Reason)}
-		case s.State == StateInsufficientData && failOnInsufficient:
-			return &Failure{Gate: GateAlarm, Reason: fmt.Sprintf("alarm %q is in INSUFFICIENT_DATA and fail_on_insufficient_data is true", n)}
-		}
-	}
-	return nil
-}
-
-// EvalMetrics checks one target group's metrics over a pause. A step never
-// passes on no data: with fewer requests than MinRequestCount (or, for an
-// error-rate gate without it, none at all), or a latency gate with no
-// TargetResponseTime data, the step fails the volume gate.
-func EvalMetrics(g MetricsGate, tg string, m Metrics, pause time.Duration) *Failure {
-	need := int64(0)
-	if g.MinRequestCount != nil {
-		need = *g.MinRequestCount
-	} else if g.MaxErrorRatePercent != nil {
-		need = 1
-	}
-	if m.Requests < float64(need) {
-		what := "min_request_count"
-		if g.MinRequestCount == nil {
-			what = "the one request needed to judge the error rate (min_request_count is not set)"
-		}
-		return &Failure{Gate: GateVolume, Reason: fmt.Sprintf("%s served %.0f requests in %s, below %s %d", tg, m.Requests, pause, what, need)}
-	}
-	if g.MaxErrorRatePercent != nil && m.Requests > 0 {
-		rate := 100 * m.Errors5xx / m.Requests
-		if rate > *g.MaxErrorRatePercent {
-			what := g.ErrorsAre
-			if what == "" {
-				what = "a 5XX"
-			}
-			return &Failure{Gate: GateErrorRate, Reason: fmt.Sprintf("%s answered %.0f of %.0f requests with %s (%.3g %%), above max_error_rate_percent %g", tg, m.Errors5xx, m.Requests, what, rate, *g.MaxErrorRatePercent)}
-		}
-	}
-	if g.MaxP99LatencyMs != nil {
-		if !m.HasP99 {
-			return &Failure{Gate: GateVolume, Reason: fmt.Sprintf("%s has no TargetResponseTime data for the pause, so max_p99_latency_ms cannot be judged", tg)}
-		}
-		if m.P99Ms > *g.MaxP99LatencyMs {
-			return &Failure{Gate: GateLatency, Reason: fmt.Sprintf("%s has a p99 target response time of %s ms, above max_p99_latency_ms %g", tg, trim(m.P99Ms), *g.MaxP99LatencyMs)}
-		}
-	}
-	return nil
-}
-
-// EvalHook fails on a function error or a status other than Succeeded.
-func EvalHook(phase, fn string, hr HookResult) *Failure {
-	switch {
-	case hr.FunctionError != "":
-		return &Failure{Gate: GateHook, Reason: Bound(fmt.Sprintf("the %s hook %s failed with a %s function error: %s", phase, fn, hr.FunctionError, hr.Reason))}
-	case hr.Status != HookStatusSucceeded:
-		why := ""
-		if hr.Reason != "" {
-			why = ": " + hr.Reason
-		}
-		st := hr.Status
-		if st == "" {
-			st = "no status"
-		}
-		return &Failure{Gate: GateHook, Reason: Bound(fmt.Sprintf("the %s hook %s answered %q, not %q%s", phase, fn, st, HookStatusSucceeded, why))}
-	}
-	return nil
-}
-
-func trim(f float64) string {
-	if f == math.Trunc(f) {
-		return fmt.Sprintf("%.0f", f)
-	}
-	return fmt.Sprintf("%.1f", f)
 }
 
 // TotalPause is the sum of the pauses of a schedule.

@@ -13,14 +13,20 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
-// script is a Probe whose answers depend on how many splits were applied.
+// script is a scripted subject: a Router over the split it serves, and
+// every gate reader, whose answers depend on how many splits were written.
 type script struct {
+	// serving is what the subject serves; nil reads as start.
+	serving  weights.Split
 	applied  []weights.Split
 	health   func(step int, tg string) Health
 	alarm    func(step int) string
 	metrics  func(step int, tg string) Metrics
 	hook     func(step int, p HookPayload) HookResult
 	applyErr func(n int) error
+	// lands makes a write whose error wraps ErrUnknownWeights take effect
+	// (the answer was lost, not the write).
+	lands    bool
 	payloads []HookPayload
 	windows  [][2]time.Time
 	// alarmErr, when set, makes the nth DescribeAlarms (from 1) fail.
@@ -28,20 +34,42 @@ type script struct {
 	alarmRead int
 	// invoke, when set, answers hooks instead of hook.
 	invoke func(ctx context.Context, p HookPayload) (HookResult, error)
-	// applyCtx are the contexts' errors at each Apply, in order.
+	// applyCtx are the contexts' errors at each write, in order.
 	applyCtx []error
+	// reads counts Router reads; readErr, when set, fails the nth.
+	reads   int
+	readErr func(n int) error
+	readCtx []error
 }
 
 func (s *script) step() int { return len(s.applied) }
 
-func (s *script) Apply(ctx context.Context, w weights.Split) error {
+func (s *script) Read(ctx context.Context) (Reading, error) {
+	s.reads++
+	s.readCtx = append(s.readCtx, ctx.Err())
+	if s.readErr != nil {
+		if err := s.readErr(s.reads); err != nil {
+			return Reading{}, err
+		}
+	}
+	if s.serving == nil {
+		s.serving = start
+	}
+	return Reading{Split: s.serving}, nil
+}
+
+func (s *script) Write(ctx context.Context, _ Reading, w weights.Split) error {
 	s.applyCtx = append(s.applyCtx, ctx.Err())
 	if s.applyErr != nil {
 		if err := s.applyErr(len(s.applied) + 1); err != nil {
+			if s.lands && errors.Is(err, ErrUnknownWeights) {
+				s.serving = w
+			}
 			return err
 		}
 	}
 	s.applied = append(s.applied, w)
+	s.serving = w
 	return nil
 }
 
@@ -105,8 +133,8 @@ func canary(t *testing.T) []PlannedStep {
 	return steps
 }
 
-func runner(p Probe, g Gates, c *clock.Fake) *Runner {
-	return &Runner{Probe: p, Clock: c, Gates: g, PollInterval: time.Minute, Rollback: Auto, SubjectID: "listener/x", SubjectKind: "listener"}
+func runner(p *script, g Gates, c *clock.Fake) *Runner {
+	return &Runner{Router: p, Observe: Observers{Health: p, Alarms: p, Metrics: p, Hooks: p}, Clock: c, Gates: g, PollInterval: time.Minute, Rollback: Auto, SubjectID: "listener/x", SubjectKind: "listener"}
 }
 
 // failOnce makes the nth Apply fail, once.
@@ -501,7 +529,8 @@ func TestHookPastDeadlineRollsBack(t *testing.T) {
 func TestUnconfirmedFirstWriteRollsBack(t *testing.T) {
 	steps := canary(t)
 	calls := 0
-	p := &script{applyErr: func(int) error {
+	// The write landed; its answer was lost.
+	p := &script{lands: true, applyErr: func(int) error {
 		if calls++; calls == 1 {
 			return fmt.Errorf("reading back: connection reset: %w", ErrUnknownWeights)
 		}
@@ -512,8 +541,21 @@ func TestUnconfirmedFirstWriteRollsBack(t *testing.T) {
 		t.Fatalf("result %+v", res)
 	}
 	sameSplits(t, p.applied, start)
+	t.Run("a lost write that did not land needs no write back", func(t *testing.T) {
+		calls := 0
+		p := &script{applyErr: func(int) error {
+			if calls++; calls == 1 {
+				return fmt.Errorf("connection reset: %w", ErrUnknownWeights)
+			}
+			return nil
+		}}
+		res := runner(p, Gates{}, clock.NewFake(time.Unix(0, 0))).Run(context.Background(), start, steps)
+		if res.Status != RolledBack || res.Unknown || !res.Current.Equal(start) || len(p.applied) != 0 {
+			t.Fatalf("result %+v, applied %v", res, p.applied)
+		}
+	})
 	t.Run("and says so when the rollback cannot be confirmed either", func(t *testing.T) {
-		p := &script{applyErr: func(n int) error { return fmt.Errorf("timeout: %w", ErrUnknownWeights) }}
+		p := &script{lands: true, applyErr: func(n int) error { return fmt.Errorf("timeout: %w", ErrUnknownWeights) }}
 		res := runner(p, Gates{}, clock.NewFake(time.Unix(0, 0))).Run(context.Background(), start, steps)
 		if res.Status != Failed || !res.Unknown || res.NothingMoved() {
 			t.Fatalf("result %+v (nothing moved: %v)", res, res.NothingMoved())
@@ -655,7 +697,7 @@ func FuzzRun(f *testing.F) {
 			t.Skip()
 		}
 		fail := int(failAt % 8)
-		p := &script{
+		p := &script{serving: from,
 			alarm: func(step int) string {
 				if gate%3 == 0 && step == fail {
 					return StateAlarm

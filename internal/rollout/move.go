@@ -1,0 +1,197 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// Router reads and writes what a subject serves: a listener's forward
+// action, a Lambda alias's routing, a flag's percentage. It knows nothing of
+// rollouts. Every write of a run goes through Runner.move, which owns the
+// promises around it: the subject must serve what the last step left before
+// anything is written (the mid-rollout guard), every write is read back, and
+// a write whose answer was lost is never taken for "nothing moved".
+type Router interface {
+	// Read returns what the subject serves now.
+	Read(ctx context.Context) (Reading, error)
+	// Write makes the subject serve want, built on base (a Reading just
+	// taken: a listener's other actions, a parameter's version). An error
+	// wrapping ErrUnknownWeights means the write may have landed; one
+	// wrapping ErrConflict means another writer wrote between base and this
+	// write; any other error means it was refused and nothing changed.
+	Write(ctx context.Context, base Reading, want weights.Split) error
+}
+
+// Reading is what a Router read.
+type Reading struct {
+	// Split is what the subject serves.
+	Split weights.Split
+	// Rest stands for everything else of the subject that a rollout must
+	// not overwrite (the rest of a flag's document); "" when the Router
+	// writes only the split. A change of Rest during a run is a change by
+	// someone else, as a change of Split is.
+	Rest string
+	// Base is the Router's own: what a Write builds on.
+	Base any
+	// At is when it was read, by the Runner's clock (set by the Runner).
+	At time.Time
+}
+
+// ErrConflict marks a write that found another writer's change between
+// the reading it was built on and itself (a parameter's version skipped).
+var ErrConflict = errors.New("another writer changed it between the read and the write")
+
+// ChangedError says the subject no longer serves what the rollout last
+// left it at: someone or something else changed it. Nothing more is written.
+type ChangedError struct {
+	// Expected is what the rollout last left (or, after a write whose
+	// outcome was unknown, the first of what it may have left).
+	Expected weights.Split
+	// Found is what the subject serves now.
+	Found weights.Split
+	// RestChanged is true when what changed is not the split but the rest
+	// of the subject (a flag's other settings).
+	RestChanged bool
+	// AfterWrite is true when the change came between this write and its
+	// read-back: the rollout's write landed and was changed again.
+	AfterWrite bool
+	// Overwritten is true when the other change came between this step's
+	// read and its write, which overwrote it (no compare-and-swap exists).
+	Overwritten bool
+}
+
+func (e *ChangedError) Error() string {
+	what := fmt.Sprintf("it serves %s, not the %s the rollout last left", e.Found.Short(), e.Expected.Short())
+	if e.RestChanged {
+		what = "its other settings changed since the rollout started"
+	}
+	switch {
+	case e.Overwritten:
+		return "another writer changed it between this step's read and its write, and the write overwrote that change; " + what
+	case e.AfterWrite:
+		return "it was changed again right after this step's write: " + what
+	}
+	return what
+}
+
+// NotConfirmedError says the subject still serves what it did before, after
+// every write.
+type NotConfirmedError struct {
+	Want, Got weights.Split
+	Attempts  int
+}
+
+func (e *NotConfirmedError) Error() string {
+	return fmt.Sprintf("after %d writes it still serves %s, not the %s that was written", e.Attempts, e.Got.Short(), e.Want.Short())
+}
+
+// Confirmation: how many times a write is made while the read-back still
+// shows the old split (a write not visible yet), with waits doubling from
+// ConfirmBackoff. PrimedMaxAge is how old a reading taken before the run may
+// be for the first write to start from it instead of reading again.
+const (
+	ConfirmAttempts = 4
+	ConfirmBackoff  = 500 * time.Millisecond
+	PrimedMaxAge    = time.Second
+)
+
+// unknown wraps err as an outcome that is not known.
+func unknown(err error) error {
+	if errors.Is(err, ErrUnknownWeights) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnknownWeights, err)
+}
+
+// serves reports whether s is one of set, by traffic share.
+func serves(s weights.Split, set []weights.Split) bool {
+	for _, x := range set {
+		if weights.SameShares(s, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// move is the one place a run writes. It makes the subject serve want when
+// it serves one of expect (what the last step left; after an unknown
+// outcome, also what that write wanted) and its Rest is the run's, and
+// confirms the write by reading it back. It returns what the subject serves
+// after it, or:
+//   - *ChangedError: someone else changed the subject; nothing more may be
+//     written;
+//   - an error wrapping ErrUnknownWeights: a write may have landed;
+//   - *NotConfirmedError: the write never showed;
+//   - any other error: refused or not read, nothing written.
+func (r *Runner) move(ctx context.Context, expect []weights.Split, want weights.Split) (weights.Split, error) {
+	base, err := r.reading(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if r.rest == nil {
+		rest := base.Rest
+		r.rest = &rest
+	}
+	if base.Rest != *r.rest || !serves(base.Split, expect) {
+		return nil, &ChangedError{Expected: expect[0], Found: base.Split, RestChanged: base.Rest != *r.rest}
+	}
+	if weights.SameShares(base.Split, want) {
+		// Already so (a write whose answer was lost, retried): no write.
+		return base.Split, nil
+	}
+	wait := ConfirmBackoff
+	for attempt := 1; ; attempt++ {
+		err := r.Router.Write(ctx, base, want)
+		if errors.Is(err, ErrConflict) {
+			now, rerr := r.Router.Read(ctx)
+			if rerr != nil {
+				return nil, unknown(fmt.Errorf("%w; reading it again: %w", err, rerr))
+			}
+			return nil, &ChangedError{Expected: base.Split, Found: now.Split, Overwritten: true, RestChanged: now.Rest != base.Rest}
+		}
+		if err != nil {
+			return nil, err
+		}
+		got, err := r.Router.Read(ctx)
+		if err != nil {
+			return nil, unknown(fmt.Errorf("reading it back: %w", err))
+		}
+		if weights.SameShares(got.Split, want) && got.Rest == base.Rest {
+			return got.Split, nil
+		}
+		if got.Rest != base.Rest || !weights.SameShares(got.Split, base.Split) {
+			return nil, &ChangedError{Expected: want, Found: got.Split, AfterWrite: true, RestChanged: got.Rest != base.Rest}
+		}
+		// Still the old split: the write is not visible yet. Write again,
+		// from this reading.
+		if attempt == ConfirmAttempts {
+			return nil, &NotConfirmedError{Want: want, Got: got.Split, Attempts: attempt}
+		}
+		if err := r.Clock.Sleep(ctx, wait); err != nil {
+			return nil, unknown(err)
+		}
+		wait *= 2
+		base = got
+	}
+}
+
+// reading is the reading a write starts from: the primed one when it is
+// fresh, else a new read.
+func (r *Runner) reading(ctx context.Context) (Reading, error) {
+	if p := r.Primed; p != nil {
+		r.Primed = nil
+		if age := r.Clock.Now().Sub(p.At); age >= 0 && age <= PrimedMaxAge {
+			return *p, nil
+		}
+	}
+	rd, err := r.Router.Read(ctx)
+	if err != nil {
+		return Reading{}, err
+	}
+	rd.At = r.Clock.Now()
+	return rd, nil
+}
