@@ -130,41 +130,6 @@ func (c *Client) DeleteAlias(ctx context.Context, ref AliasRef) error {
 	return err
 }
 
-// SetAlias makes the alias serve s and confirms it by reading it back, as
-// SetForward does for a listener: a write AWS refused moved nothing; one
-// whose answer or read-back was lost returns an *UnknownWeightsError.
-func (c *Client) SetAlias(ctx context.Context, ref AliasRef, s weights.Split) (Alias, error) {
-	cur, err := c.ReadAlias(ctx, ref)
-	if err != nil {
-		return Alias{}, err
-	}
-	if weights.SameShares(cur.Split(), s) {
-		return cur, nil
-	}
-	version, additional, err := AliasOf(s, cur.Version)
-	if err != nil {
-		return Alias{}, err
-	}
-	_, err = c.Lambda.UpdateAlias(ctx, &lambda.UpdateAliasInput{
-		FunctionName: aws.String(ref.Function), Name: aws.String(ref.Alias), FunctionVersion: aws.String(version),
-		RoutingConfig: &lambdatypes.AliasRoutingConfiguration{AdditionalVersionWeights: additional},
-	})
-	if err != nil {
-		if refused(err) || lambdaRefused(err) {
-			return Alias{}, err
-		}
-		return Alias{}, &UnknownWeightsError{Ref: Ref{ListenerARN: ref.ID()}, Err: err}
-	}
-	now, err := c.ReadAlias(ctx, ref)
-	if err != nil {
-		return Alias{}, &UnknownWeightsError{Ref: Ref{ListenerARN: ref.ID()}, Err: fmt.Errorf("reading it back: %w", err)}
-	}
-	if !weights.SameShares(now.Split(), s) {
-		return Alias{}, fmt.Errorf("the alias %s serves %s after the write, not %s: another writer changed it", ref.ID(), now.Split().Short(), s.Short())
-	}
-	return now, nil
-}
-
 func lambdaNotFound(err error) bool {
 	var nf *lambdatypes.ResourceNotFoundException
 	if errors.As(err, &nf) {
@@ -186,32 +151,21 @@ func lambdaRefused(err error) bool {
 	return false
 }
 
-// AliasProbe runs a rollout on a Lambda alias: it applies splits over
-// versions with SetAlias and observes alarms, the versions' metrics
-// (AWS/Lambda) and hooks. There is no health gate for functions.
-type AliasProbe struct {
+// AliasGates observes the gates of a rollout on a Lambda alias: alarms,
+// the versions' metrics (AWS/Lambda) and hooks. There is no health gate for
+// functions.
+type AliasGates struct {
 	Client *Client
 	Ref    AliasRef
 	// FunctionName is the function's name, the metrics' dimension.
 	FunctionName string
 }
 
-var _ rollout.Probe = (*AliasProbe)(nil)
+var _ rollout.MetricsReader = (*AliasGates)(nil)
 
-// Apply sets the alias's routing and confirms it.
-func (p *AliasProbe) Apply(ctx context.Context, w weights.Split) error {
-	_, err := p.Client.SetAlias(ctx, p.Ref, w)
-	return err
-}
-
-// TargetHealth is not a gate of functions; the plan refuses a health gate.
-func (p *AliasProbe) TargetHealth(context.Context, string) (rollout.Health, error) {
-	return rollout.Health{}, errors.New("a Lambda alias has no health gate")
-}
-
-// AlarmStates reads the states of alarms by name.
-func (p *AliasProbe) AlarmStates(ctx context.Context, names []string) ([]rollout.AlarmState, error) {
-	return p.Client.AlarmStates(ctx, names)
+// Observers are the alias's gate readers.
+func (p *AliasGates) Observers() rollout.Observers {
+	return rollout.Observers{Alarms: p.Client, Metrics: p, Hooks: HookInvoker{p.Client}}
 }
 
 // Metrics reads a version's Invocations, Errors and Throttles (sums) and
@@ -220,7 +174,7 @@ func (p *AliasProbe) AlarmStates(ctx context.Context, names []string) ([]rollout
 // request failed for its caller but is not in Invocations, so the error
 // rate is (Errors + Throttles) / (Invocations + Throttles). Duration is
 // already in milliseconds.
-func (p *AliasProbe) Metrics(ctx context.Context, version string, start, end time.Time) (rollout.Metrics, error) {
+func (p *AliasGates) Metrics(ctx context.Context, version string, start, end time.Time) (rollout.Metrics, error) {
 	dims := []cwtypes.Dimension{
 		{Name: aws.String("FunctionName"), Value: aws.String(p.FunctionName)},
 		{Name: aws.String("Resource"), Value: aws.String(p.FunctionName + ":" + p.Ref.Alias)},
@@ -231,9 +185,4 @@ func (p *AliasProbe) Metrics(ctx context.Context, version string, start, end tim
 		{"Throttles", "Sum", func(m *rollout.Metrics, v float64) { m.Errors5xx += v; m.Requests += v }},
 		{"Duration", "p99", p99Of}, // already milliseconds
 	})
-}
-
-// Invoke calls a validation hook (BeforeAllowTraffic / AfterAllowTraffic).
-func (p *AliasProbe) Invoke(ctx context.Context, fn string, payload rollout.HookPayload) (rollout.HookResult, error) {
-	return p.Client.InvokeHook(ctx, fn, payload)
 }

@@ -200,57 +200,37 @@ func TestHealthOfLeavesOutDrainingAndUnused(t *testing.T) {
 	}
 }
 
-// countingELB counts the reads of a listener.
-type countingELB struct {
-	stubbornELB
-	reads int
-}
-
-func (c *countingELB) DescribeListeners(ctx context.Context, in *elb.DescribeListenersInput, o ...func(*elb.Options)) (*elb.DescribeListenersOutput, error) {
-	c.reads++
-	return c.stubbornELB.DescribeListeners(ctx, in, o...)
-}
-
-// A run's first write starts from the actions read just before it (the
-// pipeline's read before write), once, and only while they are fresh.
-func TestProbeFirstWriteStartsFromPrimedActions(t *testing.T) {
-	fake := clock.NewFake(time.Unix(0, 0))
-	api := &countingELB{stubbornELB: stubbornELB{actions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(tgA)}}}}
-	c := &Client{ELB: api, Clock: fake}
-	ref := Ref{ListenerARN: "L"}
-	primed := &Primed{}
-	p := &Probe{Client: c, Ref: ref, Primed: primed}
-	read := func() {
-		acts, err := c.ReadActions(context.Background(), ref)
-		if err != nil {
-			t.Fatal(err)
+// The listener router writes on top of the actions it read (an action
+// another writer owns stays as read), and tells a refused write from one
+// whose outcome is unknown.
+func TestListenerRouter(t *testing.T) {
+	auth := types.Action{Type: types.ActionTypeEnumAuthenticateOidc, Order: aws.Int32(1)}
+	api := &stubbornELB{actions: []types.Action{auth, {Type: types.ActionTypeEnumForward, Order: aws.Int32(2), TargetGroupArn: aws.String(tgA)}}}
+	c := &Client{ELB: api, Clock: clock.NewFake(time.Unix(0, 0))}
+	r := &ListenerRouter{Client: c, Ref: Ref{ListenerARN: "L"}}
+	rd, err := r.Read(context.Background())
+	if err != nil || !rd.Split.Equal(weights.Split{{ARN: tgA, Weight: 1}}) {
+		t.Fatalf("read %v, %v", rd.Split, err)
+	}
+	want := weights.Split{{ARN: tgA, Weight: 1}, {ARN: tgB, Weight: 1}}
+	if err := r.Write(context.Background(), rd, want); err != nil {
+		t.Fatal(err)
+	}
+	if len(api.actions) != 2 || api.actions[0].Type != types.ActionTypeEnumAuthenticateOidc {
+		t.Fatalf("written actions %+v, want the authenticate action kept first", api.actions)
+	}
+	for _, c := range []struct {
+		err     error
+		unknown bool
+	}{
+		{&smithy.GenericAPIError{Code: "ValidationError", Message: "bad", Fault: smithy.FaultClient}, false},
+		{&smithy.GenericAPIError{Code: "Throttling", Message: "slow down", Fault: smithy.FaultClient}, true},
+		{errors.New("connection reset by peer"), true},
+	} {
+		r := &ListenerRouter{Client: &Client{ELB: &lossyELB{writeErr: c.err}}, Ref: Ref{ListenerARN: "L"}}
+		err := r.Write(context.Background(), rd, want)
+		if errors.Is(err, rollout.ErrUnknownWeights) != c.unknown {
+			t.Errorf("write error %v: unknown = %v, want %v", err, !c.unknown, c.unknown)
 		}
-		primed.Set(acts, fake.Now())
-	}
-	half := weights.Split{{ARN: tgA, Weight: 1}, {ARN: tgB, Weight: 1}}
-	all := weights.Split{{ARN: tgA, Weight: 0}, {ARN: tgB, Weight: 1}}
-
-	read() // 1 read
-	if err := p.Apply(context.Background(), half); err != nil {
-		t.Fatal(err)
-	}
-	if api.reads != 2 || api.writes != 1 {
-		t.Fatalf("primed: %d reads and %d writes, want 2 (the prime, the read-back) and 1", api.reads, api.writes)
-	}
-	// Used once: the next step reads first.
-	if err := p.Apply(context.Background(), all); err != nil {
-		t.Fatal(err)
-	}
-	if api.reads != 4 || api.writes != 2 {
-		t.Fatalf("second step: %d reads and %d writes, want 4 and 2", api.reads, api.writes)
-	}
-	// Stale (a gate waited): read again.
-	read()
-	_ = fake.Sleep(context.Background(), PrimedMaxAge+time.Millisecond)
-	if err := p.Apply(context.Background(), half); err != nil {
-		t.Fatal(err)
-	}
-	if api.reads != 7 || api.writes != 3 {
-		t.Fatalf("stale prime: %d reads and %d writes, want 7 (prime, fresh read, read-back) and 3", api.reads, api.writes)
 	}
 }

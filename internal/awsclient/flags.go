@@ -18,45 +18,108 @@ var ErrExists = errors.New("already exists")
 // FlagParameter is the SSM parameter name of a flag: prefix + key.
 func FlagParameter(prefix, key string) string { return prefix + key }
 
-// ReadFlag reads a flag document from SSM: its text as stored and the flag,
-// or ErrNotFound.
-func (c *Client) ReadFlag(ctx context.Context, name string) (string, *flag.Flag, error) {
+// FlagParam is a flag's parameter as read: the document as stored, the
+// flag, and the parameter's version.
+type FlagParam struct {
+	Doc     string
+	Flag    *flag.Flag
+	Version int64
+	Tier    string
+}
+
+// ReadFlagParameter reads a flag's parameter, or ErrNotFound. A parameter
+// that holds no flag document is an error.
+func (c *Client) ReadFlagParameter(ctx context.Context, name string) (FlagParam, error) {
 	out, err := c.SSM.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
 	var nf *ssmtypes.ParameterNotFound
 	if errors.As(err, &nf) {
-		return "", nil, ErrNotFound
+		return FlagParam{}, ErrNotFound
 	}
 	if err != nil {
-		return "", nil, err
+		return FlagParam{}, err
 	}
-	doc := aws.ToString(out.Parameter.Value)
-	f, err := flag.Parse([]byte(doc))
-	return doc, f, err
+	p := FlagParam{Doc: aws.ToString(out.Parameter.Value), Version: out.Parameter.Version}
+	p.Flag, err = flag.Parse([]byte(p.Doc))
+	return p, err
 }
 
-// WriteFlag writes a flag document to SSM and reads it back to confirm it.
-// With create, an existing parameter is not overwritten (ErrExists).
-func (c *Client) WriteFlag(ctx context.Context, name, doc, description string, create bool) error {
-	in := &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(doc), Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(!create)}
+// ReadFlag reads a flag document from SSM: its text as stored and the flag,
+// or ErrNotFound.
+func (c *Client) ReadFlag(ctx context.Context, name string) (string, *flag.Flag, error) {
+	p, err := c.ReadFlagParameter(ctx, name)
+	return p.Doc, p.Flag, err
+}
+
+// PutMode says whether a flag write may replace a parameter that exists.
+type PutMode int
+
+// Put modes.
+const (
+	// CreateOnly refuses a parameter that exists (ErrExists).
+	CreateOnly PutMode = iota
+	// Overwrite replaces it.
+	Overwrite
+)
+
+// Parameter Store tiers and the size of a value each allows.
+const (
+	TierStandard     = "Standard"
+	TierAdvanced     = "Advanced"
+	StandardMaxBytes = 4096
+	AdvancedMaxBytes = 8192
+)
+
+// PutFlag writes a flag document and returns the version it made. A write
+// refused by SSM (a 4xx) changed nothing; one whose answer was lost returns
+// an *UnknownWeightsError.
+func (c *Client) PutFlag(ctx context.Context, name, doc, description string, mode PutMode) (int64, error) {
+	return c.PutFlagTier(ctx, name, doc, description, "", mode)
+}
+
+// PutFlagTier is PutFlag with a Parameter Store tier ("" leaves AWS's
+// default).
+func (c *Client) PutFlagTier(ctx context.Context, name, doc, description, tier string, mode PutMode) (int64, error) {
+	in := &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(doc), Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(mode == Overwrite)}
 	if description != "" {
 		in.Description = aws.String(description)
 	}
-	_, err := c.SSM.PutParameter(ctx, in)
-	var exists *ssmtypes.ParameterAlreadyExists
-	if errors.As(err, &exists) {
-		return ErrExists
+	if tier != "" {
+		in.Tier = ssmtypes.ParameterTier(tier)
 	}
+	out, err := c.SSM.PutParameter(ctx, in)
+	var exists *ssmtypes.ParameterAlreadyExists
+	switch {
+	case errors.As(err, &exists):
+		return 0, ErrExists
+	case err != nil && refused(err):
+		return 0, err
+	case err != nil:
+		return 0, &UnknownWeightsError{Ref: Ref{ListenerARN: name}, Err: err}
+	}
+	return out.Version, nil
+}
+
+// WriteFlag writes a flag document to SSM and reads it back to confirm it.
+// With CreateOnly, an existing parameter is not overwritten (ErrExists).
+func (c *Client) WriteFlag(ctx context.Context, name, doc, description string, mode PutMode) error {
+	_, err := c.WriteFlagTier(ctx, name, doc, description, "", mode)
+	return err
+}
+
+// WriteFlagTier is WriteFlag with a tier; it returns the version written.
+func (c *Client) WriteFlagTier(ctx context.Context, name, doc, description, tier string, mode PutMode) (int64, error) {
+	v, err := c.PutFlagTier(ctx, name, doc, description, tier, mode)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	got, _, err := c.ReadFlag(ctx, name)
 	if err != nil {
-		return &UnknownWeightsError{Ref: Ref{ListenerARN: name}, Err: fmt.Errorf("reading the flag back: %w", err)}
+		return 0, &UnknownWeightsError{Ref: Ref{ListenerARN: name}, Err: fmt.Errorf("reading the flag back: %w", err)}
 	}
 	if got != doc {
-		return fmt.Errorf("the flag %s reads back as %s, not as written: another writer changed it", name, got)
+		return 0, fmt.Errorf("the flag %s reads back as %s, not as written: another writer changed it", name, got)
 	}
-	return nil
+	return v, nil
 }
 
 // DeleteFlag deletes a flag's parameter; one already gone is not an error.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,68 +16,24 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
-	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
-// Probe runs a rollout on one listener or rule: it applies splits with
-// SetForward (confirmed by reading back) and observes the gates through
-// ELB, CloudWatch and Lambda.
-type Probe struct {
-	Client     *Client
-	Ref        Ref
-	Stickiness Stickiness
+// ListenerGates observes the gates of a rollout on one listener or rule:
+// target health, alarms, the target groups' metrics and hooks.
+type ListenerGates struct {
+	Client *Client
 	// LoadBalancer is the CloudWatch dimension of the listener's load
 	// balancer ("app/NAME/ID").
 	LoadBalancer string
-	// Primed, when set, may hold the actions the caller read just before
-	// the run (its read before write): a first write that follows at once
-	// starts from them instead of reading the listener again.
-	Primed *Primed
 }
 
-// PrimedMaxAge is how old, by the client's clock, actions read before a run
-// may be for its first write to start from them. Anything slower (a health
-// gate that waited, a hook) reads again.
-const PrimedMaxAge = time.Second
+var (
+	_ rollout.HealthReader  = (*ListenerGates)(nil)
+	_ rollout.MetricsReader = (*ListenerGates)(nil)
+)
 
-// Primed holds the actions of one listener or rule read just now, for the
-// next write to start from once. Safe for concurrent use.
-type Primed struct {
-	mu      sync.Mutex
-	actions Actions
-	at      time.Time
-}
-
-// Set keeps actions read at `at`.
-func (p *Primed) Set(a Actions, at time.Time) {
-	if p == nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.actions, p.at = a, at
-}
-
-// Take returns the actions kept, once, when they were read at most
-// PrimedMaxAge before now; nil otherwise (the write then reads first).
-func (p *Primed) Take(now time.Time) Actions {
-	if p == nil {
-		return nil
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	a := p.actions
-	p.actions = nil
-	if a == nil || now.Sub(p.at) > PrimedMaxAge || now.Before(p.at) {
-		return nil
-	}
-	return a
-}
-
-var _ rollout.Probe = (*Probe)(nil)
-
-// NewProbe builds the probe of a listener or rule.
-func NewProbe(c *Client, ref Ref, st Stickiness) (*Probe, error) {
+// NewListenerGates builds the gate readers of a listener or rule.
+func NewListenerGates(c *Client, ref Ref) (*ListenerGates, error) {
 	listener := ref.ListenerARN
 	if ref.RuleARN != "" {
 		l, err := arn.ListenerOfRule(ref.RuleARN)
@@ -91,22 +46,16 @@ func NewProbe(c *Client, ref Ref, st Stickiness) (*Probe, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Probe{Client: c, Ref: ref, Stickiness: st, LoadBalancer: lb}, nil
+	return &ListenerGates{Client: c, LoadBalancer: lb}, nil
 }
 
-// Apply sets the split and confirms it, from the primed actions when they
-// are fresh.
-func (p *Probe) Apply(ctx context.Context, w weights.Split) error {
-	var from Actions
-	if p.Primed != nil {
-		from = p.Primed.Take(p.Client.Clock.Now())
-	}
-	_, err := p.Client.SetForward(ctx, p.Ref, from, Forward{Split: w, Stickiness: p.Stickiness})
-	return err
+// Observers are the listener's gate readers.
+func (p *ListenerGates) Observers() rollout.Observers {
+	return rollout.Observers{Health: p, Alarms: p.Client, Metrics: p, Hooks: HookInvoker{p.Client}}
 }
 
 // TargetHealth counts a target group's healthy and serving targets.
-func (p *Probe) TargetHealth(ctx context.Context, tg string) (rollout.Health, error) {
+func (p *ListenerGates) TargetHealth(ctx context.Context, tg string) (rollout.Health, error) {
 	counts, err := p.Client.TargetHealthCounts(ctx, tg)
 	if err != nil {
 		return rollout.Health{}, err
@@ -130,16 +79,11 @@ func HealthOf(counts map[string]int) rollout.Health {
 	return h
 }
 
-// AlarmStates reads the states of metric and composite alarms by name.
-func (p *Probe) AlarmStates(ctx context.Context, names []string) ([]rollout.AlarmState, error) {
-	return p.Client.AlarmStates(ctx, names)
-}
-
 // Metrics reads a target group's RequestCount, HTTPCode_Target_5XX_Count
 // (sums) and TargetResponseTime p99 between start and end, in one
 // GetMetricData call with a period covering the window. Counts of several
 // periods are added up; of several p99 values the highest is kept.
-func (p *Probe) Metrics(ctx context.Context, tg string, start, end time.Time) (rollout.Metrics, error) {
+func (p *ListenerGates) Metrics(ctx context.Context, tg string, start, end time.Time) (rollout.Metrics, error) {
 	tgDim, err := arn.TargetGroupDimension(tg)
 	if err != nil {
 		return rollout.Metrics{}, err
@@ -206,10 +150,19 @@ func (c *Client) windowMetrics(ctx context.Context, namespace string, dims []cwt
 	return m, nil
 }
 
+// HookInvoker calls validation hooks through a client.
+type HookInvoker struct{ Client *Client }
+
 // Invoke calls a validation hook synchronously. The function answers
 // {"status": "Succeeded"} to pass; anything else fails the step.
-func (p *Probe) Invoke(ctx context.Context, fn string, payload rollout.HookPayload) (rollout.HookResult, error) {
-	return p.Client.InvokeHook(ctx, fn, payload)
+func (h HookInvoker) Invoke(ctx context.Context, fn string, payload rollout.HookPayload) (rollout.HookResult, error) {
+	return h.Client.InvokeHook(ctx, fn, payload)
+}
+
+// AlarmAndHookObservers are the gate readers of a subject with no metrics
+// or targets of its own (a feature flag): alarms and hooks.
+func AlarmAndHookObservers(c *Client) rollout.Observers {
+	return rollout.Observers{Alarms: c, Hooks: HookInvoker{c}}
 }
 
 // InvokeHook calls a validation hook synchronously with the payload.

@@ -32,14 +32,15 @@ func TestProbeAgainstEmulator(t *testing.T) {
 	}
 	f := e.NewFixture(2)
 	e.RegisterTargets(f.TGs[0], 3)
-	p, err := awsclient.NewProbe(c, awsclient.Ref{ListenerARN: f.Listener}, awsclient.Stickiness{})
+	p, err := awsclient.NewListenerGates(c, awsclient.Ref{ListenerARN: f.Listener})
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	t.Run("apply", func(t *testing.T) {
 		s := weights.Split{{ARN: f.TGs[0], Weight: 90}, {ARN: f.TGs[1], Weight: 10}}
-		if err := p.Apply(ctx, s); err != nil {
+		router := &awsclient.ListenerRouter{Client: c, Ref: awsclient.Ref{ListenerARN: f.Listener}}
+		if _, err := put(router, weights.Split{{ARN: f.TGs[0], Weight: 1}}, s); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := e.Forward(awsclient.Ref{ListenerARN: f.Listener}); !got.Split.Equal(s) {
@@ -56,7 +57,7 @@ func TestProbeAgainstEmulator(t *testing.T) {
 	t.Run("alarms", func(t *testing.T) {
 		ok, bad := e.Alarm("ok"), e.Alarm("bad")
 		e.SetAlarmState(bad, cwtypes.StateValueAlarm)
-		states, err := p.AlarmStates(ctx, []string{ok, bad, "missing"})
+		states, err := c.AlarmStates(ctx, []string{ok, bad, "missing"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +89,7 @@ func TestProbeAgainstEmulator(t *testing.T) {
 			return `{"errorMessage":"index out of range","errorType":"Runtime.Error"}`, "Unhandled"
 		})
 		payload := rollout.HookPayload{SubjectID: f.Listener, SubjectKind: "listener", SplitID: f.Listener, Phase: rollout.PhaseBeforeShift, Step: 1, Steps: 3, To: map[string]int{f.TGs[1]: 10}}
-		for _, c := range []struct {
+		for _, hc := range []struct {
 			h    *acctest.Hook
 			want rollout.HookResult
 		}{
@@ -96,9 +97,9 @@ func TestProbeAgainstEmulator(t *testing.T) {
 			{fail, rollout.HookResult{Status: "Failed", Reason: "smoke test failed"}},
 			{crash, rollout.HookResult{FunctionError: "Unhandled", Reason: "index out of range"}},
 		} {
-			got, err := p.Invoke(ctx, c.h.ARN, payload)
-			if err != nil || got != c.want {
-				t.Errorf("Invoke(%s) = %+v, %v; want %+v", c.h.ARN, got, err, c.want)
+			got, err := awsclient.HookInvoker{Client: p.Client}.Invoke(ctx, hc.h.ARN, payload)
+			if err != nil || got != hc.want {
+				t.Errorf("Invoke(%s) = %+v, %v; want %+v", hc.h.ARN, got, err, hc.want)
 			}
 		}
 		calls := pass.Calls()
@@ -138,9 +139,10 @@ func TestAliasProbeAgainstEmulator(t *testing.T) {
 	if _, err := c.CreateAlias(ctx, ref, "1", ""); err != nil {
 		t.Fatal(err)
 	}
-	p := &awsclient.AliasProbe{Client: c, Ref: ref, FunctionName: fn}
+	p := &awsclient.AliasGates{Client: c, Ref: ref, FunctionName: fn}
+	router := &awsclient.AliasRouter{Client: c, Ref: ref}
 	step := weights.Split{{ARN: "1", Weight: 750}, {ARN: "2", Weight: 250}}
-	if err := p.Apply(ctx, step); err != nil {
+	if _, err := put(router, weights.Split{{ARN: "1", Weight: 1}}, step); err != nil {
 		t.Fatal(err)
 	}
 	a, err := c.ReadAlias(ctx, ref)
@@ -160,13 +162,18 @@ func TestAliasProbeAgainstEmulator(t *testing.T) {
 	if m.Requests != 402 || m.Errors5xx != 10 || !m.HasP99 || m.P99Ms != 180 {
 		t.Fatalf("metrics %+v, want 400 invocations and 2 throttles, 8 errors and 2 throttles, p99 180 ms", m)
 	}
-	if err := p.Apply(ctx, weights.Split{{ARN: "2", Weight: 1}}); err != nil {
+	if _, err := put(router, step, weights.Split{{ARN: "2", Weight: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	if a, _ := c.ReadAlias(ctx, ref); a.Version != "2" || len(a.Additional) != 0 {
 		t.Fatalf("alias after the last step: %+v", a)
 	}
-	if _, err := p.TargetHealth(ctx, "2"); err == nil {
-		t.Fatal("an alias answered a health gate")
+	if p.Observers().Health != nil {
+		t.Fatal("an alias offers a health gate")
 	}
+}
+
+// put is one guarded, confirmed write through a router.
+func put(r rollout.Router, expect, want weights.Split) (weights.Split, error) {
+	return (&rollout.Runner{Router: r, Clock: clock.Real{}}).Put(context.Background(), []weights.Split{expect}, want)
 }

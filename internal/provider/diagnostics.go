@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
 // detail joins what happened, what is allowed and what to do next into a
@@ -53,4 +54,12 @@ func attrPathOf(base path.Path, p problem.Path) path.Path {
 		}
 	}
 	return out
+}
+
+// notRestored warns that destroy left a subject as it is because it no
+// longer serves what its resource last left.
+func notRestored(diags *diag.Diagnostics, s subject, recorded, live weights.Split) {
+	diags.AddWarning(fmt.Sprintf("%s Not Restored", title(s.Kind())), detail(nil,
+		fmt.Sprintf("on_destroy is \"restore\", but the %s %s serves %s, not the %s this resource last left: someone or something changed it since.", s.Kind(), s.ID(), live.Short(), recorded.Short()),
+		"It was left as it is, so that change stands. Set it yourself if it must change."))
 }

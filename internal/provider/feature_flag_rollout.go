@@ -2,10 +2,7 @@ package provider
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"math"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -13,7 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
-	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -93,79 +89,4 @@ func checkFlagRollout(ctx context.Context, o types.Object, diags *diag.Diagnosti
 			"A flag's rollout does not name other flags to switch off: it is the flag.",
 			`Use rollback = "kill_switch" to turn this flag off on a failed gate, or immediate, gradual or auto to go back to the previous percentage; remove flags.`))
 	}
-}
-
-// flagSubject is a flag's percentage as the traffic pipeline sees it.
-type flagSubject struct {
-	c    *awsclient.Client
-	name string
-}
-
-func (s flagSubject) Kind() string    { return "flag" }
-func (s flagSubject) ID() string      { return s.name }
-func (s flagSubject) Attr() path.Path { return path.Root("rollout_percentage") }
-
-func (s flagSubject) Read(ctx context.Context) (weights.Split, error) {
-	_, f, err := s.c.ReadFlag(ctx, s.name)
-	if err != nil {
-		return nil, err
-	}
-	return flagSplit(f.RolloutPercentage), nil
-}
-
-func (s flagSubject) Probe() (rollout.Probe, error) { return &flagProbe{c: s.c, name: s.name}, nil }
-
-func (s flagSubject) GoBack(from weights.Split) string {
-	return fmt.Sprintf("set rollout_percentage back to %d", percentageOf(from))
-}
-
-func (s flagSubject) ReadError(diags *diag.Diagnostics, err error) {
-	diags.AddError("Cannot Read Flag", detail(err, fmt.Sprintf("Reading the flag %s failed.", s.name), "Check the ssm:GetParameter permission and the endpoint."))
-}
-
-func (s flagSubject) WriteError(diags *diag.Diagnostics, err error) {
-	diags.AddAttributeError(path.Root("rollout_percentage"), "Cannot Write Flag", detail(err, fmt.Sprintf("Writing the flag %s failed, or could not be confirmed.", s.name),
-		"Check the ssm:PutParameter permission and the endpoint; the next plan shows what the parameter holds."))
-}
-
-func (s flagSubject) Steps(steps []rollout.PlannedStep) types.List { return flagStepsValue(steps) }
-
-// switchOff turns the flag's own kill switch on (rollback = kill_switch).
-func (s flagSubject) switchOff(ctx context.Context) (string, error) {
-	return switchFlagsOff(ctx, s.c, []string{s.name}, "rolled back by its own rollout at "+s.c.Clock.Now().UTC().Format(time.RFC3339))
-}
-
-// flagProbe writes a step's percentage and observes alarms and hooks.
-type flagProbe struct {
-	c    *awsclient.Client
-	name string
-}
-
-func (p *flagProbe) Apply(ctx context.Context, w weights.Split) error {
-	_, f, err := p.c.ReadFlag(ctx, p.name)
-	if err != nil {
-		return err
-	}
-	pct := percentageOf(w)
-	if f.RolloutPercentage == pct {
-		return nil
-	}
-	f.RolloutPercentage = pct
-	return p.c.WriteFlag(ctx, p.name, documentOf(f), f.Description, false)
-}
-
-func (p *flagProbe) TargetHealth(context.Context, string) (rollout.Health, error) {
-	return rollout.Health{}, errors.New("a feature flag has no health gate")
-}
-
-func (p *flagProbe) AlarmStates(ctx context.Context, names []string) ([]rollout.AlarmState, error) {
-	return p.c.AlarmStates(ctx, names)
-}
-
-func (p *flagProbe) Metrics(context.Context, string, time.Time, time.Time) (rollout.Metrics, error) {
-	return rollout.Metrics{}, errors.New("a feature flag has no metrics gate")
-}
-
-func (p *flagProbe) Invoke(ctx context.Context, fn string, payload rollout.HookPayload) (rollout.HookResult, error) {
-	return p.c.InvokeHook(ctx, fn, payload)
 }

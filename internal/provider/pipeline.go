@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -37,10 +38,11 @@ type subject interface {
 	// "rule"; an ARN).
 	Kind() string
 	ID() string
-	// Read returns the weights it serves now.
-	Read(ctx context.Context) (weights.Split, error)
-	// Probe applies a step (confirmed) and observes the gates.
-	Probe() (rollout.Probe, error)
+	// Router reads and writes what it serves; the pipeline's runner makes
+	// every write through it, guarded and confirmed.
+	Router() rollout.Router
+	// Observers are the gate readers it has (a flag has no health gate).
+	Observers() (rollout.Observers, error)
 	// Attr is the attribute whose change moves it (target_groups, active).
 	Attr() path.Path
 	// GoBack tells the user how to go back to from by configuration.
@@ -94,48 +96,50 @@ type outcome struct {
 // runChange takes a subject through the pipeline. It reports every error
 // itself; the caller records out.res (when out.moved) and saves state.
 func runChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) outcome {
-	steps, ok := checkChange(ctx, s, ch, diags)
+	steps, read, ok := checkChange(ctx, c, s, ch, diags)
 	if !ok || len(steps) == 0 {
 		return outcome{steps: steps}
 	}
-	return moveChange(ctx, c, s, ch, steps, diags)
+	return moveChange(ctx, c, s, ch, steps, read, diags)
 }
 
 // checkChange is the pipeline up to the first write: schedule, check, read.
-// It returns the steps, and false when the change must not run (the
-// error says why).
-func checkChange(ctx context.Context, s subject, ch change, diags *diag.Diagnostics) ([]rollout.PlannedStep, bool) {
+// It returns the steps and the read before write (nil when there was none),
+// and false when the change must not run (the error says why).
+func checkChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) ([]rollout.PlannedStep, *rollout.Reading, bool) {
 	// schedule
 	steps, err := schedule(ch.from, ch.to, ch.settings.Strategy)
 	if err != nil {
 		addError(diags, pathOf(s.Attr()), "Schedule Not Possible", err, fmt.Sprintf("The %s serves %s now and the configuration wants %s.", s.Kind(), ch.from.Short(), ch.to.Short()))
-		return nil, false
+		return nil, nil, false
 	}
 	// check
 	if len(steps) > 0 && !ch.planned.IsUnknown() && !ch.planned.IsNull() && !ch.planned.Equal(s.Steps(steps)) {
 		diags.AddAttributeError(s.Attr().ParentPath().AtName("planned_steps"), fmt.Sprintf("%s Changed Since Plan", title(s.Kind())), detail(nil,
 			fmt.Sprintf("The plan's schedule started from weights that %s no longer serves (it serves %s now), so the planned steps would not be the ones applied.", s.ID(), ch.from.Short()),
 			"Nothing was moved. Run plan again to see the schedule from the weights it serves now, then apply."))
-		return steps, false
+		return steps, nil, false
 	}
 	if len(steps) > 0 && refuseRetry(s.Attr().ParentPath(), ch.last, ch.to, ch.settings.Attempt, diags, false) {
-		return steps, false
+		return steps, nil, false
 	}
 	// read
-	if ch.readFirst && !readBeforeWrite(ctx, s, ch.from, diags) {
-		return steps, false
+	if !ch.readFirst {
+		return steps, nil, true
 	}
-	return steps, true
+	read, ok := readBeforeWrite(ctx, c, s, ch.from, diags)
+	return steps, read, ok
 }
 
 // moveChange runs checked steps, then reports how the run ended.
-func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, diags *diag.Diagnostics) outcome {
+func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, read *rollout.Reading, diags *diag.Diagnostics) outcome {
 	out := outcome{steps: steps}
 	// run
 	runner, ok := newRunner(ctx, c, s, ch, diags)
 	if !ok {
 		return out
 	}
+	runner.Primed = read
 	out.res = runner.Run(ctx, ch.from, steps)
 	if out.res.NothingMoved() {
 		s.WriteError(diags, out.res.Err)
@@ -157,13 +161,13 @@ func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 // newRunner is the rollout.Runner of a change: the subject's probe, the
 // provider's clock, the apply's deadline.
 func newRunner(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) (*rollout.Runner, bool) {
-	probe, err := s.Probe()
+	obs, err := s.Observers()
 	if err != nil {
 		addError(diags, nil, "Cannot Start Rollout", err, fmt.Sprintf("The %s %s could not be observed.", s.Kind(), s.ID()), "This is a bug in the provider; please report it.")
 		return nil, false
 	}
 	runner := &rollout.Runner{
-		Probe: probe, Clock: c.Clock, Gates: ch.settings.Gates, PollInterval: ch.settings.PollInterval,
+		Router: s.Router(), Observe: obs, Clock: c.Clock, Gates: ch.settings.Gates, PollInterval: ch.settings.PollInterval,
 		Rollback: ch.settings.Policy, Deadline: c.Clock.Now().Add(ch.limit), SubjectID: s.ID(), SubjectKind: s.Kind(),
 		IgnoreReadFailures: ch.settings.IgnorePoll,
 		Log:                func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) },
@@ -181,21 +185,11 @@ func newRunner(ctx context.Context, c *awsclient.Client, s subject, ch change, d
 // rollBackChange takes a subject that a run moved from ch.from to current
 // back to ch.from, by its rollout's rollback policy, because of something
 // outside its own gates (a release rolling back what it started). Time may
-// have passed since the run, so it reads first: a subject that no longer
-// serves current is left as it is, and the error says so. It reports a
-// rollback that did not finish; the caller records res when ok.
+// have passed since the run: the runner's guard reads first, on a live
+// context, and leaves a subject that no longer serves current as it is
+// (someone else's change wins). It reports a rollback that did not finish;
+// the caller records res.
 func rollBackChange(ctx context.Context, c *awsclient.Client, s subject, ch change, current weights.Split, steps int, reason string, diags *diag.Diagnostics) (rollout.Result, bool) {
-	live, err := s.Read(ctx)
-	if err != nil {
-		s.ReadError(diags, err)
-		return rollout.Result{}, false
-	}
-	if !live.Equal(current) {
-		diags.AddAttributeError(s.Attr(), fmt.Sprintf("%s Changed Since Release", title(s.Kind())), detail(nil,
-			fmt.Sprintf("The release left the %s %s at %s and was rolling it back (%s), but it serves %s now: someone or something changed it in the meantime.", s.Kind(), s.ID(), current.Short(), reason, live.Short()),
-			"It was not rolled back, so that change stands. Run plan to see what it serves, then set the configuration to the weights it should have."))
-		return rollout.Result{}, false
-	}
 	runner, ok := newRunner(ctx, c, s, ch, diags)
 	if !ok {
 		return rollout.Result{}, false
@@ -208,77 +202,51 @@ func rollBackChange(ctx context.Context, c *awsclient.Client, s subject, ch chan
 }
 
 // readBeforeWrite refuses, with nothing written, when the subject no longer
-// serves from, the weights the plan was made from.
-func readBeforeWrite(ctx context.Context, s subject, from weights.Split, diags *diag.Diagnostics) bool {
-	live, err := s.Read(ctx)
+// serves from, the weights the plan was made from. It returns the reading,
+// which the run's first write may start from.
+func readBeforeWrite(ctx context.Context, c *awsclient.Client, s subject, from weights.Split, diags *diag.Diagnostics) (*rollout.Reading, bool) {
+	live, err := s.Router().Read(ctx)
 	if err != nil {
 		s.ReadError(diags, err)
-		return false
+		return nil, false
 	}
-	if live.Equal(from) {
-		return true
+	live.At = c.Clock.Now()
+	if live.Split.Equal(from) {
+		return &live, true
 	}
 	diags.AddAttributeError(s.Attr(), fmt.Sprintf("%s Changed Since Plan", title(s.Kind())), detail(nil,
-		fmt.Sprintf("The plan was made when the %s %s served %s; it serves %s now. Someone or something changed it between plan and apply (an on-call shift during an incident, another pipeline).", s.Kind(), s.ID(), from.Short(), live.Short()),
+		fmt.Sprintf("The plan was made when the %s %s served %s; it serves %s now. Someone or something changed it between plan and apply (an on-call shift during an incident, another pipeline).", s.Kind(), s.ID(), from.Short(), live.Split.Short()),
 		"Nothing was moved: applying the saved plan would have overwritten that change. Run plan again to see the change from the weights it serves now, then apply; or, if the other change should win, update the configuration to it."))
-	return false
+	return nil, false
+}
+
+// restoreSubject puts back what a subject served before its resource took it
+// over (on_destroy = "restore"): one guarded write, only when it still
+// serves recorded, what the resource last left. A subject someone or
+// something changed since is left as it is, with a warning.
+func restoreSubject(ctx context.Context, c *awsclient.Client, s subject, recorded, back weights.Split, diags *diag.Diagnostics) {
+	runner := &rollout.Runner{Router: s.Router(), Clock: c.Clock, SubjectID: s.ID(), SubjectKind: s.Kind(),
+		Log: func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) }}
+	_, err := runner.Put(ctx, []weights.Split{recorded}, back)
+	var ce *rollout.ChangedError
+	switch {
+	case err == nil, errors.Is(err, awsclient.ErrNotFound):
+	case errors.As(err, &ce):
+		notRestored(diags, s, recorded, ce.Found)
+	default:
+		s.WriteError(diags, err)
+	}
+}
+
+// readSplit reads what a subject serves.
+func readSplit(ctx context.Context, s subject) (weights.Split, error) {
+	rd, err := s.Router().Read(ctx)
+	return rd.Split, err
 }
 
 // recordChange is the last_rollout of a run towards to.
 func recordChange(ch change, res rollout.Result) types.Object {
 	return lastRolloutValue(res, ch.to, ch.settings.Attempt)
-}
-
-// listenerSubject is a listener's default forward action or a rule's: the
-// subject of rollout_traffic_split and rollout_deployment_bluegreen.
-type listenerSubject struct {
-	c      *awsclient.Client
-	ref    awsclient.Ref
-	sticky awsclient.Stickiness
-	attr   path.Path
-	goBack func(from weights.Split) string
-	// primed, when set, keeps what Read read for the run's first write,
-	// which then need not read the listener again.
-	primed *awsclient.Primed
-}
-
-func (l listenerSubject) Kind() string { return l.ref.Kind() }
-func (l listenerSubject) ID() string   { return l.ref.ID() }
-func (l listenerSubject) Attr() path.Path {
-	return l.attr
-}
-
-func (l listenerSubject) Read(ctx context.Context) (weights.Split, error) {
-	acts, err := l.c.ReadActions(ctx, l.ref)
-	if err != nil {
-		return nil, err
-	}
-	l.primed.Set(acts, l.c.Clock.Now())
-	f, _ := acts.Forward()
-	return f.Split, nil
-}
-
-func (l listenerSubject) Probe() (rollout.Probe, error) {
-	p, err := awsclient.NewProbe(l.c, l.ref, l.sticky)
-	if err != nil {
-		return nil, err
-	}
-	p.Primed = l.primed
-	return p, nil
-}
-
-func (l listenerSubject) GoBack(from weights.Split) string { return l.goBack(from) }
-
-func (l listenerSubject) ReadError(diags *diag.Diagnostics, err error) {
-	addReadError(diags, l.c, l.ref, err)
-}
-
-func (l listenerSubject) WriteError(diags *diag.Diagnostics, err error) {
-	addWriteError(diags, l.c, l.ref, err)
-}
-
-func (l listenerSubject) Steps(steps []rollout.PlannedStep) types.List {
-	return plannedStepsValue(steps)
 }
 
 // switchFlagsOff turns the kill switch of each flag on, written and read
@@ -297,7 +265,7 @@ func switchFlagsOff(ctx context.Context, c *awsclient.Client, flags []string, re
 		}
 		if !f.KillSwitch {
 			f.KillSwitch, f.KillSwitchReason = true, reason
-			if err := c.WriteFlag(ctx, name, documentOf(f), f.Description, false); err != nil {
+			if err := c.WriteFlag(ctx, name, documentOf(f), f.Description, awsclient.Overwrite); err != nil {
 				return strings.Join(done, ", "), fmt.Errorf("switching the flag %s off: %w", name, err)
 			}
 		}

@@ -191,7 +191,7 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	if flipping && refuseRetry(path.Empty(), state.LastRollout, to, attemptOf(ctx, plan.Rollout), &resp.Diagnostics, false) {
 		return
 	}
-	if !readBeforeWrite(ctx, r.subject(state, st.Active), splitOf(state, st.Weights), &resp.Diagnostics) {
+	if _, ok := readBeforeWrite(ctx, r.client, r.subject(state, st.Active), splitOf(state, st.Weights), &resp.Diagnostics); !ok {
 		return
 	}
 
@@ -299,7 +299,7 @@ func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, stat
 // subject is the deployment's forward action as the traffic pipeline sees
 // it; prev is the color live before this apply.
 func (r *blueGreenResource) subject(m blueGreenModel, prev bluegreen.Color) listenerSubject {
-	return listenerSubject{c: r.client, ref: m.ref(), attr: path.Root("active"), primed: &awsclient.Primed{},
+	return listenerSubject{c: r.client, ref: m.ref(), attr: path.Root("active"),
 		goBack: func(weights.Split) string { return fmt.Sprintf("set active back to %q", prev) }}
 }
 

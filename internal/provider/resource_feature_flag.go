@@ -467,7 +467,7 @@ func (r *featureFlagResource) checkDependencies(ctx context.Context, prefix stri
 	walk(f.Key, f.Dependencies, nil)
 }
 
-func (r *featureFlagResource) write(ctx context.Context, m *featureFlagModel, create bool, diags *diag.Diagnostics) bool {
+func (r *featureFlagResource) write(ctx context.Context, m *featureFlagModel, mode awsclient.PutMode, diags *diag.Diagnostics) bool {
 	f, ok := flagOf(ctx, *m)
 	if !ok {
 		diags.AddError("Flag Not Known", "The flag's inputs are not all known at apply time. This is a bug in the provider; please report it.")
@@ -482,7 +482,7 @@ func (r *featureFlagResource) write(ctx context.Context, m *featureFlagModel, cr
 		}
 	}
 	doc := documentOf(f)
-	err := r.client.WriteFlag(ctx, name, doc, f.Description, create)
+	err := r.client.WriteFlag(ctx, name, doc, f.Description, mode)
 	switch {
 	case errors.Is(err, awsclient.ErrExists):
 		diags.AddAttributeError(path.Root("key"), "Flag Already Exists", detail(nil,
@@ -501,7 +501,7 @@ func (r *featureFlagResource) write(ctx context.Context, m *featureFlagModel, cr
 func (r *featureFlagResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan featureFlagModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() || r.client == nil || !r.write(ctx, &plan, true, &resp.Diagnostics) {
+	if resp.Diagnostics.HasError() || r.client == nil || !r.write(ctx, &plan, awsclient.CreateOnly, &resp.Diagnostics) {
 		return
 	}
 	// A new flag is written at its percentage at once: there are no users
@@ -527,7 +527,7 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 	resp.Diagnostics.Append(d...)
 	from, to := int(state.RolloutPercentage.ValueInt64()), int(plan.RolloutPercentage.ValueInt64())
 	if !ramp || from == to {
-		if !r.write(ctx, &plan, false, &resp.Diagnostics) {
+		if !r.write(ctx, &plan, awsclient.Overwrite, &resp.Diagnostics) {
 			return
 		}
 		if plan.PlannedSteps.IsUnknown() {
@@ -544,7 +544,7 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 	plan.RolloutPercentage = state.RolloutPercentage
 	name := awsclient.FlagParameter(plan.PathPrefix.ValueString(), plan.Key.ValueString())
 	subj := flagSubject{c: r.client, name: name}
-	if !r.write(ctx, &plan, false, &resp.Diagnostics) {
+	if !r.write(ctx, &plan, awsclient.Overwrite, &resp.Diagnostics) {
 		return
 	}
 	limit, ds := plan.Timeouts.Update(ctx, defaultApplyTimeout)

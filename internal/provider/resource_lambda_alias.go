@@ -497,16 +497,28 @@ func (r *lambdaAliasResource) Delete(ctx context.Context, req resource.DeleteReq
 			"The alias was left as it is."))
 		return
 	}
+	recorded := splitOfAliasState(ctx, state)
 	if rec.Created {
+		// Deleted only when it still serves what this resource left: an
+		// alias someone else has moved since is theirs now.
+		live, err := readSplit(ctx, r.subject(state))
+		switch {
+		case errors.Is(err, awsclient.ErrNotFound):
+			return
+		case err != nil:
+			r.subject(state).ReadError(&resp.Diagnostics, err)
+			return
+		case !weights.SameShares(live, recorded):
+			notRestored(&resp.Diagnostics, r.subject(state), recorded, live)
+			return
+		}
 		if err := r.client.DeleteAlias(ctx, ref); err != nil {
 			r.subject(state).WriteError(&resp.Diagnostics, err)
 		}
 		return
 	}
 	back := awsclient.Alias{Version: rec.Version, Additional: rec.Routing}
-	if _, err := r.client.SetAlias(ctx, ref, back.Split()); err != nil && !errors.Is(err, awsclient.ErrNotFound) {
-		r.subject(state).WriteError(&resp.Diagnostics, err)
-	}
+	restoreSubject(ctx, r.client, r.subject(state), recorded, back.Split(), &resp.Diagnostics)
 }
 
 func (r *lambdaAliasResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
@@ -539,63 +551,3 @@ func (r *lambdaAliasResource) ImportState(ctx context.Context, req resource.Impo
 		set("description", a.Description)
 	}
 }
-
-// aliasSubject is a Lambda alias as the traffic pipeline sees it: a split
-// over versions.
-type aliasSubject struct {
-	c   *awsclient.Client
-	ref awsclient.AliasRef
-}
-
-func (a aliasSubject) Kind() string    { return "alias" }
-func (a aliasSubject) ID() string      { return a.ref.ID() }
-func (a aliasSubject) Attr() path.Path { return path.Root("version") }
-
-func (a aliasSubject) Read(ctx context.Context) (weights.Split, error) {
-	al, err := a.c.ReadAlias(ctx, a.ref)
-	if err != nil {
-		return nil, err
-	}
-	return al.Split(), nil
-}
-
-func (a aliasSubject) Probe() (rollout.Probe, error) {
-	name := a.ref.Function
-	if i := strings.Index(name, "function:"); i >= 0 {
-		name = name[i+len("function:"):]
-	}
-	return &awsclient.AliasProbe{Client: a.c, Ref: a.ref, FunctionName: name}, nil
-}
-
-func (a aliasSubject) GoBack(from weights.Split) string {
-	best, most := "", -1
-	for _, t := range from {
-		if t.Weight > most {
-			best, most = t.ARN, t.Weight
-		}
-	}
-	return fmt.Sprintf("set version back to %q", best)
-}
-
-func (a aliasSubject) ReadError(diags *diag.Diagnostics, err error) {
-	if errors.Is(err, awsclient.ErrNotFound) {
-		diags.AddError("Alias Not Found", detail(nil, fmt.Sprintf("The alias %s does not exist in region %s.", a.ref.ID(), a.c.Region),
-			"Check function_name, alias_name and the provider's region."))
-		return
-	}
-	if awsclient.NoCredentials(err) {
-		diags.AddError("No AWS Credentials Found", detail(err, fmt.Sprintf("The provider found no AWS credentials to read %s with. It looked in %s.", a.ref.ID(), awsclient.CredentialChain),
-			"Export credentials, log in with aws sso login, or set profile or assume_role in the provider block."))
-		return
-	}
-	diags.AddError("Cannot Read Alias", detail(err, fmt.Sprintf("Reading the alias %s failed.", a.ref.ID()),
-		"Check the credentials' lambda:GetAlias permission and the endpoint."))
-}
-
-func (a aliasSubject) WriteError(diags *diag.Diagnostics, err error) {
-	diags.AddAttributeError(path.Root("version"), "Cannot Update Alias", detail(err,
-		fmt.Sprintf("AWS refused the routing of %s, or whether it took effect is not known.", a.ref.ID()),
-		"Check that the version is published (aws lambda list-versions-by-function), that the credentials allow lambda:UpdateAlias and lambda:CreateAlias, and run plan to see what the alias serves."))
-}
-
-func (a aliasSubject) Steps(steps []rollout.PlannedStep) types.List { return aliasStepsValue(steps) }

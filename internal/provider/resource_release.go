@@ -632,7 +632,7 @@ func (r *releaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		} else {
 			s.OwnerTag = types.StringUnknown()
 			if s.refKnown() && r.client != nil {
-				if live, err := (listenerSubject{c: r.client, ref: s.ref()}).Read(ctx); err == nil {
+				if live, err := readSplit(ctx, listenerSubject{c: r.client, ref: s.ref()}); err == nil {
 					from, fromKnown = live, true
 				}
 			}

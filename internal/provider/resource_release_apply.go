@@ -40,7 +40,7 @@ type serviceRun struct {
 
 // subject is a service's forward action as the traffic pipeline sees it.
 func (r *releaseResource) subject(name string, s serviceModel) listenerSubject {
-	return listenerSubject{c: r.client, ref: s.ref(), sticky: stickinessFrom(s.Stickiness), attr: svcPath(name).AtName("target_groups"), primed: &awsclient.Primed{},
+	return listenerSubject{c: r.client, ref: s.ref(), sticky: stickinessFrom(s.Stickiness), attr: svcPath(name).AtName("target_groups"),
 		goBack: func(from weights.Split) string {
 			return fmt.Sprintf("set services[%q].target_groups to the weights before this apply (%s)", name, from.Short())
 		}}
@@ -303,7 +303,7 @@ func (r *releaseResource) prepare(ctx context.Context, run *serviceRun, adopt bo
 		ch.last, ch.readFirst = run.old.LastRollout, true
 		mine = run.old.OwnerTag.ValueString()
 	} else {
-		live, err := run.subject.Read(ctx)
+		live, err := readSplit(ctx, run.subject)
 		if err != nil {
 			run.subject.ReadError(&run.diags, err)
 			return
@@ -319,7 +319,7 @@ func (r *releaseResource) prepare(ctx context.Context, run *serviceRun, adopt bo
 		return
 	}
 	run.token, run.newLease = token, token != mine
-	if steps, ok := checkChange(ctx, run.subject, ch, &run.diags); ok {
+	if steps, _, ok := checkChange(ctx, c, run.subject, ch, &run.diags); ok {
 		run.steps = steps
 	}
 }

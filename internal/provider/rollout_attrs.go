@@ -314,14 +314,16 @@ func lastRolloutAttr() schema.SingleNestedAttribute {
 	}
 	return schema.SingleNestedAttribute{
 		Computed:            true,
-		MarkdownDescription: "How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.",
+		MarkdownDescription: "How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.",
 		Attributes: map[string]schema.Attribute{
-			"status":       s("`succeeded`, `rolled_back` (a gate failed and the listener is back at the weights before the apply) or `failed` (stopped by a cancel, the timeout or an AWS error; the listener stays at `step_reached`)."),
+			"status": s("`succeeded`, `rolled_back` (a gate failed and it is back where it was before the apply, or its flags were switched off) or `failed`: stopped by a cancel, the timeout or an AWS error (it stays at `step_reached`); " +
+				"held where a gate failed (`rollback = \"none\"`); or stopped because someone or something else changed it during the rollout (`gate = \"changed_during_rollout\"`: nothing more was written, and the weights recorded are the ones found). " +
+				"A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes."),
 			"step_reached": schema.Int64Attribute{Computed: true, MarkdownDescription: "The last step applied, from 1; 0 when none was."},
 			"steps":        schema.Int64Attribute{Computed: true, MarkdownDescription: "Steps in the schedule."},
-			"gate":         s("The gate that failed, such as `alarms` or `metrics.max_error_rate_percent`; empty when none did."),
+			"gate":         s("The gate that failed, such as `alarms` or `metrics.max_error_rate_percent`, or `changed_during_rollout`; empty when none did."),
 			"reason":       s("What happened, in one sentence."),
-			"rollback":     s("`immediate` or `gradual` when the listener was rolled back; empty otherwise."),
+			"rollback":     s("How it was rolled back (`immediate`, `gradual`, `feature_flag`, `kill_switch`), or `none` when a gate failed and it was held where it was; empty otherwise."),
 			"started_at":   s("When the rollout started (RFC 3339)."),
 			"finished_at":  s("When it ended (RFC 3339)."),
 			"target":       s("The weights the change was going to (`ARN=weight, …` in ARN order)."),
@@ -612,7 +614,7 @@ func lastRolloutValue(res rollout.Result, to weights.Split, attempt string) type
 	if res.Failure != nil {
 		gate = string(res.Failure.Gate)
 	}
-	if res.Status == rollout.RolledBack {
+	if res.Status == rollout.RolledBack || res.Policy == rollout.None {
 		policy = string(res.Policy)
 	}
 	return types.ObjectValueMust(lastRolloutAttrTypes, map[string]attr.Value{

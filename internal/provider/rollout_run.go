@@ -26,8 +26,10 @@ import (
 // listener or rule, and explaining how it ended.
 
 // refuseRetry adds an error (or, at plan time, a warning) when `to` is the
-// target of the last rollout, which was rolled back, and attempt has not
-// changed since.
+// target of the last rollout and that rollout did not ship it: it rolled
+// back, was held where a gate failed (on_failure.rollback = "none"), or
+// stopped because someone changed the subject during it. The change runs
+// again only when rollout.attempt changes.
 func refuseRetry(base path.Path, last types.Object, to weights.Split, attempt string, diags *diag.Diagnostics, plan bool) bool {
 	if last.IsNull() || last.IsUnknown() {
 		return false
@@ -37,22 +39,33 @@ func refuseRetry(base path.Path, last types.Object, to weights.Split, attempt st
 		v, _ := a[k].(types.String)
 		return v.ValueString()
 	}
+	if str("target") == "" || str("target") != to.Canonical() || str("attempt") != attempt {
+		return false
+	}
+	var how, title string
+	switch {
 	// A service that a release rolled back because another service failed
 	// (gate "release") is not refused: the failed one holds the release.
-	if str("status") != string(rollout.RolledBack) || str("gate") == string(rollout.GateRelease) || str("target") == "" || str("target") != to.Canonical() || str("attempt") != attempt {
+	case str("status") == string(rollout.RolledBack) && str("gate") != string(rollout.GateRelease):
+		how, title = "rolled back", "Rolled-Back Change"
+	case str("status") == string(rollout.Failed) && str("gate") == string(rollout.GateChanged):
+		how, title = "stopped because someone changed it during the rollout", "Stopped Change"
+	case str("status") == string(rollout.Failed) && str("rollback") == string(rollout.None) && str("gate") != "":
+		how, title = "held where a gate failed, not rolled back", "Held Change"
+	default:
 		return false
 	}
 	label := "unset"
 	if attempt != "" {
 		label = fmt.Sprintf("%q", attempt)
 	}
-	what := fmt.Sprintf("This change (to %s) is the one the last rollout rolled back (%s), and rollout.attempt is still %s.", to.Short(), str("reason"), label)
-	how := "To try it again deliberately, change rollout.attempt (for example to the next number or a ticket), then plan and apply. Otherwise set the configuration back to the weights the listener serves."
+	what := fmt.Sprintf("This change (to %s) is the one the last rollout %s (%s), and rollout.attempt is still %s.", to.Short(), how, str("reason"), label)
+	again := "To try it again deliberately, change rollout.attempt (for example to the next number or a ticket), then plan and apply. Otherwise set the configuration to what it serves now."
 	if plan {
-		diags.AddAttributeWarning(base.AtName("rollout").AtName("attempt"), "Rolled-Back Change Planned Again", detail(nil, what, "Apply will refuse it with nothing moved. "+how))
+		diags.AddAttributeWarning(base.AtName("rollout").AtName("attempt"), title+" Planned Again", detail(nil, what, "Apply will refuse it with nothing moved. "+again))
 		return false
 	}
-	diags.AddAttributeError(base.AtName("rollout").AtName("attempt"), "Rolled-Back Change Not Retried", detail(nil, what+" Nothing was moved: a rolled-back candidate does not ship again with the next unrelated apply.", how))
+	diags.AddAttributeError(base.AtName("rollout").AtName("attempt"), title+" Not Retried", detail(nil, what+" Nothing was moved: a candidate that did not ship (rolled back, held or stopped) does not ship again with the next unrelated apply.", again))
 	return true
 }
 
@@ -120,6 +133,11 @@ func addRolloutError(diags *diag.Diagnostics, s subject, res rollout.Result, lim
 	serves := fmt.Sprintf("The %s now serves %s (read back and confirmed), and the state records it.", s.Kind(), res.Current.Short())
 	again := "The next plan shows the change again; apply refuses it until rollout.attempt changes, so fix the cause, then change rollout.attempt and apply."
 	switch {
+	case res.Failure != nil && res.Failure.Gate == rollout.GateChanged:
+		diags.AddAttributeError(s.Attr(), "Changed During Rollout", detail(nil,
+			fmt.Sprintf("At step %d of %d the %s %s no longer served what this rollout had left: %s. Someone or something else changed it during the rollout (an on-call rollback, another pipeline, a controller).", max(res.Failure.Step, 1), res.Steps, s.Kind(), s.ID(), res.Failure.Reason),
+			fmt.Sprintf("The rollout stopped and wrote nothing more, not even a rollback, so that change stands. The %s serves %s now; the state and last_rollout record it.", s.Kind(), res.Current.Short()),
+			"Run plan to see it. Apply refuses this change again until rollout.attempt changes: when the other change has done its job, change rollout.attempt and apply, and the rollout runs again from what it serves then."))
 	case res.Unknown:
 		diags.AddError("Weights Unknown", detail(res.Err,
 			fmt.Sprintf("A write to %s was sent at step %d of %d, but what the %s serves after it could not be read back, and putting back the weights before this apply could not be confirmed either.", s.ID(), max(res.StepReached, 1), res.Steps, s.Kind()),

@@ -195,3 +195,13 @@ func (r *Runner) reading(ctx context.Context) (Reading, error) {
 	rd.At = r.Clock.Now()
 	return rd, nil
 }
+
+// Put is one guarded write outside a schedule (putting back what a
+// subject served before its resource took it over, on destroy): on a live
+// context, when the subject serves one of expect, confirmed by reading
+// back. It returns what the subject serves after it, or move's errors.
+func (r *Runner) Put(ctx context.Context, expect []weights.Split, want weights.Split) (weights.Split, error) {
+	lctx, cancel := r.live(ctx)
+	defer cancel()
+	return r.move(lctx, expect, want)
+}

@@ -148,9 +148,9 @@ func (r Result) Summary() string {
 		return fmt.Sprintf("step %d of %d failed the %s gate: %s; rolled back (%s) to %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.Policy, r.Current.Short())
 	}
 	if r.Failure != nil {
-		return fmt.Sprintf("step %d of %d failed the %s gate: %s; the rollback stopped: %v; the listener serves %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.Err, r.Current.Short())
+		return fmt.Sprintf("step %d of %d failed the %s gate: %s; the rollback stopped: %v; it serves %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.Err, r.Current.Short())
 	}
-	return fmt.Sprintf("stopped at step %d of %d: %v; the listener serves %s", r.StepReached, r.Steps, r.Err, r.Current.Short())
+	return fmt.Sprintf("stopped at step %d of %d: %v; it serves %s", r.StepReached, r.Steps, r.Err, r.Current.Short())
 }
 
 // NothingMoved reports a run whose first write AWS refused: the listener

@@ -1,0 +1,56 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// flagSubject is a flag's percentage as the traffic pipeline sees it.
+type flagSubject struct {
+	c    *awsclient.Client
+	name string
+	tier string
+}
+
+func (s flagSubject) Kind() string    { return "flag" }
+func (s flagSubject) ID() string      { return s.name }
+func (s flagSubject) Attr() path.Path { return path.Root("rollout_percentage") }
+
+func (s flagSubject) Router() rollout.Router {
+	return &awsclient.FlagRouter{Client: s.c, Name: s.name, Tier: s.tier}
+}
+
+// Observers of a flag: alarms and hooks (it has no targets or metrics of
+// its own).
+func (s flagSubject) Observers() (rollout.Observers, error) {
+	return awsclient.AlarmAndHookObservers(s.c), nil
+}
+
+func (s flagSubject) GoBack(from weights.Split) string {
+	return fmt.Sprintf("set rollout_percentage back to %d", percentageOf(from))
+}
+
+func (s flagSubject) ReadError(diags *diag.Diagnostics, err error) {
+	diags.AddError("Cannot Read Flag", detail(err, fmt.Sprintf("Reading the flag %s failed.", s.name), "Check the ssm:GetParameter permission and the endpoint."))
+}
+
+func (s flagSubject) WriteError(diags *diag.Diagnostics, err error) {
+	diags.AddAttributeError(path.Root("rollout_percentage"), "Cannot Write Flag", detail(err, fmt.Sprintf("Writing the flag %s failed, or could not be confirmed.", s.name),
+		"Check the ssm:PutParameter permission and the endpoint; the next plan shows what the parameter holds."))
+}
+
+func (s flagSubject) Steps(steps []rollout.PlannedStep) types.List { return flagStepsValue(steps) }
+
+// switchOff turns the flag's own kill switch on (rollback = kill_switch).
+func (s flagSubject) switchOff(ctx context.Context) (string, error) {
+	return switchFlagsOff(ctx, s.c, []string{s.name}, "rolled back by its own rollout at "+s.c.Clock.Now().UTC().Format(time.RFC3339))
+}

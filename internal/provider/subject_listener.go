@@ -1,0 +1,53 @@
+package provider
+
+import (
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// listenerSubject is a listener's default forward action or a rule's: the
+// subject of rollout_traffic_split, rollout_deployment_bluegreen and each
+// service of rollout_release. It reads, writes and observes; the pipeline
+// does the rest.
+type listenerSubject struct {
+	c      *awsclient.Client
+	ref    awsclient.Ref
+	sticky awsclient.Stickiness
+	attr   path.Path
+	goBack func(from weights.Split) string
+}
+
+func (l listenerSubject) Kind() string    { return l.ref.Kind() }
+func (l listenerSubject) ID() string      { return l.ref.ID() }
+func (l listenerSubject) Attr() path.Path { return l.attr }
+
+func (l listenerSubject) Router() rollout.Router {
+	return &awsclient.ListenerRouter{Client: l.c, Ref: l.ref, Stickiness: l.sticky}
+}
+
+func (l listenerSubject) Observers() (rollout.Observers, error) {
+	g, err := awsclient.NewListenerGates(l.c, l.ref)
+	if err != nil {
+		return rollout.Observers{}, err
+	}
+	return g.Observers(), nil
+}
+
+func (l listenerSubject) GoBack(from weights.Split) string { return l.goBack(from) }
+
+func (l listenerSubject) ReadError(diags *diag.Diagnostics, err error) {
+	addReadError(diags, l.c, l.ref, err)
+}
+
+func (l listenerSubject) WriteError(diags *diag.Diagnostics, err error) {
+	addWriteError(diags, l.c, l.ref, err)
+}
+
+func (l listenerSubject) Steps(steps []rollout.PlannedStep) types.List {
+	return plannedStepsValue(steps)
+}
