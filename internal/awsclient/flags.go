@@ -99,6 +99,32 @@ func (c *Client) PutFlagTier(ctx context.Context, name, doc, description, tier s
 	return out.Version, nil
 }
 
+// CreateFlag creates a flag's parameter, tagged with its owner in the same
+// request, and returns its version (1). An existing parameter is ErrExists;
+// a write whose answer was lost is an *UnknownWeightsError: the caller
+// tells its own parameter from another's by the owner tag.
+func (c *Client) CreateFlag(ctx context.Context, name, doc, description, tier, owner string) (int64, error) {
+	in := &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(doc), Type: ssmtypes.ParameterTypeString,
+		Tags: []ssmtypes.Tag{{Key: aws.String(OwnerTag), Value: aws.String(owner)}}}
+	if description != "" {
+		in.Description = aws.String(description)
+	}
+	if tier != "" {
+		in.Tier = ssmtypes.ParameterTier(tier)
+	}
+	out, err := c.SSM.PutParameter(ctx, in)
+	var exists *ssmtypes.ParameterAlreadyExists
+	switch {
+	case errors.As(err, &exists):
+		return 0, ErrExists
+	case err != nil && refused(err):
+		return 0, err
+	case err != nil:
+		return 0, &UnknownWeightsError{Ref: Ref{ListenerARN: name}, Err: err}
+	}
+	return out.Version, nil
+}
+
 // WriteFlag writes a flag document to SSM and reads it back to confirm it.
 // With CreateOnly, an existing parameter is not overwritten (ErrExists).
 func (c *Client) WriteFlag(ctx context.Context, name, doc, description string, mode PutMode) error {

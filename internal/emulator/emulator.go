@@ -138,6 +138,18 @@ func Start(addr string) (*Emulator, error) {
 		if strings.HasPrefix(action, "lambda:") && e.lambda.serve(w, r, body) {
 			return
 		}
+		if strings.HasPrefix(action, "ssm:") {
+			if e.ssmBefore(w, r, action, body) {
+				return
+			}
+			if action == "ssm:PutParameter" || action == "ssm:DeleteParameter" {
+				rec := httptest.NewRecorder()
+				proxy.ServeHTTP(rec, r)
+				e.ssmAfter(r, action, body, rec.Code)
+				copyRecorded(w, rec, rec.Body.Bytes())
+				return
+			}
+		}
 		if answer := e.answerDirectly(action, form); answer != nil {
 			w.Header().Set("Content-Type", "text/xml")
 			_, _ = w.Write(answer)
@@ -159,15 +171,20 @@ func Start(addr string) (*Emulator, error) {
 		if rec.Code == http.StatusOK {
 			out = patch(out)
 		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.Header().Set("Content-Length", strconv.Itoa(len(out)))
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(out)
+		copyRecorded(w, rec, out)
 	})}
 	go func() { _ = e.server.Serve(ln) }()
 	return e, nil
+}
+
+// copyRecorded writes a recorded answer, with body out.
+func copyRecorded(w http.ResponseWriter, rec *httptest.ResponseRecorder, out []byte) {
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(out)
 }
 
 // Close stops the front and kumo.
@@ -280,7 +297,13 @@ func classify(r *http.Request, body []byte) (string, url.Values) {
 			}
 			return "lambda:GetAlias", nil
 		}
+		if r.Method == http.MethodGet && strings.Count(strings.Trim(p, "/"), "/") == 0 {
+			return "lambda:GetFunction", nil
+		}
 		return "lambda:" + r.Method + " " + r.URL.Path, nil
+	}
+	if strings.HasPrefix(r.URL.Path, "/2017-03-31/tags/") {
+		return map[string]string{http.MethodGet: "lambda:ListTags", http.MethodPost: "lambda:TagResource", http.MethodDelete: "lambda:UntagResource"}[r.Method], nil
 	}
 	return serviceOf(r) + ":" + r.Method + " " + r.URL.Path, nil
 }

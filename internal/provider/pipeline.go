@@ -52,6 +52,8 @@ type subject interface {
 	WriteError(diags *diag.Diagnostics, err error)
 	// Steps is the planned_steps value of a schedule, in its terms.
 	Steps(steps []rollout.PlannedStep) types.List
+	// Lease is where its owner tag is kept (ownership.go).
+	Lease() awsclient.LeaseStore
 }
 
 // change is one run of the pipeline.
@@ -75,6 +77,19 @@ type change struct {
 	// hold leaves the subject where a failed gate found it (a release's
 	// on_failure.rollback = "none").
 	hold bool
+	// owner, when set, is the lease to claim after the read-only checks
+	// and before the first write.
+	owner *ownerClaim
+}
+
+// ownerClaim is the ownership step of a change.
+type ownerClaim struct {
+	// base is the block whose rollout.attempt a LastTag refusal names.
+	base         path.Path
+	resourceType string
+	// mine is the token in state ("" on create and after an import).
+	mine  string
+	adopt bool
 }
 
 // stabilizeSettings are a release's stabilization block.
@@ -91,16 +106,32 @@ type outcome struct {
 	// moved is false when nothing was written (refused before the run, or
 	// the first write refused by AWS).
 	moved bool
+	// lease is what the ownership step claimed (ch.owner).
+	lease lease
 }
 
 // runChange takes a subject through the pipeline. It reports every error
 // itself; the caller records out.res (when out.moved) and saves state.
+//
+// Every refusal comes before any write: the read-only checks, then the
+// lease (whose own refusal comes before it tags anything), then the run.
 func runChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) outcome {
 	steps, read, ok := checkChange(ctx, c, s, ch, diags)
-	if !ok || len(steps) == 0 {
+	if !ok {
 		return outcome{steps: steps}
 	}
-	return moveChange(ctx, c, s, ch, steps, read, diags)
+	var l lease
+	if o := ch.owner; o != nil {
+		if l, ok = claim(ctx, o.base, s, o.resourceType, o.mine, o.adopt, ch.to, ch.settings.Attempt, diags); !ok {
+			return outcome{steps: steps}
+		}
+	}
+	if len(steps) == 0 {
+		return outcome{steps: steps, lease: l}
+	}
+	out := moveChange(ctx, c, s, ch, steps, read, diags)
+	out.lease = l
+	return out
 }
 
 // checkChange is the pipeline up to the first write: schedule, check, read.
@@ -235,6 +266,32 @@ func restoreSubject(ctx context.Context, c *awsclient.Client, s subject, recorde
 		notRestored(diags, s, recorded, ce.Found)
 	default:
 		s.WriteError(diags, err)
+	}
+}
+
+// restoreActions puts back a listener's or rule's recorded actions (the
+// ones a resource replaced when it took the forward action over), only
+// when it still serves recorded, what the resource last left; otherwise it
+// is left as it is, with a warning. The write is read back.
+func restoreActions(ctx context.Context, c *awsclient.Client, s listenerSubject, recorded weights.Split, acts awsclient.Actions, diags *diag.Diagnostics) {
+	live, err := readSplit(ctx, s)
+	switch {
+	case errors.Is(err, awsclient.ErrNotFound):
+		return
+	case err != nil:
+		s.ReadError(diags, err)
+		return
+	case !weights.SameShares(live, recorded):
+		notRestored(diags, s, recorded, live)
+		return
+	}
+	if err := c.WriteActions(ctx, s.ref, acts); err != nil {
+		if errors.Is(err, awsclient.ErrNotFound) {
+			return
+		}
+		addError(diags, nil, "Cannot Restore Replaced Action", err,
+			fmt.Sprintf("AWS refused to put back the action that %s had before this resource took it over; it still forwards as this resource last set it.", s.ID()),
+			"A target group of the old action may have been deleted. Set on_destroy = \"keep\" and apply, then destroy again, or fix the old target groups.")
 	}
 }
 

@@ -344,7 +344,9 @@ func (r *blueGreenResource) ImportState(ctx context.Context, req resource.Import
 	set(attr, parts[0])
 	set("blue_target_group_arn", parts[1])
 	set("green_target_group_arn", parts[2])
-	importLease(ctx, r.client, attrRef(attr, parts[0]), resp)
+	if r.client != nil {
+		importOwner(ctx, listenerSubject{c: r.client, ref: attrRef(attr, parts[0])}, resp)
+	}
 }
 
 // blueGreenType is the resource type in owner tags.

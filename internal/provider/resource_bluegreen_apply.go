@@ -92,12 +92,13 @@ func (r *blueGreenResource) Create(ctx context.Context, req resource.CreateReque
 		enc, _ := testCurrent.Encode()
 		rec.TestListener = json.RawMessage(enc)
 	}
-	token, ok := claim(ctx, path.Empty(), r.client, ref, blueGreenType, "", plan.Adopt.ValueBool(), nil, "", &resp.Diagnostics)
+	subj := r.subject(plan, bluegreen.Color(plan.Active.ValueString()))
+	l, ok := claim(ctx, path.Empty(), subj, blueGreenType, "", plan.Adopt.ValueBool(), nil, "", &resp.Diagnostics)
 	if !ok {
 		return
 	}
-	plan.OwnerTag = types.StringValue(token)
-	giveUp := func() { release(ctx, r.client, ref, token, types.ObjectNull(lastRolloutAttrTypes), &resp.Diagnostics) }
+	plan.OwnerTag = types.StringValue(l.token)
+	giveUp := func() { giveBack(ctx, subj, l, &resp.Diagnostics) }
 	blue := r.createColor(ctx, plan, bluegreen.Blue, &resp.Diagnostics)
 	if blue == "" {
 		giveUp()
@@ -177,11 +178,6 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	// 0. Read before write: this resource still owns the listener, which
 	// serves what the plan was made from; a flip to the color last rolled
 	// back needs a new attempt.
-	token, ok := claim(ctx, path.Empty(), r.client, state.ref(), blueGreenType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", &resp.Diagnostics)
-	if !ok {
-		return
-	}
-	plan.OwnerTag = types.StringValue(token)
 	want := wantWeights(active)
 	flipping := st.Weights[bluegreen.Blue] != want[bluegreen.Blue] || st.Weights[bluegreen.Green] != want[bluegreen.Green]
 	var to weights.Split
@@ -194,6 +190,12 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	if _, ok := readBeforeWrite(ctx, r.client, r.subject(state, st.Active), splitOf(state, st.Weights), &resp.Diagnostics); !ok {
 		return
 	}
+	// Every refusal above wrote nothing; the lease is the first write.
+	l, ok := claim(ctx, path.Empty(), r.subject(state, st.Active), blueGreenType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	plan.OwnerTag = types.StringValue(l.token)
 
 	// 1. Settings AWS changes in place, on each target group kept.
 	for _, c := range bluegreen.Colors {

@@ -91,29 +91,72 @@ func (r *blueGreenResource) Delete(ctx context.Context, req resource.DeleteReque
 	var rec replacedActions
 	_ = json.Unmarshal([]byte(m.ReplacedActions.ValueString()), &rec)
 	owned := map[string]bool{m.BlueARN.ValueString(): true, m.GreenARN.ValueString(): true}
-	release(ctx, r.client, m.ref(), m.OwnerTag.ValueString(), m.LastRollout, &resp.Diagnostics)
+	subj := r.subject(m, bluegreen.Color(m.Active.ValueString()))
+	// A listener another resource adopted is its owner's: it is not
+	// written, and a target group it still forwards to is not deleted.
+	if owner, mine := stillOwned(ctx, subj, m.OwnerTag.ValueString(), &resp.Diagnostics); !mine && owner != "" {
+		inUse := r.forwardedTo(ctx, m.ref(), owned, &resp.Diagnostics)
+		notOwnedOnDestroy(&resp.Diagnostics, subj, owner, "point the listener away from its target groups")
+		for _, c := range bluegreen.Colors {
+			if inUse[m.arnOf(c)] {
+				resp.Diagnostics.AddWarning("Target Group Kept", detail(nil, fmt.Sprintf("The %s target group %s was not deleted: %s, owned by another resource, still forwards to it.", c, m.arnOf(c), m.ref().ID()),
+					"Delete it yourself once nothing forwards to it."))
+				delete(owned, m.arnOf(c))
+			}
+		}
+		r.deleteColors(ctx, m, owned, &resp.Diagnostics)
+		return
+	}
+	releaseLease(ctx, subj, m.OwnerTag.ValueString(), m.LastRollout, &resp.Diagnostics)
 	// Nothing may forward to the target groups once they are gone: put back
 	// what the listeners had, or answer 503 when that is not possible.
-	r.release(ctx, m.ref(), rec.Listener, owned, &resp.Diagnostics)
+	r.pointAway(ctx, m.ref(), rec.Listener, owned, &resp.Diagnostics)
 	if tl := m.TestListenerARN.ValueString(); tl != "" {
-		r.release(ctx, awsclient.Ref{ListenerARN: tl}, rec.TestListener, owned, &resp.Diagnostics)
+		r.pointAway(ctx, awsclient.Ref{ListenerARN: tl}, rec.TestListener, owned, &resp.Diagnostics)
 	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	r.deleteColors(ctx, m, owned, &resp.Diagnostics)
+}
+
+// forwardedTo lists which of the owned target groups a listener forwards to.
+func (r *blueGreenResource) forwardedTo(ctx context.Context, ref awsclient.Ref, owned map[string]bool, diags *diag.Diagnostics) map[string]bool {
+	acts, err := r.client.ReadActions(ctx, ref)
+	if err != nil {
+		if !errors.Is(err, awsclient.ErrNotFound) {
+			addReadError(diags, r.client, ref, err)
+		}
+		return map[string]bool{}
+	}
+	out := map[string]bool{}
+	f, _ := acts.Forward()
+	for _, t := range f.Split {
+		if owned[t.ARN] {
+			out[t.ARN] = true
+		}
+	}
+	return out
+}
+
+// deleteColors deletes the target groups in owned.
+func (r *blueGreenResource) deleteColors(ctx context.Context, m blueGreenModel, owned map[string]bool, diags *diag.Diagnostics) {
 	for _, c := range bluegreen.Colors {
+		if !owned[m.arnOf(c)] {
+			continue
+		}
 		if err := r.client.DeleteTargetGroup(ctx, m.arnOf(c)); err != nil {
-			resp.Diagnostics.AddError("Cannot Delete Target Group", detail(err, fmt.Sprintf("Deleting the %s target group %s failed; the listener no longer forwards to it.", c, m.arnOf(c)),
+			diags.AddError("Cannot Delete Target Group", detail(err, fmt.Sprintf("Deleting the %s target group %s failed; the listener no longer forwards to it.", c, m.arnOf(c)),
 				"Check the elasticloadbalancing:DeleteTargetGroup permission, then destroy again."))
 			return
 		}
 	}
 }
 
-// release points a listener away from the owned target groups: back to the
+// pointAway points a listener away from the owned target groups: back to the
 // recorded actions when every target group in them still exists, else to a
 // fixed 503 answer.
-func (r *blueGreenResource) release(ctx context.Context, ref awsclient.Ref, recorded json.RawMessage, owned map[string]bool, diags *diag.Diagnostics) {
+func (r *blueGreenResource) pointAway(ctx context.Context, ref awsclient.Ref, recorded json.RawMessage, owned map[string]bool, diags *diag.Diagnostics) {
 	acts, err := r.client.ReadActions(ctx, ref)
 	if errors.Is(err, awsclient.ErrNotFound) {
 		return

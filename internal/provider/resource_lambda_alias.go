@@ -57,6 +57,8 @@ type lambdaAliasModel struct {
 	PlannedSteps   types.List     `tfsdk:"planned_steps"`
 	LastRollout    types.Object   `tfsdk:"last_rollout"`
 	Timeouts       timeouts.Value `tfsdk:"timeouts"`
+	Adopt          types.Bool     `tfsdk:"adopt"`
+	OwnerTag       types.String   `tfsdk:"owner_tag"`
 }
 
 func (m lambdaAliasModel) ref() awsclient.AliasRef {
@@ -156,6 +158,8 @@ func (r *lambdaAliasResource) Schema(ctx context.Context, _ resource.SchemaReque
 				}},
 			},
 			"last_rollout": lastRolloutAttr(),
+			"adopt":        adoptAttr(),
+			"owner_tag":    ownerAttr(),
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{
 				Create: true, Update: true,
 				CreateDescription: "How long a create may take, rollout included. Default `60m`.",
@@ -334,11 +338,24 @@ func (r *lambdaAliasResource) Create(ctx context.Context, req resource.CreateReq
 	}
 	ref := plan.ref()
 	plan.ID = types.StringValue(ref.ID())
+	subj := r.subject(plan)
 	cur, err := r.client.ReadAlias(ctx, ref)
+	if err != nil && !errors.Is(err, awsclient.ErrNotFound) {
+		subj.ReadError(&resp.Diagnostics, err)
+		return
+	}
 	if errors.Is(err, awsclient.ErrNotFound) {
+		// The lease lives on the function, so it is claimed before the
+		// alias exists.
+		l, ok := claim(ctx, path.Empty(), subj, aliasType, "", plan.Adopt.ValueBool(), aliasSplit(plan.Version.ValueString()), attemptOf(ctx, plan.Rollout), &resp.Diagnostics)
+		if !ok {
+			return
+		}
+		plan.OwnerTag = types.StringValue(l.token)
 		a, err := r.client.CreateAlias(ctx, ref, plan.Version.ValueString(), plan.Description.ValueString())
 		if err != nil {
-			r.subject(plan).WriteError(&resp.Diagnostics, err)
+			subj.WriteError(&resp.Diagnostics, err)
+			giveBack(ctx, subj, l, &resp.Diagnostics)
 			return
 		}
 		tflog.Info(ctx, "created alias", map[string]any{"alias": ref.ID(), "version": a.Version})
@@ -351,16 +368,12 @@ func (r *lambdaAliasResource) Create(ctx context.Context, req resource.CreateReq
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
-	if err != nil {
-		r.subject(plan).ReadError(&resp.Diagnostics, err)
-		return
-	}
 	b, _ := json.Marshal(replacedAlias{Version: cur.Version, Routing: cur.Additional})
 	plan.Replaced = types.StringValue(string(b))
 	limit, d := plan.Timeouts.Create(ctx, defaultApplyTimeout)
 	resp.Diagnostics.Append(d...)
 	tflog.Info(ctx, "taking over alias", map[string]any{"alias": ref.ID(), "from": cur.Split().Short(), "to": plan.Version.ValueString()})
-	if !r.shift(ctx, &plan, cur.Split(), types.ObjectNull(lastRolloutAttrTypes), false, limit, &resp.Diagnostics) {
+	if !r.shift(ctx, &plan, cur.Split(), types.ObjectNull(lastRolloutAttrTypes), "", false, limit, &resp.Diagnostics) {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -376,7 +389,7 @@ func (r *lambdaAliasResource) Update(ctx context.Context, req resource.UpdateReq
 	plan.ID, plan.Replaced, plan.AliasARN = state.ID, state.Replaced, state.AliasARN
 	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
 	resp.Diagnostics.Append(d...)
-	if !r.shift(ctx, &plan, splitOfAliasState(ctx, state), state.LastRollout, true, limit, &resp.Diagnostics) {
+	if !r.shift(ctx, &plan, splitOfAliasState(ctx, state), state.LastRollout, state.OwnerTag.ValueString(), true, limit, &resp.Diagnostics) {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -384,7 +397,7 @@ func (r *lambdaAliasResource) Update(ctx context.Context, req resource.UpdateReq
 
 // shift moves the alias from `from` to plan.version through the traffic
 // pipeline, sets the description, and records the outcome in m.
-func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, from weights.Split, last types.Object, readFirst bool, limit time.Duration, diags *diag.Diagnostics) bool {
+func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, from weights.Split, last types.Object, mine string, readFirst bool, limit time.Duration, diags *diag.Diagnostics) bool {
 	settings, d := settingsFrom(ctx, m.Rollout)
 	diags.Append(d...)
 	if diags.HasError() {
@@ -394,10 +407,13 @@ func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, fr
 		settings.Gates.Metrics.ErrorsAre = "a function error"
 	}
 	to := aliasSplit(m.Version.ValueString())
-	ch := change{from: from, to: to, settings: settings, planned: m.PlannedSteps, last: last, readFirst: readFirst, limit: limit}
+	ch := change{from: from, to: to, settings: settings, planned: m.PlannedSteps, last: last, readFirst: readFirst, limit: limit,
+		owner: &ownerClaim{base: path.Empty(), resourceType: aliasType, mine: mine, adopt: m.Adopt.ValueBool()}}
 	s := r.subject(*m)
 	out := runChange(ctx, r.client, s, ch, diags)
+	m.OwnerTag = types.StringValue(out.lease.token)
 	if !out.moved && diags.HasError() {
+		giveBack(ctx, s, out.lease, diags)
 		return false
 	}
 	if out.moved {
@@ -481,10 +497,21 @@ func (r *lambdaAliasResource) Read(ctx context.Context, req resource.ReadRequest
 func (r *lambdaAliasResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state lambdaAliasModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() || r.client == nil || state.OnDestroy.ValueString() != onDestroyRestore {
+	if resp.Diagnostics.HasError() || r.client == nil {
 		return
 	}
 	ref := state.ref()
+	subj := r.subject(state)
+	defer releaseLease(ctx, subj, state.OwnerTag.ValueString(), state.LastRollout, &resp.Diagnostics)
+	if state.OnDestroy.ValueString() != onDestroyRestore {
+		return
+	}
+	if owner, ok := stillOwned(ctx, subj, state.OwnerTag.ValueString(), &resp.Diagnostics); !ok {
+		if owner != "" {
+			notOwnedOnDestroy(&resp.Diagnostics, subj, owner, "put back what the alias served before")
+		}
+		return
+	}
 	if st := lastStatus(state.LastRollout); st != "" && st != string(rollout.Succeeded) {
 		resp.Diagnostics.AddWarning("Alias Not Restored", detail(nil,
 			fmt.Sprintf("The last change of this resource ended %s, so destroy leaves %s as it is rather than move all its invocations back at once with no gates.", st, ref.ID()),
@@ -550,4 +577,8 @@ func (r *lambdaAliasResource) ImportState(ctx context.Context, req resource.Impo
 	if a.Description != "" {
 		set("description", a.Description)
 	}
+	importOwner(ctx, aliasSubject{c: r.client, ref: awsclient.AliasRef{Function: fn, Alias: alias}}, resp)
 }
+
+// aliasType is the resource type in owner tags.
+const aliasType = "rollout_lambda_alias"

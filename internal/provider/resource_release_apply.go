@@ -29,8 +29,7 @@ type serviceRun struct {
 	subject  listenerSubject
 	ch       change
 	steps    []rollout.PlannedStep
-	token    string
-	newLease bool
+	lease    lease
 	out      outcome
 	diags    diag.Diagnostics
 	// status and reason, once it ran (unchanged, or a run's outcome).
@@ -105,10 +104,8 @@ func (r *releaseResource) apply(ctx context.Context, plan releaseModel, state *r
 	// Claim and check every service before anything moves.
 	runs := map[string]*serviceRun{}
 	giveUp := func() (releaseModel, bool) {
-		for _, run := range runs {
-			if run.newLease && run.token != "" {
-				release(ctx, c, run.plan.ref(), run.token, types.ObjectNull(lastRolloutAttrTypes), diags)
-			}
+		for _, name := range gp.Order() {
+			giveBack(ctx, runs[name].subject, runs[name].lease, diags)
 		}
 		return plan, false
 	}
@@ -146,7 +143,7 @@ func (r *releaseResource) apply(ctx context.Context, plan releaseModel, state *r
 	// their lease up; their traffic stays as it is.
 	for name, old := range prior {
 		if run, ok := runs[name]; !ok || run.old == nil {
-			release(ctx, c, old.ref(), old.OwnerTag.ValueString(), old.LastRollout, diags)
+			releaseLease(ctx, listenerSubject{c: c, ref: old.ref()}, old.OwnerTag.ValueString(), old.LastRollout, diags)
 		}
 	}
 
@@ -213,7 +210,7 @@ func (r *releaseResource) apply(ctx context.Context, plan releaseModel, state *r
 	for _, name := range gp.Order() {
 		run, oc := runs[name], outs[name]
 		s := run.plan
-		s.OwnerTag = types.StringValue(run.token)
+		s.OwnerTag = types.StringValue(run.lease.token)
 		cur := run.ch.from
 		last := types.ObjectNull(lastRolloutAttrTypes)
 		if run.old != nil {
@@ -314,14 +311,16 @@ func (r *releaseResource) prepare(ctx context.Context, run *serviceRun, adopt bo
 		ch.stabilize = stab
 	}
 	run.ch = ch
-	token, ok := claim(ctx, svcPath(name), c, s.ref(), releaseType, mine, adopt, to, settings.Attempt, &run.diags)
+	// The read-only checks first; the lease is the first write.
+	steps, _, ok := checkChange(ctx, c, run.subject, ch, &run.diags)
 	if !ok {
 		return
 	}
-	run.token, run.newLease = token, token != mine
-	if steps, _, ok := checkChange(ctx, c, run.subject, ch, &run.diags); ok {
-		run.steps = steps
+	l, ok := claim(ctx, svcPath(name), run.subject, releaseType, mine, adopt, to, settings.Attempt, &run.diags)
+	if !ok {
+		return
 	}
+	run.lease, run.steps = l, steps
 }
 
 // setStickiness writes a service's stickiness when only it changed.
@@ -400,13 +399,15 @@ func (r *releaseResource) Delete(ctx context.Context, req resource.DeleteRequest
 	resp.Diagnostics.Append(d...)
 	for _, name := range sortedNames(services) {
 		s := services[name]
-		release(ctx, r.client, s.ref(), s.OwnerTag.ValueString(), s.LastRollout, &resp.Diagnostics)
+		releaseLease(ctx, listenerSubject{c: r.client, ref: s.ref()}, s.OwnerTag.ValueString(), s.LastRollout, &resp.Diagnostics)
 	}
 	tflog.Info(ctx, "release destroyed; every forward action left as it is", map[string]any{"services": len(services)})
 }
 
 // ImportState takes name=ARN,… (listener or rule ARNs): the services, their
-// weights read from AWS, and their owner tags adopted. Dependencies,
+// weights read from AWS. Their owner tags are not copied: the first apply
+// takes leases of its own, refused while another resource owns a service
+// unless adopt. Dependencies,
 // rollouts and the rest come from the configuration at the next plan, which
 // moves nothing when the configured weights are the ones served.
 func (r *releaseResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
@@ -446,14 +447,7 @@ func (r *releaseResource) ImportState(ctx context.Context, req resource.ImportSt
 			s.ListenerARN = types.StringValue(id)
 		}
 		if r.client != nil {
-			l, err := r.client.ReadLease(ctx, s.ref())
-			if err != nil {
-				addReadError(&resp.Diagnostics, r.client, s.ref(), err)
-				return
-			}
-			if l.Owner != "" {
-				s.OwnerTag = types.StringValue(l.Owner)
-			}
+			importOwner(ctx, listenerSubject{c: r.client, ref: s.ref()}, resp)
 		}
 		services[name] = s
 	}

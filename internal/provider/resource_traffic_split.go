@@ -257,16 +257,9 @@ func (r *trafficSplitResource) Create(ctx context.Context, req resource.CreateRe
 	}
 	limit, d := plan.Timeouts.Create(ctx, defaultApplyTimeout)
 	resp.Diagnostics.Append(d...)
-	token, ok := claim(ctx, path.Empty(), r.client, ref, splitType, "", plan.Adopt.ValueBool(), fwd.Split, attemptOf(ctx, plan.Rollout), &resp.Diagnostics)
-	if !ok {
-		return
-	}
 	plan.ID = types.StringValue(ref.ID())
 	plan.ReplacedActions = types.StringValue(replaced)
-	plan.OwnerTag = types.StringValue(token)
-	if !r.shift(ctx, &plan, before.Split, types.ObjectNull(lastRolloutAttrTypes), false, limit, &resp.Diagnostics) {
-		// Nothing was saved: give the lease up, so a retry is not refused.
-		release(ctx, r.client, ref, token, types.ObjectNull(lastRolloutAttrTypes), &resp.Diagnostics)
+	if !r.shift(ctx, &plan, before.Split, types.ObjectNull(lastRolloutAttrTypes), "", false, limit, &resp.Diagnostics) {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -316,13 +309,8 @@ func (r *trafficSplitResource) Update(ctx context.Context, req resource.UpdateRe
 	resp.Diagnostics.Append(d...)
 	plan.ID = types.StringValue(plan.ref().ID())
 	plan.ReplacedActions = state.ReplacedActions
-	token, ok := claim(ctx, path.Empty(), r.client, plan.ref(), splitType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", &resp.Diagnostics)
-	if !ok {
-		return
-	}
-	plan.OwnerTag = types.StringValue(token)
 	// Read before write: the plan was made from the state's weights.
-	if !r.shift(ctx, &plan, before, state.LastRollout, true, limit, &resp.Diagnostics) {
+	if !r.shift(ctx, &plan, before, state.LastRollout, state.OwnerTag.ValueString(), true, limit, &resp.Diagnostics) {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -338,27 +326,33 @@ func (r *trafficSplitResource) subject(m trafficSplitModel) listenerSubject {
 
 // shift moves the listener from `from` to the planned weights through the
 // traffic pipeline and records the outcome in m. last is the state's
-// last_rollout (null on create); readFirst reads the listener before the
-// first write. It returns false when m must not be saved (nothing was
-// changed and the error says why); after a run that moved traffic it
-// records the real weights, whatever the outcome.
-func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, from weights.Split, last types.Object, readFirst bool, limit time.Duration, diags *diag.Diagnostics) bool {
+// last_rollout (null on create), mine the lease token in state ("" on
+// create); readFirst reads the listener before the first write. It returns
+// false when m must not be saved (nothing was changed, the lease is given
+// back as it was, and the error says why); after a run that moved traffic
+// it records the real weights, whatever the outcome.
+func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, from weights.Split, last types.Object, mine string, readFirst bool, limit time.Duration, diags *diag.Diagnostics) bool {
 	fwd, _ := r.forwardFrom(ctx, *m)
 	settings, d := settingsFrom(ctx, m.Rollout)
 	diags.Append(d...)
 	if diags.HasError() {
 		return false
 	}
-	ch := change{from: from, to: fwd.Split, settings: settings, planned: m.PlannedSteps, last: last, readFirst: readFirst, limit: limit}
-	out := runChange(ctx, r.client, r.subject(*m), ch, diags)
+	subj := r.subject(*m)
+	ch := change{from: from, to: fwd.Split, settings: settings, planned: m.PlannedSteps, last: last, readFirst: readFirst, limit: limit,
+		owner: &ownerClaim{base: path.Empty(), resourceType: splitType, mine: mine, adopt: m.Adopt.ValueBool()}}
+	out := runChange(ctx, r.client, subj, ch, diags)
+	m.OwnerTag = types.StringValue(out.lease.token)
 	if !out.moved {
 		if diags.HasError() {
+			giveBack(ctx, subj, out.lease, diags)
 			return false
 		}
 		// Same weights: only stickiness (or nothing AWS sees) changes; the
 		// last schedule and rollout record stay.
 		if _, err := r.client.SetForward(ctx, m.ref(), nil, fwd); err != nil {
 			addWriteError(diags, r.client, m.ref(), err)
+			giveBack(ctx, subj, out.lease, diags)
 			return false
 		}
 		m.Percentages = percentagesValue(fwd.Split)
@@ -385,17 +379,18 @@ func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRe
 		return
 	}
 	ref := state.ref()
-	release(ctx, r.client, ref, state.OwnerTag.ValueString(), state.LastRollout, &resp.Diagnostics)
-	if st := lastStatus(state.LastRollout); st != "" && st != string(rollout.Succeeded) && state.OnDestroy.ValueString() == onDestroyRestore {
+	subj := r.subject(state)
+	defer releaseLease(ctx, subj, state.OwnerTag.ValueString(), state.LastRollout, &resp.Diagnostics)
+	if state.OnDestroy.ValueString() != onDestroyRestore {
+		tflog.Info(ctx, "on_destroy = keep: leaving the forward action as it is", map[string]any{"id": ref.ID()})
+		return
+	}
+	if st := lastStatus(state.LastRollout); st != "" && st != string(rollout.Succeeded) {
 		// A create that did not finish (a tainted resource being replaced):
 		// restoring would move all traffic at once, with no gates.
 		resp.Diagnostics.AddWarning("Replaced Action Not Restored", detail(nil,
 			fmt.Sprintf("The last change of this resource ended %s, so destroy leaves %s as it is rather than move all its traffic back at once with no gates.", st, ref.ID()),
 			"Set the listener's action yourself if it must change, or apply the resource again."))
-		return
-	}
-	if state.OnDestroy.ValueString() != onDestroyRestore {
-		tflog.Info(ctx, "on_destroy = keep: leaving the forward action as it is", map[string]any{"id": ref.ID()})
 		return
 	}
 	if state.ReplacedActions.IsNull() || state.ReplacedActions.ValueString() == "" {
@@ -410,16 +405,18 @@ func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRe
 			"The recorded action is not valid JSON.", "Set on_destroy = \"keep\" and apply, then destroy again.")
 		return
 	}
-	tflog.Info(ctx, "on_destroy = restore: putting back the replaced action", map[string]any{"id": ref.ID()})
-	err = r.client.WriteActions(ctx, ref, acts)
-	if errors.Is(err, awsclient.ErrNotFound) {
+	// Restore only what this resource still owns, and still serves what it
+	// left: a listener another resource adopted, or someone changed since,
+	// is theirs.
+	if owner, ok := stillOwned(ctx, subj, state.OwnerTag.ValueString(), &resp.Diagnostics); !ok {
+		if owner != "" {
+			notOwnedOnDestroy(&resp.Diagnostics, subj, owner, "put back the action it replaced")
+		}
 		return
 	}
-	if err != nil {
-		addError(&resp.Diagnostics, nil, "Cannot Restore Replaced Action", err,
-			fmt.Sprintf("AWS refused to put back the action that %s had before this resource took it over; it still forwards as this resource last set it.", ref.ID()),
-			"A target group of the old action may have been deleted. Set on_destroy = \"keep\" and apply, then destroy again, or fix the old target groups.")
-	}
+	recorded, _, _ := splitFromList(ctx, state.TargetGroups)
+	tflog.Info(ctx, "on_destroy = restore: putting back the replaced action", map[string]any{"id": ref.ID()})
+	restoreActions(ctx, r.client, subj, recorded, acts, &resp.Diagnostics)
 }
 
 func (r *trafficSplitResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
@@ -434,7 +431,9 @@ func (r *trafficSplitResource) ImportState(ctx context.Context, req resource.Imp
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(attr), id)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("on_destroy"), onDestroyKeep)...)
-	importLease(ctx, r.client, attrRef(attr, id), resp)
+	if r.client != nil {
+		importOwner(ctx, listenerSubject{c: r.client, ref: attrRef(attr, id)}, resp)
+	}
 }
 
 // splitType is the resource type in owner tags.

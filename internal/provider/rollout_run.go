@@ -8,13 +8,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
@@ -42,17 +37,8 @@ func refuseRetry(base path.Path, last types.Object, to weights.Split, attempt st
 	if str("target") == "" || str("target") != to.Canonical() || str("attempt") != attempt {
 		return false
 	}
-	var how, title string
-	switch {
-	// A service that a release rolled back because another service failed
-	// (gate "release") is not refused: the failed one holds the release.
-	case str("status") == string(rollout.RolledBack) && str("gate") != string(rollout.GateRelease):
-		how, title = "rolled back", "Rolled-Back Change"
-	case str("status") == string(rollout.Failed) && str("gate") == string(rollout.GateChanged):
-		how, title = "stopped because someone changed it during the rollout", "Stopped Change"
-	case str("status") == string(rollout.Failed) && str("rollback") == string(rollout.None) && str("gate") != "":
-		how, title = "held where a gate failed, not rolled back", "Held Change"
-	default:
+	how, title, ok := unshipped(str("status"), str("gate"), str("rollback"))
+	if !ok {
 		return false
 	}
 	label := "unset"
@@ -67,6 +53,23 @@ func refuseRetry(base path.Path, last types.Object, to weights.Split, attempt st
 	}
 	diags.AddAttributeError(base.AtName("rollout").AtName("attempt"), title+" Not Retried", detail(nil, what+" Nothing was moved: a candidate that did not ship (rolled back, held or stopped) does not ship again with the next unrelated apply.", again))
 	return true
+}
+
+// unshipped says whether a change that ended so did not ship and must not
+// run again without a new rollout.attempt: it rolled back, stopped because
+// someone changed the subject, or was held where a gate failed. A service
+// a release rolled back because another failed (gate "release") is not:
+// the failed one holds the release.
+func unshipped(status, gate, rollback string) (how, title string, ok bool) {
+	switch {
+	case status == string(rollout.RolledBack) && gate != string(rollout.GateRelease):
+		return "rolled back", "Rolled-Back Change", true
+	case status == string(rollout.Failed) && gate == string(rollout.GateChanged):
+		return "stopped because someone changed it during the rollout", "Stopped Change", true
+	case status == string(rollout.Failed) && rollback == string(rollout.None) && gate != "":
+		return "held where a gate failed, not rolled back", "Held Change", true
+	}
+	return "", "", false
 }
 
 // gateWaits is what a schedule's gates add to its pauses: the metrics delay
@@ -219,97 +222,6 @@ func rolledBackSentence(s subject, res rollout.Result, serves string) string {
 	return fmt.Sprintf("The %s was rolled back (%s) to the weights it had before this apply. %s", s.Kind(), res.Policy, serves)
 }
 
-// leaseAttrs are the schema attributes of the lease every resource that owns
-// a forward action has.
-func adoptAttr() schema.BoolAttribute {
-	return schema.BoolAttribute{
-		Optional: true,
-		MarkdownDescription: "Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `" + awsclient.OwnerTag + "` tag on it; " +
-			"create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.",
-	}
-}
-
-func ownerAttr() schema.StringAttribute {
-	return schema.StringAttribute{
-		Computed:            true,
-		MarkdownDescription: "The value of the `" + awsclient.OwnerTag + "` tag this resource keeps on its listener or rule.",
-		PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-	}
-}
-
-// claim checks and takes the lease of ref before the first write. mine is
-// the token in state ("" on create, after import, or from an older
-// version). Another owner is refused unless adopt. On create, a change that
-// a destroyed predecessor rolled back (LastTag, left when a tainted create is
-// replaced) is refused until rollout.attempt changes. It returns the token
-// now held.
-func claim(ctx context.Context, base path.Path, c *awsclient.Client, ref awsclient.Ref, resourceType, mine string, adopt bool, to weights.Split, attempt string, diags *diag.Diagnostics) (string, bool) {
-	l, err := c.ReadLease(ctx, ref)
-	if err != nil {
-		addReadError(diags, c, ref, err)
-		return "", false
-	}
-	if l.Owner != "" && l.Owner != mine && !adopt {
-		what := fmt.Sprintf("The %s %s is owned by another rollout resource (tag %s = %q).", ref.Kind(), ref.ID(), awsclient.OwnerTag, l.Owner)
-		if mine != "" {
-			what = fmt.Sprintf("The %s %s was taken over by another rollout resource (tag %s = %q) since this one last applied.", ref.Kind(), ref.ID(), awsclient.OwnerTag, l.Owner)
-		}
-		diags.AddAttributeError(path.Root("adopt"), "Listener Has Another Owner", detail(nil, what+" Two owners of one forward action overwrite each other's weights, and each would confirm its own.",
-			"Nothing was moved. Keep one owner: remove the other resource (terraform state rm, or destroy with on_destroy = \"keep\"), or set adopt = true on the one that should own it."))
-		return "", false
-	}
-	if mine == "" && l.Last != "" && to != nil && l.Last == lastTagValue(string(rollout.RolledBack), to, attempt) {
-		refuseRetry(base, types.ObjectValueMust(lastRolloutAttrTypes, map[string]attr.Value{
-			"status": types.StringValue(string(rollout.RolledBack)), "step_reached": types.Int64Value(0), "steps": types.Int64Value(0),
-			"gate": types.StringValue(""), "reason": types.StringValue("recorded on the " + ref.Kind() + " when the resource whose create rolled back was replaced"),
-			"rollback": types.StringValue(""), "started_at": types.StringValue(""), "finished_at": types.StringValue(""),
-			"target": types.StringValue(to.Canonical()), "attempt": types.StringValue(attempt),
-		}), to, attempt, diags, false)
-		return "", false
-	}
-	token := mine
-	if token == "" || l.Owner != mine {
-		if token == "" {
-			token = awsclient.NewOwnerToken(resourceType)
-		}
-		if err := c.TakeLease(ctx, ref, token, l); err != nil {
-			addError(diags, nil, "Cannot Tag Listener", err, fmt.Sprintf("Tagging %s with its owner failed.", ref.ID()),
-				"Check the credentials' elasticloadbalancing:AddTags, RemoveTags and DescribeTags permissions.")
-			return "", false
-		}
-	}
-	return token, true
-}
-
-// lastTagValue is the LastTag of a change that ended with status.
-func lastTagValue(status string, to weights.Split, attempt string) string {
-	return status + " " + awsclient.ChangeFingerprint(to.Canonical(), attempt)
-}
-
-// release gives the lease of ref up on destroy. When the resource's last
-// change did not succeed (a tainted create being replaced, say), it leaves
-// that outcome in LastTag, so the replacement does not run it again
-// silently. A listener or rule that is gone needs nothing.
-func release(ctx context.Context, c *awsclient.Client, ref awsclient.Ref, token string, last types.Object, diags *diag.Diagnostics) {
-	tag := ""
-	if !last.IsNull() && !last.IsUnknown() {
-		a := last.Attributes()
-		st, _ := a["status"].(types.String)
-		target, _ := a["target"].(types.String)
-		attempt, _ := a["attempt"].(types.String)
-		if st.ValueString() == string(rollout.RolledBack) && target.ValueString() != "" {
-			tag = st.ValueString() + " " + awsclient.ChangeFingerprint(target.ValueString(), attempt.ValueString())
-		}
-	}
-	if token == "" && tag == "" {
-		return
-	}
-	if err := c.ReleaseLease(ctx, ref, token, tag); err != nil && !errors.Is(err, awsclient.ErrNotFound) {
-		diags.AddWarning("Owner Tag Not Removed", detail(err, fmt.Sprintf("Removing the %s tag from %s failed.", awsclient.OwnerTag, ref.ID()),
-			"Remove the tag by hand, or a new rollout resource on it will need adopt = true."))
-	}
-}
-
 // lastStatus is last_rollout.status, "" when there is none.
 func lastStatus(last types.Object) string {
 	if last.IsNull() || last.IsUnknown() {
@@ -319,26 +231,3 @@ func lastStatus(last types.Object) string {
 	return st.ValueString()
 }
 
-// attrRef is the listener or rule an imported ARN names.
-func attrRef(attr, id string) awsclient.Ref {
-	if attr == "rule_arn" {
-		return awsclient.Ref{RuleARN: id}
-	}
-	return awsclient.Ref{ListenerARN: id}
-}
-
-// importLease sets owner_tag from the listener's or rule's tag: an import
-// adopts the lease it finds (or none).
-func importLease(ctx context.Context, c *awsclient.Client, ref awsclient.Ref, resp *resource.ImportStateResponse) {
-	if c == nil {
-		return
-	}
-	l, err := c.ReadLease(ctx, ref)
-	if err != nil {
-		addReadError(&resp.Diagnostics, c, ref, err)
-		return
-	}
-	if l.Owner != "" {
-		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("owner_tag"), l.Owner)...)
-	}
-}

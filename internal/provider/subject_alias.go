@@ -70,3 +70,7 @@ func (a aliasSubject) WriteError(diags *diag.Diagnostics, err error) {
 }
 
 func (a aliasSubject) Steps(steps []rollout.PlannedStep) types.List { return aliasStepsValue(steps) }
+
+func (a aliasSubject) Lease() awsclient.LeaseStore {
+	return awsclient.AliasLease{Client: a.c, Ref: a.ref}
+}

@@ -54,3 +54,7 @@ func (s flagSubject) Steps(steps []rollout.PlannedStep) types.List { return flag
 func (s flagSubject) switchOff(ctx context.Context) (string, error) {
 	return switchFlagsOff(ctx, s.c, []string{s.name}, "rolled back by its own rollout at "+s.c.Clock.Now().UTC().Format(time.RFC3339))
 }
+
+func (s flagSubject) Lease() awsclient.LeaseStore {
+	return awsclient.FlagLease{Client: s.c, Name: s.name}
+}

@@ -51,3 +51,7 @@ func (l listenerSubject) WriteError(diags *diag.Diagnostics, err error) {
 func (l listenerSubject) Steps(steps []rollout.PlannedStep) types.List {
 	return plannedStepsValue(steps)
 }
+
+func (l listenerSubject) Lease() awsclient.LeaseStore {
+	return awsclient.ListenerLease{Client: l.c, Ref: l.ref}
+}

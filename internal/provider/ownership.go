@@ -1,0 +1,263 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// Ownership: one owner per subject. Each owner keeps a lease (an owner tag
+// with a token kept in state) where the subject lives; the pipeline claims
+// it before the first write, and gives it up on destroy. The same rules hold
+// for every subject: a listener or rule, an alias, a flag.
+
+// owned is a subject as ownership sees it: where its lease is kept, and its
+// name in messages.
+type owned interface {
+	Kind() string
+	ID() string
+	Lease() awsclient.LeaseStore
+}
+
+func adoptAttr() schema.BoolAttribute {
+	return schema.BoolAttribute{
+		Optional: true,
+		MarkdownDescription: "Take the subject over even when another rollout resource owns it. Each owner keeps a `" + awsclient.OwnerTag + "` tag on what it owns " +
+			"(a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import " +
+			"refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.",
+	}
+}
+
+func ownerAttr() schema.StringAttribute {
+	return schema.StringAttribute{
+		Computed:            true,
+		MarkdownDescription: "The value of the `" + awsclient.OwnerTag + "` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.",
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+	}
+}
+
+// lease is a claimed lease: the token now held, and the owner there was
+// before (to put back when the change is refused before anything moved).
+type lease struct {
+	token, previous string
+	taken           bool
+}
+
+// claim checks and takes the lease of s before the first write. mine is
+// the token in state ("" on create and after an import). Another owner is
+// refused unless adopt. On create, a change that a destroyed predecessor did
+// not ship (LastTag, left when a tainted create is replaced) is refused
+// until rollout.attempt changes.
+func claim(ctx context.Context, base path.Path, s owned, resourceType, mine string, adopt bool, to weights.Split, attempt string, diags *diag.Diagnostics) (lease, bool) {
+	store := s.Lease()
+	l, err := store.ReadLease(ctx)
+	if err != nil {
+		addLeaseReadError(diags, s, err)
+		return lease{}, false
+	}
+	if l.Owner != "" && l.Owner != mine && !adopt {
+		what := fmt.Sprintf("The %s %s is owned by another rollout resource (tag %s = %q).", s.Kind(), s.ID(), awsclient.OwnerTag, l.Owner)
+		if mine != "" {
+			what = fmt.Sprintf("The %s %s was taken over by another rollout resource (tag %s = %q) since this one last applied.", s.Kind(), s.ID(), awsclient.OwnerTag, l.Owner)
+		}
+		diags.AddAttributeError(path.Root("adopt"), fmt.Sprintf("%s Has Another Owner", title(s.Kind())), detail(nil, what+" Two owners of one subject overwrite each other's changes, and each would confirm its own.",
+			"Nothing was moved. Keep one owner: remove the other resource (terraform state rm, or destroy with on_destroy = \"keep\"), or set adopt = true on the one that should own it."))
+		return lease{}, false
+	}
+	if mine == "" && l.Last != "" && to != nil && lastTagMatches(l.Last, to, attempt) {
+		status := strings.SplitN(l.Last, " ", 2)[0]
+		refuseRetry(base, types.ObjectValueMust(lastRolloutAttrTypes, map[string]attr.Value{
+			"status": types.StringValue(status), "step_reached": types.Int64Value(0), "steps": types.Int64Value(0),
+			"gate": types.StringValue(gateOfLastTag(status)), "reason": types.StringValue("recorded on the " + s.Kind() + " when the resource whose change did not ship was replaced"),
+			"rollback": types.StringValue(rollbackOfLastTag(status)), "started_at": types.StringValue(""), "finished_at": types.StringValue(""),
+			"target": types.StringValue(to.Canonical()), "attempt": types.StringValue(attempt),
+		}), to, attempt, diags, false)
+		return lease{}, false
+	}
+	out := lease{token: mine, previous: l.Owner}
+	if out.token == "" || l.Owner != mine {
+		if out.token == "" {
+			out.token = awsclient.NewOwnerToken(resourceType)
+		}
+		if err := store.TakeLease(ctx, out.token, l); err != nil {
+			addError(diags, nil, fmt.Sprintf("Cannot Tag %s", title(s.Kind())), err, fmt.Sprintf("Tagging %s with its owner failed.", s.ID()), leasePermissions(s.Kind()))
+			return lease{}, false
+		}
+		out.taken = true
+	}
+	return out, true
+}
+
+// giveBack undoes a claim whose change was then refused before anything
+// moved: the lease goes back to the owner it had (none, or the one adopt
+// took it from).
+func giveBack(ctx context.Context, s owned, l lease, diags *diag.Diagnostics) {
+	if !l.taken {
+		return
+	}
+	if err := s.Lease().SetOwner(ctx, l.previous); err != nil && !errors.Is(err, awsclient.ErrNotFound) {
+		diags.AddWarning("Owner Tag Not Restored", detail(err, fmt.Sprintf("Putting the %s tag of %s back to %q failed.", awsclient.OwnerTag, s.ID(), l.previous),
+			"Set the tag by hand, or the previous owner will need adopt = true."))
+	}
+}
+
+// Statuses kept in LastTag: the status, and for a held or stopped change
+// what made it so.
+const (
+	lastHeld    = "held"
+	lastStopped = "stopped"
+)
+
+// lastTagStatus is the LastTag status of a change that did not ship, or "".
+func lastTagStatus(last types.Object) (status, target, attempt string) {
+	if last.IsNull() || last.IsUnknown() {
+		return "", "", ""
+	}
+	a := last.Attributes()
+	str := func(k string) string {
+		v, _ := a[k].(types.String)
+		return v.ValueString()
+	}
+	if _, _, ok := unshipped(str("status"), str("gate"), str("rollback")); !ok || str("target") == "" {
+		return "", "", ""
+	}
+	status = str("status")
+	switch {
+	case str("gate") == string(rollout.GateChanged):
+		status = lastStopped
+	case str("rollback") == string(rollout.None):
+		status = lastHeld
+	}
+	return status, str("target"), str("attempt")
+}
+
+func gateOfLastTag(status string) string {
+	if status == lastStopped {
+		return string(rollout.GateChanged)
+	}
+	return "recorded"
+}
+
+func rollbackOfLastTag(status string) string {
+	if status == lastHeld {
+		return string(rollout.None)
+	}
+	return ""
+}
+
+// lastTagMatches reports whether a LastTag records the change to `to` with
+// attempt.
+func lastTagMatches(tag string, to weights.Split, attempt string) bool {
+	status, fp, ok := strings.Cut(tag, " ")
+	if !ok || fp != awsclient.ChangeFingerprint(to.Canonical(), attempt) {
+		return false
+	}
+	switch status {
+	case string(rollout.RolledBack):
+		return true
+	case lastHeld, lastStopped:
+		return true
+	}
+	return false
+}
+
+// releaseLease gives the lease of s up on destroy. When the resource's last
+// change did not ship (a tainted create being replaced, say), it leaves that
+// outcome in LastTag, so the replacement does not run it again silently. A
+// subject that is gone needs nothing.
+func releaseLease(ctx context.Context, s owned, token string, last types.Object, diags *diag.Diagnostics) {
+	tag := ""
+	if status, target, attempt := lastTagStatus(last); status != "" {
+		tag = status + " " + awsclient.ChangeFingerprint(target, attempt)
+	}
+	if token == "" && tag == "" {
+		return
+	}
+	if err := s.Lease().ReleaseLease(ctx, token, tag); err != nil && !errors.Is(err, awsclient.ErrNotFound) {
+		diags.AddWarning("Owner Tag Not Removed", detail(err, fmt.Sprintf("Removing the %s tag from %s failed.", awsclient.OwnerTag, s.ID()),
+			"Remove the tag by hand, or a new rollout resource on it will need adopt = true."))
+	}
+}
+
+// stillOwned reports whether the resource holding token still owns s, for
+// a destroy that would write to it. A subject with no owner tag is owned by
+// a resource that has none (made before leases, or imported).
+func stillOwned(ctx context.Context, s owned, token string, diags *diag.Diagnostics) (owner string, ok bool) {
+	l, err := s.Lease().ReadLease(ctx)
+	if err != nil {
+		if !errors.Is(err, awsclient.ErrNotFound) {
+			addLeaseReadError(diags, s, err)
+		}
+		return "", false
+	}
+	return l.Owner, l.Owner == token || l.Owner == ""
+}
+
+// notOwnedOnDestroy warns that destroy left s as it is because another
+// resource owns it now.
+func notOwnedOnDestroy(diags *diag.Diagnostics, s owned, owner, what string) {
+	diags.AddWarning(fmt.Sprintf("%s Owned By Another Resource", title(s.Kind())), detail(nil,
+		fmt.Sprintf("on_destroy asks to %s, but the %s %s is owned by another rollout resource now (tag %s = %q): it took it over after this one.", what, s.Kind(), s.ID(), awsclient.OwnerTag, owner),
+		"It was left as it is: its owner decides what it serves. Nothing else was changed."))
+}
+
+// attrRef is the listener or rule an imported ARN names.
+func attrRef(attr, id string) awsclient.Ref {
+	if attr == "rule_arn" {
+		return awsclient.Ref{RuleARN: id}
+	}
+	return awsclient.Ref{ListenerARN: id}
+}
+
+// importOwner checks the lease of an imported subject. An import never
+// copies another resource's token: the imported resource holds no lease
+// (owner_tag null) until its first apply, which takes a new one, and that
+// apply is refused, like a create, while another resource owns the subject
+// and adopt is not set. It warns when that will happen.
+func importOwner(ctx context.Context, s owned, resp *resource.ImportStateResponse) {
+	l, err := s.Lease().ReadLease(ctx)
+	if err != nil {
+		addLeaseReadError(&resp.Diagnostics, s, err)
+		return
+	}
+	if l.Owner != "" {
+		resp.Diagnostics.AddWarning(fmt.Sprintf("Imported %s Has Another Owner", title(s.Kind())), detail(nil,
+			fmt.Sprintf("The %s %s is owned by another rollout resource (tag %s = %q). The import did not take its lease.", s.Kind(), s.ID(), awsclient.OwnerTag, l.Owner),
+			"The first apply that changes it is refused while that resource owns it. Remove the other resource from its state, or set adopt = true on this one to take it over."))
+	}
+}
+
+// addLeaseReadError explains a failed read of a lease.
+func addLeaseReadError(diags *diag.Diagnostics, s owned, err error) {
+	if errors.Is(err, awsclient.ErrNotFound) {
+		diags.AddError(fmt.Sprintf("%s Not Found", title(s.Kind())), detail(nil, fmt.Sprintf("The %s %s does not exist.", s.Kind(), s.ID()),
+			"Check its name or ARN and the provider's region, and that it is created before this resource (reference its attribute)."))
+		return
+	}
+	addError(diags, nil, fmt.Sprintf("Cannot Read %s Owner", title(s.Kind())), err, fmt.Sprintf("Reading the %s tag of %s failed.", awsclient.OwnerTag, s.ID()), leasePermissions(s.Kind()))
+}
+
+// leasePermissions names the permissions a subject's lease needs.
+func leasePermissions(kind string) string {
+	switch kind {
+	case "alias":
+		return "Check the credentials' lambda:GetFunction, lambda:ListTags, lambda:TagResource and lambda:UntagResource permissions."
+	case "flag":
+		return "Check the credentials' ssm:ListTagsForResource, ssm:AddTagsToResource and ssm:RemoveTagsFromResource permissions."
+	}
+	return "Check the credentials' elasticloadbalancing:DescribeTags, AddTags and RemoveTags permissions."
+}
