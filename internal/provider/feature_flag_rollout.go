@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"math"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -10,8 +9,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
-	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
 // A feature flag's rollout_percentage is a subject of the traffic pipeline:
@@ -23,20 +22,12 @@ var flagStepAttrTypes = map[string]attr.Type{
 }
 var flagStepObjectType = types.ObjectType{AttrTypes: flagStepAttrTypes}
 
-// flagSplit is a percentage as a split.
-func flagSplit(pct int) weights.Split {
-	return weights.Split{{ARN: "on", Weight: pct}, {ARN: "off", Weight: 100 - pct}}
-}
-
-// percentageOf is a split's share "on", rounded to a whole percent.
-func percentageOf(s weights.Split) int {
-	m := s.Map()
-	total := m["on"] + m["off"]
-	if total == 0 {
-		return 0
-	}
-	return int(math.Round(float64(m["on"]) * 100 / float64(total)))
-}
+// flagSplit is a percentage as a split; percentageOf is a split's share
+// "on" (awsclient.FlagRouter's terms).
+var (
+	flagSplit    = awsclient.FlagSplit
+	percentageOf = awsclient.PercentageOf
+)
 
 func flagStepsValue(steps []rollout.PlannedStep) types.List {
 	elems := make([]attr.Value, 0, len(steps))

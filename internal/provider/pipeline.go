@@ -154,6 +154,9 @@ func checkChange(ctx context.Context, c *awsclient.Client, s subject, ch change,
 	if len(steps) > 0 && refuseRetry(s.Attr().ParentPath(), ch.last, ch.to, ch.settings.Attempt, diags, false) {
 		return steps, nil, false
 	}
+	if len(steps) > 0 && ch.switchOff == nil && !checkSwitchable(ctx, c, s.Attr().ParentPath(), ch.settings, false, diags) {
+		return steps, nil, false
+	}
 	// read
 	if !ch.readFirst {
 		return steps, nil, true
@@ -306,27 +309,88 @@ func recordChange(ch change, res rollout.Result) types.Object {
 	return lastRolloutValue(res, ch.to, ch.settings.Attempt)
 }
 
-// switchFlagsOff turns the kill switch of each flag on, written and read
-// back, for the feature_flag rollback; keys are under DefaultFlagPrefix
-// unless given as parameter names.
+// flagName is the parameter of a flag named in rollout.flags: a key under
+// DefaultFlagPrefix, or a parameter name.
+func flagName(k string) string {
+	if strings.HasPrefix(k, "/") {
+		return k
+	}
+	return awsclient.FlagParameter(DefaultFlagPrefix, k)
+}
+
+// switchFlagsOff turns the kill switch of each flag on, for the
+// feature_flag rollback; keys are under DefaultFlagPrefix unless given as
+// parameter names. Each write must follow the version it read: another
+// writer in between means reading again (a kill switch someone else turned
+// on counts). A flag whose tier is not known is written as
+// Intelligent-Tiering, which keeps an Advanced parameter Advanced.
 func switchFlagsOff(ctx context.Context, c *awsclient.Client, flags []string, reason string) (string, error) {
+	reason = rollout.Bound(reason)
+	if len(reason) > maxKillSwitchReason {
+		reason = reason[:maxKillSwitchReason]
+	}
 	var done []string
 	for _, k := range flags {
-		name := k
-		if !strings.HasPrefix(k, "/") {
-			name = awsclient.FlagParameter(DefaultFlagPrefix, k)
-		}
-		_, f, err := c.ReadFlag(ctx, name)
-		if err != nil {
-			return strings.Join(done, ", "), fmt.Errorf("reading the flag %s: %w", name, err)
-		}
-		if !f.KillSwitch {
+		name := flagName(k)
+		for try := 1; ; try++ {
+			p, err := c.ReadFlagParameter(ctx, name)
+			if err != nil {
+				return strings.Join(done, ", "), fmt.Errorf("reading the flag %s: %w", name, err)
+			}
+			if p.Flag.KillSwitch {
+				break
+			}
+			f := *p.Flag
 			f.KillSwitch, f.KillSwitchReason = true, reason
-			if err := c.WriteFlag(ctx, name, documentOf(f), f.Description, awsclient.Overwrite); err != nil {
+			v, err := c.WriteFlagTier(ctx, name, documentOf(&f), f.Description, "Intelligent-Tiering", awsclient.Overwrite)
+			if err != nil {
 				return strings.Join(done, ", "), fmt.Errorf("switching the flag %s off: %w", name, err)
 			}
+			if v == p.Version+1 || try == 3 {
+				break
+			}
 		}
-		done = append(done, f.Key)
+		done = append(done, k)
 	}
 	return strings.Join(done, ", "), nil
+}
+
+// checkSwitchable checks, before anything moves, that every flag a
+// feature_flag rollback would switch off exists, is a flag document, and
+// can take its kill switch and reason. At plan time (atPlan) a flag that
+// does not exist yet is a warning: it may be created in the same apply.
+func checkSwitchable(ctx context.Context, c *awsclient.Client, base path.Path, s rolloutSettings, atPlan bool, diags *diag.Diagnostics) bool {
+	if len(s.Flags) == 0 || (s.Policy != rollout.FeatureFlag && s.Policy != rollout.Auto && s.Policy != "") || c == nil {
+		return true
+	}
+	ok := true
+	for i, k := range s.Flags {
+		at := base.AtName("rollout").AtName("flags").AtListIndex(i)
+		name := flagName(k)
+		p, err := c.ReadFlagParameter(ctx, name)
+		var why string
+		switch {
+		case errors.Is(err, awsclient.ErrNotFound) && atPlan:
+			diags.AddAttributeWarning(at, "Rollback Flag Not Found", detail(nil,
+				fmt.Sprintf("rollout.flags[%d] is %q, but the parameter %s does not exist now. A failed gate switches the named flags off instead of moving traffic back.", i, k, name),
+				"If the flag is created in this apply (rollout_feature_flag), nothing is wrong: apply checks again before anything moves. Otherwise fix the key (a key under "+DefaultFlagPrefix+", or a parameter name)."))
+			continue
+		case errors.Is(err, awsclient.ErrNotFound):
+			why = fmt.Sprintf("the parameter %s does not exist", name)
+		case err != nil && p.Doc != "":
+			why = fmt.Sprintf("the parameter %s does not hold a flag document (%v)", name, err)
+		case err != nil:
+			why = fmt.Sprintf("the parameter %s could not be read (%v)", name, err)
+		case len(p.Doc)+flagValueRoom > awsclient.AdvancedMaxBytes:
+			why = fmt.Sprintf("the flag's document is %d bytes and would not fit with its kill switch and reason", len(p.Doc))
+		}
+		if why == "" {
+			continue
+		}
+		ok = false
+		diags.AddAttributeError(at, "Rollback Flag Not Usable", detail(nil,
+			fmt.Sprintf("rollout.flags[%d] is %q, but %s: a failed gate could not switch it off, and the failing version would keep serving.", i, k, why),
+			"Nothing was moved. Fix the key (a key under "+DefaultFlagPrefix+", or a parameter name), create the flag first (reference rollout_feature_flag.x.key), or remove it from rollout.flags."))
+	}
+	return ok
 }

@@ -81,14 +81,14 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		set("planned_steps", types.ListUnknown(plannedStepObjectType))
 		return
 	}
-	steps, err := schedule(splitOf(state, st.Weights), splitOf(state, want), strategy)
-	if err != nil {
-		addError(&resp.Diagnostics, pathOf(path.Root("active")), "Schedule Not Possible", err)
+	settings, _ := settingsFrom(ctx, plan.Rollout)
+	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("active"), kind: "listener", from: splitOf(state, st.Weights), to: splitOf(state, want),
+		strategy: strategy, settings: settings, last: state.LastRollout}, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	set("planned_steps", plannedStepsValue(steps))
 	checkScheduleTimeout(ctx, plan.Timeouts, false, steps, plan.Rollout, &resp.Diagnostics)
-	refuseRetry(path.Empty(), state.LastRollout, splitOf(state, want), attemptOf(ctx, plan.Rollout), &resp.Diagnostics, true)
 }
 
 // warnTakeover says, when planning a create, that the listener's current

@@ -29,8 +29,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/flag"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
-	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
-)
+	)
 
 var (
 	_ resource.Resource                   = (*featureFlagResource)(nil)
@@ -70,6 +69,9 @@ type featureFlagModel struct {
 	PlannedSteps      types.List     `tfsdk:"planned_steps"`
 	LastRollout       types.Object   `tfsdk:"last_rollout"`
 	Timeouts          timeouts.Value `tfsdk:"timeouts"`
+	Tier              types.String   `tfsdk:"tier"`
+	Adopt             types.Bool     `tfsdk:"adopt"`
+	OwnerTag          types.String   `tfsdk:"owner_tag"`
 }
 
 type targetingModel struct {
@@ -194,6 +196,15 @@ func (r *featureFlagResource) Schema(ctx context.Context, _ resource.SchemaReque
 				}},
 			},
 			"last_rollout": lastRolloutAttr(),
+			"tier": schema.StringAttribute{
+				Optional: true, Computed: true, Default: stringdefault.StaticString(awsclient.TierStandard),
+				MarkdownDescription: "The parameter's Parameter Store tier: `Standard` (the default: values up to 4 KB, no charge) or `Advanced` (up to 8 KB, charged per parameter). " +
+					"The plan refuses a document that would not fit, with room kept for what a rollback adds (`kill_switch_reason`). Going back from `Advanced` to `Standard` replaces the flag, as AWS cannot downgrade a parameter.",
+				Validators:    []validator.String{stringvalidator.OneOf(awsclient.TierStandard, awsclient.TierAdvanced)},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIf(tierDowngrade, "Going from Advanced to Standard replaces the flag.", "Going from `Advanced` to `Standard` replaces the flag.")},
+			},
+			"adopt":     adoptAttr(),
+			"owner_tag": ownerAttr(),
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Update: true,
 				UpdateDescription: "How long an update may take, rollout included. Default `60m`."}),
 		},
@@ -230,6 +241,26 @@ func (rfc3339) ValidateString(_ context.Context, req validator.StringRequest, re
 	}
 }
 
+// tierDowngrade replaces a flag going from Advanced to Standard: AWS cannot
+// downgrade a parameter.
+func tierDowngrade(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+	resp.RequiresReplace = req.StateValue.ValueString() == awsclient.TierAdvanced && req.PlanValue.ValueString() == awsclient.TierStandard
+}
+
+// reservedName explains why Parameter Store refuses a parameter name: it
+// may not begin with "aws" or "ssm" (case-insensitive), nor be more than 15
+// levels deep. "" when it is allowed.
+func reservedName(name string) string {
+	first := strings.ToLower(strings.TrimPrefix(name, "/"))
+	switch {
+	case strings.HasPrefix(first, "aws") || strings.HasPrefix(first, "ssm"):
+		return fmt.Sprintf("the parameter name %s begins with %q: Parameter Store reserves names beginning with \"aws\" and \"ssm\" (in any case)", name, first[:3])
+	case strings.Count(strings.TrimPrefix(name, "/"), "/")+1 > 15:
+		return fmt.Sprintf("the parameter name %s is %d levels deep; Parameter Store allows 15", name, strings.Count(strings.TrimPrefix(name, "/"), "/")+1)
+	}
+	return ""
+}
+
 func (r *featureFlagResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.client = clientFrom(req.ProviderData, &resp.Diagnostics)
 }
@@ -252,6 +283,20 @@ func (r *featureFlagResource) ValidateConfig(ctx context.Context, req resource.V
 		}
 	}
 	checkFlagRollout(ctx, m.Rollout, &resp.Diagnostics)
+	if !m.Key.IsUnknown() && !m.PathPrefix.IsUnknown() {
+		prefix := m.PathPrefix.ValueString()
+		if m.PathPrefix.IsNull() {
+			prefix = DefaultFlagPrefix
+		}
+		if why := reservedName(prefix + m.Key.ValueString()); why != "" {
+			at := path.Root("path_prefix")
+			if prefix == "/" {
+				at = path.Root("key")
+			}
+			resp.Diagnostics.AddAttributeError(at, "Reserved Parameter Name", detail(nil, "The flag would live in "+why+".",
+				"Choose a path_prefix such as \"/rollout/flags/\" or \"/myteam/flags/\"."))
+		}
+	}
 	if !m.Targeting.IsNull() && !m.Targeting.IsUnknown() {
 		var t targetingModel
 		resp.Diagnostics.Append(m.Targeting.As(ctx, &t, basetypes.ObjectAsOptions{})...)
@@ -405,7 +450,13 @@ func (r *featureFlagResource) ModifyPlan(ctx context.Context, req resource.Modif
 		if refuseReenable(ctx, state, plan, &resp.Diagnostics, true) {
 			return
 		}
-		if !plan.KillSwitch.IsUnknown() && !plan.KillSwitch.ValueBool() {
+		switch {
+		case !plan.KillSwitch.IsUnknown() && !plan.KillSwitch.ValueBool():
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("kill_switch_reason"), "")...)
+		case plan.KillSwitch.ValueBool() && state.KillSwitch.ValueBool() && state.KillSwitchReason.ValueString() != "":
+			// The configuration accepts the kill switch a rollback turned
+			// on: it is the configuration's now, and its reason goes.
+			plan.KillSwitchReason = types.StringValue("")
 			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("kill_switch_reason"), "")...)
 		}
 	} else {
@@ -413,6 +464,9 @@ func (r *featureFlagResource) ModifyPlan(ctx context.Context, req resource.Modif
 	}
 	if f, ok := flagOf(ctx, plan); ok {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("document"), documentOf(f))...)
+		if !plan.Tier.IsUnknown() {
+			checkFlagSize(f, plan.Tier.ValueString(), &resp.Diagnostics)
+		}
 		if f.ExpiresAt != "" {
 			if t, err := time.Parse(time.RFC3339, f.ExpiresAt); err == nil && r.client != nil && t.Before(r.client.Clock.Now()) {
 				resp.Diagnostics.AddAttributeWarning(path.Root("expires_at"), "Stale Feature Flag", detail(nil,
@@ -431,142 +485,59 @@ func (r *featureFlagResource) ModifyPlan(ctx context.Context, req resource.Modif
 // checkDependencies walks f's dependencies in SSM. A cycle is an error
 // naming it. A dependency that does not exist is an error when writing
 // (strict), and passes at plan time, where it may be created in the same
-// apply.
+// apply. Each flag is read once, however many flags depend on it.
 func (r *featureFlagResource) checkDependencies(ctx context.Context, prefix string, f *flag.Flag, strict bool, diags *diag.Diagnostics) {
-	var walk func(key string, deps []string, trail []string) bool
-	walk = func(key string, deps []string, trail []string) bool {
+	const (
+		visiting = 1
+		done     = 2
+	)
+	state := map[string]int{}
+	deps := map[string][]string{f.Key: f.Dependencies}
+	var walk func(key string, trail []string) bool
+	walk = func(key string, trail []string) bool {
 		trail = append(trail, key)
-		for i, d := range deps {
-			for _, s := range trail {
-				if s == d {
-					diags.AddAttributeError(path.Root("dependencies"), "Flag Dependency Cycle", detail(nil,
-						fmt.Sprintf("The dependencies form a cycle: %s → %s.", strings.Join(trail, " → "), d),
-						"A flag cannot depend, directly or through others, on itself. Remove one dependency of the cycle."))
-					return false
+		state[key] = visiting
+		for i, d := range deps[key] {
+			switch state[d] {
+			case visiting:
+				at := 0
+				for k, s := range trail {
+					if s == d {
+						at = k
+					}
 				}
-			}
-			_, df, err := r.client.ReadFlag(ctx, awsclient.FlagParameter(prefix, d))
-			switch {
-			case errors.Is(err, awsclient.ErrNotFound):
-				if strict && len(trail) == 1 {
-					diags.AddAttributeError(path.Root("dependencies").AtListIndex(i), "Unknown Flag Dependency", detail(nil,
-						fmt.Sprintf("dependencies[%d] is %q, but no flag %s exists.", i, d, awsclient.FlagParameter(prefix, d)),
-						"Create that flag first: reference its key (rollout_feature_flag.x.key) so Terraform orders them, or remove the dependency. Nothing was written."))
-					return false
-				}
+				diags.AddAttributeError(path.Root("dependencies"), "Flag Dependency Cycle", detail(nil,
+					fmt.Sprintf("The dependencies form a cycle: %s → %s.", strings.Join(trail[at:], " → "), d),
+					"A flag cannot depend, directly or through others, on itself. Remove one dependency of the cycle."))
+				return false
+			case done:
 				continue
-			case err != nil:
-				continue // unreadable: the apply reports it
 			}
-			if !walk(d, df.Dependencies, trail) {
+			if _, read := deps[d]; !read {
+				_, df, err := r.client.ReadFlag(ctx, awsclient.FlagParameter(prefix, d))
+				switch {
+				case errors.Is(err, awsclient.ErrNotFound):
+					if strict && len(trail) == 1 {
+						diags.AddAttributeError(path.Root("dependencies").AtListIndex(i), "Unknown Flag Dependency", detail(nil,
+							fmt.Sprintf("dependencies[%d] is %q, but no flag %s exists.", i, d, awsclient.FlagParameter(prefix, d)),
+							"Create that flag first: reference its key (rollout_feature_flag.x.key) so Terraform orders them, or remove the dependency. Nothing was written."))
+						return false
+					}
+					deps[d] = nil
+				case err != nil:
+					deps[d] = nil // unreadable: the apply reports it
+				default:
+					deps[d] = df.Dependencies
+				}
+			}
+			if !walk(d, trail) {
 				return false
 			}
 		}
+		state[key] = done
 		return true
 	}
-	walk(f.Key, f.Dependencies, nil)
-}
-
-func (r *featureFlagResource) write(ctx context.Context, m *featureFlagModel, mode awsclient.PutMode, diags *diag.Diagnostics) bool {
-	f, ok := flagOf(ctx, *m)
-	if !ok {
-		diags.AddError("Flag Not Known", "The flag's inputs are not all known at apply time. This is a bug in the provider; please report it.")
-		return false
-	}
-	prefix := m.PathPrefix.ValueString()
-	name := awsclient.FlagParameter(prefix, f.Key)
-	if len(f.Dependencies) > 0 {
-		r.checkDependencies(ctx, prefix, f, true, diags)
-		if diags.HasError() {
-			return false
-		}
-	}
-	doc := documentOf(f)
-	err := r.client.WriteFlag(ctx, name, doc, f.Description, mode)
-	switch {
-	case errors.Is(err, awsclient.ErrExists):
-		diags.AddAttributeError(path.Root("key"), "Flag Already Exists", detail(nil,
-			fmt.Sprintf("The parameter %s already exists. Creating this resource would take that flag over, and destroy would delete it.", name),
-			fmt.Sprintf("Nothing was changed. To manage it, import it (terraform import ADDRESS %s); otherwise choose another key or path_prefix.", name)))
-		return false
-	case err != nil:
-		diags.AddError("Cannot Write Flag", detail(err, fmt.Sprintf("Writing the flag %s to SSM Parameter Store failed, or could not be confirmed.", name),
-			"Check the credentials' ssm:PutParameter and ssm:GetParameter permissions and the endpoint, then apply again; the next plan shows what the parameter holds."))
-		return false
-	}
-	m.ID, m.ParameterName, m.Document = types.StringValue(name), types.StringValue(name), types.StringValue(doc)
-	return true
-}
-
-func (r *featureFlagResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan featureFlagModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() || r.client == nil || !r.write(ctx, &plan, awsclient.CreateOnly, &resp.Diagnostics) {
-		return
-	}
-	// A new flag is written at its percentage at once: there are no users
-	// of it to ramp yet.
-	plan.PlannedSteps = flagStepsValue(nil)
-	if plan.LastRollout.IsUnknown() {
-		plan.LastRollout = types.ObjectNull(lastRolloutAttrTypes)
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state featureFlagModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() || r.client == nil {
-		return
-	}
-	if refuseReenable(ctx, state, plan, &resp.Diagnostics, false) || !r.readBeforeWrite(ctx, state, &resp.Diagnostics) {
-		return
-	}
-	settings, ramp, d := flagSettings(ctx, plan.Rollout)
-	resp.Diagnostics.Append(d...)
-	from, to := int(state.RolloutPercentage.ValueInt64()), int(plan.RolloutPercentage.ValueInt64())
-	if !ramp || from == to {
-		if !r.write(ctx, &plan, awsclient.Overwrite, &resp.Diagnostics) {
-			return
-		}
-		if plan.PlannedSteps.IsUnknown() {
-			plan.PlannedSteps = flagStepsValue(nil)
-		}
-		if plan.LastRollout.IsUnknown() {
-			plan.LastRollout = state.LastRollout
-		}
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-		return
-	}
-	// Everything but the percentage first, at the percentage the flag has;
-	// then the percentage through the pipeline.
-	plan.RolloutPercentage = state.RolloutPercentage
-	name := awsclient.FlagParameter(plan.PathPrefix.ValueString(), plan.Key.ValueString())
-	subj := flagSubject{c: r.client, name: name}
-	if !r.write(ctx, &plan, awsclient.Overwrite, &resp.Diagnostics) {
-		return
-	}
-	limit, ds := plan.Timeouts.Update(ctx, defaultApplyTimeout)
-	resp.Diagnostics.Append(ds...)
-	ch := change{from: flagSplit(from), to: flagSplit(to), settings: settings, planned: plan.PlannedSteps, last: state.LastRollout, limit: limit}
-	if settings.Policy == rollout.KillSwitch {
-		ch.switchOff = subj.switchOff
-	}
-	out := runChange(ctx, r.client, subj, ch, &resp.Diagnostics)
-	if !out.moved {
-		return
-	}
-	doc, f, err := r.client.ReadFlag(ctx, name)
-	if err != nil {
-		subj.ReadError(&resp.Diagnostics, err)
-		plan.RolloutPercentage = types.Int64Value(int64(percentageOf(out.res.Current)))
-	} else {
-		plan.RolloutPercentage, plan.KillSwitch, plan.Document = types.Int64Value(int64(f.RolloutPercentage)), types.BoolValue(f.KillSwitch), types.StringValue(doc)
-	}
-	plan.PlannedSteps = flagStepsValue(out.steps)
-	plan.LastRollout = recordChange(ch, out.res)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	walk(f.Key, nil)
 }
 
 // planRollout fills planned_steps and last_rollout: the schedule of a
@@ -598,15 +569,14 @@ func (r *featureFlagResource) planRollout(ctx context.Context, req resource.Modi
 		set("last_rollout", state.LastRollout)
 		return
 	}
-	steps, err := schedule(flagSplit(from), flagSplit(to), settings.Strategy)
-	if err != nil {
-		addError(&resp.Diagnostics, pathOf(path.Root("rollout_percentage")), "Schedule Not Possible", err, fmt.Sprintf("The flag is at %d %% and this plan wants %d %%.", from, to))
+	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("rollout_percentage"), kind: "flag", from: flagSplit(from), to: flagSplit(to), strategy: settings.Strategy,
+		settings: settings, last: state.LastRollout}, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	set("planned_steps", flagStepsValue(steps))
 	set("last_rollout", types.ObjectUnknown(lastRolloutAttrTypes))
 	checkScheduleTimeout(ctx, plan.Timeouts, false, steps, plan.Rollout, &resp.Diagnostics)
-	refuseRetry(path.Empty(), state.LastRollout, flagSplit(to), settings.Attempt, &resp.Diagnostics, true)
 }
 
 func (r *featureFlagResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -635,36 +605,6 @@ func (r *featureFlagResource) Read(ctx context.Context, req resource.ReadRequest
 		state.PathPrefix = types.StringValue(strings.TrimSuffix(name, f.Key))
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *featureFlagResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state featureFlagModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() || r.client == nil {
-		return
-	}
-	if err := r.client.DeleteFlag(ctx, state.ID.ValueString()); err != nil {
-		resp.Diagnostics.AddError("Cannot Delete Flag", detail(err, fmt.Sprintf("Deleting the parameter %s failed.", state.ID.ValueString()), "Check the ssm:DeleteParameter permission, then destroy again."))
-	}
-}
-
-// ImportState takes a key (under the default prefix) or a full parameter
-// name.
-func (r *featureFlagResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	name := req.ID
-	if !strings.HasPrefix(name, "/") {
-		name = DefaultFlagPrefix + name
-	}
-	i := strings.LastIndex(name, "/")
-	prefix, key := name[:i+1], name[i+1:]
-	if !flagKeyRE.MatchString(key) || !flagPrefixRE.MatchString(prefix) {
-		resp.Diagnostics.AddError("Invalid Import ID", detail(nil, fmt.Sprintf("%q is neither a flag key nor a parameter name PREFIX/KEY.", req.ID),
-			"Import with the key (checkout, under "+DefaultFlagPrefix+") or the parameter name (/rollout/flags/checkout)."))
-		return
-	}
-	for k, v := range map[string]string{"id": name, "key": key, "path_prefix": prefix, "parameter_name": name} {
-		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(k), v)...)
-	}
 }
 
 var pathKey = path.Root("key")
@@ -700,26 +640,3 @@ func refuseReenable(ctx context.Context, state, plan featureFlagModel, diags *di
 	return true
 }
 
-// readBeforeWrite refuses, with nothing written, when the flag's parameter
-// no longer holds the document the plan was made from (the refreshed
-// state's): a hand edit, or a traffic rollout's feature_flag rollback,
-// between plan and apply.
-func (r *featureFlagResource) readBeforeWrite(ctx context.Context, state featureFlagModel, diags *diag.Diagnostics) bool {
-	name := state.ID.ValueString()
-	doc, _, err := r.client.ReadFlag(ctx, name)
-	if err != nil && !errors.Is(err, awsclient.ErrNotFound) {
-		flagSubject{c: r.client, name: name}.ReadError(diags, err)
-		return false
-	}
-	if doc == state.Document.ValueString() {
-		return true
-	}
-	now := doc
-	if errors.Is(err, awsclient.ErrNotFound) {
-		now = "nothing (the parameter was deleted)"
-	}
-	diags.AddAttributeError(path.Root("document"), "Flag Changed Since Plan", detail(nil,
-		fmt.Sprintf("The plan was made when %s held %s; it holds %s now. Someone or something changed it between plan and apply (a hand edit, or a traffic rollout's feature_flag rollback).", name, state.Document.ValueString(), now),
-		"Nothing was written: applying the saved plan would have overwritten that change. Run plan again to see the change from what the flag holds now, then apply."))
-	return false
-}

@@ -265,6 +265,7 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 	to := aliasSplit(plan.Version.ValueString())
 	var from weights.Split
 	fromKnown := true
+	last := types.ObjectNull(lastRolloutAttrTypes)
 	if !req.State.Raw.IsNull() {
 		var state lambdaAliasModel
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -276,7 +277,7 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 			}
 			return
 		}
-		refuseRetry(path.Empty(), state.LastRollout, to, attemptOf(ctx, plan.Rollout), &resp.Diagnostics, true)
+		last = state.LastRollout
 	} else if r.client != nil && !plan.FunctionName.IsUnknown() && !plan.AliasName.IsUnknown() {
 		a, err := r.client.ReadAlias(ctx, plan.ref())
 		switch {
@@ -305,13 +306,41 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 		set("planned_steps", types.ListUnknown(aliasStepObjectType))
 		return
 	}
-	steps, err := schedule(from, to, st)
-	if err != nil {
-		addError(&resp.Diagnostics, pathOf(path.Root("version")), "Schedule Not Possible", err, fmt.Sprintf("The alias serves %s now and this plan wants version %s.", from.Short(), plan.Version.ValueString()))
+	settings, _ := settingsFrom(ctx, plan.Rollout)
+	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("version"), kind: "alias", from: from, to: to, strategy: st, settings: settings, last: last}, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	if why := aliasScheduleProblem(from, steps); why != "" {
+		resp.Diagnostics.AddAttributeError(path.Root("version"), "Schedule Not Possible", detail(nil,
+			fmt.Sprintf("The alias serves %s now and this plan wants version %s, but %s.", from.Short(), plan.Version.ValueString(), why),
+			"Move it all at once (rollout = { strategy = \"all_at_once\" }), or first finish or undo the routing it has (a change to one published version), then roll out from there."))
 		return
 	}
 	set("planned_steps", aliasStepsValue(steps))
 	checkScheduleTimeout(ctx, plan.Timeouts, req.State.Raw.IsNull(), steps, plan.Rollout, &resp.Diagnostics)
+}
+
+// aliasScheduleProblem says why AWS could not write a schedule on an
+// alias: a step that routes to more than two versions (the alias already
+// routes to two, and the change adds a third), or routing while the alias
+// serves $LATEST, which AWS refuses in routing. "" when it can.
+func aliasScheduleProblem(from weights.Split, steps []rollout.PlannedStep) string {
+	for _, st := range steps[:max(len(steps)-1, 0)] {
+		serving := 0
+		for _, t := range st.Weights {
+			if t.Weight > 0 {
+				serving++
+				if t.ARN == "$LATEST" {
+					return "it serves $LATEST, which AWS does not allow in routing: a canary needs a published version on both sides"
+				}
+			}
+		}
+		if serving > 2 {
+			return fmt.Sprintf("a step would route to %d versions, and an alias routes to at most two", serving)
+		}
+	}
+	return ""
 }
 
 func aliasStepsValue(steps []rollout.PlannedStep) types.List {

@@ -653,18 +653,18 @@ func (r *releaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 			services[name] = s
 			continue
 		}
-		steps, err := schedule(from, to, st)
-		if err != nil {
-			addError(&resp.Diagnostics, pathOf(at.AtName("target_groups")), "Schedule Not Possible", err,
-				fmt.Sprintf("services[%q] serves %s now and this plan wants %s.", name, from.Short(), to.Short()))
+		settings, _ := settingsFrom(ctx, s.Rollout)
+		last := types.ObjectNull(lastRolloutAttrTypes)
+		if had {
+			last = old.LastRollout
+		}
+		steps, ok := planChange(ctx, r.client, plannedChange{at: at.AtName("target_groups"), kind: fmt.Sprintf("listener of services[%q]", name), from: from, to: to,
+			strategy: st, settings: settings, last: last}, &resp.Diagnostics)
+		if !ok {
 			return
 		}
 		s.PlannedSteps = plannedStepsValue(steps)
-		settings, _ := settingsFrom(ctx, s.Rollout)
 		waits[name] = rollout.TotalPause(steps) + gateWaits(settings, steps)
-		if had {
-			refuseRetry(at, old.LastRollout, to, settings.Attempt, &resp.Diagnostics, true)
-		}
 		services[name] = s
 	}
 	if moves {

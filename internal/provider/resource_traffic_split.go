@@ -198,17 +198,17 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), types.ListUnknown(plannedStepObjectType))...)
 		return
 	}
-	steps, err := schedule(from, s, st)
-	if err != nil {
-		addError(&resp.Diagnostics, pathOf(path.Root("target_groups")), "Schedule Not Possible", err,
-			fmt.Sprintf("The listener forwards to %s now and this plan wants %s.", from, s))
+	last := types.ObjectNull(lastRolloutAttrTypes)
+	if state != nil {
+		last = state.LastRollout
+	}
+	settings, _ := settingsFrom(ctx, plan.Rollout)
+	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("target_groups"), kind: "listener", from: from, to: s, strategy: st, settings: settings, last: last}, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), plannedStepsValue(steps))...)
 	checkScheduleTimeout(ctx, plan.Timeouts, state == nil, steps, plan.Rollout, &resp.Diagnostics)
-	if state != nil {
-		refuseRetry(path.Empty(), state.LastRollout, s, attemptOf(ctx, plan.Rollout), &resp.Diagnostics, true)
-	}
 }
 
 // liveSplit reads, for a plan that creates the resource, what the listener

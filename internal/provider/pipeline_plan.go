@@ -1,0 +1,55 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// The plan half of the traffic pipeline, the same for every subject:
+//
+//	schedule  rollout.Plan from what the subject serves to the desired split
+//	          ("Schedule Not Possible" on the attribute that moves it)
+//	steps     the caller shows them in planned_steps, in its subject's terms
+//	timeout   the pauses against the timeouts (checkScheduleTimeout; a
+//	          release adds its services' up)
+//	retry     a change that did not ship is planned again: a warning now,
+//	          refused at apply until rollout.attempt changes
+//	flags     a feature_flag rollback's flags exist and can be switched off
+//
+// planChange does schedule, retry and flags; it returns false when the
+// schedule is not possible.
+
+// plannedChange is one change as the plan sees it.
+type plannedChange struct {
+	// at is the attribute whose change moves the subject; its rollout block
+	// is beside it.
+	at       path.Path
+	kind     string
+	from, to weights.Split
+	strategy rollout.Strategy
+	settings rolloutSettings
+	// last is the state's last_rollout (null on create).
+	last types.Object
+}
+
+func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags *diag.Diagnostics) ([]rollout.PlannedStep, bool) {
+	steps, err := schedule(p.from, p.to, p.strategy)
+	if err != nil {
+		addError(diags, pathOf(p.at), "Schedule Not Possible", err, fmt.Sprintf("The %s serves %s now and this plan wants %s.", p.kind, p.from.Short(), p.to.Short()))
+		return nil, false
+	}
+	if len(steps) == 0 {
+		return steps, true
+	}
+	refuseRetry(p.at.ParentPath(), p.last, p.to, p.settings.Attempt, diags, true)
+	checkSwitchable(ctx, c, p.at.ParentPath(), p.settings, true, diags)
+	return steps, true
+}

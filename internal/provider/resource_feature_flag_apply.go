@@ -1,0 +1,353 @@
+package provider
+
+// Applying rollout_feature_flag: create (tagged with its owner in the same
+// request), update (every refusal first, then the document at the flag's
+// percentage, then the percentage through the traffic pipeline), destroy
+// (only a flag this resource still owns), import.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/rolloutdev/terraform-provider-rollout/flag"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+)
+
+// flagType is the resource type in owner tags.
+const flagType = "rollout_feature_flag"
+
+// flagDependencyWrites serializes, within one provider process (one apply),
+// the check and write of flags with dependencies: two flags updated in the
+// same apply cannot each pass the cycle check against the other's old
+// document. Writers in other processes are caught by the check after the
+// write.
+var flagDependencyWrites sync.Mutex
+
+func (r *featureFlagResource) subject(m featureFlagModel) flagSubject {
+	return flagSubject{c: r.client, name: awsclient.FlagParameter(m.PathPrefix.ValueString(), m.Key.ValueString()), tier: m.Tier.ValueString()}
+}
+
+func (r *featureFlagResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan featureFlagModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || r.client == nil {
+		return
+	}
+	f, ok := flagOf(ctx, plan)
+	if !ok {
+		resp.Diagnostics.AddError("Flag Not Known", "The flag's inputs are not all known at apply time. This is a bug in the provider; please report it.")
+		return
+	}
+	subj := r.subject(plan)
+	name, doc := subj.name, documentOf(f)
+	if len(f.Dependencies) > 0 {
+		flagDependencyWrites.Lock()
+		defer flagDependencyWrites.Unlock()
+		if r.checkDependencies(ctx, plan.PathPrefix.ValueString(), f, true, &resp.Diagnostics); resp.Diagnostics.HasError() {
+			return
+		}
+	}
+	token := awsclient.NewOwnerToken(flagType)
+	_, err := r.client.CreateFlag(ctx, name, doc, f.Description, plan.Tier.ValueString(), token)
+	if err != nil && !r.createdAnyway(ctx, subj, token, err, &resp.Diagnostics) {
+		if errors.Is(err, rollout.ErrUnknownWeights) && resp.Diagnostics.HasError() {
+			// Whether the flag exists is not known: the state keeps it, so
+			// the next plan refreshes it (and destroy finds it).
+			plan.ID, plan.ParameterName, plan.Document, plan.OwnerTag = types.StringValue(name), types.StringValue(name), types.StringValue(doc), types.StringValue(token)
+			plan.PlannedSteps, plan.LastRollout, plan.KillSwitchReason = flagStepsValue(nil), types.ObjectNull(lastRolloutAttrTypes), types.StringValue("")
+			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		}
+		return
+	}
+	// A new flag is written at its percentage at once: there are no users
+	// of it to ramp yet.
+	got, _, err := r.client.ReadFlag(ctx, name)
+	if err != nil {
+		got = doc
+	}
+	plan.ID, plan.ParameterName, plan.Document, plan.OwnerTag = types.StringValue(name), types.StringValue(name), types.StringValue(got), types.StringValue(token)
+	plan.PlannedSteps = flagStepsValue(nil)
+	if plan.LastRollout.IsUnknown() {
+		plan.LastRollout = types.ObjectNull(lastRolloutAttrTypes)
+	}
+	plan.KillSwitchReason = types.StringValue("")
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// createdAnyway tells, after a create that failed with err, whether the
+// parameter is this create's after all: the SDK retries a write whose
+// answer was lost, and the retry finds the parameter the first try made.
+// The owner tag, written in the same request, says whose it is. It reports
+// the error otherwise.
+func (r *featureFlagResource) createdAnyway(ctx context.Context, s flagSubject, token string, err error, diags *diag.Diagnostics) bool {
+	exists, lost := errors.Is(err, awsclient.ErrExists), errors.Is(err, rollout.ErrUnknownWeights)
+	if !exists && !lost {
+		diags.AddAttributeError(path.Root("key"), "Cannot Write Flag", detail(err, fmt.Sprintf("Creating the flag %s in SSM Parameter Store was refused; nothing was written.", s.name),
+			"Check the credentials' ssm:PutParameter and ssm:AddTagsToResource permissions and the endpoint, then apply again."))
+		return false
+	}
+	l, lerr := s.Lease().ReadLease(ctx)
+	switch {
+	case lerr == nil && l.Owner == token:
+		return true
+	case exists:
+		diags.AddAttributeError(path.Root("key"), "Flag Already Exists", detail(nil,
+			fmt.Sprintf("The parameter %s already exists. Creating this resource would take that flag over, and destroy would delete it.", s.name),
+			fmt.Sprintf("Nothing was changed. To manage it, import it (terraform import ADDRESS %s, then adopt = true if another resource owns it); otherwise choose another key or path_prefix.", s.name)))
+	case errors.Is(lerr, awsclient.ErrNotFound):
+		diags.AddAttributeError(path.Root("key"), "Cannot Write Flag", detail(err, fmt.Sprintf("Creating the flag %s got no answer, and the parameter does not exist: nothing was written.", s.name),
+			"Check the endpoint and network, then apply again."))
+	default:
+		diags.AddAttributeError(path.Root("key"), "Flag Write Unknown", detail(err,
+			fmt.Sprintf("Creating the flag %s got no answer, and whether the parameter exists could not be read either (%v). Apps may already evaluate it.", s.name, lerr),
+			"The state keeps the flag so the next plan reads what Parameter Store holds. Check the endpoint and network, then run plan and apply."))
+	}
+	return false
+}
+
+func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state featureFlagModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || r.client == nil {
+		return
+	}
+	diags := &resp.Diagnostics
+	subj := r.subject(plan)
+	// Every refusal, before anything is written.
+	if refuseReenable(ctx, state, plan, diags, false) {
+		return
+	}
+	read, ok := r.readBeforeWrite(ctx, state, diags)
+	if !ok {
+		return
+	}
+	settings, ramp, d := flagSettings(ctx, plan.Rollout)
+	diags.Append(d...)
+	from, to := int(state.RolloutPercentage.ValueInt64()), int(plan.RolloutPercentage.ValueInt64())
+	ramp = ramp && from != to
+	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
+	diags.Append(d...)
+	ch := change{from: flagSplit(from), to: flagSplit(to), settings: settings, planned: plan.PlannedSteps, last: state.LastRollout, limit: limit}
+	if settings.Policy == rollout.KillSwitch {
+		ch.switchOff = subj.switchOff
+	}
+	var steps []rollout.PlannedStep
+	if ramp {
+		if steps, _, ok = checkChange(ctx, r.client, subj, ch, diags); !ok {
+			return
+		}
+	}
+	l, ok := claim(ctx, path.Empty(), subj, flagType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", diags)
+	if !ok {
+		return
+	}
+	plan.OwnerTag = types.StringValue(l.token)
+	// Everything but the percentage first, at the percentage the flag has;
+	// then the percentage through the pipeline.
+	if ramp {
+		plan.RolloutPercentage = state.RolloutPercentage
+	}
+	if !r.write(ctx, &plan, read, diags) {
+		giveBack(ctx, subj, l, diags)
+		return
+	}
+	if plan.PlannedSteps.IsUnknown() || !ramp {
+		plan.PlannedSteps = flagStepsValue(nil)
+	}
+	if plan.LastRollout.IsUnknown() || !ramp {
+		plan.LastRollout = state.LastRollout
+	}
+	if !ramp || len(steps) == 0 {
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
+	out := moveChange(ctx, r.client, subj, ch, steps, nil, diags)
+	if !out.moved {
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
+	doc, f, err := r.client.ReadFlag(ctx, subj.name)
+	if err != nil {
+		subj.ReadError(diags, err)
+		plan.RolloutPercentage = types.Int64Value(int64(percentageOf(out.res.Current)))
+	} else {
+		plan.RolloutPercentage, plan.KillSwitch, plan.Document = types.Int64Value(int64(f.RolloutPercentage)), types.BoolValue(f.KillSwitch), types.StringValue(doc)
+		plan.KillSwitchReason = types.StringValue(f.KillSwitchReason)
+	}
+	plan.PlannedSteps = flagStepsValue(out.steps)
+	plan.LastRollout = recordChange(ch, out.res)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// write writes the model's document over read (the parameter as this
+// apply read it): nothing when it already holds it. The version written
+// must follow the one read; another writer in between is reported (it was
+// overwritten: Parameter Store has no compare-and-swap) and nothing more is
+// written. Dependencies are checked before the write and again after it.
+func (r *featureFlagResource) write(ctx context.Context, m *featureFlagModel, read awsclient.FlagParam, diags *diag.Diagnostics) bool {
+	f, ok := flagOf(ctx, *m)
+	if !ok {
+		diags.AddError("Flag Not Known", "The flag's inputs are not all known at apply time. This is a bug in the provider; please report it.")
+		return false
+	}
+	name, prefix := awsclient.FlagParameter(m.PathPrefix.ValueString(), f.Key), m.PathPrefix.ValueString()
+	doc := documentOf(f)
+	m.ID, m.ParameterName = types.StringValue(name), types.StringValue(name)
+	if doc == read.Doc {
+		m.Document = types.StringValue(doc)
+		return true
+	}
+	if len(f.Dependencies) > 0 {
+		flagDependencyWrites.Lock()
+		defer flagDependencyWrites.Unlock()
+		if r.checkDependencies(ctx, prefix, f, true, diags); diags.HasError() {
+			return false
+		}
+	}
+	v, err := r.client.WriteFlagTier(ctx, name, doc, f.Description, m.Tier.ValueString(), awsclient.Overwrite)
+	switch {
+	case errors.Is(err, rollout.ErrUnknownWeights):
+		diags.AddError("Flag Write Unknown", detail(err, fmt.Sprintf("The new document of %s was sent, but whether Parameter Store holds it could not be confirmed.", name),
+			"The state keeps what the flag held before; the next plan reads what it holds now. Check the endpoint and network, then run plan and apply."))
+		return false
+	case err != nil:
+		diags.AddError("Cannot Write Flag", detail(err, fmt.Sprintf("Writing the flag %s to SSM Parameter Store failed, or could not be confirmed.", name),
+			"Check the credentials' ssm:PutParameter and ssm:GetParameter permissions and the endpoint, then apply again; the next plan shows what the parameter holds."))
+		return false
+	case v != read.Version+1:
+		diags.AddAttributeError(path.Root("document"), "Flag Changed During Apply", detail(nil,
+			fmt.Sprintf("Another writer changed %s between this apply's read (version %d) and its write, which made version %d: Parameter Store has no compare-and-swap, so that change was overwritten.", name, read.Version, v),
+			"Nothing more was written. Find the other writer (a person, a rollback of another rollout) and put its change back if it must stand, then run plan and apply."))
+		m.Document = types.StringValue(doc)
+		return false
+	}
+	if len(f.Dependencies) > 0 {
+		// Another process may have written the other half of a cycle at the
+		// same time: check again, and take this write back if so.
+		var after diag.Diagnostics
+		if r.checkDependencies(ctx, prefix, f, false, &after); after.HasError() {
+			if _, err := r.client.WriteFlagTier(ctx, name, read.Doc, read.Flag.Description, m.Tier.ValueString(), awsclient.Overwrite); err != nil {
+				diags.AddError("Cannot Undo Flag Write", detail(err, fmt.Sprintf("Writing %s made a dependency cycle with a flag written at the same time, and putting its previous document back failed.", name),
+					"Remove one dependency of the cycle and apply again."))
+			}
+			diags.Append(after...)
+			return false
+		}
+	}
+	m.Document = types.StringValue(doc)
+	return true
+}
+
+// readBeforeWrite refuses, with nothing written, when the flag's parameter
+// no longer holds the document the plan was made from (the refreshed
+// state's): a hand edit, or a traffic rollout's feature_flag rollback,
+// between plan and apply. It returns what it read.
+func (r *featureFlagResource) readBeforeWrite(ctx context.Context, state featureFlagModel, diags *diag.Diagnostics) (awsclient.FlagParam, bool) {
+	name := state.ID.ValueString()
+	p, err := r.client.ReadFlagParameter(ctx, name)
+	if err != nil && !errors.Is(err, awsclient.ErrNotFound) {
+		flagSubject{c: r.client, name: name}.ReadError(diags, err)
+		return p, false
+	}
+	if err == nil && p.Doc == state.Document.ValueString() {
+		return p, true
+	}
+	now := p.Doc
+	if errors.Is(err, awsclient.ErrNotFound) {
+		now = "nothing (the parameter was deleted)"
+	}
+	diags.AddAttributeError(path.Root("document"), "Flag Changed Since Plan", detail(nil,
+		fmt.Sprintf("The plan was made when %s held %s; it holds %s now. Someone or something changed it between plan and apply (a hand edit, or a traffic rollout's feature_flag rollback).", name, state.Document.ValueString(), now),
+		"Nothing was written: applying the saved plan would have overwritten that change. Run plan again to see the change from what the flag holds now, then apply."))
+	return p, false
+}
+
+func (r *featureFlagResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state featureFlagModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || r.client == nil {
+		return
+	}
+	subj := flagSubject{c: r.client, name: state.ID.ValueString()}
+	// A flag another resource took over is its owner's: not deleted.
+	if owner, ok := stillOwned(ctx, subj, state.OwnerTag.ValueString(), &resp.Diagnostics); !ok {
+		if owner != "" {
+			notOwnedOnDestroy(&resp.Diagnostics, subj, owner, "delete the flag")
+		}
+		return
+	}
+	if err := r.client.DeleteFlag(ctx, state.ID.ValueString()); err != nil {
+		resp.Diagnostics.AddError("Cannot Delete Flag", detail(err, fmt.Sprintf("Deleting the parameter %s failed.", state.ID.ValueString()), "Check the ssm:DeleteParameter permission, then destroy again."))
+	}
+}
+
+// ImportState takes a key (under the default prefix) or a full parameter
+// name. Another resource's lease is not copied (importOwner).
+func (r *featureFlagResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	name := req.ID
+	if !strings.HasPrefix(name, "/") {
+		name = DefaultFlagPrefix + name
+	}
+	i := strings.LastIndex(name, "/")
+	prefix, key := name[:i+1], name[i+1:]
+	if !flagKeyRE.MatchString(key) || !flagPrefixRE.MatchString(prefix) {
+		resp.Diagnostics.AddError("Invalid Import ID", detail(nil, fmt.Sprintf("%q is neither a flag key nor a parameter name PREFIX/KEY.", req.ID),
+			"Import with the key (checkout, under "+DefaultFlagPrefix+") or the parameter name (/rollout/flags/checkout)."))
+		return
+	}
+	for k, v := range map[string]string{"id": name, "key": key, "path_prefix": prefix, "parameter_name": name, "tier": awsclient.TierStandard} {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(k), v)...)
+	}
+	if r.client != nil {
+		importOwner(ctx, flagSubject{c: r.client, name: name}, resp)
+	}
+}
+
+// flagValueRoom is what a rollback may add to a flag's document
+// (kill_switch true and a kill_switch_reason of at most
+// maxKillSwitchReason bytes), kept free under the tier's size limit.
+const flagValueRoom = len(`,"kill_switch":true,"kill_switch_reason":""`) + maxKillSwitchReason
+
+// maxKillSwitchReason bounds the reason a rollback writes in a flag.
+const maxKillSwitchReason = 256
+
+// checkFlagSize refuses a document that would not fit the tier once a
+// rollback adds its kill switch and reason.
+func checkFlagSize(f *flag.Flag, tier string, diags *diag.Diagnostics) {
+	limit := awsclient.StandardMaxBytes
+	if tier == awsclient.TierAdvanced {
+		limit = awsclient.AdvancedMaxBytes
+	}
+	n := len(documentOf(f))
+	if n+flagValueRoom <= limit {
+		return
+	}
+	at := path.Root("targeting")
+	if len(f.Targeting.IncludedUsers)+len(f.Targeting.ExcludedUsers)+len(f.Targeting.SegmentRules) == 0 {
+		at = path.Root("description")
+	}
+	how := "Set tier = \"Advanced\" (up to 8 KB, charged per parameter), or move long user lists into segment rules on an attribute the app knows."
+	if tier == awsclient.TierAdvanced {
+		how = "Move long user lists into segment rules on an attribute the app knows (a plan, a cohort), or split the flag."
+	}
+	diags.AddAttributeError(at, "Flag Document Too Large", detail(nil,
+		fmt.Sprintf("The flag's document is %d bytes; with the %d bytes a rollback may add (kill_switch and kill_switch_reason) it would exceed the %s tier's limit of %d bytes, and Parameter Store would refuse the write.", n, flagValueRoom, tierName(tier), limit),
+		how))
+}
+
+func tierName(t string) string {
+	if t == "" {
+		return awsclient.TierStandard
+	}
+	return t
+}
