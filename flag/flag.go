@@ -32,7 +32,9 @@ import (
 	"crypto/md5"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -148,10 +150,14 @@ type Lookup func(key string) (f *Flag, ok bool)
 // when there are none to resolve (a flag with dependencies is then off,
 // ERROR).
 func Evaluate(f *Flag, c Context, lookup Lookup) Result {
-	return evaluate(f, c, lookup, nil)
+	return evaluate(f, c, lookup, nil, nil)
 }
 
-func evaluate(f *Flag, c Context, lookup Lookup, seen []string) Result {
+// evaluate is Evaluate with the path of flags being evaluated (seen, for
+// cycles) and the results of dependencies already evaluated (done), so a
+// dependency shared by several flags (a diamond) is looked up and evaluated
+// once.
+func evaluate(f *Flag, c Context, lookup Lookup, seen []string, done map[string]Result) Result {
 	if f == nil {
 		return Result{Reason: Error, Err: fmt.Errorf("no flag")}
 	}
@@ -169,11 +175,18 @@ func evaluate(f *Flag, c Context, lookup Lookup, seen []string) Result {
 		if lookup == nil {
 			return Result{Reason: Error, Err: fmt.Errorf("flag %q depends on %q, which cannot be looked up here", f.Key, d)}
 		}
-		df, ok := lookup(d)
+		dr, ok := done[d]
 		if !ok {
-			return Result{Reason: Error, Err: fmt.Errorf("flag %q depends on %q, which does not exist", f.Key, d)}
+			df, found := lookup(d)
+			if !found {
+				return Result{Reason: Error, Err: fmt.Errorf("flag %q depends on %q, which does not exist", f.Key, d)}
+			}
+			if done == nil {
+				done = map[string]Result{}
+			}
+			dr = evaluate(df, c, lookup, seen, done)
+			done[d] = dr
 		}
-		dr := evaluate(df, c, lookup, seen)
 		if dr.Reason == Error {
 			return dr
 		}
@@ -235,9 +248,9 @@ func (r Rule) Matches(attrs map[string]string) bool {
 		}
 		return false
 	case "gt", "lt":
-		a, err1 := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		b, err2 := strconv.ParseFloat(strings.TrimSpace(r.Value), 64)
-		if err1 != nil || err2 != nil {
+		a, ok1 := Number(v)
+		b, ok2 := Number(r.Value)
+		if !ok1 || !ok2 {
 			return false
 		}
 		if r.Operator == "gt" {
@@ -246,6 +259,25 @@ func (r Rule) Matches(attrs map[string]string) bool {
 		return a < b
 	}
 	return false
+}
+
+// numberRE is the one number grammar of gt and lt, the JavaScript
+// evaluator's too: optional spaces or tabs around an optional sign and
+// decimal digits, with an optional fraction and exponent.
+var numberRE = regexp.MustCompile(`^[ \t]*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?[ \t]*$`)
+
+// Number reads a segment rule's number: nothing outside numberRE is one
+// (no Infinity, inf, NaN, hex or digit separators). A value too large for a
+// double is infinite and one too small is zero, as JavaScript reads them.
+func Number(s string) (float64, bool) {
+	if !numberRE.MatchString(s) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(strings.Trim(s, " \t"), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, false
+	}
+	return f, true
 }
 
 func contains(list []string, s string) bool {

@@ -2,6 +2,7 @@ package flag
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"testing"
 )
@@ -139,5 +140,32 @@ func TestPercentagePathDoesNotAllocate(t *testing.T) {
 	c := Context{UserID: "user-12345", Environment: "prod"}
 	if n := testing.AllocsPerRun(1000, func() { Evaluate(f, c, nil) }); n != 0 {
 		t.Fatalf("%v allocations per evaluation on the percentage path, want 0", n)
+	}
+}
+
+// A dependency shared by several flags (a diamond, stacked) is looked up
+// and evaluated once per evaluation, not once per path to it.
+func TestEvaluateLooksUpSharedDependenciesOnce(t *testing.T) {
+	flags := map[string]*Flag{}
+	const levels = 20
+	for i := 0; i <= levels; i++ {
+		f := &Flag{SchemaVersion: SchemaVersion, Key: fmt.Sprintf("f%d", i), Enabled: true, RolloutPercentage: 100}
+		if i < levels {
+			// f_i depends on a_i and b_i, which both depend on f_{i+1}.
+			f.Dependencies = []string{fmt.Sprintf("a%d", i), fmt.Sprintf("b%d", i)}
+			for _, side := range []string{"a", "b"} {
+				flags[fmt.Sprintf("%s%d", side, i)] = &Flag{SchemaVersion: SchemaVersion, Key: fmt.Sprintf("%s%d", side, i), Enabled: true, RolloutPercentage: 100, Dependencies: []string{fmt.Sprintf("f%d", i+1)}}
+			}
+		}
+		flags[f.Key] = f
+	}
+	lookups := 0
+	r := Evaluate(flags["f0"], Context{UserID: "u"}, func(k string) (*Flag, bool) {
+		lookups++
+		f, ok := flags[k]
+		return f, ok
+	})
+	if !r.On || lookups != 3*levels {
+		t.Fatalf("result %+v after %d lookups, want on after %d (each flag once)", r, lookups, 3*levels)
 	}
 }

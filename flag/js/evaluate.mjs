@@ -47,7 +47,9 @@ function matches(rule, attrs) {
     case "in": return rule.value.split(",").some((item) => item.trim() === v);
     case "gt":
     case "lt": {
-      const num = (s) => (/^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(s) ? Number(s) : NaN);
+      // The one number grammar (flag.Number in Go): spaces or tabs, a sign,
+      // decimal digits, a fraction and an exponent; nothing else.
+      const num = (s) => (/^[ \t]*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?[ \t]*$/.test(s) ? Number(s) : NaN);
       const a = num(v), b = num(rule.value);
       if (Number.isNaN(a) || Number.isNaN(b)) return false;
       return rule.operator === "gt" ? a > b : a < b;

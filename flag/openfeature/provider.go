@@ -11,7 +11,12 @@
 // a dependency cycle evaluates off, with reason ERROR. The OpenFeature SDK
 // then returns the default value, so pass false as the default to keep that
 // rule. Documents are cached for 300 s, and 30 s for flags with
-// dependencies (the model's TTLs).
+// dependencies and for every flag read as a dependency (the model's TTLs),
+// so a dependency's kill switch reaches its dependents within 30 s. Only
+// answers are cached (a document, or no such flag): a read that fails, or
+// one caller's cancelled context, is never cached, and while Parameter
+// Store cannot be read the last document read is served for up to
+// MaxStale (stale-while-error), then the flag evaluates off with ERROR.
 package openfeature
 
 import (
@@ -29,11 +34,13 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/flag"
 )
 
-// The model's cache lifetimes.
+// The model's cache lifetimes, and how long a document is served past them
+// while Parameter Store cannot be read.
 const (
-	DefaultTTL    = 300 * time.Second
-	DependencyTTL = 30 * time.Second
-	DefaultPrefix = "/rollout/flags/"
+	DefaultTTL      = 300 * time.Second
+	DependencyTTL   = 30 * time.Second
+	DefaultMaxStale = 15 * time.Minute
+	DefaultPrefix   = "/rollout/flags/"
 )
 
 // SSMGetter is the one Parameter Store call the provider makes.
@@ -47,15 +54,18 @@ type Provider struct {
 	prefix      string
 	environment string
 	now         func() time.Time
+	maxStale    time.Duration
 
 	mu    sync.Mutex
 	cache map[string]entry
 }
 
+// entry is an answer of Parameter Store: a flag, no such flag
+// (errNotFound), or a document that is not a flag; at is when it was read.
 type entry struct {
-	f       *flag.Flag
-	err     error
-	expires time.Time
+	f   *flag.Flag
+	err error
+	at  time.Time
 }
 
 var _ of.FeatureProvider = (*Provider)(nil)
@@ -70,12 +80,16 @@ func WithPrefix(prefix string) Option { return func(p *Provider) { p.prefix = pr
 // evaluation context carries "environment".
 func WithEnvironment(env string) Option { return func(p *Provider) { p.environment = env } }
 
+// WithMaxStale bounds how long past its lifetime a document is served
+// while Parameter Store cannot be read (default 15 minutes; 0 serves none).
+func WithMaxStale(d time.Duration) Option { return func(p *Provider) { p.maxStale = d } }
+
 // WithClock sets the clock of the cache (tests).
 func WithClock(now func() time.Time) Option { return func(p *Provider) { p.now = now } }
 
 // New returns a provider reading flags with client.
 func New(client SSMGetter, opts ...Option) *Provider {
-	p := &Provider{ssm: client, prefix: DefaultPrefix, now: time.Now, cache: map[string]entry{}}
+	p := &Provider{ssm: client, prefix: DefaultPrefix, now: time.Now, maxStale: DefaultMaxStale, cache: map[string]entry{}}
 	for _, o := range opts {
 		o(p)
 	}
@@ -88,34 +102,46 @@ func (p *Provider) Metadata() of.Metadata { return of.Metadata{Name: "rollout"} 
 // Hooks are none.
 func (p *Provider) Hooks() []of.Hook { return nil }
 
-// load returns a flag from the cache or SSM.
-func (p *Provider) load(ctx context.Context, key string) (*flag.Flag, error) {
+// ttl is how long an answer is fresh: a flag with dependencies, or one
+// read as a dependency, for DependencyTTL; others for DefaultTTL.
+func ttl(e entry, asDependency bool) time.Duration {
+	if asDependency || (e.f != nil && len(e.f.Dependencies) > 0) || (e.err != nil && !errors.Is(e.err, errNotFound)) {
+		return DependencyTTL
+	}
+	return DefaultTTL
+}
+
+// load returns a flag from the cache while its answer is fresh, else from
+// SSM. A read that fails is not cached: the last answer is served while it
+// is at most maxStale past its lifetime.
+func (p *Provider) load(ctx context.Context, key string, asDependency bool) (*flag.Flag, error) {
 	p.mu.Lock()
 	e, ok := p.cache[key]
 	p.mu.Unlock()
-	if ok && p.now().Before(e.expires) {
+	now := p.now()
+	if ok && now.Before(e.at.Add(ttl(e, asDependency))) {
 		return e.f, e.err
 	}
 	out, err := p.ssm.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(p.prefix + key)})
-	var f *flag.Flag
 	var nf *ssmtypes.ParameterNotFound
 	switch {
 	case errors.As(err, &nf):
-		err = errNotFound
+		e = entry{err: errNotFound, at: now}
 	case err == nil:
-		f, err = flag.Parse([]byte(aws.ToString(out.Parameter.Value)))
-	}
-	ttl := DefaultTTL
-	if f != nil && len(f.Dependencies) > 0 {
-		ttl = DependencyTTL
-	}
-	if err != nil && !errors.Is(err, errNotFound) {
-		ttl = DependencyTTL // retry an unreadable flag sooner
+		f, perr := flag.Parse([]byte(aws.ToString(out.Parameter.Value)))
+		e = entry{f: f, err: perr, at: now}
+	default:
+		// No answer (throttled, unreachable, this caller's context done):
+		// not cached; the last answer stands for a while.
+		if ok && e.f != nil && now.Before(e.at.Add(ttl(e, asDependency)+p.maxStale)) {
+			return e.f, nil
+		}
+		return nil, fmt.Errorf("reading %s%s: %w", p.prefix, key, err)
 	}
 	p.mu.Lock()
-	p.cache[key] = entry{f: f, err: err, expires: p.now().Add(ttl)}
+	p.cache[key] = e
 	p.mu.Unlock()
-	return f, err
+	return e.f, e.err
 }
 
 var errNotFound = errors.New("flag not found")
@@ -124,7 +150,7 @@ var errNotFound = errors.New("flag not found")
 // user id, "environment" the environment (else the provider's), and every
 // other string, number or bool value an attribute.
 func (p *Provider) Evaluate(ctx context.Context, key string, flatCtx of.FlattenedContext) (flag.Result, error) {
-	f, err := p.load(ctx, key)
+	f, err := p.load(ctx, key, false)
 	if err != nil {
 		return flag.Result{Reason: flag.Error, Err: err}, err
 	}
@@ -141,7 +167,7 @@ func (p *Provider) Evaluate(ctx context.Context, key string, flatCtx of.Flattene
 		}
 	}
 	r := flag.Evaluate(f, c, func(k string) (*flag.Flag, bool) {
-		d, err := p.load(ctx, k)
+		d, err := p.load(ctx, k, true)
 		return d, err == nil
 	})
 	return r, r.Err

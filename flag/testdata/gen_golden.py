@@ -61,6 +61,22 @@ for pct in (1, 10, 50, 99):
     case(f"bucket {pct} at {pct} % is out", flag(rollout_percentage=pct), {**u, "user_id": user_with_bucket("checkout", pct)}, False, "PERCENTAGE_OUT")
 case("bucket 99 at 99 % is out", flag(rollout_percentage=99), {**u, "user_id": user_with_bucket("checkout", 99)}, False, "PERCENTAGE_OUT")
 case("the key is part of the bucket", flag(key="other-flag", rollout_percentage=50), {**u, "user_id": user_with_bucket("other-flag", 49)}, True, "PERCENTAGE_IN")
+# One number grammar for gt and lt in every evaluator: optional spaces or
+# tabs, an optional sign, decimal digits with an optional fraction and
+# exponent. Nothing else is a number (no Infinity, inf, NaN, hex, or digit
+# separators); a value too large for a double is infinite, one too small is
+# zero, as JavaScript's Number reads them.
+for i, (attr, op, value, on) in enumerate([
+        ("Infinity", "gt", "1", False), ("inf", "gt", "1", False), ("-inf", "lt", "1", False),
+        ("NaN", "gt", "1", False), ("0x1p10", "gt", "1", False), ("1_000", "gt", "1", False),
+        ("", "lt", "1", False), ("1e999", "gt", "1", True), ("-1e999", "lt", "-1", True),
+        ("1e-400", "lt", "1e-300", True), (" 42\t", "gt", "41", True), ("+5", "gt", "4", True),
+        (".5", "lt", "1", True), ("5.", "gt", "4.5", True), ("-0", "lt", "0", False),
+        ("42", "gt", "Infinity", False), ("42", "lt", "1e999", True), ("\u00a042", "gt", "1", False),
+        ("4 2", "gt", "1", False), ("1e5", "gt", "99999.5", True)]):
+    name = f"number grammar {i + 1}: {json.dumps(attr)} {op} {json.dumps(value)}"
+    case(name, flag(targeting={"segment_rules": [{"attribute": "n", "operator": op, "value": value}]}),
+         {**u, "attributes": {"n": attr}}, on, "SEGMENT_MATCH" if on else "SEGMENT_MISS")
 dep_on = flag(key="payments-v2", rollout_percentage=100)
 dep_off = flag(key="payments-v2", enabled=False)
 case("a dependency that is on", flag(rollout_percentage=100, dependencies=["payments-v2"]), u, True, "FULL_ROLLOUT", flags=[dep_on])
