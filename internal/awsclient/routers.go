@@ -104,7 +104,13 @@ type FlagRouter struct {
 	Tier string
 }
 
-var _ rollout.Router = (*FlagRouter)(nil)
+var (
+	_ rollout.Router     = (*FlagRouter)(nil)
+	_ rollout.Normalizer = (*FlagRouter)(nil)
+)
+
+// Normalize is the split a flag serves for s: whole percents.
+func (r *FlagRouter) Normalize(s weights.Split) weights.Split { return FlagSplit(PercentageOf(s)) }
 
 // FlagReading is a FlagRouter's Reading.Base.
 type FlagReading struct {

@@ -256,3 +256,28 @@ func TestRunParallelHasNoWaveBarrier(t *testing.T) {
 		t.Errorf("b finished before c started: %+v", out)
 	}
 }
+
+// Ctrl-C after the first wave: the services that never started are
+// skipped (interrupted), not failed.
+func TestRunInterruptedSkipsWhatNeverStarted(t *testing.T) {
+	p, _, _ := Build([]string{"auth", "api", "web"}, []Edge{{"api", "auth", Hard}, {"web", "api", OrderOnly}})
+	ctx, cancel := context.WithCancel(context.Background())
+	out := Run(ctx, p, Options{Strategy: Waves}, func(ctx context.Context, name string) (bool, string) {
+		if name == "auth" {
+			cancel()
+			return true, ""
+		}
+		if ctx.Err() != nil {
+			return false, "context canceled"
+		}
+		return true, ""
+	})
+	if out["auth"].Status != Succeeded {
+		t.Fatalf("auth = %+v", out["auth"])
+	}
+	for _, n := range []string{"api", "web"} {
+		if out[n].Status != Skipped || !strings.Contains(out[n].Reason, "interrupted") {
+			t.Errorf("%s = %+v, want skipped: interrupted", n, out[n])
+		}
+	}
+}

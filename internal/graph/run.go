@@ -111,6 +111,13 @@ func Run(ctx context.Context, p Plan, o Options, fn Func) map[string]Outcome {
 				progressed = true
 				continue
 			}
+			if ctx.Err() != nil {
+				// Interrupted (Ctrl-C, the deadline): what has not started
+				// never will; it did not fail.
+				out[n] = Outcome{Status: Skipped, Reason: "the apply was interrupted before it started"}
+				progressed = true
+				continue
+			}
 			if !ready(n) {
 				if o.Strategy == Sequential {
 					break

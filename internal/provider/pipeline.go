@@ -284,7 +284,7 @@ func restoreActions(ctx context.Context, c *awsclient.Client, s listenerSubject,
 	case err != nil:
 		s.ReadError(diags, err)
 		return
-	case !weights.SameShares(live, recorded):
+	case !live.Equal(recorded):
 		notRestored(diags, s, recorded, live)
 		return
 	}
@@ -331,12 +331,13 @@ func switchFlagsOff(ctx context.Context, c *awsclient.Client, flags []string, re
 	}
 	var done []string
 	for _, k := range flags {
-		name := flagName(k)
+		name, key := flagName(k), k
 		for try := 1; ; try++ {
 			p, err := c.ReadFlagParameter(ctx, name)
 			if err != nil {
 				return strings.Join(done, ", "), fmt.Errorf("reading the flag %s: %w", name, err)
 			}
+			key = p.Flag.Key
 			if p.Flag.KillSwitch {
 				break
 			}
@@ -350,7 +351,7 @@ func switchFlagsOff(ctx context.Context, c *awsclient.Client, flags []string, re
 				break
 			}
 		}
-		done = append(done, k)
+		done = append(done, key)
 	}
 	return strings.Join(done, ", "), nil
 }

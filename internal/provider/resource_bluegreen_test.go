@@ -251,7 +251,7 @@ func TestAccBlueGreen_flip(t *testing.T) {
 					b, g := f.colors()
 					return strings.Join([]string{f.listener, b, g}, ","), nil
 				},
-				ImportStateVerifyIgnore: []string{"rollout", "timeouts", "planned_steps", "last_rollout", "history", "replaced_actions", "previous_active", "test_listener_arn"},
+				ImportStateVerifyIgnore: []string{"rollout", "timeouts", "planned_steps", "last_rollout", "history", "replaced_actions", "previous_active", "test_listener_arn", "owner_tag"},
 			},
 		},
 	})

@@ -161,10 +161,10 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 		giveBack(ctx, subj, l, diags)
 		return
 	}
-	if plan.PlannedSteps.IsUnknown() || !ramp {
+	if plan.PlannedSteps.IsUnknown() {
 		plan.PlannedSteps = flagStepsValue(nil)
 	}
-	if plan.LastRollout.IsUnknown() || !ramp {
+	if plan.LastRollout.IsUnknown() {
 		plan.LastRollout = state.LastRollout
 	}
 	if !ramp || len(steps) == 0 {

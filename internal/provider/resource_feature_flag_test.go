@@ -116,7 +116,7 @@ func TestAccFeatureFlag_lifecycle(t *testing.T) {
 					return nil
 				},
 			},
-			{ResourceName: flagRes, ImportState: true, ImportStateVerify: true, ImportStateId: key},
+			{ResourceName: flagRes, ImportState: true, ImportStateVerify: true, ImportStateId: key, ImportStateVerifyIgnore: []string{"owner_tag"}},
 			{
 				Config: flagConfig(e, key, `rollout_percentage = 50
   kill_switch = true`),
@@ -256,17 +256,32 @@ resource "rollout_feature_flag" "new_checkout" {
 				ExpectError: errRE(`Flag Switched Off By A Rollback(.|\n)*rolled back by the rollout of listener(.|\n)*Nothing was written`),
 			},
 			{
-				// Accepting the rollback: the configuration says so too.
+				// Accepting the rollback: the configuration says so too. The
+				// kill switch is the configuration's now, so its reason goes
+				// (it is written without it).
 				Config: f.config(500, 500, ro) + strings.Replace(flagRes, "rollout_percentage = 100", "rollout_percentage = 100\n  kill_switch = true", 1),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("rollout_traffic_split.test", plancheck.ResourceActionNoop),
-					plancheck.ExpectResourceAction("rollout_feature_flag.new_checkout", plancheck.ResourceActionNoop),
+					plancheck.ExpectResourceAction("rollout_feature_flag.new_checkout", plancheck.ResourceActionUpdate),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("rollout_traffic_split.test", tfjsonpath.New("last_rollout").AtMapKey("rollback"), knownvalue.StringExact("feature_flag")),
 					statecheck.ExpectKnownValue("rollout_traffic_split.test", tfjsonpath.New("last_rollout").AtMapKey("reason"), knownvalue.StringRegexp(regexp.MustCompile("switched off "+key))),
+					statecheck.ExpectKnownValue("rollout_feature_flag.new_checkout", tfjsonpath.New("kill_switch_reason"), knownvalue.StringExact("")),
 				},
-				Check: resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.step2), f.wrote(f.step1, f.step2)),
+				Check: resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.step2), f.wrote(f.step1, f.step2), func(*terraform.State) error {
+					if doc, _ := f.e.Parameter("/rollout/flags/" + key); !strings.Contains(doc, `"kill_switch":true`) || strings.Contains(doc, "kill_switch_reason") {
+						return fmt.Errorf("the accepted flag at the emulator: %s, want the kill switch on and no reason", doc)
+					}
+					return nil
+				}),
+			},
+			{
+				// Accepted, it can be switched back on by the configuration.
+				Config: f.config(500, 500, ro) + flagRes,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("rollout_feature_flag.new_checkout", tfjsonpath.New("kill_switch"), knownvalue.Bool(false)),
+				},
 			},
 		},
 	})
@@ -306,7 +321,7 @@ func TestAccFeatureFlag_ramp(t *testing.T) {
 			if failing {
 				var once sync.Once
 				e.Clock.OnSleep(func(context.Context, time.Duration, time.Time) {
-					if len(flagWrites(e, name)) == 4 { // created, pre-write, 5, 25: the second pause
+					if len(flagWrites(e, name)) == 3 { // created, 5, 25: the second pause
 						once.Do(func() { e.SetAlarmState(alarm, cwtypes.StateValueAlarm) })
 					}
 				})
@@ -328,8 +343,9 @@ func TestAccFeatureFlag_ramp(t *testing.T) {
 					})),
 				}},
 				Check: func(*terraform.State) error {
-					if got := fmt.Sprint(flagWrites(e, name)); got != "[0 0 5 25 50]" {
-						return fmt.Errorf("the flag was written as %s, want [0 0 5 25 50]", got)
+					// Nothing else of the flag changes: no write before the ramp.
+					if got := fmt.Sprint(flagWrites(e, name)); got != "[0 5 25 50]" {
+						return fmt.Errorf("the flag was written as %s, want [0 5 25 50]", got)
 					}
 					return nil
 				},
@@ -339,17 +355,19 @@ func TestAccFeatureFlag_ramp(t *testing.T) {
 				step2.Check = nil
 				step2.ExpectError = errRE(`Rollout Rolled Back(.|\n)*Step 2 of 3 failed the alarms gate(.|\n)*The flags ` + key + ` were switched off \(kill_switch`)
 				steps = append(steps, step2, resource.TestStep{
-					// The state says it: at 25 %, kill switch on.
+					// The state says it: at 25 %, kill switch on. Accepting it
+					// writes it once more, without the rollback's reason.
 					Config: flagConfig(e, key, "rollout_percentage = 25\n  kill_switch = true\n  "+ro),
 					ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(flagRes, plancheck.ResourceActionNoop),
+						plancheck.ExpectResourceAction(flagRes, plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownValue(flagRes, tfjsonpath.New("kill_switch_reason"), knownvalue.StringExact("")),
 					}},
 					ConfigStateChecks: []statecheck.StateCheck{
 						statecheck.ExpectKnownValue(flagRes, tfjsonpath.New("last_rollout").AtMapKey("rollback"), knownvalue.StringExact("kill_switch")),
 					},
 					Check: func(*terraform.State) error {
-						if got := fmt.Sprint(flagWrites(e, name)); got != "[0 0 5 25 25+kill]" {
-							return fmt.Errorf("the flag was written as %s, want [0 0 5 25 25+kill]", got)
+						if got := fmt.Sprint(flagWrites(e, name)); got != "[0 5 25 25+kill 25+kill]" {
+							return fmt.Errorf("the flag was written as %s, want [0 5 25 25+kill 25+kill]", got)
 						}
 						return nil
 					},

@@ -564,7 +564,7 @@ func (r *lambdaAliasResource) Delete(ctx context.Context, req resource.DeleteReq
 		case err != nil:
 			r.subject(state).ReadError(&resp.Diagnostics, err)
 			return
-		case !weights.SameShares(live, recorded):
+		case !live.Equal(recorded):
 			notRestored(&resp.Diagnostics, r.subject(state), recorded, live)
 			return
 		}

@@ -103,7 +103,7 @@ func TestAccLambdaAlias_createImportDrift(t *testing.T) {
 				Check: aliasServes(e, fn, "live", "1", noRouting),
 			},
 			{ResourceName: aliasRes, ImportState: true, ImportStateVerify: true, ImportStateId: fn + ":live",
-				ImportStateVerifyIgnore: []string{"replaced_alias", "on_destroy", "planned_steps", "last_rollout", "timeouts"}},
+				ImportStateVerifyIgnore: []string{"replaced_alias", "on_destroy", "planned_steps", "last_rollout", "timeouts", "owner_tag"}},
 			{
 				// A hand edit sends 30 % to version 2: the plan shows it, and
 				// apply puts the alias back on version 1 alone.

@@ -237,7 +237,7 @@ func TestAccRelease_waves(t *testing.T) {
 						return fmt.Errorf("imported id %q with %s services", a["id"], a["services.%"])
 					}
 					for _, n := range f.names {
-						if a["services."+n+".target_groups.1.arn"] != f.green[n] || a["services."+n+".target_groups.1.weight"] != "100" || a["services."+n+".owner_tag"] == "" {
+						if a["services."+n+".target_groups.1.arn"] != f.green[n] || a["services."+n+".target_groups.1.weight"] != "100" || a["services."+n+".owner_tag"] != "" {
 							return fmt.Errorf("service %s imported as %v", n, a)
 						}
 					}
@@ -557,7 +557,7 @@ func TestAccRelease_startedRollbackReadsFirst(t *testing.T) {
 					})
 				},
 				Config:      f.config(true, rollouts, body),
-				ExpectError: errRE(`Listener Changed Since Release(.|\n)*not rolled back`),
+				ExpectError: errRE(`Changed During Rollout(.|\n)*wrote nothing more, not even a rollback`),
 			},
 			{
 				RefreshState: true, ExpectNonEmptyPlan: true,

@@ -93,7 +93,7 @@ func TestAccTrafficSplit_lifecycle(t *testing.T) {
 				ImportState:             true,
 				ImportStateId:           f.Listener,
 				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"replaced_actions", "planned_steps", "last_rollout"},
+				ImportStateVerifyIgnore: []string{"replaced_actions", "planned_steps", "last_rollout", "owner_tag"},
 			},
 			{
 				Config: splitConfig(e, "listener_arn", f.Listener, []string{blue, green}, []int{0, 100}, ""),
@@ -216,7 +216,7 @@ func TestAccTrafficSplit_rule(t *testing.T) {
 				ImportState:             true,
 				ImportStateId:           rule,
 				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"replaced_actions", "planned_steps", "last_rollout"},
+				ImportStateVerifyIgnore: []string{"replaced_actions", "planned_steps", "last_rollout", "owner_tag"},
 			},
 		},
 	})

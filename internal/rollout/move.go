@@ -26,6 +26,21 @@ type Router interface {
 	Write(ctx context.Context, base Reading, want weights.Split) error
 }
 
+// Normalizer is a Router that serves splits at a resolution of its own (a
+// flag: whole percents). Normalize is the split the subject serves when
+// asked for s; the guard and the read-back compare in those terms.
+type Normalizer interface {
+	Normalize(s weights.Split) weights.Split
+}
+
+// normalize is s as the Router serves it.
+func (r *Runner) normalize(s weights.Split) weights.Split {
+	if n, ok := r.Router.(Normalizer); ok && s != nil {
+		return n.Normalize(s)
+	}
+	return s
+}
+
 // Reading is what a Router read.
 type Reading struct {
 	// Split is what the subject serves.
@@ -107,10 +122,12 @@ func unknown(err error) error {
 	return fmt.Errorf("%w: %w", ErrUnknownWeights, err)
 }
 
-// serves reports whether s is one of set, by traffic share.
+// serves reports whether s is one of set. Splits are compared exactly
+// (order aside): a forward action that lists a target group at weight 0 is
+// not the one that does not list it.
 func serves(s weights.Split, set []weights.Split) bool {
 	for _, x := range set {
-		if weights.SameShares(s, x) {
+		if s.Equal(x) {
 			return true
 		}
 	}
@@ -128,6 +145,10 @@ func serves(s weights.Split, set []weights.Split) bool {
 //   - *NotConfirmedError: the write never showed;
 //   - any other error: refused or not read, nothing written.
 func (r *Runner) move(ctx context.Context, expect []weights.Split, want weights.Split) (weights.Split, error) {
+	want = r.normalize(want)
+	for i := range expect {
+		expect[i] = r.normalize(expect[i])
+	}
 	base, err := r.reading(ctx)
 	if err != nil {
 		return nil, err
@@ -139,7 +160,7 @@ func (r *Runner) move(ctx context.Context, expect []weights.Split, want weights.
 	if base.Rest != *r.rest || !serves(base.Split, expect) {
 		return nil, &ChangedError{Expected: expect[0], Found: base.Split, RestChanged: base.Rest != *r.rest}
 	}
-	if weights.SameShares(base.Split, want) {
+	if base.Split.Equal(want) {
 		// Already so (a write whose answer was lost, retried): no write.
 		return base.Split, nil
 	}
@@ -160,10 +181,10 @@ func (r *Runner) move(ctx context.Context, expect []weights.Split, want weights.
 		if err != nil {
 			return nil, unknown(fmt.Errorf("reading it back: %w", err))
 		}
-		if weights.SameShares(got.Split, want) && got.Rest == base.Rest {
+		if got.Split.Equal(want) && got.Rest == base.Rest {
 			return got.Split, nil
 		}
-		if got.Rest != base.Rest || !weights.SameShares(got.Split, base.Split) {
+		if got.Rest != base.Rest || !got.Split.Equal(base.Split) {
 			return nil, &ChangedError{Expected: want, Found: got.Split, AfterWrite: true, RestChanged: got.Rest != base.Rest}
 		}
 		// Still the old split: the write is not visible yet. Write again,
