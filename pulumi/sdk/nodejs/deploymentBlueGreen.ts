@@ -119,7 +119,7 @@ export class DeploymentBlueGreen extends pulumi.CustomResource {
      */
     declare public readonly active: pulumi.Output<string>;
     /**
-     * Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+     * Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
      */
     declare public readonly adopt: pulumi.Output<boolean | undefined>;
     /**
@@ -147,7 +147,7 @@ export class DeploymentBlueGreen extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly idleTargetGroupArn: pulumi.Output<string>;
     /**
-     * How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+     * How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
      */
     declare public /*out*/ readonly lastRollout: pulumi.Output<outputs.DeploymentBlueGreenLastRollout>;
     /**
@@ -163,7 +163,7 @@ export class DeploymentBlueGreen extends pulumi.CustomResource {
      */
     declare public readonly namePrefix: pulumi.Output<string>;
     /**
-     * The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+     * The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
      */
     declare public /*out*/ readonly ownerTag: pulumi.Output<string>;
     /**
@@ -319,7 +319,7 @@ export interface DeploymentBlueGreenState {
      */
     active?: pulumi.Input<string | undefined>;
     /**
-     * Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+     * Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
      */
     adopt?: pulumi.Input<boolean | undefined>;
     /**
@@ -347,7 +347,7 @@ export interface DeploymentBlueGreenState {
      */
     idleTargetGroupArn?: pulumi.Input<string | undefined>;
     /**
-     * How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+     * How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
      */
     lastRollout?: pulumi.Input<inputs.DeploymentBlueGreenLastRollout | undefined>;
     /**
@@ -363,7 +363,7 @@ export interface DeploymentBlueGreenState {
      */
     namePrefix?: pulumi.Input<string | undefined>;
     /**
-     * The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+     * The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
      */
     ownerTag?: pulumi.Input<string | undefined>;
     /**
@@ -430,7 +430,7 @@ export interface DeploymentBlueGreenArgs {
      */
     active: pulumi.Input<string>;
     /**
-     * Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+     * Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
      */
     adopt?: pulumi.Input<boolean | undefined>;
     /**

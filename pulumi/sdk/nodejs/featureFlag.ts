@@ -75,6 +75,10 @@ export class FeatureFlag extends pulumi.CustomResource {
     }
 
     /**
+     * Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+     */
+    declare public readonly adopt: pulumi.Output<boolean | undefined>;
+    /**
      * Keys of flags (under the same <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span>) that must be on for this one to be on. Each must exist when this flag is written (reference the other flag's <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span> so it is created first), and dependencies never form a cycle: both are checked before anything is written.
      */
     declare public readonly dependencies: pulumi.Output<string[] | undefined>;
@@ -111,13 +115,17 @@ export class FeatureFlag extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly killSwitchReason: pulumi.Output<string>;
     /**
-     * How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+     * How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
      */
     declare public /*out*/ readonly lastRollout: pulumi.Output<outputs.FeatureFlagLastRollout>;
     /**
      * Who owns the flag (a team, an email), at most 256 characters.
      */
     declare public readonly owner: pulumi.Output<string | undefined>;
+    /**
+     * The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+     */
+    declare public /*out*/ readonly ownerTag: pulumi.Output<string>;
     /**
      * The SSM parameter that holds the document.
      */
@@ -146,6 +154,10 @@ export class FeatureFlag extends pulumi.CustomResource {
      * The ticket the flag belongs to, at most 256 characters.
      */
     declare public readonly ticket: pulumi.Output<string | undefined>;
+    /**
+     * The parameter's Parameter Store tier: `Standard` (the default: values up to 4 KB, no charge) or `Advanced` (up to 8 KB, charged per parameter). The plan refuses a document that would not fit, with room kept for what a rollback adds (<span pulumi-lang-nodejs="`killSwitchReason`" pulumi-lang-dotnet="`KillSwitchReason`" pulumi-lang-go="`killSwitchReason`" pulumi-lang-python="`kill_switch_reason`" pulumi-lang-yaml="`killSwitchReason`" pulumi-lang-java="`killSwitchReason`">`kill_switch_reason`</span>). Going back from `Advanced` to `Standard` replaces the flag, as AWS cannot downgrade a parameter.
+     */
+    declare public readonly tier: pulumi.Output<string>;
     declare public readonly timeouts: pulumi.Output<outputs.FeatureFlagTimeouts | undefined>;
 
     /**
@@ -161,6 +173,7 @@ export class FeatureFlag extends pulumi.CustomResource {
         opts = opts || {};
         if (opts.id) {
             const state = argsOrState as FeatureFlagState | undefined;
+            resourceInputs["adopt"] = state?.adopt;
             resourceInputs["dependencies"] = state?.dependencies;
             resourceInputs["description"] = state?.description;
             resourceInputs["document"] = state?.document;
@@ -172,6 +185,7 @@ export class FeatureFlag extends pulumi.CustomResource {
             resourceInputs["killSwitchReason"] = state?.killSwitchReason;
             resourceInputs["lastRollout"] = state?.lastRollout;
             resourceInputs["owner"] = state?.owner;
+            resourceInputs["ownerTag"] = state?.ownerTag;
             resourceInputs["parameterName"] = state?.parameterName;
             resourceInputs["pathPrefix"] = state?.pathPrefix;
             resourceInputs["plannedSteps"] = state?.plannedSteps;
@@ -179,12 +193,14 @@ export class FeatureFlag extends pulumi.CustomResource {
             resourceInputs["rolloutPercentage"] = state?.rolloutPercentage;
             resourceInputs["targeting"] = state?.targeting;
             resourceInputs["ticket"] = state?.ticket;
+            resourceInputs["tier"] = state?.tier;
             resourceInputs["timeouts"] = state?.timeouts;
         } else {
             const args = argsOrState as FeatureFlagArgs | undefined;
             if (args?.key === undefined && !opts.urn) {
                 throw new Error("Missing required property 'key'");
             }
+            resourceInputs["adopt"] = args?.adopt;
             resourceInputs["dependencies"] = args?.dependencies;
             resourceInputs["description"] = args?.description;
             resourceInputs["enabled"] = args?.enabled;
@@ -198,10 +214,12 @@ export class FeatureFlag extends pulumi.CustomResource {
             resourceInputs["rolloutPercentage"] = args?.rolloutPercentage;
             resourceInputs["targeting"] = args?.targeting;
             resourceInputs["ticket"] = args?.ticket;
+            resourceInputs["tier"] = args?.tier;
             resourceInputs["timeouts"] = args?.timeouts;
             resourceInputs["document"] = undefined /*out*/;
             resourceInputs["killSwitchReason"] = undefined /*out*/;
             resourceInputs["lastRollout"] = undefined /*out*/;
+            resourceInputs["ownerTag"] = undefined /*out*/;
             resourceInputs["parameterName"] = undefined /*out*/;
             resourceInputs["plannedSteps"] = undefined /*out*/;
         }
@@ -214,6 +232,10 @@ export class FeatureFlag extends pulumi.CustomResource {
  * Input properties used for looking up and filtering FeatureFlag resources.
  */
 export interface FeatureFlagState {
+    /**
+     * Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+     */
+    adopt?: pulumi.Input<boolean | undefined>;
     /**
      * Keys of flags (under the same <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span>) that must be on for this one to be on. Each must exist when this flag is written (reference the other flag's <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span> so it is created first), and dependencies never form a cycle: both are checked before anything is written.
      */
@@ -251,13 +273,17 @@ export interface FeatureFlagState {
      */
     killSwitchReason?: pulumi.Input<string | undefined>;
     /**
-     * How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+     * How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
      */
     lastRollout?: pulumi.Input<inputs.FeatureFlagLastRollout | undefined>;
     /**
      * Who owns the flag (a team, an email), at most 256 characters.
      */
     owner?: pulumi.Input<string | undefined>;
+    /**
+     * The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+     */
+    ownerTag?: pulumi.Input<string | undefined>;
     /**
      * The SSM parameter that holds the document.
      */
@@ -286,6 +312,10 @@ export interface FeatureFlagState {
      * The ticket the flag belongs to, at most 256 characters.
      */
     ticket?: pulumi.Input<string | undefined>;
+    /**
+     * The parameter's Parameter Store tier: `Standard` (the default: values up to 4 KB, no charge) or `Advanced` (up to 8 KB, charged per parameter). The plan refuses a document that would not fit, with room kept for what a rollback adds (<span pulumi-lang-nodejs="`killSwitchReason`" pulumi-lang-dotnet="`KillSwitchReason`" pulumi-lang-go="`killSwitchReason`" pulumi-lang-python="`kill_switch_reason`" pulumi-lang-yaml="`killSwitchReason`" pulumi-lang-java="`killSwitchReason`">`kill_switch_reason`</span>). Going back from `Advanced` to `Standard` replaces the flag, as AWS cannot downgrade a parameter.
+     */
+    tier?: pulumi.Input<string | undefined>;
     timeouts?: pulumi.Input<inputs.FeatureFlagTimeouts | undefined>;
 }
 
@@ -293,6 +323,10 @@ export interface FeatureFlagState {
  * The set of arguments for constructing a FeatureFlag resource.
  */
 export interface FeatureFlagArgs {
+    /**
+     * Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+     */
+    adopt?: pulumi.Input<boolean | undefined>;
     /**
      * Keys of flags (under the same <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span>) that must be on for this one to be on. Each must exist when this flag is written (reference the other flag's <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span> so it is created first), and dependencies never form a cycle: both are checked before anything is written.
      */
@@ -345,5 +379,9 @@ export interface FeatureFlagArgs {
      * The ticket the flag belongs to, at most 256 characters.
      */
     ticket?: pulumi.Input<string | undefined>;
+    /**
+     * The parameter's Parameter Store tier: `Standard` (the default: values up to 4 KB, no charge) or `Advanced` (up to 8 KB, charged per parameter). The plan refuses a document that would not fit, with room kept for what a rollback adds (<span pulumi-lang-nodejs="`killSwitchReason`" pulumi-lang-dotnet="`KillSwitchReason`" pulumi-lang-go="`killSwitchReason`" pulumi-lang-python="`kill_switch_reason`" pulumi-lang-yaml="`killSwitchReason`" pulumi-lang-java="`killSwitchReason`">`kill_switch_reason`</span>). Going back from `Advanced` to `Standard` replaces the flag, as AWS cannot downgrade a parameter.
+     */
+    tier?: pulumi.Input<string | undefined>;
     timeouts?: pulumi.Input<inputs.FeatureFlagTimeouts | undefined>;
 }

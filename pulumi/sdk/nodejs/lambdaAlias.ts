@@ -77,6 +77,10 @@ export class LambdaAlias extends pulumi.CustomResource {
     }
 
     /**
+     * Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+     */
+    declare public readonly adopt: pulumi.Output<boolean | undefined>;
+    /**
      * The alias's ARN.
      */
     declare public /*out*/ readonly aliasArn: pulumi.Output<string>;
@@ -97,13 +101,17 @@ export class LambdaAlias extends pulumi.CustomResource {
      */
     declare public readonly functionName: pulumi.Output<string>;
     /**
-     * How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+     * How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
      */
     declare public /*out*/ readonly lastRollout: pulumi.Output<outputs.LambdaAliasLastRollout>;
     /**
      * What destroy does: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the alias serving what it serves (the default), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the version and routing it had before this resource took it over, or deletes it when this resource created it. A resource whose last change did not succeed never restores.
      */
     declare public readonly onDestroy: pulumi.Output<string>;
+    /**
+     * The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+     */
+    declare public /*out*/ readonly ownerTag: pulumi.Output<string>;
     /**
      * Share of invocations per version, in percent. Steps write weights in thousandths, so a share is kept to 0.1 % (AWS keeps the weight as a number from 0 to 1).
      */
@@ -143,6 +151,7 @@ export class LambdaAlias extends pulumi.CustomResource {
         opts = opts || {};
         if (opts.id) {
             const state = argsOrState as LambdaAliasState | undefined;
+            resourceInputs["adopt"] = state?.adopt;
             resourceInputs["aliasArn"] = state?.aliasArn;
             resourceInputs["aliasName"] = state?.aliasName;
             resourceInputs["currentVersion"] = state?.currentVersion;
@@ -150,6 +159,7 @@ export class LambdaAlias extends pulumi.CustomResource {
             resourceInputs["functionName"] = state?.functionName;
             resourceInputs["lastRollout"] = state?.lastRollout;
             resourceInputs["onDestroy"] = state?.onDestroy;
+            resourceInputs["ownerTag"] = state?.ownerTag;
             resourceInputs["percentages"] = state?.percentages;
             resourceInputs["plannedSteps"] = state?.plannedSteps;
             resourceInputs["replacedAlias"] = state?.replacedAlias;
@@ -168,6 +178,7 @@ export class LambdaAlias extends pulumi.CustomResource {
             if (args?.version === undefined && !opts.urn) {
                 throw new Error("Missing required property 'version'");
             }
+            resourceInputs["adopt"] = args?.adopt;
             resourceInputs["aliasName"] = args?.aliasName;
             resourceInputs["description"] = args?.description;
             resourceInputs["functionName"] = args?.functionName;
@@ -178,6 +189,7 @@ export class LambdaAlias extends pulumi.CustomResource {
             resourceInputs["aliasArn"] = undefined /*out*/;
             resourceInputs["currentVersion"] = undefined /*out*/;
             resourceInputs["lastRollout"] = undefined /*out*/;
+            resourceInputs["ownerTag"] = undefined /*out*/;
             resourceInputs["percentages"] = undefined /*out*/;
             resourceInputs["plannedSteps"] = undefined /*out*/;
             resourceInputs["replacedAlias"] = undefined /*out*/;
@@ -192,6 +204,10 @@ export class LambdaAlias extends pulumi.CustomResource {
  * Input properties used for looking up and filtering LambdaAlias resources.
  */
 export interface LambdaAliasState {
+    /**
+     * Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+     */
+    adopt?: pulumi.Input<boolean | undefined>;
     /**
      * The alias's ARN.
      */
@@ -213,13 +229,17 @@ export interface LambdaAliasState {
      */
     functionName?: pulumi.Input<string | undefined>;
     /**
-     * How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+     * How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
      */
     lastRollout?: pulumi.Input<inputs.LambdaAliasLastRollout | undefined>;
     /**
      * What destroy does: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the alias serving what it serves (the default), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the version and routing it had before this resource took it over, or deletes it when this resource created it. A resource whose last change did not succeed never restores.
      */
     onDestroy?: pulumi.Input<string | undefined>;
+    /**
+     * The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+     */
+    ownerTag?: pulumi.Input<string | undefined>;
     /**
      * Share of invocations per version, in percent. Steps write weights in thousandths, so a share is kept to 0.1 % (AWS keeps the weight as a number from 0 to 1).
      */
@@ -251,6 +271,10 @@ export interface LambdaAliasState {
  * The set of arguments for constructing a LambdaAlias resource.
  */
 export interface LambdaAliasArgs {
+    /**
+     * Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+     */
+    adopt?: pulumi.Input<boolean | undefined>;
     /**
      * The alias, 1 to 128 of `a-z A-Z 0-9 - _`, not all digits (that would be a version).
      */

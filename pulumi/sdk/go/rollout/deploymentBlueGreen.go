@@ -84,7 +84,7 @@ type DeploymentBlueGreen struct {
 
 	// <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
 	Active pulumi.StringOutput `pulumi:"active"`
-	// Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
 	Adopt pulumi.BoolPtrOutput `pulumi:"adopt"`
 	// ARN of the blue target group.
 	BlueTargetGroupArn pulumi.StringOutput `pulumi:"blueTargetGroupArn"`
@@ -98,7 +98,7 @@ type DeploymentBlueGreen struct {
 	History DeploymentBlueGreenHistoryArrayOutput `pulumi:"history"`
 	// ARN of the other target group: deploy the candidate there.
 	IdleTargetGroupArn pulumi.StringOutput `pulumi:"idleTargetGroupArn"`
-	// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+	// How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
 	LastRollout DeploymentBlueGreenLastRolloutOutput `pulumi:"lastRollout"`
 	// Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
 	ListenerArn pulumi.StringPtrOutput `pulumi:"listenerArn"`
@@ -106,7 +106,7 @@ type DeploymentBlueGreen struct {
 	LiveTargetGroupArn pulumi.StringOutput `pulumi:"liveTargetGroupArn"`
 	// Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
 	NamePrefix pulumi.StringOutput `pulumi:"namePrefix"`
-	// The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
 	OwnerTag pulumi.StringOutput `pulumi:"ownerTag"`
 	// The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
 	PlannedSteps DeploymentBlueGreenPlannedStepArrayOutput `pulumi:"plannedSteps"`
@@ -184,7 +184,7 @@ func GetDeploymentBlueGreen(ctx *pulumi.Context,
 type deploymentBlueGreenState struct {
 	// <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
 	Active *string `pulumi:"active"`
-	// Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
 	Adopt *bool `pulumi:"adopt"`
 	// ARN of the blue target group.
 	BlueTargetGroupArn *string `pulumi:"blueTargetGroupArn"`
@@ -198,7 +198,7 @@ type deploymentBlueGreenState struct {
 	History []DeploymentBlueGreenHistory `pulumi:"history"`
 	// ARN of the other target group: deploy the candidate there.
 	IdleTargetGroupArn *string `pulumi:"idleTargetGroupArn"`
-	// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+	// How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
 	LastRollout *DeploymentBlueGreenLastRollout `pulumi:"lastRollout"`
 	// Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
 	ListenerArn *string `pulumi:"listenerArn"`
@@ -206,7 +206,7 @@ type deploymentBlueGreenState struct {
 	LiveTargetGroupArn *string `pulumi:"liveTargetGroupArn"`
 	// Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
 	NamePrefix *string `pulumi:"namePrefix"`
-	// The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
 	OwnerTag *string `pulumi:"ownerTag"`
 	// The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
 	PlannedSteps []DeploymentBlueGreenPlannedStep `pulumi:"plannedSteps"`
@@ -240,7 +240,7 @@ type deploymentBlueGreenState struct {
 type DeploymentBlueGreenState struct {
 	// <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
 	Active pulumi.StringPtrInput
-	// Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
 	Adopt pulumi.BoolPtrInput
 	// ARN of the blue target group.
 	BlueTargetGroupArn pulumi.StringPtrInput
@@ -254,7 +254,7 @@ type DeploymentBlueGreenState struct {
 	History DeploymentBlueGreenHistoryArrayInput
 	// ARN of the other target group: deploy the candidate there.
 	IdleTargetGroupArn pulumi.StringPtrInput
-	// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+	// How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
 	LastRollout DeploymentBlueGreenLastRolloutPtrInput
 	// Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
 	ListenerArn pulumi.StringPtrInput
@@ -262,7 +262,7 @@ type DeploymentBlueGreenState struct {
 	LiveTargetGroupArn pulumi.StringPtrInput
 	// Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
 	NamePrefix pulumi.StringPtrInput
-	// The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
 	OwnerTag pulumi.StringPtrInput
 	// The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
 	PlannedSteps DeploymentBlueGreenPlannedStepArrayInput
@@ -306,7 +306,7 @@ func DeploymentBlueGreenExists(ctx *pulumi.Context,
 type deploymentBlueGreenArgs struct {
 	// <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
 	Active string `pulumi:"active"`
-	// Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
 	Adopt *bool `pulumi:"adopt"`
 	// Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
 	DeregistrationDelay *int `pulumi:"deregistrationDelay"`
@@ -339,7 +339,7 @@ type deploymentBlueGreenArgs struct {
 type DeploymentBlueGreenArgs struct {
 	// <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
 	Active pulumi.StringInput
-	// Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
 	Adopt pulumi.BoolPtrInput
 	// Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
 	DeregistrationDelay pulumi.IntPtrInput
@@ -460,7 +460,7 @@ func (o DeploymentBlueGreenOutput) Active() pulumi.StringOutput {
 	return o.ApplyT(func(v *DeploymentBlueGreen) pulumi.StringOutput { return v.Active }).(pulumi.StringOutput)
 }
 
-// Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
 func (o DeploymentBlueGreenOutput) Adopt() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *DeploymentBlueGreen) pulumi.BoolPtrOutput { return v.Adopt }).(pulumi.BoolPtrOutput)
 }
@@ -495,7 +495,7 @@ func (o DeploymentBlueGreenOutput) IdleTargetGroupArn() pulumi.StringOutput {
 	return o.ApplyT(func(v *DeploymentBlueGreen) pulumi.StringOutput { return v.IdleTargetGroupArn }).(pulumi.StringOutput)
 }
 
-// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+// How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
 func (o DeploymentBlueGreenOutput) LastRollout() DeploymentBlueGreenLastRolloutOutput {
 	return o.ApplyT(func(v *DeploymentBlueGreen) DeploymentBlueGreenLastRolloutOutput { return v.LastRollout }).(DeploymentBlueGreenLastRolloutOutput)
 }
@@ -515,7 +515,7 @@ func (o DeploymentBlueGreenOutput) NamePrefix() pulumi.StringOutput {
 	return o.ApplyT(func(v *DeploymentBlueGreen) pulumi.StringOutput { return v.NamePrefix }).(pulumi.StringOutput)
 }
 
-// The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
 func (o DeploymentBlueGreenOutput) OwnerTag() pulumi.StringOutput {
 	return o.ApplyT(func(v *DeploymentBlueGreen) pulumi.StringOutput { return v.OwnerTag }).(pulumi.StringOutput)
 }

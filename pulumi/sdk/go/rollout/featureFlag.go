@@ -42,6 +42,8 @@ import (
 type FeatureFlag struct {
 	pulumi.CustomResourceState
 
+	// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	Adopt pulumi.BoolPtrOutput `pulumi:"adopt"`
 	// Keys of flags (under the same <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span>) that must be on for this one to be on. Each must exist when this flag is written (reference the other flag's <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span> so it is created first), and dependencies never form a cycle: both are checked before anything is written.
 	Dependencies pulumi.StringArrayOutput `pulumi:"dependencies"`
 	// What the flag does, at most 1024 characters.
@@ -60,10 +62,12 @@ type FeatureFlag struct {
 	KillSwitch pulumi.BoolOutput `pulumi:"killSwitch"`
 	// Who turned the kill switch on, when a rollback did (a traffic rollout's <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> rollback, or this flag's <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> rollback); empty otherwise. Such a kill switch is not turned off by the next apply: the configuration must say <span pulumi-lang-nodejs="`killSwitch " pulumi-lang-dotnet="`KillSwitch " pulumi-lang-go="`killSwitch " pulumi-lang-python="`kill_switch " pulumi-lang-yaml="`killSwitch " pulumi-lang-java="`killSwitch ">`kill_switch </span>= true` to accept it, or change `rollout.attempt` to switch the flag back on deliberately.
 	KillSwitchReason pulumi.StringOutput `pulumi:"killSwitchReason"`
-	// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+	// How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
 	LastRollout FeatureFlagLastRolloutOutput `pulumi:"lastRollout"`
 	// Who owns the flag (a team, an email), at most 256 characters.
 	Owner pulumi.StringPtrOutput `pulumi:"owner"`
+	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+	OwnerTag pulumi.StringOutput `pulumi:"ownerTag"`
 	// The SSM parameter that holds the document.
 	ParameterName pulumi.StringOutput `pulumi:"parameterName"`
 	// Where the flag's parameter lives: the parameter is <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span> + <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span>. Starts and ends with `/`. Default `/rollout/flags/`.
@@ -77,7 +81,9 @@ type FeatureFlag struct {
 	// Users picked by id, and segments by attributes. Included users are on, then excluded users off; segment rules, when set, decide alone (on exactly when all match).
 	Targeting FeatureFlagTargetingPtrOutput `pulumi:"targeting"`
 	// The ticket the flag belongs to, at most 256 characters.
-	Ticket   pulumi.StringPtrOutput       `pulumi:"ticket"`
+	Ticket pulumi.StringPtrOutput `pulumi:"ticket"`
+	// The parameter's Parameter Store tier: `Standard` (the default: values up to 4 KB, no charge) or `Advanced` (up to 8 KB, charged per parameter). The plan refuses a document that would not fit, with room kept for what a rollback adds (<span pulumi-lang-nodejs="`killSwitchReason`" pulumi-lang-dotnet="`KillSwitchReason`" pulumi-lang-go="`killSwitchReason`" pulumi-lang-python="`kill_switch_reason`" pulumi-lang-yaml="`killSwitchReason`" pulumi-lang-java="`killSwitchReason`">`kill_switch_reason`</span>). Going back from `Advanced` to `Standard` replaces the flag, as AWS cannot downgrade a parameter.
+	Tier     pulumi.StringOutput          `pulumi:"tier"`
 	Timeouts FeatureFlagTimeoutsPtrOutput `pulumi:"timeouts"`
 }
 
@@ -114,6 +120,8 @@ func GetFeatureFlag(ctx *pulumi.Context,
 
 // Input properties used for looking up and filtering FeatureFlag resources.
 type featureFlagState struct {
+	// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	Adopt *bool `pulumi:"adopt"`
 	// Keys of flags (under the same <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span>) that must be on for this one to be on. Each must exist when this flag is written (reference the other flag's <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span> so it is created first), and dependencies never form a cycle: both are checked before anything is written.
 	Dependencies []string `pulumi:"dependencies"`
 	// What the flag does, at most 1024 characters.
@@ -132,10 +140,12 @@ type featureFlagState struct {
 	KillSwitch *bool `pulumi:"killSwitch"`
 	// Who turned the kill switch on, when a rollback did (a traffic rollout's <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> rollback, or this flag's <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> rollback); empty otherwise. Such a kill switch is not turned off by the next apply: the configuration must say <span pulumi-lang-nodejs="`killSwitch " pulumi-lang-dotnet="`KillSwitch " pulumi-lang-go="`killSwitch " pulumi-lang-python="`kill_switch " pulumi-lang-yaml="`killSwitch " pulumi-lang-java="`killSwitch ">`kill_switch </span>= true` to accept it, or change `rollout.attempt` to switch the flag back on deliberately.
 	KillSwitchReason *string `pulumi:"killSwitchReason"`
-	// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+	// How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
 	LastRollout *FeatureFlagLastRollout `pulumi:"lastRollout"`
 	// Who owns the flag (a team, an email), at most 256 characters.
 	Owner *string `pulumi:"owner"`
+	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+	OwnerTag *string `pulumi:"ownerTag"`
 	// The SSM parameter that holds the document.
 	ParameterName *string `pulumi:"parameterName"`
 	// Where the flag's parameter lives: the parameter is <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span> + <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span>. Starts and ends with `/`. Default `/rollout/flags/`.
@@ -149,11 +159,15 @@ type featureFlagState struct {
 	// Users picked by id, and segments by attributes. Included users are on, then excluded users off; segment rules, when set, decide alone (on exactly when all match).
 	Targeting *FeatureFlagTargeting `pulumi:"targeting"`
 	// The ticket the flag belongs to, at most 256 characters.
-	Ticket   *string              `pulumi:"ticket"`
+	Ticket *string `pulumi:"ticket"`
+	// The parameter's Parameter Store tier: `Standard` (the default: values up to 4 KB, no charge) or `Advanced` (up to 8 KB, charged per parameter). The plan refuses a document that would not fit, with room kept for what a rollback adds (<span pulumi-lang-nodejs="`killSwitchReason`" pulumi-lang-dotnet="`KillSwitchReason`" pulumi-lang-go="`killSwitchReason`" pulumi-lang-python="`kill_switch_reason`" pulumi-lang-yaml="`killSwitchReason`" pulumi-lang-java="`killSwitchReason`">`kill_switch_reason`</span>). Going back from `Advanced` to `Standard` replaces the flag, as AWS cannot downgrade a parameter.
+	Tier     *string              `pulumi:"tier"`
 	Timeouts *FeatureFlagTimeouts `pulumi:"timeouts"`
 }
 
 type FeatureFlagState struct {
+	// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	Adopt pulumi.BoolPtrInput
 	// Keys of flags (under the same <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span>) that must be on for this one to be on. Each must exist when this flag is written (reference the other flag's <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span> so it is created first), and dependencies never form a cycle: both are checked before anything is written.
 	Dependencies pulumi.StringArrayInput
 	// What the flag does, at most 1024 characters.
@@ -172,10 +186,12 @@ type FeatureFlagState struct {
 	KillSwitch pulumi.BoolPtrInput
 	// Who turned the kill switch on, when a rollback did (a traffic rollout's <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> rollback, or this flag's <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> rollback); empty otherwise. Such a kill switch is not turned off by the next apply: the configuration must say <span pulumi-lang-nodejs="`killSwitch " pulumi-lang-dotnet="`KillSwitch " pulumi-lang-go="`killSwitch " pulumi-lang-python="`kill_switch " pulumi-lang-yaml="`killSwitch " pulumi-lang-java="`killSwitch ">`kill_switch </span>= true` to accept it, or change `rollout.attempt` to switch the flag back on deliberately.
 	KillSwitchReason pulumi.StringPtrInput
-	// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+	// How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
 	LastRollout FeatureFlagLastRolloutPtrInput
 	// Who owns the flag (a team, an email), at most 256 characters.
 	Owner pulumi.StringPtrInput
+	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+	OwnerTag pulumi.StringPtrInput
 	// The SSM parameter that holds the document.
 	ParameterName pulumi.StringPtrInput
 	// Where the flag's parameter lives: the parameter is <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span> + <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span>. Starts and ends with `/`. Default `/rollout/flags/`.
@@ -189,7 +205,9 @@ type FeatureFlagState struct {
 	// Users picked by id, and segments by attributes. Included users are on, then excluded users off; segment rules, when set, decide alone (on exactly when all match).
 	Targeting FeatureFlagTargetingPtrInput
 	// The ticket the flag belongs to, at most 256 characters.
-	Ticket   pulumi.StringPtrInput
+	Ticket pulumi.StringPtrInput
+	// The parameter's Parameter Store tier: `Standard` (the default: values up to 4 KB, no charge) or `Advanced` (up to 8 KB, charged per parameter). The plan refuses a document that would not fit, with room kept for what a rollback adds (<span pulumi-lang-nodejs="`killSwitchReason`" pulumi-lang-dotnet="`KillSwitchReason`" pulumi-lang-go="`killSwitchReason`" pulumi-lang-python="`kill_switch_reason`" pulumi-lang-yaml="`killSwitchReason`" pulumi-lang-java="`killSwitchReason`">`kill_switch_reason`</span>). Going back from `Advanced` to `Standard` replaces the flag, as AWS cannot downgrade a parameter.
+	Tier     pulumi.StringPtrInput
 	Timeouts FeatureFlagTimeoutsPtrInput
 }
 
@@ -204,6 +222,8 @@ func FeatureFlagExists(ctx *pulumi.Context,
 }
 
 type featureFlagArgs struct {
+	// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	Adopt *bool `pulumi:"adopt"`
 	// Keys of flags (under the same <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span>) that must be on for this one to be on. Each must exist when this flag is written (reference the other flag's <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span> so it is created first), and dependencies never form a cycle: both are checked before anything is written.
 	Dependencies []string `pulumi:"dependencies"`
 	// What the flag does, at most 1024 characters.
@@ -229,12 +249,16 @@ type featureFlagArgs struct {
 	// Users picked by id, and segments by attributes. Included users are on, then excluded users off; segment rules, when set, decide alone (on exactly when all match).
 	Targeting *FeatureFlagTargeting `pulumi:"targeting"`
 	// The ticket the flag belongs to, at most 256 characters.
-	Ticket   *string              `pulumi:"ticket"`
+	Ticket *string `pulumi:"ticket"`
+	// The parameter's Parameter Store tier: `Standard` (the default: values up to 4 KB, no charge) or `Advanced` (up to 8 KB, charged per parameter). The plan refuses a document that would not fit, with room kept for what a rollback adds (<span pulumi-lang-nodejs="`killSwitchReason`" pulumi-lang-dotnet="`KillSwitchReason`" pulumi-lang-go="`killSwitchReason`" pulumi-lang-python="`kill_switch_reason`" pulumi-lang-yaml="`killSwitchReason`" pulumi-lang-java="`killSwitchReason`">`kill_switch_reason`</span>). Going back from `Advanced` to `Standard` replaces the flag, as AWS cannot downgrade a parameter.
+	Tier     *string              `pulumi:"tier"`
 	Timeouts *FeatureFlagTimeouts `pulumi:"timeouts"`
 }
 
 // The set of arguments for constructing a FeatureFlag resource.
 type FeatureFlagArgs struct {
+	// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	Adopt pulumi.BoolPtrInput
 	// Keys of flags (under the same <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span>) that must be on for this one to be on. Each must exist when this flag is written (reference the other flag's <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span> so it is created first), and dependencies never form a cycle: both are checked before anything is written.
 	Dependencies pulumi.StringArrayInput
 	// What the flag does, at most 1024 characters.
@@ -260,7 +284,9 @@ type FeatureFlagArgs struct {
 	// Users picked by id, and segments by attributes. Included users are on, then excluded users off; segment rules, when set, decide alone (on exactly when all match).
 	Targeting FeatureFlagTargetingPtrInput
 	// The ticket the flag belongs to, at most 256 characters.
-	Ticket   pulumi.StringPtrInput
+	Ticket pulumi.StringPtrInput
+	// The parameter's Parameter Store tier: `Standard` (the default: values up to 4 KB, no charge) or `Advanced` (up to 8 KB, charged per parameter). The plan refuses a document that would not fit, with room kept for what a rollback adds (<span pulumi-lang-nodejs="`killSwitchReason`" pulumi-lang-dotnet="`KillSwitchReason`" pulumi-lang-go="`killSwitchReason`" pulumi-lang-python="`kill_switch_reason`" pulumi-lang-yaml="`killSwitchReason`" pulumi-lang-java="`killSwitchReason`">`kill_switch_reason`</span>). Going back from `Advanced` to `Standard` replaces the flag, as AWS cannot downgrade a parameter.
+	Tier     pulumi.StringPtrInput
 	Timeouts FeatureFlagTimeoutsPtrInput
 }
 
@@ -351,6 +377,11 @@ func (o FeatureFlagOutput) ToFeatureFlagOutputWithContext(ctx context.Context) F
 	return o
 }
 
+// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+func (o FeatureFlagOutput) Adopt() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *FeatureFlag) pulumi.BoolPtrOutput { return v.Adopt }).(pulumi.BoolPtrOutput)
+}
+
 // Keys of flags (under the same <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span>) that must be on for this one to be on. Each must exist when this flag is written (reference the other flag's <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span> so it is created first), and dependencies never form a cycle: both are checked before anything is written.
 func (o FeatureFlagOutput) Dependencies() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v *FeatureFlag) pulumi.StringArrayOutput { return v.Dependencies }).(pulumi.StringArrayOutput)
@@ -396,7 +427,7 @@ func (o FeatureFlagOutput) KillSwitchReason() pulumi.StringOutput {
 	return o.ApplyT(func(v *FeatureFlag) pulumi.StringOutput { return v.KillSwitchReason }).(pulumi.StringOutput)
 }
 
-// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+// How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
 func (o FeatureFlagOutput) LastRollout() FeatureFlagLastRolloutOutput {
 	return o.ApplyT(func(v *FeatureFlag) FeatureFlagLastRolloutOutput { return v.LastRollout }).(FeatureFlagLastRolloutOutput)
 }
@@ -404,6 +435,11 @@ func (o FeatureFlagOutput) LastRollout() FeatureFlagLastRolloutOutput {
 // Who owns the flag (a team, an email), at most 256 characters.
 func (o FeatureFlagOutput) Owner() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *FeatureFlag) pulumi.StringPtrOutput { return v.Owner }).(pulumi.StringPtrOutput)
+}
+
+// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+func (o FeatureFlagOutput) OwnerTag() pulumi.StringOutput {
+	return o.ApplyT(func(v *FeatureFlag) pulumi.StringOutput { return v.OwnerTag }).(pulumi.StringOutput)
 }
 
 // The SSM parameter that holds the document.
@@ -439,6 +475,11 @@ func (o FeatureFlagOutput) Targeting() FeatureFlagTargetingPtrOutput {
 // The ticket the flag belongs to, at most 256 characters.
 func (o FeatureFlagOutput) Ticket() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *FeatureFlag) pulumi.StringPtrOutput { return v.Ticket }).(pulumi.StringPtrOutput)
+}
+
+// The parameter's Parameter Store tier: `Standard` (the default: values up to 4 KB, no charge) or `Advanced` (up to 8 KB, charged per parameter). The plan refuses a document that would not fit, with room kept for what a rollback adds (<span pulumi-lang-nodejs="`killSwitchReason`" pulumi-lang-dotnet="`KillSwitchReason`" pulumi-lang-go="`killSwitchReason`" pulumi-lang-python="`kill_switch_reason`" pulumi-lang-yaml="`killSwitchReason`" pulumi-lang-java="`killSwitchReason`">`kill_switch_reason`</span>). Going back from `Advanced` to `Standard` replaces the flag, as AWS cannot downgrade a parameter.
+func (o FeatureFlagOutput) Tier() pulumi.StringOutput {
+	return o.ApplyT(func(v *FeatureFlag) pulumi.StringOutput { return v.Tier }).(pulumi.StringOutput)
 }
 
 func (o FeatureFlagOutput) Timeouts() FeatureFlagTimeoutsPtrOutput {

@@ -44,6 +44,8 @@ import (
 type LambdaAlias struct {
 	pulumi.CustomResourceState
 
+	// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	Adopt pulumi.BoolPtrOutput `pulumi:"adopt"`
 	// The alias's ARN.
 	AliasArn pulumi.StringOutput `pulumi:"aliasArn"`
 	// The alias, 1 to 128 of `a-z A-Z 0-9 - _`, not all digits (that would be a version).
@@ -54,10 +56,12 @@ type LambdaAlias struct {
 	Description pulumi.StringPtrOutput `pulumi:"description"`
 	// The function: its name (<span pulumi-lang-nodejs="`orders`" pulumi-lang-dotnet="`Orders`" pulumi-lang-go="`orders`" pulumi-lang-python="`orders`" pulumi-lang-yaml="`orders`" pulumi-lang-java="`orders`">`orders`</span>), partial ARN (`123456789012:function:orders`) or ARN, without a version or alias qualifier. A name is 1 to 64 of `a-z A-Z 0-9 - _`.
 	FunctionName pulumi.StringOutput `pulumi:"functionName"`
-	// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+	// How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
 	LastRollout LambdaAliasLastRolloutOutput `pulumi:"lastRollout"`
 	// What destroy does: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the alias serving what it serves (the default), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the version and routing it had before this resource took it over, or deletes it when this resource created it. A resource whose last change did not succeed never restores.
 	OnDestroy pulumi.StringOutput `pulumi:"onDestroy"`
+	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+	OwnerTag pulumi.StringOutput `pulumi:"ownerTag"`
 	// Share of invocations per version, in percent. Steps write weights in thousandths, so a share is kept to 0.1 % (AWS keeps the weight as a number from 0 to 1).
 	Percentages pulumi.Float64MapOutput `pulumi:"percentages"`
 	// The schedule of the change this plan makes: each step's share per version, in percent, and its pause. Empty when the alias is created.
@@ -112,6 +116,8 @@ func GetLambdaAlias(ctx *pulumi.Context,
 
 // Input properties used for looking up and filtering LambdaAlias resources.
 type lambdaAliasState struct {
+	// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	Adopt *bool `pulumi:"adopt"`
 	// The alias's ARN.
 	AliasArn *string `pulumi:"aliasArn"`
 	// The alias, 1 to 128 of `a-z A-Z 0-9 - _`, not all digits (that would be a version).
@@ -122,10 +128,12 @@ type lambdaAliasState struct {
 	Description *string `pulumi:"description"`
 	// The function: its name (<span pulumi-lang-nodejs="`orders`" pulumi-lang-dotnet="`Orders`" pulumi-lang-go="`orders`" pulumi-lang-python="`orders`" pulumi-lang-yaml="`orders`" pulumi-lang-java="`orders`">`orders`</span>), partial ARN (`123456789012:function:orders`) or ARN, without a version or alias qualifier. A name is 1 to 64 of `a-z A-Z 0-9 - _`.
 	FunctionName *string `pulumi:"functionName"`
-	// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+	// How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
 	LastRollout *LambdaAliasLastRollout `pulumi:"lastRollout"`
 	// What destroy does: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the alias serving what it serves (the default), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the version and routing it had before this resource took it over, or deletes it when this resource created it. A resource whose last change did not succeed never restores.
 	OnDestroy *string `pulumi:"onDestroy"`
+	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+	OwnerTag *string `pulumi:"ownerTag"`
 	// Share of invocations per version, in percent. Steps write weights in thousandths, so a share is kept to 0.1 % (AWS keeps the weight as a number from 0 to 1).
 	Percentages map[string]float64 `pulumi:"percentages"`
 	// The schedule of the change this plan makes: each step's share per version, in percent, and its pause. Empty when the alias is created.
@@ -142,6 +150,8 @@ type lambdaAliasState struct {
 }
 
 type LambdaAliasState struct {
+	// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	Adopt pulumi.BoolPtrInput
 	// The alias's ARN.
 	AliasArn pulumi.StringPtrInput
 	// The alias, 1 to 128 of `a-z A-Z 0-9 - _`, not all digits (that would be a version).
@@ -152,10 +162,12 @@ type LambdaAliasState struct {
 	Description pulumi.StringPtrInput
 	// The function: its name (<span pulumi-lang-nodejs="`orders`" pulumi-lang-dotnet="`Orders`" pulumi-lang-go="`orders`" pulumi-lang-python="`orders`" pulumi-lang-yaml="`orders`" pulumi-lang-java="`orders`">`orders`</span>), partial ARN (`123456789012:function:orders`) or ARN, without a version or alias qualifier. A name is 1 to 64 of `a-z A-Z 0-9 - _`.
 	FunctionName pulumi.StringPtrInput
-	// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+	// How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
 	LastRollout LambdaAliasLastRolloutPtrInput
 	// What destroy does: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the alias serving what it serves (the default), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the version and routing it had before this resource took it over, or deletes it when this resource created it. A resource whose last change did not succeed never restores.
 	OnDestroy pulumi.StringPtrInput
+	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+	OwnerTag pulumi.StringPtrInput
 	// Share of invocations per version, in percent. Steps write weights in thousandths, so a share is kept to 0.1 % (AWS keeps the weight as a number from 0 to 1).
 	Percentages pulumi.Float64MapInput
 	// The schedule of the change this plan makes: each step's share per version, in percent, and its pause. Empty when the alias is created.
@@ -182,6 +194,8 @@ func LambdaAliasExists(ctx *pulumi.Context,
 }
 
 type lambdaAliasArgs struct {
+	// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	Adopt *bool `pulumi:"adopt"`
 	// The alias, 1 to 128 of `a-z A-Z 0-9 - _`, not all digits (that would be a version).
 	AliasName string `pulumi:"aliasName"`
 	// The alias's description, at most 256 characters.
@@ -199,6 +213,8 @@ type lambdaAliasArgs struct {
 
 // The set of arguments for constructing a LambdaAlias resource.
 type LambdaAliasArgs struct {
+	// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	Adopt pulumi.BoolPtrInput
 	// The alias, 1 to 128 of `a-z A-Z 0-9 - _`, not all digits (that would be a version).
 	AliasName pulumi.StringInput
 	// The alias's description, at most 256 characters.
@@ -301,6 +317,11 @@ func (o LambdaAliasOutput) ToLambdaAliasOutputWithContext(ctx context.Context) L
 	return o
 }
 
+// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+func (o LambdaAliasOutput) Adopt() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *LambdaAlias) pulumi.BoolPtrOutput { return v.Adopt }).(pulumi.BoolPtrOutput)
+}
+
 // The alias's ARN.
 func (o LambdaAliasOutput) AliasArn() pulumi.StringOutput {
 	return o.ApplyT(func(v *LambdaAlias) pulumi.StringOutput { return v.AliasArn }).(pulumi.StringOutput)
@@ -326,7 +347,7 @@ func (o LambdaAliasOutput) FunctionName() pulumi.StringOutput {
 	return o.ApplyT(func(v *LambdaAlias) pulumi.StringOutput { return v.FunctionName }).(pulumi.StringOutput)
 }
 
-// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+// How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
 func (o LambdaAliasOutput) LastRollout() LambdaAliasLastRolloutOutput {
 	return o.ApplyT(func(v *LambdaAlias) LambdaAliasLastRolloutOutput { return v.LastRollout }).(LambdaAliasLastRolloutOutput)
 }
@@ -334,6 +355,11 @@ func (o LambdaAliasOutput) LastRollout() LambdaAliasLastRolloutOutput {
 // What destroy does: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the alias serving what it serves (the default), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the version and routing it had before this resource took it over, or deletes it when this resource created it. A resource whose last change did not succeed never restores.
 func (o LambdaAliasOutput) OnDestroy() pulumi.StringOutput {
 	return o.ApplyT(func(v *LambdaAlias) pulumi.StringOutput { return v.OnDestroy }).(pulumi.StringOutput)
+}
+
+// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+func (o LambdaAliasOutput) OwnerTag() pulumi.StringOutput {
+	return o.ApplyT(func(v *LambdaAlias) pulumi.StringOutput { return v.OwnerTag }).(pulumi.StringOutput)
 }
 
 // Share of invocations per version, in percent. Steps write weights in thousandths, so a share is kept to 0.1 % (AWS keeps the weight as a number from 0 to 1).

@@ -73,15 +73,15 @@ import (
 type TrafficSplit struct {
 	pulumi.CustomResourceState
 
-	// Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
 	Adopt pulumi.BoolPtrOutput `pulumi:"adopt"`
-	// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+	// How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
 	LastRollout TrafficSplitLastRolloutOutput `pulumi:"lastRollout"`
 	// ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
 	ListenerArn pulumi.StringPtrOutput `pulumi:"listenerArn"`
 	// What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
 	OnDestroy pulumi.StringOutput `pulumi:"onDestroy"`
-	// The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
 	OwnerTag pulumi.StringOutput `pulumi:"ownerTag"`
 	// Share of traffic per target group ARN, in percent (two decimals), known at plan time.
 	Percentages pulumi.Float64MapOutput `pulumi:"percentages"`
@@ -133,15 +133,15 @@ func GetTrafficSplit(ctx *pulumi.Context,
 
 // Input properties used for looking up and filtering TrafficSplit resources.
 type trafficSplitState struct {
-	// Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
 	Adopt *bool `pulumi:"adopt"`
-	// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+	// How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
 	LastRollout *TrafficSplitLastRollout `pulumi:"lastRollout"`
 	// ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
 	ListenerArn *string `pulumi:"listenerArn"`
 	// What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
 	OnDestroy *string `pulumi:"onDestroy"`
-	// The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
 	OwnerTag *string `pulumi:"ownerTag"`
 	// Share of traffic per target group ARN, in percent (two decimals), known at plan time.
 	Percentages map[string]float64 `pulumi:"percentages"`
@@ -161,15 +161,15 @@ type trafficSplitState struct {
 }
 
 type TrafficSplitState struct {
-	// Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
 	Adopt pulumi.BoolPtrInput
-	// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+	// How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
 	LastRollout TrafficSplitLastRolloutPtrInput
 	// ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
 	ListenerArn pulumi.StringPtrInput
 	// What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
 	OnDestroy pulumi.StringPtrInput
-	// The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
 	OwnerTag pulumi.StringPtrInput
 	// Share of traffic per target group ARN, in percent (two decimals), known at plan time.
 	Percentages pulumi.Float64MapInput
@@ -199,7 +199,7 @@ func TrafficSplitExists(ctx *pulumi.Context,
 }
 
 type trafficSplitArgs struct {
-	// Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
 	Adopt *bool `pulumi:"adopt"`
 	// ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
 	ListenerArn *string `pulumi:"listenerArn"`
@@ -218,7 +218,7 @@ type trafficSplitArgs struct {
 
 // The set of arguments for constructing a TrafficSplit resource.
 type TrafficSplitArgs struct {
-	// Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+	// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
 	Adopt pulumi.BoolPtrInput
 	// ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
 	ListenerArn pulumi.StringPtrInput
@@ -322,12 +322,12 @@ func (o TrafficSplitOutput) ToTrafficSplitOutputWithContext(ctx context.Context)
 	return o
 }
 
-// Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
 func (o TrafficSplitOutput) Adopt() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *TrafficSplit) pulumi.BoolPtrOutput { return v.Adopt }).(pulumi.BoolPtrOutput)
 }
 
-// How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+// How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
 func (o TrafficSplitOutput) LastRollout() TrafficSplitLastRolloutOutput {
 	return o.ApplyT(func(v *TrafficSplit) TrafficSplitLastRolloutOutput { return v.LastRollout }).(TrafficSplitLastRolloutOutput)
 }
@@ -342,7 +342,7 @@ func (o TrafficSplitOutput) OnDestroy() pulumi.StringOutput {
 	return o.ApplyT(func(v *TrafficSplit) pulumi.StringOutput { return v.OnDestroy }).(pulumi.StringOutput)
 }
 
-// The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
 func (o TrafficSplitOutput) OwnerTag() pulumi.StringOutput {
 	return o.ApplyT(func(v *TrafficSplit) pulumi.StringOutput { return v.OwnerTag }).(pulumi.StringOutput)
 }

@@ -44,7 +44,7 @@ class DeploymentBlueGreenArgs:
         :param pulumi.Input[_builtins.int] port: Port the targets listen on, 1 to 65535. A change replaces the idle color's target group only (see the guide).
         :param pulumi.Input[_builtins.str] protocol: `HTTP` or `HTTPS`. A change replaces the idle color's target group only.
         :param pulumi.Input[_builtins.str] vpc_id: VPC of the targets (`vpc-…`). A change replaces the idle color's target group only.
-        :param pulumi.Input[_builtins.bool] adopt: Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        :param pulumi.Input[_builtins.bool] adopt: Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         :param pulumi.Input[_builtins.int] deregistration_delay: Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
         :param pulumi.Input['DeploymentBlueGreenHealthCheckArgs'] health_check: Health check of both target groups, changed in place.
         :param pulumi.Input[_builtins.str] listener_arn: Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
@@ -144,7 +144,7 @@ class DeploymentBlueGreenArgs:
     @pulumi.getter
     def adopt(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
-        Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         """
         return pulumi.get(self, "adopt")
 
@@ -292,18 +292,18 @@ class _DeploymentBlueGreenState:
         Input properties used for looking up and filtering DeploymentBlueGreen resources.
 
         :param pulumi.Input[_builtins.str] active: <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
-        :param pulumi.Input[_builtins.bool] adopt: Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        :param pulumi.Input[_builtins.bool] adopt: Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         :param pulumi.Input[_builtins.str] blue_target_group_arn: ARN of the blue target group.
         :param pulumi.Input[_builtins.int] deregistration_delay: Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
         :param pulumi.Input[_builtins.str] green_target_group_arn: ARN of the green target group.
         :param pulumi.Input['DeploymentBlueGreenHealthCheckArgs'] health_check: Health check of both target groups, changed in place.
         :param pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenHistoryArgs']]] history: The last 10 flips: from, to, status and times.
         :param pulumi.Input[_builtins.str] idle_target_group_arn: ARN of the other target group: deploy the candidate there.
-        :param pulumi.Input['DeploymentBlueGreenLastRolloutArgs'] last_rollout: How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+        :param pulumi.Input['DeploymentBlueGreenLastRolloutArgs'] last_rollout: How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
         :param pulumi.Input[_builtins.str] listener_arn: Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[_builtins.str] live_target_group_arn: ARN of the target group that serves the traffic: wire it to the production ECS service or Auto Scaling group.
         :param pulumi.Input[_builtins.str] name_prefix: Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
-        :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+        :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
         :param pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenPlannedStepArgs']]] planned_steps: The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
         :param pulumi.Input[_builtins.int] port: Port the targets listen on, 1 to 65535. A change replaces the idle color's target group only (see the guide).
         :param pulumi.Input[_builtins.str] previous_active: The color that was active before the last flip.
@@ -389,7 +389,7 @@ class _DeploymentBlueGreenState:
     @pulumi.getter
     def adopt(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
-        Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         """
         return pulumi.get(self, "adopt")
 
@@ -473,7 +473,7 @@ class _DeploymentBlueGreenState:
     @pulumi.getter(name="lastRollout")
     def last_rollout(self) -> pulumi.Input[Optional['DeploymentBlueGreenLastRolloutArgs']]:
         """
-        How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+        How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
         """
         return pulumi.get(self, "last_rollout")
 
@@ -521,7 +521,7 @@ class _DeploymentBlueGreenState:
     @pulumi.getter(name="ownerTag")
     def owner_tag(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+        The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
         """
         return pulumi.get(self, "owner_tag")
 
@@ -790,7 +790,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] active: <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
-        :param pulumi.Input[_builtins.bool] adopt: Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        :param pulumi.Input[_builtins.bool] adopt: Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         :param pulumi.Input[_builtins.int] deregistration_delay: Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
         :param pulumi.Input[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict', 'outputs.DeploymentBlueGreenHealthCheck']] health_check: Health check of both target groups, changed in place.
         :param pulumi.Input[_builtins.str] listener_arn: Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
@@ -1001,18 +1001,18 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         :param pulumi.Input[str] id: The unique provider ID of the resource to lookup.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] active: <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
-        :param pulumi.Input[_builtins.bool] adopt: Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        :param pulumi.Input[_builtins.bool] adopt: Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         :param pulumi.Input[_builtins.str] blue_target_group_arn: ARN of the blue target group.
         :param pulumi.Input[_builtins.int] deregistration_delay: Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
         :param pulumi.Input[_builtins.str] green_target_group_arn: ARN of the green target group.
         :param pulumi.Input[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict', 'outputs.DeploymentBlueGreenHealthCheck']] health_check: Health check of both target groups, changed in place.
         :param pulumi.Input[Sequence[pulumi.Input[Union['DeploymentBlueGreenHistoryArgs', 'DeploymentBlueGreenHistoryArgsDict', 'outputs.DeploymentBlueGreenHistory']]]] history: The last 10 flips: from, to, status and times.
         :param pulumi.Input[_builtins.str] idle_target_group_arn: ARN of the other target group: deploy the candidate there.
-        :param pulumi.Input[Union['DeploymentBlueGreenLastRolloutArgs', 'DeploymentBlueGreenLastRolloutArgsDict', 'outputs.DeploymentBlueGreenLastRollout']] last_rollout: How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+        :param pulumi.Input[Union['DeploymentBlueGreenLastRolloutArgs', 'DeploymentBlueGreenLastRolloutArgsDict', 'outputs.DeploymentBlueGreenLastRollout']] last_rollout: How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
         :param pulumi.Input[_builtins.str] listener_arn: Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[_builtins.str] live_target_group_arn: ARN of the target group that serves the traffic: wire it to the production ECS service or Auto Scaling group.
         :param pulumi.Input[_builtins.str] name_prefix: Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
-        :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+        :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
         :param pulumi.Input[Sequence[pulumi.Input[Union['DeploymentBlueGreenPlannedStepArgs', 'DeploymentBlueGreenPlannedStepArgsDict', 'outputs.DeploymentBlueGreenPlannedStep']]]] planned_steps: The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
         :param pulumi.Input[_builtins.int] port: Port the targets listen on, 1 to 65535. A change replaces the idle color's target group only (see the guide).
         :param pulumi.Input[_builtins.str] previous_active: The color that was active before the last flip.
@@ -1132,7 +1132,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
     @pulumi.getter
     def adopt(self) -> pulumi.Output[Optional[_builtins.bool]]:
         """
-        Take the listener or rule over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on it; create refuses a listener or rule tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         """
         return pulumi.get(self, "adopt")
 
@@ -1188,7 +1188,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
     @pulumi.getter(name="lastRollout")
     def last_rollout(self) -> pulumi.Output['outputs.DeploymentBlueGreenLastRollout']:
         """
-        How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+        How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
         """
         return pulumi.get(self, "last_rollout")
 
@@ -1220,7 +1220,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
     @pulumi.getter(name="ownerTag")
     def owner_tag(self) -> pulumi.Output[_builtins.str]:
         """
-        The value of the `rollout:owner` tag this resource keeps on its listener or rule.
+        The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
         """
         return pulumi.get(self, "owner_tag")
 

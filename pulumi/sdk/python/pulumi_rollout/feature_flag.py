@@ -22,6 +22,7 @@ __all__ = ['FeatureFlagArgs', 'FeatureFlag']
 class FeatureFlagArgs:
     def __init__(__self__, *,
                  key: pulumi.Input[_builtins.str],
+                 adopt: pulumi.Input[Optional[_builtins.bool]] = None,
                  dependencies: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
                  enabled: pulumi.Input[Optional[_builtins.bool]] = None,
@@ -34,11 +35,13 @@ class FeatureFlagArgs:
                  rollout_percentage: pulumi.Input[Optional[_builtins.int]] = None,
                  targeting: pulumi.Input[Optional['FeatureFlagTargetingArgs']] = None,
                  ticket: pulumi.Input[Optional[_builtins.str]] = None,
+                 tier: pulumi.Input[Optional[_builtins.str]] = None,
                  timeouts: pulumi.Input[Optional['FeatureFlagTimeoutsArgs']] = None):
         """
         The set of arguments for constructing a FeatureFlag resource.
 
         :param pulumi.Input[_builtins.str] key: The flag's key, 1 to 128 of `a-z 0-9 . _ -` starting with a letter. Part of the bucket: changing it reshuffles users.
+        :param pulumi.Input[_builtins.bool] adopt: Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] dependencies: Keys of flags (under the same <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span>) that must be on for this one to be on. Each must exist when this flag is written (reference the other flag's <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span> so it is created first), and dependencies never form a cycle: both are checked before anything is written.
         :param pulumi.Input[_builtins.str] description: What the flag does, at most 1024 characters.
         :param pulumi.Input[_builtins.bool] enabled: Whether the flag can be on at all. <span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span> is off for everyone, whatever the percentage (a deliberate fix to the brief's model). Default true.
@@ -51,8 +54,11 @@ class FeatureFlagArgs:
         :param pulumi.Input[_builtins.int] rollout_percentage: Share of users, 0 to 100, for whom the flag is on, by bucket: on when the user's bucket (md5 of `key:user_id`, mod 100) is below it. Default 0 (deployed dark).
         :param pulumi.Input['FeatureFlagTargetingArgs'] targeting: Users picked by id, and segments by attributes. Included users are on, then excluded users off; segment rules, when set, decide alone (on exactly when all match).
         :param pulumi.Input[_builtins.str] ticket: The ticket the flag belongs to, at most 256 characters.
+        :param pulumi.Input[_builtins.str] tier: The parameter's Parameter Store tier: `Standard` (the default: values up to 4 KB, no charge) or `Advanced` (up to 8 KB, charged per parameter). The plan refuses a document that would not fit, with room kept for what a rollback adds (<span pulumi-lang-nodejs="`killSwitchReason`" pulumi-lang-dotnet="`KillSwitchReason`" pulumi-lang-go="`killSwitchReason`" pulumi-lang-python="`kill_switch_reason`" pulumi-lang-yaml="`killSwitchReason`" pulumi-lang-java="`killSwitchReason`">`kill_switch_reason`</span>). Going back from `Advanced` to `Standard` replaces the flag, as AWS cannot downgrade a parameter.
         """
         pulumi.set(__self__, "key", key)
+        if adopt is not None:
+            pulumi.set(__self__, "adopt", adopt)
         if dependencies is not None:
             pulumi.set(__self__, "dependencies", dependencies)
         if description is not None:
@@ -77,6 +83,8 @@ class FeatureFlagArgs:
             pulumi.set(__self__, "targeting", targeting)
         if ticket is not None:
             pulumi.set(__self__, "ticket", ticket)
+        if tier is not None:
+            pulumi.set(__self__, "tier", tier)
         if timeouts is not None:
             pulumi.set(__self__, "timeouts", timeouts)
 
@@ -91,6 +99,18 @@ class FeatureFlagArgs:
     @key.setter
     def key(self, value: pulumi.Input[_builtins.str]):
         pulumi.set(self, "key", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def adopt(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        """
+        return pulumi.get(self, "adopt")
+
+    @adopt.setter
+    def adopt(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "adopt", value)
 
     @_builtins.property
     @pulumi.getter
@@ -238,6 +258,18 @@ class FeatureFlagArgs:
 
     @_builtins.property
     @pulumi.getter
+    def tier(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The parameter's Parameter Store tier: `Standard` (the default: values up to 4 KB, no charge) or `Advanced` (up to 8 KB, charged per parameter). The plan refuses a document that would not fit, with room kept for what a rollback adds (<span pulumi-lang-nodejs="`killSwitchReason`" pulumi-lang-dotnet="`KillSwitchReason`" pulumi-lang-go="`killSwitchReason`" pulumi-lang-python="`kill_switch_reason`" pulumi-lang-yaml="`killSwitchReason`" pulumi-lang-java="`killSwitchReason`">`kill_switch_reason`</span>). Going back from `Advanced` to `Standard` replaces the flag, as AWS cannot downgrade a parameter.
+        """
+        return pulumi.get(self, "tier")
+
+    @tier.setter
+    def tier(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "tier", value)
+
+    @_builtins.property
+    @pulumi.getter
     def timeouts(self) -> pulumi.Input[Optional['FeatureFlagTimeoutsArgs']]:
         return pulumi.get(self, "timeouts")
 
@@ -249,6 +281,7 @@ class FeatureFlagArgs:
 @pulumi.input_type
 class _FeatureFlagState:
     def __init__(__self__, *,
+                 adopt: pulumi.Input[Optional[_builtins.bool]] = None,
                  dependencies: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
                  document: pulumi.Input[Optional[_builtins.str]] = None,
@@ -260,6 +293,7 @@ class _FeatureFlagState:
                  kill_switch_reason: pulumi.Input[Optional[_builtins.str]] = None,
                  last_rollout: pulumi.Input[Optional['FeatureFlagLastRolloutArgs']] = None,
                  owner: pulumi.Input[Optional[_builtins.str]] = None,
+                 owner_tag: pulumi.Input[Optional[_builtins.str]] = None,
                  parameter_name: pulumi.Input[Optional[_builtins.str]] = None,
                  path_prefix: pulumi.Input[Optional[_builtins.str]] = None,
                  planned_steps: pulumi.Input[Optional[Sequence[pulumi.Input['FeatureFlagPlannedStepArgs']]]] = None,
@@ -267,10 +301,12 @@ class _FeatureFlagState:
                  rollout_percentage: pulumi.Input[Optional[_builtins.int]] = None,
                  targeting: pulumi.Input[Optional['FeatureFlagTargetingArgs']] = None,
                  ticket: pulumi.Input[Optional[_builtins.str]] = None,
+                 tier: pulumi.Input[Optional[_builtins.str]] = None,
                  timeouts: pulumi.Input[Optional['FeatureFlagTimeoutsArgs']] = None):
         """
         Input properties used for looking up and filtering FeatureFlag resources.
 
+        :param pulumi.Input[_builtins.bool] adopt: Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] dependencies: Keys of flags (under the same <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span>) that must be on for this one to be on. Each must exist when this flag is written (reference the other flag's <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span> so it is created first), and dependencies never form a cycle: both are checked before anything is written.
         :param pulumi.Input[_builtins.str] description: What the flag does, at most 1024 characters.
         :param pulumi.Input[_builtins.str] document: The flag document as written, JSON; known at plan time.
@@ -280,8 +316,9 @@ class _FeatureFlagState:
         :param pulumi.Input[_builtins.str] key: The flag's key, 1 to 128 of `a-z 0-9 . _ -` starting with a letter. Part of the bucket: changing it reshuffles users.
         :param pulumi.Input[_builtins.bool] kill_switch: When true the flag is off for everyone, before anything else is looked at. Default false.
         :param pulumi.Input[_builtins.str] kill_switch_reason: Who turned the kill switch on, when a rollback did (a traffic rollout's <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> rollback, or this flag's <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> rollback); empty otherwise. Such a kill switch is not turned off by the next apply: the configuration must say <span pulumi-lang-nodejs="`killSwitch " pulumi-lang-dotnet="`KillSwitch " pulumi-lang-go="`killSwitch " pulumi-lang-python="`kill_switch " pulumi-lang-yaml="`killSwitch " pulumi-lang-java="`killSwitch ">`kill_switch </span>= true` to accept it, or change `rollout.attempt` to switch the flag back on deliberately.
-        :param pulumi.Input['FeatureFlagLastRolloutArgs'] last_rollout: How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+        :param pulumi.Input['FeatureFlagLastRolloutArgs'] last_rollout: How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
         :param pulumi.Input[_builtins.str] owner: Who owns the flag (a team, an email), at most 256 characters.
+        :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
         :param pulumi.Input[_builtins.str] parameter_name: The SSM parameter that holds the document.
         :param pulumi.Input[_builtins.str] path_prefix: Where the flag's parameter lives: the parameter is <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span> + <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span>. Starts and ends with `/`. Default `/rollout/flags/`.
         :param pulumi.Input[Sequence[pulumi.Input['FeatureFlagPlannedStepArgs']]] planned_steps: The schedule of a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> with a <span pulumi-lang-nodejs="`rollout`" pulumi-lang-dotnet="`Rollout`" pulumi-lang-go="`rollout`" pulumi-lang-python="`rollout`" pulumi-lang-yaml="`rollout`" pulumi-lang-java="`rollout`">`rollout`</span> block: each step's percentage of users and pause. Empty otherwise.
@@ -289,7 +326,10 @@ class _FeatureFlagState:
         :param pulumi.Input[_builtins.int] rollout_percentage: Share of users, 0 to 100, for whom the flag is on, by bucket: on when the user's bucket (md5 of `key:user_id`, mod 100) is below it. Default 0 (deployed dark).
         :param pulumi.Input['FeatureFlagTargetingArgs'] targeting: Users picked by id, and segments by attributes. Included users are on, then excluded users off; segment rules, when set, decide alone (on exactly when all match).
         :param pulumi.Input[_builtins.str] ticket: The ticket the flag belongs to, at most 256 characters.
+        :param pulumi.Input[_builtins.str] tier: The parameter's Parameter Store tier: `Standard` (the default: values up to 4 KB, no charge) or `Advanced` (up to 8 KB, charged per parameter). The plan refuses a document that would not fit, with room kept for what a rollback adds (<span pulumi-lang-nodejs="`killSwitchReason`" pulumi-lang-dotnet="`KillSwitchReason`" pulumi-lang-go="`killSwitchReason`" pulumi-lang-python="`kill_switch_reason`" pulumi-lang-yaml="`killSwitchReason`" pulumi-lang-java="`killSwitchReason`">`kill_switch_reason`</span>). Going back from `Advanced` to `Standard` replaces the flag, as AWS cannot downgrade a parameter.
         """
+        if adopt is not None:
+            pulumi.set(__self__, "adopt", adopt)
         if dependencies is not None:
             pulumi.set(__self__, "dependencies", dependencies)
         if description is not None:
@@ -312,6 +352,8 @@ class _FeatureFlagState:
             pulumi.set(__self__, "last_rollout", last_rollout)
         if owner is not None:
             pulumi.set(__self__, "owner", owner)
+        if owner_tag is not None:
+            pulumi.set(__self__, "owner_tag", owner_tag)
         if parameter_name is not None:
             pulumi.set(__self__, "parameter_name", parameter_name)
         if path_prefix is not None:
@@ -326,8 +368,22 @@ class _FeatureFlagState:
             pulumi.set(__self__, "targeting", targeting)
         if ticket is not None:
             pulumi.set(__self__, "ticket", ticket)
+        if tier is not None:
+            pulumi.set(__self__, "tier", tier)
         if timeouts is not None:
             pulumi.set(__self__, "timeouts", timeouts)
+
+    @_builtins.property
+    @pulumi.getter
+    def adopt(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        """
+        return pulumi.get(self, "adopt")
+
+    @adopt.setter
+    def adopt(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "adopt", value)
 
     @_builtins.property
     @pulumi.getter
@@ -441,7 +497,7 @@ class _FeatureFlagState:
     @pulumi.getter(name="lastRollout")
     def last_rollout(self) -> pulumi.Input[Optional['FeatureFlagLastRolloutArgs']]:
         """
-        How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+        How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
         """
         return pulumi.get(self, "last_rollout")
 
@@ -460,6 +516,18 @@ class _FeatureFlagState:
     @owner.setter
     def owner(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "owner", value)
+
+    @_builtins.property
+    @pulumi.getter(name="ownerTag")
+    def owner_tag(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+        """
+        return pulumi.get(self, "owner_tag")
+
+    @owner_tag.setter
+    def owner_tag(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "owner_tag", value)
 
     @_builtins.property
     @pulumi.getter(name="parameterName")
@@ -547,6 +615,18 @@ class _FeatureFlagState:
 
     @_builtins.property
     @pulumi.getter
+    def tier(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The parameter's Parameter Store tier: `Standard` (the default: values up to 4 KB, no charge) or `Advanced` (up to 8 KB, charged per parameter). The plan refuses a document that would not fit, with room kept for what a rollback adds (<span pulumi-lang-nodejs="`killSwitchReason`" pulumi-lang-dotnet="`KillSwitchReason`" pulumi-lang-go="`killSwitchReason`" pulumi-lang-python="`kill_switch_reason`" pulumi-lang-yaml="`killSwitchReason`" pulumi-lang-java="`killSwitchReason`">`kill_switch_reason`</span>). Going back from `Advanced` to `Standard` replaces the flag, as AWS cannot downgrade a parameter.
+        """
+        return pulumi.get(self, "tier")
+
+    @tier.setter
+    def tier(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "tier", value)
+
+    @_builtins.property
+    @pulumi.getter
     def timeouts(self) -> pulumi.Input[Optional['FeatureFlagTimeoutsArgs']]:
         return pulumi.get(self, "timeouts")
 
@@ -561,6 +641,7 @@ class FeatureFlag(pulumi.CustomResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 adopt: pulumi.Input[Optional[_builtins.bool]] = None,
                  dependencies: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
                  enabled: pulumi.Input[Optional[_builtins.bool]] = None,
@@ -574,6 +655,7 @@ class FeatureFlag(pulumi.CustomResource):
                  rollout_percentage: pulumi.Input[Optional[_builtins.int]] = None,
                  targeting: pulumi.Input[Optional[Union['FeatureFlagTargetingArgs', 'FeatureFlagTargetingArgsDict', 'outputs.FeatureFlagTargeting']]] = None,
                  ticket: pulumi.Input[Optional[_builtins.str]] = None,
+                 tier: pulumi.Input[Optional[_builtins.str]] = None,
                  timeouts: pulumi.Input[Optional[Union['FeatureFlagTimeoutsArgs', 'FeatureFlagTimeoutsArgsDict', 'outputs.FeatureFlagTimeouts']]] = None,
                  __props__=None):
         """
@@ -608,6 +690,7 @@ class FeatureFlag(pulumi.CustomResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[_builtins.bool] adopt: Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] dependencies: Keys of flags (under the same <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span>) that must be on for this one to be on. Each must exist when this flag is written (reference the other flag's <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span> so it is created first), and dependencies never form a cycle: both are checked before anything is written.
         :param pulumi.Input[_builtins.str] description: What the flag does, at most 1024 characters.
         :param pulumi.Input[_builtins.bool] enabled: Whether the flag can be on at all. <span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span> is off for everyone, whatever the percentage (a deliberate fix to the brief's model). Default true.
@@ -621,6 +704,7 @@ class FeatureFlag(pulumi.CustomResource):
         :param pulumi.Input[_builtins.int] rollout_percentage: Share of users, 0 to 100, for whom the flag is on, by bucket: on when the user's bucket (md5 of `key:user_id`, mod 100) is below it. Default 0 (deployed dark).
         :param pulumi.Input[Union['FeatureFlagTargetingArgs', 'FeatureFlagTargetingArgsDict', 'outputs.FeatureFlagTargeting']] targeting: Users picked by id, and segments by attributes. Included users are on, then excluded users off; segment rules, when set, decide alone (on exactly when all match).
         :param pulumi.Input[_builtins.str] ticket: The ticket the flag belongs to, at most 256 characters.
+        :param pulumi.Input[_builtins.str] tier: The parameter's Parameter Store tier: `Standard` (the default: values up to 4 KB, no charge) or `Advanced` (up to 8 KB, charged per parameter). The plan refuses a document that would not fit, with room kept for what a rollback adds (<span pulumi-lang-nodejs="`killSwitchReason`" pulumi-lang-dotnet="`KillSwitchReason`" pulumi-lang-go="`killSwitchReason`" pulumi-lang-python="`kill_switch_reason`" pulumi-lang-yaml="`killSwitchReason`" pulumi-lang-java="`killSwitchReason`">`kill_switch_reason`</span>). Going back from `Advanced` to `Standard` replaces the flag, as AWS cannot downgrade a parameter.
         """
         ...
     @overload
@@ -673,6 +757,7 @@ class FeatureFlag(pulumi.CustomResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 adopt: pulumi.Input[Optional[_builtins.bool]] = None,
                  dependencies: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
                  enabled: pulumi.Input[Optional[_builtins.bool]] = None,
@@ -686,6 +771,7 @@ class FeatureFlag(pulumi.CustomResource):
                  rollout_percentage: pulumi.Input[Optional[_builtins.int]] = None,
                  targeting: pulumi.Input[Optional[Union['FeatureFlagTargetingArgs', 'FeatureFlagTargetingArgsDict', 'outputs.FeatureFlagTargeting']]] = None,
                  ticket: pulumi.Input[Optional[_builtins.str]] = None,
+                 tier: pulumi.Input[Optional[_builtins.str]] = None,
                  timeouts: pulumi.Input[Optional[Union['FeatureFlagTimeoutsArgs', 'FeatureFlagTimeoutsArgsDict', 'outputs.FeatureFlagTimeouts']]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
@@ -696,6 +782,7 @@ class FeatureFlag(pulumi.CustomResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = FeatureFlagArgs.__new__(FeatureFlagArgs)
 
+            __props__.__dict__["adopt"] = adopt
             __props__.__dict__["dependencies"] = dependencies
             __props__.__dict__["description"] = description
             __props__.__dict__["enabled"] = enabled
@@ -711,10 +798,12 @@ class FeatureFlag(pulumi.CustomResource):
             __props__.__dict__["rollout_percentage"] = rollout_percentage
             __props__.__dict__["targeting"] = targeting
             __props__.__dict__["ticket"] = ticket
+            __props__.__dict__["tier"] = tier
             __props__.__dict__["timeouts"] = timeouts
             __props__.__dict__["document"] = None
             __props__.__dict__["kill_switch_reason"] = None
             __props__.__dict__["last_rollout"] = None
+            __props__.__dict__["owner_tag"] = None
             __props__.__dict__["parameter_name"] = None
             __props__.__dict__["planned_steps"] = None
         super(FeatureFlag, __self__).__init__(
@@ -727,6 +816,7 @@ class FeatureFlag(pulumi.CustomResource):
     def get(resource_name: str,
             id: pulumi.Input[str],
             opts: Optional[pulumi.ResourceOptions] = None,
+            adopt: pulumi.Input[Optional[_builtins.bool]] = None,
             dependencies: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
             description: pulumi.Input[Optional[_builtins.str]] = None,
             document: pulumi.Input[Optional[_builtins.str]] = None,
@@ -738,6 +828,7 @@ class FeatureFlag(pulumi.CustomResource):
             kill_switch_reason: pulumi.Input[Optional[_builtins.str]] = None,
             last_rollout: pulumi.Input[Optional[Union['FeatureFlagLastRolloutArgs', 'FeatureFlagLastRolloutArgsDict', 'outputs.FeatureFlagLastRollout']]] = None,
             owner: pulumi.Input[Optional[_builtins.str]] = None,
+            owner_tag: pulumi.Input[Optional[_builtins.str]] = None,
             parameter_name: pulumi.Input[Optional[_builtins.str]] = None,
             path_prefix: pulumi.Input[Optional[_builtins.str]] = None,
             planned_steps: pulumi.Input[Optional[Sequence[pulumi.Input[Union['FeatureFlagPlannedStepArgs', 'FeatureFlagPlannedStepArgsDict', 'outputs.FeatureFlagPlannedStep']]]]] = None,
@@ -745,6 +836,7 @@ class FeatureFlag(pulumi.CustomResource):
             rollout_percentage: pulumi.Input[Optional[_builtins.int]] = None,
             targeting: pulumi.Input[Optional[Union['FeatureFlagTargetingArgs', 'FeatureFlagTargetingArgsDict', 'outputs.FeatureFlagTargeting']]] = None,
             ticket: pulumi.Input[Optional[_builtins.str]] = None,
+            tier: pulumi.Input[Optional[_builtins.str]] = None,
             timeouts: pulumi.Input[Optional[Union['FeatureFlagTimeoutsArgs', 'FeatureFlagTimeoutsArgsDict', 'outputs.FeatureFlagTimeouts']]] = None) -> 'FeatureFlag':
         """
         Get an existing FeatureFlag resource's state with the given name, id, and optional extra
@@ -753,6 +845,7 @@ class FeatureFlag(pulumi.CustomResource):
         :param str resource_name: The unique name of the resulting resource.
         :param pulumi.Input[str] id: The unique provider ID of the resource to lookup.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[_builtins.bool] adopt: Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] dependencies: Keys of flags (under the same <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span>) that must be on for this one to be on. Each must exist when this flag is written (reference the other flag's <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span> so it is created first), and dependencies never form a cycle: both are checked before anything is written.
         :param pulumi.Input[_builtins.str] description: What the flag does, at most 1024 characters.
         :param pulumi.Input[_builtins.str] document: The flag document as written, JSON; known at plan time.
@@ -762,8 +855,9 @@ class FeatureFlag(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] key: The flag's key, 1 to 128 of `a-z 0-9 . _ -` starting with a letter. Part of the bucket: changing it reshuffles users.
         :param pulumi.Input[_builtins.bool] kill_switch: When true the flag is off for everyone, before anything else is looked at. Default false.
         :param pulumi.Input[_builtins.str] kill_switch_reason: Who turned the kill switch on, when a rollback did (a traffic rollout's <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> rollback, or this flag's <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> rollback); empty otherwise. Such a kill switch is not turned off by the next apply: the configuration must say <span pulumi-lang-nodejs="`killSwitch " pulumi-lang-dotnet="`KillSwitch " pulumi-lang-go="`killSwitch " pulumi-lang-python="`kill_switch " pulumi-lang-yaml="`killSwitch " pulumi-lang-java="`killSwitch ">`kill_switch </span>= true` to accept it, or change `rollout.attempt` to switch the flag back on deliberately.
-        :param pulumi.Input[Union['FeatureFlagLastRolloutArgs', 'FeatureFlagLastRolloutArgsDict', 'outputs.FeatureFlagLastRollout']] last_rollout: How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+        :param pulumi.Input[Union['FeatureFlagLastRolloutArgs', 'FeatureFlagLastRolloutArgsDict', 'outputs.FeatureFlagLastRollout']] last_rollout: How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
         :param pulumi.Input[_builtins.str] owner: Who owns the flag (a team, an email), at most 256 characters.
+        :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
         :param pulumi.Input[_builtins.str] parameter_name: The SSM parameter that holds the document.
         :param pulumi.Input[_builtins.str] path_prefix: Where the flag's parameter lives: the parameter is <span pulumi-lang-nodejs="`pathPrefix`" pulumi-lang-dotnet="`PathPrefix`" pulumi-lang-go="`pathPrefix`" pulumi-lang-python="`path_prefix`" pulumi-lang-yaml="`pathPrefix`" pulumi-lang-java="`pathPrefix`">`path_prefix`</span> + <span pulumi-lang-nodejs="`key`" pulumi-lang-dotnet="`Key`" pulumi-lang-go="`key`" pulumi-lang-python="`key`" pulumi-lang-yaml="`key`" pulumi-lang-java="`key`">`key`</span>. Starts and ends with `/`. Default `/rollout/flags/`.
         :param pulumi.Input[Sequence[pulumi.Input[Union['FeatureFlagPlannedStepArgs', 'FeatureFlagPlannedStepArgsDict', 'outputs.FeatureFlagPlannedStep']]]] planned_steps: The schedule of a change of <span pulumi-lang-nodejs="`rolloutPercentage`" pulumi-lang-dotnet="`RolloutPercentage`" pulumi-lang-go="`rolloutPercentage`" pulumi-lang-python="`rollout_percentage`" pulumi-lang-yaml="`rolloutPercentage`" pulumi-lang-java="`rolloutPercentage`">`rollout_percentage`</span> with a <span pulumi-lang-nodejs="`rollout`" pulumi-lang-dotnet="`Rollout`" pulumi-lang-go="`rollout`" pulumi-lang-python="`rollout`" pulumi-lang-yaml="`rollout`" pulumi-lang-java="`rollout`">`rollout`</span> block: each step's percentage of users and pause. Empty otherwise.
@@ -771,11 +865,13 @@ class FeatureFlag(pulumi.CustomResource):
         :param pulumi.Input[_builtins.int] rollout_percentage: Share of users, 0 to 100, for whom the flag is on, by bucket: on when the user's bucket (md5 of `key:user_id`, mod 100) is below it. Default 0 (deployed dark).
         :param pulumi.Input[Union['FeatureFlagTargetingArgs', 'FeatureFlagTargetingArgsDict', 'outputs.FeatureFlagTargeting']] targeting: Users picked by id, and segments by attributes. Included users are on, then excluded users off; segment rules, when set, decide alone (on exactly when all match).
         :param pulumi.Input[_builtins.str] ticket: The ticket the flag belongs to, at most 256 characters.
+        :param pulumi.Input[_builtins.str] tier: The parameter's Parameter Store tier: `Standard` (the default: values up to 4 KB, no charge) or `Advanced` (up to 8 KB, charged per parameter). The plan refuses a document that would not fit, with room kept for what a rollback adds (<span pulumi-lang-nodejs="`killSwitchReason`" pulumi-lang-dotnet="`KillSwitchReason`" pulumi-lang-go="`killSwitchReason`" pulumi-lang-python="`kill_switch_reason`" pulumi-lang-yaml="`killSwitchReason`" pulumi-lang-java="`killSwitchReason`">`kill_switch_reason`</span>). Going back from `Advanced` to `Standard` replaces the flag, as AWS cannot downgrade a parameter.
         """
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
 
         __props__ = _FeatureFlagState.__new__(_FeatureFlagState)
 
+        __props__.__dict__["adopt"] = adopt
         __props__.__dict__["dependencies"] = dependencies
         __props__.__dict__["description"] = description
         __props__.__dict__["document"] = document
@@ -787,6 +883,7 @@ class FeatureFlag(pulumi.CustomResource):
         __props__.__dict__["kill_switch_reason"] = kill_switch_reason
         __props__.__dict__["last_rollout"] = last_rollout
         __props__.__dict__["owner"] = owner
+        __props__.__dict__["owner_tag"] = owner_tag
         __props__.__dict__["parameter_name"] = parameter_name
         __props__.__dict__["path_prefix"] = path_prefix
         __props__.__dict__["planned_steps"] = planned_steps
@@ -794,12 +891,14 @@ class FeatureFlag(pulumi.CustomResource):
         __props__.__dict__["rollout_percentage"] = rollout_percentage
         __props__.__dict__["targeting"] = targeting
         __props__.__dict__["ticket"] = ticket
+        __props__.__dict__["tier"] = tier
         __props__.__dict__["timeouts"] = timeouts
         return FeatureFlag(resource_name, opts=opts, __props__=__props__)
 
     @staticmethod
     def exists(id: pulumi.Input[str],
             opts: Optional[pulumi.ResourceOptions] = None,
+            adopt: pulumi.Input[Optional[_builtins.bool]] = None,
             dependencies: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
             description: pulumi.Input[Optional[_builtins.str]] = None,
             document: pulumi.Input[Optional[_builtins.str]] = None,
@@ -811,6 +910,7 @@ class FeatureFlag(pulumi.CustomResource):
             kill_switch_reason: pulumi.Input[Optional[_builtins.str]] = None,
             last_rollout: pulumi.Input[Optional[Union['FeatureFlagLastRolloutArgs', 'FeatureFlagLastRolloutArgsDict', 'outputs.FeatureFlagLastRollout']]] = None,
             owner: pulumi.Input[Optional[_builtins.str]] = None,
+            owner_tag: pulumi.Input[Optional[_builtins.str]] = None,
             parameter_name: pulumi.Input[Optional[_builtins.str]] = None,
             path_prefix: pulumi.Input[Optional[_builtins.str]] = None,
             planned_steps: pulumi.Input[Optional[Sequence[pulumi.Input[Union['FeatureFlagPlannedStepArgs', 'FeatureFlagPlannedStepArgsDict', 'outputs.FeatureFlagPlannedStep']]]]] = None,
@@ -818,8 +918,10 @@ class FeatureFlag(pulumi.CustomResource):
             rollout_percentage: pulumi.Input[Optional[_builtins.int]] = None,
             targeting: pulumi.Input[Optional[Union['FeatureFlagTargetingArgs', 'FeatureFlagTargetingArgsDict', 'outputs.FeatureFlagTargeting']]] = None,
             ticket: pulumi.Input[Optional[_builtins.str]] = None,
+            tier: pulumi.Input[Optional[_builtins.str]] = None,
             timeouts: pulumi.Input[Optional[Union['FeatureFlagTimeoutsArgs', 'FeatureFlagTimeoutsArgsDict', 'outputs.FeatureFlagTimeouts']]] = None) -> pulumi.Output[bool]:
         __props__: dict = {}
+        __props__["adopt"] = adopt
         __props__["dependencies"] = dependencies
         __props__["description"] = description
         __props__["document"] = document
@@ -831,6 +933,7 @@ class FeatureFlag(pulumi.CustomResource):
         __props__["killSwitchReason"] = kill_switch_reason
         __props__["lastRollout"] = last_rollout
         __props__["owner"] = owner
+        __props__["ownerTag"] = owner_tag
         __props__["parameterName"] = parameter_name
         __props__["pathPrefix"] = path_prefix
         __props__["plannedSteps"] = planned_steps
@@ -838,8 +941,17 @@ class FeatureFlag(pulumi.CustomResource):
         __props__["rolloutPercentage"] = rollout_percentage
         __props__["targeting"] = targeting
         __props__["ticket"] = ticket
+        __props__["tier"] = tier
         __props__["timeouts"] = timeouts
         return pulumi.runtime.exists_resource(None, 'rollout:index:FeatureFlag', id, __props__, opts or pulumi.ResourceOptions())
+
+    @_builtins.property
+    @pulumi.getter
+    def adopt(self) -> pulumi.Output[Optional[_builtins.bool]]:
+        """
+        Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        """
+        return pulumi.get(self, "adopt")
 
     @_builtins.property
     @pulumi.getter
@@ -917,7 +1029,7 @@ class FeatureFlag(pulumi.CustomResource):
     @pulumi.getter(name="lastRollout")
     def last_rollout(self) -> pulumi.Output['outputs.FeatureFlagLastRollout']:
         """
-        How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+        How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
         """
         return pulumi.get(self, "last_rollout")
 
@@ -928,6 +1040,14 @@ class FeatureFlag(pulumi.CustomResource):
         Who owns the flag (a team, an email), at most 256 characters.
         """
         return pulumi.get(self, "owner")
+
+    @_builtins.property
+    @pulumi.getter(name="ownerTag")
+    def owner_tag(self) -> pulumi.Output[_builtins.str]:
+        """
+        The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+        """
+        return pulumi.get(self, "owner_tag")
 
     @_builtins.property
     @pulumi.getter(name="parameterName")
@@ -984,6 +1104,14 @@ class FeatureFlag(pulumi.CustomResource):
         The ticket the flag belongs to, at most 256 characters.
         """
         return pulumi.get(self, "ticket")
+
+    @_builtins.property
+    @pulumi.getter
+    def tier(self) -> pulumi.Output[_builtins.str]:
+        """
+        The parameter's Parameter Store tier: `Standard` (the default: values up to 4 KB, no charge) or `Advanced` (up to 8 KB, charged per parameter). The plan refuses a document that would not fit, with room kept for what a rollback adds (<span pulumi-lang-nodejs="`killSwitchReason`" pulumi-lang-dotnet="`KillSwitchReason`" pulumi-lang-go="`killSwitchReason`" pulumi-lang-python="`kill_switch_reason`" pulumi-lang-yaml="`killSwitchReason`" pulumi-lang-java="`killSwitchReason`">`kill_switch_reason`</span>). Going back from `Advanced` to `Standard` replaces the flag, as AWS cannot downgrade a parameter.
+        """
+        return pulumi.get(self, "tier")
 
     @_builtins.property
     @pulumi.getter

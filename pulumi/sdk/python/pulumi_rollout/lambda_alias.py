@@ -24,6 +24,7 @@ class LambdaAliasArgs:
                  alias_name: pulumi.Input[_builtins.str],
                  function_name: pulumi.Input[_builtins.str],
                  version: pulumi.Input[_builtins.str],
+                 adopt: pulumi.Input[Optional[_builtins.bool]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
                  on_destroy: pulumi.Input[Optional[_builtins.str]] = None,
                  rollout: pulumi.Input[Optional['LambdaAliasRolloutArgs']] = None,
@@ -34,6 +35,7 @@ class LambdaAliasArgs:
         :param pulumi.Input[_builtins.str] alias_name: The alias, 1 to 128 of `a-z A-Z 0-9 - _`, not all digits (that would be a version).
         :param pulumi.Input[_builtins.str] function_name: The function: its name (<span pulumi-lang-nodejs="`orders`" pulumi-lang-dotnet="`Orders`" pulumi-lang-go="`orders`" pulumi-lang-python="`orders`" pulumi-lang-yaml="`orders`" pulumi-lang-java="`orders`">`orders`</span>), partial ARN (`123456789012:function:orders`) or ARN, without a version or alias qualifier. A name is 1 to 64 of `a-z A-Z 0-9 - _`.
         :param pulumi.Input[_builtins.str] version: The published version the alias serves at the end of the change: a positive integer, such as `aws_lambda_function.x.version` with `publish = true`. `$LATEST` is refused, as AWS refuses it in routing.
+        :param pulumi.Input[_builtins.bool] adopt: Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         :param pulumi.Input[_builtins.str] description: The alias's description, at most 256 characters.
         :param pulumi.Input[_builtins.str] on_destroy: What destroy does: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the alias serving what it serves (the default), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the version and routing it had before this resource took it over, or deletes it when this resource created it. A resource whose last change did not succeed never restores.
         :param pulumi.Input['LambdaAliasRolloutArgs'] rollout: How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
@@ -41,6 +43,8 @@ class LambdaAliasArgs:
         pulumi.set(__self__, "alias_name", alias_name)
         pulumi.set(__self__, "function_name", function_name)
         pulumi.set(__self__, "version", version)
+        if adopt is not None:
+            pulumi.set(__self__, "adopt", adopt)
         if description is not None:
             pulumi.set(__self__, "description", description)
         if on_destroy is not None:
@@ -85,6 +89,18 @@ class LambdaAliasArgs:
     @version.setter
     def version(self, value: pulumi.Input[_builtins.str]):
         pulumi.set(self, "version", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def adopt(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        """
+        return pulumi.get(self, "adopt")
+
+    @adopt.setter
+    def adopt(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "adopt", value)
 
     @_builtins.property
     @pulumi.getter
@@ -135,6 +151,7 @@ class LambdaAliasArgs:
 @pulumi.input_type
 class _LambdaAliasState:
     def __init__(__self__, *,
+                 adopt: pulumi.Input[Optional[_builtins.bool]] = None,
                  alias_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  alias_name: pulumi.Input[Optional[_builtins.str]] = None,
                  current_version: pulumi.Input[Optional[_builtins.str]] = None,
@@ -142,6 +159,7 @@ class _LambdaAliasState:
                  function_name: pulumi.Input[Optional[_builtins.str]] = None,
                  last_rollout: pulumi.Input[Optional['LambdaAliasLastRolloutArgs']] = None,
                  on_destroy: pulumi.Input[Optional[_builtins.str]] = None,
+                 owner_tag: pulumi.Input[Optional[_builtins.str]] = None,
                  percentages: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.float]]]] = None,
                  planned_steps: pulumi.Input[Optional[Sequence[pulumi.Input['LambdaAliasPlannedStepArgs']]]] = None,
                  replaced_alias: pulumi.Input[Optional[_builtins.str]] = None,
@@ -152,13 +170,15 @@ class _LambdaAliasState:
         """
         Input properties used for looking up and filtering LambdaAlias resources.
 
+        :param pulumi.Input[_builtins.bool] adopt: Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         :param pulumi.Input[_builtins.str] alias_arn: The alias's ARN.
         :param pulumi.Input[_builtins.str] alias_name: The alias, 1 to 128 of `a-z A-Z 0-9 - _`, not all digits (that would be a version).
         :param pulumi.Input[_builtins.str] current_version: The alias's primary version, as AWS stores it (`FunctionVersion`).
         :param pulumi.Input[_builtins.str] description: The alias's description, at most 256 characters.
         :param pulumi.Input[_builtins.str] function_name: The function: its name (<span pulumi-lang-nodejs="`orders`" pulumi-lang-dotnet="`Orders`" pulumi-lang-go="`orders`" pulumi-lang-python="`orders`" pulumi-lang-yaml="`orders`" pulumi-lang-java="`orders`">`orders`</span>), partial ARN (`123456789012:function:orders`) or ARN, without a version or alias qualifier. A name is 1 to 64 of `a-z A-Z 0-9 - _`.
-        :param pulumi.Input['LambdaAliasLastRolloutArgs'] last_rollout: How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+        :param pulumi.Input['LambdaAliasLastRolloutArgs'] last_rollout: How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
         :param pulumi.Input[_builtins.str] on_destroy: What destroy does: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the alias serving what it serves (the default), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the version and routing it had before this resource took it over, or deletes it when this resource created it. A resource whose last change did not succeed never restores.
+        :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.float]]] percentages: Share of invocations per version, in percent. Steps write weights in thousandths, so a share is kept to 0.1 % (AWS keeps the weight as a number from 0 to 1).
         :param pulumi.Input[Sequence[pulumi.Input['LambdaAliasPlannedStepArgs']]] planned_steps: The schedule of the change this plan makes: each step's share per version, in percent, and its pause. Empty when the alias is created.
         :param pulumi.Input[_builtins.str] replaced_alias: JSON of what the alias served before this resource took it over (<span pulumi-lang-nodejs="`created`" pulumi-lang-dotnet="`Created`" pulumi-lang-go="`created`" pulumi-lang-python="`created`" pulumi-lang-yaml="`created`" pulumi-lang-java="`created`">`created`</span> when this resource created it); <span pulumi-lang-nodejs="`onDestroy " pulumi-lang-dotnet="`OnDestroy " pulumi-lang-go="`onDestroy " pulumi-lang-python="`on_destroy " pulumi-lang-yaml="`onDestroy " pulumi-lang-java="`onDestroy ">`on_destroy </span>= "restore"` uses it. Null after import.
@@ -166,6 +186,8 @@ class _LambdaAliasState:
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.float]]] routing: The additional version and its weight from 0 to 1, as AWS stores it (`RoutingConfig.AdditionalVersionWeights`); empty when the alias serves one version.
         :param pulumi.Input[_builtins.str] version: The published version the alias serves at the end of the change: a positive integer, such as `aws_lambda_function.x.version` with `publish = true`. `$LATEST` is refused, as AWS refuses it in routing.
         """
+        if adopt is not None:
+            pulumi.set(__self__, "adopt", adopt)
         if alias_arn is not None:
             pulumi.set(__self__, "alias_arn", alias_arn)
         if alias_name is not None:
@@ -180,6 +202,8 @@ class _LambdaAliasState:
             pulumi.set(__self__, "last_rollout", last_rollout)
         if on_destroy is not None:
             pulumi.set(__self__, "on_destroy", on_destroy)
+        if owner_tag is not None:
+            pulumi.set(__self__, "owner_tag", owner_tag)
         if percentages is not None:
             pulumi.set(__self__, "percentages", percentages)
         if planned_steps is not None:
@@ -194,6 +218,18 @@ class _LambdaAliasState:
             pulumi.set(__self__, "timeouts", timeouts)
         if version is not None:
             pulumi.set(__self__, "version", version)
+
+    @_builtins.property
+    @pulumi.getter
+    def adopt(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        """
+        return pulumi.get(self, "adopt")
+
+    @adopt.setter
+    def adopt(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "adopt", value)
 
     @_builtins.property
     @pulumi.getter(name="aliasArn")
@@ -259,7 +295,7 @@ class _LambdaAliasState:
     @pulumi.getter(name="lastRollout")
     def last_rollout(self) -> pulumi.Input[Optional['LambdaAliasLastRolloutArgs']]:
         """
-        How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+        How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
         """
         return pulumi.get(self, "last_rollout")
 
@@ -278,6 +314,18 @@ class _LambdaAliasState:
     @on_destroy.setter
     def on_destroy(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "on_destroy", value)
+
+    @_builtins.property
+    @pulumi.getter(name="ownerTag")
+    def owner_tag(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+        """
+        return pulumi.get(self, "owner_tag")
+
+    @owner_tag.setter
+    def owner_tag(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "owner_tag", value)
 
     @_builtins.property
     @pulumi.getter
@@ -367,6 +415,7 @@ class LambdaAlias(pulumi.CustomResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 adopt: pulumi.Input[Optional[_builtins.bool]] = None,
                  alias_name: pulumi.Input[Optional[_builtins.str]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
                  function_name: pulumi.Input[Optional[_builtins.str]] = None,
@@ -409,6 +458,7 @@ class LambdaAlias(pulumi.CustomResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[_builtins.bool] adopt: Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         :param pulumi.Input[_builtins.str] alias_name: The alias, 1 to 128 of `a-z A-Z 0-9 - _`, not all digits (that would be a version).
         :param pulumi.Input[_builtins.str] description: The alias's description, at most 256 characters.
         :param pulumi.Input[_builtins.str] function_name: The function: its name (<span pulumi-lang-nodejs="`orders`" pulumi-lang-dotnet="`Orders`" pulumi-lang-go="`orders`" pulumi-lang-python="`orders`" pulumi-lang-yaml="`orders`" pulumi-lang-java="`orders`">`orders`</span>), partial ARN (`123456789012:function:orders`) or ARN, without a version or alias qualifier. A name is 1 to 64 of `a-z A-Z 0-9 - _`.
@@ -469,6 +519,7 @@ class LambdaAlias(pulumi.CustomResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 adopt: pulumi.Input[Optional[_builtins.bool]] = None,
                  alias_name: pulumi.Input[Optional[_builtins.str]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
                  function_name: pulumi.Input[Optional[_builtins.str]] = None,
@@ -485,6 +536,7 @@ class LambdaAlias(pulumi.CustomResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = LambdaAliasArgs.__new__(LambdaAliasArgs)
 
+            __props__.__dict__["adopt"] = adopt
             if alias_name is None and not opts.urn:
                 raise TypeError("Missing required property 'alias_name'")
             __props__.__dict__["alias_name"] = alias_name
@@ -501,6 +553,7 @@ class LambdaAlias(pulumi.CustomResource):
             __props__.__dict__["alias_arn"] = None
             __props__.__dict__["current_version"] = None
             __props__.__dict__["last_rollout"] = None
+            __props__.__dict__["owner_tag"] = None
             __props__.__dict__["percentages"] = None
             __props__.__dict__["planned_steps"] = None
             __props__.__dict__["replaced_alias"] = None
@@ -515,6 +568,7 @@ class LambdaAlias(pulumi.CustomResource):
     def get(resource_name: str,
             id: pulumi.Input[str],
             opts: Optional[pulumi.ResourceOptions] = None,
+            adopt: pulumi.Input[Optional[_builtins.bool]] = None,
             alias_arn: pulumi.Input[Optional[_builtins.str]] = None,
             alias_name: pulumi.Input[Optional[_builtins.str]] = None,
             current_version: pulumi.Input[Optional[_builtins.str]] = None,
@@ -522,6 +576,7 @@ class LambdaAlias(pulumi.CustomResource):
             function_name: pulumi.Input[Optional[_builtins.str]] = None,
             last_rollout: pulumi.Input[Optional[Union['LambdaAliasLastRolloutArgs', 'LambdaAliasLastRolloutArgsDict', 'outputs.LambdaAliasLastRollout']]] = None,
             on_destroy: pulumi.Input[Optional[_builtins.str]] = None,
+            owner_tag: pulumi.Input[Optional[_builtins.str]] = None,
             percentages: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.float]]]] = None,
             planned_steps: pulumi.Input[Optional[Sequence[pulumi.Input[Union['LambdaAliasPlannedStepArgs', 'LambdaAliasPlannedStepArgsDict', 'outputs.LambdaAliasPlannedStep']]]]] = None,
             replaced_alias: pulumi.Input[Optional[_builtins.str]] = None,
@@ -536,13 +591,15 @@ class LambdaAlias(pulumi.CustomResource):
         :param str resource_name: The unique name of the resulting resource.
         :param pulumi.Input[str] id: The unique provider ID of the resource to lookup.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[_builtins.bool] adopt: Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         :param pulumi.Input[_builtins.str] alias_arn: The alias's ARN.
         :param pulumi.Input[_builtins.str] alias_name: The alias, 1 to 128 of `a-z A-Z 0-9 - _`, not all digits (that would be a version).
         :param pulumi.Input[_builtins.str] current_version: The alias's primary version, as AWS stores it (`FunctionVersion`).
         :param pulumi.Input[_builtins.str] description: The alias's description, at most 256 characters.
         :param pulumi.Input[_builtins.str] function_name: The function: its name (<span pulumi-lang-nodejs="`orders`" pulumi-lang-dotnet="`Orders`" pulumi-lang-go="`orders`" pulumi-lang-python="`orders`" pulumi-lang-yaml="`orders`" pulumi-lang-java="`orders`">`orders`</span>), partial ARN (`123456789012:function:orders`) or ARN, without a version or alias qualifier. A name is 1 to 64 of `a-z A-Z 0-9 - _`.
-        :param pulumi.Input[Union['LambdaAliasLastRolloutArgs', 'LambdaAliasLastRolloutArgsDict', 'outputs.LambdaAliasLastRollout']] last_rollout: How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+        :param pulumi.Input[Union['LambdaAliasLastRolloutArgs', 'LambdaAliasLastRolloutArgsDict', 'outputs.LambdaAliasLastRollout']] last_rollout: How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
         :param pulumi.Input[_builtins.str] on_destroy: What destroy does: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the alias serving what it serves (the default), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the version and routing it had before this resource took it over, or deletes it when this resource created it. A resource whose last change did not succeed never restores.
+        :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.float]]] percentages: Share of invocations per version, in percent. Steps write weights in thousandths, so a share is kept to 0.1 % (AWS keeps the weight as a number from 0 to 1).
         :param pulumi.Input[Sequence[pulumi.Input[Union['LambdaAliasPlannedStepArgs', 'LambdaAliasPlannedStepArgsDict', 'outputs.LambdaAliasPlannedStep']]]] planned_steps: The schedule of the change this plan makes: each step's share per version, in percent, and its pause. Empty when the alias is created.
         :param pulumi.Input[_builtins.str] replaced_alias: JSON of what the alias served before this resource took it over (<span pulumi-lang-nodejs="`created`" pulumi-lang-dotnet="`Created`" pulumi-lang-go="`created`" pulumi-lang-python="`created`" pulumi-lang-yaml="`created`" pulumi-lang-java="`created`">`created`</span> when this resource created it); <span pulumi-lang-nodejs="`onDestroy " pulumi-lang-dotnet="`OnDestroy " pulumi-lang-go="`onDestroy " pulumi-lang-python="`on_destroy " pulumi-lang-yaml="`onDestroy " pulumi-lang-java="`onDestroy ">`on_destroy </span>= "restore"` uses it. Null after import.
@@ -554,6 +611,7 @@ class LambdaAlias(pulumi.CustomResource):
 
         __props__ = _LambdaAliasState.__new__(_LambdaAliasState)
 
+        __props__.__dict__["adopt"] = adopt
         __props__.__dict__["alias_arn"] = alias_arn
         __props__.__dict__["alias_name"] = alias_name
         __props__.__dict__["current_version"] = current_version
@@ -561,6 +619,7 @@ class LambdaAlias(pulumi.CustomResource):
         __props__.__dict__["function_name"] = function_name
         __props__.__dict__["last_rollout"] = last_rollout
         __props__.__dict__["on_destroy"] = on_destroy
+        __props__.__dict__["owner_tag"] = owner_tag
         __props__.__dict__["percentages"] = percentages
         __props__.__dict__["planned_steps"] = planned_steps
         __props__.__dict__["replaced_alias"] = replaced_alias
@@ -573,6 +632,7 @@ class LambdaAlias(pulumi.CustomResource):
     @staticmethod
     def exists(id: pulumi.Input[str],
             opts: Optional[pulumi.ResourceOptions] = None,
+            adopt: pulumi.Input[Optional[_builtins.bool]] = None,
             alias_arn: pulumi.Input[Optional[_builtins.str]] = None,
             alias_name: pulumi.Input[Optional[_builtins.str]] = None,
             current_version: pulumi.Input[Optional[_builtins.str]] = None,
@@ -580,6 +640,7 @@ class LambdaAlias(pulumi.CustomResource):
             function_name: pulumi.Input[Optional[_builtins.str]] = None,
             last_rollout: pulumi.Input[Optional[Union['LambdaAliasLastRolloutArgs', 'LambdaAliasLastRolloutArgsDict', 'outputs.LambdaAliasLastRollout']]] = None,
             on_destroy: pulumi.Input[Optional[_builtins.str]] = None,
+            owner_tag: pulumi.Input[Optional[_builtins.str]] = None,
             percentages: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.float]]]] = None,
             planned_steps: pulumi.Input[Optional[Sequence[pulumi.Input[Union['LambdaAliasPlannedStepArgs', 'LambdaAliasPlannedStepArgsDict', 'outputs.LambdaAliasPlannedStep']]]]] = None,
             replaced_alias: pulumi.Input[Optional[_builtins.str]] = None,
@@ -588,6 +649,7 @@ class LambdaAlias(pulumi.CustomResource):
             timeouts: pulumi.Input[Optional[Union['LambdaAliasTimeoutsArgs', 'LambdaAliasTimeoutsArgsDict', 'outputs.LambdaAliasTimeouts']]] = None,
             version: pulumi.Input[Optional[_builtins.str]] = None) -> pulumi.Output[bool]:
         __props__: dict = {}
+        __props__["adopt"] = adopt
         __props__["aliasArn"] = alias_arn
         __props__["aliasName"] = alias_name
         __props__["currentVersion"] = current_version
@@ -595,6 +657,7 @@ class LambdaAlias(pulumi.CustomResource):
         __props__["functionName"] = function_name
         __props__["lastRollout"] = last_rollout
         __props__["onDestroy"] = on_destroy
+        __props__["ownerTag"] = owner_tag
         __props__["percentages"] = percentages
         __props__["plannedSteps"] = planned_steps
         __props__["replacedAlias"] = replaced_alias
@@ -603,6 +666,14 @@ class LambdaAlias(pulumi.CustomResource):
         __props__["timeouts"] = timeouts
         __props__["version"] = version
         return pulumi.runtime.exists_resource(None, 'rollout:index:LambdaAlias', id, __props__, opts or pulumi.ResourceOptions())
+
+    @_builtins.property
+    @pulumi.getter
+    def adopt(self) -> pulumi.Output[Optional[_builtins.bool]]:
+        """
+        Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        """
+        return pulumi.get(self, "adopt")
 
     @_builtins.property
     @pulumi.getter(name="aliasArn")
@@ -648,7 +719,7 @@ class LambdaAlias(pulumi.CustomResource):
     @pulumi.getter(name="lastRollout")
     def last_rollout(self) -> pulumi.Output['outputs.LambdaAliasLastRollout']:
         """
-        How the last change of weights went. It is recorded even when the apply fails, so the state says what the listener serves.
+        How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
         """
         return pulumi.get(self, "last_rollout")
 
@@ -659,6 +730,14 @@ class LambdaAlias(pulumi.CustomResource):
         What destroy does: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the alias serving what it serves (the default), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the version and routing it had before this resource took it over, or deletes it when this resource created it. A resource whose last change did not succeed never restores.
         """
         return pulumi.get(self, "on_destroy")
+
+    @_builtins.property
+    @pulumi.getter(name="ownerTag")
+    def owner_tag(self) -> pulumi.Output[_builtins.str]:
+        """
+        The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+        """
+        return pulumi.get(self, "owner_tag")
 
     @_builtins.property
     @pulumi.getter
