@@ -29,7 +29,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/flag"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
-	)
+)
 
 var (
 	_ resource.Resource                   = (*featureFlagResource)(nil)
@@ -639,4 +639,3 @@ func refuseReenable(ctx context.Context, state, plan featureFlagModel, diags *di
 	diags.AddAttributeError(path.Root("kill_switch"), "Flag Switched Off By A Rollback", detail(nil, what+" Nothing was written: a rolled-back feature does not come back with the next unrelated apply.", how))
 	return true
 }
-

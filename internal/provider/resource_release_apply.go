@@ -23,15 +23,15 @@ import (
 
 // serviceRun is one service's part of a release apply.
 type serviceRun struct {
-	name     string
-	plan     serviceModel
-	old      *serviceModel
-	subject  listenerSubject
-	ch       change
-	steps    []rollout.PlannedStep
-	lease    lease
-	out      outcome
-	diags    diag.Diagnostics
+	name    string
+	plan    serviceModel
+	old     *serviceModel
+	subject listenerSubject
+	ch      change
+	steps   []rollout.PlannedStep
+	lease   lease
+	out     outcome
+	diags   diag.Diagnostics
 	// status and reason, once it ran (unchanged, or a run's outcome).
 	status, reason string
 	rolledBack     *rollout.Result

@@ -230,4 +230,3 @@ func lastStatus(last types.Object) string {
 	st, _ := last.Attributes()["status"].(types.String)
 	return st.ValueString()
 }
-

@@ -226,7 +226,9 @@ func TestSwitchOffThatFailsMovesTrafficBack(t *testing.T) {
 	}
 	r := runner(p, Gates{Alarms: []string{"a"}}, clock.NewFake(time.Unix(0, 0)))
 	r.Rollback = FeatureFlag
-	r.SwitchOff = func(context.Context) (string, error) { return "", errors.New("ParameterNotFound: /rollout/flags/chekout") }
+	r.SwitchOff = func(context.Context) (string, error) {
+		return "", errors.New("ParameterNotFound: /rollout/flags/chekout")
+	}
 	res := r.Run(context.Background(), start, steps)
 	if res.Status != RolledBack || res.Policy != Immediate || res.SwitchOffErr == nil || !res.Current.Equal(start) {
 		t.Fatalf("result %+v", res)
