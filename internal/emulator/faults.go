@@ -78,11 +78,37 @@ func (e *Emulator) Faulted() map[Fault]int {
 	return out
 }
 
+// targetedFault faults the next Times requests of one action.
+type targetedFault struct {
+	action string
+	kind   Fault
+	times  int
+}
+
+// FaultNext makes the front answer the next n requests of action (such as
+// "elasticloadbalancing:ModifyListener") with fault kind, whatever the
+// seeded faults do: a test can lose exactly the answers it means to.
+func (e *Emulator) FaultNext(action string, kind Fault, n int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.targeted = append(e.targeted, &targetedFault{action: action, kind: kind, times: n})
+}
+
 // drawFault picks the fault for a request of action, or "" for none.
 func (e *Emulator) drawFault(action string) Fault {
 	service, _, _ := strings.Cut(action, ":")
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	for i, tf := range e.targeted {
+		if tf.action == action && tf.times > 0 {
+			tf.times--
+			if tf.times == 0 {
+				e.targeted = append(e.targeted[:i], e.targeted[i+1:]...)
+			}
+			e.faulted[tf.kind]++
+			return tf.kind
+		}
+	}
 	fs := e.faults[service]
 	if fs == nil || fs.rng.Float64() >= fs.Rate {
 		return ""

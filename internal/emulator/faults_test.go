@@ -65,3 +65,21 @@ func TestInjectedFaults(t *testing.T) {
 		t.Fatalf("%d of 1000 faulted at rate 0.3", n)
 	}
 }
+
+// FaultNext faults exactly the next n requests of one action.
+func TestFaultNext(t *testing.T) {
+	e, err := Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	e.FaultNext("elasticloadbalancing:ModifyListener", LostAnswer, 2)
+	for i, want := range []Fault{LostAnswer, LostAnswer, ""} {
+		if got := e.drawFault("elasticloadbalancing:DescribeListeners"); got != "" {
+			t.Fatalf("another action got %q", got)
+		}
+		if got := e.drawFault("elasticloadbalancing:ModifyListener"); got != want {
+			t.Fatalf("request %d: %q, want %q", i+1, got, want)
+		}
+	}
+}

@@ -1,0 +1,153 @@
+package provider
+
+// The pipeline, exported to the conformance tests (package provider_test),
+// which drive it directly on every subject over the emulator.
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// Subject is a subject of the traffic pipeline.
+type Subject = subject
+
+// ListenerSubject is a listener's or rule's forward action, moved through
+// attr (target_groups, active, services["x"].target_groups).
+func ListenerSubject(c *awsclient.Client, ref awsclient.Ref, attr path.Path) Subject {
+	return listenerSubject{c: c, ref: ref, attr: attr, goBack: func(from weights.Split) string { return "set it back to " + from.Short() }}
+}
+
+// AliasSubject is a Lambda alias.
+func AliasSubject(c *awsclient.Client, ref awsclient.AliasRef) Subject { return aliasSubject{c: c, ref: ref} }
+
+// FlagSubject is a flag's percentage.
+func FlagSubject(c *awsclient.Client, name string) Subject { return flagSubject{c: c, name: name} }
+
+// FlagSwitchOff is a flag subject's own kill switch (rollback = "kill_switch").
+func FlagSwitchOff(c *awsclient.Client, name string) func(context.Context) (string, error) {
+	return flagSubject{c: c, name: name}.switchOff
+}
+
+// Spec is one change through the pipeline.
+type Spec struct {
+	From, To  weights.Split
+	Steps     []rollout.Step
+	Poll      time.Duration
+	Alarms    []string
+	Policy    rollout.Policy
+	Attempt   string
+	Flags     []string
+	ReadFirst bool
+	Hold      bool
+	SwitchOff func(context.Context) (string, error)
+	// Last is the state's last_rollout: a Result recorded towards LastTo
+	// with LastAttempt (nil: none).
+	Last        *rollout.Result
+	LastTo      weights.Split
+	LastAttempt string
+	// Owner claims the lease in the pipeline (Mine is the token in state).
+	Owner bool
+	Mine  string
+	Adopt bool
+	Limit time.Duration
+}
+
+// Outcome is what RunChange did.
+type Outcome struct {
+	Res   rollout.Result
+	Moved bool
+	Steps []rollout.PlannedStep
+	Token string
+	Diags diag.Diagnostics
+}
+
+// Settings are a Spec's rollout settings.
+func (s Spec) settings() rolloutSettings {
+	st := rollout.Strategy{Kind: rollout.Canary, Steps: s.Steps}
+	if len(s.Steps) == 0 {
+		st = rollout.Strategy{Kind: rollout.AllAtOnce}
+	}
+	policy := s.Policy
+	if policy == "" {
+		policy = rollout.Auto
+	}
+	return rolloutSettings{Strategy: st, Gates: rollout.Gates{Alarms: s.Alarms}, PollInterval: s.Poll, Policy: policy, Attempt: s.Attempt, Flags: s.Flags}
+}
+
+// LastRollout is the last_rollout value of a result towards to.
+func LastRollout(res rollout.Result, to weights.Split, attempt string) types.Object {
+	return lastRolloutValue(res, to, attempt)
+}
+
+// RunChange takes s through the whole apply half of the pipeline.
+func RunChange(ctx context.Context, c *awsclient.Client, s Subject, spec Spec) Outcome {
+	last := types.ObjectNull(lastRolloutAttrTypes)
+	if spec.Last != nil {
+		last = lastRolloutValue(*spec.Last, spec.LastTo, spec.LastAttempt)
+	}
+	limit := spec.Limit
+	if limit == 0 {
+		limit = time.Hour
+	}
+	ch := change{from: spec.From, to: spec.To, settings: spec.settings(), planned: types.ListUnknown(plannedStepObjectType), last: last,
+		readFirst: spec.ReadFirst, limit: limit, hold: spec.Hold, switchOff: spec.SwitchOff}
+	if spec.Owner {
+		ch.owner = &ownerClaim{base: s.Attr().ParentPath(), resourceType: "conformance", mine: spec.Mine, adopt: spec.Adopt}
+	}
+	var diags diag.Diagnostics
+	out := runChange(ctx, c, s, ch, &diags)
+	return Outcome{Res: out.res, Moved: out.moved, Steps: out.steps, Token: out.lease.token, Diags: diags}
+}
+
+// RollBackChange is a release rolling a started subject back.
+func RollBackChange(ctx context.Context, c *awsclient.Client, s Subject, spec Spec, current weights.Split, reason string) (rollout.Result, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	ch := change{from: spec.From, to: spec.To, settings: spec.settings(), limit: time.Hour}
+	res, _ := rollBackChange(ctx, c, s, ch, current, 1, reason, &diags)
+	return res, diags
+}
+
+// Claim takes s's lease as a resource holding mine would.
+func Claim(ctx context.Context, s Subject, mine string, adopt bool, to weights.Split, attempt string) (string, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	l, _ := claim(ctx, s.Attr().ParentPath(), s, "conformance", mine, adopt, to, attempt, &diags)
+	return l.token, diags
+}
+
+// ReleaseLease gives s's lease up as destroy does, leaving last's outcome.
+func ReleaseLease(ctx context.Context, s Subject, token string, last types.Object) diag.Diagnostics {
+	var diags diag.Diagnostics
+	releaseLease(ctx, s, token, last, &diags)
+	return diags
+}
+
+// StillOwned is the ownership check of a destroy that would write.
+func StillOwned(ctx context.Context, s Subject, token string) (string, bool) {
+	var diags diag.Diagnostics
+	return stillOwned(ctx, s, token, &diags)
+}
+
+// Restore is on_destroy = "restore" of a subject that recorded `recorded`.
+func Restore(ctx context.Context, c *awsclient.Client, s Subject, recorded, back weights.Split) diag.Diagnostics {
+	var diags diag.Diagnostics
+	restoreSubject(ctx, c, s, recorded, back, &diags)
+	return diags
+}
+
+// Summaries lists the summaries of diagnostics, for messages.
+func Summaries(d diag.Diagnostics) string {
+	var out []string
+	for _, x := range d {
+		out = append(out, fmt.Sprintf("%s: %s", x.Severity(), x.Summary()))
+	}
+	return fmt.Sprint(out)
+}
