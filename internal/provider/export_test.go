@@ -27,7 +27,9 @@ func ListenerSubject(c *awsclient.Client, ref awsclient.Ref, attr path.Path) Sub
 }
 
 // AliasSubject is a Lambda alias.
-func AliasSubject(c *awsclient.Client, ref awsclient.AliasRef) Subject { return aliasSubject{c: c, ref: ref} }
+func AliasSubject(c *awsclient.Client, ref awsclient.AliasRef) Subject {
+	return aliasSubject{c: c, ref: ref}
+}
 
 // FlagSubject is a flag's percentage.
 func FlagSubject(c *awsclient.Client, name string) Subject { return flagSubject{c: c, name: name} }
