@@ -130,6 +130,17 @@ func (c *Client) DeleteAlias(ctx context.Context, ref AliasRef) error {
 	return err
 }
 
+// LostAnswer reports an error after which a request may have taken effect:
+// a throttle, a server error, a reset or lost connection, a timeout.
+func LostAnswer(err error) bool { return err != nil && !refused(err) && !lambdaRefused(err) }
+
+// AlreadyExists reports a Lambda ResourceConflictException (an alias that
+// exists).
+func AlreadyExists(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "ResourceConflictException"
+}
+
 func lambdaNotFound(err error) bool {
 	var nf *lambdatypes.ResourceNotFoundException
 	if errors.As(err, &nf) {

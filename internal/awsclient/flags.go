@@ -10,10 +10,15 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/flag"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 )
 
 // ErrExists means a parameter that was to be created already exists.
 var ErrExists = errors.New("already exists")
+
+// errConflict is rollout.ErrConflict: another writer between a read and a
+// write.
+var errConflict = rollout.ErrConflict
 
 // FlagParameter is the SSM parameter name of a flag: prefix + key.
 func FlagParameter(prefix, key string) string { return prefix + key }
@@ -123,6 +128,53 @@ func (c *Client) CreateFlag(ctx context.Context, name, doc, description, tier, o
 		return 0, &UnknownWeightsError{Ref: Ref{ListenerARN: name}, Err: err}
 	}
 	return out.Version, nil
+}
+
+// PutFlagOver writes doc over version base of a flag's parameter and
+// returns the version it made (base + 1). Parameter Store has no
+// compare-and-swap, so versions tell the writers apart: the SDK's own
+// retries are off for this call (a retried write whose answer was lost
+// would make a version of its own and pass for another writer), and it
+// tries up to three times itself, reading after each failure whose outcome
+// is unknown. The write landed when the parameter holds doc at base + 1;
+// nothing landed while it is still at base; any other version is another
+// writer (rollout.ErrConflict, wrapped). A refused write changed nothing;
+// one whose outcome cannot be read is an *UnknownWeightsError.
+func (c *Client) PutFlagOver(ctx context.Context, name, doc, description, tier string, base int64) (int64, error) {
+	in := &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(doc), Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)}
+	if description != "" {
+		in.Description = aws.String(description)
+	}
+	if tier != "" {
+		in.Tier = ssmtypes.ParameterTier(tier)
+	}
+	var last error
+	for try := 1; try <= 3; try++ {
+		out, err := c.SSM.PutParameter(ctx, in, func(o *ssm.Options) { o.RetryMaxAttempts = 1 })
+		if err == nil {
+			if out.Version != base+1 {
+				return out.Version, fmt.Errorf("the write made version %d of %s, but version %d was read: %w", out.Version, name, base, errConflict)
+			}
+			return out.Version, nil
+		}
+		if refused(err) {
+			return 0, err
+		}
+		last = err
+		p, rerr := c.ReadFlagParameter(ctx, name)
+		switch {
+		case rerr != nil:
+			return 0, &UnknownWeightsError{Ref: Ref{ListenerARN: name}, Err: fmt.Errorf("%w; reading it after: %w", err, rerr)}
+		case p.Version == base+1 && p.Doc == doc:
+			return p.Version, nil // it landed; only the answer was lost
+		case p.Version != base:
+			return p.Version, fmt.Errorf("version %d of %s is there after a write over version %d whose answer was lost: %w", p.Version, name, base, errConflict)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return 0, &UnknownWeightsError{Ref: Ref{ListenerARN: name}, Err: last}
 }
 
 // WriteFlag writes a flag document to SSM and reads it back to confirm it.

@@ -2,6 +2,8 @@ package awsclient_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -176,4 +179,33 @@ func TestAliasProbeAgainstEmulator(t *testing.T) {
 // put is one guarded, confirmed write through a router.
 func put(r rollout.Router, expect, want weights.Split) (weights.Split, error) {
 	return (&rollout.Runner{Router: r, Clock: clock.Real{}}).Put(context.Background(), []weights.Split{expect}, want)
+}
+
+// A flag write whose answer was lost is told from another writer's by the
+// parameter's version: the write landed at the version after the one read.
+func TestPutFlagOverAfterALostAnswer(t *testing.T) {
+	e := acctest.NewEnv(t)
+	ctx := context.Background()
+	c, err := awsclient.New(ctx, awsclient.Config{Region: acctest.Region, Endpoints: awsclient.Endpoints{SSM: e.Emu.URL}, MaxRetries: 2}, clock.Real{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "/rollout/flags/" + acctest.Name("over")
+	doc := func(pct int) string {
+		return fmt.Sprintf(`{"schema_version":1,"key":"%s","enabled":true,"rollout_percentage":%d}`, name[strings.LastIndex(name, "/")+1:], pct)
+	}
+	e.PutParameter(name, doc(0))
+	p, err := c.ReadFlagParameter(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Emu.FaultNext("ssm:PutParameter", emulator.LostAnswer, 1)
+	if v, err := c.PutFlagOver(ctx, name, doc(10), "", "", p.Version); err != nil || v != p.Version+1 {
+		t.Fatalf("a write whose answer was lost: version %d, %v; want %d and no error", v, err, p.Version+1)
+	}
+	// Another writer between the read and the write is a conflict.
+	e.PutParameter(name, doc(99))
+	if _, err := c.PutFlagOver(ctx, name, doc(20), "", "", p.Version+1); !errors.Is(err, rollout.ErrConflict) {
+		t.Fatalf("another writer in between: %v, want a conflict", err)
+	}
 }

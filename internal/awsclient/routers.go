@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -153,14 +152,8 @@ func (r *FlagRouter) Write(ctx context.Context, base rollout.Reading, want weigh
 	if err != nil {
 		return err
 	}
-	v, err := r.Client.PutFlagTier(ctx, r.Name, string(doc), f.Description, r.Tier, Overwrite)
-	if err != nil {
-		return err
-	}
-	if v != b.Version+1 {
-		return fmt.Errorf("the write made version %d of %s, but version %d was read: %w", v, r.Name, b.Version, rollout.ErrConflict)
-	}
-	return nil
+	_, err = r.Client.PutFlagOver(ctx, r.Name, string(doc), f.Description, r.Tier, b.Version)
+	return err
 }
 
 // PercentageOf is a split's share "on", rounded to a whole percent.

@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
@@ -44,10 +43,26 @@ func adoptAttr() schema.BoolAttribute {
 
 func ownerAttr() schema.StringAttribute {
 	return schema.StringAttribute{
-		Computed:            true,
-		MarkdownDescription: "The value of the `" + awsclient.OwnerTag + "` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.",
-		PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+		Computed: true,
+		MarkdownDescription: "The value of the `" + awsclient.OwnerTag + "` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, " +
+			"and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).",
+		PlanModifiers: []planmodifier.String{keepLease{}},
 	}
+}
+
+// keepLease keeps the lease token in state across plans; a resource that
+// holds none (imported) plans to take one.
+type keepLease struct{}
+
+func (keepLease) Description(context.Context) string {
+	return "keeps the lease token; an imported resource takes a new one at its first apply"
+}
+func (k keepLease) MarkdownDescription(ctx context.Context) string { return k.Description(ctx) }
+func (keepLease) PlanModifyString(_ context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	if req.State.Raw.IsNull() || req.StateValue.IsNull() || req.StateValue.ValueString() == "" || !req.PlanValue.IsUnknown() {
+		return
+	}
+	resp.PlanValue = req.StateValue
 }
 
 // lease is a claimed lease: the token now held, and the owner there was

@@ -343,13 +343,14 @@ func switchFlagsOff(ctx context.Context, c *awsclient.Client, flags []string, re
 			}
 			f := *p.Flag
 			f.KillSwitch, f.KillSwitchReason = true, reason
-			v, err := c.WriteFlagTier(ctx, name, documentOf(&f), f.Description, "Intelligent-Tiering", awsclient.Overwrite)
+			_, err = c.PutFlagOver(ctx, name, documentOf(&f), f.Description, "Intelligent-Tiering", p.Version)
+			if errors.Is(err, rollout.ErrConflict) && try < 3 {
+				continue // another writer: read again
+			}
 			if err != nil {
 				return strings.Join(done, ", "), fmt.Errorf("switching the flag %s off: %w", name, err)
 			}
-			if v == p.Version+1 || try == 3 {
-				break
-			}
+			break
 		}
 		done = append(done, key)
 	}

@@ -214,8 +214,14 @@ func (r *featureFlagResource) write(ctx context.Context, m *featureFlagModel, re
 			return false
 		}
 	}
-	v, err := r.client.WriteFlagTier(ctx, name, doc, f.Description, m.Tier.ValueString(), awsclient.Overwrite)
+	v, err := r.client.PutFlagOver(ctx, name, doc, f.Description, m.Tier.ValueString(), read.Version)
 	switch {
+	case errors.Is(err, rollout.ErrConflict):
+		diags.AddAttributeError(path.Root("document"), "Flag Changed During Apply", detail(nil,
+			fmt.Sprintf("Another writer changed %s between this apply's read (version %d) and its write (the parameter is at version %d now): Parameter Store has no compare-and-swap, so that change may have been overwritten.", name, read.Version, v),
+			"Nothing more was written. Find the other writer (a person, a rollback of another rollout) and put its change back if it must stand, then run plan and apply."))
+		m.Document = types.StringValue(doc)
+		return false
 	case errors.Is(err, rollout.ErrUnknownWeights):
 		diags.AddError("Flag Write Unknown", detail(err, fmt.Sprintf("The new document of %s was sent, but whether Parameter Store holds it could not be confirmed.", name),
 			"The state keeps what the flag held before; the next plan reads what it holds now. Check the endpoint and network, then run plan and apply."))
@@ -224,19 +230,13 @@ func (r *featureFlagResource) write(ctx context.Context, m *featureFlagModel, re
 		diags.AddError("Cannot Write Flag", detail(err, fmt.Sprintf("Writing the flag %s to SSM Parameter Store failed, or could not be confirmed.", name),
 			"Check the credentials' ssm:PutParameter and ssm:GetParameter permissions and the endpoint, then apply again; the next plan shows what the parameter holds."))
 		return false
-	case v != read.Version+1:
-		diags.AddAttributeError(path.Root("document"), "Flag Changed During Apply", detail(nil,
-			fmt.Sprintf("Another writer changed %s between this apply's read (version %d) and its write, which made version %d: Parameter Store has no compare-and-swap, so that change was overwritten.", name, read.Version, v),
-			"Nothing more was written. Find the other writer (a person, a rollback of another rollout) and put its change back if it must stand, then run plan and apply."))
-		m.Document = types.StringValue(doc)
-		return false
 	}
 	if len(f.Dependencies) > 0 {
 		// Another process may have written the other half of a cycle at the
 		// same time: check again, and take this write back if so.
 		var after diag.Diagnostics
 		if r.checkDependencies(ctx, prefix, f, false, &after); after.HasError() {
-			if _, err := r.client.WriteFlagTier(ctx, name, read.Doc, read.Flag.Description, m.Tier.ValueString(), awsclient.Overwrite); err != nil {
+			if _, err := r.client.PutFlagOver(ctx, name, read.Doc, read.Flag.Description, m.Tier.ValueString(), v); err != nil {
 				diags.AddError("Cannot Undo Flag Write", detail(err, fmt.Sprintf("Writing %s made a dependency cycle with a flag written at the same time, and putting its previous document back failed.", name),
 					"Remove one dependency of the cycle and apply again."))
 			}

@@ -381,14 +381,24 @@ func (r *lambdaAliasResource) Create(ctx context.Context, req resource.CreateReq
 			return
 		}
 		plan.OwnerTag = types.StringValue(l.token)
+		rec := replacedAlias{Created: true}
 		a, err := r.client.CreateAlias(ctx, ref, plan.Version.ValueString(), plan.Description.ValueString())
 		if err != nil {
-			subj.WriteError(&resp.Diagnostics, err)
-			giveBack(ctx, subj, l, &resp.Diagnostics)
-			return
+			// The SDK retries a create whose answer was lost, and the retry
+			// finds the alias the first try made: an alias serving exactly
+			// this version, under this resource's lease, is that one. It is
+			// kept as taken over (destroy never deletes it), not as created.
+			got, rerr := r.client.ReadAlias(ctx, ref)
+			if rerr != nil || !got.Split().Equal(aliasSplit(plan.Version.ValueString())) || (!awsclient.LostAnswer(err) && !awsclient.AlreadyExists(err)) {
+				subj.WriteError(&resp.Diagnostics, err)
+				giveBack(ctx, subj, l, &resp.Diagnostics)
+				return
+			}
+			tflog.Warn(ctx, "the alias create got no answer but the alias exists at the version: keeping it", map[string]any{"alias": ref.ID(), "error": err.Error()})
+			a, rec = got, replacedAlias{Version: got.Version}
 		}
 		tflog.Info(ctx, "created alias", map[string]any{"alias": ref.ID(), "version": a.Version})
-		b, _ := json.Marshal(replacedAlias{Created: true})
+		b, _ := json.Marshal(rec)
 		plan.Replaced = types.StringValue(string(b))
 		now := r.client.Clock.Now()
 		plan.LastRollout = lastRolloutValue(rollout.Result{Status: rollout.Succeeded, Current: a.Split(), Started: now, Finished: now}, a.Split(), attemptOf(ctx, plan.Rollout))

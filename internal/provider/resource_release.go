@@ -643,6 +643,10 @@ func (r *releaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 			continue
 		}
 		moves = true
+		if s.OwnerTag.IsNull() {
+			// Imported: the apply takes a lease of its own.
+			s.OwnerTag = types.StringUnknown()
+		}
 		s.LastRollout = types.ObjectUnknown(lastRolloutAttrTypes)
 		s.Status, s.Reason = types.StringUnknown(), types.StringUnknown()
 		st, stKnown, d := strategyFrom(ctx, s.Rollout)

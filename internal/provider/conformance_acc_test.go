@@ -1,0 +1,585 @@
+package provider_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/rolloutdev/terraform-provider-rollout/flag"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// The conformance table through real engines: each case is written once
+// and runs on every subject, on OpenTofu and on Terraform, against the
+// emulator; checks read the emulator. The same cases run directly on the
+// pipeline in conformance_test.go.
+
+// accSubj is one subject at the emulator and how to configure it.
+type accSubj struct {
+	e       *acctest.Env
+	address string
+	// hcl is the configuration with the subject at its `to` (or `from`),
+	// a rollout block (or none), and extra attributes.
+	hcl func(atTo bool, rollout, extra string) string
+	// other is a second resource on the same subject, named "other", at
+	// weights of its own (otherSplit), with extra attributes.
+	other      func(extra string) string
+	otherSplit func() weights.Split
+	// importID imports the subject.
+	importID string
+	// from and to are what the subject serves before and after the change
+	// (functions: a blue/green's target groups exist once it is created).
+	from, to    func() weights.Split
+	live        func() weights.Split
+	set         func(weights.Split)
+	writeAction string
+	alarm       string
+	// createRuns is true when a create runs a rollout (and may roll back).
+	createRuns bool
+}
+
+// canaryHCL is the rollout block every case uses: three steps, pauses on
+// the fake clock, an alarm gate.
+func canaryHCL(alarm, extra string) string {
+	return fmt.Sprintf(`rollout = {
+    strategy      = "canary"
+    steps         = [{ percent = 10, pause = "2m" }, { percent = 50, pause = "2m" }, { percent = 100 }]
+    poll_interval = "1m"
+    gates         = { alarms = [%q] }
+    %s
+  }`, alarm, extra)
+}
+
+type accKit struct {
+	name string
+	make func(t *testing.T) *accSubj
+}
+
+func splitAccKit(name string, rule bool) accKit {
+	return accKit{name: name, make: func(t *testing.T) *accSubj {
+		e := acctest.NewEnv(t)
+		f := e.NewFixture(3)
+		ref, attr, action := awsclient.Ref{ListenerARN: f.Listener}, "listener_arn", "elasticloadbalancing:ModifyListener"
+		if rule {
+			ref, attr, action = awsclient.Ref{RuleARN: e.Rule(f.Listener, f.TGs[0], 10)}, "rule_arn", "elasticloadbalancing:ModifyRule"
+		}
+		from := weights.Split{{ARN: f.TGs[0], Weight: 100}, {ARN: f.TGs[1], Weight: 0}}
+		to := weights.Split{{ARN: f.TGs[0], Weight: 0}, {ARN: f.TGs[1], Weight: 100}}
+		e.SetWeights(ref, from)
+		body := func(name string, s weights.Split, extra string) string {
+			var tgs []string
+			for _, t := range s {
+				tgs = append(tgs, fmt.Sprintf("{ arn = %q, weight = %d }", t.ARN, t.Weight))
+			}
+			return fmt.Sprintf("resource \"rollout_traffic_split\" %q {\n  %s = %q\n  target_groups = [%s]\n  %s\n}\n", name, attr, ref.ID(), strings.Join(tgs, ", "), extra)
+		}
+		other := weights.Split{{ARN: f.TGs[0], Weight: 60}, {ARN: f.TGs[2], Weight: 40}}
+		s := &accSubj{e: e, address: "rollout_traffic_split.test", importID: ref.ID(), writeAction: action, alarm: e.Alarm("conf"), createRuns: true,
+			from: func() weights.Split { return from }, to: func() weights.Split { return to },
+			live: func() weights.Split { got, _ := e.Forward(ref); return got.Split },
+			set:  func(w weights.Split) { e.SetWeights(ref, w) }, otherSplit: func() weights.Split { return other }}
+		s.hcl = func(atTo bool, ro, extra string) string {
+			w := from
+			if atTo {
+				w = to
+			}
+			return e.ProviderConfig() + body("test", w, ro+"\n  "+extra)
+		}
+		s.other = func(extra string) string { return body("other", other, extra) }
+		return s
+	}}
+}
+
+func aliasAccKit() accKit {
+	return accKit{name: "lambda alias", make: func(t *testing.T) *accSubj {
+		e := acctest.NewEnv(t)
+		fn := e.LambdaFunction("conf", 3)
+		if _, err := e.Lambda().CreateAlias(context.Background(), &lambda.CreateAliasInput{FunctionName: aws.String(fn), Name: aws.String("live"), FunctionVersion: aws.String("1")}); err != nil {
+			t.Fatal(err)
+		}
+		body := func(name, version, extra string) string {
+			return fmt.Sprintf("resource \"rollout_lambda_alias\" %q {\n  function_name = %q\n  alias_name = \"live\"\n  version = %q\n  %s\n}\n", name, fn, version, extra)
+		}
+		read := func() weights.Split {
+			out, err := e.Lambda().GetAlias(context.Background(), &lambda.GetAliasInput{FunctionName: aws.String(fn), Name: aws.String("live")})
+			if err != nil {
+				t.Errorf("GetAlias: %v", err)
+				return nil
+			}
+			a := awsclient.Alias{Version: aws.ToString(out.FunctionVersion), Additional: map[string]float64{}}
+			if out.RoutingConfig != nil {
+				a.Additional = out.RoutingConfig.AdditionalVersionWeights
+			}
+			return a.Split()
+		}
+		s := &accSubj{e: e, address: "rollout_lambda_alias.test", importID: fn + ":live", writeAction: "lambda:UpdateAlias", alarm: e.Alarm("conf"), createRuns: true,
+			from: func() weights.Split { return weights.Split{{ARN: "1", Weight: 1}} }, to: func() weights.Split { return weights.Split{{ARN: "2", Weight: 1}} },
+			live: read, otherSplit: func() weights.Split { return weights.Split{{ARN: "3", Weight: 1}} },
+			set: func(w weights.Split) {
+				v, add, err := awsclient.AliasOf(w, "1")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := e.Lambda().UpdateAlias(context.Background(), &lambda.UpdateAliasInput{FunctionName: aws.String(fn), Name: aws.String("live"), FunctionVersion: aws.String(v),
+					RoutingConfig: &lambdatypes.AliasRoutingConfiguration{AdditionalVersionWeights: add}}); err != nil {
+					t.Errorf("UpdateAlias: %v", err)
+				}
+			}}
+		s.hcl = func(atTo bool, ro, extra string) string {
+			v := "1"
+			if atTo {
+				v = "2"
+			}
+			return e.ProviderConfig() + body("test", v, ro+"\n  "+extra)
+		}
+		s.other = func(extra string) string { return body("other", "3", extra) }
+		return s
+	}}
+}
+
+func flagAccKit() accKit {
+	return accKit{name: "flag ramp", make: func(t *testing.T) *accSubj {
+		e := acctest.NewEnv(t)
+		key := "conf-" + strings.ReplaceAll(acctest.Name("f"), "_", "-")
+		name := "/rollout/flags/" + key
+		body := func(res string, pct int, extra string) string {
+			return fmt.Sprintf("resource \"rollout_feature_flag\" %q {\n  key = %q\n  rollout_percentage = %d\n  %s\n}\n", res, key, pct, extra)
+		}
+		read := func() weights.Split {
+			doc, ok := e.Parameter(name)
+			if !ok {
+				return nil
+			}
+			f, err := flag.Parse([]byte(doc))
+			if err != nil {
+				t.Errorf("the flag at the emulator: %v", err)
+				return nil
+			}
+			return awsclient.FlagSplit(f.RolloutPercentage)
+		}
+		s := &accSubj{e: e, address: "rollout_feature_flag.test", importID: key, writeAction: "ssm:PutParameter", alarm: e.Alarm("conf"),
+			from: func() weights.Split { return awsclient.FlagSplit(0) }, to: func() weights.Split { return awsclient.FlagSplit(100) },
+			live: read, otherSplit: func() weights.Split { return awsclient.FlagSplit(30) },
+			set: func(w weights.Split) {
+				doc, _ := e.Parameter(name)
+				f, _ := flag.Parse([]byte(doc))
+				f.RolloutPercentage = awsclient.PercentageOf(w)
+				b, _ := jsonMarshal(f)
+				e.PutParameter(name, b)
+			}}
+		s.hcl = func(atTo bool, ro, extra string) string {
+			pct := 0
+			if atTo {
+				pct = 100
+			}
+			return e.ProviderConfig() + body("test", pct, ro+"\n  "+extra)
+		}
+		s.other = func(extra string) string {
+			return fmt.Sprintf("import {\n  to = rollout_feature_flag.other\n  id = %q\n}\n", key) + body("other", 30, extra)
+		}
+		return s
+	}}
+}
+
+func releaseAccKit() accKit {
+	return accKit{name: "release service", make: func(t *testing.T) *accSubj {
+		e := acctest.NewEnv(t)
+		f := e.NewFixture(3)
+		ref := awsclient.Ref{ListenerARN: f.Listener}
+		from := weights.Split{{ARN: f.TGs[0], Weight: 100}, {ARN: f.TGs[1], Weight: 0}}
+		to := weights.Split{{ARN: f.TGs[0], Weight: 0}, {ARN: f.TGs[1], Weight: 100}}
+		other := weights.Split{{ARN: f.TGs[0], Weight: 60}, {ARN: f.TGs[2], Weight: 40}}
+		e.SetWeights(ref, from)
+		tgs := func(s weights.Split) string {
+			var out []string
+			for _, t := range s {
+				out = append(out, fmt.Sprintf("{ arn = %q, weight = %d }", t.ARN, t.Weight))
+			}
+			return "[" + strings.Join(out, ", ") + "]"
+		}
+		s := &accSubj{e: e, address: "rollout_release.test", importID: "api=" + f.Listener, writeAction: "elasticloadbalancing:ModifyListener", alarm: e.Alarm("conf"), createRuns: true,
+			from: func() weights.Split { return from }, to: func() weights.Split { return to }, otherSplit: func() weights.Split { return other },
+			live: func() weights.Split { got, _ := e.Forward(ref); return got.Split },
+			set:  func(w weights.Split) { e.SetWeights(ref, w) }}
+		s.hcl = func(atTo bool, ro, extra string) string {
+			w := from
+			if atTo {
+				w = to
+			}
+			return e.ProviderConfig() + fmt.Sprintf("resource \"rollout_release\" \"test\" {\n  services = {\n    api = {\n      listener_arn = %q\n      target_groups = %s\n      %s\n    }\n  }\n  %s\n}\n", f.Listener, tgs(w), ro, extra)
+		}
+		s.other = func(extra string) string {
+			return fmt.Sprintf("resource \"rollout_release\" \"other\" {\n  services = {\n    api = { listener_arn = %q, target_groups = %s }\n  }\n  %s\n}\n", f.Listener, tgs(other), extra)
+		}
+		return s
+	}}
+}
+
+func blueGreenAccKit() accKit {
+	return accKit{name: "blue/green flip", make: func(t *testing.T) *accSubj {
+		f := newBGFixture(t)
+		e := f.e
+		ref := awsclient.Ref{ListenerARN: f.listener}
+		colors := func() (string, string) { return bgColors(e, f.prefix) }
+		split := func(blue, green int) func() weights.Split {
+			return func() weights.Split {
+				b, g := colors()
+				return weights.Split{{ARN: b, Weight: blue}, {ARN: g, Weight: green}}
+			}
+		}
+		s := &accSubj{e: e, address: bgRes, importID: "", writeAction: "elasticloadbalancing:ModifyListener", alarm: e.Alarm("conf"),
+			from: split(100, 0), to: split(0, 100), otherSplit: func() weights.Split { return weights.Split{{ARN: f.app, Weight: 1}} },
+			live: func() weights.Split { got, _ := e.Forward(ref); return got.Split },
+			set:  func(w weights.Split) { e.SetWeights(ref, w) }}
+		s.hcl = func(atTo bool, ro, extra string) string {
+			active := "blue"
+			if atTo {
+				active = "green"
+			}
+			return f.config(active, ro+"\n  "+extra)
+		}
+		s.other = func(extra string) string {
+			return fmt.Sprintf("resource \"rollout_traffic_split\" \"other\" {\n  listener_arn = %q\n  target_groups = [{ arn = %q, weight = 1 }]\n  %s\n}\n", f.listener, f.app, extra)
+		}
+		return s
+	}}
+}
+
+// bgColors finds a blue/green deployment's target groups by name prefix.
+func bgColors(e *acctest.Env, prefix string) (blue, green string) {
+	out, err := e.ELB.DescribeTargetGroups(context.Background(), &elb.DescribeTargetGroupsInput{})
+	if err != nil {
+		e.T.Errorf("DescribeTargetGroups: %v", err)
+		return "", ""
+	}
+	for _, tg := range out.TargetGroups {
+		n := aws.ToString(tg.TargetGroupName)
+		switch {
+		case strings.HasPrefix(n, prefix+"-blue"):
+			blue = aws.ToString(tg.TargetGroupArn)
+		case strings.HasPrefix(n, prefix+"-green"):
+			green = aws.ToString(tg.TargetGroupArn)
+		}
+	}
+	return blue, green
+}
+
+var accKits = []accKit{
+	splitAccKit("split on a listener", false), splitAccKit("split on a rule", true), blueGreenAccKit(), aliasAccKit(), flagAccKit(), releaseAccKit(),
+}
+
+// writes counts the subject's writes at the emulator.
+func (s *accSubj) writes() int { return s.e.Emu.Count(s.writeAction) }
+
+// after runs fn once in a pause, when the subject has had n more writes
+// than when armed.
+func (s *accSubj) after(n int, fn func()) func() {
+	return func() {
+		base := s.writes()
+		var once sync.Once
+		s.e.Clock.OnSleep(func(context.Context, time.Duration, time.Time) {
+			if s.writes()-base >= n {
+				once.Do(fn)
+			}
+		})
+	}
+}
+
+// expectLive is a step check that the subject serves want at the emulator.
+func (s *accSubj) expectLive(t *testing.T, want func() weights.Split) func() {
+	return func() {
+		if got := s.live(); !got.Equal(want()) {
+			t.Errorf("the subject serves %s at the emulator, want %s", got.Short(), want().Short())
+		}
+	}
+}
+
+// noWritesSince fails when the subject was written since mark was called.
+func (s *accSubj) noWritesSince(t *testing.T) (mark, check func()) {
+	n := 0
+	return func() { n = s.writes() }, func() {
+		if got := s.writes() - n; got != 0 {
+			t.Errorf("%d writes to the subject, want none", got)
+		}
+	}
+}
+
+type accCase struct {
+	name string
+	// steps builds the case's steps on s; "" skip, or "n/a: why".
+	steps func(t *testing.T, s *accSubj) ([]resource.TestStep, string)
+	// serial cases signal engine processes: not run in parallel.
+	serial bool
+}
+
+var accCases = []accCase{
+	{name: "stale saved plan", steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
+		hand := s.otherSplit
+		mark, none := s.noWritesSince(t)
+		return []resource.TestStep{
+			{Config: s.hcl(false, "", "")},
+			{
+				Config: s.hcl(true, canaryHCL(s.alarm, ""), ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					act(func() { s.set(hand()); mark() }),
+				}},
+				ExpectError: errRE(`Changed Since Plan(.|\n)*Nothing was (moved|written)`),
+			},
+			checkStep(func() { none(); s.expectLive(t, hand)() }),
+		}, ""
+	}},
+	{name: "hand change mid-rollout, then not retried", steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
+		mark, none := s.noWritesSince(t)
+		cfg := s.hcl(true, canaryHCL(s.alarm, ""), "")
+		return []resource.TestStep{
+			{Config: s.hcl(false, "", "")},
+			{
+				PreConfig:   s.after(1, func() { s.set(s.from()); mark() }), // on-call puts everything back
+				Config:      cfg,
+				ExpectError: errRE(`Changed During Rollout(.|\n)*wrote nothing more, not even a rollback`),
+			},
+			{
+				// The person's change stands, and the next unrelated apply
+				// does not run the change again.
+				PreConfig:   func() { none(); s.expectLive(t, s.from)(); mark() },
+				Config:      cfg,
+				ExpectError: errRE(`Stopped Change Not Retried(.|\n)*Nothing was moved`),
+			},
+			checkStep(none),
+		}, ""
+	}},
+	{name: "lost answers on a step", steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
+		if s.address == "rollout_feature_flag.test" {
+			// A flag's write tells a lost answer from another writer by the
+			// parameter's version, reading after it: it goes on.
+			return []resource.TestStep{
+				{Config: s.hcl(false, "", "")},
+				{PreConfig: s.after(1, func() { s.e.Emu.FaultNext(s.writeAction, emulator.LostAnswer, 3) }), Config: s.hcl(true, canaryHCL(s.alarm, ""), "")},
+				checkStep(s.expectLive(t, s.to)),
+			}, ""
+		}
+		return []resource.TestStep{
+			{Config: s.hcl(false, "", "")},
+			{
+				// Every try of step 2's write (max_retries = 2) loses its
+				// answer after taking effect: the outcome is not known, so
+				// the rollout puts back what it served before, reading first.
+				PreConfig:   s.after(1, func() { s.e.Emu.FaultNext(s.writeAction, emulator.LostAnswer, 3) }),
+				Config:      s.hcl(true, canaryHCL(s.alarm, ""), ""),
+				ExpectError: errRE(`Rollout Rolled Back`),
+			},
+			checkStep(s.expectLive(t, s.from)),
+		}, ""
+	}},
+	{name: "lost answer on create", steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
+		create := s.writeAction
+		switch s.address {
+		case "rollout_lambda_alias.test":
+			create = "lambda:CreateAlias"
+		case bgRes:
+			return nil, "n/a: a blue/green create makes its target groups and points the listener at the active one with no rollout (covered by TestAccBlueGreen_*)"
+		}
+		// The alias does not exist yet for the alias kit: delete it first.
+		pre := func() { s.e.Emu.FaultNext(create, emulator.LostAnswer, 1) }
+		if s.address == "rollout_lambda_alias.test" {
+			pre = func() {
+				fn := strings.TrimSuffix(s.importID, ":live")
+				_, _ = s.e.Lambda().DeleteAlias(context.Background(), &lambda.DeleteAliasInput{FunctionName: aws.String(fn), Name: aws.String("live")})
+				s.e.Emu.FaultNext(create, emulator.LostAnswer, 1)
+			}
+		}
+		// The SDK tries again; the retry finds the first try's work. The
+		// create succeeds, and the state holds what the emulator serves.
+		return []resource.TestStep{{PreConfig: pre, Config: s.hcl(true, "", ""), Check: func(*terraform.State) error {
+			if got := s.live(); !got.Equal(s.to()) {
+				return fmt.Errorf("the subject serves %s, want %s", got.Short(), s.to().Short())
+			}
+			if s.e.Emu.Faulted()[emulator.LostAnswer] != 1 {
+				return fmt.Errorf("no answer was lost: %v", s.e.Emu.Faulted())
+			}
+			return nil
+		}}}, ""
+	}},
+	{name: "Ctrl-C mid-rollout", serial: true, steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
+		return []resource.TestStep{
+			{Config: s.hcl(false, "", "")},
+			{PreConfig: s.after(1, interruptEngine(t)), Config: s.hcl(true, canaryHCL(s.alarm, ""), ""), ExpectError: errRE(`Rollout Interrupted|execution halted|interrupt`)},
+			checkStep(func() {
+				if got := s.live(); got.Equal(s.from()) || got.Equal(s.to()) {
+					t.Errorf("after Ctrl-C in step 1's pause the subject serves %s: want step 1, neither rolled back nor finished", got.Short())
+				}
+			}),
+		}, ""
+	}},
+	{name: "Ctrl-C mid-rollback", serial: true, steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
+		rollback := `rollback = "gradual"`
+		return []resource.TestStep{
+			{Config: s.hcl(false, "", "")},
+			{
+				PreConfig: func() {
+					base := s.writes()
+					var alarm, stop sync.Once
+					s.e.Clock.OnSleep(func(ctx context.Context, d time.Duration, at time.Time) {
+						switch n := s.writes() - base; {
+						case n == 2: // in step 2's pause
+							alarm.Do(func() { s.e.SetAlarmState(s.alarm, cwtypes.StateValueAlarm) })
+						case n >= 3: // after the first rollback write
+							stop.Do(func() { interruptEngine(t)() })
+						}
+					})
+				},
+				Config:      s.hcl(true, canaryHCL(s.alarm, rollback), ""),
+				ExpectError: errRE(`Rollout Rolled Back|interrupt`),
+			},
+			checkStep(s.expectLive(t, s.from)),
+		}, ""
+	}},
+	{name: "tainted create's replacement", steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
+		if !s.createRuns {
+			return nil, "n/a: its create runs no rollout, so it cannot roll back"
+		}
+		mark, none := s.noWritesSince(t)
+		cfg := s.hcl(true, canaryHCL(s.alarm, ""), "")
+		return []resource.TestStep{
+			{PreConfig: s.after(1, func() { s.e.SetAlarmState(s.alarm, cwtypes.StateValueAlarm) }), Config: cfg, ExpectError: errRE(`Rolled Back|Release Failed`)},
+			{
+				// The tainted resource is replaced: its replacement refuses
+				// the same change until rollout.attempt changes.
+				PreConfig:   func() { s.e.SetAlarmState(s.alarm, cwtypes.StateValueOk); mark() },
+				Config:      cfg,
+				ExpectError: errRE(`Rolled-Back Change Not Retried`),
+			},
+			{PreConfig: func() { none(); s.expectLive(t, s.from)() }, Config: s.hcl(true, canaryHCL(s.alarm, `attempt = "2"`), ""), Check: func(*terraform.State) error {
+				if got := s.live(); !got.Equal(s.to()) {
+					return fmt.Errorf("with a new attempt the subject serves %s, want %s", got.Short(), s.to().Short())
+				}
+				return nil
+			}},
+		}, ""
+	}},
+	{name: "import of an owned subject", steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
+		if s.importID == "" {
+			return nil, "n/a: imported with its target groups' ARNs, made by its own create (TestAccBlueGreen_flip imports it)"
+		}
+		mark, none := s.noWritesSince(t)
+		imported := s.hcl(false, "", "") + fmt.Sprintf("import {\n  to = %s\n  id = %q\n}\n", strings.Replace(s.address, ".test", ".imported", 1), s.importID) +
+			strings.Replace(strings.Replace(s.hcl(true, "", ""), s.e.ProviderConfig(), "", 1), "\"test\"", "\"imported\"", 1)
+		return []resource.TestStep{
+			{Config: s.hcl(false, "", "")},
+			{
+				// The import copies no lease: its first write is refused.
+				PreConfig:   mark,
+				Config:      imported,
+				ExpectError: errRE(`Has Another Owner(.|\n)*Nothing was moved`),
+			},
+			checkStep(func() { none(); s.expectLive(t, s.from)() }),
+		}, ""
+	}},
+	{name: "destroy with restore after adoption", steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
+		restore := `on_destroy = "restore"`
+		if s.address == "rollout_feature_flag.test" || s.address == "rollout_release.test" || s.address == bgRes {
+			restore = "" // flags are deleted, releases never move traffic, blue/green always points away
+		}
+		return []resource.TestStep{
+			{Config: s.hcl(true, "", restore)},
+			// The second resource adopts it; the first one's next plan shows
+			// that someone else moved it.
+			{Config: s.hcl(true, "", restore) + s.other("adopt = true"), ExpectNonEmptyPlan: true},
+			{
+				// The first resource goes: it owns nothing any more, so it
+				// leaves the subject to its new owner.
+				Config: s.e.ProviderConfig() + s.other("adopt = true"),
+				Check: func(*terraform.State) error {
+					if got := s.live(); !got.Equal(s.otherSplit()) {
+						return fmt.Errorf("after the first owner's destroy the subject serves %s, want the new owner's %s", got.Short(), s.otherSplit().Short())
+					}
+					return nil
+				},
+			},
+		}, ""
+	}},
+	{name: "rolled-back change not retried", steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
+		mark, none := s.noWritesSince(t)
+		cfg := s.hcl(true, canaryHCL(s.alarm, ""), "")
+		return []resource.TestStep{
+			{Config: s.hcl(false, "", "")},
+			{PreConfig: s.after(1, func() { s.e.SetAlarmState(s.alarm, cwtypes.StateValueAlarm) }), Config: cfg, ExpectError: errRE(`Rolled Back|Release Failed`)},
+			{PreConfig: func() { s.e.SetAlarmState(s.alarm, cwtypes.StateValueOk); mark() }, Config: cfg, ExpectError: errRE(`Rolled-Back Change Not Retried|Flag Switched Off By A Rollback`)},
+			{PreConfig: func() { none(); s.expectLive(t, s.from)() }, Config: s.hcl(true, canaryHCL(s.alarm, `attempt = "2"`), "")},
+		}, ""
+	}},
+}
+
+// checkStep checks the emulator (in PreConfig) and refreshes, whatever the
+// plan then shows.
+func checkStep(check func()) resource.TestStep {
+	return resource.TestStep{PreConfig: check, RefreshState: true, ExpectNonEmptyPlan: true}
+}
+
+// interruptEngine sends SIGINT to this test binary's engine processes and
+// waits (in real time: the engine is another process) for the provider's
+// apply to be cancelled.
+func interruptEngine(t *testing.T) func() {
+	return func() {
+		for _, pid := range childPIDs(t) {
+			_ = syscall.Kill(pid, syscall.SIGINT)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+func TestAccConformance(t *testing.T) {
+	for _, c := range accCases {
+		for _, k := range accKits {
+			name := c.name + "/" + k.name
+			if c.serial {
+				continue
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				s := k.make(t)
+				steps, why := c.steps(t, s)
+				if why != "" {
+					t.Skip(why)
+				}
+				resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: s.e.Factories(), Steps: steps})
+			})
+		}
+	}
+}
+
+// TestAccConformanceInterrupted runs the cases that signal the engine,
+// one at a time: a signal goes to every engine this test binary runs.
+func TestAccConformanceInterrupted(t *testing.T) {
+	for _, c := range accCases {
+		if !c.serial {
+			continue
+		}
+		for _, k := range accKits {
+			t.Run(c.name+"/"+k.name, func(t *testing.T) {
+				s := k.make(t)
+				steps, why := c.steps(t, s)
+				if why != "" {
+					t.Skip(why)
+				}
+				resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: s.e.Factories(), Steps: steps})
+			})
+		}
+	}
+}
