@@ -347,10 +347,10 @@ var conformanceCases = []conformanceCase{
 		spec.Policy = rollout.Gradual
 		var once sync.Once
 		s.e.Clock.OnSleep(func(context.Context, time.Duration, time.Time) {
-			switch w := s.providerWrites(); {
-			case w == 2:
+			switch s.providerWrites() {
+			case 2:
 				once.Do(s.failAlarm) // in step 2's pause
-			case w == 3:
+			case 3:
 				cancel() // after the first rollback write
 			}
 		})

@@ -163,7 +163,7 @@ export class DeploymentBlueGreen extends pulumi.CustomResource {
      */
     declare public readonly namePrefix: pulumi.Output<string>;
     /**
-     * The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+     * The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
      */
     declare public /*out*/ readonly ownerTag: pulumi.Output<string>;
     /**
@@ -363,7 +363,7 @@ export interface DeploymentBlueGreenState {
      */
     namePrefix?: pulumi.Input<string | undefined>;
     /**
-     * The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+     * The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
      */
     ownerTag?: pulumi.Input<string | undefined>;
     /**

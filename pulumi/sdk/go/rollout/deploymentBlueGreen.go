@@ -106,7 +106,7 @@ type DeploymentBlueGreen struct {
 	LiveTargetGroupArn pulumi.StringOutput `pulumi:"liveTargetGroupArn"`
 	// Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
 	NamePrefix pulumi.StringOutput `pulumi:"namePrefix"`
-	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+	// The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
 	OwnerTag pulumi.StringOutput `pulumi:"ownerTag"`
 	// The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
 	PlannedSteps DeploymentBlueGreenPlannedStepArrayOutput `pulumi:"plannedSteps"`
@@ -206,7 +206,7 @@ type deploymentBlueGreenState struct {
 	LiveTargetGroupArn *string `pulumi:"liveTargetGroupArn"`
 	// Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
 	NamePrefix *string `pulumi:"namePrefix"`
-	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+	// The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
 	OwnerTag *string `pulumi:"ownerTag"`
 	// The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
 	PlannedSteps []DeploymentBlueGreenPlannedStep `pulumi:"plannedSteps"`
@@ -262,7 +262,7 @@ type DeploymentBlueGreenState struct {
 	LiveTargetGroupArn pulumi.StringPtrInput
 	// Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
 	NamePrefix pulumi.StringPtrInput
-	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+	// The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
 	OwnerTag pulumi.StringPtrInput
 	// The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
 	PlannedSteps DeploymentBlueGreenPlannedStepArrayInput
@@ -515,7 +515,7 @@ func (o DeploymentBlueGreenOutput) NamePrefix() pulumi.StringOutput {
 	return o.ApplyT(func(v *DeploymentBlueGreen) pulumi.StringOutput { return v.NamePrefix }).(pulumi.StringOutput)
 }
 
-// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+// The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
 func (o DeploymentBlueGreenOutput) OwnerTag() pulumi.StringOutput {
 	return o.ApplyT(func(v *DeploymentBlueGreen) pulumi.StringOutput { return v.OwnerTag }).(pulumi.StringOutput)
 }

@@ -66,7 +66,7 @@ type FeatureFlag struct {
 	LastRollout FeatureFlagLastRolloutOutput `pulumi:"lastRollout"`
 	// Who owns the flag (a team, an email), at most 256 characters.
 	Owner pulumi.StringPtrOutput `pulumi:"owner"`
-	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+	// The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
 	OwnerTag pulumi.StringOutput `pulumi:"ownerTag"`
 	// The SSM parameter that holds the document.
 	ParameterName pulumi.StringOutput `pulumi:"parameterName"`
@@ -144,7 +144,7 @@ type featureFlagState struct {
 	LastRollout *FeatureFlagLastRollout `pulumi:"lastRollout"`
 	// Who owns the flag (a team, an email), at most 256 characters.
 	Owner *string `pulumi:"owner"`
-	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+	// The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
 	OwnerTag *string `pulumi:"ownerTag"`
 	// The SSM parameter that holds the document.
 	ParameterName *string `pulumi:"parameterName"`
@@ -190,7 +190,7 @@ type FeatureFlagState struct {
 	LastRollout FeatureFlagLastRolloutPtrInput
 	// Who owns the flag (a team, an email), at most 256 characters.
 	Owner pulumi.StringPtrInput
-	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+	// The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
 	OwnerTag pulumi.StringPtrInput
 	// The SSM parameter that holds the document.
 	ParameterName pulumi.StringPtrInput
@@ -437,7 +437,7 @@ func (o FeatureFlagOutput) Owner() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *FeatureFlag) pulumi.StringPtrOutput { return v.Owner }).(pulumi.StringPtrOutput)
 }
 
-// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+// The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
 func (o FeatureFlagOutput) OwnerTag() pulumi.StringOutput {
 	return o.ApplyT(func(v *FeatureFlag) pulumi.StringOutput { return v.OwnerTag }).(pulumi.StringOutput)
 }

@@ -60,7 +60,7 @@ type LambdaAlias struct {
 	LastRollout LambdaAliasLastRolloutOutput `pulumi:"lastRollout"`
 	// What destroy does: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the alias serving what it serves (the default), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the version and routing it had before this resource took it over, or deletes it when this resource created it. A resource whose last change did not succeed never restores.
 	OnDestroy pulumi.StringOutput `pulumi:"onDestroy"`
-	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+	// The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
 	OwnerTag pulumi.StringOutput `pulumi:"ownerTag"`
 	// Share of invocations per version, in percent. Steps write weights in thousandths, so a share is kept to 0.1 % (AWS keeps the weight as a number from 0 to 1).
 	Percentages pulumi.Float64MapOutput `pulumi:"percentages"`
@@ -132,7 +132,7 @@ type lambdaAliasState struct {
 	LastRollout *LambdaAliasLastRollout `pulumi:"lastRollout"`
 	// What destroy does: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the alias serving what it serves (the default), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the version and routing it had before this resource took it over, or deletes it when this resource created it. A resource whose last change did not succeed never restores.
 	OnDestroy *string `pulumi:"onDestroy"`
-	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+	// The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
 	OwnerTag *string `pulumi:"ownerTag"`
 	// Share of invocations per version, in percent. Steps write weights in thousandths, so a share is kept to 0.1 % (AWS keeps the weight as a number from 0 to 1).
 	Percentages map[string]float64 `pulumi:"percentages"`
@@ -166,7 +166,7 @@ type LambdaAliasState struct {
 	LastRollout LambdaAliasLastRolloutPtrInput
 	// What destroy does: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the alias serving what it serves (the default), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the version and routing it had before this resource took it over, or deletes it when this resource created it. A resource whose last change did not succeed never restores.
 	OnDestroy pulumi.StringPtrInput
-	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+	// The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
 	OwnerTag pulumi.StringPtrInput
 	// Share of invocations per version, in percent. Steps write weights in thousandths, so a share is kept to 0.1 % (AWS keeps the weight as a number from 0 to 1).
 	Percentages pulumi.Float64MapInput
@@ -357,7 +357,7 @@ func (o LambdaAliasOutput) OnDestroy() pulumi.StringOutput {
 	return o.ApplyT(func(v *LambdaAlias) pulumi.StringOutput { return v.OnDestroy }).(pulumi.StringOutput)
 }
 
-// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+// The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
 func (o LambdaAliasOutput) OwnerTag() pulumi.StringOutput {
 	return o.ApplyT(func(v *LambdaAlias) pulumi.StringOutput { return v.OwnerTag }).(pulumi.StringOutput)
 }

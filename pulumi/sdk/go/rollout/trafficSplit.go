@@ -81,7 +81,7 @@ type TrafficSplit struct {
 	ListenerArn pulumi.StringPtrOutput `pulumi:"listenerArn"`
 	// What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
 	OnDestroy pulumi.StringOutput `pulumi:"onDestroy"`
-	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+	// The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
 	OwnerTag pulumi.StringOutput `pulumi:"ownerTag"`
 	// Share of traffic per target group ARN, in percent (two decimals), known at plan time.
 	Percentages pulumi.Float64MapOutput `pulumi:"percentages"`
@@ -141,7 +141,7 @@ type trafficSplitState struct {
 	ListenerArn *string `pulumi:"listenerArn"`
 	// What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
 	OnDestroy *string `pulumi:"onDestroy"`
-	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+	// The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
 	OwnerTag *string `pulumi:"ownerTag"`
 	// Share of traffic per target group ARN, in percent (two decimals), known at plan time.
 	Percentages map[string]float64 `pulumi:"percentages"`
@@ -169,7 +169,7 @@ type TrafficSplitState struct {
 	ListenerArn pulumi.StringPtrInput
 	// What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
 	OnDestroy pulumi.StringPtrInput
-	// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+	// The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
 	OwnerTag pulumi.StringPtrInput
 	// Share of traffic per target group ARN, in percent (two decimals), known at plan time.
 	Percentages pulumi.Float64MapInput
@@ -342,7 +342,7 @@ func (o TrafficSplitOutput) OnDestroy() pulumi.StringOutput {
 	return o.ApplyT(func(v *TrafficSplit) pulumi.StringOutput { return v.OnDestroy }).(pulumi.StringOutput)
 }
 
-// The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+// The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
 func (o TrafficSplitOutput) OwnerTag() pulumi.StringOutput {
 	return o.ApplyT(func(v *TrafficSplit) pulumi.StringOutput { return v.OwnerTag }).(pulumi.StringOutput)
 }

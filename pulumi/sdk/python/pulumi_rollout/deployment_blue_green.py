@@ -303,7 +303,7 @@ class _DeploymentBlueGreenState:
         :param pulumi.Input[_builtins.str] listener_arn: Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[_builtins.str] live_target_group_arn: ARN of the target group that serves the traffic: wire it to the production ECS service or Auto Scaling group.
         :param pulumi.Input[_builtins.str] name_prefix: Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
-        :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+        :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
         :param pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenPlannedStepArgs']]] planned_steps: The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
         :param pulumi.Input[_builtins.int] port: Port the targets listen on, 1 to 65535. A change replaces the idle color's target group only (see the guide).
         :param pulumi.Input[_builtins.str] previous_active: The color that was active before the last flip.
@@ -521,7 +521,7 @@ class _DeploymentBlueGreenState:
     @pulumi.getter(name="ownerTag")
     def owner_tag(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+        The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
         """
         return pulumi.get(self, "owner_tag")
 
@@ -1012,7 +1012,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] listener_arn: Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[_builtins.str] live_target_group_arn: ARN of the target group that serves the traffic: wire it to the production ECS service or Auto Scaling group.
         :param pulumi.Input[_builtins.str] name_prefix: Start of the target group names (`PREFIX-blue-xxxx`, `PREFIX-green-xxxx`): 1 to 21 letters, digits and hyphens, not starting or ending with a hyphen.
-        :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+        :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
         :param pulumi.Input[Sequence[pulumi.Input[Union['DeploymentBlueGreenPlannedStepArgs', 'DeploymentBlueGreenPlannedStepArgsDict', 'outputs.DeploymentBlueGreenPlannedStep']]]] planned_steps: The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
         :param pulumi.Input[_builtins.int] port: Port the targets listen on, 1 to 65535. A change replaces the idle color's target group only (see the guide).
         :param pulumi.Input[_builtins.str] previous_active: The color that was active before the last flip.
@@ -1220,7 +1220,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
     @pulumi.getter(name="ownerTag")
     def owner_tag(self) -> pulumi.Output[_builtins.str]:
         """
-        The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+        The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
         """
         return pulumi.get(self, "owner_tag")
 

@@ -173,7 +173,7 @@ class _TrafficSplitState:
         :param pulumi.Input['TrafficSplitLastRolloutArgs'] last_rollout: How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
         :param pulumi.Input[_builtins.str] listener_arn: ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[_builtins.str] on_destroy: What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
-        :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+        :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.float]]] percentages: Share of traffic per target group ARN, in percent (two decimals), known at plan time.
         :param pulumi.Input[Sequence[pulumi.Input['TrafficSplitPlannedStepArgs']]] planned_steps: The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
         :param pulumi.Input[_builtins.str] replaced_actions: JSON of the actions in place before this resource took the listener or rule over; <span pulumi-lang-nodejs="`onDestroy " pulumi-lang-dotnet="`OnDestroy " pulumi-lang-go="`onDestroy " pulumi-lang-python="`on_destroy " pulumi-lang-yaml="`onDestroy " pulumi-lang-java="`onDestroy ">`on_destroy </span>= "restore"` puts them back. Null after import.
@@ -261,7 +261,7 @@ class _TrafficSplitState:
     @pulumi.getter(name="ownerTag")
     def owner_tag(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+        The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
         """
         return pulumi.get(self, "owner_tag")
 
@@ -597,7 +597,7 @@ class TrafficSplit(pulumi.CustomResource):
         :param pulumi.Input[Union['TrafficSplitLastRolloutArgs', 'TrafficSplitLastRolloutArgsDict', 'outputs.TrafficSplitLastRollout']] last_rollout: How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
         :param pulumi.Input[_builtins.str] listener_arn: ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[_builtins.str] on_destroy: What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
-        :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+        :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.float]]] percentages: Share of traffic per target group ARN, in percent (two decimals), known at plan time.
         :param pulumi.Input[Sequence[pulumi.Input[Union['TrafficSplitPlannedStepArgs', 'TrafficSplitPlannedStepArgsDict', 'outputs.TrafficSplitPlannedStep']]]] planned_steps: The schedule of the change this plan makes, known at plan time whenever the inputs are: each step's weights and pause, in order. When a plan does not change the weights, it keeps the schedule of the last change.
         :param pulumi.Input[_builtins.str] replaced_actions: JSON of the actions in place before this resource took the listener or rule over; <span pulumi-lang-nodejs="`onDestroy " pulumi-lang-dotnet="`OnDestroy " pulumi-lang-go="`onDestroy " pulumi-lang-python="`on_destroy " pulumi-lang-yaml="`onDestroy " pulumi-lang-java="`onDestroy ">`on_destroy </span>= "restore"` puts them back. Null after import.
@@ -693,7 +693,7 @@ class TrafficSplit(pulumi.CustomResource):
     @pulumi.getter(name="ownerTag")
     def owner_tag(self) -> pulumi.Output[_builtins.str]:
         """
-        The value of the `rollout:owner` tag this resource keeps on what it owns; null after an import, until the first apply takes a lease of its own.
+        The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
         """
         return pulumi.get(self, "owner_tag")
 
