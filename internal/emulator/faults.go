@@ -94,6 +94,14 @@ func (e *Emulator) FaultNext(action string, kind Fault, n int) {
 	e.targeted = append(e.targeted, &targetedFault{action: action, kind: kind, times: n})
 }
 
+// ClearFaults forgets every fault FaultNext armed and every injected rate.
+func (e *Emulator) ClearFaults() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.targeted = nil
+	e.faults = map[string]*faultState{}
+}
+
 // drawFault picks the fault for a request of action, or "" for none.
 func (e *Emulator) drawFault(action string) Fault {
 	service, _, _ := strings.Cut(action, ":")

@@ -185,12 +185,27 @@ func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 		watch.Gates, watch.PollInterval = st.Gates, st.Poll
 		out.res = watch.Stabilize(ctx, out.res, ch.from, st.Duration)
 	}
+	// record what it serves: a run that did not succeed may have stopped
+	// (Ctrl-C, the timeout) after someone else changed it, with nothing
+	// read since. One read, on a live context, keeps the record true.
+	if out.res.Status != rollout.Succeeded && !out.res.Unknown {
+		lctx, cancel := c.Clock.WithDeadline(context.WithoutCancel(ctx), c.Clock.Now().Add(finalReadGrace))
+		if live, err := readSplit(lctx, s); err == nil && !live.Equal(out.res.Current) {
+			tflog.Warn(ctx, "the subject serves something else than the run left: someone or something changed it", map[string]any{"left": out.res.Current.String(), "serves": live.String()})
+			out.res.Current = live
+		}
+		cancel()
+	}
 	// report (the caller records)
 	if out.res.Status != rollout.Succeeded {
 		addRolloutError(diags, s, out.res, ch.limit, ch.from)
 	}
 	return out
 }
+
+// finalReadGrace bounds the read that records what a subject serves after
+// a run that did not succeed.
+const finalReadGrace = 30 * time.Second
 
 // newRunner is the rollout.Runner of a change: the subject's probe, the
 // provider's clock, the apply's deadline.
