@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-
 	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
 )
 
@@ -367,23 +365,103 @@ custom = {
 		{"release stabilization poll too fast", rel("", `stabilization = { duration = "1m", poll_interval = "1ms" }`), `stabilization\.poll_interval`},
 		{"release bad import-like listener", rel(fmt.Sprintf("api = { listener_arn = %q, target_groups = %s }", fakeNLB, tgList(1, 1)), ""), `listener_arn`},
 	}...)
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: e.Factories(),
-				Steps: []resource.TestStep{{
-					Config:   c.config,
-					PlanOnly: true,
-					// Engines wrap long lines: any run of white space matches a space.
-					ExpectError: regexp.MustCompile(strings.ReplaceAll(c.want, " ", `\s+`)),
-				}},
-			})
-		})
+	users := func(n, size int) string {
+		var us []string
+		for i := 0; i < n; i++ {
+			us = append(us, fmt.Sprintf("%q", fmt.Sprintf("user-%0*d", size-5, i)))
+		}
+		return "[" + strings.Join(us, ", ") + "]"
 	}
+	cases = append(cases, []struct{ name, config, want string }{
+		{"flag tier", ff(`tier = "Premium"`), `tier value must be one of(.|\n)*"Advanced"`},
+		{"flag under the reserved aws prefix", ff(`path_prefix = "/aws/flags/"`), `Reserved Parameter Name(.|\n)*begins with "aws"`},
+		{"flag under the reserved ssm prefix", ff(`path_prefix = "/SSMstuff/"`), `Reserved Parameter Name(.|\n)*"ssm"`},
+		{"flag too deep", ff(`path_prefix = "/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/"`), `Reserved Parameter Name(.|\n)*16 levels deep`},
+		{"flag document over the standard tier", ff("targeting = { included_users = " + users(200, 24) + " }"), `Flag Document Too Large(.|\n)*Standard tier's limit of 4096 bytes(.|\n)*tier = "Advanced"`},
+		{"flag document over the advanced tier", ff("tier = \"Advanced\"\ntargeting = { included_users = " + users(350, 24) + " }"), `Flag Document Too Large(.|\n)*Advanced tier's limit of 8192 bytes`},
+	}...)
+	runBadInput(t, e, good, cases)
 	t.Cleanup(func() {
 		if n := e.Emu.Total("elasticloadbalancing:") + e.Emu.Total("monitoring:") + e.Emu.Total("lambda:") + e.Emu.Total("ssm:"); n != 0 {
 			t.Errorf("bad input reached AWS: the emulator saw %v", e.Emu.Counts())
 		}
 	})
+}
+
+// runBadInput plans the cases together, as few plans as the engine allows:
+// a plan reports every resource's problems at once, so the resources of all
+// cases share one plan (each renamed after its case), and the provider
+// blocks share one through aliases. A plan stops before ModifyPlan when any
+// resource fails validation, so the cases whose error is not found run
+// again together, and then alone. Each case's error must be attributed to
+// its own resource or provider.
+func runBadInput(t *testing.T, e *acctest.Env, good string, cases []struct{ name, config, want string }) {
+	resHeader := regexp.MustCompile(`(?m)^(resource|data) ("[a-z_]+") "(test|x)"`)
+	type prepared struct {
+		name, body, want string
+		// at are the ways an engine names the case's resource or provider
+		// in a diagnostic ("with rollout_x.c3," or `in resource "…" "c3"`).
+		at       []string
+		provider bool
+	}
+	var all []prepared
+	var alone []int
+	for i, c := range cases {
+		switch {
+		case strings.HasPrefix(c.config, good) && !strings.Contains(c.config[len(good):], `provider "rollout"`):
+			body := resHeader.ReplaceAllString(c.config[len(good):], fmt.Sprintf(`$1 $2 "c%d"`, i))
+			all = append(all, prepared{name: c.name, body: body, at: []string{fmt.Sprintf(".c%d,", i), fmt.Sprintf(`"c%d":`, i)}, want: c.want})
+		case strings.HasPrefix(c.config, "provider \"rollout\" {\n") && strings.Count(c.config, "provider \"rollout\"") == 1 && !strings.Contains(c.config, "terraform_data"):
+			body := strings.Replace(c.config, "provider \"rollout\" {\n", fmt.Sprintf("provider \"rollout\" {\n  alias = \"p%d\"\n", i), 1)
+			body = resHeader.ReplaceAllString(body, fmt.Sprintf(`$1 $2 "c%d"`, i))
+			body = strings.Replace(body, fmt.Sprintf(`"c%d" {`, i), fmt.Sprintf(`"c%d" {`+"\n  provider = rollout.p%d", i, i), 1)
+			all = append(all, prepared{name: c.name, body: body, at: []string{fmt.Sprintf(".p%d,", i), fmt.Sprintf(".p%d\"", i), fmt.Sprintf(`"c%d":`, i)}, want: c.want, provider: true})
+		default:
+			alone = append(alone, i)
+		}
+	}
+	found := func(out string, p prepared) bool {
+		re := regexp.MustCompile(strings.ReplaceAll(p.want, " ", `\s+`))
+		for _, d := range acctest.Diagnostics(out) {
+			for _, at := range p.at {
+				if strings.Contains(d.Text, at) && re.MatchString("Error: "+d.Summary+"\n"+d.Text) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	plans := 0
+	pending := all
+	for pass := 1; pass <= 2 && len(pending) > 0; pass++ {
+		var b strings.Builder
+		b.WriteString(good)
+		for _, p := range pending {
+			b.WriteString(p.body)
+		}
+		out := e.PlanErrors(t, b.String())
+		plans++
+		var missing []prepared
+		for _, p := range pending {
+			if !found(out, p) {
+				missing = append(missing, p)
+			}
+		}
+		pending = missing
+	}
+	for _, p := range pending {
+		plans++
+		if out := e.PlanErrors(t, good+p.body); !found(out, p) {
+			t.Errorf("%s: no error matching %q on %s in:\n%s", p.name, p.want, p.at[0], out)
+		}
+	}
+	for _, i := range alone {
+		c := cases[i]
+		plans++
+		re := regexp.MustCompile(strings.ReplaceAll(c.want, " ", `\s+`))
+		if out := e.PlanErrors(t, c.config); !re.MatchString(out) {
+			t.Errorf("%s: no error matching %q in:\n%s", c.name, c.want, out)
+		}
+	}
+	t.Logf("%d bad inputs refused in %d plans", len(cases), plans)
 }
