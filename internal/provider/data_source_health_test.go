@@ -14,6 +14,7 @@ import (
 )
 
 func TestAccDataSourceAlarmState(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	e := acctest.NewEnv(t)
 	quiet, firing := e.Alarm("quiet"), e.Alarm("firing")
@@ -51,6 +52,7 @@ func TestAccDataSourceAlarmState(t *testing.T) {
 }
 
 func TestAccDataSourceTargetHealth(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	e := acctest.NewEnv(t)
 	f := e.NewFixture(2)

@@ -9,5 +9,6 @@ import (
 
 func TestMain(m *testing.M) {
 	acctest.SetCredentialsEnv()
+	acctest.TuneEngines()
 	os.Exit(m.Run())
 }

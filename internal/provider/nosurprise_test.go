@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -67,6 +68,7 @@ func TestAccNoSurprise_staleSavedPlan(t *testing.T) {
 // Finding 9: after a rollback, the same change is refused by the next apply
 // with nothing moved, until rollout.attempt changes; then it runs.
 func TestAccNoSurprise_rolledBackNotRetried(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	f := newRolloutFixture(t)
 	alarm := f.e.Alarm("api-5xx")
@@ -107,6 +109,7 @@ func TestAccNoSurprise_rolledBackNotRetried(t *testing.T) {
 // effect, slow answers) ends with every step applied in order, and the
 // state and the emulator agree.
 func TestAccNoSurprise_canaryUnderFaults(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	f := newRolloutFixture(t)
 	alarm := f.e.Alarm("api-5xx")
@@ -191,6 +194,7 @@ resource "rollout_alarm" "test" {
 // adopt it deliberately, and then the first owner's next apply is refused:
 // neither overwrites the other unseen.
 func TestAccNoSurprise_twoOwners(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	f := newRolloutFixture(t)
 	other := func(adopt string) string {
@@ -288,6 +292,7 @@ func TestAccNoSurprise_failedCreateReplaced(t *testing.T) {
 // the authenticate-oidc action (AWS never returns its secret, and refuses it
 // written back without UseExistingClientSecret, as the emulator front does).
 func TestAccNoSurprise_oidcListener(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	f := newRolloutFixture(t)
 	f.e.AuthenticateOIDC(f.ref.ListenerARN, f.blue, "https://idp.example.com")

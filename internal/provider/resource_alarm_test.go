@@ -81,6 +81,7 @@ func dimsJSON(lb, tg string) string {
 // Each preset creates the alarm AWS expects (asserted on what the emulator
 // received), reads back unchanged, and imports by name.
 func TestAccAlarm_presets(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	e := acctest.NewEnv(t)
 	f := e.NewFixture(1)
@@ -149,6 +150,7 @@ resource "rollout_alarm" "test" {
 
 // A custom metric-math alarm and a custom percentile alarm.
 func TestAccAlarm_custom(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	e := acctest.NewEnv(t)
 	mathName, pctName := acctest.Name("custom-math"), acctest.Name("custom-pct")
@@ -274,6 +276,7 @@ resource "rollout_alarm" "test" {
 // A rollout_alarm's name goes straight into a traffic split's alarms gate:
 // the canary passes while the alarm is quiet and rolls back once it fires.
 func TestAccAlarm_gatesATrafficSplit(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	f := newRolloutFixture(t)
 	alarm := acctest.Name("green-5xx")

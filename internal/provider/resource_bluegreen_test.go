@@ -273,6 +273,7 @@ func planStepsCheck(f *bgFixture, want [][2]int) plancheck.PlanCheck {
 
 // An alarm during the flip rolls back to blue; state and history say so.
 func TestAccBlueGreen_alarmRollsBack(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	f := newBGFixture(t)
 	alarm := f.e.Alarm("bg-5xx")
@@ -319,6 +320,7 @@ func TestAccBlueGreen_alarmRollsBack(t *testing.T) {
 // The health gate blocks a flip to a color with no registered targets:
 // nothing moves.
 func TestAccBlueGreen_healthBlocksFlip(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	f := newBGFixture(t)
 	canary := fmt.Sprintf(bgCanary, "")

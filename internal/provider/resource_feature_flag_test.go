@@ -156,6 +156,7 @@ func TestAccFeatureFlag_lifecycle(t *testing.T) {
 // A flag that exists is not taken over; dependencies must exist and never
 // form a cycle; the data source reads a flag for other stacks.
 func TestAccFeatureFlag_existsDependenciesDataSource(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	e := acctest.NewEnv(t)
 	base := acctest.Name("f")
@@ -215,6 +216,7 @@ data "rollout_feature_flag" "b" {
 // step 2; last_rollout says which flag; the flag resource's next plan shows
 // the kill switch.
 func TestAccFeatureFlag_rollbackSwitchesFlagsOff(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	f := newRolloutFixture(t)
 	alarm := f.e.Alarm("api-5xx")
@@ -310,6 +312,7 @@ func flagWrites(e *acctest.Env, name string) []string {
 // pause turns the kill switch on (rollback = "kill_switch") and the state
 // says so.
 func TestAccFeatureFlag_ramp(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	for _, failing := range []bool{false, true} {
 		t.Run(fmt.Sprintf("alarm=%v", failing), func(t *testing.T) {

@@ -164,6 +164,7 @@ func TestAccLambdaAlias_canary(t *testing.T) {
 // An alarm in the second pause rolls the alias back to version 1 with no
 // additional weight; a failing after_pause hook does too.
 func TestAccLambdaAlias_rollsBack(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	for _, gate := range []string{"alarm", "hook"} {
 		t.Run(gate, func(t *testing.T) {

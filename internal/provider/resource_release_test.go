@@ -292,6 +292,7 @@ func alarmOnFirstWrite(e *acctest.Env, owner, alarm string) {
 // rolled-back change with nothing moved, and once rollout.attempt changes
 // the release converges.
 func TestAccRelease_failureGoesOn(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	f := newReleaseFixture(t, nil, "auth", "api", "web", "worker")
 	alarm := f.e.Alarm("api-5xx")
@@ -362,6 +363,7 @@ func TestAccRelease_failureGoesOn(t *testing.T) {
 // release, web and worker never start, and the emulator serves what it did
 // before the apply.
 func TestAccRelease_failureRollsBackStarted(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	f := newReleaseFixture(t, nil, "auth", "api", "web", "worker")
 	alarm := f.e.Alarm("api-5xx")
@@ -401,6 +403,7 @@ func TestAccRelease_failureRollsBackStarted(t *testing.T) {
 // alarm fires while it stabilizes, so auth rolls back and api (hard) is
 // skipped.
 func TestAccRelease_stabilization(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	f := newReleaseFixture(t, nil, "auth", "api")
 	alarm := f.e.Alarm("auth-5xx")
@@ -435,6 +438,7 @@ func TestAccRelease_stabilization(t *testing.T) {
 // and parallel starts a service as soon as its own dependency finished; a
 // release whose waits outlast its timeout is refused at plan.
 func TestAccRelease_strategies(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	f := newReleaseFixture(t, nil, "a", "b", "c")
 	twoSteps := map[string]string{}
@@ -488,6 +492,7 @@ func TestAccRelease_strategies(t *testing.T) {
 // and keeps its traffic (a split may then take its listener without adopt),
 // and a service added is claimed and moved like a new one.
 func TestAccRelease_membership(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	f := newReleaseFixture(t, nil, "a", "b", "c")
 	only := func(names ...string) *releaseFixture {
@@ -530,6 +535,7 @@ resource "rollout_traffic_split" "b" {
 // shift), so the release leaves it as it is and says so, rather than
 // overwrite that change with the weights from before the apply.
 func TestAccRelease_startedRollbackReadsFirst(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	f := newReleaseFixture(t, nil, "auth", "api")
 	alarm := f.e.Alarm("api-5xx")

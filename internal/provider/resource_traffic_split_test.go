@@ -144,6 +144,7 @@ func TestAccTrafficSplit_driftDetectedAndUndone(t *testing.T) {
 }
 
 func TestAccTrafficSplit_restoreOnDestroy(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	e := acctest.NewEnv(t)
 	f := e.NewFixture(2)
@@ -252,6 +253,7 @@ import {
 }
 
 func TestAccTrafficSplit_assumeRole(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	e := acctest.NewEnv(t)
 	f := e.NewFixture(2)
@@ -286,6 +288,7 @@ resource "rollout_traffic_split" "test" {
 }
 
 func TestAccListenerWeightsDataSource(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	e := acctest.NewEnv(t)
 	f := e.NewFixture(2)

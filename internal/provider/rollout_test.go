@@ -182,6 +182,7 @@ func TestAccRollout_canary(t *testing.T) {
 
 // A schedule whose pauses outlast the timeout is refused at plan time.
 func TestAccRollout_scheduleLongerThanTimeout(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	f := newRolloutFixture(t)
 	resource.Test(t, resource.TestCase{
@@ -201,6 +202,7 @@ func TestAccRollout_scheduleLongerThanTimeout(t *testing.T) {
 // once; the state holds the original weights and the next plan shows the
 // change again.
 func TestAccRollout_alarmRollsBack(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	f := newRolloutFixture(t)
 	alarm := f.e.Alarm("api-5xx")
@@ -226,6 +228,7 @@ func TestAccRollout_alarmRollsBack(t *testing.T) {
 // A health gate fails when the target group gaining traffic has no
 // registered targets: after waiting its timeout, before anything moves.
 func TestAccRollout_healthGateNoTargets(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	f := newRolloutFixture(t)
 	ro := canarySteps + "\n    gates = { health = { timeout = \"2m\" } }"
@@ -244,6 +247,7 @@ func TestAccRollout_healthGateNoTargets(t *testing.T) {
 // A metrics gate fails on the 5XX rate over the first pause, from data put
 // with PutMetricData while the pause runs.
 func TestAccRollout_metricsGateErrorRate(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	f := newRolloutFixture(t)
 	var once sync.Once
@@ -271,6 +275,7 @@ func TestAccRollout_metricsGateErrorRate(t *testing.T) {
 // A Lambda hook that answers Failed after the first pause rolls back; it
 // received the documented payload before the shift and after the pause.
 func TestAccRollout_hookFails(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	f := newRolloutFixture(t)
 	hook := f.e.HookFunction("check", func(p map[string]any) (string, string) {
@@ -305,6 +310,7 @@ func TestAccRollout_hookFails(t *testing.T) {
 // A latency breach rolls back gradually: 25, 50, 75 and 100 % of the way
 // back, observed in order.
 func TestAccRollout_gradualRollback(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	f := newRolloutFixture(t)
 	f.e.RegisterTargets(f.blue, 2)
@@ -432,6 +438,7 @@ func TestAccRollout_createShowsSchedule(t *testing.T) {
 
 // A canary on a listener rule moves the rule's weights step by step.
 func TestAccRollout_rule(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	e := acctest.NewEnv(t)
 	fx := e.NewFixture(2)
@@ -484,6 +491,7 @@ func regexpMust(s string) *regexp.Regexp { return regexp.MustCompile(s) }
 
 // Changing only the rollout settings leaves the listener alone: no write.
 func TestAccRollout_settingsOnlyChangeWritesNothing(t *testing.T) {
+	acctest.OneEngine(t)
 	t.Parallel()
 	f := newRolloutFixture(t)
 	resource.Test(t, resource.TestCase{
