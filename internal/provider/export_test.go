@@ -101,7 +101,7 @@ func RunChange(ctx context.Context, c *awsclient.Client, s Subject, spec Spec) O
 		limit = time.Hour
 	}
 	ch := change{from: spec.From, to: spec.To, settings: spec.settings(), planned: types.ListUnknown(plannedStepObjectType), last: last,
-		readFirst: spec.ReadFirst, limit: limit, hold: spec.Hold, switchOff: spec.SwitchOff}
+		readFirst: firstRead(spec.ReadFirst), limit: limit, hold: spec.Hold, switchOff: spec.SwitchOff}
 	if spec.Owner {
 		ch.owner = &ownerClaim{base: s.Attr().ParentPath(), resourceType: "conformance", mine: spec.Mine, adopt: spec.Adopt}
 	}

@@ -100,7 +100,7 @@ func claim(ctx context.Context, base path.Path, s owned, resourceType, mine stri
 			"gate": types.StringValue(gateOfLastTag(status)), "reason": types.StringValue("recorded on the " + s.Kind() + " when the resource whose change did not ship was replaced"),
 			"rollback": types.StringValue(rollbackOfLastTag(status)), "started_at": types.StringValue(""), "finished_at": types.StringValue(""),
 			"target": types.StringValue(to.Canonical()), "attempt": types.StringValue(attempt),
-		}), to, attempt, diags, false)
+		}), to, attempt, diags, atApply)
 		return lease{}, false
 	}
 	out := lease{token: mine, previous: l.Owner}
@@ -222,14 +222,6 @@ func stillOwned(ctx context.Context, s owned, token string, diags *diag.Diagnost
 	return l.Owner, l.Owner == token || l.Owner == ""
 }
 
-// notOwnedOnDestroy warns that destroy left s as it is because another
-// resource owns it now.
-func notOwnedOnDestroy(diags *diag.Diagnostics, s owned, owner, what string) {
-	diags.AddWarning(fmt.Sprintf("%s Owned By Another Resource", title(s.Kind())), detail(nil,
-		fmt.Sprintf("on_destroy asks to %s, but the %s %s is owned by another rollout resource now (tag %s = %q): it took it over after this one.", what, s.Kind(), s.ID(), awsclient.OwnerTag, owner),
-		"It was left as it is: its owner decides what it serves. Nothing else was changed."))
-}
-
 // attrRef is the listener or rule an imported ARN names.
 func attrRef(attr, id string) awsclient.Ref {
 	if attr == "rule_arn" {
@@ -254,25 +246,4 @@ func importOwner(ctx context.Context, s owned, resp *resource.ImportStateRespons
 			fmt.Sprintf("The %s %s is owned by another rollout resource (tag %s = %q). The import did not take its lease.", s.Kind(), s.ID(), awsclient.OwnerTag, l.Owner),
 			"The first apply that changes it is refused while that resource owns it. Remove the other resource from its state, or set adopt = true on this one to take it over."))
 	}
-}
-
-// addLeaseReadError explains a failed read of a lease.
-func addLeaseReadError(diags *diag.Diagnostics, s owned, err error) {
-	if errors.Is(err, awsclient.ErrNotFound) {
-		diags.AddError(fmt.Sprintf("%s Not Found", title(s.Kind())), detail(nil, fmt.Sprintf("The %s %s does not exist.", s.Kind(), s.ID()),
-			"Check its name or ARN and the provider's region, and that it is created before this resource (reference its attribute)."))
-		return
-	}
-	addError(diags, nil, fmt.Sprintf("Cannot Read %s Owner", title(s.Kind())), err, fmt.Sprintf("Reading the %s tag of %s failed.", awsclient.OwnerTag, s.ID()), leasePermissions(s.Kind()))
-}
-
-// leasePermissions names the permissions a subject's lease needs.
-func leasePermissions(kind string) string {
-	switch kind {
-	case "alias":
-		return "Check the credentials' lambda:GetFunction, lambda:ListTags, lambda:TagResource and lambda:UntagResource permissions."
-	case "flag":
-		return "Check the credentials' ssm:ListTagsForResource, ssm:AddTagsToResource and ssm:RemoveTagsFromResource permissions."
-	}
-	return "Check the credentials' elasticloadbalancing:DescribeTags, AddTags and RemoveTags permissions."
 }

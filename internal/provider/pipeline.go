@@ -66,7 +66,7 @@ type change struct {
 	last types.Object
 	// readFirst reads the subject before the first write and refuses when
 	// it no longer serves from (update, flip). A create has just read it.
-	readFirst bool
+	readFirst firstRead
 	limit     time.Duration
 	// switchOff, when set, is the subject's own kill switch (a flag's
 	// rollout); otherwise rollout.flags are switched off.
@@ -81,6 +81,16 @@ type change struct {
 	// and before the first write.
 	owner *ownerClaim
 }
+
+// firstRead says whether a change reads the subject before its first write
+// (an update: it must still serve what the plan was made from) or has just
+// read it (a create).
+type firstRead bool
+
+const (
+	readsFirst  firstRead = true
+	alreadyRead firstRead = false
+)
 
 // ownerClaim is the ownership step of a change.
 type ownerClaim struct {
@@ -151,10 +161,10 @@ func checkChange(ctx context.Context, c *awsclient.Client, s subject, ch change,
 			"Nothing was moved. Run plan again to see the schedule from the weights it serves now, then apply."))
 		return steps, nil, false
 	}
-	if len(steps) > 0 && refuseRetry(s.Attr().ParentPath(), ch.last, ch.to, ch.settings.Attempt, diags, false) {
+	if len(steps) > 0 && refuseRetry(s.Attr().ParentPath(), ch.last, ch.to, ch.settings.Attempt, diags, atApply) {
 		return steps, nil, false
 	}
-	if len(steps) > 0 && ch.switchOff == nil && !checkSwitchable(ctx, c, s.Attr().ParentPath(), ch.settings, false, diags) {
+	if len(steps) > 0 && ch.switchOff == nil && !checkSwitchable(ctx, c, s.Attr().ParentPath(), ch.settings, atApply, diags) {
 		return steps, nil, false
 	}
 	// read
@@ -374,9 +384,9 @@ func switchFlagsOff(ctx context.Context, c *awsclient.Client, flags []string, re
 
 // checkSwitchable checks, before anything moves, that every flag a
 // feature_flag rollback would switch off exists, is a flag document, and
-// can take its kill switch and reason. At plan time (atPlan) a flag that
+// can take its kill switch and reason. At plan time a flag that
 // does not exist yet is a warning: it may be created in the same apply.
-func checkSwitchable(ctx context.Context, c *awsclient.Client, base path.Path, s rolloutSettings, atPlan bool, diags *diag.Diagnostics) bool {
+func checkSwitchable(ctx context.Context, c *awsclient.Client, base path.Path, s rolloutSettings, when phase, diags *diag.Diagnostics) bool {
 	if len(s.Flags) == 0 || (s.Policy != rollout.FeatureFlag && s.Policy != rollout.Auto && s.Policy != "") || c == nil {
 		return true
 	}
@@ -387,7 +397,7 @@ func checkSwitchable(ctx context.Context, c *awsclient.Client, base path.Path, s
 		p, err := c.ReadFlagParameter(ctx, name)
 		var why string
 		switch {
-		case errors.Is(err, awsclient.ErrNotFound) && atPlan:
+		case errors.Is(err, awsclient.ErrNotFound) && when == atPlan:
 			diags.AddAttributeWarning(at, "Rollback Flag Not Found", detail(nil,
 				fmt.Sprintf("rollout.flags[%d] is %q, but the parameter %s does not exist now. A failed gate switches the named flags off instead of moving traffic back.", i, k, name),
 				"If the flag is created in this apply (rollout_feature_flag), nothing is wrong: apply checks again before anything moves. Otherwise fix the key (a key under "+DefaultFlagPrefix+", or a parameter name)."))

@@ -49,7 +49,7 @@ func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags
 	if len(steps) == 0 {
 		return steps, true
 	}
-	refuseRetry(p.at.ParentPath(), p.last, p.to, p.settings.Attempt, diags, true)
-	checkSwitchable(ctx, c, p.at.ParentPath(), p.settings, true, diags)
+	refuseRetry(p.at.ParentPath(), p.last, p.to, p.settings.Attempt, diags, atPlan)
+	checkSwitchable(ctx, c, p.at.ParentPath(), p.settings, atPlan, diags)
 	return steps, true
 }

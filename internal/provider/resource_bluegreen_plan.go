@@ -88,7 +88,7 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		return
 	}
 	set("planned_steps", plannedStepsValue(steps))
-	checkScheduleTimeout(ctx, plan.Timeouts, false, steps, plan.Rollout, &resp.Diagnostics)
+	checkScheduleTimeout(ctx, plan.Timeouts, updating, steps, plan.Rollout, &resp.Diagnostics)
 }
 
 // warnTakeover says, when planning a create, that the listener's current

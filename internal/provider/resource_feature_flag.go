@@ -576,7 +576,7 @@ func (r *featureFlagResource) planRollout(ctx context.Context, req resource.Modi
 	}
 	set("planned_steps", flagStepsValue(steps))
 	set("last_rollout", types.ObjectUnknown(lastRolloutAttrTypes))
-	checkScheduleTimeout(ctx, plan.Timeouts, false, steps, plan.Rollout, &resp.Diagnostics)
+	checkScheduleTimeout(ctx, plan.Timeouts, updating, steps, plan.Rollout, &resp.Diagnostics)
 }
 
 func (r *featureFlagResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

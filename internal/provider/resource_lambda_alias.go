@@ -318,7 +318,7 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 		return
 	}
 	set("planned_steps", aliasStepsValue(steps))
-	checkScheduleTimeout(ctx, plan.Timeouts, req.State.Raw.IsNull(), steps, plan.Rollout, &resp.Diagnostics)
+	checkScheduleTimeout(ctx, plan.Timeouts, operation(req.State.Raw.IsNull()), steps, plan.Rollout, &resp.Diagnostics)
 }
 
 // aliasScheduleProblem says why AWS could not write a schedule on an
@@ -412,7 +412,7 @@ func (r *lambdaAliasResource) Create(ctx context.Context, req resource.CreateReq
 	limit, d := plan.Timeouts.Create(ctx, defaultApplyTimeout)
 	resp.Diagnostics.Append(d...)
 	tflog.Info(ctx, "taking over alias", map[string]any{"alias": ref.ID(), "from": cur.Split().Short(), "to": plan.Version.ValueString()})
-	if !r.shift(ctx, &plan, cur.Split(), types.ObjectNull(lastRolloutAttrTypes), "", false, limit, &resp.Diagnostics) {
+	if !r.shift(ctx, &plan, cur.Split(), types.ObjectNull(lastRolloutAttrTypes), "", alreadyRead, limit, &resp.Diagnostics) {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -428,7 +428,7 @@ func (r *lambdaAliasResource) Update(ctx context.Context, req resource.UpdateReq
 	plan.ID, plan.Replaced, plan.AliasARN = state.ID, state.Replaced, state.AliasARN
 	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
 	resp.Diagnostics.Append(d...)
-	if !r.shift(ctx, &plan, splitOfAliasState(ctx, state), state.LastRollout, state.OwnerTag.ValueString(), true, limit, &resp.Diagnostics) {
+	if !r.shift(ctx, &plan, splitOfAliasState(ctx, state), state.LastRollout, state.OwnerTag.ValueString(), readsFirst, limit, &resp.Diagnostics) {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -436,7 +436,7 @@ func (r *lambdaAliasResource) Update(ctx context.Context, req resource.UpdateReq
 
 // shift moves the alias from `from` to plan.version through the traffic
 // pipeline, sets the description, and records the outcome in m.
-func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, from weights.Split, last types.Object, mine string, readFirst bool, limit time.Duration, diags *diag.Diagnostics) bool {
+func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, from weights.Split, last types.Object, mine string, readFirst firstRead, limit time.Duration, diags *diag.Diagnostics) bool {
 	settings, d := settingsFrom(ctx, m.Rollout)
 	diags.Append(d...)
 	if diags.HasError() {

@@ -683,7 +683,7 @@ func (r *releaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	plan.Services = v
 	if ok && allKnown && moves {
 		total, what := releaseWaits(ctx, gp, plan, waits)
-		checkTimeoutTotal(ctx, plan.Timeouts, state == nil, total, what, &resp.Diagnostics)
+		checkTimeoutTotal(ctx, plan.Timeouts, operation(state == nil), total, what, &resp.Diagnostics)
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }

@@ -72,49 +72,75 @@ func (r *releaseResource) Update(ctx context.Context, req resource.UpdateRequest
 	}
 }
 
-// apply runs the release. Every service is claimed and checked (schedule,
-// plan, retry rule, read before write) before any moves; a refusal there
-// moves nothing and saves nothing. Then the services run by the strategy,
-// each through the traffic pipeline, and the state records what each
-// serves and how it ended, whatever the outcome.
+// releaseRun is one apply of a release, phase by phase.
+type releaseRun struct {
+	r        *releaseResource
+	plan     releaseModel
+	services map[string]serviceModel
+	prior    map[string]serviceModel
+	gp       graph.Plan
+	runs     map[string]*serviceRun
+	outs     map[string]graph.Outcome
+	failed   []string
+	started  time.Time
+	deadline time.Time
+	limit    time.Duration
+}
+
+// apply runs the release: claim and check every service, give up the
+// leases of services that left, run the waves, roll back what it started
+// when asked, and record. Every refusal comes before anything moves: a
+// refusal in the first phase moves nothing and saves nothing. After it, the
+// state records what each service serves and how it ended, whatever the
+// outcome.
 func (r *releaseResource) apply(ctx context.Context, plan releaseModel, state *releaseModel, limit time.Duration, diags *diag.Diagnostics) (releaseModel, bool) {
-	c := r.client
-	started := c.Clock.Now()
-	deadline := started.Add(limit)
-	services, _, d := servicesOf(ctx, plan.Services)
+	run, ok := r.newReleaseRun(ctx, plan, state, limit, diags)
+	if !ok {
+		return plan, false
+	}
+	of := onFailureOf(ctx, plan.OnFailure)
+	if !run.claimAndCheck(ctx, of, diags) {
+		return plan, false
+	}
+	run.releaseServicesThatLeft(ctx, diags)
+	run.runWaves(ctx, of)
+	if len(run.failed) > 0 && of.rollback == rollbackStarted {
+		run.rollBackStarted(ctx)
+	}
+	return run.record(ctx, diags), true
+}
+
+func (r *releaseResource) newReleaseRun(ctx context.Context, plan releaseModel, state *releaseModel, limit time.Duration, diags *diag.Diagnostics) (*releaseRun, bool) {
+	run := &releaseRun{r: r, plan: plan, started: r.client.Clock.Now(), limit: limit, runs: map[string]*serviceRun{}}
+	run.deadline = run.started.Add(limit)
+	var d diag.Diagnostics
+	run.services, _, d = servicesOf(ctx, plan.Services)
 	diags.Append(d...)
-	var prior map[string]serviceModel
 	if state != nil {
-		prior, _, d = servicesOf(ctx, state.Services)
+		run.prior, _, d = servicesOf(ctx, state.Services)
 		diags.Append(d...)
 	}
 	// ValidateConfig reported the graph's problems and warnings already.
-	gp, ok := releaseGraph(ctx, services, plan.Dependencies, diags, false)
+	gp, ok := releaseGraph(ctx, run.services, plan.Dependencies, diags, false)
 	if !ok {
 		addError(diags, pathOf(path.Root("dependencies")), "Cannot Order Release", nil,
 			"The services could not be ordered by their dependencies, though the configuration was checked at plan time.", "This is a bug in the provider; please report it.")
 	}
-	if diags.HasError() {
-		return plan, false
-	}
-	of := onFailureOf(ctx, plan.OnFailure)
-	stab := stabilizationOf(ctx, plan.Stabilization)
-	needs := validated(ctx, plan.Dependencies)
+	run.gp = gp
+	return run, !diags.HasError()
+}
 
-	// Claim and check every service before anything moves.
-	runs := map[string]*serviceRun{}
-	giveUp := func() (releaseModel, bool) {
-		for _, name := range gp.Order() {
-			giveBack(ctx, runs[name].subject, runs[name].lease, diags)
-		}
-		return plan, false
-	}
-	for _, name := range gp.Order() {
-		s := services[name]
-		run := &serviceRun{name: name, plan: s, subject: r.subject(name, s)}
-		runs[name] = run
-		if old, had := prior[name]; had && old.ref() == s.ref() {
-			run.old = &old
+// claimAndCheck claims and checks every service before anything moves;
+// one refusal gives every lease back as it was.
+func (run *releaseRun) claimAndCheck(ctx context.Context, of onFailure, diags *diag.Diagnostics) bool {
+	stab := stabilizationOf(ctx, run.plan.Stabilization)
+	needs := validated(ctx, run.plan.Dependencies)
+	for _, name := range run.gp.Order() {
+		s := run.services[name]
+		sr := &serviceRun{name: name, plan: s, subject: run.r.subject(name, s)}
+		run.runs[name] = sr
+		if old, had := run.prior[name]; had && old.ref() == s.ref() {
+			sr.old = &old
 		}
 	}
 	// The checks read and tag AWS: they run concurrently (at most
@@ -122,127 +148,144 @@ func (r *releaseResource) apply(ctx context.Context, plan releaseModel, state *r
 	// order.
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, maxPrecheck)
-	for _, name := range gp.Order() {
-		run := runs[name]
+	for _, name := range run.gp.Order() {
+		sr := run.runs[name]
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			r.prepare(ctx, run, plan.Adopt.ValueBool(), of, stab, needs[run.name])
+			run.r.prepare(ctx, sr, run.plan.Adopt.ValueBool(), of, stab, needs[sr.name])
 		}()
 	}
 	wg.Wait()
-	for _, name := range gp.Order() {
-		diags.Append(runs[name].diags...)
-		runs[name].diags = nil
+	for _, name := range run.gp.Order() {
+		diags.Append(run.runs[name].diags...)
+		run.runs[name].diags = nil
 	}
-	if diags.HasError() {
-		return giveUp()
+	if !diags.HasError() {
+		return true
 	}
-	// Services no longer in the release (or on another listener) give
-	// their lease up; their traffic stays as it is.
-	for name, old := range prior {
-		if run, ok := runs[name]; !ok || run.old == nil {
-			releaseLease(ctx, listenerSubject{c: c, ref: old.ref()}, old.OwnerTag.ValueString(), old.LastRollout, diags)
+	for _, name := range run.gp.Order() {
+		giveBack(ctx, run.runs[name].subject, run.runs[name].lease, diags)
+	}
+	return false
+}
+
+// releaseServicesThatLeft gives up the leases of services no longer in the
+// release (or on another listener); their traffic stays as it is.
+func (run *releaseRun) releaseServicesThatLeft(ctx context.Context, diags *diag.Diagnostics) {
+	for name, old := range run.prior {
+		if sr, ok := run.runs[name]; !ok || sr.old == nil {
+			releaseLease(ctx, listenerSubject{c: run.r.client, ref: old.ref()}, old.OwnerTag.ValueString(), old.LastRollout, diags)
 		}
 	}
+}
 
-	// Run, wave by wave.
-	tflog.Info(ctx, "release starting", map[string]any{"waves": fmt.Sprint(gp.Waves), "strategy": plan.Strategy.ValueString()})
-	opts := graph.Options{Strategy: graph.Strategy(plan.Strategy.ValueString()), MaxParallel: int(plan.MaxParallel.ValueInt64()), Stop: of.stop}
-	outs := graph.Run(ctx, gp, opts, func(ctx context.Context, name string) (bool, string) {
-		run := runs[name]
-		if len(run.steps) == 0 {
-			run.status = statusUnchanged
-			r.setStickiness(ctx, run)
-			if run.diags.HasError() {
-				return false, firstError(run.diags)
+// runWaves runs the services by the strategy, each through the traffic
+// pipeline.
+func (run *releaseRun) runWaves(ctx context.Context, of onFailure) {
+	c := run.r.client
+	tflog.Info(ctx, "release starting", map[string]any{"waves": fmt.Sprint(run.gp.Waves), "strategy": run.plan.Strategy.ValueString()})
+	opts := graph.Options{Strategy: graph.Strategy(run.plan.Strategy.ValueString()), MaxParallel: int(run.plan.MaxParallel.ValueInt64()), Stop: of.stop}
+	run.outs = graph.Run(ctx, run.gp, opts, func(ctx context.Context, name string) (bool, string) {
+		sr := run.runs[name]
+		if len(sr.steps) == 0 {
+			sr.status = statusUnchanged
+			run.r.setStickiness(ctx, sr)
+			if sr.diags.HasError() {
+				return false, firstError(sr.diags)
 			}
 			return true, ""
 		}
-		left := deadline.Sub(c.Clock.Now())
+		left := run.deadline.Sub(c.Clock.Now())
 		if left <= 0 {
-			run.diags.AddAttributeError(path.Root("timeouts"), "Release Timed Out", detail(nil,
-				fmt.Sprintf("The release reached its %s timeout before %s could start; nothing of it was moved.", limit, name),
+			sr.diags.AddAttributeError(path.Root("timeouts"), "Release Timed Out", detail(nil,
+				fmt.Sprintf("The release reached its %s timeout before %s could start; nothing of it was moved.", run.limit, name),
 				"Raise the timeout in timeouts, or shorten the pauses, then apply again."))
 			return false, "the release reached its timeout before it started"
 		}
-		run.ch.limit, run.ch.readFirst = left, true
-		tflog.Info(ctx, "release service starting", map[string]any{"service": name, "wave": gp.WaveOf(name) + 1})
-		run.out = runChange(ctx, c, run.subject, run.ch, &run.diags)
+		sr.ch.limit, sr.ch.readFirst = left, readsFirst
+		tflog.Info(ctx, "release service starting", map[string]any{"service": name, "wave": run.gp.WaveOf(name) + 1})
+		sr.out = runChange(ctx, c, sr.subject, sr.ch, &sr.diags)
 		switch {
-		case run.out.moved:
-			run.status, run.reason = string(run.out.res.Status), run.out.res.Summary()
-		case run.diags.HasError():
-			run.status, run.reason = string(graph.Failed), firstError(run.diags)
+		case sr.out.moved:
+			sr.status, sr.reason = string(sr.out.res.Status), sr.out.res.Summary()
+		case sr.diags.HasError():
+			sr.status, sr.reason = string(graph.Failed), firstError(sr.diags)
 		}
-		if run.diags.HasError() || run.out.moved && run.out.res.Status != rollout.Succeeded {
-			return false, run.reason
+		if sr.diags.HasError() || sr.out.moved && sr.out.res.Status != rollout.Succeeded {
+			return false, sr.reason
 		}
-		return true, run.reason
+		return true, sr.reason
 	})
-
-	// Roll back what the release started, when asked to.
-	var failed []string
-	for _, name := range gp.Order() {
-		if outs[name].Status == graph.Failed {
-			failed = append(failed, name)
+	for _, name := range run.gp.Order() {
+		if run.outs[name].Status == graph.Failed {
+			run.failed = append(run.failed, name)
 		}
 	}
-	if len(failed) > 0 && of.rollback == rollbackStarted {
-		why := fmt.Sprintf("the release rolled back the services it moved because %s failed (on_failure.rollback = \"started\")", strings.Join(failed, ", "))
-		for _, name := range graph.Started(outs) {
-			run := runs[name]
-			if !run.out.moved {
-				continue
-			}
-			ch := run.ch
-			ch.limit = max(deadline.Sub(c.Clock.Now()), rollout.DefaultRollbackGrace)
-			res, ok := rollBackChange(ctx, c, run.subject, ch, run.out.res.Current, len(run.out.steps), why, &run.diags)
-			if ok {
-				run.rolledBack = &res
-			}
+}
+
+// rollBackStarted rolls back, last finished first, every service this
+// apply moved (on_failure.rollback = "started"), on a live context: a
+// service someone changed since is left as it is.
+func (run *releaseRun) rollBackStarted(ctx context.Context) {
+	c := run.r.client
+	why := fmt.Sprintf("the release rolled back the services it moved because %s failed (on_failure.rollback = \"started\")", strings.Join(run.failed, ", "))
+	for _, name := range graph.Started(run.outs) {
+		sr := run.runs[name]
+		if !sr.out.moved {
+			continue
+		}
+		ch := sr.ch
+		ch.limit = max(run.deadline.Sub(c.Clock.Now()), rollout.DefaultRollbackGrace)
+		if res, ok := rollBackChange(ctx, c, sr.subject, ch, sr.out.res.Current, len(sr.out.steps), why, &sr.diags); ok {
+			sr.rolledBack = &res
 		}
 	}
+}
 
-	// Record.
+// record is the release's new state: each service's real weights,
+// last_rollout, status and reason, and last_release; it reports Release
+// Failed when a service failed.
+func (run *releaseRun) record(ctx context.Context, diags *diag.Diagnostics) releaseModel {
+	c, plan, services := run.r.client, run.plan, run.services
 	var summary []string
-	for _, name := range gp.Order() {
-		run, oc := runs[name], outs[name]
-		s := run.plan
-		s.OwnerTag = types.StringValue(run.lease.token)
-		cur := run.ch.from
+	for _, name := range run.gp.Order() {
+		sr, oc := run.runs[name], run.outs[name]
+		s := sr.plan
+		s.OwnerTag = types.StringValue(sr.lease.token)
+		cur := sr.ch.from
 		last := types.ObjectNull(lastRolloutAttrTypes)
-		if run.old != nil {
-			last = run.old.LastRollout
+		if sr.old != nil {
+			last = sr.old.LastRollout
 		}
 		status, reason := string(oc.Status), oc.Reason
 		switch {
-		case run.rolledBack != nil:
-			cur, last = run.rolledBack.Current, recordChange(run.ch, *run.rolledBack)
-			status, reason = statusRolledBack, run.rolledBack.Summary()
-			if run.rolledBack.Status != rollout.RolledBack {
+		case sr.rolledBack != nil:
+			cur, last = sr.rolledBack.Current, recordChange(sr.ch, *sr.rolledBack)
+			status, reason = statusRolledBack, sr.rolledBack.Summary()
+			if sr.rolledBack.Status != rollout.RolledBack {
 				status = string(graph.Failed)
 			}
-		case run.out.moved:
-			cur, last = run.out.res.Current, recordChange(run.ch, run.out.res)
-			status, reason = run.status, run.reason
-		case run.status == statusUnchanged && run.old != nil && !run.old.Status.IsNull():
+		case sr.out.moved:
+			cur, last = sr.out.res.Current, recordChange(sr.ch, sr.out.res)
+			status, reason = sr.status, sr.reason
+		case sr.status == statusUnchanged && sr.old != nil && !sr.old.Status.IsNull():
 			// Nothing to move: it keeps how it last ended, as the plan said.
-			cur, status, reason = run.ch.to, run.old.Status.ValueString(), run.old.Reason.ValueString()
-		case run.status == statusUnchanged:
-			cur, status, reason = run.ch.to, statusUnchanged, ""
-		case run.status != "":
-			status, reason = run.status, run.reason
+			cur, status, reason = sr.ch.to, sr.old.Status.ValueString(), sr.old.Reason.ValueString()
+		case sr.status == statusUnchanged:
+			cur, status, reason = sr.ch.to, statusUnchanged, ""
+		case sr.status != "":
+			status, reason = sr.status, sr.reason
 		}
-		got := cur.OrderedLike(run.ch.to)
+		got := cur.OrderedLike(sr.ch.to)
 		s.TargetGroups = listFromSplit(got)
 		s.Percentages = percentagesValue(got)
 		switch {
-		case len(run.steps) > 0:
-			s.PlannedSteps = plannedStepsValue(run.steps)
-		case run.old != nil && !run.old.PlannedSteps.IsNull():
-			s.PlannedSteps = run.old.PlannedSteps
+		case len(sr.steps) > 0:
+			s.PlannedSteps = plannedStepsValue(sr.steps)
+		case sr.old != nil && !sr.old.PlannedSteps.IsNull():
+			s.PlannedSteps = sr.old.PlannedSteps
 		default:
 			s.PlannedSteps = plannedStepsValue(nil)
 		}
@@ -254,32 +297,32 @@ func (r *releaseResource) apply(ctx context.Context, plan releaseModel, state *r
 			line += " (" + reason + ")"
 		}
 		summary = append(summary, line)
-		diags.Append(run.diags...)
+		diags.Append(sr.diags...)
 	}
 	v, d := servicesValue(ctx, services)
 	diags.Append(d...)
 	plan.Services = v
-	plan.PlannedWaves = plannedWavesValue(gp)
+	plan.PlannedWaves = plannedWavesValue(run.gp)
 	id, _ := releaseID(services)
 	plan.ID = types.StringValue(id)
 	st := string(graph.Succeeded)
-	if len(failed) > 0 {
+	if len(run.failed) > 0 {
 		st = string(graph.Failed)
 	}
 	plan.LastRelease = types.ObjectValueMust(lastReleaseAttrTypes, map[string]attr.Value{
 		"status":      types.StringValue(st),
 		"summary":     types.StringValue(strings.Join(summary, "; ")),
-		"started_at":  types.StringValue(started.UTC().Format(time.RFC3339)),
+		"started_at":  types.StringValue(run.started.UTC().Format(time.RFC3339)),
 		"finished_at": types.StringValue(c.Clock.Now().UTC().Format(time.RFC3339)),
 	})
-	if len(failed) > 0 {
+	if len(run.failed) > 0 {
 		diags.AddError("Release Failed", detail(nil,
-			fmt.Sprintf("%s failed. What each service did: %s.", strings.Join(failed, ", "), strings.Join(summary, "; ")),
+			fmt.Sprintf("%s failed. What each service did: %s.", strings.Join(run.failed, ", "), strings.Join(summary, "; ")),
 			"The state records what each service serves now and why (services[*].status and reason). The next plan shows what is left to do; "+
-				"apply refuses a change that was rolled back until its rollout.attempt changes, so fix the cause, change that service's rollout.attempt and apply again: "+
+				"apply refuses a change that did not ship until its rollout.attempt changes, so fix the cause, change that service's rollout.attempt and apply again: "+
 				"the services that succeeded stay, the others run."))
 	}
-	return plan, true
+	return plan
 }
 
 // maxPrecheck bounds the services claimed and checked at once.
@@ -297,7 +340,7 @@ func (r *releaseResource) prepare(ctx context.Context, run *serviceRun, adopt bo
 	mine := ""
 	if run.old != nil {
 		ch.from, _, _ = splitFromList(ctx, run.old.TargetGroups)
-		ch.last, ch.readFirst = run.old.LastRollout, true
+		ch.last, ch.readFirst = run.old.LastRollout, readsFirst
 		mine = run.old.OwnerTag.ValueString()
 	} else {
 		live, err := readSplit(ctx, run.subject)

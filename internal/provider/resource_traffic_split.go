@@ -208,7 +208,7 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), plannedStepsValue(steps))...)
-	checkScheduleTimeout(ctx, plan.Timeouts, state == nil, steps, plan.Rollout, &resp.Diagnostics)
+	checkScheduleTimeout(ctx, plan.Timeouts, operation(state == nil), steps, plan.Rollout, &resp.Diagnostics)
 }
 
 // liveSplit reads, for a plan that creates the resource, what the listener
@@ -259,7 +259,7 @@ func (r *trafficSplitResource) Create(ctx context.Context, req resource.CreateRe
 	resp.Diagnostics.Append(d...)
 	plan.ID = types.StringValue(ref.ID())
 	plan.ReplacedActions = types.StringValue(replaced)
-	if !r.shift(ctx, &plan, before.Split, types.ObjectNull(lastRolloutAttrTypes), "", false, limit, &resp.Diagnostics) {
+	if !r.shift(ctx, &plan, before.Split, types.ObjectNull(lastRolloutAttrTypes), "", alreadyRead, limit, &resp.Diagnostics) {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -310,7 +310,7 @@ func (r *trafficSplitResource) Update(ctx context.Context, req resource.UpdateRe
 	plan.ID = types.StringValue(plan.ref().ID())
 	plan.ReplacedActions = state.ReplacedActions
 	// Read before write: the plan was made from the state's weights.
-	if !r.shift(ctx, &plan, before, state.LastRollout, state.OwnerTag.ValueString(), true, limit, &resp.Diagnostics) {
+	if !r.shift(ctx, &plan, before, state.LastRollout, state.OwnerTag.ValueString(), readsFirst, limit, &resp.Diagnostics) {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -331,7 +331,7 @@ func (r *trafficSplitResource) subject(m trafficSplitModel) listenerSubject {
 // false when m must not be saved (nothing was changed, the lease is given
 // back as it was, and the error says why); after a run that moved traffic
 // it records the real weights, whatever the outcome.
-func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, from weights.Split, last types.Object, mine string, readFirst bool, limit time.Duration, diags *diag.Diagnostics) bool {
+func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, from weights.Split, last types.Object, mine string, readFirst firstRead, limit time.Duration, diags *diag.Diagnostics) bool {
 	fwd, _ := r.forwardFrom(ctx, *m)
 	settings, d := settingsFrom(ctx, m.Rollout)
 	diags.Append(d...)
@@ -449,35 +449,4 @@ func refAttrOf(id string) string {
 		return "listener_arn"
 	}
 	return ""
-}
-
-// addReadError explains a failed read of a listener or rule.
-func addReadError(diags interface{ AddError(string, string) }, client *awsclient.Client, ref awsclient.Ref, err error) {
-	if errors.Is(err, awsclient.ErrNotFound) {
-		diags.AddError(fmt.Sprintf("%s Not Found", title(ref.Kind())), detail(nil,
-			fmt.Sprintf("The %s %s does not exist in region %s.", ref.Kind(), ref.ID(), client.Region),
-			fmt.Sprintf("Check the ARN and the provider's region, and that the %s is created before this resource (reference its arn attribute).", ref.Kind())))
-		return
-	}
-	if awsclient.NoCredentials(err) {
-		diags.AddError("No AWS Credentials Found", detail(err,
-			fmt.Sprintf("The provider found no AWS credentials to read %s with. It looked in %s, and none had any.", ref.ID(), awsclient.CredentialChain),
-			"Export credentials (for example AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), log in with aws sso login, or set profile or assume_role in the provider block."))
-		return
-	}
-	diags.AddError(fmt.Sprintf("Cannot Read %s", title(ref.Kind())), detail(err,
-		fmt.Sprintf("Reading the actions of %s failed.", ref.ID()),
-		"Check the credentials' elasticloadbalancing:Describe* permissions and the endpoint."))
-}
-
-func title(kind string) string {
-	switch kind {
-	case "rule":
-		return "Listener Rule"
-	case "alias":
-		return "Alias"
-	case "flag":
-		return "Flag"
-	}
-	return "Listener"
 }

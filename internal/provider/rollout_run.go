@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -25,7 +23,25 @@ import (
 // back, was held where a gate failed (on_failure.rollback = "none"), or
 // stopped because someone changed the subject during it. The change runs
 // again only when rollout.attempt changes.
-func refuseRetry(base path.Path, last types.Object, to weights.Split, attempt string, diags *diag.Diagnostics, plan bool) bool {
+// phase says whether a check runs while planning (a warning) or applying
+// (an error, and nothing moves).
+type phase bool
+
+const (
+	atPlan  phase = true
+	atApply phase = false
+)
+
+// operation says whether an apply creates or updates, for the timeout that
+// bounds it.
+type operation bool
+
+const (
+	creating operation = true
+	updating operation = false
+)
+
+func refuseRetry(base path.Path, last types.Object, to weights.Split, attempt string, diags *diag.Diagnostics, when phase) bool {
 	if last.IsNull() || last.IsUnknown() {
 		return false
 	}
@@ -47,7 +63,7 @@ func refuseRetry(base path.Path, last types.Object, to weights.Split, attempt st
 	}
 	what := fmt.Sprintf("This change (to %s) is the one the last rollout %s (%s), and rollout.attempt is still %s.", to.Short(), how, str("reason"), label)
 	again := "To try it again deliberately, change rollout.attempt (for example to the next number or a ticket), then plan and apply. Otherwise set the configuration to what it serves now."
-	if plan {
+	if when == atPlan {
 		diags.AddAttributeWarning(base.AtName("rollout").AtName("attempt"), title+" Planned Again", detail(nil, what, "Apply will refuse it with nothing moved. "+again))
 		return false
 	}
@@ -89,20 +105,20 @@ func gateWaits(s rolloutSettings, steps []rollout.PlannedStep) time.Duration {
 
 // checkScheduleTimeout refuses a schedule whose pauses alone outlast the
 // timeout.
-func checkScheduleTimeout(ctx context.Context, t timeouts.Value, create bool, steps []rollout.PlannedStep, ro types.Object, diags *diag.Diagnostics) {
+func checkScheduleTimeout(ctx context.Context, t timeouts.Value, op operation, steps []rollout.PlannedStep, ro types.Object, diags *diag.Diagnostics) {
 	s, _ := settingsFrom(ctx, ro)
 	total := rollout.TotalPause(steps) + gateWaits(s, steps)
-	checkTimeoutTotal(ctx, t, create, total, fmt.Sprintf("The %d steps of this rollout pause for %s in all", len(steps), total), diags)
+	checkTimeoutTotal(ctx, t, op, total, fmt.Sprintf("The %d steps of this rollout pause for %s in all", len(steps), total), diags)
 }
 
 // checkTimeoutTotal refuses a change whose waits (total, described by what)
 // outlast the create or update timeout.
-func checkTimeoutTotal(ctx context.Context, t timeouts.Value, create bool, total time.Duration, what string, diags *diag.Diagnostics) {
+func checkTimeoutTotal(ctx context.Context, t timeouts.Value, op operation, total time.Duration, what string, diags *diag.Diagnostics) {
 	if total == 0 || t.IsUnknown() {
 		return
 	}
 	name, limit, d := "update", time.Duration(0), diag.Diagnostics(nil)
-	if create {
+	if op == creating {
 		name = "create"
 		limit, d = t.Create(ctx, defaultApplyTimeout)
 	} else {
@@ -128,98 +144,6 @@ func shortDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
-}
-
-// addRolloutError explains a rollout that did not reach its last step, in
-// the subject's words; from is where it started.
-func addRolloutError(diags *diag.Diagnostics, s subject, res rollout.Result, limit time.Duration, from weights.Split) {
-	serves := fmt.Sprintf("The %s now serves %s (read back and confirmed), and the state records it.", s.Kind(), res.Current.Short())
-	again := "The next plan shows the change again; apply refuses it until rollout.attempt changes, so fix the cause, then change rollout.attempt and apply."
-	switch {
-	case res.Failure != nil && res.Failure.Gate == rollout.GateChanged:
-		diags.AddAttributeError(s.Attr(), "Changed During Rollout", detail(nil,
-			fmt.Sprintf("At step %d of %d the %s %s no longer served what this rollout had left: %s. Someone or something else changed it during the rollout (an on-call rollback, another pipeline, a controller).", max(res.Failure.Step, 1), res.Steps, s.Kind(), s.ID(), res.Failure.Reason),
-			fmt.Sprintf("The rollout stopped and wrote nothing more, not even a rollback, so that change stands. The %s serves %s now; the state and last_rollout record it.", s.Kind(), res.Current.Short()),
-			"Run plan to see it. Apply refuses this change again until rollout.attempt changes: when the other change has done its job, change rollout.attempt and apply, and the rollout runs again from what it serves then."))
-	case res.Unknown:
-		diags.AddError("Weights Unknown", detail(res.Err,
-			fmt.Sprintf("A write to %s was sent at step %d of %d, but what the %s serves after it could not be read back, and putting back the weights before this apply could not be confirmed either.", s.ID(), max(res.StepReached, 1), res.Steps, s.Kind()),
-			fmt.Sprintf("The state keeps %s, the last weights confirmed; the next refresh reads what the %s really serves.", res.Current.Short(), s.Kind()),
-			"Run plan: it shows the real weights. Check the endpoint and network, then apply again."))
-	case res.Status == rollout.RolledBack && res.Failure.Gate == rollout.GateTimeout:
-		diags.AddAttributeError(path.Root("timeouts"), "Rollout Timed Out", detail(nil,
-			fmt.Sprintf("The rollout reached its %s timeout at step %d of %d; nothing would watch the new weights after the apply, so it rolled back.", limit, res.StepReached, res.Steps),
-			rolledBackSentence(s, res, serves),
-			"Raise the timeout in timeouts, or shorten the pauses; then change rollout.attempt and apply."))
-	case res.Status == rollout.RolledBack:
-		f := res.Failure
-		diags.AddAttributeError(gatePath(f.Gate, s.Attr()), "Rollout Rolled Back", detail(nil,
-			fmt.Sprintf("Step %d of %d failed the %s gate: %s.", f.Step, res.Steps, f.Gate, f.Reason),
-			rolledBackSentence(s, res, serves),
-			again+" "+gateAdvice(f.Gate)))
-	case res.Policy == rollout.None && res.Failure != nil:
-		f := res.Failure
-		diags.AddAttributeError(gatePath(f.Gate, s.Attr()), "Rollout Failed, Not Rolled Back", detail(nil,
-			fmt.Sprintf("Step %d of %d failed the %s gate: %s.", f.Step, res.Steps, f.Gate, f.Reason),
-			"It was left where it failed, as on_failure.rollback = \"none\" asks. "+serves,
-			again+" Or "+s.GoBack(from)+" to go back. "+gateAdvice(f.Gate)))
-	case res.Failure != nil:
-		diags.AddAttributeError(gatePath(res.Failure.Gate, s.Attr()), "Rollback Incomplete", detail(res.Err,
-			fmt.Sprintf("Step %d of %d failed the %s gate (%s) and rolling back stopped part way.", res.Failure.Step, res.Steps, res.Failure.Gate, res.Failure.Reason),
-			serves, fmt.Sprintf("Run apply again to finish the change, or %s to finish the rollback.", s.GoBack(from))))
-	case errors.Is(res.Err, context.Canceled) || errors.Is(res.Err, context.DeadlineExceeded):
-		diags.AddError("Rollout Interrupted", detail(nil,
-			fmt.Sprintf("The apply was interrupted at step %d of %d; the rollout stopped there and did not roll back.", res.StepReached, res.Steps), serves,
-			fmt.Sprintf("Run apply again to continue from these weights, or %s to go back.", s.GoBack(from))))
-	default:
-		diags.AddError("Rollout Stopped", detail(res.Err,
-			fmt.Sprintf("The rollout stopped at step %d of %d.", res.StepReached, res.Steps), serves,
-			"Check the endpoint and the credentials' permissions (see the provider's IAM permissions table), then apply again."))
-	}
-}
-
-func gateAdvice(g rollout.Gate) string {
-	switch g {
-	case rollout.GateHealth:
-		return "Register healthy targets in the target groups gaining traffic (or lower rollout.gates.health), then apply."
-	case rollout.GateAlarm:
-		return "Find out why the alarm fired and wait for it to return to OK before applying."
-	case rollout.GateErrorRate, rollout.GateLatency:
-		return "Look at the new version's errors and latency before applying again."
-	case rollout.GateVolume:
-		return "The step did not get enough traffic to judge it: lengthen the pause, or lower min_request_count."
-	case rollout.GateHook:
-		return "See the hook function's logs for why it did not answer Succeeded."
-	}
-	return ""
-}
-
-// addWriteError explains a refused or unconfirmed forward-action write.
-func addWriteError(diags interface{ AddError(string, string) }, c *awsclient.Client, ref awsclient.Ref, err error) {
-	var nc *awsclient.NotConfirmedError
-	switch {
-	case errors.As(err, &nc):
-		diags.AddError("Weights Not Confirmed", detail(nil, nc.Error()+".",
-			"Something else is changing this listener at the same time (another stack, a controller, a pipeline). Stop the other writer, then run apply again; the next plan shows the weights the listener really has."))
-	case errors.Is(err, awsclient.ErrNotFound):
-		addReadError(diags, c, ref, err)
-	default:
-		diags.AddError(fmt.Sprintf("Cannot Modify %s", title(ref.Kind())), detail(err,
-			fmt.Sprintf("AWS refused the new forward action of %s; the listener keeps its previous weights.", ref.ID()),
-			"Check that every target group exists, is of target type instance, ip or lambda as the load balancer allows, belongs to the load balancer's VPC, and that the credentials allow elasticloadbalancing:ModifyListener and ModifyRule."))
-	}
-}
-
-// rolledBackSentence says what the rollback did: nothing when the gate
-// failed before the first shift.
-func rolledBackSentence(s subject, res rollout.Result, serves string) string {
-	if res.SwitchedOff != "" {
-		return fmt.Sprintf("The flags %s were switched off (%s: kill switch on, written and read back), and the %s was left where it is. %s", res.SwitchedOff, res.Policy, s.Kind(), serves)
-	}
-	if len(res.RollbackSteps) == 0 {
-		return "No traffic had moved yet; nothing was rolled back. " + serves
-	}
-	return fmt.Sprintf("The %s was rolled back (%s) to the weights it had before this apply. %s", s.Kind(), res.Policy, serves)
 }
 
 // lastStatus is last_rollout.status, "" when there is none.
