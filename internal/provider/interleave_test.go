@@ -215,7 +215,7 @@ func interleave(t *testing.T, seed int64) {
 			// A write starts from what the last write left; after one whose
 			// outcome was unknown, or that did not show yet, from what that
 			// one started from.
-			if !(i > 0 && !events[i-1].person && (ev.base.Equal(norm(s, events[i-1].want)) || ev.base.Equal(events[i-1].base))) {
+			if i == 0 || events[i-1].person || (!ev.base.Equal(norm(s, events[i-1].want)) && !ev.base.Equal(events[i-1].base)) {
 				t.Fatalf("write %d (%s) started from %s, which no write or person left (last: %s)", i, want.Short(), ev.base.Short(), prev.Short())
 			}
 		}
