@@ -34,7 +34,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -261,23 +260,62 @@ func (r Rule) Matches(attrs map[string]string) bool {
 	return false
 }
 
-// numberRE is the one number grammar of gt and lt, the JavaScript
-// evaluator's too: optional spaces or tabs around an optional sign and
-// decimal digits, with an optional fraction and exponent.
-var numberRE = regexp.MustCompile(`^[ \t]*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?[ \t]*$`)
-
-// Number reads a segment rule's number: nothing outside numberRE is one
-// (no Infinity, inf, NaN, hex or digit separators). A value too large for a
-// double is infinite and one too small is zero, as JavaScript reads them.
+// Number reads a segment rule's number with the one number grammar of gt
+// and lt, the JavaScript evaluator's too: optional spaces or tabs around an
+// optional sign and decimal digits, with an optional fraction and exponent
+// (numberGrammar). Nothing else is one: no Infinity, inf, NaN, hex or digit
+// separators. A value too large for a double is infinite and one too small
+// is zero, as JavaScript reads them.
 func Number(s string) (float64, bool) {
-	if !numberRE.MatchString(s) {
+	t := strings.Trim(s, " \t")
+	if !isDecimal(t) {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(strings.Trim(s, " \t"), 64)
+	f, err := strconv.ParseFloat(t, 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return 0, false
 	}
 	return f, true
+}
+
+// numberGrammar is Number's grammar as a regular expression (the JavaScript
+// evaluator's); isDecimal implements it without one, for speed, and a fuzz
+// test holds the two together.
+const numberGrammar = `^[ \t]*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?[ \t]*$`
+
+// isDecimal reports whether t (trimmed) is [-+]?(digits.?digits*|.digits)
+// with an optional exponent.
+func isDecimal(t string) bool {
+	i, n := 0, len(t)
+	if i < n && (t[i] == '+' || t[i] == '-') {
+		i++
+	}
+	digits := func() int {
+		j := i
+		for i < n && t[i] >= '0' && t[i] <= '9' {
+			i++
+		}
+		return i - j
+	}
+	intPart := digits()
+	if i < n && t[i] == '.' {
+		i++
+		if frac := digits(); intPart == 0 && frac == 0 {
+			return false
+		}
+	} else if intPart == 0 {
+		return false
+	}
+	if i < n && (t[i] == 'e' || t[i] == 'E') {
+		i++
+		if i < n && (t[i] == '+' || t[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == n
 }
 
 func contains(list []string, s string) bool {

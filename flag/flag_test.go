@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"regexp"
 	"testing"
 )
 
@@ -168,4 +169,19 @@ func TestEvaluateLooksUpSharedDependenciesOnce(t *testing.T) {
 	if !r.On || lookups != 3*levels {
 		t.Fatalf("result %+v after %d lookups, want on after %d (each flag once)", r, lookups, 3*levels)
 	}
+}
+
+// isDecimal is the number grammar the JavaScript evaluator writes as a
+// regular expression.
+func FuzzNumberGrammar(f *testing.F) {
+	for _, s := range []string{"42", " 42\t", "+.5", "5.", "1e5", "1e", ".", "-", "0x1p10", "Infinity", "1_000", "4 2", ""} {
+		f.Add(s)
+	}
+	re := regexp.MustCompile(numberGrammar)
+	f.Fuzz(func(t *testing.T, s string) {
+		_, ok := Number(s)
+		if want := re.MatchString(s); ok != want {
+			t.Fatalf("Number(%q) ok = %v, the grammar says %v", s, ok, want)
+		}
+	})
 }

@@ -32,3 +32,28 @@ resource "rollout_feature_flag" "recommendations" {
   rollout_percentage = 100
   kill_switch        = false
 }
+
+# A flag with a long list of users needs Parameter Store's advanced tier
+# (8 KB instead of 4 KB); the plan refuses a document that would not fit.
+resource "rollout_feature_flag" "beta_testers" {
+  key                = "beta-program"
+  tier               = "Advanced"
+  rollout_percentage = 0
+  targeting = {
+    included_users = var.beta_testers # a few hundred ids
+  }
+}
+
+# Taking over a flag another configuration created and still owns: import
+# it, and adopt it (its lease moves here; the other owner's next apply is
+# refused).
+import {
+  to = rollout_feature_flag.legacy_banner
+  id = "legacy-banner"
+}
+
+resource "rollout_feature_flag" "legacy_banner" {
+  key                = "legacy-banner"
+  rollout_percentage = 100
+  adopt              = true
+}

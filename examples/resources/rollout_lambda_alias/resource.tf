@@ -40,6 +40,15 @@ resource "rollout_lambda_alias" "payments" {
   on_destroy = "keep"
 }
 
+# An alias a CodeDeploy deployment group or another stack used to manage:
+# adopt it to take its lease (the rollout:owner:live tag on the function).
+resource "rollout_lambda_alias" "reports" {
+  function_name = aws_lambda_function.reports.function_name
+  alias_name    = "live"
+  version       = aws_lambda_function.reports.version
+  adopt         = true
+}
+
 output "orders_routing" {
   # The additional version and its weight while a rollout runs; empty after.
   value = rollout_lambda_alias.live.routing

@@ -34,6 +34,10 @@ import * as utilities from "./utilities";
  * ```sh
  * $ pulumi import rollout:index:FeatureFlag new_checkout /rollout/flags/new-checkout
  * ```
+ *
+ * An import takes no lease: if another resource owns the flag, the first
+ *
+ * apply that changes it is refused unless adopt = true.
  */
 export class FeatureFlag extends pulumi.CustomResource {
     /**

@@ -39,6 +39,10 @@ import (
 // ```sh
 // $ pulumi import rollout:index:FeatureFlag new_checkout /rollout/flags/new-checkout
 // ```
+//
+// An import takes no lease: if another resource owns the flag, the first
+//
+// apply that changes it is refused unless adopt = true.
 type FeatureFlag struct {
 	pulumi.CustomResourceState
 

@@ -687,6 +687,10 @@ class FeatureFlag(pulumi.CustomResource):
         $ pulumi import rollout:index:FeatureFlag new_checkout /rollout/flags/new-checkout
         ```
 
+        An import takes no lease: if another resource owns the flag, the first
+
+        apply that changes it is refused unless adopt = true.
+
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -740,6 +744,10 @@ class FeatureFlag(pulumi.CustomResource):
         ```sh
         $ pulumi import rollout:index:FeatureFlag new_checkout /rollout/flags/new-checkout
         ```
+
+        An import takes no lease: if another resource owns the flag, the first
+
+        apply that changes it is refused unless adopt = true.
 
 
         :param str resource_name: The name of the resource.
