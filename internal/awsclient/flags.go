@@ -55,17 +55,6 @@ func (c *Client) ReadFlag(ctx context.Context, name string) (string, *flag.Flag,
 	return p.Doc, p.Flag, err
 }
 
-// PutMode says whether a flag write may replace a parameter that exists.
-type PutMode int
-
-// Put modes.
-const (
-	// CreateOnly refuses a parameter that exists (ErrExists).
-	CreateOnly PutMode = iota
-	// Overwrite replaces it.
-	Overwrite
-)
-
 // Parameter Store tiers and the size of a value each allows.
 const (
 	TierStandard     = "Standard"
@@ -74,50 +63,32 @@ const (
 	AdvancedMaxBytes = 8192
 )
 
-// PutFlag writes a flag document and returns the version it made. A write
-// refused by SSM (a 4xx) changed nothing; one whose answer was lost returns
-// an *UnknownWeightsError.
-func (c *Client) PutFlag(ctx context.Context, name, doc, description string, mode PutMode) (int64, error) {
-	return c.PutFlagTier(ctx, name, doc, description, "", mode)
-}
-
-// PutFlagTier is PutFlag with a Parameter Store tier ("" leaves AWS's
-// default).
-func (c *Client) PutFlagTier(ctx context.Context, name, doc, description, tier string, mode PutMode) (int64, error) {
-	in := &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(doc), Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(mode == Overwrite)}
-	if description != "" {
-		in.Description = aws.String(description)
-	}
-	if tier != "" {
-		in.Tier = ssmtypes.ParameterTier(tier)
-	}
-	out, err := c.SSM.PutParameter(ctx, in)
-	var exists *ssmtypes.ParameterAlreadyExists
-	switch {
-	case errors.As(err, &exists):
-		return 0, ErrExists
-	case err != nil && refused(err):
-		return 0, err
-	case err != nil:
-		return 0, &UnknownWeightsError{Ref: Ref{ListenerARN: name}, Err: err}
-	}
-	return out.Version, nil
-}
-
 // CreateFlag creates a flag's parameter, tagged with its owner in the same
 // request, and returns its version (1). An existing parameter is ErrExists;
 // a write whose answer was lost is an *UnknownWeightsError: the caller
 // tells its own parameter from another's by the owner tag.
 func (c *Client) CreateFlag(ctx context.Context, name, doc, description, tier, owner string) (int64, error) {
-	in := &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(doc), Type: ssmtypes.ParameterTypeString,
-		Tags: []ssmtypes.Tag{{Key: aws.String(OwnerTag), Value: aws.String(owner)}}}
+	in := flagInput(name, doc, description, tier)
+	in.Tags = []ssmtypes.Tag{{Key: aws.String(OwnerTag), Value: aws.String(owner)}}
+	return c.putFlag(ctx, in)
+}
+
+// flagInput is the PutParameter request of a flag's document.
+func flagInput(name, doc, description, tier string) *ssm.PutParameterInput {
+	in := &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(doc), Type: ssmtypes.ParameterTypeString}
 	if description != "" {
 		in.Description = aws.String(description)
 	}
 	if tier != "" {
 		in.Tier = ssmtypes.ParameterTier(tier)
 	}
-	out, err := c.SSM.PutParameter(ctx, in)
+	return in
+}
+
+// putFlag makes one PutParameter request and sorts its outcome: the
+// version made, ErrExists, refused (nothing changed), or unknown.
+func (c *Client) putFlag(ctx context.Context, in *ssm.PutParameterInput, opts ...func(*ssm.Options)) (int64, error) {
+	out, err := c.SSM.PutParameter(ctx, in, opts...)
 	var exists *ssmtypes.ParameterAlreadyExists
 	switch {
 	case errors.As(err, &exists):
@@ -125,7 +96,7 @@ func (c *Client) CreateFlag(ctx context.Context, name, doc, description, tier, o
 	case err != nil && refused(err):
 		return 0, err
 	case err != nil:
-		return 0, &UnknownWeightsError{Ref: Ref{ListenerARN: name}, Err: err}
+		return 0, &UnknownWeightsError{Ref: Ref{ListenerARN: aws.ToString(in.Name)}, Err: err}
 	}
 	return out.Version, nil
 }
@@ -141,13 +112,8 @@ func (c *Client) CreateFlag(ctx context.Context, name, doc, description, tier, o
 // writer (rollout.ErrConflict, wrapped). A refused write changed nothing;
 // one whose outcome cannot be read is an *UnknownWeightsError.
 func (c *Client) PutFlagOver(ctx context.Context, name, doc, description, tier string, base int64) (int64, error) {
-	in := &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(doc), Type: ssmtypes.ParameterTypeString, Overwrite: aws.Bool(true)}
-	if description != "" {
-		in.Description = aws.String(description)
-	}
-	if tier != "" {
-		in.Tier = ssmtypes.ParameterTier(tier)
-	}
+	in := flagInput(name, doc, description, tier)
+	in.Overwrite = aws.Bool(true)
 	var last error
 	for try := 1; try <= 3; try++ {
 		out, err := c.SSM.PutParameter(ctx, in, func(o *ssm.Options) { o.RetryMaxAttempts = 1 })
@@ -175,29 +141,6 @@ func (c *Client) PutFlagOver(ctx context.Context, name, doc, description, tier s
 		}
 	}
 	return 0, &UnknownWeightsError{Ref: Ref{ListenerARN: name}, Err: last}
-}
-
-// WriteFlag writes a flag document to SSM and reads it back to confirm it.
-// With CreateOnly, an existing parameter is not overwritten (ErrExists).
-func (c *Client) WriteFlag(ctx context.Context, name, doc, description string, mode PutMode) error {
-	_, err := c.WriteFlagTier(ctx, name, doc, description, "", mode)
-	return err
-}
-
-// WriteFlagTier is WriteFlag with a tier; it returns the version written.
-func (c *Client) WriteFlagTier(ctx context.Context, name, doc, description, tier string, mode PutMode) (int64, error) {
-	v, err := c.PutFlagTier(ctx, name, doc, description, tier, mode)
-	if err != nil {
-		return 0, err
-	}
-	got, _, err := c.ReadFlag(ctx, name)
-	if err != nil {
-		return 0, &UnknownWeightsError{Ref: Ref{ListenerARN: name}, Err: fmt.Errorf("reading the flag back: %w", err)}
-	}
-	if got != doc {
-		return 0, fmt.Errorf("the flag %s reads back as %s, not as written: another writer changed it", name, got)
-	}
-	return v, nil
 }
 
 // DeleteFlag deletes a flag's parameter; one already gone is not an error.
