@@ -169,13 +169,7 @@ func TestAccGuarantee_flagKillSwitchDuringRamp(t *testing.T) {
 	alarm := e.Alarm("checkout-errors")
 	key := "ramp-" + acctest.Name("f")
 	name := "/rollout/flags/" + key
-	ro := fmt.Sprintf(`rollout = {
-    steps         = [{ percent = 10, pause = "5m" }, { percent = 50, pause = "5m" }, { percent = 100 }]
-    strategy      = "canary"
-    poll_interval = "1m"
-    rollback      = "kill_switch"
-    gates         = { alarms = [%q] }
-  }`, alarm)
+	ro := flagRamp(alarm, `{ percent = 10, pause = "5m" }, { percent = 50, pause = "5m" }, { percent = 100 }`, "kill_switch")
 	var once sync.Once
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.Factories(),
@@ -214,13 +208,7 @@ func TestAccGuarantee_flagKillSwitchWithoutRefresh(t *testing.T) {
 	alarm := e.Alarm("checkout-errors")
 	key := "reason-" + acctest.Name("f")
 	name := "/rollout/flags/" + key
-	ro := fmt.Sprintf(`rollout = {
-    steps         = [{ percent = 10, pause = "5m" }, { percent = 100 }]
-    strategy      = "canary"
-    poll_interval = "1m"
-    rollback      = "kill_switch"
-    gates         = { alarms = [%q] }
-  }`, alarm)
+	ro := flagRamp(alarm, `{ percent = 10, pause = "5m" }, { percent = 100 }`, "kill_switch")
 	var once sync.Once
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.Factories(),
@@ -299,12 +287,7 @@ func TestAccGuarantee_flagRefusalBeforeAnyWrite(t *testing.T) {
 	alarm := e.Alarm("checkout-errors")
 	key := "refuse-" + acctest.Name("f")
 	name := "/rollout/flags/" + key
-	ro := fmt.Sprintf(`rollout = {
-    steps         = [{ percent = 10, pause = "5m" }, { percent = 100 }]
-    strategy      = "canary"
-    poll_interval = "1m"
-    gates         = { alarms = [%q] }
-  }`, alarm)
+	ro := flagRamp(alarm, `{ percent = 10, pause = "5m" }, { percent = 100 }`, "auto")
 	var once sync.Once
 	writes := 0
 	resource.Test(t, resource.TestCase{
@@ -414,6 +397,17 @@ resource "rollout_traffic_split" "owner" {
 			}),
 		},
 	})
+}
+
+// flagRamp is a flag's rollout block: the steps, an alarm gate, a rollback.
+func flagRamp(alarm, steps, rollback string) string {
+	return fmt.Sprintf(`rollout = {
+    steps         = [%s]
+    strategy      = "canary"
+    poll_interval = "1m"
+    rollback      = %q
+    gates         = { alarms = [%q] }
+  }`, steps, rollback, alarm)
 }
 
 func ssmDelete(name string) *ssm.DeleteParameterInput {
