@@ -247,7 +247,7 @@ func blueGreenAccKit() accKit {
 		// state by the import block itself.
 		s := &accSubj{e: e, address: bgRes, writeAction: "elasticloadbalancing:ModifyListener", alarm: e.Alarm("conf"),
 			importID: "${" + bgRes + ".listener_arn},${" + bgRes + ".blue_target_group_arn},${" + bgRes + ".green_target_group_arn}",
-			from: split(100, 0), to: split(0, 100), otherSplit: func() weights.Split { return weights.Split{{ARN: f.app, Weight: 1}} },
+			from:     split(100, 0), to: split(0, 100), otherSplit: func() weights.Split { return weights.Split{{ARN: f.app, Weight: 1}} },
 			live: func() weights.Split { got, _ := e.Forward(ref); return got.Split },
 			set:  func(w weights.Split) { e.SetWeights(ref, w) }}
 		s.hcl = func(atTo bool, ro, extra string) string {
