@@ -76,6 +76,9 @@ func notRestored(diags *diag.Diagnostics, s subject, recorded, live weights.Spli
 // the subject's words; from is where it started.
 func addRolloutError(diags *diag.Diagnostics, s subject, res rollout.Result, limit time.Duration, from weights.Split) {
 	serves := fmt.Sprintf("The %s now serves %s (read back and confirmed), and the state records it.", s.Kind(), res.Current.Short())
+	if res.Unread {
+		serves = fmt.Sprintf("The state records %s, the last weights confirmed; what the %s serves could not be read again after the run, so the next refresh reads it.", res.Current.Short(), s.Kind())
+	}
 	again := "The next plan shows the change again; apply refuses it until rollout.attempt changes, so fix the cause, then change rollout.attempt and apply."
 	switch {
 	case res.Failure != nil && res.Failure.Gate == rollout.GateChanged:

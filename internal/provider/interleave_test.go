@@ -88,6 +88,10 @@ func interleavingSeeds() (int, time.Duration) {
 }
 
 func TestInterleaving(t *testing.T) {
+	if v, err := strconv.ParseInt(os.Getenv("ROLLOUT_INTERLEAVING_SEED"), 10, 64); err == nil {
+		t.Run(fmt.Sprintf("seed=%d", v), func(t *testing.T) { interleave(t, v) })
+		return
+	}
 	n, budget := interleavingSeeds()
 	start := time.Now()
 	ran := 0
@@ -112,7 +116,7 @@ func FuzzInterleaving(f *testing.F) {
 func interleave(t *testing.T, seed int64) {
 	defer func() {
 		if t.Failed() {
-			t.Logf("reproduce: go test ./internal/provider -run 'TestInterleaving/seed=%d$' -count=1 -v", seed)
+			t.Logf("reproduce: ROLLOUT_INTERLEAVING_SEED=%d go test ./internal/provider -run '^TestInterleaving$' -count=1 -v", seed)
 		}
 	}()
 	rng := rand.New(rand.NewSource(seed))
@@ -223,7 +227,10 @@ func interleave(t *testing.T, seed int64) {
 	}
 	e.Emu.ClearFaults()
 	now := s.live()
-	if !out.Res.Unknown && out.Moved && !now.Equal(out.Res.Current) {
+	if out.Res.Unread && !hasError(out.Diags, `could not be read again after the run`) {
+		t.Fatalf("the result could not read what the subject serves, and does not say so: %s", provider.Summaries(out.Diags))
+	}
+	if !out.Res.Unknown && !out.Res.Unread && out.Moved && !now.Equal(out.Res.Current) {
 		t.Fatalf("the result records %s, but the subject serves %s (result %+v; %s)", out.Res.Current.Short(), now.Short(), out.Res, provider.Summaries(out.Diags))
 	}
 	if out.Res.Unknown && !hasError(out.Diags, `Weights Unknown`) {

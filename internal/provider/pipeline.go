@@ -200,7 +200,11 @@ func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 	// read since. One read, on a live context, keeps the record true.
 	if out.res.Status != rollout.Succeeded && !out.res.Unknown {
 		lctx, cancel := c.Clock.WithDeadline(context.WithoutCancel(ctx), c.Clock.Now().Add(finalReadGrace))
-		if live, err := readSplit(lctx, s); err == nil && !live.Equal(out.res.Current) {
+		live, err := readSplit(lctx, s)
+		switch {
+		case err != nil:
+			out.res.Unread = true
+		case !live.Equal(out.res.Current):
 			tflog.Warn(ctx, "the subject serves something else than the run left: someone or something changed it", map[string]any{"left": out.res.Current.String(), "serves": live.String()})
 			out.res.Current = live
 		}

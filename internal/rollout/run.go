@@ -113,6 +113,10 @@ type Result struct {
 	// confirmed and no later write was: Current is then the last split
 	// confirmed, and the listener may serve another one.
 	Unknown bool
+	// Unread is true when what the subject serves could not be read after
+	// the run: Current is the last split confirmed, and someone may have
+	// changed it since.
+	Unread bool
 	// SwitchedOff names the flags a feature_flag or kill_switch rollback
 	// switched off.
 	SwitchedOff string
