@@ -33,15 +33,15 @@ const (
 
 // Failure is a failed gate and what was seen.
 type Failure struct {
-	Gate Gate
+	Gate Gate `json:"gate"`
 	// HealthyFraction is, for the health gate, the share of the gaining
 	// target groups' targets that were healthy (0 to 1).
-	HealthyFraction float64
-	Reason          string
+	HealthyFraction float64 `json:"healthy_fraction,omitempty"`
+	Reason          string  `json:"reason"`
 	// Step is the step (from 1) at which the gate failed.
-	Step int
+	Step int `json:"step"`
 	// Unreadable is true when the gate failed because it could not be read.
-	Unreadable bool
+	Unreadable bool `json:"unreadable,omitempty"`
 }
 
 // Policy says how to roll back.

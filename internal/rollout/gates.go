@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
 // The gate readers a subject offers the Runner. A subject without one of
@@ -178,147 +176,54 @@ type MetricsGate struct {
 // publish an Application Load Balancer's one-minute metrics.
 const DefaultMetricsDelay = 90 * time.Second
 
-// read runs one gate read. A read that fails is logged and, when retry is
-// set, tried again a poll interval later; after MaxReadFailures failures in
-// a row the gate fails (or, with IgnoreReadFailures, passes). A cancel or
-// the deadline ends the read with its error.
-func (r *Runner) read(ctx context.Context, gate Gate, what string, retry bool, fn func(context.Context) (*Failure, error)) (*Failure, error) {
+// read runs one gate read. A read that fails is logged and counted: after
+// MaxReadFailures failures in a row the gate fails (or, with
+// IgnoreReadFailures, passes); before that, read says to try again
+// (retryLater) and the caller decides when: a check before a shift or after
+// a pause a poll interval later, a poll during a pause at the next poll. A
+// cancel or the deadline ends the read with its error. read never waits.
+func (r *Runner) read(ctx context.Context, gate Gate, what string, fn func(context.Context) (*Failure, error)) (f *Failure, retryLater bool, err error) {
 	limit := r.MaxReadFailures
 	if limit <= 0 {
 		limit = DefaultMaxReadFailures
 	}
-	for {
-		cctx, cancel := r.callCtx(ctx)
-		f, err := fn(cctx)
-		cancel()
-		if err == nil {
-			r.readFailures = 0
-			return f, nil
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if errors.Is(err, errNoReader) {
-			return &Failure{Gate: gate, Unreadable: true, Reason: Bound(err.Error())}, nil
-		}
-		if r.pastDeadline() {
-			if gate == GateHook {
-				return &Failure{Gate: GateHook, Reason: Bound(fmt.Sprintf("%s did not answer before the apply's timeout", what))}, nil
-			}
-			return nil, ErrTimedOut
-		}
-		r.readFailures++
-		r.log("rollout gate could not be read", "gate", string(gate), "what", what, "failures_in_a_row", r.readFailures, "of", limit, "error", Bound(err.Error()))
-		if r.readFailures >= limit {
-			r.readFailures = 0
-			if r.IgnoreReadFailures && gate != GateHook {
-				r.log("rollout going on without the gate (ignore_poll_failures)", "gate", string(gate))
-				return nil, nil
-			}
-			return &Failure{Gate: gate, Unreadable: true, Reason: Bound(fmt.Sprintf("%s failed %d times in a row: %v", what, limit, err))}, nil
-		}
-		if !retry {
-			return nil, nil
-		}
-		if err := r.sleep(ctx, r.poll()); err != nil {
-			return nil, err
-		}
+	cctx, cancel := r.callCtx(ctx)
+	f, err = fn(cctx)
+	cancel()
+	if err == nil {
+		r.readFailures = 0
+		return f, false, nil
 	}
+	if ctx.Err() != nil {
+		return nil, false, ctx.Err()
+	}
+	if errors.Is(err, errNoReader) {
+		return &Failure{Gate: gate, Unreadable: true, Reason: Bound(err.Error())}, false, nil
+	}
+	if r.pastDeadline() {
+		if gate == GateHook {
+			return &Failure{Gate: GateHook, Reason: Bound(fmt.Sprintf("%s did not answer before the apply's timeout", what))}, false, nil
+		}
+		return nil, false, ErrTimedOut
+	}
+	r.readFailures++
+	r.log("rollout gate could not be read", "gate", string(gate), "what", what, "failures_in_a_row", r.readFailures, "of", limit, "error", Bound(err.Error()))
+	if r.readFailures >= limit {
+		r.readFailures = 0
+		if r.IgnoreReadFailures && gate != GateHook {
+			r.log("rollout going on without the gate (ignore_poll_failures)", "gate", string(gate))
+			return nil, false, nil
+		}
+		return &Failure{Gate: gate, Unreadable: true, Reason: Bound(fmt.Sprintf("%s failed %d times in a row: %v", what, limit, err))}, false, nil
+	}
+	return nil, true, nil
 }
 
-func (r *Runner) beforeShift(ctx context.Context, n, total int, st PlannedStep, cur weights.Split, gaining []string) (*Failure, error) {
-	if g := r.Gates.Health; g != nil {
-		if f, err := r.waitHealthy(ctx, *g, gaining, n); f != nil || err != nil {
-			return f, err
-		}
-	}
-	if f, err := r.checkAlarms(ctx, n, true); f != nil || err != nil {
-		return f, err
-	}
-	if fn := r.Gates.BeforeShift; fn != "" {
-		return r.hook(ctx, fn, HookPayload{SubjectID: r.SubjectID, SubjectKind: r.SubjectKind, SplitID: r.SubjectID, Phase: PhaseBeforeShift, Step: n, Steps: total, Percent: st.Percent, From: cur.Map(), To: st.Weights.Map()}, n)
-	}
-	return nil, nil
-}
-
-// pollGates checks health and alarms during a pause. A read that fails is
-// tried again at the next poll.
-func (r *Runner) pollGates(ctx context.Context, n int, gaining []string) (*Failure, error) {
-	if g := r.Gates.Health; g != nil {
-		f, err := r.checkHealth(ctx, *g, gaining, n, false)
-		if f != nil || err != nil {
-			return f, err
-		}
-	}
-	return r.checkAlarms(ctx, n, false)
-}
-
-// afterPause checks the metrics over the pause and calls the after_pause
-// hook; before is the split the step moved from. CloudWatch publishes load
-// balancer metrics a minute or more late, so the read waits MetricsDelay
-// after the pause for the whole window to be in.
-func (r *Runner) afterPause(ctx context.Context, n, total int, st PlannedStep, start time.Time, before weights.Split, gaining []string) (*Failure, error) {
-	if g := r.Gates.Metrics; g != nil && st.Pause > 0 {
-		end := r.Clock.Now()
-		if g.Delay > 0 {
-			r.log("rollout waiting for CloudWatch to publish the pause's metrics", "step", n, "delay", g.Delay.String())
-			if err := r.sleep(ctx, g.Delay); err != nil {
-				return nil, err
-			}
-		}
-		for _, tg := range gaining {
-			var m Metrics
-			f, err := r.read(ctx, GateMetrics, "reading the metrics of "+tg, true, func(cctx context.Context) (*Failure, error) {
-				var err error
-				m, err = r.metrics(cctx, tg, start, end)
-				return nil, err
-			})
-			if f != nil || err != nil {
-				if f != nil {
-					f.Step = n
-				}
-				return f, err
-			}
-			r.log("rollout metrics", "step", n, "target_group", tg, "requests", m.Requests, "errors_5xx", m.Errors5xx, "p99_ms", m.P99Ms)
-			if f := EvalMetrics(*g, tg, m, st.Pause); f != nil {
-				f.Step = n
-				return f, nil
-			}
-		}
-	}
-	if fn := r.Gates.AfterPause; fn != "" {
-		return r.hook(ctx, fn, HookPayload{SubjectID: r.SubjectID, SubjectKind: r.SubjectKind, SplitID: r.SubjectID, Phase: PhaseAfterPause, Step: n, Steps: total, Percent: st.Percent, From: before.Map(), To: st.Weights.Map()}, n)
-	}
-	return nil, nil
-}
-
-// waitHealthy polls the health gate until it passes or its timeout ends;
-// a timeout of zero checks once and does not wait.
-func (r *Runner) waitHealthy(ctx context.Context, g HealthGate, tgs []string, n int) (*Failure, error) {
-	timeout := g.Timeout
-	start := r.Clock.Now()
-	for {
-		f, err := r.checkHealth(ctx, g, tgs, n, true)
-		if f == nil || err != nil {
-			return f, err
-		}
-		waited := r.Clock.Now().Sub(start)
-		if waited >= timeout || f.Unreadable {
-			if timeout > 0 && !f.Unreadable {
-				f.Reason += fmt.Sprintf(" after waiting %s", timeout)
-			}
-			return f, nil
-		}
-		r.log("rollout waiting for healthy targets", "step", n, "reason", f.Reason)
-		if err := r.sleep(ctx, min(r.poll(), timeout-waited)); err != nil {
-			return nil, err
-		}
-	}
-}
-
-func (r *Runner) checkHealth(ctx context.Context, g HealthGate, tgs []string, n int, retry bool) (*Failure, error) {
+// checkHealth reads the health of tgs once and judges it (retryLater: the
+// read failed and may be tried again).
+func (r *Runner) checkHealth(ctx context.Context, g HealthGate, tgs []string, n int) (f *Failure, retryLater bool, err error) {
 	var hs []Health
-	f, err := r.read(ctx, GateHealth, "reading the target health of "+strings.Join(tgs, ", "), retry, func(cctx context.Context) (*Failure, error) {
+	f, retryLater, err = r.read(ctx, GateHealth, "reading the target health of "+strings.Join(tgs, ", "), func(cctx context.Context) (*Failure, error) {
 		hs = hs[:0]
 		for _, tg := range tgs {
 			h, err := r.targetHealth(cctx, tg)
@@ -329,73 +234,97 @@ func (r *Runner) checkHealth(ctx context.Context, g HealthGate, tgs []string, n 
 		}
 		return nil, nil
 	})
-	if err != nil {
-		return nil, err
+	if err != nil || retryLater {
+		return nil, retryLater, err
 	}
 	if f != nil {
 		f.Step, f.Unreadable = n, true
-		return f, nil
+		return f, false, nil
 	}
 	if len(hs) < len(tgs) {
-		return nil, nil // not read, and ignored
+		return nil, false, nil // not read, and ignored
 	}
 	f = EvalHealth(g, tgs, hs)
 	if f != nil {
 		f.Step = n
 	}
-	return f, nil
+	return f, false, nil
 }
 
-func (r *Runner) checkAlarms(ctx context.Context, n int, retry bool) (*Failure, error) {
+// checkAlarms reads the alarms once and judges them.
+func (r *Runner) checkAlarms(ctx context.Context, n int) (f *Failure, retryLater bool, err error) {
 	if len(r.Gates.Alarms) == 0 {
-		return nil, nil
+		return nil, false, nil
 	}
 	var states []AlarmState
 	read := false
-	f, err := r.read(ctx, GateAlarm, "reading the alarms", retry, func(cctx context.Context) (*Failure, error) {
+	f, retryLater, err = r.read(ctx, GateAlarm, "reading the alarms", func(cctx context.Context) (*Failure, error) {
 		var err error
 		states, err = r.alarmStates(cctx, r.Gates.Alarms)
 		read = err == nil
 		return nil, err
 	})
-	if err != nil || f != nil {
+	if err != nil || f != nil || retryLater {
 		if f != nil {
 			f.Step = n
 		}
-		return f, err
+		return f, retryLater, err
 	}
 	if !read {
-		return nil, nil
+		return nil, false, nil
 	}
 	f = EvalAlarms(r.Gates.Alarms, states, r.Gates.FailOnInsufficientData)
 	if f != nil {
 		f.Step = n
 	}
-	return f, nil
+	return f, false, nil
 }
 
-// hook invokes a validation hook. An invocation that fails is tried again
-// a poll interval later, up to MaxReadFailures times; one that does not
-// answer before the deadline fails the step.
-func (r *Runner) hook(ctx context.Context, fn string, p HookPayload, n int) (*Failure, error) {
+// checkMetrics reads one target group's metrics over a window and judges
+// them.
+func (r *Runner) checkMetrics(ctx context.Context, g MetricsGate, tg string, start, end time.Time, pause time.Duration, n int) (f *Failure, retryLater bool, err error) {
+	var m Metrics
+	f, retryLater, err = r.read(ctx, GateMetrics, "reading the metrics of "+tg, func(cctx context.Context) (*Failure, error) {
+		var err error
+		m, err = r.metrics(cctx, tg, start, end)
+		return nil, err
+	})
+	if f != nil || err != nil || retryLater {
+		if f != nil {
+			f.Step = n
+		}
+		return f, retryLater, err
+	}
+	r.log("rollout metrics", "step", n, "target_group", tg, "requests", m.Requests, "errors_5xx", m.Errors5xx, "p99_ms", m.P99Ms)
+	if f := EvalMetrics(g, tg, m, pause); f != nil {
+		f.Step = n
+		return f, false, nil
+	}
+	return nil, false, nil
+}
+
+// hook invokes a validation hook once. An invocation that fails may be
+// tried again, up to MaxReadFailures times; one that does not answer before
+// the deadline fails the step.
+func (r *Runner) hook(ctx context.Context, fn string, p HookPayload, n int) (f *Failure, retryLater bool, err error) {
 	var hr HookResult
-	f, err := r.read(ctx, GateHook, fmt.Sprintf("the %s hook %s", p.Phase, fn), true, func(cctx context.Context) (*Failure, error) {
+	f, retryLater, err = r.read(ctx, GateHook, fmt.Sprintf("the %s hook %s", p.Phase, fn), func(cctx context.Context) (*Failure, error) {
 		var err error
 		hr, err = r.invoke(cctx, fn, p)
 		return nil, err
 	})
-	if err != nil || f != nil {
+	if err != nil || f != nil || retryLater {
 		if f != nil {
 			f.Step = n
 		}
-		return f, err
+		return f, retryLater, err
 	}
 	r.log("rollout hook answered", "step", n, "phase", p.Phase, "function", fn, "status", Bound(hr.Status), "function_error", Bound(hr.FunctionError))
 	f = EvalHook(p.Phase, fn, hr)
 	if f != nil {
 		f.Step = n
 	}
-	return f, nil
+	return f, false, nil
 }
 
 // Bound cuts outside text (a hook's answer, an AWS error) to MaxReasonBytes

@@ -149,6 +149,18 @@ func (r *Runner) move(ctx context.Context, expect []weights.Split, want weights.
 	for i := range expect {
 		expect[i] = r.normalize(expect[i])
 	}
+	if r.Repeatable {
+		expect = append(expect, want)
+	}
+	got, err := r.write(ctx, expect, want)
+	if err == nil {
+		r.wrote = true
+	}
+	return got, err
+}
+
+// write is move's work.
+func (r *Runner) write(ctx context.Context, expect []weights.Split, want weights.Split) (weights.Split, error) {
 	base, err := r.reading(ctx)
 	if err != nil {
 		return nil, err

@@ -9,18 +9,20 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
-// rollback takes the subject from res.Current back to from by the policy.
-// Once started it finishes: every step runs on a live context (live), so a
-// cancel or the deadline cannot cut it short, and a gradual rollback then
-// jumps to its last step instead of pausing. Before each write the subject
-// must still serve what the rollout left: a change by someone else stops
-// the rollback with nothing written over it.
-func (r *Runner) rollback(ctx context.Context, res Result, from weights.Split, f *Failure) Result {
+// fail starts taking the subject back from p.Res.Current to p.From, by the
+// policy, because of f. Once started a rollback finishes: every step runs on
+// a live context (live), so a cancel or the deadline cannot cut it short,
+// and a gradual rollback then jumps to its last step instead of pausing.
+// Before each write the subject must still serve what the rollout left: a
+// change by someone else stops the rollback with nothing written over it.
+func (r *Runner) fail(ctx context.Context, p *Progress, f *Failure) {
+	res := &p.Res
 	res.Failure = f
 	if r.Hold {
 		res.Status, res.Policy = Failed, None
+		p.Phase = PhaseDone
 		r.log("rollout gate failed; holding where it is (no rollback)", "step", f.Step, "gate", string(f.Gate), "reason", f.Reason, "weights", res.Current.String())
-		return res
+		return
 	}
 	res.Policy = DecideWithFlags(r.Rollback, *f, r.SwitchOff != nil)
 	if (res.Policy == FeatureFlag || res.Policy == KillSwitch) && (r.SwitchOff == nil || res.Unknown) {
@@ -28,42 +30,82 @@ func (r *Runner) rollback(ctx context.Context, res Result, from weights.Split, f
 	}
 	r.log("rollout gate failed; rolling back", "step", f.Step, "gate", string(f.Gate), "reason", f.Reason, "policy", string(res.Policy))
 	if res.Policy == FeatureFlag || res.Policy == KillSwitch {
-		lctx, cancel := r.live(ctx)
-		what, err := r.SwitchOff(lctx)
-		cancel()
-		if err == nil {
-			res.Status, res.SwitchedOff = RolledBack, what
-			r.log("rollout rolled back by switching flags off; traffic left where it is", "flags", what, "weights", res.Current.String())
-			return res
-		}
-		// The flags could not be switched off: the canary must not keep
-		// serving, so traffic moves back instead.
-		res.SwitchOffErr, res.SwitchedOff = err, what
-		r.log("switching the flags off failed; moving traffic back instead", "error", Bound(err.Error()))
-		res.Policy = Immediate
+		p.Phase = PhaseSwitchOff
+		return
 	}
-	plan, err := RollbackPlan(res.Current, from, res.Policy)
+	r.planBack(p)
+}
+
+// switchOff rolls back by switching flags off, leaving traffic where it
+// is; when they cannot be, traffic moves back at once instead.
+func (r *Runner) switchOff(ctx context.Context, p *Progress) {
+	res := &p.Res
+	lctx, cancel := r.live(ctx)
+	what, err := r.SwitchOff(lctx)
+	cancel()
+	if err == nil {
+		res.Status, res.SwitchedOff = RolledBack, what
+		p.Phase = PhaseDone
+		r.log("rollout rolled back by switching flags off; traffic left where it is", "flags", what, "weights", res.Current.String())
+		return
+	}
+	// The flags could not be switched off: the canary must not keep
+	// serving, so traffic moves back instead.
+	res.SwitchOffErr, res.SwitchOffErrText, res.SwitchedOff = err, err.Error(), what
+	r.log("switching the flags off failed; moving traffic back instead", "error", Bound(err.Error()))
+	res.Policy = Immediate
+	r.planBack(p)
+}
+
+// planBack plans the rollback by the result's policy and starts it.
+func (r *Runner) planBack(p *Progress) {
+	res := &p.Res
+	plan, err := RollbackPlan(res.Current, p.From, res.Policy)
 	if err != nil {
-		res.Status, res.Err = Failed, err
-		return res
+		res.Status, res.Err, res.ErrText = Failed, err, err.Error()
+		p.Phase = PhaseDone
+		return
 	}
 	if res.Unknown {
 		// A write may have landed unconfirmed: write the original weights
 		// whatever the last confirmed split was.
 		res.Policy = Immediate
-		plan = []PlannedStep{{Percent: 100, Weights: from}}
+		plan = []PlannedStep{{Percent: 100, Weights: p.From}}
 	}
-	hurry := func() bool { return ctx.Err() != nil || r.pastDeadline() }
-	gaining := Gaining(res.Current, from)
-	for j := 0; j < len(plan); j++ {
-		st := plan[j]
-		if j > 0 && res.Policy == Gradual {
-			if hurry() || r.Clock.Sleep(ctx, r.poll()) != nil || r.pastDeadline() {
-				r.log("rollback interrupted (cancel or timeout); finishing it at once")
-				st = plan[len(plan)-1]
-				plan = plan[:j+1]
-			} else if g := r.Gates.Health; g != nil {
-				hf, err := r.checkHealth(ctx, *g, gaining, f.Step, false)
+	p.Back, p.BackIndex, p.BackWaited = plan, 0, false
+	p.BackGaining = Gaining(res.Current, p.From)
+	p.Phase = PhaseBack
+}
+
+// back takes the rollback's next step: after a poll interval when it is
+// gradual (and health, when gated, still holds), at once otherwise.
+func (r *Runner) back(ctx context.Context, p *Progress) (time.Duration, error) {
+	res := &p.Res
+	j := p.BackIndex
+	if j >= len(p.Back) {
+		res.Status = RolledBack
+		p.Phase = PhaseDone
+		r.log("rollout rolled back", "weights", res.Current.String())
+		return 0, nil
+	}
+	st := p.Back[j]
+	finishNow := func(why string) {
+		r.log(why)
+		st = p.Back[len(p.Back)-1]
+		p.Back = append(p.Back[:j], st)
+	}
+	if j > 0 && res.Policy == Gradual {
+		switch {
+		case !p.BackWaited && (p.Hurry || ctx.Err() != nil || r.pastDeadline()):
+			finishNow("rollback interrupted (cancel or timeout); finishing it at once")
+		case !p.BackWaited:
+			p.BackWaited = true
+			return r.poll(), nil
+		case p.Hurry || r.pastDeadline():
+			finishNow("rollback interrupted (cancel or timeout); finishing it at once")
+		default:
+			if g := r.Gates.Health; g != nil {
+				hf, _, err := r.checkHealth(ctx, *g, p.BackGaining, res.Failure.Step)
 				if err != nil || hf != nil {
 					// The rollback always completes: the split before the
 					// apply is the known reference.
@@ -72,33 +114,44 @@ func (r *Runner) rollback(ctx context.Context, res Result, from weights.Split, f
 						why = hf.Reason
 					}
 					r.log("rollback health gate failed; finishing the rollback at once", "reason", why)
-					st = plan[len(plan)-1]
-					plan = plan[:j+1]
+					st = p.Back[len(p.Back)-1]
+					p.Back = append(p.Back[:j], st)
 				}
 			}
 		}
-		lctx, cancel := r.live(ctx)
-		got, err := r.move(lctx, res.expected(), st.Weights)
-		cancel()
-		if err != nil {
-			if ce := (*ChangedError)(nil); errors.As(err, &ce) {
-				out := r.changed(res, f.Step, ce)
-				out.Failure.Reason = Bound(fmt.Sprintf("while rolling back after the %s gate failed (%s): %s", f.Gate, f.Reason, ce.Error()))
-				return out
-			}
-			if errors.Is(err, ErrUnknownWeights) {
-				res.Unknown, res.pending = true, st.Weights
-			}
-			res.Status, res.Err = Failed, fmt.Errorf("rolling back: %w", err)
-			return res
-		}
-		res.Current, res.Unknown, res.pending = got, false, nil
-		res.RollbackSteps = append(res.RollbackSteps, st.Weights)
-		r.log("rollback step applied", "step", j+1, "of", len(plan), "weights", st.Weights.String())
 	}
-	res.Status = RolledBack
-	r.log("rollout rolled back", "weights", res.Current.String())
-	return res
+	p.BackWaited = false
+	lctx, cancel := r.live(ctx)
+	got, err := r.move(lctx, res.expected(), st.Weights)
+	cancel()
+	if err != nil {
+		if ce := (*ChangedError)(nil); errors.As(err, &ce) {
+			f := res.Failure
+			r.changed(p, f.Step, ce)
+			res.Failure.Reason = Bound(fmt.Sprintf("while rolling back after the %s gate failed (%s): %s", f.Gate, f.Reason, ce.Error()))
+			return 0, nil
+		}
+		if errors.Is(err, ErrUnknownWeights) {
+			res.Unknown, res.Pending = true, st.Weights
+		}
+		err = fmt.Errorf("rolling back: %w", err)
+		res.Status, res.Err, res.ErrText = Failed, err, err.Error()
+		p.Phase = PhaseDone
+		return 0, nil
+	}
+	res.Current, res.Unknown, res.Pending = got, false, nil
+	res.RollbackSteps = append(res.RollbackSteps, st.Weights)
+	r.log("rollback step applied", "step", j+1, "of", len(p.Back), "weights", st.Weights.String())
+	p.BackIndex++
+	return 0, nil
+}
+
+// rollback takes the subject from res.Current back to from because of f,
+// and drives the rollback to its end.
+func (r *Runner) rollback(ctx context.Context, res Result, from weights.Split, f *Failure) Result {
+	p := &Progress{From: from, Res: res, Phase: PhaseDone}
+	r.fail(ctx, p, f)
+	return r.Drive(ctx, p)
 }
 
 // live is the context of one rollback step: not cancelled with the apply,
@@ -123,13 +176,34 @@ func (r *Runner) Stabilize(ctx context.Context, res Result, from weights.Split, 
 			serving = append(serving, w.ARN)
 		}
 	}
-	check := func(retry bool) (*Failure, error) {
-		if g := r.Gates.Health; g != nil {
-			if f, err := r.checkHealth(ctx, *g, serving, res.StepReached, retry); f != nil || err != nil {
+	// check reads health and alarms once; the last check tries a failed
+	// read again a poll interval later, as a check before a shift does.
+	check := func(last bool) (*Failure, error) {
+		for {
+			var f *Failure
+			var retry bool
+			var err error
+			if g := r.Gates.Health; g != nil {
+				f, retry, err = r.checkHealth(ctx, *g, serving, res.StepReached)
+			}
+			if f == nil && err == nil && !retry {
+				f, retry, err = r.checkAlarms(ctx, res.StepReached)
+			}
+			if f != nil || err != nil || !retry || !last {
 				return f, err
 			}
+			if err := r.sleep(ctx, r.poll()); err != nil {
+				return nil, err
+			}
 		}
-		return r.checkAlarms(ctx, res.StepReached, retry)
+	}
+	timedOut := func() Result {
+		return r.finish(r.rollback(ctx, res, from, &Failure{Gate: GateTimeout, Step: res.StepReached, Reason: "the apply reached its timeout while stabilizing"}))
+	}
+	stopped := func(err error) Result {
+		res.Status, res.Err, res.ErrText = Failed, err, err.Error()
+		r.log("rollout stopped", "step", res.StepReached, "of", res.Steps, "weights", res.Current.String(), "error", err.Error())
+		return r.finish(res)
 	}
 	r.log("stabilizing", "weights", res.Current.String(), "for", d.String())
 	r.readFailures = 0
@@ -137,9 +211,9 @@ func (r *Runner) Stabilize(ctx context.Context, res Result, from weights.Split, 
 		f, err := check(left <= 0)
 		if err != nil {
 			if errors.Is(err, ErrTimedOut) {
-				return r.finish(r.rollback(ctx, res, from, &Failure{Gate: GateTimeout, Step: res.StepReached, Reason: "the apply reached its timeout while stabilizing"}))
+				return timedOut()
 			}
-			return r.finish(r.stopped(res, err))
+			return stopped(err)
 		}
 		if f != nil {
 			f.Reason = "while stabilizing: " + f.Reason
@@ -151,9 +225,9 @@ func (r *Runner) Stabilize(ctx context.Context, res Result, from weights.Split, 
 		step := min(r.poll(), left)
 		if err := r.sleep(ctx, step); err != nil {
 			if errors.Is(err, ErrTimedOut) {
-				return r.finish(r.rollback(ctx, res, from, &Failure{Gate: GateTimeout, Step: res.StepReached, Reason: "the apply reached its timeout while stabilizing"}))
+				return timedOut()
 			}
-			return r.finish(r.stopped(res, err))
+			return stopped(err)
 		}
 		left -= step
 	}

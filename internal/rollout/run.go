@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
@@ -69,6 +68,13 @@ type Runner struct {
 	// rollback (Policy None): a release whose on_failure.rollback is
 	// "none".
 	Hold bool
+	// Repeatable is set by a driver whose calls may be repeated after a
+	// lost answer or a crash (the orchestrator under Step Functions'
+	// Retry). Each call then makes at most one write (Advance returns
+	// after it), and a write that finds the subject already serving what
+	// it would write takes it as made: the repeat never takes a step twice
+	// and never mistakes its own earlier write for someone else's.
+	Repeatable bool
 	// Primed, when set, is a reading of the subject taken just before the
 	// run (the pipeline's read before write): the first write starts from
 	// it when it is at most PrimedMaxAge old, instead of reading again.
@@ -78,6 +84,8 @@ type Runner struct {
 	// rest is the Rest of the run's first reading: a change of it is
 	// someone else's.
 	rest *string
+	// wrote is set by move when a write was made (or found made).
+	wrote bool
 }
 
 // Defaults of the Runner's fault handling.
@@ -93,41 +101,43 @@ const (
 // are not known: the write may have landed but could not be confirmed.
 var ErrUnknownWeights = errors.New("the weights in place could not be confirmed")
 
-// Result says how a run ended and what the listener serves.
+// Result says how a run ended (or, while it runs, stands) and what the
+// subject serves. It is part of a run's Progress, so it serializes: errors
+// travel as text (ErrText), and Err, when set, is the error itself.
 type Result struct {
-	Status Status
+	Status Status `json:"status"`
 	// StepReached is the last step applied, from 1; 0 when none was.
-	StepReached int
-	Steps       int
-	// Current is the split the listener serves, as last confirmed.
-	Current weights.Split
-	Failure *Failure
+	StepReached int `json:"step_reached"`
+	Steps       int `json:"steps"`
+	// Current is the split the subject serves, as last confirmed.
+	Current weights.Split `json:"current"`
+	Failure *Failure      `json:"failure,omitempty"`
 	// Policy is the rollback used, when there was one.
-	Policy Policy
+	Policy Policy `json:"policy,omitempty"`
 	// RollbackSteps are the splits applied while rolling back, in order.
-	RollbackSteps []weights.Split
+	RollbackSteps Splits `json:"rollback_steps,omitempty"`
 	// Err is set when the run stopped without a gate failing: cancelled,
-	// timed out, or an AWS error.
-	Err error
+	// timed out, or an AWS error. ErrText is its text.
+	Err     error  `json:"-"`
+	ErrText string `json:"err,omitempty"`
 	// Unknown is true when a write may have landed without being
 	// confirmed and no later write was: Current is then the last split
-	// confirmed, and the listener may serve another one.
-	Unknown bool
+	// confirmed, and the subject may serve Pending instead.
+	Unknown bool          `json:"unknown,omitempty"`
+	Pending weights.Split `json:"pending,omitempty"`
 	// Unread is true when what the subject serves could not be read after
 	// the run: Current is the last split confirmed, and someone may have
 	// changed it since.
-	Unread bool
+	Unread bool `json:"unread,omitempty"`
 	// SwitchedOff names the flags a feature_flag or kill_switch rollback
 	// switched off.
-	SwitchedOff string
+	SwitchedOff string `json:"switched_off,omitempty"`
 	// SwitchOffErr is why switching the flags off failed, when the
 	// rollback then moved traffic back instead.
-	SwitchOffErr      error
-	Started, Finished time.Time
-
-	// pending is the split of a write whose outcome is unknown (Unknown):
-	// the subject may serve it or Current.
-	pending weights.Split
+	SwitchOffErr     error     `json:"-"`
+	SwitchOffErrText string    `json:"switch_off_err,omitempty"`
+	Started          time.Time `json:"started"`
+	Finished         time.Time `json:"finished,omitzero"`
 }
 
 // Summary is one sentence on how the run ended.
@@ -146,15 +156,15 @@ func (r Result) Summary() string {
 		if r.SwitchedOff != "" {
 			return fmt.Sprintf("step %d of %d failed the %s gate: %s; switched off %s (%s) and left traffic at %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.SwitchedOff, r.Policy, r.Current.Short())
 		}
-		if r.SwitchOffErr != nil {
-			return fmt.Sprintf("step %d of %d failed the %s gate: %s; could not switch the flags off (%v), so rolled back (%s) to %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.SwitchOffErr, r.Policy, r.Current.Short())
+		if r.SwitchOffErrText != "" {
+			return fmt.Sprintf("step %d of %d failed the %s gate: %s; could not switch the flags off (%s), so rolled back (%s) to %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.SwitchOffErrText, r.Policy, r.Current.Short())
 		}
 		return fmt.Sprintf("step %d of %d failed the %s gate: %s; rolled back (%s) to %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.Policy, r.Current.Short())
 	}
 	if r.Failure != nil {
-		return fmt.Sprintf("step %d of %d failed the %s gate: %s; the rollback stopped: %v; it serves %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.Err, r.Current.Short())
+		return fmt.Sprintf("step %d of %d failed the %s gate: %s; the rollback stopped: %s; it serves %s", r.failedStep(), r.Steps, r.Failure.Gate, r.Failure.Reason, r.ErrText, r.Current.Short())
 	}
-	return fmt.Sprintf("stopped at step %d of %d: %v; it serves %s", r.StepReached, r.Steps, r.Err, r.Current.Short())
+	return fmt.Sprintf("stopped at step %d of %d: %s; it serves %s", r.StepReached, r.Steps, r.ErrText, r.Current.Short())
 }
 
 // NothingMoved reports a run whose first write AWS refused: the listener
@@ -225,81 +235,8 @@ func Gaining(from, to weights.Split) []string {
 // unless someone else changed it (GateChanged), and then it wrote nothing
 // after seeing that.
 func (r *Runner) Run(ctx context.Context, from weights.Split, steps []PlannedStep) Result {
-	res := r.run(ctx, from, steps)
-	res.Finished = r.Clock.Now()
-	return res
-}
-
-func (r *Runner) run(ctx context.Context, from weights.Split, steps []PlannedStep) Result {
-	res := Result{Status: Succeeded, Steps: len(steps), Current: from, Started: r.Clock.Now()}
-	if len(steps) == 0 {
-		return res
-	}
 	r.readFailures = 0
-	to := steps[len(steps)-1].Weights
-	gaining := Gaining(from, to)
-	r.log("rollout starting", "from", from.String(), "to", to.String(), "steps", len(steps), "gaining", strings.Join(gaining, ","))
-	// end is how a run that cannot go on ends: a cancel stops where it is;
-	// the deadline rolls back, because nothing would watch the new weights.
-	end := func(res Result, err error) Result {
-		if errors.Is(err, ErrTimedOut) {
-			return r.rollback(ctx, res, from, &Failure{Gate: GateTimeout, Step: res.StepReached, Reason: "the apply reached its timeout"})
-		}
-		return r.stopped(res, err)
-	}
-	for i, st := range steps {
-		n := i + 1
-		if f, err := r.beforeShift(ctx, n, len(steps), st, res.Current, gaining); err != nil {
-			return end(res, err)
-		} else if f != nil {
-			return r.rollback(ctx, res, from, f)
-		}
-		cctx, cancel := r.callCtx(ctx)
-		got, err := r.move(cctx, []weights.Split{res.Current}, st.Weights)
-		cancel()
-		if err != nil {
-			if ce := (*ChangedError)(nil); errors.As(err, &ce) {
-				return r.changed(res, n, ce)
-			}
-			f := &Failure{Gate: GateApply, Step: n, Reason: err.Error()}
-			if errors.Is(err, ErrUnknownWeights) || r.pastDeadline() {
-				res.Unknown, res.pending = true, st.Weights
-			}
-			if n == 1 && !res.Unknown {
-				res.Status, res.Failure, res.Err = Failed, f, err
-				return res
-			}
-			return r.rollback(ctx, res, from, f)
-		}
-		before := res.Current
-		res.Current, res.StepReached = got, n
-		r.log("rollout step applied", "step", n, "of", len(steps), "percent", st.Percent, "weights", st.Weights.String(), "pause", st.Pause.String())
-		start := r.Clock.Now()
-		for left := st.Pause; left > 0; {
-			d := min(r.poll(), left)
-			if err := r.sleep(ctx, d); err != nil {
-				return end(res, err)
-			}
-			left -= d
-			f, err := r.pollGates(ctx, n, gaining)
-			if err != nil {
-				return end(res, err)
-			}
-			if f != nil {
-				return r.rollback(ctx, res, from, f)
-			}
-		}
-		f, err := r.afterPause(ctx, n, len(steps), st, start, before, gaining)
-		if err != nil {
-			return end(res, err)
-		}
-		if f != nil {
-			return r.rollback(ctx, res, from, f)
-		}
-		r.log("rollout step passed its gates", "step", n, "of", len(steps))
-	}
-	r.log("rollout succeeded", "weights", res.Current.String(), "steps", len(steps))
-	return res
+	return r.Drive(ctx, r.Start(from, steps))
 }
 
 // callCtx is the context of one AWS call or hook: done at the deadline,
@@ -315,32 +252,13 @@ func (r *Runner) pastDeadline() bool {
 	return !r.Deadline.IsZero() && !r.Clock.Now().Before(r.Deadline)
 }
 
-// changed ends a run that found the subject changed by someone else: the
-// other change wins. Nothing more is written, not even a rollback, and the
-// result records what the subject serves now.
-func (r *Runner) changed(res Result, n int, ce *ChangedError) Result {
-	res.Status, res.Err = Failed, ce
-	res.Failure = &Failure{Gate: GateChanged, Step: n, Reason: Bound(ce.Error())}
-	res.Current, res.Unknown, res.pending = ce.Found, false, nil
-	r.log("rollout stopped: the subject was changed by someone else; nothing more is written", "step", n, "found", ce.Found.String(), "expected", ce.Expected.String())
-	return res
-}
-
 // expected is what the subject may serve when the next write starts: what
 // the last write left, and what an unconfirmed write wanted.
 func (res Result) expected() []weights.Split {
-	if res.Unknown && res.pending != nil {
-		return []weights.Split{res.Current, res.pending}
+	if res.Unknown && res.Pending != nil {
+		return []weights.Split{res.Current, res.Pending}
 	}
 	return []weights.Split{res.Current}
-}
-
-// stopped ends a run that cannot go on (cancelled, timed out, AWS error):
-// the listener stays at the last confirmed step.
-func (r *Runner) stopped(res Result, err error) Result {
-	res.Status, res.Err = Failed, err
-	r.log("rollout stopped", "step", res.StepReached, "of", res.Steps, "weights", res.Current.String(), "error", err.Error())
-	return res
 }
 
 // TotalPause is the sum of the pauses of a schedule.

@@ -43,10 +43,10 @@ type Strategy struct {
 type PlannedStep struct {
 	// Percent is how far along the shift this step is: 0 is where the
 	// listener started, 100 is the desired split.
-	Percent int
-	Weights weights.Split
+	Percent int           `json:"percent"`
+	Weights weights.Split `json:"weights"`
 	// Pause is the bake time after this step is applied.
-	Pause time.Duration
+	Pause time.Duration `json:"pause,omitempty"`
 }
 
 // scale is the sum of the weights of intermediate steps: shares are kept to

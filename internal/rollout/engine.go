@@ -1,0 +1,398 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// One engine, two drivers. A run's progress is a small serializable value
+// (Progress), and one call (Advance) moves it on: it observes, decides and
+// writes until the run must wait, and says for how long. Drive, the in-apply
+// driver, loops Advance on the Runner's clock; a detached driver (the
+// orchestrator Lambda) makes one call per invocation and carries the
+// progress between them, with Step Functions doing the waiting. There is
+// no second implementation of gates, rollback or the write path.
+
+// Phase is where a run is in its schedule.
+type Phase string
+
+// The phases of a run, in order for each step; a failed gate goes to
+// PhaseSwitchOff or PhaseBack (rolling back), and every run ends in
+// PhaseDone.
+const (
+	PhaseHealth       Phase = "health"        // before a shift: waiting for healthy targets
+	PhaseAlarms       Phase = "alarms"        // before a shift
+	PhaseBeforeHook   Phase = "before_shift"  // before a shift
+	PhaseWrite        Phase = "write"         // the shift
+	PhasePause        Phase = "pause"         // polling health and alarms
+	PhaseMetricsDelay Phase = "metrics_delay" // waiting for CloudWatch to publish the pause
+	PhaseMetrics      Phase = "metrics"       // the pause's metrics, one gaining part at a time
+	PhaseAfterHook    Phase = "after_pause"   // after the pause
+	PhaseSwitchOff    Phase = "switch_off"    // rolling back by switching flags off
+	PhaseBack         Phase = "back"          // rolling back by moving traffic
+	PhaseDone         Phase = "done"
+)
+
+// Progress is where a run is. It holds what the run needs to go on, and
+// nothing that can be read again: it is carried by a Step Functions
+// execution, whose payloads are bounded.
+type Progress struct {
+	From    weights.Split `json:"from"`
+	Steps   Schedule      `json:"steps"`
+	Gaining []string      `json:"gaining,omitempty"`
+	Phase   Phase         `json:"phase"`
+	// Step is the step being worked on, from 1.
+	Step int `json:"step"`
+	// Since is when the health gate started waiting.
+	Since time.Time `json:"since,omitzero"`
+	// PauseStart and WindowEnd bound the current step's metrics window;
+	// PauseLeft is what remains of its pause.
+	PauseStart   time.Time     `json:"pause_start,omitzero"`
+	WindowEnd    time.Time     `json:"window_end,omitzero"`
+	PauseLeft    time.Duration `json:"pause_left,omitempty"`
+	MetricsIndex int           `json:"metrics_index,omitempty"`
+	// Before is what the current step moved from (hook payloads).
+	Before       weights.Split `json:"before,omitempty"`
+	ReadFailures int           `json:"read_failures,omitempty"`
+	// Rest is the Rest of the run's first reading (a flag's document
+	// without its percentage): a change of it is someone else's.
+	Rest *string `json:"rest,omitempty"`
+	// Back is the rollback's plan, BackIndex its next step; BackWaited is
+	// true when a gradual rollback has waited before that step; Hurry
+	// finishes a rollback at once (Ctrl-C, the deadline).
+	Back        Schedule `json:"back,omitempty"`
+	BackIndex   int      `json:"back_index,omitempty"`
+	BackWaited  bool     `json:"back_waited,omitempty"`
+	BackGaining []string `json:"back_gaining,omitempty"`
+	Hurry       bool     `json:"hurry,omitempty"`
+	Res         Result   `json:"result"`
+}
+
+// MaxProgressBytes bounds a Progress as JSON. A Step Functions execution
+// carries it between invocations, and a state's input or output may be at
+// most 256 KiB; the schedule checks keep a run's progress far below this
+// bound, so that the rest of the payload (the subject, the settings) fits.
+const MaxProgressBytes = 32 * 1024
+
+// Start is the progress of a run from `from` through steps.
+func (r *Runner) Start(from weights.Split, steps []PlannedStep) *Progress {
+	p := &Progress{From: from, Steps: steps, Phase: PhaseHealth, Step: 1,
+		Res: Result{Status: Succeeded, Steps: len(steps), Current: from, Started: r.Clock.Now()}}
+	if len(steps) == 0 {
+		p.Phase = PhaseDone
+		return p
+	}
+	p.Gaining = Gaining(from, steps[len(steps)-1].Weights)
+	r.log("rollout starting", "from", from.String(), "to", steps[len(steps)-1].Weights.String(), "steps", len(steps), "gaining", strings.Join(p.Gaining, ","))
+	return p
+}
+
+// Done reports whether the run has ended.
+func (p *Progress) Done() bool { return p.Phase == PhaseDone }
+
+// RollingBack reports whether the run is rolling back: a wait then may be
+// cut short (Ctrl-C, the deadline), never the rollback.
+func (p *Progress) RollingBack() bool { return p.Phase == PhaseBack || p.Phase == PhaseSwitchOff }
+
+// writes reports whether the phase's work may write to AWS.
+func (p *Progress) writes() bool {
+	return p.Phase == PhaseWrite || p.Phase == PhaseBack || p.Phase == PhaseSwitchOff
+}
+
+// Result is how the run ended (or stands).
+func (p *Progress) Result() Result { return p.Res }
+
+// Drive runs a progress to its end, waiting on the Runner's clock: the
+// in-apply driver. A Ctrl-C stops a run where it is, and the deadline rolls
+// it back; neither cuts a rollback short.
+func (r *Runner) Drive(ctx context.Context, p *Progress) Result {
+	for {
+		wait, done := r.Advance(ctx, p)
+		if done {
+			p.Res.Finished = r.Clock.Now()
+			return p.Res
+		}
+		if wait <= 0 {
+			continue
+		}
+		if p.RollingBack() {
+			if err := r.Clock.Sleep(ctx, wait); err != nil {
+				p.Hurry = true
+			}
+			continue
+		}
+		if err := r.sleep(ctx, wait); err != nil {
+			r.end(ctx, p, err)
+		}
+	}
+}
+
+// Advance moves the run on until it must wait, and returns how long, or
+// true when it has ended. It never waits itself, but for a write not yet
+// visible (a few seconds of confirmation back-off). A Repeatable runner
+// also returns, with no wait, after each write.
+func (r *Runner) Advance(ctx context.Context, p *Progress) (time.Duration, bool) {
+	r.readFailures, r.rest = p.ReadFailures, p.Rest
+	defer func() { p.ReadFailures, p.Rest = r.readFailures, r.rest }()
+	for first := true; !p.Done(); first = false {
+		if r.Repeatable && !first && p.writes() {
+			// A write starts a call of its own, from a progress that
+			// says it is to be made: a repeat of that call makes the
+			// same write (found made), never a different one.
+			return 0, false
+		}
+		if !p.RollingBack() && r.pastDeadline() {
+			r.fail(ctx, p, &Failure{Gate: GateTimeout, Step: p.Res.StepReached, Reason: "the apply reached its timeout"})
+			continue
+		}
+		r.wrote = false
+		wait, err := r.advance(ctx, p)
+		if err != nil {
+			r.end(ctx, p, err)
+			continue
+		}
+		if r.Repeatable && r.wrote && !p.Done() && wait <= 0 {
+			// One write per call: a repeat of this call finds it made.
+			return 0, false
+		}
+		if wait <= 0 {
+			continue
+		}
+		// A wait ends at the deadline, so that both drivers roll back
+		// there; a rollback's waits are not cut.
+		if left := r.Deadline.Sub(r.Clock.Now()); !p.RollingBack() && !r.Deadline.IsZero() && wait > left {
+			wait = left
+		}
+		if wait > 0 {
+			return wait, false
+		}
+	}
+	return 0, true
+}
+
+// end ends a run that cannot go on: the deadline rolls back, because
+// nothing would watch the new weights; a cancel or an AWS error stops it
+// where it is.
+func (r *Runner) end(ctx context.Context, p *Progress, err error) {
+	if errors.Is(err, ErrTimedOut) {
+		r.fail(ctx, p, &Failure{Gate: GateTimeout, Step: p.Res.StepReached, Reason: "the apply reached its timeout"})
+		return
+	}
+	p.Res.Status, p.Res.Err = Failed, err
+	p.Res.ErrText = err.Error()
+	p.Phase = PhaseDone
+	r.log("rollout stopped", "step", p.Res.StepReached, "of", p.Res.Steps, "weights", p.Res.Current.String(), "error", err.Error())
+}
+
+// advance does one phase's work: it moves p to the next phase, or returns
+// how long to wait in this one.
+func (r *Runner) advance(ctx context.Context, p *Progress) (time.Duration, error) {
+	switch p.Phase {
+	case PhaseBack:
+		return r.back(ctx, p)
+	case PhaseSwitchOff:
+		r.switchOff(ctx, p)
+		return 0, nil
+	}
+	n, total := p.Step, len(p.Steps)
+	if n < 1 || n > total {
+		return 0, fmt.Errorf("a run at step %d of %d", n, total)
+	}
+	st := p.Steps[n-1]
+	switch p.Phase {
+	case PhaseHealth:
+		g := r.Gates.Health
+		if g == nil {
+			p.Phase = PhaseAlarms
+			return 0, nil
+		}
+		if p.Since.IsZero() {
+			p.Since = r.Clock.Now()
+		}
+		f, retry, err := r.checkHealth(ctx, *g, p.Gaining, n)
+		switch {
+		case err != nil:
+			return 0, err
+		case retry:
+			return r.poll(), nil
+		case f == nil:
+			p.Since, p.Phase = time.Time{}, PhaseAlarms
+			return 0, nil
+		}
+		waited := r.Clock.Now().Sub(p.Since)
+		if waited >= g.Timeout || f.Unreadable {
+			if g.Timeout > 0 && !f.Unreadable {
+				f.Reason += fmt.Sprintf(" after waiting %s", g.Timeout)
+			}
+			r.fail(ctx, p, f)
+			return 0, nil
+		}
+		r.log("rollout waiting for healthy targets", "step", n, "reason", f.Reason)
+		return min(r.poll(), g.Timeout-waited), nil
+	case PhaseAlarms:
+		return r.gate(ctx, p, PhaseBeforeHook, func() (*Failure, bool, error) { return r.checkAlarms(ctx, n) })
+	case PhaseBeforeHook:
+		fn := r.Gates.BeforeShift
+		if fn == "" {
+			p.Phase = PhaseWrite
+			return 0, nil
+		}
+		return r.gate(ctx, p, PhaseWrite, func() (*Failure, bool, error) {
+			return r.hook(ctx, fn, HookPayload{SubjectID: r.SubjectID, SubjectKind: r.SubjectKind, SplitID: r.SubjectID, Phase: PhaseBeforeShift, Step: n, Steps: total,
+				Percent: st.Percent, From: p.Res.Current.Map(), To: st.Weights.Map()}, n)
+		})
+	case PhaseWrite:
+		return r.shift(ctx, p, n, st)
+	case PhasePause:
+		f, err := r.pollGates(ctx, p, n)
+		switch {
+		case err != nil:
+			return 0, err
+		case f != nil:
+			r.fail(ctx, p, f)
+			return 0, nil
+		case p.PauseLeft > 0:
+			d := min(r.poll(), p.PauseLeft)
+			p.PauseLeft -= d
+			return d, nil
+		}
+		p.Phase = PhaseMetricsDelay
+		return 0, nil
+	case PhaseMetricsDelay:
+		g := r.Gates.Metrics
+		if g == nil || st.Pause <= 0 {
+			p.Phase = PhaseAfterHook
+			return 0, nil
+		}
+		p.WindowEnd, p.MetricsIndex, p.Phase = r.Clock.Now(), 0, PhaseMetrics
+		if g.Delay > 0 {
+			r.log("rollout waiting for CloudWatch to publish the pause's metrics", "step", n, "delay", g.Delay.String())
+			return g.Delay, nil
+		}
+		return 0, nil
+	case PhaseMetrics:
+		g := r.Gates.Metrics
+		if p.MetricsIndex >= len(p.Gaining) {
+			p.Phase = PhaseAfterHook
+			return 0, nil
+		}
+		tg := p.Gaining[p.MetricsIndex]
+		f, retry, err := r.checkMetrics(ctx, *g, tg, p.PauseStart, p.WindowEnd, st.Pause, n)
+		switch {
+		case err != nil:
+			return 0, err
+		case retry:
+			return r.poll(), nil
+		case f != nil:
+			r.fail(ctx, p, f)
+			return 0, nil
+		}
+		p.MetricsIndex++
+		return 0, nil
+	case PhaseAfterHook:
+		if fn := r.Gates.AfterPause; fn != "" {
+			f, retry, err := r.hook(ctx, fn, HookPayload{SubjectID: r.SubjectID, SubjectKind: r.SubjectKind, SplitID: r.SubjectID, Phase: PhaseAfterPause, Step: n, Steps: total,
+				Percent: st.Percent, From: p.Before.Map(), To: st.Weights.Map()}, n)
+			switch {
+			case err != nil:
+				return 0, err
+			case retry:
+				return r.poll(), nil
+			case f != nil:
+				r.fail(ctx, p, f)
+				return 0, nil
+			}
+		}
+		r.log("rollout step passed its gates", "step", n, "of", total)
+		if n == total {
+			p.Phase = PhaseDone
+			r.log("rollout succeeded", "weights", p.Res.Current.String(), "steps", total)
+			return 0, nil
+		}
+		p.Step, p.Phase = n+1, PhaseHealth
+		return 0, nil
+	}
+	return 0, fmt.Errorf("a run in an unknown phase %q", p.Phase)
+}
+
+// gate runs a check before a shift or after a pause: a read that failed is
+// tried again a poll interval later; a failure rolls back; a pass goes to
+// next.
+func (r *Runner) gate(ctx context.Context, p *Progress, next Phase, check func() (*Failure, bool, error)) (time.Duration, error) {
+	f, retry, err := check()
+	switch {
+	case err != nil:
+		return 0, err
+	case retry:
+		return r.poll(), nil
+	case f != nil:
+		r.fail(ctx, p, f)
+		return 0, nil
+	}
+	p.Phase = next
+	return 0, nil
+}
+
+// pollGates checks health and alarms during a pause. A read that fails is
+// tried again at the next poll.
+func (r *Runner) pollGates(ctx context.Context, p *Progress, n int) (*Failure, error) {
+	if g := r.Gates.Health; g != nil {
+		f, _, err := r.checkHealth(ctx, *g, p.Gaining, n)
+		if f != nil || err != nil {
+			return f, err
+		}
+	}
+	f, _, err := r.checkAlarms(ctx, n)
+	return f, err
+}
+
+// shift makes step n's write, through the one write path.
+func (r *Runner) shift(ctx context.Context, p *Progress, n int, st PlannedStep) (time.Duration, error) {
+	cctx, cancel := r.callCtx(ctx)
+	got, err := r.move(cctx, []weights.Split{p.Res.Current}, st.Weights)
+	cancel()
+	if err != nil {
+		if ce := (*ChangedError)(nil); errors.As(err, &ce) {
+			r.changed(p, n, ce)
+			return 0, nil
+		}
+		f := &Failure{Gate: GateApply, Step: n, Reason: err.Error()}
+		if errors.Is(err, ErrUnknownWeights) || r.pastDeadline() {
+			p.Res.Unknown, p.Res.Pending = true, st.Weights
+		}
+		if n == 1 && !p.Res.Unknown {
+			p.Res.Status, p.Res.Failure, p.Res.Err, p.Res.ErrText = Failed, f, err, err.Error()
+			p.Phase = PhaseDone
+			return 0, nil
+		}
+		r.fail(ctx, p, f)
+		return 0, nil
+	}
+	p.Before = p.Res.Current
+	p.Res.Current, p.Res.StepReached = got, n
+	r.log("rollout step applied", "step", n, "of", len(p.Steps), "percent", st.Percent, "weights", st.Weights.String(), "pause", st.Pause.String())
+	p.PauseStart = r.Clock.Now()
+	if st.Pause > 0 {
+		d := min(r.poll(), st.Pause)
+		p.PauseLeft, p.Phase = st.Pause-d, PhasePause
+		return d, nil
+	}
+	p.Phase = PhaseMetricsDelay
+	return 0, nil
+}
+
+// changed ends a run that found the subject changed by someone else: the
+// other change wins. Nothing more is written, not even a rollback, and the
+// result records what the subject serves now.
+func (r *Runner) changed(p *Progress, n int, ce *ChangedError) {
+	p.Res.Status, p.Res.Err, p.Res.ErrText = Failed, ce, ce.Error()
+	p.Res.Failure = &Failure{Gate: GateChanged, Step: n, Reason: Bound(ce.Error())}
+	p.Res.Current, p.Res.Unknown, p.Res.Pending = ce.Found, false, nil
+	p.Phase = PhaseDone
+	r.log("rollout stopped: the subject was changed by someone else; nothing more is written", "step", n, "found", ce.Found.String(), "expected", ce.Expected.String())
+}
