@@ -19,8 +19,8 @@ import (
 
 // AliasRef names a Lambda alias: the function (name or ARN) and the alias.
 type AliasRef struct {
-	Function string
-	Alias    string
+	Function string `json:"function"`
+	Alias    string `json:"alias"`
 }
 
 // ID is "FUNCTION:ALIAS", the import id.

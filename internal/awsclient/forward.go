@@ -23,8 +23,8 @@ var ErrNotFound = errors.New("not found")
 // Ref names the owner of a forward action: a listener (its default actions)
 // or a listener rule. Exactly one field is set.
 type Ref struct {
-	ListenerARN string
-	RuleARN     string
+	ListenerARN string `json:"listener_arn,omitempty"`
+	RuleARN     string `json:"rule_arn,omitempty"`
 }
 
 // ID is the ARN of whichever is set.
@@ -45,8 +45,8 @@ func (r Ref) Kind() string {
 
 // Stickiness is the target group stickiness of a forward action.
 type Stickiness struct {
-	Enabled         bool
-	DurationSeconds int32
+	Enabled         bool  `json:"enabled,omitempty"`
+	DurationSeconds int32 `json:"duration_seconds,omitempty"`
 }
 
 // Forward is the part of a forward action the provider owns.

@@ -30,12 +30,19 @@ const (
 	// (a tainted create being replaced): "<status> <fingerprint>", so the
 	// replacement does not silently run a change that did not ship again.
 	LastTag = "rollout:last"
+	// RunTag says where a detached rollout of the subject is: "running
+	// <execution>" (set by the apply that started it), "abort
+	// <execution>" (set by an apply that aborts it; the orchestrator
+	// rolls back) and "<status> <execution>" (set by the orchestrator
+	// when the run ends).
+	RunTag = "rollout:run"
 )
 
 // Lease is what the tags of a subject say.
 type Lease struct {
 	Owner string
 	Last  string
+	Run   string
 }
 
 // LeaseStore keeps one subject's lease.
@@ -51,6 +58,8 @@ type LeaseStore interface {
 	// SetOwner puts an owner back as it was (a lease taken by a change
 	// that was then refused); "" removes the owner tag.
 	SetOwner(ctx context.Context, owner string) error
+	// SetRun sets RunTag; "" removes it.
+	SetRun(ctx context.Context, run string) error
 }
 
 // NewOwnerToken returns a fresh owner value for a resource type.
@@ -88,7 +97,7 @@ func (l ListenerLease) ReadLease(ctx context.Context) (Lease, error) {
 			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 		}
 	}
-	return Lease{Owner: tags[OwnerTag], Last: tags[LastTag]}, nil
+	return Lease{Owner: tags[OwnerTag], Last: tags[LastTag], Run: tags[RunTag]}, nil
 }
 
 func (l ListenerLease) addTags(ctx context.Context, tags map[string]string) error {
@@ -120,6 +129,11 @@ func (l ListenerLease) SetOwner(ctx context.Context, owner string) error {
 	return setOwner(ctx, owner, l.addTags, l.removeTags, OwnerTag)
 }
 
+// SetRun sets the listener's or rule's RunTag.
+func (l ListenerLease) SetRun(ctx context.Context, run string) error {
+	return setOwner(ctx, run, l.addTags, l.removeTags, RunTag)
+}
+
 // takeLease writes owner's tag and clears the last outcome.
 func takeLease(ctx context.Context, id, owner string, had Lease, add func(context.Context, map[string]string) error, remove func(context.Context, ...string) error, ownerKey, lastKey string) error {
 	if err := add(ctx, map[string]string{ownerKey: owner}); err != nil {
@@ -149,6 +163,7 @@ func releaseLease(ctx context.Context, s LeaseStore, owner, last string, add fun
 	return nil
 }
 
+// setOwner sets one tag of a lease (the owner, the run); "" removes it.
 func setOwner(ctx context.Context, owner string, add func(context.Context, map[string]string) error, remove func(context.Context, ...string) error, ownerKey string) error {
 	if owner == "" {
 		return remove(ctx, ownerKey)
@@ -176,6 +191,7 @@ func aliasTagKey(base, alias string) string {
 
 func (a AliasLease) ownerKey() string { return aliasTagKey(OwnerTag, a.Ref.Alias) }
 func (a AliasLease) lastKey() string  { return aliasTagKey(LastTag, a.Ref.Alias) }
+func (a AliasLease) runKey() string   { return aliasTagKey(RunTag, a.Ref.Alias) }
 
 // functionARN is the ARN of the alias's function, for its tags.
 func (a AliasLease) functionARN(ctx context.Context) (string, error) {
@@ -216,7 +232,7 @@ func (a AliasLease) ReadLease(ctx context.Context) (Lease, error) {
 	if err != nil {
 		return Lease{}, err
 	}
-	return Lease{Owner: out.Tags[a.ownerKey()], Last: out.Tags[a.lastKey()]}, nil
+	return Lease{Owner: out.Tags[a.ownerKey()], Last: out.Tags[a.lastKey()], Run: out.Tags[a.runKey()]}, nil
 }
 
 func (a AliasLease) addTags(ctx context.Context, tags map[string]string) error {
@@ -252,6 +268,11 @@ func (a AliasLease) SetOwner(ctx context.Context, owner string) error {
 	return setOwner(ctx, owner, a.addTags, a.removeTags, a.ownerKey())
 }
 
+// SetRun sets the alias's RunTag on its function.
+func (a AliasLease) SetRun(ctx context.Context, run string) error {
+	return setOwner(ctx, run, a.addTags, a.removeTags, a.runKey())
+}
+
 // FlagLease is a feature flag's lease, in its parameter's tags.
 type FlagLease struct {
 	Client *Client
@@ -275,6 +296,8 @@ func (f FlagLease) ReadLease(ctx context.Context) (Lease, error) {
 			l.Owner = aws.ToString(t.Value)
 		case LastTag:
 			l.Last = aws.ToString(t.Value)
+		case RunTag:
+			l.Run = aws.ToString(t.Value)
 		}
 	}
 	return l, nil
@@ -307,6 +330,11 @@ func (f FlagLease) ReleaseLease(ctx context.Context, owner, last string) error {
 // SetOwner puts an owner back.
 func (f FlagLease) SetOwner(ctx context.Context, owner string) error {
 	return setOwner(ctx, owner, f.addTags, f.removeTags, OwnerTag)
+}
+
+// SetRun sets the parameter's RunTag.
+func (f FlagLease) SetRun(ctx context.Context, run string) error {
+	return setOwner(ctx, run, f.addTags, f.removeTags, RunTag)
 }
 
 func ssmNotFound(err error) bool {

@@ -51,6 +51,9 @@ type Emulator struct {
 	oidc map[string]*oidcConfig
 	// Lambda versions and aliases
 	lambda *lambdaLayer
+	// states is set while the emulator's Step Functions reach its Lambda
+	// through the bridge on StatesPort (states.go).
+	states bool
 }
 
 // Start starts kumo and a front listening on addr ("127.0.0.1:0" for any
@@ -72,6 +75,11 @@ func Start(addr string) (*Emulator, error) {
 		faults: map[string]*faultState{}, faulted: map[Fault]int{}, oidc: map[string]*oidcConfig{},
 		lambda: &lambdaLayer{functions: map[string]*lambdaFunction{}, kumoURL: k.URL}}
 	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+		// A client that went away (a killed orchestrator's long poll) is
+		// no emulator fault: answer quietly.
+		w.WriteHeader(http.StatusBadGateway)
+	}
 	e.server = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		_ = r.Body.Close()
@@ -135,6 +143,16 @@ func Start(addr string) (*Emulator, error) {
 		e.mu.Unlock()
 		for _, h := range hooks {
 			h(action, form)
+		}
+		switch {
+		case action == "lambda:Invoke" && kumoInternal(r):
+			failFunctionErrors(w, r, proxy)
+			return
+		case action == "lambda:CreateFunction":
+			e.routeFunction(body)
+		case action == "states:UpdateStateMachine":
+			updateStateMachine(w, r, body, proxy)
+			return
 		}
 		if strings.HasPrefix(action, "lambda:") && e.lambda.serve(w, r, body) {
 			return

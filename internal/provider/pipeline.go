@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -54,6 +53,9 @@ type subject interface {
 	Steps(steps []rollout.PlannedStep) types.List
 	// Lease is where its owner tag is kept (ownership.go).
 	Lease() awsclient.LeaseStore
+	// Ref names it for another process (a detached rollout's
+	// orchestrator), which builds the same router and observers from it.
+	Ref() awsclient.SubjectRef
 }
 
 // change is one run of the pipeline.
@@ -338,52 +340,12 @@ func recordChange(ch change, res rollout.Result) types.Object {
 	return lastRolloutValue(res, ch.to, ch.settings.Attempt)
 }
 
-// flagName is the parameter of a flag named in rollout.flags: a key under
-// DefaultFlagPrefix, or a parameter name.
-func flagName(k string) string {
-	if strings.HasPrefix(k, "/") {
-		return k
-	}
-	return awsclient.FlagParameter(DefaultFlagPrefix, k)
-}
+// flagName is the parameter of a flag named in rollout.flags.
+func flagName(k string) string { return awsclient.FlagName(k) }
 
-// switchFlagsOff turns the kill switch of each flag on, for the
-// feature_flag rollback; keys are under DefaultFlagPrefix unless given as
-// parameter names. Each write must follow the version it read: another
-// writer in between means reading again (a kill switch someone else turned
-// on counts). A flag whose tier is not known is written as
-// Intelligent-Tiering, which keeps an Advanced parameter Advanced.
+// switchFlagsOff turns the kill switch of each flag on (awsclient).
 func switchFlagsOff(ctx context.Context, c *awsclient.Client, flags []string, reason string) (string, error) {
-	reason = rollout.Bound(reason)
-	if len(reason) > maxKillSwitchReason {
-		reason = reason[:maxKillSwitchReason]
-	}
-	var done []string
-	for _, k := range flags {
-		name, key := flagName(k), k
-		for try := 1; ; try++ {
-			p, err := c.ReadFlagParameter(ctx, name)
-			if err != nil {
-				return strings.Join(done, ", "), fmt.Errorf("reading the flag %s: %w", name, err)
-			}
-			key = p.Flag.Key
-			if p.Flag.KillSwitch {
-				break
-			}
-			f := *p.Flag
-			f.KillSwitch, f.KillSwitchReason = true, reason
-			_, err = c.PutFlagOver(ctx, name, documentOf(&f), f.Description, "Intelligent-Tiering", p.Version)
-			if errors.Is(err, rollout.ErrConflict) && try < 3 {
-				continue // another writer: read again
-			}
-			if err != nil {
-				return strings.Join(done, ", "), fmt.Errorf("switching the flag %s off: %w", name, err)
-			}
-			break
-		}
-		done = append(done, key)
-	}
-	return strings.Join(done, ", "), nil
+	return c.SwitchFlagsOff(ctx, flags, reason)
 }
 
 // checkSwitchable checks, before anything moves, that every flag a

@@ -46,7 +46,7 @@ type featureFlagResource struct{ client *awsclient.Client }
 
 // DefaultFlagPrefix is where flags live in Parameter Store unless
 // path_prefix says otherwise.
-const DefaultFlagPrefix = "/rollout/flags/"
+const DefaultFlagPrefix = awsclient.DefaultFlagPrefix
 
 type featureFlagModel struct {
 	ID                types.String   `tfsdk:"id"`

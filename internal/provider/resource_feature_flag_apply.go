@@ -319,7 +319,7 @@ func (r *featureFlagResource) ImportState(ctx context.Context, req resource.Impo
 const flagValueRoom = len(`,"kill_switch":true,"kill_switch_reason":""`) + maxKillSwitchReason
 
 // maxKillSwitchReason bounds the reason a rollback writes in a flag.
-const maxKillSwitchReason = 256
+const maxKillSwitchReason = awsclient.MaxKillSwitchReason
 
 // checkFlagSize refuses a document that would not fit the tier once a
 // rollback adds its kill switch and reason.

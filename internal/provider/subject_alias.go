@@ -3,7 +3,6 @@ package provider
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -25,18 +24,14 @@ func (a aliasSubject) Kind() string    { return "alias" }
 func (a aliasSubject) ID() string      { return a.ref.ID() }
 func (a aliasSubject) Attr() path.Path { return path.Root("version") }
 
-func (a aliasSubject) Router() rollout.Router {
-	return &awsclient.AliasRouter{Client: a.c, Ref: a.ref}
+func (a aliasSubject) Ref() awsclient.SubjectRef {
+	ref := a.ref
+	return awsclient.SubjectRef{Alias: &ref}
 }
 
-func (a aliasSubject) Observers() (rollout.Observers, error) {
-	name := a.ref.Function
-	if i := strings.Index(name, "function:"); i >= 0 {
-		name = name[i+len("function:"):]
-	}
-	g := &awsclient.AliasGates{Client: a.c, Ref: a.ref, FunctionName: name}
-	return g.Observers(), nil
-}
+func (a aliasSubject) Router() rollout.Router { return a.c.RouterOf(a.Ref()) }
+
+func (a aliasSubject) Observers() (rollout.Observers, error) { return a.c.ObserversOf(a.Ref()) }
 
 func (a aliasSubject) GoBack(from weights.Split) string {
 	best, most := "", -1
@@ -71,6 +66,4 @@ func (a aliasSubject) WriteError(diags *diag.Diagnostics, err error) {
 
 func (a aliasSubject) Steps(steps []rollout.PlannedStep) types.List { return aliasStepsValue(steps) }
 
-func (a aliasSubject) Lease() awsclient.LeaseStore {
-	return awsclient.AliasLease{Client: a.c, Ref: a.ref}
-}
+func (a aliasSubject) Lease() awsclient.LeaseStore { return a.c.LeaseOf(a.Ref()) }

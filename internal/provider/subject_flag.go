@@ -25,15 +25,15 @@ func (s flagSubject) Kind() string    { return "flag" }
 func (s flagSubject) ID() string      { return s.name }
 func (s flagSubject) Attr() path.Path { return path.Root("rollout_percentage") }
 
-func (s flagSubject) Router() rollout.Router {
-	return &awsclient.FlagRouter{Client: s.c, Name: s.name, Tier: s.tier}
+func (s flagSubject) Ref() awsclient.SubjectRef {
+	return awsclient.SubjectRef{Flag: &awsclient.FlagRef{Name: s.name, Tier: s.tier}}
 }
+
+func (s flagSubject) Router() rollout.Router { return s.c.RouterOf(s.Ref()) }
 
 // Observers of a flag: alarms and hooks (it has no targets or metrics of
 // its own).
-func (s flagSubject) Observers() (rollout.Observers, error) {
-	return awsclient.AlarmAndHookObservers(s.c), nil
-}
+func (s flagSubject) Observers() (rollout.Observers, error) { return s.c.ObserversOf(s.Ref()) }
 
 func (s flagSubject) GoBack(from weights.Split) string {
 	return fmt.Sprintf("set rollout_percentage back to %d", percentageOf(from))
@@ -55,6 +55,4 @@ func (s flagSubject) switchOff(ctx context.Context) (string, error) {
 	return switchFlagsOff(ctx, s.c, []string{s.name}, "rolled back by its own rollout at "+s.c.Clock.Now().UTC().Format(time.RFC3339))
 }
 
-func (s flagSubject) Lease() awsclient.LeaseStore {
-	return awsclient.FlagLease{Client: s.c, Name: s.name}
-}
+func (s flagSubject) Lease() awsclient.LeaseStore { return s.c.LeaseOf(s.Ref()) }

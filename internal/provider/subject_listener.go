@@ -26,17 +26,14 @@ func (l listenerSubject) Kind() string    { return l.ref.Kind() }
 func (l listenerSubject) ID() string      { return l.ref.ID() }
 func (l listenerSubject) Attr() path.Path { return l.attr }
 
-func (l listenerSubject) Router() rollout.Router {
-	return &awsclient.ListenerRouter{Client: l.c, Ref: l.ref, Stickiness: l.sticky}
+func (l listenerSubject) Ref() awsclient.SubjectRef {
+	ref, sticky := l.ref, l.sticky
+	return awsclient.SubjectRef{Listener: &ref, Stickiness: &sticky}
 }
 
-func (l listenerSubject) Observers() (rollout.Observers, error) {
-	g, err := awsclient.NewListenerGates(l.c, l.ref)
-	if err != nil {
-		return rollout.Observers{}, err
-	}
-	return g.Observers(), nil
-}
+func (l listenerSubject) Router() rollout.Router { return l.c.RouterOf(l.Ref()) }
+
+func (l listenerSubject) Observers() (rollout.Observers, error) { return l.c.ObserversOf(l.Ref()) }
 
 func (l listenerSubject) GoBack(from weights.Split) string { return l.goBack(from) }
 
@@ -52,6 +49,4 @@ func (l listenerSubject) Steps(steps []rollout.PlannedStep) types.List {
 	return plannedStepsValue(steps)
 }
 
-func (l listenerSubject) Lease() awsclient.LeaseStore {
-	return awsclient.ListenerLease{Client: l.c, Ref: l.ref}
-}
+func (l listenerSubject) Lease() awsclient.LeaseStore { return l.c.LeaseOf(l.Ref()) }

@@ -29,6 +29,12 @@ const (
 	// GateChanged is someone else changing the subject during the
 	// rollout: the rollout stops and writes nothing more.
 	GateChanged Gate = "changed_during_rollout"
+	// GateAborted is an apply aborting a detached rollout: the
+	// configuration went back to where it started.
+	GateAborted Gate = "aborted"
+	// GateOrchestrator is a detached rollout's orchestrator failing on
+	// every retry: the recovery call rolls back.
+	GateOrchestrator Gate = "orchestrator"
 )
 
 // Failure is a failed gate and what was seen.

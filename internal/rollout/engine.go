@@ -175,6 +175,35 @@ func (r *Runner) Advance(ctx context.Context, p *Progress) (time.Duration, bool)
 	return 0, true
 }
 
+// Fail rolls the run back because of f (an abort, the orchestrator's
+// recovery), by the rollback policy, from wherever it is. A run that is
+// rolling back or has ended is left to finish as it is.
+func (r *Runner) Fail(ctx context.Context, p *Progress, f *Failure) {
+	if p.Done() || p.RollingBack() {
+		return
+	}
+	if f.Step == 0 {
+		f.Step = p.Res.StepReached
+	}
+	r.fail(ctx, p, f)
+}
+
+// Stop ends the run where it is because of f, writing nothing more (the
+// subject's lease was taken by another owner: the other owner wins, as
+// any change by someone else does).
+func (r *Runner) Stop(p *Progress, f *Failure) {
+	if p.Done() {
+		return
+	}
+	if f.Step == 0 {
+		f.Step = p.Res.StepReached
+	}
+	p.Res.Status, p.Res.Failure, p.Res.ErrText = Failed, f, f.Reason
+	p.Res.Err = errors.New(f.Reason)
+	p.Phase = PhaseDone
+	r.log("rollout stopped; nothing more is written", "step", f.Step, "gate", string(f.Gate), "reason", f.Reason)
+}
+
 // end ends a run that cannot go on: the deadline rolls back, because
 // nothing would watch the new weights; a cancel or an AWS error stops it
 // where it is.

@@ -137,20 +137,20 @@ type HookResult struct {
 
 // Gates is what must hold for a rollout to go on.
 type Gates struct {
-	Health                 *HealthGate
-	Alarms                 []string
-	FailOnInsufficientData bool
-	Metrics                *MetricsGate
-	BeforeShift            string // Lambda function ARN
-	AfterPause             string // Lambda function ARN
+	Health                 *HealthGate  `json:"health,omitempty"`
+	Alarms                 []string     `json:"alarms,omitempty"`
+	FailOnInsufficientData bool         `json:"fail_on_insufficient_data,omitempty"`
+	Metrics                *MetricsGate `json:"metrics,omitempty"`
+	BeforeShift            string       `json:"before_shift,omitempty"` // Lambda function ARN
+	AfterPause             string       `json:"after_pause,omitempty"`  // Lambda function ARN
 }
 
 // HealthGate: each gaining target group has at least MinHealthyTargets and
 // MinHealthyPercent healthy targets, waiting up to Timeout before a shift.
 type HealthGate struct {
-	MinHealthyTargets int
-	MinHealthyPercent float64
-	Timeout           time.Duration
+	MinHealthyTargets int           `json:"min_healthy_targets"`
+	MinHealthyPercent float64       `json:"min_healthy_percent"`
+	Timeout           time.Duration `json:"timeout"`
 }
 
 // DefaultHealthGate is the health gate with every setting at its default.
@@ -161,15 +161,15 @@ func DefaultHealthGate() HealthGate {
 // MetricsGate: thresholds over each pause on the gaining target groups. A nil
 // field is not checked.
 type MetricsGate struct {
-	MaxErrorRatePercent *float64
-	MaxP99LatencyMs     *float64
-	MinRequestCount     *int64
+	MaxErrorRatePercent *float64 `json:"max_error_rate_percent,omitempty"`
+	MaxP99LatencyMs     *float64 `json:"max_p99_latency_ms,omitempty"`
+	MinRequestCount     *int64   `json:"min_request_count,omitempty"`
 	// Delay is how long after a pause the metrics are read, for CloudWatch
 	// to publish the pause's last minute.
-	Delay time.Duration
+	Delay time.Duration `json:"delay"`
 	// ErrorsAre names the errors counted, in messages: "a 5XX" (the
 	// default, for a load balancer) or "a function error" (Lambda).
-	ErrorsAre string
+	ErrorsAre string `json:"errors_are,omitempty"`
 }
 
 // DefaultMetricsDelay is how long CloudWatch takes, at most in practice, to

@@ -1,0 +1,180 @@
+package orchestrator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+)
+
+// Orchestrator answers the state machine's calls.
+type Orchestrator struct {
+	// Client returns the AWS client of a region.
+	Client func(ctx context.Context, region string) (*awsclient.Client, error)
+	Clock  clock.Clock
+	Log    *slog.Logger
+}
+
+// Run values of awsclient.RunTag.
+func RunningTag(execution string) string { return "running " + execution }
+
+// AbortTag is the RunTag an apply sets to abort the execution.
+func AbortTag(execution string) string { return "abort " + execution }
+
+// EndedTag is the RunTag the orchestrator sets when the run ends.
+func EndedTag(status rollout.Status, execution string) string {
+	return string(status) + " " + execution
+}
+
+// Handle makes one call: it checks the lease (another owner stops the run,
+// an abort rolls it back), recovers after a failed call (rolls back), then
+// advances the run until it must wait, and says how long.
+func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
+	j := in.Job
+	if err := j.Check(); err != nil {
+		return in, err
+	}
+	c, err := o.Client(ctx, j.Region)
+	if err != nil {
+		return in, err
+	}
+	r, err := o.runner(ctx, c, j)
+	if err != nil {
+		return in, err
+	}
+	p := &in.Progress
+	lease := c.LeaseOf(j.Subject)
+	if !p.Done() && !p.RollingBack() {
+		l, err := lease.ReadLease(ctx)
+		switch {
+		case errors.Is(err, awsclient.ErrNotFound):
+			r.Stop(p, &rollout.Failure{Gate: rollout.GateChanged, Reason: fmt.Sprintf("the %s %s no longer exists", j.Subject.Kind(), j.Subject.ID())})
+		case err != nil:
+			// Read again at the next call; the gates' own reads decide
+			// whether AWS can be reached.
+			o.log("reading the lease failed", "error", err.Error())
+		case l.Owner != "" && l.Owner != j.Owner:
+			r.Stop(p, &rollout.Failure{Gate: rollout.GateChanged, Reason: fmt.Sprintf("another owner (%s) took the %s's lease during the rollout; it wins, and nothing more is written", l.Owner, j.Subject.Kind())})
+		case l.Run == AbortTag(j.Execution):
+			r.Fail(ctx, p, &rollout.Failure{Gate: rollout.GateAborted, Reason: "an apply aborted the rollout: the configuration went back to where it started"})
+		}
+	}
+	if e := in.Error; e != nil {
+		r.Fail(ctx, p, &rollout.Failure{Gate: rollout.GateOrchestrator, Reason: rollout.Bound(fmt.Sprintf("the orchestrator failed on every retry (%s: %s)", e.Error, e.Cause))})
+	}
+	in.Error = nil
+	in.Calls++
+	wait, done := r.Advance(ctx, p)
+	in.Done, in.WaitSeconds = done, 0
+	if done {
+		p.Res.Finished = o.Clock.Now()
+		in.Status = string(p.Res.Status)
+		if err := lease.SetRun(ctx, EndedTag(p.Res.Status, j.Execution)); err != nil {
+			o.log("recording the end in the run tag failed", "error", err.Error())
+		}
+		return in, nil
+	}
+	in.WaitSeconds = int((wait + time.Second - 1) / time.Second)
+	return in, nil
+}
+
+// runner is the engine for a job: the subject's router and observers, the
+// real clock, a repeatable driver.
+func (o *Orchestrator) runner(ctx context.Context, c *awsclient.Client, j Job) (*rollout.Runner, error) {
+	obs, err := c.ObserversOf(j.Subject)
+	if err != nil {
+		return nil, err
+	}
+	r := &rollout.Runner{
+		Router: c.RouterOf(j.Subject), Observe: obs, Clock: o.Clock, Gates: j.Gates, PollInterval: j.PollInterval,
+		Rollback: j.Policy, Deadline: j.Deadline, SubjectID: j.Subject.ID(), SubjectKind: j.Subject.Kind(),
+		IgnoreReadFailures: j.IgnoreReadFailures, Repeatable: true,
+		Log: func(e rollout.Event) {
+			args := []any{}
+			for k, v := range e.Fields {
+				args = append(args, k, v)
+			}
+			o.log(e.Message, args...)
+		},
+	}
+	why := fmt.Sprintf("rolled back by the detached rollout %s of %s %s", j.Execution, j.Subject.Kind(), j.Subject.ID())
+	switch {
+	case j.SwitchOffSelf && j.Subject.Flag != nil:
+		r.SwitchOff = func(ctx context.Context) (string, error) {
+			return c.SwitchFlagsOff(ctx, []string{j.Subject.Flag.Name}, why)
+		}
+	case len(j.Flags) > 0:
+		r.SwitchOff = func(ctx context.Context) (string, error) { return c.SwitchFlagsOff(ctx, j.Flags, why) }
+	}
+	return r, nil
+}
+
+func (o *Orchestrator) log(msg string, args ...any) {
+	if o.Log != nil {
+		o.Log.Info(msg, args...)
+	}
+}
+
+// Report is how a run that did not succeed ended: the last call of such an
+// execution fails with it, so that the execution ends failed and its cause
+// says why.
+type Report struct {
+	Execution string         `json:"execution"`
+	Status    rollout.Status `json:"status"`
+	Result    rollout.Result `json:"result"`
+	Calls     int            `json:"calls"`
+}
+
+// ReportInput is the Report state's input (Parameters).
+type ReportInput struct {
+	Report *Report `json:"report"`
+}
+
+// Ended is the error the report call fails with; its type names the end
+// (RolloutRolledBack, RolloutFailed).
+type Ended struct {
+	Report Report
+}
+
+func (e *Ended) Error() string {
+	b, _ := json.Marshal(e.Report)
+	return string(b)
+}
+
+// ErrorType is the Lambda errorType of the report.
+func (e *Ended) ErrorType() string {
+	if e.Report.Status == rollout.RolledBack {
+		return "RolloutRolledBack"
+	}
+	return "RolloutFailed"
+}
+
+// ParseCause finds the Report in a failed execution's cause: the Lambda
+// error of the report call ({"errorMessage": "<report>", "errorType": ...}),
+// possibly after text of the service's own.
+func ParseCause(cause string) (Report, bool) {
+	for i := strings.IndexByte(cause, '{'); i >= 0; {
+		var le struct {
+			ErrorMessage string `json:"errorMessage"`
+		}
+		if err := json.NewDecoder(strings.NewReader(cause[i:])).Decode(&le); err == nil && le.ErrorMessage != "" {
+			var r Report
+			if err := json.Unmarshal([]byte(le.ErrorMessage), &r); err == nil && r.Status != "" {
+				return r, true
+			}
+		}
+		j := strings.IndexByte(cause[i+1:], '{')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return Report{}, false
+}

@@ -1,0 +1,104 @@
+// Package orchestrator is the detached driver of the rollout engine: the
+// code of the orchestrator Lambda that a Step Functions state machine calls
+// once per poll. Each call takes the execution's State, makes one
+// rollout.Runner.Advance on it and returns it with how long to wait. The
+// gates, the write path and the rollback are the engine's; nothing here
+// decides anything about traffic.
+package orchestrator
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+)
+
+// JobVersion is the version of the Job and State formats. An orchestrator
+// refuses a job of another version: the provider and the orchestrator
+// come from the same release.
+const JobVersion = 1
+
+// Job is a detached rollout: everything the orchestrator needs besides the
+// progress. The apply that starts the execution writes it; nothing changes
+// it after.
+type Job struct {
+	Version int `json:"v"`
+	// Region is where the subject lives (the provider's region).
+	Region  string               `json:"region"`
+	Subject awsclient.SubjectRef `json:"subject"`
+	// Owner is the lease the rollout runs under: when the subject's owner
+	// tag names another, someone else took it and the run stops.
+	Owner string `json:"owner"`
+	// Execution is the execution's name, as RunTag names it.
+	Execution          string         `json:"execution"`
+	Gates              rollout.Gates  `json:"gates"`
+	PollInterval       time.Duration  `json:"poll_interval"`
+	Policy             rollout.Policy `json:"policy"`
+	IgnoreReadFailures bool           `json:"ignore_read_failures,omitempty"`
+	// Flags are the rollout's flags, switched off by a feature_flag
+	// rollback; SwitchOffSelf switches the subject's own kill switch (a
+	// flag's ramp).
+	Flags         []string `json:"flags,omitempty"`
+	SwitchOffSelf bool     `json:"switch_off_self,omitempty"`
+	// Deadline is when the rollout must have ended: past it, the run rolls
+	// back, as an apply that reaches its timeout does.
+	Deadline time.Time `json:"deadline"`
+}
+
+// State is the execution's payload: the input and the output of every call.
+type State struct {
+	Job      Job              `json:"job"`
+	Progress rollout.Progress `json:"progress"`
+	// WaitSeconds is how long the state machine waits before the next
+	// call; Done ends the execution, with the run's Status.
+	WaitSeconds int    `json:"wait_seconds"`
+	Done        bool   `json:"done"`
+	Status      string `json:"status,omitempty"`
+	// Error is set by the state machine's Catch when every retry of a call
+	// failed: the next call (Recover) rolls back.
+	Error *TaskError `json:"error,omitempty"`
+	// Calls counts the calls made, for the status view and the bench.
+	Calls int `json:"calls"`
+}
+
+// TaskError is what a Catch puts at ResultPath.
+type TaskError struct {
+	Error string `json:"Error"`
+	Cause string `json:"Cause"`
+}
+
+// Check refuses a job that cannot run.
+func (j Job) Check() error {
+	var errs []error
+	if j.Version != JobVersion {
+		errs = append(errs, fmt.Errorf("the job is version %d and this orchestrator runs version %d: deploy the orchestrator of the provider's release", j.Version, JobVersion))
+	}
+	if err := j.Subject.Check(); err != nil {
+		errs = append(errs, err)
+	}
+	if j.Region == "" {
+		errs = append(errs, errors.New("the job names no region"))
+	}
+	if j.PollInterval <= 0 {
+		errs = append(errs, errors.New("the job's poll interval must be positive"))
+	}
+	if j.Deadline.IsZero() {
+		errs = append(errs, errors.New("the job has no deadline"))
+	}
+	return errors.Join(errs...)
+}
+
+// NewState is the input of an execution: the job and the progress of a run
+// through steps from from.
+func NewState(j Job, p *rollout.Progress) State {
+	return State{Job: j, Progress: *p}
+}
+
+// Size is the state's size as JSON, which Step Functions bounds.
+func (s State) Size() int {
+	b, _ := json.Marshal(s)
+	return len(b)
+}

@@ -1,0 +1,221 @@
+package orchestrator_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// These tests run the orchestrator binary under kumo's Step Functions and
+// Lambda Runtime API: real Wait states, real Retry and Catch, a real
+// process. They wait in real time (another process, another goroutine's
+// timers), a few seconds each.
+
+func TestMain(m *testing.M) {
+	acctest.SetCredentialsEnv()
+	os.Exit(m.Run())
+}
+
+type detached struct {
+	e        *acctest.Env
+	f        acctest.Fixture
+	ref      awsclient.Ref
+	from, to weights.Split
+	steps    []rollout.PlannedStep
+	proc     *acctest.OrchestratorProcess
+	sm       string
+	splits   func() []weights.Split
+}
+
+func newDetached(t *testing.T, pauses ...time.Duration) *detached {
+	e := acctest.NewEnv(t)
+	d := &detached{e: e, f: e.NewFixture(2)}
+	d.ref = awsclient.Ref{ListenerARN: d.f.Listener}
+	d.from = weights.Split{{ARN: d.f.TGs[0], Weight: 1}, {ARN: d.f.TGs[1], Weight: 0}}
+	d.to = weights.Split{{ARN: d.f.TGs[0], Weight: 0}, {ARN: d.f.TGs[1], Weight: 1}}
+	e.SetWeights(d.ref, d.from)
+	var st []rollout.Step
+	for i, p := range pauses {
+		st = append(st, rollout.Step{Percent: []int{10, 50, 100}[i], Pause: p})
+	}
+	var err error
+	d.steps, err = rollout.Plan(d.from, d.to, rollout.Strategy{Kind: rollout.Canary, Steps: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := acctest.Name("orchestrator")
+	arn := e.OrchestratorFunction(fn, 5)
+	d.sm = e.StateMachine(acctest.Name("rollouts"), arn)
+	d.proc = e.RunOrchestrator(fn)
+	d.splits = e.RecordSplitsOf(d.f.Listener)
+	return d
+}
+
+func (d *detached) job(gates rollout.Gates) orchestrator.Job {
+	ref := d.ref
+	return orchestrator.Job{Version: orchestrator.JobVersion, Region: acctest.Region, Subject: awsclient.SubjectRef{Listener: &ref},
+		Owner: "rollout_traffic_split/test", Execution: acctest.Name("x"), Gates: gates, PollInterval: time.Second,
+		Policy: rollout.Auto, Deadline: time.Now().Add(2 * time.Minute)}
+}
+
+func (d *detached) start(t *testing.T, j orchestrator.Job) string {
+	t.Helper()
+	r := &rollout.Runner{Clock: clock.Real{}}
+	in, err := json.Marshal(orchestrator.NewState(j, r.Start(d.from, d.steps)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := d.e.SFN().StartExecution(context.Background(), &sfn.StartExecutionInput{StateMachineArn: aws.String(d.sm), Name: aws.String(j.Execution), Input: aws.String(string(in))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.ExecutionArn)
+}
+
+func (d *detached) serves(t *testing.T) weights.Split {
+	t.Helper()
+	f, _ := d.e.Forward(d.ref)
+	return f.Split
+}
+
+func sameSplits(t *testing.T, what string, got []weights.Split, want ...weights.Split) {
+	t.Helper()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("%s: the listener was written %v, want %v", what, got, want)
+	}
+}
+
+func TestDetachedCanarySucceeds(t *testing.T) {
+	t.Parallel()
+	d := newDetached(t, time.Second, time.Second, 0)
+	exec := d.start(t, d.job(rollout.Gates{}))
+	out := d.e.WaitExecution(exec, time.Minute)
+	if out.Status != sfntypes.ExecutionStatusSucceeded {
+		t.Fatalf("the execution ended %s (%s: %s); orchestrator:\n%s", out.Status, aws.ToString(out.Error), aws.ToString(out.Cause), d.proc.Logs())
+	}
+	var s orchestrator.State
+	if err := json.Unmarshal([]byte(aws.ToString(out.Output)), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Status != string(rollout.Succeeded) || s.Progress.Result().StepReached != 3 {
+		t.Fatalf("the execution's output says %s at step %d", s.Status, s.Progress.Result().StepReached)
+	}
+	sameSplits(t, "a canary of three steps", d.splits(), d.steps[0].Weights, d.steps[1].Weights, d.steps[2].Weights)
+	if got := d.serves(t); !got.Equal(d.to) {
+		t.Fatalf("the listener serves %s, want %s", got, d.to)
+	}
+	lease, err := (awsclient.ListenerLease{Client: &awsclient.Client{ELB: d.e.ELB}, Ref: d.ref}).ReadLease(context.Background())
+	if err != nil || lease.Run != orchestrator.EndedTag(rollout.Succeeded, s.Job.Execution) {
+		t.Fatalf("the run tag is %q (%v), want the end recorded", lease.Run, err)
+	}
+}
+
+func TestDetachedAlarmRollsBack(t *testing.T) {
+	t.Parallel()
+	d := newDetached(t, 30*time.Second, time.Second, 0)
+	alarm := d.e.Alarm("detached")
+	exec := d.start(t, d.job(rollout.Gates{Alarms: []string{alarm}}))
+	// Step 1 is written; then the alarm fires during its pause.
+	waitFor(t, "step 1", func() bool { return len(d.splits()) == 1 })
+	fired := time.Now()
+	d.e.SetAlarmState(alarm, cwtypes.StateValueAlarm)
+	waitFor(t, "the rollback", func() bool { return len(d.splits()) == 2 })
+	took := time.Since(fired)
+	out := d.e.WaitExecution(exec, time.Minute)
+	if out.Status != sfntypes.ExecutionStatusFailed {
+		t.Fatalf("the execution ended %s, want FAILED", out.Status)
+	}
+	rep, ok := orchestrator.ParseCause(aws.ToString(out.Cause))
+	if !ok || rep.Status != rollout.RolledBack || rep.Result.Failure == nil || rep.Result.Failure.Gate != rollout.GateAlarm || rep.Result.Failure.Step != 1 {
+		t.Fatalf("the execution's cause is %q; want a report of a rollback at step 1 by the alarm", aws.ToString(out.Cause))
+	}
+	sameSplits(t, "step 1, then the rollback", d.splits(), d.steps[0].Weights, d.from)
+	if got := d.serves(t); !got.Equal(d.from) {
+		t.Fatalf("the listener serves %s, want %s", got, d.from)
+	}
+	// poll (1 s) + 1 s, and the margin of a loaded machine.
+	if took > 3*time.Second {
+		t.Errorf("the rollback was written %s after the alarm fired; want within the poll interval and a second", took)
+	}
+	t.Logf("alarm → rollback write: %s", took)
+}
+
+// Killing the orchestrator mid-call, right after its write of step 2 has
+// landed (as it reads the write back), loses no step and takes none twice:
+// the call times out, Step Functions retries it, and the repeat, in a new
+// process, finds step 2 made and goes on without writing it again.
+func TestDetachedSurvivesAKilledOrchestrator(t *testing.T) {
+	t.Parallel()
+	d := newDetached(t, time.Second, time.Second, 0)
+	var once sync.Once
+	d.e.Emu.OnRequest(func(action string, form url.Values) {
+		// The read-back of step 2's write: the write has landed.
+		if action == "elasticloadbalancing:DescribeListeners" && len(d.splits()) == 2 {
+			once.Do(func() {
+				d.proc.Kill()
+				d.proc.Start()
+			})
+		}
+	})
+	exec := d.start(t, d.job(rollout.Gates{}))
+	out := d.e.WaitExecution(exec, time.Minute)
+	if out.Status != sfntypes.ExecutionStatusSucceeded {
+		t.Fatalf("the execution ended %s (%s: %s); orchestrator:\n%s", out.Status, aws.ToString(out.Error), aws.ToString(out.Cause), d.proc.Logs())
+	}
+	sameSplits(t, "a killed orchestrator", d.splits(), d.steps[0].Weights, d.steps[1].Weights, d.steps[2].Weights)
+	var s orchestrator.State
+	if err := json.Unmarshal([]byte(aws.ToString(out.Output)), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Progress.Result().StepReached != 3 {
+		t.Fatalf("the run ended at step %d", s.Progress.Result().StepReached)
+	}
+}
+
+// A person's change mid-rollout stops it, as in the apply: nothing more
+// is written, and the report says what was found.
+func TestDetachedHandChangeStops(t *testing.T) {
+	t.Parallel()
+	d := newDetached(t, 3*time.Second, time.Second, 0)
+	exec := d.start(t, d.job(rollout.Gates{}))
+	waitFor(t, "step 1", func() bool { return len(d.splits()) == 1 })
+	hand := weights.Split{{ARN: d.f.TGs[0], Weight: 70}, {ARN: d.f.TGs[1], Weight: 30}}
+	d.e.SetWeights(d.ref, hand)
+	out := d.e.WaitExecution(exec, time.Minute)
+	rep, ok := orchestrator.ParseCause(aws.ToString(out.Cause))
+	if out.Status != sfntypes.ExecutionStatusFailed || !ok || rep.Result.Failure == nil || rep.Result.Failure.Gate != rollout.GateChanged {
+		t.Fatalf("the execution ended %s with %q; want FAILED, changed during the rollout", out.Status, aws.ToString(out.Cause))
+	}
+	sameSplits(t, "step 1, then the person's change", d.splits(), d.steps[0].Weights, hand)
+	if got := d.serves(t); !got.Equal(hand) {
+		t.Fatalf("the listener serves %s; the person's %s must win", got, hand)
+	}
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	end := time.Now().Add(30 * time.Second)
+	for !ok() {
+		if time.Now().After(end) {
+			t.Fatalf("waited 30 s for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond) // another process: real time
+	}
+}
