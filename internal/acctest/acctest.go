@@ -90,6 +90,15 @@ func (e *Env) Factories() map[string]func() (tfprotov6.ProviderServer, error) {
 	}
 }
 
+// RealFactories serves the provider under test in-process on the real
+// clock: for detached rollouts, whose schedule runs in another process
+// (the orchestrator) and whose apply waits for it in real time.
+func (e *Env) RealFactories() map[string]func() (tfprotov6.ProviderServer, error) {
+	return map[string]func() (tfprotov6.ProviderServer, error){
+		"rollout": providerserver.NewProtocol6WithError(provider.New("test", provider.WithClock(clock.Real{}))()),
+	}
+}
+
 // ProviderConfig is the provider block pointing every service at the emulator.
 func (e *Env) ProviderConfig() string {
 	return fmt.Sprintf(`
@@ -100,10 +109,11 @@ provider "rollout" {
     cloudwatch = %q
     lambda     = %q
     ssm        = %q
+    stepfunctions = %q
   }
   max_retries = 2
 }
-`, Region, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL)
+`, Region, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL)
 }
 
 // Name returns a name unique within the test binary.

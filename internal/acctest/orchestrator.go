@@ -1,6 +1,7 @@
 package acctest
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -32,6 +33,53 @@ import (
 // the function through the emulator's bridge (emulator.ServeStates). Tests
 // that wait for an execution wait in real time: the executor is another
 // goroutine's Wait state and the orchestrator another process.
+
+var orchestratorZip struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// OrchestratorZip returns a zip of the orchestrator binary as the release
+// ships it (one file, bootstrap, executable), made once per test binary.
+func OrchestratorZip(t testing.TB) string {
+	t.Helper()
+	bin := OrchestratorBinary(t)
+	z := &orchestratorZip
+	z.once.Do(func() {
+		z.path = bin + ".zip"
+		tmp := fmt.Sprintf("%s.%d", z.path, os.Getpid())
+		if z.err = zipBootstrap(bin, tmp); z.err == nil {
+			z.err = os.Rename(tmp, z.path)
+		}
+	})
+	if z.err != nil {
+		t.Fatal(z.err)
+	}
+	return z.path
+}
+
+func zipBootstrap(bin, to string) error {
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
+	h.SetMode(0o755)
+	w, err := zw.CreateHeader(h)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(b); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return os.WriteFile(to, buf.Bytes(), 0o644)
+}
 
 var orchestratorBuild struct {
 	once sync.Once

@@ -73,6 +73,7 @@ var (
 	LambdaFunc   = Kind{Name: "Lambda function", Service: "lambda", ResourcePrefix: "function:", NeedsRegion: true, MinSegments: 1}
 	SNSTopic     = Kind{Name: "SNS topic", Service: "sns", ResourcePrefix: "", NeedsRegion: true, MinSegments: 1}
 	IAMRole      = Kind{Name: "IAM role", Service: "iam", ResourcePrefix: "role/", NeedsRegion: false, MinSegments: 1}
+	StateMachine = Kind{Name: "Step Functions state machine", Service: "states", ResourcePrefix: "stateMachine:", NeedsRegion: true, MinSegments: 1}
 )
 
 // Check parses s and reports whether it names a resource of kind k. The

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -65,6 +66,8 @@ type Endpoints struct {
 	Lambda     string
 	STS        string
 	SSM        string
+	// StepFunctions is for detached rollouts.
+	StepFunctions string
 }
 
 // Client is everything a resource needs to talk to AWS.
@@ -73,6 +76,7 @@ type Client struct {
 	CloudWatch CloudWatchAPI
 	Lambda     LambdaAPI
 	SSM        SSMAPI
+	States     StatesAPI
 	Region     string
 	Clock      clock.Clock
 }
@@ -160,6 +164,12 @@ func New(ctx context.Context, c Config, clk clock.Clock) (*Client, error) {
 			o.HTTPClient = quick
 			if c.Endpoints.SSM != "" {
 				o.BaseEndpoint = aws.String(c.Endpoints.SSM)
+			}
+		}),
+		States: sfn.NewFromConfig(cfg, func(o *sfn.Options) {
+			o.HTTPClient = quick
+			if c.Endpoints.StepFunctions != "" {
+				o.BaseEndpoint = aws.String(c.Endpoints.StepFunctions)
 			}
 		}),
 		Region: cfg.Region,

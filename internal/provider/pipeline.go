@@ -82,6 +82,9 @@ type change struct {
 	// owner, when set, is the lease to claim after the read-only checks
 	// and before the first write.
 	owner *ownerClaim
+	// leaseToken is the lease the change runs under, once claimed (a
+	// detached rollout's orchestrator checks it is still the owner).
+	leaseToken string
 }
 
 // firstRead says whether a change reads the subject before its first write
@@ -120,6 +123,18 @@ type outcome struct {
 	moved bool
 	// lease is what the ownership step claimed (ch.owner).
 	lease lease
+	// execution is a detached rollout's execution ARN; record, when set,
+	// is the last_rollout to save (recordOutcome).
+	execution string
+	record    *types.Object
+}
+
+// recordOutcome is the last_rollout of a run of the pipeline.
+func recordOutcome(ch change, out outcome) types.Object {
+	if out.record != nil {
+		return *out.record
+	}
+	return recordChange(ch, out.res)
 }
 
 // runChange takes a subject through the pipeline. It reports every error
@@ -128,6 +143,14 @@ type outcome struct {
 // Every refusal comes before any write: the read-only checks, then the
 // lease (whose own refusal comes before it tags anything), then the run.
 func runChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) outcome {
+	if lastStatus(ch.last) == statusRunning {
+		out := runningChange(ctx, c, s, ch, diags)
+		if ch.owner != nil {
+			// The lease stays the one the rollout runs under.
+			out.lease = lease{token: ch.owner.mine, previous: ch.owner.mine}
+		}
+		return out
+	}
 	steps, read, ok := checkChange(ctx, c, s, ch, diags)
 	if !ok {
 		return outcome{steps: steps}
@@ -141,6 +164,7 @@ func runChange(ctx context.Context, c *awsclient.Client, s subject, ch change, d
 	if len(steps) == 0 {
 		return outcome{steps: steps, lease: l}
 	}
+	ch.leaseToken = l.token
 	out := moveChange(ctx, c, s, ch, steps, read, diags)
 	out.lease = l
 	return out
@@ -180,6 +204,9 @@ func checkChange(ctx context.Context, c *awsclient.Client, s subject, ch change,
 // moveChange runs checked steps, then reports how the run ended.
 func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, read *rollout.Reading, diags *diag.Diagnostics) outcome {
 	out := outcome{steps: steps}
+	if ch.settings.Detached != nil {
+		return startDetached(ctx, c, s, ch, steps, diags)
+	}
 	// run
 	runner, ok := newRunner(ctx, c, s, ch, diags)
 	if !ok {

@@ -41,6 +41,18 @@ type plannedChange struct {
 }
 
 func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags *diag.Diagnostics) ([]rollout.PlannedStep, bool) {
+	if lastStatus(p.last) == statusRunning {
+		// A detached rollout runs: back to where it started aborts it;
+		// anything else waits for it.
+		if p.to.Canonical() != lastAttr(p.last, "from") {
+			refuseWhileRunning(p.at, p.last, diags)
+			return nil, false
+		}
+		diags.AddAttributeWarning(p.at, "Applying Aborts The Detached Rollout", detail(nil,
+			fmt.Sprintf("The configuration is back where the running rollout %s started (%s).", lastAttr(p.last, "execution"), p.to.Short()),
+			"Applying tells the orchestrator to abort: it rolls back by the rollout's rollback policy, and the apply waits until it has."))
+		return nil, true
+	}
 	steps, err := schedule(p.from, p.to, p.strategy)
 	if err != nil {
 		addError(diags, pathOf(p.at), "Schedule Not Possible", err, fmt.Sprintf("The %s serves %s now and this plan wants %s.", p.kind, p.from.Short(), p.to.Short()))
@@ -51,5 +63,6 @@ func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags
 	}
 	refuseRetry(p.at.ParentPath(), p.last, p.to, p.settings.Attempt, diags, atPlan)
 	checkSwitchable(ctx, c, p.at.ParentPath(), p.settings, atPlan, diags)
+	checkDetached(p.at.ParentPath(), p.settings, steps, diags)
 	return steps, true
 }

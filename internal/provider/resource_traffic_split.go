@@ -288,8 +288,14 @@ func (r *trafficSplitResource) Read(ctx context.Context, req resource.ReadReques
 	}
 	got := fwd.Split.OrderedLike(prior)
 	state.ID = types.StringValue(ref.ID())
-	state.TargetGroups = listFromSplit(got)
-	state.Percentages = percentagesValue(got)
+	last, running := refreshDetached(ctx, r.client, r.subject(state), state.LastRollout)
+	state.LastRollout = last
+	if !running {
+		// While a detached rollout runs, the weights are its steps: the
+		// state keeps where it goes, and last_rollout.serving where it is.
+		state.TargetGroups = listFromSplit(got)
+		state.Percentages = percentagesValue(got)
+	}
 	state.Stickiness = stickinessValue(fwd.Stickiness, state.Stickiness)
 	if state.OnDestroy.IsNull() {
 		state.OnDestroy = types.StringValue(onDestroyKeep)
@@ -368,7 +374,7 @@ func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, 
 	m.TargetGroups = listFromSplit(got)
 	m.Percentages = percentagesValue(got)
 	m.PlannedSteps = plannedStepsValue(out.steps)
-	m.LastRollout = recordChange(ch, out.res)
+	m.LastRollout = recordOutcome(ch, out)
 	return true
 }
 

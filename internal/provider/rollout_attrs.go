@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
@@ -50,7 +51,24 @@ type rolloutModel struct {
 	IgnorePoll   types.Bool   `tfsdk:"ignore_poll_failures"`
 	Preset       types.String `tfsdk:"preset"`
 	Flags        types.List   `tfsdk:"flags"`
+	Execution    types.Object `tfsdk:"execution"`
 }
+
+type executionModel struct {
+	Mode         types.String `tfsdk:"mode"`
+	Orchestrator types.String `tfsdk:"orchestrator"`
+	Timeout      types.String `tfsdk:"timeout"`
+}
+
+// Where a rollout runs.
+const (
+	modeInApply  = "in_apply"
+	modeDetached = "detached"
+	// The most a detached rollout may run, and its default (the
+	// schedule's own length comes first: see detachedTimeout).
+	minDetachedTimeout = time.Minute
+	maxDetachedTimeout = 366 * 24 * time.Hour
+)
 
 type stepModel struct {
 	Percent types.Int64  `tfsdk:"percent"`
@@ -173,6 +191,30 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 				MarkdownDescription: "What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after " +
 					"3 failures in a row the gate fails and the rollout rolls back (`false`, the default), or the rollout goes on without that reading (`true`, " +
 					"CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.",
+			},
+			"execution": schema.SingleNestedAttribute{
+				Optional: true,
+				MarkdownDescription: "Where the schedule runs. `in_apply` (the default): the apply runs it and returns when it ends. `detached`: the apply checks, claims and reads the subject " +
+					"as always, starts an execution of the `orchestrator` (a `rollout_orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and " +
+					"the rollback run in AWS with the same engine. `last_rollout` shows `running` until a refresh finds the execution ended. See the guide *Detached rollouts*.",
+				Attributes: map[string]schema.Attribute{
+					"mode": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "`in_apply` (the default) or `detached`.",
+						Validators:          []validator.String{stringvalidator.OneOf(modeInApply, modeDetached)},
+					},
+					"orchestrator": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when `mode` is `detached`.",
+						Validators:          []validator.String{arnOf{arn.StateMachine}},
+					},
+					"timeout": schema.StringAttribute{
+						Optional: true,
+						MarkdownDescription: fmt.Sprintf("How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from %s to %s. Default: the schedule's own length "+
+							"(pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and `poll_interval` whose calls could not fit one execution's history.", shortDuration(minDetachedTimeout), "8784h"),
+						Validators: dur(minDetachedTimeout, maxDetachedTimeout),
+					},
+				},
 			},
 			"gates": schema.SingleNestedAttribute{
 				Optional:            true,
@@ -306,6 +348,9 @@ var lastRolloutAttrTypes = map[string]attr.Type{
 	"finished_at":  types.StringType,
 	"target":       types.StringType,
 	"attempt":      types.StringType,
+	"from":         types.StringType,
+	"execution":    types.StringType,
+	"serving":      types.StringType,
 }
 
 func lastRolloutAttr() schema.SingleNestedAttribute {
@@ -316,7 +361,8 @@ func lastRolloutAttr() schema.SingleNestedAttribute {
 		Computed:            true,
 		MarkdownDescription: "How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.",
 		Attributes: map[string]schema.Attribute{
-			"status": s("`succeeded`, `rolled_back` (a gate failed and it is back where it was before the apply, or its flags were switched off) or `failed`: stopped by a cancel, the timeout or an AWS error (it stays at `step_reached`); " +
+			"status": s("`succeeded`, `rolled_back` (a gate failed and it is back where it was before the apply, or its flags were switched off), `running` (a detached rollout that has not ended when last refreshed), " +
+				"`stopped` (a detached rollout's execution stopped by hand: it stays where it was) or `failed`: stopped by a cancel, the timeout or an AWS error (it stays at `step_reached`); " +
 				"held where a gate failed (`rollback = \"none\"`); or stopped because someone or something else changed it during the rollout (`gate = \"changed_during_rollout\"`: nothing more was written, and the weights recorded are the ones found). " +
 				"A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes."),
 			"step_reached": schema.Int64Attribute{Computed: true, MarkdownDescription: "The last step applied, from 1; 0 when none was."},
@@ -328,6 +374,9 @@ func lastRolloutAttr() schema.SingleNestedAttribute {
 			"finished_at":  s("When it ended (RFC 3339)."),
 			"target":       s("The weights the change was going to (`ARN=weight, …` in ARN order)."),
 			"attempt":      s("`rollout.attempt` when the change ran; empty when unset."),
+			"from":         s("The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it."),
+			"execution":    s("ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply."),
+			"serving":      s("What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at."),
 		},
 	}
 }
@@ -341,6 +390,15 @@ type rolloutSettings struct {
 	Attempt      string
 	IgnorePoll   bool
 	Flags        []string
+	// Detached, when set, runs the schedule on the orchestrator.
+	Detached *detachedSettings
+}
+
+// detachedSettings is rollout.execution with mode = "detached".
+type detachedSettings struct {
+	Orchestrator string
+	// Timeout is rollout.execution.timeout; zero for the default.
+	Timeout time.Duration
 }
 
 func parseDuration(s types.String, def time.Duration) time.Duration {
@@ -418,6 +476,13 @@ func settingsFrom(ctx context.Context, o types.Object) (rolloutSettings, diag.Di
 	diags.Append(o.As(ctx, &m, basetypes.ObjectAsOptions{})...)
 	out.PollInterval = parseDuration(m.PollInterval, defaultPollInterval)
 	out.Attempt = m.Attempt.ValueString()
+	if !m.Execution.IsNull() && !m.Execution.IsUnknown() {
+		var e executionModel
+		diags.Append(m.Execution.As(ctx, &e, basetypes.ObjectAsOptions{})...)
+		if e.Mode.ValueString() == modeDetached {
+			out.Detached = &detachedSettings{Orchestrator: e.Orchestrator.ValueString(), Timeout: parseDuration(e.Timeout, 0)}
+		}
+	}
 	out.IgnorePoll = m.IgnorePoll.ValueBool()
 	if !m.Flags.IsNull() && !m.Flags.IsUnknown() {
 		diags.Append(m.Flags.ElementsAs(ctx, &out.Flags, false)...)
@@ -497,6 +562,7 @@ func checkRollout(ctx context.Context, o types.Object, base path.Path, diags *di
 			return
 		}
 	}
+	checkExecution(ctx, m.Execution, base.AtName("execution"), diags)
 	kind := rollout.AllAtOnce
 	if !m.Strategy.IsNull() {
 		kind = rollout.Kind(m.Strategy.ValueString())
@@ -628,6 +694,9 @@ func lastRolloutValue(res rollout.Result, to weights.Split, attempt string) type
 		"finished_at":  types.StringValue(res.Finished.UTC().Format(time.RFC3339)),
 		"target":       types.StringValue(to.Canonical()),
 		"attempt":      types.StringValue(attempt),
+		"from":         types.StringValue(""),
+		"execution":    types.StringValue(""),
+		"serving":      types.StringValue(res.Current.Canonical()),
 	})
 }
 
@@ -681,4 +750,51 @@ func refuseKillSwitch(ctx context.Context, o types.Object, at path.Path, diags *
 	diags.AddAttributeError(at.AtName("rollback"), "Kill Switch Rollback For Flags Only", detail(nil,
 		`rollout.rollback is "kill_switch", which turns a feature flag's own kill switch on; this resource moves traffic, not a flag.`,
 		`Use "feature_flag" with rollout.flags to switch the change's flags off and leave traffic where it is, or immediate, gradual or auto.`))
+}
+
+// checkExecution checks rollout.execution: a detached rollout names its
+// orchestrator, and an orchestrator or timeout is only for one.
+func checkExecution(ctx context.Context, o types.Object, at path.Path, diags *diag.Diagnostics) {
+	if o.IsNull() || o.IsUnknown() {
+		return
+	}
+	var e executionModel
+	diags.Append(o.As(ctx, &e, basetypes.ObjectAsOptions{})...)
+	if e.Mode.IsUnknown() {
+		return
+	}
+	detached := e.Mode.ValueString() == modeDetached
+	switch {
+	case detached && e.Orchestrator.IsNull():
+		diags.AddAttributeError(at.AtName("orchestrator"), "Missing Orchestrator", detail(nil,
+			`rollout.execution.mode is "detached" but rollout.execution.orchestrator is not set: nothing would run the schedule.`,
+			"Set orchestrator to the arn of a rollout_orchestrator (the state machine's ARN), or remove mode to run the schedule in the apply."))
+	case !detached && !e.Orchestrator.IsNull():
+		diags.AddAttributeError(at.AtName("orchestrator"), "Orchestrator Without Detached Mode", detail(nil,
+			fmt.Sprintf("rollout.execution.orchestrator is set but mode is %q: the schedule runs in the apply and the orchestrator would not be used.", cmp.Or(e.Mode.ValueString(), modeInApply)),
+			`Set mode = "detached" to run the schedule on the orchestrator, or remove orchestrator.`))
+	case !detached && !e.Timeout.IsNull():
+		diags.AddAttributeError(at.AtName("timeout"), "Timeout Without Detached Mode", detail(nil,
+			fmt.Sprintf("rollout.execution.timeout is set but mode is %q; an apply's rollout is bounded by the resource's timeouts block.", cmp.Or(e.Mode.ValueString(), modeInApply)),
+			`Set mode = "detached", or remove timeout and use timeouts { create, update }.`))
+	}
+}
+
+// refuseDetached refuses rollout.execution where a rollout must run in the
+// apply (a release's services).
+func refuseDetached(ctx context.Context, o types.Object, base path.Path, why string, diags *diag.Diagnostics) {
+	if o.IsNull() || o.IsUnknown() {
+		return
+	}
+	var m rolloutModel
+	diags.Append(o.As(ctx, &m, basetypes.ObjectAsOptions{})...)
+	if m.Execution.IsNull() || m.Execution.IsUnknown() {
+		return
+	}
+	var e executionModel
+	diags.Append(m.Execution.As(ctx, &e, basetypes.ObjectAsOptions{})...)
+	if e.Mode.ValueString() == modeDetached {
+		diags.AddAttributeError(base.AtName("execution").AtName("mode"), "Detached Rollout Not Possible Here", detail(nil, why,
+			`Remove execution, or set mode = "in_apply".`))
+	}
 }

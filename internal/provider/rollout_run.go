@@ -78,7 +78,9 @@ func refuseRetry(base path.Path, last types.Object, to weights.Split, attempt st
 // the failed one holds the release.
 func unshipped(status, gate, rollback string) (how, title string, ok bool) {
 	switch {
-	case status == string(rollout.RolledBack) && gate != string(rollout.GateRelease):
+	case status == statusStopped:
+		return "stopped mid-rollout when its execution was stopped by hand", "Stopped Change", true
+	case status == string(rollout.RolledBack) && gate != string(rollout.GateRelease) && gate != string(rollout.GateAborted):
 		return "rolled back", "Rolled-Back Change", true
 	case status == string(rollout.Failed) && gate == string(rollout.GateChanged):
 		return "stopped because someone changed it during the rollout", "Stopped Change", true
@@ -107,6 +109,11 @@ func gateWaits(s rolloutSettings, steps []rollout.PlannedStep) time.Duration {
 // timeout.
 func checkScheduleTimeout(ctx context.Context, t timeouts.Value, op operation, steps []rollout.PlannedStep, ro types.Object, diags *diag.Diagnostics) {
 	s, _ := settingsFrom(ctx, ro)
+	if s.Detached != nil {
+		// The schedule runs in AWS; the apply waits for its first step
+		// only (checkDetached bounds the rest).
+		return
+	}
 	total := rollout.TotalPause(steps) + gateWaits(s, steps)
 	checkTimeoutTotal(ctx, t, op, total, fmt.Sprintf("The %d steps of this rollout pause for %s in all", len(steps), total), diags)
 }

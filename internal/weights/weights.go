@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
@@ -185,6 +186,26 @@ func (s Split) Canonical() string {
 		parts[i] = fmt.Sprintf("%s=%d", t.ARN, t.Weight)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// ParseCanonical reads a split written by Canonical.
+func ParseCanonical(s string) (Split, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out Split
+	for _, part := range strings.Split(s, ", ") {
+		i := strings.LastIndex(part, "=")
+		if i <= 0 {
+			return nil, fmt.Errorf("%q is not ARN=weight", part)
+		}
+		w, err := strconv.Atoi(part[i+1:])
+		if err != nil {
+			return nil, fmt.Errorf("%q has no whole weight", part)
+		}
+		out = append(out, Target{ARN: part[:i], Weight: w})
+	}
+	return out, nil
 }
 
 // Map returns each target group's weight by ARN.

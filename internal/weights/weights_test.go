@@ -140,3 +140,19 @@ func TestSameShares(t *testing.T) {
 		t.Error("different target groups counted as the same")
 	}
 }
+
+func TestParseCanonical(t *testing.T) {
+	s := Split{{ARN: "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/b/2", Weight: 30}, {ARN: "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/a/1", Weight: 70}}
+	got, err := ParseCanonical(s.Canonical())
+	if err != nil || !got.Equal(s) {
+		t.Fatalf("ParseCanonical(%q) = %v, %v", s.Canonical(), got, err)
+	}
+	if got, err := ParseCanonical(""); err != nil || got != nil {
+		t.Fatalf("the empty split: %v %v", got, err)
+	}
+	for _, bad := range []string{"x", "a=b", "=1"} {
+		if _, err := ParseCanonical(bad); err == nil {
+			t.Errorf("ParseCanonical(%q) took it", bad)
+		}
+	}
+}

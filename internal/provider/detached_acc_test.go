@@ -1,0 +1,314 @@
+package provider_test
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// Detached rollouts on both engines. The orchestrator is the binary users
+// deploy, run as a process that answers the emulator's Lambda through the
+// Runtime API; Step Functions is kumo's, with real Wait states. These
+// tests wait in real time for that process and that executor (DEVELOPERS:
+// a separate process), with pauses of a few seconds.
+
+type detachedEnv struct {
+	e        *acctest.Env
+	f        acctest.Fixture
+	ref      awsclient.Ref
+	orch     string
+	proc     *acctest.OrchestratorProcess
+	zip      string
+	blue     string
+	green    string
+	splits   func() []weights.Split
+	from, to weights.Split
+}
+
+func newDetachedEnv(t *testing.T) *detachedEnv {
+	e := acctest.NewEnv(t)
+	d := &detachedEnv{e: e, f: e.NewFixture(2), orch: acctest.Name("orchestrator"), zip: acctest.OrchestratorZip(t)}
+	d.ref = awsclient.Ref{ListenerARN: d.f.Listener}
+	d.blue, d.green = d.f.TGs[0], d.f.TGs[1]
+	d.from = weights.Split{{ARN: d.blue, Weight: 100}, {ARN: d.green, Weight: 0}}
+	d.to = weights.Split{{ARN: d.blue, Weight: 0}, {ARN: d.green, Weight: 100}}
+	// The process polls for its function's invocations before the apply
+	// creates the function.
+	d.proc = e.RunOrchestrator(d.orch)
+	d.splits = e.RecordSplitsOf(d.f.Listener)
+	return d
+}
+
+// config is the orchestrator and a split at blue/green weights, detached
+// with a canary of the given pauses when rollout is set.
+func (d *detachedEnv) config(blue, green int, rollout string) string {
+	return d.e.ProviderConfig() + fmt.Sprintf(`
+resource "rollout_orchestrator" "main" {
+  name              = %q
+  function_role_arn = "arn:aws:iam::000000000000:role/rollout-orchestrator"
+  states_role_arn   = "arn:aws:iam::000000000000:role/rollout-states"
+  timeout           = "10s"
+  code = { file = %q }
+}
+
+resource "rollout_traffic_split" "test" {
+  listener_arn = %q
+  target_groups = [
+    { arn = %q, weight = %d },
+    { arn = %q, weight = %d },
+  ]
+  %s
+}
+`, d.orch, d.zip, d.f.Listener, d.blue, blue, d.green, green, rollout)
+}
+
+// canary is a detached canary of 10 and 50 percent with the given pauses,
+// polling every second.
+func canary(p1, p2 string, gates string) string {
+	return fmt.Sprintf(`rollout = {
+    strategy      = "canary"
+    steps         = [{ percent = 10, pause = %q }, { percent = 50, pause = %q }, { percent = 100 }]
+    poll_interval = "1s"
+    execution     = { mode = "detached", orchestrator = rollout_orchestrator.main.arn }
+    %s
+  }`, p1, p2, gates)
+}
+
+// step is the weights of a canary step at pct percent.
+func (d *detachedEnv) step(pct int) weights.Split {
+	return weights.Split{{ARN: d.blue, Weight: 1000 - 10*pct}, {ARN: d.green, Weight: 10 * pct}}
+}
+
+// waitEnded waits, in real time, until the split's execution has ended.
+func (d *detachedEnv) waitEnded(t *testing.T, s *terraform.State) {
+	t.Helper()
+	arn := s.RootModule().Resources["rollout_traffic_split.test"].Primary.Attributes["last_rollout.execution"]
+	if arn == "" {
+		t.Fatal("no execution in state")
+	}
+	if out := d.e.WaitExecution(arn, time.Minute); string(out.Status) == "RUNNING" {
+		t.Fatalf("the execution %s still runs after a minute; orchestrator:\n%s", arn, d.proc.Logs())
+	}
+}
+
+func (d *detachedEnv) serves(want weights.Split) resource.TestCheckFunc {
+	return checkEmulator(d.e, d.ref, want)
+}
+
+// captureState keeps the state for a later step's PreConfig.
+func captureState(into **terraform.State) resource.TestCheckFunc {
+	return func(s *terraform.State) error { *into = s; return nil }
+}
+
+func TestAccDetached_canarySucceeds(t *testing.T) {
+	t.Parallel()
+	d := newDetachedEnv(t)
+	var st *terraform.State
+	killed := false
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: d.e.RealFactories(),
+		Steps: []resource.TestStep{
+			{Config: d.config(100, 0, ""), Check: d.serves(d.from)},
+			{
+				// apply returns with step 1 confirmed; the rest runs in AWS
+				Config: d.config(0, 100, canary("3s", "2s", "")),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.status", "running"),
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.step_reached", "1"),
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.steps", "3"),
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.serving", d.step(10).Canonical()),
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.from", d.from.Canonical()),
+					resource.TestMatchResourceAttr("rollout_traffic_split.test", "last_rollout.execution", regexp.MustCompile(`^arn:aws:states:.*:execution:.*:rollout-[0-9a-f]{24}$`)),
+					d.serves(d.step(10)),
+					captureState(&st),
+				),
+			},
+			{
+				// a refresh during step 1 shows it running at its weights,
+				// and the plan is empty: the steps are the rollout's
+				RefreshState: true,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.status", "running"),
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.serving", d.step(10).Canonical()),
+				),
+			},
+			{
+				// the orchestrator process dies mid-run and comes back
+				PreConfig: func() {
+					d.proc.Kill()
+					killed = true
+					time.Sleep(time.Second) // the process is gone across a poll: real time
+					d.proc.Start()
+					d.waitEnded(t, st)
+				},
+				RefreshState: true,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.status", "succeeded"),
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.step_reached", "3"),
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "target_groups.1.weight", "100"),
+					d.serves(d.to),
+					func(*terraform.State) error {
+						if got, want := fmt.Sprint(d.splits()), fmt.Sprint([]weights.Split{d.from, d.step(10), d.step(50), d.to}); !killed || got != want {
+							return fmt.Errorf("the listener was written %s, want the create's write, then each step once: %s", got, want)
+						}
+						return nil
+					},
+				),
+			},
+			{Config: d.config(0, 100, canary("3s", "2s", "")), PlanOnly: true},
+		},
+	})
+}
+
+func TestAccDetached_alarmRollsBack(t *testing.T) {
+	t.Parallel()
+	d := newDetachedEnv(t)
+	alarm := d.e.Alarm("detached")
+	gates := fmt.Sprintf("gates = { alarms = [%q] }", alarm)
+	var st *terraform.State
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: d.e.RealFactories(),
+		Steps: []resource.TestStep{
+			{Config: d.config(100, 0, "")},
+			{
+				Config: d.config(0, 100, canary("30s", "2s", gates)),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.status", "running"),
+					d.serves(d.step(10)),
+					captureState(&st),
+				),
+			},
+			{
+				// the alarm fires during step 1's pause: the orchestrator
+				// rolls back, and the execution ends failed
+				PreConfig: func() {
+					d.e.SetAlarmState(alarm, cwtypes.StateValueAlarm)
+					d.waitEnded(t, st)
+				},
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.status", "rolled_back"),
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.gate", "alarms"),
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.rollback", "immediate"),
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "target_groups.0.weight", "100"),
+					d.serves(d.from),
+					func(*terraform.State) error {
+						x, err := d.e.SFN().DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(st.RootModule().Resources["rollout_traffic_split.test"].Primary.Attributes["last_rollout.execution"])})
+						if err != nil || x.Status != "FAILED" {
+							return fmt.Errorf("the execution ended %v (%v), want FAILED", x.Status, err)
+						}
+						return nil
+					},
+				),
+			},
+			{
+				// the rolled-back change is not run again with the same attempt
+				Config:      d.config(0, 100, canary("30s", "2s", gates)),
+				ExpectError: regexp.MustCompile(`Rolled Back|attempt`),
+			},
+		},
+	})
+}
+
+func TestAccDetached_abortThroughApply(t *testing.T) {
+	t.Parallel()
+	d := newDetachedEnv(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: d.e.RealFactories(),
+		Steps: []resource.TestStep{
+			{Config: d.config(100, 0, "")},
+			{Config: d.config(0, 100, canary("60s", "2s", "")), Check: d.serves(d.step(10))},
+			{
+				// another change while it runs is refused at plan
+				Config:      d.config(50, 50, canary("60s", "2s", "")),
+				ExpectError: regexp.MustCompile(`Detached Rollout Running`),
+			},
+			{
+				// back to where it started: an abort, carried out by the
+				// orchestrator's rollback; the apply waits for it
+				Config: d.config(100, 0, canary("60s", "2s", "")),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.status", "rolled_back"),
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.gate", "aborted"),
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "target_groups.0.weight", "100"),
+					d.serves(d.from),
+				),
+			},
+			{Config: d.config(100, 0, canary("60s", "2s", "")), PlanOnly: true},
+		},
+	})
+}
+
+func TestAccDetached_handChangeStops(t *testing.T) {
+	t.Parallel()
+	d := newDetachedEnv(t)
+	hand := weights.Split{{ARN: d.blue, Weight: 70}, {ARN: d.green, Weight: 30}}
+	var st *terraform.State
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: d.e.RealFactories(),
+		Steps: []resource.TestStep{
+			{Config: d.config(100, 0, "")},
+			{Config: d.config(0, 100, canary("3s", "2s", "")), Check: captureState(&st)},
+			{
+				PreConfig: func() {
+					d.e.SetWeights(d.ref, hand)
+					d.waitEnded(t, st)
+				},
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.status", "failed"),
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.gate", "changed_during_rollout"),
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.serving", hand.Canonical()),
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "target_groups.0.weight", "70"),
+					d.serves(hand),
+				),
+			},
+		},
+	})
+}
+
+func TestAccDetached_stoppedExecution(t *testing.T) {
+	t.Parallel()
+	d := newDetachedEnv(t)
+	var st *terraform.State
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: d.e.RealFactories(),
+		Steps: []resource.TestStep{
+			{Config: d.config(100, 0, "")},
+			{Config: d.config(0, 100, canary("60s", "2s", "")), Check: captureState(&st)},
+			{
+				// StopExecution skips Catch: the subject stays where it was
+				PreConfig: func() {
+					arn := st.RootModule().Resources["rollout_traffic_split.test"].Primary.Attributes["last_rollout.execution"]
+					if _, err := d.e.SFN().StopExecution(context.Background(), &sfn.StopExecutionInput{ExecutionArn: aws.String(arn)}); err != nil {
+						t.Fatal(err)
+					}
+					d.waitEnded(t, st)
+				},
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.status", "stopped"),
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.step_reached", "1"),
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.serving", d.step(10).Canonical()),
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "target_groups.0.weight", "900"),
+					d.serves(d.step(10)),
+				),
+			},
+		},
+	})
+}

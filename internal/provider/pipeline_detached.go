@@ -1,0 +1,381 @@
+package provider
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// Detached rollouts: the pipeline up to the first write is the apply's
+// (plan check, retry rule, claim, read before write); the run is given to
+// the orchestrator as a job and a progress, and the apply returns once the
+// first step is confirmed. A refresh reads the execution and the subject;
+// reverting the configuration to where the rollout started aborts it,
+// through the same rollback, in AWS.
+
+// Statuses of a detached rollout that the rollout package does not have.
+const (
+	statusRunning = "running"
+	statusStopped = "stopped"
+)
+
+// detachedPoll is how often an apply looks at a detached rollout it waits
+// for (its first step, an abort).
+const detachedPoll = 250 * time.Millisecond
+
+// detachedTimeout is rollout.execution.timeout, or by default the
+// schedule's own length and a half, plus 15 minutes.
+func detachedTimeout(s rolloutSettings, steps []rollout.PlannedStep) time.Duration {
+	if s.Detached != nil && s.Detached.Timeout > 0 {
+		return s.Detached.Timeout
+	}
+	waits := rollout.TotalPause(steps) + gateWaits(s, steps)
+	if g := s.Gates.Health; g != nil {
+		waits += time.Duration(len(steps)) * g.Timeout
+	}
+	return min(waits*3/2+15*time.Minute, maxDetachedTimeout)
+}
+
+// executionName names the execution of a change: the subject, where it
+// starts, where it goes and the attempt. Starting it twice (an apply
+// retried after a lost answer) is starting the same execution.
+func executionName(subject string, from, to weights.Split, attempt string) string {
+	h := sha256.Sum256([]byte(subject + "\n" + from.Canonical() + "\n" + to.Canonical() + "\n" + attempt))
+	return "rollout-" + hex.EncodeToString(h[:12])
+}
+
+// nameOfExecution is the last part of an execution ARN.
+func nameOfExecution(arn string) string { return arn[strings.LastIndex(arn, ":")+1:] }
+
+// checkDetached refuses, at plan, a detached rollout that cannot fit one
+// Step Functions execution: its calls in the history, its state in a
+// payload.
+func checkDetached(base path.Path, s rolloutSettings, steps []rollout.PlannedStep, diags *diag.Diagnostics) {
+	if s.Detached == nil || len(steps) == 0 {
+		return
+	}
+	timeout := detachedTimeout(s, steps)
+	b := orchestrator.BudgetOf(len(steps), s.PollInterval, timeout)
+	if why := b.Fits(); why != "" {
+		poll := s.PollInterval
+		for orchestrator.BudgetOf(len(steps), poll, timeout).Fits() != "" && poll < maxPollInterval {
+			poll += time.Second
+		}
+		diags.AddAttributeError(base.AtName("rollout").AtName("execution").AtName("timeout"), "Detached Rollout Too Long For One Execution", detail(nil,
+			fmt.Sprintf("Polling every %s for up to %s, the rollout could make %s.", s.PollInterval, timeout, why),
+			fmt.Sprintf("Set rollout.poll_interval to %s or more, or rollout.execution.timeout lower.", shortDuration(poll))))
+	}
+	st := orchestrator.NewState(orchestrator.Job{Version: orchestrator.JobVersion, Gates: s.Gates, Flags: s.Flags}, worstProgress(steps))
+	if n := st.Size(); n > orchestrator.MaxPayloadBytes*9/10 {
+		diags.AddAttributeError(base.AtName("rollout"), "Detached Rollout Too Large For One Execution", detail(nil,
+			fmt.Sprintf("The rollout's state would be %d bytes, and Step Functions carries at most %d between states.", n, orchestrator.MaxPayloadBytes),
+			"Use fewer steps (a linear step_percent of 5 or more) or fewer target groups."))
+	}
+}
+
+// worstProgress is the largest progress a run of steps carries: rolled
+// back step by step from its last step.
+func worstProgress(steps []rollout.PlannedStep) *rollout.Progress {
+	last := steps[len(steps)-1].Weights
+	p := &rollout.Progress{From: steps[0].Weights, Steps: steps, Gaining: rollout.Gaining(steps[0].Weights, last), Phase: rollout.PhaseBack,
+		Step: len(steps), Back: steps, Res: rollout.Result{Steps: len(steps), Current: last, Started: time.Unix(0, 0)}}
+	for _, st := range steps {
+		p.Res.RollbackSteps = append(p.Res.RollbackSteps, st.Weights)
+	}
+	return p
+}
+
+// lastAttr is a string attribute of a last_rollout.
+func lastAttr(last types.Object, name string) string {
+	if last.IsNull() || last.IsUnknown() {
+		return ""
+	}
+	v, _ := last.Attributes()[name].(types.String)
+	return v.ValueString()
+}
+
+// withRun is a last_rollout with a detached rollout's own fields set.
+func withRun(last types.Object, from weights.Split, execution string, serving weights.Split) types.Object {
+	attrs := map[string]attr.Value{}
+	for k, v := range last.Attributes() {
+		attrs[k] = v
+	}
+	attrs["from"], attrs["execution"], attrs["serving"] = types.StringValue(from.Canonical()), types.StringValue(execution), types.StringValue(serving.Canonical())
+	return types.ObjectValueMust(lastRolloutAttrTypes, attrs)
+}
+
+// startDetached gives a checked change to the orchestrator and waits until
+// its first step is confirmed (or the execution ended first).
+func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, diags *diag.Diagnostics) outcome {
+	out := outcome{steps: steps}
+	d := ch.settings.Detached
+	name := executionName(s.ID(), ch.from, ch.to, ch.settings.Attempt)
+	job := orchestrator.Job{Version: orchestrator.JobVersion, Region: c.Region, Subject: s.Ref(), Owner: ch.leaseToken, Execution: name,
+		Gates: ch.settings.Gates, PollInterval: ch.settings.PollInterval, Policy: ch.settings.Policy, IgnoreReadFailures: ch.settings.IgnorePoll,
+		Flags: ch.settings.Flags, SwitchOffSelf: ch.switchOff != nil, Deadline: c.Clock.Now().Add(detachedTimeout(ch.settings, steps))}
+	if ch.switchOff == nil && len(ch.settings.Flags) == 0 && (job.Policy == rollout.FeatureFlag || job.Policy == rollout.KillSwitch) {
+		job.Policy = rollout.Immediate
+	}
+	p := (&rollout.Runner{Clock: c.Clock}).Start(ch.from, steps)
+	input, err := json.Marshal(orchestrator.NewState(job, p))
+	if err == nil && len(input) > orchestrator.MaxPayloadBytes {
+		err = fmt.Errorf("the job is %d bytes, above Step Functions' %d", len(input), orchestrator.MaxPayloadBytes)
+	}
+	at := s.Attr().ParentPath().AtName("rollout").AtName("execution")
+	if err != nil {
+		addError(diags, pathOf(at), "Cannot Start Detached Rollout", err, "The job could not be written.", "Nothing was moved. This is a bug in the provider; please report it.")
+		return out
+	}
+	lease := s.Lease()
+	if err := lease.SetRun(ctx, orchestrator.RunningTag(name)); err != nil {
+		addError(diags, pathOf(at), "Cannot Start Detached Rollout", err, fmt.Sprintf("Tagging %s with the rollout it runs failed.", s.ID()), "Nothing was moved. "+leasePermissions(s.Kind()))
+		return out
+	}
+	arn, err := c.StartExecution(ctx, d.Orchestrator, name, string(input))
+	if err != nil {
+		_ = lease.SetRun(context.WithoutCancel(ctx), "")
+		addError(diags, pathOf(at.AtName("orchestrator")), "Cannot Start Detached Rollout", err, fmt.Sprintf("Step Functions refused to start the rollout on %s.", d.Orchestrator),
+			"Nothing was moved. Check that the orchestrator exists in the provider's region (rollout_orchestrator) and that the credentials allow states:StartExecution and states:DescribeExecution.")
+		return out
+	}
+	tflog.Info(ctx, "detached rollout started", map[string]any{"execution": arn, "steps": len(steps)})
+	out.moved, out.execution = true, arn
+	// Wait for the first step: the apply returns with it confirmed.
+	end := c.Clock.Now().Add(ch.limit)
+	for {
+		x, err := c.DescribeExecution(ctx, arn)
+		live, lerr := readSplit(ctx, s)
+		if err == nil && x.Status != "RUNNING" {
+			res, status := resultOfExecution(x, live, lerr)
+			out.res = res
+			out.record = recordDetached(ch, res, status, arn, live)
+			if status != string(rollout.Succeeded) {
+				addRolloutError(diags, s, res, ch.limit, ch.from)
+			}
+			return out
+		}
+		if lerr == nil {
+			if n := stepOf(live, steps); n > 0 {
+				res := rollout.Result{Status: statusRunning, StepReached: n, Steps: len(steps), Current: ch.to, Started: p.Res.Started}
+				out.res = res
+				out.record = recordDetached(ch, res, statusRunning, arn, live)
+				return out
+			}
+		}
+		if c.Clock.Now().After(end) {
+			res := rollout.Result{Status: statusRunning, Steps: len(steps), Current: ch.to, Started: p.Res.Started}
+			out.res = res
+			out.record = recordDetached(ch, res, statusRunning, arn, ch.from)
+			diags.AddWarning("First Step Not Confirmed", detail(nil,
+				fmt.Sprintf("The detached rollout %s started, but its first step was not confirmed within %s.", arn, ch.limit),
+				"It goes on in AWS. Run terraform plan (or refresh) to see where it stands."))
+			return out
+		}
+		if err := c.Clock.Sleep(ctx, detachedPoll); err != nil {
+			res := rollout.Result{Status: statusRunning, Steps: len(steps), Current: ch.to, Started: p.Res.Started}
+			out.res, out.record = res, recordDetached(ch, res, statusRunning, arn, ch.from)
+			return out
+		}
+	}
+}
+
+// stepOf is the step (from 1) whose weights live are, or 0.
+func stepOf(live weights.Split, steps []rollout.PlannedStep) int {
+	for i := len(steps) - 1; i >= 0; i-- {
+		if live.Equal(steps[i].Weights) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// recordDetached is the last_rollout of a detached rollout.
+func recordDetached(ch change, res rollout.Result, status, execution string, serving weights.Split) *types.Object {
+	res.Status = rollout.Status(status)
+	o := withRun(lastRolloutValue(res, ch.to, ch.settings.Attempt), ch.from, execution, serving)
+	return &o
+}
+
+// resultOfExecution is how an ended execution left its rollout, and its
+// status: the run's own (from the output, or the report in the cause), or
+// stopped (stopped by hand: nothing rolled it back). live is what the
+// subject serves.
+func resultOfExecution(x awsclient.Execution, live weights.Split, liveErr error) (rollout.Result, string) {
+	var res rollout.Result
+	status := ""
+	switch x.Status {
+	case "SUCCEEDED":
+		var st orchestrator.State
+		if err := json.Unmarshal([]byte(x.Output), &st); err == nil {
+			res = st.Progress.Result()
+		}
+		status = string(rollout.Succeeded)
+	case "FAILED":
+		if rep, ok := orchestrator.ParseCause(x.Cause); ok {
+			res, status = rep.Result, string(rep.Status)
+		} else {
+			status = string(rollout.Failed)
+			res.Status = rollout.Failed
+			res.Failure = &rollout.Failure{Gate: rollout.GateOrchestrator, Reason: rollout.Bound(fmt.Sprintf("the execution failed: %s: %s", x.Error, x.Cause))}
+		}
+	case "ABORTED":
+		status = statusStopped
+		res.Failure = &rollout.Failure{Gate: "stopped", Reason: "the execution was stopped by hand (StopExecution): the rollout stopped where it was, and nothing rolled it back"}
+	default: // TIMED_OUT
+		status = string(rollout.Failed)
+		res.Failure = &rollout.Failure{Gate: rollout.GateTimeout, Reason: "the execution timed out"}
+	}
+	if res.Steps == 0 {
+		var in orchestrator.State
+		if json.Unmarshal([]byte(x.Input), &in) == nil {
+			res.Steps, res.Started = len(in.Progress.Steps), in.Progress.Res.Started
+			if res.StepReached == 0 && liveErr == nil {
+				res.StepReached = stepOf(live, in.Progress.Steps)
+			}
+		}
+	}
+	if liveErr == nil {
+		res.Current = live
+	} else {
+		res.Unread = true
+	}
+	res.Status = rollout.Status(status)
+	if res.Failure != nil && res.Failure.Step == 0 {
+		res.Failure.Step = res.StepReached
+	}
+	return res, status
+}
+
+// refreshDetached reads a running detached rollout: the execution and what
+// the subject serves. It returns the new last_rollout, and true while the
+// rollout still runs (the resource keeps its target then: the weights it
+// serves are the rollout's, not a change made outside Terraform).
+func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last types.Object) (types.Object, bool) {
+	arn := lastAttr(last, "execution")
+	if lastStatus(last) != statusRunning || arn == "" || c == nil {
+		return last, false
+	}
+	x, err := c.DescribeExecution(ctx, arn)
+	if err != nil {
+		tflog.Warn(ctx, "the detached rollout's execution could not be read; it is taken as still running", map[string]any{"execution": arn, "error": err.Error()})
+		return last, true
+	}
+	live, lerr := readSplit(ctx, s)
+	if x.Status == "RUNNING" {
+		attrs := map[string]attr.Value{}
+		for k, v := range last.Attributes() {
+			attrs[k] = v
+		}
+		if lerr == nil {
+			attrs["serving"] = types.StringValue(live.Canonical())
+			var in orchestrator.State
+			if json.Unmarshal([]byte(x.Input), &in) == nil {
+				if n := stepOf(live, in.Progress.Steps); n > 0 {
+					attrs["step_reached"] = types.Int64Value(int64(n))
+				}
+			}
+		}
+		return types.ObjectValueMust(lastRolloutAttrTypes, attrs), true
+	}
+	res, status := resultOfExecution(x, live, lerr)
+	res.Status = rollout.Status(status)
+	if res.Finished.IsZero() {
+		res.Finished = c.Clock.Now()
+	}
+	o := lastRolloutValue(res, nil, lastAttr(last, "attempt"))
+	attrs := map[string]attr.Value{}
+	for k, v := range o.Attributes() {
+		attrs[k] = v
+	}
+	for _, k := range []string{"target", "from", "execution"} {
+		attrs[k] = last.Attributes()[k]
+	}
+	if lerr != nil {
+		attrs["serving"] = last.Attributes()["serving"]
+	}
+	return types.ObjectValueMust(lastRolloutAttrTypes, attrs), false
+}
+
+// runningChange is the pipeline for a change planned while a detached
+// rollout runs: back to where it started is an abort, which the
+// orchestrator carries out through the rollback; anything else is refused.
+func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) outcome {
+	arn := lastAttr(ch.last, "execution")
+	if ch.to.Canonical() != lastAttr(ch.last, "from") {
+		refuseWhileRunning(s.Attr(), ch.last, diags)
+		return outcome{}
+	}
+	name := nameOfExecution(arn)
+	if err := s.Lease().SetRun(ctx, orchestrator.AbortTag(name)); err != nil {
+		addError(diags, pathOf(s.Attr()), "Cannot Abort Detached Rollout", err, fmt.Sprintf("Tagging %s to abort the rollout %s failed.", s.ID(), arn), "Nothing changed. "+leasePermissions(s.Kind()))
+		return outcome{}
+	}
+	tflog.Info(ctx, "aborting the detached rollout: the orchestrator rolls it back", map[string]any{"execution": arn})
+	out := outcome{moved: true, execution: arn}
+	end := c.Clock.Now().Add(ch.limit)
+	for {
+		x, err := c.DescribeExecution(ctx, arn)
+		if err == nil && x.Status != "RUNNING" {
+			live, lerr := readSplit(ctx, s)
+			res, status := resultOfExecution(x, live, lerr)
+			res.Finished = c.Clock.Now()
+			out.res = res
+			from, _ := weights.ParseCanonical(lastAttr(ch.last, "target"))
+			rec := withRun(lastRolloutValue(res, from, ch.settings.Attempt), ch.to, arn, live)
+			out.record = &rec
+			aborted := status == string(rollout.RolledBack) && res.Failure != nil && res.Failure.Gate == rollout.GateAborted
+			if !aborted {
+				addRolloutError(diags, s, res, ch.limit, ch.to)
+			}
+			return out
+		}
+		if c.Clock.Now().After(end) || c.Clock.Sleep(ctx, detachedPoll) != nil {
+			addError(diags, pathOf(s.Attr()), "Abort Not Confirmed", nil,
+				fmt.Sprintf("The rollout %s was told to abort, but had not ended within %s.", arn, ch.limit),
+				"The orchestrator rolls it back at its next call. Run terraform plan to see how it ended.")
+			out.moved = false
+			return out
+		}
+	}
+}
+
+// refuseWhileRunning refuses a new change while a detached rollout runs.
+func refuseWhileRunning(at path.Path, last types.Object, diags *diag.Diagnostics) {
+	diags.AddAttributeError(at, "Detached Rollout Running", detail(nil,
+		fmt.Sprintf("The rollout %s is running in AWS: step %d of %d, serving %s, on its way to %s. A new change now would race it.",
+			lastAttr(last, "execution"), lastInt(last, "step_reached"), lastInt(last, "steps"), shortCanonical(lastAttr(last, "serving")), shortCanonical(lastAttr(last, "target"))),
+		fmt.Sprintf("Wait for it to end (terraform plan shows how it ended); or abort it by setting the configuration back to where it started (%s), which rolls it back; "+
+			"or stop its execution (aws stepfunctions stop-execution) to leave the subject where it is.", shortCanonical(lastAttr(last, "from")))))
+}
+
+func lastInt(last types.Object, name string) int64 {
+	if last.IsNull() || last.IsUnknown() {
+		return 0
+	}
+	v, _ := last.Attributes()[name].(types.Int64)
+	return v.ValueInt64()
+}
+
+// shortCanonical shortens the ARNs of an "ARN=weight, …" text.
+func shortCanonical(s string) string {
+	sp, err := weights.ParseCanonical(s)
+	if err != nil || len(sp) == 0 {
+		return s
+	}
+	return sp.Short()
+}
