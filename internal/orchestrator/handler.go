@@ -63,6 +63,12 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 		case l.Owner != "" && l.Owner != j.Owner:
 			r.Stop(p, &rollout.Failure{Gate: rollout.GateChanged, Reason: fmt.Sprintf("another owner (%s) took the %s's lease during the rollout; it wins, and nothing more is written", l.Owner, j.Subject.Kind())})
 		case l.Run == AbortTag(j.Execution):
+			// An abort asks for the weights it started from: traffic goes
+			// back, and no flag is switched off (nothing failed).
+			if r.Rollback == rollout.FeatureFlag || r.Rollback == rollout.KillSwitch {
+				r.Rollback = rollout.Immediate
+			}
+			r.SwitchOff = nil
 			r.Fail(ctx, p, &rollout.Failure{Gate: rollout.GateAborted, Reason: "an apply aborted the rollout: the configuration went back to where it started"})
 		}
 	}

@@ -9,10 +9,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
+	"github.com/rolloutdev/terraform-provider-rollout/flag"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -309,6 +311,231 @@ func TestAccDetached_stoppedExecution(t *testing.T) {
 					d.serves(d.step(10)),
 				),
 			},
+		},
+	})
+}
+
+// orchestratorBlock is a rollout_orchestrator for the test's process.
+func orchestratorBlock(name, zip string) string {
+	return fmt.Sprintf(`
+resource "rollout_orchestrator" "main" {
+  name              = %q
+  function_role_arn = "arn:aws:iam::000000000000:role/rollout-orchestrator"
+  states_role_arn   = "arn:aws:iam::000000000000:role/rollout-states"
+  timeout           = "10s"
+  code = { file = %q }
+}
+`, name, zip)
+}
+
+// waitEndedAt waits, in real time, for the execution a resource's state
+// names to end.
+func waitEndedAt(t *testing.T, e *acctest.Env, s *terraform.State, address string) {
+	t.Helper()
+	arn := s.RootModule().Resources[address].Primary.Attributes["last_rollout.execution"]
+	if arn == "" {
+		t.Fatalf("no execution in the state of %s", address)
+	}
+	if out := e.WaitExecution(arn, time.Minute); string(out.Status) == "RUNNING" {
+		t.Fatalf("the execution %s still runs after a minute", arn)
+	}
+}
+
+func TestAccDetached_lambdaAlias(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	orch := acctest.Name("orchestrator")
+	e.RunOrchestrator(orch)
+	fn := e.LambdaFunction("orders", 2)
+	if _, err := e.Lambda().CreateAlias(context.Background(), &lambda.CreateAliasInput{FunctionName: aws.String(fn), Name: aws.String("live"), FunctionVersion: aws.String("1")}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := func(version, ro string) string {
+		return aliasConfig(e, fn, "live", version, ro) + orchestratorBlock(orch, acctest.OrchestratorZip(t))
+	}
+	ro := `rollout = {
+    strategy      = "canary"
+    steps         = [{ percent = 10, pause = "2s" }, { percent = 50, pause = "1s" }, { percent = 100 }]
+    poll_interval = "1s"
+    execution     = { mode = "detached", orchestrator = rollout_orchestrator.main.arn }
+  }`
+	var st *terraform.State
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.RealFactories(),
+		Steps: []resource.TestStep{
+			{Config: cfg("1", "")},
+			{
+				Config: cfg("2", ro),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(aliasRes, "last_rollout.status", "running"),
+					resource.TestCheckResourceAttr(aliasRes, "current_version", "2"),
+					resource.TestCheckResourceAttr(aliasRes, "last_rollout.serving", v1v2at10.Canonical()),
+					aliasServes(e, fn, "live", "1", map[string]float64{"2": 0.1}),
+					captureState(&st),
+				),
+			},
+			{
+				PreConfig:    func() { waitEndedAt(t, e, st, aliasRes) },
+				RefreshState: true,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(aliasRes, "last_rollout.status", "succeeded"),
+					resource.TestCheckResourceAttr(aliasRes, "current_version", "2"),
+					aliasServes(e, fn, "live", "2", noRouting),
+					aliasWrote(e, v1v2at10, v1v2at50, v2),
+				),
+			},
+			{Config: cfg("2", ro), PlanOnly: true},
+		},
+	})
+}
+
+func TestAccDetached_featureFlagRampAndAbort(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	orch := acctest.Name("orchestrator")
+	e.RunOrchestrator(orch)
+	key := "detached-" + acctest.Name("f")
+	name := "/rollout/flags/" + key
+	cfg := func(pct int, pause string) string {
+		return flagConfig(e, key, fmt.Sprintf(`rollout_percentage = %d
+  rollout = {
+    strategy      = "canary"
+    steps         = [{ percent = 10, pause = %q }, { percent = 100 }]
+    poll_interval = "1s"
+    rollback      = "kill_switch"
+    execution     = { mode = "detached", orchestrator = rollout_orchestrator.main.arn }
+  }`, pct, pause)) + orchestratorBlock(orch, acctest.OrchestratorZip(t))
+	}
+	var st *terraform.State
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.RealFactories(),
+		Steps: []resource.TestStep{
+			{Config: cfg(0, "2s")},
+			{
+				// 0 → 50 in AWS: the apply returns at 5 %
+				Config: cfg(50, "2s"),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(flagRes, "last_rollout.status", "running"),
+					resource.TestCheckResourceAttr(flagRes, "rollout_percentage", "50"),
+					flagAt(e, name, func(f *flag.Flag) error {
+						if f.RolloutPercentage != 5 {
+							return fmt.Errorf("the flag is at %d %%, want the first step's 5 (writes %v)", f.RolloutPercentage, flagWrites(e, name))
+						}
+						return nil
+					}),
+					captureState(&st),
+				),
+			},
+			{
+				PreConfig:    func() { waitEndedAt(t, e, st, flagRes) },
+				RefreshState: true,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(flagRes, "last_rollout.status", "succeeded"),
+					resource.TestCheckResourceAttr(flagRes, "rollout_percentage", "50"),
+				),
+			},
+			{Config: cfg(50, "2s"), PlanOnly: true},
+			// 50 → 100 with a long pause, aborted by going back to 50: the
+			// orchestrator moves the percentage back (an abort is not a
+			// failed gate: the kill switch stays off)
+			{Config: cfg(100, "60s"), Check: resource.TestCheckResourceAttr(flagRes, "last_rollout.status", "running")},
+			{
+				Config: cfg(50, "60s"),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(flagRes, "last_rollout.status", "rolled_back"),
+					resource.TestCheckResourceAttr(flagRes, "last_rollout.gate", "aborted"),
+					resource.TestCheckResourceAttr(flagRes, "rollout_percentage", "50"),
+					resource.TestCheckResourceAttr(flagRes, "kill_switch", "false"),
+					func(*terraform.State) error {
+						if got := fmt.Sprint(flagWrites(e, name)); got != "[0 5 50 55 50]" {
+							return fmt.Errorf("the flag was written as %s, want [0 5 50 55 50]", got)
+						}
+						return nil
+					},
+				),
+			},
+			{Config: cfg(50, "60s"), PlanOnly: true},
+		},
+	})
+}
+
+func TestAccDetached_blueGreenFlip(t *testing.T) {
+	t.Parallel()
+	f := newBGFixture(t)
+	orch := acctest.Name("orchestrator")
+	f.e.RunOrchestrator(orch)
+	cfg := func(active string) string {
+		return f.e.ProviderConfig() + fmt.Sprintf(`
+resource "rollout_deployment_bluegreen" "web" {
+  listener_arn = %q
+  name_prefix  = %q
+  port         = 8080
+  protocol     = "HTTP"
+  vpc_id       = %q
+  target_type  = "ip"
+  active       = %q
+  rollout = {
+    strategy      = "canary"
+    steps         = [{ percent = 10, pause = "2s" }, { percent = 100 }]
+    poll_interval = "1s"
+    execution     = { mode = "detached", orchestrator = rollout_orchestrator.main.arn }
+  }
+}
+`, f.listener, f.prefix, f.e.VPC, active) + orchestratorBlock(orch, acctest.OrchestratorZip(t))
+	}
+	var st *terraform.State
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.RealFactories(),
+		Steps: []resource.TestStep{
+			{Config: cfg("blue")},
+			{
+				Config: cfg("green"),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(bgRes, "last_rollout.status", "running"),
+					resource.TestCheckResourceAttr(bgRes, "active", "green"),
+					resource.TestCheckResourceAttr(bgRes, "history.0.status", "running"),
+					func(*terraform.State) error {
+						return checkEmulator(f.e, awsclient.Ref{ListenerARN: f.listener}, f.split(900, 100))(nil)
+					},
+					captureState(&st),
+				),
+			},
+			{
+				PreConfig:    func() { waitEndedAt(t, f.e, st, bgRes) },
+				RefreshState: true,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(bgRes, "last_rollout.status", "succeeded"),
+					resource.TestCheckResourceAttr(bgRes, "active", "green"),
+					resource.TestCheckResourceAttr(bgRes, "history.0.status", "succeeded"),
+					func(*terraform.State) error {
+						return checkEmulator(f.e, awsclient.Ref{ListenerARN: f.listener}, f.split(0, 100))(nil)
+					},
+				),
+			},
+			{Config: cfg("green"), PlanOnly: true},
+		},
+	})
+}
+
+// Destroying a resource whose detached rollout runs stops the execution
+// first: nothing goes on moving a subject that no resource owns.
+func TestAccDetached_destroyStopsTheRollout(t *testing.T) {
+	t.Parallel()
+	d := newDetachedEnv(t)
+	var st *terraform.State
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: d.e.RealFactories(),
+		CheckDestroy: func(*terraform.State) error {
+			arn := st.RootModule().Resources["rollout_traffic_split.test"].Primary.Attributes["last_rollout.execution"]
+			x, err := d.e.SFN().DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+			if err != nil || x.Status != "ABORTED" {
+				return fmt.Errorf("after destroy the execution is %v (%v), want ABORTED", x.Status, err)
+			}
+			return d.serves(d.step(10))(nil)
+		},
+		Steps: []resource.TestStep{
+			{Config: d.config(100, 0, "")},
+			{Config: d.config(0, 100, canary("60s", "2s", "")), Check: captureState(&st)},
 		},
 	})
 }

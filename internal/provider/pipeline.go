@@ -164,7 +164,9 @@ func runChange(ctx context.Context, c *awsclient.Client, s subject, ch change, d
 	if len(steps) == 0 {
 		return outcome{steps: steps, lease: l}
 	}
-	ch.leaseToken = l.token
+	if ch.owner != nil {
+		ch.leaseToken = l.token
+	}
 	out := moveChange(ctx, c, s, ch, steps, read, diags)
 	out.lease = l
 	return out

@@ -161,7 +161,7 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 		x, err := c.DescribeExecution(ctx, arn)
 		live, lerr := readSplit(ctx, s)
 		if err == nil && x.Status != "RUNNING" {
-			res, status := resultOfExecution(x, live, lerr)
+			res, status := resultOfExecution(x, s, live, lerr)
 			out.res = res
 			out.record = recordDetached(ch, res, status, arn, live)
 			if status != string(rollout.Succeeded) {
@@ -170,7 +170,7 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 			return out
 		}
 		if lerr == nil {
-			if n := stepOf(live, steps); n > 0 {
+			if n := stepOf(live, steps, s); n > 0 {
 				res := rollout.Result{Status: statusRunning, StepReached: n, Steps: len(steps), Current: ch.to, Started: p.Res.Started}
 				out.res = res
 				out.record = recordDetached(ch, res, statusRunning, arn, live)
@@ -194,10 +194,17 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	}
 }
 
-// stepOf is the step (from 1) whose weights live are, or 0.
-func stepOf(live weights.Split, steps []rollout.PlannedStep) int {
+// stepOf is the step (from 1) whose weights live are, or 0. A subject
+// that serves splits at a resolution of its own (a flag: whole percents)
+// is compared in those terms.
+func stepOf(live weights.Split, steps []rollout.PlannedStep, s subject) int {
+	n, _ := s.Router().(rollout.Normalizer)
 	for i := len(steps) - 1; i >= 0; i-- {
-		if live.Equal(steps[i].Weights) {
+		w := steps[i].Weights
+		if n != nil {
+			w = n.Normalize(w)
+		}
+		if live.Equal(w) {
 			return i + 1
 		}
 	}
@@ -215,7 +222,7 @@ func recordDetached(ch change, res rollout.Result, status, execution string, ser
 // status: the run's own (from the output, or the report in the cause), or
 // stopped (stopped by hand: nothing rolled it back). live is what the
 // subject serves.
-func resultOfExecution(x awsclient.Execution, live weights.Split, liveErr error) (rollout.Result, string) {
+func resultOfExecution(x awsclient.Execution, s subject, live weights.Split, liveErr error) (rollout.Result, string) {
 	var res rollout.Result
 	status := ""
 	switch x.Status {
@@ -245,7 +252,7 @@ func resultOfExecution(x awsclient.Execution, live weights.Split, liveErr error)
 		if json.Unmarshal([]byte(x.Input), &in) == nil {
 			res.Steps, res.Started = len(in.Progress.Steps), in.Progress.Res.Started
 			if res.StepReached == 0 && liveErr == nil {
-				res.StepReached = stepOf(live, in.Progress.Steps)
+				res.StepReached = stepOf(live, in.Progress.Steps, s)
 			}
 		}
 	}
@@ -285,14 +292,14 @@ func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last t
 			attrs["serving"] = types.StringValue(live.Canonical())
 			var in orchestrator.State
 			if json.Unmarshal([]byte(x.Input), &in) == nil {
-				if n := stepOf(live, in.Progress.Steps); n > 0 {
+				if n := stepOf(live, in.Progress.Steps, s); n > 0 {
 					attrs["step_reached"] = types.Int64Value(int64(n))
 				}
 			}
 		}
 		return types.ObjectValueMust(lastRolloutAttrTypes, attrs), true
 	}
-	res, status := resultOfExecution(x, live, lerr)
+	res, status := resultOfExecution(x, s, live, lerr)
 	res.Status = rollout.Status(status)
 	if res.Finished.IsZero() {
 		res.Finished = c.Clock.Now()
@@ -332,7 +339,7 @@ func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch chang
 		x, err := c.DescribeExecution(ctx, arn)
 		if err == nil && x.Status != "RUNNING" {
 			live, lerr := readSplit(ctx, s)
-			res, status := resultOfExecution(x, live, lerr)
+			res, status := resultOfExecution(x, s, live, lerr)
 			res.Finished = c.Clock.Now()
 			out.res = res
 			from, _ := weights.ParseCanonical(lastAttr(ch.last, "target"))
@@ -378,4 +385,23 @@ func shortCanonical(s string) string {
 		return s
 	}
 	return sp.Short()
+}
+
+// stopDetached stops a running detached rollout before its resource is
+// destroyed: nothing is left moving a subject no resource owns. The
+// subject stays where the rollout had it.
+func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last types.Object, diags *diag.Diagnostics) {
+	arn := lastAttr(last, "execution")
+	if lastStatus(last) != statusRunning || arn == "" || c == nil {
+		return
+	}
+	if err := c.StopExecution(ctx, arn, "its resource was destroyed"); err != nil {
+		addError(diags, nil, "Cannot Stop Detached Rollout", err, fmt.Sprintf("The rollout %s of %s could not be stopped, so it would go on after its resource is gone.", arn, s.ID()),
+			"Nothing was destroyed. Check the credentials' states:StopExecution permission, or stop it yourself (aws stepfunctions stop-execution), then destroy again.")
+		return
+	}
+	_ = s.Lease().SetRun(ctx, "")
+	diags.AddWarning("Detached Rollout Stopped", detail(nil,
+		fmt.Sprintf("The rollout %s was still running; destroy stopped it, and %s stays where it was (%s).", arn, s.ID(), shortCanonical(lastAttr(last, "serving"))),
+		"Set what it serves yourself if it must change."))
 }

@@ -255,6 +255,9 @@ func (r *blueGreenResource) ValidateConfig(ctx context.Context, req resource.Val
 	}
 	checkRollout(ctx, m.Rollout, path.Root("rollout"), &resp.Diagnostics)
 	refuseKillSwitch(ctx, m.Rollout, path.Root("rollout"), &resp.Diagnostics)
+	if !m.TestListenerARN.IsNull() {
+		refuseDetached(ctx, m.Rollout, path.Root("rollout"), "A test listener is pointed at the new idle color when a flip succeeds, which the apply sees only when it runs the flip itself.", &resp.Diagnostics)
+	}
 	if !m.TestListenerARN.IsNull() && !m.TestListenerARN.IsUnknown() && m.TestListenerARN.Equal(m.ListenerARN) {
 		resp.Diagnostics.AddAttributeError(path.Root("test_listener_arn"), "Test Listener Is The Listener", detail(nil,
 			"test_listener_arn is the same listener as listener_arn.",

@@ -174,6 +174,14 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	}
 	plan.Active = state.Active
 	save := func() { resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...) }
+	if lastStatus(state.LastRollout) == statusRunning {
+		// A detached flip runs: back to the color it started from aborts
+		// it; anything else was refused at plan, and is again.
+		if r.whileRunning(ctx, &plan, state, st, active, &resp.Diagnostics) {
+			save()
+		}
+		return
+	}
 
 	// 0. Read before write: this resource still owns the listener, which
 	// serves what the plan was made from; a flip to the color last rolled
@@ -275,9 +283,20 @@ func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, stat
 	tflog.Info(ctx, "flipping", map[string]any{"from": string(prev), "to": string(active)})
 	// Read before write and the retry rule were checked before any write
 	// of this update.
-	ch := change{from: from, to: to, settings: settings, planned: plan.PlannedSteps, last: types.ObjectNull(lastRolloutAttrTypes), limit: limit}
+	ch := change{from: from, to: to, settings: settings, planned: plan.PlannedSteps, last: types.ObjectNull(lastRolloutAttrTypes), limit: limit, leaseToken: plan.OwnerTag.ValueString()}
 	out := runChange(ctx, r.client, r.subject(state, prev), ch, diags)
 	if !out.moved {
+		return
+	}
+	if out.record != nil && lastStatus(*out.record) == statusRunning {
+		// Detached: the state says where the flip goes; last_rollout
+		// where it is.
+		plan.PlannedSteps = plannedStepsValue(out.steps)
+		plan.Traffic = trafficValue(wantWeights(active))
+		plan.LastRollout = *out.record
+		plan.Active, plan.PreviousActive = types.StringValue(string(active)), types.StringValue(string(prev))
+		hist := bluegreen.Record(historyFrom(ctx, plan.History, diags), bluegreen.Flip{From: prev, To: active, Status: statusRunning, Started: out.res.Started})
+		plan.History = historyValue(hist)
 		return
 	}
 	res := out.res
@@ -285,7 +304,7 @@ func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, stat
 	got := res.Current.Map()
 	w := map[bluegreen.Color]int{bluegreen.Blue: got[plan.BlueARN.ValueString()], bluegreen.Green: got[plan.GreenARN.ValueString()]}
 	plan.Traffic = trafficValue(w)
-	plan.LastRollout = recordChange(ch, res)
+	plan.LastRollout = recordOutcome(ch, out)
 	now := bluegreen.LiveOf(w, prev)
 	plan.Active = types.StringValue(string(now))
 	if now != prev {
@@ -350,4 +369,29 @@ func historyValue(h []bluegreen.Flip) types.List {
 		}))
 	}
 	return types.ListValueMust(historyObjectType, elems)
+}
+
+// whileRunning aborts a running detached flip when the plan goes back to
+// the color it started from, and records how it ended. It returns false
+// when nothing is to be saved.
+func (r *blueGreenResource) whileRunning(ctx context.Context, plan *blueGreenModel, state blueGreenModel, st bluegreen.State, active bluegreen.Color, diags *diag.Diagnostics) bool {
+	settings, d := settingsFrom(ctx, plan.Rollout)
+	diags.Append(d...)
+	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
+	diags.Append(d...)
+	ch := change{from: splitOf(state, st.Weights), to: splitOf(state, wantWeights(active)), settings: settings, last: state.LastRollout, limit: limit}
+	out := runningChange(ctx, r.client, r.subject(state, st.Active), ch, diags)
+	if !out.moved {
+		return false
+	}
+	got := out.res.Current.Map()
+	w := map[bluegreen.Color]int{bluegreen.Blue: got[plan.BlueARN.ValueString()], bluegreen.Green: got[plan.GreenARN.ValueString()]}
+	plan.Traffic = trafficValue(w)
+	plan.LastRollout = recordOutcome(ch, out)
+	plan.PlannedSteps = plannedStepsValue(nil)
+	now := bluegreen.LiveOf(w, st.Active.Other())
+	plan.Active, plan.PreviousActive = types.StringValue(string(now)), types.StringValue(string(st.Active))
+	hist := bluegreen.Record(historyFrom(ctx, plan.History, diags), bluegreen.Flip{From: st.Active, To: now, Status: string(out.res.Status), Started: out.res.Started, Finished: out.res.Finished})
+	plan.History = historyValue(hist)
+	return true
 }

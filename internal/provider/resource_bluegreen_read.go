@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -38,12 +39,31 @@ func (r *blueGreenResource) Read(ctx context.Context, req resource.ReadRequest, 
 	fwd, _ := acts.Forward()
 	got := fwd.Split.Map()
 	w := map[bluegreen.Color]int{bluegreen.Blue: got[m.BlueARN.ValueString()], bluegreen.Green: got[m.GreenARN.ValueString()]}
-	m.Traffic = trafficValue(w)
 	prior := bluegreen.Color(m.Active.ValueString())
 	if prior == "" {
 		prior = bluegreen.Blue
 	}
-	live := bluegreen.LiveOf(w, prior)
+	wasRunning := lastStatus(m.LastRollout) == statusRunning
+	last, running := refreshDetached(ctx, r.client, r.subject(m, prior.Other()), m.LastRollout)
+	m.LastRollout = last
+	if wasRunning && !running {
+		// The detached flip ended: its history entry says how.
+		hist := historyFrom(ctx, m.History, &resp.Diagnostics)
+		for i := range hist {
+			if hist[i].Status == statusRunning {
+				hist[i].Status = lastStatus(last)
+				hist[i].Finished, _ = time.Parse(time.RFC3339, lastAttr(last, "finished_at"))
+			}
+		}
+		m.History = historyValue(hist)
+	}
+	live := prior
+	if !running {
+		// While a detached flip runs, its steps are the rollout's
+		// (last_rollout.serving): the state keeps where it goes.
+		m.Traffic = trafficValue(w)
+		live = bluegreen.LiveOf(w, prior)
+	}
 	m.Active = types.StringValue(string(live))
 	m.ID = types.StringValue(ref.ID())
 	// One DescribeTargetGroups for both colors; attributes and tags only for
@@ -86,6 +106,9 @@ func (r *blueGreenResource) Delete(ctx context.Context, req resource.DeleteReque
 	var m blueGreenModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() || r.client == nil {
+		return
+	}
+	if stopDetached(ctx, r.client, r.subject(m, bluegreen.Color(m.Active.ValueString())), m.LastRollout, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
 	var rec replacedActions

@@ -596,6 +596,15 @@ func (r *featureFlagResource) Read(ctx context.Context, req resource.ReadRequest
 			"Check the ssm:GetParameter permission. If the parameter was edited by hand into something else, put a valid document back or delete and recreate the flag."))
 		return
 	}
+	last, running := refreshDetached(ctx, r.client, r.subject(state), state.LastRollout)
+	state.LastRollout = last
+	if running {
+		// The percentages on the way are the ramp's steps
+		// (last_rollout.serving): the state keeps where it goes.
+		target := *f
+		target.RolloutPercentage = int(state.RolloutPercentage.ValueInt64())
+		f, doc = &target, documentOf(&target)
+	}
 	setFromFlag(&state, f, doc)
 	state.ParameterName = types.StringValue(name)
 	if state.PlannedSteps.IsNull() {

@@ -20,6 +20,7 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/flag"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
 // flagType is the resource type in owner tags.
@@ -123,6 +124,13 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 	}
 	diags := &resp.Diagnostics
 	subj := r.subject(plan)
+	if lastStatus(state.LastRollout) == statusRunning {
+		r.whileRunning(ctx, &plan, state, diags)
+		if !diags.HasError() {
+			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		}
+		return
+	}
 	// Every refusal, before anything is written.
 	if refuseReenable(ctx, state, plan, diags, false) {
 		return
@@ -171,6 +179,7 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
+	ch.leaseToken = l.token
 	out := moveChange(ctx, r.client, subj, ch, steps, nil, diags)
 	if !out.moved {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -185,8 +194,40 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 		plan.KillSwitchReason = types.StringValue(f.KillSwitchReason)
 	}
 	plan.PlannedSteps = flagStepsValue(out.steps)
-	plan.LastRollout = recordChange(ch, out.res)
+	plan.LastRollout = recordOutcome(ch, out)
+	if lastStatus(plan.LastRollout) == statusRunning && f != nil {
+		target := *f
+		target.RolloutPercentage = to
+		plan.RolloutPercentage, plan.Document = types.Int64Value(int64(to)), types.StringValue(documentOf(&target))
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// whileRunning is an update planned while a detached ramp runs: back to
+// the percentage it started from aborts it (the orchestrator rolls back);
+// anything else was refused at plan, and is again.
+func (r *featureFlagResource) whileRunning(ctx context.Context, plan *featureFlagModel, state featureFlagModel, diags *diag.Diagnostics) {
+	settings, _, d := flagSettings(ctx, plan.Rollout)
+	diags.Append(d...)
+	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
+	diags.Append(d...)
+	from := lastAttr(state.LastRollout, "target")
+	ch := change{from: nil, to: flagSplit(int(plan.RolloutPercentage.ValueInt64())), settings: settings, last: state.LastRollout, limit: limit}
+	if ts, err := weights.ParseCanonical(from); err == nil {
+		ch.from = ts
+	}
+	out := runningChange(ctx, r.client, r.subject(*plan), ch, diags)
+	if !out.moved {
+		return
+	}
+	doc, f, err := r.client.ReadFlag(ctx, plan.ID.ValueString())
+	if err != nil {
+		r.subject(*plan).ReadError(diags, err)
+		return
+	}
+	setFromFlag(plan, f, doc)
+	plan.OwnerTag, plan.PlannedSteps = state.OwnerTag, flagStepsValue(nil)
+	plan.LastRollout = recordOutcome(ch, out)
 }
 
 // write writes the model's document over read (the parameter as this
@@ -279,6 +320,9 @@ func (r *featureFlagResource) Delete(ctx context.Context, req resource.DeleteReq
 		return
 	}
 	subj := flagSubject{c: r.client, name: state.ID.ValueString()}
+	if stopDetached(ctx, r.client, subj, state.LastRollout, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 	// A flag another resource took over is its owner's: not deleted.
 	if owner, ok := stillOwned(ctx, subj, state.OwnerTag.ValueString(), &resp.Diagnostics); !ok {
 		if owner != "" {

@@ -457,7 +457,7 @@ func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, fr
 	}
 	if out.moved {
 		m.PlannedSteps = aliasStepsValue(out.steps)
-		m.LastRollout = recordChange(ch, out.res)
+		m.LastRollout = recordOutcome(ch, out)
 	} else {
 		if m.PlannedSteps.IsUnknown() {
 			m.PlannedSteps = aliasStepsValue(nil)
@@ -479,8 +479,22 @@ func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, fr
 			a.Description = want
 		}
 	}
-	r.record(m, a)
+	if lastStatus(m.LastRollout) == statusRunning {
+		r.recordTarget(m, a)
+	} else {
+		r.record(m, a)
+	}
 	return true
+}
+
+// recordTarget records, while a detached rollout runs, where it takes the
+// alias: the versions it serves on the way are the rollout's steps
+// (last_rollout.serving), not a change made outside Terraform.
+func (r *lambdaAliasResource) recordTarget(m *lambdaAliasModel, a awsclient.Alias) {
+	m.AliasARN = types.StringValue(a.ARN)
+	m.CurrentVersion = m.Version
+	m.Routing = types.MapValueMust(types.Float64Type, map[string]attr.Value{})
+	m.Percentages = percentagesValue(aliasSplit(m.Version.ValueString()))
 }
 
 // record puts what AWS says of the alias into m. A version that the alias
@@ -519,7 +533,13 @@ func (r *lambdaAliasResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 	state.ID = types.StringValue(state.ref().ID())
-	r.record(&state, a)
+	last, running := refreshDetached(ctx, r.client, r.subject(state), state.LastRollout)
+	state.LastRollout = last
+	if running {
+		r.recordTarget(&state, a)
+	} else {
+		r.record(&state, a)
+	}
 	if !state.Description.IsNull() {
 		// Managed only when the configuration sets it.
 		state.Description = types.StringValue(a.Description)
@@ -541,6 +561,9 @@ func (r *lambdaAliasResource) Delete(ctx context.Context, req resource.DeleteReq
 	}
 	ref := state.ref()
 	subj := r.subject(state)
+	if stopDetached(ctx, r.client, subj, state.LastRollout, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 	defer releaseLease(ctx, subj, state.OwnerTag.ValueString(), state.LastRollout, &resp.Diagnostics)
 	if state.OnDestroy.ValueString() != onDestroyRestore {
 		return

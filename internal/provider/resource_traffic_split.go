@@ -386,6 +386,9 @@ func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRe
 	}
 	ref := state.ref()
 	subj := r.subject(state)
+	if stopDetached(ctx, r.client, subj, state.LastRollout, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 	defer releaseLease(ctx, subj, state.OwnerTag.ValueString(), state.LastRollout, &resp.Diagnostics)
 	if state.OnDestroy.ValueString() != onDestroyRestore {
 		tflog.Info(ctx, "on_destroy = keep: leaving the forward action as it is", map[string]any{"id": ref.ID()})
