@@ -36,9 +36,12 @@ type Emulator struct {
 	server *http.Server
 	ln     net.Listener
 
-	mu       sync.Mutex
-	counts   map[string]int
-	hooks    []func(action string, form url.Values)
+	mu     sync.Mutex
+	counts map[string]int
+	hooks  []func(action string, form url.Values)
+	// actions by the User-Agent's product token of the client that sent
+	// them ("orchestrator": the orchestrator Lambda)
+	agents   map[string]map[string]bool
 	requests map[string][]map[string]any
 	alarms   map[string]map[string]any
 	// health-check settings set with ModifyTargetGroup, by target group ARN
@@ -136,6 +139,15 @@ func Start(addr string) (*Emulator, error) {
 		}
 		e.mu.Lock()
 		e.counts[action]++
+		if ua := r.Header.Get("User-Agent"); strings.Contains(ua, "orchestrator") {
+			if e.agents == nil {
+				e.agents = map[string]map[string]bool{}
+			}
+			if e.agents["orchestrator"] == nil {
+				e.agents["orchestrator"] = map[string]bool{}
+			}
+			e.agents["orchestrator"][action] = true
+		}
 		if decoded != nil {
 			e.requests[action] = append(e.requests[action], decoded)
 		}
@@ -218,6 +230,19 @@ func (e *Emulator) OnRequest(h func(action string, form url.Values)) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.hooks = append(e.hooks, h)
+}
+
+// ActionsOf lists the actions received from a client whose User-Agent
+// names it ("orchestrator": the orchestrator Lambda), sorted.
+func (e *Emulator) ActionsOf(client string) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for a := range e.agents[client] {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Requests returns the decoded bodies of the CloudWatch (CBOR) requests and

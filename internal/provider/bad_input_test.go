@@ -380,6 +380,53 @@ custom = {
 		{"flag document over the standard tier", ff("targeting = { included_users = " + users(200, 24) + " }"), `Flag Document Too Large(.|\n)*Standard tier's limit of 4096 bytes(.|\n)*tier = "Advanced"`},
 		{"flag document over the advanced tier", ff("tier = \"Advanced\"\ntargeting = { included_users = " + users(350, 24) + " }"), `Flag Document Too Large(.|\n)*Advanced tier's limit of 8192 bytes`},
 	}...)
+	// Detached rollouts (issue 20): rollout.execution, rollout_orchestrator,
+	// rollout_orchestrator_policy.
+	const fakeSM = "arn:aws:states:us-east-1:123456789012:stateMachine:rollouts"
+	orch := func(override string) string {
+		attrs := map[string]string{"name": `"rollouts"`, "function_role_arn": `"arn:aws:iam::123456789012:role/fn"`, "states_role_arn": `"arn:aws:iam::123456789012:role/sfn"`,
+			"code": `{ file = "orchestrator.zip" }`}
+		key := strings.TrimSpace(strings.SplitN(override, "=", 2)[0])
+		var lines []string
+		for _, k := range []string{"name", "function_role_arn", "states_role_arn", "code"} {
+			if k != key {
+				lines = append(lines, k+" = "+attrs[k])
+			}
+		}
+		return good + "resource \"rollout_orchestrator\" \"test\" {\n" + strings.Join(lines, "\n") + "\n" + override + "\n}\n"
+	}
+	policy := func(body string) string {
+		return good + "data \"rollout_orchestrator_policy\" \"x\" {\n  name = \"rollouts\"\n" + body + "\n}\n"
+	}
+	cases = append(cases, []struct{ name, config, want string }{
+		{"execution mode unknown", withExtra(`rollout = { execution = { mode = "background" } }`), `rollout\.execution\.mode value must be one of(.|\n)*"detached"`},
+		{"detached without orchestrator", withExtra(`rollout = { execution = { mode = "detached" } }`), `Missing Orchestrator(.|\n)*rollout\.execution\.orchestrator is not set`},
+		{"orchestrator without detached", withExtra(fmt.Sprintf(`rollout = { execution = { orchestrator = %q } }`, fakeSM)), `Orchestrator Without Detached Mode(.|\n)*mode is "in_apply"`},
+		{"execution timeout without detached", withExtra(`rollout = { execution = { mode = "in_apply", timeout = "1h" } }`), `Timeout Without Detached Mode`},
+		{"orchestrator that is a function", withExtra(fmt.Sprintf(`rollout = { execution = { mode = "detached", orchestrator = %q } }`, fakeLambda)), `Invalid ARN(.|\n)*rollout\.execution\.orchestrator(.|\n)*service "lambda"`},
+		{"execution timeout of 30 s", withExtra(fmt.Sprintf(`rollout = { execution = { mode = "detached", orchestrator = %q, timeout = "30s" } }`, fakeSM)), `Duration Out Of Range(.|\n)*rollout\.execution\.timeout is 30s(.|\n)*from 1m0s`},
+		{"execution timeout not a duration", withExtra(fmt.Sprintf(`rollout = { execution = { mode = "detached", orchestrator = %q, timeout = "a day" } }`, fakeSM)), `Invalid Duration(.|\n)*rollout\.execution\.timeout is "a day"`},
+		{"detached release service", rel(fmt.Sprintf("api = { listener_arn = %q, target_groups = %s, rollout = { execution = { mode = \"detached\", orchestrator = %q } } }", fakeListener, tgList(1, 1), fakeSM), ""),
+			`Detached Rollout Not Possible Here(.|\n)*services\["api"\]\.rollout\.execution\.mode(.|\n)*A release runs its services in the apply`},
+		{"detached flip with a test listener", bg(fmt.Sprintf("test_listener_arn = %q\nrollout = { execution = { mode = \"detached\", orchestrator = %q } }", strings.Replace(fakeListener, "f2f7dc8efc522ab2", "a2f7dc8efc522ab2", 1), fakeSM)),
+			`Detached Rollout Not Possible Here(.|\n)*test listener`},
+		{"orchestrator name with a dot", orch(`name = "roll.outs"`), `name must be 1 to 64 letters, digits, hyphens and underscores`},
+		{"orchestrator role that is a user", orch(`function_role_arn = "arn:aws:iam::123456789012:user/fn"`), `Invalid ARN(.|\n)*function_role_arn(.|\n)*"role/"`},
+		{"orchestrator states role not an ARN", orch(`states_role_arn = "sfn-role"`), `Invalid ARN(.|\n)*states_role_arn`},
+		{"orchestrator architecture", orch(`architecture = "riscv64"`), `architecture value must be one of(.|\n)*"arm64"`},
+		{"orchestrator code file and S3", orch(`code = { file = "o.zip", s3_bucket = "b", s3_key = "k" }`), `Conflicting Orchestrator Code(.|\n)*both a file and an S3 object`},
+		{"orchestrator code nowhere", orch(`code = {}`), `Missing Orchestrator Code`},
+		{"orchestrator S3 key without bucket", orch(`code = { s3_key = "k" }`), `Incomplete S3 Location(.|\n)*code\.s3_key`},
+		{"orchestrator timeout of 5 s", orch(`timeout = "5s"`), `Duration Out Of Range(.|\n)*timeout is 5s(.|\n)*from 10s to 15m0s`},
+		{"orchestrator memory 64", orch(`memory_size = 64`), `memory_size value must be between 128 and 10240, got: 64`},
+		{"orchestrator zip missing", orch(`code = { file = "/nonexistent/orchestrator.zip" }`), `Cannot Read Orchestrator Code(.|\n)*code\.file`},
+		{"policy listener that is a target group", policy(fmt.Sprintf(`listener_arns = [%q]`, fakeTG(0))), `listener_arns(.|\n)*must be an ARN such as arn:aws:elasticloadbalancing`},
+		{"policy function of another service", policy(`function_arns = ["arn:aws:sqs:us-east-1:123456789012:q"]`), `function_arns(.|\n)*must be an ARN such as arn:aws:lambda`},
+		{"policy parameter ARN", policy(`parameter_arns = ["/rollout/flags/checkout"]`), `parameter_arns(.|\n)*must be an ARN such as arn:aws:ssm`},
+		{"policy one role of two", policy(`function_role_arn = "arn:aws:iam::123456789012:role/fn"`), `One Role Of Two(.|\n)*states_role_arn`},
+		{"policy name with a space", good + "data \"rollout_orchestrator_policy\" \"x\" {\n  name = \"my rollouts\"\n}\n", `name must be 1 to 64 letters`},
+		{"stepfunctions endpoint plain http", withProvider(`endpoints = { stepfunctions = "http://states.internal.example" }`), `Plain HTTP Endpoint(.|\n)*endpoints\.stepfunctions`},
+	}...)
 	runBadInput(t, e, good, cases)
 	t.Cleanup(func() {
 		if n := e.Emu.Total("elasticloadbalancing:") + e.Emu.Total("monitoring:") + e.Emu.Total("lambda:") + e.Emu.Total("ssm:"); n != 0 {

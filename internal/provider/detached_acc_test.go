@@ -3,6 +3,8 @@ package provider_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
@@ -12,11 +14,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/rolloutdev/terraform-provider-rollout/flag"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -536,6 +540,155 @@ func TestAccDetached_destroyStopsTheRollout(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: d.config(100, 0, "")},
 			{Config: d.config(0, 100, canary("60s", "2s", "")), Check: captureState(&st)},
+		},
+	})
+}
+
+// The plan refuses a detached rollout whose calls could not fit one
+// execution's history, and says what would fit.
+func TestAccDetached_tooLongForOneExecution(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	f := e.NewFixture(2)
+	cfg := e.ProviderConfig() + fmt.Sprintf(`
+resource "rollout_traffic_split" "test" {
+  listener_arn  = %q
+  target_groups = [{ arn = %q, weight = 0 }, { arn = %q, weight = 100 }]
+  rollout = {
+    strategy      = "canary"
+    steps         = [{ percent = 10, pause = "24h" }, { percent = 100 }]
+    poll_interval = "1s"
+    execution     = { mode = "detached", orchestrator = "arn:aws:states:us-east-1:000000000000:stateMachine:rollouts", timeout = "48h" }
+  }
+}
+`, f.Listener, f.TGs[0], f.TGs[1])
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.Factories(),
+		Steps: []resource.TestStep{{
+			Config: cfg, PlanOnly: true,
+			ExpectError: regexp.MustCompile(`Detached Rollout Too Long For One Execution(.|\n)*Polling every 1s for up to 48h0m0s(.|\n)*history events, above Step Functions' 25000(.|\n)*rollout\.poll_interval to 1m[0-9]+s or more`),
+		}},
+	})
+}
+
+// rollout_orchestrator: create, import, update in place (code, timeout,
+// a definition changed by hand), destroy; its policies rendered.
+func TestAccOrchestrator_lifecycle(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	name := acctest.Name("orchestrator")
+	zip1 := acctest.OrchestratorZip(t)
+	zip2 := filepath.Join(t.TempDir(), "other.zip")
+	b, err := os.ReadFile(zip1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another release's zip: other bytes.
+	if err := os.WriteFile(zip2, append(b, 0), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := func(zip, timeout string) string {
+		return e.ProviderConfig() + fmt.Sprintf(`
+resource "rollout_orchestrator" "main" {
+  name              = %q
+  function_role_arn = "arn:aws:iam::000000000000:role/rollout-orchestrator"
+  states_role_arn   = "arn:aws:iam::000000000000:role/rollout-states"
+  timeout           = %q
+  code = { file = %q }
+}
+
+data "rollout_orchestrator_policy" "main" {
+  name              = rollout_orchestrator.main.name
+  function_role_arn = rollout_orchestrator.main.function_role_arn
+  states_role_arn   = rollout_orchestrator.main.states_role_arn
+  listener_arns     = ["arn:aws:elasticloadbalancing:us-east-1:000000000000:listener/app/web/*"]
+}
+`, name, timeout, zip)
+	}
+	const res = "rollout_orchestrator.main"
+	var fnARN string
+	lambdaOf := func() *lambda.GetFunctionOutput {
+		out, err := e.Lambda().GetFunction(context.Background(), &lambda.GetFunctionInput{FunctionName: aws.String(name)})
+		if err != nil {
+			t.Fatalf("GetFunction: %v", err)
+		}
+		return out
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.Factories(),
+		CheckDestroy: func(*terraform.State) error {
+			if _, err := e.Lambda().GetFunction(context.Background(), &lambda.GetFunctionInput{FunctionName: aws.String(name)}); err == nil {
+				return fmt.Errorf("the function %s is still there", name)
+			}
+			if _, err := e.SFN().DescribeStateMachine(context.Background(), &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(awsclient.StateMachineARN(fnARN, name))}); err == nil {
+				return fmt.Errorf("the state machine %s is still there", name)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: cfg(zip1, "20s"),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestMatchResourceAttr(res, "arn", regexp.MustCompile(`^arn:aws:states:us-east-1:[0-9]+:stateMachine:`+name+`$`)),
+					resource.TestCheckResourceAttr(res, "architecture", "arm64"),
+					resource.TestCheckResourceAttr(res, "job_version", "1"),
+					func(s *terraform.State) error {
+						fnARN = s.RootModule().Resources[res].Primary.Attributes["function_arn"]
+						fn := lambdaOf()
+						if aws.ToInt32(fn.Configuration.Timeout) != 20 || string(fn.Configuration.Runtime) != "provided.al2023" || aws.ToString(fn.Configuration.Handler) != "bootstrap" {
+							return fmt.Errorf("the emulator's function is %+v", fn.Configuration)
+						}
+						sm, err := e.SFN().DescribeStateMachine(context.Background(), &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(s.RootModule().Resources[res].Primary.Attributes["arn"])})
+						if err != nil || aws.ToString(sm.Definition) != orchestrator.Definition(fnARN) {
+							return fmt.Errorf("the emulator's state machine is not the generated one: %v", err)
+						}
+						return nil
+					},
+					resource.TestMatchResourceAttr("data.rollout_orchestrator_policy.main", "states_policy", regexp.MustCompile(`"arn:aws:lambda:\*:\*:function:`+name+`"`)),
+					resource.TestMatchResourceAttr("data.rollout_orchestrator_policy.main", "function_policy", regexp.MustCompile(`listener/app/web/\*`)),
+					resource.TestMatchResourceAttr("data.rollout_orchestrator_policy.main", "provider_policy", regexp.MustCompile(`"iam:PassRole"(.|\n)*role/rollout-orchestrator`)),
+				),
+			},
+			{ResourceName: res, ImportState: true, ImportStateId: name, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"code", "timeout"}},
+			{
+				// new code and timeout: in place, the same function
+				Config:           cfg(zip2, "30s"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate)}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttrWith(res, "function_arn", func(v string) error {
+						if v != fnARN {
+							return fmt.Errorf("the function was replaced: %s, was %s", v, fnARN)
+						}
+						return nil
+					}),
+					func(*terraform.State) error {
+						fn := lambdaOf()
+						if aws.ToInt32(fn.Configuration.Timeout) != 30 || aws.ToString(fn.Configuration.CodeSha256) != awsclient.CodeSHA256(append(b, 0)) {
+							return fmt.Errorf("the emulator's function has timeout %d and code %s", aws.ToInt32(fn.Configuration.Timeout), aws.ToString(fn.Configuration.CodeSha256))
+						}
+						return nil
+					},
+				),
+			},
+			{
+				// a definition changed by hand is put back in place
+				PreConfig: func() {
+					if _, err := e.SFN().UpdateStateMachine(context.Background(), &sfn.UpdateStateMachineInput{StateMachineArn: aws.String(awsclient.StateMachineARN(fnARN, name)),
+						Definition: aws.String(`{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}`)}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:           cfg(zip2, "30s"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate)}},
+				Check: func(*terraform.State) error {
+					sm, err := e.SFN().DescribeStateMachine(context.Background(), &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(awsclient.StateMachineARN(fnARN, name))})
+					if err != nil || aws.ToString(sm.Definition) != orchestrator.Definition(fnARN) {
+						return fmt.Errorf("the definition was not put back: %v", err)
+					}
+					return nil
+				},
+			},
+			{Config: cfg(zip2, "30s"), PlanOnly: true},
 		},
 	})
 }

@@ -271,6 +271,7 @@ func (p *rolloutProvider) Functions(context.Context) []func() function.Function 
 
 func (p *rolloutProvider) DataSources(context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{
+		NewOrchestratorPolicyDataSource,
 		NewListenerWeightsDataSource,
 		NewAlarmStateDataSource,
 		NewTargetHealthDataSource,

@@ -170,7 +170,7 @@ func (r *orchestratorResource) ValidateConfig(ctx context.Context, req resource.
 		addError(&resp.Diagnostics, pathOf(at), "Missing Orchestrator Code", nil, "code names neither a file nor an S3 object.",
 			"Set code.file to the release's orchestrator zip for the architecture, or code.s3_bucket and code.s3_key to where you uploaded it.")
 	case s3 && (code.S3Bucket.IsNull() || code.S3Key.IsNull()):
-		addError(&resp.Diagnostics, pathOf(at.AtName("s3_key")), "Incomplete S3 Location", nil, "An S3 object needs both s3_bucket and s3_key.", "Set both.")
+		addError(&resp.Diagnostics, pathOf(at.AtName("s3_key")), "Incomplete S3 Location", nil, "code.s3_bucket or code.s3_key is missing: an S3 object needs both.", "Set both.")
 	case file && !code.File.IsUnknown() && code.File.ValueString() == "":
 		addError(&resp.Diagnostics, pathOf(at.AtName("file")), "Empty Code Path", nil, "code.file is empty.", "Give the path of the orchestrator zip.")
 	}
@@ -203,7 +203,7 @@ func (r *orchestratorResource) ModifyPlan(ctx context.Context, req resource.Modi
 		b, err := os.ReadFile(code.File.ValueString())
 		if err != nil {
 			addError(&resp.Diagnostics, pathOf(path.Root("code").AtName("file")), "Cannot Read Orchestrator Code", err,
-				fmt.Sprintf("The zip %s could not be read.", code.File.ValueString()), "Check the path: it is read on the machine that runs Terraform, at plan and at apply.")
+				fmt.Sprintf("code.file: the zip %s could not be read.", code.File.ValueString()), "Check the path: it is read on the machine that runs Terraform, at plan and at apply.")
 			return
 		}
 		sum = types.StringValue(awsclient.CodeSHA256(b))

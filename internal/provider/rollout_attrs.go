@@ -794,7 +794,8 @@ func refuseDetached(ctx context.Context, o types.Object, base path.Path, why str
 	var e executionModel
 	diags.Append(m.Execution.As(ctx, &e, basetypes.ObjectAsOptions{})...)
 	if e.Mode.ValueString() == modeDetached {
-		diags.AddAttributeError(base.AtName("execution").AtName("mode"), "Detached Rollout Not Possible Here", detail(nil, why,
+		at := base.AtName("execution").AtName("mode")
+		diags.AddAttributeError(at, "Detached Rollout Not Possible Here", detail(nil, fmt.Sprintf("%s is \"detached\".", at), why,
 			`Remove execution, or set mode = "in_apply".`))
 	}
 }
