@@ -1,6 +1,8 @@
 # Used by `make demo`: a traffic split on a listener of the local emulator.
 # Act 1 shifts weights one apply at a time; act 2 runs a canary gated by a
-# CloudWatch alarm, which the demo sets off half way.
+# CloudWatch alarm, which the demo sets off half way; act 3 runs the same
+# canary detached, on the emulator's Step Functions and the orchestrator
+# Lambda, and the apply returns at once.
 terraform {
   required_providers {
     rollout = { source = "rolloutdev/rollout" }
@@ -25,13 +27,35 @@ variable "alarm_name" {
   default = ""
 }
 
+variable "attempt" {
+  type    = string
+  default = null
+}
+
+variable "orchestrator_zip" {
+  type        = string
+  default     = ""
+  description = "The orchestrator's zip: set, the canary runs detached."
+}
+
 provider "rollout" {
   region = "us-east-1"
   endpoints = {
-    elbv2      = var.endpoint
-    cloudwatch = var.endpoint
-    lambda     = var.endpoint
+    elbv2         = var.endpoint
+    cloudwatch    = var.endpoint
+    lambda        = var.endpoint
+    ssm           = var.endpoint
+    stepfunctions = var.endpoint
   }
+}
+
+resource "rollout_orchestrator" "demo" {
+  count             = var.orchestrator_zip == "" ? 0 : 1
+  name              = "demo-rollouts"
+  function_role_arn = "arn:aws:iam::000000000000:role/rollout-orchestrator"
+  states_role_arn   = "arn:aws:iam::000000000000:role/rollout-states"
+  timeout           = "10s"
+  code              = { file = var.orchestrator_zip }
 }
 
 resource "rollout_traffic_split" "demo" {
@@ -47,7 +71,9 @@ resource "rollout_traffic_split" "demo" {
     steps         = [{ percent = 10, pause = "3s" }, { percent = 50, pause = "6s" }, { percent = 100 }]
     poll_interval = "1s"
     rollback      = "auto"
+    attempt       = var.attempt
     gates         = { alarms = [var.alarm_name] }
+    execution     = var.orchestrator_zip == "" ? null : { mode = "detached", orchestrator = rollout_orchestrator.demo[0].arn }
   } : null
 }
 

@@ -261,3 +261,23 @@ func checkPolicyCovers(t *testing.T, d *detached) {
 		}
 	}
 }
+
+// Another owner taking the subject over mid-rollout (adopt) wins, as a
+// hand change does: the orchestrator stops and writes nothing more.
+func TestDetachedStopsWhenTheLeaseIsTaken(t *testing.T) {
+	t.Parallel()
+	d := newDetached(t, 3*time.Second, time.Second, 0)
+	exec := d.start(t, d.job(rollout.Gates{}))
+	waitFor(t, "step 1", func() bool { return len(d.splits()) == 1 })
+	lease := awsclient.ListenerLease{Client: &awsclient.Client{ELB: d.e.ELB}, Ref: d.ref}
+	if err := lease.SetOwner(context.Background(), "rollout_release/another"); err != nil {
+		t.Fatal(err)
+	}
+	out := d.e.WaitExecution(exec, time.Minute)
+	rep, ok := orchestrator.ParseCause(aws.ToString(out.Cause))
+	if out.Status != sfntypes.ExecutionStatusFailed || !ok || rep.Result.Failure == nil || rep.Result.Failure.Gate != rollout.GateChanged ||
+		!strings.Contains(rep.Result.Failure.Reason, "rollout_release/another") {
+		t.Fatalf("the execution ended %s with %q; want FAILED, stopped for the other owner", out.Status, aws.ToString(out.Cause))
+	}
+	sameSplits(t, "step 1, then nothing", d.splits(), d.steps[0].Weights)
+}

@@ -6,6 +6,7 @@
 package release_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -354,5 +355,32 @@ func TestInitFromFilesystemMirror(t *testing.T) {
 				t.Fatalf("plan: %v (want exit code 2, a change)\n%s", err, out)
 			}
 		})
+	}
+}
+
+// The release carries the orchestrator of detached rollouts for both
+// Lambda architectures: zips holding one executable, bootstrap, listed in
+// the signed SHA256SUMS (whose signature the install tests check).
+func TestOrchestratorZipsInRelease(t *testing.T) {
+	r := load(t)
+	sums := string(r.read(t, r.sums))
+	for _, arch := range []string{"arm64", "amd64"} {
+		name := fmt.Sprintf("terraform-provider-rollout_%s_orchestrator_linux_%s.zip", r.version, arch)
+		b := r.read(t, name)
+		sum := sha256.Sum256(b)
+		if !strings.Contains(sums, hex.EncodeToString(sum[:])+"  "+name) {
+			t.Errorf("SHA256SUMS does not list %s with its digest", name)
+		}
+		zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(zr.File) != 1 || zr.File[0].Name != "bootstrap" || zr.File[0].Mode()&0o111 == 0 {
+			var names []string
+			for _, f := range zr.File {
+				names = append(names, fmt.Sprintf("%s %v", f.Name, f.Mode()))
+			}
+			t.Errorf("%s holds %v; Lambda's provided.al2023 runtime wants one executable named bootstrap", name, names)
+		}
 	}
 }

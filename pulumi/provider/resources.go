@@ -53,12 +53,14 @@ func Provider(bridgeMetadata []byte) tfbridge.ProviderInfo {
 			"rollout_lambda_alias": {Tok: "rollout:index:LambdaAlias"},
 			"rollout_feature_flag": {Tok: "rollout:index:FeatureFlag"},
 			"rollout_release":      {Tok: "rollout:index:Release"},
+			"rollout_orchestrator": {Tok: "rollout:index:Orchestrator"},
 		},
 		DataSources: map[string]*tfbridge.DataSourceInfo{
-			"rollout_listener_weights": {Tok: "rollout:index:getListenerWeights"},
-			"rollout_alarm_state":      {Tok: "rollout:index:getAlarmState"},
-			"rollout_target_health":    {Tok: "rollout:index:getTargetHealth"},
-			"rollout_feature_flag":     {Tok: "rollout:index:getFeatureFlag"},
+			"rollout_listener_weights":    {Tok: "rollout:index:getListenerWeights"},
+			"rollout_alarm_state":         {Tok: "rollout:index:getAlarmState"},
+			"rollout_target_health":       {Tok: "rollout:index:getTargetHealth"},
+			"rollout_feature_flag":        {Tok: "rollout:index:getFeatureFlag"},
+			"rollout_orchestrator_policy": {Tok: "rollout:index:getOrchestratorPolicy"},
 		},
 		JavaScript: &tfbridge.JavaScriptInfo{
 			PackageName:          "@rolloutdev/rollout",
@@ -117,4 +119,6 @@ var docReplacements = []struct {
 	{regexp.MustCompile("`rollout_lambda_alias`"), []byte("`rollout.LambdaAlias`")},
 	{regexp.MustCompile("`rollout_feature_flag`"), []byte("`rollout.FeatureFlag`")},
 	{regexp.MustCompile("`rollout_release`"), []byte("`rollout.Release`")},
+	{regexp.MustCompile("`rollout_orchestrator_policy`"), []byte("`rollout.getOrchestratorPolicy`")},
+	{regexp.MustCompile("`rollout_orchestrator`"), []byte("`rollout.Orchestrator`")},
 }

@@ -6,9 +6,14 @@
 // read back from the emulator. Act 2 goes back to blue and runs a canary to
 // green gated by a CloudWatch alarm; while the canary bakes at 50 %, the demo
 // sets the alarm off, and the provider rolls the listener back by itself.
+// Act 3 runs the same canary detached: the apply returns once the first
+// step is confirmed, the weights move with no engine running (the
+// emulator's Step Functions calling the orchestrator binary), the alarm
+// fires, the orchestrator rolls back, and a refresh shows rolled_back.
 package main
 
 import (
+	"archive/zip"
 	"bufio"
 	"context"
 	"fmt"
@@ -43,7 +48,7 @@ func main() {
 		workdir:     mustEnv("WORKDIR"),
 		example:     mustEnv("EXAMPLE"),
 	}
-	emu := exec.Command(mustEnv("EMULATOR"), "-addr", "127.0.0.1:0")
+	emu := exec.Command(mustEnv("EMULATOR"), "-addr", "127.0.0.1:0", "-states")
 	emu.Stderr = os.Stderr
 	out, err := emu.StdoutPipe()
 	check(err, "starting the emulator")
@@ -203,7 +208,82 @@ func (d *demo) act2(ctx context.Context, cfg aws.Config, listener string, names 
 		return fmt.Errorf("the next plan should show the change again (exit code 2), got %d", code)
 	}
 	say("the next plan shows the change again (plan -detailed-exitcode = 2); fix the cause, then apply")
+	if err := d.act3(ctx, listener, names, vars, setAlarm); err != nil {
+		return err
+	}
 	say("done")
+	return nil
+}
+
+// act3 runs the canary detached: the orchestrator binary answers the
+// emulator's Lambda through the Runtime API, called by the emulator's Step
+// Functions; the apply returns at once.
+func (d *demo) act3(ctx context.Context, listener string, names map[string]string, vars []string, setAlarm func(cwtypes.StateValue, string) error) error {
+	const fn = "demo-rollouts"
+	// The zip rollout_orchestrator deploys, as the release ships it.
+	zip := filepath.Join(d.workdir, "orchestrator.zip")
+	if err := zipBootstrap(mustEnv("ORCHESTRATOR"), zip); err != nil {
+		return err
+	}
+	orch := exec.Command(mustEnv("ORCHESTRATOR"))
+	orch.Env = append(os.Environ(), "AWS_LAMBDA_RUNTIME_API="+strings.TrimPrefix(d.url, "http://")+"/_runtime/"+fn, "AWS_ENDPOINT_URL="+d.url,
+		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=demo", "AWS_SECRET_ACCESS_KEY=demo", "AWS_LAMBDA_FUNCTION_NAME="+fn)
+	if err := orch.Start(); err != nil {
+		return fmt.Errorf("starting the orchestrator: %w", err)
+	}
+	defer func() {
+		_ = orch.Process.Kill()
+		_ = orch.Wait()
+	}()
+	if err := setAlarm(cwtypes.StateValueOk, "act 3"); err != nil {
+		return err
+	}
+	say("act 3: the same canary, detached (rollout.execution.mode = \"detached\"): the schedule runs in the emulator's Step Functions,")
+	fmt.Printf("  one call of the orchestrator Lambda (pid %d) per poll; the apply returns once 10 %% is confirmed\n", orch.Process.Pid)
+	args := append([]string{"apply", "-auto-approve", "-input=false", "-no-color"}, vars...)
+	args = append(args, "-var", "blue_weight=0", "-var", "green_weight=100", "-var", "canary=true", "-var", "alarm_name=demo-green-5xx",
+		"-var", "orchestrator_zip="+zip, "-var", "attempt=2")
+	start := time.Now()
+	if err := d.engineRun(args...); err != nil {
+		return err
+	}
+	say("the apply returned in %.1f s; no engine runs now. Watching the emulator's listener:", time.Since(start).Seconds())
+	c := &awsclient.Client{ELB: d.elb, Clock: clock.Real{}}
+	last, fired, end := "", false, time.Now().Add(60*time.Second)
+	for time.Now().Before(end) {
+		acts, err := c.ReadActions(ctx, awsclient.Ref{ListenerARN: listener})
+		if err == nil {
+			f, _ := acts.Forward()
+			if now := f.Split.Short(); now != last {
+				fmt.Printf("    %s  %s\n", time.Now().Format("15:04:05.0"), now)
+				last = now
+			}
+			pct := f.Split.Percentages()
+			if !fired && len(f.Split) == 2 && pct[f.Split[1].ARN] == 10 {
+				time.Sleep(time.Second)
+				say("the canary bakes at 10 %%: setting the alarm to ALARM; the orchestrator, not the engine, will roll back")
+				if err := setAlarm(cwtypes.StateValueAlarm, "Threshold Crossed: green answers 5XX"); err != nil {
+					return err
+				}
+				fired = true
+			}
+			if fired && pct[f.Split[0].ARN] == 100 {
+				break
+			}
+		}
+		time.Sleep(100 * time.Millisecond) // watching another process: real time
+	}
+	if err := d.show(listener, names); err != nil {
+		return err
+	}
+	if err := d.engineRun(append([]string{"apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color"}, args[4:]...)...); err != nil {
+		return err
+	}
+	out, err := exec.Command(d.engine, "-chdir="+d.workdir, "output", "-no-color", "-json", "last_rollout").Output()
+	if err != nil || !strings.Contains(strings.ReplaceAll(string(out), " ", ""), `"status":"rolled_back"`) {
+		return fmt.Errorf("after a refresh last_rollout should say rolled_back, got %s (%v)", out, err)
+	}
+	say("a refresh read the execution: last_rollout.status = rolled_back, gate alarms; the execution ended failed (RolloutRolledBack)")
 	return nil
 }
 
@@ -305,4 +385,30 @@ func check(err error, what string) {
 		fmt.Fprintf(os.Stderr, "rollout-demo: %s: %v\n", what, err)
 		os.Exit(1)
 	}
+}
+
+// zipBootstrap zips the orchestrator binary as bootstrap, executable.
+func zipBootstrap(bin, to string) error {
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	zw := zip.NewWriter(f)
+	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
+	h.SetMode(0o755)
+	w, err := zw.CreateHeader(h)
+	if err == nil {
+		_, err = w.Write(b)
+	}
+	if cerr := zw.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -16,10 +16,18 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:4566", "loopback address to listen on (port 0 for any free port)")
+	states := flag.Bool("states", false, "let Step Functions executions reach this emulator's Lambda functions: take kumo's fixed port 4566 through the bridge (waits while tests hold it)")
 	flag.Parse()
 	emu, err := emulator.Start(*addr)
 	if err != nil {
 		log.Fatalf("rollout-emulator: %v", err)
+	}
+	if *states {
+		release, err := emu.ServeStates()
+		if err != nil {
+			log.Fatalf("rollout-emulator: %v", err)
+		}
+		defer release()
 	}
 	fmt.Println(emu.URL)
 	stop := make(chan os.Signal, 1)

@@ -35,6 +35,11 @@ export const getListenerWeights: typeof import("./getListenerWeights").getListen
 export const getListenerWeightsOutput: typeof import("./getListenerWeights").getListenerWeightsOutput = null as any;
 utilities.lazyLoad(exports, ["getListenerWeights","getListenerWeightsOutput"], () => require("./getListenerWeights"));
 
+export { GetOrchestratorPolicyArgs, GetOrchestratorPolicyResult, GetOrchestratorPolicyOutputArgs } from "./getOrchestratorPolicy";
+export const getOrchestratorPolicy: typeof import("./getOrchestratorPolicy").getOrchestratorPolicy = null as any;
+export const getOrchestratorPolicyOutput: typeof import("./getOrchestratorPolicy").getOrchestratorPolicyOutput = null as any;
+utilities.lazyLoad(exports, ["getOrchestratorPolicy","getOrchestratorPolicyOutput"], () => require("./getOrchestratorPolicy"));
+
 export { GetTargetHealthArgs, GetTargetHealthResult, GetTargetHealthOutputArgs } from "./getTargetHealth";
 export const getTargetHealth: typeof import("./getTargetHealth").getTargetHealth = null as any;
 export const getTargetHealthOutput: typeof import("./getTargetHealth").getTargetHealthOutput = null as any;
@@ -44,6 +49,11 @@ export { LambdaAliasArgs, LambdaAliasState } from "./lambdaAlias";
 export type LambdaAlias = import("./lambdaAlias").LambdaAlias;
 export const LambdaAlias: typeof import("./lambdaAlias").LambdaAlias = null as any;
 utilities.lazyLoad(exports, ["LambdaAlias"], () => require("./lambdaAlias"));
+
+export { OrchestratorArgs, OrchestratorState } from "./orchestrator";
+export type Orchestrator = import("./orchestrator").Orchestrator;
+export const Orchestrator: typeof import("./orchestrator").Orchestrator = null as any;
+utilities.lazyLoad(exports, ["Orchestrator"], () => require("./orchestrator"));
 
 export * from "./provider";
 import { Provider } from "./provider";
@@ -80,6 +90,8 @@ const _module = {
                 return new FeatureFlag(name, <any>undefined, { urn })
             case "rollout:index:LambdaAlias":
                 return new LambdaAlias(name, <any>undefined, { urn })
+            case "rollout:index:Orchestrator":
+                return new Orchestrator(name, <any>undefined, { urn })
             case "rollout:index:Release":
                 return new Release(name, <any>undefined, { urn })
             case "rollout:index:TrafficSplit":

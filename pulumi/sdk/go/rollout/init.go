@@ -29,6 +29,8 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 		r = &FeatureFlag{}
 	case "rollout:index:LambdaAlias":
 		r = &LambdaAlias{}
+	case "rollout:index:Orchestrator":
+		r = &Orchestrator{}
 	case "rollout:index:Release":
 		r = &Release{}
 	case "rollout:index:TrafficSplit":

@@ -1115,17 +1115,23 @@ func (o DeploymentBlueGreenHistoryArrayOutput) Index(i pulumi.IntInput) Deployme
 type DeploymentBlueGreenLastRollout struct {
 	// `rollout.attempt` when the change ran; empty when unset.
 	Attempt *string `pulumi:"attempt"`
+	// ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+	Execution *string `pulumi:"execution"`
 	// When it ended (RFC 3339).
 	FinishedAt *string `pulumi:"finishedAt"`
+	// The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+	From *string `pulumi:"from"`
 	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
 	Gate *string `pulumi:"gate"`
 	// What happened, in one sentence.
 	Reason *string `pulumi:"reason"`
 	// How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
 	Rollback *string `pulumi:"rollback"`
+	// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+	Serving *string `pulumi:"serving"`
 	// When the rollout started (RFC 3339).
 	StartedAt *string `pulumi:"startedAt"`
-	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
 	Status *string `pulumi:"status"`
 	// The last step applied, from 1; 0 when none was.
 	StepReached *int `pulumi:"stepReached"`
@@ -1149,17 +1155,23 @@ type DeploymentBlueGreenLastRolloutInput interface {
 type DeploymentBlueGreenLastRolloutArgs struct {
 	// `rollout.attempt` when the change ran; empty when unset.
 	Attempt pulumi.StringPtrInput `pulumi:"attempt"`
+	// ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+	Execution pulumi.StringPtrInput `pulumi:"execution"`
 	// When it ended (RFC 3339).
 	FinishedAt pulumi.StringPtrInput `pulumi:"finishedAt"`
+	// The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+	From pulumi.StringPtrInput `pulumi:"from"`
 	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
 	Gate pulumi.StringPtrInput `pulumi:"gate"`
 	// What happened, in one sentence.
 	Reason pulumi.StringPtrInput `pulumi:"reason"`
 	// How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
 	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
+	// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+	Serving pulumi.StringPtrInput `pulumi:"serving"`
 	// When the rollout started (RFC 3339).
 	StartedAt pulumi.StringPtrInput `pulumi:"startedAt"`
-	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
 	Status pulumi.StringPtrInput `pulumi:"status"`
 	// The last step applied, from 1; 0 when none was.
 	StepReached pulumi.IntPtrInput `pulumi:"stepReached"`
@@ -1251,9 +1263,19 @@ func (o DeploymentBlueGreenLastRolloutOutput) Attempt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DeploymentBlueGreenLastRollout) *string { return v.Attempt }).(pulumi.StringPtrOutput)
 }
 
+// ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+func (o DeploymentBlueGreenLastRolloutOutput) Execution() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DeploymentBlueGreenLastRollout) *string { return v.Execution }).(pulumi.StringPtrOutput)
+}
+
 // When it ended (RFC 3339).
 func (o DeploymentBlueGreenLastRolloutOutput) FinishedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DeploymentBlueGreenLastRollout) *string { return v.FinishedAt }).(pulumi.StringPtrOutput)
+}
+
+// The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+func (o DeploymentBlueGreenLastRolloutOutput) From() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DeploymentBlueGreenLastRollout) *string { return v.From }).(pulumi.StringPtrOutput)
 }
 
 // The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
@@ -1271,12 +1293,17 @@ func (o DeploymentBlueGreenLastRolloutOutput) Rollback() pulumi.StringPtrOutput 
 	return o.ApplyT(func(v DeploymentBlueGreenLastRollout) *string { return v.Rollback }).(pulumi.StringPtrOutput)
 }
 
+// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+func (o DeploymentBlueGreenLastRolloutOutput) Serving() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DeploymentBlueGreenLastRollout) *string { return v.Serving }).(pulumi.StringPtrOutput)
+}
+
 // When the rollout started (RFC 3339).
 func (o DeploymentBlueGreenLastRolloutOutput) StartedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DeploymentBlueGreenLastRollout) *string { return v.StartedAt }).(pulumi.StringPtrOutput)
 }
 
-// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
 func (o DeploymentBlueGreenLastRolloutOutput) Status() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DeploymentBlueGreenLastRollout) *string { return v.Status }).(pulumi.StringPtrOutput)
 }
@@ -1330,6 +1357,16 @@ func (o DeploymentBlueGreenLastRolloutPtrOutput) Attempt() pulumi.StringPtrOutpu
 	}).(pulumi.StringPtrOutput)
 }
 
+// ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+func (o DeploymentBlueGreenLastRolloutPtrOutput) Execution() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Execution
+	}).(pulumi.StringPtrOutput)
+}
+
 // When it ended (RFC 3339).
 func (o DeploymentBlueGreenLastRolloutPtrOutput) FinishedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *DeploymentBlueGreenLastRollout) *string {
@@ -1337,6 +1374,16 @@ func (o DeploymentBlueGreenLastRolloutPtrOutput) FinishedAt() pulumi.StringPtrOu
 			return nil
 		}
 		return v.FinishedAt
+	}).(pulumi.StringPtrOutput)
+}
+
+// The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+func (o DeploymentBlueGreenLastRolloutPtrOutput) From() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.From
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -1370,6 +1417,16 @@ func (o DeploymentBlueGreenLastRolloutPtrOutput) Rollback() pulumi.StringPtrOutp
 	}).(pulumi.StringPtrOutput)
 }
 
+// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+func (o DeploymentBlueGreenLastRolloutPtrOutput) Serving() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Serving
+	}).(pulumi.StringPtrOutput)
+}
+
 // When the rollout started (RFC 3339).
 func (o DeploymentBlueGreenLastRolloutPtrOutput) StartedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *DeploymentBlueGreenLastRollout) *string {
@@ -1380,7 +1437,7 @@ func (o DeploymentBlueGreenLastRolloutPtrOutput) StartedAt() pulumi.StringPtrOut
 	}).(pulumi.StringPtrOutput)
 }
 
-// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
 func (o DeploymentBlueGreenLastRolloutPtrOutput) Status() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *DeploymentBlueGreenLastRollout) *string {
 		if v == nil {
@@ -1655,6 +1712,8 @@ func (o DeploymentBlueGreenPlannedStepTargetGroupArrayOutput) Index(i pulumi.Int
 type DeploymentBlueGreenRollout struct {
 	// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
 	Attempt *string `pulumi:"attempt"`
+	// Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+	Execution *DeploymentBlueGreenRolloutExecution `pulumi:"execution"`
 	// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
 	Flags []string `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
@@ -1689,6 +1748,8 @@ type DeploymentBlueGreenRolloutInput interface {
 type DeploymentBlueGreenRolloutArgs struct {
 	// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
 	Attempt pulumi.StringPtrInput `pulumi:"attempt"`
+	// Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+	Execution DeploymentBlueGreenRolloutExecutionPtrInput `pulumi:"execution"`
 	// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
 	Flags pulumi.StringArrayInput `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
@@ -1791,6 +1852,11 @@ func (o DeploymentBlueGreenRolloutOutput) Attempt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DeploymentBlueGreenRollout) *string { return v.Attempt }).(pulumi.StringPtrOutput)
 }
 
+// Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+func (o DeploymentBlueGreenRolloutOutput) Execution() DeploymentBlueGreenRolloutExecutionPtrOutput {
+	return o.ApplyT(func(v DeploymentBlueGreenRollout) *DeploymentBlueGreenRolloutExecution { return v.Execution }).(DeploymentBlueGreenRolloutExecutionPtrOutput)
+}
+
 // Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
 func (o DeploymentBlueGreenRolloutOutput) Flags() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v DeploymentBlueGreenRollout) []string { return v.Flags }).(pulumi.StringArrayOutput)
@@ -1868,6 +1934,16 @@ func (o DeploymentBlueGreenRolloutPtrOutput) Attempt() pulumi.StringPtrOutput {
 		}
 		return v.Attempt
 	}).(pulumi.StringPtrOutput)
+}
+
+// Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+func (o DeploymentBlueGreenRolloutPtrOutput) Execution() DeploymentBlueGreenRolloutExecutionPtrOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenRollout) *DeploymentBlueGreenRolloutExecution {
+		if v == nil {
+			return nil
+		}
+		return v.Execution
+	}).(DeploymentBlueGreenRolloutExecutionPtrOutput)
 }
 
 // Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
@@ -1957,6 +2033,181 @@ func (o DeploymentBlueGreenRolloutPtrOutput) Strategy() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Strategy
+	}).(pulumi.StringPtrOutput)
+}
+
+type DeploymentBlueGreenRolloutExecution struct {
+	// <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+	Mode *string `pulumi:"mode"`
+	// ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+	Orchestrator *string `pulumi:"orchestrator"`
+	// How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+	Timeout *string `pulumi:"timeout"`
+}
+
+// DeploymentBlueGreenRolloutExecutionInput is an input type that accepts DeploymentBlueGreenRolloutExecutionArgs and DeploymentBlueGreenRolloutExecutionOutput values.
+// You can construct a concrete instance of `DeploymentBlueGreenRolloutExecutionInput` via:
+//
+//	DeploymentBlueGreenRolloutExecutionArgs{...}
+type DeploymentBlueGreenRolloutExecutionInput interface {
+	pulumi.Input
+
+	ToDeploymentBlueGreenRolloutExecutionOutput() DeploymentBlueGreenRolloutExecutionOutput
+	ToDeploymentBlueGreenRolloutExecutionOutputWithContext(context.Context) DeploymentBlueGreenRolloutExecutionOutput
+}
+
+type DeploymentBlueGreenRolloutExecutionArgs struct {
+	// <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+	Mode pulumi.StringPtrInput `pulumi:"mode"`
+	// ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+	Orchestrator pulumi.StringPtrInput `pulumi:"orchestrator"`
+	// How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+	Timeout pulumi.StringPtrInput `pulumi:"timeout"`
+}
+
+func (DeploymentBlueGreenRolloutExecutionArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DeploymentBlueGreenRolloutExecution)(nil)).Elem()
+}
+
+func (i DeploymentBlueGreenRolloutExecutionArgs) ToDeploymentBlueGreenRolloutExecutionOutput() DeploymentBlueGreenRolloutExecutionOutput {
+	return i.ToDeploymentBlueGreenRolloutExecutionOutputWithContext(context.Background())
+}
+
+func (i DeploymentBlueGreenRolloutExecutionArgs) ToDeploymentBlueGreenRolloutExecutionOutputWithContext(ctx context.Context) DeploymentBlueGreenRolloutExecutionOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DeploymentBlueGreenRolloutExecutionOutput)
+}
+
+func (i DeploymentBlueGreenRolloutExecutionArgs) ToDeploymentBlueGreenRolloutExecutionPtrOutput() DeploymentBlueGreenRolloutExecutionPtrOutput {
+	return i.ToDeploymentBlueGreenRolloutExecutionPtrOutputWithContext(context.Background())
+}
+
+func (i DeploymentBlueGreenRolloutExecutionArgs) ToDeploymentBlueGreenRolloutExecutionPtrOutputWithContext(ctx context.Context) DeploymentBlueGreenRolloutExecutionPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DeploymentBlueGreenRolloutExecutionOutput).ToDeploymentBlueGreenRolloutExecutionPtrOutputWithContext(ctx)
+}
+
+// DeploymentBlueGreenRolloutExecutionPtrInput is an input type that accepts DeploymentBlueGreenRolloutExecutionArgs, DeploymentBlueGreenRolloutExecutionPtr and DeploymentBlueGreenRolloutExecutionPtrOutput values.
+// You can construct a concrete instance of `DeploymentBlueGreenRolloutExecutionPtrInput` via:
+//
+//	        DeploymentBlueGreenRolloutExecutionArgs{...}
+//
+//	or:
+//
+//	        nil
+type DeploymentBlueGreenRolloutExecutionPtrInput interface {
+	pulumi.Input
+
+	ToDeploymentBlueGreenRolloutExecutionPtrOutput() DeploymentBlueGreenRolloutExecutionPtrOutput
+	ToDeploymentBlueGreenRolloutExecutionPtrOutputWithContext(context.Context) DeploymentBlueGreenRolloutExecutionPtrOutput
+}
+
+type deploymentBlueGreenRolloutExecutionPtrType DeploymentBlueGreenRolloutExecutionArgs
+
+func DeploymentBlueGreenRolloutExecutionPtr(v *DeploymentBlueGreenRolloutExecutionArgs) DeploymentBlueGreenRolloutExecutionPtrInput {
+	return (*deploymentBlueGreenRolloutExecutionPtrType)(v)
+}
+
+func (*deploymentBlueGreenRolloutExecutionPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DeploymentBlueGreenRolloutExecution)(nil)).Elem()
+}
+
+func (i *deploymentBlueGreenRolloutExecutionPtrType) ToDeploymentBlueGreenRolloutExecutionPtrOutput() DeploymentBlueGreenRolloutExecutionPtrOutput {
+	return i.ToDeploymentBlueGreenRolloutExecutionPtrOutputWithContext(context.Background())
+}
+
+func (i *deploymentBlueGreenRolloutExecutionPtrType) ToDeploymentBlueGreenRolloutExecutionPtrOutputWithContext(ctx context.Context) DeploymentBlueGreenRolloutExecutionPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DeploymentBlueGreenRolloutExecutionPtrOutput)
+}
+
+type DeploymentBlueGreenRolloutExecutionOutput struct{ *pulumi.OutputState }
+
+func (DeploymentBlueGreenRolloutExecutionOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DeploymentBlueGreenRolloutExecution)(nil)).Elem()
+}
+
+func (o DeploymentBlueGreenRolloutExecutionOutput) ToDeploymentBlueGreenRolloutExecutionOutput() DeploymentBlueGreenRolloutExecutionOutput {
+	return o
+}
+
+func (o DeploymentBlueGreenRolloutExecutionOutput) ToDeploymentBlueGreenRolloutExecutionOutputWithContext(ctx context.Context) DeploymentBlueGreenRolloutExecutionOutput {
+	return o
+}
+
+func (o DeploymentBlueGreenRolloutExecutionOutput) ToDeploymentBlueGreenRolloutExecutionPtrOutput() DeploymentBlueGreenRolloutExecutionPtrOutput {
+	return o.ToDeploymentBlueGreenRolloutExecutionPtrOutputWithContext(context.Background())
+}
+
+func (o DeploymentBlueGreenRolloutExecutionOutput) ToDeploymentBlueGreenRolloutExecutionPtrOutputWithContext(ctx context.Context) DeploymentBlueGreenRolloutExecutionPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DeploymentBlueGreenRolloutExecution) *DeploymentBlueGreenRolloutExecution {
+		return &v
+	}).(DeploymentBlueGreenRolloutExecutionPtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+func (o DeploymentBlueGreenRolloutExecutionOutput) Mode() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DeploymentBlueGreenRolloutExecution) *string { return v.Mode }).(pulumi.StringPtrOutput)
+}
+
+// ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+func (o DeploymentBlueGreenRolloutExecutionOutput) Orchestrator() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DeploymentBlueGreenRolloutExecution) *string { return v.Orchestrator }).(pulumi.StringPtrOutput)
+}
+
+// How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+func (o DeploymentBlueGreenRolloutExecutionOutput) Timeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DeploymentBlueGreenRolloutExecution) *string { return v.Timeout }).(pulumi.StringPtrOutput)
+}
+
+type DeploymentBlueGreenRolloutExecutionPtrOutput struct{ *pulumi.OutputState }
+
+func (DeploymentBlueGreenRolloutExecutionPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DeploymentBlueGreenRolloutExecution)(nil)).Elem()
+}
+
+func (o DeploymentBlueGreenRolloutExecutionPtrOutput) ToDeploymentBlueGreenRolloutExecutionPtrOutput() DeploymentBlueGreenRolloutExecutionPtrOutput {
+	return o
+}
+
+func (o DeploymentBlueGreenRolloutExecutionPtrOutput) ToDeploymentBlueGreenRolloutExecutionPtrOutputWithContext(ctx context.Context) DeploymentBlueGreenRolloutExecutionPtrOutput {
+	return o
+}
+
+func (o DeploymentBlueGreenRolloutExecutionPtrOutput) Elem() DeploymentBlueGreenRolloutExecutionOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenRolloutExecution) DeploymentBlueGreenRolloutExecution {
+		if v != nil {
+			return *v
+		}
+		var ret DeploymentBlueGreenRolloutExecution
+		return ret
+	}).(DeploymentBlueGreenRolloutExecutionOutput)
+}
+
+// <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+func (o DeploymentBlueGreenRolloutExecutionPtrOutput) Mode() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenRolloutExecution) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Mode
+	}).(pulumi.StringPtrOutput)
+}
+
+// ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+func (o DeploymentBlueGreenRolloutExecutionPtrOutput) Orchestrator() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenRolloutExecution) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Orchestrator
+	}).(pulumi.StringPtrOutput)
+}
+
+// How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+func (o DeploymentBlueGreenRolloutExecutionPtrOutput) Timeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenRolloutExecution) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Timeout
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -3119,17 +3370,23 @@ func (o DeploymentBlueGreenTimeoutsPtrOutput) Update() pulumi.StringPtrOutput {
 type FeatureFlagLastRollout struct {
 	// `rollout.attempt` when the change ran; empty when unset.
 	Attempt *string `pulumi:"attempt"`
+	// ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+	Execution *string `pulumi:"execution"`
 	// When it ended (RFC 3339).
 	FinishedAt *string `pulumi:"finishedAt"`
+	// The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+	From *string `pulumi:"from"`
 	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
 	Gate *string `pulumi:"gate"`
 	// What happened, in one sentence.
 	Reason *string `pulumi:"reason"`
 	// How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
 	Rollback *string `pulumi:"rollback"`
+	// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+	Serving *string `pulumi:"serving"`
 	// When the rollout started (RFC 3339).
 	StartedAt *string `pulumi:"startedAt"`
-	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
 	Status *string `pulumi:"status"`
 	// The last step applied, from 1; 0 when none was.
 	StepReached *int `pulumi:"stepReached"`
@@ -3153,17 +3410,23 @@ type FeatureFlagLastRolloutInput interface {
 type FeatureFlagLastRolloutArgs struct {
 	// `rollout.attempt` when the change ran; empty when unset.
 	Attempt pulumi.StringPtrInput `pulumi:"attempt"`
+	// ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+	Execution pulumi.StringPtrInput `pulumi:"execution"`
 	// When it ended (RFC 3339).
 	FinishedAt pulumi.StringPtrInput `pulumi:"finishedAt"`
+	// The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+	From pulumi.StringPtrInput `pulumi:"from"`
 	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
 	Gate pulumi.StringPtrInput `pulumi:"gate"`
 	// What happened, in one sentence.
 	Reason pulumi.StringPtrInput `pulumi:"reason"`
 	// How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
 	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
+	// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+	Serving pulumi.StringPtrInput `pulumi:"serving"`
 	// When the rollout started (RFC 3339).
 	StartedAt pulumi.StringPtrInput `pulumi:"startedAt"`
-	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
 	Status pulumi.StringPtrInput `pulumi:"status"`
 	// The last step applied, from 1; 0 when none was.
 	StepReached pulumi.IntPtrInput `pulumi:"stepReached"`
@@ -3255,9 +3518,19 @@ func (o FeatureFlagLastRolloutOutput) Attempt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v FeatureFlagLastRollout) *string { return v.Attempt }).(pulumi.StringPtrOutput)
 }
 
+// ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+func (o FeatureFlagLastRolloutOutput) Execution() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagLastRollout) *string { return v.Execution }).(pulumi.StringPtrOutput)
+}
+
 // When it ended (RFC 3339).
 func (o FeatureFlagLastRolloutOutput) FinishedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v FeatureFlagLastRollout) *string { return v.FinishedAt }).(pulumi.StringPtrOutput)
+}
+
+// The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+func (o FeatureFlagLastRolloutOutput) From() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagLastRollout) *string { return v.From }).(pulumi.StringPtrOutput)
 }
 
 // The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
@@ -3275,12 +3548,17 @@ func (o FeatureFlagLastRolloutOutput) Rollback() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v FeatureFlagLastRollout) *string { return v.Rollback }).(pulumi.StringPtrOutput)
 }
 
+// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+func (o FeatureFlagLastRolloutOutput) Serving() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagLastRollout) *string { return v.Serving }).(pulumi.StringPtrOutput)
+}
+
 // When the rollout started (RFC 3339).
 func (o FeatureFlagLastRolloutOutput) StartedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v FeatureFlagLastRollout) *string { return v.StartedAt }).(pulumi.StringPtrOutput)
 }
 
-// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
 func (o FeatureFlagLastRolloutOutput) Status() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v FeatureFlagLastRollout) *string { return v.Status }).(pulumi.StringPtrOutput)
 }
@@ -3334,6 +3612,16 @@ func (o FeatureFlagLastRolloutPtrOutput) Attempt() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+func (o FeatureFlagLastRolloutPtrOutput) Execution() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Execution
+	}).(pulumi.StringPtrOutput)
+}
+
 // When it ended (RFC 3339).
 func (o FeatureFlagLastRolloutPtrOutput) FinishedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *FeatureFlagLastRollout) *string {
@@ -3341,6 +3629,16 @@ func (o FeatureFlagLastRolloutPtrOutput) FinishedAt() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.FinishedAt
+	}).(pulumi.StringPtrOutput)
+}
+
+// The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+func (o FeatureFlagLastRolloutPtrOutput) From() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.From
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -3374,6 +3672,16 @@ func (o FeatureFlagLastRolloutPtrOutput) Rollback() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+func (o FeatureFlagLastRolloutPtrOutput) Serving() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Serving
+	}).(pulumi.StringPtrOutput)
+}
+
 // When the rollout started (RFC 3339).
 func (o FeatureFlagLastRolloutPtrOutput) StartedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *FeatureFlagLastRollout) *string {
@@ -3384,7 +3692,7 @@ func (o FeatureFlagLastRolloutPtrOutput) StartedAt() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
 func (o FeatureFlagLastRolloutPtrOutput) Status() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *FeatureFlagLastRollout) *string {
 		if v == nil {
@@ -3551,6 +3859,8 @@ func (o FeatureFlagPlannedStepArrayOutput) Index(i pulumi.IntInput) FeatureFlagP
 type FeatureFlagRollout struct {
 	// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
 	Attempt *string `pulumi:"attempt"`
+	// Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+	Execution *FeatureFlagRolloutExecution `pulumi:"execution"`
 	// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
 	Flags []string `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
@@ -3585,6 +3895,8 @@ type FeatureFlagRolloutInput interface {
 type FeatureFlagRolloutArgs struct {
 	// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
 	Attempt pulumi.StringPtrInput `pulumi:"attempt"`
+	// Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+	Execution FeatureFlagRolloutExecutionPtrInput `pulumi:"execution"`
 	// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
 	Flags pulumi.StringArrayInput `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
@@ -3687,6 +3999,11 @@ func (o FeatureFlagRolloutOutput) Attempt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v FeatureFlagRollout) *string { return v.Attempt }).(pulumi.StringPtrOutput)
 }
 
+// Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+func (o FeatureFlagRolloutOutput) Execution() FeatureFlagRolloutExecutionPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRollout) *FeatureFlagRolloutExecution { return v.Execution }).(FeatureFlagRolloutExecutionPtrOutput)
+}
+
 // Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
 func (o FeatureFlagRolloutOutput) Flags() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v FeatureFlagRollout) []string { return v.Flags }).(pulumi.StringArrayOutput)
@@ -3764,6 +4081,16 @@ func (o FeatureFlagRolloutPtrOutput) Attempt() pulumi.StringPtrOutput {
 		}
 		return v.Attempt
 	}).(pulumi.StringPtrOutput)
+}
+
+// Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+func (o FeatureFlagRolloutPtrOutput) Execution() FeatureFlagRolloutExecutionPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRollout) *FeatureFlagRolloutExecution {
+		if v == nil {
+			return nil
+		}
+		return v.Execution
+	}).(FeatureFlagRolloutExecutionPtrOutput)
 }
 
 // Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
@@ -3853,6 +4180,181 @@ func (o FeatureFlagRolloutPtrOutput) Strategy() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Strategy
+	}).(pulumi.StringPtrOutput)
+}
+
+type FeatureFlagRolloutExecution struct {
+	// <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+	Mode *string `pulumi:"mode"`
+	// ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+	Orchestrator *string `pulumi:"orchestrator"`
+	// How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+	Timeout *string `pulumi:"timeout"`
+}
+
+// FeatureFlagRolloutExecutionInput is an input type that accepts FeatureFlagRolloutExecutionArgs and FeatureFlagRolloutExecutionOutput values.
+// You can construct a concrete instance of `FeatureFlagRolloutExecutionInput` via:
+//
+//	FeatureFlagRolloutExecutionArgs{...}
+type FeatureFlagRolloutExecutionInput interface {
+	pulumi.Input
+
+	ToFeatureFlagRolloutExecutionOutput() FeatureFlagRolloutExecutionOutput
+	ToFeatureFlagRolloutExecutionOutputWithContext(context.Context) FeatureFlagRolloutExecutionOutput
+}
+
+type FeatureFlagRolloutExecutionArgs struct {
+	// <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+	Mode pulumi.StringPtrInput `pulumi:"mode"`
+	// ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+	Orchestrator pulumi.StringPtrInput `pulumi:"orchestrator"`
+	// How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+	Timeout pulumi.StringPtrInput `pulumi:"timeout"`
+}
+
+func (FeatureFlagRolloutExecutionArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagRolloutExecution)(nil)).Elem()
+}
+
+func (i FeatureFlagRolloutExecutionArgs) ToFeatureFlagRolloutExecutionOutput() FeatureFlagRolloutExecutionOutput {
+	return i.ToFeatureFlagRolloutExecutionOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagRolloutExecutionArgs) ToFeatureFlagRolloutExecutionOutputWithContext(ctx context.Context) FeatureFlagRolloutExecutionOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutExecutionOutput)
+}
+
+func (i FeatureFlagRolloutExecutionArgs) ToFeatureFlagRolloutExecutionPtrOutput() FeatureFlagRolloutExecutionPtrOutput {
+	return i.ToFeatureFlagRolloutExecutionPtrOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagRolloutExecutionArgs) ToFeatureFlagRolloutExecutionPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutExecutionPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutExecutionOutput).ToFeatureFlagRolloutExecutionPtrOutputWithContext(ctx)
+}
+
+// FeatureFlagRolloutExecutionPtrInput is an input type that accepts FeatureFlagRolloutExecutionArgs, FeatureFlagRolloutExecutionPtr and FeatureFlagRolloutExecutionPtrOutput values.
+// You can construct a concrete instance of `FeatureFlagRolloutExecutionPtrInput` via:
+//
+//	        FeatureFlagRolloutExecutionArgs{...}
+//
+//	or:
+//
+//	        nil
+type FeatureFlagRolloutExecutionPtrInput interface {
+	pulumi.Input
+
+	ToFeatureFlagRolloutExecutionPtrOutput() FeatureFlagRolloutExecutionPtrOutput
+	ToFeatureFlagRolloutExecutionPtrOutputWithContext(context.Context) FeatureFlagRolloutExecutionPtrOutput
+}
+
+type featureFlagRolloutExecutionPtrType FeatureFlagRolloutExecutionArgs
+
+func FeatureFlagRolloutExecutionPtr(v *FeatureFlagRolloutExecutionArgs) FeatureFlagRolloutExecutionPtrInput {
+	return (*featureFlagRolloutExecutionPtrType)(v)
+}
+
+func (*featureFlagRolloutExecutionPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**FeatureFlagRolloutExecution)(nil)).Elem()
+}
+
+func (i *featureFlagRolloutExecutionPtrType) ToFeatureFlagRolloutExecutionPtrOutput() FeatureFlagRolloutExecutionPtrOutput {
+	return i.ToFeatureFlagRolloutExecutionPtrOutputWithContext(context.Background())
+}
+
+func (i *featureFlagRolloutExecutionPtrType) ToFeatureFlagRolloutExecutionPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutExecutionPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutExecutionPtrOutput)
+}
+
+type FeatureFlagRolloutExecutionOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagRolloutExecutionOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagRolloutExecution)(nil)).Elem()
+}
+
+func (o FeatureFlagRolloutExecutionOutput) ToFeatureFlagRolloutExecutionOutput() FeatureFlagRolloutExecutionOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutExecutionOutput) ToFeatureFlagRolloutExecutionOutputWithContext(ctx context.Context) FeatureFlagRolloutExecutionOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutExecutionOutput) ToFeatureFlagRolloutExecutionPtrOutput() FeatureFlagRolloutExecutionPtrOutput {
+	return o.ToFeatureFlagRolloutExecutionPtrOutputWithContext(context.Background())
+}
+
+func (o FeatureFlagRolloutExecutionOutput) ToFeatureFlagRolloutExecutionPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutExecutionPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v FeatureFlagRolloutExecution) *FeatureFlagRolloutExecution {
+		return &v
+	}).(FeatureFlagRolloutExecutionPtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+func (o FeatureFlagRolloutExecutionOutput) Mode() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutExecution) *string { return v.Mode }).(pulumi.StringPtrOutput)
+}
+
+// ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+func (o FeatureFlagRolloutExecutionOutput) Orchestrator() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutExecution) *string { return v.Orchestrator }).(pulumi.StringPtrOutput)
+}
+
+// How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+func (o FeatureFlagRolloutExecutionOutput) Timeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutExecution) *string { return v.Timeout }).(pulumi.StringPtrOutput)
+}
+
+type FeatureFlagRolloutExecutionPtrOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagRolloutExecutionPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**FeatureFlagRolloutExecution)(nil)).Elem()
+}
+
+func (o FeatureFlagRolloutExecutionPtrOutput) ToFeatureFlagRolloutExecutionPtrOutput() FeatureFlagRolloutExecutionPtrOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutExecutionPtrOutput) ToFeatureFlagRolloutExecutionPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutExecutionPtrOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutExecutionPtrOutput) Elem() FeatureFlagRolloutExecutionOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutExecution) FeatureFlagRolloutExecution {
+		if v != nil {
+			return *v
+		}
+		var ret FeatureFlagRolloutExecution
+		return ret
+	}).(FeatureFlagRolloutExecutionOutput)
+}
+
+// <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+func (o FeatureFlagRolloutExecutionPtrOutput) Mode() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutExecution) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Mode
+	}).(pulumi.StringPtrOutput)
+}
+
+// ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+func (o FeatureFlagRolloutExecutionPtrOutput) Orchestrator() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutExecution) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Orchestrator
+	}).(pulumi.StringPtrOutput)
+}
+
+// How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+func (o FeatureFlagRolloutExecutionPtrOutput) Timeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutExecution) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Timeout
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -5286,17 +5788,23 @@ func (o FeatureFlagTimeoutsPtrOutput) Update() pulumi.StringPtrOutput {
 type LambdaAliasLastRollout struct {
 	// `rollout.attempt` when the change ran; empty when unset.
 	Attempt *string `pulumi:"attempt"`
+	// ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+	Execution *string `pulumi:"execution"`
 	// When it ended (RFC 3339).
 	FinishedAt *string `pulumi:"finishedAt"`
+	// The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+	From *string `pulumi:"from"`
 	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
 	Gate *string `pulumi:"gate"`
 	// What happened, in one sentence.
 	Reason *string `pulumi:"reason"`
 	// How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
 	Rollback *string `pulumi:"rollback"`
+	// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+	Serving *string `pulumi:"serving"`
 	// When the rollout started (RFC 3339).
 	StartedAt *string `pulumi:"startedAt"`
-	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
 	Status *string `pulumi:"status"`
 	// The last step applied, from 1; 0 when none was.
 	StepReached *int `pulumi:"stepReached"`
@@ -5320,17 +5828,23 @@ type LambdaAliasLastRolloutInput interface {
 type LambdaAliasLastRolloutArgs struct {
 	// `rollout.attempt` when the change ran; empty when unset.
 	Attempt pulumi.StringPtrInput `pulumi:"attempt"`
+	// ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+	Execution pulumi.StringPtrInput `pulumi:"execution"`
 	// When it ended (RFC 3339).
 	FinishedAt pulumi.StringPtrInput `pulumi:"finishedAt"`
+	// The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+	From pulumi.StringPtrInput `pulumi:"from"`
 	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
 	Gate pulumi.StringPtrInput `pulumi:"gate"`
 	// What happened, in one sentence.
 	Reason pulumi.StringPtrInput `pulumi:"reason"`
 	// How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
 	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
+	// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+	Serving pulumi.StringPtrInput `pulumi:"serving"`
 	// When the rollout started (RFC 3339).
 	StartedAt pulumi.StringPtrInput `pulumi:"startedAt"`
-	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
 	Status pulumi.StringPtrInput `pulumi:"status"`
 	// The last step applied, from 1; 0 when none was.
 	StepReached pulumi.IntPtrInput `pulumi:"stepReached"`
@@ -5422,9 +5936,19 @@ func (o LambdaAliasLastRolloutOutput) Attempt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v LambdaAliasLastRollout) *string { return v.Attempt }).(pulumi.StringPtrOutput)
 }
 
+// ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+func (o LambdaAliasLastRolloutOutput) Execution() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasLastRollout) *string { return v.Execution }).(pulumi.StringPtrOutput)
+}
+
 // When it ended (RFC 3339).
 func (o LambdaAliasLastRolloutOutput) FinishedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v LambdaAliasLastRollout) *string { return v.FinishedAt }).(pulumi.StringPtrOutput)
+}
+
+// The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+func (o LambdaAliasLastRolloutOutput) From() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasLastRollout) *string { return v.From }).(pulumi.StringPtrOutput)
 }
 
 // The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
@@ -5442,12 +5966,17 @@ func (o LambdaAliasLastRolloutOutput) Rollback() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v LambdaAliasLastRollout) *string { return v.Rollback }).(pulumi.StringPtrOutput)
 }
 
+// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+func (o LambdaAliasLastRolloutOutput) Serving() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasLastRollout) *string { return v.Serving }).(pulumi.StringPtrOutput)
+}
+
 // When the rollout started (RFC 3339).
 func (o LambdaAliasLastRolloutOutput) StartedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v LambdaAliasLastRollout) *string { return v.StartedAt }).(pulumi.StringPtrOutput)
 }
 
-// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
 func (o LambdaAliasLastRolloutOutput) Status() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v LambdaAliasLastRollout) *string { return v.Status }).(pulumi.StringPtrOutput)
 }
@@ -5501,6 +6030,16 @@ func (o LambdaAliasLastRolloutPtrOutput) Attempt() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+func (o LambdaAliasLastRolloutPtrOutput) Execution() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Execution
+	}).(pulumi.StringPtrOutput)
+}
+
 // When it ended (RFC 3339).
 func (o LambdaAliasLastRolloutPtrOutput) FinishedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *LambdaAliasLastRollout) *string {
@@ -5508,6 +6047,16 @@ func (o LambdaAliasLastRolloutPtrOutput) FinishedAt() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.FinishedAt
+	}).(pulumi.StringPtrOutput)
+}
+
+// The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+func (o LambdaAliasLastRolloutPtrOutput) From() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.From
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -5541,6 +6090,16 @@ func (o LambdaAliasLastRolloutPtrOutput) Rollback() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+func (o LambdaAliasLastRolloutPtrOutput) Serving() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Serving
+	}).(pulumi.StringPtrOutput)
+}
+
 // When the rollout started (RFC 3339).
 func (o LambdaAliasLastRolloutPtrOutput) StartedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *LambdaAliasLastRollout) *string {
@@ -5551,7 +6110,7 @@ func (o LambdaAliasLastRolloutPtrOutput) StartedAt() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
 func (o LambdaAliasLastRolloutPtrOutput) Status() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *LambdaAliasLastRollout) *string {
 		if v == nil {
@@ -5718,6 +6277,8 @@ func (o LambdaAliasPlannedStepArrayOutput) Index(i pulumi.IntInput) LambdaAliasP
 type LambdaAliasRollout struct {
 	// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
 	Attempt *string `pulumi:"attempt"`
+	// Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+	Execution *LambdaAliasRolloutExecution `pulumi:"execution"`
 	// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
 	Flags []string `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
@@ -5752,6 +6313,8 @@ type LambdaAliasRolloutInput interface {
 type LambdaAliasRolloutArgs struct {
 	// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
 	Attempt pulumi.StringPtrInput `pulumi:"attempt"`
+	// Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+	Execution LambdaAliasRolloutExecutionPtrInput `pulumi:"execution"`
 	// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
 	Flags pulumi.StringArrayInput `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
@@ -5854,6 +6417,11 @@ func (o LambdaAliasRolloutOutput) Attempt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v LambdaAliasRollout) *string { return v.Attempt }).(pulumi.StringPtrOutput)
 }
 
+// Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+func (o LambdaAliasRolloutOutput) Execution() LambdaAliasRolloutExecutionPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRollout) *LambdaAliasRolloutExecution { return v.Execution }).(LambdaAliasRolloutExecutionPtrOutput)
+}
+
 // Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
 func (o LambdaAliasRolloutOutput) Flags() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v LambdaAliasRollout) []string { return v.Flags }).(pulumi.StringArrayOutput)
@@ -5931,6 +6499,16 @@ func (o LambdaAliasRolloutPtrOutput) Attempt() pulumi.StringPtrOutput {
 		}
 		return v.Attempt
 	}).(pulumi.StringPtrOutput)
+}
+
+// Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+func (o LambdaAliasRolloutPtrOutput) Execution() LambdaAliasRolloutExecutionPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRollout) *LambdaAliasRolloutExecution {
+		if v == nil {
+			return nil
+		}
+		return v.Execution
+	}).(LambdaAliasRolloutExecutionPtrOutput)
 }
 
 // Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
@@ -6020,6 +6598,181 @@ func (o LambdaAliasRolloutPtrOutput) Strategy() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Strategy
+	}).(pulumi.StringPtrOutput)
+}
+
+type LambdaAliasRolloutExecution struct {
+	// <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+	Mode *string `pulumi:"mode"`
+	// ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+	Orchestrator *string `pulumi:"orchestrator"`
+	// How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+	Timeout *string `pulumi:"timeout"`
+}
+
+// LambdaAliasRolloutExecutionInput is an input type that accepts LambdaAliasRolloutExecutionArgs and LambdaAliasRolloutExecutionOutput values.
+// You can construct a concrete instance of `LambdaAliasRolloutExecutionInput` via:
+//
+//	LambdaAliasRolloutExecutionArgs{...}
+type LambdaAliasRolloutExecutionInput interface {
+	pulumi.Input
+
+	ToLambdaAliasRolloutExecutionOutput() LambdaAliasRolloutExecutionOutput
+	ToLambdaAliasRolloutExecutionOutputWithContext(context.Context) LambdaAliasRolloutExecutionOutput
+}
+
+type LambdaAliasRolloutExecutionArgs struct {
+	// <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+	Mode pulumi.StringPtrInput `pulumi:"mode"`
+	// ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+	Orchestrator pulumi.StringPtrInput `pulumi:"orchestrator"`
+	// How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+	Timeout pulumi.StringPtrInput `pulumi:"timeout"`
+}
+
+func (LambdaAliasRolloutExecutionArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasRolloutExecution)(nil)).Elem()
+}
+
+func (i LambdaAliasRolloutExecutionArgs) ToLambdaAliasRolloutExecutionOutput() LambdaAliasRolloutExecutionOutput {
+	return i.ToLambdaAliasRolloutExecutionOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasRolloutExecutionArgs) ToLambdaAliasRolloutExecutionOutputWithContext(ctx context.Context) LambdaAliasRolloutExecutionOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutExecutionOutput)
+}
+
+func (i LambdaAliasRolloutExecutionArgs) ToLambdaAliasRolloutExecutionPtrOutput() LambdaAliasRolloutExecutionPtrOutput {
+	return i.ToLambdaAliasRolloutExecutionPtrOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasRolloutExecutionArgs) ToLambdaAliasRolloutExecutionPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutExecutionPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutExecutionOutput).ToLambdaAliasRolloutExecutionPtrOutputWithContext(ctx)
+}
+
+// LambdaAliasRolloutExecutionPtrInput is an input type that accepts LambdaAliasRolloutExecutionArgs, LambdaAliasRolloutExecutionPtr and LambdaAliasRolloutExecutionPtrOutput values.
+// You can construct a concrete instance of `LambdaAliasRolloutExecutionPtrInput` via:
+//
+//	        LambdaAliasRolloutExecutionArgs{...}
+//
+//	or:
+//
+//	        nil
+type LambdaAliasRolloutExecutionPtrInput interface {
+	pulumi.Input
+
+	ToLambdaAliasRolloutExecutionPtrOutput() LambdaAliasRolloutExecutionPtrOutput
+	ToLambdaAliasRolloutExecutionPtrOutputWithContext(context.Context) LambdaAliasRolloutExecutionPtrOutput
+}
+
+type lambdaAliasRolloutExecutionPtrType LambdaAliasRolloutExecutionArgs
+
+func LambdaAliasRolloutExecutionPtr(v *LambdaAliasRolloutExecutionArgs) LambdaAliasRolloutExecutionPtrInput {
+	return (*lambdaAliasRolloutExecutionPtrType)(v)
+}
+
+func (*lambdaAliasRolloutExecutionPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**LambdaAliasRolloutExecution)(nil)).Elem()
+}
+
+func (i *lambdaAliasRolloutExecutionPtrType) ToLambdaAliasRolloutExecutionPtrOutput() LambdaAliasRolloutExecutionPtrOutput {
+	return i.ToLambdaAliasRolloutExecutionPtrOutputWithContext(context.Background())
+}
+
+func (i *lambdaAliasRolloutExecutionPtrType) ToLambdaAliasRolloutExecutionPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutExecutionPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutExecutionPtrOutput)
+}
+
+type LambdaAliasRolloutExecutionOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasRolloutExecutionOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasRolloutExecution)(nil)).Elem()
+}
+
+func (o LambdaAliasRolloutExecutionOutput) ToLambdaAliasRolloutExecutionOutput() LambdaAliasRolloutExecutionOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutExecutionOutput) ToLambdaAliasRolloutExecutionOutputWithContext(ctx context.Context) LambdaAliasRolloutExecutionOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutExecutionOutput) ToLambdaAliasRolloutExecutionPtrOutput() LambdaAliasRolloutExecutionPtrOutput {
+	return o.ToLambdaAliasRolloutExecutionPtrOutputWithContext(context.Background())
+}
+
+func (o LambdaAliasRolloutExecutionOutput) ToLambdaAliasRolloutExecutionPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutExecutionPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v LambdaAliasRolloutExecution) *LambdaAliasRolloutExecution {
+		return &v
+	}).(LambdaAliasRolloutExecutionPtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+func (o LambdaAliasRolloutExecutionOutput) Mode() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutExecution) *string { return v.Mode }).(pulumi.StringPtrOutput)
+}
+
+// ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+func (o LambdaAliasRolloutExecutionOutput) Orchestrator() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutExecution) *string { return v.Orchestrator }).(pulumi.StringPtrOutput)
+}
+
+// How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+func (o LambdaAliasRolloutExecutionOutput) Timeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutExecution) *string { return v.Timeout }).(pulumi.StringPtrOutput)
+}
+
+type LambdaAliasRolloutExecutionPtrOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasRolloutExecutionPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**LambdaAliasRolloutExecution)(nil)).Elem()
+}
+
+func (o LambdaAliasRolloutExecutionPtrOutput) ToLambdaAliasRolloutExecutionPtrOutput() LambdaAliasRolloutExecutionPtrOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutExecutionPtrOutput) ToLambdaAliasRolloutExecutionPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutExecutionPtrOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutExecutionPtrOutput) Elem() LambdaAliasRolloutExecutionOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutExecution) LambdaAliasRolloutExecution {
+		if v != nil {
+			return *v
+		}
+		var ret LambdaAliasRolloutExecution
+		return ret
+	}).(LambdaAliasRolloutExecutionOutput)
+}
+
+// <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+func (o LambdaAliasRolloutExecutionPtrOutput) Mode() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutExecution) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Mode
+	}).(pulumi.StringPtrOutput)
+}
+
+// ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+func (o LambdaAliasRolloutExecutionPtrOutput) Orchestrator() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutExecution) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Orchestrator
+	}).(pulumi.StringPtrOutput)
+}
+
+// How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+func (o LambdaAliasRolloutExecutionPtrOutput) Timeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutExecution) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Timeout
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -7179,6 +7932,200 @@ func (o LambdaAliasTimeoutsPtrOutput) Update() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+type OrchestratorCode struct {
+	// Path of the zip on the machine that runs Pulumi.
+	File *string `pulumi:"file"`
+	// S3 bucket of the zip, in the provider's region.
+	S3Bucket *string `pulumi:"s3Bucket"`
+	// S3 key of the zip.
+	S3Key *string `pulumi:"s3Key"`
+	// Version of the S3 object; change it to deploy a new zip under the same key.
+	S3ObjectVersion *string `pulumi:"s3ObjectVersion"`
+}
+
+// OrchestratorCodeInput is an input type that accepts OrchestratorCodeArgs and OrchestratorCodeOutput values.
+// You can construct a concrete instance of `OrchestratorCodeInput` via:
+//
+//	OrchestratorCodeArgs{...}
+type OrchestratorCodeInput interface {
+	pulumi.Input
+
+	ToOrchestratorCodeOutput() OrchestratorCodeOutput
+	ToOrchestratorCodeOutputWithContext(context.Context) OrchestratorCodeOutput
+}
+
+type OrchestratorCodeArgs struct {
+	// Path of the zip on the machine that runs Pulumi.
+	File pulumi.StringPtrInput `pulumi:"file"`
+	// S3 bucket of the zip, in the provider's region.
+	S3Bucket pulumi.StringPtrInput `pulumi:"s3Bucket"`
+	// S3 key of the zip.
+	S3Key pulumi.StringPtrInput `pulumi:"s3Key"`
+	// Version of the S3 object; change it to deploy a new zip under the same key.
+	S3ObjectVersion pulumi.StringPtrInput `pulumi:"s3ObjectVersion"`
+}
+
+func (OrchestratorCodeArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*OrchestratorCode)(nil)).Elem()
+}
+
+func (i OrchestratorCodeArgs) ToOrchestratorCodeOutput() OrchestratorCodeOutput {
+	return i.ToOrchestratorCodeOutputWithContext(context.Background())
+}
+
+func (i OrchestratorCodeArgs) ToOrchestratorCodeOutputWithContext(ctx context.Context) OrchestratorCodeOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(OrchestratorCodeOutput)
+}
+
+func (i OrchestratorCodeArgs) ToOrchestratorCodePtrOutput() OrchestratorCodePtrOutput {
+	return i.ToOrchestratorCodePtrOutputWithContext(context.Background())
+}
+
+func (i OrchestratorCodeArgs) ToOrchestratorCodePtrOutputWithContext(ctx context.Context) OrchestratorCodePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(OrchestratorCodeOutput).ToOrchestratorCodePtrOutputWithContext(ctx)
+}
+
+// OrchestratorCodePtrInput is an input type that accepts OrchestratorCodeArgs, OrchestratorCodePtr and OrchestratorCodePtrOutput values.
+// You can construct a concrete instance of `OrchestratorCodePtrInput` via:
+//
+//	        OrchestratorCodeArgs{...}
+//
+//	or:
+//
+//	        nil
+type OrchestratorCodePtrInput interface {
+	pulumi.Input
+
+	ToOrchestratorCodePtrOutput() OrchestratorCodePtrOutput
+	ToOrchestratorCodePtrOutputWithContext(context.Context) OrchestratorCodePtrOutput
+}
+
+type orchestratorCodePtrType OrchestratorCodeArgs
+
+func OrchestratorCodePtr(v *OrchestratorCodeArgs) OrchestratorCodePtrInput {
+	return (*orchestratorCodePtrType)(v)
+}
+
+func (*orchestratorCodePtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**OrchestratorCode)(nil)).Elem()
+}
+
+func (i *orchestratorCodePtrType) ToOrchestratorCodePtrOutput() OrchestratorCodePtrOutput {
+	return i.ToOrchestratorCodePtrOutputWithContext(context.Background())
+}
+
+func (i *orchestratorCodePtrType) ToOrchestratorCodePtrOutputWithContext(ctx context.Context) OrchestratorCodePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(OrchestratorCodePtrOutput)
+}
+
+type OrchestratorCodeOutput struct{ *pulumi.OutputState }
+
+func (OrchestratorCodeOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*OrchestratorCode)(nil)).Elem()
+}
+
+func (o OrchestratorCodeOutput) ToOrchestratorCodeOutput() OrchestratorCodeOutput {
+	return o
+}
+
+func (o OrchestratorCodeOutput) ToOrchestratorCodeOutputWithContext(ctx context.Context) OrchestratorCodeOutput {
+	return o
+}
+
+func (o OrchestratorCodeOutput) ToOrchestratorCodePtrOutput() OrchestratorCodePtrOutput {
+	return o.ToOrchestratorCodePtrOutputWithContext(context.Background())
+}
+
+func (o OrchestratorCodeOutput) ToOrchestratorCodePtrOutputWithContext(ctx context.Context) OrchestratorCodePtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v OrchestratorCode) *OrchestratorCode {
+		return &v
+	}).(OrchestratorCodePtrOutput)
+}
+
+// Path of the zip on the machine that runs Pulumi.
+func (o OrchestratorCodeOutput) File() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v OrchestratorCode) *string { return v.File }).(pulumi.StringPtrOutput)
+}
+
+// S3 bucket of the zip, in the provider's region.
+func (o OrchestratorCodeOutput) S3Bucket() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v OrchestratorCode) *string { return v.S3Bucket }).(pulumi.StringPtrOutput)
+}
+
+// S3 key of the zip.
+func (o OrchestratorCodeOutput) S3Key() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v OrchestratorCode) *string { return v.S3Key }).(pulumi.StringPtrOutput)
+}
+
+// Version of the S3 object; change it to deploy a new zip under the same key.
+func (o OrchestratorCodeOutput) S3ObjectVersion() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v OrchestratorCode) *string { return v.S3ObjectVersion }).(pulumi.StringPtrOutput)
+}
+
+type OrchestratorCodePtrOutput struct{ *pulumi.OutputState }
+
+func (OrchestratorCodePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**OrchestratorCode)(nil)).Elem()
+}
+
+func (o OrchestratorCodePtrOutput) ToOrchestratorCodePtrOutput() OrchestratorCodePtrOutput {
+	return o
+}
+
+func (o OrchestratorCodePtrOutput) ToOrchestratorCodePtrOutputWithContext(ctx context.Context) OrchestratorCodePtrOutput {
+	return o
+}
+
+func (o OrchestratorCodePtrOutput) Elem() OrchestratorCodeOutput {
+	return o.ApplyT(func(v *OrchestratorCode) OrchestratorCode {
+		if v != nil {
+			return *v
+		}
+		var ret OrchestratorCode
+		return ret
+	}).(OrchestratorCodeOutput)
+}
+
+// Path of the zip on the machine that runs Pulumi.
+func (o OrchestratorCodePtrOutput) File() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *OrchestratorCode) *string {
+		if v == nil {
+			return nil
+		}
+		return v.File
+	}).(pulumi.StringPtrOutput)
+}
+
+// S3 bucket of the zip, in the provider's region.
+func (o OrchestratorCodePtrOutput) S3Bucket() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *OrchestratorCode) *string {
+		if v == nil {
+			return nil
+		}
+		return v.S3Bucket
+	}).(pulumi.StringPtrOutput)
+}
+
+// S3 key of the zip.
+func (o OrchestratorCodePtrOutput) S3Key() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *OrchestratorCode) *string {
+		if v == nil {
+			return nil
+		}
+		return v.S3Key
+	}).(pulumi.StringPtrOutput)
+}
+
+// Version of the S3 object; change it to deploy a new zip under the same key.
+func (o OrchestratorCodePtrOutput) S3ObjectVersion() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *OrchestratorCode) *string {
+		if v == nil {
+			return nil
+		}
+		return v.S3ObjectVersion
+	}).(pulumi.StringPtrOutput)
+}
+
 type ProviderAssumeRole struct {
 	// How long the assumed credentials last, as a Go duration from <span pulumi-lang-nodejs="`15m`" pulumi-lang-dotnet="`15m`" pulumi-lang-go="`15m`" pulumi-lang-python="`15m`" pulumi-lang-yaml="`15m`" pulumi-lang-java="`15m`">`15m`</span> to <span pulumi-lang-nodejs="`12h`" pulumi-lang-dotnet="`12h`" pulumi-lang-go="`12h`" pulumi-lang-python="`12h`" pulumi-lang-yaml="`12h`" pulumi-lang-java="`12h`">`12h`</span>. Defaults to <span pulumi-lang-nodejs="`1h`" pulumi-lang-dotnet="`1h`" pulumi-lang-go="`1h`" pulumi-lang-python="`1h`" pulumi-lang-yaml="`1h`" pulumi-lang-java="`1h`">`1h`</span>.
 	Duration *string `pulumi:"duration"`
@@ -7384,6 +8331,8 @@ type ProviderEndpoints struct {
 	Lambda *string `pulumi:"lambda"`
 	// Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Ssm *string `pulumi:"ssm"`
+	// Base URL of the Step Functions (detached rollouts) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Stepfunctions *string `pulumi:"stepfunctions"`
 	// Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Sts *string `pulumi:"sts"`
 }
@@ -7410,6 +8359,8 @@ type ProviderEndpointsArgs struct {
 	Lambda pulumi.StringPtrInput `pulumi:"lambda"`
 	// Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Ssm pulumi.StringPtrInput `pulumi:"ssm"`
+	// Base URL of the Step Functions (detached rollouts) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Stepfunctions pulumi.StringPtrInput `pulumi:"stepfunctions"`
 	// Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Sts pulumi.StringPtrInput `pulumi:"sts"`
 }
@@ -7516,6 +8467,11 @@ func (o ProviderEndpointsOutput) Ssm() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ProviderEndpoints) *string { return v.Ssm }).(pulumi.StringPtrOutput)
 }
 
+// Base URL of the Step Functions (detached rollouts) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+func (o ProviderEndpointsOutput) Stepfunctions() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ProviderEndpoints) *string { return v.Stepfunctions }).(pulumi.StringPtrOutput)
+}
+
 // Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 func (o ProviderEndpointsOutput) Sts() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ProviderEndpoints) *string { return v.Sts }).(pulumi.StringPtrOutput)
@@ -7592,6 +8548,16 @@ func (o ProviderEndpointsPtrOutput) Ssm() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Ssm
+	}).(pulumi.StringPtrOutput)
+}
+
+// Base URL of the Step Functions (detached rollouts) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+func (o ProviderEndpointsPtrOutput) Stepfunctions() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ProviderEndpoints) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Stepfunctions
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -8269,17 +9235,23 @@ func (o ReleaseServicesMapOutput) MapIndex(k pulumi.StringInput) ReleaseServices
 type ReleaseServicesLastRollout struct {
 	// `rollout.attempt` when the change ran; empty when unset.
 	Attempt *string `pulumi:"attempt"`
+	// ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+	Execution *string `pulumi:"execution"`
 	// When it ended (RFC 3339).
 	FinishedAt *string `pulumi:"finishedAt"`
+	// The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+	From *string `pulumi:"from"`
 	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
 	Gate *string `pulumi:"gate"`
 	// What happened, in one sentence.
 	Reason *string `pulumi:"reason"`
 	// How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
 	Rollback *string `pulumi:"rollback"`
+	// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+	Serving *string `pulumi:"serving"`
 	// When the rollout started (RFC 3339).
 	StartedAt *string `pulumi:"startedAt"`
-	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
 	Status *string `pulumi:"status"`
 	// The last step applied, from 1; 0 when none was.
 	StepReached *int `pulumi:"stepReached"`
@@ -8303,17 +9275,23 @@ type ReleaseServicesLastRolloutInput interface {
 type ReleaseServicesLastRolloutArgs struct {
 	// `rollout.attempt` when the change ran; empty when unset.
 	Attempt pulumi.StringPtrInput `pulumi:"attempt"`
+	// ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+	Execution pulumi.StringPtrInput `pulumi:"execution"`
 	// When it ended (RFC 3339).
 	FinishedAt pulumi.StringPtrInput `pulumi:"finishedAt"`
+	// The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+	From pulumi.StringPtrInput `pulumi:"from"`
 	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
 	Gate pulumi.StringPtrInput `pulumi:"gate"`
 	// What happened, in one sentence.
 	Reason pulumi.StringPtrInput `pulumi:"reason"`
 	// How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
 	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
+	// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+	Serving pulumi.StringPtrInput `pulumi:"serving"`
 	// When the rollout started (RFC 3339).
 	StartedAt pulumi.StringPtrInput `pulumi:"startedAt"`
-	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
 	Status pulumi.StringPtrInput `pulumi:"status"`
 	// The last step applied, from 1; 0 when none was.
 	StepReached pulumi.IntPtrInput `pulumi:"stepReached"`
@@ -8405,9 +9383,19 @@ func (o ReleaseServicesLastRolloutOutput) Attempt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ReleaseServicesLastRollout) *string { return v.Attempt }).(pulumi.StringPtrOutput)
 }
 
+// ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+func (o ReleaseServicesLastRolloutOutput) Execution() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesLastRollout) *string { return v.Execution }).(pulumi.StringPtrOutput)
+}
+
 // When it ended (RFC 3339).
 func (o ReleaseServicesLastRolloutOutput) FinishedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ReleaseServicesLastRollout) *string { return v.FinishedAt }).(pulumi.StringPtrOutput)
+}
+
+// The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+func (o ReleaseServicesLastRolloutOutput) From() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesLastRollout) *string { return v.From }).(pulumi.StringPtrOutput)
 }
 
 // The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
@@ -8425,12 +9413,17 @@ func (o ReleaseServicesLastRolloutOutput) Rollback() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ReleaseServicesLastRollout) *string { return v.Rollback }).(pulumi.StringPtrOutput)
 }
 
+// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+func (o ReleaseServicesLastRolloutOutput) Serving() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesLastRollout) *string { return v.Serving }).(pulumi.StringPtrOutput)
+}
+
 // When the rollout started (RFC 3339).
 func (o ReleaseServicesLastRolloutOutput) StartedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ReleaseServicesLastRollout) *string { return v.StartedAt }).(pulumi.StringPtrOutput)
 }
 
-// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
 func (o ReleaseServicesLastRolloutOutput) Status() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ReleaseServicesLastRollout) *string { return v.Status }).(pulumi.StringPtrOutput)
 }
@@ -8484,6 +9477,16 @@ func (o ReleaseServicesLastRolloutPtrOutput) Attempt() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+func (o ReleaseServicesLastRolloutPtrOutput) Execution() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Execution
+	}).(pulumi.StringPtrOutput)
+}
+
 // When it ended (RFC 3339).
 func (o ReleaseServicesLastRolloutPtrOutput) FinishedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *ReleaseServicesLastRollout) *string {
@@ -8491,6 +9494,16 @@ func (o ReleaseServicesLastRolloutPtrOutput) FinishedAt() pulumi.StringPtrOutput
 			return nil
 		}
 		return v.FinishedAt
+	}).(pulumi.StringPtrOutput)
+}
+
+// The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+func (o ReleaseServicesLastRolloutPtrOutput) From() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.From
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -8524,6 +9537,16 @@ func (o ReleaseServicesLastRolloutPtrOutput) Rollback() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+func (o ReleaseServicesLastRolloutPtrOutput) Serving() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Serving
+	}).(pulumi.StringPtrOutput)
+}
+
 // When the rollout started (RFC 3339).
 func (o ReleaseServicesLastRolloutPtrOutput) StartedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *ReleaseServicesLastRollout) *string {
@@ -8534,7 +9557,7 @@ func (o ReleaseServicesLastRolloutPtrOutput) StartedAt() pulumi.StringPtrOutput 
 	}).(pulumi.StringPtrOutput)
 }
 
-// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
 func (o ReleaseServicesLastRolloutPtrOutput) Status() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *ReleaseServicesLastRollout) *string {
 		if v == nil {
@@ -8807,6 +9830,8 @@ func (o ReleaseServicesPlannedStepTargetGroupArrayOutput) Index(i pulumi.IntInpu
 type ReleaseServicesRollout struct {
 	// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
 	Attempt *string `pulumi:"attempt"`
+	// Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+	Execution *ReleaseServicesRolloutExecution `pulumi:"execution"`
 	// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
 	Flags []string `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
@@ -8841,6 +9866,8 @@ type ReleaseServicesRolloutInput interface {
 type ReleaseServicesRolloutArgs struct {
 	// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
 	Attempt pulumi.StringPtrInput `pulumi:"attempt"`
+	// Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+	Execution ReleaseServicesRolloutExecutionPtrInput `pulumi:"execution"`
 	// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
 	Flags pulumi.StringArrayInput `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
@@ -8943,6 +9970,11 @@ func (o ReleaseServicesRolloutOutput) Attempt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ReleaseServicesRollout) *string { return v.Attempt }).(pulumi.StringPtrOutput)
 }
 
+// Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+func (o ReleaseServicesRolloutOutput) Execution() ReleaseServicesRolloutExecutionPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRollout) *ReleaseServicesRolloutExecution { return v.Execution }).(ReleaseServicesRolloutExecutionPtrOutput)
+}
+
 // Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
 func (o ReleaseServicesRolloutOutput) Flags() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v ReleaseServicesRollout) []string { return v.Flags }).(pulumi.StringArrayOutput)
@@ -9020,6 +10052,16 @@ func (o ReleaseServicesRolloutPtrOutput) Attempt() pulumi.StringPtrOutput {
 		}
 		return v.Attempt
 	}).(pulumi.StringPtrOutput)
+}
+
+// Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+func (o ReleaseServicesRolloutPtrOutput) Execution() ReleaseServicesRolloutExecutionPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRollout) *ReleaseServicesRolloutExecution {
+		if v == nil {
+			return nil
+		}
+		return v.Execution
+	}).(ReleaseServicesRolloutExecutionPtrOutput)
 }
 
 // Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
@@ -9109,6 +10151,181 @@ func (o ReleaseServicesRolloutPtrOutput) Strategy() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Strategy
+	}).(pulumi.StringPtrOutput)
+}
+
+type ReleaseServicesRolloutExecution struct {
+	// <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+	Mode *string `pulumi:"mode"`
+	// ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+	Orchestrator *string `pulumi:"orchestrator"`
+	// How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+	Timeout *string `pulumi:"timeout"`
+}
+
+// ReleaseServicesRolloutExecutionInput is an input type that accepts ReleaseServicesRolloutExecutionArgs and ReleaseServicesRolloutExecutionOutput values.
+// You can construct a concrete instance of `ReleaseServicesRolloutExecutionInput` via:
+//
+//	ReleaseServicesRolloutExecutionArgs{...}
+type ReleaseServicesRolloutExecutionInput interface {
+	pulumi.Input
+
+	ToReleaseServicesRolloutExecutionOutput() ReleaseServicesRolloutExecutionOutput
+	ToReleaseServicesRolloutExecutionOutputWithContext(context.Context) ReleaseServicesRolloutExecutionOutput
+}
+
+type ReleaseServicesRolloutExecutionArgs struct {
+	// <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+	Mode pulumi.StringPtrInput `pulumi:"mode"`
+	// ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+	Orchestrator pulumi.StringPtrInput `pulumi:"orchestrator"`
+	// How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+	Timeout pulumi.StringPtrInput `pulumi:"timeout"`
+}
+
+func (ReleaseServicesRolloutExecutionArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesRolloutExecution)(nil)).Elem()
+}
+
+func (i ReleaseServicesRolloutExecutionArgs) ToReleaseServicesRolloutExecutionOutput() ReleaseServicesRolloutExecutionOutput {
+	return i.ToReleaseServicesRolloutExecutionOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesRolloutExecutionArgs) ToReleaseServicesRolloutExecutionOutputWithContext(ctx context.Context) ReleaseServicesRolloutExecutionOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutExecutionOutput)
+}
+
+func (i ReleaseServicesRolloutExecutionArgs) ToReleaseServicesRolloutExecutionPtrOutput() ReleaseServicesRolloutExecutionPtrOutput {
+	return i.ToReleaseServicesRolloutExecutionPtrOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesRolloutExecutionArgs) ToReleaseServicesRolloutExecutionPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutExecutionPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutExecutionOutput).ToReleaseServicesRolloutExecutionPtrOutputWithContext(ctx)
+}
+
+// ReleaseServicesRolloutExecutionPtrInput is an input type that accepts ReleaseServicesRolloutExecutionArgs, ReleaseServicesRolloutExecutionPtr and ReleaseServicesRolloutExecutionPtrOutput values.
+// You can construct a concrete instance of `ReleaseServicesRolloutExecutionPtrInput` via:
+//
+//	        ReleaseServicesRolloutExecutionArgs{...}
+//
+//	or:
+//
+//	        nil
+type ReleaseServicesRolloutExecutionPtrInput interface {
+	pulumi.Input
+
+	ToReleaseServicesRolloutExecutionPtrOutput() ReleaseServicesRolloutExecutionPtrOutput
+	ToReleaseServicesRolloutExecutionPtrOutputWithContext(context.Context) ReleaseServicesRolloutExecutionPtrOutput
+}
+
+type releaseServicesRolloutExecutionPtrType ReleaseServicesRolloutExecutionArgs
+
+func ReleaseServicesRolloutExecutionPtr(v *ReleaseServicesRolloutExecutionArgs) ReleaseServicesRolloutExecutionPtrInput {
+	return (*releaseServicesRolloutExecutionPtrType)(v)
+}
+
+func (*releaseServicesRolloutExecutionPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseServicesRolloutExecution)(nil)).Elem()
+}
+
+func (i *releaseServicesRolloutExecutionPtrType) ToReleaseServicesRolloutExecutionPtrOutput() ReleaseServicesRolloutExecutionPtrOutput {
+	return i.ToReleaseServicesRolloutExecutionPtrOutputWithContext(context.Background())
+}
+
+func (i *releaseServicesRolloutExecutionPtrType) ToReleaseServicesRolloutExecutionPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutExecutionPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutExecutionPtrOutput)
+}
+
+type ReleaseServicesRolloutExecutionOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesRolloutExecutionOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesRolloutExecution)(nil)).Elem()
+}
+
+func (o ReleaseServicesRolloutExecutionOutput) ToReleaseServicesRolloutExecutionOutput() ReleaseServicesRolloutExecutionOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutExecutionOutput) ToReleaseServicesRolloutExecutionOutputWithContext(ctx context.Context) ReleaseServicesRolloutExecutionOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutExecutionOutput) ToReleaseServicesRolloutExecutionPtrOutput() ReleaseServicesRolloutExecutionPtrOutput {
+	return o.ToReleaseServicesRolloutExecutionPtrOutputWithContext(context.Background())
+}
+
+func (o ReleaseServicesRolloutExecutionOutput) ToReleaseServicesRolloutExecutionPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutExecutionPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ReleaseServicesRolloutExecution) *ReleaseServicesRolloutExecution {
+		return &v
+	}).(ReleaseServicesRolloutExecutionPtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+func (o ReleaseServicesRolloutExecutionOutput) Mode() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutExecution) *string { return v.Mode }).(pulumi.StringPtrOutput)
+}
+
+// ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+func (o ReleaseServicesRolloutExecutionOutput) Orchestrator() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutExecution) *string { return v.Orchestrator }).(pulumi.StringPtrOutput)
+}
+
+// How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+func (o ReleaseServicesRolloutExecutionOutput) Timeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutExecution) *string { return v.Timeout }).(pulumi.StringPtrOutput)
+}
+
+type ReleaseServicesRolloutExecutionPtrOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesRolloutExecutionPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseServicesRolloutExecution)(nil)).Elem()
+}
+
+func (o ReleaseServicesRolloutExecutionPtrOutput) ToReleaseServicesRolloutExecutionPtrOutput() ReleaseServicesRolloutExecutionPtrOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutExecutionPtrOutput) ToReleaseServicesRolloutExecutionPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutExecutionPtrOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutExecutionPtrOutput) Elem() ReleaseServicesRolloutExecutionOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutExecution) ReleaseServicesRolloutExecution {
+		if v != nil {
+			return *v
+		}
+		var ret ReleaseServicesRolloutExecution
+		return ret
+	}).(ReleaseServicesRolloutExecutionOutput)
+}
+
+// <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+func (o ReleaseServicesRolloutExecutionPtrOutput) Mode() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutExecution) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Mode
+	}).(pulumi.StringPtrOutput)
+}
+
+// ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+func (o ReleaseServicesRolloutExecutionPtrOutput) Orchestrator() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutExecution) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Orchestrator
+	}).(pulumi.StringPtrOutput)
+}
+
+// How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+func (o ReleaseServicesRolloutExecutionPtrOutput) Timeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutExecution) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Timeout
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -10902,17 +12119,23 @@ func (o ReleaseTimeoutsPtrOutput) Update() pulumi.StringPtrOutput {
 type TrafficSplitLastRollout struct {
 	// `rollout.attempt` when the change ran; empty when unset.
 	Attempt *string `pulumi:"attempt"`
+	// ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+	Execution *string `pulumi:"execution"`
 	// When it ended (RFC 3339).
 	FinishedAt *string `pulumi:"finishedAt"`
+	// The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+	From *string `pulumi:"from"`
 	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
 	Gate *string `pulumi:"gate"`
 	// What happened, in one sentence.
 	Reason *string `pulumi:"reason"`
 	// How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
 	Rollback *string `pulumi:"rollback"`
+	// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+	Serving *string `pulumi:"serving"`
 	// When the rollout started (RFC 3339).
 	StartedAt *string `pulumi:"startedAt"`
-	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
 	Status *string `pulumi:"status"`
 	// The last step applied, from 1; 0 when none was.
 	StepReached *int `pulumi:"stepReached"`
@@ -10936,17 +12159,23 @@ type TrafficSplitLastRolloutInput interface {
 type TrafficSplitLastRolloutArgs struct {
 	// `rollout.attempt` when the change ran; empty when unset.
 	Attempt pulumi.StringPtrInput `pulumi:"attempt"`
+	// ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+	Execution pulumi.StringPtrInput `pulumi:"execution"`
 	// When it ended (RFC 3339).
 	FinishedAt pulumi.StringPtrInput `pulumi:"finishedAt"`
+	// The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+	From pulumi.StringPtrInput `pulumi:"from"`
 	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
 	Gate pulumi.StringPtrInput `pulumi:"gate"`
 	// What happened, in one sentence.
 	Reason pulumi.StringPtrInput `pulumi:"reason"`
 	// How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
 	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
+	// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+	Serving pulumi.StringPtrInput `pulumi:"serving"`
 	// When the rollout started (RFC 3339).
 	StartedAt pulumi.StringPtrInput `pulumi:"startedAt"`
-	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
 	Status pulumi.StringPtrInput `pulumi:"status"`
 	// The last step applied, from 1; 0 when none was.
 	StepReached pulumi.IntPtrInput `pulumi:"stepReached"`
@@ -11038,9 +12267,19 @@ func (o TrafficSplitLastRolloutOutput) Attempt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v TrafficSplitLastRollout) *string { return v.Attempt }).(pulumi.StringPtrOutput)
 }
 
+// ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+func (o TrafficSplitLastRolloutOutput) Execution() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrafficSplitLastRollout) *string { return v.Execution }).(pulumi.StringPtrOutput)
+}
+
 // When it ended (RFC 3339).
 func (o TrafficSplitLastRolloutOutput) FinishedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v TrafficSplitLastRollout) *string { return v.FinishedAt }).(pulumi.StringPtrOutput)
+}
+
+// The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+func (o TrafficSplitLastRolloutOutput) From() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrafficSplitLastRollout) *string { return v.From }).(pulumi.StringPtrOutput)
 }
 
 // The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
@@ -11058,12 +12297,17 @@ func (o TrafficSplitLastRolloutOutput) Rollback() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v TrafficSplitLastRollout) *string { return v.Rollback }).(pulumi.StringPtrOutput)
 }
 
+// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+func (o TrafficSplitLastRolloutOutput) Serving() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrafficSplitLastRollout) *string { return v.Serving }).(pulumi.StringPtrOutput)
+}
+
 // When the rollout started (RFC 3339).
 func (o TrafficSplitLastRolloutOutput) StartedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v TrafficSplitLastRollout) *string { return v.StartedAt }).(pulumi.StringPtrOutput)
 }
 
-// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
 func (o TrafficSplitLastRolloutOutput) Status() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v TrafficSplitLastRollout) *string { return v.Status }).(pulumi.StringPtrOutput)
 }
@@ -11117,6 +12361,16 @@ func (o TrafficSplitLastRolloutPtrOutput) Attempt() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+func (o TrafficSplitLastRolloutPtrOutput) Execution() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Execution
+	}).(pulumi.StringPtrOutput)
+}
+
 // When it ended (RFC 3339).
 func (o TrafficSplitLastRolloutPtrOutput) FinishedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *TrafficSplitLastRollout) *string {
@@ -11124,6 +12378,16 @@ func (o TrafficSplitLastRolloutPtrOutput) FinishedAt() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.FinishedAt
+	}).(pulumi.StringPtrOutput)
+}
+
+// The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+func (o TrafficSplitLastRolloutPtrOutput) From() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.From
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -11157,6 +12421,16 @@ func (o TrafficSplitLastRolloutPtrOutput) Rollback() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+func (o TrafficSplitLastRolloutPtrOutput) Serving() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Serving
+	}).(pulumi.StringPtrOutput)
+}
+
 // When the rollout started (RFC 3339).
 func (o TrafficSplitLastRolloutPtrOutput) StartedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *TrafficSplitLastRollout) *string {
@@ -11167,7 +12441,7 @@ func (o TrafficSplitLastRolloutPtrOutput) StartedAt() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
 func (o TrafficSplitLastRolloutPtrOutput) Status() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *TrafficSplitLastRollout) *string {
 		if v == nil {
@@ -11440,6 +12714,8 @@ func (o TrafficSplitPlannedStepTargetGroupArrayOutput) Index(i pulumi.IntInput) 
 type TrafficSplitRollout struct {
 	// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
 	Attempt *string `pulumi:"attempt"`
+	// Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+	Execution *TrafficSplitRolloutExecution `pulumi:"execution"`
 	// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
 	Flags []string `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
@@ -11474,6 +12750,8 @@ type TrafficSplitRolloutInput interface {
 type TrafficSplitRolloutArgs struct {
 	// A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
 	Attempt pulumi.StringPtrInput `pulumi:"attempt"`
+	// Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+	Execution TrafficSplitRolloutExecutionPtrInput `pulumi:"execution"`
 	// Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
 	Flags pulumi.StringArrayInput `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
@@ -11576,6 +12854,11 @@ func (o TrafficSplitRolloutOutput) Attempt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v TrafficSplitRollout) *string { return v.Attempt }).(pulumi.StringPtrOutput)
 }
 
+// Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+func (o TrafficSplitRolloutOutput) Execution() TrafficSplitRolloutExecutionPtrOutput {
+	return o.ApplyT(func(v TrafficSplitRollout) *TrafficSplitRolloutExecution { return v.Execution }).(TrafficSplitRolloutExecutionPtrOutput)
+}
+
 // Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
 func (o TrafficSplitRolloutOutput) Flags() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v TrafficSplitRollout) []string { return v.Flags }).(pulumi.StringArrayOutput)
@@ -11653,6 +12936,16 @@ func (o TrafficSplitRolloutPtrOutput) Attempt() pulumi.StringPtrOutput {
 		}
 		return v.Attempt
 	}).(pulumi.StringPtrOutput)
+}
+
+// Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+func (o TrafficSplitRolloutPtrOutput) Execution() TrafficSplitRolloutExecutionPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitRollout) *TrafficSplitRolloutExecution {
+		if v == nil {
+			return nil
+		}
+		return v.Execution
+	}).(TrafficSplitRolloutExecutionPtrOutput)
 }
 
 // Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
@@ -11742,6 +13035,181 @@ func (o TrafficSplitRolloutPtrOutput) Strategy() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Strategy
+	}).(pulumi.StringPtrOutput)
+}
+
+type TrafficSplitRolloutExecution struct {
+	// <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+	Mode *string `pulumi:"mode"`
+	// ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+	Orchestrator *string `pulumi:"orchestrator"`
+	// How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+	Timeout *string `pulumi:"timeout"`
+}
+
+// TrafficSplitRolloutExecutionInput is an input type that accepts TrafficSplitRolloutExecutionArgs and TrafficSplitRolloutExecutionOutput values.
+// You can construct a concrete instance of `TrafficSplitRolloutExecutionInput` via:
+//
+//	TrafficSplitRolloutExecutionArgs{...}
+type TrafficSplitRolloutExecutionInput interface {
+	pulumi.Input
+
+	ToTrafficSplitRolloutExecutionOutput() TrafficSplitRolloutExecutionOutput
+	ToTrafficSplitRolloutExecutionOutputWithContext(context.Context) TrafficSplitRolloutExecutionOutput
+}
+
+type TrafficSplitRolloutExecutionArgs struct {
+	// <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+	Mode pulumi.StringPtrInput `pulumi:"mode"`
+	// ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+	Orchestrator pulumi.StringPtrInput `pulumi:"orchestrator"`
+	// How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+	Timeout pulumi.StringPtrInput `pulumi:"timeout"`
+}
+
+func (TrafficSplitRolloutExecutionArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*TrafficSplitRolloutExecution)(nil)).Elem()
+}
+
+func (i TrafficSplitRolloutExecutionArgs) ToTrafficSplitRolloutExecutionOutput() TrafficSplitRolloutExecutionOutput {
+	return i.ToTrafficSplitRolloutExecutionOutputWithContext(context.Background())
+}
+
+func (i TrafficSplitRolloutExecutionArgs) ToTrafficSplitRolloutExecutionOutputWithContext(ctx context.Context) TrafficSplitRolloutExecutionOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(TrafficSplitRolloutExecutionOutput)
+}
+
+func (i TrafficSplitRolloutExecutionArgs) ToTrafficSplitRolloutExecutionPtrOutput() TrafficSplitRolloutExecutionPtrOutput {
+	return i.ToTrafficSplitRolloutExecutionPtrOutputWithContext(context.Background())
+}
+
+func (i TrafficSplitRolloutExecutionArgs) ToTrafficSplitRolloutExecutionPtrOutputWithContext(ctx context.Context) TrafficSplitRolloutExecutionPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(TrafficSplitRolloutExecutionOutput).ToTrafficSplitRolloutExecutionPtrOutputWithContext(ctx)
+}
+
+// TrafficSplitRolloutExecutionPtrInput is an input type that accepts TrafficSplitRolloutExecutionArgs, TrafficSplitRolloutExecutionPtr and TrafficSplitRolloutExecutionPtrOutput values.
+// You can construct a concrete instance of `TrafficSplitRolloutExecutionPtrInput` via:
+//
+//	        TrafficSplitRolloutExecutionArgs{...}
+//
+//	or:
+//
+//	        nil
+type TrafficSplitRolloutExecutionPtrInput interface {
+	pulumi.Input
+
+	ToTrafficSplitRolloutExecutionPtrOutput() TrafficSplitRolloutExecutionPtrOutput
+	ToTrafficSplitRolloutExecutionPtrOutputWithContext(context.Context) TrafficSplitRolloutExecutionPtrOutput
+}
+
+type trafficSplitRolloutExecutionPtrType TrafficSplitRolloutExecutionArgs
+
+func TrafficSplitRolloutExecutionPtr(v *TrafficSplitRolloutExecutionArgs) TrafficSplitRolloutExecutionPtrInput {
+	return (*trafficSplitRolloutExecutionPtrType)(v)
+}
+
+func (*trafficSplitRolloutExecutionPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**TrafficSplitRolloutExecution)(nil)).Elem()
+}
+
+func (i *trafficSplitRolloutExecutionPtrType) ToTrafficSplitRolloutExecutionPtrOutput() TrafficSplitRolloutExecutionPtrOutput {
+	return i.ToTrafficSplitRolloutExecutionPtrOutputWithContext(context.Background())
+}
+
+func (i *trafficSplitRolloutExecutionPtrType) ToTrafficSplitRolloutExecutionPtrOutputWithContext(ctx context.Context) TrafficSplitRolloutExecutionPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(TrafficSplitRolloutExecutionPtrOutput)
+}
+
+type TrafficSplitRolloutExecutionOutput struct{ *pulumi.OutputState }
+
+func (TrafficSplitRolloutExecutionOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*TrafficSplitRolloutExecution)(nil)).Elem()
+}
+
+func (o TrafficSplitRolloutExecutionOutput) ToTrafficSplitRolloutExecutionOutput() TrafficSplitRolloutExecutionOutput {
+	return o
+}
+
+func (o TrafficSplitRolloutExecutionOutput) ToTrafficSplitRolloutExecutionOutputWithContext(ctx context.Context) TrafficSplitRolloutExecutionOutput {
+	return o
+}
+
+func (o TrafficSplitRolloutExecutionOutput) ToTrafficSplitRolloutExecutionPtrOutput() TrafficSplitRolloutExecutionPtrOutput {
+	return o.ToTrafficSplitRolloutExecutionPtrOutputWithContext(context.Background())
+}
+
+func (o TrafficSplitRolloutExecutionOutput) ToTrafficSplitRolloutExecutionPtrOutputWithContext(ctx context.Context) TrafficSplitRolloutExecutionPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v TrafficSplitRolloutExecution) *TrafficSplitRolloutExecution {
+		return &v
+	}).(TrafficSplitRolloutExecutionPtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+func (o TrafficSplitRolloutExecutionOutput) Mode() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrafficSplitRolloutExecution) *string { return v.Mode }).(pulumi.StringPtrOutput)
+}
+
+// ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+func (o TrafficSplitRolloutExecutionOutput) Orchestrator() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrafficSplitRolloutExecution) *string { return v.Orchestrator }).(pulumi.StringPtrOutput)
+}
+
+// How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+func (o TrafficSplitRolloutExecutionOutput) Timeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrafficSplitRolloutExecution) *string { return v.Timeout }).(pulumi.StringPtrOutput)
+}
+
+type TrafficSplitRolloutExecutionPtrOutput struct{ *pulumi.OutputState }
+
+func (TrafficSplitRolloutExecutionPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**TrafficSplitRolloutExecution)(nil)).Elem()
+}
+
+func (o TrafficSplitRolloutExecutionPtrOutput) ToTrafficSplitRolloutExecutionPtrOutput() TrafficSplitRolloutExecutionPtrOutput {
+	return o
+}
+
+func (o TrafficSplitRolloutExecutionPtrOutput) ToTrafficSplitRolloutExecutionPtrOutputWithContext(ctx context.Context) TrafficSplitRolloutExecutionPtrOutput {
+	return o
+}
+
+func (o TrafficSplitRolloutExecutionPtrOutput) Elem() TrafficSplitRolloutExecutionOutput {
+	return o.ApplyT(func(v *TrafficSplitRolloutExecution) TrafficSplitRolloutExecution {
+		if v != nil {
+			return *v
+		}
+		var ret TrafficSplitRolloutExecution
+		return ret
+	}).(TrafficSplitRolloutExecutionOutput)
+}
+
+// <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+func (o TrafficSplitRolloutExecutionPtrOutput) Mode() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitRolloutExecution) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Mode
+	}).(pulumi.StringPtrOutput)
+}
+
+// ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+func (o TrafficSplitRolloutExecutionPtrOutput) Orchestrator() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitRolloutExecution) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Orchestrator
+	}).(pulumi.StringPtrOutput)
+}
+
+// How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+func (o TrafficSplitRolloutExecutionPtrOutput) Timeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitRolloutExecution) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Timeout
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -13811,6 +15279,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenPlannedStepTargetGroupArrayInput)(nil)).Elem(), DeploymentBlueGreenPlannedStepTargetGroupArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenRolloutInput)(nil)).Elem(), DeploymentBlueGreenRolloutArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenRolloutPtrInput)(nil)).Elem(), DeploymentBlueGreenRolloutArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenRolloutExecutionInput)(nil)).Elem(), DeploymentBlueGreenRolloutExecutionArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenRolloutExecutionPtrInput)(nil)).Elem(), DeploymentBlueGreenRolloutExecutionArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenRolloutGatesInput)(nil)).Elem(), DeploymentBlueGreenRolloutGatesArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenRolloutGatesPtrInput)(nil)).Elem(), DeploymentBlueGreenRolloutGatesArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenRolloutGatesHealthInput)(nil)).Elem(), DeploymentBlueGreenRolloutGatesHealthArgs{})
@@ -13831,6 +15301,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagPlannedStepArrayInput)(nil)).Elem(), FeatureFlagPlannedStepArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutInput)(nil)).Elem(), FeatureFlagRolloutArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutPtrInput)(nil)).Elem(), FeatureFlagRolloutArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutExecutionInput)(nil)).Elem(), FeatureFlagRolloutExecutionArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutExecutionPtrInput)(nil)).Elem(), FeatureFlagRolloutExecutionArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutGatesInput)(nil)).Elem(), FeatureFlagRolloutGatesArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutGatesPtrInput)(nil)).Elem(), FeatureFlagRolloutGatesArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutGatesHealthInput)(nil)).Elem(), FeatureFlagRolloutGatesHealthArgs{})
@@ -13855,6 +15327,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasPlannedStepArrayInput)(nil)).Elem(), LambdaAliasPlannedStepArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutInput)(nil)).Elem(), LambdaAliasRolloutArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutPtrInput)(nil)).Elem(), LambdaAliasRolloutArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutExecutionInput)(nil)).Elem(), LambdaAliasRolloutExecutionArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutExecutionPtrInput)(nil)).Elem(), LambdaAliasRolloutExecutionArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutGatesInput)(nil)).Elem(), LambdaAliasRolloutGatesArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutGatesPtrInput)(nil)).Elem(), LambdaAliasRolloutGatesArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutGatesHealthInput)(nil)).Elem(), LambdaAliasRolloutGatesHealthArgs{})
@@ -13869,6 +15343,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutStepArrayInput)(nil)).Elem(), LambdaAliasRolloutStepArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasTimeoutsInput)(nil)).Elem(), LambdaAliasTimeoutsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasTimeoutsPtrInput)(nil)).Elem(), LambdaAliasTimeoutsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*OrchestratorCodeInput)(nil)).Elem(), OrchestratorCodeArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*OrchestratorCodePtrInput)(nil)).Elem(), OrchestratorCodeArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ProviderAssumeRoleInput)(nil)).Elem(), ProviderAssumeRoleArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ProviderAssumeRolePtrInput)(nil)).Elem(), ProviderAssumeRoleArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ProviderEndpointsInput)(nil)).Elem(), ProviderEndpointsArgs{})
@@ -13889,6 +15365,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesPlannedStepTargetGroupArrayInput)(nil)).Elem(), ReleaseServicesPlannedStepTargetGroupArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutInput)(nil)).Elem(), ReleaseServicesRolloutArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutPtrInput)(nil)).Elem(), ReleaseServicesRolloutArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutExecutionInput)(nil)).Elem(), ReleaseServicesRolloutExecutionArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutExecutionPtrInput)(nil)).Elem(), ReleaseServicesRolloutExecutionArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutGatesInput)(nil)).Elem(), ReleaseServicesRolloutGatesArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutGatesPtrInput)(nil)).Elem(), ReleaseServicesRolloutGatesArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutGatesHealthInput)(nil)).Elem(), ReleaseServicesRolloutGatesHealthArgs{})
@@ -13919,6 +15397,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitPlannedStepTargetGroupArrayInput)(nil)).Elem(), TrafficSplitPlannedStepTargetGroupArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitRolloutInput)(nil)).Elem(), TrafficSplitRolloutArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitRolloutPtrInput)(nil)).Elem(), TrafficSplitRolloutArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitRolloutExecutionInput)(nil)).Elem(), TrafficSplitRolloutExecutionArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitRolloutExecutionPtrInput)(nil)).Elem(), TrafficSplitRolloutExecutionArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitRolloutGatesInput)(nil)).Elem(), TrafficSplitRolloutGatesArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitRolloutGatesPtrInput)(nil)).Elem(), TrafficSplitRolloutGatesArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitRolloutGatesHealthInput)(nil)).Elem(), TrafficSplitRolloutGatesHealthArgs{})
@@ -13967,6 +15447,8 @@ func init() {
 	pulumi.RegisterOutputType(DeploymentBlueGreenPlannedStepTargetGroupArrayOutput{})
 	pulumi.RegisterOutputType(DeploymentBlueGreenRolloutOutput{})
 	pulumi.RegisterOutputType(DeploymentBlueGreenRolloutPtrOutput{})
+	pulumi.RegisterOutputType(DeploymentBlueGreenRolloutExecutionOutput{})
+	pulumi.RegisterOutputType(DeploymentBlueGreenRolloutExecutionPtrOutput{})
 	pulumi.RegisterOutputType(DeploymentBlueGreenRolloutGatesOutput{})
 	pulumi.RegisterOutputType(DeploymentBlueGreenRolloutGatesPtrOutput{})
 	pulumi.RegisterOutputType(DeploymentBlueGreenRolloutGatesHealthOutput{})
@@ -13987,6 +15469,8 @@ func init() {
 	pulumi.RegisterOutputType(FeatureFlagPlannedStepArrayOutput{})
 	pulumi.RegisterOutputType(FeatureFlagRolloutOutput{})
 	pulumi.RegisterOutputType(FeatureFlagRolloutPtrOutput{})
+	pulumi.RegisterOutputType(FeatureFlagRolloutExecutionOutput{})
+	pulumi.RegisterOutputType(FeatureFlagRolloutExecutionPtrOutput{})
 	pulumi.RegisterOutputType(FeatureFlagRolloutGatesOutput{})
 	pulumi.RegisterOutputType(FeatureFlagRolloutGatesPtrOutput{})
 	pulumi.RegisterOutputType(FeatureFlagRolloutGatesHealthOutput{})
@@ -14011,6 +15495,8 @@ func init() {
 	pulumi.RegisterOutputType(LambdaAliasPlannedStepArrayOutput{})
 	pulumi.RegisterOutputType(LambdaAliasRolloutOutput{})
 	pulumi.RegisterOutputType(LambdaAliasRolloutPtrOutput{})
+	pulumi.RegisterOutputType(LambdaAliasRolloutExecutionOutput{})
+	pulumi.RegisterOutputType(LambdaAliasRolloutExecutionPtrOutput{})
 	pulumi.RegisterOutputType(LambdaAliasRolloutGatesOutput{})
 	pulumi.RegisterOutputType(LambdaAliasRolloutGatesPtrOutput{})
 	pulumi.RegisterOutputType(LambdaAliasRolloutGatesHealthOutput{})
@@ -14025,6 +15511,8 @@ func init() {
 	pulumi.RegisterOutputType(LambdaAliasRolloutStepArrayOutput{})
 	pulumi.RegisterOutputType(LambdaAliasTimeoutsOutput{})
 	pulumi.RegisterOutputType(LambdaAliasTimeoutsPtrOutput{})
+	pulumi.RegisterOutputType(OrchestratorCodeOutput{})
+	pulumi.RegisterOutputType(OrchestratorCodePtrOutput{})
 	pulumi.RegisterOutputType(ProviderAssumeRoleOutput{})
 	pulumi.RegisterOutputType(ProviderAssumeRolePtrOutput{})
 	pulumi.RegisterOutputType(ProviderEndpointsOutput{})
@@ -14045,6 +15533,8 @@ func init() {
 	pulumi.RegisterOutputType(ReleaseServicesPlannedStepTargetGroupArrayOutput{})
 	pulumi.RegisterOutputType(ReleaseServicesRolloutOutput{})
 	pulumi.RegisterOutputType(ReleaseServicesRolloutPtrOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesRolloutExecutionOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesRolloutExecutionPtrOutput{})
 	pulumi.RegisterOutputType(ReleaseServicesRolloutGatesOutput{})
 	pulumi.RegisterOutputType(ReleaseServicesRolloutGatesPtrOutput{})
 	pulumi.RegisterOutputType(ReleaseServicesRolloutGatesHealthOutput{})
@@ -14075,6 +15565,8 @@ func init() {
 	pulumi.RegisterOutputType(TrafficSplitPlannedStepTargetGroupArrayOutput{})
 	pulumi.RegisterOutputType(TrafficSplitRolloutOutput{})
 	pulumi.RegisterOutputType(TrafficSplitRolloutPtrOutput{})
+	pulumi.RegisterOutputType(TrafficSplitRolloutExecutionOutput{})
+	pulumi.RegisterOutputType(TrafficSplitRolloutExecutionPtrOutput{})
 	pulumi.RegisterOutputType(TrafficSplitRolloutGatesOutput{})
 	pulumi.RegisterOutputType(TrafficSplitRolloutGatesPtrOutput{})
 	pulumi.RegisterOutputType(TrafficSplitRolloutGatesHealthOutput{})

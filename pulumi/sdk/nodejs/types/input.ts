@@ -145,9 +145,17 @@ export interface DeploymentBlueGreenLastRollout {
      */
     attempt?: pulumi.Input<string | undefined>;
     /**
+     * ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+     */
+    execution?: pulumi.Input<string | undefined>;
+    /**
      * When it ended (RFC 3339).
      */
     finishedAt?: pulumi.Input<string | undefined>;
+    /**
+     * The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+     */
+    from?: pulumi.Input<string | undefined>;
     /**
      * The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
      */
@@ -161,11 +169,15 @@ export interface DeploymentBlueGreenLastRollout {
      */
     rollback?: pulumi.Input<string | undefined>;
     /**
+     * What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+     */
+    serving?: pulumi.Input<string | undefined>;
+    /**
      * When the rollout started (RFC 3339).
      */
     startedAt?: pulumi.Input<string | undefined>;
     /**
-     * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+     * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
      */
     status?: pulumi.Input<string | undefined>;
     /**
@@ -218,6 +230,10 @@ export interface DeploymentBlueGreenRollout {
      */
     attempt?: pulumi.Input<string | undefined>;
     /**
+     * Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+     */
+    execution?: pulumi.Input<inputs.DeploymentBlueGreenRolloutExecution | undefined>;
+    /**
      * Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
      */
     flags?: pulumi.Input<pulumi.Input<string>[] | undefined>;
@@ -253,6 +269,21 @@ export interface DeploymentBlueGreenRollout {
      * <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
      */
     strategy?: pulumi.Input<string | undefined>;
+}
+
+export interface DeploymentBlueGreenRolloutExecution {
+    /**
+     * <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+     */
+    mode?: pulumi.Input<string | undefined>;
+    /**
+     * ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+     */
+    orchestrator?: pulumi.Input<string | undefined>;
+    /**
+     * How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+     */
+    timeout?: pulumi.Input<string | undefined>;
 }
 
 export interface DeploymentBlueGreenRolloutGates {
@@ -362,9 +393,17 @@ export interface FeatureFlagLastRollout {
      */
     attempt?: pulumi.Input<string | undefined>;
     /**
+     * ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+     */
+    execution?: pulumi.Input<string | undefined>;
+    /**
      * When it ended (RFC 3339).
      */
     finishedAt?: pulumi.Input<string | undefined>;
+    /**
+     * The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+     */
+    from?: pulumi.Input<string | undefined>;
     /**
      * The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
      */
@@ -378,11 +417,15 @@ export interface FeatureFlagLastRollout {
      */
     rollback?: pulumi.Input<string | undefined>;
     /**
+     * What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+     */
+    serving?: pulumi.Input<string | undefined>;
+    /**
      * When the rollout started (RFC 3339).
      */
     startedAt?: pulumi.Input<string | undefined>;
     /**
-     * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+     * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
      */
     status?: pulumi.Input<string | undefined>;
     /**
@@ -424,6 +467,10 @@ export interface FeatureFlagRollout {
      */
     attempt?: pulumi.Input<string | undefined>;
     /**
+     * Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+     */
+    execution?: pulumi.Input<inputs.FeatureFlagRolloutExecution | undefined>;
+    /**
      * Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
      */
     flags?: pulumi.Input<pulumi.Input<string>[] | undefined>;
@@ -459,6 +506,21 @@ export interface FeatureFlagRollout {
      * <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
      */
     strategy?: pulumi.Input<string | undefined>;
+}
+
+export interface FeatureFlagRolloutExecution {
+    /**
+     * <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+     */
+    mode?: pulumi.Input<string | undefined>;
+    /**
+     * ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+     */
+    orchestrator?: pulumi.Input<string | undefined>;
+    /**
+     * How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+     */
+    timeout?: pulumi.Input<string | undefined>;
 }
 
 export interface FeatureFlagRolloutGates {
@@ -594,9 +656,17 @@ export interface LambdaAliasLastRollout {
      */
     attempt?: pulumi.Input<string | undefined>;
     /**
+     * ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+     */
+    execution?: pulumi.Input<string | undefined>;
+    /**
      * When it ended (RFC 3339).
      */
     finishedAt?: pulumi.Input<string | undefined>;
+    /**
+     * The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+     */
+    from?: pulumi.Input<string | undefined>;
     /**
      * The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
      */
@@ -610,11 +680,15 @@ export interface LambdaAliasLastRollout {
      */
     rollback?: pulumi.Input<string | undefined>;
     /**
+     * What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+     */
+    serving?: pulumi.Input<string | undefined>;
+    /**
      * When the rollout started (RFC 3339).
      */
     startedAt?: pulumi.Input<string | undefined>;
     /**
-     * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+     * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
      */
     status?: pulumi.Input<string | undefined>;
     /**
@@ -656,6 +730,10 @@ export interface LambdaAliasRollout {
      */
     attempt?: pulumi.Input<string | undefined>;
     /**
+     * Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+     */
+    execution?: pulumi.Input<inputs.LambdaAliasRolloutExecution | undefined>;
+    /**
      * Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
      */
     flags?: pulumi.Input<pulumi.Input<string>[] | undefined>;
@@ -691,6 +769,21 @@ export interface LambdaAliasRollout {
      * <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
      */
     strategy?: pulumi.Input<string | undefined>;
+}
+
+export interface LambdaAliasRolloutExecution {
+    /**
+     * <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+     */
+    mode?: pulumi.Input<string | undefined>;
+    /**
+     * ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+     */
+    orchestrator?: pulumi.Input<string | undefined>;
+    /**
+     * How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+     */
+    timeout?: pulumi.Input<string | undefined>;
 }
 
 export interface LambdaAliasRolloutGates {
@@ -794,6 +887,25 @@ export interface LambdaAliasTimeouts {
     update?: pulumi.Input<string | undefined>;
 }
 
+export interface OrchestratorCode {
+    /**
+     * Path of the zip on the machine that runs Pulumi.
+     */
+    file?: pulumi.Input<string | undefined>;
+    /**
+     * S3 bucket of the zip, in the provider's region.
+     */
+    s3Bucket?: pulumi.Input<string | undefined>;
+    /**
+     * S3 key of the zip.
+     */
+    s3Key?: pulumi.Input<string | undefined>;
+    /**
+     * Version of the S3 object; change it to deploy a new zip under the same key.
+     */
+    s3ObjectVersion?: pulumi.Input<string | undefined>;
+}
+
 export interface ProviderAssumeRole {
     /**
      * How long the assumed credentials last, as a Go duration from <span pulumi-lang-nodejs="`15m`" pulumi-lang-dotnet="`15m`" pulumi-lang-go="`15m`" pulumi-lang-python="`15m`" pulumi-lang-yaml="`15m`" pulumi-lang-java="`15m`">`15m`</span> to <span pulumi-lang-nodejs="`12h`" pulumi-lang-dotnet="`12h`" pulumi-lang-go="`12h`" pulumi-lang-python="`12h`" pulumi-lang-yaml="`12h`" pulumi-lang-java="`12h`">`12h`</span>. Defaults to <span pulumi-lang-nodejs="`1h`" pulumi-lang-dotnet="`1h`" pulumi-lang-go="`1h`" pulumi-lang-python="`1h`" pulumi-lang-yaml="`1h`" pulumi-lang-java="`1h`">`1h`</span>.
@@ -834,6 +946,10 @@ export interface ProviderEndpoints {
      * Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
      */
     ssm?: pulumi.Input<string | undefined>;
+    /**
+     * Base URL of the Step Functions (detached rollouts) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+     */
+    stepfunctions?: pulumi.Input<string | undefined>;
     /**
      * Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
      */
@@ -942,9 +1058,17 @@ export interface ReleaseServicesLastRollout {
      */
     attempt?: pulumi.Input<string | undefined>;
     /**
+     * ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+     */
+    execution?: pulumi.Input<string | undefined>;
+    /**
      * When it ended (RFC 3339).
      */
     finishedAt?: pulumi.Input<string | undefined>;
+    /**
+     * The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+     */
+    from?: pulumi.Input<string | undefined>;
     /**
      * The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
      */
@@ -958,11 +1082,15 @@ export interface ReleaseServicesLastRollout {
      */
     rollback?: pulumi.Input<string | undefined>;
     /**
+     * What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+     */
+    serving?: pulumi.Input<string | undefined>;
+    /**
      * When the rollout started (RFC 3339).
      */
     startedAt?: pulumi.Input<string | undefined>;
     /**
-     * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+     * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
      */
     status?: pulumi.Input<string | undefined>;
     /**
@@ -1015,6 +1143,10 @@ export interface ReleaseServicesRollout {
      */
     attempt?: pulumi.Input<string | undefined>;
     /**
+     * Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+     */
+    execution?: pulumi.Input<inputs.ReleaseServicesRolloutExecution | undefined>;
+    /**
      * Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
      */
     flags?: pulumi.Input<pulumi.Input<string>[] | undefined>;
@@ -1050,6 +1182,21 @@ export interface ReleaseServicesRollout {
      * <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
      */
     strategy?: pulumi.Input<string | undefined>;
+}
+
+export interface ReleaseServicesRolloutExecution {
+    /**
+     * <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+     */
+    mode?: pulumi.Input<string | undefined>;
+    /**
+     * ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+     */
+    orchestrator?: pulumi.Input<string | undefined>;
+    /**
+     * How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+     */
+    timeout?: pulumi.Input<string | undefined>;
 }
 
 export interface ReleaseServicesRolloutGates {
@@ -1215,9 +1362,17 @@ export interface TrafficSplitLastRollout {
      */
     attempt?: pulumi.Input<string | undefined>;
     /**
+     * ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+     */
+    execution?: pulumi.Input<string | undefined>;
+    /**
      * When it ended (RFC 3339).
      */
     finishedAt?: pulumi.Input<string | undefined>;
+    /**
+     * The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+     */
+    from?: pulumi.Input<string | undefined>;
     /**
      * The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
      */
@@ -1231,11 +1386,15 @@ export interface TrafficSplitLastRollout {
      */
     rollback?: pulumi.Input<string | undefined>;
     /**
+     * What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+     */
+    serving?: pulumi.Input<string | undefined>;
+    /**
      * When the rollout started (RFC 3339).
      */
     startedAt?: pulumi.Input<string | undefined>;
     /**
-     * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+     * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
      */
     status?: pulumi.Input<string | undefined>;
     /**
@@ -1288,6 +1447,10 @@ export interface TrafficSplitRollout {
      */
     attempt?: pulumi.Input<string | undefined>;
     /**
+     * Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+     */
+    execution?: pulumi.Input<inputs.TrafficSplitRolloutExecution | undefined>;
+    /**
      * Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
      */
     flags?: pulumi.Input<pulumi.Input<string>[] | undefined>;
@@ -1323,6 +1486,21 @@ export interface TrafficSplitRollout {
      * <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
      */
     strategy?: pulumi.Input<string | undefined>;
+}
+
+export interface TrafficSplitRolloutExecution {
+    /**
+     * <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+     */
+    mode?: pulumi.Input<string | undefined>;
+    /**
+     * ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+     */
+    orchestrator?: pulumi.Input<string | undefined>;
+    /**
+     * How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+     */
+    timeout?: pulumi.Input<string | undefined>;
 }
 
 export interface TrafficSplitRolloutGates {

@@ -145,9 +145,17 @@ export interface DeploymentBlueGreenLastRollout {
      */
     attempt: string;
     /**
+     * ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+     */
+    execution: string;
+    /**
      * When it ended (RFC 3339).
      */
     finishedAt: string;
+    /**
+     * The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+     */
+    from: string;
     /**
      * The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
      */
@@ -161,11 +169,15 @@ export interface DeploymentBlueGreenLastRollout {
      */
     rollback: string;
     /**
+     * What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+     */
+    serving: string;
+    /**
      * When the rollout started (RFC 3339).
      */
     startedAt: string;
     /**
-     * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+     * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
      */
     status: string;
     /**
@@ -218,6 +230,10 @@ export interface DeploymentBlueGreenRollout {
      */
     attempt?: string;
     /**
+     * Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+     */
+    execution?: outputs.DeploymentBlueGreenRolloutExecution;
+    /**
      * Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
      */
     flags?: string[];
@@ -253,6 +269,21 @@ export interface DeploymentBlueGreenRollout {
      * <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
      */
     strategy?: string;
+}
+
+export interface DeploymentBlueGreenRolloutExecution {
+    /**
+     * <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+     */
+    mode?: string;
+    /**
+     * ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+     */
+    orchestrator?: string;
+    /**
+     * How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+     */
+    timeout?: string;
 }
 
 export interface DeploymentBlueGreenRolloutGates {
@@ -362,9 +393,17 @@ export interface FeatureFlagLastRollout {
      */
     attempt: string;
     /**
+     * ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+     */
+    execution: string;
+    /**
      * When it ended (RFC 3339).
      */
     finishedAt: string;
+    /**
+     * The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+     */
+    from: string;
     /**
      * The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
      */
@@ -378,11 +417,15 @@ export interface FeatureFlagLastRollout {
      */
     rollback: string;
     /**
+     * What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+     */
+    serving: string;
+    /**
      * When the rollout started (RFC 3339).
      */
     startedAt: string;
     /**
-     * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+     * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
      */
     status: string;
     /**
@@ -424,6 +467,10 @@ export interface FeatureFlagRollout {
      */
     attempt?: string;
     /**
+     * Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+     */
+    execution?: outputs.FeatureFlagRolloutExecution;
+    /**
      * Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
      */
     flags?: string[];
@@ -459,6 +506,21 @@ export interface FeatureFlagRollout {
      * <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
      */
     strategy?: string;
+}
+
+export interface FeatureFlagRolloutExecution {
+    /**
+     * <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+     */
+    mode?: string;
+    /**
+     * ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+     */
+    orchestrator?: string;
+    /**
+     * How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+     */
+    timeout?: string;
 }
 
 export interface FeatureFlagRolloutGates {
@@ -696,9 +758,17 @@ export interface LambdaAliasLastRollout {
      */
     attempt: string;
     /**
+     * ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+     */
+    execution: string;
+    /**
      * When it ended (RFC 3339).
      */
     finishedAt: string;
+    /**
+     * The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+     */
+    from: string;
     /**
      * The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
      */
@@ -712,11 +782,15 @@ export interface LambdaAliasLastRollout {
      */
     rollback: string;
     /**
+     * What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+     */
+    serving: string;
+    /**
      * When the rollout started (RFC 3339).
      */
     startedAt: string;
     /**
-     * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+     * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
      */
     status: string;
     /**
@@ -758,6 +832,10 @@ export interface LambdaAliasRollout {
      */
     attempt?: string;
     /**
+     * Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+     */
+    execution?: outputs.LambdaAliasRolloutExecution;
+    /**
      * Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
      */
     flags?: string[];
@@ -793,6 +871,21 @@ export interface LambdaAliasRollout {
      * <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
      */
     strategy?: string;
+}
+
+export interface LambdaAliasRolloutExecution {
+    /**
+     * <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+     */
+    mode?: string;
+    /**
+     * ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+     */
+    orchestrator?: string;
+    /**
+     * How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+     */
+    timeout?: string;
 }
 
 export interface LambdaAliasRolloutGates {
@@ -894,6 +987,25 @@ export interface LambdaAliasTimeouts {
      * How long an update may take, rollout included. Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>.
      */
     update?: string;
+}
+
+export interface OrchestratorCode {
+    /**
+     * Path of the zip on the machine that runs Pulumi.
+     */
+    file?: string;
+    /**
+     * S3 bucket of the zip, in the provider's region.
+     */
+    s3Bucket?: string;
+    /**
+     * S3 key of the zip.
+     */
+    s3Key?: string;
+    /**
+     * Version of the S3 object; change it to deploy a new zip under the same key.
+     */
+    s3ObjectVersion?: string;
 }
 
 export interface ReleaseDependency {
@@ -998,9 +1110,17 @@ export interface ReleaseServicesLastRollout {
      */
     attempt: string;
     /**
+     * ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+     */
+    execution: string;
+    /**
      * When it ended (RFC 3339).
      */
     finishedAt: string;
+    /**
+     * The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+     */
+    from: string;
     /**
      * The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
      */
@@ -1014,11 +1134,15 @@ export interface ReleaseServicesLastRollout {
      */
     rollback: string;
     /**
+     * What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+     */
+    serving: string;
+    /**
      * When the rollout started (RFC 3339).
      */
     startedAt: string;
     /**
-     * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+     * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
      */
     status: string;
     /**
@@ -1071,6 +1195,10 @@ export interface ReleaseServicesRollout {
      */
     attempt?: string;
     /**
+     * Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+     */
+    execution?: outputs.ReleaseServicesRolloutExecution;
+    /**
      * Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
      */
     flags?: string[];
@@ -1106,6 +1234,21 @@ export interface ReleaseServicesRollout {
      * <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
      */
     strategy?: string;
+}
+
+export interface ReleaseServicesRolloutExecution {
+    /**
+     * <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+     */
+    mode?: string;
+    /**
+     * ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+     */
+    orchestrator?: string;
+    /**
+     * How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+     */
+    timeout?: string;
 }
 
 export interface ReleaseServicesRolloutGates {
@@ -1271,9 +1414,17 @@ export interface TrafficSplitLastRollout {
      */
     attempt: string;
     /**
+     * ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+     */
+    execution: string;
+    /**
      * When it ended (RFC 3339).
      */
     finishedAt: string;
+    /**
+     * The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+     */
+    from: string;
     /**
      * The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
      */
@@ -1287,11 +1438,15 @@ export interface TrafficSplitLastRollout {
      */
     rollback: string;
     /**
+     * What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+     */
+    serving: string;
+    /**
      * When the rollout started (RFC 3339).
      */
     startedAt: string;
     /**
-     * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+     * <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
      */
     status: string;
     /**
@@ -1344,6 +1499,10 @@ export interface TrafficSplitRollout {
      */
     attempt?: string;
     /**
+     * Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+     */
+    execution?: outputs.TrafficSplitRolloutExecution;
+    /**
      * Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
      */
     flags?: string[];
@@ -1379,6 +1538,21 @@ export interface TrafficSplitRollout {
      * <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
      */
     strategy?: string;
+}
+
+export interface TrafficSplitRolloutExecution {
+    /**
+     * <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+     */
+    mode?: string;
+    /**
+     * ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+     */
+    orchestrator?: string;
+    /**
+     * How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+     */
+    timeout?: string;
 }
 
 export interface TrafficSplitRolloutGates {
@@ -1545,6 +1719,10 @@ export namespace config {
          * Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
          */
         ssm?: string;
+        /**
+         * Base URL of the Step Functions (detached rollouts) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+         */
+        stepfunctions?: string;
         /**
          * Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
          */

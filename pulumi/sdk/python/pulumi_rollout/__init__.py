@@ -12,8 +12,10 @@ from .feature_flag import *
 from .get_alarm_state import *
 from .get_feature_flag import *
 from .get_listener_weights import *
+from .get_orchestrator_policy import *
 from .get_target_health import *
 from .lambda_alias import *
+from .orchestrator import *
 from .provider import *
 from .release import *
 from .traffic_split import *
@@ -39,6 +41,7 @@ _utilities.register(
    "rollout:index:DeploymentBlueGreen": "DeploymentBlueGreen",
    "rollout:index:FeatureFlag": "FeatureFlag",
    "rollout:index:LambdaAlias": "LambdaAlias",
+   "rollout:index:Orchestrator": "Orchestrator",
    "rollout:index:Release": "Release",
    "rollout:index:TrafficSplit": "TrafficSplit"
   }

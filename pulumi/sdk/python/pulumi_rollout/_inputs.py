@@ -35,6 +35,8 @@ __all__ = [
     'DeploymentBlueGreenPlannedStepTargetGroupArgsDict',
     'DeploymentBlueGreenRolloutArgs',
     'DeploymentBlueGreenRolloutArgsDict',
+    'DeploymentBlueGreenRolloutExecutionArgs',
+    'DeploymentBlueGreenRolloutExecutionArgsDict',
     'DeploymentBlueGreenRolloutGatesArgs',
     'DeploymentBlueGreenRolloutGatesArgsDict',
     'DeploymentBlueGreenRolloutGatesHealthArgs',
@@ -55,6 +57,8 @@ __all__ = [
     'FeatureFlagPlannedStepArgsDict',
     'FeatureFlagRolloutArgs',
     'FeatureFlagRolloutArgsDict',
+    'FeatureFlagRolloutExecutionArgs',
+    'FeatureFlagRolloutExecutionArgsDict',
     'FeatureFlagRolloutGatesArgs',
     'FeatureFlagRolloutGatesArgsDict',
     'FeatureFlagRolloutGatesHealthArgs',
@@ -79,6 +83,8 @@ __all__ = [
     'LambdaAliasPlannedStepArgsDict',
     'LambdaAliasRolloutArgs',
     'LambdaAliasRolloutArgsDict',
+    'LambdaAliasRolloutExecutionArgs',
+    'LambdaAliasRolloutExecutionArgsDict',
     'LambdaAliasRolloutGatesArgs',
     'LambdaAliasRolloutGatesArgsDict',
     'LambdaAliasRolloutGatesHealthArgs',
@@ -93,6 +99,8 @@ __all__ = [
     'LambdaAliasRolloutStepArgsDict',
     'LambdaAliasTimeoutsArgs',
     'LambdaAliasTimeoutsArgsDict',
+    'OrchestratorCodeArgs',
+    'OrchestratorCodeArgsDict',
     'ProviderAssumeRoleArgs',
     'ProviderAssumeRoleArgsDict',
     'ProviderEndpointsArgs',
@@ -113,6 +121,8 @@ __all__ = [
     'ReleaseServicesPlannedStepTargetGroupArgsDict',
     'ReleaseServicesRolloutArgs',
     'ReleaseServicesRolloutArgsDict',
+    'ReleaseServicesRolloutExecutionArgs',
+    'ReleaseServicesRolloutExecutionArgsDict',
     'ReleaseServicesRolloutGatesArgs',
     'ReleaseServicesRolloutGatesArgsDict',
     'ReleaseServicesRolloutGatesHealthArgs',
@@ -143,6 +153,8 @@ __all__ = [
     'TrafficSplitPlannedStepTargetGroupArgsDict',
     'TrafficSplitRolloutArgs',
     'TrafficSplitRolloutArgsDict',
+    'TrafficSplitRolloutExecutionArgs',
+    'TrafficSplitRolloutExecutionArgsDict',
     'TrafficSplitRolloutGatesArgs',
     'TrafficSplitRolloutGatesArgsDict',
     'TrafficSplitRolloutGatesHealthArgs',
@@ -795,9 +807,17 @@ class DeploymentBlueGreenLastRolloutArgsDict(TypedDict):
     """
     `rollout.attempt` when the change ran; empty when unset.
     """
+    execution: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+    """
     finished_at: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     When it ended (RFC 3339).
+    """
+    from_: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
     """
     gate: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -811,13 +831,17 @@ class DeploymentBlueGreenLastRolloutArgsDict(TypedDict):
     """
     How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
     """
+    serving: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+    """
     started_at: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     When the rollout started (RFC 3339).
     """
     status: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+    <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
     """
     step_reached: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
@@ -836,10 +860,13 @@ class DeploymentBlueGreenLastRolloutArgsDict(TypedDict):
 class DeploymentBlueGreenLastRolloutArgs:
     def __init__(__self__, *,
                  attempt: pulumi.Input[Optional[_builtins.str]] = None,
+                 execution: pulumi.Input[Optional[_builtins.str]] = None,
                  finished_at: pulumi.Input[Optional[_builtins.str]] = None,
+                 from_: pulumi.Input[Optional[_builtins.str]] = None,
                  gate: pulumi.Input[Optional[_builtins.str]] = None,
                  reason: pulumi.Input[Optional[_builtins.str]] = None,
                  rollback: pulumi.Input[Optional[_builtins.str]] = None,
+                 serving: pulumi.Input[Optional[_builtins.str]] = None,
                  started_at: pulumi.Input[Optional[_builtins.str]] = None,
                  status: pulumi.Input[Optional[_builtins.str]] = None,
                  step_reached: pulumi.Input[Optional[_builtins.int]] = None,
@@ -847,26 +874,35 @@ class DeploymentBlueGreenLastRolloutArgs:
                  target: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.str] attempt: `rollout.attempt` when the change ran; empty when unset.
+        :param pulumi.Input[_builtins.str] execution: ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
         :param pulumi.Input[_builtins.str] finished_at: When it ended (RFC 3339).
+        :param pulumi.Input[_builtins.str] from_: The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
         :param pulumi.Input[_builtins.str] gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
         :param pulumi.Input[_builtins.str] reason: What happened, in one sentence.
         :param pulumi.Input[_builtins.str] rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
+        :param pulumi.Input[_builtins.str] serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
         :param pulumi.Input[_builtins.str] started_at: When the rollout started (RFC 3339).
-        :param pulumi.Input[_builtins.str] status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+        :param pulumi.Input[_builtins.str] status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         :param pulumi.Input[_builtins.int] step_reached: The last step applied, from 1; 0 when none was.
         :param pulumi.Input[_builtins.int] steps: Steps in the schedule.
         :param pulumi.Input[_builtins.str] target: The weights the change was going to (`ARN=weight, …` in ARN order).
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if execution is not None:
+            pulumi.set(__self__, "execution", execution)
         if finished_at is not None:
             pulumi.set(__self__, "finished_at", finished_at)
+        if from_ is not None:
+            pulumi.set(__self__, "from_", from_)
         if gate is not None:
             pulumi.set(__self__, "gate", gate)
         if reason is not None:
             pulumi.set(__self__, "reason", reason)
         if rollback is not None:
             pulumi.set(__self__, "rollback", rollback)
+        if serving is not None:
+            pulumi.set(__self__, "serving", serving)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if status is not None:
@@ -891,6 +927,18 @@ class DeploymentBlueGreenLastRolloutArgs:
         pulumi.set(self, "attempt", value)
 
     @_builtins.property
+    @pulumi.getter
+    def execution(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+        """
+        return pulumi.get(self, "execution")
+
+    @execution.setter
+    def execution(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "execution", value)
+
+    @_builtins.property
     @pulumi.getter(name="finishedAt")
     def finished_at(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -901,6 +949,18 @@ class DeploymentBlueGreenLastRolloutArgs:
     @finished_at.setter
     def finished_at(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "finished_at", value)
+
+    @_builtins.property
+    @pulumi.getter(name="from")
+    def from_(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+        """
+        return pulumi.get(self, "from_")
+
+    @from_.setter
+    def from_(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "from_", value)
 
     @_builtins.property
     @pulumi.getter
@@ -939,6 +999,18 @@ class DeploymentBlueGreenLastRolloutArgs:
         pulumi.set(self, "rollback", value)
 
     @_builtins.property
+    @pulumi.getter
+    def serving(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+        """
+        return pulumi.get(self, "serving")
+
+    @serving.setter
+    def serving(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "serving", value)
+
+    @_builtins.property
     @pulumi.getter(name="startedAt")
     def started_at(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -954,7 +1026,7 @@ class DeploymentBlueGreenLastRolloutArgs:
     @pulumi.getter
     def status(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         """
         return pulumi.get(self, "status")
 
@@ -1142,6 +1214,10 @@ class DeploymentBlueGreenRolloutArgsDict(TypedDict):
     """
     A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
     """
+    execution: NotRequired[pulumi.Input[Optional['DeploymentBlueGreenRolloutExecutionArgsDict']]]
+    """
+    Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+    """
     flags: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
     """
     Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
@@ -1183,6 +1259,7 @@ class DeploymentBlueGreenRolloutArgsDict(TypedDict):
 class DeploymentBlueGreenRolloutArgs:
     def __init__(__self__, *,
                  attempt: pulumi.Input[Optional[_builtins.str]] = None,
+                 execution: pulumi.Input[Optional['DeploymentBlueGreenRolloutExecutionArgs']] = None,
                  flags: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  gates: pulumi.Input[Optional['DeploymentBlueGreenRolloutGatesArgs']] = None,
                  ignore_poll_failures: pulumi.Input[Optional[_builtins.bool]] = None,
@@ -1194,6 +1271,7 @@ class DeploymentBlueGreenRolloutArgs:
                  strategy: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.str] attempt: A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+        :param pulumi.Input['DeploymentBlueGreenRolloutExecutionArgs'] execution: Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param pulumi.Input['DeploymentBlueGreenRolloutGatesArgs'] gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
         :param pulumi.Input[_builtins.bool] ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
@@ -1206,6 +1284,8 @@ class DeploymentBlueGreenRolloutArgs:
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if execution is not None:
+            pulumi.set(__self__, "execution", execution)
         if flags is not None:
             pulumi.set(__self__, "flags", flags)
         if gates is not None:
@@ -1236,6 +1316,18 @@ class DeploymentBlueGreenRolloutArgs:
     @attempt.setter
     def attempt(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "attempt", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def execution(self) -> pulumi.Input[Optional['DeploymentBlueGreenRolloutExecutionArgs']]:
+        """
+        Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+        """
+        return pulumi.get(self, "execution")
+
+    @execution.setter
+    def execution(self, value: pulumi.Input[Optional['DeploymentBlueGreenRolloutExecutionArgs']]):
+        pulumi.set(self, "execution", value)
 
     @_builtins.property
     @pulumi.getter
@@ -1344,6 +1436,75 @@ class DeploymentBlueGreenRolloutArgs:
     @strategy.setter
     def strategy(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "strategy", value)
+
+
+class DeploymentBlueGreenRolloutExecutionArgsDict(TypedDict):
+    mode: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+    """
+    orchestrator: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+    """
+    timeout: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+    """
+
+@pulumi.input_type
+class DeploymentBlueGreenRolloutExecutionArgs:
+    def __init__(__self__, *,
+                 mode: pulumi.Input[Optional[_builtins.str]] = None,
+                 orchestrator: pulumi.Input[Optional[_builtins.str]] = None,
+                 timeout: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        :param pulumi.Input[_builtins.str] mode: <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        :param pulumi.Input[_builtins.str] orchestrator: ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        :param pulumi.Input[_builtins.str] timeout: How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+        """
+        if mode is not None:
+            pulumi.set(__self__, "mode", mode)
+        if orchestrator is not None:
+            pulumi.set(__self__, "orchestrator", orchestrator)
+        if timeout is not None:
+            pulumi.set(__self__, "timeout", timeout)
+
+    @_builtins.property
+    @pulumi.getter
+    def mode(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        """
+        return pulumi.get(self, "mode")
+
+    @mode.setter
+    def mode(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "mode", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def orchestrator(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        """
+        return pulumi.get(self, "orchestrator")
+
+    @orchestrator.setter
+    def orchestrator(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "orchestrator", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def timeout(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+        """
+        return pulumi.get(self, "timeout")
+
+    @timeout.setter
+    def timeout(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "timeout", value)
 
 
 class DeploymentBlueGreenRolloutGatesArgsDict(TypedDict):
@@ -1811,9 +1972,17 @@ class FeatureFlagLastRolloutArgsDict(TypedDict):
     """
     `rollout.attempt` when the change ran; empty when unset.
     """
+    execution: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+    """
     finished_at: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     When it ended (RFC 3339).
+    """
+    from_: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
     """
     gate: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -1827,13 +1996,17 @@ class FeatureFlagLastRolloutArgsDict(TypedDict):
     """
     How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
     """
+    serving: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+    """
     started_at: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     When the rollout started (RFC 3339).
     """
     status: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+    <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
     """
     step_reached: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
@@ -1852,10 +2025,13 @@ class FeatureFlagLastRolloutArgsDict(TypedDict):
 class FeatureFlagLastRolloutArgs:
     def __init__(__self__, *,
                  attempt: pulumi.Input[Optional[_builtins.str]] = None,
+                 execution: pulumi.Input[Optional[_builtins.str]] = None,
                  finished_at: pulumi.Input[Optional[_builtins.str]] = None,
+                 from_: pulumi.Input[Optional[_builtins.str]] = None,
                  gate: pulumi.Input[Optional[_builtins.str]] = None,
                  reason: pulumi.Input[Optional[_builtins.str]] = None,
                  rollback: pulumi.Input[Optional[_builtins.str]] = None,
+                 serving: pulumi.Input[Optional[_builtins.str]] = None,
                  started_at: pulumi.Input[Optional[_builtins.str]] = None,
                  status: pulumi.Input[Optional[_builtins.str]] = None,
                  step_reached: pulumi.Input[Optional[_builtins.int]] = None,
@@ -1863,26 +2039,35 @@ class FeatureFlagLastRolloutArgs:
                  target: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.str] attempt: `rollout.attempt` when the change ran; empty when unset.
+        :param pulumi.Input[_builtins.str] execution: ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
         :param pulumi.Input[_builtins.str] finished_at: When it ended (RFC 3339).
+        :param pulumi.Input[_builtins.str] from_: The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
         :param pulumi.Input[_builtins.str] gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
         :param pulumi.Input[_builtins.str] reason: What happened, in one sentence.
         :param pulumi.Input[_builtins.str] rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
+        :param pulumi.Input[_builtins.str] serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
         :param pulumi.Input[_builtins.str] started_at: When the rollout started (RFC 3339).
-        :param pulumi.Input[_builtins.str] status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+        :param pulumi.Input[_builtins.str] status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         :param pulumi.Input[_builtins.int] step_reached: The last step applied, from 1; 0 when none was.
         :param pulumi.Input[_builtins.int] steps: Steps in the schedule.
         :param pulumi.Input[_builtins.str] target: The weights the change was going to (`ARN=weight, …` in ARN order).
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if execution is not None:
+            pulumi.set(__self__, "execution", execution)
         if finished_at is not None:
             pulumi.set(__self__, "finished_at", finished_at)
+        if from_ is not None:
+            pulumi.set(__self__, "from_", from_)
         if gate is not None:
             pulumi.set(__self__, "gate", gate)
         if reason is not None:
             pulumi.set(__self__, "reason", reason)
         if rollback is not None:
             pulumi.set(__self__, "rollback", rollback)
+        if serving is not None:
+            pulumi.set(__self__, "serving", serving)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if status is not None:
@@ -1907,6 +2092,18 @@ class FeatureFlagLastRolloutArgs:
         pulumi.set(self, "attempt", value)
 
     @_builtins.property
+    @pulumi.getter
+    def execution(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+        """
+        return pulumi.get(self, "execution")
+
+    @execution.setter
+    def execution(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "execution", value)
+
+    @_builtins.property
     @pulumi.getter(name="finishedAt")
     def finished_at(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -1917,6 +2114,18 @@ class FeatureFlagLastRolloutArgs:
     @finished_at.setter
     def finished_at(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "finished_at", value)
+
+    @_builtins.property
+    @pulumi.getter(name="from")
+    def from_(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+        """
+        return pulumi.get(self, "from_")
+
+    @from_.setter
+    def from_(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "from_", value)
 
     @_builtins.property
     @pulumi.getter
@@ -1955,6 +2164,18 @@ class FeatureFlagLastRolloutArgs:
         pulumi.set(self, "rollback", value)
 
     @_builtins.property
+    @pulumi.getter
+    def serving(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+        """
+        return pulumi.get(self, "serving")
+
+    @serving.setter
+    def serving(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "serving", value)
+
+    @_builtins.property
     @pulumi.getter(name="startedAt")
     def started_at(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -1970,7 +2191,7 @@ class FeatureFlagLastRolloutArgs:
     @pulumi.getter
     def status(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         """
         return pulumi.get(self, "status")
 
@@ -2109,6 +2330,10 @@ class FeatureFlagRolloutArgsDict(TypedDict):
     """
     A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
     """
+    execution: NotRequired[pulumi.Input[Optional['FeatureFlagRolloutExecutionArgsDict']]]
+    """
+    Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+    """
     flags: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
     """
     Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
@@ -2150,6 +2375,7 @@ class FeatureFlagRolloutArgsDict(TypedDict):
 class FeatureFlagRolloutArgs:
     def __init__(__self__, *,
                  attempt: pulumi.Input[Optional[_builtins.str]] = None,
+                 execution: pulumi.Input[Optional['FeatureFlagRolloutExecutionArgs']] = None,
                  flags: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  gates: pulumi.Input[Optional['FeatureFlagRolloutGatesArgs']] = None,
                  ignore_poll_failures: pulumi.Input[Optional[_builtins.bool]] = None,
@@ -2161,6 +2387,7 @@ class FeatureFlagRolloutArgs:
                  strategy: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.str] attempt: A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+        :param pulumi.Input['FeatureFlagRolloutExecutionArgs'] execution: Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param pulumi.Input['FeatureFlagRolloutGatesArgs'] gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
         :param pulumi.Input[_builtins.bool] ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
@@ -2173,6 +2400,8 @@ class FeatureFlagRolloutArgs:
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if execution is not None:
+            pulumi.set(__self__, "execution", execution)
         if flags is not None:
             pulumi.set(__self__, "flags", flags)
         if gates is not None:
@@ -2203,6 +2432,18 @@ class FeatureFlagRolloutArgs:
     @attempt.setter
     def attempt(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "attempt", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def execution(self) -> pulumi.Input[Optional['FeatureFlagRolloutExecutionArgs']]:
+        """
+        Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+        """
+        return pulumi.get(self, "execution")
+
+    @execution.setter
+    def execution(self, value: pulumi.Input[Optional['FeatureFlagRolloutExecutionArgs']]):
+        pulumi.set(self, "execution", value)
 
     @_builtins.property
     @pulumi.getter
@@ -2311,6 +2552,75 @@ class FeatureFlagRolloutArgs:
     @strategy.setter
     def strategy(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "strategy", value)
+
+
+class FeatureFlagRolloutExecutionArgsDict(TypedDict):
+    mode: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+    """
+    orchestrator: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+    """
+    timeout: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+    """
+
+@pulumi.input_type
+class FeatureFlagRolloutExecutionArgs:
+    def __init__(__self__, *,
+                 mode: pulumi.Input[Optional[_builtins.str]] = None,
+                 orchestrator: pulumi.Input[Optional[_builtins.str]] = None,
+                 timeout: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        :param pulumi.Input[_builtins.str] mode: <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        :param pulumi.Input[_builtins.str] orchestrator: ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        :param pulumi.Input[_builtins.str] timeout: How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+        """
+        if mode is not None:
+            pulumi.set(__self__, "mode", mode)
+        if orchestrator is not None:
+            pulumi.set(__self__, "orchestrator", orchestrator)
+        if timeout is not None:
+            pulumi.set(__self__, "timeout", timeout)
+
+    @_builtins.property
+    @pulumi.getter
+    def mode(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        """
+        return pulumi.get(self, "mode")
+
+    @mode.setter
+    def mode(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "mode", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def orchestrator(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        """
+        return pulumi.get(self, "orchestrator")
+
+    @orchestrator.setter
+    def orchestrator(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "orchestrator", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def timeout(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+        """
+        return pulumi.get(self, "timeout")
+
+    @timeout.setter
+    def timeout(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "timeout", value)
 
 
 class FeatureFlagRolloutGatesArgsDict(TypedDict):
@@ -2893,9 +3203,17 @@ class LambdaAliasLastRolloutArgsDict(TypedDict):
     """
     `rollout.attempt` when the change ran; empty when unset.
     """
+    execution: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+    """
     finished_at: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     When it ended (RFC 3339).
+    """
+    from_: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
     """
     gate: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -2909,13 +3227,17 @@ class LambdaAliasLastRolloutArgsDict(TypedDict):
     """
     How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
     """
+    serving: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+    """
     started_at: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     When the rollout started (RFC 3339).
     """
     status: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+    <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
     """
     step_reached: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
@@ -2934,10 +3256,13 @@ class LambdaAliasLastRolloutArgsDict(TypedDict):
 class LambdaAliasLastRolloutArgs:
     def __init__(__self__, *,
                  attempt: pulumi.Input[Optional[_builtins.str]] = None,
+                 execution: pulumi.Input[Optional[_builtins.str]] = None,
                  finished_at: pulumi.Input[Optional[_builtins.str]] = None,
+                 from_: pulumi.Input[Optional[_builtins.str]] = None,
                  gate: pulumi.Input[Optional[_builtins.str]] = None,
                  reason: pulumi.Input[Optional[_builtins.str]] = None,
                  rollback: pulumi.Input[Optional[_builtins.str]] = None,
+                 serving: pulumi.Input[Optional[_builtins.str]] = None,
                  started_at: pulumi.Input[Optional[_builtins.str]] = None,
                  status: pulumi.Input[Optional[_builtins.str]] = None,
                  step_reached: pulumi.Input[Optional[_builtins.int]] = None,
@@ -2945,26 +3270,35 @@ class LambdaAliasLastRolloutArgs:
                  target: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.str] attempt: `rollout.attempt` when the change ran; empty when unset.
+        :param pulumi.Input[_builtins.str] execution: ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
         :param pulumi.Input[_builtins.str] finished_at: When it ended (RFC 3339).
+        :param pulumi.Input[_builtins.str] from_: The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
         :param pulumi.Input[_builtins.str] gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
         :param pulumi.Input[_builtins.str] reason: What happened, in one sentence.
         :param pulumi.Input[_builtins.str] rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
+        :param pulumi.Input[_builtins.str] serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
         :param pulumi.Input[_builtins.str] started_at: When the rollout started (RFC 3339).
-        :param pulumi.Input[_builtins.str] status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+        :param pulumi.Input[_builtins.str] status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         :param pulumi.Input[_builtins.int] step_reached: The last step applied, from 1; 0 when none was.
         :param pulumi.Input[_builtins.int] steps: Steps in the schedule.
         :param pulumi.Input[_builtins.str] target: The weights the change was going to (`ARN=weight, …` in ARN order).
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if execution is not None:
+            pulumi.set(__self__, "execution", execution)
         if finished_at is not None:
             pulumi.set(__self__, "finished_at", finished_at)
+        if from_ is not None:
+            pulumi.set(__self__, "from_", from_)
         if gate is not None:
             pulumi.set(__self__, "gate", gate)
         if reason is not None:
             pulumi.set(__self__, "reason", reason)
         if rollback is not None:
             pulumi.set(__self__, "rollback", rollback)
+        if serving is not None:
+            pulumi.set(__self__, "serving", serving)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if status is not None:
@@ -2989,6 +3323,18 @@ class LambdaAliasLastRolloutArgs:
         pulumi.set(self, "attempt", value)
 
     @_builtins.property
+    @pulumi.getter
+    def execution(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+        """
+        return pulumi.get(self, "execution")
+
+    @execution.setter
+    def execution(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "execution", value)
+
+    @_builtins.property
     @pulumi.getter(name="finishedAt")
     def finished_at(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -2999,6 +3345,18 @@ class LambdaAliasLastRolloutArgs:
     @finished_at.setter
     def finished_at(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "finished_at", value)
+
+    @_builtins.property
+    @pulumi.getter(name="from")
+    def from_(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+        """
+        return pulumi.get(self, "from_")
+
+    @from_.setter
+    def from_(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "from_", value)
 
     @_builtins.property
     @pulumi.getter
@@ -3037,6 +3395,18 @@ class LambdaAliasLastRolloutArgs:
         pulumi.set(self, "rollback", value)
 
     @_builtins.property
+    @pulumi.getter
+    def serving(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+        """
+        return pulumi.get(self, "serving")
+
+    @serving.setter
+    def serving(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "serving", value)
+
+    @_builtins.property
     @pulumi.getter(name="startedAt")
     def started_at(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -3052,7 +3422,7 @@ class LambdaAliasLastRolloutArgs:
     @pulumi.getter
     def status(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         """
         return pulumi.get(self, "status")
 
@@ -3191,6 +3561,10 @@ class LambdaAliasRolloutArgsDict(TypedDict):
     """
     A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
     """
+    execution: NotRequired[pulumi.Input[Optional['LambdaAliasRolloutExecutionArgsDict']]]
+    """
+    Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+    """
     flags: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
     """
     Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
@@ -3232,6 +3606,7 @@ class LambdaAliasRolloutArgsDict(TypedDict):
 class LambdaAliasRolloutArgs:
     def __init__(__self__, *,
                  attempt: pulumi.Input[Optional[_builtins.str]] = None,
+                 execution: pulumi.Input[Optional['LambdaAliasRolloutExecutionArgs']] = None,
                  flags: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  gates: pulumi.Input[Optional['LambdaAliasRolloutGatesArgs']] = None,
                  ignore_poll_failures: pulumi.Input[Optional[_builtins.bool]] = None,
@@ -3243,6 +3618,7 @@ class LambdaAliasRolloutArgs:
                  strategy: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.str] attempt: A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+        :param pulumi.Input['LambdaAliasRolloutExecutionArgs'] execution: Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param pulumi.Input['LambdaAliasRolloutGatesArgs'] gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
         :param pulumi.Input[_builtins.bool] ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
@@ -3255,6 +3631,8 @@ class LambdaAliasRolloutArgs:
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if execution is not None:
+            pulumi.set(__self__, "execution", execution)
         if flags is not None:
             pulumi.set(__self__, "flags", flags)
         if gates is not None:
@@ -3285,6 +3663,18 @@ class LambdaAliasRolloutArgs:
     @attempt.setter
     def attempt(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "attempt", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def execution(self) -> pulumi.Input[Optional['LambdaAliasRolloutExecutionArgs']]:
+        """
+        Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+        """
+        return pulumi.get(self, "execution")
+
+    @execution.setter
+    def execution(self, value: pulumi.Input[Optional['LambdaAliasRolloutExecutionArgs']]):
+        pulumi.set(self, "execution", value)
 
     @_builtins.property
     @pulumi.getter
@@ -3393,6 +3783,75 @@ class LambdaAliasRolloutArgs:
     @strategy.setter
     def strategy(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "strategy", value)
+
+
+class LambdaAliasRolloutExecutionArgsDict(TypedDict):
+    mode: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+    """
+    orchestrator: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+    """
+    timeout: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+    """
+
+@pulumi.input_type
+class LambdaAliasRolloutExecutionArgs:
+    def __init__(__self__, *,
+                 mode: pulumi.Input[Optional[_builtins.str]] = None,
+                 orchestrator: pulumi.Input[Optional[_builtins.str]] = None,
+                 timeout: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        :param pulumi.Input[_builtins.str] mode: <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        :param pulumi.Input[_builtins.str] orchestrator: ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        :param pulumi.Input[_builtins.str] timeout: How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+        """
+        if mode is not None:
+            pulumi.set(__self__, "mode", mode)
+        if orchestrator is not None:
+            pulumi.set(__self__, "orchestrator", orchestrator)
+        if timeout is not None:
+            pulumi.set(__self__, "timeout", timeout)
+
+    @_builtins.property
+    @pulumi.getter
+    def mode(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        """
+        return pulumi.get(self, "mode")
+
+    @mode.setter
+    def mode(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "mode", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def orchestrator(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        """
+        return pulumi.get(self, "orchestrator")
+
+    @orchestrator.setter
+    def orchestrator(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "orchestrator", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def timeout(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+        """
+        return pulumi.get(self, "timeout")
+
+    @timeout.setter
+    def timeout(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "timeout", value)
 
 
 class LambdaAliasRolloutGatesArgsDict(TypedDict):
@@ -3855,6 +4314,95 @@ class LambdaAliasTimeoutsArgs:
         pulumi.set(self, "update", value)
 
 
+class OrchestratorCodeArgsDict(TypedDict):
+    file: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Path of the zip on the machine that runs Pulumi.
+    """
+    s3_bucket: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    S3 bucket of the zip, in the provider's region.
+    """
+    s3_key: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    S3 key of the zip.
+    """
+    s3_object_version: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Version of the S3 object; change it to deploy a new zip under the same key.
+    """
+
+@pulumi.input_type
+class OrchestratorCodeArgs:
+    def __init__(__self__, *,
+                 file: pulumi.Input[Optional[_builtins.str]] = None,
+                 s3_bucket: pulumi.Input[Optional[_builtins.str]] = None,
+                 s3_key: pulumi.Input[Optional[_builtins.str]] = None,
+                 s3_object_version: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        :param pulumi.Input[_builtins.str] file: Path of the zip on the machine that runs Pulumi.
+        :param pulumi.Input[_builtins.str] s3_bucket: S3 bucket of the zip, in the provider's region.
+        :param pulumi.Input[_builtins.str] s3_key: S3 key of the zip.
+        :param pulumi.Input[_builtins.str] s3_object_version: Version of the S3 object; change it to deploy a new zip under the same key.
+        """
+        if file is not None:
+            pulumi.set(__self__, "file", file)
+        if s3_bucket is not None:
+            pulumi.set(__self__, "s3_bucket", s3_bucket)
+        if s3_key is not None:
+            pulumi.set(__self__, "s3_key", s3_key)
+        if s3_object_version is not None:
+            pulumi.set(__self__, "s3_object_version", s3_object_version)
+
+    @_builtins.property
+    @pulumi.getter
+    def file(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Path of the zip on the machine that runs Pulumi.
+        """
+        return pulumi.get(self, "file")
+
+    @file.setter
+    def file(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "file", value)
+
+    @_builtins.property
+    @pulumi.getter(name="s3Bucket")
+    def s3_bucket(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        S3 bucket of the zip, in the provider's region.
+        """
+        return pulumi.get(self, "s3_bucket")
+
+    @s3_bucket.setter
+    def s3_bucket(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "s3_bucket", value)
+
+    @_builtins.property
+    @pulumi.getter(name="s3Key")
+    def s3_key(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        S3 key of the zip.
+        """
+        return pulumi.get(self, "s3_key")
+
+    @s3_key.setter
+    def s3_key(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "s3_key", value)
+
+    @_builtins.property
+    @pulumi.getter(name="s3ObjectVersion")
+    def s3_object_version(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Version of the S3 object; change it to deploy a new zip under the same key.
+        """
+        return pulumi.get(self, "s3_object_version")
+
+    @s3_object_version.setter
+    def s3_object_version(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "s3_object_version", value)
+
+
 class ProviderAssumeRoleArgsDict(TypedDict):
     role_arn: pulumi.Input[_builtins.str]
     """
@@ -3964,6 +4512,10 @@ class ProviderEndpointsArgsDict(TypedDict):
     """
     Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
     """
+    stepfunctions: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Base URL of the Step Functions (detached rollouts) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+    """
     sts: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
@@ -3977,6 +4529,7 @@ class ProviderEndpointsArgs:
                  elbv2: pulumi.Input[Optional[_builtins.str]] = None,
                  lambda_: pulumi.Input[Optional[_builtins.str]] = None,
                  ssm: pulumi.Input[Optional[_builtins.str]] = None,
+                 stepfunctions: pulumi.Input[Optional[_builtins.str]] = None,
                  sts: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.bool] allow_http: Allow plain `http://` endpoints on hosts other than this machine. Default false: `http://` is accepted only for loopback addresses (`127.0.0.1`, `::1`, <span pulumi-lang-nodejs="`localhost`" pulumi-lang-dotnet="`Localhost`" pulumi-lang-go="`localhost`" pulumi-lang-python="`localhost`" pulumi-lang-yaml="`localhost`" pulumi-lang-java="`localhost`">`localhost`</span>), such as a local emulator.
@@ -3984,6 +4537,7 @@ class ProviderEndpointsArgs:
         :param pulumi.Input[_builtins.str] elbv2: Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param pulumi.Input[_builtins.str] lambda_: Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param pulumi.Input[_builtins.str] ssm: Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+        :param pulumi.Input[_builtins.str] stepfunctions: Base URL of the Step Functions (detached rollouts) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param pulumi.Input[_builtins.str] sts: Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         """
         if allow_http is not None:
@@ -3996,6 +4550,8 @@ class ProviderEndpointsArgs:
             pulumi.set(__self__, "lambda_", lambda_)
         if ssm is not None:
             pulumi.set(__self__, "ssm", ssm)
+        if stepfunctions is not None:
+            pulumi.set(__self__, "stepfunctions", stepfunctions)
         if sts is not None:
             pulumi.set(__self__, "sts", sts)
 
@@ -4058,6 +4614,18 @@ class ProviderEndpointsArgs:
     @ssm.setter
     def ssm(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "ssm", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def stepfunctions(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Base URL of the Step Functions (detached rollouts) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+        """
+        return pulumi.get(self, "stepfunctions")
+
+    @stepfunctions.setter
+    def stepfunctions(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "stepfunctions", value)
 
     @_builtins.property
     @pulumi.getter
@@ -4530,9 +5098,17 @@ class ReleaseServicesLastRolloutArgsDict(TypedDict):
     """
     `rollout.attempt` when the change ran; empty when unset.
     """
+    execution: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+    """
     finished_at: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     When it ended (RFC 3339).
+    """
+    from_: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
     """
     gate: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -4546,13 +5122,17 @@ class ReleaseServicesLastRolloutArgsDict(TypedDict):
     """
     How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
     """
+    serving: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+    """
     started_at: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     When the rollout started (RFC 3339).
     """
     status: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+    <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
     """
     step_reached: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
@@ -4571,10 +5151,13 @@ class ReleaseServicesLastRolloutArgsDict(TypedDict):
 class ReleaseServicesLastRolloutArgs:
     def __init__(__self__, *,
                  attempt: pulumi.Input[Optional[_builtins.str]] = None,
+                 execution: pulumi.Input[Optional[_builtins.str]] = None,
                  finished_at: pulumi.Input[Optional[_builtins.str]] = None,
+                 from_: pulumi.Input[Optional[_builtins.str]] = None,
                  gate: pulumi.Input[Optional[_builtins.str]] = None,
                  reason: pulumi.Input[Optional[_builtins.str]] = None,
                  rollback: pulumi.Input[Optional[_builtins.str]] = None,
+                 serving: pulumi.Input[Optional[_builtins.str]] = None,
                  started_at: pulumi.Input[Optional[_builtins.str]] = None,
                  status: pulumi.Input[Optional[_builtins.str]] = None,
                  step_reached: pulumi.Input[Optional[_builtins.int]] = None,
@@ -4582,26 +5165,35 @@ class ReleaseServicesLastRolloutArgs:
                  target: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.str] attempt: `rollout.attempt` when the change ran; empty when unset.
+        :param pulumi.Input[_builtins.str] execution: ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
         :param pulumi.Input[_builtins.str] finished_at: When it ended (RFC 3339).
+        :param pulumi.Input[_builtins.str] from_: The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
         :param pulumi.Input[_builtins.str] gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
         :param pulumi.Input[_builtins.str] reason: What happened, in one sentence.
         :param pulumi.Input[_builtins.str] rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
+        :param pulumi.Input[_builtins.str] serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
         :param pulumi.Input[_builtins.str] started_at: When the rollout started (RFC 3339).
-        :param pulumi.Input[_builtins.str] status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+        :param pulumi.Input[_builtins.str] status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         :param pulumi.Input[_builtins.int] step_reached: The last step applied, from 1; 0 when none was.
         :param pulumi.Input[_builtins.int] steps: Steps in the schedule.
         :param pulumi.Input[_builtins.str] target: The weights the change was going to (`ARN=weight, …` in ARN order).
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if execution is not None:
+            pulumi.set(__self__, "execution", execution)
         if finished_at is not None:
             pulumi.set(__self__, "finished_at", finished_at)
+        if from_ is not None:
+            pulumi.set(__self__, "from_", from_)
         if gate is not None:
             pulumi.set(__self__, "gate", gate)
         if reason is not None:
             pulumi.set(__self__, "reason", reason)
         if rollback is not None:
             pulumi.set(__self__, "rollback", rollback)
+        if serving is not None:
+            pulumi.set(__self__, "serving", serving)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if status is not None:
@@ -4626,6 +5218,18 @@ class ReleaseServicesLastRolloutArgs:
         pulumi.set(self, "attempt", value)
 
     @_builtins.property
+    @pulumi.getter
+    def execution(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+        """
+        return pulumi.get(self, "execution")
+
+    @execution.setter
+    def execution(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "execution", value)
+
+    @_builtins.property
     @pulumi.getter(name="finishedAt")
     def finished_at(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -4636,6 +5240,18 @@ class ReleaseServicesLastRolloutArgs:
     @finished_at.setter
     def finished_at(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "finished_at", value)
+
+    @_builtins.property
+    @pulumi.getter(name="from")
+    def from_(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+        """
+        return pulumi.get(self, "from_")
+
+    @from_.setter
+    def from_(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "from_", value)
 
     @_builtins.property
     @pulumi.getter
@@ -4674,6 +5290,18 @@ class ReleaseServicesLastRolloutArgs:
         pulumi.set(self, "rollback", value)
 
     @_builtins.property
+    @pulumi.getter
+    def serving(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+        """
+        return pulumi.get(self, "serving")
+
+    @serving.setter
+    def serving(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "serving", value)
+
+    @_builtins.property
     @pulumi.getter(name="startedAt")
     def started_at(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -4689,7 +5317,7 @@ class ReleaseServicesLastRolloutArgs:
     @pulumi.getter
     def status(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         """
         return pulumi.get(self, "status")
 
@@ -4877,6 +5505,10 @@ class ReleaseServicesRolloutArgsDict(TypedDict):
     """
     A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
     """
+    execution: NotRequired[pulumi.Input[Optional['ReleaseServicesRolloutExecutionArgsDict']]]
+    """
+    Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+    """
     flags: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
     """
     Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
@@ -4918,6 +5550,7 @@ class ReleaseServicesRolloutArgsDict(TypedDict):
 class ReleaseServicesRolloutArgs:
     def __init__(__self__, *,
                  attempt: pulumi.Input[Optional[_builtins.str]] = None,
+                 execution: pulumi.Input[Optional['ReleaseServicesRolloutExecutionArgs']] = None,
                  flags: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  gates: pulumi.Input[Optional['ReleaseServicesRolloutGatesArgs']] = None,
                  ignore_poll_failures: pulumi.Input[Optional[_builtins.bool]] = None,
@@ -4929,6 +5562,7 @@ class ReleaseServicesRolloutArgs:
                  strategy: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.str] attempt: A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+        :param pulumi.Input['ReleaseServicesRolloutExecutionArgs'] execution: Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param pulumi.Input['ReleaseServicesRolloutGatesArgs'] gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
         :param pulumi.Input[_builtins.bool] ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
@@ -4941,6 +5575,8 @@ class ReleaseServicesRolloutArgs:
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if execution is not None:
+            pulumi.set(__self__, "execution", execution)
         if flags is not None:
             pulumi.set(__self__, "flags", flags)
         if gates is not None:
@@ -4971,6 +5607,18 @@ class ReleaseServicesRolloutArgs:
     @attempt.setter
     def attempt(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "attempt", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def execution(self) -> pulumi.Input[Optional['ReleaseServicesRolloutExecutionArgs']]:
+        """
+        Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+        """
+        return pulumi.get(self, "execution")
+
+    @execution.setter
+    def execution(self, value: pulumi.Input[Optional['ReleaseServicesRolloutExecutionArgs']]):
+        pulumi.set(self, "execution", value)
 
     @_builtins.property
     @pulumi.getter
@@ -5079,6 +5727,75 @@ class ReleaseServicesRolloutArgs:
     @strategy.setter
     def strategy(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "strategy", value)
+
+
+class ReleaseServicesRolloutExecutionArgsDict(TypedDict):
+    mode: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+    """
+    orchestrator: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+    """
+    timeout: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+    """
+
+@pulumi.input_type
+class ReleaseServicesRolloutExecutionArgs:
+    def __init__(__self__, *,
+                 mode: pulumi.Input[Optional[_builtins.str]] = None,
+                 orchestrator: pulumi.Input[Optional[_builtins.str]] = None,
+                 timeout: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        :param pulumi.Input[_builtins.str] mode: <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        :param pulumi.Input[_builtins.str] orchestrator: ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        :param pulumi.Input[_builtins.str] timeout: How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+        """
+        if mode is not None:
+            pulumi.set(__self__, "mode", mode)
+        if orchestrator is not None:
+            pulumi.set(__self__, "orchestrator", orchestrator)
+        if timeout is not None:
+            pulumi.set(__self__, "timeout", timeout)
+
+    @_builtins.property
+    @pulumi.getter
+    def mode(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        """
+        return pulumi.get(self, "mode")
+
+    @mode.setter
+    def mode(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "mode", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def orchestrator(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        """
+        return pulumi.get(self, "orchestrator")
+
+    @orchestrator.setter
+    def orchestrator(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "orchestrator", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def timeout(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+        """
+        return pulumi.get(self, "timeout")
+
+    @timeout.setter
+    def timeout(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "timeout", value)
 
 
 class ReleaseServicesRolloutGatesArgsDict(TypedDict):
@@ -5798,9 +6515,17 @@ class TrafficSplitLastRolloutArgsDict(TypedDict):
     """
     `rollout.attempt` when the change ran; empty when unset.
     """
+    execution: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+    """
     finished_at: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     When it ended (RFC 3339).
+    """
+    from_: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
     """
     gate: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -5814,13 +6539,17 @@ class TrafficSplitLastRolloutArgsDict(TypedDict):
     """
     How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
     """
+    serving: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+    """
     started_at: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     When the rollout started (RFC 3339).
     """
     status: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+    <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
     """
     step_reached: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
@@ -5839,10 +6568,13 @@ class TrafficSplitLastRolloutArgsDict(TypedDict):
 class TrafficSplitLastRolloutArgs:
     def __init__(__self__, *,
                  attempt: pulumi.Input[Optional[_builtins.str]] = None,
+                 execution: pulumi.Input[Optional[_builtins.str]] = None,
                  finished_at: pulumi.Input[Optional[_builtins.str]] = None,
+                 from_: pulumi.Input[Optional[_builtins.str]] = None,
                  gate: pulumi.Input[Optional[_builtins.str]] = None,
                  reason: pulumi.Input[Optional[_builtins.str]] = None,
                  rollback: pulumi.Input[Optional[_builtins.str]] = None,
+                 serving: pulumi.Input[Optional[_builtins.str]] = None,
                  started_at: pulumi.Input[Optional[_builtins.str]] = None,
                  status: pulumi.Input[Optional[_builtins.str]] = None,
                  step_reached: pulumi.Input[Optional[_builtins.int]] = None,
@@ -5850,26 +6582,35 @@ class TrafficSplitLastRolloutArgs:
                  target: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.str] attempt: `rollout.attempt` when the change ran; empty when unset.
+        :param pulumi.Input[_builtins.str] execution: ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
         :param pulumi.Input[_builtins.str] finished_at: When it ended (RFC 3339).
+        :param pulumi.Input[_builtins.str] from_: The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
         :param pulumi.Input[_builtins.str] gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
         :param pulumi.Input[_builtins.str] reason: What happened, in one sentence.
         :param pulumi.Input[_builtins.str] rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
+        :param pulumi.Input[_builtins.str] serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
         :param pulumi.Input[_builtins.str] started_at: When the rollout started (RFC 3339).
-        :param pulumi.Input[_builtins.str] status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+        :param pulumi.Input[_builtins.str] status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         :param pulumi.Input[_builtins.int] step_reached: The last step applied, from 1; 0 when none was.
         :param pulumi.Input[_builtins.int] steps: Steps in the schedule.
         :param pulumi.Input[_builtins.str] target: The weights the change was going to (`ARN=weight, …` in ARN order).
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if execution is not None:
+            pulumi.set(__self__, "execution", execution)
         if finished_at is not None:
             pulumi.set(__self__, "finished_at", finished_at)
+        if from_ is not None:
+            pulumi.set(__self__, "from_", from_)
         if gate is not None:
             pulumi.set(__self__, "gate", gate)
         if reason is not None:
             pulumi.set(__self__, "reason", reason)
         if rollback is not None:
             pulumi.set(__self__, "rollback", rollback)
+        if serving is not None:
+            pulumi.set(__self__, "serving", serving)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if status is not None:
@@ -5894,6 +6635,18 @@ class TrafficSplitLastRolloutArgs:
         pulumi.set(self, "attempt", value)
 
     @_builtins.property
+    @pulumi.getter
+    def execution(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+        """
+        return pulumi.get(self, "execution")
+
+    @execution.setter
+    def execution(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "execution", value)
+
+    @_builtins.property
     @pulumi.getter(name="finishedAt")
     def finished_at(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -5904,6 +6657,18 @@ class TrafficSplitLastRolloutArgs:
     @finished_at.setter
     def finished_at(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "finished_at", value)
+
+    @_builtins.property
+    @pulumi.getter(name="from")
+    def from_(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+        """
+        return pulumi.get(self, "from_")
+
+    @from_.setter
+    def from_(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "from_", value)
 
     @_builtins.property
     @pulumi.getter
@@ -5942,6 +6707,18 @@ class TrafficSplitLastRolloutArgs:
         pulumi.set(self, "rollback", value)
 
     @_builtins.property
+    @pulumi.getter
+    def serving(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+        """
+        return pulumi.get(self, "serving")
+
+    @serving.setter
+    def serving(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "serving", value)
+
+    @_builtins.property
     @pulumi.getter(name="startedAt")
     def started_at(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -5957,7 +6734,7 @@ class TrafficSplitLastRolloutArgs:
     @pulumi.getter
     def status(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         """
         return pulumi.get(self, "status")
 
@@ -6145,6 +6922,10 @@ class TrafficSplitRolloutArgsDict(TypedDict):
     """
     A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
     """
+    execution: NotRequired[pulumi.Input[Optional['TrafficSplitRolloutExecutionArgsDict']]]
+    """
+    Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+    """
     flags: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
     """
     Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
@@ -6186,6 +6967,7 @@ class TrafficSplitRolloutArgsDict(TypedDict):
 class TrafficSplitRolloutArgs:
     def __init__(__self__, *,
                  attempt: pulumi.Input[Optional[_builtins.str]] = None,
+                 execution: pulumi.Input[Optional['TrafficSplitRolloutExecutionArgs']] = None,
                  flags: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  gates: pulumi.Input[Optional['TrafficSplitRolloutGatesArgs']] = None,
                  ignore_poll_failures: pulumi.Input[Optional[_builtins.bool]] = None,
@@ -6197,6 +6979,7 @@ class TrafficSplitRolloutArgs:
                  strategy: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.str] attempt: A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+        :param pulumi.Input['TrafficSplitRolloutExecutionArgs'] execution: Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param pulumi.Input['TrafficSplitRolloutGatesArgs'] gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
         :param pulumi.Input[_builtins.bool] ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
@@ -6209,6 +6992,8 @@ class TrafficSplitRolloutArgs:
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if execution is not None:
+            pulumi.set(__self__, "execution", execution)
         if flags is not None:
             pulumi.set(__self__, "flags", flags)
         if gates is not None:
@@ -6239,6 +7024,18 @@ class TrafficSplitRolloutArgs:
     @attempt.setter
     def attempt(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "attempt", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def execution(self) -> pulumi.Input[Optional['TrafficSplitRolloutExecutionArgs']]:
+        """
+        Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+        """
+        return pulumi.get(self, "execution")
+
+    @execution.setter
+    def execution(self, value: pulumi.Input[Optional['TrafficSplitRolloutExecutionArgs']]):
+        pulumi.set(self, "execution", value)
 
     @_builtins.property
     @pulumi.getter
@@ -6347,6 +7144,75 @@ class TrafficSplitRolloutArgs:
     @strategy.setter
     def strategy(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "strategy", value)
+
+
+class TrafficSplitRolloutExecutionArgsDict(TypedDict):
+    mode: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+    """
+    orchestrator: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+    """
+    timeout: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+    """
+
+@pulumi.input_type
+class TrafficSplitRolloutExecutionArgs:
+    def __init__(__self__, *,
+                 mode: pulumi.Input[Optional[_builtins.str]] = None,
+                 orchestrator: pulumi.Input[Optional[_builtins.str]] = None,
+                 timeout: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        :param pulumi.Input[_builtins.str] mode: <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        :param pulumi.Input[_builtins.str] orchestrator: ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        :param pulumi.Input[_builtins.str] timeout: How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+        """
+        if mode is not None:
+            pulumi.set(__self__, "mode", mode)
+        if orchestrator is not None:
+            pulumi.set(__self__, "orchestrator", orchestrator)
+        if timeout is not None:
+            pulumi.set(__self__, "timeout", timeout)
+
+    @_builtins.property
+    @pulumi.getter
+    def mode(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        """
+        return pulumi.get(self, "mode")
+
+    @mode.setter
+    def mode(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "mode", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def orchestrator(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        """
+        return pulumi.get(self, "orchestrator")
+
+    @orchestrator.setter
+    def orchestrator(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "orchestrator", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def timeout(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+        """
+        return pulumi.get(self, "timeout")
+
+    @timeout.setter
+    def timeout(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "timeout", value)
 
 
 class TrafficSplitRolloutGatesArgsDict(TypedDict):

@@ -26,6 +26,7 @@ __all__ = [
     'DeploymentBlueGreenPlannedStep',
     'DeploymentBlueGreenPlannedStepTargetGroup',
     'DeploymentBlueGreenRollout',
+    'DeploymentBlueGreenRolloutExecution',
     'DeploymentBlueGreenRolloutGates',
     'DeploymentBlueGreenRolloutGatesHealth',
     'DeploymentBlueGreenRolloutGatesHooks',
@@ -36,6 +37,7 @@ __all__ = [
     'FeatureFlagLastRollout',
     'FeatureFlagPlannedStep',
     'FeatureFlagRollout',
+    'FeatureFlagRolloutExecution',
     'FeatureFlagRolloutGates',
     'FeatureFlagRolloutGatesHealth',
     'FeatureFlagRolloutGatesHooks',
@@ -48,6 +50,7 @@ __all__ = [
     'LambdaAliasLastRollout',
     'LambdaAliasPlannedStep',
     'LambdaAliasRollout',
+    'LambdaAliasRolloutExecution',
     'LambdaAliasRolloutGates',
     'LambdaAliasRolloutGatesHealth',
     'LambdaAliasRolloutGatesHooks',
@@ -55,6 +58,7 @@ __all__ = [
     'LambdaAliasRolloutLinear',
     'LambdaAliasRolloutStep',
     'LambdaAliasTimeouts',
+    'OrchestratorCode',
     'ReleaseDependency',
     'ReleaseLastRelease',
     'ReleaseOnFailure',
@@ -63,6 +67,7 @@ __all__ = [
     'ReleaseServicesPlannedStep',
     'ReleaseServicesPlannedStepTargetGroup',
     'ReleaseServicesRollout',
+    'ReleaseServicesRolloutExecution',
     'ReleaseServicesRolloutGates',
     'ReleaseServicesRolloutGatesHealth',
     'ReleaseServicesRolloutGatesHooks',
@@ -78,6 +83,7 @@ __all__ = [
     'TrafficSplitPlannedStep',
     'TrafficSplitPlannedStepTargetGroup',
     'TrafficSplitRollout',
+    'TrafficSplitRolloutExecution',
     'TrafficSplitRolloutGates',
     'TrafficSplitRolloutGatesHealth',
     'TrafficSplitRolloutGatesHooks',
@@ -576,6 +582,8 @@ class DeploymentBlueGreenLastRollout(dict):
         suggest = None
         if key == "finishedAt":
             suggest = "finished_at"
+        elif key == "from":
+            suggest = "from_"
         elif key == "startedAt":
             suggest = "started_at"
         elif key == "stepReached":
@@ -594,10 +602,13 @@ class DeploymentBlueGreenLastRollout(dict):
 
     def __init__(__self__, *,
                  attempt: Optional[_builtins.str] = None,
+                 execution: Optional[_builtins.str] = None,
                  finished_at: Optional[_builtins.str] = None,
+                 from_: Optional[_builtins.str] = None,
                  gate: Optional[_builtins.str] = None,
                  reason: Optional[_builtins.str] = None,
                  rollback: Optional[_builtins.str] = None,
+                 serving: Optional[_builtins.str] = None,
                  started_at: Optional[_builtins.str] = None,
                  status: Optional[_builtins.str] = None,
                  step_reached: Optional[_builtins.int] = None,
@@ -605,26 +616,35 @@ class DeploymentBlueGreenLastRollout(dict):
                  target: Optional[_builtins.str] = None):
         """
         :param _builtins.str attempt: `rollout.attempt` when the change ran; empty when unset.
+        :param _builtins.str execution: ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
         :param _builtins.str finished_at: When it ended (RFC 3339).
+        :param _builtins.str from_: The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
         :param _builtins.str gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
         :param _builtins.str reason: What happened, in one sentence.
         :param _builtins.str rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
+        :param _builtins.str serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
         :param _builtins.str started_at: When the rollout started (RFC 3339).
-        :param _builtins.str status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+        :param _builtins.str status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         :param _builtins.int step_reached: The last step applied, from 1; 0 when none was.
         :param _builtins.int steps: Steps in the schedule.
         :param _builtins.str target: The weights the change was going to (`ARN=weight, …` in ARN order).
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if execution is not None:
+            pulumi.set(__self__, "execution", execution)
         if finished_at is not None:
             pulumi.set(__self__, "finished_at", finished_at)
+        if from_ is not None:
+            pulumi.set(__self__, "from_", from_)
         if gate is not None:
             pulumi.set(__self__, "gate", gate)
         if reason is not None:
             pulumi.set(__self__, "reason", reason)
         if rollback is not None:
             pulumi.set(__self__, "rollback", rollback)
+        if serving is not None:
+            pulumi.set(__self__, "serving", serving)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if status is not None:
@@ -645,12 +665,28 @@ class DeploymentBlueGreenLastRollout(dict):
         return pulumi.get(self, "attempt")
 
     @_builtins.property
+    @pulumi.getter
+    def execution(self) -> Optional[_builtins.str]:
+        """
+        ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+        """
+        return pulumi.get(self, "execution")
+
+    @_builtins.property
     @pulumi.getter(name="finishedAt")
     def finished_at(self) -> Optional[_builtins.str]:
         """
         When it ended (RFC 3339).
         """
         return pulumi.get(self, "finished_at")
+
+    @_builtins.property
+    @pulumi.getter(name="from")
+    def from_(self) -> Optional[_builtins.str]:
+        """
+        The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+        """
+        return pulumi.get(self, "from_")
 
     @_builtins.property
     @pulumi.getter
@@ -677,6 +713,14 @@ class DeploymentBlueGreenLastRollout(dict):
         return pulumi.get(self, "rollback")
 
     @_builtins.property
+    @pulumi.getter
+    def serving(self) -> Optional[_builtins.str]:
+        """
+        What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+        """
+        return pulumi.get(self, "serving")
+
+    @_builtins.property
     @pulumi.getter(name="startedAt")
     def started_at(self) -> Optional[_builtins.str]:
         """
@@ -688,7 +732,7 @@ class DeploymentBlueGreenLastRollout(dict):
     @pulumi.getter
     def status(self) -> Optional[_builtins.str]:
         """
-        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         """
         return pulumi.get(self, "status")
 
@@ -843,6 +887,7 @@ class DeploymentBlueGreenRollout(dict):
 
     def __init__(__self__, *,
                  attempt: Optional[_builtins.str] = None,
+                 execution: Optional['outputs.DeploymentBlueGreenRolloutExecution'] = None,
                  flags: Optional[Sequence[_builtins.str]] = None,
                  gates: Optional['outputs.DeploymentBlueGreenRolloutGates'] = None,
                  ignore_poll_failures: Optional[_builtins.bool] = None,
@@ -854,6 +899,7 @@ class DeploymentBlueGreenRollout(dict):
                  strategy: Optional[_builtins.str] = None):
         """
         :param _builtins.str attempt: A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+        :param 'DeploymentBlueGreenRolloutExecutionArgs' execution: Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
         :param Sequence[_builtins.str] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param 'DeploymentBlueGreenRolloutGatesArgs' gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
         :param _builtins.bool ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
@@ -866,6 +912,8 @@ class DeploymentBlueGreenRollout(dict):
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if execution is not None:
+            pulumi.set(__self__, "execution", execution)
         if flags is not None:
             pulumi.set(__self__, "flags", flags)
         if gates is not None:
@@ -892,6 +940,14 @@ class DeploymentBlueGreenRollout(dict):
         A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
         """
         return pulumi.get(self, "attempt")
+
+    @_builtins.property
+    @pulumi.getter
+    def execution(self) -> Optional['outputs.DeploymentBlueGreenRolloutExecution']:
+        """
+        Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+        """
+        return pulumi.get(self, "execution")
 
     @_builtins.property
     @pulumi.getter
@@ -964,6 +1020,49 @@ class DeploymentBlueGreenRollout(dict):
         <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
         """
         return pulumi.get(self, "strategy")
+
+
+@pulumi.output_type
+class DeploymentBlueGreenRolloutExecution(dict):
+    def __init__(__self__, *,
+                 mode: Optional[_builtins.str] = None,
+                 orchestrator: Optional[_builtins.str] = None,
+                 timeout: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str mode: <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        :param _builtins.str orchestrator: ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        :param _builtins.str timeout: How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+        """
+        if mode is not None:
+            pulumi.set(__self__, "mode", mode)
+        if orchestrator is not None:
+            pulumi.set(__self__, "orchestrator", orchestrator)
+        if timeout is not None:
+            pulumi.set(__self__, "timeout", timeout)
+
+    @_builtins.property
+    @pulumi.getter
+    def mode(self) -> Optional[_builtins.str]:
+        """
+        <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        """
+        return pulumi.get(self, "mode")
+
+    @_builtins.property
+    @pulumi.getter
+    def orchestrator(self) -> Optional[_builtins.str]:
+        """
+        ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        """
+        return pulumi.get(self, "orchestrator")
+
+    @_builtins.property
+    @pulumi.getter
+    def timeout(self) -> Optional[_builtins.str]:
+        """
+        How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+        """
+        return pulumi.get(self, "timeout")
 
 
 @pulumi.output_type
@@ -1352,6 +1451,8 @@ class FeatureFlagLastRollout(dict):
         suggest = None
         if key == "finishedAt":
             suggest = "finished_at"
+        elif key == "from":
+            suggest = "from_"
         elif key == "startedAt":
             suggest = "started_at"
         elif key == "stepReached":
@@ -1370,10 +1471,13 @@ class FeatureFlagLastRollout(dict):
 
     def __init__(__self__, *,
                  attempt: Optional[_builtins.str] = None,
+                 execution: Optional[_builtins.str] = None,
                  finished_at: Optional[_builtins.str] = None,
+                 from_: Optional[_builtins.str] = None,
                  gate: Optional[_builtins.str] = None,
                  reason: Optional[_builtins.str] = None,
                  rollback: Optional[_builtins.str] = None,
+                 serving: Optional[_builtins.str] = None,
                  started_at: Optional[_builtins.str] = None,
                  status: Optional[_builtins.str] = None,
                  step_reached: Optional[_builtins.int] = None,
@@ -1381,26 +1485,35 @@ class FeatureFlagLastRollout(dict):
                  target: Optional[_builtins.str] = None):
         """
         :param _builtins.str attempt: `rollout.attempt` when the change ran; empty when unset.
+        :param _builtins.str execution: ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
         :param _builtins.str finished_at: When it ended (RFC 3339).
+        :param _builtins.str from_: The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
         :param _builtins.str gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
         :param _builtins.str reason: What happened, in one sentence.
         :param _builtins.str rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
+        :param _builtins.str serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
         :param _builtins.str started_at: When the rollout started (RFC 3339).
-        :param _builtins.str status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+        :param _builtins.str status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         :param _builtins.int step_reached: The last step applied, from 1; 0 when none was.
         :param _builtins.int steps: Steps in the schedule.
         :param _builtins.str target: The weights the change was going to (`ARN=weight, …` in ARN order).
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if execution is not None:
+            pulumi.set(__self__, "execution", execution)
         if finished_at is not None:
             pulumi.set(__self__, "finished_at", finished_at)
+        if from_ is not None:
+            pulumi.set(__self__, "from_", from_)
         if gate is not None:
             pulumi.set(__self__, "gate", gate)
         if reason is not None:
             pulumi.set(__self__, "reason", reason)
         if rollback is not None:
             pulumi.set(__self__, "rollback", rollback)
+        if serving is not None:
+            pulumi.set(__self__, "serving", serving)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if status is not None:
@@ -1421,12 +1534,28 @@ class FeatureFlagLastRollout(dict):
         return pulumi.get(self, "attempt")
 
     @_builtins.property
+    @pulumi.getter
+    def execution(self) -> Optional[_builtins.str]:
+        """
+        ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+        """
+        return pulumi.get(self, "execution")
+
+    @_builtins.property
     @pulumi.getter(name="finishedAt")
     def finished_at(self) -> Optional[_builtins.str]:
         """
         When it ended (RFC 3339).
         """
         return pulumi.get(self, "finished_at")
+
+    @_builtins.property
+    @pulumi.getter(name="from")
+    def from_(self) -> Optional[_builtins.str]:
+        """
+        The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+        """
+        return pulumi.get(self, "from_")
 
     @_builtins.property
     @pulumi.getter
@@ -1453,6 +1582,14 @@ class FeatureFlagLastRollout(dict):
         return pulumi.get(self, "rollback")
 
     @_builtins.property
+    @pulumi.getter
+    def serving(self) -> Optional[_builtins.str]:
+        """
+        What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+        """
+        return pulumi.get(self, "serving")
+
+    @_builtins.property
     @pulumi.getter(name="startedAt")
     def started_at(self) -> Optional[_builtins.str]:
         """
@@ -1464,7 +1601,7 @@ class FeatureFlagLastRollout(dict):
     @pulumi.getter
     def status(self) -> Optional[_builtins.str]:
         """
-        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         """
         return pulumi.get(self, "status")
 
@@ -1571,6 +1708,7 @@ class FeatureFlagRollout(dict):
 
     def __init__(__self__, *,
                  attempt: Optional[_builtins.str] = None,
+                 execution: Optional['outputs.FeatureFlagRolloutExecution'] = None,
                  flags: Optional[Sequence[_builtins.str]] = None,
                  gates: Optional['outputs.FeatureFlagRolloutGates'] = None,
                  ignore_poll_failures: Optional[_builtins.bool] = None,
@@ -1582,6 +1720,7 @@ class FeatureFlagRollout(dict):
                  strategy: Optional[_builtins.str] = None):
         """
         :param _builtins.str attempt: A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+        :param 'FeatureFlagRolloutExecutionArgs' execution: Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
         :param Sequence[_builtins.str] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param 'FeatureFlagRolloutGatesArgs' gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
         :param _builtins.bool ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
@@ -1594,6 +1733,8 @@ class FeatureFlagRollout(dict):
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if execution is not None:
+            pulumi.set(__self__, "execution", execution)
         if flags is not None:
             pulumi.set(__self__, "flags", flags)
         if gates is not None:
@@ -1620,6 +1761,14 @@ class FeatureFlagRollout(dict):
         A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
         """
         return pulumi.get(self, "attempt")
+
+    @_builtins.property
+    @pulumi.getter
+    def execution(self) -> Optional['outputs.FeatureFlagRolloutExecution']:
+        """
+        Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+        """
+        return pulumi.get(self, "execution")
 
     @_builtins.property
     @pulumi.getter
@@ -1692,6 +1841,49 @@ class FeatureFlagRollout(dict):
         <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
         """
         return pulumi.get(self, "strategy")
+
+
+@pulumi.output_type
+class FeatureFlagRolloutExecution(dict):
+    def __init__(__self__, *,
+                 mode: Optional[_builtins.str] = None,
+                 orchestrator: Optional[_builtins.str] = None,
+                 timeout: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str mode: <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        :param _builtins.str orchestrator: ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        :param _builtins.str timeout: How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+        """
+        if mode is not None:
+            pulumi.set(__self__, "mode", mode)
+        if orchestrator is not None:
+            pulumi.set(__self__, "orchestrator", orchestrator)
+        if timeout is not None:
+            pulumi.set(__self__, "timeout", timeout)
+
+    @_builtins.property
+    @pulumi.getter
+    def mode(self) -> Optional[_builtins.str]:
+        """
+        <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        """
+        return pulumi.get(self, "mode")
+
+    @_builtins.property
+    @pulumi.getter
+    def orchestrator(self) -> Optional[_builtins.str]:
+        """
+        ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        """
+        return pulumi.get(self, "orchestrator")
+
+    @_builtins.property
+    @pulumi.getter
+    def timeout(self) -> Optional[_builtins.str]:
+        """
+        How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+        """
+        return pulumi.get(self, "timeout")
 
 
 @pulumi.output_type
@@ -2172,6 +2364,8 @@ class LambdaAliasLastRollout(dict):
         suggest = None
         if key == "finishedAt":
             suggest = "finished_at"
+        elif key == "from":
+            suggest = "from_"
         elif key == "startedAt":
             suggest = "started_at"
         elif key == "stepReached":
@@ -2190,10 +2384,13 @@ class LambdaAliasLastRollout(dict):
 
     def __init__(__self__, *,
                  attempt: Optional[_builtins.str] = None,
+                 execution: Optional[_builtins.str] = None,
                  finished_at: Optional[_builtins.str] = None,
+                 from_: Optional[_builtins.str] = None,
                  gate: Optional[_builtins.str] = None,
                  reason: Optional[_builtins.str] = None,
                  rollback: Optional[_builtins.str] = None,
+                 serving: Optional[_builtins.str] = None,
                  started_at: Optional[_builtins.str] = None,
                  status: Optional[_builtins.str] = None,
                  step_reached: Optional[_builtins.int] = None,
@@ -2201,26 +2398,35 @@ class LambdaAliasLastRollout(dict):
                  target: Optional[_builtins.str] = None):
         """
         :param _builtins.str attempt: `rollout.attempt` when the change ran; empty when unset.
+        :param _builtins.str execution: ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
         :param _builtins.str finished_at: When it ended (RFC 3339).
+        :param _builtins.str from_: The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
         :param _builtins.str gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
         :param _builtins.str reason: What happened, in one sentence.
         :param _builtins.str rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
+        :param _builtins.str serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
         :param _builtins.str started_at: When the rollout started (RFC 3339).
-        :param _builtins.str status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+        :param _builtins.str status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         :param _builtins.int step_reached: The last step applied, from 1; 0 when none was.
         :param _builtins.int steps: Steps in the schedule.
         :param _builtins.str target: The weights the change was going to (`ARN=weight, …` in ARN order).
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if execution is not None:
+            pulumi.set(__self__, "execution", execution)
         if finished_at is not None:
             pulumi.set(__self__, "finished_at", finished_at)
+        if from_ is not None:
+            pulumi.set(__self__, "from_", from_)
         if gate is not None:
             pulumi.set(__self__, "gate", gate)
         if reason is not None:
             pulumi.set(__self__, "reason", reason)
         if rollback is not None:
             pulumi.set(__self__, "rollback", rollback)
+        if serving is not None:
+            pulumi.set(__self__, "serving", serving)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if status is not None:
@@ -2241,12 +2447,28 @@ class LambdaAliasLastRollout(dict):
         return pulumi.get(self, "attempt")
 
     @_builtins.property
+    @pulumi.getter
+    def execution(self) -> Optional[_builtins.str]:
+        """
+        ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+        """
+        return pulumi.get(self, "execution")
+
+    @_builtins.property
     @pulumi.getter(name="finishedAt")
     def finished_at(self) -> Optional[_builtins.str]:
         """
         When it ended (RFC 3339).
         """
         return pulumi.get(self, "finished_at")
+
+    @_builtins.property
+    @pulumi.getter(name="from")
+    def from_(self) -> Optional[_builtins.str]:
+        """
+        The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+        """
+        return pulumi.get(self, "from_")
 
     @_builtins.property
     @pulumi.getter
@@ -2273,6 +2495,14 @@ class LambdaAliasLastRollout(dict):
         return pulumi.get(self, "rollback")
 
     @_builtins.property
+    @pulumi.getter
+    def serving(self) -> Optional[_builtins.str]:
+        """
+        What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+        """
+        return pulumi.get(self, "serving")
+
+    @_builtins.property
     @pulumi.getter(name="startedAt")
     def started_at(self) -> Optional[_builtins.str]:
         """
@@ -2284,7 +2514,7 @@ class LambdaAliasLastRollout(dict):
     @pulumi.getter
     def status(self) -> Optional[_builtins.str]:
         """
-        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         """
         return pulumi.get(self, "status")
 
@@ -2391,6 +2621,7 @@ class LambdaAliasRollout(dict):
 
     def __init__(__self__, *,
                  attempt: Optional[_builtins.str] = None,
+                 execution: Optional['outputs.LambdaAliasRolloutExecution'] = None,
                  flags: Optional[Sequence[_builtins.str]] = None,
                  gates: Optional['outputs.LambdaAliasRolloutGates'] = None,
                  ignore_poll_failures: Optional[_builtins.bool] = None,
@@ -2402,6 +2633,7 @@ class LambdaAliasRollout(dict):
                  strategy: Optional[_builtins.str] = None):
         """
         :param _builtins.str attempt: A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+        :param 'LambdaAliasRolloutExecutionArgs' execution: Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
         :param Sequence[_builtins.str] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param 'LambdaAliasRolloutGatesArgs' gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
         :param _builtins.bool ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
@@ -2414,6 +2646,8 @@ class LambdaAliasRollout(dict):
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if execution is not None:
+            pulumi.set(__self__, "execution", execution)
         if flags is not None:
             pulumi.set(__self__, "flags", flags)
         if gates is not None:
@@ -2440,6 +2674,14 @@ class LambdaAliasRollout(dict):
         A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
         """
         return pulumi.get(self, "attempt")
+
+    @_builtins.property
+    @pulumi.getter
+    def execution(self) -> Optional['outputs.LambdaAliasRolloutExecution']:
+        """
+        Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+        """
+        return pulumi.get(self, "execution")
 
     @_builtins.property
     @pulumi.getter
@@ -2512,6 +2754,49 @@ class LambdaAliasRollout(dict):
         <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
         """
         return pulumi.get(self, "strategy")
+
+
+@pulumi.output_type
+class LambdaAliasRolloutExecution(dict):
+    def __init__(__self__, *,
+                 mode: Optional[_builtins.str] = None,
+                 orchestrator: Optional[_builtins.str] = None,
+                 timeout: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str mode: <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        :param _builtins.str orchestrator: ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        :param _builtins.str timeout: How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+        """
+        if mode is not None:
+            pulumi.set(__self__, "mode", mode)
+        if orchestrator is not None:
+            pulumi.set(__self__, "orchestrator", orchestrator)
+        if timeout is not None:
+            pulumi.set(__self__, "timeout", timeout)
+
+    @_builtins.property
+    @pulumi.getter
+    def mode(self) -> Optional[_builtins.str]:
+        """
+        <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        """
+        return pulumi.get(self, "mode")
+
+    @_builtins.property
+    @pulumi.getter
+    def orchestrator(self) -> Optional[_builtins.str]:
+        """
+        ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        """
+        return pulumi.get(self, "orchestrator")
+
+    @_builtins.property
+    @pulumi.getter
+    def timeout(self) -> Optional[_builtins.str]:
+        """
+        How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+        """
+        return pulumi.get(self, "timeout")
 
 
 @pulumi.output_type
@@ -2894,6 +3179,82 @@ class LambdaAliasTimeouts(dict):
 
 
 @pulumi.output_type
+class OrchestratorCode(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "s3Bucket":
+            suggest = "s3_bucket"
+        elif key == "s3Key":
+            suggest = "s3_key"
+        elif key == "s3ObjectVersion":
+            suggest = "s3_object_version"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in OrchestratorCode. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        OrchestratorCode.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        OrchestratorCode.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 file: Optional[_builtins.str] = None,
+                 s3_bucket: Optional[_builtins.str] = None,
+                 s3_key: Optional[_builtins.str] = None,
+                 s3_object_version: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str file: Path of the zip on the machine that runs Pulumi.
+        :param _builtins.str s3_bucket: S3 bucket of the zip, in the provider's region.
+        :param _builtins.str s3_key: S3 key of the zip.
+        :param _builtins.str s3_object_version: Version of the S3 object; change it to deploy a new zip under the same key.
+        """
+        if file is not None:
+            pulumi.set(__self__, "file", file)
+        if s3_bucket is not None:
+            pulumi.set(__self__, "s3_bucket", s3_bucket)
+        if s3_key is not None:
+            pulumi.set(__self__, "s3_key", s3_key)
+        if s3_object_version is not None:
+            pulumi.set(__self__, "s3_object_version", s3_object_version)
+
+    @_builtins.property
+    @pulumi.getter
+    def file(self) -> Optional[_builtins.str]:
+        """
+        Path of the zip on the machine that runs Pulumi.
+        """
+        return pulumi.get(self, "file")
+
+    @_builtins.property
+    @pulumi.getter(name="s3Bucket")
+    def s3_bucket(self) -> Optional[_builtins.str]:
+        """
+        S3 bucket of the zip, in the provider's region.
+        """
+        return pulumi.get(self, "s3_bucket")
+
+    @_builtins.property
+    @pulumi.getter(name="s3Key")
+    def s3_key(self) -> Optional[_builtins.str]:
+        """
+        S3 key of the zip.
+        """
+        return pulumi.get(self, "s3_key")
+
+    @_builtins.property
+    @pulumi.getter(name="s3ObjectVersion")
+    def s3_object_version(self) -> Optional[_builtins.str]:
+        """
+        Version of the S3 object; change it to deploy a new zip under the same key.
+        """
+        return pulumi.get(self, "s3_object_version")
+
+
+@pulumi.output_type
 class ReleaseDependency(dict):
     @staticmethod
     def __key_warning(key: str):
@@ -3242,6 +3603,8 @@ class ReleaseServicesLastRollout(dict):
         suggest = None
         if key == "finishedAt":
             suggest = "finished_at"
+        elif key == "from":
+            suggest = "from_"
         elif key == "startedAt":
             suggest = "started_at"
         elif key == "stepReached":
@@ -3260,10 +3623,13 @@ class ReleaseServicesLastRollout(dict):
 
     def __init__(__self__, *,
                  attempt: Optional[_builtins.str] = None,
+                 execution: Optional[_builtins.str] = None,
                  finished_at: Optional[_builtins.str] = None,
+                 from_: Optional[_builtins.str] = None,
                  gate: Optional[_builtins.str] = None,
                  reason: Optional[_builtins.str] = None,
                  rollback: Optional[_builtins.str] = None,
+                 serving: Optional[_builtins.str] = None,
                  started_at: Optional[_builtins.str] = None,
                  status: Optional[_builtins.str] = None,
                  step_reached: Optional[_builtins.int] = None,
@@ -3271,26 +3637,35 @@ class ReleaseServicesLastRollout(dict):
                  target: Optional[_builtins.str] = None):
         """
         :param _builtins.str attempt: `rollout.attempt` when the change ran; empty when unset.
+        :param _builtins.str execution: ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
         :param _builtins.str finished_at: When it ended (RFC 3339).
+        :param _builtins.str from_: The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
         :param _builtins.str gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
         :param _builtins.str reason: What happened, in one sentence.
         :param _builtins.str rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
+        :param _builtins.str serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
         :param _builtins.str started_at: When the rollout started (RFC 3339).
-        :param _builtins.str status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+        :param _builtins.str status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         :param _builtins.int step_reached: The last step applied, from 1; 0 when none was.
         :param _builtins.int steps: Steps in the schedule.
         :param _builtins.str target: The weights the change was going to (`ARN=weight, …` in ARN order).
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if execution is not None:
+            pulumi.set(__self__, "execution", execution)
         if finished_at is not None:
             pulumi.set(__self__, "finished_at", finished_at)
+        if from_ is not None:
+            pulumi.set(__self__, "from_", from_)
         if gate is not None:
             pulumi.set(__self__, "gate", gate)
         if reason is not None:
             pulumi.set(__self__, "reason", reason)
         if rollback is not None:
             pulumi.set(__self__, "rollback", rollback)
+        if serving is not None:
+            pulumi.set(__self__, "serving", serving)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if status is not None:
@@ -3311,12 +3686,28 @@ class ReleaseServicesLastRollout(dict):
         return pulumi.get(self, "attempt")
 
     @_builtins.property
+    @pulumi.getter
+    def execution(self) -> Optional[_builtins.str]:
+        """
+        ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+        """
+        return pulumi.get(self, "execution")
+
+    @_builtins.property
     @pulumi.getter(name="finishedAt")
     def finished_at(self) -> Optional[_builtins.str]:
         """
         When it ended (RFC 3339).
         """
         return pulumi.get(self, "finished_at")
+
+    @_builtins.property
+    @pulumi.getter(name="from")
+    def from_(self) -> Optional[_builtins.str]:
+        """
+        The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+        """
+        return pulumi.get(self, "from_")
 
     @_builtins.property
     @pulumi.getter
@@ -3343,6 +3734,14 @@ class ReleaseServicesLastRollout(dict):
         return pulumi.get(self, "rollback")
 
     @_builtins.property
+    @pulumi.getter
+    def serving(self) -> Optional[_builtins.str]:
+        """
+        What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+        """
+        return pulumi.get(self, "serving")
+
+    @_builtins.property
     @pulumi.getter(name="startedAt")
     def started_at(self) -> Optional[_builtins.str]:
         """
@@ -3354,7 +3753,7 @@ class ReleaseServicesLastRollout(dict):
     @pulumi.getter
     def status(self) -> Optional[_builtins.str]:
         """
-        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         """
         return pulumi.get(self, "status")
 
@@ -3509,6 +3908,7 @@ class ReleaseServicesRollout(dict):
 
     def __init__(__self__, *,
                  attempt: Optional[_builtins.str] = None,
+                 execution: Optional['outputs.ReleaseServicesRolloutExecution'] = None,
                  flags: Optional[Sequence[_builtins.str]] = None,
                  gates: Optional['outputs.ReleaseServicesRolloutGates'] = None,
                  ignore_poll_failures: Optional[_builtins.bool] = None,
@@ -3520,6 +3920,7 @@ class ReleaseServicesRollout(dict):
                  strategy: Optional[_builtins.str] = None):
         """
         :param _builtins.str attempt: A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+        :param 'ReleaseServicesRolloutExecutionArgs' execution: Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
         :param Sequence[_builtins.str] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param 'ReleaseServicesRolloutGatesArgs' gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
         :param _builtins.bool ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
@@ -3532,6 +3933,8 @@ class ReleaseServicesRollout(dict):
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if execution is not None:
+            pulumi.set(__self__, "execution", execution)
         if flags is not None:
             pulumi.set(__self__, "flags", flags)
         if gates is not None:
@@ -3558,6 +3961,14 @@ class ReleaseServicesRollout(dict):
         A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
         """
         return pulumi.get(self, "attempt")
+
+    @_builtins.property
+    @pulumi.getter
+    def execution(self) -> Optional['outputs.ReleaseServicesRolloutExecution']:
+        """
+        Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+        """
+        return pulumi.get(self, "execution")
 
     @_builtins.property
     @pulumi.getter
@@ -3630,6 +4041,49 @@ class ReleaseServicesRollout(dict):
         <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
         """
         return pulumi.get(self, "strategy")
+
+
+@pulumi.output_type
+class ReleaseServicesRolloutExecution(dict):
+    def __init__(__self__, *,
+                 mode: Optional[_builtins.str] = None,
+                 orchestrator: Optional[_builtins.str] = None,
+                 timeout: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str mode: <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        :param _builtins.str orchestrator: ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        :param _builtins.str timeout: How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+        """
+        if mode is not None:
+            pulumi.set(__self__, "mode", mode)
+        if orchestrator is not None:
+            pulumi.set(__self__, "orchestrator", orchestrator)
+        if timeout is not None:
+            pulumi.set(__self__, "timeout", timeout)
+
+    @_builtins.property
+    @pulumi.getter
+    def mode(self) -> Optional[_builtins.str]:
+        """
+        <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        """
+        return pulumi.get(self, "mode")
+
+    @_builtins.property
+    @pulumi.getter
+    def orchestrator(self) -> Optional[_builtins.str]:
+        """
+        ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        """
+        return pulumi.get(self, "orchestrator")
+
+    @_builtins.property
+    @pulumi.getter
+    def timeout(self) -> Optional[_builtins.str]:
+        """
+        How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+        """
+        return pulumi.get(self, "timeout")
 
 
 @pulumi.output_type
@@ -4229,6 +4683,8 @@ class TrafficSplitLastRollout(dict):
         suggest = None
         if key == "finishedAt":
             suggest = "finished_at"
+        elif key == "from":
+            suggest = "from_"
         elif key == "startedAt":
             suggest = "started_at"
         elif key == "stepReached":
@@ -4247,10 +4703,13 @@ class TrafficSplitLastRollout(dict):
 
     def __init__(__self__, *,
                  attempt: Optional[_builtins.str] = None,
+                 execution: Optional[_builtins.str] = None,
                  finished_at: Optional[_builtins.str] = None,
+                 from_: Optional[_builtins.str] = None,
                  gate: Optional[_builtins.str] = None,
                  reason: Optional[_builtins.str] = None,
                  rollback: Optional[_builtins.str] = None,
+                 serving: Optional[_builtins.str] = None,
                  started_at: Optional[_builtins.str] = None,
                  status: Optional[_builtins.str] = None,
                  step_reached: Optional[_builtins.int] = None,
@@ -4258,26 +4717,35 @@ class TrafficSplitLastRollout(dict):
                  target: Optional[_builtins.str] = None):
         """
         :param _builtins.str attempt: `rollout.attempt` when the change ran; empty when unset.
+        :param _builtins.str execution: ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
         :param _builtins.str finished_at: When it ended (RFC 3339).
+        :param _builtins.str from_: The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
         :param _builtins.str gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
         :param _builtins.str reason: What happened, in one sentence.
         :param _builtins.str rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
+        :param _builtins.str serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
         :param _builtins.str started_at: When the rollout started (RFC 3339).
-        :param _builtins.str status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+        :param _builtins.str status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         :param _builtins.int step_reached: The last step applied, from 1; 0 when none was.
         :param _builtins.int steps: Steps in the schedule.
         :param _builtins.str target: The weights the change was going to (`ARN=weight, …` in ARN order).
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if execution is not None:
+            pulumi.set(__self__, "execution", execution)
         if finished_at is not None:
             pulumi.set(__self__, "finished_at", finished_at)
+        if from_ is not None:
+            pulumi.set(__self__, "from_", from_)
         if gate is not None:
             pulumi.set(__self__, "gate", gate)
         if reason is not None:
             pulumi.set(__self__, "reason", reason)
         if rollback is not None:
             pulumi.set(__self__, "rollback", rollback)
+        if serving is not None:
+            pulumi.set(__self__, "serving", serving)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if status is not None:
@@ -4298,12 +4766,28 @@ class TrafficSplitLastRollout(dict):
         return pulumi.get(self, "attempt")
 
     @_builtins.property
+    @pulumi.getter
+    def execution(self) -> Optional[_builtins.str]:
+        """
+        ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply.
+        """
+        return pulumi.get(self, "execution")
+
+    @_builtins.property
     @pulumi.getter(name="finishedAt")
     def finished_at(self) -> Optional[_builtins.str]:
         """
         When it ended (RFC 3339).
         """
         return pulumi.get(self, "finished_at")
+
+    @_builtins.property
+    @pulumi.getter(name="from")
+    def from_(self) -> Optional[_builtins.str]:
+        """
+        The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
+        """
+        return pulumi.get(self, "from_")
 
     @_builtins.property
     @pulumi.getter
@@ -4330,6 +4814,14 @@ class TrafficSplitLastRollout(dict):
         return pulumi.get(self, "rollback")
 
     @_builtins.property
+    @pulumi.getter
+    def serving(self) -> Optional[_builtins.str]:
+        """
+        What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+        """
+        return pulumi.get(self, "serving")
+
+    @_builtins.property
     @pulumi.getter(name="startedAt")
     def started_at(self) -> Optional[_builtins.str]:
         """
@@ -4341,7 +4833,7 @@ class TrafficSplitLastRollout(dict):
     @pulumi.getter
     def status(self) -> Optional[_builtins.str]:
         """
-        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
+        <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         """
         return pulumi.get(self, "status")
 
@@ -4496,6 +4988,7 @@ class TrafficSplitRollout(dict):
 
     def __init__(__self__, *,
                  attempt: Optional[_builtins.str] = None,
+                 execution: Optional['outputs.TrafficSplitRolloutExecution'] = None,
                  flags: Optional[Sequence[_builtins.str]] = None,
                  gates: Optional['outputs.TrafficSplitRolloutGates'] = None,
                  ignore_poll_failures: Optional[_builtins.bool] = None,
@@ -4507,6 +5000,7 @@ class TrafficSplitRollout(dict):
                  strategy: Optional[_builtins.str] = None):
         """
         :param _builtins.str attempt: A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
+        :param 'TrafficSplitRolloutExecutionArgs' execution: Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
         :param Sequence[_builtins.str] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param 'TrafficSplitRolloutGatesArgs' gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
         :param _builtins.bool ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
@@ -4519,6 +5013,8 @@ class TrafficSplitRollout(dict):
         """
         if attempt is not None:
             pulumi.set(__self__, "attempt", attempt)
+        if execution is not None:
+            pulumi.set(__self__, "execution", execution)
         if flags is not None:
             pulumi.set(__self__, "flags", flags)
         if gates is not None:
@@ -4545,6 +5041,14 @@ class TrafficSplitRollout(dict):
         A label of this attempt at the change, such as <span pulumi-lang-nodejs="`2`" pulumi-lang-dotnet="`2`" pulumi-lang-go="`2`" pulumi-lang-python="`2`" pulumi-lang-yaml="`2`" pulumi-lang-java="`2`">`2`</span> or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved until <span pulumi-lang-nodejs="`attempt`" pulumi-lang-dotnet="`Attempt`" pulumi-lang-go="`attempt`" pulumi-lang-python="`attempt`" pulumi-lang-yaml="`attempt`" pulumi-lang-java="`attempt`">`attempt`</span> changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.
         """
         return pulumi.get(self, "attempt")
+
+    @_builtins.property
+    @pulumi.getter
+    def execution(self) -> Optional['outputs.TrafficSplitRolloutExecution']:
+        """
+        Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
+        """
+        return pulumi.get(self, "execution")
 
     @_builtins.property
     @pulumi.getter
@@ -4617,6 +5121,49 @@ class TrafficSplitRollout(dict):
         <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
         """
         return pulumi.get(self, "strategy")
+
+
+@pulumi.output_type
+class TrafficSplitRolloutExecution(dict):
+    def __init__(__self__, *,
+                 mode: Optional[_builtins.str] = None,
+                 orchestrator: Optional[_builtins.str] = None,
+                 timeout: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str mode: <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        :param _builtins.str orchestrator: ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        :param _builtins.str timeout: How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+        """
+        if mode is not None:
+            pulumi.set(__self__, "mode", mode)
+        if orchestrator is not None:
+            pulumi.set(__self__, "orchestrator", orchestrator)
+        if timeout is not None:
+            pulumi.set(__self__, "timeout", timeout)
+
+    @_builtins.property
+    @pulumi.getter
+    def mode(self) -> Optional[_builtins.str]:
+        """
+        <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default) or <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        """
+        return pulumi.get(self, "mode")
+
+    @_builtins.property
+    @pulumi.getter
+    def orchestrator(self) -> Optional[_builtins.str]:
+        """
+        ARN of the orchestrator's state machine (`rollout_orchestrator.NAME.arn`). Required when <span pulumi-lang-nodejs="`mode`" pulumi-lang-dotnet="`Mode`" pulumi-lang-go="`mode`" pulumi-lang-python="`mode`" pulumi-lang-yaml="`mode`" pulumi-lang-java="`mode`">`mode`</span> is <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>.
+        """
+        return pulumi.get(self, "orchestrator")
+
+    @_builtins.property
+    @pulumi.getter
+    def timeout(self) -> Optional[_builtins.str]:
+        """
+        How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from 1m to 8784h. Default: the schedule's own length (pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> whose calls could not fit one execution's history.
+        """
+        return pulumi.get(self, "timeout")
 
 
 @pulumi.output_type

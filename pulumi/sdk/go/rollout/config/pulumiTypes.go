@@ -103,6 +103,8 @@ type Endpoints struct {
 	Lambda *string `pulumi:"lambda"`
 	// Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Ssm *string `pulumi:"ssm"`
+	// Base URL of the Step Functions (detached rollouts) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Stepfunctions *string `pulumi:"stepfunctions"`
 	// Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Sts *string `pulumi:"sts"`
 }
@@ -129,6 +131,8 @@ type EndpointsArgs struct {
 	Lambda pulumi.StringPtrInput `pulumi:"lambda"`
 	// Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Ssm pulumi.StringPtrInput `pulumi:"ssm"`
+	// Base URL of the Step Functions (detached rollouts) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Stepfunctions pulumi.StringPtrInput `pulumi:"stepfunctions"`
 	// Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Sts pulumi.StringPtrInput `pulumi:"sts"`
 }
@@ -182,6 +186,11 @@ func (o EndpointsOutput) Lambda() pulumi.StringPtrOutput {
 // Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 func (o EndpointsOutput) Ssm() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v Endpoints) *string { return v.Ssm }).(pulumi.StringPtrOutput)
+}
+
+// Base URL of the Step Functions (detached rollouts) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+func (o EndpointsOutput) Stepfunctions() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Endpoints) *string { return v.Stepfunctions }).(pulumi.StringPtrOutput)
 }
 
 // Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.

@@ -81,6 +81,7 @@ class Endpoints(dict):
                  elbv2: Optional[_builtins.str] = None,
                  lambda_: Optional[_builtins.str] = None,
                  ssm: Optional[_builtins.str] = None,
+                 stepfunctions: Optional[_builtins.str] = None,
                  sts: Optional[_builtins.str] = None):
         """
         :param _builtins.bool allow_http: Allow plain `http://` endpoints on hosts other than this machine. Default false: `http://` is accepted only for loopback addresses (`127.0.0.1`, `::1`, <span pulumi-lang-nodejs="`localhost`" pulumi-lang-dotnet="`Localhost`" pulumi-lang-go="`localhost`" pulumi-lang-python="`localhost`" pulumi-lang-yaml="`localhost`" pulumi-lang-java="`localhost`">`localhost`</span>), such as a local emulator.
@@ -88,6 +89,7 @@ class Endpoints(dict):
         :param _builtins.str elbv2: Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param _builtins.str lambda_: Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param _builtins.str ssm: Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+        :param _builtins.str stepfunctions: Base URL of the Step Functions (detached rollouts) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param _builtins.str sts: Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         """
         if allow_http is not None:
@@ -100,6 +102,8 @@ class Endpoints(dict):
             pulumi.set(__self__, "lambda_", lambda_)
         if ssm is not None:
             pulumi.set(__self__, "ssm", ssm)
+        if stepfunctions is not None:
+            pulumi.set(__self__, "stepfunctions", stepfunctions)
         if sts is not None:
             pulumi.set(__self__, "sts", sts)
 
@@ -142,6 +146,14 @@ class Endpoints(dict):
         Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         """
         return pulumi.get(self, "ssm")
+
+    @_builtins.property
+    @pulumi.getter
+    def stepfunctions(self) -> Optional[_builtins.str]:
+        """
+        Base URL of the Step Functions (detached rollouts) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+        """
+        return pulumi.get(self, "stepfunctions")
 
     @_builtins.property
     @pulumi.getter
