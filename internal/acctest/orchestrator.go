@@ -128,13 +128,14 @@ func moduleRoot() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// The provider's module, not a nested one (pulumi/ has its own).
 	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.HasPrefix(string(b), "module github.com/rolloutdev/terraform-provider-rollout\n") {
 			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the test's directory")
+			return "", fmt.Errorf("no go.mod of the provider's module above the test's directory")
 		}
 		dir = parent
 	}

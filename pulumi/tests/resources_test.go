@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
@@ -360,4 +361,80 @@ func TestRelease(t *testing.T) {
 	}
 	s.run("destroy", "--yes", "--skip-preview")
 	checkWeights(t, e, web.Listener, weights.Split{{ARN: web.TGs[0], Weight: 0}, {ARN: web.TGs[1], Weight: 100}})
+}
+
+const detachedProgram = `name: detached
+runtime: yaml
+config:
+  listenerArn: { type: string }
+  blueArn: { type: string }
+  greenArn: { type: string }
+  blueWeight: { type: integer }
+  greenWeight: { type: integer }
+  orchestratorName: { type: string }
+  orchestratorZip: { type: string }
+resources:
+  orchestrator:
+    type: rollout:Orchestrator
+    properties:
+      name: ${orchestratorName}
+      functionRoleArn: arn:aws:iam::000000000000:role/rollout-orchestrator
+      statesRoleArn: arn:aws:iam::000000000000:role/rollout-states
+      timeout: 10s
+      code:
+        file: ${orchestratorZip}
+  split:
+    type: rollout:TrafficSplit
+    properties:
+      listenerArn: ${listenerArn}
+      targetGroups:
+        - arn: ${blueArn}
+          weight: ${blueWeight}
+        - arn: ${greenArn}
+          weight: ${greenWeight}
+      rollout:
+        strategy: canary
+        steps:
+          - percent: 10
+            pause: 2s
+          - percent: 100
+        pollInterval: 1s
+        execution:
+          mode: detached
+          orchestrator: ${orchestrator.arn}
+`
+
+// A detached canary through pulumi up: the update returns with the first
+// step confirmed and lastRollout running; the orchestrator binary, called
+// by the emulator's Step Functions, finishes it; a refresh says succeeded.
+// (It waits for the execution in real time: another process.)
+func TestDetachedCanary(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	f := e.NewFixture(2)
+	blue, green := f.TGs[0], f.TGs[1]
+	name := acctest.Name("orchestrator")
+	e.RunOrchestrator(name)
+	s := newStack(t, e, detachedProgram)
+	s.config("listenerArn", f.Listener, "blueArn", blue, "greenArn", green, "blueWeight", "100", "greenWeight", "0",
+		"orchestratorName", name, "orchestratorZip", acctest.OrchestratorZip(t))
+	s.up()
+	checkWeights(t, e, f.Listener, weights.Split{{ARN: blue, Weight: 100}, {ARN: green, Weight: 0}})
+
+	s.config("blueWeight", "0", "greenWeight", "100")
+	s.up()
+	lr := s.resourceState("rollout:index:TrafficSplit")["lastRollout"].(map[string]any)
+	if lr["status"] != "running" || lr["execution"] == "" {
+		t.Fatalf("after the update lastRollout is %v, want running with its execution", lr)
+	}
+	checkWeights(t, e, f.Listener, weights.Split{{ARN: blue, Weight: 900}, {ARN: green, Weight: 100}})
+	if out := e.WaitExecution(lr["execution"].(string), time.Minute); out.Status != "SUCCEEDED" {
+		t.Fatalf("the execution ended %s", out.Status)
+	}
+	s.run("refresh", "--yes", "--skip-preview")
+	if lr := s.resourceState("rollout:index:TrafficSplit")["lastRollout"].(map[string]any); lr["status"] != "succeeded" {
+		t.Fatalf("after refresh lastRollout is %v, want succeeded", lr)
+	}
+	checkWeights(t, e, f.Listener, weights.Split{{ARN: blue, Weight: 0}, {ARN: green, Weight: 100}})
+	s.run("destroy", "--yes", "--skip-preview")
 }
