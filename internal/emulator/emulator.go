@@ -41,9 +41,11 @@ type Emulator struct {
 	hooks  []func(action string, form url.Values)
 	// actions by the User-Agent's product token of the client that sent
 	// them ("orchestrator": the orchestrator Lambda)
-	agents   map[string]map[string]bool
-	requests map[string][]map[string]any
-	alarms   map[string]map[string]any
+	agents map[string]map[string]int
+	// Step Functions' calls of Lambda, and how many answered a wait
+	statesCalls, statesWaits int
+	requests                 map[string][]map[string]any
+	alarms                   map[string]map[string]any
 	// health-check settings set with ModifyTargetGroup, by target group ARN
 	healthChecks map[string]url.Values
 	// injected faults by service, and how many of each were injected
@@ -141,12 +143,12 @@ func Start(addr string) (*Emulator, error) {
 		e.counts[action]++
 		if ua := r.Header.Get("User-Agent"); strings.Contains(ua, "orchestrator") {
 			if e.agents == nil {
-				e.agents = map[string]map[string]bool{}
+				e.agents = map[string]map[string]int{}
 			}
 			if e.agents["orchestrator"] == nil {
-				e.agents["orchestrator"] = map[string]bool{}
+				e.agents["orchestrator"] = map[string]int{}
 			}
-			e.agents["orchestrator"][action] = true
+			e.agents["orchestrator"][action]++
 		}
 		if decoded != nil {
 			e.requests[action] = append(e.requests[action], decoded)
@@ -158,7 +160,7 @@ func Start(addr string) (*Emulator, error) {
 		}
 		switch {
 		case action == "lambda:Invoke" && kumoInternal(r):
-			failFunctionErrors(w, r, proxy)
+			e.failFunctionErrors(w, r, proxy)
 			return
 		case action == "lambda:CreateFunction":
 			e.routeFunction(body)
@@ -230,6 +232,27 @@ func (e *Emulator) OnRequest(h func(action string, form url.Values)) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.hooks = append(e.hooks, h)
+}
+
+// CountsOf counts the requests received from a client whose User-Agent
+// names it ("orchestrator": the orchestrator Lambda), by action.
+func (e *Emulator) CountsOf(client string) map[string]int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := map[string]int{}
+	for a, n := range e.agents[client] {
+		out[a] = n
+	}
+	return out
+}
+
+// StatesCalls is how many times Step Functions called a Lambda function,
+// and how many of the answers asked for a wait (a "wait_seconds" above 0:
+// the orchestrator's).
+func (e *Emulator) StatesCalls() (calls, waits int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.statesCalls, e.statesWaits
 }
 
 // ActionsOf lists the actions received from a client whose User-Agent

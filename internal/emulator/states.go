@@ -47,9 +47,19 @@ func kumoInternal(r *http.Request) bool {
 
 // failFunctionErrors serves kumo's own Invoke through proxy, and answers
 // a function error with HTTP 500 (gap 2).
-func failFunctionErrors(w http.ResponseWriter, r *http.Request, proxy http.Handler) {
+func (e *Emulator) failFunctionErrors(w http.ResponseWriter, r *http.Request, proxy http.Handler) {
 	rec := httptest.NewRecorder()
 	proxy.ServeHTTP(rec, r)
+	var answer struct {
+		WaitSeconds int `json:"wait_seconds"`
+	}
+	_ = json.Unmarshal(rec.Body.Bytes(), &answer)
+	e.mu.Lock()
+	e.statesCalls++
+	if answer.WaitSeconds > 0 {
+		e.statesWaits++
+	}
+	e.mu.Unlock()
 	if rec.Code == http.StatusOK && rec.Header().Get("X-Amz-Function-Error") != "" {
 		rec.Code = http.StatusInternalServerError
 	}

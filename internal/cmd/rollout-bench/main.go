@@ -68,13 +68,15 @@ func main() {
 	frameworkFloor := flag.String("framework-floor", "", "directory holding the framework floor provider (optional)")
 	rolloutOnly := flag.Bool("rollout-only", false, "measure only the rollout figures (d)-(f) and (h)")
 	releaseOnly := flag.Bool("release-only", false, "measure only the release figure (h)")
+	orchestratorBin := flag.String("orchestrator", "", "the orchestrator binary, for the detached figures (i)-(l) (optional)")
+	detachedOnly := flag.Bool("detached-only", false, "measure only the detached figures (i)-(l)")
 	flag.Parse()
 	if *providerDir == "" || *workdir == "" {
 		fmt.Fprintln(os.Stderr, "rollout-bench: run it through `make bench`")
 		os.Exit(2)
 	}
 	// The engines run in other directories: every path must be absolute.
-	for _, p := range []*string{providerDir, workdir, protocolFloor, frameworkFloor} {
+	for _, p := range []*string{providerDir, workdir, protocolFloor, frameworkFloor, orchestratorBin} {
 		if *p != "" {
 			abs, err := filepath.Abs(*p)
 			if err != nil {
@@ -109,8 +111,21 @@ func main() {
 		fmt.Printf("%s (%s)\n", eng.name, eng.bin)
 		fmt.Printf("  %5s  %12s  %12s  %14s  %7s  %8s  %16s  %17s  %14s\n", "N", "(a) req/res", "plan splits", "plan baseline", "(b)", "growth", "protocol floor", "framework floor", "(b') / floor")
 		var prev time.Duration
+		if *orchestratorBin != "" {
+			df, err := detachedBench(eng.bin, *providerDir, *orchestratorBin, filepath.Join(*workdir, strings.ToLower(eng.name)+"-detached"))
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "rollout-bench: %s detached: %v\n", eng.name, err)
+				os.Exit(1)
+			}
+			fmt.Printf("  detached rollout (Step Functions and the orchestrator binary on the emulator), poll %s, alarm gate, real clock:\n", detachedPoll)
+			fmt.Printf("    (i) apply wall time: 3-step canary %s%s, 20-step linear %s%s\n", df.apply3.Round(time.Millisecond), missIf(&ok, df.apply3 > maxDetachedApply),
+				df.apply20.Round(time.Millisecond), missIf(&ok, df.apply20 > maxDetachedApply))
+			fmt.Printf("    (j) orchestrator calls per poll during pauses %.2f; AWS requests per call %.2f (the lease, the alarms, the writes)\n", df.callsPerPoll, df.requestsPerCall)
+			fmt.Printf("    (k) state transitions per step %.1f (%.0f calls for the 3-step canary): about USD %.5f per step at USD 0.025 per 1,000\n", df.transitionsPerStep, df.callsPerRun, df.transitionsPerStep*0.025/1000)
+			fmt.Printf("    (l) alarm in ALARM -> rollback write, detached: %s%s\n", df.alarmDelay.Round(time.Millisecond), missIf(&ok, df.alarmDelay > maxDetachedRevert))
+		}
 		for i, n := range ns {
-			if *rolloutOnly || *releaseOnly {
+			if *rolloutOnly || *releaseOnly || *detachedOnly {
 				break
 			}
 			r, err := measure(eng.bin, *providerDir, []string{*protocolFloor, *frameworkFloor}, filepath.Join(*workdir, fmt.Sprintf("%s-%d", strings.ToLower(eng.name), n)), n, *runs)
@@ -158,6 +173,9 @@ func main() {
 			}
 			prev = r.plan
 		}
+		if *detachedOnly {
+			continue
+		}
 		if !*releaseOnly {
 			fr, err := rolloutBench(eng.bin, *providerDir, filepath.Join(*workdir, strings.ToLower(eng.name)+"-rollout"))
 			if err != nil {
@@ -186,6 +204,7 @@ func main() {
 	fmt.Printf("targets: (a) <= %.0f request per resource, growth 200->400 <= %.1fx, (b') <= %.2f x the framework floor at the largest N\n", maxRequestsPerResource, maxGrowth, maxFloorRatio)
 	fmt.Printf("         (d) <= %s, (e) <= %s, (f) <= %d; (b) <= %.1f was withdrawn and is reported only\n", maxOverhead, maxAlarmDelay, gateKinds, withdrawnB)
 	fmt.Println("         (h) in waves <= each wave's slowest service (timed one by one) added up, within that figure's spread between runs (±)")
+	fmt.Printf("         (i) < %s for any schedule length, (l) <= %s\n", maxDetachedApply, maxDetachedRevert)
 	fmt.Println("floors: the same plan through a provider with these schemas that does nothing, speaking the")
 	fmt.Println("        plugin protocol directly (protocol) or served by the plugin framework (framework); (x) = / baseline")
 	if unreachable {
