@@ -106,10 +106,19 @@ func sameSplits(t *testing.T, what string, got []weights.Split, want ...weights.
 func TestDetachedCanarySucceeds(t *testing.T) {
 	t.Parallel()
 	d := newDetached(t, time.Second, time.Second, 0)
-	exec := d.start(t, d.job(rollout.Gates{}))
+	// The hooks are the user's Lambda, invoked by the orchestrator.
+	hook := d.e.HookFunction("detached-hook", func(map[string]any) (string, string) { return acctest.Answer("Succeeded", "smoke test passed"), "" })
+	exec := d.start(t, d.job(rollout.Gates{BeforeShift: hook.ARN, AfterPause: hook.ARN}))
 	out := d.e.WaitExecution(exec, time.Minute)
 	if out.Status != sfntypes.ExecutionStatusSucceeded {
 		t.Fatalf("the execution ended %s (%s: %s); orchestrator:\n%s", out.Status, aws.ToString(out.Error), aws.ToString(out.Cause), d.proc.Logs())
+	}
+	var phases []string
+	for _, p := range hook.Calls() {
+		phases = append(phases, fmt.Sprintf("%v@%v", p["phase"], p["step"]))
+	}
+	if got := strings.Join(phases, " "); got != "before_shift@1 after_pause@1 before_shift@2 after_pause@2 before_shift@3 after_pause@3" {
+		t.Fatalf("the orchestrator invoked the hooks %s", got)
 	}
 	var s orchestrator.State
 	if err := json.Unmarshal([]byte(aws.ToString(out.Output)), &s); err != nil {
