@@ -110,13 +110,22 @@ func (e *Env) HookFunction(prefix string, answer func(payload map[string]any) (s
 		_, _ = io.WriteString(w, body)
 	}))
 	e.T.Cleanup(srv.Close)
-	name := Name(prefix)
-	req, _ := json.Marshal(map[string]any{
-		"FunctionName": name, "Runtime": "provided.al2023", "Role": "arn:aws:iam::000000000000:role/hook", "Handler": "bootstrap",
-		"Code": map[string]any{"ZipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="}, "InvokeEndpoint": srv.URL,
-	})
-	// The SDK has no InvokeEndpoint field (a kumo extension): post the JSON
-	// with the credential scope kumo routes on.
+	h.ARN = e.createFunction(map[string]any{"FunctionName": Name(prefix), "Role": "arn:aws:iam::000000000000:role/hook", "InvokeEndpoint": srv.URL})
+	return h
+}
+
+// createFunction creates a function in the emulator from raw JSON (the SDK
+// has no InvokeEndpoint field, a kumo extension), with the credential
+// scope kumo routes on, and returns its ARN. fields add to or replace the
+// defaults: runtime provided.al2023, handler bootstrap, an empty zip.
+func (e *Env) createFunction(fields map[string]any) string {
+	e.T.Helper()
+	body := map[string]any{"Runtime": "provided.al2023", "Handler": "bootstrap", "Role": "arn:aws:iam::000000000000:role/fn",
+		"Code": map[string]any{"ZipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="}}
+	for k, v := range fields {
+		body[k] = v
+	}
+	req, _ := json.Marshal(body)
 	hr, _ := http.NewRequest(http.MethodPost, e.Emu.URL+"/2015-03-31/functions", bytes.NewReader(req))
 	hr.Header.Set("Content-Type", "application/json")
 	hr.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/"+Region+"/lambda/aws4_request, SignedHeaders=host, Signature=0")
@@ -130,8 +139,7 @@ func (e *Env) HookFunction(prefix string, answer func(payload map[string]any) (s
 	if err := json.Unmarshal(out, &created); err != nil || created.FunctionArn == "" {
 		e.T.Fatalf("CreateFunction answered %d %s", resp.StatusCode, out)
 	}
-	h.ARN = created.FunctionArn
-	return h
+	return created.FunctionArn
 }
 
 // Answer is a hook answer with the given status.
@@ -203,18 +211,7 @@ func (e *Env) AlarmNames(prefix string) []string {
 func (e *Env) LambdaFunction(prefix string, versions int) string {
 	e.T.Helper()
 	name := Name(prefix)
-	req, _ := json.Marshal(map[string]any{
-		"FunctionName": name, "Runtime": "provided.al2023", "Role": "arn:aws:iam::000000000000:role/fn", "Handler": "bootstrap",
-		"Code": map[string]any{"ZipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="},
-	})
-	hr, _ := http.NewRequest(http.MethodPost, e.Emu.URL+"/2015-03-31/functions", bytes.NewReader(req))
-	hr.Header.Set("Content-Type", "application/json")
-	hr.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/"+Region+"/lambda/aws4_request, SignedHeaders=host, Signature=0")
-	resp, err := http.DefaultClient.Do(hr)
-	if err != nil || resp.StatusCode >= 300 {
-		e.T.Fatalf("CreateFunction: %v %v", err, resp)
-	}
-	_ = resp.Body.Close()
+	e.createFunction(map[string]any{"FunctionName": name})
 	for i := 0; i < versions; i++ {
 		if _, err := e.Lambda().PublishVersion(e.ctx(), &lambda.PublishVersionInput{FunctionName: aws.String(name)}); err != nil {
 			e.T.Fatalf("PublishVersion: %v", err)

@@ -1,15 +1,12 @@
 package acctest
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,7 +46,7 @@ func OrchestratorZip(t testing.TB) string {
 	z.once.Do(func() {
 		z.path = bin + ".zip"
 		tmp := fmt.Sprintf("%s.%d", z.path, os.Getpid())
-		if z.err = zipBootstrap(bin, tmp); z.err == nil {
+		if z.err = orchestrator.ZipBootstrap(bin, tmp); z.err == nil {
 			z.err = os.Rename(tmp, z.path)
 		}
 	})
@@ -57,28 +54,6 @@ func OrchestratorZip(t testing.TB) string {
 		t.Fatal(z.err)
 	}
 	return z.path
-}
-
-func zipBootstrap(bin, to string) error {
-	b, err := os.ReadFile(bin)
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
-	h.SetMode(0o755)
-	w, err := zw.CreateHeader(h)
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(b); err != nil {
-		return err
-	}
-	if err := zw.Close(); err != nil {
-		return err
-	}
-	return os.WriteFile(to, buf.Bytes(), 0o644)
 }
 
 var orchestratorBuild struct {
@@ -254,24 +229,7 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 func (e *Env) OrchestratorFunction(name string, timeoutSeconds int) string {
 	e.T.Helper()
 	e.ServeStates()
-	req, _ := json.Marshal(map[string]any{
-		"FunctionName": name, "Runtime": "provided.al2023", "Role": "arn:aws:iam::000000000000:role/orchestrator", "Handler": "bootstrap",
-		"Timeout": timeoutSeconds, "Code": map[string]any{"ZipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="},
-	})
-	hr, _ := http.NewRequest(http.MethodPost, e.Emu.URL+"/2015-03-31/functions", bytes.NewReader(req))
-	hr.Header.Set("Content-Type", "application/json")
-	hr.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/"+Region+"/lambda/aws4_request, SignedHeaders=host, Signature=0")
-	resp, err := http.DefaultClient.Do(hr)
-	if err != nil {
-		e.T.Fatalf("CreateFunction: %v", err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	var created struct{ FunctionArn string }
-	if err := json.Unmarshal(out, &created); err != nil || created.FunctionArn == "" {
-		e.T.Fatalf("CreateFunction answered %d %s", resp.StatusCode, out)
-	}
-	return created.FunctionArn
+	return e.createFunction(map[string]any{"FunctionName": name, "Role": "arn:aws:iam::000000000000:role/orchestrator", "Timeout": timeoutSeconds})
 }
 
 // StateMachine creates the orchestrator's state machine for a function.

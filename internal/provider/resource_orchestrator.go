@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -224,7 +225,8 @@ func (r *orchestratorResource) ModifyPlan(ctx context.Context, req resource.Modi
 	}
 }
 
-func (r *orchestratorResource) spec(ctx context.Context, m orchestratorModel) (awsclient.OrchestratorSpec, bool) {
+// spec is what the model asks AWS for; the zip is read from code.file.
+func (r *orchestratorResource) spec(ctx context.Context, m orchestratorModel, diags *diag.Diagnostics) (awsclient.OrchestratorSpec, bool) {
 	s := awsclient.OrchestratorSpec{Name: m.Name.ValueString(), FunctionRole: m.FunctionRoleARN.ValueString(), StatesRole: m.StatesRoleARN.ValueString(),
 		Architecture: m.Architecture.ValueString(), Timeout: parseDuration(m.Timeout, defaultOrchestratorTimeout), MemoryMB: defaultOrchestratorMemory,
 		Definition: orchestrator.Definition}
@@ -238,6 +240,8 @@ func (r *orchestratorResource) spec(ctx context.Context, m orchestratorModel) (a
 	if f := code.File.ValueString(); f != "" {
 		b, err := os.ReadFile(f)
 		if err != nil {
+			addError(diags, pathOf(path.Root("code").AtName("file")), "Cannot Read Orchestrator Code", err,
+				fmt.Sprintf("code.file: the zip %s could not be read at apply.", f), "Check the path and apply again: nothing was changed.")
 			return s, false
 		}
 		s.Zip = b
@@ -260,9 +264,8 @@ func (r *orchestratorResource) Create(ctx context.Context, req resource.CreateRe
 	if resp.Diagnostics.HasError() || r.client == nil {
 		return
 	}
-	s, ok := r.spec(ctx, plan)
+	s, ok := r.spec(ctx, plan, &resp.Diagnostics)
 	if !ok {
-		addError(&resp.Diagnostics, pathOf(path.Root("code").AtName("file")), "Cannot Read Orchestrator Code", nil, "The zip could not be read at apply.", "Check the path and apply again.")
 		return
 	}
 	o, err := r.client.CreateOrchestrator(ctx, s)
@@ -310,9 +313,8 @@ func (r *orchestratorResource) Update(ctx context.Context, req resource.UpdateRe
 	if resp.Diagnostics.HasError() || r.client == nil {
 		return
 	}
-	s, ok := r.spec(ctx, plan)
+	s, ok := r.spec(ctx, plan, &resp.Diagnostics)
 	if !ok {
-		addError(&resp.Diagnostics, pathOf(path.Root("code").AtName("file")), "Cannot Read Orchestrator Code", nil, "The zip could not be read at apply.", "Check the path and apply again.")
 		return
 	}
 	had, err := r.client.ReadOrchestrator(ctx, state.Name.ValueString(), state.ARN.ValueString())

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -20,9 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
 )
 
 // The detached figures of the issue "Detached rollouts", run by the real
@@ -74,29 +72,14 @@ func detachedBench(engine, providerDir, orchestratorBin, dir string) (detachedFi
 	if err != nil {
 		return f, err
 	}
-	var tgs []string
-	for _, color := range []string{"blue", "green"} {
-		out, err := c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String(fmt.Sprintf("dt-%s-%d", color, suffix)), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String("vpc-bench"), TargetType: elbtypes.TargetTypeEnumIp})
-		if err != nil {
-			return f, err
-		}
-		tgs = append(tgs, aws.ToString(out.TargetGroups[0].TargetGroupArn))
-	}
-	l, err := c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn, Port: aws.Int32(80), Protocol: elbtypes.ProtocolEnumHttp,
-		DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(tgs[0])}}})
+	bg, err := newBlueGreen(ctx, c, aws.ToString(lb.LoadBalancers[0].LoadBalancerArn), fmt.Sprintf("dt-%d", suffix), false)
 	if err != nil {
 		return f, err
 	}
+	tgs := []string{bg.blue, bg.green}
 	alarm := fmt.Sprintf("dt-5xx-%d", suffix)
-	if _, err := cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String(alarm), Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String("HTTPCode_Target_5XX_Count"),
-		Statistic: cwtypes.StatisticSum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(10), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold}); err != nil {
-		return f, err
-	}
-	setAlarm := func(s cwtypes.StateValue) error {
-		_, err := cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(alarm), StateValue: s, StateReason: aws.String("bench")})
-		return err
-	}
-	if err := setAlarm(cwtypes.StateValueOk); err != nil {
+	setAlarm, err := newAlarm(ctx, cw, alarm)
+	if err != nil {
 		return f, err
 	}
 
@@ -108,7 +91,7 @@ func detachedBench(engine, providerDir, orchestratorBin, dir string) (detachedFi
 		return f, err
 	}
 	zipPath := filepath.Join(dir, "orchestrator.zip")
-	if err := zipFile(orchestratorBin, zipPath); err != nil {
+	if err := orchestrator.ZipBootstrap(orchestratorBin, zipPath); err != nil {
 		return f, err
 	}
 	fn := fmt.Sprintf("dt-orchestrator-%d", suffix)
@@ -156,7 +139,7 @@ resource "rollout_traffic_split" "s" {
     execution     = { mode = "detached", orchestrator = rollout_orchestrator.o.arn }
   }
 }
-`, emu.URL, aws.ToString(l.Listeners[0].ListenerArn), tgs[0], tgs[1], blue, green, steps, alarm, fn, zipPath, detachedPoll.String(), attempt)
+`, emu.URL, bg.listener, tgs[0], tgs[1], blue, green, steps, alarm, fn, zipPath, detachedPoll.String(), attempt)
 		return os.WriteFile(filepath.Join(dir, "main.tf"), []byte(tf), 0o644)
 	}
 	env := append(os.Environ(), "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_CLI_CONFIG_FILE="+rc,
@@ -348,27 +331,4 @@ func describeExecution(endpoint, arn string) (string, error) {
 		return "", err
 	}
 	return out.Status, nil
-}
-
-// zipFile zips the orchestrator binary as the release ships it.
-func zipFile(bin, to string) error {
-	b, err := os.ReadFile(bin)
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
-	h.SetMode(0o755)
-	w, err := zw.CreateHeader(h)
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(b); err != nil {
-		return err
-	}
-	if err := zw.Close(); err != nil {
-		return err
-	}
-	return os.WriteFile(to, buf.Bytes(), 0o644)
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
 )
@@ -150,20 +149,11 @@ func releaseBench(engine, providerDir, dir string) (releaseFigures, error) {
 		if err != nil {
 			return f, err
 		}
-		var tgs []string
-		for _, color := range []string{"b", "g"} {
-			out, err := c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String(fmt.Sprintf("rr-%s-%d-%d", color, suffix, i)), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String("vpc-bench"), TargetType: elbtypes.TargetTypeEnumIp})
-			if err != nil {
-				return f, err
-			}
-			tgs = append(tgs, aws.ToString(out.TargetGroups[0].TargetGroupArn))
-		}
-		l, err := c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn, Port: aws.Int32(80), Protocol: elbtypes.ProtocolEnumHttp,
-			DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(tgs[0])}}})
+		bg, err := newBlueGreen(ctx, c, aws.ToString(lb.LoadBalancers[0].LoadBalancerArn), fmt.Sprintf("rr-%d-%d", suffix, i), false)
 		if err != nil {
 			return f, err
 		}
-		s.listener, s.blue, s.green = aws.ToString(l.Listeners[0].ListenerArn), tgs[0], tgs[1]
+		s.listener, s.blue, s.green = bg.listener, bg.blue, bg.green
 		svcs = append(svcs, s)
 	}
 	per := releaseServices / releaseWaves

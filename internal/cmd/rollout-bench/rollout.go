@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
 )
@@ -71,33 +70,14 @@ func rolloutBench(engine, providerDir, dir string) (rolloutFigures, error) {
 	if err != nil {
 		return f, err
 	}
-	var tgs []string
-	for _, color := range []string{"blue", "green"} {
-		out, err := c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String(fmt.Sprintf("ro-%s-%d", color, suffix)), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String("vpc-bench"), TargetType: elbtypes.TargetTypeEnumIp})
-		if err != nil {
-			return f, err
-		}
-		tg := aws.ToString(out.TargetGroups[0].TargetGroupArn)
-		if _, err := c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: []elbtypes.TargetDescription{{Id: aws.String("10.0.0.1")}, {Id: aws.String("10.0.0.2")}}}); err != nil {
-			return f, err
-		}
-		tgs = append(tgs, tg)
-	}
-	l, err := c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn, Port: aws.Int32(80), Protocol: elbtypes.ProtocolEnumHttp,
-		DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(tgs[0])}}})
+	bg, err := newBlueGreen(ctx, c, aws.ToString(lb.LoadBalancers[0].LoadBalancerArn), fmt.Sprintf("ro-%d", suffix), true)
 	if err != nil {
 		return f, err
 	}
+	tgs := []string{bg.blue, bg.green}
 	alarm := fmt.Sprintf("ro-5xx-%d", suffix)
-	if _, err := cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String(alarm), Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String("HTTPCode_Target_5XX_Count"),
-		Statistic: cwtypes.StatisticSum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(10), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold}); err != nil {
-		return f, err
-	}
-	setAlarm := func(s cwtypes.StateValue) error {
-		_, err := cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(alarm), StateValue: s, StateReason: aws.String("bench")})
-		return err
-	}
-	if err := setAlarm(cwtypes.StateValueOk); err != nil {
+	setAlarm, err := newAlarm(ctx, cw, alarm)
+	if err != nil {
 		return f, err
 	}
 
@@ -135,7 +115,7 @@ resource "rollout_traffic_split" "s" {
     gates         = { health = { timeout = "10s" }, alarms = [%[9]q] }
   }
 }
-`, emu.URL, aws.ToString(l.Listeners[0].ListenerArn), tgs[0], tgs[1], blue, green, rolloutPause.String(), rolloutPoll.String(), alarm, attempt)
+`, emu.URL, bg.listener, tgs[0], tgs[1], blue, green, rolloutPause.String(), rolloutPoll.String(), alarm, attempt)
 		return os.WriteFile(filepath.Join(dir, "main.tf"), []byte(tf), 0o644)
 	}
 	env := append(os.Environ(), "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_CLI_CONFIG_FILE="+rc,

@@ -13,7 +13,6 @@
 package main
 
 import (
-	"archive/zip"
 	"bufio"
 	"context"
 	"fmt"
@@ -32,6 +31,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
 )
 
 type demo struct {
@@ -222,7 +222,7 @@ func (d *demo) act3(ctx context.Context, listener string, names map[string]strin
 	const fn = "demo-rollouts"
 	// The zip rollout_orchestrator deploys, as the release ships it.
 	zip := filepath.Join(d.workdir, "orchestrator.zip")
-	if err := zipBootstrap(mustEnv("ORCHESTRATOR"), zip); err != nil {
+	if err := orchestrator.ZipBootstrap(mustEnv("ORCHESTRATOR"), zip); err != nil {
 		return err
 	}
 	orch := exec.Command(mustEnv("ORCHESTRATOR"))
@@ -385,30 +385,4 @@ func check(err error, what string) {
 		fmt.Fprintf(os.Stderr, "rollout-demo: %s: %v\n", what, err)
 		os.Exit(1)
 	}
-}
-
-// zipBootstrap zips the orchestrator binary as bootstrap, executable.
-func zipBootstrap(bin, to string) error {
-	b, err := os.ReadFile(bin)
-	if err != nil {
-		return err
-	}
-	f, err := os.Create(to)
-	if err != nil {
-		return err
-	}
-	zw := zip.NewWriter(f)
-	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
-	h.SetMode(0o755)
-	w, err := zw.CreateHeader(h)
-	if err == nil {
-		_, err = w.Write(b)
-	}
-	if cerr := zw.Close(); err == nil {
-		err = cerr
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
