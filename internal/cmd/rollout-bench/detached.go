@@ -1,23 +1,16 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
-	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
@@ -56,32 +49,12 @@ func detachedBench(engine, providerDir, orchestratorBin, dir string) (detachedFi
 		return f, err
 	}
 	defer release()
-	var mu sync.Mutex
-	var log []stamp
-	emu.OnRequest(func(action string, _ url.Values) {
-		mu.Lock()
-		log = append(log, stamp{time.Now(), action})
-		mu.Unlock()
-	})
-	ctx := context.Background()
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("bench", "bench", "")}
-	c := elb.NewFromConfig(cfg, func(o *elb.Options) { o.BaseEndpoint = aws.String(emu.URL) })
-	cw := cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.BaseEndpoint = aws.String(emu.URL) })
-	suffix := time.Now().UnixNano() % 1e6
-	lb, err := c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String(fmt.Sprintf("dt-%d", suffix)), Subnets: []string{"subnet-a", "subnet-b"}})
+	b, err := newBenchEnv(emu, "dt", false)
 	if err != nil {
 		return f, err
 	}
-	bg, err := newBlueGreen(ctx, c, aws.ToString(lb.LoadBalancers[0].LoadBalancerArn), fmt.Sprintf("dt-%d", suffix), false)
-	if err != nil {
-		return f, err
-	}
+	mu, bg, alarm, setAlarm := &b.mu, b.bg, b.alarm, b.setAlarm
 	tgs := []string{bg.blue, bg.green}
-	alarm := fmt.Sprintf("dt-5xx-%d", suffix)
-	setAlarm, err := newAlarm(ctx, cw, alarm)
-	if err != nil {
-		return f, err
-	}
 
 	if dir, err = filepath.Abs(dir); err != nil {
 		return f, err
@@ -94,7 +67,7 @@ func detachedBench(engine, providerDir, orchestratorBin, dir string) (detachedFi
 	if err := orchestrator.ZipBootstrap(orchestratorBin, zipPath); err != nil {
 		return f, err
 	}
-	fn := fmt.Sprintf("dt-orchestrator-%d", suffix)
+	fn := strings.Replace(alarm, "-5xx-", "-orchestrator-", 1)
 	orch := exec.Command(orchestratorBin)
 	orch.Env = append(os.Environ(), "AWS_LAMBDA_RUNTIME_API="+strings.TrimPrefix(emu.URL, "http://")+"/_runtime/"+fn, "AWS_ENDPOINT_URL="+emu.URL,
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench", "AWS_LAMBDA_FUNCTION_NAME="+fn)
@@ -178,7 +151,7 @@ resource "rollout_traffic_split" "s" {
 		mu.Lock()
 		defer mu.Unlock()
 		var w []time.Time
-		for _, s := range log {
+		for _, s := range b.log {
 			if s.action == "elasticloadbalancing:ModifyListener" {
 				w = append(w, s.at)
 			}
@@ -202,9 +175,7 @@ resource "rollout_traffic_split" "s" {
 		if err := write(c.blue, c.green, c.steps, "1"); err != nil {
 			return f, err
 		}
-		mu.Lock()
-		log = nil
-		mu.Unlock()
+		b.resetLog()
 		calls0, waits0 := emu.StatesCalls()
 		reqs0 := total(emu.CountsOf("orchestrator"))
 		d, _, err := run("apply", "-auto-approve", "-input=false")
@@ -226,7 +197,7 @@ resource "rollout_traffic_split" "s" {
 			// The pauses' calls: between the first write and the last.
 			pauseCalls := 0
 			mu.Lock()
-			for _, s := range log {
+			for _, s := range b.log {
 				if s.action == "lambda:Invoke" && s.at.After(w[0]) && s.at.Before(w[2]) {
 					pauseCalls++
 				}
@@ -249,9 +220,7 @@ resource "rollout_traffic_split" "s" {
     steps    = [{ percent = 10, pause = "60s" }, { percent = 100 }]`, "2"); err != nil {
 		return f, err
 	}
-	mu.Lock()
-	log = nil
-	mu.Unlock()
+	b.resetLog()
 	if _, _, err := run("apply", "-auto-approve", "-input=false"); err != nil {
 		return f, err
 	}

@@ -3,12 +3,18 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
 )
 
 // blueGreen is a listener forwarding to blue, with a green target group
@@ -54,4 +60,46 @@ func newAlarm(ctx context.Context, cw *cloudwatch.Client, name string) (func(cwt
 		return err
 	}
 	return set, set(cwtypes.StateValueOk)
+}
+
+// benchEnv is what the rollout and detached figures share: the emulator's
+// requests, stamped as they arrive, and a blue/green listener with an
+// alarm in OK.
+type benchEnv struct {
+	mu       sync.Mutex
+	log      []stamp
+	bg       blueGreen
+	alarm    string
+	setAlarm func(cwtypes.StateValue) error
+}
+
+func newBenchEnv(emu *emulator.Emulator, prefix string, targets bool) (*benchEnv, error) {
+	b := &benchEnv{}
+	emu.OnRequest(func(action string, _ url.Values) {
+		b.mu.Lock()
+		b.log = append(b.log, stamp{time.Now(), action})
+		b.mu.Unlock()
+	})
+	ctx := context.Background()
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("bench", "bench", "")}
+	c := elb.NewFromConfig(cfg, func(o *elb.Options) { o.BaseEndpoint = aws.String(emu.URL) })
+	cw := cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.BaseEndpoint = aws.String(emu.URL) })
+	suffix := time.Now().UnixNano() % 1e6
+	lb, err := c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String(fmt.Sprintf("%s-%d", prefix, suffix)), Subnets: []string{"subnet-a", "subnet-b"}})
+	if err != nil {
+		return nil, err
+	}
+	if b.bg, err = newBlueGreen(ctx, c, aws.ToString(lb.LoadBalancers[0].LoadBalancerArn), fmt.Sprintf("%s-%d", prefix, suffix), targets); err != nil {
+		return nil, err
+	}
+	b.alarm = fmt.Sprintf("%s-5xx-%d", prefix, suffix)
+	b.setAlarm, err = newAlarm(ctx, cw, b.alarm)
+	return b, err
+}
+
+// resetLog forgets the requests seen so far.
+func (b *benchEnv) resetLog() {
+	b.mu.Lock()
+	b.log = nil
+	b.mu.Unlock()
 }

@@ -1,21 +1,14 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
-	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
 )
@@ -54,32 +47,12 @@ func rolloutBench(engine, providerDir, dir string) (rolloutFigures, error) {
 		return f, err
 	}
 	defer emu.Close()
-	var mu sync.Mutex
-	var log []stamp
-	emu.OnRequest(func(action string, _ url.Values) {
-		mu.Lock()
-		log = append(log, stamp{time.Now(), action})
-		mu.Unlock()
-	})
-	ctx := context.Background()
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("bench", "bench", "")}
-	c := elb.NewFromConfig(cfg, func(o *elb.Options) { o.BaseEndpoint = aws.String(emu.URL) })
-	cw := cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.BaseEndpoint = aws.String(emu.URL) })
-	suffix := time.Now().UnixNano() % 1e6
-	lb, err := c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String(fmt.Sprintf("ro-%d", suffix)), Subnets: []string{"subnet-a", "subnet-b"}})
+	b, err := newBenchEnv(emu, "ro", true)
 	if err != nil {
 		return f, err
 	}
-	bg, err := newBlueGreen(ctx, c, aws.ToString(lb.LoadBalancers[0].LoadBalancerArn), fmt.Sprintf("ro-%d", suffix), true)
-	if err != nil {
-		return f, err
-	}
+	mu, bg, alarm, setAlarm := &b.mu, b.bg, b.alarm, b.setAlarm
 	tgs := []string{bg.blue, bg.green}
-	alarm := fmt.Sprintf("ro-5xx-%d", suffix)
-	setAlarm, err := newAlarm(ctx, cw, alarm)
-	if err != nil {
-		return f, err
-	}
 
 	if dir, err = filepath.Abs(dir); err != nil {
 		return f, err
@@ -142,9 +115,7 @@ resource "rollout_traffic_split" "s" {
 	if err := write(0, 100, "1"); err != nil {
 		return f, err
 	}
-	mu.Lock()
-	log = nil
-	mu.Unlock()
+	b.resetLog()
 	if f.apply, err = run(false, "apply", "-auto-approve", "-input=false"); err != nil {
 		return f, err
 	}
@@ -152,7 +123,7 @@ resource "rollout_traffic_split" "s" {
 	f.overhead = f.apply - pauses
 	mu.Lock()
 	var writes []time.Time
-	for _, s := range log {
+	for _, s := range b.log {
 		if s.action == "elasticloadbalancing:ModifyListener" {
 			writes = append(writes, s.at)
 		}
@@ -167,7 +138,7 @@ resource "rollout_traffic_split" "s" {
 		// A pause's polls: the gate reads between a step's write and the
 		// next step's gates (the next step's own reads come last).
 		n := 0
-		for _, s := range log {
+		for _, s := range b.log {
 			if s.at.After(writes[i]) && s.at.Before(writes[i+1]) && (s.action == "elasticloadbalancing:DescribeTargetHealth" || s.action == "monitoring:DescribeAlarms") {
 				n++
 			}
@@ -183,16 +154,14 @@ resource "rollout_traffic_split" "s" {
 	if err := write(100, 0, "1"); err != nil {
 		return f, err
 	}
-	mu.Lock()
-	log = nil
-	mu.Unlock()
+	b.resetLog()
 	var fired time.Time
 	done := make(chan error, 1)
 	go func() {
 		for {
 			mu.Lock()
 			n := 0
-			for _, s := range log {
+			for _, s := range b.log {
 				if s.action == "elasticloadbalancing:ModifyListener" {
 					n++
 				}
@@ -215,7 +184,7 @@ resource "rollout_traffic_split" "s" {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	for _, s := range log {
+	for _, s := range b.log {
 		if s.action == "elasticloadbalancing:ModifyListener" && s.at.After(fired) {
 			f.alarmDelay = s.at.Sub(fired)
 			return f, nil
