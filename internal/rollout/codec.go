@@ -13,6 +13,8 @@ import (
 //
 //	{"arns": ["tg-a", "tg-b"], "rows": [[percent, pause_ns, w_a, w_b], ...]}
 //
+// (a hold step's pause is -1)
+//
 // when every split names the same target groups in the same order (a
 // schedule always does), and the plain form otherwise.
 
@@ -57,7 +59,11 @@ func (s Schedule) MarshalJSON() ([]byte, error) {
 	}
 	c := compact{ARNs: arns}
 	for _, st := range s {
-		row := []int64{int64(st.Percent), int64(st.Pause)}
+		pause := int64(st.Pause)
+		if st.Hold {
+			pause = -1
+		}
+		row := []int64{int64(st.Percent), pause}
 		for _, t := range st.Weights {
 			row = append(row, int64(t.Weight))
 		}
@@ -79,7 +85,11 @@ func (s *Schedule) UnmarshalJSON(b []byte) error {
 		if len(row) != 2+len(c.ARNs) {
 			return fmt.Errorf("schedule row %d has %d values for %d target groups", i, len(row), len(c.ARNs))
 		}
-		out = append(out, PlannedStep{Percent: int(row[0]), Pause: time.Duration(row[1]), Weights: fromRow(c.ARNs, row[2:])})
+		st := PlannedStep{Percent: int(row[0]), Pause: time.Duration(row[1]), Weights: fromRow(c.ARNs, row[2:])}
+		if row[1] < 0 {
+			st.Pause, st.Hold = 0, true
+		}
+		out = append(out, st)
 	}
 	*s = out
 	return nil

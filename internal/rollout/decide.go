@@ -35,6 +35,8 @@ const (
 	// GateOrchestrator is a detached rollout's orchestrator failing on
 	// every retry: the recovery call rolls back.
 	GateOrchestrator Gate = "orchestrator"
+	// GateHold is a hold not promoted within its timeout.
+	GateHold Gate = "hold"
 )
 
 // Failure is a failed gate and what was seen.

@@ -33,6 +33,7 @@ const (
 	PhaseMetricsDelay Phase = "metrics_delay" // waiting for CloudWatch to publish the pause
 	PhaseMetrics      Phase = "metrics"       // the pause's metrics, one gaining part at a time
 	PhaseAfterHook    Phase = "after_pause"   // after the pause
+	PhaseHold         Phase = "hold"          // stopped after a hold step, until promoted
 	PhaseSwitchOff    Phase = "switch_off"    // rolling back by switching flags off
 	PhaseBack         Phase = "back"          // rolling back by moving traffic
 	PhaseDone         Phase = "done"
@@ -69,8 +70,10 @@ type Progress struct {
 	BackIndex   int      `json:"back_index,omitempty"`
 	BackWaited  bool     `json:"back_waited,omitempty"`
 	BackGaining []string `json:"back_gaining,omitempty"`
-	Hurry       bool     `json:"hurry,omitempty"`
-	Res         Result   `json:"result"`
+	// BackFrom is what the rollback started from (its notices' before).
+	BackFrom weights.Split `json:"back_from,omitempty"`
+	Hurry    bool          `json:"hurry,omitempty"`
+	Res      Result        `json:"result"`
 }
 
 // MaxProgressBytes bounds a Progress as JSON. A Step Functions execution
@@ -89,6 +92,20 @@ func (r *Runner) Start(from weights.Split, steps []PlannedStep) *Progress {
 	}
 	p.Gaining = Gaining(from, steps[len(steps)-1].Weights)
 	r.log("rollout starting", "from", from.String(), "to", steps[len(steps)-1].Weights.String(), "steps", len(steps), "gaining", strings.Join(p.Gaining, ","))
+	r.notify(context.Background(), p, NoticeStarted, 0, from)
+	return p
+}
+
+// Resume is the progress of a run that was held after step held of steps
+// (from 1), promoted: the gates are checked again before the next step,
+// and a rollback goes back to from, where the run first started.
+func (r *Runner) Resume(from weights.Split, steps []PlannedStep, held int, started time.Time) *Progress {
+	last := steps[len(steps)-1].Weights
+	p := &Progress{From: from, Steps: steps, Gaining: Gaining(from, last), Phase: PhaseHealth, Step: held + 1,
+		Res: Result{Status: Succeeded, Steps: len(steps), StepReached: held, Current: steps[held-1].Weights, Started: started}}
+	p.Before = p.Res.Current
+	r.log("rollout promoted after its hold", "step", held, "of", len(steps))
+	r.notify(context.Background(), p, NoticePromoted, held, p.Res.Current)
 	return p
 }
 
@@ -216,7 +233,43 @@ func (r *Runner) end(ctx context.Context, p *Progress, err error) {
 	p.Res.ErrText = err.Error()
 	p.Phase = PhaseDone
 	r.log("rollout stopped", "step", p.Res.StepReached, "of", p.Res.Steps, "weights", p.Res.Current.String(), "error", err.Error())
+	r.notify(context.WithoutCancel(ctx), p, NoticeFailed, p.Res.StepReached, p.Res.Current)
 }
+
+// hold is a held run's wait: without Promoted the run ends Held (a later
+// run resumes it); with it, the run goes on when promoted, and takes
+// HoldAction when HoldTimeout passes first.
+func (r *Runner) hold(ctx context.Context, p *Progress, n int) (time.Duration, error) {
+	if r.Promoted == nil {
+		p.Res.Status, p.Phase = Held, PhaseDone
+		return 0, nil
+	}
+	ok, err := r.Promoted(ctx)
+	if err != nil {
+		r.log("reading whether the hold was promoted failed; asking again at the next poll", "error", Bound(err.Error()))
+	}
+	waited := r.Clock.Now().Sub(p.Res.HeldAt)
+	timedOut := r.HoldTimeout > 0 && waited >= r.HoldTimeout
+	if ok || (timedOut && r.HoldAction == HoldPromote) {
+		p.Before = p.Res.Current
+		r.log("rollout promoted after its hold", "step", n, "of", len(p.Steps), "timeout", timedOut)
+		r.notify(ctx, p, NoticePromoted, n, p.Res.Current)
+		p.Step, p.Phase = n+1, PhaseHealth
+		return 0, nil
+	}
+	if timedOut {
+		r.fail(ctx, p, &Failure{Gate: GateHold, Step: n, Reason: fmt.Sprintf("the hold after step %d was not promoted within %s", n, r.HoldTimeout)})
+		return 0, nil
+	}
+	wait := r.poll()
+	if r.HoldTimeout > 0 {
+		wait = min(wait, r.HoldTimeout-waited)
+	}
+	return wait, nil
+}
+
+// HoldPromote is the HoldAction that goes on when a hold times out.
+const HoldPromote = "promote"
 
 // advance does one phase's work: it moves p to the next phase, or returns
 // how long to wait in this one.
@@ -277,6 +330,8 @@ func (r *Runner) advance(ctx context.Context, p *Progress) (time.Duration, error
 		})
 	case PhaseWrite:
 		return r.shift(ctx, p, n, st)
+	case PhaseHold:
+		return r.hold(ctx, p, n)
 	case PhasePause:
 		f, err := r.pollGates(ctx, p, n)
 		switch {
@@ -338,9 +393,11 @@ func (r *Runner) advance(ctx context.Context, p *Progress) (time.Duration, error
 			}
 		}
 		r.log("rollout step passed its gates", "step", n, "of", total)
+		r.notify(ctx, p, NoticeStepCompleted, n, p.Before)
 		if n == total {
 			p.Phase = PhaseDone
 			r.log("rollout succeeded", "weights", p.Res.Current.String(), "steps", total)
+			r.notify(ctx, p, NoticeSucceeded, n, p.From)
 			return 0, nil
 		}
 		p.Step, p.Phase = n+1, PhaseHealth
@@ -387,7 +444,7 @@ func (r *Runner) shift(ctx context.Context, p *Progress, n int, st PlannedStep) 
 	cancel()
 	if err != nil {
 		if ce := (*ChangedError)(nil); errors.As(err, &ce) {
-			r.changed(p, n, ce)
+			r.changed(ctx, p, n, ce)
 			return 0, nil
 		}
 		f := &Failure{Gate: GateApply, Step: n, Reason: err.Error()}
@@ -406,6 +463,12 @@ func (r *Runner) shift(ctx context.Context, p *Progress, n int, st PlannedStep) 
 	p.Res.Current, p.Res.StepReached = got, n
 	r.log("rollout step applied", "step", n, "of", len(p.Steps), "percent", st.Percent, "weights", st.Weights.String(), "pause", st.Pause.String())
 	p.PauseStart = r.Clock.Now()
+	if st.Hold {
+		p.Phase, p.Res.HeldAt = PhaseHold, r.Clock.Now()
+		r.log("rollout held after its step; it goes on when promoted", "step", n, "of", len(p.Steps))
+		r.notify(ctx, p, NoticeHeld, n, p.Before)
+		return 0, nil
+	}
 	if st.Pause > 0 {
 		d := min(r.poll(), st.Pause)
 		p.PauseLeft, p.Phase = st.Pause-d, PhasePause
@@ -418,10 +481,11 @@ func (r *Runner) shift(ctx context.Context, p *Progress, n int, st PlannedStep) 
 // changed ends a run that found the subject changed by someone else: the
 // other change wins. Nothing more is written, not even a rollback, and the
 // result records what the subject serves now.
-func (r *Runner) changed(p *Progress, n int, ce *ChangedError) {
+func (r *Runner) changed(ctx context.Context, p *Progress, n int, ce *ChangedError) {
 	p.Res.Status, p.Res.Err, p.Res.ErrText = Failed, ce, ce.Error()
 	p.Res.Failure = &Failure{Gate: GateChanged, Step: n, Reason: Bound(ce.Error())}
 	p.Res.Current, p.Res.Unknown, p.Res.Pending = ce.Found, false, nil
 	p.Phase = PhaseDone
 	r.log("rollout stopped: the subject was changed by someone else; nothing more is written", "step", n, "found", ce.Found.String(), "expected", ce.Expected.String())
+	r.notify(context.WithoutCancel(ctx), p, NoticeChanged, n, ce.Expected)
 }

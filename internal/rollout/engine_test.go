@@ -85,7 +85,7 @@ func newScenario(seed int64) (scenario, bool) {
 	if rng.Intn(2) == 0 {
 		st = Strategy{Kind: Linear, StepPercent: 10 + rng.Intn(50), Interval: time.Duration(rng.Intn(4)) * time.Minute}
 	} else {
-		st = Strategy{Kind: Canary, Steps: []Step{{Percent: 5 + rng.Intn(20), Pause: time.Duration(rng.Intn(5)) * time.Minute}, {Percent: 50, Pause: time.Duration(rng.Intn(5)) * time.Minute}, {Percent: 100}}}
+		st = Strategy{Kind: Canary, Steps: []Step{{Percent: 5 + rng.Intn(20), Pause: time.Duration(rng.Intn(5)) * time.Minute}, {Percent: 50, Pause: time.Duration(rng.Intn(5)) * time.Minute, Hold: rng.Intn(5) == 0}, {Percent: 100}}}
 	}
 	steps, err := Plan(from, to, st)
 	if err != nil {
@@ -193,6 +193,9 @@ func sameRun(t *testing.T, what string, a, b Result, pa, pb *script, sa, sb []ti
 	if fmt.Sprint(sa) != fmt.Sprint(sb) {
 		t.Fatalf("%s: in-apply waited %v, detached %v", what, sa, sb)
 	}
+	if fmt.Sprint(pa.notices) != fmt.Sprint(pb.notices) {
+		t.Fatalf("%s: in-apply noticed %v, detached %v", what, pa.notices, pb.notices)
+	}
 	if a.Status != b.Status || !a.Current.Equal(b.Current) || a.StepReached != b.StepReached || a.Policy != b.Policy || a.Unknown != b.Unknown ||
 		fmt.Sprint(a.Failure) != fmt.Sprint(b.Failure) || fmt.Sprint(a.RollbackSteps) != fmt.Sprint(b.RollbackSteps) {
 		t.Fatalf("%s: in-apply ended %+v (%+v), detached %+v (%+v)", what, a, a.Failure, b, b.Failure)
@@ -231,7 +234,7 @@ func TestDriversAgree(t *testing.T) {
 		seen[checkDrivers(t, seed)]++
 	}
 	// The scenarios reach every way a run ends.
-	for _, want := range []string{"succeeded", "rolled_back/alarms", "rolled_back/health", "rolled_back/metrics.max_error_rate_percent", "rolled_back/hooks",
+	for _, want := range []string{"succeeded", "held", "rolled_back/alarms", "rolled_back/health", "rolled_back/metrics.max_error_rate_percent", "rolled_back/hooks",
 		"rolled_back/timeouts", "rolled_back/apply", "failed/apply", "failed/apply/unknown", "failed/changed_during_rollout"} {
 		if seen[want] == 0 {
 			t.Errorf("no scenario ended %s; seen %v", want, seen)

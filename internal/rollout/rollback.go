@@ -22,12 +22,16 @@ func (r *Runner) fail(ctx context.Context, p *Progress, f *Failure) {
 		res.Status, res.Policy = Failed, None
 		p.Phase = PhaseDone
 		r.log("rollout gate failed; holding where it is (no rollback)", "step", f.Step, "gate", string(f.Gate), "reason", f.Reason, "weights", res.Current.String())
+		r.notify(context.WithoutCancel(ctx), p, NoticeGateFailed, f.Step, res.Current)
+		r.notify(context.WithoutCancel(ctx), p, NoticeFailed, f.Step, res.Current)
 		return
 	}
 	res.Policy = DecideWithFlags(r.Rollback, *f, r.SwitchOff != nil)
 	if (res.Policy == FeatureFlag || res.Policy == KillSwitch) && (r.SwitchOff == nil || res.Unknown) {
 		res.Policy = Immediate
 	}
+	p.BackFrom = res.Current
+	r.notify(context.WithoutCancel(ctx), p, NoticeGateFailed, f.Step, res.Current)
 	r.log("rollout gate failed; rolling back", "step", f.Step, "gate", string(f.Gate), "reason", f.Reason, "policy", string(res.Policy))
 	if res.Policy == FeatureFlag || res.Policy == KillSwitch {
 		p.Phase = PhaseSwitchOff
@@ -47,6 +51,7 @@ func (r *Runner) switchOff(ctx context.Context, p *Progress) {
 		res.Status, res.SwitchedOff = RolledBack, what
 		p.Phase = PhaseDone
 		r.log("rollout rolled back by switching flags off; traffic left where it is", "flags", what, "weights", res.Current.String())
+		r.notify(context.WithoutCancel(ctx), p, NoticeRolledBack, res.Failure.Step, p.BackFrom)
 		return
 	}
 	// The flags could not be switched off: the canary must not keep
@@ -86,6 +91,7 @@ func (r *Runner) back(ctx context.Context, p *Progress) (time.Duration, error) {
 		res.Status = RolledBack
 		p.Phase = PhaseDone
 		r.log("rollout rolled back", "weights", res.Current.String())
+		r.notify(context.WithoutCancel(ctx), p, NoticeRolledBack, res.Failure.Step, p.BackFrom)
 		return 0, nil
 	}
 	st := p.Back[j]
@@ -127,7 +133,7 @@ func (r *Runner) back(ctx context.Context, p *Progress) (time.Duration, error) {
 	if err != nil {
 		if ce := (*ChangedError)(nil); errors.As(err, &ce) {
 			f := res.Failure
-			r.changed(p, f.Step, ce)
+			r.changed(ctx, p, f.Step, ce)
 			res.Failure.Reason = Bound(fmt.Sprintf("while rolling back after the %s gate failed (%s): %s", f.Gate, f.Reason, ce.Error()))
 			return 0, nil
 		}
@@ -137,6 +143,7 @@ func (r *Runner) back(ctx context.Context, p *Progress) (time.Duration, error) {
 		err = fmt.Errorf("rolling back: %w", err)
 		res.Status, res.Err, res.ErrText = Failed, err, err.Error()
 		p.Phase = PhaseDone
+		r.notify(context.WithoutCancel(ctx), p, NoticeFailed, res.Failure.Step, p.BackFrom)
 		return 0, nil
 	}
 	res.Current, res.Unknown, res.Pending = got, false, nil

@@ -25,7 +25,7 @@ func split(ws ...int) weights.Split {
 func shareOf(s weights.Split, i int) float64 { return s.Percentages()[tg(i)] }
 
 func TestPlanStrategies(t *testing.T) {
-	canary := Strategy{Kind: Canary, Steps: []Step{{5, time.Minute}, {10, time.Minute}, {25, 2 * time.Minute}, {50, 5 * time.Minute}, {100, 0}}}
+	canary := Strategy{Kind: Canary, Steps: []Step{{Percent: 5, Pause: time.Minute}, {Percent: 10, Pause: time.Minute}, {Percent: 25, Pause: 2 * time.Minute}, {Percent: 50, Pause: 5 * time.Minute}, {Percent: 100, Pause: 0}}}
 	cases := []struct {
 		name   string
 		from   weights.Split
@@ -37,10 +37,10 @@ func TestPlanStrategies(t *testing.T) {
 		{"all at once", split(100, 0), split(0, 100), Strategy{Kind: AllAtOnce}, []float64{100}, []time.Duration{0}},
 		{"canary up", split(100, 0), split(0, 100), canary, []float64{5, 10, 25, 50, 100}, []time.Duration{time.Minute, time.Minute, 2 * time.Minute, 5 * time.Minute, 0}},
 		{"canary down", split(0, 100), split(100, 0), canary, []float64{95, 90, 75, 50, 0}, nil},
-		{"canary from 90/10", split(90, 10), split(0, 100), Strategy{Kind: Canary, Steps: []Step{{50, time.Minute}, {100, 0}}}, []float64{55, 100}, nil},
+		{"canary from 90/10", split(90, 10), split(0, 100), Strategy{Kind: Canary, Steps: []Step{{Percent: 50, Pause: time.Minute}, {Percent: 100, Pause: 0}}}, []float64{55, 100}, nil},
 		{"linear 20", split(100, 0), split(0, 100), Strategy{Kind: Linear, StepPercent: 20, Interval: 2 * time.Minute}, []float64{20, 40, 60, 80, 100}, []time.Duration{2 * time.Minute, 2 * time.Minute, 2 * time.Minute, 2 * time.Minute, 0}},
 		{"linear 30 ends at 100", split(100, 0), split(0, 100), Strategy{Kind: Linear, StepPercent: 30, Interval: time.Minute}, []float64{30, 60, 90, 100}, nil},
-		{"weights not percents", split(900, 100), split(1, 1), Strategy{Kind: Canary, Steps: []Step{{50, 0}, {100, 0}}}, []float64{30, 50}, nil},
+		{"weights not percents", split(900, 100), split(1, 1), Strategy{Kind: Canary, Steps: []Step{{Percent: 50, Pause: 0}, {Percent: 100, Pause: 0}}}, []float64{30, 50}, nil},
 		{"same shares, other weights: one step", split(90, 10), split(9, 1), canary, []float64{10}, nil},
 		{"nothing to do", split(90, 10), split(90, 10), canary, nil, nil},
 	}
@@ -96,9 +96,9 @@ func TestStrategyProblems(t *testing.T) {
 		want string
 	}{
 		{Strategy{Kind: Canary}, "at least one step"},
-		{Strategy{Kind: Canary, Steps: []Step{{0, 0}, {100, 0}}}, "steps[0].percent: 0 is outside 1 to 100"},
-		{Strategy{Kind: Canary, Steps: []Step{{50, 0}, {40, 0}, {100, 0}}}, "steps[1].percent: 40 does not increase"},
-		{Strategy{Kind: Canary, Steps: []Step{{10, 0}, {50, 0}}}, "the last step is 50"},
+		{Strategy{Kind: Canary, Steps: []Step{{Percent: 0, Pause: 0}, {Percent: 100, Pause: 0}}}, "steps[0].percent: 0 is outside 1 to 100"},
+		{Strategy{Kind: Canary, Steps: []Step{{Percent: 50, Pause: 0}, {Percent: 40, Pause: 0}, {Percent: 100, Pause: 0}}}, "steps[1].percent: 40 does not increase"},
+		{Strategy{Kind: Canary, Steps: []Step{{Percent: 10, Pause: 0}, {Percent: 50, Pause: 0}}}, "the last step is 50"},
 		{Strategy{Kind: Linear, StepPercent: 0}, "linear.step_percent: 0"},
 		{Strategy{Kind: "blue_green"}, `"blue_green" is not one of`},
 	}

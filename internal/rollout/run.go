@@ -18,6 +18,8 @@ const (
 	Succeeded  Status = "succeeded"
 	RolledBack Status = "rolled_back"
 	Failed     Status = "failed"
+	// Held is a run stopped after a hold step, waiting to be promoted.
+	Held Status = "held"
 )
 
 // ErrTimedOut is the error of a run that reached its deadline.
@@ -75,6 +77,21 @@ type Runner struct {
 	// it would write takes it as made: the repeat never takes a step twice
 	// and never mistakes its own earlier write for someone else's.
 	Repeatable bool
+	// Notify, when set, delivers the run's notices (notice.go). It must
+	// not block a rollback: a driver's Notify queues, or bounds its time.
+	Notify func(ctx context.Context, n Notice) error
+	// Attempt and Execution label the notices (rollout.attempt; a
+	// detached rollout's execution).
+	Attempt, Execution string
+	// Promoted, when set, is asked during a hold whether to go on (a
+	// detached run: the orchestrator watches the hold). Without it a run
+	// ends at a hold, Held, and a later run resumes it (Resume).
+	Promoted func(ctx context.Context) (bool, error)
+	// HoldTimeout, when above zero, bounds a hold watched by Promoted;
+	// then HoldAction (Gradual, Immediate or Auto: roll back; "promote":
+	// go on) is taken.
+	HoldTimeout time.Duration
+	HoldAction  string
 	// Primed, when set, is a reading of the subject taken just before the
 	// run (the pipeline's read before write): the first write starts from
 	// it when it is at most PrimedMaxAge old, instead of reading again.
@@ -132,6 +149,10 @@ type Result struct {
 	// SwitchedOff names the flags a feature_flag or kill_switch rollback
 	// switched off.
 	SwitchedOff string `json:"switched_off,omitempty"`
+	// NotifyFailures counts the notices that could not be delivered.
+	NotifyFailures int `json:"notify_failures,omitempty"`
+	// HeldAt is when a held run stopped at its hold.
+	HeldAt time.Time `json:"held_at,omitzero"`
 	// SwitchOffErr is why switching the flags off failed, when the
 	// rollback then moved traffic back instead.
 	SwitchOffErr     error     `json:"-"`

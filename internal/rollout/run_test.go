@@ -40,6 +40,14 @@ type script struct {
 	reads   int
 	readErr func(n int) error
 	readCtx []error
+	// notices are the notices sent, as "type@step".
+	notices []string
+}
+
+// notice records a notice (the Runner's Notify).
+func (s *script) notice(_ context.Context, n Notice) error {
+	s.notices = append(s.notices, fmt.Sprintf("%s@%d", n.Type, n.Step))
+	return nil
 }
 
 func (s *script) step() int { return len(s.applied) }
@@ -126,7 +134,7 @@ var (
 
 func canary(t *testing.T) []PlannedStep {
 	t.Helper()
-	steps, err := Plan(start, end, Strategy{Kind: Canary, Steps: []Step{{10, 5 * time.Minute}, {50, 10 * time.Minute}, {100, 0}}})
+	steps, err := Plan(start, end, Strategy{Kind: Canary, Steps: []Step{{Percent: 10, Pause: 5 * time.Minute}, {Percent: 50, Pause: 10 * time.Minute}, {Percent: 100, Pause: 0}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +142,8 @@ func canary(t *testing.T) []PlannedStep {
 }
 
 func runner(p *script, g Gates, c *clock.Fake) *Runner {
-	return &Runner{Router: p, Observe: Observers{Health: p, Alarms: p, Metrics: p, Hooks: p}, Clock: c, Gates: g, PollInterval: time.Minute, Rollback: Auto, SubjectID: "listener/x", SubjectKind: "listener"}
+	return &Runner{Router: p, Observe: Observers{Health: p, Alarms: p, Metrics: p, Hooks: p}, Clock: c, Gates: g, PollInterval: time.Minute, Rollback: Auto, SubjectID: "listener/x", SubjectKind: "listener",
+		Notify: p.notice}
 }
 
 // failOnce makes the nth Apply fail, once.
@@ -746,7 +755,7 @@ func FuzzRun(f *testing.F) {
 // BenchmarkRun is the runner's own cost for a 3-step canary with every gate,
 // polled each minute through 15 minutes of pauses, on a fake clock.
 func BenchmarkRun(b *testing.B) {
-	steps, err := Plan(start, end, Strategy{Kind: Canary, Steps: []Step{{10, 5 * time.Minute}, {50, 10 * time.Minute}, {100, 0}}})
+	steps, err := Plan(start, end, Strategy{Kind: Canary, Steps: []Step{{Percent: 10, Pause: 5 * time.Minute}, {Percent: 50, Pause: 10 * time.Minute}, {Percent: 100, Pause: 0}}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -29,6 +29,8 @@ const (
 type Step struct {
 	Percent int
 	Pause   time.Duration
+	// Hold stops the rollout after the step until it is promoted.
+	Hold bool
 }
 
 // Strategy says how to move from one split to another.
@@ -47,6 +49,8 @@ type PlannedStep struct {
 	Weights weights.Split `json:"weights"`
 	// Pause is the bake time after this step is applied.
 	Pause time.Duration `json:"pause,omitempty"`
+	// Hold stops the rollout after this step until it is promoted.
+	Hold bool `json:"hold,omitempty"`
 }
 
 // scale is the sum of the weights of intermediate steps: shares are kept to
@@ -74,6 +78,9 @@ func (s Strategy) Problems() []problem.Problem {
 			}
 			if st.Pause < 0 {
 				add(step.Name("pause"), "negative")
+			}
+			if st.Hold && i == len(s.Steps)-1 {
+				add(step.Name("pause"), "the last step cannot be a hold: it is where the rollout ends")
 			}
 			if st.Percent > prev {
 				prev = st.Percent
@@ -143,7 +150,7 @@ func Plan(from, to weights.Split, s Strategy) ([]PlannedStep, error) {
 		if w.Equal(prev) || (pt.Percent < 100 && equalShares(w, prev)) {
 			continue
 		}
-		out = append(out, PlannedStep{Percent: pt.Percent, Weights: w, Pause: pt.Pause})
+		out = append(out, PlannedStep{Percent: pt.Percent, Weights: w, Pause: pt.Pause, Hold: pt.Hold && pt.Percent < 100})
 		prev = w
 	}
 	if len(out) == 0 || !out[len(out)-1].Weights.Equal(to) {

@@ -1,0 +1,159 @@
+package rollout
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+func holdSchedule(t *testing.T) (weights.Split, []PlannedStep) {
+	t.Helper()
+	from := weights.Split{{ARN: blue, Weight: 100}, {ARN: green, Weight: 0}}
+	to := weights.Split{{ARN: blue, Weight: 0}, {ARN: green, Weight: 100}}
+	steps, err := Plan(from, to, Strategy{Kind: Canary, Steps: []Step{{Percent: 10, Hold: true}, {Percent: 50, Pause: 2 * time.Minute}, {Percent: 100}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !steps[0].Hold || steps[1].Hold || steps[2].Hold {
+		t.Fatalf("the schedule's holds are %v, %v, %v", steps[0].Hold, steps[1].Hold, steps[2].Hold)
+	}
+	return from, steps
+}
+
+// An alarm during the second pause: the notices are exactly started,
+// step_completed, gate_failed (with the alarm's reading), rolled_back.
+func TestNoticesOfAnAlarmRollback(t *testing.T) {
+	from := weights.Split{{ARN: blue, Weight: 100}, {ARN: green, Weight: 0}}
+	to := weights.Split{{ARN: blue, Weight: 0}, {ARN: green, Weight: 100}}
+	steps, _ := Plan(from, to, Strategy{Kind: Canary, Steps: []Step{{Percent: 10, Pause: time.Minute}, {Percent: 50, Pause: 2 * time.Minute}, {Percent: 100}}})
+	p := &script{serving: from, alarm: func(step int) string {
+		if step == 2 {
+			return StateAlarm
+		}
+		return StateOK
+	}}
+	var got []Notice
+	r := runner(p, Gates{Alarms: []string{"api-5xx"}}, clock.NewFake(time.Unix(0, 0)))
+	r.Attempt = "7"
+	r.Notify = func(_ context.Context, n Notice) error { got = append(got, n); return nil }
+	res := r.Run(context.Background(), from, steps)
+	if res.Status != RolledBack {
+		t.Fatalf("the run ended %s", res.Status)
+	}
+	var kinds []string
+	for _, n := range got {
+		kinds = append(kinds, fmt.Sprintf("%s@%d", n.Type, n.Step))
+	}
+	if strings.Join(kinds, " ") != "started@0 step_completed@1 gate_failed@2 rolled_back@2" {
+		t.Fatalf("the notices were %v", kinds)
+	}
+	gf, rb := got[2], got[3]
+	if gf.Failure == nil || gf.Failure.Gate != GateAlarm || !strings.Contains(gf.Failure.Reason, "api-5xx") || gf.Policy != Immediate {
+		t.Fatalf("gate_failed says %+v (policy %s)", gf.Failure, gf.Policy)
+	}
+	if gf.After[green] != 500 || rb.Before[green] != 500 || rb.After[green] != 0 || rb.Attempt != "7" || rb.Version != NoticeVersion || rb.Steps != 3 {
+		t.Fatalf("the weights or labels of the notices are wrong: %+v, %+v", gf, rb)
+	}
+}
+
+// A failed delivery is counted, never fatal.
+func TestNoticeFailuresAreCounted(t *testing.T) {
+	from, steps := holdSchedule(t)
+	p := &script{serving: from}
+	r := runner(p, Gates{}, clock.NewFake(time.Unix(0, 0)))
+	r.Notify = func(context.Context, Notice) error { return fmt.Errorf("SNS: InternalError") }
+	res := r.Run(context.Background(), from, steps)
+	if res.Status != Held || res.NotifyFailures != 2 {
+		t.Fatalf("the run ended %s with %d failed notices; want held, 2 (started, held)", res.Status, res.NotifyFailures)
+	}
+}
+
+// Without a Promoted watcher (the apply) a run ends at its hold, held; a
+// later run resumes from there, checking the gates again before the next
+// step, and a rollback then goes back to where the first run started.
+func TestHoldEndsTheRunAndResumeGoesOn(t *testing.T) {
+	from, steps := holdSchedule(t)
+	p := &script{serving: from}
+	clk := clock.NewFake(time.Unix(0, 0))
+	r := runner(p, Gates{Alarms: []string{"a"}}, clk)
+	res := r.Run(context.Background(), from, steps)
+	if res.Status != Held || res.StepReached != 1 || !res.Current.Equal(steps[0].Weights) || res.HeldAt.IsZero() {
+		t.Fatalf("the run ended %s at step %d (%s), held at %v", res.Status, res.StepReached, res.Current, res.HeldAt)
+	}
+	sameSplits(t, p.applied, steps[0].Weights)
+	if len(clk.Sleeps()) != 0 {
+		t.Fatalf("a held run watches nothing: it waited %v", clk.Sleeps())
+	}
+	reads := p.alarmRead
+	res = r.Drive(context.Background(), r.Resume(from, steps, 1, res.Started))
+	if res.Status != Succeeded || res.StepReached != 3 {
+		t.Fatalf("the resumed run ended %s at step %d", res.Status, res.StepReached)
+	}
+	sameSplits(t, p.applied, steps[0].Weights, steps[1].Weights, steps[2].Weights)
+	if p.alarmRead == reads {
+		t.Fatal("the gates were not checked again before the step after the hold")
+	}
+	if got := strings.Join(p.notices, " "); got != "started@0 held@1 promoted@1 step_completed@2 step_completed@3 succeeded@3" {
+		t.Fatalf("the notices were %s", got)
+	}
+
+	// A resumed run whose gate fails rolls back to the first run's start.
+	p2 := &script{serving: steps[0].Weights, alarm: func(int) string { return StateAlarm }}
+	r2 := runner(p2, Gates{Alarms: []string{"a"}}, clock.NewFake(time.Unix(0, 0)))
+	res = r2.Drive(context.Background(), r2.Resume(from, steps, 1, time.Unix(0, 0)))
+	if res.Status != RolledBack || !res.Current.Equal(from) {
+		t.Fatalf("the resumed run ended %s at %s; want rolled back to %s", res.Status, res.Current, from)
+	}
+	sameSplits(t, p2.applied, from)
+}
+
+// A watched hold (the orchestrator's) goes on when promoted, and takes its
+// action when the timeout passes first.
+func TestWatchedHold(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		promotedAt int // poll at which Promoted says yes; 0: never
+		timeout    time.Duration
+		action     string
+		want       Status
+		gate       Gate
+	}{
+		{"promoted at the third poll", 3, 0, "", Succeeded, ""},
+		{"timed out, rolled back", 0, 5 * time.Minute, "", RolledBack, GateHold},
+		{"timed out, promoted", 0, 5 * time.Minute, HoldPromote, Succeeded, ""},
+		{"promoted before the timeout", 2, 5 * time.Minute, "", Succeeded, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			from, steps := holdSchedule(t)
+			p := &script{serving: from}
+			clk := clock.NewFake(time.Unix(0, 0))
+			r := runner(p, Gates{}, clk)
+			asked := 0
+			r.Promoted = func(context.Context) (bool, error) {
+				asked++
+				return c.promotedAt > 0 && asked >= c.promotedAt, nil
+			}
+			r.HoldTimeout, r.HoldAction = c.timeout, c.action
+			res := r.Run(context.Background(), from, steps)
+			if res.Status != c.want || (c.gate != "" && (res.Failure == nil || res.Failure.Gate != c.gate)) {
+				t.Fatalf("the run ended %s (%+v)", res.Status, res.Failure)
+			}
+			if c.timeout > 0 && c.promotedAt == 0 && clk.Now().Sub(time.Unix(0, 0)) < c.timeout {
+				t.Fatalf("the hold ended after %s, before its timeout", clk.Now().Sub(time.Unix(0, 0)))
+			}
+		})
+	}
+}
+
+func TestHoldOnTheLastStepIsRefused(t *testing.T) {
+	st := Strategy{Kind: Canary, Steps: []Step{{Percent: 10}, {Percent: 100, Hold: true}}}
+	ps := st.Problems()
+	if len(ps) != 1 || !strings.Contains(ps[0].Error(), "steps[1].pause") || !strings.Contains(ps[0].Error(), "cannot be a hold") {
+		t.Fatalf("problems: %v", ps)
+	}
+}
