@@ -50,6 +50,10 @@ type Failure struct {
 	Step int `json:"step"`
 	// Unreadable is true when the gate failed because it could not be read.
 	Unreadable bool `json:"unreadable,omitempty"`
+	// Reading is what the gate read, by name: an alarm's name, state and
+	// state reason; a target group's requests, errors and error rate; the
+	// healthy and registered targets; a hook's status and reason.
+	Reading map[string]string `json:"reading,omitempty"`
 }
 
 // Policy says how to roll back.

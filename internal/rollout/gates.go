@@ -359,11 +359,12 @@ func EvalHealth(g HealthGate, tgs []string, hs []Health) *Failure {
 	if len(bad) == 0 {
 		return nil
 	}
+	reading := map[string]string{"healthy_targets": fmt.Sprint(healthy), "registered_targets": fmt.Sprint(total), "unhealthy": strings.Join(bad, "; ")}
 	frac := 0.0
 	if total > 0 {
 		frac = float64(healthy) / float64(total)
 	}
-	return &Failure{Gate: GateHealth, HealthyFraction: frac,
+	return &Failure{Gate: GateHealth, HealthyFraction: frac, Reading: reading,
 		Reason: fmt.Sprintf("%s; at least %d and %.0f %% healthy are needed", strings.Join(bad, "; "), g.MinHealthyTargets, g.MinHealthyPercent)}
 }
 
@@ -378,11 +379,11 @@ func EvalAlarms(names []string, states []AlarmState, failOnInsufficient bool) *F
 		s, ok := by[n]
 		switch {
 		case !ok:
-			return &Failure{Gate: GateAlarm, Reason: fmt.Sprintf("alarm %q does not exist", n)}
+			return &Failure{Gate: GateAlarm, Reason: fmt.Sprintf("alarm %q does not exist", n), Reading: map[string]string{"alarm": n, "state": "missing"}}
 		case s.State == StateAlarm:
-			return &Failure{Gate: GateAlarm, Reason: fmt.Sprintf("alarm %q is in ALARM (%s)", n, s.Reason)}
+			return &Failure{Gate: GateAlarm, Reason: fmt.Sprintf("alarm %q is in ALARM (%s)", n, s.Reason), Reading: map[string]string{"alarm": n, "state": s.State, "state_reason": Bound(s.Reason)}}
 		case s.State == StateInsufficientData && failOnInsufficient:
-			return &Failure{Gate: GateAlarm, Reason: fmt.Sprintf("alarm %q is in INSUFFICIENT_DATA and fail_on_insufficient_data is true", n)}
+			return &Failure{Gate: GateAlarm, Reason: fmt.Sprintf("alarm %q is in INSUFFICIENT_DATA and fail_on_insufficient_data is true", n), Reading: map[string]string{"alarm": n, "state": s.State, "state_reason": Bound(s.Reason)}}
 		}
 	}
 	return nil
@@ -393,6 +394,20 @@ func EvalAlarms(names []string, states []AlarmState, failOnInsufficient bool) *F
 // error-rate gate without it, none at all), or a latency gate with no
 // TargetResponseTime data, the step fails the volume gate.
 func EvalMetrics(g MetricsGate, tg string, m Metrics, pause time.Duration) *Failure {
+	f := evalMetrics(g, tg, m, pause)
+	if f != nil {
+		f.Reading = map[string]string{"target": tg, "requests": trim(m.Requests), "errors": trim(m.Errors5xx), "pause": pause.String()}
+		if m.Requests > 0 {
+			f.Reading["error_rate_percent"] = fmt.Sprintf("%.3g", 100*m.Errors5xx/m.Requests)
+		}
+		if m.HasP99 {
+			f.Reading["p99_ms"] = trim(m.P99Ms)
+		}
+	}
+	return f
+}
+
+func evalMetrics(g MetricsGate, tg string, m Metrics, pause time.Duration) *Failure {
 	need := int64(0)
 	if g.MinRequestCount != nil {
 		need = *g.MinRequestCount
@@ -429,6 +444,17 @@ func EvalMetrics(g MetricsGate, tg string, m Metrics, pause time.Duration) *Fail
 
 // EvalHook fails on a function error or a status other than Succeeded.
 func EvalHook(phase, fn string, hr HookResult) *Failure {
+	f := evalHook(phase, fn, hr)
+	if f != nil {
+		f.Reading = map[string]string{"function": fn, "phase": phase, "status": hr.Status, "reason": Bound(hr.Reason)}
+		if hr.FunctionError != "" {
+			f.Reading["function_error"] = hr.FunctionError
+		}
+	}
+	return f
+}
+
+func evalHook(phase, fn string, hr HookResult) *Failure {
 	switch {
 	case hr.FunctionError != "":
 		return &Failure{Gate: GateHook, Reason: Bound(fmt.Sprintf("the %s hook %s failed with a %s function error: %s", phase, fn, hr.FunctionError, hr.Reason))}

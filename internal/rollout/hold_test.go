@@ -53,7 +53,8 @@ func TestNoticesOfAnAlarmRollback(t *testing.T) {
 		t.Fatalf("the notices were %v", kinds)
 	}
 	gf, rb := got[2], got[3]
-	if gf.Failure == nil || gf.Failure.Gate != GateAlarm || !strings.Contains(gf.Failure.Reason, "api-5xx") || gf.Policy != Immediate {
+	if gf.Failure == nil || gf.Failure.Gate != GateAlarm || !strings.Contains(gf.Failure.Reason, "api-5xx") || gf.Policy != Immediate ||
+		gf.Failure.Reading["alarm"] != "api-5xx" || gf.Failure.Reading["state"] != StateAlarm {
 		t.Fatalf("gate_failed says %+v (policy %s)", gf.Failure, gf.Policy)
 	}
 	if gf.After[green] != 500 || rb.Before[green] != 500 || rb.After[green] != 0 || rb.Attempt != "7" || rb.Version != NoticeVersion || rb.Steps != 3 {
