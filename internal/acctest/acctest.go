@@ -110,10 +110,12 @@ provider "rollout" {
     lambda     = %q
     ssm        = %q
     stepfunctions = %q
+    sns           = %q
+    eventbridge   = %q
   }
   max_retries = 2
 }
-`, Region, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL)
+`, Region, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL)
 }
 
 // Name returns a name unique within the test binary.

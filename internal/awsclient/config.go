@@ -20,8 +20,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -68,6 +70,8 @@ type Endpoints struct {
 	SSM        string
 	// StepFunctions is for detached rollouts.
 	StepFunctions string
+	// SNS and EventBridge are for notices.
+	SNS, EventBridge string
 }
 
 // Client is everything a resource needs to talk to AWS.
@@ -77,6 +81,8 @@ type Client struct {
 	Lambda     LambdaAPI
 	SSM        SSMAPI
 	States     StatesAPI
+	SNS        SNSAPI
+	Events     EventsAPI
 	Region     string
 	Clock      clock.Clock
 }
@@ -170,6 +176,18 @@ func New(ctx context.Context, c Config, clk clock.Clock) (*Client, error) {
 			o.HTTPClient = quick
 			if c.Endpoints.StepFunctions != "" {
 				o.BaseEndpoint = aws.String(c.Endpoints.StepFunctions)
+			}
+		}),
+		SNS: sns.NewFromConfig(cfg, func(o *sns.Options) {
+			o.HTTPClient = quick
+			if c.Endpoints.SNS != "" {
+				o.BaseEndpoint = aws.String(c.Endpoints.SNS)
+			}
+		}),
+		Events: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) {
+			o.HTTPClient = quick
+			if c.Endpoints.EventBridge != "" {
+				o.BaseEndpoint = aws.String(c.Endpoints.EventBridge)
 			}
 		}),
 		Region: cfg.Region,

@@ -20,9 +20,9 @@ func TestEveryCallIsInThePermissionsTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	call := regexp.MustCompile(`\.(ELB|CloudWatch|Lambda|SSM|States)\.([A-Z][A-Za-z]+)\(`)
+	call := regexp.MustCompile(`\.(ELB|CloudWatch|Lambda|SSM|States|SNS|Events)\.([A-Z][A-Za-z]+)\(`)
 	paginator := regexp.MustCompile(`(cloudwatch|elb|lambda|ssm)\.New([A-Z][A-Za-z]+)Paginator\(`)
-	service := map[string]string{"ELB": "elasticloadbalancing", "elb": "elasticloadbalancing", "CloudWatch": "cloudwatch", "cloudwatch": "cloudwatch", "Lambda": "lambda", "lambda": "lambda", "SSM": "ssm", "ssm": "ssm", "States": "states"}
+	service := map[string]string{"ELB": "elasticloadbalancing", "elb": "elasticloadbalancing", "CloudWatch": "cloudwatch", "cloudwatch": "cloudwatch", "Lambda": "lambda", "lambda": "lambda", "SSM": "ssm", "ssm": "ssm", "States": "states", "SNS": "sns", "Events": "events"}
 	// The IAM action of an SDK operation, where the names differ.
 	action := map[string]string{"lambda:Invoke": "lambda:InvokeFunction"}
 

@@ -22,6 +22,9 @@ type Orchestrator struct {
 	Log    *slog.Logger
 }
 
+// NoticeWait bounds how long a call waits for its notices to go out.
+const NoticeWait = 3 * time.Second
+
 // Run values of awsclient.RunTag.
 func RunningTag(execution string) string { return "running " + execution }
 
@@ -50,6 +53,12 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 		return in, err
 	}
 	p := &in.Progress
+	r.Attempt, r.Execution = j.Attempt, j.Execution
+	var notifier *awsclient.Notifier
+	if j.Topic != "" || j.Bus != "" {
+		notifier = c.NewNotifier(j.Topic, j.Bus)
+		r.Notify = notifier.Notify
+	}
 	lease := c.LeaseOf(j.Subject)
 	if !p.Done() && !p.RollingBack() {
 		l, err := lease.ReadLease(ctx)
@@ -78,6 +87,14 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 	in.Error = nil
 	in.Calls++
 	wait, done := r.Advance(ctx, p)
+	if notifier != nil {
+		// Every call's notices go out before it answers (bounded).
+		undelivered, last := notifier.Close(NoticeWait)
+		if undelivered > 0 {
+			p.Res.NotifyFailures += undelivered
+			o.log("notices not delivered", "count", undelivered, "error", last)
+		}
+	}
 	in.Done, in.WaitSeconds = done, 0
 	if done {
 		p.Res.Finished = o.Clock.Now()

@@ -46,6 +46,11 @@ type Job struct {
 	// Deadline is when the rollout must have ended: past it, the run rolls
 	// back, as an apply that reaches its timeout does.
 	Deadline time.Time `json:"deadline"`
+	// Topic and Bus are where notices go (rollout.notifications);
+	// Attempt labels them.
+	Topic   string `json:"sns_topic_arn,omitempty"`
+	Bus     string `json:"event_bus_name,omitempty"`
+	Attempt string `json:"attempt,omitempty"`
 }
 
 // State is the execution's payload: the input and the output of every call.

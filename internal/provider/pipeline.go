@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -204,8 +206,8 @@ func checkChange(ctx context.Context, c *awsclient.Client, s subject, ch change,
 }
 
 // moveChange runs checked steps, then reports how the run ended.
-func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, read *rollout.Reading, diags *diag.Diagnostics) outcome {
-	out := outcome{steps: steps}
+func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, read *rollout.Reading, diags *diag.Diagnostics) (out outcome) {
+	out = outcome{steps: steps}
 	if ch.settings.Detached != nil {
 		return startDetached(ctx, c, s, ch, steps, diags)
 	}
@@ -214,6 +216,7 @@ func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 	if !ok {
 		return out
 	}
+	defer closeNotices(runner, &out.res, ch.settings, diags)
 	runner.Primed = read
 	out.res = runner.Run(ctx, ch.from, steps)
 	if out.res.NothingMoved() {
@@ -268,6 +271,11 @@ func newRunner(ctx context.Context, c *awsclient.Client, s subject, ch change, d
 		SwitchOff:          ch.switchOff,
 		Hold:               ch.hold,
 	}
+	if ch.settings.Topic != "" || ch.settings.Bus != "" {
+		n := c.NewNotifier(ch.settings.Topic, ch.settings.Bus)
+		runner.Notify, runner.Attempt = n.Notify, ch.settings.Attempt
+		notifiers.Store(runner, n)
+	}
 	if runner.SwitchOff == nil && len(ch.settings.Flags) > 0 {
 		runner.SwitchOff = func(ctx context.Context) (string, error) {
 			return switchFlagsOff(ctx, c, ch.settings.Flags, fmt.Sprintf("rolled back by the rollout of %s %s at %s", s.Kind(), s.ID(), c.Clock.Now().UTC().Format(time.RFC3339)))
@@ -289,6 +297,7 @@ func rollBackChange(ctx context.Context, c *awsclient.Client, s subject, ch chan
 		return rollout.Result{}, false
 	}
 	res := runner.RollBack(ctx, current, ch.from, steps, reason)
+	closeNotices(runner, &res, ch.settings, diags)
 	if res.Status != rollout.RolledBack {
 		addRolloutError(diags, s, res, ch.limit, ch.from)
 	}
@@ -415,4 +424,28 @@ func checkSwitchable(ctx context.Context, c *awsclient.Client, base path.Path, s
 			"Nothing was moved. Fix the key (a key under "+DefaultFlagPrefix+", or a parameter name), create the flag first (reference rollout_feature_flag.x.key), or remove it from rollout.flags."))
 	}
 	return ok
+}
+
+// notifiers are the notifiers of the runners that publish notices.
+var notifiers sync.Map
+
+// noticeWait bounds how long an apply waits, after its run, for its
+// notices to go out.
+const noticeWait = 5 * time.Second
+
+// closeNotices waits (bounded) for a runner's notices to go out, counts
+// those that did not in res, and warns about them: never fatal.
+func closeNotices(runner *rollout.Runner, res *rollout.Result, s rolloutSettings, diags *diag.Diagnostics) {
+	v, ok := notifiers.LoadAndDelete(runner)
+	if !ok {
+		return
+	}
+	undelivered, last := v.(*awsclient.Notifier).Close(noticeWait)
+	res.NotifyFailures += undelivered
+	if res.NotifyFailures > 0 {
+		where := strings.Trim(s.Topic+" "+s.Bus, " ")
+		diags.AddWarning("Notices Not Delivered", detail(nil,
+			fmt.Sprintf("%d of the rollout's notices could not be delivered to %s (last error: %s). The rollout itself went on as it would have.", res.NotifyFailures, where, rollout.Bound(last)),
+			"Check that the topic or bus exists in the provider's region and that the credentials allow sns:Publish or events:PutEvents. last_rollout.notices_undelivered counts them."))
+	}
 }

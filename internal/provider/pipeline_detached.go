@@ -131,7 +131,18 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	if ch.switchOff == nil && len(ch.settings.Flags) == 0 && (job.Policy == rollout.FeatureFlag || job.Policy == rollout.KillSwitch) {
 		job.Policy = rollout.Immediate
 	}
-	p := (&rollout.Runner{Clock: c.Clock}).Start(ch.from, steps)
+	job.Topic, job.Bus, job.Attempt = ch.settings.Topic, ch.settings.Bus, ch.settings.Attempt
+	starter := &rollout.Runner{Clock: c.Clock, SubjectID: s.ID(), SubjectKind: s.Kind(), Attempt: ch.settings.Attempt, Execution: name}
+	var notifier *awsclient.Notifier
+	if job.Topic != "" || job.Bus != "" {
+		notifier = c.NewNotifier(job.Topic, job.Bus)
+		starter.Notify = notifier.Notify
+	}
+	p := starter.Start(ch.from, steps)
+	if notifier != nil {
+		undelivered, _ := notifier.Close(noticeWait)
+		p.Res.NotifyFailures += undelivered
+	}
 	input, err := json.Marshal(orchestrator.NewState(job, p))
 	if err == nil && len(input) > orchestrator.MaxPayloadBytes {
 		err = fmt.Errorf("the job is %d bytes, above Step Functions' %d", len(input), orchestrator.MaxPayloadBytes)

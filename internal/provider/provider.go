@@ -79,6 +79,8 @@ type endpoints struct {
 	STS        types.String `tfsdk:"sts"`
 	SSM        types.String `tfsdk:"ssm"`
 	States     types.String `tfsdk:"stepfunctions"`
+	SNS        types.String `tfsdk:"sns"`
+	Events     types.String `tfsdk:"eventbridge"`
 	AllowHTTP  types.Bool   `tfsdk:"allow_http"`
 }
 
@@ -160,6 +162,8 @@ func (p *rolloutProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 					"sts":           endpointAttr("STS (used by `assume_role`)"),
 					"ssm":           endpointAttr("Systems Manager (feature flags in Parameter Store)"),
 					"stepfunctions": endpointAttr("Step Functions (detached rollouts)"),
+					"sns":           endpointAttr("SNS (rollout notices)"),
+					"eventbridge":   endpointAttr("EventBridge (rollout notices)"),
 					"allow_http": schema.BoolAttribute{
 						Optional:            true,
 						MarkdownDescription: "Allow plain `http://` endpoints on hosts other than this machine. Default false: `http://` is accepted only for loopback addresses (`127.0.0.1`, `::1`, `localhost`), such as a local emulator.",
@@ -190,7 +194,7 @@ func (p *rolloutProvider) Configure(ctx context.Context, req provider.ConfigureR
 	// public AWS endpoint instead of the one configured.
 	if e := m.Endpoints; e != nil {
 		known["endpoints.elbv2"], known["endpoints.cloudwatch"], known["endpoints.lambda"], known["endpoints.sts"], known["endpoints.ssm"] = e.ELBv2, e.CloudWatch, e.Lambda, e.STS, e.SSM
-		known["endpoints.stepfunctions"] = e.States
+		known["endpoints.stepfunctions"], known["endpoints.sns"], known["endpoints.eventbridge"] = e.States, e.SNS, e.Events
 	}
 	if ar := m.AssumeRole; ar != nil {
 		known["assume_role.role_arn"], known["assume_role.session_name"], known["assume_role.external_id"], known["assume_role.duration"] = ar.RoleARN, ar.SessionName, ar.ExternalID, ar.Duration
@@ -218,7 +222,8 @@ func (p *rolloutProvider) Configure(ctx context.Context, req provider.ConfigureR
 	resp.Diagnostics.Append(m.SharedConfigFiles.ElementsAs(ctx, &cfg.SharedConfigFiles, false)...)
 	resp.Diagnostics.Append(m.SharedCredentialsFiles.ElementsAs(ctx, &cfg.SharedCredentialsFiles, false)...)
 	if e := m.Endpoints; e != nil {
-		cfg.Endpoints = awsclient.Endpoints{ELBv2: e.ELBv2.ValueString(), CloudWatch: e.CloudWatch.ValueString(), Lambda: e.Lambda.ValueString(), STS: e.STS.ValueString(), SSM: e.SSM.ValueString(), StepFunctions: e.States.ValueString()}
+		cfg.Endpoints = awsclient.Endpoints{ELBv2: e.ELBv2.ValueString(), CloudWatch: e.CloudWatch.ValueString(), Lambda: e.Lambda.ValueString(), STS: e.STS.ValueString(), SSM: e.SSM.ValueString(), StepFunctions: e.States.ValueString(),
+			SNS: e.SNS.ValueString(), EventBridge: e.Events.ValueString()}
 	}
 	if ar := m.AssumeRole; ar != nil {
 		cfg.AssumeRole = &awsclient.AssumeRole{RoleARN: ar.RoleARN.ValueString(), SessionName: ar.SessionName.ValueString(), ExternalID: ar.ExternalID.ValueString()}

@@ -52,6 +52,12 @@ type rolloutModel struct {
 	Preset       types.String `tfsdk:"preset"`
 	Flags        types.List   `tfsdk:"flags"`
 	Execution    types.Object `tfsdk:"execution"`
+	Notify       types.Object `tfsdk:"notifications"`
+}
+
+type notificationsModel struct {
+	SNSTopicARN  types.String `tfsdk:"sns_topic_arn"`
+	EventBusName types.String `tfsdk:"event_bus_name"`
 }
 
 type executionModel struct {
@@ -59,6 +65,9 @@ type executionModel struct {
 	Orchestrator types.String `tfsdk:"orchestrator"`
 	Timeout      types.String `tfsdk:"timeout"`
 }
+
+// eventBusRE is an EventBridge bus name or ARN.
+var eventBusRE = regexp.MustCompile(`^([/.\-_A-Za-z0-9]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/[/.\-_A-Za-z0-9]{1,256})$`)
 
 // Where a rollout runs.
 const (
@@ -191,6 +200,24 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 				MarkdownDescription: "What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after " +
 					"3 failures in a row the gate fails and the rollout rolls back (`false`, the default), or the rollout goes on without that reading (`true`, " +
 					"CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.",
+			},
+			"notifications": schema.SingleNestedAttribute{
+				Optional: true,
+				MarkdownDescription: "Where the rollout's notices go, as it runs: `started`, `step_completed`, `held`, `promoted`, `gate_failed` (with the gate's reading), `rolled_back`, " +
+					"`succeeded`, `failed`, `changed_during_rollout`, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a " +
+					"queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.",
+				Attributes: map[string]schema.Attribute{
+					"sns_topic_arn": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "ARN of an SNS topic: the notice is the message, its type the `type` message attribute.",
+						Validators:          []validator.String{arnOf{arn.SNSTopic}},
+					},
+					"event_bus_name": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "Name or ARN of an EventBridge bus (`default` for the account's): `source = \"rollout\"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as `detail`.",
+						Validators:          []validator.String{stringvalidator.RegexMatches(eventBusRE, "must be an event bus name (1 to 256 of letters, digits, . - _ /) or an event bus ARN (arn:aws:events:REGION:ACCOUNT:event-bus/NAME)")},
+					},
+				},
 			},
 			"execution": schema.SingleNestedAttribute{
 				Optional: true,
@@ -338,19 +365,20 @@ func plannedStepsAttr() schema.ListNestedAttribute {
 }
 
 var lastRolloutAttrTypes = map[string]attr.Type{
-	"status":       types.StringType,
-	"step_reached": types.Int64Type,
-	"steps":        types.Int64Type,
-	"gate":         types.StringType,
-	"reason":       types.StringType,
-	"rollback":     types.StringType,
-	"started_at":   types.StringType,
-	"finished_at":  types.StringType,
-	"target":       types.StringType,
-	"attempt":      types.StringType,
-	"from":         types.StringType,
-	"execution":    types.StringType,
-	"serving":      types.StringType,
+	"status":              types.StringType,
+	"step_reached":        types.Int64Type,
+	"steps":               types.Int64Type,
+	"gate":                types.StringType,
+	"reason":              types.StringType,
+	"rollback":            types.StringType,
+	"started_at":          types.StringType,
+	"finished_at":         types.StringType,
+	"target":              types.StringType,
+	"attempt":             types.StringType,
+	"from":                types.StringType,
+	"execution":           types.StringType,
+	"serving":             types.StringType,
+	"notices_undelivered": types.Int64Type,
 }
 
 func lastRolloutAttr() schema.SingleNestedAttribute {
@@ -365,18 +393,19 @@ func lastRolloutAttr() schema.SingleNestedAttribute {
 				"`stopped` (a detached rollout's execution stopped by hand: it stays where it was) or `failed`: stopped by a cancel, the timeout or an AWS error (it stays at `step_reached`); " +
 				"held where a gate failed (`rollback = \"none\"`); or stopped because someone or something else changed it during the rollout (`gate = \"changed_during_rollout\"`: nothing more was written, and the weights recorded are the ones found). " +
 				"A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes."),
-			"step_reached": schema.Int64Attribute{Computed: true, MarkdownDescription: "The last step applied, from 1; 0 when none was."},
-			"steps":        schema.Int64Attribute{Computed: true, MarkdownDescription: "Steps in the schedule."},
-			"gate":         s("The gate that failed, such as `alarms` or `metrics.max_error_rate_percent`, or `changed_during_rollout`; empty when none did."),
-			"reason":       s("What happened, in one sentence."),
-			"rollback":     s("How it was rolled back (`immediate`, `gradual`, `feature_flag`, `kill_switch`), or `none` when a gate failed and it was held where it was; empty otherwise."),
-			"started_at":   s("When the rollout started (RFC 3339)."),
-			"finished_at":  s("When it ended (RFC 3339)."),
-			"target":       s("The weights the change was going to (`ARN=weight, …` in ARN order)."),
-			"attempt":      s("`rollout.attempt` when the change ran; empty when unset."),
-			"from":         s("The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it."),
-			"execution":    s("ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply."),
-			"serving":      s("What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at."),
+			"step_reached":        schema.Int64Attribute{Computed: true, MarkdownDescription: "The last step applied, from 1; 0 when none was."},
+			"steps":               schema.Int64Attribute{Computed: true, MarkdownDescription: "Steps in the schedule."},
+			"gate":                s("The gate that failed, such as `alarms` or `metrics.max_error_rate_percent`, or `changed_during_rollout`; empty when none did."),
+			"reason":              s("What happened, in one sentence."),
+			"rollback":            s("How it was rolled back (`immediate`, `gradual`, `feature_flag`, `kill_switch`), or `none` when a gate failed and it was held where it was; empty otherwise."),
+			"started_at":          s("When the rollout started (RFC 3339)."),
+			"finished_at":         s("When it ended (RFC 3339)."),
+			"target":              s("The weights the change was going to (`ARN=weight, …` in ARN order)."),
+			"attempt":             s("`rollout.attempt` when the change ran; empty when unset."),
+			"from":                s("The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it."),
+			"execution":           s("ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply."),
+			"serving":             s("What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at."),
+			"notices_undelivered": schema.Int64Attribute{Computed: true, MarkdownDescription: "How many of the rollout's notices (`rollout.notifications`) could not be delivered."},
 		},
 	}
 }
@@ -392,6 +421,8 @@ type rolloutSettings struct {
 	Flags        []string
 	// Detached, when set, runs the schedule on the orchestrator.
 	Detached *detachedSettings
+	// Topic and Bus are rollout.notifications ("" when unset).
+	Topic, Bus string
 }
 
 // detachedSettings is rollout.execution with mode = "detached".
@@ -476,6 +507,11 @@ func settingsFrom(ctx context.Context, o types.Object) (rolloutSettings, diag.Di
 	diags.Append(o.As(ctx, &m, basetypes.ObjectAsOptions{})...)
 	out.PollInterval = parseDuration(m.PollInterval, defaultPollInterval)
 	out.Attempt = m.Attempt.ValueString()
+	if !m.Notify.IsNull() && !m.Notify.IsUnknown() {
+		var n notificationsModel
+		diags.Append(m.Notify.As(ctx, &n, basetypes.ObjectAsOptions{})...)
+		out.Topic, out.Bus = n.SNSTopicARN.ValueString(), n.EventBusName.ValueString()
+	}
 	if !m.Execution.IsNull() && !m.Execution.IsUnknown() {
 		var e executionModel
 		diags.Append(m.Execution.As(ctx, &e, basetypes.ObjectAsOptions{})...)
@@ -563,6 +599,15 @@ func checkRollout(ctx context.Context, o types.Object, base path.Path, diags *di
 		}
 	}
 	checkExecution(ctx, m.Execution, base.AtName("execution"), diags)
+	if !m.Notify.IsNull() && !m.Notify.IsUnknown() {
+		var n notificationsModel
+		diags.Append(m.Notify.As(ctx, &n, basetypes.ObjectAsOptions{})...)
+		if n.SNSTopicARN.IsNull() && n.EventBusName.IsNull() {
+			diags.AddAttributeError(base.AtName("notifications"), "Empty Notifications", detail(nil,
+				"rollout.notifications names neither sns_topic_arn nor event_bus_name: no notice would go anywhere.",
+				"Set sns_topic_arn, event_bus_name or both, or remove notifications."))
+		}
+	}
 	kind := rollout.AllAtOnce
 	if !m.Strategy.IsNull() {
 		kind = rollout.Kind(m.Strategy.ValueString())
@@ -684,19 +729,20 @@ func lastRolloutValue(res rollout.Result, to weights.Split, attempt string) type
 		policy = string(res.Policy)
 	}
 	return types.ObjectValueMust(lastRolloutAttrTypes, map[string]attr.Value{
-		"status":       types.StringValue(string(res.Status)),
-		"step_reached": types.Int64Value(int64(res.StepReached)),
-		"steps":        types.Int64Value(int64(res.Steps)),
-		"gate":         types.StringValue(gate),
-		"reason":       types.StringValue(res.Summary()),
-		"rollback":     types.StringValue(policy),
-		"started_at":   types.StringValue(res.Started.UTC().Format(time.RFC3339)),
-		"finished_at":  types.StringValue(res.Finished.UTC().Format(time.RFC3339)),
-		"target":       types.StringValue(to.Canonical()),
-		"attempt":      types.StringValue(attempt),
-		"from":         types.StringValue(""),
-		"execution":    types.StringValue(""),
-		"serving":      types.StringValue(res.Current.Canonical()),
+		"status":              types.StringValue(string(res.Status)),
+		"step_reached":        types.Int64Value(int64(res.StepReached)),
+		"steps":               types.Int64Value(int64(res.Steps)),
+		"gate":                types.StringValue(gate),
+		"reason":              types.StringValue(res.Summary()),
+		"rollback":            types.StringValue(policy),
+		"started_at":          types.StringValue(res.Started.UTC().Format(time.RFC3339)),
+		"finished_at":         types.StringValue(res.Finished.UTC().Format(time.RFC3339)),
+		"target":              types.StringValue(to.Canonical()),
+		"attempt":             types.StringValue(attempt),
+		"from":                types.StringValue(""),
+		"execution":           types.StringValue(""),
+		"serving":             types.StringValue(res.Current.Canonical()),
+		"notices_undelivered": types.Int64Value(int64(res.NotifyFailures)),
 	})
 }
 
