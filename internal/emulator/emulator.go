@@ -164,6 +164,8 @@ func Start(addr string) (*Emulator, error) {
 			return
 		case action == "lambda:CreateFunction":
 			e.routeFunction(body)
+		case action == "sqs:CreateQueue":
+			e.routeQueue(body)
 		case action == "states:UpdateStateMachine":
 			updateStateMachine(w, r, body, proxy)
 			return

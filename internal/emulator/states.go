@@ -34,6 +34,9 @@ import (
 //     reference, as a delete and a create under the same name (so the
 //     same ARN), with the definition and role given or kept; executions
 //     already running keep the definition they started with, as on AWS.
+//  4. kumo's EventBridge sends an SQS target's events (an unsigned
+//     SendMessage) to http://localhost:4566 too. The same bridge routes
+//     them, by queue name, to the emulator whose front created the queue.
 
 // StatesPort is where kumo's Step Functions sends its Lambda calls.
 const StatesPort = 4566
@@ -146,20 +149,25 @@ func takeStatesPort() error {
 	return nil
 }
 
-// routeStates forwards one call to the emulator that holds the function.
+// routeStates forwards one call to the emulator that holds the function
+// (gap 1) or the queue (gap 4).
 func routeStates(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
 	name := ""
 	if m := invocationPath.FindStringSubmatch(r.URL.Path); m != nil {
 		name = functionName(m[1])
+	} else if r.Header.Get("X-Amz-Target") == "AmazonSQS.SendMessage" {
+		var req struct{ QueueUrl string }
+		_ = json.Unmarshal(body, &req)
+		name = queueRoute(req.QueueUrl[strings.LastIndex(req.QueueUrl, "/")+1:])
 	}
 	bridge.mu.Lock()
 	e := bridge.routes[name]
 	bridge.mu.Unlock()
 	if e == nil {
-		lambdaError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+name+" (no emulator of this process created it)")
+		lambdaError(w, http.StatusNotFound, "ResourceNotFoundException", "Not found: "+name+" (no emulator of this process created it)")
 		return
 	}
-	body, _ := io.ReadAll(r.Body)
 	req, err := http.NewRequestWithContext(r.Context(), r.Method, e.URL+r.URL.RequestURI(), bytes.NewReader(body))
 	if err != nil {
 		lambdaError(w, http.StatusInternalServerError, "ServiceException", err.Error())
@@ -182,19 +190,36 @@ func routeStates(w http.ResponseWriter, r *http.Request) {
 // routeFunction records that e holds the function created by body (a
 // CreateFunction request), when e serves Step Functions through the bridge.
 func (e *Emulator) routeFunction(body []byte) {
+	var req struct{ FunctionName string }
+	if json.Unmarshal(body, &req) != nil || req.FunctionName == "" {
+		return
+	}
+	e.route(functionName(req.FunctionName))
+}
+
+// queueRoute is a queue's key among the bridge's routes.
+func queueRoute(name string) string { return "queue:" + name }
+
+// routeQueue records that e holds the queue created by body (a JSON
+// CreateQueue request), when e serves through the bridge (gap 4).
+func (e *Emulator) routeQueue(body []byte) {
+	var req struct{ QueueName string }
+	if json.Unmarshal(body, &req) != nil || req.QueueName == "" {
+		return
+	}
+	e.route(queueRoute(req.QueueName))
+}
+
+func (e *Emulator) route(key string) {
 	e.mu.Lock()
 	on := e.states
 	e.mu.Unlock()
 	if !on {
 		return
 	}
-	var req struct{ FunctionName string }
-	if json.Unmarshal(body, &req) != nil || req.FunctionName == "" {
-		return
-	}
 	bridge.mu.Lock()
 	if bridge.routes != nil {
-		bridge.routes[functionName(req.FunctionName)] = e
+		bridge.routes[key] = e
 	}
 	bridge.mu.Unlock()
 }

@@ -13,7 +13,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 )
 
@@ -153,4 +156,49 @@ func TestUpdateStateMachine(t *testing.T) {
 	if _, err := c.UpdateStateMachine(ctx, &sfn.UpdateStateMachineInput{StateMachineArn: aws.String("arn:aws:states:us-east-1:000000000000:stateMachine:nope"), Definition: aws.String(two)}); err == nil || !strings.Contains(err.Error(), "StateMachineDoesNotExist") {
 		t.Fatalf("an unknown state machine: %v", err)
 	}
+}
+
+// Gap 4: an event matching a rule reaches the rule's SQS target through the
+// bridge (without it, kumo posts it to localhost:4566 and loses it).
+func TestEventsReachAnSQSTarget(t *testing.T) {
+	e, err := Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	release, err := e.ServeStates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")}
+	q := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(e.URL) })
+	ev := eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(e.URL) })
+	ctx := context.Background()
+	queue, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("gap4")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ev.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("r"), EventPattern: aws.String(`{"source":["rollout"]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ev.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("r"), Targets: []ebtypes.Target{{Id: aws.String("q"), Arn: aws.String("arn:aws:sqs:us-east-1:000000000000:gap4")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ev.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{
+		{Source: aws.String("rollout"), DetailType: aws.String("Rollout Started"), Detail: aws.String(`{"step":0}`)}}}); err != nil {
+		t.Fatal(err)
+	}
+	end := time.Now().Add(5 * time.Second)
+	for time.Now().Before(end) {
+		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: queue.QueueUrl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Messages) == 1 && strings.Contains(aws.ToString(out.Messages[0].Body), `"detail-type":"Rollout Started"`) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond) // kumo delivers on another goroutine: real time
+	}
+	t.Fatal("the event never reached the queue")
 }

@@ -40,7 +40,7 @@ func TestNoticesOfAnAlarmRollback(t *testing.T) {
 	var got []Notice
 	r := runner(p, Gates{Alarms: []string{"api-5xx"}}, clock.NewFake(time.Unix(0, 0)))
 	r.Attempt = "7"
-	r.Notify = func(_ context.Context, n Notice) error { got = append(got, n); return nil }
+	r.Notify = func(ctx context.Context, n Notice) error { got = append(got, n); return p.notice(ctx, n) }
 	res := r.Run(context.Background(), from, steps)
 	if res.Status != RolledBack {
 		t.Fatalf("the run ended %s", res.Status)

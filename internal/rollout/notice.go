@@ -67,7 +67,11 @@ func (r *Runner) notify(ctx context.Context, p *Progress, t NoticeType, step int
 	if r.Notify == nil {
 		return
 	}
-	n := Notice{Version: NoticeVersion, Type: t, SubjectKind: r.SubjectKind, SubjectID: r.SubjectID, Step: step, Steps: len(p.Steps),
+	steps := len(p.Steps)
+	if steps == 0 { // a rollback or a stabilization outside a schedule
+		steps = p.Res.Steps
+	}
+	n := Notice{Version: NoticeVersion, Type: t, SubjectKind: r.SubjectKind, SubjectID: r.SubjectID, Step: step, Steps: steps,
 		Before: before.Map(), After: p.Res.Current.Map(), Failure: p.Res.Failure, Attempt: r.Attempt, Started: p.Res.Started, At: r.Clock.Now(), Execution: r.Execution}
 	if t == NoticeGateFailed || t == NoticeRolledBack {
 		n.Policy = p.Res.Policy

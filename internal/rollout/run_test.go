@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout/noticeschema"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -46,6 +47,9 @@ type script struct {
 
 // notice records a notice (the Runner's Notify).
 func (s *script) notice(_ context.Context, n Notice) error {
+	if err := noticeschema.CheckValue(n); err != nil {
+		panic(err) // every notice of every run here follows the published schema
+	}
 	s.notices = append(s.notices, fmt.Sprintf("%s@%d", n.Type, n.Step))
 	return nil
 }

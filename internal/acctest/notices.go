@@ -1,0 +1,156 @@
+package acctest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout/noticeschema"
+)
+
+// Notice queues: an SQS queue subscribed to an SNS topic, and one that an
+// EventBridge rule (source "rollout") targets, read back as notices.
+
+func (e *Env) awsConfig() aws.Config {
+	return aws.Config{Region: Region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
+}
+
+func (e *Env) sqsClient() *sqs.Client {
+	return sqs.NewFromConfig(e.awsConfig(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(e.Emu.URL) })
+}
+
+// NoticeQueue reads the notices that reach one SQS queue.
+type NoticeQueue struct {
+	e   *Env
+	url string
+	// envelope: "sns" (a JSON SNS notification whose Message is the
+	// notice) or "events" (an EventBridge event whose detail is).
+	envelope string
+	got      []rollout.Notice
+	types    []string
+}
+
+func (e *Env) queue(name string) (url, arn string) {
+	e.T.Helper()
+	c := e.sqsClient()
+	q, err := c.CreateQueue(e.ctx(), &sqs.CreateQueueInput{QueueName: aws.String(name)})
+	if err != nil {
+		e.T.Fatalf("CreateQueue: %v", err)
+	}
+	a, err := c.GetQueueAttributes(e.ctx(), &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		e.T.Fatalf("GetQueueAttributes: %v", err)
+	}
+	return aws.ToString(q.QueueUrl), a.Attributes["QueueArn"]
+}
+
+// SNSNotices makes a topic with a queue subscribed to it, and returns the
+// topic's ARN and the queue.
+func (e *Env) SNSNotices(prefix string) (string, *NoticeQueue) {
+	e.T.Helper()
+	c := sns.NewFromConfig(e.awsConfig(), func(o *sns.Options) { o.BaseEndpoint = aws.String(e.Emu.URL) })
+	t, err := c.CreateTopic(e.ctx(), &sns.CreateTopicInput{Name: aws.String(Name(prefix))})
+	if err != nil {
+		e.T.Fatalf("CreateTopic: %v", err)
+	}
+	url, arn := e.queue(Name(prefix + "-q"))
+	if _, err := c.Subscribe(e.ctx(), &sns.SubscribeInput{TopicArn: t.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(arn)}); err != nil {
+		e.T.Fatalf("Subscribe: %v", err)
+	}
+	return aws.ToString(t.TopicArn), &NoticeQueue{e: e, url: url, envelope: "sns"}
+}
+
+// EventNotices makes a bus with a rule matching source "rollout" whose
+// target is a queue, and returns the bus's name and the queue. kumo's
+// EventBridge delivers through the emulator's bridge (ServeStates).
+func (e *Env) EventNotices(prefix string) (string, *NoticeQueue) {
+	e.T.Helper()
+	e.ServeStates()
+	c := eventbridge.NewFromConfig(e.awsConfig(), func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(e.Emu.URL) })
+	bus := Name(prefix)
+	if _, err := c.CreateEventBus(e.ctx(), &eventbridge.CreateEventBusInput{Name: aws.String(bus)}); err != nil {
+		e.T.Fatalf("CreateEventBus: %v", err)
+	}
+	url, arn := e.queue(Name(prefix + "-q"))
+	rule := Name(prefix + "-rule")
+	if _, err := c.PutRule(e.ctx(), &eventbridge.PutRuleInput{Name: aws.String(rule), EventBusName: aws.String(bus), EventPattern: aws.String(`{"source":["rollout"]}`)}); err != nil {
+		e.T.Fatalf("PutRule: %v", err)
+	}
+	if _, err := c.PutTargets(e.ctx(), &eventbridge.PutTargetsInput{Rule: aws.String(rule), EventBusName: aws.String(bus),
+		Targets: []ebtypes.Target{{Id: aws.String("q"), Arn: aws.String(arn)}}}); err != nil {
+		e.T.Fatalf("PutTargets: %v", err)
+	}
+	return bus, &NoticeQueue{e: e, url: url, envelope: "events"}
+}
+
+// Read receives what reached the queue until want notices have, or a
+// few seconds pass (delivery is another goroutine's), and returns all the
+// notices read so far, in order, with their EventBridge detail-types. Each
+// must follow the schema the docs publish.
+func (q *NoticeQueue) Read(want int) ([]rollout.Notice, []string) {
+	q.e.T.Helper()
+	c := q.e.sqsClient()
+	end := time.Now().Add(5 * time.Second)
+	for len(q.got) < want && time.Now().Before(end) {
+		out, err := c.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(q.url), MaxNumberOfMessages: 10})
+		if err != nil {
+			q.e.T.Fatalf("ReceiveMessage: %v", err)
+		}
+		for _, m := range out.Messages {
+			body := aws.ToString(m.Body)
+			var raw json.RawMessage
+			switch q.envelope {
+			case "sns":
+				var env struct{ Message string }
+				if err := json.Unmarshal([]byte(body), &env); err != nil || env.Message == "" {
+					q.e.T.Fatalf("an SNS delivery that is not a notification: %s", body)
+				}
+				raw = json.RawMessage(env.Message)
+				q.types = append(q.types, "")
+			default:
+				var ev struct {
+					Source     string          `json:"source"`
+					DetailType string          `json:"detail-type"`
+					Detail     json.RawMessage `json:"detail"`
+				}
+				if err := json.Unmarshal([]byte(body), &ev); err != nil || ev.Source != "rollout" {
+					q.e.T.Fatalf("an EventBridge delivery that is not a rollout event: %s", body)
+				}
+				raw = ev.Detail
+				q.types = append(q.types, ev.DetailType)
+			}
+			if err := noticeschema.Check(raw); err != nil {
+				q.e.T.Fatalf("%v", err) // what was published follows the published schema
+			}
+			var n rollout.Notice
+			if err := json.Unmarshal(raw, &n); err != nil {
+				q.e.T.Fatalf("a notice that is not JSON: %s", raw)
+			}
+			q.got = append(q.got, n)
+			_, _ = c.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(q.url), ReceiptHandle: m.ReceiptHandle})
+		}
+		if len(out.Messages) == 0 {
+			time.Sleep(50 * time.Millisecond) // delivery is another goroutine's: real time
+		}
+	}
+	return q.got, q.types
+}
+
+// Kinds is "type@step" for each notice.
+func Kinds(ns []rollout.Notice) []string {
+	var out []string
+	for _, n := range ns {
+		out = append(out, fmt.Sprintf("%s@%d", n.Type, n.Step))
+	}
+	return out
+}
