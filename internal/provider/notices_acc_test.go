@@ -37,7 +37,6 @@ func notifications(topic, bus string) string {
 // detail-type each, source "rollout"); every one follows the published
 // schema (NoticeQueue.Read checks it).
 func TestAccNotices_alarmRollback(t *testing.T) {
-	acctest.OneEngine(t)
 	t.Parallel()
 	f := newRolloutFixture(t)
 	alarm := f.e.Alarm("api-5xx")

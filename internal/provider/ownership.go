@@ -100,7 +100,7 @@ func claim(ctx context.Context, base path.Path, s owned, resourceType, mine stri
 			"gate": types.StringValue(gateOfLastTag(status)), "reason": types.StringValue("recorded on the " + s.Kind() + " when the resource whose change did not ship was replaced"),
 			"rollback": types.StringValue(rollbackOfLastTag(status)), "started_at": types.StringValue(""), "finished_at": types.StringValue(""),
 			"target": types.StringValue(to.Canonical()), "attempt": types.StringValue(attempt),
-			"from": types.StringValue(""), "execution": types.StringValue(""), "serving": types.StringValue(""), "notices_undelivered": types.Int64Value(0),
+			"from": types.StringValue(""), "execution": types.StringValue(""), "serving": types.StringValue(""), "notices_undelivered": types.Int64Value(0), "promote": types.StringValue(""),
 		}), to, attempt, diags, atApply)
 		return lease{}, false
 	}

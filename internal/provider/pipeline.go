@@ -129,12 +129,18 @@ type outcome struct {
 	// is the last_rollout to save (recordOutcome).
 	execution string
 	record    *types.Object
+	// serving is where a run that ended held is (res.Current is then the
+	// configured weights, which the state keeps).
+	serving weights.Split
 }
 
 // recordOutcome is the last_rollout of a run of the pipeline.
 func recordOutcome(ch change, out outcome) types.Object {
 	if out.record != nil {
 		return *out.record
+	}
+	if out.res.Status == rollout.Held && out.serving != nil {
+		return heldRecord(ch, out.res, out.serving)
 	}
 	return recordChange(ch, out.res)
 }
@@ -149,6 +155,13 @@ func runChange(ctx context.Context, c *awsclient.Client, s subject, ch change, d
 		out := runningChange(ctx, c, s, ch, diags)
 		if ch.owner != nil {
 			// The lease stays the one the rollout runs under.
+			out.lease = lease{token: ch.owner.mine, previous: ch.owner.mine}
+		}
+		return out
+	}
+	if h, held := heldOf(ch.last); held {
+		out := heldChange(ctx, c, s, ch, h, diags)
+		if ch.owner != nil && out.lease.token == "" {
 			out.lease = lease{token: ch.owner.mine, previous: ch.owner.mine}
 		}
 		return out
@@ -216,18 +229,30 @@ func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 	if !ok {
 		return out
 	}
-	defer closeNotices(runner, &out.res, ch.settings, diags)
 	runner.Primed = read
 	out.res = runner.Run(ctx, ch.from, steps)
-	if out.res.NothingMoved() {
-		s.WriteError(diags, out.res.Err)
-		return out
-	}
-	out.moved = true
 	if st := ch.stabilize; st != nil && out.res.Status == rollout.Succeeded && (st.Duration > 0 || st.Gates.Health != nil || len(st.Gates.Alarms) > 0) {
 		watch := *runner
 		watch.Gates, watch.PollInterval = st.Gates, st.Poll
 		out.res = watch.Stabilize(ctx, out.res, ch.from, st.Duration)
+	}
+	closeNotices(runner, &out.res, ch.settings, diags)
+	settle(ctx, c, s, ch, &out, diags)
+	return out
+}
+
+// settle is the end of a run of the pipeline, whichever way it ran (a
+// schedule, a promoted hold): nothing moved, held, or the record of what
+// the subject serves, and the report.
+func settle(ctx context.Context, c *awsclient.Client, s subject, ch change, out *outcome, diags *diag.Diagnostics) {
+	if out.res.NothingMoved() {
+		s.WriteError(diags, out.res.Err)
+		return
+	}
+	out.moved = true
+	if out.res.Status == rollout.Held {
+		endHeld(s, ch, out, diags)
+		return
 	}
 	// record what it serves: a run that did not succeed may have stopped
 	// (Ctrl-C, the timeout) after someone else changed it, with nothing
@@ -248,7 +273,6 @@ func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 	if out.res.Status != rollout.Succeeded {
 		addRolloutError(diags, s, out.res, ch.limit, ch.from)
 	}
-	return out
 }
 
 // finalReadGrace bounds the read that records what a subject serves after

@@ -281,9 +281,14 @@ func resultOfExecution(x awsclient.Execution, s subject, live weights.Split, liv
 
 // refreshDetached reads a running detached rollout: the execution and what
 // the subject serves. It returns the new last_rollout, and true while the
-// rollout still runs (the resource keeps its target then: the weights it
+// rollout still runs or is held (the resource keeps its target then: the weights it
 // serves are the rollout's, not a change made outside Terraform).
 func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last types.Object) (types.Object, bool) {
+	if _, held := heldOf(last); held {
+		// A held rollout goes nowhere until promoted: the state keeps its
+		// target; a change by hand is found when it is promoted.
+		return last, true
+	}
 	arn := lastAttr(last, "execution")
 	if lastStatus(last) != statusRunning || arn == "" || c == nil {
 		return last, false

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -53,6 +54,12 @@ func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags
 			"Applying tells the orchestrator to abort: it rolls back by the rollout's rollback policy, and the apply waits until it has."))
 		return nil, true
 	}
+	if h, held := heldOf(p.last); held {
+		// A held rollout: the configuration moved off its target (which
+		// the state keeps). Back to where it started is one step back.
+		steps, _, ok := planHeld(p.at.ParentPath(), p.at, h, p.settings, p.to, nil, nil, time.Time{}, diags)
+		return steps, ok
+	}
 	steps, err := schedule(p.from, p.to, p.strategy)
 	if err != nil {
 		addError(diags, pathOf(p.at), "Schedule Not Possible", err, fmt.Sprintf("The %s serves %s now and this plan wants %s.", p.kind, p.from.Short(), p.to.Short()))
@@ -65,4 +72,20 @@ func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags
 	checkSwitchable(ctx, c, p.at.ParentPath(), p.settings, atPlan, diags)
 	checkDetached(p.at.ParentPath(), p.settings, steps, diags)
 	return steps, true
+}
+
+// planHeldSame is the plan of a held rollout's subject whose configuration
+// still goes where the rollout goes: the steps still to run, and whether
+// the apply acts (promoted, or the hold timed out).
+func planHeldSame(ctx context.Context, c *awsclient.Client, s subject, h heldRun, settings rolloutSettings, to weights.Split, diags *diag.Diagnostics) ([]rollout.PlannedStep, bool, bool) {
+	var live weights.Split
+	now := time.Now()
+	if c != nil {
+		now = c.Clock.Now()
+		if got, err := readSplit(ctx, s); err == nil {
+			live = got
+		}
+	}
+	norm, _ := s.Router().(rollout.Normalizer)
+	return planHeld(s.Attr().ParentPath(), s.Attr(), h, settings, to, live, norm, now, diags)
 }

@@ -348,7 +348,7 @@ func aliasStepsValue(steps []rollout.PlannedStep) types.List {
 	for i, s := range steps {
 		elems = append(elems, types.ObjectValueMust(aliasStepAttrTypes, map[string]attr.Value{
 			"step": types.Int64Value(int64(i + 1)), "percent": types.Int64Value(int64(s.Percent)),
-			"pause": types.StringValue(s.Pause.String()), "versions": percentagesValue(s.Weights),
+			"pause": types.StringValue(pauseText(s)), "versions": percentagesValue(s.Weights),
 		}))
 	}
 	return types.ListValueMust(aliasStepObjectType, elems)

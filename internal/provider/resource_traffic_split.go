@@ -177,7 +177,15 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 	var from weights.Split
 	fromKnown := false
 	if state != nil {
+		checkPromote(path.Empty(), state.LastRollout, settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), &resp.Diagnostics)
 		from, fromKnown, _ = splitFromList(ctx, state.TargetGroups)
+		if h, held := heldOf(state.LastRollout); held && known && from.Equal(s) {
+			steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), s, &resp.Diagnostics)
+			if ok {
+				keepOrAct(ctx, resp, plannedStepsValue(steps), acts, state.LastRollout)
+			}
+			return
+		}
 		if known && from.Equal(s) {
 			if !plan.PlannedSteps.Equal(state.PlannedSteps) {
 				resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), state.PlannedSteps)...)

@@ -38,6 +38,11 @@ const (
 	defaultPollInterval = 15 * time.Second
 	defaultApplyTimeout = 60 * time.Minute
 	maxMetricsDelay     = 15 * time.Minute
+	maxHoldTimeout      = 30 * 24 * time.Hour
+	// holdRollback is hold_timeout_action's default.
+	holdRollback = "rollback"
+	// pauseHold is a step's pause that holds.
+	pauseHold = "hold"
 )
 
 type rolloutModel struct {
@@ -53,6 +58,9 @@ type rolloutModel struct {
 	Flags        types.List   `tfsdk:"flags"`
 	Execution    types.Object `tfsdk:"execution"`
 	Notify       types.Object `tfsdk:"notifications"`
+	Promote      types.String `tfsdk:"promote"`
+	HoldTimeout  types.String `tfsdk:"hold_timeout"`
+	HoldAction   types.String `tfsdk:"hold_timeout_action"`
 }
 
 type notificationsModel struct {
@@ -139,9 +147,10 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 						Validators:          []validator.Int64{int64validator.Between(1, 100)},
 					},
 					"pause": schema.StringAttribute{
-						Optional:            true,
-						MarkdownDescription: fmt.Sprintf("Bake time after the step, a Go duration from 0s to %s; gates are polled during it. Default none.", maxPause),
-						Validators:          dur(0, maxPause),
+						Optional: true,
+						MarkdownDescription: fmt.Sprintf("Bake time after the step, a Go duration from 0s to %s; gates are polled during it. Default none. ", maxPause) +
+							"Or `hold`: the rollout stops after the step, watching nothing, until `promote` changes (see `promote`, `hold_timeout`). The last step cannot be a hold.",
+						Validators: []validator.String{orHold{goDuration{0, maxPause}}},
 					},
 				}},
 			},
@@ -194,6 +203,24 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 				MarkdownDescription: "A label of this attempt at the change, such as `2` or a ticket, 1 to 64 characters. After a rollback, an apply towards the same weights (or color) is refused with nothing moved " +
 					"until `attempt` changes, so a rolled-back candidate never ships again with the next unrelated apply (auto-apply, `run-all apply`). The plan warns first.",
 				Validators: []validator.String{stringvalidator.LengthBetween(1, 64)},
+			},
+			"promote": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "A token that promotes a held rollout: after an apply ends with `last_rollout.status = \"held\"` (a step's `pause = \"hold\"`), the next plan shows the steps still to run; " +
+					"set `promote` to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: " +
+					"nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.",
+				Validators: []validator.String{stringvalidator.LengthBetween(1, 64)},
+			},
+			"hold_timeout": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: fmt.Sprintf("How long a hold may wait for `promote`, a Go duration from `poll_interval` to %s. Unset, a hold waits for ever. "+
+					"Once it has passed, the next plan shows the rollout's `hold_timeout_action` and the next apply takes it; a detached rollout's orchestrator takes it itself.", maxHoldTimeout),
+				Validators: dur(minPollInterval, maxHoldTimeout),
+			},
+			"hold_timeout_action": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "What a hold that timed out does: `rollback` (the default: back to where the rollout started, by `rollback`) or `promote` (go on as if promoted).",
+				Validators:          []validator.String{stringvalidator.OneOf(holdRollback, rollout.HoldPromote)},
 			},
 			"ignore_poll_failures": schema.BoolAttribute{
 				Optional: true,
@@ -351,7 +378,7 @@ func plannedStepsAttr() schema.ListNestedAttribute {
 		NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 			"step":    schema.Int64Attribute{Computed: true, MarkdownDescription: "Step number, from 1."},
 			"percent": schema.Int64Attribute{Computed: true, MarkdownDescription: "How far along the shift the step goes, in percent."},
-			"pause":   schema.StringAttribute{Computed: true, MarkdownDescription: "Bake time after the step."},
+			"pause":   schema.StringAttribute{Computed: true, MarkdownDescription: "Bake time after the step, or `hold`."},
 			"target_groups": schema.ListNestedAttribute{
 				Computed:            true,
 				MarkdownDescription: "The weights the listener serves at this step.",
@@ -379,6 +406,7 @@ var lastRolloutAttrTypes = map[string]attr.Type{
 	"execution":           types.StringType,
 	"serving":             types.StringType,
 	"notices_undelivered": types.Int64Type,
+	"promote":             types.StringType,
 }
 
 func lastRolloutAttr() schema.SingleNestedAttribute {
@@ -406,6 +434,7 @@ func lastRolloutAttr() schema.SingleNestedAttribute {
 			"execution":           s("ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply."),
 			"serving":             s("What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at."),
 			"notices_undelivered": schema.Int64Attribute{Computed: true, MarkdownDescription: "How many of the rollout's notices (`rollout.notifications`) could not be delivered."},
+			"promote":             s("`rollout.promote` when the rollout was held: setting it to another value promotes the hold."),
 		},
 	}
 }
@@ -423,6 +452,11 @@ type rolloutSettings struct {
 	Detached *detachedSettings
 	// Topic and Bus are rollout.notifications ("" when unset).
 	Topic, Bus string
+	// Promote is rollout.promote; HoldTimeout and HoldAction bound a hold
+	// (zero: none; HoldAction holdRollback or rollout.HoldPromote).
+	Promote     string
+	HoldTimeout time.Duration
+	HoldAction  string
 }
 
 // detachedSettings is rollout.execution with mode = "detached".
@@ -481,6 +515,10 @@ func strategyFrom(ctx context.Context, o types.Object) (st rollout.Strategy, kno
 			if s.Percent.IsUnknown() || s.Pause.IsUnknown() {
 				known = false
 			}
+			if s.Pause.ValueString() == pauseHold {
+				st.Steps = append(st.Steps, rollout.Step{Percent: int(s.Percent.ValueInt64()), Hold: true})
+				continue
+			}
 			st.Steps = append(st.Steps, rollout.Step{Percent: int(s.Percent.ValueInt64()), Pause: parseDuration(s.Pause, 0)})
 		}
 	}
@@ -507,6 +545,12 @@ func settingsFrom(ctx context.Context, o types.Object) (rolloutSettings, diag.Di
 	diags.Append(o.As(ctx, &m, basetypes.ObjectAsOptions{})...)
 	out.PollInterval = parseDuration(m.PollInterval, defaultPollInterval)
 	out.Attempt = m.Attempt.ValueString()
+	out.Promote = m.Promote.ValueString()
+	out.HoldTimeout = parseDuration(m.HoldTimeout, 0)
+	out.HoldAction = holdRollback
+	if v := m.HoldAction.ValueString(); v != "" {
+		out.HoldAction = v
+	}
 	if !m.Notify.IsNull() && !m.Notify.IsUnknown() {
 		var n notificationsModel
 		diags.Append(m.Notify.As(ctx, &n, basetypes.ObjectAsOptions{})...)
@@ -599,6 +643,13 @@ func checkRollout(ctx context.Context, o types.Object, base path.Path, diags *di
 		}
 	}
 	checkExecution(ctx, m.Execution, base.AtName("execution"), diags)
+	if !m.Steps.IsUnknown() {
+		var steps []stepModel
+		if !m.Steps.IsNull() {
+			diags.Append(m.Steps.ElementsAs(ctx, &steps, false)...)
+		}
+		checkHolds(m, steps, base, diags)
+	}
 	if !m.Notify.IsNull() && !m.Notify.IsUnknown() {
 		var n notificationsModel
 		diags.Append(m.Notify.As(ctx, &n, basetypes.ObjectAsOptions{})...)
@@ -712,7 +763,7 @@ func plannedStepsValue(steps []rollout.PlannedStep) types.List {
 		elems = append(elems, types.ObjectValueMust(plannedStepAttrTypes, map[string]attr.Value{
 			"step":          types.Int64Value(int64(i + 1)),
 			"percent":       types.Int64Value(int64(s.Percent)),
-			"pause":         types.StringValue(s.Pause.String()),
+			"pause":         types.StringValue(pauseText(s)),
 			"target_groups": listFromSplit(s.Weights),
 		}))
 	}
@@ -743,6 +794,7 @@ func lastRolloutValue(res rollout.Result, to weights.Split, attempt string) type
 		"execution":           types.StringValue(""),
 		"serving":             types.StringValue(res.Current.Canonical()),
 		"notices_undelivered": types.Int64Value(int64(res.NotifyFailures)),
+		"promote":             types.StringValue(""),
 	})
 }
 

@@ -166,6 +166,24 @@ func (v goDuration) ValidateString(_ context.Context, req validator.StringReques
 	}
 }
 
+// orHold is a step's pause: a duration (inner), or "hold".
+type orHold struct{ inner goDuration }
+
+var _ validator.String = orHold{}
+
+func (v orHold) Description(ctx context.Context) string {
+	return v.inner.Description(ctx) + `, or "hold"`
+}
+
+func (v orHold) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v orHold) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.ValueString() == pauseHold {
+		return
+	}
+	v.inner.ValidateString(ctx, req, resp)
+}
+
 var (
 	sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]*$`)
 	externalIDRE  = regexp.MustCompile(`^[\w+=,.@:/-]*$`)

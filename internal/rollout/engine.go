@@ -100,12 +100,27 @@ func (r *Runner) Start(from weights.Split, steps []PlannedStep) *Progress {
 // (from 1), promoted: the gates are checked again before the next step,
 // and a rollback goes back to from, where the run first started.
 func (r *Runner) Resume(from weights.Split, steps []PlannedStep, held int, started time.Time) *Progress {
+	p := heldProgress(from, steps, held, started)
+	r.log("rollout promoted after its hold", "step", held, "of", len(steps))
+	r.notify(context.Background(), p, NoticePromoted, held, p.Res.Current)
+	return p
+}
+
+// Expire is the progress of a run held after step held of steps whose
+// hold was not promoted within timeout, and whose hold action is to roll
+// back: it fails the hold gate, and Drive rolls back to from.
+func (r *Runner) Expire(ctx context.Context, from weights.Split, steps []PlannedStep, held int, started time.Time, timeout time.Duration) *Progress {
+	p := heldProgress(from, steps, held, started)
+	p.Res.HeldAt = started
+	r.fail(ctx, p, &Failure{Gate: GateHold, Step: held, Reason: fmt.Sprintf("the hold after step %d was not promoted within %s", held, timeout)})
+	return p
+}
+
+func heldProgress(from weights.Split, steps []PlannedStep, held int, started time.Time) *Progress {
 	last := steps[len(steps)-1].Weights
 	p := &Progress{From: from, Steps: steps, Gaining: Gaining(from, last), Phase: PhaseHealth, Step: held + 1,
 		Res: Result{Status: Succeeded, Steps: len(steps), StepReached: held, Current: steps[held-1].Weights, Started: started}}
 	p.Before = p.Res.Current
-	r.log("rollout promoted after its hold", "step", held, "of", len(steps))
-	r.notify(context.Background(), p, NoticePromoted, held, p.Res.Current)
 	return p
 }
 

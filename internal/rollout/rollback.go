@@ -247,10 +247,16 @@ func (r *Runner) Stabilize(ctx context.Context, res Result, from weights.Split, 
 // rolling back the services it started): one write for auto and
 // immediate, four for gradual; feature_flag switches the flags off.
 func (r *Runner) RollBack(ctx context.Context, current, original weights.Split, steps int, reason string) Result {
+	return r.RollBackFor(ctx, current, original, steps, Failure{Gate: GateRelease, Step: steps, Reason: Bound(reason)})
+}
+
+// RollBackFor is RollBack for the reason f (a held rollout set back to
+// where it started: GateAborted).
+func (r *Runner) RollBackFor(ctx context.Context, current, original weights.Split, steps int, f Failure) Result {
 	res := Result{Status: Succeeded, Current: current, StepReached: steps, Steps: steps, Started: r.Clock.Now()}
 	back := *r
 	back.Hold = false // asked for: never held
-	return back.finish(back.rollback(ctx, res, original, &Failure{Gate: GateRelease, Step: steps, Reason: Bound(reason)}))
+	return back.finish(back.rollback(ctx, res, original, &f))
 }
 
 func (r *Runner) finish(res Result) Result {

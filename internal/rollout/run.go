@@ -166,6 +166,8 @@ func (r Result) Summary() string {
 	switch r.Status {
 	case Succeeded:
 		return fmt.Sprintf("all %d steps applied", r.Steps)
+	case Held:
+		return fmt.Sprintf("held after step %d of %d at %s, until promoted", r.StepReached, r.Steps, r.Current.Short())
 	case Failed:
 		if r.Failure != nil && r.Failure.Gate == GateChanged {
 			return fmt.Sprintf("stopped at step %d of %d: changed during the rollout by someone or something else (%s); nothing more was written, and it serves %s", r.failedStep(), r.Steps, r.Failure.Reason, r.Current.Short())

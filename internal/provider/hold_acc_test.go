@@ -1,0 +1,191 @@
+package provider_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// holdSteps is a canary held after its first step.
+const holdSteps = `strategy = "canary"
+    steps = [{ percent = 10, pause = "hold" }, { percent = 50, pause = "10m" }, { percent = 100 }]
+    poll_interval = "1m"`
+
+func lastIs(addr, key string, v knownvalue.Check) statecheck.StateCheck {
+	return statecheck.ExpectKnownValue(addr, tfjsonpath.New("last_rollout").AtMapKey(key), v)
+}
+
+// Apply 1 ends held after step 1 with the step's weights in AWS; the next
+// plan shows the two steps still to run and an apply without promote
+// writes nothing; a promote with nothing held is refused at plan; apply 2
+// with promote goes on to the target, the gates checked again first.
+func TestAccHold_promote(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	alarm := f.e.Alarm("api-5xx")
+	ro := holdSteps + fmt.Sprintf("\n    gates = { alarms = [%q] }", alarm)
+	const addr = "rollout_traffic_split.test"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			f.start(),
+			{
+				Config: f.config(100, 0, ro+"\n    promote = \"1\""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				}},
+				ExpectError: errRE(`Nothing To Promote(.|\n)*rollout\.promote changes to "1", but no rollout is held here`),
+			},
+			{
+				Config: f.config(0, 100, ro),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("planned_steps"), knownvalue.ListExact([]knownvalue.Check{
+						stepValue(1, 10, "hold", f.step1), stepValue(2, 50, "10m0s", f.step2), stepValue(3, 100, "0s", f.final),
+					})),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					lastIs(addr, "status", knownvalue.StringExact("held")),
+					lastIs(addr, "step_reached", knownvalue.Int64Exact(1)),
+					lastIs(addr, "serving", knownvalue.StringExact(f.step1.Canonical())),
+					lastIs(addr, "from", knownvalue.StringExact(f.original.Canonical())),
+				},
+				Check: resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.step1), f.wrote(f.step1), noSleeps(f.e)),
+				// The next plan shows the steps still to run.
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				// Not promoted: the plan shows the steps still to run; the
+				// apply writes nothing.
+				Config: f.config(0, 100, ro),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("planned_steps"), knownvalue.ListExact([]knownvalue.Check{
+						stepValue(1, 50, "10m0s", f.step2), stepValue(2, 100, "0s", f.final),
+					})),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("last_rollout").AtMapKey("status"), knownvalue.StringExact("held")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{lastIs(addr, "status", knownvalue.StringExact("held"))},
+				Check:             resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.step1), f.wrote(f.step1)),
+			},
+			{
+				Config: f.config(0, 100, ro+"\n    promote = \"1\""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("last_rollout")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					lastIs(addr, "status", knownvalue.StringExact("succeeded")),
+					lastIs(addr, "step_reached", knownvalue.Int64Exact(3)),
+				},
+				Check: resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.final), f.wrote(f.step1, f.step2, f.final)),
+			},
+			{
+				Config: f.config(0, 100, ro+"\n    promote = \"1\""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionNoop),
+				}},
+			},
+		},
+	})
+}
+
+// noSleeps checks that a held apply watched nothing after its hold.
+func noSleeps(e *acctest.Env) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		if s := e.Clock.Sleeps(); len(s) != 0 {
+			return fmt.Errorf("the apply waited %v; a hold watches nothing", s)
+		}
+		return nil
+	}
+}
+
+// A hold that times out rolls back at the next apply (hold_timeout_action
+// rollback, the default); the plan says so first.
+func TestAccHold_timeoutRollsBack(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	ro := holdSteps + "\n    hold_timeout = \"1h\""
+	cfg := f.config(0, 100, ro)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			f.start(),
+			{Config: cfg, Check: checkEmulator(f.e, f.ref, f.step1), ExpectNonEmptyPlan: true},
+			{
+				PreConfig:   func() { _ = f.e.Clock.Sleep(context.Background(), 61*time.Minute) },
+				Config:      cfg,
+				ExpectError: errRE(`Rollout Rolled Back(.|\n)*failed the hold gate: the hold after step 1 was not promoted within 1h0m0s`),
+			},
+			{
+				Config: f.config(100, 0, ro),
+				ConfigStateChecks: []statecheck.StateCheck{
+					lastIs("rollout_traffic_split.test", "status", knownvalue.StringExact("rolled_back")),
+					lastIs("rollout_traffic_split.test", "gate", knownvalue.StringExact("hold")),
+				},
+				Check: resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.original), f.wrote(f.step1, f.original)),
+			},
+		},
+	})
+}
+
+// A change by hand during the hold wins: the promoted apply's read before
+// its write finds it, writes nothing and records what it found.
+func TestAccHold_handChangeWins(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	hand := weights.Split{{ARN: f.blue, Weight: 70}, {ARN: f.green, Weight: 30}}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			f.start(),
+			{Config: f.config(0, 100, holdSteps), Check: checkEmulator(f.e, f.ref, f.step1), ExpectNonEmptyPlan: true},
+			{
+				PreConfig:   func() { f.e.SetWeights(f.ref, hand) },
+				Config:      f.config(0, 100, holdSteps+"\n    promote = \"approved\""),
+				ExpectError: errRE(`Changed During Rollout`),
+			},
+			{
+				Config:            f.config(70, 30, holdSteps+"\n    promote = \"approved\""),
+				ConfigStateChecks: []statecheck.StateCheck{lastIs("rollout_traffic_split.test", "gate", knownvalue.StringExact("changed_during_rollout"))},
+				Check:             resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, hand), f.wrote(f.step1, hand)),
+			},
+		},
+	})
+}
+
+// Setting the configuration back to where a held rollout started rolls it
+// back in one guarded step; any other change while held is refused.
+func TestAccHold_backOrRefused(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			f.start(),
+			{Config: f.config(0, 100, holdSteps), Check: checkEmulator(f.e, f.ref, f.step1), ExpectNonEmptyPlan: true},
+			{
+				Config:      f.config(50, 50, holdSteps),
+				PlanOnly:    true,
+				ExpectError: errRE(`Rollout Held(.|\n)*A rollout is held after step 1`),
+			},
+			{
+				Config: f.config(100, 0, holdSteps),
+				ConfigStateChecks: []statecheck.StateCheck{
+					lastIs("rollout_traffic_split.test", "status", knownvalue.StringExact("rolled_back")),
+					lastIs("rollout_traffic_split.test", "gate", knownvalue.StringExact("aborted")),
+				},
+				Check: resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.original), f.wrote(f.step1, f.original)),
+			},
+		},
+	})
+}
+

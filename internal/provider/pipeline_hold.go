@@ -1,0 +1,366 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// Holds: a step with pause = "hold" ends the apply's run there, held
+// (rollout.Held). The state keeps where the rollout goes (the configured
+// weights: the plan's), and last_rollout where it is (serving), where it
+// started (from) and the promote token it was held with. While it is held:
+//
+//	plan   the same configuration: planned_steps are the steps still to
+//	       run; a new rollout.promote, or a hold_timeout that has passed,
+//	       makes last_rollout unknown (the apply acts); otherwise a warning
+//	       says how to go on. Back to from: one step back. Anything else is
+//	       refused.
+//	apply  promoted (or timed out with hold_timeout_action = "promote"):
+//	       the engine resumes from the held step (Runner.Resume) with the
+//	       gates checked again, its guard reading the subject before the
+//	       first write; timed out with "rollback": Runner.Expire rolls back;
+//	       not promoted: nothing is written; back to from: one guarded
+//	       rollback (gate "aborted").
+//
+// A refresh keeps the target while held (refreshDetached); a change made by
+// hand during the hold is found by the read before the promoted write, and
+// wins: nothing more is written.
+
+// pauseText is a planned step's pause as planned_steps shows it.
+func pauseText(s rollout.PlannedStep) string {
+	if s.Hold {
+		return pauseHold
+	}
+	return s.Pause.String()
+}
+
+// heldRun is what a held rollout's last_rollout says.
+type heldRun struct {
+	from, serving, target weights.Split
+	step                  int
+	heldAt                time.Time
+	promote               string
+}
+
+// heldOf reads a held rollout's record; false when the record is not one.
+func heldOf(last types.Object) (heldRun, bool) {
+	if lastStatus(last) != string(rollout.Held) {
+		return heldRun{}, false
+	}
+	var h heldRun
+	var err1, err2, err3 error
+	h.from, err1 = weights.ParseCanonical(lastAttr(last, "from"))
+	h.serving, err2 = weights.ParseCanonical(lastAttr(last, "serving"))
+	h.target, err3 = weights.ParseCanonical(lastAttr(last, "target"))
+	h.step = int(lastInt(last, "step_reached"))
+	h.heldAt, _ = time.Parse(time.RFC3339, lastAttr(last, "finished_at"))
+	h.promote = lastAttr(last, "promote")
+	if err1 != nil || err2 != nil || err3 != nil || h.step < 1 || len(h.from) == 0 || len(h.target) == 0 {
+		return heldRun{}, false
+	}
+	return h, true
+}
+
+// promoted says whether the configuration promotes the hold.
+func (h heldRun) promoted(s rolloutSettings) bool { return s.Promote != h.promote }
+
+// expired says whether the hold has waited longer than its timeout.
+func (h heldRun) expired(s rolloutSettings, now time.Time) bool {
+	return s.HoldTimeout > 0 && !h.heldAt.IsZero() && now.Sub(h.heldAt) >= s.HoldTimeout
+}
+
+// goesOn says whether the next apply resumes the run: promoted, or timed
+// out with the action promote.
+func (h heldRun) goesOn(s rolloutSettings, now time.Time) bool {
+	return h.promoted(s) || (h.expired(s, now) && s.HoldAction == rollout.HoldPromote)
+}
+
+// steps is the held rollout's schedule under the configuration's
+// strategy, checked to pass where the rollout is held.
+func (h heldRun) steps(s rolloutSettings, norm rollout.Normalizer) ([]rollout.PlannedStep, error) {
+	steps, err := schedule(h.from, h.target, s.Strategy)
+	if err != nil {
+		return nil, err
+	}
+	if len(steps) <= h.step {
+		return nil, fmt.Errorf("the schedule now has %d steps, and the rollout is held after step %d", len(steps), h.step)
+	}
+	at := steps[h.step-1].Weights
+	if norm != nil {
+		at = norm.Normalize(at)
+	}
+	if !at.Equal(h.serving) {
+		return nil, fmt.Errorf("step %d of the schedule now goes to %s, and the rollout is held at %s", h.step, at.Short(), h.serving.Short())
+	}
+	return steps, nil
+}
+
+// withAttrs is o with some attributes set.
+func withAttrs(o types.Object, set map[string]attr.Value) types.Object {
+	attrs := map[string]attr.Value{}
+	for k, v := range o.Attributes() {
+		attrs[k] = v
+	}
+	for k, v := range set {
+		attrs[k] = v
+	}
+	return types.ObjectValueMust(lastRolloutAttrTypes, attrs)
+}
+
+// heldRecord is the last_rollout of a run that ended held at serving.
+func heldRecord(ch change, res rollout.Result, serving weights.Split) types.Object {
+	res.Current = serving
+	o := withRun(recordChange(ch, res), ch.from, "", serving)
+	return withAttrs(o, map[string]attr.Value{"promote": types.StringValue(ch.settings.Promote)})
+}
+
+// endHeld makes a run that ended held an outcome the resource saves as it
+// saves a success: the configured weights in state, where it is held in
+// last_rollout.serving (recordOutcome).
+func endHeld(s subject, ch change, out *outcome, diags *diag.Diagnostics) {
+	out.serving = out.res.Current
+	out.res.Current = ch.to
+	diags.AddAttributeWarning(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Rollout Held", detail(nil,
+		fmt.Sprintf("The rollout of %s %s is held after step %d of %d: it serves %s, on its way to %s.", s.Kind(), s.ID(), out.res.StepReached, out.res.Steps, out.serving.Short(), ch.to.Short()),
+		fmt.Sprintf("Nothing watches it now. To go on, set rollout.promote to a new value and apply (the gates are checked again first). To go back, set the configuration to %s and apply.%s",
+			ch.from.Short(), holdTimeoutText(ch.settings))))
+}
+
+func holdTimeoutText(s rolloutSettings) string {
+	if s.HoldTimeout <= 0 {
+		return ""
+	}
+	what := "rolls it back"
+	if s.HoldAction == rollout.HoldPromote {
+		what = "promotes it"
+	}
+	return fmt.Sprintf(" After %s (hold_timeout), the next apply %s.", shortDuration(s.HoldTimeout), what)
+}
+
+// heldChange is the apply of a change while a rollout is held.
+func heldChange(ctx context.Context, c *awsclient.Client, s subject, ch change, h heldRun, diags *diag.Diagnostics) outcome {
+	norm, _ := s.Router().(rollout.Normalizer)
+	switch {
+	case ch.to.Canonical() == h.target.Canonical():
+		steps, err := h.steps(ch.settings, norm)
+		if err != nil {
+			scheduleChangedWhileHeld(s.Attr().ParentPath(), h, err, diags)
+			return outcome{}
+		}
+		now := c.Clock.Now()
+		if !h.promoted(ch.settings) && !h.expired(ch.settings, now) {
+			diags.AddAttributeWarning(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Rollout Still Held", detail(nil,
+				fmt.Sprintf("The rollout of %s %s is still held after step %d of %d, serving %s; this apply wrote nothing to it.", s.Kind(), s.ID(), h.step, len(steps), h.serving.Short()),
+				"Set rollout.promote to a new value and apply to go on."+holdTimeoutText(ch.settings)))
+			last := ch.last
+			return outcome{steps: steps[h.step:], moved: true, res: rollout.Result{Status: rollout.Held, Current: ch.to, StepReached: h.step, Steps: len(steps)}, record: &last}
+		}
+		l, ok := claimHeld(ctx, s, ch, diags)
+		if !ok {
+			return outcome{steps: steps[h.step:]}
+		}
+		ch.from, ch.leaseToken = h.from, l.token
+		runner, ok := newRunner(ctx, c, s, ch, diags)
+		if !ok {
+			return outcome{steps: steps[h.step:], lease: l}
+		}
+		var p *rollout.Progress
+		if h.goesOn(ch.settings, now) {
+			tflog.Info(ctx, "promoting the held rollout", map[string]any{"step": h.step, "promoted": h.promoted(ch.settings)})
+			p = runner.Resume(h.from, steps, h.step, h.heldAt)
+		} else {
+			tflog.Info(ctx, "the hold timed out: rolling back", map[string]any{"step": h.step, "timeout": ch.settings.HoldTimeout.String()})
+			p = runner.Expire(ctx, h.from, steps, h.step, h.heldAt, ch.settings.HoldTimeout)
+		}
+		out := outcome{steps: steps[h.step:], lease: l}
+		out.res = runner.Drive(ctx, p)
+		closeNotices(runner, &out.res, ch.settings, diags)
+		settle(ctx, c, s, ch, &out, diags)
+		return out
+	case ch.to.Canonical() == h.from.Canonical():
+		l, ok := claimHeld(ctx, s, ch, diags)
+		if !ok {
+			return outcome{}
+		}
+		ch.from, ch.leaseToken = h.from, l.token
+		runner, ok := newRunner(ctx, c, s, ch, diags)
+		if !ok {
+			return outcome{lease: l}
+		}
+		if ch.settings.Policy == rollout.FeatureFlag || ch.settings.Policy == rollout.KillSwitch {
+			runner.Rollback = rollout.Immediate // asked to move back, not to switch flags off
+		}
+		out := outcome{steps: backStep(h), lease: l}
+		out.res = runner.RollBackFor(ctx, h.serving, h.from, h.step, rollout.Failure{Gate: rollout.GateAborted, Step: h.step,
+			Reason: "the configuration went back to where the held rollout started"})
+		closeNotices(runner, &out.res, ch.settings, diags)
+		if out.res.NothingMoved() && out.res.Status != rollout.RolledBack {
+			s.WriteError(diags, out.res.Err)
+			return out
+		}
+		out.moved = true
+		if out.res.Status != rollout.RolledBack {
+			addRolloutError(diags, s, out.res, ch.limit, h.from)
+		}
+		return out
+	default:
+		refuseWhileHeld(s.Attr(), h, diags)
+		return outcome{}
+	}
+}
+
+// backStep is the one step that takes a held rollout back.
+func backStep(h heldRun) []rollout.PlannedStep {
+	return []rollout.PlannedStep{{Percent: 100, Weights: h.from}}
+}
+
+// claimHeld checks the lease of a held rollout's subject: still this
+// resource's.
+func claimHeld(ctx context.Context, s subject, ch change, diags *diag.Diagnostics) (lease, bool) {
+	o := ch.owner
+	if o == nil {
+		return lease{}, true
+	}
+	return claim(ctx, o.base, s, o.resourceType, o.mine, o.adopt, ch.to, ch.settings.Attempt, diags)
+}
+
+func scheduleChangedWhileHeld(base path.Path, h heldRun, err error, diags *diag.Diagnostics) {
+	diags.AddAttributeError(base.AtName("rollout").AtName("steps"), "Schedule Changed While Held", detail(nil,
+		fmt.Sprintf("The rollout is held after step %d, serving %s; %v, so it cannot go on from there.", h.step, h.serving.Short(), err),
+		fmt.Sprintf("Nothing was moved. Put the rollout's steps back as they were when it was held, or set the configuration back to %s to roll it back.", h.from.Short())))
+}
+
+func refuseWhileHeld(at path.Path, h heldRun, diags *diag.Diagnostics) {
+	diags.AddAttributeError(at, "Rollout Held", detail(nil,
+		fmt.Sprintf("A rollout is held after step %d, serving %s, on its way to %s. A change to anything else would start a new rollout from the middle of that one.", h.step, h.serving.Short(), h.target.Short()),
+		fmt.Sprintf("Promote it (keep the configuration at %s and set rollout.promote to a new value), or roll it back (set the configuration to %s), then make the new change.", h.target.Short(), h.from.Short())))
+}
+
+// planHeld is the plan of a held rollout's subject. to is the planned
+// weights, live what it serves (nil when it could not be read). It returns
+// the steps the apply will run, whether the apply acts (last_rollout is
+// then unknown), and false when the plan is refused.
+func planHeld(base path.Path, attrAt path.Path, h heldRun, s rolloutSettings, to, live weights.Split, norm rollout.Normalizer, now time.Time, diags *diag.Diagnostics) ([]rollout.PlannedStep, bool, bool) {
+	switch to.Canonical() {
+	case h.target.Canonical():
+	case h.from.Canonical():
+		diags.AddAttributeWarning(attrAt, "Applying Rolls Back The Held Rollout", detail(nil,
+			fmt.Sprintf("The configuration is back where the held rollout started (%s).", h.from.Short()),
+			fmt.Sprintf("Applying moves %s back in one step, by rollout.rollback.", h.serving.Short())))
+		return backStep(h), true, true
+	default:
+		refuseWhileHeld(attrAt, h, diags)
+		return nil, false, false
+	}
+	steps, err := h.steps(s, norm)
+	if err != nil {
+		scheduleChangedWhileHeld(base, h, err, diags)
+		return nil, false, false
+	}
+	if live != nil && !live.Equal(h.serving) {
+		diags.AddAttributeWarning(attrAt, "Changed During Hold", detail(nil,
+			fmt.Sprintf("The rollout is held at %s, but the subject serves %s now: someone or something changed it during the hold.", h.serving.Short(), live.Short()),
+			"That change wins: promoting stops at once with nothing written, and records what it serves. To keep it, promote (which records it), then set the configuration to it."))
+	}
+	rest := steps[h.step:]
+	switch {
+	case h.promoted(s):
+		return rest, true, true
+	case h.expired(s, now):
+		what := fmt.Sprintf("rolls the rollout back to %s", h.from.Short())
+		if s.HoldAction == rollout.HoldPromote {
+			what = "goes on with the steps still to run"
+		}
+		diags.AddAttributeWarning(base.AtName("rollout").AtName("hold_timeout"), "Hold Timed Out", detail(nil,
+			fmt.Sprintf("The rollout has been held after step %d since %s, longer than hold_timeout (%s).", h.step, h.heldAt.UTC().Format(time.RFC3339), shortDuration(s.HoldTimeout)),
+			"Applying "+what+" (hold_timeout_action)."))
+		if s.HoldAction != rollout.HoldPromote {
+			return backStep(h), true, true
+		}
+		return rest, true, true
+	}
+	diags.AddAttributeWarning(base.AtName("rollout").AtName("promote"), "Rollout Held", detail(nil,
+		fmt.Sprintf("The rollout is held after step %d of %d, serving %s; planned_steps shows the %d still to run, to %s.", h.step, len(steps), h.serving.Short(), len(rest), h.target.Short()),
+		fmt.Sprintf("Applying without a new rollout.promote writes nothing. Set rollout.promote to a new value to go on, or the configuration back to %s to roll back.%s", h.from.Short(), holdTimeoutText(s))))
+	return rest, false, true
+}
+
+// checkPromote refuses, at plan, a new rollout.promote when no rollout is
+// held (last is the state's last_rollout).
+func checkPromote(base path.Path, last types.Object, stateSettings, planSettings rolloutSettings, diags *diag.Diagnostics) {
+	if planSettings.Promote == stateSettings.Promote || planSettings.Promote == "" {
+		return
+	}
+	if _, held := heldOf(last); held {
+		return
+	}
+	status := lastStatus(last)
+	if status == "" {
+		status = "none"
+	}
+	diags.AddAttributeError(base.AtName("rollout").AtName("promote"), "Nothing To Promote", detail(nil,
+		fmt.Sprintf("rollout.promote changes to %q, but no rollout is held here (last_rollout.status is %s).", planSettings.Promote, status),
+		"Nothing was sent. Promote only after an apply ends held (a step with pause = \"hold\"); set rollout.promote back to its last value."))
+}
+
+// checkHolds refuses, at plan, holds that cannot work: a hold as the last
+// step, a hold timeout without holds or shorter than the poll interval.
+func checkHolds(m rolloutModel, steps []stepModel, base path.Path, diags *diag.Diagnostics) {
+	holds := 0
+	for i, s := range steps {
+		if s.Pause.ValueString() != pauseHold {
+			continue
+		}
+		holds++
+		if i == len(steps)-1 {
+			diags.AddAttributeError(base.AtName("steps").AtListIndex(i).AtName("pause"), "Hold As Last Step", detail(nil,
+				fmt.Sprintf("rollout.steps[%d] is the last step and holds; after the last step there is nothing to promote.", i),
+				"Put the hold on an earlier step, or give the last step a pause (or none)."))
+		}
+	}
+	timeout, _ := time.ParseDuration(m.HoldTimeout.ValueString())
+	switch {
+	case m.HoldTimeout.IsNull() || m.HoldTimeout.IsUnknown():
+		if !m.HoldAction.IsNull() && !m.HoldAction.IsUnknown() {
+			diags.AddAttributeError(base.AtName("hold_timeout_action"), "Hold Timeout Action Without Timeout", detail(nil,
+				"rollout.hold_timeout_action is set, but rollout.hold_timeout is not: a hold waits for ever.",
+				"Set hold_timeout, or remove hold_timeout_action."))
+		}
+	case holds == 0 && !m.Steps.IsUnknown():
+		diags.AddAttributeError(base.AtName("hold_timeout"), "Hold Timeout Without Hold", detail(nil,
+			"rollout.hold_timeout is set, but no step holds (pause = \"hold\").",
+			"Give a step pause = \"hold\", or remove hold_timeout."))
+	case !m.PollInterval.IsUnknown() && timeout < parseDuration(m.PollInterval, defaultPollInterval):
+		diags.AddAttributeError(base.AtName("hold_timeout"), "Hold Timeout Shorter Than Poll Interval", detail(nil,
+			fmt.Sprintf("rollout.hold_timeout is %s, shorter than poll_interval (%s): the hold would time out before it is first looked at.", timeout, parseDuration(m.PollInterval, defaultPollInterval)),
+			"Set hold_timeout to poll_interval or more."))
+	}
+}
+
+// settingsOf is a rollout block's settings, for a plan's checks.
+func settingsOf(ctx context.Context, o types.Object) rolloutSettings {
+	s, _ := settingsFrom(ctx, o)
+	return s
+}
+
+// keepOrAct sets a held subject's plan: the steps still to run, and
+// last_rollout unknown when the apply acts, or kept when it does not.
+func keepOrAct(ctx context.Context, resp *resource.ModifyPlanResponse, steps types.List, acts bool, last types.Object) {
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), steps)...)
+	if acts {
+		last = types.ObjectUnknown(lastRolloutAttrTypes)
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("last_rollout"), last)...)
+}
