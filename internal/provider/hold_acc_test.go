@@ -188,4 +188,3 @@ func TestAccHold_backOrRefused(t *testing.T) {
 		},
 	})
 }
-

@@ -113,7 +113,9 @@ func TestAccNotices_snsFailingNeverBlocks(t *testing.T) {
 		Steps: []resource.TestStep{
 			f.start(),
 			{
-				PreConfig:   func() { f.e.Emu.InjectFaults("sns", emulator.Faults{Rate: 1, Kinds: []emulator.Fault{emulator.ServerError}}) },
+				PreConfig: func() {
+					f.e.Emu.InjectFaults("sns", emulator.Faults{Rate: 1, Kinds: []emulator.Fault{emulator.ServerError}})
+				},
 				Config:      cfg,
 				ExpectError: errRE(`Rollout Rolled Back(.|\n)*Step 2 of 3 failed the alarms gate`),
 			},
