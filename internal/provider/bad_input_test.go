@@ -364,6 +364,7 @@ custom = {
 		{"release service weights", rel(fmt.Sprintf("api = { listener_arn = %q, target_groups = %s }", fakeListener, tgList(0, 0)), ""), `No Traffic Would Be Served`},
 		{"release service canary without steps", rel(fmt.Sprintf("api = { listener_arn = %q, target_groups = %s, rollout = { strategy = \"canary\" } }", fakeListener, tgList(1, 1)), ""), `Missing Canary Steps`},
 		{"release service kill switch", rel(fmt.Sprintf("api = { listener_arn = %q, target_groups = %s, rollout = { rollback = \"kill_switch\" } }", fakeListener, tgList(1, 1)), ""), `Kill Switch Rollback For Flags Only`},
+		{"release service hold", rel(fmt.Sprintf("api = { listener_arn = %q, target_groups = %s, rollout = { strategy = \"canary\", steps = [{ percent = 10, pause = \"hold\" }, { percent = 100 }] } }", fakeListener, tgList(1, 1)), ""), `Hold In A Release(.|\n)*steps\[0\] holds`},
 		{"release strategy", rel("", `strategy = "rolling"`), `strategy value must be one of(.|\n)*"sequential"`},
 		{"release max_parallel zero", rel("", `max_parallel = 0`), `max_parallel value must be between 1 and 50, got: 0`},
 		{"release max_parallel with sequential", rel("", "strategy = \"sequential\"\nmax_parallel = 3"), `Max Parallel With Sequential(.|\n)*moves one service at a time`},

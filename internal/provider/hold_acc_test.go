@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -184,6 +186,136 @@ func TestAccHold_backOrRefused(t *testing.T) {
 					lastIs("rollout_traffic_split.test", "gate", knownvalue.StringExact("aborted")),
 				},
 				Check: resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.original), f.wrote(f.step1, f.original)),
+			},
+		},
+	})
+}
+
+// A Lambda alias holds and is promoted the same way: held at 10 % of
+// version 2 (the alias's routing in AWS), the plan shows the rest, promote
+// goes on to version 2.
+func TestAccHold_lambdaAlias(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	fn := e.LambdaFunction("orders", 2)
+	if _, err := e.Lambda().CreateAlias(context.Background(), &lambda.CreateAliasInput{FunctionName: aws.String(fn), Name: aws.String("live"), FunctionVersion: aws.String("1")}); err != nil {
+		t.Fatal(err)
+	}
+	ro := func(promote string) string {
+		return "rollout = {\n    " + holdSteps + promote + "\n  }"
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: aliasConfig(e, fn, "live", "1", "")},
+			{
+				Config: aliasConfig(e, fn, "live", "2", ro("")),
+				ConfigStateChecks: []statecheck.StateCheck{
+					lastIs(aliasRes, "status", knownvalue.StringExact("held")),
+					statecheck.ExpectKnownValue(aliasRes, tfjsonpath.New("current_version"), knownvalue.StringExact("2")),
+				},
+				Check:              resource.ComposeTestCheckFunc(aliasServes(e, fn, "live", "1", map[string]float64{"2": 0.1}), aliasWrote(e, v1v2at10)),
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				Config: aliasConfig(e, fn, "live", "2", ro("")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(aliasRes, tfjsonpath.New("planned_steps"), knownvalue.ListSizeExact(2)),
+				}},
+				Check: aliasWrote(e, v1v2at10),
+			},
+			{
+				Config:            aliasConfig(e, fn, "live", "2", ro("\n    promote = \"2\"")),
+				ConfigStateChecks: []statecheck.StateCheck{lastIs(aliasRes, "status", knownvalue.StringExact("succeeded"))},
+				Check:             resource.ComposeTestCheckFunc(aliasServes(e, fn, "live", "2", noRouting), aliasWrote(e, v1v2at10, v1v2at50, v2)),
+			},
+		},
+	})
+}
+
+// A feature flag's ramp holds and is promoted the same way: held at 5 %
+// of its way to 50 %, the rest of the flag cannot change meanwhile, and
+// promote ramps on to 25 and 50 %.
+func TestAccHold_featureFlag(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	key := "hold-" + acctest.Name("f")
+	name := "/rollout/flags/" + key
+	ro := func(extra string) string {
+		return "rollout = {\n    " + holdSteps + extra + "\n  }"
+	}
+	writes := func(want string) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			if got := fmt.Sprint(flagWrites(e, name)); got != want {
+				return fmt.Errorf("the flag was written as %s, want %s", got, want)
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: flagConfig(e, key, "rollout_percentage = 0\n  "+ro(""))},
+			{
+				Config:             flagConfig(e, key, "rollout_percentage = 50\n  "+ro("")),
+				ConfigStateChecks:  []statecheck.StateCheck{lastIs(flagRes, "status", knownvalue.StringExact("held"))},
+				Check:              writes("[0 5]"),
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				Config:      flagConfig(e, key, "rollout_percentage = 50\n  description = \"now\"\n  "+ro("")),
+				PlanOnly:    true,
+				ExpectError: errRE(`Flag Changed While Held(.|\n)*held after step 1`),
+			},
+			{
+				Config:            flagConfig(e, key, "rollout_percentage = 50\n  "+ro("\n    promote = \"go\"")),
+				ConfigStateChecks: []statecheck.StateCheck{lastIs(flagRes, "status", knownvalue.StringExact("succeeded"))},
+				Check:             writes("[0 5 25 50]"),
+			},
+		},
+	})
+}
+
+// A blue/green flip holds after its first step with 10 % on green and the
+// test listener still on green; promote finishes the flip, its history
+// entry saying it succeeded.
+func TestAccHold_blueGreen(t *testing.T) {
+	t.Parallel()
+	f := newBGFixture(t)
+	ro := func(promote string) string {
+		return "rollout = {\n    " + holdSteps + promote + "\n  }"
+	}
+	register := func() {
+		b, g := f.colors()
+		f.e.RegisterTargets(b, 2)
+		f.e.RegisterTargets(g, 2)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: f.config("blue", ro(""))},
+			{
+				PreConfig: register,
+				Config:    f.config("green", ro("")),
+				ConfigStateChecks: []statecheck.StateCheck{
+					bgState("active", "green"),
+					lastIs(bgRes, "status", knownvalue.StringExact("held")),
+				},
+				Check:              f.serves(900, 100, "green"),
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				Config: f.config("green", ro("\n    promote = \"ok\"")),
+				ConfigStateChecks: []statecheck.StateCheck{
+					bgState("active", "green"), bgState("previous_active", "blue"),
+					lastIs(bgRes, "status", knownvalue.StringExact("succeeded")),
+					statecheck.ExpectKnownValue(bgRes, tfjsonpath.New("history"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.ObjectPartial(map[string]knownvalue.Check{"from": knownvalue.StringExact("blue"), "to": knownvalue.StringExact("green"), "status": knownvalue.StringExact("succeeded")}),
+					})),
+				},
+				Check: resource.ComposeTestCheckFunc(f.serves(0, 100, "blue"), f.wroteMain(func() []weights.Split {
+					return []weights.Split{f.split(100, 0), f.split(900, 100), f.split(500, 500), f.split(0, 100)}
+				})),
 			},
 		},
 	})

@@ -364,3 +364,29 @@ func keepOrAct(ctx context.Context, resp *resource.ModifyPlanResponse, steps typ
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("last_rollout"), last)...)
 }
+
+// keepsTarget says whether the state keeps the configured weights rather
+// than what the subject serves: a detached rollout runs, or a rollout is
+// held.
+func keepsTarget(last types.Object) bool {
+	_, held := heldOf(last)
+	return held || lastStatus(last) == statusRunning
+}
+
+// refuseHold refuses holds in a release's service: a release runs its
+// services in one apply, in order, and rolls back what it started when one
+// fails; a service stopped half-way between two applies would hold its
+// dependents and the release's rollback across applies.
+func refuseHold(ctx context.Context, o types.Object, at path.Path, diags *diag.Diagnostics) {
+	st, known, _ := strategyFrom(ctx, o)
+	if !known {
+		return
+	}
+	for i, s := range st.Steps {
+		if s.Hold {
+			diags.AddAttributeError(at.AtName("steps").AtListIndex(i).AtName("pause"), "Hold In A Release", detail(nil,
+				fmt.Sprintf("steps[%d] holds; a release runs its services, their order and the rollback of what it started in one apply, and a service cannot stop half-way between two applies.", i),
+				"Use a pause (a duration) here. To have a person look at a canary before it goes on, roll that service out on its own (rollout_traffic_split) with a hold, and release the rest once it is promoted."))
+		}
+	}
+}

@@ -174,6 +174,13 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	}
 	plan.Active = state.Active
 	save := func() { resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...) }
+	if h, held := heldOf(state.LastRollout); held {
+		// A held flip: promote it, let its timeout act, or take it back.
+		if r.whileHeld(ctx, &plan, state, active, h, &resp.Diagnostics) {
+			save()
+		}
+		return
+	}
 	if lastStatus(state.LastRollout) == statusRunning {
 		// A detached flip runs: back to the color it started from aborts
 		// it; anything else was refused at plan, and is again.
@@ -393,5 +400,46 @@ func (r *blueGreenResource) whileRunning(ctx context.Context, plan *blueGreenMod
 	plan.Active, plan.PreviousActive = types.StringValue(string(now)), types.StringValue(string(st.Active))
 	hist := bluegreen.Record(historyFrom(ctx, plan.History, diags), bluegreen.Flip{From: st.Active, To: now, Status: string(out.res.Status), Started: out.res.Started, Finished: out.res.Finished})
 	plan.History = historyValue(hist)
+	return true
+}
+
+// whileHeld is an update while a flip is held after a step: promoted, timed
+// out or set back (heldChange). It returns whether to save plan.
+func (r *blueGreenResource) whileHeld(ctx context.Context, plan *blueGreenModel, state blueGreenModel, active bluegreen.Color, h heldRun, diags *diag.Diagnostics) bool {
+	settings, d := settingsFrom(ctx, plan.Rollout)
+	diags.Append(d...)
+	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
+	diags.Append(d...)
+	if diags.HasError() {
+		return false
+	}
+	prev := bluegreen.Color(state.PreviousActive.ValueString())
+	if prev == "" {
+		prev = bluegreen.Color(state.Active.ValueString()).Other()
+	}
+	ch := change{from: h.from, to: splitOf(state, wantWeights(active)), settings: settings, planned: plan.PlannedSteps, last: state.LastRollout, limit: limit,
+		owner: &ownerClaim{base: path.Empty(), resourceType: blueGreenType, mine: state.OwnerTag.ValueString(), adopt: plan.Adopt.ValueBool()}}
+	out := runChange(ctx, r.client, r.subject(state, prev), ch, diags)
+	plan.OwnerTag = types.StringValue(out.lease.token)
+	if !out.moved {
+		return false
+	}
+	got := out.res.Current.Map()
+	w := map[bluegreen.Color]int{bluegreen.Blue: got[plan.BlueARN.ValueString()], bluegreen.Green: got[plan.GreenARN.ValueString()]}
+	plan.Traffic = trafficValue(w)
+	plan.LastRollout = recordOutcome(ch, out)
+	plan.PlannedSteps = plannedStepsValue(out.steps)
+	now := bluegreen.LiveOf(w, prev)
+	plan.Active, plan.PreviousActive = types.StringValue(string(now)), state.PreviousActive
+	hist := historyFrom(ctx, plan.History, diags)
+	if n := len(hist); n > 0 && hist[n-1].Status == string(rollout.Held) {
+		// The held flip's entry says how it ended.
+		hist = hist[:n-1]
+	}
+	plan.History = historyValue(bluegreen.Record(hist, bluegreen.Flip{From: prev, To: active, Status: string(out.res.Status), Started: out.res.Started, Finished: out.res.Finished}))
+	plan.LiveARN, plan.IdleARN = types.StringValue(plan.arnOf(now)), types.StringValue(plan.arnOf(now.Other()))
+	if out.res.Status == rollout.Succeeded {
+		r.pointTestListener(ctx, plan.TestListenerARN, nil, plan.arnOf(active.Other()), diags)
+	}
 	return true
 }

@@ -63,7 +63,29 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	set("live_target_group_arn", arnAfter(active))
 	set("idle_target_group_arn", arnAfter(active.Other()))
 	want := wantWeights(active)
-	if st.Weights[bluegreen.Blue] == want[bluegreen.Blue] && st.Weights[bluegreen.Green] == want[bluegreen.Green] {
+	checkPromote(path.Empty(), state.LastRollout, settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), &resp.Diagnostics)
+	same := st.Weights[bluegreen.Blue] == want[bluegreen.Blue] && st.Weights[bluegreen.Green] == want[bluegreen.Green]
+	if h, held := heldOf(state.LastRollout); held && same {
+		set("traffic", state.Traffic)
+		set("history", state.History)
+		set("previous_active", state.PreviousActive)
+		prev := bluegreen.Color(state.PreviousActive.ValueString())
+		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(state, prev), h, settingsOf(ctx, plan.Rollout), splitOf(state, want), &resp.Diagnostics)
+		if ok {
+			set("planned_steps", plannedStepsValue(steps))
+			if acts {
+				set("last_rollout", types.ObjectUnknown(lastRolloutAttrTypes))
+				set("history", types.ListUnknown(historyObjectType))
+				set("traffic", types.MapUnknown(types.Int64Type))
+				set("live_target_group_arn", types.StringUnknown())
+				set("idle_target_group_arn", types.StringUnknown())
+			} else {
+				set("last_rollout", state.LastRollout)
+			}
+		}
+		return
+	}
+	if same {
 		set("traffic", state.Traffic)
 		set("planned_steps", state.PlannedSteps)
 		set("last_rollout", state.LastRollout)

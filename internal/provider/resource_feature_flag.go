@@ -464,6 +464,7 @@ func (r *featureFlagResource) ModifyPlan(ctx context.Context, req resource.Modif
 	}
 	if f, ok := flagOf(ctx, plan); ok {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("document"), documentOf(f))...)
+		refuseFlagEditWhileHeld(ctx, req, f, &resp.Diagnostics)
 		if !plan.Tier.IsUnknown() {
 			checkFlagSize(f, plan.Tier.ValueString(), &resp.Diagnostics)
 		}
@@ -560,6 +561,19 @@ func (r *featureFlagResource) planRollout(ctx context.Context, req resource.Modi
 		return
 	}
 	from, to := int(state.RolloutPercentage.ValueInt64()), int(plan.RolloutPercentage.ValueInt64())
+	checkPromote(path.Empty(), state.LastRollout, settingsOf(ctx, state.Rollout), settings, &resp.Diagnostics)
+	if h, held := heldOf(state.LastRollout); held && from == to {
+		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settings, flagSplit(to), &resp.Diagnostics)
+		if ok {
+			set("planned_steps", flagStepsValue(steps))
+			if acts {
+				set("last_rollout", types.ObjectUnknown(lastRolloutAttrTypes))
+			} else {
+				set("last_rollout", state.LastRollout)
+			}
+		}
+		return
+	}
 	if from == to || !ramp {
 		steps := state.PlannedSteps
 		if steps.IsNull() || !ramp {
@@ -647,4 +661,31 @@ func refuseReenable(ctx context.Context, state, plan featureFlagModel, diags *di
 	}
 	diags.AddAttributeError(path.Root("kill_switch"), "Flag Switched Off By A Rollback", detail(nil, what+" Nothing was written: a rolled-back feature does not come back with the next unrelated apply.", how))
 	return true
+}
+
+// refuseFlagEditWhileHeld refuses, at plan, a change to a flag's document
+// other than its percentage while its ramp is held: the held ramp's guard
+// keeps the rest as it was, so the change could not be written.
+func refuseFlagEditWhileHeld(ctx context.Context, req resource.ModifyPlanRequest, f *flag.Flag, diags *diag.Diagnostics) {
+	if req.State.Raw.IsNull() {
+		return
+	}
+	var state featureFlagModel
+	diags.Append(req.State.Get(ctx, &state)...)
+	h, held := heldOf(state.LastRollout)
+	if !held {
+		return
+	}
+	var was flag.Flag
+	if json.Unmarshal([]byte(state.Document.ValueString()), &was) != nil {
+		return
+	}
+	now := *f
+	was.RolloutPercentage, now.RolloutPercentage = 0, 0
+	if documentOf(&was) == documentOf(&now) {
+		return
+	}
+	diags.AddAttributeError(path.Root("rollout_percentage"), "Flag Changed While Held", detail(nil,
+		fmt.Sprintf("The flag's ramp is held after step %d at %s, and this plan changes the flag's other settings too.", h.step, h.serving.Short()),
+		fmt.Sprintf("Change one thing at a time: promote the ramp (rollout.promote) or take it back (rollout_percentage = %d), then change the rest.", percentageOf(h.from))))
 }

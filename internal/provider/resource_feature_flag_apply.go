@@ -131,6 +131,12 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 		}
 		return
 	}
+	if h, held := heldOf(state.LastRollout); held {
+		if r.whileHeld(ctx, &plan, state, h, diags) {
+			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		}
+		return
+	}
 	// Every refusal, before anything is written.
 	if refuseReenable(ctx, state, plan, diags, false) {
 		return
@@ -195,7 +201,7 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 	}
 	plan.PlannedSteps = flagStepsValue(out.steps)
 	plan.LastRollout = recordOutcome(ch, out)
-	if lastStatus(plan.LastRollout) == statusRunning && f != nil {
+	if keepsTarget(plan.LastRollout) && f != nil {
 		target := *f
 		target.RolloutPercentage = to
 		plan.RolloutPercentage, plan.Document = types.Int64Value(int64(to)), types.StringValue(documentOf(&target))
@@ -228,6 +234,48 @@ func (r *featureFlagResource) whileRunning(ctx context.Context, plan *featureFla
 	setFromFlag(plan, f, doc)
 	plan.OwnerTag, plan.PlannedSteps = state.OwnerTag, flagStepsValue(nil)
 	plan.LastRollout = recordOutcome(ch, out)
+}
+
+// whileHeld is an update while a ramp is held: promote it, let its
+// timeout act, or take it back (heldChange). The rest of the flag does not
+// change meanwhile (refused at plan). It returns whether to save plan:
+// the run moved the flag (even if it then failed), or nothing was wrong.
+func (r *featureFlagResource) whileHeld(ctx context.Context, plan *featureFlagModel, state featureFlagModel, h heldRun, diags *diag.Diagnostics) bool {
+	settings, _, d := flagSettings(ctx, plan.Rollout)
+	diags.Append(d...)
+	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
+	diags.Append(d...)
+	if diags.HasError() {
+		return false
+	}
+	subj := r.subject(*plan)
+	to := int(plan.RolloutPercentage.ValueInt64())
+	ch := change{from: h.from, to: flagSplit(to), settings: settings, planned: plan.PlannedSteps, last: state.LastRollout, limit: limit,
+		owner: &ownerClaim{base: path.Empty(), resourceType: flagType, mine: state.OwnerTag.ValueString(), adopt: plan.Adopt.ValueBool()}}
+	if settings.Policy == rollout.KillSwitch {
+		ch.switchOff = subj.switchOff
+	}
+	out := runChange(ctx, r.client, subj, ch, diags)
+	plan.OwnerTag = types.StringValue(out.lease.token)
+	if !out.moved {
+		return false
+	}
+	doc, f, err := r.client.ReadFlag(ctx, subj.name)
+	if err != nil {
+		subj.ReadError(diags, err)
+		plan.RolloutPercentage = types.Int64Value(int64(percentageOf(out.res.Current)))
+		plan.PlannedSteps, plan.LastRollout = flagStepsValue(out.steps), recordOutcome(ch, out)
+		return true
+	}
+	plan.PlannedSteps = flagStepsValue(out.steps)
+	plan.LastRollout = recordOutcome(ch, out)
+	if keepsTarget(plan.LastRollout) {
+		target := *f
+		target.RolloutPercentage = to
+		f, doc = &target, documentOf(&target)
+	}
+	setFromFlag(plan, f, doc)
+	return true
 }
 
 // write writes the model's document over read (the parameter as this

@@ -270,6 +270,22 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 		var state lambdaAliasModel
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 		from = splitOfAliasState(ctx, state)
+		checkPromote(path.Empty(), state.LastRollout, settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), &resp.Diagnostics)
+		if h, held := heldOf(state.LastRollout); held && weights.SameShares(from, to) {
+			for name, v := range map[string]attr.Value{"current_version": state.CurrentVersion, "routing": state.Routing, "percentages": state.Percentages, "alias_arn": state.AliasARN} {
+				set(name, v)
+			}
+			steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), to, &resp.Diagnostics)
+			if ok {
+				set("planned_steps", aliasStepsValue(steps))
+				if acts {
+					set("last_rollout", types.ObjectUnknown(lastRolloutAttrTypes))
+				} else {
+					set("last_rollout", state.LastRollout)
+				}
+			}
+			return
+		}
 		if weights.SameShares(from, to) {
 			for name, v := range map[string]attr.Value{"planned_steps": state.PlannedSteps, "last_rollout": state.LastRollout, "current_version": state.CurrentVersion,
 				"routing": state.Routing, "percentages": state.Percentages, "alias_arn": state.AliasARN} {
@@ -479,7 +495,7 @@ func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, fr
 			a.Description = want
 		}
 	}
-	if lastStatus(m.LastRollout) == statusRunning {
+	if keepsTarget(m.LastRollout) {
 		r.recordTarget(m, a)
 	} else {
 		r.record(m, a)

@@ -431,6 +431,7 @@ func (r *releaseResource) ValidateConfig(ctx context.Context, req resource.Valid
 		checkStickiness(s.Stickiness, at.AtName("stickiness"), &resp.Diagnostics)
 		checkRollout(ctx, s.Rollout, at.AtName("rollout"), &resp.Diagnostics)
 		refuseKillSwitch(ctx, s.Rollout, at.AtName("rollout"), &resp.Diagnostics)
+		refuseHold(ctx, s.Rollout, at.AtName("rollout"), &resp.Diagnostics)
 		refuseDetached(ctx, s.Rollout, at.AtName("rollout"), "A release runs its services in the apply: their order, waves and the rollback of what it started need one driver. "+
 			"A detached rollout is for one subject (rollout_traffic_split, rollout_deployment_bluegreen, rollout_lambda_alias, rollout_feature_flag).", &resp.Diagnostics)
 	}
