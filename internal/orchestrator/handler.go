@@ -31,6 +31,12 @@ func RunningTag(execution string) string { return "running " + execution }
 // AbortTag is the RunTag an apply sets to abort the execution.
 func AbortTag(execution string) string { return "abort " + execution }
 
+// PromoteTag is the RunTag an apply sets to promote the execution held
+// after step: a later hold of the same run is promoted by its own.
+func PromoteTag(execution string, step int) string {
+	return fmt.Sprintf("promote %s %d", execution, step)
+}
+
 // EndedTag is the RunTag the orchestrator sets when the run ends.
 func EndedTag(status rollout.Status, execution string) string {
 	return string(status) + " " + execution
@@ -60,8 +66,12 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 		r.Notify = notifier.Notify
 	}
 	lease := c.LeaseOf(j.Subject)
+	r.HoldTimeout, r.HoldAction = j.HoldTimeout, j.HoldAction
+	promoted := false
+	r.Promoted = func(context.Context) (bool, error) { return promoted, nil }
 	if !p.Done() && !p.RollingBack() {
 		l, err := lease.ReadLease(ctx)
+		promoted = err == nil && l.Run == PromoteTag(j.Execution, p.Step)
 		switch {
 		case errors.Is(err, awsclient.ErrNotFound):
 			r.Stop(p, &rollout.Failure{Gate: rollout.GateChanged, Reason: fmt.Sprintf("the %s %s no longer exists", j.Subject.Kind(), j.Subject.ID())})

@@ -51,6 +51,11 @@ type Job struct {
 	Topic   string `json:"sns_topic_arn,omitempty"`
 	Bus     string `json:"event_bus_name,omitempty"`
 	Attempt string `json:"attempt,omitempty"`
+	// HoldTimeout bounds each hold (0: until the deadline), and
+	// HoldAction is what a hold that timed out does (rollout.HoldPromote,
+	// or a rollback).
+	HoldTimeout time.Duration `json:"hold_timeout,omitempty"`
+	HoldAction  string        `json:"hold_action,omitempty"`
 }
 
 // State is the execution's payload: the input and the output of every call.

@@ -692,3 +692,60 @@ data "rollout_orchestrator_policy" "main" {
 		},
 	})
 }
+
+// A detached canary held after its first step: the orchestrator watches
+// the hold (the execution runs, polling) until an apply with a new
+// rollout.promote tags the subject; then it goes on to the target.
+func TestAccDetached_holdPromote(t *testing.T) {
+	t.Parallel()
+	d := newDetachedEnv(t)
+	var st *terraform.State
+	ro := func(promote string) string {
+		return fmt.Sprintf(`rollout = {
+    strategy      = "canary"
+    steps         = [{ percent = 10, pause = "hold" }, { percent = 50, pause = "1s" }, { percent = 100 }]
+    poll_interval = "1s"
+    hold_timeout  = "2m"
+    execution     = { mode = "detached", orchestrator = rollout_orchestrator.main.arn }
+    %s
+  }`, promote)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: d.e.RealFactories(),
+		Steps: []resource.TestStep{
+			{Config: d.config(100, 0, ""), Check: d.serves(d.from)},
+			{
+				Config: d.config(0, 100, ro("")),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.status", "running"),
+					d.serves(d.step(10)), captureState(&st),
+				),
+			},
+			{
+				// Held: three polls later it still serves step 1.
+				PreConfig:    func() { time.Sleep(3 * time.Second) }, // the orchestrator polls in real time
+				RefreshState: true,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.status", "running"),
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.step_reached", "1"),
+					resource.TestMatchResourceAttr("rollout_traffic_split.test", "last_rollout.reason", regexp.MustCompile(`held after step 1 of 3`)),
+					d.serves(d.step(10)),
+				),
+			},
+			{
+				Config: d.config(0, 100, ro(`promote = "ok"`)),
+				Check: func(*terraform.State) error {
+					d.waitEnded(t, st)
+					if got, want := fmt.Sprint(d.splits()), fmt.Sprint([]weights.Split{d.from, d.step(10), d.step(50), d.to}); got != want {
+						return fmt.Errorf("the listener was written %s, want %s; orchestrator:\n%s", got, want, d.proc.Logs())
+					}
+					return nil
+				},
+			},
+			{
+				RefreshState: true,
+				Check:        resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.status", "succeeded"),
+			},
+		},
+	})
+}

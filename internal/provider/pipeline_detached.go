@@ -45,6 +45,16 @@ func detachedTimeout(s rolloutSettings, steps []rollout.PlannedStep) time.Durati
 		return s.Detached.Timeout
 	}
 	waits := rollout.TotalPause(steps) + gateWaits(s, steps)
+	for _, st := range steps {
+		switch {
+		case st.Hold && s.HoldTimeout > 0:
+			waits += s.HoldTimeout
+		case st.Hold:
+			// A hold without a timeout waits until the execution's: give
+			// it an hour unless rollout.execution.timeout says otherwise.
+			waits += time.Hour
+		}
+	}
 	if g := s.Gates.Health; g != nil {
 		waits += time.Duration(len(steps)) * g.Timeout
 	}
@@ -132,6 +142,7 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 		job.Policy = rollout.Immediate
 	}
 	job.Topic, job.Bus, job.Attempt = ch.settings.Topic, ch.settings.Bus, ch.settings.Attempt
+	job.HoldTimeout, job.HoldAction = ch.settings.HoldTimeout, ch.settings.HoldAction
 	starter := &rollout.Runner{Clock: c.Clock, SubjectID: s.ID(), SubjectKind: s.Kind(), Attempt: ch.settings.Attempt, Execution: name}
 	var notifier *awsclient.Notifier
 	if job.Topic != "" || job.Bus != "" {
@@ -226,6 +237,7 @@ func stepOf(live weights.Split, steps []rollout.PlannedStep, s subject) int {
 func recordDetached(ch change, res rollout.Result, status, execution string, serving weights.Split) *types.Object {
 	res.Status = rollout.Status(status)
 	o := withRun(lastRolloutValue(res, ch.to, ch.settings.Attempt), ch.from, execution, serving)
+	o = withAttrs(o, map[string]attr.Value{"promote": types.StringValue(ch.settings.Promote)})
 	return &o
 }
 
@@ -310,6 +322,9 @@ func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last t
 			if json.Unmarshal([]byte(x.Input), &in) == nil {
 				if n := stepOf(live, in.Progress.Steps, s); n > 0 {
 					attrs["step_reached"] = types.Int64Value(int64(n))
+					if in.Progress.Steps[n-1].Hold {
+						attrs["reason"] = types.StringValue(fmt.Sprintf("held after step %d of %d, until promoted (rollout.promote)", n, len(in.Progress.Steps)))
+					}
 				}
 			}
 		}
@@ -339,11 +354,14 @@ func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last t
 // orchestrator carries out through the rollback; anything else is refused.
 func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) outcome {
 	arn := lastAttr(ch.last, "execution")
+	name := nameOfExecution(arn)
+	if ch.to.Canonical() == lastAttr(ch.last, "target") && ch.settings.Promote != lastAttr(ch.last, "promote") {
+		return promoteDetached(ctx, s, ch, name, diags)
+	}
 	if ch.to.Canonical() != lastAttr(ch.last, "from") {
 		refuseWhileRunning(s.Attr(), ch.last, diags)
 		return outcome{}
 	}
-	name := nameOfExecution(arn)
 	if err := s.Lease().SetRun(ctx, orchestrator.AbortTag(name)); err != nil {
 		addError(diags, pathOf(s.Attr()), "Cannot Abort Detached Rollout", err, fmt.Sprintf("Tagging %s to abort the rollout %s failed.", s.ID(), arn), "Nothing changed. "+leasePermissions(s.Kind()))
 		return outcome{}
@@ -420,4 +438,27 @@ func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last type
 	diags.AddWarning("Detached Rollout Stopped", detail(nil,
 		fmt.Sprintf("The rollout %s was still running; destroy stopped it, and %s stays where it was (%s).", arn, s.ID(), shortCanonical(lastAttr(last, "serving"))),
 		"Set what it serves yourself if it must change."))
+}
+
+// promoteDetached promotes a detached rollout held after the step a refresh
+// last saw (last_rollout.step_reached): it tags the subject, and the
+// orchestrator goes on at its next poll. The state keeps the rollout as it
+// was (running), its schedule and its target.
+func promoteDetached(ctx context.Context, s subject, ch change, name string, diags *diag.Diagnostics) outcome {
+	step := int(lastInt(ch.last, "step_reached"))
+	from, _ := weights.ParseCanonical(lastAttr(ch.last, "from"))
+	steps, err := schedule(from, ch.to, ch.settings.Strategy)
+	if err != nil || step < 1 || step > len(steps) || !steps[step-1].Hold {
+		diags.AddAttributeError(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Nothing To Promote", detail(nil,
+			fmt.Sprintf("rollout.promote changed, but the detached rollout %s was at step %d when last refreshed, which does not hold.", lastAttr(ch.last, "execution"), step),
+			"Nothing was sent. Run terraform plan (which refreshes) once the rollout is held, then set rollout.promote to a new value and apply."))
+		return outcome{}
+	}
+	if err := s.Lease().SetRun(ctx, orchestrator.PromoteTag(name, step)); err != nil {
+		addError(diags, pathOf(s.Attr()), "Cannot Promote Detached Rollout", err, fmt.Sprintf("Tagging %s to promote the rollout %s failed.", s.ID(), lastAttr(ch.last, "execution")), "Nothing changed. "+leasePermissions(s.Kind()))
+		return outcome{}
+	}
+	tflog.Info(ctx, "promoted the detached rollout: the orchestrator goes on at its next poll", map[string]any{"execution": name, "step": step})
+	last := ch.last
+	return outcome{steps: steps, moved: true, res: rollout.Result{Status: statusRunning, Current: ch.to, StepReached: step, Steps: len(steps)}, record: &last, execution: lastAttr(ch.last, "execution")}
 }

@@ -303,7 +303,8 @@ func checkPromote(base path.Path, last types.Object, stateSettings, planSettings
 	if planSettings.Promote == stateSettings.Promote || planSettings.Promote == "" {
 		return
 	}
-	if _, held := heldOf(last); held {
+	if _, held := heldOf(last); held || lastStatus(last) == statusRunning {
+		// A detached rollout's hold: the apply checks the step it is at.
 		return
 	}
 	status := lastStatus(last)
