@@ -36,13 +36,17 @@ const (
 	// rolls back) and "<status> <execution>" (set by the orchestrator
 	// when the run ends).
 	RunTag = "rollout:run"
+	// StatusTag is where the last rollout of the subject stands, as its
+	// last notice said it (StatusValue): the status view reads it.
+	StatusTag = "rollout:status"
 )
 
 // Lease is what the tags of a subject say.
 type Lease struct {
-	Owner string
-	Last  string
-	Run   string
+	Owner  string
+	Last   string
+	Run    string
+	Status string
 }
 
 // LeaseStore keeps one subject's lease.
@@ -60,6 +64,8 @@ type LeaseStore interface {
 	SetOwner(ctx context.Context, owner string) error
 	// SetRun sets RunTag; "" removes it.
 	SetRun(ctx context.Context, run string) error
+	// SetStatus sets StatusTag.
+	SetStatus(ctx context.Context, status string) error
 }
 
 // NewOwnerToken returns a fresh owner value for a resource type.
@@ -97,7 +103,7 @@ func (l ListenerLease) ReadLease(ctx context.Context) (Lease, error) {
 			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 		}
 	}
-	return Lease{Owner: tags[OwnerTag], Last: tags[LastTag], Run: tags[RunTag]}, nil
+	return Lease{Owner: tags[OwnerTag], Last: tags[LastTag], Run: tags[RunTag], Status: tags[StatusTag]}, nil
 }
 
 func (l ListenerLease) addTags(ctx context.Context, tags map[string]string) error {
@@ -132,6 +138,11 @@ func (l ListenerLease) SetOwner(ctx context.Context, owner string) error {
 // SetRun sets the listener's or rule's RunTag.
 func (l ListenerLease) SetRun(ctx context.Context, run string) error {
 	return setOwner(ctx, run, l.addTags, l.removeTags, RunTag)
+}
+
+// SetStatus sets the listener's or rule's StatusTag.
+func (l ListenerLease) SetStatus(ctx context.Context, status string) error {
+	return setOwner(ctx, status, l.addTags, l.removeTags, StatusTag)
 }
 
 // takeLease writes owner's tag and clears the last outcome.
@@ -189,9 +200,10 @@ func aliasTagKey(base, alias string) string {
 	return base + ":" + hex.EncodeToString(h[:16])
 }
 
-func (a AliasLease) ownerKey() string { return aliasTagKey(OwnerTag, a.Ref.Alias) }
-func (a AliasLease) lastKey() string  { return aliasTagKey(LastTag, a.Ref.Alias) }
-func (a AliasLease) runKey() string   { return aliasTagKey(RunTag, a.Ref.Alias) }
+func (a AliasLease) ownerKey() string  { return aliasTagKey(OwnerTag, a.Ref.Alias) }
+func (a AliasLease) lastKey() string   { return aliasTagKey(LastTag, a.Ref.Alias) }
+func (a AliasLease) runKey() string    { return aliasTagKey(RunTag, a.Ref.Alias) }
+func (a AliasLease) statusKey() string { return aliasTagKey(StatusTag, a.Ref.Alias) }
 
 // functionARN is the ARN of the alias's function, for its tags.
 func (a AliasLease) functionARN(ctx context.Context) (string, error) {
@@ -232,7 +244,7 @@ func (a AliasLease) ReadLease(ctx context.Context) (Lease, error) {
 	if err != nil {
 		return Lease{}, err
 	}
-	return Lease{Owner: out.Tags[a.ownerKey()], Last: out.Tags[a.lastKey()], Run: out.Tags[a.runKey()]}, nil
+	return Lease{Owner: out.Tags[a.ownerKey()], Last: out.Tags[a.lastKey()], Run: out.Tags[a.runKey()], Status: out.Tags[a.statusKey()]}, nil
 }
 
 func (a AliasLease) addTags(ctx context.Context, tags map[string]string) error {
@@ -273,6 +285,11 @@ func (a AliasLease) SetRun(ctx context.Context, run string) error {
 	return setOwner(ctx, run, a.addTags, a.removeTags, a.runKey())
 }
 
+// SetStatus sets the alias's StatusTag on its function.
+func (a AliasLease) SetStatus(ctx context.Context, status string) error {
+	return setOwner(ctx, status, a.addTags, a.removeTags, a.statusKey())
+}
+
 // FlagLease is a feature flag's lease, in its parameter's tags.
 type FlagLease struct {
 	Client *Client
@@ -298,6 +315,8 @@ func (f FlagLease) ReadLease(ctx context.Context) (Lease, error) {
 			l.Last = aws.ToString(t.Value)
 		case RunTag:
 			l.Run = aws.ToString(t.Value)
+		case StatusTag:
+			l.Status = aws.ToString(t.Value)
 		}
 	}
 	return l, nil
@@ -335,6 +354,11 @@ func (f FlagLease) SetOwner(ctx context.Context, owner string) error {
 // SetRun sets the parameter's RunTag.
 func (f FlagLease) SetRun(ctx context.Context, run string) error {
 	return setOwner(ctx, run, f.addTags, f.removeTags, RunTag)
+}
+
+// SetStatus sets the parameter's StatusTag.
+func (f FlagLease) SetStatus(ctx context.Context, status string) error {
+	return setOwner(ctx, status, f.addTags, f.removeTags, StatusTag)
 }
 
 func ssmNotFound(err error) bool {

@@ -66,6 +66,7 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 		r.Notify = notifier.Notify
 	}
 	lease := c.LeaseOf(j.Subject)
+	r.Status = awsclient.StatusRecorder(lease, func(msg string, err error) { o.log(msg, "error", err.Error()) })
 	r.HoldTimeout, r.HoldAction = j.HoldTimeout, j.HoldAction
 	promoted := false
 	r.Promoted = func(context.Context) (bool, error) { return promoted, nil }

@@ -339,6 +339,12 @@ custom = {
 		{"flag description over 1024", ff(`description = "` + strings.Repeat("d", 1025) + `"`), `description string length must be at most 1024`},
 		{"flag data source bad key", good + "data \"rollout_feature_flag\" \"x\" {\n  key = \"Bad\"\n}\n", `key(.|\n)*starting with a letter`},
 		{"ssm endpoint plain http", withProvider(`endpoints = { ssm = "http://ssm.internal.example" }`), `Plain HTTP Endpoint(.|\n)*endpoints\.ssm`},
+		{"status of two subjects", good + fmt.Sprintf("data \"rollout_status\" \"x\" {\n listener_arn = %q\n feature_flag = \"checkout\"\n}\n", fakeListener), `Invalid Attribute Combination(.|\n)*listener_arn`},
+		{"status of nothing", good + "data \"rollout_status\" \"x\" {\n}\n", `Invalid Attribute Combination`},
+		{"status flag key", good + "data \"rollout_status\" \"x\" {\n feature_flag = \"Checkout\"\n}\n", `feature_flag(.|\n)*must be a flag key or a parameter name`},
+		{"status wait for a word", good + fmt.Sprintf("data \"rollout_status\" \"x\" {\n listener_arn = %q\n wait = { until = [\"done\"], timeout = \"1m\" }\n}\n", fakeListener), `wait\.until(.|\n)*value must be one of`},
+		{"status wait too long", good + fmt.Sprintf("data \"rollout_status\" \"x\" {\n listener_arn = %q\n wait = { until = [\"held\"], timeout = \"24h\" }\n}\n", fakeListener), `Duration Out Of Range(.|\n)*wait\.timeout is 24h0m0s`},
+		{"status alias name all digits", good + "data \"rollout_status\" \"x\" {\n lambda_alias = { function_name = \"orders\", alias_name = \"12\" }\n}\n", `alias_name`},
 		{"data source with both", good + fmt.Sprintf("data \"rollout_listener_weights\" \"x\" {\n listener_arn = %q\n rule_arn = %q\n}\n", fakeListener, fakeRule), `Invalid Attribute Combination`},
 	}
 	// rollout_release: two services, and the body given.

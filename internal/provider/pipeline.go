@@ -294,6 +294,7 @@ func newRunner(ctx context.Context, c *awsclient.Client, s subject, ch change, d
 		Log:                func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) },
 		SwitchOff:          ch.switchOff,
 		Hold:               ch.hold,
+		Status:             awsclient.StatusRecorder(s.Lease(), statusLog(ctx)),
 	}
 	if ch.settings.Topic != "" || ch.settings.Bus != "" {
 		n := c.NewNotifier(ch.settings.Topic, ch.settings.Bus)
@@ -472,4 +473,9 @@ func closeNotices(runner *rollout.Runner, res *rollout.Result, s rolloutSettings
 			fmt.Sprintf("%d of the rollout's notices could not be delivered to %s (last error: %s). The rollout itself went on as it would have.", res.NotifyFailures, where, rollout.Bound(last)),
 			"Check that the topic or bus exists in the provider's region and that the credentials allow sns:Publish or events:PutEvents. last_rollout.notices_undelivered counts them."))
 	}
+}
+
+// statusLog logs a status tag that could not be written.
+func statusLog(ctx context.Context) func(string, error) {
+	return func(msg string, err error) { tflog.Warn(ctx, msg, map[string]any{"error": err.Error()}) }
 }

@@ -281,6 +281,7 @@ func (p *rolloutProvider) DataSources(context.Context) []func() datasource.DataS
 		NewAlarmStateDataSource,
 		NewTargetHealthDataSource,
 		NewFeatureFlagDataSource,
+		NewStatusDataSource,
 	}
 }
 

@@ -57,14 +57,14 @@ type Notice struct {
 	Attempt string    `json:"attempt,omitempty"`
 	Started time.Time `json:"started_at"`
 	At      time.Time `json:"at"`
-	// Execution is a detached rollout's execution ARN.
+	// Execution is a detached rollout's execution name.
 	Execution string `json:"execution,omitempty"`
 }
 
 // notify builds and sends a notice; a failure to deliver is counted in the
 // result, never fatal.
 func (r *Runner) notify(ctx context.Context, p *Progress, t NoticeType, step int, before weights.Split) {
-	if r.Notify == nil {
+	if r.Notify == nil && r.Status == nil {
 		return
 	}
 	steps := len(p.Steps)
@@ -78,6 +78,12 @@ func (r *Runner) notify(ctx context.Context, p *Progress, t NoticeType, step int
 	}
 	if t == NoticeStarted || t == NoticeStepCompleted || t == NoticeHeld || t == NoticePromoted || t == NoticeSucceeded {
 		n.Failure = nil
+	}
+	if r.Status != nil {
+		r.Status(ctx, n)
+	}
+	if r.Notify == nil {
+		return
 	}
 	if err := r.Notify(ctx, n); err != nil {
 		p.Res.NotifyFailures++

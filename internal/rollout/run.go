@@ -87,6 +87,10 @@ type Runner struct {
 	// detached run: the orchestrator watches the hold). Without it a run
 	// ends at a hold, Held, and a later run resumes it (Resume).
 	Promoted func(ctx context.Context) (bool, error)
+	// Status, when set, is told every notice as it happens, before Notify
+	// (the subject's status tag: awsclient.StatusRecorder). It must not
+	// fail the run.
+	Status func(ctx context.Context, n Notice)
 	// HoldTimeout, when above zero, bounds a hold watched by Promoted;
 	// then HoldAction (Gradual, Immediate or Auto: roll back; "promote":
 	// go on) is taken.
