@@ -187,6 +187,9 @@ func main() {
 				fr.overhead.Round(time.Millisecond), missIf(&ok, fr.overhead > maxOverhead), fr.rolloutOverhead.Round(time.Millisecond))
 			fmt.Printf("    (e) alarm in ALARM -> rollback write: %s%s\n", fr.alarmDelay.Round(time.Millisecond), missIf(&ok, fr.alarmDelay > maxAlarmDelay))
 			fmt.Printf("    (f) AWS requests per poll: %.2f%s (%d gate kinds)\n", fr.perPoll, missIf(&ok, fr.perPoll > gateKinds), gateKinds)
+			fmt.Printf("    (m) alarm reading -> rollback write: %s without notices, %s with SNS delivering, %s with SNS failing every Publish (%+d ms)%s\n",
+				fr.decide[0].Round(time.Millisecond), fr.decide[1].Round(time.Millisecond), fr.decide[2].Round(time.Millisecond),
+				(fr.decide[2] - fr.decide[0]).Milliseconds(), missIf(&ok, fr.decide[2]-fr.decide[0] >= maxNoticeCost))
 		}
 		rf, err := releaseBench(eng.bin, *providerDir, filepath.Join(*workdir, strings.ToLower(eng.name)+"-release"))
 		if err != nil {
@@ -202,7 +205,7 @@ func main() {
 		fmt.Println()
 	}
 	fmt.Printf("targets: (a) <= %.0f request per resource, growth 200->400 <= %.1fx, (b') <= %.2f x the framework floor at the largest N\n", maxRequestsPerResource, maxGrowth, maxFloorRatio)
-	fmt.Printf("         (d) <= %s, (e) <= %s, (f) <= %d; (b) <= %.1f was withdrawn and is reported only\n", maxOverhead, maxAlarmDelay, gateKinds, withdrawnB)
+	fmt.Printf("         (d) <= %s, (e) <= %s, (f) <= %d, (m) SNS failing < %s more than without notices; (b) <= %.1f was withdrawn and is reported only\n", maxOverhead, maxAlarmDelay, gateKinds, maxNoticeCost, withdrawnB)
 	fmt.Println("         (h) in waves <= each wave's slowest service (timed one by one) added up, within that figure's spread between runs (±)")
 	fmt.Printf("         (i) < %s for any schedule length, (l) <= %s\n", maxDetachedApply, maxDetachedRevert)
 	fmt.Println("floors: the same plan through a provider with these schemas that does nothing, speaking the")

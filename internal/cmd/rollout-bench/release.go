@@ -212,7 +212,9 @@ func releaseBench(engine, providerDir, dir string) (releaseFigures, error) {
 		for _, s := range svcs {
 			var reqs []served
 			for _, r := range log[mark:] {
-				if r.listener == s.listener {
+				// The status tag a run keeps on its listener (AddTags) is
+				// not its traffic: the read and the write are.
+				if r.listener == s.listener && r.action != "elasticloadbalancing:AddTags" {
 					reqs = append(reqs, r)
 				}
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -8,7 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
 )
@@ -21,6 +25,9 @@ import (
 //	(d) apply wall time minus the sum of pauses   target < 1s + 0.2s per step
 //	(e) alarm in ALARM -> the rollback write      target <= poll_interval + 1s
 //	(f) AWS requests per poll during pauses       target 1 per gate kind (2)
+//	(m) the alarm's reading -> the rollback write, with notices to an SNS
+//	    topic answering every Publish with an error, against no notices
+//	                                                target: under 0.2s more
 const (
 	rolloutSteps  = 3
 	rolloutPause  = 2 * time.Second
@@ -28,6 +35,7 @@ const (
 	gateKinds     = 2
 	maxOverhead   = time.Second + rolloutSteps*200*time.Millisecond
 	maxAlarmDelay = rolloutPoll + time.Second
+	maxNoticeCost = 200 * time.Millisecond
 )
 
 type stamp struct {
@@ -38,7 +46,13 @@ type stamp struct {
 type rolloutFigures struct {
 	apply, overhead, rolloutOverhead, alarmDelay time.Duration
 	perPoll                                      float64
+	// decide is the alarm's reading to the rollback write: without
+	// notices, with notices SNS delivers, with SNS failing every Publish.
+	decide [3]time.Duration
 }
+
+// noticeVariants are (m)'s: no notices, SNS delivering, SNS failing.
+var noticeVariants = []string{"none", "sns", "sns failing"}
 
 func rolloutBench(engine, providerDir, dir string) (rolloutFigures, error) {
 	var f rolloutFigures
@@ -51,7 +65,7 @@ func rolloutBench(engine, providerDir, dir string) (rolloutFigures, error) {
 	if err != nil {
 		return f, err
 	}
-	mu, bg, alarm, setAlarm := &b.mu, b.bg, b.alarm, b.setAlarm
+	mu, bg, alarm := &b.mu, b.bg, b.alarm
 	tgs := []string{bg.blue, bg.green}
 
 	if dir, err = filepath.Abs(dir); err != nil {
@@ -66,6 +80,11 @@ func rolloutBench(engine, providerDir, dir string) (rolloutFigures, error) {
 	if err := os.WriteFile(rc, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"rolloutdev/rollout\" = %q\n  }\n  direct {}\n}\n", abs)), 0o644); err != nil {
 		return f, err
 	}
+	topic, err := snsTopic(emu.URL, "rollout-bench")
+	if err != nil {
+		return f, err
+	}
+	notify := ""
 	write := func(blue, green int, attempt string) error {
 		tf := fmt.Sprintf(`
 terraform {
@@ -75,7 +94,7 @@ terraform {
 }
 provider "rollout" {
   region    = "us-east-1"
-  endpoints = { elbv2 = %[1]q, cloudwatch = %[1]q }
+  endpoints = { elbv2 = %[1]q, cloudwatch = %[1]q, sns = %[1]q }
 }
 resource "rollout_traffic_split" "s" {
   listener_arn  = %[2]q
@@ -86,9 +105,10 @@ resource "rollout_traffic_split" "s" {
     poll_interval = %[8]q
     attempt       = %[10]q
     gates         = { health = { timeout = "10s" }, alarms = [%[9]q] }
+    %[11]s
   }
 }
-`, emu.URL, bg.listener, tgs[0], tgs[1], blue, green, rolloutPause.String(), rolloutPoll.String(), alarm, attempt)
+`, emu.URL, bg.listener, tgs[0], tgs[1], blue, green, rolloutPause.String(), rolloutPoll.String(), alarm, attempt, notify)
 		return os.WriteFile(filepath.Join(dir, "main.tf"), []byte(tf), 0o644)
 	}
 	env := append(os.Environ(), "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_CLI_CONFIG_FILE="+rc,
@@ -150,9 +170,34 @@ resource "rollout_traffic_split" "s" {
 	mu.Unlock()
 	f.perPoll = float64(reads) / float64(polls)
 
-	// (e): back to blue, with the alarm set 1.5s into the second pause.
-	if err := write(100, 0, "1"); err != nil {
+	// (e): back to blue, with the alarm set 1.5s into the second pause;
+	// (m): the same three times, as noticeVariants say.
+	if f.alarmDelay, f.decide[0], err = alarmRollback(b, write, run, "1"); err != nil {
 		return f, err
+	}
+	for i, v := range noticeVariants[1:] {
+		notify = fmt.Sprintf("notifications = { sns_topic_arn = %q }", topic)
+		if v == "sns failing" {
+			emu.InjectFaults("sns", emulator.Faults{Rate: 1, Kinds: []emulator.Fault{emulator.ServerError}})
+		}
+		if err := b.setAlarm(cwtypes.StateValueOk); err != nil {
+			return f, err
+		}
+		if _, f.decide[i+1], err = alarmRollback(b, write, run, fmt.Sprint(i+2)); err != nil {
+			return f, err
+		}
+		emu.InjectFaults("sns", emulator.Faults{})
+	}
+	return f, nil
+}
+
+// alarmRollback applies back to blue, sets the alarm 1.5s into the second
+// pause, and returns the alarm to the rollback write, and the reading that
+// saw it (the last DescribeAlarms before the write) to the write.
+func alarmRollback(b *benchEnv, write func(int, int, string) error, run func(bool, ...string) (time.Duration, error), attempt string) (time.Duration, time.Duration, error) {
+	mu, setAlarm := &b.mu, b.setAlarm
+	if err := write(100, 0, attempt); err != nil {
+		return 0, 0, err
 	}
 	b.resetLog()
 	var fired time.Time
@@ -177,18 +222,32 @@ resource "rollout_traffic_split" "s" {
 		}
 	}()
 	if _, err := run(true, "apply", "-auto-approve", "-input=false"); err != nil {
-		return f, err
+		return 0, 0, err
 	}
 	if err := <-done; err != nil {
-		return f, err
+		return 0, 0, err
 	}
 	mu.Lock()
 	defer mu.Unlock()
+	var read time.Time
 	for _, s := range b.log {
+		if s.action == "monitoring:DescribeAlarms" && s.at.After(fired) && read.IsZero() {
+			read = s.at
+		}
 		if s.action == "elasticloadbalancing:ModifyListener" && s.at.After(fired) {
-			f.alarmDelay = s.at.Sub(fired)
-			return f, nil
+			return s.at.Sub(fired), s.at.Sub(read), nil
 		}
 	}
-	return f, fmt.Errorf("no rollback write after the alarm fired")
+	return 0, 0, fmt.Errorf("no rollback write after the alarm fired")
+}
+
+// snsTopic makes a topic in the emulator.
+func snsTopic(endpoint, name string) (string, error) {
+	c := sns.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("bench", "bench", "")},
+		func(o *sns.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	out, err := c.CreateTopic(context.Background(), &sns.CreateTopicInput{Name: aws.String(name)})
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.TopicArn), nil
 }
