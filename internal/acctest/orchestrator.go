@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -259,5 +260,44 @@ func (e *Env) WaitExecution(arn string, limit time.Duration) *sfn.DescribeExecut
 			return out
 		}
 		time.Sleep(100 * time.Millisecond) // another process and goroutine: real time
+	}
+}
+
+// iamAction is the IAM action of an emulator action.
+func iamAction(a string) string {
+	switch {
+	case a == "lambda:Invoke":
+		return "lambda:InvokeFunction"
+	case strings.HasPrefix(a, "monitoring:"):
+		return "cloudwatch:" + strings.TrimPrefix(a, "monitoring:")
+	}
+	return a
+}
+
+// CheckPolicyCovers fails the test when the orchestrator called an action
+// that its rendered function policy does not allow: the policy users attach
+// is the one the binary needs.
+func (e *Env) CheckPolicyCovers() {
+	e.T.Helper()
+	var doc struct {
+		Statement []struct{ Action []string }
+	}
+	if err := json.Unmarshal([]byte(orchestrator.PoliciesOf(orchestrator.Scope{Name: "x"}).Function), &doc); err != nil {
+		e.T.Fatal(err)
+	}
+	allowed := map[string]bool{}
+	for _, st := range doc.Statement {
+		for _, a := range st.Action {
+			allowed[a] = true
+		}
+	}
+	called := e.Emu.ActionsOf("orchestrator")
+	if len(called) < 3 {
+		e.T.Fatalf("the emulator saw the orchestrator call only %v: is its User-Agent recognized?", called)
+	}
+	for _, a := range called {
+		if !allowed[iamAction(a)] {
+			e.T.Errorf("the orchestrator called %s, which rollout_orchestrator_policy's function policy does not allow", iamAction(a))
+		}
 	}
 }

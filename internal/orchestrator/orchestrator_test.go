@@ -135,7 +135,7 @@ func TestDetachedCanarySucceeds(t *testing.T) {
 	if err != nil || lease.Run != orchestrator.EndedTag(rollout.Succeeded, s.Job.Execution) {
 		t.Fatalf("the run tag is %q (%v), want the end recorded", lease.Run, err)
 	}
-	checkPolicyCovers(t, d)
+	d.e.CheckPolicyCovers()
 }
 
 func TestDetachedAlarmRollsBack(t *testing.T) {
@@ -166,7 +166,7 @@ func TestDetachedAlarmRollsBack(t *testing.T) {
 		t.Errorf("the rollback was written %s after the alarm fired; want within the poll interval and a second", took)
 	}
 	t.Logf("alarm → rollback write: %s", took)
-	checkPolicyCovers(t, d)
+	d.e.CheckPolicyCovers()
 }
 
 // Killing the orchestrator mid-call, right after its write of step 2 has
@@ -229,45 +229,6 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 			t.Fatalf("waited 30 s for %s", what)
 		}
 		time.Sleep(50 * time.Millisecond) // another process: real time
-	}
-}
-
-// iamAction is the IAM action of an emulator action.
-func iamAction(a string) string {
-	switch {
-	case a == "lambda:Invoke":
-		return "lambda:InvokeFunction"
-	case strings.HasPrefix(a, "monitoring:"):
-		return "cloudwatch:" + strings.TrimPrefix(a, "monitoring:")
-	}
-	return a
-}
-
-// checkPolicyCovers fails when the orchestrator called an action that its
-// rendered function policy does not allow: the policy users attach is the
-// one the binary needs.
-func checkPolicyCovers(t *testing.T, d *detached) {
-	t.Helper()
-	var doc struct {
-		Statement []struct{ Action []string }
-	}
-	if err := json.Unmarshal([]byte(orchestrator.PoliciesOf(orchestrator.Scope{Name: "x"}).Function), &doc); err != nil {
-		t.Fatal(err)
-	}
-	allowed := map[string]bool{}
-	for _, st := range doc.Statement {
-		for _, a := range st.Action {
-			allowed[a] = true
-		}
-	}
-	called := d.e.Emu.ActionsOf("orchestrator")
-	if len(called) < 3 {
-		t.Fatalf("the emulator saw the orchestrator call only %v: is its User-Agent recognized?", called)
-	}
-	for _, a := range called {
-		if !allowed[iamAction(a)] {
-			t.Errorf("the orchestrator called %s, which rollout_orchestrator_policy's function policy does not allow", iamAction(a))
-		}
 	}
 }
 

@@ -17,6 +17,9 @@ type Scope struct {
 	Functions []string
 	// Parameters are the flag parameters they ramp or switch off.
 	Parameters []string
+	// Topics and Buses are where their notices go
+	// (rollout.notifications): SNS topics and EventBridge buses.
+	Topics, Buses []string
 	// FunctionRole and StatesRole are the roles the provider passes.
 	FunctionRole, StatesRole string
 }
@@ -100,6 +103,8 @@ func PoliciesOf(s Scope) Policies {
 				"lambda:GetAlias", "lambda:UpdateAlias", "lambda:GetFunction", "lambda:ListTags", "lambda:TagResource", "lambda:UntagResource", "lambda:InvokeFunction"}},
 			statement{Sid: "RampAndSwitchFlags", Effect: "Allow", Resource: orAll(s.Parameters, "arn:aws:ssm:*:*:parameter/rollout/flags/*"), Action: []string{
 				"ssm:GetParameter", "ssm:PutParameter", "ssm:ListTagsForResource", "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource"}},
+			statement{Sid: "PublishNotices", Effect: "Allow", Resource: orAll(s.Topics, "arn:aws:sns:*:*:*"), Action: []string{"sns:Publish"}},
+			statement{Sid: "PutNoticeEvents", Effect: "Allow", Resource: orAll(s.Buses, "arn:aws:events:*:*:event-bus/*"), Action: []string{"events:PutEvents"}},
 			statement{Sid: "WriteItsLogs", Effect: "Allow", Resource: fmt.Sprintf("arn:aws:logs:*:*:log-group:/aws/lambda/%s:*", s.Name), Action: []string{
 				"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}},
 		),

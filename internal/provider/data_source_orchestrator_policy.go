@@ -30,6 +30,8 @@ type orchestratorPolicyModel struct {
 	ListenerARNs        types.List   `tfsdk:"listener_arns"`
 	FunctionARNs        types.List   `tfsdk:"function_arns"`
 	ParameterARNs       types.List   `tfsdk:"parameter_arns"`
+	SNSTopicARNs        types.List   `tfsdk:"sns_topic_arns"`
+	EventBusARNs        types.List   `tfsdk:"event_bus_arns"`
 	FunctionRoleARN     types.String `tfsdk:"function_role_arn"`
 	StatesRoleARN       types.String `tfsdk:"states_role_arn"`
 	FunctionPolicy      types.String `tfsdk:"function_policy"`
@@ -57,7 +59,7 @@ func (d *orchestratorPolicyDataSource) Schema(_ context.Context, _ datasource.Sc
 		return schema.StringAttribute{Computed: true, MarkdownDescription: d}
 	}
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Renders the least-privilege IAM policies of a `rollout_orchestrator`: the function's role (move the subjects, read the gates, invoke the hooks, write its logs), " +
+		MarkdownDescription: "Renders the least-privilege IAM policies of a `rollout_orchestrator`: the function's role (move the subjects, read the gates, invoke the hooks, publish the notices, write its logs), " +
 			"the state machine's role (invoke the function), their trust policies, and what the credentials Terraform runs with need for the orchestrator and detached rollouts. " +
 			"It reads nothing from AWS. Scope the function's policy to the listeners, functions and flags your detached rollouts move.",
 		Attributes: map[string]schema.Attribute{
@@ -70,6 +72,10 @@ func (d *orchestratorPolicyDataSource) Schema(_ context.Context, _ datasource.Sc
 				"arn:aws:lambda:eu-west-1:123456789012:function:orders"),
 			"parameter_arns": arns("SSM parameters of the flags they ramp or switch off", "`arn:aws:ssm:*:*:parameter/rollout/flags/*`", "ssm", "parameter/",
 				"arn:aws:ssm:eu-west-1:123456789012:parameter/rollout/flags/*"),
+			"sns_topic_arns": arns("SNS topics their notices go to (`rollout.notifications.sns_topic_arn`)", "every one", "sns", "",
+				"arn:aws:sns:eu-west-1:123456789012:rollouts"),
+			"event_bus_arns": arns("EventBridge buses their notices go to (`rollout.notifications.event_bus_name`)", "every one", "events", "event-bus/",
+				"arn:aws:events:eu-west-1:123456789012:event-bus/default"),
 			"function_role_arn":     schema.StringAttribute{Optional: true, MarkdownDescription: "The function's role, passed by the provider (`iam:PassRole` in `provider_policy`).", Validators: []validator.String{arnOf{arn.IAMRole}}},
 			"states_role_arn":       schema.StringAttribute{Optional: true, MarkdownDescription: "The state machine's role, passed by the provider.", Validators: []validator.String{arnOf{arn.IAMRole}}},
 			"function_policy":       computed("JSON policy of the function's role."),
@@ -101,7 +107,7 @@ func (d *orchestratorPolicyDataSource) Read(ctx context.Context, req datasource.
 	for _, l := range []struct {
 		v  types.List
 		to *[]string
-	}{{m.ListenerARNs, &s.Listeners}, {m.FunctionARNs, &s.Functions}, {m.ParameterARNs, &s.Parameters}} {
+	}{{m.ListenerARNs, &s.Listeners}, {m.FunctionARNs, &s.Functions}, {m.ParameterARNs, &s.Parameters}, {m.SNSTopicARNs, &s.Topics}, {m.EventBusARNs, &s.Buses}} {
 		if !l.v.IsNull() {
 			resp.Diagnostics.Append(l.v.ElementsAs(ctx, l.to, false)...)
 		}

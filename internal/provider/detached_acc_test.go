@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -696,9 +697,14 @@ data "rollout_orchestrator_policy" "main" {
 // A detached canary held after its first step: the orchestrator watches
 // the hold (the execution runs, polling) until an apply with a new
 // rollout.promote tags the subject; then it goes on to the target.
+//
+// Its notices reach SNS and EventBridge from both drivers (started from the
+// apply; the rest from the orchestrator, which the rendered policy allows).
 func TestAccDetached_holdPromote(t *testing.T) {
 	t.Parallel()
 	d := newDetachedEnv(t)
+	topic, viaSNS := d.e.SNSNotices("detached-notices")
+	bus, viaEvents := d.e.EventNotices("detached-bus")
 	var st *terraform.State
 	ro := func(promote string) string {
 		return fmt.Sprintf(`rollout = {
@@ -707,9 +713,11 @@ func TestAccDetached_holdPromote(t *testing.T) {
     poll_interval = "1s"
     hold_timeout  = "2m"
     execution     = { mode = "detached", orchestrator = rollout_orchestrator.main.arn }
+    notifications = { sns_topic_arn = %q, event_bus_name = %q }
     %s
-  }`, promote)
+  }`, topic, bus, promote)
 	}
+	const want = "started@0 held@1 promoted@1 step_completed@2 step_completed@3 succeeded@3"
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: d.e.RealFactories(),
 		Steps: []resource.TestStep{
@@ -744,7 +752,24 @@ func TestAccDetached_holdPromote(t *testing.T) {
 			},
 			{
 				RefreshState: true,
-				Check:        resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.status", "succeeded"),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.status", "succeeded"),
+					func(*terraform.State) error {
+						for _, q := range []*acctest.NoticeQueue{viaSNS, viaEvents} {
+							got, _ := q.Read(6)
+							if k := strings.Join(acctest.Kinds(got), " "); k != want {
+								return fmt.Errorf("the notices were %s, want %s", k, want)
+							}
+							for _, n := range got[1:] {
+								if n.Execution == "" || n.Execution != got[0].Execution {
+									return fmt.Errorf("a notice does not name the execution %q: %+v", got[0].Execution, n)
+								}
+							}
+						}
+						d.e.CheckPolicyCovers()
+						return nil
+					},
+				),
 			},
 		},
 	})
