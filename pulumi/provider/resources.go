@@ -61,6 +61,7 @@ func Provider(bridgeMetadata []byte) tfbridge.ProviderInfo {
 			"rollout_target_health":       {Tok: "rollout:index:getTargetHealth"},
 			"rollout_feature_flag":        {Tok: "rollout:index:getFeatureFlag"},
 			"rollout_orchestrator_policy": {Tok: "rollout:index:getOrchestratorPolicy"},
+			"rollout_status":              {Tok: "rollout:index:getStatus"},
 		},
 		JavaScript: &tfbridge.JavaScriptInfo{
 			PackageName:          "@rolloutdev/rollout",

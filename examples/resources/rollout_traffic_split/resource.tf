@@ -91,8 +91,34 @@ resource "rollout_traffic_split" "search" {
   }
 }
 
+# A person looks at the canary before it goes on: the apply stops after 10 %
+# (last_rollout.status = "held") and the next plan lists the steps still to
+# run. Set promote to a new value and apply to go on; without it for 4 hours,
+# the next apply rolls back. Every step is published to SNS and EventBridge.
+resource "rollout_traffic_split" "checkout_api" {
+  listener_arn = aws_lb_listener.checkout_api.arn
+
+  target_groups = [
+    { arn = aws_lb_target_group.checkout_api_v1.arn, weight = 0 },
+    { arn = aws_lb_target_group.checkout_api_v2.arn, weight = 100 },
+  ]
+
+  rollout = {
+    strategy            = "canary"
+    steps               = [{ percent = 10, pause = "hold" }, { percent = 50, pause = "10m" }, { percent = 100 }]
+    promote             = "approved-by-oncall-1"
+    hold_timeout        = "4h"
+    hold_timeout_action = "rollback"
+    gates               = { alarms = [aws_cloudwatch_metric_alarm.checkout_5xx.alarm_name] }
+    notifications = {
+      sns_topic_arn  = aws_sns_topic.rollouts.arn
+      event_bus_name = "default"
+    }
+  }
+}
+
 output "web_rollout" {
-  # status: succeeded, rolled_back or failed; reason says why.
+  # status: succeeded, rolled_back, held or failed; reason says why.
   value = rollout_traffic_split.web.last_rollout
 }
 

@@ -5,18 +5,20 @@ import * as pulumi from "@pulumi/pulumi";
 import * as utilities from "./utilities";
 
 /**
- * Renders the least-privilege IAM policies of a `rollout.Orchestrator`: the function's role (move the subjects, read the gates, invoke the hooks, write its logs), the state machine's role (invoke the function), their trust policies, and what the credentials Pulumi runs with need for the orchestrator and detached rollouts. It reads nothing from AWS. Scope the function's policy to the listeners, functions and flags your detached rollouts move.
+ * Renders the least-privilege IAM policies of a `rollout.Orchestrator`: the function's role (move the subjects, read the gates, invoke the hooks, publish the notices, write its logs), the state machine's role (invoke the function), their trust policies, and what the credentials Pulumi runs with need for the orchestrator and detached rollouts. It reads nothing from AWS. Scope the function's policy to the listeners, functions and flags your detached rollouts move.
  *
  * ## Example Usage
  */
 export function getOrchestratorPolicy(args: GetOrchestratorPolicyArgs, opts?: pulumi.InvokeOptions): Promise<GetOrchestratorPolicyResult> {
     opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {});
     return pulumi.runtime.invoke("rollout:index:getOrchestratorPolicy", {
+        "eventBusArns": args.eventBusArns,
         "functionArns": args.functionArns,
         "functionRoleArn": args.functionRoleArn,
         "listenerArns": args.listenerArns,
         "name": args.name,
         "parameterArns": args.parameterArns,
+        "snsTopicArns": args.snsTopicArns,
         "statesRoleArn": args.statesRoleArn,
     }, opts);
 }
@@ -25,6 +27,10 @@ export function getOrchestratorPolicy(args: GetOrchestratorPolicyArgs, opts?: pu
  * A collection of arguments for invoking getOrchestratorPolicy.
  */
 export interface GetOrchestratorPolicyArgs {
+    /**
+     * The EventBridge buses their notices go to (`rollout.notifications.event_bus_name`) detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
+     */
+    eventBusArns?: string[];
     /**
      * The Lambda functions whose aliases they move, and their hook functions detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
      */
@@ -46,6 +52,10 @@ export interface GetOrchestratorPolicyArgs {
      */
     parameterArns?: string[];
     /**
+     * The SNS topics their notices go to (`rollout.notifications.sns_topic_arn`) detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
+     */
+    snsTopicArns?: string[];
+    /**
      * The state machine's role, passed by the provider.
      */
     statesRoleArn?: string;
@@ -55,6 +65,10 @@ export interface GetOrchestratorPolicyArgs {
  * A collection of values returned by getOrchestratorPolicy.
  */
 export interface GetOrchestratorPolicyResult {
+    /**
+     * The EventBridge buses their notices go to (`rollout.notifications.event_bus_name`) detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
+     */
+    readonly eventBusArns?: string[];
     /**
      * The Lambda functions whose aliases they move, and their hook functions detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
      */
@@ -92,6 +106,10 @@ export interface GetOrchestratorPolicyResult {
      */
     readonly providerPolicy: string;
     /**
+     * The SNS topics their notices go to (`rollout.notifications.sns_topic_arn`) detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
+     */
+    readonly snsTopicArns?: string[];
+    /**
      * JSON policy of the state machine's role.
      */
     readonly statesPolicy: string;
@@ -105,18 +123,20 @@ export interface GetOrchestratorPolicyResult {
     readonly statesTrustPolicy: string;
 }
 /**
- * Renders the least-privilege IAM policies of a `rollout.Orchestrator`: the function's role (move the subjects, read the gates, invoke the hooks, write its logs), the state machine's role (invoke the function), their trust policies, and what the credentials Pulumi runs with need for the orchestrator and detached rollouts. It reads nothing from AWS. Scope the function's policy to the listeners, functions and flags your detached rollouts move.
+ * Renders the least-privilege IAM policies of a `rollout.Orchestrator`: the function's role (move the subjects, read the gates, invoke the hooks, publish the notices, write its logs), the state machine's role (invoke the function), their trust policies, and what the credentials Pulumi runs with need for the orchestrator and detached rollouts. It reads nothing from AWS. Scope the function's policy to the listeners, functions and flags your detached rollouts move.
  *
  * ## Example Usage
  */
 export function getOrchestratorPolicyOutput(args: GetOrchestratorPolicyOutputArgs, opts?: pulumi.InvokeOutputOptions): pulumi.Output<GetOrchestratorPolicyResult> {
     opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {});
     return pulumi.runtime.invokeOutput("rollout:index:getOrchestratorPolicy", {
+        "eventBusArns": args.eventBusArns,
         "functionArns": args.functionArns,
         "functionRoleArn": args.functionRoleArn,
         "listenerArns": args.listenerArns,
         "name": args.name,
         "parameterArns": args.parameterArns,
+        "snsTopicArns": args.snsTopicArns,
         "statesRoleArn": args.statesRoleArn,
     }, opts);
 }
@@ -125,6 +145,10 @@ export function getOrchestratorPolicyOutput(args: GetOrchestratorPolicyOutputArg
  * A collection of arguments for invoking getOrchestratorPolicy.
  */
 export interface GetOrchestratorPolicyOutputArgs {
+    /**
+     * The EventBridge buses their notices go to (`rollout.notifications.event_bus_name`) detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
+     */
+    eventBusArns?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * The Lambda functions whose aliases they move, and their hook functions detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
      */
@@ -145,6 +169,10 @@ export interface GetOrchestratorPolicyOutputArgs {
      * The SSM parameters of the flags they ramp or switch off detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: `arn:aws:ssm:*:*:parameter/rollout/flags/*`.
      */
     parameterArns?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    /**
+     * The SNS topics their notices go to (`rollout.notifications.sns_topic_arn`) detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
+     */
+    snsTopicArns?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * The state machine's role, passed by the provider.
      */

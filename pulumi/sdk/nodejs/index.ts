@@ -40,6 +40,11 @@ export const getOrchestratorPolicy: typeof import("./getOrchestratorPolicy").get
 export const getOrchestratorPolicyOutput: typeof import("./getOrchestratorPolicy").getOrchestratorPolicyOutput = null as any;
 utilities.lazyLoad(exports, ["getOrchestratorPolicy","getOrchestratorPolicyOutput"], () => require("./getOrchestratorPolicy"));
 
+export { GetStatusArgs, GetStatusResult, GetStatusOutputArgs } from "./getStatus";
+export const getStatus: typeof import("./getStatus").getStatus = null as any;
+export const getStatusOutput: typeof import("./getStatus").getStatusOutput = null as any;
+utilities.lazyLoad(exports, ["getStatus","getStatusOutput"], () => require("./getStatus"));
+
 export { GetTargetHealthArgs, GetTargetHealthResult, GetTargetHealthOutputArgs } from "./getTargetHealth";
 export const getTargetHealth: typeof import("./getTargetHealth").getTargetHealth = null as any;
 export const getTargetHealthOutput: typeof import("./getTargetHealth").getTargetHealthOutput = null as any;

@@ -11,7 +11,7 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/pulumi/sdk/go/rollout/internal"
 )
 
-// Renders the least-privilege IAM policies of a `rollout.Orchestrator`: the function's role (move the subjects, read the gates, invoke the hooks, write its logs), the state machine's role (invoke the function), their trust policies, and what the credentials Pulumi runs with need for the orchestrator and detached rollouts. It reads nothing from AWS. Scope the function's policy to the listeners, functions and flags your detached rollouts move.
+// Renders the least-privilege IAM policies of a `rollout.Orchestrator`: the function's role (move the subjects, read the gates, invoke the hooks, publish the notices, write its logs), the state machine's role (invoke the function), their trust policies, and what the credentials Pulumi runs with need for the orchestrator and detached rollouts. It reads nothing from AWS. Scope the function's policy to the listeners, functions and flags your detached rollouts move.
 //
 // ## Example Usage
 func GetOrchestratorPolicy(ctx *pulumi.Context, args *GetOrchestratorPolicyArgs, opts ...pulumi.InvokeOption) (*GetOrchestratorPolicyResult, error) {
@@ -26,6 +26,8 @@ func GetOrchestratorPolicy(ctx *pulumi.Context, args *GetOrchestratorPolicyArgs,
 
 // A collection of arguments for invoking getOrchestratorPolicy.
 type GetOrchestratorPolicyArgs struct {
+	// The EventBridge buses their notices go to (`rollout.notifications.event_bus_name`) detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
+	EventBusArns []string `pulumi:"eventBusArns"`
 	// The Lambda functions whose aliases they move, and their hook functions detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
 	FunctionArns []string `pulumi:"functionArns"`
 	// The function's role, passed by the provider (`iam:PassRole` in <span pulumi-lang-nodejs="`providerPolicy`" pulumi-lang-dotnet="`ProviderPolicy`" pulumi-lang-go="`providerPolicy`" pulumi-lang-python="`provider_policy`" pulumi-lang-yaml="`providerPolicy`" pulumi-lang-java="`providerPolicy`">`provider_policy`</span>).
@@ -36,12 +38,16 @@ type GetOrchestratorPolicyArgs struct {
 	Name string `pulumi:"name"`
 	// The SSM parameters of the flags they ramp or switch off detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: `arn:aws:ssm:*:*:parameter/rollout/flags/*`.
 	ParameterArns []string `pulumi:"parameterArns"`
+	// The SNS topics their notices go to (`rollout.notifications.sns_topic_arn`) detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
+	SnsTopicArns []string `pulumi:"snsTopicArns"`
 	// The state machine's role, passed by the provider.
 	StatesRoleArn *string `pulumi:"statesRoleArn"`
 }
 
 // A collection of values returned by getOrchestratorPolicy.
 type GetOrchestratorPolicyResult struct {
+	// The EventBridge buses their notices go to (`rollout.notifications.event_bus_name`) detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
+	EventBusArns []string `pulumi:"eventBusArns"`
 	// The Lambda functions whose aliases they move, and their hook functions detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
 	FunctionArns []string `pulumi:"functionArns"`
 	// JSON policy of the function's role.
@@ -60,6 +66,8 @@ type GetOrchestratorPolicyResult struct {
 	ParameterArns []string `pulumi:"parameterArns"`
 	// JSON policy Pulumi's credentials need for the orchestrator and detached rollouts, besides what each resource needs.
 	ProviderPolicy string `pulumi:"providerPolicy"`
+	// The SNS topics their notices go to (`rollout.notifications.sns_topic_arn`) detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
+	SnsTopicArns []string `pulumi:"snsTopicArns"`
 	// JSON policy of the state machine's role.
 	StatesPolicy string `pulumi:"statesPolicy"`
 	// The state machine's role, passed by the provider.
@@ -75,6 +83,8 @@ func GetOrchestratorPolicyOutput(ctx *pulumi.Context, args GetOrchestratorPolicy
 
 // A collection of arguments for invoking getOrchestratorPolicy.
 type GetOrchestratorPolicyOutputArgs struct {
+	// The EventBridge buses their notices go to (`rollout.notifications.event_bus_name`) detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
+	EventBusArns pulumi.StringArrayInput `pulumi:"eventBusArns"`
 	// The Lambda functions whose aliases they move, and their hook functions detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
 	FunctionArns pulumi.StringArrayInput `pulumi:"functionArns"`
 	// The function's role, passed by the provider (`iam:PassRole` in <span pulumi-lang-nodejs="`providerPolicy`" pulumi-lang-dotnet="`ProviderPolicy`" pulumi-lang-go="`providerPolicy`" pulumi-lang-python="`provider_policy`" pulumi-lang-yaml="`providerPolicy`" pulumi-lang-java="`providerPolicy`">`provider_policy`</span>).
@@ -85,6 +95,8 @@ type GetOrchestratorPolicyOutputArgs struct {
 	Name pulumi.StringInput `pulumi:"name"`
 	// The SSM parameters of the flags they ramp or switch off detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: `arn:aws:ssm:*:*:parameter/rollout/flags/*`.
 	ParameterArns pulumi.StringArrayInput `pulumi:"parameterArns"`
+	// The SNS topics their notices go to (`rollout.notifications.sns_topic_arn`) detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
+	SnsTopicArns pulumi.StringArrayInput `pulumi:"snsTopicArns"`
 	// The state machine's role, passed by the provider.
 	StatesRoleArn pulumi.StringPtrInput `pulumi:"statesRoleArn"`
 }
@@ -106,6 +118,11 @@ func (o GetOrchestratorPolicyResultOutput) ToGetOrchestratorPolicyResultOutput()
 
 func (o GetOrchestratorPolicyResultOutput) ToGetOrchestratorPolicyResultOutputWithContext(ctx context.Context) GetOrchestratorPolicyResultOutput {
 	return o
+}
+
+// The EventBridge buses their notices go to (`rollout.notifications.event_bus_name`) detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
+func (o GetOrchestratorPolicyResultOutput) EventBusArns() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v GetOrchestratorPolicyResult) []string { return v.EventBusArns }).(pulumi.StringArrayOutput)
 }
 
 // The Lambda functions whose aliases they move, and their hook functions detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
@@ -151,6 +168,11 @@ func (o GetOrchestratorPolicyResultOutput) ParameterArns() pulumi.StringArrayOut
 // JSON policy Pulumi's credentials need for the orchestrator and detached rollouts, besides what each resource needs.
 func (o GetOrchestratorPolicyResultOutput) ProviderPolicy() pulumi.StringOutput {
 	return o.ApplyT(func(v GetOrchestratorPolicyResult) string { return v.ProviderPolicy }).(pulumi.StringOutput)
+}
+
+// The SNS topics their notices go to (`rollout.notifications.sns_topic_arn`) detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
+func (o GetOrchestratorPolicyResultOutput) SnsTopicArns() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v GetOrchestratorPolicyResult) []string { return v.SnsTopicArns }).(pulumi.StringArrayOutput)
 }
 
 // JSON policy of the state machine's role.

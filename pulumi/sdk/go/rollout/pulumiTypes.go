@@ -1123,6 +1123,10 @@ type DeploymentBlueGreenLastRollout struct {
 	From *string `pulumi:"from"`
 	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
 	Gate *string `pulumi:"gate"`
+	// How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+	NoticesUndelivered *int `pulumi:"noticesUndelivered"`
+	// `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+	Promote *string `pulumi:"promote"`
 	// What happened, in one sentence.
 	Reason *string `pulumi:"reason"`
 	// How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
@@ -1163,6 +1167,10 @@ type DeploymentBlueGreenLastRolloutArgs struct {
 	From pulumi.StringPtrInput `pulumi:"from"`
 	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
 	Gate pulumi.StringPtrInput `pulumi:"gate"`
+	// How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+	NoticesUndelivered pulumi.IntPtrInput `pulumi:"noticesUndelivered"`
+	// `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+	Promote pulumi.StringPtrInput `pulumi:"promote"`
 	// What happened, in one sentence.
 	Reason pulumi.StringPtrInput `pulumi:"reason"`
 	// How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
@@ -1283,6 +1291,16 @@ func (o DeploymentBlueGreenLastRolloutOutput) Gate() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DeploymentBlueGreenLastRollout) *string { return v.Gate }).(pulumi.StringPtrOutput)
 }
 
+// How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+func (o DeploymentBlueGreenLastRolloutOutput) NoticesUndelivered() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v DeploymentBlueGreenLastRollout) *int { return v.NoticesUndelivered }).(pulumi.IntPtrOutput)
+}
+
+// `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+func (o DeploymentBlueGreenLastRolloutOutput) Promote() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DeploymentBlueGreenLastRollout) *string { return v.Promote }).(pulumi.StringPtrOutput)
+}
+
 // What happened, in one sentence.
 func (o DeploymentBlueGreenLastRolloutOutput) Reason() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DeploymentBlueGreenLastRollout) *string { return v.Reason }).(pulumi.StringPtrOutput)
@@ -1397,6 +1415,26 @@ func (o DeploymentBlueGreenLastRolloutPtrOutput) Gate() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+func (o DeploymentBlueGreenLastRolloutPtrOutput) NoticesUndelivered() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenLastRollout) *int {
+		if v == nil {
+			return nil
+		}
+		return v.NoticesUndelivered
+	}).(pulumi.IntPtrOutput)
+}
+
+// `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+func (o DeploymentBlueGreenLastRolloutPtrOutput) Promote() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Promote
+	}).(pulumi.StringPtrOutput)
+}
+
 // What happened, in one sentence.
 func (o DeploymentBlueGreenLastRolloutPtrOutput) Reason() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *DeploymentBlueGreenLastRollout) *string {
@@ -1478,7 +1516,7 @@ func (o DeploymentBlueGreenLastRolloutPtrOutput) Target() pulumi.StringPtrOutput
 }
 
 type DeploymentBlueGreenPlannedStep struct {
-	// Bake time after the step.
+	// Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
 	Pause *string `pulumi:"pause"`
 	// How far along the shift the step goes, in percent.
 	Percent *int `pulumi:"percent"`
@@ -1500,7 +1538,7 @@ type DeploymentBlueGreenPlannedStepInput interface {
 }
 
 type DeploymentBlueGreenPlannedStepArgs struct {
-	// Bake time after the step.
+	// Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
 	Pause pulumi.StringPtrInput `pulumi:"pause"`
 	// How far along the shift the step goes, in percent.
 	Percent pulumi.IntPtrInput `pulumi:"percent"`
@@ -1561,7 +1599,7 @@ func (o DeploymentBlueGreenPlannedStepOutput) ToDeploymentBlueGreenPlannedStepOu
 	return o
 }
 
-// Bake time after the step.
+// Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
 func (o DeploymentBlueGreenPlannedStepOutput) Pause() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DeploymentBlueGreenPlannedStep) *string { return v.Pause }).(pulumi.StringPtrOutput)
 }
@@ -1718,14 +1756,22 @@ type DeploymentBlueGreenRollout struct {
 	Flags []string `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
 	Gates *DeploymentBlueGreenRolloutGates `pulumi:"gates"`
+	// How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+	HoldTimeout *string `pulumi:"holdTimeout"`
+	// What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+	HoldTimeoutAction *string `pulumi:"holdTimeoutAction"`
 	// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
 	IgnorePollFailures *bool `pulumi:"ignorePollFailures"`
 	// The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
 	Linear *DeploymentBlueGreenRolloutLinear `pulumi:"linear"`
+	// Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+	Notifications *DeploymentBlueGreenRolloutNotifications `pulumi:"notifications"`
 	// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 	PollInterval *string `pulumi:"pollInterval"`
 	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
 	Preset *string `pulumi:"preset"`
+	// A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+	Promote *string `pulumi:"promote"`
 	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
 	Rollback *string `pulumi:"rollback"`
 	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
@@ -1754,14 +1800,22 @@ type DeploymentBlueGreenRolloutArgs struct {
 	Flags pulumi.StringArrayInput `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
 	Gates DeploymentBlueGreenRolloutGatesPtrInput `pulumi:"gates"`
+	// How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+	HoldTimeout pulumi.StringPtrInput `pulumi:"holdTimeout"`
+	// What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+	HoldTimeoutAction pulumi.StringPtrInput `pulumi:"holdTimeoutAction"`
 	// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
 	IgnorePollFailures pulumi.BoolPtrInput `pulumi:"ignorePollFailures"`
 	// The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
 	Linear DeploymentBlueGreenRolloutLinearPtrInput `pulumi:"linear"`
+	// Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+	Notifications DeploymentBlueGreenRolloutNotificationsPtrInput `pulumi:"notifications"`
 	// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 	PollInterval pulumi.StringPtrInput `pulumi:"pollInterval"`
 	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
 	Preset pulumi.StringPtrInput `pulumi:"preset"`
+	// A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+	Promote pulumi.StringPtrInput `pulumi:"promote"`
 	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
 	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
 	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
@@ -1867,6 +1921,16 @@ func (o DeploymentBlueGreenRolloutOutput) Gates() DeploymentBlueGreenRolloutGate
 	return o.ApplyT(func(v DeploymentBlueGreenRollout) *DeploymentBlueGreenRolloutGates { return v.Gates }).(DeploymentBlueGreenRolloutGatesPtrOutput)
 }
 
+// How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+func (o DeploymentBlueGreenRolloutOutput) HoldTimeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DeploymentBlueGreenRollout) *string { return v.HoldTimeout }).(pulumi.StringPtrOutput)
+}
+
+// What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+func (o DeploymentBlueGreenRolloutOutput) HoldTimeoutAction() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DeploymentBlueGreenRollout) *string { return v.HoldTimeoutAction }).(pulumi.StringPtrOutput)
+}
+
 // What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
 func (o DeploymentBlueGreenRolloutOutput) IgnorePollFailures() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v DeploymentBlueGreenRollout) *bool { return v.IgnorePollFailures }).(pulumi.BoolPtrOutput)
@@ -1877,6 +1941,11 @@ func (o DeploymentBlueGreenRolloutOutput) Linear() DeploymentBlueGreenRolloutLin
 	return o.ApplyT(func(v DeploymentBlueGreenRollout) *DeploymentBlueGreenRolloutLinear { return v.Linear }).(DeploymentBlueGreenRolloutLinearPtrOutput)
 }
 
+// Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+func (o DeploymentBlueGreenRolloutOutput) Notifications() DeploymentBlueGreenRolloutNotificationsPtrOutput {
+	return o.ApplyT(func(v DeploymentBlueGreenRollout) *DeploymentBlueGreenRolloutNotifications { return v.Notifications }).(DeploymentBlueGreenRolloutNotificationsPtrOutput)
+}
+
 // How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 func (o DeploymentBlueGreenRolloutOutput) PollInterval() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DeploymentBlueGreenRollout) *string { return v.PollInterval }).(pulumi.StringPtrOutput)
@@ -1885,6 +1954,11 @@ func (o DeploymentBlueGreenRolloutOutput) PollInterval() pulumi.StringPtrOutput 
 // One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
 func (o DeploymentBlueGreenRolloutOutput) Preset() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DeploymentBlueGreenRollout) *string { return v.Preset }).(pulumi.StringPtrOutput)
+}
+
+// A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+func (o DeploymentBlueGreenRolloutOutput) Promote() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DeploymentBlueGreenRollout) *string { return v.Promote }).(pulumi.StringPtrOutput)
 }
 
 // What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
@@ -1966,6 +2040,26 @@ func (o DeploymentBlueGreenRolloutPtrOutput) Gates() DeploymentBlueGreenRolloutG
 	}).(DeploymentBlueGreenRolloutGatesPtrOutput)
 }
 
+// How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+func (o DeploymentBlueGreenRolloutPtrOutput) HoldTimeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.HoldTimeout
+	}).(pulumi.StringPtrOutput)
+}
+
+// What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+func (o DeploymentBlueGreenRolloutPtrOutput) HoldTimeoutAction() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.HoldTimeoutAction
+	}).(pulumi.StringPtrOutput)
+}
+
 // What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
 func (o DeploymentBlueGreenRolloutPtrOutput) IgnorePollFailures() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *DeploymentBlueGreenRollout) *bool {
@@ -1986,6 +2080,16 @@ func (o DeploymentBlueGreenRolloutPtrOutput) Linear() DeploymentBlueGreenRollout
 	}).(DeploymentBlueGreenRolloutLinearPtrOutput)
 }
 
+// Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+func (o DeploymentBlueGreenRolloutPtrOutput) Notifications() DeploymentBlueGreenRolloutNotificationsPtrOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenRollout) *DeploymentBlueGreenRolloutNotifications {
+		if v == nil {
+			return nil
+		}
+		return v.Notifications
+	}).(DeploymentBlueGreenRolloutNotificationsPtrOutput)
+}
+
 // How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 func (o DeploymentBlueGreenRolloutPtrOutput) PollInterval() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *DeploymentBlueGreenRollout) *string {
@@ -2003,6 +2107,16 @@ func (o DeploymentBlueGreenRolloutPtrOutput) Preset() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Preset
+	}).(pulumi.StringPtrOutput)
+}
+
+// A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+func (o DeploymentBlueGreenRolloutPtrOutput) Promote() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Promote
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -3105,8 +3219,164 @@ func (o DeploymentBlueGreenRolloutLinearPtrOutput) StepPercent() pulumi.IntPtrOu
 	}).(pulumi.IntPtrOutput)
 }
 
+type DeploymentBlueGreenRolloutNotifications struct {
+	// Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+	EventBusName *string `pulumi:"eventBusName"`
+	// ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+	SnsTopicArn *string `pulumi:"snsTopicArn"`
+}
+
+// DeploymentBlueGreenRolloutNotificationsInput is an input type that accepts DeploymentBlueGreenRolloutNotificationsArgs and DeploymentBlueGreenRolloutNotificationsOutput values.
+// You can construct a concrete instance of `DeploymentBlueGreenRolloutNotificationsInput` via:
+//
+//	DeploymentBlueGreenRolloutNotificationsArgs{...}
+type DeploymentBlueGreenRolloutNotificationsInput interface {
+	pulumi.Input
+
+	ToDeploymentBlueGreenRolloutNotificationsOutput() DeploymentBlueGreenRolloutNotificationsOutput
+	ToDeploymentBlueGreenRolloutNotificationsOutputWithContext(context.Context) DeploymentBlueGreenRolloutNotificationsOutput
+}
+
+type DeploymentBlueGreenRolloutNotificationsArgs struct {
+	// Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+	EventBusName pulumi.StringPtrInput `pulumi:"eventBusName"`
+	// ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+	SnsTopicArn pulumi.StringPtrInput `pulumi:"snsTopicArn"`
+}
+
+func (DeploymentBlueGreenRolloutNotificationsArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DeploymentBlueGreenRolloutNotifications)(nil)).Elem()
+}
+
+func (i DeploymentBlueGreenRolloutNotificationsArgs) ToDeploymentBlueGreenRolloutNotificationsOutput() DeploymentBlueGreenRolloutNotificationsOutput {
+	return i.ToDeploymentBlueGreenRolloutNotificationsOutputWithContext(context.Background())
+}
+
+func (i DeploymentBlueGreenRolloutNotificationsArgs) ToDeploymentBlueGreenRolloutNotificationsOutputWithContext(ctx context.Context) DeploymentBlueGreenRolloutNotificationsOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DeploymentBlueGreenRolloutNotificationsOutput)
+}
+
+func (i DeploymentBlueGreenRolloutNotificationsArgs) ToDeploymentBlueGreenRolloutNotificationsPtrOutput() DeploymentBlueGreenRolloutNotificationsPtrOutput {
+	return i.ToDeploymentBlueGreenRolloutNotificationsPtrOutputWithContext(context.Background())
+}
+
+func (i DeploymentBlueGreenRolloutNotificationsArgs) ToDeploymentBlueGreenRolloutNotificationsPtrOutputWithContext(ctx context.Context) DeploymentBlueGreenRolloutNotificationsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DeploymentBlueGreenRolloutNotificationsOutput).ToDeploymentBlueGreenRolloutNotificationsPtrOutputWithContext(ctx)
+}
+
+// DeploymentBlueGreenRolloutNotificationsPtrInput is an input type that accepts DeploymentBlueGreenRolloutNotificationsArgs, DeploymentBlueGreenRolloutNotificationsPtr and DeploymentBlueGreenRolloutNotificationsPtrOutput values.
+// You can construct a concrete instance of `DeploymentBlueGreenRolloutNotificationsPtrInput` via:
+//
+//	        DeploymentBlueGreenRolloutNotificationsArgs{...}
+//
+//	or:
+//
+//	        nil
+type DeploymentBlueGreenRolloutNotificationsPtrInput interface {
+	pulumi.Input
+
+	ToDeploymentBlueGreenRolloutNotificationsPtrOutput() DeploymentBlueGreenRolloutNotificationsPtrOutput
+	ToDeploymentBlueGreenRolloutNotificationsPtrOutputWithContext(context.Context) DeploymentBlueGreenRolloutNotificationsPtrOutput
+}
+
+type deploymentBlueGreenRolloutNotificationsPtrType DeploymentBlueGreenRolloutNotificationsArgs
+
+func DeploymentBlueGreenRolloutNotificationsPtr(v *DeploymentBlueGreenRolloutNotificationsArgs) DeploymentBlueGreenRolloutNotificationsPtrInput {
+	return (*deploymentBlueGreenRolloutNotificationsPtrType)(v)
+}
+
+func (*deploymentBlueGreenRolloutNotificationsPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DeploymentBlueGreenRolloutNotifications)(nil)).Elem()
+}
+
+func (i *deploymentBlueGreenRolloutNotificationsPtrType) ToDeploymentBlueGreenRolloutNotificationsPtrOutput() DeploymentBlueGreenRolloutNotificationsPtrOutput {
+	return i.ToDeploymentBlueGreenRolloutNotificationsPtrOutputWithContext(context.Background())
+}
+
+func (i *deploymentBlueGreenRolloutNotificationsPtrType) ToDeploymentBlueGreenRolloutNotificationsPtrOutputWithContext(ctx context.Context) DeploymentBlueGreenRolloutNotificationsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DeploymentBlueGreenRolloutNotificationsPtrOutput)
+}
+
+type DeploymentBlueGreenRolloutNotificationsOutput struct{ *pulumi.OutputState }
+
+func (DeploymentBlueGreenRolloutNotificationsOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DeploymentBlueGreenRolloutNotifications)(nil)).Elem()
+}
+
+func (o DeploymentBlueGreenRolloutNotificationsOutput) ToDeploymentBlueGreenRolloutNotificationsOutput() DeploymentBlueGreenRolloutNotificationsOutput {
+	return o
+}
+
+func (o DeploymentBlueGreenRolloutNotificationsOutput) ToDeploymentBlueGreenRolloutNotificationsOutputWithContext(ctx context.Context) DeploymentBlueGreenRolloutNotificationsOutput {
+	return o
+}
+
+func (o DeploymentBlueGreenRolloutNotificationsOutput) ToDeploymentBlueGreenRolloutNotificationsPtrOutput() DeploymentBlueGreenRolloutNotificationsPtrOutput {
+	return o.ToDeploymentBlueGreenRolloutNotificationsPtrOutputWithContext(context.Background())
+}
+
+func (o DeploymentBlueGreenRolloutNotificationsOutput) ToDeploymentBlueGreenRolloutNotificationsPtrOutputWithContext(ctx context.Context) DeploymentBlueGreenRolloutNotificationsPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DeploymentBlueGreenRolloutNotifications) *DeploymentBlueGreenRolloutNotifications {
+		return &v
+	}).(DeploymentBlueGreenRolloutNotificationsPtrOutput)
+}
+
+// Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+func (o DeploymentBlueGreenRolloutNotificationsOutput) EventBusName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DeploymentBlueGreenRolloutNotifications) *string { return v.EventBusName }).(pulumi.StringPtrOutput)
+}
+
+// ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+func (o DeploymentBlueGreenRolloutNotificationsOutput) SnsTopicArn() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DeploymentBlueGreenRolloutNotifications) *string { return v.SnsTopicArn }).(pulumi.StringPtrOutput)
+}
+
+type DeploymentBlueGreenRolloutNotificationsPtrOutput struct{ *pulumi.OutputState }
+
+func (DeploymentBlueGreenRolloutNotificationsPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DeploymentBlueGreenRolloutNotifications)(nil)).Elem()
+}
+
+func (o DeploymentBlueGreenRolloutNotificationsPtrOutput) ToDeploymentBlueGreenRolloutNotificationsPtrOutput() DeploymentBlueGreenRolloutNotificationsPtrOutput {
+	return o
+}
+
+func (o DeploymentBlueGreenRolloutNotificationsPtrOutput) ToDeploymentBlueGreenRolloutNotificationsPtrOutputWithContext(ctx context.Context) DeploymentBlueGreenRolloutNotificationsPtrOutput {
+	return o
+}
+
+func (o DeploymentBlueGreenRolloutNotificationsPtrOutput) Elem() DeploymentBlueGreenRolloutNotificationsOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenRolloutNotifications) DeploymentBlueGreenRolloutNotifications {
+		if v != nil {
+			return *v
+		}
+		var ret DeploymentBlueGreenRolloutNotifications
+		return ret
+	}).(DeploymentBlueGreenRolloutNotificationsOutput)
+}
+
+// Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+func (o DeploymentBlueGreenRolloutNotificationsPtrOutput) EventBusName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenRolloutNotifications) *string {
+		if v == nil {
+			return nil
+		}
+		return v.EventBusName
+	}).(pulumi.StringPtrOutput)
+}
+
+// ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+func (o DeploymentBlueGreenRolloutNotificationsPtrOutput) SnsTopicArn() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenRolloutNotifications) *string {
+		if v == nil {
+			return nil
+		}
+		return v.SnsTopicArn
+	}).(pulumi.StringPtrOutput)
+}
+
 type DeploymentBlueGreenRolloutStep struct {
-	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
 	Pause *string `pulumi:"pause"`
 	// How far along the shift this step goes, from 1 to 100 percent.
 	Percent int `pulumi:"percent"`
@@ -3124,7 +3394,7 @@ type DeploymentBlueGreenRolloutStepInput interface {
 }
 
 type DeploymentBlueGreenRolloutStepArgs struct {
-	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
 	Pause pulumi.StringPtrInput `pulumi:"pause"`
 	// How far along the shift this step goes, from 1 to 100 percent.
 	Percent pulumi.IntInput `pulumi:"percent"`
@@ -3181,7 +3451,7 @@ func (o DeploymentBlueGreenRolloutStepOutput) ToDeploymentBlueGreenRolloutStepOu
 	return o
 }
 
-// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
 func (o DeploymentBlueGreenRolloutStepOutput) Pause() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DeploymentBlueGreenRolloutStep) *string { return v.Pause }).(pulumi.StringPtrOutput)
 }
@@ -3378,6 +3648,10 @@ type FeatureFlagLastRollout struct {
 	From *string `pulumi:"from"`
 	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
 	Gate *string `pulumi:"gate"`
+	// How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+	NoticesUndelivered *int `pulumi:"noticesUndelivered"`
+	// `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+	Promote *string `pulumi:"promote"`
 	// What happened, in one sentence.
 	Reason *string `pulumi:"reason"`
 	// How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
@@ -3418,6 +3692,10 @@ type FeatureFlagLastRolloutArgs struct {
 	From pulumi.StringPtrInput `pulumi:"from"`
 	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
 	Gate pulumi.StringPtrInput `pulumi:"gate"`
+	// How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+	NoticesUndelivered pulumi.IntPtrInput `pulumi:"noticesUndelivered"`
+	// `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+	Promote pulumi.StringPtrInput `pulumi:"promote"`
 	// What happened, in one sentence.
 	Reason pulumi.StringPtrInput `pulumi:"reason"`
 	// How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
@@ -3538,6 +3816,16 @@ func (o FeatureFlagLastRolloutOutput) Gate() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v FeatureFlagLastRollout) *string { return v.Gate }).(pulumi.StringPtrOutput)
 }
 
+// How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+func (o FeatureFlagLastRolloutOutput) NoticesUndelivered() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v FeatureFlagLastRollout) *int { return v.NoticesUndelivered }).(pulumi.IntPtrOutput)
+}
+
+// `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+func (o FeatureFlagLastRolloutOutput) Promote() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagLastRollout) *string { return v.Promote }).(pulumi.StringPtrOutput)
+}
+
 // What happened, in one sentence.
 func (o FeatureFlagLastRolloutOutput) Reason() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v FeatureFlagLastRollout) *string { return v.Reason }).(pulumi.StringPtrOutput)
@@ -3649,6 +3937,26 @@ func (o FeatureFlagLastRolloutPtrOutput) Gate() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Gate
+	}).(pulumi.StringPtrOutput)
+}
+
+// How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+func (o FeatureFlagLastRolloutPtrOutput) NoticesUndelivered() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagLastRollout) *int {
+		if v == nil {
+			return nil
+		}
+		return v.NoticesUndelivered
+	}).(pulumi.IntPtrOutput)
+}
+
+// `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+func (o FeatureFlagLastRolloutPtrOutput) Promote() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Promote
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -3865,14 +4173,22 @@ type FeatureFlagRollout struct {
 	Flags []string `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
 	Gates *FeatureFlagRolloutGates `pulumi:"gates"`
+	// How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+	HoldTimeout *string `pulumi:"holdTimeout"`
+	// What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+	HoldTimeoutAction *string `pulumi:"holdTimeoutAction"`
 	// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
 	IgnorePollFailures *bool `pulumi:"ignorePollFailures"`
 	// The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
 	Linear *FeatureFlagRolloutLinear `pulumi:"linear"`
+	// Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+	Notifications *FeatureFlagRolloutNotifications `pulumi:"notifications"`
 	// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 	PollInterval *string `pulumi:"pollInterval"`
 	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
 	Preset *string `pulumi:"preset"`
+	// A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+	Promote *string `pulumi:"promote"`
 	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
 	Rollback *string `pulumi:"rollback"`
 	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
@@ -3901,14 +4217,22 @@ type FeatureFlagRolloutArgs struct {
 	Flags pulumi.StringArrayInput `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
 	Gates FeatureFlagRolloutGatesPtrInput `pulumi:"gates"`
+	// How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+	HoldTimeout pulumi.StringPtrInput `pulumi:"holdTimeout"`
+	// What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+	HoldTimeoutAction pulumi.StringPtrInput `pulumi:"holdTimeoutAction"`
 	// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
 	IgnorePollFailures pulumi.BoolPtrInput `pulumi:"ignorePollFailures"`
 	// The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
 	Linear FeatureFlagRolloutLinearPtrInput `pulumi:"linear"`
+	// Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+	Notifications FeatureFlagRolloutNotificationsPtrInput `pulumi:"notifications"`
 	// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 	PollInterval pulumi.StringPtrInput `pulumi:"pollInterval"`
 	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
 	Preset pulumi.StringPtrInput `pulumi:"preset"`
+	// A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+	Promote pulumi.StringPtrInput `pulumi:"promote"`
 	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
 	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
 	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
@@ -4014,6 +4338,16 @@ func (o FeatureFlagRolloutOutput) Gates() FeatureFlagRolloutGatesPtrOutput {
 	return o.ApplyT(func(v FeatureFlagRollout) *FeatureFlagRolloutGates { return v.Gates }).(FeatureFlagRolloutGatesPtrOutput)
 }
 
+// How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+func (o FeatureFlagRolloutOutput) HoldTimeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRollout) *string { return v.HoldTimeout }).(pulumi.StringPtrOutput)
+}
+
+// What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+func (o FeatureFlagRolloutOutput) HoldTimeoutAction() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRollout) *string { return v.HoldTimeoutAction }).(pulumi.StringPtrOutput)
+}
+
 // What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
 func (o FeatureFlagRolloutOutput) IgnorePollFailures() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v FeatureFlagRollout) *bool { return v.IgnorePollFailures }).(pulumi.BoolPtrOutput)
@@ -4024,6 +4358,11 @@ func (o FeatureFlagRolloutOutput) Linear() FeatureFlagRolloutLinearPtrOutput {
 	return o.ApplyT(func(v FeatureFlagRollout) *FeatureFlagRolloutLinear { return v.Linear }).(FeatureFlagRolloutLinearPtrOutput)
 }
 
+// Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+func (o FeatureFlagRolloutOutput) Notifications() FeatureFlagRolloutNotificationsPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRollout) *FeatureFlagRolloutNotifications { return v.Notifications }).(FeatureFlagRolloutNotificationsPtrOutput)
+}
+
 // How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 func (o FeatureFlagRolloutOutput) PollInterval() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v FeatureFlagRollout) *string { return v.PollInterval }).(pulumi.StringPtrOutput)
@@ -4032,6 +4371,11 @@ func (o FeatureFlagRolloutOutput) PollInterval() pulumi.StringPtrOutput {
 // One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
 func (o FeatureFlagRolloutOutput) Preset() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v FeatureFlagRollout) *string { return v.Preset }).(pulumi.StringPtrOutput)
+}
+
+// A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+func (o FeatureFlagRolloutOutput) Promote() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRollout) *string { return v.Promote }).(pulumi.StringPtrOutput)
 }
 
 // What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
@@ -4113,6 +4457,26 @@ func (o FeatureFlagRolloutPtrOutput) Gates() FeatureFlagRolloutGatesPtrOutput {
 	}).(FeatureFlagRolloutGatesPtrOutput)
 }
 
+// How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+func (o FeatureFlagRolloutPtrOutput) HoldTimeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.HoldTimeout
+	}).(pulumi.StringPtrOutput)
+}
+
+// What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+func (o FeatureFlagRolloutPtrOutput) HoldTimeoutAction() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.HoldTimeoutAction
+	}).(pulumi.StringPtrOutput)
+}
+
 // What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
 func (o FeatureFlagRolloutPtrOutput) IgnorePollFailures() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *FeatureFlagRollout) *bool {
@@ -4133,6 +4497,16 @@ func (o FeatureFlagRolloutPtrOutput) Linear() FeatureFlagRolloutLinearPtrOutput 
 	}).(FeatureFlagRolloutLinearPtrOutput)
 }
 
+// Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+func (o FeatureFlagRolloutPtrOutput) Notifications() FeatureFlagRolloutNotificationsPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRollout) *FeatureFlagRolloutNotifications {
+		if v == nil {
+			return nil
+		}
+		return v.Notifications
+	}).(FeatureFlagRolloutNotificationsPtrOutput)
+}
+
 // How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 func (o FeatureFlagRolloutPtrOutput) PollInterval() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *FeatureFlagRollout) *string {
@@ -4150,6 +4524,16 @@ func (o FeatureFlagRolloutPtrOutput) Preset() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Preset
+	}).(pulumi.StringPtrOutput)
+}
+
+// A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+func (o FeatureFlagRolloutPtrOutput) Promote() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Promote
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -5252,8 +5636,164 @@ func (o FeatureFlagRolloutLinearPtrOutput) StepPercent() pulumi.IntPtrOutput {
 	}).(pulumi.IntPtrOutput)
 }
 
+type FeatureFlagRolloutNotifications struct {
+	// Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+	EventBusName *string `pulumi:"eventBusName"`
+	// ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+	SnsTopicArn *string `pulumi:"snsTopicArn"`
+}
+
+// FeatureFlagRolloutNotificationsInput is an input type that accepts FeatureFlagRolloutNotificationsArgs and FeatureFlagRolloutNotificationsOutput values.
+// You can construct a concrete instance of `FeatureFlagRolloutNotificationsInput` via:
+//
+//	FeatureFlagRolloutNotificationsArgs{...}
+type FeatureFlagRolloutNotificationsInput interface {
+	pulumi.Input
+
+	ToFeatureFlagRolloutNotificationsOutput() FeatureFlagRolloutNotificationsOutput
+	ToFeatureFlagRolloutNotificationsOutputWithContext(context.Context) FeatureFlagRolloutNotificationsOutput
+}
+
+type FeatureFlagRolloutNotificationsArgs struct {
+	// Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+	EventBusName pulumi.StringPtrInput `pulumi:"eventBusName"`
+	// ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+	SnsTopicArn pulumi.StringPtrInput `pulumi:"snsTopicArn"`
+}
+
+func (FeatureFlagRolloutNotificationsArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagRolloutNotifications)(nil)).Elem()
+}
+
+func (i FeatureFlagRolloutNotificationsArgs) ToFeatureFlagRolloutNotificationsOutput() FeatureFlagRolloutNotificationsOutput {
+	return i.ToFeatureFlagRolloutNotificationsOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagRolloutNotificationsArgs) ToFeatureFlagRolloutNotificationsOutputWithContext(ctx context.Context) FeatureFlagRolloutNotificationsOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutNotificationsOutput)
+}
+
+func (i FeatureFlagRolloutNotificationsArgs) ToFeatureFlagRolloutNotificationsPtrOutput() FeatureFlagRolloutNotificationsPtrOutput {
+	return i.ToFeatureFlagRolloutNotificationsPtrOutputWithContext(context.Background())
+}
+
+func (i FeatureFlagRolloutNotificationsArgs) ToFeatureFlagRolloutNotificationsPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutNotificationsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutNotificationsOutput).ToFeatureFlagRolloutNotificationsPtrOutputWithContext(ctx)
+}
+
+// FeatureFlagRolloutNotificationsPtrInput is an input type that accepts FeatureFlagRolloutNotificationsArgs, FeatureFlagRolloutNotificationsPtr and FeatureFlagRolloutNotificationsPtrOutput values.
+// You can construct a concrete instance of `FeatureFlagRolloutNotificationsPtrInput` via:
+//
+//	        FeatureFlagRolloutNotificationsArgs{...}
+//
+//	or:
+//
+//	        nil
+type FeatureFlagRolloutNotificationsPtrInput interface {
+	pulumi.Input
+
+	ToFeatureFlagRolloutNotificationsPtrOutput() FeatureFlagRolloutNotificationsPtrOutput
+	ToFeatureFlagRolloutNotificationsPtrOutputWithContext(context.Context) FeatureFlagRolloutNotificationsPtrOutput
+}
+
+type featureFlagRolloutNotificationsPtrType FeatureFlagRolloutNotificationsArgs
+
+func FeatureFlagRolloutNotificationsPtr(v *FeatureFlagRolloutNotificationsArgs) FeatureFlagRolloutNotificationsPtrInput {
+	return (*featureFlagRolloutNotificationsPtrType)(v)
+}
+
+func (*featureFlagRolloutNotificationsPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**FeatureFlagRolloutNotifications)(nil)).Elem()
+}
+
+func (i *featureFlagRolloutNotificationsPtrType) ToFeatureFlagRolloutNotificationsPtrOutput() FeatureFlagRolloutNotificationsPtrOutput {
+	return i.ToFeatureFlagRolloutNotificationsPtrOutputWithContext(context.Background())
+}
+
+func (i *featureFlagRolloutNotificationsPtrType) ToFeatureFlagRolloutNotificationsPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutNotificationsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(FeatureFlagRolloutNotificationsPtrOutput)
+}
+
+type FeatureFlagRolloutNotificationsOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagRolloutNotificationsOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*FeatureFlagRolloutNotifications)(nil)).Elem()
+}
+
+func (o FeatureFlagRolloutNotificationsOutput) ToFeatureFlagRolloutNotificationsOutput() FeatureFlagRolloutNotificationsOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutNotificationsOutput) ToFeatureFlagRolloutNotificationsOutputWithContext(ctx context.Context) FeatureFlagRolloutNotificationsOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutNotificationsOutput) ToFeatureFlagRolloutNotificationsPtrOutput() FeatureFlagRolloutNotificationsPtrOutput {
+	return o.ToFeatureFlagRolloutNotificationsPtrOutputWithContext(context.Background())
+}
+
+func (o FeatureFlagRolloutNotificationsOutput) ToFeatureFlagRolloutNotificationsPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutNotificationsPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v FeatureFlagRolloutNotifications) *FeatureFlagRolloutNotifications {
+		return &v
+	}).(FeatureFlagRolloutNotificationsPtrOutput)
+}
+
+// Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+func (o FeatureFlagRolloutNotificationsOutput) EventBusName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutNotifications) *string { return v.EventBusName }).(pulumi.StringPtrOutput)
+}
+
+// ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+func (o FeatureFlagRolloutNotificationsOutput) SnsTopicArn() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagRolloutNotifications) *string { return v.SnsTopicArn }).(pulumi.StringPtrOutput)
+}
+
+type FeatureFlagRolloutNotificationsPtrOutput struct{ *pulumi.OutputState }
+
+func (FeatureFlagRolloutNotificationsPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**FeatureFlagRolloutNotifications)(nil)).Elem()
+}
+
+func (o FeatureFlagRolloutNotificationsPtrOutput) ToFeatureFlagRolloutNotificationsPtrOutput() FeatureFlagRolloutNotificationsPtrOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutNotificationsPtrOutput) ToFeatureFlagRolloutNotificationsPtrOutputWithContext(ctx context.Context) FeatureFlagRolloutNotificationsPtrOutput {
+	return o
+}
+
+func (o FeatureFlagRolloutNotificationsPtrOutput) Elem() FeatureFlagRolloutNotificationsOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutNotifications) FeatureFlagRolloutNotifications {
+		if v != nil {
+			return *v
+		}
+		var ret FeatureFlagRolloutNotifications
+		return ret
+	}).(FeatureFlagRolloutNotificationsOutput)
+}
+
+// Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+func (o FeatureFlagRolloutNotificationsPtrOutput) EventBusName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutNotifications) *string {
+		if v == nil {
+			return nil
+		}
+		return v.EventBusName
+	}).(pulumi.StringPtrOutput)
+}
+
+// ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+func (o FeatureFlagRolloutNotificationsPtrOutput) SnsTopicArn() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagRolloutNotifications) *string {
+		if v == nil {
+			return nil
+		}
+		return v.SnsTopicArn
+	}).(pulumi.StringPtrOutput)
+}
+
 type FeatureFlagRolloutStep struct {
-	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
 	Pause *string `pulumi:"pause"`
 	// How far along the shift this step goes, from 1 to 100 percent.
 	Percent int `pulumi:"percent"`
@@ -5271,7 +5811,7 @@ type FeatureFlagRolloutStepInput interface {
 }
 
 type FeatureFlagRolloutStepArgs struct {
-	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
 	Pause pulumi.StringPtrInput `pulumi:"pause"`
 	// How far along the shift this step goes, from 1 to 100 percent.
 	Percent pulumi.IntInput `pulumi:"percent"`
@@ -5328,7 +5868,7 @@ func (o FeatureFlagRolloutStepOutput) ToFeatureFlagRolloutStepOutputWithContext(
 	return o
 }
 
-// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
 func (o FeatureFlagRolloutStepOutput) Pause() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v FeatureFlagRolloutStep) *string { return v.Pause }).(pulumi.StringPtrOutput)
 }
@@ -5796,6 +6336,10 @@ type LambdaAliasLastRollout struct {
 	From *string `pulumi:"from"`
 	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
 	Gate *string `pulumi:"gate"`
+	// How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+	NoticesUndelivered *int `pulumi:"noticesUndelivered"`
+	// `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+	Promote *string `pulumi:"promote"`
 	// What happened, in one sentence.
 	Reason *string `pulumi:"reason"`
 	// How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
@@ -5836,6 +6380,10 @@ type LambdaAliasLastRolloutArgs struct {
 	From pulumi.StringPtrInput `pulumi:"from"`
 	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
 	Gate pulumi.StringPtrInput `pulumi:"gate"`
+	// How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+	NoticesUndelivered pulumi.IntPtrInput `pulumi:"noticesUndelivered"`
+	// `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+	Promote pulumi.StringPtrInput `pulumi:"promote"`
 	// What happened, in one sentence.
 	Reason pulumi.StringPtrInput `pulumi:"reason"`
 	// How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
@@ -5956,6 +6504,16 @@ func (o LambdaAliasLastRolloutOutput) Gate() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v LambdaAliasLastRollout) *string { return v.Gate }).(pulumi.StringPtrOutput)
 }
 
+// How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+func (o LambdaAliasLastRolloutOutput) NoticesUndelivered() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v LambdaAliasLastRollout) *int { return v.NoticesUndelivered }).(pulumi.IntPtrOutput)
+}
+
+// `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+func (o LambdaAliasLastRolloutOutput) Promote() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasLastRollout) *string { return v.Promote }).(pulumi.StringPtrOutput)
+}
+
 // What happened, in one sentence.
 func (o LambdaAliasLastRolloutOutput) Reason() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v LambdaAliasLastRollout) *string { return v.Reason }).(pulumi.StringPtrOutput)
@@ -6067,6 +6625,26 @@ func (o LambdaAliasLastRolloutPtrOutput) Gate() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Gate
+	}).(pulumi.StringPtrOutput)
+}
+
+// How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+func (o LambdaAliasLastRolloutPtrOutput) NoticesUndelivered() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasLastRollout) *int {
+		if v == nil {
+			return nil
+		}
+		return v.NoticesUndelivered
+	}).(pulumi.IntPtrOutput)
+}
+
+// `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+func (o LambdaAliasLastRolloutPtrOutput) Promote() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Promote
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -6283,14 +6861,22 @@ type LambdaAliasRollout struct {
 	Flags []string `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
 	Gates *LambdaAliasRolloutGates `pulumi:"gates"`
+	// How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+	HoldTimeout *string `pulumi:"holdTimeout"`
+	// What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+	HoldTimeoutAction *string `pulumi:"holdTimeoutAction"`
 	// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
 	IgnorePollFailures *bool `pulumi:"ignorePollFailures"`
 	// The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
 	Linear *LambdaAliasRolloutLinear `pulumi:"linear"`
+	// Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+	Notifications *LambdaAliasRolloutNotifications `pulumi:"notifications"`
 	// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 	PollInterval *string `pulumi:"pollInterval"`
 	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
 	Preset *string `pulumi:"preset"`
+	// A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+	Promote *string `pulumi:"promote"`
 	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
 	Rollback *string `pulumi:"rollback"`
 	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
@@ -6319,14 +6905,22 @@ type LambdaAliasRolloutArgs struct {
 	Flags pulumi.StringArrayInput `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
 	Gates LambdaAliasRolloutGatesPtrInput `pulumi:"gates"`
+	// How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+	HoldTimeout pulumi.StringPtrInput `pulumi:"holdTimeout"`
+	// What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+	HoldTimeoutAction pulumi.StringPtrInput `pulumi:"holdTimeoutAction"`
 	// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
 	IgnorePollFailures pulumi.BoolPtrInput `pulumi:"ignorePollFailures"`
 	// The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
 	Linear LambdaAliasRolloutLinearPtrInput `pulumi:"linear"`
+	// Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+	Notifications LambdaAliasRolloutNotificationsPtrInput `pulumi:"notifications"`
 	// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 	PollInterval pulumi.StringPtrInput `pulumi:"pollInterval"`
 	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
 	Preset pulumi.StringPtrInput `pulumi:"preset"`
+	// A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+	Promote pulumi.StringPtrInput `pulumi:"promote"`
 	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
 	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
 	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
@@ -6432,6 +7026,16 @@ func (o LambdaAliasRolloutOutput) Gates() LambdaAliasRolloutGatesPtrOutput {
 	return o.ApplyT(func(v LambdaAliasRollout) *LambdaAliasRolloutGates { return v.Gates }).(LambdaAliasRolloutGatesPtrOutput)
 }
 
+// How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+func (o LambdaAliasRolloutOutput) HoldTimeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRollout) *string { return v.HoldTimeout }).(pulumi.StringPtrOutput)
+}
+
+// What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+func (o LambdaAliasRolloutOutput) HoldTimeoutAction() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRollout) *string { return v.HoldTimeoutAction }).(pulumi.StringPtrOutput)
+}
+
 // What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
 func (o LambdaAliasRolloutOutput) IgnorePollFailures() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v LambdaAliasRollout) *bool { return v.IgnorePollFailures }).(pulumi.BoolPtrOutput)
@@ -6442,6 +7046,11 @@ func (o LambdaAliasRolloutOutput) Linear() LambdaAliasRolloutLinearPtrOutput {
 	return o.ApplyT(func(v LambdaAliasRollout) *LambdaAliasRolloutLinear { return v.Linear }).(LambdaAliasRolloutLinearPtrOutput)
 }
 
+// Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+func (o LambdaAliasRolloutOutput) Notifications() LambdaAliasRolloutNotificationsPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRollout) *LambdaAliasRolloutNotifications { return v.Notifications }).(LambdaAliasRolloutNotificationsPtrOutput)
+}
+
 // How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 func (o LambdaAliasRolloutOutput) PollInterval() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v LambdaAliasRollout) *string { return v.PollInterval }).(pulumi.StringPtrOutput)
@@ -6450,6 +7059,11 @@ func (o LambdaAliasRolloutOutput) PollInterval() pulumi.StringPtrOutput {
 // One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
 func (o LambdaAliasRolloutOutput) Preset() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v LambdaAliasRollout) *string { return v.Preset }).(pulumi.StringPtrOutput)
+}
+
+// A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+func (o LambdaAliasRolloutOutput) Promote() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRollout) *string { return v.Promote }).(pulumi.StringPtrOutput)
 }
 
 // What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
@@ -6531,6 +7145,26 @@ func (o LambdaAliasRolloutPtrOutput) Gates() LambdaAliasRolloutGatesPtrOutput {
 	}).(LambdaAliasRolloutGatesPtrOutput)
 }
 
+// How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+func (o LambdaAliasRolloutPtrOutput) HoldTimeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.HoldTimeout
+	}).(pulumi.StringPtrOutput)
+}
+
+// What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+func (o LambdaAliasRolloutPtrOutput) HoldTimeoutAction() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.HoldTimeoutAction
+	}).(pulumi.StringPtrOutput)
+}
+
 // What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
 func (o LambdaAliasRolloutPtrOutput) IgnorePollFailures() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *LambdaAliasRollout) *bool {
@@ -6551,6 +7185,16 @@ func (o LambdaAliasRolloutPtrOutput) Linear() LambdaAliasRolloutLinearPtrOutput 
 	}).(LambdaAliasRolloutLinearPtrOutput)
 }
 
+// Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+func (o LambdaAliasRolloutPtrOutput) Notifications() LambdaAliasRolloutNotificationsPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRollout) *LambdaAliasRolloutNotifications {
+		if v == nil {
+			return nil
+		}
+		return v.Notifications
+	}).(LambdaAliasRolloutNotificationsPtrOutput)
+}
+
 // How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 func (o LambdaAliasRolloutPtrOutput) PollInterval() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *LambdaAliasRollout) *string {
@@ -6568,6 +7212,16 @@ func (o LambdaAliasRolloutPtrOutput) Preset() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Preset
+	}).(pulumi.StringPtrOutput)
+}
+
+// A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+func (o LambdaAliasRolloutPtrOutput) Promote() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Promote
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -7670,8 +8324,164 @@ func (o LambdaAliasRolloutLinearPtrOutput) StepPercent() pulumi.IntPtrOutput {
 	}).(pulumi.IntPtrOutput)
 }
 
+type LambdaAliasRolloutNotifications struct {
+	// Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+	EventBusName *string `pulumi:"eventBusName"`
+	// ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+	SnsTopicArn *string `pulumi:"snsTopicArn"`
+}
+
+// LambdaAliasRolloutNotificationsInput is an input type that accepts LambdaAliasRolloutNotificationsArgs and LambdaAliasRolloutNotificationsOutput values.
+// You can construct a concrete instance of `LambdaAliasRolloutNotificationsInput` via:
+//
+//	LambdaAliasRolloutNotificationsArgs{...}
+type LambdaAliasRolloutNotificationsInput interface {
+	pulumi.Input
+
+	ToLambdaAliasRolloutNotificationsOutput() LambdaAliasRolloutNotificationsOutput
+	ToLambdaAliasRolloutNotificationsOutputWithContext(context.Context) LambdaAliasRolloutNotificationsOutput
+}
+
+type LambdaAliasRolloutNotificationsArgs struct {
+	// Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+	EventBusName pulumi.StringPtrInput `pulumi:"eventBusName"`
+	// ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+	SnsTopicArn pulumi.StringPtrInput `pulumi:"snsTopicArn"`
+}
+
+func (LambdaAliasRolloutNotificationsArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasRolloutNotifications)(nil)).Elem()
+}
+
+func (i LambdaAliasRolloutNotificationsArgs) ToLambdaAliasRolloutNotificationsOutput() LambdaAliasRolloutNotificationsOutput {
+	return i.ToLambdaAliasRolloutNotificationsOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasRolloutNotificationsArgs) ToLambdaAliasRolloutNotificationsOutputWithContext(ctx context.Context) LambdaAliasRolloutNotificationsOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutNotificationsOutput)
+}
+
+func (i LambdaAliasRolloutNotificationsArgs) ToLambdaAliasRolloutNotificationsPtrOutput() LambdaAliasRolloutNotificationsPtrOutput {
+	return i.ToLambdaAliasRolloutNotificationsPtrOutputWithContext(context.Background())
+}
+
+func (i LambdaAliasRolloutNotificationsArgs) ToLambdaAliasRolloutNotificationsPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutNotificationsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutNotificationsOutput).ToLambdaAliasRolloutNotificationsPtrOutputWithContext(ctx)
+}
+
+// LambdaAliasRolloutNotificationsPtrInput is an input type that accepts LambdaAliasRolloutNotificationsArgs, LambdaAliasRolloutNotificationsPtr and LambdaAliasRolloutNotificationsPtrOutput values.
+// You can construct a concrete instance of `LambdaAliasRolloutNotificationsPtrInput` via:
+//
+//	        LambdaAliasRolloutNotificationsArgs{...}
+//
+//	or:
+//
+//	        nil
+type LambdaAliasRolloutNotificationsPtrInput interface {
+	pulumi.Input
+
+	ToLambdaAliasRolloutNotificationsPtrOutput() LambdaAliasRolloutNotificationsPtrOutput
+	ToLambdaAliasRolloutNotificationsPtrOutputWithContext(context.Context) LambdaAliasRolloutNotificationsPtrOutput
+}
+
+type lambdaAliasRolloutNotificationsPtrType LambdaAliasRolloutNotificationsArgs
+
+func LambdaAliasRolloutNotificationsPtr(v *LambdaAliasRolloutNotificationsArgs) LambdaAliasRolloutNotificationsPtrInput {
+	return (*lambdaAliasRolloutNotificationsPtrType)(v)
+}
+
+func (*lambdaAliasRolloutNotificationsPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**LambdaAliasRolloutNotifications)(nil)).Elem()
+}
+
+func (i *lambdaAliasRolloutNotificationsPtrType) ToLambdaAliasRolloutNotificationsPtrOutput() LambdaAliasRolloutNotificationsPtrOutput {
+	return i.ToLambdaAliasRolloutNotificationsPtrOutputWithContext(context.Background())
+}
+
+func (i *lambdaAliasRolloutNotificationsPtrType) ToLambdaAliasRolloutNotificationsPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutNotificationsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(LambdaAliasRolloutNotificationsPtrOutput)
+}
+
+type LambdaAliasRolloutNotificationsOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasRolloutNotificationsOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*LambdaAliasRolloutNotifications)(nil)).Elem()
+}
+
+func (o LambdaAliasRolloutNotificationsOutput) ToLambdaAliasRolloutNotificationsOutput() LambdaAliasRolloutNotificationsOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutNotificationsOutput) ToLambdaAliasRolloutNotificationsOutputWithContext(ctx context.Context) LambdaAliasRolloutNotificationsOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutNotificationsOutput) ToLambdaAliasRolloutNotificationsPtrOutput() LambdaAliasRolloutNotificationsPtrOutput {
+	return o.ToLambdaAliasRolloutNotificationsPtrOutputWithContext(context.Background())
+}
+
+func (o LambdaAliasRolloutNotificationsOutput) ToLambdaAliasRolloutNotificationsPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutNotificationsPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v LambdaAliasRolloutNotifications) *LambdaAliasRolloutNotifications {
+		return &v
+	}).(LambdaAliasRolloutNotificationsPtrOutput)
+}
+
+// Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+func (o LambdaAliasRolloutNotificationsOutput) EventBusName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutNotifications) *string { return v.EventBusName }).(pulumi.StringPtrOutput)
+}
+
+// ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+func (o LambdaAliasRolloutNotificationsOutput) SnsTopicArn() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasRolloutNotifications) *string { return v.SnsTopicArn }).(pulumi.StringPtrOutput)
+}
+
+type LambdaAliasRolloutNotificationsPtrOutput struct{ *pulumi.OutputState }
+
+func (LambdaAliasRolloutNotificationsPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**LambdaAliasRolloutNotifications)(nil)).Elem()
+}
+
+func (o LambdaAliasRolloutNotificationsPtrOutput) ToLambdaAliasRolloutNotificationsPtrOutput() LambdaAliasRolloutNotificationsPtrOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutNotificationsPtrOutput) ToLambdaAliasRolloutNotificationsPtrOutputWithContext(ctx context.Context) LambdaAliasRolloutNotificationsPtrOutput {
+	return o
+}
+
+func (o LambdaAliasRolloutNotificationsPtrOutput) Elem() LambdaAliasRolloutNotificationsOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutNotifications) LambdaAliasRolloutNotifications {
+		if v != nil {
+			return *v
+		}
+		var ret LambdaAliasRolloutNotifications
+		return ret
+	}).(LambdaAliasRolloutNotificationsOutput)
+}
+
+// Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+func (o LambdaAliasRolloutNotificationsPtrOutput) EventBusName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutNotifications) *string {
+		if v == nil {
+			return nil
+		}
+		return v.EventBusName
+	}).(pulumi.StringPtrOutput)
+}
+
+// ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+func (o LambdaAliasRolloutNotificationsPtrOutput) SnsTopicArn() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasRolloutNotifications) *string {
+		if v == nil {
+			return nil
+		}
+		return v.SnsTopicArn
+	}).(pulumi.StringPtrOutput)
+}
+
 type LambdaAliasRolloutStep struct {
-	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
 	Pause *string `pulumi:"pause"`
 	// How far along the shift this step goes, from 1 to 100 percent.
 	Percent int `pulumi:"percent"`
@@ -7689,7 +8499,7 @@ type LambdaAliasRolloutStepInput interface {
 }
 
 type LambdaAliasRolloutStepArgs struct {
-	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
 	Pause pulumi.StringPtrInput `pulumi:"pause"`
 	// How far along the shift this step goes, from 1 to 100 percent.
 	Percent pulumi.IntInput `pulumi:"percent"`
@@ -7746,7 +8556,7 @@ func (o LambdaAliasRolloutStepOutput) ToLambdaAliasRolloutStepOutputWithContext(
 	return o
 }
 
-// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
 func (o LambdaAliasRolloutStepOutput) Pause() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v LambdaAliasRolloutStep) *string { return v.Pause }).(pulumi.StringPtrOutput)
 }
@@ -8327,8 +9137,12 @@ type ProviderEndpoints struct {
 	Cloudwatch *string `pulumi:"cloudwatch"`
 	// Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Elbv2 *string `pulumi:"elbv2"`
+	// Base URL of the EventBridge (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Eventbridge *string `pulumi:"eventbridge"`
 	// Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Lambda *string `pulumi:"lambda"`
+	// Base URL of the SNS (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Sns *string `pulumi:"sns"`
 	// Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Ssm *string `pulumi:"ssm"`
 	// Base URL of the Step Functions (detached rollouts) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
@@ -8355,8 +9169,12 @@ type ProviderEndpointsArgs struct {
 	Cloudwatch pulumi.StringPtrInput `pulumi:"cloudwatch"`
 	// Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Elbv2 pulumi.StringPtrInput `pulumi:"elbv2"`
+	// Base URL of the EventBridge (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Eventbridge pulumi.StringPtrInput `pulumi:"eventbridge"`
 	// Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Lambda pulumi.StringPtrInput `pulumi:"lambda"`
+	// Base URL of the SNS (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Sns pulumi.StringPtrInput `pulumi:"sns"`
 	// Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Ssm pulumi.StringPtrInput `pulumi:"ssm"`
 	// Base URL of the Step Functions (detached rollouts) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
@@ -8457,9 +9275,19 @@ func (o ProviderEndpointsOutput) Elbv2() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ProviderEndpoints) *string { return v.Elbv2 }).(pulumi.StringPtrOutput)
 }
 
+// Base URL of the EventBridge (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+func (o ProviderEndpointsOutput) Eventbridge() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ProviderEndpoints) *string { return v.Eventbridge }).(pulumi.StringPtrOutput)
+}
+
 // Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 func (o ProviderEndpointsOutput) Lambda() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ProviderEndpoints) *string { return v.Lambda }).(pulumi.StringPtrOutput)
+}
+
+// Base URL of the SNS (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+func (o ProviderEndpointsOutput) Sns() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ProviderEndpoints) *string { return v.Sns }).(pulumi.StringPtrOutput)
 }
 
 // Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
@@ -8531,6 +9359,16 @@ func (o ProviderEndpointsPtrOutput) Elbv2() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// Base URL of the EventBridge (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+func (o ProviderEndpointsPtrOutput) Eventbridge() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ProviderEndpoints) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Eventbridge
+	}).(pulumi.StringPtrOutput)
+}
+
 // Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 func (o ProviderEndpointsPtrOutput) Lambda() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *ProviderEndpoints) *string {
@@ -8538,6 +9376,16 @@ func (o ProviderEndpointsPtrOutput) Lambda() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Lambda
+	}).(pulumi.StringPtrOutput)
+}
+
+// Base URL of the SNS (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+func (o ProviderEndpointsPtrOutput) Sns() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ProviderEndpoints) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Sns
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -9243,6 +10091,10 @@ type ReleaseServicesLastRollout struct {
 	From *string `pulumi:"from"`
 	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
 	Gate *string `pulumi:"gate"`
+	// How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+	NoticesUndelivered *int `pulumi:"noticesUndelivered"`
+	// `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+	Promote *string `pulumi:"promote"`
 	// What happened, in one sentence.
 	Reason *string `pulumi:"reason"`
 	// How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
@@ -9283,6 +10135,10 @@ type ReleaseServicesLastRolloutArgs struct {
 	From pulumi.StringPtrInput `pulumi:"from"`
 	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
 	Gate pulumi.StringPtrInput `pulumi:"gate"`
+	// How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+	NoticesUndelivered pulumi.IntPtrInput `pulumi:"noticesUndelivered"`
+	// `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+	Promote pulumi.StringPtrInput `pulumi:"promote"`
 	// What happened, in one sentence.
 	Reason pulumi.StringPtrInput `pulumi:"reason"`
 	// How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
@@ -9403,6 +10259,16 @@ func (o ReleaseServicesLastRolloutOutput) Gate() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ReleaseServicesLastRollout) *string { return v.Gate }).(pulumi.StringPtrOutput)
 }
 
+// How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+func (o ReleaseServicesLastRolloutOutput) NoticesUndelivered() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesLastRollout) *int { return v.NoticesUndelivered }).(pulumi.IntPtrOutput)
+}
+
+// `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+func (o ReleaseServicesLastRolloutOutput) Promote() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesLastRollout) *string { return v.Promote }).(pulumi.StringPtrOutput)
+}
+
 // What happened, in one sentence.
 func (o ReleaseServicesLastRolloutOutput) Reason() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ReleaseServicesLastRollout) *string { return v.Reason }).(pulumi.StringPtrOutput)
@@ -9517,6 +10383,26 @@ func (o ReleaseServicesLastRolloutPtrOutput) Gate() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+func (o ReleaseServicesLastRolloutPtrOutput) NoticesUndelivered() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesLastRollout) *int {
+		if v == nil {
+			return nil
+		}
+		return v.NoticesUndelivered
+	}).(pulumi.IntPtrOutput)
+}
+
+// `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+func (o ReleaseServicesLastRolloutPtrOutput) Promote() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Promote
+	}).(pulumi.StringPtrOutput)
+}
+
 // What happened, in one sentence.
 func (o ReleaseServicesLastRolloutPtrOutput) Reason() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *ReleaseServicesLastRollout) *string {
@@ -9598,7 +10484,7 @@ func (o ReleaseServicesLastRolloutPtrOutput) Target() pulumi.StringPtrOutput {
 }
 
 type ReleaseServicesPlannedStep struct {
-	// Bake time after the step.
+	// Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
 	Pause *string `pulumi:"pause"`
 	// How far along the shift the step goes, in percent.
 	Percent *int `pulumi:"percent"`
@@ -9620,7 +10506,7 @@ type ReleaseServicesPlannedStepInput interface {
 }
 
 type ReleaseServicesPlannedStepArgs struct {
-	// Bake time after the step.
+	// Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
 	Pause pulumi.StringPtrInput `pulumi:"pause"`
 	// How far along the shift the step goes, in percent.
 	Percent pulumi.IntPtrInput `pulumi:"percent"`
@@ -9681,7 +10567,7 @@ func (o ReleaseServicesPlannedStepOutput) ToReleaseServicesPlannedStepOutputWith
 	return o
 }
 
-// Bake time after the step.
+// Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
 func (o ReleaseServicesPlannedStepOutput) Pause() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ReleaseServicesPlannedStep) *string { return v.Pause }).(pulumi.StringPtrOutput)
 }
@@ -9836,14 +10722,22 @@ type ReleaseServicesRollout struct {
 	Flags []string `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
 	Gates *ReleaseServicesRolloutGates `pulumi:"gates"`
+	// How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+	HoldTimeout *string `pulumi:"holdTimeout"`
+	// What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+	HoldTimeoutAction *string `pulumi:"holdTimeoutAction"`
 	// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
 	IgnorePollFailures *bool `pulumi:"ignorePollFailures"`
 	// The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
 	Linear *ReleaseServicesRolloutLinear `pulumi:"linear"`
+	// Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+	Notifications *ReleaseServicesRolloutNotifications `pulumi:"notifications"`
 	// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 	PollInterval *string `pulumi:"pollInterval"`
 	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
 	Preset *string `pulumi:"preset"`
+	// A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+	Promote *string `pulumi:"promote"`
 	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
 	Rollback *string `pulumi:"rollback"`
 	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
@@ -9872,14 +10766,22 @@ type ReleaseServicesRolloutArgs struct {
 	Flags pulumi.StringArrayInput `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
 	Gates ReleaseServicesRolloutGatesPtrInput `pulumi:"gates"`
+	// How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+	HoldTimeout pulumi.StringPtrInput `pulumi:"holdTimeout"`
+	// What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+	HoldTimeoutAction pulumi.StringPtrInput `pulumi:"holdTimeoutAction"`
 	// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
 	IgnorePollFailures pulumi.BoolPtrInput `pulumi:"ignorePollFailures"`
 	// The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
 	Linear ReleaseServicesRolloutLinearPtrInput `pulumi:"linear"`
+	// Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+	Notifications ReleaseServicesRolloutNotificationsPtrInput `pulumi:"notifications"`
 	// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 	PollInterval pulumi.StringPtrInput `pulumi:"pollInterval"`
 	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
 	Preset pulumi.StringPtrInput `pulumi:"preset"`
+	// A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+	Promote pulumi.StringPtrInput `pulumi:"promote"`
 	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
 	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
 	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
@@ -9985,6 +10887,16 @@ func (o ReleaseServicesRolloutOutput) Gates() ReleaseServicesRolloutGatesPtrOutp
 	return o.ApplyT(func(v ReleaseServicesRollout) *ReleaseServicesRolloutGates { return v.Gates }).(ReleaseServicesRolloutGatesPtrOutput)
 }
 
+// How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+func (o ReleaseServicesRolloutOutput) HoldTimeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRollout) *string { return v.HoldTimeout }).(pulumi.StringPtrOutput)
+}
+
+// What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+func (o ReleaseServicesRolloutOutput) HoldTimeoutAction() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRollout) *string { return v.HoldTimeoutAction }).(pulumi.StringPtrOutput)
+}
+
 // What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
 func (o ReleaseServicesRolloutOutput) IgnorePollFailures() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v ReleaseServicesRollout) *bool { return v.IgnorePollFailures }).(pulumi.BoolPtrOutput)
@@ -9995,6 +10907,11 @@ func (o ReleaseServicesRolloutOutput) Linear() ReleaseServicesRolloutLinearPtrOu
 	return o.ApplyT(func(v ReleaseServicesRollout) *ReleaseServicesRolloutLinear { return v.Linear }).(ReleaseServicesRolloutLinearPtrOutput)
 }
 
+// Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+func (o ReleaseServicesRolloutOutput) Notifications() ReleaseServicesRolloutNotificationsPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRollout) *ReleaseServicesRolloutNotifications { return v.Notifications }).(ReleaseServicesRolloutNotificationsPtrOutput)
+}
+
 // How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 func (o ReleaseServicesRolloutOutput) PollInterval() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ReleaseServicesRollout) *string { return v.PollInterval }).(pulumi.StringPtrOutput)
@@ -10003,6 +10920,11 @@ func (o ReleaseServicesRolloutOutput) PollInterval() pulumi.StringPtrOutput {
 // One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
 func (o ReleaseServicesRolloutOutput) Preset() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ReleaseServicesRollout) *string { return v.Preset }).(pulumi.StringPtrOutput)
+}
+
+// A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+func (o ReleaseServicesRolloutOutput) Promote() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRollout) *string { return v.Promote }).(pulumi.StringPtrOutput)
 }
 
 // What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
@@ -10084,6 +11006,26 @@ func (o ReleaseServicesRolloutPtrOutput) Gates() ReleaseServicesRolloutGatesPtrO
 	}).(ReleaseServicesRolloutGatesPtrOutput)
 }
 
+// How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+func (o ReleaseServicesRolloutPtrOutput) HoldTimeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.HoldTimeout
+	}).(pulumi.StringPtrOutput)
+}
+
+// What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+func (o ReleaseServicesRolloutPtrOutput) HoldTimeoutAction() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.HoldTimeoutAction
+	}).(pulumi.StringPtrOutput)
+}
+
 // What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
 func (o ReleaseServicesRolloutPtrOutput) IgnorePollFailures() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *ReleaseServicesRollout) *bool {
@@ -10104,6 +11046,16 @@ func (o ReleaseServicesRolloutPtrOutput) Linear() ReleaseServicesRolloutLinearPt
 	}).(ReleaseServicesRolloutLinearPtrOutput)
 }
 
+// Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+func (o ReleaseServicesRolloutPtrOutput) Notifications() ReleaseServicesRolloutNotificationsPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRollout) *ReleaseServicesRolloutNotifications {
+		if v == nil {
+			return nil
+		}
+		return v.Notifications
+	}).(ReleaseServicesRolloutNotificationsPtrOutput)
+}
+
 // How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 func (o ReleaseServicesRolloutPtrOutput) PollInterval() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *ReleaseServicesRollout) *string {
@@ -10121,6 +11073,16 @@ func (o ReleaseServicesRolloutPtrOutput) Preset() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Preset
+	}).(pulumi.StringPtrOutput)
+}
+
+// A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+func (o ReleaseServicesRolloutPtrOutput) Promote() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Promote
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -11223,8 +12185,164 @@ func (o ReleaseServicesRolloutLinearPtrOutput) StepPercent() pulumi.IntPtrOutput
 	}).(pulumi.IntPtrOutput)
 }
 
+type ReleaseServicesRolloutNotifications struct {
+	// Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+	EventBusName *string `pulumi:"eventBusName"`
+	// ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+	SnsTopicArn *string `pulumi:"snsTopicArn"`
+}
+
+// ReleaseServicesRolloutNotificationsInput is an input type that accepts ReleaseServicesRolloutNotificationsArgs and ReleaseServicesRolloutNotificationsOutput values.
+// You can construct a concrete instance of `ReleaseServicesRolloutNotificationsInput` via:
+//
+//	ReleaseServicesRolloutNotificationsArgs{...}
+type ReleaseServicesRolloutNotificationsInput interface {
+	pulumi.Input
+
+	ToReleaseServicesRolloutNotificationsOutput() ReleaseServicesRolloutNotificationsOutput
+	ToReleaseServicesRolloutNotificationsOutputWithContext(context.Context) ReleaseServicesRolloutNotificationsOutput
+}
+
+type ReleaseServicesRolloutNotificationsArgs struct {
+	// Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+	EventBusName pulumi.StringPtrInput `pulumi:"eventBusName"`
+	// ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+	SnsTopicArn pulumi.StringPtrInput `pulumi:"snsTopicArn"`
+}
+
+func (ReleaseServicesRolloutNotificationsArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesRolloutNotifications)(nil)).Elem()
+}
+
+func (i ReleaseServicesRolloutNotificationsArgs) ToReleaseServicesRolloutNotificationsOutput() ReleaseServicesRolloutNotificationsOutput {
+	return i.ToReleaseServicesRolloutNotificationsOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesRolloutNotificationsArgs) ToReleaseServicesRolloutNotificationsOutputWithContext(ctx context.Context) ReleaseServicesRolloutNotificationsOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutNotificationsOutput)
+}
+
+func (i ReleaseServicesRolloutNotificationsArgs) ToReleaseServicesRolloutNotificationsPtrOutput() ReleaseServicesRolloutNotificationsPtrOutput {
+	return i.ToReleaseServicesRolloutNotificationsPtrOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesRolloutNotificationsArgs) ToReleaseServicesRolloutNotificationsPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutNotificationsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutNotificationsOutput).ToReleaseServicesRolloutNotificationsPtrOutputWithContext(ctx)
+}
+
+// ReleaseServicesRolloutNotificationsPtrInput is an input type that accepts ReleaseServicesRolloutNotificationsArgs, ReleaseServicesRolloutNotificationsPtr and ReleaseServicesRolloutNotificationsPtrOutput values.
+// You can construct a concrete instance of `ReleaseServicesRolloutNotificationsPtrInput` via:
+//
+//	        ReleaseServicesRolloutNotificationsArgs{...}
+//
+//	or:
+//
+//	        nil
+type ReleaseServicesRolloutNotificationsPtrInput interface {
+	pulumi.Input
+
+	ToReleaseServicesRolloutNotificationsPtrOutput() ReleaseServicesRolloutNotificationsPtrOutput
+	ToReleaseServicesRolloutNotificationsPtrOutputWithContext(context.Context) ReleaseServicesRolloutNotificationsPtrOutput
+}
+
+type releaseServicesRolloutNotificationsPtrType ReleaseServicesRolloutNotificationsArgs
+
+func ReleaseServicesRolloutNotificationsPtr(v *ReleaseServicesRolloutNotificationsArgs) ReleaseServicesRolloutNotificationsPtrInput {
+	return (*releaseServicesRolloutNotificationsPtrType)(v)
+}
+
+func (*releaseServicesRolloutNotificationsPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseServicesRolloutNotifications)(nil)).Elem()
+}
+
+func (i *releaseServicesRolloutNotificationsPtrType) ToReleaseServicesRolloutNotificationsPtrOutput() ReleaseServicesRolloutNotificationsPtrOutput {
+	return i.ToReleaseServicesRolloutNotificationsPtrOutputWithContext(context.Background())
+}
+
+func (i *releaseServicesRolloutNotificationsPtrType) ToReleaseServicesRolloutNotificationsPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutNotificationsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesRolloutNotificationsPtrOutput)
+}
+
+type ReleaseServicesRolloutNotificationsOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesRolloutNotificationsOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesRolloutNotifications)(nil)).Elem()
+}
+
+func (o ReleaseServicesRolloutNotificationsOutput) ToReleaseServicesRolloutNotificationsOutput() ReleaseServicesRolloutNotificationsOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutNotificationsOutput) ToReleaseServicesRolloutNotificationsOutputWithContext(ctx context.Context) ReleaseServicesRolloutNotificationsOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutNotificationsOutput) ToReleaseServicesRolloutNotificationsPtrOutput() ReleaseServicesRolloutNotificationsPtrOutput {
+	return o.ToReleaseServicesRolloutNotificationsPtrOutputWithContext(context.Background())
+}
+
+func (o ReleaseServicesRolloutNotificationsOutput) ToReleaseServicesRolloutNotificationsPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutNotificationsPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ReleaseServicesRolloutNotifications) *ReleaseServicesRolloutNotifications {
+		return &v
+	}).(ReleaseServicesRolloutNotificationsPtrOutput)
+}
+
+// Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+func (o ReleaseServicesRolloutNotificationsOutput) EventBusName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutNotifications) *string { return v.EventBusName }).(pulumi.StringPtrOutput)
+}
+
+// ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+func (o ReleaseServicesRolloutNotificationsOutput) SnsTopicArn() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesRolloutNotifications) *string { return v.SnsTopicArn }).(pulumi.StringPtrOutput)
+}
+
+type ReleaseServicesRolloutNotificationsPtrOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesRolloutNotificationsPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseServicesRolloutNotifications)(nil)).Elem()
+}
+
+func (o ReleaseServicesRolloutNotificationsPtrOutput) ToReleaseServicesRolloutNotificationsPtrOutput() ReleaseServicesRolloutNotificationsPtrOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutNotificationsPtrOutput) ToReleaseServicesRolloutNotificationsPtrOutputWithContext(ctx context.Context) ReleaseServicesRolloutNotificationsPtrOutput {
+	return o
+}
+
+func (o ReleaseServicesRolloutNotificationsPtrOutput) Elem() ReleaseServicesRolloutNotificationsOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutNotifications) ReleaseServicesRolloutNotifications {
+		if v != nil {
+			return *v
+		}
+		var ret ReleaseServicesRolloutNotifications
+		return ret
+	}).(ReleaseServicesRolloutNotificationsOutput)
+}
+
+// Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+func (o ReleaseServicesRolloutNotificationsPtrOutput) EventBusName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutNotifications) *string {
+		if v == nil {
+			return nil
+		}
+		return v.EventBusName
+	}).(pulumi.StringPtrOutput)
+}
+
+// ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+func (o ReleaseServicesRolloutNotificationsPtrOutput) SnsTopicArn() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesRolloutNotifications) *string {
+		if v == nil {
+			return nil
+		}
+		return v.SnsTopicArn
+	}).(pulumi.StringPtrOutput)
+}
+
 type ReleaseServicesRolloutStep struct {
-	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
 	Pause *string `pulumi:"pause"`
 	// How far along the shift this step goes, from 1 to 100 percent.
 	Percent int `pulumi:"percent"`
@@ -11242,7 +12360,7 @@ type ReleaseServicesRolloutStepInput interface {
 }
 
 type ReleaseServicesRolloutStepArgs struct {
-	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
 	Pause pulumi.StringPtrInput `pulumi:"pause"`
 	// How far along the shift this step goes, from 1 to 100 percent.
 	Percent pulumi.IntInput `pulumi:"percent"`
@@ -11299,7 +12417,7 @@ func (o ReleaseServicesRolloutStepOutput) ToReleaseServicesRolloutStepOutputWith
 	return o
 }
 
-// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
 func (o ReleaseServicesRolloutStepOutput) Pause() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ReleaseServicesRolloutStep) *string { return v.Pause }).(pulumi.StringPtrOutput)
 }
@@ -12127,6 +13245,10 @@ type TrafficSplitLastRollout struct {
 	From *string `pulumi:"from"`
 	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
 	Gate *string `pulumi:"gate"`
+	// How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+	NoticesUndelivered *int `pulumi:"noticesUndelivered"`
+	// `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+	Promote *string `pulumi:"promote"`
 	// What happened, in one sentence.
 	Reason *string `pulumi:"reason"`
 	// How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
@@ -12167,6 +13289,10 @@ type TrafficSplitLastRolloutArgs struct {
 	From pulumi.StringPtrInput `pulumi:"from"`
 	// The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
 	Gate pulumi.StringPtrInput `pulumi:"gate"`
+	// How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+	NoticesUndelivered pulumi.IntPtrInput `pulumi:"noticesUndelivered"`
+	// `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+	Promote pulumi.StringPtrInput `pulumi:"promote"`
 	// What happened, in one sentence.
 	Reason pulumi.StringPtrInput `pulumi:"reason"`
 	// How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
@@ -12287,6 +13413,16 @@ func (o TrafficSplitLastRolloutOutput) Gate() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v TrafficSplitLastRollout) *string { return v.Gate }).(pulumi.StringPtrOutput)
 }
 
+// How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+func (o TrafficSplitLastRolloutOutput) NoticesUndelivered() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v TrafficSplitLastRollout) *int { return v.NoticesUndelivered }).(pulumi.IntPtrOutput)
+}
+
+// `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+func (o TrafficSplitLastRolloutOutput) Promote() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrafficSplitLastRollout) *string { return v.Promote }).(pulumi.StringPtrOutput)
+}
+
 // What happened, in one sentence.
 func (o TrafficSplitLastRolloutOutput) Reason() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v TrafficSplitLastRollout) *string { return v.Reason }).(pulumi.StringPtrOutput)
@@ -12401,6 +13537,26 @@ func (o TrafficSplitLastRolloutPtrOutput) Gate() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+func (o TrafficSplitLastRolloutPtrOutput) NoticesUndelivered() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitLastRollout) *int {
+		if v == nil {
+			return nil
+		}
+		return v.NoticesUndelivered
+	}).(pulumi.IntPtrOutput)
+}
+
+// `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+func (o TrafficSplitLastRolloutPtrOutput) Promote() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Promote
+	}).(pulumi.StringPtrOutput)
+}
+
 // What happened, in one sentence.
 func (o TrafficSplitLastRolloutPtrOutput) Reason() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *TrafficSplitLastRollout) *string {
@@ -12482,7 +13638,7 @@ func (o TrafficSplitLastRolloutPtrOutput) Target() pulumi.StringPtrOutput {
 }
 
 type TrafficSplitPlannedStep struct {
-	// Bake time after the step.
+	// Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
 	Pause *string `pulumi:"pause"`
 	// How far along the shift the step goes, in percent.
 	Percent *int `pulumi:"percent"`
@@ -12504,7 +13660,7 @@ type TrafficSplitPlannedStepInput interface {
 }
 
 type TrafficSplitPlannedStepArgs struct {
-	// Bake time after the step.
+	// Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
 	Pause pulumi.StringPtrInput `pulumi:"pause"`
 	// How far along the shift the step goes, in percent.
 	Percent pulumi.IntPtrInput `pulumi:"percent"`
@@ -12565,7 +13721,7 @@ func (o TrafficSplitPlannedStepOutput) ToTrafficSplitPlannedStepOutputWithContex
 	return o
 }
 
-// Bake time after the step.
+// Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
 func (o TrafficSplitPlannedStepOutput) Pause() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v TrafficSplitPlannedStep) *string { return v.Pause }).(pulumi.StringPtrOutput)
 }
@@ -12720,14 +13876,22 @@ type TrafficSplitRollout struct {
 	Flags []string `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
 	Gates *TrafficSplitRolloutGates `pulumi:"gates"`
+	// How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+	HoldTimeout *string `pulumi:"holdTimeout"`
+	// What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+	HoldTimeoutAction *string `pulumi:"holdTimeoutAction"`
 	// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
 	IgnorePollFailures *bool `pulumi:"ignorePollFailures"`
 	// The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
 	Linear *TrafficSplitRolloutLinear `pulumi:"linear"`
+	// Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+	Notifications *TrafficSplitRolloutNotifications `pulumi:"notifications"`
 	// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 	PollInterval *string `pulumi:"pollInterval"`
 	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
 	Preset *string `pulumi:"preset"`
+	// A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+	Promote *string `pulumi:"promote"`
 	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
 	Rollback *string `pulumi:"rollback"`
 	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
@@ -12756,14 +13920,22 @@ type TrafficSplitRolloutArgs struct {
 	Flags pulumi.StringArrayInput `pulumi:"flags"`
 	// What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
 	Gates TrafficSplitRolloutGatesPtrInput `pulumi:"gates"`
+	// How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+	HoldTimeout pulumi.StringPtrInput `pulumi:"holdTimeout"`
+	// What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+	HoldTimeoutAction pulumi.StringPtrInput `pulumi:"holdTimeoutAction"`
 	// What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
 	IgnorePollFailures pulumi.BoolPtrInput `pulumi:"ignorePollFailures"`
 	// The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
 	Linear TrafficSplitRolloutLinearPtrInput `pulumi:"linear"`
+	// Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+	Notifications TrafficSplitRolloutNotificationsPtrInput `pulumi:"notifications"`
 	// How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 	PollInterval pulumi.StringPtrInput `pulumi:"pollInterval"`
 	// One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
 	Preset pulumi.StringPtrInput `pulumi:"preset"`
+	// A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+	Promote pulumi.StringPtrInput `pulumi:"promote"`
 	// What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
 	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
 	// The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
@@ -12869,6 +14041,16 @@ func (o TrafficSplitRolloutOutput) Gates() TrafficSplitRolloutGatesPtrOutput {
 	return o.ApplyT(func(v TrafficSplitRollout) *TrafficSplitRolloutGates { return v.Gates }).(TrafficSplitRolloutGatesPtrOutput)
 }
 
+// How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+func (o TrafficSplitRolloutOutput) HoldTimeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrafficSplitRollout) *string { return v.HoldTimeout }).(pulumi.StringPtrOutput)
+}
+
+// What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+func (o TrafficSplitRolloutOutput) HoldTimeoutAction() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrafficSplitRollout) *string { return v.HoldTimeoutAction }).(pulumi.StringPtrOutput)
+}
+
 // What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
 func (o TrafficSplitRolloutOutput) IgnorePollFailures() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v TrafficSplitRollout) *bool { return v.IgnorePollFailures }).(pulumi.BoolPtrOutput)
@@ -12879,6 +14061,11 @@ func (o TrafficSplitRolloutOutput) Linear() TrafficSplitRolloutLinearPtrOutput {
 	return o.ApplyT(func(v TrafficSplitRollout) *TrafficSplitRolloutLinear { return v.Linear }).(TrafficSplitRolloutLinearPtrOutput)
 }
 
+// Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+func (o TrafficSplitRolloutOutput) Notifications() TrafficSplitRolloutNotificationsPtrOutput {
+	return o.ApplyT(func(v TrafficSplitRollout) *TrafficSplitRolloutNotifications { return v.Notifications }).(TrafficSplitRolloutNotificationsPtrOutput)
+}
+
 // How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 func (o TrafficSplitRolloutOutput) PollInterval() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v TrafficSplitRollout) *string { return v.PollInterval }).(pulumi.StringPtrOutput)
@@ -12887,6 +14074,11 @@ func (o TrafficSplitRolloutOutput) PollInterval() pulumi.StringPtrOutput {
 // One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
 func (o TrafficSplitRolloutOutput) Preset() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v TrafficSplitRollout) *string { return v.Preset }).(pulumi.StringPtrOutput)
+}
+
+// A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+func (o TrafficSplitRolloutOutput) Promote() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrafficSplitRollout) *string { return v.Promote }).(pulumi.StringPtrOutput)
 }
 
 // What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
@@ -12968,6 +14160,26 @@ func (o TrafficSplitRolloutPtrOutput) Gates() TrafficSplitRolloutGatesPtrOutput 
 	}).(TrafficSplitRolloutGatesPtrOutput)
 }
 
+// How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+func (o TrafficSplitRolloutPtrOutput) HoldTimeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.HoldTimeout
+	}).(pulumi.StringPtrOutput)
+}
+
+// What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+func (o TrafficSplitRolloutPtrOutput) HoldTimeoutAction() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.HoldTimeoutAction
+	}).(pulumi.StringPtrOutput)
+}
+
 // What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
 func (o TrafficSplitRolloutPtrOutput) IgnorePollFailures() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *TrafficSplitRollout) *bool {
@@ -12988,6 +14200,16 @@ func (o TrafficSplitRolloutPtrOutput) Linear() TrafficSplitRolloutLinearPtrOutpu
 	}).(TrafficSplitRolloutLinearPtrOutput)
 }
 
+// Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+func (o TrafficSplitRolloutPtrOutput) Notifications() TrafficSplitRolloutNotificationsPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitRollout) *TrafficSplitRolloutNotifications {
+		if v == nil {
+			return nil
+		}
+		return v.Notifications
+	}).(TrafficSplitRolloutNotificationsPtrOutput)
+}
+
 // How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
 func (o TrafficSplitRolloutPtrOutput) PollInterval() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *TrafficSplitRollout) *string {
@@ -13005,6 +14227,16 @@ func (o TrafficSplitRolloutPtrOutput) Preset() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Preset
+	}).(pulumi.StringPtrOutput)
+}
+
+// A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+func (o TrafficSplitRolloutPtrOutput) Promote() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Promote
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -14107,8 +15339,164 @@ func (o TrafficSplitRolloutLinearPtrOutput) StepPercent() pulumi.IntPtrOutput {
 	}).(pulumi.IntPtrOutput)
 }
 
+type TrafficSplitRolloutNotifications struct {
+	// Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+	EventBusName *string `pulumi:"eventBusName"`
+	// ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+	SnsTopicArn *string `pulumi:"snsTopicArn"`
+}
+
+// TrafficSplitRolloutNotificationsInput is an input type that accepts TrafficSplitRolloutNotificationsArgs and TrafficSplitRolloutNotificationsOutput values.
+// You can construct a concrete instance of `TrafficSplitRolloutNotificationsInput` via:
+//
+//	TrafficSplitRolloutNotificationsArgs{...}
+type TrafficSplitRolloutNotificationsInput interface {
+	pulumi.Input
+
+	ToTrafficSplitRolloutNotificationsOutput() TrafficSplitRolloutNotificationsOutput
+	ToTrafficSplitRolloutNotificationsOutputWithContext(context.Context) TrafficSplitRolloutNotificationsOutput
+}
+
+type TrafficSplitRolloutNotificationsArgs struct {
+	// Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+	EventBusName pulumi.StringPtrInput `pulumi:"eventBusName"`
+	// ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+	SnsTopicArn pulumi.StringPtrInput `pulumi:"snsTopicArn"`
+}
+
+func (TrafficSplitRolloutNotificationsArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*TrafficSplitRolloutNotifications)(nil)).Elem()
+}
+
+func (i TrafficSplitRolloutNotificationsArgs) ToTrafficSplitRolloutNotificationsOutput() TrafficSplitRolloutNotificationsOutput {
+	return i.ToTrafficSplitRolloutNotificationsOutputWithContext(context.Background())
+}
+
+func (i TrafficSplitRolloutNotificationsArgs) ToTrafficSplitRolloutNotificationsOutputWithContext(ctx context.Context) TrafficSplitRolloutNotificationsOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(TrafficSplitRolloutNotificationsOutput)
+}
+
+func (i TrafficSplitRolloutNotificationsArgs) ToTrafficSplitRolloutNotificationsPtrOutput() TrafficSplitRolloutNotificationsPtrOutput {
+	return i.ToTrafficSplitRolloutNotificationsPtrOutputWithContext(context.Background())
+}
+
+func (i TrafficSplitRolloutNotificationsArgs) ToTrafficSplitRolloutNotificationsPtrOutputWithContext(ctx context.Context) TrafficSplitRolloutNotificationsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(TrafficSplitRolloutNotificationsOutput).ToTrafficSplitRolloutNotificationsPtrOutputWithContext(ctx)
+}
+
+// TrafficSplitRolloutNotificationsPtrInput is an input type that accepts TrafficSplitRolloutNotificationsArgs, TrafficSplitRolloutNotificationsPtr and TrafficSplitRolloutNotificationsPtrOutput values.
+// You can construct a concrete instance of `TrafficSplitRolloutNotificationsPtrInput` via:
+//
+//	        TrafficSplitRolloutNotificationsArgs{...}
+//
+//	or:
+//
+//	        nil
+type TrafficSplitRolloutNotificationsPtrInput interface {
+	pulumi.Input
+
+	ToTrafficSplitRolloutNotificationsPtrOutput() TrafficSplitRolloutNotificationsPtrOutput
+	ToTrafficSplitRolloutNotificationsPtrOutputWithContext(context.Context) TrafficSplitRolloutNotificationsPtrOutput
+}
+
+type trafficSplitRolloutNotificationsPtrType TrafficSplitRolloutNotificationsArgs
+
+func TrafficSplitRolloutNotificationsPtr(v *TrafficSplitRolloutNotificationsArgs) TrafficSplitRolloutNotificationsPtrInput {
+	return (*trafficSplitRolloutNotificationsPtrType)(v)
+}
+
+func (*trafficSplitRolloutNotificationsPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**TrafficSplitRolloutNotifications)(nil)).Elem()
+}
+
+func (i *trafficSplitRolloutNotificationsPtrType) ToTrafficSplitRolloutNotificationsPtrOutput() TrafficSplitRolloutNotificationsPtrOutput {
+	return i.ToTrafficSplitRolloutNotificationsPtrOutputWithContext(context.Background())
+}
+
+func (i *trafficSplitRolloutNotificationsPtrType) ToTrafficSplitRolloutNotificationsPtrOutputWithContext(ctx context.Context) TrafficSplitRolloutNotificationsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(TrafficSplitRolloutNotificationsPtrOutput)
+}
+
+type TrafficSplitRolloutNotificationsOutput struct{ *pulumi.OutputState }
+
+func (TrafficSplitRolloutNotificationsOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*TrafficSplitRolloutNotifications)(nil)).Elem()
+}
+
+func (o TrafficSplitRolloutNotificationsOutput) ToTrafficSplitRolloutNotificationsOutput() TrafficSplitRolloutNotificationsOutput {
+	return o
+}
+
+func (o TrafficSplitRolloutNotificationsOutput) ToTrafficSplitRolloutNotificationsOutputWithContext(ctx context.Context) TrafficSplitRolloutNotificationsOutput {
+	return o
+}
+
+func (o TrafficSplitRolloutNotificationsOutput) ToTrafficSplitRolloutNotificationsPtrOutput() TrafficSplitRolloutNotificationsPtrOutput {
+	return o.ToTrafficSplitRolloutNotificationsPtrOutputWithContext(context.Background())
+}
+
+func (o TrafficSplitRolloutNotificationsOutput) ToTrafficSplitRolloutNotificationsPtrOutputWithContext(ctx context.Context) TrafficSplitRolloutNotificationsPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v TrafficSplitRolloutNotifications) *TrafficSplitRolloutNotifications {
+		return &v
+	}).(TrafficSplitRolloutNotificationsPtrOutput)
+}
+
+// Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+func (o TrafficSplitRolloutNotificationsOutput) EventBusName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrafficSplitRolloutNotifications) *string { return v.EventBusName }).(pulumi.StringPtrOutput)
+}
+
+// ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+func (o TrafficSplitRolloutNotificationsOutput) SnsTopicArn() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrafficSplitRolloutNotifications) *string { return v.SnsTopicArn }).(pulumi.StringPtrOutput)
+}
+
+type TrafficSplitRolloutNotificationsPtrOutput struct{ *pulumi.OutputState }
+
+func (TrafficSplitRolloutNotificationsPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**TrafficSplitRolloutNotifications)(nil)).Elem()
+}
+
+func (o TrafficSplitRolloutNotificationsPtrOutput) ToTrafficSplitRolloutNotificationsPtrOutput() TrafficSplitRolloutNotificationsPtrOutput {
+	return o
+}
+
+func (o TrafficSplitRolloutNotificationsPtrOutput) ToTrafficSplitRolloutNotificationsPtrOutputWithContext(ctx context.Context) TrafficSplitRolloutNotificationsPtrOutput {
+	return o
+}
+
+func (o TrafficSplitRolloutNotificationsPtrOutput) Elem() TrafficSplitRolloutNotificationsOutput {
+	return o.ApplyT(func(v *TrafficSplitRolloutNotifications) TrafficSplitRolloutNotifications {
+		if v != nil {
+			return *v
+		}
+		var ret TrafficSplitRolloutNotifications
+		return ret
+	}).(TrafficSplitRolloutNotificationsOutput)
+}
+
+// Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+func (o TrafficSplitRolloutNotificationsPtrOutput) EventBusName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitRolloutNotifications) *string {
+		if v == nil {
+			return nil
+		}
+		return v.EventBusName
+	}).(pulumi.StringPtrOutput)
+}
+
+// ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+func (o TrafficSplitRolloutNotificationsPtrOutput) SnsTopicArn() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitRolloutNotifications) *string {
+		if v == nil {
+			return nil
+		}
+		return v.SnsTopicArn
+	}).(pulumi.StringPtrOutput)
+}
+
 type TrafficSplitRolloutStep struct {
-	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
 	Pause *string `pulumi:"pause"`
 	// How far along the shift this step goes, from 1 to 100 percent.
 	Percent int `pulumi:"percent"`
@@ -14126,7 +15514,7 @@ type TrafficSplitRolloutStepInput interface {
 }
 
 type TrafficSplitRolloutStepArgs struct {
-	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+	// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
 	Pause pulumi.StringPtrInput `pulumi:"pause"`
 	// How far along the shift this step goes, from 1 to 100 percent.
 	Percent pulumi.IntInput `pulumi:"percent"`
@@ -14183,7 +15571,7 @@ func (o TrafficSplitRolloutStepOutput) ToTrafficSplitRolloutStepOutputWithContex
 	return o
 }
 
-// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+// Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
 func (o TrafficSplitRolloutStepOutput) Pause() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v TrafficSplitRolloutStep) *string { return v.Pause }).(pulumi.StringPtrOutput)
 }
@@ -15098,6 +16486,337 @@ func (o GetListenerWeightsTargetGroupArrayOutput) Index(i pulumi.IntInput) GetLi
 	}).(GetListenerWeightsTargetGroupOutput)
 }
 
+type GetStatusLambdaAlias struct {
+	// The alias.
+	AliasName string `pulumi:"aliasName"`
+	// The function: name, partial ARN or ARN, without a qualifier.
+	FunctionName string `pulumi:"functionName"`
+}
+
+// GetStatusLambdaAliasInput is an input type that accepts GetStatusLambdaAliasArgs and GetStatusLambdaAliasOutput values.
+// You can construct a concrete instance of `GetStatusLambdaAliasInput` via:
+//
+//	GetStatusLambdaAliasArgs{...}
+type GetStatusLambdaAliasInput interface {
+	pulumi.Input
+
+	ToGetStatusLambdaAliasOutput() GetStatusLambdaAliasOutput
+	ToGetStatusLambdaAliasOutputWithContext(context.Context) GetStatusLambdaAliasOutput
+}
+
+type GetStatusLambdaAliasArgs struct {
+	// The alias.
+	AliasName pulumi.StringInput `pulumi:"aliasName"`
+	// The function: name, partial ARN or ARN, without a qualifier.
+	FunctionName pulumi.StringInput `pulumi:"functionName"`
+}
+
+func (GetStatusLambdaAliasArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*GetStatusLambdaAlias)(nil)).Elem()
+}
+
+func (i GetStatusLambdaAliasArgs) ToGetStatusLambdaAliasOutput() GetStatusLambdaAliasOutput {
+	return i.ToGetStatusLambdaAliasOutputWithContext(context.Background())
+}
+
+func (i GetStatusLambdaAliasArgs) ToGetStatusLambdaAliasOutputWithContext(ctx context.Context) GetStatusLambdaAliasOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(GetStatusLambdaAliasOutput)
+}
+
+func (i GetStatusLambdaAliasArgs) ToGetStatusLambdaAliasPtrOutput() GetStatusLambdaAliasPtrOutput {
+	return i.ToGetStatusLambdaAliasPtrOutputWithContext(context.Background())
+}
+
+func (i GetStatusLambdaAliasArgs) ToGetStatusLambdaAliasPtrOutputWithContext(ctx context.Context) GetStatusLambdaAliasPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(GetStatusLambdaAliasOutput).ToGetStatusLambdaAliasPtrOutputWithContext(ctx)
+}
+
+// GetStatusLambdaAliasPtrInput is an input type that accepts GetStatusLambdaAliasArgs, GetStatusLambdaAliasPtr and GetStatusLambdaAliasPtrOutput values.
+// You can construct a concrete instance of `GetStatusLambdaAliasPtrInput` via:
+//
+//	        GetStatusLambdaAliasArgs{...}
+//
+//	or:
+//
+//	        nil
+type GetStatusLambdaAliasPtrInput interface {
+	pulumi.Input
+
+	ToGetStatusLambdaAliasPtrOutput() GetStatusLambdaAliasPtrOutput
+	ToGetStatusLambdaAliasPtrOutputWithContext(context.Context) GetStatusLambdaAliasPtrOutput
+}
+
+type getStatusLambdaAliasPtrType GetStatusLambdaAliasArgs
+
+func GetStatusLambdaAliasPtr(v *GetStatusLambdaAliasArgs) GetStatusLambdaAliasPtrInput {
+	return (*getStatusLambdaAliasPtrType)(v)
+}
+
+func (*getStatusLambdaAliasPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**GetStatusLambdaAlias)(nil)).Elem()
+}
+
+func (i *getStatusLambdaAliasPtrType) ToGetStatusLambdaAliasPtrOutput() GetStatusLambdaAliasPtrOutput {
+	return i.ToGetStatusLambdaAliasPtrOutputWithContext(context.Background())
+}
+
+func (i *getStatusLambdaAliasPtrType) ToGetStatusLambdaAliasPtrOutputWithContext(ctx context.Context) GetStatusLambdaAliasPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(GetStatusLambdaAliasPtrOutput)
+}
+
+type GetStatusLambdaAliasOutput struct{ *pulumi.OutputState }
+
+func (GetStatusLambdaAliasOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*GetStatusLambdaAlias)(nil)).Elem()
+}
+
+func (o GetStatusLambdaAliasOutput) ToGetStatusLambdaAliasOutput() GetStatusLambdaAliasOutput {
+	return o
+}
+
+func (o GetStatusLambdaAliasOutput) ToGetStatusLambdaAliasOutputWithContext(ctx context.Context) GetStatusLambdaAliasOutput {
+	return o
+}
+
+func (o GetStatusLambdaAliasOutput) ToGetStatusLambdaAliasPtrOutput() GetStatusLambdaAliasPtrOutput {
+	return o.ToGetStatusLambdaAliasPtrOutputWithContext(context.Background())
+}
+
+func (o GetStatusLambdaAliasOutput) ToGetStatusLambdaAliasPtrOutputWithContext(ctx context.Context) GetStatusLambdaAliasPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v GetStatusLambdaAlias) *GetStatusLambdaAlias {
+		return &v
+	}).(GetStatusLambdaAliasPtrOutput)
+}
+
+// The alias.
+func (o GetStatusLambdaAliasOutput) AliasName() pulumi.StringOutput {
+	return o.ApplyT(func(v GetStatusLambdaAlias) string { return v.AliasName }).(pulumi.StringOutput)
+}
+
+// The function: name, partial ARN or ARN, without a qualifier.
+func (o GetStatusLambdaAliasOutput) FunctionName() pulumi.StringOutput {
+	return o.ApplyT(func(v GetStatusLambdaAlias) string { return v.FunctionName }).(pulumi.StringOutput)
+}
+
+type GetStatusLambdaAliasPtrOutput struct{ *pulumi.OutputState }
+
+func (GetStatusLambdaAliasPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**GetStatusLambdaAlias)(nil)).Elem()
+}
+
+func (o GetStatusLambdaAliasPtrOutput) ToGetStatusLambdaAliasPtrOutput() GetStatusLambdaAliasPtrOutput {
+	return o
+}
+
+func (o GetStatusLambdaAliasPtrOutput) ToGetStatusLambdaAliasPtrOutputWithContext(ctx context.Context) GetStatusLambdaAliasPtrOutput {
+	return o
+}
+
+func (o GetStatusLambdaAliasPtrOutput) Elem() GetStatusLambdaAliasOutput {
+	return o.ApplyT(func(v *GetStatusLambdaAlias) GetStatusLambdaAlias {
+		if v != nil {
+			return *v
+		}
+		var ret GetStatusLambdaAlias
+		return ret
+	}).(GetStatusLambdaAliasOutput)
+}
+
+// The alias.
+func (o GetStatusLambdaAliasPtrOutput) AliasName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *GetStatusLambdaAlias) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.AliasName
+	}).(pulumi.StringPtrOutput)
+}
+
+// The function: name, partial ARN or ARN, without a qualifier.
+func (o GetStatusLambdaAliasPtrOutput) FunctionName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *GetStatusLambdaAlias) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.FunctionName
+	}).(pulumi.StringPtrOutput)
+}
+
+type GetStatusWait struct {
+	// How often to read, from 1s to 10m. Default <span pulumi-lang-nodejs="`10s`" pulumi-lang-dotnet="`10s`" pulumi-lang-go="`10s`" pulumi-lang-python="`10s`" pulumi-lang-yaml="`10s`" pulumi-lang-java="`10s`">`10s`</span>.
+	PollInterval *string `pulumi:"pollInterval"`
+	// How long to wait, a Go duration from 1s to 12h0m0s.
+	Timeout string `pulumi:"timeout"`
+	// Statuses to wait for: <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span>, <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>.
+	Untils []string `pulumi:"untils"`
+}
+
+// GetStatusWaitInput is an input type that accepts GetStatusWaitArgs and GetStatusWaitOutput values.
+// You can construct a concrete instance of `GetStatusWaitInput` via:
+//
+//	GetStatusWaitArgs{...}
+type GetStatusWaitInput interface {
+	pulumi.Input
+
+	ToGetStatusWaitOutput() GetStatusWaitOutput
+	ToGetStatusWaitOutputWithContext(context.Context) GetStatusWaitOutput
+}
+
+type GetStatusWaitArgs struct {
+	// How often to read, from 1s to 10m. Default <span pulumi-lang-nodejs="`10s`" pulumi-lang-dotnet="`10s`" pulumi-lang-go="`10s`" pulumi-lang-python="`10s`" pulumi-lang-yaml="`10s`" pulumi-lang-java="`10s`">`10s`</span>.
+	PollInterval pulumi.StringPtrInput `pulumi:"pollInterval"`
+	// How long to wait, a Go duration from 1s to 12h0m0s.
+	Timeout pulumi.StringInput `pulumi:"timeout"`
+	// Statuses to wait for: <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span>, <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>.
+	Untils pulumi.StringArrayInput `pulumi:"untils"`
+}
+
+func (GetStatusWaitArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*GetStatusWait)(nil)).Elem()
+}
+
+func (i GetStatusWaitArgs) ToGetStatusWaitOutput() GetStatusWaitOutput {
+	return i.ToGetStatusWaitOutputWithContext(context.Background())
+}
+
+func (i GetStatusWaitArgs) ToGetStatusWaitOutputWithContext(ctx context.Context) GetStatusWaitOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(GetStatusWaitOutput)
+}
+
+func (i GetStatusWaitArgs) ToGetStatusWaitPtrOutput() GetStatusWaitPtrOutput {
+	return i.ToGetStatusWaitPtrOutputWithContext(context.Background())
+}
+
+func (i GetStatusWaitArgs) ToGetStatusWaitPtrOutputWithContext(ctx context.Context) GetStatusWaitPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(GetStatusWaitOutput).ToGetStatusWaitPtrOutputWithContext(ctx)
+}
+
+// GetStatusWaitPtrInput is an input type that accepts GetStatusWaitArgs, GetStatusWaitPtr and GetStatusWaitPtrOutput values.
+// You can construct a concrete instance of `GetStatusWaitPtrInput` via:
+//
+//	        GetStatusWaitArgs{...}
+//
+//	or:
+//
+//	        nil
+type GetStatusWaitPtrInput interface {
+	pulumi.Input
+
+	ToGetStatusWaitPtrOutput() GetStatusWaitPtrOutput
+	ToGetStatusWaitPtrOutputWithContext(context.Context) GetStatusWaitPtrOutput
+}
+
+type getStatusWaitPtrType GetStatusWaitArgs
+
+func GetStatusWaitPtr(v *GetStatusWaitArgs) GetStatusWaitPtrInput {
+	return (*getStatusWaitPtrType)(v)
+}
+
+func (*getStatusWaitPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**GetStatusWait)(nil)).Elem()
+}
+
+func (i *getStatusWaitPtrType) ToGetStatusWaitPtrOutput() GetStatusWaitPtrOutput {
+	return i.ToGetStatusWaitPtrOutputWithContext(context.Background())
+}
+
+func (i *getStatusWaitPtrType) ToGetStatusWaitPtrOutputWithContext(ctx context.Context) GetStatusWaitPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(GetStatusWaitPtrOutput)
+}
+
+type GetStatusWaitOutput struct{ *pulumi.OutputState }
+
+func (GetStatusWaitOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*GetStatusWait)(nil)).Elem()
+}
+
+func (o GetStatusWaitOutput) ToGetStatusWaitOutput() GetStatusWaitOutput {
+	return o
+}
+
+func (o GetStatusWaitOutput) ToGetStatusWaitOutputWithContext(ctx context.Context) GetStatusWaitOutput {
+	return o
+}
+
+func (o GetStatusWaitOutput) ToGetStatusWaitPtrOutput() GetStatusWaitPtrOutput {
+	return o.ToGetStatusWaitPtrOutputWithContext(context.Background())
+}
+
+func (o GetStatusWaitOutput) ToGetStatusWaitPtrOutputWithContext(ctx context.Context) GetStatusWaitPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v GetStatusWait) *GetStatusWait {
+		return &v
+	}).(GetStatusWaitPtrOutput)
+}
+
+// How often to read, from 1s to 10m. Default <span pulumi-lang-nodejs="`10s`" pulumi-lang-dotnet="`10s`" pulumi-lang-go="`10s`" pulumi-lang-python="`10s`" pulumi-lang-yaml="`10s`" pulumi-lang-java="`10s`">`10s`</span>.
+func (o GetStatusWaitOutput) PollInterval() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v GetStatusWait) *string { return v.PollInterval }).(pulumi.StringPtrOutput)
+}
+
+// How long to wait, a Go duration from 1s to 12h0m0s.
+func (o GetStatusWaitOutput) Timeout() pulumi.StringOutput {
+	return o.ApplyT(func(v GetStatusWait) string { return v.Timeout }).(pulumi.StringOutput)
+}
+
+// Statuses to wait for: <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span>, <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>.
+func (o GetStatusWaitOutput) Untils() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v GetStatusWait) []string { return v.Untils }).(pulumi.StringArrayOutput)
+}
+
+type GetStatusWaitPtrOutput struct{ *pulumi.OutputState }
+
+func (GetStatusWaitPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**GetStatusWait)(nil)).Elem()
+}
+
+func (o GetStatusWaitPtrOutput) ToGetStatusWaitPtrOutput() GetStatusWaitPtrOutput {
+	return o
+}
+
+func (o GetStatusWaitPtrOutput) ToGetStatusWaitPtrOutputWithContext(ctx context.Context) GetStatusWaitPtrOutput {
+	return o
+}
+
+func (o GetStatusWaitPtrOutput) Elem() GetStatusWaitOutput {
+	return o.ApplyT(func(v *GetStatusWait) GetStatusWait {
+		if v != nil {
+			return *v
+		}
+		var ret GetStatusWait
+		return ret
+	}).(GetStatusWaitOutput)
+}
+
+// How often to read, from 1s to 10m. Default <span pulumi-lang-nodejs="`10s`" pulumi-lang-dotnet="`10s`" pulumi-lang-go="`10s`" pulumi-lang-python="`10s`" pulumi-lang-yaml="`10s`" pulumi-lang-java="`10s`">`10s`</span>.
+func (o GetStatusWaitPtrOutput) PollInterval() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *GetStatusWait) *string {
+		if v == nil {
+			return nil
+		}
+		return v.PollInterval
+	}).(pulumi.StringPtrOutput)
+}
+
+// How long to wait, a Go duration from 1s to 12h0m0s.
+func (o GetStatusWaitPtrOutput) Timeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *GetStatusWait) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Timeout
+	}).(pulumi.StringPtrOutput)
+}
+
+// Statuses to wait for: <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span>, <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>.
+func (o GetStatusWaitPtrOutput) Untils() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *GetStatusWait) []string {
+		if v == nil {
+			return nil
+		}
+		return v.Untils
+	}).(pulumi.StringArrayOutput)
+}
+
 type GetTargetHealthTargetGroup struct {
 	// Target group ARN.
 	Arn string `pulumi:"arn"`
@@ -15291,6 +17010,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenRolloutGatesMetricsPtrInput)(nil)).Elem(), DeploymentBlueGreenRolloutGatesMetricsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenRolloutLinearInput)(nil)).Elem(), DeploymentBlueGreenRolloutLinearArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenRolloutLinearPtrInput)(nil)).Elem(), DeploymentBlueGreenRolloutLinearArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenRolloutNotificationsInput)(nil)).Elem(), DeploymentBlueGreenRolloutNotificationsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenRolloutNotificationsPtrInput)(nil)).Elem(), DeploymentBlueGreenRolloutNotificationsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenRolloutStepInput)(nil)).Elem(), DeploymentBlueGreenRolloutStepArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenRolloutStepArrayInput)(nil)).Elem(), DeploymentBlueGreenRolloutStepArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenTimeoutsInput)(nil)).Elem(), DeploymentBlueGreenTimeoutsArgs{})
@@ -15313,6 +17034,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutGatesMetricsPtrInput)(nil)).Elem(), FeatureFlagRolloutGatesMetricsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutLinearInput)(nil)).Elem(), FeatureFlagRolloutLinearArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutLinearPtrInput)(nil)).Elem(), FeatureFlagRolloutLinearArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutNotificationsInput)(nil)).Elem(), FeatureFlagRolloutNotificationsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutNotificationsPtrInput)(nil)).Elem(), FeatureFlagRolloutNotificationsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutStepInput)(nil)).Elem(), FeatureFlagRolloutStepArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagRolloutStepArrayInput)(nil)).Elem(), FeatureFlagRolloutStepArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*FeatureFlagTargetingInput)(nil)).Elem(), FeatureFlagTargetingArgs{})
@@ -15339,6 +17062,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutGatesMetricsPtrInput)(nil)).Elem(), LambdaAliasRolloutGatesMetricsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutLinearInput)(nil)).Elem(), LambdaAliasRolloutLinearArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutLinearPtrInput)(nil)).Elem(), LambdaAliasRolloutLinearArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutNotificationsInput)(nil)).Elem(), LambdaAliasRolloutNotificationsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutNotificationsPtrInput)(nil)).Elem(), LambdaAliasRolloutNotificationsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutStepInput)(nil)).Elem(), LambdaAliasRolloutStepArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasRolloutStepArrayInput)(nil)).Elem(), LambdaAliasRolloutStepArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasTimeoutsInput)(nil)).Elem(), LambdaAliasTimeoutsArgs{})
@@ -15377,6 +17102,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutGatesMetricsPtrInput)(nil)).Elem(), ReleaseServicesRolloutGatesMetricsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutLinearInput)(nil)).Elem(), ReleaseServicesRolloutLinearArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutLinearPtrInput)(nil)).Elem(), ReleaseServicesRolloutLinearArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutNotificationsInput)(nil)).Elem(), ReleaseServicesRolloutNotificationsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutNotificationsPtrInput)(nil)).Elem(), ReleaseServicesRolloutNotificationsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutStepInput)(nil)).Elem(), ReleaseServicesRolloutStepArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesRolloutStepArrayInput)(nil)).Elem(), ReleaseServicesRolloutStepArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesStickinessInput)(nil)).Elem(), ReleaseServicesStickinessArgs{})
@@ -15409,6 +17136,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitRolloutGatesMetricsPtrInput)(nil)).Elem(), TrafficSplitRolloutGatesMetricsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitRolloutLinearInput)(nil)).Elem(), TrafficSplitRolloutLinearArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitRolloutLinearPtrInput)(nil)).Elem(), TrafficSplitRolloutLinearArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitRolloutNotificationsInput)(nil)).Elem(), TrafficSplitRolloutNotificationsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitRolloutNotificationsPtrInput)(nil)).Elem(), TrafficSplitRolloutNotificationsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitRolloutStepInput)(nil)).Elem(), TrafficSplitRolloutStepArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitRolloutStepArrayInput)(nil)).Elem(), TrafficSplitRolloutStepArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitStickinessInput)(nil)).Elem(), TrafficSplitStickinessArgs{})
@@ -15425,6 +17154,10 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*GetListenerWeightsStickinessInput)(nil)).Elem(), GetListenerWeightsStickinessArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*GetListenerWeightsTargetGroupInput)(nil)).Elem(), GetListenerWeightsTargetGroupArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*GetListenerWeightsTargetGroupArrayInput)(nil)).Elem(), GetListenerWeightsTargetGroupArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*GetStatusLambdaAliasInput)(nil)).Elem(), GetStatusLambdaAliasArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*GetStatusLambdaAliasPtrInput)(nil)).Elem(), GetStatusLambdaAliasArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*GetStatusWaitInput)(nil)).Elem(), GetStatusWaitArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*GetStatusWaitPtrInput)(nil)).Elem(), GetStatusWaitArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*GetTargetHealthTargetGroupInput)(nil)).Elem(), GetTargetHealthTargetGroupArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*GetTargetHealthTargetGroupArrayInput)(nil)).Elem(), GetTargetHealthTargetGroupArray{})
 	pulumi.RegisterOutputType(AlarmCustomOutput{})
@@ -15459,6 +17192,8 @@ func init() {
 	pulumi.RegisterOutputType(DeploymentBlueGreenRolloutGatesMetricsPtrOutput{})
 	pulumi.RegisterOutputType(DeploymentBlueGreenRolloutLinearOutput{})
 	pulumi.RegisterOutputType(DeploymentBlueGreenRolloutLinearPtrOutput{})
+	pulumi.RegisterOutputType(DeploymentBlueGreenRolloutNotificationsOutput{})
+	pulumi.RegisterOutputType(DeploymentBlueGreenRolloutNotificationsPtrOutput{})
 	pulumi.RegisterOutputType(DeploymentBlueGreenRolloutStepOutput{})
 	pulumi.RegisterOutputType(DeploymentBlueGreenRolloutStepArrayOutput{})
 	pulumi.RegisterOutputType(DeploymentBlueGreenTimeoutsOutput{})
@@ -15481,6 +17216,8 @@ func init() {
 	pulumi.RegisterOutputType(FeatureFlagRolloutGatesMetricsPtrOutput{})
 	pulumi.RegisterOutputType(FeatureFlagRolloutLinearOutput{})
 	pulumi.RegisterOutputType(FeatureFlagRolloutLinearPtrOutput{})
+	pulumi.RegisterOutputType(FeatureFlagRolloutNotificationsOutput{})
+	pulumi.RegisterOutputType(FeatureFlagRolloutNotificationsPtrOutput{})
 	pulumi.RegisterOutputType(FeatureFlagRolloutStepOutput{})
 	pulumi.RegisterOutputType(FeatureFlagRolloutStepArrayOutput{})
 	pulumi.RegisterOutputType(FeatureFlagTargetingOutput{})
@@ -15507,6 +17244,8 @@ func init() {
 	pulumi.RegisterOutputType(LambdaAliasRolloutGatesMetricsPtrOutput{})
 	pulumi.RegisterOutputType(LambdaAliasRolloutLinearOutput{})
 	pulumi.RegisterOutputType(LambdaAliasRolloutLinearPtrOutput{})
+	pulumi.RegisterOutputType(LambdaAliasRolloutNotificationsOutput{})
+	pulumi.RegisterOutputType(LambdaAliasRolloutNotificationsPtrOutput{})
 	pulumi.RegisterOutputType(LambdaAliasRolloutStepOutput{})
 	pulumi.RegisterOutputType(LambdaAliasRolloutStepArrayOutput{})
 	pulumi.RegisterOutputType(LambdaAliasTimeoutsOutput{})
@@ -15545,6 +17284,8 @@ func init() {
 	pulumi.RegisterOutputType(ReleaseServicesRolloutGatesMetricsPtrOutput{})
 	pulumi.RegisterOutputType(ReleaseServicesRolloutLinearOutput{})
 	pulumi.RegisterOutputType(ReleaseServicesRolloutLinearPtrOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesRolloutNotificationsOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesRolloutNotificationsPtrOutput{})
 	pulumi.RegisterOutputType(ReleaseServicesRolloutStepOutput{})
 	pulumi.RegisterOutputType(ReleaseServicesRolloutStepArrayOutput{})
 	pulumi.RegisterOutputType(ReleaseServicesStickinessOutput{})
@@ -15577,6 +17318,8 @@ func init() {
 	pulumi.RegisterOutputType(TrafficSplitRolloutGatesMetricsPtrOutput{})
 	pulumi.RegisterOutputType(TrafficSplitRolloutLinearOutput{})
 	pulumi.RegisterOutputType(TrafficSplitRolloutLinearPtrOutput{})
+	pulumi.RegisterOutputType(TrafficSplitRolloutNotificationsOutput{})
+	pulumi.RegisterOutputType(TrafficSplitRolloutNotificationsPtrOutput{})
 	pulumi.RegisterOutputType(TrafficSplitRolloutStepOutput{})
 	pulumi.RegisterOutputType(TrafficSplitRolloutStepArrayOutput{})
 	pulumi.RegisterOutputType(TrafficSplitStickinessOutput{})
@@ -15593,6 +17336,10 @@ func init() {
 	pulumi.RegisterOutputType(GetListenerWeightsStickinessOutput{})
 	pulumi.RegisterOutputType(GetListenerWeightsTargetGroupOutput{})
 	pulumi.RegisterOutputType(GetListenerWeightsTargetGroupArrayOutput{})
+	pulumi.RegisterOutputType(GetStatusLambdaAliasOutput{})
+	pulumi.RegisterOutputType(GetStatusLambdaAliasPtrOutput{})
+	pulumi.RegisterOutputType(GetStatusWaitOutput{})
+	pulumi.RegisterOutputType(GetStatusWaitPtrOutput{})
 	pulumi.RegisterOutputType(GetTargetHealthTargetGroupOutput{})
 	pulumi.RegisterOutputType(GetTargetHealthTargetGroupArrayOutput{})
 }

@@ -161,6 +161,14 @@ export interface DeploymentBlueGreenLastRollout {
      */
     gate: string;
     /**
+     * How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+     */
+    noticesUndelivered: number;
+    /**
+     * `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+     */
+    promote: string;
+    /**
      * What happened, in one sentence.
      */
     reason: string;
@@ -196,7 +204,7 @@ export interface DeploymentBlueGreenLastRollout {
 
 export interface DeploymentBlueGreenPlannedStep {
     /**
-     * Bake time after the step.
+     * Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
      */
     pause: string;
     /**
@@ -242,6 +250,14 @@ export interface DeploymentBlueGreenRollout {
      */
     gates?: outputs.DeploymentBlueGreenRolloutGates;
     /**
+     * How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+     */
+    holdTimeout?: string;
+    /**
+     * What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+     */
+    holdTimeoutAction?: string;
+    /**
      * What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
      */
     ignorePollFailures?: boolean;
@@ -250,6 +266,10 @@ export interface DeploymentBlueGreenRollout {
      */
     linear?: outputs.DeploymentBlueGreenRolloutLinear;
     /**
+     * Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+     */
+    notifications?: outputs.DeploymentBlueGreenRolloutNotifications;
+    /**
      * How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
      */
     pollInterval?: string;
@@ -257,6 +277,10 @@ export interface DeploymentBlueGreenRollout {
      * One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
      */
     preset?: string;
+    /**
+     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+     */
+    promote?: string;
     /**
      * What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
      */
@@ -365,9 +389,20 @@ export interface DeploymentBlueGreenRolloutLinear {
     stepPercent: number;
 }
 
+export interface DeploymentBlueGreenRolloutNotifications {
+    /**
+     * Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+     */
+    eventBusName?: string;
+    /**
+     * ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+     */
+    snsTopicArn?: string;
+}
+
 export interface DeploymentBlueGreenRolloutStep {
     /**
-     * Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+     * Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
      */
     pause?: string;
     /**
@@ -408,6 +443,14 @@ export interface FeatureFlagLastRollout {
      * The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
      */
     gate: string;
+    /**
+     * How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+     */
+    noticesUndelivered: number;
+    /**
+     * `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+     */
+    promote: string;
     /**
      * What happened, in one sentence.
      */
@@ -479,6 +522,14 @@ export interface FeatureFlagRollout {
      */
     gates?: outputs.FeatureFlagRolloutGates;
     /**
+     * How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+     */
+    holdTimeout?: string;
+    /**
+     * What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+     */
+    holdTimeoutAction?: string;
+    /**
      * What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
      */
     ignorePollFailures?: boolean;
@@ -487,6 +538,10 @@ export interface FeatureFlagRollout {
      */
     linear?: outputs.FeatureFlagRolloutLinear;
     /**
+     * Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+     */
+    notifications?: outputs.FeatureFlagRolloutNotifications;
+    /**
      * How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
      */
     pollInterval?: string;
@@ -494,6 +549,10 @@ export interface FeatureFlagRollout {
      * One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
      */
     preset?: string;
+    /**
+     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+     */
+    promote?: string;
     /**
      * What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
      */
@@ -602,9 +661,20 @@ export interface FeatureFlagRolloutLinear {
     stepPercent: number;
 }
 
+export interface FeatureFlagRolloutNotifications {
+    /**
+     * Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+     */
+    eventBusName?: string;
+    /**
+     * ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+     */
+    snsTopicArn?: string;
+}
+
 export interface FeatureFlagRolloutStep {
     /**
-     * Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+     * Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
      */
     pause?: string;
     /**
@@ -717,6 +787,32 @@ export interface GetListenerWeightsTargetGroup {
     weight: number;
 }
 
+export interface GetStatusLambdaAlias {
+    /**
+     * The alias.
+     */
+    aliasName: string;
+    /**
+     * The function: name, partial ARN or ARN, without a qualifier.
+     */
+    functionName: string;
+}
+
+export interface GetStatusWait {
+    /**
+     * How often to read, from 1s to 10m. Default <span pulumi-lang-nodejs="`10s`" pulumi-lang-dotnet="`10s`" pulumi-lang-go="`10s`" pulumi-lang-python="`10s`" pulumi-lang-yaml="`10s`" pulumi-lang-java="`10s`">`10s`</span>.
+     */
+    pollInterval?: string;
+    /**
+     * How long to wait, a Go duration from 1s to 12h0m0s.
+     */
+    timeout: string;
+    /**
+     * Statuses to wait for: <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span>, <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>.
+     */
+    untils: string[];
+}
+
 export interface GetTargetHealthTargetGroup {
     /**
      * Target group ARN.
@@ -773,6 +869,14 @@ export interface LambdaAliasLastRollout {
      * The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
      */
     gate: string;
+    /**
+     * How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+     */
+    noticesUndelivered: number;
+    /**
+     * `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+     */
+    promote: string;
     /**
      * What happened, in one sentence.
      */
@@ -844,6 +948,14 @@ export interface LambdaAliasRollout {
      */
     gates?: outputs.LambdaAliasRolloutGates;
     /**
+     * How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+     */
+    holdTimeout?: string;
+    /**
+     * What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+     */
+    holdTimeoutAction?: string;
+    /**
      * What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
      */
     ignorePollFailures?: boolean;
@@ -852,6 +964,10 @@ export interface LambdaAliasRollout {
      */
     linear?: outputs.LambdaAliasRolloutLinear;
     /**
+     * Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+     */
+    notifications?: outputs.LambdaAliasRolloutNotifications;
+    /**
      * How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
      */
     pollInterval?: string;
@@ -859,6 +975,10 @@ export interface LambdaAliasRollout {
      * One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
      */
     preset?: string;
+    /**
+     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+     */
+    promote?: string;
     /**
      * What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
      */
@@ -967,9 +1087,20 @@ export interface LambdaAliasRolloutLinear {
     stepPercent: number;
 }
 
+export interface LambdaAliasRolloutNotifications {
+    /**
+     * Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+     */
+    eventBusName?: string;
+    /**
+     * ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+     */
+    snsTopicArn?: string;
+}
+
 export interface LambdaAliasRolloutStep {
     /**
-     * Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+     * Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
      */
     pause?: string;
     /**
@@ -1126,6 +1257,14 @@ export interface ReleaseServicesLastRollout {
      */
     gate: string;
     /**
+     * How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+     */
+    noticesUndelivered: number;
+    /**
+     * `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+     */
+    promote: string;
+    /**
      * What happened, in one sentence.
      */
     reason: string;
@@ -1161,7 +1300,7 @@ export interface ReleaseServicesLastRollout {
 
 export interface ReleaseServicesPlannedStep {
     /**
-     * Bake time after the step.
+     * Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
      */
     pause: string;
     /**
@@ -1207,6 +1346,14 @@ export interface ReleaseServicesRollout {
      */
     gates?: outputs.ReleaseServicesRolloutGates;
     /**
+     * How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+     */
+    holdTimeout?: string;
+    /**
+     * What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+     */
+    holdTimeoutAction?: string;
+    /**
      * What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
      */
     ignorePollFailures?: boolean;
@@ -1215,6 +1362,10 @@ export interface ReleaseServicesRollout {
      */
     linear?: outputs.ReleaseServicesRolloutLinear;
     /**
+     * Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+     */
+    notifications?: outputs.ReleaseServicesRolloutNotifications;
+    /**
      * How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
      */
     pollInterval?: string;
@@ -1222,6 +1373,10 @@ export interface ReleaseServicesRollout {
      * One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
      */
     preset?: string;
+    /**
+     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+     */
+    promote?: string;
     /**
      * What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
      */
@@ -1330,9 +1485,20 @@ export interface ReleaseServicesRolloutLinear {
     stepPercent: number;
 }
 
+export interface ReleaseServicesRolloutNotifications {
+    /**
+     * Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+     */
+    eventBusName?: string;
+    /**
+     * ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+     */
+    snsTopicArn?: string;
+}
+
 export interface ReleaseServicesRolloutStep {
     /**
-     * Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+     * Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
      */
     pause?: string;
     /**
@@ -1430,6 +1596,14 @@ export interface TrafficSplitLastRollout {
      */
     gate: string;
     /**
+     * How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+     */
+    noticesUndelivered: number;
+    /**
+     * `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+     */
+    promote: string;
+    /**
      * What happened, in one sentence.
      */
     reason: string;
@@ -1465,7 +1639,7 @@ export interface TrafficSplitLastRollout {
 
 export interface TrafficSplitPlannedStep {
     /**
-     * Bake time after the step.
+     * Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
      */
     pause: string;
     /**
@@ -1511,6 +1685,14 @@ export interface TrafficSplitRollout {
      */
     gates?: outputs.TrafficSplitRolloutGates;
     /**
+     * How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+     */
+    holdTimeout?: string;
+    /**
+     * What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+     */
+    holdTimeoutAction?: string;
+    /**
      * What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
      */
     ignorePollFailures?: boolean;
@@ -1519,6 +1701,10 @@ export interface TrafficSplitRollout {
      */
     linear?: outputs.TrafficSplitRolloutLinear;
     /**
+     * Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+     */
+    notifications?: outputs.TrafficSplitRolloutNotifications;
+    /**
      * How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
      */
     pollInterval?: string;
@@ -1526,6 +1712,10 @@ export interface TrafficSplitRollout {
      * One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
      */
     preset?: string;
+    /**
+     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+     */
+    promote?: string;
     /**
      * What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
      */
@@ -1634,9 +1824,20 @@ export interface TrafficSplitRolloutLinear {
     stepPercent: number;
 }
 
+export interface TrafficSplitRolloutNotifications {
+    /**
+     * Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+     */
+    eventBusName?: string;
+    /**
+     * ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+     */
+    snsTopicArn?: string;
+}
+
 export interface TrafficSplitRolloutStep {
     /**
-     * Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+     * Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
      */
     pause?: string;
     /**
@@ -1712,9 +1913,17 @@ export namespace config {
          */
         elbv2?: string;
         /**
+         * Base URL of the EventBridge (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+         */
+        eventbridge?: string;
+        /**
          * Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
          */
         lambda?: string;
+        /**
+         * Base URL of the SNS (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+         */
+        sns?: string;
         /**
          * Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
          */

@@ -13,6 +13,7 @@ from .get_alarm_state import *
 from .get_feature_flag import *
 from .get_listener_weights import *
 from .get_orchestrator_policy import *
+from .get_status import *
 from .get_target_health import *
 from .lambda_alias import *
 from .orchestrator import *

@@ -47,6 +47,8 @@ __all__ = [
     'DeploymentBlueGreenRolloutGatesMetricsArgsDict',
     'DeploymentBlueGreenRolloutLinearArgs',
     'DeploymentBlueGreenRolloutLinearArgsDict',
+    'DeploymentBlueGreenRolloutNotificationsArgs',
+    'DeploymentBlueGreenRolloutNotificationsArgsDict',
     'DeploymentBlueGreenRolloutStepArgs',
     'DeploymentBlueGreenRolloutStepArgsDict',
     'DeploymentBlueGreenTimeoutsArgs',
@@ -69,6 +71,8 @@ __all__ = [
     'FeatureFlagRolloutGatesMetricsArgsDict',
     'FeatureFlagRolloutLinearArgs',
     'FeatureFlagRolloutLinearArgsDict',
+    'FeatureFlagRolloutNotificationsArgs',
+    'FeatureFlagRolloutNotificationsArgsDict',
     'FeatureFlagRolloutStepArgs',
     'FeatureFlagRolloutStepArgsDict',
     'FeatureFlagTargetingArgs',
@@ -95,6 +99,8 @@ __all__ = [
     'LambdaAliasRolloutGatesMetricsArgsDict',
     'LambdaAliasRolloutLinearArgs',
     'LambdaAliasRolloutLinearArgsDict',
+    'LambdaAliasRolloutNotificationsArgs',
+    'LambdaAliasRolloutNotificationsArgsDict',
     'LambdaAliasRolloutStepArgs',
     'LambdaAliasRolloutStepArgsDict',
     'LambdaAliasTimeoutsArgs',
@@ -133,6 +139,8 @@ __all__ = [
     'ReleaseServicesRolloutGatesMetricsArgsDict',
     'ReleaseServicesRolloutLinearArgs',
     'ReleaseServicesRolloutLinearArgsDict',
+    'ReleaseServicesRolloutNotificationsArgs',
+    'ReleaseServicesRolloutNotificationsArgsDict',
     'ReleaseServicesRolloutStepArgs',
     'ReleaseServicesRolloutStepArgsDict',
     'ReleaseServicesStickinessArgs',
@@ -165,6 +173,8 @@ __all__ = [
     'TrafficSplitRolloutGatesMetricsArgsDict',
     'TrafficSplitRolloutLinearArgs',
     'TrafficSplitRolloutLinearArgsDict',
+    'TrafficSplitRolloutNotificationsArgs',
+    'TrafficSplitRolloutNotificationsArgsDict',
     'TrafficSplitRolloutStepArgs',
     'TrafficSplitRolloutStepArgsDict',
     'TrafficSplitStickinessArgs',
@@ -173,6 +183,10 @@ __all__ = [
     'TrafficSplitTargetGroupArgsDict',
     'TrafficSplitTimeoutsArgs',
     'TrafficSplitTimeoutsArgsDict',
+    'GetStatusLambdaAliasArgs',
+    'GetStatusLambdaAliasArgsDict',
+    'GetStatusWaitArgs',
+    'GetStatusWaitArgsDict',
 ]
 
 class AlarmCustomArgsDict(TypedDict):
@@ -823,6 +837,14 @@ class DeploymentBlueGreenLastRolloutArgsDict(TypedDict):
     """
     The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
     """
+    notices_undelivered: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+    """
+    promote: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+    """
     reason: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     What happened, in one sentence.
@@ -864,6 +886,8 @@ class DeploymentBlueGreenLastRolloutArgs:
                  finished_at: pulumi.Input[Optional[_builtins.str]] = None,
                  from_: pulumi.Input[Optional[_builtins.str]] = None,
                  gate: pulumi.Input[Optional[_builtins.str]] = None,
+                 notices_undelivered: pulumi.Input[Optional[_builtins.int]] = None,
+                 promote: pulumi.Input[Optional[_builtins.str]] = None,
                  reason: pulumi.Input[Optional[_builtins.str]] = None,
                  rollback: pulumi.Input[Optional[_builtins.str]] = None,
                  serving: pulumi.Input[Optional[_builtins.str]] = None,
@@ -878,6 +902,8 @@ class DeploymentBlueGreenLastRolloutArgs:
         :param pulumi.Input[_builtins.str] finished_at: When it ended (RFC 3339).
         :param pulumi.Input[_builtins.str] from_: The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
         :param pulumi.Input[_builtins.str] gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
+        :param pulumi.Input[_builtins.int] notices_undelivered: How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+        :param pulumi.Input[_builtins.str] promote: `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
         :param pulumi.Input[_builtins.str] reason: What happened, in one sentence.
         :param pulumi.Input[_builtins.str] rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
         :param pulumi.Input[_builtins.str] serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
@@ -897,6 +923,10 @@ class DeploymentBlueGreenLastRolloutArgs:
             pulumi.set(__self__, "from_", from_)
         if gate is not None:
             pulumi.set(__self__, "gate", gate)
+        if notices_undelivered is not None:
+            pulumi.set(__self__, "notices_undelivered", notices_undelivered)
+        if promote is not None:
+            pulumi.set(__self__, "promote", promote)
         if reason is not None:
             pulumi.set(__self__, "reason", reason)
         if rollback is not None:
@@ -973,6 +1003,30 @@ class DeploymentBlueGreenLastRolloutArgs:
     @gate.setter
     def gate(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "gate", value)
+
+    @_builtins.property
+    @pulumi.getter(name="noticesUndelivered")
+    def notices_undelivered(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+        """
+        return pulumi.get(self, "notices_undelivered")
+
+    @notices_undelivered.setter
+    def notices_undelivered(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "notices_undelivered", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def promote(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+        """
+        return pulumi.get(self, "promote")
+
+    @promote.setter
+    def promote(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "promote", value)
 
     @_builtins.property
     @pulumi.getter
@@ -1074,7 +1128,7 @@ class DeploymentBlueGreenLastRolloutArgs:
 class DeploymentBlueGreenPlannedStepArgsDict(TypedDict):
     pause: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    Bake time after the step.
+    Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
     """
     percent: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
@@ -1097,7 +1151,7 @@ class DeploymentBlueGreenPlannedStepArgs:
                  step: pulumi.Input[Optional[_builtins.int]] = None,
                  target_groups: pulumi.Input[Optional[Sequence[pulumi.Input['DeploymentBlueGreenPlannedStepTargetGroupArgs']]]] = None):
         """
-        :param pulumi.Input[_builtins.str] pause: Bake time after the step.
+        :param pulumi.Input[_builtins.str] pause: Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
         :param pulumi.Input[_builtins.int] percent: How far along the shift the step goes, in percent.
         :param pulumi.Input[_builtins.int] step: Step number, from 1.
         :param pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenPlannedStepTargetGroupArgs']]] target_groups: The weights the listener serves at this step.
@@ -1115,7 +1169,7 @@ class DeploymentBlueGreenPlannedStepArgs:
     @pulumi.getter
     def pause(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Bake time after the step.
+        Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
         """
         return pulumi.get(self, "pause")
 
@@ -1226,6 +1280,14 @@ class DeploymentBlueGreenRolloutArgsDict(TypedDict):
     """
     What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
     """
+    hold_timeout: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+    """
+    hold_timeout_action: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+    """
     ignore_poll_failures: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
     """
     What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
@@ -1234,6 +1296,10 @@ class DeploymentBlueGreenRolloutArgsDict(TypedDict):
     """
     The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
     """
+    notifications: NotRequired[pulumi.Input[Optional['DeploymentBlueGreenRolloutNotificationsArgsDict']]]
+    """
+    Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+    """
     poll_interval: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
@@ -1241,6 +1307,10 @@ class DeploymentBlueGreenRolloutArgsDict(TypedDict):
     preset: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+    """
+    promote: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
     """
     rollback: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -1262,10 +1332,14 @@ class DeploymentBlueGreenRolloutArgs:
                  execution: pulumi.Input[Optional['DeploymentBlueGreenRolloutExecutionArgs']] = None,
                  flags: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  gates: pulumi.Input[Optional['DeploymentBlueGreenRolloutGatesArgs']] = None,
+                 hold_timeout: pulumi.Input[Optional[_builtins.str]] = None,
+                 hold_timeout_action: pulumi.Input[Optional[_builtins.str]] = None,
                  ignore_poll_failures: pulumi.Input[Optional[_builtins.bool]] = None,
                  linear: pulumi.Input[Optional['DeploymentBlueGreenRolloutLinearArgs']] = None,
+                 notifications: pulumi.Input[Optional['DeploymentBlueGreenRolloutNotificationsArgs']] = None,
                  poll_interval: pulumi.Input[Optional[_builtins.str]] = None,
                  preset: pulumi.Input[Optional[_builtins.str]] = None,
+                 promote: pulumi.Input[Optional[_builtins.str]] = None,
                  rollback: pulumi.Input[Optional[_builtins.str]] = None,
                  steps: pulumi.Input[Optional[Sequence[pulumi.Input['DeploymentBlueGreenRolloutStepArgs']]]] = None,
                  strategy: pulumi.Input[Optional[_builtins.str]] = None):
@@ -1274,10 +1348,14 @@ class DeploymentBlueGreenRolloutArgs:
         :param pulumi.Input['DeploymentBlueGreenRolloutExecutionArgs'] execution: Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param pulumi.Input['DeploymentBlueGreenRolloutGatesArgs'] gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+        :param pulumi.Input[_builtins.str] hold_timeout: How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+        :param pulumi.Input[_builtins.str] hold_timeout_action: What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
         :param pulumi.Input[_builtins.bool] ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
         :param pulumi.Input['DeploymentBlueGreenRolloutLinearArgs'] linear: The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+        :param pulumi.Input['DeploymentBlueGreenRolloutNotificationsArgs'] notifications: Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
         :param pulumi.Input[_builtins.str] poll_interval: How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
         :param pulumi.Input[_builtins.str] preset: One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+        :param pulumi.Input[_builtins.str] promote: A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
         :param pulumi.Input[_builtins.str] rollback: What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
         :param pulumi.Input[Sequence[pulumi.Input['DeploymentBlueGreenRolloutStepArgs']]] steps: The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
         :param pulumi.Input[_builtins.str] strategy: <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
@@ -1290,14 +1368,22 @@ class DeploymentBlueGreenRolloutArgs:
             pulumi.set(__self__, "flags", flags)
         if gates is not None:
             pulumi.set(__self__, "gates", gates)
+        if hold_timeout is not None:
+            pulumi.set(__self__, "hold_timeout", hold_timeout)
+        if hold_timeout_action is not None:
+            pulumi.set(__self__, "hold_timeout_action", hold_timeout_action)
         if ignore_poll_failures is not None:
             pulumi.set(__self__, "ignore_poll_failures", ignore_poll_failures)
         if linear is not None:
             pulumi.set(__self__, "linear", linear)
+        if notifications is not None:
+            pulumi.set(__self__, "notifications", notifications)
         if poll_interval is not None:
             pulumi.set(__self__, "poll_interval", poll_interval)
         if preset is not None:
             pulumi.set(__self__, "preset", preset)
+        if promote is not None:
+            pulumi.set(__self__, "promote", promote)
         if rollback is not None:
             pulumi.set(__self__, "rollback", rollback)
         if steps is not None:
@@ -1354,6 +1440,30 @@ class DeploymentBlueGreenRolloutArgs:
         pulumi.set(self, "gates", value)
 
     @_builtins.property
+    @pulumi.getter(name="holdTimeout")
+    def hold_timeout(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+        """
+        return pulumi.get(self, "hold_timeout")
+
+    @hold_timeout.setter
+    def hold_timeout(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "hold_timeout", value)
+
+    @_builtins.property
+    @pulumi.getter(name="holdTimeoutAction")
+    def hold_timeout_action(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+        """
+        return pulumi.get(self, "hold_timeout_action")
+
+    @hold_timeout_action.setter
+    def hold_timeout_action(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "hold_timeout_action", value)
+
+    @_builtins.property
     @pulumi.getter(name="ignorePollFailures")
     def ignore_poll_failures(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
@@ -1378,6 +1488,18 @@ class DeploymentBlueGreenRolloutArgs:
         pulumi.set(self, "linear", value)
 
     @_builtins.property
+    @pulumi.getter
+    def notifications(self) -> pulumi.Input[Optional['DeploymentBlueGreenRolloutNotificationsArgs']]:
+        """
+        Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+        """
+        return pulumi.get(self, "notifications")
+
+    @notifications.setter
+    def notifications(self, value: pulumi.Input[Optional['DeploymentBlueGreenRolloutNotificationsArgs']]):
+        pulumi.set(self, "notifications", value)
+
+    @_builtins.property
     @pulumi.getter(name="pollInterval")
     def poll_interval(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -1400,6 +1522,18 @@ class DeploymentBlueGreenRolloutArgs:
     @preset.setter
     def preset(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "preset", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def promote(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+        """
+        return pulumi.get(self, "promote")
+
+    @promote.setter
+    def promote(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "promote", value)
 
     @_builtins.property
     @pulumi.getter
@@ -1870,6 +2004,55 @@ class DeploymentBlueGreenRolloutLinearArgs:
         pulumi.set(self, "step_percent", value)
 
 
+class DeploymentBlueGreenRolloutNotificationsArgsDict(TypedDict):
+    event_bus_name: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+    """
+    sns_topic_arn: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+    """
+
+@pulumi.input_type
+class DeploymentBlueGreenRolloutNotificationsArgs:
+    def __init__(__self__, *,
+                 event_bus_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 sns_topic_arn: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        :param pulumi.Input[_builtins.str] event_bus_name: Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+        :param pulumi.Input[_builtins.str] sns_topic_arn: ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+        """
+        if event_bus_name is not None:
+            pulumi.set(__self__, "event_bus_name", event_bus_name)
+        if sns_topic_arn is not None:
+            pulumi.set(__self__, "sns_topic_arn", sns_topic_arn)
+
+    @_builtins.property
+    @pulumi.getter(name="eventBusName")
+    def event_bus_name(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+        """
+        return pulumi.get(self, "event_bus_name")
+
+    @event_bus_name.setter
+    def event_bus_name(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "event_bus_name", value)
+
+    @_builtins.property
+    @pulumi.getter(name="snsTopicArn")
+    def sns_topic_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+        """
+        return pulumi.get(self, "sns_topic_arn")
+
+    @sns_topic_arn.setter
+    def sns_topic_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "sns_topic_arn", value)
+
+
 class DeploymentBlueGreenRolloutStepArgsDict(TypedDict):
     percent: pulumi.Input[_builtins.int]
     """
@@ -1877,7 +2060,7 @@ class DeploymentBlueGreenRolloutStepArgsDict(TypedDict):
     """
     pause: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+    Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
     """
 
 @pulumi.input_type
@@ -1887,7 +2070,7 @@ class DeploymentBlueGreenRolloutStepArgs:
                  pause: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.int] percent: How far along the shift this step goes, from 1 to 100 percent.
-        :param pulumi.Input[_builtins.str] pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        :param pulumi.Input[_builtins.str] pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
         """
         pulumi.set(__self__, "percent", percent)
         if pause is not None:
@@ -1909,7 +2092,7 @@ class DeploymentBlueGreenRolloutStepArgs:
     @pulumi.getter
     def pause(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
         """
         return pulumi.get(self, "pause")
 
@@ -1988,6 +2171,14 @@ class FeatureFlagLastRolloutArgsDict(TypedDict):
     """
     The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
     """
+    notices_undelivered: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+    """
+    promote: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+    """
     reason: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     What happened, in one sentence.
@@ -2029,6 +2220,8 @@ class FeatureFlagLastRolloutArgs:
                  finished_at: pulumi.Input[Optional[_builtins.str]] = None,
                  from_: pulumi.Input[Optional[_builtins.str]] = None,
                  gate: pulumi.Input[Optional[_builtins.str]] = None,
+                 notices_undelivered: pulumi.Input[Optional[_builtins.int]] = None,
+                 promote: pulumi.Input[Optional[_builtins.str]] = None,
                  reason: pulumi.Input[Optional[_builtins.str]] = None,
                  rollback: pulumi.Input[Optional[_builtins.str]] = None,
                  serving: pulumi.Input[Optional[_builtins.str]] = None,
@@ -2043,6 +2236,8 @@ class FeatureFlagLastRolloutArgs:
         :param pulumi.Input[_builtins.str] finished_at: When it ended (RFC 3339).
         :param pulumi.Input[_builtins.str] from_: The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
         :param pulumi.Input[_builtins.str] gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
+        :param pulumi.Input[_builtins.int] notices_undelivered: How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+        :param pulumi.Input[_builtins.str] promote: `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
         :param pulumi.Input[_builtins.str] reason: What happened, in one sentence.
         :param pulumi.Input[_builtins.str] rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
         :param pulumi.Input[_builtins.str] serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
@@ -2062,6 +2257,10 @@ class FeatureFlagLastRolloutArgs:
             pulumi.set(__self__, "from_", from_)
         if gate is not None:
             pulumi.set(__self__, "gate", gate)
+        if notices_undelivered is not None:
+            pulumi.set(__self__, "notices_undelivered", notices_undelivered)
+        if promote is not None:
+            pulumi.set(__self__, "promote", promote)
         if reason is not None:
             pulumi.set(__self__, "reason", reason)
         if rollback is not None:
@@ -2138,6 +2337,30 @@ class FeatureFlagLastRolloutArgs:
     @gate.setter
     def gate(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "gate", value)
+
+    @_builtins.property
+    @pulumi.getter(name="noticesUndelivered")
+    def notices_undelivered(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+        """
+        return pulumi.get(self, "notices_undelivered")
+
+    @notices_undelivered.setter
+    def notices_undelivered(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "notices_undelivered", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def promote(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+        """
+        return pulumi.get(self, "promote")
+
+    @promote.setter
+    def promote(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "promote", value)
 
     @_builtins.property
     @pulumi.getter
@@ -2342,6 +2565,14 @@ class FeatureFlagRolloutArgsDict(TypedDict):
     """
     What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
     """
+    hold_timeout: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+    """
+    hold_timeout_action: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+    """
     ignore_poll_failures: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
     """
     What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
@@ -2350,6 +2581,10 @@ class FeatureFlagRolloutArgsDict(TypedDict):
     """
     The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
     """
+    notifications: NotRequired[pulumi.Input[Optional['FeatureFlagRolloutNotificationsArgsDict']]]
+    """
+    Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+    """
     poll_interval: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
@@ -2357,6 +2592,10 @@ class FeatureFlagRolloutArgsDict(TypedDict):
     preset: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+    """
+    promote: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
     """
     rollback: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -2378,10 +2617,14 @@ class FeatureFlagRolloutArgs:
                  execution: pulumi.Input[Optional['FeatureFlagRolloutExecutionArgs']] = None,
                  flags: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  gates: pulumi.Input[Optional['FeatureFlagRolloutGatesArgs']] = None,
+                 hold_timeout: pulumi.Input[Optional[_builtins.str]] = None,
+                 hold_timeout_action: pulumi.Input[Optional[_builtins.str]] = None,
                  ignore_poll_failures: pulumi.Input[Optional[_builtins.bool]] = None,
                  linear: pulumi.Input[Optional['FeatureFlagRolloutLinearArgs']] = None,
+                 notifications: pulumi.Input[Optional['FeatureFlagRolloutNotificationsArgs']] = None,
                  poll_interval: pulumi.Input[Optional[_builtins.str]] = None,
                  preset: pulumi.Input[Optional[_builtins.str]] = None,
+                 promote: pulumi.Input[Optional[_builtins.str]] = None,
                  rollback: pulumi.Input[Optional[_builtins.str]] = None,
                  steps: pulumi.Input[Optional[Sequence[pulumi.Input['FeatureFlagRolloutStepArgs']]]] = None,
                  strategy: pulumi.Input[Optional[_builtins.str]] = None):
@@ -2390,10 +2633,14 @@ class FeatureFlagRolloutArgs:
         :param pulumi.Input['FeatureFlagRolloutExecutionArgs'] execution: Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param pulumi.Input['FeatureFlagRolloutGatesArgs'] gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+        :param pulumi.Input[_builtins.str] hold_timeout: How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+        :param pulumi.Input[_builtins.str] hold_timeout_action: What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
         :param pulumi.Input[_builtins.bool] ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
         :param pulumi.Input['FeatureFlagRolloutLinearArgs'] linear: The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+        :param pulumi.Input['FeatureFlagRolloutNotificationsArgs'] notifications: Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
         :param pulumi.Input[_builtins.str] poll_interval: How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
         :param pulumi.Input[_builtins.str] preset: One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+        :param pulumi.Input[_builtins.str] promote: A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
         :param pulumi.Input[_builtins.str] rollback: What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
         :param pulumi.Input[Sequence[pulumi.Input['FeatureFlagRolloutStepArgs']]] steps: The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
         :param pulumi.Input[_builtins.str] strategy: <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
@@ -2406,14 +2653,22 @@ class FeatureFlagRolloutArgs:
             pulumi.set(__self__, "flags", flags)
         if gates is not None:
             pulumi.set(__self__, "gates", gates)
+        if hold_timeout is not None:
+            pulumi.set(__self__, "hold_timeout", hold_timeout)
+        if hold_timeout_action is not None:
+            pulumi.set(__self__, "hold_timeout_action", hold_timeout_action)
         if ignore_poll_failures is not None:
             pulumi.set(__self__, "ignore_poll_failures", ignore_poll_failures)
         if linear is not None:
             pulumi.set(__self__, "linear", linear)
+        if notifications is not None:
+            pulumi.set(__self__, "notifications", notifications)
         if poll_interval is not None:
             pulumi.set(__self__, "poll_interval", poll_interval)
         if preset is not None:
             pulumi.set(__self__, "preset", preset)
+        if promote is not None:
+            pulumi.set(__self__, "promote", promote)
         if rollback is not None:
             pulumi.set(__self__, "rollback", rollback)
         if steps is not None:
@@ -2470,6 +2725,30 @@ class FeatureFlagRolloutArgs:
         pulumi.set(self, "gates", value)
 
     @_builtins.property
+    @pulumi.getter(name="holdTimeout")
+    def hold_timeout(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+        """
+        return pulumi.get(self, "hold_timeout")
+
+    @hold_timeout.setter
+    def hold_timeout(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "hold_timeout", value)
+
+    @_builtins.property
+    @pulumi.getter(name="holdTimeoutAction")
+    def hold_timeout_action(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+        """
+        return pulumi.get(self, "hold_timeout_action")
+
+    @hold_timeout_action.setter
+    def hold_timeout_action(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "hold_timeout_action", value)
+
+    @_builtins.property
     @pulumi.getter(name="ignorePollFailures")
     def ignore_poll_failures(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
@@ -2494,6 +2773,18 @@ class FeatureFlagRolloutArgs:
         pulumi.set(self, "linear", value)
 
     @_builtins.property
+    @pulumi.getter
+    def notifications(self) -> pulumi.Input[Optional['FeatureFlagRolloutNotificationsArgs']]:
+        """
+        Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+        """
+        return pulumi.get(self, "notifications")
+
+    @notifications.setter
+    def notifications(self, value: pulumi.Input[Optional['FeatureFlagRolloutNotificationsArgs']]):
+        pulumi.set(self, "notifications", value)
+
+    @_builtins.property
     @pulumi.getter(name="pollInterval")
     def poll_interval(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -2516,6 +2807,18 @@ class FeatureFlagRolloutArgs:
     @preset.setter
     def preset(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "preset", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def promote(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+        """
+        return pulumi.get(self, "promote")
+
+    @promote.setter
+    def promote(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "promote", value)
 
     @_builtins.property
     @pulumi.getter
@@ -2986,6 +3289,55 @@ class FeatureFlagRolloutLinearArgs:
         pulumi.set(self, "step_percent", value)
 
 
+class FeatureFlagRolloutNotificationsArgsDict(TypedDict):
+    event_bus_name: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+    """
+    sns_topic_arn: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+    """
+
+@pulumi.input_type
+class FeatureFlagRolloutNotificationsArgs:
+    def __init__(__self__, *,
+                 event_bus_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 sns_topic_arn: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        :param pulumi.Input[_builtins.str] event_bus_name: Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+        :param pulumi.Input[_builtins.str] sns_topic_arn: ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+        """
+        if event_bus_name is not None:
+            pulumi.set(__self__, "event_bus_name", event_bus_name)
+        if sns_topic_arn is not None:
+            pulumi.set(__self__, "sns_topic_arn", sns_topic_arn)
+
+    @_builtins.property
+    @pulumi.getter(name="eventBusName")
+    def event_bus_name(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+        """
+        return pulumi.get(self, "event_bus_name")
+
+    @event_bus_name.setter
+    def event_bus_name(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "event_bus_name", value)
+
+    @_builtins.property
+    @pulumi.getter(name="snsTopicArn")
+    def sns_topic_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+        """
+        return pulumi.get(self, "sns_topic_arn")
+
+    @sns_topic_arn.setter
+    def sns_topic_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "sns_topic_arn", value)
+
+
 class FeatureFlagRolloutStepArgsDict(TypedDict):
     percent: pulumi.Input[_builtins.int]
     """
@@ -2993,7 +3345,7 @@ class FeatureFlagRolloutStepArgsDict(TypedDict):
     """
     pause: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+    Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
     """
 
 @pulumi.input_type
@@ -3003,7 +3355,7 @@ class FeatureFlagRolloutStepArgs:
                  pause: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.int] percent: How far along the shift this step goes, from 1 to 100 percent.
-        :param pulumi.Input[_builtins.str] pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        :param pulumi.Input[_builtins.str] pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
         """
         pulumi.set(__self__, "percent", percent)
         if pause is not None:
@@ -3025,7 +3377,7 @@ class FeatureFlagRolloutStepArgs:
     @pulumi.getter
     def pause(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
         """
         return pulumi.get(self, "pause")
 
@@ -3219,6 +3571,14 @@ class LambdaAliasLastRolloutArgsDict(TypedDict):
     """
     The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
     """
+    notices_undelivered: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+    """
+    promote: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+    """
     reason: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     What happened, in one sentence.
@@ -3260,6 +3620,8 @@ class LambdaAliasLastRolloutArgs:
                  finished_at: pulumi.Input[Optional[_builtins.str]] = None,
                  from_: pulumi.Input[Optional[_builtins.str]] = None,
                  gate: pulumi.Input[Optional[_builtins.str]] = None,
+                 notices_undelivered: pulumi.Input[Optional[_builtins.int]] = None,
+                 promote: pulumi.Input[Optional[_builtins.str]] = None,
                  reason: pulumi.Input[Optional[_builtins.str]] = None,
                  rollback: pulumi.Input[Optional[_builtins.str]] = None,
                  serving: pulumi.Input[Optional[_builtins.str]] = None,
@@ -3274,6 +3636,8 @@ class LambdaAliasLastRolloutArgs:
         :param pulumi.Input[_builtins.str] finished_at: When it ended (RFC 3339).
         :param pulumi.Input[_builtins.str] from_: The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
         :param pulumi.Input[_builtins.str] gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
+        :param pulumi.Input[_builtins.int] notices_undelivered: How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+        :param pulumi.Input[_builtins.str] promote: `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
         :param pulumi.Input[_builtins.str] reason: What happened, in one sentence.
         :param pulumi.Input[_builtins.str] rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
         :param pulumi.Input[_builtins.str] serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
@@ -3293,6 +3657,10 @@ class LambdaAliasLastRolloutArgs:
             pulumi.set(__self__, "from_", from_)
         if gate is not None:
             pulumi.set(__self__, "gate", gate)
+        if notices_undelivered is not None:
+            pulumi.set(__self__, "notices_undelivered", notices_undelivered)
+        if promote is not None:
+            pulumi.set(__self__, "promote", promote)
         if reason is not None:
             pulumi.set(__self__, "reason", reason)
         if rollback is not None:
@@ -3369,6 +3737,30 @@ class LambdaAliasLastRolloutArgs:
     @gate.setter
     def gate(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "gate", value)
+
+    @_builtins.property
+    @pulumi.getter(name="noticesUndelivered")
+    def notices_undelivered(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+        """
+        return pulumi.get(self, "notices_undelivered")
+
+    @notices_undelivered.setter
+    def notices_undelivered(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "notices_undelivered", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def promote(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+        """
+        return pulumi.get(self, "promote")
+
+    @promote.setter
+    def promote(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "promote", value)
 
     @_builtins.property
     @pulumi.getter
@@ -3573,6 +3965,14 @@ class LambdaAliasRolloutArgsDict(TypedDict):
     """
     What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
     """
+    hold_timeout: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+    """
+    hold_timeout_action: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+    """
     ignore_poll_failures: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
     """
     What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
@@ -3581,6 +3981,10 @@ class LambdaAliasRolloutArgsDict(TypedDict):
     """
     The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
     """
+    notifications: NotRequired[pulumi.Input[Optional['LambdaAliasRolloutNotificationsArgsDict']]]
+    """
+    Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+    """
     poll_interval: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
@@ -3588,6 +3992,10 @@ class LambdaAliasRolloutArgsDict(TypedDict):
     preset: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+    """
+    promote: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
     """
     rollback: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -3609,10 +4017,14 @@ class LambdaAliasRolloutArgs:
                  execution: pulumi.Input[Optional['LambdaAliasRolloutExecutionArgs']] = None,
                  flags: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  gates: pulumi.Input[Optional['LambdaAliasRolloutGatesArgs']] = None,
+                 hold_timeout: pulumi.Input[Optional[_builtins.str]] = None,
+                 hold_timeout_action: pulumi.Input[Optional[_builtins.str]] = None,
                  ignore_poll_failures: pulumi.Input[Optional[_builtins.bool]] = None,
                  linear: pulumi.Input[Optional['LambdaAliasRolloutLinearArgs']] = None,
+                 notifications: pulumi.Input[Optional['LambdaAliasRolloutNotificationsArgs']] = None,
                  poll_interval: pulumi.Input[Optional[_builtins.str]] = None,
                  preset: pulumi.Input[Optional[_builtins.str]] = None,
+                 promote: pulumi.Input[Optional[_builtins.str]] = None,
                  rollback: pulumi.Input[Optional[_builtins.str]] = None,
                  steps: pulumi.Input[Optional[Sequence[pulumi.Input['LambdaAliasRolloutStepArgs']]]] = None,
                  strategy: pulumi.Input[Optional[_builtins.str]] = None):
@@ -3621,10 +4033,14 @@ class LambdaAliasRolloutArgs:
         :param pulumi.Input['LambdaAliasRolloutExecutionArgs'] execution: Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param pulumi.Input['LambdaAliasRolloutGatesArgs'] gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+        :param pulumi.Input[_builtins.str] hold_timeout: How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+        :param pulumi.Input[_builtins.str] hold_timeout_action: What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
         :param pulumi.Input[_builtins.bool] ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
         :param pulumi.Input['LambdaAliasRolloutLinearArgs'] linear: The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+        :param pulumi.Input['LambdaAliasRolloutNotificationsArgs'] notifications: Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
         :param pulumi.Input[_builtins.str] poll_interval: How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
         :param pulumi.Input[_builtins.str] preset: One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+        :param pulumi.Input[_builtins.str] promote: A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
         :param pulumi.Input[_builtins.str] rollback: What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
         :param pulumi.Input[Sequence[pulumi.Input['LambdaAliasRolloutStepArgs']]] steps: The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
         :param pulumi.Input[_builtins.str] strategy: <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
@@ -3637,14 +4053,22 @@ class LambdaAliasRolloutArgs:
             pulumi.set(__self__, "flags", flags)
         if gates is not None:
             pulumi.set(__self__, "gates", gates)
+        if hold_timeout is not None:
+            pulumi.set(__self__, "hold_timeout", hold_timeout)
+        if hold_timeout_action is not None:
+            pulumi.set(__self__, "hold_timeout_action", hold_timeout_action)
         if ignore_poll_failures is not None:
             pulumi.set(__self__, "ignore_poll_failures", ignore_poll_failures)
         if linear is not None:
             pulumi.set(__self__, "linear", linear)
+        if notifications is not None:
+            pulumi.set(__self__, "notifications", notifications)
         if poll_interval is not None:
             pulumi.set(__self__, "poll_interval", poll_interval)
         if preset is not None:
             pulumi.set(__self__, "preset", preset)
+        if promote is not None:
+            pulumi.set(__self__, "promote", promote)
         if rollback is not None:
             pulumi.set(__self__, "rollback", rollback)
         if steps is not None:
@@ -3701,6 +4125,30 @@ class LambdaAliasRolloutArgs:
         pulumi.set(self, "gates", value)
 
     @_builtins.property
+    @pulumi.getter(name="holdTimeout")
+    def hold_timeout(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+        """
+        return pulumi.get(self, "hold_timeout")
+
+    @hold_timeout.setter
+    def hold_timeout(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "hold_timeout", value)
+
+    @_builtins.property
+    @pulumi.getter(name="holdTimeoutAction")
+    def hold_timeout_action(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+        """
+        return pulumi.get(self, "hold_timeout_action")
+
+    @hold_timeout_action.setter
+    def hold_timeout_action(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "hold_timeout_action", value)
+
+    @_builtins.property
     @pulumi.getter(name="ignorePollFailures")
     def ignore_poll_failures(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
@@ -3725,6 +4173,18 @@ class LambdaAliasRolloutArgs:
         pulumi.set(self, "linear", value)
 
     @_builtins.property
+    @pulumi.getter
+    def notifications(self) -> pulumi.Input[Optional['LambdaAliasRolloutNotificationsArgs']]:
+        """
+        Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+        """
+        return pulumi.get(self, "notifications")
+
+    @notifications.setter
+    def notifications(self, value: pulumi.Input[Optional['LambdaAliasRolloutNotificationsArgs']]):
+        pulumi.set(self, "notifications", value)
+
+    @_builtins.property
     @pulumi.getter(name="pollInterval")
     def poll_interval(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -3747,6 +4207,18 @@ class LambdaAliasRolloutArgs:
     @preset.setter
     def preset(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "preset", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def promote(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+        """
+        return pulumi.get(self, "promote")
+
+    @promote.setter
+    def promote(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "promote", value)
 
     @_builtins.property
     @pulumi.getter
@@ -4217,6 +4689,55 @@ class LambdaAliasRolloutLinearArgs:
         pulumi.set(self, "step_percent", value)
 
 
+class LambdaAliasRolloutNotificationsArgsDict(TypedDict):
+    event_bus_name: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+    """
+    sns_topic_arn: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+    """
+
+@pulumi.input_type
+class LambdaAliasRolloutNotificationsArgs:
+    def __init__(__self__, *,
+                 event_bus_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 sns_topic_arn: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        :param pulumi.Input[_builtins.str] event_bus_name: Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+        :param pulumi.Input[_builtins.str] sns_topic_arn: ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+        """
+        if event_bus_name is not None:
+            pulumi.set(__self__, "event_bus_name", event_bus_name)
+        if sns_topic_arn is not None:
+            pulumi.set(__self__, "sns_topic_arn", sns_topic_arn)
+
+    @_builtins.property
+    @pulumi.getter(name="eventBusName")
+    def event_bus_name(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+        """
+        return pulumi.get(self, "event_bus_name")
+
+    @event_bus_name.setter
+    def event_bus_name(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "event_bus_name", value)
+
+    @_builtins.property
+    @pulumi.getter(name="snsTopicArn")
+    def sns_topic_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+        """
+        return pulumi.get(self, "sns_topic_arn")
+
+    @sns_topic_arn.setter
+    def sns_topic_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "sns_topic_arn", value)
+
+
 class LambdaAliasRolloutStepArgsDict(TypedDict):
     percent: pulumi.Input[_builtins.int]
     """
@@ -4224,7 +4745,7 @@ class LambdaAliasRolloutStepArgsDict(TypedDict):
     """
     pause: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+    Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
     """
 
 @pulumi.input_type
@@ -4234,7 +4755,7 @@ class LambdaAliasRolloutStepArgs:
                  pause: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.int] percent: How far along the shift this step goes, from 1 to 100 percent.
-        :param pulumi.Input[_builtins.str] pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        :param pulumi.Input[_builtins.str] pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
         """
         pulumi.set(__self__, "percent", percent)
         if pause is not None:
@@ -4256,7 +4777,7 @@ class LambdaAliasRolloutStepArgs:
     @pulumi.getter
     def pause(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
         """
         return pulumi.get(self, "pause")
 
@@ -4504,9 +5025,17 @@ class ProviderEndpointsArgsDict(TypedDict):
     """
     Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
     """
+    eventbridge: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Base URL of the EventBridge (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+    """
     lambda_: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+    """
+    sns: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Base URL of the SNS (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
     """
     ssm: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -4527,7 +5056,9 @@ class ProviderEndpointsArgs:
                  allow_http: pulumi.Input[Optional[_builtins.bool]] = None,
                  cloudwatch: pulumi.Input[Optional[_builtins.str]] = None,
                  elbv2: pulumi.Input[Optional[_builtins.str]] = None,
+                 eventbridge: pulumi.Input[Optional[_builtins.str]] = None,
                  lambda_: pulumi.Input[Optional[_builtins.str]] = None,
+                 sns: pulumi.Input[Optional[_builtins.str]] = None,
                  ssm: pulumi.Input[Optional[_builtins.str]] = None,
                  stepfunctions: pulumi.Input[Optional[_builtins.str]] = None,
                  sts: pulumi.Input[Optional[_builtins.str]] = None):
@@ -4535,7 +5066,9 @@ class ProviderEndpointsArgs:
         :param pulumi.Input[_builtins.bool] allow_http: Allow plain `http://` endpoints on hosts other than this machine. Default false: `http://` is accepted only for loopback addresses (`127.0.0.1`, `::1`, <span pulumi-lang-nodejs="`localhost`" pulumi-lang-dotnet="`Localhost`" pulumi-lang-go="`localhost`" pulumi-lang-python="`localhost`" pulumi-lang-yaml="`localhost`" pulumi-lang-java="`localhost`">`localhost`</span>), such as a local emulator.
         :param pulumi.Input[_builtins.str] cloudwatch: Base URL of the CloudWatch API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param pulumi.Input[_builtins.str] elbv2: Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+        :param pulumi.Input[_builtins.str] eventbridge: Base URL of the EventBridge (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param pulumi.Input[_builtins.str] lambda_: Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+        :param pulumi.Input[_builtins.str] sns: Base URL of the SNS (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param pulumi.Input[_builtins.str] ssm: Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param pulumi.Input[_builtins.str] stepfunctions: Base URL of the Step Functions (detached rollouts) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param pulumi.Input[_builtins.str] sts: Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
@@ -4546,8 +5079,12 @@ class ProviderEndpointsArgs:
             pulumi.set(__self__, "cloudwatch", cloudwatch)
         if elbv2 is not None:
             pulumi.set(__self__, "elbv2", elbv2)
+        if eventbridge is not None:
+            pulumi.set(__self__, "eventbridge", eventbridge)
         if lambda_ is not None:
             pulumi.set(__self__, "lambda_", lambda_)
+        if sns is not None:
+            pulumi.set(__self__, "sns", sns)
         if ssm is not None:
             pulumi.set(__self__, "ssm", ssm)
         if stepfunctions is not None:
@@ -4592,6 +5129,18 @@ class ProviderEndpointsArgs:
         pulumi.set(self, "elbv2", value)
 
     @_builtins.property
+    @pulumi.getter
+    def eventbridge(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Base URL of the EventBridge (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+        """
+        return pulumi.get(self, "eventbridge")
+
+    @eventbridge.setter
+    def eventbridge(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "eventbridge", value)
+
+    @_builtins.property
     @pulumi.getter(name="lambda")
     def lambda_(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -4602,6 +5151,18 @@ class ProviderEndpointsArgs:
     @lambda_.setter
     def lambda_(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "lambda_", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def sns(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Base URL of the SNS (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+        """
+        return pulumi.get(self, "sns")
+
+    @sns.setter
+    def sns(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "sns", value)
 
     @_builtins.property
     @pulumi.getter
@@ -5114,6 +5675,14 @@ class ReleaseServicesLastRolloutArgsDict(TypedDict):
     """
     The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
     """
+    notices_undelivered: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+    """
+    promote: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+    """
     reason: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     What happened, in one sentence.
@@ -5155,6 +5724,8 @@ class ReleaseServicesLastRolloutArgs:
                  finished_at: pulumi.Input[Optional[_builtins.str]] = None,
                  from_: pulumi.Input[Optional[_builtins.str]] = None,
                  gate: pulumi.Input[Optional[_builtins.str]] = None,
+                 notices_undelivered: pulumi.Input[Optional[_builtins.int]] = None,
+                 promote: pulumi.Input[Optional[_builtins.str]] = None,
                  reason: pulumi.Input[Optional[_builtins.str]] = None,
                  rollback: pulumi.Input[Optional[_builtins.str]] = None,
                  serving: pulumi.Input[Optional[_builtins.str]] = None,
@@ -5169,6 +5740,8 @@ class ReleaseServicesLastRolloutArgs:
         :param pulumi.Input[_builtins.str] finished_at: When it ended (RFC 3339).
         :param pulumi.Input[_builtins.str] from_: The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
         :param pulumi.Input[_builtins.str] gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
+        :param pulumi.Input[_builtins.int] notices_undelivered: How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+        :param pulumi.Input[_builtins.str] promote: `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
         :param pulumi.Input[_builtins.str] reason: What happened, in one sentence.
         :param pulumi.Input[_builtins.str] rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
         :param pulumi.Input[_builtins.str] serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
@@ -5188,6 +5761,10 @@ class ReleaseServicesLastRolloutArgs:
             pulumi.set(__self__, "from_", from_)
         if gate is not None:
             pulumi.set(__self__, "gate", gate)
+        if notices_undelivered is not None:
+            pulumi.set(__self__, "notices_undelivered", notices_undelivered)
+        if promote is not None:
+            pulumi.set(__self__, "promote", promote)
         if reason is not None:
             pulumi.set(__self__, "reason", reason)
         if rollback is not None:
@@ -5264,6 +5841,30 @@ class ReleaseServicesLastRolloutArgs:
     @gate.setter
     def gate(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "gate", value)
+
+    @_builtins.property
+    @pulumi.getter(name="noticesUndelivered")
+    def notices_undelivered(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+        """
+        return pulumi.get(self, "notices_undelivered")
+
+    @notices_undelivered.setter
+    def notices_undelivered(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "notices_undelivered", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def promote(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+        """
+        return pulumi.get(self, "promote")
+
+    @promote.setter
+    def promote(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "promote", value)
 
     @_builtins.property
     @pulumi.getter
@@ -5365,7 +5966,7 @@ class ReleaseServicesLastRolloutArgs:
 class ReleaseServicesPlannedStepArgsDict(TypedDict):
     pause: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    Bake time after the step.
+    Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
     """
     percent: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
@@ -5388,7 +5989,7 @@ class ReleaseServicesPlannedStepArgs:
                  step: pulumi.Input[Optional[_builtins.int]] = None,
                  target_groups: pulumi.Input[Optional[Sequence[pulumi.Input['ReleaseServicesPlannedStepTargetGroupArgs']]]] = None):
         """
-        :param pulumi.Input[_builtins.str] pause: Bake time after the step.
+        :param pulumi.Input[_builtins.str] pause: Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
         :param pulumi.Input[_builtins.int] percent: How far along the shift the step goes, in percent.
         :param pulumi.Input[_builtins.int] step: Step number, from 1.
         :param pulumi.Input[Sequence[pulumi.Input['ReleaseServicesPlannedStepTargetGroupArgs']]] target_groups: The weights the listener serves at this step.
@@ -5406,7 +6007,7 @@ class ReleaseServicesPlannedStepArgs:
     @pulumi.getter
     def pause(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Bake time after the step.
+        Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
         """
         return pulumi.get(self, "pause")
 
@@ -5517,6 +6118,14 @@ class ReleaseServicesRolloutArgsDict(TypedDict):
     """
     What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
     """
+    hold_timeout: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+    """
+    hold_timeout_action: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+    """
     ignore_poll_failures: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
     """
     What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
@@ -5525,6 +6134,10 @@ class ReleaseServicesRolloutArgsDict(TypedDict):
     """
     The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
     """
+    notifications: NotRequired[pulumi.Input[Optional['ReleaseServicesRolloutNotificationsArgsDict']]]
+    """
+    Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+    """
     poll_interval: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
@@ -5532,6 +6145,10 @@ class ReleaseServicesRolloutArgsDict(TypedDict):
     preset: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+    """
+    promote: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
     """
     rollback: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -5553,10 +6170,14 @@ class ReleaseServicesRolloutArgs:
                  execution: pulumi.Input[Optional['ReleaseServicesRolloutExecutionArgs']] = None,
                  flags: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  gates: pulumi.Input[Optional['ReleaseServicesRolloutGatesArgs']] = None,
+                 hold_timeout: pulumi.Input[Optional[_builtins.str]] = None,
+                 hold_timeout_action: pulumi.Input[Optional[_builtins.str]] = None,
                  ignore_poll_failures: pulumi.Input[Optional[_builtins.bool]] = None,
                  linear: pulumi.Input[Optional['ReleaseServicesRolloutLinearArgs']] = None,
+                 notifications: pulumi.Input[Optional['ReleaseServicesRolloutNotificationsArgs']] = None,
                  poll_interval: pulumi.Input[Optional[_builtins.str]] = None,
                  preset: pulumi.Input[Optional[_builtins.str]] = None,
+                 promote: pulumi.Input[Optional[_builtins.str]] = None,
                  rollback: pulumi.Input[Optional[_builtins.str]] = None,
                  steps: pulumi.Input[Optional[Sequence[pulumi.Input['ReleaseServicesRolloutStepArgs']]]] = None,
                  strategy: pulumi.Input[Optional[_builtins.str]] = None):
@@ -5565,10 +6186,14 @@ class ReleaseServicesRolloutArgs:
         :param pulumi.Input['ReleaseServicesRolloutExecutionArgs'] execution: Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param pulumi.Input['ReleaseServicesRolloutGatesArgs'] gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+        :param pulumi.Input[_builtins.str] hold_timeout: How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+        :param pulumi.Input[_builtins.str] hold_timeout_action: What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
         :param pulumi.Input[_builtins.bool] ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
         :param pulumi.Input['ReleaseServicesRolloutLinearArgs'] linear: The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+        :param pulumi.Input['ReleaseServicesRolloutNotificationsArgs'] notifications: Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
         :param pulumi.Input[_builtins.str] poll_interval: How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
         :param pulumi.Input[_builtins.str] preset: One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+        :param pulumi.Input[_builtins.str] promote: A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
         :param pulumi.Input[_builtins.str] rollback: What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
         :param pulumi.Input[Sequence[pulumi.Input['ReleaseServicesRolloutStepArgs']]] steps: The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
         :param pulumi.Input[_builtins.str] strategy: <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
@@ -5581,14 +6206,22 @@ class ReleaseServicesRolloutArgs:
             pulumi.set(__self__, "flags", flags)
         if gates is not None:
             pulumi.set(__self__, "gates", gates)
+        if hold_timeout is not None:
+            pulumi.set(__self__, "hold_timeout", hold_timeout)
+        if hold_timeout_action is not None:
+            pulumi.set(__self__, "hold_timeout_action", hold_timeout_action)
         if ignore_poll_failures is not None:
             pulumi.set(__self__, "ignore_poll_failures", ignore_poll_failures)
         if linear is not None:
             pulumi.set(__self__, "linear", linear)
+        if notifications is not None:
+            pulumi.set(__self__, "notifications", notifications)
         if poll_interval is not None:
             pulumi.set(__self__, "poll_interval", poll_interval)
         if preset is not None:
             pulumi.set(__self__, "preset", preset)
+        if promote is not None:
+            pulumi.set(__self__, "promote", promote)
         if rollback is not None:
             pulumi.set(__self__, "rollback", rollback)
         if steps is not None:
@@ -5645,6 +6278,30 @@ class ReleaseServicesRolloutArgs:
         pulumi.set(self, "gates", value)
 
     @_builtins.property
+    @pulumi.getter(name="holdTimeout")
+    def hold_timeout(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+        """
+        return pulumi.get(self, "hold_timeout")
+
+    @hold_timeout.setter
+    def hold_timeout(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "hold_timeout", value)
+
+    @_builtins.property
+    @pulumi.getter(name="holdTimeoutAction")
+    def hold_timeout_action(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+        """
+        return pulumi.get(self, "hold_timeout_action")
+
+    @hold_timeout_action.setter
+    def hold_timeout_action(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "hold_timeout_action", value)
+
+    @_builtins.property
     @pulumi.getter(name="ignorePollFailures")
     def ignore_poll_failures(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
@@ -5669,6 +6326,18 @@ class ReleaseServicesRolloutArgs:
         pulumi.set(self, "linear", value)
 
     @_builtins.property
+    @pulumi.getter
+    def notifications(self) -> pulumi.Input[Optional['ReleaseServicesRolloutNotificationsArgs']]:
+        """
+        Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+        """
+        return pulumi.get(self, "notifications")
+
+    @notifications.setter
+    def notifications(self, value: pulumi.Input[Optional['ReleaseServicesRolloutNotificationsArgs']]):
+        pulumi.set(self, "notifications", value)
+
+    @_builtins.property
     @pulumi.getter(name="pollInterval")
     def poll_interval(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -5691,6 +6360,18 @@ class ReleaseServicesRolloutArgs:
     @preset.setter
     def preset(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "preset", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def promote(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+        """
+        return pulumi.get(self, "promote")
+
+    @promote.setter
+    def promote(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "promote", value)
 
     @_builtins.property
     @pulumi.getter
@@ -6161,6 +6842,55 @@ class ReleaseServicesRolloutLinearArgs:
         pulumi.set(self, "step_percent", value)
 
 
+class ReleaseServicesRolloutNotificationsArgsDict(TypedDict):
+    event_bus_name: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+    """
+    sns_topic_arn: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+    """
+
+@pulumi.input_type
+class ReleaseServicesRolloutNotificationsArgs:
+    def __init__(__self__, *,
+                 event_bus_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 sns_topic_arn: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        :param pulumi.Input[_builtins.str] event_bus_name: Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+        :param pulumi.Input[_builtins.str] sns_topic_arn: ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+        """
+        if event_bus_name is not None:
+            pulumi.set(__self__, "event_bus_name", event_bus_name)
+        if sns_topic_arn is not None:
+            pulumi.set(__self__, "sns_topic_arn", sns_topic_arn)
+
+    @_builtins.property
+    @pulumi.getter(name="eventBusName")
+    def event_bus_name(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+        """
+        return pulumi.get(self, "event_bus_name")
+
+    @event_bus_name.setter
+    def event_bus_name(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "event_bus_name", value)
+
+    @_builtins.property
+    @pulumi.getter(name="snsTopicArn")
+    def sns_topic_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+        """
+        return pulumi.get(self, "sns_topic_arn")
+
+    @sns_topic_arn.setter
+    def sns_topic_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "sns_topic_arn", value)
+
+
 class ReleaseServicesRolloutStepArgsDict(TypedDict):
     percent: pulumi.Input[_builtins.int]
     """
@@ -6168,7 +6898,7 @@ class ReleaseServicesRolloutStepArgsDict(TypedDict):
     """
     pause: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+    Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
     """
 
 @pulumi.input_type
@@ -6178,7 +6908,7 @@ class ReleaseServicesRolloutStepArgs:
                  pause: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.int] percent: How far along the shift this step goes, from 1 to 100 percent.
-        :param pulumi.Input[_builtins.str] pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        :param pulumi.Input[_builtins.str] pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
         """
         pulumi.set(__self__, "percent", percent)
         if pause is not None:
@@ -6200,7 +6930,7 @@ class ReleaseServicesRolloutStepArgs:
     @pulumi.getter
     def pause(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
         """
         return pulumi.get(self, "pause")
 
@@ -6531,6 +7261,14 @@ class TrafficSplitLastRolloutArgsDict(TypedDict):
     """
     The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
     """
+    notices_undelivered: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+    """
+    promote: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+    """
     reason: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     What happened, in one sentence.
@@ -6572,6 +7310,8 @@ class TrafficSplitLastRolloutArgs:
                  finished_at: pulumi.Input[Optional[_builtins.str]] = None,
                  from_: pulumi.Input[Optional[_builtins.str]] = None,
                  gate: pulumi.Input[Optional[_builtins.str]] = None,
+                 notices_undelivered: pulumi.Input[Optional[_builtins.int]] = None,
+                 promote: pulumi.Input[Optional[_builtins.str]] = None,
                  reason: pulumi.Input[Optional[_builtins.str]] = None,
                  rollback: pulumi.Input[Optional[_builtins.str]] = None,
                  serving: pulumi.Input[Optional[_builtins.str]] = None,
@@ -6586,6 +7326,8 @@ class TrafficSplitLastRolloutArgs:
         :param pulumi.Input[_builtins.str] finished_at: When it ended (RFC 3339).
         :param pulumi.Input[_builtins.str] from_: The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
         :param pulumi.Input[_builtins.str] gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
+        :param pulumi.Input[_builtins.int] notices_undelivered: How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+        :param pulumi.Input[_builtins.str] promote: `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
         :param pulumi.Input[_builtins.str] reason: What happened, in one sentence.
         :param pulumi.Input[_builtins.str] rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
         :param pulumi.Input[_builtins.str] serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
@@ -6605,6 +7347,10 @@ class TrafficSplitLastRolloutArgs:
             pulumi.set(__self__, "from_", from_)
         if gate is not None:
             pulumi.set(__self__, "gate", gate)
+        if notices_undelivered is not None:
+            pulumi.set(__self__, "notices_undelivered", notices_undelivered)
+        if promote is not None:
+            pulumi.set(__self__, "promote", promote)
         if reason is not None:
             pulumi.set(__self__, "reason", reason)
         if rollback is not None:
@@ -6681,6 +7427,30 @@ class TrafficSplitLastRolloutArgs:
     @gate.setter
     def gate(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "gate", value)
+
+    @_builtins.property
+    @pulumi.getter(name="noticesUndelivered")
+    def notices_undelivered(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+        """
+        return pulumi.get(self, "notices_undelivered")
+
+    @notices_undelivered.setter
+    def notices_undelivered(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "notices_undelivered", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def promote(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+        """
+        return pulumi.get(self, "promote")
+
+    @promote.setter
+    def promote(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "promote", value)
 
     @_builtins.property
     @pulumi.getter
@@ -6782,7 +7552,7 @@ class TrafficSplitLastRolloutArgs:
 class TrafficSplitPlannedStepArgsDict(TypedDict):
     pause: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    Bake time after the step.
+    Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
     """
     percent: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
@@ -6805,7 +7575,7 @@ class TrafficSplitPlannedStepArgs:
                  step: pulumi.Input[Optional[_builtins.int]] = None,
                  target_groups: pulumi.Input[Optional[Sequence[pulumi.Input['TrafficSplitPlannedStepTargetGroupArgs']]]] = None):
         """
-        :param pulumi.Input[_builtins.str] pause: Bake time after the step.
+        :param pulumi.Input[_builtins.str] pause: Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
         :param pulumi.Input[_builtins.int] percent: How far along the shift the step goes, in percent.
         :param pulumi.Input[_builtins.int] step: Step number, from 1.
         :param pulumi.Input[Sequence[pulumi.Input['TrafficSplitPlannedStepTargetGroupArgs']]] target_groups: The weights the listener serves at this step.
@@ -6823,7 +7593,7 @@ class TrafficSplitPlannedStepArgs:
     @pulumi.getter
     def pause(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Bake time after the step.
+        Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
         """
         return pulumi.get(self, "pause")
 
@@ -6934,6 +7704,14 @@ class TrafficSplitRolloutArgsDict(TypedDict):
     """
     What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
     """
+    hold_timeout: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+    """
+    hold_timeout_action: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+    """
     ignore_poll_failures: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
     """
     What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
@@ -6942,6 +7720,10 @@ class TrafficSplitRolloutArgsDict(TypedDict):
     """
     The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
     """
+    notifications: NotRequired[pulumi.Input[Optional['TrafficSplitRolloutNotificationsArgsDict']]]
+    """
+    Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+    """
     poll_interval: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
@@ -6949,6 +7731,10 @@ class TrafficSplitRolloutArgsDict(TypedDict):
     preset: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+    """
+    promote: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
     """
     rollback: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -6970,10 +7756,14 @@ class TrafficSplitRolloutArgs:
                  execution: pulumi.Input[Optional['TrafficSplitRolloutExecutionArgs']] = None,
                  flags: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  gates: pulumi.Input[Optional['TrafficSplitRolloutGatesArgs']] = None,
+                 hold_timeout: pulumi.Input[Optional[_builtins.str]] = None,
+                 hold_timeout_action: pulumi.Input[Optional[_builtins.str]] = None,
                  ignore_poll_failures: pulumi.Input[Optional[_builtins.bool]] = None,
                  linear: pulumi.Input[Optional['TrafficSplitRolloutLinearArgs']] = None,
+                 notifications: pulumi.Input[Optional['TrafficSplitRolloutNotificationsArgs']] = None,
                  poll_interval: pulumi.Input[Optional[_builtins.str]] = None,
                  preset: pulumi.Input[Optional[_builtins.str]] = None,
+                 promote: pulumi.Input[Optional[_builtins.str]] = None,
                  rollback: pulumi.Input[Optional[_builtins.str]] = None,
                  steps: pulumi.Input[Optional[Sequence[pulumi.Input['TrafficSplitRolloutStepArgs']]]] = None,
                  strategy: pulumi.Input[Optional[_builtins.str]] = None):
@@ -6982,10 +7772,14 @@ class TrafficSplitRolloutArgs:
         :param pulumi.Input['TrafficSplitRolloutExecutionArgs'] execution: Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param pulumi.Input['TrafficSplitRolloutGatesArgs'] gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+        :param pulumi.Input[_builtins.str] hold_timeout: How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+        :param pulumi.Input[_builtins.str] hold_timeout_action: What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
         :param pulumi.Input[_builtins.bool] ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
         :param pulumi.Input['TrafficSplitRolloutLinearArgs'] linear: The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+        :param pulumi.Input['TrafficSplitRolloutNotificationsArgs'] notifications: Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
         :param pulumi.Input[_builtins.str] poll_interval: How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
         :param pulumi.Input[_builtins.str] preset: One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+        :param pulumi.Input[_builtins.str] promote: A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
         :param pulumi.Input[_builtins.str] rollback: What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
         :param pulumi.Input[Sequence[pulumi.Input['TrafficSplitRolloutStepArgs']]] steps: The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
         :param pulumi.Input[_builtins.str] strategy: <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
@@ -6998,14 +7792,22 @@ class TrafficSplitRolloutArgs:
             pulumi.set(__self__, "flags", flags)
         if gates is not None:
             pulumi.set(__self__, "gates", gates)
+        if hold_timeout is not None:
+            pulumi.set(__self__, "hold_timeout", hold_timeout)
+        if hold_timeout_action is not None:
+            pulumi.set(__self__, "hold_timeout_action", hold_timeout_action)
         if ignore_poll_failures is not None:
             pulumi.set(__self__, "ignore_poll_failures", ignore_poll_failures)
         if linear is not None:
             pulumi.set(__self__, "linear", linear)
+        if notifications is not None:
+            pulumi.set(__self__, "notifications", notifications)
         if poll_interval is not None:
             pulumi.set(__self__, "poll_interval", poll_interval)
         if preset is not None:
             pulumi.set(__self__, "preset", preset)
+        if promote is not None:
+            pulumi.set(__self__, "promote", promote)
         if rollback is not None:
             pulumi.set(__self__, "rollback", rollback)
         if steps is not None:
@@ -7062,6 +7864,30 @@ class TrafficSplitRolloutArgs:
         pulumi.set(self, "gates", value)
 
     @_builtins.property
+    @pulumi.getter(name="holdTimeout")
+    def hold_timeout(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+        """
+        return pulumi.get(self, "hold_timeout")
+
+    @hold_timeout.setter
+    def hold_timeout(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "hold_timeout", value)
+
+    @_builtins.property
+    @pulumi.getter(name="holdTimeoutAction")
+    def hold_timeout_action(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+        """
+        return pulumi.get(self, "hold_timeout_action")
+
+    @hold_timeout_action.setter
+    def hold_timeout_action(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "hold_timeout_action", value)
+
+    @_builtins.property
     @pulumi.getter(name="ignorePollFailures")
     def ignore_poll_failures(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
@@ -7086,6 +7912,18 @@ class TrafficSplitRolloutArgs:
         pulumi.set(self, "linear", value)
 
     @_builtins.property
+    @pulumi.getter
+    def notifications(self) -> pulumi.Input[Optional['TrafficSplitRolloutNotificationsArgs']]:
+        """
+        Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+        """
+        return pulumi.get(self, "notifications")
+
+    @notifications.setter
+    def notifications(self, value: pulumi.Input[Optional['TrafficSplitRolloutNotificationsArgs']]):
+        pulumi.set(self, "notifications", value)
+
+    @_builtins.property
     @pulumi.getter(name="pollInterval")
     def poll_interval(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -7108,6 +7946,18 @@ class TrafficSplitRolloutArgs:
     @preset.setter
     def preset(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "preset", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def promote(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+        """
+        return pulumi.get(self, "promote")
+
+    @promote.setter
+    def promote(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "promote", value)
 
     @_builtins.property
     @pulumi.getter
@@ -7578,6 +8428,55 @@ class TrafficSplitRolloutLinearArgs:
         pulumi.set(self, "step_percent", value)
 
 
+class TrafficSplitRolloutNotificationsArgsDict(TypedDict):
+    event_bus_name: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+    """
+    sns_topic_arn: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+    """
+
+@pulumi.input_type
+class TrafficSplitRolloutNotificationsArgs:
+    def __init__(__self__, *,
+                 event_bus_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 sns_topic_arn: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        :param pulumi.Input[_builtins.str] event_bus_name: Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+        :param pulumi.Input[_builtins.str] sns_topic_arn: ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+        """
+        if event_bus_name is not None:
+            pulumi.set(__self__, "event_bus_name", event_bus_name)
+        if sns_topic_arn is not None:
+            pulumi.set(__self__, "sns_topic_arn", sns_topic_arn)
+
+    @_builtins.property
+    @pulumi.getter(name="eventBusName")
+    def event_bus_name(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+        """
+        return pulumi.get(self, "event_bus_name")
+
+    @event_bus_name.setter
+    def event_bus_name(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "event_bus_name", value)
+
+    @_builtins.property
+    @pulumi.getter(name="snsTopicArn")
+    def sns_topic_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+        """
+        return pulumi.get(self, "sns_topic_arn")
+
+    @sns_topic_arn.setter
+    def sns_topic_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "sns_topic_arn", value)
+
+
 class TrafficSplitRolloutStepArgsDict(TypedDict):
     percent: pulumi.Input[_builtins.int]
     """
@@ -7585,7 +8484,7 @@ class TrafficSplitRolloutStepArgsDict(TypedDict):
     """
     pause: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+    Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
     """
 
 @pulumi.input_type
@@ -7595,7 +8494,7 @@ class TrafficSplitRolloutStepArgs:
                  pause: pulumi.Input[Optional[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.int] percent: How far along the shift this step goes, from 1 to 100 percent.
-        :param pulumi.Input[_builtins.str] pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        :param pulumi.Input[_builtins.str] pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
         """
         pulumi.set(__self__, "percent", percent)
         if pause is not None:
@@ -7617,7 +8516,7 @@ class TrafficSplitRolloutStepArgs:
     @pulumi.getter
     def pause(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
         """
         return pulumi.get(self, "pause")
 
@@ -7768,5 +8667,119 @@ class TrafficSplitTimeoutsArgs:
     @update.setter
     def update(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "update", value)
+
+
+class GetStatusLambdaAliasArgsDict(TypedDict):
+    alias_name: _builtins.str
+    """
+    The alias.
+    """
+    function_name: _builtins.str
+    """
+    The function: name, partial ARN or ARN, without a qualifier.
+    """
+
+@pulumi.input_type
+class GetStatusLambdaAliasArgs:
+    def __init__(__self__, *,
+                 alias_name: _builtins.str,
+                 function_name: _builtins.str):
+        """
+        :param _builtins.str alias_name: The alias.
+        :param _builtins.str function_name: The function: name, partial ARN or ARN, without a qualifier.
+        """
+        pulumi.set(__self__, "alias_name", alias_name)
+        pulumi.set(__self__, "function_name", function_name)
+
+    @_builtins.property
+    @pulumi.getter(name="aliasName")
+    def alias_name(self) -> _builtins.str:
+        """
+        The alias.
+        """
+        return pulumi.get(self, "alias_name")
+
+    @alias_name.setter
+    def alias_name(self, value: _builtins.str):
+        pulumi.set(self, "alias_name", value)
+
+    @_builtins.property
+    @pulumi.getter(name="functionName")
+    def function_name(self) -> _builtins.str:
+        """
+        The function: name, partial ARN or ARN, without a qualifier.
+        """
+        return pulumi.get(self, "function_name")
+
+    @function_name.setter
+    def function_name(self, value: _builtins.str):
+        pulumi.set(self, "function_name", value)
+
+
+class GetStatusWaitArgsDict(TypedDict):
+    timeout: _builtins.str
+    """
+    How long to wait, a Go duration from 1s to 12h0m0s.
+    """
+    untils: Sequence[_builtins.str]
+    """
+    Statuses to wait for: <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span>, <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>.
+    """
+    poll_interval: NotRequired[_builtins.str]
+    """
+    How often to read, from 1s to 10m. Default <span pulumi-lang-nodejs="`10s`" pulumi-lang-dotnet="`10s`" pulumi-lang-go="`10s`" pulumi-lang-python="`10s`" pulumi-lang-yaml="`10s`" pulumi-lang-java="`10s`">`10s`</span>.
+    """
+
+@pulumi.input_type
+class GetStatusWaitArgs:
+    def __init__(__self__, *,
+                 timeout: _builtins.str,
+                 untils: Sequence[_builtins.str],
+                 poll_interval: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str timeout: How long to wait, a Go duration from 1s to 12h0m0s.
+        :param Sequence[_builtins.str] untils: Statuses to wait for: <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span>, <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>.
+        :param _builtins.str poll_interval: How often to read, from 1s to 10m. Default <span pulumi-lang-nodejs="`10s`" pulumi-lang-dotnet="`10s`" pulumi-lang-go="`10s`" pulumi-lang-python="`10s`" pulumi-lang-yaml="`10s`" pulumi-lang-java="`10s`">`10s`</span>.
+        """
+        pulumi.set(__self__, "timeout", timeout)
+        pulumi.set(__self__, "untils", untils)
+        if poll_interval is not None:
+            pulumi.set(__self__, "poll_interval", poll_interval)
+
+    @_builtins.property
+    @pulumi.getter
+    def timeout(self) -> _builtins.str:
+        """
+        How long to wait, a Go duration from 1s to 12h0m0s.
+        """
+        return pulumi.get(self, "timeout")
+
+    @timeout.setter
+    def timeout(self, value: _builtins.str):
+        pulumi.set(self, "timeout", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def untils(self) -> Sequence[_builtins.str]:
+        """
+        Statuses to wait for: <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span>, <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>.
+        """
+        return pulumi.get(self, "untils")
+
+    @untils.setter
+    def untils(self, value: Sequence[_builtins.str]):
+        pulumi.set(self, "untils", value)
+
+    @_builtins.property
+    @pulumi.getter(name="pollInterval")
+    def poll_interval(self) -> Optional[_builtins.str]:
+        """
+        How often to read, from 1s to 10m. Default <span pulumi-lang-nodejs="`10s`" pulumi-lang-dotnet="`10s`" pulumi-lang-go="`10s`" pulumi-lang-python="`10s`" pulumi-lang-yaml="`10s`" pulumi-lang-java="`10s`">`10s`</span>.
+        """
+        return pulumi.get(self, "poll_interval")
+
+    @poll_interval.setter
+    def poll_interval(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "poll_interval", value)
 
 

@@ -26,7 +26,10 @@ class GetOrchestratorPolicyResult:
     """
     A collection of values returned by getOrchestratorPolicy.
     """
-    def __init__(__self__, function_arns=None, function_policy=None, function_role_arn=None, function_trust_policy=None, id=None, listener_arns=None, name=None, parameter_arns=None, provider_policy=None, states_policy=None, states_role_arn=None, states_trust_policy=None):
+    def __init__(__self__, event_bus_arns=None, function_arns=None, function_policy=None, function_role_arn=None, function_trust_policy=None, id=None, listener_arns=None, name=None, parameter_arns=None, provider_policy=None, sns_topic_arns=None, states_policy=None, states_role_arn=None, states_trust_policy=None):
+        if event_bus_arns and not isinstance(event_bus_arns, list):
+            raise TypeError("Expected argument 'event_bus_arns' to be a list")
+        pulumi.set(__self__, "event_bus_arns", event_bus_arns)
         if function_arns and not isinstance(function_arns, list):
             raise TypeError("Expected argument 'function_arns' to be a list")
         pulumi.set(__self__, "function_arns", function_arns)
@@ -54,6 +57,9 @@ class GetOrchestratorPolicyResult:
         if provider_policy and not isinstance(provider_policy, str):
             raise TypeError("Expected argument 'provider_policy' to be a str")
         pulumi.set(__self__, "provider_policy", provider_policy)
+        if sns_topic_arns and not isinstance(sns_topic_arns, list):
+            raise TypeError("Expected argument 'sns_topic_arns' to be a list")
+        pulumi.set(__self__, "sns_topic_arns", sns_topic_arns)
         if states_policy and not isinstance(states_policy, str):
             raise TypeError("Expected argument 'states_policy' to be a str")
         pulumi.set(__self__, "states_policy", states_policy)
@@ -63,6 +69,14 @@ class GetOrchestratorPolicyResult:
         if states_trust_policy and not isinstance(states_trust_policy, str):
             raise TypeError("Expected argument 'states_trust_policy' to be a str")
         pulumi.set(__self__, "states_trust_policy", states_trust_policy)
+
+    @_builtins.property
+    @pulumi.getter(name="eventBusArns")
+    def event_bus_arns(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        The EventBridge buses their notices go to (`rollout.notifications.event_bus_name`) detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
+        """
+        return pulumi.get(self, "event_bus_arns")
 
     @_builtins.property
     @pulumi.getter(name="functionArns")
@@ -137,6 +151,14 @@ class GetOrchestratorPolicyResult:
         return pulumi.get(self, "provider_policy")
 
     @_builtins.property
+    @pulumi.getter(name="snsTopicArns")
+    def sns_topic_arns(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        The SNS topics their notices go to (`rollout.notifications.sns_topic_arn`) detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
+        """
+        return pulumi.get(self, "sns_topic_arns")
+
+    @_builtins.property
     @pulumi.getter(name="statesPolicy")
     def states_policy(self) -> _builtins.str:
         """
@@ -167,6 +189,7 @@ class AwaitableGetOrchestratorPolicyResult(GetOrchestratorPolicyResult):
         if False:
             yield self
         return GetOrchestratorPolicyResult(
+            event_bus_arns=self.event_bus_arns,
             function_arns=self.function_arns,
             function_policy=self.function_policy,
             function_role_arn=self.function_role_arn,
@@ -176,42 +199,50 @@ class AwaitableGetOrchestratorPolicyResult(GetOrchestratorPolicyResult):
             name=self.name,
             parameter_arns=self.parameter_arns,
             provider_policy=self.provider_policy,
+            sns_topic_arns=self.sns_topic_arns,
             states_policy=self.states_policy,
             states_role_arn=self.states_role_arn,
             states_trust_policy=self.states_trust_policy)
 
 
-def get_orchestrator_policy(function_arns: Optional[Sequence[_builtins.str]] = None,
+def get_orchestrator_policy(event_bus_arns: Optional[Sequence[_builtins.str]] = None,
+                            function_arns: Optional[Sequence[_builtins.str]] = None,
                             function_role_arn: Optional[_builtins.str] = None,
                             listener_arns: Optional[Sequence[_builtins.str]] = None,
                             name: Optional[_builtins.str] = None,
                             parameter_arns: Optional[Sequence[_builtins.str]] = None,
+                            sns_topic_arns: Optional[Sequence[_builtins.str]] = None,
                             states_role_arn: Optional[_builtins.str] = None,
                             opts: Optional[pulumi.InvokeOptions] = None) -> AwaitableGetOrchestratorPolicyResult:
     """
-    Renders the least-privilege IAM policies of a `rollout.Orchestrator`: the function's role (move the subjects, read the gates, invoke the hooks, write its logs), the state machine's role (invoke the function), their trust policies, and what the credentials Pulumi runs with need for the orchestrator and detached rollouts. It reads nothing from AWS. Scope the function's policy to the listeners, functions and flags your detached rollouts move.
+    Renders the least-privilege IAM policies of a `rollout.Orchestrator`: the function's role (move the subjects, read the gates, invoke the hooks, publish the notices, write its logs), the state machine's role (invoke the function), their trust policies, and what the credentials Pulumi runs with need for the orchestrator and detached rollouts. It reads nothing from AWS. Scope the function's policy to the listeners, functions and flags your detached rollouts move.
 
     ## Example Usage
 
 
+    :param Sequence[_builtins.str] event_bus_arns: The EventBridge buses their notices go to (`rollout.notifications.event_bus_name`) detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
     :param Sequence[_builtins.str] function_arns: The Lambda functions whose aliases they move, and their hook functions detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
     :param _builtins.str function_role_arn: The function's role, passed by the provider (`iam:PassRole` in <span pulumi-lang-nodejs="`providerPolicy`" pulumi-lang-dotnet="`ProviderPolicy`" pulumi-lang-go="`providerPolicy`" pulumi-lang-python="`provider_policy`" pulumi-lang-yaml="`providerPolicy`" pulumi-lang-java="`providerPolicy`">`provider_policy`</span>).
     :param Sequence[_builtins.str] listener_arns: The listeners and rules (splits, blue/green flips) detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
     :param _builtins.str name: The `rollout.Orchestrator`'s name.
     :param Sequence[_builtins.str] parameter_arns: The SSM parameters of the flags they ramp or switch off detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: `arn:aws:ssm:*:*:parameter/rollout/flags/*`.
+    :param Sequence[_builtins.str] sns_topic_arns: The SNS topics their notices go to (`rollout.notifications.sns_topic_arn`) detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
     :param _builtins.str states_role_arn: The state machine's role, passed by the provider.
     """
     __args__ = dict()
+    __args__['eventBusArns'] = event_bus_arns
     __args__['functionArns'] = function_arns
     __args__['functionRoleArn'] = function_role_arn
     __args__['listenerArns'] = listener_arns
     __args__['name'] = name
     __args__['parameterArns'] = parameter_arns
+    __args__['snsTopicArns'] = sns_topic_arns
     __args__['statesRoleArn'] = states_role_arn
     opts = pulumi.InvokeOptions.merge(_utilities.get_invoke_opts_defaults(), opts)
     __ret__ = pulumi.runtime.invoke('rollout:index:getOrchestratorPolicy', __args__, opts=opts, typ=GetOrchestratorPolicyResult).value
 
     return AwaitableGetOrchestratorPolicyResult(
+        event_bus_arns=pulumi.get(__ret__, 'event_bus_arns'),
         function_arns=pulumi.get(__ret__, 'function_arns'),
         function_policy=pulumi.get(__ret__, 'function_policy'),
         function_role_arn=pulumi.get(__ret__, 'function_role_arn'),
@@ -221,39 +252,47 @@ def get_orchestrator_policy(function_arns: Optional[Sequence[_builtins.str]] = N
         name=pulumi.get(__ret__, 'name'),
         parameter_arns=pulumi.get(__ret__, 'parameter_arns'),
         provider_policy=pulumi.get(__ret__, 'provider_policy'),
+        sns_topic_arns=pulumi.get(__ret__, 'sns_topic_arns'),
         states_policy=pulumi.get(__ret__, 'states_policy'),
         states_role_arn=pulumi.get(__ret__, 'states_role_arn'),
         states_trust_policy=pulumi.get(__ret__, 'states_trust_policy'))
-def get_orchestrator_policy_output(function_arns: pulumi.Input[Optional[Optional[Sequence[_builtins.str]]]] = None,
+def get_orchestrator_policy_output(event_bus_arns: pulumi.Input[Optional[Optional[Sequence[_builtins.str]]]] = None,
+                                   function_arns: pulumi.Input[Optional[Optional[Sequence[_builtins.str]]]] = None,
                                    function_role_arn: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                                    listener_arns: pulumi.Input[Optional[Optional[Sequence[_builtins.str]]]] = None,
                                    name: pulumi.Input[Optional[_builtins.str]] = None,
                                    parameter_arns: pulumi.Input[Optional[Optional[Sequence[_builtins.str]]]] = None,
+                                   sns_topic_arns: pulumi.Input[Optional[Optional[Sequence[_builtins.str]]]] = None,
                                    states_role_arn: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                                    opts: Optional[Union[pulumi.InvokeOptions, pulumi.InvokeOutputOptions]] = None) -> pulumi.Output[GetOrchestratorPolicyResult]:
     """
-    Renders the least-privilege IAM policies of a `rollout.Orchestrator`: the function's role (move the subjects, read the gates, invoke the hooks, write its logs), the state machine's role (invoke the function), their trust policies, and what the credentials Pulumi runs with need for the orchestrator and detached rollouts. It reads nothing from AWS. Scope the function's policy to the listeners, functions and flags your detached rollouts move.
+    Renders the least-privilege IAM policies of a `rollout.Orchestrator`: the function's role (move the subjects, read the gates, invoke the hooks, publish the notices, write its logs), the state machine's role (invoke the function), their trust policies, and what the credentials Pulumi runs with need for the orchestrator and detached rollouts. It reads nothing from AWS. Scope the function's policy to the listeners, functions and flags your detached rollouts move.
 
     ## Example Usage
 
 
+    :param Sequence[_builtins.str] event_bus_arns: The EventBridge buses their notices go to (`rollout.notifications.event_bus_name`) detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
     :param Sequence[_builtins.str] function_arns: The Lambda functions whose aliases they move, and their hook functions detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
     :param _builtins.str function_role_arn: The function's role, passed by the provider (`iam:PassRole` in <span pulumi-lang-nodejs="`providerPolicy`" pulumi-lang-dotnet="`ProviderPolicy`" pulumi-lang-go="`providerPolicy`" pulumi-lang-python="`provider_policy`" pulumi-lang-yaml="`providerPolicy`" pulumi-lang-java="`providerPolicy`">`provider_policy`</span>).
     :param Sequence[_builtins.str] listener_arns: The listeners and rules (splits, blue/green flips) detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
     :param _builtins.str name: The `rollout.Orchestrator`'s name.
     :param Sequence[_builtins.str] parameter_arns: The SSM parameters of the flags they ramp or switch off detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: `arn:aws:ssm:*:*:parameter/rollout/flags/*`.
+    :param Sequence[_builtins.str] sns_topic_arns: The SNS topics their notices go to (`rollout.notifications.sns_topic_arn`) detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: every one.
     :param _builtins.str states_role_arn: The state machine's role, passed by the provider.
     """
     __args__ = dict()
+    __args__['eventBusArns'] = event_bus_arns
     __args__['functionArns'] = function_arns
     __args__['functionRoleArn'] = function_role_arn
     __args__['listenerArns'] = listener_arns
     __args__['name'] = name
     __args__['parameterArns'] = parameter_arns
+    __args__['snsTopicArns'] = sns_topic_arns
     __args__['statesRoleArn'] = states_role_arn
     opts = pulumi.InvokeOutputOptions.merge(_utilities.get_invoke_opts_defaults(), opts)
     __ret__ = pulumi.runtime.invoke_output('rollout:index:getOrchestratorPolicy', __args__, opts=opts, typ=GetOrchestratorPolicyResult)
     return __ret__.apply(lambda __response__: GetOrchestratorPolicyResult(
+        event_bus_arns=pulumi.get(__response__, 'event_bus_arns'),
         function_arns=pulumi.get(__response__, 'function_arns'),
         function_policy=pulumi.get(__response__, 'function_policy'),
         function_role_arn=pulumi.get(__response__, 'function_role_arn'),
@@ -263,6 +302,7 @@ def get_orchestrator_policy_output(function_arns: pulumi.Input[Optional[Optional
         name=pulumi.get(__response__, 'name'),
         parameter_arns=pulumi.get(__response__, 'parameter_arns'),
         provider_policy=pulumi.get(__response__, 'provider_policy'),
+        sns_topic_arns=pulumi.get(__response__, 'sns_topic_arns'),
         states_policy=pulumi.get(__response__, 'states_policy'),
         states_role_arn=pulumi.get(__response__, 'states_role_arn'),
         states_trust_policy=pulumi.get(__response__, 'states_trust_policy')))

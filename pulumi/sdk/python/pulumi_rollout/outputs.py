@@ -32,6 +32,7 @@ __all__ = [
     'DeploymentBlueGreenRolloutGatesHooks',
     'DeploymentBlueGreenRolloutGatesMetrics',
     'DeploymentBlueGreenRolloutLinear',
+    'DeploymentBlueGreenRolloutNotifications',
     'DeploymentBlueGreenRolloutStep',
     'DeploymentBlueGreenTimeouts',
     'FeatureFlagLastRollout',
@@ -43,6 +44,7 @@ __all__ = [
     'FeatureFlagRolloutGatesHooks',
     'FeatureFlagRolloutGatesMetrics',
     'FeatureFlagRolloutLinear',
+    'FeatureFlagRolloutNotifications',
     'FeatureFlagRolloutStep',
     'FeatureFlagTargeting',
     'FeatureFlagTargetingSegmentRule',
@@ -56,6 +58,7 @@ __all__ = [
     'LambdaAliasRolloutGatesHooks',
     'LambdaAliasRolloutGatesMetrics',
     'LambdaAliasRolloutLinear',
+    'LambdaAliasRolloutNotifications',
     'LambdaAliasRolloutStep',
     'LambdaAliasTimeouts',
     'OrchestratorCode',
@@ -73,6 +76,7 @@ __all__ = [
     'ReleaseServicesRolloutGatesHooks',
     'ReleaseServicesRolloutGatesMetrics',
     'ReleaseServicesRolloutLinear',
+    'ReleaseServicesRolloutNotifications',
     'ReleaseServicesRolloutStep',
     'ReleaseServicesStickiness',
     'ReleaseServicesTargetGroup',
@@ -89,6 +93,7 @@ __all__ = [
     'TrafficSplitRolloutGatesHooks',
     'TrafficSplitRolloutGatesMetrics',
     'TrafficSplitRolloutLinear',
+    'TrafficSplitRolloutNotifications',
     'TrafficSplitRolloutStep',
     'TrafficSplitStickiness',
     'TrafficSplitTargetGroup',
@@ -98,6 +103,8 @@ __all__ = [
     'GetFeatureFlagTargetingSegmentRuleResult',
     'GetListenerWeightsStickinessResult',
     'GetListenerWeightsTargetGroupResult',
+    'GetStatusLambdaAliasResult',
+    'GetStatusWaitResult',
     'GetTargetHealthTargetGroupResult',
 ]
 
@@ -584,6 +591,8 @@ class DeploymentBlueGreenLastRollout(dict):
             suggest = "finished_at"
         elif key == "from":
             suggest = "from_"
+        elif key == "noticesUndelivered":
+            suggest = "notices_undelivered"
         elif key == "startedAt":
             suggest = "started_at"
         elif key == "stepReached":
@@ -606,6 +615,8 @@ class DeploymentBlueGreenLastRollout(dict):
                  finished_at: Optional[_builtins.str] = None,
                  from_: Optional[_builtins.str] = None,
                  gate: Optional[_builtins.str] = None,
+                 notices_undelivered: Optional[_builtins.int] = None,
+                 promote: Optional[_builtins.str] = None,
                  reason: Optional[_builtins.str] = None,
                  rollback: Optional[_builtins.str] = None,
                  serving: Optional[_builtins.str] = None,
@@ -620,6 +631,8 @@ class DeploymentBlueGreenLastRollout(dict):
         :param _builtins.str finished_at: When it ended (RFC 3339).
         :param _builtins.str from_: The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
         :param _builtins.str gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
+        :param _builtins.int notices_undelivered: How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+        :param _builtins.str promote: `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
         :param _builtins.str reason: What happened, in one sentence.
         :param _builtins.str rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
         :param _builtins.str serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
@@ -639,6 +652,10 @@ class DeploymentBlueGreenLastRollout(dict):
             pulumi.set(__self__, "from_", from_)
         if gate is not None:
             pulumi.set(__self__, "gate", gate)
+        if notices_undelivered is not None:
+            pulumi.set(__self__, "notices_undelivered", notices_undelivered)
+        if promote is not None:
+            pulumi.set(__self__, "promote", promote)
         if reason is not None:
             pulumi.set(__self__, "reason", reason)
         if rollback is not None:
@@ -695,6 +712,22 @@ class DeploymentBlueGreenLastRollout(dict):
         The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
         """
         return pulumi.get(self, "gate")
+
+    @_builtins.property
+    @pulumi.getter(name="noticesUndelivered")
+    def notices_undelivered(self) -> Optional[_builtins.int]:
+        """
+        How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+        """
+        return pulumi.get(self, "notices_undelivered")
+
+    @_builtins.property
+    @pulumi.getter
+    def promote(self) -> Optional[_builtins.str]:
+        """
+        `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+        """
+        return pulumi.get(self, "promote")
 
     @_builtins.property
     @pulumi.getter
@@ -786,7 +819,7 @@ class DeploymentBlueGreenPlannedStep(dict):
                  step: Optional[_builtins.int] = None,
                  target_groups: Optional[Sequence['outputs.DeploymentBlueGreenPlannedStepTargetGroup']] = None):
         """
-        :param _builtins.str pause: Bake time after the step.
+        :param _builtins.str pause: Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
         :param _builtins.int percent: How far along the shift the step goes, in percent.
         :param _builtins.int step: Step number, from 1.
         :param Sequence['DeploymentBlueGreenPlannedStepTargetGroupArgs'] target_groups: The weights the listener serves at this step.
@@ -804,7 +837,7 @@ class DeploymentBlueGreenPlannedStep(dict):
     @pulumi.getter
     def pause(self) -> Optional[_builtins.str]:
         """
-        Bake time after the step.
+        Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
         """
         return pulumi.get(self, "pause")
 
@@ -869,7 +902,11 @@ class DeploymentBlueGreenRollout(dict):
     @staticmethod
     def __key_warning(key: str):
         suggest = None
-        if key == "ignorePollFailures":
+        if key == "holdTimeout":
+            suggest = "hold_timeout"
+        elif key == "holdTimeoutAction":
+            suggest = "hold_timeout_action"
+        elif key == "ignorePollFailures":
             suggest = "ignore_poll_failures"
         elif key == "pollInterval":
             suggest = "poll_interval"
@@ -890,10 +927,14 @@ class DeploymentBlueGreenRollout(dict):
                  execution: Optional['outputs.DeploymentBlueGreenRolloutExecution'] = None,
                  flags: Optional[Sequence[_builtins.str]] = None,
                  gates: Optional['outputs.DeploymentBlueGreenRolloutGates'] = None,
+                 hold_timeout: Optional[_builtins.str] = None,
+                 hold_timeout_action: Optional[_builtins.str] = None,
                  ignore_poll_failures: Optional[_builtins.bool] = None,
                  linear: Optional['outputs.DeploymentBlueGreenRolloutLinear'] = None,
+                 notifications: Optional['outputs.DeploymentBlueGreenRolloutNotifications'] = None,
                  poll_interval: Optional[_builtins.str] = None,
                  preset: Optional[_builtins.str] = None,
+                 promote: Optional[_builtins.str] = None,
                  rollback: Optional[_builtins.str] = None,
                  steps: Optional[Sequence['outputs.DeploymentBlueGreenRolloutStep']] = None,
                  strategy: Optional[_builtins.str] = None):
@@ -902,10 +943,14 @@ class DeploymentBlueGreenRollout(dict):
         :param 'DeploymentBlueGreenRolloutExecutionArgs' execution: Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
         :param Sequence[_builtins.str] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param 'DeploymentBlueGreenRolloutGatesArgs' gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+        :param _builtins.str hold_timeout: How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+        :param _builtins.str hold_timeout_action: What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
         :param _builtins.bool ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
         :param 'DeploymentBlueGreenRolloutLinearArgs' linear: The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+        :param 'DeploymentBlueGreenRolloutNotificationsArgs' notifications: Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
         :param _builtins.str poll_interval: How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
         :param _builtins.str preset: One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+        :param _builtins.str promote: A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
         :param _builtins.str rollback: What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
         :param Sequence['DeploymentBlueGreenRolloutStepArgs'] steps: The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
         :param _builtins.str strategy: <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
@@ -918,14 +963,22 @@ class DeploymentBlueGreenRollout(dict):
             pulumi.set(__self__, "flags", flags)
         if gates is not None:
             pulumi.set(__self__, "gates", gates)
+        if hold_timeout is not None:
+            pulumi.set(__self__, "hold_timeout", hold_timeout)
+        if hold_timeout_action is not None:
+            pulumi.set(__self__, "hold_timeout_action", hold_timeout_action)
         if ignore_poll_failures is not None:
             pulumi.set(__self__, "ignore_poll_failures", ignore_poll_failures)
         if linear is not None:
             pulumi.set(__self__, "linear", linear)
+        if notifications is not None:
+            pulumi.set(__self__, "notifications", notifications)
         if poll_interval is not None:
             pulumi.set(__self__, "poll_interval", poll_interval)
         if preset is not None:
             pulumi.set(__self__, "preset", preset)
+        if promote is not None:
+            pulumi.set(__self__, "promote", promote)
         if rollback is not None:
             pulumi.set(__self__, "rollback", rollback)
         if steps is not None:
@@ -966,6 +1019,22 @@ class DeploymentBlueGreenRollout(dict):
         return pulumi.get(self, "gates")
 
     @_builtins.property
+    @pulumi.getter(name="holdTimeout")
+    def hold_timeout(self) -> Optional[_builtins.str]:
+        """
+        How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+        """
+        return pulumi.get(self, "hold_timeout")
+
+    @_builtins.property
+    @pulumi.getter(name="holdTimeoutAction")
+    def hold_timeout_action(self) -> Optional[_builtins.str]:
+        """
+        What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+        """
+        return pulumi.get(self, "hold_timeout_action")
+
+    @_builtins.property
     @pulumi.getter(name="ignorePollFailures")
     def ignore_poll_failures(self) -> Optional[_builtins.bool]:
         """
@@ -982,6 +1051,14 @@ class DeploymentBlueGreenRollout(dict):
         return pulumi.get(self, "linear")
 
     @_builtins.property
+    @pulumi.getter
+    def notifications(self) -> Optional['outputs.DeploymentBlueGreenRolloutNotifications']:
+        """
+        Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+        """
+        return pulumi.get(self, "notifications")
+
+    @_builtins.property
     @pulumi.getter(name="pollInterval")
     def poll_interval(self) -> Optional[_builtins.str]:
         """
@@ -996,6 +1073,14 @@ class DeploymentBlueGreenRollout(dict):
         One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
         """
         return pulumi.get(self, "preset")
+
+    @_builtins.property
+    @pulumi.getter
+    def promote(self) -> Optional[_builtins.str]:
+        """
+        A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+        """
+        return pulumi.get(self, "promote")
 
     @_builtins.property
     @pulumi.getter
@@ -1384,13 +1469,63 @@ class DeploymentBlueGreenRolloutLinear(dict):
 
 
 @pulumi.output_type
+class DeploymentBlueGreenRolloutNotifications(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "eventBusName":
+            suggest = "event_bus_name"
+        elif key == "snsTopicArn":
+            suggest = "sns_topic_arn"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in DeploymentBlueGreenRolloutNotifications. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        DeploymentBlueGreenRolloutNotifications.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        DeploymentBlueGreenRolloutNotifications.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 event_bus_name: Optional[_builtins.str] = None,
+                 sns_topic_arn: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str event_bus_name: Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+        :param _builtins.str sns_topic_arn: ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+        """
+        if event_bus_name is not None:
+            pulumi.set(__self__, "event_bus_name", event_bus_name)
+        if sns_topic_arn is not None:
+            pulumi.set(__self__, "sns_topic_arn", sns_topic_arn)
+
+    @_builtins.property
+    @pulumi.getter(name="eventBusName")
+    def event_bus_name(self) -> Optional[_builtins.str]:
+        """
+        Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+        """
+        return pulumi.get(self, "event_bus_name")
+
+    @_builtins.property
+    @pulumi.getter(name="snsTopicArn")
+    def sns_topic_arn(self) -> Optional[_builtins.str]:
+        """
+        ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+        """
+        return pulumi.get(self, "sns_topic_arn")
+
+
+@pulumi.output_type
 class DeploymentBlueGreenRolloutStep(dict):
     def __init__(__self__, *,
                  percent: _builtins.int,
                  pause: Optional[_builtins.str] = None):
         """
         :param _builtins.int percent: How far along the shift this step goes, from 1 to 100 percent.
-        :param _builtins.str pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        :param _builtins.str pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
         """
         pulumi.set(__self__, "percent", percent)
         if pause is not None:
@@ -1408,7 +1543,7 @@ class DeploymentBlueGreenRolloutStep(dict):
     @pulumi.getter
     def pause(self) -> Optional[_builtins.str]:
         """
-        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
         """
         return pulumi.get(self, "pause")
 
@@ -1453,6 +1588,8 @@ class FeatureFlagLastRollout(dict):
             suggest = "finished_at"
         elif key == "from":
             suggest = "from_"
+        elif key == "noticesUndelivered":
+            suggest = "notices_undelivered"
         elif key == "startedAt":
             suggest = "started_at"
         elif key == "stepReached":
@@ -1475,6 +1612,8 @@ class FeatureFlagLastRollout(dict):
                  finished_at: Optional[_builtins.str] = None,
                  from_: Optional[_builtins.str] = None,
                  gate: Optional[_builtins.str] = None,
+                 notices_undelivered: Optional[_builtins.int] = None,
+                 promote: Optional[_builtins.str] = None,
                  reason: Optional[_builtins.str] = None,
                  rollback: Optional[_builtins.str] = None,
                  serving: Optional[_builtins.str] = None,
@@ -1489,6 +1628,8 @@ class FeatureFlagLastRollout(dict):
         :param _builtins.str finished_at: When it ended (RFC 3339).
         :param _builtins.str from_: The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
         :param _builtins.str gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
+        :param _builtins.int notices_undelivered: How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+        :param _builtins.str promote: `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
         :param _builtins.str reason: What happened, in one sentence.
         :param _builtins.str rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
         :param _builtins.str serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
@@ -1508,6 +1649,10 @@ class FeatureFlagLastRollout(dict):
             pulumi.set(__self__, "from_", from_)
         if gate is not None:
             pulumi.set(__self__, "gate", gate)
+        if notices_undelivered is not None:
+            pulumi.set(__self__, "notices_undelivered", notices_undelivered)
+        if promote is not None:
+            pulumi.set(__self__, "promote", promote)
         if reason is not None:
             pulumi.set(__self__, "reason", reason)
         if rollback is not None:
@@ -1564,6 +1709,22 @@ class FeatureFlagLastRollout(dict):
         The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
         """
         return pulumi.get(self, "gate")
+
+    @_builtins.property
+    @pulumi.getter(name="noticesUndelivered")
+    def notices_undelivered(self) -> Optional[_builtins.int]:
+        """
+        How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+        """
+        return pulumi.get(self, "notices_undelivered")
+
+    @_builtins.property
+    @pulumi.getter
+    def promote(self) -> Optional[_builtins.str]:
+        """
+        `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+        """
+        return pulumi.get(self, "promote")
 
     @_builtins.property
     @pulumi.getter
@@ -1690,7 +1851,11 @@ class FeatureFlagRollout(dict):
     @staticmethod
     def __key_warning(key: str):
         suggest = None
-        if key == "ignorePollFailures":
+        if key == "holdTimeout":
+            suggest = "hold_timeout"
+        elif key == "holdTimeoutAction":
+            suggest = "hold_timeout_action"
+        elif key == "ignorePollFailures":
             suggest = "ignore_poll_failures"
         elif key == "pollInterval":
             suggest = "poll_interval"
@@ -1711,10 +1876,14 @@ class FeatureFlagRollout(dict):
                  execution: Optional['outputs.FeatureFlagRolloutExecution'] = None,
                  flags: Optional[Sequence[_builtins.str]] = None,
                  gates: Optional['outputs.FeatureFlagRolloutGates'] = None,
+                 hold_timeout: Optional[_builtins.str] = None,
+                 hold_timeout_action: Optional[_builtins.str] = None,
                  ignore_poll_failures: Optional[_builtins.bool] = None,
                  linear: Optional['outputs.FeatureFlagRolloutLinear'] = None,
+                 notifications: Optional['outputs.FeatureFlagRolloutNotifications'] = None,
                  poll_interval: Optional[_builtins.str] = None,
                  preset: Optional[_builtins.str] = None,
+                 promote: Optional[_builtins.str] = None,
                  rollback: Optional[_builtins.str] = None,
                  steps: Optional[Sequence['outputs.FeatureFlagRolloutStep']] = None,
                  strategy: Optional[_builtins.str] = None):
@@ -1723,10 +1892,14 @@ class FeatureFlagRollout(dict):
         :param 'FeatureFlagRolloutExecutionArgs' execution: Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
         :param Sequence[_builtins.str] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param 'FeatureFlagRolloutGatesArgs' gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+        :param _builtins.str hold_timeout: How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+        :param _builtins.str hold_timeout_action: What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
         :param _builtins.bool ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
         :param 'FeatureFlagRolloutLinearArgs' linear: The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+        :param 'FeatureFlagRolloutNotificationsArgs' notifications: Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
         :param _builtins.str poll_interval: How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
         :param _builtins.str preset: One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+        :param _builtins.str promote: A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
         :param _builtins.str rollback: What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
         :param Sequence['FeatureFlagRolloutStepArgs'] steps: The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
         :param _builtins.str strategy: <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
@@ -1739,14 +1912,22 @@ class FeatureFlagRollout(dict):
             pulumi.set(__self__, "flags", flags)
         if gates is not None:
             pulumi.set(__self__, "gates", gates)
+        if hold_timeout is not None:
+            pulumi.set(__self__, "hold_timeout", hold_timeout)
+        if hold_timeout_action is not None:
+            pulumi.set(__self__, "hold_timeout_action", hold_timeout_action)
         if ignore_poll_failures is not None:
             pulumi.set(__self__, "ignore_poll_failures", ignore_poll_failures)
         if linear is not None:
             pulumi.set(__self__, "linear", linear)
+        if notifications is not None:
+            pulumi.set(__self__, "notifications", notifications)
         if poll_interval is not None:
             pulumi.set(__self__, "poll_interval", poll_interval)
         if preset is not None:
             pulumi.set(__self__, "preset", preset)
+        if promote is not None:
+            pulumi.set(__self__, "promote", promote)
         if rollback is not None:
             pulumi.set(__self__, "rollback", rollback)
         if steps is not None:
@@ -1787,6 +1968,22 @@ class FeatureFlagRollout(dict):
         return pulumi.get(self, "gates")
 
     @_builtins.property
+    @pulumi.getter(name="holdTimeout")
+    def hold_timeout(self) -> Optional[_builtins.str]:
+        """
+        How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+        """
+        return pulumi.get(self, "hold_timeout")
+
+    @_builtins.property
+    @pulumi.getter(name="holdTimeoutAction")
+    def hold_timeout_action(self) -> Optional[_builtins.str]:
+        """
+        What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+        """
+        return pulumi.get(self, "hold_timeout_action")
+
+    @_builtins.property
     @pulumi.getter(name="ignorePollFailures")
     def ignore_poll_failures(self) -> Optional[_builtins.bool]:
         """
@@ -1803,6 +2000,14 @@ class FeatureFlagRollout(dict):
         return pulumi.get(self, "linear")
 
     @_builtins.property
+    @pulumi.getter
+    def notifications(self) -> Optional['outputs.FeatureFlagRolloutNotifications']:
+        """
+        Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+        """
+        return pulumi.get(self, "notifications")
+
+    @_builtins.property
     @pulumi.getter(name="pollInterval")
     def poll_interval(self) -> Optional[_builtins.str]:
         """
@@ -1817,6 +2022,14 @@ class FeatureFlagRollout(dict):
         One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
         """
         return pulumi.get(self, "preset")
+
+    @_builtins.property
+    @pulumi.getter
+    def promote(self) -> Optional[_builtins.str]:
+        """
+        A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+        """
+        return pulumi.get(self, "promote")
 
     @_builtins.property
     @pulumi.getter
@@ -2205,13 +2418,63 @@ class FeatureFlagRolloutLinear(dict):
 
 
 @pulumi.output_type
+class FeatureFlagRolloutNotifications(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "eventBusName":
+            suggest = "event_bus_name"
+        elif key == "snsTopicArn":
+            suggest = "sns_topic_arn"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in FeatureFlagRolloutNotifications. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        FeatureFlagRolloutNotifications.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        FeatureFlagRolloutNotifications.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 event_bus_name: Optional[_builtins.str] = None,
+                 sns_topic_arn: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str event_bus_name: Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+        :param _builtins.str sns_topic_arn: ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+        """
+        if event_bus_name is not None:
+            pulumi.set(__self__, "event_bus_name", event_bus_name)
+        if sns_topic_arn is not None:
+            pulumi.set(__self__, "sns_topic_arn", sns_topic_arn)
+
+    @_builtins.property
+    @pulumi.getter(name="eventBusName")
+    def event_bus_name(self) -> Optional[_builtins.str]:
+        """
+        Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+        """
+        return pulumi.get(self, "event_bus_name")
+
+    @_builtins.property
+    @pulumi.getter(name="snsTopicArn")
+    def sns_topic_arn(self) -> Optional[_builtins.str]:
+        """
+        ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+        """
+        return pulumi.get(self, "sns_topic_arn")
+
+
+@pulumi.output_type
 class FeatureFlagRolloutStep(dict):
     def __init__(__self__, *,
                  percent: _builtins.int,
                  pause: Optional[_builtins.str] = None):
         """
         :param _builtins.int percent: How far along the shift this step goes, from 1 to 100 percent.
-        :param _builtins.str pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        :param _builtins.str pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
         """
         pulumi.set(__self__, "percent", percent)
         if pause is not None:
@@ -2229,7 +2492,7 @@ class FeatureFlagRolloutStep(dict):
     @pulumi.getter
     def pause(self) -> Optional[_builtins.str]:
         """
-        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
         """
         return pulumi.get(self, "pause")
 
@@ -2366,6 +2629,8 @@ class LambdaAliasLastRollout(dict):
             suggest = "finished_at"
         elif key == "from":
             suggest = "from_"
+        elif key == "noticesUndelivered":
+            suggest = "notices_undelivered"
         elif key == "startedAt":
             suggest = "started_at"
         elif key == "stepReached":
@@ -2388,6 +2653,8 @@ class LambdaAliasLastRollout(dict):
                  finished_at: Optional[_builtins.str] = None,
                  from_: Optional[_builtins.str] = None,
                  gate: Optional[_builtins.str] = None,
+                 notices_undelivered: Optional[_builtins.int] = None,
+                 promote: Optional[_builtins.str] = None,
                  reason: Optional[_builtins.str] = None,
                  rollback: Optional[_builtins.str] = None,
                  serving: Optional[_builtins.str] = None,
@@ -2402,6 +2669,8 @@ class LambdaAliasLastRollout(dict):
         :param _builtins.str finished_at: When it ended (RFC 3339).
         :param _builtins.str from_: The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
         :param _builtins.str gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
+        :param _builtins.int notices_undelivered: How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+        :param _builtins.str promote: `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
         :param _builtins.str reason: What happened, in one sentence.
         :param _builtins.str rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
         :param _builtins.str serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
@@ -2421,6 +2690,10 @@ class LambdaAliasLastRollout(dict):
             pulumi.set(__self__, "from_", from_)
         if gate is not None:
             pulumi.set(__self__, "gate", gate)
+        if notices_undelivered is not None:
+            pulumi.set(__self__, "notices_undelivered", notices_undelivered)
+        if promote is not None:
+            pulumi.set(__self__, "promote", promote)
         if reason is not None:
             pulumi.set(__self__, "reason", reason)
         if rollback is not None:
@@ -2477,6 +2750,22 @@ class LambdaAliasLastRollout(dict):
         The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
         """
         return pulumi.get(self, "gate")
+
+    @_builtins.property
+    @pulumi.getter(name="noticesUndelivered")
+    def notices_undelivered(self) -> Optional[_builtins.int]:
+        """
+        How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+        """
+        return pulumi.get(self, "notices_undelivered")
+
+    @_builtins.property
+    @pulumi.getter
+    def promote(self) -> Optional[_builtins.str]:
+        """
+        `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+        """
+        return pulumi.get(self, "promote")
 
     @_builtins.property
     @pulumi.getter
@@ -2603,7 +2892,11 @@ class LambdaAliasRollout(dict):
     @staticmethod
     def __key_warning(key: str):
         suggest = None
-        if key == "ignorePollFailures":
+        if key == "holdTimeout":
+            suggest = "hold_timeout"
+        elif key == "holdTimeoutAction":
+            suggest = "hold_timeout_action"
+        elif key == "ignorePollFailures":
             suggest = "ignore_poll_failures"
         elif key == "pollInterval":
             suggest = "poll_interval"
@@ -2624,10 +2917,14 @@ class LambdaAliasRollout(dict):
                  execution: Optional['outputs.LambdaAliasRolloutExecution'] = None,
                  flags: Optional[Sequence[_builtins.str]] = None,
                  gates: Optional['outputs.LambdaAliasRolloutGates'] = None,
+                 hold_timeout: Optional[_builtins.str] = None,
+                 hold_timeout_action: Optional[_builtins.str] = None,
                  ignore_poll_failures: Optional[_builtins.bool] = None,
                  linear: Optional['outputs.LambdaAliasRolloutLinear'] = None,
+                 notifications: Optional['outputs.LambdaAliasRolloutNotifications'] = None,
                  poll_interval: Optional[_builtins.str] = None,
                  preset: Optional[_builtins.str] = None,
+                 promote: Optional[_builtins.str] = None,
                  rollback: Optional[_builtins.str] = None,
                  steps: Optional[Sequence['outputs.LambdaAliasRolloutStep']] = None,
                  strategy: Optional[_builtins.str] = None):
@@ -2636,10 +2933,14 @@ class LambdaAliasRollout(dict):
         :param 'LambdaAliasRolloutExecutionArgs' execution: Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
         :param Sequence[_builtins.str] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param 'LambdaAliasRolloutGatesArgs' gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+        :param _builtins.str hold_timeout: How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+        :param _builtins.str hold_timeout_action: What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
         :param _builtins.bool ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
         :param 'LambdaAliasRolloutLinearArgs' linear: The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+        :param 'LambdaAliasRolloutNotificationsArgs' notifications: Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
         :param _builtins.str poll_interval: How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
         :param _builtins.str preset: One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+        :param _builtins.str promote: A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
         :param _builtins.str rollback: What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
         :param Sequence['LambdaAliasRolloutStepArgs'] steps: The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
         :param _builtins.str strategy: <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
@@ -2652,14 +2953,22 @@ class LambdaAliasRollout(dict):
             pulumi.set(__self__, "flags", flags)
         if gates is not None:
             pulumi.set(__self__, "gates", gates)
+        if hold_timeout is not None:
+            pulumi.set(__self__, "hold_timeout", hold_timeout)
+        if hold_timeout_action is not None:
+            pulumi.set(__self__, "hold_timeout_action", hold_timeout_action)
         if ignore_poll_failures is not None:
             pulumi.set(__self__, "ignore_poll_failures", ignore_poll_failures)
         if linear is not None:
             pulumi.set(__self__, "linear", linear)
+        if notifications is not None:
+            pulumi.set(__self__, "notifications", notifications)
         if poll_interval is not None:
             pulumi.set(__self__, "poll_interval", poll_interval)
         if preset is not None:
             pulumi.set(__self__, "preset", preset)
+        if promote is not None:
+            pulumi.set(__self__, "promote", promote)
         if rollback is not None:
             pulumi.set(__self__, "rollback", rollback)
         if steps is not None:
@@ -2700,6 +3009,22 @@ class LambdaAliasRollout(dict):
         return pulumi.get(self, "gates")
 
     @_builtins.property
+    @pulumi.getter(name="holdTimeout")
+    def hold_timeout(self) -> Optional[_builtins.str]:
+        """
+        How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+        """
+        return pulumi.get(self, "hold_timeout")
+
+    @_builtins.property
+    @pulumi.getter(name="holdTimeoutAction")
+    def hold_timeout_action(self) -> Optional[_builtins.str]:
+        """
+        What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+        """
+        return pulumi.get(self, "hold_timeout_action")
+
+    @_builtins.property
     @pulumi.getter(name="ignorePollFailures")
     def ignore_poll_failures(self) -> Optional[_builtins.bool]:
         """
@@ -2716,6 +3041,14 @@ class LambdaAliasRollout(dict):
         return pulumi.get(self, "linear")
 
     @_builtins.property
+    @pulumi.getter
+    def notifications(self) -> Optional['outputs.LambdaAliasRolloutNotifications']:
+        """
+        Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+        """
+        return pulumi.get(self, "notifications")
+
+    @_builtins.property
     @pulumi.getter(name="pollInterval")
     def poll_interval(self) -> Optional[_builtins.str]:
         """
@@ -2730,6 +3063,14 @@ class LambdaAliasRollout(dict):
         One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
         """
         return pulumi.get(self, "preset")
+
+    @_builtins.property
+    @pulumi.getter
+    def promote(self) -> Optional[_builtins.str]:
+        """
+        A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+        """
+        return pulumi.get(self, "promote")
 
     @_builtins.property
     @pulumi.getter
@@ -3118,13 +3459,63 @@ class LambdaAliasRolloutLinear(dict):
 
 
 @pulumi.output_type
+class LambdaAliasRolloutNotifications(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "eventBusName":
+            suggest = "event_bus_name"
+        elif key == "snsTopicArn":
+            suggest = "sns_topic_arn"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in LambdaAliasRolloutNotifications. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        LambdaAliasRolloutNotifications.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        LambdaAliasRolloutNotifications.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 event_bus_name: Optional[_builtins.str] = None,
+                 sns_topic_arn: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str event_bus_name: Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+        :param _builtins.str sns_topic_arn: ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+        """
+        if event_bus_name is not None:
+            pulumi.set(__self__, "event_bus_name", event_bus_name)
+        if sns_topic_arn is not None:
+            pulumi.set(__self__, "sns_topic_arn", sns_topic_arn)
+
+    @_builtins.property
+    @pulumi.getter(name="eventBusName")
+    def event_bus_name(self) -> Optional[_builtins.str]:
+        """
+        Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+        """
+        return pulumi.get(self, "event_bus_name")
+
+    @_builtins.property
+    @pulumi.getter(name="snsTopicArn")
+    def sns_topic_arn(self) -> Optional[_builtins.str]:
+        """
+        ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+        """
+        return pulumi.get(self, "sns_topic_arn")
+
+
+@pulumi.output_type
 class LambdaAliasRolloutStep(dict):
     def __init__(__self__, *,
                  percent: _builtins.int,
                  pause: Optional[_builtins.str] = None):
         """
         :param _builtins.int percent: How far along the shift this step goes, from 1 to 100 percent.
-        :param _builtins.str pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        :param _builtins.str pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
         """
         pulumi.set(__self__, "percent", percent)
         if pause is not None:
@@ -3142,7 +3533,7 @@ class LambdaAliasRolloutStep(dict):
     @pulumi.getter
     def pause(self) -> Optional[_builtins.str]:
         """
-        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
         """
         return pulumi.get(self, "pause")
 
@@ -3605,6 +3996,8 @@ class ReleaseServicesLastRollout(dict):
             suggest = "finished_at"
         elif key == "from":
             suggest = "from_"
+        elif key == "noticesUndelivered":
+            suggest = "notices_undelivered"
         elif key == "startedAt":
             suggest = "started_at"
         elif key == "stepReached":
@@ -3627,6 +4020,8 @@ class ReleaseServicesLastRollout(dict):
                  finished_at: Optional[_builtins.str] = None,
                  from_: Optional[_builtins.str] = None,
                  gate: Optional[_builtins.str] = None,
+                 notices_undelivered: Optional[_builtins.int] = None,
+                 promote: Optional[_builtins.str] = None,
                  reason: Optional[_builtins.str] = None,
                  rollback: Optional[_builtins.str] = None,
                  serving: Optional[_builtins.str] = None,
@@ -3641,6 +4036,8 @@ class ReleaseServicesLastRollout(dict):
         :param _builtins.str finished_at: When it ended (RFC 3339).
         :param _builtins.str from_: The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
         :param _builtins.str gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
+        :param _builtins.int notices_undelivered: How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+        :param _builtins.str promote: `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
         :param _builtins.str reason: What happened, in one sentence.
         :param _builtins.str rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
         :param _builtins.str serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
@@ -3660,6 +4057,10 @@ class ReleaseServicesLastRollout(dict):
             pulumi.set(__self__, "from_", from_)
         if gate is not None:
             pulumi.set(__self__, "gate", gate)
+        if notices_undelivered is not None:
+            pulumi.set(__self__, "notices_undelivered", notices_undelivered)
+        if promote is not None:
+            pulumi.set(__self__, "promote", promote)
         if reason is not None:
             pulumi.set(__self__, "reason", reason)
         if rollback is not None:
@@ -3716,6 +4117,22 @@ class ReleaseServicesLastRollout(dict):
         The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
         """
         return pulumi.get(self, "gate")
+
+    @_builtins.property
+    @pulumi.getter(name="noticesUndelivered")
+    def notices_undelivered(self) -> Optional[_builtins.int]:
+        """
+        How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+        """
+        return pulumi.get(self, "notices_undelivered")
+
+    @_builtins.property
+    @pulumi.getter
+    def promote(self) -> Optional[_builtins.str]:
+        """
+        `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+        """
+        return pulumi.get(self, "promote")
 
     @_builtins.property
     @pulumi.getter
@@ -3807,7 +4224,7 @@ class ReleaseServicesPlannedStep(dict):
                  step: Optional[_builtins.int] = None,
                  target_groups: Optional[Sequence['outputs.ReleaseServicesPlannedStepTargetGroup']] = None):
         """
-        :param _builtins.str pause: Bake time after the step.
+        :param _builtins.str pause: Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
         :param _builtins.int percent: How far along the shift the step goes, in percent.
         :param _builtins.int step: Step number, from 1.
         :param Sequence['ReleaseServicesPlannedStepTargetGroupArgs'] target_groups: The weights the listener serves at this step.
@@ -3825,7 +4242,7 @@ class ReleaseServicesPlannedStep(dict):
     @pulumi.getter
     def pause(self) -> Optional[_builtins.str]:
         """
-        Bake time after the step.
+        Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
         """
         return pulumi.get(self, "pause")
 
@@ -3890,7 +4307,11 @@ class ReleaseServicesRollout(dict):
     @staticmethod
     def __key_warning(key: str):
         suggest = None
-        if key == "ignorePollFailures":
+        if key == "holdTimeout":
+            suggest = "hold_timeout"
+        elif key == "holdTimeoutAction":
+            suggest = "hold_timeout_action"
+        elif key == "ignorePollFailures":
             suggest = "ignore_poll_failures"
         elif key == "pollInterval":
             suggest = "poll_interval"
@@ -3911,10 +4332,14 @@ class ReleaseServicesRollout(dict):
                  execution: Optional['outputs.ReleaseServicesRolloutExecution'] = None,
                  flags: Optional[Sequence[_builtins.str]] = None,
                  gates: Optional['outputs.ReleaseServicesRolloutGates'] = None,
+                 hold_timeout: Optional[_builtins.str] = None,
+                 hold_timeout_action: Optional[_builtins.str] = None,
                  ignore_poll_failures: Optional[_builtins.bool] = None,
                  linear: Optional['outputs.ReleaseServicesRolloutLinear'] = None,
+                 notifications: Optional['outputs.ReleaseServicesRolloutNotifications'] = None,
                  poll_interval: Optional[_builtins.str] = None,
                  preset: Optional[_builtins.str] = None,
+                 promote: Optional[_builtins.str] = None,
                  rollback: Optional[_builtins.str] = None,
                  steps: Optional[Sequence['outputs.ReleaseServicesRolloutStep']] = None,
                  strategy: Optional[_builtins.str] = None):
@@ -3923,10 +4348,14 @@ class ReleaseServicesRollout(dict):
         :param 'ReleaseServicesRolloutExecutionArgs' execution: Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
         :param Sequence[_builtins.str] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param 'ReleaseServicesRolloutGatesArgs' gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+        :param _builtins.str hold_timeout: How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+        :param _builtins.str hold_timeout_action: What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
         :param _builtins.bool ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
         :param 'ReleaseServicesRolloutLinearArgs' linear: The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+        :param 'ReleaseServicesRolloutNotificationsArgs' notifications: Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
         :param _builtins.str poll_interval: How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
         :param _builtins.str preset: One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+        :param _builtins.str promote: A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
         :param _builtins.str rollback: What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
         :param Sequence['ReleaseServicesRolloutStepArgs'] steps: The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
         :param _builtins.str strategy: <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
@@ -3939,14 +4368,22 @@ class ReleaseServicesRollout(dict):
             pulumi.set(__self__, "flags", flags)
         if gates is not None:
             pulumi.set(__self__, "gates", gates)
+        if hold_timeout is not None:
+            pulumi.set(__self__, "hold_timeout", hold_timeout)
+        if hold_timeout_action is not None:
+            pulumi.set(__self__, "hold_timeout_action", hold_timeout_action)
         if ignore_poll_failures is not None:
             pulumi.set(__self__, "ignore_poll_failures", ignore_poll_failures)
         if linear is not None:
             pulumi.set(__self__, "linear", linear)
+        if notifications is not None:
+            pulumi.set(__self__, "notifications", notifications)
         if poll_interval is not None:
             pulumi.set(__self__, "poll_interval", poll_interval)
         if preset is not None:
             pulumi.set(__self__, "preset", preset)
+        if promote is not None:
+            pulumi.set(__self__, "promote", promote)
         if rollback is not None:
             pulumi.set(__self__, "rollback", rollback)
         if steps is not None:
@@ -3987,6 +4424,22 @@ class ReleaseServicesRollout(dict):
         return pulumi.get(self, "gates")
 
     @_builtins.property
+    @pulumi.getter(name="holdTimeout")
+    def hold_timeout(self) -> Optional[_builtins.str]:
+        """
+        How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+        """
+        return pulumi.get(self, "hold_timeout")
+
+    @_builtins.property
+    @pulumi.getter(name="holdTimeoutAction")
+    def hold_timeout_action(self) -> Optional[_builtins.str]:
+        """
+        What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+        """
+        return pulumi.get(self, "hold_timeout_action")
+
+    @_builtins.property
     @pulumi.getter(name="ignorePollFailures")
     def ignore_poll_failures(self) -> Optional[_builtins.bool]:
         """
@@ -4003,6 +4456,14 @@ class ReleaseServicesRollout(dict):
         return pulumi.get(self, "linear")
 
     @_builtins.property
+    @pulumi.getter
+    def notifications(self) -> Optional['outputs.ReleaseServicesRolloutNotifications']:
+        """
+        Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+        """
+        return pulumi.get(self, "notifications")
+
+    @_builtins.property
     @pulumi.getter(name="pollInterval")
     def poll_interval(self) -> Optional[_builtins.str]:
         """
@@ -4017,6 +4478,14 @@ class ReleaseServicesRollout(dict):
         One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
         """
         return pulumi.get(self, "preset")
+
+    @_builtins.property
+    @pulumi.getter
+    def promote(self) -> Optional[_builtins.str]:
+        """
+        A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+        """
+        return pulumi.get(self, "promote")
 
     @_builtins.property
     @pulumi.getter
@@ -4405,13 +4874,63 @@ class ReleaseServicesRolloutLinear(dict):
 
 
 @pulumi.output_type
+class ReleaseServicesRolloutNotifications(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "eventBusName":
+            suggest = "event_bus_name"
+        elif key == "snsTopicArn":
+            suggest = "sns_topic_arn"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in ReleaseServicesRolloutNotifications. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        ReleaseServicesRolloutNotifications.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        ReleaseServicesRolloutNotifications.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 event_bus_name: Optional[_builtins.str] = None,
+                 sns_topic_arn: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str event_bus_name: Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+        :param _builtins.str sns_topic_arn: ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+        """
+        if event_bus_name is not None:
+            pulumi.set(__self__, "event_bus_name", event_bus_name)
+        if sns_topic_arn is not None:
+            pulumi.set(__self__, "sns_topic_arn", sns_topic_arn)
+
+    @_builtins.property
+    @pulumi.getter(name="eventBusName")
+    def event_bus_name(self) -> Optional[_builtins.str]:
+        """
+        Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+        """
+        return pulumi.get(self, "event_bus_name")
+
+    @_builtins.property
+    @pulumi.getter(name="snsTopicArn")
+    def sns_topic_arn(self) -> Optional[_builtins.str]:
+        """
+        ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+        """
+        return pulumi.get(self, "sns_topic_arn")
+
+
+@pulumi.output_type
 class ReleaseServicesRolloutStep(dict):
     def __init__(__self__, *,
                  percent: _builtins.int,
                  pause: Optional[_builtins.str] = None):
         """
         :param _builtins.int percent: How far along the shift this step goes, from 1 to 100 percent.
-        :param _builtins.str pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        :param _builtins.str pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
         """
         pulumi.set(__self__, "percent", percent)
         if pause is not None:
@@ -4429,7 +4948,7 @@ class ReleaseServicesRolloutStep(dict):
     @pulumi.getter
     def pause(self) -> Optional[_builtins.str]:
         """
-        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
         """
         return pulumi.get(self, "pause")
 
@@ -4685,6 +5204,8 @@ class TrafficSplitLastRollout(dict):
             suggest = "finished_at"
         elif key == "from":
             suggest = "from_"
+        elif key == "noticesUndelivered":
+            suggest = "notices_undelivered"
         elif key == "startedAt":
             suggest = "started_at"
         elif key == "stepReached":
@@ -4707,6 +5228,8 @@ class TrafficSplitLastRollout(dict):
                  finished_at: Optional[_builtins.str] = None,
                  from_: Optional[_builtins.str] = None,
                  gate: Optional[_builtins.str] = None,
+                 notices_undelivered: Optional[_builtins.int] = None,
+                 promote: Optional[_builtins.str] = None,
                  reason: Optional[_builtins.str] = None,
                  rollback: Optional[_builtins.str] = None,
                  serving: Optional[_builtins.str] = None,
@@ -4721,6 +5244,8 @@ class TrafficSplitLastRollout(dict):
         :param _builtins.str finished_at: When it ended (RFC 3339).
         :param _builtins.str from_: The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it.
         :param _builtins.str gate: The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
+        :param _builtins.int notices_undelivered: How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+        :param _builtins.str promote: `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
         :param _builtins.str reason: What happened, in one sentence.
         :param _builtins.str rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
         :param _builtins.str serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
@@ -4740,6 +5265,10 @@ class TrafficSplitLastRollout(dict):
             pulumi.set(__self__, "from_", from_)
         if gate is not None:
             pulumi.set(__self__, "gate", gate)
+        if notices_undelivered is not None:
+            pulumi.set(__self__, "notices_undelivered", notices_undelivered)
+        if promote is not None:
+            pulumi.set(__self__, "promote", promote)
         if reason is not None:
             pulumi.set(__self__, "reason", reason)
         if rollback is not None:
@@ -4796,6 +5325,22 @@ class TrafficSplitLastRollout(dict):
         The gate that failed, such as <span pulumi-lang-nodejs="`alarms`" pulumi-lang-dotnet="`Alarms`" pulumi-lang-go="`alarms`" pulumi-lang-python="`alarms`" pulumi-lang-yaml="`alarms`" pulumi-lang-java="`alarms`">`alarms`</span> or `metrics.max_error_rate_percent`, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>; empty when none did.
         """
         return pulumi.get(self, "gate")
+
+    @_builtins.property
+    @pulumi.getter(name="noticesUndelivered")
+    def notices_undelivered(self) -> Optional[_builtins.int]:
+        """
+        How many of the rollout's notices (`rollout.notifications`) could not be delivered.
+        """
+        return pulumi.get(self, "notices_undelivered")
+
+    @_builtins.property
+    @pulumi.getter
+    def promote(self) -> Optional[_builtins.str]:
+        """
+        `rollout.promote` when the rollout was held: setting it to another value promotes the hold.
+        """
+        return pulumi.get(self, "promote")
 
     @_builtins.property
     @pulumi.getter
@@ -4887,7 +5432,7 @@ class TrafficSplitPlannedStep(dict):
                  step: Optional[_builtins.int] = None,
                  target_groups: Optional[Sequence['outputs.TrafficSplitPlannedStepTargetGroup']] = None):
         """
-        :param _builtins.str pause: Bake time after the step.
+        :param _builtins.str pause: Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
         :param _builtins.int percent: How far along the shift the step goes, in percent.
         :param _builtins.int step: Step number, from 1.
         :param Sequence['TrafficSplitPlannedStepTargetGroupArgs'] target_groups: The weights the listener serves at this step.
@@ -4905,7 +5450,7 @@ class TrafficSplitPlannedStep(dict):
     @pulumi.getter
     def pause(self) -> Optional[_builtins.str]:
         """
-        Bake time after the step.
+        Bake time after the step, or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>.
         """
         return pulumi.get(self, "pause")
 
@@ -4970,7 +5515,11 @@ class TrafficSplitRollout(dict):
     @staticmethod
     def __key_warning(key: str):
         suggest = None
-        if key == "ignorePollFailures":
+        if key == "holdTimeout":
+            suggest = "hold_timeout"
+        elif key == "holdTimeoutAction":
+            suggest = "hold_timeout_action"
+        elif key == "ignorePollFailures":
             suggest = "ignore_poll_failures"
         elif key == "pollInterval":
             suggest = "poll_interval"
@@ -4991,10 +5540,14 @@ class TrafficSplitRollout(dict):
                  execution: Optional['outputs.TrafficSplitRolloutExecution'] = None,
                  flags: Optional[Sequence[_builtins.str]] = None,
                  gates: Optional['outputs.TrafficSplitRolloutGates'] = None,
+                 hold_timeout: Optional[_builtins.str] = None,
+                 hold_timeout_action: Optional[_builtins.str] = None,
                  ignore_poll_failures: Optional[_builtins.bool] = None,
                  linear: Optional['outputs.TrafficSplitRolloutLinear'] = None,
+                 notifications: Optional['outputs.TrafficSplitRolloutNotifications'] = None,
                  poll_interval: Optional[_builtins.str] = None,
                  preset: Optional[_builtins.str] = None,
+                 promote: Optional[_builtins.str] = None,
                  rollback: Optional[_builtins.str] = None,
                  steps: Optional[Sequence['outputs.TrafficSplitRolloutStep']] = None,
                  strategy: Optional[_builtins.str] = None):
@@ -5003,10 +5556,14 @@ class TrafficSplitRollout(dict):
         :param 'TrafficSplitRolloutExecutionArgs' execution: Where the schedule runs. <span pulumi-lang-nodejs="`inApply`" pulumi-lang-dotnet="`InApply`" pulumi-lang-go="`inApply`" pulumi-lang-python="`in_apply`" pulumi-lang-yaml="`inApply`" pulumi-lang-java="`inApply`">`in_apply`</span> (the default): the apply runs it and returns when it ends. <span pulumi-lang-nodejs="`detached`" pulumi-lang-dotnet="`Detached`" pulumi-lang-go="`detached`" pulumi-lang-python="`detached`" pulumi-lang-yaml="`detached`" pulumi-lang-java="`detached`">`detached`</span>: the apply checks, claims and reads the subject as always, starts an execution of the <span pulumi-lang-nodejs="`orchestrator`" pulumi-lang-dotnet="`Orchestrator`" pulumi-lang-go="`orchestrator`" pulumi-lang-python="`orchestrator`" pulumi-lang-yaml="`orchestrator`" pulumi-lang-java="`orchestrator`">`orchestrator`</span> (a `rollout.Orchestrator`), waits until the first step is confirmed and returns; the rest of the schedule, the gates and the rollback run in AWS with the same engine. <span pulumi-lang-nodejs="`lastRollout`" pulumi-lang-dotnet="`LastRollout`" pulumi-lang-go="`lastRollout`" pulumi-lang-python="`last_rollout`" pulumi-lang-yaml="`lastRollout`" pulumi-lang-java="`lastRollout`">`last_rollout`</span> shows <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> until a refresh finds the execution ended. See the guide *Detached rollouts*.
         :param Sequence[_builtins.str] flags: Feature flags (keys under `/rollout/flags/`, or parameter names) that carry this change's new features. With `rollback = <span pulumi-lang-nodejs=""featureFlag"" pulumi-lang-dotnet=""FeatureFlag"" pulumi-lang-go=""featureFlag"" pulumi-lang-python=""feature_flag"" pulumi-lang-yaml=""featureFlag"" pulumi-lang-java=""featureFlag"">"feature_flag"</span>` a failed gate turns their kill switch on (written and read back) and leaves traffic where it is; with <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span>, latency and too-little-traffic failures take that path and errors, alarms, health and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.
         :param 'TrafficSplitRolloutGatesArgs' gates: What must hold for the rollout to go on. Gates are checked before each shift (health waits for healthy targets), polled every <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> during each pause (health, alarms), and after each pause (metrics, <span pulumi-lang-nodejs="`afterPause`" pulumi-lang-dotnet="`AfterPause`" pulumi-lang-go="`afterPause`" pulumi-lang-python="`after_pause`" pulumi-lang-yaml="`afterPause`" pulumi-lang-java="`afterPause`">`after_pause`</span> hook).
+        :param _builtins.str hold_timeout: How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+        :param _builtins.str hold_timeout_action: What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
         :param _builtins.bool ignore_poll_failures: What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after 3 failures in a row the gate fails and the rollout rolls back (<span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span>, the default), or the rollout goes on without that reading (<span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>, CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.
         :param 'TrafficSplitRolloutLinearArgs' linear: The steps of a <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> rollout.
+        :param 'TrafficSplitRolloutNotificationsArgs' notifications: Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
         :param _builtins.str poll_interval: How often gates are checked during a pause and while waiting for healthy targets, from 1s to 1h0m0s. Default <span pulumi-lang-nodejs="`15s`" pulumi-lang-dotnet="`15s`" pulumi-lang-go="`15s`" pulumi-lang-python="`15s`" pulumi-lang-yaml="`15s`" pulumi-lang-java="`15s`">`15s`</span>.
         :param _builtins.str preset: One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
+        :param _builtins.str promote: A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
         :param _builtins.str rollback: What happens when a gate fails: <span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span> (back to the weights before the apply in one call), <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span> (back 25, 50, 75 and 100 % of the way, one <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> apart, each gated by health), or <span pulumi-lang-nodejs="`auto`" pulumi-lang-dotnet="`Auto`" pulumi-lang-go="`auto`" pulumi-lang-python="`auto`" pulumi-lang-yaml="`auto`" pulumi-lang-java="`auto`">`auto`</span> (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual (or <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> when <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> are named). <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span> switches the named <span pulumi-lang-nodejs="`flags`" pulumi-lang-dotnet="`Flags`" pulumi-lang-go="`flags`" pulumi-lang-python="`flags`" pulumi-lang-yaml="`flags`" pulumi-lang-java="`flags`">`flags`</span> off and leaves traffic where it is; <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span> (a `rollout.FeatureFlag`'s own rollout only) turns the flag's kill switch on.
         :param Sequence['TrafficSplitRolloutStepArgs'] steps: The steps of a <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span>, 1 to 20, each going further than the last, the last at 100.
         :param _builtins.str strategy: <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span> (the default: one step), <span pulumi-lang-nodejs="`canary`" pulumi-lang-dotnet="`Canary`" pulumi-lang-go="`canary`" pulumi-lang-python="`canary`" pulumi-lang-yaml="`canary`" pulumi-lang-java="`canary`">`canary`</span> (the steps in <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span>) or <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span> (equal steps of `linear.step_percent` every `linear.interval`). A step's percent is how far along the shift it goes: with blue at 100 and green at 0 going to green 100, a 10 % step sends 10 % of traffic to green.
@@ -5019,14 +5576,22 @@ class TrafficSplitRollout(dict):
             pulumi.set(__self__, "flags", flags)
         if gates is not None:
             pulumi.set(__self__, "gates", gates)
+        if hold_timeout is not None:
+            pulumi.set(__self__, "hold_timeout", hold_timeout)
+        if hold_timeout_action is not None:
+            pulumi.set(__self__, "hold_timeout_action", hold_timeout_action)
         if ignore_poll_failures is not None:
             pulumi.set(__self__, "ignore_poll_failures", ignore_poll_failures)
         if linear is not None:
             pulumi.set(__self__, "linear", linear)
+        if notifications is not None:
+            pulumi.set(__self__, "notifications", notifications)
         if poll_interval is not None:
             pulumi.set(__self__, "poll_interval", poll_interval)
         if preset is not None:
             pulumi.set(__self__, "preset", preset)
+        if promote is not None:
+            pulumi.set(__self__, "promote", promote)
         if rollback is not None:
             pulumi.set(__self__, "rollback", rollback)
         if steps is not None:
@@ -5067,6 +5632,22 @@ class TrafficSplitRollout(dict):
         return pulumi.get(self, "gates")
 
     @_builtins.property
+    @pulumi.getter(name="holdTimeout")
+    def hold_timeout(self) -> Optional[_builtins.str]:
+        """
+        How long a hold may wait for <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, a Go duration from <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span> to 720h0m0s. Unset, a hold waits for ever. Once it has passed, the next plan shows the rollout's <span pulumi-lang-nodejs="`holdTimeoutAction`" pulumi-lang-dotnet="`HoldTimeoutAction`" pulumi-lang-go="`holdTimeoutAction`" pulumi-lang-python="`hold_timeout_action`" pulumi-lang-yaml="`holdTimeoutAction`" pulumi-lang-java="`holdTimeoutAction`">`hold_timeout_action`</span> and the next apply takes it; a detached rollout's orchestrator takes it itself.
+        """
+        return pulumi.get(self, "hold_timeout")
+
+    @_builtins.property
+    @pulumi.getter(name="holdTimeoutAction")
+    def hold_timeout_action(self) -> Optional[_builtins.str]:
+        """
+        What a hold that timed out does: <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span> (the default: back to where the rollout started, by <span pulumi-lang-nodejs="`rollback`" pulumi-lang-dotnet="`Rollback`" pulumi-lang-go="`rollback`" pulumi-lang-python="`rollback`" pulumi-lang-yaml="`rollback`" pulumi-lang-java="`rollback`">`rollback`</span>) or <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> (go on as if promoted).
+        """
+        return pulumi.get(self, "hold_timeout_action")
+
+    @_builtins.property
     @pulumi.getter(name="ignorePollFailures")
     def ignore_poll_failures(self) -> Optional[_builtins.bool]:
         """
@@ -5083,6 +5664,14 @@ class TrafficSplitRollout(dict):
         return pulumi.get(self, "linear")
 
     @_builtins.property
+    @pulumi.getter
+    def notifications(self) -> Optional['outputs.TrafficSplitRolloutNotifications']:
+        """
+        Where the rollout's notices go, as it runs: <span pulumi-lang-nodejs="`started`" pulumi-lang-dotnet="`Started`" pulumi-lang-go="`started`" pulumi-lang-python="`started`" pulumi-lang-yaml="`started`" pulumi-lang-java="`started`">`started`</span>, <span pulumi-lang-nodejs="`stepCompleted`" pulumi-lang-dotnet="`StepCompleted`" pulumi-lang-go="`stepCompleted`" pulumi-lang-python="`step_completed`" pulumi-lang-yaml="`stepCompleted`" pulumi-lang-java="`stepCompleted`">`step_completed`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`promoted`" pulumi-lang-dotnet="`Promoted`" pulumi-lang-go="`promoted`" pulumi-lang-python="`promoted`" pulumi-lang-yaml="`promoted`" pulumi-lang-java="`promoted`">`promoted`</span>, <span pulumi-lang-nodejs="`gateFailed`" pulumi-lang-dotnet="`GateFailed`" pulumi-lang-go="`gateFailed`" pulumi-lang-python="`gate_failed`" pulumi-lang-yaml="`gateFailed`" pulumi-lang-java="`gateFailed`">`gate_failed`</span> (with the gate's reading), <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>, as versioned JSON (the schema is in the guide *Rollout notices*). Publishing never delays a rollback: notices go out from a queue, each bounded to a few seconds; one that cannot be delivered is counted in `last_rollout.notices_undelivered`, never fatal.
+        """
+        return pulumi.get(self, "notifications")
+
+    @_builtins.property
     @pulumi.getter(name="pollInterval")
     def poll_interval(self) -> Optional[_builtins.str]:
         """
@@ -5097,6 +5686,14 @@ class TrafficSplitRollout(dict):
         One of CodeDeploy's predefined deployment configurations, instead of <span pulumi-lang-nodejs="`strategy`" pulumi-lang-dotnet="`Strategy`" pulumi-lang-go="`strategy`" pulumi-lang-python="`strategy`" pulumi-lang-yaml="`strategy`" pulumi-lang-java="`strategy`">`strategy`</span>, <span pulumi-lang-nodejs="`steps`" pulumi-lang-dotnet="`Steps`" pulumi-lang-go="`steps`" pulumi-lang-python="`steps`" pulumi-lang-yaml="`steps`" pulumi-lang-java="`steps`">`steps`</span> and <span pulumi-lang-nodejs="`linear`" pulumi-lang-dotnet="`Linear`" pulumi-lang-go="`linear`" pulumi-lang-python="`linear`" pulumi-lang-yaml="`linear`" pulumi-lang-java="`linear`">`linear`</span>: <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span> (10, 15 and 30 too: 10 % for that long, then the rest), <span pulumi-lang-nodejs="`linear10PercentEvery1Minute`" pulumi-lang-dotnet="`Linear10PercentEvery1Minute`" pulumi-lang-go="`linear10PercentEvery1Minute`" pulumi-lang-python="`linear_10_percent_every_1_minute`" pulumi-lang-yaml="`linear10PercentEvery1Minute`" pulumi-lang-java="`linear10PercentEvery1Minute`">`linear_10_percent_every_1_minute`</span> (<span pulumi-lang-nodejs="`every2Minutes`" pulumi-lang-dotnet="`Every2Minutes`" pulumi-lang-go="`every2Minutes`" pulumi-lang-python="`every_2_minutes`" pulumi-lang-yaml="`every2Minutes`" pulumi-lang-java="`every2Minutes`">`every_2_minutes`</span>, <span pulumi-lang-nodejs="`every3Minutes`" pulumi-lang-dotnet="`Every3Minutes`" pulumi-lang-go="`every3Minutes`" pulumi-lang-python="`every_3_minutes`" pulumi-lang-yaml="`every3Minutes`" pulumi-lang-java="`every3Minutes`">`every_3_minutes`</span> and <span pulumi-lang-nodejs="`every10Minutes`" pulumi-lang-dotnet="`Every10Minutes`" pulumi-lang-go="`every10Minutes`" pulumi-lang-python="`every_10_minutes`" pulumi-lang-yaml="`every10Minutes`" pulumi-lang-java="`every10Minutes`">`every_10_minutes`</span> too: 10 % more at each interval) or <span pulumi-lang-nodejs="`allAtOnce`" pulumi-lang-dotnet="`AllAtOnce`" pulumi-lang-go="`allAtOnce`" pulumi-lang-python="`all_at_once`" pulumi-lang-yaml="`allAtOnce`" pulumi-lang-java="`allAtOnce`">`all_at_once`</span>. CodeDeploy's `LambdaCanary10Percent5Minutes` is <span pulumi-lang-nodejs="`canary10Percent5Minutes`" pulumi-lang-dotnet="`Canary10Percent5Minutes`" pulumi-lang-go="`canary10Percent5Minutes`" pulumi-lang-python="`canary_10_percent_5_minutes`" pulumi-lang-yaml="`canary10Percent5Minutes`" pulumi-lang-java="`canary10Percent5Minutes`">`canary_10_percent_5_minutes`</span>, and so on.
         """
         return pulumi.get(self, "preset")
+
+    @_builtins.property
+    @pulumi.getter
+    def promote(self) -> Optional[_builtins.str]:
+        """
+        A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+        """
+        return pulumi.get(self, "promote")
 
     @_builtins.property
     @pulumi.getter
@@ -5485,13 +6082,63 @@ class TrafficSplitRolloutLinear(dict):
 
 
 @pulumi.output_type
+class TrafficSplitRolloutNotifications(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "eventBusName":
+            suggest = "event_bus_name"
+        elif key == "snsTopicArn":
+            suggest = "sns_topic_arn"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in TrafficSplitRolloutNotifications. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        TrafficSplitRolloutNotifications.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        TrafficSplitRolloutNotifications.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 event_bus_name: Optional[_builtins.str] = None,
+                 sns_topic_arn: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str event_bus_name: Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+        :param _builtins.str sns_topic_arn: ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+        """
+        if event_bus_name is not None:
+            pulumi.set(__self__, "event_bus_name", event_bus_name)
+        if sns_topic_arn is not None:
+            pulumi.set(__self__, "sns_topic_arn", sns_topic_arn)
+
+    @_builtins.property
+    @pulumi.getter(name="eventBusName")
+    def event_bus_name(self) -> Optional[_builtins.str]:
+        """
+        Name or ARN of an EventBridge bus (<span pulumi-lang-nodejs="`default`" pulumi-lang-dotnet="`Default`" pulumi-lang-go="`default`" pulumi-lang-python="`default`" pulumi-lang-yaml="`default`" pulumi-lang-java="`default`">`default`</span> for the account's): `source = "rollout"`, `detail-type` per notice (`Rollout Gate Failed`, …), the notice as <span pulumi-lang-nodejs="`detail`" pulumi-lang-dotnet="`Detail`" pulumi-lang-go="`detail`" pulumi-lang-python="`detail`" pulumi-lang-yaml="`detail`" pulumi-lang-java="`detail`">`detail`</span>.
+        """
+        return pulumi.get(self, "event_bus_name")
+
+    @_builtins.property
+    @pulumi.getter(name="snsTopicArn")
+    def sns_topic_arn(self) -> Optional[_builtins.str]:
+        """
+        ARN of an SNS topic: the notice is the message, its type the <span pulumi-lang-nodejs="`type`" pulumi-lang-dotnet="`Type`" pulumi-lang-go="`type`" pulumi-lang-python="`type`" pulumi-lang-yaml="`type`" pulumi-lang-java="`type`">`type`</span> message attribute.
+        """
+        return pulumi.get(self, "sns_topic_arn")
+
+
+@pulumi.output_type
 class TrafficSplitRolloutStep(dict):
     def __init__(__self__, *,
                  percent: _builtins.int,
                  pause: Optional[_builtins.str] = None):
         """
         :param _builtins.int percent: How far along the shift this step goes, from 1 to 100 percent.
-        :param _builtins.str pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        :param _builtins.str pause: Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
         """
         pulumi.set(__self__, "percent", percent)
         if pause is not None:
@@ -5509,7 +6156,7 @@ class TrafficSplitRolloutStep(dict):
     @pulumi.getter
     def pause(self) -> Optional[_builtins.str]:
         """
-        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none.
+        Bake time after the step, a Go duration from 0s to 24h0m0s; gates are polled during it. Default none. Or <span pulumi-lang-nodejs="`hold`" pulumi-lang-dotnet="`Hold`" pulumi-lang-go="`hold`" pulumi-lang-python="`hold`" pulumi-lang-yaml="`hold`" pulumi-lang-java="`hold`">`hold`</span>: the rollout stops after the step, watching nothing, until <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> changes (see <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span>, <span pulumi-lang-nodejs="`holdTimeout`" pulumi-lang-dotnet="`HoldTimeout`" pulumi-lang-go="`holdTimeout`" pulumi-lang-python="`hold_timeout`" pulumi-lang-yaml="`holdTimeout`" pulumi-lang-java="`holdTimeout`">`hold_timeout`</span>). The last step cannot be a hold.
         """
         return pulumi.get(self, "pause")
 
@@ -5797,6 +6444,76 @@ class GetListenerWeightsTargetGroupResult(dict):
         Its weight.
         """
         return pulumi.get(self, "weight")
+
+
+@pulumi.output_type
+class GetStatusLambdaAliasResult(dict):
+    def __init__(__self__, *,
+                 alias_name: _builtins.str,
+                 function_name: _builtins.str):
+        """
+        :param _builtins.str alias_name: The alias.
+        :param _builtins.str function_name: The function: name, partial ARN or ARN, without a qualifier.
+        """
+        pulumi.set(__self__, "alias_name", alias_name)
+        pulumi.set(__self__, "function_name", function_name)
+
+    @_builtins.property
+    @pulumi.getter(name="aliasName")
+    def alias_name(self) -> _builtins.str:
+        """
+        The alias.
+        """
+        return pulumi.get(self, "alias_name")
+
+    @_builtins.property
+    @pulumi.getter(name="functionName")
+    def function_name(self) -> _builtins.str:
+        """
+        The function: name, partial ARN or ARN, without a qualifier.
+        """
+        return pulumi.get(self, "function_name")
+
+
+@pulumi.output_type
+class GetStatusWaitResult(dict):
+    def __init__(__self__, *,
+                 timeout: _builtins.str,
+                 untils: Sequence[_builtins.str],
+                 poll_interval: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str timeout: How long to wait, a Go duration from 1s to 12h0m0s.
+        :param Sequence[_builtins.str] untils: Statuses to wait for: <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span>, <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>.
+        :param _builtins.str poll_interval: How often to read, from 1s to 10m. Default <span pulumi-lang-nodejs="`10s`" pulumi-lang-dotnet="`10s`" pulumi-lang-go="`10s`" pulumi-lang-python="`10s`" pulumi-lang-yaml="`10s`" pulumi-lang-java="`10s`">`10s`</span>.
+        """
+        pulumi.set(__self__, "timeout", timeout)
+        pulumi.set(__self__, "untils", untils)
+        if poll_interval is not None:
+            pulumi.set(__self__, "poll_interval", poll_interval)
+
+    @_builtins.property
+    @pulumi.getter
+    def timeout(self) -> _builtins.str:
+        """
+        How long to wait, a Go duration from 1s to 12h0m0s.
+        """
+        return pulumi.get(self, "timeout")
+
+    @_builtins.property
+    @pulumi.getter
+    def untils(self) -> Sequence[_builtins.str]:
+        """
+        Statuses to wait for: <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span>, <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span>, <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span>.
+        """
+        return pulumi.get(self, "untils")
+
+    @_builtins.property
+    @pulumi.getter(name="pollInterval")
+    def poll_interval(self) -> Optional[_builtins.str]:
+        """
+        How often to read, from 1s to 10m. Default <span pulumi-lang-nodejs="`10s`" pulumi-lang-dotnet="`10s`" pulumi-lang-go="`10s`" pulumi-lang-python="`10s`" pulumi-lang-yaml="`10s`" pulumi-lang-java="`10s`">`10s`</span>.
+        """
+        return pulumi.get(self, "poll_interval")
 
 
 @pulumi.output_type

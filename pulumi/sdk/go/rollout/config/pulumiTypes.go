@@ -99,8 +99,12 @@ type Endpoints struct {
 	Cloudwatch *string `pulumi:"cloudwatch"`
 	// Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Elbv2 *string `pulumi:"elbv2"`
+	// Base URL of the EventBridge (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Eventbridge *string `pulumi:"eventbridge"`
 	// Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Lambda *string `pulumi:"lambda"`
+	// Base URL of the SNS (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Sns *string `pulumi:"sns"`
 	// Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Ssm *string `pulumi:"ssm"`
 	// Base URL of the Step Functions (detached rollouts) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
@@ -127,8 +131,12 @@ type EndpointsArgs struct {
 	Cloudwatch pulumi.StringPtrInput `pulumi:"cloudwatch"`
 	// Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Elbv2 pulumi.StringPtrInput `pulumi:"elbv2"`
+	// Base URL of the EventBridge (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Eventbridge pulumi.StringPtrInput `pulumi:"eventbridge"`
 	// Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Lambda pulumi.StringPtrInput `pulumi:"lambda"`
+	// Base URL of the SNS (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Sns pulumi.StringPtrInput `pulumi:"sns"`
 	// Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Ssm pulumi.StringPtrInput `pulumi:"ssm"`
 	// Base URL of the Step Functions (detached rollouts) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
@@ -178,9 +186,19 @@ func (o EndpointsOutput) Elbv2() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v Endpoints) *string { return v.Elbv2 }).(pulumi.StringPtrOutput)
 }
 
+// Base URL of the EventBridge (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+func (o EndpointsOutput) Eventbridge() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Endpoints) *string { return v.Eventbridge }).(pulumi.StringPtrOutput)
+}
+
 // Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 func (o EndpointsOutput) Lambda() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v Endpoints) *string { return v.Lambda }).(pulumi.StringPtrOutput)
+}
+
+// Base URL of the SNS (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+func (o EndpointsOutput) Sns() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Endpoints) *string { return v.Sns }).(pulumi.StringPtrOutput)
 }
 
 // Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.

@@ -79,7 +79,9 @@ class Endpoints(dict):
                  allow_http: Optional[_builtins.bool] = None,
                  cloudwatch: Optional[_builtins.str] = None,
                  elbv2: Optional[_builtins.str] = None,
+                 eventbridge: Optional[_builtins.str] = None,
                  lambda_: Optional[_builtins.str] = None,
+                 sns: Optional[_builtins.str] = None,
                  ssm: Optional[_builtins.str] = None,
                  stepfunctions: Optional[_builtins.str] = None,
                  sts: Optional[_builtins.str] = None):
@@ -87,7 +89,9 @@ class Endpoints(dict):
         :param _builtins.bool allow_http: Allow plain `http://` endpoints on hosts other than this machine. Default false: `http://` is accepted only for loopback addresses (`127.0.0.1`, `::1`, <span pulumi-lang-nodejs="`localhost`" pulumi-lang-dotnet="`Localhost`" pulumi-lang-go="`localhost`" pulumi-lang-python="`localhost`" pulumi-lang-yaml="`localhost`" pulumi-lang-java="`localhost`">`localhost`</span>), such as a local emulator.
         :param _builtins.str cloudwatch: Base URL of the CloudWatch API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param _builtins.str elbv2: Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+        :param _builtins.str eventbridge: Base URL of the EventBridge (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param _builtins.str lambda_: Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+        :param _builtins.str sns: Base URL of the SNS (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param _builtins.str ssm: Base URL of the Systems Manager (feature flags in Parameter Store) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param _builtins.str stepfunctions: Base URL of the Step Functions (detached rollouts) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param _builtins.str sts: Base URL of the STS (used by <span pulumi-lang-nodejs="`assumeRole`" pulumi-lang-dotnet="`AssumeRole`" pulumi-lang-go="`assumeRole`" pulumi-lang-python="`assume_role`" pulumi-lang-yaml="`assumeRole`" pulumi-lang-java="`assumeRole`">`assume_role`</span>) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
@@ -98,8 +102,12 @@ class Endpoints(dict):
             pulumi.set(__self__, "cloudwatch", cloudwatch)
         if elbv2 is not None:
             pulumi.set(__self__, "elbv2", elbv2)
+        if eventbridge is not None:
+            pulumi.set(__self__, "eventbridge", eventbridge)
         if lambda_ is not None:
             pulumi.set(__self__, "lambda_", lambda_)
+        if sns is not None:
+            pulumi.set(__self__, "sns", sns)
         if ssm is not None:
             pulumi.set(__self__, "ssm", ssm)
         if stepfunctions is not None:
@@ -132,12 +140,28 @@ class Endpoints(dict):
         return pulumi.get(self, "elbv2")
 
     @_builtins.property
+    @pulumi.getter
+    def eventbridge(self) -> Optional[_builtins.str]:
+        """
+        Base URL of the EventBridge (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+        """
+        return pulumi.get(self, "eventbridge")
+
+    @_builtins.property
     @pulumi.getter(name="lambda")
     def lambda_(self) -> Optional[_builtins.str]:
         """
         Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         """
         return pulumi.get(self, "lambda_")
+
+    @_builtins.property
+    @pulumi.getter
+    def sns(self) -> Optional[_builtins.str]:
+        """
+        Base URL of the SNS (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+        """
+        return pulumi.get(self, "sns")
 
     @_builtins.property
     @pulumi.getter
