@@ -438,3 +438,86 @@ func TestDetachedCanary(t *testing.T) {
 	checkWeights(t, e, f.Listener, weights.Split{{ARN: blue, Weight: 0}, {ARN: green, Weight: 100}})
 	s.run("destroy", "--yes", "--skip-preview")
 }
+
+// A canary held after its first step through pulumi up: the update ends
+// with the step's weights in AWS and lastRollout held; an up with a new
+// promote goes on to the target. The subject's status tag says held, then
+// succeeded, and rollout:getStatus reads it through Pulumi.
+func TestHoldAndPromote(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	f := e.NewFixture(2)
+	blue, green := f.TGs[0], f.TGs[1]
+	s := newStack(t, e, `name: hold
+runtime: yaml
+config:
+  listenerArn: { type: string }
+  blueArn: { type: string }
+  greenArn: { type: string }
+  blueWeight: { type: integer }
+  greenWeight: { type: integer }
+  promote: { type: string }
+resources:
+  split:
+    type: rollout:TrafficSplit
+    properties:
+      listenerArn: ${listenerArn}
+      targetGroups:
+        - arn: ${blueArn}
+          weight: ${blueWeight}
+        - arn: ${greenArn}
+          weight: ${greenWeight}
+      rollout:
+        strategy: canary
+        steps:
+          - percent: 10
+            pause: hold
+          - percent: 100
+        pollInterval: 1s
+        promote: ${promote}
+variables:
+  # Read as each up starts: the status the previous up left.
+  before:
+    fn::invoke:
+      function: rollout:getStatus
+      arguments:
+        listenerArn: ${listenerArn}
+outputs:
+  lastRollout: ${split.lastRollout}
+  statusBefore: ${before.status}
+`)
+	s.config("listenerArn", f.Listener, "blueArn", blue, "greenArn", green, "blueWeight", "100", "greenWeight", "0", "promote", "0")
+	s.up()
+	s.config("blueWeight", "0", "greenWeight", "100")
+	s.up()
+	checkWeights(t, e, f.Listener, weights.Split{{ARN: blue, Weight: 900}, {ARN: green, Weight: 100}})
+	if lr := s.resourceState("rollout:index:TrafficSplit")["lastRollout"].(map[string]any); lr["status"] != "held" || lr["stepReached"] != float64(1) {
+		t.Fatalf("after the first up lastRollout is %v, want held at step 1", lr)
+	}
+	if st := statusOf(t, e, f.Listener); st.Type != "held" || st.Step != 1 || st.Steps != 2 {
+		t.Fatalf("the listener's status tag says %+v, want held at 1 of 2", st)
+	}
+	s.config("promote", "1")
+	s.up()
+	if got := strings.TrimSpace(s.run("stack", "output", "statusBefore")); got != "held" {
+		t.Fatalf("rollout:getStatus read %q as the promoted up started, want held", got)
+	}
+	checkWeights(t, e, f.Listener, weights.Split{{ARN: blue, Weight: 0}, {ARN: green, Weight: 100}})
+	if lr := s.resourceState("rollout:index:TrafficSplit")["lastRollout"].(map[string]any); lr["status"] != "succeeded" {
+		t.Fatalf("after the promoted up lastRollout is %v, want succeeded", lr)
+	}
+	if st := statusOf(t, e, f.Listener); st.Type != "succeeded" || st.Step != 2 {
+		t.Fatalf("the listener's status tag says %+v, want succeeded at 2", st)
+	}
+}
+
+// statusOf is what a listener's status tag says.
+func statusOf(t *testing.T, e *acctest.Env, listener string) awsclient.Status {
+	t.Helper()
+	l, err := awsclient.ListenerLease{Client: &awsclient.Client{ELB: e.ELB}, Ref: awsclient.Ref{ListenerARN: listener}}.ReadLease(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := awsclient.ParseStatus(l.Status)
+	return st
+}
