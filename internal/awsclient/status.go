@@ -4,14 +4,16 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 )
 
-// The status tag: where the last rollout of a subject stands, written at
-// each of its notices but gate_failed (the rolled_back after it says more,
-// and the rollback must not wait for a tag), by whichever driver runs it.
+// The status tag: where the last rollout of a subject stands, as its last
+// notice but gate_failed said it (the rolled_back after it says more),
+// written by whichever driver runs it before each wait and at the end
+// (StatusKeeper).
 // A tag value holds 256 characters: "<type> <step>/<steps> <time>
 // [<execution>]".
 
@@ -57,18 +59,49 @@ func ParseStatus(v string) (Status, bool) {
 // StatusWriteTimeout bounds one status tag write.
 const StatusWriteTimeout = 5 * time.Second
 
-// StatusRecorder is a Runner's Status hook that keeps store's status tag.
-// It writes on a context that a cancelled apply does not cancel, bounded,
-// and never fails the run (log says why a write failed).
-func StatusRecorder(store LeaseStore, log func(msg string, err error)) func(ctx context.Context, n rollout.Notice) {
-	return func(ctx context.Context, n rollout.Notice) {
-		if n.Type == rollout.NoticeGateFailed {
-			return
-		}
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), StatusWriteTimeout)
-		defer cancel()
-		if err := store.SetStatus(wctx, StatusValue(n)); err != nil && log != nil {
-			log("recording the rollout's status on the subject failed", err)
-		}
+// StatusKeeper keeps a subject's status tag for a run: Record keeps the
+// latest notice (a Runner's Status hook), Flush writes it when it changed
+// (a Runner's Idle hook, and the driver at the end of the run or call). A
+// run that does not wait writes once; a rollback never waits for a tag.
+// A write that fails is logged, never fatal.
+type StatusKeeper struct {
+	store            LeaseStore
+	log              func(msg string, err error)
+	mu               sync.Mutex
+	pending, written string
+}
+
+// NewStatusKeeper keeps store's status tag.
+func NewStatusKeeper(store LeaseStore, log func(msg string, err error)) *StatusKeeper {
+	return &StatusKeeper{store: store, log: log}
+}
+
+// Record keeps a notice's status (all but gate_failed: the rolled_back
+// after it says more).
+func (k *StatusKeeper) Record(_ context.Context, n rollout.Notice) {
+	if n.Type == rollout.NoticeGateFailed {
+		return
 	}
+	k.mu.Lock()
+	k.pending = StatusValue(n)
+	k.mu.Unlock()
+}
+
+// Flush writes the kept status if it is not the one written, on a
+// context a cancelled apply does not cancel, bounded.
+func (k *StatusKeeper) Flush(ctx context.Context) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.pending == "" || k.pending == k.written {
+		return
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), StatusWriteTimeout)
+	defer cancel()
+	if err := k.store.SetStatus(wctx, k.pending); err != nil {
+		if k.log != nil {
+			k.log("recording the rollout's status on the subject failed", err)
+		}
+		return
+	}
+	k.written = k.pending
 }

@@ -1,6 +1,7 @@
 package awsclient
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -29,5 +30,37 @@ func TestStatusValueRoundTrip(t *testing.T) {
 		if _, ok := ParseStatus(bad); ok {
 			t.Fatalf("%q was read as a status", bad)
 		}
+	}
+}
+
+// fakeStatusStore counts status writes.
+type fakeStatusStore struct {
+	LeaseStore
+	writes []string
+}
+
+func (f *fakeStatusStore) SetStatus(_ context.Context, s string) error {
+	f.writes = append(f.writes, s)
+	return nil
+}
+
+// A keeper writes the latest status once per flush, only when it changed,
+// and never for gate_failed.
+func TestStatusKeeperWritesTheLatestOnce(t *testing.T) {
+	at := time.Date(2026, 11, 30, 3, 4, 5, 0, time.UTC)
+	store := &fakeStatusStore{}
+	k := NewStatusKeeper(store, nil)
+	ctx := context.Background()
+	k.Record(ctx, rollout.Notice{Type: rollout.NoticeStarted, Steps: 2, At: at})
+	k.Record(ctx, rollout.Notice{Type: rollout.NoticeStepCompleted, Step: 1, Steps: 2, At: at})
+	k.Flush(ctx)
+	k.Flush(ctx)
+	k.Record(ctx, rollout.Notice{Type: rollout.NoticeGateFailed, Step: 2, Steps: 2, At: at})
+	k.Flush(ctx)
+	k.Record(ctx, rollout.Notice{Type: rollout.NoticeRolledBack, Step: 2, Steps: 2, At: at})
+	k.Flush(ctx)
+	want := []string{"step_completed 1/2 2026-11-30T03:04:05Z", "rolled_back 2/2 2026-11-30T03:04:05Z"}
+	if len(store.writes) != len(want) || store.writes[0] != want[0] || store.writes[1] != want[1] {
+		t.Fatalf("the status was written %q, want %q", store.writes, want)
 	}
 }

@@ -66,7 +66,8 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 		r.Notify = notifier.Notify
 	}
 	lease := c.LeaseOf(j.Subject)
-	r.Status = awsclient.StatusRecorder(lease, func(msg string, err error) { o.log(msg, "error", err.Error()) })
+	status := awsclient.NewStatusKeeper(lease, func(msg string, err error) { o.log(msg, "error", err.Error()) })
+	r.Status = status.Record
 	r.HoldTimeout, r.HoldAction = j.HoldTimeout, j.HoldAction
 	promoted := false
 	r.Promoted = func(context.Context) (bool, error) { return promoted, nil }
@@ -98,6 +99,7 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 	in.Error = nil
 	in.Calls++
 	wait, done := r.Advance(ctx, p)
+	status.Flush(ctx) // once per call, when the status changed
 	if notifier != nil {
 		// Every call's notices go out before it answers (bounded).
 		undelivered, last := notifier.Close(NoticeWait)

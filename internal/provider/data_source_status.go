@@ -28,7 +28,7 @@ import (
 
 // rollout_status: a subject's live weights, its owner, and where its last
 // rollout stands, from the status tag each driver keeps on the subject
-// (awsclient.StatusRecorder). CI waits on it; dashboards show it; nobody
+// (awsclient.StatusKeeper). CI waits on it; dashboards show it; nobody
 // reads a state file.
 
 var (

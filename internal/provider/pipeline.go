@@ -294,8 +294,10 @@ func newRunner(ctx context.Context, c *awsclient.Client, s subject, ch change, d
 		Log:                func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) },
 		SwitchOff:          ch.switchOff,
 		Hold:               ch.hold,
-		Status:             awsclient.StatusRecorder(s.Lease(), statusLog(ctx)),
 	}
+	status := awsclient.NewStatusKeeper(s.Lease(), statusLog(ctx))
+	runner.Status, runner.Idle = status.Record, status.Flush
+	keepers.Store(runner, status)
 	if ch.settings.Topic != "" || ch.settings.Bus != "" {
 		n := c.NewNotifier(ch.settings.Topic, ch.settings.Bus)
 		runner.Notify, runner.Attempt = n.Notify, ch.settings.Attempt
@@ -451,16 +453,22 @@ func checkSwitchable(ctx context.Context, c *awsclient.Client, base path.Path, s
 	return ok
 }
 
-// notifiers are the notifiers of the runners that publish notices.
-var notifiers sync.Map
+// notifiers are the notifiers of the runners that publish notices;
+// keepers their status keepers.
+var notifiers, keepers sync.Map
 
 // noticeWait bounds how long an apply waits, after its run, for its
 // notices to go out.
 const noticeWait = 5 * time.Second
 
-// closeNotices waits (bounded) for a runner's notices to go out, counts
-// those that did not in res, and warns about them: never fatal.
+// closeNotices writes a runner's last status (bounded), waits (bounded)
+// for its notices to go out, counts those that did not in res, and warns
+// about them: never fatal.
 func closeNotices(runner *rollout.Runner, res *rollout.Result, s rolloutSettings, diags *diag.Diagnostics) {
+	if k, ok := keepers.LoadAndDelete(runner); ok {
+		// The run's last status, once, after its last write.
+		k.(*awsclient.StatusKeeper).Flush(context.Background())
+	}
 	v, ok := notifiers.LoadAndDelete(runner)
 	if !ok {
 		return

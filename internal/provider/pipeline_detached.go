@@ -144,13 +144,16 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	job.Topic, job.Bus, job.Attempt = ch.settings.Topic, ch.settings.Bus, ch.settings.Attempt
 	job.HoldTimeout, job.HoldAction = ch.settings.HoldTimeout, ch.settings.HoldAction
 	starter := &rollout.Runner{Clock: c.Clock, SubjectID: s.ID(), SubjectKind: s.Kind(), Attempt: ch.settings.Attempt, Execution: name,
-		Status: awsclient.StatusRecorder(s.Lease(), statusLog(ctx))}
+	}
+	status := awsclient.NewStatusKeeper(s.Lease(), statusLog(ctx))
+	starter.Status = status.Record
 	var notifier *awsclient.Notifier
 	if job.Topic != "" || job.Bus != "" {
 		notifier = c.NewNotifier(job.Topic, job.Bus)
 		starter.Notify = notifier.Notify
 	}
 	p := starter.Start(ch.from, steps)
+	status.Flush(ctx)
 	if notifier != nil {
 		undelivered, _ := notifier.Close(noticeWait)
 		p.Res.NotifyFailures += undelivered

@@ -158,6 +158,9 @@ func (r *Runner) Drive(ctx context.Context, p *Progress) Result {
 			}
 			continue
 		}
+		if r.Idle != nil {
+			r.Idle(ctx)
+		}
 		if err := r.sleep(ctx, wait); err != nil {
 			r.end(ctx, p, err)
 		}

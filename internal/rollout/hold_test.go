@@ -158,3 +158,37 @@ func TestHoldOnTheLastStepIsRefused(t *testing.T) {
 		t.Fatalf("problems: %v", ps)
 	}
 }
+
+// Idle is called before every wait of a run, and never while it rolls
+// back: a status kept there is written before the run waits, and a
+// rollback never waits for it.
+func TestIdleBeforeEveryWaitButTheRollbacks(t *testing.T) {
+	p := &script{serving: start, alarm: func(step int) string {
+		if step == 2 {
+			return StateAlarm
+		}
+		return StateOK
+	}}
+	clk := clock.NewFake(time.Unix(0, 0))
+	r := runner(p, Gates{Alarms: []string{"a"}}, clk)
+	r.Rollback = Gradual
+	idle, rollingBack := 0, false
+	waitsBefore := 0
+	r.Idle = func(context.Context) { idle++ }
+	r.Notify = func(ctx context.Context, n Notice) error {
+		if n.Type == NoticeGateFailed {
+			rollingBack, waitsBefore = true, len(clk.Sleeps())
+		}
+		return p.notice(ctx, n)
+	}
+	res := r.Run(context.Background(), start, canary(t))
+	if res.Status != RolledBack || !rollingBack {
+		t.Fatalf("the run ended %s", res.Status)
+	}
+	if len(clk.Sleeps()) == waitsBefore {
+		t.Fatal("the gradual rollback did not wait between its steps: the test proves nothing")
+	}
+	if idle != waitsBefore {
+		t.Fatalf("Idle was called %d times for %d waits before the rollback (and %d waits in it)", idle, waitsBefore, len(clk.Sleeps())-waitsBefore)
+	}
+}

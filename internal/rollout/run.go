@@ -88,9 +88,14 @@ type Runner struct {
 	// ends at a hold, Held, and a later run resumes it (Resume).
 	Promoted func(ctx context.Context) (bool, error)
 	// Status, when set, is told every notice as it happens, before Notify
-	// (the subject's status tag: awsclient.StatusRecorder). It must not
+	// (the subject's status tag: awsclient.StatusKeeper). It must not
 	// fail the run.
 	Status func(ctx context.Context, n Notice)
+	// Idle, when set, is called before the run waits (never while it rolls
+	// back): a Status hook that keeps the latest notice writes it then, so
+	// a run that does not wait writes its status once, at its end (the
+	// driver's).
+	Idle func(ctx context.Context)
 	// HoldTimeout, when above zero, bounds a hold watched by Promoted;
 	// then HoldAction (Gradual, Immediate or Auto: roll back; "promote":
 	// go on) is taken.
