@@ -143,8 +143,7 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	}
 	job.Topic, job.Bus, job.Attempt = ch.settings.Topic, ch.settings.Bus, ch.settings.Attempt
 	job.HoldTimeout, job.HoldAction = ch.settings.HoldTimeout, ch.settings.HoldAction
-	starter := &rollout.Runner{Clock: c.Clock, SubjectID: s.ID(), SubjectKind: s.Kind(), Attempt: ch.settings.Attempt, Execution: name,
-	}
+	starter := &rollout.Runner{Clock: c.Clock, SubjectID: s.ID(), SubjectKind: s.Kind(), Attempt: ch.settings.Attempt, Execution: name}
 	status := awsclient.NewStatusKeeper(s.Lease(), statusLog(ctx))
 	starter.Status = status.Record
 	var notifier *awsclient.Notifier
