@@ -165,7 +165,9 @@ func TestAccHold_handChangeWins(t *testing.T) {
 }
 
 // Setting the configuration back to where a held rollout started rolls it
-// back in one guarded step; any other change while held is refused.
+// back in one guarded step; any other change while held is refused. A
+// promote token set with the change that starts the rollout is only its
+// baseline: it does not promote, and is not refused.
 func TestAccHold_backOrRefused(t *testing.T) {
 	t.Parallel()
 	f := newRolloutFixture(t)
@@ -173,14 +175,14 @@ func TestAccHold_backOrRefused(t *testing.T) {
 		ProtoV6ProviderFactories: f.e.Factories(),
 		Steps: []resource.TestStep{
 			f.start(),
-			{Config: f.config(0, 100, holdSteps), Check: checkEmulator(f.e, f.ref, f.step1), ExpectNonEmptyPlan: true},
+			{Config: f.config(0, 100, holdSteps+"\n    promote = \"7\""), Check: checkEmulator(f.e, f.ref, f.step1), ExpectNonEmptyPlan: true},
 			{
-				Config:      f.config(50, 50, holdSteps),
+				Config:      f.config(50, 50, holdSteps+"\n    promote = \"7\""),
 				PlanOnly:    true,
 				ExpectError: errRE(`Rollout Held(.|\n)*A rollout is held after step 1`),
 			},
 			{
-				Config: f.config(100, 0, holdSteps),
+				Config: f.config(100, 0, holdSteps+"\n    promote = \"7\""),
 				ConfigStateChecks: []statecheck.StateCheck{
 					lastIs("rollout_traffic_split.test", "status", knownvalue.StringExact("rolled_back")),
 					lastIs("rollout_traffic_split.test", "gate", knownvalue.StringExact("aborted")),

@@ -298,9 +298,11 @@ func planHeld(base path.Path, attrAt path.Path, h heldRun, s rolloutSettings, to
 }
 
 // checkPromote refuses, at plan, a new rollout.promote when no rollout is
-// held (last is the state's last_rollout).
-func checkPromote(base path.Path, last types.Object, stateSettings, planSettings rolloutSettings, diags *diag.Diagnostics) {
-	if planSettings.Promote == stateSettings.Promote || planSettings.Promote == "" {
+// held (last is the state's last_rollout). A plan that also starts a
+// rollout (moving: the weights change) only sets the token that rollout's
+// holds will be promoted from.
+func checkPromote(base path.Path, last types.Object, stateSettings, planSettings rolloutSettings, moving bool, diags *diag.Diagnostics) {
+	if planSettings.Promote == stateSettings.Promote || planSettings.Promote == "" || moving {
 		return
 	}
 	if _, held := heldOf(last); held || lastStatus(last) == statusRunning {

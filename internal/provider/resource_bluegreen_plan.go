@@ -63,8 +63,8 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	set("live_target_group_arn", arnAfter(active))
 	set("idle_target_group_arn", arnAfter(active.Other()))
 	want := wantWeights(active)
-	checkPromote(path.Empty(), state.LastRollout, settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), &resp.Diagnostics)
 	same := st.Weights[bluegreen.Blue] == want[bluegreen.Blue] && st.Weights[bluegreen.Green] == want[bluegreen.Green]
+	checkPromote(path.Empty(), state.LastRollout, settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !same, &resp.Diagnostics)
 	if h, held := heldOf(state.LastRollout); held && same {
 		set("traffic", state.Traffic)
 		set("history", state.History)

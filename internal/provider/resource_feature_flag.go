@@ -561,7 +561,7 @@ func (r *featureFlagResource) planRollout(ctx context.Context, req resource.Modi
 		return
 	}
 	from, to := int(state.RolloutPercentage.ValueInt64()), int(plan.RolloutPercentage.ValueInt64())
-	checkPromote(path.Empty(), state.LastRollout, settingsOf(ctx, state.Rollout), settings, &resp.Diagnostics)
+	checkPromote(path.Empty(), state.LastRollout, settingsOf(ctx, state.Rollout), settings, from != to, &resp.Diagnostics)
 	if h, held := heldOf(state.LastRollout); held && from == to {
 		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settings, flagSplit(to), &resp.Diagnostics)
 		if ok {

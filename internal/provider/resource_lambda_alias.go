@@ -270,7 +270,7 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 		var state lambdaAliasModel
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 		from = splitOfAliasState(ctx, state)
-		checkPromote(path.Empty(), state.LastRollout, settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), &resp.Diagnostics)
+		checkPromote(path.Empty(), state.LastRollout, settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !weights.SameShares(from, to), &resp.Diagnostics)
 		if h, held := heldOf(state.LastRollout); held && weights.SameShares(from, to) {
 			for name, v := range map[string]attr.Value{"current_version": state.CurrentVersion, "routing": state.Routing, "percentages": state.Percentages, "alias_arn": state.AliasARN} {
 				set(name, v)

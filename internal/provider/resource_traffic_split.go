@@ -177,8 +177,8 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 	var from weights.Split
 	fromKnown := false
 	if state != nil {
-		checkPromote(path.Empty(), state.LastRollout, settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), &resp.Diagnostics)
 		from, fromKnown, _ = splitFromList(ctx, state.TargetGroups)
+		checkPromote(path.Empty(), state.LastRollout, settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !known || !from.Equal(s), &resp.Diagnostics)
 		if h, held := heldOf(state.LastRollout); held && known && from.Equal(s) {
 			steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), s, &resp.Diagnostics)
 			if ok {
