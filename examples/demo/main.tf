@@ -2,7 +2,8 @@
 # Act 1 shifts weights one apply at a time; act 2 runs a canary gated by a
 # CloudWatch alarm, which the demo sets off half way; act 3 runs the same
 # canary detached, on the emulator's Step Functions and the orchestrator
-# Lambda, and the apply returns at once.
+# Lambda, and the apply returns at once; act 4 holds the canary after its
+# first step for a person, who promotes it, with every notice sent to SNS.
 terraform {
   required_providers {
     rollout = { source = "rolloutdev/rollout" }
@@ -35,7 +36,30 @@ variable "attempt" {
 variable "orchestrator_zip" {
   type        = string
   default     = ""
-  description = "The orchestrator's zip: set, the canary runs detached."
+  description = "The orchestrator's zip: set, the orchestrator exists."
+}
+
+variable "detached" {
+  type        = bool
+  default     = false
+  description = "Run the canary on the orchestrator."
+}
+
+variable "hold" {
+  type        = bool
+  default     = false
+  description = "Hold the canary after its first step until promote changes."
+}
+
+variable "promote" {
+  type    = string
+  default = null
+}
+
+variable "topic_arn" {
+  type        = string
+  default     = ""
+  description = "An SNS topic for the rollout's notices."
 }
 
 provider "rollout" {
@@ -46,6 +70,7 @@ provider "rollout" {
     lambda        = var.endpoint
     ssm           = var.endpoint
     stepfunctions = var.endpoint
+    sns           = var.endpoint
   }
 }
 
@@ -68,13 +93,25 @@ resource "rollout_traffic_split" "demo" {
   # Short pauses so the demo runs in seconds; real rollouts bake for minutes.
   rollout = var.canary ? {
     strategy      = "canary"
-    steps         = [{ percent = 10, pause = "3s" }, { percent = 50, pause = "6s" }, { percent = 100 }]
+    steps         = [{ percent = 10, pause = var.hold ? "hold" : "3s" }, { percent = 50, pause = "6s" }, { percent = 100 }]
     poll_interval = "1s"
     rollback      = "auto"
     attempt       = var.attempt
+    promote       = var.promote
     gates         = { alarms = [var.alarm_name] }
-    execution     = var.orchestrator_zip == "" ? null : { mode = "detached", orchestrator = rollout_orchestrator.demo[0].arn }
+    execution     = var.detached ? { mode = "detached", orchestrator = rollout_orchestrator.demo[0].arn } : null
+    notifications = var.topic_arn == "" ? null : { sns_topic_arn = var.topic_arn }
   } : null
+}
+
+# Where the rollout stands, read from the listener's tags after the apply.
+data "rollout_status" "demo" {
+  listener_arn = var.listener_arn
+  depends_on   = [rollout_traffic_split.demo]
+}
+
+output "status" {
+  value = "${data.rollout_status.demo.status} at step ${data.rollout_status.demo.step} of ${data.rollout_status.demo.steps}"
 }
 
 output "percentages" {

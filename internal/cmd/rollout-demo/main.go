@@ -9,12 +9,15 @@
 // Act 3 runs the same canary detached: the apply returns once the first
 // step is confirmed, the weights move with no engine running (the
 // emulator's Step Functions calling the orchestrator binary), the alarm
-// fires, the orchestrator rolls back, and a refresh shows rolled_back.
+// fires, the orchestrator rolls back, and a refresh shows rolled_back. Act 4
+// holds a canary after its first step; a person promotes it; the notices
+// of the whole rollout arrive, in order, on a queue subscribed to SNS.
 package main
 
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -28,6 +31,8 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
@@ -242,7 +247,7 @@ func (d *demo) act3(ctx context.Context, listener string, names map[string]strin
 	fmt.Printf("  one call of the orchestrator Lambda (pid %d) per poll; the apply returns once 10 %% is confirmed\n", orch.Process.Pid)
 	args := append([]string{"apply", "-auto-approve", "-input=false", "-no-color"}, vars...)
 	args = append(args, "-var", "blue_weight=0", "-var", "green_weight=100", "-var", "canary=true", "-var", "alarm_name=demo-green-5xx",
-		"-var", "orchestrator_zip="+zip, "-var", "attempt=2")
+		"-var", "orchestrator_zip="+zip, "-var", "detached=true", "-var", "attempt=2")
 	start := time.Now()
 	if err := d.engineRun(args...); err != nil {
 		return err
@@ -284,6 +289,75 @@ func (d *demo) act3(ctx context.Context, listener string, names map[string]strin
 		return fmt.Errorf("after a refresh last_rollout should say rolled_back, got %s (%v)", out, err)
 	}
 	say("a refresh read the execution: last_rollout.status = rolled_back, gate alarms; the execution ended failed (RolloutRolledBack)")
+	return d.act4(ctx, listener, names, vars, zip, setAlarm)
+}
+
+// act4 holds the canary after its first step for a person, who promotes
+// it; every notice goes to an SNS topic, read back from a queue.
+func (d *demo) act4(ctx context.Context, listener string, names map[string]string, vars []string, zip string, setAlarm func(cwtypes.StateValue, string) error) error {
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("demo", "demo", "")}
+	sq := sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(d.url) })
+	sn := sns.NewFromConfig(cfg, func(o *sns.Options) { o.BaseEndpoint = aws.String(d.url) })
+	topic, err := sn.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("demo-rollouts")})
+	if err != nil {
+		return err
+	}
+	q, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("demo-oncall")})
+	if err != nil {
+		return err
+	}
+	if _, err := sn.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
+		Endpoint: aws.String("arn:aws:sqs:us-east-1:000000000000:demo-oncall")}); err != nil {
+		return err
+	}
+	if err := setAlarm(cwtypes.StateValueOk, "act 4"); err != nil {
+		return err
+	}
+	say("act 4: a person in the loop: the canary holds after 10 %% (pause = \"hold\") until rollout.promote changes; its notices go to SNS")
+	args := append([]string{"apply", "-auto-approve", "-input=false", "-no-color"}, vars...)
+	args = append(args, "-var", "blue_weight=0", "-var", "green_weight=100", "-var", "canary=true", "-var", "alarm_name=demo-green-5xx",
+		"-var", "orchestrator_zip="+zip, "-var", "attempt=3", "-var", "hold=true", "-var", "topic_arn="+aws.ToString(topic.TopicArn))
+	if err := d.engineRun(append(args, "-var", "promote=0")...); err != nil {
+		return err
+	}
+	if err := d.show(listener, names); err != nil {
+		return err
+	}
+	say("the apply ended held; the next plan shows the steps still to run:")
+	if _, err := d.engineOutput(append([]string{"plan", "-input=false", "-no-color"}, append(args[4:], "-var", "promote=0")...)...); err != nil {
+		return err
+	}
+	say("a person looked at the canary: promote = \"approved-by-oncall\"")
+	if err := d.engineRun(append(args, "-var", "promote=approved-by-oncall")...); err != nil {
+		return err
+	}
+	if err := d.show(listener, names); err != nil {
+		return err
+	}
+	var kinds []string
+	end := time.Now().Add(10 * time.Second)
+	for len(kinds) < 6 && time.Now().Before(end) {
+		out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10})
+		if err != nil {
+			return err
+		}
+		for _, m := range out.Messages {
+			var env struct{ Message string }
+			var n struct {
+				Type string `json:"type"`
+				Step int    `json:"step"`
+			}
+			if json.Unmarshal([]byte(aws.ToString(m.Body)), &env) == nil && json.Unmarshal([]byte(env.Message), &n) == nil {
+				kinds = append(kinds, fmt.Sprintf("%s@%d", n.Type, n.Step))
+			}
+			_, _ = sq.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: q.QueueUrl, ReceiptHandle: m.ReceiptHandle})
+		}
+		time.Sleep(100 * time.Millisecond) // SNS delivers on another goroutine: real time
+	}
+	if got := strings.Join(kinds, " "); got != "started@0 held@1 promoted@1 step_completed@2 step_completed@3 succeeded@3" {
+		return fmt.Errorf("the on-call queue got the notices %q", got)
+	}
+	say("the on-call queue got every notice, in order: %s", strings.Join(kinds, ", "))
 	return nil
 }
 

@@ -278,7 +278,7 @@ export interface DeploymentBlueGreenRollout {
      */
     preset?: pulumi.Input<string | undefined>;
     /**
-     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it alone when no rollout is held is refused at plan; changed with the weights, it is the token the new rollout's holds are promoted from.
      */
     promote?: pulumi.Input<string | undefined>;
     /**
@@ -550,7 +550,7 @@ export interface FeatureFlagRollout {
      */
     preset?: pulumi.Input<string | undefined>;
     /**
-     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it alone when no rollout is held is refused at plan; changed with the weights, it is the token the new rollout's holds are promoted from.
      */
     promote?: pulumi.Input<string | undefined>;
     /**
@@ -900,7 +900,7 @@ export interface LambdaAliasRollout {
      */
     preset?: pulumi.Input<string | undefined>;
     /**
-     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it alone when no rollout is held is refused at plan; changed with the weights, it is the token the new rollout's holds are promoted from.
      */
     promote?: pulumi.Input<string | undefined>;
     /**
@@ -1356,7 +1356,7 @@ export interface ReleaseServicesRollout {
      */
     preset?: pulumi.Input<string | undefined>;
     /**
-     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it alone when no rollout is held is refused at plan; changed with the weights, it is the token the new rollout's holds are promoted from.
      */
     promote?: pulumi.Input<string | undefined>;
     /**
@@ -1695,7 +1695,7 @@ export interface TrafficSplitRollout {
      */
     preset?: pulumi.Input<string | undefined>;
     /**
-     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it when no rollout is held is refused at plan.
+     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it alone when no rollout is held is refused at plan; changed with the weights, it is the token the new rollout's holds are promoted from.
      */
     promote?: pulumi.Input<string | undefined>;
     /**
