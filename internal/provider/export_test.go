@@ -153,3 +153,19 @@ func Summaries(d diag.Diagnostics) string {
 	}
 	return fmt.Sprint(out)
 }
+
+// PublishAndClose sends n notices through a notifier to topic, as a run of
+// the pipeline would, then ends the run as the pipeline does
+// (closeNotices): its diagnostics, and the notices counted undelivered.
+func PublishAndClose(c *awsclient.Client, topic string, n int) (diag.Diagnostics, int) {
+	runner := &rollout.Runner{Clock: c.Clock, SubjectID: "listener/x", SubjectKind: "listener"}
+	notifier := c.NewNotifier(topic, "")
+	notifiers.Store(runner, notifier)
+	for i := 0; i < n; i++ {
+		_ = notifier.Notify(context.Background(), rollout.Notice{Version: rollout.NoticeVersion, Type: rollout.NoticeStepCompleted, Step: i + 1, Steps: n})
+	}
+	var diags diag.Diagnostics
+	var res rollout.Result
+	closeNotices(runner, &res, rolloutSettings{Topic: topic}, &diags)
+	return diags, res.NotifyFailures
+}

@@ -8,14 +8,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/provider"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 )
 
@@ -138,4 +144,23 @@ func TestAccNotices_snsFailingNeverBlocks(t *testing.T) {
 			},
 		},
 	})
+}
+
+// With SNS failing, the end of the run says so: a warning naming the
+// notices not delivered and what to check, and the count.
+func TestNoticesNotDeliveredWarns(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	topic, _ := e.SNSNotices("failing")
+	e.Emu.InjectFaults("sns", emulator.Faults{Rate: 1, Kinds: []emulator.Fault{emulator.ServerError}})
+	c := &awsclient.Client{SNS: sns.NewFromConfig(aws.Config{Region: acctest.Region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")},
+		func(o *sns.Options) { o.BaseEndpoint = aws.String(e.Emu.URL) }), Region: acctest.Region, Clock: clock.Real{}}
+	diags, undelivered := provider.PublishAndClose(c, topic, 3)
+	if undelivered != 3 || diags.WarningsCount() != 1 || diags.HasError() {
+		t.Fatalf("%d undelivered, diagnostics %v; want 3 and one warning", undelivered, diags)
+	}
+	w := diags.Warnings()[0]
+	if w.Summary() != "Notices Not Delivered" || !strings.Contains(w.Detail(), "3") || !strings.Contains(w.Detail(), "sns:Publish") {
+		t.Fatalf("the warning says %q: %q", w.Summary(), w.Detail())
+	}
 }
