@@ -114,6 +114,9 @@ provider "rollout" {
     eventbridge   = %q
   }
   max_retries = 2
+  # Unpaced: a test's requests come in bursts on the fake clock, and each
+  # test has its own emulator. The pacing tests set their own api_budget.
+  api_budget = { enabled = false }
 }
 `, Region, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL)
 }

@@ -51,6 +51,8 @@ type Config struct {
 	MaxRetries             int
 	// ProviderVersion goes into the User-Agent header of every request.
 	ProviderVersion string
+	// Budgets pace the requests by action class (pacer.go); nil does not.
+	Budgets map[string]Budget
 }
 
 // AssumeRole is an IAM role the provider assumes with the credentials it found.
@@ -85,6 +87,8 @@ type Client struct {
 	Events     EventsAPI
 	Region     string
 	Clock      clock.Clock
+	// Pacer paces every request of the client's services (nil: none).
+	Pacer *Pacer
 }
 
 // ErrNoRegion is returned when neither the configuration nor the environment
@@ -95,6 +99,16 @@ var ErrNoRegion = errors.New("no AWS region is set")
 // (environment, shared files, SSO, web identity, container and instance
 // roles), applies the overrides in c and builds the service clients.
 func New(ctx context.Context, c Config, clk clock.Clock) (*Client, error) {
+	var pacer *Pacer
+	apiOptions := []func(*middleware.Stack) error{
+		awsmiddleware.AddUserAgentKeyValue("terraform-provider-rollout", c.ProviderVersion),
+	}
+	if c.Budgets != nil {
+		// Real time: the pacer spaces requests, whatever clock the
+		// schedules run on.
+		pacer = NewPacer(clock.Real{}, c.Budgets)
+		apiOptions = append(apiOptions, paceMiddleware(pacer))
+	}
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
@@ -103,9 +117,7 @@ func New(ctx context.Context, c Config, clk clock.Clock) (*Client, error) {
 				})
 			})
 		}),
-		config.WithAPIOptions([]func(*middleware.Stack) error{
-			awsmiddleware.AddUserAgentKeyValue("terraform-provider-rollout", c.ProviderVersion),
-		}),
+		config.WithAPIOptions(apiOptions),
 	}
 	if c.Region != "" {
 		opts = append(opts, config.WithRegion(c.Region))
@@ -192,6 +204,7 @@ func New(ctx context.Context, c Config, clk clock.Clock) (*Client, error) {
 		}),
 		Region: cfg.Region,
 		Clock:  clk,
+		Pacer:  pacer,
 	}, nil
 }
 

@@ -51,6 +51,10 @@ type Emulator struct {
 	// injected faults by service, and how many of each were injected
 	faults   map[string]*faultState
 	faulted  map[Fault]int
+	// buckets throttle requests by class (throttle.go); throttled counts
+	// the requests answered Throttling.
+	buckets   map[string]*tokenBucket
+	throttled map[string]int
 	targeted []*targetedFault
 	// authenticate-oidc configs by listener or rule ARN
 	oidc map[string]*oidcConfig
@@ -77,7 +81,7 @@ func Start(addr string) (*Emulator, error) {
 	}
 	e := &Emulator{URL: "http://" + ln.Addr().String(), kumo: k, ln: ln, counts: map[string]int{},
 		requests: map[string][]map[string]any{}, alarms: map[string]map[string]any{}, healthChecks: map[string]url.Values{},
-		faults: map[string]*faultState{}, faulted: map[Fault]int{}, oidc: map[string]*oidcConfig{},
+		faults: map[string]*faultState{}, faulted: map[Fault]int{}, throttled: map[string]int{}, oidc: map[string]*oidcConfig{},
 		lambda: &lambdaLayer{functions: map[string]*lambdaFunction{}, kumoURL: k.URL}}
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	proxy.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {

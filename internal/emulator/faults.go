@@ -107,6 +107,9 @@ func (e *Emulator) drawFault(action string) Fault {
 	service, _, _ := strings.Cut(action, ":")
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if !e.throttle(action) {
+		return Throttle
+	}
 	for i, tf := range e.targeted {
 		if tf.action == action && tf.times > 0 {
 			tf.times--
@@ -142,13 +145,7 @@ func (e *Emulator) slowBy(action string) time.Duration {
 func (e *Emulator) injectFault(f Fault, action string, w http.ResponseWriter) bool {
 	switch f {
 	case Throttle:
-		if strings.HasPrefix(action, "elasticloadbalancing:") {
-			w.Header().Set("Content-Type", "text/xml")
-			w.WriteHeader(http.StatusBadRequest)
-			_, _ = w.Write([]byte(`<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>rollout-emulator-fault</RequestId></ErrorResponse>`))
-			return true
-		}
-		w.WriteHeader(http.StatusServiceUnavailable)
+		throttled(w, action)
 		return true
 	case ServerError:
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -177,4 +174,32 @@ func resetConn(w http.ResponseWriter) {
 		_ = tc.SetLinger(0)
 	}
 	_ = conn.Close()
+}
+
+// throttled answers Throttling in the protocol of action's service, as AWS
+// does: ELB's query XML, CloudWatch's CBOR, Lambda's 429, SSM's JSON.
+func throttled(w http.ResponseWriter, action string) {
+	switch service, _, _ := strings.Cut(action, ":"); service {
+	case "elasticloadbalancing":
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>rollout-emulator-fault</RequestId></ErrorResponse>`))
+	case "monitoring":
+		body, _ := encodeCBOR(map[string]any{"__type": "com.amazonaws.cloudwatch#Throttling", "message": "Rate exceeded"})
+		w.Header().Set("Content-Type", "application/cbor")
+		w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write(body)
+	case "lambda":
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Amzn-Errortype", "TooManyRequestsException")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(`{"Type":"User","message":"Rate exceeded","Reason":"CallerRateLimitExceeded"}`))
+	case "ssm":
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"__type":"ThrottlingException","message":"Rate exceeded"}`))
+	default:
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
 }

@@ -7,9 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -63,6 +65,43 @@ type providerModel struct {
 	AssumeRole             *assumeRole  `tfsdk:"assume_role"`
 	Endpoints              *endpoints   `tfsdk:"endpoints"`
 	MaxRetries             types.Int64  `tfsdk:"max_retries"`
+	APIBudget              *apiBudget   `tfsdk:"api_budget"`
+}
+
+// apiBudget is the provider's api_budget block: requests a second by
+// action class (awsclient.DefaultBudgets when unset).
+type apiBudget struct {
+	Enabled            types.Bool    `tfsdk:"enabled"`
+	ELBDescribe        types.Float64 `tfsdk:"elb_describe_per_second"`
+	ELBModify          types.Float64 `tfsdk:"elb_modify_per_second"`
+	CloudWatchDescribe types.Float64 `tfsdk:"cloudwatch_describe_per_second"`
+	CloudWatchMetrics  types.Float64 `tfsdk:"cloudwatch_metric_data_per_second"`
+	Lambda             types.Float64 `tfsdk:"lambda_per_second"`
+	SSM                types.Float64 `tfsdk:"ssm_per_second"`
+}
+
+// budgets is the pacing api_budget asks for; nil for none.
+func (b *apiBudget) budgets() map[string]awsclient.Budget {
+	out := map[string]awsclient.Budget{}
+	for k, v := range awsclient.DefaultBudgets {
+		out[k] = v
+	}
+	if b == nil {
+		return out
+	}
+	if !b.Enabled.IsNull() && !b.Enabled.ValueBool() {
+		return nil
+	}
+	for class, v := range map[string]types.Float64{awsclient.ClassELBDescribe: b.ELBDescribe, awsclient.ClassELBModify: b.ELBModify, awsclient.ClassAlarms: b.CloudWatchDescribe,
+		awsclient.ClassMetricData: b.CloudWatchMetrics, awsclient.ClassLambda: b.Lambda, awsclient.ClassSSM: b.SSM} {
+		if !v.IsNull() && !v.IsUnknown() {
+			d := out[class]
+			d.PerSecond = v.ValueFloat64()
+			d.Burst = max(d.Burst, int(math.Ceil(d.PerSecond)))
+			out[class] = d
+		}
+	}
+	return out
 }
 
 type assumeRole struct {
@@ -170,6 +209,21 @@ func (p *rolloutProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 					},
 				},
 			},
+			"api_budget": schema.SingleNestedAttribute{
+				Optional: true,
+				MarkdownDescription: "How fast this provider may call AWS, in requests a second per action class, for all the rollouts of one run together. AWS throttles per account and Region, " +
+					"shared with every other tool in the account; the defaults are about half of AWS's buckets. A rollback's requests go first, borrowing from the requests after them, and no " +
+					"request waits for another rollout's pause, only for its turn. See the guide *A hundred rollouts*.",
+				Attributes: map[string]schema.Attribute{
+					"enabled":                           schema.BoolAttribute{Optional: true, MarkdownDescription: "`false` sends every request at once (AWS's throttling and the SDK's retries alone). Default `true`."},
+					"elb_describe_per_second":           budgetAttr("Elastic Load Balancing `Describe*` (listeners, rules, target health, tags)", awsclient.ClassELBDescribe),
+					"elb_modify_per_second":             budgetAttr("Elastic Load Balancing writes (`ModifyListener`, `ModifyRule`, tags)", awsclient.ClassELBModify),
+					"cloudwatch_describe_per_second":    budgetAttr("CloudWatch `DescribeAlarms` and the other alarm calls", awsclient.ClassAlarms),
+					"cloudwatch_metric_data_per_second": budgetAttr("CloudWatch `GetMetricData`", awsclient.ClassMetricData),
+					"lambda_per_second":                 budgetAttr("Lambda's control plane (aliases, versions, tags; not a hook's `Invoke`)", awsclient.ClassLambda),
+					"ssm_per_second":                    budgetAttr("Parameter Store (flags)", awsclient.ClassSSM),
+				},
+			},
 			"max_retries": schema.Int64Attribute{
 				Optional: true,
 				MarkdownDescription: fmt.Sprintf("How many times a throttled or failed AWS request is retried, with the SDK's adaptive retry mode (client-side rate limiting after throttling). From 0 to 100; defaults to %d.",
@@ -219,6 +273,7 @@ func (p *rolloutProvider) Configure(ctx context.Context, req provider.ConfigureR
 	if !m.MaxRetries.IsNull() {
 		cfg.MaxRetries = int(m.MaxRetries.ValueInt64())
 	}
+	cfg.Budgets = m.APIBudget.budgets()
 	resp.Diagnostics.Append(m.SharedConfigFiles.ElementsAs(ctx, &cfg.SharedConfigFiles, false)...)
 	resp.Diagnostics.Append(m.SharedCredentialsFiles.ElementsAs(ctx, &cfg.SharedCredentialsFiles, false)...)
 	if e := m.Endpoints; e != nil {
@@ -312,4 +367,13 @@ func attrPath(name string) path.Path {
 		p = p.AtName(n)
 	}
 	return p
+}
+
+// budgetAttr is one class's rate in api_budget.
+func budgetAttr(what, class string) schema.Float64Attribute {
+	return schema.Float64Attribute{
+		Optional:            true,
+		MarkdownDescription: fmt.Sprintf("Requests a second to %s, from 0.1 to 1000. Default %g.", what, awsclient.DefaultBudgets[class].PerSecond),
+		Validators:          []validator.Float64{float64validator.Between(0.1, 1000)},
+	}
 }

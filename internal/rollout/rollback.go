@@ -168,7 +168,7 @@ func (r *Runner) live(ctx context.Context) (context.Context, context.CancelFunc)
 	if grace <= 0 {
 		grace = DefaultRollbackGrace
 	}
-	return r.Clock.WithDeadline(context.WithoutCancel(ctx), r.Clock.Now().Add(grace))
+	return r.Clock.WithDeadline(Urgent(context.WithoutCancel(ctx)), r.Clock.Now().Add(grace))
 }
 
 // Stabilize watches a subject that a run has just taken from `from` to

@@ -301,3 +301,12 @@ func TotalPause(steps []PlannedStep) time.Duration {
 	}
 	return d
 }
+
+type urgentKey struct{}
+
+// Urgent marks a context whose AWS requests must not wait behind others
+// (a rollback's): a pacer lets them through at once.
+func Urgent(ctx context.Context) context.Context { return context.WithValue(ctx, urgentKey{}, true) }
+
+// IsUrgent reports whether ctx was marked Urgent.
+func IsUrgent(ctx context.Context) bool { v, _ := ctx.Value(urgentKey{}).(bool); return v }
