@@ -24,12 +24,12 @@ import (
 
 // Action classes of the budget.
 const (
-	ClassELBDescribe     = "elb_describe"
-	ClassELBModify       = "elb_modify"
-	ClassAlarms          = "cloudwatch_describe"
-	ClassMetricData      = "cloudwatch_metric_data"
-	ClassLambda          = "lambda"
-	ClassSSM             = "ssm"
+	ClassELBDescribe = "elb_describe"
+	ClassELBModify   = "elb_modify"
+	ClassAlarms      = "cloudwatch_describe"
+	ClassMetricData  = "cloudwatch_metric_data"
+	ClassLambda      = "lambda"
+	ClassSSM         = "ssm"
 )
 
 // Budget is one class's rate: PerSecond tokens a second, at most Burst

@@ -49,13 +49,13 @@ type Emulator struct {
 	// health-check settings set with ModifyTargetGroup, by target group ARN
 	healthChecks map[string]url.Values
 	// injected faults by service, and how many of each were injected
-	faults   map[string]*faultState
-	faulted  map[Fault]int
+	faults  map[string]*faultState
+	faulted map[Fault]int
 	// buckets throttle requests by class (throttle.go); throttled counts
 	// the requests answered Throttling.
 	buckets   map[string]*tokenBucket
 	throttled map[string]int
-	targeted []*targetedFault
+	targeted  []*targetedFault
 	// authenticate-oidc configs by listener or rule ARN
 	oidc map[string]*oidcConfig
 	// Lambda versions and aliases
