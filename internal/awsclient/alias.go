@@ -176,7 +176,7 @@ var _ rollout.MetricsReader = (*AliasGates)(nil)
 
 // Observers are the alias's gate readers.
 func (p *AliasGates) Observers() rollout.Observers {
-	return rollout.Observers{Alarms: p.Client, Metrics: p, Hooks: HookInvoker{p.Client}}
+	return rollout.Observers{Alarms: SharedAlarms{p.Client}, Metrics: p, Hooks: HookInvoker{p.Client}}
 }
 
 // Metrics reads a version's Invocations, Errors and Throttles (sums) and

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -89,6 +91,13 @@ type Client struct {
 	Clock      clock.Clock
 	// Pacer paces every request of the client's services (nil: none).
 	Pacer *Pacer
+	// shared are the gate readings every rollout of the client shares
+	// (shared.go).
+	sharedOnce sync.Once
+	shared     *sharedReadings
+	// Running counts the rollouts running through the client (the
+	// provider's stagger).
+	Running atomic.Int64
 }
 
 // ErrNoRegion is returned when neither the configuration nor the environment

@@ -51,12 +51,12 @@ func NewListenerGates(c *Client, ref Ref) (*ListenerGates, error) {
 
 // Observers are the listener's gate readers.
 func (p *ListenerGates) Observers() rollout.Observers {
-	return rollout.Observers{Health: p, Alarms: p.Client, Metrics: p, Hooks: HookInvoker{p.Client}}
+	return rollout.Observers{Health: p, Alarms: SharedAlarms{p.Client}, Metrics: p, Hooks: HookInvoker{p.Client}}
 }
 
 // TargetHealth counts a target group's healthy and serving targets.
 func (p *ListenerGates) TargetHealth(ctx context.Context, tg string) (rollout.Health, error) {
-	counts, err := p.Client.TargetHealthCounts(ctx, tg)
+	counts, err := p.Client.SharedTargetHealth(ctx, tg)
 	if err != nil {
 		return rollout.Health{}, err
 	}
@@ -162,7 +162,7 @@ func (h HookInvoker) Invoke(ctx context.Context, fn string, payload rollout.Hook
 // AlarmAndHookObservers are the gate readers of a subject with no metrics
 // or targets of its own (a feature flag): alarms and hooks.
 func AlarmAndHookObservers(c *Client) rollout.Observers {
-	return rollout.Observers{Alarms: c, Hooks: HookInvoker{c}}
+	return rollout.Observers{Alarms: SharedAlarms{c}, Hooks: HookInvoker{c}}
 }
 
 // InvokeHook calls a validation hook synchronously with the payload.

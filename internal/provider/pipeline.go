@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"sync"
 	"time"
@@ -230,6 +231,7 @@ func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 		return out
 	}
 	runner.Primed = read
+	defer stagger(ctx, c, s, ch.settings.PollInterval)()
 	out.res = runner.Run(ctx, ch.from, steps)
 	if st := ch.stabilize; st != nil && out.res.Status == rollout.Succeeded && (st.Duration > 0 || st.Gates.Health != nil || len(st.Gates.Alarms) > 0) {
 		watch := *runner
@@ -486,4 +488,34 @@ func closeNotices(runner *rollout.Runner, res *rollout.Result, s rolloutSettings
 // statusLog logs a status tag that could not be written.
 func statusLog(ctx context.Context) func(string, error) {
 	return func(msg string, err error) { tflog.Warn(ctx, msg, map[string]any{"error": err.Error()}) }
+}
+
+// maxStagger bounds how far apart stagger spreads the step boundaries of
+// rollouts that run at once.
+const maxStagger = time.Second
+
+// staggerOffset is a subject's place in the spread: the same for every
+// rollout of the subject, uniform across subjects.
+func staggerOffset(id string, spread time.Duration) time.Duration {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(id))
+	return time.Duration(h.Sum64() % uint64(spread))
+}
+
+// stagger counts a starting rollout among the running ones and, when
+// others run, delays its start by its subject's offset in a spread of up
+// to maxStagger (and at most the poll interval): a hundred rollouts in one
+// apply do not all write in the same second, and since every step is
+// relative to the start, their step boundaries stay spread. It returns the
+// function that counts the rollout out.
+func stagger(ctx context.Context, c *awsclient.Client, s subject, poll time.Duration) func() {
+	if n := c.Running.Add(1); n > 1 {
+		spread := min(maxStagger, poll)
+		if spread > 0 {
+			d := staggerOffset(s.ID(), spread)
+			tflog.Info(ctx, "staggering the rollout's start among the others running", map[string]any{"offset": d.String(), "spread": spread.String(), "running": n})
+			_ = c.Clock.Sleep(ctx, d) // a cancel shows in the run's first wait
+		}
+	}
+	return func() { c.Running.Add(-1) }
 }

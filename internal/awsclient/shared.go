@@ -1,0 +1,209 @@
+package awsclient
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+)
+
+// Shared gate readings: every rollout of one provider process reads its
+// alarms and target health through one reader, so a hundred rollouts
+// polling the same second make one DescribeAlarms (for all their alarms,
+// 100 names a request) and one DescribeTargetHealth per target group. A
+// reading is shared while it is at most ReadingMaxAge old on the client's
+// clock; each rollout still decides on its own readings at its own poll.
+// Only gate reads are shared: the reads before a write (the guard) and the
+// read-backs are each rollout's own.
+
+// ReadingMaxAge is how old a shared gate reading may be.
+const ReadingMaxAge = 500 * time.Millisecond
+
+// watchFor is how long an alarm stays in the shared request after a
+// rollout last asked for it.
+const watchFor = time.Minute
+
+type sharedReadings struct {
+	mu      sync.Mutex
+	alarms  map[string]alarmReading
+	watched map[string]time.Time
+	// fetching is the alarm fetch in flight, if any.
+	fetching *fetch
+	health   map[string]*healthReading
+	// counts of requests made and of readings served from another's.
+	requests, shared int
+}
+
+type alarmReading struct {
+	state rollout.AlarmState
+	found bool
+	at    time.Time
+}
+
+type healthReading struct {
+	counts   map[string]int
+	at       time.Time
+	fetching *fetch
+}
+
+type fetch struct {
+	done chan struct{}
+	err  error
+}
+
+// now is the client's clock's time (the real one for a client built
+// without a clock).
+func (c *Client) now() time.Time {
+	if c.Clock == nil {
+		return time.Now()
+	}
+	return c.Clock.Now()
+}
+
+func (c *Client) readings() *sharedReadings {
+	c.sharedOnce.Do(func() {
+		c.shared = &sharedReadings{alarms: map[string]alarmReading{}, watched: map[string]time.Time{}, health: map[string]*healthReading{}}
+	})
+	return c.shared
+}
+
+// SharedAlarms reads alarm states through the client's shared readings.
+type SharedAlarms struct{ Client *Client }
+
+// AlarmStates reads the states of names, from a shared reading at most
+// ReadingMaxAge old, or from one DescribeAlarms for every alarm any rollout
+// watches.
+func (s SharedAlarms) AlarmStates(ctx context.Context, names []string) ([]rollout.AlarmState, error) {
+	c, r := s.Client, s.Client.readings()
+	for {
+		now := c.now()
+		r.mu.Lock()
+		fresh := true
+		for _, n := range names {
+			r.watched[n] = now
+			if a, ok := r.alarms[n]; !ok || now.Sub(a.at) > ReadingMaxAge {
+				fresh = false
+			}
+		}
+		if fresh {
+			var out []rollout.AlarmState
+			for _, n := range names {
+				if a := r.alarms[n]; a.found {
+					out = append(out, a.state)
+				}
+			}
+			r.shared++
+			r.mu.Unlock()
+			return out, nil
+		}
+		if f := r.fetching; f != nil {
+			// Another rollout's fetch is in flight: it asks for these too.
+			r.mu.Unlock()
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			if f.err != nil {
+				return nil, f.err
+			}
+			continue
+		}
+		var all []string
+		for n, at := range r.watched {
+			if now.Sub(at) <= watchFor {
+				all = append(all, n)
+			} else {
+				delete(r.watched, n)
+			}
+		}
+		sort.Strings(all)
+		f := &fetch{done: make(chan struct{})}
+		r.fetching = f
+		r.requests += (len(all) + 99) / 100
+		r.mu.Unlock()
+
+		states, err := c.AlarmStates(ctx, all)
+		at := c.now()
+		r.mu.Lock()
+		if err == nil {
+			got := map[string]rollout.AlarmState{}
+			for _, st := range states {
+				got[st.Name] = st
+			}
+			for _, n := range all {
+				st, ok := got[n]
+				r.alarms[n] = alarmReading{state: st, found: ok, at: at}
+			}
+		}
+		f.err = err
+		r.fetching = nil
+		close(f.done)
+		r.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// SharedTargetHealth reads a target group's health counts from a shared
+// reading at most ReadingMaxAge old, or from one DescribeTargetHealth for
+// every rollout that asks for it meanwhile.
+func (c *Client) SharedTargetHealth(ctx context.Context, tg string) (map[string]int, error) {
+	r := c.readings()
+	for {
+		now := c.now()
+		r.mu.Lock()
+		h := r.health[tg]
+		if h == nil {
+			h = &healthReading{}
+			r.health[tg] = h
+		}
+		if h.counts != nil && now.Sub(h.at) <= ReadingMaxAge {
+			counts := h.counts
+			r.shared++
+			r.mu.Unlock()
+			return counts, nil
+		}
+		if f := h.fetching; f != nil {
+			r.mu.Unlock()
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			if f.err != nil {
+				return nil, f.err
+			}
+			continue
+		}
+		f := &fetch{done: make(chan struct{})}
+		h.fetching = f
+		r.requests++
+		r.mu.Unlock()
+		counts, err := c.TargetHealthCounts(ctx, tg)
+		at := c.now()
+		r.mu.Lock()
+		if err == nil {
+			h.counts, h.at = counts, at
+		}
+		f.err = err
+		h.fetching = nil
+		close(f.done)
+		r.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// SharedStats are the gate requests made through the shared readings, and
+// the readings served from another rollout's request.
+func (c *Client) SharedStats() (requests, shared int) {
+	r := c.readings()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.requests, r.shared
+}
