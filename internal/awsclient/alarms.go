@@ -186,6 +186,8 @@ func (c *Client) AlarmStates(ctx context.Context, names []string) ([]rollout.Ala
 		pg := cloudwatch.NewDescribeAlarmsPaginator(c.CloudWatch, &cloudwatch.DescribeAlarmsInput{
 			AlarmNames: batch,
 			AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm},
+			// AWS's largest page (the default is 50): a batch is one request.
+			MaxRecords: aws.Int32(100),
 		})
 		for pg.HasMorePages() {
 			page, err := pg.NextPage(ctx)

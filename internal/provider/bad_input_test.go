@@ -338,6 +338,8 @@ custom = {
 		{"flag empty environment", ff(`environments = [""]`), `environments\[0\] string length must be between 1 and 64`},
 		{"flag description over 1024", ff(`description = "` + strings.Repeat("d", 1025) + `"`), `description string length must be at most 1024`},
 		{"flag data source bad key", good + "data \"rollout_feature_flag\" \"x\" {\n  key = \"Bad\"\n}\n", `key(.|\n)*starting with a letter`},
+		{"api budget of zero", withProvider(`api_budget = { elb_describe_per_second = 0 }`), `api_budget\.elb_describe_per_second value must be between 0\.1`},
+		{"api budget too high", withProvider(`api_budget = { cloudwatch_describe_per_second = 5000 }`), `api_budget\.cloudwatch_describe_per_second value must be between 0\.1\S* and 1000`},
 		{"ssm endpoint plain http", withProvider(`endpoints = { ssm = "http://ssm.internal.example" }`), `Plain HTTP Endpoint(.|\n)*endpoints\.ssm`},
 		{"status of two subjects", good + fmt.Sprintf("data \"rollout_status\" \"x\" {\n listener_arn = %q\n feature_flag = \"checkout\"\n}\n", fakeListener), `Invalid Attribute Combination(.|\n)*listener_arn`},
 		{"status of nothing", good + "data \"rollout_status\" \"x\" {\n}\n", `Invalid Attribute Combination`},

@@ -70,6 +70,8 @@ func main() {
 	releaseOnly := flag.Bool("release-only", false, "measure only the release figure (h)")
 	orchestratorBin := flag.String("orchestrator", "", "the orchestrator binary, for the detached figures (i)-(l) (optional)")
 	detachedOnly := flag.Bool("detached-only", false, "measure only the detached figures (i)-(l)")
+	budgetOnly := flag.Bool("budget-only", false, "measure only the API budget figure (n)")
+	budgetN := flag.Int("budget-n", budgetRollouts, "rollouts in one apply for the API budget figure (n)")
 	flag.Parse()
 	if *providerDir == "" || *workdir == "" {
 		fmt.Fprintln(os.Stderr, "rollout-bench: run it through `make bench`")
@@ -111,6 +113,30 @@ func main() {
 		fmt.Printf("%s (%s)\n", eng.name, eng.bin)
 		fmt.Printf("  %5s  %12s  %12s  %14s  %7s  %8s  %16s  %17s  %14s\n", "N", "(a) req/res", "plan splits", "plan baseline", "(b)", "growth", "protocol floor", "framework floor", "(b') / floor")
 		var prev time.Duration
+		if *budgetOnly || !(*rolloutOnly || *releaseOnly || *detachedOnly) {
+			fmt.Printf("  (n) %d splits in one apply (-parallelism=%d), each a 3-step canary (pauses 2 x %s, poll %s) with health and alarm gates, against AWS's buckets:\n",
+				*budgetN, *budgetN, budgetPause, budgetPoll)
+			for _, paced := range []bool{true, false} {
+				bf, err := budgetBench(eng.bin, *providerDir, filepath.Join(*workdir, strings.ToLower(eng.name)+"-budget"), *budgetN, paced)
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "rollout-bench: %s budget: %v\n", eng.name, err)
+					os.Exit(1)
+				}
+				label, miss := "paced (default api_budget)", missIf(&ok, bf.throttled > 0 || bf.failed || bf.alarmsPerPoll > 2)
+				if !paced {
+					label, miss = "not paced (api_budget.enabled = false)", ""
+				}
+				outcome := "every rollout succeeded"
+				if bf.failed {
+					outcome = "the apply FAILED (" + bf.failure + ")"
+				}
+				fmt.Printf("      %s: %s; %d Throttling answers; DescribeAlarms per poll interval %.2f; ELB requests a second peak %d, mean %.1f (%d Describe*); wall %s = %.1f x one schedule (%s); peak RSS %d MiB%s\n",
+					label, outcome, bf.throttled, bf.alarmsPerPoll, bf.elbPeak, bf.elbMean, bf.describes, bf.wall.Round(100*time.Millisecond), bf.wall.Seconds()/bf.schedule.Seconds(), bf.schedule, bf.peakRSS/1024, miss)
+			}
+			if *budgetOnly {
+				continue
+			}
+		}
 		if *orchestratorBin != "" {
 			df, err := detachedBench(eng.bin, *providerDir, *orchestratorBin, filepath.Join(*workdir, strings.ToLower(eng.name)+"-detached"))
 			if err != nil {

@@ -47,6 +47,7 @@ export class Provider extends pulumi.ProviderResource {
         let resourceInputs: pulumi.Inputs = {};
         opts = opts || {};
         {
+            resourceInputs["apiBudget"] = pulumi.output(args?.apiBudget).apply(JSON.stringify);
             resourceInputs["assumeRole"] = pulumi.output(args?.assumeRole).apply(JSON.stringify);
             resourceInputs["endpoints"] = pulumi.output(args?.endpoints).apply(JSON.stringify);
             resourceInputs["maxRetries"] = pulumi.output(args?.maxRetries).apply(JSON.stringify);
@@ -73,6 +74,10 @@ export class Provider extends pulumi.ProviderResource {
  * The set of arguments for constructing a Provider resource.
  */
 export interface ProviderArgs {
+    /**
+     * How fast this provider may call AWS, in requests a second per action class, for all the rollouts of one run together. AWS throttles per account and Region, shared with every other tool in the account; the defaults are about half of AWS's buckets. A rollback's requests go first, borrowing from the requests after them, and no request waits for another rollout's pause, only for its turn. See the guide *A hundred rollouts*.
+     */
+    apiBudget?: pulumi.Input<inputs.ProviderApiBudget | undefined>;
     /**
      * An IAM role to assume with the credentials found, for example a deploy role in the workload account.
      */

@@ -41,6 +41,8 @@ func NewProvider(ctx *pulumi.Context,
 }
 
 type providerArgs struct {
+	// How fast this provider may call AWS, in requests a second per action class, for all the rollouts of one run together. AWS throttles per account and Region, shared with every other tool in the account; the defaults are about half of AWS's buckets. A rollback's requests go first, borrowing from the requests after them, and no request waits for another rollout's pause, only for its turn. See the guide *A hundred rollouts*.
+	ApiBudget *ProviderApiBudget `pulumi:"apiBudget"`
 	// An IAM role to assume with the credentials found, for example a deploy role in the workload account.
 	AssumeRole *ProviderAssumeRole `pulumi:"assumeRole"`
 	// Custom endpoints per service.
@@ -59,6 +61,8 @@ type providerArgs struct {
 
 // The set of arguments for constructing a Provider resource.
 type ProviderArgs struct {
+	// How fast this provider may call AWS, in requests a second per action class, for all the rollouts of one run together. AWS throttles per account and Region, shared with every other tool in the account; the defaults are about half of AWS's buckets. A rollback's requests go first, borrowing from the requests after them, and no request waits for another rollout's pause, only for its turn. See the guide *A hundred rollouts*.
+	ApiBudget ProviderApiBudgetPtrInput
 	// An IAM role to assume with the credentials found, for example a deploy role in the workload account.
 	AssumeRole ProviderAssumeRolePtrInput
 	// Custom endpoints per service.

@@ -8936,6 +8936,257 @@ func (o OrchestratorCodePtrOutput) S3ObjectVersion() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+type ProviderApiBudget struct {
+	// Requests a second to CloudWatch `DescribeAlarms` and the other alarm calls, from 0.1 to 1000. Default 4.
+	CloudwatchDescribePerSecond *float64 `pulumi:"cloudwatchDescribePerSecond"`
+	// Requests a second to CloudWatch `GetMetricData`, from 0.1 to 1000. Default 25.
+	CloudwatchMetricDataPerSecond *float64 `pulumi:"cloudwatchMetricDataPerSecond"`
+	// Requests a second to Elastic Load Balancing `Describe*` (listeners, rules, target health, tags), from 0.1 to 1000. Default 5.
+	ElbDescribePerSecond *float64 `pulumi:"elbDescribePerSecond"`
+	// Requests a second to Elastic Load Balancing writes (`ModifyListener`, `ModifyRule`, tags), from 0.1 to 1000. Default 5.
+	ElbModifyPerSecond *float64 `pulumi:"elbModifyPerSecond"`
+	// <span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span> sends every request at once (AWS's throttling and the SDK's retries alone). Default <span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>.
+	Enabled *bool `pulumi:"enabled"`
+	// Requests a second to Lambda's control plane (aliases, versions, tags; not a hook's `Invoke`), from 0.1 to 1000. Default 7.
+	LambdaPerSecond *float64 `pulumi:"lambdaPerSecond"`
+	// Requests a second to Parameter Store (flags), from 0.1 to 1000. Default 10.
+	SsmPerSecond *float64 `pulumi:"ssmPerSecond"`
+}
+
+// ProviderApiBudgetInput is an input type that accepts ProviderApiBudgetArgs and ProviderApiBudgetOutput values.
+// You can construct a concrete instance of `ProviderApiBudgetInput` via:
+//
+//	ProviderApiBudgetArgs{...}
+type ProviderApiBudgetInput interface {
+	pulumi.Input
+
+	ToProviderApiBudgetOutput() ProviderApiBudgetOutput
+	ToProviderApiBudgetOutputWithContext(context.Context) ProviderApiBudgetOutput
+}
+
+type ProviderApiBudgetArgs struct {
+	// Requests a second to CloudWatch `DescribeAlarms` and the other alarm calls, from 0.1 to 1000. Default 4.
+	CloudwatchDescribePerSecond pulumi.Float64PtrInput `pulumi:"cloudwatchDescribePerSecond"`
+	// Requests a second to CloudWatch `GetMetricData`, from 0.1 to 1000. Default 25.
+	CloudwatchMetricDataPerSecond pulumi.Float64PtrInput `pulumi:"cloudwatchMetricDataPerSecond"`
+	// Requests a second to Elastic Load Balancing `Describe*` (listeners, rules, target health, tags), from 0.1 to 1000. Default 5.
+	ElbDescribePerSecond pulumi.Float64PtrInput `pulumi:"elbDescribePerSecond"`
+	// Requests a second to Elastic Load Balancing writes (`ModifyListener`, `ModifyRule`, tags), from 0.1 to 1000. Default 5.
+	ElbModifyPerSecond pulumi.Float64PtrInput `pulumi:"elbModifyPerSecond"`
+	// <span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span> sends every request at once (AWS's throttling and the SDK's retries alone). Default <span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>.
+	Enabled pulumi.BoolPtrInput `pulumi:"enabled"`
+	// Requests a second to Lambda's control plane (aliases, versions, tags; not a hook's `Invoke`), from 0.1 to 1000. Default 7.
+	LambdaPerSecond pulumi.Float64PtrInput `pulumi:"lambdaPerSecond"`
+	// Requests a second to Parameter Store (flags), from 0.1 to 1000. Default 10.
+	SsmPerSecond pulumi.Float64PtrInput `pulumi:"ssmPerSecond"`
+}
+
+func (ProviderApiBudgetArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ProviderApiBudget)(nil)).Elem()
+}
+
+func (i ProviderApiBudgetArgs) ToProviderApiBudgetOutput() ProviderApiBudgetOutput {
+	return i.ToProviderApiBudgetOutputWithContext(context.Background())
+}
+
+func (i ProviderApiBudgetArgs) ToProviderApiBudgetOutputWithContext(ctx context.Context) ProviderApiBudgetOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ProviderApiBudgetOutput)
+}
+
+func (i ProviderApiBudgetArgs) ToProviderApiBudgetPtrOutput() ProviderApiBudgetPtrOutput {
+	return i.ToProviderApiBudgetPtrOutputWithContext(context.Background())
+}
+
+func (i ProviderApiBudgetArgs) ToProviderApiBudgetPtrOutputWithContext(ctx context.Context) ProviderApiBudgetPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ProviderApiBudgetOutput).ToProviderApiBudgetPtrOutputWithContext(ctx)
+}
+
+// ProviderApiBudgetPtrInput is an input type that accepts ProviderApiBudgetArgs, ProviderApiBudgetPtr and ProviderApiBudgetPtrOutput values.
+// You can construct a concrete instance of `ProviderApiBudgetPtrInput` via:
+//
+//	        ProviderApiBudgetArgs{...}
+//
+//	or:
+//
+//	        nil
+type ProviderApiBudgetPtrInput interface {
+	pulumi.Input
+
+	ToProviderApiBudgetPtrOutput() ProviderApiBudgetPtrOutput
+	ToProviderApiBudgetPtrOutputWithContext(context.Context) ProviderApiBudgetPtrOutput
+}
+
+type providerApiBudgetPtrType ProviderApiBudgetArgs
+
+func ProviderApiBudgetPtr(v *ProviderApiBudgetArgs) ProviderApiBudgetPtrInput {
+	return (*providerApiBudgetPtrType)(v)
+}
+
+func (*providerApiBudgetPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ProviderApiBudget)(nil)).Elem()
+}
+
+func (i *providerApiBudgetPtrType) ToProviderApiBudgetPtrOutput() ProviderApiBudgetPtrOutput {
+	return i.ToProviderApiBudgetPtrOutputWithContext(context.Background())
+}
+
+func (i *providerApiBudgetPtrType) ToProviderApiBudgetPtrOutputWithContext(ctx context.Context) ProviderApiBudgetPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ProviderApiBudgetPtrOutput)
+}
+
+type ProviderApiBudgetOutput struct{ *pulumi.OutputState }
+
+func (ProviderApiBudgetOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ProviderApiBudget)(nil)).Elem()
+}
+
+func (o ProviderApiBudgetOutput) ToProviderApiBudgetOutput() ProviderApiBudgetOutput {
+	return o
+}
+
+func (o ProviderApiBudgetOutput) ToProviderApiBudgetOutputWithContext(ctx context.Context) ProviderApiBudgetOutput {
+	return o
+}
+
+func (o ProviderApiBudgetOutput) ToProviderApiBudgetPtrOutput() ProviderApiBudgetPtrOutput {
+	return o.ToProviderApiBudgetPtrOutputWithContext(context.Background())
+}
+
+func (o ProviderApiBudgetOutput) ToProviderApiBudgetPtrOutputWithContext(ctx context.Context) ProviderApiBudgetPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ProviderApiBudget) *ProviderApiBudget {
+		return &v
+	}).(ProviderApiBudgetPtrOutput)
+}
+
+// Requests a second to CloudWatch `DescribeAlarms` and the other alarm calls, from 0.1 to 1000. Default 4.
+func (o ProviderApiBudgetOutput) CloudwatchDescribePerSecond() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v ProviderApiBudget) *float64 { return v.CloudwatchDescribePerSecond }).(pulumi.Float64PtrOutput)
+}
+
+// Requests a second to CloudWatch `GetMetricData`, from 0.1 to 1000. Default 25.
+func (o ProviderApiBudgetOutput) CloudwatchMetricDataPerSecond() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v ProviderApiBudget) *float64 { return v.CloudwatchMetricDataPerSecond }).(pulumi.Float64PtrOutput)
+}
+
+// Requests a second to Elastic Load Balancing `Describe*` (listeners, rules, target health, tags), from 0.1 to 1000. Default 5.
+func (o ProviderApiBudgetOutput) ElbDescribePerSecond() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v ProviderApiBudget) *float64 { return v.ElbDescribePerSecond }).(pulumi.Float64PtrOutput)
+}
+
+// Requests a second to Elastic Load Balancing writes (`ModifyListener`, `ModifyRule`, tags), from 0.1 to 1000. Default 5.
+func (o ProviderApiBudgetOutput) ElbModifyPerSecond() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v ProviderApiBudget) *float64 { return v.ElbModifyPerSecond }).(pulumi.Float64PtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span> sends every request at once (AWS's throttling and the SDK's retries alone). Default <span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>.
+func (o ProviderApiBudgetOutput) Enabled() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v ProviderApiBudget) *bool { return v.Enabled }).(pulumi.BoolPtrOutput)
+}
+
+// Requests a second to Lambda's control plane (aliases, versions, tags; not a hook's `Invoke`), from 0.1 to 1000. Default 7.
+func (o ProviderApiBudgetOutput) LambdaPerSecond() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v ProviderApiBudget) *float64 { return v.LambdaPerSecond }).(pulumi.Float64PtrOutput)
+}
+
+// Requests a second to Parameter Store (flags), from 0.1 to 1000. Default 10.
+func (o ProviderApiBudgetOutput) SsmPerSecond() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v ProviderApiBudget) *float64 { return v.SsmPerSecond }).(pulumi.Float64PtrOutput)
+}
+
+type ProviderApiBudgetPtrOutput struct{ *pulumi.OutputState }
+
+func (ProviderApiBudgetPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ProviderApiBudget)(nil)).Elem()
+}
+
+func (o ProviderApiBudgetPtrOutput) ToProviderApiBudgetPtrOutput() ProviderApiBudgetPtrOutput {
+	return o
+}
+
+func (o ProviderApiBudgetPtrOutput) ToProviderApiBudgetPtrOutputWithContext(ctx context.Context) ProviderApiBudgetPtrOutput {
+	return o
+}
+
+func (o ProviderApiBudgetPtrOutput) Elem() ProviderApiBudgetOutput {
+	return o.ApplyT(func(v *ProviderApiBudget) ProviderApiBudget {
+		if v != nil {
+			return *v
+		}
+		var ret ProviderApiBudget
+		return ret
+	}).(ProviderApiBudgetOutput)
+}
+
+// Requests a second to CloudWatch `DescribeAlarms` and the other alarm calls, from 0.1 to 1000. Default 4.
+func (o ProviderApiBudgetPtrOutput) CloudwatchDescribePerSecond() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *ProviderApiBudget) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.CloudwatchDescribePerSecond
+	}).(pulumi.Float64PtrOutput)
+}
+
+// Requests a second to CloudWatch `GetMetricData`, from 0.1 to 1000. Default 25.
+func (o ProviderApiBudgetPtrOutput) CloudwatchMetricDataPerSecond() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *ProviderApiBudget) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.CloudwatchMetricDataPerSecond
+	}).(pulumi.Float64PtrOutput)
+}
+
+// Requests a second to Elastic Load Balancing `Describe*` (listeners, rules, target health, tags), from 0.1 to 1000. Default 5.
+func (o ProviderApiBudgetPtrOutput) ElbDescribePerSecond() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *ProviderApiBudget) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.ElbDescribePerSecond
+	}).(pulumi.Float64PtrOutput)
+}
+
+// Requests a second to Elastic Load Balancing writes (`ModifyListener`, `ModifyRule`, tags), from 0.1 to 1000. Default 5.
+func (o ProviderApiBudgetPtrOutput) ElbModifyPerSecond() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *ProviderApiBudget) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.ElbModifyPerSecond
+	}).(pulumi.Float64PtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span> sends every request at once (AWS's throttling and the SDK's retries alone). Default <span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>.
+func (o ProviderApiBudgetPtrOutput) Enabled() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *ProviderApiBudget) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Enabled
+	}).(pulumi.BoolPtrOutput)
+}
+
+// Requests a second to Lambda's control plane (aliases, versions, tags; not a hook's `Invoke`), from 0.1 to 1000. Default 7.
+func (o ProviderApiBudgetPtrOutput) LambdaPerSecond() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *ProviderApiBudget) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.LambdaPerSecond
+	}).(pulumi.Float64PtrOutput)
+}
+
+// Requests a second to Parameter Store (flags), from 0.1 to 1000. Default 10.
+func (o ProviderApiBudgetPtrOutput) SsmPerSecond() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *ProviderApiBudget) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.SsmPerSecond
+	}).(pulumi.Float64PtrOutput)
+}
+
 type ProviderAssumeRole struct {
 	// How long the assumed credentials last, as a Go duration from <span pulumi-lang-nodejs="`15m`" pulumi-lang-dotnet="`15m`" pulumi-lang-go="`15m`" pulumi-lang-python="`15m`" pulumi-lang-yaml="`15m`" pulumi-lang-java="`15m`">`15m`</span> to <span pulumi-lang-nodejs="`12h`" pulumi-lang-dotnet="`12h`" pulumi-lang-go="`12h`" pulumi-lang-python="`12h`" pulumi-lang-yaml="`12h`" pulumi-lang-java="`12h`">`12h`</span>. Defaults to <span pulumi-lang-nodejs="`1h`" pulumi-lang-dotnet="`1h`" pulumi-lang-go="`1h`" pulumi-lang-python="`1h`" pulumi-lang-yaml="`1h`" pulumi-lang-java="`1h`">`1h`</span>.
 	Duration *string `pulumi:"duration"`
@@ -17070,6 +17321,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*LambdaAliasTimeoutsPtrInput)(nil)).Elem(), LambdaAliasTimeoutsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*OrchestratorCodeInput)(nil)).Elem(), OrchestratorCodeArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*OrchestratorCodePtrInput)(nil)).Elem(), OrchestratorCodeArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ProviderApiBudgetInput)(nil)).Elem(), ProviderApiBudgetArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ProviderApiBudgetPtrInput)(nil)).Elem(), ProviderApiBudgetArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ProviderAssumeRoleInput)(nil)).Elem(), ProviderAssumeRoleArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ProviderAssumeRolePtrInput)(nil)).Elem(), ProviderAssumeRoleArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ProviderEndpointsInput)(nil)).Elem(), ProviderEndpointsArgs{})
@@ -17252,6 +17505,8 @@ func init() {
 	pulumi.RegisterOutputType(LambdaAliasTimeoutsPtrOutput{})
 	pulumi.RegisterOutputType(OrchestratorCodeOutput{})
 	pulumi.RegisterOutputType(OrchestratorCodePtrOutput{})
+	pulumi.RegisterOutputType(ProviderApiBudgetOutput{})
+	pulumi.RegisterOutputType(ProviderApiBudgetPtrOutput{})
 	pulumi.RegisterOutputType(ProviderAssumeRoleOutput{})
 	pulumi.RegisterOutputType(ProviderAssumeRolePtrOutput{})
 	pulumi.RegisterOutputType(ProviderEndpointsOutput{})

@@ -10,6 +10,17 @@ declare var exports: any;
 const __config = new pulumi.Config("rollout");
 
 /**
+ * How fast this provider may call AWS, in requests a second per action class, for all the rollouts of one run together. AWS throttles per account and Region, shared with every other tool in the account; the defaults are about half of AWS's buckets. A rollback's requests go first, borrowing from the requests after them, and no request waits for another rollout's pause, only for its turn. See the guide *A hundred rollouts*.
+ */
+export declare const apiBudget: outputs.config.ApiBudget | undefined;
+Object.defineProperty(exports, "apiBudget", {
+    get() {
+        return __config.getObject<outputs.config.ApiBudget>("apiBudget");
+    },
+    enumerable: true,
+});
+
+/**
  * An IAM role to assume with the credentials found, for example a deploy role in the workload account.
  */
 export declare const assumeRole: outputs.config.AssumeRole | undefined;

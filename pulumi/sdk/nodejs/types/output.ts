@@ -1880,6 +1880,37 @@ export interface TrafficSplitTimeouts {
 }
 
 export namespace config {
+    export interface ApiBudget {
+        /**
+         * Requests a second to CloudWatch `DescribeAlarms` and the other alarm calls, from 0.1 to 1000. Default 4.
+         */
+        cloudwatchDescribePerSecond?: number;
+        /**
+         * Requests a second to CloudWatch `GetMetricData`, from 0.1 to 1000. Default 25.
+         */
+        cloudwatchMetricDataPerSecond?: number;
+        /**
+         * Requests a second to Elastic Load Balancing `Describe*` (listeners, rules, target health, tags), from 0.1 to 1000. Default 5.
+         */
+        elbDescribePerSecond?: number;
+        /**
+         * Requests a second to Elastic Load Balancing writes (`ModifyListener`, `ModifyRule`, tags), from 0.1 to 1000. Default 5.
+         */
+        elbModifyPerSecond?: number;
+        /**
+         * <span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span> sends every request at once (AWS's throttling and the SDK's retries alone). Default <span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>.
+         */
+        enabled?: boolean;
+        /**
+         * Requests a second to Lambda's control plane (aliases, versions, tags; not a hook's `Invoke`), from 0.1 to 1000. Default 7.
+         */
+        lambdaPerSecond?: number;
+        /**
+         * Requests a second to Parameter Store (flags), from 0.1 to 1000. Default 10.
+         */
+        ssmPerSecond?: number;
+    }
+
     export interface AssumeRole {
         /**
          * How long the assumed credentials last, as a Go duration from <span pulumi-lang-nodejs="`15m`" pulumi-lang-dotnet="`15m`" pulumi-lang-go="`15m`" pulumi-lang-python="`15m`" pulumi-lang-yaml="`15m`" pulumi-lang-java="`15m`">`15m`</span> to <span pulumi-lang-nodejs="`12h`" pulumi-lang-dotnet="`12h`" pulumi-lang-go="`12h`" pulumi-lang-python="`12h`" pulumi-lang-yaml="`12h`" pulumi-lang-java="`12h`">`12h`</span>. Defaults to <span pulumi-lang-nodejs="`1h`" pulumi-lang-dotnet="`1h`" pulumi-lang-go="`1h`" pulumi-lang-python="`1h`" pulumi-lang-yaml="`1h`" pulumi-lang-java="`1h`">`1h`</span>.

@@ -107,6 +107,8 @@ __all__ = [
     'LambdaAliasTimeoutsArgsDict',
     'OrchestratorCodeArgs',
     'OrchestratorCodeArgsDict',
+    'ProviderApiBudgetArgs',
+    'ProviderApiBudgetArgsDict',
     'ProviderAssumeRoleArgs',
     'ProviderAssumeRoleArgsDict',
     'ProviderEndpointsArgs',
@@ -4922,6 +4924,155 @@ class OrchestratorCodeArgs:
     @s3_object_version.setter
     def s3_object_version(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "s3_object_version", value)
+
+
+class ProviderApiBudgetArgsDict(TypedDict):
+    cloudwatch_describe_per_second: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    Requests a second to CloudWatch `DescribeAlarms` and the other alarm calls, from 0.1 to 1000. Default 4.
+    """
+    cloudwatch_metric_data_per_second: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    Requests a second to CloudWatch `GetMetricData`, from 0.1 to 1000. Default 25.
+    """
+    elb_describe_per_second: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    Requests a second to Elastic Load Balancing `Describe*` (listeners, rules, target health, tags), from 0.1 to 1000. Default 5.
+    """
+    elb_modify_per_second: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    Requests a second to Elastic Load Balancing writes (`ModifyListener`, `ModifyRule`, tags), from 0.1 to 1000. Default 5.
+    """
+    enabled: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    <span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span> sends every request at once (AWS's throttling and the SDK's retries alone). Default <span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>.
+    """
+    lambda_per_second: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    Requests a second to Lambda's control plane (aliases, versions, tags; not a hook's `Invoke`), from 0.1 to 1000. Default 7.
+    """
+    ssm_per_second: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    Requests a second to Parameter Store (flags), from 0.1 to 1000. Default 10.
+    """
+
+@pulumi.input_type
+class ProviderApiBudgetArgs:
+    def __init__(__self__, *,
+                 cloudwatch_describe_per_second: pulumi.Input[Optional[_builtins.float]] = None,
+                 cloudwatch_metric_data_per_second: pulumi.Input[Optional[_builtins.float]] = None,
+                 elb_describe_per_second: pulumi.Input[Optional[_builtins.float]] = None,
+                 elb_modify_per_second: pulumi.Input[Optional[_builtins.float]] = None,
+                 enabled: pulumi.Input[Optional[_builtins.bool]] = None,
+                 lambda_per_second: pulumi.Input[Optional[_builtins.float]] = None,
+                 ssm_per_second: pulumi.Input[Optional[_builtins.float]] = None):
+        """
+        :param pulumi.Input[_builtins.float] cloudwatch_describe_per_second: Requests a second to CloudWatch `DescribeAlarms` and the other alarm calls, from 0.1 to 1000. Default 4.
+        :param pulumi.Input[_builtins.float] cloudwatch_metric_data_per_second: Requests a second to CloudWatch `GetMetricData`, from 0.1 to 1000. Default 25.
+        :param pulumi.Input[_builtins.float] elb_describe_per_second: Requests a second to Elastic Load Balancing `Describe*` (listeners, rules, target health, tags), from 0.1 to 1000. Default 5.
+        :param pulumi.Input[_builtins.float] elb_modify_per_second: Requests a second to Elastic Load Balancing writes (`ModifyListener`, `ModifyRule`, tags), from 0.1 to 1000. Default 5.
+        :param pulumi.Input[_builtins.bool] enabled: <span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span> sends every request at once (AWS's throttling and the SDK's retries alone). Default <span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>.
+        :param pulumi.Input[_builtins.float] lambda_per_second: Requests a second to Lambda's control plane (aliases, versions, tags; not a hook's `Invoke`), from 0.1 to 1000. Default 7.
+        :param pulumi.Input[_builtins.float] ssm_per_second: Requests a second to Parameter Store (flags), from 0.1 to 1000. Default 10.
+        """
+        if cloudwatch_describe_per_second is not None:
+            pulumi.set(__self__, "cloudwatch_describe_per_second", cloudwatch_describe_per_second)
+        if cloudwatch_metric_data_per_second is not None:
+            pulumi.set(__self__, "cloudwatch_metric_data_per_second", cloudwatch_metric_data_per_second)
+        if elb_describe_per_second is not None:
+            pulumi.set(__self__, "elb_describe_per_second", elb_describe_per_second)
+        if elb_modify_per_second is not None:
+            pulumi.set(__self__, "elb_modify_per_second", elb_modify_per_second)
+        if enabled is not None:
+            pulumi.set(__self__, "enabled", enabled)
+        if lambda_per_second is not None:
+            pulumi.set(__self__, "lambda_per_second", lambda_per_second)
+        if ssm_per_second is not None:
+            pulumi.set(__self__, "ssm_per_second", ssm_per_second)
+
+    @_builtins.property
+    @pulumi.getter(name="cloudwatchDescribePerSecond")
+    def cloudwatch_describe_per_second(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        Requests a second to CloudWatch `DescribeAlarms` and the other alarm calls, from 0.1 to 1000. Default 4.
+        """
+        return pulumi.get(self, "cloudwatch_describe_per_second")
+
+    @cloudwatch_describe_per_second.setter
+    def cloudwatch_describe_per_second(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "cloudwatch_describe_per_second", value)
+
+    @_builtins.property
+    @pulumi.getter(name="cloudwatchMetricDataPerSecond")
+    def cloudwatch_metric_data_per_second(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        Requests a second to CloudWatch `GetMetricData`, from 0.1 to 1000. Default 25.
+        """
+        return pulumi.get(self, "cloudwatch_metric_data_per_second")
+
+    @cloudwatch_metric_data_per_second.setter
+    def cloudwatch_metric_data_per_second(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "cloudwatch_metric_data_per_second", value)
+
+    @_builtins.property
+    @pulumi.getter(name="elbDescribePerSecond")
+    def elb_describe_per_second(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        Requests a second to Elastic Load Balancing `Describe*` (listeners, rules, target health, tags), from 0.1 to 1000. Default 5.
+        """
+        return pulumi.get(self, "elb_describe_per_second")
+
+    @elb_describe_per_second.setter
+    def elb_describe_per_second(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "elb_describe_per_second", value)
+
+    @_builtins.property
+    @pulumi.getter(name="elbModifyPerSecond")
+    def elb_modify_per_second(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        Requests a second to Elastic Load Balancing writes (`ModifyListener`, `ModifyRule`, tags), from 0.1 to 1000. Default 5.
+        """
+        return pulumi.get(self, "elb_modify_per_second")
+
+    @elb_modify_per_second.setter
+    def elb_modify_per_second(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "elb_modify_per_second", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def enabled(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        <span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span> sends every request at once (AWS's throttling and the SDK's retries alone). Default <span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>.
+        """
+        return pulumi.get(self, "enabled")
+
+    @enabled.setter
+    def enabled(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "enabled", value)
+
+    @_builtins.property
+    @pulumi.getter(name="lambdaPerSecond")
+    def lambda_per_second(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        Requests a second to Lambda's control plane (aliases, versions, tags; not a hook's `Invoke`), from 0.1 to 1000. Default 7.
+        """
+        return pulumi.get(self, "lambda_per_second")
+
+    @lambda_per_second.setter
+    def lambda_per_second(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "lambda_per_second", value)
+
+    @_builtins.property
+    @pulumi.getter(name="ssmPerSecond")
+    def ssm_per_second(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        Requests a second to Parameter Store (flags), from 0.1 to 1000. Default 10.
+        """
+        return pulumi.get(self, "ssm_per_second")
+
+    @ssm_per_second.setter
+    def ssm_per_second(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "ssm_per_second", value)
 
 
 class ProviderAssumeRoleArgsDict(TypedDict):

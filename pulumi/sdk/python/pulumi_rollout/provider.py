@@ -20,6 +20,7 @@ __all__ = ['ProviderArgs', 'Provider']
 @pulumi.input_type
 class ProviderArgs:
     def __init__(__self__, *,
+                 api_budget: pulumi.Input[Optional['ProviderApiBudgetArgs']] = None,
                  assume_role: pulumi.Input[Optional['ProviderAssumeRoleArgs']] = None,
                  endpoints: pulumi.Input[Optional['ProviderEndpointsArgs']] = None,
                  max_retries: pulumi.Input[Optional[_builtins.int]] = None,
@@ -30,6 +31,7 @@ class ProviderArgs:
         """
         The set of arguments for constructing a Provider resource.
 
+        :param pulumi.Input['ProviderApiBudgetArgs'] api_budget: How fast this provider may call AWS, in requests a second per action class, for all the rollouts of one run together. AWS throttles per account and Region, shared with every other tool in the account; the defaults are about half of AWS's buckets. A rollback's requests go first, borrowing from the requests after them, and no request waits for another rollout's pause, only for its turn. See the guide *A hundred rollouts*.
         :param pulumi.Input['ProviderAssumeRoleArgs'] assume_role: An IAM role to assume with the credentials found, for example a deploy role in the workload account.
         :param pulumi.Input['ProviderEndpointsArgs'] endpoints: Custom endpoints per service.
         :param pulumi.Input[_builtins.int] max_retries: How many times a throttled or failed AWS request is retried, with the SDK's adaptive retry mode (client-side rate limiting after throttling). From 0 to 100; defaults to 8.
@@ -38,6 +40,8 @@ class ProviderArgs:
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] shared_config_files: Paths of shared config files, instead of `~/.aws/config`.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] shared_credentials_files: Paths of shared credentials files, instead of `~/.aws/credentials`.
         """
+        if api_budget is not None:
+            pulumi.set(__self__, "api_budget", api_budget)
         if assume_role is not None:
             pulumi.set(__self__, "assume_role", assume_role)
         if endpoints is not None:
@@ -52,6 +56,18 @@ class ProviderArgs:
             pulumi.set(__self__, "shared_config_files", shared_config_files)
         if shared_credentials_files is not None:
             pulumi.set(__self__, "shared_credentials_files", shared_credentials_files)
+
+    @_builtins.property
+    @pulumi.getter(name="apiBudget")
+    def api_budget(self) -> pulumi.Input[Optional['ProviderApiBudgetArgs']]:
+        """
+        How fast this provider may call AWS, in requests a second per action class, for all the rollouts of one run together. AWS throttles per account and Region, shared with every other tool in the account; the defaults are about half of AWS's buckets. A rollback's requests go first, borrowing from the requests after them, and no request waits for another rollout's pause, only for its turn. See the guide *A hundred rollouts*.
+        """
+        return pulumi.get(self, "api_budget")
+
+    @api_budget.setter
+    def api_budget(self, value: pulumi.Input[Optional['ProviderApiBudgetArgs']]):
+        pulumi.set(self, "api_budget", value)
 
     @_builtins.property
     @pulumi.getter(name="assumeRole")
@@ -144,6 +160,7 @@ class Provider(pulumi.ProviderResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 api_budget: pulumi.Input[Optional[Union['ProviderApiBudgetArgs', 'ProviderApiBudgetArgsDict']]] = None,
                  assume_role: pulumi.Input[Optional[Union['ProviderAssumeRoleArgs', 'ProviderAssumeRoleArgsDict']]] = None,
                  endpoints: pulumi.Input[Optional[Union['ProviderEndpointsArgs', 'ProviderEndpointsArgsDict']]] = None,
                  max_retries: pulumi.Input[Optional[_builtins.int]] = None,
@@ -161,6 +178,7 @@ class Provider(pulumi.ProviderResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[Union['ProviderApiBudgetArgs', 'ProviderApiBudgetArgsDict']] api_budget: How fast this provider may call AWS, in requests a second per action class, for all the rollouts of one run together. AWS throttles per account and Region, shared with every other tool in the account; the defaults are about half of AWS's buckets. A rollback's requests go first, borrowing from the requests after them, and no request waits for another rollout's pause, only for its turn. See the guide *A hundred rollouts*.
         :param pulumi.Input[Union['ProviderAssumeRoleArgs', 'ProviderAssumeRoleArgsDict']] assume_role: An IAM role to assume with the credentials found, for example a deploy role in the workload account.
         :param pulumi.Input[Union['ProviderEndpointsArgs', 'ProviderEndpointsArgsDict']] endpoints: Custom endpoints per service.
         :param pulumi.Input[_builtins.int] max_retries: How many times a throttled or failed AWS request is retried, with the SDK's adaptive retry mode (client-side rate limiting after throttling). From 0 to 100; defaults to 8.
@@ -197,6 +215,7 @@ class Provider(pulumi.ProviderResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 api_budget: pulumi.Input[Optional[Union['ProviderApiBudgetArgs', 'ProviderApiBudgetArgsDict']]] = None,
                  assume_role: pulumi.Input[Optional[Union['ProviderAssumeRoleArgs', 'ProviderAssumeRoleArgsDict']]] = None,
                  endpoints: pulumi.Input[Optional[Union['ProviderEndpointsArgs', 'ProviderEndpointsArgsDict']]] = None,
                  max_retries: pulumi.Input[Optional[_builtins.int]] = None,
@@ -213,6 +232,7 @@ class Provider(pulumi.ProviderResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = ProviderArgs.__new__(ProviderArgs)
 
+            __props__.__dict__["api_budget"] = pulumi.Output.from_input(api_budget).apply(pulumi.runtime.to_json) if api_budget is not None else None
             __props__.__dict__["assume_role"] = pulumi.Output.from_input(assume_role).apply(pulumi.runtime.to_json) if assume_role is not None else None
             __props__.__dict__["endpoints"] = pulumi.Output.from_input(endpoints).apply(pulumi.runtime.to_json) if endpoints is not None else None
             __props__.__dict__["max_retries"] = pulumi.Output.from_input(max_retries).apply(pulumi.runtime.to_json) if max_retries is not None else None

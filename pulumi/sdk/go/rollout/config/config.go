@@ -11,6 +11,11 @@ import (
 
 var _ = internal.GetEnvOrDefault
 
+// How fast this provider may call AWS, in requests a second per action class, for all the rollouts of one run together. AWS throttles per account and Region, shared with every other tool in the account; the defaults are about half of AWS's buckets. A rollback's requests go first, borrowing from the requests after them, and no request waits for another rollout's pause, only for its turn. See the guide *A hundred rollouts*.
+func GetApiBudget(ctx *pulumi.Context) string {
+	return config.Get(ctx, "rollout:apiBudget")
+}
+
 // An IAM role to assume with the credentials found, for example a deploy role in the workload account.
 func GetAssumeRole(ctx *pulumi.Context) string {
 	return config.Get(ctx, "rollout:assumeRole")

@@ -13,6 +13,112 @@ import (
 
 var _ = internal.GetEnvOrDefault
 
+type ApiBudget struct {
+	// Requests a second to CloudWatch `DescribeAlarms` and the other alarm calls, from 0.1 to 1000. Default 4.
+	CloudwatchDescribePerSecond *float64 `pulumi:"cloudwatchDescribePerSecond"`
+	// Requests a second to CloudWatch `GetMetricData`, from 0.1 to 1000. Default 25.
+	CloudwatchMetricDataPerSecond *float64 `pulumi:"cloudwatchMetricDataPerSecond"`
+	// Requests a second to Elastic Load Balancing `Describe*` (listeners, rules, target health, tags), from 0.1 to 1000. Default 5.
+	ElbDescribePerSecond *float64 `pulumi:"elbDescribePerSecond"`
+	// Requests a second to Elastic Load Balancing writes (`ModifyListener`, `ModifyRule`, tags), from 0.1 to 1000. Default 5.
+	ElbModifyPerSecond *float64 `pulumi:"elbModifyPerSecond"`
+	// <span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span> sends every request at once (AWS's throttling and the SDK's retries alone). Default <span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>.
+	Enabled *bool `pulumi:"enabled"`
+	// Requests a second to Lambda's control plane (aliases, versions, tags; not a hook's `Invoke`), from 0.1 to 1000. Default 7.
+	LambdaPerSecond *float64 `pulumi:"lambdaPerSecond"`
+	// Requests a second to Parameter Store (flags), from 0.1 to 1000. Default 10.
+	SsmPerSecond *float64 `pulumi:"ssmPerSecond"`
+}
+
+// ApiBudgetInput is an input type that accepts ApiBudgetArgs and ApiBudgetOutput values.
+// You can construct a concrete instance of `ApiBudgetInput` via:
+//
+//	ApiBudgetArgs{...}
+type ApiBudgetInput interface {
+	pulumi.Input
+
+	ToApiBudgetOutput() ApiBudgetOutput
+	ToApiBudgetOutputWithContext(context.Context) ApiBudgetOutput
+}
+
+type ApiBudgetArgs struct {
+	// Requests a second to CloudWatch `DescribeAlarms` and the other alarm calls, from 0.1 to 1000. Default 4.
+	CloudwatchDescribePerSecond pulumi.Float64PtrInput `pulumi:"cloudwatchDescribePerSecond"`
+	// Requests a second to CloudWatch `GetMetricData`, from 0.1 to 1000. Default 25.
+	CloudwatchMetricDataPerSecond pulumi.Float64PtrInput `pulumi:"cloudwatchMetricDataPerSecond"`
+	// Requests a second to Elastic Load Balancing `Describe*` (listeners, rules, target health, tags), from 0.1 to 1000. Default 5.
+	ElbDescribePerSecond pulumi.Float64PtrInput `pulumi:"elbDescribePerSecond"`
+	// Requests a second to Elastic Load Balancing writes (`ModifyListener`, `ModifyRule`, tags), from 0.1 to 1000. Default 5.
+	ElbModifyPerSecond pulumi.Float64PtrInput `pulumi:"elbModifyPerSecond"`
+	// <span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span> sends every request at once (AWS's throttling and the SDK's retries alone). Default <span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>.
+	Enabled pulumi.BoolPtrInput `pulumi:"enabled"`
+	// Requests a second to Lambda's control plane (aliases, versions, tags; not a hook's `Invoke`), from 0.1 to 1000. Default 7.
+	LambdaPerSecond pulumi.Float64PtrInput `pulumi:"lambdaPerSecond"`
+	// Requests a second to Parameter Store (flags), from 0.1 to 1000. Default 10.
+	SsmPerSecond pulumi.Float64PtrInput `pulumi:"ssmPerSecond"`
+}
+
+func (ApiBudgetArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ApiBudget)(nil)).Elem()
+}
+
+func (i ApiBudgetArgs) ToApiBudgetOutput() ApiBudgetOutput {
+	return i.ToApiBudgetOutputWithContext(context.Background())
+}
+
+func (i ApiBudgetArgs) ToApiBudgetOutputWithContext(ctx context.Context) ApiBudgetOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ApiBudgetOutput)
+}
+
+type ApiBudgetOutput struct{ *pulumi.OutputState }
+
+func (ApiBudgetOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ApiBudget)(nil)).Elem()
+}
+
+func (o ApiBudgetOutput) ToApiBudgetOutput() ApiBudgetOutput {
+	return o
+}
+
+func (o ApiBudgetOutput) ToApiBudgetOutputWithContext(ctx context.Context) ApiBudgetOutput {
+	return o
+}
+
+// Requests a second to CloudWatch `DescribeAlarms` and the other alarm calls, from 0.1 to 1000. Default 4.
+func (o ApiBudgetOutput) CloudwatchDescribePerSecond() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v ApiBudget) *float64 { return v.CloudwatchDescribePerSecond }).(pulumi.Float64PtrOutput)
+}
+
+// Requests a second to CloudWatch `GetMetricData`, from 0.1 to 1000. Default 25.
+func (o ApiBudgetOutput) CloudwatchMetricDataPerSecond() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v ApiBudget) *float64 { return v.CloudwatchMetricDataPerSecond }).(pulumi.Float64PtrOutput)
+}
+
+// Requests a second to Elastic Load Balancing `Describe*` (listeners, rules, target health, tags), from 0.1 to 1000. Default 5.
+func (o ApiBudgetOutput) ElbDescribePerSecond() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v ApiBudget) *float64 { return v.ElbDescribePerSecond }).(pulumi.Float64PtrOutput)
+}
+
+// Requests a second to Elastic Load Balancing writes (`ModifyListener`, `ModifyRule`, tags), from 0.1 to 1000. Default 5.
+func (o ApiBudgetOutput) ElbModifyPerSecond() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v ApiBudget) *float64 { return v.ElbModifyPerSecond }).(pulumi.Float64PtrOutput)
+}
+
+// <span pulumi-lang-nodejs="`false`" pulumi-lang-dotnet="`False`" pulumi-lang-go="`false`" pulumi-lang-python="`false`" pulumi-lang-yaml="`false`" pulumi-lang-java="`false`">`false`</span> sends every request at once (AWS's throttling and the SDK's retries alone). Default <span pulumi-lang-nodejs="`true`" pulumi-lang-dotnet="`True`" pulumi-lang-go="`true`" pulumi-lang-python="`true`" pulumi-lang-yaml="`true`" pulumi-lang-java="`true`">`true`</span>.
+func (o ApiBudgetOutput) Enabled() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v ApiBudget) *bool { return v.Enabled }).(pulumi.BoolPtrOutput)
+}
+
+// Requests a second to Lambda's control plane (aliases, versions, tags; not a hook's `Invoke`), from 0.1 to 1000. Default 7.
+func (o ApiBudgetOutput) LambdaPerSecond() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v ApiBudget) *float64 { return v.LambdaPerSecond }).(pulumi.Float64PtrOutput)
+}
+
+// Requests a second to Parameter Store (flags), from 0.1 to 1000. Default 10.
+func (o ApiBudgetOutput) SsmPerSecond() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v ApiBudget) *float64 { return v.SsmPerSecond }).(pulumi.Float64PtrOutput)
+}
+
 type AssumeRole struct {
 	// How long the assumed credentials last, as a Go duration from <span pulumi-lang-nodejs="`15m`" pulumi-lang-dotnet="`15m`" pulumi-lang-go="`15m`" pulumi-lang-python="`15m`" pulumi-lang-yaml="`15m`" pulumi-lang-java="`15m`">`15m`</span> to <span pulumi-lang-nodejs="`12h`" pulumi-lang-dotnet="`12h`" pulumi-lang-go="`12h`" pulumi-lang-python="`12h`" pulumi-lang-yaml="`12h`" pulumi-lang-java="`12h`">`12h`</span>. Defaults to <span pulumi-lang-nodejs="`1h`" pulumi-lang-dotnet="`1h`" pulumi-lang-go="`1h`" pulumi-lang-python="`1h`" pulumi-lang-yaml="`1h`" pulumi-lang-java="`1h`">`1h`</span>.
 	Duration *string `pulumi:"duration"`
@@ -217,8 +323,10 @@ func (o EndpointsOutput) Sts() pulumi.StringPtrOutput {
 }
 
 func init() {
+	pulumi.RegisterInputType(reflect.TypeOf((*ApiBudgetInput)(nil)).Elem(), ApiBudgetArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*AssumeRoleInput)(nil)).Elem(), AssumeRoleArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*EndpointsInput)(nil)).Elem(), EndpointsArgs{})
+	pulumi.RegisterOutputType(ApiBudgetOutput{})
 	pulumi.RegisterOutputType(AssumeRoleOutput{})
 	pulumi.RegisterOutputType(EndpointsOutput{})
 }

@@ -15,6 +15,11 @@ else:
 from .. import _utilities
 from . import outputs
 
+apiBudget: Optional[str]
+"""
+How fast this provider may call AWS, in requests a second per action class, for all the rollouts of one run together. AWS throttles per account and Region, shared with every other tool in the account; the defaults are about half of AWS's buckets. A rollback's requests go first, borrowing from the requests after them, and no request waits for another rollout's pause, only for its turn. See the guide *A hundred rollouts*.
+"""
+
 assumeRole: Optional[str]
 """
 An IAM role to assume with the credentials found, for example a deploy role in the workload account.
