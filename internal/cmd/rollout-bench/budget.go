@@ -36,6 +36,7 @@ const (
 type budgetFigures struct {
 	failed         bool
 	failure        string
+	rollbackDelay  time.Duration
 	wall, schedule time.Duration
 	throttled      int
 	alarmsPerPoll  float64
@@ -54,9 +55,15 @@ func budgetBench(engine, providerDir, dir string, n int, paced bool) (budgetFigu
 	defer emu.Close()
 	var mu sync.Mutex
 	var log []stamp
-	emu.OnRequest(func(action string, _ url.Values) {
+	// the watched rollout's listener writes, for the rollback under load
+	var watched string
+	var watchedWrites []time.Time
+	emu.OnRequest(func(action string, form url.Values) {
 		mu.Lock()
 		log = append(log, stamp{time.Now(), action})
+		if action == "elasticloadbalancing:ModifyListener" && watched != "" && form.Get("ListenerArn") == watched {
+			watchedWrites = append(watchedWrites, time.Now())
+		}
 		mu.Unlock()
 	})
 	ctx := context.Background()
@@ -154,15 +161,44 @@ resource "rollout_traffic_split" "s%03[1]d" {
 		return f, err
 	}
 	emu.Throttle(emulator.AWSBuckets)
+	mid := svcs[n/2]
 	mu.Lock()
-	log = nil
+	log, watched = nil, mid.bg.listener
 	mu.Unlock()
+	// The rollback under load: the middle rollout's alarm fires 1.5 s
+	// into its first pause, while the others poll.
+	var fired time.Time
+	go func() {
+		for {
+			mu.Lock()
+			k := len(watchedWrites)
+			mu.Unlock()
+			if k >= 1 {
+				break
+			}
+			time.Sleep(10 * time.Millisecond) // watching another process: real time
+		}
+		time.Sleep(1500 * time.Millisecond)
+		_, _ = cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(fmt.Sprintf("b%03d-%d-5xx", n/2, suffix)), StateValue: "ALARM", StateReason: aws.String("bench")})
+		mu.Lock()
+		fired = time.Now()
+		mu.Unlock()
+	}()
 	start := time.Now()
 	cmd, err := apply()
 	f.wall = time.Since(start)
+	mu.Lock()
+	for _, w := range watchedWrites {
+		if !fired.IsZero() && w.After(fired) {
+			f.rollbackDelay = w.Sub(fired)
+			break
+		}
+	}
+	mu.Unlock()
 	switch {
 	case err == errApplyFailed:
-		f.failed = true
+		// The watched rollout rolls back: the apply fails for it alone.
+		f.failed = strings.Count(output, "Error: ") > 1 || !strings.Contains(output, "Rollout Rolled Back")
 		f.failure = firstError(output)
 	case err != nil:
 		return f, err

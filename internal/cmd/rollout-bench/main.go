@@ -122,11 +122,11 @@ func main() {
 					fmt.Fprintf(os.Stderr, "rollout-bench: %s budget: %v\n", eng.name, err)
 					os.Exit(1)
 				}
-				label, miss := "paced (default api_budget)", missIf(&ok, bf.throttled > 0 || bf.failed || bf.alarmsPerPoll > 2)
+				label, miss := "paced (default api_budget)", missIf(&ok, bf.throttled > 0 || bf.failed || bf.alarmsPerPoll > 2 || bf.rollbackDelay == 0 || bf.rollbackDelay > budgetPoll+time.Second)
 				if !paced {
 					label, miss = "not paced (api_budget.enabled = false)", ""
 				}
-				outcome := "every rollout succeeded"
+				outcome := fmt.Sprintf("the other %d succeeded, the one whose alarm fired rolled back %s after it fired (target <= %s)", *budgetN-1, bf.rollbackDelay.Round(time.Millisecond), budgetPoll+time.Second)
 				if bf.failed {
 					outcome = "the apply FAILED (" + bf.failure + ")"
 				}
