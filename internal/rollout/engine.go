@@ -445,14 +445,18 @@ func (r *Runner) gate(ctx context.Context, p *Progress, next Phase, check func()
 // pollGates checks health and alarms during a pause. A read that fails is
 // tried again at the next poll.
 func (r *Runner) pollGates(ctx context.Context, p *Progress, n int) (*Failure, error) {
+	// Alarms first: their reading is shared by every rollout of the
+	// provider and cheap, while a health read may wait for its turn in the
+	// API budget; an alarm in ALARM rolls back without that wait.
+	f, _, err := r.checkAlarms(ctx, n)
+	if f != nil || err != nil {
+		return f, err
+	}
 	if g := r.Gates.Health; g != nil {
 		f, _, err := r.checkHealth(ctx, *g, p.Gaining, n)
-		if f != nil || err != nil {
-			return f, err
-		}
+		return f, err
 	}
-	f, _, err := r.checkAlarms(ctx, n)
-	return f, err
+	return nil, nil
 }
 
 // shift makes step n's write, through the one write path.

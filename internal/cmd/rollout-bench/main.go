@@ -72,6 +72,7 @@ func main() {
 	detachedOnly := flag.Bool("detached-only", false, "measure only the detached figures (i)-(l)")
 	budgetOnly := flag.Bool("budget-only", false, "measure only the API budget figure (n)")
 	budgetN := flag.Int("budget-n", budgetRollouts, "rollouts in one apply for the API budget figure (n)")
+	budgetPacedOnly := flag.Bool("budget-paced-only", false, "measure (n) paced only, not also unpaced")
 	flag.Parse()
 	if *providerDir == "" || *workdir == "" {
 		fmt.Fprintln(os.Stderr, "rollout-bench: run it through `make bench`")
@@ -117,6 +118,9 @@ func main() {
 			fmt.Printf("  (n) %d splits in one apply (-parallelism=%d), each a 3-step canary (pauses 2 x %s, poll %s) with health and alarm gates, against AWS's buckets:\n",
 				*budgetN, *budgetN, budgetPause, budgetPoll)
 			for _, paced := range []bool{true, false} {
+				if !paced && *budgetPacedOnly {
+					continue
+				}
 				bf, err := budgetBench(eng.bin, *providerDir, filepath.Join(*workdir, strings.ToLower(eng.name)+"-budget"), *budgetN, paced)
 				if err != nil {
 					fmt.Fprintf(os.Stderr, "rollout-bench: %s budget: %v\n", eng.name, err)
