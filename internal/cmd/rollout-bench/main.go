@@ -114,7 +114,7 @@ func main() {
 		fmt.Printf("%s (%s)\n", eng.name, eng.bin)
 		fmt.Printf("  %5s  %12s  %12s  %14s  %7s  %8s  %16s  %17s  %14s\n", "N", "(a) req/res", "plan splits", "plan baseline", "(b)", "growth", "protocol floor", "framework floor", "(b') / floor")
 		var prev time.Duration
-		if *budgetOnly || !(*rolloutOnly || *releaseOnly || *detachedOnly) {
+		if *budgetOnly || (!*rolloutOnly && !*releaseOnly && !*detachedOnly) {
 			fmt.Printf("  (n) %d splits in one apply (-parallelism=%d), each a 3-step canary (pauses 2 x %s, poll %s) with health and alarm gates, against AWS's buckets:\n",
 				*budgetN, *budgetN, budgetPause, budgetPoll)
 			for _, paced := range []bool{true, false} {
