@@ -88,7 +88,6 @@ type Pacer struct {
 	clock   clock.Clock
 	mu      sync.Mutex
 	buckets map[string]*bucket
-	waited  map[string]time.Duration
 	taken   map[string]int
 }
 
@@ -96,7 +95,7 @@ type Pacer struct {
 // paces requests, not schedules). A class without a budget, or with a rate
 // of 0, is not paced.
 func NewPacer(clk clock.Clock, budgets map[string]Budget) *Pacer {
-	p := &Pacer{clock: clk, buckets: map[string]*bucket{}, waited: map[string]time.Duration{}, taken: map[string]int{}}
+	p := &Pacer{clock: clk, buckets: map[string]*bucket{}, taken: map[string]int{}}
 	now := clk.Now()
 	for class, b := range budgets {
 		if b.PerSecond > 0 {
@@ -111,7 +110,6 @@ func NewPacer(clk clock.Clock, budgets map[string]Budget) *Pacer {
 
 // Wait takes one token of class, waiting for it unless urgent.
 func (p *Pacer) Wait(ctx context.Context, class string, urgent bool) error {
-	start := p.clock.Now()
 	for {
 		p.mu.Lock()
 		b := p.buckets[class]
@@ -125,7 +123,6 @@ func (p *Pacer) Wait(ctx context.Context, class string, urgent bool) error {
 		if b.tokens >= 1 || urgent {
 			b.tokens--
 			p.taken[class]++
-			p.waited[class] += now.Sub(start)
 			p.mu.Unlock()
 			return nil
 		}
@@ -137,19 +134,15 @@ func (p *Pacer) Wait(ctx context.Context, class string, urgent bool) error {
 	}
 }
 
-// Stats are how many requests of each class the pacer let through, and how
-// long they waited in all.
-func (p *Pacer) Stats() (taken map[string]int, waited map[string]time.Duration) {
+// Taken is how many requests of each class the pacer let through.
+func (p *Pacer) Taken() map[string]int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	taken, waited = map[string]int{}, map[string]time.Duration{}
+	out := map[string]int{}
 	for k, v := range p.taken {
-		taken[k] = v
+		out[k] = v
 	}
-	for k, v := range p.waited {
-		waited[k] = v
-	}
-	return taken, waited
+	return out
 }
 
 // paceMiddleware makes every attempt of a request (retries included) wait

@@ -32,8 +32,6 @@ type sharedReadings struct {
 	// fetching is the alarm fetch in flight, if any.
 	fetching *fetch
 	health   map[string]*healthReading
-	// counts of requests made and of readings served from another's.
-	requests, shared int
 }
 
 type alarmReading struct {
@@ -94,7 +92,6 @@ func (s SharedAlarms) AlarmStates(ctx context.Context, names []string) ([]rollou
 					out = append(out, a.state)
 				}
 			}
-			r.shared++
 			r.mu.Unlock()
 			return out, nil
 		}
@@ -122,7 +119,6 @@ func (s SharedAlarms) AlarmStates(ctx context.Context, names []string) ([]rollou
 		sort.Strings(all)
 		f := &fetch{done: make(chan struct{})}
 		r.fetching = f
-		r.requests += (len(all) + 99) / 100
 		r.mu.Unlock()
 
 		states, err := c.AlarmStates(ctx, all)
@@ -163,7 +159,6 @@ func (c *Client) SharedTargetHealth(ctx context.Context, tg string) (map[string]
 		}
 		if h.counts != nil && now.Sub(h.at) <= ReadingMaxAge {
 			counts := h.counts
-			r.shared++
 			r.mu.Unlock()
 			return counts, nil
 		}
@@ -181,7 +176,6 @@ func (c *Client) SharedTargetHealth(ctx context.Context, tg string) (map[string]
 		}
 		f := &fetch{done: make(chan struct{})}
 		h.fetching = f
-		r.requests++
 		r.mu.Unlock()
 		counts, err := c.TargetHealthCounts(ctx, tg)
 		at := c.now()
@@ -197,13 +191,4 @@ func (c *Client) SharedTargetHealth(ctx context.Context, tg string) (map[string]
 			return nil, err
 		}
 	}
-}
-
-// SharedStats are the gate requests made through the shared readings, and
-// the readings served from another rollout's request.
-func (c *Client) SharedStats() (requests, shared int) {
-	r := c.readings()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.requests, r.shared
 }

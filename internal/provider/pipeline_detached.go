@@ -121,12 +121,8 @@ func lastAttr(last types.Object, name string) string {
 
 // withRun is a last_rollout with a detached rollout's own fields set.
 func withRun(last types.Object, from weights.Split, execution string, serving weights.Split) types.Object {
-	attrs := map[string]attr.Value{}
-	for k, v := range last.Attributes() {
-		attrs[k] = v
-	}
-	attrs["from"], attrs["execution"], attrs["serving"] = types.StringValue(from.Canonical()), types.StringValue(execution), types.StringValue(serving.Canonical())
-	return types.ObjectValueMust(lastRolloutAttrTypes, attrs)
+	return withAttrs(last, map[string]attr.Value{
+		"from": types.StringValue(from.Canonical()), "execution": types.StringValue(execution), "serving": types.StringValue(serving.Canonical())})
 }
 
 // startDetached gives a checked change to the orchestrator and waits until

@@ -72,15 +72,12 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		prev := bluegreen.Color(state.PreviousActive.ValueString())
 		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(state, prev), h, settingsOf(ctx, plan.Rollout), splitOf(state, want), &resp.Diagnostics)
 		if ok {
-			set("planned_steps", plannedStepsValue(steps))
+			keepOrAct(ctx, resp, plannedStepsValue(steps), acts, state.LastRollout)
 			if acts {
-				set("last_rollout", types.ObjectUnknown(lastRolloutAttrTypes))
 				set("history", types.ListUnknown(historyObjectType))
 				set("traffic", types.MapUnknown(types.Int64Type))
 				set("live_target_group_arn", types.StringUnknown())
 				set("idle_target_group_arn", types.StringUnknown())
-			} else {
-				set("last_rollout", state.LastRollout)
 			}
 		}
 		return

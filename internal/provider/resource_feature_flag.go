@@ -565,12 +565,7 @@ func (r *featureFlagResource) planRollout(ctx context.Context, req resource.Modi
 	if h, held := heldOf(state.LastRollout); held && from == to {
 		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settings, flagSplit(to), &resp.Diagnostics)
 		if ok {
-			set("planned_steps", flagStepsValue(steps))
-			if acts {
-				set("last_rollout", types.ObjectUnknown(lastRolloutAttrTypes))
-			} else {
-				set("last_rollout", state.LastRollout)
-			}
+			keepOrAct(ctx, resp, flagStepsValue(steps), acts, state.LastRollout)
 		}
 		return
 	}

@@ -277,12 +277,7 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 			}
 			steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), to, &resp.Diagnostics)
 			if ok {
-				set("planned_steps", aliasStepsValue(steps))
-				if acts {
-					set("last_rollout", types.ObjectUnknown(lastRolloutAttrTypes))
-				} else {
-					set("last_rollout", state.LastRollout)
-				}
+				keepOrAct(ctx, resp, aliasStepsValue(steps), acts, state.LastRollout)
 			}
 			return
 		}
