@@ -231,7 +231,7 @@ func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 		return out
 	}
 	runner.Primed = read
-	defer stagger(ctx, c, s, ch.settings.PollInterval)()
+	defer stagger(ctx, c, s, steps, ch.settings.PollInterval)()
 	out.res = runner.Run(ctx, ch.from, steps)
 	if st := ch.stabilize; st != nil && out.res.Status == rollout.Succeeded && (st.Duration > 0 || st.Gates.Health != nil || len(st.Gates.Alarms) > 0) {
 		watch := *runner
@@ -503,13 +503,15 @@ func staggerOffset(id string, spread time.Duration) time.Duration {
 }
 
 // stagger counts a starting rollout among the running ones and, when
-// others run, delays its start by its subject's offset in a spread of up
-// to maxStagger (and at most the poll interval): a hundred rollouts in one
-// apply do not all write in the same second, and since every step is
-// relative to the start, their step boundaries stay spread. It returns the
-// function that counts the rollout out.
-func stagger(ctx context.Context, c *awsclient.Client, s subject, poll time.Duration) func() {
-	if n := c.Running.Add(1); n > 1 {
+// others run and it has steps after the first, delays its start by its
+// subject's offset in a spread of up to maxStagger (and at most the poll
+// interval): a hundred rollouts in one apply do not all write in the same
+// second, and since every step is relative to the start, their step
+// boundaries stay spread. A one-step change (a release's service moved all
+// at once with its wave) has no boundaries to spread and starts at once.
+// It returns the function that counts the rollout out.
+func stagger(ctx context.Context, c *awsclient.Client, s subject, steps []rollout.PlannedStep, poll time.Duration) func() {
+	if n := c.Running.Add(1); n > 1 && len(steps) > 1 {
 		spread := min(maxStagger, poll)
 		if spread > 0 {
 			d := staggerOffset(s.ID(), spread)
