@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -95,7 +96,7 @@ func (e *Env) EventNotices(prefix string) (string, *NoticeQueue) {
 
 // Read receives what reached the queue until want notices have, or a
 // few seconds pass (delivery is another goroutine's), and returns all the
-// notices read so far, in order, with their EventBridge detail-types. Each
+// notices read so far, in the order they happened (by seq), with their EventBridge detail-types. Each
 // must follow the schema the docs publish.
 func (q *NoticeQueue) Read(want int) ([]rollout.Notice, []string) {
 	q.e.T.Helper()
@@ -143,6 +144,24 @@ func (q *NoticeQueue) Read(want int) ([]rollout.Notice, []string) {
 			time.Sleep(50 * time.Millisecond) // delivery is another goroutine's: real time
 		}
 	}
+	// SNS and EventBridge keep no order: a reader sorts each run's
+	// notices (by started_at) by their seq, as the guide says.
+	idx := make([]int, len(q.got))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		x, y := q.got[idx[a]], q.got[idx[b]]
+		if !x.Started.Equal(y.Started) {
+			return x.Started.Before(y.Started)
+		}
+		return x.Seq < y.Seq
+	})
+	got, types := make([]rollout.Notice, len(idx)), make([]string, len(idx))
+	for i, j := range idx {
+		got[i], types[i] = q.got[j], q.types[j]
+	}
+	q.got, q.types = got, types
 	return q.got, q.types
 }
 

@@ -74,6 +74,8 @@ type Progress struct {
 	BackFrom weights.Split `json:"back_from,omitempty"`
 	Hurry    bool          `json:"hurry,omitempty"`
 	Res      Result        `json:"result"`
+	// Sent counts the notices of the run so far (their seq).
+	Sent int `json:"sent,omitempty"`
 }
 
 // MaxProgressBytes bounds a Progress as JSON. A Step Functions execution
@@ -121,6 +123,9 @@ func heldProgress(from weights.Split, steps []PlannedStep, held int, started tim
 	p := &Progress{From: from, Steps: steps, Gaining: Gaining(from, last), Phase: PhaseHealth, Step: held + 1,
 		Res: Result{Status: Succeeded, Steps: len(steps), StepReached: held, Current: steps[held-1].Weights, Started: started}}
 	p.Before = p.Res.Current
+	// Before its hold the run sent started, step_completed for each step
+	// before the held one, and held: the notices from here go on from them.
+	p.Sent = held + 1
 	return p
 }
 

@@ -314,6 +314,7 @@ func TestRepeatedCallsTakeNoStepTwice(t *testing.T) {
 		}
 		ca, cb := clock.NewFake(time.Unix(0, 0)), clock.NewFake(time.Unix(0, 0))
 		pa, pb := s.script(), s.script()
+		pb.repeated = true
 		a := s.runner(pa, ca, ca.Now()).Run(context.Background(), s.from, s.steps)
 		start := cb.Now()
 		b, _ := detachedDrive(t, func() *Runner { return s.runner(pb, cb, start) }, cb, s.from, s.steps, true)

@@ -104,7 +104,8 @@ func TestHoldEndsTheRunAndResumeGoesOn(t *testing.T) {
 	}
 
 	// A resumed run whose gate fails rolls back to the first run's start.
-	p2 := &script{serving: steps[0].Weights, alarm: func(int) string { return StateAlarm }}
+	// The first run sent started and held (seq 1 and 2).
+	p2 := &script{serving: steps[0].Weights, alarm: func(int) string { return StateAlarm }, seq: map[int64]int{time.Unix(0, 0).UnixNano(): 2}}
 	r2 := runner(p2, Gates{Alarms: []string{"a"}}, clock.NewFake(time.Unix(0, 0)))
 	res = r2.Drive(context.Background(), r2.Resume(from, steps, 1, time.Unix(0, 0)))
 	if res.Status != RolledBack || !res.Current.Equal(from) {

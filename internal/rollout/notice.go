@@ -37,10 +37,14 @@ const NoticeVersion = 1
 
 // Notice is one thing that happened to a run.
 type Notice struct {
-	Version     int        `json:"version"`
-	Type        NoticeType `json:"type"`
-	SubjectKind string     `json:"subject_kind"`
-	SubjectID   string     `json:"subject_id"`
+	Version int        `json:"version"`
+	Type    NoticeType `json:"type"`
+	// Seq numbers the notices of one run from 1, in the order they
+	// happened: SNS standard topics and EventBridge do not keep the order,
+	// so a reader sorts a run's notices (subject_id, started_at) by seq.
+	Seq         int    `json:"seq"`
+	SubjectKind string `json:"subject_kind"`
+	SubjectID   string `json:"subject_id"`
 	// Step is the step the notice is about (from 1; 0 before any), of
 	// Steps.
 	Step  int `json:"step"`
@@ -71,7 +75,8 @@ func (r *Runner) notify(ctx context.Context, p *Progress, t NoticeType, step int
 	if steps == 0 { // a rollback or a stabilization outside a schedule
 		steps = p.Res.Steps
 	}
-	n := Notice{Version: NoticeVersion, Type: t, SubjectKind: r.SubjectKind, SubjectID: r.SubjectID, Step: step, Steps: steps,
+	p.Sent++
+	n := Notice{Version: NoticeVersion, Type: t, Seq: p.Sent, SubjectKind: r.SubjectKind, SubjectID: r.SubjectID, Step: step, Steps: steps,
 		Before: before.Map(), After: p.Res.Current.Map(), Failure: p.Res.Failure, Attempt: r.Attempt, Started: p.Res.Started, At: r.Clock.Now(), Execution: r.Execution}
 	if t == NoticeGateFailed || t == NoticeRolledBack {
 		n.Policy = p.Res.Policy

@@ -43,6 +43,9 @@ type script struct {
 	readCtx []error
 	// notices are the notices sent, as "type@step".
 	notices []string
+	seq     map[int64]int
+	// repeated is set when calls are repeated (a notice's seq may repeat).
+	repeated bool
 }
 
 // notice records a notice (the Runner's Notify).
@@ -50,6 +53,18 @@ func (s *script) notice(_ context.Context, n Notice) error {
 	if err := noticeschema.CheckValue(n); err != nil {
 		panic(err) // every notice of every run here follows the published schema
 	}
+	// A run's notices are numbered 1, 2, … in the order they happen, and a
+	// run promoted after its hold goes on from its held notice.
+	if s.seq == nil {
+		s.seq = map[int64]int{}
+	}
+	// A call repeated with the same input (Step Functions' retry) sends
+	// its notices again with the same seq: a reader drops them.
+	last := s.seq[n.Started.UnixNano()]
+	if n.Seq != last+1 && (!s.repeated || n.Seq < 1 || n.Seq > last) {
+		panic(fmt.Sprintf("notice %s@%d has seq %d after %d", n.Type, n.Step, n.Seq, last))
+	}
+	s.seq[n.Started.UnixNano()] = max(last, n.Seq)
 	s.notices = append(s.notices, fmt.Sprintf("%s@%d", n.Type, n.Step))
 	return nil
 }
