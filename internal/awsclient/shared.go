@@ -192,3 +192,35 @@ func (c *Client) SharedTargetHealth(ctx context.Context, tg string) (map[string]
 		}
 	}
 }
+
+// WatchAlarms watches names every interval through the shared readings
+// while another read of the rollout waits for its turn in the API budget,
+// and fires once when one is in ALARM. Without a pacer nothing waits its
+// turn, and nothing is watched.
+func (s SharedAlarms) WatchAlarms(ctx context.Context, names []string, interval time.Duration, fire func()) func() {
+	p := s.Client.Pacer
+	if p == nil {
+		return func() {}
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for p.clock.Sleep(wctx, interval) == nil {
+			states, err := s.AlarmStates(wctx, names)
+			if wctx.Err() != nil {
+				return
+			}
+			if err != nil {
+				continue // the read's own poll judges a failing reader
+			}
+			for _, st := range states {
+				if st.State == rollout.StateAlarm {
+					fire()
+					return
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -458,10 +459,30 @@ func (r *Runner) pollGates(ctx context.Context, p *Progress, n int) (*Failure, e
 		return f, err
 	}
 	if g := r.Gates.Health; g != nil {
-		f, _, err := r.checkHealth(ctx, *g, p.Gaining, n)
+		hctx, stop := r.watchAlarms(ctx)
+		f, _, err := r.checkHealth(hctx, *g, p.Gaining, n)
+		if stop() && ctx.Err() == nil {
+			// An alarm went into ALARM while the health read waited for
+			// its turn: the alarms decide now, not after that wait.
+			f, _, err = r.checkAlarms(ctx, n)
+		}
 		return f, err
 	}
 	return nil, nil
+}
+
+// watchAlarms watches the run's alarms, when its alarm reader can, while
+// a read under ctx waits: an alarm in ALARM cancels the read. stop ends
+// the watch and reports whether it cancelled the read.
+func (r *Runner) watchAlarms(ctx context.Context) (context.Context, func() bool) {
+	w, ok := r.Observe.Alarms.(AlarmWatcher)
+	if !ok || len(r.Gates.Alarms) == 0 {
+		return ctx, func() bool { return false }
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	var fired atomic.Bool
+	end := w.WatchAlarms(wctx, r.Gates.Alarms, r.poll(), func() { fired.Store(true); cancel() })
+	return wctx, func() bool { end(); cancel(); return fired.Load() }
 }
 
 // shift makes step n's write, through the one write path.

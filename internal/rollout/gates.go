@@ -25,6 +25,15 @@ type AlarmReader interface {
 	AlarmStates(ctx context.Context, names []string) ([]AlarmState, error)
 }
 
+// AlarmWatcher is an AlarmReader that can watch alarms while another of
+// the run's reads waits for its turn in the API budget: every interval it
+// reads names (a shared reading) and calls fire once when one of them is
+// in ALARM. The returned func ends the watch; after it returns, fire is
+// not called.
+type AlarmWatcher interface {
+	WatchAlarms(ctx context.Context, names []string, interval time.Duration, fire func()) (end func())
+}
+
 // MetricsReader reads the metrics of a part of the subject gaining traffic
 // (a target group, a version) over a window.
 type MetricsReader interface {

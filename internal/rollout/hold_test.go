@@ -193,3 +193,77 @@ func TestIdleBeforeEveryWaitButTheRollbacks(t *testing.T) {
 		t.Fatalf("Idle was called %d times for %d waits before the rollback (and %d waits in it)", idle, waitsBefore, len(clk.Sleeps())-waitsBefore)
 	}
 }
+
+// slowHealth is a script whose target health read at step 2 waits for its
+// turn in the API budget until its context ends.
+type slowHealth struct {
+	*script
+	waiting chan struct{}
+	blocked bool
+}
+
+func (h *slowHealth) TargetHealth(ctx context.Context, tg string) (Health, error) {
+	if h.step() == 2 && !h.blocked {
+		h.blocked = true
+		close(h.waiting)
+		<-ctx.Done()
+		return Health{}, ctx.Err()
+	}
+	return h.script.TargetHealth(ctx, tg)
+}
+
+// watchingAlarms watches the alarms: they go into ALARM while the health
+// read waits.
+type watchingAlarms struct {
+	*script
+	waiting  chan struct{}
+	interval time.Duration
+	fired    bool
+}
+
+func (w *watchingAlarms) WatchAlarms(ctx context.Context, names []string, interval time.Duration, fire func()) func() {
+	w.interval = interval
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case <-w.waiting:
+			w.fired = true
+			fire()
+		case <-stop:
+		case <-ctx.Done():
+		}
+	}()
+	return func() { close(stop); <-done }
+}
+
+// An alarm that goes into ALARM while the rollout's health read waits for
+// its turn (a hundred rollouts reading target health at 5 a second) rolls
+// back at once: the watch cancels the read, the alarms decide, and the
+// cancelled read is not a failed one.
+func TestAlarmWatchCutsAWaitingHealthRead(t *testing.T) {
+	from := weights.Split{{ARN: blue, Weight: 100}, {ARN: green, Weight: 0}}
+	to := weights.Split{{ARN: blue, Weight: 0}, {ARN: green, Weight: 100}}
+	steps, _ := Plan(from, to, Strategy{Kind: Canary, Steps: []Step{{Percent: 10, Pause: time.Minute}, {Percent: 50, Pause: 2 * time.Minute}, {Percent: 100}}})
+	waiting := make(chan struct{})
+	w := &watchingAlarms{waiting: waiting}
+	p := &script{serving: from, alarm: func(step int) string {
+		if w.fired {
+			return StateAlarm
+		}
+		return StateOK
+	}}
+	w.script = p
+	r := runner(p, Gates{Alarms: []string{"api-5xx"}, Health: &HealthGate{MinHealthyPercent: 100}}, clock.NewFake(time.Unix(0, 0)))
+	r.Observe.Health, r.Observe.Alarms = &slowHealth{script: p, waiting: waiting}, w
+	res := r.Run(context.Background(), from, steps)
+	if res.Status != RolledBack || res.Failure == nil || res.Failure.Gate != GateAlarm || res.Failure.Step != 2 || !res.Current.Equal(from) {
+		t.Fatalf("the run ended %s at %s (%+v); want rolled back by the alarm at step 2", res.Status, res.Current, res.Failure)
+	}
+	if w.interval != time.Minute {
+		t.Fatalf("the alarms were watched every %s, want the poll interval", w.interval)
+	}
+	if r.readFailures != 0 {
+		t.Fatalf("the cancelled health read counted as %d failed reads", r.readFailures)
+	}
+}

@@ -1,0 +1,67 @@
+package awsclient
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
+)
+
+// alarmsAfter answers DescribeAlarms with every alarm OK, and ALARM from
+// its nth call.
+type alarmsAfter struct {
+	CloudWatchAPI
+	n     int
+	calls atomic.Int64
+}
+
+func (a *alarmsAfter) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
+	state := cwtypes.StateValueOk
+	if int(a.calls.Add(1)) >= a.n {
+		state = cwtypes.StateValueAlarm
+	}
+	out := &cloudwatch.DescribeAlarmsOutput{}
+	for _, n := range in.AlarmNames {
+		out.MetricAlarms = append(out.MetricAlarms, cwtypes.MetricAlarm{AlarmName: aws.String(n), StateValue: state})
+	}
+	return out, nil
+}
+
+// The watch of a rollout's alarms fires once an alarm is in ALARM, reading
+// at its interval through the shared readings; it stops when ended; a
+// client without a pacer watches nothing (nothing waits its turn there).
+func TestWatchAlarms(t *testing.T) {
+	clk := clock.NewFake(time.Unix(0, 0))
+	cw := &alarmsAfter{n: 3}
+	c := &Client{CloudWatch: cw, Clock: clk, Pacer: NewPacer(clk, DefaultBudgets)}
+	var fired atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(1)
+	end := SharedAlarms{c}.WatchAlarms(context.Background(), []string{"api-5xx"}, time.Second, func() { fired.Add(1); wg.Done() })
+	wg.Wait()
+	end()
+	if fired.Load() != 1 || cw.calls.Load() != 3 {
+		t.Fatalf("the watch fired %d times after %d DescribeAlarms, want once after 3", fired.Load(), cw.calls.Load())
+	}
+	if clk.Elapsed(time.Unix(0, 0)) < 3*time.Second {
+		t.Fatalf("the watch read 3 times in %s: it does not wait its interval", clk.Elapsed(time.Unix(0, 0)))
+	}
+
+	quiet := &alarmsAfter{n: 1 << 30}
+	c = &Client{CloudWatch: quiet, Clock: clk, Pacer: NewPacer(clk, DefaultBudgets)}
+	end = SharedAlarms{c}.WatchAlarms(context.Background(), []string{"api-5xx"}, time.Second, func() { t.Error("fired with every alarm OK") })
+	for quiet.calls.Load() < 2 {
+		time.Sleep(time.Millisecond) // the watch is another goroutine: real time
+	}
+	end() // returns once the watch's goroutine has ended
+
+	c = &Client{CloudWatch: cw, Clock: clk}
+	SharedAlarms{c}.WatchAlarms(context.Background(), []string{"api-5xx"}, time.Second, func() { t.Error("an unpaced client watched") })()
+}
