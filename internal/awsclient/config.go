@@ -98,6 +98,9 @@ type Client struct {
 	// Running counts the rollouts running through the client (the
 	// provider's stagger).
 	Running atomic.Int64
+	// batcher batches the reads of listeners and rules (batch.go).
+	batchOnce sync.Once
+	batcher   *batcher
 }
 
 // ErrNoRegion is returned when neither the configuration nor the environment

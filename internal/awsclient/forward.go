@@ -198,8 +198,14 @@ func (a Actions) forWrite() []types.Action {
 }
 
 // ReadActions returns the actions of a listener's default action or a rule,
-// or ErrNotFound.
+// or ErrNotFound; under an API budget, with the reads waiting meanwhile
+// (batch.go).
 func (c *Client) ReadActions(ctx context.Context, ref Ref) (Actions, error) {
+	return c.readBatched(ctx, ref)
+}
+
+// readOne reads the actions of one listener or rule in its own request.
+func (c *Client) readOne(ctx context.Context, ref Ref) (Actions, error) {
 	if ref.RuleARN != "" {
 		out, err := c.ELB.DescribeRules(ctx, &elb.DescribeRulesInput{RuleArns: []string{ref.RuleARN}})
 		if isNotFound(err) {

@@ -151,7 +151,7 @@ func paceMiddleware(p *Pacer) func(*middleware.Stack) error {
 	return func(s *middleware.Stack) error {
 		return s.Finalize.Add(middleware.FinalizeMiddlewareFunc("RolloutPacer", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 			class := ClassOf(awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx))
-			if class != "" {
+			if class != "" && !isPrepaid(ctx) {
 				if err := p.Wait(ctx, class, rollout.IsUrgent(ctx)); err != nil {
 					return middleware.FinalizeOutput{}, middleware.Metadata{}, err
 				}
