@@ -101,6 +101,9 @@ type Client struct {
 	// batcher batches the reads of listeners and rules (batch.go).
 	batchOnce sync.Once
 	batcher   *batcher
+	// metrics batches the metric gates' reads (metricbatch.go).
+	metricOnce sync.Once
+	metrics    *metricBatcher
 }
 
 // ErrNoRegion is returned when neither the configuration nor the environment

@@ -117,8 +117,12 @@ func p99Of(m *rollout.Metrics, ms float64) {
 
 // windowMetrics reads the queries' metrics between start and end in one
 // GetMetricData call whose period covers the window; counts of several
-// periods add up, and of several p99 values the highest is kept.
+// periods add up, and of several p99 values the highest is kept. Under an
+// API budget the read is batched with the others (metricbatch.go).
 func (c *Client) windowMetrics(ctx context.Context, namespace string, dims []cwtypes.Dimension, start, end time.Time, qs []metricQuery) (rollout.Metrics, error) {
+	if c.Pacer != nil && !rollout.IsUrgent(ctx) {
+		return c.batchedMetrics(ctx, &metricAsk{namespace: namespace, dims: dims, start: start, end: end, qs: qs})
+	}
 	period := int32((end.Sub(start) + time.Minute - 1) / time.Minute * 60)
 	if period < 60 {
 		period = 60
