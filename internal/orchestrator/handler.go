@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"strings"
 	"time"
@@ -117,8 +118,24 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 		}
 		return in, nil
 	}
-	in.WaitSeconds = int((wait + time.Second - 1) / time.Second)
+	in.WaitSeconds = Jittered(int((wait+time.Second-1)/time.Second), j.Execution, in.Calls)
 	return in, nil
+}
+
+// Jittered is a wait of seconds lengthened by up to a tenth, so that the
+// executions of many detached rollouts started together (one apply's) do
+// not poll AWS in the same second: each execution paces itself. The
+// jitter is a function of the execution and the call, so a call repeated
+// with the same input answers the same; a wait under 10 s is not
+// lengthened, and a pause lasts at most a tenth longer.
+func Jittered(seconds int, execution string, call int) int {
+	spread := seconds / 10
+	if spread == 0 {
+		return seconds
+	}
+	h := fnv.New32a()
+	fmt.Fprintf(h, "%s/%d", execution, call)
+	return seconds + int(h.Sum32()%uint32(spread+1))
 }
 
 // runner is the engine for a job: the subject's router and observers, the

@@ -251,3 +251,27 @@ func TestDetachedStopsWhenTheLeaseIsTaken(t *testing.T) {
 	}
 	sameSplits(t, "step 1, then nothing", d.splits(), d.steps[0].Weights)
 }
+
+// A detached rollout's polls are lengthened by up to a tenth, the same
+// for a repeated call, differently for each execution; short waits are
+// kept.
+func TestJitteredPolls(t *testing.T) {
+	seen := map[int]bool{}
+	for i := 0; i < 200; i++ {
+		exec := fmt.Sprintf("rollout-%d", i)
+		w := orchestrator.Jittered(60, exec, 3)
+		if w < 60 || w > 66 {
+			t.Fatalf("a 60 s wait became %d s", w)
+		}
+		if orchestrator.Jittered(60, exec, 3) != w {
+			t.Fatal("a repeated call waits differently")
+		}
+		seen[w] = true
+	}
+	if len(seen) < 5 {
+		t.Fatalf("200 executions waited only %v", seen)
+	}
+	if orchestrator.Jittered(5, "rollout-1", 1) != 5 || orchestrator.Jittered(0, "rollout-1", 1) != 0 {
+		t.Fatal("a short wait was lengthened")
+	}
+}

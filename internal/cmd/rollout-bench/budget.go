@@ -23,7 +23,7 @@ import (
 
 // The API budget figure (n), the issue "A hundred rollouts in one apply":
 // budgetRollouts splits, each a 3-step canary (pauses of budgetPause) with
-// a health and an alarm gate of its own, in one apply with -parallelism
+// a health, an alarm and a metrics gate of its own, in one apply with -parallelism
 // equal to their number, against the front throttling as AWS does
 // (emulator.AWSBuckets), paced (the provider's default api_budget) and
 // not (api_budget.enabled = false), side by side.
@@ -40,6 +40,9 @@ type budgetFigures struct {
 	wall, schedule time.Duration
 	throttled      int
 	alarmsPerPoll  float64
+	cwPerPoll      float64 // DescribeAlarms and GetMetricData
+	metricData     int
+	listenerReads  int // DescribeListeners
 	elbPeak        int
 	elbMean        float64
 	describes      int
@@ -126,7 +129,8 @@ resource "rollout_traffic_split" "s%03[1]d" {
     strategy      = "canary"
     steps         = [{ percent = 10, pause = %[7]q }, { percent = 50, pause = %[7]q }, { percent = 100 }]
     poll_interval = %[8]q
-    gates         = { health = { min_healthy_targets = 1, timeout = "5m" }, alarms = ["b%03[1]d-%[9]d-5xx"] }
+    gates         = { health = { min_healthy_targets = 1, timeout = "5m" }, alarms = ["b%03[1]d-%[9]d-5xx"],
+                      metrics = { max_error_rate_percent = 5, delay = "1s" } }
   }
   timeouts = { update = "30m" }
 }
@@ -218,14 +222,20 @@ resource "rollout_traffic_split" "s%03[1]d" {
 		switch {
 		case s.action == "monitoring:DescribeAlarms":
 			alarms++
+		case s.action == "monitoring:GetMetricData":
+			f.metricData++
 		case strings.HasPrefix(s.action, "elasticloadbalancing:"):
 			perSecond[s.at.Unix()]++
 			if strings.HasPrefix(s.action, "elasticloadbalancing:Describe") {
 				f.describes++
 			}
+			if s.action == "elasticloadbalancing:DescribeListeners" {
+				f.listenerReads++
+			}
 		}
 	}
 	f.alarmsPerPoll = float64(alarms) / (f.wall.Seconds() / budgetPoll.Seconds())
+	f.cwPerPoll = float64(alarms+f.metricData) / (f.wall.Seconds() / budgetPoll.Seconds())
 	total := 0
 	for _, v := range perSecond {
 		total += v

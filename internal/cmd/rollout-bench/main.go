@@ -115,7 +115,7 @@ func main() {
 		fmt.Printf("  %5s  %12s  %12s  %14s  %7s  %8s  %16s  %17s  %14s\n", "N", "(a) req/res", "plan splits", "plan baseline", "(b)", "growth", "protocol floor", "framework floor", "(b') / floor")
 		var prev time.Duration
 		if *budgetOnly || (!*rolloutOnly && !*releaseOnly && !*detachedOnly) {
-			fmt.Printf("  (n) %d splits in one apply (-parallelism=%d), each a 3-step canary (pauses 2 x %s, poll %s) with health and alarm gates, against AWS's buckets:\n",
+			fmt.Printf("  (n) %d splits in one apply (-parallelism=%d), each a 3-step canary (pauses 2 x %s, poll %s) with health, alarm and metrics gates, against AWS's buckets:\n",
 				*budgetN, *budgetN, budgetPause, budgetPoll)
 			for _, paced := range []bool{true, false} {
 				if !paced && *budgetPacedOnly {
@@ -126,7 +126,7 @@ func main() {
 					fmt.Fprintf(os.Stderr, "rollout-bench: %s budget: %v\n", eng.name, err)
 					os.Exit(1)
 				}
-				label, miss := "paced (default api_budget)", missIf(&ok, bf.throttled > 0 || bf.failed || bf.alarmsPerPoll > 2 || bf.rollbackDelay == 0 || bf.rollbackDelay > budgetPoll+time.Second)
+				label, miss := "paced (default api_budget)", missIf(&ok, bf.throttled > 0 || bf.failed || bf.cwPerPoll > 2 || bf.rollbackDelay == 0 || bf.rollbackDelay > budgetPoll+time.Second)
 				if !paced {
 					label, miss = "not paced (api_budget.enabled = false)", ""
 				}
@@ -134,8 +134,8 @@ func main() {
 				if bf.failed {
 					outcome = "the apply FAILED (" + bf.failure + ")"
 				}
-				fmt.Printf("      %s: %s; %d Throttling answers; DescribeAlarms per poll interval %.2f; ELB requests a second peak %d, mean %.1f (%d Describe*); wall %s = %.1f x one schedule (%s); peak RSS %d MiB%s\n",
-					label, outcome, bf.throttled, bf.alarmsPerPoll, bf.elbPeak, bf.elbMean, bf.describes, bf.wall.Round(100*time.Millisecond), bf.wall.Seconds()/bf.schedule.Seconds(), bf.schedule, bf.peakRSS/1024, miss)
+				fmt.Printf("      %s: %s; %d Throttling answers; CloudWatch requests per poll interval %.2f (DescribeAlarms %.2f, %d GetMetricData); ELB requests a second peak %d, mean %.1f (%d Describe*, %d DescribeListeners); wall %s = %.1f x one schedule (%s); peak RSS %d MiB%s\n",
+					label, outcome, bf.throttled, bf.cwPerPoll, bf.alarmsPerPoll, bf.metricData, bf.elbPeak, bf.elbMean, bf.describes, bf.listenerReads, bf.wall.Round(100*time.Millisecond), bf.wall.Seconds()/bf.schedule.Seconds(), bf.schedule, bf.peakRSS/1024, miss)
 			}
 			if *budgetOnly {
 				continue
