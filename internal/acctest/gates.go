@@ -50,8 +50,9 @@ func (e *Env) SetAlarmState(name string, s cwtypes.StateValue) {
 	}
 }
 
-// PutTargetGroupMetric puts one datapoint of an AWS/ApplicationELB metric of a
-// target group behind the listener's load balancer.
+// PutTargetGroupMetric puts one datapoint of a metric of a target group
+// behind the listener's load balancer: AWS/ApplicationELB, or
+// AWS/NetworkELB behind a Network Load Balancer.
 func (e *Env) PutTargetGroupMetric(listener, tg, metric string, value float64, at time.Time) {
 	e.T.Helper()
 	lb, err := arn.LoadBalancerOfListener(listener)
@@ -62,8 +63,12 @@ func (e *Env) PutTargetGroupMetric(listener, tg, metric string, value float64, a
 	if err != nil {
 		e.T.Fatal(err)
 	}
+	ns := "AWS/ApplicationELB"
+	if arn.IsNetwork(listener) {
+		ns = "AWS/NetworkELB"
+	}
 	_, err = e.CW.PutMetricData(e.ctx(), &cloudwatch.PutMetricDataInput{
-		Namespace: aws.String("AWS/ApplicationELB"),
+		Namespace: aws.String(ns),
 		MetricData: []cwtypes.MetricDatum{{
 			MetricName: aws.String(metric), Value: aws.Float64(value), Timestamp: aws.Time(at),
 			Dimensions: []cwtypes.Dimension{{Name: aws.String("TargetGroup"), Value: aws.String(tgDim)}, {Name: aws.String("LoadBalancer"), Value: aws.String(lb)}},
@@ -72,6 +77,41 @@ func (e *Env) PutTargetGroupMetric(listener, tg, metric string, value float64, a
 	if err != nil {
 		e.T.Fatalf("PutMetricData: %v", err)
 	}
+}
+
+// PutSteadyTraffic puts a steady, healthy load on a target group behind
+// the listener's load balancer: 100 requests and no 5XX every second from
+// `from` for span (datapoints ahead of time: the front keeps them as given).
+func (e *Env) PutSteadyTraffic(listener, tg string, from time.Time, span time.Duration) {
+	e.T.Helper()
+	lb, err := arn.LoadBalancerOfListener(listener)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	tgDim, err := arn.TargetGroupDimension(tg)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	dims := []cwtypes.Dimension{{Name: aws.String("TargetGroup"), Value: aws.String(tgDim)}, {Name: aws.String("LoadBalancer"), Value: aws.String(lb)}}
+	var data []cwtypes.MetricDatum
+	flush := func() {
+		if len(data) == 0 {
+			return
+		}
+		if _, err := e.CW.PutMetricData(e.ctx(), &cloudwatch.PutMetricDataInput{Namespace: aws.String("AWS/ApplicationELB"), MetricData: data}); err != nil {
+			e.T.Fatalf("PutMetricData: %v", err)
+		}
+		data = nil
+	}
+	for at := from; at.Before(from.Add(span)); at = at.Add(time.Second) {
+		data = append(data,
+			cwtypes.MetricDatum{MetricName: aws.String("RequestCount"), Value: aws.Float64(100), Timestamp: aws.Time(at), Dimensions: dims},
+			cwtypes.MetricDatum{MetricName: aws.String("HTTPCode_Target_5XX_Count"), Value: aws.Float64(0), Timestamp: aws.Time(at), Dimensions: dims})
+		if len(data) >= 1000 { // PutMetricData's most datums a request
+			flush()
+		}
+	}
+	flush()
 }
 
 // Hook is a Lambda function whose invocations kumo forwards to a local HTTP

@@ -42,8 +42,11 @@ func ThrottleClass(action string) string {
 		}
 		return "elb_modify"
 	case "monitoring":
-		if op == "GetMetricData" {
+		switch op {
+		case "GetMetricData":
 			return "cloudwatch_metric_data"
+		case "PutMetricData":
+			return "" // its own, far larger quota (what the services publish)
 		}
 		return "cloudwatch_describe"
 	case "lambda":

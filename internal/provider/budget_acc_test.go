@@ -15,14 +15,15 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
-// Twenty canaries in one apply, each with its own alarm and a health gate,
-// against a front that throttles as AWS does (AWSBuckets), on the real
-// clock: the front throttles nothing, the alarms of all twenty are read
-// with at most about two DescribeAlarms a second (one request for all of
-// them), and every listener reaches its target. The rollouts wait in real
-// time here: the throttling buckets refill on the wall clock, so pacing can
-// only be shown in real time (about 20 s, mostly ELB's Describe* budget:
-// some 200 reads at 10 a second).
+// Twenty canaries in one apply, each with its own alarm, a health and a
+// metrics gate, against a front that throttles as AWS does (AWSBuckets),
+// on the real clock: the front throttles nothing, the alarms of all twenty
+// are read with at most about two DescribeAlarms a second (one request for
+// all of them), the listener reads waiting together and the metrics gates
+// read together are batched, and every listener reaches its target. The
+// rollouts wait in real time here: the throttling buckets refill on the
+// wall clock, so pacing can only be shown in real time (about 20 s, mostly
+// ELB's Describe* budget: some 200 reads at 10 a second).
 func TestAccBudget_twentyRollouts(t *testing.T) {
 	t.Parallel()
 	e := acctest.NewEnv(t)
@@ -51,7 +52,8 @@ resource "rollout_traffic_split" "s%d" {
     strategy      = "canary"
     steps         = [{ percent = 50, pause = "2s" }, { percent = 100 }]
     poll_interval = "1s"
-    gates         = { health = { min_healthy_targets = 1, timeout = "30s" }, alarms = [%q] }
+    gates         = { health = { min_healthy_targets = 1, timeout = "30s" }, alarms = [%q],
+                      metrics = { max_error_rate_percent = 5, delay = "1s" } }
   }
 }
 `, i, s.listener, s.blue, 100-green, s.green, green, s.alarm)
@@ -66,6 +68,9 @@ resource "rollout_traffic_split" "s%d" {
 			{Config: cfg(0)},
 			{
 				PreConfig: func() {
+					for _, s := range svcs {
+						e.PutSteadyTraffic(s.listener, s.green, time.Now().Add(-time.Minute), 3*time.Minute)
+					}
 					e.Emu.Throttle(emulator.AWSBuckets)
 					before, start = e.Emu.Counts(), time.Now()
 				},
@@ -79,6 +84,18 @@ resource "rollout_traffic_split" "s%d" {
 					alarms := after["monitoring:DescribeAlarms"] - before["monitoring:DescribeAlarms"]
 					if perSecond := float64(alarms) / took.Seconds(); perSecond > 2.5 {
 						return fmt.Errorf("%d DescribeAlarms in %s (%.1f a second) for %d rollouts polling every second: the reads were not shared", alarms, took.Round(time.Millisecond), perSecond, n)
+					}
+					// Without batching each rollout reads its listener 5 to 6
+					// times (the read before its first write, the guard's
+					// read and the read-back of each write); the reads
+					// waiting for their turn together are one request.
+					if lr := after["elasticloadbalancing:DescribeListeners"] - before["elasticloadbalancing:DescribeListeners"]; lr >= 5*n {
+						return fmt.Errorf("%d DescribeListeners for %d rollouts: the reads waiting together were not batched", lr, n)
+					}
+					// Each metrics gate is read once, after the pause: the
+					// reads within a second of each other are one request.
+					if md := after["monitoring:GetMetricData"] - before["monitoring:GetMetricData"]; md == 0 || md > n/2 {
+						return fmt.Errorf("%d GetMetricData for the %d metrics gates: they were not batched", md, n)
 					}
 					for _, s := range svcs {
 						if got, _ := e.Forward(awsclient.Ref{ListenerARN: s.listener}); !got.Split.Equal(weights.Split{{ARN: s.blue, Weight: 0}, {ARN: s.green, Weight: 100}}) {

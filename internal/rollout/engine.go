@@ -364,9 +364,12 @@ func (r *Runner) advance(ctx context.Context, p *Progress) (time.Duration, error
 		case f != nil:
 			r.fail(ctx, p, f)
 			return 0, nil
-		case p.PauseLeft > 0:
-			d := min(r.poll(), p.PauseLeft)
-			p.PauseLeft -= d
+		}
+		// The pause is time on the clock since the step's write, however
+		// long the reads during it took (their turn in a busy API budget).
+		if left := st.Pause - r.Clock.Now().Sub(p.PauseStart); left > 0 {
+			d := min(r.poll(), left)
+			p.PauseLeft = left - d
 			return d, nil
 		}
 		p.Phase = PhaseMetricsDelay

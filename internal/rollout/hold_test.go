@@ -267,3 +267,47 @@ func TestAlarmWatchCutsAWaitingHealthRead(t *testing.T) {
 		t.Fatalf("the cancelled health read counted as %d failed reads", r.readFailures)
 	}
 }
+
+// slowReads is target health whose every read takes 20 s (its turn in a
+// busy API budget), and a router that notes when each write lands.
+type slowReads struct {
+	*script
+	clk    *clock.Fake
+	writes []time.Time
+}
+
+func (s *slowReads) TargetHealth(ctx context.Context, tg string) (Health, error) {
+	_ = s.clk.Sleep(ctx, 20*time.Second)
+	return s.script.TargetHealth(ctx, tg)
+}
+
+func (s *slowReads) Write(ctx context.Context, r Reading, w weights.Split) error {
+	s.writes = append(s.writes, s.clk.Now())
+	return s.script.Write(ctx, r, w)
+}
+
+// A pause lasts its time on the clock, however long the reads made
+// during it take: a minute's pause polled every 10 s with reads of 20 s
+// each ends after about a minute, not after six polls of 30 s.
+func TestPauseIsClockTime(t *testing.T) {
+	from := weights.Split{{ARN: blue, Weight: 100}, {ARN: green, Weight: 0}}
+	to := weights.Split{{ARN: blue, Weight: 0}, {ARN: green, Weight: 100}}
+	steps, _ := Plan(from, to, Strategy{Kind: Canary, Steps: []Step{{Percent: 10, Pause: time.Minute}, {Percent: 100}}})
+	clk := clock.NewFake(time.Unix(0, 0))
+	p := &script{serving: from}
+	s := &slowReads{script: p, clk: clk}
+	r := runner(p, Gates{Health: &HealthGate{MinHealthyPercent: 100, Timeout: time.Hour}}, clk)
+	r.PollInterval = 10 * time.Second
+	r.Router, r.Observe.Health = s, s
+	if res := r.Run(context.Background(), from, steps); res.Status != Succeeded {
+		t.Fatalf("the run ended %s (%+v)", res.Status, res.Failure)
+	}
+	if len(s.writes) != 2 {
+		t.Fatalf("%d writes", len(s.writes))
+	}
+	// The pause, then the read before the next step (20 s), and at most
+	// one poll with its read over.
+	if between := s.writes[1].Sub(s.writes[0]); between > time.Minute+20*time.Second+30*time.Second {
+		t.Fatalf("a 1m pause with slow reads took %s between the writes", between)
+	}
+}

@@ -15,9 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
 )
 
@@ -164,6 +166,13 @@ resource "rollout_traffic_split" "s%03[1]d" {
 	if err := write(100); err != nil {
 		return f, err
 	}
+	// Each green target group serves a steady, healthy load (its metrics
+	// gate reads it), published ahead for the run's span.
+	for _, s := range svcs {
+		if err := putSteadyTraffic(ctx, cw, s.bg.listener, s.bg.green, time.Now().Add(-time.Minute), 15*time.Minute); err != nil {
+			return f, err
+		}
+	}
 	emu.Throttle(emulator.AWSBuckets)
 	mid := svcs[n/2]
 	mu.Lock()
@@ -204,6 +213,10 @@ resource "rollout_traffic_split" "s%03[1]d" {
 		// The watched rollout rolls back: the apply fails for it alone.
 		f.failed = strings.Count(output, "Error: ") > 1 || !strings.Contains(output, "Rollout Rolled Back")
 		f.failure = firstError(output)
+		if f.failed {
+			_ = os.WriteFile(filepath.Join(dir, "apply.log"), []byte(output), 0o644)
+			f.failure += fmt.Sprintf("; %d errors in all, the output in %s", strings.Count(output, "Error: "), filepath.Join(dir, "apply.log"))
+		}
 	case err != nil:
 		return f, err
 	}
@@ -248,6 +261,33 @@ resource "rollout_traffic_split" "s%03[1]d" {
 }
 
 var errApplyFailed = fmt.Errorf("the apply failed")
+
+// putSteadyTraffic puts 100 requests and no 5XX a second on a target group
+// behind the listener's load balancer, from `from` for span.
+func putSteadyTraffic(ctx context.Context, cw *cloudwatch.Client, listener, tg string, from time.Time, span time.Duration) error {
+	lb, err := arn.LoadBalancerOfListener(listener)
+	if err != nil {
+		return err
+	}
+	tgDim, err := arn.TargetGroupDimension(tg)
+	if err != nil {
+		return err
+	}
+	dims := []cwtypes.Dimension{{Name: aws.String("TargetGroup"), Value: aws.String(tgDim)}, {Name: aws.String("LoadBalancer"), Value: aws.String(lb)}}
+	var data []cwtypes.MetricDatum
+	for at := from; at.Before(from.Add(span)); at = at.Add(time.Second) {
+		data = append(data,
+			cwtypes.MetricDatum{MetricName: aws.String("RequestCount"), Value: aws.Float64(100), Timestamp: aws.Time(at), Dimensions: dims},
+			cwtypes.MetricDatum{MetricName: aws.String("HTTPCode_Target_5XX_Count"), Value: aws.Float64(0), Timestamp: aws.Time(at), Dimensions: dims})
+		if len(data) >= 1000 || !at.Add(time.Second).Before(from.Add(span)) {
+			if _, err := cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String("AWS/ApplicationELB"), MetricData: data}); err != nil {
+				return err
+			}
+			data = nil
+		}
+	}
+	return nil
+}
 
 // newBlueGreenOnPort is newBlueGreen with the listener on port, and one
 // registered target in green (its health gate).
