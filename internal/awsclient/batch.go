@@ -32,6 +32,9 @@ const MaxBatchARNs = 20
 var errBatchLeft = errors.New("the batched read was given up")
 
 type batch struct {
+	// prio is the highest priority of the reads in the batch: a write's
+	// read that joins a poll's batch lifts it.
+	prio    atomic.Int32
 	arns    []string
 	sent    bool
 	done    chan struct{}
@@ -93,6 +96,9 @@ func (c *Client) readBatched(ctx context.Context, ref Ref) (Actions, error) {
 		b := bs.pending[rule]
 		if b != nil && !b.sent && len(b.arns) < MaxBatchARNs {
 			b.arns = appendNew(b.arns, arn)
+			if pr := int32(priorityOf(ctx)); pr > b.prio.Load() {
+				b.prio.Store(pr)
+			}
 			bs.mu.Unlock()
 			select {
 			case <-b.done:
@@ -105,10 +111,11 @@ func (c *Client) readBatched(ctx context.Context, ref Ref) (Actions, error) {
 			return b.result(ctx, c, ref, arn)
 		}
 		b = &batch{arns: []string{arn}, done: make(chan struct{})}
+		b.prio.Store(int32(priorityOf(ctx)))
 		bs.pending[rule] = b
 		bs.mu.Unlock()
 
-		err := c.Pacer.Wait(ctx, ClassELBDescribe, false)
+		err := c.Pacer.waitFor(ctx, ClassELBDescribe, false, func() int { return int(b.prio.Load()) })
 		bs.mu.Lock()
 		b.sent = true
 		if bs.pending[rule] == b {

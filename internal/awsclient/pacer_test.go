@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 )
 
 // A class paced at 2 a second with a burst of 2 lets 2 requests through at
@@ -65,5 +66,44 @@ func TestClassOf(t *testing.T) {
 		if got := ClassOf(c.service, c.op); got != c.want {
 			t.Errorf("ClassOf(%q, %q) = %q, want %q", c.service, c.op, got, c.want)
 		}
+	}
+}
+
+// A poll's request waits while a write's waits, even with a token there;
+// a write's goes before a waiting poll's; a batch's wait takes the
+// priority its reads have when the token comes.
+func TestPacerServesWritesFirst(t *testing.T) {
+	clk := clock.NewFake(time.Unix(0, 0))
+	p := NewPacer(clk, map[string]Budget{ClassELBDescribe: {PerSecond: 5, Burst: 5}})
+	b := p.buckets[ClassELBDescribe]
+	b.waiting[prioWrite]++ // a write's read waits
+	ctx, cancel := clk.WithDeadline(context.Background(), clk.Now().Add(50*time.Millisecond))
+	defer cancel()
+	if err := p.Wait(ctx, ClassELBDescribe, false); err == nil {
+		t.Fatal("a poll's request took a token while a write's waited")
+	}
+	if err := p.Wait(rollout.Writing(context.Background()), ClassELBDescribe, false); err != nil {
+		t.Fatalf("a write's request waited behind another write's: %v", err)
+	}
+	b.waiting[prioWrite]--
+	b.waiting[prioPoll]++ // a poll's read waits
+	before := clk.Now()
+	if err := p.Wait(rollout.Writing(context.Background()), ClassELBDescribe, false); err != nil || clk.Now() != before {
+		t.Fatalf("a write's request waited %v behind a poll's (%v)", clk.Now().Sub(before), err)
+	}
+	b.waiting[prioPoll]--
+	b.waiting[prioWrite]++
+	prio := prioPoll
+	ctx2, cancel2 := clk.WithDeadline(context.Background(), clk.Now().Add(50*time.Millisecond))
+	defer cancel2()
+	if err := p.waitFor(ctx2, ClassELBDescribe, false, func() int { return prio }); err == nil {
+		t.Fatal("a poll's batch took a token while a write's read waited")
+	}
+	prio = prioWrite // a write's read joined the batch
+	if err := p.waitFor(context.Background(), ClassELBDescribe, false, func() int { return prio }); err != nil {
+		t.Fatal(err)
+	}
+	if b.waiting != [2]int{0, 1} {
+		t.Fatalf("the waiting requests are counted %v after they went", b.waiting)
 	}
 }

@@ -23,7 +23,7 @@ import (
 type ListenerGates struct {
 	Client *Client
 	// LoadBalancer is the CloudWatch dimension of the listener's load
-	// balancer ("app/NAME/ID").
+	// balancer ("app/NAME/ID", "net/NAME/ID").
 	LoadBalancer string
 }
 
@@ -82,7 +82,11 @@ func HealthOf(counts map[string]int) rollout.Health {
 // Metrics reads a target group's RequestCount, HTTPCode_Target_5XX_Count
 // (sums) and TargetResponseTime p99 between start and end, in one
 // GetMetricData call with a period covering the window. Counts of several
-// periods are added up; of several p99 values the highest is kept.
+// periods are added up; of several p99 values the highest is kept. On a
+// Network Load Balancer (namespace AWS/NetworkELB) the requests are the
+// new flows (NewFlowCount), the errors the resets sent by targets
+// (TCP_Target_Reset_Count), and there is no latency (the plan refuses a
+// p99 gate there).
 func (p *ListenerGates) Metrics(ctx context.Context, tg string, start, end time.Time) (rollout.Metrics, error) {
 	tgDim, err := arn.TargetGroupDimension(tg)
 	if err != nil {
@@ -91,6 +95,11 @@ func (p *ListenerGates) Metrics(ctx context.Context, tg string, start, end time.
 	dims := []cwtypes.Dimension{
 		{Name: aws.String("TargetGroup"), Value: aws.String(tgDim)},
 		{Name: aws.String("LoadBalancer"), Value: aws.String(p.LoadBalancer)},
+	}
+	if strings.HasPrefix(p.LoadBalancer, "net/") {
+		return p.Client.windowMetrics(ctx, "AWS/NetworkELB", dims, start, end, []metricQuery{
+			{"NewFlowCount", "Sum", requestsOf}, {"TCP_Target_Reset_Count", "Sum", errorsOf},
+		})
 	}
 	return p.Client.windowMetrics(ctx, "AWS/ApplicationELB", dims, start, end, []metricQuery{
 		{"RequestCount", "Sum", requestsOf}, {"HTTPCode_Target_5XX_Count", "Sum", errorsOf},

@@ -18,8 +18,9 @@ import (
 // Only gate reads are shared: the reads before a write (the guard) and the
 // read-backs are each rollout's own.
 
-// ReadingMaxAge is how old a shared gate reading may be.
-const ReadingMaxAge = 500 * time.Millisecond
+// ReadingMaxAge is how old a shared gate reading may be: a hundred
+// rollouts polling all the time make about one DescribeAlarms a second.
+const ReadingMaxAge = 750 * time.Millisecond
 
 // watchFor is how long an alarm stays in the shared request after a
 // rollout last asked for it.
@@ -193,20 +194,22 @@ func (c *Client) SharedTargetHealth(ctx context.Context, tg string) (map[string]
 	}
 }
 
-// WatchAlarms watches names every interval through the shared readings
-// while another read of the rollout waits for its turn in the API budget,
-// and fires once when one is in ALARM. Without a pacer nothing waits its
-// turn, and nothing is watched.
+// WatchAlarms watches names through the shared readings while another
+// read of the rollout waits for its turn in the API budget, every interval
+// or more often (a third of ReadingMaxAge: the watch costs no request of
+// its own), and fires once when one is in ALARM. Without a pacer nothing
+// waits its turn, and nothing is watched.
 func (s SharedAlarms) WatchAlarms(ctx context.Context, names []string, interval time.Duration, fire func()) func() {
 	p := s.Client.Pacer
 	if p == nil {
 		return func() {}
 	}
+	every := min(interval, ReadingMaxAge/3)
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for p.clock.Sleep(wctx, interval) == nil {
+		for p.clock.Sleep(wctx, every) == nil {
 			states, err := s.AlarmStates(wctx, names)
 			if wctx.Err() != nil {
 				return

@@ -490,9 +490,14 @@ func (r *Runner) watchAlarms(ctx context.Context) (context.Context, func() bool)
 
 // shift makes step n's write, through the one write path.
 func (r *Runner) shift(ctx context.Context, p *Progress, n int, st PlannedStep) (time.Duration, error) {
-	cctx, cancel := r.callCtx(ctx)
+	// While the step is written (its turn in a busy budget, the guard's
+	// read, the read-back), its alarms are watched: one that fires then is
+	// judged at once, not after the pause's first wait.
+	_, stopWatch := r.watchAlarms(ctx)
+	cctx, cancel := r.callCtx(Writing(ctx))
 	got, err := r.move(cctx, []weights.Split{p.Res.Current}, st.Weights)
 	cancel()
+	alarmed := stopWatch()
 	if err != nil {
 		if ce := (*ChangedError)(nil); errors.As(err, &ce) {
 			r.changed(ctx, p, n, ce)
@@ -522,6 +527,9 @@ func (r *Runner) shift(ctx context.Context, p *Progress, n int, st PlannedStep) 
 	}
 	if st.Pause > 0 {
 		d := min(r.poll(), st.Pause)
+		if alarmed {
+			d = 0 // the pause's first poll reads the alarm now
+		}
 		p.PauseLeft, p.Phase = st.Pause-d, PhasePause
 		return d, nil
 	}

@@ -228,10 +228,14 @@ func (w *watchingAlarms) WatchAlarms(ctx context.Context, names []string, interv
 		defer close(done)
 		select {
 		case <-w.waiting:
-			w.fired = true
-			fire()
 		case <-stop:
 		case <-ctx.Done():
+		}
+		select { // the alarm fired before the watch ended: it is seen
+		case <-w.waiting:
+			w.fired = true
+			fire()
+		default:
 		}
 	}()
 	return func() { close(stop); <-done }
@@ -309,5 +313,48 @@ func TestPauseIsClockTime(t *testing.T) {
 	// one poll with its read over.
 	if between := s.writes[1].Sub(s.writes[0]); between > time.Minute+20*time.Second+30*time.Second {
 		t.Fatalf("a 1m pause with slow reads took %s between the writes", between)
+	}
+}
+
+// firesOnWrite is a router whose write lets the alarm watch fire (the
+// alarm went into ALARM while the step was written).
+type firesOnWrite struct {
+	*script
+	waiting chan struct{}
+	once    bool
+}
+
+func (f *firesOnWrite) Write(ctx context.Context, r Reading, w weights.Split) error {
+	if !f.once {
+		f.once = true
+		close(f.waiting)
+	}
+	return f.script.Write(ctx, r, w)
+}
+
+// An alarm that fires while a step is being written is judged at once:
+// the pause's first poll does not wait its interval.
+func TestAlarmDuringAWriteIsJudgedAtOnce(t *testing.T) {
+	from := weights.Split{{ARN: blue, Weight: 100}, {ARN: green, Weight: 0}}
+	to := weights.Split{{ARN: blue, Weight: 0}, {ARN: green, Weight: 100}}
+	steps, _ := Plan(from, to, Strategy{Kind: Canary, Steps: []Step{{Percent: 10, Pause: time.Minute}, {Percent: 100}}})
+	waiting := make(chan struct{})
+	w := &watchingAlarms{waiting: waiting}
+	p := &script{serving: from, alarm: func(int) string {
+		if w.fired {
+			return StateAlarm
+		}
+		return StateOK
+	}}
+	w.script = p
+	clk := clock.NewFake(time.Unix(0, 0))
+	r := runner(p, Gates{Alarms: []string{"api-5xx"}}, clk)
+	r.Router, r.Observe.Alarms = &firesOnWrite{script: p, waiting: waiting}, w
+	res := r.Run(context.Background(), from, steps)
+	if res.Status != RolledBack || res.Failure == nil || res.Failure.Gate != GateAlarm || res.Failure.Step != 1 {
+		t.Fatalf("the run ended %s (%+v); want rolled back by the alarm at step 1", res.Status, res.Failure)
+	}
+	if el := clk.Elapsed(time.Unix(0, 0)); el != 0 {
+		t.Fatalf("the alarm that fired during the write was judged after %s", el)
 	}
 }

@@ -310,3 +310,13 @@ func Urgent(ctx context.Context) context.Context { return context.WithValue(ctx,
 
 // IsUrgent reports whether ctx was marked Urgent.
 func IsUrgent(ctx context.Context) bool { v, _ := ctx.Value(urgentKey{}).(bool); return v }
+
+type writingKey struct{}
+
+// Writing marks a context whose AWS requests are a step's write and the
+// reads around it (the guard's, the read-back): a pacer serves them before
+// the gates' polls, so a step that has begun ends soon.
+func Writing(ctx context.Context) context.Context { return context.WithValue(ctx, writingKey{}, true) }
+
+// IsWriting reports whether ctx was marked Writing.
+func IsWriting(ctx context.Context) bool { v, _ := ctx.Value(writingKey{}).(bool); return v }
