@@ -32,9 +32,9 @@ const MaxBatchARNs = 20
 var errBatchLeft = errors.New("the batched read was given up")
 
 type batch struct {
-	// prio is the highest priority of the reads in the batch: a write's
-	// read that joins a poll's batch lifts it.
-	prio    atomic.Int32
+	// ctxs are the contexts of the batch's reads: the batch is urgent once
+	// one of them is (escalated while it waits).
+	ctxs    []context.Context
 	arns    []string
 	sent    bool
 	done    chan struct{}
@@ -96,9 +96,7 @@ func (c *Client) readBatched(ctx context.Context, ref Ref) (Actions, error) {
 		b := bs.pending[rule]
 		if b != nil && !b.sent && len(b.arns) < MaxBatchARNs {
 			b.arns = appendNew(b.arns, arn)
-			if pr := int32(priorityOf(ctx)); pr > b.prio.Load() {
-				b.prio.Store(pr)
-			}
+			b.ctxs = append(b.ctxs, ctx)
 			bs.mu.Unlock()
 			select {
 			case <-b.done:
@@ -110,12 +108,20 @@ func (c *Client) readBatched(ctx context.Context, ref Ref) (Actions, error) {
 			}
 			return b.result(ctx, c, ref, arn)
 		}
-		b = &batch{arns: []string{arn}, done: make(chan struct{})}
-		b.prio.Store(int32(priorityOf(ctx)))
+		b = &batch{arns: []string{arn}, ctxs: []context.Context{ctx}, done: make(chan struct{})}
 		bs.pending[rule] = b
 		bs.mu.Unlock()
 
-		err := c.Pacer.waitFor(ctx, ClassELBDescribe, false, func() int { return int(b.prio.Load()) })
+		err := c.Pacer.waitFor(ctx, ClassELBDescribe, func() bool {
+			bs.mu.Lock()
+			defer bs.mu.Unlock()
+			for _, x := range b.ctxs {
+				if rollout.IsUrgent(x) {
+					return true
+				}
+			}
+			return false
+		})
 		bs.mu.Lock()
 		b.sent = true
 		if bs.pending[rule] == b {

@@ -27,13 +27,15 @@ type heldClock struct {
 func (c *heldClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 
 func (c *heldClock) Sleep(ctx context.Context, d time.Duration) error {
-	select {
+	select { // says it sleeps, once until the test reads it
 	case c.sleeping <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	default:
 	}
+	c.mu.Lock()
+	release := c.release
+	c.mu.Unlock()
 	select {
-	case <-c.release:
+	case <-release:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -41,6 +43,17 @@ func (c *heldClock) Sleep(ctx context.Context, d time.Duration) error {
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
 	return nil
+}
+
+// hold makes the sleeps from now on wait for the test's release.
+func (c *heldClock) hold() chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.sleeping) > 0 {
+		<-c.sleeping
+	}
+	c.release = make(chan struct{})
+	return c.release
 }
 
 func (c *heldClock) WithDeadline(ctx context.Context, t time.Time) (context.Context, context.CancelFunc) {
@@ -77,14 +90,15 @@ func (l *listeners) DescribeListeners(_ context.Context, in *elb.DescribeListene
 // listener is read again one by one; a rollback's read never waits for a
 // batch; nothing is batched without a budget.
 func TestReadsWaitingTogetherAreOneRequest(t *testing.T) {
-	clk := &heldClock{now: time.Unix(0, 0), sleeping: make(chan struct{}), release: make(chan struct{})}
+	clk := &heldClock{now: time.Unix(0, 0), sleeping: make(chan struct{}, 1)}
 	api := &listeners{have: map[string]bool{"l1": true, "l2": true, "l3": true}}
 	c := &Client{ELB: api, Pacer: NewPacer(clk, map[string]Budget{ClassELBDescribe: {PerSecond: 1, Burst: 1}})}
 	ctx := context.Background()
-	if err := c.Pacer.Wait(ctx, ClassELBDescribe, false); err != nil { // the bucket is empty
+	if err := c.Pacer.Wait(ctx, ClassELBDescribe); err != nil { // the bucket is empty
 		t.Fatal(err)
 	}
 	read := func(arns ...string) map[string]error {
+		release := clk.hold()
 		var mu sync.Mutex
 		got := map[string]error{}
 		var wg sync.WaitGroup
@@ -117,9 +131,8 @@ func TestReadsWaitingTogetherAreOneRequest(t *testing.T) {
 			}
 			time.Sleep(time.Millisecond) // other goroutines: real time
 		}
-		close(clk.release)
+		close(release)
 		wg.Wait()
-		clk.release = make(chan struct{})
 		return got
 	}
 

@@ -38,7 +38,8 @@ func (m *minutes) GetMetricData(_ context.Context, in *cloudwatch.GetMetricDataI
 // windows' union at one-minute periods, and each gate keeps the minutes
 // of its own window, from the minute it starts in.
 func TestMetricReadsAreOneRequest(t *testing.T) {
-	clk := &heldClock{now: time.Unix(0, 0), sleeping: make(chan struct{}), release: make(chan struct{})}
+	clk := &heldClock{now: time.Unix(0, 0), sleeping: make(chan struct{}, 1)}
+	release := clk.hold()
 	cw := &minutes{}
 	c := &Client{CloudWatch: cw, Pacer: NewPacer(clk, DefaultBudgets)}
 	t0 := time.Unix(0, 0)
@@ -77,7 +78,7 @@ func TestMetricReadsAreOneRequest(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond) // other goroutines: real time
 	}
-	close(clk.release)
+	close(release)
 	wg.Wait()
 	if len(cw.calls) != 1 || len(cw.calls[0].MetricDataQueries) != 9 {
 		t.Fatalf("three metric gates made %d requests", len(cw.calls))

@@ -81,24 +81,6 @@ type bucket struct {
 	Budget
 	tokens float64
 	last   time.Time
-	// waiting counts the requests waiting, by priority.
-	waiting [2]int
-}
-
-// Priorities of a request that waits for its turn: a step's write and the
-// reads around it go before the gates' polls, so a step that has begun
-// ends soon. A rollback's requests (urgent) do not wait at all.
-const (
-	prioPoll  = 0
-	prioWrite = 1
-)
-
-// priorityOf is a request's priority by its context.
-func priorityOf(ctx context.Context) int {
-	if rollout.IsWriting(ctx) {
-		return prioWrite
-	}
-	return prioPoll
 }
 
 // Pacer holds the buckets of one provider process.
@@ -126,24 +108,16 @@ func NewPacer(clk clock.Clock, budgets map[string]Budget) *Pacer {
 	return p
 }
 
-// Wait takes one token of class for a request of ctx: at once when urgent,
-// else once a token is there and no request of a higher priority waits.
-func (p *Pacer) Wait(ctx context.Context, class string, urgent bool) error {
-	prio := priorityOf(ctx)
-	return p.waitFor(ctx, class, urgent, func() int { return prio })
+// Wait takes one token of class for a request of ctx, waiting for it
+// unless the request is urgent, or becomes urgent while it waits (a
+// rollout whose alarm fired during its write: rollout.Escalatable).
+func (p *Pacer) Wait(ctx context.Context, class string) error {
+	return p.waitFor(ctx, class, func() bool { return rollout.IsUrgent(ctx) })
 }
 
-// waitFor is Wait with a priority that may rise while it waits (a batch
-// that a write's read joins).
-func (p *Pacer) waitFor(ctx context.Context, class string, urgent bool, prio func() int) error {
-	registered := -1
-	defer func() {
-		if registered >= 0 {
-			p.mu.Lock()
-			p.buckets[class].waiting[registered]--
-			p.mu.Unlock()
-		}
-	}()
+// waitFor is Wait with the urgency asked each time it wakes (a batch is
+// urgent once one of its reads is).
+func (p *Pacer) waitFor(ctx context.Context, class string, urgent func() bool) error {
 	for {
 		p.mu.Lock()
 		b := p.buckets[class]
@@ -154,34 +128,24 @@ func (p *Pacer) waitFor(ctx context.Context, class string, urgent bool, prio fun
 		now := p.clock.Now()
 		b.tokens = min(float64(b.Burst), b.tokens+now.Sub(b.last).Seconds()*b.PerSecond)
 		b.last = now
-		pr := prio()
-		higher := false
-		for q := pr + 1; q < len(b.waiting); q++ {
-			higher = higher || b.waiting[q] > 0
-		}
-		if urgent || (b.tokens >= 1 && !higher) {
+		if b.tokens >= 1 || urgent() {
 			b.tokens--
 			p.taken[class]++
 			p.mu.Unlock()
 			return nil
 		}
-		if registered != pr {
-			if registered >= 0 {
-				b.waiting[registered]--
-			}
-			b.waiting[pr]++
-			registered = pr
-		}
-		wait := time.Millisecond // a token is there, for a request before this one
-		if b.tokens < 1 {
-			wait = time.Duration((1 - b.tokens) / b.PerSecond * float64(time.Second))
-		}
+		// Wake for the token, or sooner to see an escalation.
+		wait := min(time.Duration((1-b.tokens)/b.PerSecond*float64(time.Second)), escalationCheck)
 		p.mu.Unlock()
 		if err := p.clock.Sleep(ctx, max(wait, time.Millisecond)); err != nil {
 			return fmt.Errorf("waiting for the %s budget: %w", class, err)
 		}
 	}
 }
+
+// escalationCheck is how often a waiting request looks whether it became
+// urgent.
+const escalationCheck = 100 * time.Millisecond
 
 // Taken is how many requests of each class the pacer let through.
 func (p *Pacer) Taken() map[string]int {
@@ -201,7 +165,7 @@ func paceMiddleware(p *Pacer) func(*middleware.Stack) error {
 		return s.Finalize.Add(middleware.FinalizeMiddlewareFunc("RolloutPacer", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 			class := ClassOf(awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx))
 			if class != "" && !isPrepaid(ctx) {
-				if err := p.Wait(ctx, class, rollout.IsUrgent(ctx)); err != nil {
+				if err := p.Wait(ctx, class); err != nil {
 					return middleware.FinalizeOutput{}, middleware.Metadata{}, err
 				}
 			}

@@ -18,7 +18,7 @@ func TestPacer(t *testing.T) {
 	ctx := context.Background()
 	var at []time.Duration
 	for i := 0; i < 5; i++ {
-		if err := p.Wait(ctx, ClassELBModify, false); err != nil {
+		if err := p.Wait(ctx, ClassELBModify); err != nil {
 			t.Fatal(err)
 		}
 		at = append(at, clk.Now().Sub(time.Unix(0, 0)))
@@ -30,10 +30,10 @@ func TestPacer(t *testing.T) {
 		}
 	}
 	before := clk.Now()
-	if err := p.Wait(ctx, ClassELBModify, true); err != nil || clk.Now() != before {
+	if err := p.Wait(rollout.Urgent(ctx), ClassELBModify); err != nil || clk.Now() != before {
 		t.Fatalf("an urgent request waited %v (%v)", clk.Now().Sub(before), err)
 	}
-	if err := p.Wait(ctx, ClassELBModify, false); err != nil {
+	if err := p.Wait(ctx, ClassELBModify); err != nil {
 		t.Fatal(err)
 	}
 	if waited := clk.Now().Sub(before); waited < 900*time.Millisecond {
@@ -41,7 +41,7 @@ func TestPacer(t *testing.T) {
 	}
 	before = clk.Now()
 	for i := 0; i < 100; i++ {
-		_ = p.Wait(ctx, ClassAlarms, false)
+		_ = p.Wait(ctx, ClassAlarms)
 	}
 	if clk.Now() != before {
 		t.Fatal("a class without a budget was paced")
@@ -69,41 +69,28 @@ func TestClassOf(t *testing.T) {
 	}
 }
 
-// A poll's request waits while a write's waits, even with a token there;
-// a write's goes before a waiting poll's; a batch's wait takes the
-// priority its reads have when the token comes.
-func TestPacerServesWritesFirst(t *testing.T) {
+// A request that becomes urgent while it waits (its rollout's alarm fired
+// during its write) goes within escalationCheck, not at its turn.
+func TestPacerEscalation(t *testing.T) {
 	clk := clock.NewFake(time.Unix(0, 0))
-	p := NewPacer(clk, map[string]Budget{ClassELBDescribe: {PerSecond: 5, Burst: 5}})
-	b := p.buckets[ClassELBDescribe]
-	b.waiting[prioWrite]++ // a write's read waits
-	ctx, cancel := clk.WithDeadline(context.Background(), clk.Now().Add(50*time.Millisecond))
-	defer cancel()
-	if err := p.Wait(ctx, ClassELBDescribe, false); err == nil {
-		t.Fatal("a poll's request took a token while a write's waited")
-	}
-	if err := p.Wait(rollout.Writing(context.Background()), ClassELBDescribe, false); err != nil {
-		t.Fatalf("a write's request waited behind another write's: %v", err)
-	}
-	b.waiting[prioWrite]--
-	b.waiting[prioPoll]++ // a poll's read waits
-	before := clk.Now()
-	if err := p.Wait(rollout.Writing(context.Background()), ClassELBDescribe, false); err != nil || clk.Now() != before {
-		t.Fatalf("a write's request waited %v behind a poll's (%v)", clk.Now().Sub(before), err)
-	}
-	b.waiting[prioPoll]--
-	b.waiting[prioWrite]++
-	prio := prioPoll
-	ctx2, cancel2 := clk.WithDeadline(context.Background(), clk.Now().Add(50*time.Millisecond))
-	defer cancel2()
-	if err := p.waitFor(ctx2, ClassELBDescribe, false, func() int { return prio }); err == nil {
-		t.Fatal("a poll's batch took a token while a write's read waited")
-	}
-	prio = prioWrite // a write's read joined the batch
-	if err := p.waitFor(context.Background(), ClassELBDescribe, false, func() int { return prio }); err != nil {
+	p := NewPacer(clk, map[string]Budget{ClassELBDescribe: {PerSecond: 0.01, Burst: 1}})
+	ctx := context.Background()
+	if err := p.Wait(ctx, ClassELBDescribe); err != nil { // the bucket is empty: the next turn is in 100 s
 		t.Fatal(err)
 	}
-	if b.waiting != [2]int{0, 1} {
-		t.Fatalf("the waiting requests are counted %v after they went", b.waiting)
+	ectx, escalate := rollout.Escalatable(ctx)
+	clk.OnSleep(func(_ context.Context, _ time.Duration, now time.Time) {
+		if now.Sub(time.Unix(0, 0)) >= time.Second {
+			escalate()
+		}
+	})
+	if err := p.Wait(ectx, ClassELBDescribe); err != nil {
+		t.Fatal(err)
+	}
+	if el := clk.Elapsed(time.Unix(0, 0)); el < time.Second || el > time.Second+escalationCheck {
+		t.Fatalf("the escalated request went after %s, want within %s of the escalation at 1s", el, escalationCheck)
+	}
+	if !rollout.IsUrgent(ectx) {
+		t.Fatal("an escalated context is not urgent")
 	}
 }

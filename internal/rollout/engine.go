@@ -478,23 +478,33 @@ func (r *Runner) pollGates(ctx context.Context, p *Progress, n int) (*Failure, e
 // a read under ctx waits: an alarm in ALARM cancels the read. stop ends
 // the watch and reports whether it cancelled the read.
 func (r *Runner) watchAlarms(ctx context.Context) (context.Context, func() bool) {
+	wctx, cancel := context.WithCancel(ctx)
+	stop := r.watchAlarmsThen(wctx, cancel)
+	return wctx, func() bool { fired := stop(); cancel(); return fired }
+}
+
+// watchAlarmsThen watches the run's alarms, when its alarm reader can,
+// and calls then once one is in ALARM. stop ends the watch and reports
+// whether it fired.
+func (r *Runner) watchAlarmsThen(ctx context.Context, then func()) func() bool {
 	w, ok := r.Observe.Alarms.(AlarmWatcher)
 	if !ok || len(r.Gates.Alarms) == 0 {
-		return ctx, func() bool { return false }
+		return func() bool { return false }
 	}
-	wctx, cancel := context.WithCancel(ctx)
 	var fired atomic.Bool
-	end := w.WatchAlarms(wctx, r.Gates.Alarms, r.poll(), func() { fired.Store(true); cancel() })
-	return wctx, func() bool { end(); cancel(); return fired.Load() }
+	end := w.WatchAlarms(ctx, r.Gates.Alarms, r.poll(), func() { fired.Store(true); then() })
+	return func() bool { end(); return fired.Load() }
 }
 
 // shift makes step n's write, through the one write path.
 func (r *Runner) shift(ctx context.Context, p *Progress, n int, st PlannedStep) (time.Duration, error) {
 	// While the step is written (its turn in a busy budget, the guard's
-	// read, the read-back), its alarms are watched: one that fires then is
-	// judged at once, not after the pause's first wait.
-	_, stopWatch := r.watchAlarms(ctx)
-	cctx, cancel := r.callCtx(Writing(ctx))
+	// read, the read-back), its alarms are watched: once one fires, what is
+	// left of the write goes at once, and the alarm is judged right after,
+	// not after the pause's first wait.
+	ectx, escalate := Escalatable(ctx)
+	stopWatch := r.watchAlarmsThen(ctx, escalate)
+	cctx, cancel := r.callCtx(ectx)
 	got, err := r.move(cctx, []weights.Split{p.Res.Current}, st.Weights)
 	cancel()
 	alarmed := stopWatch()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
@@ -308,15 +309,24 @@ type urgentKey struct{}
 // (a rollback's): a pacer lets them through at once.
 func Urgent(ctx context.Context) context.Context { return context.WithValue(ctx, urgentKey{}, true) }
 
-// IsUrgent reports whether ctx was marked Urgent.
-func IsUrgent(ctx context.Context) bool { v, _ := ctx.Value(urgentKey{}).(bool); return v }
+// IsUrgent reports whether ctx was marked Urgent, or escalated since.
+func IsUrgent(ctx context.Context) bool {
+	switch v := ctx.Value(urgentKey{}).(type) {
+	case bool:
+		return v
+	case *atomic.Bool:
+		return v.Load()
+	}
+	return false
+}
 
-type writingKey struct{}
-
-// Writing marks a context whose AWS requests are a step's write and the
-// reads around it (the guard's, the read-back): a pacer serves them before
-// the gates' polls, so a step that has begun ends soon.
-func Writing(ctx context.Context) context.Context { return context.WithValue(ctx, writingKey{}, true) }
-
-// IsWriting reports whether ctx was marked Writing.
-func IsWriting(ctx context.Context) bool { v, _ := ctx.Value(writingKey{}).(bool); return v }
+// Escalatable is a context whose AWS requests become urgent once escalate
+// is called (a step's write during which its alarm fired: what is left of
+// it goes at once, and the rollback after it).
+func Escalatable(ctx context.Context) (context.Context, func()) {
+	if IsUrgent(ctx) {
+		return ctx, func() {}
+	}
+	var u atomic.Bool
+	return context.WithValue(ctx, urgentKey{}, &u), func() { u.Store(true) }
+}

@@ -45,6 +45,7 @@ type budgetFigures struct {
 	cwPerPoll      float64 // DescribeAlarms and GetMetricData
 	metricData     int
 	listenerReads  int // DescribeListeners
+	actions        map[string]int
 	elbPeak        int
 	elbMean        float64
 	describes      int
@@ -231,7 +232,9 @@ resource "rollout_traffic_split" "s%03[1]d" {
 	defer mu.Unlock()
 	alarms := 0
 	perSecond := map[int64]int{}
+	f.actions = map[string]int{}
 	for _, s := range log {
+		f.actions[s.action]++
 		switch {
 		case s.action == "monitoring:DescribeAlarms":
 			alarms++

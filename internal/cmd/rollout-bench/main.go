@@ -130,6 +130,9 @@ func main() {
 				if !paced {
 					label, miss = "not paced (api_budget.enabled = false)", ""
 				}
+				if os.Getenv("BENCH_ACTIONS") != "" {
+					fmt.Printf("      requests by action: %v\n", bf.actions)
+				}
 				outcome := fmt.Sprintf("the other %d succeeded, the one whose alarm fired rolled back %s after it fired (target <= %s)", *budgetN-1, bf.rollbackDelay.Round(time.Millisecond), budgetPoll+time.Second)
 				if bf.failed {
 					outcome = "the apply FAILED (" + bf.failure + ")"
