@@ -63,6 +63,9 @@ type Emulator struct {
 	// states is set while the emulator's Step Functions reach its Lambda
 	// through the bridge on StatesPort (states.go).
 	states bool
+	// ECS service deployments and CodeDeploy (deployments.go)
+	depsOnce    sync.Once
+	deployments *deployments
 }
 
 // Start starts kumo and a front listening on addr ("127.0.0.1:0" for any
@@ -175,6 +178,9 @@ func Start(addr string) (*Emulator, error) {
 			return
 		}
 		if strings.HasPrefix(action, "lambda:") && e.lambda.serve(w, r, body) {
+			return
+		}
+		if e.serveDeployments(w, action, body) {
 			return
 		}
 		if strings.HasPrefix(action, "ssm:") {
