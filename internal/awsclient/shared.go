@@ -121,27 +121,27 @@ func (s SharedAlarms) AlarmStates(ctx context.Context, names []string) ([]rollou
 		f := &fetch{done: make(chan struct{})}
 		r.fetching = f
 		r.mu.Unlock()
-
-		states, err := c.AlarmStates(ctx, all)
-		at := c.now()
-		r.mu.Lock()
-		if err == nil {
-			got := map[string]rollout.AlarmState{}
-			for _, st := range states {
-				got[st.Name] = st
+		// The fetch is every waiting rollout's: it goes on when the
+		// context of the one that started it ends (a watch that stopped).
+		go func() {
+			states, err := c.AlarmStates(context.WithoutCancel(ctx), all)
+			at := c.now()
+			r.mu.Lock()
+			if err == nil {
+				got := map[string]rollout.AlarmState{}
+				for _, st := range states {
+					got[st.Name] = st
+				}
+				for _, n := range all {
+					st, ok := got[n]
+					r.alarms[n] = alarmReading{state: st, found: ok, at: at}
+				}
 			}
-			for _, n := range all {
-				st, ok := got[n]
-				r.alarms[n] = alarmReading{state: st, found: ok, at: at}
-			}
-		}
-		f.err = err
-		r.fetching = nil
-		close(f.done)
-		r.mu.Unlock()
-		if err != nil {
-			return nil, err
-		}
+			f.err = err
+			r.fetching = nil
+			close(f.done)
+			r.mu.Unlock()
+		}()
 	}
 }
 
@@ -178,19 +178,19 @@ func (c *Client) SharedTargetHealth(ctx context.Context, tg string) (map[string]
 		f := &fetch{done: make(chan struct{})}
 		h.fetching = f
 		r.mu.Unlock()
-		counts, err := c.TargetHealthCounts(ctx, tg)
-		at := c.now()
-		r.mu.Lock()
-		if err == nil {
-			h.counts, h.at = counts, at
-		}
-		f.err = err
-		h.fetching = nil
-		close(f.done)
-		r.mu.Unlock()
-		if err != nil {
-			return nil, err
-		}
+		// Every waiting rollout's, as the alarms' fetch.
+		go func() {
+			counts, err := c.TargetHealthCounts(context.WithoutCancel(ctx), tg)
+			at := c.now()
+			r.mu.Lock()
+			if err == nil {
+				h.counts, h.at = counts, at
+			}
+			f.err = err
+			h.fetching = nil
+			close(f.done)
+			r.mu.Unlock()
+		}()
 	}
 }
 

@@ -66,3 +66,56 @@ func TestWatchAlarms(t *testing.T) {
 	c = &Client{CloudWatch: cw, Clock: clk}
 	SharedAlarms{c}.WatchAlarms(context.Background(), []string{"api-5xx"}, time.Second, func() { t.Error("an unpaced client watched") })()
 }
+
+// heldAlarms answers DescribeAlarms once released, recording how many
+// requests it had.
+type heldAlarms struct {
+	CloudWatchAPI
+	release chan struct{}
+	calls   atomic.Int64
+}
+
+func (h *heldAlarms) DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
+	h.calls.Add(1)
+	select {
+	case <-h.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	out := &cloudwatch.DescribeAlarmsOutput{}
+	for _, n := range in.AlarmNames {
+		out.MetricAlarms = append(out.MetricAlarms, cwtypes.MetricAlarm{AlarmName: aws.String(n), StateValue: cwtypes.StateValueOk})
+	}
+	return out, nil
+}
+
+// A shared fetch is every waiting rollout's: when the rollout that started
+// it stops waiting (its watch ended), the others still get its reading,
+// from the one request.
+func TestSharedFetchOutlivesItsStarter(t *testing.T) {
+	cw := &heldAlarms{release: make(chan struct{})}
+	c := &Client{CloudWatch: cw, Clock: clock.NewFake(time.Unix(0, 0))}
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() { _, err := (SharedAlarms{c}).AlarmStates(ctx, []string{"a"}); first <- err }()
+	for cw.calls.Load() == 0 {
+		time.Sleep(time.Millisecond) // the fetch is another goroutine's: real time
+	}
+	second := make(chan error, 1)
+	var got []string
+	go func() {
+		states, err := (SharedAlarms{c}).AlarmStates(context.Background(), []string{"a"})
+		for _, s := range states {
+			got = append(got, s.Name+"="+s.State)
+		}
+		second <- err
+	}()
+	cancel()
+	if err := <-first; err == nil {
+		t.Fatal("the starter's read did not end with its context")
+	}
+	close(cw.release)
+	if err := <-second; err != nil || len(got) != 1 || got[0] != "a=OK" || cw.calls.Load() != 1 {
+		t.Fatalf("the other rollout read %v, %v after %d requests; want a=OK from the one request", got, err, cw.calls.Load())
+	}
+}

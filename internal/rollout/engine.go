@@ -320,7 +320,20 @@ func (r *Runner) advance(ctx context.Context, p *Progress) (time.Duration, error
 		if p.Since.IsZero() {
 			p.Since = r.Clock.Now()
 		}
-		f, retry, err := r.checkHealth(ctx, *g, p.Gaining, n)
+		hctx, stop := r.watchAlarms(ctx)
+		f, retry, err := r.checkHealth(hctx, *g, p.Gaining, n)
+		if stop() && ctx.Err() == nil {
+			// An alarm went into ALARM while the health read waited for
+			// its turn: the alarms decide now; the health is read again.
+			af, _, aerr := r.checkAlarms(ctx, n)
+			if aerr != nil {
+				return 0, aerr
+			}
+			if af != nil {
+				r.fail(ctx, p, af)
+			}
+			return 0, nil
+		}
 		switch {
 		case err != nil:
 			return 0, err

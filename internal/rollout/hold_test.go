@@ -200,10 +200,15 @@ type slowHealth struct {
 	*script
 	waiting chan struct{}
 	blocked bool
+	at      int // the step whose health read waits (2 by default)
 }
 
 func (h *slowHealth) TargetHealth(ctx context.Context, tg string) (Health, error) {
-	if h.step() == 2 && !h.blocked {
+	at := h.at
+	if at == 0 {
+		at = 2
+	}
+	if h.step() == at && !h.blocked {
 		h.blocked = true
 		close(h.waiting)
 		<-ctx.Done()
@@ -356,5 +361,28 @@ func TestAlarmDuringAWriteIsJudgedAtOnce(t *testing.T) {
 	}
 	if el := clk.Elapsed(time.Unix(0, 0)); el != 0 {
 		t.Fatalf("the alarm that fired during the write was judged after %s", el)
+	}
+}
+
+// The same before a step: an alarm that fires while the health gate's read
+// before step 2 waits its turn rolls back at once.
+func TestAlarmWatchCutsTheHealthGateBeforeAStep(t *testing.T) {
+	from := weights.Split{{ARN: blue, Weight: 100}, {ARN: green, Weight: 0}}
+	to := weights.Split{{ARN: blue, Weight: 0}, {ARN: green, Weight: 100}}
+	steps, _ := Plan(from, to, Strategy{Kind: Canary, Steps: []Step{{Percent: 10}, {Percent: 100}}})
+	waiting := make(chan struct{})
+	w := &watchingAlarms{waiting: waiting}
+	p := &script{serving: from, alarm: func(int) string {
+		if w.fired {
+			return StateAlarm
+		}
+		return StateOK
+	}}
+	w.script = p
+	r := runner(p, Gates{Alarms: []string{"api-5xx"}, Health: &HealthGate{MinHealthyPercent: 100, Timeout: time.Hour}}, clock.NewFake(time.Unix(0, 0)))
+	r.Observe.Health, r.Observe.Alarms = &slowHealth{script: p, waiting: waiting, at: 1}, w
+	res := r.Run(context.Background(), from, steps)
+	if res.Status != RolledBack || res.Failure == nil || res.Failure.Gate != GateAlarm || res.Failure.Step != 2 || !res.Current.Equal(from) {
+		t.Fatalf("the run ended %s at %s (%+v); want rolled back by the alarm before step 2", res.Status, res.Current, res.Failure)
 	}
 }
