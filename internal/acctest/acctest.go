@@ -112,13 +112,15 @@ provider "rollout" {
     stepfunctions = %q
     sns           = %q
     eventbridge   = %q
+    ecs           = %q
+    codedeploy    = %q
   }
   max_retries = 2
   # Unpaced: a test's requests come in bursts on the fake clock, and each
   # test has its own emulator. The pacing tests set their own api_budget.
   api_budget = { enabled = false }
 }
-`, Region, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL)
+`, Region, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL, e.Emu.URL)
 }
 
 // Name returns a name unique within the test binary.
@@ -209,6 +211,39 @@ func (e *Env) NewFixture(n int) Fixture {
 		f.TGs = append(f.TGs, e.TargetGroup(fmt.Sprintf("%s-tg%d", name, i)))
 	}
 	f.Listener = e.Listener(f.LB, f.TGs[0], 80)
+	return f
+}
+
+// NewNetworkFixture is NewFixture on a Network Load Balancer: n TCP target
+// groups and a TCP listener on port 443 forwarding to the first.
+func (e *Env) NewNetworkFixture(n int) Fixture {
+	e.T.Helper()
+	name := Name("nlb")
+	out, err := e.ELB.CreateLoadBalancer(e.ctx(), &elb.CreateLoadBalancerInput{
+		Name: aws.String(name), Type: elbtypes.LoadBalancerTypeEnumNetwork, Subnets: []string{"subnet-0a", "subnet-0b"},
+	})
+	if err != nil {
+		e.T.Fatalf("CreateLoadBalancer: %v", err)
+	}
+	f := Fixture{LB: aws.ToString(out.LoadBalancers[0].LoadBalancerArn)}
+	for i := 0; i < n; i++ {
+		tg, err := e.ELB.CreateTargetGroup(e.ctx(), &elb.CreateTargetGroupInput{
+			Name: aws.String(fmt.Sprintf("%s-tg%d", name, i)), Protocol: elbtypes.ProtocolEnumTcp, Port: aws.Int32(8443),
+			VpcId: aws.String(e.VPC), TargetType: elbtypes.TargetTypeEnumIp,
+		})
+		if err != nil {
+			e.T.Fatalf("CreateTargetGroup: %v", err)
+		}
+		f.TGs = append(f.TGs, aws.ToString(tg.TargetGroups[0].TargetGroupArn))
+	}
+	l, err := e.ELB.CreateListener(e.ctx(), &elb.CreateListenerInput{
+		LoadBalancerArn: aws.String(f.LB), Protocol: elbtypes.ProtocolEnumTcp, Port: aws.Int32(443),
+		DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(f.TGs[0])}},
+	})
+	if err != nil {
+		e.T.Fatalf("CreateListener: %v", err)
+	}
+	f.Listener = aws.ToString(l.Listeners[0].ListenerArn)
 	return f
 }
 

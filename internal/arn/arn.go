@@ -62,18 +62,27 @@ type Kind struct {
 	// MinSegments is the least number of "/"-separated segments after the
 	// prefix (for example name/lb-id/listener-id is 3 for a listener).
 	MinSegments int
+	// Alternates are other prefixes the kind accepts (a Network Load
+	// Balancer's listener beside an Application Load Balancer's).
+	Alternates []string
+	// Hints say why a resource part with a prefix is refused.
+	Hints map[string]string
 }
 
 // Kinds of resources this provider refers to.
 var (
-	Listener     = Kind{Name: "Application Load Balancer listener", Service: "elasticloadbalancing", ResourcePrefix: "listener/app/", NeedsRegion: true, MinSegments: 3}
-	ListenerRule = Kind{Name: "Application Load Balancer listener rule", Service: "elasticloadbalancing", ResourcePrefix: "listener-rule/app/", NeedsRegion: true, MinSegments: 4}
-	TargetGroup  = Kind{Name: "target group", Service: "elasticloadbalancing", ResourcePrefix: "targetgroup/", NeedsRegion: true, MinSegments: 2}
-	LoadBalancer = Kind{Name: "Application Load Balancer", Service: "elasticloadbalancing", ResourcePrefix: "loadbalancer/app/", NeedsRegion: true, MinSegments: 2}
-	LambdaFunc   = Kind{Name: "Lambda function", Service: "lambda", ResourcePrefix: "function:", NeedsRegion: true, MinSegments: 1}
-	SNSTopic     = Kind{Name: "SNS topic", Service: "sns", ResourcePrefix: "", NeedsRegion: true, MinSegments: 1}
-	IAMRole      = Kind{Name: "IAM role", Service: "iam", ResourcePrefix: "role/", NeedsRegion: false, MinSegments: 1}
-	StateMachine = Kind{Name: "Step Functions state machine", Service: "states", ResourcePrefix: "stateMachine:", NeedsRegion: true, MinSegments: 1}
+	Listener = Kind{Name: "Application or Network Load Balancer listener", Service: "elasticloadbalancing", ResourcePrefix: "listener/app/", Alternates: []string{"listener/net/"}, NeedsRegion: true, MinSegments: 3,
+		Hints: map[string]string{"listener/gwy/": "a Gateway Load Balancer's listener forwards to one target group and has no weights"}}
+	ListenerRule = Kind{Name: "Application Load Balancer listener rule", Service: "elasticloadbalancing", ResourcePrefix: "listener-rule/app/", NeedsRegion: true, MinSegments: 4,
+		Hints: map[string]string{"listener-rule/net/": "a Network Load Balancer's listener has no rules: set listener_arn to the listener itself"}}
+	TargetGroup     = Kind{Name: "target group", Service: "elasticloadbalancing", ResourcePrefix: "targetgroup/", NeedsRegion: true, MinSegments: 2}
+	LoadBalancer    = Kind{Name: "Application or Network Load Balancer", Service: "elasticloadbalancing", ResourcePrefix: "loadbalancer/app/", Alternates: []string{"loadbalancer/net/"}, NeedsRegion: true, MinSegments: 2}
+	LambdaFunc      = Kind{Name: "Lambda function", Service: "lambda", ResourcePrefix: "function:", NeedsRegion: true, MinSegments: 1}
+	SNSTopic        = Kind{Name: "SNS topic", Service: "sns", ResourcePrefix: "", NeedsRegion: true, MinSegments: 1}
+	IAMRole         = Kind{Name: "IAM role", Service: "iam", ResourcePrefix: "role/", NeedsRegion: false, MinSegments: 1}
+	ECSService      = Kind{Name: "ECS service", Service: "ecs", ResourcePrefix: "service/", NeedsRegion: true, MinSegments: 2}
+	CodeDeployGroup = Kind{Name: "CodeDeploy deployment group", Service: "codedeploy", ResourcePrefix: "deploymentgroup:", NeedsRegion: true, MinSegments: 1}
+	StateMachine    = Kind{Name: "Step Functions state machine", Service: "states", ResourcePrefix: "stateMachine:", NeedsRegion: true, MinSegments: 1}
 )
 
 // Check parses s and reports whether it names a resource of kind k. The
@@ -89,10 +98,25 @@ func (k Kind) Check(s string) (ARN, error) {
 	if k.NeedsRegion && a.Region == "" {
 		return ARN{}, fmt.Errorf("%q has no region; a %s ARN names its region", s, k.Name)
 	}
-	if !strings.HasPrefix(a.Resource, k.ResourcePrefix) {
-		return ARN{}, fmt.Errorf("%q has the resource part %q; a %s ARN's resource part starts with %q", s, a.Resource, k.Name, k.ResourcePrefix)
+	prefix := k.ResourcePrefix
+	for _, alt := range k.Alternates {
+		if strings.HasPrefix(a.Resource, alt) {
+			prefix = alt
+		}
 	}
-	rest := strings.TrimPrefix(a.Resource, k.ResourcePrefix)
+	if !strings.HasPrefix(a.Resource, prefix) {
+		for p, why := range k.Hints {
+			if strings.HasPrefix(a.Resource, p) {
+				return ARN{}, fmt.Errorf("%q is not a %s ARN: %s", s, k.Name, why)
+			}
+		}
+		want := fmt.Sprintf("%q", k.ResourcePrefix)
+		for _, alt := range k.Alternates {
+			want += fmt.Sprintf(" or %q", alt)
+		}
+		return ARN{}, fmt.Errorf("%q has the resource part %q; a %s ARN's resource part starts with %s", s, a.Resource, k.Name, want)
+	}
+	rest := strings.TrimPrefix(a.Resource, prefix)
 	sep := "/"
 	if strings.HasSuffix(k.ResourcePrefix, ":") {
 		sep = ":"
@@ -100,7 +124,7 @@ func (k Kind) Check(s string) (ARN, error) {
 	segs := strings.Split(rest, sep)
 	if k.MinSegments > 0 {
 		if len(segs) < k.MinSegments {
-			return ARN{}, fmt.Errorf("%q is incomplete; a %s ARN's resource part is %s followed by %d %q-separated parts", s, k.Name, k.ResourcePrefix, k.MinSegments, sep)
+			return ARN{}, fmt.Errorf("%q is incomplete; a %s ARN's resource part is %s followed by %d %q-separated parts", s, k.Name, prefix, k.MinSegments, sep)
 		}
 		for _, seg := range segs {
 			if seg == "" {
@@ -133,8 +157,8 @@ func TargetGroupDimension(tg string) (string, error) {
 	return a.Resource, nil
 }
 
-// LoadBalancerDimension returns the CloudWatch dimension value of an
-// Application Load Balancer ARN: "app/NAME/ID".
+// LoadBalancerDimension returns the CloudWatch dimension value of a load
+// balancer ARN: "app/NAME/ID" or "net/NAME/ID".
 func LoadBalancerDimension(lb string) (string, error) {
 	a, err := LoadBalancer.Check(lb)
 	if err != nil {
@@ -144,13 +168,45 @@ func LoadBalancerDimension(lb string) (string, error) {
 }
 
 // LoadBalancerOfListener returns the CloudWatch dimension value of the load
-// balancer a listener ARN belongs to: "app/NAME/ID".
+// balancer a listener ARN belongs to: "app/NAME/ID" or "net/NAME/ID".
 func LoadBalancerOfListener(listener string) (string, error) {
 	a, err := Listener.Check(listener)
 	if err != nil {
 		return "", err
 	}
-	segs := strings.Split(strings.TrimPrefix(a.Resource, Listener.ResourcePrefix), "/")
-	// name/lb-id/listener-id
-	return "app/" + strings.Join(segs[:2], "/"), nil
+	segs := strings.Split(strings.TrimPrefix(a.Resource, "listener/"), "/")
+	// type/name/lb-id/listener-id
+	return strings.Join(segs[:3], "/"), nil
+}
+
+// IsNetwork reports whether a listener (or load balancer) ARN is a
+// Network Load Balancer's.
+func IsNetwork(s string) bool {
+	a, err := Parse(s)
+	return err == nil && (strings.HasPrefix(a.Resource, "listener/net/") || strings.HasPrefix(a.Resource, "loadbalancer/net/"))
+}
+
+// ECSServiceParts are the cluster and the service of an ECS service ARN in
+// the long format ("service/CLUSTER/NAME"), which names its cluster.
+func ECSServiceParts(s string) (cluster, service string, err error) {
+	a, err := ECSService.Check(s)
+	if err != nil {
+		return "", "", err
+	}
+	segs := strings.Split(strings.TrimPrefix(a.Resource, "service/"), "/")
+	return segs[0], segs[1], nil
+}
+
+// CodeDeployGroupParts are the application and the group of a CodeDeploy
+// deployment group ARN ("deploymentgroup:APPLICATION/GROUP").
+func CodeDeployGroupParts(s string) (app, group string, err error) {
+	a, err := CodeDeployGroup.Check(s)
+	if err != nil {
+		return "", "", err
+	}
+	app, group, ok := strings.Cut(strings.TrimPrefix(a.Resource, "deploymentgroup:"), "/")
+	if !ok || app == "" || group == "" {
+		return "", "", fmt.Errorf("%q is incomplete; a CodeDeploy deployment group ARN's resource part is deploymentgroup:APPLICATION/GROUP", s)
+	}
+	return app, group, nil
 }

@@ -25,8 +25,10 @@ func TestKindCheck(t *testing.T) {
 		{Listener, awsListener, ""},
 		{Listener, kumoListner, ""},
 		{Listener, strings.Replace(awsListener, "arn:aws:", "arn:aws-cn:", 1), ""},
-		{Listener, awsNLBLst, `starts with "listener/app/"`},
-		{Listener, awsTG, `starts with "listener/app/"`},
+		{Listener, awsNLBLst, ""},
+		{Listener, strings.Replace(awsNLBLst, "/net/", "/gwy/", 1), "Gateway Load Balancer"},
+		{Listener, awsTG, `starts with "listener/app/" or "listener/net/"`},
+		{ListenerRule, strings.Replace(strings.Replace(awsRule, "/app/", "/net/", 1), "listener-rule", "listener-rule", 1), "has no rules: set listener_arn"},
 		{Listener, awsLambda, `service "elasticloadbalancing"`},
 		{Listener, "not-an-arn", "is not an ARN"},
 		{Listener, "arn:aws:elasticloadbalancing:us-east-1:1:listener/app/x", "incomplete"},
@@ -44,6 +46,10 @@ func TestKindCheck(t *testing.T) {
 		{LoadBalancer, awsLB, ""},
 		{IAMRole, "arn:aws:iam::123456789012:role/deploy", ""},
 		{IAMRole, "arn:aws:iam::123456789012:user/deploy", `starts with "role/"`},
+		{ECSService, "arn:aws:ecs:us-east-1:123456789012:service/prod/web", ""},
+		{ECSService, "arn:aws:ecs:us-east-1:123456789012:service/web", "incomplete"},
+		{CodeDeployGroup, "arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:web/prod", ""},
+		{CodeDeployGroup, "arn:aws:codedeploy:us-east-1:123456789012:application:web", `starts with "deploymentgroup:"`},
 		{Listener, "", "is not an ARN"},
 		{Listener, "arn:aws::us-east-1:1:listener/app/a/b/c", "empty service"},
 	}
@@ -75,6 +81,9 @@ func TestListenerOfRule(t *testing.T) {
 func TestDimensions(t *testing.T) {
 	if got, _ := LoadBalancerOfListener(awsListener); got != "app/my-alb/50dc6c495c0c9188" {
 		t.Errorf("LoadBalancerOfListener = %q", got)
+	}
+	if got, _ := LoadBalancerOfListener(awsNLBLst); got != "net/my-nlb/50dc6c495c0c9188" || !IsNetwork(awsNLBLst) || IsNetwork(awsListener) {
+		t.Errorf("LoadBalancerOfListener(NLB) = %q, IsNetwork %v", got, IsNetwork(awsNLBLst))
 	}
 	if _, err := LoadBalancerOfListener(awsTG); err == nil {
 		t.Error("LoadBalancerOfListener(target group): want an error")
@@ -110,4 +119,16 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestForeignParts(t *testing.T) {
+	if c, s, err := ECSServiceParts("arn:aws:ecs:us-east-1:1:service/prod/web"); err != nil || c != "prod" || s != "web" {
+		t.Fatalf("ECSServiceParts = %q, %q, %v", c, s, err)
+	}
+	if a, g, err := CodeDeployGroupParts("arn:aws:codedeploy:us-east-1:1:deploymentgroup:web/prod"); err != nil || a != "web" || g != "prod" {
+		t.Fatalf("CodeDeployGroupParts = %q, %q, %v", a, g, err)
+	}
+	if _, _, err := CodeDeployGroupParts("arn:aws:codedeploy:us-east-1:1:deploymentgroup:web"); err == nil || !strings.Contains(err.Error(), "APPLICATION/GROUP") {
+		t.Fatalf("a group ARN without its group: %v", err)
+	}
 }

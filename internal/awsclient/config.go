@@ -21,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -76,6 +78,9 @@ type Endpoints struct {
 	StepFunctions string
 	// SNS and EventBridge are for notices.
 	SNS, EventBridge string
+	// ECS and CodeDeploy are read for the deployments they run on a
+	// listener (controlled_by).
+	ECS, CodeDeploy string
 }
 
 // Client is everything a resource needs to talk to AWS.
@@ -87,6 +92,8 @@ type Client struct {
 	States     StatesAPI
 	SNS        SNSAPI
 	Events     EventsAPI
+	ECS        ECSAPI
+	CodeDeploy CodeDeployAPI
 	Region     string
 	Clock      clock.Clock
 	// Pacer paces every request of the client's services (nil: none).
@@ -215,6 +222,18 @@ func New(ctx context.Context, c Config, clk clock.Clock) (*Client, error) {
 			o.HTTPClient = quick
 			if c.Endpoints.EventBridge != "" {
 				o.BaseEndpoint = aws.String(c.Endpoints.EventBridge)
+			}
+		}),
+		ECS: ecs.NewFromConfig(cfg, func(o *ecs.Options) {
+			o.HTTPClient = quick
+			if c.Endpoints.ECS != "" {
+				o.BaseEndpoint = aws.String(c.Endpoints.ECS)
+			}
+		}),
+		CodeDeploy: codedeploy.NewFromConfig(cfg, func(o *codedeploy.Options) {
+			o.HTTPClient = quick
+			if c.Endpoints.CodeDeploy != "" {
+				o.BaseEndpoint = aws.String(c.Endpoints.CodeDeploy)
 			}
 		}),
 		Region: cfg.Region,

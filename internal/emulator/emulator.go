@@ -148,14 +148,18 @@ func Start(addr string) (*Emulator, error) {
 		}
 		e.mu.Lock()
 		e.counts[action]++
-		if ua := r.Header.Get("User-Agent"); strings.Contains(ua, "orchestrator") {
+		ua := r.Header.Get("User-Agent")
+		for _, agent := range []string{"orchestrator", "terraform-provider-rollout"} {
+			if !strings.Contains(ua, agent) || agent == "terraform-provider-rollout" && strings.Contains(ua, "orchestrator") {
+				continue
+			}
 			if e.agents == nil {
 				e.agents = map[string]map[string]int{}
 			}
-			if e.agents["orchestrator"] == nil {
-				e.agents["orchestrator"] = map[string]int{}
+			if e.agents[agent] == nil {
+				e.agents[agent] = map[string]int{}
 			}
-			e.agents["orchestrator"][action]++
+			e.agents[agent][action]++
 		}
 		if decoded != nil {
 			e.requests[action] = append(e.requests[action], decoded)
@@ -247,7 +251,8 @@ func (e *Emulator) OnRequest(h func(action string, form url.Values)) {
 }
 
 // CountsOf counts the requests received from a client whose User-Agent
-// names it ("orchestrator": the orchestrator Lambda), by action.
+// names it ("orchestrator": the orchestrator Lambda; "terraform-provider-rollout":
+// the provider), by action.
 func (e *Emulator) CountsOf(client string) map[string]int {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -120,6 +120,8 @@ type endpoints struct {
 	States     types.String `tfsdk:"stepfunctions"`
 	SNS        types.String `tfsdk:"sns"`
 	Events     types.String `tfsdk:"eventbridge"`
+	ECS        types.String `tfsdk:"ecs"`
+	CodeDeploy types.String `tfsdk:"codedeploy"`
 	AllowHTTP  types.Bool   `tfsdk:"allow_http"`
 }
 
@@ -203,6 +205,8 @@ func (p *rolloutProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 					"stepfunctions": endpointAttr("Step Functions (detached rollouts)"),
 					"sns":           endpointAttr("SNS (rollout notices)"),
 					"eventbridge":   endpointAttr("EventBridge (rollout notices)"),
+					"ecs":           endpointAttr("ECS (the deployments of `controlled_by.ecs_service`)"),
+					"codedeploy":    endpointAttr("CodeDeploy (the deployments of `controlled_by.codedeploy_group`)"),
 					"allow_http": schema.BoolAttribute{
 						Optional:            true,
 						MarkdownDescription: "Allow plain `http://` endpoints on hosts other than this machine. Default false: `http://` is accepted only for loopback addresses (`127.0.0.1`, `::1`, `localhost`), such as a local emulator.",
@@ -249,6 +253,7 @@ func (p *rolloutProvider) Configure(ctx context.Context, req provider.ConfigureR
 	if e := m.Endpoints; e != nil {
 		known["endpoints.elbv2"], known["endpoints.cloudwatch"], known["endpoints.lambda"], known["endpoints.sts"], known["endpoints.ssm"] = e.ELBv2, e.CloudWatch, e.Lambda, e.STS, e.SSM
 		known["endpoints.stepfunctions"], known["endpoints.sns"], known["endpoints.eventbridge"] = e.States, e.SNS, e.Events
+		known["endpoints.ecs"], known["endpoints.codedeploy"] = e.ECS, e.CodeDeploy
 	}
 	if ar := m.AssumeRole; ar != nil {
 		known["assume_role.role_arn"], known["assume_role.session_name"], known["assume_role.external_id"], known["assume_role.duration"] = ar.RoleARN, ar.SessionName, ar.ExternalID, ar.Duration
@@ -278,7 +283,7 @@ func (p *rolloutProvider) Configure(ctx context.Context, req provider.ConfigureR
 	resp.Diagnostics.Append(m.SharedCredentialsFiles.ElementsAs(ctx, &cfg.SharedCredentialsFiles, false)...)
 	if e := m.Endpoints; e != nil {
 		cfg.Endpoints = awsclient.Endpoints{ELBv2: e.ELBv2.ValueString(), CloudWatch: e.CloudWatch.ValueString(), Lambda: e.Lambda.ValueString(), STS: e.STS.ValueString(), SSM: e.SSM.ValueString(), StepFunctions: e.States.ValueString(),
-			SNS: e.SNS.ValueString(), EventBridge: e.Events.ValueString()}
+			SNS: e.SNS.ValueString(), EventBridge: e.Events.ValueString(), ECS: e.ECS.ValueString(), CodeDeploy: e.CodeDeploy.ValueString()}
 	}
 	if ar := m.AssumeRole; ar != nil {
 		cfg.AssumeRole = &awsclient.AssumeRole{RoleARN: ar.RoleARN.ValueString(), SessionName: ar.SessionName.ValueString(), ExternalID: ar.ExternalID.ValueString()}

@@ -255,6 +255,16 @@ func (r *blueGreenResource) ValidateConfig(ctx context.Context, req resource.Val
 	}
 	checkRollout(ctx, m.Rollout, path.Root("rollout"), &resp.Diagnostics)
 	refuseKillSwitch(ctx, m.Rollout, path.Root("rollout"), &resp.Diagnostics)
+	for _, a := range []struct {
+		v    types.String
+		name string
+	}{{m.ListenerARN, "listener_arn"}, {m.TestListenerARN, "test_listener_arn"}} {
+		if !a.v.IsNull() && !a.v.IsUnknown() && arn.IsNetwork(a.v.ValueString()) {
+			resp.Diagnostics.AddAttributeError(path.Root(a.name), "Blue/Green On A Network Load Balancer", detail(nil,
+				a.name+" is a Network Load Balancer's listener; rollout_deployment_bluegreen creates HTTP or HTTPS target groups, which a Network Load Balancer cannot forward to.",
+				"Use rollout_traffic_split with your TCP, TLS or UDP target groups (a weight of 100 on one of them is a flip), or an Application Load Balancer's listener."))
+		}
+	}
 	if !m.TestListenerARN.IsNull() {
 		refuseDetached(ctx, m.Rollout, path.Root("rollout"), "A test listener is pointed at the new idle color when a flip succeeds, which the apply sees only when it runs the flip itself.", &resp.Diagnostics)
 	}

@@ -53,7 +53,12 @@ type trafficSplitModel struct {
 	Timeouts        timeouts.Value `tfsdk:"timeouts"`
 	Adopt           types.Bool     `tfsdk:"adopt"`
 	OwnerTag        types.String   `tfsdk:"owner_tag"`
+	Manage          types.String   `tfsdk:"manage"`
+	ControlledBy    types.Object   `tfsdk:"controlled_by"`
+	Foreign         types.Object   `tfsdk:"foreign_deployment"`
 }
+
+func (m trafficSplitModel) observing() bool { return m.Manage.ValueString() == manageObserve }
 
 func (m trafficSplitModel) ref() awsclient.Ref {
 	return awsclient.Ref{ListenerARN: m.ListenerARN.ValueString(), RuleARN: m.RuleARN.ValueString()}
@@ -70,9 +75,9 @@ func (r *trafficSplitResource) Metadata(_ context.Context, req resource.Metadata
 
 func (r *trafficSplitResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Owns the weights of the forward action of an Application Load Balancer listener's default action, or of a listener rule. " +
+		MarkdownDescription: "Owns the weights of the forward action of an Application or Network Load Balancer listener's default action, or of an Application Load Balancer's listener rule. " +
 			"Create takes the action over (and records the one it replaced), every change is confirmed by reading the listener back, " +
-			"and a change made outside Terraform shows in the next plan.",
+			"and a change made outside Terraform shows in the next plan. With `manage = \"observe\"` it writes nothing and follows the weights another system (ECS, CodeDeploy) sets.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
@@ -94,8 +99,11 @@ func (r *trafficSplitResource) Schema(ctx context.Context, _ resource.SchemaRequ
 				Validators:          []validator.String{arnOf{arn.ListenerRule}},
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
-			"target_groups": targetGroupsResourceAttr(),
-			"stickiness":    stickinessResourceAttr(),
+			"target_groups":      observedTargetGroupsAttr(),
+			"stickiness":         stickinessResourceAttr(),
+			"manage":             manageAttr(),
+			"controlled_by":      controlledByAttr(),
+			"foreign_deployment": foreignDeploymentAttr(),
 			"on_destroy": schema.StringAttribute{
 				Optional: true,
 				Computed: true,
@@ -138,9 +146,11 @@ func (r *trafficSplitResource) ValidateConfig(ctx context.Context, req resource.
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	checkObserve(m.Manage, m.ControlledBy, m.Stickiness, m.Rollout, m.TargetGroups, m.OnDestroy, &resp.Diagnostics)
 	checkSplit(ctx, m.TargetGroups, path.Root("target_groups"), &resp.Diagnostics)
 	checkStickiness(m.Stickiness, path.Root("stickiness"), &resp.Diagnostics)
 	checkRollout(ctx, m.Rollout, path.Root("rollout"), &resp.Diagnostics)
+	checkNetwork(ctx, m.ListenerARN, m.Stickiness, path.Root("stickiness"), m.Rollout, path.Root("rollout"), &resp.Diagnostics)
 	refuseKillSwitch(ctx, m.Rollout, path.Root("rollout"), &resp.Diagnostics)
 }
 
@@ -163,8 +173,20 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 			return
 		}
 	}
+	if plan.observing() {
+		r.planObserved(ctx, plan, state, resp)
+		return
+	}
 	s, known, d := splitFromList(ctx, plan.TargetGroups)
 	resp.Diagnostics.Append(d...)
+	// A write beside a system that shifts the listener waits for its
+	// deployment to end: a create (it takes the listener), a hand-over,
+	// or any change of the forward action.
+	if state == nil || state.observing() || !req.Plan.Raw.Equal(req.State.Raw) {
+		if !refuseWhileForeign(ctx, r.client, plan.ControlledBy, path.Root("target_groups"), &resp.Diagnostics) {
+			return
+		}
+	}
 	if !known {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("percentages"), types.MapUnknown(types.Float64Type))...)
 	} else if want := percentagesValue(s); !plan.Percentages.Equal(want) {
@@ -256,6 +278,11 @@ func (r *trafficSplitResource) Create(ctx context.Context, req resource.CreateRe
 		addError(&resp.Diagnostics, nil, "Cannot Record Replaced Action", err, "The provider could not encode the listener's current actions.", "This is a bug in the provider; please report it.")
 		return
 	}
+	if plan.observing() {
+		r.observe(ctx, &plan, current, &resp.Diagnostics)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
 	fwd, _ := r.forwardFrom(ctx, plan)
 	before, ok := current.Forward()
 	if ok {
@@ -304,10 +331,16 @@ func (r *trafficSplitResource) Read(ctx context.Context, req resource.ReadReques
 		state.TargetGroups = listFromSplit(got)
 		state.Percentages = percentagesValue(got)
 	}
-	state.Stickiness = stickinessValue(fwd.Stickiness, state.Stickiness)
+	if !state.observing() {
+		state.Stickiness = stickinessValue(fwd.Stickiness, state.Stickiness)
+	}
 	if state.OnDestroy.IsNull() {
 		state.OnDestroy = types.StringValue(onDestroyKeep)
 	}
+	if state.Manage.IsNull() {
+		state.Manage = types.StringValue(manageWrite)
+	}
+	state.Foreign = readForeign(ctx, r.client, state.ControlledBy, state.Foreign, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -318,11 +351,33 @@ func (r *trafficSplitResource) Update(ctx context.Context, req resource.UpdateRe
 	if resp.Diagnostics.HasError() || r.client == nil {
 		return
 	}
+	if plan.observing() {
+		if !state.observing() {
+			// Handing back: the owner tag goes, nothing moves.
+			releaseLease(ctx, r.subject(state), state.OwnerTag.ValueString(), state.LastRollout, &resp.Diagnostics)
+			tflog.Info(ctx, "handing the listener back to the system that shifts it", map[string]any{"id": plan.ref().ID()})
+		}
+		current, err := r.client.ReadActions(ctx, plan.ref())
+		if err != nil {
+			addReadError(&resp.Diagnostics, r.client, plan.ref(), err)
+			return
+		}
+		plan.ReplacedActions = state.ReplacedActions
+		r.observe(ctx, &plan, current, &resp.Diagnostics)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
 	before, _, _ := splitFromList(ctx, state.TargetGroups)
 	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
 	resp.Diagnostics.Append(d...)
 	plan.ID = types.StringValue(plan.ref().ID())
 	plan.ReplacedActions = state.ReplacedActions
+	if state.observing() {
+		// Handing over: the listener is taken as a create takes it (its
+		// owner tag), from the weights it serves now.
+		tflog.Info(ctx, "taking the listener over from the system that shifted it", map[string]any{"id": plan.ref().ID()})
+		state.OwnerTag = types.StringValue("")
+	}
 	// Read before write: the plan was made from the state's weights.
 	if !r.shift(ctx, &plan, before, state.LastRollout, state.OwnerTag.ValueString(), readsFirst, limit, &resp.Diagnostics) {
 		return
@@ -352,6 +407,12 @@ func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, 
 	if diags.HasError() {
 		return false
 	}
+	if !refuseWhileForeign(ctx, r.client, m.ControlledBy, path.Root("target_groups"), diags) {
+		return false
+	}
+	if settings.Gates.Metrics != nil && arn.IsNetwork(m.ListenerARN.ValueString()) {
+		settings.Gates.Metrics.ErrorsAre = "a reset by a target (TCP_Target_Reset_Count)"
+	}
 	subj := r.subject(*m)
 	ch := change{from: from, to: fwd.Split, settings: settings, planned: m.PlannedSteps, last: last, readFirst: readFirst, limit: limit,
 		owner: &ownerClaim{base: path.Empty(), resourceType: splitType, mine: mine, adopt: m.Adopt.ValueBool()}}
@@ -376,6 +437,7 @@ func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, 
 		if m.LastRollout.IsUnknown() {
 			m.LastRollout = types.ObjectNull(lastRolloutAttrTypes)
 		}
+		keepForeign(ctx, r.client, m, diags)
 		return true
 	}
 	got := out.res.Current.OrderedLike(fwd.Split)
@@ -383,6 +445,7 @@ func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, 
 	m.Percentages = percentagesValue(got)
 	m.PlannedSteps = plannedStepsValue(out.steps)
 	m.LastRollout = recordOutcome(ch, out)
+	keepForeign(ctx, r.client, m, diags)
 	return true
 }
 
@@ -448,6 +511,7 @@ func (r *trafficSplitResource) ImportState(ctx context.Context, req resource.Imp
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(attr), id)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("on_destroy"), onDestroyKeep)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("manage"), manageWrite)...)
 	if r.client != nil {
 		importOwner(ctx, listenerSubject{c: r.client, ref: attrRef(attr, id)}, resp)
 	}

@@ -49,7 +49,10 @@ type rolloutFixture struct {
 
 func newRolloutFixture(t *testing.T) *rolloutFixture {
 	e := acctest.NewEnv(t)
-	f := e.NewFixture(2)
+	return rolloutFixtureOn(e, e.NewFixture(2))
+}
+
+func rolloutFixtureOn(e *acctest.Env, f acctest.Fixture) *rolloutFixture {
 	blue, green := f.TGs[0], f.TGs[1]
 	return &rolloutFixture{
 		e: e, ref: awsclient.Ref{ListenerARN: f.Listener}, lb: f.LB, blue: blue, green: green,

@@ -182,3 +182,29 @@ func checkStickiness(o types.Object, p path.Path, diags *diag.Diagnostics) {
 				fmt.Sprintf("Set duration_seconds from 1 to %d (AWS requires it with stickiness), or set enabled = false.", maxStickinessSeconds)))
 	}
 }
+
+// checkNetwork refuses at plan what a Network Load Balancer's listener
+// cannot do: target group stickiness in its forward action (an NLB keeps
+// stickiness on the target group, by source IP), and a latency gate (an
+// NLB publishes no response time; its metrics gate reads new flows and the
+// resets targets send).
+func checkNetwork(ctx context.Context, listener types.String, stickiness types.Object, stickinessPath path.Path, ro types.Object, roPath path.Path, diags *diag.Diagnostics) {
+	if listener.IsNull() || listener.IsUnknown() || !arn.IsNetwork(listener.ValueString()) {
+		return
+	}
+	if !stickiness.IsNull() && !stickiness.IsUnknown() {
+		if en, _ := stickiness.Attributes()["enabled"].(types.Bool); en.ValueBool() {
+			diags.AddAttributeError(stickinessPath.AtName("enabled"), "Stickiness On A Network Load Balancer",
+				detail(nil, "stickiness.enabled is true, but the listener is a Network Load Balancer's, whose forward action has no target group stickiness.",
+					"A Network Load Balancer keeps clients on a target by the target group's stickiness attribute (source IP) instead.",
+					"Remove stickiness, or set enabled = false."))
+		}
+	}
+	settings, _ := settingsFrom(ctx, ro)
+	if m := settings.Gates.Metrics; m != nil && m.MaxP99LatencyMs != nil {
+		diags.AddAttributeError(roPath.AtName("gates").AtName("metrics").AtName("max_p99_latency_ms"), "No Latency On A Network Load Balancer",
+			detail(nil, "rollout.gates.metrics.max_p99_latency_ms is set, but the listener is a Network Load Balancer's, which publishes no response time to CloudWatch (AWS/NetworkELB).",
+				"Its metrics gate reads min_request_count (new flows, NewFlowCount) and max_error_rate_percent (the resets targets send per new flow, TCP_Target_Reset_Count).",
+				"Remove max_p99_latency_ms, or gate on an alarm of your own."))
+	}
+}

@@ -1,0 +1,141 @@
+package awsclient
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
+)
+
+// ECSAPI names the ECS calls the provider makes: it reads the deployments
+// of a service that shifts a listener's weights (controlled_by).
+type ECSAPI interface {
+	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
+	ListServiceDeployments(ctx context.Context, in *ecs.ListServiceDeploymentsInput, optFns ...func(*ecs.Options)) (*ecs.ListServiceDeploymentsOutput, error)
+	DescribeServiceDeployments(ctx context.Context, in *ecs.DescribeServiceDeploymentsInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServiceDeploymentsOutput, error)
+}
+
+// CodeDeployAPI names the CodeDeploy calls the provider makes.
+type CodeDeployAPI interface {
+	BatchGetDeploymentGroups(ctx context.Context, in *codedeploy.BatchGetDeploymentGroupsInput, optFns ...func(*codedeploy.Options)) (*codedeploy.BatchGetDeploymentGroupsOutput, error)
+	ListDeployments(ctx context.Context, in *codedeploy.ListDeploymentsInput, optFns ...func(*codedeploy.Options)) (*codedeploy.ListDeploymentsOutput, error)
+	GetDeployment(ctx context.Context, in *codedeploy.GetDeploymentInput, optFns ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentOutput, error)
+}
+
+// Controller is the other system that shifts a listener's weights: an ECS
+// service (its blue/green or canary deployments) or a CodeDeploy
+// deployment group, by ARN. One of the two is set.
+type Controller struct {
+	ECSService      string
+	CodeDeployGroup string
+}
+
+// Name says which system it is, for messages.
+func (c Controller) Name() string {
+	if c.ECSService != "" {
+		return "the ECS service " + c.ECSService
+	}
+	return "the CodeDeploy deployment group " + c.CodeDeployGroup
+}
+
+// ForeignDeployment is a deployment of a Controller that has not ended.
+type ForeignDeployment struct {
+	// System is "ECS" or "CodeDeploy".
+	System string
+	ID     string
+	// Status is the system's (IN_PROGRESS, ROLLBACK_IN_PROGRESS; InProgress,
+	// Baking, Ready, …); Stage is ECS's lifecycle stage (TEST_TRAFFIC_SHIFT,
+	// PRODUCTION_TRAFFIC_SHIFT, BAKE_TIME, …), empty for CodeDeploy.
+	Status, Stage string
+	Started       time.Time
+}
+
+// String says what runs, for messages and the plan.
+func (f ForeignDeployment) String() string {
+	s := fmt.Sprintf("%s deployment %s is %s", f.System, f.ID, f.Status)
+	if f.Stage != "" {
+		s += " (stage " + f.Stage + ")"
+	}
+	if !f.Started.IsZero() {
+		s += ", started " + f.Started.UTC().Format(time.RFC3339)
+	}
+	return s
+}
+
+// ecsActive are the statuses of an ECS service deployment that has not
+// ended; codeDeployActive CodeDeploy's.
+var (
+	ecsActive = []ecstypes.ServiceDeploymentStatus{ecstypes.ServiceDeploymentStatusPending, ecstypes.ServiceDeploymentStatusInProgress,
+		ecstypes.ServiceDeploymentStatusStopRequested, ecstypes.ServiceDeploymentStatusRollbackRequested, ecstypes.ServiceDeploymentStatusRollbackInProgress}
+	codeDeployActive = []cdtypes.DeploymentStatus{cdtypes.DeploymentStatusCreated, cdtypes.DeploymentStatusQueued, cdtypes.DeploymentStatusInProgress,
+		cdtypes.DeploymentStatusBaking, cdtypes.DeploymentStatusReady}
+)
+
+// ForeignDeployment reads the deployment of ctl that has not ended, nil
+// when none runs: two requests when one runs, one when none does.
+func (c *Client) ForeignDeployment(ctx context.Context, ctl Controller) (*ForeignDeployment, error) {
+	if ctl.ECSService != "" {
+		cluster, service, err := arn.ECSServiceParts(ctl.ECSService)
+		if err != nil {
+			return nil, err
+		}
+		out, err := c.ECS.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(cluster), Service: aws.String(service), Status: ecsActive})
+		if err != nil {
+			return nil, fmt.Errorf("listing the deployments of %s: %w", ctl.ECSService, err)
+		}
+		if len(out.ServiceDeployments) == 0 {
+			return nil, nil
+		}
+		first := out.ServiceDeployments[0]
+		f := &ForeignDeployment{System: "ECS", ID: aws.ToString(first.ServiceDeploymentArn), Status: string(first.Status), Started: aws.ToTime(first.StartedAt)}
+		desc, err := c.ECS.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{f.ID}})
+		if err != nil {
+			return nil, fmt.Errorf("describing %s: %w", f.ID, err)
+		}
+		for _, d := range desc.ServiceDeployments {
+			if aws.ToString(d.ServiceDeploymentArn) == f.ID {
+				f.Status, f.Stage = string(d.Status), string(d.LifecycleStage)
+			}
+		}
+		return f, nil
+	}
+	app, group, err := arn.CodeDeployGroupParts(ctl.CodeDeployGroup)
+	if err != nil {
+		return nil, err
+	}
+	out, err := c.CodeDeploy.ListDeployments(ctx, &codedeploy.ListDeploymentsInput{ApplicationName: aws.String(app), DeploymentGroupName: aws.String(group), IncludeOnlyStatuses: codeDeployActive})
+	if err != nil {
+		return nil, fmt.Errorf("listing the deployments of %s: %w", ctl.CodeDeployGroup, err)
+	}
+	if len(out.Deployments) == 0 {
+		return nil, nil
+	}
+	d, err := c.CodeDeploy.GetDeployment(ctx, &codedeploy.GetDeploymentInput{DeploymentId: aws.String(out.Deployments[0])})
+	if err != nil {
+		return nil, fmt.Errorf("reading the deployment %s: %w", out.Deployments[0], err)
+	}
+	f := &ForeignDeployment{System: "CodeDeploy", ID: out.Deployments[0]}
+	if i := d.DeploymentInfo; i != nil {
+		f.Status, f.Started = string(i.Status), aws.ToTime(i.CreateTime)
+	}
+	if !strings.Contains(strings.Join(statusStrings(codeDeployActive), ","), f.Status) {
+		return nil, nil // it ended between the two reads
+	}
+	return f, nil
+}
+
+func statusStrings(s []cdtypes.DeploymentStatus) []string {
+	var out []string
+	for _, v := range s {
+		out = append(out, string(v))
+	}
+	return out
+}

@@ -1,0 +1,137 @@
+package provider_test
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// observeConfig is two splits observing one listener, one beside an ECS
+// service, one beside a CodeDeploy deployment group, and extra.
+func observeConfig(e *acctest.Env, listener, service, group, extra string) string {
+	return e.ProviderConfig() + fmt.Sprintf(`
+resource "rollout_traffic_split" "ecs" {
+  listener_arn  = %q
+  manage        = "observe"
+  controlled_by = { ecs_service = %q }
+}
+
+resource "rollout_traffic_split" "codedeploy" {
+  listener_arn  = %q
+  manage        = "observe"
+  controlled_by = { codedeploy_group = %q }
+}
+%s`, listener, service, listener, group, extra)
+}
+
+// checkObserved checks what both observing splits hold after a refresh:
+// the listener's weights, and the foreign deployments (ECS's with its
+// stage).
+func checkObserved(want weights.Split, ecsStage, codeDeployStatus string) resource.TestCheckFunc {
+	var checks []resource.TestCheckFunc
+	for _, name := range []string{"rollout_traffic_split.ecs", "rollout_traffic_split.codedeploy"} {
+		for i, tg := range want {
+			checks = append(checks,
+				resource.TestCheckResourceAttr(name, fmt.Sprintf("target_groups.%d.arn", i), tg.ARN),
+				resource.TestCheckResourceAttr(name, fmt.Sprintf("target_groups.%d.weight", i), fmt.Sprint(tg.Weight)))
+		}
+		checks = append(checks, resource.TestCheckResourceAttr(name, "owner_tag", ""))
+	}
+	if ecsStage == "" {
+		checks = append(checks, resource.TestCheckNoResourceAttr("rollout_traffic_split.ecs", "foreign_deployment.system"))
+	} else {
+		checks = append(checks, resource.TestCheckResourceAttr("rollout_traffic_split.ecs", "foreign_deployment.system", "ECS"),
+			resource.TestCheckResourceAttr("rollout_traffic_split.ecs", "foreign_deployment.stage", ecsStage))
+	}
+	if codeDeployStatus == "" {
+		checks = append(checks, resource.TestCheckNoResourceAttr("rollout_traffic_split.codedeploy", "foreign_deployment.system"))
+	} else {
+		checks = append(checks, resource.TestCheckResourceAttr("rollout_traffic_split.codedeploy", "foreign_deployment.system", "CodeDeploy"),
+			resource.TestCheckResourceAttr("rollout_traffic_split.codedeploy", "foreign_deployment.status", codeDeployStatus))
+	}
+	return resource.ComposeAggregateTestCheckFunc(checks...)
+}
+
+// noProviderWrites checks that the provider sent the emulator no write
+// at all: no forward action, no tag.
+func noProviderWrites(e *acctest.Env) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		for action, n := range e.Emu.CountsOf("terraform-provider-rollout") {
+			for _, w := range []string{"ModifyListener", "ModifyRule", "AddTags", "RemoveTags"} {
+				if action == "elasticloadbalancing:"+w && n > 0 {
+					return fmt.Errorf("the provider made %d %s while observing", n, action)
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// A listener that ECS and CodeDeploy deployments shift, 100/0 → 90/10 →
+// 0/100, while both report a deployment in progress: the observing splits
+// write nothing, their plans are empty, their weights follow each shift
+// within one refresh and they name the deployments; a split that writes on
+// the same listener is refused while they run, and once they have ended it
+// takes the listener over (its owner tag) and moves it.
+func TestAccObserve_foreignDeployments(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	f := e.NewFixture(2)
+	blue, green := f.TGs[0], f.TGs[1]
+	ref := awsclient.Ref{ListenerARN: f.Listener}
+	service := e.Emu.ECSService("prod", acctest.Name("web"), "ECS", blue, green)
+	group := e.Emu.CodeDeployGroup("web", acctest.Name("prod"), f.Listener, "blue", "green")
+	app, grp := "web", group[len("arn:aws:codedeploy:us-east-1:000000000000:deploymentgroup:web/"):]
+	ecsDep := e.Emu.SetECSDeployment(service, "", "IN_PROGRESS", "TEST_TRAFFIC_SHIFT")
+	cdDep := e.Emu.SetCodeDeployStatus(app, grp, "", "InProgress")
+	split := func(b, g int) weights.Split { return weights.Split{{ARN: blue, Weight: b}, {ARN: green, Weight: g}} }
+	e.SetWeights(ref, split(100, 0))
+	cfg := observeConfig(e, f.Listener, service, group, "")
+	writer := func(b, g int) string {
+		return observeConfig(e, f.Listener, service, group, fmt.Sprintf(`
+resource "rollout_traffic_split" "writer" {
+  listener_arn  = %q
+  target_groups = [{ arn = %q, weight = %d }, { arn = %q, weight = %d }]
+  controlled_by = { ecs_service = %q }
+}
+`, f.Listener, blue, b, green, g, service))
+	}
+	shift := func(b, g int, stage string) func() {
+		return func() {
+			e.SetWeights(ref, split(b, g)) // ECS (or CodeDeploy) shifts
+			e.Emu.SetECSDeployment(service, ecsDep, "IN_PROGRESS", stage)
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: cfg, Check: resource.ComposeAggregateTestCheckFunc(checkObserved(split(100, 0), "TEST_TRAFFIC_SHIFT", "InProgress"), noProviderWrites(e))},
+			{PreConfig: shift(90, 10, "PRODUCTION_TRAFFIC_SHIFT"), Config: cfg, PlanOnly: true},
+			{RefreshState: true, Check: resource.ComposeAggregateTestCheckFunc(checkObserved(split(90, 10), "PRODUCTION_TRAFFIC_SHIFT", "InProgress"), noProviderWrites(e))},
+			{PreConfig: shift(0, 100, "BAKE_TIME"), Config: cfg, PlanOnly: true},
+			{RefreshState: true, Check: resource.ComposeAggregateTestCheckFunc(checkObserved(split(0, 100), "BAKE_TIME", "InProgress"), noProviderWrites(e))},
+			// A split that writes the same listener is refused while ECS
+			// deploys, at plan, naming the deployment and its stage.
+			{Config: writer(0, 100), ExpectError: regexp.MustCompile(`Foreign Deployment In Progress(.|\n)*ECS service(.|\n)*BAKE_TIME(.|\n)*aws ecs wait services-stable`)},
+			{
+				PreConfig: func() {
+					e.Emu.SetECSDeployment(service, ecsDep, "SUCCESSFUL", "CLEAN_UP")
+					e.Emu.SetCodeDeployStatus(app, grp, cdDep, "Succeeded")
+				},
+				Config: cfg, Check: resource.ComposeAggregateTestCheckFunc(checkObserved(split(0, 100), "", ""), noProviderWrites(e),
+					checkEmulator(e, ref, split(0, 100))),
+			},
+			// The deployments ended: the writer takes the listener over
+			// and moves it.
+			{Config: writer(50, 50), Check: resource.ComposeAggregateTestCheckFunc(checkEmulator(e, ref, split(50, 50)),
+				resource.TestCheckResourceAttrSet("rollout_traffic_split.writer", "owner_tag"))},
+		},
+	})
+}
