@@ -386,7 +386,7 @@ custom = {
 		{"release stabilization too long", rel("", `stabilization = { duration = "2h" }`), `stabilization\.duration(.|\n)*1h0m0s`},
 		{"release stabilization checks nothing", rel("", `stabilization = { duration = "0s" }`), `Empty Stabilization(.|\n)*would check nothing`},
 		{"release stabilization poll too fast", rel("", `stabilization = { duration = "1m", poll_interval = "1ms" }`), `stabilization\.poll_interval`},
-		{"release bad import-like listener", rel(fmt.Sprintf("api = { listener_arn = %q, target_groups = %s }", fakeNLB, tgList(1, 1)), ""), `listener_arn`},
+		{"release gateway load balancer listener", rel(fmt.Sprintf("api = { listener_arn = %q, target_groups = %s }", strings.Replace(fakeNLB, "/net/", "/gwy/", 1), tgList(1, 1)), ""), `listener_arn(.|\n)*Gateway Load Balancer`},
 	}...)
 	users := func(n, size int) string {
 		var us []string
