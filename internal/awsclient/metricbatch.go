@@ -19,11 +19,11 @@ import (
 // their windows at one-minute periods, the resolution of the load
 // balancer's and Lambda's metrics; each gate then keeps the datapoints of
 // its own window, from the minute its window starts in. A metric gate is
-// read long after its pause (the metrics delay), so waiting a second for
-// the others costs nothing that matters.
+// read long after its pause (the metrics delay), so waiting two seconds
+// for the others costs nothing that matters.
 
 // MetricsBatchWait is how long a metric read waits for others to join it.
-const MetricsBatchWait = time.Second
+const MetricsBatchWait = 2 * time.Second
 
 // MaxMetricQueries is GetMetricData's limit of queries a request.
 const MaxMetricQueries = 500

@@ -30,8 +30,10 @@ type sharedReadings struct {
 	mu      sync.Mutex
 	alarms  map[string]alarmReading
 	watched map[string]time.Time
-	// fetching is the alarm fetch in flight, if any.
+	// fetching is the alarm fetch in flight, if any; fetched is when the
+	// last one started.
 	fetching *fetch
+	fetched  time.Time
 	health   map[string]*healthReading
 }
 
@@ -109,6 +111,18 @@ func (s SharedAlarms) AlarmStates(ctx context.Context, names []string) ([]rollou
 			}
 			continue
 		}
+		if next := r.fetched.Add(ReadingMaxAge); c.Pacer != nil && now.Before(next) && !rollout.IsUrgent(ctx) {
+			// Under a budget the reading is fetched at most once per
+			// ReadingMaxAge: alarms not in the last one (a rollout that
+			// just started) wait for the next, which names them too. A
+			// rollback's read does not wait.
+			r.mu.Unlock()
+			if err := c.Pacer.clock.Sleep(ctx, next.Sub(now)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		r.fetched = now
 		var all []string
 		for n, at := range r.watched {
 			if now.Sub(at) <= watchFor {

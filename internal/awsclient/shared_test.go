@@ -12,6 +12,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 )
 
 // alarmsAfter answers DescribeAlarms with every alarm OK, and ALARM from
@@ -117,5 +118,28 @@ func TestSharedFetchOutlivesItsStarter(t *testing.T) {
 	close(cw.release)
 	if err := <-second; err != nil || len(got) != 1 || got[0] != "a=OK" || cw.calls.Load() != 1 {
 		t.Fatalf("the other rollout read %v, %v after %d requests; want a=OK from the one request", got, err, cw.calls.Load())
+	}
+}
+
+// Under a budget the alarms' reading is fetched at most once per
+// ReadingMaxAge: a rollout whose alarm is not in the last reading waits
+// for the next; a rollback's read does not wait.
+func TestAlarmFetchesAreSpaced(t *testing.T) {
+	clk := clock.NewFake(time.Unix(0, 0))
+	cw := &alarmsAfter{n: 1 << 30}
+	c := &Client{CloudWatch: cw, Clock: clk, Pacer: NewPacer(clk, DefaultBudgets)}
+	ctx := context.Background()
+	if _, err := (SharedAlarms{c}).AlarmStates(ctx, []string{"a"}); err != nil || cw.calls.Load() != 1 {
+		t.Fatalf("the first read: %v, %d requests", err, cw.calls.Load())
+	}
+	if st, err := (SharedAlarms{c}).AlarmStates(ctx, []string{"b"}); err != nil || len(st) != 1 || cw.calls.Load() != 2 {
+		t.Fatalf("a new alarm's read: %v, %v, %d requests", st, err, cw.calls.Load())
+	}
+	if el := clk.Elapsed(time.Unix(0, 0)); el < ReadingMaxAge {
+		t.Fatalf("the second fetch came %s after the first, want at least %s", el, ReadingMaxAge)
+	}
+	before := clk.Now()
+	if _, err := (SharedAlarms{c}).AlarmStates(rollout.Urgent(ctx), []string{"c"}); err != nil || clk.Now() != before || cw.calls.Load() != 3 {
+		t.Fatalf("a rollback's read waited %s (%v, %d requests)", clk.Now().Sub(before), err, cw.calls.Load())
 	}
 }

@@ -138,3 +138,37 @@ resource "aws_lb_listener" "https" {
     ignore_changes = [default_action]
   }
 }
+
+# A listener that ECS's own blue/green deployments shift: observe it. The
+# split writes nothing, target_groups is what the listener serves at each
+# refresh (ECS's shifts are no diff), and the plan names the deployment in
+# progress and its stage.
+resource "rollout_traffic_split" "payments" {
+  listener_arn  = aws_lb_listener.payments.arn
+  manage        = "observe"
+  controlled_by = { ecs_service = aws_ecs_service.payments.id }
+}
+
+output "payments_deployment" {
+  # null, or { system, id, status, stage, started_at } while ECS deploys.
+  value = rollout_traffic_split.payments.foreign_deployment
+}
+
+# A Network Load Balancer's TCP listener (weighted target groups): the
+# metrics gate reads AWS/NetworkELB, new flows as requests and the resets
+# targets send as errors.
+resource "rollout_traffic_split" "ledger" {
+  listener_arn = aws_lb_listener.ledger_tcp.arn
+  target_groups = [
+    { arn = aws_lb_target_group.ledger_blue.arn, weight = 0 },
+    { arn = aws_lb_target_group.ledger_green.arn, weight = 100 },
+  ]
+  rollout = {
+    strategy = "canary"
+    steps    = [{ percent = 10, pause = "5m" }, { percent = 100 }]
+    gates = {
+      health  = { min_healthy_percent = 100 }
+      metrics = { max_error_rate_percent = 0.5, min_request_count = 100 }
+    }
+  }
+}
