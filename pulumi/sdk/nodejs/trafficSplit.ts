@@ -7,7 +7,7 @@ import * as outputs from "./types/output";
 import * as utilities from "./utilities";
 
 /**
- * Owns the weights of the forward action of an Application Load Balancer listener's default action, or of a listener rule. Create takes the action over (and records the one it replaced), every change is confirmed by reading the listener back, and a change made outside Pulumi shows in the next plan.
+ * Owns the weights of the forward action of an Application or Network Load Balancer listener's default action, or of an Application Load Balancer's listener rule. Create takes the action over (and records the one it replaced), every change is confirmed by reading the listener back, and a change made outside Pulumi shows in the next plan. With `manage = "observe"` it writes nothing and follows the weights another system (ECS, CodeDeploy) sets.
  *
  * The resource owns the **forward action** of one listener's default action or of one listener
  * rule. Read Owning a forward action before pointing it at
@@ -31,6 +31,37 @@ import * as utilities from "./utilities";
  *
  * AWS's limits are checked while planning: 1 to 5 target groups, each listed once, weights from
  * 0 to 999 with at least one above 0, stickiness from 1 to 604800 seconds.
+ *
+ * ## Network Load Balancers
+ *
+ * A Network Load Balancer's listener (`listener/net/…`) takes weighted target groups too (TCP, TLS,
+ * UDP and TCP_UDP, weights 0 to 999, since 2025). Its gates are health, alarms, hooks and a metrics
+ * gate on `AWS/NetworkELB`: <span pulumi-lang-nodejs="`minRequestCount`" pulumi-lang-dotnet="`MinRequestCount`" pulumi-lang-go="`minRequestCount`" pulumi-lang-python="`min_request_count`" pulumi-lang-yaml="`minRequestCount`" pulumi-lang-java="`minRequestCount`">`min_request_count`</span> counts new flows (`NewFlowCount`) and
+ * <span pulumi-lang-nodejs="`maxErrorRatePercent`" pulumi-lang-dotnet="`MaxErrorRatePercent`" pulumi-lang-go="`maxErrorRatePercent`" pulumi-lang-python="`max_error_rate_percent`" pulumi-lang-yaml="`maxErrorRatePercent`" pulumi-lang-java="`maxErrorRatePercent`">`max_error_rate_percent`</span> the resets targets send per new flow (`TCP_Target_Reset_Count`). The plan
+ * refuses what a Network Load Balancer does not have: <span pulumi-lang-nodejs="`maxP99LatencyMs`" pulumi-lang-dotnet="`MaxP99LatencyMs`" pulumi-lang-go="`maxP99LatencyMs`" pulumi-lang-python="`max_p99_latency_ms`" pulumi-lang-yaml="`maxP99LatencyMs`" pulumi-lang-java="`maxP99LatencyMs`">`max_p99_latency_ms`</span> (it publishes no response
+ * time), <span pulumi-lang-nodejs="`stickiness`" pulumi-lang-dotnet="`Stickiness`" pulumi-lang-go="`stickiness`" pulumi-lang-python="`stickiness`" pulumi-lang-yaml="`stickiness`" pulumi-lang-java="`stickiness`">`stickiness`</span> in the forward action (its stickiness is the target group's attribute), and
+ * rules (`listener-rule/net/…` does not exist: use the listener).
+ *
+ * ## Beside ECS and CodeDeploy deployments
+ *
+ * <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> names the other system that shifts the listener: an ECS service (its own
+ * blue/green, linear or canary deployments) or a CodeDeploy deployment group.
+ *
+ * * With `manage = "observe"` the split **writes nothing**: no weights, no owner tag. <span pulumi-lang-nodejs="`targetGroups`" pulumi-lang-dotnet="`TargetGroups`" pulumi-lang-go="`targetGroups`" pulumi-lang-python="`target_groups`" pulumi-lang-yaml="`targetGroups`" pulumi-lang-java="`targetGroups`">`target_groups`</span>
+ *   is left out of the configuration and read from the listener at each refresh, so the other
+ *   system's shifts are no diff; <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> holds its deployment in progress (system, id,
+ *   status, ECS's lifecycle stage), and the plan warns `Foreign Deployment In Progress` with it.
+ *   Alarms, `data.rollout_status` and `data.rollout_listener_weights` keep working beside it.
+ * * With `manage = "write"` (the default) the split **refuses to write** while a deployment of
+ *   <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> runs, at plan and again at apply (`Foreign Deployment In Progress`, with what
+ *   runs, its stage and how to wait for it). Nothing is written, not even the owner tag.
+ * * Changing <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> to <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> **hands the listener over** (the split takes its owner tag and
+ *   moves traffic as any update does); <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> to <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> **hands it back** (the owner tag goes,
+ *   nothing moves). See Migrating.
+ *
+ * The provider reads `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`, or
+ * `codedeploy:ListDeployments` and `codedeploy:GetDeployment`: one request when nothing runs, two
+ * when something does, at each refresh and before each write.
  *
  * ## Example Usage
  *
@@ -110,6 +141,14 @@ export class TrafficSplit extends pulumi.CustomResource {
      */
     declare public readonly adopt: pulumi.Output<boolean | undefined>;
     /**
+     * The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+     */
+    declare public readonly controlledBy: pulumi.Output<outputs.TrafficSplitControlledBy | undefined>;
+    /**
+     * The deployment of <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> that has not ended, as of the last refresh; null when none runs (or no <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span>).
+     */
+    declare public /*out*/ readonly foreignDeployment: pulumi.Output<outputs.TrafficSplitForeignDeployment>;
+    /**
      * How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
      */
     declare public /*out*/ readonly lastRollout: pulumi.Output<outputs.TrafficSplitLastRollout>;
@@ -117,6 +156,10 @@ export class TrafficSplit extends pulumi.CustomResource {
      * ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
      */
     declare public readonly listenerArn: pulumi.Output<string | undefined>;
+    /**
+     * <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> (the default): this resource sets the weights. <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span>: another system sets them (ECS or CodeDeploy deployments, named in <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span>); this resource writes nothing (no weights, no owner tag), <span pulumi-lang-nodejs="`targetGroups`" pulumi-lang-dotnet="`TargetGroups`" pulumi-lang-go="`targetGroups`" pulumi-lang-python="`target_groups`" pulumi-lang-yaml="`targetGroups`" pulumi-lang-java="`targetGroups`">`target_groups`</span> is read from the listener at each refresh, so the other system's shifts are no diff, and the plan names the other system's deployment while one runs. Changing <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> to <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> hands the listener over to this resource (it takes the owner tag, refused while a deployment of <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> runs); <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> to <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> hands it back (it gives the owner tag up and moves nothing).
+     */
+    declare public readonly manage: pulumi.Output<string>;
     /**
      * What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
      */
@@ -150,7 +193,7 @@ export class TrafficSplit extends pulumi.CustomResource {
      */
     declare public readonly stickiness: pulumi.Output<outputs.TrafficSplitStickiness | undefined>;
     /**
-     * The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
+     * The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights. Required with `manage = "write"` (the default); with `manage = "observe"` leave it out: it is what the listener forwards to, read at each refresh.
      */
     declare public readonly targetGroups: pulumi.Output<outputs.TrafficSplitTargetGroup[]>;
     declare public readonly timeouts: pulumi.Output<outputs.TrafficSplitTimeouts | undefined>;
@@ -162,15 +205,18 @@ export class TrafficSplit extends pulumi.CustomResource {
      * @param args The arguments to use to populate this resource's properties.
      * @param opts A bag of options that control this resource's behavior.
      */
-    constructor(name: string, args: TrafficSplitArgs, opts?: pulumi.CustomResourceOptions)
+    constructor(name: string, args?: TrafficSplitArgs, opts?: pulumi.CustomResourceOptions)
     constructor(name: string, argsOrState?: TrafficSplitArgs | TrafficSplitState, opts?: pulumi.CustomResourceOptions) {
         let resourceInputs: pulumi.Inputs = {};
         opts = opts || {};
         if (opts.id) {
             const state = argsOrState as TrafficSplitState | undefined;
             resourceInputs["adopt"] = state?.adopt;
+            resourceInputs["controlledBy"] = state?.controlledBy;
+            resourceInputs["foreignDeployment"] = state?.foreignDeployment;
             resourceInputs["lastRollout"] = state?.lastRollout;
             resourceInputs["listenerArn"] = state?.listenerArn;
+            resourceInputs["manage"] = state?.manage;
             resourceInputs["onDestroy"] = state?.onDestroy;
             resourceInputs["ownerTag"] = state?.ownerTag;
             resourceInputs["percentages"] = state?.percentages;
@@ -183,17 +229,17 @@ export class TrafficSplit extends pulumi.CustomResource {
             resourceInputs["timeouts"] = state?.timeouts;
         } else {
             const args = argsOrState as TrafficSplitArgs | undefined;
-            if (args?.targetGroups === undefined && !opts.urn) {
-                throw new Error("Missing required property 'targetGroups'");
-            }
             resourceInputs["adopt"] = args?.adopt;
+            resourceInputs["controlledBy"] = args?.controlledBy;
             resourceInputs["listenerArn"] = args?.listenerArn;
+            resourceInputs["manage"] = args?.manage;
             resourceInputs["onDestroy"] = args?.onDestroy;
             resourceInputs["rollout"] = args?.rollout;
             resourceInputs["ruleArn"] = args?.ruleArn;
             resourceInputs["stickiness"] = args?.stickiness;
             resourceInputs["targetGroups"] = args?.targetGroups;
             resourceInputs["timeouts"] = args?.timeouts;
+            resourceInputs["foreignDeployment"] = undefined /*out*/;
             resourceInputs["lastRollout"] = undefined /*out*/;
             resourceInputs["ownerTag"] = undefined /*out*/;
             resourceInputs["percentages"] = undefined /*out*/;
@@ -214,6 +260,14 @@ export interface TrafficSplitState {
      */
     adopt?: pulumi.Input<boolean | undefined>;
     /**
+     * The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+     */
+    controlledBy?: pulumi.Input<inputs.TrafficSplitControlledBy | undefined>;
+    /**
+     * The deployment of <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> that has not ended, as of the last refresh; null when none runs (or no <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span>).
+     */
+    foreignDeployment?: pulumi.Input<inputs.TrafficSplitForeignDeployment | undefined>;
+    /**
      * How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
      */
     lastRollout?: pulumi.Input<inputs.TrafficSplitLastRollout | undefined>;
@@ -221,6 +275,10 @@ export interface TrafficSplitState {
      * ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
      */
     listenerArn?: pulumi.Input<string | undefined>;
+    /**
+     * <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> (the default): this resource sets the weights. <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span>: another system sets them (ECS or CodeDeploy deployments, named in <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span>); this resource writes nothing (no weights, no owner tag), <span pulumi-lang-nodejs="`targetGroups`" pulumi-lang-dotnet="`TargetGroups`" pulumi-lang-go="`targetGroups`" pulumi-lang-python="`target_groups`" pulumi-lang-yaml="`targetGroups`" pulumi-lang-java="`targetGroups`">`target_groups`</span> is read from the listener at each refresh, so the other system's shifts are no diff, and the plan names the other system's deployment while one runs. Changing <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> to <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> hands the listener over to this resource (it takes the owner tag, refused while a deployment of <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> runs); <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> to <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> hands it back (it gives the owner tag up and moves nothing).
+     */
+    manage?: pulumi.Input<string | undefined>;
     /**
      * What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
      */
@@ -254,7 +312,7 @@ export interface TrafficSplitState {
      */
     stickiness?: pulumi.Input<inputs.TrafficSplitStickiness | undefined>;
     /**
-     * The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
+     * The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights. Required with `manage = "write"` (the default); with `manage = "observe"` leave it out: it is what the listener forwards to, read at each refresh.
      */
     targetGroups?: pulumi.Input<pulumi.Input<inputs.TrafficSplitTargetGroup>[] | undefined>;
     timeouts?: pulumi.Input<inputs.TrafficSplitTimeouts | undefined>;
@@ -269,9 +327,17 @@ export interface TrafficSplitArgs {
      */
     adopt?: pulumi.Input<boolean | undefined>;
     /**
+     * The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+     */
+    controlledBy?: pulumi.Input<inputs.TrafficSplitControlledBy | undefined>;
+    /**
      * ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
      */
     listenerArn?: pulumi.Input<string | undefined>;
+    /**
+     * <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> (the default): this resource sets the weights. <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span>: another system sets them (ECS or CodeDeploy deployments, named in <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span>); this resource writes nothing (no weights, no owner tag), <span pulumi-lang-nodejs="`targetGroups`" pulumi-lang-dotnet="`TargetGroups`" pulumi-lang-go="`targetGroups`" pulumi-lang-python="`target_groups`" pulumi-lang-yaml="`targetGroups`" pulumi-lang-java="`targetGroups`">`target_groups`</span> is read from the listener at each refresh, so the other system's shifts are no diff, and the plan names the other system's deployment while one runs. Changing <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> to <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> hands the listener over to this resource (it takes the owner tag, refused while a deployment of <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> runs); <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> to <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> hands it back (it gives the owner tag up and moves nothing).
+     */
+    manage?: pulumi.Input<string | undefined>;
     /**
      * What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
      */
@@ -289,8 +355,8 @@ export interface TrafficSplitArgs {
      */
     stickiness?: pulumi.Input<inputs.TrafficSplitStickiness | undefined>;
     /**
-     * The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
+     * The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights. Required with `manage = "write"` (the default); with `manage = "observe"` leave it out: it is what the listener forwards to, read at each refresh.
      */
-    targetGroups: pulumi.Input<pulumi.Input<inputs.TrafficSplitTargetGroup>[]>;
+    targetGroups?: pulumi.Input<pulumi.Input<inputs.TrafficSplitTargetGroup>[] | undefined>;
     timeouts?: pulumi.Input<inputs.TrafficSplitTimeouts | undefined>;
 }

@@ -9386,6 +9386,10 @@ type ProviderEndpoints struct {
 	AllowHttp *bool `pulumi:"allowHttp"`
 	// Base URL of the CloudWatch API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Cloudwatch *string `pulumi:"cloudwatch"`
+	// Base URL of the CodeDeploy (the deployments of `controlled_by.codedeploy_group`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Codedeploy *string `pulumi:"codedeploy"`
+	// Base URL of the ECS (the deployments of `controlled_by.ecs_service`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Ecs *string `pulumi:"ecs"`
 	// Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Elbv2 *string `pulumi:"elbv2"`
 	// Base URL of the EventBridge (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
@@ -9418,6 +9422,10 @@ type ProviderEndpointsArgs struct {
 	AllowHttp pulumi.BoolPtrInput `pulumi:"allowHttp"`
 	// Base URL of the CloudWatch API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Cloudwatch pulumi.StringPtrInput `pulumi:"cloudwatch"`
+	// Base URL of the CodeDeploy (the deployments of `controlled_by.codedeploy_group`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Codedeploy pulumi.StringPtrInput `pulumi:"codedeploy"`
+	// Base URL of the ECS (the deployments of `controlled_by.ecs_service`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Ecs pulumi.StringPtrInput `pulumi:"ecs"`
 	// Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Elbv2 pulumi.StringPtrInput `pulumi:"elbv2"`
 	// Base URL of the EventBridge (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
@@ -9521,6 +9529,16 @@ func (o ProviderEndpointsOutput) Cloudwatch() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ProviderEndpoints) *string { return v.Cloudwatch }).(pulumi.StringPtrOutput)
 }
 
+// Base URL of the CodeDeploy (the deployments of `controlled_by.codedeploy_group`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+func (o ProviderEndpointsOutput) Codedeploy() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ProviderEndpoints) *string { return v.Codedeploy }).(pulumi.StringPtrOutput)
+}
+
+// Base URL of the ECS (the deployments of `controlled_by.ecs_service`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+func (o ProviderEndpointsOutput) Ecs() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ProviderEndpoints) *string { return v.Ecs }).(pulumi.StringPtrOutput)
+}
+
 // Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 func (o ProviderEndpointsOutput) Elbv2() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ProviderEndpoints) *string { return v.Elbv2 }).(pulumi.StringPtrOutput)
@@ -9597,6 +9615,26 @@ func (o ProviderEndpointsPtrOutput) Cloudwatch() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Cloudwatch
+	}).(pulumi.StringPtrOutput)
+}
+
+// Base URL of the CodeDeploy (the deployments of `controlled_by.codedeploy_group`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+func (o ProviderEndpointsPtrOutput) Codedeploy() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ProviderEndpoints) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Codedeploy
+	}).(pulumi.StringPtrOutput)
+}
+
+// Base URL of the ECS (the deployments of `controlled_by.ecs_service`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+func (o ProviderEndpointsPtrOutput) Ecs() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ProviderEndpoints) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Ecs
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -13485,6 +13523,375 @@ func (o ReleaseTimeoutsPtrOutput) Update() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+type TrafficSplitControlledBy struct {
+	// ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+	CodedeployGroup *string `pulumi:"codedeployGroup"`
+	// ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+	EcsService *string `pulumi:"ecsService"`
+}
+
+// TrafficSplitControlledByInput is an input type that accepts TrafficSplitControlledByArgs and TrafficSplitControlledByOutput values.
+// You can construct a concrete instance of `TrafficSplitControlledByInput` via:
+//
+//	TrafficSplitControlledByArgs{...}
+type TrafficSplitControlledByInput interface {
+	pulumi.Input
+
+	ToTrafficSplitControlledByOutput() TrafficSplitControlledByOutput
+	ToTrafficSplitControlledByOutputWithContext(context.Context) TrafficSplitControlledByOutput
+}
+
+type TrafficSplitControlledByArgs struct {
+	// ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+	CodedeployGroup pulumi.StringPtrInput `pulumi:"codedeployGroup"`
+	// ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+	EcsService pulumi.StringPtrInput `pulumi:"ecsService"`
+}
+
+func (TrafficSplitControlledByArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*TrafficSplitControlledBy)(nil)).Elem()
+}
+
+func (i TrafficSplitControlledByArgs) ToTrafficSplitControlledByOutput() TrafficSplitControlledByOutput {
+	return i.ToTrafficSplitControlledByOutputWithContext(context.Background())
+}
+
+func (i TrafficSplitControlledByArgs) ToTrafficSplitControlledByOutputWithContext(ctx context.Context) TrafficSplitControlledByOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(TrafficSplitControlledByOutput)
+}
+
+func (i TrafficSplitControlledByArgs) ToTrafficSplitControlledByPtrOutput() TrafficSplitControlledByPtrOutput {
+	return i.ToTrafficSplitControlledByPtrOutputWithContext(context.Background())
+}
+
+func (i TrafficSplitControlledByArgs) ToTrafficSplitControlledByPtrOutputWithContext(ctx context.Context) TrafficSplitControlledByPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(TrafficSplitControlledByOutput).ToTrafficSplitControlledByPtrOutputWithContext(ctx)
+}
+
+// TrafficSplitControlledByPtrInput is an input type that accepts TrafficSplitControlledByArgs, TrafficSplitControlledByPtr and TrafficSplitControlledByPtrOutput values.
+// You can construct a concrete instance of `TrafficSplitControlledByPtrInput` via:
+//
+//	        TrafficSplitControlledByArgs{...}
+//
+//	or:
+//
+//	        nil
+type TrafficSplitControlledByPtrInput interface {
+	pulumi.Input
+
+	ToTrafficSplitControlledByPtrOutput() TrafficSplitControlledByPtrOutput
+	ToTrafficSplitControlledByPtrOutputWithContext(context.Context) TrafficSplitControlledByPtrOutput
+}
+
+type trafficSplitControlledByPtrType TrafficSplitControlledByArgs
+
+func TrafficSplitControlledByPtr(v *TrafficSplitControlledByArgs) TrafficSplitControlledByPtrInput {
+	return (*trafficSplitControlledByPtrType)(v)
+}
+
+func (*trafficSplitControlledByPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**TrafficSplitControlledBy)(nil)).Elem()
+}
+
+func (i *trafficSplitControlledByPtrType) ToTrafficSplitControlledByPtrOutput() TrafficSplitControlledByPtrOutput {
+	return i.ToTrafficSplitControlledByPtrOutputWithContext(context.Background())
+}
+
+func (i *trafficSplitControlledByPtrType) ToTrafficSplitControlledByPtrOutputWithContext(ctx context.Context) TrafficSplitControlledByPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(TrafficSplitControlledByPtrOutput)
+}
+
+type TrafficSplitControlledByOutput struct{ *pulumi.OutputState }
+
+func (TrafficSplitControlledByOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*TrafficSplitControlledBy)(nil)).Elem()
+}
+
+func (o TrafficSplitControlledByOutput) ToTrafficSplitControlledByOutput() TrafficSplitControlledByOutput {
+	return o
+}
+
+func (o TrafficSplitControlledByOutput) ToTrafficSplitControlledByOutputWithContext(ctx context.Context) TrafficSplitControlledByOutput {
+	return o
+}
+
+func (o TrafficSplitControlledByOutput) ToTrafficSplitControlledByPtrOutput() TrafficSplitControlledByPtrOutput {
+	return o.ToTrafficSplitControlledByPtrOutputWithContext(context.Background())
+}
+
+func (o TrafficSplitControlledByOutput) ToTrafficSplitControlledByPtrOutputWithContext(ctx context.Context) TrafficSplitControlledByPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v TrafficSplitControlledBy) *TrafficSplitControlledBy {
+		return &v
+	}).(TrafficSplitControlledByPtrOutput)
+}
+
+// ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+func (o TrafficSplitControlledByOutput) CodedeployGroup() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrafficSplitControlledBy) *string { return v.CodedeployGroup }).(pulumi.StringPtrOutput)
+}
+
+// ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+func (o TrafficSplitControlledByOutput) EcsService() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrafficSplitControlledBy) *string { return v.EcsService }).(pulumi.StringPtrOutput)
+}
+
+type TrafficSplitControlledByPtrOutput struct{ *pulumi.OutputState }
+
+func (TrafficSplitControlledByPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**TrafficSplitControlledBy)(nil)).Elem()
+}
+
+func (o TrafficSplitControlledByPtrOutput) ToTrafficSplitControlledByPtrOutput() TrafficSplitControlledByPtrOutput {
+	return o
+}
+
+func (o TrafficSplitControlledByPtrOutput) ToTrafficSplitControlledByPtrOutputWithContext(ctx context.Context) TrafficSplitControlledByPtrOutput {
+	return o
+}
+
+func (o TrafficSplitControlledByPtrOutput) Elem() TrafficSplitControlledByOutput {
+	return o.ApplyT(func(v *TrafficSplitControlledBy) TrafficSplitControlledBy {
+		if v != nil {
+			return *v
+		}
+		var ret TrafficSplitControlledBy
+		return ret
+	}).(TrafficSplitControlledByOutput)
+}
+
+// ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+func (o TrafficSplitControlledByPtrOutput) CodedeployGroup() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitControlledBy) *string {
+		if v == nil {
+			return nil
+		}
+		return v.CodedeployGroup
+	}).(pulumi.StringPtrOutput)
+}
+
+// ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+func (o TrafficSplitControlledByPtrOutput) EcsService() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitControlledBy) *string {
+		if v == nil {
+			return nil
+		}
+		return v.EcsService
+	}).(pulumi.StringPtrOutput)
+}
+
+type TrafficSplitForeignDeployment struct {
+	// The ECS service deployment's ARN, or the CodeDeploy deployment's ID.
+	Id *string `pulumi:"id"`
+	// ECS's lifecycle stage (`TEST_TRAFFIC_SHIFT`, `PRODUCTION_TRAFFIC_SHIFT`, `BAKE_TIME`, …); empty for CodeDeploy.
+	Stage *string `pulumi:"stage"`
+	// When it started (RFC 3339).
+	StartedAt *string `pulumi:"startedAt"`
+	// ECS's status (`PENDING`, `IN_PROGRESS`, `ROLLBACK_IN_PROGRESS`, …) or CodeDeploy's (`Created`, `Queued`, `InProgress`, `Baking`, `Ready`).
+	Status *string `pulumi:"status"`
+	// `ECS` or `CodeDeploy`.
+	System *string `pulumi:"system"`
+}
+
+// TrafficSplitForeignDeploymentInput is an input type that accepts TrafficSplitForeignDeploymentArgs and TrafficSplitForeignDeploymentOutput values.
+// You can construct a concrete instance of `TrafficSplitForeignDeploymentInput` via:
+//
+//	TrafficSplitForeignDeploymentArgs{...}
+type TrafficSplitForeignDeploymentInput interface {
+	pulumi.Input
+
+	ToTrafficSplitForeignDeploymentOutput() TrafficSplitForeignDeploymentOutput
+	ToTrafficSplitForeignDeploymentOutputWithContext(context.Context) TrafficSplitForeignDeploymentOutput
+}
+
+type TrafficSplitForeignDeploymentArgs struct {
+	// The ECS service deployment's ARN, or the CodeDeploy deployment's ID.
+	Id pulumi.StringPtrInput `pulumi:"id"`
+	// ECS's lifecycle stage (`TEST_TRAFFIC_SHIFT`, `PRODUCTION_TRAFFIC_SHIFT`, `BAKE_TIME`, …); empty for CodeDeploy.
+	Stage pulumi.StringPtrInput `pulumi:"stage"`
+	// When it started (RFC 3339).
+	StartedAt pulumi.StringPtrInput `pulumi:"startedAt"`
+	// ECS's status (`PENDING`, `IN_PROGRESS`, `ROLLBACK_IN_PROGRESS`, …) or CodeDeploy's (`Created`, `Queued`, `InProgress`, `Baking`, `Ready`).
+	Status pulumi.StringPtrInput `pulumi:"status"`
+	// `ECS` or `CodeDeploy`.
+	System pulumi.StringPtrInput `pulumi:"system"`
+}
+
+func (TrafficSplitForeignDeploymentArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*TrafficSplitForeignDeployment)(nil)).Elem()
+}
+
+func (i TrafficSplitForeignDeploymentArgs) ToTrafficSplitForeignDeploymentOutput() TrafficSplitForeignDeploymentOutput {
+	return i.ToTrafficSplitForeignDeploymentOutputWithContext(context.Background())
+}
+
+func (i TrafficSplitForeignDeploymentArgs) ToTrafficSplitForeignDeploymentOutputWithContext(ctx context.Context) TrafficSplitForeignDeploymentOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(TrafficSplitForeignDeploymentOutput)
+}
+
+func (i TrafficSplitForeignDeploymentArgs) ToTrafficSplitForeignDeploymentPtrOutput() TrafficSplitForeignDeploymentPtrOutput {
+	return i.ToTrafficSplitForeignDeploymentPtrOutputWithContext(context.Background())
+}
+
+func (i TrafficSplitForeignDeploymentArgs) ToTrafficSplitForeignDeploymentPtrOutputWithContext(ctx context.Context) TrafficSplitForeignDeploymentPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(TrafficSplitForeignDeploymentOutput).ToTrafficSplitForeignDeploymentPtrOutputWithContext(ctx)
+}
+
+// TrafficSplitForeignDeploymentPtrInput is an input type that accepts TrafficSplitForeignDeploymentArgs, TrafficSplitForeignDeploymentPtr and TrafficSplitForeignDeploymentPtrOutput values.
+// You can construct a concrete instance of `TrafficSplitForeignDeploymentPtrInput` via:
+//
+//	        TrafficSplitForeignDeploymentArgs{...}
+//
+//	or:
+//
+//	        nil
+type TrafficSplitForeignDeploymentPtrInput interface {
+	pulumi.Input
+
+	ToTrafficSplitForeignDeploymentPtrOutput() TrafficSplitForeignDeploymentPtrOutput
+	ToTrafficSplitForeignDeploymentPtrOutputWithContext(context.Context) TrafficSplitForeignDeploymentPtrOutput
+}
+
+type trafficSplitForeignDeploymentPtrType TrafficSplitForeignDeploymentArgs
+
+func TrafficSplitForeignDeploymentPtr(v *TrafficSplitForeignDeploymentArgs) TrafficSplitForeignDeploymentPtrInput {
+	return (*trafficSplitForeignDeploymentPtrType)(v)
+}
+
+func (*trafficSplitForeignDeploymentPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**TrafficSplitForeignDeployment)(nil)).Elem()
+}
+
+func (i *trafficSplitForeignDeploymentPtrType) ToTrafficSplitForeignDeploymentPtrOutput() TrafficSplitForeignDeploymentPtrOutput {
+	return i.ToTrafficSplitForeignDeploymentPtrOutputWithContext(context.Background())
+}
+
+func (i *trafficSplitForeignDeploymentPtrType) ToTrafficSplitForeignDeploymentPtrOutputWithContext(ctx context.Context) TrafficSplitForeignDeploymentPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(TrafficSplitForeignDeploymentPtrOutput)
+}
+
+type TrafficSplitForeignDeploymentOutput struct{ *pulumi.OutputState }
+
+func (TrafficSplitForeignDeploymentOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*TrafficSplitForeignDeployment)(nil)).Elem()
+}
+
+func (o TrafficSplitForeignDeploymentOutput) ToTrafficSplitForeignDeploymentOutput() TrafficSplitForeignDeploymentOutput {
+	return o
+}
+
+func (o TrafficSplitForeignDeploymentOutput) ToTrafficSplitForeignDeploymentOutputWithContext(ctx context.Context) TrafficSplitForeignDeploymentOutput {
+	return o
+}
+
+func (o TrafficSplitForeignDeploymentOutput) ToTrafficSplitForeignDeploymentPtrOutput() TrafficSplitForeignDeploymentPtrOutput {
+	return o.ToTrafficSplitForeignDeploymentPtrOutputWithContext(context.Background())
+}
+
+func (o TrafficSplitForeignDeploymentOutput) ToTrafficSplitForeignDeploymentPtrOutputWithContext(ctx context.Context) TrafficSplitForeignDeploymentPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v TrafficSplitForeignDeployment) *TrafficSplitForeignDeployment {
+		return &v
+	}).(TrafficSplitForeignDeploymentPtrOutput)
+}
+
+// The ECS service deployment's ARN, or the CodeDeploy deployment's ID.
+func (o TrafficSplitForeignDeploymentOutput) Id() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrafficSplitForeignDeployment) *string { return v.Id }).(pulumi.StringPtrOutput)
+}
+
+// ECS's lifecycle stage (`TEST_TRAFFIC_SHIFT`, `PRODUCTION_TRAFFIC_SHIFT`, `BAKE_TIME`, …); empty for CodeDeploy.
+func (o TrafficSplitForeignDeploymentOutput) Stage() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrafficSplitForeignDeployment) *string { return v.Stage }).(pulumi.StringPtrOutput)
+}
+
+// When it started (RFC 3339).
+func (o TrafficSplitForeignDeploymentOutput) StartedAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrafficSplitForeignDeployment) *string { return v.StartedAt }).(pulumi.StringPtrOutput)
+}
+
+// ECS's status (`PENDING`, `IN_PROGRESS`, `ROLLBACK_IN_PROGRESS`, …) or CodeDeploy's (`Created`, `Queued`, `InProgress`, `Baking`, `Ready`).
+func (o TrafficSplitForeignDeploymentOutput) Status() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrafficSplitForeignDeployment) *string { return v.Status }).(pulumi.StringPtrOutput)
+}
+
+// `ECS` or `CodeDeploy`.
+func (o TrafficSplitForeignDeploymentOutput) System() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrafficSplitForeignDeployment) *string { return v.System }).(pulumi.StringPtrOutput)
+}
+
+type TrafficSplitForeignDeploymentPtrOutput struct{ *pulumi.OutputState }
+
+func (TrafficSplitForeignDeploymentPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**TrafficSplitForeignDeployment)(nil)).Elem()
+}
+
+func (o TrafficSplitForeignDeploymentPtrOutput) ToTrafficSplitForeignDeploymentPtrOutput() TrafficSplitForeignDeploymentPtrOutput {
+	return o
+}
+
+func (o TrafficSplitForeignDeploymentPtrOutput) ToTrafficSplitForeignDeploymentPtrOutputWithContext(ctx context.Context) TrafficSplitForeignDeploymentPtrOutput {
+	return o
+}
+
+func (o TrafficSplitForeignDeploymentPtrOutput) Elem() TrafficSplitForeignDeploymentOutput {
+	return o.ApplyT(func(v *TrafficSplitForeignDeployment) TrafficSplitForeignDeployment {
+		if v != nil {
+			return *v
+		}
+		var ret TrafficSplitForeignDeployment
+		return ret
+	}).(TrafficSplitForeignDeploymentOutput)
+}
+
+// The ECS service deployment's ARN, or the CodeDeploy deployment's ID.
+func (o TrafficSplitForeignDeploymentPtrOutput) Id() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitForeignDeployment) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Id
+	}).(pulumi.StringPtrOutput)
+}
+
+// ECS's lifecycle stage (`TEST_TRAFFIC_SHIFT`, `PRODUCTION_TRAFFIC_SHIFT`, `BAKE_TIME`, …); empty for CodeDeploy.
+func (o TrafficSplitForeignDeploymentPtrOutput) Stage() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitForeignDeployment) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Stage
+	}).(pulumi.StringPtrOutput)
+}
+
+// When it started (RFC 3339).
+func (o TrafficSplitForeignDeploymentPtrOutput) StartedAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitForeignDeployment) *string {
+		if v == nil {
+			return nil
+		}
+		return v.StartedAt
+	}).(pulumi.StringPtrOutput)
+}
+
+// ECS's status (`PENDING`, `IN_PROGRESS`, `ROLLBACK_IN_PROGRESS`, …) or CodeDeploy's (`Created`, `Queued`, `InProgress`, `Baking`, `Ready`).
+func (o TrafficSplitForeignDeploymentPtrOutput) Status() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitForeignDeployment) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Status
+	}).(pulumi.StringPtrOutput)
+}
+
+// `ECS` or `CodeDeploy`.
+func (o TrafficSplitForeignDeploymentPtrOutput) System() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitForeignDeployment) *string {
+		if v == nil {
+			return nil
+		}
+		return v.System
+	}).(pulumi.StringPtrOutput)
+}
+
 type TrafficSplitLastRollout struct {
 	// `rollout.attempt` when the change ran; empty when unset.
 	Attempt *string `pulumi:"attempt"`
@@ -17369,6 +17776,10 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseStabilizationHealthPtrInput)(nil)).Elem(), ReleaseStabilizationHealthArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseTimeoutsInput)(nil)).Elem(), ReleaseTimeoutsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseTimeoutsPtrInput)(nil)).Elem(), ReleaseTimeoutsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitControlledByInput)(nil)).Elem(), TrafficSplitControlledByArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitControlledByPtrInput)(nil)).Elem(), TrafficSplitControlledByArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitForeignDeploymentInput)(nil)).Elem(), TrafficSplitForeignDeploymentArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitForeignDeploymentPtrInput)(nil)).Elem(), TrafficSplitForeignDeploymentArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitLastRolloutInput)(nil)).Elem(), TrafficSplitLastRolloutArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitLastRolloutPtrInput)(nil)).Elem(), TrafficSplitLastRolloutArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*TrafficSplitPlannedStepInput)(nil)).Elem(), TrafficSplitPlannedStepArgs{})
@@ -17553,6 +17964,10 @@ func init() {
 	pulumi.RegisterOutputType(ReleaseStabilizationHealthPtrOutput{})
 	pulumi.RegisterOutputType(ReleaseTimeoutsOutput{})
 	pulumi.RegisterOutputType(ReleaseTimeoutsPtrOutput{})
+	pulumi.RegisterOutputType(TrafficSplitControlledByOutput{})
+	pulumi.RegisterOutputType(TrafficSplitControlledByPtrOutput{})
+	pulumi.RegisterOutputType(TrafficSplitForeignDeploymentOutput{})
+	pulumi.RegisterOutputType(TrafficSplitForeignDeploymentPtrOutput{})
 	pulumi.RegisterOutputType(TrafficSplitLastRolloutOutput{})
 	pulumi.RegisterOutputType(TrafficSplitLastRolloutPtrOutput{})
 	pulumi.RegisterOutputType(TrafficSplitPlannedStepOutput{})

@@ -1123,6 +1123,14 @@ export interface ProviderEndpoints {
      */
     cloudwatch?: pulumi.Input<string | undefined>;
     /**
+     * Base URL of the CodeDeploy (the deployments of `controlled_by.codedeploy_group`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+     */
+    codedeploy?: pulumi.Input<string | undefined>;
+    /**
+     * Base URL of the ECS (the deployments of `controlled_by.ecs_service`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+     */
+    ecs?: pulumi.Input<string | undefined>;
+    /**
      * Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
      */
     elbv2?: pulumi.Input<string | undefined>;
@@ -1585,6 +1593,40 @@ export interface ReleaseTimeouts {
      * How long an update may take, every service's rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the release's waits add up to more.
      */
     update?: pulumi.Input<string | undefined>;
+}
+
+export interface TrafficSplitControlledBy {
+    /**
+     * ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+     */
+    codedeployGroup?: pulumi.Input<string | undefined>;
+    /**
+     * ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+     */
+    ecsService?: pulumi.Input<string | undefined>;
+}
+
+export interface TrafficSplitForeignDeployment {
+    /**
+     * The ECS service deployment's ARN, or the CodeDeploy deployment's ID.
+     */
+    id?: pulumi.Input<string | undefined>;
+    /**
+     * ECS's lifecycle stage (`TEST_TRAFFIC_SHIFT`, `PRODUCTION_TRAFFIC_SHIFT`, `BAKE_TIME`, …); empty for CodeDeploy.
+     */
+    stage?: pulumi.Input<string | undefined>;
+    /**
+     * When it started (RFC 3339).
+     */
+    startedAt?: pulumi.Input<string | undefined>;
+    /**
+     * ECS's status (`PENDING`, `IN_PROGRESS`, `ROLLBACK_IN_PROGRESS`, …) or CodeDeploy's (`Created`, `Queued`, `InProgress`, `Baking`, `Ready`).
+     */
+    status?: pulumi.Input<string | undefined>;
+    /**
+     * `ECS` or `CodeDeploy`.
+     */
+    system?: pulumi.Input<string | undefined>;
 }
 
 export interface TrafficSplitLastRollout {

@@ -1574,6 +1574,40 @@ export interface ReleaseTimeouts {
     update?: string;
 }
 
+export interface TrafficSplitControlledBy {
+    /**
+     * ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+     */
+    codedeployGroup?: string;
+    /**
+     * ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+     */
+    ecsService?: string;
+}
+
+export interface TrafficSplitForeignDeployment {
+    /**
+     * The ECS service deployment's ARN, or the CodeDeploy deployment's ID.
+     */
+    id: string;
+    /**
+     * ECS's lifecycle stage (`TEST_TRAFFIC_SHIFT`, `PRODUCTION_TRAFFIC_SHIFT`, `BAKE_TIME`, …); empty for CodeDeploy.
+     */
+    stage: string;
+    /**
+     * When it started (RFC 3339).
+     */
+    startedAt: string;
+    /**
+     * ECS's status (`PENDING`, `IN_PROGRESS`, `ROLLBACK_IN_PROGRESS`, …) or CodeDeploy's (`Created`, `Queued`, `InProgress`, `Baking`, `Ready`).
+     */
+    status: string;
+    /**
+     * `ECS` or `CodeDeploy`.
+     */
+    system: string;
+}
+
 export interface TrafficSplitLastRollout {
     /**
      * `rollout.attempt` when the change ran; empty when unset.
@@ -1939,6 +1973,14 @@ export namespace config {
          * Base URL of the CloudWatch API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
          */
         cloudwatch?: string;
+        /**
+         * Base URL of the CodeDeploy (the deployments of `controlled_by.codedeploy_group`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+         */
+        codedeploy?: string;
+        /**
+         * Base URL of the ECS (the deployments of `controlled_by.ecs_service`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+         */
+        ecs?: string;
         /**
          * Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
          */

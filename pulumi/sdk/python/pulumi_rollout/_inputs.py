@@ -155,6 +155,10 @@ __all__ = [
     'ReleaseStabilizationHealthArgsDict',
     'ReleaseTimeoutsArgs',
     'ReleaseTimeoutsArgsDict',
+    'TrafficSplitControlledByArgs',
+    'TrafficSplitControlledByArgsDict',
+    'TrafficSplitForeignDeploymentArgs',
+    'TrafficSplitForeignDeploymentArgsDict',
     'TrafficSplitLastRolloutArgs',
     'TrafficSplitLastRolloutArgsDict',
     'TrafficSplitPlannedStepArgs',
@@ -5172,6 +5176,14 @@ class ProviderEndpointsArgsDict(TypedDict):
     """
     Base URL of the CloudWatch API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
     """
+    codedeploy: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Base URL of the CodeDeploy (the deployments of `controlled_by.codedeploy_group`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+    """
+    ecs: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Base URL of the ECS (the deployments of `controlled_by.ecs_service`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+    """
     elbv2: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
@@ -5206,6 +5218,8 @@ class ProviderEndpointsArgs:
     def __init__(__self__, *,
                  allow_http: pulumi.Input[Optional[_builtins.bool]] = None,
                  cloudwatch: pulumi.Input[Optional[_builtins.str]] = None,
+                 codedeploy: pulumi.Input[Optional[_builtins.str]] = None,
+                 ecs: pulumi.Input[Optional[_builtins.str]] = None,
                  elbv2: pulumi.Input[Optional[_builtins.str]] = None,
                  eventbridge: pulumi.Input[Optional[_builtins.str]] = None,
                  lambda_: pulumi.Input[Optional[_builtins.str]] = None,
@@ -5216,6 +5230,8 @@ class ProviderEndpointsArgs:
         """
         :param pulumi.Input[_builtins.bool] allow_http: Allow plain `http://` endpoints on hosts other than this machine. Default false: `http://` is accepted only for loopback addresses (`127.0.0.1`, `::1`, <span pulumi-lang-nodejs="`localhost`" pulumi-lang-dotnet="`Localhost`" pulumi-lang-go="`localhost`" pulumi-lang-python="`localhost`" pulumi-lang-yaml="`localhost`" pulumi-lang-java="`localhost`">`localhost`</span>), such as a local emulator.
         :param pulumi.Input[_builtins.str] cloudwatch: Base URL of the CloudWatch API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+        :param pulumi.Input[_builtins.str] codedeploy: Base URL of the CodeDeploy (the deployments of `controlled_by.codedeploy_group`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+        :param pulumi.Input[_builtins.str] ecs: Base URL of the ECS (the deployments of `controlled_by.ecs_service`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param pulumi.Input[_builtins.str] elbv2: Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param pulumi.Input[_builtins.str] eventbridge: Base URL of the EventBridge (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param pulumi.Input[_builtins.str] lambda_: Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
@@ -5228,6 +5244,10 @@ class ProviderEndpointsArgs:
             pulumi.set(__self__, "allow_http", allow_http)
         if cloudwatch is not None:
             pulumi.set(__self__, "cloudwatch", cloudwatch)
+        if codedeploy is not None:
+            pulumi.set(__self__, "codedeploy", codedeploy)
+        if ecs is not None:
+            pulumi.set(__self__, "ecs", ecs)
         if elbv2 is not None:
             pulumi.set(__self__, "elbv2", elbv2)
         if eventbridge is not None:
@@ -5266,6 +5286,30 @@ class ProviderEndpointsArgs:
     @cloudwatch.setter
     def cloudwatch(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "cloudwatch", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def codedeploy(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Base URL of the CodeDeploy (the deployments of `controlled_by.codedeploy_group`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+        """
+        return pulumi.get(self, "codedeploy")
+
+    @codedeploy.setter
+    def codedeploy(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "codedeploy", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def ecs(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Base URL of the ECS (the deployments of `controlled_by.ecs_service`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+        """
+        return pulumi.get(self, "ecs")
+
+    @ecs.setter
+    def ecs(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "ecs", value)
 
     @_builtins.property
     @pulumi.getter
@@ -7389,6 +7433,164 @@ class ReleaseTimeoutsArgs:
     @update.setter
     def update(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "update", value)
+
+
+class TrafficSplitControlledByArgsDict(TypedDict):
+    codedeploy_group: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+    """
+    ecs_service: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+    """
+
+@pulumi.input_type
+class TrafficSplitControlledByArgs:
+    def __init__(__self__, *,
+                 codedeploy_group: pulumi.Input[Optional[_builtins.str]] = None,
+                 ecs_service: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        :param pulumi.Input[_builtins.str] codedeploy_group: ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+        :param pulumi.Input[_builtins.str] ecs_service: ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+        """
+        if codedeploy_group is not None:
+            pulumi.set(__self__, "codedeploy_group", codedeploy_group)
+        if ecs_service is not None:
+            pulumi.set(__self__, "ecs_service", ecs_service)
+
+    @_builtins.property
+    @pulumi.getter(name="codedeployGroup")
+    def codedeploy_group(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+        """
+        return pulumi.get(self, "codedeploy_group")
+
+    @codedeploy_group.setter
+    def codedeploy_group(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "codedeploy_group", value)
+
+    @_builtins.property
+    @pulumi.getter(name="ecsService")
+    def ecs_service(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+        """
+        return pulumi.get(self, "ecs_service")
+
+    @ecs_service.setter
+    def ecs_service(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "ecs_service", value)
+
+
+class TrafficSplitForeignDeploymentArgsDict(TypedDict):
+    id: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The ECS service deployment's ARN, or the CodeDeploy deployment's ID.
+    """
+    stage: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ECS's lifecycle stage (`TEST_TRAFFIC_SHIFT`, `PRODUCTION_TRAFFIC_SHIFT`, `BAKE_TIME`, …); empty for CodeDeploy.
+    """
+    started_at: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    When it started (RFC 3339).
+    """
+    status: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ECS's status (`PENDING`, `IN_PROGRESS`, `ROLLBACK_IN_PROGRESS`, …) or CodeDeploy's (`Created`, `Queued`, `InProgress`, `Baking`, `Ready`).
+    """
+    system: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    `ECS` or `CodeDeploy`.
+    """
+
+@pulumi.input_type
+class TrafficSplitForeignDeploymentArgs:
+    def __init__(__self__, *,
+                 id: pulumi.Input[Optional[_builtins.str]] = None,
+                 stage: pulumi.Input[Optional[_builtins.str]] = None,
+                 started_at: pulumi.Input[Optional[_builtins.str]] = None,
+                 status: pulumi.Input[Optional[_builtins.str]] = None,
+                 system: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        :param pulumi.Input[_builtins.str] id: The ECS service deployment's ARN, or the CodeDeploy deployment's ID.
+        :param pulumi.Input[_builtins.str] stage: ECS's lifecycle stage (`TEST_TRAFFIC_SHIFT`, `PRODUCTION_TRAFFIC_SHIFT`, `BAKE_TIME`, …); empty for CodeDeploy.
+        :param pulumi.Input[_builtins.str] started_at: When it started (RFC 3339).
+        :param pulumi.Input[_builtins.str] status: ECS's status (`PENDING`, `IN_PROGRESS`, `ROLLBACK_IN_PROGRESS`, …) or CodeDeploy's (`Created`, `Queued`, `InProgress`, `Baking`, `Ready`).
+        :param pulumi.Input[_builtins.str] system: `ECS` or `CodeDeploy`.
+        """
+        if id is not None:
+            pulumi.set(__self__, "id", id)
+        if stage is not None:
+            pulumi.set(__self__, "stage", stage)
+        if started_at is not None:
+            pulumi.set(__self__, "started_at", started_at)
+        if status is not None:
+            pulumi.set(__self__, "status", status)
+        if system is not None:
+            pulumi.set(__self__, "system", system)
+
+    @_builtins.property
+    @pulumi.getter
+    def id(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The ECS service deployment's ARN, or the CodeDeploy deployment's ID.
+        """
+        return pulumi.get(self, "id")
+
+    @id.setter
+    def id(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "id", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def stage(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ECS's lifecycle stage (`TEST_TRAFFIC_SHIFT`, `PRODUCTION_TRAFFIC_SHIFT`, `BAKE_TIME`, …); empty for CodeDeploy.
+        """
+        return pulumi.get(self, "stage")
+
+    @stage.setter
+    def stage(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "stage", value)
+
+    @_builtins.property
+    @pulumi.getter(name="startedAt")
+    def started_at(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        When it started (RFC 3339).
+        """
+        return pulumi.get(self, "started_at")
+
+    @started_at.setter
+    def started_at(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "started_at", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def status(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ECS's status (`PENDING`, `IN_PROGRESS`, `ROLLBACK_IN_PROGRESS`, …) or CodeDeploy's (`Created`, `Queued`, `InProgress`, `Baking`, `Ready`).
+        """
+        return pulumi.get(self, "status")
+
+    @status.setter
+    def status(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "status", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def system(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        `ECS` or `CodeDeploy`.
+        """
+        return pulumi.get(self, "system")
+
+    @system.setter
+    def system(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "system", value)
 
 
 class TrafficSplitLastRolloutArgsDict(TypedDict):

@@ -83,6 +83,8 @@ __all__ = [
     'ReleaseStabilization',
     'ReleaseStabilizationHealth',
     'ReleaseTimeouts',
+    'TrafficSplitControlledBy',
+    'TrafficSplitForeignDeployment',
     'TrafficSplitLastRollout',
     'TrafficSplitPlannedStep',
     'TrafficSplitPlannedStepTargetGroup',
@@ -5193,6 +5195,140 @@ class ReleaseTimeouts(dict):
         How long an update may take, every service's rollout included (a Go duration). Default <span pulumi-lang-nodejs="`60m`" pulumi-lang-dotnet="`60m`" pulumi-lang-go="`60m`" pulumi-lang-python="`60m`" pulumi-lang-yaml="`60m`" pulumi-lang-java="`60m`">`60m`</span>. The plan fails when the release's waits add up to more.
         """
         return pulumi.get(self, "update")
+
+
+@pulumi.output_type
+class TrafficSplitControlledBy(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "codedeployGroup":
+            suggest = "codedeploy_group"
+        elif key == "ecsService":
+            suggest = "ecs_service"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in TrafficSplitControlledBy. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        TrafficSplitControlledBy.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        TrafficSplitControlledBy.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 codedeploy_group: Optional[_builtins.str] = None,
+                 ecs_service: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str codedeploy_group: ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+        :param _builtins.str ecs_service: ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+        """
+        if codedeploy_group is not None:
+            pulumi.set(__self__, "codedeploy_group", codedeploy_group)
+        if ecs_service is not None:
+            pulumi.set(__self__, "ecs_service", ecs_service)
+
+    @_builtins.property
+    @pulumi.getter(name="codedeployGroup")
+    def codedeploy_group(self) -> Optional[_builtins.str]:
+        """
+        ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+        """
+        return pulumi.get(self, "codedeploy_group")
+
+    @_builtins.property
+    @pulumi.getter(name="ecsService")
+    def ecs_service(self) -> Optional[_builtins.str]:
+        """
+        ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+        """
+        return pulumi.get(self, "ecs_service")
+
+
+@pulumi.output_type
+class TrafficSplitForeignDeployment(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "startedAt":
+            suggest = "started_at"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in TrafficSplitForeignDeployment. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        TrafficSplitForeignDeployment.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        TrafficSplitForeignDeployment.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 id: Optional[_builtins.str] = None,
+                 stage: Optional[_builtins.str] = None,
+                 started_at: Optional[_builtins.str] = None,
+                 status: Optional[_builtins.str] = None,
+                 system: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str id: The ECS service deployment's ARN, or the CodeDeploy deployment's ID.
+        :param _builtins.str stage: ECS's lifecycle stage (`TEST_TRAFFIC_SHIFT`, `PRODUCTION_TRAFFIC_SHIFT`, `BAKE_TIME`, …); empty for CodeDeploy.
+        :param _builtins.str started_at: When it started (RFC 3339).
+        :param _builtins.str status: ECS's status (`PENDING`, `IN_PROGRESS`, `ROLLBACK_IN_PROGRESS`, …) or CodeDeploy's (`Created`, `Queued`, `InProgress`, `Baking`, `Ready`).
+        :param _builtins.str system: `ECS` or `CodeDeploy`.
+        """
+        if id is not None:
+            pulumi.set(__self__, "id", id)
+        if stage is not None:
+            pulumi.set(__self__, "stage", stage)
+        if started_at is not None:
+            pulumi.set(__self__, "started_at", started_at)
+        if status is not None:
+            pulumi.set(__self__, "status", status)
+        if system is not None:
+            pulumi.set(__self__, "system", system)
+
+    @_builtins.property
+    @pulumi.getter
+    def id(self) -> Optional[_builtins.str]:
+        """
+        The ECS service deployment's ARN, or the CodeDeploy deployment's ID.
+        """
+        return pulumi.get(self, "id")
+
+    @_builtins.property
+    @pulumi.getter
+    def stage(self) -> Optional[_builtins.str]:
+        """
+        ECS's lifecycle stage (`TEST_TRAFFIC_SHIFT`, `PRODUCTION_TRAFFIC_SHIFT`, `BAKE_TIME`, …); empty for CodeDeploy.
+        """
+        return pulumi.get(self, "stage")
+
+    @_builtins.property
+    @pulumi.getter(name="startedAt")
+    def started_at(self) -> Optional[_builtins.str]:
+        """
+        When it started (RFC 3339).
+        """
+        return pulumi.get(self, "started_at")
+
+    @_builtins.property
+    @pulumi.getter
+    def status(self) -> Optional[_builtins.str]:
+        """
+        ECS's status (`PENDING`, `IN_PROGRESS`, `ROLLBACK_IN_PROGRESS`, …) or CodeDeploy's (`Created`, `Queued`, `InProgress`, `Baking`, `Ready`).
+        """
+        return pulumi.get(self, "status")
+
+    @_builtins.property
+    @pulumi.getter
+    def system(self) -> Optional[_builtins.str]:
+        """
+        `ECS` or `CodeDeploy`.
+        """
+        return pulumi.get(self, "system")
 
 
 @pulumi.output_type

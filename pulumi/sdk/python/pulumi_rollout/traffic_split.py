@@ -21,30 +21,37 @@ __all__ = ['TrafficSplitArgs', 'TrafficSplit']
 @pulumi.input_type
 class TrafficSplitArgs:
     def __init__(__self__, *,
-                 target_groups: pulumi.Input[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]],
                  adopt: pulumi.Input[Optional[_builtins.bool]] = None,
+                 controlled_by: pulumi.Input[Optional['TrafficSplitControlledByArgs']] = None,
                  listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 manage: pulumi.Input[Optional[_builtins.str]] = None,
                  on_destroy: pulumi.Input[Optional[_builtins.str]] = None,
                  rollout: pulumi.Input[Optional['TrafficSplitRolloutArgs']] = None,
                  rule_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  stickiness: pulumi.Input[Optional['TrafficSplitStickinessArgs']] = None,
+                 target_groups: pulumi.Input[Optional[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]]] = None,
                  timeouts: pulumi.Input[Optional['TrafficSplitTimeoutsArgs']] = None):
         """
         The set of arguments for constructing a TrafficSplit resource.
 
-        :param pulumi.Input[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]] target_groups: The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
         :param pulumi.Input[_builtins.bool] adopt: Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        :param pulumi.Input['TrafficSplitControlledByArgs'] controlled_by: The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
         :param pulumi.Input[_builtins.str] listener_arn: ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
+        :param pulumi.Input[_builtins.str] manage: <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> (the default): this resource sets the weights. <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span>: another system sets them (ECS or CodeDeploy deployments, named in <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span>); this resource writes nothing (no weights, no owner tag), <span pulumi-lang-nodejs="`targetGroups`" pulumi-lang-dotnet="`TargetGroups`" pulumi-lang-go="`targetGroups`" pulumi-lang-python="`target_groups`" pulumi-lang-yaml="`targetGroups`" pulumi-lang-java="`targetGroups`">`target_groups`</span> is read from the listener at each refresh, so the other system's shifts are no diff, and the plan names the other system's deployment while one runs. Changing <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> to <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> hands the listener over to this resource (it takes the owner tag, refused while a deployment of <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> runs); <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> to <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> hands it back (it gives the owner tag up and moves nothing).
         :param pulumi.Input[_builtins.str] on_destroy: What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
         :param pulumi.Input['TrafficSplitRolloutArgs'] rollout: How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
         :param pulumi.Input[_builtins.str] rule_arn: ARN of the listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input['TrafficSplitStickinessArgs'] stickiness: Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
+        :param pulumi.Input[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]] target_groups: The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights. Required with `manage = "write"` (the default); with `manage = "observe"` leave it out: it is what the listener forwards to, read at each refresh.
         """
-        pulumi.set(__self__, "target_groups", target_groups)
         if adopt is not None:
             pulumi.set(__self__, "adopt", adopt)
+        if controlled_by is not None:
+            pulumi.set(__self__, "controlled_by", controlled_by)
         if listener_arn is not None:
             pulumi.set(__self__, "listener_arn", listener_arn)
+        if manage is not None:
+            pulumi.set(__self__, "manage", manage)
         if on_destroy is not None:
             pulumi.set(__self__, "on_destroy", on_destroy)
         if rollout is not None:
@@ -53,20 +60,10 @@ class TrafficSplitArgs:
             pulumi.set(__self__, "rule_arn", rule_arn)
         if stickiness is not None:
             pulumi.set(__self__, "stickiness", stickiness)
+        if target_groups is not None:
+            pulumi.set(__self__, "target_groups", target_groups)
         if timeouts is not None:
             pulumi.set(__self__, "timeouts", timeouts)
-
-    @_builtins.property
-    @pulumi.getter(name="targetGroups")
-    def target_groups(self) -> pulumi.Input[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]]:
-        """
-        The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
-        """
-        return pulumi.get(self, "target_groups")
-
-    @target_groups.setter
-    def target_groups(self, value: pulumi.Input[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]]):
-        pulumi.set(self, "target_groups", value)
 
     @_builtins.property
     @pulumi.getter
@@ -81,6 +78,18 @@ class TrafficSplitArgs:
         pulumi.set(self, "adopt", value)
 
     @_builtins.property
+    @pulumi.getter(name="controlledBy")
+    def controlled_by(self) -> pulumi.Input[Optional['TrafficSplitControlledByArgs']]:
+        """
+        The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+        """
+        return pulumi.get(self, "controlled_by")
+
+    @controlled_by.setter
+    def controlled_by(self, value: pulumi.Input[Optional['TrafficSplitControlledByArgs']]):
+        pulumi.set(self, "controlled_by", value)
+
+    @_builtins.property
     @pulumi.getter(name="listenerArn")
     def listener_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -91,6 +100,18 @@ class TrafficSplitArgs:
     @listener_arn.setter
     def listener_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "listener_arn", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def manage(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> (the default): this resource sets the weights. <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span>: another system sets them (ECS or CodeDeploy deployments, named in <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span>); this resource writes nothing (no weights, no owner tag), <span pulumi-lang-nodejs="`targetGroups`" pulumi-lang-dotnet="`TargetGroups`" pulumi-lang-go="`targetGroups`" pulumi-lang-python="`target_groups`" pulumi-lang-yaml="`targetGroups`" pulumi-lang-java="`targetGroups`">`target_groups`</span> is read from the listener at each refresh, so the other system's shifts are no diff, and the plan names the other system's deployment while one runs. Changing <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> to <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> hands the listener over to this resource (it takes the owner tag, refused while a deployment of <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> runs); <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> to <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> hands it back (it gives the owner tag up and moves nothing).
+        """
+        return pulumi.get(self, "manage")
+
+    @manage.setter
+    def manage(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "manage", value)
 
     @_builtins.property
     @pulumi.getter(name="onDestroy")
@@ -141,6 +162,18 @@ class TrafficSplitArgs:
         pulumi.set(self, "stickiness", value)
 
     @_builtins.property
+    @pulumi.getter(name="targetGroups")
+    def target_groups(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]]]:
+        """
+        The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights. Required with `manage = "write"` (the default); with `manage = "observe"` leave it out: it is what the listener forwards to, read at each refresh.
+        """
+        return pulumi.get(self, "target_groups")
+
+    @target_groups.setter
+    def target_groups(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]]]):
+        pulumi.set(self, "target_groups", value)
+
+    @_builtins.property
     @pulumi.getter
     def timeouts(self) -> pulumi.Input[Optional['TrafficSplitTimeoutsArgs']]:
         return pulumi.get(self, "timeouts")
@@ -154,8 +187,11 @@ class TrafficSplitArgs:
 class _TrafficSplitState:
     def __init__(__self__, *,
                  adopt: pulumi.Input[Optional[_builtins.bool]] = None,
+                 controlled_by: pulumi.Input[Optional['TrafficSplitControlledByArgs']] = None,
+                 foreign_deployment: pulumi.Input[Optional['TrafficSplitForeignDeploymentArgs']] = None,
                  last_rollout: pulumi.Input[Optional['TrafficSplitLastRolloutArgs']] = None,
                  listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 manage: pulumi.Input[Optional[_builtins.str]] = None,
                  on_destroy: pulumi.Input[Optional[_builtins.str]] = None,
                  owner_tag: pulumi.Input[Optional[_builtins.str]] = None,
                  percentages: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.float]]]] = None,
@@ -170,8 +206,11 @@ class _TrafficSplitState:
         Input properties used for looking up and filtering TrafficSplit resources.
 
         :param pulumi.Input[_builtins.bool] adopt: Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        :param pulumi.Input['TrafficSplitControlledByArgs'] controlled_by: The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+        :param pulumi.Input['TrafficSplitForeignDeploymentArgs'] foreign_deployment: The deployment of <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> that has not ended, as of the last refresh; null when none runs (or no <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span>).
         :param pulumi.Input['TrafficSplitLastRolloutArgs'] last_rollout: How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
         :param pulumi.Input[_builtins.str] listener_arn: ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
+        :param pulumi.Input[_builtins.str] manage: <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> (the default): this resource sets the weights. <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span>: another system sets them (ECS or CodeDeploy deployments, named in <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span>); this resource writes nothing (no weights, no owner tag), <span pulumi-lang-nodejs="`targetGroups`" pulumi-lang-dotnet="`TargetGroups`" pulumi-lang-go="`targetGroups`" pulumi-lang-python="`target_groups`" pulumi-lang-yaml="`targetGroups`" pulumi-lang-java="`targetGroups`">`target_groups`</span> is read from the listener at each refresh, so the other system's shifts are no diff, and the plan names the other system's deployment while one runs. Changing <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> to <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> hands the listener over to this resource (it takes the owner tag, refused while a deployment of <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> runs); <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> to <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> hands it back (it gives the owner tag up and moves nothing).
         :param pulumi.Input[_builtins.str] on_destroy: What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
         :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.float]]] percentages: Share of traffic per target group ARN, in percent (two decimals), known at plan time.
@@ -180,14 +219,20 @@ class _TrafficSplitState:
         :param pulumi.Input['TrafficSplitRolloutArgs'] rollout: How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
         :param pulumi.Input[_builtins.str] rule_arn: ARN of the listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input['TrafficSplitStickinessArgs'] stickiness: Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
-        :param pulumi.Input[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]] target_groups: The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
+        :param pulumi.Input[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]] target_groups: The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights. Required with `manage = "write"` (the default); with `manage = "observe"` leave it out: it is what the listener forwards to, read at each refresh.
         """
         if adopt is not None:
             pulumi.set(__self__, "adopt", adopt)
+        if controlled_by is not None:
+            pulumi.set(__self__, "controlled_by", controlled_by)
+        if foreign_deployment is not None:
+            pulumi.set(__self__, "foreign_deployment", foreign_deployment)
         if last_rollout is not None:
             pulumi.set(__self__, "last_rollout", last_rollout)
         if listener_arn is not None:
             pulumi.set(__self__, "listener_arn", listener_arn)
+        if manage is not None:
+            pulumi.set(__self__, "manage", manage)
         if on_destroy is not None:
             pulumi.set(__self__, "on_destroy", on_destroy)
         if owner_tag is not None:
@@ -222,6 +267,30 @@ class _TrafficSplitState:
         pulumi.set(self, "adopt", value)
 
     @_builtins.property
+    @pulumi.getter(name="controlledBy")
+    def controlled_by(self) -> pulumi.Input[Optional['TrafficSplitControlledByArgs']]:
+        """
+        The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+        """
+        return pulumi.get(self, "controlled_by")
+
+    @controlled_by.setter
+    def controlled_by(self, value: pulumi.Input[Optional['TrafficSplitControlledByArgs']]):
+        pulumi.set(self, "controlled_by", value)
+
+    @_builtins.property
+    @pulumi.getter(name="foreignDeployment")
+    def foreign_deployment(self) -> pulumi.Input[Optional['TrafficSplitForeignDeploymentArgs']]:
+        """
+        The deployment of <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> that has not ended, as of the last refresh; null when none runs (or no <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span>).
+        """
+        return pulumi.get(self, "foreign_deployment")
+
+    @foreign_deployment.setter
+    def foreign_deployment(self, value: pulumi.Input[Optional['TrafficSplitForeignDeploymentArgs']]):
+        pulumi.set(self, "foreign_deployment", value)
+
+    @_builtins.property
     @pulumi.getter(name="lastRollout")
     def last_rollout(self) -> pulumi.Input[Optional['TrafficSplitLastRolloutArgs']]:
         """
@@ -244,6 +313,18 @@ class _TrafficSplitState:
     @listener_arn.setter
     def listener_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "listener_arn", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def manage(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> (the default): this resource sets the weights. <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span>: another system sets them (ECS or CodeDeploy deployments, named in <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span>); this resource writes nothing (no weights, no owner tag), <span pulumi-lang-nodejs="`targetGroups`" pulumi-lang-dotnet="`TargetGroups`" pulumi-lang-go="`targetGroups`" pulumi-lang-python="`target_groups`" pulumi-lang-yaml="`targetGroups`" pulumi-lang-java="`targetGroups`">`target_groups`</span> is read from the listener at each refresh, so the other system's shifts are no diff, and the plan names the other system's deployment while one runs. Changing <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> to <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> hands the listener over to this resource (it takes the owner tag, refused while a deployment of <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> runs); <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> to <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> hands it back (it gives the owner tag up and moves nothing).
+        """
+        return pulumi.get(self, "manage")
+
+    @manage.setter
+    def manage(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "manage", value)
 
     @_builtins.property
     @pulumi.getter(name="onDestroy")
@@ -345,7 +426,7 @@ class _TrafficSplitState:
     @pulumi.getter(name="targetGroups")
     def target_groups(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['TrafficSplitTargetGroupArgs']]]]:
         """
-        The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
+        The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights. Required with `manage = "write"` (the default); with `manage = "observe"` leave it out: it is what the listener forwards to, read at each refresh.
         """
         return pulumi.get(self, "target_groups")
 
@@ -370,7 +451,9 @@ class TrafficSplit(pulumi.CustomResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  adopt: pulumi.Input[Optional[_builtins.bool]] = None,
+                 controlled_by: pulumi.Input[Optional[Union['TrafficSplitControlledByArgs', 'TrafficSplitControlledByArgsDict', 'outputs.TrafficSplitControlledBy']]] = None,
                  listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 manage: pulumi.Input[Optional[_builtins.str]] = None,
                  on_destroy: pulumi.Input[Optional[_builtins.str]] = None,
                  rollout: pulumi.Input[Optional[Union['TrafficSplitRolloutArgs', 'TrafficSplitRolloutArgsDict', 'outputs.TrafficSplitRollout']]] = None,
                  rule_arn: pulumi.Input[Optional[_builtins.str]] = None,
@@ -379,7 +462,7 @@ class TrafficSplit(pulumi.CustomResource):
                  timeouts: pulumi.Input[Optional[Union['TrafficSplitTimeoutsArgs', 'TrafficSplitTimeoutsArgsDict', 'outputs.TrafficSplitTimeouts']]] = None,
                  __props__=None):
         """
-        Owns the weights of the forward action of an Application Load Balancer listener's default action, or of a listener rule. Create takes the action over (and records the one it replaced), every change is confirmed by reading the listener back, and a change made outside Pulumi shows in the next plan.
+        Owns the weights of the forward action of an Application or Network Load Balancer listener's default action, or of an Application Load Balancer's listener rule. Create takes the action over (and records the one it replaced), every change is confirmed by reading the listener back, and a change made outside Pulumi shows in the next plan. With `manage = "observe"` it writes nothing and follows the weights another system (ECS, CodeDeploy) sets.
 
         The resource owns the **forward action** of one listener's default action or of one listener
         rule. Read Owning a forward action before pointing it at
@@ -403,6 +486,37 @@ class TrafficSplit(pulumi.CustomResource):
 
         AWS's limits are checked while planning: 1 to 5 target groups, each listed once, weights from
         0 to 999 with at least one above 0, stickiness from 1 to 604800 seconds.
+
+        ## Network Load Balancers
+
+        A Network Load Balancer's listener (`listener/net/…`) takes weighted target groups too (TCP, TLS,
+        UDP and TCP_UDP, weights 0 to 999, since 2025). Its gates are health, alarms, hooks and a metrics
+        gate on `AWS/NetworkELB`: <span pulumi-lang-nodejs="`minRequestCount`" pulumi-lang-dotnet="`MinRequestCount`" pulumi-lang-go="`minRequestCount`" pulumi-lang-python="`min_request_count`" pulumi-lang-yaml="`minRequestCount`" pulumi-lang-java="`minRequestCount`">`min_request_count`</span> counts new flows (`NewFlowCount`) and
+        <span pulumi-lang-nodejs="`maxErrorRatePercent`" pulumi-lang-dotnet="`MaxErrorRatePercent`" pulumi-lang-go="`maxErrorRatePercent`" pulumi-lang-python="`max_error_rate_percent`" pulumi-lang-yaml="`maxErrorRatePercent`" pulumi-lang-java="`maxErrorRatePercent`">`max_error_rate_percent`</span> the resets targets send per new flow (`TCP_Target_Reset_Count`). The plan
+        refuses what a Network Load Balancer does not have: <span pulumi-lang-nodejs="`maxP99LatencyMs`" pulumi-lang-dotnet="`MaxP99LatencyMs`" pulumi-lang-go="`maxP99LatencyMs`" pulumi-lang-python="`max_p99_latency_ms`" pulumi-lang-yaml="`maxP99LatencyMs`" pulumi-lang-java="`maxP99LatencyMs`">`max_p99_latency_ms`</span> (it publishes no response
+        time), <span pulumi-lang-nodejs="`stickiness`" pulumi-lang-dotnet="`Stickiness`" pulumi-lang-go="`stickiness`" pulumi-lang-python="`stickiness`" pulumi-lang-yaml="`stickiness`" pulumi-lang-java="`stickiness`">`stickiness`</span> in the forward action (its stickiness is the target group's attribute), and
+        rules (`listener-rule/net/…` does not exist: use the listener).
+
+        ## Beside ECS and CodeDeploy deployments
+
+        <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> names the other system that shifts the listener: an ECS service (its own
+        blue/green, linear or canary deployments) or a CodeDeploy deployment group.
+
+        * With `manage = "observe"` the split **writes nothing**: no weights, no owner tag. <span pulumi-lang-nodejs="`targetGroups`" pulumi-lang-dotnet="`TargetGroups`" pulumi-lang-go="`targetGroups`" pulumi-lang-python="`target_groups`" pulumi-lang-yaml="`targetGroups`" pulumi-lang-java="`targetGroups`">`target_groups`</span>
+          is left out of the configuration and read from the listener at each refresh, so the other
+          system's shifts are no diff; <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> holds its deployment in progress (system, id,
+          status, ECS's lifecycle stage), and the plan warns `Foreign Deployment In Progress` with it.
+          Alarms, `data.rollout_status` and `data.rollout_listener_weights` keep working beside it.
+        * With `manage = "write"` (the default) the split **refuses to write** while a deployment of
+          <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> runs, at plan and again at apply (`Foreign Deployment In Progress`, with what
+          runs, its stage and how to wait for it). Nothing is written, not even the owner tag.
+        * Changing <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> to <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> **hands the listener over** (the split takes its owner tag and
+          moves traffic as any update does); <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> to <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> **hands it back** (the owner tag goes,
+          nothing moves). See Migrating.
+
+        The provider reads `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`, or
+        `codedeploy:ListDeployments` and `codedeploy:GetDeployment`: one request when nothing runs, two
+        when something does, at each refresh and before each write.
 
         ## Example Usage
 
@@ -442,21 +556,23 @@ class TrafficSplit(pulumi.CustomResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.bool] adopt: Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        :param pulumi.Input[Union['TrafficSplitControlledByArgs', 'TrafficSplitControlledByArgsDict', 'outputs.TrafficSplitControlledBy']] controlled_by: The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
         :param pulumi.Input[_builtins.str] listener_arn: ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
+        :param pulumi.Input[_builtins.str] manage: <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> (the default): this resource sets the weights. <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span>: another system sets them (ECS or CodeDeploy deployments, named in <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span>); this resource writes nothing (no weights, no owner tag), <span pulumi-lang-nodejs="`targetGroups`" pulumi-lang-dotnet="`TargetGroups`" pulumi-lang-go="`targetGroups`" pulumi-lang-python="`target_groups`" pulumi-lang-yaml="`targetGroups`" pulumi-lang-java="`targetGroups`">`target_groups`</span> is read from the listener at each refresh, so the other system's shifts are no diff, and the plan names the other system's deployment while one runs. Changing <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> to <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> hands the listener over to this resource (it takes the owner tag, refused while a deployment of <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> runs); <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> to <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> hands it back (it gives the owner tag up and moves nothing).
         :param pulumi.Input[_builtins.str] on_destroy: What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
         :param pulumi.Input[Union['TrafficSplitRolloutArgs', 'TrafficSplitRolloutArgsDict', 'outputs.TrafficSplitRollout']] rollout: How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
         :param pulumi.Input[_builtins.str] rule_arn: ARN of the listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[Union['TrafficSplitStickinessArgs', 'TrafficSplitStickinessArgsDict', 'outputs.TrafficSplitStickiness']] stickiness: Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
-        :param pulumi.Input[Sequence[pulumi.Input[Union['TrafficSplitTargetGroupArgs', 'TrafficSplitTargetGroupArgsDict', 'outputs.TrafficSplitTargetGroup']]]] target_groups: The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['TrafficSplitTargetGroupArgs', 'TrafficSplitTargetGroupArgsDict', 'outputs.TrafficSplitTargetGroup']]]] target_groups: The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights. Required with `manage = "write"` (the default); with `manage = "observe"` leave it out: it is what the listener forwards to, read at each refresh.
         """
         ...
     @overload
     def __init__(__self__,
                  resource_name: str,
-                 args: TrafficSplitArgs,
+                 args: Optional[TrafficSplitArgs] = None,
                  opts: Optional[pulumi.ResourceOptions] = None):
         """
-        Owns the weights of the forward action of an Application Load Balancer listener's default action, or of a listener rule. Create takes the action over (and records the one it replaced), every change is confirmed by reading the listener back, and a change made outside Pulumi shows in the next plan.
+        Owns the weights of the forward action of an Application or Network Load Balancer listener's default action, or of an Application Load Balancer's listener rule. Create takes the action over (and records the one it replaced), every change is confirmed by reading the listener back, and a change made outside Pulumi shows in the next plan. With `manage = "observe"` it writes nothing and follows the weights another system (ECS, CodeDeploy) sets.
 
         The resource owns the **forward action** of one listener's default action or of one listener
         rule. Read Owning a forward action before pointing it at
@@ -480,6 +596,37 @@ class TrafficSplit(pulumi.CustomResource):
 
         AWS's limits are checked while planning: 1 to 5 target groups, each listed once, weights from
         0 to 999 with at least one above 0, stickiness from 1 to 604800 seconds.
+
+        ## Network Load Balancers
+
+        A Network Load Balancer's listener (`listener/net/…`) takes weighted target groups too (TCP, TLS,
+        UDP and TCP_UDP, weights 0 to 999, since 2025). Its gates are health, alarms, hooks and a metrics
+        gate on `AWS/NetworkELB`: <span pulumi-lang-nodejs="`minRequestCount`" pulumi-lang-dotnet="`MinRequestCount`" pulumi-lang-go="`minRequestCount`" pulumi-lang-python="`min_request_count`" pulumi-lang-yaml="`minRequestCount`" pulumi-lang-java="`minRequestCount`">`min_request_count`</span> counts new flows (`NewFlowCount`) and
+        <span pulumi-lang-nodejs="`maxErrorRatePercent`" pulumi-lang-dotnet="`MaxErrorRatePercent`" pulumi-lang-go="`maxErrorRatePercent`" pulumi-lang-python="`max_error_rate_percent`" pulumi-lang-yaml="`maxErrorRatePercent`" pulumi-lang-java="`maxErrorRatePercent`">`max_error_rate_percent`</span> the resets targets send per new flow (`TCP_Target_Reset_Count`). The plan
+        refuses what a Network Load Balancer does not have: <span pulumi-lang-nodejs="`maxP99LatencyMs`" pulumi-lang-dotnet="`MaxP99LatencyMs`" pulumi-lang-go="`maxP99LatencyMs`" pulumi-lang-python="`max_p99_latency_ms`" pulumi-lang-yaml="`maxP99LatencyMs`" pulumi-lang-java="`maxP99LatencyMs`">`max_p99_latency_ms`</span> (it publishes no response
+        time), <span pulumi-lang-nodejs="`stickiness`" pulumi-lang-dotnet="`Stickiness`" pulumi-lang-go="`stickiness`" pulumi-lang-python="`stickiness`" pulumi-lang-yaml="`stickiness`" pulumi-lang-java="`stickiness`">`stickiness`</span> in the forward action (its stickiness is the target group's attribute), and
+        rules (`listener-rule/net/…` does not exist: use the listener).
+
+        ## Beside ECS and CodeDeploy deployments
+
+        <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> names the other system that shifts the listener: an ECS service (its own
+        blue/green, linear or canary deployments) or a CodeDeploy deployment group.
+
+        * With `manage = "observe"` the split **writes nothing**: no weights, no owner tag. <span pulumi-lang-nodejs="`targetGroups`" pulumi-lang-dotnet="`TargetGroups`" pulumi-lang-go="`targetGroups`" pulumi-lang-python="`target_groups`" pulumi-lang-yaml="`targetGroups`" pulumi-lang-java="`targetGroups`">`target_groups`</span>
+          is left out of the configuration and read from the listener at each refresh, so the other
+          system's shifts are no diff; <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> holds its deployment in progress (system, id,
+          status, ECS's lifecycle stage), and the plan warns `Foreign Deployment In Progress` with it.
+          Alarms, `data.rollout_status` and `data.rollout_listener_weights` keep working beside it.
+        * With `manage = "write"` (the default) the split **refuses to write** while a deployment of
+          <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> runs, at plan and again at apply (`Foreign Deployment In Progress`, with what
+          runs, its stage and how to wait for it). Nothing is written, not even the owner tag.
+        * Changing <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> to <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> **hands the listener over** (the split takes its owner tag and
+          moves traffic as any update does); <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> to <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> **hands it back** (the owner tag goes,
+          nothing moves). See Migrating.
+
+        The provider reads `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`, or
+        `codedeploy:ListDeployments` and `codedeploy:GetDeployment`: one request when nothing runs, two
+        when something does, at each refresh and before each write.
 
         ## Example Usage
 
@@ -532,7 +679,9 @@ class TrafficSplit(pulumi.CustomResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  adopt: pulumi.Input[Optional[_builtins.bool]] = None,
+                 controlled_by: pulumi.Input[Optional[Union['TrafficSplitControlledByArgs', 'TrafficSplitControlledByArgsDict', 'outputs.TrafficSplitControlledBy']]] = None,
                  listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 manage: pulumi.Input[Optional[_builtins.str]] = None,
                  on_destroy: pulumi.Input[Optional[_builtins.str]] = None,
                  rollout: pulumi.Input[Optional[Union['TrafficSplitRolloutArgs', 'TrafficSplitRolloutArgsDict', 'outputs.TrafficSplitRollout']]] = None,
                  rule_arn: pulumi.Input[Optional[_builtins.str]] = None,
@@ -549,15 +698,16 @@ class TrafficSplit(pulumi.CustomResource):
             __props__ = TrafficSplitArgs.__new__(TrafficSplitArgs)
 
             __props__.__dict__["adopt"] = adopt
+            __props__.__dict__["controlled_by"] = controlled_by
             __props__.__dict__["listener_arn"] = listener_arn
+            __props__.__dict__["manage"] = manage
             __props__.__dict__["on_destroy"] = on_destroy
             __props__.__dict__["rollout"] = rollout
             __props__.__dict__["rule_arn"] = rule_arn
             __props__.__dict__["stickiness"] = stickiness
-            if target_groups is None and not opts.urn:
-                raise TypeError("Missing required property 'target_groups'")
             __props__.__dict__["target_groups"] = target_groups
             __props__.__dict__["timeouts"] = timeouts
+            __props__.__dict__["foreign_deployment"] = None
             __props__.__dict__["last_rollout"] = None
             __props__.__dict__["owner_tag"] = None
             __props__.__dict__["percentages"] = None
@@ -574,8 +724,11 @@ class TrafficSplit(pulumi.CustomResource):
             id: pulumi.Input[str],
             opts: Optional[pulumi.ResourceOptions] = None,
             adopt: pulumi.Input[Optional[_builtins.bool]] = None,
+            controlled_by: pulumi.Input[Optional[Union['TrafficSplitControlledByArgs', 'TrafficSplitControlledByArgsDict', 'outputs.TrafficSplitControlledBy']]] = None,
+            foreign_deployment: pulumi.Input[Optional[Union['TrafficSplitForeignDeploymentArgs', 'TrafficSplitForeignDeploymentArgsDict', 'outputs.TrafficSplitForeignDeployment']]] = None,
             last_rollout: pulumi.Input[Optional[Union['TrafficSplitLastRolloutArgs', 'TrafficSplitLastRolloutArgsDict', 'outputs.TrafficSplitLastRollout']]] = None,
             listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            manage: pulumi.Input[Optional[_builtins.str]] = None,
             on_destroy: pulumi.Input[Optional[_builtins.str]] = None,
             owner_tag: pulumi.Input[Optional[_builtins.str]] = None,
             percentages: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.float]]]] = None,
@@ -594,8 +747,11 @@ class TrafficSplit(pulumi.CustomResource):
         :param pulumi.Input[str] id: The unique provider ID of the resource to lookup.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.bool] adopt: Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        :param pulumi.Input[Union['TrafficSplitControlledByArgs', 'TrafficSplitControlledByArgsDict', 'outputs.TrafficSplitControlledBy']] controlled_by: The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+        :param pulumi.Input[Union['TrafficSplitForeignDeploymentArgs', 'TrafficSplitForeignDeploymentArgsDict', 'outputs.TrafficSplitForeignDeployment']] foreign_deployment: The deployment of <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> that has not ended, as of the last refresh; null when none runs (or no <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span>).
         :param pulumi.Input[Union['TrafficSplitLastRolloutArgs', 'TrafficSplitLastRolloutArgsDict', 'outputs.TrafficSplitLastRollout']] last_rollout: How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
         :param pulumi.Input[_builtins.str] listener_arn: ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
+        :param pulumi.Input[_builtins.str] manage: <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> (the default): this resource sets the weights. <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span>: another system sets them (ECS or CodeDeploy deployments, named in <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span>); this resource writes nothing (no weights, no owner tag), <span pulumi-lang-nodejs="`targetGroups`" pulumi-lang-dotnet="`TargetGroups`" pulumi-lang-go="`targetGroups`" pulumi-lang-python="`target_groups`" pulumi-lang-yaml="`targetGroups`" pulumi-lang-java="`targetGroups`">`target_groups`</span> is read from the listener at each refresh, so the other system's shifts are no diff, and the plan names the other system's deployment while one runs. Changing <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> to <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> hands the listener over to this resource (it takes the owner tag, refused while a deployment of <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> runs); <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> to <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> hands it back (it gives the owner tag up and moves nothing).
         :param pulumi.Input[_builtins.str] on_destroy: What destroy does to the listener: <span pulumi-lang-nodejs="`keep`" pulumi-lang-dotnet="`Keep`" pulumi-lang-go="`keep`" pulumi-lang-python="`keep`" pulumi-lang-yaml="`keep`" pulumi-lang-java="`keep`">`keep`</span> leaves the forward action as it is (the default: traffic never moves on destroy), <span pulumi-lang-nodejs="`restore`" pulumi-lang-dotnet="`Restore`" pulumi-lang-go="`restore`" pulumi-lang-python="`restore`" pulumi-lang-yaml="`restore`" pulumi-lang-java="`restore`">`restore`</span> puts back the action that was in place before this resource took it over.
         :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag this resource keeps on what it owns. An import takes no lease: it is unknown in the plan after an import, and the first apply takes a new lease (refused while another resource owns the subject, unless `adopt = true`).
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.float]]] percentages: Share of traffic per target group ARN, in percent (two decimals), known at plan time.
@@ -604,15 +760,18 @@ class TrafficSplit(pulumi.CustomResource):
         :param pulumi.Input[Union['TrafficSplitRolloutArgs', 'TrafficSplitRolloutArgsDict', 'outputs.TrafficSplitRollout']] rollout: How a change of weights is applied: all at once (the default), or in steps with a bake time, gates checked before each step and during each pause, and an automatic rollback when a gate fails. <span pulumi-lang-nodejs="`plannedSteps`" pulumi-lang-dotnet="`PlannedSteps`" pulumi-lang-go="`plannedSteps`" pulumi-lang-python="`planned_steps`" pulumi-lang-yaml="`plannedSteps`" pulumi-lang-java="`plannedSteps`">`planned_steps`</span> shows the schedule in the plan.
         :param pulumi.Input[_builtins.str] rule_arn: ARN of the listener rule whose action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[Union['TrafficSplitStickinessArgs', 'TrafficSplitStickinessArgsDict', 'outputs.TrafficSplitStickiness']] stickiness: Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
-        :param pulumi.Input[Sequence[pulumi.Input[Union['TrafficSplitTargetGroupArgs', 'TrafficSplitTargetGroupArgsDict', 'outputs.TrafficSplitTargetGroup']]]] target_groups: The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['TrafficSplitTargetGroupArgs', 'TrafficSplitTargetGroupArgsDict', 'outputs.TrafficSplitTargetGroup']]]] target_groups: The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights. Required with `manage = "write"` (the default); with `manage = "observe"` leave it out: it is what the listener forwards to, read at each refresh.
         """
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
 
         __props__ = _TrafficSplitState.__new__(_TrafficSplitState)
 
         __props__.__dict__["adopt"] = adopt
+        __props__.__dict__["controlled_by"] = controlled_by
+        __props__.__dict__["foreign_deployment"] = foreign_deployment
         __props__.__dict__["last_rollout"] = last_rollout
         __props__.__dict__["listener_arn"] = listener_arn
+        __props__.__dict__["manage"] = manage
         __props__.__dict__["on_destroy"] = on_destroy
         __props__.__dict__["owner_tag"] = owner_tag
         __props__.__dict__["percentages"] = percentages
@@ -629,8 +788,11 @@ class TrafficSplit(pulumi.CustomResource):
     def exists(id: pulumi.Input[str],
             opts: Optional[pulumi.ResourceOptions] = None,
             adopt: pulumi.Input[Optional[_builtins.bool]] = None,
+            controlled_by: pulumi.Input[Optional[Union['TrafficSplitControlledByArgs', 'TrafficSplitControlledByArgsDict', 'outputs.TrafficSplitControlledBy']]] = None,
+            foreign_deployment: pulumi.Input[Optional[Union['TrafficSplitForeignDeploymentArgs', 'TrafficSplitForeignDeploymentArgsDict', 'outputs.TrafficSplitForeignDeployment']]] = None,
             last_rollout: pulumi.Input[Optional[Union['TrafficSplitLastRolloutArgs', 'TrafficSplitLastRolloutArgsDict', 'outputs.TrafficSplitLastRollout']]] = None,
             listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            manage: pulumi.Input[Optional[_builtins.str]] = None,
             on_destroy: pulumi.Input[Optional[_builtins.str]] = None,
             owner_tag: pulumi.Input[Optional[_builtins.str]] = None,
             percentages: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.float]]]] = None,
@@ -643,8 +805,11 @@ class TrafficSplit(pulumi.CustomResource):
             timeouts: pulumi.Input[Optional[Union['TrafficSplitTimeoutsArgs', 'TrafficSplitTimeoutsArgsDict', 'outputs.TrafficSplitTimeouts']]] = None) -> pulumi.Output[bool]:
         __props__: dict = {}
         __props__["adopt"] = adopt
+        __props__["controlledBy"] = controlled_by
+        __props__["foreignDeployment"] = foreign_deployment
         __props__["lastRollout"] = last_rollout
         __props__["listenerArn"] = listener_arn
+        __props__["manage"] = manage
         __props__["onDestroy"] = on_destroy
         __props__["ownerTag"] = owner_tag
         __props__["percentages"] = percentages
@@ -666,6 +831,22 @@ class TrafficSplit(pulumi.CustomResource):
         return pulumi.get(self, "adopt")
 
     @_builtins.property
+    @pulumi.getter(name="controlledBy")
+    def controlled_by(self) -> pulumi.Output[Optional['outputs.TrafficSplitControlledBy']]:
+        """
+        The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+        """
+        return pulumi.get(self, "controlled_by")
+
+    @_builtins.property
+    @pulumi.getter(name="foreignDeployment")
+    def foreign_deployment(self) -> pulumi.Output['outputs.TrafficSplitForeignDeployment']:
+        """
+        The deployment of <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> that has not ended, as of the last refresh; null when none runs (or no <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span>).
+        """
+        return pulumi.get(self, "foreign_deployment")
+
+    @_builtins.property
     @pulumi.getter(name="lastRollout")
     def last_rollout(self) -> pulumi.Output['outputs.TrafficSplitLastRollout']:
         """
@@ -680,6 +861,14 @@ class TrafficSplit(pulumi.CustomResource):
         ARN of the Application Load Balancer listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         """
         return pulumi.get(self, "listener_arn")
+
+    @_builtins.property
+    @pulumi.getter
+    def manage(self) -> pulumi.Output[_builtins.str]:
+        """
+        <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> (the default): this resource sets the weights. <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span>: another system sets them (ECS or CodeDeploy deployments, named in <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span>); this resource writes nothing (no weights, no owner tag), <span pulumi-lang-nodejs="`targetGroups`" pulumi-lang-dotnet="`TargetGroups`" pulumi-lang-go="`targetGroups`" pulumi-lang-python="`target_groups`" pulumi-lang-yaml="`targetGroups`" pulumi-lang-java="`targetGroups`">`target_groups`</span> is read from the listener at each refresh, so the other system's shifts are no diff, and the plan names the other system's deployment while one runs. Changing <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> to <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> hands the listener over to this resource (it takes the owner tag, refused while a deployment of <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> runs); <span pulumi-lang-nodejs="`write`" pulumi-lang-dotnet="`Write`" pulumi-lang-go="`write`" pulumi-lang-python="`write`" pulumi-lang-yaml="`write`" pulumi-lang-java="`write`">`write`</span> to <span pulumi-lang-nodejs="`observe`" pulumi-lang-dotnet="`Observe`" pulumi-lang-go="`observe`" pulumi-lang-python="`observe`" pulumi-lang-yaml="`observe`" pulumi-lang-java="`observe`">`observe`</span> hands it back (it gives the owner tag up and moves nothing).
+        """
+        return pulumi.get(self, "manage")
 
     @_builtins.property
     @pulumi.getter(name="onDestroy")
@@ -749,7 +938,7 @@ class TrafficSplit(pulumi.CustomResource):
     @pulumi.getter(name="targetGroups")
     def target_groups(self) -> pulumi.Output[Sequence['outputs.TrafficSplitTargetGroup']]:
         """
-        The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
+        The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights. Required with `manage = "write"` (the default); with `manage = "observe"` leave it out: it is what the listener forwards to, read at each refresh.
         """
         return pulumi.get(self, "target_groups")
 

@@ -203,6 +203,10 @@ type Endpoints struct {
 	AllowHttp *bool `pulumi:"allowHttp"`
 	// Base URL of the CloudWatch API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Cloudwatch *string `pulumi:"cloudwatch"`
+	// Base URL of the CodeDeploy (the deployments of `controlled_by.codedeploy_group`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Codedeploy *string `pulumi:"codedeploy"`
+	// Base URL of the ECS (the deployments of `controlled_by.ecs_service`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Ecs *string `pulumi:"ecs"`
 	// Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Elbv2 *string `pulumi:"elbv2"`
 	// Base URL of the EventBridge (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
@@ -235,6 +239,10 @@ type EndpointsArgs struct {
 	AllowHttp pulumi.BoolPtrInput `pulumi:"allowHttp"`
 	// Base URL of the CloudWatch API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Cloudwatch pulumi.StringPtrInput `pulumi:"cloudwatch"`
+	// Base URL of the CodeDeploy (the deployments of `controlled_by.codedeploy_group`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Codedeploy pulumi.StringPtrInput `pulumi:"codedeploy"`
+	// Base URL of the ECS (the deployments of `controlled_by.ecs_service`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+	Ecs pulumi.StringPtrInput `pulumi:"ecs"`
 	// Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 	Elbv2 pulumi.StringPtrInput `pulumi:"elbv2"`
 	// Base URL of the EventBridge (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
@@ -285,6 +293,16 @@ func (o EndpointsOutput) AllowHttp() pulumi.BoolPtrOutput {
 // Base URL of the CloudWatch API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
 func (o EndpointsOutput) Cloudwatch() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v Endpoints) *string { return v.Cloudwatch }).(pulumi.StringPtrOutput)
+}
+
+// Base URL of the CodeDeploy (the deployments of `controlled_by.codedeploy_group`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+func (o EndpointsOutput) Codedeploy() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Endpoints) *string { return v.Codedeploy }).(pulumi.StringPtrOutput)
+}
+
+// Base URL of the ECS (the deployments of `controlled_by.ecs_service`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+func (o EndpointsOutput) Ecs() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Endpoints) *string { return v.Ecs }).(pulumi.StringPtrOutput)
 }
 
 // Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.

@@ -170,6 +170,8 @@ class Endpoints(dict):
     def __init__(__self__, *,
                  allow_http: Optional[_builtins.bool] = None,
                  cloudwatch: Optional[_builtins.str] = None,
+                 codedeploy: Optional[_builtins.str] = None,
+                 ecs: Optional[_builtins.str] = None,
                  elbv2: Optional[_builtins.str] = None,
                  eventbridge: Optional[_builtins.str] = None,
                  lambda_: Optional[_builtins.str] = None,
@@ -180,6 +182,8 @@ class Endpoints(dict):
         """
         :param _builtins.bool allow_http: Allow plain `http://` endpoints on hosts other than this machine. Default false: `http://` is accepted only for loopback addresses (`127.0.0.1`, `::1`, <span pulumi-lang-nodejs="`localhost`" pulumi-lang-dotnet="`Localhost`" pulumi-lang-go="`localhost`" pulumi-lang-python="`localhost`" pulumi-lang-yaml="`localhost`" pulumi-lang-java="`localhost`">`localhost`</span>), such as a local emulator.
         :param _builtins.str cloudwatch: Base URL of the CloudWatch API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+        :param _builtins.str codedeploy: Base URL of the CodeDeploy (the deployments of `controlled_by.codedeploy_group`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+        :param _builtins.str ecs: Base URL of the ECS (the deployments of `controlled_by.ecs_service`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param _builtins.str elbv2: Base URL of the Elastic Load Balancing (v2) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param _builtins.str eventbridge: Base URL of the EventBridge (rollout notices) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         :param _builtins.str lambda_: Base URL of the Lambda API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
@@ -192,6 +196,10 @@ class Endpoints(dict):
             pulumi.set(__self__, "allow_http", allow_http)
         if cloudwatch is not None:
             pulumi.set(__self__, "cloudwatch", cloudwatch)
+        if codedeploy is not None:
+            pulumi.set(__self__, "codedeploy", codedeploy)
+        if ecs is not None:
+            pulumi.set(__self__, "ecs", ecs)
         if elbv2 is not None:
             pulumi.set(__self__, "elbv2", elbv2)
         if eventbridge is not None:
@@ -222,6 +230,22 @@ class Endpoints(dict):
         Base URL of the CloudWatch API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
         """
         return pulumi.get(self, "cloudwatch")
+
+    @_builtins.property
+    @pulumi.getter
+    def codedeploy(self) -> Optional[_builtins.str]:
+        """
+        Base URL of the CodeDeploy (the deployments of `controlled_by.codedeploy_group`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+        """
+        return pulumi.get(self, "codedeploy")
+
+    @_builtins.property
+    @pulumi.getter
+    def ecs(self) -> Optional[_builtins.str]:
+        """
+        Base URL of the ECS (the deployments of `controlled_by.ecs_service`) API, instead of the public regional endpoint: a VPC endpoint, a FIPS endpoint or a local emulator.
+        """
+        return pulumi.get(self, "ecs")
 
     @_builtins.property
     @pulumi.getter
