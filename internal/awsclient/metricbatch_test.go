@@ -25,7 +25,7 @@ func (m *minutes) GetMetricData(_ context.Context, in *cloudwatch.GetMetricDataI
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.calls = append(m.calls, in)
-	at := func(min int) time.Time { return time.Unix(0, 0).Add(time.Duration(min) * time.Minute) }
+	at := func(m int) time.Time { return time.Unix(0, 0).Add(time.Duration(m) * time.Minute) }
 	out := &cloudwatch.GetMetricDataOutput{}
 	for _, q := range in.MetricDataQueries {
 		out.MetricDataResults = append(out.MetricDataResults, cwtypes.MetricDataResult{Id: q.Id,

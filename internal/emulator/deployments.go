@@ -50,7 +50,6 @@ type codeDeployGroup struct {
 	app, name, id string
 	listeners     []string
 	targetGroups  []string
-	ecsServices   [][2]string // cluster, service
 }
 
 type codeDeployment struct {
@@ -308,7 +307,7 @@ func (e *Emulator) serveDeployments(w http.ResponseWriter, action string, body [
 				tgs = append(tgs, map[string]any{"name": tg})
 			}
 			infos = append(infos, map[string]any{"applicationName": g.app, "deploymentGroupName": g.name, "deploymentGroupId": g.id, "computePlatform": "ECS",
-				"deploymentStyle": map[string]any{"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+				"deploymentStyle":  map[string]any{"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
 				"loadBalancerInfo": map[string]any{"targetGroupPairInfoList": []any{map[string]any{"targetGroups": tgs, "prodTrafficRoute": map[string]any{"listenerArns": g.listeners}}}}})
 		}
 		if op == "GetDeploymentGroup" {

@@ -46,8 +46,6 @@ func manageAttr() schema.StringAttribute {
 	}
 }
 
-var controlledByAttrTypes = map[string]attr.Type{"ecs_service": types.StringType, "codedeploy_group": types.StringType}
-
 func controlledByAttr() schema.SingleNestedAttribute {
 	return schema.SingleNestedAttribute{
 		Optional: true,
