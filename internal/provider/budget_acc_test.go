@@ -75,8 +75,27 @@ resource "rollout_traffic_split" "s%d" {
 					before, start = e.Emu.Counts(), time.Now()
 				},
 				Config: cfg(100),
-				Check: func(*terraform.State) error {
+				Check: func(st *terraform.State) error {
 					took := time.Since(start)
+					// The stagger is shown: each rollout's offset, within
+					// the spread of at most 1 s (all but a first may wait).
+					staggered := 0
+					for i := range svcs {
+						rs := st.RootModule().Resources[fmt.Sprintf("rollout_traffic_split.s%d", i)]
+						if rs == nil {
+							return fmt.Errorf("no s%d in state", i)
+						}
+						if v := rs.Primary.Attributes["last_rollout.staggered"]; v != "" {
+							d, err := time.ParseDuration(v)
+							if err != nil || d <= 0 || d > time.Second {
+								return fmt.Errorf("s%d: last_rollout.staggered = %q, want a duration within 1s", i, v)
+							}
+							staggered++
+						}
+					}
+					if staggered < n/2 {
+						return fmt.Errorf("only %d of %d rollouts show a stagger", staggered, n)
+					}
 					if th := e.Emu.Throttled(); len(th) != 0 {
 						return fmt.Errorf("the front throttled %v", th)
 					}

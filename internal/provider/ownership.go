@@ -101,6 +101,7 @@ func claim(ctx context.Context, base path.Path, s owned, resourceType, mine stri
 			"rollback": types.StringValue(rollbackOfLastTag(status)), "started_at": types.StringValue(""), "finished_at": types.StringValue(""),
 			"target": types.StringValue(to.Canonical()), "attempt": types.StringValue(attempt),
 			"from": types.StringValue(""), "execution": types.StringValue(""), "serving": types.StringValue(""), "notices_undelivered": types.Int64Value(0), "promote": types.StringValue(""),
+			"staggered": types.StringValue(""),
 		}), to, attempt, diags, atApply)
 		return lease{}, false
 	}

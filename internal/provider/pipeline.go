@@ -231,8 +231,10 @@ func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 		return out
 	}
 	runner.Primed = read
-	defer stagger(ctx, c, s, steps, ch.settings.PollInterval)()
+	staggered, done := stagger(ctx, c, s, steps, ch.settings.PollInterval)
+	defer done()
 	out.res = runner.Run(ctx, ch.from, steps)
+	out.res.Staggered = staggered
 	if st := ch.stabilize; st != nil && out.res.Status == rollout.Succeeded && (st.Duration > 0 || st.Gates.Health != nil || len(st.Gates.Alarms) > 0) {
 		watch := *runner
 		watch.Gates, watch.PollInterval = st.Gates, st.Poll
@@ -509,15 +511,17 @@ func staggerOffset(id string, spread time.Duration) time.Duration {
 // second, and since every step is relative to the start, their step
 // boundaries stay spread. A one-step change (a release's service moved all
 // at once with its wave) has no boundaries to spread and starts at once.
-// It returns the function that counts the rollout out.
-func stagger(ctx context.Context, c *awsclient.Client, s subject, steps []rollout.PlannedStep, poll time.Duration) func() {
+// It returns how long the start waited (last_rollout.staggered) and the
+// function that counts the rollout out.
+func stagger(ctx context.Context, c *awsclient.Client, s subject, steps []rollout.PlannedStep, poll time.Duration) (time.Duration, func()) {
+	var d time.Duration
 	if n := c.Running.Add(1); n > 1 && len(steps) > 1 {
 		spread := min(maxStagger, poll)
 		if spread > 0 {
-			d := staggerOffset(s.ID(), spread)
+			d = staggerOffset(s.ID(), spread)
 			tflog.Info(ctx, "staggering the rollout's start among the others running", map[string]any{"offset": d.String(), "spread": spread.String(), "running": n})
 			_ = c.Clock.Sleep(ctx, d) // a cancel shows in the run's first wait
 		}
 	}
-	return func() { c.Running.Add(-1) }
+	return d, func() { c.Running.Add(-1) }
 }

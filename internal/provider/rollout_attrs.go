@@ -407,6 +407,7 @@ var lastRolloutAttrTypes = map[string]attr.Type{
 	"serving":             types.StringType,
 	"notices_undelivered": types.Int64Type,
 	"promote":             types.StringType,
+	"staggered":           types.StringType,
 }
 
 func lastRolloutAttr() schema.SingleNestedAttribute {
@@ -435,6 +436,7 @@ func lastRolloutAttr() schema.SingleNestedAttribute {
 			"serving":             s("What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at."),
 			"notices_undelivered": schema.Int64Attribute{Computed: true, MarkdownDescription: "How many of the rollout's notices (`rollout.notifications`) could not be delivered."},
 			"promote":             s("`rollout.promote` when the rollout was held: setting it to another value promotes the hold."),
+			"staggered":           s("How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most `poll_interval`), so that their step boundaries do not fall in the same second; empty when it started at once."),
 		},
 	}
 }
@@ -795,7 +797,17 @@ func lastRolloutValue(res rollout.Result, to weights.Split, attempt string) type
 		"serving":             types.StringValue(res.Current.Canonical()),
 		"notices_undelivered": types.Int64Value(int64(res.NotifyFailures)),
 		"promote":             types.StringValue(""),
+		"staggered":           types.StringValue(staggeredText(res.Staggered)),
 	})
+}
+
+// staggeredText is a run's stagger as last_rollout.staggered: "" when it
+// started at once.
+func staggeredText(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return d.Round(time.Millisecond).String()
 }
 
 // schedule is the plan of a shift from one split to another: none when

@@ -133,6 +133,9 @@ var ErrUnknownWeights = errors.New("the weights in place could not be confirmed"
 // travel as text (ErrText), and Err, when set, is the error itself.
 type Result struct {
 	Status Status `json:"status"`
+	// Staggered is how long the start waited for its place among the
+	// rollouts running at once (the driver's, not the engine's).
+	Staggered time.Duration `json:"staggered,omitempty"`
 	// StepReached is the last step applied, from 1; 0 when none was.
 	StepReached int `json:"step_reached"`
 	Steps       int `json:"steps"`
