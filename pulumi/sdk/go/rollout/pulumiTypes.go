@@ -1133,6 +1133,8 @@ type DeploymentBlueGreenLastRollout struct {
 	Rollback *string `pulumi:"rollback"`
 	// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
 	Serving *string `pulumi:"serving"`
+	// How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+	Staggered *string `pulumi:"staggered"`
 	// When the rollout started (RFC 3339).
 	StartedAt *string `pulumi:"startedAt"`
 	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
@@ -1177,6 +1179,8 @@ type DeploymentBlueGreenLastRolloutArgs struct {
 	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
 	// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
 	Serving pulumi.StringPtrInput `pulumi:"serving"`
+	// How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+	Staggered pulumi.StringPtrInput `pulumi:"staggered"`
 	// When the rollout started (RFC 3339).
 	StartedAt pulumi.StringPtrInput `pulumi:"startedAt"`
 	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
@@ -1314,6 +1318,11 @@ func (o DeploymentBlueGreenLastRolloutOutput) Rollback() pulumi.StringPtrOutput 
 // What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
 func (o DeploymentBlueGreenLastRolloutOutput) Serving() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v DeploymentBlueGreenLastRollout) *string { return v.Serving }).(pulumi.StringPtrOutput)
+}
+
+// How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+func (o DeploymentBlueGreenLastRolloutOutput) Staggered() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DeploymentBlueGreenLastRollout) *string { return v.Staggered }).(pulumi.StringPtrOutput)
 }
 
 // When the rollout started (RFC 3339).
@@ -1462,6 +1471,16 @@ func (o DeploymentBlueGreenLastRolloutPtrOutput) Serving() pulumi.StringPtrOutpu
 			return nil
 		}
 		return v.Serving
+	}).(pulumi.StringPtrOutput)
+}
+
+// How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+func (o DeploymentBlueGreenLastRolloutPtrOutput) Staggered() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Staggered
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -3658,6 +3677,8 @@ type FeatureFlagLastRollout struct {
 	Rollback *string `pulumi:"rollback"`
 	// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
 	Serving *string `pulumi:"serving"`
+	// How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+	Staggered *string `pulumi:"staggered"`
 	// When the rollout started (RFC 3339).
 	StartedAt *string `pulumi:"startedAt"`
 	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
@@ -3702,6 +3723,8 @@ type FeatureFlagLastRolloutArgs struct {
 	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
 	// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
 	Serving pulumi.StringPtrInput `pulumi:"serving"`
+	// How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+	Staggered pulumi.StringPtrInput `pulumi:"staggered"`
 	// When the rollout started (RFC 3339).
 	StartedAt pulumi.StringPtrInput `pulumi:"startedAt"`
 	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
@@ -3839,6 +3862,11 @@ func (o FeatureFlagLastRolloutOutput) Rollback() pulumi.StringPtrOutput {
 // What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
 func (o FeatureFlagLastRolloutOutput) Serving() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v FeatureFlagLastRollout) *string { return v.Serving }).(pulumi.StringPtrOutput)
+}
+
+// How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+func (o FeatureFlagLastRolloutOutput) Staggered() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FeatureFlagLastRollout) *string { return v.Staggered }).(pulumi.StringPtrOutput)
 }
 
 // When the rollout started (RFC 3339).
@@ -3987,6 +4015,16 @@ func (o FeatureFlagLastRolloutPtrOutput) Serving() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Serving
+	}).(pulumi.StringPtrOutput)
+}
+
+// How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+func (o FeatureFlagLastRolloutPtrOutput) Staggered() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FeatureFlagLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Staggered
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -6346,6 +6384,8 @@ type LambdaAliasLastRollout struct {
 	Rollback *string `pulumi:"rollback"`
 	// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
 	Serving *string `pulumi:"serving"`
+	// How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+	Staggered *string `pulumi:"staggered"`
 	// When the rollout started (RFC 3339).
 	StartedAt *string `pulumi:"startedAt"`
 	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
@@ -6390,6 +6430,8 @@ type LambdaAliasLastRolloutArgs struct {
 	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
 	// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
 	Serving pulumi.StringPtrInput `pulumi:"serving"`
+	// How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+	Staggered pulumi.StringPtrInput `pulumi:"staggered"`
 	// When the rollout started (RFC 3339).
 	StartedAt pulumi.StringPtrInput `pulumi:"startedAt"`
 	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
@@ -6527,6 +6569,11 @@ func (o LambdaAliasLastRolloutOutput) Rollback() pulumi.StringPtrOutput {
 // What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
 func (o LambdaAliasLastRolloutOutput) Serving() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v LambdaAliasLastRollout) *string { return v.Serving }).(pulumi.StringPtrOutput)
+}
+
+// How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+func (o LambdaAliasLastRolloutOutput) Staggered() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v LambdaAliasLastRollout) *string { return v.Staggered }).(pulumi.StringPtrOutput)
 }
 
 // When the rollout started (RFC 3339).
@@ -6675,6 +6722,16 @@ func (o LambdaAliasLastRolloutPtrOutput) Serving() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Serving
+	}).(pulumi.StringPtrOutput)
+}
+
+// How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+func (o LambdaAliasLastRolloutPtrOutput) Staggered() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *LambdaAliasLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Staggered
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -10390,6 +10447,8 @@ type ReleaseServicesLastRollout struct {
 	Rollback *string `pulumi:"rollback"`
 	// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
 	Serving *string `pulumi:"serving"`
+	// How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+	Staggered *string `pulumi:"staggered"`
 	// When the rollout started (RFC 3339).
 	StartedAt *string `pulumi:"startedAt"`
 	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
@@ -10434,6 +10493,8 @@ type ReleaseServicesLastRolloutArgs struct {
 	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
 	// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
 	Serving pulumi.StringPtrInput `pulumi:"serving"`
+	// How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+	Staggered pulumi.StringPtrInput `pulumi:"staggered"`
 	// When the rollout started (RFC 3339).
 	StartedAt pulumi.StringPtrInput `pulumi:"startedAt"`
 	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
@@ -10571,6 +10632,11 @@ func (o ReleaseServicesLastRolloutOutput) Rollback() pulumi.StringPtrOutput {
 // What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
 func (o ReleaseServicesLastRolloutOutput) Serving() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ReleaseServicesLastRollout) *string { return v.Serving }).(pulumi.StringPtrOutput)
+}
+
+// How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+func (o ReleaseServicesLastRolloutOutput) Staggered() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesLastRollout) *string { return v.Staggered }).(pulumi.StringPtrOutput)
 }
 
 // When the rollout started (RFC 3339).
@@ -10719,6 +10785,16 @@ func (o ReleaseServicesLastRolloutPtrOutput) Serving() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Serving
+	}).(pulumi.StringPtrOutput)
+}
+
+// How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+func (o ReleaseServicesLastRolloutPtrOutput) Staggered() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Staggered
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -13913,6 +13989,8 @@ type TrafficSplitLastRollout struct {
 	Rollback *string `pulumi:"rollback"`
 	// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
 	Serving *string `pulumi:"serving"`
+	// How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+	Staggered *string `pulumi:"staggered"`
 	// When the rollout started (RFC 3339).
 	StartedAt *string `pulumi:"startedAt"`
 	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
@@ -13957,6 +14035,8 @@ type TrafficSplitLastRolloutArgs struct {
 	Rollback pulumi.StringPtrInput `pulumi:"rollback"`
 	// What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
 	Serving pulumi.StringPtrInput `pulumi:"serving"`
+	// How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+	Staggered pulumi.StringPtrInput `pulumi:"staggered"`
 	// When the rollout started (RFC 3339).
 	StartedAt pulumi.StringPtrInput `pulumi:"startedAt"`
 	// <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
@@ -14094,6 +14174,11 @@ func (o TrafficSplitLastRolloutOutput) Rollback() pulumi.StringPtrOutput {
 // What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
 func (o TrafficSplitLastRolloutOutput) Serving() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v TrafficSplitLastRollout) *string { return v.Serving }).(pulumi.StringPtrOutput)
+}
+
+// How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+func (o TrafficSplitLastRolloutOutput) Staggered() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrafficSplitLastRollout) *string { return v.Staggered }).(pulumi.StringPtrOutput)
 }
 
 // When the rollout started (RFC 3339).
@@ -14242,6 +14327,16 @@ func (o TrafficSplitLastRolloutPtrOutput) Serving() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Serving
+	}).(pulumi.StringPtrOutput)
+}
+
+// How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+func (o TrafficSplitLastRolloutPtrOutput) Staggered() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrafficSplitLastRollout) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Staggered
 	}).(pulumi.StringPtrOutput)
 }
 

@@ -181,6 +181,10 @@ export interface DeploymentBlueGreenLastRollout {
      */
     serving?: pulumi.Input<string | undefined>;
     /**
+     * How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+     */
+    staggered?: pulumi.Input<string | undefined>;
+    /**
      * When the rollout started (RFC 3339).
      */
     startedAt?: pulumi.Input<string | undefined>;
@@ -463,6 +467,10 @@ export interface FeatureFlagLastRollout {
      * What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
      */
     serving?: pulumi.Input<string | undefined>;
+    /**
+     * How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+     */
+    staggered?: pulumi.Input<string | undefined>;
     /**
      * When the rollout started (RFC 3339).
      */
@@ -813,6 +821,10 @@ export interface LambdaAliasLastRollout {
      * What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
      */
     serving?: pulumi.Input<string | undefined>;
+    /**
+     * How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+     */
+    staggered?: pulumi.Input<string | undefined>;
     /**
      * When the rollout started (RFC 3339).
      */
@@ -1298,6 +1310,10 @@ export interface ReleaseServicesLastRollout {
      */
     serving?: pulumi.Input<string | undefined>;
     /**
+     * How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+     */
+    staggered?: pulumi.Input<string | undefined>;
+    /**
      * When the rollout started (RFC 3339).
      */
     startedAt?: pulumi.Input<string | undefined>;
@@ -1670,6 +1686,10 @@ export interface TrafficSplitLastRollout {
      * What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
      */
     serving?: pulumi.Input<string | undefined>;
+    /**
+     * How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+     */
+    staggered?: pulumi.Input<string | undefined>;
     /**
      * When the rollout started (RFC 3339).
      */

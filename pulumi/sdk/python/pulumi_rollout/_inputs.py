@@ -863,6 +863,10 @@ class DeploymentBlueGreenLastRolloutArgsDict(TypedDict):
     """
     What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
     """
+    staggered: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+    """
     started_at: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     When the rollout started (RFC 3339).
@@ -897,6 +901,7 @@ class DeploymentBlueGreenLastRolloutArgs:
                  reason: pulumi.Input[Optional[_builtins.str]] = None,
                  rollback: pulumi.Input[Optional[_builtins.str]] = None,
                  serving: pulumi.Input[Optional[_builtins.str]] = None,
+                 staggered: pulumi.Input[Optional[_builtins.str]] = None,
                  started_at: pulumi.Input[Optional[_builtins.str]] = None,
                  status: pulumi.Input[Optional[_builtins.str]] = None,
                  step_reached: pulumi.Input[Optional[_builtins.int]] = None,
@@ -913,6 +918,7 @@ class DeploymentBlueGreenLastRolloutArgs:
         :param pulumi.Input[_builtins.str] reason: What happened, in one sentence.
         :param pulumi.Input[_builtins.str] rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
         :param pulumi.Input[_builtins.str] serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+        :param pulumi.Input[_builtins.str] staggered: How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
         :param pulumi.Input[_builtins.str] started_at: When the rollout started (RFC 3339).
         :param pulumi.Input[_builtins.str] status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         :param pulumi.Input[_builtins.int] step_reached: The last step applied, from 1; 0 when none was.
@@ -939,6 +945,8 @@ class DeploymentBlueGreenLastRolloutArgs:
             pulumi.set(__self__, "rollback", rollback)
         if serving is not None:
             pulumi.set(__self__, "serving", serving)
+        if staggered is not None:
+            pulumi.set(__self__, "staggered", staggered)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if status is not None:
@@ -1069,6 +1077,18 @@ class DeploymentBlueGreenLastRolloutArgs:
     @serving.setter
     def serving(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "serving", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def staggered(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+        """
+        return pulumi.get(self, "staggered")
+
+    @staggered.setter
+    def staggered(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "staggered", value)
 
     @_builtins.property
     @pulumi.getter(name="startedAt")
@@ -2197,6 +2217,10 @@ class FeatureFlagLastRolloutArgsDict(TypedDict):
     """
     What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
     """
+    staggered: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+    """
     started_at: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     When the rollout started (RFC 3339).
@@ -2231,6 +2255,7 @@ class FeatureFlagLastRolloutArgs:
                  reason: pulumi.Input[Optional[_builtins.str]] = None,
                  rollback: pulumi.Input[Optional[_builtins.str]] = None,
                  serving: pulumi.Input[Optional[_builtins.str]] = None,
+                 staggered: pulumi.Input[Optional[_builtins.str]] = None,
                  started_at: pulumi.Input[Optional[_builtins.str]] = None,
                  status: pulumi.Input[Optional[_builtins.str]] = None,
                  step_reached: pulumi.Input[Optional[_builtins.int]] = None,
@@ -2247,6 +2272,7 @@ class FeatureFlagLastRolloutArgs:
         :param pulumi.Input[_builtins.str] reason: What happened, in one sentence.
         :param pulumi.Input[_builtins.str] rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
         :param pulumi.Input[_builtins.str] serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+        :param pulumi.Input[_builtins.str] staggered: How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
         :param pulumi.Input[_builtins.str] started_at: When the rollout started (RFC 3339).
         :param pulumi.Input[_builtins.str] status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         :param pulumi.Input[_builtins.int] step_reached: The last step applied, from 1; 0 when none was.
@@ -2273,6 +2299,8 @@ class FeatureFlagLastRolloutArgs:
             pulumi.set(__self__, "rollback", rollback)
         if serving is not None:
             pulumi.set(__self__, "serving", serving)
+        if staggered is not None:
+            pulumi.set(__self__, "staggered", staggered)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if status is not None:
@@ -2403,6 +2431,18 @@ class FeatureFlagLastRolloutArgs:
     @serving.setter
     def serving(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "serving", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def staggered(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+        """
+        return pulumi.get(self, "staggered")
+
+    @staggered.setter
+    def staggered(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "staggered", value)
 
     @_builtins.property
     @pulumi.getter(name="startedAt")
@@ -3597,6 +3637,10 @@ class LambdaAliasLastRolloutArgsDict(TypedDict):
     """
     What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
     """
+    staggered: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+    """
     started_at: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     When the rollout started (RFC 3339).
@@ -3631,6 +3675,7 @@ class LambdaAliasLastRolloutArgs:
                  reason: pulumi.Input[Optional[_builtins.str]] = None,
                  rollback: pulumi.Input[Optional[_builtins.str]] = None,
                  serving: pulumi.Input[Optional[_builtins.str]] = None,
+                 staggered: pulumi.Input[Optional[_builtins.str]] = None,
                  started_at: pulumi.Input[Optional[_builtins.str]] = None,
                  status: pulumi.Input[Optional[_builtins.str]] = None,
                  step_reached: pulumi.Input[Optional[_builtins.int]] = None,
@@ -3647,6 +3692,7 @@ class LambdaAliasLastRolloutArgs:
         :param pulumi.Input[_builtins.str] reason: What happened, in one sentence.
         :param pulumi.Input[_builtins.str] rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
         :param pulumi.Input[_builtins.str] serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+        :param pulumi.Input[_builtins.str] staggered: How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
         :param pulumi.Input[_builtins.str] started_at: When the rollout started (RFC 3339).
         :param pulumi.Input[_builtins.str] status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         :param pulumi.Input[_builtins.int] step_reached: The last step applied, from 1; 0 when none was.
@@ -3673,6 +3719,8 @@ class LambdaAliasLastRolloutArgs:
             pulumi.set(__self__, "rollback", rollback)
         if serving is not None:
             pulumi.set(__self__, "serving", serving)
+        if staggered is not None:
+            pulumi.set(__self__, "staggered", staggered)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if status is not None:
@@ -3803,6 +3851,18 @@ class LambdaAliasLastRolloutArgs:
     @serving.setter
     def serving(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "serving", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def staggered(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+        """
+        return pulumi.get(self, "staggered")
+
+    @staggered.setter
+    def staggered(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "staggered", value)
 
     @_builtins.property
     @pulumi.getter(name="startedAt")
@@ -5890,6 +5950,10 @@ class ReleaseServicesLastRolloutArgsDict(TypedDict):
     """
     What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
     """
+    staggered: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+    """
     started_at: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     When the rollout started (RFC 3339).
@@ -5924,6 +5988,7 @@ class ReleaseServicesLastRolloutArgs:
                  reason: pulumi.Input[Optional[_builtins.str]] = None,
                  rollback: pulumi.Input[Optional[_builtins.str]] = None,
                  serving: pulumi.Input[Optional[_builtins.str]] = None,
+                 staggered: pulumi.Input[Optional[_builtins.str]] = None,
                  started_at: pulumi.Input[Optional[_builtins.str]] = None,
                  status: pulumi.Input[Optional[_builtins.str]] = None,
                  step_reached: pulumi.Input[Optional[_builtins.int]] = None,
@@ -5940,6 +6005,7 @@ class ReleaseServicesLastRolloutArgs:
         :param pulumi.Input[_builtins.str] reason: What happened, in one sentence.
         :param pulumi.Input[_builtins.str] rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
         :param pulumi.Input[_builtins.str] serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+        :param pulumi.Input[_builtins.str] staggered: How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
         :param pulumi.Input[_builtins.str] started_at: When the rollout started (RFC 3339).
         :param pulumi.Input[_builtins.str] status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         :param pulumi.Input[_builtins.int] step_reached: The last step applied, from 1; 0 when none was.
@@ -5966,6 +6032,8 @@ class ReleaseServicesLastRolloutArgs:
             pulumi.set(__self__, "rollback", rollback)
         if serving is not None:
             pulumi.set(__self__, "serving", serving)
+        if staggered is not None:
+            pulumi.set(__self__, "staggered", staggered)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if status is not None:
@@ -6096,6 +6164,18 @@ class ReleaseServicesLastRolloutArgs:
     @serving.setter
     def serving(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "serving", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def staggered(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+        """
+        return pulumi.get(self, "staggered")
+
+    @staggered.setter
+    def staggered(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "staggered", value)
 
     @_builtins.property
     @pulumi.getter(name="startedAt")
@@ -7634,6 +7714,10 @@ class TrafficSplitLastRolloutArgsDict(TypedDict):
     """
     What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
     """
+    staggered: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+    """
     started_at: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     When the rollout started (RFC 3339).
@@ -7668,6 +7752,7 @@ class TrafficSplitLastRolloutArgs:
                  reason: pulumi.Input[Optional[_builtins.str]] = None,
                  rollback: pulumi.Input[Optional[_builtins.str]] = None,
                  serving: pulumi.Input[Optional[_builtins.str]] = None,
+                 staggered: pulumi.Input[Optional[_builtins.str]] = None,
                  started_at: pulumi.Input[Optional[_builtins.str]] = None,
                  status: pulumi.Input[Optional[_builtins.str]] = None,
                  step_reached: pulumi.Input[Optional[_builtins.int]] = None,
@@ -7684,6 +7769,7 @@ class TrafficSplitLastRolloutArgs:
         :param pulumi.Input[_builtins.str] reason: What happened, in one sentence.
         :param pulumi.Input[_builtins.str] rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
         :param pulumi.Input[_builtins.str] serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+        :param pulumi.Input[_builtins.str] staggered: How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
         :param pulumi.Input[_builtins.str] started_at: When the rollout started (RFC 3339).
         :param pulumi.Input[_builtins.str] status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         :param pulumi.Input[_builtins.int] step_reached: The last step applied, from 1; 0 when none was.
@@ -7710,6 +7796,8 @@ class TrafficSplitLastRolloutArgs:
             pulumi.set(__self__, "rollback", rollback)
         if serving is not None:
             pulumi.set(__self__, "serving", serving)
+        if staggered is not None:
+            pulumi.set(__self__, "staggered", staggered)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if status is not None:
@@ -7840,6 +7928,18 @@ class TrafficSplitLastRolloutArgs:
     @serving.setter
     def serving(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "serving", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def staggered(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+        """
+        return pulumi.get(self, "staggered")
+
+    @staggered.setter
+    def staggered(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "staggered", value)
 
     @_builtins.property
     @pulumi.getter(name="startedAt")

@@ -622,6 +622,7 @@ class DeploymentBlueGreenLastRollout(dict):
                  reason: Optional[_builtins.str] = None,
                  rollback: Optional[_builtins.str] = None,
                  serving: Optional[_builtins.str] = None,
+                 staggered: Optional[_builtins.str] = None,
                  started_at: Optional[_builtins.str] = None,
                  status: Optional[_builtins.str] = None,
                  step_reached: Optional[_builtins.int] = None,
@@ -638,6 +639,7 @@ class DeploymentBlueGreenLastRollout(dict):
         :param _builtins.str reason: What happened, in one sentence.
         :param _builtins.str rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
         :param _builtins.str serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+        :param _builtins.str staggered: How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
         :param _builtins.str started_at: When the rollout started (RFC 3339).
         :param _builtins.str status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         :param _builtins.int step_reached: The last step applied, from 1; 0 when none was.
@@ -664,6 +666,8 @@ class DeploymentBlueGreenLastRollout(dict):
             pulumi.set(__self__, "rollback", rollback)
         if serving is not None:
             pulumi.set(__self__, "serving", serving)
+        if staggered is not None:
+            pulumi.set(__self__, "staggered", staggered)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if status is not None:
@@ -754,6 +758,14 @@ class DeploymentBlueGreenLastRollout(dict):
         What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
         """
         return pulumi.get(self, "serving")
+
+    @_builtins.property
+    @pulumi.getter
+    def staggered(self) -> Optional[_builtins.str]:
+        """
+        How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+        """
+        return pulumi.get(self, "staggered")
 
     @_builtins.property
     @pulumi.getter(name="startedAt")
@@ -1619,6 +1631,7 @@ class FeatureFlagLastRollout(dict):
                  reason: Optional[_builtins.str] = None,
                  rollback: Optional[_builtins.str] = None,
                  serving: Optional[_builtins.str] = None,
+                 staggered: Optional[_builtins.str] = None,
                  started_at: Optional[_builtins.str] = None,
                  status: Optional[_builtins.str] = None,
                  step_reached: Optional[_builtins.int] = None,
@@ -1635,6 +1648,7 @@ class FeatureFlagLastRollout(dict):
         :param _builtins.str reason: What happened, in one sentence.
         :param _builtins.str rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
         :param _builtins.str serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+        :param _builtins.str staggered: How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
         :param _builtins.str started_at: When the rollout started (RFC 3339).
         :param _builtins.str status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         :param _builtins.int step_reached: The last step applied, from 1; 0 when none was.
@@ -1661,6 +1675,8 @@ class FeatureFlagLastRollout(dict):
             pulumi.set(__self__, "rollback", rollback)
         if serving is not None:
             pulumi.set(__self__, "serving", serving)
+        if staggered is not None:
+            pulumi.set(__self__, "staggered", staggered)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if status is not None:
@@ -1751,6 +1767,14 @@ class FeatureFlagLastRollout(dict):
         What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
         """
         return pulumi.get(self, "serving")
+
+    @_builtins.property
+    @pulumi.getter
+    def staggered(self) -> Optional[_builtins.str]:
+        """
+        How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+        """
+        return pulumi.get(self, "staggered")
 
     @_builtins.property
     @pulumi.getter(name="startedAt")
@@ -2660,6 +2684,7 @@ class LambdaAliasLastRollout(dict):
                  reason: Optional[_builtins.str] = None,
                  rollback: Optional[_builtins.str] = None,
                  serving: Optional[_builtins.str] = None,
+                 staggered: Optional[_builtins.str] = None,
                  started_at: Optional[_builtins.str] = None,
                  status: Optional[_builtins.str] = None,
                  step_reached: Optional[_builtins.int] = None,
@@ -2676,6 +2701,7 @@ class LambdaAliasLastRollout(dict):
         :param _builtins.str reason: What happened, in one sentence.
         :param _builtins.str rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
         :param _builtins.str serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+        :param _builtins.str staggered: How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
         :param _builtins.str started_at: When the rollout started (RFC 3339).
         :param _builtins.str status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         :param _builtins.int step_reached: The last step applied, from 1; 0 when none was.
@@ -2702,6 +2728,8 @@ class LambdaAliasLastRollout(dict):
             pulumi.set(__self__, "rollback", rollback)
         if serving is not None:
             pulumi.set(__self__, "serving", serving)
+        if staggered is not None:
+            pulumi.set(__self__, "staggered", staggered)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if status is not None:
@@ -2792,6 +2820,14 @@ class LambdaAliasLastRollout(dict):
         What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
         """
         return pulumi.get(self, "serving")
+
+    @_builtins.property
+    @pulumi.getter
+    def staggered(self) -> Optional[_builtins.str]:
+        """
+        How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+        """
+        return pulumi.get(self, "staggered")
 
     @_builtins.property
     @pulumi.getter(name="startedAt")
@@ -4027,6 +4063,7 @@ class ReleaseServicesLastRollout(dict):
                  reason: Optional[_builtins.str] = None,
                  rollback: Optional[_builtins.str] = None,
                  serving: Optional[_builtins.str] = None,
+                 staggered: Optional[_builtins.str] = None,
                  started_at: Optional[_builtins.str] = None,
                  status: Optional[_builtins.str] = None,
                  step_reached: Optional[_builtins.int] = None,
@@ -4043,6 +4080,7 @@ class ReleaseServicesLastRollout(dict):
         :param _builtins.str reason: What happened, in one sentence.
         :param _builtins.str rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
         :param _builtins.str serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+        :param _builtins.str staggered: How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
         :param _builtins.str started_at: When the rollout started (RFC 3339).
         :param _builtins.str status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         :param _builtins.int step_reached: The last step applied, from 1; 0 when none was.
@@ -4069,6 +4107,8 @@ class ReleaseServicesLastRollout(dict):
             pulumi.set(__self__, "rollback", rollback)
         if serving is not None:
             pulumi.set(__self__, "serving", serving)
+        if staggered is not None:
+            pulumi.set(__self__, "staggered", staggered)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if status is not None:
@@ -4159,6 +4199,14 @@ class ReleaseServicesLastRollout(dict):
         What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
         """
         return pulumi.get(self, "serving")
+
+    @_builtins.property
+    @pulumi.getter
+    def staggered(self) -> Optional[_builtins.str]:
+        """
+        How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+        """
+        return pulumi.get(self, "staggered")
 
     @_builtins.property
     @pulumi.getter(name="startedAt")
@@ -5369,6 +5417,7 @@ class TrafficSplitLastRollout(dict):
                  reason: Optional[_builtins.str] = None,
                  rollback: Optional[_builtins.str] = None,
                  serving: Optional[_builtins.str] = None,
+                 staggered: Optional[_builtins.str] = None,
                  started_at: Optional[_builtins.str] = None,
                  status: Optional[_builtins.str] = None,
                  step_reached: Optional[_builtins.int] = None,
@@ -5385,6 +5434,7 @@ class TrafficSplitLastRollout(dict):
         :param _builtins.str reason: What happened, in one sentence.
         :param _builtins.str rollback: How it was rolled back (<span pulumi-lang-nodejs="`immediate`" pulumi-lang-dotnet="`Immediate`" pulumi-lang-go="`immediate`" pulumi-lang-python="`immediate`" pulumi-lang-yaml="`immediate`" pulumi-lang-java="`immediate`">`immediate`</span>, <span pulumi-lang-nodejs="`gradual`" pulumi-lang-dotnet="`Gradual`" pulumi-lang-go="`gradual`" pulumi-lang-python="`gradual`" pulumi-lang-yaml="`gradual`" pulumi-lang-java="`gradual`">`gradual`</span>, <span pulumi-lang-nodejs="`featureFlag`" pulumi-lang-dotnet="`FeatureFlag`" pulumi-lang-go="`featureFlag`" pulumi-lang-python="`feature_flag`" pulumi-lang-yaml="`featureFlag`" pulumi-lang-java="`featureFlag`">`feature_flag`</span>, <span pulumi-lang-nodejs="`killSwitch`" pulumi-lang-dotnet="`KillSwitch`" pulumi-lang-go="`killSwitch`" pulumi-lang-python="`kill_switch`" pulumi-lang-yaml="`killSwitch`" pulumi-lang-java="`killSwitch`">`kill_switch`</span>), or <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> when a gate failed and it was held where it was; empty otherwise.
         :param _builtins.str serving: What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
+        :param _builtins.str staggered: How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
         :param _builtins.str started_at: When the rollout started (RFC 3339).
         :param _builtins.str status: <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span> (a gate failed and it is back where it was before the apply, or its flags were switched off), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span> (a detached rollout that has not ended when last refreshed), <span pulumi-lang-nodejs="`stopped`" pulumi-lang-dotnet="`Stopped`" pulumi-lang-go="`stopped`" pulumi-lang-python="`stopped`" pulumi-lang-yaml="`stopped`" pulumi-lang-java="`stopped`">`stopped`</span> (a detached rollout's execution stopped by hand: it stays where it was) or <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>: stopped by a cancel, the timeout or an AWS error (it stays at <span pulumi-lang-nodejs="`stepReached`" pulumi-lang-dotnet="`StepReached`" pulumi-lang-go="`stepReached`" pulumi-lang-python="`step_reached`" pulumi-lang-yaml="`stepReached`" pulumi-lang-java="`stepReached`">`step_reached`</span>); held where a gate failed (`rollback = "none"`); or stopped because someone or something else changed it during the rollout (`gate = <span pulumi-lang-nodejs=""changedDuringRollout"" pulumi-lang-dotnet=""ChangedDuringRollout"" pulumi-lang-go=""changedDuringRollout"" pulumi-lang-python=""changed_during_rollout"" pulumi-lang-yaml=""changedDuringRollout"" pulumi-lang-java=""changedDuringRollout"">"changed_during_rollout"</span>`: nothing more was written, and the weights recorded are the ones found). A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes.
         :param _builtins.int step_reached: The last step applied, from 1; 0 when none was.
@@ -5411,6 +5461,8 @@ class TrafficSplitLastRollout(dict):
             pulumi.set(__self__, "rollback", rollback)
         if serving is not None:
             pulumi.set(__self__, "serving", serving)
+        if staggered is not None:
+            pulumi.set(__self__, "staggered", staggered)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if status is not None:
@@ -5501,6 +5553,14 @@ class TrafficSplitLastRollout(dict):
         What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at.
         """
         return pulumi.get(self, "serving")
+
+    @_builtins.property
+    @pulumi.getter
+    def staggered(self) -> Optional[_builtins.str]:
+        """
+        How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most <span pulumi-lang-nodejs="`pollInterval`" pulumi-lang-dotnet="`PollInterval`" pulumi-lang-go="`pollInterval`" pulumi-lang-python="`poll_interval`" pulumi-lang-yaml="`pollInterval`" pulumi-lang-java="`pollInterval`">`poll_interval`</span>), so that their step boundaries do not fall in the same second; empty when it started at once.
+        """
+        return pulumi.get(self, "staggered")
 
     @_builtins.property
     @pulumi.getter(name="startedAt")
