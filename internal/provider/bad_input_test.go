@@ -100,6 +100,15 @@ func TestAccBadInput(t *testing.T) {
 		{"blue/green on a network load balancer", bg(fmt.Sprintf("listener_arn = %q", fakeNLB)), `Blue/Green On A Network Load Balancer(.|\n)*listener_arn is a Network Load Balancer's listener`},
 		{"rule_arn of a network load balancer", good + res(fmt.Sprintf("rule_arn = %q\ntarget_groups = %s", strings.Replace(fakeRule, "/app/", "/net/", 1), tgList(1))), `Invalid ARN(.|\n)*Network Load Balancer's listener has no rules: set listener_arn`},
 		{"latency gate on a network load balancer", good + res(fmt.Sprintf("listener_arn = %q\ntarget_groups = %s\nrollout = { gates = { metrics = { max_p99_latency_ms = 200 } } }", fakeNLB, tgList(1, 1))), `No Latency On A Network Load Balancer(.|\n)*rollout\.gates\.metrics\.max_p99_latency_ms(.|\n)*NewFlowCount`},
+		{"controlled by two systems", good + res(fmt.Sprintf("listener_arn = %q\nmanage = \"observe\"\ncontrolled_by = { ecs_service = %q, codedeploy_group = %q }", fakeListener, "arn:aws:ecs:us-east-1:123456789012:service/prod/web", "arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:web/prod")), `Invalid Controlled By(.|\n)*exactly one system`},
+		{"controlled by nothing", good + res(fmt.Sprintf("listener_arn = %q\nmanage = \"observe\"\ncontrolled_by = {}", fakeListener)), `Invalid Controlled By`},
+		{"ecs service ARN without its cluster", good + res(fmt.Sprintf("listener_arn = %q\nmanage = \"observe\"\ncontrolled_by = { ecs_service = %q }", fakeListener, "arn:aws:ecs:us-east-1:123456789012:service/web")), `Invalid ARN(.|\n)*controlled_by\.ecs_service(.|\n)*incomplete`},
+		{"codedeploy group that is an application", good + res(fmt.Sprintf("listener_arn = %q\nmanage = \"observe\"\ncontrolled_by = { codedeploy_group = %q }", fakeListener, "arn:aws:codedeploy:us-east-1:123456789012:application:web")), `Invalid ARN(.|\n)*controlled_by\.codedeploy_group(.|\n)*"deploymentgroup:"`},
+		{"unknown manage", good + res(fmt.Sprintf("listener_arn = %q\nmanage = \"watch\"", fakeListener)), `manage value must be one of(.|\n)*"observe"`},
+		{"weights while observing", good + res(fmt.Sprintf("listener_arn = %q\nmanage = \"observe\"\ntarget_groups = %s", fakeListener, tgList(1, 1))), `Set While Observing(.|\n)*target_groups is set, but manage is "observe"`},
+		{"rollout while observing", good + res(fmt.Sprintf("listener_arn = %q\nmanage = \"observe\"\nrollout = { strategy = \"canary\" }", fakeListener)), `Set While Observing(.|\n)*rollout is set`},
+		{"restore while observing", good + res(fmt.Sprintf("listener_arn = %q\nmanage = \"observe\"\non_destroy = \"restore\"", fakeListener)), `Set While Observing(.|\n)*on_destroy = "restore"`},
+		{"no weights while writing", good + res(fmt.Sprintf("listener_arn = %q", fakeListener)), `Missing Target Groups(.|\n)*manage is "write"`},
 		{"stickiness on a network load balancer", good + res(fmt.Sprintf("listener_arn = %q\ntarget_groups = %s\nstickiness = { enabled = true, duration_seconds = 60 }", fakeNLB, tgList(1, 1))), `Stickiness On A Network Load Balancer(.|\n)*stickiness\.enabled is true`},
 		{"rule_arn is a listener", good + res(fmt.Sprintf("rule_arn = %q\ntarget_groups = %s", fakeListener, tgList(1))), `Invalid ARN(.|\n)*rule_arn(.|\n)*"listener-rule/app/"`},
 		{"target group arn of lambda", withTGs(fmt.Sprintf("[{ arn = %q, weight = 1 }]", fakeLambda)), `Invalid ARN(.|\n)*target_groups\[0\]\.arn(.|\n)*service "lambda"`},
@@ -362,6 +371,8 @@ custom = {
 	}
 	relDeps := func(deps string) string { return rel("", "dependencies = ["+deps+"]") }
 	cases = append(cases, []struct{ name, config, want string }{
+		{"release service controlled by two systems", rel(fmt.Sprintf("api = { listener_arn = %q, target_groups = %s, controlled_by = { ecs_service = %q, codedeploy_group = %q } }", fakeListener, tgList(1, 1), "arn:aws:ecs:us-east-1:123456789012:service/prod/web", "arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:web/prod"), ""), `Invalid Controlled By(.|\n)*exactly one system`},
+		{"release latency gate on a network load balancer", rel(fmt.Sprintf("api = { listener_arn = %q, target_groups = %s, rollout = { gates = { metrics = { max_p99_latency_ms = 200 } } } }", fakeNLB, tgList(1, 1)), ""), `No Latency On A Network Load Balancer`},
 		{"release cycle", relDeps(`{ service = "api", depends_on = "web" }, { service = "web", depends_on = "api", type = "order_only" }`), `Dependency Cycle(.|\n)*form a cycle: api → web → api`},
 		{"release unknown dependency", relDeps(`{ service = "web", depends_on = "db" }`), `Invalid Dependency(.|\n)*dependencies\[0\]\.depends_on: "db" is not a service of this release \(the services are api, web\)`},
 		{"release unknown dependent", relDeps(`{ service = "wbe", depends_on = "api" }`), `Invalid Dependency(.|\n)*dependencies\[0\]\.service: "wbe" is not a service`},

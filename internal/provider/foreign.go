@@ -102,19 +102,25 @@ func controllerOf(o types.Object) (awsclient.Controller, bool) {
 	return c, c.ECSService != "" || c.CodeDeployGroup != ""
 }
 
+// checkControlledBy checks that controlled_by names exactly one system.
+func checkControlledBy(controlledBy types.Object, at path.Path, diags *diag.Diagnostics) {
+	if controlledBy.IsNull() || controlledBy.IsUnknown() {
+		return
+	}
+	a := controlledBy.Attributes()
+	ecs, _ := a["ecs_service"].(types.String)
+	cd, _ := a["codedeploy_group"].(types.String)
+	if !ecs.IsUnknown() && !cd.IsUnknown() && ecs.IsNull() == cd.IsNull() {
+		diags.AddAttributeError(at, "Invalid Controlled By", detail(nil,
+			"controlled_by must name exactly one system: ecs_service or codedeploy_group.",
+			"Set the one whose deployments shift this listener."))
+	}
+}
+
 // checkObserve checks a split's manage, controlled_by and what observe
 // mode leaves to the other system.
 func checkObserve(manage types.String, controlledBy, stickiness, ro types.Object, tgList types.List, onDestroy types.String, diags *diag.Diagnostics) {
-	if !controlledBy.IsNull() && !controlledBy.IsUnknown() {
-		a := controlledBy.Attributes()
-		ecs, _ := a["ecs_service"].(types.String)
-		cd, _ := a["codedeploy_group"].(types.String)
-		if !ecs.IsUnknown() && !cd.IsUnknown() && ecs.IsNull() == cd.IsNull() {
-			diags.AddAttributeError(path.Root("controlled_by"), "Invalid Controlled By", detail(nil,
-				"controlled_by must name exactly one system: ecs_service or codedeploy_group.",
-				"Set the one whose deployments shift this listener."))
-		}
-	}
+	checkControlledBy(controlledBy, path.Root("controlled_by"), diags)
 	if manage.IsUnknown() {
 		return
 	}

@@ -135,3 +135,39 @@ resource "rollout_traffic_split" "writer" {
 		},
 	})
 }
+
+// A release whose service names the ECS service that shifts its listener
+// is refused at plan while that service deploys, and moves once the
+// deployment has ended.
+func TestAccObserve_releaseWaitsForForeignDeployment(t *testing.T) {
+	acctest.OneEngine(t)
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	f := e.NewFixture(2)
+	blue, green := f.TGs[0], f.TGs[1]
+	ref := awsclient.Ref{ListenerARN: f.Listener}
+	e.SetWeights(ref, weights.Split{{ARN: blue, Weight: 100}, {ARN: green, Weight: 0}})
+	service := e.Emu.ECSService("prod", acctest.Name("api"), "ECS", blue, green)
+	dep := e.Emu.SetECSDeployment(service, "", "ROLLBACK_IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT")
+	cfg := e.ProviderConfig() + fmt.Sprintf(`
+resource "rollout_release" "test" {
+  services = {
+    api = {
+      listener_arn  = %q
+      target_groups = [{ arn = %q, weight = 0 }, { arn = %q, weight = 100 }]
+      controlled_by = { ecs_service = %q }
+    }
+  }
+}
+`, f.Listener, blue, green, service)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: cfg, ExpectError: regexp.MustCompile(`Foreign Deployment In Progress(.|\n)*services\["api"\]|Foreign Deployment In Progress(.|\n)*ROLLBACK_IN_PROGRESS`)},
+			{
+				PreConfig: func() { e.Emu.SetECSDeployment(service, dep, "ROLLBACK_SUCCESSFUL", "CLEAN_UP") },
+				Config:    cfg, Check: checkEmulator(e, ref, weights.Split{{ARN: blue, Weight: 0}, {ARN: green, Weight: 100}}),
+			},
+		},
+	})
+}

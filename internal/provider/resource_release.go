@@ -79,6 +79,7 @@ type serviceModel struct {
 	RuleARN      types.String `tfsdk:"rule_arn"`
 	TargetGroups types.List   `tfsdk:"target_groups"`
 	Stickiness   types.Object `tfsdk:"stickiness"`
+	ControlledBy types.Object `tfsdk:"controlled_by"`
 	Rollout      types.Object `tfsdk:"rollout"`
 	Percentages  types.Map    `tfsdk:"percentages"`
 	PlannedSteps types.List   `tfsdk:"planned_steps"`
@@ -155,6 +156,7 @@ func servicesAttr() schema.MapNestedAttribute {
 			},
 			"target_groups": targetGroupsResourceAttr(),
 			"stickiness":    stickinessResourceAttr(),
+			"controlled_by": controlledByAttr(),
 			"rollout":       rolloutResourceAttr(),
 			"percentages": schema.MapAttribute{
 				ElementType:         types.Float64Type,
@@ -430,6 +432,8 @@ func (r *releaseResource) ValidateConfig(ctx context.Context, req resource.Valid
 		checkSplit(ctx, s.TargetGroups, at.AtName("target_groups"), &resp.Diagnostics)
 		checkStickiness(s.Stickiness, at.AtName("stickiness"), &resp.Diagnostics)
 		checkRollout(ctx, s.Rollout, at.AtName("rollout"), &resp.Diagnostics)
+		checkNetwork(ctx, s.ListenerARN, s.Stickiness, at.AtName("stickiness"), s.Rollout, at.AtName("rollout"), &resp.Diagnostics)
+		checkControlledBy(s.ControlledBy, at.AtName("controlled_by"), &resp.Diagnostics)
 		refuseKillSwitch(ctx, s.Rollout, at.AtName("rollout"), &resp.Diagnostics)
 		refuseHold(ctx, s.Rollout, at.AtName("rollout"), &resp.Diagnostics)
 		refuseDetached(ctx, s.Rollout, at.AtName("rollout"), "A release runs its services in the apply: their order, waves and the rollback of what it started need one driver. "+
@@ -659,6 +663,9 @@ func (r *releaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 			allKnown = false
 			services[name] = s
 			continue
+		}
+		if !refuseWhileForeign(ctx, r.client, s.ControlledBy, at.AtName("target_groups"), &resp.Diagnostics) {
+			return
 		}
 		settings, _ := settingsFrom(ctx, s.Rollout)
 		last := types.ObjectNull(lastRolloutAttrTypes)

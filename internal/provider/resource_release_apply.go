@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/graph"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
@@ -336,6 +337,9 @@ func (r *releaseResource) prepare(ctx context.Context, run *serviceRun, adopt bo
 	to, _, _ := splitFromList(ctx, s.TargetGroups)
 	settings, d := settingsFrom(ctx, s.Rollout)
 	run.diags.Append(d...)
+	if settings.Gates.Metrics != nil && arn.IsNetwork(s.ListenerARN.ValueString()) {
+		settings.Gates.Metrics.ErrorsAre = "a reset by a target (TCP_Target_Reset_Count)"
+	}
 	ch := change{to: to, settings: settings, planned: s.PlannedSteps, last: types.ObjectNull(lastRolloutAttrTypes), hold: of.rollback == rollbackNone}
 	mine := ""
 	if run.old != nil {
@@ -357,6 +361,9 @@ func (r *releaseResource) prepare(ctx context.Context, run *serviceRun, adopt bo
 	// The read-only checks first; the lease is the first write.
 	steps, _, ok := checkChange(ctx, c, run.subject, ch, &run.diags)
 	if !ok {
+		return
+	}
+	if !ch.from.Equal(to) && !refuseWhileForeign(ctx, c, s.ControlledBy, svcPath(name).AtName("target_groups"), &run.diags) {
 		return
 	}
 	l, ok := claim(ctx, svcPath(name), run.subject, releaseType, mine, adopt, to, settings.Attempt, &run.diags)
@@ -475,13 +482,14 @@ func (r *releaseResource) ImportState(ctx context.Context, req resource.ImportSt
 		}
 		attrName := refAttrOf(id)
 		if attrName == "" {
-			bad(fmt.Sprintf("%q (service %q) is neither an Application Load Balancer listener ARN nor a listener rule ARN.", id, name))
+			bad(fmt.Sprintf("%q (service %q) is neither a load balancer listener ARN nor a listener rule ARN.", id, name))
 			return
 		}
 		s := serviceModel{
 			ListenerARN: types.StringNull(), RuleARN: types.StringNull(),
 			TargetGroups: types.ListNull(targetGroupObjectType), Stickiness: types.ObjectNull(stickinessAttrTypes), Rollout: types.ObjectNull(rolloutObjectType()),
-			Percentages: types.MapNull(types.Float64Type), PlannedSteps: types.ListNull(plannedStepObjectType), LastRollout: types.ObjectNull(lastRolloutAttrTypes),
+			ControlledBy: types.ObjectNull(controlledByAttr().GetType().(types.ObjectType).AttrTypes),
+			Percentages:  types.MapNull(types.Float64Type), PlannedSteps: types.ListNull(plannedStepObjectType), LastRollout: types.ObjectNull(lastRolloutAttrTypes),
 			OwnerTag: types.StringNull(), Status: types.StringNull(), Reason: types.StringNull(),
 		}
 		if attrName == "rule_arn" {

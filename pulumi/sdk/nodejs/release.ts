@@ -20,8 +20,9 @@ import * as utilities from "./utilities";
  *   weights it serves, so the reviewer sees the whole release before anything moves. A cycle of
  *   hard and order-only dependencies is an error naming it (`api → web → api`).
  * * **Apply** first claims and checks **every** service (its owner tag, its schedule against the
- *   plan's, the rule against re-running a rolled-back change, and a read of what it serves). If one
- *   is refused, nothing moves. Then it runs the services wave by wave (<span pulumi-lang-nodejs="`waves`" pulumi-lang-dotnet="`Waves`" pulumi-lang-go="`waves`" pulumi-lang-python="`waves`" pulumi-lang-yaml="`waves`" pulumi-lang-java="`waves`">`waves`</span>), as soon as their
+ *   plan's, the rule against re-running a rolled-back change, a read of what it serves, and, for a
+ *   service with <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span>, that no deployment of that ECS service or CodeDeploy group runs).
+ *   If one is refused, nothing moves. Then it runs the services wave by wave (<span pulumi-lang-nodejs="`waves`" pulumi-lang-dotnet="`Waves`" pulumi-lang-go="`waves`" pulumi-lang-python="`waves`" pulumi-lang-yaml="`waves`" pulumi-lang-java="`waves`">`waves`</span>), as soon as their
  *   dependencies finish (<span pulumi-lang-nodejs="`parallel`" pulumi-lang-dotnet="`Parallel`" pulumi-lang-go="`parallel`" pulumi-lang-python="`parallel`" pulumi-lang-yaml="`parallel`" pulumi-lang-java="`parallel`">`parallel`</span>) or one at a time (<span pulumi-lang-nodejs="`sequential`" pulumi-lang-dotnet="`Sequential`" pulumi-lang-go="`sequential`" pulumi-lang-python="`sequential`" pulumi-lang-yaml="`sequential`" pulumi-lang-java="`sequential`">`sequential`</span>); a service moves only when its
  *   weights change.
  * * **On failure** (a gate, a stabilization, or AWS refusing a write) it acts per <span pulumi-lang-nodejs="`onFailure`" pulumi-lang-dotnet="`OnFailure`" pulumi-lang-go="`onFailure`" pulumi-lang-python="`on_failure`" pulumi-lang-yaml="`onFailure`" pulumi-lang-java="`onFailure`">`on_failure`</span>, and

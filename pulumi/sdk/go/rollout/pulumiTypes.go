@@ -10240,6 +10240,8 @@ func (o ReleaseOnFailurePtrOutput) Stop() pulumi.BoolPtrOutput {
 }
 
 type ReleaseServices struct {
+	// The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+	ControlledBy *ReleaseServicesControlledBy `pulumi:"controlledBy"`
 	// How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
 	LastRollout *ReleaseServicesLastRollout `pulumi:"lastRollout"`
 	// ARN of the listener whose default forward action the service owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
@@ -10276,6 +10278,8 @@ type ReleaseServicesInput interface {
 }
 
 type ReleaseServicesArgs struct {
+	// The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+	ControlledBy ReleaseServicesControlledByPtrInput `pulumi:"controlledBy"`
 	// How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
 	LastRollout ReleaseServicesLastRolloutPtrInput `pulumi:"lastRollout"`
 	// ARN of the listener whose default forward action the service owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
@@ -10351,6 +10355,11 @@ func (o ReleaseServicesOutput) ToReleaseServicesOutputWithContext(ctx context.Co
 	return o
 }
 
+// The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+func (o ReleaseServicesOutput) ControlledBy() ReleaseServicesControlledByPtrOutput {
+	return o.ApplyT(func(v ReleaseServices) *ReleaseServicesControlledBy { return v.ControlledBy }).(ReleaseServicesControlledByPtrOutput)
+}
+
 // How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
 func (o ReleaseServicesOutput) LastRollout() ReleaseServicesLastRolloutPtrOutput {
 	return o.ApplyT(func(v ReleaseServices) *ReleaseServicesLastRollout { return v.LastRollout }).(ReleaseServicesLastRolloutPtrOutput)
@@ -10424,6 +10433,162 @@ func (o ReleaseServicesMapOutput) MapIndex(k pulumi.StringInput) ReleaseServices
 	return pulumi.All(o, k).ApplyT(func(vs []interface{}) ReleaseServices {
 		return vs[0].(map[string]ReleaseServices)[vs[1].(string)]
 	}).(ReleaseServicesOutput)
+}
+
+type ReleaseServicesControlledBy struct {
+	// ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+	CodedeployGroup *string `pulumi:"codedeployGroup"`
+	// ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+	EcsService *string `pulumi:"ecsService"`
+}
+
+// ReleaseServicesControlledByInput is an input type that accepts ReleaseServicesControlledByArgs and ReleaseServicesControlledByOutput values.
+// You can construct a concrete instance of `ReleaseServicesControlledByInput` via:
+//
+//	ReleaseServicesControlledByArgs{...}
+type ReleaseServicesControlledByInput interface {
+	pulumi.Input
+
+	ToReleaseServicesControlledByOutput() ReleaseServicesControlledByOutput
+	ToReleaseServicesControlledByOutputWithContext(context.Context) ReleaseServicesControlledByOutput
+}
+
+type ReleaseServicesControlledByArgs struct {
+	// ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+	CodedeployGroup pulumi.StringPtrInput `pulumi:"codedeployGroup"`
+	// ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+	EcsService pulumi.StringPtrInput `pulumi:"ecsService"`
+}
+
+func (ReleaseServicesControlledByArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesControlledBy)(nil)).Elem()
+}
+
+func (i ReleaseServicesControlledByArgs) ToReleaseServicesControlledByOutput() ReleaseServicesControlledByOutput {
+	return i.ToReleaseServicesControlledByOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesControlledByArgs) ToReleaseServicesControlledByOutputWithContext(ctx context.Context) ReleaseServicesControlledByOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesControlledByOutput)
+}
+
+func (i ReleaseServicesControlledByArgs) ToReleaseServicesControlledByPtrOutput() ReleaseServicesControlledByPtrOutput {
+	return i.ToReleaseServicesControlledByPtrOutputWithContext(context.Background())
+}
+
+func (i ReleaseServicesControlledByArgs) ToReleaseServicesControlledByPtrOutputWithContext(ctx context.Context) ReleaseServicesControlledByPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesControlledByOutput).ToReleaseServicesControlledByPtrOutputWithContext(ctx)
+}
+
+// ReleaseServicesControlledByPtrInput is an input type that accepts ReleaseServicesControlledByArgs, ReleaseServicesControlledByPtr and ReleaseServicesControlledByPtrOutput values.
+// You can construct a concrete instance of `ReleaseServicesControlledByPtrInput` via:
+//
+//	        ReleaseServicesControlledByArgs{...}
+//
+//	or:
+//
+//	        nil
+type ReleaseServicesControlledByPtrInput interface {
+	pulumi.Input
+
+	ToReleaseServicesControlledByPtrOutput() ReleaseServicesControlledByPtrOutput
+	ToReleaseServicesControlledByPtrOutputWithContext(context.Context) ReleaseServicesControlledByPtrOutput
+}
+
+type releaseServicesControlledByPtrType ReleaseServicesControlledByArgs
+
+func ReleaseServicesControlledByPtr(v *ReleaseServicesControlledByArgs) ReleaseServicesControlledByPtrInput {
+	return (*releaseServicesControlledByPtrType)(v)
+}
+
+func (*releaseServicesControlledByPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseServicesControlledBy)(nil)).Elem()
+}
+
+func (i *releaseServicesControlledByPtrType) ToReleaseServicesControlledByPtrOutput() ReleaseServicesControlledByPtrOutput {
+	return i.ToReleaseServicesControlledByPtrOutputWithContext(context.Background())
+}
+
+func (i *releaseServicesControlledByPtrType) ToReleaseServicesControlledByPtrOutputWithContext(ctx context.Context) ReleaseServicesControlledByPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReleaseServicesControlledByPtrOutput)
+}
+
+type ReleaseServicesControlledByOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesControlledByOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReleaseServicesControlledBy)(nil)).Elem()
+}
+
+func (o ReleaseServicesControlledByOutput) ToReleaseServicesControlledByOutput() ReleaseServicesControlledByOutput {
+	return o
+}
+
+func (o ReleaseServicesControlledByOutput) ToReleaseServicesControlledByOutputWithContext(ctx context.Context) ReleaseServicesControlledByOutput {
+	return o
+}
+
+func (o ReleaseServicesControlledByOutput) ToReleaseServicesControlledByPtrOutput() ReleaseServicesControlledByPtrOutput {
+	return o.ToReleaseServicesControlledByPtrOutputWithContext(context.Background())
+}
+
+func (o ReleaseServicesControlledByOutput) ToReleaseServicesControlledByPtrOutputWithContext(ctx context.Context) ReleaseServicesControlledByPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ReleaseServicesControlledBy) *ReleaseServicesControlledBy {
+		return &v
+	}).(ReleaseServicesControlledByPtrOutput)
+}
+
+// ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+func (o ReleaseServicesControlledByOutput) CodedeployGroup() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesControlledBy) *string { return v.CodedeployGroup }).(pulumi.StringPtrOutput)
+}
+
+// ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+func (o ReleaseServicesControlledByOutput) EcsService() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ReleaseServicesControlledBy) *string { return v.EcsService }).(pulumi.StringPtrOutput)
+}
+
+type ReleaseServicesControlledByPtrOutput struct{ *pulumi.OutputState }
+
+func (ReleaseServicesControlledByPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ReleaseServicesControlledBy)(nil)).Elem()
+}
+
+func (o ReleaseServicesControlledByPtrOutput) ToReleaseServicesControlledByPtrOutput() ReleaseServicesControlledByPtrOutput {
+	return o
+}
+
+func (o ReleaseServicesControlledByPtrOutput) ToReleaseServicesControlledByPtrOutputWithContext(ctx context.Context) ReleaseServicesControlledByPtrOutput {
+	return o
+}
+
+func (o ReleaseServicesControlledByPtrOutput) Elem() ReleaseServicesControlledByOutput {
+	return o.ApplyT(func(v *ReleaseServicesControlledBy) ReleaseServicesControlledBy {
+		if v != nil {
+			return *v
+		}
+		var ret ReleaseServicesControlledBy
+		return ret
+	}).(ReleaseServicesControlledByOutput)
+}
+
+// ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+func (o ReleaseServicesControlledByPtrOutput) CodedeployGroup() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesControlledBy) *string {
+		if v == nil {
+			return nil
+		}
+		return v.CodedeployGroup
+	}).(pulumi.StringPtrOutput)
+}
+
+// ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+func (o ReleaseServicesControlledByPtrOutput) EcsService() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ReleaseServicesControlledBy) *string {
+		if v == nil {
+			return nil
+		}
+		return v.EcsService
+	}).(pulumi.StringPtrOutput)
 }
 
 type ReleaseServicesLastRollout struct {
@@ -17837,6 +18002,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseOnFailurePtrInput)(nil)).Elem(), ReleaseOnFailureArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesInput)(nil)).Elem(), ReleaseServicesArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesMapInput)(nil)).Elem(), ReleaseServicesMap{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesControlledByInput)(nil)).Elem(), ReleaseServicesControlledByArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesControlledByPtrInput)(nil)).Elem(), ReleaseServicesControlledByArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesLastRolloutInput)(nil)).Elem(), ReleaseServicesLastRolloutArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesLastRolloutPtrInput)(nil)).Elem(), ReleaseServicesLastRolloutArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ReleaseServicesPlannedStepInput)(nil)).Elem(), ReleaseServicesPlannedStepArgs{})
@@ -18025,6 +18192,8 @@ func init() {
 	pulumi.RegisterOutputType(ReleaseOnFailurePtrOutput{})
 	pulumi.RegisterOutputType(ReleaseServicesOutput{})
 	pulumi.RegisterOutputType(ReleaseServicesMapOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesControlledByOutput{})
+	pulumi.RegisterOutputType(ReleaseServicesControlledByPtrOutput{})
 	pulumi.RegisterOutputType(ReleaseServicesLastRolloutOutput{})
 	pulumi.RegisterOutputType(ReleaseServicesLastRolloutPtrOutput{})
 	pulumi.RegisterOutputType(ReleaseServicesPlannedStepOutput{})

@@ -1202,6 +1202,10 @@ export interface ReleaseOnFailure {
 
 export interface ReleaseServices {
     /**
+     * The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+     */
+    controlledBy?: outputs.ReleaseServicesControlledBy;
+    /**
      * How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
      */
     lastRollout: outputs.ReleaseServicesLastRollout;
@@ -1245,6 +1249,17 @@ export interface ReleaseServices {
      * The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
      */
     targetGroups: outputs.ReleaseServicesTargetGroup[];
+}
+
+export interface ReleaseServicesControlledBy {
+    /**
+     * ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+     */
+    codedeployGroup?: string;
+    /**
+     * ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+     */
+    ecsService?: string;
 }
 
 export interface ReleaseServicesLastRollout {

@@ -121,6 +121,8 @@ __all__ = [
     'ReleaseOnFailureArgsDict',
     'ReleaseServicesArgs',
     'ReleaseServicesArgsDict',
+    'ReleaseServicesControlledByArgs',
+    'ReleaseServicesControlledByArgsDict',
     'ReleaseServicesLastRolloutArgs',
     'ReleaseServicesLastRolloutArgsDict',
     'ReleaseServicesPlannedStepArgs',
@@ -5686,6 +5688,10 @@ class ReleaseServicesArgsDict(TypedDict):
     """
     The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
     """
+    controlled_by: NotRequired[pulumi.Input[Optional['ReleaseServicesControlledByArgsDict']]]
+    """
+    The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+    """
     last_rollout: NotRequired[pulumi.Input[Optional['ReleaseServicesLastRolloutArgsDict']]]
     """
     How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
@@ -5731,6 +5737,7 @@ class ReleaseServicesArgsDict(TypedDict):
 class ReleaseServicesArgs:
     def __init__(__self__, *,
                  target_groups: pulumi.Input[Sequence[pulumi.Input['ReleaseServicesTargetGroupArgs']]],
+                 controlled_by: pulumi.Input[Optional['ReleaseServicesControlledByArgs']] = None,
                  last_rollout: pulumi.Input[Optional['ReleaseServicesLastRolloutArgs']] = None,
                  listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  owner_tag: pulumi.Input[Optional[_builtins.str]] = None,
@@ -5743,6 +5750,7 @@ class ReleaseServicesArgs:
                  stickiness: pulumi.Input[Optional['ReleaseServicesStickinessArgs']] = None):
         """
         :param pulumi.Input[Sequence[pulumi.Input['ReleaseServicesTargetGroupArgs']]] target_groups: The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
+        :param pulumi.Input['ReleaseServicesControlledByArgs'] controlled_by: The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
         :param pulumi.Input['ReleaseServicesLastRolloutArgs'] last_rollout: How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
         :param pulumi.Input[_builtins.str] listener_arn: ARN of the listener whose default forward action the service owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param pulumi.Input[_builtins.str] owner_tag: The value of the `rollout:owner` tag the release keeps on the service's listener or rule.
@@ -5755,6 +5763,8 @@ class ReleaseServicesArgs:
         :param pulumi.Input['ReleaseServicesStickinessArgs'] stickiness: Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
         """
         pulumi.set(__self__, "target_groups", target_groups)
+        if controlled_by is not None:
+            pulumi.set(__self__, "controlled_by", controlled_by)
         if last_rollout is not None:
             pulumi.set(__self__, "last_rollout", last_rollout)
         if listener_arn is not None:
@@ -5787,6 +5797,18 @@ class ReleaseServicesArgs:
     @target_groups.setter
     def target_groups(self, value: pulumi.Input[Sequence[pulumi.Input['ReleaseServicesTargetGroupArgs']]]):
         pulumi.set(self, "target_groups", value)
+
+    @_builtins.property
+    @pulumi.getter(name="controlledBy")
+    def controlled_by(self) -> pulumi.Input[Optional['ReleaseServicesControlledByArgs']]:
+        """
+        The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+        """
+        return pulumi.get(self, "controlled_by")
+
+    @controlled_by.setter
+    def controlled_by(self, value: pulumi.Input[Optional['ReleaseServicesControlledByArgs']]):
+        pulumi.set(self, "controlled_by", value)
 
     @_builtins.property
     @pulumi.getter(name="lastRollout")
@@ -5907,6 +5929,55 @@ class ReleaseServicesArgs:
     @stickiness.setter
     def stickiness(self, value: pulumi.Input[Optional['ReleaseServicesStickinessArgs']]):
         pulumi.set(self, "stickiness", value)
+
+
+class ReleaseServicesControlledByArgsDict(TypedDict):
+    codedeploy_group: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+    """
+    ecs_service: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+    """
+
+@pulumi.input_type
+class ReleaseServicesControlledByArgs:
+    def __init__(__self__, *,
+                 codedeploy_group: pulumi.Input[Optional[_builtins.str]] = None,
+                 ecs_service: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        :param pulumi.Input[_builtins.str] codedeploy_group: ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+        :param pulumi.Input[_builtins.str] ecs_service: ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+        """
+        if codedeploy_group is not None:
+            pulumi.set(__self__, "codedeploy_group", codedeploy_group)
+        if ecs_service is not None:
+            pulumi.set(__self__, "ecs_service", ecs_service)
+
+    @_builtins.property
+    @pulumi.getter(name="codedeployGroup")
+    def codedeploy_group(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+        """
+        return pulumi.get(self, "codedeploy_group")
+
+    @codedeploy_group.setter
+    def codedeploy_group(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "codedeploy_group", value)
+
+    @_builtins.property
+    @pulumi.getter(name="ecsService")
+    def ecs_service(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+        """
+        return pulumi.get(self, "ecs_service")
+
+    @ecs_service.setter
+    def ecs_service(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "ecs_service", value)
 
 
 class ReleaseServicesLastRolloutArgsDict(TypedDict):

@@ -66,6 +66,7 @@ __all__ = [
     'ReleaseLastRelease',
     'ReleaseOnFailure',
     'ReleaseServices',
+    'ReleaseServicesControlledBy',
     'ReleaseServicesLastRollout',
     'ReleaseServicesPlannedStep',
     'ReleaseServicesPlannedStepTargetGroup',
@@ -3867,6 +3868,8 @@ class ReleaseServices(dict):
         suggest = None
         if key == "targetGroups":
             suggest = "target_groups"
+        elif key == "controlledBy":
+            suggest = "controlled_by"
         elif key == "lastRollout":
             suggest = "last_rollout"
         elif key == "listenerArn":
@@ -3891,6 +3894,7 @@ class ReleaseServices(dict):
 
     def __init__(__self__, *,
                  target_groups: Sequence['outputs.ReleaseServicesTargetGroup'],
+                 controlled_by: Optional['outputs.ReleaseServicesControlledBy'] = None,
                  last_rollout: Optional['outputs.ReleaseServicesLastRollout'] = None,
                  listener_arn: Optional[_builtins.str] = None,
                  owner_tag: Optional[_builtins.str] = None,
@@ -3903,6 +3907,7 @@ class ReleaseServices(dict):
                  stickiness: Optional['outputs.ReleaseServicesStickiness'] = None):
         """
         :param Sequence['ReleaseServicesTargetGroupArgs'] target_groups: The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
+        :param 'ReleaseServicesControlledByArgs' controlled_by: The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
         :param 'ReleaseServicesLastRolloutArgs' last_rollout: How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.
         :param _builtins.str listener_arn: ARN of the listener whose default forward action the service owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
         :param _builtins.str owner_tag: The value of the `rollout:owner` tag the release keeps on the service's listener or rule.
@@ -3915,6 +3920,8 @@ class ReleaseServices(dict):
         :param 'ReleaseServicesStickinessArgs' stickiness: Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
         """
         pulumi.set(__self__, "target_groups", target_groups)
+        if controlled_by is not None:
+            pulumi.set(__self__, "controlled_by", controlled_by)
         if last_rollout is not None:
             pulumi.set(__self__, "last_rollout", last_rollout)
         if listener_arn is not None:
@@ -3943,6 +3950,14 @@ class ReleaseServices(dict):
         The target groups of the forward action and their weights: 1 to 5 target groups, each listed once, each weight from 0 to 999, at least one weight above 0. A target group receives its weight divided by the sum of the weights.
         """
         return pulumi.get(self, "target_groups")
+
+    @_builtins.property
+    @pulumi.getter(name="controlledBy")
+    def controlled_by(self) -> Optional['outputs.ReleaseServicesControlledBy']:
+        """
+        The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+        """
+        return pulumi.get(self, "controlled_by")
 
     @_builtins.property
     @pulumi.getter(name="lastRollout")
@@ -4023,6 +4038,56 @@ class ReleaseServices(dict):
         Target group stickiness: a client keeps going to the same target group for <span pulumi-lang-nodejs="`durationSeconds`" pulumi-lang-dotnet="`DurationSeconds`" pulumi-lang-go="`durationSeconds`" pulumi-lang-python="`duration_seconds`" pulumi-lang-yaml="`durationSeconds`" pulumi-lang-java="`durationSeconds`">`duration_seconds`</span>. Unset means disabled.
         """
         return pulumi.get(self, "stickiness")
+
+
+@pulumi.output_type
+class ReleaseServicesControlledBy(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "codedeployGroup":
+            suggest = "codedeploy_group"
+        elif key == "ecsService":
+            suggest = "ecs_service"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in ReleaseServicesControlledBy. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        ReleaseServicesControlledBy.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        ReleaseServicesControlledBy.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 codedeploy_group: Optional[_builtins.str] = None,
+                 ecs_service: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str codedeploy_group: ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+        :param _builtins.str ecs_service: ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+        """
+        if codedeploy_group is not None:
+            pulumi.set(__self__, "codedeploy_group", codedeploy_group)
+        if ecs_service is not None:
+            pulumi.set(__self__, "ecs_service", ecs_service)
+
+    @_builtins.property
+    @pulumi.getter(name="codedeployGroup")
+    def codedeploy_group(self) -> Optional[_builtins.str]:
+        """
+        ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+        """
+        return pulumi.get(self, "codedeploy_group")
+
+    @_builtins.property
+    @pulumi.getter(name="ecsService")
+    def ecs_service(self) -> Optional[_builtins.str]:
+        """
+        ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+        """
+        return pulumi.get(self, "ecs_service")
 
 
 @pulumi.output_type
