@@ -2,6 +2,7 @@ package awsclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 )
@@ -138,4 +140,78 @@ func statusStrings(s []cdtypes.DeploymentStatus) []string {
 		out = append(out, string(v))
 	}
 	return out
+}
+
+// ErrControllerNotFound is a controlled_by that names no ECS service or
+// CodeDeploy deployment group.
+var ErrControllerNotFound = errors.New("not found")
+
+// ControllerReach says whether ctl shifts the listener: an ECS service
+// whose load balancers forward to one of its target groups (tgs), or a
+// CodeDeploy deployment group whose production traffic route is the
+// listener. what says what ctl shifts, for a message when it does not.
+func (c *Client) ControllerReach(ctx context.Context, ctl Controller, listener string, tgs []string) (reaches bool, what string, err error) {
+	if ctl.ECSService != "" {
+		cluster, service, err := arn.ECSServiceParts(ctl.ECSService)
+		if err != nil {
+			return false, "", err
+		}
+		out, err := c.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
+		if err != nil {
+			return false, "", fmt.Errorf("describing %s: %w", ctl.ECSService, err)
+		}
+		if len(out.Services) == 0 {
+			return false, "", fmt.Errorf("%s: %w", ctl.ECSService, ErrControllerNotFound)
+		}
+		var its []string
+		for _, lb := range out.Services[0].LoadBalancers {
+			its = append(its, aws.ToString(lb.TargetGroupArn))
+			if a := lb.AdvancedConfiguration; a != nil {
+				its = append(its, aws.ToString(a.AlternateTargetGroupArn))
+			}
+		}
+		for _, t := range its {
+			for _, mine := range tgs {
+				if t != "" && t == mine {
+					return true, "", nil
+				}
+			}
+		}
+		if len(its) == 0 {
+			return false, "no load balancer target group", nil
+		}
+		return false, "the target groups " + strings.Join(its, ", "), nil
+	}
+	app, group, err := arn.CodeDeployGroupParts(ctl.CodeDeployGroup)
+	if err != nil {
+		return false, "", err
+	}
+	out, err := c.CodeDeploy.BatchGetDeploymentGroups(ctx, &codedeploy.BatchGetDeploymentGroupsInput{ApplicationName: aws.String(app), DeploymentGroupNames: []string{group}})
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() == "ApplicationDoesNotExistException" {
+		return false, "", fmt.Errorf("%s: %w", ctl.CodeDeployGroup, ErrControllerNotFound)
+	}
+	if err != nil {
+		return false, "", fmt.Errorf("describing %s: %w", ctl.CodeDeployGroup, err)
+	}
+	if len(out.DeploymentGroupsInfo) == 0 {
+		return false, "", fmt.Errorf("%s: %w", ctl.CodeDeployGroup, ErrControllerNotFound)
+	}
+	var listeners []string
+	if lbi := out.DeploymentGroupsInfo[0].LoadBalancerInfo; lbi != nil {
+		for _, p := range lbi.TargetGroupPairInfoList {
+			if p.ProdTrafficRoute != nil {
+				listeners = append(listeners, p.ProdTrafficRoute.ListenerArns...)
+			}
+		}
+	}
+	for _, l := range listeners {
+		if l == listener {
+			return true, "", nil
+		}
+	}
+	if len(listeners) == 0 {
+		return false, "no production traffic route", nil
+	}
+	return false, "the listeners " + strings.Join(listeners, ", "), nil
 }

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -286,4 +287,46 @@ func keepForeign(ctx context.Context, c *awsclient.Client, m *trafficSplitModel,
 	if m.Foreign.IsUnknown() {
 		m.Foreign = readForeign(ctx, c, m.ControlledBy, m.Foreign, diags)
 	}
+}
+
+// checkReach checks, when controlled_by is new or changed, that the
+// system it names exists and shifts this listener: an ECS service whose
+// load balancers forward to one of the target groups, or a CodeDeploy
+// group whose production route is the listener. A system that does not
+// exist is an error; one that shifts something else a warning (it is
+// still read for its deployments).
+func checkReach(ctx context.Context, c *awsclient.Client, controlledBy, prior types.Object, ref awsclient.Ref, tgs []string, at path.Path, diags *diag.Diagnostics) {
+	ctl, ok := controllerOf(controlledBy)
+	if !ok || c == nil || controlledBy.Equal(prior) {
+		return
+	}
+	listener := ref.ListenerARN
+	if ref.RuleARN != "" {
+		listener, _ = arn.ListenerOfRule(ref.RuleARN)
+	}
+	reaches, what, err := c.ControllerReach(ctx, ctl, listener, tgs)
+	switch {
+	case errors.Is(err, awsclient.ErrControllerNotFound):
+		diags.AddAttributeError(at, "Controlled By Not Found", detail(nil,
+			fmt.Sprintf("controlled_by names %s, which does not exist.", ctl.Name()),
+			"Check the ARN (its region, account, cluster or application), or remove controlled_by."))
+	case err != nil:
+		diags.AddAttributeWarning(at, "Controlled By Not Read", detail(err,
+			fmt.Sprintf("Whether %s shifts this listener could not be read.", ctl.Name()),
+			"Check the provider's permissions (ecs:DescribeServices, or codedeploy:BatchGetDeploymentGroups). Its deployments are still read before each write."))
+	case !reaches:
+		diags.AddAttributeWarning(at, "Controlled By Another Listener", detail(nil,
+			fmt.Sprintf("%s shifts %s, not %s.", ctl.Name(), what, ref.ID()),
+			"Check that controlled_by names the system that shifts this listener. Its deployments are still read, and still hold back this resource's writes."))
+	}
+}
+
+// tgARNs are the target group ARNs of a target_groups list.
+func tgARNs(ctx context.Context, l types.List) []string {
+	s, _, _ := splitFromList(ctx, l)
+	var out []string
+	for _, t := range s {
+		out = append(out, t.ARN)
+	}
+	return out
 }

@@ -171,3 +171,32 @@ resource "rollout_release" "test" {
 		},
 	})
 }
+
+// controlled_by naming an ECS service or a CodeDeploy group that does not
+// exist is refused at plan.
+func TestAccObserve_controllerNotFound(t *testing.T) {
+	acctest.OneEngine(t)
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	f := e.NewFixture(2)
+	e.Emu.CodeDeployGroup("web", acctest.Name("other"), f.Listener)
+	for _, ctl := range []string{
+		`{ ecs_service = "arn:aws:ecs:us-east-1:000000000000:service/prod/nowhere" }`,
+		`{ codedeploy_group = "arn:aws:codedeploy:us-east-1:000000000000:deploymentgroup:web/nowhere" }`,
+		`{ codedeploy_group = "arn:aws:codedeploy:us-east-1:000000000000:deploymentgroup:noapp/nowhere" }`,
+	} {
+		resource.Test(t, resource.TestCase{
+			ProtoV6ProviderFactories: e.Factories(),
+			Steps: []resource.TestStep{{
+				Config: e.ProviderConfig() + fmt.Sprintf(`
+resource "rollout_traffic_split" "test" {
+  listener_arn  = %q
+  manage        = "observe"
+  controlled_by = %s
+}
+`, f.Listener, ctl),
+				ExpectError: regexp.MustCompile(`Controlled By Not Found(.|\n)*nowhere,(.|\n)*which(.|\n)*does(.|\n)*not(.|\n)*exist`),
+			}},
+		})
+	}
+}

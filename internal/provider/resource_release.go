@@ -631,6 +631,13 @@ func (r *releaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		}
 		old, had := prior[name]
 		had = had && s.refKnown() && old.ref() == s.ref()
+		if s.refKnown() {
+			priorCtl := types.ObjectNull(controlledByAttr().GetType().(types.ObjectType).AttrTypes)
+			if had {
+				priorCtl = old.ControlledBy
+			}
+			checkReach(ctx, r.client, s.ControlledBy, priorCtl, s.ref(), tgARNs(ctx, s.TargetGroups), at.AtName("controlled_by"), &resp.Diagnostics)
+		}
 		var from weights.Split
 		fromKnown := false
 		if had {

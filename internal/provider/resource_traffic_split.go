@@ -173,10 +173,24 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 			return
 		}
 	}
+	priorCtl := types.ObjectNull(controlledByAttr().GetType().(types.ObjectType).AttrTypes)
+	if state != nil {
+		priorCtl = state.ControlledBy
+	}
 	if plan.observing() {
+		var tgs []string
+		if state != nil {
+			tgs = tgARNs(ctx, state.TargetGroups)
+		} else if live, ok := r.liveSplit(ctx, plan); ok {
+			for _, t := range live {
+				tgs = append(tgs, t.ARN)
+			}
+		}
+		checkReach(ctx, r.client, plan.ControlledBy, priorCtl, plan.ref(), tgs, path.Root("controlled_by"), &resp.Diagnostics)
 		r.planObserved(ctx, plan, state, resp)
 		return
 	}
+	checkReach(ctx, r.client, plan.ControlledBy, priorCtl, plan.ref(), tgARNs(ctx, plan.TargetGroups), path.Root("controlled_by"), &resp.Diagnostics)
 	s, known, d := splitFromList(ctx, plan.TargetGroups)
 	resp.Diagnostics.Append(d...)
 	// A write beside a system that shifts the listener waits for its
