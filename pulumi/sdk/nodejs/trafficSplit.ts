@@ -61,7 +61,11 @@ import * as utilities from "./utilities";
  *
  * The provider reads `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`, or
  * `codedeploy:ListDeployments` and `codedeploy:GetDeployment`: one request when nothing runs, two
- * when something does, at each refresh and before each write.
+ * when something does, at each refresh and before each write. When <span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span> is new or
+ * changed, the plan also checks that the system exists (`Controlled By Not Found` otherwise) and
+ * that it shifts this listener: an ECS service whose load balancers forward to one of its target
+ * groups, or a CodeDeploy group whose production route is the listener (`Controlled By Another
+ * Listener`, a warning, otherwise).
  *
  * ## Example Usage
  *
