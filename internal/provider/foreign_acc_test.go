@@ -200,3 +200,32 @@ resource "rollout_traffic_split" "test" {
 		})
 	}
 }
+
+// A blue/green deployment beside the CodeDeploy group that shifts its
+// listener does not flip while that group deploys (refused at plan,
+// nothing written), and flips once the deployment has ended.
+func TestAccObserve_blueGreenWaitsForForeignDeployment(t *testing.T) {
+	acctest.OneEngine(t)
+	t.Parallel()
+	f := newBGFixture(t)
+	group := f.e.Emu.CodeDeployGroup("web", acctest.Name("bg"), f.listener)
+	grp := group[len("arn:aws:codedeploy:us-east-1:000000000000:deploymentgroup:web/"):]
+	ctl := fmt.Sprintf("controlled_by = { codedeploy_group = %q }", group)
+	var dep string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: f.config("blue", ctl)},
+			{
+				PreConfig:   func() { dep = f.e.Emu.SetCodeDeployStatus("web", grp, "", "Baking") },
+				Config:      f.config("green", ctl),
+				ExpectError: regexp.MustCompile(`Foreign Deployment In Progress(.|\n)*CodeDeploy(.|\n)*Baking(.|\n)*aws deploy wait deployment-successful`),
+			},
+			{
+				PreConfig: func() { f.e.Emu.SetCodeDeployStatus("web", grp, dep, "Succeeded") },
+				Config:    f.config("green", ctl),
+				Check:     func(*terraform.State) error { return checkEmulator(f.e, awsclient.Ref{ListenerARN: f.listener}, f.split(0, 100))(nil) },
+			},
+		},
+	})
+}

@@ -55,6 +55,7 @@ type blueGreenModel struct {
 	DeregistrationDelay types.Int64    `tfsdk:"deregistration_delay"`
 	Tags                types.Map      `tfsdk:"tags"`
 	Active              types.String   `tfsdk:"active"`
+	ControlledBy        types.Object   `tfsdk:"controlled_by"`
 	Rollout             types.Object   `tfsdk:"rollout"`
 	TestListenerARN     types.String   `tfsdk:"test_listener_arn"`
 	Timeouts            timeouts.Value `tfsdk:"timeouts"`
@@ -225,6 +226,7 @@ func (r *blueGreenResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			},
 			"planned_steps": plannedStepsAttr(),
 			"last_rollout":  lastRolloutAttr(),
+			"controlled_by": controlledByAttr(),
 			"adopt":         adoptAttr(),
 			"owner_tag":     ownerAttr(),
 			"history": schema.ListNestedAttribute{
@@ -255,6 +257,7 @@ func (r *blueGreenResource) ValidateConfig(ctx context.Context, req resource.Val
 	}
 	checkRollout(ctx, m.Rollout, path.Root("rollout"), &resp.Diagnostics)
 	refuseKillSwitch(ctx, m.Rollout, path.Root("rollout"), &resp.Diagnostics)
+	checkControlledBy(m.ControlledBy, path.Root("controlled_by"), &resp.Diagnostics)
 	for _, a := range []struct {
 		v    types.String
 		name string

@@ -75,6 +75,9 @@ func (r *blueGreenResource) Create(ctx context.Context, req resource.CreateReque
 		return
 	}
 	ref := plan.ref()
+	if !refuseWhileForeign(ctx, r.client, plan.ControlledBy, path.Root("active"), &resp.Diagnostics) {
+		return
+	}
 	current, err := r.client.ReadActions(ctx, ref)
 	if err != nil {
 		addReadError(&resp.Diagnostics, r.client, ref, err)
@@ -200,6 +203,9 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 		to = splitOf(state, want)
 	}
 	if flipping && refuseRetry(path.Empty(), state.LastRollout, to, attemptOf(ctx, plan.Rollout), &resp.Diagnostics, atApply) {
+		return
+	}
+	if flipping && !refuseWhileForeign(ctx, r.client, plan.ControlledBy, path.Root("active"), &resp.Diagnostics) {
 		return
 	}
 	if _, ok := readBeforeWrite(ctx, r.client, r.subject(state, st.Active), splitOf(state, st.Weights), &resp.Diagnostics); !ok {

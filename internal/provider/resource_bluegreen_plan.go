@@ -100,6 +100,9 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		set("planned_steps", types.ListUnknown(plannedStepObjectType))
 		return
 	}
+	if !refuseWhileForeign(ctx, r.client, plan.ControlledBy, path.Root("active"), &resp.Diagnostics) {
+		return
+	}
 	settings, _ := settingsFrom(ctx, plan.Rollout)
 	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("active"), kind: "listener", from: splitOf(state, st.Weights), to: splitOf(state, want),
 		strategy: strategy, settings: settings, last: state.LastRollout}, &resp.Diagnostics)
@@ -117,6 +120,9 @@ func (r *blueGreenResource) warnTakeover(ctx context.Context, req resource.Modif
 	var plan blueGreenModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() || r.client == nil || plan.ListenerARN.IsUnknown() || plan.RuleARN.IsUnknown() || plan.Active.IsUnknown() {
+		return
+	}
+	if !refuseWhileForeign(ctx, r.client, plan.ControlledBy, path.Root("active"), &resp.Diagnostics) {
 		return
 	}
 	acts, err := r.client.ReadActions(ctx, plan.ref())

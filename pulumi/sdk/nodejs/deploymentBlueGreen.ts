@@ -22,6 +22,10 @@ import * as utilities from "./utilities";
  *   forwards to the new idle color. After a failed gate the listener is rolled back and confirmed,
  *   and <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span> in state stays the old color, so the next plan shows the flip again. <span pulumi-lang-nodejs="`history`" pulumi-lang-dotnet="`History`" pulumi-lang-go="`history`" pulumi-lang-python="`history`" pulumi-lang-yaml="`history`" pulumi-lang-java="`history`">`history`</span>
  *   records <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>.
+ * * **Beside ECS or CodeDeploy** (<span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span>, an ECS service or a CodeDeploy deployment group
+ *   that also shifts the listener): a create or a flip is refused, at plan and again at apply, while
+ *   one of its deployments runs (`Foreign Deployment In Progress`, with what runs and how to wait for
+ *   it). Nothing is written, not even the owner tag.
  * * **Health check, deregistration delay and tags** change in place on both target groups.
  * * **Port, protocol, VPC and target type** cannot change in place. Only the idle color's target
  *   group is replaced, and only while it carries no traffic. The new one is created first, then every
@@ -126,6 +130,10 @@ export class DeploymentBlueGreen extends pulumi.CustomResource {
      * ARN of the blue target group.
      */
     declare public /*out*/ readonly blueTargetGroupArn: pulumi.Output<string>;
+    /**
+     * The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+     */
+    declare public readonly controlledBy: pulumi.Output<outputs.DeploymentBlueGreenControlledBy | undefined>;
     /**
      * Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
      */
@@ -236,6 +244,7 @@ export class DeploymentBlueGreen extends pulumi.CustomResource {
             resourceInputs["active"] = state?.active;
             resourceInputs["adopt"] = state?.adopt;
             resourceInputs["blueTargetGroupArn"] = state?.blueTargetGroupArn;
+            resourceInputs["controlledBy"] = state?.controlledBy;
             resourceInputs["deregistrationDelay"] = state?.deregistrationDelay;
             resourceInputs["greenTargetGroupArn"] = state?.greenTargetGroupArn;
             resourceInputs["healthCheck"] = state?.healthCheck;
@@ -279,6 +288,7 @@ export class DeploymentBlueGreen extends pulumi.CustomResource {
             }
             resourceInputs["active"] = args?.active;
             resourceInputs["adopt"] = args?.adopt;
+            resourceInputs["controlledBy"] = args?.controlledBy;
             resourceInputs["deregistrationDelay"] = args?.deregistrationDelay;
             resourceInputs["healthCheck"] = args?.healthCheck;
             resourceInputs["listenerArn"] = args?.listenerArn;
@@ -326,6 +336,10 @@ export interface DeploymentBlueGreenState {
      * ARN of the blue target group.
      */
     blueTargetGroupArn?: pulumi.Input<string | undefined>;
+    /**
+     * The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+     */
+    controlledBy?: pulumi.Input<inputs.DeploymentBlueGreenControlledBy | undefined>;
     /**
      * Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
      */
@@ -433,6 +447,10 @@ export interface DeploymentBlueGreenArgs {
      * Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
      */
     adopt?: pulumi.Input<boolean | undefined>;
+    /**
+     * The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+     */
+    controlledBy?: pulumi.Input<inputs.DeploymentBlueGreenControlledBy | undefined>;
     /**
      * Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
      */

@@ -27,6 +27,10 @@ import (
 //     forwards to the new idle color. After a failed gate the listener is rolled back and confirmed,
 //     and <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span> in state stays the old color, so the next plan shows the flip again. <span pulumi-lang-nodejs="`history`" pulumi-lang-dotnet="`History`" pulumi-lang-go="`history`" pulumi-lang-python="`history`" pulumi-lang-yaml="`history`" pulumi-lang-java="`history`">`history`</span>
 //     records <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>.
+//   - **Beside ECS or CodeDeploy** (<span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span>, an ECS service or a CodeDeploy deployment group
+//     that also shifts the listener): a create or a flip is refused, at plan and again at apply, while
+//     one of its deployments runs (`Foreign Deployment In Progress`, with what runs and how to wait for
+//     it). Nothing is written, not even the owner tag.
 //   - **Health check, deregistration delay and tags** change in place on both target groups.
 //   - **Port, protocol, VPC and target type** cannot change in place. Only the idle color's target
 //     group is replaced, and only while it carries no traffic. The new one is created first, then every
@@ -88,6 +92,8 @@ type DeploymentBlueGreen struct {
 	Adopt pulumi.BoolPtrOutput `pulumi:"adopt"`
 	// ARN of the blue target group.
 	BlueTargetGroupArn pulumi.StringOutput `pulumi:"blueTargetGroupArn"`
+	// The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+	ControlledBy DeploymentBlueGreenControlledByPtrOutput `pulumi:"controlledBy"`
 	// Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
 	DeregistrationDelay pulumi.IntOutput `pulumi:"deregistrationDelay"`
 	// ARN of the green target group.
@@ -188,6 +194,8 @@ type deploymentBlueGreenState struct {
 	Adopt *bool `pulumi:"adopt"`
 	// ARN of the blue target group.
 	BlueTargetGroupArn *string `pulumi:"blueTargetGroupArn"`
+	// The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+	ControlledBy *DeploymentBlueGreenControlledBy `pulumi:"controlledBy"`
 	// Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
 	DeregistrationDelay *int `pulumi:"deregistrationDelay"`
 	// ARN of the green target group.
@@ -244,6 +252,8 @@ type DeploymentBlueGreenState struct {
 	Adopt pulumi.BoolPtrInput
 	// ARN of the blue target group.
 	BlueTargetGroupArn pulumi.StringPtrInput
+	// The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+	ControlledBy DeploymentBlueGreenControlledByPtrInput
 	// Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
 	DeregistrationDelay pulumi.IntPtrInput
 	// ARN of the green target group.
@@ -308,6 +318,8 @@ type deploymentBlueGreenArgs struct {
 	Active string `pulumi:"active"`
 	// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
 	Adopt *bool `pulumi:"adopt"`
+	// The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+	ControlledBy *DeploymentBlueGreenControlledBy `pulumi:"controlledBy"`
 	// Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
 	DeregistrationDelay *int `pulumi:"deregistrationDelay"`
 	// Health check of both target groups, changed in place.
@@ -341,6 +353,8 @@ type DeploymentBlueGreenArgs struct {
 	Active pulumi.StringInput
 	// Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
 	Adopt pulumi.BoolPtrInput
+	// The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+	ControlledBy DeploymentBlueGreenControlledByPtrInput
 	// Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
 	DeregistrationDelay pulumi.IntPtrInput
 	// Health check of both target groups, changed in place.
@@ -468,6 +482,11 @@ func (o DeploymentBlueGreenOutput) Adopt() pulumi.BoolPtrOutput {
 // ARN of the blue target group.
 func (o DeploymentBlueGreenOutput) BlueTargetGroupArn() pulumi.StringOutput {
 	return o.ApplyT(func(v *DeploymentBlueGreen) pulumi.StringOutput { return v.BlueTargetGroupArn }).(pulumi.StringOutput)
+}
+
+// The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+func (o DeploymentBlueGreenOutput) ControlledBy() DeploymentBlueGreenControlledByPtrOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreen) DeploymentBlueGreenControlledByPtrOutput { return v.ControlledBy }).(DeploymentBlueGreenControlledByPtrOutput)
 }
 
 // Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.

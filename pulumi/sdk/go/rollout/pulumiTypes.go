@@ -747,6 +747,162 @@ func (o AlarmCustomQueryMetricPtrOutput) Stat() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+type DeploymentBlueGreenControlledBy struct {
+	// ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+	CodedeployGroup *string `pulumi:"codedeployGroup"`
+	// ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+	EcsService *string `pulumi:"ecsService"`
+}
+
+// DeploymentBlueGreenControlledByInput is an input type that accepts DeploymentBlueGreenControlledByArgs and DeploymentBlueGreenControlledByOutput values.
+// You can construct a concrete instance of `DeploymentBlueGreenControlledByInput` via:
+//
+//	DeploymentBlueGreenControlledByArgs{...}
+type DeploymentBlueGreenControlledByInput interface {
+	pulumi.Input
+
+	ToDeploymentBlueGreenControlledByOutput() DeploymentBlueGreenControlledByOutput
+	ToDeploymentBlueGreenControlledByOutputWithContext(context.Context) DeploymentBlueGreenControlledByOutput
+}
+
+type DeploymentBlueGreenControlledByArgs struct {
+	// ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+	CodedeployGroup pulumi.StringPtrInput `pulumi:"codedeployGroup"`
+	// ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+	EcsService pulumi.StringPtrInput `pulumi:"ecsService"`
+}
+
+func (DeploymentBlueGreenControlledByArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DeploymentBlueGreenControlledBy)(nil)).Elem()
+}
+
+func (i DeploymentBlueGreenControlledByArgs) ToDeploymentBlueGreenControlledByOutput() DeploymentBlueGreenControlledByOutput {
+	return i.ToDeploymentBlueGreenControlledByOutputWithContext(context.Background())
+}
+
+func (i DeploymentBlueGreenControlledByArgs) ToDeploymentBlueGreenControlledByOutputWithContext(ctx context.Context) DeploymentBlueGreenControlledByOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DeploymentBlueGreenControlledByOutput)
+}
+
+func (i DeploymentBlueGreenControlledByArgs) ToDeploymentBlueGreenControlledByPtrOutput() DeploymentBlueGreenControlledByPtrOutput {
+	return i.ToDeploymentBlueGreenControlledByPtrOutputWithContext(context.Background())
+}
+
+func (i DeploymentBlueGreenControlledByArgs) ToDeploymentBlueGreenControlledByPtrOutputWithContext(ctx context.Context) DeploymentBlueGreenControlledByPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DeploymentBlueGreenControlledByOutput).ToDeploymentBlueGreenControlledByPtrOutputWithContext(ctx)
+}
+
+// DeploymentBlueGreenControlledByPtrInput is an input type that accepts DeploymentBlueGreenControlledByArgs, DeploymentBlueGreenControlledByPtr and DeploymentBlueGreenControlledByPtrOutput values.
+// You can construct a concrete instance of `DeploymentBlueGreenControlledByPtrInput` via:
+//
+//	        DeploymentBlueGreenControlledByArgs{...}
+//
+//	or:
+//
+//	        nil
+type DeploymentBlueGreenControlledByPtrInput interface {
+	pulumi.Input
+
+	ToDeploymentBlueGreenControlledByPtrOutput() DeploymentBlueGreenControlledByPtrOutput
+	ToDeploymentBlueGreenControlledByPtrOutputWithContext(context.Context) DeploymentBlueGreenControlledByPtrOutput
+}
+
+type deploymentBlueGreenControlledByPtrType DeploymentBlueGreenControlledByArgs
+
+func DeploymentBlueGreenControlledByPtr(v *DeploymentBlueGreenControlledByArgs) DeploymentBlueGreenControlledByPtrInput {
+	return (*deploymentBlueGreenControlledByPtrType)(v)
+}
+
+func (*deploymentBlueGreenControlledByPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DeploymentBlueGreenControlledBy)(nil)).Elem()
+}
+
+func (i *deploymentBlueGreenControlledByPtrType) ToDeploymentBlueGreenControlledByPtrOutput() DeploymentBlueGreenControlledByPtrOutput {
+	return i.ToDeploymentBlueGreenControlledByPtrOutputWithContext(context.Background())
+}
+
+func (i *deploymentBlueGreenControlledByPtrType) ToDeploymentBlueGreenControlledByPtrOutputWithContext(ctx context.Context) DeploymentBlueGreenControlledByPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DeploymentBlueGreenControlledByPtrOutput)
+}
+
+type DeploymentBlueGreenControlledByOutput struct{ *pulumi.OutputState }
+
+func (DeploymentBlueGreenControlledByOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DeploymentBlueGreenControlledBy)(nil)).Elem()
+}
+
+func (o DeploymentBlueGreenControlledByOutput) ToDeploymentBlueGreenControlledByOutput() DeploymentBlueGreenControlledByOutput {
+	return o
+}
+
+func (o DeploymentBlueGreenControlledByOutput) ToDeploymentBlueGreenControlledByOutputWithContext(ctx context.Context) DeploymentBlueGreenControlledByOutput {
+	return o
+}
+
+func (o DeploymentBlueGreenControlledByOutput) ToDeploymentBlueGreenControlledByPtrOutput() DeploymentBlueGreenControlledByPtrOutput {
+	return o.ToDeploymentBlueGreenControlledByPtrOutputWithContext(context.Background())
+}
+
+func (o DeploymentBlueGreenControlledByOutput) ToDeploymentBlueGreenControlledByPtrOutputWithContext(ctx context.Context) DeploymentBlueGreenControlledByPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DeploymentBlueGreenControlledBy) *DeploymentBlueGreenControlledBy {
+		return &v
+	}).(DeploymentBlueGreenControlledByPtrOutput)
+}
+
+// ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+func (o DeploymentBlueGreenControlledByOutput) CodedeployGroup() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DeploymentBlueGreenControlledBy) *string { return v.CodedeployGroup }).(pulumi.StringPtrOutput)
+}
+
+// ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+func (o DeploymentBlueGreenControlledByOutput) EcsService() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DeploymentBlueGreenControlledBy) *string { return v.EcsService }).(pulumi.StringPtrOutput)
+}
+
+type DeploymentBlueGreenControlledByPtrOutput struct{ *pulumi.OutputState }
+
+func (DeploymentBlueGreenControlledByPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DeploymentBlueGreenControlledBy)(nil)).Elem()
+}
+
+func (o DeploymentBlueGreenControlledByPtrOutput) ToDeploymentBlueGreenControlledByPtrOutput() DeploymentBlueGreenControlledByPtrOutput {
+	return o
+}
+
+func (o DeploymentBlueGreenControlledByPtrOutput) ToDeploymentBlueGreenControlledByPtrOutputWithContext(ctx context.Context) DeploymentBlueGreenControlledByPtrOutput {
+	return o
+}
+
+func (o DeploymentBlueGreenControlledByPtrOutput) Elem() DeploymentBlueGreenControlledByOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenControlledBy) DeploymentBlueGreenControlledBy {
+		if v != nil {
+			return *v
+		}
+		var ret DeploymentBlueGreenControlledBy
+		return ret
+	}).(DeploymentBlueGreenControlledByOutput)
+}
+
+// ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+func (o DeploymentBlueGreenControlledByPtrOutput) CodedeployGroup() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenControlledBy) *string {
+		if v == nil {
+			return nil
+		}
+		return v.CodedeployGroup
+	}).(pulumi.StringPtrOutput)
+}
+
+// ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+func (o DeploymentBlueGreenControlledByPtrOutput) EcsService() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DeploymentBlueGreenControlledBy) *string {
+		if v == nil {
+			return nil
+		}
+		return v.EcsService
+	}).(pulumi.StringPtrOutput)
+}
+
 type DeploymentBlueGreenHealthCheck struct {
 	// Consecutive successes before a target is healthy, 2 to 10. Default 5.
 	HealthyThreshold *int `pulumi:"healthyThreshold"`
@@ -17904,6 +18060,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*AlarmCustomQueryArrayInput)(nil)).Elem(), AlarmCustomQueryArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*AlarmCustomQueryMetricInput)(nil)).Elem(), AlarmCustomQueryMetricArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*AlarmCustomQueryMetricPtrInput)(nil)).Elem(), AlarmCustomQueryMetricArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenControlledByInput)(nil)).Elem(), DeploymentBlueGreenControlledByArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenControlledByPtrInput)(nil)).Elem(), DeploymentBlueGreenControlledByArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenHealthCheckInput)(nil)).Elem(), DeploymentBlueGreenHealthCheckArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenHealthCheckPtrInput)(nil)).Elem(), DeploymentBlueGreenHealthCheckArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DeploymentBlueGreenHistoryInput)(nil)).Elem(), DeploymentBlueGreenHistoryArgs{})
@@ -18094,6 +18252,8 @@ func init() {
 	pulumi.RegisterOutputType(AlarmCustomQueryArrayOutput{})
 	pulumi.RegisterOutputType(AlarmCustomQueryMetricOutput{})
 	pulumi.RegisterOutputType(AlarmCustomQueryMetricPtrOutput{})
+	pulumi.RegisterOutputType(DeploymentBlueGreenControlledByOutput{})
+	pulumi.RegisterOutputType(DeploymentBlueGreenControlledByPtrOutput{})
 	pulumi.RegisterOutputType(DeploymentBlueGreenHealthCheckOutput{})
 	pulumi.RegisterOutputType(DeploymentBlueGreenHealthCheckPtrOutput{})
 	pulumi.RegisterOutputType(DeploymentBlueGreenHistoryOutput{})

@@ -89,6 +89,17 @@ export interface AlarmCustomQueryMetric {
     stat: pulumi.Input<string>;
 }
 
+export interface DeploymentBlueGreenControlledBy {
+    /**
+     * ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+     */
+    codedeployGroup?: pulumi.Input<string | undefined>;
+    /**
+     * ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+     */
+    ecsService?: pulumi.Input<string | undefined>;
+}
+
 export interface DeploymentBlueGreenHealthCheck {
     /**
      * Consecutive successes before a target is healthy, 2 to 10. Default 5.

@@ -23,6 +23,8 @@ __all__ = [
     'AlarmCustomQueryArgsDict',
     'AlarmCustomQueryMetricArgs',
     'AlarmCustomQueryMetricArgsDict',
+    'DeploymentBlueGreenControlledByArgs',
+    'DeploymentBlueGreenControlledByArgsDict',
     'DeploymentBlueGreenHealthCheckArgs',
     'DeploymentBlueGreenHealthCheckArgsDict',
     'DeploymentBlueGreenHistoryArgs',
@@ -584,6 +586,55 @@ class AlarmCustomQueryMetricArgs:
     @dimensions.setter
     def dimensions(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "dimensions", value)
+
+
+class DeploymentBlueGreenControlledByArgsDict(TypedDict):
+    codedeploy_group: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+    """
+    ecs_service: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+    """
+
+@pulumi.input_type
+class DeploymentBlueGreenControlledByArgs:
+    def __init__(__self__, *,
+                 codedeploy_group: pulumi.Input[Optional[_builtins.str]] = None,
+                 ecs_service: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        :param pulumi.Input[_builtins.str] codedeploy_group: ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+        :param pulumi.Input[_builtins.str] ecs_service: ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+        """
+        if codedeploy_group is not None:
+            pulumi.set(__self__, "codedeploy_group", codedeploy_group)
+        if ecs_service is not None:
+            pulumi.set(__self__, "ecs_service", ecs_service)
+
+    @_builtins.property
+    @pulumi.getter(name="codedeployGroup")
+    def codedeploy_group(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+        """
+        return pulumi.get(self, "codedeploy_group")
+
+    @codedeploy_group.setter
+    def codedeploy_group(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "codedeploy_group", value)
+
+    @_builtins.property
+    @pulumi.getter(name="ecsService")
+    def ecs_service(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+        """
+        return pulumi.get(self, "ecs_service")
+
+    @ecs_service.setter
+    def ecs_service(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "ecs_service", value)
 
 
 class DeploymentBlueGreenHealthCheckArgsDict(TypedDict):

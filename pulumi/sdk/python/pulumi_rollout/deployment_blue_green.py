@@ -27,6 +27,7 @@ class DeploymentBlueGreenArgs:
                  protocol: pulumi.Input[_builtins.str],
                  vpc_id: pulumi.Input[_builtins.str],
                  adopt: pulumi.Input[Optional[_builtins.bool]] = None,
+                 controlled_by: pulumi.Input[Optional['DeploymentBlueGreenControlledByArgs']] = None,
                  deregistration_delay: pulumi.Input[Optional[_builtins.int]] = None,
                  health_check: pulumi.Input[Optional['DeploymentBlueGreenHealthCheckArgs']] = None,
                  listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
@@ -45,6 +46,7 @@ class DeploymentBlueGreenArgs:
         :param pulumi.Input[_builtins.str] protocol: `HTTP` or `HTTPS`. A change replaces the idle color's target group only.
         :param pulumi.Input[_builtins.str] vpc_id: VPC of the targets (`vpc-…`). A change replaces the idle color's target group only.
         :param pulumi.Input[_builtins.bool] adopt: Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        :param pulumi.Input['DeploymentBlueGreenControlledByArgs'] controlled_by: The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
         :param pulumi.Input[_builtins.int] deregistration_delay: Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
         :param pulumi.Input['DeploymentBlueGreenHealthCheckArgs'] health_check: Health check of both target groups, changed in place.
         :param pulumi.Input[_builtins.str] listener_arn: Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
@@ -61,6 +63,8 @@ class DeploymentBlueGreenArgs:
         pulumi.set(__self__, "vpc_id", vpc_id)
         if adopt is not None:
             pulumi.set(__self__, "adopt", adopt)
+        if controlled_by is not None:
+            pulumi.set(__self__, "controlled_by", controlled_by)
         if deregistration_delay is not None:
             pulumi.set(__self__, "deregistration_delay", deregistration_delay)
         if health_check is not None:
@@ -151,6 +155,18 @@ class DeploymentBlueGreenArgs:
     @adopt.setter
     def adopt(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "adopt", value)
+
+    @_builtins.property
+    @pulumi.getter(name="controlledBy")
+    def controlled_by(self) -> pulumi.Input[Optional['DeploymentBlueGreenControlledByArgs']]:
+        """
+        The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+        """
+        return pulumi.get(self, "controlled_by")
+
+    @controlled_by.setter
+    def controlled_by(self, value: pulumi.Input[Optional['DeploymentBlueGreenControlledByArgs']]):
+        pulumi.set(self, "controlled_by", value)
 
     @_builtins.property
     @pulumi.getter(name="deregistrationDelay")
@@ -264,6 +280,7 @@ class _DeploymentBlueGreenState:
                  active: pulumi.Input[Optional[_builtins.str]] = None,
                  adopt: pulumi.Input[Optional[_builtins.bool]] = None,
                  blue_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 controlled_by: pulumi.Input[Optional['DeploymentBlueGreenControlledByArgs']] = None,
                  deregistration_delay: pulumi.Input[Optional[_builtins.int]] = None,
                  green_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  health_check: pulumi.Input[Optional['DeploymentBlueGreenHealthCheckArgs']] = None,
@@ -294,6 +311,7 @@ class _DeploymentBlueGreenState:
         :param pulumi.Input[_builtins.str] active: <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
         :param pulumi.Input[_builtins.bool] adopt: Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         :param pulumi.Input[_builtins.str] blue_target_group_arn: ARN of the blue target group.
+        :param pulumi.Input['DeploymentBlueGreenControlledByArgs'] controlled_by: The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
         :param pulumi.Input[_builtins.int] deregistration_delay: Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
         :param pulumi.Input[_builtins.str] green_target_group_arn: ARN of the green target group.
         :param pulumi.Input['DeploymentBlueGreenHealthCheckArgs'] health_check: Health check of both target groups, changed in place.
@@ -324,6 +342,8 @@ class _DeploymentBlueGreenState:
             pulumi.set(__self__, "adopt", adopt)
         if blue_target_group_arn is not None:
             pulumi.set(__self__, "blue_target_group_arn", blue_target_group_arn)
+        if controlled_by is not None:
+            pulumi.set(__self__, "controlled_by", controlled_by)
         if deregistration_delay is not None:
             pulumi.set(__self__, "deregistration_delay", deregistration_delay)
         if green_target_group_arn is not None:
@@ -408,6 +428,18 @@ class _DeploymentBlueGreenState:
     @blue_target_group_arn.setter
     def blue_target_group_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "blue_target_group_arn", value)
+
+    @_builtins.property
+    @pulumi.getter(name="controlledBy")
+    def controlled_by(self) -> pulumi.Input[Optional['DeploymentBlueGreenControlledByArgs']]:
+        """
+        The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+        """
+        return pulumi.get(self, "controlled_by")
+
+    @controlled_by.setter
+    def controlled_by(self, value: pulumi.Input[Optional['DeploymentBlueGreenControlledByArgs']]):
+        pulumi.set(self, "controlled_by", value)
 
     @_builtins.property
     @pulumi.getter(name="deregistrationDelay")
@@ -703,6 +735,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  active: pulumi.Input[Optional[_builtins.str]] = None,
                  adopt: pulumi.Input[Optional[_builtins.bool]] = None,
+                 controlled_by: pulumi.Input[Optional[Union['DeploymentBlueGreenControlledByArgs', 'DeploymentBlueGreenControlledByArgsDict', 'outputs.DeploymentBlueGreenControlledBy']]] = None,
                  deregistration_delay: pulumi.Input[Optional[_builtins.int]] = None,
                  health_check: pulumi.Input[Optional[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict', 'outputs.DeploymentBlueGreenHealthCheck']]] = None,
                  listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
@@ -733,6 +766,10 @@ class DeploymentBlueGreen(pulumi.CustomResource):
           forwards to the new idle color. After a failed gate the listener is rolled back and confirmed,
           and <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span> in state stays the old color, so the next plan shows the flip again. <span pulumi-lang-nodejs="`history`" pulumi-lang-dotnet="`History`" pulumi-lang-go="`history`" pulumi-lang-python="`history`" pulumi-lang-yaml="`history`" pulumi-lang-java="`history`">`history`</span>
           records <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>.
+        * **Beside ECS or CodeDeploy** (<span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span>, an ECS service or a CodeDeploy deployment group
+          that also shifts the listener): a create or a flip is refused, at plan and again at apply, while
+          one of its deployments runs (`Foreign Deployment In Progress`, with what runs and how to wait for
+          it). Nothing is written, not even the owner tag.
         * **Health check, deregistration delay and tags** change in place on both target groups.
         * **Port, protocol, VPC and target type** cannot change in place. Only the idle color's target
           group is replaced, and only while it carries no traffic. The new one is created first, then every
@@ -791,6 +828,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] active: <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
         :param pulumi.Input[_builtins.bool] adopt: Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
+        :param pulumi.Input[Union['DeploymentBlueGreenControlledByArgs', 'DeploymentBlueGreenControlledByArgsDict', 'outputs.DeploymentBlueGreenControlledBy']] controlled_by: The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
         :param pulumi.Input[_builtins.int] deregistration_delay: Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
         :param pulumi.Input[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict', 'outputs.DeploymentBlueGreenHealthCheck']] health_check: Health check of both target groups, changed in place.
         :param pulumi.Input[_builtins.str] listener_arn: Listener whose default action this resource owns. Exactly one of <span pulumi-lang-nodejs="`listenerArn`" pulumi-lang-dotnet="`ListenerArn`" pulumi-lang-go="`listenerArn`" pulumi-lang-python="`listener_arn`" pulumi-lang-yaml="`listenerArn`" pulumi-lang-java="`listenerArn`">`listener_arn`</span> and <span pulumi-lang-nodejs="`ruleArn`" pulumi-lang-dotnet="`RuleArn`" pulumi-lang-go="`ruleArn`" pulumi-lang-python="`rule_arn`" pulumi-lang-yaml="`ruleArn`" pulumi-lang-java="`ruleArn`">`rule_arn`</span>.
@@ -826,6 +864,10 @@ class DeploymentBlueGreen(pulumi.CustomResource):
           forwards to the new idle color. After a failed gate the listener is rolled back and confirmed,
           and <span pulumi-lang-nodejs="`active`" pulumi-lang-dotnet="`Active`" pulumi-lang-go="`active`" pulumi-lang-python="`active`" pulumi-lang-yaml="`active`" pulumi-lang-java="`active`">`active`</span> in state stays the old color, so the next plan shows the flip again. <span pulumi-lang-nodejs="`history`" pulumi-lang-dotnet="`History`" pulumi-lang-go="`history`" pulumi-lang-python="`history`" pulumi-lang-yaml="`history`" pulumi-lang-java="`history`">`history`</span>
           records <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>.
+        * **Beside ECS or CodeDeploy** (<span pulumi-lang-nodejs="`controlledBy`" pulumi-lang-dotnet="`ControlledBy`" pulumi-lang-go="`controlledBy`" pulumi-lang-python="`controlled_by`" pulumi-lang-yaml="`controlledBy`" pulumi-lang-java="`controlledBy`">`controlled_by`</span>, an ECS service or a CodeDeploy deployment group
+          that also shifts the listener): a create or a flip is refused, at plan and again at apply, while
+          one of its deployments runs (`Foreign Deployment In Progress`, with what runs and how to wait for
+          it). Nothing is written, not even the owner tag.
         * **Health check, deregistration delay and tags** change in place on both target groups.
         * **Port, protocol, VPC and target type** cannot change in place. Only the idle color's target
           group is replaced, and only while it carries no traffic. The new one is created first, then every
@@ -897,6 +939,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  active: pulumi.Input[Optional[_builtins.str]] = None,
                  adopt: pulumi.Input[Optional[_builtins.bool]] = None,
+                 controlled_by: pulumi.Input[Optional[Union['DeploymentBlueGreenControlledByArgs', 'DeploymentBlueGreenControlledByArgsDict', 'outputs.DeploymentBlueGreenControlledBy']]] = None,
                  deregistration_delay: pulumi.Input[Optional[_builtins.int]] = None,
                  health_check: pulumi.Input[Optional[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict', 'outputs.DeploymentBlueGreenHealthCheck']]] = None,
                  listener_arn: pulumi.Input[Optional[_builtins.str]] = None,
@@ -923,6 +966,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
                 raise TypeError("Missing required property 'active'")
             __props__.__dict__["active"] = active
             __props__.__dict__["adopt"] = adopt
+            __props__.__dict__["controlled_by"] = controlled_by
             __props__.__dict__["deregistration_delay"] = deregistration_delay
             __props__.__dict__["health_check"] = health_check
             __props__.__dict__["listener_arn"] = listener_arn
@@ -969,6 +1013,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
             active: pulumi.Input[Optional[_builtins.str]] = None,
             adopt: pulumi.Input[Optional[_builtins.bool]] = None,
             blue_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            controlled_by: pulumi.Input[Optional[Union['DeploymentBlueGreenControlledByArgs', 'DeploymentBlueGreenControlledByArgsDict', 'outputs.DeploymentBlueGreenControlledBy']]] = None,
             deregistration_delay: pulumi.Input[Optional[_builtins.int]] = None,
             green_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
             health_check: pulumi.Input[Optional[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict', 'outputs.DeploymentBlueGreenHealthCheck']]] = None,
@@ -1003,6 +1048,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] active: <span pulumi-lang-nodejs="`blue`" pulumi-lang-dotnet="`Blue`" pulumi-lang-go="`blue`" pulumi-lang-python="`blue`" pulumi-lang-yaml="`blue`" pulumi-lang-java="`blue`">`blue`</span> or <span pulumi-lang-nodejs="`green`" pulumi-lang-dotnet="`Green`" pulumi-lang-go="`green`" pulumi-lang-python="`green`" pulumi-lang-yaml="`green`" pulumi-lang-java="`green`">`green`</span>: the color that serves the traffic. Change it to flip (or to roll back); the plan shows the schedule.
         :param pulumi.Input[_builtins.bool] adopt: Take the subject over even when another rollout resource owns it. Each owner keeps a `rollout:owner` tag on what it owns (a listener or rule; an alias's function, under a key naming the alias; a flag's parameter); create, import and the first apply after an import refuse a subject tagged by another owner, and the old owner's next apply is refused, so two owners never overwrite each other unseen. Default false.
         :param pulumi.Input[_builtins.str] blue_target_group_arn: ARN of the blue target group.
+        :param pulumi.Input[Union['DeploymentBlueGreenControlledByArgs', 'DeploymentBlueGreenControlledByArgsDict', 'outputs.DeploymentBlueGreenControlledBy']] controlled_by: The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
         :param pulumi.Input[_builtins.int] deregistration_delay: Seconds a deregistering target keeps its connections, 0 to 3600. Default 300.
         :param pulumi.Input[_builtins.str] green_target_group_arn: ARN of the green target group.
         :param pulumi.Input[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict', 'outputs.DeploymentBlueGreenHealthCheck']] health_check: Health check of both target groups, changed in place.
@@ -1034,6 +1080,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         __props__.__dict__["active"] = active
         __props__.__dict__["adopt"] = adopt
         __props__.__dict__["blue_target_group_arn"] = blue_target_group_arn
+        __props__.__dict__["controlled_by"] = controlled_by
         __props__.__dict__["deregistration_delay"] = deregistration_delay
         __props__.__dict__["green_target_group_arn"] = green_target_group_arn
         __props__.__dict__["health_check"] = health_check
@@ -1066,6 +1113,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
             active: pulumi.Input[Optional[_builtins.str]] = None,
             adopt: pulumi.Input[Optional[_builtins.bool]] = None,
             blue_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
+            controlled_by: pulumi.Input[Optional[Union['DeploymentBlueGreenControlledByArgs', 'DeploymentBlueGreenControlledByArgsDict', 'outputs.DeploymentBlueGreenControlledBy']]] = None,
             deregistration_delay: pulumi.Input[Optional[_builtins.int]] = None,
             green_target_group_arn: pulumi.Input[Optional[_builtins.str]] = None,
             health_check: pulumi.Input[Optional[Union['DeploymentBlueGreenHealthCheckArgs', 'DeploymentBlueGreenHealthCheckArgsDict', 'outputs.DeploymentBlueGreenHealthCheck']]] = None,
@@ -1094,6 +1142,7 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         __props__["active"] = active
         __props__["adopt"] = adopt
         __props__["blueTargetGroupArn"] = blue_target_group_arn
+        __props__["controlledBy"] = controlled_by
         __props__["deregistrationDelay"] = deregistration_delay
         __props__["greenTargetGroupArn"] = green_target_group_arn
         __props__["healthCheck"] = health_check
@@ -1143,6 +1192,14 @@ class DeploymentBlueGreen(pulumi.CustomResource):
         ARN of the blue target group.
         """
         return pulumi.get(self, "blue_target_group_arn")
+
+    @_builtins.property
+    @pulumi.getter(name="controlledBy")
+    def controlled_by(self) -> pulumi.Output[Optional['outputs.DeploymentBlueGreenControlledBy']]:
+        """
+        The other system that shifts this listener's weights: exactly one of <span pulumi-lang-nodejs="`ecsService`" pulumi-lang-dotnet="`EcsService`" pulumi-lang-go="`ecsService`" pulumi-lang-python="`ecs_service`" pulumi-lang-yaml="`ecsService`" pulumi-lang-java="`ecsService`">`ecs_service`</span> and <span pulumi-lang-nodejs="`codedeployGroup`" pulumi-lang-dotnet="`CodedeployGroup`" pulumi-lang-go="`codedeployGroup`" pulumi-lang-python="`codedeploy_group`" pulumi-lang-yaml="`codedeployGroup`" pulumi-lang-java="`codedeployGroup`">`codedeploy_group`</span>. With `manage = "observe"`, its deployment in progress shows in <span pulumi-lang-nodejs="`foreignDeployment`" pulumi-lang-dotnet="`ForeignDeployment`" pulumi-lang-go="`foreignDeployment`" pulumi-lang-python="`foreign_deployment`" pulumi-lang-yaml="`foreignDeployment`" pulumi-lang-java="`foreignDeployment`">`foreign_deployment`</span> and in the plan. With `manage = "write"`, the plan and the apply refuse to move traffic while one of its deployments runs.
+        """
+        return pulumi.get(self, "controlled_by")
 
     @_builtins.property
     @pulumi.getter(name="deregistrationDelay")

@@ -20,6 +20,7 @@ __all__ = [
     'AlarmCustomMetric',
     'AlarmCustomQuery',
     'AlarmCustomQueryMetric',
+    'DeploymentBlueGreenControlledBy',
     'DeploymentBlueGreenHealthCheck',
     'DeploymentBlueGreenHistory',
     'DeploymentBlueGreenLastRollout',
@@ -397,6 +398,56 @@ class AlarmCustomQueryMetric(dict):
         Dimensions, name to value.
         """
         return pulumi.get(self, "dimensions")
+
+
+@pulumi.output_type
+class DeploymentBlueGreenControlledBy(dict):
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "codedeployGroup":
+            suggest = "codedeploy_group"
+        elif key == "ecsService":
+            suggest = "ecs_service"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in DeploymentBlueGreenControlledBy. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        DeploymentBlueGreenControlledBy.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        DeploymentBlueGreenControlledBy.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 codedeploy_group: Optional[_builtins.str] = None,
+                 ecs_service: Optional[_builtins.str] = None):
+        """
+        :param _builtins.str codedeploy_group: ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+        :param _builtins.str ecs_service: ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+        """
+        if codedeploy_group is not None:
+            pulumi.set(__self__, "codedeploy_group", codedeploy_group)
+        if ecs_service is not None:
+            pulumi.set(__self__, "ecs_service", ecs_service)
+
+    @_builtins.property
+    @pulumi.getter(name="codedeployGroup")
+    def codedeploy_group(self) -> Optional[_builtins.str]:
+        """
+        ARN of the CodeDeploy deployment group (`arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP`) whose deployments shift the listener. Read with `codedeploy:ListDeployments` and `codedeploy:GetDeployment`.
+        """
+        return pulumi.get(self, "codedeploy_group")
+
+    @_builtins.property
+    @pulumi.getter(name="ecsService")
+    def ecs_service(self) -> Optional[_builtins.str]:
+        """
+        ARN of the ECS service (the long format, `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`) whose deployments shift the listener. Read with `ecs:ListServiceDeployments` and `ecs:DescribeServiceDeployments`.
+        """
+        return pulumi.get(self, "ecs_service")
 
 
 @pulumi.output_type
