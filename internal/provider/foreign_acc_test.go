@@ -224,7 +224,9 @@ func TestAccObserve_blueGreenWaitsForForeignDeployment(t *testing.T) {
 			{
 				PreConfig: func() { f.e.Emu.SetCodeDeployStatus("web", grp, dep, "Succeeded") },
 				Config:    f.config("green", ctl),
-				Check:     func(*terraform.State) error { return checkEmulator(f.e, awsclient.Ref{ListenerARN: f.listener}, f.split(0, 100))(nil) },
+				Check: func(*terraform.State) error {
+					return checkEmulator(f.e, awsclient.Ref{ListenerARN: f.listener}, f.split(0, 100))(nil)
+				},
 			},
 		},
 	})
