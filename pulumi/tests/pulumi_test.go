@@ -69,7 +69,7 @@ func newStack(t *testing.T, e *acctest.Env, program string) *stack {
 	s.write(program)
 	s.run("stack", "init", "test")
 	s.run("config", "set", "rollout:region", acctest.Region)
-	for _, svc := range []string{"elbv2", "cloudwatch", "lambda", "ssm", "stepfunctions"} {
+	for _, svc := range []string{"elbv2", "cloudwatch", "lambda", "ssm", "stepfunctions", "ecs", "codedeploy"} {
 		s.run("config", "set", "--path", "rollout:endpoints."+svc, e.Emu.URL)
 	}
 	s.run("config", "set", "rollout:maxRetries", "2")

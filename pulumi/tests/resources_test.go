@@ -521,3 +521,60 @@ func statusOf(t *testing.T, e *acctest.Env, listener string) awsclient.Status {
 	st, _ := awsclient.ParseStatus(l.Status)
 	return st
 }
+
+const observeProgram = `name: observe
+runtime: yaml
+config:
+  listenerArn: { type: string }
+  serviceArn: { type: string }
+resources:
+  split:
+    type: rollout:TrafficSplit
+    properties:
+      listenerArn: ${listenerArn}
+      manage: observe
+      controlledBy:
+        ecsService: ${serviceArn}
+outputs:
+  foreign: ${split.foreignDeployment}
+`
+
+// A split observing a listener that an ECS deployment shifts, through
+// Pulumi: it writes nothing, a refresh follows the shift, the stack then
+// has no changes to make, and it names the deployment and its stage.
+func TestObserve(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	f := e.NewFixture(2)
+	blue, green := f.TGs[0], f.TGs[1]
+	ref := awsclient.Ref{ListenerARN: f.Listener}
+	e.SetWeights(ref, weights.Split{{ARN: blue, Weight: 100}, {ARN: green, Weight: 0}})
+	service := e.Emu.ECSService("prod", acctest.Name("web"), "ECS", blue, green)
+	dep := e.Emu.SetECSDeployment(service, "", "IN_PROGRESS", "TEST_TRAFFIC_SHIFT")
+	s := newStack(t, e, observeProgram)
+	s.config("listenerArn", f.Listener, "serviceArn", service)
+	s.up()
+
+	e.SetWeights(ref, weights.Split{{ARN: blue, Weight: 10}, {ARN: green, Weight: 90}}) // ECS shifts
+	e.Emu.SetECSDeployment(service, dep, "IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT")
+	s.run("refresh", "--yes", "--skip-preview")
+	st := s.resourceState("rollout:index:TrafficSplit")
+	var got weights.Split
+	for _, tg := range st["targetGroups"].([]any) {
+		m := tg.(map[string]any)
+		got = append(got, weights.Target{ARN: m["arn"].(string), Weight: int(m["weight"].(float64))})
+	}
+	if want := (weights.Split{{ARN: blue, Weight: 10}, {ARN: green, Weight: 90}}); !got.Equal(want) {
+		t.Fatalf("after refresh the stack says %s, want the listener's %s", got, want)
+	}
+	if fd, _ := st["foreignDeployment"].(map[string]any); fd["stage"] != "PRODUCTION_TRAFFIC_SHIFT" || fd["system"] != "ECS" {
+		t.Fatalf("foreignDeployment is %v", st["foreignDeployment"])
+	}
+	s.run("preview", "--expect-no-changes")
+	for action, n := range e.Emu.CountsOf("terraform-provider-rollout") {
+		if n > 0 && (action == "elasticloadbalancing:ModifyListener" || action == "elasticloadbalancing:AddTags") {
+			t.Fatalf("the observing split made %d %s", n, action)
+		}
+	}
+	s.run("destroy", "--yes", "--skip-preview")
+}
