@@ -3,7 +3,9 @@
 # CloudWatch alarm, which the demo sets off half way; act 3 runs the same
 # canary detached, on the emulator's Step Functions and the orchestrator
 # Lambda, and the apply returns at once; act 4 holds the canary after its
-# first step for a person, who promotes it, with every notice sent to SNS.
+# first step for a person, who promotes it, with every notice sent to SNS;
+# act 5 observes the listener while a CodeDeploy deployment shifts it, and
+# takes it over once that deployment has stopped.
 terraform {
   required_providers {
     rollout = { source = "rolloutdev/rollout" }
@@ -62,9 +64,22 @@ variable "topic_arn" {
   description = "An SNS topic for the rollout's notices."
 }
 
+variable "observe" {
+  type        = bool
+  default     = false
+  description = "Observe the listener: another system (codedeploy_group) sets its weights."
+}
+
+variable "codedeploy_group" {
+  type        = string
+  default     = ""
+  description = "The CodeDeploy deployment group that also shifts the listener."
+}
+
 provider "rollout" {
   region = "us-east-1"
   endpoints = {
+    codedeploy    = var.endpoint
     elbv2         = var.endpoint
     cloudwatch    = var.endpoint
     lambda        = var.endpoint
@@ -84,14 +99,16 @@ resource "rollout_orchestrator" "demo" {
 }
 
 resource "rollout_traffic_split" "demo" {
-  listener_arn = var.listener_arn
-  target_groups = [
+  listener_arn  = var.listener_arn
+  manage        = var.observe ? "observe" : "write"
+  controlled_by = var.codedeploy_group == "" ? null : { codedeploy_group = var.codedeploy_group }
+  target_groups = var.observe ? null : [
     { arn = var.blue_arn, weight = var.blue_weight },
     { arn = var.green_arn, weight = var.green_weight },
   ]
 
   # Short pauses so the demo runs in seconds; real rollouts bake for minutes.
-  rollout = var.canary ? {
+  rollout = var.canary && !var.observe ? {
     strategy      = "canary"
     steps         = [{ percent = 10, pause = var.hold ? "hold" : "3s" }, { percent = 50, pause = "6s" }, { percent = 100 }]
     poll_interval = "1s"

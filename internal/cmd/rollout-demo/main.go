@@ -11,7 +11,10 @@
 // emulator's Step Functions calling the orchestrator binary), the alarm
 // fires, the orchestrator rolls back, and a refresh shows rolled_back. Act 4
 // holds a canary after its first step; a person promotes it; the notices
-// of the whole rollout arrive, in order, on a queue subscribed to SNS.
+// of the whole rollout arrive, in order, on a queue subscribed to SNS. Act 5
+// lives beside CodeDeploy: the split observes the listener while a
+// CodeDeploy deployment shifts it, refuses to write meanwhile, and takes
+// the listener over once the deployment has stopped.
 package main
 
 import (
@@ -29,6 +32,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -358,7 +363,91 @@ func (d *demo) act4(ctx context.Context, listener string, names map[string]strin
 		return fmt.Errorf("the on-call queue got the notices %q", got)
 	}
 	say("the on-call queue got every notice, in order: %s", strings.Join(kinds, ", "))
-	return nil
+	return d.act5(ctx, listener, names, vars, zip)
+}
+
+// act5 lives beside CodeDeploy: the split hands the listener back and
+// observes it while a CodeDeploy deployment shifts it (no writes, no diff),
+// a write is refused while the deployment runs, and once it is stopped the
+// split takes the listener over again.
+func (d *demo) act5(ctx context.Context, listener string, names map[string]string, vars []string, zip string) error {
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("demo", "demo", "")}
+	cd := codedeploy.NewFromConfig(cfg, func(o *codedeploy.Options) { o.BaseEndpoint = aws.String(d.url) })
+	if _, err := cd.CreateApplication(ctx, &codedeploy.CreateApplicationInput{ApplicationName: aws.String("demo"), ComputePlatform: cdtypes.ComputePlatformEcs}); err != nil {
+		return err
+	}
+	if _, err := cd.CreateDeploymentGroup(ctx, &codedeploy.CreateDeploymentGroupInput{ApplicationName: aws.String("demo"), DeploymentGroupName: aws.String("prod"),
+		ServiceRoleArn: aws.String("arn:aws:iam::000000000000:role/codedeploy"),
+		LoadBalancerInfo: &cdtypes.LoadBalancerInfo{TargetGroupPairInfoList: []cdtypes.TargetGroupPairInfo{{
+			TargetGroups: []cdtypes.TargetGroupInfo{{Name: aws.String("blue")}, {Name: aws.String("green")}}, ProdTrafficRoute: &cdtypes.TrafficRoute{ListenerArns: []string{listener}}}}}}); err != nil {
+		return err
+	}
+	group := "arn:aws:codedeploy:us-east-1:000000000000:deploymentgroup:demo/prod"
+	dep, err := cd.CreateDeployment(ctx, &codedeploy.CreateDeploymentInput{ApplicationName: aws.String("demo"), DeploymentGroupName: aws.String("prod")})
+	if err != nil {
+		return err
+	}
+	say("act 5: beside CodeDeploy: deployment %s of demo/prod starts on the same listener; the split hands the listener back (manage = \"observe\")", aws.ToString(dep.DeploymentId))
+	base := append([]string{"-input=false", "-no-color"}, vars...)
+	base = append(base, "-var", "orchestrator_zip="+zip, "-var", "codedeploy_group="+group)
+	observe := append(append([]string{}, base...), "-var", "blue_weight=0", "-var", "green_weight=100", "-var", "observe=true")
+	if err := d.engineRun(append([]string{"apply", "-auto-approve"}, observe...)...); err != nil {
+		return err
+	}
+	blueWeight := func() (int, error) {
+		c := &awsclient.Client{ELB: d.elb, Clock: clock.Real{}}
+		acts, err := c.ReadActions(ctx, awsclient.Ref{ListenerARN: listener})
+		if err != nil {
+			return 0, err
+		}
+		f, _ := acts.Forward()
+		return f.Split[0].Weight, nil
+	}
+	for _, w := range [][2]int{{20, 80}, {100, 0}} {
+		say("CodeDeploy shifts the listener to blue=%d green=%d", w[0], w[1])
+		if _, err := d.elb.ModifyListener(ctx, &elb.ModifyListenerInput{ListenerArn: aws.String(listener), DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward,
+			ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: []elbtypes.TargetGroupTuple{
+				{TargetGroupArn: aws.String(keyOf(names, "blue")), Weight: aws.Int32(int32(w[0]))}, {TargetGroupArn: aws.String(keyOf(names, "green")), Weight: aws.Int32(int32(w[1]))}}}}}}); err != nil {
+			return err
+		}
+		actions, err := d.planActions(append([]string{"plan", "-out=observe.plan"}, observe...), "rollout_traffic_split.demo")
+		if err != nil {
+			return err
+		}
+		if actions != "no-op" {
+			return fmt.Errorf("the observing split's plan after CodeDeploy's shift is %q, want no-op", actions)
+		}
+		say("plan: rollout_traffic_split.demo is %s (the refresh read blue=%d green=%d)", actions, w[0], w[1])
+		if err := d.show(listener, names); err != nil {
+			return err
+		}
+	}
+	say("a write while CodeDeploy deploys is refused, and nothing moves:")
+	write := append(append([]string{}, base...), "-var", "blue_weight=50", "-var", "green_weight=50")
+	if out, err := d.engineOutput(append([]string{"apply", "-auto-approve"}, write...)...); err == nil || !strings.Contains(out, "Foreign Deployment In Progress") {
+		return fmt.Errorf("the write during CodeDeploy's deployment was not refused: %v", err)
+	}
+	if b, err := blueWeight(); err != nil || b != 100 {
+		return fmt.Errorf("the listener moved during the refused write (blue %d, %v)", b, err)
+	}
+	if _, err := cd.StopDeployment(ctx, &codedeploy.StopDeploymentInput{DeploymentId: dep.DeploymentId}); err != nil {
+		return err
+	}
+	say("the deployment is stopped; the split takes the listener over again (manage = \"write\") and moves it")
+	if err := d.engineRun(append([]string{"apply", "-auto-approve"}, write...)...); err != nil {
+		return err
+	}
+	return d.show(listener, names)
+}
+
+// keyOf is the key of a value in m.
+func keyOf(m map[string]string, v string) string {
+	for k, x := range m {
+		if x == v {
+			return k
+		}
+	}
+	return ""
 }
 
 // prepare writes the example and a CLI configuration whose dev_overrides
@@ -392,6 +481,39 @@ func (d *demo) prepare() error {
 func (d *demo) engineRun(args ...string) error {
 	_, err := d.engineOutput(args...)
 	return err
+}
+
+// planActions makes a plan quietly (args write it to observe.plan) and
+// returns the actions it has for one resource ("no-op", "update", …).
+func (d *demo) planActions(args []string, address string) (string, error) {
+	cmd := exec.Command(d.engine, args...)
+	cmd.Dir, cmd.Env = d.workdir, d.env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("%s plan: %w\n%s", filepath.Base(d.engine), err, out)
+	}
+	cmd = exec.Command(d.engine, "show", "-json", "observe.plan")
+	cmd.Dir, cmd.Env = d.workdir, d.env
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%s show: %w", filepath.Base(d.engine), err)
+	}
+	var p struct {
+		ResourceChanges []struct {
+			Address string `json:"address"`
+			Change  struct {
+				Actions []string `json:"actions"`
+			} `json:"change"`
+		} `json:"resource_changes"`
+	}
+	if err := json.Unmarshal(out, &p); err != nil {
+		return "", err
+	}
+	for _, rc := range p.ResourceChanges {
+		if rc.Address == address {
+			return strings.Join(rc.Change.Actions, ","), nil
+		}
+	}
+	return "", fmt.Errorf("the plan has no %s", address)
 }
 
 // engineExit runs the engine quietly and returns its exit code.
