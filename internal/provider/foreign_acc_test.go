@@ -231,3 +231,32 @@ func TestAccObserve_blueGreenWaitsForForeignDeployment(t *testing.T) {
 		},
 	})
 }
+
+// A split that writes beside an ECS service is not in the way of plans
+// that change nothing while the service deploys; a change of its weights
+// is refused then.
+func TestAccObserve_unchangedWriterPlansWhileForeignDeploys(t *testing.T) {
+	acctest.OneEngine(t)
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	f := e.NewFixture(2)
+	blue, green := f.TGs[0], f.TGs[1]
+	service := e.Emu.ECSService("prod", acctest.Name("api"), "ECS", blue, green)
+	cfg := func(b, g int) string {
+		return e.ProviderConfig() + fmt.Sprintf(`
+resource "rollout_traffic_split" "test" {
+  listener_arn  = %q
+  target_groups = [{ arn = %q, weight = %d }, { arn = %q, weight = %d }]
+  controlled_by = { ecs_service = %q }
+}
+`, f.Listener, blue, b, green, g, service)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: cfg(100, 0)},
+			{PreConfig: func() { e.Emu.SetECSDeployment(service, "", "PENDING", "RECONCILE_SERVICE") }, Config: cfg(100, 0), PlanOnly: true},
+			{Config: cfg(50, 50), ExpectError: regexp.MustCompile(`Foreign Deployment In Progress(.|\n)*PENDING`)},
+		},
+	})
+}
