@@ -50,6 +50,7 @@ type budgetFigures struct {
 	elbMean        float64
 	describes      int
 	peakRSS        int64 // KiB, the engine's or the provider's, the larger
+	providerRSS    int64 // KiB, the provider's alone (sampled every 200 ms)
 }
 
 func budgetBench(engine, providerDir, dir string, n int, paced bool) (budgetFigures, error) {
@@ -199,7 +200,22 @@ resource "rollout_traffic_split" "s%03[1]d" {
 		mu.Unlock()
 	}()
 	start := time.Now()
+	sampled := make(chan struct{})
+	stop := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(200 * time.Millisecond): // sampling another process: real time
+			}
+			f.providerRSS = max(f.providerRSS, rssOf("terraform-provi"))
+		}
+	}()
 	cmd, err := apply()
+	close(stop)
+	<-sampled
 	f.wall = time.Since(start)
 	mu.Lock()
 	for _, w := range watchedWrites {
@@ -264,6 +280,32 @@ resource "rollout_traffic_split" "s%03[1]d" {
 }
 
 var errApplyFailed = fmt.Errorf("the apply failed")
+
+// rssOf is the largest resident set (KiB) of the processes whose command
+// name (as /proc gives it, 15 characters at most) is comm; 0 off Linux.
+func rssOf(comm string) int64 {
+	dirs, _ := os.ReadDir("/proc")
+	var most int64
+	for _, d := range dirs {
+		name, err := os.ReadFile(filepath.Join("/proc", d.Name(), "comm"))
+		if err != nil || strings.TrimSpace(string(name)) != comm {
+			continue
+		}
+		status, err := os.ReadFile(filepath.Join("/proc", d.Name(), "status"))
+		if err != nil {
+			continue
+		}
+		for _, l := range strings.Split(string(status), "\n") {
+			if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+				var kb int64
+				if _, err := fmt.Sscanf(strings.TrimSpace(v), "%d", &kb); err == nil {
+					most = max(most, kb)
+				}
+			}
+		}
+	}
+	return most
+}
 
 // putSteadyTraffic puts 100 requests and no 5XX a second on a target group
 // behind the listener's load balancer, from `from` for span.

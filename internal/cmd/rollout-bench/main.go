@@ -137,8 +137,8 @@ func main() {
 				if bf.failed {
 					outcome = "the apply FAILED (" + bf.failure + ")"
 				}
-				fmt.Printf("      %s: %s; %d Throttling answers; CloudWatch requests per poll interval %.2f (DescribeAlarms %.2f, %d GetMetricData); ELB requests a second peak %d, mean %.1f (%d Describe*, %d DescribeListeners); wall %s = %.1f x one schedule (%s); peak RSS %d MiB%s\n",
-					label, outcome, bf.throttled, bf.cwPerPoll, bf.alarmsPerPoll, bf.metricData, bf.elbPeak, bf.elbMean, bf.describes, bf.listenerReads, bf.wall.Round(100*time.Millisecond), bf.wall.Seconds()/bf.schedule.Seconds(), bf.schedule, bf.peakRSS/1024, miss)
+				fmt.Printf("      %s: %s; %d Throttling answers; CloudWatch requests per poll interval %.2f (DescribeAlarms %.2f, %d GetMetricData); ELB requests a second peak %d, mean %.1f (%d Describe*, %d DescribeListeners); wall %s = %.1f x one schedule (%s); peak RSS %d MiB (the provider's %d MiB)%s\n",
+					label, outcome, bf.throttled, bf.cwPerPoll, bf.alarmsPerPoll, bf.metricData, bf.elbPeak, bf.elbMean, bf.describes, bf.listenerReads, bf.wall.Round(100*time.Millisecond), bf.wall.Seconds()/bf.schedule.Seconds(), bf.schedule, bf.peakRSS/1024, bf.providerRSS/1024, miss)
 			}
 			if *budgetOnly {
 				continue
