@@ -112,7 +112,7 @@ resource "rollout_traffic_split" "s%d" {
 						return fmt.Errorf("%d DescribeListeners for %d rollouts: the reads waiting together were not batched", lr, n)
 					}
 					// Each metrics gate is read once, after the pause: the
-					// reads within a second of each other are one request.
+					// reads within two seconds of each other are one request.
 					if md := after["monitoring:GetMetricData"] - before["monitoring:GetMetricData"]; md == 0 || md > n/2 {
 						return fmt.Errorf("%d GetMetricData for the %d metrics gates: they were not batched", md, n)
 					}

@@ -320,19 +320,13 @@ func (r *Runner) advance(ctx context.Context, p *Progress) (time.Duration, error
 		if p.Since.IsZero() {
 			p.Since = r.Clock.Now()
 		}
-		hctx, stop := r.watchAlarms(ctx)
-		f, retry, err := r.checkHealth(hctx, *g, p.Gaining, n)
-		if stop() && ctx.Err() == nil {
-			// An alarm went into ALARM while the health read waited for
-			// its turn: the alarms decide now; the health is read again.
-			af, _, aerr := r.checkAlarms(ctx, n)
-			if aerr != nil {
-				return 0, aerr
+		f, retry, alarmed, err := r.watchedHealth(ctx, *g, p.Gaining, n)
+		if alarmed {
+			// The alarms decided; the health is read again if they pass.
+			if f != nil {
+				r.fail(ctx, p, f)
 			}
-			if af != nil {
-				r.fail(ctx, p, af)
-			}
-			return 0, nil
+			return 0, err
 		}
 		switch {
 		case err != nil:
@@ -475,16 +469,23 @@ func (r *Runner) pollGates(ctx context.Context, p *Progress, n int) (*Failure, e
 		return f, err
 	}
 	if g := r.Gates.Health; g != nil {
-		hctx, stop := r.watchAlarms(ctx)
-		f, _, err := r.checkHealth(hctx, *g, p.Gaining, n)
-		if stop() && ctx.Err() == nil {
-			// An alarm went into ALARM while the health read waited for
-			// its turn: the alarms decide now, not after that wait.
-			f, _, err = r.checkAlarms(ctx, n)
-		}
+		f, _, _, err := r.watchedHealth(ctx, *g, p.Gaining, n)
 		return f, err
 	}
 	return nil, nil
+}
+
+// watchedHealth reads the health gate while the run's alarms are watched:
+// an alarm that goes into ALARM while the read waits for its turn cuts it
+// short, and the alarms decide instead (alarmed), not after that wait.
+func (r *Runner) watchedHealth(ctx context.Context, g HealthGate, tgs []string, n int) (f *Failure, retryLater, alarmed bool, err error) {
+	hctx, stop := r.watchAlarms(ctx)
+	f, retryLater, err = r.checkHealth(hctx, g, tgs, n)
+	if stop() && ctx.Err() == nil {
+		f, _, err = r.checkAlarms(ctx, n)
+		return f, false, true, err
+	}
+	return f, retryLater, false, err
 }
 
 // watchAlarms watches the run's alarms, when its alarm reader can, while
