@@ -165,6 +165,17 @@ func foreignValue(f *awsclient.ForeignDeployment) types.Object {
 		"status": types.StringValue(f.Status), "stage": types.StringValue(f.Stage), "started_at": types.StringValue(started)})
 }
 
+// foreignOf is the foreign_deployment attribute as a ForeignDeployment,
+// nil when none runs.
+func foreignOf(o types.Object) *awsclient.ForeignDeployment {
+	if o.IsNull() || o.IsUnknown() {
+		return nil
+	}
+	str := func(k string) string { v, _ := o.Attributes()[k].(types.String); return v.ValueString() }
+	started, _ := time.Parse(time.RFC3339, str("started_at"))
+	return &awsclient.ForeignDeployment{System: str("system"), ID: str("id"), Status: str("status"), Stage: str("stage"), Started: started}
+}
+
 // readForeign reads the deployment of controlled_by that runs, if any;
 // a read that fails is a warning (the attribute keeps what it had).
 func readForeign(ctx context.Context, c *awsclient.Client, controlledBy types.Object, prior types.Object, diags *diag.Diagnostics) types.Object {
@@ -270,11 +281,16 @@ func (r *trafficSplitResource) planObserved(ctx context.Context, plan trafficSpl
 		set("foreign_deployment", types.ObjectNull(foreignAttrTypes))
 		return
 	}
-	if r.client == nil {
-		return
+	// The refresh before this plan read the deployment; a new resource, or
+	// a new controlled_by, has no reading yet.
+	var f *awsclient.ForeignDeployment
+	switch {
+	case state != nil && state.ControlledBy.Equal(plan.ControlledBy):
+		f = foreignOf(state.Foreign)
+	case r.client != nil:
+		f, _ = r.client.ForeignDeployment(ctx, ctl)
 	}
-	f, err := r.client.ForeignDeployment(ctx, ctl)
-	if err == nil && f != nil {
+	if f != nil {
 		resp.Diagnostics.AddAttributeWarning(path.Root("controlled_by"), "Foreign Deployment In Progress", detail(nil,
 			fmt.Sprintf("%s is deploying: its %s. This resource observes the listener and writes nothing.", ctl.Name(), f),
 			"The weights follow that deployment at each refresh; nothing needs doing here."))

@@ -15,7 +15,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
-	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/graph"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
@@ -337,9 +336,7 @@ func (r *releaseResource) prepare(ctx context.Context, run *serviceRun, adopt bo
 	to, _, _ := splitFromList(ctx, s.TargetGroups)
 	settings, d := settingsFrom(ctx, s.Rollout)
 	run.diags.Append(d...)
-	if settings.Gates.Metrics != nil && arn.IsNetwork(s.ListenerARN.ValueString()) {
-		settings.Gates.Metrics.ErrorsAre = "a reset by a target (TCP_Target_Reset_Count)"
-	}
+	onNetwork(s.ListenerARN, &settings)
 	ch := change{to: to, settings: settings, planned: s.PlannedSteps, last: types.ObjectNull(lastRolloutAttrTypes), hold: of.rollback == rollbackNone}
 	mine := ""
 	if run.old != nil {

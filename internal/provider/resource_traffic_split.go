@@ -424,9 +424,7 @@ func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, 
 	if !refuseWhileForeign(ctx, r.client, m.ControlledBy, path.Root("target_groups"), diags) {
 		return false
 	}
-	if settings.Gates.Metrics != nil && arn.IsNetwork(m.ListenerARN.ValueString()) {
-		settings.Gates.Metrics.ErrorsAre = "a reset by a target (TCP_Target_Reset_Count)"
-	}
+	onNetwork(m.ListenerARN, &settings)
 	subj := r.subject(*m)
 	ch := change{from: from, to: fwd.Split, settings: settings, planned: m.PlannedSteps, last: last, readFirst: readFirst, limit: limit,
 		owner: &ownerClaim{base: path.Empty(), resourceType: splitType, mine: mine, adopt: m.Adopt.ValueBool()}}

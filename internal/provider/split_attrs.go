@@ -208,3 +208,11 @@ func checkNetwork(ctx context.Context, listener types.String, stickiness types.O
 				"Remove max_p99_latency_ms, or gate on an alarm of your own."))
 	}
 }
+
+// onNetwork fits a rollout's settings to a Network Load Balancer's
+// listener: its metrics gate counts the resets targets send as errors.
+func onNetwork(listener types.String, s *rolloutSettings) {
+	if s.Gates.Metrics != nil && arn.IsNetwork(listener.ValueString()) {
+		s.Gates.Metrics.ErrorsAre = "a reset by a target (TCP_Target_Reset_Count)"
+	}
+}
