@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -80,38 +81,12 @@ func (e *Env) PutTargetGroupMetric(listener, tg, metric string, value float64, a
 }
 
 // PutSteadyTraffic puts a steady, healthy load on a target group behind
-// the listener's load balancer: 100 requests and no 5XX every second from
-// `from` for span (datapoints ahead of time: the front keeps them as given).
+// the listener's load balancer (emulator.PutSteadyTraffic).
 func (e *Env) PutSteadyTraffic(listener, tg string, from time.Time, span time.Duration) {
 	e.T.Helper()
-	lb, err := arn.LoadBalancerOfListener(listener)
-	if err != nil {
-		e.T.Fatal(err)
+	if err := emulator.PutSteadyTraffic(e.ctx(), e.CW, listener, tg, from, span); err != nil {
+		e.T.Fatalf("PutMetricData: %v", err)
 	}
-	tgDim, err := arn.TargetGroupDimension(tg)
-	if err != nil {
-		e.T.Fatal(err)
-	}
-	dims := []cwtypes.Dimension{{Name: aws.String("TargetGroup"), Value: aws.String(tgDim)}, {Name: aws.String("LoadBalancer"), Value: aws.String(lb)}}
-	var data []cwtypes.MetricDatum
-	flush := func() {
-		if len(data) == 0 {
-			return
-		}
-		if _, err := e.CW.PutMetricData(e.ctx(), &cloudwatch.PutMetricDataInput{Namespace: aws.String("AWS/ApplicationELB"), MetricData: data}); err != nil {
-			e.T.Fatalf("PutMetricData: %v", err)
-		}
-		data = nil
-	}
-	for at := from; at.Before(from.Add(span)); at = at.Add(time.Second) {
-		data = append(data,
-			cwtypes.MetricDatum{MetricName: aws.String("RequestCount"), Value: aws.Float64(100), Timestamp: aws.Time(at), Dimensions: dims},
-			cwtypes.MetricDatum{MetricName: aws.String("HTTPCode_Target_5XX_Count"), Value: aws.Float64(0), Timestamp: aws.Time(at), Dimensions: dims})
-		if len(data) >= 1000 { // PutMetricData's most datums a request
-			flush()
-		}
-	}
-	flush()
 }
 
 // Hook is a Lambda function whose invocations kumo forwards to a local HTTP

@@ -15,11 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
-	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
 )
 
@@ -171,7 +169,7 @@ resource "rollout_traffic_split" "s%03[1]d" {
 	// Each green target group serves a steady, healthy load (its metrics
 	// gate reads it), published ahead for the run's span.
 	for _, s := range svcs {
-		if err := putSteadyTraffic(ctx, cw, s.bg.listener, s.bg.green, time.Now().Add(-time.Minute), 15*time.Minute); err != nil {
+		if err := emulator.PutSteadyTraffic(ctx, cw, s.bg.listener, s.bg.green, time.Now().Add(-time.Minute), 15*time.Minute); err != nil {
 			return f, err
 		}
 	}
@@ -305,33 +303,6 @@ func rssOf(comm string) int64 {
 		}
 	}
 	return most
-}
-
-// putSteadyTraffic puts 100 requests and no 5XX a second on a target group
-// behind the listener's load balancer, from `from` for span.
-func putSteadyTraffic(ctx context.Context, cw *cloudwatch.Client, listener, tg string, from time.Time, span time.Duration) error {
-	lb, err := arn.LoadBalancerOfListener(listener)
-	if err != nil {
-		return err
-	}
-	tgDim, err := arn.TargetGroupDimension(tg)
-	if err != nil {
-		return err
-	}
-	dims := []cwtypes.Dimension{{Name: aws.String("TargetGroup"), Value: aws.String(tgDim)}, {Name: aws.String("LoadBalancer"), Value: aws.String(lb)}}
-	var data []cwtypes.MetricDatum
-	for at := from; at.Before(from.Add(span)); at = at.Add(time.Second) {
-		data = append(data,
-			cwtypes.MetricDatum{MetricName: aws.String("RequestCount"), Value: aws.Float64(100), Timestamp: aws.Time(at), Dimensions: dims},
-			cwtypes.MetricDatum{MetricName: aws.String("HTTPCode_Target_5XX_Count"), Value: aws.Float64(0), Timestamp: aws.Time(at), Dimensions: dims})
-		if len(data) >= 1000 || !at.Add(time.Second).Before(from.Add(span)) {
-			if _, err := cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String("AWS/ApplicationELB"), MetricData: data}); err != nil {
-				return err
-			}
-			data = nil
-		}
-	}
-	return nil
 }
 
 // newBlueGreenOnPort is newBlueGreen with the listener on port, and one
