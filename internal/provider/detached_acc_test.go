@@ -244,6 +244,12 @@ func TestAccDetached_abortThroughApply(t *testing.T) {
 				ExpectError: regexp.MustCompile(`Detached Rollout Running`),
 			},
 			{
+				// and so is handing the listener back: the orchestrator
+				// would go on writing a listener nobody owns
+				Config:      regexp.MustCompile(`(?s)target_groups = \[.*?\n  \]`).ReplaceAllString(d.config(0, 100, ""), `manage = "observe"`),
+				ExpectError: regexp.MustCompile(`Detached Rollout Running`),
+			},
+			{
 				// back to where it started: an abort, carried out by the
 				// orchestrator's rollback; the apply waits for it
 				Config: d.config(100, 0, canary("60s", "2s", "")),

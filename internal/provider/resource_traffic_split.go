@@ -178,6 +178,12 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 		priorCtl = state.ControlledBy
 	}
 	if plan.observing() {
+		if state != nil && !state.observing() && lastStatus(state.LastRollout) == statusRunning {
+			// Handing back would give up the owner tag under a rollout
+			// that goes on writing.
+			refuseWhileRunning(path.Root("manage"), state.LastRollout, &resp.Diagnostics)
+			return
+		}
 		var tgs []string
 		if state != nil {
 			tgs = tgARNs(ctx, state.TargetGroups)
