@@ -46,16 +46,36 @@ type detached struct {
 }
 
 func newDetached(t *testing.T, pauses ...time.Duration) *detached {
+	var st []rollout.Step
+	for i, p := range pauses {
+		st = append(st, rollout.Step{Percent: []int{10, 50, 100}[i], Pause: p})
+	}
+	return newDetachedSteps(t, st)
+}
+
+// newDetachedHeld is a canary of 10, 50 and 100 % that holds after step 1
+// until the test promotes it: a test that acts on step 1 does so however
+// slowly the machine runs beside the orchestrator's real clock.
+func newDetachedHeld(t *testing.T) *detached {
+	return newDetachedSteps(t, []rollout.Step{{Percent: 10, Hold: true}, {Percent: 50, Pause: time.Second}, {Percent: 100}})
+}
+
+// promote tags the subject as an apply with a new rollout.promote does.
+func (d *detached) promote(t *testing.T, j orchestrator.Job, step int) {
+	t.Helper()
+	lease := awsclient.ListenerLease{Client: &awsclient.Client{ELB: d.e.ELB}, Ref: d.ref}
+	if err := lease.SetRun(context.Background(), orchestrator.PromoteTag(j.Execution, step)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newDetachedSteps(t *testing.T, st []rollout.Step) *detached {
 	e := acctest.NewEnv(t)
 	d := &detached{e: e, f: e.NewFixture(2)}
 	d.ref = awsclient.Ref{ListenerARN: d.f.Listener}
 	d.from = weights.Split{{ARN: d.f.TGs[0], Weight: 1}, {ARN: d.f.TGs[1], Weight: 0}}
 	d.to = weights.Split{{ARN: d.f.TGs[0], Weight: 0}, {ARN: d.f.TGs[1], Weight: 1}}
 	e.SetWeights(d.ref, d.from)
-	var st []rollout.Step
-	for i, p := range pauses {
-		st = append(st, rollout.Step{Percent: []int{10, 50, 100}[i], Pause: p})
-	}
 	var err error
 	d.steps, err = rollout.Plan(d.from, d.to, rollout.Strategy{Kind: rollout.Canary, Steps: st})
 	if err != nil {
@@ -161,9 +181,13 @@ func TestDetachedAlarmRollsBack(t *testing.T) {
 	if got := d.serves(t); !got.Equal(d.from) {
 		t.Fatalf("the listener serves %s, want %s", got, d.from)
 	}
-	// poll (1 s) + 1 s, and the margin of a loaded machine.
-	if took > 3*time.Second {
-		t.Errorf("the rollback was written %s after the alarm fired; want within the poll interval and a second", took)
+	// Watched at each poll (1 s), the rollback comes within a few seconds;
+	// unwatched, at the end of the 30 s pause. The bound is half the pause,
+	// a margin that dwarfs a loaded machine's own time (the orchestrator is
+	// another process, and Step Functions' Wait states run in real time);
+	// how fast it is, is make bench's figure, not this test's.
+	if took > 15*time.Second {
+		t.Errorf("the rollback was written %s after the alarm fired; want it at a poll (every second), not at the end of the 30 s pause", took)
 	}
 	t.Logf("alarm → rollback write: %s", took)
 	d.e.CheckPolicyCovers()
@@ -205,11 +229,13 @@ func TestDetachedSurvivesAKilledOrchestrator(t *testing.T) {
 // is written, and the report says what was found.
 func TestDetachedHandChangeStops(t *testing.T) {
 	t.Parallel()
-	d := newDetached(t, 3*time.Second, time.Second, 0)
-	exec := d.start(t, d.job(rollout.Gates{}))
+	d := newDetachedHeld(t)
+	j := d.job(rollout.Gates{})
+	exec := d.start(t, j)
 	waitFor(t, "step 1", func() bool { return len(d.splits()) == 1 })
 	hand := weights.Split{{ARN: d.f.TGs[0], Weight: 70}, {ARN: d.f.TGs[1], Weight: 30}}
 	d.e.SetWeights(d.ref, hand)
+	d.promote(t, j, 1) // the next write finds the hand change
 	out := d.e.WaitExecution(exec, time.Minute)
 	rep, ok := orchestrator.ParseCause(aws.ToString(out.Cause))
 	if out.Status != sfntypes.ExecutionStatusFailed || !ok || rep.Result.Failure == nil || rep.Result.Failure.Gate != rollout.GateChanged {
@@ -236,7 +262,7 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 // hand change does: the orchestrator stops and writes nothing more.
 func TestDetachedStopsWhenTheLeaseIsTaken(t *testing.T) {
 	t.Parallel()
-	d := newDetached(t, 3*time.Second, time.Second, 0)
+	d := newDetachedHeld(t) // held: nothing else can move it meanwhile
 	exec := d.start(t, d.job(rollout.Gates{}))
 	waitFor(t, "step 1", func() bool { return len(d.splits()) == 1 })
 	lease := awsclient.ListenerLease{Client: &awsclient.Client{ELB: d.e.ELB}, Ref: d.ref}
