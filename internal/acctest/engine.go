@@ -213,10 +213,13 @@ func (p *Plan) plan(ctx context.Context, config, prior tftypes.Value, private []
 // applies the final plan and requires the new state to keep every value
 // planned. A break of either is a test failure, named as core names it.
 // The state is updated with what the provider returned, also on error.
-func (p *Plan) Apply() Diags {
+func (p *Plan) Apply() Diags { return p.ApplyContext(context.Background()) }
+
+// ApplyContext is Apply under ctx: cancelling it is what core does to a
+// provider's requests on Ctrl-C (StopProvider).
+func (p *Plan) ApplyContext(ctx context.Context) Diags {
 	r := p.r
 	r.eng.T.Helper()
-	ctx := context.Background()
 	if p.Diags.HasError("") {
 		r.eng.T.Fatalf("applying a plan that failed: %s", p.Diags)
 	}
@@ -621,26 +624,71 @@ func proposedObject(o *tfprotov6.SchemaObject, prior, config tftypes.Value) tfty
 }
 
 // planValid is core's check of a plan (objchange.AssertPlanValid, for
-// attributes): a value the configuration sets is planned as set, and an
-// attribute that is not computed is planned as configured.
+// attributes and nested attributes): a value the configuration sets is
+// planned as set, and an attribute that is not computed is planned as
+// configured.
 func planValid(b *tfprotov6.SchemaBlock, prior, config, planned tftypes.Value) []string {
 	if planned.IsNull() {
 		return nil
 	}
+	return planValidAttrs(b.Attributes, config, planned, "")
+}
+
+func planValidAttrs(attrs []*tfprotov6.SchemaAttribute, config, planned tftypes.Value, at string) []string {
 	var cfg, pl map[string]tftypes.Value
 	_ = config.As(&cfg)
 	_ = planned.As(&pl)
 	var out []string
-	for _, a := range b.Attributes {
+	for _, a := range attrs {
 		c, p := cfg[a.Name], pl[a.Name]
+		name := strings.TrimPrefix(at+"."+a.Name, ".")
 		switch {
+		case a.NestedType != nil && !c.IsNull() && c.IsKnown() && p.IsKnown() && !p.IsNull():
+			out = append(out, planValidNested(a.NestedType, c, p, name)...)
 		case !a.Computed && !c.Equal(p):
-			out = append(out, fmt.Sprintf("%s: planned %s for a value configured as %s", a.Name, p, c))
-		case a.Computed && !c.IsNull() && c.IsFullyKnown() && a.NestedType == nil && !c.Equal(p):
-			out = append(out, fmt.Sprintf("%s: planned %s, but the configuration sets %s", a.Name, p, c))
+			out = append(out, fmt.Sprintf("%s: planned %s for a value configured as %s", name, short(p), short(c)))
+		case a.Computed && !c.IsNull() && c.IsFullyKnown() && !c.Equal(p):
+			out = append(out, fmt.Sprintf("%s: planned %s, but the configuration sets %s", name, short(p), short(c)))
 		}
 	}
 	return out
+}
+
+func planValidNested(o *tfprotov6.SchemaObject, config, planned tftypes.Value, at string) []string {
+	switch o.Nesting {
+	case tfprotov6.SchemaObjectNestingModeSingle:
+		return planValidAttrs(o.Attributes, config, planned, at)
+	case tfprotov6.SchemaObjectNestingModeMap:
+		var cm, pm map[string]tftypes.Value
+		_ = config.As(&cm)
+		_ = planned.As(&pm)
+		var out []string
+		if len(cm) != len(pm) {
+			out = append(out, fmt.Sprintf("%s: planned %d elements for %d configured", at, len(pm), len(cm)))
+		}
+		for k, c := range cm {
+			p, ok := pm[k]
+			if !ok {
+				out = append(out, fmt.Sprintf("%s[%q]: configured, not planned", at, k))
+				continue
+			}
+			out = append(out, planValidAttrs(o.Attributes, c, p, fmt.Sprintf("%s[%q]", at, k))...)
+		}
+		return out
+	case tfprotov6.SchemaObjectNestingModeList:
+		var cl, pl []tftypes.Value
+		_ = config.As(&cl)
+		_ = planned.As(&pl)
+		if len(cl) != len(pl) {
+			return []string{fmt.Sprintf("%s: planned %d elements for %d configured", at, len(pl), len(cl))}
+		}
+		var out []string
+		for i := range cl {
+			out = append(out, planValidAttrs(o.Attributes, cl[i], pl[i], fmt.Sprintf("%s.%d", at, i))...)
+		}
+		return out
+	}
+	return nil
 }
 
 // compatible is core's check that actual keeps what planned showed
