@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -59,8 +60,13 @@ type Progress struct {
 	PauseLeft    time.Duration `json:"pause_left,omitempty"`
 	MetricsIndex int           `json:"metrics_index,omitempty"`
 	// Before is what the current step moved from (hook payloads).
-	Before       weights.Split `json:"before,omitempty"`
-	ReadFailures int           `json:"read_failures,omitempty"`
+	Before weights.Split `json:"before,omitempty"`
+	// ReadFailures are each gate's failed reads in a row.
+	ReadFailures ReadFailures `json:"gate_read_failures,omitempty"`
+	// OldReadFailures is the one count of failed reads in a row that a
+	// progress written before gates counted their own carries: Advance
+	// counts it for every gate, once.
+	OldReadFailures int `json:"read_failures,omitempty"`
 	// Rest is the Rest of the run's first reading (a flag's document
 	// without its percentage): a change of it is someone else's.
 	Rest *string `json:"rest,omitempty"`
@@ -178,8 +184,12 @@ func (r *Runner) Drive(ctx context.Context, p *Progress) Result {
 // visible (a few seconds of confirmation back-off). A Repeatable runner
 // also returns, with no wait, after each write.
 func (r *Runner) Advance(ctx context.Context, p *Progress) (time.Duration, bool) {
-	r.readFailures, r.rest = p.ReadFailures, p.Rest
-	defer func() { p.ReadFailures, p.Rest = r.readFailures, r.rest }()
+	r.readFailures, r.rest = maps.Clone(p.ReadFailures), p.Rest
+	if n := p.OldReadFailures; n > 0 {
+		r.readFailures = ReadFailures{GateHealth: n, GateAlarm: n, GateMetrics: n, GateHook: n}
+		p.OldReadFailures = 0
+	}
+	defer func() { p.ReadFailures, p.Rest = maps.Clone(r.readFailures), r.rest }()
 	for first := true; !p.Done(); first = false {
 		if r.Repeatable && !first && p.writes() {
 			// A write starts a call of its own, from a progress that

@@ -213,7 +213,7 @@ func (r *Runner) Stabilize(ctx context.Context, res Result, from weights.Split, 
 		return r.finish(res)
 	}
 	r.log("stabilizing", "weights", res.Current.String(), "for", d.String())
-	r.readFailures = 0
+	r.readFailures = nil
 	for left := d; ; {
 		f, err := check(left <= 0)
 		if err != nil {

@@ -51,14 +51,16 @@ type Runner struct {
 	SubjectID   string
 	SubjectKind string
 	Log         func(Event)
-	// MaxReadFailures is how many gate reads in a row may fail (each
-	// after the SDK's own retries) before the gate counts as failed and the
-	// rollout rolls back; zero means DefaultMaxReadFailures. A failed read
-	// is tried again at the next poll.
+	// MaxReadFailures is how many reads in a row of one gate may fail
+	// (each after the SDK's own retries) before the gate counts as failed
+	// and the rollout rolls back; zero means DefaultMaxReadFailures. Each
+	// gate counts its own (ReadFailures). A failed read is tried again at
+	// the next poll.
 	MaxReadFailures int
-	// IgnoreReadFailures lets the rollout go on when health, alarms or
-	// metrics cannot be read (CodeDeploy's ignorePollAlarmFailure). A hook
-	// that cannot be invoked still fails its step.
+	// IgnoreReadFailures lets the rollout go on without a gate (health,
+	// alarms or metrics, each on its own) whose reads failed
+	// MaxReadFailures times in a row (CodeDeploy's ignorePollAlarmFailure).
+	// A hook that cannot be invoked still fails its step.
 	IgnoreReadFailures bool
 	// RollbackGrace bounds a rollback that must finish after the apply was
 	// cancelled or reached its deadline; zero means DefaultRollbackGrace.
@@ -107,7 +109,7 @@ type Runner struct {
 	// it when it is at most PrimedMaxAge old, instead of reading again.
 	Primed *Reading
 
-	readFailures int
+	readFailures ReadFailures
 	// rest is the Rest of the run's first reading: a change of it is
 	// someone else's.
 	rest *string
@@ -271,7 +273,7 @@ func Gaining(from, to weights.Split) []string {
 // unless someone else changed it (GateChanged), and then it wrote nothing
 // after seeing that.
 func (r *Runner) Run(ctx context.Context, from weights.Split, steps []PlannedStep) Result {
-	r.readFailures = 0
+	r.readFailures = nil
 	return r.Drive(ctx, r.Start(from, steps))
 }
 
