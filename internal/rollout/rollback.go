@@ -13,6 +13,9 @@ import (
 // policy, because of f. Once started a rollback finishes: every step runs on
 // a live context (live), so a cancel or the deadline cannot cut it short,
 // and a gradual rollback then jumps to its last step instead of pausing.
+// Every request of a rollback is urgent (Urgent): its writes, the guard's
+// reads, a gradual rollback's health read between steps, the flags it
+// switches off; none waits behind other rollouts' in the API budget.
 // Before each write the subject must still serve what the rollout left: a
 // change by someone else stops the rollback with nothing written over it.
 func (r *Runner) fail(ctx context.Context, p *Progress, f *Failure) {
@@ -111,7 +114,11 @@ func (r *Runner) back(ctx context.Context, p *Progress) (time.Duration, error) {
 			finishNow("rollback interrupted (cancel or timeout); finishing it at once")
 		default:
 			if g := r.Gates.Health; g != nil {
-				hf, _, err := r.checkHealth(ctx, *g, p.BackGaining, res.Failure.Step)
+				// A rollback's read: urgent, so that it never waits
+				// behind other rollouts' requests in the API budget. It
+				// stays cancellable: a Ctrl-C while it waits finishes the
+				// rollback at once, below.
+				hf, _, err := r.checkHealth(Urgent(ctx), *g, p.BackGaining, res.Failure.Step)
 				if err != nil || hf != nil {
 					// The rollback always completes: the split before the
 					// apply is the known reference.
