@@ -231,11 +231,15 @@ func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 		return out
 	}
 	runner.Primed = read
+	st := ch.stabilize
+	// A run that is stabilized after it succeeds ends when the watch does:
+	// its end notice is Stabilize's.
+	runner.Stabilizes = st != nil && (st.Duration > 0 || st.Gates.Health != nil || len(st.Gates.Alarms) > 0)
 	staggered, done := stagger(ctx, c, s, steps, ch.settings.PollInterval)
 	defer done()
 	out.res = runner.Run(ctx, ch.from, steps)
 	out.res.Staggered = staggered
-	if st := ch.stabilize; st != nil && out.res.Status == rollout.Succeeded && (st.Duration > 0 || st.Gates.Health != nil || len(st.Gates.Alarms) > 0) {
+	if runner.Stabilizes && out.res.Status == rollout.Succeeded {
 		watch := *runner
 		watch.Gates, watch.PollInterval = st.Gates, st.Poll
 		out.res = watch.Stabilize(ctx, out.res, ch.from, st.Duration)

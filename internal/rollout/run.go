@@ -104,6 +104,11 @@ type Runner struct {
 	// go on) is taken.
 	HoldTimeout time.Duration
 	HoldAction  string
+	// Stabilizes is set when a run that succeeds is then watched by
+	// Stabilize (a release's service): the run's end, succeeded or not, is
+	// Stabilize's to say, so the run sends one end notice whichever way
+	// the watch ends.
+	Stabilizes bool
 	// Primed, when set, is a reading of the subject taken just before the
 	// run (the pipeline's read before write): the first write starts from
 	// it when it is at most PrimedMaxAge old, instead of reading again.
@@ -174,6 +179,9 @@ type Result struct {
 	SwitchOffErrText string    `json:"switch_off_err,omitempty"`
 	Started          time.Time `json:"started"`
 	Finished         time.Time `json:"finished,omitzero"`
+	// sent is how many notices the run sent (the in-apply driver's): a
+	// rollback or a stabilization after it numbers its own from there.
+	sent int
 }
 
 // Summary is one sentence on how the run ended.
