@@ -465,9 +465,14 @@ func checkSwitchable(ctx context.Context, c *awsclient.Client, base path.Path, s
 // keepers their status keepers.
 var notifiers, keepers sync.Map
 
-// noticeWait bounds how long an apply waits, after its run, for its
-// notices to go out.
-const noticeWait = 5 * time.Second
+// noticeWait is how long an apply waits, after its run, for its notices
+// to go out, or longer when what is left may take longer (Notifier.Drain:
+// each publish is bounded), up to maxNoticeWait; what is not delivered
+// then is counted.
+const (
+	noticeWait    = 5 * time.Second
+	maxNoticeWait = time.Minute
+)
 
 // closeNotices writes a runner's last status (bounded), waits (bounded)
 // for its notices to go out, counts those that did not in res, and warns
@@ -481,7 +486,8 @@ func closeNotices(runner *rollout.Runner, res *rollout.Result, s rolloutSettings
 	if !ok {
 		return
 	}
-	undelivered, last := v.(*awsclient.Notifier).Close(noticeWait)
+	n := v.(*awsclient.Notifier)
+	undelivered, last := n.Close(min(max(noticeWait, n.Drain()), maxNoticeWait))
 	res.NotifyFailures += undelivered
 	if res.NotifyFailures > 0 {
 		where := strings.Trim(s.Topic+" "+s.Bus, " ")
