@@ -4,8 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
@@ -195,5 +199,49 @@ func TestGradualRollbackRequestsAreUrgent(t *testing.T) {
 	}
 	if health != 3 {
 		t.Fatalf("the gradual rollback read health %d times between its 4 steps, want 3 (%v)", health, s.waits)
+	}
+}
+
+// pacedELB answers DescribeTargetHealth after its turn in the pacer, as
+// the pacer's middleware makes every request wait.
+type pacedELB struct {
+	ELBAPI
+	pacer *Pacer
+	calls atomic.Int64
+}
+
+func (p *pacedELB) DescribeTargetHealth(ctx context.Context, _ *elb.DescribeTargetHealthInput, _ ...func(*elb.Options)) (*elb.DescribeTargetHealthOutput, error) {
+	p.calls.Add(1)
+	if err := p.pacer.Wait(ctx, ClassELBDescribe); err != nil {
+		return nil, err
+	}
+	return &elb.DescribeTargetHealthOutput{TargetHealthDescriptions: []elbtypes.TargetHealthDescription{{TargetHealth: &elbtypes.TargetHealth{State: elbtypes.TargetHealthStateEnumHealthy}}}}, nil
+}
+
+// Issue 27 (13): a rollback's health read that joins another rollout's
+// shared reading of the same target group, in flight and waiting for its
+// turn, does not wait that turn: the reading becomes urgent. The pacer runs
+// on the real clock here: the shared fetch is another goroutine, waiting in
+// the pacer while the rollback's read joins it.
+func TestAnUrgentReadHurriesTheSharedFetchItJoins(t *testing.T) {
+	pacer := NewPacer(clock.Real{}, map[string]Budget{ClassELBDescribe: {PerSecond: 0.2, Burst: 1}})
+	api := &pacedELB{pacer: pacer}
+	c := &Client{ELB: api, Clock: clock.Real{}, Pacer: pacer}
+	_ = pacer.Wait(context.Background(), ClassELBDescribe) // the bucket is empty: the next turn is in 5 s
+	poll := make(chan error, 1)
+	go func() { _, err := c.SharedTargetHealth(context.Background(), "tg"); poll <- err }() // another rollout's poll
+	for api.calls.Load() == 0 {
+		time.Sleep(time.Millisecond) // the fetch is another goroutine's: real time
+	}
+	start := time.Now()
+	counts, err := c.SharedTargetHealth(rollout.Urgent(context.Background()), "tg")
+	if err != nil || counts[string(elbtypes.TargetHealthStateEnumHealthy)] != 1 {
+		t.Fatalf("the rollback's read got %v, %v", counts, err)
+	}
+	if waited := time.Since(start); waited > time.Second {
+		t.Fatalf("the rollback's health read waited %s for the shared reading it joined; a rollback's read does not wait its turn", waited)
+	}
+	if err := <-poll; err != nil || api.calls.Load() != 1 {
+		t.Fatalf("the poll's read: %v after %d requests; want the one shared reading", err, api.calls.Load())
 	}
 }
