@@ -46,7 +46,7 @@ func TestAccGates_unreadableGateBesideAReadableOne(t *testing.T) {
     poll_interval = "1m"
     gates = { health = { timeout = "1m" }, alarms = [%q] }`, alarm)
 			cfg := f.config(0, 100, ro)
-			after := f.afterFailure(ro, f.original, "rolled_back", c.gate, f.final, f.original)
+			after := f.afterFailure(ro, f.original, "rolled_back", c.gate, f.step1, f.final, f.original)
 			after.PreConfig = f.e.Emu.ClearFaults
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: f.e.Factories(),
