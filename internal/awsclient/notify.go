@@ -20,8 +20,10 @@ import (
 
 // Notices go out to SNS and EventBridge from a queue, in order, on their
 // own goroutine: a rollback never waits for a publish. Each publish is
-// bounded (PublishTimeout, one SDK retry); Close waits a bounded time for
-// the queue and counts every notice that did not go out.
+// bounded (PublishTimeout to each destination, one SDK retry), so Drain
+// can say how long what is left can take; Close waits a bounded time for
+// the queue and counts every notice that did not go out: failed, in
+// flight, or still queued.
 
 // NoticeSource is the EventBridge source of the notices.
 const NoticeSource = "rollout"
@@ -50,6 +52,9 @@ type Notifier struct {
 	failed    int
 	lastError string
 	closed    bool
+	// pending counts the notices taken and not yet delivered or failed:
+	// queued, or in flight.
+	pending int
 }
 
 // NewNotifier starts a notifier publishing to an SNS topic, an EventBridge
@@ -69,6 +74,7 @@ func (n *Notifier) Notify(_ context.Context, no rollout.Notice) error {
 	}
 	select {
 	case n.queue <- no:
+		n.pending++
 		return nil
 	default:
 		return errors.New("the notice queue is full")
@@ -78,13 +84,38 @@ func (n *Notifier) Notify(_ context.Context, no rollout.Notice) error {
 func (n *Notifier) run() {
 	defer close(n.done)
 	for no := range n.queue {
-		if err := n.publish(no); err != nil {
-			n.mu.Lock()
+		err := n.publish(no)
+		n.mu.Lock()
+		n.pending--
+		if err != nil {
 			n.failed++
 			n.lastError = err.Error()
-			n.mu.Unlock()
+		}
+		n.mu.Unlock()
+	}
+}
+
+// drainSlack is what Drain adds for the goroutine's own time around the
+// bounded publishes.
+const drainSlack = 500 * time.Millisecond
+
+// Drain is how long delivering every notice taken and not yet delivered
+// (queued, or in flight) can take at most: each publish to each
+// destination is bounded by PublishTimeout. A driver that ends waits this
+// long (Close) so that what it sent goes out, or is counted.
+func (n *Notifier) Drain() time.Duration {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.pending == 0 {
+		return 0
+	}
+	dests := 0
+	for _, d := range []string{n.topic, n.bus} {
+		if d != "" {
+			dests++
 		}
 	}
+	return time.Duration(n.pending*dests)*PublishTimeout + drainSlack
 }
 
 func (n *Notifier) publish(no rollout.Notice) error {
@@ -132,9 +163,10 @@ func subjectOf(no rollout.Notice) string {
 	return s
 }
 
-// Close stops taking notices and waits up to wait for the queue. It
-// returns how many were not delivered (failed, or still queued), and the
-// last error.
+// Close stops taking notices and waits up to wait for the queue (Drain
+// says how long it can take). It returns how many were not delivered
+// (failed, in flight when the wait ended, or still queued), and the last
+// error.
 func (n *Notifier) Close(wait time.Duration) (undelivered int, lastError string) {
 	n.mu.Lock()
 	if !n.closed {
@@ -148,5 +180,5 @@ func (n *Notifier) Close(wait time.Duration) (undelivered int, lastError string)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.failed + len(n.queue), n.lastError
+	return n.failed + n.pending, n.lastError
 }

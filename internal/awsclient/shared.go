@@ -52,6 +52,30 @@ type healthReading struct {
 type fetch struct {
 	done chan struct{}
 	err  error
+	// hurry makes the fetch's requests urgent (rollout.Escalatable): a
+	// rollback's read that joins it does not wait its turn in the budget.
+	hurry func()
+}
+
+// newFetch is a fetch whose requests run on the returned context: not
+// cancelled with ctx (the fetch is every waiting rollout's), and urgent
+// when ctx is or once a waiting read that is urgent joins it (join).
+func newFetch(ctx context.Context) (*fetch, context.Context) {
+	fctx, hurry := rollout.Escalatable(context.WithoutCancel(ctx))
+	return &fetch{done: make(chan struct{}), hurry: hurry}, fctx
+}
+
+// join waits for f as a read of ctx: an urgent read hurries it.
+func (f *fetch) join(ctx context.Context) error {
+	if rollout.IsUrgent(ctx) {
+		f.hurry()
+	}
+	select {
+	case <-f.done:
+		return f.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // now is the client's clock's time (the real one for a client built
@@ -101,13 +125,8 @@ func (s SharedAlarms) AlarmStates(ctx context.Context, names []string) ([]rollou
 		if f := r.fetching; f != nil {
 			// Another rollout's fetch is in flight: it asks for these too.
 			r.mu.Unlock()
-			select {
-			case <-f.done:
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-			if f.err != nil {
-				return nil, f.err
+			if err := f.join(ctx); err != nil {
+				return nil, err
 			}
 			continue
 		}
@@ -132,13 +151,13 @@ func (s SharedAlarms) AlarmStates(ctx context.Context, names []string) ([]rollou
 			}
 		}
 		sort.Strings(all)
-		f := &fetch{done: make(chan struct{})}
+		f, fctx := newFetch(ctx)
 		r.fetching = f
 		r.mu.Unlock()
 		// The fetch is every waiting rollout's: it goes on when the
 		// context of the one that started it ends (a watch that stopped).
 		go func() {
-			states, err := c.AlarmStates(context.WithoutCancel(ctx), all)
+			states, err := c.AlarmStates(fctx, all)
 			at := c.now()
 			r.mu.Lock()
 			if err == nil {
@@ -179,22 +198,17 @@ func (c *Client) SharedTargetHealth(ctx context.Context, tg string) (map[string]
 		}
 		if f := h.fetching; f != nil {
 			r.mu.Unlock()
-			select {
-			case <-f.done:
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-			if f.err != nil {
-				return nil, f.err
+			if err := f.join(ctx); err != nil {
+				return nil, err
 			}
 			continue
 		}
-		f := &fetch{done: make(chan struct{})}
+		f, fctx := newFetch(ctx)
 		h.fetching = f
 		r.mu.Unlock()
 		// Every waiting rollout's, as the alarms' fetch.
 		go func() {
-			counts, err := c.TargetHealthCounts(context.WithoutCancel(ctx), tg)
+			counts, err := c.TargetHealthCounts(fctx, tg)
 			at := c.now()
 			r.mu.Lock()
 			if err == nil {

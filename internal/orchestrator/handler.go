@@ -23,8 +23,22 @@ type Orchestrator struct {
 	Log    *slog.Logger
 }
 
-// NoticeWait bounds how long a call waits for its notices to go out.
-const NoticeWait = 3 * time.Second
+// AnswerMargin is what a call keeps of its function's timeout, after
+// waiting for its notices, to record its end and answer.
+const AnswerMargin = 2 * time.Second
+
+// noticeWait is how long a call waits for its notices to go out: as long
+// as delivering what it sent can take (Notifier.Drain: each publish to SNS
+// and to EventBridge is bounded), but not into the last AnswerMargin of
+// the function's timeout (ctx's deadline). What is not delivered then is
+// counted.
+func noticeWait(ctx context.Context, n *awsclient.Notifier) time.Duration {
+	wait := n.Drain()
+	if dl, ok := ctx.Deadline(); ok {
+		wait = max(0, min(wait, time.Until(dl)-AnswerMargin))
+	}
+	return wait
+}
 
 // Run values of awsclient.RunTag.
 func RunningTag(execution string) string { return "running " + execution }
@@ -103,7 +117,7 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 	status.Flush(ctx) // once per call, when the status changed
 	if notifier != nil {
 		// Every call's notices go out before it answers (bounded).
-		undelivered, last := notifier.Close(NoticeWait)
+		undelivered, last := notifier.Close(noticeWait(ctx, notifier))
 		if undelivered > 0 {
 			p.Res.NotifyFailures += undelivered
 			o.log("notices not delivered", "count", undelivered, "error", last)

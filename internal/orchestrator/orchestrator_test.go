@@ -13,12 +13,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -299,5 +301,60 @@ func TestJitteredPolls(t *testing.T) {
 	}
 	if orchestrator.Jittered(5, "rollout-1", 1) != 5 || orchestrator.Jittered(0, "rollout-1", 1) != 0 {
 		t.Fatal("a short wait was lengthened")
+	}
+}
+
+// Issue 27 (11): a call's notices go out before it answers, however long
+// they may take within their bounds. With SNS and EventBridge each
+// answering in 1.2 s, the call that ends a run (step_completed, succeeded)
+// needs about 5 s for its notices, more than the 3 s a call used to wait:
+// both are delivered to both, and none is counted undelivered. The
+// orchestrator runs in this process, on the real clock (the publishes are
+// real requests, bounded in real time).
+func TestACallWaitsForItsNotices(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	f := e.NewFixture(2)
+	ref := awsclient.Ref{ListenerARN: f.Listener}
+	from := weights.Split{{ARN: f.TGs[0], Weight: 1}, {ARN: f.TGs[1], Weight: 0}}
+	to := weights.Split{{ARN: f.TGs[0], Weight: 0}, {ARN: f.TGs[1], Weight: 1}}
+	e.SetWeights(ref, from)
+	steps, err := rollout.Plan(from, to, rollout.Strategy{Kind: rollout.AllAtOnce})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c, err := awsclient.New(ctx, awsclient.Config{Region: acctest.Region, MaxRetries: 1, Endpoints: awsclient.Endpoints{ELBv2: e.Emu.URL, CloudWatch: e.Emu.URL, SNS: e.Emu.URL, EventBridge: e.Emu.URL}}, clock.Real{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic, _ := e.SNSNotices("calls")
+	bus := acctest.Name("calls")
+	if _, err := c.Events.(*eventbridge.Client).CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(bus)}); err != nil {
+		t.Fatal(err)
+	}
+	o := &orchestrator.Orchestrator{Clock: clock.Real{}, Client: func(context.Context, string) (*awsclient.Client, error) { return c, nil }}
+	j := orchestrator.Job{Version: orchestrator.JobVersion, Region: acctest.Region, Subject: awsclient.SubjectRef{Listener: &ref},
+		Owner: "rollout_traffic_split/test", Execution: acctest.Name("x"), PollInterval: time.Second, Policy: rollout.Auto,
+		Deadline: time.Now().Add(2 * time.Minute), Topic: topic, Bus: bus}
+	s := orchestrator.NewState(j, (&rollout.Runner{Clock: clock.Real{}}).Start(from, steps))
+	for !s.Done {
+		if s.Progress.Res.StepReached == 1 { // the write made: the next call ends the run
+			slow := emulator.Faults{Rate: 1, Kinds: []emulator.Fault{emulator.Slow}, SlowBy: 1200 * time.Millisecond}
+			e.Emu.InjectFaults("sns", slow)
+			e.Emu.InjectFaults("events", slow)
+		}
+		if s, err = o.Handle(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		if s.Calls > 5 {
+			t.Fatalf("the run did not end in %d calls", s.Calls)
+		}
+	}
+	if s.Status != string(rollout.Succeeded) || s.Progress.Res.NotifyFailures != 0 {
+		t.Fatalf("the run ended %s with %d notices undelivered; want succeeded and none", s.Status, s.Progress.Res.NotifyFailures)
+	}
+	if p, pe := e.Emu.Count("sns:Publish"), e.Emu.Count("events:PutEvents"); p != 2 || pe != 2 {
+		t.Fatalf("the emulator answered %d Publish and %d PutEvents; want step_completed and succeeded delivered to both", p, pe)
 	}
 }

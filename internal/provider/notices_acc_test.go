@@ -164,3 +164,24 @@ func TestNoticesNotDeliveredWarns(t *testing.T) {
 		t.Fatalf("the warning says %q: %q", w.Summary(), w.Detail())
 	}
 }
+
+// Issue 27 (11): the apply's wait at its end covers what its run sent.
+// SNS answers each Publish in 1.5 s (within the 2 s a publish may take):
+// four notices left at the end of a run need 6 s, more than the 5 s the
+// apply used to wait; all are delivered and none is counted. Real time:
+// the publishes are real requests, bounded in real time.
+func TestNoticesLeftAtTheEndAreWaitedFor(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	topic, _ := e.SNSNotices("slow")
+	e.Emu.InjectFaults("sns", emulator.Faults{Rate: 1, Kinds: []emulator.Fault{emulator.Slow}, SlowBy: 1500 * time.Millisecond})
+	c := &awsclient.Client{SNS: sns.NewFromConfig(aws.Config{Region: acctest.Region, Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")},
+		func(o *sns.Options) { o.BaseEndpoint = aws.String(e.Emu.URL) }), Region: acctest.Region, Clock: clock.Real{}}
+	diags, undelivered := provider.PublishAndClose(c, topic, 4)
+	if undelivered != 0 || diags.WarningsCount() != 0 {
+		t.Fatalf("%d notices counted undelivered (%v); want the apply to wait for all 4", undelivered, diags)
+	}
+	if n := e.Emu.Count("sns:Publish"); n != 4 {
+		t.Fatalf("the emulator answered %d Publish, want 4", n)
+	}
+}

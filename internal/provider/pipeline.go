@@ -231,11 +231,15 @@ func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 		return out
 	}
 	runner.Primed = read
+	st := ch.stabilize
+	// A run that is stabilized after it succeeds ends when the watch does:
+	// its end notice is Stabilize's.
+	runner.Stabilizes = st != nil && (st.Duration > 0 || st.Gates.Health != nil || len(st.Gates.Alarms) > 0)
 	staggered, done := stagger(ctx, c, s, steps, ch.settings.PollInterval)
 	defer done()
 	out.res = runner.Run(ctx, ch.from, steps)
 	out.res.Staggered = staggered
-	if st := ch.stabilize; st != nil && out.res.Status == rollout.Succeeded && (st.Duration > 0 || st.Gates.Health != nil || len(st.Gates.Alarms) > 0) {
+	if runner.Stabilizes && out.res.Status == rollout.Succeeded {
 		watch := *runner
 		watch.Gates, watch.PollInterval = st.Gates, st.Poll
 		out.res = watch.Stabilize(ctx, out.res, ch.from, st.Duration)
@@ -461,9 +465,14 @@ func checkSwitchable(ctx context.Context, c *awsclient.Client, base path.Path, s
 // keepers their status keepers.
 var notifiers, keepers sync.Map
 
-// noticeWait bounds how long an apply waits, after its run, for its
-// notices to go out.
-const noticeWait = 5 * time.Second
+// noticeWait is how long an apply waits, after its run, for its notices
+// to go out, or longer when what is left may take longer (Notifier.Drain:
+// each publish is bounded), up to maxNoticeWait; what is not delivered
+// then is counted.
+const (
+	noticeWait    = 5 * time.Second
+	maxNoticeWait = time.Minute
+)
 
 // closeNotices writes a runner's last status (bounded), waits (bounded)
 // for its notices to go out, counts those that did not in res, and warns
@@ -477,7 +486,8 @@ func closeNotices(runner *rollout.Runner, res *rollout.Result, s rolloutSettings
 	if !ok {
 		return
 	}
-	undelivered, last := v.(*awsclient.Notifier).Close(noticeWait)
+	n := v.(*awsclient.Notifier)
+	undelivered, last := n.Close(min(max(noticeWait, n.Drain()), maxNoticeWait))
 	res.NotifyFailures += undelivered
 	if res.NotifyFailures > 0 {
 		where := strings.Trim(s.Topic+" "+s.Bus, " ")

@@ -203,7 +203,7 @@ func heldChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 			runner.Rollback = rollout.Immediate // asked to move back, not to switch flags off
 		}
 		out := outcome{steps: backStep(h), lease: l}
-		out.res = runner.RollBackFor(ctx, h.serving, h.from, h.step, rollout.Failure{Gate: rollout.GateAborted, Step: h.step,
+		out.res = runner.RollBackHeld(ctx, h.serving, h.from, h.step, h.heldAt, rollout.Failure{Gate: rollout.GateAborted, Step: h.step,
 			Reason: "the configuration went back to where the held rollout started"})
 		closeNotices(runner, &out.res, ch.settings, diags)
 		if out.res.NothingMoved() && out.res.Status != rollout.RolledBack {

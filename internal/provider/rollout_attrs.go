@@ -225,7 +225,8 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 			"ignore_poll_failures": schema.BoolAttribute{
 				Optional: true,
 				MarkdownDescription: "What a gate that cannot be read does. A read that fails (after the AWS SDK's own retries) is tried again at the next poll; after " +
-					"3 failures in a row the gate fails and the rollout rolls back (`false`, the default), or the rollout goes on without that reading (`true`, " +
+					"3 failures in a row of one gate (each gate counts its own: health that reads well does not forgive alarms that cannot be read) " +
+					"that gate fails and the rollout rolls back (`false`, the default), or the rollout goes on without that gate's reading (`true`, " +
 					"CodeDeploy's `ignorePollAlarmFailure`). Health, alarms and metrics only: a hook that cannot be invoked always fails its step.",
 			},
 			"notifications": schema.SingleNestedAttribute{

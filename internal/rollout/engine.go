@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -59,8 +60,13 @@ type Progress struct {
 	PauseLeft    time.Duration `json:"pause_left,omitempty"`
 	MetricsIndex int           `json:"metrics_index,omitempty"`
 	// Before is what the current step moved from (hook payloads).
-	Before       weights.Split `json:"before,omitempty"`
-	ReadFailures int           `json:"read_failures,omitempty"`
+	Before weights.Split `json:"before,omitempty"`
+	// ReadFailures are each gate's failed reads in a row.
+	ReadFailures ReadFailures `json:"gate_read_failures,omitempty"`
+	// OldReadFailures is the one count of failed reads in a row that a
+	// progress written before gates counted their own carries: Advance
+	// counts it for every gate, once.
+	OldReadFailures int `json:"read_failures,omitempty"`
 	// Rest is the Rest of the run's first reading (a flag's document
 	// without its percentage): a change of it is someone else's.
 	Rest *string `json:"rest,omitempty"`
@@ -152,7 +158,7 @@ func (r *Runner) Drive(ctx context.Context, p *Progress) Result {
 	for {
 		wait, done := r.Advance(ctx, p)
 		if done {
-			p.Res.Finished = r.Clock.Now()
+			p.Res.Finished, p.Res.sent = r.Clock.Now(), p.Sent
 			return p.Res
 		}
 		if wait <= 0 {
@@ -178,8 +184,12 @@ func (r *Runner) Drive(ctx context.Context, p *Progress) Result {
 // visible (a few seconds of confirmation back-off). A Repeatable runner
 // also returns, with no wait, after each write.
 func (r *Runner) Advance(ctx context.Context, p *Progress) (time.Duration, bool) {
-	r.readFailures, r.rest = p.ReadFailures, p.Rest
-	defer func() { p.ReadFailures, p.Rest = r.readFailures, r.rest }()
+	r.readFailures, r.rest = maps.Clone(p.ReadFailures), p.Rest
+	if n := p.OldReadFailures; n > 0 {
+		r.readFailures = ReadFailures{GateHealth: n, GateAlarm: n, GateMetrics: n, GateHook: n}
+		p.OldReadFailures = 0
+	}
+	defer func() { p.ReadFailures, p.Rest = maps.Clone(r.readFailures), r.rest }()
 	for first := true; !p.Done(); first = false {
 		if r.Repeatable && !first && p.writes() {
 			// A write starts a call of its own, from a progress that
@@ -231,7 +241,8 @@ func (r *Runner) Fail(ctx context.Context, p *Progress, f *Failure) {
 
 // Stop ends the run where it is because of f, writing nothing more (the
 // subject's lease was taken by another owner: the other owner wins, as
-// any change by someone else does).
+// any change by someone else does). It sends the run's end notice:
+// changed_during_rollout for a GateChanged failure, failed otherwise.
 func (r *Runner) Stop(p *Progress, f *Failure) {
 	if p.Done() {
 		return
@@ -243,6 +254,11 @@ func (r *Runner) Stop(p *Progress, f *Failure) {
 	p.Res.Err = errors.New(f.Reason)
 	p.Phase = PhaseDone
 	r.log("rollout stopped; nothing more is written", "step", f.Step, "gate", string(f.Gate), "reason", f.Reason)
+	t := NoticeFailed
+	if f.Gate == GateChanged {
+		t = NoticeChanged
+	}
+	r.notify(context.Background(), p, t, f.Step, p.Res.Current)
 }
 
 // end ends a run that cannot go on: the deadline rolls back, because
@@ -431,7 +447,9 @@ func (r *Runner) advance(ctx context.Context, p *Progress) (time.Duration, error
 		if n == total {
 			p.Phase = PhaseDone
 			r.log("rollout succeeded", "weights", p.Res.Current.String(), "steps", total)
-			r.notify(ctx, p, NoticeSucceeded, n, p.From)
+			if !r.Stabilizes { // else Stabilize says how the run ended
+				r.notify(ctx, p, NoticeSucceeded, n, p.From)
+			}
 			return 0, nil
 		}
 		p.Step, p.Phase = n+1, PhaseHealth
@@ -532,8 +550,10 @@ func (r *Runner) shift(ctx context.Context, p *Progress, n int, st PlannedStep) 
 			p.Res.Unknown, p.Res.Pending = true, st.Weights
 		}
 		if n == 1 && !p.Res.Unknown {
+			// Nothing moved, for certain: the run ends failed, and says so.
 			p.Res.Status, p.Res.Failure, p.Res.Err, p.Res.ErrText = Failed, f, err, err.Error()
 			p.Phase = PhaseDone
+			r.notify(context.WithoutCancel(ctx), p, NoticeFailed, n, p.Res.Current)
 			return 0, nil
 		}
 		r.fail(ctx, p, f)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +76,9 @@ type scenario struct {
 	writeErrLands, handAt    int
 	deadline                 time.Duration
 	hookFails, unhealthyFrom int
+	// healthErrAt and healthErrTimes fail target health reads beside the
+	// alarms' (each gate counts its own failures).
+	healthErrAt, healthErrTimes int
 }
 
 func newScenario(seed int64) (scenario, bool) {
@@ -110,6 +114,7 @@ func newScenario(seed int64) (scenario, bool) {
 	if rng.Intn(4) == 0 {
 		s.deadline = time.Duration(1+rng.Intn(20)) * time.Minute
 	}
+	s.healthErrAt, s.healthErrTimes = rng.Intn(20), rng.Intn(4)
 	return s, true
 }
 
@@ -126,6 +131,12 @@ func (s scenario) script() *script {
 	}
 	p.alarmErr = func(n int) error {
 		if n >= s.readErrAt && n < s.readErrAt+s.readErrTimes {
+			return errors.New("Throttling")
+		}
+		return nil
+	}
+	p.healthErr = func(n int) error {
+		if n >= s.healthErrAt && n < s.healthErrAt+s.healthErrTimes {
 			return errors.New("Throttling")
 		}
 		return nil
@@ -302,7 +313,7 @@ func TestRepeatedCallsTakeNoStepTwice(t *testing.T) {
 		}
 		// Answers that depend on how many reads were made cannot be the
 		// same when calls repeat: keep the ones keyed by step.
-		s.readErrTimes = 0
+		s.readErrTimes, s.healthErrTimes = 0, 0
 		if s.failGate == 5 {
 			s.failGate = 6
 		}
@@ -328,5 +339,58 @@ func TestRepeatedCallsTakeNoStepTwice(t *testing.T) {
 	}
 	if seen[Succeeded] == 0 || seen[RolledBack] == 0 || seen[Failed] == 0 {
 		t.Fatalf("the scenarios do not reach every end: %v", seen)
+	}
+}
+
+// Each gate's failed reads travel in the progress, under a key of their
+// own; a progress written before gates counted their own (one
+// "read_failures" count) is still read: its count goes to every gate, so a
+// detached run that was two failures from its limit when the orchestrator
+// was updated is still one failure from it.
+func TestReadFailuresInTheProgress(t *testing.T) {
+	steps := canary(t)
+	throttled := errors.New("Throttling: Rate exceeded")
+	p := &script{alarmErr: func(int) error { return throttled }}
+	clk := clock.NewFake(time.Unix(0, 0))
+	r := runner(p, Gates{Alarms: []string{"a"}, Health: &HealthGate{MinHealthyTargets: 1, MinHealthyPercent: 100}}, clk)
+	r.Repeatable = true
+	pr := r.Start(start, steps)
+	pr.Phase = PhaseAlarms // the health read before step 1 answered
+	if _, done := r.Advance(context.Background(), pr); done {
+		t.Fatalf("the run ended at the first failed read: %s", pr.Res.Summary())
+	}
+	b, err := json.Marshal(pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"gate_read_failures":{"alarms":1}`) || strings.Contains(string(b), `"read_failures":`) {
+		t.Fatalf("the progress carries the failed reads as %s", b)
+	}
+
+	// An older progress: one count for every gate.
+	var old map[string]any
+	if err := json.Unmarshal(b, &old); err != nil {
+		t.Fatal(err)
+	}
+	delete(old, "gate_read_failures")
+	old["read_failures"] = 2
+	b, _ = json.Marshal(old)
+	var q Progress
+	if err := json.Unmarshal(b, &q); err != nil {
+		t.Fatal(err)
+	}
+	r2 := runner(p, Gates{Alarms: []string{"a"}, Health: &HealthGate{MinHealthyTargets: 1, MinHealthyPercent: 100}}, clk)
+	r2.Repeatable = true
+	for done := false; !done; {
+		_, done = r2.Advance(context.Background(), &q)
+		if !q.Done() && q.Phase != PhaseBack {
+			t.Fatalf("the old progress's count was not taken: the run is at %s after one more failed read", q.Phase)
+		}
+	}
+	if q.Res.Status != RolledBack || q.Res.Failure == nil || q.Res.Failure.Gate != GateAlarm || !q.Res.Failure.Unreadable {
+		t.Fatalf("the run ended %s", q.Res.Summary())
+	}
+	if q.OldReadFailures != 0 {
+		t.Fatalf("the old count stays in the progress: %d", q.OldReadFailures)
 	}
 }

@@ -185,12 +185,20 @@ type MetricsGate struct {
 // publish an Application Load Balancer's one-minute metrics.
 const DefaultMetricsDelay = 90 * time.Second
 
-// read runs one gate read. A read that fails is logged and counted: after
-// MaxReadFailures failures in a row the gate fails (or, with
-// IgnoreReadFailures, passes); before that, read says to try again
-// (retryLater) and the caller decides when: a check before a shift or after
-// a pause a poll interval later, a poll during a pause at the next poll. A
-// cancel or the deadline ends the read with its error. read never waits.
+// ReadFailures counts each gate's failed reads in a row (health, alarms,
+// metrics, hooks): a read of one gate that succeeds never forgives
+// another's failures, so a gate that cannot be read is not masked by one
+// that can (a pause's poll reads the alarms, then health). A gate whose
+// reads succeed has no entry.
+type ReadFailures map[Gate]int
+
+// read runs one gate read. A read that fails is logged and counted for its
+// gate: after MaxReadFailures failures of that gate in a row the gate fails
+// (or, with IgnoreReadFailures, passes); before that, read says to try
+// again (retryLater) and the caller decides when: a check before a shift or
+// after a pause a poll interval later, a poll during a pause at the next
+// poll. A cancel or the deadline ends the read with its error. read never
+// waits.
 func (r *Runner) read(ctx context.Context, gate Gate, what string, fn func(context.Context) (*Failure, error)) (f *Failure, retryLater bool, err error) {
 	limit := r.MaxReadFailures
 	if limit <= 0 {
@@ -200,7 +208,7 @@ func (r *Runner) read(ctx context.Context, gate Gate, what string, fn func(conte
 	f, err = fn(cctx)
 	cancel()
 	if err == nil {
-		r.readFailures = 0
+		delete(r.readFailures, gate)
 		return f, false, nil
 	}
 	if ctx.Err() != nil {
@@ -215,10 +223,14 @@ func (r *Runner) read(ctx context.Context, gate Gate, what string, fn func(conte
 		}
 		return nil, false, ErrTimedOut
 	}
-	r.readFailures++
-	r.log("rollout gate could not be read", "gate", string(gate), "what", what, "failures_in_a_row", r.readFailures, "of", limit, "error", Bound(err.Error()))
-	if r.readFailures >= limit {
-		r.readFailures = 0
+	if r.readFailures == nil {
+		r.readFailures = ReadFailures{}
+	}
+	r.readFailures[gate]++
+	n := r.readFailures[gate]
+	r.log("rollout gate could not be read", "gate", string(gate), "what", what, "failures_in_a_row", n, "of", limit, "error", Bound(err.Error()))
+	if n >= limit {
+		delete(r.readFailures, gate)
 		if r.IgnoreReadFailures && gate != GateHook {
 			r.log("rollout going on without the gate (ignore_poll_failures)", "gate", string(gate))
 			return nil, false, nil

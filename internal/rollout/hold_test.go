@@ -272,8 +272,8 @@ func TestAlarmWatchCutsAWaitingHealthRead(t *testing.T) {
 	if w.interval != time.Minute {
 		t.Fatalf("the alarms were watched every %s, want the poll interval", w.interval)
 	}
-	if r.readFailures != 0 {
-		t.Fatalf("the cancelled health read counted as %d failed reads", r.readFailures)
+	if len(r.readFailures) != 0 {
+		t.Fatalf("the cancelled health read counted as failed reads: %v", r.readFailures)
 	}
 }
 

@@ -13,6 +13,9 @@ import (
 // policy, because of f. Once started a rollback finishes: every step runs on
 // a live context (live), so a cancel or the deadline cannot cut it short,
 // and a gradual rollback then jumps to its last step instead of pausing.
+// Every request of a rollback is urgent (Urgent): its writes, the guard's
+// reads, a gradual rollback's health read between steps, the flags it
+// switches off; none waits behind other rollouts' in the API budget.
 // Before each write the subject must still serve what the rollout left: a
 // change by someone else stops the rollback with nothing written over it.
 func (r *Runner) fail(ctx context.Context, p *Progress, f *Failure) {
@@ -37,7 +40,7 @@ func (r *Runner) fail(ctx context.Context, p *Progress, f *Failure) {
 		p.Phase = PhaseSwitchOff
 		return
 	}
-	r.planBack(p)
+	r.planBack(ctx, p)
 }
 
 // switchOff rolls back by switching flags off, leaving traffic where it
@@ -59,16 +62,18 @@ func (r *Runner) switchOff(ctx context.Context, p *Progress) {
 	res.SwitchOffErr, res.SwitchOffErrText, res.SwitchedOff = err, err.Error(), what
 	r.log("switching the flags off failed; moving traffic back instead", "error", Bound(err.Error()))
 	res.Policy = Immediate
-	r.planBack(p)
+	r.planBack(ctx, p)
 }
 
 // planBack plans the rollback by the result's policy and starts it.
-func (r *Runner) planBack(p *Progress) {
+func (r *Runner) planBack(ctx context.Context, p *Progress) {
 	res := &p.Res
 	plan, err := RollbackPlan(res.Current, p.From, res.Policy)
 	if err != nil {
 		res.Status, res.Err, res.ErrText = Failed, err, err.Error()
 		p.Phase = PhaseDone
+		r.log("the rollback could not be planned; the run stops where it is", "error", err.Error(), "weights", res.Current.String())
+		r.notify(context.WithoutCancel(ctx), p, NoticeFailed, res.Failure.Step, res.Current)
 		return
 	}
 	if res.Unknown {
@@ -111,7 +116,11 @@ func (r *Runner) back(ctx context.Context, p *Progress) (time.Duration, error) {
 			finishNow("rollback interrupted (cancel or timeout); finishing it at once")
 		default:
 			if g := r.Gates.Health; g != nil {
-				hf, _, err := r.checkHealth(ctx, *g, p.BackGaining, res.Failure.Step)
+				// A rollback's read: urgent, so that it never waits
+				// behind other rollouts' requests in the API budget. It
+				// stays cancellable: a Ctrl-C while it waits finishes the
+				// rollback at once, below.
+				hf, _, err := r.checkHealth(Urgent(ctx), *g, p.BackGaining, res.Failure.Step)
 				if err != nil || hf != nil {
 					// The rollback always completes: the split before the
 					// apply is the known reference.
@@ -156,7 +165,7 @@ func (r *Runner) back(ctx context.Context, p *Progress) (time.Duration, error) {
 // rollback takes the subject from res.Current back to from because of f,
 // and drives the rollback to its end.
 func (r *Runner) rollback(ctx context.Context, res Result, from weights.Split, f *Failure) Result {
-	p := &Progress{From: from, Res: res, Phase: PhaseDone}
+	p := &Progress{From: from, Res: res, Phase: PhaseDone, Sent: res.sent}
 	r.fail(ctx, p, f)
 	return r.Drive(ctx, p)
 }
@@ -176,6 +185,9 @@ func (r *Runner) live(ctx context.Context) (context.Context, context.CancelFunc)
 // serving traffic and the alarms, every poll interval and once at the end.
 // A failure rolls back to from by the policy, as a failed step does. A
 // release stabilizes a service before the services that depend on it start.
+// The run's end notice is Stabilize's (the Runner's Stabilizes held the
+// run's succeeded back): succeeded after the watch, the rollback's, or
+// failed when the watch is stopped.
 func (r *Runner) Stabilize(ctx context.Context, res Result, from weights.Split, d time.Duration) Result {
 	var serving []string
 	for _, w := range res.Current {
@@ -207,13 +219,21 @@ func (r *Runner) Stabilize(ctx context.Context, res Result, from weights.Split, 
 	timedOut := func() Result {
 		return r.finish(r.rollback(ctx, res, from, &Failure{Gate: GateTimeout, Step: res.StepReached, Reason: "the apply reached its timeout while stabilizing"}))
 	}
+	// The run's end notice is the watch's: succeeded after it, failed
+	// when it stops, or the rollback's.
+	end := func(t NoticeType) Result {
+		p := &Progress{Res: res, Sent: res.sent}
+		r.notify(context.WithoutCancel(ctx), p, t, res.StepReached, from)
+		p.Res.sent = p.Sent
+		return r.finish(p.Res)
+	}
 	stopped := func(err error) Result {
 		res.Status, res.Err, res.ErrText = Failed, err, err.Error()
 		r.log("rollout stopped", "step", res.StepReached, "of", res.Steps, "weights", res.Current.String(), "error", err.Error())
-		return r.finish(res)
+		return end(NoticeFailed)
 	}
 	r.log("stabilizing", "weights", res.Current.String(), "for", d.String())
-	r.readFailures = 0
+	r.readFailures = nil
 	for left := d; ; {
 		f, err := check(left <= 0)
 		if err != nil {
@@ -239,7 +259,7 @@ func (r *Runner) Stabilize(ctx context.Context, res Result, from weights.Split, 
 		left -= step
 	}
 	r.log("stabilized", "weights", res.Current.String())
-	return res
+	return end(NoticeSucceeded)
 }
 
 // RollBack takes a subject that a run took from original to current back
@@ -254,6 +274,20 @@ func (r *Runner) RollBack(ctx context.Context, current, original weights.Split, 
 // where it started: GateAborted).
 func (r *Runner) RollBackFor(ctx context.Context, current, original weights.Split, steps int, f Failure) Result {
 	res := Result{Status: Succeeded, Current: current, StepReached: steps, Steps: steps, Started: r.Clock.Now()}
+	back := *r
+	back.Hold = false // asked for: never held
+	return back.finish(back.rollback(ctx, res, original, &f))
+}
+
+// RollBackHeld is RollBackFor a run held after step held that started at
+// started (its configuration set back to where it started: GateAborted):
+// the rollback's notices go on from the held run's, under its started_at,
+// so that the held run ends with its one end notice.
+func (r *Runner) RollBackHeld(ctx context.Context, current, original weights.Split, held int, started time.Time, f Failure) Result {
+	res := Result{Status: Succeeded, Current: current, StepReached: held, Steps: held, Started: started}
+	// Before its hold the run sent started, step_completed for each step
+	// before the held one, and held (as heldProgress counts them).
+	res.sent = held + 1
 	back := *r
 	back.Hold = false // asked for: never held
 	return back.finish(back.rollback(ctx, res, original, &f))

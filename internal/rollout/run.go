@@ -51,14 +51,16 @@ type Runner struct {
 	SubjectID   string
 	SubjectKind string
 	Log         func(Event)
-	// MaxReadFailures is how many gate reads in a row may fail (each
-	// after the SDK's own retries) before the gate counts as failed and the
-	// rollout rolls back; zero means DefaultMaxReadFailures. A failed read
-	// is tried again at the next poll.
+	// MaxReadFailures is how many reads in a row of one gate may fail
+	// (each after the SDK's own retries) before the gate counts as failed
+	// and the rollout rolls back; zero means DefaultMaxReadFailures. Each
+	// gate counts its own (ReadFailures). A failed read is tried again at
+	// the next poll.
 	MaxReadFailures int
-	// IgnoreReadFailures lets the rollout go on when health, alarms or
-	// metrics cannot be read (CodeDeploy's ignorePollAlarmFailure). A hook
-	// that cannot be invoked still fails its step.
+	// IgnoreReadFailures lets the rollout go on without a gate (health,
+	// alarms or metrics, each on its own) whose reads failed
+	// MaxReadFailures times in a row (CodeDeploy's ignorePollAlarmFailure).
+	// A hook that cannot be invoked still fails its step.
 	IgnoreReadFailures bool
 	// RollbackGrace bounds a rollback that must finish after the apply was
 	// cancelled or reached its deadline; zero means DefaultRollbackGrace.
@@ -102,12 +104,17 @@ type Runner struct {
 	// go on) is taken.
 	HoldTimeout time.Duration
 	HoldAction  string
+	// Stabilizes is set when a run that succeeds is then watched by
+	// Stabilize (a release's service): the run's end, succeeded or not, is
+	// Stabilize's to say, so the run sends one end notice whichever way
+	// the watch ends.
+	Stabilizes bool
 	// Primed, when set, is a reading of the subject taken just before the
 	// run (the pipeline's read before write): the first write starts from
 	// it when it is at most PrimedMaxAge old, instead of reading again.
 	Primed *Reading
 
-	readFailures int
+	readFailures ReadFailures
 	// rest is the Rest of the run's first reading: a change of it is
 	// someone else's.
 	rest *string
@@ -172,6 +179,9 @@ type Result struct {
 	SwitchOffErrText string    `json:"switch_off_err,omitempty"`
 	Started          time.Time `json:"started"`
 	Finished         time.Time `json:"finished,omitzero"`
+	// sent is how many notices the run sent (the in-apply driver's): a
+	// rollback or a stabilization after it numbers its own from there.
+	sent int
 }
 
 // Summary is one sentence on how the run ended.
@@ -271,7 +281,7 @@ func Gaining(from, to weights.Split) []string {
 // unless someone else changed it (GateChanged), and then it wrote nothing
 // after seeing that.
 func (r *Runner) Run(ctx context.Context, from weights.Split, steps []PlannedStep) Result {
-	r.readFailures = 0
+	r.readFailures = nil
 	return r.Drive(ctx, r.Start(from, steps))
 }
 

@@ -33,6 +33,10 @@ type script struct {
 	// alarmErr, when set, makes the nth DescribeAlarms (from 1) fail.
 	alarmErr  func(n int) error
 	alarmRead int
+	// healthErr, when set, makes the nth target health read (from 1)
+	// fail.
+	healthErr  func(n int) error
+	healthRead int
 	// invoke, when set, answers hooks instead of hook.
 	invoke func(ctx context.Context, p HookPayload) (HookResult, error)
 	// applyCtx are the contexts' errors at each write, in order.
@@ -101,6 +105,12 @@ func (s *script) Write(ctx context.Context, _ Reading, w weights.Split) error {
 }
 
 func (s *script) TargetHealth(_ context.Context, tg string) (Health, error) {
+	s.healthRead++
+	if s.healthErr != nil {
+		if err := s.healthErr(s.healthRead); err != nil {
+			return Health{}, err
+		}
+	}
 	if s.health == nil {
 		return Health{Healthy: 2, Total: 2}, nil
 	}
@@ -492,6 +502,86 @@ func TestRunReadFailures(t *testing.T) {
 			t.Fatalf("result %+v after %d invocations", res, len(p.payloads))
 		}
 	})
+}
+
+// Issue 27 (1): a gate that cannot be read is not masked by another that
+// can. Each gate counts its own failed reads in a row: a pause's poll reads
+// the alarms, then health, and a health read that succeeds does not forgive
+// the alarms' failures (nor the reverse). Both drivers, the detached one
+// carrying the counts in its progress from call to call.
+func TestAGateThatCannotBeReadIsNotMaskedByOneThatCan(t *testing.T) {
+	// The last step bakes 10 minutes, polled every minute.
+	steps, err := Plan(start, end, Strategy{Kind: Canary, Steps: []Step{{Percent: 10, Pause: 5 * time.Minute}, {Percent: 100, Pause: 10 * time.Minute}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	throttled := errors.New("Throttling: Rate exceeded")
+	gates := Gates{Health: &HealthGate{MinHealthyTargets: 1, MinHealthyPercent: 100, Timeout: time.Minute}, Alarms: []string{"a"}}
+	for _, c := range []struct {
+		name       string
+		unreadable Gate
+		ignore     bool
+		want       Status
+	}{
+		{"alarms unreadable beside readable health", GateAlarm, false, RolledBack},
+		{"health unreadable beside readable alarms", GateHealth, false, RolledBack},
+		{"ignore_poll_failures: alarms unreadable, the rollout goes on", GateAlarm, true, Succeeded},
+		{"ignore_poll_failures: health unreadable, the rollout goes on", GateHealth, true, Succeeded},
+	} {
+		// From the last step's write on, the one gate cannot be read; the
+		// other reads fine at every poll of its 10-minute bake.
+		mk := func() (*script, *int) {
+			p, failed := &script{}, new(int)
+			fail := func(int) error {
+				if p.step() >= 2 {
+					*failed++
+					return throttled
+				}
+				return nil
+			}
+			if c.unreadable == GateAlarm {
+				p.alarmErr = fail
+			} else {
+				p.healthErr = fail
+			}
+			return p, failed
+		}
+		check := func(t *testing.T, res Result, p *script, failed *int) {
+			t.Helper()
+			if c.want == Succeeded {
+				if res.Status != Succeeded || !res.Current.Equal(end) {
+					t.Fatalf("the run ended %s; want it to go on without the %s gate (ignore_poll_failures)", res.Summary(), c.unreadable)
+				}
+				return
+			}
+			if res.Status != RolledBack || res.Failure == nil || res.Failure.Gate != c.unreadable || !res.Failure.Unreadable || res.Failure.Step != 2 || !res.Current.Equal(start) {
+				t.Fatalf("the run ended %s (%+v); want rolled back at the last step (2) because the %s gate could not be read", res.Summary(), res.Failure, c.unreadable)
+			}
+			if !strings.Contains(res.Failure.Reason, "3 times in a row") || !strings.Contains(res.Failure.Reason, "Throttling") {
+				t.Errorf("reason %q", res.Failure.Reason)
+			}
+			sameSplits(t, p.applied, steps[0].Weights, steps[1].Weights, start)
+			if *failed != 3 {
+				t.Errorf("%d reads of the %s gate failed; want the third to roll back", *failed, c.unreadable)
+			}
+		}
+		t.Run(c.name+" (in the apply)", func(t *testing.T) {
+			p, failed := mk()
+			r := runner(p, gates, clock.NewFake(time.Unix(0, 0)))
+			r.IgnoreReadFailures = c.ignore
+			check(t, r.Run(context.Background(), start, steps), p, failed)
+		})
+		t.Run(c.name+" (detached)", func(t *testing.T) {
+			p, failed := mk()
+			clk := clock.NewFake(time.Unix(0, 0))
+			res, _ := detachedDrive(t, func() *Runner {
+				r := runner(p, gates, clk)
+				r.IgnoreReadFailures = c.ignore
+				return r
+			}, clk, start, steps, false)
+			check(t, res, p, failed)
+		})
+	}
 }
 
 // Finding 4: once a rollback has started, a cancel (Ctrl-C) does not stop it

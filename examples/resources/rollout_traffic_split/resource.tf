@@ -57,8 +57,9 @@ resource "rollout_traffic_split" "web" {
     # rolled-back candidate never ships with the next unrelated apply.
     attempt = "1"
 
-    # A gate read that fails 3 times in a row rolls back (the default);
-    # true goes on without it, as CodeDeploy's ignorePollAlarmFailure.
+    # A gate whose reads fail 3 times in a row (each gate counts its own)
+    # rolls back (the default); true goes on without that gate, as
+    # CodeDeploy's ignorePollAlarmFailure.
     ignore_poll_failures = false
 
     gates = {
