@@ -42,7 +42,7 @@ func manageAttr() schema.StringAttribute {
 		MarkdownDescription: "`write` (the default): this resource sets the weights. `observe`: another system sets them (ECS or CodeDeploy deployments, named in `controlled_by`); " +
 			"this resource writes nothing (no weights, no owner tag), `target_groups` is read from the listener at each refresh, so the other system's shifts are no diff, " +
 			"and the plan names the other system's deployment while one runs. Changing `observe` to `write` hands the listener over to this resource (it takes the owner tag, refused while a deployment of `controlled_by` runs); " +
-			"`write` to `observe` hands it back (it gives the owner tag up and moves nothing).",
+			"`write` to `observe` hands it back (it gives the owner tag up and moves nothing; refused while a rollout of this resource runs detached or is held: promote it or roll it back first).",
 		Validators: []validator.String{stringvalidator.OneOf(manageWrite, manageObserve)},
 	}
 }
@@ -222,6 +222,19 @@ func refuseWhileForeign(ctx context.Context, c *awsclient.Client, controlledBy t
 		fmt.Sprintf("%s shifts this listener, and its %s. This change would fight it over the weights, so nothing was written.", ctl.Name(), f),
 		fmt.Sprintf("Wait until it ends (%s), then plan and apply again; or set manage = \"observe\" while that system owns the listener.", wait)))
 	return false
+}
+
+// refuseHandBackWhileHeld refuses, at plan, to hand a split back
+// (manage = "observe") while its rollout is held: the canary would stay
+// half-shifted with nothing able to promote it or roll it back (an
+// observing split has no rollout), its record held for ever, and the
+// other system would start from weights nobody chose.
+func refuseHandBackWhileHeld(at path.Path, h heldRun, diags *diag.Diagnostics) {
+	diags.AddAttributeError(at, "Rollout Held", detail(nil,
+		fmt.Sprintf("A rollout is held after step %d, serving %s, on its way to %s. Handing the listener back (manage = \"observe\") now would leave it there: "+
+			"an observing split writes nothing, so nothing could promote the rollout or roll it back.", h.step, h.serving.Short(), h.target.Short()),
+		fmt.Sprintf("Nothing was written. Keep manage = \"write\" and first promote it (the configuration at %s, rollout.promote set to a new value) "+
+			"or roll it back (target_groups set to %s), then set manage = \"observe\".", h.target.Short(), h.from.Short())))
 }
 
 // observedTargetGroupsAttr is target_groups of a split: set when the split

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
@@ -257,6 +259,68 @@ resource "rollout_traffic_split" "test" {
 			{Config: cfg(100, 0)},
 			{PreConfig: func() { e.Emu.SetECSDeployment(service, "", "PENDING", "RECONCILE_SERVICE") }, Config: cfg(100, 0), PlanOnly: true},
 			{Config: cfg(50, 50), ExpectError: regexp.MustCompile(`Foreign Deployment In Progress(.|\n)*PENDING`)},
+		},
+	})
+}
+
+// observeSplit is the rollout fixture's split handed back to the ECS
+// service that shifts its listener.
+func observeSplit(f *rolloutFixture, service string) string {
+	return f.e.ProviderConfig() + fmt.Sprintf(`
+resource "rollout_traffic_split" "test" {
+  listener_arn  = %q
+  manage        = "observe"
+  controlled_by = { ecs_service = %q }
+}
+`, f.ref.ListenerARN, service)
+}
+
+// Handing a split back (manage = "observe") while its rollout is held is
+// refused at plan, with nothing written: the held canary would be left
+// half-shifted with nobody able to promote or roll it back, and the
+// observing split would keep the held target as its weights. Once the
+// rollout is promoted (or rolled back) the hand-back goes through, and
+// the observing split's weights are what the listener serves at each
+// refresh.
+func TestAccObserve_handBackWhileHeld(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	service := f.e.Emu.ECSService("prod", acctest.Name("web"), "ECS", f.blue, f.green)
+	const addr = "rollout_traffic_split.test"
+	ecsShift := weights.Split{{ARN: f.blue, Weight: 30}, {ARN: f.green, Weight: 70}}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			f.start(),
+			{Config: f.config(0, 100, holdSteps), Check: checkEmulator(f.e, f.ref, f.step1), ExpectNonEmptyPlan: true},
+			{
+				Config:      observeSplit(f, service),
+				ExpectError: errRE(`Rollout Held(.|\n)*held after step 1(.|\n)*manage = "observe"(.|\n)*Nothing was written(.|\n)*promote(.|\n)*roll it back`),
+			},
+			{
+				// Nothing was written: still held, still owned, and the
+				// promote goes on from there.
+				Config:            f.config(0, 100, holdSteps+"\n    promote = \"1\""),
+				ConfigStateChecks: []statecheck.StateCheck{lastIs(addr, "status", knownvalue.StringExact("succeeded"))},
+				Check:             resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.final), f.wrote(f.step1, f.step2, f.final)),
+			},
+			{
+				Config: observeSplit(f, service),
+				Check: resource.ComposeAggregateTestCheckFunc(checkEmulator(f.e, f.ref, f.final),
+					resource.TestCheckResourceAttr(addr, "owner_tag", ""), f.wrote(f.step1, f.step2, f.final)),
+			},
+			{
+				// ECS shifts the listener: the observing split follows.
+				PreConfig: func() { f.e.SetWeights(f.ref, ecsShift) },
+				Config:    observeSplit(f, service),
+				PlanOnly:  true,
+			},
+			{
+				RefreshState: true,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(addr, "target_groups.0.weight", "30"),
+					resource.TestCheckResourceAttr(addr, "target_groups.1.weight", "70")),
+			},
 		},
 	})
 }

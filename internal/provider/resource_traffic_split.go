@@ -184,6 +184,14 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 			refuseWhileRunning(path.Root("manage"), state.LastRollout, &resp.Diagnostics)
 			return
 		}
+		if state != nil && !state.observing() {
+			if h, held := heldOf(state.LastRollout); held {
+				// Handing back would strand the held canary: nothing could
+				// promote it or roll it back, and its record would stay held.
+				refuseHandBackWhileHeld(path.Root("manage"), h, &resp.Diagnostics)
+				return
+			}
+		}
 		var tgs []string
 		if state != nil {
 			tgs = tgARNs(ctx, state.TargetGroups)
