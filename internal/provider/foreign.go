@@ -40,7 +40,7 @@ func manageAttr() schema.StringAttribute {
 		Optional: true, Computed: true,
 		Default: stringdefault.StaticString(manageWrite),
 		MarkdownDescription: "`write` (the default): this resource sets the weights. `observe`: another system sets them (ECS or CodeDeploy deployments, named in `controlled_by`); " +
-			"this resource writes nothing (no weights, no owner tag), `target_groups` is read from the listener at each refresh, so the other system's shifts are no diff, " +
+			"this resource writes nothing (no weights, no tags, destroy included), `target_groups` is read from the listener at each refresh, so the other system's shifts are no diff, " +
 			"and the plan names the other system's deployment while one runs. Changing `observe` to `write` hands the listener over to this resource (it takes the owner tag, refused while a deployment of `controlled_by` runs); " +
 			"`write` to `observe` hands it back (it gives the owner tag up and moves nothing; refused while a rollout of this resource runs detached or is held: promote it or roll it back first).",
 		Validators: []validator.String{stringvalidator.OneOf(manageWrite, manageObserve)},

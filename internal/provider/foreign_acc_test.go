@@ -1,9 +1,11 @@
 package provider_test
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -321,6 +323,54 @@ func TestAccObserve_handBackWhileHeld(t *testing.T) {
 					resource.TestCheckResourceAttr(addr, "target_groups.0.weight", "30"),
 					resource.TestCheckResourceAttr(addr, "target_groups.1.weight", "70")),
 			},
+		},
+	})
+}
+
+// A split that observes writes nothing, ever, destroy included: handed
+// back after a rollout that rolled back (its last_rollout kept), its
+// destroy writes no tag, no weights.
+func TestAccObserve_destroyWritesNothing(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	service := f.e.Emu.ECSService("prod", acctest.Name("web"), "ECS", f.blue, f.green)
+	ro := holdSteps + "\n    hold_timeout = \"1h\""
+	writes := func() int {
+		n := 0
+		for action, c := range f.e.Emu.CountsOf("terraform-provider-rollout") {
+			for _, w := range []string{"ModifyListener", "ModifyRule", "AddTags", "RemoveTags"} {
+				if action == "elasticloadbalancing:"+w {
+					n += c
+				}
+			}
+		}
+		return n
+	}
+	var before int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			f.start(),
+			{Config: f.config(0, 100, ro), Check: checkEmulator(f.e, f.ref, f.step1), ExpectNonEmptyPlan: true},
+			{
+				PreConfig:   func() { _ = f.e.Clock.Sleep(context.Background(), 61*time.Minute) },
+				Config:      f.config(0, 100, ro),
+				ExpectError: errRE(`Rollout Rolled Back`),
+			},
+			{
+				Config:            observeSplit(f, service),
+				ConfigStateChecks: []statecheck.StateCheck{lastIs("rollout_traffic_split.test", "status", knownvalue.StringExact("rolled_back"))},
+				Check: func(*terraform.State) error {
+					before = writes()
+					return checkEmulator(f.e, f.ref, f.original)(nil)
+				},
+			},
+		},
+		CheckDestroy: func(*terraform.State) error {
+			if n := writes(); n != before {
+				return fmt.Errorf("destroying the observing split made %d writes (tags or weights)", n-before)
+			}
+			return checkEmulator(f.e, f.ref, f.original)(nil)
 		},
 	})
 }

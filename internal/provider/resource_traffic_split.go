@@ -482,6 +482,13 @@ func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRe
 		return
 	}
 	ref := state.ref()
+	if state.observing() {
+		// An observing split writes nothing, ever: it holds no owner tag
+		// (the hand-back gave it up, with rollout:last when the last
+		// change did not ship), and the listener is the other system's.
+		tflog.Info(ctx, "manage = observe: destroy writes nothing", map[string]any{"id": ref.ID()})
+		return
+	}
 	subj := r.subject(state)
 	if stopDetached(ctx, r.client, subj, state.LastRollout, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
