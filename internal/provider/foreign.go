@@ -214,13 +214,47 @@ func refuseWhileForeign(ctx context.Context, c *awsclient.Client, controlledBy t
 	if f == nil {
 		return true
 	}
-	wait := "aws ecs wait services-stable --cluster CLUSTER --services SERVICE"
-	if f.System == "CodeDeploy" {
-		wait = "aws deploy wait deployment-successful --deployment-id " + f.ID
-	}
 	diags.AddAttributeError(at, "Foreign Deployment In Progress", detail(nil,
 		fmt.Sprintf("%s shifts this listener, and its %s. This change would fight it over the weights, so nothing was written.", ctl.Name(), f),
-		fmt.Sprintf("Wait until it ends (%s), then plan and apply again; or set manage = \"observe\" while that system owns the listener.", wait)))
+		fmt.Sprintf("Wait until it ends (%s), then plan and apply again; or set manage = \"observe\" while that system owns the listener.", waitCommand(f))))
+	return false
+}
+
+// waitCommand is how to wait for a foreign deployment to end.
+func waitCommand(f *awsclient.ForeignDeployment) string {
+	if f.System == "CodeDeploy" {
+		return "aws deploy wait deployment-successful --deployment-id " + f.ID
+	}
+	return "aws ecs wait services-stable --cluster CLUSTER --services SERVICE"
+}
+
+// refuseRestoreWhileForeign refuses a destroy's restore (on_destroy =
+// "restore") of the listener id while a deployment of controlled_by runs,
+// or when that cannot be read: putting the old action back would fight
+// that deployment over the weights. Refused rather than skipped: a
+// skipped restore is lost with the resource (its replaced_actions), while
+// a refused one leaves the resource in state to destroy again once the
+// deployment has ended (or with on_destroy = "keep"). It reports whether
+// the restore may go on.
+func refuseRestoreWhileForeign(ctx context.Context, c *awsclient.Client, controlledBy types.Object, id string, diags *diag.Diagnostics) bool {
+	ctl, ok := controllerOf(controlledBy)
+	if !ok || c == nil {
+		return true
+	}
+	keep := "or, to leave the listener as that system sets it, set on_destroy = \"keep\", apply, then destroy."
+	f, err := c.ForeignDeployment(ctx, ctl)
+	if err != nil {
+		diags.AddAttributeError(path.Root("controlled_by"), "Foreign Deployments Not Read", detail(err,
+			fmt.Sprintf("on_destroy = \"restore\" puts back the action this resource replaced on %s, and whether %s is deploying could not be read. Nothing was written, and the resource was not destroyed.", id, ctl.Name()),
+			"Check the provider's permissions (ecs:ListServiceDeployments and ecs:DescribeServiceDeployments, or codedeploy:ListDeployments and codedeploy:GetDeployment) and the ARN, then destroy again; "+keep))
+		return false
+	}
+	if f == nil {
+		return true
+	}
+	diags.AddAttributeError(path.Root("on_destroy"), "Foreign Deployment In Progress", detail(nil,
+		fmt.Sprintf("%s shifts %s, and its %s. on_destroy = \"restore\" would put back the action this resource replaced in the middle of that deployment. Nothing was written, and the resource was not destroyed.", ctl.Name(), id, f),
+		fmt.Sprintf("Wait until it ends (%s), then destroy again; %s", waitCommand(f), keep)))
 	return false
 }
 

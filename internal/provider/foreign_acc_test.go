@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
@@ -372,5 +374,45 @@ func TestAccObserve_destroyWritesNothing(t *testing.T) {
 			}
 			return checkEmulator(f.e, f.ref, f.original)(nil)
 		},
+	})
+}
+
+// on_destroy = "restore" is refused while a deployment of controlled_by
+// runs, before any write (the restore would fight that deployment over
+// the weights, and the resource, which holds the action to restore, stays
+// in state); once the deployment has ended, destroy restores.
+func TestAccObserve_restoreWaitsForForeignDeployment(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	service := f.e.Emu.ECSService("prod", acctest.Name("web"), "ECS", f.blue, f.green)
+	half := weights.Split{{ARN: f.blue, Weight: 50}, {ARN: f.green, Weight: 50}}
+	// the rollout fixture's split, restoring, beside ECS
+	cfg := strings.TrimSuffix(f.config(50, 50, ""), "}\n") + fmt.Sprintf("  on_destroy    = \"restore\"\n  controlled_by = { ecs_service = %q }\n}\n", service)
+	var dep string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		PreCheck:                 func() { f.e.SetWeights(f.ref, f.original) },
+		Steps: []resource.TestStep{
+			{Config: cfg, Check: resource.ComposeAggregateTestCheckFunc(checkEmulator(f.e, f.ref, half),
+				resource.TestCheckResourceAttr("rollout_traffic_split.test", "on_destroy", "restore"),
+				resource.TestCheckResourceAttr("rollout_traffic_split.test", "controlled_by.ecs_service", service))},
+			{
+				PreConfig:   func() { dep = f.e.Emu.SetECSDeployment(service, "", "IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT") },
+				Config:      cfg,
+				Destroy:     true,
+				ExpectError: errRE(`Foreign Deployment In Progress(.|\n)*IN_PROGRESS(.|\n)*on_destroy(.|\n)*Nothing was written`),
+			},
+			{
+				// Nothing was written: the split still owns the listener at
+				// 50/50, and plans no change.
+				PreConfig: func() { f.e.Emu.SetECSDeployment(service, dep, "SUCCESSFUL", "CLEAN_UP") },
+				Config:    cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("rollout_traffic_split.test", plancheck.ResourceActionNoop),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(checkEmulator(f.e, f.ref, half), f.wrote(half)),
+			},
+		},
+		CheckDestroy: checkEmulator(f.e, f.ref, f.original),
 	})
 }
