@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -82,7 +83,8 @@ var (
 )
 
 // ForeignDeployment reads the deployment of ctl that has not ended, nil
-// when none runs: two requests when one runs, one when none does.
+// when none runs: two requests when one runs, one when none does. One
+// that ends between the two reads has ended: it is not reported.
 func (c *Client) ForeignDeployment(ctx context.Context, ctl Controller) (*ForeignDeployment, error) {
 	if ctl.ECSService != "" {
 		cluster, service, err := arn.ECSServiceParts(ctl.ECSService)
@@ -93,21 +95,7 @@ func (c *Client) ForeignDeployment(ctx context.Context, ctl Controller) (*Foreig
 		if err != nil {
 			return nil, fmt.Errorf("listing the deployments of %s: %w", ctl.ECSService, err)
 		}
-		if len(out.ServiceDeployments) == 0 {
-			return nil, nil
-		}
-		first := out.ServiceDeployments[0]
-		f := &ForeignDeployment{System: "ECS", ID: aws.ToString(first.ServiceDeploymentArn), Status: string(first.Status), Started: aws.ToTime(first.StartedAt)}
-		desc, err := c.ECS.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{f.ID}})
-		if err != nil {
-			return nil, fmt.Errorf("describing %s: %w", f.ID, err)
-		}
-		for _, d := range desc.ServiceDeployments {
-			if aws.ToString(d.ServiceDeploymentArn) == f.ID {
-				f.Status, f.Stage = string(d.Status), string(d.LifecycleStage)
-			}
-		}
-		return f, nil
+		return c.describeECSDeployments(ctx, out.ServiceDeployments)
 	}
 	app, group, err := arn.CodeDeployGroupParts(ctl.CodeDeployGroup)
 	if err != nil {
@@ -132,6 +120,44 @@ func (c *Client) ForeignDeployment(ctx context.Context, ctl Controller) (*Foreig
 		return nil, nil // it ended between the two reads
 	}
 	return f, nil
+}
+
+// describeECSDeployments reads the lifecycle stage of the listed
+// deployments and returns the first that still runs. A deployment may end
+// between the list and the describe: described with a status that is not
+// active, or not described at all (a failure, reason MISSING), it has
+// ended, and the next one listed is looked at. One describe for up to 20
+// listed (ECS's limit), so one request when one runs.
+func (c *Client) describeECSDeployments(ctx context.Context, listed []ecstypes.ServiceDeploymentBrief) (*ForeignDeployment, error) {
+	const perDescribe = 20
+	for len(listed) > 0 {
+		batch := listed[:min(perDescribe, len(listed))]
+		listed = listed[len(batch):]
+		arns := make([]string, len(batch))
+		for i, b := range batch {
+			arns[i] = aws.ToString(b.ServiceDeploymentArn)
+		}
+		desc, err := c.ECS.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: arns})
+		if err != nil {
+			return nil, fmt.Errorf("describing %s: %w", strings.Join(arns, ", "), err)
+		}
+		described := map[string]ecstypes.ServiceDeployment{}
+		for _, d := range desc.ServiceDeployments {
+			described[aws.ToString(d.ServiceDeploymentArn)] = d
+		}
+		for _, b := range batch {
+			d, ok := described[aws.ToString(b.ServiceDeploymentArn)]
+			if !ok || !slices.Contains(ecsActive, d.Status) {
+				continue // it ended after it was listed
+			}
+			started := aws.ToTime(d.StartedAt)
+			if started.IsZero() {
+				started = aws.ToTime(b.StartedAt)
+			}
+			return &ForeignDeployment{System: "ECS", ID: aws.ToString(d.ServiceDeploymentArn), Status: string(d.Status), Stage: string(d.LifecycleStage), Started: started}, nil
+		}
+	}
+	return nil, nil
 }
 
 func statusStrings(s []cdtypes.DeploymentStatus) []string {

@@ -65,6 +65,9 @@ type deployments struct {
 	groups      map[string]*codeDeployGroup // app/group
 	deployments map[string]*codeDeployment
 	next        int
+	// endAfterList: service deployments that end right after the next
+	// ListServiceDeployments answer that lists them (EndECSDeploymentAfterList)
+	endAfterList map[string]string
 }
 
 func (e *Emulator) deps() *deployments {
@@ -106,6 +109,26 @@ func (e *Emulator) SetECSDeployment(serviceARN, deploymentARN, status, stage str
 	}
 	dep.Status, dep.Stage = status, stage
 	return deploymentARN
+}
+
+// EndECSDeploymentAfterList makes a service deployment end right after the
+// next ListServiceDeployments answer that lists it, before any other call:
+// it moves to status (SUCCESSFUL, STOPPED, ROLLBACK_SUCCESSFUL, …, stage
+// CLEAN_UP), or, with status "", it is forgotten, so that
+// DescribeServiceDeployments answers it as a failure with reason MISSING.
+// A reader that lists and then describes sees it end in between, as it may
+// on ECS.
+func (e *Emulator) EndECSDeploymentAfterList(deploymentARN, status string) {
+	d := e.deps()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ecs[deploymentARN] == nil {
+		panic("EndECSDeploymentAfterList: no deployment " + deploymentARN)
+	}
+	if d.endAfterList == nil {
+		d.endAfterList = map[string]string{}
+	}
+	d.endAfterList[deploymentARN] = status
 }
 
 // CodeDeployGroup registers a CodeDeploy application and an ECS
@@ -239,6 +262,19 @@ func (e *Emulator) serveDeployments(w http.ResponseWriter, action string, body [
 			}
 		}
 		jsonAnswer(w, map[string]any{"serviceDeployments": out})
+		for _, o := range out {
+			a := o.(map[string]any)["serviceDeploymentArn"].(string)
+			status, ok := d.endAfterList[a]
+			if !ok {
+				continue
+			}
+			delete(d.endAfterList, a)
+			if status == "" {
+				delete(d.ecs, a)
+				continue
+			}
+			d.ecs[a].Status, d.ecs[a].Stage = status, "CLEAN_UP"
+		}
 	case "DescribeServiceDeployments":
 		var out, failures []any
 		for _, a := range strs("serviceDeploymentArns") {

@@ -133,7 +133,7 @@ func (d *statusDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 				Validators: []validator.String{stringvalidator.RegexMatches(flagRefRE, "must be a flag key or a parameter name /PREFIX/KEY")}},
 			"wait": schema.SingleNestedAttribute{
 				Optional: true,
-				MarkdownDescription: "Read until the status is one of `until`, polling every `poll_interval`, for at most `timeout`; past it, reading fails (`Rollout Status Not Reached`). " +
+				MarkdownDescription: "Read until the status is one of `until`, polling every `poll_interval`, for at most `timeout` (the last read is at the timeout, also when it is shorter than `poll_interval`); past it, reading fails (`Rollout Status Not Reached`, saying how long it waited). " +
 					"For a CI job that waits on a detached rollout: `until = [\"succeeded\", \"rolled_back\", \"failed\", \"held\"]`.",
 				Attributes: map[string]schema.Attribute{
 					"until": schema.ListAttribute{ElementType: types.StringType, Required: true,
@@ -207,7 +207,11 @@ func (d *statusDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	end := d.client.Clock.Now().Add(timeout)
+	// Poll until the status is reached or the whole timeout has passed:
+	// the last poll is at the timeout (a shorter wait when the poll
+	// interval does not divide it, or is longer than it).
+	start := d.client.Clock.Now()
+	end := start.Add(timeout)
 	for {
 		if !d.read(ctx, ref, &m, &resp.Diagnostics) {
 			return
@@ -215,15 +219,16 @@ func (d *statusDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 		if until == nil || slices.Contains(until, m.Status.ValueString()) {
 			break
 		}
-		if !d.client.Clock.Now().Add(poll).Before(end) {
+		now := d.client.Clock.Now()
+		if !now.Before(end) {
 			resp.Diagnostics.AddAttributeError(path.Root("wait").AtName("until"), "Rollout Status Not Reached", detail(nil,
 				fmt.Sprintf("%s %s is %s (last event %q, step %d of %d) after waiting %s, not one of %s.", ref.Kind(), ref.ID(), m.Status.ValueString(), m.LastEvent.ValueString(),
-					m.Step.ValueInt64(), m.Steps.ValueInt64(), shortDuration(timeout), strings.Join(until, ", ")),
+					m.Step.ValueInt64(), m.Steps.ValueInt64(), shortDuration(now.Sub(start).Round(time.Second)), strings.Join(until, ", ")),
 				"Wait longer (wait.timeout), or look at the rollout: a held one needs rollout.promote; a running detached one, its Step Functions execution."))
 			return
 		}
-		if err := d.client.Clock.Sleep(ctx, poll); err != nil {
-			resp.Diagnostics.AddError("Wait Cancelled", detail(err, fmt.Sprintf("Waiting for the rollout status of %s was cancelled.", ref.ID()), "Read it again."))
+		if err := d.client.Clock.Sleep(ctx, min(poll, end.Sub(now))); err != nil {
+			resp.Diagnostics.AddError("Wait Cancelled", detail(err, fmt.Sprintf("Waiting for the rollout status of %s was cancelled after %s.", ref.ID(), shortDuration(d.client.Clock.Now().Sub(start).Round(time.Second))), "Read it again."))
 			return
 		}
 	}

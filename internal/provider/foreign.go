@@ -40,9 +40,9 @@ func manageAttr() schema.StringAttribute {
 		Optional: true, Computed: true,
 		Default: stringdefault.StaticString(manageWrite),
 		MarkdownDescription: "`write` (the default): this resource sets the weights. `observe`: another system sets them (ECS or CodeDeploy deployments, named in `controlled_by`); " +
-			"this resource writes nothing (no weights, no owner tag), `target_groups` is read from the listener at each refresh, so the other system's shifts are no diff, " +
+			"this resource writes nothing (no weights, no tags, destroy included), `target_groups` is read from the listener at each refresh, so the other system's shifts are no diff, " +
 			"and the plan names the other system's deployment while one runs. Changing `observe` to `write` hands the listener over to this resource (it takes the owner tag, refused while a deployment of `controlled_by` runs); " +
-			"`write` to `observe` hands it back (it gives the owner tag up and moves nothing).",
+			"`write` to `observe` hands it back (it gives the owner tag up and moves nothing; refused while a rollout of this resource runs detached or is held: promote it or roll it back first).",
 		Validators: []validator.String{stringvalidator.OneOf(manageWrite, manageObserve)},
 	}
 }
@@ -214,14 +214,61 @@ func refuseWhileForeign(ctx context.Context, c *awsclient.Client, controlledBy t
 	if f == nil {
 		return true
 	}
-	wait := "aws ecs wait services-stable --cluster CLUSTER --services SERVICE"
-	if f.System == "CodeDeploy" {
-		wait = "aws deploy wait deployment-successful --deployment-id " + f.ID
-	}
 	diags.AddAttributeError(at, "Foreign Deployment In Progress", detail(nil,
 		fmt.Sprintf("%s shifts this listener, and its %s. This change would fight it over the weights, so nothing was written.", ctl.Name(), f),
-		fmt.Sprintf("Wait until it ends (%s), then plan and apply again; or set manage = \"observe\" while that system owns the listener.", wait)))
+		fmt.Sprintf("Wait until it ends (%s), then plan and apply again; or set manage = \"observe\" while that system owns the listener.", waitCommand(f))))
 	return false
+}
+
+// waitCommand is how to wait for a foreign deployment to end.
+func waitCommand(f *awsclient.ForeignDeployment) string {
+	if f.System == "CodeDeploy" {
+		return "aws deploy wait deployment-successful --deployment-id " + f.ID
+	}
+	return "aws ecs wait services-stable --cluster CLUSTER --services SERVICE"
+}
+
+// refuseRestoreWhileForeign refuses a destroy's restore (on_destroy =
+// "restore") of the listener id while a deployment of controlled_by runs,
+// or when that cannot be read: putting the old action back would fight
+// that deployment over the weights. Refused rather than skipped: a
+// skipped restore is lost with the resource (its replaced_actions), while
+// a refused one leaves the resource in state to destroy again once the
+// deployment has ended (or with on_destroy = "keep"). It reports whether
+// the restore may go on.
+func refuseRestoreWhileForeign(ctx context.Context, c *awsclient.Client, controlledBy types.Object, id string, diags *diag.Diagnostics) bool {
+	ctl, ok := controllerOf(controlledBy)
+	if !ok || c == nil {
+		return true
+	}
+	keep := "or, to leave the listener as that system sets it, set on_destroy = \"keep\", apply, then destroy."
+	f, err := c.ForeignDeployment(ctx, ctl)
+	if err != nil {
+		diags.AddAttributeError(path.Root("controlled_by"), "Foreign Deployments Not Read", detail(err,
+			fmt.Sprintf("on_destroy = \"restore\" puts back the action this resource replaced on %s, and whether %s is deploying could not be read. Nothing was written, and the resource was not destroyed.", id, ctl.Name()),
+			"Check the provider's permissions (ecs:ListServiceDeployments and ecs:DescribeServiceDeployments, or codedeploy:ListDeployments and codedeploy:GetDeployment) and the ARN, then destroy again; "+keep))
+		return false
+	}
+	if f == nil {
+		return true
+	}
+	diags.AddAttributeError(path.Root("on_destroy"), "Foreign Deployment In Progress", detail(nil,
+		fmt.Sprintf("%s shifts %s, and its %s. on_destroy = \"restore\" would put back the action this resource replaced in the middle of that deployment. Nothing was written, and the resource was not destroyed.", ctl.Name(), id, f),
+		fmt.Sprintf("Wait until it ends (%s), then destroy again; %s", waitCommand(f), keep)))
+	return false
+}
+
+// refuseHandBackWhileHeld refuses, at plan, to hand a split back
+// (manage = "observe") while its rollout is held: the canary would stay
+// half-shifted with nothing able to promote it or roll it back (an
+// observing split has no rollout), its record held for ever, and the
+// other system would start from weights nobody chose.
+func refuseHandBackWhileHeld(at path.Path, h heldRun, diags *diag.Diagnostics) {
+	diags.AddAttributeError(at, "Rollout Held", detail(nil,
+		fmt.Sprintf("A rollout is held after step %d, serving %s, on its way to %s. Handing the listener back (manage = \"observe\") now would leave it there: "+
+			"an observing split writes nothing, so nothing could promote the rollout or roll it back.", h.step, h.serving.Short(), h.target.Short()),
+		fmt.Sprintf("Nothing was written. Keep manage = \"write\" and first promote it (the configuration at %s, rollout.promote set to a new value) "+
+			"or roll it back (target_groups set to %s), then set manage = \"observe\".", h.target.Short(), h.from.Short())))
 }
 
 // observedTargetGroupsAttr is target_groups of a split: set when the split

@@ -1,11 +1,17 @@
 package provider_test
 
 import (
+	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
@@ -258,5 +264,155 @@ resource "rollout_traffic_split" "test" {
 			{PreConfig: func() { e.Emu.SetECSDeployment(service, "", "PENDING", "RECONCILE_SERVICE") }, Config: cfg(100, 0), PlanOnly: true},
 			{Config: cfg(50, 50), ExpectError: regexp.MustCompile(`Foreign Deployment In Progress(.|\n)*PENDING`)},
 		},
+	})
+}
+
+// observeSplit is the rollout fixture's split handed back to the ECS
+// service that shifts its listener.
+func observeSplit(f *rolloutFixture, service string) string {
+	return f.e.ProviderConfig() + fmt.Sprintf(`
+resource "rollout_traffic_split" "test" {
+  listener_arn  = %q
+  manage        = "observe"
+  controlled_by = { ecs_service = %q }
+}
+`, f.ref.ListenerARN, service)
+}
+
+// Handing a split back (manage = "observe") while its rollout is held is
+// refused at plan, with nothing written: the held canary would be left
+// half-shifted with nobody able to promote or roll it back, and the
+// observing split would keep the held target as its weights. Once the
+// rollout is promoted (or rolled back) the hand-back goes through, and
+// the observing split's weights are what the listener serves at each
+// refresh.
+func TestAccObserve_handBackWhileHeld(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	service := f.e.Emu.ECSService("prod", acctest.Name("web"), "ECS", f.blue, f.green)
+	const addr = "rollout_traffic_split.test"
+	ecsShift := weights.Split{{ARN: f.blue, Weight: 30}, {ARN: f.green, Weight: 70}}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			f.start(),
+			{Config: f.config(0, 100, holdSteps), Check: checkEmulator(f.e, f.ref, f.step1), ExpectNonEmptyPlan: true},
+			{
+				Config:      observeSplit(f, service),
+				ExpectError: errRE(`Rollout Held(.|\n)*held after step 1(.|\n)*manage = "observe"(.|\n)*Nothing was written(.|\n)*promote(.|\n)*roll it back`),
+			},
+			{
+				// Nothing was written: still held, still owned, and the
+				// promote goes on from there.
+				Config:            f.config(0, 100, holdSteps+"\n    promote = \"1\""),
+				ConfigStateChecks: []statecheck.StateCheck{lastIs(addr, "status", knownvalue.StringExact("succeeded"))},
+				Check:             resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.final), f.wrote(f.step1, f.step2, f.final)),
+			},
+			{
+				Config: observeSplit(f, service),
+				Check: resource.ComposeAggregateTestCheckFunc(checkEmulator(f.e, f.ref, f.final),
+					resource.TestCheckResourceAttr(addr, "owner_tag", ""), f.wrote(f.step1, f.step2, f.final)),
+			},
+			{
+				// ECS shifts the listener: the observing split follows.
+				PreConfig: func() { f.e.SetWeights(f.ref, ecsShift) },
+				Config:    observeSplit(f, service),
+				PlanOnly:  true,
+			},
+			{
+				RefreshState: true,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(addr, "target_groups.0.weight", "30"),
+					resource.TestCheckResourceAttr(addr, "target_groups.1.weight", "70")),
+			},
+		},
+	})
+}
+
+// A split that observes writes nothing, ever, destroy included: handed
+// back after a rollout that rolled back (its last_rollout kept), its
+// destroy writes no tag, no weights.
+func TestAccObserve_destroyWritesNothing(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	service := f.e.Emu.ECSService("prod", acctest.Name("web"), "ECS", f.blue, f.green)
+	ro := holdSteps + "\n    hold_timeout = \"1h\""
+	writes := func() int {
+		n := 0
+		for action, c := range f.e.Emu.CountsOf("terraform-provider-rollout") {
+			for _, w := range []string{"ModifyListener", "ModifyRule", "AddTags", "RemoveTags"} {
+				if action == "elasticloadbalancing:"+w {
+					n += c
+				}
+			}
+		}
+		return n
+	}
+	var before int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			f.start(),
+			{Config: f.config(0, 100, ro), Check: checkEmulator(f.e, f.ref, f.step1), ExpectNonEmptyPlan: true},
+			{
+				PreConfig:   func() { _ = f.e.Clock.Sleep(context.Background(), 61*time.Minute) },
+				Config:      f.config(0, 100, ro),
+				ExpectError: errRE(`Rollout Rolled Back`),
+			},
+			{
+				Config:            observeSplit(f, service),
+				ConfigStateChecks: []statecheck.StateCheck{lastIs("rollout_traffic_split.test", "status", knownvalue.StringExact("rolled_back"))},
+				Check: func(*terraform.State) error {
+					before = writes()
+					return checkEmulator(f.e, f.ref, f.original)(nil)
+				},
+			},
+		},
+		CheckDestroy: func(*terraform.State) error {
+			if n := writes(); n != before {
+				return fmt.Errorf("destroying the observing split made %d writes (tags or weights)", n-before)
+			}
+			return checkEmulator(f.e, f.ref, f.original)(nil)
+		},
+	})
+}
+
+// on_destroy = "restore" is refused while a deployment of controlled_by
+// runs, before any write (the restore would fight that deployment over
+// the weights, and the resource, which holds the action to restore, stays
+// in state); once the deployment has ended, destroy restores.
+func TestAccObserve_restoreWaitsForForeignDeployment(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	service := f.e.Emu.ECSService("prod", acctest.Name("web"), "ECS", f.blue, f.green)
+	half := weights.Split{{ARN: f.blue, Weight: 50}, {ARN: f.green, Weight: 50}}
+	// the rollout fixture's split, restoring, beside ECS
+	cfg := strings.TrimSuffix(f.config(50, 50, ""), "}\n") + fmt.Sprintf("  on_destroy    = \"restore\"\n  controlled_by = { ecs_service = %q }\n}\n", service)
+	var dep string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		PreCheck:                 func() { f.e.SetWeights(f.ref, f.original) },
+		Steps: []resource.TestStep{
+			{Config: cfg, Check: resource.ComposeAggregateTestCheckFunc(checkEmulator(f.e, f.ref, half),
+				resource.TestCheckResourceAttr("rollout_traffic_split.test", "on_destroy", "restore"),
+				resource.TestCheckResourceAttr("rollout_traffic_split.test", "controlled_by.ecs_service", service))},
+			{
+				PreConfig:   func() { dep = f.e.Emu.SetECSDeployment(service, "", "IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT") },
+				Config:      cfg,
+				Destroy:     true,
+				ExpectError: errRE(`Foreign Deployment In Progress(.|\n)*IN_PROGRESS(.|\n)*on_destroy(.|\n)*Nothing was written`),
+			},
+			{
+				// Nothing was written: the split still owns the listener at
+				// 50/50, and plans no change.
+				PreConfig: func() { f.e.Emu.SetECSDeployment(service, dep, "SUCCESSFUL", "CLEAN_UP") },
+				Config:    cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("rollout_traffic_split.test", plancheck.ResourceActionNoop),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(checkEmulator(f.e, f.ref, half), f.wrote(half)),
+			},
+		},
+		CheckDestroy: checkEmulator(f.e, f.ref, f.original),
 	})
 }

@@ -109,7 +109,7 @@ func (r *trafficSplitResource) Schema(ctx context.Context, _ resource.SchemaRequ
 				Computed: true,
 				Default:  stringdefault.StaticString(onDestroyKeep),
 				MarkdownDescription: "What destroy does to the listener: `keep` leaves the forward action as it is (the default: traffic never moves on destroy), " +
-					"`restore` puts back the action that was in place before this resource took it over.",
+					"`restore` puts back the action that was in place before this resource took it over (refused, with nothing written, while a deployment of `controlled_by` runs).",
 				Validators: []validator.String{stringvalidator.OneOf(onDestroyKeep, onDestroyRestore)},
 			},
 			"percentages": schema.MapAttribute{
@@ -183,6 +183,14 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 			// that goes on writing.
 			refuseWhileRunning(path.Root("manage"), state.LastRollout, &resp.Diagnostics)
 			return
+		}
+		if state != nil && !state.observing() {
+			if h, held := heldOf(state.LastRollout); held {
+				// Handing back would strand the held canary: nothing could
+				// promote it or roll it back, and its record would stay held.
+				refuseHandBackWhileHeld(path.Root("manage"), h, &resp.Diagnostics)
+				return
+			}
 		}
 		var tgs []string
 		if state != nil {
@@ -474,7 +482,21 @@ func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRe
 		return
 	}
 	ref := state.ref()
+	if state.observing() {
+		// An observing split writes nothing, ever: it holds no owner tag
+		// (the hand-back gave it up, with rollout:last when the last
+		// change did not ship), and the listener is the other system's.
+		tflog.Info(ctx, "manage = observe: destroy writes nothing", map[string]any{"id": ref.ID()})
+		return
+	}
 	subj := r.subject(state)
+	// A restore moves traffic: like any write beside the system named in
+	// controlled_by, it waits for that system's deployment to end. Refused
+	// before any write (the lease and the state stay as they are), so the
+	// recorded action can still be put back once it has ended.
+	if r.restores(state) && !refuseRestoreWhileForeign(ctx, r.client, state.ControlledBy, ref.ID(), &resp.Diagnostics) {
+		return
+	}
 	if stopDetached(ctx, r.client, subj, state.LastRollout, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
@@ -515,6 +537,14 @@ func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRe
 	recorded, _, _ := splitFromList(ctx, state.TargetGroups)
 	tflog.Info(ctx, "on_destroy = restore: putting back the replaced action", map[string]any{"id": ref.ID()})
 	restoreActions(ctx, r.client, subj, recorded, acts, &resp.Diagnostics)
+}
+
+// restores says whether destroy would put the replaced action back: on
+// destroy = "restore", after a change that shipped, with a recorded action.
+func (r *trafficSplitResource) restores(state trafficSplitModel) bool {
+	st := lastStatus(state.LastRollout)
+	return state.OnDestroy.ValueString() == onDestroyRestore && (st == "" || st == string(rollout.Succeeded)) &&
+		!state.ReplacedActions.IsNull() && state.ReplacedActions.ValueString() != ""
 }
 
 func (r *trafficSplitResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
