@@ -293,12 +293,17 @@ func (s *accSubj) writes() int { return s.e.Emu.Count(s.writeAction) }
 // after runs fn once in a pause, when the subject has had n more writes
 // than when armed.
 func (s *accSubj) after(n int, fn func()) func() {
+	return s.afterCtx(n, func(context.Context) { fn() })
+}
+
+// afterCtx is after for an action that needs the sleeping run's context.
+func (s *accSubj) afterCtx(n int, fn func(ctx context.Context)) func() {
 	return func() {
 		base := s.writes()
 		var once sync.Once
-		s.e.Clock.OnSleep(func(context.Context, time.Duration, time.Time) {
+		s.e.Clock.OnSleep(func(ctx context.Context, _ time.Duration, _ time.Time) {
 			if s.writes()-base >= n {
-				once.Do(fn)
+				once.Do(func() { fn(ctx) })
 			}
 		})
 	}
@@ -422,7 +427,7 @@ var accCases = []accCase{
 	{name: "Ctrl-C mid-rollout", serial: true, steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
 		return []resource.TestStep{
 			{Config: s.hcl(false, "", "")},
-			{PreConfig: s.after(1, interruptEngine(t)), Config: s.hcl(true, canaryHCL(s.alarm, ""), ""), ExpectError: errRE(`Rollout Interrupted|execution halted|interrupt`)},
+			{PreConfig: s.afterCtx(1, func(ctx context.Context) { interruptEngine(t, ctx) }), Config: s.hcl(true, canaryHCL(s.alarm, ""), ""), ExpectError: errRE(`Rollout Interrupted|execution halted|interrupt`)},
 			checkStep(func() {
 				if got := s.live(); got.Equal(s.from()) || got.Equal(s.to()) {
 					t.Errorf("after Ctrl-C in step 1's pause the subject serves %s: want step 1, neither rolled back nor finished", got.Short())
@@ -443,7 +448,7 @@ var accCases = []accCase{
 						case n == 2: // in step 2's pause
 							alarm.Do(func() { s.e.SetAlarmState(s.alarm, cwtypes.StateValueAlarm) })
 						case n >= 3: // after the first rollback write
-							stop.Do(func() { interruptEngine(t)() })
+							stop.Do(func() { interruptEngine(t, ctx) })
 						}
 					})
 				},
@@ -536,16 +541,8 @@ func checkStep(check func()) resource.TestStep {
 }
 
 // interruptEngine sends SIGINT to this test binary's engine processes and
-// waits (in real time: the engine is another process) for the provider's
-// apply to be cancelled.
-func interruptEngine(t *testing.T) func() {
-	return func() {
-		for _, pid := range childPIDs(t) {
-			_ = syscall.Kill(pid, syscall.SIGINT)
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
-}
+// waits until the provider's apply (ctx) is cancelled (signalEngine).
+func interruptEngine(t *testing.T, ctx context.Context) { signalEngine(t, ctx, syscall.SIGINT) }
 
 func TestAccConformance(t *testing.T) {
 	for _, c := range accCases {

@@ -18,7 +18,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
-	"github.com/rolloutdev/terraform-provider-rollout/flag"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
@@ -93,6 +92,22 @@ func canary(p1, p2 string, gates string) string {
   }`, p1, p2, gates)
 }
 
+// heldCanary is a detached canary of 10 and 50 percent that holds after
+// its first step (so that a test looks at it there, whatever the speed of
+// the machine), with p2 the second step's pause and promote the
+// rollout.promote line, if any.
+func heldCanary(p2, promote, gates string) string {
+	return fmt.Sprintf(`rollout = {
+    strategy      = "canary"
+    steps         = [{ percent = 10, pause = "hold" }, { percent = 50, pause = %q }, { percent = 100 }]
+    poll_interval = "1s"
+    hold_timeout  = "10m" # far beyond a slow machine's time to the promote; bounds the execution's history
+    execution     = { mode = "detached", orchestrator = rollout_orchestrator.main.arn }
+    %s
+    %s
+  }`, p2, gates, promote)
+}
+
 // step is the weights of a canary step at pct percent.
 func (d *detachedEnv) step(pct int) weights.Split {
 	return weights.Split{{ARN: d.blue, Weight: 1000 - 10*pct}, {ARN: d.green, Weight: 10 * pct}}
@@ -119,6 +134,14 @@ func captureState(into **terraform.State) resource.TestCheckFunc {
 	return func(s *terraform.State) error { *into = s; return nil }
 }
 
+// A detached canary runs in AWS: the apply returns at step 1, a refresh
+// shows it running there, and the orchestrator goes on, across a crash of
+// its own process, to the target, taking each step once.
+//
+// The run holds after step 1 (pause = "hold") so that the refresh looks at
+// it where it is, however slowly the engine runs beside the orchestrator's
+// real clock: with a short pause instead, a slow machine saw the run finish
+// before the refresh. The crash is made while the promote is in flight.
 func TestAccDetached_canarySucceeds(t *testing.T) {
 	t.Parallel()
 	d := newDetachedEnv(t)
@@ -130,7 +153,7 @@ func TestAccDetached_canarySucceeds(t *testing.T) {
 			{Config: d.config(100, 0, ""), Check: d.serves(d.from)},
 			{
 				// apply returns with step 1 confirmed; the rest runs in AWS
-				Config: d.config(0, 100, canary("3s", "2s", "")),
+				Config: d.config(0, 100, heldCanary("2s", "", "")),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.status", "running"),
 					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.step_reached", "1"),
@@ -148,14 +171,23 @@ func TestAccDetached_canarySucceeds(t *testing.T) {
 				RefreshState: true,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.status", "running"),
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.step_reached", "1"),
 					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.serving", d.step(10).Canonical()),
+					d.serves(d.step(10)),
 				),
 			},
 			{
-				// the orchestrator process dies mid-run and comes back
+				// promoted while the orchestrator process is down; it comes
+				// back and goes on
 				PreConfig: func() {
 					d.proc.Kill()
 					killed = true
+				},
+				Config: d.config(0, 100, heldCanary("2s", `promote = "go"`, "")),
+				Check:  d.serves(d.step(10)), // nothing moves while it is down
+			},
+			{
+				PreConfig: func() {
 					time.Sleep(time.Second) // the process is gone across a poll: real time
 					d.proc.Start()
 					d.waitEnded(t, st)
@@ -174,7 +206,7 @@ func TestAccDetached_canarySucceeds(t *testing.T) {
 					},
 				),
 			},
-			{Config: d.config(0, 100, canary("3s", "2s", "")), PlanOnly: true},
+			{Config: d.config(0, 100, heldCanary("2s", `promote = "go"`, "")), PlanOnly: true},
 		},
 	})
 }
@@ -274,10 +306,24 @@ func TestAccDetached_handChangeStops(t *testing.T) {
 		ProtoV6ProviderFactories: d.e.RealFactories(),
 		Steps: []resource.TestStep{
 			{Config: d.config(100, 0, "")},
-			{Config: d.config(0, 100, canary("3s", "2s", "")), Check: captureState(&st)},
+			// held after step 1, so the hand change lands mid-run however
+			// slow the machine (a 3 s pause could end before it)
+			{Config: d.config(0, 100, heldCanary("2s", "", "")), Check: captureState(&st)},
 			{
+				// a hand change during the hold, then the promote; the
+				// orchestrator process is down across the promote's apply,
+				// so that the refresh after it sees the run where it was
 				PreConfig: func() {
 					d.e.SetWeights(d.ref, hand)
+					d.proc.Kill()
+				},
+				Config: d.config(0, 100, heldCanary("2s", `promote = "go"`, "")),
+			},
+			{
+				// back up, the orchestrator finds the hand change before
+				// its next write: it wins, and nothing more is written
+				PreConfig: func() {
+					d.proc.Start()
 					d.waitEnded(t, st)
 				},
 				RefreshState:       true,
@@ -288,6 +334,12 @@ func TestAccDetached_handChangeStops(t *testing.T) {
 					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.serving", hand.Canonical()),
 					resource.TestCheckResourceAttr("rollout_traffic_split.test", "target_groups.0.weight", "70"),
 					d.serves(hand),
+					func(*terraform.State) error {
+						if got, want := fmt.Sprint(d.splits()), fmt.Sprint([]weights.Split{d.from, d.step(10), hand}); got != want {
+							return fmt.Errorf("the listener was written %s, want %s: nothing after the hand change", got, want)
+						}
+						return nil
+					},
 				),
 			},
 		},
@@ -364,19 +416,25 @@ func TestAccDetached_lambdaAlias(t *testing.T) {
 	cfg := func(version, ro string) string {
 		return aliasConfig(e, fn, "live", version, ro) + orchestratorBlock(orch, acctest.OrchestratorZip(t))
 	}
-	ro := `rollout = {
+	// Held after step 1, so that the check after the apply reads the alias
+	// there however slowly the engine runs beside the orchestrator.
+	ro := func(promote string) string {
+		return fmt.Sprintf(`rollout = {
     strategy      = "canary"
-    steps         = [{ percent = 10, pause = "2s" }, { percent = 50, pause = "1s" }, { percent = 100 }]
+    steps         = [{ percent = 10, pause = "hold" }, { percent = 50, pause = "1s" }, { percent = 100 }]
     poll_interval = "1s"
+    hold_timeout  = "10m"
     execution     = { mode = "detached", orchestrator = rollout_orchestrator.main.arn }
-  }`
+    %s
+  }`, promote)
+	}
 	var st *terraform.State
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.RealFactories(),
 		Steps: []resource.TestStep{
 			{Config: cfg("1", "")},
 			{
-				Config: cfg("2", ro),
+				Config: cfg("2", ro("")),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(aliasRes, "last_rollout.status", "running"),
 					resource.TestCheckResourceAttr(aliasRes, "current_version", "2"),
@@ -385,6 +443,7 @@ func TestAccDetached_lambdaAlias(t *testing.T) {
 					captureState(&st),
 				),
 			},
+			{Config: cfg("2", ro(`promote = "go"`))},
 			{
 				PreConfig:    func() { waitEndedAt(t, e, st, aliasRes) },
 				RefreshState: true,
@@ -395,7 +454,7 @@ func TestAccDetached_lambdaAlias(t *testing.T) {
 					aliasWrote(e, v1v2at10, v1v2at50, v2),
 				),
 			},
-			{Config: cfg("2", ro), PlanOnly: true},
+			{Config: cfg("2", ro(`promote = "go"`)), PlanOnly: true},
 		},
 	})
 }
@@ -428,12 +487,16 @@ func TestAccDetached_featureFlagRampAndAbort(t *testing.T) {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(flagRes, "last_rollout.status", "running"),
 					resource.TestCheckResourceAttr(flagRes, "rollout_percentage", "50"),
-					flagAt(e, name, func(f *flag.Flag) error {
-						if f.RolloutPercentage != 5 {
-							return fmt.Errorf("the flag is at %d %%, want the first step's 5 (writes %v)", f.RolloutPercentage, flagWrites(e, name))
+					// What the flag received, not what it holds now: the
+					// orchestrator may have taken the next step (real time)
+					// by the time this check runs on a slow machine.
+					func(*terraform.State) error {
+						got := flagWrites(e, name)
+						if len(got) < 2 || got[0] != "0" || got[1] != "5" || len(got) > 3 || len(got) == 3 && got[2] != "50" {
+							return fmt.Errorf("the flag was written %v, want the create's 0, then the first step's 5 (and perhaps the last step's 50)", got)
 						}
 						return nil
-					}),
+					},
 					captureState(&st),
 				),
 			},
@@ -475,6 +538,7 @@ func TestAccDetached_blueGreenFlip(t *testing.T) {
 	f := newBGFixture(t)
 	orch := acctest.Name("orchestrator")
 	f.e.RunOrchestrator(orch)
+	created := 0 // the listener's writes by the create
 	cfg := func(active string) string {
 		return f.e.ProviderConfig() + fmt.Sprintf(`
 resource "rollout_deployment_bluegreen" "web" {
@@ -498,15 +562,22 @@ resource "rollout_deployment_bluegreen" "web" {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: f.e.RealFactories(),
 		Steps: []resource.TestStep{
-			{Config: cfg("blue")},
+			{Config: cfg("blue"), Check: func(*terraform.State) error { created = len(f.main()); return nil }},
 			{
 				Config: cfg("green"),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(bgRes, "last_rollout.status", "running"),
 					resource.TestCheckResourceAttr(bgRes, "active", "green"),
 					resource.TestCheckResourceAttr(bgRes, "history.0.status", "running"),
+					// What the listener received after the create, not what
+					// it serves now: the orchestrator may have taken the last
+					// step (real time) by the time this check runs.
 					func(*terraform.State) error {
-						return checkEmulator(f.e, awsclient.Ref{ListenerARN: f.listener}, f.split(900, 100))(nil)
+						got := f.main()[created:]
+						if len(got) < 1 || !got[0].Equal(f.split(900, 100)) || len(got) > 2 || len(got) == 2 && !got[1].Equal(f.split(0, 100)) {
+							return fmt.Errorf("the listener was written %v after the create, want the first step's %s (and perhaps the last step's %s)", got, f.split(900, 100).Short(), f.split(0, 100).Short())
+						}
+						return nil
 					},
 					captureState(&st),
 				),

@@ -48,9 +48,9 @@ func TestAccGuarantee_releaseStartedRollbackAfterCtrlC(t *testing.T) {
 							written.Store(true)
 						}
 					})
-					f.e.Clock.OnSleep(func(context.Context, time.Duration, time.Time) {
+					f.e.Clock.OnSleep(func(ctx context.Context, _ time.Duration, _ time.Time) {
 						if written.Load() && !done.Swap(true) {
-							interruptEngine(t)()
+							interruptEngine(t, ctx)
 						}
 					})
 				},

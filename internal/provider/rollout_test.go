@@ -373,17 +373,24 @@ func signalEngineInSecondPause(t *testing.T, f *rolloutFixture, sig syscall.Sign
 		if len(f.splits()) != 3 { // created, step 1, step 2
 			return
 		}
-		once.Do(func() {
-			for _, pid := range childPIDs(t) {
-				_ = syscall.Kill(pid, sig)
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(60 * time.Second):
-				t.Errorf("the apply went on for 60s after its engine got %s", sig)
-			}
-		})
+		once.Do(func() { signalEngine(t, ctx, sig) })
 	})
+}
+
+// signalEngine sends sig to this test binary's engine processes and waits
+// until ctx, the provider's apply's, is cancelled: in real time, because the
+// engine is another process, and however long the engine takes to stop the
+// provider (up to a minute, then the test fails), so that a slow machine
+// cannot let the apply go on past the point the test acts at.
+func signalEngine(t *testing.T, ctx context.Context, sig syscall.Signal) {
+	for _, pid := range childPIDs(t) {
+		_ = syscall.Kill(pid, sig)
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(60 * time.Second):
+		t.Errorf("the apply went on for 60s after its engine got %s", sig)
+	}
 }
 
 // childPIDs lists the processes whose parent is this test binary: the
