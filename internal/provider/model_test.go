@@ -17,8 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 
 	"github.com/rolloutdev/terraform-provider-rollout/flag"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
@@ -307,25 +307,25 @@ type mWorld struct {
 	r   *acctest.Resource
 	// the configuration: where it points (at), and the rollout block's
 	// settings
-	at                 weights.Split
-	steps              []rollout.Step
-	policy             string
-	poll               time.Duration
-	holdTimeout        time.Duration
-	holdAction         string
-	promote, attempt   string
-	updateTimeout      string
-	topic              string
-	run                *mRun
-	last               *mEnd
-	alarmFiring        bool
+	at               weights.Split
+	steps            []rollout.Step
+	policy           string
+	poll             time.Duration
+	holdTimeout      time.Duration
+	holdAction       string
+	promote, attempt string
+	updateTimeout    string
+	topic            string
+	run              *mRun
+	last             *mEnd
+	alarmFiring      bool
 	// uncertain is set once something the model does not predict happened
 	// (a fault, a cancel, a person's change): from then on only the
 	// invariants are checked.
 	uncertain bool
 	// notices are those delivered to SNS, in the order they arrived;
 	// person counts the subject's writes made by people.
-	mu      sync.Mutex
+	mu       sync.Mutex
 	notices  []rollout.Notice
 	person   map[int]bool
 	inPerson bool
@@ -334,7 +334,7 @@ type mWorld struct {
 	// the alarm fires as the apply's alarmAt-th write arrives (0: never)
 	alarmAt, alarmMark int
 	start              time.Time
-	log     []string
+	log                []string
 }
 
 func (w *mWorld) logf(format string, args ...any) {
