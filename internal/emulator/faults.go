@@ -40,6 +40,10 @@ const (
 	LostAnswer Fault = "lost_answer"
 	// Slow holds the answer back by SlowBy, then answers normally.
 	Slow Fault = "slow"
+	// Denied answers AccessDenied in the protocol of the action's service
+	// (a request AWS refuses, not retried): the request does not take
+	// effect. Only FaultNext injects it.
+	Denied Fault = "denied"
 )
 
 var allFaults = []Fault{Throttle, ServerError, Reset, LostAnswer, Slow}
@@ -150,6 +154,9 @@ func (e *Emulator) injectFault(f Fault, action string, w http.ResponseWriter) bo
 	case ServerError:
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return true
+	case Denied:
+		denied(w, action)
+		return true
 	case Reset:
 		resetConn(w)
 		return true
@@ -201,5 +208,32 @@ func throttled(w http.ResponseWriter, action string) {
 		_, _ = w.Write([]byte(`{"__type":"ThrottlingException","message":"Rate exceeded"}`))
 	default:
 		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+}
+
+// denied answers AccessDenied in the protocol of action's service, as AWS
+// does when a policy does not allow the call.
+func denied(w http.ResponseWriter, action string) {
+	const msg = "User: arn:aws:sts::000000000000:assumed-role/deploy/ci is not authorized to perform: " // + action
+	switch service, _, _ := strings.Cut(action, ":"); service {
+	case "elasticloadbalancing":
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte(`<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>` + msg + action + `</Message></Error><RequestId>rollout-emulator-fault</RequestId></ErrorResponse>`))
+	case "monitoring":
+		body, _ := encodeCBOR(map[string]any{"__type": "com.amazonaws.cloudwatch#AccessDenied", "message": msg + action})
+		w.Header().Set("Content-Type", "application/cbor")
+		w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write(body)
+	case "lambda":
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Amzn-Errortype", "AccessDeniedException")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte(`{"Type":"User","Message":"` + msg + action + `"}`))
+	default: // ssm and the other JSON protocols
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"__type":"AccessDeniedException","message":"` + msg + action + `"}`))
 	}
 }

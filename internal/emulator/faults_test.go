@@ -83,3 +83,30 @@ func TestFaultNext(t *testing.T) {
 		}
 	}
 }
+
+// A denied request reaches the SDK as AccessDenied and is not retried (a
+// retry would get through and create the target group).
+func TestDeniedAsAWSAnswersIt(t *testing.T) {
+	e, err := Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	c := elb.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")}, func(o *elb.Options) {
+		o.BaseEndpoint = aws.String(e.URL)
+	})
+	ctx := context.Background()
+	e.FaultNext("elasticloadbalancing:CreateTargetGroup", Denied, 1)
+	_, err = c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("denied"), Protocol: "HTTP", Port: aws.Int32(80), VpcId: aws.String("vpc-1")})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
+		t.Fatalf("denied: %v", err)
+	}
+	out, err := c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{})
+	if err != nil || len(out.TargetGroups) != 0 {
+		t.Fatalf("the denied request took effect: %v %v", out, err)
+	}
+	if got := e.Faulted(); got[Denied] != 1 {
+		t.Fatalf("Faulted = %v", got)
+	}
+}

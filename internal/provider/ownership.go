@@ -224,6 +224,23 @@ func stillOwned(ctx context.Context, s owned, token string, diags *diag.Diagnost
 	return l.Owner, l.Owner == token || l.Owner == ""
 }
 
+// takenBy says why a run under token may write no more to s: another owner
+// took its lease, or it is gone; "" when it is still the run's (or the
+// lease could not be read: the guard's read before the write decides
+// whether AWS can be reached).
+func takenBy(ctx context.Context, s owned, token string) string {
+	l, err := s.Lease().ReadLease(ctx)
+	switch {
+	case errors.Is(err, awsclient.ErrNotFound):
+		return fmt.Sprintf("the %s %s no longer exists", s.Kind(), s.ID())
+	case err != nil:
+		return ""
+	case l.Owner != "" && l.Owner != token:
+		return fmt.Sprintf("another owner (%s) took the %s's lease during the rollout; it wins, and nothing more is written", l.Owner, s.Kind())
+	}
+	return ""
+}
+
 // attrRef is the listener or rule an imported ARN names.
 func attrRef(attr, id string) awsclient.Ref {
 	if attr == "rule_arn" {

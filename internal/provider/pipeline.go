@@ -305,6 +305,11 @@ func newRunner(ctx context.Context, c *awsclient.Client, s subject, ch change, d
 	}
 	status := awsclient.NewStatusKeeper(s.Lease(), statusLog(ctx))
 	runner.Status, runner.Idle = status.Record, status.Flush
+	if token := ch.leaseToken; token != "" {
+		// Another owner taking the subject mid-run wins, as in the
+		// detached driver: the run stops before its next step's write.
+		runner.Taken = func(ctx context.Context) string { return takenBy(ctx, s, token) }
+	}
 	keepers.Store(runner, status)
 	if ch.settings.Topic != "" || ch.settings.Bus != "" {
 		n := c.NewNotifier(ch.settings.Topic, ch.settings.Bus)

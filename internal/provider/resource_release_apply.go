@@ -368,6 +368,7 @@ func (r *releaseResource) prepare(ctx context.Context, run *serviceRun, adopt bo
 		return
 	}
 	run.lease, run.steps = l, steps
+	run.ch.leaseToken = l.token
 }
 
 // setStickiness writes a service's stickiness when only it changed.

@@ -293,6 +293,21 @@ func TestEveryRunEndsWithOneEndNotice(t *testing.T) {
 			}
 			return pr.Res
 		}},
+		{"another owner takes the lease in a pause (in the apply)", func(t *testing.T, l *ends) Result {
+			p := &script{}
+			r := l.on(runner(p, alarms, clock.NewFake(time.Unix(0, 0))))
+			r.Taken = func(context.Context) string {
+				if p.step() >= 1 {
+					return "another owner (rollout_release/x) took the listener's lease during the rollout"
+				}
+				return ""
+			}
+			res := r.Run(context.Background(), start, steps)
+			if res.Status != Failed || res.Failure == nil || res.Failure.Gate != GateChanged || p.step() != 1 {
+				t.Fatalf("the run ended %s after %d writes; want it stopped where it was (1 write) by the other owner", res.Summary(), p.step())
+			}
+			return res
+		}},
 		{"aborted (detached)", func(t *testing.T, l *ends) Result {
 			clk := clock.NewFake(time.Unix(0, 0))
 			p := &script{}

@@ -376,6 +376,12 @@ func (r *Runner) advance(ctx context.Context, p *Progress) (time.Duration, error
 				Percent: st.Percent, From: p.Res.Current.Map(), To: st.Weights.Map()}, n)
 		})
 	case PhaseWrite:
+		if r.Taken != nil {
+			if why := r.Taken(ctx); why != "" {
+				r.Stop(p, &Failure{Gate: GateChanged, Step: p.Res.StepReached, Reason: why})
+				return 0, nil
+			}
+		}
 		return r.shift(ctx, p, n, st)
 	case PhaseHold:
 		return r.hold(ctx, p, n)

@@ -90,6 +90,13 @@ type Runner struct {
 	// detached run: the orchestrator watches the hold). Without it a run
 	// ends at a hold, Held, and a later run resumes it (Resume).
 	Promoted func(ctx context.Context) (bool, error)
+	// Taken, when set, is asked before each step's write whether the
+	// subject's lease was taken by another owner (or the subject is
+	// gone), and says so; the run then stops where it is (Stop), writing
+	// nothing more: the other owner wins, as any change by someone else
+	// does. "" goes on (a read that failed too: the guard's read before
+	// the write decides whether AWS can be reached).
+	Taken func(ctx context.Context) string
 	// Status, when set, is told every notice as it happens, before Notify
 	// (the subject's status tag: awsclient.StatusKeeper). It must not
 	// fail the run.
