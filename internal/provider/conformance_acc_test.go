@@ -22,6 +22,7 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -52,6 +53,10 @@ type accSubj struct {
 	alarm       string
 	// createRuns is true when a create runs a rollout (and may roll back).
 	createRuns bool
+	// lease is the subject's lease tags (owner, status) at the emulator.
+	lease awsclient.LeaseStore
+	// noHolds says why its rollout cannot hold ("" when it can).
+	noHolds string
 }
 
 // canaryHCL is the rollout block every case uses: three steps, pauses on
@@ -91,7 +96,8 @@ func splitAccKit(name string, rule bool) accKit {
 		}
 		other := weights.Split{{ARN: f.TGs[0], Weight: 60}, {ARN: f.TGs[2], Weight: 40}}
 		s := &accSubj{e: e, address: "rollout_traffic_split.test", importID: ref.ID(), writeAction: action, alarm: e.Alarm("conf"), createRuns: true,
-			from: func() weights.Split { return from }, to: func() weights.Split { return to },
+			lease: awsclient.ListenerLease{Client: conformanceClient(t, e), Ref: ref},
+			from:  func() weights.Split { return from }, to: func() weights.Split { return to },
 			live: func() weights.Split { got, _ := e.Forward(ref); return got.Split },
 			set:  func(w weights.Split) { e.SetWeights(ref, w) }, otherSplit: func() weights.Split { return other }}
 		s.hcl = func(atTo bool, ro, extra string) string {
@@ -129,7 +135,8 @@ func aliasAccKit() accKit {
 			return a.Split()
 		}
 		s := &accSubj{e: e, address: "rollout_lambda_alias.test", importID: fn + ":live", writeAction: "lambda:UpdateAlias", alarm: e.Alarm("conf"), createRuns: true,
-			from: func() weights.Split { return weights.Split{{ARN: "1", Weight: 1}} }, to: func() weights.Split { return weights.Split{{ARN: "2", Weight: 1}} },
+			lease: awsclient.AliasLease{Client: conformanceClient(t, e), Ref: awsclient.AliasRef{Function: fn, Alias: "live"}},
+			from:  func() weights.Split { return weights.Split{{ARN: "1", Weight: 1}} }, to: func() weights.Split { return weights.Split{{ARN: "2", Weight: 1}} },
 			live: read, otherSplit: func() weights.Split { return weights.Split{{ARN: "3", Weight: 1}} },
 			set: func(w weights.Split) {
 				v, add, err := awsclient.AliasOf(w, "1")
@@ -174,7 +181,8 @@ func flagAccKit() accKit {
 			return awsclient.FlagSplit(f.RolloutPercentage)
 		}
 		s := &accSubj{e: e, address: "rollout_feature_flag.test", importID: key, writeAction: "ssm:PutParameter", alarm: e.Alarm("conf"),
-			from: func() weights.Split { return awsclient.FlagSplit(0) }, to: func() weights.Split { return awsclient.FlagSplit(100) },
+			lease: awsclient.FlagLease{Client: conformanceClient(t, e), Name: name},
+			from:  func() weights.Split { return awsclient.FlagSplit(0) }, to: func() weights.Split { return awsclient.FlagSplit(100) },
 			live: read, otherSplit: func() weights.Split { return awsclient.FlagSplit(30) },
 			set: func(w weights.Split) {
 				doc, _ := e.Parameter(name)
@@ -214,6 +222,7 @@ func releaseAccKit() accKit {
 			return "[" + strings.Join(out, ", ") + "]"
 		}
 		s := &accSubj{e: e, address: "rollout_release.test", importID: "api=" + f.Listener, writeAction: "elasticloadbalancing:ModifyListener", alarm: e.Alarm("conf"), createRuns: true,
+			lease: awsclient.ListenerLease{Client: conformanceClient(t, e), Ref: ref}, noHolds: "n/a: a release's services do not hold (a release is promoted by its next apply)",
 			from: func() weights.Split { return from }, to: func() weights.Split { return to }, otherSplit: func() weights.Split { return other },
 			live: func() weights.Split { got, _ := e.Forward(ref); return got.Split },
 			set:  func(w weights.Split) { e.SetWeights(ref, w) }}
@@ -246,6 +255,7 @@ func blueGreenAccKit() accKit {
 		// The import id names the colors the deployment made: read from its
 		// state by the import block itself.
 		s := &accSubj{e: e, address: bgRes, writeAction: "elasticloadbalancing:ModifyListener", alarm: e.Alarm("conf"),
+			lease:    awsclient.ListenerLease{Client: conformanceClient(t, e), Ref: ref},
 			importID: "${" + bgRes + ".listener_arn},${" + bgRes + ".blue_target_group_arn},${" + bgRes + ".green_target_group_arn}",
 			from:     split(100, 0), to: split(0, 100), otherSplit: func() weights.Split { return weights.Split{{ARN: f.app, Weight: 1}} },
 			live: func() weights.Split { got, _ := e.Forward(ref); return got.Split },
@@ -532,6 +542,206 @@ var accCases = []accCase{
 			{PreConfig: func() { none(); s.expectLive(t, s.from)() }, Config: s.hcl(true, canaryHCL(s.alarm, `attempt = "2"`), "")},
 		}, ""
 	}},
+}
+
+// The rows for holds, promotes and runs that end early: each reads the
+// notices the run published (to SNS) and the status tag it left.
+func init() {
+	accCases = append(accCases,
+		accCase{name: "two holds promoted, a token reused", steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
+			if s.noHolds != "" {
+				return nil, s.noHolds
+			}
+			topic, q := s.e.SNSNotices("conf")
+			mark, none := s.noWritesSince(t)
+			var first, second weights.Split
+			cfg := func(promote, extra string) string {
+				return s.hcl(true, holdsHCL(s.alarm, topic, promote), extra)
+			}
+			reused := `timeouts = { update = "3h" }`
+			return []resource.TestStep{
+				{Config: s.hcl(false, "", "")},
+				// A held rollout's plan shows the rest of its schedule
+				// (waiting for a promote): not empty.
+				{Config: cfg("", ""), ExpectNonEmptyPlan: true},
+				{
+					PreConfig: func() {
+						first = s.live()
+						if first.Equal(s.from()) || first.Equal(s.to()) {
+							t.Errorf("held at step 1, the subject serves %s", first.Short())
+						}
+						s.expectStatus(t, "held")
+					},
+					Config:             cfg(`promote = "a"`, ""),
+					ExpectNonEmptyPlan: true,
+				},
+				{
+					// The token "a" promoted the first hold; an unrelated
+					// change that keeps it promotes nothing.
+					PreConfig: func() {
+						second = s.live()
+						if second.Equal(first) || second.Equal(s.to()) {
+							t.Errorf("promoted once, the subject serves %s (held at step 1: %s)", second.Short(), first.Short())
+						}
+						s.expectStatus(t, "held")
+						mark()
+					},
+					Config:             cfg(`promote = "a"`, reused),
+					ExpectNonEmptyPlan: true,
+				},
+				{
+					PreConfig: func() {
+						none()
+						s.expectLive(t, func() weights.Split { return second })()
+					},
+					Config: cfg(`promote = "b"`, reused),
+					Check: func(*terraform.State) error {
+						if got := s.live(); !got.Equal(s.to()) {
+							return fmt.Errorf("promoted twice, the subject serves %s, want %s", got.Short(), s.to().Short())
+						}
+						s.expectStatus(t, "succeeded")
+						ns := readRun(t, q)
+						if c := countTypes(ns); c["held"] != 2 || c["promoted"] != 2 {
+							t.Errorf("the notices were %v: want two held and two promoted", acctest.Kinds(ns))
+						}
+						return nil
+					},
+				},
+			}, ""
+		}},
+		accCase{name: "first write refused: one end notice, final status", steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
+			topic, q := s.e.SNSNotices("conf")
+			return []resource.TestStep{
+				{Config: s.hcl(false, "", "")},
+				{
+					PreConfig:   func() { s.e.Emu.FaultNext(s.writeAction, emulator.Denied, 1) },
+					Config:      s.hcl(true, canaryHCL(s.alarm, notifications(topic, "")), ""),
+					ExpectError: errRE(`Nothing was (moved|written)|keeps its previous|(AccessDenied|not authorized)`),
+				},
+				checkStep(func() {
+					s.e.Emu.ClearFaults()
+					s.expectLive(t, s.from)()
+					ns := readRun(t, q)
+					if got := strings.Join(typesOf(ns), " "); got != "started failed" {
+						t.Errorf("the notices were %v, want started, failed", acctest.Kinds(ns))
+					}
+					s.expectStatus(t, "failed")
+				}),
+			}, ""
+		}},
+		accCase{name: "another owner takes it mid-rollout: one end notice, final status", steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
+			topic, q := s.e.SNSNotices("conf")
+			var step1 weights.Split
+			return []resource.TestStep{
+				{Config: s.hcl(false, "", "")},
+				{
+					PreConfig: s.afterCtx(1, func(ctx context.Context) {
+						step1 = s.live()
+						had, err := s.lease.ReadLease(context.Background())
+						if err == nil {
+							err = s.lease.TakeLease(context.Background(), "rollout_traffic_split/someone-else", had)
+						}
+						if err != nil {
+							t.Errorf("another owner takes the subject: %v", err)
+						}
+					}),
+					Config:      s.hcl(true, canaryHCL(s.alarm, notifications(topic, "")), ""),
+					ExpectError: errRE(`Another Owner|Changed During Rollout`),
+				},
+				checkStep(func() {
+					// It writes nothing more: no rollback over the new owner.
+					s.expectLive(t, func() weights.Split { return step1 })()
+					ns := readRun(t, q)
+					if len(ns) == 0 || ns[len(ns)-1].Type != rollout.NoticeChanged {
+						t.Errorf("the notices were %v, want the run to end with changed_during_rollout", acctest.Kinds(ns))
+					}
+					s.expectStatus(t, string(rollout.NoticeChanged))
+				}),
+			}, ""
+		}},
+	)
+}
+
+// holdsHCL is a canary that holds after its first two steps, with notices
+// to topic.
+func holdsHCL(alarm, topic, extra string) string {
+	return fmt.Sprintf(`rollout = {
+    strategy      = "canary"
+    steps         = [{ percent = 10, pause = "hold" }, { percent = 50, pause = "hold" }, { percent = 100 }]
+    poll_interval = "1m"
+    gates         = { alarms = [%q] }%s
+    %s
+  }`, alarm, notifications(topic, ""), extra)
+}
+
+// expectStatus checks the status tag the run left on the subject.
+func (s *accSubj) expectStatus(t *testing.T, want string) {
+	t.Helper()
+	l, err := s.lease.ReadLease(context.Background())
+	if err != nil {
+		t.Errorf("reading the status tag: %v", err)
+		return
+	}
+	st, ok := awsclient.ParseStatus(l.Status)
+	if !ok || string(st.Type) != want {
+		t.Errorf("the status tag says %q, want %s", l.Status, want)
+	}
+}
+
+// readRun reads one run's notices until its end notice, and checks what
+// every run's notices promise: seq 1..n with no repeat, one started_at,
+// exactly one end notice, the last.
+func readRun(t *testing.T, q *acctest.NoticeQueue) []rollout.Notice {
+	t.Helper()
+	var ns []rollout.Notice
+	for {
+		got, _ := q.Read(len(ns) + 1)
+		if len(got) == len(ns) {
+			break // nothing more came within the queue's wait
+		}
+		ns = got
+		if isEndNotice(ns[len(ns)-1].Type) {
+			break
+		}
+	}
+	ends := 0
+	for i, n := range ns {
+		if n.Seq != i+1 || !n.Started.Equal(ns[0].Started) {
+			t.Errorf("notice %d is %s#%d started at %v (the run started at %v): want seq %d and one started_at; notices %v", i+1, n.Type, n.Seq, n.Started, ns[0].Started, i+1, acctest.Kinds(ns))
+		}
+		if isEndNotice(n.Type) {
+			ends++
+		}
+	}
+	if ends != 1 || len(ns) == 0 || !isEndNotice(ns[len(ns)-1].Type) {
+		t.Errorf("the run sent %d end notices, want exactly one, last: %v", ends, acctest.Kinds(ns))
+	}
+	return ns
+}
+
+// isEndNotice says whether a notice ends its run.
+func isEndNotice(t rollout.NoticeType) bool {
+	switch t {
+	case rollout.NoticeSucceeded, rollout.NoticeRolledBack, rollout.NoticeFailed, rollout.NoticeChanged:
+		return true
+	}
+	return false
+}
+
+func typesOf(ns []rollout.Notice) []string {
+	var out []string
+	for _, n := range ns {
+		out = append(out, string(n.Type))
+	}
+	return out
+}
+
+func countTypes(ns []rollout.Notice) map[string]int {
+	c := map[string]int{}
+	for _, n := range ns {
+		c[string(n.Type)]++
+	}
+	return c
 }
 
 // checkStep checks the emulator (in PreConfig) and refreshes, whatever the

@@ -28,12 +28,14 @@ import (
 )
 
 // The subject conformance table: every guarantee of the traffic pipeline is
-// a case written once, and every case runs on every subject (a split on a
-// listener, a split on a rule, a blue/green flip, a Lambda alias, a flag's
-// ramp, a release's service, and a fake subject), driving the pipeline
-// directly over the emulator, on the fake clock. A subject is not done
-// until it passes the table. The same cases run through real engines in
-// conformance_acc_test.go.
+// a case written once, and every case runs on every subject the pipeline
+// moves (a listener's or a rule's forward action, a Lambda alias, a flag's
+// ramp), driving the pipeline directly over the emulator, on the fake
+// clock. A subject is not done until it passes the table. The resources
+// (splits, blue/green flips, releases, aliases and flags, each with its own
+// resource code) run the same cases and the rows of holds, promotes and
+// early ends through real engines in conformance_acc_test.go, and
+// generated histories of them in model_test.go.
 
 // subj is one subject set up at the emulator, with what a case needs to
 // act on it as a person would and to read what it serves.
@@ -188,10 +190,8 @@ func flagKit() kit {
 var kits = []kit{
 	listenerKit("split on a listener", false, path.Root("target_groups")),
 	listenerKit("split on a rule", true, path.Root("target_groups")),
-	listenerKit("blue/green flip", false, path.Root("active")),
 	aliasKit(),
 	flagKit(),
-	listenerKit("release service", false, path.Root("services").AtMapKey("api").AtName("target_groups")),
 }
 
 // onSecondPause runs fn once, during the first step's pause, after the
