@@ -435,13 +435,19 @@ var accCases = []accCase{
 		}}}, ""
 	}},
 	{name: "Ctrl-C mid-rollout", serial: true, steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
+		topic, q := s.e.SNSNotices("conf")
 		return []resource.TestStep{
 			{Config: s.hcl(false, "", "")},
-			{PreConfig: s.afterCtx(1, func(ctx context.Context) { interruptEngine(t, ctx) }), Config: s.hcl(true, canaryHCL(s.alarm, ""), ""), ExpectError: errRE(`Rollout Interrupted|execution halted|interrupt`)},
+			{PreConfig: s.afterCtx(1, func(ctx context.Context) { interruptEngine(t, ctx) }), Config: s.hcl(true, canaryHCL(s.alarm, notifications(topic, "")), ""), ExpectError: errRE(`Rollout Interrupted|execution halted|interrupt`)},
 			checkStep(func() {
 				if got := s.live(); got.Equal(s.from()) || got.Equal(s.to()) {
 					t.Errorf("after Ctrl-C in step 1's pause the subject serves %s: want step 1, neither rolled back nor finished", got.Short())
 				}
+				// The run ends, where it is, with one end notice.
+				if ns := readRun(t, q); len(ns) > 0 && ns[len(ns)-1].Type != rollout.NoticeFailed {
+					t.Errorf("the notices were %v, want the run to end failed", acctest.Kinds(ns))
+				}
+				s.expectStatus(t, string(rollout.NoticeFailed))
 			}),
 		}, ""
 	}},
@@ -607,6 +613,28 @@ func init() {
 						return nil
 					},
 				},
+			}, ""
+		}},
+		accCase{name: "a gate unreadable beside one that reads", steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
+			// From step 1's pause on, the alarms cannot be read; whatever
+			// else the subject's gates read (target health, a function's
+			// metrics) reads fine. The unread gate rolls the run back.
+			topic, q := s.e.SNSNotices("conf")
+			return []resource.TestStep{
+				{Config: s.hcl(false, "", "")},
+				{
+					PreConfig:   s.after(1, func() { s.e.Emu.FaultNext("monitoring:DescribeAlarms", emulator.ServerError, 1000) }),
+					Config:      s.hcl(true, canaryHCL(s.alarm, notifications(topic, "")), ""),
+					ExpectError: errRE(`Rolled Back|Release Failed`),
+				},
+				checkStep(func() {
+					s.e.Emu.ClearFaults()
+					s.expectLive(t, s.from)()
+					if ns := readRun(t, q); len(ns) > 0 && ns[len(ns)-1].Type != rollout.NoticeRolledBack {
+						t.Errorf("the notices were %v, want the run to end rolled_back", acctest.Kinds(ns))
+					}
+					s.expectStatus(t, string(rollout.NoticeRolledBack))
+				}),
 			}, ""
 		}},
 		accCase{name: "first write refused: one end notice, final status", steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
