@@ -281,9 +281,7 @@ type mRun struct {
 	ended  bool
 	// started is the run's started_at, from its first notice.
 	started time.Time
-	// sent is how many notices the run has sent (its last seq); lost is
-	// set once one of its applies lost notices (SNS failing).
-	sent int
+	// lost is set once one of its applies lost notices (SNS failing).
 	lost bool
 }
 
@@ -485,12 +483,6 @@ func (ev mEvents) String() string {
 		out = append(out, "SNS failing")
 	}
 	return strings.Join(out, ", ")
-}
-
-// stateWeights is what the resource's state says it serves (or is
-// rolling out to).
-func (w *mWorld) stateWeights() weights.Split {
-	return w.at
 }
 
 func (w *mWorld) lastStatus() string { return w.last_("status") }
