@@ -371,8 +371,16 @@ func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last t
 func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) outcome {
 	arn := lastAttr(ch.last, "execution")
 	name := nameOfExecution(arn)
-	if ch.to.Canonical() == lastAttr(ch.last, "target") && ch.settings.Promote != lastAttr(ch.last, "promote") {
-		return promoteDetached(ctx, s, ch, name, diags)
+	if ch.to.Canonical() == lastAttr(ch.last, "target") {
+		steps := runningSteps(ctx, c, ch)
+		if ch.settings.Promote != lastAttr(ch.last, "promote") {
+			return promoteDetached(ctx, s, ch, name, steps, diags)
+		}
+		// Nothing for the run (on_destroy, timeouts, a token already
+		// used): it goes on as it was, and the record stays.
+		last := ch.last
+		return outcome{steps: steps, moved: true, record: &last, execution: arn,
+			res: rollout.Result{Status: statusRunning, Current: ch.to, StepReached: int(lastInt(ch.last, "step_reached")), Steps: len(steps)}}
 	}
 	if ch.to.Canonical() != lastAttr(ch.last, "from") {
 		refuseWhileRunning(s.Attr(), ch.last, diags)
@@ -456,15 +464,42 @@ func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last type
 		"Set what it serves yourself if it must change."))
 }
 
+// runningSteps is the schedule a running detached rollout runs: its
+// execution's, or, when that cannot be read, the configuration's.
+func runningSteps(ctx context.Context, c *awsclient.Client, ch change) []rollout.PlannedStep {
+	if c != nil {
+		if x, err := c.DescribeExecution(ctx, lastAttr(ch.last, "execution")); err == nil {
+			var in orchestrator.State
+			if json.Unmarshal([]byte(x.Input), &in) == nil && len(in.Progress.Steps) > 0 {
+				return in.Progress.Steps
+			}
+		}
+	}
+	from, _ := weights.ParseCanonical(lastAttr(ch.last, "from"))
+	steps, _ := schedule(from, ch.to, ch.settings.Strategy)
+	return steps
+}
+
+// runningRecord is the last_rollout a plan shows for a running detached
+// rollout whose configuration still goes where it goes: the state's, with
+// a new rollout.promote in it. The apply records the token it promotes
+// with, so that a token promotes one hold: the next hold waits for a new
+// one, whatever else a later apply changes.
+func runningRecord(last types.Object, s rolloutSettings) types.Object {
+	if lastStatus(last) != statusRunning || s.Promote == lastAttr(last, "promote") {
+		return last
+	}
+	return withAttrs(last, map[string]attr.Value{"promote": types.StringValue(s.Promote)})
+}
+
 // promoteDetached promotes a detached rollout held after the step a refresh
 // last saw (last_rollout.step_reached): it tags the subject, and the
 // orchestrator goes on at its next poll. The state keeps the rollout as it
-// was (running), its schedule and its target.
-func promoteDetached(ctx context.Context, s subject, ch change, name string, diags *diag.Diagnostics) outcome {
+// was (running), its schedule and its target, and records the token
+// (runningRecord).
+func promoteDetached(ctx context.Context, s subject, ch change, name string, steps []rollout.PlannedStep, diags *diag.Diagnostics) outcome {
 	step := int(lastInt(ch.last, "step_reached"))
-	from, _ := weights.ParseCanonical(lastAttr(ch.last, "from"))
-	steps, err := schedule(from, ch.to, ch.settings.Strategy)
-	if err != nil || step < 1 || step > len(steps) || !steps[step-1].Hold {
+	if step < 1 || step > len(steps) || !steps[step-1].Hold {
 		diags.AddAttributeError(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Nothing To Promote", detail(nil,
 			fmt.Sprintf("rollout.promote changed, but the detached rollout %s was at step %d when last refreshed, which does not hold.", lastAttr(ch.last, "execution"), step),
 			"Nothing was sent. Run terraform plan (which refreshes) once the rollout is held, then set rollout.promote to a new value and apply."))
@@ -475,6 +510,6 @@ func promoteDetached(ctx context.Context, s subject, ch change, name string, dia
 		return outcome{}
 	}
 	tflog.Info(ctx, "promoted the detached rollout: the orchestrator goes on at its next poll", map[string]any{"execution": name, "step": step})
-	last := ch.last
+	last := runningRecord(ch.last, ch.settings)
 	return outcome{steps: steps, moved: true, res: rollout.Result{Status: statusRunning, Current: ch.to, StepReached: step, Steps: len(steps)}, record: &last, execution: lastAttr(ch.last, "execution")}
 }
