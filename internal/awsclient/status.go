@@ -87,6 +87,14 @@ func (k *StatusKeeper) Record(_ context.Context, n rollout.Notice) {
 	k.mu.Unlock()
 }
 
+// Dirty says whether Flush would write: the kept status is not the one
+// written.
+func (k *StatusKeeper) Dirty() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.pending != "" && k.pending != k.written
+}
+
 // Flush writes the kept status if it is not the one written, on a
 // context a cancelled apply does not cancel, bounded.
 func (k *StatusKeeper) Flush(ctx context.Context) {

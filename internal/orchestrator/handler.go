@@ -114,7 +114,16 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 	in.Error = nil
 	in.Calls++
 	wait, done := r.Advance(ctx, p)
-	status.Flush(ctx) // once per call, when the status changed
+	// The tags are the owner's: a subject another owner took (before this
+	// call, or during it) keeps its run and status tags, which may be its
+	// own rollout's (an abort or a promote it wrote there).
+	owned := true
+	if done || status.Dirty() {
+		owned = o.stillOwned(ctx, lease, j)
+	}
+	if owned {
+		status.Flush(ctx) // once per call, when the status changed
+	}
 	if notifier != nil {
 		// Every call's notices go out before it answers (bounded).
 		undelivered, last := notifier.Close(noticeWait(ctx, notifier))
@@ -127,6 +136,9 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 	if done {
 		p.Res.Finished = o.Clock.Now()
 		in.Status = string(p.Res.Status)
+		if !owned {
+			return in, nil
+		}
 		if err := lease.SetRun(ctx, EndedTag(p.Res.Status, j.Execution)); err != nil {
 			o.log("recording the end in the run tag failed", "error", err.Error())
 		}
@@ -134,6 +146,26 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 	}
 	in.WaitSeconds = Jittered(int((wait+time.Second-1)/time.Second), j.Execution, in.Calls)
 	return in, nil
+}
+
+// stillOwned reads the lease once more before the call writes its tags:
+// false when the subject is gone or another owner holds it (nothing is
+// written then). A lease that cannot be read is taken as still the job's,
+// as the check at the start of a call takes it: the traffic writes went
+// ahead on the same uncertainty, and the tags say where they left it.
+func (o *Orchestrator) stillOwned(ctx context.Context, lease awsclient.LeaseStore, j Job) bool {
+	l, err := lease.ReadLease(ctx)
+	switch {
+	case errors.Is(err, awsclient.ErrNotFound):
+		return false
+	case err != nil:
+		o.log("reading the lease before writing the run's tags failed; writing them", "error", err.Error())
+		return true
+	case l.Owner != "" && l.Owner != j.Owner:
+		o.log("another owner holds the subject: its run and status tags are left as they are", "owner", l.Owner)
+		return false
+	}
+	return true
 }
 
 // Jittered is a wait of seconds lengthened by up to a tenth, so that the

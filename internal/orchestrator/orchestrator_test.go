@@ -261,14 +261,25 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 }
 
 // Another owner taking the subject over mid-rollout (adopt) wins, as a
-// hand change does: the orchestrator stops and writes nothing more.
+// hand change does: the orchestrator stops and writes nothing more, not
+// even its end in the run and status tags, which are the new owner's now
+// (issue 27 (6): it overwrote the new owner's own run there).
 func TestDetachedStopsWhenTheLeaseIsTaken(t *testing.T) {
 	t.Parallel()
 	d := newDetachedHeld(t) // held: nothing else can move it meanwhile
 	exec := d.start(t, d.job(rollout.Gates{}))
 	waitFor(t, "step 1", func() bool { return len(d.splits()) == 1 })
 	lease := awsclient.ListenerLease{Client: &awsclient.Client{ELB: d.e.ELB}, Ref: d.ref}
-	if err := lease.SetOwner(context.Background(), "rollout_release/another"); err != nil {
+	ctx := context.Background()
+	// The new owner's own detached rollout, and an abort it wrote there.
+	const theirRun, theirStatus = "abort rollout-another", "started 0/2 2026-01-01T00:00:00Z rollout-another"
+	if err := lease.SetOwner(ctx, "rollout_release/another"); err != nil {
+		t.Fatal(err)
+	}
+	if err := lease.SetRun(ctx, theirRun); err != nil {
+		t.Fatal(err)
+	}
+	if err := lease.SetStatus(ctx, theirStatus); err != nil {
 		t.Fatal(err)
 	}
 	out := d.e.WaitExecution(exec, time.Minute)
@@ -278,6 +289,9 @@ func TestDetachedStopsWhenTheLeaseIsTaken(t *testing.T) {
 		t.Fatalf("the execution ended %s with %q; want FAILED, stopped for the other owner", out.Status, aws.ToString(out.Cause))
 	}
 	sameSplits(t, "step 1, then nothing", d.splits(), d.steps[0].Weights)
+	if l, err := lease.ReadLease(ctx); err != nil || l.Run != theirRun || l.Status != theirStatus || l.Owner != "rollout_release/another" {
+		t.Fatalf("the lease is %+v (%v); want the new owner's tags left as it wrote them (run %q, status %q)", l, err, theirRun, theirStatus)
+	}
 }
 
 // A detached rollout's polls are lengthened by up to a tenth, the same

@@ -139,20 +139,19 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	}
 	job.Topic, job.Bus, job.Attempt = ch.settings.Topic, ch.settings.Bus, ch.settings.Attempt
 	job.HoldTimeout, job.HoldAction = ch.settings.HoldTimeout, ch.settings.HoldAction
+	// The run's first notice (started) is built here, and kept until Step
+	// Functions has started the execution: nothing is published for a run
+	// that never started. Its status is written before (the orchestrator's
+	// first call may write the next one at once), and put back when the
+	// start is refused.
 	starter := &rollout.Runner{Clock: c.Clock, SubjectID: s.ID(), SubjectKind: s.Kind(), Attempt: ch.settings.Attempt, Execution: name}
 	status := awsclient.NewStatusKeeper(s.Lease(), statusLog(ctx))
 	starter.Status = status.Record
-	var notifier *awsclient.Notifier
+	var kept []rollout.Notice
 	if job.Topic != "" || job.Bus != "" {
-		notifier = c.NewNotifier(job.Topic, job.Bus)
-		starter.Notify = notifier.Notify
+		starter.Notify = func(_ context.Context, n rollout.Notice) error { kept = append(kept, n); return nil }
 	}
 	p := starter.Start(ch.from, steps)
-	status.Flush(ctx)
-	if notifier != nil {
-		undelivered, _ := notifier.Close(noticeWait)
-		p.Res.NotifyFailures += undelivered
-	}
 	input, err := json.Marshal(orchestrator.NewState(job, p))
 	if err == nil && len(input) > orchestrator.MaxPayloadBytes {
 		err = fmt.Errorf("the job is %d bytes, above Step Functions' %d", len(input), orchestrator.MaxPayloadBytes)
@@ -163,18 +162,35 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 		return out
 	}
 	lease := s.Lease()
+	had, _ := lease.ReadLease(ctx) // unread: put back as no tags
 	if err := lease.SetRun(ctx, orchestrator.RunningTag(name)); err != nil {
 		addError(diags, pathOf(at), "Cannot Start Detached Rollout", err, fmt.Sprintf("Tagging %s with the rollout it runs failed.", s.ID()), "Nothing was moved. "+leasePermissions(s.Kind()))
 		return out
 	}
+	status.Flush(ctx)
 	arn, err := c.StartExecution(ctx, d.Orchestrator, name, string(input))
 	if err != nil {
-		_ = lease.SetRun(context.WithoutCancel(ctx), "")
+		// No run: the tags say again what they said (or nothing, when they
+		// could not be read), and the started notice is not sent.
+		bctx := context.WithoutCancel(ctx)
+		_ = lease.SetRun(bctx, had.Run)
+		_ = lease.SetStatus(bctx, had.Status)
 		addError(diags, pathOf(at.AtName("orchestrator")), "Cannot Start Detached Rollout", err, fmt.Sprintf("Step Functions refused to start the rollout on %s.", d.Orchestrator),
-			"Nothing was moved. Check that the orchestrator exists in the provider's region (rollout_orchestrator) and that the credentials allow states:StartExecution and states:DescribeExecution.")
+			"Nothing was moved and no notice was sent. Check that the orchestrator exists in the provider's region (rollout_orchestrator) and that the credentials allow states:StartExecution and states:DescribeExecution.")
 		return out
 	}
 	tflog.Info(ctx, "detached rollout started", map[string]any{"execution": arn, "steps": len(steps)})
+	undelivered := 0
+	if len(kept) > 0 {
+		// The orchestrator's notices follow at once; readers order a run's
+		// notices by seq.
+		notifier := c.NewNotifier(job.Topic, job.Bus)
+		for _, n := range kept {
+			_ = notifier.Notify(ctx, n)
+		}
+		undelivered, _ = notifier.Close(noticeWait)
+	}
+	p.Res.NotifyFailures += undelivered
 	out.moved, out.execution = true, arn
 	// Wait for the first step: the apply returns with it confirmed.
 	end := c.Clock.Now().Add(ch.limit)
@@ -183,6 +199,7 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 		live, lerr := readSplit(ctx, s)
 		if err == nil && x.Status != "RUNNING" {
 			res, status := resultOfExecution(x, s, live, lerr)
+			res.NotifyFailures += p.Res.NotifyFailures
 			out.res = res
 			out.record = recordDetached(ch, res, status, arn, live)
 			if status != string(rollout.Succeeded) {
@@ -192,14 +209,14 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 		}
 		if lerr == nil {
 			if n := stepOf(live, steps, s); n > 0 {
-				res := rollout.Result{Status: statusRunning, StepReached: n, Steps: len(steps), Current: ch.to, Started: p.Res.Started}
+				res := rollout.Result{Status: statusRunning, StepReached: n, Steps: len(steps), Current: ch.to, Started: p.Res.Started, NotifyFailures: p.Res.NotifyFailures}
 				out.res = res
 				out.record = recordDetached(ch, res, statusRunning, arn, live)
 				return out
 			}
 		}
 		if c.Clock.Now().After(end) {
-			res := rollout.Result{Status: statusRunning, Steps: len(steps), Current: ch.to, Started: p.Res.Started}
+			res := rollout.Result{Status: statusRunning, Steps: len(steps), Current: ch.to, Started: p.Res.Started, NotifyFailures: p.Res.NotifyFailures}
 			out.res = res
 			out.record = recordDetached(ch, res, statusRunning, arn, ch.from)
 			diags.AddWarning("First Step Not Confirmed", detail(nil,
@@ -208,7 +225,7 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 			return out
 		}
 		if err := c.Clock.Sleep(ctx, detachedPoll); err != nil {
-			res := rollout.Result{Status: statusRunning, Steps: len(steps), Current: ch.to, Started: p.Res.Started}
+			res := rollout.Result{Status: statusRunning, Steps: len(steps), Current: ch.to, Started: p.Res.Started, NotifyFailures: p.Res.NotifyFailures}
 			out.res, out.record = res, recordDetached(ch, res, statusRunning, arn, ch.from)
 			return out
 		}
@@ -354,8 +371,16 @@ func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last t
 func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) outcome {
 	arn := lastAttr(ch.last, "execution")
 	name := nameOfExecution(arn)
-	if ch.to.Canonical() == lastAttr(ch.last, "target") && ch.settings.Promote != lastAttr(ch.last, "promote") {
-		return promoteDetached(ctx, s, ch, name, diags)
+	if ch.to.Canonical() == lastAttr(ch.last, "target") {
+		steps := runningSteps(ctx, c, ch)
+		if ch.settings.Promote != lastAttr(ch.last, "promote") {
+			return promoteDetached(ctx, s, ch, name, steps, diags)
+		}
+		// Nothing for the run (on_destroy, timeouts, a token already
+		// used): it goes on as it was, and the record stays.
+		last := ch.last
+		return outcome{steps: steps, moved: true, record: &last, execution: arn,
+			res: rollout.Result{Status: statusRunning, Current: ch.to, StepReached: int(lastInt(ch.last, "step_reached")), Steps: len(steps)}}
 	}
 	if ch.to.Canonical() != lastAttr(ch.last, "from") {
 		refuseWhileRunning(s.Attr(), ch.last, diags)
@@ -439,15 +464,42 @@ func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last type
 		"Set what it serves yourself if it must change."))
 }
 
+// runningSteps is the schedule a running detached rollout runs: its
+// execution's, or, when that cannot be read, the configuration's.
+func runningSteps(ctx context.Context, c *awsclient.Client, ch change) []rollout.PlannedStep {
+	if c != nil {
+		if x, err := c.DescribeExecution(ctx, lastAttr(ch.last, "execution")); err == nil {
+			var in orchestrator.State
+			if json.Unmarshal([]byte(x.Input), &in) == nil && len(in.Progress.Steps) > 0 {
+				return in.Progress.Steps
+			}
+		}
+	}
+	from, _ := weights.ParseCanonical(lastAttr(ch.last, "from"))
+	steps, _ := schedule(from, ch.to, ch.settings.Strategy)
+	return steps
+}
+
+// runningRecord is the last_rollout a plan shows for a running detached
+// rollout whose configuration still goes where it goes: the state's, with
+// a new rollout.promote in it. The apply records the token it promotes
+// with, so that a token promotes one hold: the next hold waits for a new
+// one, whatever else a later apply changes.
+func runningRecord(last types.Object, s rolloutSettings) types.Object {
+	if lastStatus(last) != statusRunning || s.Promote == lastAttr(last, "promote") {
+		return last
+	}
+	return withAttrs(last, map[string]attr.Value{"promote": types.StringValue(s.Promote)})
+}
+
 // promoteDetached promotes a detached rollout held after the step a refresh
 // last saw (last_rollout.step_reached): it tags the subject, and the
 // orchestrator goes on at its next poll. The state keeps the rollout as it
-// was (running), its schedule and its target.
-func promoteDetached(ctx context.Context, s subject, ch change, name string, diags *diag.Diagnostics) outcome {
+// was (running), its schedule and its target, and records the token
+// (runningRecord).
+func promoteDetached(ctx context.Context, s subject, ch change, name string, steps []rollout.PlannedStep, diags *diag.Diagnostics) outcome {
 	step := int(lastInt(ch.last, "step_reached"))
-	from, _ := weights.ParseCanonical(lastAttr(ch.last, "from"))
-	steps, err := schedule(from, ch.to, ch.settings.Strategy)
-	if err != nil || step < 1 || step > len(steps) || !steps[step-1].Hold {
+	if step < 1 || step > len(steps) || !steps[step-1].Hold {
 		diags.AddAttributeError(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Nothing To Promote", detail(nil,
 			fmt.Sprintf("rollout.promote changed, but the detached rollout %s was at step %d when last refreshed, which does not hold.", lastAttr(ch.last, "execution"), step),
 			"Nothing was sent. Run terraform plan (which refreshes) once the rollout is held, then set rollout.promote to a new value and apply."))
@@ -458,6 +510,6 @@ func promoteDetached(ctx context.Context, s subject, ch change, name string, dia
 		return outcome{}
 	}
 	tflog.Info(ctx, "promoted the detached rollout: the orchestrator goes on at its next poll", map[string]any{"execution": name, "step": step})
-	last := ch.last
+	last := runningRecord(ch.last, ch.settings)
 	return outcome{steps: steps, moved: true, res: rollout.Result{Status: statusRunning, Current: ch.to, StepReached: step, Steps: len(steps)}, record: &last, execution: lastAttr(ch.last, "execution")}
 }

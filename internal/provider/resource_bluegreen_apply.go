@@ -219,18 +219,8 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	plan.OwnerTag = types.StringValue(l.token)
 
 	// 1. Settings AWS changes in place, on each target group kept.
-	for _, c := range bluegreen.Colors {
-		if c == d.Replace || st.Fingerprints[c] == bluegreen.Missing {
-			continue
-		}
-		have := r.targetGroup(ctx, state, c, &resp.Diagnostics)
-		want := r.targetGroup(ctx, plan, c, &resp.Diagnostics)
-		have.ARN = state.arnOf(c)
-		if err := r.client.UpdateTargetGroup(ctx, have, want); err != nil {
-			resp.Diagnostics.AddError("Cannot Update Target Group", detail(err, fmt.Sprintf("Changing the %s target group %s failed.", c, have.ARN),
-				"Check the credentials' elasticloadbalancing:ModifyTargetGroup, ModifyTargetGroupAttributes, AddTags and RemoveTags permissions."))
-			return
-		}
+	if !r.updateInPlace(ctx, plan, state, st, d, &resp.Diagnostics) {
+		return
 	}
 
 	// 2. Replace the idle target group: create the new one, point every
@@ -251,6 +241,25 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	live := bluegreen.LiveOf(r.stateOf(ctx, plan, &resp.Diagnostics).Weights, bluegreen.Color(plan.Active.ValueString()))
 	plan.LiveARN, plan.IdleARN = types.StringValue(plan.arnOf(live)), types.StringValue(plan.arnOf(live.Other()))
 	save()
+}
+
+// updateInPlace changes the settings AWS changes in place on each target
+// group kept (not the one d replaces).
+func (r *blueGreenResource) updateInPlace(ctx context.Context, plan, state blueGreenModel, st bluegreen.State, d bluegreen.Decision, diags *diag.Diagnostics) bool {
+	for _, c := range bluegreen.Colors {
+		if c == d.Replace || st.Fingerprints[c] == bluegreen.Missing {
+			continue
+		}
+		have := r.targetGroup(ctx, state, c, diags)
+		want := r.targetGroup(ctx, plan, c, diags)
+		have.ARN = state.arnOf(c)
+		if err := r.client.UpdateTargetGroup(ctx, have, want); err != nil {
+			diags.AddError("Cannot Update Target Group", detail(err, fmt.Sprintf("Changing the %s target group %s failed.", c, have.ARN),
+				"Check the credentials' elasticloadbalancing:ModifyTargetGroup, ModifyTargetGroupAttributes, AddTags and RemoveTags permissions."))
+			return false
+		}
+	}
+	return true
 }
 
 func (r *blueGreenResource) replaceIdle(ctx context.Context, plan *blueGreenModel, state blueGreenModel, st bluegreen.State, c bluegreen.Color, diags *diag.Diagnostics) bool {
@@ -396,6 +405,13 @@ func (r *blueGreenResource) whileRunning(ctx context.Context, plan *blueGreenMod
 	out := runningChange(ctx, r.client, r.subject(state, st.Active), ch, diags)
 	if !out.moved {
 		return false
+	}
+	if lastStatus(*out.record) == statusRunning {
+		// Promoted, or nothing for the flip: it goes on, and the state
+		// keeps its color, steps and history, as planned; the settings
+		// AWS changes in place are written (they move no traffic).
+		plan.LastRollout, plan.PlannedSteps = *out.record, state.PlannedSteps
+		return r.updateInPlace(ctx, *plan, state, st, bluegreen.Decide(st, active, plan.settings()), diags)
 	}
 	got := out.res.Current.Map()
 	w := map[bluegreen.Color]int{bluegreen.Blue: got[plan.BlueARN.ValueString()], bluegreen.Green: got[plan.GreenARN.ValueString()]}

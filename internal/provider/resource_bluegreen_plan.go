@@ -43,6 +43,12 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	if d.Later != "" {
 		resp.Diagnostics.AddAttributeWarning(path.Root("port"), "Live Target Group Keeps Old Settings", detail(nil, bluegreen.LaterAdvice(d.Later)+"."))
 	}
+	if lastStatus(state.LastRollout) == statusRunning && d.Replace != "" {
+		// Replacing the idle color points the listener at the new target
+		// group, over the weights the running flip writes.
+		refuseWhileRunning(path.Root("port"), state.LastRollout, &resp.Diagnostics)
+		return
+	}
 	set := func(name string, v attr.Value) {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), v)...)
 	}
@@ -85,7 +91,7 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	if same {
 		set("traffic", state.Traffic)
 		set("planned_steps", state.PlannedSteps)
-		set("last_rollout", state.LastRollout)
+		set("last_rollout", runningRecord(state.LastRollout, settingsOf(ctx, plan.Rollout)))
 		set("history", state.History)
 		set("previous_active", state.PreviousActive)
 		return

@@ -29,6 +29,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/flag"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
 var (
@@ -575,7 +576,7 @@ func (r *featureFlagResource) planRollout(ctx context.Context, req resource.Modi
 			steps = flagStepsValue(nil)
 		}
 		set("planned_steps", steps)
-		set("last_rollout", state.LastRollout)
+		set("last_rollout", runningRecord(state.LastRollout, settings))
 		return
 	}
 	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("rollout_percentage"), kind: "flag", from: flagSplit(from), to: flagSplit(to), strategy: settings.Strategy,
@@ -668,7 +669,8 @@ func refuseFlagEditWhileHeld(ctx context.Context, req resource.ModifyPlanRequest
 	var state featureFlagModel
 	diags.Append(req.State.Get(ctx, &state)...)
 	h, held := heldOf(state.LastRollout)
-	if !held {
+	running := lastStatus(state.LastRollout) == statusRunning
+	if !held && !running {
 		return
 	}
 	var was flag.Flag
@@ -678,6 +680,17 @@ func refuseFlagEditWhileHeld(ctx context.Context, req resource.ModifyPlanRequest
 	now := *f
 	was.RolloutPercentage, now.RolloutPercentage = 0, 0
 	if documentOf(&was) == documentOf(&now) {
+		return
+	}
+	if running {
+		startedAt := 0
+		if from, err := weights.ParseCanonical(lastAttr(state.LastRollout, "from")); err == nil {
+			startedAt = percentageOf(from)
+		}
+		diags.AddAttributeError(path.Root("rollout_percentage"), "Flag Changed While Running", detail(nil,
+			fmt.Sprintf("The flag's detached ramp %s is running (step %d of %d), and this plan changes the flag's other settings: the orchestrator writes the flag's document at every step, so the change could not be written beside it.",
+				lastAttr(state.LastRollout, "execution"), lastInt(state.LastRollout, "step_reached"), lastInt(state.LastRollout, "steps")),
+			fmt.Sprintf("Change one thing at a time: wait for the ramp to end (promote it if it holds), or abort it (rollout_percentage = %d), then change the rest.", startedAt)))
 		return
 	}
 	diags.AddAttributeError(path.Root("rollout_percentage"), "Flag Changed While Held", detail(nil,

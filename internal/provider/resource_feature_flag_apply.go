@@ -226,6 +226,13 @@ func (r *featureFlagResource) whileRunning(ctx context.Context, plan *featureFla
 	if !out.moved {
 		return
 	}
+	plan.OwnerTag = state.OwnerTag
+	if lastStatus(*out.record) == statusRunning {
+		// Promoted, or nothing for the ramp: it goes on, and the state
+		// keeps where it goes and its steps, as planned.
+		plan.PlannedSteps, plan.LastRollout = flagStepsValue(out.steps), *out.record
+		return
+	}
 	doc, f, err := r.client.ReadFlag(ctx, plan.ID.ValueString())
 	if err != nil {
 		r.subject(*plan).ReadError(diags, err)

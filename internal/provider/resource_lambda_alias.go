@@ -282,7 +282,7 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 			return
 		}
 		if weights.SameShares(from, to) {
-			for name, v := range map[string]attr.Value{"planned_steps": state.PlannedSteps, "last_rollout": state.LastRollout, "current_version": state.CurrentVersion,
+			for name, v := range map[string]attr.Value{"planned_steps": state.PlannedSteps, "last_rollout": runningRecord(state.LastRollout, settingsOf(ctx, plan.Rollout)), "current_version": state.CurrentVersion,
 				"routing": state.Routing, "percentages": state.Percentages, "alias_arn": state.AliasARN} {
 				set(name, v)
 			}

@@ -237,11 +237,17 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 			return
 		}
 		if known && from.Equal(s) {
+			if lastStatus(state.LastRollout) == statusRunning && !plan.Stickiness.IsUnknown() && !plan.Stickiness.Equal(state.Stickiness) {
+				// The orchestrator writes the stickiness it started with
+				// at every step.
+				refuseWhileRunning(path.Root("stickiness"), state.LastRollout, &resp.Diagnostics)
+				return
+			}
 			if !plan.PlannedSteps.Equal(state.PlannedSteps) {
 				resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), state.PlannedSteps)...)
 			}
-			if !plan.LastRollout.Equal(state.LastRollout) {
-				resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("last_rollout"), state.LastRollout)...)
+			if last := runningRecord(state.LastRollout, settingsOf(ctx, plan.Rollout)); !plan.LastRollout.Equal(last) {
+				resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("last_rollout"), last)...)
 			}
 			return
 		}
