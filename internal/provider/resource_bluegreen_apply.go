@@ -451,14 +451,23 @@ func (r *blueGreenResource) whileHeld(ctx context.Context, plan *blueGreenModel,
 	plan.Traffic = trafficValue(w)
 	plan.LastRollout = recordOutcome(ch, out)
 	plan.PlannedSteps = plannedStepsValue(out.steps)
+	// The state keeps the color the held flip goes to as active.
+	was := bluegreen.Color(state.Active.ValueString())
 	now := bluegreen.LiveOf(w, prev)
 	plan.Active, plan.PreviousActive = types.StringValue(string(now)), state.PreviousActive
-	hist := historyFrom(ctx, plan.History, diags)
-	if n := len(hist); n > 0 && hist[n-1].Status == string(rollout.Held) {
-		// The held flip's entry says how it ended.
-		hist = hist[:n-1]
+	if now != was {
+		// Taken back: a flip from the active color, as the plan said.
+		plan.PreviousActive = state.Active
 	}
-	plan.History = historyValue(bluegreen.Record(hist, bluegreen.Flip{From: prev, To: active, Status: string(out.res.Status), Started: out.res.Started, Finished: out.res.Finished}))
+	// Still held (nothing was written), the held flip's history entry
+	// stays as it is; otherwise it says how the flip ended.
+	if stillHeld := out.record != nil && lastStatus(*out.record) == string(rollout.Held); !stillHeld {
+		hist := historyFrom(ctx, plan.History, diags)
+		if n := len(hist); n > 0 && hist[n-1].Status == string(rollout.Held) {
+			hist = hist[:n-1]
+		}
+		plan.History = historyValue(bluegreen.Record(hist, bluegreen.Flip{From: prev, To: was, Status: string(out.res.Status), Started: out.res.Started, Finished: out.res.Finished}))
+	}
 	plan.LiveARN, plan.IdleARN = types.StringValue(plan.arnOf(now)), types.StringValue(plan.arnOf(now.Other()))
 	if out.res.Status == rollout.Succeeded {
 		r.pointTestListener(ctx, plan.TestListenerARN, nil, plan.arnOf(active.Other()), diags)

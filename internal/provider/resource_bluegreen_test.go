@@ -390,3 +390,116 @@ func TestAccBlueGreen_replaceIdle(t *testing.T) {
 		},
 	})
 }
+
+const bgHold = `rollout = {
+    strategy      = "canary"
+    steps         = [{ percent = 10, pause = "hold" }, { percent = 100 }]
+    poll_interval = "1m"
+    gates         = { health = { timeout = "2m" } }
+  }`
+
+// bgHeldFlip is the first two steps of a held flip: created at blue, then
+// a flip to green that holds after 10 %, its history entry's times kept in
+// started and finished.
+func bgHeldFlip(f *bgFixture, started, finished *string) []resource.TestStep {
+	return []resource.TestStep{
+		{Config: f.config("blue", bgHold)},
+		{
+			PreConfig: func() { b, g := f.colors(); f.e.RegisterTargets(b, 1); f.e.RegisterTargets(g, 1) },
+			Config:    f.config("green", bgHold),
+			// Held: the next plan shows the steps still to run.
+			ExpectNonEmptyPlan: true,
+			ConfigStateChecks: []statecheck.StateCheck{
+				bgState("active", "green"), bgState("previous_active", "blue"),
+				statecheck.ExpectKnownValue(bgRes, tfjsonpath.New("last_rollout").AtMapKey("status"), knownvalue.StringExact("held")),
+			},
+			Check: resource.ComposeTestCheckFunc(
+				f.serves(900, 100, "green"),
+				resource.TestCheckResourceAttr(bgRes, "history.0.status", "held"),
+				func(s *terraform.State) error {
+					a := s.RootModule().Resources[bgRes].Primary.Attributes
+					*started, *finished = a["history.0.started_at"], a["history.0.finished_at"]
+					if !strings.HasPrefix(*started, "2026-") || !strings.HasPrefix(*finished, "2026-") {
+						return fmt.Errorf("the held flip's history entry ran from %q to %q", *started, *finished)
+					}
+					return nil
+				},
+			),
+		},
+	}
+}
+
+// An unrelated change while a flip is held (timeouts.update) writes
+// nothing, and keeps the held flip's history entry as it is: the apply
+// used to record it again with zero times (0001-01-01), where the plan kept
+// the recorded ones, and the engine reported an inconsistent result.
+func TestAccBlueGreen_unrelatedChangeWhileHeld(t *testing.T) {
+	t.Parallel()
+	f := newBGFixture(t)
+	var started, finished string
+	same := func(want *string) knownvalue.Check {
+		return knownvalue.StringFunc(func(v string) error {
+			if v != *want {
+				return fmt.Errorf("%q, want %q as the held flip recorded it", v, *want)
+			}
+			return nil
+		})
+	}
+	entry := func() knownvalue.Check {
+		return knownvalue.ListExact([]knownvalue.Check{knownvalue.ObjectExact(map[string]knownvalue.Check{
+			"from": knownvalue.StringExact("blue"), "to": knownvalue.StringExact("green"), "status": knownvalue.StringExact("held"),
+			"started_at": same(&started), "finished_at": same(&finished),
+		})})
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: append(bgHeldFlip(f, &started, &finished), resource.TestStep{
+			Config: f.config("green", bgHold+"\n  timeouts = { update = \"2h\" }"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(bgRes, plancheck.ResourceActionUpdate),
+				plancheck.ExpectKnownValue(bgRes, tfjsonpath.New("history"), entry()),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(bgRes, tfjsonpath.New("history"), entry()),
+				statecheck.ExpectKnownValue(bgRes, tfjsonpath.New("last_rollout").AtMapKey("status"), knownvalue.StringExact("held")),
+			},
+			Check: resource.ComposeTestCheckFunc(
+				f.serves(900, 100, "green"),
+				f.wroteMain(func() []weights.Split { return []weights.Split{f.split(100, 0), f.split(900, 100)} }),
+			),
+		}),
+	})
+}
+
+// Setting active back while a flip is held aborts it: the listener goes
+// back to blue, and previous_active is green, the color active (in the
+// state and the configuration) before this change of active, as the plan
+// said: "the color that was active before the last flip". The apply used
+// to say blue, the color it is now, and the engine reported an
+// inconsistent result. The held flip's history entry says how it ended.
+func TestAccBlueGreen_abortHeldFlip(t *testing.T) {
+	t.Parallel()
+	f := newBGFixture(t)
+	var started, finished string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: append(bgHeldFlip(f, &started, &finished), resource.TestStep{
+			Config: f.config("blue", bgHold),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(bgRes, plancheck.ResourceActionUpdate),
+				plancheck.ExpectKnownValue(bgRes, tfjsonpath.New("previous_active"), knownvalue.StringExact("green")),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				bgState("active", "blue"), bgState("previous_active", "green"),
+				statecheck.ExpectKnownValue(bgRes, tfjsonpath.New("last_rollout").AtMapKey("status"), knownvalue.StringExact("rolled_back")),
+				statecheck.ExpectKnownValue(bgRes, tfjsonpath.New("history"), knownvalue.ListExact([]knownvalue.Check{
+					knownvalue.ObjectPartial(map[string]knownvalue.Check{"from": knownvalue.StringExact("blue"), "to": knownvalue.StringExact("green"), "status": knownvalue.StringExact("rolled_back")}),
+				})),
+			},
+			Check: resource.ComposeTestCheckFunc(
+				f.serves(100, 0, "green"),
+				f.wroteMain(func() []weights.Split { return []weights.Split{f.split(100, 0), f.split(900, 100), f.split(100, 0)} }),
+			),
+		}),
+	})
+}

@@ -309,12 +309,16 @@ func (run *releaseRun) record(ctx context.Context, diags *diag.Diagnostics) rele
 	if len(run.failed) > 0 {
 		st = string(graph.Failed)
 	}
-	plan.LastRelease = types.ObjectValueMust(lastReleaseAttrTypes, map[string]attr.Value{
-		"status":      types.StringValue(st),
-		"summary":     types.StringValue(strings.Join(summary, "; ")),
-		"started_at":  types.StringValue(run.started.UTC().Format(time.RFC3339)),
-		"finished_at": types.StringValue(c.Clock.Now().UTC().Format(time.RFC3339)),
-	})
+	if run.ran() || plan.LastRelease.IsUnknown() {
+		plan.LastRelease = types.ObjectValueMust(lastReleaseAttrTypes, map[string]attr.Value{
+			"status":      types.StringValue(st),
+			"summary":     types.StringValue(strings.Join(summary, "; ")),
+			"started_at":  types.StringValue(run.started.UTC().Format(time.RFC3339)),
+			"finished_at": types.StringValue(c.Clock.Now().UTC().Format(time.RFC3339)),
+		})
+	}
+	// Otherwise nothing was to move (the plan kept last_release as the
+	// state has it): it still says how the last release that moved went.
 	if len(run.failed) > 0 {
 		diags.AddError("Release Failed", detail(nil,
 			fmt.Sprintf("%s failed. What each service did: %s.", strings.Join(run.failed, ", "), strings.Join(summary, "; ")),
@@ -323,6 +327,17 @@ func (run *releaseRun) record(ctx context.Context, diags *diag.Diagnostics) rele
 				"the services that succeeded stay, the others run."))
 	}
 	return plan
+}
+
+// ran reports whether a service of the release had steps to run: the
+// apply was a release, not only a change of settings.
+func (run *releaseRun) ran() bool {
+	for _, sr := range run.runs {
+		if len(sr.steps) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // maxPrecheck bounds the services claimed and checked at once.

@@ -582,3 +582,62 @@ func TestAccRelease_startedRollbackReadsFirst(t *testing.T) {
 		},
 	})
 }
+
+// An apply that moves nothing keeps last_release as it is: after a release
+// that ran, an unrelated in-place change (timeouts.update) plans
+// last_release as the state has it, and the apply writes no forward action
+// and leaves last_release's times as they were (it used to stamp them
+// anew, and the engine reported an inconsistent result).
+func TestAccRelease_noMoveKeepsLastRelease(t *testing.T) {
+	t.Parallel()
+	f := newReleaseFixture(t, nil, "api")
+	canary := map[string]string{"api": releaseCanary}
+	var started, finished string
+	recorded := func(want *string) knownvalue.Check {
+		return knownvalue.StringFunc(func(v string) error {
+			if v != *want {
+				return fmt.Errorf("%q, want %q as the release that ran recorded it", v, *want)
+			}
+			return nil
+		})
+	}
+	at := func(name string) tfjsonpath.Path { return tfjsonpath.New("last_release").AtMapKey(name) }
+	var writes func() []acctest.Write
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: f.config(false, nil, ""), Check: f.serves(nil)},
+			{
+				Config: f.config(true, canary, ""),
+				Check: resource.ComposeTestCheckFunc(f.serves(map[string]bool{"api": true}), func(s *terraform.State) error {
+					a := s.RootModule().Resources["rollout_release.test"].Primary.Attributes
+					started, finished = a["last_release.started_at"], a["last_release.finished_at"]
+					if started == "" || started == finished {
+						return fmt.Errorf("last_release ran from %q to %q, want two times a pause apart", started, finished)
+					}
+					return nil
+				}),
+			},
+			{
+				PreConfig: func() { writes = f.e.RecordWrites() },
+				Config:    f.config(true, canary, "  timeouts = { update = \"2h\" }"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("rollout_release.test", plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue("rollout_release.test", at("started_at"), recorded(&started)),
+					plancheck.ExpectKnownValue("rollout_release.test", at("finished_at"), recorded(&finished)),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("rollout_release.test", at("started_at"), recorded(&started)),
+					statecheck.ExpectKnownValue("rollout_release.test", at("finished_at"), recorded(&finished)),
+					statecheck.ExpectKnownValue("rollout_release.test", at("status"), knownvalue.StringExact("succeeded")),
+				},
+				Check: resource.ComposeTestCheckFunc(f.serves(map[string]bool{"api": true}), func(*terraform.State) error {
+					if w := writes(); len(w) != 0 {
+						return fmt.Errorf("an apply that moves nothing wrote %d forward actions: %v", len(w), w)
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
