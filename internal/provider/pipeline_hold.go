@@ -50,8 +50,10 @@ func pauseText(s rollout.PlannedStep) string {
 type heldRun struct {
 	from, serving, target weights.Split
 	step                  int
-	heldAt                time.Time
-	promote               string
+	// started is when the run started (its notices' started_at), heldAt
+	// when it was held.
+	started, heldAt time.Time
+	promote         string
 }
 
 // heldOf reads a held rollout's record; false when the record is not one.
@@ -65,8 +67,12 @@ func heldOf(last types.Object) (heldRun, bool) {
 	h.serving, err2 = weights.ParseCanonical(lastAttr(last, "serving"))
 	h.target, err3 = weights.ParseCanonical(lastAttr(last, "target"))
 	h.step = int(lastInt(last, "step_reached"))
+	h.started, _ = time.Parse(time.RFC3339, lastAttr(last, "started_at"))
 	h.heldAt, _ = time.Parse(time.RFC3339, lastAttr(last, "finished_at"))
 	h.promote = lastAttr(last, "promote")
+	if h.started.IsZero() {
+		h.started = h.heldAt
+	}
 	if err1 != nil || err2 != nil || err3 != nil || h.step < 1 || len(h.from) == 0 || len(h.target) == 0 {
 		return heldRun{}, false
 	}
@@ -179,15 +185,22 @@ func heldChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 		var p *rollout.Progress
 		if h.goesOn(ch.settings, now) {
 			tflog.Info(ctx, "promoting the held rollout", map[string]any{"step": h.step, "promoted": h.promoted(ch.settings)})
-			p = runner.Resume(h.from, steps, h.step, h.heldAt)
+			p = runner.Resume(h.from, steps, h.step, h.started)
 		} else {
 			tflog.Info(ctx, "the hold timed out: rolling back", map[string]any{"step": h.step, "timeout": ch.settings.HoldTimeout.String()})
-			p = runner.Expire(ctx, h.from, steps, h.step, h.heldAt, ch.settings.HoldTimeout)
+			p = runner.Expire(ctx, h.from, steps, h.step, h.started, ch.settings.HoldTimeout)
 		}
 		out := outcome{steps: steps[h.step:], lease: l}
 		out.res = runner.Drive(ctx, p)
 		closeNotices(runner, &out.res, ch.settings, diags)
 		settle(ctx, c, s, ch, &out, diags)
+		if out.res.Status == rollout.Held && out.serving != nil {
+			// Held again at a later hold: the record keeps where the
+			// rollout started (ch.from here), not the weights the
+			// resource's state keeps (its target).
+			rec := heldRecord(ch, out.res, out.serving)
+			out.record = &rec
+		}
 		return out
 	case ch.to.Canonical() == h.from.Canonical():
 		l, ok := claimHeld(ctx, s, ch, diags)
@@ -203,7 +216,10 @@ func heldChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 			runner.Rollback = rollout.Immediate // asked to move back, not to switch flags off
 		}
 		out := outcome{steps: backStep(h), lease: l}
-		out.res = runner.RollBackHeld(ctx, h.serving, h.from, h.step, h.heldAt, rollout.Failure{Gate: rollout.GateAborted, Step: h.step,
+		// The run's schedule counts the notices it sent before its hold
+		// (none known when the schedule cannot be made now).
+		steps, _ := schedule(h.from, h.target, ch.settings.Strategy)
+		out.res = runner.RollBackHeld(ctx, h.serving, h.from, steps, h.step, h.started, rollout.Failure{Gate: rollout.GateAborted, Step: h.step,
 			Reason: "the configuration went back to where the held rollout started"})
 		closeNotices(runner, &out.res, ch.settings, diags)
 		if out.res.NothingMoved() && out.res.Status != rollout.RolledBack {
