@@ -102,9 +102,8 @@ func TestAccHold_promoteTwice(t *testing.T) {
 		Steps: []resource.TestStep{
 			f.start(),
 			{
-				Config:             f.config(0, 100, twoHolds),
-				Check:              resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.step1), f.wrote(f.step1)),
-				ExpectNonEmptyPlan: true,
+				Config: f.config(0, 100, twoHolds),
+				Check:  resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.step1), f.wrote(f.step1)),
 			},
 			{
 				Config: f.config(0, 100, twoHolds+"\n    promote = \"a\""),
@@ -114,8 +113,7 @@ func TestAccHold_promoteTwice(t *testing.T) {
 					lastIs(addr, "serving", knownvalue.StringExact(f.step2.Canonical())),
 					lastIs(addr, "from", knownvalue.StringExact(f.original.Canonical())),
 				},
-				Check:              resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.step2), f.wrote(f.step1, f.step2)),
-				ExpectNonEmptyPlan: true,
+				Check: resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.step2), f.wrote(f.step1, f.step2)),
 			},
 			{
 				Config: f.config(0, 100, twoHolds+"\n    promote = \"b\""),
@@ -175,16 +173,14 @@ func TestAccHold_noticesOneRun(t *testing.T) {
 		Steps: []resource.TestStep{
 			f.start(),
 			{
-				PreConfig:          func() { _ = f.e.Clock.Sleep(context.Background(), 1500*time.Millisecond) },
-				Config:             f.config(0, 100, ro),
-				Check:              resource.ComposeTestCheckFunc(startedIs, checkNotices("started@0 held@1")),
-				ExpectNonEmptyPlan: true,
+				PreConfig: func() { _ = f.e.Clock.Sleep(context.Background(), 1500*time.Millisecond) },
+				Config:    f.config(0, 100, ro),
+				Check:     resource.ComposeTestCheckFunc(startedIs, checkNotices("started@0 held@1")),
 			},
 			{
-				PreConfig:          func() { _ = f.e.Clock.Sleep(context.Background(), 2*time.Minute) },
-				Config:             f.config(0, 100, ro+"\n    promote = \"a\""),
-				Check:              resource.ComposeTestCheckFunc(startedIs, checkNotices("started@0 held@1 promoted@1 held@2")),
-				ExpectNonEmptyPlan: true,
+				PreConfig: func() { _ = f.e.Clock.Sleep(context.Background(), 2*time.Minute) },
+				Config:    f.config(0, 100, ro+"\n    promote = \"a\""),
+				Check:     resource.ComposeTestCheckFunc(startedIs, checkNotices("started@0 held@1 promoted@1 held@2")),
 			},
 			{
 				PreConfig: func() { _ = f.e.Clock.Sleep(context.Background(), 2*time.Minute) },
