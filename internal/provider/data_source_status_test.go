@@ -40,7 +40,7 @@ func TestAccDataSourceStatus(t *testing.T) {
 		ProtoV6ProviderFactories: f.e.Factories(),
 		Steps: []resource.TestStep{
 			{Config: f.config(100, 0, "") + status(""), ConfigStateChecks: []statecheck.StateCheck{ds("status", knownvalue.StringExact("none"))}},
-			{Config: held, ExpectNonEmptyPlan: true},
+			{Config: held},
 			{
 				Config: held + status(""),
 				ConfigStateChecks: []statecheck.StateCheck{

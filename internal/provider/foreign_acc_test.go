@@ -296,7 +296,7 @@ func TestAccObserve_handBackWhileHeld(t *testing.T) {
 		ProtoV6ProviderFactories: f.e.Factories(),
 		Steps: []resource.TestStep{
 			f.start(),
-			{Config: f.config(0, 100, holdSteps), Check: checkEmulator(f.e, f.ref, f.step1), ExpectNonEmptyPlan: true},
+			{Config: f.config(0, 100, holdSteps), Check: checkEmulator(f.e, f.ref, f.step1)},
 			{
 				Config:      observeSplit(f, service),
 				ExpectError: errRE(`Rollout Held(.|\n)*held after step 1(.|\n)*manage = "observe"(.|\n)*Nothing was written(.|\n)*promote(.|\n)*roll it back`),
@@ -353,7 +353,7 @@ func TestAccObserve_destroyWritesNothing(t *testing.T) {
 		ProtoV6ProviderFactories: f.e.Factories(),
 		Steps: []resource.TestStep{
 			f.start(),
-			{Config: f.config(0, 100, ro), Check: checkEmulator(f.e, f.ref, f.step1), ExpectNonEmptyPlan: true},
+			{Config: f.config(0, 100, ro), Check: checkEmulator(f.e, f.ref, f.step1)},
 			{
 				PreConfig:   func() { _ = f.e.Clock.Sleep(context.Background(), 61*time.Minute) },
 				Config:      f.config(0, 100, ro),

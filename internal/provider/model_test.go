@@ -496,7 +496,11 @@ func (w *mWorld) last_(name string) string {
 	return w.r.String(at + "." + name)
 }
 
-// expect is what the model says the apply of a plan made at `at` does.
+// expect is what the model says the apply of a plan made at `at` does:
+// what the plan showed. A hold timeout that passes between the plan and
+// its apply does not act: the saved plan showed the hold kept, so its
+// apply writes nothing, or refuses before any write ("Hold Timed Out Since
+// Plan"; checked in apply).
 func (w *mWorld) expect(planned time.Time, stateAt weights.Split) mMode {
 	run := w.run
 	held := run != nil && !run.ended && run.held >= 0
@@ -843,6 +847,16 @@ func (w *mWorld) apply(label string, ev mEvents, gap time.Duration, hand weights
 		checkMode = mRefused
 	}
 	pos, back := w.checkWrites(checkMode, run, mark, faulted)
+	// A hold that timed out since its plan showed it kept: the apply (if
+	// the plan had anything to apply) refuses, and only then.
+	timedOutSincePlan := mode == mNothing && run != nil && !run.ended && run.held >= 0 && w.promote == run.token && w.holdTimeout > 0 &&
+		planAt.Sub(run.heldAt) < w.holdTimeout && w.e.Clock.Now().Sub(run.heldAt) >= w.holdTimeout
+	switch refused := d.HasError(`Hold Timed Out Since Plan`); {
+	case timedOutSincePlan && p.Changes() && !refused:
+		w.fatalf("%s: the hold timed out between the plan (which showed it kept) and its apply, and the apply did not refuse: %s", label, d)
+	case refused && !timedOutSincePlan:
+		w.fatalf("%s: the apply refused a hold timeout since its plan, and the model says none passed: %s", label, d)
+	}
 	if refusedByHand {
 		if !d.HasError(`Changed Since Plan|Changed During Hold|Changed During Rollout`) {
 			w.fatalf("%s: a person changed the subject between the plan and its apply, and the apply did not refuse: %s", label, d)

@@ -88,6 +88,10 @@ type change struct {
 	// leaseToken is the lease the change runs under, once claimed (a
 	// detached rollout's orchestrator checks it is still the owner).
 	leaseToken string
+	// acts says the plan left last_rollout unknown: for a held rollout,
+	// that the apply acts on it. A hold timeout acts only when the plan
+	// showed it (heldChange).
+	acts bool
 }
 
 // firstRead says whether a change reads the subject before its first write

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -22,17 +24,21 @@ import (
 // weights: the plan's), and last_rollout where it is (serving), where it
 // started (from) and the promote token it was held with. While it is held:
 //
-//	plan   the same configuration: planned_steps are the steps still to
-//	       run; a new rollout.promote, or a hold_timeout that has passed,
-//	       makes last_rollout unknown (the apply acts); otherwise a warning
-//	       says how to go on. Back to from: one step back. Anything else is
-//	       refused.
-//	apply  promoted (or timed out with hold_timeout_action = "promote"):
-//	       the engine resumes from the held step (Runner.Resume) with the
+//	plan   the same configuration: a new rollout.promote, or a
+//	       hold_timeout that had passed when the state was refreshed
+//	       (lookedAt: core's final plan of a saved plan must show what the
+//	       saved plan showed), makes last_rollout unknown (the apply acts)
+//	       and planned_steps the steps still to run; otherwise the plan is
+//	       empty and a warning says how to go on. Back to from: one step
+//	       back. Anything else is refused.
+//	apply  promoted (or timed out with hold_timeout_action = "promote",
+//	       as its plan showed): the engine resumes from the held step
+//	       (Runner.Resume) under the run's started_at and seq, with the
 //	       gates checked again, its guard reading the subject before the
 //	       first write; timed out with "rollback": Runner.Expire rolls back;
-//	       not promoted: nothing is written; back to from: one guarded
-//	       rollback (gate "aborted").
+//	       not promoted: nothing is written, and a hold timeout that
+//	       passed since the plan is refused ("Hold Timed Out Since Plan");
+//	       back to from: one guarded rollback (gate "aborted").
 //
 // A refresh keeps the target while held (refreshDetached); a change made by
 // hand during the hold is found by the read before the promoted write, and
@@ -50,8 +56,10 @@ func pauseText(s rollout.PlannedStep) string {
 type heldRun struct {
 	from, serving, target weights.Split
 	step                  int
-	heldAt                time.Time
-	promote               string
+	// started is when the run started (its notices' started_at), heldAt
+	// when it was held.
+	started, heldAt time.Time
+	promote         string
 }
 
 // heldOf reads a held rollout's record; false when the record is not one.
@@ -65,8 +73,12 @@ func heldOf(last types.Object) (heldRun, bool) {
 	h.serving, err2 = weights.ParseCanonical(lastAttr(last, "serving"))
 	h.target, err3 = weights.ParseCanonical(lastAttr(last, "target"))
 	h.step = int(lastInt(last, "step_reached"))
+	h.started, _ = time.Parse(time.RFC3339, lastAttr(last, "started_at"))
 	h.heldAt, _ = time.Parse(time.RFC3339, lastAttr(last, "finished_at"))
 	h.promote = lastAttr(last, "promote")
+	if h.started.IsZero() {
+		h.started = h.heldAt
+	}
 	if err1 != nil || err2 != nil || err3 != nil || h.step < 1 || len(h.from) == 0 || len(h.target) == 0 {
 		return heldRun{}, false
 	}
@@ -79,12 +91,6 @@ func (h heldRun) promoted(s rolloutSettings) bool { return s.Promote != h.promot
 // expired says whether the hold has waited longer than its timeout.
 func (h heldRun) expired(s rolloutSettings, now time.Time) bool {
 	return s.HoldTimeout > 0 && !h.heldAt.IsZero() && now.Sub(h.heldAt) >= s.HoldTimeout
-}
-
-// goesOn says whether the next apply resumes the run: promoted, or timed
-// out with the action promote.
-func (h heldRun) goesOn(s rolloutSettings, now time.Time) bool {
-	return h.promoted(s) || (h.expired(s, now) && s.HoldAction == rollout.HoldPromote)
 }
 
 // steps is the held rollout's schedule under the configuration's
@@ -160,12 +166,20 @@ func heldChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 			return outcome{}
 		}
 		now := c.Clock.Now()
-		if !h.promoted(ch.settings) && !h.expired(ch.settings, now) {
+		// A hold timeout acts only when the plan showed it (ch.acts);
+		// one that passed since the plan is refused, before any write.
+		timedOut := !h.promoted(ch.settings) && ch.acts
+		switch {
+		case h.promoted(ch.settings) || timedOut:
+		case h.expired(ch.settings, now):
+			holdTimedOutSincePlan(s, h, ch.settings, diags)
+			return outcome{steps: steps[h.step:]}
+		default:
 			diags.AddAttributeWarning(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Rollout Still Held", detail(nil,
 				fmt.Sprintf("The rollout of %s %s is still held after step %d of %d, serving %s; this apply wrote nothing to it.", s.Kind(), s.ID(), h.step, len(steps), h.serving.Short()),
 				"Set rollout.promote to a new value and apply to go on."+holdTimeoutText(ch.settings)))
 			last := ch.last
-			return outcome{steps: steps[h.step:], moved: true, res: rollout.Result{Status: rollout.Held, Current: ch.to, StepReached: h.step, Steps: len(steps)}, record: &last}
+			return outcome{steps: keptSteps(s, steps, h, ch.planned), moved: true, res: rollout.Result{Status: rollout.Held, Current: ch.to, StepReached: h.step, Steps: len(steps), Started: h.started, Finished: h.heldAt}, record: &last}
 		}
 		l, ok := claimHeld(ctx, s, ch, diags)
 		if !ok {
@@ -177,17 +191,24 @@ func heldChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 			return outcome{steps: steps[h.step:], lease: l}
 		}
 		var p *rollout.Progress
-		if h.goesOn(ch.settings, now) {
+		if h.promoted(ch.settings) || ch.settings.HoldAction == rollout.HoldPromote {
 			tflog.Info(ctx, "promoting the held rollout", map[string]any{"step": h.step, "promoted": h.promoted(ch.settings)})
-			p = runner.Resume(h.from, steps, h.step, h.heldAt)
+			p = runner.Resume(h.from, steps, h.step, h.started)
 		} else {
 			tflog.Info(ctx, "the hold timed out: rolling back", map[string]any{"step": h.step, "timeout": ch.settings.HoldTimeout.String()})
-			p = runner.Expire(ctx, h.from, steps, h.step, h.heldAt, ch.settings.HoldTimeout)
+			p = runner.Expire(ctx, h.from, steps, h.step, h.started, ch.settings.HoldTimeout)
 		}
 		out := outcome{steps: steps[h.step:], lease: l}
 		out.res = runner.Drive(ctx, p)
 		closeNotices(runner, &out.res, ch.settings, diags)
 		settle(ctx, c, s, ch, &out, diags)
+		if out.res.Status == rollout.Held && out.serving != nil {
+			// Held again at a later hold: the record keeps where the
+			// rollout started (ch.from here), not the weights the
+			// resource's state keeps (its target).
+			rec := heldRecord(ch, out.res, out.serving)
+			out.record = &rec
+		}
 		return out
 	case ch.to.Canonical() == h.from.Canonical():
 		l, ok := claimHeld(ctx, s, ch, diags)
@@ -203,7 +224,10 @@ func heldChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 			runner.Rollback = rollout.Immediate // asked to move back, not to switch flags off
 		}
 		out := outcome{steps: backStep(h), lease: l}
-		out.res = runner.RollBackHeld(ctx, h.serving, h.from, h.step, h.heldAt, rollout.Failure{Gate: rollout.GateAborted, Step: h.step,
+		// The run's schedule counts the notices it sent before its hold
+		// (none known when the schedule cannot be made now).
+		steps, _ := schedule(h.from, h.target, ch.settings.Strategy)
+		out.res = runner.RollBackHeld(ctx, h.serving, h.from, steps, h.step, h.started, rollout.Failure{Gate: rollout.GateAborted, Step: h.step,
 			Reason: "the configuration went back to where the held rollout started"})
 		closeNotices(runner, &out.res, ch.settings, diags)
 		if out.res.NothingMoved() && out.res.Status != rollout.RolledBack {
@@ -234,6 +258,20 @@ func claimHeld(ctx context.Context, s subject, ch change, diags *diag.Diagnostic
 		return lease{}, true
 	}
 	return claim(ctx, o.base, s, o.resourceType, o.mine, o.adopt, ch.to, ch.settings.Attempt, diags)
+}
+
+// holdTimedOutSincePlan refuses the apply of a plan that showed a held
+// rollout kept as it is, when its hold_timeout has passed since: the plan
+// did not show the timeout's action.
+func holdTimedOutSincePlan(s subject, h heldRun, settings rolloutSettings, diags *diag.Diagnostics) {
+	what := fmt.Sprintf("rolls it back to %s", h.from.Short())
+	if settings.HoldAction == rollout.HoldPromote {
+		what = "goes on with the steps still to run"
+	}
+	diags.AddAttributeError(s.Attr().ParentPath().AtName("rollout").AtName("hold_timeout"), "Hold Timed Out Since Plan", detail(nil,
+		fmt.Sprintf("The rollout of %s %s has been held after step %d since %s. When the plan was made, hold_timeout (%s) had not passed, and the plan showed the rollout kept as it is; it has passed now.",
+			s.Kind(), s.ID(), h.step, h.heldAt.UTC().Format(time.RFC3339), shortDuration(settings.HoldTimeout)),
+		fmt.Sprintf("Nothing was moved and nothing else applied. Run plan again: it shows what the timeout does (it %s, hold_timeout_action), then apply; or set rollout.promote to a new value to go on instead.", what)))
 }
 
 func scheduleChangedWhileHeld(base path.Path, h heldRun, err error, diags *diag.Diagnostics) {
@@ -292,7 +330,7 @@ func planHeld(base path.Path, attrAt path.Path, h heldRun, s rolloutSettings, to
 		return rest, true, true
 	}
 	diags.AddAttributeWarning(base.AtName("rollout").AtName("promote"), "Rollout Held", detail(nil,
-		fmt.Sprintf("The rollout is held after step %d of %d, serving %s; planned_steps shows the %d still to run, to %s.", h.step, len(steps), h.serving.Short(), len(rest), h.target.Short()),
+		fmt.Sprintf("The rollout is held after step %d of %d, serving %s; %d steps are still to run, to %s.", h.step, len(steps), h.serving.Short(), len(rest), h.target.Short()),
 		fmt.Sprintf("Applying without a new rollout.promote writes nothing. Set rollout.promote to a new value to go on, or the configuration back to %s to roll back.%s", h.from.Short(), holdTimeoutText(s))))
 	return rest, false, true
 }
@@ -358,14 +396,75 @@ func settingsOf(ctx context.Context, o types.Object) rolloutSettings {
 	return s
 }
 
-// keepOrAct sets a held subject's plan: the steps still to run, and
-// last_rollout unknown when the apply acts, or kept when it does not.
-func keepOrAct(ctx context.Context, resp *resource.ModifyPlanResponse, steps types.List, acts bool, last types.Object) {
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), steps)...)
+// keepOrAct sets a held subject's plan: when the apply acts, the steps
+// still to run and last_rollout unknown; when it does not, planned_steps
+// and last_rollout as the state has them (the plan is empty: nothing
+// happens; the warning says what is still to run).
+func keepOrAct(ctx context.Context, state tfsdk.State, resp *resource.ModifyPlanResponse, steps types.List, acts bool, last types.Object) {
 	if acts {
 		last = types.ObjectUnknown(lastRolloutAttrTypes)
+	} else {
+		resp.Diagnostics.Append(state.GetAttribute(ctx, path.Root("planned_steps"), &steps)...)
 	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), steps)...)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("last_rollout"), last)...)
+}
+
+// keptSteps are the steps an apply that does not act on a held rollout
+// records: the ones planned_steps has in state and the plan kept
+// (keepOrAct), which the last apply that moved it recorded — its whole
+// schedule, or the part after an earlier hold.
+func keptSteps(s subject, steps []rollout.PlannedStep, h heldRun, planned types.List) []rollout.PlannedStep {
+	for j := 0; j <= h.step && j < len(steps); j++ {
+		if s.Steps(steps[j:]).Equal(planned) {
+			return steps[j:]
+		}
+	}
+	return steps[h.step:]
+}
+
+// lookedKey is the private state key where a refresh of a held rollout
+// records when it looked (markLooked).
+const lookedKey = "held_looked_at"
+
+type privateGetter interface {
+	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
+}
+
+type privateSetter interface {
+	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
+}
+
+// markLooked records, in a refresh of a held rollout, when it looked: the
+// moment the plan made from this state asks whether the hold timed out
+// (lookedAt). Core plans a saved plan again at apply, from the prior state
+// the saved plan was made from; a plan that asked the clock would then
+// show the timeout's action where the saved plan showed none.
+func markLooked(ctx context.Context, c *awsclient.Client, last types.Object, private privateSetter, diags *diag.Diagnostics) {
+	if _, held := heldOf(last); !held || c == nil || private == nil {
+		return
+	}
+	at, _ := json.Marshal(c.Clock.Now().UTC().Format(time.RFC3339Nano))
+	diags.Append(private.SetKey(ctx, lookedKey, at)...)
+}
+
+// lookedAt is when the state a plan starts from last looked at a held
+// rollout: its refresh (markLooked), or when it was held, whichever came
+// last. A plan without refresh sees the hold as of then.
+func lookedAt(ctx context.Context, private privateGetter, h heldRun) time.Time {
+	at := h.heldAt
+	if private == nil {
+		return at
+	}
+	raw, _ := private.GetKey(ctx, lookedKey)
+	var text string
+	if len(raw) == 0 || json.Unmarshal(raw, &text) != nil {
+		return at
+	}
+	if t, err := time.Parse(time.RFC3339Nano, text); err == nil && t.After(at) {
+		at = t
+	}
+	return at
 }
 
 // keepsTarget says whether the state keeps the configured weights rather

@@ -76,16 +76,17 @@ func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags
 
 // planHeldSame is the plan of a held rollout's subject whose configuration
 // still goes where the rollout goes: the steps still to run, and whether
-// the apply acts (promoted, or the hold timed out).
-func planHeldSame(ctx context.Context, c *awsclient.Client, s subject, h heldRun, settings rolloutSettings, to weights.Split, diags *diag.Diagnostics) ([]rollout.PlannedStep, bool, bool) {
+// the apply acts (promoted, or the hold timed out). Whether the hold timed
+// out is asked as of the refresh the plan starts from (private: lookedAt),
+// so that core's final plan of a saved plan, made at apply from the same
+// prior state, shows what the saved plan showed.
+func planHeldSame(ctx context.Context, c *awsclient.Client, s subject, h heldRun, settings rolloutSettings, to weights.Split, private privateGetter, diags *diag.Diagnostics) ([]rollout.PlannedStep, bool, bool) {
 	var live weights.Split
-	now := time.Now()
 	if c != nil {
-		now = c.Clock.Now()
 		if got, err := readSplit(ctx, s); err == nil {
 			live = got
 		}
 	}
 	norm, _ := s.Router().(rollout.Normalizer)
-	return planHeld(s.Attr().ParentPath(), s.Attr(), h, settings, to, live, norm, now, diags)
+	return planHeld(s.Attr().ParentPath(), s.Attr(), h, settings, to, live, norm, lookedAt(ctx, private, h), diags)
 }

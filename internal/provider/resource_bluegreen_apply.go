@@ -172,6 +172,7 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	plan.ID, plan.ReplacedActions = state.ID, state.ReplacedActions
 	plan.BlueARN, plan.GreenARN = state.BlueARN, state.GreenARN
 	plan.Traffic, plan.Settings, plan.History, plan.PreviousActive = state.Traffic, state.Settings, state.History, state.PreviousActive
+	acts := plan.LastRollout.IsUnknown() // the plan showed the apply acting (heldChange)
 	if plan.LastRollout.IsUnknown() {
 		plan.LastRollout = state.LastRollout
 	}
@@ -179,7 +180,7 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	save := func() { resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...) }
 	if h, held := heldOf(state.LastRollout); held {
 		// A held flip: promote it, let its timeout act, or take it back.
-		if r.whileHeld(ctx, &plan, state, active, h, &resp.Diagnostics) {
+		if r.whileHeld(ctx, &plan, state, active, h, acts, &resp.Diagnostics) {
 			save()
 		}
 		return
@@ -427,7 +428,7 @@ func (r *blueGreenResource) whileRunning(ctx context.Context, plan *blueGreenMod
 
 // whileHeld is an update while a flip is held after a step: promoted, timed
 // out or set back (heldChange). It returns whether to save plan.
-func (r *blueGreenResource) whileHeld(ctx context.Context, plan *blueGreenModel, state blueGreenModel, active bluegreen.Color, h heldRun, diags *diag.Diagnostics) bool {
+func (r *blueGreenResource) whileHeld(ctx context.Context, plan *blueGreenModel, state blueGreenModel, active bluegreen.Color, h heldRun, acts bool, diags *diag.Diagnostics) bool {
 	settings, d := settingsFrom(ctx, plan.Rollout)
 	diags.Append(d...)
 	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
@@ -439,7 +440,7 @@ func (r *blueGreenResource) whileHeld(ctx context.Context, plan *blueGreenModel,
 	if prev == "" {
 		prev = bluegreen.Color(state.Active.ValueString()).Other()
 	}
-	ch := change{from: h.from, to: splitOf(state, wantWeights(active)), settings: settings, planned: plan.PlannedSteps, last: state.LastRollout, limit: limit,
+	ch := change{from: h.from, to: splitOf(state, wantWeights(active)), settings: settings, planned: plan.PlannedSteps, last: state.LastRollout, limit: limit, acts: acts,
 		owner: &ownerClaim{base: path.Empty(), resourceType: blueGreenType, mine: state.OwnerTag.ValueString(), adopt: plan.Adopt.ValueBool()}}
 	out := runChange(ctx, r.client, r.subject(state, prev), ch, diags)
 	plan.OwnerTag = types.StringValue(out.lease.token)

@@ -76,9 +76,9 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		set("history", state.History)
 		set("previous_active", state.PreviousActive)
 		prev := bluegreen.Color(state.PreviousActive.ValueString())
-		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(state, prev), h, settingsOf(ctx, plan.Rollout), splitOf(state, want), &resp.Diagnostics)
+		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(state, prev), h, settingsOf(ctx, plan.Rollout), splitOf(state, want), req.Private, &resp.Diagnostics)
 		if ok {
-			keepOrAct(ctx, resp, plannedStepsValue(steps), acts, state.LastRollout)
+			keepOrAct(ctx, req.State, resp, plannedStepsValue(steps), acts, state.LastRollout)
 			if acts {
 				set("history", types.ListUnknown(historyObjectType))
 				set("traffic", types.MapUnknown(types.Int64Type))

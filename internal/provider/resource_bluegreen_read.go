@@ -46,6 +46,7 @@ func (r *blueGreenResource) Read(ctx context.Context, req resource.ReadRequest, 
 	wasRunning := lastStatus(m.LastRollout) == statusRunning
 	last, running := refreshDetached(ctx, r.client, r.subject(m, prior.Other()), m.LastRollout)
 	m.LastRollout = last
+	markLooked(ctx, r.client, last, resp.Private, &resp.Diagnostics)
 	if wasRunning && !running {
 		// The detached flip ended: its history entry says how.
 		hist := historyFrom(ctx, m.History, &resp.Diagnostics)

@@ -564,9 +564,9 @@ func (r *featureFlagResource) planRollout(ctx context.Context, req resource.Modi
 	from, to := int(state.RolloutPercentage.ValueInt64()), int(plan.RolloutPercentage.ValueInt64())
 	checkPromote(path.Empty(), state.LastRollout, settingsOf(ctx, state.Rollout), settings, from != to, &resp.Diagnostics)
 	if h, held := heldOf(state.LastRollout); held && from == to {
-		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settings, flagSplit(to), &resp.Diagnostics)
+		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settings, flagSplit(to), req.Private, &resp.Diagnostics)
 		if ok {
-			keepOrAct(ctx, resp, flagStepsValue(steps), acts, state.LastRollout)
+			keepOrAct(ctx, req.State, resp, flagStepsValue(steps), acts, state.LastRollout)
 		}
 		return
 	}
@@ -608,6 +608,7 @@ func (r *featureFlagResource) Read(ctx context.Context, req resource.ReadRequest
 	}
 	last, running := refreshDetached(ctx, r.client, r.subject(state), state.LastRollout)
 	state.LastRollout = last
+	markLooked(ctx, r.client, last, resp.Private, &resp.Diagnostics)
 	if running {
 		// The percentages on the way are the ramp's steps
 		// (last_rollout.serving): the state keeps where it goes.

@@ -257,7 +257,7 @@ func (r *featureFlagResource) whileHeld(ctx context.Context, plan *featureFlagMo
 	}
 	subj := r.subject(*plan)
 	to := int(plan.RolloutPercentage.ValueInt64())
-	ch := change{from: h.from, to: flagSplit(to), settings: settings, planned: plan.PlannedSteps, last: state.LastRollout, limit: limit,
+	ch := change{from: h.from, to: flagSplit(to), settings: settings, planned: plan.PlannedSteps, last: state.LastRollout, limit: limit, acts: plan.LastRollout.IsUnknown(),
 		owner: &ownerClaim{base: path.Empty(), resourceType: flagType, mine: state.OwnerTag.ValueString(), adopt: plan.Adopt.ValueBool()}}
 	if settings.Policy == rollout.KillSwitch {
 		ch.switchOff = subj.switchOff

@@ -275,9 +275,9 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 			for name, v := range map[string]attr.Value{"current_version": state.CurrentVersion, "routing": state.Routing, "percentages": state.Percentages, "alias_arn": state.AliasARN} {
 				set(name, v)
 			}
-			steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), to, &resp.Diagnostics)
+			steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), to, req.Private, &resp.Diagnostics)
 			if ok {
-				keepOrAct(ctx, resp, aliasStepsValue(steps), acts, state.LastRollout)
+				keepOrAct(ctx, req.State, resp, aliasStepsValue(steps), acts, state.LastRollout)
 			}
 			return
 		}
@@ -457,7 +457,7 @@ func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, fr
 		settings.Gates.Metrics.ErrorsAre = "a function error"
 	}
 	to := aliasSplit(m.Version.ValueString())
-	ch := change{from: from, to: to, settings: settings, planned: m.PlannedSteps, last: last, readFirst: readFirst, limit: limit,
+	ch := change{from: from, to: to, settings: settings, planned: m.PlannedSteps, last: last, readFirst: readFirst, limit: limit, acts: m.LastRollout.IsUnknown(),
 		owner: &ownerClaim{base: path.Empty(), resourceType: aliasType, mine: mine, adopt: m.Adopt.ValueBool()}}
 	s := r.subject(*m)
 	out := runChange(ctx, r.client, s, ch, diags)
@@ -546,6 +546,7 @@ func (r *lambdaAliasResource) Read(ctx context.Context, req resource.ReadRequest
 	state.ID = types.StringValue(state.ref().ID())
 	last, running := refreshDetached(ctx, r.client, r.subject(state), state.LastRollout)
 	state.LastRollout = last
+	markLooked(ctx, r.client, last, resp.Private, &resp.Diagnostics)
 	if running {
 		r.recordTarget(&state, a)
 	} else {

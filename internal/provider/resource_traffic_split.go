@@ -230,9 +230,9 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 		from, fromKnown, _ = splitFromList(ctx, state.TargetGroups)
 		checkPromote(path.Empty(), state.LastRollout, settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !known || !from.Equal(s), &resp.Diagnostics)
 		if h, held := heldOf(state.LastRollout); held && known && from.Equal(s) {
-			steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), s, &resp.Diagnostics)
+			steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), s, req.Private, &resp.Diagnostics)
 			if ok {
-				keepOrAct(ctx, resp, plannedStepsValue(steps), acts, state.LastRollout)
+				keepOrAct(ctx, req.State, resp, plannedStepsValue(steps), acts, state.LastRollout)
 			}
 			return
 		}
@@ -359,6 +359,7 @@ func (r *trafficSplitResource) Read(ctx context.Context, req resource.ReadReques
 	state.ID = types.StringValue(ref.ID())
 	last, running := refreshDetached(ctx, r.client, r.subject(state), state.LastRollout)
 	state.LastRollout = last
+	markLooked(ctx, r.client, last, resp.Private, &resp.Diagnostics)
 	if !running {
 		// While a detached rollout runs, the weights are its steps: the
 		// state keeps where it goes, and last_rollout.serving where it is.
@@ -446,7 +447,7 @@ func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, 
 	}
 	onNetwork(m.ListenerARN, &settings)
 	subj := r.subject(*m)
-	ch := change{from: from, to: fwd.Split, settings: settings, planned: m.PlannedSteps, last: last, readFirst: readFirst, limit: limit,
+	ch := change{from: from, to: fwd.Split, settings: settings, planned: m.PlannedSteps, last: last, readFirst: readFirst, limit: limit, acts: m.LastRollout.IsUnknown(),
 		owner: &ownerClaim{base: path.Empty(), resourceType: splitType, mine: mine, adopt: m.Adopt.ValueBool()}}
 	out := runChange(ctx, r.client, subj, ch, diags)
 	m.OwnerTag = types.StringValue(out.lease.token)

@@ -206,7 +206,7 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 			},
 			"promote": schema.StringAttribute{
 				Optional: true,
-				MarkdownDescription: "A token that promotes a held rollout: after an apply ends with `last_rollout.status = \"held\"` (a step's `pause = \"hold\"`), the next plan shows the steps still to run; " +
+				MarkdownDescription: "A token that promotes a held rollout: after an apply ends with `last_rollout.status = \"held\"` (a step's `pause = \"hold\"`), the next plan warns how many steps are still to run (and is empty until promoted); " +
 					"set `promote` to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: " +
 					"nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it alone when no rollout is held is refused at plan; changed with the weights, it is the token the new rollout's holds are promoted from.",
 				Validators: []validator.String{stringvalidator.LengthBetween(1, 64)},

@@ -342,7 +342,7 @@ func TestEveryRunEndsWithOneEndNotice(t *testing.T) {
 			p := &script{serving: from}
 			res := l.on(runner(p, alarms, clock.NewFake(time.Unix(0, 0)))).Run(context.Background(), from, held)
 			r := l.on(runner(p, alarms, clock.NewFake(time.Unix(0, 0).Add(time.Hour))))
-			return r.RollBackHeld(context.Background(), res.Current, from, 1, res.Started,
+			return r.RollBackHeld(context.Background(), res.Current, from, held, 1, res.Started,
 				Failure{Gate: GateAborted, Step: 1, Reason: "the configuration went back to where the held rollout started"})
 		}},
 		{"a watched hold timed out (detached)", func(t *testing.T, l *ends) Result {

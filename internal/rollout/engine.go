@@ -94,7 +94,7 @@ const MaxProgressBytes = 32 * 1024
 // Start is the progress of a run from `from` through steps.
 func (r *Runner) Start(from weights.Split, steps []PlannedStep) *Progress {
 	p := &Progress{From: from, Steps: steps, Phase: PhaseHealth, Step: 1,
-		Res: Result{Status: Succeeded, Steps: len(steps), Current: from, Started: r.Clock.Now()}}
+		Res: Result{Status: Succeeded, Steps: len(steps), Current: from, Started: startedAt(r.Clock.Now())}}
 	if len(steps) == 0 {
 		p.Phase = PhaseDone
 		return p
@@ -104,6 +104,11 @@ func (r *Runner) Start(from weights.Split, steps []PlannedStep) *Progress {
 	r.notify(context.Background(), p, NoticeStarted, 0, from)
 	return p
 }
+
+// startedAt is a run's started_at: to the second, as last_rollout records
+// it, so that a run resumed from that record (a promoted hold) has the same
+// started_at in its notices after its hold as before.
+func startedAt(t time.Time) time.Time { return t.Truncate(time.Second) }
 
 // Resume is the progress of a run that was held after step held of steps
 // (from 1), promoted: the gates are checked again before the next step,
@@ -130,10 +135,23 @@ func heldProgress(from weights.Split, steps []PlannedStep, held int, started tim
 	p := &Progress{From: from, Steps: steps, Gaining: Gaining(from, last), Phase: PhaseHealth, Step: held + 1,
 		Res: Result{Status: Succeeded, Steps: len(steps), StepReached: held, Current: steps[held-1].Weights, Started: started}}
 	p.Before = p.Res.Current
-	// Before its hold the run sent started, step_completed for each step
-	// before the held one, and held: the notices from here go on from them.
-	p.Sent = held + 1
+	// The notices from here go on from those the run sent before its hold.
+	p.Sent = sentAtHold(steps, held)
 	return p
+}
+
+// sentAtHold counts the notices a run sent until it held after step held
+// of steps: started, one for each step up to the held one (step_completed,
+// or held), and promoted for each hold before it (a run passes an earlier
+// hold only when promoted).
+func sentAtHold(steps []PlannedStep, held int) int {
+	n := 1 + held
+	for i := 0; i < held-1 && i < len(steps); i++ {
+		if steps[i].Hold {
+			n++
+		}
+	}
+	return n
 }
 
 // Done reports whether the run has ended.

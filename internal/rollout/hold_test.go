@@ -386,3 +386,43 @@ func TestAlarmWatchCutsTheHealthGateBeforeAStep(t *testing.T) {
 		t.Fatalf("the run ended %s at %s (%+v); want rolled back by the alarm before step 2", res.Status, res.Current, res.Failure)
 	}
 }
+
+// A run with two holds, promoted twice (each time a new Runner, as each
+// apply is), numbers its notices 1..n with no repeat, under one started_at
+// (to the second, as last_rollout records it); set back at its second
+// hold, its rollback's notices go on from there too.
+func TestTwoHoldsOneRun(t *testing.T) {
+	from := weights.Split{{ARN: blue, Weight: 100}, {ARN: green, Weight: 0}}
+	to := weights.Split{{ARN: blue, Weight: 0}, {ARN: green, Weight: 100}}
+	steps, err := Plan(from, to, Strategy{Kind: Canary, Steps: []Step{{Percent: 10, Hold: true}, {Percent: 50, Hold: true}, {Percent: 100}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, back := range []bool{false, true} {
+		p := &script{serving: from}
+		start := time.Unix(0, 0).Add(1500 * time.Millisecond)
+		res := runner(p, Gates{}, clock.NewFake(start)).Run(context.Background(), from, steps)
+		if !res.Started.Equal(time.Unix(1, 0)) {
+			t.Fatalf("the run started at %v, want %v (to the second)", res.Started, time.Unix(1, 0))
+		}
+		r := runner(p, Gates{}, clock.NewFake(start.Add(time.Hour)))
+		res = r.Drive(context.Background(), r.Resume(from, steps, 1, res.Started))
+		if res.Status != Held || res.StepReached != 2 {
+			t.Fatalf("the first promote ended %s at step %d", res.Status, res.StepReached)
+		}
+		r = runner(p, Gates{}, clock.NewFake(start.Add(2*time.Hour)))
+		want := "started@0 held@1 promoted@1 held@2 promoted@2 step_completed@3 succeeded@3"
+		if back {
+			res = r.RollBackHeld(context.Background(), res.Current, from, steps, 2, res.Started, Failure{Gate: GateAborted, Step: 2, Reason: "back"})
+			want = "started@0 held@1 promoted@1 held@2 gate_failed@2 rolled_back@2"
+		} else {
+			res = r.Drive(context.Background(), r.Resume(from, steps, 2, res.Started))
+		}
+		if got := strings.Join(p.notices, " "); got != want {
+			t.Fatalf("the notices were %s, want %s", got, want)
+		}
+		if len(p.seq) != 1 {
+			t.Fatalf("the notices carry %d started_at, want one: %v", len(p.seq), p.seq)
+		}
+	}
+}

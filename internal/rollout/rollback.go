@@ -273,21 +273,20 @@ func (r *Runner) RollBack(ctx context.Context, current, original weights.Split, 
 // RollBackFor is RollBack for the reason f (a held rollout set back to
 // where it started: GateAborted).
 func (r *Runner) RollBackFor(ctx context.Context, current, original weights.Split, steps int, f Failure) Result {
-	res := Result{Status: Succeeded, Current: current, StepReached: steps, Steps: steps, Started: r.Clock.Now()}
+	res := Result{Status: Succeeded, Current: current, StepReached: steps, Steps: steps, Started: startedAt(r.Clock.Now())}
 	back := *r
 	back.Hold = false // asked for: never held
 	return back.finish(back.rollback(ctx, res, original, &f))
 }
 
-// RollBackHeld is RollBackFor a run held after step held that started at
-// started (its configuration set back to where it started: GateAborted):
-// the rollback's notices go on from the held run's, under its started_at,
-// so that the held run ends with its one end notice.
-func (r *Runner) RollBackHeld(ctx context.Context, current, original weights.Split, held int, started time.Time, f Failure) Result {
+// RollBackHeld is RollBackFor a run of steps held after step held that
+// started at started (its configuration set back to where it started:
+// GateAborted): the rollback's notices go on from the held run's, under
+// its started_at, so that the held run ends with its one end notice.
+func (r *Runner) RollBackHeld(ctx context.Context, current, original weights.Split, steps []PlannedStep, held int, started time.Time, f Failure) Result {
 	res := Result{Status: Succeeded, Current: current, StepReached: held, Steps: held, Started: started}
-	// Before its hold the run sent started, step_completed for each step
-	// before the held one, and held (as heldProgress counts them).
-	res.sent = held + 1
+	// The notices the run sent before its hold (as heldProgress counts them).
+	res.sent = sentAtHold(steps, held)
 	back := *r
 	back.Hold = false // asked for: never held
 	return back.finish(back.rollback(ctx, res, original, &f))

@@ -93,7 +93,7 @@ resource "rollout_traffic_split" "search" {
 }
 
 # A person looks at the canary before it goes on: the apply stops after 10 %
-# (last_rollout.status = "held") and the next plan lists the steps still to
+# (last_rollout.status = "held") and the next plan warns what is still to
 # run. Set promote to a new value and apply to go on; without it for 4 hours,
 # the next apply rolls back. Every step is published to SNS and EventBridge.
 resource "rollout_traffic_split" "checkout_api" {
