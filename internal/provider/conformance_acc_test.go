@@ -444,7 +444,7 @@ var accCases = []accCase{
 					t.Errorf("after Ctrl-C in step 1's pause the subject serves %s: want step 1, neither rolled back nor finished", got.Short())
 				}
 				// The run ends, where it is, with one end notice.
-				if ns := readRun(t, q); len(ns) > 0 && ns[len(ns)-1].Type != rollout.NoticeFailed {
+				if ns := s.readRun(t, q); len(ns) > 0 && ns[len(ns)-1].Type != rollout.NoticeFailed {
 					t.Errorf("the notices were %v, want the run to end failed", acctest.Kinds(ns))
 				}
 				s.expectStatus(t, string(rollout.NoticeFailed))
@@ -567,9 +567,8 @@ func init() {
 			reused := `timeouts = { update = "3h" }`
 			return []resource.TestStep{
 				{Config: s.hcl(false, "", "")},
-				// A held rollout's plan shows the rest of its schedule
-				// (waiting for a promote): not empty.
-				{Config: cfg("", ""), ExpectNonEmptyPlan: true},
+				// A held rollout's plan is empty until a promote.
+				{Config: cfg("", "")},
 				{
 					PreConfig: func() {
 						first = s.live()
@@ -578,8 +577,7 @@ func init() {
 						}
 						s.expectStatus(t, "held")
 					},
-					Config:             cfg(`promote = "a"`, ""),
-					ExpectNonEmptyPlan: true,
+					Config: cfg(`promote = "a"`, ""),
 				},
 				{
 					// The token "a" promoted the first hold; an unrelated
@@ -592,8 +590,7 @@ func init() {
 						s.expectStatus(t, "held")
 						mark()
 					},
-					Config:             cfg(`promote = "a"`, reused),
-					ExpectNonEmptyPlan: true,
+					Config: cfg(`promote = "a"`, reused),
 				},
 				{
 					PreConfig: func() {
@@ -606,7 +603,7 @@ func init() {
 							return fmt.Errorf("promoted twice, the subject serves %s, want %s", got.Short(), s.to().Short())
 						}
 						s.expectStatus(t, "succeeded")
-						ns := readRun(t, q)
+						ns := s.readRun(t, q)
 						if c := countTypes(ns); c["held"] != 2 || c["promoted"] != 2 {
 							t.Errorf("the notices were %v: want two held and two promoted", acctest.Kinds(ns))
 						}
@@ -614,6 +611,12 @@ func init() {
 					},
 				},
 			}, ""
+		}},
+		accCase{name: "a hold timing out between plan and apply", steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
+			return holdTimesOut(t, s, "rollback")
+		}},
+		accCase{name: "a hold timing out between plan and apply, hold_timeout_action promote", steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
+			return holdTimesOut(t, s, "promote")
 		}},
 		accCase{name: "a gate unreadable beside one that reads", steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
 			// From step 1's pause on, the alarms cannot be read; whatever
@@ -630,7 +633,7 @@ func init() {
 				checkStep(func() {
 					s.e.Emu.ClearFaults()
 					s.expectLive(t, s.from)()
-					if ns := readRun(t, q); len(ns) > 0 && ns[len(ns)-1].Type != rollout.NoticeRolledBack {
+					if ns := s.readRun(t, q); len(ns) > 0 && ns[len(ns)-1].Type != rollout.NoticeRolledBack {
 						t.Errorf("the notices were %v, want the run to end rolled_back", acctest.Kinds(ns))
 					}
 					s.expectStatus(t, string(rollout.NoticeRolledBack))
@@ -649,7 +652,7 @@ func init() {
 				checkStep(func() {
 					s.e.Emu.ClearFaults()
 					s.expectLive(t, s.from)()
-					ns := readRun(t, q)
+					ns := s.readRun(t, q)
 					if got := strings.Join(typesOf(ns), " "); got != "started failed" {
 						t.Errorf("the notices were %v, want started, failed", acctest.Kinds(ns))
 					}
@@ -679,7 +682,7 @@ func init() {
 				checkStep(func() {
 					// It writes nothing more: no rollback over the new owner.
 					s.expectLive(t, func() weights.Split { return step1 })()
-					ns := readRun(t, q)
+					ns := s.readRun(t, q)
 					if len(ns) == 0 || ns[len(ns)-1].Type != rollout.NoticeChanged {
 						t.Errorf("the notices were %v, want the run to end with changed_during_rollout", acctest.Kinds(ns))
 					}
@@ -688,6 +691,72 @@ func init() {
 			}, ""
 		}},
 	)
+}
+
+// holdTimesOut is a run held at step 1 whose hold_timeout (1h) passes
+// between a plan and its saved apply: the plan showed the hold kept, so the
+// apply refuses before any write; the next plan shows the timeout's action
+// (rollback, or promote: the rest of the schedule), and the apply makes it.
+func holdTimesOut(t *testing.T, s *accSubj, action string) ([]resource.TestStep, string) {
+	if s.noHolds != "" {
+		return nil, s.noHolds
+	}
+	topic, q := s.e.SNSNotices("conf")
+	mark, none := s.noWritesSince(t)
+	ro := fmt.Sprintf(`rollout = {
+    strategy            = "canary"
+    steps               = [{ percent = 10, pause = "hold" }, { percent = 50, pause = "2m" }, { percent = 100 }]
+    poll_interval       = "1m"
+    gates               = { alarms = [%q] }
+    hold_timeout        = "1h"
+    hold_timeout_action = %q%s
+  }`, s.alarm, action, notifications(topic, ""))
+	pass := act(func() { _ = s.e.Clock.Sleep(context.Background(), 61*time.Minute) })
+	var held weights.Split
+	end, want, errWant := rollout.NoticeRolledBack, s.from, `Rolled Back`
+	if action == "promote" {
+		end, want, errWant = rollout.NoticeSucceeded, s.to, ``
+	}
+	last := resource.TestStep{
+		PreConfig: func() { none(); s.expectLive(t, func() weights.Split { return held })() },
+		Config:    s.hcl(true, ro, `timeouts = { update = "3h" }`),
+		Check: func(*terraform.State) error {
+			s.expectLive(t, want)()
+			if ns := s.readRun(t, q); len(ns) > 0 && ns[len(ns)-1].Type != end {
+				t.Errorf("the notices were %v, want the run to end %s", acctest.Kinds(ns), end)
+			}
+			s.expectStatus(t, string(end))
+			return nil
+		},
+	}
+	if errWant != "" {
+		// The apply ends in the rollback's error: Check does not run.
+		last.Check = nil
+		last.ExpectError = errRE(errWant)
+	}
+	steps := []resource.TestStep{
+		{Config: s.hcl(false, "", "")},
+		{Config: s.hcl(true, ro, "")},
+		{
+			// Planned before the timeout, with another change; applied
+			// after it: refused, nothing written.
+			PreConfig:        func() { held = s.live(); mark() },
+			Config:           s.hcl(true, ro, `timeouts = { update = "3h" }`),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{pass}},
+			ExpectError:      errRE(`Hold Timed Out Since Plan(.|\n)*Nothing was moved`),
+		},
+		last,
+	}
+	if errWant != "" {
+		steps = append(steps, checkStep(func() {
+			s.expectLive(t, want)()
+			if ns := s.readRun(t, q); len(ns) > 0 && ns[len(ns)-1].Type != end {
+				t.Errorf("the notices were %v, want the run to end %s", acctest.Kinds(ns), end)
+			}
+			s.expectStatus(t, string(end))
+		}))
+	}
+	return steps, ""
 }
 
 // holdsHCL is a canary that holds after its first two steps, with notices
@@ -719,7 +788,7 @@ func (s *accSubj) expectStatus(t *testing.T, want string) {
 // readRun reads one run's notices until its end notice, and checks what
 // every run's notices promise: seq 1..n with no repeat, one started_at,
 // exactly one end notice, the last.
-func readRun(t *testing.T, q *acctest.NoticeQueue) []rollout.Notice {
+func (s *accSubj) readRun(t *testing.T, q *acctest.NoticeQueue) []rollout.Notice {
 	t.Helper()
 	var ns []rollout.Notice
 	for {
@@ -742,7 +811,7 @@ func readRun(t *testing.T, q *acctest.NoticeQueue) []rollout.Notice {
 		}
 	}
 	if ends != 1 || len(ns) == 0 || !isEndNotice(ns[len(ns)-1].Type) {
-		t.Errorf("the run sent %d end notices, want exactly one, last: %v", ends, acctest.Kinds(ns))
+		t.Errorf("the run sent %d end notices, want exactly one, last: %v (the emulator answered %d sns:Publish, faults %v)", ends, acctest.Kinds(ns), s.e.Emu.Count("sns:Publish"), s.e.Emu.Faulted())
 	}
 	return ns
 }
