@@ -293,7 +293,7 @@ export interface DeploymentBlueGreenRollout {
      */
     preset?: string;
     /**
-     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it alone when no rollout is held is refused at plan; changed with the weights, it is the token the new rollout's holds are promoted from.
+     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan warns how many steps are still to run (and is empty until promoted); set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it alone when no rollout is held is refused at plan; changed with the weights, it is the token the new rollout's holds are promoted from.
      */
     promote?: string;
     /**
@@ -569,7 +569,7 @@ export interface FeatureFlagRollout {
      */
     preset?: string;
     /**
-     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it alone when no rollout is held is refused at plan; changed with the weights, it is the token the new rollout's holds are promoted from.
+     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan warns how many steps are still to run (and is empty until promoted); set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it alone when no rollout is held is refused at plan; changed with the weights, it is the token the new rollout's holds are promoted from.
      */
     promote?: string;
     /**
@@ -999,7 +999,7 @@ export interface LambdaAliasRollout {
      */
     preset?: string;
     /**
-     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it alone when no rollout is held is refused at plan; changed with the weights, it is the token the new rollout's holds are promoted from.
+     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan warns how many steps are still to run (and is empty until promoted); set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it alone when no rollout is held is refused at plan; changed with the weights, it is the token the new rollout's holds are promoted from.
      */
     promote?: string;
     /**
@@ -1416,7 +1416,7 @@ export interface ReleaseServicesRollout {
      */
     preset?: string;
     /**
-     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it alone when no rollout is held is refused at plan; changed with the weights, it is the token the new rollout's holds are promoted from.
+     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan warns how many steps are still to run (and is empty until promoted); set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it alone when no rollout is held is refused at plan; changed with the weights, it is the token the new rollout's holds are promoted from.
      */
     promote?: string;
     /**
@@ -1793,7 +1793,7 @@ export interface TrafficSplitRollout {
      */
     preset?: string;
     /**
-     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan shows the steps still to run; set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it alone when no rollout is held is refused at plan; changed with the weights, it is the token the new rollout's holds are promoted from.
+     * A token that promotes a held rollout: after an apply ends with `last_rollout.status = "held"` (a step's `pause = "hold"`), the next plan warns how many steps are still to run (and is empty until promoted); set <span pulumi-lang-nodejs="`promote`" pulumi-lang-dotnet="`Promote`" pulumi-lang-go="`promote`" pulumi-lang-python="`promote`" pulumi-lang-yaml="`promote`" pulumi-lang-java="`promote`">`promote`</span> to a new value (the next number, a ticket, an approver) and apply to go on from the held step. The subject is read first (someone else's change during the hold wins: nothing is written) and the gates are checked again before the next step. 1 to 64 characters. Changing it alone when no rollout is held is refused at plan; changed with the weights, it is the token the new rollout's holds are promoted from.
      */
     promote?: string;
     /**
