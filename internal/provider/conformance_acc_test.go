@@ -3,6 +3,7 @@ package provider_test
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -57,6 +58,10 @@ type accSubj struct {
 	lease awsclient.LeaseStore
 	// noHolds says why its rollout cannot hold ("" when it can).
 	noHolds string
+	// noDetached says why it cannot run detached ("" when it can);
+	// detachable, when set, makes a configuration one that can.
+	noDetached string
+	detachable func(string) string
 }
 
 // canaryHCL is the rollout block every case uses: three steps, pauses on
@@ -223,7 +228,8 @@ func releaseAccKit() accKit {
 		}
 		s := &accSubj{e: e, address: "rollout_release.test", importID: "api=" + f.Listener, writeAction: "elasticloadbalancing:ModifyListener", alarm: e.Alarm("conf"), createRuns: true,
 			lease: awsclient.ListenerLease{Client: conformanceClient(t, e), Ref: ref}, noHolds: "n/a: a release's services do not hold (a release is promoted by its next apply)",
-			from: func() weights.Split { return from }, to: func() weights.Split { return to }, otherSplit: func() weights.Split { return other },
+			noDetached: "n/a: a release runs its services from the apply, in order (a detached rollout is for one subject)",
+			from:       func() weights.Split { return from }, to: func() weights.Split { return to }, otherSplit: func() weights.Split { return other },
 			live: func() weights.Split { got, _ := e.Forward(ref); return got.Split },
 			set:  func(w weights.Split) { e.SetWeights(ref, w) }}
 		s.hcl = func(atTo bool, ro, extra string) string {
@@ -267,12 +273,17 @@ func blueGreenAccKit() accKit {
 			}
 			return f.config(active, ro+"\n  "+extra)
 		}
+		// A detached flip has no test listener (the apply would not see
+		// it pointed at the new idle color).
+		s.detachable = func(cfg string) string { return testListenerLine.ReplaceAllString(cfg, "") }
 		s.other = func(extra string) string {
 			return fmt.Sprintf("resource \"rollout_traffic_split\" \"other\" {\n  listener_arn = %q\n  target_groups = [{ arn = %q, weight = 1 }]\n  %s\n}\n", f.listener, f.app, extra)
 		}
 		return s
 	}}
 }
+
+var testListenerLine = regexp.MustCompile(`(?m)^\s*test_listener_arn\s*=.*\n`)
 
 // bgColors finds a blue/green deployment's target groups by name prefix.
 func bgColors(e *acctest.Env, prefix string) (blue, green string) {

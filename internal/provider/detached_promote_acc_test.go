@@ -314,6 +314,12 @@ func TestAccDetached_featureFlagPromote(t *testing.T) {
 				ExpectError: regexp.MustCompile(`Flag Changed While Running`),
 			},
 			{
+				// the tier goes with a write, and the orchestrator makes them
+				Config:      cfg(50, `promote = "go"`, `tier = "Advanced"`),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`Flag Changed While Running(.|\n)*tier`),
+			},
+			{
 				Config: cfg(50, `promote = "again"`, ""),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(flagRes, "last_rollout.promote", "again"),

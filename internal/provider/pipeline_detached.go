@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -169,6 +170,29 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	}
 	status.Flush(ctx)
 	arn, err := c.StartExecution(ctx, d.Orchestrator, name, string(input))
+	if err != nil && awsclient.LostAnswer(err) {
+		// The start may have been made with its answer lost: the
+		// execution's name is the change's, so its ARN is known.
+		arn = awsclient.ExecutionARN(d.Orchestrator, name)
+		lctx, cancel := c.Clock.WithDeadline(context.WithoutCancel(ctx), c.Clock.Now().Add(finalReadGrace))
+		x, derr := c.DescribeExecution(lctx, arn)
+		cancel()
+		switch {
+		case derr == nil && x.Input == string(input):
+			tflog.Warn(ctx, "the start's answer was lost, and the execution exists: the rollout started", map[string]any{"execution": arn, "error": err.Error()})
+			err = nil
+		case derr != nil && !errors.Is(derr, awsclient.ErrNotFound):
+			// Unknown: the tags keep saying it runs, and the state records
+			// it as running, so that the next refresh reads how it stands.
+			addError(diags, pathOf(at.AtName("orchestrator")), "Detached Rollout Start Unknown", errors.Join(err, derr),
+				fmt.Sprintf("The answer to starting the rollout %s on %s was lost, and the execution could not be read: it may be running in AWS. The subject's tags say it runs; no started notice was sent.", arn, d.Orchestrator),
+				"Run terraform plan (which refreshes): it shows the rollout running if it started, or failed to start if not. Do not change the subject by hand meanwhile.")
+			res := rollout.Result{Status: statusRunning, Steps: len(steps), Current: ch.to, Started: p.Res.Started}
+			out.moved, out.execution, out.res = true, arn, res
+			out.record = recordDetached(ch, res, statusRunning, arn, ch.from)
+			return out
+		}
+	}
 	if err != nil {
 		// No run: the tags say again what they said (or nothing, when they
 		// could not be read), and the started notice is not sent.
@@ -282,6 +306,9 @@ func resultOfExecution(x awsclient.Execution, s subject, live weights.Split, liv
 	case "ABORTED":
 		status = statusStopped
 		res.Failure = &rollout.Failure{Gate: "stopped", Reason: "the execution was stopped by hand (StopExecution): the rollout stopped where it was, and nothing rolled it back"}
+	case "": // not found
+		status = string(rollout.Failed)
+		res.Failure = &rollout.Failure{Gate: rollout.GateOrchestrator, Reason: "the execution does not exist: its start, whose answer was lost, was not made (or it ended more than 90 days ago)"}
 	default: // TIMED_OUT
 		status = string(rollout.Failed)
 		res.Failure = &rollout.Failure{Gate: rollout.GateTimeout, Reason: "the execution timed out"}
@@ -322,6 +349,10 @@ func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last t
 		return last, false
 	}
 	x, err := c.DescribeExecution(ctx, arn)
+	if errors.Is(err, awsclient.ErrNotFound) {
+		// A start whose answer was lost, and that was not made.
+		x, err = awsclient.Execution{ARN: arn}, nil
+	}
 	if err != nil {
 		tflog.Warn(ctx, "the detached rollout's execution could not be read; it is taken as still running", map[string]any{"execution": arn, "error": err.Error()})
 		return last, true

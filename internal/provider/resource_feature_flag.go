@@ -674,6 +674,17 @@ func refuseFlagEditWhileHeld(ctx context.Context, req resource.ModifyPlanRequest
 	if !held && !running {
 		return
 	}
+	var tier types.String
+	diags.Append(req.Plan.GetAttribute(ctx, path.Root("tier"), &tier)...)
+	if running && !tier.IsUnknown() && !tier.Equal(state.Tier) {
+		// The tier goes with a write of the parameter, and the orchestrator
+		// makes them all until the ramp ends.
+		diags.AddAttributeError(path.Root("tier"), "Flag Changed While Running", detail(nil,
+			fmt.Sprintf("The flag's detached ramp %s is running (step %d of %d), and this plan changes its tier from %s to %s: the orchestrator writes the parameter at every step, so the tier could not be written beside it.",
+				lastAttr(state.LastRollout, "execution"), lastInt(state.LastRollout, "step_reached"), lastInt(state.LastRollout, "steps"), state.Tier.ValueString(), tier.ValueString()),
+			"Change one thing at a time: wait for the ramp to end (promote it if it holds), then change tier."))
+		return
+	}
 	var was flag.Flag
 	if json.Unmarshal([]byte(state.Document.ValueString()), &was) != nil {
 		return

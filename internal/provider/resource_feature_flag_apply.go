@@ -171,7 +171,7 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 	if ramp {
 		plan.RolloutPercentage = state.RolloutPercentage
 	}
-	if !r.write(ctx, &plan, read, diags) {
+	if !r.write(ctx, &plan, read, state.Tier.ValueString(), diags) {
 		giveBack(ctx, subj, l, diags)
 		return
 	}
@@ -290,7 +290,9 @@ func (r *featureFlagResource) whileHeld(ctx context.Context, plan *featureFlagMo
 // must follow the one read; another writer in between is reported (it was
 // overwritten: Parameter Store has no compare-and-swap) and nothing more is
 // written. Dependencies are checked before the write and again after it.
-func (r *featureFlagResource) write(ctx context.Context, m *featureFlagModel, read awsclient.FlagParam, diags *diag.Diagnostics) bool {
+// tier is the parameter's tier (the state's): a new one is written with
+// the document, even when the document is the same.
+func (r *featureFlagResource) write(ctx context.Context, m *featureFlagModel, read awsclient.FlagParam, tier string, diags *diag.Diagnostics) bool {
 	f, ok := flagOf(ctx, *m)
 	if !ok {
 		diags.AddError("Flag Not Known", "The flag's inputs are not all known at apply time. This is a bug in the provider; please report it.")
@@ -299,7 +301,7 @@ func (r *featureFlagResource) write(ctx context.Context, m *featureFlagModel, re
 	name, prefix := awsclient.FlagParameter(m.PathPrefix.ValueString(), f.Key), m.PathPrefix.ValueString()
 	doc := documentOf(f)
 	m.ID, m.ParameterName = types.StringValue(name), types.StringValue(name)
-	if doc == read.Doc {
+	if doc == read.Doc && m.Tier.ValueString() == tier {
 		m.Document = types.StringValue(doc)
 		return true
 	}

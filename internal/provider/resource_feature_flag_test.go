@@ -418,3 +418,39 @@ func TestAccFeatureFlag_staleSavedPlan(t *testing.T) {
 		},
 	})
 }
+
+// A change of tier alone is written (PutParameter carries the tier), not
+// only recorded in the state.
+func TestAccFeatureFlag_tierChangeWritten(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	key := "tier-" + acctest.Name("f")
+	name := "/rollout/flags/" + key
+	tiers := func() []string {
+		var out []string
+		for _, r := range e.Emu.Requests("ssm:PutParameter") {
+			if r["Name"] == name {
+				out = append(out, fmt.Sprint(r["Tier"]))
+			}
+		}
+		return out
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: flagConfig(e, key, `rollout_percentage = 10`)},
+			{
+				Config: flagConfig(e, key, "rollout_percentage = 10\n  tier = \"Advanced\""),
+				Check: func(*terraform.State) error {
+					if got := fmt.Sprint(tiers()); got != "[Standard Advanced]" {
+						return fmt.Errorf("the flag was written with tiers %s, want [Standard Advanced]", got)
+					}
+					if got := fmt.Sprint(flagWrites(e, name)); got != "[10 10]" {
+						return fmt.Errorf("the flag was written as %s, want [10 10]", got)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}

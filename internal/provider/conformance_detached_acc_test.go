@@ -1,0 +1,273 @@
+package provider_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// The conformance rows of holds, a refused first write and another owner,
+// in the detached driver: the orchestrator (the process users deploy)
+// runs the rollout in the emulator's Step Functions, and the applies only
+// start, promote and refresh it. Each row reads the notices the run
+// published (SNS) and the status tag it left, as the apply rows do. The
+// runs hold where a step looks; the waits are real time (another process).
+
+// detachedSubj is a kit's subject with an orchestrator beside it.
+type detachedSubj struct {
+	*accSubj
+	orch string
+}
+
+// cfg is the subject at its target, run detached: a canary that holds
+// after its first two steps, with notices to topic; extra goes in the
+// rollout block, attrs in the resource.
+func (s *detachedSubj) cfg(t *testing.T, topic, extra, attrs string) string {
+	ro := fmt.Sprintf(`rollout = {
+    strategy      = "canary"
+    steps         = [{ percent = 10, pause = "hold" }, { percent = 50, pause = "hold" }, { percent = 100 }]
+    poll_interval = "1s"
+    hold_timeout  = "5m"
+    gates         = { alarms = [%q] }%s
+    execution     = { mode = "detached", orchestrator = rollout_orchestrator.main.arn }
+    %s
+  }`, s.alarm, notifications(topic, ""), extra)
+	return s.fit(s.hcl(true, ro, attrs)) + orchestratorBlock(s.orch, acctest.OrchestratorZip(t))
+}
+
+// fit is a configuration of the kit's made one that can run detached.
+func (s *detachedSubj) fit(cfg string) string {
+	if s.detachable == nil {
+		return cfg
+	}
+	return s.detachable(cfg)
+}
+
+// base is the subject where it starts, and the orchestrator.
+func (s *detachedSubj) base(t *testing.T) string {
+	return s.fit(s.hcl(false, "", "")) + orchestratorBlock(s.orch, acctest.OrchestratorZip(t))
+}
+
+// waitFor waits, in real time, until cond holds (the orchestrator is
+// another process).
+func (s *detachedSubj) waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	end := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(end) {
+			l, _ := s.lease.ReadLease(context.Background())
+			t.Fatalf("waited a minute for %s: the subject serves %s, its status tag says %q", what, s.live().Short(), l.Status)
+		}
+		time.Sleep(100 * time.Millisecond) // another process: real time
+	}
+}
+
+// orchestratorRequests waits until the orchestrator has made n more
+// requests to the emulator: whole calls of its, made after this point.
+func (s *detachedSubj) orchestratorRequests(t *testing.T, n int) {
+	t.Helper()
+	total := func() int {
+		sum := 0
+		for _, c := range s.e.Emu.CountsOf("orchestrator") {
+			sum += c
+		}
+		return sum
+	}
+	base := total()
+	s.waitFor(t, fmt.Sprintf("%d requests of the orchestrator", n), func() bool { return total()-base >= n })
+}
+
+// heldAt says whether the status tag says the run is held after step n.
+func (s *detachedSubj) heldAt(n int) func() bool {
+	return func() bool {
+		l, err := s.lease.ReadLease(context.Background())
+		st, ok := awsclient.ParseStatus(l.Status)
+		return err == nil && ok && st.Type == rollout.NoticeHeld && st.Step == n
+	}
+}
+
+type detachedCase struct {
+	name  string
+	steps func(t *testing.T, s *detachedSubj) []resource.TestStep
+}
+
+var detachedCases = []detachedCase{
+	{name: "two holds promoted, a token reused", steps: func(t *testing.T, s *detachedSubj) []resource.TestStep {
+		topic, q := s.e.SNSNotices("conf")
+		mark, none := s.noWritesSince(t)
+		var first, second weights.Split
+		var st *terraform.State
+		reused := `timeouts = { update = "3h" }`
+		return []resource.TestStep{
+			{Config: s.base(t)},
+			{Config: s.cfg(t, topic, "", ""), Check: captureState(&st)},
+			{
+				PreConfig: func() {
+					s.waitFor(t, "the hold after step 1", s.heldAt(1))
+					first = s.live()
+					if first.Equal(s.from()) || first.Equal(s.to()) {
+						t.Errorf("held at step 1, the subject serves %s", first.Short())
+					}
+				},
+				Config: s.cfg(t, topic, `promote = "a"`, ""),
+				Check:  resource.TestCheckResourceAttr(s.address, "last_rollout.promote", "a"),
+			},
+			{
+				// The token "a" promoted the first hold; an unrelated
+				// change that keeps it promotes nothing.
+				PreConfig: func() {
+					s.waitFor(t, "the hold after step 2", s.heldAt(2))
+					second = s.live()
+					if second.Equal(first) || second.Equal(s.to()) {
+						t.Errorf("promoted once, the subject serves %s (held at step 1: %s)", second.Short(), first.Short())
+					}
+					mark()
+				},
+				Config: s.cfg(t, topic, `promote = "a"`, reused),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(s.address, "last_rollout.status", "running"),
+					resource.TestCheckResourceAttr(s.address, "last_rollout.promote", "a"),
+				),
+			},
+			{
+				PreConfig: func() {
+					// A promote would have moved it at the orchestrator's
+					// next call: let whole calls go by.
+					s.orchestratorRequests(t, 20)
+					none()
+					s.expectLive(t, func() weights.Split { return second })()
+					s.expectStatus(t, string(rollout.NoticeHeld))
+				},
+				Config: s.cfg(t, topic, `promote = "b"`, reused),
+				Check:  resource.TestCheckResourceAttr(s.address, "last_rollout.promote", "b"),
+			},
+			{
+				PreConfig:    func() { waitEndedAt(t, s.e, st, s.address) },
+				RefreshState: true,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(s.address, "last_rollout.status", "succeeded"),
+					func(*terraform.State) error {
+						if got := s.live(); !got.Equal(s.to()) {
+							return fmt.Errorf("promoted twice, the subject serves %s, want %s", got.Short(), s.to().Short())
+						}
+						s.expectStatus(t, "succeeded")
+						ns := readRun(t, q)
+						if c := countTypes(ns); c["held"] != 2 || c["promoted"] != 2 || c["succeeded"] != 1 {
+							t.Errorf("the notices were %v: want two held, two promoted, one succeeded", acctest.Kinds(ns))
+						}
+						return nil
+					},
+				),
+			},
+		}
+	}},
+	{name: "first write refused: one end notice, final status", steps: func(t *testing.T, s *detachedSubj) []resource.TestStep {
+		topic, q := s.e.SNSNotices("conf")
+		return []resource.TestStep{
+			{Config: s.base(t)},
+			{
+				PreConfig:   func() { s.e.Emu.FaultNext(s.writeAction, emulator.Denied, 1) },
+				Config:      s.cfg(t, topic, "", ""),
+				ExpectError: errRE(`Nothing was (moved|written)|(AccessDenied|not authorized)`),
+			},
+			{
+				PreConfig: func() {
+					s.e.Emu.ClearFaults()
+					s.expectLive(t, s.from)()
+					q.Read(2) // the provider's started notice and the orchestrator's end race to the queue
+					ns := readRun(t, q)
+					if got := strings.Join(typesOf(ns), " "); got != "started failed" {
+						t.Errorf("the notices were %v, want started, failed", acctest.Kinds(ns))
+					}
+					s.expectStatus(t, "failed")
+				},
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true,
+				Check:              resource.TestCheckResourceAttr(s.address, "last_rollout.status", "failed"),
+			},
+		}
+	}},
+	{name: "another owner takes it while held: nothing more written, its tags kept", steps: func(t *testing.T, s *detachedSubj) []resource.TestStep {
+		topic, q := s.e.SNSNotices("conf")
+		mark, none := s.noWritesSince(t)
+		var step1 weights.Split
+		var st *terraform.State
+		const owner, theirRun, theirStatus = "rollout_traffic_split/someone-else", "abort rollout-someone-else", "started 0/2 2026-01-01T00:00:00Z rollout-someone-else"
+		return []resource.TestStep{
+			{Config: s.base(t)},
+			{Config: s.cfg(t, topic, "", ""), Check: captureState(&st)},
+			{
+				PreConfig: func() {
+					s.waitFor(t, "the hold after step 1", s.heldAt(1))
+					step1 = s.live()
+					mark()
+					ctx := context.Background()
+					had, err := s.lease.ReadLease(ctx)
+					if err == nil {
+						err = s.lease.TakeLease(ctx, owner, had)
+					}
+					if err == nil {
+						err = s.lease.SetRun(ctx, theirRun)
+					}
+					if err == nil {
+						err = s.lease.SetStatus(ctx, theirStatus)
+					}
+					if err != nil {
+						t.Fatalf("another owner takes the subject: %v", err)
+					}
+					waitEndedAt(t, s.e, st, s.address)
+				},
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(s.address, "last_rollout.status", "failed"),
+					resource.TestCheckResourceAttr(s.address, "last_rollout.gate", "changed_during_rollout"),
+					func(*terraform.State) error {
+						// It writes nothing more: no rollback over the new owner,
+						// and its tags stay the new owner's.
+						none()
+						s.expectLive(t, func() weights.Split { return step1 })()
+						if l, err := s.lease.ReadLease(context.Background()); err != nil || l.Owner != owner || l.Run != theirRun || l.Status != theirStatus {
+							return fmt.Errorf("the lease is %+v (%v); want the new owner's tags as it wrote them", l, err)
+						}
+						ns := readRun(t, q)
+						if len(ns) == 0 || ns[len(ns)-1].Type != rollout.NoticeChanged {
+							t.Errorf("the notices were %v, want the run to end with changed_during_rollout", acctest.Kinds(ns))
+						}
+						return nil
+					},
+				),
+			},
+		}
+	}},
+}
+
+// TestAccConformanceDetached runs the detached rows on every kit that can
+// run detached.
+func TestAccConformanceDetached(t *testing.T) {
+	for _, c := range detachedCases {
+		for _, k := range accKits {
+			t.Run(c.name+"/"+k.name, func(t *testing.T) {
+				t.Parallel()
+				a := k.make(t)
+				if a.noDetached != "" {
+					t.Skip(a.noDetached)
+				}
+				s := &detachedSubj{accSubj: a, orch: acctest.Name("orchestrator")}
+				s.e.RunOrchestrator(s.orch)
+				resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: s.e.RealFactories(), Steps: c.steps(t, s)})
+			})
+		}
+	}
+}
