@@ -69,6 +69,15 @@ type StatusKeeper struct {
 	log              func(msg string, err error)
 	mu               sync.Mutex
 	pending, written string
+	disowned         bool
+}
+
+// Disown stops every later write: the subject is another owner's now (its
+// tags are the new owner's to keep).
+func (k *StatusKeeper) Disown() {
+	k.mu.Lock()
+	k.disowned = true
+	k.mu.Unlock()
 }
 
 // NewStatusKeeper keeps store's status tag.
@@ -92,7 +101,7 @@ func (k *StatusKeeper) Record(_ context.Context, n rollout.Notice) {
 func (k *StatusKeeper) Dirty() bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.pending != "" && k.pending != k.written
+	return k.pending != "" && k.pending != k.written && !k.disowned
 }
 
 // Flush writes the kept status if it is not the one written, on a
@@ -100,7 +109,7 @@ func (k *StatusKeeper) Dirty() bool {
 func (k *StatusKeeper) Flush(ctx context.Context) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.pending == "" || k.pending == k.written {
+	if k.pending == "" || k.pending == k.written || k.disowned {
 		return
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), StatusWriteTimeout)

@@ -162,7 +162,7 @@ var detachedCases = []detachedCase{
 							return fmt.Errorf("promoted twice, the subject serves %s, want %s", got.Short(), s.to().Short())
 						}
 						s.expectStatus(t, "succeeded")
-						ns := readRun(t, q)
+						ns := s.readRun(t, q)
 						if c := countTypes(ns); c["held"] != 2 || c["promoted"] != 2 || c["succeeded"] != 1 {
 							t.Errorf("the notices were %v: want two held, two promoted, one succeeded", acctest.Kinds(ns))
 						}
@@ -186,7 +186,7 @@ var detachedCases = []detachedCase{
 					s.e.Emu.ClearFaults()
 					s.expectLive(t, s.from)()
 					q.Read(2) // the provider's started notice and the orchestrator's end race to the queue
-					ns := readRun(t, q)
+					ns := s.readRun(t, q)
 					if got := strings.Join(typesOf(ns), " "); got != "started failed" {
 						t.Errorf("the notices were %v, want started, failed", acctest.Kinds(ns))
 					}
@@ -241,7 +241,7 @@ var detachedCases = []detachedCase{
 						if l, err := s.lease.ReadLease(context.Background()); err != nil || l.Owner != owner || l.Run != theirRun || l.Status != theirStatus {
 							return fmt.Errorf("the lease is %+v (%v); want the new owner's tags as it wrote them", l, err)
 						}
-						ns := readRun(t, q)
+						ns := s.readRun(t, q)
 						if len(ns) == 0 || ns[len(ns)-1].Type != rollout.NoticeChanged {
 							t.Errorf("the notices were %v, want the run to end with changed_during_rollout", acctest.Kinds(ns))
 						}

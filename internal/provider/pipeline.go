@@ -312,7 +312,13 @@ func newRunner(ctx context.Context, c *awsclient.Client, s subject, ch change, d
 	if token := ch.leaseToken; token != "" {
 		// Another owner taking the subject mid-run wins, as in the
 		// detached driver: the run stops before its next step's write.
-		runner.Taken = func(ctx context.Context) string { return takenBy(ctx, s, token) }
+		runner.Taken = func(ctx context.Context) string {
+			why := takenBy(ctx, s, token)
+			if why != "" {
+				status.Disown() // its tags are the new owner's
+			}
+			return why
+		}
 	}
 	keepers.Store(runner, status)
 	if ch.settings.Topic != "" || ch.settings.Bus != "" {
