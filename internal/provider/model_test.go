@@ -1144,19 +1144,10 @@ func modelHistory(t *testing.T, seed int64) {
 	s := k.make(t, e, c)
 	w := &mWorld{t: t, rng: rng, e: e, c: c, s: s, person: map[int]bool{}, poll: time.Minute}
 	w.listen()
-	// A busy budget: the provider paces its requests well under AWS's
-	// rates (every request may wait for its turn, on the fake clock), and
-	// AWS throttles at its documented rates.
-	var extra map[string]any
-	if rng.Intn(3) == 0 {
-		extra = map[string]any{"api_budget": map[string]any{"enabled": true, "elb_describe_per_second": 0.5, "elb_modify_per_second": 0.5,
-			"cloudwatch_describe_per_second": 0.5, "cloudwatch_metric_data_per_second": 0.5, "lambda_per_second": 0.5, "ssm_per_second": 0.5}}
-		e.Emu.Throttle(emulator.AWSBuckets)
-	}
-	eng := e.NewEngine(extra)
+	eng := e.NewEngine(nil)
 	eng.T = w // the engine's findings print the history too
 	w.r = eng.Resource(s.typ)
-	w.logf("seed %d: %s%s", seed, k.name, map[bool]string{true: ", a busy API budget"}[extra != nil])
+	w.logf("seed %d: %s", seed, k.name)
 
 	// The subject's resource, created where the subject is, with no rollout.
 	if d := w.r.PlanApply(s.config(s.from, nil)); d.HasError("") {
