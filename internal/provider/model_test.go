@@ -413,7 +413,14 @@ func (w *mWorld) schedule(from, to weights.Split) []rollout.PlannedStep {
 	return steps
 }
 
-func (w *mWorld) personSets(s weights.Split) {
+// personSets makes a person's change, and says whether it made one.
+func (w *mWorld) personSets(s weights.Split) bool {
+	if weights.SameShares(w.norm(s), w.norm(w.s.live())) {
+		// What it already serves: a change that changes nothing cannot
+		// be seen (nor told from no change), so none is made.
+		w.logf("  (the person's change would set what it serves: none made)")
+		return false
+	}
 	w.mu.Lock()
 	w.inPerson = true
 	w.mu.Unlock()
@@ -426,6 +433,7 @@ func (w *mWorld) personSets(s weights.Split) {
 		w.person[i] = true
 	}
 	w.mu.Unlock()
+	return true
 }
 
 // mMode is what the model says an apply does, from its plan.
@@ -792,8 +800,7 @@ func (w *mWorld) apply(label string, ev mEvents, gap time.Duration, hand weights
 		w.logf("  %s pass between the plan and its apply", gap)
 	}
 	refusedByHand := false
-	if hand != nil {
-		w.personSets(hand)
+	if hand != nil && w.personSets(hand) {
 		w.logf("  a person sets %s between the plan and its apply", hand.Short())
 		refusedByHand = mode != mNothing && mode != mRefused
 		// A change by hand while nothing runs: the next run finds it (a
