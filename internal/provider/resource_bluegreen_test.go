@@ -503,3 +503,46 @@ func TestAccBlueGreen_abortHeldFlip(t *testing.T) {
 		}),
 	})
 }
+
+// A flip back to blue stopped (Ctrl-C) past half way leaves the state at
+// blue with weights short of it; applying blue again completes that flip,
+// and previous_active stays green, the color before it, in the plan as in
+// the apply. The plan used to say blue (the state's active), the apply
+// green, and the engine reported an inconsistent result. It signals the
+// engine, so it does not run in parallel.
+func TestAccBlueGreen_previousActiveAfterInterruptedFlipBack(t *testing.T) {
+	f := newBGFixture(t)
+	ro := `rollout = {
+    strategy      = "canary"
+    steps         = [{ percent = 10, pause = "3m" }, { percent = 52, pause = "3m" }, { percent = 100 }]
+    poll_interval = "1m"
+    rollback      = "immediate"
+  }`
+	arm := func() {
+		n := len(f.main())
+		var done bool
+		f.e.Clock.OnSleep(func(ctx context.Context, _ time.Duration, _ time.Time) {
+			if !done && len(f.main())-n >= 2 {
+				done = true
+				interruptEngine(t, ctx)
+			}
+		})
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: f.config("blue", "")},
+			{Config: f.config("green", ro)},
+			{PreConfig: arm, Config: f.config("blue", ro), ExpectError: errRE(`Rollout Interrupted|execution halted|interrupt`)},
+			{
+				PreConfig: func() { f.e.Clock.OnSleep(nil) },
+				Config:    f.config("blue", ro),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(bgRes, tfjsonpath.New("previous_active"), knownvalue.StringExact("green")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{bgState("active", "blue"), bgState("previous_active", "green")},
+				Check:             f.serves(100, 0, "green"),
+			},
+		},
+	})
+}
