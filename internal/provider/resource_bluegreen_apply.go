@@ -463,9 +463,19 @@ func (r *blueGreenResource) whileHeld(ctx context.Context, plan *blueGreenModel,
 		owner: &ownerClaim{base: path.Empty(), resourceType: blueGreenType, mine: state.OwnerTag.ValueString(), adopt: plan.Adopt.ValueBool()}}
 	out := runChange(ctx, r.client, r.subject(state, prev), ch, diags)
 	plan.OwnerTag = types.StringValue(out.lease.token)
+	// The settings AWS changes in place are written whatever the held
+	// flip does (they move no traffic), as when nothing is held.
+	inPlace := func() {
+		if !diags.HasError() {
+			st := r.stateOf(ctx, state, diags)
+			r.updateInPlace(ctx, *plan, state, st, bluegreen.Decide(st, active, plan.settings()), diags)
+		}
+	}
 	if !out.moved {
+		inPlace()
 		return false
 	}
+	defer inPlace()
 	got := out.res.Current.Map()
 	w := map[bluegreen.Color]int{bluegreen.Blue: got[plan.BlueARN.ValueString()], bluegreen.Green: got[plan.GreenARN.ValueString()]}
 	plan.Traffic = trafficValue(w)

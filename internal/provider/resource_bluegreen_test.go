@@ -546,3 +546,50 @@ func TestAccBlueGreen_previousActiveAfterInterruptedFlipBack(t *testing.T) {
 		},
 	})
 }
+
+// deregistrationDelay checks both colors' deregistration delay at the
+// emulator.
+func (f *bgFixture) deregistrationDelay(want string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		b, g := f.colors()
+		for _, tg := range []string{b, g} {
+			out, err := f.e.ELB.DescribeTargetGroupAttributes(context.Background(), &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(tg)})
+			if err != nil {
+				return err
+			}
+			for _, a := range out.Attributes {
+				if aws.ToString(a.Key) == "deregistration_delay.timeout_seconds" && aws.ToString(a.Value) != want {
+					return fmt.Errorf("%s has deregistration delay %s, want %s", tg, aws.ToString(a.Value), want)
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// A setting AWS changes in place (deregistration_delay) changed while a
+// flip is held is written to both target groups, as when nothing is held
+// (it moves no traffic), and the held flip stays where it is. It used to
+// be recorded in the state only.
+func TestAccBlueGreen_settingsWhileHeld(t *testing.T) {
+	t.Parallel()
+	f := newBGFixture(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{{Config: f.config("blue", bgHold)}, {
+			PreConfig: func() { b, g := f.colors(); f.e.RegisterTargets(b, 1); f.e.RegisterTargets(g, 1) },
+			Config:    f.config("green", bgHold),
+			Check:     resource.ComposeTestCheckFunc(f.serves(900, 100, "green"), f.deregistrationDelay("300")),
+		}, {
+			Config: f.config("green", bgHold+"\n  deregistration_delay = 42"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(bgRes, tfjsonpath.New("last_rollout").AtMapKey("status"), knownvalue.StringExact("held")),
+			},
+			Check: resource.ComposeTestCheckFunc(
+				f.deregistrationDelay("42"),
+				f.serves(900, 100, "green"),
+				f.wroteMain(func() []weights.Split { return []weights.Split{f.split(100, 0), f.split(900, 100)} }),
+			),
+		}},
+	})
+}
