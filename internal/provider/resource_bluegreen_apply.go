@@ -303,7 +303,15 @@ func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, stat
 		return
 	}
 	prev := st.Active
-	tflog.Info(ctx, "flipping", map[string]any{"from": string(prev), "to": string(active)})
+	// The flip this apply completes started from origin: prev, or, when a
+	// flip to active was stopped past half way (the state already says
+	// active), the color before it.
+	origin := flipOrigin(state, active)
+	was := bluegreen.Color(origin.ValueString())
+	if was == "" {
+		was = prev
+	}
+	tflog.Info(ctx, "flipping", map[string]any{"from": string(was), "to": string(active)})
 	// Read before write and the retry rule were checked before any write
 	// of this update.
 	ch := change{from: from, to: to, settings: settings, planned: plan.PlannedSteps, last: types.ObjectNull(lastRolloutAttrTypes), limit: limit, leaseToken: plan.OwnerTag.ValueString()}
@@ -317,8 +325,8 @@ func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, stat
 		plan.PlannedSteps = plannedStepsValue(out.steps)
 		plan.Traffic = trafficValue(wantWeights(active))
 		plan.LastRollout = *out.record
-		plan.Active, plan.PreviousActive = types.StringValue(string(active)), types.StringValue(string(prev))
-		hist := bluegreen.Record(historyFrom(ctx, plan.History, diags), bluegreen.Flip{From: prev, To: active, Status: statusRunning, Started: out.res.Started})
+		plan.Active, plan.PreviousActive = types.StringValue(string(active)), origin
+		hist := bluegreen.Record(historyFrom(ctx, plan.History, diags), bluegreen.Flip{From: was, To: active, Status: statusRunning, Started: out.res.Started})
 		plan.History = historyValue(hist)
 		return
 	}
@@ -333,11 +341,22 @@ func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, stat
 	if now != prev {
 		plan.PreviousActive = types.StringValue(string(prev))
 	}
-	hist := bluegreen.Record(historyFrom(ctx, plan.History, diags), bluegreen.Flip{From: prev, To: active, Status: string(res.Status), Started: res.Started, Finished: res.Finished})
+	hist := bluegreen.Record(historyFrom(ctx, plan.History, diags), bluegreen.Flip{From: was, To: active, Status: string(res.Status), Started: res.Started, Finished: res.Finished})
 	plan.History = historyValue(hist)
 	if res.Status == rollout.Succeeded {
 		r.pointTestListener(ctx, plan.TestListenerARN, nil, plan.arnOf(active.Other()), diags)
 	}
+}
+
+// flipOrigin is previous_active after a flip to active: the color active
+// before it. A flip to active stopped past half way left the state at
+// active already (its weights short of it); completing it keeps the color
+// before that flip.
+func flipOrigin(state blueGreenModel, active bluegreen.Color) types.String {
+	if bluegreen.Color(state.Active.ValueString()) == active {
+		return state.PreviousActive
+	}
+	return state.Active
 }
 
 // subject is the deployment's forward action as the traffic pipeline sees
@@ -444,9 +463,19 @@ func (r *blueGreenResource) whileHeld(ctx context.Context, plan *blueGreenModel,
 		owner: &ownerClaim{base: path.Empty(), resourceType: blueGreenType, mine: state.OwnerTag.ValueString(), adopt: plan.Adopt.ValueBool()}}
 	out := runChange(ctx, r.client, r.subject(state, prev), ch, diags)
 	plan.OwnerTag = types.StringValue(out.lease.token)
+	// The settings AWS changes in place are written whatever the held
+	// flip does (they move no traffic), as when nothing is held.
+	inPlace := func() {
+		if !diags.HasError() {
+			st := r.stateOf(ctx, state, diags)
+			r.updateInPlace(ctx, *plan, state, st, bluegreen.Decide(st, active, plan.settings()), diags)
+		}
+	}
 	if !out.moved {
+		inPlace()
 		return false
 	}
+	defer inPlace()
 	got := out.res.Current.Map()
 	w := map[bluegreen.Color]int{bluegreen.Blue: got[plan.BlueARN.ValueString()], bluegreen.Green: got[plan.GreenARN.ValueString()]}
 	plan.Traffic = trafficValue(w)

@@ -99,7 +99,7 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	set("traffic", trafficValue(want))
 	set("last_rollout", types.ObjectUnknown(lastRolloutAttrTypes))
 	set("history", types.ListUnknown(historyObjectType))
-	set("previous_active", state.Active)
+	set("previous_active", flipOrigin(state, active))
 	strategy, known, ds := strategyFrom(ctx, plan.Rollout)
 	resp.Diagnostics.Append(ds...)
 	if !known || len(strategy.Problems()) > 0 {

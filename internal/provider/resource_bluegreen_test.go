@@ -503,3 +503,93 @@ func TestAccBlueGreen_abortHeldFlip(t *testing.T) {
 		}),
 	})
 }
+
+// A flip back to blue stopped (Ctrl-C) past half way leaves the state at
+// blue with weights short of it; applying blue again completes that flip,
+// and previous_active stays green, the color before it, in the plan as in
+// the apply. The plan used to say blue (the state's active), the apply
+// green, and the engine reported an inconsistent result. It signals the
+// engine, so it does not run in parallel.
+func TestAccBlueGreen_previousActiveAfterInterruptedFlipBack(t *testing.T) {
+	f := newBGFixture(t)
+	ro := `rollout = {
+    strategy      = "canary"
+    steps         = [{ percent = 10, pause = "3m" }, { percent = 52, pause = "3m" }, { percent = 100 }]
+    poll_interval = "1m"
+    rollback      = "immediate"
+  }`
+	arm := func() {
+		n := len(f.main())
+		var done bool
+		f.e.Clock.OnSleep(func(ctx context.Context, _ time.Duration, _ time.Time) {
+			if !done && len(f.main())-n >= 2 {
+				done = true
+				interruptEngine(t, ctx)
+			}
+		})
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			{Config: f.config("blue", "")},
+			{Config: f.config("green", ro)},
+			{PreConfig: arm, Config: f.config("blue", ro), ExpectError: errRE(`Rollout Interrupted|execution halted|interrupt`)},
+			{
+				PreConfig: func() { f.e.Clock.OnSleep(nil) },
+				Config:    f.config("blue", ro),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(bgRes, tfjsonpath.New("previous_active"), knownvalue.StringExact("green")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{bgState("active", "blue"), bgState("previous_active", "green")},
+				Check:             f.serves(100, 0, "green"),
+			},
+		},
+	})
+}
+
+// deregistrationDelay checks both colors' deregistration delay at the
+// emulator.
+func (f *bgFixture) deregistrationDelay(want string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		b, g := f.colors()
+		for _, tg := range []string{b, g} {
+			out, err := f.e.ELB.DescribeTargetGroupAttributes(context.Background(), &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(tg)})
+			if err != nil {
+				return err
+			}
+			for _, a := range out.Attributes {
+				if aws.ToString(a.Key) == "deregistration_delay.timeout_seconds" && aws.ToString(a.Value) != want {
+					return fmt.Errorf("%s has deregistration delay %s, want %s", tg, aws.ToString(a.Value), want)
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// A setting AWS changes in place (deregistration_delay) changed while a
+// flip is held is written to both target groups, as when nothing is held
+// (it moves no traffic), and the held flip stays where it is. It used to
+// be recorded in the state only.
+func TestAccBlueGreen_settingsWhileHeld(t *testing.T) {
+	t.Parallel()
+	f := newBGFixture(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{{Config: f.config("blue", bgHold)}, {
+			PreConfig: func() { b, g := f.colors(); f.e.RegisterTargets(b, 1); f.e.RegisterTargets(g, 1) },
+			Config:    f.config("green", bgHold),
+			Check:     resource.ComposeTestCheckFunc(f.serves(900, 100, "green"), f.deregistrationDelay("300")),
+		}, {
+			Config: f.config("green", bgHold+"\n  deregistration_delay = 42"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(bgRes, tfjsonpath.New("last_rollout").AtMapKey("status"), knownvalue.StringExact("held")),
+			},
+			Check: resource.ComposeTestCheckFunc(
+				f.deregistrationDelay("42"),
+				f.serves(900, 100, "green"),
+				f.wroteMain(func() []weights.Split { return []weights.Split{f.split(100, 0), f.split(900, 100)} }),
+			),
+		}},
+	})
+}
