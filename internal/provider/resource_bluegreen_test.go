@@ -406,9 +406,8 @@ func bgHeldFlip(f *bgFixture, started, finished *string) []resource.TestStep {
 		{Config: f.config("blue", bgHold)},
 		{
 			PreConfig: func() { b, g := f.colors(); f.e.RegisterTargets(b, 1); f.e.RegisterTargets(g, 1) },
-			Config:    f.config("green", bgHold),
-			// Held: the next plan shows the steps still to run.
-			ExpectNonEmptyPlan: true,
+			// Held: the next plan is empty until a promote.
+			Config: f.config("green", bgHold),
 			ConfigStateChecks: []statecheck.StateCheck{
 				bgState("active", "green"), bgState("previous_active", "blue"),
 				statecheck.ExpectKnownValue(bgRes, tfjsonpath.New("last_rollout").AtMapKey("status"), knownvalue.StringExact("held")),
