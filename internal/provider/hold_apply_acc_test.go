@@ -127,6 +127,56 @@ func TestAccHold_promoteTwice(t *testing.T) {
 	})
 }
 
+// Removing rollout.promote while held is no new token: it promotes
+// nothing and writes nothing (the null is not a promote), whether the
+// token was the baseline set with the start or the one that promoted an
+// earlier hold; a new token then goes on.
+func TestAccHold_removingPromoteIsNotAPromote(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	const addr = "rollout_traffic_split.test"
+	held := func(step int) []statecheck.StateCheck {
+		return []statecheck.StateCheck{
+			lastIs(addr, "status", knownvalue.StringExact("held")),
+			lastIs(addr, "step_reached", knownvalue.Int64Exact(int64(step))),
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			f.start(),
+			{
+				Config:            f.config(0, 100, twoHolds+"\n    promote = \"p0\""),
+				ConfigStateChecks: held(1),
+				Check:             resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.step1), f.wrote(f.step1)),
+			},
+			{
+				Config: f.config(0, 100, twoHolds),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("last_rollout").AtMapKey("status"), knownvalue.StringExact("held")),
+				}},
+				ConfigStateChecks: held(1),
+				Check:             resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.step1), f.wrote(f.step1)),
+			},
+			{
+				Config:            f.config(0, 100, twoHolds+"\n    promote = \"p1\""),
+				ConfigStateChecks: held(2),
+				Check:             resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.step2), f.wrote(f.step1, f.step2)),
+			},
+			{
+				Config:            f.config(0, 100, twoHolds),
+				ConfigStateChecks: held(2),
+				Check:             resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.step2), f.wrote(f.step1, f.step2)),
+			},
+			{
+				Config:            f.config(0, 100, twoHolds+"\n    promote = \"p2\""),
+				ConfigStateChecks: []statecheck.StateCheck{lastIs(addr, "status", knownvalue.StringExact("succeeded"))},
+				Check:             resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.final), f.wrote(f.step1, f.step2, f.final)),
+			},
+		},
+	})
+}
+
 // One run, promoted twice, is one run to a reader of its notices: every
 // notice carries the started_at that last_rollout records, and seq numbers
 // them 1..n with no repeat across the three applies.

@@ -86,7 +86,11 @@ func heldOf(last types.Object) (heldRun, bool) {
 }
 
 // promoted says whether the configuration promotes the hold.
-func (h heldRun) promoted(s rolloutSettings) bool { return s.Promote != h.promote }
+func (h heldRun) promoted(s rolloutSettings) bool { return newPromote(s.Promote, h.promote) }
+
+// newPromote says whether token is a new rollout.promote after last: set
+// and different. Removing rollout.promote (null) promotes nothing.
+func newPromote(token, last string) bool { return token != "" && token != last }
 
 // expired says whether the hold has waited longer than its timeout.
 func (h heldRun) expired(s rolloutSettings, now time.Time) bool {
