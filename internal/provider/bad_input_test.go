@@ -139,6 +139,11 @@ func TestAccBadInput(t *testing.T) {
 		{"hold as the last step", withExtra(`rollout = { strategy = "canary", steps = [{ percent = 10 }, { percent = 100, pause = "hold" }] }`), `Hold As Last Step(.|\n)*rollout\.steps\[1\] is the last step and holds`},
 		{"pause neither a duration nor hold", withExtra(`rollout = { strategy = "canary", steps = [{ percent = 10, pause = "wait" }, { percent = 100 }] }`), `Invalid Duration(.|\n)*rollout\.steps\[0\]\.pause is "wait"`},
 		{"hold timeout shorter than the poll interval", withExtra(`rollout = { strategy = "canary", steps = [{ percent = 10, pause = "hold" }, { percent = 100 }], poll_interval = "1m", hold_timeout = "30s" }`), `Hold Timeout Shorter Than Poll Interval(.|\n)*rollout\.hold_timeout is 30s, shorter than poll_interval \(1m0s\)`},
+		{"hold timeout not a duration", withExtra(`rollout = { strategy = "canary", steps = [{ percent = 10, pause = "hold" }, { percent = 100 }], hold_timeout = "abc" }`), `Invalid Duration(.|\n)*rollout\.hold_timeout is "abc"`},
+		{"hold timeout in days", withExtra(`rollout = { strategy = "canary", steps = [{ percent = 10, pause = "hold" }, { percent = 100 }], hold_timeout = "1d" }`), `Invalid Duration(.|\n)*rollout\.hold_timeout is "1d"`},
+		{"hold timeout too long", withExtra(`rollout = { strategy = "canary", steps = [{ percent = 10, pause = "hold" }, { percent = 100 }], hold_timeout = "9999999h" }`), `Invalid Duration(.|\n)*rollout\.hold_timeout is "9999999h"`},
+		{"hold timeout zero", withExtra(`rollout = { strategy = "canary", steps = [{ percent = 10, pause = "hold" }, { percent = 100 }], hold_timeout = "0s" }`), `Duration Out Of Range(.|\n)*rollout\.hold_timeout is 0s`},
+		{"hold timeout negative", withExtra(`rollout = { strategy = "canary", steps = [{ percent = 10, pause = "hold" }, { percent = 100 }], hold_timeout = "-5m" }`), `Duration Out Of Range(.|\n)*rollout\.hold_timeout is -5m0s`},
 		{"hold timeout without a hold", withExtra(`rollout = { strategy = "canary", steps = [{ percent = 10, pause = "1m" }, { percent = 100 }], hold_timeout = "1h" }`), `Hold Timeout Without Hold(.|\n)*no step holds`},
 		{"hold timeout action without a timeout", withExtra(`rollout = { strategy = "canary", steps = [{ percent = 10, pause = "hold" }, { percent = 100 }], hold_timeout_action = "promote" }`), `Hold Timeout Action Without Timeout`},
 		{"hold timeout action unknown word", withExtra(`rollout = { strategy = "canary", steps = [{ percent = 10, pause = "hold" }, { percent = 100 }], hold_timeout = "1h", hold_timeout_action = "wait" }`), `rollout\.hold_timeout_action value must be one of(.|\n)*"rollback"`},
@@ -545,4 +550,30 @@ func runBadInput(t *testing.T, e *acctest.Env, good string, cases []struct{ name
 		}
 	}
 	t.Logf("%d bad inputs refused in %d plans", len(cases), plans)
+}
+
+// A hold_timeout that is not a duration, or out of range, gets its
+// validator's error alone: not also "Hold Timeout Shorter Than Poll
+// Interval", reading it as 0s.
+func TestAccBadInput_holdTimeoutOneError(t *testing.T) {
+	t.Parallel()
+	e := acctest.NewEnv(t)
+	config := e.ProviderConfig()
+	values := []string{"abc", "1d", "9999999h", "0s", "-5m"}
+	for i, v := range values {
+		config += fmt.Sprintf(`resource "rollout_traffic_split" "c%d" {
+  listener_arn  = %q
+  target_groups = %s
+  rollout = { strategy = "canary", steps = [{ percent = 10, pause = "hold" }, { percent = 100 }], poll_interval = "1m", hold_timeout = %q }
+}
+`, i, fakeListener, tgList(1, 1), v)
+	}
+	ds := acctest.Diagnostics(e.PlanErrors(t, config))
+	var got []string
+	for _, d := range ds {
+		got = append(got, d.Summary)
+	}
+	if len(ds) != len(values) || strings.Contains(strings.Join(got, "|"), "Shorter Than Poll Interval") {
+		t.Errorf("want one Invalid Duration or Duration Out Of Range error for each of %v, got %q", values, got)
+	}
 }

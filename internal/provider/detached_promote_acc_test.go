@@ -141,6 +141,16 @@ func TestAccDetached_tokenPromotesOneHold(t *testing.T) {
 				),
 			},
 			{
+				// removing rollout.promote is no new token: nothing is sent
+				Config: d.config(0, 100, ro("", `on_destroy = "restore"`)),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.status", "running"),
+					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.promote", "1"),
+					runTagIs(t, d.e, subj, func() string { return orchestrator.PromoteTag(exec(), 1) }),
+					d.serves(d.step(50)),
+				),
+			},
+			{
 				Config: d.config(0, 100, ro(`promote = "2"`, `on_destroy = "restore"`)),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("rollout_traffic_split.test", "last_rollout.promote", "2"),

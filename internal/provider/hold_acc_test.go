@@ -200,12 +200,13 @@ func TestAccHold_lambdaAlias(t *testing.T) {
 	ro := func(promote string) string {
 		return "rollout = {\n    " + holdSteps + promote + "\n  }"
 	}
+	const p1 = "\n    promote = \"p1\"" // the baseline: it promotes nothing
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.Factories(),
 		Steps: []resource.TestStep{
 			{Config: aliasConfig(e, fn, "live", "1", "")},
 			{
-				Config: aliasConfig(e, fn, "live", "2", ro("")),
+				Config: aliasConfig(e, fn, "live", "2", ro(p1)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					lastIs(aliasRes, "status", knownvalue.StringExact("held")),
 					statecheck.ExpectKnownValue(aliasRes, tfjsonpath.New("current_version"), knownvalue.StringExact("2")),
@@ -213,11 +214,17 @@ func TestAccHold_lambdaAlias(t *testing.T) {
 				Check: resource.ComposeTestCheckFunc(aliasServes(e, fn, "live", "1", map[string]float64{"2": 0.1}), aliasWrote(e, v1v2at10)),
 			},
 			{
-				Config: aliasConfig(e, fn, "live", "2", ro("")),
+				Config: aliasConfig(e, fn, "live", "2", ro(p1)),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectEmptyPlan(),
 				}},
 				Check: aliasWrote(e, v1v2at10),
+			},
+			{
+				// removing rollout.promote is no new token: nothing is written
+				Config:            aliasConfig(e, fn, "live", "2", ro("")),
+				ConfigStateChecks: []statecheck.StateCheck{lastIs(aliasRes, "status", knownvalue.StringExact("held"))},
+				Check:             resource.ComposeTestCheckFunc(aliasServes(e, fn, "live", "1", map[string]float64{"2": 0.1}), aliasWrote(e, v1v2at10)),
 			},
 			{
 				Config:            aliasConfig(e, fn, "live", "2", ro("\n    promote = \"2\"")),
@@ -239,6 +246,7 @@ func TestAccHold_featureFlag(t *testing.T) {
 	ro := func(extra string) string {
 		return "rollout = {\n    " + holdSteps + extra + "\n  }"
 	}
+	const p1 = "\n    promote = \"p1\"" // the baseline: it promotes nothing
 	writes := func(want string) resource.TestCheckFunc {
 		return func(*terraform.State) error {
 			if got := fmt.Sprint(flagWrites(e, name)); got != want {
@@ -252,14 +260,20 @@ func TestAccHold_featureFlag(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: flagConfig(e, key, "rollout_percentage = 0\n  "+ro(""))},
 			{
-				Config:            flagConfig(e, key, "rollout_percentage = 50\n  "+ro("")),
+				Config:            flagConfig(e, key, "rollout_percentage = 50\n  "+ro(p1)),
 				ConfigStateChecks: []statecheck.StateCheck{lastIs(flagRes, "status", knownvalue.StringExact("held"))},
 				Check:             writes("[0 5]"),
 			},
 			{
-				Config:      flagConfig(e, key, "rollout_percentage = 50\n  description = \"now\"\n  "+ro("")),
+				Config:      flagConfig(e, key, "rollout_percentage = 50\n  description = \"now\"\n  "+ro(p1)),
 				PlanOnly:    true,
 				ExpectError: errRE(`Flag Changed While Held(.|\n)*held after step 1`),
+			},
+			{
+				// removing rollout.promote is no new token: nothing is written
+				Config:            flagConfig(e, key, "rollout_percentage = 50\n  "+ro("")),
+				ConfigStateChecks: []statecheck.StateCheck{lastIs(flagRes, "status", knownvalue.StringExact("held"))},
+				Check:             writes("[0 5]"),
 			},
 			{
 				Config:            flagConfig(e, key, "rollout_percentage = 50\n  "+ro("\n    promote = \"go\"")),

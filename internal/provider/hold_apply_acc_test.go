@@ -127,6 +127,134 @@ func TestAccHold_promoteTwice(t *testing.T) {
 	})
 }
 
+// Removing rollout.promote while held is no new token: it promotes
+// nothing and writes nothing (the null is not a promote), whether the
+// token was the baseline set with the start or the one that promoted an
+// earlier hold; a new token then goes on.
+func TestAccHold_removingPromoteIsNotAPromote(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	const addr = "rollout_traffic_split.test"
+	held := func(step int) []statecheck.StateCheck {
+		return []statecheck.StateCheck{
+			lastIs(addr, "status", knownvalue.StringExact("held")),
+			lastIs(addr, "step_reached", knownvalue.Int64Exact(int64(step))),
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			f.start(),
+			{
+				Config:            f.config(0, 100, twoHolds+"\n    promote = \"p0\""),
+				ConfigStateChecks: held(1),
+				Check:             resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.step1), f.wrote(f.step1)),
+			},
+			{
+				Config: f.config(0, 100, twoHolds),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("last_rollout").AtMapKey("status"), knownvalue.StringExact("held")),
+				}},
+				ConfigStateChecks: held(1),
+				Check:             resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.step1), f.wrote(f.step1)),
+			},
+			{
+				Config:            f.config(0, 100, twoHolds+"\n    promote = \"p1\""),
+				ConfigStateChecks: held(2),
+				Check:             resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.step2), f.wrote(f.step1, f.step2)),
+			},
+			{
+				Config:            f.config(0, 100, twoHolds),
+				ConfigStateChecks: held(2),
+				Check:             resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.step2), f.wrote(f.step1, f.step2)),
+			},
+			{
+				Config:            f.config(0, 100, twoHolds+"\n    promote = \"p2\""),
+				ConfigStateChecks: []statecheck.StateCheck{lastIs(addr, "status", knownvalue.StringExact("succeeded"))},
+				Check:             resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.final), f.wrote(f.step1, f.step2, f.final)),
+			},
+		},
+	})
+}
+
+// A change of stickiness alone while held is refused at plan (the apply
+// would write nothing to the listener, and every plan would show it
+// again); with a promote, the apply that moves the listener writes it.
+func TestAccHold_stickinessWhileHeld(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	sticky := func(promote string) string {
+		return strings.Replace(f.config(0, 100, twoHolds+promote), "  rollout = {", "  stickiness = { enabled = true, duration_seconds = 300 }\n  rollout = {", 1)
+	}
+	stickinessIs := func(on bool) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			if fw, _ := f.e.Forward(f.ref); fw.Stickiness.Enabled != on {
+				return fmt.Errorf("the listener's stickiness is %+v, want enabled = %v", fw.Stickiness, on)
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			f.start(),
+			{Config: f.config(0, 100, twoHolds), Check: resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.step1), stickinessIs(false))},
+			{
+				Config:      sticky(""),
+				ExpectError: errRE(`Stickiness Changed While Held(.|\n)*stickiness changes, but a rollout is held after step 1`),
+			},
+			{
+				Config: sticky("\n    promote = \"1\""),
+				Check:  resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.step2), f.wrote(f.step1, f.step2), stickinessIs(true)),
+			},
+			{Config: sticky("\n    promote = \"1\""), PlanOnly: true},
+		},
+	})
+}
+
+// Removing the rollout block while held is refused at plan, saying so
+// (not that the schedule now has one step).
+func TestAccHold_rolloutBlockRemoved(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			f.start(),
+			{Config: f.config(0, 100, twoHolds), Check: checkEmulator(f.e, f.ref, f.step1)},
+			{
+				Config:      f.config(0, 100, ""),
+				ExpectError: errRE(`Rollout Removed While Held(.|\n)*rollout block was removed(.|\n)*Put the rollout block back`),
+			},
+		},
+	})
+}
+
+// Planned with -refresh=false, a hold whose timeout has passed is refused
+// at every apply; the error says why (the state the plan started from was
+// read before the timeout passed) and to plan with refresh.
+func TestAccHold_timedOutNoRefresh(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	ro := twoHolds + "\n    hold_timeout = \"30m\""
+	withTimeouts := splitConfig(f.e, "listener_arn", f.ref.ListenerARN, []string{f.blue, f.green}, []int{0, 100},
+		"  rollout = {\n    "+ro+"\n  }\n  timeouts = { update = \"3h\" }")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		AdditionalCLIOptions:     &resource.AdditionalCLIOptions{Plan: resource.PlanOptions{NoRefresh: true}},
+		Steps: []resource.TestStep{
+			f.start(),
+			{Config: f.config(0, 100, ro), Check: checkEmulator(f.e, f.ref, f.step1)},
+			{
+				PreConfig:   func() { _ = f.e.Clock.Sleep(context.Background(), 40*time.Minute) },
+				Config:      withTimeouts,
+				ExpectError: errRE(`Hold Timed Out Since Plan(.|\n)*-refresh=false(.|\n)*Run plan again with refresh`),
+				Check:       checkEmulator(f.e, f.ref, f.step1),
+			},
+		},
+	})
+}
+
 // One run, promoted twice, is one run to a reader of its notices: every
 // notice carries the started_at that last_rollout records, and seq numbers
 // them 1..n with no repeat across the three applies.

@@ -404,7 +404,7 @@ func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	name := nameOfExecution(arn)
 	if ch.to.Canonical() == lastAttr(ch.last, "target") {
 		steps := runningSteps(ctx, c, ch)
-		if ch.settings.Promote != lastAttr(ch.last, "promote") {
+		if newPromote(ch.settings.Promote, lastAttr(ch.last, "promote")) {
 			return promoteDetached(ctx, s, ch, name, steps, diags)
 		}
 		// Nothing for the run (on_destroy, timeouts, a token already
@@ -517,7 +517,7 @@ func runningSteps(ctx context.Context, c *awsclient.Client, ch change) []rollout
 // with, so that a token promotes one hold: the next hold waits for a new
 // one, whatever else a later apply changes.
 func runningRecord(last types.Object, s rolloutSettings) types.Object {
-	if lastStatus(last) != statusRunning || s.Promote == lastAttr(last, "promote") {
+	if lastStatus(last) != statusRunning || !newPromote(s.Promote, lastAttr(last, "promote")) {
 		return last
 	}
 	return withAttrs(last, map[string]attr.Value{"promote": types.StringValue(s.Promote)})

@@ -86,7 +86,11 @@ func heldOf(last types.Object) (heldRun, bool) {
 }
 
 // promoted says whether the configuration promotes the hold.
-func (h heldRun) promoted(s rolloutSettings) bool { return s.Promote != h.promote }
+func (h heldRun) promoted(s rolloutSettings) bool { return newPromote(s.Promote, h.promote) }
+
+// newPromote says whether token is a new rollout.promote after last: set
+// and different. Removing rollout.promote (null) promotes nothing.
+func newPromote(token, last string) bool { return token != "" && token != last }
 
 // expired says whether the hold has waited longer than its timeout.
 func (h heldRun) expired(s rolloutSettings, now time.Time) bool {
@@ -162,7 +166,7 @@ func heldChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 	case ch.to.Canonical() == h.target.Canonical():
 		steps, err := h.steps(ch.settings, norm)
 		if err != nil {
-			scheduleChangedWhileHeld(s.Attr().ParentPath(), h, err, diags)
+			scheduleChangedWhileHeld(s.Attr().ParentPath(), h, ch.settings, err, diags)
 			return outcome{}
 		}
 		now := c.Clock.Now()
@@ -269,12 +273,18 @@ func holdTimedOutSincePlan(s subject, h heldRun, settings rolloutSettings, diags
 		what = "goes on with the steps still to run"
 	}
 	diags.AddAttributeError(s.Attr().ParentPath().AtName("rollout").AtName("hold_timeout"), "Hold Timed Out Since Plan", detail(nil,
-		fmt.Sprintf("The rollout of %s %s has been held after step %d since %s. When the plan was made, hold_timeout (%s) had not passed, and the plan showed the rollout kept as it is; it has passed now.",
+		fmt.Sprintf("The rollout of %s %s has been held after step %d since %s, and hold_timeout (%s) has passed. The plan started from the state as last read (by its refresh, or, planned with -refresh=false, by the last refresh or apply before it), when the timeout had not passed, so it showed the rollout kept as it is.",
 			s.Kind(), s.ID(), h.step, h.heldAt.UTC().Format(time.RFC3339), shortDuration(settings.HoldTimeout)),
-		fmt.Sprintf("Nothing was moved and nothing else applied. Run plan again: it shows what the timeout does (it %s, hold_timeout_action), then apply; or set rollout.promote to a new value to go on instead.", what)))
+		fmt.Sprintf("Nothing was moved and nothing else applied. Run plan again with refresh (without -refresh=false): it shows what the timeout does (it %s, hold_timeout_action), then apply; or set rollout.promote to a new value to go on, or the configuration back to %s to roll back.", what, h.from.Short())))
 }
 
-func scheduleChangedWhileHeld(base path.Path, h heldRun, err error, diags *diag.Diagnostics) {
+func scheduleChangedWhileHeld(base path.Path, h heldRun, s rolloutSettings, err error, diags *diag.Diagnostics) {
+	if s.Removed {
+		diags.AddAttributeError(base.AtName("rollout"), "Rollout Removed While Held", detail(nil,
+			fmt.Sprintf("The rollout block was removed, but a rollout is held after step %d, serving %s, on its way to %s; without the block it cannot go on from there.", h.step, h.serving.Short(), h.target.Short()),
+			fmt.Sprintf("Nothing was moved. Put the rollout block back as it was, then promote the rollout (a new rollout.promote) or roll it back (the configuration back to %s); remove the block once it has ended.", h.from.Short())))
+		return
+	}
 	diags.AddAttributeError(base.AtName("rollout").AtName("steps"), "Schedule Changed While Held", detail(nil,
 		fmt.Sprintf("The rollout is held after step %d, serving %s; %v, so it cannot go on from there.", h.step, h.serving.Short(), err),
 		fmt.Sprintf("Nothing was moved. Put the rollout's steps back as they were when it was held, or set the configuration back to %s to roll it back.", h.from.Short())))
@@ -304,7 +314,7 @@ func planHeld(base path.Path, attrAt path.Path, h heldRun, s rolloutSettings, to
 	}
 	steps, err := h.steps(s, norm)
 	if err != nil {
-		scheduleChangedWhileHeld(base, h, err, diags)
+		scheduleChangedWhileHeld(base, h, s, err, diags)
 		return nil, false, false
 	}
 	if live != nil && !live.Equal(h.serving) {
@@ -371,7 +381,7 @@ func checkHolds(m rolloutModel, steps []stepModel, base path.Path, diags *diag.D
 				"Put the hold on an earlier step, or give the last step a pause (or none)."))
 		}
 	}
-	timeout, _ := time.ParseDuration(m.HoldTimeout.ValueString())
+	timeout, err := time.ParseDuration(m.HoldTimeout.ValueString())
 	switch {
 	case m.HoldTimeout.IsNull() || m.HoldTimeout.IsUnknown():
 		if !m.HoldAction.IsNull() && !m.HoldAction.IsUnknown() {
@@ -383,6 +393,9 @@ func checkHolds(m rolloutModel, steps []stepModel, base path.Path, diags *diag.D
 		diags.AddAttributeError(base.AtName("hold_timeout"), "Hold Timeout Without Hold", detail(nil,
 			"rollout.hold_timeout is set, but no step holds (pause = \"hold\").",
 			"Give a step pause = \"hold\", or remove hold_timeout."))
+	case err != nil || timeout < minPollInterval || timeout > maxHoldTimeout:
+		// Not a duration, or out of range: the attribute's validator says
+		// so; compared with poll_interval it would read as 0s.
 	case !m.PollInterval.IsUnknown() && timeout < parseDuration(m.PollInterval, defaultPollInterval):
 		diags.AddAttributeError(base.AtName("hold_timeout"), "Hold Timeout Shorter Than Poll Interval", detail(nil,
 			fmt.Sprintf("rollout.hold_timeout is %s, shorter than poll_interval (%s): the hold would time out before it is first looked at.", timeout, parseDuration(m.PollInterval, defaultPollInterval)),

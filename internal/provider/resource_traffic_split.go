@@ -231,6 +231,12 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 		checkPromote(path.Empty(), state.LastRollout, settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !known || !from.Equal(s), &resp.Diagnostics)
 		if h, held := heldOf(state.LastRollout); held && known && from.Equal(s) {
 			steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), s, req.Private, &resp.Diagnostics)
+			if ok && !acts && !plan.Stickiness.IsUnknown() && stickinessFrom(plan.Stickiness) != stickinessFrom(state.Stickiness) {
+				// Only an apply that moves the held rollout (promoted, or
+				// rolled back) writes the listener, stickiness with it.
+				refuseStickinessWhileHeld(h, &resp.Diagnostics)
+				return
+			}
 			if ok {
 				keepOrAct(ctx, req.State, resp, plannedStepsValue(steps), acts, state.LastRollout)
 			}
@@ -585,4 +591,12 @@ func refAttrOf(id string) string {
 		return "listener_arn"
 	}
 	return ""
+}
+
+// refuseStickinessWhileHeld refuses, at plan, a change of stickiness alone
+// while a rollout is held: the apply would write nothing to the listener.
+func refuseStickinessWhileHeld(h heldRun, diags *diag.Diagnostics) {
+	diags.AddAttributeError(path.Root("stickiness"), "Stickiness Changed While Held", detail(nil,
+		fmt.Sprintf("stickiness changes, but a rollout is held after step %d, serving %s on its way to %s; an apply that leaves the hold as it is writes nothing to the listener.", h.step, h.serving.Short(), h.target.Short()),
+		fmt.Sprintf("Change stickiness with the apply that promotes the rollout (a new rollout.promote) or rolls it back (the configuration back to %s): that apply writes it. Or set stickiness back as it was.", h.from.Short())))
 }

@@ -460,6 +460,8 @@ type rolloutSettings struct {
 	Promote     string
 	HoldTimeout time.Duration
 	HoldAction  string
+	// Removed says the rollout block is not set (null).
+	Removed bool
 }
 
 // detachedSettings is rollout.execution with mode = "detached".
@@ -540,7 +542,7 @@ func strategyFrom(ctx context.Context, o types.Object) (st rollout.Strategy, kno
 // settingsFrom reads the whole rollout block, with defaults, for an apply.
 func settingsFrom(ctx context.Context, o types.Object) (rolloutSettings, diag.Diagnostics) {
 	st, _, diags := strategyFrom(ctx, o)
-	out := rolloutSettings{Strategy: st, PollInterval: defaultPollInterval, Policy: rollout.Auto}
+	out := rolloutSettings{Strategy: st, PollInterval: defaultPollInterval, Policy: rollout.Auto, Removed: o.IsNull()}
 	if o.IsNull() || o.IsUnknown() || diags.HasError() {
 		return out, diags
 	}
