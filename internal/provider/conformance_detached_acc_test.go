@@ -104,7 +104,7 @@ type detachedCase struct {
 
 var detachedCases = []detachedCase{
 	{name: "two holds promoted, a token reused", steps: func(t *testing.T, s *detachedSubj) []resource.TestStep {
-		topic, q := s.e.SNSNotices("conf")
+		topic, q := s.snsNotices(t)
 		mark, none := s.noWritesSince(t)
 		var first, second weights.Split
 		var st *terraform.State
@@ -173,7 +173,7 @@ var detachedCases = []detachedCase{
 		}
 	}},
 	{name: "first write refused: one end notice, final status", steps: func(t *testing.T, s *detachedSubj) []resource.TestStep {
-		topic, q := s.e.SNSNotices("conf")
+		topic, q := s.snsNotices(t)
 		return []resource.TestStep{
 			{Config: s.base(t)},
 			{
@@ -185,7 +185,6 @@ var detachedCases = []detachedCase{
 				PreConfig: func() {
 					s.e.Emu.ClearFaults()
 					s.expectLive(t, s.from)()
-					q.Read(2) // the provider's started notice and the orchestrator's end race to the queue
 					ns := s.readRun(t, q)
 					if got := strings.Join(typesOf(ns), " "); got != "started failed" {
 						t.Errorf("the notices were %v, want started, failed", acctest.Kinds(ns))
@@ -199,7 +198,7 @@ var detachedCases = []detachedCase{
 		}
 	}},
 	{name: "another owner takes it while held: nothing more written, its tags kept", steps: func(t *testing.T, s *detachedSubj) []resource.TestStep {
-		topic, q := s.e.SNSNotices("conf")
+		topic, q := s.snsNotices(t)
 		mark, none := s.noWritesSince(t)
 		var step1 weights.Split
 		var st *terraform.State
