@@ -424,5 +424,8 @@ func TestTwoHoldsOneRun(t *testing.T) {
 		if len(p.seq) != 1 {
 			t.Fatalf("the notices carry %d started_at, want one: %v", len(p.seq), p.seq)
 		}
+		if res.Steps != len(steps) {
+			t.Fatalf("the run ended with %d steps, want the schedule's %d (an abort at step 2 of 3 is not \"step 2 of 2\")", res.Steps, len(steps))
+		}
 	}
 }

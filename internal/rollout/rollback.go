@@ -284,7 +284,7 @@ func (r *Runner) RollBackFor(ctx context.Context, current, original weights.Spli
 // GateAborted): the rollback's notices go on from the held run's, under
 // its started_at, so that the held run ends with its one end notice.
 func (r *Runner) RollBackHeld(ctx context.Context, current, original weights.Split, steps []PlannedStep, held int, started time.Time, f Failure) Result {
-	res := Result{Status: Succeeded, Current: current, StepReached: held, Steps: held, Started: started}
+	res := Result{Status: Succeeded, Current: current, StepReached: held, Steps: len(steps), Started: started}
 	// The notices the run sent before its hold (as heldProgress counts them).
 	res.sent = sentAtHold(steps, held)
 	back := *r
