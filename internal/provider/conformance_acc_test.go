@@ -361,6 +361,10 @@ type accCase struct {
 	serial bool
 	// noRefresh plans every step with -refresh=false.
 	noRefresh bool
+	// oneEngine: what it proves is the provider's alone (a gate's verdict,
+	// a refused write, another owner's lease; no plan or saved plan of the
+	// engine's in it): it runs on OpenTofu only (acctest.OneEngine).
+	oneEngine bool
 }
 
 var accCases = []accCase{
@@ -633,7 +637,7 @@ func init() {
 		accCase{name: "a hold timing out between plan and apply, hold_timeout_action promote", steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
 			return holdTimesOut(t, s, "promote")
 		}},
-		accCase{name: "a gate unreadable beside one that reads", steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
+		accCase{name: "a gate unreadable beside one that reads", oneEngine: true, steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
 			// From step 1's pause on, the alarms cannot be read; whatever
 			// else the subject's gates read (target health, a function's
 			// metrics) reads fine. The unread gate rolls the run back.
@@ -655,7 +659,7 @@ func init() {
 				}),
 			}, ""
 		}},
-		accCase{name: "first write refused: one end notice, final status", steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
+		accCase{name: "first write refused: one end notice, final status", oneEngine: true, steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
 			topic, q := s.snsNotices(t)
 			return []resource.TestStep{
 				{Config: s.hcl(false, "", "")},
@@ -675,7 +679,7 @@ func init() {
 				}),
 			}, ""
 		}},
-		accCase{name: "another owner takes it mid-rollout: one end notice, final status", steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
+		accCase{name: "another owner takes it mid-rollout: one end notice, final status", oneEngine: true, steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
 			topic, q := s.snsNotices(t)
 			var step1 weights.Split
 			const owner = "rollout_traffic_split/someone-else"
@@ -914,6 +918,9 @@ func TestAccConformance(t *testing.T) {
 				continue
 			}
 			t.Run(name, func(t *testing.T) {
+				if c.oneEngine {
+					acctest.OneEngine(t)
+				}
 				t.Parallel()
 				s := k.make(t)
 				steps, why := c.steps(t, s)
