@@ -186,26 +186,16 @@ func resetConn(w http.ResponseWriter) {
 // throttled answers Throttling in the protocol of action's service, as AWS
 // does: ELB's query XML, CloudWatch's CBOR, Lambda's 429, SSM's JSON.
 func throttled(w http.ResponseWriter, action string) {
+	const msg = "Rate exceeded"
 	switch service, _, _ := strings.Cut(action, ":"); service {
 	case "elasticloadbalancing":
-		w.Header().Set("Content-Type", "text/xml")
-		w.WriteHeader(http.StatusBadRequest)
-		_, _ = w.Write([]byte(`<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>rollout-emulator-fault</RequestId></ErrorResponse>`))
+		queryError(w, http.StatusBadRequest, "Throttling", msg)
 	case "monitoring":
-		body, _ := encodeCBOR(map[string]any{"__type": "com.amazonaws.cloudwatch#Throttling", "message": "Rate exceeded"})
-		w.Header().Set("Content-Type", "application/cbor")
-		w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
-		w.WriteHeader(http.StatusBadRequest)
-		_, _ = w.Write(body)
+		cborError(w, http.StatusBadRequest, "Throttling", msg)
 	case "lambda":
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-Amzn-Errortype", "TooManyRequestsException")
-		w.WriteHeader(http.StatusTooManyRequests)
-		_, _ = w.Write([]byte(`{"Type":"User","message":"Rate exceeded","Reason":"CallerRateLimitExceeded"}`))
+		lambdaError(w, http.StatusTooManyRequests, "TooManyRequestsException", msg)
 	case "ssm":
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		w.WriteHeader(http.StatusBadRequest)
-		_, _ = w.Write([]byte(`{"__type":"ThrottlingException","message":"Rate exceeded"}`))
+		jsonError(w, http.StatusBadRequest, "ThrottlingException", msg)
 	default:
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
@@ -214,26 +204,31 @@ func throttled(w http.ResponseWriter, action string) {
 // denied answers AccessDenied in the protocol of action's service, as AWS
 // does when a policy does not allow the call.
 func denied(w http.ResponseWriter, action string) {
-	const msg = "User: arn:aws:sts::000000000000:assumed-role/deploy/ci is not authorized to perform: " // + action
+	msg := "User: arn:aws:sts::000000000000:assumed-role/deploy/ci is not authorized to perform: " + action
 	switch service, _, _ := strings.Cut(action, ":"); service {
 	case "elasticloadbalancing":
-		w.Header().Set("Content-Type", "text/xml")
-		w.WriteHeader(http.StatusForbidden)
-		_, _ = w.Write([]byte(`<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>` + msg + action + `</Message></Error><RequestId>rollout-emulator-fault</RequestId></ErrorResponse>`))
+		queryError(w, http.StatusForbidden, "AccessDenied", msg)
 	case "monitoring":
-		body, _ := encodeCBOR(map[string]any{"__type": "com.amazonaws.cloudwatch#AccessDenied", "message": msg + action})
-		w.Header().Set("Content-Type", "application/cbor")
-		w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
-		w.WriteHeader(http.StatusForbidden)
-		_, _ = w.Write(body)
+		cborError(w, http.StatusForbidden, "AccessDenied", msg)
 	case "lambda":
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-Amzn-Errortype", "AccessDeniedException")
-		w.WriteHeader(http.StatusForbidden)
-		_, _ = w.Write([]byte(`{"Type":"User","Message":"` + msg + action + `"}`))
+		lambdaError(w, http.StatusForbidden, "AccessDeniedException", msg)
 	default: // ssm and the other JSON protocols
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		w.WriteHeader(http.StatusBadRequest)
-		_, _ = w.Write([]byte(`{"__type":"AccessDeniedException","message":"` + msg + action + `"}`))
+		jsonError(w, http.StatusBadRequest, "AccessDeniedException", msg)
 	}
+}
+
+// queryError answers an error in ELB's query protocol (XML).
+func queryError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "text/xml")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(`<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><Error><Type>Sender</Type><Code>` + code + `</Code><Message>` + msg + `</Message></Error><RequestId>rollout-emulator-fault</RequestId></ErrorResponse>`))
+}
+
+// cborError answers an error in CloudWatch's rpc-v2-cbor protocol.
+func cborError(w http.ResponseWriter, status int, code, msg string) {
+	body, _ := encodeCBOR(map[string]any{"__type": "com.amazonaws.cloudwatch#" + code, "message": msg})
+	w.Header().Set("Content-Type", "application/cbor")
+	w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
