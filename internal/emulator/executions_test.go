@@ -54,7 +54,9 @@ func TestHeldExecutions(t *testing.T) {
 		t.Fatalf("describe: %+v %v", d, err)
 	}
 	now = now.Add(time.Minute)
-	e.SetExecution(arn, func(x *Execution) { x.Status, x.Error, x.Cause, x.Stop = "FAILED", "RolloutRolledBack", `{"errorMessage":"x"}`, now })
+	e.SetExecution(arn, func(x *Execution) {
+		x.Status, x.Error, x.Cause, x.Stop = "FAILED", "RolloutRolledBack", `{"errorMessage":"x"}`, now
+	})
 	d, err = c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
 	if err != nil || d.Status != sfntypes.ExecutionStatusFailed || aws.ToString(d.Error) != "RolloutRolledBack" || aws.ToString(d.Cause) != `{"errorMessage":"x"}` || !d.StopDate.Equal(now) {
 		t.Fatalf("describe after the end: %+v %v", d, err)
