@@ -30,6 +30,11 @@ type States struct {
 	plays   map[string]*play
 	// Calls counts the orchestrator calls made, lost ones included.
 	Calls int
+	// Fault, when set, says what goes wrong with each call.
+	Fault func(arn string) CallFault
+	// busy is set while a call is made or Run runs: Tick then does
+	// nothing (a call's own waits do not start another call).
+	busy bool
 }
 
 // play is where one execution's state machine is.
@@ -122,6 +127,9 @@ func (s *States) Due(arn string) time.Time {
 // end (Succeeded, or Report, whose failure ends the execution FAILED with
 // the run's report as its cause). It returns whether the execution ended.
 func (s *States) Call(ctx context.Context, arn string, fault CallFault) (bool, error) {
+	busy := s.busy
+	s.busy = true
+	defer func() { s.busy = busy }()
 	p, err := s.playOf(arn)
 	if err != nil {
 		return false, err
@@ -169,38 +177,65 @@ func (s *States) Call(ctx context.Context, arn string, fault CallFault) (bool, e
 	return true, nil
 }
 
+// next is the running execution whose call falls due first.
+func (s *States) next() (string, time.Time) {
+	var next string
+	var due time.Time
+	for _, arn := range s.Running() {
+		if d := s.Due(arn); next == "" || d.Before(due) {
+			next, due = arn, d
+		}
+	}
+	return next, due
+}
+
+func (s *States) fault(arn string) CallFault {
+	if s.Fault == nil {
+		return ""
+	}
+	return s.Fault(arn)
+}
+
+// Tick makes the calls that are due now, as Step Functions makes them
+// while the apply waits: a test calls it from the fake clock's OnSleep, so
+// that the provider's own waits (the apply waits for a detached run's first
+// step) see the run go on. It does nothing inside a call or Run.
+func (s *States) Tick(ctx context.Context) error {
+	if s.busy {
+		return nil
+	}
+	for {
+		next, due := s.next()
+		if next == "" || due.After(s.e.Clock.Now()) {
+			return nil
+		}
+		if _, err := s.Call(ctx, next, s.fault(next)); err != nil {
+			return err
+		}
+	}
+}
+
 // Run makes the calls of every running execution that fall due until the
 // fake clock reaches until (each Wait state ends on the fake clock), in
-// the order they fall due; fault, when set, says what goes wrong with
-// each call. It stops early when stop, called after each call, says so.
-func (s *States) Run(ctx context.Context, until time.Time, fault func(arn string) CallFault, stop func() bool) error {
-	for {
-		var next string
-		var due time.Time
-		for _, arn := range s.Running() {
-			d := s.Due(arn)
-			if next == "" || d.Before(due) {
-				next, due = arn, d
-			}
-		}
+// the order they fall due. It stops early when stop, asked before each
+// call, says so.
+func (s *States) Run(ctx context.Context, until time.Time, stop func() bool) error {
+	busy := s.busy
+	s.busy = true
+	defer func() { s.busy = busy }()
+	for stop == nil || !stop() {
+		next, due := s.next()
 		if next == "" || due.After(until) {
 			break
 		}
 		if wait := due.Sub(s.e.Clock.Now()); wait > 0 {
 			_ = s.e.Clock.Sleep(ctx, wait)
 		}
-		f := CallFault("")
-		if fault != nil {
-			f = fault(next)
-		}
-		if _, err := s.Call(ctx, next, f); err != nil {
+		if _, err := s.Call(ctx, next, s.fault(next)); err != nil {
 			return err
 		}
-		if stop != nil && stop() {
-			return nil
-		}
 	}
-	if wait := until.Sub(s.e.Clock.Now()); wait > 0 {
+	if wait := until.Sub(s.e.Clock.Now()); wait > 0 && (stop == nil || !stop()) {
 		_ = s.e.Clock.Sleep(ctx, wait)
 	}
 	return nil

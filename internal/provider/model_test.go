@@ -333,6 +333,9 @@ type mWorld struct {
 	alarmAt, alarmMark int
 	start              time.Time
 	log                []string
+	// states plays the state machine of a history run detached
+	// (model_detached_test.go); nil: the rollouts run in the apply.
+	states *acctest.States
 }
 
 func (w *mWorld) logf(format string, args ...any) {
@@ -383,6 +386,9 @@ func (w *mWorld) rolloutBlock() map[string]any {
 	}
 	if w.topic != "" {
 		ro["notifications"] = map[string]any{"sns_topic_arn": w.topic}
+	}
+	if x := w.detachedBlock(); x != nil {
+		ro["execution"] = x
 	}
 	return ro
 }
@@ -467,6 +473,10 @@ type mEvents struct {
 	faultRead                            bool
 	hand                                 weights.Split
 	snsDown                              bool
+	// callAt: the detached run's first call after write callAt goes
+	// wrong (callFault)
+	callAt    int
+	callFault acctest.CallFault
 }
 
 func (ev mEvents) String() string {
@@ -487,13 +497,26 @@ func (ev mEvents) String() string {
 	if ev.cancelAt > 0 {
 		out = append(out, fmt.Sprintf("Ctrl-C after write %d", ev.cancelAt))
 	}
+	if ev.callAt > 0 {
+		out = append(out, fmt.Sprintf("the orchestrator's call after write %d %s", ev.callAt, ev.callFault))
+	}
 	if ev.snsDown {
 		out = append(out, "SNS failing")
 	}
 	return strings.Join(out, ", ")
 }
 
-func (w *mWorld) lastStatus() string { return w.last_("status") }
+// lastStatus is last_rollout.status; a detached run held is "running"
+// there (its execution runs), and its status tag says held.
+func (w *mWorld) lastStatus() string {
+	st := w.last_("status")
+	if w.states != nil && st == "running" {
+		if typ, _ := w.statusTagType(); typ == string(rollout.NoticeHeld) {
+			return "held"
+		}
+	}
+	return st
+}
 
 // last_ is an attribute of last_rollout in the state.
 func (w *mWorld) last_(name string) string {
@@ -792,10 +815,24 @@ func (w *mWorld) apply(label string, ev mEvents, gap time.Duration, hand weights
 	switch {
 	case (mode == mNothing) && acts:
 		w.fatalf("%s: the plan shows last_rollout unknown (the apply acts), the model says it does nothing", label)
-	case (mode == mNewRun || mode == mResume || mode == mBack) && !acts && w.run != nil:
+	case (mode == mNewRun || mode == mResume || mode == mBack) && !acts && w.run != nil && w.states == nil:
+		// (detached, a promote or an abort only tags the subject: the
+		// record stays running, known at plan)
 		w.fatalf("%s: the plan shows last_rollout known (the apply does nothing), the model says %s", label, mode)
 	}
-	if gap > 0 {
+	if gap > 0 && w.states != nil {
+		w.logf("  %s pass between the plan and its apply", gap)
+		if w.passDetached(gap) {
+			// The orchestrator acted on the run (a hold timed out) after
+			// the plan: the apply may refuse; the invariants still hold.
+			w.logf("  the orchestrator moved the run meanwhile")
+			w.uncertain = true
+			if r := w.r.Refresh(); r.HasError("") {
+				w.fatalf("%s: refresh: %s", label, r)
+			}
+			w.syncModel()
+		}
+	} else if gap > 0 {
 		_ = w.e.Clock.Sleep(context.Background(), gap)
 		w.logf("  %s pass between the plan and its apply", gap)
 	}
@@ -831,7 +868,26 @@ func (w *mWorld) apply(label string, ev mEvents, gap time.Duration, hand weights
 		if ev.cancelAt > 0 && n >= ev.cancelAt {
 			cancel()
 		}
+		if w.states != nil {
+			// Step Functions goes on while the apply waits.
+			if err := w.states.Tick(context.Background()); err != nil {
+				w.fatalf("an orchestrator call failed: %v", err)
+			}
+		}
 	})
+	callFaulted := false
+	startTag := ""
+	if w.states != nil {
+		startTag = w.statusTag()
+		called := false
+		w.states.Fault = func(string) acctest.CallFault {
+			if ev.callAt > 0 && !called && count() >= ev.callAt-1 {
+				called, callFaulted = true, true
+				return ev.callFault
+			}
+			return ""
+		}
+	}
 	if ev.snsDown {
 		w.e.Emu.InjectFaults("sns", emulator.Faults{Rate: 1, Kinds: []emulator.Fault{emulator.ServerError}, Seed: 1})
 	}
@@ -842,12 +898,21 @@ func (w *mWorld) apply(label string, ev mEvents, gap time.Duration, hand weights
 	alarmBefore := w.alarmFiring
 	w.logf("  apply (%s)", ev)
 	d := p.ApplyContext(ctx)
+	if w.states != nil && (mode == mNewRun || mode == mResume || mode == mBack || w.uncertain) {
+		w.drive(startTag)
+		if r := w.r.Refresh(); r.HasError("") {
+			w.fatalf("%s: refresh after the orchestrator's calls: %s", label, r)
+		}
+	}
 	w.e.Clock.OnSleep(nil)
+	if w.states != nil {
+		w.states.Fault = nil
+	}
 	w.armAlarm(0, 0)
 	w.e.Emu.ClearFaults()
 	w.logf("  → last_rollout %s at step %s, serving %s%s", w.lastStatus(), w.last_("step_reached"), w.norm(w.s.live()).Short(), errText(d))
 
-	uncertain := faulted || ev.cancelAt > 0 && ctx.Err() != nil || ev.personAt > 0 && w.personHappened(mark) ||
+	uncertain := faulted || callFaulted || ev.cancelAt > 0 && ctx.Err() != nil || ev.personAt > 0 && w.personHappened(mark) ||
 		w.staleAlarm(run, ev.alarmAt)
 	checkMode := mode
 	if refusedByHand {
@@ -1190,8 +1255,12 @@ func modelHistory(t *testing.T, seed int64) {
 	if rng.Intn(2) == 0 {
 		w.topic, _ = e.SNSNotices("model")
 	}
+	if s.typ != "rollout_release" && rand.New(rand.NewSource(seed*7919+1)).Intn(3) == 0 {
+		// Drawn apart: the history is the same as the seed's in the apply.
+		w.states = e.NewStates(acctest.Name("model"))
+	}
 	w.start = e.Clock.Now()
-	w.logf("schedule %v, rollback %s, hold_timeout %s %s, notices %v", w.steps, w.policy, w.holdTimeout, w.holdAction, w.topic != "")
+	w.logf("detached %v, schedule %v, rollback %s, hold_timeout %s %s, notices %v", w.states != nil, w.steps, w.policy, w.holdTimeout, w.holdAction, w.topic != "")
 
 	// The operations.
 	w.at = s.to
@@ -1229,8 +1298,12 @@ func modelHistory(t *testing.T, seed int64) {
 			label += " on to the target again"
 		default:
 			d := time.Duration(1+rng.Intn(90)) * time.Minute
-			_ = e.Clock.Sleep(context.Background(), d)
 			w.logf("%s: %s pass", label, d)
+			if w.states != nil {
+				w.pass(label, d)
+			} else {
+				_ = e.Clock.Sleep(context.Background(), d)
+			}
 			if rng.Intn(2) == 0 && w.alarmFiring {
 				e.SetAlarmState(s.alarm, cwtypes.StateValueOk)
 				w.alarmFiring = false
@@ -1261,6 +1334,12 @@ func (w *mWorld) events() mEvents {
 	}
 	if w.topic != "" && rng.Intn(5) == 0 {
 		ev.snsDown = true
+	}
+	if w.states != nil && ev.cancelAt > 0 {
+		// Detached, the apply only starts the run: what goes wrong is
+		// one of the orchestrator's calls.
+		ev.callAt, ev.callFault = ev.cancelAt, []acctest.CallFault{acctest.CallLost, acctest.CallFailed}[len(w.log)%2]
+		ev.cancelAt = 0
 	}
 	return ev
 }

@@ -379,6 +379,9 @@ func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last t
 	}
 	res, status := resultOfExecution(x, s, live, lerr)
 	res.Status = rollout.Status(status)
+	// The execution counts the notices its calls could not deliver; the
+	// apply that started it counted its own (started).
+	res.NotifyFailures += int(lastInt(last, "notices_undelivered"))
 	if res.Finished.IsZero() {
 		res.Finished = c.Clock.Now()
 	}
