@@ -281,8 +281,13 @@ type mRun struct {
 	ended  bool
 	// started is the run's started_at, from its first notice.
 	started time.Time
-	// lost is set once one of its applies lost notices (SNS failing).
-	lost bool
+	// lost is set once one of its applies lost notices (SNS failing);
+	// undelivered counts those the model knows were lost (the record
+	// counts a run's, across its holds).
+	lost        bool
+	undelivered int
+	// attempt is rollout.attempt when the run started.
+	attempt string
 }
 
 // mEnd is how the last run that ended did, for the retry rule.
@@ -893,12 +898,12 @@ func (w *mWorld) apply(label string, ev mEvents, gap time.Duration, hand weights
 	}
 	run := w.run
 	if mode == mNewRun {
-		run = &mRun{from: stateAt, to: w.norm(w.at), steps: w.schedule(stateAt, w.at), pos: -1, held: -1}
+		run = &mRun{from: stateAt, to: w.norm(w.at), steps: w.schedule(stateAt, w.at), pos: -1, held: -1, attempt: w.attempt}
 	}
 	alarmBefore := w.alarmFiring
 	w.logf("  apply (%s)", ev)
 	d := p.ApplyContext(ctx)
-	if w.states != nil && (mode == mNewRun || mode == mResume || mode == mBack || w.uncertain) {
+	if typ, _ := w.statusTagType(); w.states != nil && (mode == mNewRun || mode == mResume || mode == mBack || w.uncertain && typ != string(rollout.NoticeHeld)) {
 		w.drive(startTag)
 		if r := w.r.Refresh(); r.HasError("") {
 			w.fatalf("%s: refresh after the orchestrator's calls: %s", label, r)
@@ -1033,9 +1038,12 @@ func (w *mWorld) checkOutcome(label string, mode mMode, run *mRun, want mOutcome
 		if len(delivered) != 0 {
 			w.fatalf("%s: notices were delivered while SNS failed every request: %v", label, kindsOf(delivered))
 		}
-		if got := w.last_("notices_undelivered"); got != strconv.Itoa(len(want.notices)) {
-			w.fatalf("%s: last_rollout.notices_undelivered is %s, and the %d notices of the apply (%v) were all lost", label, got, len(want.notices), want.notices)
+		// A detached run's count is the execution's until it ends (the
+		// record of a held one has the apply's alone).
+		if got := w.last_("notices_undelivered"); got != strconv.Itoa(run.undelivered+len(want.notices)) && (w.states == nil || want.status != "held") {
+			w.fatalf("%s: last_rollout.notices_undelivered is %s, and the %d notices of the apply (%v) were all lost, after %d of the run's before", label, got, len(want.notices), want.notices, run.undelivered)
 		}
+		run.undelivered += len(want.notices)
 	} else if got := strings.Join(kindsOf(delivered), " "); got != strings.Join(want.notices, " ") {
 		w.fatalf("%s: the notices were %q, the model says %q", label, got, strings.Join(want.notices, " "))
 	}
@@ -1153,7 +1161,14 @@ func (w *mWorld) syncModel() {
 		if !run.ended {
 			run.ended, run.held = true, -1
 			gate, policy := w.last_("gate"), w.last_("rollback")
-			w.last = &mEnd{to: run.to, attempt: w.attempt, status: st,
+			// The retry rule compares the attempt its record has: the
+			// apply's that ended the run, or a detached run's own (its
+			// end is read by a refresh).
+			attempt := w.attempt
+			if w.states != nil {
+				attempt = run.attempt
+			}
+			w.last = &mEnd{to: run.to, attempt: attempt, status: st,
 				refuses: st == "rolled_back" || gate == string(rollout.GateChanged) || policy == string(rollout.None)}
 			if weights.SameShares(w.norm(w.at), w.norm(run.from)) {
 				// Going back on purpose (an abort) is no failure: the
