@@ -66,6 +66,8 @@ type Emulator struct {
 	// ECS service deployments and CodeDeploy (deployments.go)
 	depsOnce    sync.Once
 	deployments *deployments
+	// executions of the state machines a test holds (executions.go)
+	executions *heldExecutions
 }
 
 // Start starts kumo and a front listening on addr ("127.0.0.1:0" for any
@@ -185,6 +187,9 @@ func Start(addr string) (*Emulator, error) {
 			return
 		}
 		if e.serveDeployments(w, action, body) {
+			return
+		}
+		if e.serveExecutions(w, action, body) {
 			return
 		}
 		if strings.HasPrefix(action, "ssm:") {

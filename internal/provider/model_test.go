@@ -281,8 +281,13 @@ type mRun struct {
 	ended  bool
 	// started is the run's started_at, from its first notice.
 	started time.Time
-	// lost is set once one of its applies lost notices (SNS failing).
-	lost bool
+	// lost is set once one of its applies lost notices (SNS failing);
+	// undelivered counts those the model knows were lost (the record
+	// counts a run's, across its holds).
+	lost        bool
+	undelivered int
+	// attempt is rollout.attempt when the run started.
+	attempt string
 }
 
 // mEnd is how the last run that ended did, for the retry rule.
@@ -333,6 +338,9 @@ type mWorld struct {
 	alarmAt, alarmMark int
 	start              time.Time
 	log                []string
+	// states plays the state machine of a history run detached
+	// (model_detached_test.go); nil: the rollouts run in the apply.
+	states *acctest.States
 }
 
 func (w *mWorld) logf(format string, args ...any) {
@@ -383,6 +391,9 @@ func (w *mWorld) rolloutBlock() map[string]any {
 	}
 	if w.topic != "" {
 		ro["notifications"] = map[string]any{"sns_topic_arn": w.topic}
+	}
+	if x := w.detachedBlock(); x != nil {
+		ro["execution"] = x
 	}
 	return ro
 }
@@ -467,6 +478,10 @@ type mEvents struct {
 	faultRead                            bool
 	hand                                 weights.Split
 	snsDown                              bool
+	// callAt: the detached run's first call after write callAt goes
+	// wrong (callFault)
+	callAt    int
+	callFault acctest.CallFault
 }
 
 func (ev mEvents) String() string {
@@ -487,13 +502,26 @@ func (ev mEvents) String() string {
 	if ev.cancelAt > 0 {
 		out = append(out, fmt.Sprintf("Ctrl-C after write %d", ev.cancelAt))
 	}
+	if ev.callAt > 0 {
+		out = append(out, fmt.Sprintf("the orchestrator's call after write %d %s", ev.callAt, ev.callFault))
+	}
 	if ev.snsDown {
 		out = append(out, "SNS failing")
 	}
 	return strings.Join(out, ", ")
 }
 
-func (w *mWorld) lastStatus() string { return w.last_("status") }
+// lastStatus is last_rollout.status; a detached run held is "running"
+// there (its execution runs), and its status tag says held.
+func (w *mWorld) lastStatus() string {
+	st := w.last_("status")
+	if w.states != nil && st == "running" {
+		if typ, _ := w.statusTagType(); typ == string(rollout.NoticeHeld) {
+			return "held"
+		}
+	}
+	return st
+}
 
 // last_ is an attribute of last_rollout in the state.
 func (w *mWorld) last_(name string) string {
@@ -792,10 +820,24 @@ func (w *mWorld) apply(label string, ev mEvents, gap time.Duration, hand weights
 	switch {
 	case (mode == mNothing) && acts:
 		w.fatalf("%s: the plan shows last_rollout unknown (the apply acts), the model says it does nothing", label)
-	case (mode == mNewRun || mode == mResume || mode == mBack) && !acts && w.run != nil:
+	case (mode == mNewRun || mode == mResume || mode == mBack) && !acts && w.run != nil && w.states == nil:
+		// (detached, a promote or an abort only tags the subject: the
+		// record stays running, known at plan)
 		w.fatalf("%s: the plan shows last_rollout known (the apply does nothing), the model says %s", label, mode)
 	}
-	if gap > 0 {
+	if gap > 0 && w.states != nil {
+		w.logf("  %s pass between the plan and its apply", gap)
+		if w.passDetached(gap) {
+			// The orchestrator acted on the run (a hold timed out) after
+			// the plan: the apply may refuse; the invariants still hold.
+			w.logf("  the orchestrator moved the run meanwhile")
+			w.uncertain = true
+			if r := w.r.Refresh(); r.HasError("") {
+				w.fatalf("%s: refresh: %s", label, r)
+			}
+			w.syncModel()
+		}
+	} else if gap > 0 {
 		_ = w.e.Clock.Sleep(context.Background(), gap)
 		w.logf("  %s pass between the plan and its apply", gap)
 	}
@@ -831,23 +873,51 @@ func (w *mWorld) apply(label string, ev mEvents, gap time.Duration, hand weights
 		if ev.cancelAt > 0 && n >= ev.cancelAt {
 			cancel()
 		}
+		if w.states != nil {
+			// Step Functions goes on while the apply waits.
+			if err := w.states.Tick(context.Background()); err != nil {
+				w.fatalf("an orchestrator call failed: %v", err)
+			}
+		}
 	})
+	callFaulted := false
+	startTag := ""
+	if w.states != nil {
+		startTag = w.statusTag()
+		called := false
+		w.states.Fault = func(string) acctest.CallFault {
+			if ev.callAt > 0 && !called && count() >= ev.callAt-1 {
+				called, callFaulted = true, true
+				return ev.callFault
+			}
+			return ""
+		}
+	}
 	if ev.snsDown {
 		w.e.Emu.InjectFaults("sns", emulator.Faults{Rate: 1, Kinds: []emulator.Fault{emulator.ServerError}, Seed: 1})
 	}
 	run := w.run
 	if mode == mNewRun {
-		run = &mRun{from: stateAt, to: w.norm(w.at), steps: w.schedule(stateAt, w.at), pos: -1, held: -1}
+		run = &mRun{from: stateAt, to: w.norm(w.at), steps: w.schedule(stateAt, w.at), pos: -1, held: -1, attempt: w.attempt}
 	}
 	alarmBefore := w.alarmFiring
 	w.logf("  apply (%s)", ev)
 	d := p.ApplyContext(ctx)
+	if typ, _ := w.statusTagType(); w.states != nil && (mode == mNewRun || mode == mResume || mode == mBack || w.uncertain && typ != string(rollout.NoticeHeld)) {
+		w.drive(startTag)
+		if r := w.r.Refresh(); r.HasError("") {
+			w.fatalf("%s: refresh after the orchestrator's calls: %s", label, r)
+		}
+	}
 	w.e.Clock.OnSleep(nil)
+	if w.states != nil {
+		w.states.Fault = nil
+	}
 	w.armAlarm(0, 0)
 	w.e.Emu.ClearFaults()
 	w.logf("  → last_rollout %s at step %s, serving %s%s", w.lastStatus(), w.last_("step_reached"), w.norm(w.s.live()).Short(), errText(d))
 
-	uncertain := faulted || ev.cancelAt > 0 && ctx.Err() != nil || ev.personAt > 0 && w.personHappened(mark) ||
+	uncertain := faulted || callFaulted || ev.cancelAt > 0 && ctx.Err() != nil || ev.personAt > 0 && w.personHappened(mark) ||
 		w.staleAlarm(run, ev.alarmAt)
 	checkMode := mode
 	if refusedByHand {
@@ -968,9 +1038,12 @@ func (w *mWorld) checkOutcome(label string, mode mMode, run *mRun, want mOutcome
 		if len(delivered) != 0 {
 			w.fatalf("%s: notices were delivered while SNS failed every request: %v", label, kindsOf(delivered))
 		}
-		if got := w.last_("notices_undelivered"); got != strconv.Itoa(len(want.notices)) {
-			w.fatalf("%s: last_rollout.notices_undelivered is %s, and the %d notices of the apply (%v) were all lost", label, got, len(want.notices), want.notices)
+		// A detached run's count is the execution's until it ends (the
+		// record of a held one has the apply's alone).
+		if got := w.last_("notices_undelivered"); got != strconv.Itoa(run.undelivered+len(want.notices)) && (w.states == nil || want.status != "held") {
+			w.fatalf("%s: last_rollout.notices_undelivered is %s, and the %d notices of the apply (%v) were all lost, after %d of the run's before", label, got, len(want.notices), want.notices, run.undelivered)
 		}
+		run.undelivered += len(want.notices)
 	} else if got := strings.Join(kindsOf(delivered), " "); got != strings.Join(want.notices, " ") {
 		w.fatalf("%s: the notices were %q, the model says %q", label, got, strings.Join(want.notices, " "))
 	}
@@ -1088,7 +1161,14 @@ func (w *mWorld) syncModel() {
 		if !run.ended {
 			run.ended, run.held = true, -1
 			gate, policy := w.last_("gate"), w.last_("rollback")
-			w.last = &mEnd{to: run.to, attempt: w.attempt, status: st,
+			// The retry rule compares the attempt its record has: the
+			// apply's that ended the run, or a detached run's own (its
+			// end is read by a refresh).
+			attempt := w.attempt
+			if w.states != nil {
+				attempt = run.attempt
+			}
+			w.last = &mEnd{to: run.to, attempt: attempt, status: st,
 				refuses: st == "rolled_back" || gate == string(rollout.GateChanged) || policy == string(rollout.None)}
 			if weights.SameShares(w.norm(w.at), w.norm(run.from)) {
 				// Going back on purpose (an abort) is no failure: the
@@ -1190,8 +1270,12 @@ func modelHistory(t *testing.T, seed int64) {
 	if rng.Intn(2) == 0 {
 		w.topic, _ = e.SNSNotices("model")
 	}
+	if s.typ != "rollout_release" && rand.New(rand.NewSource(seed*7919+1)).Intn(3) == 0 {
+		// Drawn apart: the history is the same as the seed's in the apply.
+		w.states = e.NewStates(acctest.Name("model"))
+	}
 	w.start = e.Clock.Now()
-	w.logf("schedule %v, rollback %s, hold_timeout %s %s, notices %v", w.steps, w.policy, w.holdTimeout, w.holdAction, w.topic != "")
+	w.logf("detached %v, schedule %v, rollback %s, hold_timeout %s %s, notices %v", w.states != nil, w.steps, w.policy, w.holdTimeout, w.holdAction, w.topic != "")
 
 	// The operations.
 	w.at = s.to
@@ -1229,8 +1313,12 @@ func modelHistory(t *testing.T, seed int64) {
 			label += " on to the target again"
 		default:
 			d := time.Duration(1+rng.Intn(90)) * time.Minute
-			_ = e.Clock.Sleep(context.Background(), d)
 			w.logf("%s: %s pass", label, d)
+			if w.states != nil {
+				w.pass(label, d)
+			} else {
+				_ = e.Clock.Sleep(context.Background(), d)
+			}
 			if rng.Intn(2) == 0 && w.alarmFiring {
 				e.SetAlarmState(s.alarm, cwtypes.StateValueOk)
 				w.alarmFiring = false
@@ -1261,6 +1349,12 @@ func (w *mWorld) events() mEvents {
 	}
 	if w.topic != "" && rng.Intn(5) == 0 {
 		ev.snsDown = true
+	}
+	if w.states != nil && ev.cancelAt > 0 {
+		// Detached, the apply only starts the run: what goes wrong is
+		// one of the orchestrator's calls.
+		ev.callAt, ev.callFault = ev.cancelAt, []acctest.CallFault{acctest.CallLost, acctest.CallFailed}[len(w.log)%2]
+		ev.cancelAt = 0
 	}
 	return ev
 }

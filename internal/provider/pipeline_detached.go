@@ -63,10 +63,14 @@ func detachedTimeout(s rolloutSettings, steps []rollout.PlannedStep) time.Durati
 }
 
 // executionName names the execution of a change: the subject, where it
-// starts, where it goes and the attempt. Starting it twice (an apply
-// retried after a lost answer) is starting the same execution.
-func executionName(subject string, from, to weights.Split, attempt string) string {
-	h := sha256.Sum256([]byte(subject + "\n" + from.Canonical() + "\n" + to.Canonical() + "\n" + attempt))
+// starts, where it goes, the attempt and the run before it (prior: the
+// state's last_rollout execution and started_at). Starting it twice (an
+// apply retried after a lost answer, from the same state) is starting the
+// same execution; the same change made again after its run ended (back
+// and forth between two versions) is another run, and another name: Step
+// Functions refuses a name it has run for 90 days.
+func executionName(subject string, from, to weights.Split, attempt, prior string) string {
+	h := sha256.Sum256([]byte(subject + "\n" + from.Canonical() + "\n" + to.Canonical() + "\n" + attempt + "\n" + prior))
 	return "rollout-" + hex.EncodeToString(h[:12])
 }
 
@@ -131,7 +135,7 @@ func withRun(last types.Object, from weights.Split, execution string, serving we
 func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, diags *diag.Diagnostics) outcome {
 	out := outcome{steps: steps}
 	d := ch.settings.Detached
-	name := executionName(s.ID(), ch.from, ch.to, ch.settings.Attempt)
+	name := executionName(s.ID(), ch.from, ch.to, ch.settings.Attempt, lastAttr(ch.last, "execution")+"\n"+lastAttr(ch.last, "started_at"))
 	job := orchestrator.Job{Version: orchestrator.JobVersion, Region: c.Region, Subject: s.Ref(), Owner: ch.leaseToken, Execution: name,
 		Gates: ch.settings.Gates, PollInterval: ch.settings.PollInterval, Policy: ch.settings.Policy, IgnoreReadFailures: ch.settings.IgnorePoll,
 		Flags: ch.settings.Flags, SwitchOffSelf: ch.switchOff != nil, Deadline: c.Clock.Now().Add(detachedTimeout(ch.settings, steps))}
@@ -379,6 +383,9 @@ func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last t
 	}
 	res, status := resultOfExecution(x, s, live, lerr)
 	res.Status = rollout.Status(status)
+	// The execution counts the notices its calls could not deliver; the
+	// apply that started it counted its own (started).
+	res.NotifyFailures += int(lastInt(last, "notices_undelivered"))
 	if res.Finished.IsZero() {
 		res.Finished = c.Clock.Now()
 	}
@@ -405,7 +412,7 @@ func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	if ch.to.Canonical() == lastAttr(ch.last, "target") {
 		steps := runningSteps(ctx, c, ch)
 		if newPromote(ch.settings.Promote, lastAttr(ch.last, "promote")) {
-			return promoteDetached(ctx, s, ch, name, steps, diags)
+			return promoteDetached(ctx, c, s, ch, name, steps, diags)
 		}
 		// Nothing for the run (on_destroy, timeouts, a token already
 		// used): it goes on as it was, and the record stays.
@@ -528,13 +535,20 @@ func runningRecord(last types.Object, s rolloutSettings) types.Object {
 // orchestrator goes on at its next poll. The state keeps the rollout as it
 // was (running), its schedule and its target, and records the token
 // (runningRecord).
-func promoteDetached(ctx context.Context, s subject, ch change, name string, steps []rollout.PlannedStep, diags *diag.Diagnostics) outcome {
+func promoteDetached(ctx context.Context, c *awsclient.Client, s subject, ch change, name string, steps []rollout.PlannedStep, diags *diag.Diagnostics) outcome {
 	step := int(lastInt(ch.last, "step_reached"))
 	if step < 1 || step > len(steps) || !steps[step-1].Hold {
 		diags.AddAttributeError(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Nothing To Promote", detail(nil,
 			fmt.Sprintf("rollout.promote changed, but the detached rollout %s was at step %d when last refreshed, which does not hold.", lastAttr(ch.last, "execution"), step),
 			"Nothing was sent. Run terraform plan (which refreshes) once the rollout is held, then set rollout.promote to a new value and apply."))
 		return outcome{}
+	}
+	// The plan promoted what the refresh saw held: a subject changed since
+	// (by a person) is not promoted, as in an apply's run.
+	if serving, err := weights.ParseCanonical(lastAttr(ch.last, "serving")); err == nil && len(serving) > 0 {
+		if _, ok := readBeforeWrite(ctx, c, s, serving, diags); !ok {
+			return outcome{}
+		}
 	}
 	if err := s.Lease().SetRun(ctx, orchestrator.PromoteTag(name, step)); err != nil {
 		addError(diags, pathOf(s.Attr()), "Cannot Promote Detached Rollout", err, fmt.Sprintf("Tagging %s to promote the rollout %s failed.", s.ID(), lastAttr(ch.last, "execution")), "Nothing changed. "+leasePermissions(s.Kind()))

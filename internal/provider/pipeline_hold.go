@@ -60,6 +60,9 @@ type heldRun struct {
 	// when it was held.
 	started, heldAt time.Time
 	promote         string
+	// undelivered counts the run's notices not delivered before its hold:
+	// the run goes on counting from there.
+	undelivered int
 }
 
 // heldOf reads a held rollout's record; false when the record is not one.
@@ -76,6 +79,7 @@ func heldOf(last types.Object) (heldRun, bool) {
 	h.started, _ = time.Parse(time.RFC3339, lastAttr(last, "started_at"))
 	h.heldAt, _ = time.Parse(time.RFC3339, lastAttr(last, "finished_at"))
 	h.promote = lastAttr(last, "promote")
+	h.undelivered = int(lastInt(last, "notices_undelivered"))
 	if h.started.IsZero() {
 		h.started = h.heldAt
 	}
@@ -205,6 +209,7 @@ func heldChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 		out := outcome{steps: steps[h.step:], lease: l}
 		out.res = runner.Drive(ctx, p)
 		closeNotices(runner, &out.res, ch.settings, diags)
+		out.res.NotifyFailures += h.undelivered
 		settle(ctx, c, s, ch, &out, diags)
 		if out.res.Status == rollout.Held && out.serving != nil {
 			// Held again at a later hold: the record keeps where the
@@ -234,6 +239,7 @@ func heldChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 		out.res = runner.RollBackHeld(ctx, h.serving, h.from, steps, h.step, h.started, rollout.Failure{Gate: rollout.GateAborted, Step: h.step,
 			Reason: "the configuration went back to where the held rollout started"})
 		closeNotices(runner, &out.res, ch.settings, diags)
+		out.res.NotifyFailures += h.undelivered
 		if out.res.NothingMoved() && out.res.Status != rollout.RolledBack {
 			s.WriteError(diags, out.res.Err)
 			return out

@@ -1,0 +1,172 @@
+package provider_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// Detached runs on the in-process engine, the state machine played by
+// acctest.States on the fake clock (each found by the model-based checker
+// first).
+
+// dRig is a split on a listener whose resource runs its rollouts
+// detached (or in the apply, when states is nil).
+type dRig struct {
+	t      *testing.T
+	e      *acctest.Env
+	s      *mSubj
+	r      *acctest.Resource
+	states *acctest.States
+	topic  string
+}
+
+func newDRig(t *testing.T, detached bool) *dRig {
+	e := acctest.NewEnv(t)
+	c := conformanceClient(t, e)
+	s := mSplitKit("split on a listener", false).make(t, e, c)
+	d := &dRig{t: t, e: e, s: s}
+	if detached {
+		d.states = e.NewStates(acctest.Name("engine"))
+	}
+	d.topic, _ = e.SNSNotices("engine")
+	d.r = e.NewEngine(nil).Resource(s.typ)
+	if diags := d.r.PlanApply(s.config(s.from, nil)); diags.HasError("") {
+		t.Fatalf("create: %s", diags)
+	}
+	return d
+}
+
+// rollout is a canary to at with a hold after its first step when hold,
+// under promote.
+func (d *dRig) config(at weights.Split, hold bool, promote string) map[string]any {
+	first := map[string]any{"percent": 20}
+	if hold {
+		first["pause"] = "hold"
+	}
+	ro := map[string]any{"strategy": "canary", "steps": []any{first, map[string]any{"percent": 100}}, "poll_interval": "1m",
+		"gates": map[string]any{"alarms": []any{d.s.alarm}}, "notifications": map[string]any{"sns_topic_arn": d.topic}}
+	if promote != "" {
+		ro["promote"] = promote
+	}
+	if d.states != nil {
+		ro["execution"] = map[string]any{"mode": "detached", "orchestrator": d.states.Machine}
+	}
+	return d.s.config(at, ro)
+}
+
+// apply plans and applies cfg, then lets the orchestrator run the
+// detached run until it holds or ends, and refreshes.
+func (d *dRig) apply(cfg map[string]any) acctest.Diags {
+	d.t.Helper()
+	d.e.Clock.OnSleep(func(context.Context, time.Duration, time.Time) {
+		if d.states != nil {
+			_ = d.states.Tick(context.Background())
+		}
+	})
+	defer d.e.Clock.OnSleep(nil)
+	diags := d.r.PlanApply(cfg)
+	d.settle()
+	return diags
+}
+
+// settle lets the orchestrator run a detached run until it holds or ends,
+// and refreshes.
+func (d *dRig) settle() {
+	d.t.Helper()
+	if d.states != nil {
+		// Until it holds at another hold, or ends.
+		was, _ := d.s.lease.ReadLease(context.Background())
+		held := func() bool {
+			l, _ := d.s.lease.ReadLease(context.Background())
+			return len(d.states.Running()) == 0 || strings.HasPrefix(l.Status, "held ") && l.Status != was.Status
+		}
+		if err := d.states.Run(context.Background(), d.e.Clock.Now().Add(time.Hour), held); err != nil {
+			d.t.Fatal(err)
+		}
+	}
+	if diags := d.r.Refresh(); diags.HasError("") {
+		d.t.Fatalf("refresh: %s", diags)
+	}
+}
+
+// The same change made again after its run ended (a version rolled out,
+// rolled back by hand, rolled out again) is a new run: its execution has a
+// name of its own, which Step Functions accepts (it refuses a name it ran
+// in the last 90 days).
+func TestDetachedSameChangeAgain(t *testing.T) {
+	d := newDRig(t, true)
+	for i, at := range []weights.Split{d.s.to, d.s.from, d.s.to} {
+		if diags := d.apply(d.config(at, false, "")); diags.HasError("") {
+			t.Fatalf("apply %d (to %s): %s", i+1, at.Short(), diags)
+		}
+		if got := d.r.String("last_rollout.status"); got != "succeeded" {
+			t.Fatalf("apply %d: last_rollout.status %q (%s)", i+1, got, d.r.String("last_rollout.reason"))
+		}
+		if live := d.s.live(); !weights.SameShares(live, at) {
+			t.Fatalf("apply %d: serves %s, want %s", i+1, live.Short(), at.Short())
+		}
+	}
+	if n := len(d.e.Emu.Executions()); n != 3 {
+		t.Fatalf("%d executions, want 3 (one per run)", n)
+	}
+}
+
+// A promote planned while the run is held, applied after a person changed
+// the subject, is refused before the promote is sent: the person's change
+// wins, as in an apply's run.
+func TestDetachedPromoteAfterHandChange(t *testing.T) {
+	d := newDRig(t, true)
+	if diags := d.apply(d.config(d.s.to, true, "")); diags.HasError("") {
+		t.Fatal(diags)
+	}
+	p := d.r.Plan(d.config(d.s.to, true, "go"))
+	if p.Diags.HasError("") {
+		t.Fatalf("plan: %s", p.Diags)
+	}
+	hand := weights.Split{{ARN: d.s.from[0].ARN, Weight: 70}, {ARN: d.s.from[1].ARN, Weight: 30}}
+	d.s.set(hand)
+	diags := p.Apply()
+	if !diags.HasError("Listener Changed Since Plan") {
+		t.Fatalf("the promote was not refused: %s", diags)
+	}
+	l, _ := d.s.lease.ReadLease(context.Background())
+	exec := d.e.Emu.Executions()[0]
+	if l.Run == orchestrator.PromoteTag(exec.Name, 1) {
+		t.Fatalf("the promote was sent (run tag %q) after the subject changed", l.Run)
+	}
+}
+
+// Notices not delivered are counted for the whole run: across a hold
+// promoted by a later apply, and, detached, the started notice the apply
+// sends beside those the execution sends.
+func TestUndeliveredCountedPerRun(t *testing.T) {
+	for _, detached := range []bool{false, true} {
+		t.Run(map[bool]string{false: "apply", true: "detached"}[detached], func(t *testing.T) {
+			d := newDRig(t, detached)
+			d.e.Emu.InjectFaults("sns", emulator.Faults{Rate: 1, Kinds: []emulator.Fault{emulator.ServerError}, Seed: 1})
+			if diags := d.apply(d.config(d.s.to, true, "")); diags.HasError("") {
+				t.Fatal(diags)
+			}
+			// started, held
+			if diags := d.apply(d.config(d.s.to, true, "go")); diags.HasError("") {
+				t.Fatal(diags)
+			}
+			// promoted, step_completed, succeeded
+			if got := d.r.String("last_rollout.status"); got != "succeeded" {
+				t.Fatalf("last_rollout.status %q", got)
+			}
+			n, _ := strconv.Atoi(d.r.String("last_rollout.notices_undelivered"))
+			if n != 5 {
+				t.Fatalf("last_rollout.notices_undelivered = %d; the run's 5 notices (started, held, promoted, step_completed, succeeded) were all lost", n)
+			}
+		})
+	}
+}
