@@ -7,7 +7,6 @@ import (
 	"math/rand"
 	"net/url"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,7 +22,9 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/flag"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/provider"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -313,7 +314,9 @@ type mWorld struct {
 	holdAction       string
 	promote, attempt string
 	updateTimeout    string
-	topic            string
+	topic, bus       string
+	// noticeClock bounds each publish of a notice (model_notices_test.go)
+	noticeClock *clock.Fake
 	run              *mRun
 	last             *mEnd
 	alarmFiring      bool
@@ -327,8 +330,8 @@ type mWorld struct {
 	notices  []rollout.Notice
 	person   map[int]bool
 	inPerson bool
-	// noticesLost: some apply ran with SNS failing
-	noticesLost bool
+	// noticesLost: the destinations some apply ran with failing
+	noticesLost map[string]bool
 	// the alarm fires as the apply's alarmAt-th write arrives (0: never)
 	alarmAt, alarmMark int
 	start              time.Time
@@ -381,8 +384,14 @@ func (w *mWorld) rolloutBlock() map[string]any {
 	if w.attempt != "" {
 		ro["attempt"] = w.attempt
 	}
-	if w.topic != "" {
-		ro["notifications"] = map[string]any{"sns_topic_arn": w.topic}
+	if n := map[string]any{}; w.topic != "" || w.bus != "" {
+		if w.topic != "" {
+			n["sns_topic_arn"] = w.topic
+		}
+		if w.bus != "" {
+			n["event_bus_name"] = w.bus
+		}
+		ro["notifications"] = n
 	}
 	return ro
 }
@@ -466,7 +475,7 @@ type mEvents struct {
 	faultKind                            emulator.Fault
 	faultRead                            bool
 	hand                                 weights.Split
-	snsDown                              bool
+	notices                              []mNoticeFault
 }
 
 func (ev mEvents) String() string {
@@ -487,8 +496,8 @@ func (ev mEvents) String() string {
 	if ev.cancelAt > 0 {
 		out = append(out, fmt.Sprintf("Ctrl-C after write %d", ev.cancelAt))
 	}
-	if ev.snsDown {
-		out = append(out, "SNS failing")
+	for _, f := range ev.notices {
+		out = append(out, f.String())
 	}
 	return strings.Join(out, ", ")
 }
@@ -735,15 +744,6 @@ func (w *mWorld) armAlarm(at, mark int) {
 	w.mu.Unlock()
 }
 
-// deliveredSince is the notices delivered since index mark, by seq.
-func (w *mWorld) deliveredSince(mark int) []rollout.Notice {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	out := append([]rollout.Notice(nil), w.notices[mark:]...)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
-	return out
-}
-
 func kindsOf(ns []rollout.Notice) []string {
 	var out []string
 	for _, n := range ns {
@@ -811,8 +811,8 @@ func (w *mWorld) apply(label string, ev mEvents, gap time.Duration, hand weights
 	// Arm the events.
 	mark := len(w.s.writes())
 	w.mu.Lock()
-	noticeMark := len(w.notices)
 	w.mu.Unlock()
+	noticeMark := w.noticeMark()
 	w.armAlarm(ev.alarmAt, mark)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -832,9 +832,7 @@ func (w *mWorld) apply(label string, ev mEvents, gap time.Duration, hand weights
 			cancel()
 		}
 	})
-	if ev.snsDown {
-		w.e.Emu.InjectFaults("sns", emulator.Faults{Rate: 1, Kinds: []emulator.Fault{emulator.ServerError}, Seed: 1})
-	}
+	w.armNotices(ev.notices)
 	run := w.run
 	if mode == mNewRun {
 		run = &mRun{from: stateAt, to: w.norm(w.at), steps: w.schedule(stateAt, w.at), pos: -1, held: -1}
@@ -875,7 +873,7 @@ func (w *mWorld) apply(label string, ev mEvents, gap time.Duration, hand weights
 	delivered := w.deliveredSince(noticeMark)
 	if !w.uncertain && !uncertain && run != nil && (mode == mNewRun || mode == mResume || mode == mBack) {
 		want := w.predict(mode, run, ev.alarmAt, alarmBefore)
-		w.checkOutcome(label, mode, run, want, delivered, ev.snsDown)
+		w.checkOutcome(label, mode, run, want, delivered, ev.notices)
 		run.pos = pos
 	} else if uncertain {
 		w.uncertain = true
@@ -885,14 +883,19 @@ func (w *mWorld) apply(label string, ev mEvents, gap time.Duration, hand weights
 	if mode == mRefused && !d.HasError("") {
 		w.fatalf("%s: the model says the retry rule refuses this change, and the apply did not", label)
 	}
-	if ev.snsDown {
-		w.noticesLost = true
-		if run != nil {
-			run.lost = true
+	for _, f := range ev.notices {
+		if f.counted() {
+			w.noticesLost[f.dest] = true
+			if run != nil {
+				run.lost = true
+			}
 		}
 	}
+	if w.uncertain || uncertain {
+		w.checkNoticeCount(label, delivered, ev.notices)
+	}
 	w.checkRecord(label)
-	w.checkNotices(label, run, delivered, ev.snsDown)
+	w.checkNotices(label, run, delivered)
 	w.syncModel()
 }
 
@@ -954,7 +957,7 @@ func (w *mWorld) statusTag() string {
 
 // checkOutcome holds a clean apply to the model's prediction: how the run
 // ends, what the subject serves, the notices and the status tag.
-func (w *mWorld) checkOutcome(label string, mode mMode, run *mRun, want mOutcome, delivered []rollout.Notice, snsDown bool) {
+func (w *mWorld) checkOutcome(label string, mode mMode, run *mRun, want mOutcome, delivered map[string][]rollout.Notice, fs []mNoticeFault) {
 	w.t.Helper()
 	if got := w.lastStatus(); got != want.status {
 		w.fatalf("%s: last_rollout.status is %q, the model says %q (%s)", label, got, want.status, w.last_("reason"))
@@ -962,18 +965,7 @@ func (w *mWorld) checkOutcome(label string, mode mMode, run *mRun, want mOutcome
 	if live := w.norm(w.s.live()); !weights.SameShares(live, want.live) {
 		w.fatalf("%s: the subject serves %s, the model says %s", label, live.Short(), want.live.Short())
 	}
-	if w.topic == "" {
-		// no notices configured
-	} else if snsDown {
-		if len(delivered) != 0 {
-			w.fatalf("%s: notices were delivered while SNS failed every request: %v", label, kindsOf(delivered))
-		}
-		if got := w.last_("notices_undelivered"); got != strconv.Itoa(len(want.notices)) {
-			w.fatalf("%s: last_rollout.notices_undelivered is %s, and the %d notices of the apply (%v) were all lost", label, got, len(want.notices), want.notices)
-		}
-	} else if got := strings.Join(kindsOf(delivered), " "); got != strings.Join(want.notices, " ") {
-		w.fatalf("%s: the notices were %q, the model says %q", label, got, strings.Join(want.notices, " "))
-	}
+	w.checkNoticeOutcome(label, want.notices, delivered, fs)
 	last := ""
 	for _, n := range want.notices {
 		if !strings.HasPrefix(n, "gate_failed@") {
@@ -1016,21 +1008,26 @@ func (w *mWorld) checkRecord(label string) {
 // checkNotices holds every notice delivered so far to the rules readers
 // rely on: a run's notices share its started_at; seq numbers them from 1,
 // a repeat only of the same notice; one end notice per run, none after.
-func (w *mWorld) checkNotices(label string, run *mRun, delivered []rollout.Notice, snsDown bool) {
+func (w *mWorld) checkNotices(label string, run *mRun, delivered map[string][]rollout.Notice) {
 	w.t.Helper()
-	if run != nil && len(delivered) > 0 {
-		if run.started.IsZero() {
-			run.started = delivered[0].Started
-		}
-		for _, n := range delivered {
-			if !n.Started.Equal(run.started) {
-				w.fatalf("%s: notice %s#%d says the run started at %s, its earlier notices %s: one run, one started_at (%v)", label, n.Type, n.Seq, n.Started.Format(time.RFC3339Nano), run.started.Format(time.RFC3339Nano), kindsOf(delivered))
+	for _, d := range w.dests() {
+		if run != nil && len(delivered[d]) > 0 {
+			if run.started.IsZero() {
+				run.started = delivered[d][0].Started
+			}
+			for _, n := range delivered[d] {
+				if !n.Started.Equal(run.started) {
+					w.fatalf("%s: notice %s#%d at %s says the run started at %s, its earlier notices %s: one run, one started_at (%v)", label, n.Type, n.Seq, d, n.Started.Format(time.RFC3339Nano), run.started.Format(time.RFC3339Nano), kindsOf(delivered[d]))
+				}
 			}
 		}
+		w.checkRuns(label, d, w.noticesAt(d))
 	}
-	w.mu.Lock()
-	all := append([]rollout.Notice(nil), w.notices...)
-	w.mu.Unlock()
+}
+
+// checkRuns holds the notices a destination got to the rules, run by run.
+func (w *mWorld) checkRuns(label, dest string, all []rollout.Notice) {
+	w.t.Helper()
 	type key struct{ subject, started string }
 	runs := map[key][]rollout.Notice{}
 	for _, n := range all {
@@ -1044,7 +1041,7 @@ func (w *mWorld) checkNotices(label string, run *mRun, delivered []rollout.Notic
 		for _, n := range ns {
 			if o, ok := seen[n.Seq]; ok {
 				if o.Type != n.Type || o.Step != n.Step {
-					w.fatalf("%s: two notices of the run started %s share seq %d: %s@%d and %s@%d", label, k.started, n.Seq, o.Type, o.Step, n.Type, n.Step)
+					w.fatalf("%s: at "+dest+", two notices of the run started %s share seq %d: %s@%d and %s@%d", label, k.started, n.Seq, o.Type, o.Step, n.Type, n.Step)
 				}
 				continue
 			}
@@ -1056,15 +1053,15 @@ func (w *mWorld) checkNotices(label string, run *mRun, delivered []rollout.Notic
 			}
 		}
 		if ends > 1 {
-			w.fatalf("%s: the run started %s has %d end notices: %v", label, k.started, ends, kindsOf(ns))
+			w.fatalf("%s: at "+dest+", the run started %s has %d end notices: %v", label, k.started, ends, kindsOf(ns))
 		}
 		for s := range seen {
 			if s < 1 || ends == 1 && s > endSeq {
-				w.fatalf("%s: the run started %s has a notice numbered %d (its end is %d): %v", label, k.started, s, endSeq, kindsOf(ns))
+				w.fatalf("%s: at "+dest+", the run started %s has a notice numbered %d (its end is %d): %v", label, k.started, s, endSeq, kindsOf(ns))
 			}
 		}
-		if ends == 1 && !w.noticesLost && !w.uncertain && len(seen) != endSeq {
-			w.fatalf("%s: the run started %s ended at seq %d, but %d distinct notices were delivered with nothing lost: %v", label, k.started, endSeq, len(seen), kindsOf(ns))
+		if ends == 1 && !w.noticesLost[dest] && !w.uncertain && len(seen) != endSeq {
+			w.fatalf("%s: the run started %s ended at seq %d, but %d distinct notices reached %s with nothing lost: %v", label, k.started, endSeq, len(seen), dest, kindsOf(ns))
 		}
 	}
 }
@@ -1149,9 +1146,9 @@ func modelHistory(t *testing.T, seed int64) {
 	c := conformanceClient(t, e)
 	k := mKits[rng.Intn(len(mKits))]
 	s := k.make(t, e, c)
-	w := &mWorld{t: t, rng: rng, e: e, c: c, s: s, person: map[int]bool{}, poll: time.Minute}
+	w := &mWorld{t: t, rng: rng, e: e, c: c, s: s, person: map[int]bool{}, poll: time.Minute, noticesLost: map[string]bool{}, noticeClock: newNoticeClock()}
 	w.listen()
-	eng := e.NewEngine(nil)
+	eng := e.NewEngine(nil, provider.WithNoticeClock(w.noticeClock))
 	eng.T = w // the engine's findings print the history too
 	w.r = eng.Resource(s.typ)
 	w.logf("seed %d: %s", seed, k.name)
@@ -1187,11 +1184,9 @@ func modelHistory(t *testing.T, seed int64) {
 		w.holdTimeout = []time.Duration{30 * time.Minute, time.Hour}[rng.Intn(2)]
 		w.holdAction = []string{"", "rollback", rollout.HoldPromote}[rng.Intn(3)]
 	}
-	if rng.Intn(2) == 0 {
-		w.topic, _ = e.SNSNotices("model")
-	}
+	w.setupNotices()
 	w.start = e.Clock.Now()
-	w.logf("schedule %v, rollback %s, hold_timeout %s %s, notices %v", w.steps, w.policy, w.holdTimeout, w.holdAction, w.topic != "")
+	w.logf("schedule %v, rollback %s, hold_timeout %s %s, notices to %v", w.steps, w.policy, w.holdTimeout, w.holdAction, w.dests())
 
 	// The operations.
 	w.at = s.to
@@ -1259,9 +1254,7 @@ func (w *mWorld) events() mEvents {
 	case 2:
 		ev.cancelAt = 1 + rng.Intn(2)
 	}
-	if w.topic != "" && rng.Intn(5) == 0 {
-		ev.snsDown = true
-	}
+	ev.notices = w.drawNoticeFaults()
 	return ev
 }
 
