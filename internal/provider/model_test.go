@@ -1152,6 +1152,14 @@ func modelHistory(t *testing.T, seed int64) {
 	eng.T = w // the engine's findings print the history too
 	w.r = eng.Resource(s.typ)
 	w.logf("seed %d: %s", seed, k.name)
+	if os.Getenv("ROLLOUT_MODEL_SEED") != "" {
+		// A replayed seed shows its history (with -v) when it passes too.
+		defer func() {
+			if !t.Failed() {
+				t.Logf("history:\n  %s", strings.Join(w.log, "\n  "))
+			}
+		}()
+	}
 
 	// The subject's resource, created where the subject is, with no rollout.
 	if d := w.r.PlanApply(s.config(s.from, nil)); d.HasError("") {
