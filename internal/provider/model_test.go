@@ -317,6 +317,8 @@ type mWorld struct {
 	topic, bus       string
 	// noticeClock bounds each publish of a notice (model_notices_test.go)
 	noticeClock *clock.Fake
+	// budget is the busy API budget, nil for none (model_budget_test.go)
+	budget *mBudget
 	run              *mRun
 	last             *mEnd
 	alarmFiring      bool
@@ -528,6 +530,13 @@ func (w *mWorld) expect(planned time.Time, stateAt weights.Split) mMode {
 		switch {
 		case weights.SameShares(w.at, run.to):
 			expired := w.holdTimeout > 0 && planned.Sub(run.heldAt) >= w.holdTimeout
+			if w.budget != nil && w.holdTimeout > 0 && !expired && planned.Sub(run.heldAt) >= w.holdTimeout-2*time.Minute {
+				// The model's hold began when the apply ended; under a busy
+				// budget the status and notices after the hold waited for
+				// tokens, so the provider's began up to a minute or so
+				// earlier: too close to the timeout to say.
+				w.uncertain = true
+			}
 			switch {
 			case w.promote != run.token:
 				return mResume
@@ -819,7 +828,8 @@ func (w *mWorld) apply(label string, ev mEvents, gap time.Duration, hand weights
 	faulted := false
 	var once sync.Once
 	count := func() int { got, _ := w.writesSince(mark); return len(got) }
-	w.e.Clock.OnSleep(func(context.Context, time.Duration, time.Time) {
+	w.e.Clock.OnSleep(func(_ context.Context, d time.Duration, _ time.Time) {
+		w.budget.draw(d)
 		n := count()
 		if ev.personAt > 0 && n >= ev.personAt {
 			once.Do(func() { w.personSets(ev.hand) })
@@ -839,6 +849,7 @@ func (w *mWorld) apply(label string, ev mEvents, gap time.Duration, hand weights
 	}
 	alarmBefore := w.alarmFiring
 	w.logf("  apply (%s)", ev)
+	w.budget.start()
 	d := p.ApplyContext(ctx)
 	w.e.Clock.OnSleep(nil)
 	w.armAlarm(0, 0)
@@ -852,6 +863,7 @@ func (w *mWorld) apply(label string, ev mEvents, gap time.Duration, hand weights
 		checkMode = mRefused
 	}
 	pos, back := w.checkWrites(checkMode, run, mark, faulted)
+	w.checkUrgent(label, checkMode, run, mark)
 	// A hold that timed out since its plan showed it kept: the apply (if
 	// the plan had anything to apply) refuses, and only then.
 	timedOutSincePlan := mode == mNothing && run != nil && !run.ended && run.held >= 0 && w.promote == run.token && w.holdTimeout > 0 &&
@@ -1148,10 +1160,14 @@ func modelHistory(t *testing.T, seed int64) {
 	s := k.make(t, e, c)
 	w := &mWorld{t: t, rng: rng, e: e, c: c, s: s, person: map[int]bool{}, poll: time.Minute, noticesLost: map[string]bool{}, noticeClock: newNoticeClock()}
 	w.listen()
-	eng := e.NewEngine(nil, provider.WithNoticeClock(w.noticeClock))
+	extra, opts := w.setupBudget()
+	eng := e.NewEngine(extra, append(opts, provider.WithNoticeClock(w.noticeClock))...)
 	eng.T = w // the engine's findings print the history too
 	w.r = eng.Resource(s.typ)
 	w.logf("seed %d: %s", seed, k.name)
+	if w.budget != nil {
+		w.logf("%s", w.budget)
+	}
 	if os.Getenv("ROLLOUT_MODEL_SEED") != "" {
 		// A replayed seed shows its history (with -v) when it passes too.
 		defer func() {

@@ -51,6 +51,12 @@ func WithPacerClock(c clock.Clock) Option { return func(p *rolloutProvider) { p.
 // waiting for it.
 func WithNoticeClock(c clock.Clock) Option { return func(p *rolloutProvider) { p.noticeClock = c } }
 
+// WithConfigured hands a test the AWS client the provider built, once
+// configured (its pacer, to draw on the same budget as other rollouts).
+func WithConfigured(f func(*awsclient.Client)) Option {
+	return func(p *rolloutProvider) { p.configured = f }
+}
+
 // New returns a function that builds the provider, as providerserver wants.
 func New(version string, opts ...Option) func() provider.Provider {
 	return func() provider.Provider {
@@ -68,6 +74,7 @@ type rolloutProvider struct {
 	// pacerClock and noticeClock: nil for the real clock (WithPacerClock,
 	// WithNoticeClock).
 	pacerClock, noticeClock clock.Clock
+	configured              func(*awsclient.Client)
 }
 
 type providerModel struct {
@@ -326,6 +333,9 @@ func (p *rolloutProvider) Configure(ctx context.Context, req provider.ConfigureR
 		return
 	}
 	tflog.Info(ctx, "configured AWS clients", map[string]any{"provider_version": p.version, "region": client.Region, "max_retries": cfg.MaxRetries})
+	if p.configured != nil {
+		p.configured(client)
+	}
 	resp.ResourceData = client
 	resp.DataSourceData = client
 }
