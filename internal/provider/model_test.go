@@ -35,14 +35,21 @@ import (
 // the fake clock):
 //
 //   - a schedule of 1 to 4 steps with holds (several), pauses, a rollback
-//     policy, a hold timeout and its action, notices to SNS and EventBridge;
+//     policy, a hold timeout and its action, notices to SNS, to
+//     EventBridge or to both (model_notices_test.go);
+//   - with ROLLOUT_MODEL_BUSY=1, a busy API budget: api_budget at low
+//     rates, the pacer on the fake clock, other rollouts leaving every
+//     class in debt at each pause and poll (model_budget_test.go; off by
+//     default: not yet reproducible, see setupBudget);
 //   - a sequence of operations: applying the change, promoting with a new
 //     token, an unrelated change that reuses the token, a retry with a new
 //     attempt, going back to where the run started, refreshing, time
 //     passing (past a hold timeout, between a plan and its apply too);
 //   - inside applies: an alarm firing at a chosen write, a person changing
 //     the subject, a lost answer or a failed request, a Ctrl-C; SNS or
-//     EventBridge failing.
+//     EventBridge failing (server error, throttle, denied, reset, lost
+//     answer) or slow, within the notifier's bound or past it (on a notice
+//     clock of its own, provider.WithNoticeClock: no real wait).
 //
 // A reference model (mRun) follows the history: from each plan and the
 // events, it says which writes may come next and in which order (only the
@@ -59,8 +66,12 @@ import (
 //	record   last_rollout and the subject's status tag say what the subject
 //	         serves and how the run stands
 //	notices  one started_at per run; seq 1..n, a repeat only of the same
-//	         notice; exactly one end notice per run that ended, none after;
-//	         each notice not delivered is counted
+//	         notice; exactly one end notice per run that ended, none after,
+//	         at each destination; each notice not delivered is counted:
+//	         notices_undelivered exact in a clean apply, and where one
+//	         destination fails beside a healthy one
+//	budget   (busy budget) no request waits for a token between two writes
+//	         of a rollback
 //
 // make test runs a few hundred seeds (ROLLOUT_MODEL_SEEDS, bounded by
 // ROLLOUT_MODEL_BUDGET); make fuzz runs FuzzModel; a failing seed prints the
@@ -318,10 +329,10 @@ type mWorld struct {
 	// noticeClock bounds each publish of a notice (model_notices_test.go)
 	noticeClock *clock.Fake
 	// budget is the busy API budget, nil for none (model_budget_test.go)
-	budget *mBudget
-	run              *mRun
-	last             *mEnd
-	alarmFiring      bool
+	budget      *mBudget
+	run         *mRun
+	last        *mEnd
+	alarmFiring bool
 	// uncertain is set once something the model does not predict happened
 	// (a fault, a cancel, a person's change): from then on only the
 	// invariants are checked.
