@@ -42,10 +42,11 @@ type TB interface {
 
 // NewEngine serves the provider on e's fake clock and configures it with
 // the provider block of ProviderConfig (every endpoint at the emulator, no
-// API budget), with extra provider attributes set over it (e.g. api_budget).
-func (e *Env) NewEngine(extra map[string]any) *Engine {
+// API budget), with extra provider attributes set over it (e.g. api_budget)
+// and options for the provider (e.g. provider.WithPacerClock(e.Clock)).
+func (e *Env) NewEngine(extra map[string]any, opts ...provider.Option) *Engine {
 	e.T.Helper()
-	srv, err := providerserver.NewProtocol6WithError(provider.New("test", provider.WithClock(e.Clock))())()
+	srv, err := providerserver.NewProtocol6WithError(provider.New("test", append([]provider.Option{provider.WithClock(e.Clock)}, opts...)...)())()
 	if err != nil {
 		e.T.Fatalf("serving the provider: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
 )
@@ -32,6 +33,9 @@ type States struct {
 	Calls int
 	// Fault, when set, says what goes wrong with each call.
 	Fault func(arn string) CallFault
+	// NoticeClock bounds each publish of the orchestrator's notices (nil:
+	// the real clock), as provider.WithNoticeClock does the provider's.
+	NoticeClock clock.Clock
 	// busy is set while a call is made or Run runs: Tick then does
 	// nothing (a call's own waits do not start another call).
 	busy bool
@@ -64,14 +68,15 @@ func (e *Env) NewStates(name string) *States {
 	e.Emu.HoldExecutions(arn, e.Clock.Now)
 	u := e.Emu.URL
 	clients := map[string]*awsclient.Client{}
-	o := &orchestrator.Orchestrator{
+	s := &States{e: e, Machine: arn, plays: map[string]*play{}}
+	s.o = &orchestrator.Orchestrator{
 		Clock: e.Clock,
 		Log:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Client: func(ctx context.Context, region string) (*awsclient.Client, error) {
 			if c, ok := clients[region]; ok {
 				return c, nil
 			}
-			c, err := awsclient.New(ctx, awsclient.Config{Region: region, MaxRetries: awsclient.DefaultMaxRetries, ProviderVersion: "orchestrator/test",
+			c, err := awsclient.New(ctx, awsclient.Config{Region: region, MaxRetries: awsclient.DefaultMaxRetries, ProviderVersion: "orchestrator/test", NoticeClock: s.NoticeClock,
 				Endpoints: awsclient.Endpoints{ELBv2: u, CloudWatch: u, Lambda: u, SSM: u, StepFunctions: u, SNS: u, EventBridge: u, ECS: u, CodeDeploy: u}}, e.Clock)
 			if err != nil {
 				return nil, err
@@ -80,7 +85,7 @@ func (e *Env) NewStates(name string) *States {
 			return c, nil
 		},
 	}
-	return &States{e: e, Machine: arn, o: o, plays: map[string]*play{}}
+	return s
 }
 
 // Running lists the executions of the machine that run, oldest first.

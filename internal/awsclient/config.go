@@ -57,6 +57,11 @@ type Config struct {
 	ProviderVersion string
 	// Budgets pace the requests by action class (pacer.go); nil does not.
 	Budgets map[string]Budget
+	// PacerClock is the clock the pacer spaces requests by, and
+	// NoticeClock the one a notice's publish is bounded by (notify.go):
+	// the real clock when nil, as in the provider. Tests give them a fake
+	// one, so that a paced run or a slow delivery costs no real time.
+	PacerClock, NoticeClock clock.Clock
 }
 
 // AssumeRole is an IAM role the provider assumes with the credentials it found.
@@ -98,6 +103,8 @@ type Client struct {
 	Clock      clock.Clock
 	// Pacer paces every request of the client's services (nil: none).
 	Pacer *Pacer
+	// NoticeClock bounds each publish of a notice (nil: the real clock).
+	NoticeClock clock.Clock
 	// shared are the gate readings every rollout of the client shares
 	// (shared.go).
 	sharedOnce sync.Once
@@ -127,8 +134,12 @@ func New(ctx context.Context, c Config, clk clock.Clock) (*Client, error) {
 	}
 	if c.Budgets != nil {
 		// Real time: the pacer spaces requests, whatever clock the
-		// schedules run on.
-		pacer = NewPacer(clock.Real{}, c.Budgets)
+		// schedules run on (a test may give it its fake one).
+		var pc clock.Clock = clock.Real{}
+		if c.PacerClock != nil {
+			pc = c.PacerClock
+		}
+		pacer = NewPacer(pc, c.Budgets)
 		apiOptions = append(apiOptions, paceMiddleware(pacer))
 	}
 	opts := []func(*config.LoadOptions) error{
@@ -236,9 +247,10 @@ func New(ctx context.Context, c Config, clk clock.Clock) (*Client, error) {
 				o.BaseEndpoint = aws.String(c.Endpoints.CodeDeploy)
 			}
 		}),
-		Region: cfg.Region,
-		Clock:  clk,
-		Pacer:  pacer,
+		Region:      cfg.Region,
+		Clock:       clk,
+		Pacer:       pacer,
+		NoticeClock: c.NoticeClock,
 	}, nil
 }
 

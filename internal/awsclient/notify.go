@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
+	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 )
 
@@ -125,7 +126,7 @@ func (n *Notifier) publish(no rollout.Notice) error {
 	}
 	var errs []error
 	if n.topic != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), PublishTimeout)
+		ctx, cancel := n.bound()
 		_, err := n.c.SNS.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(n.topic), Message: aws.String(string(body)),
 			Subject: aws.String(subjectOf(no)),
 			MessageAttributes: map[string]snstypes.MessageAttributeValue{
@@ -138,7 +139,7 @@ func (n *Notifier) publish(no rollout.Notice) error {
 		}
 	}
 	if n.bus != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), PublishTimeout)
+		ctx, cancel := n.bound()
 		out, err := n.c.Events.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
 			EventBusName: aws.String(n.bus), Source: aws.String(NoticeSource), DetailType: aws.String(DetailType(no.Type)),
 			Detail: aws.String(string(body)), Resources: []string{no.SubjectID}, Time: aws.Time(no.At),
@@ -152,6 +153,16 @@ func (n *Notifier) publish(no rollout.Notice) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// bound is the context of one publish: PublishTimeout from now on the
+// client's NoticeClock (the real clock unless a test gives another).
+func (n *Notifier) bound() (context.Context, context.CancelFunc) {
+	var clk clock.Clock = clock.Real{}
+	if n.c.NoticeClock != nil {
+		clk = n.c.NoticeClock
+	}
+	return clk.WithDeadline(context.Background(), clk.Now().Add(PublishTimeout))
 }
 
 // subjectOf is a notice's SNS subject (at most 100 characters).

@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sivchari/kumo"
 )
@@ -56,6 +57,8 @@ type Emulator struct {
 	buckets   map[string]*tokenBucket
 	throttled map[string]int
 	targeted  []*targetedFault
+	// slowWait, when set, acts out a slow answer on a test's clock (SlowWith).
+	slowWait func(action string, d time.Duration) bool
 	// authenticate-oidc configs by listener or rule ARN
 	oidc map[string]*oidcConfig
 	// Lambda versions and aliases
@@ -109,7 +112,7 @@ func Start(addr string) (*Emulator, error) {
 			defer resetConn(orig)
 			w = httptest.NewRecorder()
 		default:
-			if e.injectFault(f, action, w) {
+			if e.injectFault(f, action, w, r) {
 				return
 			}
 		}
@@ -118,7 +121,7 @@ func Start(addr string) (*Emulator, error) {
 		if strings.HasPrefix(action, "monitoring:") {
 			decoded, _ = decodeCBOR(body)
 		}
-		if (strings.HasPrefix(action, "lambda:") && strings.Contains(action, "Alias") || action == "ssm:PutParameter") && len(body) > 0 {
+		if (strings.HasPrefix(action, "lambda:") && strings.Contains(action, "Alias") || action == "ssm:PutParameter" || action == "events:PutEvents") && len(body) > 0 {
 			_ = json.Unmarshal(body, &decoded)
 		}
 		switch action {

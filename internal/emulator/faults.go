@@ -146,7 +146,7 @@ func (e *Emulator) slowBy(action string) time.Duration {
 // injectFault acts out f before the request is forwarded (LostAnswer is
 // acted out by the front around the forwarding). It returns true when the
 // request is answered.
-func (e *Emulator) injectFault(f Fault, action string, w http.ResponseWriter) bool {
+func (e *Emulator) injectFault(f Fault, action string, w http.ResponseWriter, r *http.Request) bool {
 	switch f {
 	case Throttle:
 		throttled(w, action)
@@ -161,9 +161,42 @@ func (e *Emulator) injectFault(f Fault, action string, w http.ResponseWriter) bo
 		resetConn(w)
 		return true
 	case Slow:
-		time.Sleep(e.slowBy(action)) // a real server's latency: the client's own process waits for it
+		e.mu.Lock()
+		wait := e.slowWait
+		e.mu.Unlock()
+		if wait == nil {
+			time.Sleep(e.slowBy(action)) // a real server's latency: the client's own process waits for it
+			return false
+		}
+		if !wait(action, e.slowBy(action)) {
+			return false // answered within the caller's bound
+		}
+		// The caller's bound has passed: it gives up, and the request
+		// takes no effect. A caller still waiting after clientGone (its
+		// bound is longer than the test says) is answered, late.
+		select {
+		case <-r.Context().Done():
+			return true
+		case <-time.After(clientGone):
+			return false
+		}
 	}
 	return false
+}
+
+// clientGone is how long, in real time, the front waits for a caller whose
+// bound a slow answer passed to go away.
+const clientGone = 3 * time.Second
+
+// SlowWith makes a slow answer take d on a test's clock instead of real
+// time: wait moves that clock by d (for a caller bounded by it) and says
+// whether the caller's bound passed, in which case the front waits for the
+// caller to give up and does not forward the request. nil sleeps in real
+// time again.
+func (e *Emulator) SlowWith(wait func(action string, d time.Duration) (late bool)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.slowWait = wait
 }
 
 // resetConn closes the client's connection with a TCP reset.

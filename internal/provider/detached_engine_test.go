@@ -170,3 +170,23 @@ func TestUndeliveredCountedPerRun(t *testing.T) {
 		})
 	}
 }
+
+// An abort of a held detached run counts the run's notices not delivered:
+// the started one the apply sent, and the execution's.
+func TestUndeliveredCountedDetachedAbort(t *testing.T) {
+	d := newDRig(t, true)
+	d.e.Emu.InjectFaults("sns", emulator.Faults{Rate: 1, Kinds: []emulator.Fault{emulator.ServerError}, Seed: 1})
+	if diags := d.apply(d.config(d.s.to, true, "")); diags.HasError("") {
+		t.Fatal(diags)
+	}
+	// started, held; then the abort: gate_failed, rolled_back
+	if diags := d.apply(d.config(d.s.from, true, "")); diags.HasError("") {
+		t.Fatal(diags)
+	}
+	if got := d.r.String("last_rollout.status"); got != "rolled_back" {
+		t.Fatalf("last_rollout.status %q", got)
+	}
+	if n := d.r.String("last_rollout.notices_undelivered"); n != "4" {
+		t.Fatalf("last_rollout.notices_undelivered = %s; the run's 4 notices (started, held, gate_failed, rolled_back) were all lost", n)
+	}
+}

@@ -67,16 +67,18 @@ func (w *mWorld) drive(startTag string) {
 }
 
 // passDetached lets d pass with the orchestrator's calls falling due in
-// it. It says whether the run moved (its status tag changed): a hold that
-// timed out, acted on by the orchestrator. A run that moved is then driven
+// it. It says whether the run moved (its status tag changed, or it wrote
+// the subject): a hold that timed out, acted on by the orchestrator. A run that moved is then driven
 // until it holds again or ends.
 func (w *mWorld) passDetached(d time.Duration) bool {
 	tag := w.statusTag()
-	stop := func() bool { return w.statusTag() != tag }
-	if err := w.states.Run(context.Background(), w.e.Clock.Now().Add(d), stop); err != nil {
+	mark := len(w.s.writes())
+	// (a gradual rollback's first writes come before its status changes)
+	moved := func() bool { return w.statusTag() != tag || len(w.s.writes()) > mark }
+	if err := w.states.Run(context.Background(), w.e.Clock.Now().Add(d), moved); err != nil {
 		w.fatalf("an orchestrator call failed: %v", err)
 	}
-	if w.statusTag() == tag {
+	if !moved() {
 		return false
 	}
 	w.drive(tag)
@@ -97,9 +99,7 @@ func (w *mWorld) pass(label string, d time.Duration) {
 		}
 	}
 	mark := len(w.s.writes())
-	w.mu.Lock()
-	noticeMark := len(w.notices)
-	w.mu.Unlock()
+	noticeMark := w.noticeMark()
 	moved := w.passDetached(d)
 	if r := w.r.Refresh(); r.HasError("") {
 		w.fatalf("%s: refresh: %s", label, r)
@@ -118,10 +118,10 @@ func (w *mWorld) pass(label string, d time.Duration) {
 	delivered := w.deliveredSince(noticeMark)
 	if !w.uncertain && mode != mNothing {
 		want := w.predict(mode, run, 0, w.alarmFiring)
-		w.checkOutcome(label, mode, run, want, delivered, false)
+		w.checkOutcome(label, mode, run, want, delivered, nil)
 		run.pos = pos
 	}
 	w.checkRecord(label)
-	w.checkNotices(label, run, delivered, false)
+	w.checkNotices(label, run, delivered)
 	w.syncModel()
 }

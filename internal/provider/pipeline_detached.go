@@ -226,8 +226,7 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 		x, err := c.DescribeExecution(ctx, arn)
 		live, lerr := readSplit(ctx, s)
 		if err == nil && x.Status != "RUNNING" {
-			res, status := resultOfExecution(x, s, live, lerr)
-			res.NotifyFailures += p.Res.NotifyFailures
+			res, status := resultOfExecution(x, s, live, lerr, p.Res.NotifyFailures)
 			out.res = res
 			out.record = recordDetached(ch, res, status, arn, live)
 			if status != string(rollout.Succeeded) {
@@ -288,8 +287,9 @@ func recordDetached(ch change, res rollout.Result, status, execution string, ser
 // resultOfExecution is how an ended execution left its rollout, and its
 // status: the run's own (from the output, or the report in the cause), or
 // stopped (stopped by hand: nothing rolled it back). live is what the
-// subject serves.
-func resultOfExecution(x awsclient.Execution, s subject, live weights.Split, liveErr error) (rollout.Result, string) {
+// subject serves; undelivered counts the run's notices the applies could
+// not deliver (its started notice), beside those the execution counted.
+func resultOfExecution(x awsclient.Execution, s subject, live weights.Split, liveErr error, undelivered int) (rollout.Result, string) {
 	var res rollout.Result
 	status := ""
 	switch x.Status {
@@ -335,6 +335,7 @@ func resultOfExecution(x awsclient.Execution, s subject, live weights.Split, liv
 	if res.Failure != nil && res.Failure.Step == 0 {
 		res.Failure.Step = res.StepReached
 	}
+	res.NotifyFailures += undelivered
 	return res, status
 }
 
@@ -381,11 +382,8 @@ func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last t
 		}
 		return types.ObjectValueMust(lastRolloutAttrTypes, attrs), true
 	}
-	res, status := resultOfExecution(x, s, live, lerr)
+	res, status := resultOfExecution(x, s, live, lerr, int(lastInt(last, "notices_undelivered")))
 	res.Status = rollout.Status(status)
-	// The execution counts the notices its calls could not deliver; the
-	// apply that started it counted its own (started).
-	res.NotifyFailures += int(lastInt(last, "notices_undelivered"))
 	if res.Finished.IsZero() {
 		res.Finished = c.Clock.Now()
 	}
@@ -435,7 +433,7 @@ func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch chang
 		x, err := c.DescribeExecution(ctx, arn)
 		if err == nil && x.Status != "RUNNING" {
 			live, lerr := readSplit(ctx, s)
-			res, status := resultOfExecution(x, s, live, lerr)
+			res, status := resultOfExecution(x, s, live, lerr, int(lastInt(ch.last, "notices_undelivered")))
 			res.Finished = c.Clock.Now()
 			out.res = res
 			from, _ := weights.ParseCanonical(lastAttr(ch.last, "target"))

@@ -41,6 +41,22 @@ type Option func(*rolloutProvider)
 // WithClock makes the provider wait and tell the time through c.
 func WithClock(c clock.Clock) Option { return func(p *rolloutProvider) { p.clock = c } }
 
+// WithPacerClock makes the api_budget's pacer space requests by c (the
+// real clock by default, whatever WithClock says): a test on a fake clock
+// paces without waiting in real time.
+func WithPacerClock(c clock.Clock) Option { return func(p *rolloutProvider) { p.pacerClock = c } }
+
+// WithNoticeClock bounds each publish of a notice by c (the real clock by
+// default): a test can make a delivery slower than the bound without
+// waiting for it.
+func WithNoticeClock(c clock.Clock) Option { return func(p *rolloutProvider) { p.noticeClock = c } }
+
+// WithConfigured hands a test the AWS client the provider built, once
+// configured (its pacer, to draw on the same budget as other rollouts).
+func WithConfigured(f func(*awsclient.Client)) Option {
+	return func(p *rolloutProvider) { p.configured = f }
+}
+
 // New returns a function that builds the provider, as providerserver wants.
 func New(version string, opts ...Option) func() provider.Provider {
 	return func() provider.Provider {
@@ -55,6 +71,10 @@ func New(version string, opts ...Option) func() provider.Provider {
 type rolloutProvider struct {
 	version string
 	clock   clock.Clock
+	// pacerClock and noticeClock: nil for the real clock (WithPacerClock,
+	// WithNoticeClock).
+	pacerClock, noticeClock clock.Clock
+	configured              func(*awsclient.Client)
 }
 
 type providerModel struct {
@@ -279,6 +299,7 @@ func (p *rolloutProvider) Configure(ctx context.Context, req provider.ConfigureR
 		cfg.MaxRetries = int(m.MaxRetries.ValueInt64())
 	}
 	cfg.Budgets = m.APIBudget.budgets()
+	cfg.PacerClock, cfg.NoticeClock = p.pacerClock, p.noticeClock
 	resp.Diagnostics.Append(m.SharedConfigFiles.ElementsAs(ctx, &cfg.SharedConfigFiles, false)...)
 	resp.Diagnostics.Append(m.SharedCredentialsFiles.ElementsAs(ctx, &cfg.SharedCredentialsFiles, false)...)
 	if e := m.Endpoints; e != nil {
@@ -312,6 +333,9 @@ func (p *rolloutProvider) Configure(ctx context.Context, req provider.ConfigureR
 		return
 	}
 	tflog.Info(ctx, "configured AWS clients", map[string]any{"provider_version": p.version, "region": client.Region, "max_retries": cfg.MaxRetries})
+	if p.configured != nil {
+		p.configured(client)
+	}
 	resp.ResourceData = client
 	resp.DataSourceData = client
 }
