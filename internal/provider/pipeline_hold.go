@@ -505,3 +505,53 @@ func refuseHold(ctx context.Context, o types.Object, at path.Path, diags *diag.D
 		}
 	}
 }
+
+// endOnDestroy ends the rollout of a subject whose resource is destroyed
+// (ro is its rollout block, token its lease): a running detached rollout
+// is stopped (stopDetached); a held one ends where it is, with nothing
+// written to the subject (endHeldOnDestroy).
+func endOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last, ro types.Object, token string, diags *diag.Diagnostics) {
+	stopDetached(ctx, c, s, last, diags)
+	if !diags.HasError() {
+		endHeldOnDestroy(ctx, c, s, last, ro, token, diags)
+	}
+}
+
+// endHeldOnDestroy ends a held rollout whose resource is destroyed: the
+// run's end notice (failed, gate aborted), in its numbering and under its
+// started_at, and the status tag that says so, unless another owner took
+// the subject (its tags are the new owner's). The subject stays where it
+// was held; the warning says so.
+func endHeldOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last, ro types.Object, token string, diags *diag.Diagnostics) {
+	h, held := heldOf(last)
+	if !held || c == nil {
+		return
+	}
+	settings := settingsOf(ctx, ro)
+	steps, _ := schedule(h.from, h.target, settings.Strategy)
+	if len(steps) <= h.step {
+		// The schedule cannot be made again: the notice's number counts
+		// the steps up to the hold and no earlier hold.
+		steps = make([]rollout.PlannedStep, h.step+1)
+		for i := range steps {
+			steps[i] = rollout.PlannedStep{Weights: h.serving}
+		}
+		steps[h.step].Weights = h.target
+	}
+	ch := change{from: h.from, to: h.target, settings: settings, limit: time.Minute}
+	runner, ok := newRunner(ctx, c, s, ch, diags)
+	if !ok {
+		return
+	}
+	if takenBy(ctx, s, token) != "" {
+		if k, ok := keepers.Load(runner); ok {
+			k.(*awsclient.StatusKeeper).Disown() // the new owner's tags
+		}
+	}
+	res := runner.EndHeld(h.from, h.serving, steps, h.step, h.started, rollout.Failure{Gate: rollout.GateAborted, Step: h.step,
+		Reason: fmt.Sprintf("its resource was destroyed while the rollout was held after step %d; the %s stays at %s", h.step, s.Kind(), h.serving.Short())})
+	closeNotices(runner, &res, settings, diags)
+	diags.AddWarning("Held Rollout Ended", detail(nil,
+		fmt.Sprintf("The rollout of %s %s was held after step %d, serving %s, on its way to %s; destroy ended it there (its status and notices say failed, gate aborted) and wrote nothing to it.", s.Kind(), s.ID(), h.step, h.serving.Short(), h.target.Short()),
+		fmt.Sprintf("It still serves %s. Set what it serves yourself if it must change (back to %s, where the rollout started).", h.serving.Short(), h.from.Short())))
+}

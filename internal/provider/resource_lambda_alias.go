@@ -573,7 +573,7 @@ func (r *lambdaAliasResource) Delete(ctx context.Context, req resource.DeleteReq
 	}
 	ref := state.ref()
 	subj := r.subject(state)
-	if stopDetached(ctx, r.client, subj, state.LastRollout, &resp.Diagnostics); resp.Diagnostics.HasError() {
+	if endOnDestroy(ctx, r.client, subj, state.LastRollout, state.Rollout, state.OwnerTag.ValueString(), &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
 	defer releaseLease(ctx, subj, state.OwnerTag.ValueString(), state.LastRollout, &resp.Diagnostics)

@@ -510,7 +510,7 @@ func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRe
 	if r.restores(state) && !refuseRestoreWhileForeign(ctx, r.client, state.ControlledBy, ref.ID(), &resp.Diagnostics) {
 		return
 	}
-	if stopDetached(ctx, r.client, subj, state.LastRollout, &resp.Diagnostics); resp.Diagnostics.HasError() {
+	if endOnDestroy(ctx, r.client, subj, state.LastRollout, state.Rollout, state.OwnerTag.ValueString(), &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
 	defer releaseLease(ctx, subj, state.OwnerTag.ValueString(), state.LastRollout, &resp.Diagnostics)

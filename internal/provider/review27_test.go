@@ -1,0 +1,136 @@
+package provider_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
+)
+
+// Defects of issue 27's review of holds, promote, notices and detached
+// runs, each proven through the real resource code in the in-process
+// engine (acctest.Engine) on the fake clock.
+
+// heldSplit is a traffic split at the emulator whose rollout holds after
+// its first step (10 %), with its notices on an SNS topic.
+type heldSplit struct {
+	e       *acctest.Env
+	c       *awsclient.Client
+	ref     awsclient.Ref
+	from    weights.Split
+	to      weights.Split
+	q       *acctest.NoticeQueue
+	topic   string
+	eng     *acctest.Engine
+	r       *acctest.Resource
+	promote string
+	extra   map[string]any
+}
+
+func newHeldSplit(t *testing.T) *heldSplit {
+	e := acctest.NewEnv(t)
+	h := &heldSplit{e: e, c: conformanceClient(t, e)}
+	f := e.NewFixture(2)
+	h.ref = awsclient.Ref{ListenerARN: f.Listener}
+	h.from = weights.Split{{ARN: f.TGs[0], Weight: 100}, {ARN: f.TGs[1], Weight: 0}}
+	h.to = weights.Split{{ARN: f.TGs[0], Weight: 0}, {ARN: f.TGs[1], Weight: 100}}
+	e.SetWeights(h.ref, h.from)
+	h.topic, h.q = e.SNSNotices("r27")
+	h.eng = e.NewEngine(nil)
+	h.r = h.eng.Resource("rollout_traffic_split")
+	return h
+}
+
+func (h *heldSplit) config(w weights.Split) map[string]any {
+	ro := map[string]any{"strategy": "canary", "poll_interval": "1m",
+		"steps":         []any{map[string]any{"percent": 10, "pause": "hold"}, map[string]any{"percent": 100}},
+		"notifications": map[string]any{"sns_topic_arn": h.topic}}
+	if h.promote != "" {
+		ro["promote"] = h.promote
+	}
+	cfg := map[string]any{"listener_arn": h.ref.ListenerARN, "target_groups": mTGs(w), "rollout": ro}
+	for k, v := range h.extra {
+		cfg[k] = v
+	}
+	return cfg
+}
+
+// hold creates the split at from, then applies the change to to, which
+// holds after its first step.
+func (h *heldSplit) hold(t *testing.T) {
+	t.Helper()
+	if d := h.r.PlanApply(h.config(h.from)); d.HasError("") {
+		t.Fatalf("create: %s", d)
+	}
+	if d := h.r.PlanApply(h.config(h.to)); d.HasError("") {
+		t.Fatalf("apply: %s", d)
+	}
+	if got := h.r.String("last_rollout.status"); got != string(rollout.Held) {
+		t.Fatalf("last_rollout.status = %q, want held", got)
+	}
+}
+
+func (h *heldSplit) status(t *testing.T) awsclient.Status {
+	t.Helper()
+	l, err := awsclient.ListenerLease{Client: h.c, Ref: h.ref}.ReadLease(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, ok := awsclient.ParseStatus(l.Status)
+	if !ok {
+		t.Fatalf("status tag %q", l.Status)
+	}
+	return st
+}
+
+// checkRun checks the notices of one run: one started_at, seq 1..n, and
+// exactly one end notice, the last.
+func checkRun(t *testing.T, ns []rollout.Notice) {
+	t.Helper()
+	ends := 0
+	for i, n := range ns {
+		if n.Seq != i+1 {
+			t.Errorf("notice %d (%s) has seq %d", i+1, n.Type, n.Seq)
+		}
+		if !n.Started.Equal(ns[0].Started) {
+			t.Errorf("notice %d (%s) has started_at %s, the run's is %s", i+1, n.Type, n.Started, ns[0].Started)
+		}
+		switch n.Type {
+		case rollout.NoticeSucceeded, rollout.NoticeRolledBack, rollout.NoticeFailed, rollout.NoticeChanged:
+			ends++
+			if i != len(ns)-1 {
+				t.Errorf("end notice %s is not the last: %v", n.Type, acctest.Kinds(ns))
+			}
+		}
+	}
+	if ends != 1 {
+		t.Errorf("%d end notices, want 1: %v", ends, acctest.Kinds(ns))
+	}
+}
+
+// Item 1: destroying a resource whose rollout is held ends the run: its
+// status tag and one end notice (failed, gate aborted) say so, in the
+// run's numbering and under its started_at; nothing is written to the
+// subject, which stays where it was held.
+func TestReview27_destroyHeldEndsRun(t *testing.T) {
+	h := newHeldSplit(t)
+	h.hold(t)
+	held := h.e.RecordSplitsOf(h.ref.ListenerARN)
+	if d := h.r.PlanDestroy().Apply(); d.HasError("") {
+		t.Fatalf("destroy: %s", d)
+	}
+	if w := held(); len(w) != 0 {
+		t.Errorf("destroy wrote %v to the subject", w)
+	}
+	ns, _ := h.q.Read(3)
+	checkRun(t, ns)
+	if len(ns) != 3 || ns[2].Type != rollout.NoticeFailed || ns[2].Failure == nil || ns[2].Failure.Gate != rollout.GateAborted {
+		t.Fatalf("notices %v, want started, held, failed (aborted)", acctest.Kinds(ns))
+	}
+	if st := h.status(t); st.Type != rollout.NoticeFailed || st.Step != 1 {
+		t.Errorf("status tag says %s %d/%d, want failed 1/2", st.Type, st.Step, st.Steps)
+	}
+}
