@@ -318,7 +318,11 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 		return
 	}
 	settings, _ := settingsFrom(ctx, plan.Rollout)
-	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("version"), kind: "alias", from: from, to: to, strategy: st, settings: settings, last: last}, &resp.Diagnostics)
+	var lease awsclient.LeaseStore
+	if r.client != nil && !plan.FunctionName.IsUnknown() && !plan.AliasName.IsUnknown() {
+		lease = r.subject(plan).Lease()
+	}
+	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("version"), kind: "alias", from: from, to: to, strategy: st, settings: settings, last: last, lease: lease}, &resp.Diagnostics)
 	if !ok {
 		return
 	}
