@@ -434,7 +434,7 @@ func (r *trafficSplitResource) Update(ctx context.Context, req resource.UpdateRe
 func (r *trafficSplitResource) subject(m trafficSplitModel) listenerSubject {
 	return listenerSubject{c: r.client, ref: m.ref(), sticky: stickinessFrom(m.Stickiness), attr: path.Root("target_groups"),
 		goBack: func(from weights.Split) string {
-			return fmt.Sprintf("set target_groups to the weights before this apply (%s)", from.Short())
+			return fmt.Sprintf("set target_groups to the weights from before the rollout started (%s)", from.Short())
 		}}
 }
 

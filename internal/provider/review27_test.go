@@ -2,6 +2,8 @@ package provider_test
 
 import (
 	"context"
+	"regexp"
+	"time"
 	"testing"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
@@ -176,5 +178,42 @@ func TestReview27_importHeldPlanSaysSo(t *testing.T) {
 	c := h.eng.Resource("rollout_traffic_split")
 	if p := c.Plan(h.config(h.to)); !p.Diags.HasWarning("Rollout In Progress Found") {
 		t.Fatalf("the create's plan does not say it found a held rollout: %s", p.Diags)
+	}
+}
+
+// Item 3: a hold that timed out (hold_timeout_action rollback) rolls back
+// to where the rollout started, in an earlier apply: the error says so,
+// not "the weights it had before this apply" (which were the held ones).
+func TestReview27_holdTimeoutRollbackWording(t *testing.T) {
+	h := newHeldSplit(t)
+	h.extra = nil
+	cfg := func(w weights.Split) map[string]any {
+		c := h.config(w)
+		ro := c["rollout"].(map[string]any)
+		ro["hold_timeout"], ro["hold_timeout_action"] = "30m", "rollback"
+		return c
+	}
+	if d := h.r.PlanApply(cfg(h.from)); d.HasError("") {
+		t.Fatalf("create: %s", d)
+	}
+	if d := h.r.PlanApply(cfg(h.to)); d.HasError("") || h.r.String("last_rollout.status") != "held" {
+		t.Fatalf("apply: %s", d)
+	}
+	_ = h.e.Clock.Sleep(context.Background(), 31*time.Minute)
+	if d := h.r.Refresh(); d.HasError("") {
+		t.Fatalf("refresh: %s", d)
+	}
+	d := h.r.PlanApply(cfg(h.to))
+	if !d.HasError("Rollout Rolled Back") {
+		t.Fatalf("want Rollout Rolled Back, got %s", d)
+	}
+	if d.HasError("before this apply") {
+		t.Errorf("the error says the weights before this apply, which were the held ones: %s", d)
+	}
+	if !d.HasError("(?s)when the rollout started.*" + regexp.QuoteMeta(h.from.Short())) {
+		t.Errorf("the error does not say it went back to where the rollout started (%s): %s", h.from.Short(), d)
+	}
+	if got := h.e.Clock.Now(); got.IsZero() {
+		t.Fatal("clock")
 	}
 }
