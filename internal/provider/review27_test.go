@@ -3,8 +3,8 @@ package provider_test
 import (
 	"context"
 	"regexp"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
