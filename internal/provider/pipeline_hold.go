@@ -142,6 +142,15 @@ func heldRecord(ch change, res rollout.Result, serving weights.Split) types.Obje
 func endHeld(s subject, ch change, out *outcome, diags *diag.Diagnostics) {
 	out.serving = out.res.Current
 	out.res.Current = ch.to
+	if out.res.Err != nil {
+		// The first write after the promote was refused: nothing moved,
+		// and the rollout is held where it was (rollout.refusedAfterHold).
+		diags.AddAttributeError(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Promote Not Applied", detail(out.res.Err,
+			fmt.Sprintf("AWS refused the first write after the hold of %s %s (step %d of %d), so nothing was written: the rollout is still held after step %d, serving %s, on its way to %s. It was not rolled back (the refusal changed nothing, and the canary had passed its gates); its status still says held, and no notice ended it.",
+				s.Kind(), s.ID(), out.res.StepReached+1, out.res.Steps, out.res.StepReached, out.serving.Short(), ch.to.Short()),
+			fmt.Sprintf("Give the credentials the permission the error names (the provider's IAM permissions table lists what each resource needs), then apply again: the plan promotes it again with the same rollout.promote. To go back instead, set the configuration to %s and apply.", ch.from.Short())))
+		return
+	}
 	diags.AddAttributeWarning(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Rollout Held", detail(nil,
 		fmt.Sprintf("The rollout of %s %s is held after step %d of %d: it serves %s, on its way to %s.", s.Kind(), s.ID(), out.res.StepReached, out.res.Steps, out.serving.Short(), ch.to.Short()),
 		fmt.Sprintf("Nothing watches it now. To go on, set rollout.promote to a new value and apply (the gates are checked again first). To go back, set the configuration to %s and apply.%s",
@@ -206,7 +215,13 @@ func heldChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 		out.res = runner.Drive(ctx, p)
 		closeNotices(runner, &out.res, ch.settings, diags)
 		settle(ctx, c, s, ch, &out, diags)
-		if out.res.Status == rollout.Held && out.serving != nil {
+		if out.res.Status == rollout.Held && out.res.Err != nil {
+			// Its promote was refused by AWS before anything moved: the
+			// record stays the hold's (its token, when it was held), so
+			// the same configuration promotes it again.
+			last := ch.last
+			out.record = &last
+		} else if out.res.Status == rollout.Held && out.serving != nil {
 			// Held again at a later hold: the record keeps where the
 			// rollout started (ch.from here), not the weights the
 			// resource's state keeps (its target).

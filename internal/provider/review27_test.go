@@ -8,6 +8,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -216,4 +217,60 @@ func TestReview27_holdTimeoutRollbackWording(t *testing.T) {
 	if got := h.e.Clock.Now(); got.IsZero() {
 		t.Fatal("clock")
 	}
+}
+
+// Item 4: AWS refusing the first write after a promote (AccessDenied)
+// changed nothing: the rollout stays held where it is, nothing else is
+// written (no rollback, whose writes the same permission would refuse),
+// the error names the permission, the status tag still says held, no end
+// notice is sent, and applying again (the same token) goes on.
+func TestReview27_promoteWriteDeniedStaysHeld(t *testing.T) {
+	h := newHeldSplit(t)
+	h.hold(t)
+	heldAt := h.status(t)
+	writes := h.e.RecordSplitsOf(h.ref.ListenerARN)
+	h.e.Emu.FaultNext("elasticloadbalancing:ModifyListener", emulator.Denied, 1)
+	h.promote = "p1"
+	d := h.r.PlanApply(h.config(h.to))
+	if w := writes(); len(w) != 0 {
+		t.Errorf("a refused promote wrote %v", w)
+	}
+	if !d.HasError("(?s)still held.*elasticloadbalancing:ModifyListener") {
+		t.Errorf("the error does not name the permission and say the rollout is still held: %s", d)
+	}
+	if d.HasError("Rolled Back") {
+		t.Errorf("a refused write rolled the canary back: %s", d)
+	}
+	if got := h.r.String("last_rollout.status"); got != string(rollout.Held) {
+		t.Errorf("last_rollout.status = %q, want held", got)
+	}
+	if st := h.status(t); st.Type != rollout.NoticeHeld || st.Step != heldAt.Step {
+		t.Errorf("status tag says %s %d/%d, want held %d/%d", st.Type, st.Step, st.Steps, heldAt.Step, heldAt.Steps)
+	}
+	ns, _ := h.q.Read(3)
+	for _, n := range ns {
+		switch n.Type {
+		case rollout.NoticeSucceeded, rollout.NoticeRolledBack, rollout.NoticeFailed, rollout.NoticeChanged, rollout.NoticeGateFailed:
+			t.Errorf("a refused promote sent %s: %v", n.Type, acctest.Kinds(ns))
+		}
+	}
+	// Fixed: the same configuration applied again goes on.
+	if d := h.r.PlanApply(h.config(h.to)); d.HasError("") {
+		t.Fatalf("promote again: %s", d)
+	}
+	if got := h.r.String("last_rollout.status"); got != string(rollout.Succeeded) {
+		t.Errorf("after the retry last_rollout.status = %q, want succeeded", got)
+	}
+	ns, _ = h.q.Read(6)
+	var dedup []rollout.Notice
+	for _, n := range ns {
+		if len(dedup) > 0 && dedup[len(dedup)-1].Seq == n.Seq {
+			if dedup[len(dedup)-1].Type != n.Type {
+				t.Errorf("seq %d repeated by another notice: %v", n.Seq, acctest.Kinds(ns))
+			}
+			continue
+		}
+		dedup = append(dedup, n)
+	}
+	checkRun(t, dedup)
 }
