@@ -508,6 +508,13 @@ func keepsTarget(last types.Object) bool {
 // fails; a service stopped half-way between two applies would hold its
 // dependents and the release's rollback across applies.
 func refuseHold(ctx context.Context, o types.Object, at path.Path, diags *diag.Diagnostics) {
+	if !o.IsNull() && !o.IsUnknown() {
+		if v, ok := o.Attributes()["promote"].(types.String); ok && !v.IsNull() {
+			diags.AddAttributeError(at.AtName("promote"), "Promote In A Release", detail(nil,
+				"rollout.promote is set; it goes on after a hold, and a release's services cannot hold: a release runs its services, their order and the rollback of what it started in one apply.",
+				"Remove rollout.promote. To have a person look at a canary before it goes on, roll that service out on its own (rollout_traffic_split) with a hold and promote it there, and release the rest once it is promoted."))
+		}
+	}
 	st, known, _ := strategyFrom(ctx, o)
 	if !known {
 		return

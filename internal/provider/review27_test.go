@@ -2,6 +2,8 @@ package provider_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"regexp"
 	"testing"
 	"time"
@@ -273,4 +275,26 @@ func TestReview27_promoteWriteDeniedStaysHeld(t *testing.T) {
 		dedup = append(dedup, n)
 	}
 	checkRun(t, dedup)
+}
+
+// Item 5: a release's services refuse holds, so rollout.promote in one is
+// refused at plan, on its attribute path, not accepted silently.
+func TestReview27_releasePromoteRefused(t *testing.T) {
+	e := acctest.NewEnv(t)
+	f := e.NewFixture(2)
+	eng := e.NewEngine(nil)
+	r := eng.Resource("rollout_release")
+	cfg := map[string]any{"services": map[string]any{"api": map[string]any{"listener_arn": f.Listener,
+		"target_groups": []any{map[string]any{"arn": f.TGs[0], "weight": 0}, map[string]any{"arn": f.TGs[1], "weight": 100}},
+		"rollout":       map[string]any{"strategy": "canary", "steps": []any{map[string]any{"percent": 50, "pause": "1m"}, map[string]any{"percent": 100}}, "promote": "p1"}}}}
+	p := r.Plan(cfg)
+	var found bool
+	for _, d := range p.Diags {
+		if d.Summary == "Promote In A Release" && d.Attribute != nil && strings.Contains(fmt.Sprint(d.Attribute), "promote") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("rollout.promote in a release's service was not refused on its path: %s", p.Diags)
+	}
 }
