@@ -3,8 +3,8 @@ package provider_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
