@@ -319,6 +319,14 @@ func planHeld(base path.Path, attrAt path.Path, h heldRun, s rolloutSettings, to
 	switch to.Canonical() {
 	case h.target.Canonical():
 	case h.from.Canonical():
+		if live != nil && !live.Equal(h.serving) {
+			// A person's change wins: the rollback's guard finds it and
+			// writes nothing (rollout.Runner.move).
+			diags.AddAttributeWarning(attrAt, "Changed During Hold", detail(nil,
+				fmt.Sprintf("The configuration is back where the held rollout started (%s), but the subject serves %s now, not the %s the rollout was held at: someone or something changed it during the hold.", h.from.Short(), live.Short(), h.serving.Short()),
+				fmt.Sprintf("That change wins: applying stops the rollout with nothing written, not even its rollback, and records what it serves (last_rollout gate changed_during_rollout). To go back to %s after that, change rollout.attempt and apply.", h.from.Short())))
+			return backStep(h), true, true
+		}
 		diags.AddAttributeWarning(attrAt, "Applying Rolls Back The Held Rollout", detail(nil,
 			fmt.Sprintf("The configuration is back where the held rollout started (%s).", h.from.Short()),
 			fmt.Sprintf("Applying moves %s back in one step, by rollout.rollback.", h.serving.Short())))

@@ -39,10 +39,10 @@ type plannedChange struct {
 	settings rolloutSettings
 	// last is the state's last_rollout (null on create).
 	last types.Object
-	// lease, when set, is the subject's: a plan with no record of a
-	// rollout (a create, an import) says what its status tag found
-	// (warnFoundRun).
-	lease awsclient.LeaseStore
+	// subj, when set, is the subject: a plan with no record of a rollout
+	// (a create, an import) says what its status tag found (warnFoundRun),
+	// and the plan of a held rollout's abort reads what it serves.
+	subj subject
 }
 
 func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags *diag.Diagnostics) ([]rollout.PlannedStep, bool) {
@@ -61,7 +61,13 @@ func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags
 	if h, held := heldOf(p.last); held {
 		// A held rollout: the configuration moved off its target (which
 		// the state keeps). Back to where it started is one step back.
-		steps, _, ok := planHeld(p.at.ParentPath(), p.at, h, p.settings, p.to, nil, nil, time.Time{}, diags)
+		var live weights.Split
+		if p.subj != nil && c != nil {
+			if got, err := readSplit(ctx, p.subj); err == nil {
+				live = got
+			}
+		}
+		steps, _, ok := planHeld(p.at.ParentPath(), p.at, h, p.settings, p.to, live, nil, time.Time{}, diags)
 		return steps, ok
 	}
 	steps, err := schedule(p.from, p.to, p.strategy)
@@ -74,7 +80,7 @@ func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags
 	}
 	refuseRetry(p.at.ParentPath(), p.last, p.to, p.settings.Attempt, diags, atPlan)
 	if lastStatus(p.last) == "" {
-		warnFoundRun(ctx, p.lease, p.at, p.kind, p.from, diags)
+		warnFoundRun(ctx, p.subj, p.at, p.kind, p.from, diags)
 	}
 	checkSwitchable(ctx, c, p.at.ParentPath(), p.settings, atPlan, diags)
 	checkDetached(p.at.ParentPath(), p.settings, steps, diags)
@@ -104,11 +110,11 @@ func planHeldSame(ctx context.Context, c *awsclient.Client, s subject, h heldRun
 // state before it was lost). That rollout's start and target are in the
 // state that started it, so this plan cannot go on with it: applying
 // starts a new rollout from what the subject serves now (from).
-func warnFoundRun(ctx context.Context, lease awsclient.LeaseStore, at path.Path, kind string, from weights.Split, diags *diag.Diagnostics) {
-	if lease == nil {
+func warnFoundRun(ctx context.Context, s subject, at path.Path, kind string, from weights.Split, diags *diag.Diagnostics) {
+	if s == nil {
 		return
 	}
-	l, err := lease.ReadLease(ctx)
+	l, err := s.Lease().ReadLease(ctx)
 	if err != nil {
 		return // the apply's read before write and claim say it
 	}

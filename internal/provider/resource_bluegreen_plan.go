@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/bluegreen"
 )
 
@@ -112,7 +111,7 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	}
 	settings, _ := settingsFrom(ctx, plan.Rollout)
 	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("active"), kind: "listener", from: splitOf(state, st.Weights), to: splitOf(state, want),
-		strategy: strategy, settings: settings, last: state.LastRollout, lease: r.leaseOf(state)}, &resp.Diagnostics)
+		strategy: strategy, settings: settings, last: state.LastRollout, subj: r.subjectOf(state)}, &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -145,10 +144,11 @@ func (r *blueGreenResource) warnTakeover(ctx context.Context, req resource.Modif
 		"Register targets in it right after the apply (ECS services and Auto Scaling groups that reference blue_target_group_arn and green_target_group_arn do), or create the deployment on a listener that does not serve production traffic yet."))
 }
 
-// leaseOf is the lease of a blue/green in state (nil without a client).
-func (r *blueGreenResource) leaseOf(m blueGreenModel) awsclient.LeaseStore {
+// subjectOf is a blue/green in state as the plan reads it (nil without a
+// client).
+func (r *blueGreenResource) subjectOf(m blueGreenModel) subject {
 	if r.client == nil {
 		return nil
 	}
-	return r.subject(m, bluegreen.Color(m.PreviousActive.ValueString())).Lease()
+	return r.subject(m, bluegreen.Color(m.PreviousActive.ValueString()))
 }

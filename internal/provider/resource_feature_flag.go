@@ -580,7 +580,7 @@ func (r *featureFlagResource) planRollout(ctx context.Context, req resource.Modi
 		return
 	}
 	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("rollout_percentage"), kind: "flag", from: flagSplit(from), to: flagSplit(to), strategy: settings.Strategy,
-		settings: settings, last: state.LastRollout, lease: r.leaseOf(state)}, &resp.Diagnostics)
+		settings: settings, last: state.LastRollout, subj: r.subjectOf(state)}, &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -710,10 +710,11 @@ func refuseFlagEditWhileHeld(ctx context.Context, req resource.ModifyPlanRequest
 		fmt.Sprintf("Change one thing at a time: promote the ramp (rollout.promote) or take it back (rollout_percentage = %d), then change the rest.", percentageOf(h.from))))
 }
 
-// leaseOf is the lease of a flag in state (nil without a client).
-func (r *featureFlagResource) leaseOf(m featureFlagModel) awsclient.LeaseStore {
+// subjectOf is a flag in state as the plan reads it (nil without a
+// client).
+func (r *featureFlagResource) subjectOf(m featureFlagModel) subject {
 	if r.client == nil || m.ID.ValueString() == "" {
 		return nil
 	}
-	return flagSubject{c: r.client, name: m.ID.ValueString()}.Lease()
+	return r.subject(m)
 }

@@ -318,11 +318,11 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 		return
 	}
 	settings, _ := settingsFrom(ctx, plan.Rollout)
-	var lease awsclient.LeaseStore
+	var subj subject
 	if r.client != nil && !plan.FunctionName.IsUnknown() && !plan.AliasName.IsUnknown() {
-		lease = r.subject(plan).Lease()
+		subj = r.subject(plan)
 	}
-	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("version"), kind: "alias", from: from, to: to, strategy: st, settings: settings, last: last, lease: lease}, &resp.Diagnostics)
+	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("version"), kind: "alias", from: from, to: to, strategy: st, settings: settings, last: last, subj: subj}, &resp.Diagnostics)
 	if !ok {
 		return
 	}

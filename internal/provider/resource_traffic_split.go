@@ -273,11 +273,11 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 		last = state.LastRollout
 	}
 	settings, _ := settingsFrom(ctx, plan.Rollout)
-	var lease awsclient.LeaseStore
+	var subj subject
 	if r.client != nil && !plan.ListenerARN.IsUnknown() && !plan.RuleARN.IsUnknown() {
-		lease = r.subject(plan).Lease()
+		subj = r.subject(plan)
 	}
-	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("target_groups"), kind: "listener", from: from, to: s, strategy: st, settings: settings, last: last, lease: lease}, &resp.Diagnostics)
+	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("target_groups"), kind: "listener", from: from, to: s, strategy: st, settings: settings, last: last, subj: subj}, &resp.Diagnostics)
 	if !ok {
 		return
 	}

@@ -298,3 +298,30 @@ func TestReview27_releasePromoteRefused(t *testing.T) {
 		t.Fatalf("rollout.promote in a release's service was not refused on its path: %s", p.Diags)
 	}
 }
+
+// Item 7: a person changes the subject during the hold, then the
+// configuration goes back to where the rollout started (an abort): the
+// plan says that the person's change wins (nothing is written), and the
+// apply writes nothing.
+func TestReview27_abortAfterHandChangeWarned(t *testing.T) {
+	h := newHeldSplit(t)
+	h.hold(t)
+	hand := weights.Split{{ARN: h.from[0].ARN, Weight: 50}, {ARN: h.from[1].ARN, Weight: 50}}
+	h.e.SetWeights(h.ref, hand)
+	writes := h.e.RecordSplitsOf(h.ref.ListenerARN)
+	if d := h.r.Refresh(); d.HasError("") {
+		t.Fatalf("refresh: %s", d)
+	}
+	p := h.r.Plan(h.config(h.from))
+	if !p.Diags.HasWarning("(?s)Changed During Hold.*" + regexp.QuoteMeta(hand.Short())) {
+		t.Errorf("the abort's plan does not say the subject was changed during the hold: %s", p.Diags)
+	}
+	if p.Diags.HasError("") {
+		return
+	}
+	d := p.Apply()
+	if w := writes(); len(w) != 0 {
+		t.Errorf("the abort wrote %v over the person's change", w)
+	}
+	t.Logf("apply: %s", d)
+}
