@@ -141,28 +141,6 @@ func TestReview27_destroyHeldEndsRun(t *testing.T) {
 }
 
 // Item 2: a subject whose rollout is held, imported into a new resource
-// that adopts it: what does the first plan and apply do?
-func testReview27_importHeld(t *testing.T) {
-	h := newHeldSplit(t)
-	h.hold(t)
-	writes := h.e.RecordSplitsOf(h.ref.ListenerARN)
-	b := h.eng.Resource("rollout_traffic_split")
-	d := b.Import(h.ref.ListenerARN)
-	t.Logf("import: %s", d)
-	t.Logf("state: last_rollout=%v target_groups=%v", b.String("last_rollout.status"), b.State()["target_groups"])
-	h.extra = map[string]any{"adopt": true}
-	p := b.Plan(h.config(h.to))
-	t.Logf("plan diags: %s", p.Diags)
-	steps, _ := p.Get("planned_steps")
-	t.Logf("planned_steps: %v", steps)
-	if !p.Diags.HasError("") {
-		d = p.Apply()
-		t.Logf("apply: %s", d)
-		t.Logf("writes: %v; last_rollout.status %s", writes(), b.String("last_rollout.status"))
-	}
-}
-
-// Item 2: a subject whose rollout is held, imported into a new resource
 // that adopts it: the plan says what it found (the status tag says held)
 // and that applying starts a new rollout from where it is held.
 func TestReview27_importHeldPlanSaysSo(t *testing.T) {
