@@ -80,6 +80,16 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 		notifier = c.NewNotifier(j.Topic, j.Bus)
 		r.Notify = notifier.Notify
 	}
+	if len(in.Announce) > 0 {
+		if r.Notify != nil {
+			for _, n := range in.Announce {
+				if err := r.Notify(ctx, n); err != nil {
+					p.Res.NotifyFailures++
+				}
+			}
+		}
+		in.Announce = nil
+	}
 	lease := c.LeaseOf(j.Subject)
 	status := awsclient.NewStatusKeeper(lease, func(msg string, err error) { o.log(msg, "error", err.Error()) })
 	r.Status = status.Record

@@ -72,6 +72,13 @@ type State struct {
 	Error *TaskError `json:"error,omitempty"`
 	// Calls counts the calls made, for the status view and the bench.
 	Calls int `json:"calls"`
+	// Announce are the notices the apply built when it started the run
+	// (started), sent by the first call: the execution exists then, so a
+	// run is announced exactly once whether or not the apply learnt that
+	// its start was made (a start whose answer was lost), and never when
+	// it was not. A repeat of the first call sends them again, the same
+	// seq.
+	Announce []rollout.Notice `json:"announce,omitempty"`
 }
 
 // TaskError is what a Catch puts at ResultPath.

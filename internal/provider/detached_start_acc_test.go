@@ -60,12 +60,14 @@ func TestAccDetached_lostStartAnswer(t *testing.T) {
 // A start whose answers are lost and whose execution cannot be read may
 // or may not have started: the apply says so, the tags keep saying it
 // runs, and the state records it as running so that the next refresh
-// finds out (here: it did start).
+// finds out (here: it did start). The run is announced once all the
+// same: its first call sends the started notice the apply built.
 func TestAccDetached_lostStartUnknown(t *testing.T) {
 	t.Parallel()
 	d := newDetachedEnv(t)
 	subj := awsclient.SubjectRef{Listener: &d.ref}
 	name := func() string { return "" }
+	topic, q := d.e.SNSNotices("unknown-start")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: d.e.RealFactories(),
 		Steps: []resource.TestStep{
@@ -75,7 +77,7 @@ func TestAccDetached_lostStartUnknown(t *testing.T) {
 					d.e.Emu.FaultNext("states:StartExecution", emulator.LostAnswer, lostStarts)
 					d.e.Emu.FaultNext("states:DescribeExecution", emulator.ServerError, 3)
 				},
-				Config:      d.config(0, 100, heldCanary("2s", "", "")),
+				Config:      d.config(0, 100, heldCanary("2s", "", notifications(topic, ""))),
 				ExpectError: regexp.MustCompile(`Detached Rollout Start Unknown`),
 			},
 			{
@@ -98,6 +100,22 @@ func TestAccDetached_lostStartUnknown(t *testing.T) {
 						return nil
 					},
 					d.serves(d.step(10)),
+					func(*terraform.State) error {
+						got, _ := q.Read(2)
+						started := 0
+						for _, n := range got {
+							if n.Type == "started" {
+								started++
+								if n.Seq != 1 {
+									return fmt.Errorf("the started notice has seq %d, want 1", n.Seq)
+								}
+							}
+						}
+						if started != 1 {
+							return fmt.Errorf("the run's notices were %v; want exactly one started", acctest.Kinds(got))
+						}
+						return nil
+					},
 				),
 			},
 		},

@@ -88,19 +88,19 @@ func addRolloutError(diags *diag.Diagnostics, s subject, res rollout.Result, lim
 			"Run plan to see it. Apply refuses this change again until rollout.attempt changes: when the other change has done its job, change rollout.attempt and apply, and the rollout runs again from what it serves then."))
 	case res.Unknown:
 		diags.AddError("Weights Unknown", detail(res.Err,
-			fmt.Sprintf("A write to %s was sent at step %d of %d, but what the %s serves after it could not be read back, and putting back the weights before this apply could not be confirmed either.", s.ID(), max(res.StepReached, 1), res.Steps, s.Kind()),
+			fmt.Sprintf("A write to %s was sent at step %d of %d, but what the %s serves after it could not be read back, and putting back %s, the weights from before the rollout started, could not be confirmed either.", s.ID(), max(res.StepReached, 1), res.Steps, s.Kind(), from.Short()),
 			fmt.Sprintf("The state keeps %s, the last weights confirmed; the next refresh reads what the %s really serves.", res.Current.Short(), s.Kind()),
 			"Run plan: it shows the real weights. Check the endpoint and network, then apply again."))
 	case res.Status == rollout.RolledBack && res.Failure.Gate == rollout.GateTimeout:
 		diags.AddAttributeError(path.Root("timeouts"), "Rollout Timed Out", detail(nil,
 			fmt.Sprintf("The rollout reached its %s timeout at step %d of %d; nothing would watch the new weights after the apply, so it rolled back.", limit, res.StepReached, res.Steps),
-			rolledBackSentence(s, res, serves),
+			rolledBackSentence(s, res, from, serves),
 			"Raise the timeout in timeouts, or shorten the pauses; then change rollout.attempt and apply."))
 	case res.Status == rollout.RolledBack:
 		f := res.Failure
 		diags.AddAttributeError(gatePath(f.Gate, s.Attr()), "Rollout Rolled Back", detail(nil,
 			fmt.Sprintf("Step %d of %d failed the %s gate: %s.", f.Step, res.Steps, f.Gate, f.Reason),
-			rolledBackSentence(s, res, serves),
+			rolledBackSentence(s, res, from, serves),
 			again+" "+gateAdvice(f.Gate)))
 	case res.Policy == rollout.None && res.Failure != nil:
 		f := res.Failure
@@ -135,6 +135,8 @@ func gateAdvice(g rollout.Gate) string {
 		return "The step did not get enough traffic to judge it: lengthen the pause, or lower min_request_count."
 	case rollout.GateHook:
 		return "See the hook function's logs for why it did not answer Succeeded."
+	case rollout.GateHold:
+		return "To go on after a hold, set rollout.promote to a new value within rollout.hold_timeout, or raise hold_timeout."
 	}
 	return ""
 }
@@ -161,14 +163,16 @@ func addWriteError(diags interface{ AddError(string, string) }, c *awsclient.Cli
 
 // rolledBackSentence says what the rollback did: nothing when the gate
 // failed before the first shift.
-func rolledBackSentence(s subject, res rollout.Result, serves string) string {
+func rolledBackSentence(s subject, res rollout.Result, from weights.Split, serves string) string {
 	if res.SwitchedOff != "" {
 		return fmt.Sprintf("The flags %s were switched off (%s: kill switch on, written and read back), and the %s was left where it is. %s", res.SwitchedOff, res.Policy, s.Kind(), serves)
 	}
 	if len(res.RollbackSteps) == 0 {
 		return "No traffic had moved yet; nothing was rolled back. " + serves
 	}
-	return fmt.Sprintf("The %s was rolled back (%s) to the weights it had before this apply. %s", s.Kind(), res.Policy, serves)
+	// from is where the rollout started: in this apply, or in an earlier
+	// one for a rollout resumed after its hold (promoted, or timed out).
+	return fmt.Sprintf("The %s was rolled back (%s) to %s, the weights it had when the rollout started. %s", s.Kind(), res.Policy, from.Short(), serves)
 }
 
 // addReadError explains a failed read of a listener or rule.

@@ -1324,7 +1324,7 @@ func modelHistory(t *testing.T, seed int64) {
 		switch op := rng.Intn(10); {
 		case i == 0 || op < 2:
 			label += " apply the change"
-		case op < 5:
+		case op < 5 && w.s.holds: // a release refuses rollout.promote at plan
 			tokens++
 			w.promote = fmt.Sprintf("p%d", tokens)
 			label += " promote " + w.promote

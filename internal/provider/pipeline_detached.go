@@ -144,9 +144,11 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	}
 	job.Topic, job.Bus, job.Attempt = ch.settings.Topic, ch.settings.Bus, ch.settings.Attempt
 	job.HoldTimeout, job.HoldAction = ch.settings.HoldTimeout, ch.settings.HoldAction
-	// The run's first notice (started) is built here, and kept until Step
-	// Functions has started the execution: nothing is published for a run
-	// that never started. Its status is written before (the orchestrator's
+	// The run's first notice (started) is built here and carried in the
+	// execution's input: the orchestrator's first call sends it, so that
+	// it is sent once the execution exists, whether or not this apply
+	// learns that (a start whose answer was lost), and never for a run
+	// that did not start. Its status is written before (the orchestrator's
 	// first call may write the next one at once), and put back when the
 	// start is refused.
 	starter := &rollout.Runner{Clock: c.Clock, SubjectID: s.ID(), SubjectKind: s.Kind(), Attempt: ch.settings.Attempt, Execution: name}
@@ -157,7 +159,9 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 		starter.Notify = func(_ context.Context, n rollout.Notice) error { kept = append(kept, n); return nil }
 	}
 	p := starter.Start(ch.from, steps)
-	input, err := json.Marshal(orchestrator.NewState(job, p))
+	state := orchestrator.NewState(job, p)
+	state.Announce = kept
+	input, err := json.Marshal(state)
 	if err == nil && len(input) > orchestrator.MaxPayloadBytes {
 		err = fmt.Errorf("the job is %d bytes, above Step Functions' %d", len(input), orchestrator.MaxPayloadBytes)
 	}
@@ -189,7 +193,7 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 			// Unknown: the tags keep saying it runs, and the state records
 			// it as running, so that the next refresh reads how it stands.
 			addError(diags, pathOf(at.AtName("orchestrator")), "Detached Rollout Start Unknown", errors.Join(err, derr),
-				fmt.Sprintf("The answer to starting the rollout %s on %s was lost, and the execution could not be read: it may be running in AWS. The subject's tags say it runs; no started notice was sent.", arn, d.Orchestrator),
+				fmt.Sprintf("The answer to starting the rollout %s on %s was lost, and the execution could not be read: it may be running in AWS. The subject's tags say it runs; if it runs, its first call sends the started notice.", arn, d.Orchestrator),
 				"Run terraform plan (which refreshes): it shows the rollout running if it started, or failed to start if not. Do not change the subject by hand meanwhile.")
 			res := rollout.Result{Status: statusRunning, Steps: len(steps), Current: ch.to, Started: p.Res.Started}
 			out.moved, out.execution, out.res = true, arn, res
@@ -208,17 +212,6 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 		return out
 	}
 	tflog.Info(ctx, "detached rollout started", map[string]any{"execution": arn, "steps": len(steps)})
-	undelivered := 0
-	if len(kept) > 0 {
-		// The orchestrator's notices follow at once; readers order a run's
-		// notices by seq.
-		notifier := c.NewNotifier(job.Topic, job.Bus)
-		for _, n := range kept {
-			_ = notifier.Notify(ctx, n)
-		}
-		undelivered, _ = notifier.Close(noticeWait)
-	}
-	p.Res.NotifyFailures += undelivered
 	out.moved, out.execution = true, arn
 	// Wait for the first step: the apply returns with it confirmed.
 	end := c.Clock.Now().Add(ch.limit)

@@ -146,6 +146,15 @@ func heldRecord(ch change, res rollout.Result, serving weights.Split) types.Obje
 func endHeld(s subject, ch change, out *outcome, diags *diag.Diagnostics) {
 	out.serving = out.res.Current
 	out.res.Current = ch.to
+	if out.res.Err != nil {
+		// The first write after the promote was refused: nothing moved,
+		// and the rollout is held where it was (rollout.refusedAfterHold).
+		diags.AddAttributeError(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Promote Not Applied", detail(out.res.Err,
+			fmt.Sprintf("AWS refused the first write after the hold of %s %s (step %d of %d), so nothing was written: the rollout is still held after step %d, serving %s, on its way to %s. It was not rolled back (the refusal changed nothing, and the canary had passed its gates); its status still says held, and no notice ended it.",
+				s.Kind(), s.ID(), out.res.StepReached+1, out.res.Steps, out.res.StepReached, out.serving.Short(), ch.to.Short()),
+			fmt.Sprintf("Give the credentials the permission the error names (the provider's IAM permissions table lists what each resource needs), then apply again: the plan promotes it again with the same rollout.promote. To go back instead, set the configuration to %s and apply.", ch.from.Short())))
+		return
+	}
 	diags.AddAttributeWarning(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Rollout Held", detail(nil,
 		fmt.Sprintf("The rollout of %s %s is held after step %d of %d: it serves %s, on its way to %s.", s.Kind(), s.ID(), out.res.StepReached, out.res.Steps, out.serving.Short(), ch.to.Short()),
 		fmt.Sprintf("Nothing watches it now. To go on, set rollout.promote to a new value and apply (the gates are checked again first). To go back, set the configuration to %s and apply.%s",
@@ -211,7 +220,13 @@ func heldChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 		closeNotices(runner, &out.res, ch.settings, diags)
 		out.res.NotifyFailures += h.undelivered
 		settle(ctx, c, s, ch, &out, diags)
-		if out.res.Status == rollout.Held && out.serving != nil {
+		if out.res.Status == rollout.Held && out.res.Err != nil {
+			// Its promote was refused by AWS before anything moved: the
+			// record stays the hold's (its token, when it was held), so
+			// the same configuration promotes it again.
+			last := ch.last
+			out.record = &last
+		} else if out.res.Status == rollout.Held && out.serving != nil {
 			// Held again at a later hold: the record keeps where the
 			// rollout started (ch.from here), not the weights the
 			// resource's state keeps (its target).
@@ -310,6 +325,14 @@ func planHeld(base path.Path, attrAt path.Path, h heldRun, s rolloutSettings, to
 	switch to.Canonical() {
 	case h.target.Canonical():
 	case h.from.Canonical():
+		if live != nil && !live.Equal(h.serving) {
+			// A person's change wins: the rollback's guard finds it and
+			// writes nothing (rollout.Runner.move).
+			diags.AddAttributeWarning(attrAt, "Changed During Hold", detail(nil,
+				fmt.Sprintf("The configuration is back where the held rollout started (%s), but the subject serves %s now, not the %s the rollout was held at: someone or something changed it during the hold.", h.from.Short(), live.Short(), h.serving.Short()),
+				fmt.Sprintf("That change wins: applying stops the rollout with nothing written, not even its rollback, and records what it serves (last_rollout gate changed_during_rollout). To go back to %s after that, change rollout.attempt and apply.", h.from.Short())))
+			return backStep(h), true, true
+		}
 		diags.AddAttributeWarning(attrAt, "Applying Rolls Back The Held Rollout", detail(nil,
 			fmt.Sprintf("The configuration is back where the held rollout started (%s).", h.from.Short()),
 			fmt.Sprintf("Applying moves %s back in one step, by rollout.rollback.", h.serving.Short())))
@@ -499,6 +522,13 @@ func keepsTarget(last types.Object) bool {
 // fails; a service stopped half-way between two applies would hold its
 // dependents and the release's rollback across applies.
 func refuseHold(ctx context.Context, o types.Object, at path.Path, diags *diag.Diagnostics) {
+	if !o.IsNull() && !o.IsUnknown() {
+		if v, ok := o.Attributes()["promote"].(types.String); ok && !v.IsNull() {
+			diags.AddAttributeError(at.AtName("promote"), "Promote In A Release", detail(nil,
+				"rollout.promote is set; it goes on after a hold, and a release's services cannot hold: a release runs its services, their order and the rollback of what it started in one apply.",
+				"Remove rollout.promote. To have a person look at a canary before it goes on, roll that service out on its own (rollout_traffic_split) with a hold and promote it there, and release the rest once it is promoted."))
+		}
+	}
 	st, known, _ := strategyFrom(ctx, o)
 	if !known {
 		return
@@ -510,4 +540,54 @@ func refuseHold(ctx context.Context, o types.Object, at path.Path, diags *diag.D
 				"Use a pause (a duration) here. To have a person look at a canary before it goes on, roll that service out on its own (rollout_traffic_split) with a hold, and release the rest once it is promoted."))
 		}
 	}
+}
+
+// endOnDestroy ends the rollout of a subject whose resource is destroyed
+// (ro is its rollout block, token its lease): a running detached rollout
+// is stopped (stopDetached); a held one ends where it is, with nothing
+// written to the subject (endHeldOnDestroy).
+func endOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last, ro types.Object, token string, diags *diag.Diagnostics) {
+	stopDetached(ctx, c, s, last, diags)
+	if !diags.HasError() {
+		endHeldOnDestroy(ctx, c, s, last, ro, token, diags)
+	}
+}
+
+// endHeldOnDestroy ends a held rollout whose resource is destroyed: the
+// run's end notice (failed, gate aborted), in its numbering and under its
+// started_at, and the status tag that says so, unless another owner took
+// the subject (its tags are the new owner's). The subject stays where it
+// was held; the warning says so.
+func endHeldOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last, ro types.Object, token string, diags *diag.Diagnostics) {
+	h, held := heldOf(last)
+	if !held || c == nil {
+		return
+	}
+	settings := settingsOf(ctx, ro)
+	steps, _ := schedule(h.from, h.target, settings.Strategy)
+	if len(steps) <= h.step {
+		// The schedule cannot be made again: the notice's number counts
+		// the steps up to the hold and no earlier hold.
+		steps = make([]rollout.PlannedStep, h.step+1)
+		for i := range steps {
+			steps[i] = rollout.PlannedStep{Weights: h.serving}
+		}
+		steps[h.step].Weights = h.target
+	}
+	ch := change{from: h.from, to: h.target, settings: settings, limit: time.Minute}
+	runner, ok := newRunner(ctx, c, s, ch, diags)
+	if !ok {
+		return
+	}
+	if takenBy(ctx, s, token) != "" {
+		if k, ok := keepers.Load(runner); ok {
+			k.(*awsclient.StatusKeeper).Disown() // the new owner's tags
+		}
+	}
+	res := runner.EndHeld(h.from, h.serving, steps, h.step, h.started, rollout.Failure{Gate: rollout.GateAborted, Step: h.step,
+		Reason: fmt.Sprintf("its resource was destroyed while the rollout was held after step %d; the %s stays at %s", h.step, s.Kind(), h.serving.Short())})
+	closeNotices(runner, &res, settings, diags)
+	diags.AddWarning("Held Rollout Ended", detail(nil,
+		fmt.Sprintf("The rollout of %s %s was held after step %d, serving %s, on its way to %s; destroy ended it there (its status and notices say failed, gate aborted) and wrote nothing to it.", s.Kind(), s.ID(), h.step, h.serving.Short(), h.target.Short()),
+		fmt.Sprintf("It still serves %s. Set what it serves yourself if it must change (back to %s, where the rollout started).", h.serving.Short(), h.from.Short())))
 }

@@ -111,7 +111,7 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	}
 	settings, _ := settingsFrom(ctx, plan.Rollout)
 	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("active"), kind: "listener", from: splitOf(state, st.Weights), to: splitOf(state, want),
-		strategy: strategy, settings: settings, last: state.LastRollout}, &resp.Diagnostics)
+		strategy: strategy, settings: settings, last: state.LastRollout, subj: r.subjectOf(state)}, &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -142,4 +142,13 @@ func (r *blueGreenResource) warnTakeover(ctx context.Context, req resource.Modif
 	resp.Diagnostics.AddAttributeWarning(path.Root("active"), "Listener Traffic Moves On Create", detail(nil,
 		fmt.Sprintf("%s forwards to %s now. Creating this deployment sends all of it at once to the new %s target group, which has no targets yet.", plan.ref().ID(), fwd.Split.Short(), plan.Active.ValueString()),
 		"Register targets in it right after the apply (ECS services and Auto Scaling groups that reference blue_target_group_arn and green_target_group_arn do), or create the deployment on a listener that does not serve production traffic yet."))
+}
+
+// subjectOf is a blue/green in state as the plan reads it (nil without a
+// client).
+func (r *blueGreenResource) subjectOf(m blueGreenModel) subject {
+	if r.client == nil {
+		return nil
+	}
+	return r.subject(m, bluegreen.Color(m.PreviousActive.ValueString()))
 }

@@ -109,7 +109,7 @@ func (r *blueGreenResource) Delete(ctx context.Context, req resource.DeleteReque
 	if resp.Diagnostics.HasError() || r.client == nil {
 		return
 	}
-	if stopDetached(ctx, r.client, r.subject(m, bluegreen.Color(m.Active.ValueString())), m.LastRollout, &resp.Diagnostics); resp.Diagnostics.HasError() {
+	if endOnDestroy(ctx, r.client, r.subject(m, bluegreen.Color(m.Active.ValueString())), m.LastRollout, m.Rollout, m.OwnerTag.ValueString(), &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
 	var rec replacedActions

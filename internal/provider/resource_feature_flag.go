@@ -580,7 +580,7 @@ func (r *featureFlagResource) planRollout(ctx context.Context, req resource.Modi
 		return
 	}
 	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("rollout_percentage"), kind: "flag", from: flagSplit(from), to: flagSplit(to), strategy: settings.Strategy,
-		settings: settings, last: state.LastRollout}, &resp.Diagnostics)
+		settings: settings, last: state.LastRollout, subj: r.subjectOf(state)}, &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -708,4 +708,13 @@ func refuseFlagEditWhileHeld(ctx context.Context, req resource.ModifyPlanRequest
 	diags.AddAttributeError(path.Root("rollout_percentage"), "Flag Changed While Held", detail(nil,
 		fmt.Sprintf("The flag's ramp is held after step %d at %s, and this plan changes the flag's other settings too.", h.step, h.serving.Short()),
 		fmt.Sprintf("Change one thing at a time: promote the ramp (rollout.promote) or take it back (rollout_percentage = %d), then change the rest.", percentageOf(h.from))))
+}
+
+// subjectOf is a flag in state as the plan reads it (nil without a
+// client).
+func (r *featureFlagResource) subjectOf(m featureFlagModel) subject {
+	if r.client == nil || m.ID.ValueString() == "" {
+		return nil
+	}
+	return r.subject(m)
 }

@@ -318,7 +318,11 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 		return
 	}
 	settings, _ := settingsFrom(ctx, plan.Rollout)
-	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("version"), kind: "alias", from: from, to: to, strategy: st, settings: settings, last: last}, &resp.Diagnostics)
+	var subj subject
+	if r.client != nil && !plan.FunctionName.IsUnknown() && !plan.AliasName.IsUnknown() {
+		subj = r.subject(plan)
+	}
+	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("version"), kind: "alias", from: from, to: to, strategy: st, settings: settings, last: last, subj: subj}, &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -573,7 +577,7 @@ func (r *lambdaAliasResource) Delete(ctx context.Context, req resource.DeleteReq
 	}
 	ref := state.ref()
 	subj := r.subject(state)
-	if stopDetached(ctx, r.client, subj, state.LastRollout, &resp.Diagnostics); resp.Diagnostics.HasError() {
+	if endOnDestroy(ctx, r.client, subj, state.LastRollout, state.Rollout, state.OwnerTag.ValueString(), &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
 	defer releaseLease(ctx, subj, state.OwnerTag.ValueString(), state.LastRollout, &resp.Diagnostics)

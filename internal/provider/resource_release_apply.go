@@ -41,7 +41,7 @@ type serviceRun struct {
 func (r *releaseResource) subject(name string, s serviceModel) listenerSubject {
 	return listenerSubject{c: r.client, ref: s.ref(), sticky: stickinessFrom(s.Stickiness), attr: svcPath(name).AtName("target_groups"),
 		goBack: func(from weights.Split) string {
-			return fmt.Sprintf("set services[%q].target_groups to the weights before this apply (%s)", name, from.Short())
+			return fmt.Sprintf("set services[%q].target_groups to the weights from before the rollout started (%s)", name, from.Short())
 		}}
 }
 

@@ -273,7 +273,11 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 		last = state.LastRollout
 	}
 	settings, _ := settingsFrom(ctx, plan.Rollout)
-	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("target_groups"), kind: "listener", from: from, to: s, strategy: st, settings: settings, last: last}, &resp.Diagnostics)
+	var subj subject
+	if r.client != nil && !plan.ListenerARN.IsUnknown() && !plan.RuleARN.IsUnknown() {
+		subj = r.subject(plan)
+	}
+	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("target_groups"), kind: "listener", from: from, to: s, strategy: st, settings: settings, last: last, subj: subj}, &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -430,7 +434,7 @@ func (r *trafficSplitResource) Update(ctx context.Context, req resource.UpdateRe
 func (r *trafficSplitResource) subject(m trafficSplitModel) listenerSubject {
 	return listenerSubject{c: r.client, ref: m.ref(), sticky: stickinessFrom(m.Stickiness), attr: path.Root("target_groups"),
 		goBack: func(from weights.Split) string {
-			return fmt.Sprintf("set target_groups to the weights before this apply (%s)", from.Short())
+			return fmt.Sprintf("set target_groups to the weights from before the rollout started (%s)", from.Short())
 		}}
 }
 
@@ -510,7 +514,7 @@ func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRe
 	if r.restores(state) && !refuseRestoreWhileForeign(ctx, r.client, state.ControlledBy, ref.ID(), &resp.Diagnostics) {
 		return
 	}
-	if stopDetached(ctx, r.client, subj, state.LastRollout, &resp.Diagnostics); resp.Diagnostics.HasError() {
+	if endOnDestroy(ctx, r.client, subj, state.LastRollout, state.Rollout, state.OwnerTag.ValueString(), &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
 	defer releaseLease(ctx, subj, state.OwnerTag.ValueString(), state.LastRollout, &resp.Diagnostics)

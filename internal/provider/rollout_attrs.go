@@ -177,7 +177,7 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 			},
 			"rollback": schema.StringAttribute{
 				Optional: true,
-				MarkdownDescription: "What happens when a gate fails: `immediate` (back to the weights before the apply in one call), `gradual` (back 25, 50, 75 and 100 % of the way, one `poll_interval` apart, each gated by health), " +
+				MarkdownDescription: "What happens when a gate fails: `immediate` (back to the weights from before the rollout started, in one call), `gradual` (back 25, 50, 75 and 100 % of the way, one `poll_interval` apart, each gated by health), " +
 					"or `auto` (the default) which chooses by the gate: health with fewer than half of the gaining targets healthy, an alarm, the error rate or a hook → immediate; health with half or more healthy, latency or too little traffic → gradual " +
 					"(or `feature_flag` when `flags` are named). `feature_flag` switches the named `flags` off and leaves traffic where it is; `kill_switch` (a `rollout_feature_flag`'s own rollout only) turns the flag's kill switch on.",
 				Validators: []validator.String{stringvalidator.OneOf(string(rollout.Auto), string(rollout.Immediate), string(rollout.Gradual), string(rollout.FeatureFlag), string(rollout.KillSwitch))},
@@ -419,7 +419,7 @@ func lastRolloutAttr() schema.SingleNestedAttribute {
 		Computed:            true,
 		MarkdownDescription: "How the last change went. It is recorded even when the apply fails, so the state says what the subject serves.",
 		Attributes: map[string]schema.Attribute{
-			"status": s("`succeeded`, `rolled_back` (a gate failed and it is back where it was before the apply, or its flags were switched off), `running` (a detached rollout that has not ended when last refreshed), " +
+			"status": s("`succeeded`, `rolled_back` (a gate failed and it is back where it was before the rollout started, or its flags were switched off), `running` (a detached rollout that has not ended when last refreshed), " +
 				"`stopped` (a detached rollout's execution stopped by hand: it stays where it was) or `failed`: stopped by a cancel, the timeout or an AWS error (it stays at `step_reached`); " +
 				"held where a gate failed (`rollback = \"none\"`); or stopped because someone or something else changed it during the rollout (`gate = \"changed_during_rollout\"`: nothing more was written, and the weights recorded are the ones found). " +
 				"A change that rolled back, was held or was stopped is not run again until `rollout.attempt` changes."),

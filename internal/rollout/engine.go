@@ -83,6 +83,11 @@ type Progress struct {
 	Res      Result        `json:"result"`
 	// Sent counts the notices of the run so far (their seq).
 	Sent int `json:"sent,omitempty"`
+	// Refused is set, in a hold, when the write after the promote was
+	// refused by AWS (refusedAfterHold): 1 until the next try has waited a
+	// poll, then 2 until a write after the hold is made. A try again sends
+	// no second promoted notice.
+	Refused int `json:"refused,omitempty"`
 }
 
 // MaxProgressBytes bounds a Progress as JSON. A Step Functions execution
@@ -302,6 +307,12 @@ func (r *Runner) hold(ctx context.Context, p *Progress, n int) (time.Duration, e
 		p.Res.Status, p.Phase = Held, PhaseDone
 		return 0, nil
 	}
+	if p.Refused == 1 {
+		// The write after the promote was refused: the next try waits a
+		// poll, as a gate read that failed does.
+		p.Refused = 2
+		return r.poll(), nil
+	}
 	ok, err := r.Promoted(ctx)
 	if err != nil {
 		r.log("reading whether the hold was promoted failed; asking again at the next poll", "error", Bound(err.Error()))
@@ -310,8 +321,13 @@ func (r *Runner) hold(ctx context.Context, p *Progress, n int) (time.Duration, e
 	timedOut := r.HoldTimeout > 0 && waited >= r.HoldTimeout
 	if ok || (timedOut && r.HoldAction == HoldPromote) {
 		p.Before = p.Res.Current
-		r.log("rollout promoted after its hold", "step", n, "of", len(p.Steps), "timeout", timedOut)
-		r.notify(ctx, p, NoticePromoted, n, p.Res.Current)
+		p.Res.Err, p.Res.ErrText = nil, ""
+		if p.Refused == 0 {
+			r.log("rollout promoted after its hold", "step", n, "of", len(p.Steps), "timeout", timedOut)
+			r.notify(ctx, p, NoticePromoted, n, p.Res.Current)
+		} else {
+			r.log("trying the write after the hold again: AWS refused it before", "step", n+1, "of", len(p.Steps))
+		}
 		p.Step, p.Phase = n+1, PhaseHealth
 		return 0, nil
 	}
@@ -324,6 +340,30 @@ func (r *Runner) hold(ctx context.Context, p *Progress, n int) (time.Duration, e
 		wait = min(wait, r.HoldTimeout-waited)
 	}
 	return wait, nil
+}
+
+// refusedAfterHold holds again a run whose first write after its hold
+// (promoted) AWS refused: nothing moved, for certain, and the canary that
+// passed its gates is where it was held. Rolling it back would undo a
+// healthy canary for a refusal that changed nothing (and the same
+// permission would likely refuse the rollback's writes). The run is held
+// after step held again, its status says so, and no notice is sent (the
+// promoted notice stands; a later promote sends it again, the same seq).
+// The in-apply driver ends it Held with the error (res.Err), which the
+// apply reports; the detached driver waits a poll before it reads the
+// promote again (a promote tag still there tries the write again).
+func (r *Runner) refusedAfterHold(ctx context.Context, p *Progress, held int, err error) {
+	p.Res.Err, p.Res.ErrText = err, err.Error()
+	p.Step, p.Phase = held, PhaseHold
+	r.log("the first write after the hold was refused; nothing moved, and the rollout is held again where it was", "step", held, "of", len(p.Steps), "error", Bound(err.Error()))
+	at := p.Res.HeldAt
+	if at.IsZero() { // a resumed run: held in an earlier apply
+		at = r.Clock.Now()
+	}
+	r.restate(context.WithoutCancel(ctx), p, NoticeHeld, held, at)
+	if r.Promoted != nil {
+		p.Refused = 1
+	}
 }
 
 // HoldPromote is the HoldAction that goes on when a hold times out.
@@ -573,6 +613,10 @@ func (r *Runner) shift(ctx context.Context, p *Progress, n int, st PlannedStep) 
 		if errors.Is(err, ErrUnknownWeights) || r.pastDeadline() {
 			p.Res.Unknown, p.Res.Pending = true, st.Weights
 		}
+		if !p.Res.Unknown && n > 1 && p.Steps[n-2].Hold && p.Res.StepReached == n-1 {
+			r.refusedAfterHold(ctx, p, n-1, err)
+			return 0, nil
+		}
 		if n == 1 && !p.Res.Unknown {
 			// Nothing moved, for certain: the run ends failed, and says so.
 			p.Res.Status, p.Res.Failure, p.Res.Err, p.Res.ErrText = Failed, f, err, err.Error()
@@ -584,7 +628,7 @@ func (r *Runner) shift(ctx context.Context, p *Progress, n int, st PlannedStep) 
 		return 0, nil
 	}
 	p.Before = p.Res.Current
-	p.Res.Current, p.Res.StepReached = got, n
+	p.Res.Current, p.Res.StepReached, p.Refused = got, n, 0
 	r.log("rollout step applied", "step", n, "of", len(p.Steps), "percent", st.Percent, "weights", st.Weights.String(), "pause", st.Pause.String())
 	p.PauseStart = r.Clock.Now()
 	if st.Hold {

@@ -429,3 +429,58 @@ func TestTwoHoldsOneRun(t *testing.T) {
 		}
 	}
 }
+
+// AWS refusing the first write after a promote changed nothing: the run
+// is held again where it was (no rollback), its status says held and no
+// notice ends it. Without a Promoted watcher (the apply) it ends Held with
+// the error; with one (the orchestrator) it tries again a poll later and
+// goes on once the write is allowed.
+func TestRefusedWriteAfterPromoteHoldsAgain(t *testing.T) {
+	refusedOnce := func() func(n int) error {
+		done := false
+		return func(n int) error {
+			if n == 2 && !done {
+				done = true
+				return fmt.Errorf("AccessDenied: not authorized to perform: elasticloadbalancing:ModifyListener")
+			}
+			return nil
+		}
+	}
+	t.Run("apply", func(t *testing.T) {
+		refused := refusedOnce()
+		from, steps := holdSchedule(t)
+		p := &script{serving: steps[0].Weights, applied: []weights.Split{steps[0].Weights}, applyErr: refused, seq: map[int64]int{0: 2}}
+		r := runner(p, Gates{}, clock.NewFake(time.Unix(0, 0)))
+		var status []string
+		r.Notify = p.notice
+		r.Status = func(_ context.Context, n Notice) { status = append(status, fmt.Sprintf("%s@%d", n.Type, n.Step)) }
+		res := r.Drive(context.Background(), r.Resume(from, steps, 1, time.Unix(0, 0)))
+		if res.Status != Held || res.Err == nil || res.StepReached != 1 || !res.Current.Equal(steps[0].Weights) {
+			t.Fatalf("the run ended %s at step %d (%s), err %v; want held at step 1 with the error", res.Status, res.StepReached, res.Current, res.Err)
+		}
+		sameSplits(t, p.applied[1:])
+		if got := strings.Join(p.notices, " "); got != "promoted@1" {
+			t.Fatalf("the notices were %s; want promoted@1 only", got)
+		}
+		if got := strings.Join(status, " "); got != "promoted@1 held@1" {
+			t.Fatalf("the statuses were %s; want promoted@1 held@1", got)
+		}
+	})
+	t.Run("orchestrator", func(t *testing.T) {
+		refused := refusedOnce()
+		from, steps := holdSchedule(t)
+		p := &script{serving: from, applyErr: refused}
+		clk := clock.NewFake(time.Unix(0, 0))
+		r := runner(p, Gates{}, clk)
+		r.Notify = p.notice
+		r.Promoted = func(context.Context) (bool, error) { return true, nil }
+		res := r.Run(context.Background(), from, steps)
+		if res.Status != Succeeded {
+			t.Fatalf("the run ended %s (%+v, %v)", res.Status, res.Failure, res.Err)
+		}
+		sameSplits(t, p.applied, steps[0].Weights, steps[1].Weights, steps[2].Weights)
+		if got := strings.Join(p.notices, " "); got != "started@0 held@1 promoted@1 step_completed@2 step_completed@3 succeeded@3" {
+			t.Fatalf("the notices were %s", got)
+		}
+	})
+}

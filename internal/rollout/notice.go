@@ -71,19 +71,8 @@ func (r *Runner) notify(ctx context.Context, p *Progress, t NoticeType, step int
 	if r.Notify == nil && r.Status == nil {
 		return
 	}
-	steps := len(p.Steps)
-	if steps == 0 { // a rollback or a stabilization outside a schedule
-		steps = p.Res.Steps
-	}
 	p.Sent++
-	n := Notice{Version: NoticeVersion, Type: t, Seq: p.Sent, SubjectKind: r.SubjectKind, SubjectID: r.SubjectID, Step: step, Steps: steps,
-		Before: before.Map(), After: p.Res.Current.Map(), Failure: p.Res.Failure, Attempt: r.Attempt, Started: p.Res.Started, At: r.Clock.Now(), Execution: r.Execution}
-	if t == NoticeGateFailed || t == NoticeRolledBack {
-		n.Policy = p.Res.Policy
-	}
-	if t == NoticeStarted || t == NoticeStepCompleted || t == NoticeHeld || t == NoticePromoted || t == NoticeSucceeded {
-		n.Failure = nil
-	}
+	n := r.notice(p, t, step, before)
 	if r.Status != nil {
 		r.Status(ctx, n)
 	}
@@ -94,4 +83,34 @@ func (r *Runner) notify(ctx context.Context, p *Progress, t NoticeType, step int
 		p.Res.NotifyFailures++
 		r.log("a notice was not delivered", "type", string(t), "error", Bound(err.Error()))
 	}
+}
+
+// notice builds the notice of type t numbered p.Sent.
+func (r *Runner) notice(p *Progress, t NoticeType, step int, before weights.Split) Notice {
+	steps := len(p.Steps)
+	if steps == 0 { // a rollback or a stabilization outside a schedule
+		steps = p.Res.Steps
+	}
+	n := Notice{Version: NoticeVersion, Type: t, Seq: p.Sent, SubjectKind: r.SubjectKind, SubjectID: r.SubjectID, Step: step, Steps: steps,
+		Before: before.Map(), After: p.Res.Current.Map(), Failure: p.Res.Failure, Attempt: r.Attempt, Started: p.Res.Started, At: r.Clock.Now(), Execution: r.Execution}
+	if t == NoticeGateFailed || t == NoticeRolledBack {
+		n.Policy = p.Res.Policy
+	}
+	if t == NoticeStarted || t == NoticeStepCompleted || t == NoticeHeld || t == NoticePromoted || t == NoticeSucceeded {
+		n.Failure = nil
+	}
+	return n
+}
+
+// restate records, in the status only, that the run is where a notice it
+// sent earlier said (held again after a promote whose first write AWS
+// refused): no notice is sent and none numbered, since nothing happened
+// that readers of the notices have not been told.
+func (r *Runner) restate(ctx context.Context, p *Progress, t NoticeType, step int, at time.Time) {
+	if r.Status == nil {
+		return
+	}
+	n := r.notice(p, t, step, p.Res.Current)
+	n.At = at
+	r.Status(ctx, n)
 }

@@ -292,6 +292,18 @@ func (r *Runner) RollBackHeld(ctx context.Context, current, original weights.Spl
 	return back.finish(back.rollback(ctx, res, original, &f))
 }
 
+// EndHeld ends, where it is, a run of steps held after step held that
+// started at started and serves at: nothing is written (its resource is
+// destroyed, f says why). Its end notice (failed) goes on from the held
+// run's notices, under its started_at, and its status is recorded.
+func (r *Runner) EndHeld(from, at weights.Split, steps []PlannedStep, held int, started time.Time, f Failure) Result {
+	p := heldProgress(from, steps, held, started)
+	p.Res.Current = at
+	r.Stop(p, &f)
+	p.Res.Finished, p.Res.sent = r.Clock.Now(), p.Sent
+	return p.Res
+}
+
 func (r *Runner) finish(res Result) Result {
 	res.Finished = r.Clock.Now()
 	return res
