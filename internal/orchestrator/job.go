@@ -18,8 +18,9 @@ import (
 
 // JobVersion is the version of the Job and State formats. An orchestrator
 // refuses a job of another version: the provider and the orchestrator
-// come from the same release.
-const JobVersion = 1
+// come from the same release. Version 2: the first call sends the run's
+// started notice (State.Announce).
+const JobVersion = 2
 
 // Job is a detached rollout: everything the orchestrator needs besides the
 // progress. The apply that starts the execution writes it; nothing changes
