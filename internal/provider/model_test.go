@@ -37,10 +37,18 @@ import (
 //   - a schedule of 1 to 4 steps with holds (several), pauses, a rollback
 //     policy, a hold timeout and its action, notices to SNS, to
 //     EventBridge or to both (model_notices_test.go);
-//   - with ROLLOUT_MODEL_BUSY=1, a busy API budget: api_budget at low
-//     rates, the pacer on the fake clock, other rollouts leaving every
-//     class in debt at each pause and poll (model_budget_test.go; off by
-//     default: not yet reproducible, see setupBudget);
+//   - in a third of the histories, the rollouts run detached
+//     (model_detached_test.go): the applies start, promote and abort; the
+//     orchestrator's calls (the state machine played in-process,
+//     acctest.States) advance the run while the apply waits, after it,
+//     between a plan and its apply and as time passes (a hold that times
+//     out is the orchestrator's); a call's answer lost (the call repeated
+//     with the same input) or every retry of a call failed (Recover);
+//   - in a third, a busy API budget: api_budget at low rates, the pacer on
+//     the fake clock, other rollouts leaving every class in debt at each
+//     pause and poll (model_budget_test.go; an apply with an alarm under
+//     it is held to the invariants alone: when the alarm is seen is not
+//     the seed's, see racesAlarm);
 //   - a sequence of operations: applying the change, promoting with a new
 //     token, an unrelated change that reuses the token, a retry with a new
 //     attempt, going back to where the run started, refreshing, time
@@ -938,7 +946,7 @@ func (w *mWorld) apply(label string, ev mEvents, gap time.Duration, hand weights
 	w.logf("  → last_rollout %s at step %s, serving %s%s", w.lastStatus(), w.last_("step_reached"), w.norm(w.s.live()).Short(), errText(d))
 
 	uncertain := faulted || callFaulted || ev.cancelAt > 0 && ctx.Err() != nil || ev.personAt > 0 && w.personHappened(mark) ||
-		w.staleAlarm(run, ev.alarmAt)
+		w.staleAlarm(run, ev.alarmAt) || w.budget.racesAlarm(ev.alarmAt, alarmBefore)
 	checkMode := mode
 	if refusedByHand {
 		checkMode = mRefused
