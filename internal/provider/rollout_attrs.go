@@ -435,7 +435,7 @@ func lastRolloutAttr() schema.SingleNestedAttribute {
 			"from":                s("The weights the change started from (`ARN=weight, …`). Setting the configuration back to them while a detached rollout runs aborts it."),
 			"execution":           s("ARN of the Step Functions execution of a detached rollout; empty for a rollout run in the apply."),
 			"serving":             s("What the subject served when last read (`ARN=weight, …`): while a detached rollout runs, the step it is at."),
-			"notices_undelivered": schema.Int64Attribute{Computed: true, MarkdownDescription: "How many of the rollout's notices (`rollout.notifications`) could not be delivered."},
+			"notices_undelivered": schema.Int64Attribute{Computed: true, MarkdownDescription: "How many of the run's notices (`rollout.notifications`) could not be delivered, across its holds. A detached rollout's count is complete once it has ended (while it runs, the started notice's alone)."},
 			"promote":             s("`rollout.promote` when the rollout was held: setting it to another value promotes the hold."),
 			"staggered":           s("How long the rollout's start waited for its place among the rollouts running at once in this provider (its subject's offset in a spread of at most 1s, and at most `poll_interval`), so that their step boundaries do not fall in the same second; empty when it started at once."),
 		},
