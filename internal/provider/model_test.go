@@ -82,7 +82,8 @@ import (
 //	         of a rollback
 //
 // make test runs a few hundred seeds (ROLLOUT_MODEL_SEEDS, bounded by
-// ROLLOUT_MODEL_BUDGET); make fuzz runs FuzzModel; a failing seed prints the
+// ROLLOUT_MODEL_BUDGET; ROLLOUT_MODEL_FIRST starts a wide run elsewhere);
+// make fuzz runs FuzzModel; a failing seed prints the
 // command that replays it alone.
 
 // mSubj is one subject, managed by its real resource, at the emulator.
@@ -1224,9 +1225,13 @@ func TestModel(t *testing.T) {
 		return
 	}
 	n, budget := modelSeeds()
+	first := int64(1)
+	if v, err := strconv.ParseInt(os.Getenv("ROLLOUT_MODEL_FIRST"), 10, 64); err == nil {
+		first = v // a wide run: seeds first .. first+n-1
+	}
 	start := time.Now()
 	ran := 0
-	for seed := int64(1); seed <= int64(n); seed++ {
+	for seed := first; seed < first+int64(n); seed++ {
 		if time.Since(start) > budget {
 			t.Logf("stopped after %d seeds: the %s budget is spent", ran, budget)
 			break
