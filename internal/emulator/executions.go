@@ -123,15 +123,18 @@ func (e *Emulator) serveExecutions(w http.ResponseWriter, action string, body []
 		h.order = append(h.order, arn)
 		statesAnswer(w, map[string]any{"executionArn": arn, "startDate": epoch(x.Start)})
 		return true
-	case "states:DescribeExecution":
-		x, ok := h.execs[str("executionArn")]
-		if !ok {
-			if !h.heldMachineOf(str("executionArn")) {
-				return false
-			}
-			statesError(w, http.StatusBadRequest, "ExecutionDoesNotExist", "Execution Does Not Exist: '"+str("executionArn")+"'")
-			return true
+	}
+	// Describe and Stop name an execution.
+	x, ok := h.execs[str("executionArn")]
+	if !ok {
+		if !h.heldMachineOf(str("executionArn")) {
+			return false
 		}
+		statesError(w, http.StatusBadRequest, "ExecutionDoesNotExist", "Execution Does Not Exist: '"+str("executionArn")+"'")
+		return true
+	}
+	switch action {
+	case "states:DescribeExecution":
 		out := map[string]any{"executionArn": x.ARN, "stateMachineArn": x.StateMachine, "name": x.Name, "status": x.Status,
 			"startDate": epoch(x.Start), "input": x.Input}
 		if x.Status != "RUNNING" {
@@ -145,14 +148,6 @@ func (e *Emulator) serveExecutions(w http.ResponseWriter, action string, body []
 		statesAnswer(w, out)
 		return true
 	default: // StopExecution
-		x, ok := h.execs[str("executionArn")]
-		if !ok {
-			if !h.heldMachineOf(str("executionArn")) {
-				return false
-			}
-			statesError(w, http.StatusBadRequest, "ExecutionDoesNotExist", "Execution Does Not Exist: '"+str("executionArn")+"'")
-			return true
-		}
 		if x.Status == "RUNNING" {
 			x.Status, x.Stop, x.Error, x.Cause = "ABORTED", h.now(), str("error"), str("cause")
 		}

@@ -144,49 +144,40 @@ func TestDetachedPromoteAfterHandChange(t *testing.T) {
 	}
 }
 
-// Notices not delivered are counted for the whole run: across a hold
-// promoted by a later apply, and, detached, the started notice the apply
-// sends beside those the execution sends.
+// Notices not delivered are counted for the whole run, with SNS failing
+// throughout: across a hold promoted by a later apply, or aborted, in both
+// drivers (detached, the started notice beside those the execution sends).
 func TestUndeliveredCountedPerRun(t *testing.T) {
-	for _, detached := range []bool{false, true} {
-		t.Run(map[bool]string{false: "apply", true: "detached"}[detached], func(t *testing.T) {
-			d := newDRig(t, detached)
+	cases := []struct {
+		name     string
+		detached bool
+		// second is where the second apply points, promote its token
+		second  func(d *dRig) weights.Split
+		promote string
+		status  string
+		lost    []string
+	}{
+		{"promoted", false, func(d *dRig) weights.Split { return d.s.to }, "go", "succeeded", []string{"started", "held", "promoted", "step_completed", "succeeded"}},
+		{"promoted detached", true, func(d *dRig) weights.Split { return d.s.to }, "go", "succeeded", []string{"started", "held", "promoted", "step_completed", "succeeded"}},
+		{"aborted", false, func(d *dRig) weights.Split { return d.s.from }, "", "rolled_back", []string{"started", "held", "gate_failed", "rolled_back"}},
+		{"aborted detached", true, func(d *dRig) weights.Split { return d.s.from }, "", "rolled_back", []string{"started", "held", "gate_failed", "rolled_back"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := newDRig(t, c.detached)
 			d.e.Emu.InjectFaults("sns", emulator.Faults{Rate: 1, Kinds: []emulator.Fault{emulator.ServerError}, Seed: 1})
 			if diags := d.apply(d.config(d.s.to, true, "")); diags.HasError("") {
 				t.Fatal(diags)
 			}
-			// started, held
-			if diags := d.apply(d.config(d.s.to, true, "go")); diags.HasError("") {
+			if diags := d.apply(d.config(c.second(d), true, c.promote)); diags.HasError("") {
 				t.Fatal(diags)
 			}
-			// promoted, step_completed, succeeded
-			if got := d.r.String("last_rollout.status"); got != "succeeded" {
-				t.Fatalf("last_rollout.status %q", got)
+			if got := d.r.String("last_rollout.status"); got != c.status {
+				t.Fatalf("last_rollout.status %q, want %q", got, c.status)
 			}
-			n, _ := strconv.Atoi(d.r.String("last_rollout.notices_undelivered"))
-			if n != 5 {
-				t.Fatalf("last_rollout.notices_undelivered = %d; the run's 5 notices (started, held, promoted, step_completed, succeeded) were all lost", n)
+			if n := d.r.String("last_rollout.notices_undelivered"); n != strconv.Itoa(len(c.lost)) {
+				t.Fatalf("last_rollout.notices_undelivered = %s; the run's %d notices %v were all lost", n, len(c.lost), c.lost)
 			}
 		})
-	}
-}
-
-// An abort of a held detached run counts the run's notices not delivered:
-// the started one the apply sent, and the execution's.
-func TestUndeliveredCountedDetachedAbort(t *testing.T) {
-	d := newDRig(t, true)
-	d.e.Emu.InjectFaults("sns", emulator.Faults{Rate: 1, Kinds: []emulator.Fault{emulator.ServerError}, Seed: 1})
-	if diags := d.apply(d.config(d.s.to, true, "")); diags.HasError("") {
-		t.Fatal(diags)
-	}
-	// started, held; then the abort: gate_failed, rolled_back
-	if diags := d.apply(d.config(d.s.from, true, "")); diags.HasError("") {
-		t.Fatal(diags)
-	}
-	if got := d.r.String("last_rollout.status"); got != "rolled_back" {
-		t.Fatalf("last_rollout.status %q", got)
-	}
-	if n := d.r.String("last_rollout.notices_undelivered"); n != "4" {
-		t.Fatalf("last_rollout.notices_undelivered = %s; the run's 4 notices (started, held, gate_failed, rolled_back) were all lost", n)
 	}
 }
