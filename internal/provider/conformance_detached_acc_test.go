@@ -3,7 +3,9 @@ package provider_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,32 +20,44 @@ import (
 )
 
 // The conformance rows of holds, a refused first write and another owner,
-// in the detached driver: the orchestrator (the process users deploy)
-// runs the rollout in the emulator's Step Functions, and the applies only
-// start, promote and refresh it. Each row reads the notices the run
-// published (SNS) and the status tag it left, as the apply rows do. The
-// runs hold where a step looks; the waits are real time (another process).
+// in the detached driver: the applies only start, promote and refresh the
+// run, and the orchestrator's calls run it between them. Each row reads the
+// notices the run published (SNS, at the emulator's front) and the status
+// tag it left, as the apply rows do. The runs hold where a step looks.
+//
+// The state machine is played in-process (acctest.States, each call the
+// real orchestrator.Handle) on the env's fake clock, with the provider on
+// the same clock: every call happens at a point the row chooses, so the
+// rows are deterministic and take no real time. The end-to-end path (the
+// orchestrator process deployed by rollout_orchestrator, kumo's Step
+// Functions in real time) is proven in detached_acc_test.go.
 
-// detachedSubj is a kit's subject with an orchestrator beside it.
+// detachedSubj is a kit's subject with the orchestrator's state machine
+// beside it.
 type detachedSubj struct {
 	*accSubj
-	orch string
+	t      *testing.T
+	states *acctest.States
+	// calls is held while the orchestrator's calls are made: a wait of
+	// the provider's (the clock's hook) makes none then, and two waits
+	// (the provider's goroutines) do not make them at once.
+	calls sync.Mutex
 }
 
 // cfg is the subject at its target, run detached: a canary that holds
 // after its first two steps, with notices to topic; extra goes in the
 // rollout block, attrs in the resource.
-func (s *detachedSubj) cfg(t *testing.T, topic, extra, attrs string) string {
+func (s *detachedSubj) cfg(topic, extra, attrs string) string {
 	ro := fmt.Sprintf(`rollout = {
     strategy      = "canary"
     steps         = [{ percent = 10, pause = "hold" }, { percent = 50, pause = "hold" }, { percent = 100 }]
     poll_interval = "1s"
     hold_timeout  = "5m"
     gates         = { alarms = [%q] }%s
-    execution     = { mode = "detached", orchestrator = rollout_orchestrator.main.arn }
+    execution     = { mode = "detached", orchestrator = %q }
     %s
-  }`, s.alarm, notifications(topic, ""), extra)
-	return s.fit(s.hcl(true, ro, attrs)) + orchestratorBlock(s.orch, acctest.OrchestratorZip(t))
+  }`, s.alarm, notifications(topic, ""), s.states.Machine, extra)
+	return s.fit(s.hcl(true, ro, attrs))
 }
 
 // fit is a configuration of the kit's made one that can run detached.
@@ -54,38 +68,60 @@ func (s *detachedSubj) fit(cfg string) string {
 	return s.detachable(cfg)
 }
 
-// base is the subject where it starts, and the orchestrator.
-func (s *detachedSubj) base(t *testing.T) string {
-	return s.fit(s.hcl(false, "", "")) + orchestratorBlock(s.orch, acctest.OrchestratorZip(t))
-}
+// base is the subject where it starts.
+func (s *detachedSubj) base() string { return s.fit(s.hcl(false, "", "")) }
 
-// waitFor waits, in real time, until cond holds (the orchestrator is
-// another process).
-func (s *detachedSubj) waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	end := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(end) {
-			l, _ := s.lease.ReadLease(context.Background())
-			t.Fatalf("waited a minute for %s: the subject serves %s, its status tag says %q", what, s.live().Short(), l.Status)
-		}
-		time.Sleep(100 * time.Millisecond) // another process: real time
+// tick makes the orchestrator's calls due now, as Step Functions makes
+// them while an apply waits: the fake clock's hook, so that the provider's
+// own waits (for a run's first step) see the run go on.
+func (s *detachedSubj) tick(context.Context, time.Duration, time.Time) {
+	if !s.calls.TryLock() {
+		return
+	}
+	defer s.calls.Unlock()
+	if err := s.states.Tick(context.Background()); err != nil {
+		s.t.Errorf("an orchestrator call failed: %v", err)
 	}
 }
 
-// orchestratorRequests waits until the orchestrator has made n more
-// requests to the emulator: whole calls of its, made after this point.
-func (s *detachedSubj) orchestratorRequests(t *testing.T, n int) {
-	t.Helper()
-	total := func() int {
-		sum := 0
-		for _, c := range s.e.Emu.CountsOf("orchestrator") {
-			sum += c
-		}
-		return sum
+// maxRun bounds, on the fake clock, how long the calls of one wait may
+// take: the rows' runs hold or end well before (hold_timeout is 5m).
+const maxRun = 4 * time.Minute
+
+// runUntil makes the orchestrator's calls, as the fake clock advances,
+// until cond holds or the run has ended; it fails the row when cond does
+// not hold then.
+func (s *detachedSubj) runUntil(what string, cond func() bool) {
+	s.t.Helper()
+	s.calls.Lock()
+	defer s.calls.Unlock()
+	stop := func() bool { return cond() || len(s.states.Running()) == 0 }
+	if err := s.states.Run(context.Background(), s.e.Clock.Now().Add(maxRun), stop); err != nil {
+		s.t.Fatalf("an orchestrator call failed: %v", err)
 	}
-	base := total()
-	s.waitFor(t, fmt.Sprintf("%d requests of the orchestrator", n), func() bool { return total()-base >= n })
+	if !cond() {
+		l, _ := s.lease.ReadLease(context.Background())
+		s.t.Fatalf("the orchestrator's calls went on for %s without %s: the subject serves %s, its status tag says %q, %d executions run",
+			maxRun, what, s.live().Short(), l.Status, len(s.states.Running()))
+	}
+}
+
+// orchestratorCalls lets the orchestrator make n more whole calls.
+func (s *detachedSubj) orchestratorCalls(n int) {
+	s.t.Helper()
+	base := s.states.Calls
+	s.runUntil(fmt.Sprintf("%d calls of the orchestrator", n), func() bool { return s.states.Calls-base >= n })
+}
+
+// ended makes the orchestrator's calls until the execution a resource's
+// state names has ended.
+func (s *detachedSubj) ended(st *terraform.State) {
+	s.t.Helper()
+	arn := st.RootModule().Resources[s.address].Primary.Attributes["last_rollout.execution"]
+	if arn == "" {
+		s.t.Fatalf("no execution in the state of %s", s.address)
+	}
+	s.runUntil("the end of "+arn, func() bool { return !slices.Contains(s.states.Running(), arn) })
 }
 
 // heldAt says whether the status tag says the run is held after step n.
@@ -113,31 +149,31 @@ var detachedCases = []detachedCase{
 		var st *terraform.State
 		reused := `timeouts = { update = "3h" }`
 		return []resource.TestStep{
-			{Config: s.base(t)},
-			{Config: s.cfg(t, topic, "", ""), Check: captureState(&st)},
+			{Config: s.base()},
+			{Config: s.cfg(topic, "", ""), Check: captureState(&st)},
 			{
 				PreConfig: func() {
-					s.waitFor(t, "the hold after step 1", s.heldAt(1))
+					s.runUntil("the hold after step 1", s.heldAt(1))
 					first = s.live()
 					if first.Equal(s.from()) || first.Equal(s.to()) {
 						t.Errorf("held at step 1, the subject serves %s", first.Short())
 					}
 				},
-				Config: s.cfg(t, topic, `promote = "a"`, ""),
+				Config: s.cfg(topic, `promote = "a"`, ""),
 				Check:  resource.TestCheckResourceAttr(s.address, "last_rollout.promote", "a"),
 			},
 			{
 				// The token "a" promoted the first hold; an unrelated
 				// change that keeps it promotes nothing.
 				PreConfig: func() {
-					s.waitFor(t, "the hold after step 2", s.heldAt(2))
+					s.runUntil("the hold after step 2", s.heldAt(2))
 					second = s.live()
 					if second.Equal(first) || second.Equal(s.to()) {
 						t.Errorf("promoted once, the subject serves %s (held at step 1: %s)", second.Short(), first.Short())
 					}
 					mark()
 				},
-				Config: s.cfg(t, topic, `promote = "a"`, reused),
+				Config: s.cfg(topic, `promote = "a"`, reused),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(s.address, "last_rollout.status", "running"),
 					resource.TestCheckResourceAttr(s.address, "last_rollout.promote", "a"),
@@ -147,16 +183,16 @@ var detachedCases = []detachedCase{
 				PreConfig: func() {
 					// A promote would have moved it at the orchestrator's
 					// next call: let whole calls go by.
-					s.orchestratorRequests(t, 20)
+					s.orchestratorCalls(10)
 					none()
 					s.expectLive(t, func() weights.Split { return second })()
 					s.expectStatus(t, string(rollout.NoticeHeld))
 				},
-				Config: s.cfg(t, topic, `promote = "b"`, reused),
+				Config: s.cfg(topic, `promote = "b"`, reused),
 				Check:  resource.TestCheckResourceAttr(s.address, "last_rollout.promote", "b"),
 			},
 			{
-				PreConfig:    func() { waitEndedAt(t, s.e, st, s.address) },
+				PreConfig:    func() { s.ended(st) },
 				RefreshState: true,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(s.address, "last_rollout.status", "succeeded"),
@@ -178,10 +214,10 @@ var detachedCases = []detachedCase{
 	{name: "first write refused: one end notice, final status", oneEngine: true, steps: func(t *testing.T, s *detachedSubj) []resource.TestStep {
 		topic, q := s.snsNotices(t)
 		return []resource.TestStep{
-			{Config: s.base(t)},
+			{Config: s.base()},
 			{
 				PreConfig:   func() { s.e.Emu.FaultNext(s.writeAction, emulator.Denied, 1) },
-				Config:      s.cfg(t, topic, "", ""),
+				Config:      s.cfg(topic, "", ""),
 				ExpectError: errRE(`Nothing was (moved|written)|(AccessDenied|not authorized)`),
 			},
 			{
@@ -207,11 +243,11 @@ var detachedCases = []detachedCase{
 		var st *terraform.State
 		const owner, theirRun, theirStatus = "rollout_traffic_split/someone-else", "abort rollout-someone-else", "started 0/2 2026-01-01T00:00:00Z rollout-someone-else"
 		return []resource.TestStep{
-			{Config: s.base(t)},
-			{Config: s.cfg(t, topic, "", ""), Check: captureState(&st)},
+			{Config: s.base()},
+			{Config: s.cfg(topic, "", ""), Check: captureState(&st)},
 			{
 				PreConfig: func() {
-					s.waitFor(t, "the hold after step 1", s.heldAt(1))
+					s.runUntil("the hold after step 1", s.heldAt(1))
 					step1 = s.live()
 					mark()
 					ctx := context.Background()
@@ -228,7 +264,7 @@ var detachedCases = []detachedCase{
 					if err != nil {
 						t.Fatalf("another owner takes the subject: %v", err)
 					}
-					waitEndedAt(t, s.e, st, s.address)
+					s.ended(st)
 				},
 				RefreshState:       true,
 				ExpectNonEmptyPlan: true,
@@ -269,9 +305,9 @@ func TestAccConformanceDetached(t *testing.T) {
 				if a.noDetached != "" {
 					t.Skip(a.noDetached)
 				}
-				s := &detachedSubj{accSubj: a, orch: acctest.Name("orchestrator")}
-				s.e.RunOrchestrator(s.orch)
-				resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: s.e.RealFactories(), Steps: c.steps(t, s)})
+				s := &detachedSubj{accSubj: a, t: t, states: a.e.NewStates(acctest.Name("orchestrator"))}
+				s.e.Clock.OnSleep(s.tick)
+				resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: s.e.Factories(), Steps: c.steps(t, s)})
 			})
 		}
 	}
