@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
@@ -36,9 +37,10 @@ type States struct {
 	// NoticeClock bounds each publish of the orchestrator's notices (nil:
 	// the real clock), as provider.WithNoticeClock does the provider's.
 	NoticeClock clock.Clock
-	// busy is set while a call is made or Run runs: Tick then does
-	// nothing (a call's own waits do not start another call).
-	busy bool
+	// mu is held while a call is made or Run runs: Tick then does
+	// nothing (a call's own waits, or another goroutine's, do not start
+	// another call).
+	mu sync.Mutex
 }
 
 // play is where one execution's state machine is.
@@ -132,9 +134,12 @@ func (s *States) Due(arn string) time.Time {
 // end (Succeeded, or Report, whose failure ends the execution FAILED with
 // the run's report as its cause). It returns whether the execution ended.
 func (s *States) Call(ctx context.Context, arn string, fault CallFault) (bool, error) {
-	busy := s.busy
-	s.busy = true
-	defer func() { s.busy = busy }()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.call(ctx, arn, fault)
+}
+
+func (s *States) call(ctx context.Context, arn string, fault CallFault) (bool, error) {
 	p, err := s.playOf(arn)
 	if err != nil {
 		return false, err
@@ -206,15 +211,16 @@ func (s *States) fault(arn string) CallFault {
 // that the provider's own waits (the apply waits for a detached run's first
 // step) see the run go on. It does nothing inside a call or Run.
 func (s *States) Tick(ctx context.Context) error {
-	if s.busy {
+	if !s.mu.TryLock() {
 		return nil
 	}
+	defer s.mu.Unlock()
 	for {
 		next, due := s.next()
 		if next == "" || due.After(s.e.Clock.Now()) {
 			return nil
 		}
-		if _, err := s.Call(ctx, next, s.fault(next)); err != nil {
+		if _, err := s.call(ctx, next, s.fault(next)); err != nil {
 			return err
 		}
 	}
@@ -225,9 +231,8 @@ func (s *States) Tick(ctx context.Context) error {
 // the order they fall due. It stops early when stop, asked before each
 // call, says so.
 func (s *States) Run(ctx context.Context, until time.Time, stop func() bool) error {
-	busy := s.busy
-	s.busy = true
-	defer func() { s.busy = busy }()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for stop == nil || !stop() {
 		next, due := s.next()
 		if next == "" || due.After(until) {
@@ -236,7 +241,7 @@ func (s *States) Run(ctx context.Context, until time.Time, stop func() bool) err
 		if wait := due.Sub(s.e.Clock.Now()); wait > 0 {
 			_ = s.e.Clock.Sleep(ctx, wait)
 		}
-		if _, err := s.Call(ctx, next, s.fault(next)); err != nil {
+		if _, err := s.call(ctx, next, s.fault(next)); err != nil {
 			return err
 		}
 	}

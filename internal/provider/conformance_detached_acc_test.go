@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,12 +35,9 @@ import (
 // beside it.
 type detachedSubj struct {
 	*accSubj
-	t      *testing.T
+	t *testing.T
+	// states makes the calls one at a time, whichever goroutine asks.
 	states *acctest.States
-	// calls is held while the orchestrator's calls are made: a wait of
-	// the provider's (the clock's hook) makes none then, and two waits
-	// (the provider's goroutines) do not make them at once.
-	calls sync.Mutex
 }
 
 // cfg is the subject at its target, run detached: a canary that holds
@@ -75,10 +71,6 @@ func (s *detachedSubj) base() string { return s.fit(s.hcl(false, "", "")) }
 // them while an apply waits: the fake clock's hook, so that the provider's
 // own waits (for a run's first step) see the run go on.
 func (s *detachedSubj) tick(context.Context, time.Duration, time.Time) {
-	if !s.calls.TryLock() {
-		return
-	}
-	defer s.calls.Unlock()
 	if err := s.states.Tick(context.Background()); err != nil {
 		s.t.Errorf("an orchestrator call failed: %v", err)
 	}
@@ -93,8 +85,6 @@ const maxRun = 4 * time.Minute
 // not hold then.
 func (s *detachedSubj) runUntil(what string, cond func() bool) {
 	s.t.Helper()
-	s.calls.Lock()
-	defer s.calls.Unlock()
 	stop := func() bool { return cond() || len(s.states.Running()) == 0 }
 	if err := s.states.Run(context.Background(), s.e.Clock.Now().Add(maxRun), stop); err != nil {
 		s.t.Fatalf("an orchestrator call failed: %v", err)
