@@ -22,6 +22,12 @@ import (
 // started notice (State.Announce).
 const JobVersion = 2
 
+// OldestJobVersion is the oldest job an orchestrator still runs: a run of
+// the previous release in flight when the orchestrator is upgraded (a
+// canary held for days) goes on. A version 1 job is a version 2 one
+// whose started notice its apply sent.
+const OldestJobVersion = 1
+
 // Job is a detached rollout: everything the orchestrator needs besides the
 // progress. The apply that starts the execution writes it; nothing changes
 // it after.
@@ -91,8 +97,8 @@ type TaskError struct {
 // Check refuses a job that cannot run.
 func (j Job) Check() error {
 	var errs []error
-	if j.Version != JobVersion {
-		errs = append(errs, fmt.Errorf("the job is version %d and this orchestrator runs version %d: deploy the orchestrator of the provider's release", j.Version, JobVersion))
+	if j.Version < OldestJobVersion || j.Version > JobVersion {
+		errs = append(errs, fmt.Errorf("the job is version %d and this orchestrator runs versions %d to %d: deploy the orchestrator of the provider's release", j.Version, OldestJobVersion, JobVersion))
 	}
 	if err := j.Subject.Check(); err != nil {
 		errs = append(errs, err)

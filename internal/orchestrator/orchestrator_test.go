@@ -372,3 +372,19 @@ func TestACallWaitsForItsNotices(t *testing.T) {
 		t.Fatalf("the emulator answered %d Publish and %d PutEvents; want step_completed and succeeded delivered to both", p, pe)
 	}
 }
+
+// An orchestrator upgraded while a run of the previous release is in
+// flight (a canary held for days) goes on with it: a version 1 job is a
+// version 2 one without the started notice in its state (sent by that
+// release's apply). A job of a later release, or of none, is refused.
+func TestJobVersions(t *testing.T) {
+	ref := awsclient.Ref{ListenerARN: "arn:aws:elasticloadbalancing:us-east-1:000000000000:listener/app/a/b/c"}
+	j := orchestrator.Job{Region: acctest.Region, Subject: awsclient.SubjectRef{Listener: &ref}, Execution: "x",
+		PollInterval: time.Second, Deadline: time.Now().Add(time.Minute)}
+	for v, ok := range map[int]bool{0: false, 1: true, orchestrator.JobVersion: true, orchestrator.JobVersion + 1: false} {
+		j.Version = v
+		if err := j.Check(); (err == nil) != ok {
+			t.Errorf("a job of version %d: Check says %v, want accepted %v", v, err, ok)
+		}
+	}
+}

@@ -108,7 +108,7 @@ func (r *orchestratorResource) Schema(_ context.Context, _ resource.SchemaReques
 				Required: true,
 				MarkdownDescription: "Where the function's code is: the release's `terraform-provider-rollout_VERSION_orchestrator_linux_ARCH.zip` (listed in the release's signed `SHA256SUMS`), " +
 					"as a local `file` or an S3 object (`s3_bucket` and `s3_key`, and `s3_object_version` for a versioned bucket). Use the zip of the provider's own version: " +
-					"an orchestrator refuses the jobs of another `job_version`.",
+					"an orchestrator refuses the jobs of a later `job_version` (it still runs those of the release before, so that runs in flight go on when it is upgraded).",
 				Attributes: map[string]schema.Attribute{
 					"file":              schema.StringAttribute{Optional: true, MarkdownDescription: "Path of the zip on the machine that runs Terraform."},
 					"s3_bucket":         schema.StringAttribute{Optional: true, MarkdownDescription: "S3 bucket of the zip, in the provider's region."},
