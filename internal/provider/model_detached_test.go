@@ -6,6 +6,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
 // The checker's detached driver: a history may run its rollouts detached
@@ -111,6 +112,12 @@ func (w *mWorld) pass(label string, d time.Duration) {
 		}
 		return
 	}
+	if mode == mNothing && w.last_("gate") == string(rollout.GateTimeout) {
+		// The execution's deadline (rollout.execution.timeout) passed:
+		// the orchestrator rolls back, as an apply at its timeout does.
+		mode = mBack
+		w.logf("  the execution's deadline passed: the run rolls back")
+	}
 	if mode == mNothing && !w.uncertain {
 		w.fatalf("%s: the run moved (its status tag now says %q) and no hold timed out", label, w.statusTag())
 	}
@@ -124,4 +131,28 @@ func (w *mWorld) pass(label string, d time.Duration) {
 	w.checkRecord(label)
 	w.checkNotices(label, run, delivered)
 	w.syncModel()
+}
+
+// offSchedule is what a person sets in a detached history: a split on no
+// step of the schedule and not where it starts (on, off the given ones).
+// The orchestrator's calls are repeatable: a call that finds the subject
+// already serving the write it is to make takes it as its own, made by a
+// call whose answer was lost, so a person who sets exactly the next step
+// (or the way back) is not told from it (DESIGN, one engine, two drivers).
+func (w *mWorld) offSchedule(on []weights.Split) []weights.Split {
+	var out []weights.Split
+	for _, p := range []int{5, 33, 50, 66, 95} {
+		steps, err := rollout.Plan(w.s.from, w.s.to, rollout.Strategy{Kind: rollout.Canary, Steps: []rollout.Step{{Percent: p}, {Percent: 100}}})
+		if err != nil {
+			continue
+		}
+		x := w.norm(steps[0].Weights)
+		if !inSplits(x, on) {
+			out = append(out, x)
+		}
+	}
+	if len(out) == 0 {
+		return on[:1]
+	}
+	return out
 }

@@ -608,6 +608,23 @@ func (w *mWorld) expect(planned time.Time, stateAt weights.Split) mMode {
 	return mNewRun
 }
 
+// expectedAtApply is what an apply of a plan made now starts from: what a
+// held run left (the held record's, or detached the held step's), or
+// what the plan saw (stateAt).
+func (w *mWorld) expectedAtApply(stateAt weights.Split) weights.Split {
+	run := w.run
+	if run == nil || run.ended || run.held < 0 {
+		return stateAt
+	}
+	if w.states != nil && run.held < len(run.steps) {
+		return w.norm(run.steps[run.held].Weights)
+	}
+	if sv, err := weights.ParseCanonical(w.last_("serving")); err == nil && len(sv) > 0 {
+		return w.norm(sv)
+	}
+	return stateAt
+}
+
 // providerWrites are the subject's writes since mark that people did not
 // make, with whether a person wrote before each.
 func (w *mWorld) writesSince(mark int) (provider []weights.Split, afterPerson []bool) {
@@ -871,9 +888,13 @@ func (w *mWorld) apply(label string, ev mEvents, gap time.Duration, hand weights
 		w.logf("  %s pass between the plan and its apply", gap)
 	}
 	refusedByHand := false
+	expectAt := w.expectedAtApply(stateAt)
 	if hand != nil && w.personSets(hand) {
 		w.logf("  a person sets %s between the plan and its apply", hand.Short())
-		refusedByHand = mode != mNothing && mode != mRefused
+		// A change by hand that puts back what the apply starts from (what
+		// the run left, or what the plan saw) is no change: the apply does
+		// what its plan showed. Any other is refused before a write.
+		refusedByHand = mode != mNothing && mode != mRefused && !weights.SameShares(w.norm(hand), expectAt)
 		// A change by hand while nothing runs: the next run finds it (a
 		// held one stops at its next write); the model leaves that to the
 		// invariants.
@@ -965,7 +986,7 @@ func (w *mWorld) apply(label string, ev mEvents, gap time.Duration, hand weights
 		w.fatalf("%s: the apply refused a hold timeout since its plan, and the model says none passed: %s", label, d)
 	}
 	if refusedByHand {
-		if !d.HasError(`Changed Since Plan|Changed During Hold|Changed During Rollout`) {
+		if !d.HasError(`Changed Since Plan|Changed During Hold|Changed During Rollout|Not Retried`) {
 			w.fatalf("%s: a person changed the subject between the plan and its apply, and the apply did not refuse: %s", label, d)
 		}
 		w.uncertain = true
@@ -1180,6 +1201,12 @@ func (w *mWorld) syncModel() {
 	switch st {
 	case "held":
 		n, _ := strconv.Atoi(w.last_("step_reached"))
+		if w.states != nil {
+			// Detached, step_reached is the step whose weights the subject
+			// serves (a hand change moves it); the status tag says where
+			// the run holds.
+			_, n = w.statusTagType()
+		}
 		if run.held != n-1 {
 			run.held, run.pos = n-1, n-1
 			run.heldAt, run.token = w.e.Clock.Now(), w.promote
@@ -1405,6 +1432,9 @@ func (w *mWorld) handSplit() weights.Split {
 	cands := []weights.Split{w.s.from, w.s.to}
 	for _, st := range w.schedule(w.s.from, w.s.to) {
 		cands = append(cands, st.Weights)
+	}
+	if w.states != nil {
+		cands = w.offSchedule(cands)
 	}
 	live := w.norm(w.s.live())
 	var out []weights.Split

@@ -349,7 +349,7 @@ func planHeld(base path.Path, attrAt path.Path, h heldRun, s rolloutSettings, to
 	if live != nil && !live.Equal(h.serving) {
 		diags.AddAttributeWarning(attrAt, "Changed During Hold", detail(nil,
 			fmt.Sprintf("The rollout is held at %s, but the subject serves %s now: someone or something changed it during the hold.", h.serving.Short(), live.Short()),
-			"That change wins: promoting stops at once with nothing written, and records what it serves. To keep it, promote (which records it), then set the configuration to it."))
+			"That change wins: if the subject still serves it when this plan is applied, promoting stops at once with nothing written, and records what it serves (put back as it was, the run goes on as planned). To keep it, promote (which records it), then set the configuration to it."))
 	}
 	rest := steps[h.step:]
 	switch {
