@@ -220,6 +220,12 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 		live, lerr := readSplit(ctx, s)
 		if err == nil && x.Status != "RUNNING" {
 			res, status := resultOfExecution(x, s, live, lerr, p.Res.NotifyFailures)
+			if status == string(rollout.Succeeded) {
+				// The run reached its target (the execution confirmed it);
+				// a change made since is drift for the next plan, as after
+				// an apply's own run.
+				res.Current = ch.to
+			}
 			out.res = res
 			out.record = recordDetached(ch, res, status, arn, live)
 			if status != string(rollout.Succeeded) {

@@ -201,7 +201,9 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 	}
 	plan.PlannedSteps = flagStepsValue(out.steps)
 	plan.LastRollout = recordOutcome(ch, out)
-	if keepsTarget(plan.LastRollout) && f != nil {
+	if (keepsTarget(plan.LastRollout) || out.res.Status == rollout.Succeeded) && f != nil {
+		// (a ramp that succeeded reached its percentage: a change made
+		// since, by hand, is drift for the next plan)
 		target := *f
 		target.RolloutPercentage = to
 		plan.RolloutPercentage, plan.Document = types.Int64Value(int64(to)), types.StringValue(documentOf(&target))
@@ -276,7 +278,7 @@ func (r *featureFlagResource) whileHeld(ctx context.Context, plan *featureFlagMo
 	}
 	plan.PlannedSteps = flagStepsValue(out.steps)
 	plan.LastRollout = recordOutcome(ch, out)
-	if keepsTarget(plan.LastRollout) {
+	if keepsTarget(plan.LastRollout) || out.res.Status == rollout.Succeeded {
 		target := *f
 		target.RolloutPercentage = to
 		f, doc = &target, documentOf(&target)

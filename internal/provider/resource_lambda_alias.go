@@ -494,7 +494,9 @@ func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, fr
 			a.Description = want
 		}
 	}
-	if keepsTarget(m.LastRollout) {
+	if keepsTarget(m.LastRollout) || out.moved && out.res.Status == rollout.Succeeded {
+		// (a run that succeeded reached the target: a change made since,
+		// by hand, is drift for the next plan)
 		r.recordTarget(m, a)
 	} else {
 		r.record(m, a)
