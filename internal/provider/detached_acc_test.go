@@ -310,19 +310,29 @@ func TestAccDetached_handChangeStops(t *testing.T) {
 			// slow the machine (a 3 s pause could end before it)
 			{Config: d.config(0, 100, heldCanary("2s", "", "")), Check: captureState(&st)},
 			{
-				// a hand change during the hold, then the promote; the
-				// orchestrator process is down across the promote's apply,
-				// so that the refresh after it sees the run where it was
+				// a hand change during the hold, then the promote: the
+				// plan (which refreshes) warns, and the apply refuses it
+				// before the promote is sent
+				PreConfig:   func() { d.e.SetWeights(d.ref, hand) },
+				Config:      d.config(0, 100, heldCanary("2s", `promote = "go"`, "")),
+				ExpectError: regexp.MustCompile(`Changed During Hold`),
+			},
+			{
+				// put back, the promote goes; the orchestrator process is
+				// down across its apply, so that the refresh after it sees
+				// the run where it was
 				PreConfig: func() {
-					d.e.SetWeights(d.ref, hand)
+					d.e.SetWeights(d.ref, d.step(10))
 					d.proc.Kill()
 				},
 				Config: d.config(0, 100, heldCanary("2s", `promote = "go"`, "")),
 			},
 			{
-				// back up, the orchestrator finds the hand change before
-				// its next write: it wins, and nothing more is written
+				// a hand change after the promote; back up, the
+				// orchestrator finds it before its next write: it wins,
+				// and nothing more is written
 				PreConfig: func() {
+					d.e.SetWeights(d.ref, hand)
 					d.proc.Start()
 					d.waitEnded(t, st)
 				},
@@ -335,8 +345,8 @@ func TestAccDetached_handChangeStops(t *testing.T) {
 					resource.TestCheckResourceAttr("rollout_traffic_split.test", "target_groups.0.weight", "70"),
 					d.serves(hand),
 					func(*terraform.State) error {
-						if got, want := fmt.Sprint(d.splits()), fmt.Sprint([]weights.Split{d.from, d.step(10), hand}); got != want {
-							return fmt.Errorf("the listener was written %s, want %s: nothing after the hand change", got, want)
+						if got, want := fmt.Sprint(d.splits()), fmt.Sprint([]weights.Split{d.from, d.step(10), hand, d.step(10), hand}); got != want {
+							return fmt.Errorf("the listener was written %s, want %s: nothing after the hand changes", got, want)
 						}
 						return nil
 					},

@@ -2,6 +2,7 @@ package provider_test
 
 import (
 	"context"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -226,5 +227,88 @@ func TestDetachedHandChangeAfterLastWrite(t *testing.T) {
 				t.Fatalf("the hand change after the run (back to %s) is not shown as drift by the next plan", d.s.from.Short())
 			}
 		})
+	}
+}
+
+func TestDetachedSavedPromoteAfterExecutionEnded(t *testing.T) {
+	for _, status := range []string{"ABORTED", "TIMED_OUT"} {
+		t.Run(status, func(t *testing.T) {
+			d := newDRig(t, true)
+			if diags := d.apply(d.config(d.s.to, true, "")); diags.HasError("") {
+				t.Fatal(diags)
+			}
+			p := d.r.Plan(d.config(d.s.to, true, "go"))
+			if p.Diags.HasError("") {
+				t.Fatalf("plan: %s", p.Diags)
+			}
+			arn := d.states.Running()[0]
+			d.e.Emu.SetExecution(arn, func(x *emulator.Execution) { x.Status, x.Stop = status, d.e.Clock.Now() })
+			before := len(d.s.writes())
+			diags := p.Apply()
+			if !diags.HasError("(?s)Detached Rollout Ended.*" + status + ".*Nothing was sent.*terraform plan") {
+				t.Errorf("the promote of an execution that ended %s was not refused: %s", status, diags)
+			}
+			l, _ := d.s.lease.ReadLease(context.Background())
+			if l.Run == orchestrator.PromoteTag(nameOfARN(arn), 1) {
+				t.Errorf("the promote was sent (run tag %q) to an execution that ended %s", l.Run, status)
+			}
+			if w := d.s.writes()[before:]; len(w) != 0 {
+				t.Errorf("the refused promote wrote %v", w)
+			}
+		})
+	}
+}
+
+func nameOfARN(arn string) string { return arn[strings.LastIndex(arn, ":")+1:] }
+
+func TestDetachedPromoteAfterHandChangeRefreshed(t *testing.T) {
+	d := newDRig(t, true)
+	if diags := d.apply(d.config(d.s.to, true, "")); diags.HasError("") {
+		t.Fatal(diags)
+	}
+	hand := weights.Split{{ARN: d.s.from[0].ARN, Weight: 50}, {ARN: d.s.from[1].ARN, Weight: 50}}
+	d.s.set(hand)
+	before := len(d.s.writes())
+	if rd := d.r.Refresh(); rd.HasError("") {
+		t.Fatal(rd)
+	}
+	p := d.r.Plan(d.config(d.s.to, true, "go"))
+	if !p.Diags.HasWarning("(?s)Changed During Hold.*" + regexp.QuoteMeta(hand.Short())) {
+		t.Errorf("the promote's plan does not say the subject was changed during the hold: %s", p.Diags)
+	}
+	diags := p.Apply()
+	if !diags.HasError("(?s)Changed During Hold.*Nothing was sent") {
+		t.Errorf("the promote over a person's change was not refused: %s", diags)
+	}
+	l, _ := d.s.lease.ReadLease(context.Background())
+	if l.Run == orchestrator.PromoteTag(d.e.Emu.Executions()[0].Name, 1) {
+		t.Errorf("the promote was sent (run tag %q) over the person's change", l.Run)
+	}
+	d.settle()
+	if w := d.s.writes()[before:]; len(w) != 0 {
+		t.Errorf("the rollout wrote %v over the person's change", w)
+	}
+}
+
+func TestDetachedAbortAfterHandChange(t *testing.T) {
+	d := newDRig(t, true)
+	if diags := d.apply(d.config(d.s.to, true, "")); diags.HasError("") {
+		t.Fatal(diags)
+	}
+	hand := weights.Split{{ARN: d.s.from[0].ARN, Weight: 50}, {ARN: d.s.from[1].ARN, Weight: 50}}
+	d.s.set(hand)
+	if rd := d.r.Refresh(); rd.HasError("") {
+		t.Fatal(rd)
+	}
+	before := len(d.s.writes())
+	p := d.r.Plan(d.config(d.s.from, true, ""))
+	if !p.Diags.HasWarning("(?s)Changed During Hold.*" + regexp.QuoteMeta(hand.Short())) {
+		t.Errorf("the abort's plan does not say the subject was changed during the hold: %s", p.Diags)
+	}
+	d.e.Clock.OnSleep(func(context.Context, time.Duration, time.Time) { _ = d.states.Tick(context.Background()) })
+	diags := p.Apply()
+	d.e.Clock.OnSleep(nil)
+	if w := d.s.writes()[before:]; len(w) != 0 {
+		t.Errorf("the abort wrote %v over the person's change (apply: %s)", w, diags)
 	}
 }

@@ -407,8 +407,13 @@ func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	arn := lastAttr(ch.last, "execution")
 	name := nameOfExecution(arn)
 	if ch.to.Canonical() == lastAttr(ch.last, "target") {
-		steps := runningSteps(ctx, c, ch)
+		x, read := readRunning(ctx, c, ch.last)
+		steps := runningSteps(x, read, ch)
 		if newPromote(ch.settings.Promote, lastAttr(ch.last, "promote")) {
+			if read && x.Status != "RUNNING" {
+				promoteEnded(s, ch.last, x, diags)
+				return outcome{}
+			}
 			return promoteDetached(ctx, c, s, ch, name, steps, diags)
 		}
 		// Nothing for the run (on_destroy, timeouts, a token already
@@ -499,20 +504,80 @@ func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last type
 		"Set what it serves yourself if it must change."))
 }
 
+// readRunning reads a running detached rollout's execution; false when it
+// could not be read. A missing execution (a start whose answer was lost,
+// and that was not made) is read as one that ended, with no status.
+func readRunning(ctx context.Context, c *awsclient.Client, last types.Object) (awsclient.Execution, bool) {
+	arn := lastAttr(last, "execution")
+	if c == nil || arn == "" {
+		return awsclient.Execution{}, false
+	}
+	x, err := c.DescribeExecution(ctx, arn)
+	if errors.Is(err, awsclient.ErrNotFound) {
+		return awsclient.Execution{ARN: arn}, true
+	}
+	return x, err == nil
+}
+
 // runningSteps is the schedule a running detached rollout runs: its
-// execution's, or, when that cannot be read, the configuration's.
-func runningSteps(ctx context.Context, c *awsclient.Client, ch change) []rollout.PlannedStep {
-	if c != nil {
-		if x, err := c.DescribeExecution(ctx, lastAttr(ch.last, "execution")); err == nil {
-			var in orchestrator.State
-			if json.Unmarshal([]byte(x.Input), &in) == nil && len(in.Progress.Steps) > 0 {
-				return in.Progress.Steps
-			}
+// execution's (x, when read), or, when that cannot be read, the
+// configuration's.
+func runningSteps(x awsclient.Execution, read bool, ch change) []rollout.PlannedStep {
+	if read {
+		var in orchestrator.State
+		if json.Unmarshal([]byte(x.Input), &in) == nil && len(in.Progress.Steps) > 0 {
+			return in.Progress.Steps
 		}
 	}
 	from, _ := weights.ParseCanonical(lastAttr(ch.last, "from"))
 	steps, _ := schedule(from, ch.to, ch.settings.Strategy)
 	return steps
+}
+
+// inTermsOf is w as the subject serves it (a flag: whole percents).
+func inTermsOf(s subject, w weights.Split) weights.Split {
+	if n, ok := s.Router().(rollout.Normalizer); ok {
+		return n.Normalize(w)
+	}
+	return w
+}
+
+// heldAt is the weights a running detached rollout is held at (the step a
+// refresh last saw, when that step holds), in the subject's terms, and the
+// step; nil when it is not held there.
+func heldAt(s subject, last types.Object, steps []rollout.PlannedStep) (weights.Split, int) {
+	step := int(lastInt(last, "step_reached"))
+	if step < 1 || step > len(steps) || !steps[step-1].Hold {
+		return nil, step
+	}
+	return inTermsOf(s, steps[step-1].Weights), step
+}
+
+// promoteEnded refuses the promote of a detached rollout whose execution
+// ended since the state was refreshed: no execution would read it.
+func promoteEnded(s subject, last types.Object, x awsclient.Execution, diags *diag.Diagnostics) {
+	status, why := x.Status, "it does not exist: its start, whose answer was lost, was not made (or it ended more than 90 days ago)"
+	if status == "" {
+		status = "missing"
+	} else {
+		res, _ := resultOfExecution(x, s, nil, errors.New("not read"), 0)
+		why = "it succeeded"
+		if res.Failure != nil {
+			why = res.Failure.Reason
+		}
+	}
+	diags.AddAttributeError(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Detached Rollout Ended", detail(nil,
+		fmt.Sprintf("rollout.promote changed, but the detached rollout %s no longer runs: its execution ended %s (%s), after the state was last refreshed. No execution would read a promote now.", lastAttr(last, "execution"), status, why),
+		fmt.Sprintf("Nothing was sent: the promote tag was not written, and nothing was moved. Run terraform plan (which refreshes): it shows how the rollout ended and what %s %s serves, then make the next change from there.", s.Kind(), s.ID())))
+}
+
+// planRunningSame is runningRecord, with a warning when the promote it
+// shows will be refused: a person changed the subject during the hold.
+func planRunningSame(ctx context.Context, c *awsclient.Client, s subject, last types.Object, settings rolloutSettings, diags *diag.Diagnostics) types.Object {
+	if lastStatus(last) == statusRunning && newPromote(settings.Promote, lastAttr(last, "promote")) {
+		warnChangedDuringHold(ctx, c, s, last, settings.Strategy, false, diags)
+	}
+	return runningRecord(last, settings)
 }
 
 // runningRecord is the last_rollout a plan shows for a running detached
@@ -533,19 +598,33 @@ func runningRecord(last types.Object, s rolloutSettings) types.Object {
 // was (running), its schedule and its target, and records the token
 // (runningRecord).
 func promoteDetached(ctx context.Context, c *awsclient.Client, s subject, ch change, name string, steps []rollout.PlannedStep, diags *diag.Diagnostics) outcome {
-	step := int(lastInt(ch.last, "step_reached"))
-	if step < 1 || step > len(steps) || !steps[step-1].Hold {
+	held, step := heldAt(s, ch.last, steps)
+	if held == nil {
 		diags.AddAttributeError(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Nothing To Promote", detail(nil,
 			fmt.Sprintf("rollout.promote changed, but the detached rollout %s was at step %d when last refreshed, which does not hold.", lastAttr(ch.last, "execution"), step),
 			"Nothing was sent. Run terraform plan (which refreshes) once the rollout is held, then set rollout.promote to a new value and apply."))
 		return outcome{}
 	}
-	// The plan promoted what the refresh saw held: a subject changed since
-	// (by a person) is not promoted, as in an apply's run.
+	// The plan promoted what the refresh saw: a subject changed since (by a
+	// person) is not promoted, as in an apply's run; nor one that the
+	// refresh saw changed during the hold (the plan warned).
+	var live weights.Split
 	if serving, err := weights.ParseCanonical(lastAttr(ch.last, "serving")); err == nil && len(serving) > 0 {
-		if _, ok := readBeforeWrite(ctx, c, s, serving, diags); !ok {
+		rd, ok := readBeforeWrite(ctx, c, s, serving, diags)
+		if !ok {
 			return outcome{}
 		}
+		live = rd.Split
+	} else if live, err = readSplit(ctx, s); err != nil {
+		s.ReadError(diags, err)
+		return outcome{}
+	}
+	if !live.Equal(held) {
+		diags.AddAttributeError(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Changed During Hold", detail(nil,
+			fmt.Sprintf("The detached rollout %s is held after step %d of %d at %s, but %s %s serves %s: someone or something changed it during the hold. Nothing was sent: the promote tag was not written, and the rollout is still held in AWS.",
+				lastAttr(ch.last, "execution"), step, len(steps), held.Short(), s.Kind(), s.ID(), live.Short()),
+			changedDuringHoldNext(ch.last)))
+		return outcome{}
 	}
 	if err := s.Lease().SetRun(ctx, orchestrator.PromoteTag(name, step)); err != nil {
 		addError(diags, pathOf(s.Attr()), "Cannot Promote Detached Rollout", err, fmt.Sprintf("Tagging %s to promote the rollout %s failed.", s.ID(), lastAttr(ch.last, "execution")), "Nothing changed. "+leasePermissions(s.Kind()))
@@ -554,4 +633,47 @@ func promoteDetached(ctx context.Context, c *awsclient.Client, s subject, ch cha
 	tflog.Info(ctx, "promoted the detached rollout: the orchestrator goes on at its next poll", map[string]any{"execution": name, "step": step})
 	last := runningRecord(ch.last, ch.settings)
 	return outcome{steps: steps, moved: true, res: rollout.Result{Status: statusRunning, Current: ch.to, StepReached: step, Steps: len(steps)}, record: &last, execution: lastAttr(ch.last, "execution")}
+}
+
+// changedDuringHoldNext says what to do with a detached rollout whose
+// subject a person changed during its hold.
+func changedDuringHoldNext(last types.Object) string {
+	return fmt.Sprintf("That change wins. To end the rollout, set the configuration back to where it started (%s) and apply: the orchestrator finds the change and stops with nothing written, not even its rollback, and records what it serves (last_rollout gate changed_during_rollout); or stop its execution (aws stepfunctions stop-execution). To keep that change, set the configuration to it once the rollout has ended.",
+		shortCanonical(lastAttr(last, "from")))
+}
+
+// warnChangedDuringHold warns, at the plan of a running detached rollout
+// (a promote, an abort), when it is held and its subject serves something
+// else than the step it is held at: a person's change during the hold,
+// which wins (the promote is refused; the abort writes nothing). It
+// returns true when it warned.
+func warnChangedDuringHold(ctx context.Context, c *awsclient.Client, s subject, last types.Object, strategy rollout.Strategy, abort bool, diags *diag.Diagnostics) bool {
+	if s == nil || c == nil || lastStatus(last) != statusRunning {
+		return false
+	}
+	x, read := readRunning(ctx, c, last)
+	if read && x.Status != "RUNNING" {
+		return false // the apply says it ended
+	}
+	target, _ := weights.ParseCanonical(lastAttr(last, "target"))
+	steps := runningSteps(x, read, change{last: last, to: target, settings: rolloutSettings{Strategy: strategy}})
+	held, step := heldAt(s, last, steps)
+	if held == nil {
+		return false
+	}
+	live, err := readSplit(ctx, s)
+	if err != nil || live.Equal(held) {
+		return false
+	}
+	what := fmt.Sprintf("The detached rollout %s is held after step %d of %d at %s, but %s %s serves %s now: someone or something changed it during the hold.",
+		lastAttr(last, "execution"), step, len(steps), held.Short(), s.Kind(), s.ID(), live.Short())
+	next := "Applying this promote is refused, with nothing sent. " + changedDuringHoldNext(last)
+	if abort {
+		what = fmt.Sprintf("The configuration is back where the held rollout %s started (%s), but %s %s serves %s now, not the %s the rollout was held at: someone or something changed it during the hold.",
+			lastAttr(last, "execution"), shortCanonical(lastAttr(last, "from")), s.Kind(), s.ID(), live.Short(), held.Short())
+		next = fmt.Sprintf("That change wins: applying tells the orchestrator to abort, and it stops the rollout with nothing written, not even its rollback, and records what it serves (last_rollout gate changed_during_rollout). To go back to %s after that, change rollout.attempt and apply.",
+			shortCanonical(lastAttr(last, "from")))
+	}
+	diags.AddAttributeWarning(s.Attr(), "Changed During Hold", detail(nil, what, next))
+	return true
 }

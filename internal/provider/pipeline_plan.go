@@ -53,6 +53,9 @@ func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags
 			refuseWhileRunning(p.at, p.last, diags)
 			return nil, false
 		}
+		if warnChangedDuringHold(ctx, c, p.subj, p.last, p.strategy, true, diags) {
+			return nil, true
+		}
 		diags.AddAttributeWarning(p.at, "Applying Aborts The Detached Rollout", detail(nil,
 			fmt.Sprintf("The configuration is back where the running rollout %s started (%s).", lastAttr(p.last, "execution"), p.to.Short()),
 			"Applying tells the orchestrator to abort: it rolls back by the rollout's rollback policy, and the apply waits until it has."))

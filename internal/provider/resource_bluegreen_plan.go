@@ -91,7 +91,7 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	if same {
 		set("traffic", state.Traffic)
 		set("planned_steps", state.PlannedSteps)
-		set("last_rollout", runningRecord(state.LastRollout, settingsOf(ctx, plan.Rollout)))
+		set("last_rollout", planRunningSame(ctx, r.client, r.subjectOf(state), state.LastRollout, settingsOf(ctx, plan.Rollout), &resp.Diagnostics))
 		set("history", state.History)
 		set("previous_active", state.PreviousActive)
 		return

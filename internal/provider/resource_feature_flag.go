@@ -576,7 +576,7 @@ func (r *featureFlagResource) planRollout(ctx context.Context, req resource.Modi
 			steps = flagStepsValue(nil)
 		}
 		set("planned_steps", steps)
-		set("last_rollout", runningRecord(state.LastRollout, settings))
+		set("last_rollout", planRunningSame(ctx, r.client, r.subjectOf(state), state.LastRollout, settings, &resp.Diagnostics))
 		return
 	}
 	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("rollout_percentage"), kind: "flag", from: flagSplit(from), to: flagSplit(to), strategy: settings.Strategy,

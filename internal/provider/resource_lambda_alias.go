@@ -282,7 +282,12 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 			return
 		}
 		if weights.SameShares(from, to) {
-			for name, v := range map[string]attr.Value{"planned_steps": state.PlannedSteps, "last_rollout": runningRecord(state.LastRollout, settingsOf(ctx, plan.Rollout)), "current_version": state.CurrentVersion,
+			var subj subject
+			if r.client != nil && !plan.FunctionName.IsUnknown() && !plan.AliasName.IsUnknown() {
+				subj = r.subject(plan)
+			}
+			last := planRunningSame(ctx, r.client, subj, state.LastRollout, settingsOf(ctx, plan.Rollout), &resp.Diagnostics)
+			for name, v := range map[string]attr.Value{"planned_steps": state.PlannedSteps, "last_rollout": last, "current_version": state.CurrentVersion,
 				"routing": state.Routing, "percentages": state.Percentages, "alias_arn": state.AliasARN} {
 				set(name, v)
 			}

@@ -252,7 +252,11 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 			if !plan.PlannedSteps.Equal(state.PlannedSteps) {
 				resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), state.PlannedSteps)...)
 			}
-			if last := runningRecord(state.LastRollout, settingsOf(ctx, plan.Rollout)); !plan.LastRollout.Equal(last) {
+			var subj subject
+			if r.client != nil && !plan.ListenerARN.IsUnknown() && !plan.RuleARN.IsUnknown() {
+				subj = r.subject(plan)
+			}
+			if last := planRunningSame(ctx, r.client, subj, state.LastRollout, settingsOf(ctx, plan.Rollout), &resp.Diagnostics); !plan.LastRollout.Equal(last) {
 				resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("last_rollout"), last)...)
 			}
 			return
