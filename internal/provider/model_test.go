@@ -311,6 +311,31 @@ type mRun struct {
 	attempt string
 }
 
+// next is the index of the step written after step pos: a step that
+// serves what the one before it left (a flag's whole percentages round
+// them together) needs no write.
+func (run *mRun) next(pos int) int {
+	at := run.from
+	if pos >= 0 {
+		at = run.steps[pos].Weights
+	}
+	n := pos + 1
+	for n < len(run.steps)-1 && weights.SameShares(run.steps[n].Weights, at) {
+		n++
+	}
+	return n
+}
+
+// noop says whether a step of the run needs no write (next skips it).
+func (run *mRun) noop() bool {
+	for i := range run.steps {
+		if run.next(i-1) != i {
+			return true
+		}
+	}
+	return false
+}
+
 // mEnd is how the last run that ended did, for the retry rule.
 type mEnd struct {
 	to      weights.Split
@@ -691,8 +716,8 @@ func (w *mWorld) checkWrites(mode mMode, run *mRun, mark int, uncertainOutcome b
 			continue
 		case run == nil:
 			w.fatalf("a write (%s) with no run", x.Short())
-		case !back && mode != mBack && pos+1 < len(run.steps) && weights.SameShares(x, run.steps[pos+1].Weights):
-			pos++
+		case !back && mode != mBack && run.next(pos) < len(run.steps) && weights.SameShares(x, run.steps[run.next(pos)].Weights):
+			pos = run.next(pos)
 		case !back && pos >= 0 && uncertainOutcome && weights.SameShares(x, run.steps[pos].Weights):
 			// the same step again, after an answer was lost
 		case inSplits(x, w.backSet(run, max(pos, 0))):
@@ -967,7 +992,7 @@ func (w *mWorld) apply(label string, ev mEvents, gap time.Duration, hand weights
 	w.e.Emu.ClearFaults()
 	w.logf("  → last_rollout %s at step %s, serving %s%s", w.lastStatus(), w.last_("step_reached"), w.norm(w.s.live()).Short(), errText(d))
 
-	uncertain := faulted || callFaulted || ev.cancelAt > 0 && ctx.Err() != nil || ev.personAt > 0 && w.personHappened(mark) ||
+	uncertain := faulted || callFaulted || run != nil && run.noop() || ev.cancelAt > 0 && ctx.Err() != nil || ev.personAt > 0 && w.personHappened(mark) ||
 		w.staleAlarm(run, ev.alarmAt) || w.budget.racesAlarm(ev.alarmAt, alarmBefore)
 	checkMode := mode
 	if refusedByHand {
