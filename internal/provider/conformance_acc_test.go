@@ -66,7 +66,13 @@ type accSubj struct {
 	// detachable, when set, makes a configuration one that can.
 	noDetached string
 	detachable func(string) string
+	// observe is the resource handed back to another system (manage =
+	// "observe"); nil for a subject that cannot be (noObserve).
+	observe func() string
 }
+
+// noObserve is why a hand-back row is n/a on every subject but a split.
+const noObserve = "n/a: only rollout_traffic_split has manage = \"observe\" (a hand-back to another system)"
 
 // canaryHCL is the rollout block every case uses: three steps, pauses on
 // the fake clock, an alarm gate.
@@ -117,6 +123,9 @@ func splitAccKit(name string, rule bool) accKit {
 			return e.ProviderConfig() + body("test", w, ro+"\n  "+extra)
 		}
 		s.other = func(extra string) string { return body("other", other, extra) }
+		s.observe = func() string {
+			return e.ProviderConfig() + fmt.Sprintf("resource \"rollout_traffic_split\" \"test\" {\n  %s = %q\n  manage = \"observe\"\n}\n", attr, ref.ID())
+		}
 		return s
 	}}
 }
