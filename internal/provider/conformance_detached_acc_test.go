@@ -502,7 +502,7 @@ func init() {
 						mark()
 					},
 					Config:      s.observe(),
-					ExpectError: errRE(`(Detached Rollout Running|Rollout Held)(.|\n)*`),
+					ExpectError: errRE(`Detached Rollout Running(.|\n)*running in AWS`),
 				},
 				{
 					// Still held: the orchestrator's calls go on watching the
