@@ -555,6 +555,8 @@ func detachedHoldTimesOut(t *testing.T, s *detachedSubj, action string) []resour
 	mark, none := s.noWritesSince(t)
 	var st *terraform.State
 	cfg := s.run(true, detachedHolds, "1m", topic, fmt.Sprintf("hold_timeout_action = %q", action), "")
+	// A hold is watched at each poll: 10s makes six calls a hold, not 60.
+	cfg = strings.Replace(cfg, `poll_interval = "1s"`, `poll_interval = "10s"`, 1)
 	end, want, held, promoted := rollout.NoticeRolledBack, s.from, 1, 0
 	if action == "promote" {
 		end, want, held, promoted = rollout.NoticeSucceeded, s.to, 2, 2
