@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -156,6 +157,8 @@ type detachedCase struct {
 	// steps builds the row's steps; nil with na, why the row is n/a.
 	steps func(t *testing.T, s *detachedSubj) []resource.TestStep
 	na    string
+	// serial rows signal the engine processes: not run in parallel.
+	serial bool
 	// observe: the row hands the subject back (manage = "observe"); n/a on
 	// a subject that cannot.
 	observe bool
@@ -316,14 +319,26 @@ var detachedCases = []detachedCase{
 
 // TestAccConformanceDetached runs the detached rows on every kit that can
 // run detached.
-func TestAccConformanceDetached(t *testing.T) {
+func TestAccConformanceDetached(t *testing.T) { runDetached(t, false) }
+
+// TestAccConformanceDetachedInterrupted runs the rows that signal the
+// engine, one at a time: a signal goes to every engine this test binary
+// runs.
+func TestAccConformanceDetachedInterrupted(t *testing.T) { runDetached(t, true) }
+
+func runDetached(t *testing.T, serial bool) {
 	for _, c := range detachedCases {
+		if c.serial != serial {
+			continue
+		}
 		for _, k := range accKits {
 			t.Run(c.name+"/"+k.name, func(t *testing.T) {
 				if c.oneEngine {
 					acctest.OneEngine(t)
 				}
-				t.Parallel()
+				if !serial {
+					t.Parallel()
+				}
 				a := k.make(t)
 				if a.noDetached != "" {
 					t.Skip(a.noDetached)
@@ -426,7 +441,52 @@ func init() {
 				},
 			}
 		}},
-		detachedCase{name: "Ctrl-C", na: "n/a: in the detached driver the apply only starts the run and waits for its first step; Ctrl-C ends the apply, not the run, which goes on in AWS (the orchestrator's calls) and ends with its own end notice and status, as every row here shows"},
+		detachedCase{name: "Ctrl-C while the apply waits for the first step", serial: true, steps: func(t *testing.T, s *detachedSubj) []resource.TestStep {
+			// The apply only starts the run and waits for its first step:
+			// Ctrl-C then ends the apply, not the run, which goes on in AWS
+			// (the orchestrator's calls) and is recorded as running; it
+			// ends as the other rows show, with its own end notice.
+			topic, q := s.snsNotices(t)
+			return []resource.TestStep{
+				{Config: s.base()},
+				{
+					PreConfig: func() {
+						var once sync.Once
+						s.e.Clock.OnSleep(func(ctx context.Context, d time.Duration, at time.Time) {
+							interrupted := false
+							once.Do(func() { interrupted = true; interruptEngine(t, ctx) })
+							if !interrupted {
+								s.tick(ctx, d, at)
+							}
+						})
+					},
+					Config:      s.cfg(topic, "", ""),
+					ExpectError: errRE(`execution halted|[Ii]nterrupt`),
+				},
+				{
+					PreConfig: func() {
+						s.runUntil("the hold after step 1", s.heldAt(1))
+						if got := s.live(); got.Equal(s.from()) || got.Equal(s.to()) {
+							t.Errorf("after Ctrl-C the run serves %s: want it gone on to step 1", got.Short())
+						}
+						if r := s.states.Running(); len(r) != 1 {
+							t.Errorf("executions running: %v, want the one the apply started", r)
+						}
+						q.mu.Lock()
+						if got := typesOf(q.ns); len(got) == 0 || got[0] != string(rollout.NoticeStarted) || slices.ContainsFunc(q.ns, func(n rollout.Notice) bool { return isEndNotice(n.Type) }) {
+							t.Errorf("the notices were %v, want the run started and not ended", got)
+						}
+						q.mu.Unlock()
+						s.expectStatus(t, string(rollout.NoticeHeld))
+					},
+					RefreshState: true,
+					Check: resource.ComposeAggregateTestCheckFunc(
+						resource.TestCheckResourceAttr(s.address, "last_rollout.status", "running"),
+						resource.TestCheckResourceAttrSet(s.address, "last_rollout.execution"),
+					),
+				},
+			}
+		}},
 		detachedCase{name: "hand-back to observe while the run goes on", observe: true, steps: func(t *testing.T, s *detachedSubj) []resource.TestStep {
 			topic, q := s.snsNotices(t)
 			mark, none := s.noWritesSince(t)
