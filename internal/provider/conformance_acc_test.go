@@ -66,7 +66,13 @@ type accSubj struct {
 	// detachable, when set, makes a configuration one that can.
 	noDetached string
 	detachable func(string) string
+	// observe is the resource handed back to another system (manage =
+	// "observe"); nil for a subject that cannot be (noObserve).
+	observe func() string
 }
+
+// noObserve is why a hand-back row is n/a on every subject but a split.
+const noObserve = "n/a: only rollout_traffic_split has manage = \"observe\" (a hand-back to another system)"
 
 // canaryHCL is the rollout block every case uses: three steps, pauses on
 // the fake clock, an alarm gate.
@@ -117,6 +123,9 @@ func splitAccKit(name string, rule bool) accKit {
 			return e.ProviderConfig() + body("test", w, ro+"\n  "+extra)
 		}
 		s.other = func(extra string) string { return body("other", other, extra) }
+		s.observe = func() string {
+			return e.ProviderConfig() + fmt.Sprintf("resource \"rollout_traffic_split\" \"test\" {\n  %s = %q\n  manage = \"observe\"\n}\n", attr, ref.ID())
+		}
 		return s
 	}}
 }
@@ -715,6 +724,98 @@ func init() {
 						t.Errorf("the lease is %+v (%v); want the new owner's tags as it wrote them", l, err)
 					}
 				}),
+			}, ""
+		}},
+	)
+}
+
+// The hand-back to observe, in the apply driver: while held it is
+// refused with nothing written; rolled back first, it goes through, and
+// nothing more is written. While running it is n/a: the apply driver's
+// run lives inside one apply, which holds the state (no other apply can
+// hand it back meanwhile), and it never records running once its apply
+// ends; the detached rows hand back between the orchestrator's calls.
+func init() {
+	accCases = append(accCases,
+		accCase{name: "hand-back to observe while running", steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
+			if s.observe == nil {
+				return nil, noObserve
+			}
+			return nil, "n/a: the apply driver's run lives inside one apply, which holds the state: no other apply hands it back while it runs, and no run is recorded running once its apply ends (the detached rows hand back while running)"
+		}},
+		accCase{name: "hand-back to observe while held", steps: func(t *testing.T, s *accSubj) ([]resource.TestStep, string) {
+			if s.observe == nil {
+				return nil, noObserve
+			}
+			topic, q := s.snsNotices(t)
+			mark, none := s.noWritesSince(t)
+			var held weights.Split
+			var owner string
+			ro := holdsHCL(s.alarm, topic, "")
+			return []resource.TestStep{
+				{Config: s.hcl(false, "", "")},
+				{
+					Config: s.hcl(true, ro, ""),
+					Check: func(*terraform.State) error {
+						held = s.live()
+						s.expectStatus(t, string(rollout.NoticeHeld))
+						l, _ := s.lease.ReadLease(context.Background())
+						owner = l.Owner
+						mark()
+						return nil
+					},
+				},
+				{
+					Config:      s.observe(),
+					ExpectError: errRE(`Rollout Held(.|\n)*manage = "observe"(.|\n)*Nothing was written`),
+				},
+				{
+					// Nothing was written: still held, still owned, no end
+					// notice; it is rolled back from there.
+					PreConfig: func() {
+						none()
+						s.expectLive(t, func() weights.Split { return held })()
+						s.expectStatus(t, string(rollout.NoticeHeld))
+						if l, err := s.lease.ReadLease(context.Background()); err != nil || l.Owner != owner || owner == "" {
+							t.Errorf("after the refused hand-back the owner tag is %q (%v), want %q", l.Owner, err, owner)
+						}
+						q.mu.Lock()
+						if got := typesOf(q.ns); len(got) == 0 || got[len(got)-1] != string(rollout.NoticeHeld) {
+							t.Errorf("the notices were %v, want the run held, not ended", got)
+						}
+						q.mu.Unlock()
+					},
+					Config: s.hcl(false, ro, ""),
+					Check:  resource.TestCheckResourceAttr(s.address, "last_rollout.status", "rolled_back"),
+				},
+				{
+					PreConfig: func() { s.expectLive(t, s.from)(); mark() },
+					Config:    s.observe(),
+					Check: resource.ComposeAggregateTestCheckFunc(
+						resource.TestCheckResourceAttr(s.address, "manage", "observe"),
+						resource.TestCheckResourceAttr(s.address, "owner_tag", ""),
+						resource.TestCheckResourceAttr(s.address, "last_rollout.status", "rolled_back"),
+						resource.TestCheckResourceAttr(s.address, "target_groups.0.weight", "100"),
+						func(*terraform.State) error {
+							if l, err := s.lease.ReadLease(context.Background()); err != nil || l.Owner != "" {
+								return fmt.Errorf("handed back, the owner tag is %q (%v), want none", l.Owner, err)
+							}
+							return nil
+						},
+					),
+				},
+				{
+					RefreshState: true,
+					Check: func(*terraform.State) error {
+						none()
+						s.expectLive(t, s.from)()
+						if ns := s.readRun(t, q); len(ns) > 0 && ns[len(ns)-1].Type != rollout.NoticeRolledBack {
+							t.Errorf("the notices were %v, want the run to end rolled_back", acctest.Kinds(ns))
+						}
+						s.expectStatus(t, string(rollout.NoticeRolledBack))
+						return nil
+					},
+				},
 			}, ""
 		}},
 	)
