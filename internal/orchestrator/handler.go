@@ -46,6 +46,14 @@ func RunningTag(execution string) string { return "running " + execution }
 // AbortTag is the RunTag an apply sets to abort the execution.
 func AbortTag(execution string) string { return "abort " + execution }
 
+// StopTag is the RunTag a destroy sets to end the execution where it is:
+// its resource is gone, so nothing more is written (not even a rollback);
+// the run's end notice (failed, gate aborted) and its status say so.
+func StopTag(execution string) string { return "stop " + execution }
+
+// StopReason is the reason of the failure a StopTag ends a run with.
+const StopReason = "its resource was destroyed during the rollout: the rollout ended where it was, and wrote nothing more"
+
 // PromoteTag is the RunTag an apply sets to promote the execution held
 // after step: a later hold of the same run is promoted by its own.
 func PromoteTag(execution string, step int) string {
@@ -94,6 +102,7 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 	status := awsclient.NewStatusKeeper(lease, func(msg string, err error) { o.log(msg, "error", err.Error()) })
 	r.Status = status.Record
 	r.HoldTimeout, r.HoldAction = j.HoldTimeout, j.HoldAction
+	r.DeadlineReason = fmt.Sprintf("the execution reached its deadline (%s: rollout.execution.timeout, or by default the schedule's length and a half plus 15 minutes)", j.Deadline.UTC().Format(time.RFC3339))
 	promoted := false
 	r.Promoted = func(context.Context) (bool, error) { return promoted, nil }
 	if !p.Done() && !p.RollingBack() {
@@ -116,6 +125,8 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 			}
 			r.SwitchOff = nil
 			r.Fail(ctx, p, &rollout.Failure{Gate: rollout.GateAborted, Reason: "an apply aborted the rollout: the configuration went back to where it started"})
+		case l.Run == StopTag(j.Execution):
+			r.Stop(p, &rollout.Failure{Gate: rollout.GateAborted, Reason: StopReason})
 		}
 	}
 	if e := in.Error; e != nil {
