@@ -8,6 +8,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 )
 
@@ -121,5 +122,94 @@ func TestDetachedDestroyStopsExecutionWhenNotEnded(t *testing.T) {
 	}
 	if st, ok := awsclient.ParseStatus(d.lease().Status); !ok || st.Type != rollout.NoticeFailed {
 		t.Errorf("status tag %q, want failed", d.lease().Status)
+	}
+}
+
+// A detached promote whose first write AWS refuses (the orchestrator's
+// role lacks elasticloadbalancing:ModifyListener) holds the run again where
+// it was, as in an apply's run, and says so where a plan looks: the
+// status tag says held, the run tag that the promote was refused, and the
+// refresh warns (naming the permission) and forgets the refused token, so
+// that the same configuration applied again promotes again. The
+// orchestrator does not try the write every poll meanwhile; no end notice
+// is sent.
+func TestDetachedPromoteRefusedStaysHeld(t *testing.T) {
+	d, q := newDRigNotices(t)
+	if diags := d.apply(d.config(d.s.to, true, "")); diags.HasError("") {
+		t.Fatal(diags)
+	}
+	held := d.s.live()
+	d.e.Emu.FaultNext("elasticloadbalancing:ModifyListener", emulator.Denied, 1000)
+	if diags := d.r.PlanApply(d.config(d.s.to, true, "go")); diags.HasError("") {
+		t.Fatalf("promote: %s", diags)
+	}
+	calls := 0
+	d.states.Fault = func(string) acctest.CallFault { calls++; return "" }
+	if err := d.states.Run(context.Background(), d.e.Clock.Now().Add(30*time.Minute), nil); err != nil {
+		t.Fatal(err)
+	}
+	if live := d.s.live(); live.Canonical() != held.Canonical() {
+		t.Fatalf("serves %s, held at %s", live.Short(), held.Short())
+	}
+	if st, ok := awsclient.ParseStatus(d.lease().Status); !ok || st.Type != rollout.NoticeHeld || st.Step != 1 {
+		t.Errorf("status tag %q, want held 1/2", d.lease().Status)
+	}
+	if run := d.lease().Run; !strings.HasPrefix(run, "refused ") || !strings.Contains(run, "elasticloadbalancing:ModifyListener") {
+		t.Errorf("run tag %q does not say the promote was refused, naming the permission", run)
+	}
+	rd := d.r.Refresh()
+	t.Logf("refresh said: %s; last_rollout %s: %s", rd, d.r.String("last_rollout.status"), d.r.String("last_rollout.reason"))
+	if !rd.HasWarning("(?s)Promote Not Applied.*elasticloadbalancing:ModifyListener") {
+		t.Errorf("the refresh does not say the promote was refused, naming the permission: %s", rd)
+	}
+	if r := d.r.String("last_rollout.reason"); !strings.Contains(r, "held after step 1") || !strings.Contains(r, "refused") {
+		t.Errorf("last_rollout.reason %q does not say it is held because the promote was refused", r)
+	}
+	ns, _ := q.Read(3)
+	if got := acctest.Kinds(ns); len(ns) != 3 || ns[2].Type != rollout.NoticePromoted {
+		t.Errorf("notices %v, want started, held, promoted (no end)", got)
+	}
+	// The same configuration, applied again once the permission is there,
+	// promotes again.
+	d.e.Emu.ClearFaults()
+	p := d.r.Plan(d.config(d.s.to, true, "go"))
+	if p.Diags.HasError("") {
+		t.Fatalf("plan: %s", p.Diags)
+	}
+	stop := d.ticking()
+	diags := p.Apply()
+	stop()
+	if diags.HasError("") {
+		t.Fatalf("promote again: %s", diags)
+	}
+	d.settle()
+	if got := d.r.String("last_rollout.status"); got != string(rollout.Succeeded) {
+		t.Errorf("after promoting again last_rollout.status = %q (%s), want succeeded", got, d.r.String("last_rollout.reason"))
+	}
+}
+
+// A detached run whose promote AWS always refuses, left held: it ends at
+// the execution's deadline, whose failure says so (not "the apply reached
+// its timeout": no apply is waiting).
+func TestDetachedPromoteRefusedUntilDeadline(t *testing.T) {
+	d, _ := newDRigNotices(t)
+	if diags := d.apply(d.config(d.s.to, true, "")); diags.HasError("") {
+		t.Fatal(diags)
+	}
+	d.e.Emu.FaultNext("elasticloadbalancing:ModifyListener", emulator.Denied, 100000)
+	if diags := d.r.PlanApply(d.config(d.s.to, true, "go")); diags.HasError("") {
+		t.Fatalf("promote: %s", diags)
+	}
+	if err := d.states.Run(context.Background(), d.e.Clock.Now().Add(6*time.Hour), nil); err != nil {
+		t.Fatal(err)
+	}
+	_ = d.r.Refresh()
+	x := d.e.Emu.Executions()[0]
+	t.Logf("calls %d; execution %s; last_rollout %s / %s / %s", d.states.Calls, x.Status, d.r.String("last_rollout.status"), d.r.String("last_rollout.gate"), d.r.String("last_rollout.reason"))
+	if x.Status == "RUNNING" {
+		t.Fatal("the execution still runs after 6 hours")
+	}
+	if r := d.r.String("last_rollout.reason"); strings.Contains(r, "apply") || !strings.Contains(r, "deadline") {
+		t.Errorf("last_rollout.reason %q: want the execution's deadline", r)
 	}
 }

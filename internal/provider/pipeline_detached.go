@@ -335,8 +335,9 @@ func resultOfExecution(x awsclient.Execution, s subject, live weights.Split, liv
 // refreshDetached reads a running detached rollout: the execution and what
 // the subject serves. It returns the new last_rollout, and true while the
 // rollout still runs or is held (the resource keeps its target then: the weights it
-// serves are the rollout's, not a change made outside Terraform).
-func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last types.Object) (types.Object, bool) {
+// serves are the rollout's, not a change made outside Terraform). A hold
+// whose promote AWS refused (orchestrator.RefusedTag) is warned of.
+func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last types.Object, diags *diag.Diagnostics) (types.Object, bool) {
 	if _, held := heldOf(last); held {
 		// A held rollout goes nowhere until promoted: the state keeps its
 		// target; a change by hand is found when it is promoted.
@@ -369,6 +370,7 @@ func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last t
 					attrs["step_reached"] = types.Int64Value(int64(n))
 					if in.Progress.Steps[n-1].Hold {
 						attrs["reason"] = types.StringValue(fmt.Sprintf("held after step %d of %d, until promoted (rollout.promote)", n, len(in.Progress.Steps)))
+						refusedPromote(ctx, s, last, in, n, attrs, diags)
 					}
 				}
 			}
@@ -392,6 +394,28 @@ func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last t
 		attrs["serving"] = last.Attributes()["serving"]
 	}
 	return types.ObjectValueMust(lastRolloutAttrTypes, attrs), false
+}
+
+// refusedPromote says, in the record (attrs) of a detached rollout held
+// after step n, that its promote was refused by AWS, when the run tag
+// says so (orchestrator.RefusedTag): the run is held again there, nothing
+// moved. The record forgets the refused token, so that the same
+// rollout.promote applied again promotes again, as in an apply's run.
+func refusedPromote(ctx context.Context, s subject, last types.Object, in orchestrator.State, n int, attrs map[string]attr.Value, diags *diag.Diagnostics) {
+	l, err := s.Lease().ReadLease(ctx)
+	if err != nil {
+		return
+	}
+	step, why, ok := orchestrator.ParseRefusedTag(l.Run, in.Job.Execution)
+	if !ok || step != n {
+		return
+	}
+	attrs["reason"] = types.StringValue(fmt.Sprintf("held after step %d of %d: the promote was refused by AWS (%s), so nothing moved; promote again once the orchestrator may write", n, len(in.Progress.Steps), why))
+	attrs["promote"] = types.StringNull()
+	diags.AddWarning("Promote Not Applied", detail(nil,
+		fmt.Sprintf("AWS refused the first write after the hold of %s %s (step %d of %d): %s. Nothing moved: the detached rollout %s is held again after step %d, serving %s, on its way to %s. It was not rolled back, no notice ended it, and its status says held; rollout.hold_timeout applies as to any hold.",
+			s.Kind(), s.ID(), n+1, len(in.Progress.Steps), why, lastAttr(last, "execution"), n, shortCanonical(lastAttr(last, "serving")), shortCanonical(lastAttr(last, "target"))),
+		fmt.Sprintf("Give the orchestrator's role the permission the error names (the provider's IAM permissions table lists what each subject needs), then apply again: the plan promotes it again with the same rollout.promote. To go back instead, set the configuration to %s and apply.", shortCanonical(lastAttr(last, "from")))))
 }
 
 // runningChange is the pipeline for a change planned while a detached
