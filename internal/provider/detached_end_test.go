@@ -213,3 +213,62 @@ func TestDetachedPromoteRefusedUntilDeadline(t *testing.T) {
 		t.Errorf("last_rollout.reason %q: want the execution's deadline", r)
 	}
 }
+
+// on_destroy = "restore" with a held detached run: the run ends where it
+// is first (its end notice), then the restore is declined as for any
+// change that did not succeed (no traffic moved at once without gates).
+func TestDetachedDestroyHeldRestore(t *testing.T) {
+	d, q := newDRigNotices(t)
+	cfg := d.config(d.s.to, true, "")
+	cfg["on_destroy"] = "restore"
+	if diags := d.apply(cfg); diags.HasError("") {
+		t.Fatal(diags)
+	}
+	before := len(d.s.writes())
+	stop := d.ticking()
+	diags := d.r.PlanDestroy().Apply()
+	stop()
+	t.Logf("destroy said: %s", diags)
+	if diags.HasError("") || !diags.HasWarning("Detached Rollout Ended") || !diags.HasWarning("Not Restored") {
+		t.Errorf("destroy: %s", diags)
+	}
+	if w := d.s.writes()[before:]; len(w) != 0 {
+		t.Errorf("the destroy wrote %v", w)
+	}
+	ns, _ := q.Read(3)
+	checkRun(t, ns)
+}
+
+// A destroy while the detached run is running (in a pause, not held) ends
+// it the same way: where it is, failed, gate aborted, nothing written.
+func TestDetachedDestroyRunningEndsRun(t *testing.T) {
+	d, q := newDRigNotices(t)
+	cfg := d.config(d.s.to, false, "")
+	cfg["rollout"].(map[string]any)["steps"] = []any{map[string]any{"percent": 20, "pause": "30m"}, map[string]any{"percent": 100}}
+	stop := d.ticking()
+	diags := d.r.PlanApply(cfg)
+	stop()
+	if diags.HasError("") || d.r.String("last_rollout.status") != "running" {
+		t.Fatalf("apply: %s; last_rollout.status %s", diags, d.r.String("last_rollout.status"))
+	}
+	if err := d.states.Run(context.Background(), d.e.Clock.Now().Add(5*time.Minute), nil); err != nil {
+		t.Fatal(err)
+	}
+	at := d.s.live()
+	before := len(d.s.writes())
+	stop = d.ticking()
+	diags = d.r.PlanDestroy().Apply()
+	stop()
+	t.Logf("destroy said: %s", diags)
+	if diags.HasError("") || !diags.HasWarning("(?s)Detached Rollout Ended.*failed, gate aborted") {
+		t.Errorf("destroy: %s", diags)
+	}
+	if w := d.s.writes()[before:]; len(w) != 0 || d.s.live().Canonical() != at.Canonical() {
+		t.Errorf("the destroy wrote %v (serves %s, was %s)", w, d.s.live().Short(), at.Short())
+	}
+	ns, _ := q.Read(3)
+	checkRun(t, ns)
+	if st, ok := awsclient.ParseStatus(d.lease().Status); !ok || st.Type != rollout.NoticeFailed {
+		t.Errorf("status tag %q, want failed", d.lease().Status)
+	}
+}
