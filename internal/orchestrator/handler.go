@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
@@ -46,10 +48,80 @@ func RunningTag(execution string) string { return "running " + execution }
 // AbortTag is the RunTag an apply sets to abort the execution.
 func AbortTag(execution string) string { return "abort " + execution }
 
+// StopTag is the RunTag a destroy sets to end the execution where it is:
+// its resource is gone, so nothing more is written (not even a rollback);
+// the run's end notice (failed, gate aborted) and its status say so.
+func StopTag(execution string) string { return "stop " + execution }
+
+// StopReason is the reason of the failure a StopTag ends a run with.
+const StopReason = "its resource was destroyed during the rollout: the rollout ended where it was, and wrote nothing more"
+
 // PromoteTag is the RunTag an apply sets to promote the execution held
 // after step: a later hold of the same run is promoted by its own.
 func PromoteTag(execution string, step int) string {
 	return fmt.Sprintf("promote %s %d", execution, step)
+}
+
+// RefusedTag is the RunTag the orchestrator sets, in place of its
+// PromoteTag, when AWS refused the first write after the hold after step
+// (rollout.refusedAfterHold: the run is held again where it was): why is
+// the refusal, as a tag value allows (RefusalText). The run waits as any
+// hold does (hold_timeout applies) until a new promote.
+func RefusedTag(execution string, step int, why string) string {
+	v := fmt.Sprintf("refused %s %d", execution, step)
+	if why != "" {
+		v += " " + why
+	}
+	return bound(v, maxTagValue)
+}
+
+// ParseRefusedTag reads a RefusedTag of execution: the step whose promote
+// was refused and why.
+func ParseRefusedTag(run, execution string) (step int, why string, ok bool) {
+	rest, found := strings.CutPrefix(run, "refused "+execution+" ")
+	if !found {
+		return 0, "", false
+	}
+	n, why, _ := strings.Cut(rest, " ")
+	if _, err := fmt.Sscanf(n, "%d", &step); err != nil || step < 1 {
+		return 0, "", false
+	}
+	return step, why, true
+}
+
+// maxTagValue is the longest tag value AWS takes (ELB, Lambda, SSM).
+const maxTagValue = 256
+
+var (
+	apiErrorRE     = regexp.MustCompile(`api error ([A-Za-z.]+): `)
+	notAuthorizeRE = regexp.MustCompile(`not authorized to perform:? ([A-Za-z0-9-]+:[A-Za-z0-9*]+)`)
+	notTagRE       = regexp.MustCompile(`[^\p{L}\p{Z}\p{N}_.:/=+\-@]+`)
+)
+
+// RefusalText is what a tag value can say of an AWS error: its code and
+// the permission it names ("AccessDenied elasticloadbalancing:ModifyListener"),
+// or the error's text with what a tag value cannot hold made spaces.
+func RefusalText(text string) string {
+	code := ""
+	if m := apiErrorRE.FindStringSubmatch(text); m != nil {
+		code = m[1]
+		text = text[strings.Index(text, m[0])+len(m[0]):]
+	}
+	if m := notAuthorizeRE.FindStringSubmatch(text); m != nil {
+		return strings.TrimSpace(code + " " + m[1])
+	}
+	return strings.Join(strings.Fields(notTagRE.ReplaceAllString(strings.TrimSpace(code+" "+text), " ")), " ")
+}
+
+func bound(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return strings.TrimSpace(s)
 }
 
 // EndedTag is the RunTag the orchestrator sets when the run ends.
@@ -94,6 +166,7 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 	status := awsclient.NewStatusKeeper(lease, func(msg string, err error) { o.log(msg, "error", err.Error()) })
 	r.Status = status.Record
 	r.HoldTimeout, r.HoldAction = j.HoldTimeout, j.HoldAction
+	r.DeadlineReason = fmt.Sprintf("the execution reached its deadline (%s: rollout.execution.timeout, or by default the schedule's length and a half plus 15 minutes)", j.Deadline.UTC().Format(time.RFC3339))
 	promoted := false
 	r.Promoted = func(context.Context) (bool, error) { return promoted, nil }
 	if !p.Done() && !p.RollingBack() {
@@ -116,6 +189,8 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 			}
 			r.SwitchOff = nil
 			r.Fail(ctx, p, &rollout.Failure{Gate: rollout.GateAborted, Reason: "an apply aborted the rollout: the configuration went back to where it started"})
+		case l.Run == StopTag(j.Execution):
+			r.Stop(p, &rollout.Failure{Gate: rollout.GateAborted, Reason: StopReason})
 		}
 	}
 	if e := in.Error; e != nil {
@@ -123,6 +198,7 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 	}
 	in.Error = nil
 	in.Calls++
+	phase := p.Phase
 	wait, done := r.Advance(ctx, p)
 	// The tags are the owner's: a subject another owner took (before this
 	// call, or during it) keeps its run and status tags, which may be its
@@ -133,6 +209,11 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 	}
 	if owned {
 		status.Flush(ctx) // once per call, when the status changed
+	}
+	if owned && phase != rollout.PhaseHold && p.Phase == rollout.PhaseHold && p.Res.ErrText != "" {
+		// Held again with an error: AWS refused the write after the
+		// promoted hold (rollout.refusedAfterHold).
+		o.refused(ctx, lease, j, p)
 	}
 	if notifier != nil {
 		// Every call's notices go out before it answers (bounded).
@@ -156,6 +237,21 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 	}
 	in.WaitSeconds = Jittered(int((wait+time.Second-1)/time.Second), j.Execution, in.Calls)
 	return in, nil
+}
+
+// refused records in the run tag that the promote of the hold after
+// p.Step was refused (the run is held again there): the promote is not
+// tried again every poll, and a refresh says why the run is still held.
+// A run tag that no longer promotes (an abort, a stop written since) is
+// left as it is.
+func (o *Orchestrator) refused(ctx context.Context, lease awsclient.LeaseStore, j Job, p *rollout.Progress) {
+	l, err := lease.ReadLease(ctx)
+	if err != nil || l.Run != PromoteTag(j.Execution, p.Step) {
+		return
+	}
+	if err := lease.SetRun(ctx, RefusedTag(j.Execution, p.Step, RefusalText(p.Res.ErrText))); err != nil {
+		o.log("recording the refused promote in the run tag failed; the promote is tried again at the next poll", "error", err.Error())
+	}
 }
 
 // stillOwned reads the lease once more before the call writes its tags:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -385,6 +386,34 @@ func TestJobVersions(t *testing.T) {
 		j.Version = v
 		if err := j.Check(); (err == nil) != ok {
 			t.Errorf("a job of version %d: Check says %v, want accepted %v", v, err, ok)
+		}
+	}
+}
+
+// A refused promote's run tag says what AWS refused in what a tag value
+// may hold (ELB, Lambda and SSM take letters, digits, spaces and
+// _.:/=+-@, up to 256), and reads back.
+func TestRefusedTag(t *testing.T) {
+	long := "operation error Elastic Load Balancing v2: ModifyListener, https response error StatusCode: 403, RequestID: 1-2, api error AccessDenied: User: arn:aws:sts::000000000000:assumed-role/deploy/ci is not authorized to perform: elasticloadbalancing:ModifyListener on resource: arn:x because no identity-based policy allows it"
+	other := "operation error Lambda: UpdateAlias, https response error StatusCode: 400, api error ValidationException: 1 validation error detected: Value '[x]' (a \"y\") " + strings.Repeat("z", 300)
+	for _, c := range []struct{ in, want string }{
+		{long, "AccessDenied elasticloadbalancing:ModifyListener"},
+		{other, "ValidationException 1 validation error detected: Value x a y z"},
+	} {
+		why := orchestrator.RefusalText(c.in)
+		if !strings.HasPrefix(why, c.want) {
+			t.Errorf("RefusalText = %q, want %q…", why, c.want)
+		}
+		tag := orchestrator.RefusedTag("rollout-0123456789abcdef01234567", 2, why)
+		if len(tag) > 256 || regexp.MustCompile(`[^\p{L}\p{Z}\p{N}_.:/=+\-@]`).MatchString(tag) {
+			t.Errorf("tag %q is not a tag value", tag)
+		}
+		step, got, ok := orchestrator.ParseRefusedTag(tag, "rollout-0123456789abcdef01234567")
+		if !ok || step != 2 || !strings.HasPrefix(why, got) {
+			t.Errorf("ParseRefusedTag(%q) = %d %q %v", tag, step, got, ok)
+		}
+		if _, _, ok := orchestrator.ParseRefusedTag(tag, "rollout-other"); ok {
+			t.Errorf("the tag of another execution was read as this one's")
 		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -609,8 +610,10 @@ resource "rollout_deployment_bluegreen" "web" {
 	})
 }
 
-// Destroying a resource whose detached rollout runs stops the execution
-// first: nothing goes on moving a subject that no resource owns.
+// Destroying a resource whose detached rollout runs ends the run first:
+// nothing goes on moving a subject that no resource owns. The orchestrator
+// ends it where it is (the stop run tag), so the execution ends failed,
+// gate aborted, not stopped by hand.
 func TestAccDetached_destroyStopsTheRollout(t *testing.T) {
 	t.Parallel()
 	d := newDetachedEnv(t)
@@ -620,8 +623,11 @@ func TestAccDetached_destroyStopsTheRollout(t *testing.T) {
 		CheckDestroy: func(*terraform.State) error {
 			arn := st.RootModule().Resources["rollout_traffic_split.test"].Primary.Attributes["last_rollout.execution"]
 			x, err := d.e.SFN().DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
-			if err != nil || x.Status != "ABORTED" {
-				return fmt.Errorf("after destroy the execution is %v (%v), want ABORTED", x.Status, err)
+			if err != nil || x.Status != "FAILED" {
+				return fmt.Errorf("after destroy the execution is %v (%v), want FAILED", x.Status, err)
+			}
+			if rep, ok := orchestrator.ParseCause(aws.ToString(x.Cause)); !ok || rep.Result.Failure == nil || rep.Result.Failure.Gate != rollout.GateAborted {
+				return fmt.Errorf("after destroy the execution's cause is %s, want failed, gate aborted", aws.ToString(x.Cause))
 			}
 			return d.serves(d.step(10))(nil)
 		},

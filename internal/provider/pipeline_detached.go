@@ -341,8 +341,9 @@ func resultOfExecution(x awsclient.Execution, s subject, live weights.Split, liv
 // refreshDetached reads a running detached rollout: the execution and what
 // the subject serves. It returns the new last_rollout, and true while the
 // rollout still runs or is held (the resource keeps its target then: the weights it
-// serves are the rollout's, not a change made outside Terraform).
-func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last types.Object) (types.Object, bool) {
+// serves are the rollout's, not a change made outside Terraform). A hold
+// whose promote AWS refused (orchestrator.RefusedTag) is warned of.
+func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last types.Object, diags *diag.Diagnostics) (types.Object, bool) {
 	if _, held := heldOf(last); held {
 		// A held rollout goes nowhere until promoted: the state keeps its
 		// target; a change by hand is found when it is promoted.
@@ -375,6 +376,7 @@ func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last t
 					attrs["step_reached"] = types.Int64Value(int64(n))
 					if in.Progress.Steps[n-1].Hold {
 						attrs["reason"] = types.StringValue(fmt.Sprintf("held after step %d of %d, until promoted (rollout.promote)", n, len(in.Progress.Steps)))
+						refusedPromote(ctx, s, last, in, n, attrs, diags)
 					}
 				}
 			}
@@ -398,6 +400,28 @@ func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last t
 		attrs["serving"] = last.Attributes()["serving"]
 	}
 	return types.ObjectValueMust(lastRolloutAttrTypes, attrs), false
+}
+
+// refusedPromote says, in the record (attrs) of a detached rollout held
+// after step n, that its promote was refused by AWS, when the run tag
+// says so (orchestrator.RefusedTag): the run is held again there, nothing
+// moved. The record forgets the refused token, so that the same
+// rollout.promote applied again promotes again, as in an apply's run.
+func refusedPromote(ctx context.Context, s subject, last types.Object, in orchestrator.State, n int, attrs map[string]attr.Value, diags *diag.Diagnostics) {
+	l, err := s.Lease().ReadLease(ctx)
+	if err != nil {
+		return
+	}
+	step, why, ok := orchestrator.ParseRefusedTag(l.Run, in.Job.Execution)
+	if !ok || step != n {
+		return
+	}
+	attrs["reason"] = types.StringValue(fmt.Sprintf("held after step %d of %d: the promote was refused by AWS (%s), so nothing moved; promote again once the orchestrator may write", n, len(in.Progress.Steps), why))
+	attrs["promote"] = types.StringNull()
+	diags.AddWarning("Promote Not Applied", detail(nil,
+		fmt.Sprintf("AWS refused the first write after the hold of %s %s (step %d of %d): %s. Nothing moved: the detached rollout %s is held again after step %d, serving %s, on its way to %s. It was not rolled back, no notice ended it, and its status says held; rollout.hold_timeout applies as to any hold.",
+			s.Kind(), s.ID(), n+1, len(in.Progress.Steps), why, lastAttr(last, "execution"), n, shortCanonical(lastAttr(last, "serving")), shortCanonical(lastAttr(last, "target"))),
+		fmt.Sprintf("Give the orchestrator's role the permission the error names (the provider's IAM permissions table lists what each subject needs), then apply again: the plan promotes it again with the same rollout.promote. To go back instead, set the configuration to %s and apply.", shortCanonical(lastAttr(last, "from")))))
 }
 
 // runningChange is the pipeline for a change planned while a detached
@@ -485,22 +509,74 @@ func shortCanonical(s string) string {
 	return sp.Short()
 }
 
-// stopDetached stops a running detached rollout before its resource is
-// destroyed: nothing is left moving a subject no resource owns. The
-// subject stays where the rollout had it.
-func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last types.Object, diags *diag.Diagnostics) {
+// stopPoll is how often a destroy reads the execution it told to stop.
+const stopPoll = 2 * time.Second
+
+// stopDetached ends a running (or held) detached rollout before its
+// resource is destroyed: nothing is left moving a subject no resource
+// owns. It tags the subject to stop the execution (orchestrator.StopTag),
+// and the orchestrator's next call ends the run where it is, as the
+// destroy of an in-apply held run does: its end notice (failed, gate
+// aborted) in the run's numbering, its status tag, nothing written to the
+// subject. The destroy waits for that call (a poll interval and a
+// minute, on the provider's clock); a run that has not ended by then, or
+// whose subject another owner took (its tags are the new owner's), has its
+// execution stopped (StopExecution), and the warning says that no end
+// notice was sent. ro is the resource's rollout block, token its lease.
+func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last, ro types.Object, token string, diags *diag.Diagnostics) {
 	arn := lastAttr(last, "execution")
 	if lastStatus(last) != statusRunning || arn == "" || c == nil {
 		return
 	}
+	name := nameOfExecution(arn)
+	x, err := c.DescribeExecution(ctx, arn)
+	if err == nil && x.Status != "RUNNING" {
+		return // it ended since the last refresh: nothing runs
+	}
+	poll := settingsOf(ctx, ro).PollInterval
+	var in orchestrator.State
+	if err == nil && json.Unmarshal([]byte(x.Input), &in) == nil && in.Job.PollInterval > 0 {
+		poll = in.Job.PollInterval
+	}
+	if poll <= 0 {
+		poll = defaultPollInterval
+	}
+	wait := poll*11/10 + time.Minute
+	taken := takenBy(ctx, s, token) != ""
+	why := fmt.Sprintf("the orchestrator had not ended it within %s of being told to stop", wait)
+	if taken {
+		why = "another owner took the subject, whose tags are now its own"
+	} else if err := s.Lease().SetRun(ctx, orchestrator.StopTag(name)); err != nil {
+		why = fmt.Sprintf("tagging %s to stop it failed (%s)", s.ID(), rollout.Bound(err.Error()))
+	} else if x, ok := awaitEnd(ctx, c, arn, wait); ok {
+		live, lerr := readSplit(ctx, s)
+		res, status := resultOfExecution(x, s, live, lerr, 0)
+		how := status
+		if res.Failure != nil {
+			how += ", gate " + string(res.Failure.Gate)
+		}
+		diags.AddWarning("Detached Rollout Ended", detail(nil,
+			fmt.Sprintf("The rollout %s was still running, at step %d of %d; destroy ended it where it was (its status and notices say %s), and %s serves %s.",
+				arn, res.StepReached, res.Steps, how, s.ID(), servingText(res, last)),
+			"Nothing more is written to it by the rollout. Set what it serves yourself if it must change."))
+		return
+	}
 	if err := c.StopExecution(ctx, arn, "its resource was destroyed"); err != nil {
-		addError(diags, nil, "Cannot Stop Detached Rollout", err, fmt.Sprintf("The rollout %s of %s could not be stopped, so it would go on after its resource is gone.", arn, s.ID()),
+		addError(diags, nil, "Cannot Stop Detached Rollout", err, fmt.Sprintf("The rollout %s of %s could not be stopped (%s), so it would go on after its resource is gone.", arn, s.ID(), why),
 			"Nothing was destroyed. Check the credentials' states:StopExecution permission, or stop it yourself (aws stepfunctions stop-execution), then destroy again.")
 		return
 	}
-	_ = s.Lease().SetRun(ctx, "")
+	if !taken {
+		// No end notice was sent; the status tag says the run ended, so
+		// that nothing later finds a rollout in progress.
+		st := awsclient.StatusValue(rollout.Notice{Type: rollout.NoticeFailed, Step: int(lastInt(last, "step_reached")), Steps: int(lastInt(last, "steps")), At: c.Clock.Now(), Execution: name})
+		if err := s.Lease().SetStatus(ctx, st); err != nil {
+			tflog.Warn(ctx, "recording the stopped rollout in the status tag failed", map[string]any{"error": err.Error()})
+		}
+		_ = s.Lease().SetRun(ctx, orchestrator.EndedTag(rollout.Failed, name))
+	}
 	diags.AddWarning("Detached Rollout Stopped", detail(nil,
-		fmt.Sprintf("The rollout %s was still running; destroy stopped it, and %s stays where it was (%s).", arn, s.ID(), shortCanonical(lastAttr(last, "serving"))),
+		fmt.Sprintf("The rollout %s was still running; %s, so destroy stopped its execution. No end notice was sent for it, and %s stays where it was (%s).", arn, why, s.ID(), shortCanonical(lastAttr(last, "serving"))),
 		"Set what it serves yourself if it must change."))
 }
 
@@ -517,6 +593,30 @@ func readRunning(ctx context.Context, c *awsclient.Client, last types.Object) (a
 		return awsclient.Execution{ARN: arn}, true
 	}
 	return x, err == nil
+}
+
+// awaitEnd waits, up to wait on the client's clock, for the execution arn
+// to end, and returns it once ended.
+func awaitEnd(ctx context.Context, c *awsclient.Client, arn string, wait time.Duration) (awsclient.Execution, bool) {
+	end := c.Clock.Now().Add(wait)
+	for {
+		x, err := c.DescribeExecution(ctx, arn)
+		if err == nil && x.Status != "RUNNING" {
+			return x, true
+		}
+		if !c.Clock.Now().Before(end) || c.Clock.Sleep(ctx, min(stopPoll, end.Sub(c.Clock.Now()))) != nil {
+			return awsclient.Execution{}, false
+		}
+	}
+}
+
+// servingText is what a result says the subject serves, or the record's
+// when it could not be read.
+func servingText(res rollout.Result, last types.Object) string {
+	if res.Unread || len(res.Current) == 0 {
+		return shortCanonical(lastAttr(last, "serving"))
+	}
+	return res.Current.Short()
 }
 
 // runningSteps is the schedule a running detached rollout runs: its

@@ -547,7 +547,7 @@ func refuseHold(ctx context.Context, o types.Object, at path.Path, diags *diag.D
 // is stopped (stopDetached); a held one ends where it is, with nothing
 // written to the subject (endHeldOnDestroy).
 func endOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last, ro types.Object, token string, diags *diag.Diagnostics) {
-	stopDetached(ctx, c, s, last, diags)
+	stopDetached(ctx, c, s, last, ro, token, diags)
 	if !diags.HasError() {
 		endHeldOnDestroy(ctx, c, s, last, ro, token, diags)
 	}

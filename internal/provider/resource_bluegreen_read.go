@@ -44,7 +44,7 @@ func (r *blueGreenResource) Read(ctx context.Context, req resource.ReadRequest, 
 		prior = bluegreen.Blue
 	}
 	wasRunning := lastStatus(m.LastRollout) == statusRunning
-	last, running := refreshDetached(ctx, r.client, r.subject(m, prior.Other()), m.LastRollout)
+	last, running := refreshDetached(ctx, r.client, r.subject(m, prior.Other()), m.LastRollout, &resp.Diagnostics)
 	m.LastRollout = last
 	markLooked(ctx, r.client, last, resp.Private, &resp.Diagnostics)
 	if wasRunning && !running {

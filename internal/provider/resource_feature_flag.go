@@ -606,7 +606,7 @@ func (r *featureFlagResource) Read(ctx context.Context, req resource.ReadRequest
 			"Check the ssm:GetParameter permission. If the parameter was edited by hand into something else, put a valid document back or delete and recreate the flag."))
 		return
 	}
-	last, running := refreshDetached(ctx, r.client, r.subject(state), state.LastRollout)
+	last, running := refreshDetached(ctx, r.client, r.subject(state), state.LastRollout, &resp.Diagnostics)
 	state.LastRollout = last
 	markLooked(ctx, r.client, last, resp.Private, &resp.Diagnostics)
 	if running {

@@ -555,7 +555,7 @@ func (r *lambdaAliasResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 	state.ID = types.StringValue(state.ref().ID())
-	last, running := refreshDetached(ctx, r.client, r.subject(state), state.LastRollout)
+	last, running := refreshDetached(ctx, r.client, r.subject(state), state.LastRollout, &resp.Diagnostics)
 	state.LastRollout = last
 	markLooked(ctx, r.client, last, resp.Private, &resp.Diagnostics)
 	if running {

@@ -371,7 +371,7 @@ func (r *trafficSplitResource) Read(ctx context.Context, req resource.ReadReques
 	}
 	got := fwd.Split.OrderedLike(prior)
 	state.ID = types.StringValue(ref.ID())
-	last, running := refreshDetached(ctx, r.client, r.subject(state), state.LastRollout)
+	last, running := refreshDetached(ctx, r.client, r.subject(state), state.LastRollout, &resp.Diagnostics)
 	state.LastRollout = last
 	markLooked(ctx, r.client, last, resp.Private, &resp.Diagnostics)
 	if !running {

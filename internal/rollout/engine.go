@@ -221,7 +221,7 @@ func (r *Runner) Advance(ctx context.Context, p *Progress) (time.Duration, bool)
 			return 0, false
 		}
 		if !p.RollingBack() && r.pastDeadline() {
-			r.fail(ctx, p, &Failure{Gate: GateTimeout, Step: p.Res.StepReached, Reason: "the apply reached its timeout"})
+			r.fail(ctx, p, r.timedOut(p))
 			continue
 		}
 		r.wrote = false
@@ -289,7 +289,7 @@ func (r *Runner) Stop(p *Progress, f *Failure) {
 // where it is.
 func (r *Runner) end(ctx context.Context, p *Progress, err error) {
 	if errors.Is(err, ErrTimedOut) {
-		r.fail(ctx, p, &Failure{Gate: GateTimeout, Step: p.Res.StepReached, Reason: "the apply reached its timeout"})
+		r.fail(ctx, p, r.timedOut(p))
 		return
 	}
 	p.Res.Status, p.Res.Err = Failed, err

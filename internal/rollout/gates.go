@@ -219,7 +219,11 @@ func (r *Runner) read(ctx context.Context, gate Gate, what string, fn func(conte
 	}
 	if r.pastDeadline() {
 		if gate == GateHook {
-			return &Failure{Gate: GateHook, Reason: Bound(fmt.Sprintf("%s did not answer before the apply's timeout", what))}, false, nil
+			when := "the apply's timeout"
+			if r.DeadlineReason != "" {
+				when = "the deadline"
+			}
+			return &Failure{Gate: GateHook, Reason: Bound(fmt.Sprintf("%s did not answer before %s", what, when))}, false, nil
 		}
 		return nil, false, ErrTimedOut
 	}

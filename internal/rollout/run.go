@@ -47,6 +47,9 @@ type Runner struct {
 	// Deadline, by Clock, after which the run stops where it is; zero means
 	// none.
 	Deadline time.Time
+	// DeadlineReason is the reason of the failure the deadline makes
+	// (empty: "the apply reached its timeout", the in-apply driver's).
+	DeadlineReason string
 	// SubjectID and SubjectKind name what moves, in logs and hook payloads.
 	SubjectID   string
 	SubjectKind string
@@ -299,6 +302,15 @@ func (r *Runner) callCtx(ctx context.Context) (context.Context, context.CancelFu
 		return context.WithCancel(ctx)
 	}
 	return r.Clock.WithDeadline(ctx, r.Deadline)
+}
+
+// timedOut is the failure the deadline makes.
+func (r *Runner) timedOut(p *Progress) *Failure {
+	why := r.DeadlineReason
+	if why == "" {
+		why = "the apply reached its timeout"
+	}
+	return &Failure{Gate: GateTimeout, Step: p.Res.StepReached, Reason: why}
 }
 
 func (r *Runner) pastDeadline() bool {
