@@ -106,7 +106,7 @@ func (b *mBudget) draw(d time.Duration) {
 	}
 	ctx := rollout.Urgent(context.Background())
 	for _, class := range mBudgetClasses {
-		burst := int(awsclient.DefaultBudgets[class].Burst)
+		burst := awsclient.DefaultBudgets[class].Burst
 		for i := 0; i < burst+b.debt; i++ {
 			_ = b.pacer.Wait(ctx, class)
 		}

@@ -927,8 +927,6 @@ func (w *mWorld) apply(label string, ev mEvents, gap time.Duration, hand weights
 	}
 	// Arm the events.
 	mark := len(w.s.writes())
-	w.mu.Lock()
-	w.mu.Unlock()
 	noticeMark := w.noticeMark()
 	w.armAlarm(ev.alarmAt, mark)
 	ctx, cancel := context.WithCancel(context.Background())
