@@ -752,6 +752,8 @@ func init() {
 			var held weights.Split
 			var owner string
 			ro := holdsHCL(s.alarm, topic, "")
+			hb := s.handedBack(t, q, none, rollout.NoticeRolledBack, s.from,
+				resource.TestCheckResourceAttr(s.address, "target_groups.0.weight", "100"))
 			return []resource.TestStep{
 				{Config: s.hcl(false, "", "")},
 				{
@@ -791,31 +793,9 @@ func init() {
 				{
 					PreConfig: func() { s.expectLive(t, s.from)(); mark() },
 					Config:    s.observe(),
-					Check: resource.ComposeAggregateTestCheckFunc(
-						resource.TestCheckResourceAttr(s.address, "manage", "observe"),
-						resource.TestCheckResourceAttr(s.address, "owner_tag", ""),
-						resource.TestCheckResourceAttr(s.address, "last_rollout.status", "rolled_back"),
-						resource.TestCheckResourceAttr(s.address, "target_groups.0.weight", "100"),
-						func(*terraform.State) error {
-							if l, err := s.lease.ReadLease(context.Background()); err != nil || l.Owner != "" {
-								return fmt.Errorf("handed back, the owner tag is %q (%v), want none", l.Owner, err)
-							}
-							return nil
-						},
-					),
+					Check:     hb.check,
 				},
-				{
-					RefreshState: true,
-					Check: func(*terraform.State) error {
-						none()
-						s.expectLive(t, s.from)()
-						if ns := s.readRun(t, q); len(ns) > 0 && ns[len(ns)-1].Type != rollout.NoticeRolledBack {
-							t.Errorf("the notices were %v, want the run to end rolled_back", acctest.Kinds(ns))
-						}
-						s.expectStatus(t, string(rollout.NoticeRolledBack))
-						return nil
-					},
-				},
+				hb.after,
 			}, ""
 		}},
 	)
@@ -1049,4 +1029,40 @@ func TestAccConformanceInterrupted(t *testing.T) {
 			})
 		}
 	}
+}
+
+// handedBack is the end of a hand-back row: the split handed back to
+// observe (after its run ended with end, serving live) has no owner and
+// records how the run ended; at the refresh after it, nothing more was
+// written, the run's last notice and the status tag say end.
+func (s *accSubj) handedBack(t *testing.T, q *published, none func(), end rollout.NoticeType, live func() weights.Split, extra ...resource.TestCheckFunc) handBack {
+	checks := append([]resource.TestCheckFunc{
+		resource.TestCheckResourceAttr(s.address, "manage", "observe"),
+		resource.TestCheckResourceAttr(s.address, "owner_tag", ""),
+		resource.TestCheckResourceAttr(s.address, "last_rollout.status", string(end)),
+		func(*terraform.State) error {
+			if l, err := s.lease.ReadLease(context.Background()); err != nil || l.Owner != "" {
+				return fmt.Errorf("handed back, the owner tag is %q (%v), want none", l.Owner, err)
+			}
+			return nil
+		},
+	}, extra...)
+	return handBack{check: resource.ComposeAggregateTestCheckFunc(checks...), after: resource.TestStep{
+		RefreshState: true,
+		Check: func(*terraform.State) error {
+			none()
+			s.expectLive(t, live)()
+			if ns := s.readRun(t, q); len(ns) > 0 && ns[len(ns)-1].Type != end {
+				t.Errorf("the notices were %v, want the run to end %s", acctest.Kinds(ns), end)
+			}
+			s.expectStatus(t, string(end))
+			return nil
+		},
+	}}
+}
+
+// handBack is the check of the hand-back's step, and the step after it.
+type handBack struct {
+	check resource.TestCheckFunc
+	after resource.TestStep
 }

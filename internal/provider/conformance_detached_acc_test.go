@@ -521,30 +521,9 @@ func init() {
 						mark()
 					},
 					Config: s.observe(),
-					Check: resource.ComposeAggregateTestCheckFunc(
-						resource.TestCheckResourceAttr(s.address, "manage", "observe"),
-						resource.TestCheckResourceAttr(s.address, "owner_tag", ""),
-						resource.TestCheckResourceAttr(s.address, "last_rollout.status", "succeeded"),
-						func(*terraform.State) error {
-							if l, err := s.lease.ReadLease(context.Background()); err != nil || l.Owner != "" {
-								return fmt.Errorf("handed back, the owner tag is %q (%v), want none", l.Owner, err)
-							}
-							return nil
-						},
-					),
+					Check:  s.handedBack(t, q, none, rollout.NoticeSucceeded, s.to).check,
 				},
-				{
-					RefreshState: true,
-					Check: func(*terraform.State) error {
-						none()
-						s.expectLive(t, s.to)()
-						if ns := s.readRun(t, q); len(ns) > 0 && ns[len(ns)-1].Type != rollout.NoticeSucceeded {
-							t.Errorf("the notices were %v, want the run to end succeeded", acctest.Kinds(ns))
-						}
-						s.expectStatus(t, string(rollout.NoticeSucceeded))
-						return nil
-					},
-				},
+				s.handedBack(t, q, none, rollout.NoticeSucceeded, s.to).after,
 			}
 		}},
 		detachedCase{name: "hand-back to observe while held", observe: true, steps: func(t *testing.T, s *detachedSubj) []resource.TestStep {
@@ -582,24 +561,9 @@ func init() {
 						mark()
 					},
 					Config: s.observe(),
-					Check: resource.ComposeAggregateTestCheckFunc(
-						resource.TestCheckResourceAttr(s.address, "manage", "observe"),
-						resource.TestCheckResourceAttr(s.address, "owner_tag", ""),
-						resource.TestCheckResourceAttr(s.address, "last_rollout.status", "rolled_back"),
-					),
+					Check:  s.handedBack(t, q, none, rollout.NoticeRolledBack, s.from).check,
 				},
-				{
-					RefreshState: true,
-					Check: func(*terraform.State) error {
-						none()
-						s.expectLive(t, s.from)()
-						if ns := s.readRun(t, q); len(ns) > 0 && ns[len(ns)-1].Type != rollout.NoticeRolledBack {
-							t.Errorf("the notices were %v, want the run to end rolled_back", acctest.Kinds(ns))
-						}
-						s.expectStatus(t, string(rollout.NoticeRolledBack))
-						return nil
-					},
-				},
+				s.handedBack(t, q, none, rollout.NoticeRolledBack, s.from).after,
 			}
 		}},
 	)
