@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -93,6 +94,13 @@ func (r *Runner) notice(p *Progress, t NoticeType, step int, before weights.Spli
 	}
 	n := Notice{Version: NoticeVersion, Type: t, Seq: p.Sent, SubjectKind: r.SubjectKind, SubjectID: r.SubjectID, Step: step, Steps: steps,
 		Before: before.Map(), After: p.Res.Current.Map(), Failure: p.Res.Failure, Attempt: r.Attempt, Started: p.Res.Started, At: r.Clock.Now(), Execution: r.Execution}
+	if f := p.Res.Failure; f != nil {
+		// The notice's own copy: it is encoded on the notifier's
+		// goroutine while the run goes on (and may rewrite its failure).
+		c := *f
+		c.Reading = maps.Clone(f.Reading)
+		n.Failure = &c
+	}
 	if t == NoticeGateFailed || t == NoticeRolledBack {
 		n.Policy = p.Res.Policy
 	}
