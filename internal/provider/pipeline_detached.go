@@ -262,13 +262,8 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 // that serves splits at a resolution of its own (a flag: whole percents)
 // is compared in those terms.
 func stepOf(live weights.Split, steps []rollout.PlannedStep, s subject) int {
-	n, _ := s.Router().(rollout.Normalizer)
 	for i := len(steps) - 1; i >= 0; i-- {
-		w := steps[i].Weights
-		if n != nil {
-			w = n.Normalize(w)
-		}
-		if live.Equal(w) {
+		if live.Equal(inTermsOf(s, steps[i].Weights)) {
 			return i + 1
 		}
 	}
@@ -456,31 +451,26 @@ func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	}
 	tflog.Info(ctx, "aborting the detached rollout: the orchestrator rolls it back", map[string]any{"execution": arn})
 	out := outcome{moved: true, execution: arn}
-	end := c.Clock.Now().Add(ch.limit)
-	for {
-		x, err := c.DescribeExecution(ctx, arn)
-		if err == nil && x.Status != "RUNNING" {
-			live, lerr := readSplit(ctx, s)
-			res, status := resultOfExecution(x, s, live, lerr, int(lastInt(ch.last, "notices_undelivered")))
-			res.Finished = c.Clock.Now()
-			out.res = res
-			from, _ := weights.ParseCanonical(lastAttr(ch.last, "target"))
-			rec := withRun(lastRolloutValue(res, from, ch.settings.Attempt), ch.to, arn, live)
-			out.record = &rec
-			aborted := status == string(rollout.RolledBack) && res.Failure != nil && res.Failure.Gate == rollout.GateAborted
-			if !aborted {
-				addRolloutError(diags, s, res, ch.limit, ch.to)
-			}
-			return out
-		}
-		if c.Clock.Now().After(end) || c.Clock.Sleep(ctx, detachedPoll) != nil {
-			addError(diags, pathOf(s.Attr()), "Abort Not Confirmed", nil,
-				fmt.Sprintf("The rollout %s was told to abort, but had not ended within %s.", arn, ch.limit),
-				"The orchestrator rolls it back at its next call. Run terraform plan to see how it ended.")
-			out.moved = false
-			return out
-		}
+	x, ok := awaitEnd(ctx, c, arn, ch.limit, detachedPoll)
+	if !ok {
+		addError(diags, pathOf(s.Attr()), "Abort Not Confirmed", nil,
+			fmt.Sprintf("The rollout %s was told to abort, but had not ended within %s.", arn, ch.limit),
+			"The orchestrator rolls it back at its next call. Run terraform plan to see how it ended.")
+		out.moved = false
+		return out
 	}
+	live, lerr := readSplit(ctx, s)
+	res, status := resultOfExecution(x, s, live, lerr, int(lastInt(ch.last, "notices_undelivered")))
+	res.Finished = c.Clock.Now()
+	out.res = res
+	from, _ := weights.ParseCanonical(lastAttr(ch.last, "target"))
+	rec := withRun(lastRolloutValue(res, from, ch.settings.Attempt), ch.to, arn, live)
+	out.record = &rec
+	aborted := status == string(rollout.RolledBack) && res.Failure != nil && res.Failure.Gate == rollout.GateAborted
+	if !aborted {
+		addRolloutError(diags, s, res, ch.limit, ch.to)
+	}
+	return out
 }
 
 // refuseWhileRunning refuses a new change while a detached rollout runs.
@@ -548,7 +538,7 @@ func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last, ro 
 		why = "another owner took the subject, whose tags are now its own"
 	} else if err := s.Lease().SetRun(ctx, orchestrator.StopTag(name)); err != nil {
 		why = fmt.Sprintf("tagging %s to stop it failed (%s)", s.ID(), rollout.Bound(err.Error()))
-	} else if x, ok := awaitEnd(ctx, c, arn, wait); ok {
+	} else if x, ok := awaitEnd(ctx, c, arn, wait, stopPoll); ok {
 		live, lerr := readSplit(ctx, s)
 		res, status := resultOfExecution(x, s, live, lerr, 0)
 		how := status
@@ -595,16 +585,17 @@ func readRunning(ctx context.Context, c *awsclient.Client, last types.Object) (a
 	return x, err == nil
 }
 
-// awaitEnd waits, up to wait on the client's clock, for the execution arn
-// to end, and returns it once ended.
-func awaitEnd(ctx context.Context, c *awsclient.Client, arn string, wait time.Duration) (awsclient.Execution, bool) {
+// awaitEnd waits, up to wait on the client's clock, reading it every
+// poll, for the execution arn to end, and returns it once ended (an
+// abort's apply and a destroy wait for the orchestrator so).
+func awaitEnd(ctx context.Context, c *awsclient.Client, arn string, wait, poll time.Duration) (awsclient.Execution, bool) {
 	end := c.Clock.Now().Add(wait)
 	for {
 		x, err := c.DescribeExecution(ctx, arn)
 		if err == nil && x.Status != "RUNNING" {
 			return x, true
 		}
-		if !c.Clock.Now().Before(end) || c.Clock.Sleep(ctx, min(stopPoll, end.Sub(c.Clock.Now()))) != nil {
+		if !c.Clock.Now().Before(end) || c.Clock.Sleep(ctx, min(poll, end.Sub(c.Clock.Now()))) != nil {
 			return awsclient.Execution{}, false
 		}
 	}
