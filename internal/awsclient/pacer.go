@@ -143,6 +143,18 @@ func (p *Pacer) waitFor(ctx context.Context, class string, urgent func() bool) e
 	}
 }
 
+// reserve waits for the turn of ctx's next request of class and returns
+// the context to make that request with: its first attempt waits no more.
+func (c *Client) reserve(ctx context.Context, class string) (context.Context, error) {
+	if c.Pacer == nil {
+		return ctx, nil
+	}
+	if err := c.Pacer.Wait(ctx, class); err != nil {
+		return nil, err
+	}
+	return prepaid(ctx), nil
+}
+
 // escalationCheck is how often a waiting request looks whether it became
 // urgent.
 const escalationCheck = 100 * time.Millisecond

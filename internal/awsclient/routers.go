@@ -29,7 +29,15 @@ type ListenerRouter struct {
 	Stickiness Stickiness
 }
 
-var _ rollout.Router = (*ListenerRouter)(nil)
+var (
+	_ rollout.Router   = (*ListenerRouter)(nil)
+	_ rollout.Reserver = (*ListenerRouter)(nil)
+)
+
+// Reserve waits for a write's turn in the API budget.
+func (l *ListenerRouter) Reserve(ctx context.Context) (context.Context, error) {
+	return l.Client.reserve(ctx, ClassELBModify)
+}
 
 // Read reads the actions and their forward split.
 func (l *ListenerRouter) Read(ctx context.Context) (rollout.Reading, error) {
@@ -60,7 +68,15 @@ type AliasRouter struct {
 	Ref    AliasRef
 }
 
-var _ rollout.Router = (*AliasRouter)(nil)
+var (
+	_ rollout.Router   = (*AliasRouter)(nil)
+	_ rollout.Reserver = (*AliasRouter)(nil)
+)
+
+// Reserve waits for a write's turn in the API budget.
+func (a *AliasRouter) Reserve(ctx context.Context) (context.Context, error) {
+	return a.Client.reserve(ctx, ClassLambda)
+}
 
 // Read reads the alias.
 func (a *AliasRouter) Read(ctx context.Context) (rollout.Reading, error) {
@@ -106,7 +122,13 @@ type FlagRouter struct {
 var (
 	_ rollout.Router     = (*FlagRouter)(nil)
 	_ rollout.Normalizer = (*FlagRouter)(nil)
+	_ rollout.Reserver   = (*FlagRouter)(nil)
 )
+
+// Reserve waits for a write's turn in the API budget.
+func (r *FlagRouter) Reserve(ctx context.Context) (context.Context, error) {
+	return r.Client.reserve(ctx, ClassSSM)
+}
 
 // Normalize is the split a flag serves for s: whole percents.
 func (r *FlagRouter) Normalize(s weights.Split) weights.Split { return FlagSplit(PercentageOf(s)) }

@@ -26,6 +26,23 @@ type Router interface {
 	Write(ctx context.Context, base Reading, want weights.Split) error
 }
 
+// Reserver is a Router whose writes wait for their turn (the API budget).
+// Reserve waits for the turn of the next write and returns the context to
+// make it with, which waits no more: the write starts from a reading taken
+// after that wait, and no wait comes between the guard's read and its
+// write, where a person's change would be written over unseen.
+type Reserver interface {
+	Reserve(ctx context.Context) (context.Context, error)
+}
+
+// reserve is Reserve when the Router has one.
+func (r *Runner) reserve(ctx context.Context) (context.Context, error) {
+	if rs, ok := r.Router.(Reserver); ok {
+		return rs.Reserve(ctx)
+	}
+	return ctx, nil
+}
+
 // Normalizer is a Router that serves splits at a resolution of its own (a
 // flag: whole percents). Normalize is the split the subject serves when
 // asked for s; the guard and the read-back compare in those terms.
@@ -159,8 +176,14 @@ func (r *Runner) move(ctx context.Context, expect []weights.Split, want weights.
 	return got, err
 }
 
-// write is move's work.
+// write is move's work. Each write's turn is taken before the read it
+// starts from (Reserver), so the guard's read is the last request before
+// the write.
 func (r *Runner) write(ctx context.Context, expect []weights.Split, want weights.Split) (weights.Split, error) {
+	wctx, err := r.reserve(ctx)
+	if err != nil {
+		return nil, err
+	}
 	base, err := r.reading(ctx)
 	if err != nil {
 		return nil, err
@@ -178,7 +201,7 @@ func (r *Runner) write(ctx context.Context, expect []weights.Split, want weights
 	}
 	wait := ConfirmBackoff
 	for attempt := 1; ; attempt++ {
-		err := r.Router.Write(ctx, base, want)
+		err := r.Router.Write(wctx, base, want)
 		if errors.Is(err, ErrConflict) {
 			now, rerr := r.Router.Read(ctx)
 			if rerr != nil {
@@ -200,7 +223,7 @@ func (r *Runner) write(ctx context.Context, expect []weights.Split, want weights
 			return nil, &ChangedError{Expected: want, Found: got.Split, AfterWrite: true, RestChanged: got.Rest != base.Rest}
 		}
 		// Still the old split: the write is not visible yet. Write again,
-		// from this reading.
+		// after a back-off and the next write's turn, from a new reading.
 		if attempt == ConfirmAttempts {
 			return nil, &NotConfirmedError{Want: want, Got: got.Split, Attempts: attempt}
 		}
@@ -208,7 +231,20 @@ func (r *Runner) write(ctx context.Context, expect []weights.Split, want weights
 			return nil, unknown(err)
 		}
 		wait *= 2
-		base = got
+		if wctx, err = r.reserve(ctx); err != nil {
+			return nil, unknown(err)
+		}
+		now, err := r.Router.Read(ctx)
+		if err != nil {
+			return nil, unknown(fmt.Errorf("reading it again: %w", err))
+		}
+		if now.Split.Equal(want) && now.Rest == base.Rest {
+			return now.Split, nil // visible now
+		}
+		if now.Rest != base.Rest || !now.Split.Equal(base.Split) {
+			return nil, &ChangedError{Expected: want, Found: now.Split, AfterWrite: true, RestChanged: now.Rest != base.Rest}
+		}
+		base = now
 	}
 }
 
