@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -252,25 +251,6 @@ func (c *Client) WriteActions(ctx context.Context, ref Ref, a Actions) error {
 	return err
 }
 
-// ConfirmAttempts is how many times SetForward writes and reads back before
-// it gives up; the waits between attempts double from ConfirmBackoff.
-const (
-	ConfirmAttempts = 4
-	ConfirmBackoff  = 500 * time.Millisecond
-)
-
-// NotConfirmedError says the weights read back differ from those written.
-type NotConfirmedError struct {
-	Ref      Ref
-	Want     Forward
-	Got      Forward
-	Attempts int
-}
-
-func (e *NotConfirmedError) Error() string {
-	return fmt.Sprintf("after %d attempts the %s %s still forwards %v (stickiness %v), not the %v (stickiness %v) that was written",
-		e.Attempts, e.Ref.Kind(), e.Ref.ID(), e.Got.Split, e.Got.Stickiness, e.Want.Split, e.Want.Stickiness)
-}
 
 // UnknownWeightsError says a write was sent but what the listener serves
 // after it could not be read: the write may or may not have landed.
@@ -285,54 +265,6 @@ func (e *UnknownWeightsError) Error() string {
 
 // Unwrap lets errors.Is find rollout.ErrUnknownWeights and the cause.
 func (e *UnknownWeightsError) Unwrap() []error { return []error{rollout.ErrUnknownWeights, e.Err} }
-
-// SetForward makes the forward action of ref route as f and confirms it by
-// reading it back. It starts from current, the actions last read (nil to read
-// them first), and returns the actions now in place. Every write is built
-// from the latest read, so an action another writer changed in the meantime
-// (an authenticate action, a rule's other action) is never put back.
-//
-// A write AWS refuses leaves the listener as it was; a write whose answer or
-// read-back is lost returns an *UnknownWeightsError.
-func (c *Client) SetForward(ctx context.Context, ref Ref, current Actions, f Forward) (Actions, error) {
-	if current == nil {
-		var err error
-		if current, err = c.ReadActions(ctx, ref); err != nil {
-			return nil, err
-		}
-	}
-	if cur, ok := current.Forward(); ok && cur.Matches(f) {
-		// Already so: no write, so a change that leaves the weights alone
-		// (a rollout setting, on_destroy) never touches the listener.
-		return current, nil
-	}
-	var got Forward
-	wait := ConfirmBackoff
-	for attempt := 1; attempt <= ConfirmAttempts; attempt++ {
-		if err := c.WriteActions(ctx, ref, current.WithForward(f)); err != nil {
-			if refused(err) {
-				return nil, err
-			}
-			return nil, &UnknownWeightsError{Ref: ref, Err: err}
-		}
-		now, err := c.ReadActions(ctx, ref)
-		if err != nil {
-			return nil, &UnknownWeightsError{Ref: ref, Err: fmt.Errorf("reading it back: %w", err)}
-		}
-		got, _ = now.Forward()
-		if got.Matches(f) {
-			return now, nil
-		}
-		if attempt < ConfirmAttempts {
-			if err := c.Clock.Sleep(ctx, wait); err != nil {
-				return nil, &UnknownWeightsError{Ref: ref, Err: err}
-			}
-			wait *= 2
-			current = now
-		}
-	}
-	return nil, &NotConfirmedError{Ref: ref, Want: f, Got: got, Attempts: ConfirmAttempts}
-}
 
 // refused reports whether AWS answered a request with an error of the
 // caller's (a 4xx such as ValidationError, AccessDenied, TargetGroupNotFound),

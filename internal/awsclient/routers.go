@@ -32,7 +32,16 @@ type ListenerRouter struct {
 var (
 	_ rollout.Router   = (*ListenerRouter)(nil)
 	_ rollout.Reserver = (*ListenerRouter)(nil)
+	_ rollout.Matcher  = (*ListenerRouter)(nil)
 )
+
+// Matches reports whether rd's forward action is want with the router's
+// stickiness: a write of stickiness alone is a write too.
+func (l *ListenerRouter) Matches(rd rollout.Reading, want weights.Split) bool {
+	acts, _ := rd.Base.(Actions)
+	f, ok := acts.Forward()
+	return ok && f.Matches(Forward{Split: want, Stickiness: l.Stickiness})
+}
 
 // Reserve waits for a write's turn in the API budget.
 func (l *ListenerRouter) Reserve(ctx context.Context) (context.Context, error) {

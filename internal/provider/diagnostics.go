@@ -143,15 +143,16 @@ func gateAdvice(g rollout.Gate) string {
 
 // addWriteError explains a refused or unconfirmed forward-action write.
 func addWriteError(diags interface{ AddError(string, string) }, c *awsclient.Client, ref awsclient.Ref, err error) {
-	var nc *awsclient.NotConfirmedError
 	var rnc *rollout.NotConfirmedError
+	var ce *rollout.ChangedError
 	switch {
 	case errors.As(err, &rnc):
 		diags.AddError("Weights Not Confirmed", detail(nil, fmt.Sprintf("The %s %s: %s.", ref.Kind(), ref.ID(), rnc.Error()),
 			"Something else is changing this listener at the same time (another stack, a controller, a pipeline). Stop the other writer, then run apply again; the next plan shows the weights the listener really has."))
-	case errors.As(err, &nc):
-		diags.AddError("Weights Not Confirmed", detail(nil, nc.Error()+".",
-			"Something else is changing this listener at the same time (another stack, a controller, a pipeline). Stop the other writer, then run apply again; the next plan shows the weights the listener really has."))
+	case errors.As(err, &ce):
+		diags.AddError(fmt.Sprintf("%s Changed During Apply", title(ref.Kind())), detail(nil,
+			fmt.Sprintf("The %s %s forwards %s, not the %s this apply read before it; someone else changed it meanwhile, and their change wins: nothing was written over it.", ref.Kind(), ref.ID(), ce.Found.Short(), ce.Expected.Short()),
+			"Find who changed it (CloudTrail: elasticloadbalancing:ModifyListener, ModifyRule), then run plan again: it shows what the listener forwards now."))
 	case errors.Is(err, awsclient.ErrNotFound):
 		addReadError(diags, c, ref, err)
 	default:

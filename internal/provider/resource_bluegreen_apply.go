@@ -117,7 +117,8 @@ func (r *blueGreenResource) Create(ctx context.Context, req resource.CreateReque
 	active := bluegreen.Color(plan.Active.ValueString())
 	w := wantWeights(active)
 	fwd := awsclient.Forward{Split: splitOf(plan, w)}
-	if _, err := r.client.SetForward(ctx, ref, current, fwd); err != nil {
+	was, _ := current.Forward()
+	if err := subj.set(ctx, []weights.Split{was.Split}, fwd.Split); err != nil {
 		addWriteError(&resp.Diagnostics, r.client, ref, err)
 		if errors.Is(err, rollout.ErrUnknownWeights) {
 			// The listener may forward to the new target groups: keep them,
@@ -270,7 +271,8 @@ func (r *blueGreenResource) replaceIdle(ctx context.Context, plan *blueGreenMode
 		return false
 	}
 	plan.setARN(c, types.StringValue(neu))
-	if _, err := r.client.SetForward(ctx, state.ref(), nil, awsclient.Forward{Split: splitOf(*plan, st.Weights)}); err != nil {
+	subj := listenerSubject{c: r.client, ref: state.ref()}
+	if err := subj.set(ctx, []weights.Split{splitOf(state, st.Weights)}, splitOf(*plan, st.Weights)); err != nil {
 		_ = r.client.DeleteTargetGroup(ctx, neu)
 		plan.setARN(c, state.arnAttr(c))
 		addWriteError(diags, r.client, state.ref(), err)
@@ -374,7 +376,12 @@ func (r *blueGreenResource) pointTestListener(ctx context.Context, listener type
 		return true
 	}
 	ref := awsclient.Ref{ListenerARN: tl}
-	if _, err := r.client.SetForward(ctx, ref, current, awsclient.Forward{Split: weights.Split{{ARN: idle, Weight: 1}}}); err != nil {
+	var expect []weights.Split // as it is found, when not read before
+	if current != nil {
+		was, _ := current.Forward()
+		expect = []weights.Split{was.Split}
+	}
+	if err := (listenerSubject{c: r.client, ref: ref}).set(ctx, expect, weights.Split{{ARN: idle, Weight: 1}}); err != nil {
 		addWriteError(diags, r.client, ref, err)
 		return false
 	}

@@ -391,7 +391,8 @@ func (r *releaseResource) setStickiness(ctx context.Context, run *serviceRun) {
 	if run.old == nil || run.plan.Stickiness.Equal(run.old.Stickiness) {
 		return
 	}
-	if _, err := r.client.SetForward(ctx, run.plan.ref(), nil, awsclient.Forward{Split: run.ch.to, Stickiness: stickinessFrom(run.plan.Stickiness)}); err != nil {
+	subj := listenerSubject{c: r.client, ref: run.plan.ref(), sticky: stickinessFrom(run.plan.Stickiness)}
+	if err := subj.set(ctx, []weights.Split{run.ch.to}, run.ch.to); err != nil {
 		addWriteError(&run.diags, r.client, run.plan.ref(), err)
 	}
 }

@@ -472,7 +472,7 @@ func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, 
 		}
 		// Same weights: only stickiness (or nothing AWS sees) changes; the
 		// last schedule and rollout record stay.
-		if _, err := r.client.SetForward(ctx, m.ref(), nil, fwd); err != nil {
+		if err := subj.set(ctx, []weights.Split{from, fwd.Split}, fwd.Split); err != nil {
 			addWriteError(diags, r.client, m.ref(), err)
 			giveBack(ctx, subj, out.lease, diags)
 			return false

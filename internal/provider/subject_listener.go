@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"context"
+
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -50,3 +52,13 @@ func (l listenerSubject) Steps(steps []rollout.PlannedStep) types.List {
 }
 
 func (l listenerSubject) Lease() awsclient.LeaseStore { return l.c.LeaseOf(l.Ref()) }
+
+// set makes the subject serve want outside a schedule, through the one
+// write path (rollout.Runner.Set: the guard's read, the write, its
+// read-back): a change that moves no traffic (stickiness alone, a new
+// target group in place of one that serves nothing). The subject must
+// serve one of expect; nil takes it as it is found.
+func (l listenerSubject) set(ctx context.Context, expect []weights.Split, want weights.Split) error {
+	_, err := (&rollout.Runner{Router: l.Router(), Clock: l.c.Clock, SubjectID: l.ID(), SubjectKind: l.Kind()}).Set(ctx, expect, want)
+	return err
+}

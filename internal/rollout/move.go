@@ -43,6 +43,22 @@ func (r *Runner) reserve(ctx context.Context) (context.Context, error) {
 	return ctx, nil
 }
 
+// Matcher is a Router whose writes carry more than the split (a
+// listener's stickiness): Matches says whether a reading already serves
+// want in full. Without it, serving want's split is enough.
+type Matcher interface {
+	Matches(rd Reading, want weights.Split) bool
+}
+
+// done reports whether rd serves want in full.
+func (r *Runner) done(rd Reading, want weights.Split) bool {
+	if !rd.Split.Equal(want) {
+		return false
+	}
+	m, ok := r.Router.(Matcher)
+	return !ok || m.Matches(rd, want)
+}
+
 // Normalizer is a Router that serves splits at a resolution of its own (a
 // flag: whole percents). Normalize is the split the subject serves when
 // asked for s; the guard and the read-back compare in those terms.
@@ -166,7 +182,7 @@ func (r *Runner) move(ctx context.Context, expect []weights.Split, want weights.
 	for i := range expect {
 		expect[i] = r.normalize(expect[i])
 	}
-	if r.Repeatable {
+	if r.Repeatable && expect != nil {
 		expect = append(expect, want)
 	}
 	got, err := r.write(ctx, expect, want)
@@ -192,10 +208,14 @@ func (r *Runner) write(ctx context.Context, expect []weights.Split, want weights
 		rest := base.Rest
 		r.rest = &rest
 	}
-	if base.Rest != *r.rest || !serves(base.Split, expect) {
-		return nil, &ChangedError{Expected: expect[0], Found: base.Split, RestChanged: base.Rest != *r.rest}
+	if base.Rest != *r.rest || expect != nil && !serves(base.Split, expect) {
+		var was weights.Split
+		if len(expect) > 0 {
+			was = expect[0]
+		}
+		return nil, &ChangedError{Expected: was, Found: base.Split, RestChanged: base.Rest != *r.rest}
 	}
-	if base.Split.Equal(want) {
+	if r.done(base, want) {
 		// Already so (a write whose answer was lost, retried): no write.
 		return base.Split, nil
 	}
@@ -216,7 +236,7 @@ func (r *Runner) write(ctx context.Context, expect []weights.Split, want weights
 		if err != nil {
 			return nil, unknown(fmt.Errorf("reading it back: %w", err))
 		}
-		if got.Split.Equal(want) && got.Rest == base.Rest {
+		if r.done(got, want) && got.Rest == base.Rest {
 			return got.Split, nil
 		}
 		if got.Rest != base.Rest || !got.Split.Equal(base.Split) {
@@ -238,7 +258,7 @@ func (r *Runner) write(ctx context.Context, expect []weights.Split, want weights
 		if err != nil {
 			return nil, unknown(fmt.Errorf("reading it again: %w", err))
 		}
-		if now.Split.Equal(want) && now.Rest == base.Rest {
+		if r.done(now, want) && now.Rest == base.Rest {
 			return now.Split, nil // visible now
 		}
 		if now.Rest != base.Rest || !now.Split.Equal(base.Split) {
@@ -263,6 +283,16 @@ func (r *Runner) reading(ctx context.Context) (Reading, error) {
 	}
 	rd.At = r.Clock.Now()
 	return rd, nil
+}
+
+// Set is one guarded write outside a schedule, on ctx: the subject must
+// serve one of expect (nil: whatever it serves, a subject taken as it is
+// found), and the write is read back. It is how a change that moves no
+// traffic is written (a listener's stickiness, a new or replaced target
+// group in place of one that serves nothing). It returns what the subject
+// serves after it, or move's errors.
+func (r *Runner) Set(ctx context.Context, expect []weights.Split, want weights.Split) (weights.Split, error) {
+	return r.move(ctx, expect, want)
 }
 
 // Put is one guarded write outside a schedule (putting back what a
