@@ -251,7 +251,6 @@ func (c *Client) WriteActions(ctx context.Context, ref Ref, a Actions) error {
 	return err
 }
 
-
 // UnknownWeightsError says a write was sent but what the listener serves
 // after it could not be read: the write may or may not have landed.
 type UnknownWeightsError struct {
