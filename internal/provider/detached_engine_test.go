@@ -312,3 +312,44 @@ func TestDetachedAbortAfterHandChange(t *testing.T) {
 		t.Errorf("the abort wrote %v over the person's change (apply: %s)", w, diags)
 	}
 }
+
+// A detached run that reached its hold after the apply returned (a step
+// with a pause before it), changed by a person before any refresh saw the
+// hold: the refresh still records the hold (the status tag's step, since
+// the subject serves none of the steps), the plan of a promote warns, and
+// the promote is refused as changed during the hold, not as "nothing to
+// promote" (found by the model checker, seed 2979).
+func TestDetachedHoldReachedUnseenThenChangedByHand(t *testing.T) {
+	d := newDRig(t, true)
+	cfg := func(promote string) map[string]any {
+		c := d.config(d.s.to, false, promote)
+		c["rollout"].(map[string]any)["steps"] = []any{
+			map[string]any{"percent": 20, "pause": "2m"}, map[string]any{"percent": 50, "pause": "hold"}, map[string]any{"percent": 100}}
+		return c
+	}
+	if diags := d.r.PlanApply(cfg("")); diags.HasError("") {
+		t.Fatal(diags)
+	}
+	held := func() bool {
+		l, _ := d.s.lease.ReadLease(context.Background())
+		return len(d.states.Running()) == 0 || strings.HasPrefix(l.Status, "held ")
+	}
+	if err := d.states.Run(context.Background(), d.e.Clock.Now().Add(time.Hour), held); err != nil {
+		t.Fatal(err)
+	}
+	hand := weights.Split{{ARN: d.s.from[0].ARN, Weight: 65}, {ARN: d.s.from[1].ARN, Weight: 35}}
+	d.s.set(hand)
+	if rd := d.r.Refresh(); rd.HasError("") {
+		t.Fatal(rd)
+	}
+	if got := d.r.String("last_rollout.step_reached"); got != "2" {
+		t.Errorf("last_rollout.step_reached = %s after the refresh, want 2 (the hold the status tag names)", got)
+	}
+	p := d.r.Plan(cfg("go"))
+	if !p.Diags.HasWarning("(?s)Changed During Hold.*" + regexp.QuoteMeta(hand.Short())) {
+		t.Errorf("the promote's plan does not say the subject was changed during the hold: %s", p.Diags)
+	}
+	if diags := p.Apply(); !diags.HasError("(?s)Changed During Hold.*Nothing was sent") {
+		t.Errorf("the promote over a person's change was not refused as such: %s", diags)
+	}
+}

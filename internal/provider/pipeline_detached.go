@@ -367,7 +367,13 @@ func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last t
 			attrs["serving"] = types.StringValue(live.Canonical())
 			var in orchestrator.State
 			if json.Unmarshal([]byte(x.Input), &in) == nil {
-				if n := stepOf(live, in.Progress.Steps, s); n > 0 {
+				n := stepOf(live, in.Progress.Steps, s)
+				if n == 0 {
+					// It serves none of the steps: changed by hand. Where
+					// the run stands is its status tag's.
+					n = heldByStatus(ctx, s, arn, len(in.Progress.Steps))
+				}
+				if n > 0 {
 					attrs["step_reached"] = types.Int64Value(int64(n))
 					if in.Progress.Steps[n-1].Hold {
 						attrs["reason"] = types.StringValue(fmt.Sprintf("held after step %d of %d, until promoted (rollout.promote)", n, len(in.Progress.Steps)))
@@ -395,6 +401,20 @@ func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last t
 		attrs["serving"] = last.Attributes()["serving"]
 	}
 	return types.ObjectValueMust(lastRolloutAttrTypes, attrs), false
+}
+
+// heldByStatus is the step a detached run of execution arn is held
+// after, as the subject's status tag says (0: not held, or not known).
+func heldByStatus(ctx context.Context, s subject, arn string, steps int) int {
+	l, err := s.Lease().ReadLease(ctx)
+	if err != nil {
+		return 0
+	}
+	st, ok := awsclient.ParseStatus(l.Status)
+	if !ok || st.Type != rollout.NoticeHeld || st.Execution != arn[strings.LastIndex(arn, ":")+1:] || st.Steps != steps || st.Step < 1 || st.Step > steps {
+		return 0
+	}
+	return st.Step
 }
 
 // refusedPromote says, in the record (attrs) of a detached rollout held
