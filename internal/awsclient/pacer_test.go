@@ -177,13 +177,17 @@ func TestGradualRollbackRequestsAreUrgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &pacedSubject{clk: clk, pacer: pacer, serving: from, alarmAt: 2}
-	r := &rollout.Runner{Router: s, Observe: rollout.Observers{Health: s, Alarms: s}, Clock: clk, PollInterval: time.Minute, Rollback: rollout.Gradual,
-		Gates: rollout.Gates{Health: &rollout.HealthGate{MinHealthyTargets: 1, MinHealthyPercent: 100, Timeout: 10 * time.Minute}, Alarms: []string{"api-5xx"}},
+	r := &rollout.Runner{
+		Router:  s,
+		Observe: rollout.Observers{Health: s, Alarms: s},
+		Clock:   clk,
 		Log: func(e rollout.Event) {
 			if strings.Contains(e.Message, "rolling back") {
 				s.rollingBack = true
 			}
-		}}
+		},
+		Settings: rollout.Settings{PollInterval: time.Minute, Policy: rollout.Gradual, Gates: rollout.Gates{Health: &rollout.HealthGate{MinHealthyTargets: 1, MinHealthyPercent: 100, Timeout: 10 * time.Minute}, Alarms: []string{"api-5xx"}}},
+	}
 	res := r.Run(context.Background(), from, steps)
 	if res.Status != rollout.RolledBack || res.Policy != rollout.Gradual || !res.Current.Equal(from) || len(res.RollbackSteps) != 4 {
 		t.Fatalf("the run ended %s", res.Summary())

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 )
 
@@ -84,6 +85,25 @@ func (c *Client) RouterOf(s SubjectRef) rollout.Router {
 		return &FlagRouter{Client: c, Name: s.Flag.Name, Tier: s.Flag.Tier}
 	}
 	return nil
+}
+
+// NewRunner is the engine of a rollout of s under settings, the same for
+// both drivers (the apply's and the orchestrator's): the subject's router
+// and gate readers, the settings, and clk. Each driver adds what is its
+// own: the deadline, the log, hooks, notices, the lease and how flags are
+// switched off (SwitchOff).
+func (c *Client) NewRunner(s SubjectRef, settings rollout.Settings, clk clock.Clock) (*rollout.Runner, error) {
+	obs, err := c.ObserversOf(s)
+	if err != nil {
+		return nil, err
+	}
+	return &rollout.Runner{Router: c.RouterOf(s), Observe: obs, Clock: clk, Settings: settings, SubjectID: s.ID(), SubjectKind: s.Kind()}, nil
+}
+
+// SwitchOff switches flags off for a feature_flag rollback, with the
+// reason why() gives at that moment: a Runner's SwitchOff.
+func (c *Client) SwitchOff(flags []string, why func() string) func(ctx context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) { return c.SwitchFlagsOff(ctx, flags, why()) }
 }
 
 // ObserversOf are the gate readers the subject has: a listener's or rule's

@@ -146,7 +146,7 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 		return in, err
 	}
 	p := &in.Progress
-	r.Attempt, r.Execution = j.Attempt, j.Execution
+	r.Execution = j.Execution
 	var notifier *awsclient.Notifier
 	if j.Topic != "" || j.Bus != "" {
 		notifier = c.NewNotifier(j.Topic, j.Bus)
@@ -165,7 +165,6 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 	lease := c.LeaseOf(j.Subject)
 	status := awsclient.NewStatusKeeper(lease, func(msg string, err error) { o.log(msg, "error", err.Error()) })
 	r.Status = status.Record
-	r.HoldTimeout, r.HoldAction = j.HoldTimeout, j.HoldAction
 	r.DeadlineReason = fmt.Sprintf("the execution reached its deadline (%s: rollout.execution.timeout, or by default the schedule's length and a half plus 15 minutes)", j.Deadline.UTC().Format(time.RFC3339))
 	promoted := false
 	r.Promoted = func(context.Context) (bool, error) { return promoted, nil }
@@ -184,8 +183,8 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 		case l.Run == AbortTag(j.Execution):
 			// An abort asks for the weights it started from: traffic goes
 			// back, and no flag is switched off (nothing failed).
-			if r.Rollback == rollout.FeatureFlag || r.Rollback == rollout.KillSwitch {
-				r.Rollback = rollout.Immediate
+			if r.Policy == rollout.FeatureFlag || r.Policy == rollout.KillSwitch {
+				r.Policy = rollout.Immediate
 			}
 			r.SwitchOff = nil
 			r.Fail(ctx, p, &rollout.Failure{Gate: rollout.GateAborted, Reason: "an apply aborted the rollout: the configuration went back to where it started"})
@@ -293,30 +292,26 @@ func Jittered(seconds int, execution string, call int) int {
 // runner is the engine for a job: the subject's router and observers, the
 // real clock, a repeatable driver.
 func (o *Orchestrator) runner(ctx context.Context, c *awsclient.Client, j Job) (*rollout.Runner, error) {
-	obs, err := c.ObserversOf(j.Subject)
+	r, err := c.NewRunner(j.Subject, j.Settings, o.Clock)
 	if err != nil {
 		return nil, err
 	}
-	r := &rollout.Runner{
-		Router: c.RouterOf(j.Subject), Observe: obs, Clock: o.Clock, Gates: j.Gates, PollInterval: j.PollInterval,
-		Rollback: j.Policy, Deadline: j.Deadline, SubjectID: j.Subject.ID(), SubjectKind: j.Subject.Kind(),
-		IgnoreReadFailures: j.IgnoreReadFailures, Repeatable: true,
-		Log: func(e rollout.Event) {
-			args := []any{}
-			for k, v := range e.Fields {
-				args = append(args, k, v)
-			}
-			o.log(e.Message, args...)
-		},
+	r.Deadline, r.Repeatable = j.Deadline, true
+	r.Log = func(e rollout.Event) {
+		args := []any{}
+		for k, v := range e.Fields {
+			args = append(args, k, v)
+		}
+		o.log(e.Message, args...)
 	}
-	why := fmt.Sprintf("rolled back by the detached rollout %s of %s %s", j.Execution, j.Subject.Kind(), j.Subject.ID())
+	why := func() string {
+		return fmt.Sprintf("rolled back by the detached rollout %s of %s %s", j.Execution, j.Subject.Kind(), j.Subject.ID())
+	}
 	switch {
 	case j.SwitchOffSelf && j.Subject.Flag != nil:
-		r.SwitchOff = func(ctx context.Context) (string, error) {
-			return c.SwitchFlagsOff(ctx, []string{j.Subject.Flag.Name}, why)
-		}
+		r.SwitchOff = c.SwitchOff([]string{j.Subject.Flag.Name}, why)
 	case len(j.Flags) > 0:
-		r.SwitchOff = func(ctx context.Context) (string, error) { return c.SwitchFlagsOff(ctx, j.Flags, why) }
+		r.SwitchOff = c.SwitchOff(j.Flags, why)
 	}
 	return r, nil
 }

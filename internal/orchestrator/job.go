@@ -40,29 +40,15 @@ type Job struct {
 	// tag names another, someone else took it and the run stops.
 	Owner string `json:"owner"`
 	// Execution is the execution's name, as RunTag names it.
-	Execution          string         `json:"execution"`
-	Gates              rollout.Gates  `json:"gates"`
-	PollInterval       time.Duration  `json:"poll_interval"`
-	Policy             rollout.Policy `json:"policy"`
-	IgnoreReadFailures bool           `json:"ignore_read_failures,omitempty"`
-	// Flags are the rollout's flags, switched off by a feature_flag
-	// rollback; SwitchOffSelf switches the subject's own kill switch (a
-	// flag's ramp).
-	Flags         []string `json:"flags,omitempty"`
-	SwitchOffSelf bool     `json:"switch_off_self,omitempty"`
+	Execution string `json:"execution"`
+	// Settings are the rollout's, as the provider parsed them; their
+	// fields sit in the job's JSON as in version 1. SwitchOffSelf
+	// switches the subject's own kill switch (a flag's ramp).
+	rollout.Settings
+	SwitchOffSelf bool `json:"switch_off_self,omitempty"`
 	// Deadline is when the rollout must have ended: past it, the run rolls
 	// back, as an apply that reaches its timeout does.
 	Deadline time.Time `json:"deadline"`
-	// Topic and Bus are where notices go (rollout.notifications);
-	// Attempt labels them.
-	Topic   string `json:"sns_topic_arn,omitempty"`
-	Bus     string `json:"event_bus_name,omitempty"`
-	Attempt string `json:"attempt,omitempty"`
-	// HoldTimeout bounds each hold (0: until the deadline), and
-	// HoldAction is what a hold that timed out does (rollout.HoldPromote,
-	// or a rollback).
-	HoldTimeout time.Duration `json:"hold_timeout,omitempty"`
-	HoldAction  string        `json:"hold_action,omitempty"`
 }
 
 // State is the execution's payload: the input and the output of every call.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -94,9 +95,15 @@ func newDetachedSteps(t *testing.T, st []rollout.Step) *detached {
 
 func (d *detached) job(gates rollout.Gates) orchestrator.Job {
 	ref := d.ref
-	return orchestrator.Job{Version: orchestrator.JobVersion, Region: acctest.Region, Subject: awsclient.SubjectRef{Listener: &ref},
-		Owner: "rollout_traffic_split/test", Execution: acctest.Name("x"), Gates: gates, PollInterval: time.Second,
-		Policy: rollout.Auto, Deadline: time.Now().Add(2 * time.Minute)}
+	return orchestrator.Job{
+		Version:   orchestrator.JobVersion,
+		Region:    acctest.Region,
+		Subject:   awsclient.SubjectRef{Listener: &ref},
+		Owner:     "rollout_traffic_split/test",
+		Execution: acctest.Name("x"),
+		Deadline:  time.Now().Add(2 * time.Minute),
+		Settings:  rollout.Settings{Gates: gates, PollInterval: time.Second, Policy: rollout.Auto},
+	}
 }
 
 func (d *detached) start(t *testing.T, j orchestrator.Job) string {
@@ -349,9 +356,15 @@ func TestACallWaitsForItsNotices(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := &orchestrator.Orchestrator{Clock: clock.Real{}, Client: func(context.Context, string) (*awsclient.Client, error) { return c, nil }}
-	j := orchestrator.Job{Version: orchestrator.JobVersion, Region: acctest.Region, Subject: awsclient.SubjectRef{Listener: &ref},
-		Owner: "rollout_traffic_split/test", Execution: acctest.Name("x"), PollInterval: time.Second, Policy: rollout.Auto,
-		Deadline: time.Now().Add(2 * time.Minute), Topic: topic, Bus: bus}
+	j := orchestrator.Job{
+		Version:   orchestrator.JobVersion,
+		Region:    acctest.Region,
+		Subject:   awsclient.SubjectRef{Listener: &ref},
+		Owner:     "rollout_traffic_split/test",
+		Execution: acctest.Name("x"),
+		Deadline:  time.Now().Add(2 * time.Minute),
+		Settings:  rollout.Settings{PollInterval: time.Second, Policy: rollout.Auto, Topic: topic, Bus: bus},
+	}
 	s := orchestrator.NewState(j, (&rollout.Runner{Clock: clock.Real{}}).Start(from, steps))
 	for !s.Done {
 		if s.Progress.Res.StepReached == 1 { // the write made: the next call ends the run
@@ -380,8 +393,13 @@ func TestACallWaitsForItsNotices(t *testing.T) {
 // release's apply). A job of a later release, or of none, is refused.
 func TestJobVersions(t *testing.T) {
 	ref := awsclient.Ref{ListenerARN: "arn:aws:elasticloadbalancing:us-east-1:000000000000:listener/app/a/b/c"}
-	j := orchestrator.Job{Region: acctest.Region, Subject: awsclient.SubjectRef{Listener: &ref}, Execution: "x",
-		PollInterval: time.Second, Deadline: time.Now().Add(time.Minute)}
+	j := orchestrator.Job{
+		Region:    acctest.Region,
+		Subject:   awsclient.SubjectRef{Listener: &ref},
+		Execution: "x",
+		Deadline:  time.Now().Add(time.Minute),
+		Settings:  rollout.Settings{PollInterval: time.Second},
+	}
 	for v, ok := range map[int]bool{0: false, 1: true, orchestrator.JobVersion: true, orchestrator.JobVersion + 1: false} {
 		j.Version = v
 		if err := j.Check(); (err == nil) != ok {
@@ -414,6 +432,41 @@ func TestRefusedTag(t *testing.T) {
 		}
 		if _, _, ok := orchestrator.ParseRefusedTag(tag, "rollout-other"); ok {
 			t.Errorf("the tag of another execution was read as this one's")
+		}
+	}
+}
+
+// The job's settings are one value (rollout.Settings), and the job's JSON
+// is the one the previous release wrote: an execution in flight across an
+// upgrade reads every field, and a job written now has the same keys.
+func TestJobJSONKeepsItsFields(t *testing.T) {
+	old := `{"v":2,"region":"us-east-1","subject":{"listener":{"listener_arn":"L"}},"owner":"o","execution":"x",` +
+		`"gates":{},"poll_interval":30000000000,"policy":"gradual","ignore_read_failures":true,"flags":["f"],"switch_off_self":true,` +
+		`"deadline":"2026-01-01T00:00:00Z","sns_topic_arn":"t","event_bus_name":"b","attempt":"a","hold_timeout":60000000000,"hold_action":"promote"}`
+	var j orchestrator.Job
+	if err := json.Unmarshal([]byte(old), &j); err != nil {
+		t.Fatal(err)
+	}
+	want := rollout.Settings{PollInterval: 30 * time.Second, Policy: rollout.Gradual, IgnoreReadFailures: true, Flags: []string{"f"},
+		Topic: "t", Bus: "b", Attempt: "a", HoldTimeout: time.Minute, HoldAction: rollout.HoldPromote}
+	if !reflect.DeepEqual(j.Settings, want) || !j.SwitchOffSelf || j.Owner != "o" || j.Execution != "x" || j.Version != 2 {
+		t.Fatalf("a job of the previous release read as %+v", j)
+	}
+	b, err := json.Marshal(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, was map[string]any
+	_ = json.Unmarshal(b, &got)
+	_ = json.Unmarshal([]byte(old), &was)
+	for k := range was {
+		if _, ok := got[k]; !ok {
+			t.Errorf("the job written now has no %q", k)
+		}
+	}
+	for k := range got {
+		if _, ok := was[k]; !ok {
+			t.Errorf("the job written now has %q, which the previous release did not write", k)
 		}
 	}
 }

@@ -82,7 +82,7 @@ func (s Spec) settings() rolloutSettings {
 	if policy == "" {
 		policy = rollout.Auto
 	}
-	return rolloutSettings{Strategy: st, Gates: rollout.Gates{Alarms: s.Alarms}, PollInterval: s.Poll, Policy: policy, Attempt: s.Attempt, Flags: s.Flags}
+	return rolloutSettings{Strategy: st, Settings: rollout.Settings{Gates: rollout.Gates{Alarms: s.Alarms}, PollInterval: s.Poll, Policy: policy, Attempt: s.Attempt, Flags: s.Flags}}
 }
 
 // LastRollout is the last_rollout value of a result towards to.
@@ -166,6 +166,6 @@ func PublishAndClose(c *awsclient.Client, topic string, n int) (diag.Diagnostics
 	}
 	var diags diag.Diagnostics
 	var res rollout.Result
-	closeNotices(runner, &res, rolloutSettings{Topic: topic}, &diags)
+	closeNotices(runner, &res, rolloutSettings{Settings: rollout.Settings{Topic: topic}}, &diags)
 	return diags, res.NotifyFailures
 }

@@ -294,19 +294,14 @@ const finalReadGrace = 30 * time.Second
 // newRunner is the rollout.Runner of a change: the subject's probe, the
 // provider's clock, the apply's deadline.
 func newRunner(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) (*rollout.Runner, bool) {
-	obs, err := s.Observers()
+	runner, err := c.NewRunner(s.Ref(), ch.settings.Settings, c.Clock)
 	if err != nil {
 		addError(diags, nil, "Cannot Start Rollout", err, fmt.Sprintf("The %s %s could not be observed.", s.Kind(), s.ID()), "This is a bug in the provider; please report it.")
 		return nil, false
 	}
-	runner := &rollout.Runner{
-		Router: s.Router(), Observe: obs, Clock: c.Clock, Gates: ch.settings.Gates, PollInterval: ch.settings.PollInterval,
-		Rollback: ch.settings.Policy, Deadline: c.Clock.Now().Add(ch.limit), SubjectID: s.ID(), SubjectKind: s.Kind(),
-		IgnoreReadFailures: ch.settings.IgnorePoll,
-		Log:                func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) },
-		SwitchOff:          ch.switchOff,
-		Hold:               ch.hold,
-	}
+	runner.Deadline = c.Clock.Now().Add(ch.limit)
+	runner.Log = func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) }
+	runner.SwitchOff, runner.Hold = ch.switchOff, ch.hold
 	status := awsclient.NewStatusKeeper(s.Lease(), statusLog(ctx))
 	runner.Status, runner.Idle = status.Record, status.Flush
 	if token := ch.leaseToken; token != "" {
@@ -323,13 +318,13 @@ func newRunner(ctx context.Context, c *awsclient.Client, s subject, ch change, d
 	keepers.Store(runner, status)
 	if ch.settings.Topic != "" || ch.settings.Bus != "" {
 		n := c.NewNotifier(ch.settings.Topic, ch.settings.Bus)
-		runner.Notify, runner.Attempt = n.Notify, ch.settings.Attempt
+		runner.Notify = n.Notify
 		notifiers.Store(runner, n)
 	}
 	if runner.SwitchOff == nil && len(ch.settings.Flags) > 0 {
-		runner.SwitchOff = func(ctx context.Context) (string, error) {
-			return switchFlagsOff(ctx, c, ch.settings.Flags, fmt.Sprintf("rolled back by the rollout of %s %s at %s", s.Kind(), s.ID(), c.Clock.Now().UTC().Format(time.RFC3339)))
-		}
+		runner.SwitchOff = c.SwitchOff(ch.settings.Flags, func() string {
+			return fmt.Sprintf("rolled back by the rollout of %s %s at %s", s.Kind(), s.ID(), c.Clock.Now().UTC().Format(time.RFC3339))
+		})
 	}
 	return runner, true
 }

@@ -95,7 +95,7 @@ func checkDetached(base path.Path, s rolloutSettings, steps []rollout.PlannedSte
 			fmt.Sprintf("Polling every %s for up to %s, the rollout could make %s.", s.PollInterval, timeout, why),
 			fmt.Sprintf("Set rollout.poll_interval to %s or more, or rollout.execution.timeout lower.", shortDuration(poll))))
 	}
-	st := orchestrator.NewState(orchestrator.Job{Version: orchestrator.JobVersion, Gates: s.Gates, Flags: s.Flags}, worstProgress(steps))
+	st := orchestrator.NewState(orchestrator.Job{Version: orchestrator.JobVersion, Settings: rollout.Settings{Gates: s.Gates, Flags: s.Flags}}, worstProgress(steps))
 	if n := st.Size(); n > orchestrator.MaxPayloadBytes*9/10 {
 		diags.AddAttributeError(base.AtName("rollout"), "Detached Rollout Too Large For One Execution", detail(nil,
 			fmt.Sprintf("The rollout's state would be %d bytes, and Step Functions carries at most %d between states.", n, orchestrator.MaxPayloadBytes),
@@ -137,13 +137,10 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	d := ch.settings.Detached
 	name := executionName(s.ID(), ch.from, ch.to, ch.settings.Attempt, lastAttr(ch.last, "execution")+"\n"+lastAttr(ch.last, "started_at"))
 	job := orchestrator.Job{Version: orchestrator.JobVersion, Region: c.Region, Subject: s.Ref(), Owner: ch.leaseToken, Execution: name,
-		Gates: ch.settings.Gates, PollInterval: ch.settings.PollInterval, Policy: ch.settings.Policy, IgnoreReadFailures: ch.settings.IgnorePoll,
-		Flags: ch.settings.Flags, SwitchOffSelf: ch.switchOff != nil, Deadline: c.Clock.Now().Add(detachedTimeout(ch.settings, steps))}
+		Settings: ch.settings.Settings, SwitchOffSelf: ch.switchOff != nil, Deadline: c.Clock.Now().Add(detachedTimeout(ch.settings, steps))}
 	if ch.switchOff == nil && len(ch.settings.Flags) == 0 && (job.Policy == rollout.FeatureFlag || job.Policy == rollout.KillSwitch) {
 		job.Policy = rollout.Immediate
 	}
-	job.Topic, job.Bus, job.Attempt = ch.settings.Topic, ch.settings.Bus, ch.settings.Attempt
-	job.HoldTimeout, job.HoldAction = ch.settings.HoldTimeout, ch.settings.HoldAction
 	// The run's first notice (started) is built here and carried in the
 	// execution's input: the orchestrator's first call sends it, so that
 	// it is sent once the execution exists, whether or not this apply
@@ -151,7 +148,12 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	// that did not start. Its status is written before (the orchestrator's
 	// first call may write the next one at once), and put back when the
 	// start is refused.
-	starter := &rollout.Runner{Clock: c.Clock, SubjectID: s.ID(), SubjectKind: s.Kind(), Attempt: ch.settings.Attempt, Execution: name}
+	starter, err := c.NewRunner(s.Ref(), ch.settings.Settings, c.Clock)
+	if err != nil {
+		addError(diags, nil, "Cannot Start Rollout", err, fmt.Sprintf("The %s %s could not be observed.", s.Kind(), s.ID()), "This is a bug in the provider; please report it.")
+		return out
+	}
+	starter.Execution = name
 	status := awsclient.NewStatusKeeper(s.Lease(), statusLog(ctx))
 	starter.Status = status.Record
 	var kept []rollout.Notice

@@ -245,7 +245,7 @@ func heldChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 			return outcome{lease: l}
 		}
 		if ch.settings.Policy == rollout.FeatureFlag || ch.settings.Policy == rollout.KillSwitch {
-			runner.Rollback = rollout.Immediate // asked to move back, not to switch flags off
+			runner.Policy = rollout.Immediate // asked to move back, not to switch flags off
 		}
 		out := outcome{steps: backStep(h), lease: l}
 		// The run's schedule counts the notices it sent before its hold

@@ -444,22 +444,15 @@ func lastRolloutAttr() schema.SingleNestedAttribute {
 
 // rolloutSettings is the rollout block in the rollout package's terms.
 type rolloutSettings struct {
-	Strategy     rollout.Strategy
-	Gates        rollout.Gates
-	PollInterval time.Duration
-	Policy       rollout.Policy
-	Attempt      string
-	IgnorePoll   bool
-	Flags        []string
+	// Settings are what the Runner reads and the orchestrator's job
+	// carries: gates, poll interval, rollback policy, flags, notices,
+	// attempt, hold timeout and action.
+	rollout.Settings
+	Strategy rollout.Strategy
 	// Detached, when set, runs the schedule on the orchestrator.
 	Detached *detachedSettings
-	// Topic and Bus are rollout.notifications ("" when unset).
-	Topic, Bus string
-	// Promote is rollout.promote; HoldTimeout and HoldAction bound a hold
-	// (zero: none; HoldAction holdRollback or rollout.HoldPromote).
-	Promote     string
-	HoldTimeout time.Duration
-	HoldAction  string
+	// Promote is rollout.promote.
+	Promote string
 	// Removed says the rollout block is not set (null).
 	Removed bool
 }
@@ -542,7 +535,7 @@ func strategyFrom(ctx context.Context, o types.Object) (st rollout.Strategy, kno
 // settingsFrom reads the whole rollout block, with defaults, for an apply.
 func settingsFrom(ctx context.Context, o types.Object) (rolloutSettings, diag.Diagnostics) {
 	st, _, diags := strategyFrom(ctx, o)
-	out := rolloutSettings{Strategy: st, PollInterval: defaultPollInterval, Policy: rollout.Auto, Removed: o.IsNull()}
+	out := rolloutSettings{Strategy: st, Settings: rollout.Settings{PollInterval: defaultPollInterval, Policy: rollout.Auto}, Removed: o.IsNull()}
 	if o.IsNull() || o.IsUnknown() || diags.HasError() {
 		return out, diags
 	}
@@ -568,7 +561,7 @@ func settingsFrom(ctx context.Context, o types.Object) (rolloutSettings, diag.Di
 			out.Detached = &detachedSettings{Orchestrator: e.Orchestrator.ValueString(), Timeout: parseDuration(e.Timeout, 0)}
 		}
 	}
-	out.IgnorePoll = m.IgnorePoll.ValueBool()
+	out.IgnoreReadFailures = m.IgnorePoll.ValueBool()
 	if !m.Flags.IsNull() && !m.Flags.IsUnknown() {
 		diags.Append(m.Flags.ElementsAs(ctx, &out.Flags, false)...)
 	}

@@ -59,6 +59,9 @@ func (l listenerSubject) Lease() awsclient.LeaseStore { return l.c.LeaseOf(l.Ref
 // target group in place of one that serves nothing). The subject must
 // serve one of expect; nil takes it as it is found.
 func (l listenerSubject) set(ctx context.Context, expect []weights.Split, want weights.Split) error {
-	_, err := (&rollout.Runner{Router: l.Router(), Clock: l.c.Clock, SubjectID: l.ID(), SubjectKind: l.Kind()}).Set(ctx, expect, want)
+	r, err := l.c.NewRunner(l.Ref(), rollout.Settings{}, l.c.Clock)
+	if err == nil {
+		_, err = r.Set(ctx, expect, want)
+	}
 	return err
 }

@@ -153,18 +153,18 @@ func TestEveryRunEndsWithOneEndNotice(t *testing.T) {
 		}},
 		{"an alarm, rolled back gradually", func(t *testing.T, l *ends) Result {
 			r := l.on(runner(&script{alarm: alarmAt(2)}, alarms, clock.NewFake(time.Unix(0, 0))))
-			r.Rollback = Gradual
+			r.Policy = Gradual
 			return r.Run(context.Background(), start, steps)
 		}},
 		{"flags switched off", func(t *testing.T, l *ends) Result {
 			r := l.on(runner(&script{alarm: alarmAt(2)}, alarms, clock.NewFake(time.Unix(0, 0))))
-			r.Rollback = FeatureFlag
+			r.Policy = FeatureFlag
 			r.SwitchOff = func(context.Context) (string, error) { return "f", nil }
 			return r.Run(context.Background(), start, steps)
 		}},
 		{"flags that cannot be switched off: traffic back", func(t *testing.T, l *ends) Result {
 			r := l.on(runner(&script{alarm: alarmAt(2)}, alarms, clock.NewFake(time.Unix(0, 0))))
-			r.Rollback = FeatureFlag
+			r.Policy = FeatureFlag
 			r.SwitchOff = func(context.Context) (string, error) { return "", errors.New("AccessDenied") }
 			return r.Run(context.Background(), start, steps)
 		}},
@@ -213,7 +213,7 @@ func TestEveryRunEndsWithOneEndNotice(t *testing.T) {
 		{"changed by hand during the rollback", func(t *testing.T, l *ends) Result {
 			p := &script{alarm: alarmAt(2)}
 			r := l.on(runner(p, alarms, clock.NewFake(time.Unix(0, 0))))
-			r.Rollback = Gradual
+			r.Policy = Gradual
 			p.readErr = func(n int) error {
 				if len(p.applied) == 3 { // the rollback's first step
 					p.serving = weights.Split{{ARN: blue, Weight: 700}, {ARN: green, Weight: 300}}
@@ -244,7 +244,7 @@ func TestEveryRunEndsWithOneEndNotice(t *testing.T) {
 				return nil
 			}}
 			r := l.on(runner(p, alarms, clock.NewFake(time.Unix(0, 0))))
-			r.Rollback = Gradual
+			r.Policy = Gradual
 			return r.Run(ctx, start, steps)
 		}},
 		{"the deadline", func(t *testing.T, l *ends) Result {
@@ -269,7 +269,7 @@ func TestEveryRunEndsWithOneEndNotice(t *testing.T) {
 			}
 			one[0].Pause = 5 * time.Minute
 			r := l.on(runner(&script{serving: a, alarm: alarmAt(1)}, alarms, clock.NewFake(time.Unix(0, 0))))
-			r.Rollback = Gradual
+			r.Policy = Gradual
 			res := r.Run(context.Background(), a, one)
 			if res.Status != Failed || res.Policy != Gradual {
 				t.Fatalf("the run ended %s; want a rollback plan refused", res.Summary())

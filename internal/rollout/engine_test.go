@@ -181,7 +181,7 @@ func (s scenario) script() *script {
 
 func (s scenario) runner(p *script, clk *clock.Fake, start time.Time) *Runner {
 	r := runner(p, s.gates, clk)
-	r.Rollback = s.policy
+	r.Policy = s.policy
 	if s.deadline > 0 {
 		r.Deadline = start.Add(s.deadline)
 	}

@@ -172,7 +172,7 @@ func TestIdleBeforeEveryWaitButTheRollbacks(t *testing.T) {
 	}}
 	clk := clock.NewFake(time.Unix(0, 0))
 	r := runner(p, Gates{Alarms: []string{"a"}}, clk)
-	r.Rollback = Gradual
+	r.Policy = Gradual
 	idle, rollingBack := 0, false
 	waitsBefore := 0
 	r.Idle = func(context.Context) { idle++ }

@@ -65,7 +65,7 @@ func TestHandChangeThenFailedGateDoesNotRollBackOverIt(t *testing.T) {
 		return StateOK
 	}
 	r := runner(p, Gates{Alarms: []string{"a"}}, clock.NewFake(time.Unix(0, 0)))
-	r.Rollback = Gradual
+	r.Policy = Gradual
 	res := r.Run(context.Background(), start, steps)
 	if res.Status != Failed || res.Failure.Gate != GateChanged || !strings.Contains(res.Failure.Reason, "while rolling back after the alarms gate failed") {
 		t.Fatalf("result %+v", res)
@@ -225,7 +225,7 @@ func TestSwitchOffThatFailsMovesTrafficBack(t *testing.T) {
 		return StateOK
 	}
 	r := runner(p, Gates{Alarms: []string{"a"}}, clock.NewFake(time.Unix(0, 0)))
-	r.Rollback = FeatureFlag
+	r.Policy = FeatureFlag
 	r.SwitchOff = func(context.Context) (string, error) {
 		return "", errors.New("ParameterNotFound: /rollout/flags/chekout")
 	}
@@ -247,7 +247,7 @@ func TestRollbackAfterCancelReadsOnALiveContext(t *testing.T) {
 	p := &script{serving: end}
 	cancel()
 	r := runner(p, Gates{}, clock.NewFake(time.Unix(0, 0)))
-	r.Rollback = Gradual
+	r.Policy = Gradual
 	res := r.RollBack(ctx, end, start, 3, "api failed")
 	if res.Status != RolledBack || !res.Current.Equal(start) {
 		t.Fatalf("result %+v", res)

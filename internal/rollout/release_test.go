@@ -100,7 +100,7 @@ func TestRollBackForTheRelease(t *testing.T) {
 		t.Run(string(c.policy), func(t *testing.T) {
 			p := &script{serving: end}
 			r := runner(p, Gates{}, clock.NewFake(time.Unix(0, 0)))
-			r.Rollback = c.policy
+			r.Policy = c.policy
 			r.Hold = true // a release's rollback of a started service is never held
 			res := r.RollBack(context.Background(), end, start, 2, "web failed its alarms gate")
 			if res.Status != RolledBack || res.Failure.Gate != GateRelease || !res.Current.Equal(start) {

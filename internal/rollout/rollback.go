@@ -29,7 +29,7 @@ func (r *Runner) fail(ctx context.Context, p *Progress, f *Failure) {
 		r.notify(context.WithoutCancel(ctx), p, NoticeFailed, f.Step, res.Current)
 		return
 	}
-	res.Policy = DecideWithFlags(r.Rollback, *f, r.SwitchOff != nil)
+	res.Policy = DecideWithFlags(r.Policy, *f, r.SwitchOff != nil)
 	if (res.Policy == FeatureFlag || res.Policy == KillSwitch) && (r.SwitchOff == nil || res.Unknown) {
 		res.Policy = Immediate
 	}

@@ -38,12 +38,13 @@ type Event struct {
 type Runner struct {
 	// Router reads and writes what the subject serves; Observe reads its
 	// gates. The provider implements both on AWS; tests script them.
-	Router       Router
-	Observe      Observers
-	Clock        clock.Clock
-	Gates        Gates
-	PollInterval time.Duration
-	Rollback     Policy
+	Router  Router
+	Observe Observers
+	Clock   clock.Clock
+	// Settings are the rollout's configuration (gates, poll interval,
+	// rollback policy, holds; Flags, Topic and Bus are the driver's, which
+	// makes SwitchOff and Notify of them).
+	Settings
 	// Deadline, by Clock, after which the run stops where it is; zero means
 	// none.
 	Deadline time.Time
@@ -60,11 +61,6 @@ type Runner struct {
 	// gate counts its own (ReadFailures). A failed read is tried again at
 	// the next poll.
 	MaxReadFailures int
-	// IgnoreReadFailures lets the rollout go on without a gate (health,
-	// alarms or metrics, each on its own) whose reads failed
-	// MaxReadFailures times in a row (CodeDeploy's ignorePollAlarmFailure).
-	// A hook that cannot be invoked still fails its step.
-	IgnoreReadFailures bool
 	// RollbackGrace bounds a rollback that must finish after the apply was
 	// cancelled or reached its deadline; zero means DefaultRollbackGrace.
 	RollbackGrace time.Duration
@@ -86,9 +82,8 @@ type Runner struct {
 	// Notify, when set, delivers the run's notices (notice.go). It must
 	// not block a rollback: a driver's Notify queues, or bounds its time.
 	Notify func(ctx context.Context, n Notice) error
-	// Attempt and Execution label the notices (rollout.attempt; a
-	// detached rollout's execution).
-	Attempt, Execution string
+	// Execution labels the notices of a detached rollout.
+	Execution string
 	// Promoted, when set, is asked during a hold whether to go on (a
 	// detached run: the orchestrator watches the hold). Without it a run
 	// ends at a hold, Held, and a later run resumes it (Resume).
@@ -109,11 +104,6 @@ type Runner struct {
 	// a run that does not wait writes its status once, at its end (the
 	// driver's).
 	Idle func(ctx context.Context)
-	// HoldTimeout, when above zero, bounds a hold watched by Promoted;
-	// then HoldAction (Gradual, Immediate or Auto: roll back; "promote":
-	// go on) is taken.
-	HoldTimeout time.Duration
-	HoldAction  string
 	// Stabilizes is set when a run that succeeds is then watched by
 	// Stabilize (a release's service): the run's end, succeeded or not, is
 	// Stabilize's to say, so the run sends one end notice whichever way

@@ -171,8 +171,15 @@ func canary(t *testing.T) []PlannedStep {
 }
 
 func runner(p *script, g Gates, c *clock.Fake) *Runner {
-	return &Runner{Router: p, Observe: Observers{Health: p, Alarms: p, Metrics: p, Hooks: p}, Clock: c, Gates: g, PollInterval: time.Minute, Rollback: Auto, SubjectID: "listener/x", SubjectKind: "listener",
-		Notify: p.notice}
+	return &Runner{
+		Router:      p,
+		Observe:     Observers{Health: p, Alarms: p, Metrics: p, Hooks: p},
+		Clock:       c,
+		SubjectID:   "listener/x",
+		SubjectKind: "listener",
+		Notify:      p.notice,
+		Settings:    Settings{Gates: g, PollInterval: time.Minute, Policy: Auto},
+	}
 }
 
 // failOnce makes the nth Apply fail, once.
@@ -353,7 +360,7 @@ func TestRunRollsBack(t *testing.T) {
 			clk := clock.NewFake(time.Unix(0, 0))
 			r := runner(c.probe, c.gates, clk)
 			if c.policy != "" {
-				r.Rollback = c.policy
+				r.Policy = c.policy
 			}
 			res := r.Run(context.Background(), start, steps)
 			if res.Status != RolledBack {
@@ -604,7 +611,7 @@ func TestRollbackFinishesAfterCancel(t *testing.T) {
 		return nil
 	}
 	r := runner(p, Gates{Alarms: []string{"a"}}, clk)
-	r.Rollback = Gradual
+	r.Policy = Gradual
 	res := r.Run(ctx, start, steps)
 	if res.Status != RolledBack || !res.Current.Equal(start) {
 		t.Fatalf("result %+v", res)
@@ -836,7 +843,7 @@ func FuzzRun(f *testing.F) {
 			},
 		}
 		r := runner(p, Gates{Alarms: []string{"a"}, Health: &HealthGate{MinHealthyTargets: 1, MinHealthyPercent: 100, Timeout: time.Minute}, Metrics: &MetricsGate{MaxP99LatencyMs: fptr(500)}}, clock.NewFake(time.Unix(0, 0)))
-		r.Rollback = []Policy{Auto, Immediate, Gradual}[policy%3]
+		r.Policy = []Policy{Auto, Immediate, Gradual}[policy%3]
 		res := r.Run(context.Background(), from, steps)
 		for i, w := range p.applied {
 			if ps := w.Problems(); len(ps) > 0 {
@@ -888,7 +895,7 @@ func TestGradualRollbackWritesHaveLiveContexts(t *testing.T) {
 		return StateOK
 	}}
 	r := runner(p, Gates{Alarms: []string{"a"}}, clock.NewFake(time.Unix(0, 0)))
-	r.Rollback, r.RollbackGrace = Gradual, 90*time.Second
+	r.Policy, r.RollbackGrace = Gradual, 90*time.Second
 	res := r.Run(context.Background(), start, canary(t))
 	if res.Status != RolledBack || len(p.applied) != 6 {
 		t.Fatalf("result %s after %d writes", res.Summary(), len(p.applied))
@@ -937,7 +944,7 @@ func TestFeatureFlagRollback(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := runner(c.probe, c.gates, clock.NewFake(time.Unix(0, 0)))
-			r.Rollback = c.policy
+			r.Policy = c.policy
 			switched := 0
 			if c.flagsOf {
 				r.SwitchOff = func(context.Context) (string, error) { switched++; return "new-checkout", nil }
