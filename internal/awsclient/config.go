@@ -193,65 +193,31 @@ func New(ctx context.Context, c Config, clk clock.Clock) (*Client, error) {
 	// rollout past its gates. Lambda hooks may run for minutes, so their
 	// bound is the apply's deadline alone.
 	quick := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) { t.ResponseHeaderTimeout = ResponseTimeout })
+	hooks := cfg.Copy()
+	cfg.HTTPClient = quick
 	return &Client{
-		ELB: elb.NewFromConfig(cfg, func(o *elb.Options) {
-			o.HTTPClient = quick
-			if c.Endpoints.ELBv2 != "" {
-				o.BaseEndpoint = aws.String(c.Endpoints.ELBv2)
-			}
-		}),
-		CloudWatch: cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) {
-			o.HTTPClient = quick
-			if c.Endpoints.CloudWatch != "" {
-				o.BaseEndpoint = aws.String(c.Endpoints.CloudWatch)
-			}
-		}),
-		Lambda: lambda.NewFromConfig(cfg, func(o *lambda.Options) {
-			if c.Endpoints.Lambda != "" {
-				o.BaseEndpoint = aws.String(c.Endpoints.Lambda)
-			}
-		}),
-		SSM: ssm.NewFromConfig(cfg, func(o *ssm.Options) {
-			o.HTTPClient = quick
-			if c.Endpoints.SSM != "" {
-				o.BaseEndpoint = aws.String(c.Endpoints.SSM)
-			}
-		}),
-		States: sfn.NewFromConfig(cfg, func(o *sfn.Options) {
-			o.HTTPClient = quick
-			if c.Endpoints.StepFunctions != "" {
-				o.BaseEndpoint = aws.String(c.Endpoints.StepFunctions)
-			}
-		}),
-		SNS: sns.NewFromConfig(cfg, func(o *sns.Options) {
-			o.HTTPClient = quick
-			if c.Endpoints.SNS != "" {
-				o.BaseEndpoint = aws.String(c.Endpoints.SNS)
-			}
-		}),
-		Events: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) {
-			o.HTTPClient = quick
-			if c.Endpoints.EventBridge != "" {
-				o.BaseEndpoint = aws.String(c.Endpoints.EventBridge)
-			}
-		}),
-		ECS: ecs.NewFromConfig(cfg, func(o *ecs.Options) {
-			o.HTTPClient = quick
-			if c.Endpoints.ECS != "" {
-				o.BaseEndpoint = aws.String(c.Endpoints.ECS)
-			}
-		}),
-		CodeDeploy: codedeploy.NewFromConfig(cfg, func(o *codedeploy.Options) {
-			o.HTTPClient = quick
-			if c.Endpoints.CodeDeploy != "" {
-				o.BaseEndpoint = aws.String(c.Endpoints.CodeDeploy)
-			}
-		}),
+		ELB:         elb.NewFromConfig(cfg, func(o *elb.Options) { o.BaseEndpoint = endpoint(c.Endpoints.ELBv2) }),
+		CloudWatch:  cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.BaseEndpoint = endpoint(c.Endpoints.CloudWatch) }),
+		Lambda:      lambda.NewFromConfig(hooks, func(o *lambda.Options) { o.BaseEndpoint = endpoint(c.Endpoints.Lambda) }),
+		SSM:         ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.BaseEndpoint = endpoint(c.Endpoints.SSM) }),
+		States:      sfn.NewFromConfig(cfg, func(o *sfn.Options) { o.BaseEndpoint = endpoint(c.Endpoints.StepFunctions) }),
+		SNS:         sns.NewFromConfig(cfg, func(o *sns.Options) { o.BaseEndpoint = endpoint(c.Endpoints.SNS) }),
+		Events:      eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = endpoint(c.Endpoints.EventBridge) }),
+		ECS:         ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.BaseEndpoint = endpoint(c.Endpoints.ECS) }),
+		CodeDeploy:  codedeploy.NewFromConfig(cfg, func(o *codedeploy.Options) { o.BaseEndpoint = endpoint(c.Endpoints.CodeDeploy) }),
 		Region:      cfg.Region,
 		Clock:       clk,
 		Pacer:       pacer,
 		NoticeClock: c.NoticeClock,
 	}, nil
+}
+
+// endpoint is an endpoint override, nil for AWS's own.
+func endpoint(url string) *string {
+	if url == "" {
+		return nil
+	}
+	return aws.String(url)
 }
 
 // NoCredentials reports whether err is the SDK finding no credentials at all
