@@ -384,55 +384,22 @@ func (r *Runner) advance(ctx context.Context, p *Progress) (time.Duration, error
 		return 0, fmt.Errorf("a run at step %d of %d", n, total)
 	}
 	st := p.Steps[n-1]
+	to := func(next Phase) func() { return func() { p.Phase = next } }
 	switch p.Phase {
 	case PhaseHealth:
-		g := r.Gates.Health
-		if g == nil {
-			p.Phase = PhaseAlarms
-			return 0, nil
-		}
-		if p.Since.IsZero() {
-			p.Since = r.Clock.Now()
-		}
-		f, retry, alarmed, err := r.watchedHealth(ctx, *g, p.Gaining, n)
-		if alarmed {
-			// The alarms decided; the health is read again if they pass.
-			if f != nil {
-				r.fail(ctx, p, f)
-			}
-			return 0, err
-		}
-		switch {
-		case err != nil:
-			return 0, err
-		case retry:
-			return r.poll(), nil
-		case f == nil:
-			p.Since, p.Phase = time.Time{}, PhaseAlarms
-			return 0, nil
-		}
-		waited := r.Clock.Now().Sub(p.Since)
-		if waited >= g.Timeout || f.Unreadable {
-			if g.Timeout > 0 && !f.Unreadable {
-				f.Reason += fmt.Sprintf(" after waiting %s", g.Timeout)
-			}
-			r.fail(ctx, p, f)
-			return 0, nil
-		}
-		r.log("rollout waiting for healthy targets", "step", n, "reason", f.Reason)
-		return min(r.poll(), g.Timeout-waited), nil
+		return r.healthGate(ctx, p, n)
 	case PhaseAlarms:
-		return r.gate(ctx, p, PhaseBeforeHook, func() (*Failure, bool, error) { return r.checkAlarms(ctx, n) })
+		return r.gate(ctx, p, func() (*Failure, bool, error) { return r.checkAlarms(ctx, n) }, to(PhaseBeforeHook))
 	case PhaseBeforeHook:
 		fn := r.Gates.BeforeShift
 		if fn == "" {
 			p.Phase = PhaseWrite
 			return 0, nil
 		}
-		return r.gate(ctx, p, PhaseWrite, func() (*Failure, bool, error) {
+		return r.gate(ctx, p, func() (*Failure, bool, error) {
 			return r.hook(ctx, fn, HookPayload{SubjectID: r.SubjectID, SubjectKind: r.SubjectKind, SplitID: r.SubjectID, Phase: PhaseBeforeShift, Step: n, Steps: total,
 				Percent: st.Percent, From: p.Res.Current.Map(), To: st.Weights.Map()}, n)
-		})
+		}, to(PhaseWrite))
 	case PhaseWrite:
 		if r.Taken != nil {
 			if why := r.Taken(ctx); why != "" {
@@ -444,88 +411,130 @@ func (r *Runner) advance(ctx context.Context, p *Progress) (time.Duration, error
 	case PhaseHold:
 		return r.hold(ctx, p, n)
 	case PhasePause:
-		f, err := r.pollGates(ctx, p, n)
-		switch {
-		case err != nil:
-			return 0, err
-		case f != nil:
-			r.fail(ctx, p, f)
-			return 0, nil
-		}
-		// The pause is time on the clock since the step's write, however
-		// long the reads during it took (their turn in a busy API budget).
-		if left := st.Pause - r.Clock.Now().Sub(p.PauseStart); left > 0 {
-			d := min(r.poll(), left)
-			p.PauseLeft = left - d
-			return d, nil
-		}
-		p.Phase = PhaseMetricsDelay
-		return 0, nil
+		return r.pause(ctx, p, n, st)
 	case PhaseMetricsDelay:
-		g := r.Gates.Metrics
-		if g == nil || st.Pause <= 0 {
-			p.Phase = PhaseAfterHook
-			return 0, nil
-		}
-		p.WindowEnd, p.MetricsIndex, p.Phase = r.Clock.Now(), 0, PhaseMetrics
-		if g.Delay > 0 {
-			r.log("rollout waiting for CloudWatch to publish the pause's metrics", "step", n, "delay", g.Delay.String())
-			return g.Delay, nil
-		}
-		return 0, nil
+		return r.metricsDelay(p, n, st), nil
 	case PhaseMetrics:
-		g := r.Gates.Metrics
 		if p.MetricsIndex >= len(p.Gaining) {
 			p.Phase = PhaseAfterHook
 			return 0, nil
 		}
 		tg := p.Gaining[p.MetricsIndex]
-		f, retry, err := r.checkMetrics(ctx, *g, tg, p.PauseStart, p.WindowEnd, st.Pause, n)
-		switch {
-		case err != nil:
-			return 0, err
-		case retry:
-			return r.poll(), nil
-		case f != nil:
-			r.fail(ctx, p, f)
-			return 0, nil
-		}
-		p.MetricsIndex++
-		return 0, nil
+		return r.gate(ctx, p, func() (*Failure, bool, error) {
+			return r.checkMetrics(ctx, *r.Gates.Metrics, tg, p.PauseStart, p.WindowEnd, st.Pause, n)
+		}, func() { p.MetricsIndex++ })
 	case PhaseAfterHook:
-		if fn := r.Gates.AfterPause; fn != "" {
-			f, retry, err := r.hook(ctx, fn, HookPayload{SubjectID: r.SubjectID, SubjectKind: r.SubjectKind, SplitID: r.SubjectID, Phase: PhaseAfterPause, Step: n, Steps: total,
-				Percent: st.Percent, From: p.Before.Map(), To: st.Weights.Map()}, n)
-			switch {
-			case err != nil:
-				return 0, err
-			case retry:
-				return r.poll(), nil
-			case f != nil:
-				r.fail(ctx, p, f)
-				return 0, nil
-			}
-		}
-		r.log("rollout step passed its gates", "step", n, "of", total)
-		r.notify(ctx, p, NoticeStepCompleted, n, p.Before)
-		if n == total {
-			p.Phase = PhaseDone
-			r.log("rollout succeeded", "weights", p.Res.Current.String(), "steps", total)
-			if !r.Stabilizes { // else Stabilize says how the run ended
-				r.notify(ctx, p, NoticeSucceeded, n, p.From)
-			}
+		fn := r.Gates.AfterPause
+		if fn == "" {
+			r.stepPassed(ctx, p, n)
 			return 0, nil
 		}
-		p.Step, p.Phase = n+1, PhaseHealth
-		return 0, nil
+		return r.gate(ctx, p, func() (*Failure, bool, error) {
+			return r.hook(ctx, fn, HookPayload{SubjectID: r.SubjectID, SubjectKind: r.SubjectKind, SplitID: r.SubjectID, Phase: PhaseAfterPause, Step: n, Steps: total,
+				Percent: st.Percent, From: p.Before.Map(), To: st.Weights.Map()}, n)
+		}, func() { r.stepPassed(ctx, p, n) })
 	}
 	return 0, fmt.Errorf("a run in an unknown phase %q", p.Phase)
 }
 
+// healthGate waits, before step n's shift, for the health gate: polled
+// until it passes or its timeout, with the alarms watched meanwhile.
+func (r *Runner) healthGate(ctx context.Context, p *Progress, n int) (time.Duration, error) {
+	g := r.Gates.Health
+	if g == nil {
+		p.Phase = PhaseAlarms
+		return 0, nil
+	}
+	if p.Since.IsZero() {
+		p.Since = r.Clock.Now()
+	}
+	f, retry, alarmed, err := r.watchedHealth(ctx, *g, p.Gaining, n)
+	if alarmed {
+		// The alarms decided; the health is read again if they pass.
+		if f != nil {
+			r.fail(ctx, p, f)
+		}
+		return 0, err
+	}
+	switch {
+	case err != nil:
+		return 0, err
+	case retry:
+		return r.poll(), nil
+	case f == nil:
+		p.Since, p.Phase = time.Time{}, PhaseAlarms
+		return 0, nil
+	}
+	waited := r.Clock.Now().Sub(p.Since)
+	if waited >= g.Timeout || f.Unreadable {
+		if g.Timeout > 0 && !f.Unreadable {
+			f.Reason += fmt.Sprintf(" after waiting %s", g.Timeout)
+		}
+		r.fail(ctx, p, f)
+		return 0, nil
+	}
+	r.log("rollout waiting for healthy targets", "step", n, "reason", f.Reason)
+	return min(r.poll(), g.Timeout-waited), nil
+}
+
+// pause is step n's pause: health and alarms polled, for the pause's
+// time on the clock since the step's write, however long the reads
+// during it took (their turn in a busy API budget).
+func (r *Runner) pause(ctx context.Context, p *Progress, n int, st PlannedStep) (time.Duration, error) {
+	f, err := r.pollGates(ctx, p, n)
+	switch {
+	case err != nil:
+		return 0, err
+	case f != nil:
+		r.fail(ctx, p, f)
+		return 0, nil
+	}
+	if left := st.Pause - r.Clock.Now().Sub(p.PauseStart); left > 0 {
+		d := min(r.poll(), left)
+		p.PauseLeft = left - d
+		return d, nil
+	}
+	p.Phase = PhaseMetricsDelay
+	return 0, nil
+}
+
+// metricsDelay ends step n's pause window for the metrics gate and waits
+// for CloudWatch to publish its last minutes.
+func (r *Runner) metricsDelay(p *Progress, n int, st PlannedStep) time.Duration {
+	g := r.Gates.Metrics
+	if g == nil || st.Pause <= 0 {
+		p.Phase = PhaseAfterHook
+		return 0
+	}
+	p.WindowEnd, p.MetricsIndex, p.Phase = r.Clock.Now(), 0, PhaseMetrics
+	if g.Delay > 0 {
+		r.log("rollout waiting for CloudWatch to publish the pause's metrics", "step", n, "delay", g.Delay.String())
+		return g.Delay
+	}
+	return 0
+}
+
+// stepPassed ends step n, whose gates passed: the next step, or the run's
+// success.
+func (r *Runner) stepPassed(ctx context.Context, p *Progress, n int) {
+	total := len(p.Steps)
+	r.log("rollout step passed its gates", "step", n, "of", total)
+	r.notify(ctx, p, NoticeStepCompleted, n, p.Before)
+	if n == total {
+		p.Phase = PhaseDone
+		r.log("rollout succeeded", "weights", p.Res.Current.String(), "steps", total)
+		if !r.Stabilizes { // else Stabilize says how the run ended
+			r.notify(ctx, p, NoticeSucceeded, n, p.From)
+		}
+		return
+	}
+	p.Step, p.Phase = n+1, PhaseHealth
+}
+
 // gate runs a check before a shift or after a pause: a read that failed is
-// tried again a poll interval later; a failure rolls back; a pass goes to
-// next.
-func (r *Runner) gate(ctx context.Context, p *Progress, next Phase, check func() (*Failure, bool, error)) (time.Duration, error) {
+// tried again a poll interval later; a failure rolls back; a pass calls
+// pass (the next phase, or the next target group's metrics).
+func (r *Runner) gate(ctx context.Context, p *Progress, check func() (*Failure, bool, error), pass func()) (time.Duration, error) {
 	f, retry, err := check()
 	switch {
 	case err != nil:
@@ -536,7 +545,7 @@ func (r *Runner) gate(ctx context.Context, p *Progress, next Phase, check func()
 		r.fail(ctx, p, f)
 		return 0, nil
 	}
-	p.Phase = next
+	pass()
 	return 0, nil
 }
 
