@@ -196,15 +196,15 @@ func New(ctx context.Context, c Config, clk clock.Clock) (*Client, error) {
 	hooks := cfg.Copy()
 	cfg.HTTPClient = quick
 	return &Client{
-		ELB:         elb.NewFromConfig(cfg, func(o *elb.Options) { o.BaseEndpoint = endpoint(c.Endpoints.ELBv2) }),
-		CloudWatch:  cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.BaseEndpoint = endpoint(c.Endpoints.CloudWatch) }),
-		Lambda:      lambda.NewFromConfig(hooks, func(o *lambda.Options) { o.BaseEndpoint = endpoint(c.Endpoints.Lambda) }),
-		SSM:         ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.BaseEndpoint = endpoint(c.Endpoints.SSM) }),
-		States:      sfn.NewFromConfig(cfg, func(o *sfn.Options) { o.BaseEndpoint = endpoint(c.Endpoints.StepFunctions) }),
-		SNS:         sns.NewFromConfig(cfg, func(o *sns.Options) { o.BaseEndpoint = endpoint(c.Endpoints.SNS) }),
-		Events:      eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = endpoint(c.Endpoints.EventBridge) }),
-		ECS:         ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.BaseEndpoint = endpoint(c.Endpoints.ECS) }),
-		CodeDeploy:  codedeploy.NewFromConfig(cfg, func(o *codedeploy.Options) { o.BaseEndpoint = endpoint(c.Endpoints.CodeDeploy) }),
+		ELB:         elb.NewFromConfig(cfg, func(o *elb.Options) { override(&o.BaseEndpoint, c.Endpoints.ELBv2) }),
+		CloudWatch:  cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { override(&o.BaseEndpoint, c.Endpoints.CloudWatch) }),
+		Lambda:      lambda.NewFromConfig(hooks, func(o *lambda.Options) { override(&o.BaseEndpoint, c.Endpoints.Lambda) }),
+		SSM:         ssm.NewFromConfig(cfg, func(o *ssm.Options) { override(&o.BaseEndpoint, c.Endpoints.SSM) }),
+		States:      sfn.NewFromConfig(cfg, func(o *sfn.Options) { override(&o.BaseEndpoint, c.Endpoints.StepFunctions) }),
+		SNS:         sns.NewFromConfig(cfg, func(o *sns.Options) { override(&o.BaseEndpoint, c.Endpoints.SNS) }),
+		Events:      eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { override(&o.BaseEndpoint, c.Endpoints.EventBridge) }),
+		ECS:         ecs.NewFromConfig(cfg, func(o *ecs.Options) { override(&o.BaseEndpoint, c.Endpoints.ECS) }),
+		CodeDeploy:  codedeploy.NewFromConfig(cfg, func(o *codedeploy.Options) { override(&o.BaseEndpoint, c.Endpoints.CodeDeploy) }),
 		Region:      cfg.Region,
 		Clock:       clk,
 		Pacer:       pacer,
@@ -212,12 +212,12 @@ func New(ctx context.Context, c Config, clk clock.Clock) (*Client, error) {
 	}, nil
 }
 
-// endpoint is an endpoint override, nil for AWS's own.
-func endpoint(url string) *string {
-	if url == "" {
-		return nil
+// override sets an endpoint override; "" keeps the endpoint the SDK
+// found (AWS's own, or one the environment names).
+func override(base **string, url string) {
+	if url != "" {
+		*base = aws.String(url)
 	}
-	return aws.String(url)
 }
 
 // NoCredentials reports whether err is the SDK finding no credentials at all

@@ -58,3 +58,24 @@ func TestServiceClientsTimeoutAndEndpoints(t *testing.T) {
 		}
 	}
 }
+
+// With no override in the configuration, a client keeps the endpoint the
+// SDK found in the environment (the orchestrator's process is pointed at
+// its endpoints so).
+func TestServiceClientsKeepTheEnvironmentsEndpoint(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_ENDPOINT_URL", "http://from-env")
+	c, err := New(context.Background(), Config{Region: "us-east-1"}, clock.Real{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, ep := range map[string]*string{
+		"elb": c.ELB.(*elb.Client).Options().BaseEndpoint, "lambda": c.Lambda.(*lambda.Client).Options().BaseEndpoint,
+		"ssm": c.SSM.(*ssm.Client).Options().BaseEndpoint, "sfn": c.States.(*sfn.Client).Options().BaseEndpoint,
+	} {
+		if ep == nil || *ep != "http://from-env" {
+			t.Errorf("the %s client's endpoint is %v, want the environment's", name, ep)
+		}
+	}
+}
