@@ -112,7 +112,7 @@ func (c *Client) readBatched(ctx context.Context, ref Ref) (Actions, error) {
 		bs.pending[rule] = b
 		bs.mu.Unlock()
 
-		err := c.Pacer.waitFor(ctx, ClassELBDescribe, func() bool {
+		_, err := c.Pacer.waitFor(ctx, ClassELBDescribe, func() bool {
 			bs.mu.Lock()
 			defer bs.mu.Unlock()
 			for _, x := range b.ctxs {

@@ -55,3 +55,50 @@ func TestTheWriteWaitsForItsTokenBeforeTheGuardReads(t *testing.T) {
 		t.Fatalf("the listener serves %s, want the person's %s kept", got.Split, person)
 	}
 }
+
+// A primed reading (the pipeline's read before write) is taken before the
+// first write's turn in the budget: when that turn comes after a wait, even
+// one shorter than PrimedMaxAge, the guard reads again, so a person's change
+// made during the wait is seen, not written over.
+func TestAPrimedReadingTakenBeforeTheTurnIsNotWrittenFrom(t *testing.T) {
+	e := acctest.NewEnv(t)
+	ctx := context.Background()
+	clk := clock.NewFake(time.Unix(1_700_000_000, 0))
+	c, err := awsclient.New(ctx, awsclient.Config{
+		Region: acctest.Region, Endpoints: awsclient.Endpoints{ELBv2: e.Emu.URL}, MaxRetries: 1,
+		Budgets:    map[string]awsclient.Budget{awsclient.ClassELBDescribe: {PerSecond: 100, Burst: 100}, awsclient.ClassELBModify: {PerSecond: 2, Burst: 1}},
+		PacerClock: clk,
+	}, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := e.NewFixture(2)
+	ref := awsclient.Ref{ListenerARN: f.Listener}
+	from := weights.Split{{ARN: f.TGs[0], Weight: 1}}
+	person := weights.Split{{ARN: f.TGs[0], Weight: 50}, {ARN: f.TGs[1], Weight: 50}}
+	router := &awsclient.ListenerRouter{Client: c, Ref: ref}
+	primed, err := router.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	primed.At = clk.Now()
+	if err := c.Pacer.Wait(ctx, awsclient.ClassELBModify); err != nil {
+		t.Fatal(err)
+	}
+	changed := false
+	clk.OnSleep(func(context.Context, time.Duration, time.Time) {
+		if !changed {
+			changed = true
+			e.SetWeights(ref, person)
+		}
+	})
+	r := &rollout.Runner{Router: router, Clock: clk, Primed: &primed}
+	res := r.Run(ctx, from, []rollout.PlannedStep{{Weights: weights.Split{{ARN: f.TGs[0], Weight: 90}, {ARN: f.TGs[1], Weight: 10}}}})
+	var ce *rollout.ChangedError
+	if !changed || res.Status != rollout.Failed || !errors.As(res.Err, &ce) {
+		t.Fatalf("changed meanwhile: %v; the run %s (%v), want it stopped on the person's change", changed, res.Status, res.Err)
+	}
+	if got, _ := e.Forward(ref); !got.Split.Equal(person) {
+		t.Fatalf("the listener serves %s, want the person's %s kept", got.Split, person)
+	}
+}

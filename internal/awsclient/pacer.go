@@ -112,18 +112,20 @@ func NewPacer(clk clock.Clock, budgets map[string]Budget) *Pacer {
 // unless the request is urgent, or becomes urgent while it waits (a
 // rollout whose alarm fired during its write: rollout.Escalatable).
 func (p *Pacer) Wait(ctx context.Context, class string) error {
-	return p.waitFor(ctx, class, func() bool { return rollout.IsUrgent(ctx) })
+	_, err := p.waitFor(ctx, class, func() bool { return rollout.IsUrgent(ctx) })
+	return err
 }
 
 // waitFor is Wait with the urgency asked each time it wakes (a batch is
-// urgent once one of its reads is).
-func (p *Pacer) waitFor(ctx context.Context, class string, urgent func() bool) error {
+// urgent once one of its reads is). waited reports whether the token came
+// after a wait.
+func (p *Pacer) waitFor(ctx context.Context, class string, urgent func() bool) (waited bool, err error) {
 	for {
 		p.mu.Lock()
 		b := p.buckets[class]
 		if b == nil {
 			p.mu.Unlock()
-			return nil
+			return waited, nil
 		}
 		now := p.clock.Now()
 		b.tokens = min(float64(b.Burst), b.tokens+now.Sub(b.last).Seconds()*b.PerSecond)
@@ -132,27 +134,30 @@ func (p *Pacer) waitFor(ctx context.Context, class string, urgent func() bool) e
 			b.tokens--
 			p.taken[class]++
 			p.mu.Unlock()
-			return nil
+			return waited, nil
 		}
 		// Wake for the token, or sooner to see an escalation.
 		wait := min(time.Duration((1-b.tokens)/b.PerSecond*float64(time.Second)), escalationCheck)
 		p.mu.Unlock()
+		waited = true
 		if err := p.clock.Sleep(ctx, max(wait, time.Millisecond)); err != nil {
-			return fmt.Errorf("waiting for the %s budget: %w", class, err)
+			return waited, fmt.Errorf("waiting for the %s budget: %w", class, err)
 		}
 	}
 }
 
 // reserve waits for the turn of ctx's next request of class and returns
 // the context to make that request with: its first attempt waits no more.
-func (c *Client) reserve(ctx context.Context, class string) (context.Context, error) {
+// waited reports whether the turn came after a wait.
+func (c *Client) reserve(ctx context.Context, class string) (rctx context.Context, waited bool, err error) {
 	if c.Pacer == nil {
-		return ctx, nil
+		return ctx, false, nil
 	}
-	if err := c.Pacer.Wait(ctx, class); err != nil {
-		return nil, err
+	waited, err = c.Pacer.waitFor(ctx, class, func() bool { return rollout.IsUrgent(ctx) })
+	if err != nil {
+		return nil, waited, err
 	}
-	return prepaid(ctx), nil
+	return prepaid(ctx), waited, nil
 }
 
 // escalationCheck is how often a waiting request looks whether it became

@@ -44,7 +44,7 @@ func (l *ListenerRouter) Matches(rd rollout.Reading, want weights.Split) bool {
 }
 
 // Reserve waits for a write's turn in the API budget.
-func (l *ListenerRouter) Reserve(ctx context.Context) (context.Context, error) {
+func (l *ListenerRouter) Reserve(ctx context.Context) (context.Context, bool, error) {
 	return l.Client.reserve(ctx, ClassELBModify)
 }
 
@@ -83,7 +83,7 @@ var (
 )
 
 // Reserve waits for a write's turn in the API budget.
-func (a *AliasRouter) Reserve(ctx context.Context) (context.Context, error) {
+func (a *AliasRouter) Reserve(ctx context.Context) (context.Context, bool, error) {
 	return a.Client.reserve(ctx, ClassLambda)
 }
 
@@ -135,7 +135,7 @@ var (
 )
 
 // Reserve waits for a write's turn in the API budget.
-func (r *FlagRouter) Reserve(ctx context.Context) (context.Context, error) {
+func (r *FlagRouter) Reserve(ctx context.Context) (context.Context, bool, error) {
 	return r.Client.reserve(ctx, ClassSSM)
 }
 

@@ -150,9 +150,12 @@ func addWriteError(diags interface{ AddError(string, string) }, c *awsclient.Cli
 		diags.AddError("Weights Not Confirmed", detail(nil, fmt.Sprintf("The %s %s: %s.", ref.Kind(), ref.ID(), rnc.Error()),
 			"Something else is changing this listener at the same time (another stack, a controller, a pipeline). Stop the other writer, then run apply again; the next plan shows the weights the listener really has."))
 	case errors.As(err, &ce):
-		diags.AddError(fmt.Sprintf("%s Changed During Apply", title(ref.Kind())), detail(nil,
-			fmt.Sprintf("The %s %s forwards %s, not the %s this apply read before it; someone else changed it meanwhile, and their change wins: nothing was written over it.", ref.Kind(), ref.ID(), ce.Found.Short(), ce.Expected.Short()),
-			"Find who changed it (CloudTrail: elasticloadbalancing:ModifyListener, ModifyRule), then run plan again: it shows what the listener forwards now."))
+		what := fmt.Sprintf("The %s %s %s; when this apply read it before writing, it %s. Someone else changed it meanwhile, and their change wins: nothing was written over it.", ref.Kind(), ref.ID(), forwards(ce.Found, false), forwards(ce.Expected, true))
+		if ce.AfterWrite {
+			what = fmt.Sprintf("The %s %s %s right after this apply wrote it to forward %s: someone else changed it meanwhile, and their change wins: nothing more was written.", ref.Kind(), ref.ID(), forwards(ce.Found, false), ce.Expected.Short())
+		}
+		diags.AddError(fmt.Sprintf("%s Changed During Apply", title(ref.Kind())), detail(nil, what,
+			fmt.Sprintf("Find who changed it (CloudTrail: elasticloadbalancing:ModifyListener, ModifyRule), then run plan again: it shows what the %s forwards now.", ref.Kind())))
 	case errors.Is(err, awsclient.ErrNotFound):
 		addReadError(diags, c, ref, err)
 	default:
@@ -160,6 +163,20 @@ func addWriteError(diags interface{ AddError(string, string) }, c *awsclient.Cli
 			fmt.Sprintf("AWS refused the new forward action of %s; the listener keeps its previous weights.", ref.ID()),
 			"Check that every target group exists, is of target type instance, ip or lambda as the load balancer allows, belongs to the load balancer's VPC, and that the credentials allow elasticloadbalancing:ModifyListener and ModifyRule."))
 	}
+}
+
+// forwards says what a forward action serves, or that there is none (a
+// fixed response, a redirect); then in the past tense.
+func forwards(s weights.Split, then bool) string {
+	switch {
+	case len(s) == 0 && then:
+		return "had no forward action"
+	case len(s) == 0:
+		return "has no forward action"
+	case then:
+		return "forwarded " + s.Short()
+	}
+	return "forwards " + s.Short()
 }
 
 // rolledBackSentence says what the rollback did: nothing when the gate

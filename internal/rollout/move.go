@@ -30,17 +30,25 @@ type Router interface {
 // Reserve waits for the turn of the next write and returns the context to
 // make it with, which waits no more: the write starts from a reading taken
 // after that wait, and no wait comes between the guard's read and its
-// write, where a person's change would be written over unseen.
+// write, where a person's change would be written over unseen. waited
+// reports whether the turn came after a wait: a reading taken before it
+// (a primed one) is not one to start the write from.
 type Reserver interface {
-	Reserve(ctx context.Context) (context.Context, error)
+	Reserve(ctx context.Context) (wctx context.Context, waited bool, err error)
 }
 
-// reserve is Reserve when the Router has one.
+// reserve is Reserve when the Router has one. After a wait, the primed
+// reading is dropped.
 func (r *Runner) reserve(ctx context.Context) (context.Context, error) {
-	if rs, ok := r.Router.(Reserver); ok {
-		return rs.Reserve(ctx)
+	rs, ok := r.Router.(Reserver)
+	if !ok {
+		return ctx, nil
 	}
-	return ctx, nil
+	wctx, waited, err := rs.Reserve(ctx)
+	if waited {
+		r.Primed = nil
+	}
+	return wctx, err
 }
 
 // Matcher is a Router whose writes carry more than the split (a
