@@ -82,111 +82,136 @@ func ChangeFingerprint(target, attempt string) string {
 	return hex.EncodeToString(h[:8])
 }
 
-// ListenerLease is a listener's or rule's lease, in its ELB tags.
-type ListenerLease struct {
-	Client *Client
-	Ref    Ref
+// tagStore is where a subject's lease tags live: its service's tags for
+// it, read and written whole, and the key each lease tag has there.
+type tagStore interface {
+	readTags(ctx context.Context) (map[string]string, error)
+	addTags(ctx context.Context, tags map[string]string) error
+	removeTags(ctx context.Context, keys ...string) error
+	key(base string) string
+	id() string
 }
 
-// ReadLease reads the lease tags of the listener or rule.
-func (l ListenerLease) ReadLease(ctx context.Context) (Lease, error) {
-	out, err := l.Client.ELB.DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: []string{l.Ref.ID()}})
-	if isNotFound(err) {
-		return Lease{}, ErrNotFound
-	}
+// tagLease is a lease in a tagStore: one implementation of LeaseStore for
+// every subject.
+type tagLease struct{ tagStore }
+
+// ListenerLease is a listener's or rule's lease, in its ELB tags.
+func ListenerLease(c *Client, ref Ref) LeaseStore { return tagLease{listenerTags{c, ref}} }
+
+// AliasLease is a Lambda alias's lease, in tags on its function whose keys
+// name the alias ("rollout:owner:live").
+func AliasLease(c *Client, ref AliasRef) LeaseStore { return tagLease{aliasTags{c, ref}} }
+
+// FlagLease is a feature flag's lease, in its parameter's tags.
+func FlagLease(c *Client, name string) LeaseStore { return tagLease{flagTags{c, name}} }
+
+// ReadLease reads the lease tags, or ErrNotFound when the subject is gone.
+func (l tagLease) ReadLease(ctx context.Context) (Lease, error) {
+	tags, err := l.readTags(ctx)
 	if err != nil {
 		return Lease{}, err
 	}
-	tags := map[string]string{}
-	for _, d := range out.TagDescriptions {
-		for _, t := range d.Tags {
-			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-		}
-	}
-	return Lease{Owner: tags[OwnerTag], Last: tags[LastTag], Run: tags[RunTag], Status: tags[StatusTag]}, nil
+	return Lease{Owner: tags[l.key(OwnerTag)], Last: tags[l.key(LastTag)], Run: tags[l.key(RunTag)], Status: tags[l.key(StatusTag)]}, nil
 }
 
-func (l ListenerLease) addTags(ctx context.Context, tags map[string]string) error {
-	var ts []elbtypes.Tag
-	for k, v := range tags {
-		ts = append(ts, elbtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
-	_, err := l.Client.ELB.AddTags(ctx, &elb.AddTagsInput{ResourceArns: []string{l.Ref.ID()}, Tags: ts})
-	return err
-}
-
-func (l ListenerLease) removeTags(ctx context.Context, keys ...string) error {
-	_, err := l.Client.ELB.RemoveTags(ctx, &elb.RemoveTagsInput{ResourceArns: []string{l.Ref.ID()}, TagKeys: keys})
-	return err
-}
-
-// TakeLease makes owner the owner of the listener or rule.
-func (l ListenerLease) TakeLease(ctx context.Context, owner string, had Lease) error {
-	return takeLease(ctx, l.Ref.ID(), owner, had, l.addTags, l.removeTags, OwnerTag, LastTag)
-}
-
-// ReleaseLease gives owner's lease up.
-func (l ListenerLease) ReleaseLease(ctx context.Context, owner, last string) error {
-	return releaseLease(ctx, l, owner, last, l.addTags, l.removeTags, OwnerTag, LastTag)
-}
-
-// SetOwner puts an owner back.
-func (l ListenerLease) SetOwner(ctx context.Context, owner string) error {
-	return setOwner(ctx, owner, l.addTags, l.removeTags, OwnerTag)
-}
-
-// SetRun sets the listener's or rule's RunTag.
-func (l ListenerLease) SetRun(ctx context.Context, run string) error {
-	return setOwner(ctx, run, l.addTags, l.removeTags, RunTag)
-}
-
-// SetStatus sets the listener's or rule's StatusTag.
-func (l ListenerLease) SetStatus(ctx context.Context, status string) error {
-	return setOwner(ctx, status, l.addTags, l.removeTags, StatusTag)
-}
-
-// takeLease writes owner's tag and clears the last outcome.
-func takeLease(ctx context.Context, id, owner string, had Lease, add func(context.Context, map[string]string) error, remove func(context.Context, ...string) error, ownerKey, lastKey string) error {
-	if err := add(ctx, map[string]string{ownerKey: owner}); err != nil {
-		return fmt.Errorf("tagging %s with %s: %w", id, ownerKey, err)
+// TakeLease writes owner's tag and clears the last outcome.
+func (l tagLease) TakeLease(ctx context.Context, owner string, had Lease) error {
+	if err := l.addTags(ctx, map[string]string{l.key(OwnerTag): owner}); err != nil {
+		return fmt.Errorf("tagging %s with %s: %w", l.id(), l.key(OwnerTag), err)
 	}
 	if had.Last != "" {
-		if err := remove(ctx, lastKey); err != nil {
-			return fmt.Errorf("removing %s from %s: %w", lastKey, id, err)
+		if err := l.removeTags(ctx, l.key(LastTag)); err != nil {
+			return fmt.Errorf("removing %s from %s: %w", l.key(LastTag), l.id(), err)
 		}
 	}
 	return nil
 }
 
-func releaseLease(ctx context.Context, s LeaseStore, owner, last string, add func(context.Context, map[string]string) error, remove func(context.Context, ...string) error, ownerKey, lastKey string) error {
-	l, err := s.ReadLease(ctx)
+// ReleaseLease gives owner's lease up (another owner's is left alone) and,
+// when last is set, leaves it in LastTag.
+func (l tagLease) ReleaseLease(ctx context.Context, owner, last string) error {
+	had, err := l.ReadLease(ctx)
 	if err != nil {
 		return err
 	}
-	if l.Owner == owner && owner != "" {
-		if err := remove(ctx, ownerKey); err != nil {
+	if had.Owner == owner && owner != "" {
+		if err := l.removeTags(ctx, l.key(OwnerTag)); err != nil {
 			return err
 		}
 	}
 	if last != "" {
-		return add(ctx, map[string]string{lastKey: last})
+		return l.addTags(ctx, map[string]string{l.key(LastTag): last})
 	}
 	return nil
 }
 
-// setOwner sets one tag of a lease (the owner, the run); "" removes it.
-func setOwner(ctx context.Context, owner string, add func(context.Context, map[string]string) error, remove func(context.Context, ...string) error, ownerKey string) error {
-	if owner == "" {
-		return remove(ctx, ownerKey)
-	}
-	return add(ctx, map[string]string{ownerKey: owner})
+// SetOwner puts an owner back; "" removes the owner tag.
+func (l tagLease) SetOwner(ctx context.Context, owner string) error {
+	return l.set(ctx, OwnerTag, owner)
 }
 
-// AliasLease is a Lambda alias's lease, in tags on its function whose keys
-// name the alias ("rollout:owner:live").
-type AliasLease struct {
-	Client *Client
-	Ref    AliasRef
+// SetRun sets RunTag; "" removes it.
+func (l tagLease) SetRun(ctx context.Context, run string) error { return l.set(ctx, RunTag, run) }
+
+// SetStatus sets StatusTag.
+func (l tagLease) SetStatus(ctx context.Context, status string) error {
+	return l.set(ctx, StatusTag, status)
+}
+
+// set sets one tag of the lease; "" removes it.
+func (l tagLease) set(ctx context.Context, base, v string) error {
+	if v == "" {
+		return l.removeTags(ctx, l.key(base))
+	}
+	return l.addTags(ctx, map[string]string{l.key(base): v})
+}
+
+// listenerTags are a listener's or rule's ELB tags.
+type listenerTags struct {
+	c   *Client
+	ref Ref
+}
+
+func (t listenerTags) key(base string) string { return base }
+func (t listenerTags) id() string             { return t.ref.ID() }
+
+func (t listenerTags) readTags(ctx context.Context) (map[string]string, error) {
+	out, err := t.c.ELB.DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: []string{t.ref.ID()}})
+	if isNotFound(err) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	tags := map[string]string{}
+	for _, d := range out.TagDescriptions {
+		for _, tg := range d.Tags {
+			tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+		}
+	}
+	return tags, nil
+}
+
+func (t listenerTags) addTags(ctx context.Context, tags map[string]string) error {
+	var ts []elbtypes.Tag
+	for k, v := range tags {
+		ts = append(ts, elbtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	_, err := t.c.ELB.AddTags(ctx, &elb.AddTagsInput{ResourceArns: []string{t.ref.ID()}, Tags: ts})
+	return err
+}
+
+func (t listenerTags) removeTags(ctx context.Context, keys ...string) error {
+	_, err := t.c.ELB.RemoveTags(ctx, &elb.RemoveTagsInput{ResourceArns: []string{t.ref.ID()}, TagKeys: keys})
+	return err
+}
+
+// aliasTags are an alias's tags on its function (Lambda tags on aliases do
+// not exist), under keys that name the alias.
+type aliasTags struct {
+	c   *Client
+	ref AliasRef
 }
 
 // aliasTagKey is the function tag key of an alias's lease tag. Lambda tag
@@ -200,17 +225,15 @@ func aliasTagKey(base, alias string) string {
 	return base + ":" + hex.EncodeToString(h[:16])
 }
 
-func (a AliasLease) ownerKey() string  { return aliasTagKey(OwnerTag, a.Ref.Alias) }
-func (a AliasLease) lastKey() string   { return aliasTagKey(LastTag, a.Ref.Alias) }
-func (a AliasLease) runKey() string    { return aliasTagKey(RunTag, a.Ref.Alias) }
-func (a AliasLease) statusKey() string { return aliasTagKey(StatusTag, a.Ref.Alias) }
+func (t aliasTags) key(base string) string { return aliasTagKey(base, t.ref.Alias) }
+func (t aliasTags) id() string             { return t.ref.ID() }
 
 // functionARN is the ARN of the alias's function, for its tags.
-func (a AliasLease) functionARN(ctx context.Context) (string, error) {
-	if strings.HasPrefix(a.Ref.Function, "arn:") {
-		return a.Ref.Function, nil
+func (t aliasTags) functionARN(ctx context.Context) (string, error) {
+	if strings.HasPrefix(t.ref.Function, "arn:") {
+		return t.ref.Function, nil
 	}
-	out, err := a.Client.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(a.Ref.Function)})
+	out, err := t.c.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(t.ref.Function)})
 	if lambdaNotFound(err) {
 		return "", ErrNotFound
 	}
@@ -231,134 +254,76 @@ func (a AliasLease) functionARN(ctx context.Context) (string, error) {
 	return fa, nil
 }
 
-// ReadLease reads the alias's lease tags on its function.
-func (a AliasLease) ReadLease(ctx context.Context) (Lease, error) {
-	fa, err := a.functionARN(ctx)
+func (t aliasTags) readTags(ctx context.Context) (map[string]string, error) {
+	fa, err := t.functionARN(ctx)
 	if err != nil {
-		return Lease{}, err
+		return nil, err
 	}
-	out, err := a.Client.Lambda.ListTags(ctx, &lambda.ListTagsInput{Resource: aws.String(fa)})
+	out, err := t.c.Lambda.ListTags(ctx, &lambda.ListTagsInput{Resource: aws.String(fa)})
 	if lambdaNotFound(err) {
-		return Lease{}, ErrNotFound
+		return nil, ErrNotFound
 	}
 	if err != nil {
-		return Lease{}, err
+		return nil, err
 	}
-	return Lease{Owner: out.Tags[a.ownerKey()], Last: out.Tags[a.lastKey()], Run: out.Tags[a.runKey()], Status: out.Tags[a.statusKey()]}, nil
+	return out.Tags, nil
 }
 
-func (a AliasLease) addTags(ctx context.Context, tags map[string]string) error {
-	fa, err := a.functionARN(ctx)
-	if err != nil {
-		return err
-	}
-	_, err = a.Client.Lambda.TagResource(ctx, &lambda.TagResourceInput{Resource: aws.String(fa), Tags: tags})
-	return err
-}
-
-func (a AliasLease) removeTags(ctx context.Context, keys ...string) error {
-	fa, err := a.functionARN(ctx)
+func (t aliasTags) addTags(ctx context.Context, tags map[string]string) error {
+	fa, err := t.functionARN(ctx)
 	if err != nil {
 		return err
 	}
-	_, err = a.Client.Lambda.UntagResource(ctx, &lambda.UntagResourceInput{Resource: aws.String(fa), TagKeys: keys})
+	_, err = t.c.Lambda.TagResource(ctx, &lambda.TagResourceInput{Resource: aws.String(fa), Tags: tags})
 	return err
 }
 
-// TakeLease makes owner the owner of the alias.
-func (a AliasLease) TakeLease(ctx context.Context, owner string, had Lease) error {
-	return takeLease(ctx, a.Ref.ID(), owner, had, a.addTags, a.removeTags, a.ownerKey(), a.lastKey())
+func (t aliasTags) removeTags(ctx context.Context, keys ...string) error {
+	fa, err := t.functionARN(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = t.c.Lambda.UntagResource(ctx, &lambda.UntagResourceInput{Resource: aws.String(fa), TagKeys: keys})
+	return err
 }
 
-// ReleaseLease gives owner's lease of the alias up.
-func (a AliasLease) ReleaseLease(ctx context.Context, owner, last string) error {
-	return releaseLease(ctx, a, owner, last, a.addTags, a.removeTags, a.ownerKey(), a.lastKey())
+// flagTags are a flag parameter's SSM tags.
+type flagTags struct {
+	c    *Client
+	name string
 }
 
-// SetOwner puts an owner back.
-func (a AliasLease) SetOwner(ctx context.Context, owner string) error {
-	return setOwner(ctx, owner, a.addTags, a.removeTags, a.ownerKey())
-}
+func (t flagTags) key(base string) string { return base }
+func (t flagTags) id() string             { return t.name }
 
-// SetRun sets the alias's RunTag on its function.
-func (a AliasLease) SetRun(ctx context.Context, run string) error {
-	return setOwner(ctx, run, a.addTags, a.removeTags, a.runKey())
-}
-
-// SetStatus sets the alias's StatusTag on its function.
-func (a AliasLease) SetStatus(ctx context.Context, status string) error {
-	return setOwner(ctx, status, a.addTags, a.removeTags, a.statusKey())
-}
-
-// FlagLease is a feature flag's lease, in its parameter's tags.
-type FlagLease struct {
-	Client *Client
-	Name   string
-}
-
-// ReadLease reads the parameter's lease tags.
-func (f FlagLease) ReadLease(ctx context.Context) (Lease, error) {
-	out, err := f.Client.SSM.ListTagsForResource(ctx, &ssm.ListTagsForResourceInput{ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: aws.String(f.Name)})
+func (t flagTags) readTags(ctx context.Context) (map[string]string, error) {
+	out, err := t.c.SSM.ListTagsForResource(ctx, &ssm.ListTagsForResourceInput{ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: aws.String(t.name)})
 	var nf *ssmtypes.InvalidResourceId
 	if errors.As(err, &nf) || ssmNotFound(err) {
-		return Lease{}, ErrNotFound
+		return nil, ErrNotFound
 	}
 	if err != nil {
-		return Lease{}, err
+		return nil, err
 	}
-	var l Lease
-	for _, t := range out.TagList {
-		switch aws.ToString(t.Key) {
-		case OwnerTag:
-			l.Owner = aws.ToString(t.Value)
-		case LastTag:
-			l.Last = aws.ToString(t.Value)
-		case RunTag:
-			l.Run = aws.ToString(t.Value)
-		case StatusTag:
-			l.Status = aws.ToString(t.Value)
-		}
+	tags := map[string]string{}
+	for _, tg := range out.TagList {
+		tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
 	}
-	return l, nil
+	return tags, nil
 }
 
-func (f FlagLease) addTags(ctx context.Context, tags map[string]string) error {
+func (t flagTags) addTags(ctx context.Context, tags map[string]string) error {
 	var ts []ssmtypes.Tag
 	for k, v := range tags {
 		ts = append(ts, ssmtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
 	}
-	_, err := f.Client.SSM.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: aws.String(f.Name), Tags: ts})
+	_, err := t.c.SSM.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: aws.String(t.name), Tags: ts})
 	return err
 }
 
-func (f FlagLease) removeTags(ctx context.Context, keys ...string) error {
-	_, err := f.Client.SSM.RemoveTagsFromResource(ctx, &ssm.RemoveTagsFromResourceInput{ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: aws.String(f.Name), TagKeys: keys})
+func (t flagTags) removeTags(ctx context.Context, keys ...string) error {
+	_, err := t.c.SSM.RemoveTagsFromResource(ctx, &ssm.RemoveTagsFromResourceInput{ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: aws.String(t.name), TagKeys: keys})
 	return err
-}
-
-// TakeLease makes owner the owner of the flag.
-func (f FlagLease) TakeLease(ctx context.Context, owner string, had Lease) error {
-	return takeLease(ctx, f.Name, owner, had, f.addTags, f.removeTags, OwnerTag, LastTag)
-}
-
-// ReleaseLease gives owner's lease of the flag up.
-func (f FlagLease) ReleaseLease(ctx context.Context, owner, last string) error {
-	return releaseLease(ctx, f, owner, last, f.addTags, f.removeTags, OwnerTag, LastTag)
-}
-
-// SetOwner puts an owner back.
-func (f FlagLease) SetOwner(ctx context.Context, owner string) error {
-	return setOwner(ctx, owner, f.addTags, f.removeTags, OwnerTag)
-}
-
-// SetRun sets the parameter's RunTag.
-func (f FlagLease) SetRun(ctx context.Context, run string) error {
-	return setOwner(ctx, run, f.addTags, f.removeTags, RunTag)
-}
-
-// SetStatus sets the parameter's StatusTag.
-func (f FlagLease) SetStatus(ctx context.Context, status string) error {
-	return setOwner(ctx, status, f.addTags, f.removeTags, StatusTag)
 }
 
 func ssmNotFound(err error) bool {

@@ -133,11 +133,11 @@ func (c *Client) ObserversOf(s SubjectRef) (rollout.Observers, error) {
 func (c *Client) LeaseOf(s SubjectRef) LeaseStore {
 	switch {
 	case s.Listener != nil:
-		return ListenerLease{Client: c, Ref: *s.Listener}
+		return ListenerLease(c, *s.Listener)
 	case s.Alias != nil:
-		return AliasLease{Client: c, Ref: *s.Alias}
+		return AliasLease(c, *s.Alias)
 	case s.Flag != nil:
-		return FlagLease{Client: c, Name: s.Flag.Name}
+		return FlagLease(c, s.Flag.Name)
 	}
 	return nil
 }

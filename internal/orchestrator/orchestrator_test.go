@@ -67,7 +67,7 @@ func newDetachedHeld(t *testing.T) *detached {
 // promote tags the subject as an apply with a new rollout.promote does.
 func (d *detached) promote(t *testing.T, j orchestrator.Job, step int) {
 	t.Helper()
-	lease := awsclient.ListenerLease{Client: &awsclient.Client{ELB: d.e.ELB}, Ref: d.ref}
+	lease := awsclient.ListenerLease(&awsclient.Client{ELB: d.e.ELB}, d.ref)
 	if err := lease.SetRun(context.Background(), orchestrator.PromoteTag(j.Execution, step)); err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestDetachedCanarySucceeds(t *testing.T) {
 	if got := d.serves(t); !got.Equal(d.to) {
 		t.Fatalf("the listener serves %s, want %s", got, d.to)
 	}
-	lease, err := (awsclient.ListenerLease{Client: &awsclient.Client{ELB: d.e.ELB}, Ref: d.ref}).ReadLease(context.Background())
+	lease, err := awsclient.ListenerLease(&awsclient.Client{ELB: d.e.ELB}, d.ref).ReadLease(context.Background())
 	if err != nil || lease.Run != orchestrator.EndedTag(rollout.Succeeded, s.Job.Execution) {
 		t.Fatalf("the run tag is %q (%v), want the end recorded", lease.Run, err)
 	}
@@ -277,7 +277,7 @@ func TestDetachedStopsWhenTheLeaseIsTaken(t *testing.T) {
 	d := newDetachedHeld(t) // held: nothing else can move it meanwhile
 	exec := d.start(t, d.job(rollout.Gates{}))
 	waitFor(t, "step 1", func() bool { return len(d.splits()) == 1 })
-	lease := awsclient.ListenerLease{Client: &awsclient.Client{ELB: d.e.ELB}, Ref: d.ref}
+	lease := awsclient.ListenerLease(&awsclient.Client{ELB: d.e.ELB}, d.ref)
 	ctx := context.Background()
 	// The new owner's own detached rollout, and an abort it wrote there.
 	const theirRun, theirStatus = "abort rollout-another", "started 0/2 2026-01-01T00:00:00Z rollout-another"

@@ -111,7 +111,7 @@ func splitAccKit(name string, rule bool) accKit {
 		}
 		other := weights.Split{{ARN: f.TGs[0], Weight: 60}, {ARN: f.TGs[2], Weight: 40}}
 		s := &accSubj{e: e, address: "rollout_traffic_split.test", importID: ref.ID(), writeAction: action, alarm: e.Alarm("conf"), createRuns: true,
-			lease: awsclient.ListenerLease{Client: conformanceClient(t, e), Ref: ref},
+			lease: awsclient.ListenerLease(conformanceClient(t, e), ref),
 			from:  func() weights.Split { return from }, to: func() weights.Split { return to },
 			live: func() weights.Split { got, _ := e.Forward(ref); return got.Split },
 			set:  func(w weights.Split) { e.SetWeights(ref, w) }, otherSplit: func() weights.Split { return other }}
@@ -153,7 +153,7 @@ func aliasAccKit() accKit {
 			return a.Split()
 		}
 		s := &accSubj{e: e, address: "rollout_lambda_alias.test", importID: fn + ":live", writeAction: "lambda:UpdateAlias", alarm: e.Alarm("conf"), createRuns: true,
-			lease: awsclient.AliasLease{Client: conformanceClient(t, e), Ref: awsclient.AliasRef{Function: fn, Alias: "live"}},
+			lease: awsclient.AliasLease(conformanceClient(t, e), awsclient.AliasRef{Function: fn, Alias: "live"}),
 			from:  func() weights.Split { return weights.Split{{ARN: "1", Weight: 1}} }, to: func() weights.Split { return weights.Split{{ARN: "2", Weight: 1}} },
 			live: read, otherSplit: func() weights.Split { return weights.Split{{ARN: "3", Weight: 1}} },
 			set: func(w weights.Split) {
@@ -199,7 +199,7 @@ func flagAccKit() accKit {
 			return awsclient.FlagSplit(f.RolloutPercentage)
 		}
 		s := &accSubj{e: e, address: "rollout_feature_flag.test", importID: key, writeAction: "ssm:PutParameter", alarm: e.Alarm("conf"),
-			lease: awsclient.FlagLease{Client: conformanceClient(t, e), Name: name},
+			lease: awsclient.FlagLease(conformanceClient(t, e), name),
 			from:  func() weights.Split { return awsclient.FlagSplit(0) }, to: func() weights.Split { return awsclient.FlagSplit(100) },
 			live: read, otherSplit: func() weights.Split { return awsclient.FlagSplit(30) },
 			set: func(w weights.Split) {
@@ -240,7 +240,7 @@ func releaseAccKit() accKit {
 			return "[" + strings.Join(out, ", ") + "]"
 		}
 		s := &accSubj{e: e, address: "rollout_release.test", importID: "api=" + f.Listener, writeAction: "elasticloadbalancing:ModifyListener", alarm: e.Alarm("conf"), createRuns: true,
-			lease: awsclient.ListenerLease{Client: conformanceClient(t, e), Ref: ref}, noHolds: "n/a: a release's services do not hold (a release is promoted by its next apply)",
+			lease: awsclient.ListenerLease(conformanceClient(t, e), ref), noHolds: "n/a: a release's services do not hold (a release is promoted by its next apply)",
 			noDetached: "n/a: a release runs its services from the apply, in order (a detached rollout is for one subject)",
 			from:       func() weights.Split { return from }, to: func() weights.Split { return to }, otherSplit: func() weights.Split { return other },
 			live: func() weights.Split { got, _ := e.Forward(ref); return got.Split },
@@ -274,7 +274,7 @@ func blueGreenAccKit() accKit {
 		// The import id names the colors the deployment made: read from its
 		// state by the import block itself.
 		s := &accSubj{e: e, address: bgRes, writeAction: "elasticloadbalancing:ModifyListener", alarm: e.Alarm("conf"),
-			lease:    awsclient.ListenerLease{Client: conformanceClient(t, e), Ref: ref},
+			lease:    awsclient.ListenerLease(conformanceClient(t, e), ref),
 			importID: "${" + bgRes + ".listener_arn},${" + bgRes + ".blue_target_group_arn},${" + bgRes + ".green_target_group_arn}",
 			from:     split(100, 0), to: split(0, 100), otherSplit: func() weights.Split { return weights.Split{{ARN: f.app, Weight: 1}} },
 			live: func() weights.Split { got, _ := e.Forward(ref); return got.Split },

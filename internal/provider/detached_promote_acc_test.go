@@ -381,7 +381,7 @@ resource "rollout_traffic_split" "test" {
   }`, acctest.Region, topic, bus)
 	// What an earlier run left on the listener.
 	const prevRun, prevStatus = "succeeded rollout-earlier", "succeeded 2/2 2026-01-01T00:00:00Z rollout-earlier"
-	lease := awsclient.ListenerLease{Client: &awsclient.Client{ELB: e.ELB}, Ref: ref}
+	lease := awsclient.ListenerLease(&awsclient.Client{ELB: e.ELB}, ref)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.RealFactories(),
 		Steps: []resource.TestStep{
@@ -425,7 +425,7 @@ func TestAccDetached_takenSubjectKeepsItsTags(t *testing.T) {
 	t.Parallel()
 	d := newDetachedEnv(t)
 	subj := awsclient.SubjectRef{Listener: &d.ref}
-	lease := awsclient.ListenerLease{Client: &awsclient.Client{ELB: d.e.ELB}, Ref: d.ref}
+	lease := awsclient.ListenerLease(&awsclient.Client{ELB: d.e.ELB}, d.ref)
 	const owner, theirRun, theirStatus = "rollout_traffic_split/another", "abort rollout-another", "started 0/2 2026-01-01T00:00:00Z rollout-another"
 	var st *terraform.State
 	resource.Test(t, resource.TestCase{

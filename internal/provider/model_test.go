@@ -144,7 +144,7 @@ func mSplitKit(name string, rule bool) mKit {
 			},
 			live:   func() weights.Split { got, _ := e.Forward(ref); return got.Split },
 			set:    func(w weights.Split) { e.SetWeights(ref, w) },
-			writes: e.RecordSplitsOf(ref.ID()), lease: awsclient.ListenerLease{Client: c, Ref: ref}, alarm: e.Alarm("model")}
+			writes: e.RecordSplitsOf(ref.ID()), lease: awsclient.ListenerLease(c, ref), alarm: e.Alarm("model")}
 	}}
 }
 
@@ -161,7 +161,7 @@ func mReleaseKit() mKit {
 			},
 			live:   func() weights.Split { got, _ := e.Forward(ref); return got.Split },
 			set:    func(w weights.Split) { e.SetWeights(ref, w) },
-			writes: e.RecordSplitsOf(ref.ID()), lease: awsclient.ListenerLease{Client: c, Ref: ref}, alarm: e.Alarm("model")}
+			writes: e.RecordSplitsOf(ref.ID()), lease: awsclient.ListenerLease(c, ref), alarm: e.Alarm("model")}
 	}}
 }
 
@@ -173,7 +173,7 @@ func mBlueGreenKit() mKit {
 		s := &mSubj{e: e, kind: "blue/green flip", typ: "rollout_deployment_bluegreen", holds: true,
 			live:   func() weights.Split { got, _ := e.Forward(ref); return got.Split },
 			set:    func(w weights.Split) { e.SetWeights(ref, w) },
-			writes: e.RecordSplitsOf(ref.ID()), lease: awsclient.ListenerLease{Client: c, Ref: ref}, alarm: e.Alarm("model")}
+			writes: e.RecordSplitsOf(ref.ID()), lease: awsclient.ListenerLease(c, ref), alarm: e.Alarm("model")}
 		s.config = func(w weights.Split, ro map[string]any) map[string]any {
 			active := "blue"
 			if s.to != nil && weights.SameShares(w, s.to) {
@@ -235,7 +235,7 @@ func mAliasKit() mKit {
 					t.Fatal(err)
 				}
 			},
-			writes: e.AliasWrites, lease: awsclient.AliasLease{Client: c, Ref: ref}, alarm: e.Alarm("model")}
+			writes: e.AliasWrites, lease: awsclient.AliasLease(c, ref), alarm: e.Alarm("model")}
 	}}
 }
 

@@ -80,7 +80,7 @@ func (h *heldSplit) hold(t *testing.T) {
 
 func (h *heldSplit) status(t *testing.T) awsclient.Status {
 	t.Helper()
-	l, err := awsclient.ListenerLease{Client: h.c, Ref: h.ref}.ReadLease(context.Background())
+	l, err := awsclient.ListenerLease(h.c, h.ref).ReadLease(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
