@@ -339,6 +339,24 @@ func TestDetachedHoldReachedUnseenThenChangedByHand(t *testing.T) {
 	}
 	hand := weights.Split{{ARN: d.s.from[0].ARN, Weight: 65}, {ARN: d.s.from[1].ARN, Weight: 35}}
 	d.s.set(hand)
+	// A status tag that is not this run's (another execution's) says
+	// nothing of where this run stands.
+	l, _ := d.s.lease.ReadLease(context.Background())
+	if !strings.HasPrefix(l.Status, "held 2/3 ") || !strings.Contains(l.Status, " rollout-") {
+		t.Fatalf("status tag %q, want this run's held 2/3", l.Status)
+	}
+	if err := d.s.lease.SetStatus(context.Background(), strings.Replace(l.Status, "rollout-", "rollout-other", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if rd := d.r.Refresh(); rd.HasError("") {
+		t.Fatal(rd)
+	}
+	if got := d.r.String("last_rollout.step_reached"); got == "2" {
+		t.Errorf("last_rollout.step_reached = 2 from another execution's status tag %q", strings.Replace(l.Status, "rollout-", "rollout-other", 1))
+	}
+	if err := d.s.lease.SetStatus(context.Background(), l.Status); err != nil {
+		t.Fatal(err)
+	}
 	if rd := d.r.Refresh(); rd.HasError("") {
 		t.Fatal(rd)
 	}
