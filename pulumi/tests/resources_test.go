@@ -514,7 +514,7 @@ outputs:
 // statusOf is what a listener's status tag says.
 func statusOf(t *testing.T, e *acctest.Env, listener string) awsclient.Status {
 	t.Helper()
-	l, err := awsclient.ListenerLease{Client: &awsclient.Client{ELB: e.ELB}, Ref: awsclient.Ref{ListenerARN: listener}}.ReadLease(t.Context())
+	l, err := awsclient.ListenerLease(&awsclient.Client{ELB: e.ELB}, awsclient.Ref{ListenerARN: listener}).ReadLease(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
