@@ -13,24 +13,31 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
+// busyWrites is a client of the emulator whose listener writes are paced
+// at perSecond, one at a time, on a fake clock; reads are not short.
+func busyWrites(t *testing.T, perSecond float64) (*acctest.Env, *awsclient.Client, *clock.Fake, acctest.Fixture) {
+	t.Helper()
+	e := acctest.NewEnv(t)
+	clk := clock.NewFake(time.Unix(1_700_000_000, 0))
+	c, err := awsclient.New(context.Background(), awsclient.Config{
+		Region: acctest.Region, Endpoints: awsclient.Endpoints{ELBv2: e.Emu.URL}, MaxRetries: 1,
+		Budgets:    map[string]awsclient.Budget{awsclient.ClassELBDescribe: {PerSecond: 100, Burst: 100}, awsclient.ClassELBModify: {PerSecond: perSecond, Burst: 1}},
+		PacerClock: clk,
+	}, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, c, clk, e.NewFixture(2)
+}
+
 // The guard's read is the last request before the write: under a busy API
 // budget the write's token is taken before that read, so a person's change
 // made while the write waits for its turn is seen, not written over (found
 // by the model checker, seed 117 in CI: a write waited for its token after
 // the guard read the listener, and a person changed it meanwhile).
 func TestTheWriteWaitsForItsTokenBeforeTheGuardReads(t *testing.T) {
-	e := acctest.NewEnv(t)
+	e, c, clk, f := busyWrites(t, 0.5)
 	ctx := context.Background()
-	clk := clock.NewFake(time.Unix(1_700_000_000, 0))
-	c, err := awsclient.New(ctx, awsclient.Config{
-		Region: acctest.Region, Endpoints: awsclient.Endpoints{ELBv2: e.Emu.URL}, MaxRetries: 1,
-		Budgets:    map[string]awsclient.Budget{awsclient.ClassELBDescribe: {PerSecond: 100, Burst: 100}, awsclient.ClassELBModify: {PerSecond: 0.5, Burst: 1}},
-		PacerClock: clk,
-	}, clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := e.NewFixture(2)
 	ref := awsclient.Ref{ListenerARN: f.Listener}
 	from := weights.Split{{ARN: f.TGs[0], Weight: 1}}
 	person := weights.Split{{ARN: f.TGs[0], Weight: 50}, {ARN: f.TGs[1], Weight: 50}}
@@ -61,18 +68,8 @@ func TestTheWriteWaitsForItsTokenBeforeTheGuardReads(t *testing.T) {
 // one shorter than PrimedMaxAge, the guard reads again, so a person's change
 // made during the wait is seen, not written over.
 func TestAPrimedReadingTakenBeforeTheTurnIsNotWrittenFrom(t *testing.T) {
-	e := acctest.NewEnv(t)
+	e, c, clk, f := busyWrites(t, 2)
 	ctx := context.Background()
-	clk := clock.NewFake(time.Unix(1_700_000_000, 0))
-	c, err := awsclient.New(ctx, awsclient.Config{
-		Region: acctest.Region, Endpoints: awsclient.Endpoints{ELBv2: e.Emu.URL}, MaxRetries: 1,
-		Budgets:    map[string]awsclient.Budget{awsclient.ClassELBDescribe: {PerSecond: 100, Burst: 100}, awsclient.ClassELBModify: {PerSecond: 2, Burst: 1}},
-		PacerClock: clk,
-	}, clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := e.NewFixture(2)
 	ref := awsclient.Ref{ListenerARN: f.Listener}
 	from := weights.Split{{ARN: f.TGs[0], Weight: 1}}
 	person := weights.Split{{ARN: f.TGs[0], Weight: 50}, {ARN: f.TGs[1], Weight: 50}}

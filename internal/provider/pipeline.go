@@ -373,9 +373,11 @@ func readBeforeWrite(ctx context.Context, c *awsclient.Client, s subject, from w
 // serves recorded, what the resource last left. A subject someone or
 // something changed since is left as it is, with a warning.
 func restoreSubject(ctx context.Context, c *awsclient.Client, s subject, recorded, back weights.Split, diags *diag.Diagnostics) {
-	runner := &rollout.Runner{Router: s.Router(), Clock: c.Clock, SubjectID: s.ID(), SubjectKind: s.Kind(),
-		Log: func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) }}
-	_, err := runner.Put(ctx, []weights.Split{recorded}, back)
+	runner, err := c.NewRunner(s.Ref(), rollout.Settings{}, c.Clock)
+	if err == nil {
+		runner.Log = func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) }
+		_, err = runner.Put(ctx, []weights.Split{recorded}, back)
+	}
 	var ce *rollout.ChangedError
 	switch {
 	case err == nil, errors.Is(err, awsclient.ErrNotFound):
