@@ -5,15 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -132,7 +129,7 @@ func (c *Client) DeleteAlias(ctx context.Context, ref AliasRef) error {
 
 // LostAnswer reports an error after which a request may have taken effect:
 // a throttle, a server error, a reset or lost connection, a timeout.
-func LostAnswer(err error) bool { return err != nil && !refused(err) && !lambdaRefused(err) }
+func LostAnswer(err error) bool { return err != nil && !Refused(err) && !LambdaRefused(err) }
 
 // AlreadyExists reports a Lambda ResourceConflictException (an alias that
 // exists).
@@ -150,7 +147,9 @@ func lambdaNotFound(err error) bool {
 	return errors.As(err, &ae) && ae.ErrorCode() == "ResourceNotFoundException"
 }
 
-func lambdaRefused(err error) bool {
+// LambdaRefused reports whether Lambda answered with an error of the
+// caller's: nothing changed.
+func LambdaRefused(err error) bool {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
 		return false
@@ -160,40 +159,4 @@ func lambdaRefused(err error) bool {
 		return true
 	}
 	return false
-}
-
-// AliasGates observes the gates of a rollout on a Lambda alias: alarms,
-// the versions' metrics (AWS/Lambda) and hooks. There is no health gate for
-// functions.
-type AliasGates struct {
-	Client *Client
-	Ref    AliasRef
-	// FunctionName is the function's name, the metrics' dimension.
-	FunctionName string
-}
-
-var _ rollout.MetricsReader = (*AliasGates)(nil)
-
-// Observers are the alias's gate readers.
-func (p *AliasGates) Observers() rollout.Observers {
-	return rollout.Observers{Alarms: SharedAlarms{p.Client}, Metrics: p, Hooks: HookInvoker{p.Client}}
-}
-
-// Metrics reads a version's Invocations, Errors and Throttles (sums) and
-// Duration p99 through the alias between start and end (dimensions
-// FunctionName, Resource = FUNCTION:ALIAS, ExecutedVersion). A throttled
-// request failed for its caller but is not in Invocations, so the error
-// rate is (Errors + Throttles) / (Invocations + Throttles). Duration is
-// already in milliseconds.
-func (p *AliasGates) Metrics(ctx context.Context, version string, start, end time.Time) (rollout.Metrics, error) {
-	dims := []cwtypes.Dimension{
-		{Name: aws.String("FunctionName"), Value: aws.String(p.FunctionName)},
-		{Name: aws.String("Resource"), Value: aws.String(p.FunctionName + ":" + p.Ref.Alias)},
-		{Name: aws.String("ExecutedVersion"), Value: aws.String(version)},
-	}
-	return p.Client.windowMetrics(ctx, "AWS/Lambda", dims, start, end, []metricQuery{
-		{"Invocations", "Sum", requestsOf}, {"Errors", "Sum", errorsOf},
-		{"Throttles", "Sum", func(m *rollout.Metrics, v float64) { m.Errors5xx += v; m.Requests += v }},
-		{"Duration", "p99", p99Of}, // already milliseconds
-	})
 }

@@ -93,7 +93,7 @@ func (c *Client) putFlag(ctx context.Context, in *ssm.PutParameterInput, opts ..
 	switch {
 	case errors.As(err, &exists):
 		return 0, ErrExists
-	case err != nil && refused(err):
+	case err != nil && Refused(err):
 		return 0, err
 	case err != nil:
 		return 0, &UnknownWeightsError{Ref: Ref{ListenerARN: aws.ToString(in.Name)}, Err: err}
@@ -123,7 +123,7 @@ func (c *Client) PutFlagOver(ctx context.Context, name, doc, description, tier s
 			}
 			return out.Version, nil
 		}
-		if refused(err) {
+		if Refused(err) {
 			return 0, err
 		}
 		last = err

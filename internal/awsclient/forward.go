@@ -265,11 +265,11 @@ func (e *UnknownWeightsError) Error() string {
 // Unwrap lets errors.Is find rollout.ErrUnknownWeights and the cause.
 func (e *UnknownWeightsError) Unwrap() []error { return []error{rollout.ErrUnknownWeights, e.Err} }
 
-// refused reports whether AWS answered a request with an error of the
+// Refused reports whether AWS answered a request with an error of the
 // caller's (a 4xx such as ValidationError, AccessDenied, TargetGroupNotFound),
 // after which nothing changed. A throttle, a server error, a reset
 // connection or a timeout leaves the outcome unknown.
-func refused(err error) bool {
+func Refused(err error) bool {
 	if errors.Is(err, ErrNotFound) {
 		return true
 	}

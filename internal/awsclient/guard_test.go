@@ -10,6 +10,7 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects/listener"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -52,7 +53,7 @@ func TestTheWriteWaitsForItsTokenBeforeTheGuardReads(t *testing.T) {
 			e.SetWeights(ref, person)
 		}
 	})
-	r := &rollout.Runner{Router: &awsclient.ListenerRouter{Client: c, Ref: ref}, Clock: clk}
+	r := &rollout.Runner{Router: &listener.Router{Client: c, Ref: ref}, Clock: clk}
 	res := r.Run(ctx, from, []rollout.PlannedStep{{Weights: weights.Split{{ARN: f.TGs[0], Weight: 90}, {ARN: f.TGs[1], Weight: 10}}}})
 	var ce *rollout.ChangedError
 	if !changed || res.Status != rollout.Failed || !errors.As(res.Err, &ce) {
@@ -73,7 +74,7 @@ func TestAPrimedReadingTakenBeforeTheTurnIsNotWrittenFrom(t *testing.T) {
 	ref := awsclient.Ref{ListenerARN: f.Listener}
 	from := weights.Split{{ARN: f.TGs[0], Weight: 1}}
 	person := weights.Split{{ARN: f.TGs[0], Weight: 50}, {ARN: f.TGs[1], Weight: 50}}
-	router := &awsclient.ListenerRouter{Client: c, Ref: ref}
+	router := &listener.Router{Client: c, Ref: ref}
 	primed, err := router.Read(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -32,7 +32,7 @@ type metricAsk struct {
 	namespace  string
 	dims       []cwtypes.Dimension
 	start, end time.Time
-	qs         []metricQuery
+	qs         []MetricQuery
 	got        rollout.Metrics
 }
 
@@ -114,8 +114,8 @@ func (c *Client) getMetrics(ctx context.Context, asks []*metricAsk) error {
 	for i, a := range asks {
 		for j, q := range a.qs {
 			in.MetricDataQueries = append(in.MetricDataQueries, cwtypes.MetricDataQuery{Id: aws.String(fmt.Sprintf("a%d_%d", i, j)), ReturnData: aws.Bool(true),
-				MetricStat: &cwtypes.MetricStat{Metric: &cwtypes.Metric{Namespace: aws.String(a.namespace), MetricName: aws.String(q.metric), Dimensions: a.dims},
-					Period: aws.Int32(60), Stat: aws.String(q.stat)}})
+				MetricStat: &cwtypes.MetricStat{Metric: &cwtypes.Metric{Namespace: aws.String(a.namespace), MetricName: aws.String(q.Metric), Dimensions: a.dims},
+					Period: aws.Int32(60), Stat: aws.String(q.Stat)}})
 		}
 	}
 	pg := cloudwatch.NewGetMetricDataPaginator(c.CloudWatch, in)
@@ -136,7 +136,7 @@ func (c *Client) getMetrics(ctx context.Context, asks []*metricAsk) error {
 				if k < len(r.Timestamps) && (r.Timestamps[k].Before(a.start.Truncate(time.Minute)) || r.Timestamps[k].After(a.end)) {
 					continue
 				}
-				a.qs[j].into(&a.got, v)
+				a.qs[j].Into(&a.got, v)
 			}
 		}
 	}

@@ -54,8 +54,11 @@ func TestMetricReadsAreOneRequest(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g := &ListenerGates{Client: c, LoadBalancer: "app/web/1"}
-			m, err := g.Metrics(context.Background(), "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/tg"+string(rune('a'+i))+"/1", w[0], w[1])
+			dims := []cwtypes.Dimension{{Name: aws.String("TargetGroup"), Value: aws.String("targetgroup/tg" + string(rune('a'+i)) + "/1")}}
+			m, err := c.WindowMetrics(context.Background(), "AWS/ApplicationELB", dims, w[0], w[1], []MetricQuery{
+				{Metric: "RequestCount", Stat: "Sum", Into: AddRequests}, {Metric: "HTTPCode_Target_5XX_Count", Stat: "Sum", Into: AddErrors},
+				{Metric: "TargetResponseTime", Stat: "p99", Into: MaxP99},
+			})
 			if err != nil {
 				t.Error(err)
 			}

@@ -146,10 +146,10 @@ func (p *Pacer) waitFor(ctx context.Context, class string, urgent func() bool) (
 	}
 }
 
-// reserve waits for the turn of ctx's next request of class and returns
+// Reserve waits for the turn of ctx's next request of class and returns
 // the context to make that request with: its first attempt waits no more.
 // waited reports whether the turn came after a wait.
-func (c *Client) reserve(ctx context.Context, class string) (rctx context.Context, waited bool, err error) {
+func (c *Client) Reserve(ctx context.Context, class string) (rctx context.Context, waited bool, err error) {
 	if c.Pacer == nil {
 		return ctx, false, nil
 	}

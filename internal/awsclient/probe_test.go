@@ -16,6 +16,8 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects/alias"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects/listener"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -35,14 +37,14 @@ func TestProbeAgainstEmulator(t *testing.T) {
 	}
 	f := e.NewFixture(2)
 	e.RegisterTargets(f.TGs[0], 3)
-	p, err := awsclient.NewListenerGates(c, awsclient.Ref{ListenerARN: f.Listener})
+	p, err := listener.NewGates(c, awsclient.Ref{ListenerARN: f.Listener})
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	t.Run("apply", func(t *testing.T) {
 		s := weights.Split{{ARN: f.TGs[0], Weight: 90}, {ARN: f.TGs[1], Weight: 10}}
-		router := &awsclient.ListenerRouter{Client: c, Ref: awsclient.Ref{ListenerARN: f.Listener}}
+		router := &listener.Router{Client: c, Ref: awsclient.Ref{ListenerARN: f.Listener}}
 		if _, err := put(router, weights.Split{{ARN: f.TGs[0], Weight: 1}}, s); err != nil {
 			t.Fatal(err)
 		}
@@ -142,8 +144,8 @@ func TestAliasProbeAgainstEmulator(t *testing.T) {
 	if _, err := c.CreateAlias(ctx, ref, "1", ""); err != nil {
 		t.Fatal(err)
 	}
-	p := &awsclient.AliasGates{Client: c, Ref: ref, FunctionName: fn}
-	router := &awsclient.AliasRouter{Client: c, Ref: ref}
+	p := &alias.Gates{Client: c, Ref: ref, FunctionName: fn}
+	router := &alias.Router{Client: c, Ref: ref}
 	step := weights.Split{{ARN: "1", Weight: 750}, {ARN: "2", Weight: 250}}
 	if _, err := put(router, weights.Split{{ARN: "1", Weight: 1}}, step); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
 )
 
 // Orchestrator answers the state machine's calls.
@@ -162,7 +163,7 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 		}
 		in.Announce = nil
 	}
-	lease := c.LeaseOf(j.Subject)
+	lease := subjects.Lease(c, j.Subject)
 	status := awsclient.NewStatusKeeper(lease, func(msg string, err error) { o.log(msg, "error", err.Error()) })
 	r.Status = status.Record
 	r.DeadlineReason = fmt.Sprintf("the execution reached its deadline (%s: rollout.execution.timeout, or by default the schedule's length and a half plus 15 minutes)", j.Deadline.UTC().Format(time.RFC3339))
@@ -292,7 +293,7 @@ func Jittered(seconds int, execution string, call int) int {
 // runner is the engine for a job: the subject's router and observers, the
 // real clock, a repeatable driver.
 func (o *Orchestrator) runner(ctx context.Context, c *awsclient.Client, j Job) (*rollout.Runner, error) {
-	r, err := c.NewRunner(j.Subject, j.Settings, o.Clock)
+	r, err := subjects.NewRunner(c, j.Subject, j.Settings, o.Clock)
 	if err != nil {
 		return nil, err
 	}

@@ -12,8 +12,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
 )
 
 // JobVersion is the version of the Job and State formats. An orchestrator
@@ -34,8 +34,8 @@ const OldestJobVersion = 1
 type Job struct {
 	Version int `json:"v"`
 	// Region is where the subject lives (the provider's region).
-	Region  string               `json:"region"`
-	Subject awsclient.SubjectRef `json:"subject"`
+	Region  string       `json:"region"`
+	Subject subjects.Ref `json:"subject"`
 	// Owner is the lease the rollout runs under: when the subject's owner
 	// tag names another, someone else took it and the run stops.
 	Owner string `json:"owner"`

@@ -25,6 +25,7 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -98,7 +99,7 @@ func (d *detached) job(gates rollout.Gates) orchestrator.Job {
 	return orchestrator.Job{
 		Version:   orchestrator.JobVersion,
 		Region:    acctest.Region,
-		Subject:   awsclient.SubjectRef{Listener: &ref},
+		Subject:   subjects.Ref{Listener: &ref},
 		Owner:     "rollout_traffic_split/test",
 		Execution: acctest.Name("x"),
 		Deadline:  time.Now().Add(2 * time.Minute),
@@ -359,7 +360,7 @@ func TestACallWaitsForItsNotices(t *testing.T) {
 	j := orchestrator.Job{
 		Version:   orchestrator.JobVersion,
 		Region:    acctest.Region,
-		Subject:   awsclient.SubjectRef{Listener: &ref},
+		Subject:   subjects.Ref{Listener: &ref},
 		Owner:     "rollout_traffic_split/test",
 		Execution: acctest.Name("x"),
 		Deadline:  time.Now().Add(2 * time.Minute),
@@ -395,7 +396,7 @@ func TestJobVersions(t *testing.T) {
 	ref := awsclient.Ref{ListenerARN: "arn:aws:elasticloadbalancing:us-east-1:000000000000:listener/app/a/b/c"}
 	j := orchestrator.Job{
 		Region:    acctest.Region,
-		Subject:   awsclient.SubjectRef{Listener: &ref},
+		Subject:   subjects.Ref{Listener: &ref},
 		Execution: "x",
 		Deadline:  time.Now().Add(time.Minute),
 		Settings:  rollout.Settings{PollInterval: time.Second},

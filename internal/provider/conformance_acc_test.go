@@ -28,6 +28,7 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects/featureflag"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -196,16 +197,16 @@ func flagAccKit() accKit {
 				t.Errorf("the flag at the emulator: %v", err)
 				return nil
 			}
-			return awsclient.FlagSplit(f.RolloutPercentage)
+			return featureflag.Split(f.RolloutPercentage)
 		}
 		s := &accSubj{e: e, address: "rollout_feature_flag.test", importID: key, writeAction: "ssm:PutParameter", alarm: e.Alarm("conf"),
 			lease: awsclient.FlagLease(conformanceClient(t, e), name),
-			from:  func() weights.Split { return awsclient.FlagSplit(0) }, to: func() weights.Split { return awsclient.FlagSplit(100) },
-			live: read, otherSplit: func() weights.Split { return awsclient.FlagSplit(30) },
+			from:  func() weights.Split { return featureflag.Split(0) }, to: func() weights.Split { return featureflag.Split(100) },
+			live: read, otherSplit: func() weights.Split { return featureflag.Split(30) },
 			set: func(w weights.Split) {
 				doc, _ := e.Parameter(name)
 				f, _ := flag.Parse([]byte(doc))
-				f.RolloutPercentage = awsclient.PercentageOf(w)
+				f.RolloutPercentage = featureflag.PercentageOf(w)
 				b, _ := jsonMarshal(f)
 				e.PutParameter(name, b)
 			}}

@@ -24,6 +24,7 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/provider"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects/featureflag"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -166,16 +167,16 @@ func flagKit() kit {
 			return b
 		}
 		e.PutParameter(name, doc(0, false))
-		s := &subj{e: e, c: c, s: provider.FlagSubject(c, name), from: awsclient.FlagSplit(0), to: awsclient.FlagSplit(100),
+		s := &subj{e: e, c: c, s: provider.FlagSubject(c, name), from: featureflag.Split(0), to: featureflag.Split(100),
 			steps: canary3, writeAction: "ssm:PutParameter", readAction: "ssm:GetParameter", alarm: e.Alarm("conf"),
 			live: func() weights.Split {
 				_, f, err := c.ReadFlag(context.Background(), name)
 				if err != nil {
 					t.Fatal(err)
 				}
-				return awsclient.FlagSplit(f.RolloutPercentage)
+				return featureflag.Split(f.RolloutPercentage)
 			}}
-		s.set = func(w weights.Split) { e.PutParameter(name, doc(awsclient.PercentageOf(w), false)) }
+		s.set = func(w weights.Split) { e.PutParameter(name, doc(featureflag.PercentageOf(w), false)) }
 		s.setRest = func() {
 			before := e.Emu.Count(s.writeAction)
 			_, f, _ := c.ReadFlag(context.Background(), name)

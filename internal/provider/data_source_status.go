@@ -23,6 +23,7 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -175,18 +176,18 @@ func (d *statusDataSource) Configure(_ context.Context, req datasource.Configure
 }
 
 // subjectRef is the subject a status config names.
-func (m statusModel) subjectRef(ctx context.Context, diags *diag.Diagnostics) awsclient.SubjectRef {
+func (m statusModel) subjectRef(ctx context.Context, diags *diag.Diagnostics) subjects.Ref {
 	switch {
 	case !m.ListenerARN.IsNull():
-		return awsclient.SubjectRef{Listener: &awsclient.Ref{ListenerARN: m.ListenerARN.ValueString()}}
+		return subjects.Ref{Listener: &awsclient.Ref{ListenerARN: m.ListenerARN.ValueString()}}
 	case !m.RuleARN.IsNull():
-		return awsclient.SubjectRef{Listener: &awsclient.Ref{RuleARN: m.RuleARN.ValueString()}}
+		return subjects.Ref{Listener: &awsclient.Ref{RuleARN: m.RuleARN.ValueString()}}
 	case !m.LambdaAlias.IsNull():
 		var a statusAliasModel
 		diags.Append(m.LambdaAlias.As(ctx, &a, basetypes.ObjectAsOptions{})...)
-		return awsclient.SubjectRef{Alias: &awsclient.AliasRef{Function: a.FunctionName.ValueString(), Alias: a.AliasName.ValueString()}}
+		return subjects.Ref{Alias: &awsclient.AliasRef{Function: a.FunctionName.ValueString(), Alias: a.AliasName.ValueString()}}
 	}
-	return awsclient.SubjectRef{Flag: &awsclient.FlagRef{Name: awsclient.FlagName(m.FeatureFlag.ValueString())}}
+	return subjects.Ref{Flag: &subjects.FlagRef{Name: awsclient.FlagName(m.FeatureFlag.ValueString())}}
 }
 
 func (d *statusDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
@@ -236,8 +237,8 @@ func (d *statusDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 }
 
 // read fills the computed attributes from AWS; false after an error.
-func (d *statusDataSource) read(ctx context.Context, ref awsclient.SubjectRef, m *statusModel, diags *diag.Diagnostics) bool {
-	rd, err := d.client.RouterOf(ref).Read(ctx)
+func (d *statusDataSource) read(ctx context.Context, ref subjects.Ref, m *statusModel, diags *diag.Diagnostics) bool {
+	rd, err := subjects.Router(d.client, ref).Read(ctx)
 	if err != nil {
 		what := "Check the credentials' read permissions (elasticloadbalancing:DescribeListeners or DescribeRules, lambda:GetAlias, ssm:GetParameter) and the ARN or name."
 		if errors.Is(err, awsclient.ErrNotFound) {
@@ -246,7 +247,7 @@ func (d *statusDataSource) read(ctx context.Context, ref awsclient.SubjectRef, m
 		diags.AddError("Cannot Read Subject", detail(err, fmt.Sprintf("Reading what %s %s serves failed.", ref.Kind(), ref.ID()), what))
 		return false
 	}
-	l, err := d.client.LeaseOf(ref).ReadLease(ctx)
+	l, err := subjects.Lease(d.client, ref).ReadLease(ctx)
 	if err != nil {
 		diags.AddError("Cannot Read Rollout Status", detail(err, fmt.Sprintf("Reading the tags of %s %s failed.", ref.Kind(), ref.ID()),
 			"Check the credentials' permission to read its tags (elasticloadbalancing:DescribeTags, lambda:ListTags, ssm:ListTagsForResource)."))

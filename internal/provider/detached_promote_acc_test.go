@@ -15,6 +15,7 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -24,10 +25,10 @@ import (
 // orchestrator's real clock.
 
 // leaseOf reads a subject's lease tags at the emulator.
-func leaseOf(t *testing.T, e *acctest.Env, s awsclient.SubjectRef) awsclient.Lease {
+func leaseOf(t *testing.T, e *acctest.Env, s subjects.Ref) awsclient.Lease {
 	t.Helper()
 	c := &awsclient.Client{ELB: e.ELB, SSM: e.SSM()}
-	l, err := c.LeaseOf(s).ReadLease(context.Background())
+	l, err := subjects.Lease(c, s).ReadLease(context.Background())
 	if err != nil {
 		t.Fatalf("reading the lease: %v", err)
 	}
@@ -36,7 +37,7 @@ func leaseOf(t *testing.T, e *acctest.Env, s awsclient.SubjectRef) awsclient.Lea
 
 // runTagIs checks the subject's rollout:run tag: one of want. A promote
 // tag that lets the run go to its end may already be the end's.
-func runTagIs(t *testing.T, e *acctest.Env, s awsclient.SubjectRef, want ...func() string) resource.TestCheckFunc {
+func runTagIs(t *testing.T, e *acctest.Env, s subjects.Ref, want ...func() string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		got := leaseOf(t, e, s).Run
 		var ws []string
@@ -83,7 +84,7 @@ func TestAccDetached_tokenPromotesOneHold(t *testing.T) {
   }
   %s`, promote, extra)
 	}
-	subj := awsclient.SubjectRef{Listener: &d.ref}
+	subj := subjects.Ref{Listener: &d.ref}
 	var st *terraform.State
 	exec := executionOf(&st, "rollout_traffic_split.test")
 	resource.Test(t, resource.TestCase{
@@ -206,7 +207,7 @@ resource "rollout_deployment_bluegreen" "web" {
 `, f.listener, f.prefix, f.e.VPC, active, promote) + orchestratorBlock(orch, acctest.OrchestratorZip(t))
 	}
 	ref := awsclient.Ref{ListenerARN: f.listener}
-	subj := awsclient.SubjectRef{Listener: &ref}
+	subj := subjects.Ref{Listener: &ref}
 	var st *terraform.State
 	exec := executionOf(&st, bgRes)
 	resource.Test(t, resource.TestCase{
@@ -272,7 +273,7 @@ func TestAccDetached_featureFlagPromote(t *testing.T) {
     %s
   }`, pct, extra, promote)) + orchestratorBlock(orch, acctest.OrchestratorZip(t))
 	}
-	subj := awsclient.SubjectRef{Flag: &awsclient.FlagRef{Name: name}}
+	subj := subjects.Ref{Flag: &subjects.FlagRef{Name: name}}
 	var st *terraform.State
 	exec := executionOf(&st, flagRes)
 	writes := func(want string) resource.TestCheckFunc {
@@ -359,7 +360,7 @@ func TestAccDetached_refusedStartPublishesNothing(t *testing.T) {
 	e := acctest.NewEnv(t)
 	f := e.NewFixture(2)
 	ref := awsclient.Ref{ListenerARN: f.Listener}
-	subj := awsclient.SubjectRef{Listener: &ref}
+	subj := subjects.Ref{Listener: &ref}
 	topic, viaSNS := e.SNSNotices("refused")
 	bus, viaEvents := e.EventNotices("refused-bus")
 	cfg := func(blue, green int, ro string) string {
@@ -424,7 +425,7 @@ resource "rollout_traffic_split" "test" {
 func TestAccDetached_takenSubjectKeepsItsTags(t *testing.T) {
 	t.Parallel()
 	d := newDetachedEnv(t)
-	subj := awsclient.SubjectRef{Listener: &d.ref}
+	subj := subjects.Ref{Listener: &d.ref}
 	lease := awsclient.ListenerLease(&awsclient.Client{ELB: d.e.ELB}, d.ref)
 	const owner, theirRun, theirStatus = "rollout_traffic_split/another", "abort rollout-another", "started 0/2 2026-01-01T00:00:00Z rollout-another"
 	var st *terraform.State

@@ -10,9 +10,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
-	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
 )
 
 // Issue 27: a start whose answer is lost. The provider retries a request
@@ -26,7 +26,7 @@ const lostStarts = 3
 func TestAccDetached_lostStartAnswer(t *testing.T) {
 	t.Parallel()
 	d := newDetachedEnv(t)
-	subj := awsclient.SubjectRef{Listener: &d.ref}
+	subj := subjects.Ref{Listener: &d.ref}
 	topic, q := d.e.SNSNotices("lost-start")
 	var st *terraform.State
 	exec := executionOf(&st, "rollout_traffic_split.test")
@@ -65,7 +65,7 @@ func TestAccDetached_lostStartAnswer(t *testing.T) {
 func TestAccDetached_lostStartUnknown(t *testing.T) {
 	t.Parallel()
 	d := newDetachedEnv(t)
-	subj := awsclient.SubjectRef{Listener: &d.ref}
+	subj := subjects.Ref{Listener: &d.ref}
 	name := func() string { return "" }
 	topic, q := d.e.SNSNotices("unknown-start")
 	resource.Test(t, resource.TestCase{

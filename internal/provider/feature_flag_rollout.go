@@ -9,8 +9,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
-	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects/featureflag"
 )
 
 // A feature flag's rollout_percentage is a subject of the traffic pipeline:
@@ -23,10 +23,10 @@ var flagStepAttrTypes = map[string]attr.Type{
 var flagStepObjectType = types.ObjectType{AttrTypes: flagStepAttrTypes}
 
 // flagSplit is a percentage as a split; percentageOf is a split's share
-// "on" (awsclient.FlagRouter's terms).
+// "on" (featureflag.Router's terms).
 var (
-	flagSplit    = awsclient.FlagSplit
-	percentageOf = awsclient.PercentageOf
+	flagSplit    = featureflag.Split
+	percentageOf = featureflag.PercentageOf
 )
 
 func flagStepsValue(steps []rollout.PlannedStep) types.List {

@@ -27,6 +27,8 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/emulator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/provider"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects/featureflag"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -214,7 +216,7 @@ func mAliasKit() mKit {
 				return map[string]any{"function_name": fn, "alias_name": "live", "version": version(w), "rollout": ro}
 			},
 			live: func() weights.Split {
-				got, err := c.RouterOf(awsclient.SubjectRef{Alias: &ref}).Read(context.Background())
+				got, err := subjects.Router(c, subjects.Ref{Alias: &ref}).Read(context.Background())
 				if err != nil {
 					t.Fatalf("reading the alias: %v", err)
 				}
@@ -248,12 +250,12 @@ func mFlagKit() mKit {
 			if err != nil {
 				return nil
 			}
-			return awsclient.FlagSplit(f.RolloutPercentage)
+			return featureflag.Split(f.RolloutPercentage)
 		}
 		return &mSubj{e: e, kind: "flag ramp", typ: "rollout_feature_flag", holds: true,
-			from: awsclient.FlagSplit(0), to: awsclient.FlagSplit(100),
+			from: featureflag.Split(0), to: featureflag.Split(100),
 			config: func(w weights.Split, ro map[string]any) map[string]any {
-				return map[string]any{"key": key, "rollout_percentage": awsclient.PercentageOf(w), "rollout": ro}
+				return map[string]any{"key": key, "rollout_percentage": featureflag.PercentageOf(w), "rollout": ro}
 			},
 			live: func() weights.Split {
 				doc, ok := e.Parameter(name)
@@ -265,7 +267,7 @@ func mFlagKit() mKit {
 			set: func(w weights.Split) {
 				doc, _ := e.Parameter(name)
 				f, _ := flag.Parse([]byte(doc))
-				f.RolloutPercentage = awsclient.PercentageOf(w)
+				f.RolloutPercentage = featureflag.PercentageOf(w)
 				b, _ := jsonMarshal(f)
 				e.PutParameter(name, b)
 			},
@@ -279,8 +281,8 @@ func mFlagKit() mKit {
 				}
 				return out
 			},
-			lease: c.LeaseOf(awsclient.SubjectRef{Flag: &awsclient.FlagRef{Name: name}}),
-			norm:  c.RouterOf(awsclient.SubjectRef{Flag: &awsclient.FlagRef{Name: name}}).(rollout.Normalizer), alarm: e.Alarm("model")}
+			lease: subjects.Lease(c, subjects.Ref{Flag: &subjects.FlagRef{Name: name}}),
+			norm:  subjects.Router(c, subjects.Ref{Flag: &subjects.FlagRef{Name: name}}).(rollout.Normalizer), alarm: e.Alarm("model")}
 	}}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -58,7 +59,7 @@ type subject interface {
 	Lease() awsclient.LeaseStore
 	// Ref names it for another process (a detached rollout's
 	// orchestrator), which builds the same router and observers from it.
-	Ref() awsclient.SubjectRef
+	Ref() subjects.Ref
 }
 
 // change is one run of the pipeline.
@@ -294,7 +295,7 @@ const finalReadGrace = 30 * time.Second
 // newRunner is the rollout.Runner of a change: the subject's probe, the
 // provider's clock, the apply's deadline.
 func newRunner(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) (*rollout.Runner, bool) {
-	runner, err := c.NewRunner(s.Ref(), ch.settings.Settings, c.Clock)
+	runner, err := subjects.NewRunner(c, s.Ref(), ch.settings.Settings, c.Clock)
 	if err != nil {
 		addError(diags, nil, "Cannot Start Rollout", err, fmt.Sprintf("The %s %s could not be observed.", s.Kind(), s.ID()), "This is a bug in the provider; please report it.")
 		return nil, false
@@ -373,7 +374,7 @@ func readBeforeWrite(ctx context.Context, c *awsclient.Client, s subject, from w
 // serves recorded, what the resource last left. A subject someone or
 // something changed since is left as it is, with a warning.
 func restoreSubject(ctx context.Context, c *awsclient.Client, s subject, recorded, back weights.Split, diags *diag.Diagnostics) {
-	runner, err := c.NewRunner(s.Ref(), rollout.Settings{}, c.Clock)
+	runner, err := subjects.NewRunner(c, s.Ref(), rollout.Settings{}, c.Clock)
 	if err == nil {
 		runner.Log = func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) }
 		_, err = runner.Put(ctx, []weights.Split{recorded}, back)

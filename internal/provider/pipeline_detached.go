@@ -19,6 +19,7 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -148,7 +149,7 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	// that did not start. Its status is written before (the orchestrator's
 	// first call may write the next one at once), and put back when the
 	// start is refused.
-	starter, err := c.NewRunner(s.Ref(), ch.settings.Settings, c.Clock)
+	starter, err := subjects.NewRunner(c, s.Ref(), ch.settings.Settings, c.Clock)
 	if err != nil {
 		addError(diags, nil, "Cannot Start Rollout", err, fmt.Sprintf("The %s %s could not be observed.", s.Kind(), s.ID()), "This is a bug in the provider; please report it.")
 		return out

@@ -201,10 +201,8 @@ func (r *orchestratorResource) ModifyPlan(ctx context.Context, req resource.Modi
 	code, _ := codeOf(ctx, plan.Code)
 	sum := types.StringUnknown()
 	if !code.File.IsNull() && !code.File.IsUnknown() {
-		b, err := os.ReadFile(code.File.ValueString())
-		if err != nil {
-			addError(&resp.Diagnostics, pathOf(path.Root("code").AtName("file")), "Cannot Read Orchestrator Code", err,
-				fmt.Sprintf("code.file: the zip %s could not be read.", code.File.ValueString()), "Check the path: it is read on the machine that runs Terraform, at plan and at apply.")
+		b, ok := readZip(code.File.ValueString(), "", "Check the path: it is read on the machine that runs Terraform, at plan and at apply.", &resp.Diagnostics)
+		if !ok {
 			return
 		}
 		sum = types.StringValue(awsclient.CodeSHA256(b))
@@ -238,16 +236,26 @@ func (r *orchestratorResource) spec(ctx context.Context, m orchestratorModel, di
 	}
 	code, _ := codeOf(ctx, m.Code)
 	if f := code.File.ValueString(); f != "" {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			addError(diags, pathOf(path.Root("code").AtName("file")), "Cannot Read Orchestrator Code", err,
-				fmt.Sprintf("code.file: the zip %s could not be read at apply.", f), "Check the path and apply again: nothing was changed.")
+		b, ok := readZip(f, " at apply", "Check the path and apply again: nothing was changed.", diags)
+		if !ok {
 			return s, false
 		}
 		s.Zip = b
 	}
 	s.S3Bucket, s.S3Key, s.S3V = code.S3Bucket.ValueString(), code.S3Key.ValueString(), code.S3ObjectVersion.ValueString()
 	return s, true
+}
+
+// readZip reads the orchestrator's zip from code.file, at plan (when
+// "") or at apply; next says what to do when it cannot be read.
+func readZip(f, when, next string, diags *diag.Diagnostics) ([]byte, bool) {
+	b, err := os.ReadFile(f)
+	if err != nil {
+		addError(diags, pathOf(path.Root("code").AtName("file")), "Cannot Read Orchestrator Code", err,
+			fmt.Sprintf("code.file: the zip %s could not be read%s.", f, when), next)
+		return nil, false
+	}
+	return b, true
 }
 
 func (r *orchestratorResource) record(m *orchestratorModel, o awsclient.Orchestrator) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -24,14 +25,14 @@ func (a aliasSubject) Kind() string    { return "alias" }
 func (a aliasSubject) ID() string      { return a.ref.ID() }
 func (a aliasSubject) Attr() path.Path { return path.Root("version") }
 
-func (a aliasSubject) Ref() awsclient.SubjectRef {
+func (a aliasSubject) Ref() subjects.Ref {
 	ref := a.ref
-	return awsclient.SubjectRef{Alias: &ref}
+	return subjects.Ref{Alias: &ref}
 }
 
-func (a aliasSubject) Router() rollout.Router { return a.c.RouterOf(a.Ref()) }
+func (a aliasSubject) Router() rollout.Router { return subjects.Router(a.c, a.Ref()) }
 
-func (a aliasSubject) Observers() (rollout.Observers, error) { return a.c.ObserversOf(a.Ref()) }
+func (a aliasSubject) Observers() (rollout.Observers, error) { return subjects.Observers(a.c, a.Ref()) }
 
 func (a aliasSubject) GoBack(from weights.Split) string {
 	best, most := "", -1
@@ -66,4 +67,4 @@ func (a aliasSubject) WriteError(diags *diag.Diagnostics, err error) {
 
 func (a aliasSubject) Steps(steps []rollout.PlannedStep) types.List { return aliasStepsValue(steps) }
 
-func (a aliasSubject) Lease() awsclient.LeaseStore { return a.c.LeaseOf(a.Ref()) }
+func (a aliasSubject) Lease() awsclient.LeaseStore { return subjects.Lease(a.c, a.Ref()) }

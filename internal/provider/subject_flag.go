@@ -11,6 +11,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -25,15 +26,15 @@ func (s flagSubject) Kind() string    { return "flag" }
 func (s flagSubject) ID() string      { return s.name }
 func (s flagSubject) Attr() path.Path { return path.Root("rollout_percentage") }
 
-func (s flagSubject) Ref() awsclient.SubjectRef {
-	return awsclient.SubjectRef{Flag: &awsclient.FlagRef{Name: s.name, Tier: s.tier}}
+func (s flagSubject) Ref() subjects.Ref {
+	return subjects.Ref{Flag: &subjects.FlagRef{Name: s.name, Tier: s.tier}}
 }
 
-func (s flagSubject) Router() rollout.Router { return s.c.RouterOf(s.Ref()) }
+func (s flagSubject) Router() rollout.Router { return subjects.Router(s.c, s.Ref()) }
 
 // Observers of a flag: alarms and hooks (it has no targets or metrics of
 // its own).
-func (s flagSubject) Observers() (rollout.Observers, error) { return s.c.ObserversOf(s.Ref()) }
+func (s flagSubject) Observers() (rollout.Observers, error) { return subjects.Observers(s.c, s.Ref()) }
 
 func (s flagSubject) GoBack(from weights.Split) string {
 	return fmt.Sprintf("set rollout_percentage back to %d", percentageOf(from))
@@ -55,4 +56,4 @@ func (s flagSubject) switchOff(ctx context.Context) (string, error) {
 	return switchFlagsOff(ctx, s.c, []string{s.name}, "rolled back by its own rollout at "+s.c.Clock.Now().UTC().Format(time.RFC3339))
 }
 
-func (s flagSubject) Lease() awsclient.LeaseStore { return s.c.LeaseOf(s.Ref()) }
+func (s flagSubject) Lease() awsclient.LeaseStore { return subjects.Lease(s.c, s.Ref()) }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -28,14 +29,16 @@ func (l listenerSubject) Kind() string    { return l.ref.Kind() }
 func (l listenerSubject) ID() string      { return l.ref.ID() }
 func (l listenerSubject) Attr() path.Path { return l.attr }
 
-func (l listenerSubject) Ref() awsclient.SubjectRef {
+func (l listenerSubject) Ref() subjects.Ref {
 	ref, sticky := l.ref, l.sticky
-	return awsclient.SubjectRef{Listener: &ref, Stickiness: &sticky}
+	return subjects.Ref{Listener: &ref, Stickiness: &sticky}
 }
 
-func (l listenerSubject) Router() rollout.Router { return l.c.RouterOf(l.Ref()) }
+func (l listenerSubject) Router() rollout.Router { return subjects.Router(l.c, l.Ref()) }
 
-func (l listenerSubject) Observers() (rollout.Observers, error) { return l.c.ObserversOf(l.Ref()) }
+func (l listenerSubject) Observers() (rollout.Observers, error) {
+	return subjects.Observers(l.c, l.Ref())
+}
 
 func (l listenerSubject) GoBack(from weights.Split) string { return l.goBack(from) }
 
@@ -51,7 +54,7 @@ func (l listenerSubject) Steps(steps []rollout.PlannedStep) types.List {
 	return plannedStepsValue(steps)
 }
 
-func (l listenerSubject) Lease() awsclient.LeaseStore { return l.c.LeaseOf(l.Ref()) }
+func (l listenerSubject) Lease() awsclient.LeaseStore { return subjects.Lease(l.c, l.Ref()) }
 
 // set makes the subject serve want outside a schedule, through the one
 // write path (rollout.Runner.Set: the guard's read, the write, its
@@ -59,7 +62,7 @@ func (l listenerSubject) Lease() awsclient.LeaseStore { return l.c.LeaseOf(l.Ref
 // target group in place of one that serves nothing). The subject must
 // serve one of expect; nil takes it as it is found.
 func (l listenerSubject) set(ctx context.Context, expect []weights.Split, want weights.Split) error {
-	r, err := l.c.NewRunner(l.Ref(), rollout.Settings{}, l.c.Clock)
+	r, err := subjects.NewRunner(l.c, l.Ref(), rollout.Settings{}, l.c.Clock)
 	if err == nil {
 		_, err = r.Set(ctx, expect, want)
 	}

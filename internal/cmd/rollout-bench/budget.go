@@ -93,16 +93,8 @@ func budgetBench(engine, providerDir, dir string, n int, paced bool) (budgetFigu
 		}
 		svcs = append(svcs, svc{bg})
 	}
-	if dir, err = filepath.Abs(dir); err != nil {
-		return f, err
-	}
-	_ = os.RemoveAll(dir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return f, err
-	}
-	abs, _ := filepath.Abs(providerDir)
-	rc := filepath.Join(dir, "cli.tfrc")
-	if err := os.WriteFile(rc, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"rolloutdev/rollout\" = %q\n  }\n  direct {}\n}\n", abs)), 0o644); err != nil {
+	var env []string
+	if dir, env, err = workspace(dir, providerDir); err != nil {
 		return f, err
 	}
 	budget := ""
@@ -140,9 +132,6 @@ resource "rollout_traffic_split" "s%03[1]d" {
 		}
 		return os.WriteFile(filepath.Join(dir, "main.tf"), []byte(b.String()), 0o644)
 	}
-	env := append(os.Environ(), "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_CLI_CONFIG_FILE="+rc,
-		"AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench", "AWS_EC2_METADATA_DISABLED=true",
-		"AWS_CONFIG_FILE="+os.DevNull, "AWS_SHARED_CREDENTIALS_FILE="+os.DevNull)
 	var output string
 	apply := func() (*exec.Cmd, error) {
 		cmd := exec.Command(engine, "apply", "-auto-approve", "-input=false", "-no-color", fmt.Sprintf("-parallelism=%d", n))

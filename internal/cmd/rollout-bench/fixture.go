@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -102,4 +104,30 @@ func (b *benchEnv) resetLog() {
 	b.mu.Lock()
 	b.log = nil
 	b.mu.Unlock()
+}
+
+// workspace empties dir for one figure's configuration and points the
+// engine at the provider built in providerDir (a dev override, so nothing
+// is downloaded). It returns dir made absolute and the engine's
+// environment: no checkpoint, no credentials but the emulator's.
+func workspace(dir, providerDir string) (string, []string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", nil, err
+	}
+	_ = os.RemoveAll(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", nil, err
+	}
+	abs, err := filepath.Abs(providerDir)
+	if err != nil {
+		return "", nil, err
+	}
+	rc := filepath.Join(dir, "cli.tfrc")
+	if err := os.WriteFile(rc, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"rolloutdev/rollout\" = %q\n  }\n  direct {}\n}\n", abs)), 0o644); err != nil {
+		return "", nil, err
+	}
+	return dir, append(os.Environ(), "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_CLI_CONFIG_FILE="+rc,
+		"AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench", "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE="+os.DevNull, "AWS_SHARED_CREDENTIALS_FILE="+os.DevNull), nil
 }

@@ -68,16 +68,8 @@ func rolloutBench(engine, providerDir, dir string) (rolloutFigures, error) {
 	mu, bg, alarm := &b.mu, b.bg, b.alarm
 	tgs := []string{bg.blue, bg.green}
 
-	if dir, err = filepath.Abs(dir); err != nil {
-		return f, err
-	}
-	_ = os.RemoveAll(dir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return f, err
-	}
-	abs, _ := filepath.Abs(providerDir)
-	rc := filepath.Join(dir, "cli.tfrc")
-	if err := os.WriteFile(rc, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"rolloutdev/rollout\" = %q\n  }\n  direct {}\n}\n", abs)), 0o644); err != nil {
+	var env []string
+	if dir, env, err = workspace(dir, providerDir); err != nil {
 		return f, err
 	}
 	topic, err := snsTopic(emu.URL, "rollout-bench")
@@ -111,9 +103,6 @@ resource "rollout_traffic_split" "s" {
 `, emu.URL, bg.listener, tgs[0], tgs[1], blue, green, rolloutPause.String(), rolloutPoll.String(), alarm, attempt, notify)
 		return os.WriteFile(filepath.Join(dir, "main.tf"), []byte(tf), 0o644)
 	}
-	env := append(os.Environ(), "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_CLI_CONFIG_FILE="+rc,
-		"AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench", "AWS_EC2_METADATA_DISABLED=true",
-		"AWS_CONFIG_FILE="+os.DevNull, "AWS_SHARED_CREDENTIALS_FILE="+os.DevNull)
 	run := func(wantErr bool, args ...string) (time.Duration, error) {
 		cmd := exec.Command(engine, args...)
 		cmd.Dir, cmd.Env = dir, env

@@ -1,4 +1,4 @@
-package awsclient
+package listener
 
 import (
 	"context"
@@ -11,15 +11,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
+const tgA, tgB = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/a/1", "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/b/2"
+
 // stubbornELB is a listener that another writer keeps resetting: it accepts
 // ModifyListener and then reports its old actions for the next `ignore` writes.
 type stubbornELB struct {
-	ELBAPI
+	awsclient.ELBAPI
 	actions []types.Action
 	ignore  int
 	writes  int
@@ -37,10 +40,10 @@ func (s *stubbornELB) ModifyListener(_ context.Context, in *elb.ModifyListenerIn
 	return &elb.ModifyListenerOutput{}, nil
 }
 
-// set is the one write path (rollout.Runner.Set) through a ListenerRouter:
+// set is the one write path (rollout.Runner.Set) through a listener Router:
 // what set did before it went.
-func set(ctx context.Context, c *Client, f Forward) error {
-	r := &rollout.Runner{Router: &ListenerRouter{Client: c, Ref: Ref{ListenerARN: "L"}, Stickiness: f.Stickiness}, Clock: c.Clock}
+func set(ctx context.Context, c *awsclient.Client, f awsclient.Forward) error {
+	r := &rollout.Runner{Router: &Router{Client: c, Ref: awsclient.Ref{ListenerARN: "L"}, Stickiness: f.Stickiness}, Clock: c.Clock}
 	_, err := r.Set(ctx, nil, f.Split)
 	return err
 }
@@ -48,8 +51,8 @@ func set(ctx context.Context, c *Client, f Forward) error {
 func TestListenerWriteRetriesThenConfirms(t *testing.T) {
 	fake := clock.NewFake(time.Unix(0, 0))
 	api := &stubbornELB{actions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(tgA)}}, ignore: 2}
-	c := &Client{ELB: api, Clock: fake}
-	want := Forward{Split: weights.Split{{ARN: tgA, Weight: 1}, {ARN: tgB, Weight: 1}}}
+	c := &awsclient.Client{ELB: api, Clock: fake}
+	want := awsclient.Forward{Split: weights.Split{{ARN: tgA, Weight: 1}, {ARN: tgB, Weight: 1}}}
 	if err := set(context.Background(), c, want); err != nil {
 		t.Fatalf("set: %v", err)
 	}
@@ -63,8 +66,8 @@ func TestListenerWriteRetriesThenConfirms(t *testing.T) {
 
 func TestListenerWriteGivesUp(t *testing.T) {
 	api := &stubbornELB{actions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(tgA)}}, ignore: 100}
-	c := &Client{ELB: api, Clock: clock.NewFake(time.Unix(0, 0))}
-	err := set(context.Background(), c, Forward{Split: weights.Split{{ARN: tgB, Weight: 1}}})
+	c := &awsclient.Client{ELB: api, Clock: clock.NewFake(time.Unix(0, 0))}
+	err := set(context.Background(), c, awsclient.Forward{Split: weights.Split{{ARN: tgB, Weight: 1}}})
 	var nc *rollout.NotConfirmedError
 	if !errors.As(err, &nc) || nc.Attempts != rollout.ConfirmAttempts || api.writes != rollout.ConfirmAttempts {
 		t.Fatalf("set = %v after %d writes; want NotConfirmedError after %d", err, api.writes, rollout.ConfirmAttempts)
@@ -76,8 +79,8 @@ func TestListenerWriteStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	fake := clock.NewFake(time.Unix(0, 0))
 	fake.OnSleep(func(context.Context, time.Duration, time.Time) { cancel() })
-	c := &Client{ELB: api, Clock: fake}
-	err := set(ctx, c, Forward{Split: weights.Split{{ARN: tgB, Weight: 1}}})
+	c := &awsclient.Client{ELB: api, Clock: fake}
+	err := set(ctx, c, awsclient.Forward{Split: weights.Split{{ARN: tgB, Weight: 1}}})
 	if !errors.Is(err, context.Canceled) || api.writes != 1 {
 		t.Fatalf("set = %v after %d writes; want context.Canceled after 1", err, api.writes)
 	}
@@ -85,15 +88,15 @@ func TestListenerWriteStopsOnCancel(t *testing.T) {
 
 func TestListenerWriteLeavesAMatchingListenerAlone(t *testing.T) {
 	split := weights.Split{{ARN: tgA, Weight: 3}, {ARN: tgB, Weight: 1}}
-	api := &stubbornELB{actions: Actions{}.WithForward(Forward{Split: split})}
-	c := &Client{ELB: api, Clock: clock.NewFake(time.Unix(0, 0))}
-	if err := set(context.Background(), c, Forward{Split: weights.Split{{ARN: tgB, Weight: 1}, {ARN: tgA, Weight: 3}}}); err != nil {
+	api := &stubbornELB{actions: awsclient.Actions{}.WithForward(awsclient.Forward{Split: split})}
+	c := &awsclient.Client{ELB: api, Clock: clock.NewFake(time.Unix(0, 0))}
+	if err := set(context.Background(), c, awsclient.Forward{Split: weights.Split{{ARN: tgB, Weight: 1}, {ARN: tgA, Weight: 3}}}); err != nil {
 		t.Fatal(err)
 	}
 	if api.writes != 0 {
 		t.Errorf("writes = %d, want none: the listener already forwards so", api.writes)
 	}
-	if err := set(context.Background(), c, Forward{Split: weights.Split{{ARN: tgA, Weight: 1}, {ARN: tgB, Weight: 1}}}); err != nil || api.writes != 1 {
+	if err := set(context.Background(), c, awsclient.Forward{Split: weights.Split{{ARN: tgA, Weight: 1}, {ARN: tgB, Weight: 1}}}); err != nil || api.writes != 1 {
 		t.Errorf("a different split: %v after %d writes, want one write", err, api.writes)
 	}
 }
@@ -102,7 +105,7 @@ func TestListenerWriteLeavesAMatchingListenerAlone(t *testing.T) {
 // ModifyListener it changes the authenticate action's issuer and resets the
 // weights, as another pipeline would.
 type racingELB struct {
-	ELBAPI
+	awsclient.ELBAPI
 	actions []types.Action
 	writes  [][]types.Action
 }
@@ -131,8 +134,8 @@ func TestListenerWriteRetryRebuildsFromFreshRead(t *testing.T) {
 		{Type: types.ActionTypeEnumAuthenticateOidc, Order: aws.Int32(1), AuthenticateOidcConfig: &types.AuthenticateOidcActionConfig{Issuer: aws.String("https://old-issuer")}},
 		{Type: types.ActionTypeEnumForward, Order: aws.Int32(2), TargetGroupArn: aws.String(tgA)},
 	}}
-	c := &Client{ELB: api, Clock: clock.NewFake(time.Unix(0, 0))}
-	want := Forward{Split: weights.Split{{ARN: tgA, Weight: 1}, {ARN: tgB, Weight: 1}}}
+	c := &awsclient.Client{ELB: api, Clock: clock.NewFake(time.Unix(0, 0))}
+	want := awsclient.Forward{Split: weights.Split{{ARN: tgA, Weight: 1}, {ARN: tgB, Weight: 1}}}
 	if err := set(context.Background(), c, want); err != nil {
 		t.Fatalf("set: %v", err)
 	}
@@ -149,7 +152,7 @@ func TestListenerWriteRetryRebuildsFromFreshRead(t *testing.T) {
 
 // lossyELB accepts writes and then cannot be read.
 type lossyELB struct {
-	ELBAPI
+	awsclient.ELBAPI
 	reads    int
 	writeErr error
 }
@@ -169,18 +172,18 @@ func (s *lossyELB) ModifyListener(context.Context, *elb.ModifyListenerInput, ...
 // Finding 5: a write whose read-back failed says the weights are unknown; a
 // write AWS refused says nothing moved.
 func TestListenerWriteUnknownVersusRefused(t *testing.T) {
-	c := &Client{ELB: &lossyELB{}, Clock: clock.NewFake(time.Unix(0, 0))}
-	err := set(context.Background(), c, Forward{Split: weights.Split{{ARN: tgB, Weight: 1}}})
+	c := &awsclient.Client{ELB: &lossyELB{}, Clock: clock.NewFake(time.Unix(0, 0))}
+	err := set(context.Background(), c, awsclient.Forward{Split: weights.Split{{ARN: tgB, Weight: 1}}})
 	if !errors.Is(err, rollout.ErrUnknownWeights) {
 		t.Fatalf("read-back lost: %v, want the weights unknown", err)
 	}
-	c = &Client{ELB: &lossyELB{writeErr: &smithy.GenericAPIError{Code: "ValidationError", Message: "bad", Fault: smithy.FaultClient}}, Clock: clock.NewFake(time.Unix(0, 0))}
-	err = set(context.Background(), c, Forward{Split: weights.Split{{ARN: tgB, Weight: 1}}})
+	c = &awsclient.Client{ELB: &lossyELB{writeErr: &smithy.GenericAPIError{Code: "ValidationError", Message: "bad", Fault: smithy.FaultClient}}, Clock: clock.NewFake(time.Unix(0, 0))}
+	err = set(context.Background(), c, awsclient.Forward{Split: weights.Split{{ARN: tgB, Weight: 1}}})
 	if err == nil || errors.Is(err, rollout.ErrUnknownWeights) {
 		t.Fatalf("refused write: %v, want a plain error", err)
 	}
-	c = &Client{ELB: &lossyELB{writeErr: &smithy.GenericAPIError{Code: "Throttling", Message: "slow down", Fault: smithy.FaultClient}}, Clock: clock.NewFake(time.Unix(0, 0))}
-	err = set(context.Background(), c, Forward{Split: weights.Split{{ARN: tgB, Weight: 1}}})
+	c = &awsclient.Client{ELB: &lossyELB{writeErr: &smithy.GenericAPIError{Code: "Throttling", Message: "slow down", Fault: smithy.FaultClient}}, Clock: clock.NewFake(time.Unix(0, 0))}
+	err = set(context.Background(), c, awsclient.Forward{Split: weights.Split{{ARN: tgB, Weight: 1}}})
 	if !errors.Is(err, rollout.ErrUnknownWeights) {
 		t.Fatalf("throttled write: %v, want unknown", err)
 	}
@@ -189,7 +192,7 @@ func TestListenerWriteUnknownVersusRefused(t *testing.T) {
 // Finding 10: the fixed-response action of a destroy comes after the
 // highest authenticate order kept.
 func TestFixedResponseOrderAfterAuthenticate(t *testing.T) {
-	a := Actions{
+	a := awsclient.Actions{
 		{Type: types.ActionTypeEnumAuthenticateOidc, Order: aws.Int32(7)},
 		{Type: types.ActionTypeEnumForward, Order: aws.Int32(9), TargetGroupArn: aws.String(tgA)},
 	}
@@ -201,7 +204,7 @@ func TestFixedResponseOrderAfterAuthenticate(t *testing.T) {
 
 // Finding 8: draining and unused targets do not count against the share.
 func TestHealthOfLeavesOutDrainingAndUnused(t *testing.T) {
-	h := HealthOf(map[string]int{"healthy": 4, "draining": 3, "unused": 2, "unhealthy": 1})
+	h := awsclient.HealthOf(map[string]int{"healthy": 4, "draining": 3, "unused": 2, "unhealthy": 1})
 	if h.Healthy != 4 || h.Total != 5 {
 		t.Fatalf("HealthOf = %+v, want 4 healthy of 5", h)
 	}
@@ -213,8 +216,8 @@ func TestHealthOfLeavesOutDrainingAndUnused(t *testing.T) {
 func TestListenerRouter(t *testing.T) {
 	auth := types.Action{Type: types.ActionTypeEnumAuthenticateOidc, Order: aws.Int32(1)}
 	api := &stubbornELB{actions: []types.Action{auth, {Type: types.ActionTypeEnumForward, Order: aws.Int32(2), TargetGroupArn: aws.String(tgA)}}}
-	c := &Client{ELB: api, Clock: clock.NewFake(time.Unix(0, 0))}
-	r := &ListenerRouter{Client: c, Ref: Ref{ListenerARN: "L"}}
+	c := &awsclient.Client{ELB: api, Clock: clock.NewFake(time.Unix(0, 0))}
+	r := &Router{Client: c, Ref: awsclient.Ref{ListenerARN: "L"}}
 	rd, err := r.Read(context.Background())
 	if err != nil || !rd.Split.Equal(weights.Split{{ARN: tgA, Weight: 1}}) {
 		t.Fatalf("read %v, %v", rd.Split, err)
@@ -234,7 +237,7 @@ func TestListenerRouter(t *testing.T) {
 		{&smithy.GenericAPIError{Code: "Throttling", Message: "slow down", Fault: smithy.FaultClient}, true},
 		{errors.New("connection reset by peer"), true},
 	} {
-		r := &ListenerRouter{Client: &Client{ELB: &lossyELB{writeErr: c.err}}, Ref: Ref{ListenerARN: "L"}}
+		r := &Router{Client: &awsclient.Client{ELB: &lossyELB{writeErr: c.err}}, Ref: awsclient.Ref{ListenerARN: "L"}}
 		err := r.Write(context.Background(), rd, want)
 		if errors.Is(err, rollout.ErrUnknownWeights) != c.unknown {
 			t.Errorf("write error %v: unknown = %v, want %v", err, !c.unknown, c.unknown)
