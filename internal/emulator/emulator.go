@@ -3,8 +3,8 @@
 // and the benchmarks.
 //
 // The front is also the one place where emulator gaps are filled for the
-// operations the provider's tests need (gaps.go, DESIGN.md); every other
-// request is forwarded unchanged.
+// operations the provider's tests need (gaps.go, docs/design/emulator-gaps.md);
+// every other request is forwarded unchanged.
 package emulator
 
 import (

@@ -15,7 +15,7 @@ import (
 
 // Gap fillers: each rewrites one kind of request that kumo cannot read into
 // the form it can, without changing its meaning. They exist for the tests'
-// fixtures and are listed in DESIGN.md.
+// fixtures and are listed in docs/design/emulator-gaps.md.
 
 // fixRequest returns the body to forward for an action, and fixes the
 // request's headers to match.

@@ -138,7 +138,8 @@ func (w *mWorld) pass(label string, d time.Duration) {
 // The orchestrator's calls are repeatable: a call that finds the subject
 // already serving the write it is to make takes it as its own, made by a
 // call whose answer was lost, so a person who sets exactly the next step
-// (or the way back) is not told from it (DESIGN, one engine, two drivers).
+// (or the way back) is not told from it (docs/design/detached.md,
+// repeatable calls).
 func (w *mWorld) offSchedule(on []weights.Split) []weights.Split {
 	var out []weights.Split
 	for _, p := range []int{5, 33, 50, 66, 95} {

@@ -742,8 +742,8 @@ func (w *mWorld) checkWrites(mode mMode, run *mRun, mark int, uncertainOutcome b
 		case afterPerson[i] && !writtenOver && w.setBackUnseen(mark, i):
 			// A person set back exactly what the run's last write
 			// replaced, before its read-back: not told from a write not
-			// yet visible, so the write is made again (DESIGN: limits of
-			// the guard). The run goes on from it.
+			// yet visible, so the write is made again (docs/design/
+			// guarantees.md, limits of the guard). The run goes on from it.
 			writtenOver = true
 			w.logf("  (the person set back what write %d replaced before its read-back: written again, as a write not yet visible)", i)
 		case afterPerson[i] && !writtenOver:
