@@ -621,72 +621,17 @@ func (r *releaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	waits := map[string]time.Duration{}
 	allKnown := true
 	for _, name := range sortedNames(services) {
-		s := services[name]
-		at := svcPath(name)
-		to, toKnown, _ := splitFromList(ctx, s.TargetGroups)
-		if toKnown {
-			s.Percentages = percentagesValue(to)
-		} else {
-			s.Percentages = types.MapUnknown(types.Float64Type)
-		}
 		old, had := prior[name]
-		had = had && s.refKnown() && old.ref() == s.ref()
-		if s.refKnown() {
-			priorCtl := types.ObjectNull(controlledByAttr().GetType().(types.ObjectType).AttrTypes)
-			if had {
-				priorCtl = old.ControlledBy
-			}
-			checkReach(ctx, r.client, s.ControlledBy, priorCtl, s.ref(), tgARNs(ctx, s.TargetGroups), at.AtName("controlled_by"), &resp.Diagnostics)
-		}
-		var from weights.Split
-		fromKnown := false
-		if had {
-			from, fromKnown, _ = splitFromList(ctx, old.TargetGroups)
-			s.OwnerTag = old.OwnerTag
-		} else {
-			s.OwnerTag = types.StringUnknown()
-			if s.refKnown() && r.client != nil {
-				if live, err := readSplit(ctx, listenerSubject{c: r.client, ref: s.ref()}); err == nil {
-					from, fromKnown = live, true
-				}
-			}
-		}
-		if had && toKnown && fromKnown && from.Equal(to) {
-			s.PlannedSteps, s.LastRollout, s.Status, s.Reason = old.PlannedSteps, old.LastRollout, old.Status, old.Reason
-			services[name] = s
-			continue
-		}
-		moves = true
-		if s.OwnerTag.IsNull() {
-			// Imported: the apply takes a lease of its own.
-			s.OwnerTag = types.StringUnknown()
-		}
-		s.LastRollout = types.ObjectUnknown(lastRolloutAttrTypes)
-		s.Status, s.Reason = types.StringUnknown(), types.StringUnknown()
-		st, stKnown, d := strategyFrom(ctx, s.Rollout)
-		resp.Diagnostics.Append(d...)
-		if !toKnown || !stKnown || !fromKnown || len(to.Problems()) > 0 || len(st.Problems()) > 0 {
-			s.PlannedSteps = types.ListUnknown(plannedStepObjectType)
-			allKnown = false
-			services[name] = s
-			continue
-		}
-		if !refuseWhileForeign(ctx, r.client, s.ControlledBy, at.AtName("target_groups"), &resp.Diagnostics) {
-			return
-		}
-		settings, _ := settingsFrom(ctx, s.Rollout)
-		last := types.ObjectNull(lastRolloutAttrTypes)
-		if had {
-			last = old.LastRollout
-		}
-		steps, ok := planChange(ctx, r.client, plannedChange{at: at.AtName("target_groups"), kind: fmt.Sprintf("listener of services[%q]", name), from: from, to: to,
-			strategy: st, settings: settings, last: last}, &resp.Diagnostics)
+		svc, sp, ok := r.planService(ctx, name, services[name], old, had, &resp.Diagnostics)
 		if !ok {
 			return
 		}
-		s.PlannedSteps = plannedStepsValue(steps)
-		waits[name] = rollout.TotalPause(steps) + gateWaits(settings, steps)
-		services[name] = s
+		services[name] = svc
+		moves = moves || sp.moves
+		allKnown = allKnown && sp.known
+		if sp.moves && sp.known {
+			waits[name] = sp.wait
+		}
 	}
 	if moves {
 		plan.LastRelease = types.ObjectUnknown(lastReleaseAttrTypes)
@@ -703,6 +648,79 @@ func (r *releaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		checkTimeoutTotal(ctx, plan.Timeouts, operation(state == nil), total, what, &resp.Diagnostics)
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// servicePlan is what the plan of one service of a release found.
+type servicePlan struct {
+	// moves: its weights change; known: its planned_steps are known.
+	moves, known bool
+	// wait is how long its pauses and gates keep it waiting.
+	wait time.Duration
+}
+
+// planService plans one service (s; old is its prior state when had):
+// its percentages, its reach, and, when its weights change, its schedule.
+// ok is false when the plan must stop (a refusal was reported).
+func (r *releaseResource) planService(ctx context.Context, name string, s, old serviceModel, had bool, diags *diag.Diagnostics) (serviceModel, servicePlan, bool) {
+	at := svcPath(name)
+	to, toKnown, _ := splitFromList(ctx, s.TargetGroups)
+	if toKnown {
+		s.Percentages = percentagesValue(to)
+	} else {
+		s.Percentages = types.MapUnknown(types.Float64Type)
+	}
+	had = had && s.refKnown() && old.ref() == s.ref()
+	if s.refKnown() {
+		priorCtl := types.ObjectNull(controlledByAttr().GetType().(types.ObjectType).AttrTypes)
+		if had {
+			priorCtl = old.ControlledBy
+		}
+		checkReach(ctx, r.client, s.ControlledBy, priorCtl, s.ref(), tgARNs(ctx, s.TargetGroups), at.AtName("controlled_by"), diags)
+	}
+	var from weights.Split
+	fromKnown := false
+	if had {
+		from, fromKnown, _ = splitFromList(ctx, old.TargetGroups)
+		s.OwnerTag = old.OwnerTag
+	} else {
+		s.OwnerTag = types.StringUnknown()
+		if s.refKnown() && r.client != nil {
+			if live, err := readSplit(ctx, listenerSubject{c: r.client, ref: s.ref()}); err == nil {
+				from, fromKnown = live, true
+			}
+		}
+	}
+	if had && toKnown && fromKnown && from.Equal(to) {
+		s.PlannedSteps, s.LastRollout, s.Status, s.Reason = old.PlannedSteps, old.LastRollout, old.Status, old.Reason
+		return s, servicePlan{known: true}, true
+	}
+	if s.OwnerTag.IsNull() {
+		// Imported: the apply takes a lease of its own.
+		s.OwnerTag = types.StringUnknown()
+	}
+	s.LastRollout = types.ObjectUnknown(lastRolloutAttrTypes)
+	s.Status, s.Reason = types.StringUnknown(), types.StringUnknown()
+	st, stKnown, d := strategyFrom(ctx, s.Rollout)
+	diags.Append(d...)
+	if !toKnown || !stKnown || !fromKnown || len(to.Problems()) > 0 || len(st.Problems()) > 0 {
+		s.PlannedSteps = types.ListUnknown(plannedStepObjectType)
+		return s, servicePlan{moves: true}, true
+	}
+	if !refuseWhileForeign(ctx, r.client, s.ControlledBy, at.AtName("target_groups"), diags) {
+		return s, servicePlan{}, false
+	}
+	settings, _ := settingsFrom(ctx, s.Rollout)
+	last := types.ObjectNull(lastRolloutAttrTypes)
+	if had {
+		last = old.LastRollout
+	}
+	steps, ok := planChange(ctx, r.client, plannedChange{at: at.AtName("target_groups"), kind: fmt.Sprintf("listener of services[%q]", name), from: from, to: to,
+		strategy: st, settings: settings, last: last}, diags)
+	if !ok {
+		return s, servicePlan{}, false
+	}
+	s.PlannedSteps = plannedStepsValue(steps)
+	return s, servicePlan{moves: true, known: true, wait: rollout.TotalPause(steps) + gateWaits(settings, steps)}, true
 }
 
 // releaseWaits is the longest the release's pauses and stabilizations keep

@@ -178,30 +178,7 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 		priorCtl = state.ControlledBy
 	}
 	if plan.observing() {
-		if state != nil && !state.observing() && lastStatus(state.LastRollout) == statusRunning {
-			// Handing back would give up the owner tag under a rollout
-			// that goes on writing.
-			refuseWhileRunning(path.Root("manage"), state.LastRollout, &resp.Diagnostics)
-			return
-		}
-		if state != nil && !state.observing() {
-			if h, held := heldOf(state.LastRollout); held {
-				// Handing back would strand the held canary: nothing could
-				// promote it or roll it back, and its record would stay held.
-				refuseHandBackWhileHeld(path.Root("manage"), h, &resp.Diagnostics)
-				return
-			}
-		}
-		var tgs []string
-		if state != nil {
-			tgs = tgARNs(ctx, state.TargetGroups)
-		} else if live, ok := r.liveSplit(ctx, plan); ok {
-			for _, t := range live {
-				tgs = append(tgs, t.ARN)
-			}
-		}
-		checkReach(ctx, r.client, plan.ControlledBy, priorCtl, plan.ref(), tgs, path.Root("controlled_by"), &resp.Diagnostics)
-		r.planObserved(ctx, plan, state, resp)
+		r.modifyObservedPlan(ctx, plan, state, priorCtl, resp)
 		return
 	}
 	checkReach(ctx, r.client, plan.ControlledBy, priorCtl, plan.ref(), tgARNs(ctx, plan.TargetGroups), path.Root("controlled_by"), &resp.Diagnostics)
@@ -229,46 +206,87 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if state != nil {
 		from, fromKnown, _ = splitFromList(ctx, state.TargetGroups)
 		checkPromote(path.Empty(), state.LastRollout, settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !known || !from.Equal(s), &resp.Diagnostics)
-		if h, held := heldOf(state.LastRollout); held && known && from.Equal(s) {
-			steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), s, req.Private, &resp.Diagnostics)
-			if ok && !acts && !plan.Stickiness.IsUnknown() && stickinessFrom(plan.Stickiness) != stickinessFrom(state.Stickiness) {
-				// Only an apply that moves the held rollout (promoted, or
-				// rolled back) writes the listener, stickiness with it.
-				refuseStickinessWhileHeld(h, &resp.Diagnostics)
-				return
-			}
-			if ok {
-				keepOrAct(ctx, req.State, resp, plannedStepsValue(steps), acts, state.LastRollout)
-			}
-			return
-		}
 		if known && from.Equal(s) {
-			if lastStatus(state.LastRollout) == statusRunning && !plan.Stickiness.IsUnknown() && !plan.Stickiness.Equal(state.Stickiness) {
-				// The orchestrator writes the stickiness it started with
-				// at every step.
-				refuseWhileRunning(path.Root("stickiness"), state.LastRollout, &resp.Diagnostics)
-				return
-			}
-			if !plan.PlannedSteps.Equal(state.PlannedSteps) {
-				resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), state.PlannedSteps)...)
-			}
-			var subj subject
-			if r.client != nil && !plan.ListenerARN.IsUnknown() && !plan.RuleARN.IsUnknown() {
-				subj = r.subject(plan)
-			}
-			if last := planRunningSame(ctx, r.client, subj, state.LastRollout, settingsOf(ctx, plan.Rollout), &resp.Diagnostics); !plan.LastRollout.Equal(last) {
-				resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("last_rollout"), last)...)
-			}
+			r.planSameWeights(ctx, req, resp, plan, *state, s)
 			return
 		}
 	}
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("last_rollout"), types.ObjectUnknown(lastRolloutAttrTypes))...)
-	st, stKnown, d := strategyFrom(ctx, plan.Rollout)
-	resp.Diagnostics.Append(d...)
 	if state == nil {
 		from, fromKnown = r.liveSplit(ctx, plan)
 	}
-	if !known || !stKnown || !fromKnown || len(s.Problems()) > 0 || len(st.Problems()) > 0 {
+	r.planSchedule(ctx, resp, plan, state, s, known && fromKnown, from)
+}
+
+// modifyObservedPlan is the plan of a split that observes (manage =
+// "observe"): nothing is written, so only the hand-back and the reach of
+// controlled_by are checked.
+func (r *trafficSplitResource) modifyObservedPlan(ctx context.Context, plan trafficSplitModel, state *trafficSplitModel, priorCtl types.Object, resp *resource.ModifyPlanResponse) {
+	if state != nil && !state.observing() && lastStatus(state.LastRollout) == statusRunning {
+		// Handing back would give up the owner tag under a rollout
+		// that goes on writing.
+		refuseWhileRunning(path.Root("manage"), state.LastRollout, &resp.Diagnostics)
+		return
+	}
+	if state != nil && !state.observing() {
+		if h, held := heldOf(state.LastRollout); held {
+			// Handing back would strand the held canary: nothing could
+			// promote it or roll it back, and its record would stay held.
+			refuseHandBackWhileHeld(path.Root("manage"), h, &resp.Diagnostics)
+			return
+		}
+	}
+	var tgs []string
+	if state != nil {
+		tgs = tgARNs(ctx, state.TargetGroups)
+	} else if live, ok := r.liveSplit(ctx, plan); ok {
+		for _, t := range live {
+			tgs = append(tgs, t.ARN)
+		}
+	}
+	checkReach(ctx, r.client, plan.ControlledBy, priorCtl, plan.ref(), tgs, path.Root("controlled_by"), &resp.Diagnostics)
+	r.planObserved(ctx, plan, state, resp)
+}
+
+// planSameWeights is the plan of a change that keeps the weights (s):
+// the last schedule and the last rollout's record stay, unless a held
+// rollout is promoted or times out (planHeldSame) or a running one is
+// read (planRunningSame).
+func (r *trafficSplitResource) planSameWeights(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, plan, state trafficSplitModel, s weights.Split) {
+	if h, held := heldOf(state.LastRollout); held {
+		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), s, req.Private, &resp.Diagnostics)
+		if ok && !acts && !plan.Stickiness.IsUnknown() && stickinessFrom(plan.Stickiness) != stickinessFrom(state.Stickiness) {
+			// Only an apply that moves the held rollout (promoted, or
+			// rolled back) writes the listener, stickiness with it.
+			refuseStickinessWhileHeld(h, &resp.Diagnostics)
+			return
+		}
+		if ok {
+			keepOrAct(ctx, req.State, resp, plannedStepsValue(steps), acts, state.LastRollout)
+		}
+		return
+	}
+	if lastStatus(state.LastRollout) == statusRunning && !plan.Stickiness.IsUnknown() && !plan.Stickiness.Equal(state.Stickiness) {
+		// The orchestrator writes the stickiness it started with
+		// at every step.
+		refuseWhileRunning(path.Root("stickiness"), state.LastRollout, &resp.Diagnostics)
+		return
+	}
+	if !plan.PlannedSteps.Equal(state.PlannedSteps) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), state.PlannedSteps)...)
+	}
+	if last := planRunningSame(ctx, r.client, r.subjectIfKnown(plan), state.LastRollout, settingsOf(ctx, plan.Rollout), &resp.Diagnostics); !plan.LastRollout.Equal(last) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("last_rollout"), last)...)
+	}
+}
+
+// planSchedule plans a change of the weights from to s: planned_steps,
+// unknown until the weights, the strategy and where it starts from are
+// known (known), and the timeout that must hold them.
+func (r *trafficSplitResource) planSchedule(ctx context.Context, resp *resource.ModifyPlanResponse, plan trafficSplitModel, state *trafficSplitModel, s weights.Split, known bool, from weights.Split) {
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("last_rollout"), types.ObjectUnknown(lastRolloutAttrTypes))...)
+	st, stKnown, d := strategyFrom(ctx, plan.Rollout)
+	resp.Diagnostics.Append(d...)
+	if !known || !stKnown || len(s.Problems()) > 0 || len(st.Problems()) > 0 {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), types.ListUnknown(plannedStepObjectType))...)
 		return
 	}
@@ -277,16 +295,21 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 		last = state.LastRollout
 	}
 	settings, _ := settingsFrom(ctx, plan.Rollout)
-	var subj subject
-	if r.client != nil && !plan.ListenerARN.IsUnknown() && !plan.RuleARN.IsUnknown() {
-		subj = r.subject(plan)
-	}
-	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("target_groups"), kind: "listener", from: from, to: s, strategy: st, settings: settings, last: last, subj: subj}, &resp.Diagnostics)
+	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("target_groups"), kind: "listener", from: from, to: s, strategy: st, settings: settings, last: last, subj: r.subjectIfKnown(plan)}, &resp.Diagnostics)
 	if !ok {
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), plannedStepsValue(steps))...)
 	checkScheduleTimeout(ctx, plan.Timeouts, operation(state == nil), steps, plan.Rollout, &resp.Diagnostics)
+}
+
+// subjectIfKnown is the split's subject when the plan names its listener
+// or rule and a client is configured; nil otherwise (nothing is read).
+func (r *trafficSplitResource) subjectIfKnown(plan trafficSplitModel) subject {
+	if r.client == nil || plan.ListenerARN.IsUnknown() || plan.RuleARN.IsUnknown() {
+		return nil
+	}
+	return r.subject(plan)
 }
 
 // liveSplit reads, for a plan that creates the resource, what the listener
