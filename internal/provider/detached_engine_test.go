@@ -104,24 +104,58 @@ func (d *dRig) settle() {
 }
 
 // The same change made again after its run ended (a version rolled out,
-// rolled back by hand, rolled out again) is a new run: its execution has a
-// name of its own, which Step Functions accepts (it refuses a name it ran
-// in the last 90 days).
+// rolled back by hand, rolled out again; or a held run aborted by going
+// back, then made again) is a new run: its execution has a name of its
+// own, which Step Functions accepts (it refuses a name it ran in the last
+// 90 days). A blue/green flip named its execution after the flip alone,
+// so the same flip again was refused as a start (found by the model
+// checker, seed 5744).
 func TestDetachedSameChangeAgain(t *testing.T) {
-	d := newDRig(t, true)
-	for i, at := range []weights.Split{d.s.to, d.s.from, d.s.to} {
-		if diags := d.apply(d.config(at, false, "")); diags.HasError("") {
-			t.Fatalf("apply %d (to %s): %s", i+1, at.Short(), diags)
-		}
-		if got := d.r.String("last_rollout.status"); got != "succeeded" {
-			t.Fatalf("apply %d: last_rollout.status %q (%s)", i+1, got, d.r.String("last_rollout.reason"))
-		}
-		if live := d.s.live(); !weights.SameShares(live, at) {
-			t.Fatalf("apply %d: serves %s, want %s", i+1, live.Short(), at.Short())
-		}
-	}
-	if n := len(d.e.Emu.Executions()); n != 3 {
-		t.Fatalf("%d executions, want 3 (one per run)", n)
+	for _, kit := range []mKit{mSplitKit("split on a listener", false), mAliasKit(), mFlagKit(), mBlueGreenKit()} {
+		t.Run(kit.name, func(t *testing.T) {
+			d := newDRigOf(t, kit, true)
+			if d.s.colors != nil {
+				d.s.colors()
+			}
+			for i, at := range []weights.Split{d.s.to, d.s.from, d.s.to} {
+				if diags := d.apply(d.config(at, false, "")); diags.HasError("") {
+					t.Fatalf("apply %d (to %s): %s", i+1, at.Short(), diags)
+				}
+				if got := d.r.String("last_rollout.status"); got != "succeeded" {
+					t.Fatalf("apply %d: last_rollout.status %q (%s)", i+1, got, d.r.String("last_rollout.reason"))
+				}
+				if live := d.s.live(); !weights.SameShares(live, at) {
+					t.Fatalf("apply %d: serves %s, want %s", i+1, live.Short(), at.Short())
+				}
+			}
+			if n := len(d.e.Emu.Executions()); n != 3 {
+				t.Fatalf("%d executions, want 3 (one per run)", n)
+			}
+		})
+		t.Run(kit.name+", aborted", func(t *testing.T) {
+			d := newDRigOf(t, kit, true)
+			if d.s.colors != nil {
+				d.s.colors()
+			}
+			for i, at := range []weights.Split{d.s.to, d.s.from, d.s.to} {
+				if diags := d.apply(d.config(at, true, "")); diags.HasError("") {
+					t.Fatalf("apply %d (to %s): %s", i+1, at.Short(), diags)
+				}
+			}
+			if got, step := d.r.String("last_rollout.status"), d.r.String("last_rollout.step_reached"); got != "running" || step != "1" {
+				t.Fatalf("last_rollout.status %q at step %s after the same change again (%s), want running, held at step 1", got, step, d.r.String("last_rollout.reason"))
+			}
+			if live := d.s.live(); weights.SameShares(live, d.s.from) || weights.SameShares(live, d.s.to) {
+				t.Fatalf("serves %s, want the first step towards %s", live.Short(), d.s.to.Short())
+			}
+			if n := len(d.e.Emu.Executions()); n != 2 {
+				t.Fatalf("%d executions, want 2 (the aborted run, the new one)", n)
+			}
+			l, _ := d.s.lease.ReadLease(context.Background())
+			if !strings.HasPrefix(l.Status, "held 1/2 ") || !strings.Contains(l.Status, d.states.Running()[0][strings.LastIndex(d.states.Running()[0], ":")+1:]) {
+				t.Fatalf("status tag %q, want the new run held at 1/2", l.Status)
+			}
+		})
 	}
 }
 

@@ -315,8 +315,9 @@ func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, stat
 	}
 	tflog.Info(ctx, "flipping", map[string]any{"from": string(was), "to": string(active)})
 	// Read before write and the retry rule were checked before any write
-	// of this update.
-	ch := change{from: from, to: to, settings: settings, planned: plan.PlannedSteps, last: types.ObjectNull(lastRolloutAttrTypes), limit: limit, leaseToken: plan.OwnerTag.ValueString()}
+	// of this update. The last flip's record names a detached run's
+	// execution: the same flip made again is a new execution.
+	ch := change{from: from, to: to, settings: settings, planned: plan.PlannedSteps, last: state.LastRollout, limit: limit, leaseToken: plan.OwnerTag.ValueString()}
 	out := runChange(ctx, r.client, r.subject(state, prev), ch, diags)
 	if !out.moved {
 		return
