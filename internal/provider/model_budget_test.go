@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
@@ -123,6 +124,31 @@ func (b *mBudget) start() {
 	b.active = true
 }
 
+// backWrites are the indices in writes (the run's, from where it is, up to
+// any person's change) of those on the way back. Writes are told by the
+// run's own steps, as checkWrites tells them, never by which way the
+// weight moves: the next step the engine writes (run.advance: a step that
+// serves what the one before it left needs no write, as a flag's whole
+// percentages can make of a first step) goes on, the same step again is a
+// write whose answer was lost, and anything else starts the way back.
+// back says the apply starts on the way back.
+func (run *mRun) backWrites(back bool, writes []weights.Split) []int {
+	var out []int
+	pos := run.pos
+	for i, x := range writes {
+		n, forward := run.advance(pos, x)
+		switch {
+		case !back && forward:
+			pos = n
+		case !back && pos >= 0 && weights.SameShares(x, run.steps[pos].Weights):
+		default:
+			back = true
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
 // checkUrgent holds a rollback to its promise under a busy budget: none of
 // its requests waits for a token. Between two writes on the way back of a
 // gradual rollback (its health read, its guard's read, its status), no
@@ -146,21 +172,16 @@ func (w *mWorld) checkUrgent(label string, mode mMode, run *mRun, mark int) {
 		person[k] = v
 	}
 	w.mu.Unlock()
-	pos, back := run.pos, mode == mBack
-	var backAt []int // indices in all of the writes on the way back
+	n := len(all)
 	for i := mark; i < len(all); i++ {
 		if person[i] {
+			n = i
 			break
 		}
-		x := all[i]
-		switch {
-		case !back && pos+1 < len(run.steps) && weights.SameShares(x, run.steps[pos+1].Weights):
-			pos++
-		case !back && pos >= 0 && weights.SameShares(x, run.steps[pos].Weights):
-		default:
-			back = true
-			backAt = append(backAt, i)
-		}
+	}
+	var backAt []int // indices in all of the writes on the way back
+	for _, k := range run.backWrites(mode == mBack, all[mark:n]) {
+		backAt = append(backAt, mark+k)
 	}
 	b.mu.Lock()
 	waits := append([]int(nil), b.waits...)
@@ -171,6 +192,58 @@ func (w *mWorld) checkUrgent(label string, mode mMode, run *mRun, mark int) {
 			if n >= i+1 && n <= j {
 				w.fatalf("%s: a request of the rollback waited for a token of the busy budget between its writes %s and %s: a rollback's requests are urgent (%s)", label, all[i].Short(), all[j].Short(), b)
 			}
+		}
+	}
+}
+
+// TestModelBackWrites holds the checker's classifier of a run's writes to
+// the run's own steps: a forward step that rounds to where the run is
+// (a flag's whole percentages: on=8 going to 0 by 2 % and 8 % of the way
+// serves on=8, then 7) is skipped, and the writes after it go on, even as
+// the weight falls; a write that is neither the next step nor the last
+// one again starts the way back, whichever way the weight moves (seed
+// 6274: a rollout from on=8 to 0 taken for a rollback).
+func TestModelBackWrites(t *testing.T) {
+	flag := func(on int) weights.Split {
+		return weights.Split{{ARN: "on", Weight: on}, {ARN: "off", Weight: 100 - on}}
+	}
+	run := func(from int, steps ...int) *mRun {
+		r := &mRun{from: flag(from), pos: -1, held: -1}
+		for _, on := range steps {
+			r.steps = append(r.steps, rollout.PlannedStep{Weights: flag(on)})
+		}
+		r.to = r.steps[len(r.steps)-1].Weights
+		return r
+	}
+	down := func() *mRun { return run(8, 8, 7, 4, 0) } // seed 6274's
+	up := func() *mRun { return run(0, 2, 8, 46, 100) }
+	for _, c := range []struct {
+		name   string
+		run    *mRun
+		pos    int
+		back   bool
+		writes []int
+		want   []int
+	}{
+		{"down, its first step skipped", down(), -1, false, []int{7, 4, 0}, nil},
+		{"down, back to where it started (immediate)", down(), -1, false, []int{7, 4, 8}, []int{2}},
+		{"down, back gradually", down(), -1, false, []int{7, 4, 7, 8}, []int{2, 3}},
+		{"down, from a step reached", down(), 2, false, []int{8}, []int{0}},
+		{"down, a step not planned", down(), -1, false, []int{6}, []int{0}},
+		{"up", up(), -1, false, []int{2, 8, 46, 100}, nil},
+		{"up, a step again (its answer lost)", up(), -1, false, []int{2, 2, 8}, nil},
+		{"up, back (immediate)", up(), -1, false, []int{2, 8, 0}, []int{2}},
+		{"up, back gradually", up(), -1, false, []int{2, 8, 2, 0}, []int{2, 3}},
+		{"up, a step skipped that needs a write", up(), -1, false, []int{2, 46}, []int{1}},
+		{"the apply goes back", up(), 1, true, []int{2, 0}, []int{0, 1}},
+	} {
+		c.run.pos = c.pos
+		var writes []weights.Split
+		for _, on := range c.writes {
+			writes = append(writes, flag(on))
+		}
+		if got := c.run.backWrites(c.back, writes); fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%s: writes on=%v: on the way back %v, want %v", c.name, c.writes, got, c.want)
 		}
 	}
 }

@@ -329,6 +329,19 @@ func (run *mRun) next(pos int) int {
 	return n
 }
 
+// advance says whether write x is the run's next step after pos, the
+// step the engine writes next (next skips those that need no write), and
+// returns that step's index. A nil run has no steps.
+func (run *mRun) advance(pos int, x weights.Split) (int, bool) {
+	if run == nil {
+		return pos, false
+	}
+	if n := run.next(pos); n < len(run.steps) && weights.SameShares(x, run.steps[n].Weights) {
+		return n, true
+	}
+	return pos, false
+}
+
 // noop says whether a step of the run needs no write (next skips it).
 func (run *mRun) noop() bool {
 	for i := range run.steps {
@@ -738,6 +751,7 @@ func (w *mWorld) checkWrites(mode mMode, run *mRun, mark int, uncertainOutcome b
 	back := false
 	writtenOver := false
 	for i, x := range got {
+		n, forward := run.advance(pos, x)
 		switch {
 		case afterPerson[i] && !writtenOver && w.setBackUnseen(mark, i):
 			// A person set back exactly what the run's last write
@@ -754,8 +768,8 @@ func (w *mWorld) checkWrites(mode mMode, run *mRun, mark int, uncertainOutcome b
 			continue
 		case run == nil:
 			w.fatalf("a write (%s) with no run", x.Short())
-		case !back && mode != mBack && run.next(pos) < len(run.steps) && weights.SameShares(x, run.steps[run.next(pos)].Weights):
-			pos = run.next(pos)
+		case !back && mode != mBack && forward:
+			pos = n
 		case !back && pos >= 0 && uncertainOutcome && weights.SameShares(x, run.steps[pos].Weights):
 			// the same step again, after an answer was lost
 		case inSplits(x, w.backSet(run, max(pos, 0))):
