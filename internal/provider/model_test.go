@@ -1125,6 +1125,8 @@ func goroutineID() int {
 	return id
 }
 
+// errText is the errors of d for the history: each summary and the start
+// of its detail, which says what was found.
 func errText(d acctest.Diags) string {
 	if !d.HasError("") {
 		return ""
@@ -1132,7 +1134,11 @@ func errText(d acctest.Diags) string {
 	var out []string
 	for _, x := range d {
 		if x.Severity == tfprotov6.DiagnosticSeverityError {
-			out = append(out, x.Summary)
+			detail := strings.Join(strings.Fields(x.Detail), " ")
+			if len(detail) > 240 {
+				detail = detail[:240] + "…"
+			}
+			out = append(out, x.Summary+" ("+detail+")")
 		}
 	}
 	return "; errors: " + strings.Join(out, ", ")
