@@ -271,26 +271,8 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 		from = splitOfAliasState(ctx, state)
 		checkPromote(path.Empty(), state.LastRollout, settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !weights.SameShares(from, to), &resp.Diagnostics)
-		if h, held := heldOf(state.LastRollout); held && weights.SameShares(from, to) {
-			for name, v := range map[string]attr.Value{"current_version": state.CurrentVersion, "routing": state.Routing, "percentages": state.Percentages, "alias_arn": state.AliasARN} {
-				set(name, v)
-			}
-			steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), to, req.Private, &resp.Diagnostics)
-			if ok {
-				keepOrAct(ctx, req.State, resp, aliasStepsValue(steps), acts, state.LastRollout)
-			}
-			return
-		}
 		if weights.SameShares(from, to) {
-			var subj subject
-			if r.client != nil && !plan.FunctionName.IsUnknown() && !plan.AliasName.IsUnknown() {
-				subj = r.subject(plan)
-			}
-			last := planRunningSame(ctx, r.client, subj, state.LastRollout, settingsOf(ctx, plan.Rollout), &resp.Diagnostics)
-			for name, v := range map[string]attr.Value{"planned_steps": state.PlannedSteps, "last_rollout": last, "current_version": state.CurrentVersion,
-				"routing": state.Routing, "percentages": state.Percentages, "alias_arn": state.AliasARN} {
-				set(name, v)
-			}
+			r.planSameVersion(ctx, req, resp, plan, state, to, set)
 			return
 		}
 		last = state.LastRollout
@@ -316,6 +298,32 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 	set("routing", types.MapValueMust(types.Float64Type, map[string]attr.Value{}))
 	set("percentages", percentagesValue(to))
 	set("last_rollout", types.ObjectUnknown(lastRolloutAttrTypes))
+	r.planSchedule(ctx, req, resp, plan, from, fromKnown, to, last, set)
+}
+
+// planSameVersion is the plan of a change that keeps what the alias
+// serves (to): what it reads stays as in state, and so do the last schedule
+// and record, unless a held rollout is promoted or times out
+// (planHeldSame) or a running one is read (planRunningSame).
+func (r *lambdaAliasResource) planSameVersion(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, plan, state lambdaAliasModel, to weights.Split, set func(string, attr.Value)) {
+	for name, v := range map[string]attr.Value{"current_version": state.CurrentVersion, "routing": state.Routing, "percentages": state.Percentages, "alias_arn": state.AliasARN} {
+		set(name, v)
+	}
+	if h, held := heldOf(state.LastRollout); held {
+		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), to, req.Private, &resp.Diagnostics)
+		if ok {
+			keepOrAct(ctx, req.State, resp, aliasStepsValue(steps), acts, state.LastRollout)
+		}
+		return
+	}
+	set("planned_steps", state.PlannedSteps)
+	set("last_rollout", planRunningSame(ctx, r.client, r.subjectIfKnown(plan), state.LastRollout, settingsOf(ctx, plan.Rollout), &resp.Diagnostics))
+}
+
+// planSchedule plans the move from what the alias serves (from, when
+// fromKnown) to version's split (to): planned_steps, refused when AWS could
+// not write one of its steps, and the timeout that must hold them.
+func (r *lambdaAliasResource) planSchedule(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, plan lambdaAliasModel, from weights.Split, fromKnown bool, to weights.Split, last types.Object, set func(string, attr.Value)) {
 	st, known, d := strategyFrom(ctx, plan.Rollout)
 	resp.Diagnostics.Append(d...)
 	if !known || !fromKnown || len(st.Problems()) > 0 {
@@ -323,11 +331,7 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 		return
 	}
 	settings, _ := settingsFrom(ctx, plan.Rollout)
-	var subj subject
-	if r.client != nil && !plan.FunctionName.IsUnknown() && !plan.AliasName.IsUnknown() {
-		subj = r.subject(plan)
-	}
-	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("version"), kind: "alias", from: from, to: to, strategy: st, settings: settings, last: last, subj: subj}, &resp.Diagnostics)
+	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("version"), kind: "alias", from: from, to: to, strategy: st, settings: settings, last: last, subj: r.subjectIfKnown(plan)}, &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -339,6 +343,15 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 	}
 	set("planned_steps", aliasStepsValue(steps))
 	checkScheduleTimeout(ctx, plan.Timeouts, operation(req.State.Raw.IsNull()), steps, plan.Rollout, &resp.Diagnostics)
+}
+
+// subjectIfKnown is the alias's subject when the plan names its function
+// and alias and a client is configured; nil otherwise (nothing is read).
+func (r *lambdaAliasResource) subjectIfKnown(plan lambdaAliasModel) subject {
+	if r.client == nil || plan.FunctionName.IsUnknown() || plan.AliasName.IsUnknown() {
+		return nil
+	}
+	return r.subject(plan)
 }
 
 // aliasScheduleProblem says why AWS could not write a schedule on an
