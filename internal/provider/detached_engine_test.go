@@ -410,7 +410,7 @@ func TestDetachedAbortChangedSincePlan(t *testing.T) {
 	d.lostOnce()
 	defer d.ticking()()
 	diags := p.Apply()
-	if !diags.HasError("(?s)Changed Since Plan.*"+regexp.QuoteMeta(hand.Short())+".*Nothing was sent") || len(diags) != 1 {
+	if !diags.HasError("(?s)Changed Since Plan.*"+regexp.QuoteMeta(hand.Short())+`.*nothing was sent \(the abort tag was not written\)`) || len(diags) != 1 {
 		t.Errorf("the abort over a person's change since the plan was not refused plainly (one error): %s", diags)
 	}
 	if w := d.s.writes()[before:]; len(w) != 0 {
