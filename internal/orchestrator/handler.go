@@ -130,6 +130,36 @@ func EndedTag(status rollout.Status, execution string) string {
 	return string(status) + " " + execution
 }
 
+// EndedAfter is the RunTag the orchestrator sets when a call that acted on
+// the run tag (acted: an AbortTag, a StopTag, a PromoteTag) ends the run:
+// its EndedTag, then what it acted on, without the execution's name
+// ("changed_during_rollout rollout-… after abort"). Step Functions repeats
+// a call whose answer was lost with the same input; the repeat finds this
+// tag where its first attempt found the one it acted on, and acts on that
+// again (actedOn), so that it ends the run the same way.
+func EndedAfter(status rollout.Status, execution, acted string) string {
+	if acted == "" {
+		return EndedTag(status, execution)
+	}
+	verb, rest, _ := strings.Cut(acted, " "+execution)
+	return EndedTag(status, execution) + " after " + verb + rest
+}
+
+// actedOn is the run tag the call that ended execution's run acted on, as
+// its EndedAfter tag (run) says; false when run is not one.
+func actedOn(run, execution string) (string, bool) {
+	_, rest, found := strings.Cut(run, " "+execution+" after ")
+	if !found || rest == "" {
+		return "", false
+	}
+	verb, step, _ := strings.Cut(rest, " ")
+	tag := verb + " " + execution
+	if step != "" {
+		tag += " " + step
+	}
+	return tag, true
+}
+
 // Handle makes one call: it checks the lease (another owner stops the run,
 // an abort rolls it back), recovers after a failed call (rolls back), then
 // advances the run until it must wait, and says how long.
@@ -169,9 +199,21 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 	r.DeadlineReason = fmt.Sprintf("the execution reached its deadline (%s: rollout.execution.timeout, or by default the schedule's length and a half plus 15 minutes)", j.Deadline.UTC().Format(time.RFC3339))
 	promoted := false
 	r.Promoted = func(context.Context) (bool, error) { return promoted, nil }
+	// acted is the run tag this call acts on (an abort, a stop, a promote):
+	// a call that ends the run says so in the tag it ends it with.
+	acted := ""
 	if !p.Done() && !p.RollingBack() {
 		l, err := lease.ReadLease(ctx)
+		if tag, ok := actedOn(l.Run, j.Execution); ok {
+			// A repeat (the answer of a call that ended the run was lost):
+			// the run tag is that call's end, and the repeat acts on what
+			// the call acted on, to end the run the same way.
+			l.Run = tag
+		}
 		promoted = err == nil && l.Run == PromoteTag(j.Execution, p.Step)
+		if promoted || err == nil && (l.Run == AbortTag(j.Execution) || l.Run == StopTag(j.Execution)) {
+			acted = l.Run
+		}
 		switch {
 		case errors.Is(err, awsclient.ErrNotFound):
 			r.Stop(p, &rollout.Failure{Gate: rollout.GateChanged, Reason: fmt.Sprintf("the %s %s no longer exists", j.Subject.Kind(), j.Subject.ID())})
@@ -230,7 +272,7 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 		if !owned {
 			return in, nil
 		}
-		if err := lease.SetRun(ctx, EndedTag(p.Res.Status, j.Execution)); err != nil {
+		if err := lease.SetRun(ctx, EndedAfter(p.Res.Status, j.Execution, acted)); err != nil {
 			o.log("recording the end in the run tag failed", "error", err.Error())
 		}
 		return in, nil

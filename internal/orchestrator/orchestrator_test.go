@@ -437,6 +437,23 @@ func TestRefusedTag(t *testing.T) {
 	}
 }
 
+// The end of a run its last call acted on a run tag for says what it acted
+// on (a repeat of that call acts on it again), as a tag value can.
+func TestEndedAfterTag(t *testing.T) {
+	const exec = "rollout-0123456789abcdef01234567"
+	for acted, want := range map[string]string{
+		"":                                "failed " + exec,
+		orchestrator.AbortTag(exec):       "failed " + exec + " after abort",
+		orchestrator.StopTag(exec):        "failed " + exec + " after stop",
+		orchestrator.PromoteTag(exec, 12): "failed " + exec + " after promote 12",
+	} {
+		tag := orchestrator.EndedAfter(rollout.Failed, exec, acted)
+		if tag != want || len(tag) > 256 || regexp.MustCompile(`[^\p{L}\p{Z}\p{N}_.:/=+\-@]`).MatchString(tag) {
+			t.Errorf("EndedAfter(%q) = %q, want %q (a tag value)", acted, tag, want)
+		}
+	}
+}
+
 // The job's settings are one value (rollout.Settings), and the job's JSON
 // is the one the previous release wrote: an execution in flight across an
 // upgrade reads every field, and a job written now has the same keys.

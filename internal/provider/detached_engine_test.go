@@ -405,3 +405,134 @@ func TestDetachedHoldReachedUnseenThenChangedByHand(t *testing.T) {
 		t.Errorf("the promote over a person's change was not refused as such: %s", diags)
 	}
 }
+
+// lostOnce makes the orchestrator's next call lose its answer (it runs to
+// its end; Step Functions repeats it with the same input), once.
+func (d *dRig) lostOnce() {
+	lost := false
+	d.states.Fault = func(string) acctest.CallFault {
+		if lost {
+			return ""
+		}
+		lost = true
+		return acctest.CallLost
+	}
+}
+
+// The abort of a held detached run, planned while the run was held and
+// applied after a person changed the subject, is refused before anything
+// is sent, as a promote is: the apply cannot do what its plan showed (a
+// rollback from the held step), and the person's change wins. One error
+// says so; no abort tag, nothing written to the listener, the run still
+// held in AWS; the apply does not wait for an end that nothing asked for
+// (found by the model checker, seed 5373: the abort was sent, its call's
+// answer lost, and the apply waited an hour for "Abort Not Confirmed").
+func TestDetachedAbortChangedSincePlan(t *testing.T) {
+	d := newDRig(t, true)
+	if diags := d.apply(d.config(d.s.to, true, "")); diags.HasError("") {
+		t.Fatal(diags)
+	}
+	exec := d.e.Emu.Executions()[0].Name
+	held := d.lease()
+	p := d.r.Plan(d.config(d.s.from, true, ""))
+	if p.Diags.HasError("") || p.Diags.HasWarning("Changed During Hold") {
+		t.Fatalf("plan: %s", p.Diags)
+	}
+	hand := weights.Split{{ARN: d.s.from[0].ARN, Weight: 50}, {ARN: d.s.from[1].ARN, Weight: 950}}
+	d.s.set(hand)
+	before, at := len(d.s.writes()), d.e.Clock.Now()
+	d.lostOnce()
+	defer d.ticking()()
+	diags := p.Apply()
+	if !diags.HasError("(?s)Changed Since Plan.*"+regexp.QuoteMeta(hand.Short())+`.*nothing was sent \(the abort tag was not written\)`) || len(diags) != 1 {
+		t.Errorf("the abort over a person's change since the plan was not refused plainly (one error): %s", diags)
+	}
+	if w := d.s.writes()[before:]; len(w) != 0 {
+		t.Errorf("the abort wrote %v over the person's change", w)
+	}
+	if l := d.lease(); l.Run != orchestrator.RunningTag(exec) || l.Status != held.Status {
+		t.Errorf("run tag %q, status tag %q after the refused abort; want %q, %q (nothing sent)", l.Run, l.Status, orchestrator.RunningTag(exec), held.Status)
+	}
+	if n := len(d.states.Running()); n != 1 {
+		t.Errorf("%d executions running after the refused abort, want the held one", n)
+	}
+	if waited := d.e.Clock.Now().Sub(at); waited > time.Minute {
+		t.Errorf("the refused abort waited %s", waited)
+	}
+	if live := d.s.live(); !live.Equal(hand) {
+		t.Errorf("the listener serves %s, want the person's %s", live.Short(), hand.Short())
+	}
+}
+
+// A call that ends a held run because of its run tag (an abort), whose
+// answer is lost, is repeated by Step Functions with the same input, after
+// the first attempt replaced that tag with the run's end: the repeat acts
+// on the same tag and ends the run the same way at once, not held until
+// the execution's deadline (found with seed 5373). An abort that rolls
+// back, and a promote, go on in later calls, which find their tag.
+func TestDetachedEndingCallRepeated(t *testing.T) {
+	cases := []struct {
+		name string
+		// hand: a person changed the subject during the hold, which the
+		// refresh before the abort's plan sees.
+		hand    bool
+		promote string
+		// status and gate are last_rollout's; end the status tag's and the
+		// run tag's; writes the listener's writes after the hold; err the
+		// apply's error ("" for none).
+		status, gate, end string
+		writes            int
+		err               string
+	}{
+		{name: "abort", status: "rolled_back", gate: "aborted", end: "rolled_back", writes: 1},
+		{name: "abort over a person's change", hand: true, status: "failed", gate: "changed_during_rollout", end: "changed_during_rollout", err: "Changed During Rollout"},
+		{name: "promote to the last step", promote: "go", status: "succeeded", end: "succeeded", writes: 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDRig(t, true)
+			if diags := d.apply(d.config(d.s.to, true, "")); diags.HasError("") {
+				t.Fatal(diags)
+			}
+			exec := d.e.Emu.Executions()[0].Name
+			cfg := d.config(d.s.from, true, "")
+			if tc.promote != "" {
+				cfg = d.config(d.s.to, true, tc.promote)
+			}
+			want := d.s.from
+			if tc.hand {
+				want = weights.Split{{ARN: d.s.from[0].ARN, Weight: 50}, {ARN: d.s.from[1].ARN, Weight: 950}}
+				d.s.set(want)
+			} else if tc.promote != "" {
+				want = d.s.to
+			}
+			if rd := d.r.Refresh(); rd.HasError("") {
+				t.Fatal(rd)
+			}
+			before, at := len(d.s.writes()), d.e.Clock.Now()
+			d.lostOnce()
+			diags := d.apply(cfg)
+			if tc.err == "" && diags.HasError("") || tc.err != "" && !diags.HasError(tc.err) || diags.HasError("Not Confirmed") {
+				t.Errorf("apply: %s", diags)
+			}
+			if n := len(d.states.Running()); n != 0 {
+				t.Fatalf("%d executions still running", n)
+			}
+			if took := d.e.Clock.Now().Sub(at); took > 5*time.Minute {
+				t.Errorf("the run ended %s after the apply began, held past the call that ended it", took)
+			}
+			if got, gate := d.r.String("last_rollout.status"), d.r.String("last_rollout.gate"); got != tc.status || gate != tc.gate {
+				t.Errorf("last_rollout.status %q, gate %q; want %q, %q (%s)", got, gate, tc.status, tc.gate, d.r.String("last_rollout.reason"))
+			}
+			if w := d.s.writes()[before:]; len(w) != tc.writes {
+				t.Errorf("the listener was written %d times after the hold (%v), want %d", len(w), w, tc.writes)
+			}
+			if live := d.s.live(); !weights.SameShares(live, want) {
+				t.Errorf("the listener serves %s, want %s", live.Short(), want.Short())
+			}
+			if l := d.lease(); !strings.HasPrefix(l.Status, tc.end+" ") || !strings.HasPrefix(l.Run, tc.status+" "+exec) {
+				t.Errorf("status tag %q, run tag %q; want the run's end, %s", l.Status, l.Run, tc.end)
+			}
+		})
+	}
+}

@@ -468,6 +468,9 @@ func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch chang
 		refuseWhileRunning(s.Attr(), ch.last, diags)
 		return outcome{}
 	}
+	if !abortSincePlan(ctx, c, s, ch, diags) {
+		return outcome{}
+	}
 	if err := s.Lease().SetRun(ctx, orchestrator.AbortTag(name)); err != nil {
 		addError(diags, pathOf(s.Attr()), "Cannot Abort Detached Rollout", err, fmt.Sprintf("Tagging %s to abort the rollout %s failed.", s.ID(), arn), "Nothing changed. "+leasePermissions(s.Kind()))
 		return outcome{}
@@ -494,6 +497,44 @@ func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch chang
 		addRolloutError(diags, s, res, ch.limit, ch.to)
 	}
 	return out
+}
+
+// abortSincePlan checks, before the abort of a detached rollout that was
+// held when the plan was made (last_rollout.step_reached holds), that the
+// subject still serves what the plan saw (last_rollout.serving), as a
+// promote's apply does: a held run does not move, so anything else is a
+// person's change since the plan, which wins. The plan showed a rollback
+// from there; the apply cannot do that, so it refuses before the abort is
+// sent, and the run stays held. A run that moves (not held, or whose
+// execution ended) is not checked: its own steps change what it serves,
+// and its guard finds a person's change.
+func abortSincePlan(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) bool {
+	x, read := readRunning(ctx, c, ch.last)
+	if read && x.Status != "RUNNING" {
+		return true
+	}
+	target, _ := weights.ParseCanonical(lastAttr(ch.last, "target"))
+	steps := runningSteps(x, read, change{last: ch.last, to: target, settings: ch.settings})
+	held, step := heldAt(s, ch.last, steps)
+	serving, err := weights.ParseCanonical(lastAttr(ch.last, "serving"))
+	if held == nil || err != nil || len(serving) == 0 {
+		return true
+	}
+	live, err := readSplit(ctx, s)
+	if err != nil {
+		s.ReadError(diags, err)
+		return false
+	}
+	if live.Equal(serving) {
+		return true
+	}
+	diags.AddAttributeError(s.Attr(), fmt.Sprintf("%s Changed Since Plan", title(s.Kind())), detail(nil,
+		fmt.Sprintf("The plan aborts the detached rollout %s, held after step %d of %d, from %s, what %s %s served then; it serves %s now. Someone or something changed it between plan and apply.",
+			lastAttr(ch.last, "execution"), step, len(steps), serving.Short(), s.Kind(), s.ID(), live.Short()),
+		"That change wins, and the plan's rollback cannot be done: nothing was sent (the abort tag was not written) and nothing was moved. The rollout is still held in AWS, and writes nothing over that change.",
+		fmt.Sprintf("Run plan again: it shows the change, and applying it aborts the rollout, which then stops with nothing written, not even its rollback (last_rollout gate changed_during_rollout); to go back to %s after that, change rollout.attempt and apply. Or stop its execution (aws stepfunctions stop-execution) to leave it where it is.",
+			shortCanonical(lastAttr(ch.last, "from")))))
+	return false
 }
 
 // refuseWhileRunning refuses a new change while a detached rollout runs.
@@ -778,6 +819,12 @@ func warnChangedDuringHold(ctx context.Context, c *awsclient.Client, s subject, 
 	live, err := readSplit(ctx, s)
 	if err != nil || live.Equal(held) {
 		return false
+	}
+	if serving, err := weights.ParseCanonical(lastAttr(last, "serving")); abort && err == nil && len(serving) > 0 && !live.Equal(serving) {
+		// Changed since the state was read (the apply's plan of a saved
+		// plan, or a plan without refresh): the apply refuses the abort
+		// and says so (abortSincePlan); this plan's abort is not sent.
+		return true
 	}
 	what := fmt.Sprintf("The detached rollout %s is held after step %d of %d at %s, but %s %s serves %s now: someone or something changed it during the hold.",
 		lastAttr(last, "execution"), step, len(steps), held.Short(), s.Kind(), s.ID(), live.Short())
