@@ -135,24 +135,47 @@ func withRun(last types.Object, from weights.Split, execution string, serving we
 // its first step is confirmed (or the execution ended first).
 func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, diags *diag.Diagnostics) outcome {
 	out := outcome{steps: steps}
-	d := ch.settings.Detached
 	name := executionName(s.ID(), ch.from, ch.to, ch.settings.Attempt, lastAttr(ch.last, "execution")+"\n"+lastAttr(ch.last, "started_at"))
+	at := s.Attr().ParentPath().AtName("rollout").AtName("execution")
+	input, p, status, ok := detachedInput(ctx, c, s, ch, steps, name, at, diags)
+	if !ok {
+		return out
+	}
+	arn, started := startExecution(ctx, c, s, ch, name, input, status, at, diags)
+	switch started {
+	case notStarted:
+		return out
+	case startUnknown:
+		res := rollout.Result{Status: statusRunning, Steps: len(steps), Current: ch.to, Started: p.Res.Started}
+		out.moved, out.execution, out.res = true, arn, res
+		out.record = recordDetached(ch, res, statusRunning, arn, ch.from)
+		return out
+	}
+	tflog.Info(ctx, "detached rollout started", map[string]any{"execution": arn, "steps": len(steps)})
+	out.moved, out.execution = true, arn
+	awaitFirstStep(ctx, c, s, ch, arn, p, &out, diags)
+	return out
+}
+
+// detachedInput is the execution's input for a change: the orchestrator's
+// job, with the run's progress at its start.
+//
+// The run's first notice (started) is built here and carried in the
+// input: the orchestrator's first call sends it, so that it is sent once
+// the execution exists, whether or not this apply learns that (a start
+// whose answer was lost), and never for a run that did not start. Its
+// status is kept in status, written before the start (the orchestrator's
+// first call may write the next one at once).
+func detachedInput(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, name string, at path.Path, diags *diag.Diagnostics) (string, *rollout.Progress, *awsclient.StatusKeeper, bool) {
 	job := orchestrator.Job{Version: orchestrator.JobVersion, Region: c.Region, Subject: s.Ref(), Owner: ch.leaseToken, Execution: name,
 		Settings: ch.settings.Settings, SwitchOffSelf: ch.switchOff != nil, Deadline: c.Clock.Now().Add(detachedTimeout(ch.settings, steps))}
 	if ch.switchOff == nil && len(ch.settings.Flags) == 0 && (job.Policy == rollout.FeatureFlag || job.Policy == rollout.KillSwitch) {
 		job.Policy = rollout.Immediate
 	}
-	// The run's first notice (started) is built here and carried in the
-	// execution's input: the orchestrator's first call sends it, so that
-	// it is sent once the execution exists, whether or not this apply
-	// learns that (a start whose answer was lost), and never for a run
-	// that did not start. Its status is written before (the orchestrator's
-	// first call may write the next one at once), and put back when the
-	// start is refused.
 	starter, err := subjects.NewRunner(c, s.Ref(), ch.settings.Settings, c.Clock)
 	if err != nil {
 		addError(diags, nil, "Cannot Start Rollout", err, fmt.Sprintf("The %s %s could not be observed.", s.Kind(), s.ID()), "This is a bug in the provider; please report it.")
-		return out
+		return "", nil, nil, false
 	}
 	starter.Execution = name
 	status := awsclient.NewStatusKeeper(s.Lease(), statusLog(ctx))
@@ -168,19 +191,38 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	if err == nil && len(input) > orchestrator.MaxPayloadBytes {
 		err = fmt.Errorf("the job is %d bytes, above Step Functions' %d", len(input), orchestrator.MaxPayloadBytes)
 	}
-	at := s.Attr().ParentPath().AtName("rollout").AtName("execution")
 	if err != nil {
 		addError(diags, pathOf(at), "Cannot Start Detached Rollout", err, "The job could not be written.", "Nothing was moved. This is a bug in the provider; please report it.")
-		return out
+		return "", nil, nil, false
 	}
+	return string(input), p, status, true
+}
+
+// startResult is whether an execution was started.
+type startResult int
+
+const (
+	started startResult = iota
+	notStarted
+	// startUnknown: the start's answer was lost and the execution could
+	// not be read.
+	startUnknown
+)
+
+// startExecution tags the subject with the run, writes its status and
+// starts the execution name with input. A start whose answer was lost is
+// read back by its name; a refused one puts the tags back as they were
+// (or removes them, when they could not be read), and no notice is sent.
+func startExecution(ctx context.Context, c *awsclient.Client, s subject, ch change, name, input string, status *awsclient.StatusKeeper, at path.Path, diags *diag.Diagnostics) (string, startResult) {
+	d := ch.settings.Detached
 	lease := s.Lease()
 	had, _ := lease.ReadLease(ctx) // unread: put back as no tags
 	if err := lease.SetRun(ctx, orchestrator.RunningTag(name)); err != nil {
 		addError(diags, pathOf(at), "Cannot Start Detached Rollout", err, fmt.Sprintf("Tagging %s with the rollout it runs failed.", s.ID()), "Nothing was moved. "+leasePermissions(s.Kind()))
-		return out
+		return "", notStarted
 	}
 	status.Flush(ctx)
-	arn, err := c.StartExecution(ctx, d.Orchestrator, name, string(input))
+	arn, err := c.StartExecution(ctx, d.Orchestrator, name, input)
 	if err != nil && awsclient.LostAnswer(err) {
 		// The start may have been made with its answer lost: the
 		// execution's name is the change's, so its ARN is known.
@@ -189,7 +231,7 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 		x, derr := c.DescribeExecution(lctx, arn)
 		cancel()
 		switch {
-		case derr == nil && x.Input == string(input):
+		case derr == nil && x.Input == input:
 			tflog.Warn(ctx, "the start's answer was lost, and the execution exists: the rollout started", map[string]any{"execution": arn, "error": err.Error()})
 			err = nil
 		case derr != nil && !errors.Is(derr, awsclient.ErrNotFound):
@@ -198,25 +240,29 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 			addError(diags, pathOf(at.AtName("orchestrator")), "Detached Rollout Start Unknown", errors.Join(err, derr),
 				fmt.Sprintf("The answer to starting the rollout %s on %s was lost, and the execution could not be read: it may be running in AWS. The subject's tags say it runs; if it runs, its first call sends the started notice.", arn, d.Orchestrator),
 				"Run terraform plan (which refreshes): it shows the rollout running if it started, or failed to start if not. Do not change the subject by hand meanwhile.")
-			res := rollout.Result{Status: statusRunning, Steps: len(steps), Current: ch.to, Started: p.Res.Started}
-			out.moved, out.execution, out.res = true, arn, res
-			out.record = recordDetached(ch, res, statusRunning, arn, ch.from)
-			return out
+			return arn, startUnknown
 		}
 	}
 	if err != nil {
-		// No run: the tags say again what they said (or nothing, when they
-		// could not be read), and the started notice is not sent.
 		bctx := context.WithoutCancel(ctx)
 		_ = lease.SetRun(bctx, had.Run)
 		_ = lease.SetStatus(bctx, had.Status)
 		addError(diags, pathOf(at.AtName("orchestrator")), "Cannot Start Detached Rollout", err, fmt.Sprintf("Step Functions refused to start the rollout on %s.", d.Orchestrator),
 			"Nothing was moved and no notice was sent. Check that the orchestrator exists in the provider's region (rollout_orchestrator) and that the credentials allow states:StartExecution and states:DescribeExecution.")
-		return out
+		return "", notStarted
 	}
-	tflog.Info(ctx, "detached rollout started", map[string]any{"execution": arn, "steps": len(steps)})
-	out.moved, out.execution = true, arn
-	// Wait for the first step: the apply returns with it confirmed.
+	return arn, started
+}
+
+// awaitFirstStep waits, up to the change's limit, until the execution arn
+// has made its first step (the apply returns with it confirmed) or ended,
+// and records where it stands in out.
+func awaitFirstStep(ctx context.Context, c *awsclient.Client, s subject, ch change, arn string, p *rollout.Progress, out *outcome, diags *diag.Diagnostics) {
+	steps := out.steps
+	running := func(n int, serving weights.Split) {
+		res := rollout.Result{Status: statusRunning, StepReached: n, Steps: len(steps), Current: ch.to, Started: p.Res.Started, NotifyFailures: p.Res.NotifyFailures}
+		out.res, out.record = res, recordDetached(ch, res, statusRunning, arn, serving)
+	}
 	end := c.Clock.Now().Add(ch.limit)
 	for {
 		x, err := c.DescribeExecution(ctx, arn)
@@ -234,29 +280,24 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 			if status != string(rollout.Succeeded) {
 				addRolloutError(diags, s, res, ch.limit, ch.from)
 			}
-			return out
+			return
 		}
 		if lerr == nil {
 			if n := stepOf(live, steps, s); n > 0 {
-				res := rollout.Result{Status: statusRunning, StepReached: n, Steps: len(steps), Current: ch.to, Started: p.Res.Started, NotifyFailures: p.Res.NotifyFailures}
-				out.res = res
-				out.record = recordDetached(ch, res, statusRunning, arn, live)
-				return out
+				running(n, live)
+				return
 			}
 		}
 		if c.Clock.Now().After(end) {
-			res := rollout.Result{Status: statusRunning, Steps: len(steps), Current: ch.to, Started: p.Res.Started, NotifyFailures: p.Res.NotifyFailures}
-			out.res = res
-			out.record = recordDetached(ch, res, statusRunning, arn, ch.from)
+			running(0, ch.from)
 			diags.AddWarning("First Step Not Confirmed", detail(nil,
 				fmt.Sprintf("The detached rollout %s started, but its first step was not confirmed within %s.", arn, ch.limit),
 				"It goes on in AWS. Run terraform plan (or refresh) to see where it stands."))
-			return out
+			return
 		}
 		if err := c.Clock.Sleep(ctx, detachedPoll); err != nil {
-			res := rollout.Result{Status: statusRunning, Steps: len(steps), Current: ch.to, Started: p.Res.Started, NotifyFailures: p.Res.NotifyFailures}
-			out.res, out.record = res, recordDetached(ch, res, statusRunning, arn, ch.from)
-			return out
+			running(0, ch.from)
+			return
 		}
 	}
 }

@@ -172,102 +172,117 @@ func holdTimeoutText(s rolloutSettings) string {
 	return fmt.Sprintf(" After %s (hold_timeout), the next apply %s.", shortDuration(s.HoldTimeout), what)
 }
 
-// heldChange is the apply of a change while a rollout is held.
+// heldChange is the apply of a change while a rollout is held: on to its
+// target (promoted, timed out, or still held), back to where it started,
+// or refused.
 func heldChange(ctx context.Context, c *awsclient.Client, s subject, ch change, h heldRun, diags *diag.Diagnostics) outcome {
-	norm, _ := s.Router().(rollout.Normalizer)
 	switch {
 	case ch.to.Canonical() == h.target.Canonical():
-		steps, err := h.steps(ch.settings, norm)
-		if err != nil {
-			scheduleChangedWhileHeld(s.Attr().ParentPath(), h, ch.settings, err, diags)
-			return outcome{}
-		}
-		now := c.Clock.Now()
-		// A hold timeout acts only when the plan showed it (ch.acts);
-		// one that passed since the plan is refused, before any write.
-		timedOut := !h.promoted(ch.settings) && ch.acts
-		switch {
-		case h.promoted(ch.settings) || timedOut:
-		case h.expired(ch.settings, now):
-			holdTimedOutSincePlan(s, h, ch.settings, diags)
-			return outcome{steps: steps[h.step:]}
-		default:
-			diags.AddAttributeWarning(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Rollout Still Held", detail(nil,
-				fmt.Sprintf("The rollout of %s %s is still held after step %d of %d, serving %s; this apply wrote nothing to it.", s.Kind(), s.ID(), h.step, len(steps), h.serving.Short()),
-				"Set rollout.promote to a new value and apply to go on."+holdTimeoutText(ch.settings)))
-			last := ch.last
-			return outcome{steps: keptSteps(s, steps, h, ch.planned), moved: true, res: rollout.Result{Status: rollout.Held, Current: ch.to, StepReached: h.step, Steps: len(steps), Started: h.started, Finished: h.heldAt}, record: &last}
-		}
-		l, ok := claimHeld(ctx, s, ch, diags)
-		if !ok {
-			return outcome{steps: steps[h.step:]}
-		}
-		ch.from, ch.leaseToken = h.from, l.token
-		runner, ok := newRunner(ctx, c, s, ch, diags)
-		if !ok {
-			return outcome{steps: steps[h.step:], lease: l}
-		}
-		var p *rollout.Progress
-		if h.promoted(ch.settings) || ch.settings.HoldAction == rollout.HoldPromote {
-			tflog.Info(ctx, "promoting the held rollout", map[string]any{"step": h.step, "promoted": h.promoted(ch.settings)})
-			p = runner.Resume(h.from, steps, h.step, h.started)
-		} else {
-			tflog.Info(ctx, "the hold timed out: rolling back", map[string]any{"step": h.step, "timeout": ch.settings.HoldTimeout.String()})
-			p = runner.Expire(ctx, h.from, steps, h.step, h.started, ch.settings.HoldTimeout)
-		}
-		out := outcome{steps: steps[h.step:], lease: l}
-		out.res = runner.Drive(ctx, p)
-		closeNotices(runner, &out.res, ch.settings, diags)
-		out.res.NotifyFailures += h.undelivered
-		settle(ctx, c, s, ch, &out, diags)
-		if out.res.Status == rollout.Held && out.res.Err != nil {
-			// Its promote was refused by AWS before anything moved: the
-			// record stays the hold's (its token, when it was held), so
-			// the same configuration promotes it again.
-			last := ch.last
-			out.record = &last
-		} else if out.res.Status == rollout.Held && out.serving != nil {
-			// Held again at a later hold: the record keeps where the
-			// rollout started (ch.from here), not the weights the
-			// resource's state keeps (its target).
-			rec := heldRecord(ch, out.res, out.serving)
-			out.record = &rec
-		}
-		return out
+		return heldOnward(ctx, c, s, ch, h, diags)
 	case ch.to.Canonical() == h.from.Canonical():
-		l, ok := claimHeld(ctx, s, ch, diags)
-		if !ok {
-			return outcome{}
-		}
-		ch.from, ch.leaseToken = h.from, l.token
-		runner, ok := newRunner(ctx, c, s, ch, diags)
-		if !ok {
-			return outcome{lease: l}
-		}
-		if ch.settings.Policy == rollout.FeatureFlag || ch.settings.Policy == rollout.KillSwitch {
-			runner.Policy = rollout.Immediate // asked to move back, not to switch flags off
-		}
-		out := outcome{steps: backStep(h), lease: l}
-		// The run's schedule counts the notices it sent before its hold
-		// (none known when the schedule cannot be made now).
-		steps, _ := schedule(h.from, h.target, ch.settings.Strategy)
-		out.res = runner.RollBackHeld(ctx, h.serving, h.from, steps, h.step, h.started, rollout.Failure{Gate: rollout.GateAborted, Step: h.step,
-			Reason: "the configuration went back to where the held rollout started"})
-		closeNotices(runner, &out.res, ch.settings, diags)
-		out.res.NotifyFailures += h.undelivered
-		if out.res.NothingMoved() && out.res.Status != rollout.RolledBack {
-			s.WriteError(diags, out.res.Err)
-			return out
-		}
-		out.moved = true
-		if out.res.Status != rollout.RolledBack {
-			addRolloutError(diags, s, out.res, ch.limit, h.from)
-		}
-		return out
+		return heldBack(ctx, c, s, ch, h, diags)
 	default:
 		refuseWhileHeld(s.Attr(), h, diags)
 		return outcome{}
 	}
+}
+
+// heldOnward is the apply of a held rollout's target: it goes on when
+// promoted, acts on a hold timeout the plan showed, refuses one that
+// passed since the plan, and otherwise stays held, writing nothing.
+func heldOnward(ctx context.Context, c *awsclient.Client, s subject, ch change, h heldRun, diags *diag.Diagnostics) outcome {
+	norm, _ := s.Router().(rollout.Normalizer)
+	steps, err := h.steps(ch.settings, norm)
+	if err != nil {
+		scheduleChangedWhileHeld(s.Attr().ParentPath(), h, ch.settings, err, diags)
+		return outcome{}
+	}
+	// A hold timeout acts only when the plan showed it (ch.acts); one that
+	// passed since the plan is refused, before any write.
+	timedOut := !h.promoted(ch.settings) && ch.acts
+	switch {
+	case h.promoted(ch.settings) || timedOut:
+	case h.expired(ch.settings, c.Clock.Now()):
+		holdTimedOutSincePlan(s, h, ch.settings, diags)
+		return outcome{steps: steps[h.step:]}
+	default:
+		diags.AddAttributeWarning(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Rollout Still Held", detail(nil,
+			fmt.Sprintf("The rollout of %s %s is still held after step %d of %d, serving %s; this apply wrote nothing to it.", s.Kind(), s.ID(), h.step, len(steps), h.serving.Short()),
+			"Set rollout.promote to a new value and apply to go on."+holdTimeoutText(ch.settings)))
+		last := ch.last
+		return outcome{steps: keptSteps(s, steps, h, ch.planned), moved: true, res: rollout.Result{Status: rollout.Held, Current: ch.to, StepReached: h.step, Steps: len(steps), Started: h.started, Finished: h.heldAt}, record: &last}
+	}
+	l, ok := claimHeld(ctx, s, ch, diags)
+	if !ok {
+		return outcome{steps: steps[h.step:]}
+	}
+	ch.from, ch.leaseToken = h.from, l.token
+	runner, ok := newRunner(ctx, c, s, ch, diags)
+	if !ok {
+		return outcome{steps: steps[h.step:], lease: l}
+	}
+	var p *rollout.Progress
+	if h.promoted(ch.settings) || ch.settings.HoldAction == rollout.HoldPromote {
+		tflog.Info(ctx, "promoting the held rollout", map[string]any{"step": h.step, "promoted": h.promoted(ch.settings)})
+		p = runner.Resume(h.from, steps, h.step, h.started)
+	} else {
+		tflog.Info(ctx, "the hold timed out: rolling back", map[string]any{"step": h.step, "timeout": ch.settings.HoldTimeout.String()})
+		p = runner.Expire(ctx, h.from, steps, h.step, h.started, ch.settings.HoldTimeout)
+	}
+	out := outcome{steps: steps[h.step:], lease: l}
+	out.res = runner.Drive(ctx, p)
+	closeNotices(runner, &out.res, ch.settings, diags)
+	out.res.NotifyFailures += h.undelivered
+	settle(ctx, c, s, ch, &out, diags)
+	if out.res.Status == rollout.Held && out.res.Err != nil {
+		// Its promote was refused by AWS before anything moved: the
+		// record stays the hold's (its token, when it was held), so the
+		// same configuration promotes it again.
+		last := ch.last
+		out.record = &last
+	} else if out.res.Status == rollout.Held && out.serving != nil {
+		// Held again at a later hold: the record keeps where the rollout
+		// started (ch.from here), not the weights the resource's state
+		// keeps (its target).
+		rec := heldRecord(ch, out.res, out.serving)
+		out.record = &rec
+	}
+	return out
+}
+
+// heldBack is the apply of the weights a held rollout started from: it
+// rolls back from the hold (an abort), moving back, not switching flags
+// off.
+func heldBack(ctx context.Context, c *awsclient.Client, s subject, ch change, h heldRun, diags *diag.Diagnostics) outcome {
+	l, ok := claimHeld(ctx, s, ch, diags)
+	if !ok {
+		return outcome{}
+	}
+	ch.from, ch.leaseToken = h.from, l.token
+	runner, ok := newRunner(ctx, c, s, ch, diags)
+	if !ok {
+		return outcome{lease: l}
+	}
+	if ch.settings.Policy == rollout.FeatureFlag || ch.settings.Policy == rollout.KillSwitch {
+		runner.Policy = rollout.Immediate // asked to move back, not to switch flags off
+	}
+	out := outcome{steps: backStep(h), lease: l}
+	// The run's schedule counts the notices it sent before its hold (none
+	// known when the schedule cannot be made now).
+	steps, _ := schedule(h.from, h.target, ch.settings.Strategy)
+	out.res = runner.RollBackHeld(ctx, h.serving, h.from, steps, h.step, h.started, rollout.Failure{Gate: rollout.GateAborted, Step: h.step,
+		Reason: "the configuration went back to where the held rollout started"})
+	closeNotices(runner, &out.res, ch.settings, diags)
+	out.res.NotifyFailures += h.undelivered
+	if out.res.NothingMoved() && out.res.Status != rollout.RolledBack {
+		s.WriteError(diags, out.res.Err)
+		return out
+	}
+	out.moved = true
+	if out.res.Status != rollout.RolledBack {
+		addRolloutError(diags, s, out.res, ch.limit, h.from)
+	}
+	return out
 }
 
 // backStep is the one step that takes a held rollout back.
