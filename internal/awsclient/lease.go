@@ -68,6 +68,23 @@ type LeaseStore interface {
 	SetStatus(ctx context.Context, status string) error
 }
 
+// TakenFrom says, from a reading of a subject's lease (l, err), why a run
+// under owner may write no more to it: the subject is gone, or another
+// owner took its lease (it wins). It is "" while the lease is the run's,
+// and when it could not be read (the guard's read before each write
+// decides whether AWS can be reached). Both drivers stop a run on it.
+func TakenFrom(l Lease, err error, owner, kind, id string) string {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return fmt.Sprintf("the %s %s no longer exists", kind, id)
+	case err != nil:
+		return ""
+	case l.Owner != "" && l.Owner != owner:
+		return fmt.Sprintf("another owner (%s) took the %s's lease during the rollout; it wins, and nothing more is written", l.Owner, kind)
+	}
+	return ""
+}
+
 // NewOwnerToken returns a fresh owner value for a resource type.
 func NewOwnerToken(resourceType string) string {
 	b := make([]byte, 8)

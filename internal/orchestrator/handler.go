@@ -214,15 +214,14 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 		if promoted || err == nil && (l.Run == AbortTag(j.Execution) || l.Run == StopTag(j.Execution)) {
 			acted = l.Run
 		}
+		taken := awsclient.TakenFrom(l, err, j.Owner, j.Subject.Kind(), j.Subject.ID())
 		switch {
-		case errors.Is(err, awsclient.ErrNotFound):
-			r.Stop(p, &rollout.Failure{Gate: rollout.GateChanged, Reason: fmt.Sprintf("the %s %s no longer exists", j.Subject.Kind(), j.Subject.ID())})
+		case taken != "":
+			r.Stop(p, &rollout.Failure{Gate: rollout.GateChanged, Reason: taken})
 		case err != nil:
 			// Read again at the next call; the gates' own reads decide
 			// whether AWS can be reached.
 			o.log("reading the lease failed", "error", err.Error())
-		case l.Owner != "" && l.Owner != j.Owner:
-			r.Stop(p, &rollout.Failure{Gate: rollout.GateChanged, Reason: fmt.Sprintf("another owner (%s) took the %s's lease during the rollout; it wins, and nothing more is written", l.Owner, j.Subject.Kind())})
 		case l.Run == AbortTag(j.Execution):
 			// An abort asks for the weights it started from: traffic goes
 			// back, and no flag is switched off (nothing failed).

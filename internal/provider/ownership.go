@@ -230,15 +230,7 @@ func stillOwned(ctx context.Context, s owned, token string, diags *diag.Diagnost
 // whether AWS can be reached).
 func takenBy(ctx context.Context, s owned, token string) string {
 	l, err := s.Lease().ReadLease(ctx)
-	switch {
-	case errors.Is(err, awsclient.ErrNotFound):
-		return fmt.Sprintf("the %s %s no longer exists", s.Kind(), s.ID())
-	case err != nil:
-		return ""
-	case l.Owner != "" && l.Owner != token:
-		return fmt.Sprintf("another owner (%s) took the %s's lease during the rollout; it wins, and nothing more is written", l.Owner, s.Kind())
-	}
-	return ""
+	return awsclient.TakenFrom(l, err, token, s.Kind(), s.ID())
 }
 
 // attrRef is the listener or rule an imported ARN names.
