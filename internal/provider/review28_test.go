@@ -87,3 +87,46 @@ func TestReview28_AbortAfterHoldTimedOutAndPromoted(t *testing.T) {
 		t.Errorf("the listener serves %s, want %s (rolled back)", live.Short(), d.s.from.Short())
 	}
 }
+
+// A detached flip made after an import (last_rollout null) is named from
+// the flip alone (executionName's prior is empty): the same flip made
+// after an earlier import, within Step Functions' 90 days, has the same
+// name, and the start is refused (ExecutionAlreadyExists, reported as
+// "Cannot Start Detached Rollout ... Check that the orchestrator
+// exists"). Chaining the name to state.LastRollout (27394d8..355f64f)
+// fixed the repeat without an import; after an import there is no record
+// to chain to. The same holds for any resource with detached runs
+// (import, A->B, B->A, import again, A->B). Not fixed here: a prior for
+// a null record (the subject's run tag, which names the last execution)
+// is the lead's call. Left failing on purpose.
+func TestReview28_FlipAfterSecondImport(t *testing.T) {
+	d := newDRigOf(t, mBlueGreenKit(), true)
+	d.s.colors()
+	if diags := d.apply(d.config(d.s.to, false, "")); diags.HasError("") {
+		t.Fatal(diags)
+	}
+	id := d.r.String("listener_arn") + "," + d.r.String("blue_target_group_arn") + "," + d.r.String("green_target_group_arn")
+	imported := func() {
+		r := d.e.NewEngine(nil).Resource(d.s.typ)
+		if diags := r.Import(id); diags.HasError("") {
+			t.Fatal(diags)
+		}
+		d.r = r
+	}
+	flip := func(at weights.Split) {
+		t.Helper()
+		cfg := d.config(at, false, "")
+		cfg["adopt"] = true
+		if diags := d.apply(cfg); diags.HasError("") {
+			t.Fatalf("flip to %s: %s", at.Short(), diags)
+		}
+		if got := d.r.String("last_rollout.status"); got != "succeeded" {
+			t.Fatalf("flip to %s: last_rollout.status %q", at.Short(), got)
+		}
+	}
+	imported()
+	flip(d.s.from)
+	flip(d.s.to)
+	imported()
+	flip(d.s.from)
+}
