@@ -558,7 +558,7 @@ func abortSincePlan(ctx context.Context, c *awsclient.Client, s subject, ch chan
 	steps := runningSteps(x, read, change{last: ch.last, to: target, settings: ch.settings})
 	held, step := heldAt(s, ch.last, steps)
 	serving, err := weights.ParseCanonical(lastAttr(ch.last, "serving"))
-	if held == nil || err != nil || len(serving) == 0 {
+	if held == nil || err != nil || len(serving) == 0 || wentOn(ctx, s, ch.last, step, len(steps)) {
 		return true
 	}
 	live, err := readSplit(ctx, s)
@@ -576,6 +576,23 @@ func abortSincePlan(ctx context.Context, c *awsclient.Client, s subject, ch chan
 		fmt.Sprintf("Run plan again: it shows the change, and applying it aborts the rollout, which then stops with nothing written, not even its rollback (last_rollout gate changed_during_rollout); to go back to %s after that, change rollout.attempt and apply. Or stop its execution (aws stepfunctions stop-execution) to leave it where it is.",
 			shortCanonical(lastAttr(ch.last, "from")))))
 	return false
+}
+
+// wentOn reports whether the status tag says the detached run of last
+// went on from its hold after step since (its hold_timeout passed: it was
+// promoted, or it rolls back): what the subject serves then is the run's
+// own doing, not a person's change, and the run is not held. A tag that
+// cannot be read, or is another run's, says nothing.
+func wentOn(ctx context.Context, s subject, last types.Object, step, steps int) bool {
+	l, err := s.Lease().ReadLease(ctx)
+	if err != nil {
+		return false
+	}
+	st, ok := awsclient.ParseStatus(l.Status)
+	if !ok || st.Execution != nameOfExecution(lastAttr(last, "execution")) || st.Steps != steps {
+		return false
+	}
+	return st.Type != rollout.NoticeHeld || st.Step != step
 }
 
 // refuseWhileRunning refuses a new change while a detached rollout runs.
@@ -854,7 +871,7 @@ func warnChangedDuringHold(ctx context.Context, c *awsclient.Client, s subject, 
 	target, _ := weights.ParseCanonical(lastAttr(last, "target"))
 	steps := runningSteps(x, read, change{last: last, to: target, settings: rolloutSettings{Strategy: strategy}})
 	held, step := heldAt(s, last, steps)
-	if held == nil {
+	if held == nil || abort && wentOn(ctx, s, last, step, len(steps)) {
 		return false
 	}
 	live, err := readSplit(ctx, s)
