@@ -135,7 +135,7 @@ func withRun(last types.Object, from weights.Split, execution string, serving we
 // its first step is confirmed (or the execution ended first).
 func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, diags *diag.Diagnostics) outcome {
 	out := outcome{steps: steps}
-	name := executionName(s.ID(), ch.from, ch.to, ch.settings.Attempt, lastAttr(ch.last, "execution")+"\n"+lastAttr(ch.last, "started_at"))
+	name := executionName(s.ID(), ch.from, ch.to, ch.settings.Attempt, priorRun(ctx, s, ch.last))
 	at := s.Attr().ParentPath().AtName("rollout").AtName("execution")
 	input, p, status, ok := detachedInput(ctx, c, s, ch, steps, name, at, diags)
 	if !ok {
@@ -155,6 +155,24 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	out.moved, out.execution = true, arn
 	awaitFirstStep(ctx, c, s, ch, arn, p, &out, diags)
 	return out
+}
+
+// priorRun is what a detached run's execution name chains to: the last
+// run the state records. With no record (a create, an import), it is the
+// subject's run tag when that names a run that ended (or was asked to):
+// the same change made again after an import or a re-create is then a new
+// execution, not the name of one Step Functions keeps with another input.
+// A run tag that says a run is in progress is not chained to: an apply
+// repeated after its start was made names the same execution.
+func priorRun(ctx context.Context, s subject, last types.Object) string {
+	if x := lastAttr(last, "execution"); x != "" {
+		return x + "\n" + lastAttr(last, "started_at")
+	}
+	l, err := s.Lease().ReadLease(ctx)
+	if err != nil || l.Run == "" || strings.HasPrefix(l.Run, orchestrator.RunningTag("")) {
+		return "\n"
+	}
+	return l.Run
 }
 
 // detachedInput is the execution's input for a change: the orchestrator's

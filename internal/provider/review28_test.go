@@ -88,17 +88,13 @@ func TestReview28_AbortAfterHoldTimedOutAndPromoted(t *testing.T) {
 	}
 }
 
-// A detached flip made after an import (last_rollout null) is named from
-// the flip alone (executionName's prior is empty): the same flip made
-// after an earlier import, within Step Functions' 90 days, has the same
-// name, and the start is refused (ExecutionAlreadyExists, reported as
-// "Cannot Start Detached Rollout ... Check that the orchestrator
-// exists"). Chaining the name to state.LastRollout (27394d8..355f64f)
-// fixed the repeat without an import; after an import there is no record
-// to chain to. The same holds for any resource with detached runs
-// (import, A->B, B->A, import again, A->B). Not fixed here: a prior for
-// a null record (the subject's run tag, which names the last execution)
-// is the lead's call. Left failing on purpose.
+// A detached flip made after an import (last_rollout null) used to be
+// named from the flip alone: the same flip made after an earlier import,
+// within Step Functions' 90 days, had the same name, and its start was
+// refused (ExecutionAlreadyExists). With no record, the name now chains
+// to the subject's run tag, which names the last run that ended on it
+// (priorRun); any resource with detached runs had the same gap (import,
+// A->B, B->A, import again, A->B).
 func TestReview28_FlipAfterSecondImport(t *testing.T) {
 	d := newDRigOf(t, mBlueGreenKit(), true)
 	d.s.colors()
