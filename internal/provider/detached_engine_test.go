@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strconv"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -532,6 +533,48 @@ func TestDetachedEndingCallRepeated(t *testing.T) {
 			}
 			if l := d.lease(); !strings.HasPrefix(l.Status, tc.end+" ") || !strings.HasPrefix(l.Run, tc.status+" "+exec) {
 				t.Errorf("status tag %q, run tag %q; want the run's end, %s", l.Status, l.Run, tc.end)
+			}
+		})
+	}
+}
+
+// An abort of a detached run that ends in an error (the orchestrator found
+// a person's change and stopped with nothing written) is recorded in the
+// state as it ended, for every kind of subject: the error says the state
+// records it, and a state still saying "running" would refuse the next
+// change as if the run went on.
+func TestDetachedAbortEndingInErrorIsRecorded(t *testing.T) {
+	for _, kit := range []mKit{mSplitKit("split on a listener", false), mAliasKit(), mFlagKit()} {
+		t.Run(kit.name, func(t *testing.T) {
+			d := newDRigOf(t, kit, true)
+			if diags := d.apply(d.config(d.s.to, true, "")); diags.HasError("") {
+				t.Fatal(diags)
+			}
+			// A split of the subject's two targets that none of the
+			// schedule's steps serves.
+			arns := []string{}
+			for _, x := range append(append(weights.Split{}, d.s.from...), d.s.to...) {
+				if !slices.Contains(arns, x.ARN) {
+					arns = append(arns, x.ARN)
+				}
+			}
+			hand := weights.Split{{ARN: arns[0], Weight: 97}, {ARN: arns[1], Weight: 3}}
+			if d.s.norm != nil {
+				hand = d.s.norm.Normalize(hand)
+			}
+			d.s.set(hand)
+			if rd := d.r.Refresh(); rd.HasError("") {
+				t.Fatal(rd)
+			}
+			diags := d.apply(d.config(d.s.from, true, ""))
+			if !diags.HasError("Changed During Rollout") {
+				t.Fatalf("apply: %s", diags)
+			}
+			if got, gate := d.r.String("last_rollout.status"), d.r.String("last_rollout.gate"); got != "failed" || gate != "changed_during_rollout" {
+				t.Errorf("last_rollout.status %q, gate %q; want failed, changed_during_rollout", got, gate)
+			}
+			if live := d.s.live(); !weights.SameShares(live, hand) {
+				t.Errorf("serves %s, want the person's %s", live.Short(), hand.Short())
 			}
 		})
 	}
