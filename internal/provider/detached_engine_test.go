@@ -3,8 +3,8 @@ package provider_test
 import (
 	"context"
 	"regexp"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
