@@ -65,6 +65,45 @@ func TestAccNoSurprise_staleSavedPlan(t *testing.T) {
 	})
 }
 
+// A saved plan applied after a person rewrote the listener in another form
+// of the same traffic (green's zero-weight entry dropped) is not refused:
+// nothing a person changed is served differently. The rollout starts from
+// the form found; a change that moves no traffic (stickiness alone) is
+// written over it. A real change is still refused (staleSavedPlan).
+func TestAccNoSurprise_sameTrafficOtherForm(t *testing.T) {
+	t.Parallel()
+	f := newRolloutFixture(t)
+	blueOnly := weights.Split{{ARN: f.blue, Weight: 100}}
+	sticky := func(c string) string {
+		return strings.Replace(c, "target_groups", "stickiness = { enabled = true, duration_seconds = 60 }\n  target_groups", 1)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			f.start(),
+			{
+				Config: sticky(f.config(100, 0, "")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					act(func() { f.e.SetWeights(f.ref, blueOnly) }),
+				}},
+				Check: resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.original), f.wrote(blueOnly, f.original), func(*terraform.State) error {
+					if fwd, _ := f.e.Forward(f.ref); !fwd.Stickiness.Enabled || fwd.Stickiness.DurationSeconds != 60 {
+						return fmt.Errorf("the listener's stickiness is %+v, want enabled for 60 s", fwd.Stickiness)
+					}
+					return nil
+				}),
+			},
+			{
+				Config: sticky(f.config(0, 100, canarySteps)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					act(func() { f.e.SetWeights(f.ref, blueOnly) }),
+				}},
+				Check: resource.ComposeTestCheckFunc(checkEmulator(f.e, f.ref, f.final), f.wrote(blueOnly, f.original, blueOnly, f.step1, f.step2, f.final)),
+			},
+		},
+	})
+}
+
 // Finding 9: after a rollback, the same change is refused by the next apply
 // with nothing moved, until rollout.attempt changes; then it runs.
 func TestAccNoSurprise_rolledBackNotRetried(t *testing.T) {

@@ -73,7 +73,11 @@ type change struct {
 	// readFirst reads the subject before the first write and refuses when
 	// it no longer serves from (update, flip). A create has just read it.
 	readFirst firstRead
-	limit     time.Duration
+	// found is what the read before write found (the caller's, when it
+	// read itself): from's traffic, maybe in another form. The run starts
+	// from it.
+	found weights.Split
+	limit time.Duration
 	// switchOff, when set, is the subject's own kill switch (a flag's
 	// rollout); otherwise rollout.flags are switched off.
 	switchOff func(ctx context.Context) (string, error)
@@ -138,6 +142,18 @@ type outcome struct {
 	// serving is where a run that ended held is (res.Current is then the
 	// configured weights, which the state keeps).
 	serving weights.Split
+	// found is what the read before write found, when nothing was to
+	// move: the form a write that moves no traffic expects besides the
+	// plan's (readBeforeWrite).
+	found weights.Split
+}
+
+// splitRead is a reading's split (nil without a reading).
+func splitRead(rd *rollout.Reading) weights.Split {
+	if rd == nil {
+		return nil
+	}
+	return rd.Split
 }
 
 // recordOutcome is the last_rollout of a run of the pipeline.
@@ -182,11 +198,20 @@ func runChange(ctx context.Context, c *awsclient.Client, s subject, ch change, d
 			return outcome{steps: steps}
 		}
 	}
+	if read != nil {
+		ch.found = read.Split
+	}
 	if len(steps) == 0 {
-		return outcome{steps: steps, lease: l}
+		return outcome{steps: steps, lease: l, found: ch.found}
 	}
 	if ch.owner != nil {
 		ch.leaseToken = l.token
+	}
+	if ch.found != nil && !ch.found.Equal(ch.from) {
+		// The same traffic in another form (readBeforeWrite): the run's
+		// guard expects, and its rollback puts back, what is there; the
+		// schedule was the plan's, from ch.from.
+		ch.from = ch.found
 	}
 	out := moveChange(ctx, c, s, ch, steps, read, diags)
 	out.lease = l
@@ -353,6 +378,13 @@ func rollBackChange(ctx context.Context, c *awsclient.Client, s subject, ch chan
 // readBeforeWrite refuses, with nothing written, when the subject no longer
 // serves from, the weights the plan was made from. It returns the reading,
 // which the run's first write may start from.
+//
+// What it serves is compared as traffic (weights.SameTraffic): the same
+// traffic in another form (a zero-weight entry dropped, the single target
+// group form, another scale) is no person's change of what is served, and
+// refusing it would refuse every apply until someone wrote the old form
+// back. What comes next starts from the form found (the reading's split):
+// the run's guard compares exactly from then on.
 func readBeforeWrite(ctx context.Context, c *awsclient.Client, s subject, from weights.Split, diags *diag.Diagnostics) (*rollout.Reading, bool) {
 	live, err := s.Router().Read(ctx)
 	if err != nil {
@@ -360,7 +392,10 @@ func readBeforeWrite(ctx context.Context, c *awsclient.Client, s subject, from w
 		return nil, false
 	}
 	live.At = c.Clock.Now()
-	if live.Split.Equal(from) {
+	if weights.SameTraffic(live.Split, from) {
+		if !live.Split.Equal(from) {
+			tflog.Info(ctx, "the subject serves the traffic the plan was made from, in another form", map[string]any{"planned": from.String(), "serves": live.Split.String()})
+		}
 		return &live, true
 	}
 	diags.AddAttributeError(s.Attr(), fmt.Sprintf("%s Changed Since Plan", title(s.Kind())), detail(nil,

@@ -323,6 +323,22 @@ func splitOf(m blueGreenModel, w map[bluegreen.Color]int) weights.Split {
 	return weights.Split{{ARN: m.BlueARN.ValueString(), Weight: w[bluegreen.Blue]}, {ARN: m.GreenARN.ValueString(), Weight: w[bluegreen.Green]}}
 }
 
+// weightsOf is each color's weight in a forward action. One that sends all
+// its traffic to one color, in whatever form (that color alone at any
+// weight, the other's zero-weight entry dropped), is that color at 100 and
+// the other at 0: settled, as the plan and the read before write see it
+// (weights.SameTraffic).
+func weightsOf(m blueGreenModel, s weights.Split) map[bluegreen.Color]int {
+	got := s.Map()
+	w := map[bluegreen.Color]int{bluegreen.Blue: got[m.BlueARN.ValueString()], bluegreen.Green: got[m.GreenARN.ValueString()]}
+	for _, c := range bluegreen.Colors {
+		if w[c] > 0 && w[c] == s.Total() {
+			return wantWeights(c)
+		}
+	}
+	return w
+}
+
 func wantWeights(active bluegreen.Color) map[bluegreen.Color]int {
 	return map[bluegreen.Color]int{active: 100, active.Other(): 0}
 }

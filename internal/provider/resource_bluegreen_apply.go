@@ -210,9 +210,14 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	if flipping && !refuseWhileForeign(ctx, r.client, plan.ControlledBy, path.Root("active"), &resp.Diagnostics) {
 		return
 	}
-	if _, ok := readBeforeWrite(ctx, r.client, r.subject(state, st.Active), splitOf(state, st.Weights), &resp.Diagnostics); !ok {
+	read, ok := readBeforeWrite(ctx, r.client, r.subject(state, st.Active), splitOf(state, st.Weights), &resp.Diagnostics)
+	if !ok {
 		return
 	}
+	// What the listener serves, maybe in another form than the state's
+	// (the single target group form): the next write expects it, and
+	// writes both colors again.
+	found := read.Split
 	// Every refusal above wrote nothing; the lease is the first write.
 	l, ok := claim(ctx, path.Empty(), r.subject(state, st.Active), blueGreenType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", &resp.Diagnostics)
 	if !ok {
@@ -228,15 +233,16 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	// 2. Replace the idle target group: create the new one, point every
 	// forward action at it, then delete the old one.
 	if c := d.Replace; c != "" {
-		if !r.replaceIdle(ctx, &plan, state, st, c, &resp.Diagnostics) {
+		if !r.replaceIdle(ctx, &plan, state, st, c, found, &resp.Diagnostics) {
 			save()
 			return
 		}
+		found = splitOf(plan, st.Weights)
 	}
 
 	// 3. Move traffic if it is not where it should be.
 	if flipping {
-		r.flip(ctx, &plan, state, st, active, &resp.Diagnostics)
+		r.flip(ctx, &plan, state, st, active, found, &resp.Diagnostics)
 	} else {
 		plan.Active = types.StringValue(string(active))
 	}
@@ -264,7 +270,9 @@ func (r *blueGreenResource) updateInPlace(ctx context.Context, plan, state blueG
 	return true
 }
 
-func (r *blueGreenResource) replaceIdle(ctx context.Context, plan *blueGreenModel, state blueGreenModel, st bluegreen.State, c bluegreen.Color, diags *diag.Diagnostics) bool {
+// replaceIdle replaces the idle color c's target group; the listener
+// serves found (the state's weights, maybe in another form).
+func (r *blueGreenResource) replaceIdle(ctx context.Context, plan *blueGreenModel, state blueGreenModel, st bluegreen.State, c bluegreen.Color, found weights.Split, diags *diag.Diagnostics) bool {
 	old := state.arnOf(c)
 	neu := r.createColor(ctx, *plan, c, diags)
 	if neu == "" {
@@ -272,7 +280,7 @@ func (r *blueGreenResource) replaceIdle(ctx context.Context, plan *blueGreenMode
 	}
 	plan.setARN(c, types.StringValue(neu))
 	subj := listenerSubject{c: r.client, ref: state.ref()}
-	if err := subj.set(ctx, []weights.Split{splitOf(state, st.Weights)}, splitOf(*plan, st.Weights)); err != nil {
+	if err := subj.set(ctx, []weights.Split{found}, splitOf(*plan, st.Weights)); err != nil {
 		_ = r.client.DeleteTargetGroup(ctx, neu)
 		plan.setARN(c, state.arnAttr(c))
 		addWriteError(diags, r.client, state.ref(), err)
@@ -294,7 +302,9 @@ func (r *blueGreenResource) replaceIdle(ctx context.Context, plan *blueGreenMode
 	return true
 }
 
-func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, state blueGreenModel, st bluegreen.State, active bluegreen.Color, diags *diag.Diagnostics) {
+// flip moves traffic to active through the pipeline; the listener serves
+// found (the state's weights, maybe in another form), read before write.
+func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, state blueGreenModel, st bluegreen.State, active bluegreen.Color, found weights.Split, diags *diag.Diagnostics) {
 	from := splitOf(*plan, st.Weights)
 	to := splitOf(*plan, wantWeights(active))
 	settings, d := settingsFrom(ctx, plan.Rollout)
@@ -317,7 +327,7 @@ func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, stat
 	// Read before write and the retry rule were checked before any write
 	// of this update. The last flip's record names a detached run's
 	// execution: the same flip made again is a new execution.
-	ch := change{from: from, to: to, settings: settings, planned: plan.PlannedSteps, last: state.LastRollout, limit: limit, leaseToken: plan.OwnerTag.ValueString()}
+	ch := change{from: from, found: found, to: to, settings: settings, planned: plan.PlannedSteps, last: state.LastRollout, limit: limit, leaseToken: plan.OwnerTag.ValueString()}
 	out := runChange(ctx, r.client, r.subject(state, prev), ch, diags)
 	if !out.moved {
 		return
@@ -335,8 +345,7 @@ func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, stat
 	}
 	res := out.res
 	plan.PlannedSteps = plannedStepsValue(out.steps)
-	got := res.Current.Map()
-	w := map[bluegreen.Color]int{bluegreen.Blue: got[plan.BlueARN.ValueString()], bluegreen.Green: got[plan.GreenARN.ValueString()]}
+	w := weightsOf(*plan, res.Current)
 	plan.Traffic = trafficValue(w)
 	plan.LastRollout = recordOutcome(ch, out)
 	now := bluegreen.LiveOf(w, prev)
@@ -441,8 +450,7 @@ func (r *blueGreenResource) whileRunning(ctx context.Context, plan *blueGreenMod
 		plan.LastRollout, plan.PlannedSteps = *out.record, state.PlannedSteps
 		return r.updateInPlace(ctx, *plan, state, st, bluegreen.Decide(st, active, plan.settings()), diags)
 	}
-	got := out.res.Current.Map()
-	w := map[bluegreen.Color]int{bluegreen.Blue: got[plan.BlueARN.ValueString()], bluegreen.Green: got[plan.GreenARN.ValueString()]}
+	w := weightsOf(*plan, out.res.Current)
 	plan.Traffic = trafficValue(w)
 	plan.LastRollout = recordOutcome(ch, out)
 	plan.PlannedSteps = plannedStepsValue(nil)
@@ -484,8 +492,7 @@ func (r *blueGreenResource) whileHeld(ctx context.Context, plan *blueGreenModel,
 		return false
 	}
 	defer inPlace()
-	got := out.res.Current.Map()
-	w := map[bluegreen.Color]int{bluegreen.Blue: got[plan.BlueARN.ValueString()], bluegreen.Green: got[plan.GreenARN.ValueString()]}
+	w := weightsOf(*plan, out.res.Current)
 	plan.Traffic = trafficValue(w)
 	plan.LastRollout = recordOutcome(ch, out)
 	plan.PlannedSteps = plannedStepsValue(out.steps)

@@ -37,8 +37,7 @@ func (r *blueGreenResource) Read(ctx context.Context, req resource.ReadRequest, 
 		return
 	}
 	fwd, _ := acts.Forward()
-	got := fwd.Split.Map()
-	w := map[bluegreen.Color]int{bluegreen.Blue: got[m.BlueARN.ValueString()], bluegreen.Green: got[m.GreenARN.ValueString()]}
+	w := weightsOf(m, fwd.Split)
 	prior := bluegreen.Color(m.Active.ValueString())
 	if prior == "" {
 		prior = bluegreen.Blue

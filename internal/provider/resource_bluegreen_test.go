@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -590,5 +591,134 @@ func TestAccBlueGreen_settingsWhileHeld(t *testing.T) {
 				f.wroteMain(func() []weights.Split { return []weights.Split{f.split(100, 0), f.split(900, 100)} }),
 			),
 		}},
+	})
+}
+
+// A person (or another tool) rewrites the listener in the single target
+// group form: blue alone, green's zero-weight entry dropped, or the plain
+// TargetGroupArn form. It serves the same traffic (all of it to blue): a
+// refresh shows no change, an apply that does not flip is not refused and
+// writes nothing to the listener, and the next flip runs from that form and
+// writes the two-entry form again. A real change (green at half the
+// traffic, beside another target group) is still refused, nothing written.
+// It used to be refused with "Listener Changed Since Plan", forever.
+func TestAccBlueGreen_sameTrafficOtherForm(t *testing.T) {
+	t.Parallel()
+	f := newBGFixture(t)
+	ref := awsclient.Ref{ListenerARN: f.listener}
+	canary := fmt.Sprintf(bgCanary, "")
+	var b, g string
+	delay := func(n int) string { return f.config("blue", canary+fmt.Sprintf("\n  deregistration_delay = %d", n)) }
+	// listenerIs checks the listener forwards exactly want, and that the
+	// provider wrote nothing to it since the person's change (writes
+	// recorded: the person's last).
+	writes := 0
+	listenerIs := func(want func() weights.Split) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			if err := checkEmulator(f.e, ref, want())(nil); err != nil {
+				return err
+			}
+			if n := len(f.main()); n != writes {
+				return fmt.Errorf("the listener received %d writes, want %d (the person's): %v", n, writes, f.main())
+			}
+			return nil
+		}
+	}
+	delayIs := func(want string) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			for _, tg := range []string{b, g} {
+				out, err := f.e.ELB.DescribeTargetGroupAttributes(context.Background(), &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(tg)})
+				if err != nil {
+					return err
+				}
+				for _, a := range out.Attributes {
+					if aws.ToString(a.Key) == "deregistration_delay.timeout_seconds" && aws.ToString(a.Value) != want {
+						return fmt.Errorf("%s has deregistration delay %s, want %s", tg, aws.ToString(a.Value), want)
+					}
+				}
+			}
+			return nil
+		}
+	}
+	traffic := func(blue, green int64) statecheck.StateCheck {
+		return statecheck.ExpectKnownValue(bgRes, tfjsonpath.New("traffic"), knownvalue.MapExact(map[string]knownvalue.Check{"blue": knownvalue.Int64Exact(blue), "green": knownvalue.Int64Exact(green)}))
+	}
+	byHand := func(s func() weights.Split) func() {
+		return func() {
+			f.e.SetWeights(ref, s())
+			writes = len(f.main())
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: f.e.Factories(),
+		Steps: []resource.TestStep{
+			{
+				Config: f.config("blue", canary),
+				Check: func(*terraform.State) error {
+					b, g = f.colors()
+					f.e.RegisterTargets(b, 2)
+					f.e.RegisterTargets(g, 2)
+					return nil
+				},
+			},
+			{
+				// Green's zero-weight entry dropped by hand.
+				PreConfig: byHand(func() weights.Split { return weights.Split{{ARN: b, Weight: 100}} }),
+				Config:    delay(42),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(bgRes, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(bgRes, tfjsonpath.New("traffic").AtMapKey("blue"), knownvalue.Int64Exact(100)),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{bgState("active", "blue"), traffic(100, 0)},
+				Check:             resource.ComposeTestCheckFunc(delayIs("42"), listenerIs(func() weights.Split { return weights.Split{{ARN: b, Weight: 100}} })),
+			},
+			{
+				// The plain form AWS reads back at weight 1: the same.
+				PreConfig: func() {
+					if _, err := f.e.ELB.ModifyListener(context.Background(), &elb.ModifyListenerInput{ListenerArn: aws.String(f.listener), DefaultActions: []elbtypes.Action{
+						{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(b)},
+					}}); err != nil {
+						t.Fatalf("ModifyListener: %v", err)
+					}
+					writes = len(f.main())
+				},
+				Config:            delay(43),
+				ConfigStateChecks: []statecheck.StateCheck{bgState("active", "blue"), traffic(100, 0)},
+				Check:             resource.ComposeTestCheckFunc(delayIs("43"), listenerIs(func() weights.Split { return weights.Split{{ARN: b, Weight: 1}} })),
+			},
+			{
+				// A refresh finds nothing to change.
+				Config:   delay(43),
+				PlanOnly: true,
+			},
+			{
+				// The flip runs from the form found and writes both colors.
+				Config:            strings.Replace(delay(43), `active            = "blue"`, `active            = "green"`, 1),
+				ConfigStateChecks: []statecheck.StateCheck{bgState("active", "green"), traffic(0, 100)},
+				Check: resource.ComposeTestCheckFunc(f.serves(0, 100, "blue"), func(*terraform.State) error {
+					got := f.main()[writes:]
+					want := []weights.Split{f.split(900, 100), f.split(500, 500), f.split(0, 100)}
+					if len(got) != len(want) {
+						return fmt.Errorf("the flip wrote %v, want %v", got, want)
+					}
+					for i := range want {
+						if !got[i].Equal(want[i]) {
+							return fmt.Errorf("the flip wrote %v, want %v", got, want)
+						}
+					}
+					return nil
+				}),
+			},
+			{
+				// A real change is refused, nothing written.
+				PreConfig:   byHand(func() weights.Split { return weights.Split{{ARN: g, Weight: 50}, {ARN: f.app, Weight: 50}} }),
+				Config:      strings.Replace(delay(44), `active            = "blue"`, `active            = "green"`, 1),
+				ExpectError: errRE(`Listener Changed Since Plan(.|\n)*it serves .*=50, .*=50 now(.|\n)*Nothing was moved`),
+			},
+			{
+				RefreshState: true, ExpectNonEmptyPlan: true,
+				Check: resource.ComposeTestCheckFunc(delayIs("43"), listenerIs(func() weights.Split { return weights.Split{{ARN: g, Weight: 50}, {ARN: f.app, Weight: 50}} })),
+			},
+		},
 	})
 }

@@ -35,6 +35,9 @@ type serviceRun struct {
 	// status and reason, once it ran (unchanged, or a run's outcome).
 	status, reason string
 	rolledBack     *rollout.Result
+	// found is what the read before write found: the form a write that
+	// moves no traffic (stickiness) expects besides the plan's.
+	found weights.Split
 }
 
 // subject is a service's forward action as the traffic pipeline sees it.
@@ -371,10 +374,11 @@ func (r *releaseResource) prepare(ctx context.Context, run *serviceRun, adopt bo
 	}
 	run.ch = ch
 	// The read-only checks first; the lease is the first write.
-	steps, _, ok := checkChange(ctx, c, run.subject, ch, &run.diags)
+	steps, read, ok := checkChange(ctx, c, run.subject, ch, &run.diags)
 	if !ok {
 		return
 	}
+	run.found = splitRead(read)
 	if !ch.from.Equal(to) && !refuseWhileForeign(ctx, c, s.ControlledBy, svcPath(name).AtName("target_groups"), &run.diags) {
 		return
 	}
@@ -392,7 +396,11 @@ func (r *releaseResource) setStickiness(ctx context.Context, run *serviceRun) {
 		return
 	}
 	subj := listenerSubject{c: r.client, ref: run.plan.ref(), sticky: stickinessFrom(run.plan.Stickiness)}
-	if err := subj.set(ctx, []weights.Split{run.ch.to}, run.ch.to); err != nil {
+	expect := []weights.Split{run.ch.to}
+	if run.found != nil {
+		expect = append(expect, run.found)
+	}
+	if err := subj.set(ctx, expect, run.ch.to); err != nil {
 		addWriteError(&run.diags, r.client, run.plan.ref(), err)
 	}
 }

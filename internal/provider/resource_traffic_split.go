@@ -494,8 +494,13 @@ func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, 
 			return false
 		}
 		// Same weights: only stickiness (or nothing AWS sees) changes; the
-		// last schedule and rollout record stay.
-		if err := subj.set(ctx, []weights.Split{from, fwd.Split}, fwd.Split); err != nil {
+		// last schedule and rollout record stay. The listener may serve
+		// them in another form (out.found).
+		expect := []weights.Split{from, fwd.Split}
+		if out.found != nil {
+			expect = append(expect, out.found)
+		}
+		if err := subj.set(ctx, expect, fwd.Split); err != nil {
 			addWriteError(diags, r.client, m.ref(), err)
 			giveBack(ctx, subj, out.lease, diags)
 			return false

@@ -158,6 +158,32 @@ func (s Split) String() string {
 	return out + "]"
 }
 
+// SameTraffic reports whether two splits serve the same traffic, exactly:
+// each target group receives the same share of the total in both, whatever
+// their scale and order (1 and 100/0 alike). A target group one lists at
+// weight 0 and the other does not list receives nothing in either: the
+// forms a person or AWS writes for the same traffic (the single target
+// group form, a zero-weight entry dropped) are the same. Two splits that
+// serve nothing at all are the same only when Equal.
+func SameTraffic(a, b Split) bool {
+	ta, tb := a.Total(), b.Total()
+	if ta <= 0 || tb <= 0 {
+		return a.Equal(b)
+	}
+	ma, mb := a.Map(), b.Map()
+	for k, w := range ma {
+		if w*tb != mb[k]*ta {
+			return false
+		}
+	}
+	for k, w := range mb {
+		if w*ta != ma[k]*tb {
+			return false
+		}
+	}
+	return true
+}
+
 // SameShares reports whether two splits send the same share of traffic
 // to each target group (to within 0.05 %, half of the 0.1 % a schedule
 // writes), whatever their scale: 1/1 and 500/500 are the same.

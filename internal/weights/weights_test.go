@@ -156,3 +156,37 @@ func TestParseCanonical(t *testing.T) {
 		}
 	}
 }
+
+func TestSameTraffic(t *testing.T) {
+	a, b, c := tg("a"), tg("b"), tg("c")
+	cases := []struct {
+		name string
+		x, y Split
+		want bool
+	}{
+		{"equal", Split{{a, 90}, {b, 10}}, Split{{a, 90}, {b, 10}}, true},
+		{"order", Split{{a, 90}, {b, 10}}, Split{{b, 10}, {a, 90}}, true},
+		{"zero entry dropped", Split{{a, 100}, {b, 0}}, Split{{a, 100}}, true},
+		{"single target group form", Split{{a, 100}, {b, 0}}, Split{{a, 1}}, true},
+		{"other zero entry", Split{{a, 100}, {b, 0}}, Split{{a, 100}, {c, 0}}, true},
+		{"scale", Split{{a, 50}, {b, 50}}, Split{{a, 1}, {b, 1}}, true},
+		{"other target group", Split{{a, 100}, {b, 0}}, Split{{c, 1}}, false},
+		{"other share", Split{{a, 100}, {b, 0}}, Split{{a, 99}, {b, 1}}, false},
+		{"a share off by less than a rounding", Split{{a, 999}, {b, 998}}, Split{{a, 998}, {b, 997}}, false},
+		{"traffic added beside", Split{{a, 100}, {b, 0}}, Split{{a, 50}, {c, 50}}, false},
+		{"nothing served", Split{{a, 0}}, Split{{a, 0}}, true},
+		{"nothing served, other form", Split{{a, 0}}, Split{{b, 0}}, false},
+		{"nothing and something", Split{{a, 0}}, Split{{a, 1}}, false},
+		{"empty", nil, Split{{a, 1}}, false},
+	}
+	for _, k := range cases {
+		t.Run(k.name, func(t *testing.T) {
+			if got := SameTraffic(k.x, k.y); got != k.want {
+				t.Errorf("SameTraffic(%s, %s) = %v, want %v", k.x, k.y, got, k.want)
+			}
+			if got := SameTraffic(k.y, k.x); got != k.want {
+				t.Errorf("SameTraffic(%s, %s) = %v, want %v", k.y, k.x, got, k.want)
+			}
+		})
+	}
+}
