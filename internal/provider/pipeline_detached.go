@@ -670,8 +670,9 @@ func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last, ro 
 		}
 		_ = s.Lease().SetRun(ctx, orchestrator.EndedTag(rollout.Failed, name))
 	}
+	live, lerr := readSplit(ctx, s)
 	diags.AddWarning("Detached Rollout Stopped", detail(nil,
-		fmt.Sprintf("The rollout %s was still running; %s, so destroy stopped its execution. No end notice was sent for it, and %s stays where it was (%s).", arn, why, s.ID(), shortCanonical(lastAttr(last, "serving"))),
+		fmt.Sprintf("The rollout %s was still running; %s, so destroy stopped its execution. No end notice was sent for it, and %s stays where it was (%s).", arn, why, s.ID(), servesText(live, lerr, shortCanonical(lastAttr(last, "serving")))),
 		"Set what it serves yourself if it must change."))
 }
 
