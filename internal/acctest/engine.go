@@ -32,6 +32,7 @@ type Engine struct {
 	T       TB
 	srv     tfprotov6.ProviderServer
 	schemas map[string]*tfprotov6.Schema
+	data    map[string]*tfprotov6.Schema
 }
 
 // TB is the part of testing.TB the engine uses.
@@ -55,7 +56,7 @@ func (e *Env) NewEngine(extra map[string]any, opts ...provider.Option) *Engine {
 	if err != nil || hasErrors(sch.Diagnostics) {
 		e.T.Fatalf("GetProviderSchema: %v %s", err, diagText(sch.Diagnostics))
 	}
-	eng := &Engine{T: e.T, srv: srv, schemas: sch.ResourceSchemas}
+	eng := &Engine{T: e.T, srv: srv, schemas: sch.ResourceSchemas, data: sch.DataSourceSchemas}
 	u := e.Emu.URL
 	cfg := map[string]any{
 		"region": Region,
@@ -320,6 +321,38 @@ func (r *Resource) Import(id string) Diags {
 	r.state = undynamic(r.eng.T, r.typ, ir.ImportedResources[0].State)
 	r.private = ir.ImportedResources[0].Private
 	return append(ir.Diagnostics, r.Refresh()...)
+}
+
+// ReadData validates and reads a data source of typ with cfg, as core
+// does, and returns what it read as Go values (nil after an error).
+func (eng *Engine) ReadData(typ string, cfg map[string]any) (map[string]any, Diags) {
+	eng.T.Helper()
+	s, ok := eng.data[typ]
+	if !ok {
+		eng.T.Fatalf("no data source type %s", typ)
+	}
+	t := s.ValueType()
+	cv, err := FromGo(t, cfg)
+	if err != nil {
+		eng.T.Fatalf("configuration of %s: %v", typ, err)
+	}
+	ctx := context.Background()
+	vr, err := eng.srv.ValidateDataResourceConfig(ctx, &tfprotov6.ValidateDataResourceConfigRequest{TypeName: typ, Config: ptr(dynamic(eng.T, t, cv))})
+	if err != nil {
+		eng.T.Fatalf("ValidateDataResourceConfig: %v", err)
+	}
+	if hasErrors(vr.Diagnostics) {
+		return nil, vr.Diagnostics
+	}
+	rr, err := eng.srv.ReadDataSource(ctx, &tfprotov6.ReadDataSourceRequest{TypeName: typ, Config: ptr(dynamic(eng.T, t, cv))})
+	if err != nil {
+		eng.T.Fatalf("ReadDataSource: %v", err)
+	}
+	if hasErrors(rr.Diagnostics) || rr.State == nil {
+		return nil, append(vr.Diagnostics, rr.Diagnostics...)
+	}
+	m, _ := ToGo(undynamic(eng.T, t, rr.State)).(map[string]any)
+	return m, append(vr.Diagnostics, rr.Diagnostics...)
 }
 
 // Exists reports whether the resource has a state.

@@ -145,6 +145,21 @@ func EndedAfter(status rollout.Status, execution, acted string) string {
 	return EndedTag(status, execution) + " after " + verb + rest
 }
 
+// EndedOf is the status a run tag says execution's run ended with
+// (EndedTag, EndedAfter); false when it does not say that run ended (it
+// runs, is being aborted, stopped or promoted, or names another run).
+func EndedOf(run, execution string) (rollout.Status, bool) {
+	f := strings.Fields(run)
+	if len(f) < 2 || f[1] != execution {
+		return "", false
+	}
+	switch f[0] {
+	case "running", "abort", "stop", "promote", "refused":
+		return "", false
+	}
+	return rollout.Status(f[0]), true
+}
+
 // actedOn is the run tag the call that ended execution's run acted on, as
 // its EndedAfter tag (run) says; false when run is not one.
 func actedOn(run, execution string) (string, bool) {

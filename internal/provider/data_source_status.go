@@ -22,6 +22,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -61,6 +62,7 @@ type statusModel struct {
 	Held        types.Bool   `tfsdk:"held"`
 	Execution   types.String `tfsdk:"execution"`
 	UpdatedAt   types.String `tfsdk:"updated_at"`
+	Reason      types.String `tfsdk:"reason"`
 }
 
 type statusAliasModel struct {
@@ -159,6 +161,8 @@ func (d *statusDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 			"held":       schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether it is held after a step, waiting for `rollout.promote`."},
 			"execution":  computed("Name of the Step Functions execution of a detached rollout; empty for one run in an apply."),
 			"updated_at": computed("When the last notice happened (RFC 3339); empty when none."),
+			"reason": computed("Why the rollout stands where it does, when the subject's tags say more than its status: a detached rollout held again because AWS refused the write " +
+				"its promote made says so, with the error's code and the permission it names, as its resource's `last_rollout.reason` does. Empty otherwise."),
 		},
 	}
 }
@@ -260,12 +264,17 @@ func (d *statusDataSource) read(ctx context.Context, ref subjects.Ref, m *status
 	if !ok {
 		m.Status, m.LastEvent, m.Step, m.Steps = types.StringValue(statusNone), types.StringValue(""), types.Int64Value(0), types.Int64Value(0)
 		m.Held, m.Execution, m.UpdatedAt = types.BoolValue(false), types.StringValue(""), types.StringValue("")
+		m.Reason = types.StringValue("")
 		return true
 	}
 	m.Status, m.LastEvent = types.StringValue(statusOf(st.Type)), types.StringValue(string(st.Type))
 	m.Step, m.Steps = types.Int64Value(int64(st.Step)), types.Int64Value(int64(st.Steps))
 	m.Held, m.Execution = types.BoolValue(st.Type == rollout.NoticeHeld), types.StringValue(st.Execution)
 	m.UpdatedAt = types.StringValue(st.At.UTC().Format(time.RFC3339))
+	m.Reason = types.StringValue("")
+	if step, why, ok := orchestrator.ParseRefusedTag(l.Run, st.Execution); ok && st.Type == rollout.NoticeHeld && st.Execution != "" && step == st.Step {
+		m.Reason = types.StringValue(refusedReason(step, st.Steps, why))
+	}
 	return true
 }
 

@@ -493,12 +493,19 @@ func refusedPromote(ctx context.Context, s subject, last types.Object, in orches
 	if !ok || step != n {
 		return
 	}
-	attrs["reason"] = types.StringValue(fmt.Sprintf("held after step %d of %d: the promote was refused by AWS (%s), so nothing moved; promote again once the orchestrator may write", n, len(in.Progress.Steps), why))
+	attrs["reason"] = types.StringValue(refusedReason(n, len(in.Progress.Steps), why))
 	attrs["promote"] = types.StringNull()
 	diags.AddWarning("Promote Not Applied", detail(nil,
 		fmt.Sprintf("AWS refused the first write after the hold of %s %s (step %d of %d): %s. Nothing moved: the detached rollout %s is held again after step %d, serving %s, on its way to %s. It was not rolled back, no notice ended it, and its status says held; rollout.hold_timeout applies as to any hold.",
 			s.Kind(), s.ID(), n+1, len(in.Progress.Steps), why, lastAttr(last, "execution"), n, shortCanonical(lastAttr(last, "serving")), shortCanonical(lastAttr(last, "target"))),
 		fmt.Sprintf("Give the orchestrator's role the permission the error names (the provider's IAM permissions table lists what each subject needs), then apply again: the plan promotes it again with the same rollout.promote. To go back instead, set the configuration to %s and apply.", shortCanonical(lastAttr(last, "from")))))
+}
+
+// refusedReason is the reason of a detached run held again after step n
+// of steps because AWS refused its promote (why): last_rollout.reason and
+// rollout_status's reason say it.
+func refusedReason(n, steps int, why string) string {
+	return fmt.Sprintf("held after step %d of %d: the promote was refused by AWS (%s), so nothing moved; promote again once the orchestrator may write", n, steps, why)
 }
 
 // runningChange is the pipeline for a change planned while a detached
@@ -705,8 +712,9 @@ func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last, ro 
 		}
 		_ = s.Lease().SetRun(ctx, orchestrator.EndedTag(rollout.Failed, name))
 	}
+	live, lerr := readSplit(ctx, s)
 	diags.AddWarning("Detached Rollout Stopped", detail(nil,
-		fmt.Sprintf("The rollout %s was still running; %s, so destroy stopped its execution. No end notice was sent for it, and %s stays where it was (%s).", arn, why, s.ID(), shortCanonical(lastAttr(last, "serving"))),
+		fmt.Sprintf("The rollout %s was still running; %s, so destroy stopped its execution. No end notice was sent for it, and %s stays where it was (%s).", arn, why, s.ID(), servesText(live, lerr, shortCanonical(lastAttr(last, "serving")))),
 		"Set what it serves yourself if it must change."))
 }
 

@@ -599,10 +599,33 @@ func endHeldOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last,
 			k.(*awsclient.StatusKeeper).Disown() // the new owner's tags
 		}
 	}
-	res := runner.EndHeld(h.from, h.serving, steps, h.step, h.started, rollout.Failure{Gate: rollout.GateAborted, Step: h.step,
-		Reason: fmt.Sprintf("its resource was destroyed while the rollout was held after step %d; the %s stays at %s", h.step, s.Kind(), h.serving.Short())})
+	// What it serves now, read once (a person may have changed it since
+	// the hold): the notice and the warning say that, not the record.
+	serving, serves := servesNow(ctx, s, h.serving)
+	res := runner.EndHeld(h.from, serving, steps, h.step, h.started, rollout.Failure{Gate: rollout.GateAborted, Step: h.step,
+		Reason: fmt.Sprintf("its resource was destroyed while the rollout was held after step %d; the %s stays at %s", h.step, s.Kind(), serves)})
 	closeNotices(runner, &res, settings, diags)
 	diags.AddWarning("Held Rollout Ended", detail(nil,
 		fmt.Sprintf("The rollout of %s %s was held after step %d, serving %s, on its way to %s; destroy ended it there (its status and notices say failed, gate aborted) and wrote nothing to it.", s.Kind(), s.ID(), h.step, h.serving.Short(), h.target.Short()),
-		fmt.Sprintf("It still serves %s. Set what it serves yourself if it must change (back to %s, where the rollout started).", h.serving.Short(), h.from.Short())))
+		fmt.Sprintf("It serves %s. Set what it serves yourself if it must change (back to %s, where the rollout started).", serves, h.from.Short())))
+}
+
+// servesNow reads what s serves (once), for a destroy's words: the split
+// read and its text, or, when the read fails, recorded (the state's) and
+// a text that says it is the record and could not be read.
+func servesNow(ctx context.Context, s subject, recorded weights.Split) (weights.Split, string) {
+	live, err := readSplit(ctx, s)
+	if err != nil {
+		return recorded, servesText(nil, err, recorded.Short())
+	}
+	return live, live.Short()
+}
+
+// servesText says what a subject serves: live, or when reading it failed
+// (err) the recorded value, saying so.
+func servesText(live weights.Split, err error, recorded string) string {
+	if err != nil {
+		return fmt.Sprintf("%s as last recorded (reading it failed: %s)", recorded, rollout.Bound(err.Error()))
+	}
+	return live.Short()
 }

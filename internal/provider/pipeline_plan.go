@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -83,7 +85,7 @@ func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags
 	}
 	refuseRetry(p.at.ParentPath(), p.last, p.to, p.settings.Attempt, diags, atPlan)
 	if lastStatus(p.last) == "" {
-		warnFoundRun(ctx, p.subj, p.at, p.kind, p.from, diags)
+		warnFoundRun(ctx, c, p.subj, p.at, p.kind, p.from, p.settings, diags)
 	}
 	checkSwitchable(ctx, c, p.at.ParentPath(), p.settings, atPlan, diags)
 	checkDetached(p.at.ParentPath(), p.settings, steps, diags)
@@ -108,12 +110,11 @@ func planHeldSame(ctx context.Context, c *awsclient.Client, s subject, h heldRun
 }
 
 // warnFoundRun says, in a plan with no record of a rollout of the subject
-// (a create, an import), that its status tag shows a rollout that has not
-// ended: held, or running, started by another resource (or by this one's
-// state before it was lost). That rollout's start and target are in the
-// state that started it, so this plan cannot go on with it: applying
-// starts a new rollout from what the subject serves now (from).
-func warnFoundRun(ctx context.Context, s subject, at path.Path, kind string, from weights.Split, diags *diag.Diagnostics) {
+// (a create, an import), what its status tag says of a rollout that is
+// held or has not ended: this resource cannot promote it, and applying
+// starts a new one. A tag that no run keeps any more (staleRun) is said to
+// be stale, not a rollout in progress.
+func warnFoundRun(ctx context.Context, c *awsclient.Client, s subject, at path.Path, kind string, from weights.Split, settings rolloutSettings, diags *diag.Diagnostics) {
 	if s == nil {
 		return
 	}
@@ -138,7 +139,54 @@ func warnFoundRun(ctx context.Context, s subject, at path.Path, kind string, fro
 	if l.Owner != "" {
 		owner = fmt.Sprintf("%s (tag %s)", l.Owner, awsclient.OwnerTag)
 	}
+	if why := staleRun(ctx, c, l, st, settings, kind); why != "" {
+		diags.AddAttributeWarning(at, "Stale Rollout Status Found", detail(nil,
+			fmt.Sprintf("The %s's status tag (%s = %q) says that a rollout %s, but no rollout runs: %s. The tag was left by a run that could not end it (a detached start that was refused and could not put the tags back, or an apply that stopped mid-run).", kind, awsclient.StatusTag, l.Status, what, why),
+			fmt.Sprintf("Nothing needs doing: applying starts a new rollout from what the %s serves now (%s), by planned_steps, and its status replaces the tag.", kind, from.Short())))
+		return
+	}
 	diags.AddAttributeWarning(at, "Rollout In Progress Found", detail(nil,
 		fmt.Sprintf("The %s's status tag (%s = %q) says that a rollout started by %s %s. This resource has no record of it (it was imported, or is new), so it cannot promote or roll back that rollout: it does not know where it started nor where it goes.", kind, awsclient.StatusTag, l.Status, owner, what),
 		fmt.Sprintf("Applying starts a new rollout from what the %s serves now (%s), by planned_steps, and that one's notices are a new run; the rollout found is not promoted. To finish it instead, promote it or roll it back from the resource that started it, then plan this one again.", kind, from.Short())))
+}
+
+// inApplyStatusAge bounds how old the status tag of a rollout running in
+// an apply can be: the run writes it before each wait, and no wait is
+// longer than a step's pause, its health wait and the metrics' delay
+// (an hour more for the rest).
+const inApplyStatusAge = maxPause + maxHealthTimeout + maxMetricsDelay + time.Hour
+
+// staleRun says why the status st in the lease l is kept by no run, or ""
+// when a run may keep it (or that could not be told). A detached run's
+// status names its execution: its run tag says it ended, or the
+// orchestrator this resource runs on (settings) has no such execution
+// running. A run in the apply holds the owner tag while it runs and
+// writes its status before each wait; a held one waits for its owner.
+func staleRun(ctx context.Context, c *awsclient.Client, l awsclient.Lease, st awsclient.Status, settings rolloutSettings, kind string) string {
+	if st.Execution != "" {
+		if ended, ok := orchestrator.EndedOf(l.Run, st.Execution); ok {
+			return fmt.Sprintf("its run tag (%s = %q) says the execution %s ended %s", awsclient.RunTag, l.Run, st.Execution, ended)
+		}
+		if c == nil || settings.Detached == nil || settings.Detached.Orchestrator == "" {
+			return ""
+		}
+		arn := awsclient.ExecutionARN(settings.Detached.Orchestrator, st.Execution)
+		x, err := c.DescribeExecution(ctx, arn)
+		switch {
+		case errors.Is(err, awsclient.ErrNotFound):
+			return fmt.Sprintf("the orchestrator %s has no execution %s (it never started)", settings.Detached.Orchestrator, st.Execution)
+		case err == nil && x.Status != "RUNNING":
+			return fmt.Sprintf("the execution %s is %s", arn, x.Status)
+		}
+		return ""
+	}
+	if l.Owner == "" {
+		return fmt.Sprintf("no resource owns the %s (it has no %s tag), and a rollout in the apply, running or held, keeps that tag until it ends", kind, awsclient.OwnerTag)
+	}
+	if st.Type != rollout.NoticeHeld && c != nil {
+		if age := c.Clock.Now().Sub(st.At); age > inApplyStatusAge {
+			return fmt.Sprintf("the tag was written %s ago, and a rollout in the apply writes it before each wait, at most %s apart", age.Round(time.Minute), inApplyStatusAge)
+		}
+	}
+	return ""
 }

@@ -88,6 +88,11 @@ type Progress struct {
 	// poll, then 2 until a write after the hold is made. A try again sends
 	// no second promoted notice.
 	Refused int `json:"refused,omitempty"`
+	// Refusals counts the writes after the hold AWS refused in a row;
+	// RetryAt is when a timed-out hold whose action is promote tries the
+	// write again (refusedBackoff).
+	Refusals int       `json:"refusals,omitempty"`
+	RetryAt  time.Time `json:"retry_at,omitzero"`
 }
 
 // MaxProgressBytes bounds a Progress as JSON. A Step Functions execution
@@ -319,6 +324,14 @@ func (r *Runner) hold(ctx context.Context, p *Progress, n int) (time.Duration, e
 	}
 	waited := r.Clock.Now().Sub(p.Res.HeldAt)
 	timedOut := r.HoldTimeout > 0 && waited >= r.HoldTimeout
+	if !ok && timedOut && r.HoldAction == HoldPromote && p.Refused > 0 {
+		// The timeout's promote was refused: it is tried again at
+		// RetryAt, not every poll; a promote given meanwhile is tried at
+		// the next poll.
+		if left := p.RetryAt.Sub(r.Clock.Now()); left > 0 {
+			return min(r.poll(), left), nil
+		}
+	}
 	if ok || (timedOut && r.HoldAction == HoldPromote) {
 		p.Before = p.Res.Current
 		p.Res.Err, p.Res.ErrText = nil, ""
@@ -363,7 +376,26 @@ func (r *Runner) refusedAfterHold(ctx context.Context, p *Progress, held int, er
 	r.restate(context.WithoutCancel(ctx), p, NoticeHeld, held, at)
 	if r.Promoted != nil {
 		p.Refused = 1
+		p.Refusals++
+		p.RetryAt = r.Clock.Now().Add(r.refusedBackoff(p.Refusals))
 	}
+}
+
+// maxRefusedBackoff bounds the interval between two tries of a timed-out
+// hold's promote that AWS refuses.
+const maxRefusedBackoff = time.Hour
+
+// refusedBackoff is how long a timed-out hold whose promote AWS refused n
+// times in a row waits before it tries again: a poll, then twice as long
+// each time, up to maxRefusedBackoff (or the poll, when longer). Each try
+// is a write AWS refuses and the step's gates; a permission given later
+// is used within that bound, without a person promoting again.
+func (r *Runner) refusedBackoff(n int) time.Duration {
+	d := r.poll()
+	for i := 1; i < n && d < maxRefusedBackoff; i++ {
+		d *= 2
+	}
+	return max(min(d, maxRefusedBackoff), r.poll())
 }
 
 // HoldPromote is the HoldAction that goes on when a hold times out.
@@ -637,7 +669,7 @@ func (r *Runner) shift(ctx context.Context, p *Progress, n int, st PlannedStep) 
 		return 0, nil
 	}
 	p.Before = p.Res.Current
-	p.Res.Current, p.Res.StepReached, p.Refused = got, n, 0
+	p.Res.Current, p.Res.StepReached, p.Refused, p.Refusals, p.RetryAt = got, n, 0, 0, time.Time{}
 	r.log("rollout step applied", "step", n, "of", len(p.Steps), "percent", st.Percent, "weights", st.Weights.String(), "pause", st.Pause.String())
 	p.PauseStart = r.Clock.Now()
 	if st.Hold {

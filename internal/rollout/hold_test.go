@@ -484,3 +484,79 @@ func TestRefusedWriteAfterPromoteHoldsAgain(t *testing.T) {
 		}
 	})
 }
+
+// A hold that timed out with hold_timeout_action = "promote" goes on by
+// itself; when AWS refuses that write (a permission missing), the run is
+// held again and tries again later, at a growing interval (a poll, then
+// twice that, up to maxRefusedBackoff), not at every poll until the
+// deadline: each try is a write AWS refuses and a gate check. Once the
+// write is allowed, a try goes through; a promote given meanwhile (the
+// orchestrator's Promoted) is tried at the next poll.
+func TestTimedOutPromoteRefusedBacksOff(t *testing.T) {
+	const denied = "AccessDenied: not authorized to perform: elasticloadbalancing:ModifyListener"
+	for _, c := range []struct {
+		name      string
+		allowFrom time.Duration // from the start: the write is allowed (0: never)
+		promoteAt time.Duration // from the start: Promoted says yes (0: never)
+		want      Status
+		maxTries  int
+		within    time.Duration // the run ends within this of the write being allowed
+	}{
+		// The rollback at the deadline is refused too (the same write).
+		{"refused until the deadline", 0, 0, Failed, 18, 0},
+		{"allowed later", 3 * time.Hour, 0, Succeeded, 12, maxRefusedBackoff + time.Minute},
+		{"promoted after the permission is given", 3 * time.Hour, 3*time.Hour + 5*time.Minute, Succeeded, 12, 6 * time.Minute},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			from, steps := holdSchedule(t)
+			start := time.Unix(0, 0)
+			clk := clock.NewFake(start)
+			tries := 0
+			var allowedAt time.Time
+			p := &script{serving: from, applyErr: func(n int) error {
+				if n != 2 {
+					return nil
+				}
+				if c.allowFrom > 0 && !clk.Now().Before(start.Add(c.allowFrom)) {
+					if allowedAt.IsZero() {
+						allowedAt = clk.Now()
+					}
+					return nil
+				}
+				tries++
+				return fmt.Errorf("%s", denied)
+			}}
+			r := runner(p, Gates{}, clk)
+			r.Promoted = func(context.Context) (bool, error) {
+				return c.promoteAt > 0 && !clk.Now().Before(start.Add(c.promoteAt)), nil
+			}
+			r.HoldTimeout, r.HoldAction = 5*time.Minute, HoldPromote
+			r.Deadline = start.Add(10 * time.Hour)
+			res := r.Run(context.Background(), from, steps)
+			t.Logf("ended %s after %s, %d refused tries", res.Status, clk.Now().Sub(start), tries)
+			if res.Status != c.want {
+				t.Fatalf("the run ended %s (%+v, %v), want %s", res.Status, res.Failure, res.Err, c.want)
+			}
+			if tries > c.maxTries {
+				t.Errorf("the write AWS refuses was tried %d times in %s, want at most %d (a growing interval)", tries, clk.Now().Sub(start), c.maxTries)
+			}
+			if tries < 3 {
+				t.Errorf("the write was tried %d times: it must be tried again", tries)
+			}
+			if c.within > 0 {
+				if allowedAt.IsZero() {
+					t.Fatal("the write was never tried once allowed")
+				}
+				if late := allowedAt.Sub(start.Add(c.allowFrom)); late > c.within && c.promoteAt == 0 {
+					t.Errorf("the write went through %s after it was allowed, want within %s", late, c.within)
+				}
+				if c.promoteAt > 0 && allowedAt.Sub(start.Add(c.promoteAt)) > 2*time.Minute {
+					t.Errorf("the write went through %s after the promote, want at the next poll", allowedAt.Sub(start.Add(c.promoteAt)))
+				}
+			}
+			if got := strings.Count(strings.Join(p.notices, " "), "promoted@1"); got != 1 {
+				t.Errorf("%d promoted notices (%s), want 1", got, strings.Join(p.notices, " "))
+			}
+		})
+	}
+}
