@@ -94,6 +94,10 @@ export interface GetStatusResult {
      */
     readonly percentages: {[key: string]: number};
     /**
+     * Why the rollout stands where it does, when the subject's tags say more than its status: a detached rollout held again because AWS refused the write its promote made says so, with the error's code and the permission it names, as its resource's `last_rollout.reason` does. Empty otherwise.
+     */
+    readonly reason: string;
+    /**
      * ARN of a listener rule a rollout moves.
      */
     readonly ruleArn?: string;

@@ -60,6 +60,8 @@ type GetStatusResult struct {
 	Owner string `pulumi:"owner"`
 	// The same, in percent of traffic.
 	Percentages map[string]float64 `pulumi:"percentages"`
+	// Why the rollout stands where it does, when the subject's tags say more than its status: a detached rollout held again because AWS refused the write its promote made says so, with the error's code and the permission it names, as its resource's `last_rollout.reason` does. Empty otherwise.
+	Reason string `pulumi:"reason"`
 	// ARN of a listener rule a rollout moves.
 	RuleArn *string `pulumi:"ruleArn"`
 	// Where its last rollout stands: <span pulumi-lang-nodejs="`none`" pulumi-lang-dotnet="`None`" pulumi-lang-go="`none`" pulumi-lang-python="`none`" pulumi-lang-yaml="`none`" pulumi-lang-java="`none`">`none`</span> (no rollout recorded), <span pulumi-lang-nodejs="`running`" pulumi-lang-dotnet="`Running`" pulumi-lang-go="`running`" pulumi-lang-python="`running`" pulumi-lang-yaml="`running`" pulumi-lang-java="`running`">`running`</span>, <span pulumi-lang-nodejs="`held`" pulumi-lang-dotnet="`Held`" pulumi-lang-go="`held`" pulumi-lang-python="`held`" pulumi-lang-yaml="`held`" pulumi-lang-java="`held`">`held`</span> (until promoted), <span pulumi-lang-nodejs="`succeeded`" pulumi-lang-dotnet="`Succeeded`" pulumi-lang-go="`succeeded`" pulumi-lang-python="`succeeded`" pulumi-lang-yaml="`succeeded`" pulumi-lang-java="`succeeded`">`succeeded`</span>, <span pulumi-lang-nodejs="`rolledBack`" pulumi-lang-dotnet="`RolledBack`" pulumi-lang-go="`rolledBack`" pulumi-lang-python="`rolled_back`" pulumi-lang-yaml="`rolledBack`" pulumi-lang-java="`rolledBack`">`rolled_back`</span>, <span pulumi-lang-nodejs="`failed`" pulumi-lang-dotnet="`Failed`" pulumi-lang-go="`failed`" pulumi-lang-python="`failed`" pulumi-lang-yaml="`failed`" pulumi-lang-java="`failed`">`failed`</span>, or <span pulumi-lang-nodejs="`changedDuringRollout`" pulumi-lang-dotnet="`ChangedDuringRollout`" pulumi-lang-go="`changedDuringRollout`" pulumi-lang-python="`changed_during_rollout`" pulumi-lang-yaml="`changedDuringRollout`" pulumi-lang-java="`changedDuringRollout`">`changed_during_rollout`</span> (someone or something else changed it, and the rollout stopped).
@@ -162,6 +164,11 @@ func (o GetStatusResultOutput) Owner() pulumi.StringOutput {
 // The same, in percent of traffic.
 func (o GetStatusResultOutput) Percentages() pulumi.Float64MapOutput {
 	return o.ApplyT(func(v GetStatusResult) map[string]float64 { return v.Percentages }).(pulumi.Float64MapOutput)
+}
+
+// Why the rollout stands where it does, when the subject's tags say more than its status: a detached rollout held again because AWS refused the write its promote made says so, with the error's code and the permission it names, as its resource's `last_rollout.reason` does. Empty otherwise.
+func (o GetStatusResultOutput) Reason() pulumi.StringOutput {
+	return o.ApplyT(func(v GetStatusResult) string { return v.Reason }).(pulumi.StringOutput)
 }
 
 // ARN of a listener rule a rollout moves.

@@ -28,7 +28,7 @@ class GetStatusResult:
     """
     A collection of values returned by getStatus.
     """
-    def __init__(__self__, execution=None, feature_flag=None, held=None, id=None, kind=None, lambda_alias=None, last_event=None, listener_arn=None, owner=None, percentages=None, rule_arn=None, status=None, step=None, steps=None, updated_at=None, wait=None, weights=None):
+    def __init__(__self__, execution=None, feature_flag=None, held=None, id=None, kind=None, lambda_alias=None, last_event=None, listener_arn=None, owner=None, percentages=None, reason=None, rule_arn=None, status=None, step=None, steps=None, updated_at=None, wait=None, weights=None):
         if execution and not isinstance(execution, str):
             raise TypeError("Expected argument 'execution' to be a str")
         pulumi.set(__self__, "execution", execution)
@@ -59,6 +59,9 @@ class GetStatusResult:
         if percentages and not isinstance(percentages, dict):
             raise TypeError("Expected argument 'percentages' to be a dict")
         pulumi.set(__self__, "percentages", percentages)
+        if reason and not isinstance(reason, str):
+            raise TypeError("Expected argument 'reason' to be a str")
+        pulumi.set(__self__, "reason", reason)
         if rule_arn and not isinstance(rule_arn, str):
             raise TypeError("Expected argument 'rule_arn' to be a str")
         pulumi.set(__self__, "rule_arn", rule_arn)
@@ -162,6 +165,14 @@ class GetStatusResult:
         return pulumi.get(self, "percentages")
 
     @_builtins.property
+    @pulumi.getter
+    def reason(self) -> _builtins.str:
+        """
+        Why the rollout stands where it does, when the subject's tags say more than its status: a detached rollout held again because AWS refused the write its promote made says so, with the error's code and the permission it names, as its resource's `last_rollout.reason` does. Empty otherwise.
+        """
+        return pulumi.get(self, "reason")
+
+    @_builtins.property
     @pulumi.getter(name="ruleArn")
     def rule_arn(self) -> Optional[_builtins.str]:
         """
@@ -234,6 +245,7 @@ class AwaitableGetStatusResult(GetStatusResult):
             listener_arn=self.listener_arn,
             owner=self.owner,
             percentages=self.percentages,
+            reason=self.reason,
             rule_arn=self.rule_arn,
             status=self.status,
             step=self.step,
@@ -281,6 +293,7 @@ def get_status(feature_flag: Optional[_builtins.str] = None,
         listener_arn=pulumi.get(__ret__, 'listener_arn'),
         owner=pulumi.get(__ret__, 'owner'),
         percentages=pulumi.get(__ret__, 'percentages'),
+        reason=pulumi.get(__ret__, 'reason'),
         rule_arn=pulumi.get(__ret__, 'rule_arn'),
         status=pulumi.get(__ret__, 'status'),
         step=pulumi.get(__ret__, 'step'),
@@ -325,6 +338,7 @@ def get_status_output(feature_flag: pulumi.Input[Optional[Optional[_builtins.str
         listener_arn=pulumi.get(__response__, 'listener_arn'),
         owner=pulumi.get(__response__, 'owner'),
         percentages=pulumi.get(__response__, 'percentages'),
+        reason=pulumi.get(__response__, 'reason'),
         rule_arn=pulumi.get(__response__, 'rule_arn'),
         status=pulumi.get(__response__, 'status'),
         step=pulumi.get(__response__, 'step'),
