@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
@@ -41,138 +39,6 @@ func noticeWait(ctx context.Context, n *awsclient.Notifier) time.Duration {
 		wait = max(0, min(wait, time.Until(dl)-AnswerMargin))
 	}
 	return wait
-}
-
-// Run values of awsclient.RunTag.
-func RunningTag(execution string) string { return "running " + execution }
-
-// AbortTag is the RunTag an apply sets to abort the execution.
-func AbortTag(execution string) string { return "abort " + execution }
-
-// StopTag is the RunTag a destroy sets to end the execution where it is:
-// its resource is gone, so nothing more is written (not even a rollback);
-// the run's end notice (failed, gate aborted) and its status say so.
-func StopTag(execution string) string { return "stop " + execution }
-
-// StopReason is the reason of the failure a StopTag ends a run with.
-const StopReason = "its resource was destroyed during the rollout: the rollout ended where it was, and wrote nothing more"
-
-// PromoteTag is the RunTag an apply sets to promote the execution held
-// after step: a later hold of the same run is promoted by its own.
-func PromoteTag(execution string, step int) string {
-	return fmt.Sprintf("promote %s %d", execution, step)
-}
-
-// RefusedTag is the RunTag the orchestrator sets, in place of its
-// PromoteTag, when AWS refused the first write after the hold after step
-// (rollout.refusedAfterHold: the run is held again where it was): why is
-// the refusal, as a tag value allows (RefusalText). The run waits as any
-// hold does (hold_timeout applies) until a new promote.
-func RefusedTag(execution string, step int, why string) string {
-	v := fmt.Sprintf("refused %s %d", execution, step)
-	if why != "" {
-		v += " " + why
-	}
-	return bound(v, maxTagValue)
-}
-
-// ParseRefusedTag reads a RefusedTag of execution: the step whose promote
-// was refused and why.
-func ParseRefusedTag(run, execution string) (step int, why string, ok bool) {
-	rest, found := strings.CutPrefix(run, "refused "+execution+" ")
-	if !found {
-		return 0, "", false
-	}
-	n, why, _ := strings.Cut(rest, " ")
-	if _, err := fmt.Sscanf(n, "%d", &step); err != nil || step < 1 {
-		return 0, "", false
-	}
-	return step, why, true
-}
-
-// maxTagValue is the longest tag value AWS takes (ELB, Lambda, SSM).
-const maxTagValue = 256
-
-var (
-	apiErrorRE     = regexp.MustCompile(`api error ([A-Za-z.]+): `)
-	notAuthorizeRE = regexp.MustCompile(`not authorized to perform:? ([A-Za-z0-9-]+:[A-Za-z0-9*]+)`)
-	notTagRE       = regexp.MustCompile(`[^\p{L}\p{Z}\p{N}_.:/=+\-@]+`)
-)
-
-// RefusalText is what a tag value can say of an AWS error: its code and
-// the permission it names ("AccessDenied elasticloadbalancing:ModifyListener"),
-// or the error's text with what a tag value cannot hold made spaces.
-func RefusalText(text string) string {
-	code := ""
-	if m := apiErrorRE.FindStringSubmatch(text); m != nil {
-		code = m[1]
-		text = text[strings.Index(text, m[0])+len(m[0]):]
-	}
-	if m := notAuthorizeRE.FindStringSubmatch(text); m != nil {
-		return strings.TrimSpace(code + " " + m[1])
-	}
-	return strings.Join(strings.Fields(notTagRE.ReplaceAllString(strings.TrimSpace(code+" "+text), " ")), " ")
-}
-
-func bound(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return strings.TrimSpace(s)
-}
-
-// EndedTag is the RunTag the orchestrator sets when the run ends.
-func EndedTag(status rollout.Status, execution string) string {
-	return string(status) + " " + execution
-}
-
-// EndedAfter is the RunTag the orchestrator sets when a call that acted on
-// the run tag (acted: an AbortTag, a StopTag, a PromoteTag) ends the run:
-// its EndedTag, then what it acted on, without the execution's name
-// ("changed_during_rollout rollout-… after abort"). Step Functions repeats
-// a call whose answer was lost with the same input; the repeat finds this
-// tag where its first attempt found the one it acted on, and acts on that
-// again (actedOn), so that it ends the run the same way.
-func EndedAfter(status rollout.Status, execution, acted string) string {
-	if acted == "" {
-		return EndedTag(status, execution)
-	}
-	verb, rest, _ := strings.Cut(acted, " "+execution)
-	return EndedTag(status, execution) + " after " + verb + rest
-}
-
-// EndedOf is the status a run tag says execution's run ended with
-// (EndedTag, EndedAfter); false when it does not say that run ended (it
-// runs, is being aborted, stopped or promoted, or names another run).
-func EndedOf(run, execution string) (rollout.Status, bool) {
-	f := strings.Fields(run)
-	if len(f) < 2 || f[1] != execution {
-		return "", false
-	}
-	switch f[0] {
-	case "running", "abort", "stop", "promote", "refused":
-		return "", false
-	}
-	return rollout.Status(f[0]), true
-}
-
-// actedOn is the run tag the call that ended execution's run acted on, as
-// its EndedAfter tag (run) says; false when run is not one.
-func actedOn(run, execution string) (string, bool) {
-	_, rest, found := strings.Cut(run, " "+execution+" after ")
-	if !found || rest == "" {
-		return "", false
-	}
-	verb, step, _ := strings.Cut(rest, " ")
-	tag := verb + " " + execution
-	if step != "" {
-		tag += " " + step
-	}
-	return tag, true
 }
 
 // Handle makes one call: it checks the lease (another owner stops the run,

@@ -19,13 +19,17 @@ import (
 // JobVersion is the version of the Job and State formats. An orchestrator
 // refuses a job of another version: the provider and the orchestrator
 // come from the same release. Version 2: the first call sends the run's
-// started notice (State.Announce).
-const JobVersion = 2
+// started notice (State.Announce). Version 3: the progress says a refused
+// promote by its count of refusals alone (rollout.Progress.Refusals); the
+// refused state of older ones is read as a refusal
+// (rollout.Progress.OldRefused).
+const JobVersion = 3
 
 // OldestJobVersion is the oldest job an orchestrator still runs: a run of
 // the previous release in flight when the orchestrator is upgraded (a
 // canary held for days) goes on. A version 1 job is a version 2 one
-// whose started notice its apply sent.
+// whose started notice its apply sent; a version 2 one is a version 3 one
+// whose progress may carry the refused state.
 const OldestJobVersion = 1
 
 // Job is a detached rollout: everything the orchestrator needs besides the

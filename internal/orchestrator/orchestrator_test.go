@@ -391,7 +391,10 @@ func TestACallWaitsForItsNotices(t *testing.T) {
 // An orchestrator upgraded while a run of the previous release is in
 // flight (a canary held for days) goes on with it: a version 1 job is a
 // version 2 one without the started notice in its state (sent by that
-// release's apply). A job of a later release, or of none, is refused.
+// release's apply); a version 2 one is a version 3 one whose progress may
+// carry the refused state of a promote AWS refused ("refused", read as a
+// refusal: rollout's TestOldRefusedProgress). A job of a later release,
+// or of none, is refused.
 func TestJobVersions(t *testing.T) {
 	ref := awsclient.Ref{ListenerARN: "arn:aws:elasticloadbalancing:us-east-1:000000000000:listener/app/a/b/c"}
 	j := orchestrator.Job{
@@ -401,11 +404,18 @@ func TestJobVersions(t *testing.T) {
 		Deadline:  time.Now().Add(time.Minute),
 		Settings:  rollout.Settings{PollInterval: time.Second},
 	}
-	for v, ok := range map[int]bool{0: false, 1: true, orchestrator.JobVersion: true, orchestrator.JobVersion + 1: false} {
+	for v, ok := range map[int]bool{0: false, 1: true, 2: true, orchestrator.JobVersion: true, orchestrator.JobVersion + 1: false} {
 		j.Version = v
 		if err := j.Check(); (err == nil) != ok {
 			t.Errorf("a job of version %d: Check says %v, want accepted %v", v, err, ok)
 		}
+	}
+	var old orchestrator.State
+	if err := json.Unmarshal([]byte(`{"job":{"v":2},"progress":{"phase":"hold","step":1,"refused":2,"refusals":1}}`), &old); err != nil {
+		t.Fatal(err)
+	}
+	if old.Progress.OldRefused != 2 || old.Progress.Refusals != 1 {
+		t.Errorf("the progress of a version 2 job read as %+v", old.Progress)
 	}
 }
 

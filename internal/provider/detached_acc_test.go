@@ -725,7 +725,7 @@ data "rollout_orchestrator_policy" "main" {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestMatchResourceAttr(res, "arn", regexp.MustCompile(`^arn:aws:states:us-east-1:[0-9]+:stateMachine:`+name+`$`)),
 					resource.TestCheckResourceAttr(res, "architecture", "arm64"),
-					resource.TestCheckResourceAttr(res, "job_version", "2"),
+					resource.TestCheckResourceAttr(res, "job_version", "3"),
 					func(s *terraform.State) error {
 						fnARN = s.RootModule().Resources[res].Primary.Attributes["function_arn"]
 						fn := lambdaOf()

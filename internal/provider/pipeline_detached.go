@@ -169,7 +169,7 @@ func priorRun(ctx context.Context, s subject, last types.Object) string {
 		return x + "\n" + lastAttr(last, "started_at")
 	}
 	l, err := s.Lease().ReadLease(ctx)
-	if err != nil || l.Run == "" || strings.HasPrefix(l.Run, orchestrator.RunningTag("")) {
+	if run, ok := orchestrator.ParseRunTag(l.Run); err != nil || l.Run == "" || ok && run.Running() {
 		return "\n"
 	}
 	return l.Run

@@ -83,16 +83,16 @@ type Progress struct {
 	Res      Result        `json:"result"`
 	// Sent counts the notices of the run so far (their seq).
 	Sent int `json:"sent,omitempty"`
-	// Refused is set, in a hold, when the write after the promote was
-	// refused by AWS (refusedAfterHold): 1 until the next try has waited a
-	// poll, then 2 until a write after the hold is made. A try again sends
-	// no second promoted notice.
-	Refused int `json:"refused,omitempty"`
-	// Refusals counts the writes after the hold AWS refused in a row;
-	// RetryAt is when a timed-out hold whose action is promote tries the
-	// write again (refusedBackoff).
+	// Refusals counts the writes after the hold AWS refused in a row
+	// (refusedAfterHold), until a write is made: above 0, a try again
+	// sends no second promoted notice. RetryAt is when a timed-out hold
+	// whose action is promote tries the write again (refusedBackoff).
 	Refusals int       `json:"refusals,omitempty"`
 	RetryAt  time.Time `json:"retry_at,omitzero"`
+	// OldRefused is the refused state (1 or 2) a progress of job version
+	// 2 or older carries beside Refusals (or, older, without it): Advance
+	// reads it as one refusal at least, once.
+	OldRefused int `json:"refused,omitempty"`
 }
 
 // MaxProgressBytes bounds a Progress as JSON. A Step Functions execution
@@ -217,6 +217,10 @@ func (r *Runner) Advance(ctx context.Context, p *Progress) (time.Duration, bool)
 		r.readFailures = ReadFailures{GateHealth: n, GateAlarm: n, GateMetrics: n, GateHook: n}
 		p.OldReadFailures = 0
 	}
+	if p.OldRefused > 0 {
+		p.Refusals = max(p.Refusals, 1)
+		p.OldRefused = 0
+	}
 	defer func() { p.ReadFailures, p.Rest = maps.Clone(r.readFailures), r.rest }()
 	for first := true; !p.Done(); first = false {
 		if r.Repeatable && !first && p.writes() {
@@ -312,19 +316,13 @@ func (r *Runner) hold(ctx context.Context, p *Progress, n int) (time.Duration, e
 		p.Res.Status, p.Phase = Held, PhaseDone
 		return 0, nil
 	}
-	if p.Refused == 1 {
-		// The write after the promote was refused: the next try waits a
-		// poll, as a gate read that failed does.
-		p.Refused = 2
-		return r.poll(), nil
-	}
 	ok, err := r.Promoted(ctx)
 	if err != nil {
 		r.log("reading whether the hold was promoted failed; asking again at the next poll", "error", Bound(err.Error()))
 	}
 	waited := r.Clock.Now().Sub(p.Res.HeldAt)
 	timedOut := r.HoldTimeout > 0 && waited >= r.HoldTimeout
-	if !ok && timedOut && r.HoldAction == HoldPromote && p.Refused > 0 {
+	if !ok && timedOut && r.HoldAction == HoldPromote && p.Refusals > 0 {
 		// The timeout's promote was refused: it is tried again at
 		// RetryAt, not every poll; a promote given meanwhile is tried at
 		// the next poll.
@@ -335,7 +333,7 @@ func (r *Runner) hold(ctx context.Context, p *Progress, n int) (time.Duration, e
 	if ok || (timedOut && r.HoldAction == HoldPromote) {
 		p.Before = p.Res.Current
 		p.Res.Err, p.Res.ErrText = nil, ""
-		if p.Refused == 0 {
+		if p.Refusals == 0 {
 			r.log("rollout promoted after its hold", "step", n, "of", len(p.Steps), "timeout", timedOut)
 			r.notify(ctx, p, NoticePromoted, n, p.Res.Current)
 		} else {
@@ -363,9 +361,10 @@ func (r *Runner) hold(ctx context.Context, p *Progress, n int) (time.Duration, e
 // after step held again, its status says so, and no notice is sent (the
 // promoted notice stands; a later promote sends it again, the same seq).
 // The in-apply driver ends it Held with the error (res.Err), which the
-// apply reports; the detached driver waits a poll before it reads the
-// promote again (a promote tag still there tries the write again).
-func (r *Runner) refusedAfterHold(ctx context.Context, p *Progress, held int, err error) {
+// apply reports; the detached driver waits a poll (the wait returned),
+// as after a gate read that failed, before it reads the promote again (a
+// promote tag still there tries the write again).
+func (r *Runner) refusedAfterHold(ctx context.Context, p *Progress, held int, err error) time.Duration {
 	p.Res.Err, p.Res.ErrText = err, err.Error()
 	p.Step, p.Phase = held, PhaseHold
 	r.log("the first write after the hold was refused; nothing moved, and the rollout is held again where it was", "step", held, "of", len(p.Steps), "error", Bound(err.Error()))
@@ -374,11 +373,12 @@ func (r *Runner) refusedAfterHold(ctx context.Context, p *Progress, held int, er
 		at = r.Clock.Now()
 	}
 	r.restate(context.WithoutCancel(ctx), p, NoticeHeld, held, at)
-	if r.Promoted != nil {
-		p.Refused = 1
-		p.Refusals++
-		p.RetryAt = r.Clock.Now().Add(r.refusedBackoff(p.Refusals))
+	if r.Promoted == nil {
+		return 0
 	}
+	p.Refusals++
+	p.RetryAt = r.Clock.Now().Add(r.refusedBackoff(p.Refusals))
+	return r.poll()
 }
 
 // maxRefusedBackoff bounds the interval between two tries of a timed-out
@@ -655,8 +655,7 @@ func (r *Runner) shift(ctx context.Context, p *Progress, n int, st PlannedStep) 
 			p.Res.Unknown, p.Res.Pending = true, st.Weights
 		}
 		if !p.Res.Unknown && n > 1 && p.Steps[n-2].Hold && p.Res.StepReached == n-1 {
-			r.refusedAfterHold(ctx, p, n-1, err)
-			return 0, nil
+			return r.refusedAfterHold(ctx, p, n-1, err), nil
 		}
 		if n == 1 && !p.Res.Unknown {
 			// Nothing moved, for certain: the run ends failed, and says so.
@@ -669,7 +668,7 @@ func (r *Runner) shift(ctx context.Context, p *Progress, n int, st PlannedStep) 
 		return 0, nil
 	}
 	p.Before = p.Res.Current
-	p.Res.Current, p.Res.StepReached, p.Refused, p.Refusals, p.RetryAt = got, n, 0, 0, time.Time{}
+	p.Res.Current, p.Res.StepReached, p.Refusals, p.RetryAt = got, n, 0, time.Time{}
 	r.log("rollout step applied", "step", n, "of", len(p.Steps), "percent", st.Percent, "weights", st.Weights.String(), "pause", st.Pause.String())
 	p.PauseStart = r.Clock.Now()
 	if st.Hold {

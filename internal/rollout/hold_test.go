@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -556,6 +557,63 @@ func TestTimedOutPromoteRefusedBacksOff(t *testing.T) {
 			}
 			if got := strings.Count(strings.Join(p.notices, " "), "promoted@1"); got != 1 {
 				t.Errorf("%d promoted notices (%s), want 1", got, strings.Join(p.notices, " "))
+			}
+		})
+	}
+}
+
+// A progress of job version 2 or older carries the refused state of a
+// promote AWS refused ("refused": 2, beside "refusals", or, older,
+// without it): read now, it is a refused promote all the same, and the
+// try again that goes through sends no second promoted notice.
+func TestOldRefusedProgress(t *testing.T) {
+	for name, old := range map[string]func(map[string]any){
+		"version 2":       func(m map[string]any) { m["refused"] = 2 },
+		"before refusals": func(m map[string]any) { m["refused"] = 2; delete(m, "refusals"); delete(m, "retry_at") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			from, steps := holdSchedule(t)
+			refused := false
+			p := &script{serving: from, applyErr: func(n int) error {
+				if n == 2 && !refused {
+					refused = true
+					return fmt.Errorf("AccessDenied: not authorized to perform: elasticloadbalancing:ModifyListener")
+				}
+				return nil
+			}}
+			clk := clock.NewFake(time.Unix(0, 0))
+			r := runner(p, Gates{}, clk)
+			r.Notify = p.notice
+			r.Promoted = func(context.Context) (bool, error) { return true, nil }
+			prog := r.Start(from, steps)
+			for prog.Refusals == 0 {
+				wait, done := r.Advance(context.Background(), prog)
+				if done {
+					t.Fatalf("the run ended %s before the refusal", prog.Res.Status)
+				}
+				_ = clk.Sleep(context.Background(), wait)
+			}
+			b, err := json.Marshal(prog)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]any
+			_ = json.Unmarshal(b, &m)
+			old(m)
+			b, _ = json.Marshal(m)
+			var again Progress
+			if err := json.Unmarshal(b, &again); err != nil {
+				t.Fatal(err)
+			}
+			res := r.Drive(context.Background(), &again)
+			if res.Status != Succeeded {
+				t.Fatalf("the run ended %s (%+v, %v)", res.Status, res.Failure, res.Err)
+			}
+			if got := strings.Join(p.notices, " "); got != "started@0 held@1 promoted@1 step_completed@2 step_completed@3 succeeded@3" {
+				t.Fatalf("the notices were %s, want one promoted@1", got)
+			}
+			if again.OldRefused != 0 {
+				t.Errorf("the old refused state is still carried: %d", again.OldRefused)
 			}
 		})
 	}

@@ -158,49 +158,53 @@ func (s Split) String() string {
 	return out + "]"
 }
 
-// SameTraffic reports whether two splits serve the same traffic, exactly:
-// each target group receives the same share of the total in both, whatever
-// their scale and order (1 and 100/0 alike). A target group one lists at
-// weight 0 and the other does not list receives nothing in either: the
-// forms a person or AWS writes for the same traffic (the single target
-// group form, a zero-weight entry dropped) are the same. Two splits that
-// serve nothing at all are the same only when Equal.
-func SameTraffic(a, b Split) bool {
+// SameWithin reports whether two splits serve the same traffic: each
+// target group receives the same share of the total in both, to within
+// tolerance percentage points, whatever their scale and order (1 and
+// 100/0 alike; 1/1 and 500/500 alike). A target group one lists at weight
+// 0 and the other does not list receives nothing in either: the forms a
+// person or AWS writes for the same traffic (the single target group form,
+// a zero-weight entry dropped) are the same. Two splits of which one
+// serves nothing are the same only when Equal. Tolerance 0 is exact (the
+// shares are compared as fractions, not rounded); a larger tolerance
+// accepts everything a smaller one does.
+func SameWithin(a, b Split, tolerance float64) bool {
 	ta, tb := a.Total(), b.Total()
 	if ta <= 0 || tb <= 0 {
 		return a.Equal(b)
 	}
+	// |wa/ta - wb/tb| * 100 <= tolerance, in integers where it can be.
+	limit := tolerance * float64(ta) * float64(tb) / 100
+	within := func(wa, wb int) bool {
+		d := wa*tb - wb*ta
+		return d == 0 || math.Abs(float64(d)) <= limit
+	}
 	ma, mb := a.Map(), b.Map()
 	for k, w := range ma {
-		if w*tb != mb[k]*ta {
+		if !within(w, mb[k]) {
 			return false
 		}
 	}
 	for k, w := range mb {
-		if w*ta != ma[k]*tb {
+		if !within(ma[k], w) {
 			return false
 		}
 	}
 	return true
 }
 
+// SharesTolerance is the tolerance of SameShares, in percentage points:
+// half of the 0.1 % a schedule writes.
+const SharesTolerance = 0.05
+
+// SameTraffic reports whether two splits serve the same traffic, exactly
+// (SameWithin, tolerance 0): what the read before write compares.
+func SameTraffic(a, b Split) bool { return SameWithin(a, b, 0) }
+
 // SameShares reports whether two splits send the same share of traffic
-// to each target group (to within 0.05 %, half of the 0.1 % a schedule
-// writes), whatever their scale: 1/1 and 500/500 are the same.
-func SameShares(a, b Split) bool {
-	pa, pb := a.Percentages(), b.Percentages()
-	for k, v := range pa {
-		if math.Abs(v-pb[k]) > 0.05 {
-			return false
-		}
-	}
-	for k, v := range pb {
-		if math.Abs(v-pa[k]) > 0.05 {
-			return false
-		}
-	}
-	return true
-}
+// to each target group to within SharesTolerance (SameWithin): a step of
+// a schedule and what a subject serves after it.
+func SameShares(a, b Split) bool { return SameWithin(a, b, SharesTolerance) }
 
 // Canonical is the split written in ARN order ("arn=weight, …"), the same
 // for two splits that are Equal whatever their order.

@@ -128,19 +128,6 @@ func TestShort(t *testing.T) {
 	}
 }
 
-func TestSameShares(t *testing.T) {
-	a := Split{{ARN: "x", Weight: 1}, {ARN: "y", Weight: 1}}
-	if !SameShares(a, Split{{ARN: "y", Weight: 500}, {ARN: "x", Weight: 500}}) {
-		t.Error("1/1 and 500/500 differ")
-	}
-	if SameShares(a, Split{{ARN: "x", Weight: 501}, {ARN: "y", Weight: 499}}) {
-		t.Error("a 0.1 % move counted as the same")
-	}
-	if SameShares(Split{{ARN: "x", Weight: 1}}, Split{{ARN: "y", Weight: 1}}) {
-		t.Error("different target groups counted as the same")
-	}
-}
-
 func TestParseCanonical(t *testing.T) {
 	s := Split{{ARN: "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/b/2", Weight: 30}, {ARN: "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/a/1", Weight: 70}}
 	got, err := ParseCanonical(s.Canonical())
@@ -157,36 +144,87 @@ func TestParseCanonical(t *testing.T) {
 	}
 }
 
+// SameTraffic (exact) and SameShares (to within 0.05 %) are one
+// comparison, SameWithin, at two tolerances: each row says what each
+// says, both ways round.
 func TestSameTraffic(t *testing.T) {
 	a, b, c := tg("a"), tg("b"), tg("c")
 	cases := []struct {
-		name string
-		x, y Split
-		want bool
+		name            string
+		x, y            Split
+		want, tolerated bool // SameTraffic, SameShares
 	}{
-		{"equal", Split{{a, 90}, {b, 10}}, Split{{a, 90}, {b, 10}}, true},
-		{"order", Split{{a, 90}, {b, 10}}, Split{{b, 10}, {a, 90}}, true},
-		{"zero entry dropped", Split{{a, 100}, {b, 0}}, Split{{a, 100}}, true},
-		{"single target group form", Split{{a, 100}, {b, 0}}, Split{{a, 1}}, true},
-		{"other zero entry", Split{{a, 100}, {b, 0}}, Split{{a, 100}, {c, 0}}, true},
-		{"scale", Split{{a, 50}, {b, 50}}, Split{{a, 1}, {b, 1}}, true},
-		{"other target group", Split{{a, 100}, {b, 0}}, Split{{c, 1}}, false},
-		{"other share", Split{{a, 100}, {b, 0}}, Split{{a, 99}, {b, 1}}, false},
-		{"a share off by less than a rounding", Split{{a, 999}, {b, 998}}, Split{{a, 998}, {b, 997}}, false},
-		{"traffic added beside", Split{{a, 100}, {b, 0}}, Split{{a, 50}, {c, 50}}, false},
-		{"nothing served", Split{{a, 0}}, Split{{a, 0}}, true},
-		{"nothing served, other form", Split{{a, 0}}, Split{{b, 0}}, false},
-		{"nothing and something", Split{{a, 0}}, Split{{a, 1}}, false},
-		{"empty", nil, Split{{a, 1}}, false},
+		{"equal", Split{{a, 90}, {b, 10}}, Split{{a, 90}, {b, 10}}, true, true},
+		{"order", Split{{a, 90}, {b, 10}}, Split{{b, 10}, {a, 90}}, true, true},
+		{"zero entry dropped", Split{{a, 100}, {b, 0}}, Split{{a, 100}}, true, true},
+		{"single target group form", Split{{a, 100}, {b, 0}}, Split{{a, 1}}, true, true},
+		{"other zero entry", Split{{a, 100}, {b, 0}}, Split{{a, 100}, {c, 0}}, true, true},
+		{"scale", Split{{a, 50}, {b, 50}}, Split{{a, 1}, {b, 1}}, true, true},
+		{"1/1 and 500/500", Split{{ARN: "x", Weight: 1}, {ARN: "y", Weight: 1}}, Split{{ARN: "y", Weight: 500}, {ARN: "x", Weight: 500}}, true, true},
+		{"other target group", Split{{a, 100}, {b, 0}}, Split{{c, 1}}, false, false},
+		{"different target groups", Split{{ARN: "x", Weight: 1}}, Split{{ARN: "y", Weight: 1}}, false, false},
+		{"other share", Split{{a, 100}, {b, 0}}, Split{{a, 99}, {b, 1}}, false, false},
+		{"a 0.1 % move", Split{{ARN: "x", Weight: 1}, {ARN: "y", Weight: 1}}, Split{{ARN: "x", Weight: 501}, {ARN: "y", Weight: 499}}, false, false},
+		{"a 0.05 % move", Split{{a, 5000}, {b, 5000}}, Split{{a, 5005}, {b, 4995}}, false, true},
+		{"a 0.06 % move", Split{{a, 5000}, {b, 5000}}, Split{{a, 5006}, {b, 4994}}, false, false},
+		{"a share off by less than a rounding", Split{{a, 999}, {b, 998}}, Split{{a, 998}, {b, 997}}, false, true},
+		{"traffic added beside", Split{{a, 100}, {b, 0}}, Split{{a, 50}, {c, 50}}, false, false},
+		{"nothing served", Split{{a, 0}}, Split{{a, 0}}, true, true},
+		{"nothing served, other form", Split{{a, 0}}, Split{{b, 0}}, false, false},
+		{"nothing and something", Split{{a, 0}}, Split{{a, 1}}, false, false},
+		{"empty", nil, Split{{a, 1}}, false, false},
 	}
 	for _, k := range cases {
 		t.Run(k.name, func(t *testing.T) {
-			if got := SameTraffic(k.x, k.y); got != k.want {
-				t.Errorf("SameTraffic(%s, %s) = %v, want %v", k.x, k.y, got, k.want)
-			}
-			if got := SameTraffic(k.y, k.x); got != k.want {
-				t.Errorf("SameTraffic(%s, %s) = %v, want %v", k.y, k.x, got, k.want)
+			for _, xy := range [][2]Split{{k.x, k.y}, {k.y, k.x}} {
+				if got := SameTraffic(xy[0], xy[1]); got != k.want {
+					t.Errorf("SameTraffic(%s, %s) = %v, want %v", xy[0], xy[1], got, k.want)
+				}
+				if got := SameShares(xy[0], xy[1]); got != k.tolerated {
+					t.Errorf("SameShares(%s, %s) = %v, want %v", xy[0], xy[1], got, k.tolerated)
+				}
 			}
 		})
 	}
+}
+
+// What SameTraffic calls the same, SameShares does (exact is within any
+// tolerance): a split and its forms (another scale, zero-weight entries
+// dropped, another order) are both; and any two splits SameTraffic
+// calls the same are SameShares too.
+func FuzzSameTrafficWithinShares(f *testing.F) {
+	f.Add(uint16(90), uint16(10), uint16(0), uint8(2), true, uint16(9), uint16(1), uint16(0))
+	f.Add(uint16(999), uint16(998), uint16(0), uint8(1), false, uint16(998), uint16(997), uint16(0))
+	f.Add(uint16(0), uint16(0), uint16(0), uint8(0), false, uint16(0), uint16(0), uint16(0))
+	f.Fuzz(func(t *testing.T, w1, w2, w3 uint16, scale uint8, drop bool, v1, v2, v3 uint16) {
+		split := func(ws ...uint16) Split {
+			var s Split
+			for i, w := range ws {
+				s = append(s, Target{tg(string(rune('a' + i))), int(w % 1000)})
+			}
+			return s
+		}
+		x := split(w1, w2, w3)
+		var form Split
+		for i := len(x) - 1; i >= 0; i-- {
+			if drop && x[i].Weight == 0 {
+				continue
+			}
+			form = append(form, Target{x[i].ARN, x[i].Weight * (int(scale%10) + 1)})
+		}
+		if x.Total() > 0 && !(SameTraffic(x, form) && SameShares(x, form)) {
+			t.Fatalf("%s and its form %s: SameTraffic %v, SameShares %v", x, form, SameTraffic(x, form), SameShares(x, form))
+		}
+		y := split(v1, v2, v3)
+		for _, p := range [][2]Split{{x, form}, {x, y}, {y, x}, {form, y}} {
+			if SameTraffic(p[0], p[1]) && !SameShares(p[0], p[1]) {
+				t.Fatalf("SameTraffic(%s, %s) but not SameShares", p[0], p[1])
+			}
+			for _, tol := range []float64{0.01, 0.05, 1} {
+				if SameWithin(p[0], p[1], tol/2) && !SameWithin(p[0], p[1], tol) {
+					t.Fatalf("%s and %s the same within %v %% but not within %v %%", p[0], p[1], tol/2, tol)
+				}
+			}
+		}
+	})
 }
