@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -87,12 +88,12 @@ func (s Spec) settings() rolloutSettings {
 
 // LastRollout is the last_rollout value of a result towards to.
 func LastRollout(res rollout.Result, to weights.Split, attempt string) types.Object {
-	return lastRolloutValue(res, to, attempt)
+	return recordValue(lastRolloutValue(res, to, attempt))
 }
 
 // RunChange takes s through the whole apply half of the pipeline.
 func RunChange(ctx context.Context, c *awsclient.Client, s Subject, spec Spec) Outcome {
-	last := types.ObjectNull(lastRolloutAttrTypes)
+	last := pipeline.Record{}
 	if spec.Last != nil {
 		last = lastRolloutValue(*spec.Last, spec.LastTo, spec.LastAttempt)
 	}
@@ -128,7 +129,7 @@ func Claim(ctx context.Context, s Subject, mine string, adopt bool, to weights.S
 // ReleaseLease gives s's lease up as destroy does, leaving last's outcome.
 func ReleaseLease(ctx context.Context, s Subject, token string, last types.Object) diag.Diagnostics {
 	var diags diag.Diagnostics
-	releaseLease(ctx, s, token, last, &diags)
+	releaseLease(ctx, s, token, recordOf(last), &diags)
 	return diags
 }
 

@@ -6,15 +6,14 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -95,14 +94,9 @@ func claim(ctx context.Context, base path.Path, s owned, resourceType, mine stri
 	}
 	if mine == "" && l.Last != "" && to != nil && lastTagMatches(l.Last, to, attempt) {
 		status := strings.SplitN(l.Last, " ", 2)[0]
-		refuseRetry(base, types.ObjectValueMust(lastRolloutAttrTypes, map[string]attr.Value{
-			"status": types.StringValue(status), "step_reached": types.Int64Value(0), "steps": types.Int64Value(0),
-			"gate": types.StringValue(gateOfLastTag(status)), "reason": types.StringValue("recorded on the " + s.Kind() + " when the resource whose change did not ship was replaced"),
-			"rollback": types.StringValue(rollbackOfLastTag(status)), "started_at": types.StringValue(""), "finished_at": types.StringValue(""),
-			"target": types.StringValue(to.Canonical()), "attempt": types.StringValue(attempt),
-			"from": types.StringValue(""), "execution": types.StringValue(""), "serving": types.StringValue(""), "notices_undelivered": types.Int64Value(0), "promote": types.StringValue(""),
-			"staggered": types.StringValue(""),
-		}), to, attempt, diags, atApply)
+		refuseRetry(base, pipeline.Record{Presence: pipeline.Known, Status: status,
+			Gate: gateOfLastTag(status), Reason: "recorded on the " + s.Kind() + " when the resource whose change did not ship was replaced",
+			Rollback: rollbackOfLastTag(status), Target: to.Canonical(), Attempt: attempt}.WithPromote(""), to, attempt, diags, atApply)
 		return lease{}, false
 	}
 	out := lease{token: mine, previous: l.Owner}
@@ -140,26 +134,18 @@ const (
 )
 
 // lastTagStatus is the LastTag status of a change that did not ship, or "".
-func lastTagStatus(last types.Object) (status, target, attempt string) {
-	if last.IsNull() || last.IsUnknown() {
+func lastTagStatus(last pipeline.Record) (status, target, attempt string) {
+	if _, _, ok := unshipped(last.Status, last.Gate, last.Rollback); !ok || last.Target == "" {
 		return "", "", ""
 	}
-	a := last.Attributes()
-	str := func(k string) string {
-		v, _ := a[k].(types.String)
-		return v.ValueString()
-	}
-	if _, _, ok := unshipped(str("status"), str("gate"), str("rollback")); !ok || str("target") == "" {
-		return "", "", ""
-	}
-	status = str("status")
+	status = last.Status
 	switch {
-	case str("gate") == string(rollout.GateChanged):
+	case last.Gate == string(rollout.GateChanged):
 		status = lastStopped
-	case str("rollback") == string(rollout.None):
+	case last.Rollback == string(rollout.None):
 		status = lastHeld
 	}
-	return status, str("target"), str("attempt")
+	return status, last.Target, last.Attempt
 }
 
 func gateOfLastTag(status string) string {
@@ -196,7 +182,7 @@ func lastTagMatches(tag string, to weights.Split, attempt string) bool {
 // change did not ship (a tainted create being replaced, say), it leaves that
 // outcome in LastTag, so the replacement does not run it again silently. A
 // subject that is gone needs nothing.
-func releaseLease(ctx context.Context, s owned, token string, last types.Object, diags *diag.Diagnostics) {
+func releaseLease(ctx context.Context, s owned, token string, last pipeline.Record, diags *diag.Diagnostics) {
 	tag := ""
 	if status, target, attempt := lastTagStatus(last); status != "" {
 		tag = status + " " + awsclient.ChangeFingerprint(target, attempt)

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -69,7 +70,7 @@ type change struct {
 	// planned is the plan's planned_steps; unknown skips the check.
 	planned types.List
 	// last is the state's last_rollout (null on create).
-	last types.Object
+	last pipeline.Record
 	// readFirst reads the subject before the first write and refuses when
 	// it no longer serves from (update, flip). A create has just read it.
 	readFirst firstRead
@@ -138,7 +139,7 @@ type outcome struct {
 	// execution is a detached rollout's execution ARN; record, when set,
 	// is the last_rollout to save (recordOutcome).
 	execution string
-	record    *types.Object
+	record    *pipeline.Record
 	// serving is where a run that ended held is (res.Current is then the
 	// configured weights, which the state keeps).
 	serving weights.Split
@@ -157,7 +158,7 @@ func splitRead(rd *rollout.Reading) weights.Split {
 }
 
 // recordOutcome is the last_rollout of a run of the pipeline.
-func recordOutcome(ch change, out outcome) types.Object {
+func recordOutcome(ch change, out outcome) pipeline.Record {
 	if out.record != nil {
 		return *out.record
 	}
@@ -173,7 +174,7 @@ func recordOutcome(ch change, out outcome) types.Object {
 // Every refusal comes before any write: the read-only checks, then the
 // lease (whose own refusal comes before it tags anything), then the run.
 func runChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) outcome {
-	if lastStatus(ch.last) == statusRunning {
+	if ch.last.Status == statusRunning {
 		out := runningChange(ctx, c, s, ch, diags)
 		if ch.owner != nil {
 			// The lease stays the one the rollout runs under.
@@ -457,7 +458,7 @@ func readSplit(ctx context.Context, s subject) (weights.Split, error) {
 }
 
 // recordChange is the last_rollout of a run towards to.
-func recordChange(ch change, res rollout.Result) types.Object {
+func recordChange(ch change, res rollout.Result) pipeline.Record {
 	return lastRolloutValue(res, ch.to, ch.settings.Attempt)
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -15,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -66,20 +66,20 @@ type heldRun struct {
 }
 
 // heldOf reads a held rollout's record; false when the record is not one.
-func heldOf(last types.Object) (heldRun, bool) {
-	if lastStatus(last) != string(rollout.Held) {
+func heldOf(last pipeline.Record) (heldRun, bool) {
+	if last.Status != string(rollout.Held) {
 		return heldRun{}, false
 	}
 	var h heldRun
 	var err1, err2, err3 error
-	h.from, err1 = weights.ParseCanonical(lastAttr(last, "from"))
-	h.serving, err2 = weights.ParseCanonical(lastAttr(last, "serving"))
-	h.target, err3 = weights.ParseCanonical(lastAttr(last, "target"))
-	h.step = int(lastInt(last, "step_reached"))
-	h.started, _ = time.Parse(time.RFC3339, lastAttr(last, "started_at"))
-	h.heldAt, _ = time.Parse(time.RFC3339, lastAttr(last, "finished_at"))
-	h.promote = lastAttr(last, "promote")
-	h.undelivered = int(lastInt(last, "notices_undelivered"))
+	h.from, err1 = weights.ParseCanonical(last.From)
+	h.serving, err2 = weights.ParseCanonical(last.Serving)
+	h.target, err3 = weights.ParseCanonical(last.Target)
+	h.step = int(last.StepReached)
+	h.started, _ = time.Parse(time.RFC3339, last.StartedAt)
+	h.heldAt, _ = time.Parse(time.RFC3339, last.FinishedAt)
+	h.promote = last.PromoteText()
+	h.undelivered = int(last.NoticesUndelivered)
 	if h.started.IsZero() {
 		h.started = h.heldAt
 	}
@@ -121,23 +121,10 @@ func (h heldRun) steps(s rolloutSettings, norm rollout.Normalizer) ([]rollout.Pl
 	return steps, nil
 }
 
-// withAttrs is o with some attributes set.
-func withAttrs(o types.Object, set map[string]attr.Value) types.Object {
-	attrs := map[string]attr.Value{}
-	for k, v := range o.Attributes() {
-		attrs[k] = v
-	}
-	for k, v := range set {
-		attrs[k] = v
-	}
-	return types.ObjectValueMust(lastRolloutAttrTypes, attrs)
-}
-
 // heldRecord is the last_rollout of a run that ended held at serving.
-func heldRecord(ch change, res rollout.Result, serving weights.Split) types.Object {
+func heldRecord(ch change, res rollout.Result, serving weights.Split) pipeline.Record {
 	res.Current = serving
-	o := withRun(recordChange(ch, res), ch.from, "", serving)
-	return withAttrs(o, map[string]attr.Value{"promote": types.StringValue(ch.settings.Promote)})
+	return withRun(recordChange(ch, res), ch.from, "", serving).WithPromote(ch.settings.Promote)
 }
 
 // endHeld makes a run that ended held an outcome the resource saves as it
@@ -393,15 +380,15 @@ func planHeld(base path.Path, attrAt path.Path, h heldRun, s rolloutSettings, to
 // held (last is the state's last_rollout). A plan that also starts a
 // rollout (moving: the weights change) only sets the token that rollout's
 // holds will be promoted from.
-func checkPromote(base path.Path, last types.Object, stateSettings, planSettings rolloutSettings, moving bool, diags *diag.Diagnostics) {
+func checkPromote(base path.Path, last pipeline.Record, stateSettings, planSettings rolloutSettings, moving bool, diags *diag.Diagnostics) {
 	if planSettings.Promote == stateSettings.Promote || planSettings.Promote == "" || moving {
 		return
 	}
-	if _, held := heldOf(last); held || lastStatus(last) == statusRunning {
+	if _, held := heldOf(last); held || last.Status == statusRunning {
 		// A detached rollout's hold: the apply checks the step it is at.
 		return
 	}
-	status := lastStatus(last)
+	status := last.Status
 	if status == "" {
 		status = "none"
 	}
@@ -497,7 +484,7 @@ type privateSetter interface {
 // (lookedAt). Core plans a saved plan again at apply, from the prior state
 // the saved plan was made from; a plan that asked the clock would then
 // show the timeout's action where the saved plan showed none.
-func markLooked(ctx context.Context, c *awsclient.Client, last types.Object, private privateSetter, diags *diag.Diagnostics) {
+func markLooked(ctx context.Context, c *awsclient.Client, last pipeline.Record, private privateSetter, diags *diag.Diagnostics) {
 	if _, held := heldOf(last); !held || c == nil || private == nil {
 		return
 	}
@@ -527,9 +514,9 @@ func lookedAt(ctx context.Context, private privateGetter, h heldRun) time.Time {
 // keepsTarget says whether the state keeps the configured weights rather
 // than what the subject serves: a detached rollout runs, or a rollout is
 // held.
-func keepsTarget(last types.Object) bool {
+func keepsTarget(last pipeline.Record) bool {
 	_, held := heldOf(last)
-	return held || lastStatus(last) == statusRunning
+	return held || last.Status == statusRunning
 }
 
 // refuseHold refuses holds in a release's service: a release runs its
@@ -561,7 +548,7 @@ func refuseHold(ctx context.Context, o types.Object, at path.Path, diags *diag.D
 // (ro is its rollout block, token its lease): a running detached rollout
 // is stopped (stopDetached); a held one ends where it is, with nothing
 // written to the subject (endHeldOnDestroy).
-func endOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last, ro types.Object, token string, diags *diag.Diagnostics) {
+func endOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, ro types.Object, token string, diags *diag.Diagnostics) {
 	stopDetached(ctx, c, s, last, ro, token, diags)
 	if !diags.HasError() {
 		endHeldOnDestroy(ctx, c, s, last, ro, token, diags)
@@ -573,7 +560,7 @@ func endOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last, ro 
 // started_at, and the status tag that says so, unless another owner took
 // the subject (its tags are the new owner's). The subject stays where it
 // was held; the warning says so.
-func endHeldOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last, ro types.Object, token string, diags *diag.Diagnostics) {
+func endHeldOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, ro types.Object, token string, diags *diag.Diagnostics) {
 	h, held := heldOf(last)
 	if !held || c == nil {
 		return

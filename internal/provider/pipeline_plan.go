@@ -8,10 +8,10 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -40,7 +40,7 @@ type plannedChange struct {
 	strategy rollout.Strategy
 	settings rolloutSettings
 	// last is the state's last_rollout (null on create).
-	last types.Object
+	last pipeline.Record
 	// subj, when set, is the subject: a plan with no record of a rollout
 	// (a create, an import) says what its status tag found (warnFoundRun),
 	// and the plan of a held rollout's abort reads what it serves.
@@ -48,10 +48,10 @@ type plannedChange struct {
 }
 
 func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags *diag.Diagnostics) ([]rollout.PlannedStep, bool) {
-	if lastStatus(p.last) == statusRunning {
+	if p.last.Status == statusRunning {
 		// A detached rollout runs: back to where it started aborts it;
 		// anything else waits for it.
-		if p.to.Canonical() != lastAttr(p.last, "from") {
+		if p.to.Canonical() != p.last.From {
 			refuseWhileRunning(p.at, p.last, diags)
 			return nil, false
 		}
@@ -59,7 +59,7 @@ func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags
 			return nil, true
 		}
 		diags.AddAttributeWarning(p.at, "Applying Aborts The Detached Rollout", detail(nil,
-			fmt.Sprintf("The configuration is back where the running rollout %s started (%s).", lastAttr(p.last, "execution"), p.to.Short()),
+			fmt.Sprintf("The configuration is back where the running rollout %s started (%s).", p.last.Execution, p.to.Short()),
 			"Applying tells the orchestrator to abort: it rolls back by the rollout's rollback policy, and the apply waits until it has."))
 		return nil, true
 	}
@@ -84,7 +84,7 @@ func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags
 		return steps, true
 	}
 	refuseRetry(p.at.ParentPath(), p.last, p.to, p.settings.Attempt, diags, atPlan)
-	if lastStatus(p.last) == "" {
+	if p.last.Status == "" {
 		warnFoundRun(ctx, c, p.subj, p.at, p.kind, p.from, p.settings, diags)
 	}
 	checkSwitchable(ctx, c, p.at.ParentPath(), p.settings, atPlan, diags)

@@ -150,7 +150,7 @@ func (r *blueGreenResource) Create(ctx context.Context, req resource.CreateReque
 	plan.LiveARN, plan.IdleARN = types.StringValue(plan.arnOf(active)), types.StringValue(plan.arnOf(active.Other()))
 	plan.PreviousActive = types.StringNull()
 	plan.PlannedSteps = plannedStepsValue([]rollout.PlannedStep{{Percent: 100, Weights: fwd.Split}})
-	plan.LastRollout = lastRolloutValue(rollout.Result{Status: rollout.Succeeded, StepReached: 1, Steps: 1, Current: fwd.Split, Started: now, Finished: now}, fwd.Split, attemptOf(ctx, plan.Rollout))
+	plan.LastRollout = recordValue(lastRolloutValue(rollout.Result{Status: rollout.Succeeded, StepReached: 1, Steps: 1, Current: fwd.Split, Started: now, Finished: now}, fwd.Split, attemptOf(ctx, plan.Rollout)))
 	plan.History = types.ListValueMust(historyObjectType, nil)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
@@ -179,14 +179,14 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	}
 	plan.Active = state.Active
 	save := func() { resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...) }
-	if h, held := heldOf(state.LastRollout); held {
+	if h, held := heldOf(recordOf(state.LastRollout)); held {
 		// A held flip: promote it, let its timeout act, or take it back.
 		if r.whileHeld(ctx, &plan, state, active, h, acts, &resp.Diagnostics) {
 			save()
 		}
 		return
 	}
-	if lastStatus(state.LastRollout) == statusRunning {
+	if recordOf(state.LastRollout).Status == statusRunning {
 		// A detached flip runs: back to the color it started from aborts
 		// it; anything else was refused at plan, and is again.
 		if r.whileRunning(ctx, &plan, state, st, active, &resp.Diagnostics) {
@@ -204,7 +204,7 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	if flipping {
 		to = splitOf(state, want)
 	}
-	if flipping && refuseRetry(path.Empty(), state.LastRollout, to, attemptOf(ctx, plan.Rollout), &resp.Diagnostics, atApply) {
+	if flipping && refuseRetry(path.Empty(), recordOf(state.LastRollout), to, attemptOf(ctx, plan.Rollout), &resp.Diagnostics, atApply) {
 		return
 	}
 	if flipping && !refuseWhileForeign(ctx, r.client, plan.ControlledBy, path.Root("active"), &resp.Diagnostics) {
@@ -327,17 +327,17 @@ func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, stat
 	// Read before write and the retry rule were checked before any write
 	// of this update. The last flip's record names a detached run's
 	// execution: the same flip made again is a new execution.
-	ch := change{from: from, found: found, to: to, settings: settings, planned: plan.PlannedSteps, last: state.LastRollout, limit: limit, leaseToken: plan.OwnerTag.ValueString()}
+	ch := change{from: from, found: found, to: to, settings: settings, planned: plan.PlannedSteps, last: recordOf(state.LastRollout), limit: limit, leaseToken: plan.OwnerTag.ValueString()}
 	out := runChange(ctx, r.client, r.subject(state, prev), ch, diags)
 	if !out.moved {
 		return
 	}
-	if out.record != nil && lastStatus(*out.record) == statusRunning {
+	if out.record != nil && out.record.Status == statusRunning {
 		// Detached: the state says where the flip goes; last_rollout
 		// where it is.
 		plan.PlannedSteps = plannedStepsValue(out.steps)
 		plan.Traffic = trafficValue(wantWeights(active))
-		plan.LastRollout = *out.record
+		plan.LastRollout = recordValue(*out.record)
 		plan.Active, plan.PreviousActive = types.StringValue(string(active)), origin
 		hist := bluegreen.Record(historyFrom(ctx, plan.History, diags), bluegreen.Flip{From: was, To: active, Status: statusRunning, Started: out.res.Started})
 		plan.History = historyValue(hist)
@@ -347,7 +347,7 @@ func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, stat
 	plan.PlannedSteps = plannedStepsValue(out.steps)
 	w := weightsOf(*plan, res.Current)
 	plan.Traffic = trafficValue(w)
-	plan.LastRollout = recordOutcome(ch, out)
+	plan.LastRollout = recordValue(recordOutcome(ch, out))
 	now := bluegreen.LiveOf(w, prev)
 	plan.Active = types.StringValue(string(now))
 	if now != prev {
@@ -438,21 +438,21 @@ func (r *blueGreenResource) whileRunning(ctx context.Context, plan *blueGreenMod
 	diags.Append(d...)
 	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
 	diags.Append(d...)
-	ch := change{from: splitOf(state, st.Weights), to: splitOf(state, wantWeights(active)), settings: settings, last: state.LastRollout, limit: limit}
+	ch := change{from: splitOf(state, st.Weights), to: splitOf(state, wantWeights(active)), settings: settings, last: recordOf(state.LastRollout), limit: limit}
 	out := runningChange(ctx, r.client, r.subject(state, st.Active), ch, diags)
 	if !out.moved {
 		return false
 	}
-	if lastStatus(*out.record) == statusRunning {
+	if out.record.Status == statusRunning {
 		// Promoted, or nothing for the flip: it goes on, and the state
 		// keeps its color, steps and history, as planned; the settings
 		// AWS changes in place are written (they move no traffic).
-		plan.LastRollout, plan.PlannedSteps = *out.record, state.PlannedSteps
+		plan.LastRollout, plan.PlannedSteps = recordValue(*out.record), state.PlannedSteps
 		return r.updateInPlace(ctx, *plan, state, st, bluegreen.Decide(st, active, plan.settings()), diags)
 	}
 	w := weightsOf(*plan, out.res.Current)
 	plan.Traffic = trafficValue(w)
-	plan.LastRollout = recordOutcome(ch, out)
+	plan.LastRollout = recordValue(recordOutcome(ch, out))
 	plan.PlannedSteps = plannedStepsValue(nil)
 	now := bluegreen.LiveOf(w, st.Active.Other())
 	plan.Active, plan.PreviousActive = types.StringValue(string(now)), types.StringValue(string(st.Active))
@@ -475,7 +475,7 @@ func (r *blueGreenResource) whileHeld(ctx context.Context, plan *blueGreenModel,
 	if prev == "" {
 		prev = bluegreen.Color(state.Active.ValueString()).Other()
 	}
-	ch := change{from: h.from, to: splitOf(state, wantWeights(active)), settings: settings, planned: plan.PlannedSteps, last: state.LastRollout, limit: limit, acts: acts,
+	ch := change{from: h.from, to: splitOf(state, wantWeights(active)), settings: settings, planned: plan.PlannedSteps, last: recordOf(state.LastRollout), limit: limit, acts: acts,
 		owner: &ownerClaim{base: path.Empty(), resourceType: blueGreenType, mine: state.OwnerTag.ValueString(), adopt: plan.Adopt.ValueBool()}}
 	out := runChange(ctx, r.client, r.subject(state, prev), ch, diags)
 	plan.OwnerTag = types.StringValue(out.lease.token)
@@ -494,7 +494,7 @@ func (r *blueGreenResource) whileHeld(ctx context.Context, plan *blueGreenModel,
 	defer inPlace()
 	w := weightsOf(*plan, out.res.Current)
 	plan.Traffic = trafficValue(w)
-	plan.LastRollout = recordOutcome(ch, out)
+	plan.LastRollout = recordValue(recordOutcome(ch, out))
 	plan.PlannedSteps = plannedStepsValue(out.steps)
 	// The state keeps the color the held flip goes to as active.
 	was := bluegreen.Color(state.Active.ValueString())
@@ -506,7 +506,7 @@ func (r *blueGreenResource) whileHeld(ctx context.Context, plan *blueGreenModel,
 	}
 	// Still held (nothing was written), the held flip's history entry
 	// stays as it is; otherwise it says how the flip ended.
-	if stillHeld := out.record != nil && lastStatus(*out.record) == string(rollout.Held); !stillHeld {
+	if stillHeld := out.record != nil && out.record.Status == string(rollout.Held); !stillHeld {
 		hist := historyFrom(ctx, plan.History, diags)
 		if n := len(hist); n > 0 && hist[n-1].Status == string(rollout.Held) {
 			hist = hist[:n-1]

@@ -124,14 +124,14 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 	}
 	diags := &resp.Diagnostics
 	subj := r.subject(plan)
-	if lastStatus(state.LastRollout) == statusRunning {
+	if recordOf(state.LastRollout).Status == statusRunning {
 		r.whileRunning(ctx, &plan, state, diags)
 		if !diags.HasError() {
 			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		}
 		return
 	}
-	if h, held := heldOf(state.LastRollout); held {
+	if h, held := heldOf(recordOf(state.LastRollout)); held {
 		if r.whileHeld(ctx, &plan, state, h, diags) {
 			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		}
@@ -151,7 +151,7 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 	ramp = ramp && from != to
 	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
 	diags.Append(d...)
-	ch := change{from: flagSplit(from), to: flagSplit(to), settings: settings, planned: plan.PlannedSteps, last: state.LastRollout, limit: limit}
+	ch := change{from: flagSplit(from), to: flagSplit(to), settings: settings, planned: plan.PlannedSteps, last: recordOf(state.LastRollout), limit: limit}
 	if settings.Policy == rollout.KillSwitch {
 		ch.switchOff = subj.switchOff
 	}
@@ -200,8 +200,8 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 		plan.KillSwitchReason = types.StringValue(f.KillSwitchReason)
 	}
 	plan.PlannedSteps = flagStepsValue(out.steps)
-	plan.LastRollout = recordOutcome(ch, out)
-	if (keepsTarget(plan.LastRollout) || out.res.Status == rollout.Succeeded) && f != nil {
+	plan.LastRollout = recordValue(recordOutcome(ch, out))
+	if (keepsTarget(recordOf(plan.LastRollout)) || out.res.Status == rollout.Succeeded) && f != nil {
 		// (a ramp that succeeded reached its percentage: a change made
 		// since, by hand, is drift for the next plan)
 		target := *f
@@ -219,8 +219,8 @@ func (r *featureFlagResource) whileRunning(ctx context.Context, plan *featureFla
 	diags.Append(d...)
 	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
 	diags.Append(d...)
-	from := lastAttr(state.LastRollout, "target")
-	ch := change{from: nil, to: flagSplit(int(plan.RolloutPercentage.ValueInt64())), settings: settings, last: state.LastRollout, limit: limit}
+	from := recordOf(state.LastRollout).Target
+	ch := change{from: nil, to: flagSplit(int(plan.RolloutPercentage.ValueInt64())), settings: settings, last: recordOf(state.LastRollout), limit: limit}
 	if ts, err := weights.ParseCanonical(from); err == nil {
 		ch.from = ts
 	}
@@ -229,10 +229,10 @@ func (r *featureFlagResource) whileRunning(ctx context.Context, plan *featureFla
 		return
 	}
 	plan.OwnerTag = state.OwnerTag
-	if lastStatus(*out.record) == statusRunning {
+	if out.record.Status == statusRunning {
 		// Promoted, or nothing for the ramp: it goes on, and the state
 		// keeps where it goes and its steps, as planned.
-		plan.PlannedSteps, plan.LastRollout = flagStepsValue(out.steps), *out.record
+		plan.PlannedSteps, plan.LastRollout = flagStepsValue(out.steps), recordValue(*out.record)
 		return
 	}
 	doc, f, err := r.client.ReadFlag(ctx, plan.ID.ValueString())
@@ -242,7 +242,7 @@ func (r *featureFlagResource) whileRunning(ctx context.Context, plan *featureFla
 	}
 	setFromFlag(plan, f, doc)
 	plan.OwnerTag, plan.PlannedSteps = state.OwnerTag, flagStepsValue(nil)
-	plan.LastRollout = recordOutcome(ch, out)
+	plan.LastRollout = recordValue(recordOutcome(ch, out))
 }
 
 // whileHeld is an update while a ramp is held: promote it, let its
@@ -259,7 +259,7 @@ func (r *featureFlagResource) whileHeld(ctx context.Context, plan *featureFlagMo
 	}
 	subj := r.subject(*plan)
 	to := int(plan.RolloutPercentage.ValueInt64())
-	ch := change{from: h.from, to: flagSplit(to), settings: settings, planned: plan.PlannedSteps, last: state.LastRollout, limit: limit, acts: plan.LastRollout.IsUnknown(),
+	ch := change{from: h.from, to: flagSplit(to), settings: settings, planned: plan.PlannedSteps, last: recordOf(state.LastRollout), limit: limit, acts: plan.LastRollout.IsUnknown(),
 		owner: &ownerClaim{base: path.Empty(), resourceType: flagType, mine: state.OwnerTag.ValueString(), adopt: plan.Adopt.ValueBool()}}
 	if settings.Policy == rollout.KillSwitch {
 		ch.switchOff = subj.switchOff
@@ -273,12 +273,12 @@ func (r *featureFlagResource) whileHeld(ctx context.Context, plan *featureFlagMo
 	if err != nil {
 		subj.ReadError(diags, err)
 		plan.RolloutPercentage = types.Int64Value(int64(percentageOf(out.res.Current)))
-		plan.PlannedSteps, plan.LastRollout = flagStepsValue(out.steps), recordOutcome(ch, out)
+		plan.PlannedSteps, plan.LastRollout = flagStepsValue(out.steps), recordValue(recordOutcome(ch, out))
 		return true
 	}
 	plan.PlannedSteps = flagStepsValue(out.steps)
-	plan.LastRollout = recordOutcome(ch, out)
-	if keepsTarget(plan.LastRollout) || out.res.Status == rollout.Succeeded {
+	plan.LastRollout = recordValue(recordOutcome(ch, out))
+	if keepsTarget(recordOf(plan.LastRollout)) || out.res.Status == rollout.Succeeded {
 		target := *f
 		target.RolloutPercentage = to
 		f, doc = &target, documentOf(&target)
@@ -379,7 +379,7 @@ func (r *featureFlagResource) Delete(ctx context.Context, req resource.DeleteReq
 		return
 	}
 	subj := flagSubject{c: r.client, name: state.ID.ValueString()}
-	if endOnDestroy(ctx, r.client, subj, state.LastRollout, state.Rollout, state.OwnerTag.ValueString(), &resp.Diagnostics); resp.Diagnostics.HasError() {
+	if endOnDestroy(ctx, r.client, subj, recordOf(state.LastRollout), state.Rollout, state.OwnerTag.ValueString(), &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
 	// A flag another resource took over is its owner's: not deleted.

@@ -270,7 +270,7 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 		var state lambdaAliasModel
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 		from = splitOfAliasState(ctx, state)
-		checkPromote(path.Empty(), state.LastRollout, settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !weights.SameShares(from, to), &resp.Diagnostics)
+		checkPromote(path.Empty(), recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !weights.SameShares(from, to), &resp.Diagnostics)
 		if weights.SameShares(from, to) {
 			r.planSameVersion(ctx, req, resp, plan, state, to, set)
 			return
@@ -309,7 +309,7 @@ func (r *lambdaAliasResource) planSameVersion(ctx context.Context, req resource.
 	for name, v := range map[string]attr.Value{"current_version": state.CurrentVersion, "routing": state.Routing, "percentages": state.Percentages, "alias_arn": state.AliasARN} {
 		set(name, v)
 	}
-	if h, held := heldOf(state.LastRollout); held {
+	if h, held := heldOf(recordOf(state.LastRollout)); held {
 		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), to, req.Private, &resp.Diagnostics)
 		if ok {
 			keepOrAct(ctx, req.State, resp, aliasStepsValue(steps), acts, state.LastRollout)
@@ -317,7 +317,7 @@ func (r *lambdaAliasResource) planSameVersion(ctx context.Context, req resource.
 		return
 	}
 	set("planned_steps", state.PlannedSteps)
-	set("last_rollout", planRunningSame(ctx, r.client, r.subjectIfKnown(plan), state.LastRollout, settingsOf(ctx, plan.Rollout), &resp.Diagnostics))
+	set("last_rollout", recordValue(planRunningSame(ctx, r.client, r.subjectIfKnown(plan), recordOf(state.LastRollout), settingsOf(ctx, plan.Rollout), &resp.Diagnostics)))
 }
 
 // planSchedule plans the move from what the alias serves (from, when
@@ -331,7 +331,7 @@ func (r *lambdaAliasResource) planSchedule(ctx context.Context, req resource.Mod
 		return
 	}
 	settings, _ := settingsFrom(ctx, plan.Rollout)
-	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("version"), kind: "alias", from: from, to: to, strategy: st, settings: settings, last: last, subj: r.subjectIfKnown(plan)}, &resp.Diagnostics)
+	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("version"), kind: "alias", from: from, to: to, strategy: st, settings: settings, last: recordOf(last), subj: r.subjectIfKnown(plan)}, &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -434,7 +434,7 @@ func (r *lambdaAliasResource) Create(ctx context.Context, req resource.CreateReq
 		b, _ := json.Marshal(rec)
 		plan.Replaced = types.StringValue(string(b))
 		now := r.client.Clock.Now()
-		plan.LastRollout = lastRolloutValue(rollout.Result{Status: rollout.Succeeded, Current: a.Split(), Started: now, Finished: now}, a.Split(), attemptOf(ctx, plan.Rollout))
+		plan.LastRollout = recordValue(lastRolloutValue(rollout.Result{Status: rollout.Succeeded, Current: a.Split(), Started: now, Finished: now}, a.Split(), attemptOf(ctx, plan.Rollout)))
 		plan.PlannedSteps = aliasStepsValue(nil)
 		r.record(&plan, a)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -479,7 +479,7 @@ func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, fr
 		settings.Gates.Metrics.ErrorsAre = "a function error"
 	}
 	to := aliasSplit(m.Version.ValueString())
-	ch := change{from: from, to: to, settings: settings, planned: m.PlannedSteps, last: last, readFirst: readFirst, limit: limit, acts: m.LastRollout.IsUnknown(),
+	ch := change{from: from, to: to, settings: settings, planned: m.PlannedSteps, last: recordOf(last), readFirst: readFirst, limit: limit, acts: m.LastRollout.IsUnknown(),
 		owner: &ownerClaim{base: path.Empty(), resourceType: aliasType, mine: mine, adopt: m.Adopt.ValueBool()}}
 	s := r.subject(*m)
 	out := runChange(ctx, r.client, s, ch, diags)
@@ -490,7 +490,7 @@ func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, fr
 	}
 	if out.moved {
 		m.PlannedSteps = aliasStepsValue(out.steps)
-		m.LastRollout = recordOutcome(ch, out)
+		m.LastRollout = recordValue(recordOutcome(ch, out))
 	} else {
 		if m.PlannedSteps.IsUnknown() {
 			m.PlannedSteps = aliasStepsValue(nil)
@@ -512,7 +512,7 @@ func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, fr
 			a.Description = want
 		}
 	}
-	if keepsTarget(m.LastRollout) || out.moved && out.res.Status == rollout.Succeeded {
+	if keepsTarget(recordOf(m.LastRollout)) || out.moved && out.res.Status == rollout.Succeeded {
 		// (a run that succeeded reached the target: a change made since,
 		// by hand, is drift for the next plan)
 		r.recordTarget(m, a)
@@ -568,8 +568,8 @@ func (r *lambdaAliasResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 	state.ID = types.StringValue(state.ref().ID())
-	last, running := refreshDetached(ctx, r.client, r.subject(state), state.LastRollout, &resp.Diagnostics)
-	state.LastRollout = last
+	last, running := refreshDetached(ctx, r.client, r.subject(state), recordOf(state.LastRollout), &resp.Diagnostics)
+	state.LastRollout = recordValue(last)
 	markLooked(ctx, r.client, last, resp.Private, &resp.Diagnostics)
 	if running {
 		r.recordTarget(&state, a)
@@ -597,10 +597,10 @@ func (r *lambdaAliasResource) Delete(ctx context.Context, req resource.DeleteReq
 	}
 	ref := state.ref()
 	subj := r.subject(state)
-	if endOnDestroy(ctx, r.client, subj, state.LastRollout, state.Rollout, state.OwnerTag.ValueString(), &resp.Diagnostics); resp.Diagnostics.HasError() {
+	if endOnDestroy(ctx, r.client, subj, recordOf(state.LastRollout), state.Rollout, state.OwnerTag.ValueString(), &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
-	defer releaseLease(ctx, subj, state.OwnerTag.ValueString(), state.LastRollout, &resp.Diagnostics)
+	defer releaseLease(ctx, subj, state.OwnerTag.ValueString(), recordOf(state.LastRollout), &resp.Diagnostics)
 	if state.OnDestroy.ValueString() != onDestroyRestore {
 		return
 	}
@@ -610,7 +610,7 @@ func (r *lambdaAliasResource) Delete(ctx context.Context, req resource.DeleteReq
 		}
 		return
 	}
-	if st := lastStatus(state.LastRollout); st != "" && st != string(rollout.Succeeded) {
+	if st := recordOf(state.LastRollout).Status; st != "" && st != string(rollout.Succeeded) {
 		resp.Diagnostics.AddWarning("Alias Not Restored", detail(nil,
 			fmt.Sprintf("The last change of this resource ended %s, so destroy leaves %s as it is rather than move all its invocations back at once with no gates.", st, ref.ID()),
 			"Set the alias yourself if it must change."))

@@ -715,7 +715,7 @@ func (r *releaseResource) planService(ctx context.Context, name string, s, old s
 		last = old.LastRollout
 	}
 	steps, ok := planChange(ctx, r.client, plannedChange{at: at.AtName("target_groups"), kind: fmt.Sprintf("listener of services[%q]", name), from: from, to: to,
-		strategy: st, settings: settings, last: last}, diags)
+		strategy: st, settings: settings, last: recordOf(last)}, diags)
 	if !ok {
 		return s, servicePlan{}, false
 	}

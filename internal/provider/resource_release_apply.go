@@ -17,6 +17,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/graph"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -179,7 +180,7 @@ func (run *releaseRun) claimAndCheck(ctx context.Context, of onFailure, diags *d
 func (run *releaseRun) releaseServicesThatLeft(ctx context.Context, diags *diag.Diagnostics) {
 	for name, old := range run.prior {
 		if sr, ok := run.runs[name]; !ok || sr.old == nil {
-			releaseLease(ctx, listenerSubject{c: run.r.client, ref: old.ref()}, old.OwnerTag.ValueString(), old.LastRollout, diags)
+			releaseLease(ctx, listenerSubject{c: run.r.client, ref: old.ref()}, old.OwnerTag.ValueString(), recordOf(old.LastRollout), diags)
 		}
 	}
 }
@@ -265,13 +266,13 @@ func (run *releaseRun) record(ctx context.Context, diags *diag.Diagnostics) rele
 		status, reason := string(oc.Status), oc.Reason
 		switch {
 		case sr.rolledBack != nil:
-			cur, last = sr.rolledBack.Current, recordChange(sr.ch, *sr.rolledBack)
+			cur, last = sr.rolledBack.Current, recordValue(recordChange(sr.ch, *sr.rolledBack))
 			status, reason = statusRolledBack, sr.rolledBack.Summary()
 			if sr.rolledBack.Status != rollout.RolledBack {
 				status = string(graph.Failed)
 			}
 		case sr.out.moved:
-			cur, last = sr.out.res.Current, recordChange(sr.ch, sr.out.res)
+			cur, last = sr.out.res.Current, recordValue(recordChange(sr.ch, sr.out.res))
 			status, reason = sr.status, sr.reason
 		case sr.status == statusUnchanged && sr.old != nil && !sr.old.Status.IsNull():
 			// Nothing to move: it keeps how it last ended, as the plan said.
@@ -355,11 +356,11 @@ func (r *releaseResource) prepare(ctx context.Context, run *serviceRun, adopt bo
 	settings, d := settingsFrom(ctx, s.Rollout)
 	run.diags.Append(d...)
 	onNetwork(s.ListenerARN, &settings)
-	ch := change{to: to, settings: settings, planned: s.PlannedSteps, last: types.ObjectNull(lastRolloutAttrTypes), hold: of.rollback == rollbackNone}
+	ch := change{to: to, settings: settings, planned: s.PlannedSteps, last: pipeline.Record{}, hold: of.rollback == rollbackNone}
 	mine := ""
 	if run.old != nil {
 		ch.from, _, _ = splitFromList(ctx, run.old.TargetGroups)
-		ch.last, ch.readFirst = run.old.LastRollout, readsFirst
+		ch.last, ch.readFirst = recordOf(run.old.LastRollout), readsFirst
 		mine = run.old.OwnerTag.ValueString()
 	} else {
 		live, err := readSplit(ctx, run.subject)
@@ -471,7 +472,7 @@ func (r *releaseResource) Delete(ctx context.Context, req resource.DeleteRequest
 	resp.Diagnostics.Append(d...)
 	for _, name := range sortedNames(services) {
 		s := services[name]
-		releaseLease(ctx, listenerSubject{c: r.client, ref: s.ref()}, s.OwnerTag.ValueString(), s.LastRollout, &resp.Diagnostics)
+		releaseLease(ctx, listenerSubject{c: r.client, ref: s.ref()}, s.OwnerTag.ValueString(), recordOf(s.LastRollout), &resp.Diagnostics)
 	}
 	tflog.Info(ctx, "release destroyed; every forward action left as it is", map[string]any{"services": len(services)})
 }

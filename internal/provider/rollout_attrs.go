@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -769,7 +770,7 @@ func plannedStepsValue(steps []rollout.PlannedStep) types.List {
 }
 
 // lastRolloutValue records a run that went to `to` as attempt.
-func lastRolloutValue(res rollout.Result, to weights.Split, attempt string) types.Object {
+func lastRolloutValue(res rollout.Result, to weights.Split, attempt string) pipeline.Record {
 	gate, policy := "", ""
 	if res.Failure != nil {
 		gate = string(res.Failure.Gate)
@@ -777,24 +778,22 @@ func lastRolloutValue(res rollout.Result, to weights.Split, attempt string) type
 	if res.Status == rollout.RolledBack || res.Policy == rollout.None {
 		policy = string(res.Policy)
 	}
-	return types.ObjectValueMust(lastRolloutAttrTypes, map[string]attr.Value{
-		"status":              types.StringValue(string(res.Status)),
-		"step_reached":        types.Int64Value(int64(res.StepReached)),
-		"steps":               types.Int64Value(int64(res.Steps)),
-		"gate":                types.StringValue(gate),
-		"reason":              types.StringValue(res.Summary()),
-		"rollback":            types.StringValue(policy),
-		"started_at":          types.StringValue(res.Started.UTC().Format(time.RFC3339)),
-		"finished_at":         types.StringValue(res.Finished.UTC().Format(time.RFC3339)),
-		"target":              types.StringValue(to.Canonical()),
-		"attempt":             types.StringValue(attempt),
-		"from":                types.StringValue(""),
-		"execution":           types.StringValue(""),
-		"serving":             types.StringValue(res.Current.Canonical()),
-		"notices_undelivered": types.Int64Value(int64(res.NotifyFailures)),
-		"promote":             types.StringValue(""),
-		"staggered":           types.StringValue(staggeredText(res.Staggered)),
-	})
+	return pipeline.Record{
+		Presence:           pipeline.Known,
+		Status:             string(res.Status),
+		StepReached:        int64(res.StepReached),
+		Steps:              int64(res.Steps),
+		Gate:               gate,
+		Reason:             res.Summary(),
+		Rollback:           policy,
+		StartedAt:          res.Started.UTC().Format(time.RFC3339),
+		FinishedAt:         res.Finished.UTC().Format(time.RFC3339),
+		Target:             to.Canonical(),
+		Attempt:            attempt,
+		Serving:            res.Current.Canonical(),
+		NoticesUndelivered: int64(res.NotifyFailures),
+		Staggered:          staggeredText(res.Staggered),
+	}.WithPromote("")
 }
 
 // staggeredText is a run's stagger as last_rollout.staggered: "" when it
