@@ -4,9 +4,12 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 )
 
 // TestRecordRoundTrip converts last_rollout to the pipeline's record and
@@ -79,5 +82,26 @@ func TestRecordRoundTrip(t *testing.T) {
 	}
 	if r := recordOf(types.ObjectUnknown(lastRolloutAttrTypes)); !r.IsUnknown() || r != (pipeline.Record{Presence: pipeline.Unknown}) {
 		t.Errorf("unknown read as %+v", r)
+	}
+}
+
+// TestReportTo checks the one translation of the pipeline's report into
+// diagnostics: the same summaries and details, on the same attribute
+// paths (names, map keys, list indexes), the resource itself apart from
+// no attribute.
+func TestReportTo(t *testing.T) {
+	var got diag.Diagnostics
+	r := reportTo(&got)
+	r.AddError("E", "e")
+	r.AddWarning("W", "w")
+	r.AddAttributeError(problem.At("services").Key("web").Name("rollout").Name("flags").Index(2), "AE", "ae")
+	r.AddAttributeWarning(nil, "AW", "aw")
+	var want diag.Diagnostics
+	want.AddError("E", "e")
+	want.AddWarning("W", "w")
+	want.AddAttributeError(path.Root("services").AtMapKey("web").AtName("rollout").AtName("flags").AtListIndex(2), "AE", "ae")
+	want.AddAttributeWarning(path.Empty(), "AW", "aw")
+	if !got.Equal(want) || !r.HasError() {
+		t.Fatalf("got %v, want %v", got, want)
 	}
 }

@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -76,7 +75,7 @@ type lease struct {
 // refused unless adopt. On create, a change that a destroyed predecessor did
 // not ship (LastTag, left when a tainted create is replaced) is refused
 // until rollout.attempt changes.
-func claim(ctx context.Context, base path.Path, s owned, resourceType, mine string, adopt bool, to weights.Split, attempt string, diags *diag.Diagnostics) (lease, bool) {
+func claim(ctx context.Context, base problem.Path, s owned, resourceType, mine string, adopt bool, to weights.Split, attempt string, diags pipeline.Report) (lease, bool) {
 	store := s.Lease()
 	l, err := store.ReadLease(ctx)
 	if err != nil {
@@ -88,7 +87,7 @@ func claim(ctx context.Context, base path.Path, s owned, resourceType, mine stri
 		if mine != "" {
 			what = fmt.Sprintf("The %s %s was taken over by another rollout resource (tag %s = %q) since this one last applied.", s.Kind(), s.ID(), awsclient.OwnerTag, l.Owner)
 		}
-		diags.AddAttributeError(path.Root("adopt"), fmt.Sprintf("%s Has Another Owner", title(s.Kind())), detail(nil, what+" Two owners of one subject overwrite each other's changes, and each would confirm its own.",
+		diags.AddAttributeError(problem.At("adopt"), fmt.Sprintf("%s Has Another Owner", title(s.Kind())), detail(nil, what+" Two owners of one subject overwrite each other's changes, and each would confirm its own.",
 			"Nothing was moved. Keep one owner: remove the other resource (terraform state rm, or destroy with on_destroy = \"keep\"), or set adopt = true on the one that should own it."))
 		return lease{}, false
 	}
@@ -105,7 +104,7 @@ func claim(ctx context.Context, base path.Path, s owned, resourceType, mine stri
 			out.token = awsclient.NewOwnerToken(resourceType)
 		}
 		if err := store.TakeLease(ctx, out.token, l); err != nil {
-			addError(diags, nil, fmt.Sprintf("Cannot Tag %s", title(s.Kind())), err, fmt.Sprintf("Tagging %s with its owner failed.", s.ID()), leasePermissions(s.Kind()))
+			reportError(diags, nil, fmt.Sprintf("Cannot Tag %s", title(s.Kind())), err, fmt.Sprintf("Tagging %s with its owner failed.", s.ID()), leasePermissions(s.Kind()))
 			return lease{}, false
 		}
 		out.taken = true
@@ -116,7 +115,7 @@ func claim(ctx context.Context, base path.Path, s owned, resourceType, mine stri
 // giveBack undoes a claim whose change was then refused before anything
 // moved: the lease goes back to the owner it had (none, or the one adopt
 // took it from).
-func giveBack(ctx context.Context, s owned, l lease, diags *diag.Diagnostics) {
+func giveBack(ctx context.Context, s owned, l lease, diags pipeline.Report) {
 	if !l.taken {
 		return
 	}
@@ -182,7 +181,7 @@ func lastTagMatches(tag string, to weights.Split, attempt string) bool {
 // change did not ship (a tainted create being replaced, say), it leaves that
 // outcome in LastTag, so the replacement does not run it again silently. A
 // subject that is gone needs nothing.
-func releaseLease(ctx context.Context, s owned, token string, last pipeline.Record, diags *diag.Diagnostics) {
+func releaseLease(ctx context.Context, s owned, token string, last pipeline.Record, diags pipeline.Report) {
 	tag := ""
 	if status, target, attempt := lastTagStatus(last); status != "" {
 		tag = status + " " + awsclient.ChangeFingerprint(target, attempt)
@@ -199,7 +198,7 @@ func releaseLease(ctx context.Context, s owned, token string, last pipeline.Reco
 // stillOwned reports whether the resource holding token still owns s, for
 // a destroy that would write to it. A subject with no owner tag is owned by
 // a resource that has none (made before leases, or imported).
-func stillOwned(ctx context.Context, s owned, token string, diags *diag.Diagnostics) (owner string, ok bool) {
+func stillOwned(ctx context.Context, s owned, token string, diags pipeline.Report) (owner string, ok bool) {
 	l, err := s.Lease().ReadLease(ctx)
 	if err != nil {
 		if !errors.Is(err, awsclient.ErrNotFound) {
@@ -235,7 +234,7 @@ func attrRef(attr, id string) awsclient.Ref {
 func importOwner(ctx context.Context, s owned, resp *resource.ImportStateResponse) {
 	l, err := s.Lease().ReadLease(ctx)
 	if err != nil {
-		addLeaseReadError(&resp.Diagnostics, s, err)
+		addLeaseReadError(reportTo(&resp.Diagnostics), s, err)
 		return
 	}
 	if l.Owner != "" {

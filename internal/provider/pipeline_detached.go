@@ -10,14 +10,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -81,7 +80,7 @@ func nameOfExecution(arn string) string { return arn[strings.LastIndex(arn, ":")
 // checkDetached refuses, at plan, a detached rollout that cannot fit one
 // Step Functions execution: its calls in the history, its state in a
 // payload.
-func checkDetached(base path.Path, s rolloutSettings, steps []rollout.PlannedStep, diags *diag.Diagnostics) {
+func checkDetached(base problem.Path, s rolloutSettings, steps []rollout.PlannedStep, diags pipeline.Report) {
 	if s.Detached == nil || len(steps) == 0 {
 		return
 	}
@@ -92,13 +91,13 @@ func checkDetached(base path.Path, s rolloutSettings, steps []rollout.PlannedSte
 		for orchestrator.BudgetOf(len(steps), poll, timeout).Fits() != "" && poll < maxPollInterval {
 			poll += time.Second
 		}
-		diags.AddAttributeError(base.AtName("rollout").AtName("execution").AtName("timeout"), "Detached Rollout Too Long For One Execution", detail(nil,
+		diags.AddAttributeError(base.Name("rollout").Name("execution").Name("timeout"), "Detached Rollout Too Long For One Execution", detail(nil,
 			fmt.Sprintf("Polling every %s for up to %s, the rollout could make %s.", s.PollInterval, timeout, why),
 			fmt.Sprintf("Set rollout.poll_interval to %s or more, or rollout.execution.timeout lower.", shortDuration(poll))))
 	}
 	st := orchestrator.NewState(orchestrator.Job{Version: orchestrator.JobVersion, Settings: rollout.Settings{Gates: s.Gates, Flags: s.Flags}}, worstProgress(steps))
 	if n := st.Size(); n > orchestrator.MaxPayloadBytes*9/10 {
-		diags.AddAttributeError(base.AtName("rollout"), "Detached Rollout Too Large For One Execution", detail(nil,
+		diags.AddAttributeError(base.Name("rollout"), "Detached Rollout Too Large For One Execution", detail(nil,
 			fmt.Sprintf("The rollout's state would be %d bytes, and Step Functions carries at most %d between states.", n, orchestrator.MaxPayloadBytes),
 			"Use fewer steps (a linear step_percent of 5 or more) or fewer target groups."))
 	}
@@ -124,10 +123,10 @@ func withRun(last pipeline.Record, from weights.Split, execution string, serving
 
 // startDetached gives a checked change to the orchestrator and waits until
 // its first step is confirmed (or the execution ended first).
-func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, diags *diag.Diagnostics) outcome {
+func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, diags pipeline.Report) outcome {
 	out := outcome{steps: steps}
 	name := executionName(s.ID(), ch.from, ch.to, ch.settings.Attempt, priorRun(ctx, s, ch.last))
-	at := s.Attr().ParentPath().AtName("rollout").AtName("execution")
+	at := s.Attr().Parent().Name("rollout").Name("execution")
 	input, p, status, ok := detachedInput(ctx, c, s, ch, steps, name, at, diags)
 	if !ok {
 		return out
@@ -175,7 +174,7 @@ func priorRun(ctx context.Context, s subject, last pipeline.Record) string {
 // whose answer was lost), and never for a run that did not start. Its
 // status is kept in status, written before the start (the orchestrator's
 // first call may write the next one at once).
-func detachedInput(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, name string, at path.Path, diags *diag.Diagnostics) (string, *rollout.Progress, *awsclient.StatusKeeper, bool) {
+func detachedInput(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, name string, at problem.Path, diags pipeline.Report) (string, *rollout.Progress, *awsclient.StatusKeeper, bool) {
 	job := orchestrator.Job{Version: orchestrator.JobVersion, Region: c.Region, Subject: s.Ref(), Owner: ch.leaseToken, Execution: name,
 		Settings: ch.settings.Settings, SwitchOffSelf: ch.switchOff != nil, Deadline: c.Clock.Now().Add(detachedTimeout(ch.settings, steps))}
 	if ch.switchOff == nil && len(ch.settings.Flags) == 0 && (job.Policy == rollout.FeatureFlag || job.Policy == rollout.KillSwitch) {
@@ -183,7 +182,7 @@ func detachedInput(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	}
 	starter, err := subjects.NewRunner(c, s.Ref(), ch.settings.Settings, c.Clock)
 	if err != nil {
-		addError(diags, nil, "Cannot Start Rollout", err, fmt.Sprintf("The %s %s could not be observed.", s.Kind(), s.ID()), "This is a bug in the provider; please report it.")
+		reportError(diags, nil, "Cannot Start Rollout", err, fmt.Sprintf("The %s %s could not be observed.", s.Kind(), s.ID()), "This is a bug in the provider; please report it.")
 		return "", nil, nil, false
 	}
 	starter.Execution = name
@@ -201,7 +200,7 @@ func detachedInput(ctx context.Context, c *awsclient.Client, s subject, ch chang
 		err = fmt.Errorf("the job is %d bytes, above Step Functions' %d", len(input), orchestrator.MaxPayloadBytes)
 	}
 	if err != nil {
-		addError(diags, pathOf(at), "Cannot Start Detached Rollout", err, "The job could not be written.", "Nothing was moved. This is a bug in the provider; please report it.")
+		reportError(diags, atPath(at), "Cannot Start Detached Rollout", err, "The job could not be written.", "Nothing was moved. This is a bug in the provider; please report it.")
 		return "", nil, nil, false
 	}
 	return string(input), p, status, true
@@ -222,12 +221,12 @@ const (
 // starts the execution name with input. A start whose answer was lost is
 // read back by its name; a refused one puts the tags back as they were
 // (or removes them, when they could not be read), and no notice is sent.
-func startExecution(ctx context.Context, c *awsclient.Client, s subject, ch change, name, input string, status *awsclient.StatusKeeper, at path.Path, diags *diag.Diagnostics) (string, startResult) {
+func startExecution(ctx context.Context, c *awsclient.Client, s subject, ch change, name, input string, status *awsclient.StatusKeeper, at problem.Path, diags pipeline.Report) (string, startResult) {
 	d := ch.settings.Detached
 	lease := s.Lease()
 	had, _ := lease.ReadLease(ctx) // unread: put back as no tags
 	if err := lease.SetRun(ctx, orchestrator.RunningTag(name)); err != nil {
-		addError(diags, pathOf(at), "Cannot Start Detached Rollout", err, fmt.Sprintf("Tagging %s with the rollout it runs failed.", s.ID()), "Nothing was moved. "+leasePermissions(s.Kind()))
+		reportError(diags, atPath(at), "Cannot Start Detached Rollout", err, fmt.Sprintf("Tagging %s with the rollout it runs failed.", s.ID()), "Nothing was moved. "+leasePermissions(s.Kind()))
 		return "", notStarted
 	}
 	status.Flush(ctx)
@@ -246,7 +245,7 @@ func startExecution(ctx context.Context, c *awsclient.Client, s subject, ch chan
 		case derr != nil && !errors.Is(derr, awsclient.ErrNotFound):
 			// Unknown: the tags keep saying it runs, and the state records
 			// it as running, so that the next refresh reads how it stands.
-			addError(diags, pathOf(at.AtName("orchestrator")), "Detached Rollout Start Unknown", errors.Join(err, derr),
+			reportError(diags, atPath(at.Name("orchestrator")), "Detached Rollout Start Unknown", errors.Join(err, derr),
 				fmt.Sprintf("The answer to starting the rollout %s on %s was lost, and the execution could not be read: it may be running in AWS. The subject's tags say it runs; if it runs, its first call sends the started notice.", arn, d.Orchestrator),
 				"Run terraform plan (which refreshes): it shows the rollout running if it started, or failed to start if not. Do not change the subject by hand meanwhile.")
 			return arn, startUnknown
@@ -256,7 +255,7 @@ func startExecution(ctx context.Context, c *awsclient.Client, s subject, ch chan
 		bctx := context.WithoutCancel(ctx)
 		_ = lease.SetRun(bctx, had.Run)
 		_ = lease.SetStatus(bctx, had.Status)
-		addError(diags, pathOf(at.AtName("orchestrator")), "Cannot Start Detached Rollout", err, fmt.Sprintf("Step Functions refused to start the rollout on %s.", d.Orchestrator),
+		reportError(diags, atPath(at.Name("orchestrator")), "Cannot Start Detached Rollout", err, fmt.Sprintf("Step Functions refused to start the rollout on %s.", d.Orchestrator),
 			"Nothing was moved and no notice was sent. Check that the orchestrator exists in the provider's region (rollout_orchestrator) and that the credentials allow states:StartExecution and states:DescribeExecution.")
 		return "", notStarted
 	}
@@ -266,7 +265,7 @@ func startExecution(ctx context.Context, c *awsclient.Client, s subject, ch chan
 // awaitFirstStep waits, up to the change's limit, until the execution arn
 // has made its first step (the apply returns with it confirmed) or ended,
 // and records where it stands in out.
-func awaitFirstStep(ctx context.Context, c *awsclient.Client, s subject, ch change, arn string, p *rollout.Progress, out *outcome, diags *diag.Diagnostics) {
+func awaitFirstStep(ctx context.Context, c *awsclient.Client, s subject, ch change, arn string, p *rollout.Progress, out *outcome, diags pipeline.Report) {
 	steps := out.steps
 	running := func(n int, serving weights.Split) {
 		res := rollout.Result{Status: statusRunning, StepReached: n, Steps: len(steps), Current: ch.to, Started: p.Res.Started, NotifyFailures: p.Res.NotifyFailures}
@@ -390,7 +389,7 @@ func resultOfExecution(x awsclient.Execution, s subject, live weights.Split, liv
 // rollout still runs or is held (the resource keeps its target then: the weights it
 // serves are the rollout's, not a change made outside Terraform). A hold
 // whose promote AWS refused (orchestrator.RefusedTag) is warned of.
-func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, diags *diag.Diagnostics) (pipeline.Record, bool) {
+func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, diags pipeline.Report) (pipeline.Record, bool) {
 	if _, held := heldOf(last); held {
 		// A held rollout goes nowhere until promoted: the state keeps its
 		// target; a change by hand is found when it is promoted.
@@ -465,7 +464,7 @@ func heldByStatus(ctx context.Context, s subject, arn string, steps int) int {
 // says so (orchestrator.RefusedTag): the run is held again there, nothing
 // moved. The record forgets the refused token, so that the same
 // rollout.promote applied again promotes again, as in an apply's run.
-func refusedPromote(ctx context.Context, s subject, last pipeline.Record, in orchestrator.State, n int, rec *pipeline.Record, diags *diag.Diagnostics) {
+func refusedPromote(ctx context.Context, s subject, last pipeline.Record, in orchestrator.State, n int, rec *pipeline.Record, diags pipeline.Report) {
 	l, err := s.Lease().ReadLease(ctx)
 	if err != nil {
 		return
@@ -492,7 +491,7 @@ func refusedReason(n, steps int, why string) string {
 // runningChange is the pipeline for a change planned while a detached
 // rollout runs: back to where it started is an abort, which the
 // orchestrator carries out through the rollback; anything else is refused.
-func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) outcome {
+func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags pipeline.Report) outcome {
 	arn := ch.last.Execution
 	name := nameOfExecution(arn)
 	if ch.to.Canonical() == ch.last.Target {
@@ -519,14 +518,14 @@ func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch chang
 		return outcome{}
 	}
 	if err := s.Lease().SetRun(ctx, orchestrator.AbortTag(name)); err != nil {
-		addError(diags, pathOf(s.Attr()), "Cannot Abort Detached Rollout", err, fmt.Sprintf("Tagging %s to abort the rollout %s failed.", s.ID(), arn), "Nothing changed. "+leasePermissions(s.Kind()))
+		reportError(diags, atPath(s.Attr()), "Cannot Abort Detached Rollout", err, fmt.Sprintf("Tagging %s to abort the rollout %s failed.", s.ID(), arn), "Nothing changed. "+leasePermissions(s.Kind()))
 		return outcome{}
 	}
 	tflog.Info(ctx, "aborting the detached rollout: the orchestrator rolls it back", map[string]any{"execution": arn})
 	out := outcome{moved: true, execution: arn}
 	x, ok := awaitEnd(ctx, c, arn, ch.limit, detachedPoll)
 	if !ok {
-		addError(diags, pathOf(s.Attr()), "Abort Not Confirmed", nil,
+		reportError(diags, atPath(s.Attr()), "Abort Not Confirmed", nil,
 			fmt.Sprintf("The rollout %s was told to abort, but had not ended within %s.", arn, ch.limit),
 			"The orchestrator rolls it back at its next call. Run terraform plan to see how it ended.")
 		out.moved = false
@@ -555,7 +554,7 @@ func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch chang
 // sent, and the run stays held. A run that moves (not held, or whose
 // execution ended) is not checked: its own steps change what it serves,
 // and its guard finds a person's change.
-func abortSincePlan(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) bool {
+func abortSincePlan(ctx context.Context, c *awsclient.Client, s subject, ch change, diags pipeline.Report) bool {
 	x, read := readRunning(ctx, c, ch.last)
 	if read && x.Status != "RUNNING" {
 		return true
@@ -602,7 +601,7 @@ func wentOn(ctx context.Context, s subject, last pipeline.Record, step, steps in
 }
 
 // refuseWhileRunning refuses a new change while a detached rollout runs.
-func refuseWhileRunning(at path.Path, last pipeline.Record, diags *diag.Diagnostics) {
+func refuseWhileRunning(at problem.Path, last pipeline.Record, diags pipeline.Report) {
 	diags.AddAttributeError(at, "Detached Rollout Running", detail(nil,
 		fmt.Sprintf("The rollout %s is running in AWS: step %d of %d, serving %s, on its way to %s. A new change now would race it.",
 			last.Execution, last.StepReached, last.Steps, shortCanonical(last.Serving), shortCanonical(last.Target)),
@@ -633,7 +632,7 @@ const stopPoll = 2 * time.Second
 // whose subject another owner took (its tags are the new owner's), has its
 // execution stopped (StopExecution), and the warning says that no end
 // notice was sent. ro is the resource's rollout block, token its lease.
-func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, ro types.Object, token string, diags *diag.Diagnostics) {
+func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, ro types.Object, token string, diags pipeline.Report) {
 	arn := last.Execution
 	if last.Status != statusRunning || arn == "" || c == nil {
 		return
@@ -672,7 +671,7 @@ func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last pipe
 		return
 	}
 	if err := c.StopExecution(ctx, arn, "its resource was destroyed"); err != nil {
-		addError(diags, nil, "Cannot Stop Detached Rollout", err, fmt.Sprintf("The rollout %s of %s could not be stopped (%s), so it would go on after its resource is gone.", arn, s.ID(), why),
+		reportError(diags, nil, "Cannot Stop Detached Rollout", err, fmt.Sprintf("The rollout %s of %s could not be stopped (%s), so it would go on after its resource is gone.", arn, s.ID(), why),
 			"Nothing was destroyed. Check the credentials' states:StopExecution permission, or stop it yourself (aws stepfunctions stop-execution), then destroy again.")
 		return
 	}
@@ -767,7 +766,7 @@ func heldAt(s subject, last pipeline.Record, steps []rollout.PlannedStep) (weigh
 
 // promoteEnded refuses the promote of a detached rollout whose execution
 // ended since the state was refreshed: no execution would read it.
-func promoteEnded(s subject, last pipeline.Record, x awsclient.Execution, diags *diag.Diagnostics) {
+func promoteEnded(s subject, last pipeline.Record, x awsclient.Execution, diags pipeline.Report) {
 	status, why := x.Status, "it does not exist: its start, whose answer was lost, was not made (or it ended more than 90 days ago)"
 	if status == "" {
 		status = "missing"
@@ -778,14 +777,14 @@ func promoteEnded(s subject, last pipeline.Record, x awsclient.Execution, diags 
 			why = res.Failure.Reason
 		}
 	}
-	diags.AddAttributeError(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Detached Rollout Ended", detail(nil,
+	diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("promote"), "Detached Rollout Ended", detail(nil,
 		fmt.Sprintf("rollout.promote changed, but the detached rollout %s no longer runs: its execution ended %s (%s), after the state was last refreshed. No execution would read a promote now.", last.Execution, status, why),
 		fmt.Sprintf("Nothing was sent: the promote tag was not written, and nothing was moved. Run terraform plan (which refreshes): it shows how the rollout ended and what %s %s serves, then make the next change from there.", s.Kind(), s.ID())))
 }
 
 // planRunningSame is runningRecord, with a warning when the promote it
 // shows will be refused: a person changed the subject during the hold.
-func planRunningSame(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, settings rolloutSettings, diags *diag.Diagnostics) pipeline.Record {
+func planRunningSame(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, settings rolloutSettings, diags pipeline.Report) pipeline.Record {
 	if last.Status == statusRunning && newPromote(settings.Promote, last.PromoteText()) {
 		warnChangedDuringHold(ctx, c, s, last, settings.Strategy, false, diags)
 	}
@@ -809,10 +808,10 @@ func runningRecord(last pipeline.Record, s rolloutSettings) pipeline.Record {
 // orchestrator goes on at its next poll. The state keeps the rollout as it
 // was (running), its schedule and its target, and records the token
 // (runningRecord).
-func promoteDetached(ctx context.Context, c *awsclient.Client, s subject, ch change, name string, steps []rollout.PlannedStep, diags *diag.Diagnostics) outcome {
+func promoteDetached(ctx context.Context, c *awsclient.Client, s subject, ch change, name string, steps []rollout.PlannedStep, diags pipeline.Report) outcome {
 	held, step := heldAt(s, ch.last, steps)
 	if held == nil {
-		diags.AddAttributeError(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Nothing To Promote", detail(nil,
+		diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("promote"), "Nothing To Promote", detail(nil,
 			fmt.Sprintf("rollout.promote changed, but the detached rollout %s was at step %d when last refreshed, which does not hold.", ch.last.Execution, step),
 			"Nothing was sent. Run terraform plan (which refreshes) once the rollout is held, then set rollout.promote to a new value and apply."))
 		return outcome{}
@@ -832,14 +831,14 @@ func promoteDetached(ctx context.Context, c *awsclient.Client, s subject, ch cha
 		return outcome{}
 	}
 	if !live.Equal(held) {
-		diags.AddAttributeError(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Changed During Hold", detail(nil,
+		diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("promote"), "Changed During Hold", detail(nil,
 			fmt.Sprintf("The detached rollout %s is held after step %d of %d at %s, but %s %s serves %s: someone or something changed it during the hold. Nothing was sent: the promote tag was not written, and the rollout is still held in AWS.",
 				ch.last.Execution, step, len(steps), held.Short(), s.Kind(), s.ID(), live.Short()),
 			changedDuringHoldNext(ch.last)))
 		return outcome{}
 	}
 	if err := s.Lease().SetRun(ctx, orchestrator.PromoteTag(name, step)); err != nil {
-		addError(diags, pathOf(s.Attr()), "Cannot Promote Detached Rollout", err, fmt.Sprintf("Tagging %s to promote the rollout %s failed.", s.ID(), ch.last.Execution), "Nothing changed. "+leasePermissions(s.Kind()))
+		reportError(diags, atPath(s.Attr()), "Cannot Promote Detached Rollout", err, fmt.Sprintf("Tagging %s to promote the rollout %s failed.", s.ID(), ch.last.Execution), "Nothing changed. "+leasePermissions(s.Kind()))
 		return outcome{}
 	}
 	tflog.Info(ctx, "promoted the detached rollout: the orchestrator goes on at its next poll", map[string]any{"execution": name, "step": step})
@@ -859,7 +858,7 @@ func changedDuringHoldNext(last pipeline.Record) string {
 // else than the step it is held at: a person's change during the hold,
 // which wins (the promote is refused; the abort writes nothing). It
 // returns true when it warned.
-func warnChangedDuringHold(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, strategy rollout.Strategy, abort bool, diags *diag.Diagnostics) bool {
+func warnChangedDuringHold(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, strategy rollout.Strategy, abort bool, diags pipeline.Report) bool {
 	if s == nil || c == nil || last.Status != statusRunning {
 		return false
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -130,19 +131,19 @@ func heldRecord(ch change, res rollout.Result, serving weights.Split) pipeline.R
 // endHeld makes a run that ended held an outcome the resource saves as it
 // saves a success: the configured weights in state, where it is held in
 // last_rollout.serving (recordOutcome).
-func endHeld(s subject, ch change, out *outcome, diags *diag.Diagnostics) {
+func endHeld(s subject, ch change, out *outcome, diags pipeline.Report) {
 	out.serving = out.res.Current
 	out.res.Current = ch.to
 	if out.res.Err != nil {
 		// The first write after the promote was refused: nothing moved,
 		// and the rollout is held where it was (rollout.refusedAfterHold).
-		diags.AddAttributeError(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Promote Not Applied", detail(out.res.Err,
+		diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("promote"), "Promote Not Applied", detail(out.res.Err,
 			fmt.Sprintf("AWS refused the first write after the hold of %s %s (step %d of %d), so nothing was written: the rollout is still held after step %d, serving %s, on its way to %s. It was not rolled back (the refusal changed nothing, and the canary had passed its gates); its status still says held, and no notice ended it.",
 				s.Kind(), s.ID(), out.res.StepReached+1, out.res.Steps, out.res.StepReached, out.serving.Short(), ch.to.Short()),
 			fmt.Sprintf("Give the credentials the permission the error names (the provider's IAM permissions table lists what each resource needs), then apply again: the plan promotes it again with the same rollout.promote. To go back instead, set the configuration to %s and apply.", ch.from.Short())))
 		return
 	}
-	diags.AddAttributeWarning(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Rollout Held", detail(nil,
+	diags.AddAttributeWarning(s.Attr().Parent().Name("rollout").Name("promote"), "Rollout Held", detail(nil,
 		fmt.Sprintf("The rollout of %s %s is held after step %d of %d: it serves %s, on its way to %s.", s.Kind(), s.ID(), out.res.StepReached, out.res.Steps, out.serving.Short(), ch.to.Short()),
 		fmt.Sprintf("Nothing watches it now. To go on, set rollout.promote to a new value and apply (the gates are checked again first). To go back, set the configuration to %s and apply.%s",
 			ch.from.Short(), holdTimeoutText(ch.settings))))
@@ -162,7 +163,7 @@ func holdTimeoutText(s rolloutSettings) string {
 // heldChange is the apply of a change while a rollout is held: on to its
 // target (promoted, timed out, or still held), back to where it started,
 // or refused.
-func heldChange(ctx context.Context, c *awsclient.Client, s subject, ch change, h heldRun, diags *diag.Diagnostics) outcome {
+func heldChange(ctx context.Context, c *awsclient.Client, s subject, ch change, h heldRun, diags pipeline.Report) outcome {
 	switch {
 	case ch.to.Canonical() == h.target.Canonical():
 		return heldOnward(ctx, c, s, ch, h, diags)
@@ -177,11 +178,11 @@ func heldChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 // heldOnward is the apply of a held rollout's target: it goes on when
 // promoted, acts on a hold timeout the plan showed, refuses one that
 // passed since the plan, and otherwise stays held, writing nothing.
-func heldOnward(ctx context.Context, c *awsclient.Client, s subject, ch change, h heldRun, diags *diag.Diagnostics) outcome {
+func heldOnward(ctx context.Context, c *awsclient.Client, s subject, ch change, h heldRun, diags pipeline.Report) outcome {
 	norm, _ := s.Router().(rollout.Normalizer)
 	steps, err := h.steps(ch.settings, norm)
 	if err != nil {
-		scheduleChangedWhileHeld(s.Attr().ParentPath(), h, ch.settings, err, diags)
+		scheduleChangedWhileHeld(s.Attr().Parent(), h, ch.settings, err, diags)
 		return outcome{}
 	}
 	// A hold timeout acts only when the plan showed it (ch.acts); one that
@@ -193,7 +194,7 @@ func heldOnward(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 		holdTimedOutSincePlan(s, h, ch.settings, diags)
 		return outcome{steps: steps[h.step:]}
 	default:
-		diags.AddAttributeWarning(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Rollout Still Held", detail(nil,
+		diags.AddAttributeWarning(s.Attr().Parent().Name("rollout").Name("promote"), "Rollout Still Held", detail(nil,
 			fmt.Sprintf("The rollout of %s %s is still held after step %d of %d, serving %s; this apply wrote nothing to it.", s.Kind(), s.ID(), h.step, len(steps), h.serving.Short()),
 			"Set rollout.promote to a new value and apply to go on."+holdTimeoutText(ch.settings)))
 		last := ch.last
@@ -240,7 +241,7 @@ func heldOnward(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 // heldBack is the apply of the weights a held rollout started from: it
 // rolls back from the hold (an abort), moving back, not switching flags
 // off.
-func heldBack(ctx context.Context, c *awsclient.Client, s subject, ch change, h heldRun, diags *diag.Diagnostics) outcome {
+func heldBack(ctx context.Context, c *awsclient.Client, s subject, ch change, h heldRun, diags pipeline.Report) outcome {
 	l, ok := claimHeld(ctx, s, ch, diags)
 	if !ok {
 		return outcome{}
@@ -279,7 +280,7 @@ func backStep(h heldRun) []rollout.PlannedStep {
 
 // claimHeld checks the lease of a held rollout's subject: still this
 // resource's.
-func claimHeld(ctx context.Context, s subject, ch change, diags *diag.Diagnostics) (lease, bool) {
+func claimHeld(ctx context.Context, s subject, ch change, diags pipeline.Report) (lease, bool) {
 	o := ch.owner
 	if o == nil {
 		return lease{}, true
@@ -290,30 +291,30 @@ func claimHeld(ctx context.Context, s subject, ch change, diags *diag.Diagnostic
 // holdTimedOutSincePlan refuses the apply of a plan that showed a held
 // rollout kept as it is, when its hold_timeout has passed since: the plan
 // did not show the timeout's action.
-func holdTimedOutSincePlan(s subject, h heldRun, settings rolloutSettings, diags *diag.Diagnostics) {
+func holdTimedOutSincePlan(s subject, h heldRun, settings rolloutSettings, diags pipeline.Report) {
 	what := fmt.Sprintf("rolls it back to %s", h.from.Short())
 	if settings.HoldAction == rollout.HoldPromote {
 		what = "goes on with the steps still to run"
 	}
-	diags.AddAttributeError(s.Attr().ParentPath().AtName("rollout").AtName("hold_timeout"), "Hold Timed Out Since Plan", detail(nil,
+	diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("hold_timeout"), "Hold Timed Out Since Plan", detail(nil,
 		fmt.Sprintf("The rollout of %s %s has been held after step %d since %s, and hold_timeout (%s) has passed. The plan started from the state as last read (by its refresh, or, planned with -refresh=false, by the last refresh or apply before it), when the timeout had not passed, so it showed the rollout kept as it is.",
 			s.Kind(), s.ID(), h.step, h.heldAt.UTC().Format(time.RFC3339), shortDuration(settings.HoldTimeout)),
 		fmt.Sprintf("Nothing was moved and nothing else applied. Run plan again with refresh (without -refresh=false): it shows what the timeout does (it %s, hold_timeout_action), then apply; or set rollout.promote to a new value to go on, or the configuration back to %s to roll back.", what, h.from.Short())))
 }
 
-func scheduleChangedWhileHeld(base path.Path, h heldRun, s rolloutSettings, err error, diags *diag.Diagnostics) {
+func scheduleChangedWhileHeld(base problem.Path, h heldRun, s rolloutSettings, err error, diags pipeline.Report) {
 	if s.Removed {
-		diags.AddAttributeError(base.AtName("rollout"), "Rollout Removed While Held", detail(nil,
+		diags.AddAttributeError(base.Name("rollout"), "Rollout Removed While Held", detail(nil,
 			fmt.Sprintf("The rollout block was removed, but a rollout is held after step %d, serving %s, on its way to %s; without the block it cannot go on from there.", h.step, h.serving.Short(), h.target.Short()),
 			fmt.Sprintf("Nothing was moved. Put the rollout block back as it was, then promote the rollout (a new rollout.promote) or roll it back (the configuration back to %s); remove the block once it has ended.", h.from.Short())))
 		return
 	}
-	diags.AddAttributeError(base.AtName("rollout").AtName("steps"), "Schedule Changed While Held", detail(nil,
+	diags.AddAttributeError(base.Name("rollout").Name("steps"), "Schedule Changed While Held", detail(nil,
 		fmt.Sprintf("The rollout is held after step %d, serving %s; %v, so it cannot go on from there.", h.step, h.serving.Short(), err),
 		fmt.Sprintf("Nothing was moved. Put the rollout's steps back as they were when it was held, or set the configuration back to %s to roll it back.", h.from.Short())))
 }
 
-func refuseWhileHeld(at path.Path, h heldRun, diags *diag.Diagnostics) {
+func refuseWhileHeld(at problem.Path, h heldRun, diags pipeline.Report) {
 	diags.AddAttributeError(at, "Rollout Held", detail(nil,
 		fmt.Sprintf("A rollout is held after step %d, serving %s, on its way to %s. A change to anything else would start a new rollout from the middle of that one.", h.step, h.serving.Short(), h.target.Short()),
 		fmt.Sprintf("Promote it (keep the configuration at %s and set rollout.promote to a new value), or roll it back (set the configuration to %s), then make the new change.", h.target.Short(), h.from.Short())))
@@ -323,7 +324,7 @@ func refuseWhileHeld(at path.Path, h heldRun, diags *diag.Diagnostics) {
 // weights, live what it serves (nil when it could not be read). It returns
 // the steps the apply will run, whether the apply acts (last_rollout is
 // then unknown), and false when the plan is refused.
-func planHeld(base path.Path, attrAt path.Path, h heldRun, s rolloutSettings, to, live weights.Split, norm rollout.Normalizer, now time.Time, diags *diag.Diagnostics) ([]rollout.PlannedStep, bool, bool) {
+func planHeld(base problem.Path, attrAt problem.Path, h heldRun, s rolloutSettings, to, live weights.Split, norm rollout.Normalizer, now time.Time, diags pipeline.Report) ([]rollout.PlannedStep, bool, bool) {
 	switch to.Canonical() {
 	case h.target.Canonical():
 	case h.from.Canonical():
@@ -362,7 +363,7 @@ func planHeld(base path.Path, attrAt path.Path, h heldRun, s rolloutSettings, to
 		if s.HoldAction == rollout.HoldPromote {
 			what = "goes on with the steps still to run"
 		}
-		diags.AddAttributeWarning(base.AtName("rollout").AtName("hold_timeout"), "Hold Timed Out", detail(nil,
+		diags.AddAttributeWarning(base.Name("rollout").Name("hold_timeout"), "Hold Timed Out", detail(nil,
 			fmt.Sprintf("The rollout has been held after step %d since %s, longer than hold_timeout (%s).", h.step, h.heldAt.UTC().Format(time.RFC3339), shortDuration(s.HoldTimeout)),
 			"Applying "+what+" (hold_timeout_action)."))
 		if s.HoldAction != rollout.HoldPromote {
@@ -370,7 +371,7 @@ func planHeld(base path.Path, attrAt path.Path, h heldRun, s rolloutSettings, to
 		}
 		return rest, true, true
 	}
-	diags.AddAttributeWarning(base.AtName("rollout").AtName("promote"), "Rollout Held", detail(nil,
+	diags.AddAttributeWarning(base.Name("rollout").Name("promote"), "Rollout Held", detail(nil,
 		fmt.Sprintf("The rollout is held after step %d of %d, serving %s; %d steps are still to run, to %s.", h.step, len(steps), h.serving.Short(), len(rest), h.target.Short()),
 		fmt.Sprintf("Applying without a new rollout.promote writes nothing. Set rollout.promote to a new value to go on, or the configuration back to %s to roll back.%s", h.from.Short(), holdTimeoutText(s))))
 	return rest, false, true
@@ -380,7 +381,7 @@ func planHeld(base path.Path, attrAt path.Path, h heldRun, s rolloutSettings, to
 // held (last is the state's last_rollout). A plan that also starts a
 // rollout (moving: the weights change) only sets the token that rollout's
 // holds will be promoted from.
-func checkPromote(base path.Path, last pipeline.Record, stateSettings, planSettings rolloutSettings, moving bool, diags *diag.Diagnostics) {
+func checkPromote(base problem.Path, last pipeline.Record, stateSettings, planSettings rolloutSettings, moving bool, diags pipeline.Report) {
 	if planSettings.Promote == stateSettings.Promote || planSettings.Promote == "" || moving {
 		return
 	}
@@ -392,7 +393,7 @@ func checkPromote(base path.Path, last pipeline.Record, stateSettings, planSetti
 	if status == "" {
 		status = "none"
 	}
-	diags.AddAttributeError(base.AtName("rollout").AtName("promote"), "Nothing To Promote", detail(nil,
+	diags.AddAttributeError(base.Name("rollout").Name("promote"), "Nothing To Promote", detail(nil,
 		fmt.Sprintf("rollout.promote changes to %q, but no rollout is held here (last_rollout.status is %s).", planSettings.Promote, status),
 		"Nothing was sent. Promote only after an apply ends held (a step with pause = \"hold\"); set rollout.promote back to its last value."))
 }
@@ -548,7 +549,7 @@ func refuseHold(ctx context.Context, o types.Object, at path.Path, diags *diag.D
 // (ro is its rollout block, token its lease): a running detached rollout
 // is stopped (stopDetached); a held one ends where it is, with nothing
 // written to the subject (endHeldOnDestroy).
-func endOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, ro types.Object, token string, diags *diag.Diagnostics) {
+func endOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, ro types.Object, token string, diags pipeline.Report) {
 	stopDetached(ctx, c, s, last, ro, token, diags)
 	if !diags.HasError() {
 		endHeldOnDestroy(ctx, c, s, last, ro, token, diags)
@@ -560,7 +561,7 @@ func endOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last pipe
 // started_at, and the status tag that says so, unless another owner took
 // the subject (its tags are the new owner's). The subject stays where it
 // was held; the warning says so.
-func endHeldOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, ro types.Object, token string, diags *diag.Diagnostics) {
+func endHeldOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, ro types.Object, token string, diags pipeline.Report) {
 	h, held := heldOf(last)
 	if !held || c == nil {
 		return

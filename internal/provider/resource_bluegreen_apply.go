@@ -22,6 +22,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/bluegreen"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -96,12 +97,12 @@ func (r *blueGreenResource) Create(ctx context.Context, req resource.CreateReque
 		rec.TestListener = json.RawMessage(enc)
 	}
 	subj := r.subject(plan, bluegreen.Color(plan.Active.ValueString()))
-	l, ok := claim(ctx, path.Empty(), subj, blueGreenType, "", plan.Adopt.ValueBool(), nil, "", &resp.Diagnostics)
+	l, ok := claim(ctx, nil, subj, blueGreenType, "", plan.Adopt.ValueBool(), nil, "", reportTo(&resp.Diagnostics))
 	if !ok {
 		return
 	}
 	plan.OwnerTag = types.StringValue(l.token)
-	giveUp := func() { giveBack(ctx, subj, l, &resp.Diagnostics) }
+	giveUp := func() { giveBack(ctx, subj, l, reportTo(&resp.Diagnostics)) }
 	blue := r.createColor(ctx, plan, bluegreen.Blue, &resp.Diagnostics)
 	if blue == "" {
 		giveUp()
@@ -204,13 +205,13 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	if flipping {
 		to = splitOf(state, want)
 	}
-	if flipping && refuseRetry(path.Empty(), recordOf(state.LastRollout), to, attemptOf(ctx, plan.Rollout), &resp.Diagnostics, atApply) {
+	if flipping && refuseRetry(nil, recordOf(state.LastRollout), to, attemptOf(ctx, plan.Rollout), reportTo(&resp.Diagnostics), atApply) {
 		return
 	}
 	if flipping && !refuseWhileForeign(ctx, r.client, plan.ControlledBy, path.Root("active"), &resp.Diagnostics) {
 		return
 	}
-	read, ok := readBeforeWrite(ctx, r.client, r.subject(state, st.Active), splitOf(state, st.Weights), &resp.Diagnostics)
+	read, ok := readBeforeWrite(ctx, r.client, r.subject(state, st.Active), splitOf(state, st.Weights), reportTo(&resp.Diagnostics))
 	if !ok {
 		return
 	}
@@ -219,7 +220,7 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	// writes both colors again.
 	found := read.Split
 	// Every refusal above wrote nothing; the lease is the first write.
-	l, ok := claim(ctx, path.Empty(), r.subject(state, st.Active), blueGreenType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", &resp.Diagnostics)
+	l, ok := claim(ctx, nil, r.subject(state, st.Active), blueGreenType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", reportTo(&resp.Diagnostics))
 	if !ok {
 		return
 	}
@@ -328,7 +329,7 @@ func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, stat
 	// of this update. The last flip's record names a detached run's
 	// execution: the same flip made again is a new execution.
 	ch := change{from: from, found: found, to: to, settings: settings, planned: plan.PlannedSteps, last: recordOf(state.LastRollout), limit: limit, leaseToken: plan.OwnerTag.ValueString()}
-	out := runChange(ctx, r.client, r.subject(state, prev), ch, diags)
+	out := runChange(ctx, r.client, r.subject(state, prev), ch, reportTo(diags))
 	if !out.moved {
 		return
 	}
@@ -374,7 +375,7 @@ func flipOrigin(state blueGreenModel, active bluegreen.Color) types.String {
 // subject is the deployment's forward action as the traffic pipeline sees
 // it; prev is the color live before this apply.
 func (r *blueGreenResource) subject(m blueGreenModel, prev bluegreen.Color) listenerSubject {
-	return listenerSubject{c: r.client, ref: m.ref(), attr: path.Root("active"),
+	return listenerSubject{c: r.client, ref: m.ref(), attr: problem.At("active"),
 		goBack: func(weights.Split) string { return fmt.Sprintf("set active back to %q", prev) }}
 }
 
@@ -439,7 +440,7 @@ func (r *blueGreenResource) whileRunning(ctx context.Context, plan *blueGreenMod
 	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
 	diags.Append(d...)
 	ch := change{from: splitOf(state, st.Weights), to: splitOf(state, wantWeights(active)), settings: settings, last: recordOf(state.LastRollout), limit: limit}
-	out := runningChange(ctx, r.client, r.subject(state, st.Active), ch, diags)
+	out := runningChange(ctx, r.client, r.subject(state, st.Active), ch, reportTo(diags))
 	if !out.moved {
 		return false
 	}
@@ -476,8 +477,8 @@ func (r *blueGreenResource) whileHeld(ctx context.Context, plan *blueGreenModel,
 		prev = bluegreen.Color(state.Active.ValueString()).Other()
 	}
 	ch := change{from: h.from, to: splitOf(state, wantWeights(active)), settings: settings, planned: plan.PlannedSteps, last: recordOf(state.LastRollout), limit: limit, acts: acts,
-		owner: &ownerClaim{base: path.Empty(), resourceType: blueGreenType, mine: state.OwnerTag.ValueString(), adopt: plan.Adopt.ValueBool()}}
-	out := runChange(ctx, r.client, r.subject(state, prev), ch, diags)
+		owner: &ownerClaim{base: nil, resourceType: blueGreenType, mine: state.OwnerTag.ValueString(), adopt: plan.Adopt.ValueBool()}}
+	out := runChange(ctx, r.client, r.subject(state, prev), ch, reportTo(diags))
 	plan.OwnerTag = types.StringValue(out.lease.token)
 	// The settings AWS changes in place are written whatever the held
 	// flip does (they move no traffic), as when nothing is held.

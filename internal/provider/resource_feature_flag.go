@@ -29,6 +29,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/flag"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -562,9 +563,9 @@ func (r *featureFlagResource) planRollout(ctx context.Context, req resource.Modi
 		return
 	}
 	from, to := int(state.RolloutPercentage.ValueInt64()), int(plan.RolloutPercentage.ValueInt64())
-	checkPromote(path.Empty(), recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), settings, from != to, &resp.Diagnostics)
+	checkPromote(nil, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), settings, from != to, reportTo(&resp.Diagnostics))
 	if h, held := heldOf(recordOf(state.LastRollout)); held && from == to {
-		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settings, flagSplit(to), req.Private, &resp.Diagnostics)
+		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settings, flagSplit(to), req.Private, reportTo(&resp.Diagnostics))
 		if ok {
 			keepOrAct(ctx, req.State, resp, flagStepsValue(steps), acts, state.LastRollout)
 		}
@@ -576,11 +577,11 @@ func (r *featureFlagResource) planRollout(ctx context.Context, req resource.Modi
 			steps = flagStepsValue(nil)
 		}
 		set("planned_steps", steps)
-		set("last_rollout", recordValue(planRunningSame(ctx, r.client, r.subjectOf(state), recordOf(state.LastRollout), settings, &resp.Diagnostics)))
+		set("last_rollout", recordValue(planRunningSame(ctx, r.client, r.subjectOf(state), recordOf(state.LastRollout), settings, reportTo(&resp.Diagnostics))))
 		return
 	}
-	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("rollout_percentage"), kind: "flag", from: flagSplit(from), to: flagSplit(to), strategy: settings.Strategy,
-		settings: settings, last: recordOf(state.LastRollout), subj: r.subjectOf(state)}, &resp.Diagnostics)
+	steps, ok := planChange(ctx, r.client, plannedChange{at: problem.At("rollout_percentage"), kind: "flag", from: flagSplit(from), to: flagSplit(to), strategy: settings.Strategy,
+		settings: settings, last: recordOf(state.LastRollout), subj: r.subjectOf(state)}, reportTo(&resp.Diagnostics))
 	if !ok {
 		return
 	}
@@ -606,7 +607,7 @@ func (r *featureFlagResource) Read(ctx context.Context, req resource.ReadRequest
 			"Check the ssm:GetParameter permission. If the parameter was edited by hand into something else, put a valid document back or delete and recreate the flag."))
 		return
 	}
-	last, running := refreshDetached(ctx, r.client, r.subject(state), recordOf(state.LastRollout), &resp.Diagnostics)
+	last, running := refreshDetached(ctx, r.client, r.subject(state), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
 	state.LastRollout = recordValue(last)
 	markLooked(ctx, r.client, last, resp.Private, &resp.Diagnostics)
 	if running {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -819,25 +820,25 @@ func schedule(from, to weights.Split, st rollout.Strategy) ([]rollout.PlannedSte
 
 // gatePath is the attribute a failed gate is reported on; attr is the
 // subject's (for a write AWS refused), and its rollout block is beside it.
-func gatePath(g rollout.Gate, attr path.Path) path.Path {
-	gates := attr.ParentPath().AtName("rollout").AtName("gates")
+func gatePath(g rollout.Gate, attr problem.Path) problem.Path {
+	gates := attr.Parent().Name("rollout").Name("gates")
 	switch g {
 	case rollout.GateHealth:
-		return gates.AtName("health")
+		return gates.Name("health")
 	case rollout.GateAlarm:
-		return gates.AtName("alarms")
+		return gates.Name("alarms")
 	case rollout.GateErrorRate:
-		return gates.AtName("metrics").AtName("max_error_rate_percent")
+		return gates.Name("metrics").Name("max_error_rate_percent")
 	case rollout.GateLatency:
-		return gates.AtName("metrics").AtName("max_p99_latency_ms")
+		return gates.Name("metrics").Name("max_p99_latency_ms")
 	case rollout.GateVolume:
-		return gates.AtName("metrics").AtName("min_request_count")
+		return gates.Name("metrics").Name("min_request_count")
 	case rollout.GateHook:
-		return gates.AtName("hooks")
+		return gates.Name("hooks")
 	case rollout.GateMetrics:
-		return gates.AtName("metrics")
+		return gates.Name("metrics")
 	case rollout.GateTimeout:
-		return path.Root("timeouts")
+		return problem.At("timeouts")
 	}
 	return attr
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -42,7 +43,7 @@ const (
 	updating operation = false
 )
 
-func refuseRetry(base path.Path, last pipeline.Record, to weights.Split, attempt string, diags *diag.Diagnostics, when phase) bool {
+func refuseRetry(base problem.Path, last pipeline.Record, to weights.Split, attempt string, diags pipeline.Report, when phase) bool {
 	if last.Target == "" || last.Target != to.Canonical() || last.Attempt != attempt {
 		return false
 	}
@@ -57,10 +58,10 @@ func refuseRetry(base path.Path, last pipeline.Record, to weights.Split, attempt
 	what := fmt.Sprintf("This change (to %s) is the one the last rollout %s (%s), and rollout.attempt is still %s.", to.Short(), how, last.Reason, label)
 	again := "To try it again deliberately, change rollout.attempt (for example to the next number or a ticket), then plan and apply. Otherwise set the configuration to what it serves now."
 	if when == atPlan {
-		diags.AddAttributeWarning(base.AtName("rollout").AtName("attempt"), title+" Planned Again", detail(nil, what, "Apply will refuse it with nothing moved. "+again))
+		diags.AddAttributeWarning(base.Name("rollout").Name("attempt"), title+" Planned Again", detail(nil, what, "Apply will refuse it with nothing moved. "+again))
 		return false
 	}
-	diags.AddAttributeError(base.AtName("rollout").AtName("attempt"), title+" Not Retried", detail(nil, what+" Nothing was moved: a candidate that did not ship (rolled back, held or stopped) does not ship again with the next unrelated apply.", again))
+	diags.AddAttributeError(base.Name("rollout").Name("attempt"), title+" Not Retried", detail(nil, what+" Nothing was moved: a candidate that did not ship (rolled back, held or stopped) does not ship again with the next unrelated apply.", again))
 	return true
 }
 
