@@ -102,7 +102,7 @@ func RunChange(ctx context.Context, c *awsclient.Client, s Subject, spec Spec) O
 	if limit == 0 {
 		limit = time.Hour
 	}
-	ch := change{from: spec.From, to: spec.To, settings: spec.settings(), planned: types.ListUnknown(plannedStepObjectType), last: last,
+	ch := change{from: spec.From, to: spec.To, settings: spec.settings(), last: last,
 		readFirst: firstRead(spec.ReadFirst), limit: limit, hold: spec.Hold, switchOff: spec.SwitchOff}
 	if spec.Owner {
 		ch.owner = &ownerClaim{base: s.Attr().Parent(), resourceType: "conformance", mine: spec.Mine, adopt: spec.Adopt}

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
@@ -53,8 +52,6 @@ type subject interface {
 	// ReadError and WriteError explain a failed read and a refused write.
 	ReadError(diags pipeline.Report, err error)
 	WriteError(diags pipeline.Report, err error)
-	// Steps is the planned_steps value of a schedule, in its terms.
-	Steps(steps []rollout.PlannedStep) types.List
 	// Lease is where its owner tag is kept (ownership.go).
 	Lease() awsclient.LeaseStore
 	// Ref names it for another process (a detached rollout's
@@ -66,8 +63,8 @@ type subject interface {
 type change struct {
 	from, to weights.Split
 	settings rolloutSettings
-	// planned is the plan's planned_steps; unknown skips the check.
-	planned types.List
+	// planned is the plan's planned_steps; nil (unknown) skips the check.
+	planned plannedSteps
 	// last is the state's last_rollout (null on create).
 	last pipeline.Record
 	// readFirst reads the subject before the first write and refuses when
@@ -98,6 +95,10 @@ type change struct {
 	// showed it (heldChange).
 	acts bool
 }
+
+// plannedSteps says whether a schedule is the one the plan showed
+// (planned_steps, which shows it in the subject's terms).
+type plannedSteps func(steps []rollout.PlannedStep) bool
 
 // firstRead says whether a change reads the subject before its first write
 // (an update: it must still serve what the plan was made from) or has just
@@ -229,7 +230,7 @@ func checkChange(ctx context.Context, c *awsclient.Client, s subject, ch change,
 		return nil, nil, false
 	}
 	// check
-	if len(steps) > 0 && !ch.planned.IsUnknown() && !ch.planned.IsNull() && !ch.planned.Equal(s.Steps(steps)) {
+	if len(steps) > 0 && ch.planned != nil && !ch.planned(steps) {
 		diags.AddAttributeError(s.Attr().Parent().Name("planned_steps"), fmt.Sprintf("%s Changed Since Plan", title(s.Kind())), detail(nil,
 			fmt.Sprintf("The plan's schedule started from weights that %s no longer serves (it serves %s now), so the planned steps would not be the ones applied.", s.ID(), ch.from.Short()),
 			"Nothing was moved. Run plan again to see the schedule from the weights it serves now, then apply."))

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
@@ -631,8 +630,9 @@ const stopPoll = 2 * time.Second
 // minute, on the provider's clock); a run that has not ended by then, or
 // whose subject another owner took (its tags are the new owner's), has its
 // execution stopped (StopExecution), and the warning says that no end
-// notice was sent. ro is the resource's rollout block, token its lease.
-func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, ro types.Object, token string, diags pipeline.Report) {
+// notice was sent. settings are the resource's rollout block's, token
+// its lease.
+func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, settings rolloutSettings, token string, diags pipeline.Report) {
 	arn := last.Execution
 	if last.Status != statusRunning || arn == "" || c == nil {
 		return
@@ -642,7 +642,7 @@ func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last pipe
 	if err == nil && x.Status != "RUNNING" {
 		return // it ended since the last refresh: nothing runs
 	}
-	poll := settingsOf(ctx, ro).PollInterval
+	poll := settings.PollInterval
 	var in orchestrator.State
 	if err == nil && json.Unmarshal([]byte(x.Input), &in) == nil && in.Job.PollInterval > 0 {
 		poll = in.Job.PollInterval

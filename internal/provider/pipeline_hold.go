@@ -198,7 +198,7 @@ func heldOnward(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 			fmt.Sprintf("The rollout of %s %s is still held after step %d of %d, serving %s; this apply wrote nothing to it.", s.Kind(), s.ID(), h.step, len(steps), h.serving.Short()),
 			"Set rollout.promote to a new value and apply to go on."+holdTimeoutText(ch.settings)))
 		last := ch.last
-		return outcome{steps: keptSteps(s, steps, h, ch.planned), moved: true, res: rollout.Result{Status: rollout.Held, Current: ch.to, StepReached: h.step, Steps: len(steps), Started: h.started, Finished: h.heldAt}, record: &last}
+		return outcome{steps: keptSteps(steps, h, ch.planned), moved: true, res: rollout.Result{Status: rollout.Held, Current: ch.to, StepReached: h.step, Steps: len(steps), Started: h.started, Finished: h.heldAt}, record: &last}
 	}
 	l, ok := claimHeld(ctx, s, ch, diags)
 	if !ok {
@@ -459,9 +459,9 @@ func keepOrAct(ctx context.Context, state tfsdk.State, resp *resource.ModifyPlan
 // records: the ones planned_steps has in state and the plan kept
 // (keepOrAct), which the last apply that moved it recorded — its whole
 // schedule, or the part after an earlier hold.
-func keptSteps(s subject, steps []rollout.PlannedStep, h heldRun, planned types.List) []rollout.PlannedStep {
+func keptSteps(steps []rollout.PlannedStep, h heldRun, planned plannedSteps) []rollout.PlannedStep {
 	for j := 0; j <= h.step && j < len(steps); j++ {
-		if s.Steps(steps[j:]).Equal(planned) {
+		if planned != nil && planned(steps[j:]) {
 			return steps[j:]
 		}
 	}
@@ -546,13 +546,13 @@ func refuseHold(ctx context.Context, o types.Object, at path.Path, diags *diag.D
 }
 
 // endOnDestroy ends the rollout of a subject whose resource is destroyed
-// (ro is its rollout block, token its lease): a running detached rollout
+// (settings are its rollout block's, token its lease): a running detached rollout
 // is stopped (stopDetached); a held one ends where it is, with nothing
 // written to the subject (endHeldOnDestroy).
-func endOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, ro types.Object, token string, diags pipeline.Report) {
-	stopDetached(ctx, c, s, last, ro, token, diags)
+func endOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, settings rolloutSettings, token string, diags pipeline.Report) {
+	stopDetached(ctx, c, s, last, settings, token, diags)
 	if !diags.HasError() {
-		endHeldOnDestroy(ctx, c, s, last, ro, token, diags)
+		endHeldOnDestroy(ctx, c, s, last, settings, token, diags)
 	}
 }
 
@@ -561,12 +561,11 @@ func endOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last pipe
 // started_at, and the status tag that says so, unless another owner took
 // the subject (its tags are the new owner's). The subject stays where it
 // was held; the warning says so.
-func endHeldOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, ro types.Object, token string, diags pipeline.Report) {
+func endHeldOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, settings rolloutSettings, token string, diags pipeline.Report) {
 	h, held := heldOf(last)
 	if !held || c == nil {
 		return
 	}
-	settings := settingsOf(ctx, ro)
 	steps, _ := schedule(h.from, h.target, settings.Strategy)
 	if len(steps) <= h.step {
 		// The schedule cannot be made again: the notice's number counts

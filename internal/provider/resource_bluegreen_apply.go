@@ -328,7 +328,7 @@ func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, stat
 	// Read before write and the retry rule were checked before any write
 	// of this update. The last flip's record names a detached run's
 	// execution: the same flip made again is a new execution.
-	ch := change{from: from, found: found, to: to, settings: settings, planned: plan.PlannedSteps, last: recordOf(state.LastRollout), limit: limit, leaseToken: plan.OwnerTag.ValueString()}
+	ch := change{from: from, found: found, to: to, settings: settings, planned: plannedOf(plan.PlannedSteps, plannedStepsValue), last: recordOf(state.LastRollout), limit: limit, leaseToken: plan.OwnerTag.ValueString()}
 	out := runChange(ctx, r.client, r.subject(state, prev), ch, reportTo(diags))
 	if !out.moved {
 		return
@@ -476,7 +476,7 @@ func (r *blueGreenResource) whileHeld(ctx context.Context, plan *blueGreenModel,
 	if prev == "" {
 		prev = bluegreen.Color(state.Active.ValueString()).Other()
 	}
-	ch := change{from: h.from, to: splitOf(state, wantWeights(active)), settings: settings, planned: plan.PlannedSteps, last: recordOf(state.LastRollout), limit: limit, acts: acts,
+	ch := change{from: h.from, to: splitOf(state, wantWeights(active)), settings: settings, planned: plannedOf(plan.PlannedSteps, plannedStepsValue), last: recordOf(state.LastRollout), limit: limit, acts: acts,
 		owner: &ownerClaim{base: nil, resourceType: blueGreenType, mine: state.OwnerTag.ValueString(), adopt: plan.Adopt.ValueBool()}}
 	out := runChange(ctx, r.client, r.subject(state, prev), ch, reportTo(diags))
 	plan.OwnerTag = types.StringValue(out.lease.token)

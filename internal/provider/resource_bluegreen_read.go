@@ -108,7 +108,7 @@ func (r *blueGreenResource) Delete(ctx context.Context, req resource.DeleteReque
 	if resp.Diagnostics.HasError() || r.client == nil {
 		return
 	}
-	if endOnDestroy(ctx, r.client, r.subject(m, bluegreen.Color(m.Active.ValueString())), recordOf(m.LastRollout), m.Rollout, m.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
+	if endOnDestroy(ctx, r.client, r.subject(m, bluegreen.Color(m.Active.ValueString())), recordOf(m.LastRollout), settingsOf(ctx, m.Rollout), m.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
 		return
 	}
 	var rec replacedActions

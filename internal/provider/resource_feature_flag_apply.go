@@ -151,7 +151,7 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 	ramp = ramp && from != to
 	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
 	diags.Append(d...)
-	ch := change{from: flagSplit(from), to: flagSplit(to), settings: settings, planned: plan.PlannedSteps, last: recordOf(state.LastRollout), limit: limit}
+	ch := change{from: flagSplit(from), to: flagSplit(to), settings: settings, planned: plannedOf(plan.PlannedSteps, flagStepsValue), last: recordOf(state.LastRollout), limit: limit}
 	if settings.Policy == rollout.KillSwitch {
 		ch.switchOff = subj.switchOff
 	}
@@ -259,7 +259,7 @@ func (r *featureFlagResource) whileHeld(ctx context.Context, plan *featureFlagMo
 	}
 	subj := r.subject(*plan)
 	to := int(plan.RolloutPercentage.ValueInt64())
-	ch := change{from: h.from, to: flagSplit(to), settings: settings, planned: plan.PlannedSteps, last: recordOf(state.LastRollout), limit: limit, acts: plan.LastRollout.IsUnknown(),
+	ch := change{from: h.from, to: flagSplit(to), settings: settings, planned: plannedOf(plan.PlannedSteps, flagStepsValue), last: recordOf(state.LastRollout), limit: limit, acts: plan.LastRollout.IsUnknown(),
 		owner: &ownerClaim{base: nil, resourceType: flagType, mine: state.OwnerTag.ValueString(), adopt: plan.Adopt.ValueBool()}}
 	if settings.Policy == rollout.KillSwitch {
 		ch.switchOff = subj.switchOff
@@ -379,7 +379,7 @@ func (r *featureFlagResource) Delete(ctx context.Context, req resource.DeleteReq
 		return
 	}
 	subj := flagSubject{c: r.client, name: state.ID.ValueString()}
-	if endOnDestroy(ctx, r.client, subj, recordOf(state.LastRollout), state.Rollout, state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
+	if endOnDestroy(ctx, r.client, subj, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
 		return
 	}
 	// A flag another resource took over is its owner's: not deleted.

@@ -480,7 +480,7 @@ func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, fr
 		settings.Gates.Metrics.ErrorsAre = "a function error"
 	}
 	to := aliasSplit(m.Version.ValueString())
-	ch := change{from: from, to: to, settings: settings, planned: m.PlannedSteps, last: recordOf(last), readFirst: readFirst, limit: limit, acts: m.LastRollout.IsUnknown(),
+	ch := change{from: from, to: to, settings: settings, planned: plannedOf(m.PlannedSteps, aliasStepsValue), last: recordOf(last), readFirst: readFirst, limit: limit, acts: m.LastRollout.IsUnknown(),
 		owner: &ownerClaim{base: nil, resourceType: aliasType, mine: mine, adopt: m.Adopt.ValueBool()}}
 	s := r.subject(*m)
 	out := runChange(ctx, r.client, s, ch, reportTo(diags))
@@ -598,7 +598,7 @@ func (r *lambdaAliasResource) Delete(ctx context.Context, req resource.DeleteReq
 	}
 	ref := state.ref()
 	subj := r.subject(state)
-	if endOnDestroy(ctx, r.client, subj, recordOf(state.LastRollout), state.Rollout, state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
+	if endOnDestroy(ctx, r.client, subj, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
 		return
 	}
 	defer releaseLease(ctx, subj, state.OwnerTag.ValueString(), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))

@@ -356,7 +356,7 @@ func (r *releaseResource) prepare(ctx context.Context, run *serviceRun, adopt bo
 	settings, d := settingsFrom(ctx, s.Rollout)
 	run.diags.Append(d...)
 	onNetwork(s.ListenerARN, &settings)
-	ch := change{to: to, settings: settings, planned: s.PlannedSteps, last: pipeline.Record{}, hold: of.rollback == rollbackNone}
+	ch := change{to: to, settings: settings, planned: plannedOf(s.PlannedSteps, plannedStepsValue), last: pipeline.Record{}, hold: of.rollback == rollbackNone}
 	mine := ""
 	if run.old != nil {
 		ch.from, _, _ = splitFromList(ctx, run.old.TargetGroups)

@@ -485,7 +485,7 @@ func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, 
 	}
 	onNetwork(m.ListenerARN, &settings)
 	subj := r.subject(*m)
-	ch := change{from: from, to: fwd.Split, settings: settings, planned: m.PlannedSteps, last: recordOf(last), readFirst: readFirst, limit: limit, acts: m.LastRollout.IsUnknown(),
+	ch := change{from: from, to: fwd.Split, settings: settings, planned: plannedOf(m.PlannedSteps, plannedStepsValue), last: recordOf(last), readFirst: readFirst, limit: limit, acts: m.LastRollout.IsUnknown(),
 		owner: &ownerClaim{base: nil, resourceType: splitType, mine: mine, adopt: m.Adopt.ValueBool()}}
 	out := runChange(ctx, r.client, subj, ch, reportTo(diags))
 	m.OwnerTag = types.StringValue(out.lease.token)
@@ -547,7 +547,7 @@ func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRe
 	if r.restores(state) && !refuseRestoreWhileForeign(ctx, r.client, state.ControlledBy, ref.ID(), &resp.Diagnostics) {
 		return
 	}
-	if endOnDestroy(ctx, r.client, subj, recordOf(state.LastRollout), state.Rollout, state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
+	if endOnDestroy(ctx, r.client, subj, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
 		return
 	}
 	defer releaseLease(ctx, subj, state.OwnerTag.ValueString(), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))

@@ -770,6 +770,17 @@ func plannedStepsValue(steps []rollout.PlannedStep) types.List {
 	return types.ListValueMust(plannedStepObjectType, elems)
 }
 
+// plannedOf is a plan's planned_steps as the pipeline's check of a
+// schedule, rendered as the subject's planned_steps show it (render:
+// plannedStepsValue, aliasStepsValue, flagStepsValue); nil when the plan
+// did not know them.
+func plannedOf(l types.List, render func([]rollout.PlannedStep) types.List) plannedSteps {
+	if l.IsNull() || l.IsUnknown() {
+		return nil
+	}
+	return func(steps []rollout.PlannedStep) bool { return l.Equal(render(steps)) }
+}
+
 // lastRolloutValue records a run that went to `to` as attempt.
 func lastRolloutValue(res rollout.Result, to weights.Split, attempt string) pipeline.Record {
 	gate, policy := "", ""

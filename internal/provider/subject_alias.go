@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/hashicorp/terraform-plugin-framework/types"
-
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
@@ -64,7 +62,5 @@ func (a aliasSubject) WriteError(diags pipeline.Report, err error) {
 		fmt.Sprintf("AWS refused the routing of %s, or whether it took effect is not known.", a.ref.ID()),
 		"Check that the version is published (aws lambda list-versions-by-function), that the credentials allow lambda:UpdateAlias and lambda:CreateAlias, and run plan to see what the alias serves."))
 }
-
-func (a aliasSubject) Steps(steps []rollout.PlannedStep) types.List { return aliasStepsValue(steps) }
 
 func (a aliasSubject) Lease() awsclient.LeaseStore { return subjects.Lease(a.c, a.Ref()) }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/types"
-
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
@@ -48,8 +46,6 @@ func (s flagSubject) WriteError(diags pipeline.Report, err error) {
 	diags.AddAttributeError(problem.At("rollout_percentage"), "Cannot Write Flag", detail(err, fmt.Sprintf("Writing the flag %s failed, or could not be confirmed.", s.name),
 		"Check the ssm:PutParameter permission and the endpoint; the next plan shows what the parameter holds."))
 }
-
-func (s flagSubject) Steps(steps []rollout.PlannedStep) types.List { return flagStepsValue(steps) }
 
 // switchOff turns the flag's own kill switch on (rollback = kill_switch).
 func (s flagSubject) switchOff(ctx context.Context) (string, error) {

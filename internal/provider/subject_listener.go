@@ -3,8 +3,6 @@ package provider
 import (
 	"context"
 
-	"github.com/hashicorp/terraform-plugin-framework/types"
-
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
@@ -48,10 +46,6 @@ func (l listenerSubject) ReadError(diags pipeline.Report, err error) {
 
 func (l listenerSubject) WriteError(diags pipeline.Report, err error) {
 	addWriteError(diags, l.c, l.ref, err)
-}
-
-func (l listenerSubject) Steps(steps []rollout.PlannedStep) types.List {
-	return plannedStepsValue(steps)
 }
 
 func (l listenerSubject) Lease() awsclient.LeaseStore { return subjects.Lease(l.c, l.Ref()) }
