@@ -10,11 +10,14 @@ import (
 	"strings"
 )
 
-// Step is one step of a path: an attribute name, or a list index (Name
-// empty).
+// Step is one step of a path: an attribute name, a map key (Keyed), or a
+// list index (Name empty, not Keyed).
 type Step struct {
 	Name  string
 	Index int
+	// Key is a map's key (a release's services) when Keyed.
+	Key   string
+	Keyed bool
 }
 
 // Path is where a problem is, from the block its package checks (the
@@ -30,10 +33,25 @@ func (p Path) Name(n string) Path { return append(append(Path(nil), p...), Step{
 // Index goes to an element of a list.
 func (p Path) Index(i int) Path { return append(append(Path(nil), p...), Step{Index: i}) }
 
+// Key goes to an element of a map.
+func (p Path) Key(k string) Path { return append(append(Path(nil), p...), Step{Key: k, Keyed: true}) }
+
+// Parent is the path one step up; the block itself has none (empty).
+func (p Path) Parent() Path {
+	if len(p) == 0 {
+		return nil
+	}
+	return append(Path(nil), p[:len(p)-1]...)
+}
+
 // String writes the path as the configuration names it: steps[2].percent.
 func (p Path) String() string {
 	var b strings.Builder
 	for _, s := range p {
+		if s.Keyed {
+			fmt.Fprintf(&b, "[%q]", s.Key)
+			continue
+		}
 		if s.Name == "" {
 			fmt.Fprintf(&b, "[%d]", s.Index)
 			continue

@@ -11,6 +11,9 @@ func TestPathString(t *testing.T) {
 		{At("steps").Index(2).Name("percent"), "steps[2].percent"},
 		{At("custom").Name("queries").Index(0).Name("id"), "custom.queries[0].id"},
 		{At("target_groups").Index(1).Name("weight"), "target_groups[1].weight"},
+		{At("services").Key("web").Name("target_groups"), `services["web"].target_groups`},
+		{At("services").Key("web").Name("target_groups").Parent(), `services["web"]`},
+		{At("a").Parent(), ""},
 	} {
 		if got := c.p.String(); got != c.want {
 			t.Errorf("%v.String() = %q, want %q", c.p, got, c.want)

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -52,9 +53,12 @@ func pathOf(p path.Path) *path.Path { return &p }
 func attrPathOf(base path.Path, p problem.Path) path.Path {
 	out := base
 	for _, s := range p {
-		if s.Name == "" {
+		switch {
+		case s.Keyed:
+			out = out.AtMapKey(s.Key)
+		case s.Name == "":
 			out = out.AtListIndex(s.Index)
-		} else {
+		default:
 			out = out.AtName(s.Name)
 		}
 	}
@@ -63,7 +67,7 @@ func attrPathOf(base path.Path, p problem.Path) path.Path {
 
 // notRestored warns that destroy left a subject as it is because it no
 // longer serves what its resource last left.
-func notRestored(diags *diag.Diagnostics, s subject, recorded, live weights.Split) {
+func notRestored(diags pipeline.Report, s subject, recorded, live weights.Split) {
 	diags.AddWarning(fmt.Sprintf("%s Not Restored", title(s.Kind())), detail(nil,
 		fmt.Sprintf("on_destroy is \"restore\", but the %s %s serves %s, not the %s this resource last left: someone or something changed it since.", s.Kind(), s.ID(), live.Short(), recorded.Short()),
 		"It was left as it is, so that change stands. Set it yourself if it must change."))
@@ -74,7 +78,7 @@ func notRestored(diags *diag.Diagnostics, s subject, recorded, live weights.Spli
 
 // addRolloutError explains a rollout that did not reach its last step, in
 // the subject's words; from is where it started.
-func addRolloutError(diags *diag.Diagnostics, s subject, res rollout.Result, limit time.Duration, from weights.Split) {
+func addRolloutError(diags pipeline.Report, s subject, res rollout.Result, limit time.Duration, from weights.Split) {
 	serves := fmt.Sprintf("The %s now serves %s (read back and confirmed), and the state records it.", s.Kind(), res.Current.Short())
 	if res.Unread {
 		serves = fmt.Sprintf("The state records %s, the last weights confirmed; what the %s serves could not be read again after the run, so the next refresh reads it.", res.Current.Short(), s.Kind())
@@ -92,7 +96,7 @@ func addRolloutError(diags *diag.Diagnostics, s subject, res rollout.Result, lim
 			fmt.Sprintf("The state keeps %s, the last weights confirmed; the next refresh reads what the %s really serves.", res.Current.Short(), s.Kind()),
 			"Run plan: it shows the real weights. Check the endpoint and network, then apply again."))
 	case res.Status == rollout.RolledBack && res.Failure.Gate == rollout.GateTimeout:
-		diags.AddAttributeError(path.Root("timeouts"), "Rollout Timed Out", detail(nil,
+		diags.AddAttributeError(problem.At("timeouts"), "Rollout Timed Out", detail(nil,
 			fmt.Sprintf("The rollout reached its %s timeout at step %d of %d; nothing would watch the new weights after the apply, so it rolled back.", limit, res.StepReached, res.Steps),
 			rolledBackSentence(s, res, from, serves),
 			"Raise the timeout in timeouts, or shorten the pauses; then change rollout.attempt and apply."))
@@ -233,13 +237,13 @@ func notOwnedOnDestroy(diags *diag.Diagnostics, s owned, owner, what string) {
 }
 
 // addLeaseReadError explains a failed read of a lease.
-func addLeaseReadError(diags *diag.Diagnostics, s owned, err error) {
+func addLeaseReadError(diags pipeline.Report, s owned, err error) {
 	if errors.Is(err, awsclient.ErrNotFound) {
 		diags.AddError(fmt.Sprintf("%s Not Found", title(s.Kind())), detail(nil, fmt.Sprintf("The %s %s does not exist.", s.Kind(), s.ID()),
 			"Check its name or ARN and the provider's region, and that it is created before this resource (reference its attribute)."))
 		return
 	}
-	addError(diags, nil, fmt.Sprintf("Cannot Read %s Owner", title(s.Kind())), err, fmt.Sprintf("Reading the %s tag of %s failed.", awsclient.OwnerTag, s.ID()), leasePermissions(s.Kind()))
+	reportError(diags, nil, fmt.Sprintf("Cannot Read %s Owner", title(s.Kind())), err, fmt.Sprintf("Reading the %s tag of %s failed.", awsclient.OwnerTag, s.ID()), leasePermissions(s.Kind()))
 }
 
 // leasePermissions names the permissions a subject's lease needs.
@@ -252,3 +256,33 @@ func leasePermissions(kind string) string {
 	}
 	return "Check the credentials' elasticloadbalancing:DescribeTags, AddTags and RemoveTags permissions."
 }
+
+// reportTo is diags as the pipeline's report: the one translation of
+// what the pipeline says into diagnostics, each as it is said (so that
+// their order, and HasError, are the diagnostics' own).
+func reportTo(diags *diag.Diagnostics) pipeline.Report { return diagReport{diags} }
+
+type diagReport struct{ d *diag.Diagnostics }
+
+func (r diagReport) AddError(summary, detail string)   { r.d.AddError(summary, detail) }
+func (r diagReport) AddWarning(summary, detail string) { r.d.AddWarning(summary, detail) }
+func (r diagReport) HasError() bool                    { return r.d.HasError() }
+
+func (r diagReport) AddAttributeError(at problem.Path, summary, detail string) {
+	r.d.AddAttributeError(attrPathOf(path.Empty(), at), summary, detail)
+}
+
+func (r diagReport) AddAttributeWarning(at problem.Path, summary, detail string) {
+	r.d.AddAttributeWarning(attrPathOf(path.Empty(), at), summary, detail)
+}
+
+// reportError reports an error in the pipeline's report; at is optional.
+func reportError(r pipeline.Report, at *problem.Path, summary string, err error, sentences ...string) {
+	if at != nil {
+		r.AddAttributeError(*at, summary, detail(err, sentences...))
+		return
+	}
+	r.AddError(summary, detail(err, sentences...))
+}
+
+func atPath(p problem.Path) *problem.Path { return &p }

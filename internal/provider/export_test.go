@@ -13,6 +13,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -23,7 +25,7 @@ type Subject = subject
 // ListenerSubject is a listener's or rule's forward action, moved through
 // attr (target_groups, active, services["x"].target_groups).
 func ListenerSubject(c *awsclient.Client, ref awsclient.Ref, attr path.Path) Subject {
-	return listenerSubject{c: c, ref: ref, attr: attr, goBack: func(from weights.Split) string { return "set it back to " + from.Short() }}
+	return listenerSubject{c: c, ref: ref, attr: problemPathOf(attr), goBack: func(from weights.Split) string { return "set it back to " + from.Short() }}
 }
 
 // AliasSubject is a Lambda alias.
@@ -87,12 +89,12 @@ func (s Spec) settings() rolloutSettings {
 
 // LastRollout is the last_rollout value of a result towards to.
 func LastRollout(res rollout.Result, to weights.Split, attempt string) types.Object {
-	return lastRolloutValue(res, to, attempt)
+	return recordValue(lastRolloutValue(res, to, attempt))
 }
 
 // RunChange takes s through the whole apply half of the pipeline.
 func RunChange(ctx context.Context, c *awsclient.Client, s Subject, spec Spec) Outcome {
-	last := types.ObjectNull(lastRolloutAttrTypes)
+	last := pipeline.Record{}
 	if spec.Last != nil {
 		last = lastRolloutValue(*spec.Last, spec.LastTo, spec.LastAttempt)
 	}
@@ -100,13 +102,13 @@ func RunChange(ctx context.Context, c *awsclient.Client, s Subject, spec Spec) O
 	if limit == 0 {
 		limit = time.Hour
 	}
-	ch := change{from: spec.From, to: spec.To, settings: spec.settings(), planned: types.ListUnknown(plannedStepObjectType), last: last,
+	ch := change{from: spec.From, to: spec.To, settings: spec.settings(), last: last,
 		readFirst: firstRead(spec.ReadFirst), limit: limit, hold: spec.Hold, switchOff: spec.SwitchOff}
 	if spec.Owner {
-		ch.owner = &ownerClaim{base: s.Attr().ParentPath(), resourceType: "conformance", mine: spec.Mine, adopt: spec.Adopt}
+		ch.owner = &ownerClaim{base: s.Attr().Parent(), resourceType: "conformance", mine: spec.Mine, adopt: spec.Adopt}
 	}
 	var diags diag.Diagnostics
-	out := runChange(ctx, c, s, ch, &diags)
+	out := runChange(ctx, c, s, ch, reportTo(&diags))
 	return Outcome{Res: out.res, Moved: out.moved, Steps: out.steps, Token: out.lease.token, Diags: diags}
 }
 
@@ -114,34 +116,34 @@ func RunChange(ctx context.Context, c *awsclient.Client, s Subject, spec Spec) O
 func RollBackChange(ctx context.Context, c *awsclient.Client, s Subject, spec Spec, current weights.Split, reason string) (rollout.Result, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	ch := change{from: spec.From, to: spec.To, settings: spec.settings(), limit: time.Hour}
-	res, _ := rollBackChange(ctx, c, s, ch, current, 1, reason, &diags)
+	res, _ := rollBackChange(ctx, c, s, ch, current, 1, reason, reportTo(&diags))
 	return res, diags
 }
 
 // Claim takes s's lease as a resource holding mine would.
 func Claim(ctx context.Context, s Subject, mine string, adopt bool, to weights.Split, attempt string) (string, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	l, _ := claim(ctx, s.Attr().ParentPath(), s, "conformance", mine, adopt, to, attempt, &diags)
+	l, _ := claim(ctx, s.Attr().Parent(), s, "conformance", mine, adopt, to, attempt, reportTo(&diags))
 	return l.token, diags
 }
 
 // ReleaseLease gives s's lease up as destroy does, leaving last's outcome.
 func ReleaseLease(ctx context.Context, s Subject, token string, last types.Object) diag.Diagnostics {
 	var diags diag.Diagnostics
-	releaseLease(ctx, s, token, last, &diags)
+	releaseLease(ctx, s, token, recordOf(last), reportTo(&diags))
 	return diags
 }
 
 // StillOwned is the ownership check of a destroy that would write.
 func StillOwned(ctx context.Context, s Subject, token string) (string, bool) {
 	var diags diag.Diagnostics
-	return stillOwned(ctx, s, token, &diags)
+	return stillOwned(ctx, s, token, reportTo(&diags))
 }
 
 // Restore is on_destroy = "restore" of a subject that recorded `recorded`.
 func Restore(ctx context.Context, c *awsclient.Client, s Subject, recorded, back weights.Split) diag.Diagnostics {
 	var diags diag.Diagnostics
-	restoreSubject(ctx, c, s, recorded, back, &diags)
+	restoreSubject(ctx, c, s, recorded, back, reportTo(&diags))
 	return diags
 }
 
@@ -166,6 +168,23 @@ func PublishAndClose(c *awsclient.Client, topic string, n int) (diag.Diagnostics
 	}
 	var diags diag.Diagnostics
 	var res rollout.Result
-	closeNotices(runner, &res, rolloutSettings{Settings: rollout.Settings{Topic: topic}}, &diags)
+	closeNotices(runner, &res, rolloutSettings{Settings: rollout.Settings{Topic: topic}}, reportTo(&diags))
 	return diags, res.NotifyFailures
+}
+
+// problemPathOf is a framework path as the pipeline's (the tests name
+// subjects' attributes so).
+func problemPathOf(p path.Path) problem.Path {
+	var out problem.Path
+	for _, st := range p.Steps() {
+		switch st := st.(type) {
+		case path.PathStepAttributeName:
+			out = out.Name(string(st))
+		case path.PathStepElementKeyString:
+			out = out.Key(string(st))
+		case path.PathStepElementKeyInt:
+			out = out.Index(int(st))
+		}
+	}
+	return out
 }

@@ -6,15 +6,13 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -77,7 +75,7 @@ type lease struct {
 // refused unless adopt. On create, a change that a destroyed predecessor did
 // not ship (LastTag, left when a tainted create is replaced) is refused
 // until rollout.attempt changes.
-func claim(ctx context.Context, base path.Path, s owned, resourceType, mine string, adopt bool, to weights.Split, attempt string, diags *diag.Diagnostics) (lease, bool) {
+func claim(ctx context.Context, base problem.Path, s owned, resourceType, mine string, adopt bool, to weights.Split, attempt string, diags pipeline.Report) (lease, bool) {
 	store := s.Lease()
 	l, err := store.ReadLease(ctx)
 	if err != nil {
@@ -89,20 +87,15 @@ func claim(ctx context.Context, base path.Path, s owned, resourceType, mine stri
 		if mine != "" {
 			what = fmt.Sprintf("The %s %s was taken over by another rollout resource (tag %s = %q) since this one last applied.", s.Kind(), s.ID(), awsclient.OwnerTag, l.Owner)
 		}
-		diags.AddAttributeError(path.Root("adopt"), fmt.Sprintf("%s Has Another Owner", title(s.Kind())), detail(nil, what+" Two owners of one subject overwrite each other's changes, and each would confirm its own.",
+		diags.AddAttributeError(problem.At("adopt"), fmt.Sprintf("%s Has Another Owner", title(s.Kind())), detail(nil, what+" Two owners of one subject overwrite each other's changes, and each would confirm its own.",
 			"Nothing was moved. Keep one owner: remove the other resource (terraform state rm, or destroy with on_destroy = \"keep\"), or set adopt = true on the one that should own it."))
 		return lease{}, false
 	}
 	if mine == "" && l.Last != "" && to != nil && lastTagMatches(l.Last, to, attempt) {
 		status := strings.SplitN(l.Last, " ", 2)[0]
-		refuseRetry(base, types.ObjectValueMust(lastRolloutAttrTypes, map[string]attr.Value{
-			"status": types.StringValue(status), "step_reached": types.Int64Value(0), "steps": types.Int64Value(0),
-			"gate": types.StringValue(gateOfLastTag(status)), "reason": types.StringValue("recorded on the " + s.Kind() + " when the resource whose change did not ship was replaced"),
-			"rollback": types.StringValue(rollbackOfLastTag(status)), "started_at": types.StringValue(""), "finished_at": types.StringValue(""),
-			"target": types.StringValue(to.Canonical()), "attempt": types.StringValue(attempt),
-			"from": types.StringValue(""), "execution": types.StringValue(""), "serving": types.StringValue(""), "notices_undelivered": types.Int64Value(0), "promote": types.StringValue(""),
-			"staggered": types.StringValue(""),
-		}), to, attempt, diags, atApply)
+		refuseRetry(base, pipeline.Record{Presence: pipeline.Known, Status: status,
+			Gate: gateOfLastTag(status), Reason: "recorded on the " + s.Kind() + " when the resource whose change did not ship was replaced",
+			Rollback: rollbackOfLastTag(status), Target: to.Canonical(), Attempt: attempt}.WithPromote(""), to, attempt, diags, atApply)
 		return lease{}, false
 	}
 	out := lease{token: mine, previous: l.Owner}
@@ -111,7 +104,7 @@ func claim(ctx context.Context, base path.Path, s owned, resourceType, mine stri
 			out.token = awsclient.NewOwnerToken(resourceType)
 		}
 		if err := store.TakeLease(ctx, out.token, l); err != nil {
-			addError(diags, nil, fmt.Sprintf("Cannot Tag %s", title(s.Kind())), err, fmt.Sprintf("Tagging %s with its owner failed.", s.ID()), leasePermissions(s.Kind()))
+			reportError(diags, nil, fmt.Sprintf("Cannot Tag %s", title(s.Kind())), err, fmt.Sprintf("Tagging %s with its owner failed.", s.ID()), leasePermissions(s.Kind()))
 			return lease{}, false
 		}
 		out.taken = true
@@ -122,7 +115,7 @@ func claim(ctx context.Context, base path.Path, s owned, resourceType, mine stri
 // giveBack undoes a claim whose change was then refused before anything
 // moved: the lease goes back to the owner it had (none, or the one adopt
 // took it from).
-func giveBack(ctx context.Context, s owned, l lease, diags *diag.Diagnostics) {
+func giveBack(ctx context.Context, s owned, l lease, diags pipeline.Report) {
 	if !l.taken {
 		return
 	}
@@ -140,26 +133,18 @@ const (
 )
 
 // lastTagStatus is the LastTag status of a change that did not ship, or "".
-func lastTagStatus(last types.Object) (status, target, attempt string) {
-	if last.IsNull() || last.IsUnknown() {
+func lastTagStatus(last pipeline.Record) (status, target, attempt string) {
+	if _, _, ok := unshipped(last.Status, last.Gate, last.Rollback); !ok || last.Target == "" {
 		return "", "", ""
 	}
-	a := last.Attributes()
-	str := func(k string) string {
-		v, _ := a[k].(types.String)
-		return v.ValueString()
-	}
-	if _, _, ok := unshipped(str("status"), str("gate"), str("rollback")); !ok || str("target") == "" {
-		return "", "", ""
-	}
-	status = str("status")
+	status = last.Status
 	switch {
-	case str("gate") == string(rollout.GateChanged):
+	case last.Gate == string(rollout.GateChanged):
 		status = lastStopped
-	case str("rollback") == string(rollout.None):
+	case last.Rollback == string(rollout.None):
 		status = lastHeld
 	}
-	return status, str("target"), str("attempt")
+	return status, last.Target, last.Attempt
 }
 
 func gateOfLastTag(status string) string {
@@ -196,7 +181,7 @@ func lastTagMatches(tag string, to weights.Split, attempt string) bool {
 // change did not ship (a tainted create being replaced, say), it leaves that
 // outcome in LastTag, so the replacement does not run it again silently. A
 // subject that is gone needs nothing.
-func releaseLease(ctx context.Context, s owned, token string, last types.Object, diags *diag.Diagnostics) {
+func releaseLease(ctx context.Context, s owned, token string, last pipeline.Record, diags pipeline.Report) {
 	tag := ""
 	if status, target, attempt := lastTagStatus(last); status != "" {
 		tag = status + " " + awsclient.ChangeFingerprint(target, attempt)
@@ -213,7 +198,7 @@ func releaseLease(ctx context.Context, s owned, token string, last types.Object,
 // stillOwned reports whether the resource holding token still owns s, for
 // a destroy that would write to it. A subject with no owner tag is owned by
 // a resource that has none (made before leases, or imported).
-func stillOwned(ctx context.Context, s owned, token string, diags *diag.Diagnostics) (owner string, ok bool) {
+func stillOwned(ctx context.Context, s owned, token string, diags pipeline.Report) (owner string, ok bool) {
 	l, err := s.Lease().ReadLease(ctx)
 	if err != nil {
 		if !errors.Is(err, awsclient.ErrNotFound) {
@@ -249,7 +234,7 @@ func attrRef(attr, id string) awsclient.Ref {
 func importOwner(ctx context.Context, s owned, resp *resource.ImportStateResponse) {
 	l, err := s.Lease().ReadLease(ctx)
 	if err != nil {
-		addLeaseReadError(&resp.Diagnostics, s, err)
+		addLeaseReadError(reportTo(&resp.Diagnostics), s, err)
 		return
 	}
 	if l.Owner != "" {

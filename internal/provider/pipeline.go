@@ -9,12 +9,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -47,14 +46,12 @@ type subject interface {
 	// Observers are the gate readers it has (a flag has no health gate).
 	Observers() (rollout.Observers, error)
 	// Attr is the attribute whose change moves it (target_groups, active).
-	Attr() path.Path
+	Attr() problem.Path
 	// GoBack tells the user how to go back to from by configuration.
 	GoBack(from weights.Split) string
 	// ReadError and WriteError explain a failed read and a refused write.
-	ReadError(diags *diag.Diagnostics, err error)
-	WriteError(diags *diag.Diagnostics, err error)
-	// Steps is the planned_steps value of a schedule, in its terms.
-	Steps(steps []rollout.PlannedStep) types.List
+	ReadError(diags pipeline.Report, err error)
+	WriteError(diags pipeline.Report, err error)
 	// Lease is where its owner tag is kept (ownership.go).
 	Lease() awsclient.LeaseStore
 	// Ref names it for another process (a detached rollout's
@@ -66,10 +63,10 @@ type subject interface {
 type change struct {
 	from, to weights.Split
 	settings rolloutSettings
-	// planned is the plan's planned_steps; unknown skips the check.
-	planned types.List
+	// planned is the plan's planned_steps; nil (unknown) skips the check.
+	planned plannedSteps
 	// last is the state's last_rollout (null on create).
-	last types.Object
+	last pipeline.Record
 	// readFirst reads the subject before the first write and refuses when
 	// it no longer serves from (update, flip). A create has just read it.
 	readFirst firstRead
@@ -99,6 +96,10 @@ type change struct {
 	acts bool
 }
 
+// plannedSteps says whether a schedule is the one the plan showed
+// (planned_steps, which shows it in the subject's terms).
+type plannedSteps func(steps []rollout.PlannedStep) bool
+
 // firstRead says whether a change reads the subject before its first write
 // (an update: it must still serve what the plan was made from) or has just
 // read it (a create).
@@ -112,7 +113,7 @@ const (
 // ownerClaim is the ownership step of a change.
 type ownerClaim struct {
 	// base is the block whose rollout.attempt a LastTag refusal names.
-	base         path.Path
+	base         problem.Path
 	resourceType string
 	// mine is the token in state ("" on create and after an import).
 	mine  string
@@ -138,7 +139,7 @@ type outcome struct {
 	// execution is a detached rollout's execution ARN; record, when set,
 	// is the last_rollout to save (recordOutcome).
 	execution string
-	record    *types.Object
+	record    *pipeline.Record
 	// serving is where a run that ended held is (res.Current is then the
 	// configured weights, which the state keeps).
 	serving weights.Split
@@ -157,7 +158,7 @@ func splitRead(rd *rollout.Reading) weights.Split {
 }
 
 // recordOutcome is the last_rollout of a run of the pipeline.
-func recordOutcome(ch change, out outcome) types.Object {
+func recordOutcome(ch change, out outcome) pipeline.Record {
 	if out.record != nil {
 		return *out.record
 	}
@@ -172,8 +173,8 @@ func recordOutcome(ch change, out outcome) types.Object {
 //
 // Every refusal comes before any write: the read-only checks, then the
 // lease (whose own refusal comes before it tags anything), then the run.
-func runChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) outcome {
-	if lastStatus(ch.last) == statusRunning {
+func runChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags pipeline.Report) outcome {
+	if ch.last.Status == statusRunning {
 		out := runningChange(ctx, c, s, ch, diags)
 		if ch.owner != nil {
 			// The lease stays the one the rollout runs under.
@@ -221,24 +222,24 @@ func runChange(ctx context.Context, c *awsclient.Client, s subject, ch change, d
 // checkChange is the pipeline up to the first write: schedule, check, read.
 // It returns the steps and the read before write (nil when there was none),
 // and false when the change must not run (the error says why).
-func checkChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) ([]rollout.PlannedStep, *rollout.Reading, bool) {
+func checkChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags pipeline.Report) ([]rollout.PlannedStep, *rollout.Reading, bool) {
 	// schedule
 	steps, err := schedule(ch.from, ch.to, ch.settings.Strategy)
 	if err != nil {
-		addError(diags, pathOf(s.Attr()), "Schedule Not Possible", err, fmt.Sprintf("The %s serves %s now and the configuration wants %s.", s.Kind(), ch.from.Short(), ch.to.Short()))
+		reportError(diags, atPath(s.Attr()), "Schedule Not Possible", err, fmt.Sprintf("The %s serves %s now and the configuration wants %s.", s.Kind(), ch.from.Short(), ch.to.Short()))
 		return nil, nil, false
 	}
 	// check
-	if len(steps) > 0 && !ch.planned.IsUnknown() && !ch.planned.IsNull() && !ch.planned.Equal(s.Steps(steps)) {
-		diags.AddAttributeError(s.Attr().ParentPath().AtName("planned_steps"), fmt.Sprintf("%s Changed Since Plan", title(s.Kind())), detail(nil,
+	if len(steps) > 0 && ch.planned != nil && !ch.planned(steps) {
+		diags.AddAttributeError(s.Attr().Parent().Name("planned_steps"), fmt.Sprintf("%s Changed Since Plan", title(s.Kind())), detail(nil,
 			fmt.Sprintf("The plan's schedule started from weights that %s no longer serves (it serves %s now), so the planned steps would not be the ones applied.", s.ID(), ch.from.Short()),
 			"Nothing was moved. Run plan again to see the schedule from the weights it serves now, then apply."))
 		return steps, nil, false
 	}
-	if len(steps) > 0 && refuseRetry(s.Attr().ParentPath(), ch.last, ch.to, ch.settings.Attempt, diags, atApply) {
+	if len(steps) > 0 && refuseRetry(s.Attr().Parent(), ch.last, ch.to, ch.settings.Attempt, diags, atApply) {
 		return steps, nil, false
 	}
-	if len(steps) > 0 && ch.switchOff == nil && !checkSwitchable(ctx, c, s.Attr().ParentPath(), ch.settings, atApply, diags) {
+	if len(steps) > 0 && ch.switchOff == nil && !checkSwitchable(ctx, c, s.Attr().Parent(), ch.settings, atApply, diags) {
 		return steps, nil, false
 	}
 	// read
@@ -250,7 +251,7 @@ func checkChange(ctx context.Context, c *awsclient.Client, s subject, ch change,
 }
 
 // moveChange runs checked steps, then reports how the run ended.
-func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, read *rollout.Reading, diags *diag.Diagnostics) (out outcome) {
+func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, read *rollout.Reading, diags pipeline.Report) (out outcome) {
 	out = outcome{steps: steps}
 	if ch.settings.Detached != nil {
 		return startDetached(ctx, c, s, ch, steps, diags)
@@ -282,7 +283,7 @@ func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 // settle is the end of a run of the pipeline, whichever way it ran (a
 // schedule, a promoted hold): nothing moved, held, or the record of what
 // the subject serves, and the report.
-func settle(ctx context.Context, c *awsclient.Client, s subject, ch change, out *outcome, diags *diag.Diagnostics) {
+func settle(ctx context.Context, c *awsclient.Client, s subject, ch change, out *outcome, diags pipeline.Report) {
 	if out.res.NothingMoved() {
 		s.WriteError(diags, out.res.Err)
 		return
@@ -319,10 +320,10 @@ const finalReadGrace = 30 * time.Second
 
 // newRunner is the rollout.Runner of a change: the subject's probe, the
 // provider's clock, the apply's deadline.
-func newRunner(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) (*rollout.Runner, bool) {
+func newRunner(ctx context.Context, c *awsclient.Client, s subject, ch change, diags pipeline.Report) (*rollout.Runner, bool) {
 	runner, err := subjects.NewRunner(c, s.Ref(), ch.settings.Settings, c.Clock)
 	if err != nil {
-		addError(diags, nil, "Cannot Start Rollout", err, fmt.Sprintf("The %s %s could not be observed.", s.Kind(), s.ID()), "This is a bug in the provider; please report it.")
+		reportError(diags, nil, "Cannot Start Rollout", err, fmt.Sprintf("The %s %s could not be observed.", s.Kind(), s.ID()), "This is a bug in the provider; please report it.")
 		return nil, false
 	}
 	runner.Deadline = c.Clock.Now().Add(ch.limit)
@@ -362,7 +363,7 @@ func newRunner(ctx context.Context, c *awsclient.Client, s subject, ch change, d
 // context, and leaves a subject that no longer serves current as it is
 // (someone else's change wins). It reports a rollback that did not finish;
 // the caller records res.
-func rollBackChange(ctx context.Context, c *awsclient.Client, s subject, ch change, current weights.Split, steps int, reason string, diags *diag.Diagnostics) (rollout.Result, bool) {
+func rollBackChange(ctx context.Context, c *awsclient.Client, s subject, ch change, current weights.Split, steps int, reason string, diags pipeline.Report) (rollout.Result, bool) {
 	runner, ok := newRunner(ctx, c, s, ch, diags)
 	if !ok {
 		return rollout.Result{}, false
@@ -385,7 +386,7 @@ func rollBackChange(ctx context.Context, c *awsclient.Client, s subject, ch chan
 // refusing it would refuse every apply until someone wrote the old form
 // back. What comes next starts from the form found (the reading's split):
 // the run's guard compares exactly from then on.
-func readBeforeWrite(ctx context.Context, c *awsclient.Client, s subject, from weights.Split, diags *diag.Diagnostics) (*rollout.Reading, bool) {
+func readBeforeWrite(ctx context.Context, c *awsclient.Client, s subject, from weights.Split, diags pipeline.Report) (*rollout.Reading, bool) {
 	live, err := s.Router().Read(ctx)
 	if err != nil {
 		s.ReadError(diags, err)
@@ -408,7 +409,7 @@ func readBeforeWrite(ctx context.Context, c *awsclient.Client, s subject, from w
 // over (on_destroy = "restore"): one guarded write, only when it still
 // serves recorded, what the resource last left. A subject someone or
 // something changed since is left as it is, with a warning.
-func restoreSubject(ctx context.Context, c *awsclient.Client, s subject, recorded, back weights.Split, diags *diag.Diagnostics) {
+func restoreSubject(ctx context.Context, c *awsclient.Client, s subject, recorded, back weights.Split, diags pipeline.Report) {
 	runner, err := subjects.NewRunner(c, s.Ref(), rollout.Settings{}, c.Clock)
 	if err == nil {
 		runner.Log = func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) }
@@ -428,7 +429,7 @@ func restoreSubject(ctx context.Context, c *awsclient.Client, s subject, recorde
 // ones a resource replaced when it took the forward action over), only
 // when it still serves recorded, what the resource last left; otherwise it
 // is left as it is, with a warning. The write is read back.
-func restoreActions(ctx context.Context, c *awsclient.Client, s listenerSubject, recorded weights.Split, acts awsclient.Actions, diags *diag.Diagnostics) {
+func restoreActions(ctx context.Context, c *awsclient.Client, s listenerSubject, recorded weights.Split, acts awsclient.Actions, diags pipeline.Report) {
 	live, err := readSplit(ctx, s)
 	switch {
 	case errors.Is(err, awsclient.ErrNotFound):
@@ -444,7 +445,7 @@ func restoreActions(ctx context.Context, c *awsclient.Client, s listenerSubject,
 		if errors.Is(err, awsclient.ErrNotFound) {
 			return
 		}
-		addError(diags, nil, "Cannot Restore Replaced Action", err,
+		reportError(diags, nil, "Cannot Restore Replaced Action", err,
 			fmt.Sprintf("AWS refused to put back the action that %s had before this resource took it over; it still forwards as this resource last set it.", s.ID()),
 			"A target group of the old action may have been deleted. Set on_destroy = \"keep\" and apply, then destroy again, or fix the old target groups.")
 	}
@@ -457,7 +458,7 @@ func readSplit(ctx context.Context, s subject) (weights.Split, error) {
 }
 
 // recordChange is the last_rollout of a run towards to.
-func recordChange(ch change, res rollout.Result) types.Object {
+func recordChange(ch change, res rollout.Result) pipeline.Record {
 	return lastRolloutValue(res, ch.to, ch.settings.Attempt)
 }
 
@@ -473,13 +474,13 @@ func switchFlagsOff(ctx context.Context, c *awsclient.Client, flags []string, re
 // feature_flag rollback would switch off exists, is a flag document, and
 // can take its kill switch and reason. At plan time a flag that
 // does not exist yet is a warning: it may be created in the same apply.
-func checkSwitchable(ctx context.Context, c *awsclient.Client, base path.Path, s rolloutSettings, when phase, diags *diag.Diagnostics) bool {
+func checkSwitchable(ctx context.Context, c *awsclient.Client, base problem.Path, s rolloutSettings, when phase, diags pipeline.Report) bool {
 	if len(s.Flags) == 0 || (s.Policy != rollout.FeatureFlag && s.Policy != rollout.Auto && s.Policy != "") || c == nil {
 		return true
 	}
 	ok := true
 	for i, k := range s.Flags {
-		at := base.AtName("rollout").AtName("flags").AtListIndex(i)
+		at := base.Name("rollout").Name("flags").Index(i)
 		name := flagName(k)
 		p, err := c.ReadFlagParameter(ctx, name)
 		var why string
@@ -525,7 +526,7 @@ const (
 // closeNotices writes a runner's last status (bounded), waits (bounded)
 // for its notices to go out, counts those that did not in res, and warns
 // about them: never fatal.
-func closeNotices(runner *rollout.Runner, res *rollout.Result, s rolloutSettings, diags *diag.Diagnostics) {
+func closeNotices(runner *rollout.Runner, res *rollout.Result, s rolloutSettings, diags pipeline.Report) {
 	if k, ok := keepers.LoadAndDelete(runner); ok {
 		// The run's last status, once, after its last write.
 		k.(*awsclient.StatusKeeper).Flush(context.Background())

@@ -10,14 +10,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -81,7 +79,7 @@ func nameOfExecution(arn string) string { return arn[strings.LastIndex(arn, ":")
 // checkDetached refuses, at plan, a detached rollout that cannot fit one
 // Step Functions execution: its calls in the history, its state in a
 // payload.
-func checkDetached(base path.Path, s rolloutSettings, steps []rollout.PlannedStep, diags *diag.Diagnostics) {
+func checkDetached(base problem.Path, s rolloutSettings, steps []rollout.PlannedStep, diags pipeline.Report) {
 	if s.Detached == nil || len(steps) == 0 {
 		return
 	}
@@ -92,13 +90,13 @@ func checkDetached(base path.Path, s rolloutSettings, steps []rollout.PlannedSte
 		for orchestrator.BudgetOf(len(steps), poll, timeout).Fits() != "" && poll < maxPollInterval {
 			poll += time.Second
 		}
-		diags.AddAttributeError(base.AtName("rollout").AtName("execution").AtName("timeout"), "Detached Rollout Too Long For One Execution", detail(nil,
+		diags.AddAttributeError(base.Name("rollout").Name("execution").Name("timeout"), "Detached Rollout Too Long For One Execution", detail(nil,
 			fmt.Sprintf("Polling every %s for up to %s, the rollout could make %s.", s.PollInterval, timeout, why),
 			fmt.Sprintf("Set rollout.poll_interval to %s or more, or rollout.execution.timeout lower.", shortDuration(poll))))
 	}
 	st := orchestrator.NewState(orchestrator.Job{Version: orchestrator.JobVersion, Settings: rollout.Settings{Gates: s.Gates, Flags: s.Flags}}, worstProgress(steps))
 	if n := st.Size(); n > orchestrator.MaxPayloadBytes*9/10 {
-		diags.AddAttributeError(base.AtName("rollout"), "Detached Rollout Too Large For One Execution", detail(nil,
+		diags.AddAttributeError(base.Name("rollout"), "Detached Rollout Too Large For One Execution", detail(nil,
 			fmt.Sprintf("The rollout's state would be %d bytes, and Step Functions carries at most %d between states.", n, orchestrator.MaxPayloadBytes),
 			"Use fewer steps (a linear step_percent of 5 or more) or fewer target groups."))
 	}
@@ -116,27 +114,18 @@ func worstProgress(steps []rollout.PlannedStep) *rollout.Progress {
 	return p
 }
 
-// lastAttr is a string attribute of a last_rollout.
-func lastAttr(last types.Object, name string) string {
-	if last.IsNull() || last.IsUnknown() {
-		return ""
-	}
-	v, _ := last.Attributes()[name].(types.String)
-	return v.ValueString()
-}
-
 // withRun is a last_rollout with a detached rollout's own fields set.
-func withRun(last types.Object, from weights.Split, execution string, serving weights.Split) types.Object {
-	return withAttrs(last, map[string]attr.Value{
-		"from": types.StringValue(from.Canonical()), "execution": types.StringValue(execution), "serving": types.StringValue(serving.Canonical())})
+func withRun(last pipeline.Record, from weights.Split, execution string, serving weights.Split) pipeline.Record {
+	last.From, last.Execution, last.Serving = from.Canonical(), execution, serving.Canonical()
+	return last
 }
 
 // startDetached gives a checked change to the orchestrator and waits until
 // its first step is confirmed (or the execution ended first).
-func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, diags *diag.Diagnostics) outcome {
+func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, diags pipeline.Report) outcome {
 	out := outcome{steps: steps}
 	name := executionName(s.ID(), ch.from, ch.to, ch.settings.Attempt, priorRun(ctx, s, ch.last))
-	at := s.Attr().ParentPath().AtName("rollout").AtName("execution")
+	at := s.Attr().Parent().Name("rollout").Name("execution")
 	input, p, status, ok := detachedInput(ctx, c, s, ch, steps, name, at, diags)
 	if !ok {
 		return out
@@ -164,9 +153,9 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 // execution, not the name of one Step Functions keeps with another input.
 // A run tag that says a run is in progress is not chained to: an apply
 // repeated after its start was made names the same execution.
-func priorRun(ctx context.Context, s subject, last types.Object) string {
-	if x := lastAttr(last, "execution"); x != "" {
-		return x + "\n" + lastAttr(last, "started_at")
+func priorRun(ctx context.Context, s subject, last pipeline.Record) string {
+	if x := last.Execution; x != "" {
+		return x + "\n" + last.StartedAt
 	}
 	l, err := s.Lease().ReadLease(ctx)
 	if run, ok := orchestrator.ParseRunTag(l.Run); err != nil || l.Run == "" || ok && run.Running() {
@@ -184,7 +173,7 @@ func priorRun(ctx context.Context, s subject, last types.Object) string {
 // whose answer was lost), and never for a run that did not start. Its
 // status is kept in status, written before the start (the orchestrator's
 // first call may write the next one at once).
-func detachedInput(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, name string, at path.Path, diags *diag.Diagnostics) (string, *rollout.Progress, *awsclient.StatusKeeper, bool) {
+func detachedInput(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, name string, at problem.Path, diags pipeline.Report) (string, *rollout.Progress, *awsclient.StatusKeeper, bool) {
 	job := orchestrator.Job{Version: orchestrator.JobVersion, Region: c.Region, Subject: s.Ref(), Owner: ch.leaseToken, Execution: name,
 		Settings: ch.settings.Settings, SwitchOffSelf: ch.switchOff != nil, Deadline: c.Clock.Now().Add(detachedTimeout(ch.settings, steps))}
 	if ch.switchOff == nil && len(ch.settings.Flags) == 0 && (job.Policy == rollout.FeatureFlag || job.Policy == rollout.KillSwitch) {
@@ -192,7 +181,7 @@ func detachedInput(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	}
 	starter, err := subjects.NewRunner(c, s.Ref(), ch.settings.Settings, c.Clock)
 	if err != nil {
-		addError(diags, nil, "Cannot Start Rollout", err, fmt.Sprintf("The %s %s could not be observed.", s.Kind(), s.ID()), "This is a bug in the provider; please report it.")
+		reportError(diags, nil, "Cannot Start Rollout", err, fmt.Sprintf("The %s %s could not be observed.", s.Kind(), s.ID()), "This is a bug in the provider; please report it.")
 		return "", nil, nil, false
 	}
 	starter.Execution = name
@@ -210,7 +199,7 @@ func detachedInput(ctx context.Context, c *awsclient.Client, s subject, ch chang
 		err = fmt.Errorf("the job is %d bytes, above Step Functions' %d", len(input), orchestrator.MaxPayloadBytes)
 	}
 	if err != nil {
-		addError(diags, pathOf(at), "Cannot Start Detached Rollout", err, "The job could not be written.", "Nothing was moved. This is a bug in the provider; please report it.")
+		reportError(diags, atPath(at), "Cannot Start Detached Rollout", err, "The job could not be written.", "Nothing was moved. This is a bug in the provider; please report it.")
 		return "", nil, nil, false
 	}
 	return string(input), p, status, true
@@ -231,12 +220,12 @@ const (
 // starts the execution name with input. A start whose answer was lost is
 // read back by its name; a refused one puts the tags back as they were
 // (or removes them, when they could not be read), and no notice is sent.
-func startExecution(ctx context.Context, c *awsclient.Client, s subject, ch change, name, input string, status *awsclient.StatusKeeper, at path.Path, diags *diag.Diagnostics) (string, startResult) {
+func startExecution(ctx context.Context, c *awsclient.Client, s subject, ch change, name, input string, status *awsclient.StatusKeeper, at problem.Path, diags pipeline.Report) (string, startResult) {
 	d := ch.settings.Detached
 	lease := s.Lease()
 	had, _ := lease.ReadLease(ctx) // unread: put back as no tags
 	if err := lease.SetRun(ctx, orchestrator.RunningTag(name)); err != nil {
-		addError(diags, pathOf(at), "Cannot Start Detached Rollout", err, fmt.Sprintf("Tagging %s with the rollout it runs failed.", s.ID()), "Nothing was moved. "+leasePermissions(s.Kind()))
+		reportError(diags, atPath(at), "Cannot Start Detached Rollout", err, fmt.Sprintf("Tagging %s with the rollout it runs failed.", s.ID()), "Nothing was moved. "+leasePermissions(s.Kind()))
 		return "", notStarted
 	}
 	status.Flush(ctx)
@@ -255,7 +244,7 @@ func startExecution(ctx context.Context, c *awsclient.Client, s subject, ch chan
 		case derr != nil && !errors.Is(derr, awsclient.ErrNotFound):
 			// Unknown: the tags keep saying it runs, and the state records
 			// it as running, so that the next refresh reads how it stands.
-			addError(diags, pathOf(at.AtName("orchestrator")), "Detached Rollout Start Unknown", errors.Join(err, derr),
+			reportError(diags, atPath(at.Name("orchestrator")), "Detached Rollout Start Unknown", errors.Join(err, derr),
 				fmt.Sprintf("The answer to starting the rollout %s on %s was lost, and the execution could not be read: it may be running in AWS. The subject's tags say it runs; if it runs, its first call sends the started notice.", arn, d.Orchestrator),
 				"Run terraform plan (which refreshes): it shows the rollout running if it started, or failed to start if not. Do not change the subject by hand meanwhile.")
 			return arn, startUnknown
@@ -265,7 +254,7 @@ func startExecution(ctx context.Context, c *awsclient.Client, s subject, ch chan
 		bctx := context.WithoutCancel(ctx)
 		_ = lease.SetRun(bctx, had.Run)
 		_ = lease.SetStatus(bctx, had.Status)
-		addError(diags, pathOf(at.AtName("orchestrator")), "Cannot Start Detached Rollout", err, fmt.Sprintf("Step Functions refused to start the rollout on %s.", d.Orchestrator),
+		reportError(diags, atPath(at.Name("orchestrator")), "Cannot Start Detached Rollout", err, fmt.Sprintf("Step Functions refused to start the rollout on %s.", d.Orchestrator),
 			"Nothing was moved and no notice was sent. Check that the orchestrator exists in the provider's region (rollout_orchestrator) and that the credentials allow states:StartExecution and states:DescribeExecution.")
 		return "", notStarted
 	}
@@ -275,7 +264,7 @@ func startExecution(ctx context.Context, c *awsclient.Client, s subject, ch chan
 // awaitFirstStep waits, up to the change's limit, until the execution arn
 // has made its first step (the apply returns with it confirmed) or ended,
 // and records where it stands in out.
-func awaitFirstStep(ctx context.Context, c *awsclient.Client, s subject, ch change, arn string, p *rollout.Progress, out *outcome, diags *diag.Diagnostics) {
+func awaitFirstStep(ctx context.Context, c *awsclient.Client, s subject, ch change, arn string, p *rollout.Progress, out *outcome, diags pipeline.Report) {
 	steps := out.steps
 	running := func(n int, serving weights.Split) {
 		res := rollout.Result{Status: statusRunning, StepReached: n, Steps: len(steps), Current: ch.to, Started: p.Res.Started, NotifyFailures: p.Res.NotifyFailures}
@@ -333,11 +322,10 @@ func stepOf(live weights.Split, steps []rollout.PlannedStep, s subject) int {
 }
 
 // recordDetached is the last_rollout of a detached rollout.
-func recordDetached(ch change, res rollout.Result, status, execution string, serving weights.Split) *types.Object {
+func recordDetached(ch change, res rollout.Result, status, execution string, serving weights.Split) *pipeline.Record {
 	res.Status = rollout.Status(status)
-	o := withRun(lastRolloutValue(res, ch.to, ch.settings.Attempt), ch.from, execution, serving)
-	o = withAttrs(o, map[string]attr.Value{"promote": types.StringValue(ch.settings.Promote)})
-	return &o
+	r := withRun(lastRolloutValue(res, ch.to, ch.settings.Attempt), ch.from, execution, serving).WithPromote(ch.settings.Promote)
+	return &r
 }
 
 // resultOfExecution is how an ended execution left its rollout, and its
@@ -400,14 +388,14 @@ func resultOfExecution(x awsclient.Execution, s subject, live weights.Split, liv
 // rollout still runs or is held (the resource keeps its target then: the weights it
 // serves are the rollout's, not a change made outside Terraform). A hold
 // whose promote AWS refused (orchestrator.RefusedTag) is warned of.
-func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last types.Object, diags *diag.Diagnostics) (types.Object, bool) {
+func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, diags pipeline.Report) (pipeline.Record, bool) {
 	if _, held := heldOf(last); held {
 		// A held rollout goes nowhere until promoted: the state keeps its
 		// target; a change by hand is found when it is promoted.
 		return last, true
 	}
-	arn := lastAttr(last, "execution")
-	if lastStatus(last) != statusRunning || arn == "" || c == nil {
+	arn := last.Execution
+	if last.Status != statusRunning || arn == "" || c == nil {
 		return last, false
 	}
 	x, err := c.DescribeExecution(ctx, arn)
@@ -421,12 +409,9 @@ func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last t
 	}
 	live, lerr := readSplit(ctx, s)
 	if x.Status == "RUNNING" {
-		attrs := map[string]attr.Value{}
-		for k, v := range last.Attributes() {
-			attrs[k] = v
-		}
+		rec := last
 		if lerr == nil {
-			attrs["serving"] = types.StringValue(live.Canonical())
+			rec.Serving = live.Canonical()
 			var in orchestrator.State
 			if json.Unmarshal([]byte(x.Input), &in) == nil {
 				n := stepOf(live, in.Progress.Steps, s)
@@ -436,33 +421,27 @@ func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last t
 					n = heldByStatus(ctx, s, arn, len(in.Progress.Steps))
 				}
 				if n > 0 {
-					attrs["step_reached"] = types.Int64Value(int64(n))
+					rec.StepReached = int64(n)
 					if in.Progress.Steps[n-1].Hold {
-						attrs["reason"] = types.StringValue(fmt.Sprintf("held after step %d of %d, until promoted (rollout.promote)", n, len(in.Progress.Steps)))
-						refusedPromote(ctx, s, last, in, n, attrs, diags)
+						rec.Reason = fmt.Sprintf("held after step %d of %d, until promoted (rollout.promote)", n, len(in.Progress.Steps))
+						refusedPromote(ctx, s, last, in, n, &rec, diags)
 					}
 				}
 			}
 		}
-		return types.ObjectValueMust(lastRolloutAttrTypes, attrs), true
+		return rec, true
 	}
-	res, status := resultOfExecution(x, s, live, lerr, int(lastInt(last, "notices_undelivered")))
+	res, status := resultOfExecution(x, s, live, lerr, int(last.NoticesUndelivered))
 	res.Status = rollout.Status(status)
 	if res.Finished.IsZero() {
 		res.Finished = c.Clock.Now()
 	}
-	o := lastRolloutValue(res, nil, lastAttr(last, "attempt"))
-	attrs := map[string]attr.Value{}
-	for k, v := range o.Attributes() {
-		attrs[k] = v
-	}
-	for _, k := range []string{"target", "from", "execution"} {
-		attrs[k] = last.Attributes()[k]
-	}
+	rec := lastRolloutValue(res, nil, last.Attempt)
+	rec.Target, rec.From, rec.Execution = last.Target, last.From, last.Execution
 	if lerr != nil {
-		attrs["serving"] = last.Attributes()["serving"]
+		rec.Serving = last.Serving
 	}
-	return types.ObjectValueMust(lastRolloutAttrTypes, attrs), false
+	return rec, false
 }
 
 // heldByStatus is the step a detached run of execution arn is held
@@ -479,12 +458,12 @@ func heldByStatus(ctx context.Context, s subject, arn string, steps int) int {
 	return st.Step
 }
 
-// refusedPromote says, in the record (attrs) of a detached rollout held
+// refusedPromote says, in the record (rec) of a detached rollout held
 // after step n, that its promote was refused by AWS, when the run tag
 // says so (orchestrator.RefusedTag): the run is held again there, nothing
 // moved. The record forgets the refused token, so that the same
 // rollout.promote applied again promotes again, as in an apply's run.
-func refusedPromote(ctx context.Context, s subject, last types.Object, in orchestrator.State, n int, attrs map[string]attr.Value, diags *diag.Diagnostics) {
+func refusedPromote(ctx context.Context, s subject, last pipeline.Record, in orchestrator.State, n int, rec *pipeline.Record, diags pipeline.Report) {
 	l, err := s.Lease().ReadLease(ctx)
 	if err != nil {
 		return
@@ -493,12 +472,12 @@ func refusedPromote(ctx context.Context, s subject, last types.Object, in orches
 	if !ok || step != n {
 		return
 	}
-	attrs["reason"] = types.StringValue(refusedReason(n, len(in.Progress.Steps), why))
-	attrs["promote"] = types.StringNull()
+	rec.Reason = refusedReason(n, len(in.Progress.Steps), why)
+	rec.Promote = nil
 	diags.AddWarning("Promote Not Applied", detail(nil,
 		fmt.Sprintf("AWS refused the first write after the hold of %s %s (step %d of %d): %s. Nothing moved: the detached rollout %s is held again after step %d, serving %s, on its way to %s. It was not rolled back, no notice ended it, and its status says held; rollout.hold_timeout applies as to any hold.",
-			s.Kind(), s.ID(), n+1, len(in.Progress.Steps), why, lastAttr(last, "execution"), n, shortCanonical(lastAttr(last, "serving")), shortCanonical(lastAttr(last, "target"))),
-		fmt.Sprintf("Give the orchestrator's role the permission the error names (the provider's IAM permissions table lists what each subject needs), then apply again: the plan promotes it again with the same rollout.promote. To go back instead, set the configuration to %s and apply.", shortCanonical(lastAttr(last, "from")))))
+			s.Kind(), s.ID(), n+1, len(in.Progress.Steps), why, last.Execution, n, shortCanonical(last.Serving), shortCanonical(last.Target)),
+		fmt.Sprintf("Give the orchestrator's role the permission the error names (the provider's IAM permissions table lists what each subject needs), then apply again: the plan promotes it again with the same rollout.promote. To go back instead, set the configuration to %s and apply.", shortCanonical(last.From))))
 }
 
 // refusedReason is the reason of a detached run held again after step n
@@ -511,13 +490,13 @@ func refusedReason(n, steps int, why string) string {
 // runningChange is the pipeline for a change planned while a detached
 // rollout runs: back to where it started is an abort, which the
 // orchestrator carries out through the rollback; anything else is refused.
-func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) outcome {
-	arn := lastAttr(ch.last, "execution")
+func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags pipeline.Report) outcome {
+	arn := ch.last.Execution
 	name := nameOfExecution(arn)
-	if ch.to.Canonical() == lastAttr(ch.last, "target") {
+	if ch.to.Canonical() == ch.last.Target {
 		x, read := readRunning(ctx, c, ch.last)
 		steps := runningSteps(x, read, ch)
-		if newPromote(ch.settings.Promote, lastAttr(ch.last, "promote")) {
+		if newPromote(ch.settings.Promote, ch.last.PromoteText()) {
 			if read && x.Status != "RUNNING" {
 				promoteEnded(s, ch.last, x, diags)
 				return outcome{}
@@ -528,9 +507,9 @@ func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch chang
 		// used): it goes on as it was, and the record stays.
 		last := ch.last
 		return outcome{steps: steps, moved: true, record: &last, execution: arn,
-			res: rollout.Result{Status: statusRunning, Current: ch.to, StepReached: int(lastInt(ch.last, "step_reached")), Steps: len(steps)}}
+			res: rollout.Result{Status: statusRunning, Current: ch.to, StepReached: int(ch.last.StepReached), Steps: len(steps)}}
 	}
-	if ch.to.Canonical() != lastAttr(ch.last, "from") {
+	if ch.to.Canonical() != ch.last.From {
 		refuseWhileRunning(s.Attr(), ch.last, diags)
 		return outcome{}
 	}
@@ -538,24 +517,24 @@ func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch chang
 		return outcome{}
 	}
 	if err := s.Lease().SetRun(ctx, orchestrator.AbortTag(name)); err != nil {
-		addError(diags, pathOf(s.Attr()), "Cannot Abort Detached Rollout", err, fmt.Sprintf("Tagging %s to abort the rollout %s failed.", s.ID(), arn), "Nothing changed. "+leasePermissions(s.Kind()))
+		reportError(diags, atPath(s.Attr()), "Cannot Abort Detached Rollout", err, fmt.Sprintf("Tagging %s to abort the rollout %s failed.", s.ID(), arn), "Nothing changed. "+leasePermissions(s.Kind()))
 		return outcome{}
 	}
 	tflog.Info(ctx, "aborting the detached rollout: the orchestrator rolls it back", map[string]any{"execution": arn})
 	out := outcome{moved: true, execution: arn}
 	x, ok := awaitEnd(ctx, c, arn, ch.limit, detachedPoll)
 	if !ok {
-		addError(diags, pathOf(s.Attr()), "Abort Not Confirmed", nil,
+		reportError(diags, atPath(s.Attr()), "Abort Not Confirmed", nil,
 			fmt.Sprintf("The rollout %s was told to abort, but had not ended within %s.", arn, ch.limit),
 			"The orchestrator rolls it back at its next call. Run terraform plan to see how it ended.")
 		out.moved = false
 		return out
 	}
 	live, lerr := readSplit(ctx, s)
-	res, status := resultOfExecution(x, s, live, lerr, int(lastInt(ch.last, "notices_undelivered")))
+	res, status := resultOfExecution(x, s, live, lerr, int(ch.last.NoticesUndelivered))
 	res.Finished = c.Clock.Now()
 	out.res = res
-	from, _ := weights.ParseCanonical(lastAttr(ch.last, "target"))
+	from, _ := weights.ParseCanonical(ch.last.Target)
 	rec := withRun(lastRolloutValue(res, from, ch.settings.Attempt), ch.to, arn, live)
 	out.record = &rec
 	aborted := status == string(rollout.RolledBack) && res.Failure != nil && res.Failure.Gate == rollout.GateAborted
@@ -574,15 +553,15 @@ func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch chang
 // sent, and the run stays held. A run that moves (not held, or whose
 // execution ended) is not checked: its own steps change what it serves,
 // and its guard finds a person's change.
-func abortSincePlan(ctx context.Context, c *awsclient.Client, s subject, ch change, diags *diag.Diagnostics) bool {
+func abortSincePlan(ctx context.Context, c *awsclient.Client, s subject, ch change, diags pipeline.Report) bool {
 	x, read := readRunning(ctx, c, ch.last)
 	if read && x.Status != "RUNNING" {
 		return true
 	}
-	target, _ := weights.ParseCanonical(lastAttr(ch.last, "target"))
+	target, _ := weights.ParseCanonical(ch.last.Target)
 	steps := runningSteps(x, read, change{last: ch.last, to: target, settings: ch.settings})
 	held, step := heldAt(s, ch.last, steps)
-	serving, err := weights.ParseCanonical(lastAttr(ch.last, "serving"))
+	serving, err := weights.ParseCanonical(ch.last.Serving)
 	if held == nil || err != nil || len(serving) == 0 || wentOn(ctx, s, ch.last, step, len(steps)) {
 		return true
 	}
@@ -596,10 +575,10 @@ func abortSincePlan(ctx context.Context, c *awsclient.Client, s subject, ch chan
 	}
 	diags.AddAttributeError(s.Attr(), fmt.Sprintf("%s Changed Since Plan", title(s.Kind())), detail(nil,
 		fmt.Sprintf("The plan aborts the detached rollout %s, held after step %d of %d, from %s, what %s %s served then; it serves %s now. Someone or something changed it between plan and apply.",
-			lastAttr(ch.last, "execution"), step, len(steps), serving.Short(), s.Kind(), s.ID(), live.Short()),
+			ch.last.Execution, step, len(steps), serving.Short(), s.Kind(), s.ID(), live.Short()),
 		"That change wins, and the plan's rollback cannot be done: nothing was sent (the abort tag was not written) and nothing was moved. The rollout is still held in AWS, and writes nothing over that change.",
 		fmt.Sprintf("Run plan again: it shows the change, and applying it aborts the rollout, which then stops with nothing written, not even its rollback (last_rollout gate changed_during_rollout); to go back to %s after that, change rollout.attempt and apply. Or stop its execution (aws stepfunctions stop-execution) to leave it where it is.",
-			shortCanonical(lastAttr(ch.last, "from")))))
+			shortCanonical(ch.last.From))))
 	return false
 }
 
@@ -608,33 +587,25 @@ func abortSincePlan(ctx context.Context, c *awsclient.Client, s subject, ch chan
 // promoted, or it rolls back): what the subject serves then is the run's
 // own doing, not a person's change, and the run is not held. A tag that
 // cannot be read, or is another run's, says nothing.
-func wentOn(ctx context.Context, s subject, last types.Object, step, steps int) bool {
+func wentOn(ctx context.Context, s subject, last pipeline.Record, step, steps int) bool {
 	l, err := s.Lease().ReadLease(ctx)
 	if err != nil {
 		return false
 	}
 	st, ok := awsclient.ParseStatus(l.Status)
-	if !ok || st.Execution != nameOfExecution(lastAttr(last, "execution")) || st.Steps != steps {
+	if !ok || st.Execution != nameOfExecution(last.Execution) || st.Steps != steps {
 		return false
 	}
 	return st.Type != rollout.NoticeHeld || st.Step != step
 }
 
 // refuseWhileRunning refuses a new change while a detached rollout runs.
-func refuseWhileRunning(at path.Path, last types.Object, diags *diag.Diagnostics) {
+func refuseWhileRunning(at problem.Path, last pipeline.Record, diags pipeline.Report) {
 	diags.AddAttributeError(at, "Detached Rollout Running", detail(nil,
 		fmt.Sprintf("The rollout %s is running in AWS: step %d of %d, serving %s, on its way to %s. A new change now would race it.",
-			lastAttr(last, "execution"), lastInt(last, "step_reached"), lastInt(last, "steps"), shortCanonical(lastAttr(last, "serving")), shortCanonical(lastAttr(last, "target"))),
+			last.Execution, last.StepReached, last.Steps, shortCanonical(last.Serving), shortCanonical(last.Target)),
 		fmt.Sprintf("Wait for it to end (terraform plan shows how it ended); or abort it by setting the configuration back to where it started (%s), which rolls it back; "+
-			"or stop its execution (aws stepfunctions stop-execution) to leave the subject where it is.", shortCanonical(lastAttr(last, "from")))))
-}
-
-func lastInt(last types.Object, name string) int64 {
-	if last.IsNull() || last.IsUnknown() {
-		return 0
-	}
-	v, _ := last.Attributes()[name].(types.Int64)
-	return v.ValueInt64()
+			"or stop its execution (aws stepfunctions stop-execution) to leave the subject where it is.", shortCanonical(last.From))))
 }
 
 // shortCanonical shortens the ARNs of an "ARN=weight, …" text.
@@ -659,10 +630,11 @@ const stopPoll = 2 * time.Second
 // minute, on the provider's clock); a run that has not ended by then, or
 // whose subject another owner took (its tags are the new owner's), has its
 // execution stopped (StopExecution), and the warning says that no end
-// notice was sent. ro is the resource's rollout block, token its lease.
-func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last, ro types.Object, token string, diags *diag.Diagnostics) {
-	arn := lastAttr(last, "execution")
-	if lastStatus(last) != statusRunning || arn == "" || c == nil {
+// notice was sent. settings are the resource's rollout block's, token
+// its lease.
+func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, settings rolloutSettings, token string, diags pipeline.Report) {
+	arn := last.Execution
+	if last.Status != statusRunning || arn == "" || c == nil {
 		return
 	}
 	name := nameOfExecution(arn)
@@ -670,7 +642,7 @@ func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last, ro 
 	if err == nil && x.Status != "RUNNING" {
 		return // it ended since the last refresh: nothing runs
 	}
-	poll := settingsOf(ctx, ro).PollInterval
+	poll := settings.PollInterval
 	var in orchestrator.State
 	if err == nil && json.Unmarshal([]byte(x.Input), &in) == nil && in.Job.PollInterval > 0 {
 		poll = in.Job.PollInterval
@@ -699,14 +671,14 @@ func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last, ro 
 		return
 	}
 	if err := c.StopExecution(ctx, arn, "its resource was destroyed"); err != nil {
-		addError(diags, nil, "Cannot Stop Detached Rollout", err, fmt.Sprintf("The rollout %s of %s could not be stopped (%s), so it would go on after its resource is gone.", arn, s.ID(), why),
+		reportError(diags, nil, "Cannot Stop Detached Rollout", err, fmt.Sprintf("The rollout %s of %s could not be stopped (%s), so it would go on after its resource is gone.", arn, s.ID(), why),
 			"Nothing was destroyed. Check the credentials' states:StopExecution permission, or stop it yourself (aws stepfunctions stop-execution), then destroy again.")
 		return
 	}
 	if !taken {
 		// No end notice was sent; the status tag says the run ended, so
 		// that nothing later finds a rollout in progress.
-		st := awsclient.StatusValue(rollout.Notice{Type: rollout.NoticeFailed, Step: int(lastInt(last, "step_reached")), Steps: int(lastInt(last, "steps")), At: c.Clock.Now(), Execution: name})
+		st := awsclient.StatusValue(rollout.Notice{Type: rollout.NoticeFailed, Step: int(last.StepReached), Steps: int(last.Steps), At: c.Clock.Now(), Execution: name})
 		if err := s.Lease().SetStatus(ctx, st); err != nil {
 			tflog.Warn(ctx, "recording the stopped rollout in the status tag failed", map[string]any{"error": err.Error()})
 		}
@@ -714,15 +686,15 @@ func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last, ro 
 	}
 	live, lerr := readSplit(ctx, s)
 	diags.AddWarning("Detached Rollout Stopped", detail(nil,
-		fmt.Sprintf("The rollout %s was still running; %s, so destroy stopped its execution. No end notice was sent for it, and %s stays where it was (%s).", arn, why, s.ID(), servesText(live, lerr, shortCanonical(lastAttr(last, "serving")))),
+		fmt.Sprintf("The rollout %s was still running; %s, so destroy stopped its execution. No end notice was sent for it, and %s stays where it was (%s).", arn, why, s.ID(), servesText(live, lerr, shortCanonical(last.Serving))),
 		"Set what it serves yourself if it must change."))
 }
 
 // readRunning reads a running detached rollout's execution; false when it
 // could not be read. A missing execution (a start whose answer was lost,
 // and that was not made) is read as one that ended, with no status.
-func readRunning(ctx context.Context, c *awsclient.Client, last types.Object) (awsclient.Execution, bool) {
-	arn := lastAttr(last, "execution")
+func readRunning(ctx context.Context, c *awsclient.Client, last pipeline.Record) (awsclient.Execution, bool) {
+	arn := last.Execution
 	if c == nil || arn == "" {
 		return awsclient.Execution{}, false
 	}
@@ -751,9 +723,9 @@ func awaitEnd(ctx context.Context, c *awsclient.Client, arn string, wait, poll t
 
 // servingText is what a result says the subject serves, or the record's
 // when it could not be read.
-func servingText(res rollout.Result, last types.Object) string {
+func servingText(res rollout.Result, last pipeline.Record) string {
 	if res.Unread || len(res.Current) == 0 {
-		return shortCanonical(lastAttr(last, "serving"))
+		return shortCanonical(last.Serving)
 	}
 	return res.Current.Short()
 }
@@ -768,7 +740,7 @@ func runningSteps(x awsclient.Execution, read bool, ch change) []rollout.Planned
 			return in.Progress.Steps
 		}
 	}
-	from, _ := weights.ParseCanonical(lastAttr(ch.last, "from"))
+	from, _ := weights.ParseCanonical(ch.last.From)
 	steps, _ := schedule(from, ch.to, ch.settings.Strategy)
 	return steps
 }
@@ -784,8 +756,8 @@ func inTermsOf(s subject, w weights.Split) weights.Split {
 // heldAt is the weights a running detached rollout is held at (the step a
 // refresh last saw, when that step holds), in the subject's terms, and the
 // step; nil when it is not held there.
-func heldAt(s subject, last types.Object, steps []rollout.PlannedStep) (weights.Split, int) {
-	step := int(lastInt(last, "step_reached"))
+func heldAt(s subject, last pipeline.Record, steps []rollout.PlannedStep) (weights.Split, int) {
+	step := int(last.StepReached)
 	if step < 1 || step > len(steps) || !steps[step-1].Hold {
 		return nil, step
 	}
@@ -794,7 +766,7 @@ func heldAt(s subject, last types.Object, steps []rollout.PlannedStep) (weights.
 
 // promoteEnded refuses the promote of a detached rollout whose execution
 // ended since the state was refreshed: no execution would read it.
-func promoteEnded(s subject, last types.Object, x awsclient.Execution, diags *diag.Diagnostics) {
+func promoteEnded(s subject, last pipeline.Record, x awsclient.Execution, diags pipeline.Report) {
 	status, why := x.Status, "it does not exist: its start, whose answer was lost, was not made (or it ended more than 90 days ago)"
 	if status == "" {
 		status = "missing"
@@ -805,15 +777,15 @@ func promoteEnded(s subject, last types.Object, x awsclient.Execution, diags *di
 			why = res.Failure.Reason
 		}
 	}
-	diags.AddAttributeError(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Detached Rollout Ended", detail(nil,
-		fmt.Sprintf("rollout.promote changed, but the detached rollout %s no longer runs: its execution ended %s (%s), after the state was last refreshed. No execution would read a promote now.", lastAttr(last, "execution"), status, why),
+	diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("promote"), "Detached Rollout Ended", detail(nil,
+		fmt.Sprintf("rollout.promote changed, but the detached rollout %s no longer runs: its execution ended %s (%s), after the state was last refreshed. No execution would read a promote now.", last.Execution, status, why),
 		fmt.Sprintf("Nothing was sent: the promote tag was not written, and nothing was moved. Run terraform plan (which refreshes): it shows how the rollout ended and what %s %s serves, then make the next change from there.", s.Kind(), s.ID())))
 }
 
 // planRunningSame is runningRecord, with a warning when the promote it
 // shows will be refused: a person changed the subject during the hold.
-func planRunningSame(ctx context.Context, c *awsclient.Client, s subject, last types.Object, settings rolloutSettings, diags *diag.Diagnostics) types.Object {
-	if lastStatus(last) == statusRunning && newPromote(settings.Promote, lastAttr(last, "promote")) {
+func planRunningSame(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, settings rolloutSettings, diags pipeline.Report) pipeline.Record {
+	if last.Status == statusRunning && newPromote(settings.Promote, last.PromoteText()) {
 		warnChangedDuringHold(ctx, c, s, last, settings.Strategy, false, diags)
 	}
 	return runningRecord(last, settings)
@@ -824,11 +796,11 @@ func planRunningSame(ctx context.Context, c *awsclient.Client, s subject, last t
 // a new rollout.promote in it. The apply records the token it promotes
 // with, so that a token promotes one hold: the next hold waits for a new
 // one, whatever else a later apply changes.
-func runningRecord(last types.Object, s rolloutSettings) types.Object {
-	if lastStatus(last) != statusRunning || !newPromote(s.Promote, lastAttr(last, "promote")) {
+func runningRecord(last pipeline.Record, s rolloutSettings) pipeline.Record {
+	if last.Status != statusRunning || !newPromote(s.Promote, last.PromoteText()) {
 		return last
 	}
-	return withAttrs(last, map[string]attr.Value{"promote": types.StringValue(s.Promote)})
+	return last.WithPromote(s.Promote)
 }
 
 // promoteDetached promotes a detached rollout held after the step a refresh
@@ -836,11 +808,11 @@ func runningRecord(last types.Object, s rolloutSettings) types.Object {
 // orchestrator goes on at its next poll. The state keeps the rollout as it
 // was (running), its schedule and its target, and records the token
 // (runningRecord).
-func promoteDetached(ctx context.Context, c *awsclient.Client, s subject, ch change, name string, steps []rollout.PlannedStep, diags *diag.Diagnostics) outcome {
+func promoteDetached(ctx context.Context, c *awsclient.Client, s subject, ch change, name string, steps []rollout.PlannedStep, diags pipeline.Report) outcome {
 	held, step := heldAt(s, ch.last, steps)
 	if held == nil {
-		diags.AddAttributeError(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Nothing To Promote", detail(nil,
-			fmt.Sprintf("rollout.promote changed, but the detached rollout %s was at step %d when last refreshed, which does not hold.", lastAttr(ch.last, "execution"), step),
+		diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("promote"), "Nothing To Promote", detail(nil,
+			fmt.Sprintf("rollout.promote changed, but the detached rollout %s was at step %d when last refreshed, which does not hold.", ch.last.Execution, step),
 			"Nothing was sent. Run terraform plan (which refreshes) once the rollout is held, then set rollout.promote to a new value and apply."))
 		return outcome{}
 	}
@@ -848,7 +820,7 @@ func promoteDetached(ctx context.Context, c *awsclient.Client, s subject, ch cha
 	// person) is not promoted, as in an apply's run; nor one that the
 	// refresh saw changed during the hold (the plan warned).
 	var live weights.Split
-	if serving, err := weights.ParseCanonical(lastAttr(ch.last, "serving")); err == nil && len(serving) > 0 {
+	if serving, err := weights.ParseCanonical(ch.last.Serving); err == nil && len(serving) > 0 {
 		rd, ok := readBeforeWrite(ctx, c, s, serving, diags)
 		if !ok {
 			return outcome{}
@@ -859,26 +831,26 @@ func promoteDetached(ctx context.Context, c *awsclient.Client, s subject, ch cha
 		return outcome{}
 	}
 	if !live.Equal(held) {
-		diags.AddAttributeError(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Changed During Hold", detail(nil,
+		diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("promote"), "Changed During Hold", detail(nil,
 			fmt.Sprintf("The detached rollout %s is held after step %d of %d at %s, but %s %s serves %s: someone or something changed it during the hold. Nothing was sent: the promote tag was not written, and the rollout is still held in AWS.",
-				lastAttr(ch.last, "execution"), step, len(steps), held.Short(), s.Kind(), s.ID(), live.Short()),
+				ch.last.Execution, step, len(steps), held.Short(), s.Kind(), s.ID(), live.Short()),
 			changedDuringHoldNext(ch.last)))
 		return outcome{}
 	}
 	if err := s.Lease().SetRun(ctx, orchestrator.PromoteTag(name, step)); err != nil {
-		addError(diags, pathOf(s.Attr()), "Cannot Promote Detached Rollout", err, fmt.Sprintf("Tagging %s to promote the rollout %s failed.", s.ID(), lastAttr(ch.last, "execution")), "Nothing changed. "+leasePermissions(s.Kind()))
+		reportError(diags, atPath(s.Attr()), "Cannot Promote Detached Rollout", err, fmt.Sprintf("Tagging %s to promote the rollout %s failed.", s.ID(), ch.last.Execution), "Nothing changed. "+leasePermissions(s.Kind()))
 		return outcome{}
 	}
 	tflog.Info(ctx, "promoted the detached rollout: the orchestrator goes on at its next poll", map[string]any{"execution": name, "step": step})
 	last := runningRecord(ch.last, ch.settings)
-	return outcome{steps: steps, moved: true, res: rollout.Result{Status: statusRunning, Current: ch.to, StepReached: step, Steps: len(steps)}, record: &last, execution: lastAttr(ch.last, "execution")}
+	return outcome{steps: steps, moved: true, res: rollout.Result{Status: statusRunning, Current: ch.to, StepReached: step, Steps: len(steps)}, record: &last, execution: ch.last.Execution}
 }
 
 // changedDuringHoldNext says what to do with a detached rollout whose
 // subject a person changed during its hold.
-func changedDuringHoldNext(last types.Object) string {
+func changedDuringHoldNext(last pipeline.Record) string {
 	return fmt.Sprintf("That change wins. To end the rollout, set the configuration back to where it started (%s) and apply: the orchestrator finds the change and stops with nothing written, not even its rollback, and records what it serves (last_rollout gate changed_during_rollout); or stop its execution (aws stepfunctions stop-execution). To keep that change, set the configuration to it once the rollout has ended.",
-		shortCanonical(lastAttr(last, "from")))
+		shortCanonical(last.From))
 }
 
 // warnChangedDuringHold warns, at the plan of a running detached rollout
@@ -886,15 +858,15 @@ func changedDuringHoldNext(last types.Object) string {
 // else than the step it is held at: a person's change during the hold,
 // which wins (the promote is refused; the abort writes nothing). It
 // returns true when it warned.
-func warnChangedDuringHold(ctx context.Context, c *awsclient.Client, s subject, last types.Object, strategy rollout.Strategy, abort bool, diags *diag.Diagnostics) bool {
-	if s == nil || c == nil || lastStatus(last) != statusRunning {
+func warnChangedDuringHold(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, strategy rollout.Strategy, abort bool, diags pipeline.Report) bool {
+	if s == nil || c == nil || last.Status != statusRunning {
 		return false
 	}
 	x, read := readRunning(ctx, c, last)
 	if read && x.Status != "RUNNING" {
 		return false // the apply says it ended
 	}
-	target, _ := weights.ParseCanonical(lastAttr(last, "target"))
+	target, _ := weights.ParseCanonical(last.Target)
 	steps := runningSteps(x, read, change{last: last, to: target, settings: rolloutSettings{Strategy: strategy}})
 	held, step := heldAt(s, last, steps)
 	if held == nil || abort && wentOn(ctx, s, last, step, len(steps)) {
@@ -904,20 +876,20 @@ func warnChangedDuringHold(ctx context.Context, c *awsclient.Client, s subject, 
 	if err != nil || live.Equal(held) {
 		return false
 	}
-	if serving, err := weights.ParseCanonical(lastAttr(last, "serving")); abort && err == nil && len(serving) > 0 && !live.Equal(serving) {
+	if serving, err := weights.ParseCanonical(last.Serving); abort && err == nil && len(serving) > 0 && !live.Equal(serving) {
 		// Changed since the state was read (the apply's plan of a saved
 		// plan, or a plan without refresh): the apply refuses the abort
 		// and says so (abortSincePlan); this plan's abort is not sent.
 		return true
 	}
 	what := fmt.Sprintf("The detached rollout %s is held after step %d of %d at %s, but %s %s serves %s now: someone or something changed it during the hold.",
-		lastAttr(last, "execution"), step, len(steps), held.Short(), s.Kind(), s.ID(), live.Short())
+		last.Execution, step, len(steps), held.Short(), s.Kind(), s.ID(), live.Short())
 	next := "Applying this promote is refused, with nothing sent. " + changedDuringHoldNext(last)
 	if abort {
 		what = fmt.Sprintf("The configuration is back where the held rollout %s started (%s), but %s %s serves %s now, not the %s the rollout was held at: someone or something changed it during the hold.",
-			lastAttr(last, "execution"), shortCanonical(lastAttr(last, "from")), s.Kind(), s.ID(), live.Short(), held.Short())
+			last.Execution, shortCanonical(last.From), s.Kind(), s.ID(), live.Short(), held.Short())
 		next = fmt.Sprintf("That change wins: applying tells the orchestrator to abort, and it stops the rollout with nothing written, not even its rollback, and records what it serves (last_rollout gate changed_during_rollout). To go back to %s after that, change rollout.attempt and apply.",
-			shortCanonical(lastAttr(last, "from")))
+			shortCanonical(last.From))
 	}
 	diags.AddAttributeWarning(s.Attr(), "Changed During Hold", detail(nil, what, next))
 	return true

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -15,6 +14,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -66,20 +67,20 @@ type heldRun struct {
 }
 
 // heldOf reads a held rollout's record; false when the record is not one.
-func heldOf(last types.Object) (heldRun, bool) {
-	if lastStatus(last) != string(rollout.Held) {
+func heldOf(last pipeline.Record) (heldRun, bool) {
+	if last.Status != string(rollout.Held) {
 		return heldRun{}, false
 	}
 	var h heldRun
 	var err1, err2, err3 error
-	h.from, err1 = weights.ParseCanonical(lastAttr(last, "from"))
-	h.serving, err2 = weights.ParseCanonical(lastAttr(last, "serving"))
-	h.target, err3 = weights.ParseCanonical(lastAttr(last, "target"))
-	h.step = int(lastInt(last, "step_reached"))
-	h.started, _ = time.Parse(time.RFC3339, lastAttr(last, "started_at"))
-	h.heldAt, _ = time.Parse(time.RFC3339, lastAttr(last, "finished_at"))
-	h.promote = lastAttr(last, "promote")
-	h.undelivered = int(lastInt(last, "notices_undelivered"))
+	h.from, err1 = weights.ParseCanonical(last.From)
+	h.serving, err2 = weights.ParseCanonical(last.Serving)
+	h.target, err3 = weights.ParseCanonical(last.Target)
+	h.step = int(last.StepReached)
+	h.started, _ = time.Parse(time.RFC3339, last.StartedAt)
+	h.heldAt, _ = time.Parse(time.RFC3339, last.FinishedAt)
+	h.promote = last.PromoteText()
+	h.undelivered = int(last.NoticesUndelivered)
 	if h.started.IsZero() {
 		h.started = h.heldAt
 	}
@@ -121,41 +122,28 @@ func (h heldRun) steps(s rolloutSettings, norm rollout.Normalizer) ([]rollout.Pl
 	return steps, nil
 }
 
-// withAttrs is o with some attributes set.
-func withAttrs(o types.Object, set map[string]attr.Value) types.Object {
-	attrs := map[string]attr.Value{}
-	for k, v := range o.Attributes() {
-		attrs[k] = v
-	}
-	for k, v := range set {
-		attrs[k] = v
-	}
-	return types.ObjectValueMust(lastRolloutAttrTypes, attrs)
-}
-
 // heldRecord is the last_rollout of a run that ended held at serving.
-func heldRecord(ch change, res rollout.Result, serving weights.Split) types.Object {
+func heldRecord(ch change, res rollout.Result, serving weights.Split) pipeline.Record {
 	res.Current = serving
-	o := withRun(recordChange(ch, res), ch.from, "", serving)
-	return withAttrs(o, map[string]attr.Value{"promote": types.StringValue(ch.settings.Promote)})
+	return withRun(recordChange(ch, res), ch.from, "", serving).WithPromote(ch.settings.Promote)
 }
 
 // endHeld makes a run that ended held an outcome the resource saves as it
 // saves a success: the configured weights in state, where it is held in
 // last_rollout.serving (recordOutcome).
-func endHeld(s subject, ch change, out *outcome, diags *diag.Diagnostics) {
+func endHeld(s subject, ch change, out *outcome, diags pipeline.Report) {
 	out.serving = out.res.Current
 	out.res.Current = ch.to
 	if out.res.Err != nil {
 		// The first write after the promote was refused: nothing moved,
 		// and the rollout is held where it was (rollout.refusedAfterHold).
-		diags.AddAttributeError(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Promote Not Applied", detail(out.res.Err,
+		diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("promote"), "Promote Not Applied", detail(out.res.Err,
 			fmt.Sprintf("AWS refused the first write after the hold of %s %s (step %d of %d), so nothing was written: the rollout is still held after step %d, serving %s, on its way to %s. It was not rolled back (the refusal changed nothing, and the canary had passed its gates); its status still says held, and no notice ended it.",
 				s.Kind(), s.ID(), out.res.StepReached+1, out.res.Steps, out.res.StepReached, out.serving.Short(), ch.to.Short()),
 			fmt.Sprintf("Give the credentials the permission the error names (the provider's IAM permissions table lists what each resource needs), then apply again: the plan promotes it again with the same rollout.promote. To go back instead, set the configuration to %s and apply.", ch.from.Short())))
 		return
 	}
-	diags.AddAttributeWarning(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Rollout Held", detail(nil,
+	diags.AddAttributeWarning(s.Attr().Parent().Name("rollout").Name("promote"), "Rollout Held", detail(nil,
 		fmt.Sprintf("The rollout of %s %s is held after step %d of %d: it serves %s, on its way to %s.", s.Kind(), s.ID(), out.res.StepReached, out.res.Steps, out.serving.Short(), ch.to.Short()),
 		fmt.Sprintf("Nothing watches it now. To go on, set rollout.promote to a new value and apply (the gates are checked again first). To go back, set the configuration to %s and apply.%s",
 			ch.from.Short(), holdTimeoutText(ch.settings))))
@@ -175,7 +163,7 @@ func holdTimeoutText(s rolloutSettings) string {
 // heldChange is the apply of a change while a rollout is held: on to its
 // target (promoted, timed out, or still held), back to where it started,
 // or refused.
-func heldChange(ctx context.Context, c *awsclient.Client, s subject, ch change, h heldRun, diags *diag.Diagnostics) outcome {
+func heldChange(ctx context.Context, c *awsclient.Client, s subject, ch change, h heldRun, diags pipeline.Report) outcome {
 	switch {
 	case ch.to.Canonical() == h.target.Canonical():
 		return heldOnward(ctx, c, s, ch, h, diags)
@@ -190,11 +178,11 @@ func heldChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 // heldOnward is the apply of a held rollout's target: it goes on when
 // promoted, acts on a hold timeout the plan showed, refuses one that
 // passed since the plan, and otherwise stays held, writing nothing.
-func heldOnward(ctx context.Context, c *awsclient.Client, s subject, ch change, h heldRun, diags *diag.Diagnostics) outcome {
+func heldOnward(ctx context.Context, c *awsclient.Client, s subject, ch change, h heldRun, diags pipeline.Report) outcome {
 	norm, _ := s.Router().(rollout.Normalizer)
 	steps, err := h.steps(ch.settings, norm)
 	if err != nil {
-		scheduleChangedWhileHeld(s.Attr().ParentPath(), h, ch.settings, err, diags)
+		scheduleChangedWhileHeld(s.Attr().Parent(), h, ch.settings, err, diags)
 		return outcome{}
 	}
 	// A hold timeout acts only when the plan showed it (ch.acts); one that
@@ -206,11 +194,11 @@ func heldOnward(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 		holdTimedOutSincePlan(s, h, ch.settings, diags)
 		return outcome{steps: steps[h.step:]}
 	default:
-		diags.AddAttributeWarning(s.Attr().ParentPath().AtName("rollout").AtName("promote"), "Rollout Still Held", detail(nil,
+		diags.AddAttributeWarning(s.Attr().Parent().Name("rollout").Name("promote"), "Rollout Still Held", detail(nil,
 			fmt.Sprintf("The rollout of %s %s is still held after step %d of %d, serving %s; this apply wrote nothing to it.", s.Kind(), s.ID(), h.step, len(steps), h.serving.Short()),
 			"Set rollout.promote to a new value and apply to go on."+holdTimeoutText(ch.settings)))
 		last := ch.last
-		return outcome{steps: keptSteps(s, steps, h, ch.planned), moved: true, res: rollout.Result{Status: rollout.Held, Current: ch.to, StepReached: h.step, Steps: len(steps), Started: h.started, Finished: h.heldAt}, record: &last}
+		return outcome{steps: keptSteps(steps, h, ch.planned), moved: true, res: rollout.Result{Status: rollout.Held, Current: ch.to, StepReached: h.step, Steps: len(steps), Started: h.started, Finished: h.heldAt}, record: &last}
 	}
 	l, ok := claimHeld(ctx, s, ch, diags)
 	if !ok {
@@ -253,7 +241,7 @@ func heldOnward(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 // heldBack is the apply of the weights a held rollout started from: it
 // rolls back from the hold (an abort), moving back, not switching flags
 // off.
-func heldBack(ctx context.Context, c *awsclient.Client, s subject, ch change, h heldRun, diags *diag.Diagnostics) outcome {
+func heldBack(ctx context.Context, c *awsclient.Client, s subject, ch change, h heldRun, diags pipeline.Report) outcome {
 	l, ok := claimHeld(ctx, s, ch, diags)
 	if !ok {
 		return outcome{}
@@ -292,7 +280,7 @@ func backStep(h heldRun) []rollout.PlannedStep {
 
 // claimHeld checks the lease of a held rollout's subject: still this
 // resource's.
-func claimHeld(ctx context.Context, s subject, ch change, diags *diag.Diagnostics) (lease, bool) {
+func claimHeld(ctx context.Context, s subject, ch change, diags pipeline.Report) (lease, bool) {
 	o := ch.owner
 	if o == nil {
 		return lease{}, true
@@ -303,30 +291,30 @@ func claimHeld(ctx context.Context, s subject, ch change, diags *diag.Diagnostic
 // holdTimedOutSincePlan refuses the apply of a plan that showed a held
 // rollout kept as it is, when its hold_timeout has passed since: the plan
 // did not show the timeout's action.
-func holdTimedOutSincePlan(s subject, h heldRun, settings rolloutSettings, diags *diag.Diagnostics) {
+func holdTimedOutSincePlan(s subject, h heldRun, settings rolloutSettings, diags pipeline.Report) {
 	what := fmt.Sprintf("rolls it back to %s", h.from.Short())
 	if settings.HoldAction == rollout.HoldPromote {
 		what = "goes on with the steps still to run"
 	}
-	diags.AddAttributeError(s.Attr().ParentPath().AtName("rollout").AtName("hold_timeout"), "Hold Timed Out Since Plan", detail(nil,
+	diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("hold_timeout"), "Hold Timed Out Since Plan", detail(nil,
 		fmt.Sprintf("The rollout of %s %s has been held after step %d since %s, and hold_timeout (%s) has passed. The plan started from the state as last read (by its refresh, or, planned with -refresh=false, by the last refresh or apply before it), when the timeout had not passed, so it showed the rollout kept as it is.",
 			s.Kind(), s.ID(), h.step, h.heldAt.UTC().Format(time.RFC3339), shortDuration(settings.HoldTimeout)),
 		fmt.Sprintf("Nothing was moved and nothing else applied. Run plan again with refresh (without -refresh=false): it shows what the timeout does (it %s, hold_timeout_action), then apply; or set rollout.promote to a new value to go on, or the configuration back to %s to roll back.", what, h.from.Short())))
 }
 
-func scheduleChangedWhileHeld(base path.Path, h heldRun, s rolloutSettings, err error, diags *diag.Diagnostics) {
+func scheduleChangedWhileHeld(base problem.Path, h heldRun, s rolloutSettings, err error, diags pipeline.Report) {
 	if s.Removed {
-		diags.AddAttributeError(base.AtName("rollout"), "Rollout Removed While Held", detail(nil,
+		diags.AddAttributeError(base.Name("rollout"), "Rollout Removed While Held", detail(nil,
 			fmt.Sprintf("The rollout block was removed, but a rollout is held after step %d, serving %s, on its way to %s; without the block it cannot go on from there.", h.step, h.serving.Short(), h.target.Short()),
 			fmt.Sprintf("Nothing was moved. Put the rollout block back as it was, then promote the rollout (a new rollout.promote) or roll it back (the configuration back to %s); remove the block once it has ended.", h.from.Short())))
 		return
 	}
-	diags.AddAttributeError(base.AtName("rollout").AtName("steps"), "Schedule Changed While Held", detail(nil,
+	diags.AddAttributeError(base.Name("rollout").Name("steps"), "Schedule Changed While Held", detail(nil,
 		fmt.Sprintf("The rollout is held after step %d, serving %s; %v, so it cannot go on from there.", h.step, h.serving.Short(), err),
 		fmt.Sprintf("Nothing was moved. Put the rollout's steps back as they were when it was held, or set the configuration back to %s to roll it back.", h.from.Short())))
 }
 
-func refuseWhileHeld(at path.Path, h heldRun, diags *diag.Diagnostics) {
+func refuseWhileHeld(at problem.Path, h heldRun, diags pipeline.Report) {
 	diags.AddAttributeError(at, "Rollout Held", detail(nil,
 		fmt.Sprintf("A rollout is held after step %d, serving %s, on its way to %s. A change to anything else would start a new rollout from the middle of that one.", h.step, h.serving.Short(), h.target.Short()),
 		fmt.Sprintf("Promote it (keep the configuration at %s and set rollout.promote to a new value), or roll it back (set the configuration to %s), then make the new change.", h.target.Short(), h.from.Short())))
@@ -336,7 +324,7 @@ func refuseWhileHeld(at path.Path, h heldRun, diags *diag.Diagnostics) {
 // weights, live what it serves (nil when it could not be read). It returns
 // the steps the apply will run, whether the apply acts (last_rollout is
 // then unknown), and false when the plan is refused.
-func planHeld(base path.Path, attrAt path.Path, h heldRun, s rolloutSettings, to, live weights.Split, norm rollout.Normalizer, now time.Time, diags *diag.Diagnostics) ([]rollout.PlannedStep, bool, bool) {
+func planHeld(base problem.Path, attrAt problem.Path, h heldRun, s rolloutSettings, to, live weights.Split, norm rollout.Normalizer, now time.Time, diags pipeline.Report) ([]rollout.PlannedStep, bool, bool) {
 	switch to.Canonical() {
 	case h.target.Canonical():
 	case h.from.Canonical():
@@ -375,7 +363,7 @@ func planHeld(base path.Path, attrAt path.Path, h heldRun, s rolloutSettings, to
 		if s.HoldAction == rollout.HoldPromote {
 			what = "goes on with the steps still to run"
 		}
-		diags.AddAttributeWarning(base.AtName("rollout").AtName("hold_timeout"), "Hold Timed Out", detail(nil,
+		diags.AddAttributeWarning(base.Name("rollout").Name("hold_timeout"), "Hold Timed Out", detail(nil,
 			fmt.Sprintf("The rollout has been held after step %d since %s, longer than hold_timeout (%s).", h.step, h.heldAt.UTC().Format(time.RFC3339), shortDuration(s.HoldTimeout)),
 			"Applying "+what+" (hold_timeout_action)."))
 		if s.HoldAction != rollout.HoldPromote {
@@ -383,7 +371,7 @@ func planHeld(base path.Path, attrAt path.Path, h heldRun, s rolloutSettings, to
 		}
 		return rest, true, true
 	}
-	diags.AddAttributeWarning(base.AtName("rollout").AtName("promote"), "Rollout Held", detail(nil,
+	diags.AddAttributeWarning(base.Name("rollout").Name("promote"), "Rollout Held", detail(nil,
 		fmt.Sprintf("The rollout is held after step %d of %d, serving %s; %d steps are still to run, to %s.", h.step, len(steps), h.serving.Short(), len(rest), h.target.Short()),
 		fmt.Sprintf("Applying without a new rollout.promote writes nothing. Set rollout.promote to a new value to go on, or the configuration back to %s to roll back.%s", h.from.Short(), holdTimeoutText(s))))
 	return rest, false, true
@@ -393,19 +381,19 @@ func planHeld(base path.Path, attrAt path.Path, h heldRun, s rolloutSettings, to
 // held (last is the state's last_rollout). A plan that also starts a
 // rollout (moving: the weights change) only sets the token that rollout's
 // holds will be promoted from.
-func checkPromote(base path.Path, last types.Object, stateSettings, planSettings rolloutSettings, moving bool, diags *diag.Diagnostics) {
+func checkPromote(base problem.Path, last pipeline.Record, stateSettings, planSettings rolloutSettings, moving bool, diags pipeline.Report) {
 	if planSettings.Promote == stateSettings.Promote || planSettings.Promote == "" || moving {
 		return
 	}
-	if _, held := heldOf(last); held || lastStatus(last) == statusRunning {
+	if _, held := heldOf(last); held || last.Status == statusRunning {
 		// A detached rollout's hold: the apply checks the step it is at.
 		return
 	}
-	status := lastStatus(last)
+	status := last.Status
 	if status == "" {
 		status = "none"
 	}
-	diags.AddAttributeError(base.AtName("rollout").AtName("promote"), "Nothing To Promote", detail(nil,
+	diags.AddAttributeError(base.Name("rollout").Name("promote"), "Nothing To Promote", detail(nil,
 		fmt.Sprintf("rollout.promote changes to %q, but no rollout is held here (last_rollout.status is %s).", planSettings.Promote, status),
 		"Nothing was sent. Promote only after an apply ends held (a step with pause = \"hold\"); set rollout.promote back to its last value."))
 }
@@ -471,9 +459,9 @@ func keepOrAct(ctx context.Context, state tfsdk.State, resp *resource.ModifyPlan
 // records: the ones planned_steps has in state and the plan kept
 // (keepOrAct), which the last apply that moved it recorded — its whole
 // schedule, or the part after an earlier hold.
-func keptSteps(s subject, steps []rollout.PlannedStep, h heldRun, planned types.List) []rollout.PlannedStep {
+func keptSteps(steps []rollout.PlannedStep, h heldRun, planned plannedSteps) []rollout.PlannedStep {
 	for j := 0; j <= h.step && j < len(steps); j++ {
-		if s.Steps(steps[j:]).Equal(planned) {
+		if planned != nil && planned(steps[j:]) {
 			return steps[j:]
 		}
 	}
@@ -497,7 +485,7 @@ type privateSetter interface {
 // (lookedAt). Core plans a saved plan again at apply, from the prior state
 // the saved plan was made from; a plan that asked the clock would then
 // show the timeout's action where the saved plan showed none.
-func markLooked(ctx context.Context, c *awsclient.Client, last types.Object, private privateSetter, diags *diag.Diagnostics) {
+func markLooked(ctx context.Context, c *awsclient.Client, last pipeline.Record, private privateSetter, diags *diag.Diagnostics) {
 	if _, held := heldOf(last); !held || c == nil || private == nil {
 		return
 	}
@@ -527,9 +515,9 @@ func lookedAt(ctx context.Context, private privateGetter, h heldRun) time.Time {
 // keepsTarget says whether the state keeps the configured weights rather
 // than what the subject serves: a detached rollout runs, or a rollout is
 // held.
-func keepsTarget(last types.Object) bool {
+func keepsTarget(last pipeline.Record) bool {
 	_, held := heldOf(last)
-	return held || lastStatus(last) == statusRunning
+	return held || last.Status == statusRunning
 }
 
 // refuseHold refuses holds in a release's service: a release runs its
@@ -558,13 +546,13 @@ func refuseHold(ctx context.Context, o types.Object, at path.Path, diags *diag.D
 }
 
 // endOnDestroy ends the rollout of a subject whose resource is destroyed
-// (ro is its rollout block, token its lease): a running detached rollout
+// (settings are its rollout block's, token its lease): a running detached rollout
 // is stopped (stopDetached); a held one ends where it is, with nothing
 // written to the subject (endHeldOnDestroy).
-func endOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last, ro types.Object, token string, diags *diag.Diagnostics) {
-	stopDetached(ctx, c, s, last, ro, token, diags)
+func endOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, settings rolloutSettings, token string, diags pipeline.Report) {
+	stopDetached(ctx, c, s, last, settings, token, diags)
 	if !diags.HasError() {
-		endHeldOnDestroy(ctx, c, s, last, ro, token, diags)
+		endHeldOnDestroy(ctx, c, s, last, settings, token, diags)
 	}
 }
 
@@ -573,12 +561,11 @@ func endOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last, ro 
 // started_at, and the status tag that says so, unless another owner took
 // the subject (its tags are the new owner's). The subject stays where it
 // was held; the warning says so.
-func endHeldOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last, ro types.Object, token string, diags *diag.Diagnostics) {
+func endHeldOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, settings rolloutSettings, token string, diags pipeline.Report) {
 	h, held := heldOf(last)
 	if !held || c == nil {
 		return
 	}
-	settings := settingsOf(ctx, ro)
 	steps, _ := schedule(h.from, h.target, settings.Strategy)
 	if len(steps) <= h.step {
 		// The schedule cannot be made again: the notice's number counts

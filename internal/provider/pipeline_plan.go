@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/types"
-
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -34,24 +32,24 @@ import (
 type plannedChange struct {
 	// at is the attribute whose change moves the subject; its rollout block
 	// is beside it.
-	at       path.Path
+	at       problem.Path
 	kind     string
 	from, to weights.Split
 	strategy rollout.Strategy
 	settings rolloutSettings
 	// last is the state's last_rollout (null on create).
-	last types.Object
+	last pipeline.Record
 	// subj, when set, is the subject: a plan with no record of a rollout
 	// (a create, an import) says what its status tag found (warnFoundRun),
 	// and the plan of a held rollout's abort reads what it serves.
 	subj subject
 }
 
-func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags *diag.Diagnostics) ([]rollout.PlannedStep, bool) {
-	if lastStatus(p.last) == statusRunning {
+func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags pipeline.Report) ([]rollout.PlannedStep, bool) {
+	if p.last.Status == statusRunning {
 		// A detached rollout runs: back to where it started aborts it;
 		// anything else waits for it.
-		if p.to.Canonical() != lastAttr(p.last, "from") {
+		if p.to.Canonical() != p.last.From {
 			refuseWhileRunning(p.at, p.last, diags)
 			return nil, false
 		}
@@ -59,7 +57,7 @@ func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags
 			return nil, true
 		}
 		diags.AddAttributeWarning(p.at, "Applying Aborts The Detached Rollout", detail(nil,
-			fmt.Sprintf("The configuration is back where the running rollout %s started (%s).", lastAttr(p.last, "execution"), p.to.Short()),
+			fmt.Sprintf("The configuration is back where the running rollout %s started (%s).", p.last.Execution, p.to.Short()),
 			"Applying tells the orchestrator to abort: it rolls back by the rollout's rollback policy, and the apply waits until it has."))
 		return nil, true
 	}
@@ -72,23 +70,23 @@ func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags
 				live = got
 			}
 		}
-		steps, _, ok := planHeld(p.at.ParentPath(), p.at, h, p.settings, p.to, live, nil, time.Time{}, diags)
+		steps, _, ok := planHeld(p.at.Parent(), p.at, h, p.settings, p.to, live, nil, time.Time{}, diags)
 		return steps, ok
 	}
 	steps, err := schedule(p.from, p.to, p.strategy)
 	if err != nil {
-		addError(diags, pathOf(p.at), "Schedule Not Possible", err, fmt.Sprintf("The %s serves %s now and this plan wants %s.", p.kind, p.from.Short(), p.to.Short()))
+		reportError(diags, atPath(p.at), "Schedule Not Possible", err, fmt.Sprintf("The %s serves %s now and this plan wants %s.", p.kind, p.from.Short(), p.to.Short()))
 		return nil, false
 	}
 	if len(steps) == 0 {
 		return steps, true
 	}
-	refuseRetry(p.at.ParentPath(), p.last, p.to, p.settings.Attempt, diags, atPlan)
-	if lastStatus(p.last) == "" {
+	refuseRetry(p.at.Parent(), p.last, p.to, p.settings.Attempt, diags, atPlan)
+	if p.last.Status == "" {
 		warnFoundRun(ctx, c, p.subj, p.at, p.kind, p.from, p.settings, diags)
 	}
-	checkSwitchable(ctx, c, p.at.ParentPath(), p.settings, atPlan, diags)
-	checkDetached(p.at.ParentPath(), p.settings, steps, diags)
+	checkSwitchable(ctx, c, p.at.Parent(), p.settings, atPlan, diags)
+	checkDetached(p.at.Parent(), p.settings, steps, diags)
 	return steps, true
 }
 
@@ -98,7 +96,7 @@ func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags
 // out is asked as of the refresh the plan starts from (private: lookedAt),
 // so that core's final plan of a saved plan, made at apply from the same
 // prior state, shows what the saved plan showed.
-func planHeldSame(ctx context.Context, c *awsclient.Client, s subject, h heldRun, settings rolloutSettings, to weights.Split, private privateGetter, diags *diag.Diagnostics) ([]rollout.PlannedStep, bool, bool) {
+func planHeldSame(ctx context.Context, c *awsclient.Client, s subject, h heldRun, settings rolloutSettings, to weights.Split, private privateGetter, diags pipeline.Report) ([]rollout.PlannedStep, bool, bool) {
 	var live weights.Split
 	if c != nil {
 		if got, err := readSplit(ctx, s); err == nil {
@@ -106,7 +104,7 @@ func planHeldSame(ctx context.Context, c *awsclient.Client, s subject, h heldRun
 		}
 	}
 	norm, _ := s.Router().(rollout.Normalizer)
-	return planHeld(s.Attr().ParentPath(), s.Attr(), h, settings, to, live, norm, lookedAt(ctx, private, h), diags)
+	return planHeld(s.Attr().Parent(), s.Attr(), h, settings, to, live, norm, lookedAt(ctx, private, h), diags)
 }
 
 // warnFoundRun says, in a plan with no record of a rollout of the subject
@@ -114,7 +112,7 @@ func planHeldSame(ctx context.Context, c *awsclient.Client, s subject, h heldRun
 // held or has not ended: this resource cannot promote it, and applying
 // starts a new one. A tag that no run keeps any more (staleRun) is said to
 // be stale, not a rollout in progress.
-func warnFoundRun(ctx context.Context, c *awsclient.Client, s subject, at path.Path, kind string, from weights.Split, settings rolloutSettings, diags *diag.Diagnostics) {
+func warnFoundRun(ctx context.Context, c *awsclient.Client, s subject, at problem.Path, kind string, from weights.Split, settings rolloutSettings, diags pipeline.Report) {
 	if s == nil {
 		return
 	}

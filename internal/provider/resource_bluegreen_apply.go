@@ -22,6 +22,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/bluegreen"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -96,12 +97,12 @@ func (r *blueGreenResource) Create(ctx context.Context, req resource.CreateReque
 		rec.TestListener = json.RawMessage(enc)
 	}
 	subj := r.subject(plan, bluegreen.Color(plan.Active.ValueString()))
-	l, ok := claim(ctx, path.Empty(), subj, blueGreenType, "", plan.Adopt.ValueBool(), nil, "", &resp.Diagnostics)
+	l, ok := claim(ctx, nil, subj, blueGreenType, "", plan.Adopt.ValueBool(), nil, "", reportTo(&resp.Diagnostics))
 	if !ok {
 		return
 	}
 	plan.OwnerTag = types.StringValue(l.token)
-	giveUp := func() { giveBack(ctx, subj, l, &resp.Diagnostics) }
+	giveUp := func() { giveBack(ctx, subj, l, reportTo(&resp.Diagnostics)) }
 	blue := r.createColor(ctx, plan, bluegreen.Blue, &resp.Diagnostics)
 	if blue == "" {
 		giveUp()
@@ -150,7 +151,7 @@ func (r *blueGreenResource) Create(ctx context.Context, req resource.CreateReque
 	plan.LiveARN, plan.IdleARN = types.StringValue(plan.arnOf(active)), types.StringValue(plan.arnOf(active.Other()))
 	plan.PreviousActive = types.StringNull()
 	plan.PlannedSteps = plannedStepsValue([]rollout.PlannedStep{{Percent: 100, Weights: fwd.Split}})
-	plan.LastRollout = lastRolloutValue(rollout.Result{Status: rollout.Succeeded, StepReached: 1, Steps: 1, Current: fwd.Split, Started: now, Finished: now}, fwd.Split, attemptOf(ctx, plan.Rollout))
+	plan.LastRollout = recordValue(lastRolloutValue(rollout.Result{Status: rollout.Succeeded, StepReached: 1, Steps: 1, Current: fwd.Split, Started: now, Finished: now}, fwd.Split, attemptOf(ctx, plan.Rollout)))
 	plan.History = types.ListValueMust(historyObjectType, nil)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
@@ -179,14 +180,14 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	}
 	plan.Active = state.Active
 	save := func() { resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...) }
-	if h, held := heldOf(state.LastRollout); held {
+	if h, held := heldOf(recordOf(state.LastRollout)); held {
 		// A held flip: promote it, let its timeout act, or take it back.
 		if r.whileHeld(ctx, &plan, state, active, h, acts, &resp.Diagnostics) {
 			save()
 		}
 		return
 	}
-	if lastStatus(state.LastRollout) == statusRunning {
+	if recordOf(state.LastRollout).Status == statusRunning {
 		// A detached flip runs: back to the color it started from aborts
 		// it; anything else was refused at plan, and is again.
 		if r.whileRunning(ctx, &plan, state, st, active, &resp.Diagnostics) {
@@ -204,13 +205,13 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	if flipping {
 		to = splitOf(state, want)
 	}
-	if flipping && refuseRetry(path.Empty(), state.LastRollout, to, attemptOf(ctx, plan.Rollout), &resp.Diagnostics, atApply) {
+	if flipping && refuseRetry(nil, recordOf(state.LastRollout), to, attemptOf(ctx, plan.Rollout), reportTo(&resp.Diagnostics), atApply) {
 		return
 	}
 	if flipping && !refuseWhileForeign(ctx, r.client, plan.ControlledBy, path.Root("active"), &resp.Diagnostics) {
 		return
 	}
-	read, ok := readBeforeWrite(ctx, r.client, r.subject(state, st.Active), splitOf(state, st.Weights), &resp.Diagnostics)
+	read, ok := readBeforeWrite(ctx, r.client, r.subject(state, st.Active), splitOf(state, st.Weights), reportTo(&resp.Diagnostics))
 	if !ok {
 		return
 	}
@@ -219,7 +220,7 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	// writes both colors again.
 	found := read.Split
 	// Every refusal above wrote nothing; the lease is the first write.
-	l, ok := claim(ctx, path.Empty(), r.subject(state, st.Active), blueGreenType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", &resp.Diagnostics)
+	l, ok := claim(ctx, nil, r.subject(state, st.Active), blueGreenType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", reportTo(&resp.Diagnostics))
 	if !ok {
 		return
 	}
@@ -327,17 +328,17 @@ func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, stat
 	// Read before write and the retry rule were checked before any write
 	// of this update. The last flip's record names a detached run's
 	// execution: the same flip made again is a new execution.
-	ch := change{from: from, found: found, to: to, settings: settings, planned: plan.PlannedSteps, last: state.LastRollout, limit: limit, leaseToken: plan.OwnerTag.ValueString()}
-	out := runChange(ctx, r.client, r.subject(state, prev), ch, diags)
+	ch := change{from: from, found: found, to: to, settings: settings, planned: plannedOf(plan.PlannedSteps, plannedStepsValue), last: recordOf(state.LastRollout), limit: limit, leaseToken: plan.OwnerTag.ValueString()}
+	out := runChange(ctx, r.client, r.subject(state, prev), ch, reportTo(diags))
 	if !out.moved {
 		return
 	}
-	if out.record != nil && lastStatus(*out.record) == statusRunning {
+	if out.record != nil && out.record.Status == statusRunning {
 		// Detached: the state says where the flip goes; last_rollout
 		// where it is.
 		plan.PlannedSteps = plannedStepsValue(out.steps)
 		plan.Traffic = trafficValue(wantWeights(active))
-		plan.LastRollout = *out.record
+		plan.LastRollout = recordValue(*out.record)
 		plan.Active, plan.PreviousActive = types.StringValue(string(active)), origin
 		hist := bluegreen.Record(historyFrom(ctx, plan.History, diags), bluegreen.Flip{From: was, To: active, Status: statusRunning, Started: out.res.Started})
 		plan.History = historyValue(hist)
@@ -347,7 +348,7 @@ func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, stat
 	plan.PlannedSteps = plannedStepsValue(out.steps)
 	w := weightsOf(*plan, res.Current)
 	plan.Traffic = trafficValue(w)
-	plan.LastRollout = recordOutcome(ch, out)
+	plan.LastRollout = recordValue(recordOutcome(ch, out))
 	now := bluegreen.LiveOf(w, prev)
 	plan.Active = types.StringValue(string(now))
 	if now != prev {
@@ -374,7 +375,7 @@ func flipOrigin(state blueGreenModel, active bluegreen.Color) types.String {
 // subject is the deployment's forward action as the traffic pipeline sees
 // it; prev is the color live before this apply.
 func (r *blueGreenResource) subject(m blueGreenModel, prev bluegreen.Color) listenerSubject {
-	return listenerSubject{c: r.client, ref: m.ref(), attr: path.Root("active"),
+	return listenerSubject{c: r.client, ref: m.ref(), attr: problem.At("active"),
 		goBack: func(weights.Split) string { return fmt.Sprintf("set active back to %q", prev) }}
 }
 
@@ -438,21 +439,21 @@ func (r *blueGreenResource) whileRunning(ctx context.Context, plan *blueGreenMod
 	diags.Append(d...)
 	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
 	diags.Append(d...)
-	ch := change{from: splitOf(state, st.Weights), to: splitOf(state, wantWeights(active)), settings: settings, last: state.LastRollout, limit: limit}
-	out := runningChange(ctx, r.client, r.subject(state, st.Active), ch, diags)
+	ch := change{from: splitOf(state, st.Weights), to: splitOf(state, wantWeights(active)), settings: settings, last: recordOf(state.LastRollout), limit: limit}
+	out := runningChange(ctx, r.client, r.subject(state, st.Active), ch, reportTo(diags))
 	if !out.moved {
 		return false
 	}
-	if lastStatus(*out.record) == statusRunning {
+	if out.record.Status == statusRunning {
 		// Promoted, or nothing for the flip: it goes on, and the state
 		// keeps its color, steps and history, as planned; the settings
 		// AWS changes in place are written (they move no traffic).
-		plan.LastRollout, plan.PlannedSteps = *out.record, state.PlannedSteps
+		plan.LastRollout, plan.PlannedSteps = recordValue(*out.record), state.PlannedSteps
 		return r.updateInPlace(ctx, *plan, state, st, bluegreen.Decide(st, active, plan.settings()), diags)
 	}
 	w := weightsOf(*plan, out.res.Current)
 	plan.Traffic = trafficValue(w)
-	plan.LastRollout = recordOutcome(ch, out)
+	plan.LastRollout = recordValue(recordOutcome(ch, out))
 	plan.PlannedSteps = plannedStepsValue(nil)
 	now := bluegreen.LiveOf(w, st.Active.Other())
 	plan.Active, plan.PreviousActive = types.StringValue(string(now)), types.StringValue(string(st.Active))
@@ -475,9 +476,9 @@ func (r *blueGreenResource) whileHeld(ctx context.Context, plan *blueGreenModel,
 	if prev == "" {
 		prev = bluegreen.Color(state.Active.ValueString()).Other()
 	}
-	ch := change{from: h.from, to: splitOf(state, wantWeights(active)), settings: settings, planned: plan.PlannedSteps, last: state.LastRollout, limit: limit, acts: acts,
-		owner: &ownerClaim{base: path.Empty(), resourceType: blueGreenType, mine: state.OwnerTag.ValueString(), adopt: plan.Adopt.ValueBool()}}
-	out := runChange(ctx, r.client, r.subject(state, prev), ch, diags)
+	ch := change{from: h.from, to: splitOf(state, wantWeights(active)), settings: settings, planned: plannedOf(plan.PlannedSteps, plannedStepsValue), last: recordOf(state.LastRollout), limit: limit, acts: acts,
+		owner: &ownerClaim{base: nil, resourceType: blueGreenType, mine: state.OwnerTag.ValueString(), adopt: plan.Adopt.ValueBool()}}
+	out := runChange(ctx, r.client, r.subject(state, prev), ch, reportTo(diags))
 	plan.OwnerTag = types.StringValue(out.lease.token)
 	// The settings AWS changes in place are written whatever the held
 	// flip does (they move no traffic), as when nothing is held.
@@ -494,7 +495,7 @@ func (r *blueGreenResource) whileHeld(ctx context.Context, plan *blueGreenModel,
 	defer inPlace()
 	w := weightsOf(*plan, out.res.Current)
 	plan.Traffic = trafficValue(w)
-	plan.LastRollout = recordOutcome(ch, out)
+	plan.LastRollout = recordValue(recordOutcome(ch, out))
 	plan.PlannedSteps = plannedStepsValue(out.steps)
 	// The state keeps the color the held flip goes to as active.
 	was := bluegreen.Color(state.Active.ValueString())
@@ -506,7 +507,7 @@ func (r *blueGreenResource) whileHeld(ctx context.Context, plan *blueGreenModel,
 	}
 	// Still held (nothing was written), the held flip's history entry
 	// stays as it is; otherwise it says how the flip ended.
-	if stillHeld := out.record != nil && lastStatus(*out.record) == string(rollout.Held); !stillHeld {
+	if stillHeld := out.record != nil && out.record.Status == string(rollout.Held); !stillHeld {
 		hist := historyFrom(ctx, plan.History, diags)
 		if n := len(hist); n > 0 && hist[n-1].Status == string(rollout.Held) {
 			hist = hist[:n-1]

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/bluegreen"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 )
 
 func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
@@ -43,10 +44,10 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	if d.Later != "" {
 		resp.Diagnostics.AddAttributeWarning(path.Root("port"), "Live Target Group Keeps Old Settings", detail(nil, bluegreen.LaterAdvice(d.Later)+"."))
 	}
-	if lastStatus(state.LastRollout) == statusRunning && d.Replace != "" {
+	if recordOf(state.LastRollout).Status == statusRunning && d.Replace != "" {
 		// Replacing the idle color points the listener at the new target
 		// group, over the weights the running flip writes.
-		refuseWhileRunning(path.Root("port"), state.LastRollout, &resp.Diagnostics)
+		refuseWhileRunning(problem.At("port"), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
 		return
 	}
 	set := func(name string, v attr.Value) {
@@ -70,13 +71,13 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	set("idle_target_group_arn", arnAfter(active.Other()))
 	want := wantWeights(active)
 	same := st.Weights[bluegreen.Blue] == want[bluegreen.Blue] && st.Weights[bluegreen.Green] == want[bluegreen.Green]
-	checkPromote(path.Empty(), state.LastRollout, settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !same, &resp.Diagnostics)
-	if h, held := heldOf(state.LastRollout); held && same {
+	checkPromote(nil, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !same, reportTo(&resp.Diagnostics))
+	if h, held := heldOf(recordOf(state.LastRollout)); held && same {
 		set("traffic", state.Traffic)
 		set("history", state.History)
 		set("previous_active", state.PreviousActive)
 		prev := bluegreen.Color(state.PreviousActive.ValueString())
-		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(state, prev), h, settingsOf(ctx, plan.Rollout), splitOf(state, want), req.Private, &resp.Diagnostics)
+		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(state, prev), h, settingsOf(ctx, plan.Rollout), splitOf(state, want), req.Private, reportTo(&resp.Diagnostics))
 		if ok {
 			keepOrAct(ctx, req.State, resp, plannedStepsValue(steps), acts, state.LastRollout)
 			if acts {
@@ -91,7 +92,7 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	if same {
 		set("traffic", state.Traffic)
 		set("planned_steps", state.PlannedSteps)
-		set("last_rollout", planRunningSame(ctx, r.client, r.subjectOf(state), state.LastRollout, settingsOf(ctx, plan.Rollout), &resp.Diagnostics))
+		set("last_rollout", recordValue(planRunningSame(ctx, r.client, r.subjectOf(state), recordOf(state.LastRollout), settingsOf(ctx, plan.Rollout), reportTo(&resp.Diagnostics))))
 		set("history", state.History)
 		set("previous_active", state.PreviousActive)
 		return
@@ -110,8 +111,8 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		return
 	}
 	settings, _ := settingsFrom(ctx, plan.Rollout)
-	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("active"), kind: "listener", from: splitOf(state, st.Weights), to: splitOf(state, want),
-		strategy: strategy, settings: settings, last: state.LastRollout, subj: r.subjectOf(state)}, &resp.Diagnostics)
+	steps, ok := planChange(ctx, r.client, plannedChange{at: problem.At("active"), kind: "listener", from: splitOf(state, st.Weights), to: splitOf(state, want),
+		strategy: strategy, settings: settings, last: recordOf(state.LastRollout), subj: r.subjectOf(state)}, reportTo(&resp.Diagnostics))
 	if !ok {
 		return
 	}

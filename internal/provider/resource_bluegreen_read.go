@@ -42,17 +42,17 @@ func (r *blueGreenResource) Read(ctx context.Context, req resource.ReadRequest, 
 	if prior == "" {
 		prior = bluegreen.Blue
 	}
-	wasRunning := lastStatus(m.LastRollout) == statusRunning
-	last, running := refreshDetached(ctx, r.client, r.subject(m, prior.Other()), m.LastRollout, &resp.Diagnostics)
-	m.LastRollout = last
+	wasRunning := recordOf(m.LastRollout).Status == statusRunning
+	last, running := refreshDetached(ctx, r.client, r.subject(m, prior.Other()), recordOf(m.LastRollout), reportTo(&resp.Diagnostics))
+	m.LastRollout = recordValue(last)
 	markLooked(ctx, r.client, last, resp.Private, &resp.Diagnostics)
 	if wasRunning && !running {
 		// The detached flip ended: its history entry says how.
 		hist := historyFrom(ctx, m.History, &resp.Diagnostics)
 		for i := range hist {
 			if hist[i].Status == statusRunning {
-				hist[i].Status = lastStatus(last)
-				hist[i].Finished, _ = time.Parse(time.RFC3339, lastAttr(last, "finished_at"))
+				hist[i].Status = last.Status
+				hist[i].Finished, _ = time.Parse(time.RFC3339, last.FinishedAt)
 			}
 		}
 		m.History = historyValue(hist)
@@ -108,7 +108,7 @@ func (r *blueGreenResource) Delete(ctx context.Context, req resource.DeleteReque
 	if resp.Diagnostics.HasError() || r.client == nil {
 		return
 	}
-	if endOnDestroy(ctx, r.client, r.subject(m, bluegreen.Color(m.Active.ValueString())), m.LastRollout, m.Rollout, m.OwnerTag.ValueString(), &resp.Diagnostics); resp.Diagnostics.HasError() {
+	if endOnDestroy(ctx, r.client, r.subject(m, bluegreen.Color(m.Active.ValueString())), recordOf(m.LastRollout), settingsOf(ctx, m.Rollout), m.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
 		return
 	}
 	var rec replacedActions
@@ -117,7 +117,7 @@ func (r *blueGreenResource) Delete(ctx context.Context, req resource.DeleteReque
 	subj := r.subject(m, bluegreen.Color(m.Active.ValueString()))
 	// A listener another resource adopted is its owner's: it is not
 	// written, and a target group it still forwards to is not deleted.
-	if owner, mine := stillOwned(ctx, subj, m.OwnerTag.ValueString(), &resp.Diagnostics); !mine && owner != "" {
+	if owner, mine := stillOwned(ctx, subj, m.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); !mine && owner != "" {
 		inUse := r.forwardedTo(ctx, m.ref(), owned, &resp.Diagnostics)
 		notOwnedOnDestroy(&resp.Diagnostics, subj, owner, "point the listener away from its target groups")
 		for _, c := range bluegreen.Colors {
@@ -130,7 +130,7 @@ func (r *blueGreenResource) Delete(ctx context.Context, req resource.DeleteReque
 		r.deleteColors(ctx, m, owned, &resp.Diagnostics)
 		return
 	}
-	releaseLease(ctx, subj, m.OwnerTag.ValueString(), m.LastRollout, &resp.Diagnostics)
+	releaseLease(ctx, subj, m.OwnerTag.ValueString(), recordOf(m.LastRollout), reportTo(&resp.Diagnostics))
 	// Nothing may forward to the target groups once they are gone: put back
 	// what the listeners had, or answer 503 when that is not possible.
 	r.pointAway(ctx, m.ref(), rec.Listener, owned, &resp.Diagnostics)

@@ -29,6 +29,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/flag"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -562,9 +563,9 @@ func (r *featureFlagResource) planRollout(ctx context.Context, req resource.Modi
 		return
 	}
 	from, to := int(state.RolloutPercentage.ValueInt64()), int(plan.RolloutPercentage.ValueInt64())
-	checkPromote(path.Empty(), state.LastRollout, settingsOf(ctx, state.Rollout), settings, from != to, &resp.Diagnostics)
-	if h, held := heldOf(state.LastRollout); held && from == to {
-		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settings, flagSplit(to), req.Private, &resp.Diagnostics)
+	checkPromote(nil, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), settings, from != to, reportTo(&resp.Diagnostics))
+	if h, held := heldOf(recordOf(state.LastRollout)); held && from == to {
+		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settings, flagSplit(to), req.Private, reportTo(&resp.Diagnostics))
 		if ok {
 			keepOrAct(ctx, req.State, resp, flagStepsValue(steps), acts, state.LastRollout)
 		}
@@ -576,11 +577,11 @@ func (r *featureFlagResource) planRollout(ctx context.Context, req resource.Modi
 			steps = flagStepsValue(nil)
 		}
 		set("planned_steps", steps)
-		set("last_rollout", planRunningSame(ctx, r.client, r.subjectOf(state), state.LastRollout, settings, &resp.Diagnostics))
+		set("last_rollout", recordValue(planRunningSame(ctx, r.client, r.subjectOf(state), recordOf(state.LastRollout), settings, reportTo(&resp.Diagnostics))))
 		return
 	}
-	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("rollout_percentage"), kind: "flag", from: flagSplit(from), to: flagSplit(to), strategy: settings.Strategy,
-		settings: settings, last: state.LastRollout, subj: r.subjectOf(state)}, &resp.Diagnostics)
+	steps, ok := planChange(ctx, r.client, plannedChange{at: problem.At("rollout_percentage"), kind: "flag", from: flagSplit(from), to: flagSplit(to), strategy: settings.Strategy,
+		settings: settings, last: recordOf(state.LastRollout), subj: r.subjectOf(state)}, reportTo(&resp.Diagnostics))
 	if !ok {
 		return
 	}
@@ -606,8 +607,8 @@ func (r *featureFlagResource) Read(ctx context.Context, req resource.ReadRequest
 			"Check the ssm:GetParameter permission. If the parameter was edited by hand into something else, put a valid document back or delete and recreate the flag."))
 		return
 	}
-	last, running := refreshDetached(ctx, r.client, r.subject(state), state.LastRollout, &resp.Diagnostics)
-	state.LastRollout = last
+	last, running := refreshDetached(ctx, r.client, r.subject(state), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
+	state.LastRollout = recordValue(last)
 	markLooked(ctx, r.client, last, resp.Private, &resp.Diagnostics)
 	if running {
 		// The percentages on the way are the ramp's steps
@@ -669,8 +670,8 @@ func refuseFlagEditWhileHeld(ctx context.Context, req resource.ModifyPlanRequest
 	}
 	var state featureFlagModel
 	diags.Append(req.State.Get(ctx, &state)...)
-	h, held := heldOf(state.LastRollout)
-	running := lastStatus(state.LastRollout) == statusRunning
+	h, held := heldOf(recordOf(state.LastRollout))
+	running := recordOf(state.LastRollout).Status == statusRunning
 	if !held && !running {
 		return
 	}
@@ -681,7 +682,7 @@ func refuseFlagEditWhileHeld(ctx context.Context, req resource.ModifyPlanRequest
 		// makes them all until the ramp ends.
 		diags.AddAttributeError(path.Root("tier"), "Flag Changed While Running", detail(nil,
 			fmt.Sprintf("The flag's detached ramp %s is running (step %d of %d), and this plan changes its tier from %s to %s: the orchestrator writes the parameter at every step, so the tier could not be written beside it.",
-				lastAttr(state.LastRollout, "execution"), lastInt(state.LastRollout, "step_reached"), lastInt(state.LastRollout, "steps"), state.Tier.ValueString(), tier.ValueString()),
+				recordOf(state.LastRollout).Execution, recordOf(state.LastRollout).StepReached, recordOf(state.LastRollout).Steps, state.Tier.ValueString(), tier.ValueString()),
 			"Change one thing at a time: wait for the ramp to end (promote it if it holds), then change tier."))
 		return
 	}
@@ -696,12 +697,12 @@ func refuseFlagEditWhileHeld(ctx context.Context, req resource.ModifyPlanRequest
 	}
 	if running {
 		startedAt := 0
-		if from, err := weights.ParseCanonical(lastAttr(state.LastRollout, "from")); err == nil {
+		if from, err := weights.ParseCanonical(recordOf(state.LastRollout).From); err == nil {
 			startedAt = percentageOf(from)
 		}
 		diags.AddAttributeError(path.Root("rollout_percentage"), "Flag Changed While Running", detail(nil,
 			fmt.Sprintf("The flag's detached ramp %s is running (step %d of %d), and this plan changes the flag's other settings: the orchestrator writes the flag's document at every step, so the change could not be written beside it.",
-				lastAttr(state.LastRollout, "execution"), lastInt(state.LastRollout, "step_reached"), lastInt(state.LastRollout, "steps")),
+				recordOf(state.LastRollout).Execution, recordOf(state.LastRollout).StepReached, recordOf(state.LastRollout).Steps),
 			fmt.Sprintf("Change one thing at a time: wait for the ramp to end (promote it if it holds), or abort it (rollout_percentage = %d), then change the rest.", startedAt)))
 		return
 	}

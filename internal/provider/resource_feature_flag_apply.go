@@ -124,14 +124,14 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 	}
 	diags := &resp.Diagnostics
 	subj := r.subject(plan)
-	if lastStatus(state.LastRollout) == statusRunning {
+	if recordOf(state.LastRollout).Status == statusRunning {
 		r.whileRunning(ctx, &plan, state, diags)
 		if !diags.HasError() {
 			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		}
 		return
 	}
-	if h, held := heldOf(state.LastRollout); held {
+	if h, held := heldOf(recordOf(state.LastRollout)); held {
 		if r.whileHeld(ctx, &plan, state, h, diags) {
 			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		}
@@ -151,17 +151,17 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 	ramp = ramp && from != to
 	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
 	diags.Append(d...)
-	ch := change{from: flagSplit(from), to: flagSplit(to), settings: settings, planned: plan.PlannedSteps, last: state.LastRollout, limit: limit}
+	ch := change{from: flagSplit(from), to: flagSplit(to), settings: settings, planned: plannedOf(plan.PlannedSteps, flagStepsValue), last: recordOf(state.LastRollout), limit: limit}
 	if settings.Policy == rollout.KillSwitch {
 		ch.switchOff = subj.switchOff
 	}
 	var steps []rollout.PlannedStep
 	if ramp {
-		if steps, _, ok = checkChange(ctx, r.client, subj, ch, diags); !ok {
+		if steps, _, ok = checkChange(ctx, r.client, subj, ch, reportTo(diags)); !ok {
 			return
 		}
 	}
-	l, ok := claim(ctx, path.Empty(), subj, flagType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", diags)
+	l, ok := claim(ctx, nil, subj, flagType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", reportTo(diags))
 	if !ok {
 		return
 	}
@@ -172,7 +172,7 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 		plan.RolloutPercentage = state.RolloutPercentage
 	}
 	if !r.write(ctx, &plan, read, state.Tier.ValueString(), diags) {
-		giveBack(ctx, subj, l, diags)
+		giveBack(ctx, subj, l, reportTo(diags))
 		return
 	}
 	if plan.PlannedSteps.IsUnknown() {
@@ -186,22 +186,22 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 		return
 	}
 	ch.leaseToken = l.token
-	out := moveChange(ctx, r.client, subj, ch, steps, nil, diags)
+	out := moveChange(ctx, r.client, subj, ch, steps, nil, reportTo(diags))
 	if !out.moved {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
 	doc, f, err := r.client.ReadFlag(ctx, subj.name)
 	if err != nil {
-		subj.ReadError(diags, err)
+		subj.ReadError(reportTo(diags), err)
 		plan.RolloutPercentage = types.Int64Value(int64(percentageOf(out.res.Current)))
 	} else {
 		plan.RolloutPercentage, plan.KillSwitch, plan.Document = types.Int64Value(int64(f.RolloutPercentage)), types.BoolValue(f.KillSwitch), types.StringValue(doc)
 		plan.KillSwitchReason = types.StringValue(f.KillSwitchReason)
 	}
 	plan.PlannedSteps = flagStepsValue(out.steps)
-	plan.LastRollout = recordOutcome(ch, out)
-	if (keepsTarget(plan.LastRollout) || out.res.Status == rollout.Succeeded) && f != nil {
+	plan.LastRollout = recordValue(recordOutcome(ch, out))
+	if (keepsTarget(recordOf(plan.LastRollout)) || out.res.Status == rollout.Succeeded) && f != nil {
 		// (a ramp that succeeded reached its percentage: a change made
 		// since, by hand, is drift for the next plan)
 		target := *f
@@ -219,30 +219,30 @@ func (r *featureFlagResource) whileRunning(ctx context.Context, plan *featureFla
 	diags.Append(d...)
 	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
 	diags.Append(d...)
-	from := lastAttr(state.LastRollout, "target")
-	ch := change{from: nil, to: flagSplit(int(plan.RolloutPercentage.ValueInt64())), settings: settings, last: state.LastRollout, limit: limit}
+	from := recordOf(state.LastRollout).Target
+	ch := change{from: nil, to: flagSplit(int(plan.RolloutPercentage.ValueInt64())), settings: settings, last: recordOf(state.LastRollout), limit: limit}
 	if ts, err := weights.ParseCanonical(from); err == nil {
 		ch.from = ts
 	}
-	out := runningChange(ctx, r.client, r.subject(*plan), ch, diags)
+	out := runningChange(ctx, r.client, r.subject(*plan), ch, reportTo(diags))
 	if !out.moved {
 		return
 	}
 	plan.OwnerTag = state.OwnerTag
-	if lastStatus(*out.record) == statusRunning {
+	if out.record.Status == statusRunning {
 		// Promoted, or nothing for the ramp: it goes on, and the state
 		// keeps where it goes and its steps, as planned.
-		plan.PlannedSteps, plan.LastRollout = flagStepsValue(out.steps), *out.record
+		plan.PlannedSteps, plan.LastRollout = flagStepsValue(out.steps), recordValue(*out.record)
 		return
 	}
 	doc, f, err := r.client.ReadFlag(ctx, plan.ID.ValueString())
 	if err != nil {
-		r.subject(*plan).ReadError(diags, err)
+		r.subject(*plan).ReadError(reportTo(diags), err)
 		return
 	}
 	setFromFlag(plan, f, doc)
 	plan.OwnerTag, plan.PlannedSteps = state.OwnerTag, flagStepsValue(nil)
-	plan.LastRollout = recordOutcome(ch, out)
+	plan.LastRollout = recordValue(recordOutcome(ch, out))
 }
 
 // whileHeld is an update while a ramp is held: promote it, let its
@@ -259,26 +259,26 @@ func (r *featureFlagResource) whileHeld(ctx context.Context, plan *featureFlagMo
 	}
 	subj := r.subject(*plan)
 	to := int(plan.RolloutPercentage.ValueInt64())
-	ch := change{from: h.from, to: flagSplit(to), settings: settings, planned: plan.PlannedSteps, last: state.LastRollout, limit: limit, acts: plan.LastRollout.IsUnknown(),
-		owner: &ownerClaim{base: path.Empty(), resourceType: flagType, mine: state.OwnerTag.ValueString(), adopt: plan.Adopt.ValueBool()}}
+	ch := change{from: h.from, to: flagSplit(to), settings: settings, planned: plannedOf(plan.PlannedSteps, flagStepsValue), last: recordOf(state.LastRollout), limit: limit, acts: plan.LastRollout.IsUnknown(),
+		owner: &ownerClaim{base: nil, resourceType: flagType, mine: state.OwnerTag.ValueString(), adopt: plan.Adopt.ValueBool()}}
 	if settings.Policy == rollout.KillSwitch {
 		ch.switchOff = subj.switchOff
 	}
-	out := runChange(ctx, r.client, subj, ch, diags)
+	out := runChange(ctx, r.client, subj, ch, reportTo(diags))
 	plan.OwnerTag = types.StringValue(out.lease.token)
 	if !out.moved {
 		return false
 	}
 	doc, f, err := r.client.ReadFlag(ctx, subj.name)
 	if err != nil {
-		subj.ReadError(diags, err)
+		subj.ReadError(reportTo(diags), err)
 		plan.RolloutPercentage = types.Int64Value(int64(percentageOf(out.res.Current)))
-		plan.PlannedSteps, plan.LastRollout = flagStepsValue(out.steps), recordOutcome(ch, out)
+		plan.PlannedSteps, plan.LastRollout = flagStepsValue(out.steps), recordValue(recordOutcome(ch, out))
 		return true
 	}
 	plan.PlannedSteps = flagStepsValue(out.steps)
-	plan.LastRollout = recordOutcome(ch, out)
-	if keepsTarget(plan.LastRollout) || out.res.Status == rollout.Succeeded {
+	plan.LastRollout = recordValue(recordOutcome(ch, out))
+	if keepsTarget(recordOf(plan.LastRollout)) || out.res.Status == rollout.Succeeded {
 		target := *f
 		target.RolloutPercentage = to
 		f, doc = &target, documentOf(&target)
@@ -356,7 +356,7 @@ func (r *featureFlagResource) readBeforeWrite(ctx context.Context, state feature
 	name := state.ID.ValueString()
 	p, err := r.client.ReadFlagParameter(ctx, name)
 	if err != nil && !errors.Is(err, awsclient.ErrNotFound) {
-		flagSubject{c: r.client, name: name}.ReadError(diags, err)
+		flagSubject{c: r.client, name: name}.ReadError(reportTo(diags), err)
 		return p, false
 	}
 	if err == nil && p.Doc == state.Document.ValueString() {
@@ -379,11 +379,11 @@ func (r *featureFlagResource) Delete(ctx context.Context, req resource.DeleteReq
 		return
 	}
 	subj := flagSubject{c: r.client, name: state.ID.ValueString()}
-	if endOnDestroy(ctx, r.client, subj, state.LastRollout, state.Rollout, state.OwnerTag.ValueString(), &resp.Diagnostics); resp.Diagnostics.HasError() {
+	if endOnDestroy(ctx, r.client, subj, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
 		return
 	}
 	// A flag another resource took over is its owner's: not deleted.
-	if owner, ok := stillOwned(ctx, subj, state.OwnerTag.ValueString(), &resp.Diagnostics); !ok {
+	if owner, ok := stillOwned(ctx, subj, state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); !ok {
 		if owner != "" {
 			notOwnedOnDestroy(&resp.Diagnostics, subj, owner, "delete the flag")
 		}

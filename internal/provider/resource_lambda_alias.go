@@ -24,6 +24,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -270,7 +271,7 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 		var state lambdaAliasModel
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 		from = splitOfAliasState(ctx, state)
-		checkPromote(path.Empty(), state.LastRollout, settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !weights.SameShares(from, to), &resp.Diagnostics)
+		checkPromote(nil, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !weights.SameShares(from, to), reportTo(&resp.Diagnostics))
 		if weights.SameShares(from, to) {
 			r.planSameVersion(ctx, req, resp, plan, state, to, set)
 			return
@@ -309,15 +310,15 @@ func (r *lambdaAliasResource) planSameVersion(ctx context.Context, req resource.
 	for name, v := range map[string]attr.Value{"current_version": state.CurrentVersion, "routing": state.Routing, "percentages": state.Percentages, "alias_arn": state.AliasARN} {
 		set(name, v)
 	}
-	if h, held := heldOf(state.LastRollout); held {
-		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), to, req.Private, &resp.Diagnostics)
+	if h, held := heldOf(recordOf(state.LastRollout)); held {
+		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), to, req.Private, reportTo(&resp.Diagnostics))
 		if ok {
 			keepOrAct(ctx, req.State, resp, aliasStepsValue(steps), acts, state.LastRollout)
 		}
 		return
 	}
 	set("planned_steps", state.PlannedSteps)
-	set("last_rollout", planRunningSame(ctx, r.client, r.subjectIfKnown(plan), state.LastRollout, settingsOf(ctx, plan.Rollout), &resp.Diagnostics))
+	set("last_rollout", recordValue(planRunningSame(ctx, r.client, r.subjectIfKnown(plan), recordOf(state.LastRollout), settingsOf(ctx, plan.Rollout), reportTo(&resp.Diagnostics))))
 }
 
 // planSchedule plans the move from what the alias serves (from, when
@@ -331,7 +332,7 @@ func (r *lambdaAliasResource) planSchedule(ctx context.Context, req resource.Mod
 		return
 	}
 	settings, _ := settingsFrom(ctx, plan.Rollout)
-	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("version"), kind: "alias", from: from, to: to, strategy: st, settings: settings, last: last, subj: r.subjectIfKnown(plan)}, &resp.Diagnostics)
+	steps, ok := planChange(ctx, r.client, plannedChange{at: problem.At("version"), kind: "alias", from: from, to: to, strategy: st, settings: settings, last: recordOf(last), subj: r.subjectIfKnown(plan)}, reportTo(&resp.Diagnostics))
 	if !ok {
 		return
 	}
@@ -403,13 +404,13 @@ func (r *lambdaAliasResource) Create(ctx context.Context, req resource.CreateReq
 	subj := r.subject(plan)
 	cur, err := r.client.ReadAlias(ctx, ref)
 	if err != nil && !errors.Is(err, awsclient.ErrNotFound) {
-		subj.ReadError(&resp.Diagnostics, err)
+		subj.ReadError(reportTo(&resp.Diagnostics), err)
 		return
 	}
 	if errors.Is(err, awsclient.ErrNotFound) {
 		// The lease lives on the function, so it is claimed before the
 		// alias exists.
-		l, ok := claim(ctx, path.Empty(), subj, aliasType, "", plan.Adopt.ValueBool(), aliasSplit(plan.Version.ValueString()), attemptOf(ctx, plan.Rollout), &resp.Diagnostics)
+		l, ok := claim(ctx, nil, subj, aliasType, "", plan.Adopt.ValueBool(), aliasSplit(plan.Version.ValueString()), attemptOf(ctx, plan.Rollout), reportTo(&resp.Diagnostics))
 		if !ok {
 			return
 		}
@@ -423,8 +424,8 @@ func (r *lambdaAliasResource) Create(ctx context.Context, req resource.CreateReq
 			// kept as taken over (destroy never deletes it), not as created.
 			got, rerr := r.client.ReadAlias(ctx, ref)
 			if rerr != nil || !got.Split().Equal(aliasSplit(plan.Version.ValueString())) || (!awsclient.LostAnswer(err) && !awsclient.AlreadyExists(err)) {
-				subj.WriteError(&resp.Diagnostics, err)
-				giveBack(ctx, subj, l, &resp.Diagnostics)
+				subj.WriteError(reportTo(&resp.Diagnostics), err)
+				giveBack(ctx, subj, l, reportTo(&resp.Diagnostics))
 				return
 			}
 			tflog.Warn(ctx, "the alias create got no answer but the alias exists at the version: keeping it", map[string]any{"alias": ref.ID(), "error": err.Error()})
@@ -434,7 +435,7 @@ func (r *lambdaAliasResource) Create(ctx context.Context, req resource.CreateReq
 		b, _ := json.Marshal(rec)
 		plan.Replaced = types.StringValue(string(b))
 		now := r.client.Clock.Now()
-		plan.LastRollout = lastRolloutValue(rollout.Result{Status: rollout.Succeeded, Current: a.Split(), Started: now, Finished: now}, a.Split(), attemptOf(ctx, plan.Rollout))
+		plan.LastRollout = recordValue(lastRolloutValue(rollout.Result{Status: rollout.Succeeded, Current: a.Split(), Started: now, Finished: now}, a.Split(), attemptOf(ctx, plan.Rollout)))
 		plan.PlannedSteps = aliasStepsValue(nil)
 		r.record(&plan, a)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -479,18 +480,18 @@ func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, fr
 		settings.Gates.Metrics.ErrorsAre = "a function error"
 	}
 	to := aliasSplit(m.Version.ValueString())
-	ch := change{from: from, to: to, settings: settings, planned: m.PlannedSteps, last: last, readFirst: readFirst, limit: limit, acts: m.LastRollout.IsUnknown(),
-		owner: &ownerClaim{base: path.Empty(), resourceType: aliasType, mine: mine, adopt: m.Adopt.ValueBool()}}
+	ch := change{from: from, to: to, settings: settings, planned: plannedOf(m.PlannedSteps, aliasStepsValue), last: recordOf(last), readFirst: readFirst, limit: limit, acts: m.LastRollout.IsUnknown(),
+		owner: &ownerClaim{base: nil, resourceType: aliasType, mine: mine, adopt: m.Adopt.ValueBool()}}
 	s := r.subject(*m)
-	out := runChange(ctx, r.client, s, ch, diags)
+	out := runChange(ctx, r.client, s, ch, reportTo(diags))
 	m.OwnerTag = types.StringValue(out.lease.token)
 	if !out.moved && diags.HasError() {
-		giveBack(ctx, s, out.lease, diags)
+		giveBack(ctx, s, out.lease, reportTo(diags))
 		return false
 	}
 	if out.moved {
 		m.PlannedSteps = aliasStepsValue(out.steps)
-		m.LastRollout = recordOutcome(ch, out)
+		m.LastRollout = recordValue(recordOutcome(ch, out))
 	} else {
 		if m.PlannedSteps.IsUnknown() {
 			m.PlannedSteps = aliasStepsValue(nil)
@@ -502,17 +503,17 @@ func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, fr
 	ref := m.ref()
 	a, err := r.client.ReadAlias(ctx, ref)
 	if err != nil {
-		s.ReadError(diags, err)
+		s.ReadError(reportTo(diags), err)
 		return out.moved
 	}
 	if want := m.Description.ValueString(); !m.Description.IsNull() && a.Description != want {
 		if err := r.client.SetAliasDescription(ctx, ref, want); err != nil {
-			s.WriteError(diags, err)
+			s.WriteError(reportTo(diags), err)
 		} else {
 			a.Description = want
 		}
 	}
-	if keepsTarget(m.LastRollout) || out.moved && out.res.Status == rollout.Succeeded {
+	if keepsTarget(recordOf(m.LastRollout)) || out.moved && out.res.Status == rollout.Succeeded {
 		// (a run that succeeded reached the target: a change made since,
 		// by hand, is drift for the next plan)
 		r.recordTarget(m, a)
@@ -564,12 +565,12 @@ func (r *lambdaAliasResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 	if err != nil {
-		r.subject(state).ReadError(&resp.Diagnostics, err)
+		r.subject(state).ReadError(reportTo(&resp.Diagnostics), err)
 		return
 	}
 	state.ID = types.StringValue(state.ref().ID())
-	last, running := refreshDetached(ctx, r.client, r.subject(state), state.LastRollout, &resp.Diagnostics)
-	state.LastRollout = last
+	last, running := refreshDetached(ctx, r.client, r.subject(state), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
+	state.LastRollout = recordValue(last)
 	markLooked(ctx, r.client, last, resp.Private, &resp.Diagnostics)
 	if running {
 		r.recordTarget(&state, a)
@@ -597,20 +598,20 @@ func (r *lambdaAliasResource) Delete(ctx context.Context, req resource.DeleteReq
 	}
 	ref := state.ref()
 	subj := r.subject(state)
-	if endOnDestroy(ctx, r.client, subj, state.LastRollout, state.Rollout, state.OwnerTag.ValueString(), &resp.Diagnostics); resp.Diagnostics.HasError() {
+	if endOnDestroy(ctx, r.client, subj, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
 		return
 	}
-	defer releaseLease(ctx, subj, state.OwnerTag.ValueString(), state.LastRollout, &resp.Diagnostics)
+	defer releaseLease(ctx, subj, state.OwnerTag.ValueString(), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
 	if state.OnDestroy.ValueString() != onDestroyRestore {
 		return
 	}
-	if owner, ok := stillOwned(ctx, subj, state.OwnerTag.ValueString(), &resp.Diagnostics); !ok {
+	if owner, ok := stillOwned(ctx, subj, state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); !ok {
 		if owner != "" {
 			notOwnedOnDestroy(&resp.Diagnostics, subj, owner, "put back what the alias served before")
 		}
 		return
 	}
-	if st := lastStatus(state.LastRollout); st != "" && st != string(rollout.Succeeded) {
+	if st := recordOf(state.LastRollout).Status; st != "" && st != string(rollout.Succeeded) {
 		resp.Diagnostics.AddWarning("Alias Not Restored", detail(nil,
 			fmt.Sprintf("The last change of this resource ended %s, so destroy leaves %s as it is rather than move all its invocations back at once with no gates.", st, ref.ID()),
 			"Set the alias yourself if it must change."))
@@ -631,19 +632,19 @@ func (r *lambdaAliasResource) Delete(ctx context.Context, req resource.DeleteReq
 		case errors.Is(err, awsclient.ErrNotFound):
 			return
 		case err != nil:
-			r.subject(state).ReadError(&resp.Diagnostics, err)
+			r.subject(state).ReadError(reportTo(&resp.Diagnostics), err)
 			return
 		case !live.Equal(recorded):
-			notRestored(&resp.Diagnostics, r.subject(state), recorded, live)
+			notRestored(reportTo(&resp.Diagnostics), r.subject(state), recorded, live)
 			return
 		}
 		if err := r.client.DeleteAlias(ctx, ref); err != nil {
-			r.subject(state).WriteError(&resp.Diagnostics, err)
+			r.subject(state).WriteError(reportTo(&resp.Diagnostics), err)
 		}
 		return
 	}
 	back := awsclient.Alias{Version: rec.Version, Additional: rec.Routing}
-	restoreSubject(ctx, r.client, r.subject(state), recorded, back.Split(), &resp.Diagnostics)
+	restoreSubject(ctx, r.client, r.subject(state), recorded, back.Split(), reportTo(&resp.Diagnostics))
 }
 
 func (r *lambdaAliasResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
@@ -669,7 +670,7 @@ func (r *lambdaAliasResource) ImportState(ctx context.Context, req resource.Impo
 	// The description is managed when the alias has one.
 	a, err := r.client.ReadAlias(ctx, awsclient.AliasRef{Function: fn, Alias: alias})
 	if err != nil {
-		aliasSubject{c: r.client, ref: awsclient.AliasRef{Function: fn, Alias: alias}}.ReadError(&resp.Diagnostics, err)
+		aliasSubject{c: r.client, ref: awsclient.AliasRef{Function: fn, Alias: alias}}.ReadError(reportTo(&resp.Diagnostics), err)
 		return
 	}
 	if a.Description != "" {

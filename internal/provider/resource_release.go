@@ -27,6 +27,7 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/graph"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -321,6 +322,9 @@ func servicesValue(ctx context.Context, s map[string]serviceModel) (types.Map, d
 }
 
 func svcPath(name string) path.Path { return path.Root("services").AtMapKey(name) }
+
+// svcAt is svcPath as the pipeline's path.
+func svcAt(name string) problem.Path { return problem.At("services").Key(name) }
 
 // sortedNames is the keys of services in order.
 func sortedNames(s map[string]serviceModel) []string {
@@ -714,8 +718,8 @@ func (r *releaseResource) planService(ctx context.Context, name string, s, old s
 	if had {
 		last = old.LastRollout
 	}
-	steps, ok := planChange(ctx, r.client, plannedChange{at: at.AtName("target_groups"), kind: fmt.Sprintf("listener of services[%q]", name), from: from, to: to,
-		strategy: st, settings: settings, last: last}, diags)
+	steps, ok := planChange(ctx, r.client, plannedChange{at: svcAt(name).Name("target_groups"), kind: fmt.Sprintf("listener of services[%q]", name), from: from, to: to,
+		strategy: st, settings: settings, last: recordOf(last)}, reportTo(diags))
 	if !ok {
 		return s, servicePlan{}, false
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/graph"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -42,7 +43,7 @@ type serviceRun struct {
 
 // subject is a service's forward action as the traffic pipeline sees it.
 func (r *releaseResource) subject(name string, s serviceModel) listenerSubject {
-	return listenerSubject{c: r.client, ref: s.ref(), sticky: stickinessFrom(s.Stickiness), attr: svcPath(name).AtName("target_groups"),
+	return listenerSubject{c: r.client, ref: s.ref(), sticky: stickinessFrom(s.Stickiness), attr: svcAt(name).Name("target_groups"),
 		goBack: func(from weights.Split) string {
 			return fmt.Sprintf("set services[%q].target_groups to the weights from before the rollout started (%s)", name, from.Short())
 		}}
@@ -169,7 +170,7 @@ func (run *releaseRun) claimAndCheck(ctx context.Context, of onFailure, diags *d
 		return true
 	}
 	for _, name := range run.gp.Order() {
-		giveBack(ctx, run.runs[name].subject, run.runs[name].lease, diags)
+		giveBack(ctx, run.runs[name].subject, run.runs[name].lease, reportTo(diags))
 	}
 	return false
 }
@@ -179,7 +180,7 @@ func (run *releaseRun) claimAndCheck(ctx context.Context, of onFailure, diags *d
 func (run *releaseRun) releaseServicesThatLeft(ctx context.Context, diags *diag.Diagnostics) {
 	for name, old := range run.prior {
 		if sr, ok := run.runs[name]; !ok || sr.old == nil {
-			releaseLease(ctx, listenerSubject{c: run.r.client, ref: old.ref()}, old.OwnerTag.ValueString(), old.LastRollout, diags)
+			releaseLease(ctx, listenerSubject{c: run.r.client, ref: old.ref()}, old.OwnerTag.ValueString(), recordOf(old.LastRollout), reportTo(diags))
 		}
 	}
 }
@@ -209,7 +210,7 @@ func (run *releaseRun) runWaves(ctx context.Context, of onFailure) {
 		}
 		sr.ch.limit, sr.ch.readFirst = left, readsFirst
 		tflog.Info(ctx, "release service starting", map[string]any{"service": name, "wave": run.gp.WaveOf(name) + 1})
-		sr.out = runChange(ctx, c, sr.subject, sr.ch, &sr.diags)
+		sr.out = runChange(ctx, c, sr.subject, sr.ch, reportTo(&sr.diags))
 		switch {
 		case sr.out.moved:
 			sr.status, sr.reason = string(sr.out.res.Status), sr.out.res.Summary()
@@ -241,7 +242,7 @@ func (run *releaseRun) rollBackStarted(ctx context.Context) {
 		}
 		ch := sr.ch
 		ch.limit = max(run.deadline.Sub(c.Clock.Now()), rollout.DefaultRollbackGrace)
-		if res, ok := rollBackChange(ctx, c, sr.subject, ch, sr.out.res.Current, len(sr.out.steps), why, &sr.diags); ok {
+		if res, ok := rollBackChange(ctx, c, sr.subject, ch, sr.out.res.Current, len(sr.out.steps), why, reportTo(&sr.diags)); ok {
 			sr.rolledBack = &res
 		}
 	}
@@ -265,13 +266,13 @@ func (run *releaseRun) record(ctx context.Context, diags *diag.Diagnostics) rele
 		status, reason := string(oc.Status), oc.Reason
 		switch {
 		case sr.rolledBack != nil:
-			cur, last = sr.rolledBack.Current, recordChange(sr.ch, *sr.rolledBack)
+			cur, last = sr.rolledBack.Current, recordValue(recordChange(sr.ch, *sr.rolledBack))
 			status, reason = statusRolledBack, sr.rolledBack.Summary()
 			if sr.rolledBack.Status != rollout.RolledBack {
 				status = string(graph.Failed)
 			}
 		case sr.out.moved:
-			cur, last = sr.out.res.Current, recordChange(sr.ch, sr.out.res)
+			cur, last = sr.out.res.Current, recordValue(recordChange(sr.ch, sr.out.res))
 			status, reason = sr.status, sr.reason
 		case sr.status == statusUnchanged && sr.old != nil && !sr.old.Status.IsNull():
 			// Nothing to move: it keeps how it last ended, as the plan said.
@@ -355,16 +356,16 @@ func (r *releaseResource) prepare(ctx context.Context, run *serviceRun, adopt bo
 	settings, d := settingsFrom(ctx, s.Rollout)
 	run.diags.Append(d...)
 	onNetwork(s.ListenerARN, &settings)
-	ch := change{to: to, settings: settings, planned: s.PlannedSteps, last: types.ObjectNull(lastRolloutAttrTypes), hold: of.rollback == rollbackNone}
+	ch := change{to: to, settings: settings, planned: plannedOf(s.PlannedSteps, plannedStepsValue), last: pipeline.Record{}, hold: of.rollback == rollbackNone}
 	mine := ""
 	if run.old != nil {
 		ch.from, _, _ = splitFromList(ctx, run.old.TargetGroups)
-		ch.last, ch.readFirst = run.old.LastRollout, readsFirst
+		ch.last, ch.readFirst = recordOf(run.old.LastRollout), readsFirst
 		mine = run.old.OwnerTag.ValueString()
 	} else {
 		live, err := readSplit(ctx, run.subject)
 		if err != nil {
-			run.subject.ReadError(&run.diags, err)
+			run.subject.ReadError(reportTo(&run.diags), err)
 			return
 		}
 		ch.from = live
@@ -374,7 +375,7 @@ func (r *releaseResource) prepare(ctx context.Context, run *serviceRun, adopt bo
 	}
 	run.ch = ch
 	// The read-only checks first; the lease is the first write.
-	steps, read, ok := checkChange(ctx, c, run.subject, ch, &run.diags)
+	steps, read, ok := checkChange(ctx, c, run.subject, ch, reportTo(&run.diags))
 	if !ok {
 		return
 	}
@@ -382,7 +383,7 @@ func (r *releaseResource) prepare(ctx context.Context, run *serviceRun, adopt bo
 	if !ch.from.Equal(to) && !refuseWhileForeign(ctx, c, s.ControlledBy, svcPath(name).AtName("target_groups"), &run.diags) {
 		return
 	}
-	l, ok := claim(ctx, svcPath(name), run.subject, releaseType, mine, adopt, to, settings.Attempt, &run.diags)
+	l, ok := claim(ctx, svcAt(name), run.subject, releaseType, mine, adopt, to, settings.Attempt, reportTo(&run.diags))
 	if !ok {
 		return
 	}
@@ -471,7 +472,7 @@ func (r *releaseResource) Delete(ctx context.Context, req resource.DeleteRequest
 	resp.Diagnostics.Append(d...)
 	for _, name := range sortedNames(services) {
 		s := services[name]
-		releaseLease(ctx, listenerSubject{c: r.client, ref: s.ref()}, s.OwnerTag.ValueString(), s.LastRollout, &resp.Diagnostics)
+		releaseLease(ctx, listenerSubject{c: r.client, ref: s.ref()}, s.OwnerTag.ValueString(), recordOf(s.LastRollout), reportTo(&resp.Diagnostics))
 	}
 	tflog.Info(ctx, "release destroyed; every forward action left as it is", map[string]any{"services": len(services)})
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -205,7 +206,7 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 	fromKnown := false
 	if state != nil {
 		from, fromKnown, _ = splitFromList(ctx, state.TargetGroups)
-		checkPromote(path.Empty(), state.LastRollout, settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !known || !from.Equal(s), &resp.Diagnostics)
+		checkPromote(nil, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !known || !from.Equal(s), reportTo(&resp.Diagnostics))
 		if known && from.Equal(s) {
 			r.planSameWeights(ctx, req, resp, plan, *state, s)
 			return
@@ -221,14 +222,14 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 // "observe"): nothing is written, so only the hand-back and the reach of
 // controlled_by are checked.
 func (r *trafficSplitResource) modifyObservedPlan(ctx context.Context, plan trafficSplitModel, state *trafficSplitModel, priorCtl types.Object, resp *resource.ModifyPlanResponse) {
-	if state != nil && !state.observing() && lastStatus(state.LastRollout) == statusRunning {
+	if state != nil && !state.observing() && recordOf(state.LastRollout).Status == statusRunning {
 		// Handing back would give up the owner tag under a rollout
 		// that goes on writing.
-		refuseWhileRunning(path.Root("manage"), state.LastRollout, &resp.Diagnostics)
+		refuseWhileRunning(problem.At("manage"), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
 		return
 	}
 	if state != nil && !state.observing() {
-		if h, held := heldOf(state.LastRollout); held {
+		if h, held := heldOf(recordOf(state.LastRollout)); held {
 			// Handing back would strand the held canary: nothing could
 			// promote it or roll it back, and its record would stay held.
 			refuseHandBackWhileHeld(path.Root("manage"), h, &resp.Diagnostics)
@@ -252,8 +253,8 @@ func (r *trafficSplitResource) modifyObservedPlan(ctx context.Context, plan traf
 // rollout is promoted or times out (planHeldSame) or a running one is
 // read (planRunningSame).
 func (r *trafficSplitResource) planSameWeights(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, plan, state trafficSplitModel, s weights.Split) {
-	if h, held := heldOf(state.LastRollout); held {
-		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), s, req.Private, &resp.Diagnostics)
+	if h, held := heldOf(recordOf(state.LastRollout)); held {
+		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), s, req.Private, reportTo(&resp.Diagnostics))
 		if ok && !acts && !plan.Stickiness.IsUnknown() && stickinessFrom(plan.Stickiness) != stickinessFrom(state.Stickiness) {
 			// Only an apply that moves the held rollout (promoted, or
 			// rolled back) writes the listener, stickiness with it.
@@ -265,16 +266,16 @@ func (r *trafficSplitResource) planSameWeights(ctx context.Context, req resource
 		}
 		return
 	}
-	if lastStatus(state.LastRollout) == statusRunning && !plan.Stickiness.IsUnknown() && !plan.Stickiness.Equal(state.Stickiness) {
+	if recordOf(state.LastRollout).Status == statusRunning && !plan.Stickiness.IsUnknown() && !plan.Stickiness.Equal(state.Stickiness) {
 		// The orchestrator writes the stickiness it started with
 		// at every step.
-		refuseWhileRunning(path.Root("stickiness"), state.LastRollout, &resp.Diagnostics)
+		refuseWhileRunning(problem.At("stickiness"), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
 		return
 	}
 	if !plan.PlannedSteps.Equal(state.PlannedSteps) {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), state.PlannedSteps)...)
 	}
-	if last := planRunningSame(ctx, r.client, r.subjectIfKnown(plan), state.LastRollout, settingsOf(ctx, plan.Rollout), &resp.Diagnostics); !plan.LastRollout.Equal(last) {
+	if last := recordValue(planRunningSame(ctx, r.client, r.subjectIfKnown(plan), recordOf(state.LastRollout), settingsOf(ctx, plan.Rollout), reportTo(&resp.Diagnostics))); !plan.LastRollout.Equal(last) {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("last_rollout"), last)...)
 	}
 }
@@ -295,7 +296,7 @@ func (r *trafficSplitResource) planSchedule(ctx context.Context, resp *resource.
 		last = state.LastRollout
 	}
 	settings, _ := settingsFrom(ctx, plan.Rollout)
-	steps, ok := planChange(ctx, r.client, plannedChange{at: path.Root("target_groups"), kind: "listener", from: from, to: s, strategy: st, settings: settings, last: last, subj: r.subjectIfKnown(plan)}, &resp.Diagnostics)
+	steps, ok := planChange(ctx, r.client, plannedChange{at: problem.At("target_groups"), kind: "listener", from: from, to: s, strategy: st, settings: settings, last: recordOf(last), subj: r.subjectIfKnown(plan)}, reportTo(&resp.Diagnostics))
 	if !ok {
 		return
 	}
@@ -394,8 +395,8 @@ func (r *trafficSplitResource) Read(ctx context.Context, req resource.ReadReques
 	}
 	got := fwd.Split.OrderedLike(prior)
 	state.ID = types.StringValue(ref.ID())
-	last, running := refreshDetached(ctx, r.client, r.subject(state), state.LastRollout, &resp.Diagnostics)
-	state.LastRollout = last
+	last, running := refreshDetached(ctx, r.client, r.subject(state), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
+	state.LastRollout = recordValue(last)
 	markLooked(ctx, r.client, last, resp.Private, &resp.Diagnostics)
 	if !running {
 		// While a detached rollout runs, the weights are its steps: the
@@ -426,7 +427,7 @@ func (r *trafficSplitResource) Update(ctx context.Context, req resource.UpdateRe
 	if plan.observing() {
 		if !state.observing() {
 			// Handing back: the owner tag goes, nothing moves.
-			releaseLease(ctx, r.subject(state), state.OwnerTag.ValueString(), state.LastRollout, &resp.Diagnostics)
+			releaseLease(ctx, r.subject(state), state.OwnerTag.ValueString(), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
 			tflog.Info(ctx, "handing the listener back to the system that shifts it", map[string]any{"id": plan.ref().ID()})
 		}
 		current, err := r.client.ReadActions(ctx, plan.ref())
@@ -459,7 +460,7 @@ func (r *trafficSplitResource) Update(ctx context.Context, req resource.UpdateRe
 
 // subject is the split's forward action as the traffic pipeline sees it.
 func (r *trafficSplitResource) subject(m trafficSplitModel) listenerSubject {
-	return listenerSubject{c: r.client, ref: m.ref(), sticky: stickinessFrom(m.Stickiness), attr: path.Root("target_groups"),
+	return listenerSubject{c: r.client, ref: m.ref(), sticky: stickinessFrom(m.Stickiness), attr: problem.At("target_groups"),
 		goBack: func(from weights.Split) string {
 			return fmt.Sprintf("set target_groups to the weights from before the rollout started (%s)", from.Short())
 		}}
@@ -484,13 +485,13 @@ func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, 
 	}
 	onNetwork(m.ListenerARN, &settings)
 	subj := r.subject(*m)
-	ch := change{from: from, to: fwd.Split, settings: settings, planned: m.PlannedSteps, last: last, readFirst: readFirst, limit: limit, acts: m.LastRollout.IsUnknown(),
-		owner: &ownerClaim{base: path.Empty(), resourceType: splitType, mine: mine, adopt: m.Adopt.ValueBool()}}
-	out := runChange(ctx, r.client, subj, ch, diags)
+	ch := change{from: from, to: fwd.Split, settings: settings, planned: plannedOf(m.PlannedSteps, plannedStepsValue), last: recordOf(last), readFirst: readFirst, limit: limit, acts: m.LastRollout.IsUnknown(),
+		owner: &ownerClaim{base: nil, resourceType: splitType, mine: mine, adopt: m.Adopt.ValueBool()}}
+	out := runChange(ctx, r.client, subj, ch, reportTo(diags))
 	m.OwnerTag = types.StringValue(out.lease.token)
 	if !out.moved {
 		if diags.HasError() {
-			giveBack(ctx, subj, out.lease, diags)
+			giveBack(ctx, subj, out.lease, reportTo(diags))
 			return false
 		}
 		// Same weights: only stickiness (or nothing AWS sees) changes; the
@@ -502,7 +503,7 @@ func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, 
 		}
 		if err := subj.set(ctx, expect, fwd.Split); err != nil {
 			addWriteError(diags, r.client, m.ref(), err)
-			giveBack(ctx, subj, out.lease, diags)
+			giveBack(ctx, subj, out.lease, reportTo(diags))
 			return false
 		}
 		m.Percentages = percentagesValue(fwd.Split)
@@ -519,7 +520,7 @@ func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, 
 	m.TargetGroups = listFromSplit(got)
 	m.Percentages = percentagesValue(got)
 	m.PlannedSteps = plannedStepsValue(out.steps)
-	m.LastRollout = recordOutcome(ch, out)
+	m.LastRollout = recordValue(recordOutcome(ch, out))
 	keepForeign(ctx, r.client, m, diags)
 	return true
 }
@@ -546,15 +547,15 @@ func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRe
 	if r.restores(state) && !refuseRestoreWhileForeign(ctx, r.client, state.ControlledBy, ref.ID(), &resp.Diagnostics) {
 		return
 	}
-	if endOnDestroy(ctx, r.client, subj, state.LastRollout, state.Rollout, state.OwnerTag.ValueString(), &resp.Diagnostics); resp.Diagnostics.HasError() {
+	if endOnDestroy(ctx, r.client, subj, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
 		return
 	}
-	defer releaseLease(ctx, subj, state.OwnerTag.ValueString(), state.LastRollout, &resp.Diagnostics)
+	defer releaseLease(ctx, subj, state.OwnerTag.ValueString(), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
 	if state.OnDestroy.ValueString() != onDestroyRestore {
 		tflog.Info(ctx, "on_destroy = keep: leaving the forward action as it is", map[string]any{"id": ref.ID()})
 		return
 	}
-	if st := lastStatus(state.LastRollout); st != "" && st != string(rollout.Succeeded) {
+	if st := recordOf(state.LastRollout).Status; st != "" && st != string(rollout.Succeeded) {
 		// A create that did not finish (a tainted resource being replaced):
 		// restoring would move all traffic at once, with no gates.
 		resp.Diagnostics.AddWarning("Replaced Action Not Restored", detail(nil,
@@ -577,7 +578,7 @@ func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRe
 	// Restore only what this resource still owns, and still serves what it
 	// left: a listener another resource adopted, or someone changed since,
 	// is theirs.
-	if owner, ok := stillOwned(ctx, subj, state.OwnerTag.ValueString(), &resp.Diagnostics); !ok {
+	if owner, ok := stillOwned(ctx, subj, state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); !ok {
 		if owner != "" {
 			notOwnedOnDestroy(&resp.Diagnostics, subj, owner, "put back the action it replaced")
 		}
@@ -585,13 +586,13 @@ func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRe
 	}
 	recorded, _, _ := splitFromList(ctx, state.TargetGroups)
 	tflog.Info(ctx, "on_destroy = restore: putting back the replaced action", map[string]any{"id": ref.ID()})
-	restoreActions(ctx, r.client, subj, recorded, acts, &resp.Diagnostics)
+	restoreActions(ctx, r.client, subj, recorded, acts, reportTo(&resp.Diagnostics))
 }
 
 // restores says whether destroy would put the replaced action back: on
 // destroy = "restore", after a change that shipped, with a recorded action.
 func (r *trafficSplitResource) restores(state trafficSplitModel) bool {
-	st := lastStatus(state.LastRollout)
+	st := recordOf(state.LastRollout).Status
 	return state.OnDestroy.ValueString() == onDestroyRestore && (st == "" || st == string(rollout.Succeeded)) &&
 		!state.ReplacedActions.IsNull() && state.ReplacedActions.ValueString() != ""
 }

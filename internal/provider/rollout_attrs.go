@@ -20,6 +20,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -768,8 +770,19 @@ func plannedStepsValue(steps []rollout.PlannedStep) types.List {
 	return types.ListValueMust(plannedStepObjectType, elems)
 }
 
+// plannedOf is a plan's planned_steps as the pipeline's check of a
+// schedule, rendered as the subject's planned_steps show it (render:
+// plannedStepsValue, aliasStepsValue, flagStepsValue); nil when the plan
+// did not know them.
+func plannedOf(l types.List, render func([]rollout.PlannedStep) types.List) plannedSteps {
+	if l.IsNull() || l.IsUnknown() {
+		return nil
+	}
+	return func(steps []rollout.PlannedStep) bool { return l.Equal(render(steps)) }
+}
+
 // lastRolloutValue records a run that went to `to` as attempt.
-func lastRolloutValue(res rollout.Result, to weights.Split, attempt string) types.Object {
+func lastRolloutValue(res rollout.Result, to weights.Split, attempt string) pipeline.Record {
 	gate, policy := "", ""
 	if res.Failure != nil {
 		gate = string(res.Failure.Gate)
@@ -777,24 +790,22 @@ func lastRolloutValue(res rollout.Result, to weights.Split, attempt string) type
 	if res.Status == rollout.RolledBack || res.Policy == rollout.None {
 		policy = string(res.Policy)
 	}
-	return types.ObjectValueMust(lastRolloutAttrTypes, map[string]attr.Value{
-		"status":              types.StringValue(string(res.Status)),
-		"step_reached":        types.Int64Value(int64(res.StepReached)),
-		"steps":               types.Int64Value(int64(res.Steps)),
-		"gate":                types.StringValue(gate),
-		"reason":              types.StringValue(res.Summary()),
-		"rollback":            types.StringValue(policy),
-		"started_at":          types.StringValue(res.Started.UTC().Format(time.RFC3339)),
-		"finished_at":         types.StringValue(res.Finished.UTC().Format(time.RFC3339)),
-		"target":              types.StringValue(to.Canonical()),
-		"attempt":             types.StringValue(attempt),
-		"from":                types.StringValue(""),
-		"execution":           types.StringValue(""),
-		"serving":             types.StringValue(res.Current.Canonical()),
-		"notices_undelivered": types.Int64Value(int64(res.NotifyFailures)),
-		"promote":             types.StringValue(""),
-		"staggered":           types.StringValue(staggeredText(res.Staggered)),
-	})
+	return pipeline.Record{
+		Presence:           pipeline.Known,
+		Status:             string(res.Status),
+		StepReached:        int64(res.StepReached),
+		Steps:              int64(res.Steps),
+		Gate:               gate,
+		Reason:             res.Summary(),
+		Rollback:           policy,
+		StartedAt:          res.Started.UTC().Format(time.RFC3339),
+		FinishedAt:         res.Finished.UTC().Format(time.RFC3339),
+		Target:             to.Canonical(),
+		Attempt:            attempt,
+		Serving:            res.Current.Canonical(),
+		NoticesUndelivered: int64(res.NotifyFailures),
+		Staggered:          staggeredText(res.Staggered),
+	}.WithPromote("")
 }
 
 // staggeredText is a run's stagger as last_rollout.staggered: "" when it
@@ -820,25 +831,25 @@ func schedule(from, to weights.Split, st rollout.Strategy) ([]rollout.PlannedSte
 
 // gatePath is the attribute a failed gate is reported on; attr is the
 // subject's (for a write AWS refused), and its rollout block is beside it.
-func gatePath(g rollout.Gate, attr path.Path) path.Path {
-	gates := attr.ParentPath().AtName("rollout").AtName("gates")
+func gatePath(g rollout.Gate, attr problem.Path) problem.Path {
+	gates := attr.Parent().Name("rollout").Name("gates")
 	switch g {
 	case rollout.GateHealth:
-		return gates.AtName("health")
+		return gates.Name("health")
 	case rollout.GateAlarm:
-		return gates.AtName("alarms")
+		return gates.Name("alarms")
 	case rollout.GateErrorRate:
-		return gates.AtName("metrics").AtName("max_error_rate_percent")
+		return gates.Name("metrics").Name("max_error_rate_percent")
 	case rollout.GateLatency:
-		return gates.AtName("metrics").AtName("max_p99_latency_ms")
+		return gates.Name("metrics").Name("max_p99_latency_ms")
 	case rollout.GateVolume:
-		return gates.AtName("metrics").AtName("min_request_count")
+		return gates.Name("metrics").Name("min_request_count")
 	case rollout.GateHook:
-		return gates.AtName("hooks")
+		return gates.Name("hooks")
 	case rollout.GateMetrics:
-		return gates.AtName("metrics")
+		return gates.Name("metrics")
 	case rollout.GateTimeout:
-		return path.Root("timeouts")
+		return problem.At("timeouts")
 	}
 	return attr
 }

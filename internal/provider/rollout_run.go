@@ -11,6 +11,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -41,19 +43,11 @@ const (
 	updating operation = false
 )
 
-func refuseRetry(base path.Path, last types.Object, to weights.Split, attempt string, diags *diag.Diagnostics, when phase) bool {
-	if last.IsNull() || last.IsUnknown() {
+func refuseRetry(base problem.Path, last pipeline.Record, to weights.Split, attempt string, diags pipeline.Report, when phase) bool {
+	if last.Target == "" || last.Target != to.Canonical() || last.Attempt != attempt {
 		return false
 	}
-	a := last.Attributes()
-	str := func(k string) string {
-		v, _ := a[k].(types.String)
-		return v.ValueString()
-	}
-	if str("target") == "" || str("target") != to.Canonical() || str("attempt") != attempt {
-		return false
-	}
-	how, title, ok := unshipped(str("status"), str("gate"), str("rollback"))
+	how, title, ok := unshipped(last.Status, last.Gate, last.Rollback)
 	if !ok {
 		return false
 	}
@@ -61,13 +55,13 @@ func refuseRetry(base path.Path, last types.Object, to weights.Split, attempt st
 	if attempt != "" {
 		label = fmt.Sprintf("%q", attempt)
 	}
-	what := fmt.Sprintf("This change (to %s) is the one the last rollout %s (%s), and rollout.attempt is still %s.", to.Short(), how, str("reason"), label)
+	what := fmt.Sprintf("This change (to %s) is the one the last rollout %s (%s), and rollout.attempt is still %s.", to.Short(), how, last.Reason, label)
 	again := "To try it again deliberately, change rollout.attempt (for example to the next number or a ticket), then plan and apply. Otherwise set the configuration to what it serves now."
 	if when == atPlan {
-		diags.AddAttributeWarning(base.AtName("rollout").AtName("attempt"), title+" Planned Again", detail(nil, what, "Apply will refuse it with nothing moved. "+again))
+		diags.AddAttributeWarning(base.Name("rollout").Name("attempt"), title+" Planned Again", detail(nil, what, "Apply will refuse it with nothing moved. "+again))
 		return false
 	}
-	diags.AddAttributeError(base.AtName("rollout").AtName("attempt"), title+" Not Retried", detail(nil, what+" Nothing was moved: a candidate that did not ship (rolled back, held or stopped) does not ship again with the next unrelated apply.", again))
+	diags.AddAttributeError(base.Name("rollout").Name("attempt"), title+" Not Retried", detail(nil, what+" Nothing was moved: a candidate that did not ship (rolled back, held or stopped) does not ship again with the next unrelated apply.", again))
 	return true
 }
 
@@ -151,13 +145,4 @@ func shortDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
-}
-
-// lastStatus is last_rollout.status, "" when there is none.
-func lastStatus(last types.Object) string {
-	if last.IsNull() || last.IsUnknown() {
-		return ""
-	}
-	st, _ := last.Attributes()["status"].(types.String)
-	return st.ValueString()
 }

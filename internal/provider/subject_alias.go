@@ -4,11 +4,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/types"
-
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -21,9 +19,9 @@ type aliasSubject struct {
 	ref awsclient.AliasRef
 }
 
-func (a aliasSubject) Kind() string    { return "alias" }
-func (a aliasSubject) ID() string      { return a.ref.ID() }
-func (a aliasSubject) Attr() path.Path { return path.Root("version") }
+func (a aliasSubject) Kind() string       { return "alias" }
+func (a aliasSubject) ID() string         { return a.ref.ID() }
+func (a aliasSubject) Attr() problem.Path { return problem.At("version") }
 
 func (a aliasSubject) Ref() subjects.Ref {
 	ref := a.ref
@@ -44,7 +42,7 @@ func (a aliasSubject) GoBack(from weights.Split) string {
 	return fmt.Sprintf("set version back to %q", best)
 }
 
-func (a aliasSubject) ReadError(diags *diag.Diagnostics, err error) {
+func (a aliasSubject) ReadError(diags pipeline.Report, err error) {
 	if errors.Is(err, awsclient.ErrNotFound) {
 		diags.AddError("Alias Not Found", detail(nil, fmt.Sprintf("The alias %s does not exist in region %s.", a.ref.ID(), a.c.Region),
 			"Check function_name, alias_name and the provider's region."))
@@ -59,12 +57,10 @@ func (a aliasSubject) ReadError(diags *diag.Diagnostics, err error) {
 		"Check the credentials' lambda:GetAlias permission and the endpoint."))
 }
 
-func (a aliasSubject) WriteError(diags *diag.Diagnostics, err error) {
-	diags.AddAttributeError(path.Root("version"), "Cannot Update Alias", detail(err,
+func (a aliasSubject) WriteError(diags pipeline.Report, err error) {
+	diags.AddAttributeError(problem.At("version"), "Cannot Update Alias", detail(err,
 		fmt.Sprintf("AWS refused the routing of %s, or whether it took effect is not known.", a.ref.ID()),
 		"Check that the version is published (aws lambda list-versions-by-function), that the credentials allow lambda:UpdateAlias and lambda:CreateAlias, and run plan to see what the alias serves."))
 }
-
-func (a aliasSubject) Steps(steps []rollout.PlannedStep) types.List { return aliasStepsValue(steps) }
 
 func (a aliasSubject) Lease() awsclient.LeaseStore { return subjects.Lease(a.c, a.Ref()) }

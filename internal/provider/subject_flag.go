@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/types"
-
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -22,9 +20,9 @@ type flagSubject struct {
 	tier string
 }
 
-func (s flagSubject) Kind() string    { return "flag" }
-func (s flagSubject) ID() string      { return s.name }
-func (s flagSubject) Attr() path.Path { return path.Root("rollout_percentage") }
+func (s flagSubject) Kind() string       { return "flag" }
+func (s flagSubject) ID() string         { return s.name }
+func (s flagSubject) Attr() problem.Path { return problem.At("rollout_percentage") }
 
 func (s flagSubject) Ref() subjects.Ref {
 	return subjects.Ref{Flag: &subjects.FlagRef{Name: s.name, Tier: s.tier}}
@@ -40,16 +38,14 @@ func (s flagSubject) GoBack(from weights.Split) string {
 	return fmt.Sprintf("set rollout_percentage back to %d", percentageOf(from))
 }
 
-func (s flagSubject) ReadError(diags *diag.Diagnostics, err error) {
+func (s flagSubject) ReadError(diags pipeline.Report, err error) {
 	diags.AddError("Cannot Read Flag", detail(err, fmt.Sprintf("Reading the flag %s failed.", s.name), "Check the ssm:GetParameter permission and the endpoint."))
 }
 
-func (s flagSubject) WriteError(diags *diag.Diagnostics, err error) {
-	diags.AddAttributeError(path.Root("rollout_percentage"), "Cannot Write Flag", detail(err, fmt.Sprintf("Writing the flag %s failed, or could not be confirmed.", s.name),
+func (s flagSubject) WriteError(diags pipeline.Report, err error) {
+	diags.AddAttributeError(problem.At("rollout_percentage"), "Cannot Write Flag", detail(err, fmt.Sprintf("Writing the flag %s failed, or could not be confirmed.", s.name),
 		"Check the ssm:PutParameter permission and the endpoint; the next plan shows what the parameter holds."))
 }
-
-func (s flagSubject) Steps(steps []rollout.PlannedStep) types.List { return flagStepsValue(steps) }
 
 // switchOff turns the flag's own kill switch on (rollback = kill_switch).
 func (s flagSubject) switchOff(ctx context.Context) (string, error) {

@@ -3,11 +3,9 @@ package provider
 import (
 	"context"
 
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/types"
-
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -21,13 +19,13 @@ type listenerSubject struct {
 	c      *awsclient.Client
 	ref    awsclient.Ref
 	sticky awsclient.Stickiness
-	attr   path.Path
+	attr   problem.Path
 	goBack func(from weights.Split) string
 }
 
-func (l listenerSubject) Kind() string    { return l.ref.Kind() }
-func (l listenerSubject) ID() string      { return l.ref.ID() }
-func (l listenerSubject) Attr() path.Path { return l.attr }
+func (l listenerSubject) Kind() string       { return l.ref.Kind() }
+func (l listenerSubject) ID() string         { return l.ref.ID() }
+func (l listenerSubject) Attr() problem.Path { return l.attr }
 
 func (l listenerSubject) Ref() subjects.Ref {
 	ref, sticky := l.ref, l.sticky
@@ -42,16 +40,12 @@ func (l listenerSubject) Observers() (rollout.Observers, error) {
 
 func (l listenerSubject) GoBack(from weights.Split) string { return l.goBack(from) }
 
-func (l listenerSubject) ReadError(diags *diag.Diagnostics, err error) {
+func (l listenerSubject) ReadError(diags pipeline.Report, err error) {
 	addReadError(diags, l.c, l.ref, err)
 }
 
-func (l listenerSubject) WriteError(diags *diag.Diagnostics, err error) {
+func (l listenerSubject) WriteError(diags pipeline.Report, err error) {
 	addWriteError(diags, l.c, l.ref, err)
-}
-
-func (l listenerSubject) Steps(steps []rollout.PlannedStep) types.List {
-	return plannedStepsValue(steps)
 }
 
 func (l listenerSubject) Lease() awsclient.LeaseStore { return subjects.Lease(l.c, l.Ref()) }
