@@ -180,36 +180,9 @@ func Build(in Input) (Spec, []Problem) {
 		return Spec{}, ps
 	}
 	if in.Preset != Custom {
-		if in.LoadBalancer == "" {
-			add(problem.At("load_balancer_arn"), "the %s preset needs the load balancer whose metrics it watches", in.Preset)
-		}
-		switch {
-		case d.TargetGroup == Required && in.TargetGroup == "":
-			add(problem.At("target_group_arn"), "the %s preset is per target group: set target_group_arn", in.Preset)
-		case d.TargetGroup == Refused && in.TargetGroup != "":
-			add(problem.At("target_group_arn"), "the %s preset is a load balancer metric: remove target_group_arn", in.Preset)
-		}
-		if in.Metric != nil || len(in.Queries) > 0 || in.Comparison != "" {
-			add(problem.At("custom"), "custom is only used with preset = \"custom\"")
-		}
+		checkPresetInputs(in, d, add)
 	} else {
-		if in.LoadBalancer != "" || in.TargetGroup != "" {
-			add(problem.At("preset"), "load_balancer_arn and target_group_arn are for the presets; a custom alarm names its dimensions")
-		}
-		if in.Comparison == "" {
-			add(problem.At("custom").Name("comparison_operator"), "a custom alarm needs a comparison operator, one of %s", strings.Join(Comparisons, ", "))
-		} else if !contains(Comparisons, in.Comparison) {
-			add(problem.At("custom").Name("comparison_operator"), "%q is not one of %s", in.Comparison, strings.Join(Comparisons, ", "))
-		}
-		if in.Threshold == nil {
-			add(problem.At("threshold"), "a custom alarm needs a threshold")
-		}
-		switch {
-		case in.Metric == nil && len(in.Queries) == 0:
-			add(problem.At("custom"), "set custom.metric (one metric) or custom.queries (metric math)")
-		case in.Metric != nil && len(in.Queries) > 0:
-			add(problem.At("custom"), "set custom.metric or custom.queries, not both")
-		}
+		checkCustomInputs(in, add)
 	}
 	spec := Spec{
 		ComparisonOperator: d.Comparison, Period: d.Period, EvaluationPeriods: d.EvaluationPeriods,
@@ -218,6 +191,61 @@ func Build(in Input) (Spec, []Problem) {
 	if in.Preset == Custom {
 		spec.ComparisonOperator = in.Comparison
 	}
+	evaluation(&spec, in, add)
+	spec.Threshold = threshold(in, d, add)
+	if in.Preset == Custom {
+		ps = append(ps, buildCustom(&spec, in)...)
+	} else {
+		presetMetric(&spec, in)
+	}
+	return spec, ps
+}
+
+// adder adds a problem at a path.
+type adder func(at problem.Path, f string, a ...any)
+
+// checkPresetInputs checks the inputs of a preset: the load balancer and
+// target group it watches, and no custom block.
+func checkPresetInputs(in Input, d Defaults, add adder) {
+	if in.LoadBalancer == "" {
+		add(problem.At("load_balancer_arn"), "the %s preset needs the load balancer whose metrics it watches", in.Preset)
+	}
+	switch {
+	case d.TargetGroup == Required && in.TargetGroup == "":
+		add(problem.At("target_group_arn"), "the %s preset is per target group: set target_group_arn", in.Preset)
+	case d.TargetGroup == Refused && in.TargetGroup != "":
+		add(problem.At("target_group_arn"), "the %s preset is a load balancer metric: remove target_group_arn", in.Preset)
+	}
+	if in.Metric != nil || len(in.Queries) > 0 || in.Comparison != "" {
+		add(problem.At("custom"), "custom is only used with preset = \"custom\"")
+	}
+}
+
+// checkCustomInputs checks the inputs of a custom alarm: its comparison,
+// threshold and metric or queries, and no preset dimensions.
+func checkCustomInputs(in Input, add adder) {
+	if in.LoadBalancer != "" || in.TargetGroup != "" {
+		add(problem.At("preset"), "load_balancer_arn and target_group_arn are for the presets; a custom alarm names its dimensions")
+	}
+	if in.Comparison == "" {
+		add(problem.At("custom").Name("comparison_operator"), "a custom alarm needs a comparison operator, one of %s", strings.Join(Comparisons, ", "))
+	} else if !contains(Comparisons, in.Comparison) {
+		add(problem.At("custom").Name("comparison_operator"), "%q is not one of %s", in.Comparison, strings.Join(Comparisons, ", "))
+	}
+	if in.Threshold == nil {
+		add(problem.At("threshold"), "a custom alarm needs a threshold")
+	}
+	switch {
+	case in.Metric == nil && len(in.Queries) == 0:
+		add(problem.At("custom"), "set custom.metric (one metric) or custom.queries (metric math)")
+	case in.Metric != nil && len(in.Queries) > 0:
+		add(problem.At("custom"), "set custom.metric or custom.queries, not both")
+	}
+}
+
+// evaluation sets the period, the evaluation periods, the datapoints to
+// alarm and the treatment of missing data given in spec, and checks them.
+func evaluation(spec *Spec, in Input, add adder) {
 	if in.Period != nil {
 		spec.Period = *in.Period
 		if !ValidPeriod(spec.Period) {
@@ -246,6 +274,11 @@ func Build(in Input) (Spec, []Problem) {
 			add(problem.At("treat_missing_data"), "%q is not one of %s", in.TreatMissingData, strings.Join(TreatMissing, ", "))
 		}
 	}
+}
+
+// threshold is the threshold given or the preset's, checked against what
+// the preset measures.
+func threshold(in Input, d Defaults, add adder) float64 {
 	user := d.Threshold
 	if in.Threshold != nil {
 		user = *in.Threshold
@@ -268,7 +301,12 @@ func Build(in Input) (Spec, []Problem) {
 			add(problem.At("threshold"), "%g is not above 0; RequestCount is never below 0, so the alarm could never fire", user)
 		}
 	}
-	spec.Threshold = user
+	return user
+}
+
+// presetMetric sets the metric or metric math a preset watches, on the load
+// balancer (and the target group) given.
+func presetMetric(spec *Spec, in Input) {
 	dims := map[string]string{"LoadBalancer": in.LoadBalancer}
 	if in.TargetGroup != "" {
 		dims["TargetGroup"] = in.TargetGroup
@@ -291,15 +329,12 @@ func Build(in Input) (Spec, []Problem) {
 	case P99Latency:
 		spec.Metric = &Metric{Namespace: Namespace, Name: "TargetResponseTime", Dimensions: dims}
 		spec.ExtendedStatistic = "p99"
-		spec.Threshold = user / 1000 // CloudWatch measures TargetResponseTime in seconds
+		spec.Threshold /= 1000 // CloudWatch measures TargetResponseTime in seconds
 	case UnhealthyHosts:
 		one("UnHealthyHostCount", "Maximum")
 	case LowTraffic:
 		one("RequestCount", "Sum")
-	case Custom:
-		ps = append(ps, buildCustom(&spec, in)...)
 	}
-	return spec, ps
 }
 
 func buildCustom(spec *Spec, in Input) []Problem {

@@ -128,6 +128,45 @@ var ErrNoRegion = errors.New("no AWS region is set")
 // (environment, shared files, SSO, web identity, container and instance
 // roles), applies the overrides in c and builds the service clients.
 func New(ctx context.Context, c Config, clk clock.Clock) (*Client, error) {
+	opts, pacer := loadOptions(c)
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, ErrNoRegion
+	}
+	if ar := c.AssumeRole; ar != nil && ar.RoleARN != "" {
+		cfg.Credentials = assumeRole(cfg, *ar, c.Endpoints.STS)
+	}
+	// A request whose answer does not start within ResponseTimeout is
+	// given up (and retried by the SDK): a hung connection never holds a
+	// rollout past its gates. Lambda hooks may run for minutes, so their
+	// bound is the apply's deadline alone.
+	quick := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) { t.ResponseHeaderTimeout = ResponseTimeout })
+	hooks := cfg.Copy()
+	cfg.HTTPClient = quick
+	return &Client{
+		ELB:         elb.NewFromConfig(cfg, func(o *elb.Options) { override(&o.BaseEndpoint, c.Endpoints.ELBv2) }),
+		CloudWatch:  cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { override(&o.BaseEndpoint, c.Endpoints.CloudWatch) }),
+		Lambda:      lambda.NewFromConfig(hooks, func(o *lambda.Options) { override(&o.BaseEndpoint, c.Endpoints.Lambda) }),
+		SSM:         ssm.NewFromConfig(cfg, func(o *ssm.Options) { override(&o.BaseEndpoint, c.Endpoints.SSM) }),
+		States:      sfn.NewFromConfig(cfg, func(o *sfn.Options) { override(&o.BaseEndpoint, c.Endpoints.StepFunctions) }),
+		SNS:         sns.NewFromConfig(cfg, func(o *sns.Options) { override(&o.BaseEndpoint, c.Endpoints.SNS) }),
+		Events:      eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { override(&o.BaseEndpoint, c.Endpoints.EventBridge) }),
+		ECS:         ecs.NewFromConfig(cfg, func(o *ecs.Options) { override(&o.BaseEndpoint, c.Endpoints.ECS) }),
+		CodeDeploy:  codedeploy.NewFromConfig(cfg, func(o *codedeploy.Options) { override(&o.BaseEndpoint, c.Endpoints.CodeDeploy) }),
+		Region:      cfg.Region,
+		Clock:       clk,
+		Pacer:       pacer,
+		NoticeClock: c.NoticeClock,
+	}, nil
+}
+
+// loadOptions are the options New loads the AWS configuration with: the
+// retryer, the user agent, the pacer when there are budgets, the region,
+// profile and shared files.
+func loadOptions(c Config) ([]func(*config.LoadOptions) error, *Pacer) {
 	var pacer *Pacer
 	apiOptions := []func(*middleware.Stack) error{
 		awsmiddleware.AddUserAgentKeyValue("terraform-provider-rollout", c.ProviderVersion),
@@ -164,52 +203,23 @@ func New(ctx context.Context, c Config, clk clock.Clock) (*Client, error) {
 	if len(c.SharedCredentialsFiles) > 0 {
 		opts = append(opts, config.WithSharedCredentialsFiles(c.SharedCredentialsFiles))
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		return nil, ErrNoRegion
-	}
-	if ar := c.AssumeRole; ar != nil && ar.RoleARN != "" {
-		stsClient := sts.NewFromConfig(cfg, func(o *sts.Options) {
-			if c.Endpoints.STS != "" {
-				o.BaseEndpoint = aws.String(c.Endpoints.STS)
-			}
-		})
-		p := stscreds.NewAssumeRoleProvider(stsClient, ar.RoleARN, func(o *stscreds.AssumeRoleOptions) {
-			o.RoleSessionName = ar.SessionName
-			if ar.ExternalID != "" {
-				o.ExternalID = aws.String(ar.ExternalID)
-			}
-			if ar.Duration > 0 {
-				o.Duration = ar.Duration
-			}
-		})
-		cfg.Credentials = aws.NewCredentialsCache(p)
-	}
-	// A request whose answer does not start within ResponseTimeout is
-	// given up (and retried by the SDK): a hung connection never holds a
-	// rollout past its gates. Lambda hooks may run for minutes, so their
-	// bound is the apply's deadline alone.
-	quick := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) { t.ResponseHeaderTimeout = ResponseTimeout })
-	hooks := cfg.Copy()
-	cfg.HTTPClient = quick
-	return &Client{
-		ELB:         elb.NewFromConfig(cfg, func(o *elb.Options) { override(&o.BaseEndpoint, c.Endpoints.ELBv2) }),
-		CloudWatch:  cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { override(&o.BaseEndpoint, c.Endpoints.CloudWatch) }),
-		Lambda:      lambda.NewFromConfig(hooks, func(o *lambda.Options) { override(&o.BaseEndpoint, c.Endpoints.Lambda) }),
-		SSM:         ssm.NewFromConfig(cfg, func(o *ssm.Options) { override(&o.BaseEndpoint, c.Endpoints.SSM) }),
-		States:      sfn.NewFromConfig(cfg, func(o *sfn.Options) { override(&o.BaseEndpoint, c.Endpoints.StepFunctions) }),
-		SNS:         sns.NewFromConfig(cfg, func(o *sns.Options) { override(&o.BaseEndpoint, c.Endpoints.SNS) }),
-		Events:      eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { override(&o.BaseEndpoint, c.Endpoints.EventBridge) }),
-		ECS:         ecs.NewFromConfig(cfg, func(o *ecs.Options) { override(&o.BaseEndpoint, c.Endpoints.ECS) }),
-		CodeDeploy:  codedeploy.NewFromConfig(cfg, func(o *codedeploy.Options) { override(&o.BaseEndpoint, c.Endpoints.CodeDeploy) }),
-		Region:      cfg.Region,
-		Clock:       clk,
-		Pacer:       pacer,
-		NoticeClock: c.NoticeClock,
-	}, nil
+	return opts, pacer
+}
+
+// assumeRole is the credentials of the role ar, assumed through STS (at
+// endpoint when set) with cfg's credentials.
+func assumeRole(cfg aws.Config, ar AssumeRole, endpoint string) aws.CredentialsProvider {
+	stsClient := sts.NewFromConfig(cfg, func(o *sts.Options) { override(&o.BaseEndpoint, endpoint) })
+	p := stscreds.NewAssumeRoleProvider(stsClient, ar.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = ar.SessionName
+		if ar.ExternalID != "" {
+			o.ExternalID = aws.String(ar.ExternalID)
+		}
+		if ar.Duration > 0 {
+			o.Duration = ar.Duration
+		}
+	})
+	return aws.NewCredentialsCache(p)
 }
 
 // override sets an endpoint override; "" keeps the endpoint the SDK

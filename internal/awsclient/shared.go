@@ -94,6 +94,67 @@ func (c *Client) readings() *sharedReadings {
 	return c.shared
 }
 
+// sharedFetch is how a reading that is not fresh is fetched (readShared).
+type sharedFetch struct {
+	// slot holds the reading's fetch in flight.
+	slot **fetch
+	// wait is how long a new fetch must wait (0: none).
+	wait time.Duration
+	// start, called with the readings locked when the fetch starts at now,
+	// returns the fetch's read; keep, called locked, stores what it read.
+	start func(now time.Time) func(context.Context) (keep func(at time.Time), err error)
+}
+
+// readShared reads through the shared readings: with them locked, look
+// reports nil once the reading it wants is fresh (and keeps it), or how it
+// is fetched. Until then the read joins the fetch in flight, waits when a
+// new one must wait, or starts it for every waiting read, and looks again.
+func (c *Client) readShared(ctx context.Context, look func(now time.Time) *sharedFetch) error {
+	r := c.readings()
+	for {
+		now := c.now()
+		r.mu.Lock()
+		sf := look(now)
+		if sf == nil {
+			r.mu.Unlock()
+			return nil
+		}
+		if f := *sf.slot; f != nil {
+			// Another rollout's fetch is in flight: it asks for this too.
+			r.mu.Unlock()
+			if err := f.join(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		if sf.wait > 0 {
+			r.mu.Unlock()
+			if err := c.Pacer.clock.Sleep(ctx, sf.wait); err != nil {
+				return err
+			}
+			continue
+		}
+		read := sf.start(now)
+		f, fctx := newFetch(ctx)
+		*sf.slot = f
+		r.mu.Unlock()
+		// The fetch is every waiting rollout's: it goes on when the
+		// context of the one that started it ends (a watch that stopped).
+		go func() {
+			keep, err := read(fctx)
+			at := c.now()
+			r.mu.Lock()
+			if err == nil {
+				keep(at)
+			}
+			f.err = err
+			*sf.slot = nil
+			close(f.done)
+			r.mu.Unlock()
+		}()
+	}
+}
+
 // SharedAlarms reads alarm states through the client's shared readings.
 type SharedAlarms struct{ Client *Client }
 
@@ -102,9 +163,8 @@ type SharedAlarms struct{ Client *Client }
 // watches.
 func (s SharedAlarms) AlarmStates(ctx context.Context, names []string) ([]rollout.AlarmState, error) {
 	c, r := s.Client, s.Client.readings()
-	for {
-		now := c.now()
-		r.mu.Lock()
+	var out []rollout.AlarmState
+	err := c.readShared(ctx, func(now time.Time) *sharedFetch {
 		fresh := true
 		for _, n := range names {
 			r.watched[n] = now
@@ -113,68 +173,61 @@ func (s SharedAlarms) AlarmStates(ctx context.Context, names []string) ([]rollou
 			}
 		}
 		if fresh {
-			var out []rollout.AlarmState
 			for _, n := range names {
 				if a := r.alarms[n]; a.found {
 					out = append(out, a.state)
 				}
 			}
-			r.mu.Unlock()
-			return out, nil
+			return nil
 		}
-		if f := r.fetching; f != nil {
-			// Another rollout's fetch is in flight: it asks for these too.
-			r.mu.Unlock()
-			if err := f.join(ctx); err != nil {
-				return nil, err
+		sf := &sharedFetch{slot: &r.fetching, start: func(now time.Time) func(context.Context) (func(time.Time), error) {
+			r.fetched = now
+			all := r.watchedAt(now)
+			return func(fctx context.Context) (func(time.Time), error) {
+				states, err := c.AlarmStates(fctx, all)
+				return func(at time.Time) { r.keepAlarms(all, states, at) }, err
 			}
-			continue
-		}
+		}}
 		if next := r.fetched.Add(ReadingMaxAge); c.Pacer != nil && now.Before(next) && !rollout.IsUrgent(ctx) {
 			// Under a budget the reading is fetched at most once per
 			// ReadingMaxAge: alarms not in the last one (a rollout that
 			// just started) wait for the next, which names them too. A
 			// rollback's read does not wait.
-			r.mu.Unlock()
-			if err := c.Pacer.clock.Sleep(ctx, next.Sub(now)); err != nil {
-				return nil, err
-			}
-			continue
+			sf.wait = next.Sub(now)
 		}
-		r.fetched = now
-		var all []string
-		for n, at := range r.watched {
-			if now.Sub(at) <= watchFor {
-				all = append(all, n)
-			} else {
-				delete(r.watched, n)
-			}
+		return sf
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// watchedAt is, sorted, every alarm a rollout asked for within watchFor
+// before now; it forgets the others.
+func (r *sharedReadings) watchedAt(now time.Time) []string {
+	var all []string
+	for n, at := range r.watched {
+		if now.Sub(at) <= watchFor {
+			all = append(all, n)
+		} else {
+			delete(r.watched, n)
 		}
-		sort.Strings(all)
-		f, fctx := newFetch(ctx)
-		r.fetching = f
-		r.mu.Unlock()
-		// The fetch is every waiting rollout's: it goes on when the
-		// context of the one that started it ends (a watch that stopped).
-		go func() {
-			states, err := c.AlarmStates(fctx, all)
-			at := c.now()
-			r.mu.Lock()
-			if err == nil {
-				got := map[string]rollout.AlarmState{}
-				for _, st := range states {
-					got[st.Name] = st
-				}
-				for _, n := range all {
-					st, ok := got[n]
-					r.alarms[n] = alarmReading{state: st, found: ok, at: at}
-				}
-			}
-			f.err = err
-			r.fetching = nil
-			close(f.done)
-			r.mu.Unlock()
-		}()
+	}
+	sort.Strings(all)
+	return all
+}
+
+// keepAlarms keeps the states of all read at: an alarm DescribeAlarms did
+// not return is not found.
+func (r *sharedReadings) keepAlarms(all []string, states []rollout.AlarmState, at time.Time) {
+	got := map[string]rollout.AlarmState{}
+	for _, st := range states {
+		got[st.Name] = st
+	}
+	for _, n := range all {
+		st, ok := got[n]
+		r.alarms[n] = alarmReading{state: st, found: ok, at: at}
 	}
 }
 
@@ -183,43 +236,28 @@ func (s SharedAlarms) AlarmStates(ctx context.Context, names []string) ([]rollou
 // every rollout that asks for it meanwhile.
 func (c *Client) SharedTargetHealth(ctx context.Context, tg string) (map[string]int, error) {
 	r := c.readings()
-	for {
-		now := c.now()
-		r.mu.Lock()
+	var counts map[string]int
+	err := c.readShared(ctx, func(now time.Time) *sharedFetch {
 		h := r.health[tg]
 		if h == nil {
 			h = &healthReading{}
 			r.health[tg] = h
 		}
 		if h.counts != nil && now.Sub(h.at) <= ReadingMaxAge {
-			counts := h.counts
-			r.mu.Unlock()
-			return counts, nil
+			counts = h.counts
+			return nil
 		}
-		if f := h.fetching; f != nil {
-			r.mu.Unlock()
-			if err := f.join(ctx); err != nil {
-				return nil, err
+		return &sharedFetch{slot: &h.fetching, start: func(time.Time) func(context.Context) (func(time.Time), error) {
+			return func(fctx context.Context) (func(time.Time), error) {
+				got, err := c.TargetHealthCounts(fctx, tg)
+				return func(at time.Time) { h.counts, h.at = got, at }, err
 			}
-			continue
-		}
-		f, fctx := newFetch(ctx)
-		h.fetching = f
-		r.mu.Unlock()
-		// Every waiting rollout's, as the alarms' fetch.
-		go func() {
-			counts, err := c.TargetHealthCounts(fctx, tg)
-			at := c.now()
-			r.mu.Lock()
-			if err == nil {
-				h.counts, h.at = counts, at
-			}
-			f.err = err
-			h.fetching = nil
-			close(f.done)
-			r.mu.Unlock()
-		}()
+		}}
+	})
+	if err != nil {
+		return nil, err
 	}
+	return counts, nil
 }
 
 // WatchAlarms watches names through the shared readings while another

@@ -65,107 +65,145 @@ type Func func(ctx context.Context, name string) (ok bool, why string)
 // is skipped; after a failure with Stop, every service not started is
 // skipped. Services run in goroutines; fn must be safe for that.
 func Run(ctx context.Context, p Plan, o Options, fn Func) map[string]Outcome {
-	order := p.Order()
-	out := make(map[string]Outcome, len(order))
-	limit := o.MaxParallel
-	if o.Strategy == Sequential {
-		limit = 1
-	}
-	type done struct {
-		name string
-		ok   bool
-		why  string
-	}
-	finished := make(chan done)
-	running, finishedN := 0, 0
-	var failed []string
-	isDone := func(n string) bool { _, ok := out[n]; return ok }
-	started := map[string]bool{}
-	ready := func(n string) bool {
-		switch o.Strategy {
-		case Waves:
-			w := p.WaveOf(n)
-			for _, m := range order {
-				if p.WaveOf(m) < w && !isDone(m) {
-					return false
-				}
-			}
-			return true
-		default:
-			for _, e := range p.DependsOn(n) {
-				if !isDone(e.DependsOn) {
-					return false
-				}
-			}
-			return true
-		}
-	}
-	for len(out) < len(order) {
-		progressed := false
-		for _, n := range order {
-			if isDone(n) || started[n] {
-				continue
-			}
-			if o.Stop && len(failed) > 0 {
-				out[n] = Outcome{Status: Skipped, Reason: fmt.Sprintf("the release stopped after %s failed (on_failure.stop)", strings.Join(failed, ", "))}
-				progressed = true
-				continue
-			}
-			if ctx.Err() != nil {
-				// Interrupted (Ctrl-C, the deadline): what has not started
-				// never will; it did not fail.
-				out[n] = Outcome{Status: Skipped, Reason: "the apply was interrupted before it started"}
-				progressed = true
-				continue
-			}
-			if !ready(n) {
-				if o.Strategy == Sequential {
-					break
-				}
-				continue
-			}
-			if why := hardBlocked(p, n, out); why != "" {
-				out[n] = Outcome{Status: Skipped, Reason: why}
-				progressed = true
-				continue
-			}
-			if limit > 0 && running >= limit {
-				break
-			}
-			started[n] = true
-			running++
-			progressed = true
-			go func(n string) {
-				ok, why := fn(ctx, n)
-				finished <- done{n, ok, why}
-			}(n)
-			if o.Strategy == Sequential {
-				break
-			}
-		}
-		if progressed {
+	s := newRun(p, o)
+	for len(s.out) < len(s.order) {
+		if s.startReady(ctx, fn) {
 			continue
 		}
-		if running == 0 {
+		if s.running == 0 {
 			// Cannot happen with a Plan from Build; do not hang if it does.
-			for _, n := range order {
-				if !isDone(n) {
-					out[n] = Outcome{Status: Skipped, Reason: "its dependencies never finished"}
-				}
-			}
+			s.skipUnfinished()
 			break
 		}
-		d := <-finished
-		running--
-		finishedN++
-		st := Succeeded
-		if !d.ok {
-			st = Failed
-			failed = append(failed, d.name)
-		}
-		out[d.name] = Outcome{Status: st, Reason: d.why, Finished: finishedN}
+		s.collect()
 	}
-	return out
+	return s.out
+}
+
+// run is one Run: what has started, what has finished and how.
+type run struct {
+	p     Plan
+	o     Options
+	order []string
+	limit int
+	out   map[string]Outcome
+	// started are the services started; running how many of them have not
+	// finished, finishedN how many have.
+	started            map[string]bool
+	running, finishedN int
+	failed             []string
+	finished           chan finishedRun
+}
+
+// finishedRun is how a service's Func returned.
+type finishedRun struct {
+	name string
+	ok   bool
+	why  string
+}
+
+func newRun(p Plan, o Options) *run {
+	order := p.Order()
+	s := &run{p: p, o: o, order: order, limit: o.MaxParallel, out: make(map[string]Outcome, len(order)), started: map[string]bool{}, finished: make(chan finishedRun)}
+	if o.Strategy == Sequential {
+		s.limit = 1
+	}
+	return s
+}
+
+func (s *run) isDone(n string) bool { _, ok := s.out[n]; return ok }
+
+// ready reports whether n may start: the waves before its own have
+// finished (waves), or its dependencies have (sequential, parallel).
+func (s *run) ready(n string) bool {
+	switch s.o.Strategy {
+	case Waves:
+		w := s.p.WaveOf(n)
+		for _, m := range s.order {
+			if s.p.WaveOf(m) < w && !s.isDone(m) {
+				return false
+			}
+		}
+		return true
+	default:
+		for _, e := range s.p.DependsOn(n) {
+			if !s.isDone(e.DependsOn) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// startReady starts, in order, the services that may start, and skips
+// those that never will. It reports whether anything started or was
+// skipped.
+func (s *run) startReady(ctx context.Context, fn Func) bool {
+	progressed := false
+	for _, n := range s.order {
+		if s.isDone(n) || s.started[n] {
+			continue
+		}
+		if s.o.Stop && len(s.failed) > 0 {
+			s.out[n] = Outcome{Status: Skipped, Reason: fmt.Sprintf("the release stopped after %s failed (on_failure.stop)", strings.Join(s.failed, ", "))}
+			progressed = true
+			continue
+		}
+		if ctx.Err() != nil {
+			// Interrupted (Ctrl-C, the deadline): what has not started
+			// never will; it did not fail.
+			s.out[n] = Outcome{Status: Skipped, Reason: "the apply was interrupted before it started"}
+			progressed = true
+			continue
+		}
+		if !s.ready(n) {
+			if s.o.Strategy == Sequential {
+				return progressed
+			}
+			continue
+		}
+		if why := hardBlocked(s.p, n, s.out); why != "" {
+			s.out[n] = Outcome{Status: Skipped, Reason: why}
+			progressed = true
+			continue
+		}
+		if s.limit > 0 && s.running >= s.limit {
+			return progressed
+		}
+		s.started[n] = true
+		s.running++
+		progressed = true
+		go func(n string) {
+			ok, why := fn(ctx, n)
+			s.finished <- finishedRun{n, ok, why}
+		}(n)
+		if s.o.Strategy == Sequential {
+			return progressed
+		}
+	}
+	return progressed
+}
+
+// collect waits for a service running to finish and records how.
+func (s *run) collect() {
+	d := <-s.finished
+	s.running--
+	s.finishedN++
+	st := Succeeded
+	if !d.ok {
+		st = Failed
+		s.failed = append(s.failed, d.name)
+	}
+	s.out[d.name] = Outcome{Status: st, Reason: d.why, Finished: s.finishedN}
+}
+
+// skipUnfinished skips every service not finished.
+func (s *run) skipUnfinished() {
+	for _, n := range s.order {
+		if !s.isDone(n) {
+			s.out[n] = Outcome{Status: Skipped, Reason: "its dependencies never finished"}
+		}
+	}
 }
 
 // hardBlocked says why n cannot start: a hard dependency that did not

@@ -59,6 +59,36 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 	}
 	p := &in.Progress
 	r.Execution = j.Execution
+	notifier := announce(ctx, r, c, &in)
+	lease := subjects.Lease(c, j.Subject)
+	status := awsclient.NewStatusKeeper(lease, func(msg string, err error) { o.log(msg, "error", err.Error()) })
+	r.Status = status.Record
+	r.DeadlineReason = fmt.Sprintf("the execution reached its deadline (%s: rollout.execution.timeout, or by default the schedule's length and a half plus 15 minutes)", j.Deadline.UTC().Format(time.RFC3339))
+	r.Promoted = func(context.Context) (bool, error) { return false, nil }
+	// acted is the run tag this call acts on (an abort, a stop, a promote):
+	// a call that ends the run says so in the tag it ends it with.
+	acted := ""
+	if !p.Done() && !p.RollingBack() {
+		acted = o.actOnRunTag(ctx, r, lease, j, p)
+	}
+	if e := in.Error; e != nil {
+		r.Fail(ctx, p, &rollout.Failure{Gate: rollout.GateOrchestrator, Reason: rollout.Bound(fmt.Sprintf("the orchestrator failed on every retry (%s: %s)", e.Error, e.Cause))})
+	}
+	in.Error = nil
+	in.Calls++
+	phase := p.Phase
+	wait, done := r.Advance(ctx, p)
+	owned := o.recordStatus(ctx, lease, status, j, p, phase, done)
+	o.sendNotices(ctx, notifier, p)
+	o.answer(ctx, &in, lease, wait, done, owned, acted)
+	return in, nil
+}
+
+// announce wires the job's notices into r and sends the notices the state
+// holds for it (the start's, made by the starter); it returns the notifier,
+// nil without a topic or a bus.
+func announce(ctx context.Context, r *rollout.Runner, c *awsclient.Client, in *State) *awsclient.Notifier {
+	j, p := in.Job, &in.Progress
 	var notifier *awsclient.Notifier
 	if j.Topic != "" || j.Bus != "" {
 		notifier = c.NewNotifier(j.Topic, j.Bus)
@@ -74,57 +104,55 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 		}
 		in.Announce = nil
 	}
-	lease := subjects.Lease(c, j.Subject)
-	status := awsclient.NewStatusKeeper(lease, func(msg string, err error) { o.log(msg, "error", err.Error()) })
-	r.Status = status.Record
-	r.DeadlineReason = fmt.Sprintf("the execution reached its deadline (%s: rollout.execution.timeout, or by default the schedule's length and a half plus 15 minutes)", j.Deadline.UTC().Format(time.RFC3339))
-	promoted := false
-	r.Promoted = func(context.Context) (bool, error) { return promoted, nil }
-	// acted is the run tag this call acts on (an abort, a stop, a promote):
-	// a call that ends the run says so in the tag it ends it with.
+	return notifier
+}
+
+// actOnRunTag reads the lease of a run going on and acts on its run tag: a
+// subject taken stops the run, an abort rolls it back, a stop stops it, a
+// promote lets a hold go on (r.Promoted). It returns the run tag it acts
+// on ("" for none).
+func (o *Orchestrator) actOnRunTag(ctx context.Context, r *rollout.Runner, lease awsclient.LeaseStore, j Job, p *rollout.Progress) string {
 	acted := ""
-	if !p.Done() && !p.RollingBack() {
-		l, err := lease.ReadLease(ctx)
-		if tag, ok := actedOn(l.Run, j.Execution); ok {
-			// A repeat (the answer of a call that ended the run was lost):
-			// the run tag is that call's end, and the repeat acts on what
-			// the call acted on, to end the run the same way.
-			l.Run = tag
-		}
-		promoted = err == nil && l.Run == PromoteTag(j.Execution, p.Step)
-		if promoted || err == nil && (l.Run == AbortTag(j.Execution) || l.Run == StopTag(j.Execution)) {
-			acted = l.Run
-		}
-		taken := awsclient.TakenFrom(l, err, j.Owner, j.Subject.Kind(), j.Subject.ID())
-		switch {
-		case taken != "":
-			r.Stop(p, &rollout.Failure{Gate: rollout.GateChanged, Reason: taken})
-		case err != nil:
-			// Read again at the next call; the gates' own reads decide
-			// whether AWS can be reached.
-			o.log("reading the lease failed", "error", err.Error())
-		case l.Run == AbortTag(j.Execution):
-			// An abort asks for the weights it started from: traffic goes
-			// back, and no flag is switched off (nothing failed).
-			if r.Policy == rollout.FeatureFlag || r.Policy == rollout.KillSwitch {
-				r.Policy = rollout.Immediate
-			}
-			r.SwitchOff = nil
-			r.Fail(ctx, p, &rollout.Failure{Gate: rollout.GateAborted, Reason: "an apply aborted the rollout: the configuration went back to where it started"})
-		case l.Run == StopTag(j.Execution):
-			r.Stop(p, &rollout.Failure{Gate: rollout.GateAborted, Reason: StopReason})
-		}
+	l, err := lease.ReadLease(ctx)
+	if tag, ok := actedOn(l.Run, j.Execution); ok {
+		// A repeat (the answer of a call that ended the run was lost):
+		// the run tag is that call's end, and the repeat acts on what
+		// the call acted on, to end the run the same way.
+		l.Run = tag
 	}
-	if e := in.Error; e != nil {
-		r.Fail(ctx, p, &rollout.Failure{Gate: rollout.GateOrchestrator, Reason: rollout.Bound(fmt.Sprintf("the orchestrator failed on every retry (%s: %s)", e.Error, e.Cause))})
+	promoted := err == nil && l.Run == PromoteTag(j.Execution, p.Step)
+	r.Promoted = func(context.Context) (bool, error) { return promoted, nil }
+	if promoted || err == nil && (l.Run == AbortTag(j.Execution) || l.Run == StopTag(j.Execution)) {
+		acted = l.Run
 	}
-	in.Error = nil
-	in.Calls++
-	phase := p.Phase
-	wait, done := r.Advance(ctx, p)
-	// The tags are the owner's: a subject another owner took (before this
-	// call, or during it) keeps its run and status tags, which may be its
-	// own rollout's (an abort or a promote it wrote there).
+	taken := awsclient.TakenFrom(l, err, j.Owner, j.Subject.Kind(), j.Subject.ID())
+	switch {
+	case taken != "":
+		r.Stop(p, &rollout.Failure{Gate: rollout.GateChanged, Reason: taken})
+	case err != nil:
+		// Read again at the next call; the gates' own reads decide
+		// whether AWS can be reached.
+		o.log("reading the lease failed", "error", err.Error())
+	case l.Run == AbortTag(j.Execution):
+		// An abort asks for the weights it started from: traffic goes
+		// back, and no flag is switched off (nothing failed).
+		if r.Policy == rollout.FeatureFlag || r.Policy == rollout.KillSwitch {
+			r.Policy = rollout.Immediate
+		}
+		r.SwitchOff = nil
+		r.Fail(ctx, p, &rollout.Failure{Gate: rollout.GateAborted, Reason: "an apply aborted the rollout: the configuration went back to where it started"})
+	case l.Run == StopTag(j.Execution):
+		r.Stop(p, &rollout.Failure{Gate: rollout.GateAborted, Reason: StopReason})
+	}
+	return acted
+}
+
+// recordStatus writes the status tag once per call, when it changed, and
+// reports whether the subject is still the job's: the tags are the owner's,
+// and a subject another owner took (before this call, or during it) keeps
+// its run and status tags, which may be its own rollout's (an abort or a
+// promote it wrote there). phase is where the call found the run.
+func (o *Orchestrator) recordStatus(ctx context.Context, lease awsclient.LeaseStore, status *awsclient.StatusKeeper, j Job, p *rollout.Progress, phase rollout.Phase, done bool) bool {
 	owned := true
 	if done || status.Dirty() {
 		owned = o.stillOwned(ctx, lease, j)
@@ -137,28 +165,38 @@ func (o *Orchestrator) Handle(ctx context.Context, in State) (State, error) {
 		// promoted hold (rollout.refusedAfterHold).
 		o.refused(ctx, lease, j, p)
 	}
-	if notifier != nil {
-		// Every call's notices go out before it answers (bounded).
-		undelivered, last := notifier.Close(noticeWait(ctx, notifier))
-		if undelivered > 0 {
-			p.Res.NotifyFailures += undelivered
-			o.log("notices not delivered", "count", undelivered, "error", last)
-		}
+	return owned
+}
+
+// sendNotices sends every call's notices before it answers (bounded).
+func (o *Orchestrator) sendNotices(ctx context.Context, notifier *awsclient.Notifier, p *rollout.Progress) {
+	if notifier == nil {
+		return
 	}
+	undelivered, last := notifier.Close(noticeWait(ctx, notifier))
+	if undelivered > 0 {
+		p.Res.NotifyFailures += undelivered
+		o.log("notices not delivered", "count", undelivered, "error", last)
+	}
+}
+
+// answer is the state the call returns: done, with the end in the run tag
+// of a subject still owned, or when to call again.
+func (o *Orchestrator) answer(ctx context.Context, in *State, lease awsclient.LeaseStore, wait time.Duration, done, owned bool, acted string) {
+	j, p := in.Job, &in.Progress
 	in.Done, in.WaitSeconds = done, 0
-	if done {
-		p.Res.Finished = o.Clock.Now()
-		in.Status = string(p.Res.Status)
-		if !owned {
-			return in, nil
-		}
-		if err := lease.SetRun(ctx, EndedAfter(p.Res.Status, j.Execution, acted)); err != nil {
-			o.log("recording the end in the run tag failed", "error", err.Error())
-		}
-		return in, nil
+	if !done {
+		in.WaitSeconds = Jittered(int((wait+time.Second-1)/time.Second), j.Execution, in.Calls)
+		return
 	}
-	in.WaitSeconds = Jittered(int((wait+time.Second-1)/time.Second), j.Execution, in.Calls)
-	return in, nil
+	p.Res.Finished = o.Clock.Now()
+	in.Status = string(p.Res.Status)
+	if !owned {
+		return
+	}
+	if err := lease.SetRun(ctx, EndedAfter(p.Res.Status, j.Execution, acted)); err != nil {
+		o.log("recording the end in the run tag failed", "error", err.Error())
+	}
 }
 
 // refused records in the run tag that the promote of the hold after

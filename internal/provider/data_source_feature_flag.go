@@ -66,30 +66,12 @@ func (d *featureFlagDataSource) Configure(_ context.Context, req datasource.Conf
 	d.client = clientFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-// featureFlagDataModel is the data source's view of a flag: the resource's
-// attributes without rollout, planned_steps, last_rollout and timeouts.
-type featureFlagDataModel struct {
-	ID                types.String `tfsdk:"id"`
-	Key               types.String `tfsdk:"key"`
-	PathPrefix        types.String `tfsdk:"path_prefix"`
-	Enabled           types.Bool   `tfsdk:"enabled"`
-	RolloutPercentage types.Int64  `tfsdk:"rollout_percentage"`
-	Targeting         types.Object `tfsdk:"targeting"`
-	Environments      types.List   `tfsdk:"environments"`
-	KillSwitch        types.Bool   `tfsdk:"kill_switch"`
-	Description       types.String `tfsdk:"description"`
-	Owner             types.String `tfsdk:"owner"`
-	Ticket            types.String `tfsdk:"ticket"`
-	ExpiresAt         types.String `tfsdk:"expires_at"`
-	Dependencies      types.List   `tfsdk:"dependencies"`
-	ParameterName     types.String `tfsdk:"parameter_name"`
-	Document          types.String `tfsdk:"document"`
-}
-
 func (d *featureFlagDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var cfg featureFlagDataModel
+	// The data source's view of a flag: the resource's attributes without
+	// its rollout and ownership.
+	var cfg flagModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	m := featureFlagModel{Key: cfg.Key, PathPrefix: cfg.PathPrefix}
+	m := featureFlagModel{flagModel: flagModel{Key: cfg.Key, PathPrefix: cfg.PathPrefix}}
 	if resp.Diagnostics.HasError() || d.client == nil {
 		return
 	}
@@ -108,15 +90,13 @@ func (d *featureFlagDataSource) Read(ctx context.Context, req datasource.ReadReq
 		resp.Diagnostics.AddError("Cannot Read Flag", detail(err, fmt.Sprintf("Reading %s failed, or it is not a flag document.", name), "Check the ssm:GetParameter permission."))
 		return
 	}
-	m.Targeting = types.ObjectUnknown(targetingAttrTypes)
 	m.Environments, m.Dependencies = types.ListValueMust(types.StringType, nil), types.ListValueMust(types.StringType, nil)
 	for _, p := range []*types.String{&m.Description, &m.Owner, &m.Ticket, &m.ExpiresAt} {
 		*p = types.StringValue("")
 	}
 	m.Targeting = emptyTargeting()
 	setFromFlag(&m, f, doc)
-	out := featureFlagDataModel{ID: types.StringValue(name), Key: m.Key, PathPrefix: types.StringValue(prefix), Enabled: m.Enabled, RolloutPercentage: m.RolloutPercentage,
-		Targeting: m.Targeting, Environments: m.Environments, KillSwitch: m.KillSwitch, Description: m.Description, Owner: m.Owner, Ticket: m.Ticket,
-		ExpiresAt: m.ExpiresAt, Dependencies: m.Dependencies, ParameterName: types.StringValue(name), Document: m.Document}
+	out := m.flagModel
+	out.ID, out.PathPrefix, out.ParameterName = types.StringValue(name), types.StringValue(prefix), types.StringValue(name)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &out)...)
 }

@@ -343,6 +343,11 @@ func wantWeights(active bluegreen.Color) map[bluegreen.Color]int {
 	return map[bluegreen.Color]int{active: 100, active.Other(): 0}
 }
 
+// serves reports whether the weights are w for both colors.
+func serves(weights, w map[bluegreen.Color]int) bool {
+	return weights[bluegreen.Blue] == w[bluegreen.Blue] && weights[bluegreen.Green] == w[bluegreen.Green]
+}
+
 // settingsValue is target_group_settings: each color's fingerprint.
 func settingsValue(fps map[string]string) types.Map {
 	return types.MapValueMust(types.StringType, map[string]attr.Value{"blue": types.StringValue(fps["blue"]), "green": types.StringValue(fps["green"])})

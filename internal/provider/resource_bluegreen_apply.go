@@ -75,26 +75,12 @@ func (r *blueGreenResource) Create(ctx context.Context, req resource.CreateReque
 	if resp.Diagnostics.HasError() || r.client == nil {
 		return
 	}
-	ref := plan.ref()
 	if !refuseWhileForeign(ctx, r.client, plan.ControlledBy, path.Root("active"), &resp.Diagnostics) {
 		return
 	}
-	current, err := r.client.ReadActions(ctx, ref)
-	if err != nil {
-		addReadError(&resp.Diagnostics, r.client, ref, err)
+	found, ok := r.readReplaced(ctx, plan, &resp.Diagnostics)
+	if !ok {
 		return
-	}
-	var rec replacedActions
-	enc, _ := current.Encode()
-	rec.Listener = json.RawMessage(enc)
-	var testCurrent awsclient.Actions
-	if tl := plan.TestListenerARN.ValueString(); tl != "" {
-		if testCurrent, err = r.client.ReadActions(ctx, awsclient.Ref{ListenerARN: tl}); err != nil {
-			addReadError(&resp.Diagnostics, r.client, awsclient.Ref{ListenerARN: tl}, err)
-			return
-		}
-		enc, _ := testCurrent.Encode()
-		rec.TestListener = json.RawMessage(enc)
 	}
 	subj := r.subject(plan, bluegreen.Color(plan.Active.ValueString()))
 	l, ok := claim(ctx, nil, subj, blueGreenType, "", plan.Adopt.ValueBool(), nil, "", reportTo(&resp.Diagnostics))
@@ -102,58 +88,104 @@ func (r *blueGreenResource) Create(ctx context.Context, req resource.CreateReque
 		return
 	}
 	plan.OwnerTag = types.StringValue(l.token)
-	giveUp := func() { giveBack(ctx, subj, l, reportTo(&resp.Diagnostics)) }
-	blue := r.createColor(ctx, plan, bluegreen.Blue, &resp.Diagnostics)
-	if blue == "" {
-		giveUp()
+	if !r.createColors(ctx, &plan, &resp.Diagnostics) {
+		giveBack(ctx, subj, l, reportTo(&resp.Diagnostics))
 		return
 	}
-	green := r.createColor(ctx, plan, bluegreen.Green, &resp.Diagnostics)
+	if !r.takeOver(ctx, &plan, subj, l, found, &resp.Diagnostics) {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// replaced is what the listener and the test listener forward to before a
+// create.
+type replaced struct {
+	listener, testListener awsclient.Actions
+	rec                    replacedActions
+}
+
+// readReplaced reads what the listener and the test listener forward to
+// before a create: destroy puts it back.
+func (r *blueGreenResource) readReplaced(ctx context.Context, plan blueGreenModel, diags *diag.Diagnostics) (replaced, bool) {
+	var found replaced
+	ref := plan.ref()
+	current, err := r.client.ReadActions(ctx, ref)
+	if err != nil {
+		addReadError(diags, r.client, ref, err)
+		return found, false
+	}
+	found.listener = current
+	enc, _ := current.Encode()
+	found.rec.Listener = json.RawMessage(enc)
+	if tl := plan.TestListenerARN.ValueString(); tl != "" {
+		if found.testListener, err = r.client.ReadActions(ctx, awsclient.Ref{ListenerARN: tl}); err != nil {
+			addReadError(diags, r.client, awsclient.Ref{ListenerARN: tl}, err)
+			return found, false
+		}
+		enc, _ := found.testListener.Encode()
+		found.rec.TestListener = json.RawMessage(enc)
+	}
+	return found, true
+}
+
+// createColors creates both target groups, or neither.
+func (r *blueGreenResource) createColors(ctx context.Context, plan *blueGreenModel, diags *diag.Diagnostics) bool {
+	blue := r.createColor(ctx, *plan, bluegreen.Blue, diags)
+	if blue == "" {
+		return false
+	}
+	green := r.createColor(ctx, *plan, bluegreen.Green, diags)
 	if green == "" {
 		_ = r.client.DeleteTargetGroup(ctx, blue)
-		giveUp()
-		return
+		return false
 	}
 	plan.BlueARN, plan.GreenARN = types.StringValue(blue), types.StringValue(green)
+	return true
+}
+
+// takeOver points the listener, then the test listener, at the new target
+// groups and records it in plan. It returns whether to save plan: after a
+// write whose outcome is unknown the target groups stay, and the state that
+// names them, so destroy releases it first; after any other failure they go
+// and the lease is given back.
+func (r *blueGreenResource) takeOver(ctx context.Context, plan *blueGreenModel, subj listenerSubject, l lease, found replaced, diags *diag.Diagnostics) bool {
 	active := bluegreen.Color(plan.Active.ValueString())
 	w := wantWeights(active)
-	fwd := awsclient.Forward{Split: splitOf(plan, w)}
-	was, _ := current.Forward()
+	fwd := awsclient.Forward{Split: splitOf(*plan, w)}
+	was, _ := found.listener.Forward()
 	if err := subj.set(ctx, []weights.Split{was.Split}, fwd.Split); err != nil {
-		addWriteError(&resp.Diagnostics, r.client, ref, err)
+		addWriteError(diags, r.client, plan.ref(), err)
 		if errors.Is(err, rollout.ErrUnknownWeights) {
-			// The listener may forward to the new target groups: keep them,
-			// and the state that names them, so destroy releases it first.
-			b, _ := json.Marshal(rec)
-			plan.ID, plan.ReplacedActions = types.StringValue(ref.ID()), types.StringValue(string(b))
-			plan.Traffic = trafficValue(map[bluegreen.Color]int{bluegreen.Blue: 0, bluegreen.Green: 0})
-			plan.Settings = settingsValue(map[string]string{"blue": plan.settings().Fingerprint(), "green": plan.settings().Fingerprint()})
-			plan.LiveARN, plan.IdleARN = types.StringValue(plan.arnOf(active)), types.StringValue(plan.arnOf(active.Other()))
-			plan.PreviousActive, plan.History = types.StringNull(), types.ListValueMust(historyObjectType, nil)
-			plan.PlannedSteps = plannedStepsValue(nil)
-			plan.LastRollout = types.ObjectNull(lastRolloutAttrTypes)
-			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-			return
+			recordCreated(plan, found.rec, map[bluegreen.Color]int{bluegreen.Blue: 0, bluegreen.Green: 0}, plannedStepsValue(nil), types.ObjectNull(lastRolloutAttrTypes))
+			return true
 		}
-		_ = r.client.DeleteTargetGroup(ctx, blue)
-		_ = r.client.DeleteTargetGroup(ctx, green)
-		giveUp()
-		return
+		_ = r.client.DeleteTargetGroup(ctx, plan.BlueARN.ValueString())
+		_ = r.client.DeleteTargetGroup(ctx, plan.GreenARN.ValueString())
+		giveBack(ctx, subj, l, reportTo(diags))
+		return false
 	}
-	r.pointTestListener(ctx, plan.TestListenerARN, testCurrent, plan.arnOf(active.Other()), &resp.Diagnostics)
-	b, _ := json.Marshal(rec)
+	r.pointTestListener(ctx, plan.TestListenerARN, found.testListener, plan.arnOf(active.Other()), diags)
 	now := r.client.Clock.Now()
-	plan.ID = types.StringValue(ref.ID())
-	plan.ReplacedActions = types.StringValue(string(b))
+	recordCreated(plan, found.rec, w, plannedStepsValue([]rollout.PlannedStep{{Percent: 100, Weights: fwd.Split}}),
+		recordValue(lastRolloutValue(rollout.Result{Status: rollout.Succeeded, StepReached: 1, Steps: 1, Current: fwd.Split, Started: now, Finished: now}, fwd.Split, attemptOf(ctx, plan.Rollout))))
+	return true
+}
+
+// recordCreated records a create in plan: what the listener forwarded to
+// before (rec), both target groups made from the plan's settings, the
+// weights w the listener serves, and the steps and the record of the write.
+func recordCreated(plan *blueGreenModel, rec replacedActions, w map[bluegreen.Color]int, steps types.List, last types.Object) {
+	active := bluegreen.Color(plan.Active.ValueString())
+	b, _ := json.Marshal(rec)
+	plan.ID, plan.ReplacedActions = types.StringValue(plan.ref().ID()), types.StringValue(string(b))
 	plan.Traffic = trafficValue(w)
 	fp := plan.settings().Fingerprint()
 	plan.Settings = settingsValue(map[string]string{"blue": fp, "green": fp})
 	plan.LiveARN, plan.IdleARN = types.StringValue(plan.arnOf(active)), types.StringValue(plan.arnOf(active.Other()))
-	plan.PreviousActive = types.StringNull()
-	plan.PlannedSteps = plannedStepsValue([]rollout.PlannedStep{{Percent: 100, Weights: fwd.Split}})
-	plan.LastRollout = recordValue(lastRolloutValue(rollout.Result{Status: rollout.Succeeded, StepReached: 1, Steps: 1, Current: fwd.Split, Started: now, Finished: now}, fwd.Split, attemptOf(ctx, plan.Rollout)))
-	plan.History = types.ListValueMust(historyObjectType, nil)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	plan.PreviousActive, plan.History = types.StringNull(), types.ListValueMust(historyObjectType, nil)
+	plan.PlannedSteps = steps
+	plan.LastRollout = last
 }
 
 func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -170,15 +202,7 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 		resp.Diagnostics.AddAttributeError(path.Root("active"), "Change Needs Two Applies", detail(nil, d.Refused+"."))
 		return
 	}
-	// Carry the state's facts; the steps below change them as they happen.
-	plan.ID, plan.ReplacedActions = state.ID, state.ReplacedActions
-	plan.BlueARN, plan.GreenARN = state.BlueARN, state.GreenARN
-	plan.Traffic, plan.Settings, plan.History, plan.PreviousActive = state.Traffic, state.Settings, state.History, state.PreviousActive
-	acts := plan.LastRollout.IsUnknown() // the plan showed the apply acting (heldChange)
-	if plan.LastRollout.IsUnknown() {
-		plan.LastRollout = state.LastRollout
-	}
-	plan.Active = state.Active
+	acts := carryState(&plan, state)
 	save := func() { resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...) }
 	if h, held := heldOf(recordOf(state.LastRollout)); held {
 		// A held flip: promote it, let its timeout act, or take it back.
@@ -195,42 +219,16 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 		}
 		return
 	}
-
-	// 0. Read before write: this resource still owns the listener, which
-	// serves what the plan was made from; a flip to the color last rolled
-	// back needs a new attempt.
-	want := wantWeights(active)
-	flipping := st.Weights[bluegreen.Blue] != want[bluegreen.Blue] || st.Weights[bluegreen.Green] != want[bluegreen.Green]
-	var to weights.Split
-	if flipping {
-		to = splitOf(state, want)
-	}
-	if flipping && refuseRetry(nil, recordOf(state.LastRollout), to, attemptOf(ctx, plan.Rollout), reportTo(&resp.Diagnostics), atApply) {
-		return
-	}
-	if flipping && !refuseWhileForeign(ctx, r.client, plan.ControlledBy, path.Root("active"), &resp.Diagnostics) {
-		return
-	}
-	read, ok := readBeforeWrite(ctx, r.client, r.subject(state, st.Active), splitOf(state, st.Weights), reportTo(&resp.Diagnostics))
+	// 0. Read before write, then the lease.
+	flipping := !serves(st.Weights, wantWeights(active))
+	found, ok := r.checkAndClaim(ctx, &plan, state, st, active, flipping, &resp.Diagnostics)
 	if !ok {
 		return
 	}
-	// What the listener serves, maybe in another form than the state's
-	// (the single target group form): the next write expects it, and
-	// writes both colors again.
-	found := read.Split
-	// Every refusal above wrote nothing; the lease is the first write.
-	l, ok := claim(ctx, nil, r.subject(state, st.Active), blueGreenType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", reportTo(&resp.Diagnostics))
-	if !ok {
-		return
-	}
-	plan.OwnerTag = types.StringValue(l.token)
-
 	// 1. Settings AWS changes in place, on each target group kept.
 	if !r.updateInPlace(ctx, plan, state, st, d, &resp.Diagnostics) {
 		return
 	}
-
 	// 2. Replace the idle target group: create the new one, point every
 	// forward action at it, then delete the old one.
 	if c := d.Replace; c != "" {
@@ -240,7 +238,6 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 		}
 		found = splitOf(plan, st.Weights)
 	}
-
 	// 3. Move traffic if it is not where it should be.
 	if flipping {
 		r.flip(ctx, &plan, state, st, active, found, &resp.Diagnostics)
@@ -250,6 +247,49 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	live := bluegreen.LiveOf(r.stateOf(ctx, plan, &resp.Diagnostics).Weights, bluegreen.Color(plan.Active.ValueString()))
 	plan.LiveARN, plan.IdleARN = types.StringValue(plan.arnOf(live)), types.StringValue(plan.arnOf(live.Other()))
 	save()
+}
+
+// carryState carries the state's facts into plan; the steps of an update
+// change them as they happen. It returns whether the plan showed the apply
+// acting (heldChange).
+func carryState(plan *blueGreenModel, state blueGreenModel) bool {
+	plan.ID, plan.ReplacedActions = state.ID, state.ReplacedActions
+	plan.BlueARN, plan.GreenARN = state.BlueARN, state.GreenARN
+	plan.Traffic, plan.Settings, plan.History, plan.PreviousActive = state.Traffic, state.Settings, state.History, state.PreviousActive
+	acts := plan.LastRollout.IsUnknown()
+	if plan.LastRollout.IsUnknown() {
+		plan.LastRollout = state.LastRollout
+	}
+	plan.Active = state.Active
+	return acts
+}
+
+// checkAndClaim reads before write: this resource still owns the listener,
+// which serves what the plan was made from; a flip to the color last rolled
+// back needs a new attempt. Every refusal writes nothing; then it claims the
+// lease, the first write. It returns what the listener serves, maybe in
+// another form than the state's (the single target group form): the next
+// write expects it, and writes both colors again.
+func (r *blueGreenResource) checkAndClaim(ctx context.Context, plan *blueGreenModel, state blueGreenModel, st bluegreen.State, active bluegreen.Color, flipping bool, diags *diag.Diagnostics) (weights.Split, bool) {
+	if flipping {
+		to := splitOf(state, wantWeights(active))
+		if refuseRetry(nil, recordOf(state.LastRollout), to, attemptOf(ctx, plan.Rollout), reportTo(diags), atApply) {
+			return nil, false
+		}
+		if !refuseWhileForeign(ctx, r.client, plan.ControlledBy, path.Root("active"), diags) {
+			return nil, false
+		}
+	}
+	read, ok := readBeforeWrite(ctx, r.client, r.subject(state, st.Active), splitOf(state, st.Weights), reportTo(diags))
+	if !ok {
+		return nil, false
+	}
+	l, ok := claim(ctx, nil, r.subject(state, st.Active), blueGreenType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", reportTo(diags))
+	if !ok {
+		return nil, false
+	}
+	plan.OwnerTag = types.StringValue(l.token)
+	return read.Split, true
 }
 
 // updateInPlace changes the settings AWS changes in place on each target

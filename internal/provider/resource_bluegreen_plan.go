@@ -24,100 +24,165 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		r.warnTakeover(ctx, req, resp)
 		return
 	}
-	var plan, state blueGreenModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() || plan.Active.IsUnknown() || plan.Port.IsUnknown() || plan.Protocol.IsUnknown() || plan.VPCID.IsUnknown() || plan.TargetType.IsUnknown() {
+	p, ok := r.planOf(ctx, req, resp)
+	if !ok || !p.allowed() {
 		return
 	}
-	st := r.stateOf(ctx, state, &resp.Diagnostics)
-	active := bluegreen.Color(plan.Active.ValueString())
-	d := bluegreen.Decide(st, active, plan.settings())
+	p.planTargetGroups(ctx)
+	checkPromote(nil, recordOf(p.state.LastRollout), settingsOf(ctx, p.state.Rollout), settingsOf(ctx, p.plan.Rollout), !p.same, reportTo(&resp.Diagnostics))
+	if h, held := heldOf(recordOf(p.state.LastRollout)); held && p.same {
+		p.planHeld(ctx, h)
+		return
+	}
+	if p.same {
+		p.planUnchanged(ctx)
+		return
+	}
+	p.planFlip(ctx)
+}
+
+// blueGreenPlan is one plan of a change to a blue/green: the state, the plan
+// and what bluegreen.Decide makes of them.
+type blueGreenPlan struct {
+	r           *blueGreenResource
+	req         resource.ModifyPlanRequest
+	resp        *resource.ModifyPlanResponse
+	plan, state blueGreenModel
+	st          bluegreen.State
+	active      bluegreen.Color
+	d           bluegreen.Decision
+	// want is the traffic the plan serves; same is true when the listener
+	// serves it already.
+	want map[bluegreen.Color]int
+	same bool
+}
+
+// planOf reads the plan and the state and decides what the change does (not
+// ok while an attribute it needs is unknown).
+func (r *blueGreenResource) planOf(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) (*blueGreenPlan, bool) {
+	p := &blueGreenPlan{r: r, req: req, resp: resp}
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &p.plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &p.state)...)
+	plan := p.plan
+	if resp.Diagnostics.HasError() || plan.Active.IsUnknown() || plan.Port.IsUnknown() || plan.Protocol.IsUnknown() || plan.VPCID.IsUnknown() || plan.TargetType.IsUnknown() {
+		return nil, false
+	}
+	p.st = r.stateOf(ctx, p.state, &resp.Diagnostics)
+	p.active = bluegreen.Color(plan.Active.ValueString())
+	p.d = bluegreen.Decide(p.st, p.active, plan.settings())
+	p.want = wantWeights(p.active)
+	p.same = serves(p.st.Weights, p.want)
+	return p, true
+}
+
+// allowed reports whether the change may be planned: not one that needs two
+// applies, nor an idle replacement while a detached flip runs. It warns of
+// settings the live target group keeps.
+func (p *blueGreenPlan) allowed() bool {
+	d, diags := p.d, &p.resp.Diagnostics
 	if d.Refused != "" {
 		at := path.Root("port")
 		if d.Flip {
 			at = path.Root("active")
 		}
-		resp.Diagnostics.AddAttributeError(at, "Change Needs Two Applies", detail(nil, d.Refused+"."))
-		return
+		diags.AddAttributeError(at, "Change Needs Two Applies", detail(nil, d.Refused+"."))
+		return false
 	}
 	if d.Later != "" {
-		resp.Diagnostics.AddAttributeWarning(path.Root("port"), "Live Target Group Keeps Old Settings", detail(nil, bluegreen.LaterAdvice(d.Later)+"."))
+		diags.AddAttributeWarning(path.Root("port"), "Live Target Group Keeps Old Settings", detail(nil, bluegreen.LaterAdvice(d.Later)+"."))
 	}
-	if recordOf(state.LastRollout).Status == statusRunning && d.Replace != "" {
+	if recordOf(p.state.LastRollout).Status == statusRunning && d.Replace != "" {
 		// Replacing the idle color points the listener at the new target
 		// group, over the weights the running flip writes.
-		refuseWhileRunning(problem.At("port"), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
-		return
+		refuseWhileRunning(problem.At("port"), recordOf(p.state.LastRollout), reportTo(diags))
+		return false
 	}
-	set := func(name string, v attr.Value) {
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), v)...)
-	}
-	fps := stringMap(ctx, state.Settings, &resp.Diagnostics)
-	set("blue_target_group_arn", state.BlueARN)
-	set("green_target_group_arn", state.GreenARN)
+	return true
+}
+
+// set plans one attribute.
+func (p *blueGreenPlan) set(ctx context.Context, name string, v attr.Value) {
+	p.resp.Diagnostics.Append(p.resp.Plan.SetAttribute(ctx, path.Root(name), v)...)
+}
+
+// planTargetGroups plans the target groups: both kept, but the idle one
+// replaced (unknown until the apply) when its settings change.
+func (p *blueGreenPlan) planTargetGroups(ctx context.Context) {
+	state, d := p.state, p.d
+	fps := stringMap(ctx, state.Settings, &p.resp.Diagnostics)
+	p.set(ctx, "blue_target_group_arn", state.BlueARN)
+	p.set(ctx, "green_target_group_arn", state.GreenARN)
 	if d.Replace != "" {
-		fps[string(d.Replace)] = plan.settings().Fingerprint()
-		set(string(d.Replace)+"_target_group_arn", types.StringUnknown())
+		fps[string(d.Replace)] = p.plan.settings().Fingerprint()
+		p.set(ctx, string(d.Replace)+"_target_group_arn", types.StringUnknown())
 	}
-	set("target_group_settings", settingsValue(fps))
+	p.set(ctx, "target_group_settings", settingsValue(fps))
 	arnAfter := func(c bluegreen.Color) attr.Value {
 		if c == d.Replace {
 			return types.StringUnknown()
 		}
 		return types.StringValue(state.arnOf(c))
 	}
-	set("live_target_group_arn", arnAfter(active))
-	set("idle_target_group_arn", arnAfter(active.Other()))
-	want := wantWeights(active)
-	same := st.Weights[bluegreen.Blue] == want[bluegreen.Blue] && st.Weights[bluegreen.Green] == want[bluegreen.Green]
-	checkPromote(nil, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !same, reportTo(&resp.Diagnostics))
-	if h, held := heldOf(recordOf(state.LastRollout)); held && same {
-		set("traffic", state.Traffic)
-		set("history", state.History)
-		set("previous_active", state.PreviousActive)
-		prev := bluegreen.Color(state.PreviousActive.ValueString())
-		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(state, prev), h, settingsOf(ctx, plan.Rollout), splitOf(state, want), req.Private, reportTo(&resp.Diagnostics))
-		if ok {
-			keepOrAct(ctx, req.State, resp, plannedStepsValue(steps), acts, state.LastRollout)
-			if acts {
-				set("history", types.ListUnknown(historyObjectType))
-				set("traffic", types.MapUnknown(types.Int64Type))
-				set("live_target_group_arn", types.StringUnknown())
-				set("idle_target_group_arn", types.StringUnknown())
-			}
-		}
-		return
-	}
-	if same {
-		set("traffic", state.Traffic)
-		set("planned_steps", state.PlannedSteps)
-		set("last_rollout", recordValue(planRunningSame(ctx, r.client, r.subjectOf(state), recordOf(state.LastRollout), settingsOf(ctx, plan.Rollout), reportTo(&resp.Diagnostics))))
-		set("history", state.History)
-		set("previous_active", state.PreviousActive)
-		return
-	}
-	set("traffic", trafficValue(want))
-	set("last_rollout", types.ObjectUnknown(lastRolloutAttrTypes))
-	set("history", types.ListUnknown(historyObjectType))
-	set("previous_active", flipOrigin(state, active))
-	strategy, known, ds := strategyFrom(ctx, plan.Rollout)
-	resp.Diagnostics.Append(ds...)
-	if !known || len(strategy.Problems()) > 0 {
-		set("planned_steps", types.ListUnknown(plannedStepObjectType))
-		return
-	}
-	if !refuseWhileForeign(ctx, r.client, plan.ControlledBy, path.Root("active"), &resp.Diagnostics) {
-		return
-	}
-	settings, _ := settingsFrom(ctx, plan.Rollout)
-	steps, ok := planChange(ctx, r.client, plannedChange{at: problem.At("active"), kind: "listener", from: splitOf(state, st.Weights), to: splitOf(state, want),
-		strategy: strategy, settings: settings, last: recordOf(state.LastRollout), subj: r.subjectOf(state)}, reportTo(&resp.Diagnostics))
+	p.set(ctx, "live_target_group_arn", arnAfter(p.active))
+	p.set(ctx, "idle_target_group_arn", arnAfter(p.active.Other()))
+}
+
+// planHeld plans a change that keeps the traffic of a held rollout: the hold
+// goes on, or acts (a promote, an abort) and moves traffic.
+func (p *blueGreenPlan) planHeld(ctx context.Context, h heldRun) {
+	state, resp := p.state, p.resp
+	p.set(ctx, "traffic", state.Traffic)
+	p.set(ctx, "history", state.History)
+	p.set(ctx, "previous_active", state.PreviousActive)
+	prev := bluegreen.Color(state.PreviousActive.ValueString())
+	steps, acts, ok := planHeldSame(ctx, p.r.client, p.r.subject(state, prev), h, settingsOf(ctx, p.plan.Rollout), splitOf(state, p.want), p.req.Private, reportTo(&resp.Diagnostics))
 	if !ok {
 		return
 	}
-	set("planned_steps", plannedStepsValue(steps))
-	checkScheduleTimeout(ctx, plan.Timeouts, updating, steps, plan.Rollout, &resp.Diagnostics)
+	keepOrAct(ctx, p.req.State, resp, plannedStepsValue(steps), acts, state.LastRollout)
+	if acts {
+		p.set(ctx, "history", types.ListUnknown(historyObjectType))
+		p.set(ctx, "traffic", types.MapUnknown(types.Int64Type))
+		p.set(ctx, "live_target_group_arn", types.StringUnknown())
+		p.set(ctx, "idle_target_group_arn", types.StringUnknown())
+	}
+}
+
+// planUnchanged plans a change that keeps the traffic the listener serves.
+func (p *blueGreenPlan) planUnchanged(ctx context.Context) {
+	state := p.state
+	p.set(ctx, "traffic", state.Traffic)
+	p.set(ctx, "planned_steps", state.PlannedSteps)
+	p.set(ctx, "last_rollout", recordValue(planRunningSame(ctx, p.r.client, p.r.subjectOf(state), recordOf(state.LastRollout), settingsOf(ctx, p.plan.Rollout), reportTo(&p.resp.Diagnostics))))
+	p.set(ctx, "history", state.History)
+	p.set(ctx, "previous_active", state.PreviousActive)
+}
+
+// planFlip plans a flip: the traffic moves to the active color by the steps
+// of the rollout.
+func (p *blueGreenPlan) planFlip(ctx context.Context) {
+	plan, state, diags := p.plan, p.state, &p.resp.Diagnostics
+	p.set(ctx, "traffic", trafficValue(p.want))
+	p.set(ctx, "last_rollout", types.ObjectUnknown(lastRolloutAttrTypes))
+	p.set(ctx, "history", types.ListUnknown(historyObjectType))
+	p.set(ctx, "previous_active", flipOrigin(state, p.active))
+	strategy, known, ds := strategyFrom(ctx, plan.Rollout)
+	diags.Append(ds...)
+	if !known || len(strategy.Problems()) > 0 {
+		p.set(ctx, "planned_steps", types.ListUnknown(plannedStepObjectType))
+		return
+	}
+	if !refuseWhileForeign(ctx, p.r.client, plan.ControlledBy, path.Root("active"), diags) {
+		return
+	}
+	settings, _ := settingsFrom(ctx, plan.Rollout)
+	steps, ok := planChange(ctx, p.r.client, plannedChange{at: problem.At("active"), kind: "listener", from: splitOf(state, p.st.Weights), to: splitOf(state, p.want),
+		strategy: strategy, settings: settings, last: recordOf(state.LastRollout), subj: p.r.subjectOf(state)}, reportTo(diags))
+	if !ok {
+		return
+	}
+	p.set(ctx, "planned_steps", plannedStepsValue(steps))
+	checkScheduleTimeout(ctx, plan.Timeouts, updating, steps, plan.Rollout, diags)
 }
 
 // warnTakeover says, when planning a create, that the listener's current

@@ -26,14 +26,8 @@ func (r *blueGreenResource) Read(ctx context.Context, req resource.ReadRequest, 
 		return
 	}
 	ref := m.ref()
-	acts, err := r.client.ReadActions(ctx, ref)
-	if errors.Is(err, awsclient.ErrNotFound) {
-		tflog.Warn(ctx, "listener or rule no longer exists; removing from state", map[string]any{"id": ref.ID()})
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		addReadError(&resp.Diagnostics, r.client, ref, err)
+	acts, ok := readForRefresh(ctx, r.client, ref, resp)
+	if !ok {
 		return
 	}
 	fwd, _ := acts.Forward()

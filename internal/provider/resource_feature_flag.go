@@ -50,30 +50,38 @@ type featureFlagResource struct{ client *awsclient.Client }
 // path_prefix says otherwise.
 const DefaultFlagPrefix = awsclient.DefaultFlagPrefix
 
+// flagModel is a flag as the resource and the data source show it: where
+// it lives and what its document says.
+type flagModel struct {
+	ID                types.String `tfsdk:"id"`
+	Key               types.String `tfsdk:"key"`
+	PathPrefix        types.String `tfsdk:"path_prefix"`
+	Enabled           types.Bool   `tfsdk:"enabled"`
+	RolloutPercentage types.Int64  `tfsdk:"rollout_percentage"`
+	Targeting         types.Object `tfsdk:"targeting"`
+	Environments      types.List   `tfsdk:"environments"`
+	KillSwitch        types.Bool   `tfsdk:"kill_switch"`
+	Description       types.String `tfsdk:"description"`
+	Owner             types.String `tfsdk:"owner"`
+	Ticket            types.String `tfsdk:"ticket"`
+	ExpiresAt         types.String `tfsdk:"expires_at"`
+	Dependencies      types.List   `tfsdk:"dependencies"`
+	ParameterName     types.String `tfsdk:"parameter_name"`
+	Document          types.String `tfsdk:"document"`
+}
+
+// featureFlagModel is the resource: the flag and how it is rolled out and
+// owned.
 type featureFlagModel struct {
-	ID                types.String   `tfsdk:"id"`
-	Key               types.String   `tfsdk:"key"`
-	PathPrefix        types.String   `tfsdk:"path_prefix"`
-	Enabled           types.Bool     `tfsdk:"enabled"`
-	RolloutPercentage types.Int64    `tfsdk:"rollout_percentage"`
-	Targeting         types.Object   `tfsdk:"targeting"`
-	Environments      types.List     `tfsdk:"environments"`
-	KillSwitch        types.Bool     `tfsdk:"kill_switch"`
-	Description       types.String   `tfsdk:"description"`
-	Owner             types.String   `tfsdk:"owner"`
-	Ticket            types.String   `tfsdk:"ticket"`
-	ExpiresAt         types.String   `tfsdk:"expires_at"`
-	Dependencies      types.List     `tfsdk:"dependencies"`
-	ParameterName     types.String   `tfsdk:"parameter_name"`
-	Document          types.String   `tfsdk:"document"`
-	KillSwitchReason  types.String   `tfsdk:"kill_switch_reason"`
-	Rollout           types.Object   `tfsdk:"rollout"`
-	PlannedSteps      types.List     `tfsdk:"planned_steps"`
-	LastRollout       types.Object   `tfsdk:"last_rollout"`
-	Timeouts          timeouts.Value `tfsdk:"timeouts"`
-	Tier              types.String   `tfsdk:"tier"`
-	Adopt             types.Bool     `tfsdk:"adopt"`
-	OwnerTag          types.String   `tfsdk:"owner_tag"`
+	flagModel
+	KillSwitchReason types.String   `tfsdk:"kill_switch_reason"`
+	Rollout          types.Object   `tfsdk:"rollout"`
+	PlannedSteps     types.List     `tfsdk:"planned_steps"`
+	LastRollout      types.Object   `tfsdk:"last_rollout"`
+	Timeouts         timeouts.Value `tfsdk:"timeouts"`
+	Tier             types.String   `tfsdk:"tier"`
+	Adopt            types.Bool     `tfsdk:"adopt"`
+	OwnerTag         types.String   `tfsdk:"owner_tag"`
 }
 
 type targetingModel struct {

@@ -123,57 +123,94 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 		return
 	}
 	diags := &resp.Diagnostics
-	subj := r.subject(plan)
+	save := func() { resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...) }
 	if recordOf(state.LastRollout).Status == statusRunning {
 		r.whileRunning(ctx, &plan, state, diags)
 		if !diags.HasError() {
-			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+			save()
 		}
 		return
 	}
 	if h, held := heldOf(recordOf(state.LastRollout)); held {
 		if r.whileHeld(ctx, &plan, state, h, diags) {
-			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+			save()
 		}
 		return
 	}
-	// Every refusal, before anything is written.
-	if refuseReenable(ctx, state, plan, diags, false) {
-		return
-	}
-	read, ok := r.readBeforeWrite(ctx, state, diags)
+	u, ok := r.checkUpdate(ctx, plan, state, diags)
 	if !ok {
 		return
 	}
-	settings, ramp, d := flagSettings(ctx, plan.Rollout)
-	diags.Append(d...)
-	from, to := int(state.RolloutPercentage.ValueInt64()), int(plan.RolloutPercentage.ValueInt64())
-	ramp = ramp && from != to
-	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
-	diags.Append(d...)
-	ch := change{from: flagSplit(from), to: flagSplit(to), settings: settings, planned: plannedOf(plan.PlannedSteps, flagStepsValue), last: recordOf(state.LastRollout), limit: limit}
-	if settings.Policy == rollout.KillSwitch {
-		ch.switchOff = subj.switchOff
-	}
-	var steps []rollout.PlannedStep
-	if ramp {
-		if steps, _, ok = checkChange(ctx, r.client, subj, ch, reportTo(diags)); !ok {
-			return
-		}
-	}
+	subj := r.subject(plan)
 	l, ok := claim(ctx, nil, subj, flagType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", reportTo(diags))
 	if !ok {
 		return
 	}
 	plan.OwnerTag = types.StringValue(l.token)
-	// Everything but the percentage first, at the percentage the flag has;
-	// then the percentage through the pipeline.
-	if ramp {
-		plan.RolloutPercentage = state.RolloutPercentage
-	}
-	if !r.write(ctx, &plan, read, state.Tier.ValueString(), diags) {
+	if !r.writeAllButPercentage(ctx, &plan, state, u, diags) {
 		giveBack(ctx, subj, l, reportTo(diags))
 		return
+	}
+	if u.ramp && len(u.steps) > 0 {
+		u.ch.leaseToken = l.token
+		r.ramp(ctx, &plan, u, diags)
+	}
+	save()
+}
+
+// flagUpdate is an update of a flag, checked before anything is written.
+type flagUpdate struct {
+	// read is the parameter as read before write.
+	read awsclient.FlagParam
+	// ch moves the percentage, in steps when ramp is true.
+	ch    change
+	ramp  bool
+	steps []rollout.PlannedStep
+	// to is the percentage planned.
+	to int
+}
+
+// checkUpdate makes every refusal of an update, before anything is
+// written: a kill switch turned off too early, a flag changed since the
+// plan, a ramp the pipeline refuses.
+func (r *featureFlagResource) checkUpdate(ctx context.Context, plan, state featureFlagModel, diags *diag.Diagnostics) (flagUpdate, bool) {
+	var u flagUpdate
+	if refuseReenable(ctx, state, plan, diags, false) {
+		return u, false
+	}
+	read, ok := r.readBeforeWrite(ctx, state, diags)
+	if !ok {
+		return u, false
+	}
+	u.read = read
+	settings, ramp, d := flagSettings(ctx, plan.Rollout)
+	diags.Append(d...)
+	from, to := int(state.RolloutPercentage.ValueInt64()), int(plan.RolloutPercentage.ValueInt64())
+	u.ramp, u.to = ramp && from != to, to
+	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
+	diags.Append(d...)
+	u.ch = change{from: flagSplit(from), to: flagSplit(to), settings: settings, planned: plannedOf(plan.PlannedSteps, flagStepsValue), last: recordOf(state.LastRollout), limit: limit}
+	subj := r.subject(plan)
+	if settings.Policy == rollout.KillSwitch {
+		u.ch.switchOff = subj.switchOff
+	}
+	if u.ramp {
+		if u.steps, _, ok = checkChange(ctx, r.client, subj, u.ch, reportTo(diags)); !ok {
+			return u, false
+		}
+	}
+	return u, true
+}
+
+// writeAllButPercentage writes everything but the percentage, at the
+// percentage the flag has when it ramps; the pipeline moves the percentage
+// after it.
+func (r *featureFlagResource) writeAllButPercentage(ctx context.Context, plan *featureFlagModel, state featureFlagModel, u flagUpdate, diags *diag.Diagnostics) bool {
+	if u.ramp {
+		plan.RolloutPercentage = state.RolloutPercentage
+	}
+	if !r.write(ctx, plan, u.read, state.Tier.ValueString(), diags) {
+		return false
 	}
 	if plan.PlannedSteps.IsUnknown() {
 		plan.PlannedSteps = flagStepsValue(nil)
@@ -181,14 +218,15 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 	if plan.LastRollout.IsUnknown() {
 		plan.LastRollout = state.LastRollout
 	}
-	if !ramp || len(steps) == 0 {
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-		return
-	}
-	ch.leaseToken = l.token
-	out := moveChange(ctx, r.client, subj, ch, steps, nil, reportTo(diags))
+	return true
+}
+
+// ramp moves the percentage through the pipeline and records in plan what
+// the flag holds after it.
+func (r *featureFlagResource) ramp(ctx context.Context, plan *featureFlagModel, u flagUpdate, diags *diag.Diagnostics) {
+	subj := r.subject(*plan)
+	out := moveChange(ctx, r.client, subj, u.ch, u.steps, nil, reportTo(diags))
 	if !out.moved {
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
 	doc, f, err := r.client.ReadFlag(ctx, subj.name)
@@ -200,15 +238,14 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 		plan.KillSwitchReason = types.StringValue(f.KillSwitchReason)
 	}
 	plan.PlannedSteps = flagStepsValue(out.steps)
-	plan.LastRollout = recordValue(recordOutcome(ch, out))
+	plan.LastRollout = recordValue(recordOutcome(u.ch, out))
 	if (keepsTarget(recordOf(plan.LastRollout)) || out.res.Status == rollout.Succeeded) && f != nil {
 		// (a ramp that succeeded reached its percentage: a change made
 		// since, by hand, is drift for the next plan)
 		target := *f
-		target.RolloutPercentage = to
-		plan.RolloutPercentage, plan.Document = types.Int64Value(int64(to)), types.StringValue(documentOf(&target))
+		target.RolloutPercentage = u.to
+		plan.RolloutPercentage, plan.Document = types.Int64Value(int64(u.to)), types.StringValue(documentOf(&target))
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
 // whileRunning is an update planned while a detached ramp runs: back to

@@ -378,14 +378,8 @@ func (r *trafficSplitResource) Read(ctx context.Context, req resource.ReadReques
 		return
 	}
 	ref := state.ref()
-	acts, err := r.client.ReadActions(ctx, ref)
-	if errors.Is(err, awsclient.ErrNotFound) {
-		tflog.Warn(ctx, "listener or rule no longer exists; removing from state", map[string]any{"id": ref.ID()})
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		addReadError(&resp.Diagnostics, r.client, ref, err)
+	acts, ok := readForRefresh(ctx, r.client, ref, resp)
+	if !ok {
 		return
 	}
 	prior, _, _ := splitFromList(ctx, state.TargetGroups)
@@ -415,6 +409,23 @@ func (r *trafficSplitResource) Read(ctx context.Context, req resource.ReadReques
 	}
 	state.Foreign = readForeign(ctx, r.client, state.ControlledBy, state.Foreign, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// readForRefresh reads what the listener or rule ref serves, for the Read of
+// a split or a blue/green: one that no longer exists removes the resource
+// from the state. It returns false when the Read has nothing more to do.
+func readForRefresh(ctx context.Context, c *awsclient.Client, ref awsclient.Ref, resp *resource.ReadResponse) (awsclient.Actions, bool) {
+	acts, err := c.ReadActions(ctx, ref)
+	if errors.Is(err, awsclient.ErrNotFound) {
+		tflog.Warn(ctx, "listener or rule no longer exists; removing from state", map[string]any{"id": ref.ID()})
+		resp.State.RemoveResource(ctx)
+		return nil, false
+	}
+	if err != nil {
+		addReadError(&resp.Diagnostics, c, ref, err)
+		return nil, false
+	}
+	return acts, true
 }
 
 func (r *trafficSplitResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {

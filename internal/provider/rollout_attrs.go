@@ -570,11 +570,17 @@ func settingsFrom(ctx context.Context, o types.Object) (rolloutSettings, diag.Di
 	if !m.Rollback.IsNull() {
 		out.Policy = rollout.Policy(m.Rollback.ValueString())
 	}
-	if m.Gates.IsNull() || m.Gates.IsUnknown() {
-		return out, diags
+	if !m.Gates.IsNull() && !m.Gates.IsUnknown() {
+		out.Gates = gatesFrom(ctx, m.Gates, &diags)
 	}
+	return out, diags
+}
+
+// gatesFrom is rollout.gates (known, not null) as the engine reads it.
+func gatesFrom(ctx context.Context, o types.Object, diags *diag.Diagnostics) rollout.Gates {
+	var out rollout.Gates
 	var g gatesModel
-	diags.Append(m.Gates.As(ctx, &g, basetypes.ObjectAsOptions{})...)
+	diags.Append(o.As(ctx, &g, basetypes.ObjectAsOptions{})...)
 	if !g.Health.IsNull() {
 		var h healthModel
 		diags.Append(g.Health.As(ctx, &h, basetypes.ObjectAsOptions{})...)
@@ -586,38 +592,43 @@ func settingsFrom(ctx context.Context, o types.Object) (rolloutSettings, diag.Di
 			hg.MinHealthyPercent = h.MinHealthyPercent.ValueFloat64()
 		}
 		hg.Timeout = parseDuration(h.Timeout, hg.Timeout)
-		out.Gates.Health = &hg
+		out.Health = &hg
 	}
 	if !g.Alarms.IsNull() {
-		diags.Append(g.Alarms.ElementsAs(ctx, &out.Gates.Alarms, false)...)
+		diags.Append(g.Alarms.ElementsAs(ctx, &out.Alarms, false)...)
 	}
-	out.Gates.FailOnInsufficientData = g.FailOnInsufficientData.ValueBool()
+	out.FailOnInsufficientData = g.FailOnInsufficientData.ValueBool()
 	if !g.Metrics.IsNull() {
-		var mm metricsModel
-		diags.Append(g.Metrics.As(ctx, &mm, basetypes.ObjectAsOptions{})...)
-		mg := rollout.MetricsGate{}
-		if !mm.MaxErrorRatePercent.IsNull() {
-			v := mm.MaxErrorRatePercent.ValueFloat64()
-			mg.MaxErrorRatePercent = &v
-		}
-		if !mm.MaxP99LatencyMs.IsNull() {
-			v := mm.MaxP99LatencyMs.ValueFloat64()
-			mg.MaxP99LatencyMs = &v
-		}
-		if !mm.MinRequestCount.IsNull() {
-			v := mm.MinRequestCount.ValueInt64()
-			mg.MinRequestCount = &v
-		}
-		mg.Delay = parseDuration(mm.Delay, rollout.DefaultMetricsDelay)
-		out.Gates.Metrics = &mg
+		out.Metrics = metricsGateFrom(ctx, g.Metrics, diags)
 	}
 	if !g.Hooks.IsNull() {
 		var hm hooksModel
 		diags.Append(g.Hooks.As(ctx, &hm, basetypes.ObjectAsOptions{})...)
-		out.Gates.BeforeShift = hm.BeforeShift.ValueString()
-		out.Gates.AfterPause = hm.AfterPause.ValueString()
+		out.BeforeShift = hm.BeforeShift.ValueString()
+		out.AfterPause = hm.AfterPause.ValueString()
 	}
-	return out, diags
+	return out
+}
+
+// metricsGateFrom is rollout.gates.metrics (not null).
+func metricsGateFrom(ctx context.Context, o types.Object, diags *diag.Diagnostics) *rollout.MetricsGate {
+	var mm metricsModel
+	diags.Append(o.As(ctx, &mm, basetypes.ObjectAsOptions{})...)
+	mg := rollout.MetricsGate{}
+	if !mm.MaxErrorRatePercent.IsNull() {
+		v := mm.MaxErrorRatePercent.ValueFloat64()
+		mg.MaxErrorRatePercent = &v
+	}
+	if !mm.MaxP99LatencyMs.IsNull() {
+		v := mm.MaxP99LatencyMs.ValueFloat64()
+		mg.MaxP99LatencyMs = &v
+	}
+	if !mm.MinRequestCount.IsNull() {
+		v := mm.MinRequestCount.ValueInt64()
+		mg.MinRequestCount = &v
+	}
+	mg.Delay = parseDuration(mm.Delay, rollout.DefaultMetricsDelay)
+	return &mg
 }
 
 // checkRollout adds a diagnostic for every rollout block that cannot run.
@@ -630,17 +641,8 @@ func checkRollout(ctx context.Context, o types.Object, base path.Path, diags *di
 	if diags.HasError() || m.Strategy.IsUnknown() {
 		return
 	}
-	if !m.Preset.IsNull() && !m.Preset.IsUnknown() {
-		for name, v := range map[string]attr.Value{"strategy": m.Strategy, "steps": m.Steps, "linear": m.Linear} {
-			if !v.IsNull() {
-				diags.AddAttributeError(base.AtName(name), "Preset With Own Schedule", detail(nil,
-					fmt.Sprintf("rollout.preset is %q, and rollout.%s is set too; a preset is the whole schedule.", m.Preset.ValueString(), name),
-					"Remove "+name+", or remove preset and describe the schedule with strategy, steps or linear."))
-			}
-		}
-		if diags.HasError() {
-			return
-		}
+	if checkPreset(m, base, diags); diags.HasError() {
+		return
 	}
 	checkExecution(ctx, m.Execution, base.AtName("execution"), diags)
 	if !m.Steps.IsUnknown() {
@@ -650,6 +652,46 @@ func checkRollout(ctx context.Context, o types.Object, base path.Path, diags *di
 		}
 		checkHolds(m, steps, base, diags)
 	}
+	checkNotifications(ctx, m, base, diags)
+	checkStrategyParts(m, base, diags)
+	if diags.HasError() {
+		return
+	}
+	if m.Rollback.ValueString() == string(rollout.FeatureFlag) && m.Flags.IsNull() {
+		diags.AddAttributeError(base.AtName("flags"), "Missing Flags", detail(nil,
+			`rollout.rollback is "feature_flag" but rollout.flags names no flag to switch off.`,
+			`List the flags that carry the change's new features, for example flags = [rollout_feature_flag.new_checkout.key], or choose another rollback.`))
+	}
+	st, known, d := strategyFrom(ctx, o)
+	diags.Append(d...)
+	if !known {
+		return
+	}
+	for _, pr := range st.Problems() {
+		diags.AddAttributeError(attrPathOf(base, pr.Path), "Invalid Rollout Schedule", detail(nil, fmt.Sprintf("rollout.%s is wrong: %s.", pr.Path, pr.Reason),
+			"A canary's steps go from 1 to 100 percent, each further than the last, and end at 100."))
+	}
+	if diags.HasError() {
+		return
+	}
+	checkGates(ctx, o, st, base, diags)
+}
+
+// checkPreset refuses a schedule set beside rollout.preset.
+func checkPreset(m rolloutModel, base path.Path, diags *diag.Diagnostics) {
+	if !m.Preset.IsNull() && !m.Preset.IsUnknown() {
+		for name, v := range map[string]attr.Value{"strategy": m.Strategy, "steps": m.Steps, "linear": m.Linear} {
+			if !v.IsNull() {
+				diags.AddAttributeError(base.AtName(name), "Preset With Own Schedule", detail(nil,
+					fmt.Sprintf("rollout.preset is %q, and rollout.%s is set too; a preset is the whole schedule.", m.Preset.ValueString(), name),
+					"Remove "+name+", or remove preset and describe the schedule with strategy, steps or linear."))
+			}
+		}
+	}
+}
+
+// checkNotifications refuses rollout.notifications naming no target.
+func checkNotifications(ctx context.Context, m rolloutModel, base path.Path, diags *diag.Diagnostics) {
 	if !m.Notify.IsNull() && !m.Notify.IsUnknown() {
 		var n notificationsModel
 		diags.Append(m.Notify.As(ctx, &n, basetypes.ObjectAsOptions{})...)
@@ -659,6 +701,11 @@ func checkRollout(ctx context.Context, o types.Object, base path.Path, diags *di
 				"Set sns_topic_arn, event_bus_name or both, or remove notifications."))
 		}
 	}
+}
+
+// checkStrategyParts checks that rollout.steps and rollout.linear are set
+// with, and only with, their strategy.
+func checkStrategyParts(m rolloutModel, base path.Path, diags *diag.Diagnostics) {
 	kind := rollout.AllAtOnce
 	if !m.Strategy.IsNull() {
 		kind = rollout.Kind(m.Strategy.ValueString())
@@ -683,26 +730,11 @@ func checkRollout(ctx context.Context, o types.Object, base path.Path, diags *di
 			fmt.Sprintf("rollout.linear is set but rollout.strategy is %q; it is only used by a linear rollout.", kind),
 			`Set strategy = "linear", or remove linear.`))
 	}
-	if diags.HasError() {
-		return
-	}
-	if m.Rollback.ValueString() == string(rollout.FeatureFlag) && m.Flags.IsNull() {
-		diags.AddAttributeError(base.AtName("flags"), "Missing Flags", detail(nil,
-			`rollout.rollback is "feature_flag" but rollout.flags names no flag to switch off.`,
-			`List the flags that carry the change's new features, for example flags = [rollout_feature_flag.new_checkout.key], or choose another rollback.`))
-	}
-	st, known, d := strategyFrom(ctx, o)
-	diags.Append(d...)
-	if !known {
-		return
-	}
-	for _, pr := range st.Problems() {
-		diags.AddAttributeError(attrPathOf(base, pr.Path), "Invalid Rollout Schedule", detail(nil, fmt.Sprintf("rollout.%s is wrong: %s.", pr.Path, pr.Reason),
-			"A canary's steps go from 1 to 100 percent, each further than the last, and end at 100."))
-	}
-	if diags.HasError() {
-		return
-	}
+}
+
+// checkGates refuses gates that would check nothing and warns of a metrics
+// gate judged on too little or never measured.
+func checkGates(ctx context.Context, o types.Object, st rollout.Strategy, base path.Path, diags *diag.Diagnostics) {
 	s, _ := settingsFrom(ctx, o)
 	gates := base.AtName("gates")
 	if m := s.Gates.Metrics; m != nil && m.MaxErrorRatePercent == nil && m.MaxP99LatencyMs == nil && m.MinRequestCount == nil && knownObject(ctx, o, "metrics") {
