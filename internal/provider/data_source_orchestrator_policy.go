@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -45,13 +46,27 @@ func (d *orchestratorPolicyDataSource) Metadata(_ context.Context, req datasourc
 	resp.TypeName = req.ProviderTypeName + "_orchestrator_policy"
 }
 
+// arnPatternREs holds the compiled ARN patterns of the schema's lists: the
+// schema is built again for every engine command, and compiling them each
+// time was a visible part of it.
+var arnPatternREs sync.Map
+
+func arnPatternRE(service, prefix string) *regexp.Regexp {
+	key := service + "\x00" + prefix
+	if re, ok := arnPatternREs.Load(key); ok {
+		return re.(*regexp.Regexp)
+	}
+	re, _ := arnPatternREs.LoadOrStore(key, regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov|\*):`+service+`:[a-z0-9*-]*:[0-9*]*:`+prefix+`.+$`))
+	return re.(*regexp.Regexp)
+}
+
 func (d *orchestratorPolicyDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	arns := func(what, all, service, prefix, example string) schema.ListAttribute {
 		return schema.ListAttribute{
 			ElementType: types.StringType, Optional: true,
 			MarkdownDescription: fmt.Sprintf("The %s detached rollouts may touch, 1 to 100 ARNs (`*` wildcards allowed). Default: %s.", what, all),
 			Validators: []validator.List{listvalidator.SizeBetween(1, 100), listvalidator.UniqueValues(),
-				listvalidator.ValueStringsAre(stringvalidator.RegexMatches(regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov|\*):`+service+`:[a-z0-9*-]*:[0-9*]*:`+prefix+`.+$`),
+				listvalidator.ValueStringsAre(stringvalidator.RegexMatches(arnPatternRE(service, prefix),
 					"must be an ARN such as "+example+" (wildcards allowed)"))},
 		}
 	}

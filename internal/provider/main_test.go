@@ -9,6 +9,7 @@ import (
 
 func TestMain(m *testing.M) {
 	acctest.SetCredentialsEnv()
+	acctest.TuneTestBinary()
 	acctest.TuneEngines()
 	os.Exit(m.Run())
 }

@@ -190,7 +190,7 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 					"turns their kill switch on (written and read back) and leaves traffic where it is; with `auto`, latency and too-little-traffic failures take that path and errors, alarms, health " +
 					"and hooks still move traffic back. `last_rollout.reason` names the flags switched off. 1 to 20.",
 				Validators: []validator.List{listvalidator.SizeBetween(1, 20), listvalidator.UniqueValues(),
-					listvalidator.ValueStringsAre(stringvalidator.RegexMatches(regexp.MustCompile(`^(/([a-zA-Z0-9_.-]+/)*)?[a-z][a-z0-9._-]{0,127}$`), "must be a flag key or a parameter name /PREFIX/KEY"))},
+					listvalidator.ValueStringsAre(stringvalidator.RegexMatches(flagRefRE, "must be a flag key or a parameter name /PREFIX/KEY"))},
 			},
 			"preset": schema.StringAttribute{
 				Optional: true,
