@@ -493,7 +493,7 @@ func refusedReason(n, steps int, why string) string {
 func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags pipeline.Report) outcome {
 	arn := ch.last.Execution
 	name := nameOfExecution(arn)
-	if ch.to.Canonical() == ch.last.Target {
+	if sameTrafficAs(ch.to, ch.last.Target) {
 		x, read := readRunning(ctx, c, ch.last)
 		steps := runningSteps(x, read, ch)
 		if newPromote(ch.settings.Promote, ch.last.PromoteText()) {
@@ -509,7 +509,7 @@ func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch chang
 		return outcome{steps: steps, moved: true, record: &last, execution: arn,
 			res: rollout.Result{Status: statusRunning, Current: ch.to, StepReached: int(ch.last.StepReached), Steps: len(steps)}}
 	}
-	if ch.to.Canonical() != ch.last.From {
+	if !sameTrafficAs(ch.to, ch.last.From) {
 		refuseWhileRunning(s.Attr(), ch.last, diags)
 		return outcome{}
 	}
@@ -533,6 +533,15 @@ func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	live, lerr := readSplit(ctx, s)
 	res, status := resultOfExecution(x, s, live, lerr, int(ch.last.NoticesUndelivered))
 	res.Finished = c.Clock.Now()
+	// A run that started from another form of the same traffic (a
+	// person's rewrite before it) records that form as where it started,
+	// and its rollback puts it back: the state records the configured form
+	// the plan showed, and the next refresh reads the subject's. (A run in
+	// the apply records the configured form as its start, and goes back to
+	// it.)
+	if res.Status == rollout.RolledBack && !res.Unread && weights.SameTraffic(res.Current, ch.to) {
+		res.Current = ch.to
+	}
 	out.res = res
 	from, _ := weights.ParseCanonical(ch.last.Target)
 	rec := withRun(lastRolloutValue(res, from, ch.settings.Attempt), ch.to, arn, live)

@@ -165,9 +165,9 @@ func holdTimeoutText(s rolloutSettings) string {
 // or refused.
 func heldChange(ctx context.Context, c *awsclient.Client, s subject, ch change, h heldRun, diags pipeline.Report) outcome {
 	switch {
-	case ch.to.Canonical() == h.target.Canonical():
+	case weights.SameTraffic(ch.to, h.target):
 		return heldOnward(ctx, c, s, ch, h, diags)
-	case ch.to.Canonical() == h.from.Canonical():
+	case weights.SameTraffic(ch.to, h.from):
 		return heldBack(ctx, c, s, ch, h, diags)
 	default:
 		refuseWhileHeld(s.Attr(), h, diags)

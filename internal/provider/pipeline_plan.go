@@ -49,7 +49,7 @@ func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags
 	if p.last.Status == statusRunning {
 		// A detached rollout runs: back to where it started aborts it;
 		// anything else waits for it.
-		if p.to.Canonical() != p.last.From {
+		if !sameTrafficAs(p.to, p.last.From) {
 			refuseWhileRunning(p.at, p.last, diags)
 			return nil, false
 		}
@@ -187,4 +187,14 @@ func staleRun(ctx context.Context, c *awsclient.Client, l awsclient.Lease, st aw
 		}
 	}
 	return ""
+}
+
+// sameTrafficAs says whether to serves the traffic a record names
+// (canonical: a run's from or target), in any form: a run that started
+// from another form of the same traffic (a person's rewrite, a zero-weight
+// entry dropped) is still "back to where it started" for a configuration
+// in its own form.
+func sameTrafficAs(to weights.Split, canonical string) bool {
+	recorded, err := weights.ParseCanonical(canonical)
+	return err == nil && weights.SameTraffic(to, recorded)
 }
