@@ -539,13 +539,9 @@ func (w *mWorld) rewriteInOtherForm() bool {
 	return ok
 }
 
-// mForms turns the move on (ROLLOUT_MODEL_FORMS=1). It is off by
-// default while two findings it makes stand: a detached run started from
-// another form is not aborted by the configuration set back to where it
-// started (planChange compares its from exactly; seed 20), and a run
-// rolled back to the form found leaves a form the next plan acts on where
-// the model says nothing is to do (seeds 70, 250).
-var mForms = os.Getenv("ROLLOUT_MODEL_FORMS") == "1"
+// mForms is the move's switch (ROLLOUT_MODEL_FORMS=0 turns it off, to
+// replay a history as it ran before the move existed).
+var mForms = os.Getenv("ROLLOUT_MODEL_FORMS") != "0"
 
 // otherForm is what the subject serves, written in another form of the
 // same traffic (weights.SameTraffic), as a person may rewrite a listener:
@@ -586,6 +582,17 @@ func (w *mWorld) otherForm() (weights.Split, bool) {
 	return form, true
 }
 
+// otherFormServed says whether the subject serves the configured traffic
+// in another form than the configuration's (a split or a release service,
+// whose configuration is its weights), with no run held or running.
+func (w *mWorld) otherFormServed() bool {
+	if w.s.typ != "rollout_traffic_split" && w.s.typ != "rollout_release" || w.run != nil && !w.run.ended {
+		return false
+	}
+	live := w.s.live()
+	return weights.SameTraffic(live, w.at) && !live.Equal(w.at)
+}
+
 func gcd(a, b int) int {
 	for b != 0 {
 		a, b = b, a%b
@@ -603,6 +610,10 @@ const (
 	mBack     mMode = "back"      // a held run goes back (to from, or timed out with action rollback)
 	mRefused  mMode = "refused"   // the retry rule refuses it
 	mMoveOnly mMode = "move only" // a change with no rollout block
+	// mForm: the subject serves the configured traffic in another form (a
+	// person's rewrite that a run started from and went back to): the
+	// plan may write the configured form; no traffic moves.
+	mForm mMode = "form only"
 	// mNothingToPromote: a new rollout.promote with no hold is refused at plan
 	mNothingToPromote mMode = "nothing to promote"
 )
@@ -838,6 +849,11 @@ func (w *mWorld) checkWrites(mode mMode, run *mRun, mark int, uncertainOutcome b
 			w.fatalf("write %d (%s) came after a person's change: someone else's change wins, nothing more is written (writes %v)", i+1, x.Short(), got)
 		case mode == mNothing || mode == mRefused:
 			w.fatalf("the model says this apply (%s) writes nothing, yet it wrote %v", mode, got)
+		case mode == mForm:
+			if !weights.SameTraffic(x, w.at) {
+				w.fatalf("the model says this apply (%s) moves no traffic, yet it wrote %s (the configuration serves %s)", mode, x.Short(), w.at.Short())
+			}
+			continue
 		case mode == mMoveOnly:
 			continue
 		case run == nil:
@@ -994,6 +1010,9 @@ func (w *mWorld) apply(label string, ev mEvents, gap time.Duration, hand weights
 	if _, ok := w.r.Get("rollout"); !ok && w.run == nil && mode == mNewRun && w.steps == nil {
 		mode = mMoveOnly
 	}
+	if mode == mNothing && w.otherFormServed() {
+		mode = mForm
+	}
 	p := w.r.Plan(w.config())
 	w.logf("%s: plan at +%s, model: %s; plan changes %v, unknown %v%s", label, planAt.Sub(w.start), mode, p.Changes(), p.Unknown(), errText(p.Diags))
 	if mode == mNothingToPromote {
@@ -1149,6 +1168,9 @@ func (w *mWorld) apply(label string, ev mEvents, gap time.Duration, hand weights
 		w.fatalf("%s: the hold timed out between the plan (which showed it kept) and its apply, and the apply did not refuse: %s", label, d)
 	case refused && !timedOutSincePlan:
 		w.fatalf("%s: the apply refused a hold timeout since its plan, and the model says none passed: %s", label, d)
+	}
+	if mode == mForm && !refusedByHand && d.HasError("") {
+		w.fatalf("%s: the subject serves the configured traffic in another form, and the apply that writes the configured form failed: %s", label, d)
 	}
 	if rewritten && d.HasError(`Changed Since Plan`) {
 		w.fatalf("%s: a person rewrote the subject in another form of the same traffic, and the apply refused it as a change: %s", label, d)
