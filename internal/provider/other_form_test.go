@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rolloutdev/terraform-provider-rollout/internal/acctest"
-
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -68,67 +66,5 @@ func abortAfterStartFromOtherForm(t *testing.T, detached bool) {
 	}
 	if st, _ := d.r.Get("last_rollout.status"); st != "rolled_back" {
 		t.Errorf("last_rollout.status %v after the abort, want rolled_back", st)
-	}
-}
-
-// A person rewrote what a split or a release service serves in another form
-// of the same traffic (50/50 as 1/1; here 100/0 as 100 alone). The next plan
-// shows the configured form; its apply writes that form and nothing else:
-// no rollout (no traffic moves, so no schedule, no notices, the last
-// rollout record kept), and the plan after it is empty. Before, the apply
-// ran a one-step rollout that sent started and succeeded notices for a
-// move that moved nothing (the checker's other-form move, seed 250), and a
-// release service, whose stickiness had not changed, wrote nothing and
-// planned the same change again forever.
-func TestFormOnlyChangeIsNoRollout(t *testing.T) {
-	for _, kit := range []mKit{mSplitKit("split on a listener", false), mReleaseKit()} {
-		t.Run(kit.name, func(t *testing.T) {
-			e := acctest.NewEnv(t)
-			c := conformanceClient(t, e)
-			s := kit.make(t, e, c)
-			topic, notices := e.SNSNotices("form")
-			r := e.NewEngine(nil).Resource(s.typ)
-			ro := map[string]any{"strategy": "canary", "steps": []any{map[string]any{"percent": 50}, map[string]any{"percent": 100}},
-				"poll_interval": "1m", "notifications": map[string]any{"sns_topic_arn": topic}}
-			if d := r.PlanApply(s.config(s.from, ro)); d.HasError("") {
-				t.Fatalf("create: %s", d)
-			}
-			lastAt := s.lastAt
-			if lastAt == "" {
-				lastAt = "last_rollout"
-			}
-			last := r.String(lastAt + ".status")
-			other := weights.Split{s.from[0]}
-			s.set(other)
-			if d := r.Refresh(); d.HasError("") {
-				t.Fatal(d)
-			}
-			p := r.Plan(s.config(s.from, ro))
-			if p.Diags.HasError("") || !p.Changes() {
-				t.Fatalf("the plan after the rewrite: changes %v, %s", p.Changes(), p.Diags)
-			}
-			if u := p.Unknown(); len(u) > 0 {
-				t.Errorf("the plan of a form-only change leaves %v unknown: it plans a rollout", u)
-			}
-			before := len(s.writes())
-			if d := p.Apply(); d.HasError("") {
-				t.Fatalf("apply: %s", d)
-			}
-			if w := s.writes()[before:]; len(w) != 1 || !w[0].Equal(s.from) {
-				t.Errorf("writes %v, want one write of the configured form %s", w, s.from.Short())
-			}
-			if live := s.live(); !live.Equal(s.from) {
-				t.Errorf("the subject serves %s, want %s", live.Short(), s.from.Short())
-			}
-			if got, _ := notices.Read(0); len(got) != 0 {
-				t.Errorf("notices %v for a change that moves no traffic", got)
-			}
-			if got := r.String(lastAt + ".status"); got != last {
-				t.Errorf("last_rollout.status %q after the form-only change, want the last run's %q kept", got, last)
-			}
-			if again := r.Plan(s.config(s.from, ro)); again.Changes() || again.Diags.HasError("") {
-				t.Errorf("the plan after the form was written: changes %v, %s", again.Changes(), again.Diags)
-			}
-		})
 	}
 }

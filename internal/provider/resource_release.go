@@ -694,9 +694,7 @@ func (r *releaseResource) planService(ctx context.Context, name string, s, old s
 			}
 		}
 	}
-	if had && toKnown && fromKnown && weights.SameTraffic(from, to) {
-		// The same traffic, maybe in another form (a person's rewrite):
-		// no rollout; the apply writes the configured form (setServed).
+	if had && toKnown && fromKnown && from.Equal(to) {
 		s.PlannedSteps, s.LastRollout, s.Status, s.Reason = old.PlannedSteps, old.LastRollout, old.Status, old.Reason
 		return s, servicePlan{known: true}, true
 	}

@@ -195,7 +195,7 @@ func (run *releaseRun) runWaves(ctx context.Context, of onFailure) {
 		sr := run.runs[name]
 		if len(sr.steps) == 0 {
 			sr.status = statusUnchanged
-			run.r.setServed(ctx, sr)
+			run.r.setStickiness(ctx, sr)
 			if sr.diags.HasError() {
 				return false, firstError(sr.diags)
 			}
@@ -391,19 +391,13 @@ func (r *releaseResource) prepare(ctx context.Context, run *serviceRun, adopt bo
 	run.ch.leaseToken = l.token
 }
 
-// setServed writes a service that moves no traffic when its stickiness
-// changed, or when it serves its traffic in another form than the
-// configuration's (the state's, or the one the read before write found).
-func (r *releaseResource) setServed(ctx context.Context, run *serviceRun) {
-	if run.old == nil {
-		return
-	}
-	otherForm := !run.ch.from.Equal(run.ch.to) || run.found != nil && !run.found.Equal(run.ch.to)
-	if run.plan.Stickiness.Equal(run.old.Stickiness) && !otherForm {
+// setStickiness writes a service's stickiness when only it changed.
+func (r *releaseResource) setStickiness(ctx context.Context, run *serviceRun) {
+	if run.old == nil || run.plan.Stickiness.Equal(run.old.Stickiness) {
 		return
 	}
 	subj := listenerSubject{c: r.client, ref: run.plan.ref(), sticky: stickinessFrom(run.plan.Stickiness)}
-	expect := []weights.Split{run.ch.to, run.ch.from}
+	expect := []weights.Split{run.ch.to}
 	if run.found != nil {
 		expect = append(expect, run.found)
 	}

@@ -200,15 +200,14 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 	}
 
 	// The schedule: from the weights in state (refreshed) to the planned
-	// ones. A plan that does not change the traffic (the same weights, or
-	// another form of them: a person's rewrite) keeps the last schedule
-	// and the last rollout's record; its apply writes the configured form.
+	// ones. A plan that does not change the weights keeps the last schedule
+	// and the last rollout's record.
 	var from weights.Split
 	fromKnown := false
 	if state != nil {
 		from, fromKnown, _ = splitFromList(ctx, state.TargetGroups)
-		checkPromote(nil, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !known || !weights.SameTraffic(from, s), reportTo(&resp.Diagnostics))
-		if known && weights.SameTraffic(from, s) {
+		checkPromote(nil, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !known || !from.Equal(s), reportTo(&resp.Diagnostics))
+		if known && from.Equal(s) {
 			r.planSameWeights(ctx, req, resp, plan, *state, s)
 			return
 		}

@@ -129,10 +129,7 @@ func Plan(from, to weights.Split, s Strategy) ([]PlannedStep, error) {
 	if len(to.Problems()) > 0 {
 		return nil, fmt.Errorf("the desired split is not valid: %s", to.Problems()[0].Error())
 	}
-	if weights.SameTraffic(from, to) {
-		// The same traffic, maybe in another form (a zero-weight entry
-		// dropped, another scale): no traffic moves, so there is no
-		// schedule; the caller writes the form without a rollout.
+	if from.Equal(to) {
 		return nil, nil
 	}
 	pts := s.percents()
