@@ -93,10 +93,10 @@ func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags
 // planHeldSame is the plan of a held rollout's subject whose configuration
 // still goes where the rollout goes: the steps still to run, and whether
 // the apply acts (promoted, or the hold timed out). Whether the hold timed
-// out is asked as of the refresh the plan starts from (private: lookedAt),
+// out is asked as of the refresh the plan starts from (looked: lookedAt),
 // so that core's final plan of a saved plan, made at apply from the same
 // prior state, shows what the saved plan showed.
-func planHeldSame(ctx context.Context, c *awsclient.Client, s subject, h heldRun, settings rolloutSettings, to weights.Split, private privateGetter, diags pipeline.Report) ([]rollout.PlannedStep, bool, bool) {
+func planHeldSame(ctx context.Context, c *awsclient.Client, s subject, h heldRun, settings rolloutSettings, to weights.Split, looked time.Time, diags pipeline.Report) ([]rollout.PlannedStep, bool, bool) {
 	var live weights.Split
 	if c != nil {
 		if got, err := readSplit(ctx, s); err == nil {
@@ -104,7 +104,11 @@ func planHeldSame(ctx context.Context, c *awsclient.Client, s subject, h heldRun
 		}
 	}
 	norm, _ := s.Router().(rollout.Normalizer)
-	return planHeld(s.Attr().Parent(), s.Attr(), h, settings, to, live, norm, lookedAt(ctx, private, h), diags)
+	at := h.heldAt
+	if looked.After(at) {
+		at = looked
+	}
+	return planHeld(s.Attr().Parent(), s.Attr(), h, settings, to, live, norm, at, diags)
 }
 
 // warnFoundRun says, in a plan with no record of a rollout of the subject

@@ -135,7 +135,7 @@ func (p *blueGreenPlan) planHeld(ctx context.Context, h heldRun) {
 	p.set(ctx, "history", state.History)
 	p.set(ctx, "previous_active", state.PreviousActive)
 	prev := bluegreen.Color(state.PreviousActive.ValueString())
-	steps, acts, ok := planHeldSame(ctx, p.r.client, p.r.subject(state, prev), h, settingsOf(ctx, p.plan.Rollout), splitOf(state, p.want), p.req.Private, reportTo(&resp.Diagnostics))
+	steps, acts, ok := planHeldSame(ctx, p.r.client, p.r.subject(state, prev), h, settingsOf(ctx, p.plan.Rollout), splitOf(state, p.want), lookedAt(ctx, p.req.Private), reportTo(&resp.Diagnostics))
 	if !ok {
 		return
 	}

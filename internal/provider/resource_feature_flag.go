@@ -573,7 +573,7 @@ func (r *featureFlagResource) planRollout(ctx context.Context, req resource.Modi
 	from, to := int(state.RolloutPercentage.ValueInt64()), int(plan.RolloutPercentage.ValueInt64())
 	checkPromote(nil, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), settings, from != to, reportTo(&resp.Diagnostics))
 	if h, held := heldOf(recordOf(state.LastRollout)); held && from == to {
-		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settings, flagSplit(to), req.Private, reportTo(&resp.Diagnostics))
+		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settings, flagSplit(to), lookedAt(ctx, req.Private), reportTo(&resp.Diagnostics))
 		if ok {
 			keepOrAct(ctx, req.State, resp, flagStepsValue(steps), acts, state.LastRollout)
 		}

@@ -311,7 +311,7 @@ func (r *lambdaAliasResource) planSameVersion(ctx context.Context, req resource.
 		set(name, v)
 	}
 	if h, held := heldOf(recordOf(state.LastRollout)); held {
-		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), to, req.Private, reportTo(&resp.Diagnostics))
+		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), to, lookedAt(ctx, req.Private), reportTo(&resp.Diagnostics))
 		if ok {
 			keepOrAct(ctx, req.State, resp, aliasStepsValue(steps), acts, state.LastRollout)
 		}

@@ -254,7 +254,7 @@ func (r *trafficSplitResource) modifyObservedPlan(ctx context.Context, plan traf
 // read (planRunningSame).
 func (r *trafficSplitResource) planSameWeights(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, plan, state trafficSplitModel, s weights.Split) {
 	if h, held := heldOf(recordOf(state.LastRollout)); held {
-		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), s, req.Private, reportTo(&resp.Diagnostics))
+		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), s, lookedAt(ctx, req.Private), reportTo(&resp.Diagnostics))
 		if ok && !acts && !plan.Stickiness.IsUnknown() && stickinessFrom(plan.Stickiness) != stickinessFrom(state.Stickiness) {
 			// Only an apply that moves the held rollout (promoted, or
 			// rolled back) writes the listener, stickiness with it.
