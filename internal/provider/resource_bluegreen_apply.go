@@ -75,7 +75,7 @@ func (r *blueGreenResource) Create(ctx context.Context, req resource.CreateReque
 	if resp.Diagnostics.HasError() || r.client == nil {
 		return
 	}
-	if !refuseWhileForeign(ctx, r.client, plan.ControlledBy, path.Root("active"), &resp.Diagnostics) {
+	if !refuseWhileForeign(ctx, r.client, controller(plan.ControlledBy), problem.At("active"), reportTo(&resp.Diagnostics)) {
 		return
 	}
 	found, ok := r.readReplaced(ctx, plan, &resp.Diagnostics)
@@ -276,7 +276,7 @@ func (r *blueGreenResource) checkAndClaim(ctx context.Context, plan *blueGreenMo
 		if refuseRetry(nil, recordOf(state.LastRollout), to, attemptOf(ctx, plan.Rollout), reportTo(diags), atApply) {
 			return nil, false
 		}
-		if !refuseWhileForeign(ctx, r.client, plan.ControlledBy, path.Root("active"), diags) {
+		if !refuseWhileForeign(ctx, r.client, controller(plan.ControlledBy), problem.At("active"), reportTo(diags)) {
 			return nil, false
 		}
 	}

@@ -172,7 +172,7 @@ func (p *blueGreenPlan) planFlip(ctx context.Context) {
 		p.set(ctx, "planned_steps", types.ListUnknown(plannedStepObjectType))
 		return
 	}
-	if !refuseWhileForeign(ctx, p.r.client, plan.ControlledBy, path.Root("active"), diags) {
+	if !refuseWhileForeign(ctx, p.r.client, controller(plan.ControlledBy), problem.At("active"), reportTo(diags)) {
 		return
 	}
 	settings, _ := settingsFrom(ctx, plan.Rollout)
@@ -194,7 +194,7 @@ func (r *blueGreenResource) warnTakeover(ctx context.Context, req resource.Modif
 	if resp.Diagnostics.HasError() || r.client == nil || plan.ListenerARN.IsUnknown() || plan.RuleARN.IsUnknown() || plan.Active.IsUnknown() {
 		return
 	}
-	if !refuseWhileForeign(ctx, r.client, plan.ControlledBy, path.Root("active"), &resp.Diagnostics) {
+	if !refuseWhileForeign(ctx, r.client, controller(plan.ControlledBy), problem.At("active"), reportTo(&resp.Diagnostics)) {
 		return
 	}
 	acts, err := r.client.ReadActions(ctx, plan.ref())

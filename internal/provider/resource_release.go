@@ -666,7 +666,6 @@ type servicePlan struct {
 // its percentages, its reach, and, when its weights change, its schedule.
 // ok is false when the plan must stop (a refusal was reported).
 func (r *releaseResource) planService(ctx context.Context, name string, s, old serviceModel, had bool, diags *diag.Diagnostics) (serviceModel, servicePlan, bool) {
-	at := svcPath(name)
 	to, toKnown, _ := splitFromList(ctx, s.TargetGroups)
 	if toKnown {
 		s.Percentages = percentagesValue(to)
@@ -679,7 +678,9 @@ func (r *releaseResource) planService(ctx context.Context, name string, s, old s
 		if had {
 			priorCtl = old.ControlledBy
 		}
-		checkReach(ctx, r.client, s.ControlledBy, priorCtl, s.ref(), tgARNs(ctx, s.TargetGroups), at.AtName("controlled_by"), diags)
+		if !s.ControlledBy.Equal(priorCtl) {
+			checkReach(ctx, r.client, controller(s.ControlledBy), s.ref(), tgARNs(ctx, s.TargetGroups), svcAt(name).Name("controlled_by"), reportTo(diags))
+		}
 	}
 	var from weights.Split
 	fromKnown := false
@@ -710,7 +711,7 @@ func (r *releaseResource) planService(ctx context.Context, name string, s, old s
 		s.PlannedSteps = types.ListUnknown(plannedStepObjectType)
 		return s, servicePlan{moves: true}, true
 	}
-	if !refuseWhileForeign(ctx, r.client, s.ControlledBy, at.AtName("target_groups"), diags) {
+	if !refuseWhileForeign(ctx, r.client, controller(s.ControlledBy), svcAt(name).Name("target_groups"), reportTo(diags)) {
 		return s, servicePlan{}, false
 	}
 	settings, _ := settingsFrom(ctx, s.Rollout)

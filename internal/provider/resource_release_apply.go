@@ -380,7 +380,7 @@ func (r *releaseResource) prepare(ctx context.Context, run *serviceRun, adopt bo
 		return
 	}
 	run.found = splitRead(read)
-	if !ch.from.Equal(to) && !refuseWhileForeign(ctx, c, s.ControlledBy, svcPath(name).AtName("target_groups"), &run.diags) {
+	if !ch.from.Equal(to) && !refuseWhileForeign(ctx, c, controller(s.ControlledBy), svcAt(name).Name("target_groups"), reportTo(&run.diags)) {
 		return
 	}
 	l, ok := claim(ctx, svcAt(name), run.subject, releaseType, mine, adopt, to, settings.Attempt, reportTo(&run.diags))

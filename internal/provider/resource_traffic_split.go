@@ -182,14 +182,16 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 		r.modifyObservedPlan(ctx, plan, state, priorCtl, resp)
 		return
 	}
-	checkReach(ctx, r.client, plan.ControlledBy, priorCtl, plan.ref(), tgARNs(ctx, plan.TargetGroups), path.Root("controlled_by"), &resp.Diagnostics)
+	if !plan.ControlledBy.Equal(priorCtl) {
+		checkReach(ctx, r.client, controller(plan.ControlledBy), plan.ref(), tgARNs(ctx, plan.TargetGroups), problem.At("controlled_by"), reportTo(&resp.Diagnostics))
+	}
 	s, known, d := splitFromList(ctx, plan.TargetGroups)
 	resp.Diagnostics.Append(d...)
 	// A write beside a system that shifts the listener waits for its
 	// deployment to end: a create (it takes the listener), a hand-over,
 	// or any change of the forward action.
 	if state == nil || state.observing() || !req.Plan.Raw.Equal(req.State.Raw) {
-		if !refuseWhileForeign(ctx, r.client, plan.ControlledBy, path.Root("target_groups"), &resp.Diagnostics) {
+		if !refuseWhileForeign(ctx, r.client, controller(plan.ControlledBy), problem.At("target_groups"), reportTo(&resp.Diagnostics)) {
 			return
 		}
 	}
@@ -232,7 +234,7 @@ func (r *trafficSplitResource) modifyObservedPlan(ctx context.Context, plan traf
 		if h, held := heldOf(recordOf(state.LastRollout)); held {
 			// Handing back would strand the held canary: nothing could
 			// promote it or roll it back, and its record would stay held.
-			refuseHandBackWhileHeld(path.Root("manage"), h, &resp.Diagnostics)
+			refuseHandBackWhileHeld(problem.At("manage"), h, reportTo(&resp.Diagnostics))
 			return
 		}
 	}
@@ -244,7 +246,9 @@ func (r *trafficSplitResource) modifyObservedPlan(ctx context.Context, plan traf
 			tgs = append(tgs, t.ARN)
 		}
 	}
-	checkReach(ctx, r.client, plan.ControlledBy, priorCtl, plan.ref(), tgs, path.Root("controlled_by"), &resp.Diagnostics)
+	if !plan.ControlledBy.Equal(priorCtl) {
+		checkReach(ctx, r.client, controller(plan.ControlledBy), plan.ref(), tgs, problem.At("controlled_by"), reportTo(&resp.Diagnostics))
+	}
 	r.planObserved(ctx, plan, state, resp)
 }
 
@@ -407,7 +411,7 @@ func (r *trafficSplitResource) Read(ctx context.Context, req resource.ReadReques
 	if state.Manage.IsNull() {
 		state.Manage = types.StringValue(manageWrite)
 	}
-	state.Foreign = readForeign(ctx, r.client, state.ControlledBy, state.Foreign, &resp.Diagnostics)
+	state.Foreign = readForeignValue(ctx, r.client, state.ControlledBy, state.Foreign, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -491,7 +495,7 @@ func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, 
 	if diags.HasError() {
 		return false
 	}
-	if !refuseWhileForeign(ctx, r.client, m.ControlledBy, path.Root("target_groups"), diags) {
+	if !refuseWhileForeign(ctx, r.client, controller(m.ControlledBy), problem.At("target_groups"), reportTo(diags)) {
 		return false
 	}
 	onNetwork(m.ListenerARN, &settings)
@@ -555,7 +559,7 @@ func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRe
 	// controlled_by, it waits for that system's deployment to end. Refused
 	// before any write (the lease and the state stay as they are), so the
 	// recorded action can still be put back once it has ended.
-	if r.restores(state) && !refuseRestoreWhileForeign(ctx, r.client, state.ControlledBy, ref.ID(), &resp.Diagnostics) {
+	if r.restores(state) && !refuseRestoreWhileForeign(ctx, r.client, controller(state.ControlledBy), ref.ID(), reportTo(&resp.Diagnostics)) {
 		return
 	}
 	if endOnDestroy(ctx, r.client, subj, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
