@@ -23,6 +23,7 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -226,14 +227,14 @@ func (d *statusDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 		}
 		now := d.client.Clock.Now()
 		if !now.Before(end) {
-			resp.Diagnostics.AddAttributeError(path.Root("wait").AtName("until"), "Rollout Status Not Reached", detail(nil,
+			resp.Diagnostics.AddAttributeError(path.Root("wait").AtName("until"), "Rollout Status Not Reached", pipeline.Detail(nil,
 				fmt.Sprintf("%s %s is %s (last event %q, step %d of %d) after waiting %s, not one of %s.", ref.Kind(), ref.ID(), m.Status.ValueString(), m.LastEvent.ValueString(),
 					m.Step.ValueInt64(), m.Steps.ValueInt64(), shortDuration(now.Sub(start).Round(time.Second)), strings.Join(until, ", ")),
 				"Wait longer (wait.timeout), or look at the rollout: a held one needs rollout.promote; a running detached one, its Step Functions execution."))
 			return
 		}
 		if err := d.client.Clock.Sleep(ctx, min(poll, end.Sub(now))); err != nil {
-			resp.Diagnostics.AddError("Wait Cancelled", detail(err, fmt.Sprintf("Waiting for the rollout status of %s was cancelled after %s.", ref.ID(), shortDuration(d.client.Clock.Now().Sub(start).Round(time.Second))), "Read it again."))
+			resp.Diagnostics.AddError("Wait Cancelled", pipeline.Detail(err, fmt.Sprintf("Waiting for the rollout status of %s was cancelled after %s.", ref.ID(), shortDuration(d.client.Clock.Now().Sub(start).Round(time.Second))), "Read it again."))
 			return
 		}
 	}
@@ -248,12 +249,12 @@ func (d *statusDataSource) read(ctx context.Context, ref subjects.Ref, m *status
 		if errors.Is(err, awsclient.ErrNotFound) {
 			what = "Check the ARN or name, and the provider's region."
 		}
-		diags.AddError("Cannot Read Subject", detail(err, fmt.Sprintf("Reading what %s %s serves failed.", ref.Kind(), ref.ID()), what))
+		diags.AddError("Cannot Read Subject", pipeline.Detail(err, fmt.Sprintf("Reading what %s %s serves failed.", ref.Kind(), ref.ID()), what))
 		return false
 	}
 	l, err := subjects.Lease(d.client, ref).ReadLease(ctx)
 	if err != nil {
-		diags.AddError("Cannot Read Rollout Status", detail(err, fmt.Sprintf("Reading the tags of %s %s failed.", ref.Kind(), ref.ID()),
+		diags.AddError("Cannot Read Rollout Status", pipeline.Detail(err, fmt.Sprintf("Reading the tags of %s %s failed.", ref.Kind(), ref.ID()),
 			"Check the credentials' permission to read its tags (elasticloadbalancing:DescribeTags, lambda:ListTags, ssm:ListTagsForResource)."))
 		return false
 	}

@@ -75,7 +75,7 @@ type Outcome struct {
 }
 
 // Settings are a Spec's rollout settings.
-func (s Spec) settings() rolloutSettings {
+func (s Spec) settings() pipeline.Settings {
 	st := rollout.Strategy{Kind: rollout.Canary, Steps: s.Steps}
 	if len(s.Steps) == 0 {
 		st = rollout.Strategy{Kind: rollout.AllAtOnce}
@@ -84,19 +84,19 @@ func (s Spec) settings() rolloutSettings {
 	if policy == "" {
 		policy = rollout.Auto
 	}
-	return rolloutSettings{Strategy: st, Settings: rollout.Settings{Gates: rollout.Gates{Alarms: s.Alarms}, PollInterval: s.Poll, Policy: policy, Attempt: s.Attempt, Flags: s.Flags}}
+	return pipeline.Settings{Strategy: st, Settings: rollout.Settings{Gates: rollout.Gates{Alarms: s.Alarms}, PollInterval: s.Poll, Policy: policy, Attempt: s.Attempt, Flags: s.Flags}}
 }
 
 // LastRollout is the last_rollout value of a result towards to.
 func LastRollout(res rollout.Result, to weights.Split, attempt string) types.Object {
-	return recordValue(lastRolloutValue(res, to, attempt))
+	return recordValue(pipeline.NewRecord(res, to, attempt))
 }
 
 // RunChange takes s through the whole apply half of the pipeline.
 func RunChange(ctx context.Context, c *awsclient.Client, s Subject, spec Spec) Outcome {
 	last := pipeline.Record{}
 	if spec.Last != nil {
-		last = lastRolloutValue(*spec.Last, spec.LastTo, spec.LastAttempt)
+		last = pipeline.NewRecord(*spec.Last, spec.LastTo, spec.LastAttempt)
 	}
 	limit := spec.Limit
 	if limit == 0 {
@@ -168,7 +168,7 @@ func PublishAndClose(c *awsclient.Client, topic string, n int) (diag.Diagnostics
 	}
 	var diags diag.Diagnostics
 	var res rollout.Result
-	closeNotices(runner, &res, rolloutSettings{Settings: rollout.Settings{Topic: topic}}, reportTo(&diags))
+	closeNotices(runner, &res, pipeline.Settings{Settings: rollout.Settings{Topic: topic}}, reportTo(&diags))
 	return diags, res.NotifyFailures
 }
 

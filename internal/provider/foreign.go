@@ -27,7 +27,7 @@ func readForeign(ctx context.Context, c *awsclient.Client, ctl awsclient.Control
 	}
 	f, err := c.ForeignDeployment(ctx, ctl)
 	if err != nil {
-		diags.AddAttributeWarning(problem.At("controlled_by"), "Foreign Deployments Not Read", detail(err,
+		diags.AddAttributeWarning(problem.At("controlled_by"), "Foreign Deployments Not Read", pipeline.Detail(err,
 			fmt.Sprintf("Reading the deployments of %s failed.", ctl.Name()),
 			"Check the provider's permissions (ecs:ListServiceDeployments and ecs:DescribeServiceDeployments, or codedeploy:ListDeployments and codedeploy:GetDeployment) and the ARN."))
 		return nil, false
@@ -44,7 +44,7 @@ func refuseWhileForeign(ctx context.Context, c *awsclient.Client, ctl awsclient.
 	}
 	f, err := c.ForeignDeployment(ctx, ctl)
 	if err != nil {
-		diags.AddAttributeError(problem.At("controlled_by"), "Foreign Deployments Not Read", detail(err,
+		diags.AddAttributeError(problem.At("controlled_by"), "Foreign Deployments Not Read", pipeline.Detail(err,
 			fmt.Sprintf("This change moves traffic, and whether %s is deploying could not be read, so nothing was written.", ctl.Name()),
 			"Check the provider's permissions (ecs:ListServiceDeployments and ecs:DescribeServiceDeployments, or codedeploy:ListDeployments and codedeploy:GetDeployment) and the ARN, then apply again."))
 		return false
@@ -52,7 +52,7 @@ func refuseWhileForeign(ctx context.Context, c *awsclient.Client, ctl awsclient.
 	if f == nil {
 		return true
 	}
-	diags.AddAttributeError(at, "Foreign Deployment In Progress", detail(nil,
+	diags.AddAttributeError(at, "Foreign Deployment In Progress", pipeline.Detail(nil,
 		fmt.Sprintf("%s shifts this listener, and its %s. This change would fight it over the weights, so nothing was written.", ctl.Name(), f),
 		fmt.Sprintf("Wait until it ends (%s), then plan and apply again; or set manage = \"observe\" while that system owns the listener.", waitCommand(f))))
 	return false
@@ -81,7 +81,7 @@ func refuseRestoreWhileForeign(ctx context.Context, c *awsclient.Client, ctl aws
 	keep := "or, to leave the listener as that system sets it, set on_destroy = \"keep\", apply, then destroy."
 	f, err := c.ForeignDeployment(ctx, ctl)
 	if err != nil {
-		diags.AddAttributeError(problem.At("controlled_by"), "Foreign Deployments Not Read", detail(err,
+		diags.AddAttributeError(problem.At("controlled_by"), "Foreign Deployments Not Read", pipeline.Detail(err,
 			fmt.Sprintf("on_destroy = \"restore\" puts back the action this resource replaced on %s, and whether %s is deploying could not be read. Nothing was written, and the resource was not destroyed.", id, ctl.Name()),
 			"Check the provider's permissions (ecs:ListServiceDeployments and ecs:DescribeServiceDeployments, or codedeploy:ListDeployments and codedeploy:GetDeployment) and the ARN, then destroy again; "+keep))
 		return false
@@ -89,7 +89,7 @@ func refuseRestoreWhileForeign(ctx context.Context, c *awsclient.Client, ctl aws
 	if f == nil {
 		return true
 	}
-	diags.AddAttributeError(problem.At("on_destroy"), "Foreign Deployment In Progress", detail(nil,
+	diags.AddAttributeError(problem.At("on_destroy"), "Foreign Deployment In Progress", pipeline.Detail(nil,
 		fmt.Sprintf("%s shifts %s, and its %s. on_destroy = \"restore\" would put back the action this resource replaced in the middle of that deployment. Nothing was written, and the resource was not destroyed.", ctl.Name(), id, f),
 		fmt.Sprintf("Wait until it ends (%s), then destroy again; %s", waitCommand(f), keep)))
 	return false
@@ -101,7 +101,7 @@ func refuseRestoreWhileForeign(ctx context.Context, c *awsclient.Client, ctl aws
 // observing split has no rollout), its record held for ever, and the
 // other system would start from weights nobody chose.
 func refuseHandBackWhileHeld(at problem.Path, h heldRun, diags pipeline.Report) {
-	diags.AddAttributeError(at, "Rollout Held", detail(nil,
+	diags.AddAttributeError(at, "Rollout Held", pipeline.Detail(nil,
 		fmt.Sprintf("A rollout is held after step %d, serving %s, on its way to %s. Handing the listener back (manage = \"observe\") now would leave it there: "+
 			"an observing split writes nothing, so nothing could promote the rollout or roll it back.", h.step, h.serving.Short(), h.target.Short()),
 		fmt.Sprintf("Nothing was written. Keep manage = \"write\" and first promote it (the configuration at %s, rollout.promote set to a new value) "+
@@ -125,15 +125,15 @@ func checkReach(ctx context.Context, c *awsclient.Client, ctl awsclient.Controll
 	reaches, what, err := c.ControllerReach(ctx, ctl, listener, tgs)
 	switch {
 	case errors.Is(err, awsclient.ErrControllerNotFound):
-		diags.AddAttributeError(at, "Controlled By Not Found", detail(nil,
+		diags.AddAttributeError(at, "Controlled By Not Found", pipeline.Detail(nil,
 			fmt.Sprintf("controlled_by names %s, which does not exist.", ctl.Name()),
 			"Check the ARN (its region, account, cluster or application), or remove controlled_by."))
 	case err != nil:
-		diags.AddAttributeWarning(at, "Controlled By Not Read", detail(err,
+		diags.AddAttributeWarning(at, "Controlled By Not Read", pipeline.Detail(err,
 			fmt.Sprintf("Whether %s shifts this listener could not be read.", ctl.Name()),
 			"Check the provider's permissions (ecs:DescribeServices, or codedeploy:BatchGetDeploymentGroups). Its deployments are still read before each write."))
 	case !reaches:
-		diags.AddAttributeWarning(at, "Controlled By Another Listener", detail(nil,
+		diags.AddAttributeWarning(at, "Controlled By Another Listener", pipeline.Detail(nil,
 			fmt.Sprintf("%s shifts %s, not %s.", ctl.Name(), what, ref.ID()),
 			"Check that controlled_by names the system that shifts this listener. Its deployments are still read, and still hold back this resource's writes."))
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 )
 
 // The coexistence attributes of a split (manage, controlled_by,
@@ -109,7 +110,7 @@ func checkControlledBy(controlledBy types.Object, at path.Path, diags *diag.Diag
 	ecs, _ := a["ecs_service"].(types.String)
 	cd, _ := a["codedeploy_group"].(types.String)
 	if !ecs.IsUnknown() && !cd.IsUnknown() && ecs.IsNull() == cd.IsNull() {
-		diags.AddAttributeError(at, "Invalid Controlled By", detail(nil,
+		diags.AddAttributeError(at, "Invalid Controlled By", pipeline.Detail(nil,
 			"controlled_by must name exactly one system: ecs_service or codedeploy_group.",
 			"Set the one whose deployments shift this listener."))
 	}
@@ -124,14 +125,14 @@ func checkObserve(manage types.String, controlledBy, stickiness, ro types.Object
 	}
 	if manage.ValueString() != manageObserve {
 		if tgList.IsNull() {
-			diags.AddAttributeError(path.Root("target_groups"), "Missing Target Groups", detail(nil,
+			diags.AddAttributeError(path.Root("target_groups"), "Missing Target Groups", pipeline.Detail(nil,
 				"target_groups is not set, and this resource writes the weights (manage is \"write\", the default).",
 				"Set target_groups, or set manage = \"observe\" if another system sets the weights."))
 		}
 		return
 	}
 	refuse := func(p path.Path, what string) {
-		diags.AddAttributeError(p, "Set While Observing", detail(nil,
+		diags.AddAttributeError(p, "Set While Observing", pipeline.Detail(nil,
 			fmt.Sprintf("%s is set, but manage is \"observe\": this resource writes nothing, and the weights are the other system's.", what),
 			fmt.Sprintf("Remove %s, or set manage = \"write\" to hand the listener over to this resource.", what)))
 	}
@@ -188,7 +189,7 @@ func observedTargetGroupsAttr() schema.ListNestedAttribute {
 func (r *trafficSplitResource) observe(ctx context.Context, m *trafficSplitModel, current awsclient.Actions, diags *diag.Diagnostics) {
 	fwd, ok := current.Forward()
 	if !ok {
-		diags.AddAttributeWarning(path.Root("manage"), "Listener Does Not Forward", detail(nil,
+		diags.AddAttributeWarning(path.Root("manage"), "Listener Does Not Forward", pipeline.Detail(nil,
 			fmt.Sprintf("%s does not forward to target groups now, so there are no weights to observe.", m.ref().ID()),
 			"Nothing was written. The weights show once the other system sets a forward action."))
 	}
@@ -240,7 +241,7 @@ func (r *trafficSplitResource) planObserved(ctx context.Context, plan trafficSpl
 		f, _ = r.client.ForeignDeployment(ctx, ctl)
 	}
 	if f != nil {
-		resp.Diagnostics.AddAttributeWarning(path.Root("controlled_by"), "Foreign Deployment In Progress", detail(nil,
+		resp.Diagnostics.AddAttributeWarning(path.Root("controlled_by"), "Foreign Deployment In Progress", pipeline.Detail(nil,
 			fmt.Sprintf("%s is deploying: its %s. This resource observes the listener and writes nothing.", ctl.Name(), f),
 			"The weights follow that deployment at each refresh; nothing needs doing here."))
 	}

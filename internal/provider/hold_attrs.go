@@ -24,12 +24,12 @@ import (
 func checkHolds(m rolloutModel, steps []stepModel, base path.Path, diags *diag.Diagnostics) {
 	holds := 0
 	for i, s := range steps {
-		if s.Pause.ValueString() != pauseHold {
+		if s.Pause.ValueString() != pipeline.PauseHold {
 			continue
 		}
 		holds++
 		if i == len(steps)-1 {
-			diags.AddAttributeError(base.AtName("steps").AtListIndex(i).AtName("pause"), "Hold As Last Step", detail(nil,
+			diags.AddAttributeError(base.AtName("steps").AtListIndex(i).AtName("pause"), "Hold As Last Step", pipeline.Detail(nil,
 				fmt.Sprintf("rollout.steps[%d] is the last step and holds; after the last step there is nothing to promote.", i),
 				"Put the hold on an earlier step, or give the last step a pause (or none)."))
 		}
@@ -38,26 +38,26 @@ func checkHolds(m rolloutModel, steps []stepModel, base path.Path, diags *diag.D
 	switch {
 	case m.HoldTimeout.IsNull() || m.HoldTimeout.IsUnknown():
 		if !m.HoldAction.IsNull() && !m.HoldAction.IsUnknown() {
-			diags.AddAttributeError(base.AtName("hold_timeout_action"), "Hold Timeout Action Without Timeout", detail(nil,
+			diags.AddAttributeError(base.AtName("hold_timeout_action"), "Hold Timeout Action Without Timeout", pipeline.Detail(nil,
 				"rollout.hold_timeout_action is set, but rollout.hold_timeout is not: a hold waits for ever.",
 				"Set hold_timeout, or remove hold_timeout_action."))
 		}
 	case holds == 0 && !m.Steps.IsUnknown():
-		diags.AddAttributeError(base.AtName("hold_timeout"), "Hold Timeout Without Hold", detail(nil,
+		diags.AddAttributeError(base.AtName("hold_timeout"), "Hold Timeout Without Hold", pipeline.Detail(nil,
 			"rollout.hold_timeout is set, but no step holds (pause = \"hold\").",
 			"Give a step pause = \"hold\", or remove hold_timeout."))
 	case err != nil || timeout < minPollInterval || timeout > maxHoldTimeout:
 		// Not a duration, or out of range: the attribute's validator says
 		// so; compared with poll_interval it would read as 0s.
-	case !m.PollInterval.IsUnknown() && timeout < parseDuration(m.PollInterval, defaultPollInterval):
-		diags.AddAttributeError(base.AtName("hold_timeout"), "Hold Timeout Shorter Than Poll Interval", detail(nil,
-			fmt.Sprintf("rollout.hold_timeout is %s, shorter than poll_interval (%s): the hold would time out before it is first looked at.", timeout, parseDuration(m.PollInterval, defaultPollInterval)),
+	case !m.PollInterval.IsUnknown() && timeout < parseDuration(m.PollInterval, pipeline.DefaultPollInterval):
+		diags.AddAttributeError(base.AtName("hold_timeout"), "Hold Timeout Shorter Than Poll Interval", pipeline.Detail(nil,
+			fmt.Sprintf("rollout.hold_timeout is %s, shorter than poll_interval (%s): the hold would time out before it is first looked at.", timeout, parseDuration(m.PollInterval, pipeline.DefaultPollInterval)),
 			"Set hold_timeout to poll_interval or more."))
 	}
 }
 
 // settingsOf is a rollout block's settings, for a plan's checks.
-func settingsOf(ctx context.Context, o types.Object) rolloutSettings {
+func settingsOf(ctx context.Context, o types.Object) pipeline.Settings {
 	s, _ := settingsFrom(ctx, o)
 	return s
 }
@@ -125,7 +125,7 @@ func lookedAt(ctx context.Context, private privateGetter) time.Time {
 func refuseHold(ctx context.Context, o types.Object, at path.Path, diags *diag.Diagnostics) {
 	if !o.IsNull() && !o.IsUnknown() {
 		if v, ok := o.Attributes()["promote"].(types.String); ok && !v.IsNull() {
-			diags.AddAttributeError(at.AtName("promote"), "Promote In A Release", detail(nil,
+			diags.AddAttributeError(at.AtName("promote"), "Promote In A Release", pipeline.Detail(nil,
 				"rollout.promote is set; it goes on after a hold, and a release's services cannot hold: a release runs its services, their order and the rollback of what it started in one apply.",
 				"Remove rollout.promote. To have a person look at a canary before it goes on, roll that service out on its own (rollout_traffic_split) with a hold and promote it there, and release the rest once it is promoted."))
 		}
@@ -136,7 +136,7 @@ func refuseHold(ctx context.Context, o types.Object, at path.Path, diags *diag.D
 	}
 	for i, s := range st.Steps {
 		if s.Hold {
-			diags.AddAttributeError(at.AtName("steps").AtListIndex(i).AtName("pause"), "Hold In A Release", detail(nil,
+			diags.AddAttributeError(at.AtName("steps").AtListIndex(i).AtName("pause"), "Hold In A Release", pipeline.Detail(nil,
 				fmt.Sprintf("steps[%d] holds; a release runs its services, their order and the rollback of what it started in one apply, and a service cannot stop half-way between two applies.", i),
 				"Use a pause (a duration) here. To have a person look at a canary before it goes on, roll that service out on its own (rollout_traffic_split) with a hold, and release the rest once it is promoted."))
 		}

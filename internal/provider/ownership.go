@@ -50,7 +50,7 @@ func claim(ctx context.Context, base problem.Path, s owned, resourceType, mine s
 		if mine != "" {
 			what = fmt.Sprintf("The %s %s was taken over by another rollout resource (tag %s = %q) since this one last applied.", s.Kind(), s.ID(), awsclient.OwnerTag, l.Owner)
 		}
-		diags.AddAttributeError(problem.At("adopt"), fmt.Sprintf("%s Has Another Owner", title(s.Kind())), detail(nil, what+" Two owners of one subject overwrite each other's changes, and each would confirm its own.",
+		diags.AddAttributeError(problem.At("adopt"), fmt.Sprintf("%s Has Another Owner", pipeline.Title(s.Kind())), pipeline.Detail(nil, what+" Two owners of one subject overwrite each other's changes, and each would confirm its own.",
 			"Nothing was moved. Keep one owner: remove the other resource (terraform state rm, or destroy with on_destroy = \"keep\"), or set adopt = true on the one that should own it."))
 		return lease{}, false
 	}
@@ -67,7 +67,7 @@ func claim(ctx context.Context, base problem.Path, s owned, resourceType, mine s
 			out.token = awsclient.NewOwnerToken(resourceType)
 		}
 		if err := store.TakeLease(ctx, out.token, l); err != nil {
-			reportError(diags, nil, fmt.Sprintf("Cannot Tag %s", title(s.Kind())), err, fmt.Sprintf("Tagging %s with its owner failed.", s.ID()), leasePermissions(s.Kind()))
+			reportError(diags, nil, fmt.Sprintf("Cannot Tag %s", pipeline.Title(s.Kind())), err, fmt.Sprintf("Tagging %s with its owner failed.", s.ID()), pipeline.LeasePermissions(s.Kind()))
 			return lease{}, false
 		}
 		out.taken = true
@@ -83,7 +83,7 @@ func giveBack(ctx context.Context, s owned, l lease, diags pipeline.Report) {
 		return
 	}
 	if err := s.Lease().SetOwner(ctx, l.previous); err != nil && !errors.Is(err, awsclient.ErrNotFound) {
-		diags.AddWarning("Owner Tag Not Restored", detail(err, fmt.Sprintf("Putting the %s tag of %s back to %q failed.", awsclient.OwnerTag, s.ID(), l.previous),
+		diags.AddWarning("Owner Tag Not Restored", pipeline.Detail(err, fmt.Sprintf("Putting the %s tag of %s back to %q failed.", awsclient.OwnerTag, s.ID(), l.previous),
 			"Set the tag by hand, or the previous owner will need adopt = true."))
 	}
 }
@@ -153,7 +153,7 @@ func releaseLease(ctx context.Context, s owned, token string, last pipeline.Reco
 		return
 	}
 	if err := s.Lease().ReleaseLease(ctx, token, tag); err != nil && !errors.Is(err, awsclient.ErrNotFound) {
-		diags.AddWarning("Owner Tag Not Removed", detail(err, fmt.Sprintf("Removing the %s tag from %s failed.", awsclient.OwnerTag, s.ID()),
+		diags.AddWarning("Owner Tag Not Removed", pipeline.Detail(err, fmt.Sprintf("Removing the %s tag from %s failed.", awsclient.OwnerTag, s.ID()),
 			"Remove the tag by hand, or a new rollout resource on it will need adopt = true."))
 	}
 }

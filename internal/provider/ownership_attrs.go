@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 )
 
 // Ownership as Terraform sees it: the adopt and owner_tag attributes, the
@@ -68,7 +69,7 @@ func importOwner(ctx context.Context, s owned, resp *resource.ImportStateRespons
 		return
 	}
 	if l.Owner != "" {
-		resp.Diagnostics.AddWarning(fmt.Sprintf("Imported %s Has Another Owner", title(s.Kind())), detail(nil,
+		resp.Diagnostics.AddWarning(fmt.Sprintf("Imported %s Has Another Owner", pipeline.Title(s.Kind())), pipeline.Detail(nil,
 			fmt.Sprintf("The %s %s is owned by another rollout resource (tag %s = %q). The import did not take its lease.", s.Kind(), s.ID(), awsclient.OwnerTag, l.Owner),
 			"The first apply that changes it is refused while that resource owns it. Remove the other resource from its state, or set adopt = true on this one to take it over."))
 	}

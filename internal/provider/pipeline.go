@@ -62,7 +62,7 @@ type subject interface {
 // change is one run of the pipeline.
 type change struct {
 	from, to weights.Split
-	settings rolloutSettings
+	settings pipeline.Settings
 	// planned is the plan's planned_steps; nil (unknown) skips the check.
 	planned plannedSteps
 	// last is the state's last_rollout (null on create).
@@ -224,14 +224,14 @@ func runChange(ctx context.Context, c *awsclient.Client, s subject, ch change, d
 // and false when the change must not run (the error says why).
 func checkChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags pipeline.Report) ([]rollout.PlannedStep, *rollout.Reading, bool) {
 	// schedule
-	steps, err := schedule(ch.from, ch.to, ch.settings.Strategy)
+	steps, err := pipeline.Schedule(ch.from, ch.to, ch.settings.Strategy)
 	if err != nil {
 		reportError(diags, atPath(s.Attr()), "Schedule Not Possible", err, fmt.Sprintf("The %s serves %s now and the configuration wants %s.", s.Kind(), ch.from.Short(), ch.to.Short()))
 		return nil, nil, false
 	}
 	// check
 	if len(steps) > 0 && ch.planned != nil && !ch.planned(steps) {
-		diags.AddAttributeError(s.Attr().Parent().Name("planned_steps"), fmt.Sprintf("%s Changed Since Plan", title(s.Kind())), detail(nil,
+		diags.AddAttributeError(s.Attr().Parent().Name("planned_steps"), fmt.Sprintf("%s Changed Since Plan", pipeline.Title(s.Kind())), pipeline.Detail(nil,
 			fmt.Sprintf("The plan's schedule started from weights that %s no longer serves (it serves %s now), so the planned steps would not be the ones applied.", s.ID(), ch.from.Short()),
 			"Nothing was moved. Run plan again to see the schedule from the weights it serves now, then apply."))
 		return steps, nil, false
@@ -399,7 +399,7 @@ func readBeforeWrite(ctx context.Context, c *awsclient.Client, s subject, from w
 		}
 		return &live, true
 	}
-	diags.AddAttributeError(s.Attr(), fmt.Sprintf("%s Changed Since Plan", title(s.Kind())), detail(nil,
+	diags.AddAttributeError(s.Attr(), fmt.Sprintf("%s Changed Since Plan", pipeline.Title(s.Kind())), pipeline.Detail(nil,
 		fmt.Sprintf("The plan was made when the %s %s served %s; it serves %s now. Someone or something changed it between plan and apply (an on-call shift during an incident, another pipeline).", s.Kind(), s.ID(), from.Short(), live.Split.Short()),
 		"Nothing was moved: applying the saved plan would have overwritten that change. Run plan again to see the change from the weights it serves now, then apply; or, if the other change should win, update the configuration to it."))
 	return nil, false
@@ -429,7 +429,7 @@ func restoreSubject(ctx context.Context, c *awsclient.Client, s subject, recorde
 // ones a resource replaced when it took the forward action over), only
 // when it still serves recorded, what the resource last left; otherwise it
 // is left as it is, with a warning. The write is read back.
-func restoreActions(ctx context.Context, c *awsclient.Client, s listenerSubject, recorded weights.Split, acts awsclient.Actions, diags pipeline.Report) {
+func restoreActions(ctx context.Context, c *awsclient.Client, s subject, ref awsclient.Ref, recorded weights.Split, acts awsclient.Actions, diags pipeline.Report) {
 	live, err := readSplit(ctx, s)
 	switch {
 	case errors.Is(err, awsclient.ErrNotFound):
@@ -441,7 +441,7 @@ func restoreActions(ctx context.Context, c *awsclient.Client, s listenerSubject,
 		notRestored(diags, s, recorded, live)
 		return
 	}
-	if err := c.WriteActions(ctx, s.ref, acts); err != nil {
+	if err := c.WriteActions(ctx, ref, acts); err != nil {
 		if errors.Is(err, awsclient.ErrNotFound) {
 			return
 		}
@@ -459,7 +459,7 @@ func readSplit(ctx context.Context, s subject) (weights.Split, error) {
 
 // recordChange is the last_rollout of a run towards to.
 func recordChange(ch change, res rollout.Result) pipeline.Record {
-	return lastRolloutValue(res, ch.to, ch.settings.Attempt)
+	return pipeline.NewRecord(res, ch.to, ch.settings.Attempt)
 }
 
 // flagName is the parameter of a flag named in rollout.flags.
@@ -474,7 +474,7 @@ func switchFlagsOff(ctx context.Context, c *awsclient.Client, flags []string, re
 // feature_flag rollback would switch off exists, is a flag document, and
 // can take its kill switch and reason. At plan time a flag that
 // does not exist yet is a warning: it may be created in the same apply.
-func checkSwitchable(ctx context.Context, c *awsclient.Client, base problem.Path, s rolloutSettings, when phase, diags pipeline.Report) bool {
+func checkSwitchable(ctx context.Context, c *awsclient.Client, base problem.Path, s pipeline.Settings, when phase, diags pipeline.Report) bool {
 	if len(s.Flags) == 0 || (s.Policy != rollout.FeatureFlag && s.Policy != rollout.Auto && s.Policy != "") || c == nil {
 		return true
 	}
@@ -486,9 +486,9 @@ func checkSwitchable(ctx context.Context, c *awsclient.Client, base problem.Path
 		var why string
 		switch {
 		case errors.Is(err, awsclient.ErrNotFound) && when == atPlan:
-			diags.AddAttributeWarning(at, "Rollback Flag Not Found", detail(nil,
+			diags.AddAttributeWarning(at, "Rollback Flag Not Found", pipeline.Detail(nil,
 				fmt.Sprintf("rollout.flags[%d] is %q, but the parameter %s does not exist now. A failed gate switches the named flags off instead of moving traffic back.", i, k, name),
-				"If the flag is created in this apply (rollout_feature_flag), nothing is wrong: apply checks again before anything moves. Otherwise fix the key (a key under "+DefaultFlagPrefix+", or a parameter name)."))
+				"If the flag is created in this apply (rollout_feature_flag), nothing is wrong: apply checks again before anything moves. Otherwise fix the key (a key under "+awsclient.DefaultFlagPrefix+", or a parameter name)."))
 			continue
 		case errors.Is(err, awsclient.ErrNotFound):
 			why = fmt.Sprintf("the parameter %s does not exist", name)
@@ -496,16 +496,16 @@ func checkSwitchable(ctx context.Context, c *awsclient.Client, base problem.Path
 			why = fmt.Sprintf("the parameter %s does not hold a flag document (%v)", name, err)
 		case err != nil:
 			why = fmt.Sprintf("the parameter %s could not be read (%v)", name, err)
-		case len(p.Doc)+flagValueRoom > awsclient.AdvancedMaxBytes:
+		case len(p.Doc)+pipeline.FlagValueRoom > awsclient.AdvancedMaxBytes:
 			why = fmt.Sprintf("the flag's document is %d bytes and would not fit with its kill switch and reason", len(p.Doc))
 		}
 		if why == "" {
 			continue
 		}
 		ok = false
-		diags.AddAttributeError(at, "Rollback Flag Not Usable", detail(nil,
+		diags.AddAttributeError(at, "Rollback Flag Not Usable", pipeline.Detail(nil,
 			fmt.Sprintf("rollout.flags[%d] is %q, but %s: a failed gate could not switch it off, and the failing version would keep serving.", i, k, why),
-			"Nothing was moved. Fix the key (a key under "+DefaultFlagPrefix+", or a parameter name), create the flag first (reference rollout_feature_flag.x.key), or remove it from rollout.flags."))
+			"Nothing was moved. Fix the key (a key under "+awsclient.DefaultFlagPrefix+", or a parameter name), create the flag first (reference rollout_feature_flag.x.key), or remove it from rollout.flags."))
 	}
 	return ok
 }
@@ -526,7 +526,7 @@ const (
 // closeNotices writes a runner's last status (bounded), waits (bounded)
 // for its notices to go out, counts those that did not in res, and warns
 // about them: never fatal.
-func closeNotices(runner *rollout.Runner, res *rollout.Result, s rolloutSettings, diags pipeline.Report) {
+func closeNotices(runner *rollout.Runner, res *rollout.Result, s pipeline.Settings, diags pipeline.Report) {
 	if k, ok := keepers.LoadAndDelete(runner); ok {
 		// The run's last status, once, after its last write.
 		k.(*awsclient.StatusKeeper).Flush(context.Background())
@@ -540,7 +540,7 @@ func closeNotices(runner *rollout.Runner, res *rollout.Result, s rolloutSettings
 	res.NotifyFailures += undelivered
 	if res.NotifyFailures > 0 {
 		where := strings.Trim(s.Topic+" "+s.Bus, " ")
-		diags.AddWarning("Notices Not Delivered", detail(nil,
+		diags.AddWarning("Notices Not Delivered", pipeline.Detail(nil,
 			fmt.Sprintf("%d of the rollout's notices could not be delivered to %s (last error: %s). The rollout itself went on as it would have.", res.NotifyFailures, where, rollout.Bound(last)),
 			"Check that the topic or bus exists in the provider's region and that the credentials allow sns:Publish or events:PutEvents. last_rollout.notices_undelivered counts them."))
 	}

@@ -40,7 +40,7 @@ const detachedPoll = 250 * time.Millisecond
 
 // detachedTimeout is rollout.execution.timeout, or by default the
 // schedule's own length and a half, plus 15 minutes.
-func detachedTimeout(s rolloutSettings, steps []rollout.PlannedStep) time.Duration {
+func detachedTimeout(s pipeline.Settings, steps []rollout.PlannedStep) time.Duration {
 	if s.Detached != nil && s.Detached.Timeout > 0 {
 		return s.Detached.Timeout
 	}
@@ -58,7 +58,7 @@ func detachedTimeout(s rolloutSettings, steps []rollout.PlannedStep) time.Durati
 	if g := s.Gates.Health; g != nil {
 		waits += time.Duration(len(steps)) * g.Timeout
 	}
-	return min(waits*3/2+15*time.Minute, maxDetachedTimeout)
+	return min(waits*3/2+15*time.Minute, pipeline.MaxDetachedTimeout)
 }
 
 // executionName names the execution of a change: the subject, where it
@@ -79,7 +79,7 @@ func nameOfExecution(arn string) string { return arn[strings.LastIndex(arn, ":")
 // checkDetached refuses, at plan, a detached rollout that cannot fit one
 // Step Functions execution: its calls in the history, its state in a
 // payload.
-func checkDetached(base problem.Path, s rolloutSettings, steps []rollout.PlannedStep, diags pipeline.Report) {
+func checkDetached(base problem.Path, s pipeline.Settings, steps []rollout.PlannedStep, diags pipeline.Report) {
 	if s.Detached == nil || len(steps) == 0 {
 		return
 	}
@@ -87,16 +87,16 @@ func checkDetached(base problem.Path, s rolloutSettings, steps []rollout.Planned
 	b := orchestrator.BudgetOf(len(steps), s.PollInterval, timeout)
 	if why := b.Fits(); why != "" {
 		poll := s.PollInterval
-		for orchestrator.BudgetOf(len(steps), poll, timeout).Fits() != "" && poll < maxPollInterval {
+		for orchestrator.BudgetOf(len(steps), poll, timeout).Fits() != "" && poll < pipeline.MaxPollInterval {
 			poll += time.Second
 		}
-		diags.AddAttributeError(base.Name("rollout").Name("execution").Name("timeout"), "Detached Rollout Too Long For One Execution", detail(nil,
+		diags.AddAttributeError(base.Name("rollout").Name("execution").Name("timeout"), "Detached Rollout Too Long For One Execution", pipeline.Detail(nil,
 			fmt.Sprintf("Polling every %s for up to %s, the rollout could make %s.", s.PollInterval, timeout, why),
 			fmt.Sprintf("Set rollout.poll_interval to %s or more, or rollout.execution.timeout lower.", shortDuration(poll))))
 	}
 	st := orchestrator.NewState(orchestrator.Job{Version: orchestrator.JobVersion, Settings: rollout.Settings{Gates: s.Gates, Flags: s.Flags}}, worstProgress(steps))
 	if n := st.Size(); n > orchestrator.MaxPayloadBytes*9/10 {
-		diags.AddAttributeError(base.Name("rollout"), "Detached Rollout Too Large For One Execution", detail(nil,
+		diags.AddAttributeError(base.Name("rollout"), "Detached Rollout Too Large For One Execution", pipeline.Detail(nil,
 			fmt.Sprintf("The rollout's state would be %d bytes, and Step Functions carries at most %d between states.", n, orchestrator.MaxPayloadBytes),
 			"Use fewer steps (a linear step_percent of 5 or more) or fewer target groups."))
 	}
@@ -225,7 +225,7 @@ func startExecution(ctx context.Context, c *awsclient.Client, s subject, ch chan
 	lease := s.Lease()
 	had, _ := lease.ReadLease(ctx) // unread: put back as no tags
 	if err := lease.SetRun(ctx, orchestrator.RunningTag(name)); err != nil {
-		reportError(diags, atPath(at), "Cannot Start Detached Rollout", err, fmt.Sprintf("Tagging %s with the rollout it runs failed.", s.ID()), "Nothing was moved. "+leasePermissions(s.Kind()))
+		reportError(diags, atPath(at), "Cannot Start Detached Rollout", err, fmt.Sprintf("Tagging %s with the rollout it runs failed.", s.ID()), "Nothing was moved. "+pipeline.LeasePermissions(s.Kind()))
 		return "", notStarted
 	}
 	status.Flush(ctx)
@@ -297,7 +297,7 @@ func awaitFirstStep(ctx context.Context, c *awsclient.Client, s subject, ch chan
 		}
 		if c.Clock.Now().After(end) {
 			running(0, ch.from)
-			diags.AddWarning("First Step Not Confirmed", detail(nil,
+			diags.AddWarning("First Step Not Confirmed", pipeline.Detail(nil,
 				fmt.Sprintf("The detached rollout %s started, but its first step was not confirmed within %s.", arn, ch.limit),
 				"It goes on in AWS. Run terraform plan (or refresh) to see where it stands."))
 			return
@@ -324,7 +324,7 @@ func stepOf(live weights.Split, steps []rollout.PlannedStep, s subject) int {
 // recordDetached is the last_rollout of a detached rollout.
 func recordDetached(ch change, res rollout.Result, status, execution string, serving weights.Split) *pipeline.Record {
 	res.Status = rollout.Status(status)
-	r := withRun(lastRolloutValue(res, ch.to, ch.settings.Attempt), ch.from, execution, serving).WithPromote(ch.settings.Promote)
+	r := withRun(pipeline.NewRecord(res, ch.to, ch.settings.Attempt), ch.from, execution, serving).WithPromote(ch.settings.Promote)
 	return &r
 }
 
@@ -436,7 +436,7 @@ func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last p
 	if res.Finished.IsZero() {
 		res.Finished = c.Clock.Now()
 	}
-	rec := lastRolloutValue(res, nil, last.Attempt)
+	rec := pipeline.NewRecord(res, nil, last.Attempt)
 	rec.Target, rec.From, rec.Execution = last.Target, last.From, last.Execution
 	if lerr != nil {
 		rec.Serving = last.Serving
@@ -474,7 +474,7 @@ func refusedPromote(ctx context.Context, s subject, last pipeline.Record, in orc
 	}
 	rec.Reason = refusedReason(n, len(in.Progress.Steps), why)
 	rec.Promote = nil
-	diags.AddWarning("Promote Not Applied", detail(nil,
+	diags.AddWarning("Promote Not Applied", pipeline.Detail(nil,
 		fmt.Sprintf("AWS refused the first write after the hold of %s %s (step %d of %d): %s. Nothing moved: the detached rollout %s is held again after step %d, serving %s, on its way to %s. It was not rolled back, no notice ended it, and its status says held; rollout.hold_timeout applies as to any hold.",
 			s.Kind(), s.ID(), n+1, len(in.Progress.Steps), why, last.Execution, n, shortCanonical(last.Serving), shortCanonical(last.Target)),
 		fmt.Sprintf("Give the orchestrator's role the permission the error names (the provider's IAM permissions table lists what each subject needs), then apply again: the plan promotes it again with the same rollout.promote. To go back instead, set the configuration to %s and apply.", shortCanonical(last.From))))
@@ -517,7 +517,7 @@ func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch chang
 		return outcome{}
 	}
 	if err := s.Lease().SetRun(ctx, orchestrator.AbortTag(name)); err != nil {
-		reportError(diags, atPath(s.Attr()), "Cannot Abort Detached Rollout", err, fmt.Sprintf("Tagging %s to abort the rollout %s failed.", s.ID(), arn), "Nothing changed. "+leasePermissions(s.Kind()))
+		reportError(diags, atPath(s.Attr()), "Cannot Abort Detached Rollout", err, fmt.Sprintf("Tagging %s to abort the rollout %s failed.", s.ID(), arn), "Nothing changed. "+pipeline.LeasePermissions(s.Kind()))
 		return outcome{}
 	}
 	tflog.Info(ctx, "aborting the detached rollout: the orchestrator rolls it back", map[string]any{"execution": arn})
@@ -535,7 +535,7 @@ func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	res.Finished = c.Clock.Now()
 	out.res = res
 	from, _ := weights.ParseCanonical(ch.last.Target)
-	rec := withRun(lastRolloutValue(res, from, ch.settings.Attempt), ch.to, arn, live)
+	rec := withRun(pipeline.NewRecord(res, from, ch.settings.Attempt), ch.to, arn, live)
 	out.record = &rec
 	aborted := status == string(rollout.RolledBack) && res.Failure != nil && res.Failure.Gate == rollout.GateAborted
 	if !aborted {
@@ -573,7 +573,7 @@ func abortSincePlan(ctx context.Context, c *awsclient.Client, s subject, ch chan
 	if live.Equal(serving) {
 		return true
 	}
-	diags.AddAttributeError(s.Attr(), fmt.Sprintf("%s Changed Since Plan", title(s.Kind())), detail(nil,
+	diags.AddAttributeError(s.Attr(), fmt.Sprintf("%s Changed Since Plan", pipeline.Title(s.Kind())), pipeline.Detail(nil,
 		fmt.Sprintf("The plan aborts the detached rollout %s, held after step %d of %d, from %s, what %s %s served then; it serves %s now. Someone or something changed it between plan and apply.",
 			ch.last.Execution, step, len(steps), serving.Short(), s.Kind(), s.ID(), live.Short()),
 		"That change wins, and the plan's rollback cannot be done: nothing was sent (the abort tag was not written) and nothing was moved. The rollout is still held in AWS, and writes nothing over that change.",
@@ -601,7 +601,7 @@ func wentOn(ctx context.Context, s subject, last pipeline.Record, step, steps in
 
 // refuseWhileRunning refuses a new change while a detached rollout runs.
 func refuseWhileRunning(at problem.Path, last pipeline.Record, diags pipeline.Report) {
-	diags.AddAttributeError(at, "Detached Rollout Running", detail(nil,
+	diags.AddAttributeError(at, "Detached Rollout Running", pipeline.Detail(nil,
 		fmt.Sprintf("The rollout %s is running in AWS: step %d of %d, serving %s, on its way to %s. A new change now would race it.",
 			last.Execution, last.StepReached, last.Steps, shortCanonical(last.Serving), shortCanonical(last.Target)),
 		fmt.Sprintf("Wait for it to end (terraform plan shows how it ended); or abort it by setting the configuration back to where it started (%s), which rolls it back; "+
@@ -632,7 +632,7 @@ const stopPoll = 2 * time.Second
 // execution stopped (StopExecution), and the warning says that no end
 // notice was sent. settings are the resource's rollout block's, token
 // its lease.
-func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, settings rolloutSettings, token string, diags pipeline.Report) {
+func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, settings pipeline.Settings, token string, diags pipeline.Report) {
 	arn := last.Execution
 	if last.Status != statusRunning || arn == "" || c == nil {
 		return
@@ -648,7 +648,7 @@ func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last pipe
 		poll = in.Job.PollInterval
 	}
 	if poll <= 0 {
-		poll = defaultPollInterval
+		poll = pipeline.DefaultPollInterval
 	}
 	wait := poll*11/10 + time.Minute
 	taken := takenBy(ctx, s, token) != ""
@@ -664,7 +664,7 @@ func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last pipe
 		if res.Failure != nil {
 			how += ", gate " + string(res.Failure.Gate)
 		}
-		diags.AddWarning("Detached Rollout Ended", detail(nil,
+		diags.AddWarning("Detached Rollout Ended", pipeline.Detail(nil,
 			fmt.Sprintf("The rollout %s was still running, at step %d of %d; destroy ended it where it was (its status and notices say %s), and %s serves %s.",
 				arn, res.StepReached, res.Steps, how, s.ID(), servingText(res, last)),
 			"Nothing more is written to it by the rollout. Set what it serves yourself if it must change."))
@@ -685,7 +685,7 @@ func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last pipe
 		_ = s.Lease().SetRun(ctx, orchestrator.EndedTag(rollout.Failed, name))
 	}
 	live, lerr := readSplit(ctx, s)
-	diags.AddWarning("Detached Rollout Stopped", detail(nil,
+	diags.AddWarning("Detached Rollout Stopped", pipeline.Detail(nil,
 		fmt.Sprintf("The rollout %s was still running; %s, so destroy stopped its execution. No end notice was sent for it, and %s stays where it was (%s).", arn, why, s.ID(), servesText(live, lerr, shortCanonical(last.Serving))),
 		"Set what it serves yourself if it must change."))
 }
@@ -741,7 +741,7 @@ func runningSteps(x awsclient.Execution, read bool, ch change) []rollout.Planned
 		}
 	}
 	from, _ := weights.ParseCanonical(ch.last.From)
-	steps, _ := schedule(from, ch.to, ch.settings.Strategy)
+	steps, _ := pipeline.Schedule(from, ch.to, ch.settings.Strategy)
 	return steps
 }
 
@@ -777,14 +777,14 @@ func promoteEnded(s subject, last pipeline.Record, x awsclient.Execution, diags 
 			why = res.Failure.Reason
 		}
 	}
-	diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("promote"), "Detached Rollout Ended", detail(nil,
+	diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("promote"), "Detached Rollout Ended", pipeline.Detail(nil,
 		fmt.Sprintf("rollout.promote changed, but the detached rollout %s no longer runs: its execution ended %s (%s), after the state was last refreshed. No execution would read a promote now.", last.Execution, status, why),
 		fmt.Sprintf("Nothing was sent: the promote tag was not written, and nothing was moved. Run terraform plan (which refreshes): it shows how the rollout ended and what %s %s serves, then make the next change from there.", s.Kind(), s.ID())))
 }
 
 // planRunningSame is runningRecord, with a warning when the promote it
 // shows will be refused: a person changed the subject during the hold.
-func planRunningSame(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, settings rolloutSettings, diags pipeline.Report) pipeline.Record {
+func planRunningSame(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, settings pipeline.Settings, diags pipeline.Report) pipeline.Record {
 	if last.Status == statusRunning && newPromote(settings.Promote, last.PromoteText()) {
 		warnChangedDuringHold(ctx, c, s, last, settings.Strategy, false, diags)
 	}
@@ -796,7 +796,7 @@ func planRunningSame(ctx context.Context, c *awsclient.Client, s subject, last p
 // a new rollout.promote in it. The apply records the token it promotes
 // with, so that a token promotes one hold: the next hold waits for a new
 // one, whatever else a later apply changes.
-func runningRecord(last pipeline.Record, s rolloutSettings) pipeline.Record {
+func runningRecord(last pipeline.Record, s pipeline.Settings) pipeline.Record {
 	if last.Status != statusRunning || !newPromote(s.Promote, last.PromoteText()) {
 		return last
 	}
@@ -811,7 +811,7 @@ func runningRecord(last pipeline.Record, s rolloutSettings) pipeline.Record {
 func promoteDetached(ctx context.Context, c *awsclient.Client, s subject, ch change, name string, steps []rollout.PlannedStep, diags pipeline.Report) outcome {
 	held, step := heldAt(s, ch.last, steps)
 	if held == nil {
-		diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("promote"), "Nothing To Promote", detail(nil,
+		diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("promote"), "Nothing To Promote", pipeline.Detail(nil,
 			fmt.Sprintf("rollout.promote changed, but the detached rollout %s was at step %d when last refreshed, which does not hold.", ch.last.Execution, step),
 			"Nothing was sent. Run terraform plan (which refreshes) once the rollout is held, then set rollout.promote to a new value and apply."))
 		return outcome{}
@@ -831,14 +831,14 @@ func promoteDetached(ctx context.Context, c *awsclient.Client, s subject, ch cha
 		return outcome{}
 	}
 	if !live.Equal(held) {
-		diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("promote"), "Changed During Hold", detail(nil,
+		diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("promote"), "Changed During Hold", pipeline.Detail(nil,
 			fmt.Sprintf("The detached rollout %s is held after step %d of %d at %s, but %s %s serves %s: someone or something changed it during the hold. Nothing was sent: the promote tag was not written, and the rollout is still held in AWS.",
 				ch.last.Execution, step, len(steps), held.Short(), s.Kind(), s.ID(), live.Short()),
 			changedDuringHoldNext(ch.last)))
 		return outcome{}
 	}
 	if err := s.Lease().SetRun(ctx, orchestrator.PromoteTag(name, step)); err != nil {
-		reportError(diags, atPath(s.Attr()), "Cannot Promote Detached Rollout", err, fmt.Sprintf("Tagging %s to promote the rollout %s failed.", s.ID(), ch.last.Execution), "Nothing changed. "+leasePermissions(s.Kind()))
+		reportError(diags, atPath(s.Attr()), "Cannot Promote Detached Rollout", err, fmt.Sprintf("Tagging %s to promote the rollout %s failed.", s.ID(), ch.last.Execution), "Nothing changed. "+pipeline.LeasePermissions(s.Kind()))
 		return outcome{}
 	}
 	tflog.Info(ctx, "promoted the detached rollout: the orchestrator goes on at its next poll", map[string]any{"execution": name, "step": step})
@@ -867,7 +867,7 @@ func warnChangedDuringHold(ctx context.Context, c *awsclient.Client, s subject, 
 		return false // the apply says it ended
 	}
 	target, _ := weights.ParseCanonical(last.Target)
-	steps := runningSteps(x, read, change{last: last, to: target, settings: rolloutSettings{Strategy: strategy}})
+	steps := runningSteps(x, read, change{last: last, to: target, settings: pipeline.Settings{Strategy: strategy}})
 	held, step := heldAt(s, last, steps)
 	if held == nil || abort && wentOn(ctx, s, last, step, len(steps)) {
 		return false
@@ -891,6 +891,6 @@ func warnChangedDuringHold(ctx context.Context, c *awsclient.Client, s subject, 
 		next = fmt.Sprintf("That change wins: applying tells the orchestrator to abort, and it stops the rollout with nothing written, not even its rollback, and records what it serves (last_rollout gate changed_during_rollout). To go back to %s after that, change rollout.attempt and apply.",
 			shortCanonical(last.From))
 	}
-	diags.AddAttributeWarning(s.Attr(), "Changed During Hold", detail(nil, what, next))
+	diags.AddAttributeWarning(s.Attr(), "Changed During Hold", pipeline.Detail(nil, what, next))
 	return true
 }

@@ -42,7 +42,7 @@ import (
 // pauseText is a planned step's pause as planned_steps shows it.
 func pauseText(s rollout.PlannedStep) string {
 	if s.Hold {
-		return pauseHold
+		return pipeline.PauseHold
 	}
 	return s.Pause.String()
 }
@@ -85,21 +85,21 @@ func heldOf(last pipeline.Record) (heldRun, bool) {
 }
 
 // promoted says whether the configuration promotes the hold.
-func (h heldRun) promoted(s rolloutSettings) bool { return newPromote(s.Promote, h.promote) }
+func (h heldRun) promoted(s pipeline.Settings) bool { return newPromote(s.Promote, h.promote) }
 
 // newPromote says whether token is a new rollout.promote after last: set
 // and different. Removing rollout.promote (null) promotes nothing.
 func newPromote(token, last string) bool { return token != "" && token != last }
 
 // expired says whether the hold has waited longer than its timeout.
-func (h heldRun) expired(s rolloutSettings, now time.Time) bool {
+func (h heldRun) expired(s pipeline.Settings, now time.Time) bool {
 	return s.HoldTimeout > 0 && !h.heldAt.IsZero() && now.Sub(h.heldAt) >= s.HoldTimeout
 }
 
 // steps is the held rollout's schedule under the configuration's
 // strategy, checked to pass where the rollout is held.
-func (h heldRun) steps(s rolloutSettings, norm rollout.Normalizer) ([]rollout.PlannedStep, error) {
-	steps, err := schedule(h.from, h.target, s.Strategy)
+func (h heldRun) steps(s pipeline.Settings, norm rollout.Normalizer) ([]rollout.PlannedStep, error) {
+	steps, err := pipeline.Schedule(h.from, h.target, s.Strategy)
 	if err != nil {
 		return nil, err
 	}
@@ -131,19 +131,19 @@ func endHeld(s subject, ch change, out *outcome, diags pipeline.Report) {
 	if out.res.Err != nil {
 		// The first write after the promote was refused: nothing moved,
 		// and the rollout is held where it was (rollout.refusedAfterHold).
-		diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("promote"), "Promote Not Applied", detail(out.res.Err,
+		diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("promote"), "Promote Not Applied", pipeline.Detail(out.res.Err,
 			fmt.Sprintf("AWS refused the first write after the hold of %s %s (step %d of %d), so nothing was written: the rollout is still held after step %d, serving %s, on its way to %s. It was not rolled back (the refusal changed nothing, and the canary had passed its gates); its status still says held, and no notice ended it.",
 				s.Kind(), s.ID(), out.res.StepReached+1, out.res.Steps, out.res.StepReached, out.serving.Short(), ch.to.Short()),
 			fmt.Sprintf("Give the credentials the permission the error names (the provider's IAM permissions table lists what each resource needs), then apply again: the plan promotes it again with the same rollout.promote. To go back instead, set the configuration to %s and apply.", ch.from.Short())))
 		return
 	}
-	diags.AddAttributeWarning(s.Attr().Parent().Name("rollout").Name("promote"), "Rollout Held", detail(nil,
+	diags.AddAttributeWarning(s.Attr().Parent().Name("rollout").Name("promote"), "Rollout Held", pipeline.Detail(nil,
 		fmt.Sprintf("The rollout of %s %s is held after step %d of %d: it serves %s, on its way to %s.", s.Kind(), s.ID(), out.res.StepReached, out.res.Steps, out.serving.Short(), ch.to.Short()),
 		fmt.Sprintf("Nothing watches it now. To go on, set rollout.promote to a new value and apply (the gates are checked again first). To go back, set the configuration to %s and apply.%s",
 			ch.from.Short(), holdTimeoutText(ch.settings))))
 }
 
-func holdTimeoutText(s rolloutSettings) string {
+func holdTimeoutText(s pipeline.Settings) string {
 	if s.HoldTimeout <= 0 {
 		return ""
 	}
@@ -188,7 +188,7 @@ func heldOnward(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 		holdTimedOutSincePlan(s, h, ch.settings, diags)
 		return outcome{steps: steps[h.step:]}
 	default:
-		diags.AddAttributeWarning(s.Attr().Parent().Name("rollout").Name("promote"), "Rollout Still Held", detail(nil,
+		diags.AddAttributeWarning(s.Attr().Parent().Name("rollout").Name("promote"), "Rollout Still Held", pipeline.Detail(nil,
 			fmt.Sprintf("The rollout of %s %s is still held after step %d of %d, serving %s; this apply wrote nothing to it.", s.Kind(), s.ID(), h.step, len(steps), h.serving.Short()),
 			"Set rollout.promote to a new value and apply to go on."+holdTimeoutText(ch.settings)))
 		last := ch.last
@@ -251,7 +251,7 @@ func heldBack(ctx context.Context, c *awsclient.Client, s subject, ch change, h 
 	out := outcome{steps: backStep(h), lease: l}
 	// The run's schedule counts the notices it sent before its hold (none
 	// known when the schedule cannot be made now).
-	steps, _ := schedule(h.from, h.target, ch.settings.Strategy)
+	steps, _ := pipeline.Schedule(h.from, h.target, ch.settings.Strategy)
 	out.res = runner.RollBackHeld(ctx, h.serving, h.from, steps, h.step, h.started, rollout.Failure{Gate: rollout.GateAborted, Step: h.step,
 		Reason: "the configuration went back to where the held rollout started"})
 	closeNotices(runner, &out.res, ch.settings, diags)
@@ -285,31 +285,31 @@ func claimHeld(ctx context.Context, s subject, ch change, diags pipeline.Report)
 // holdTimedOutSincePlan refuses the apply of a plan that showed a held
 // rollout kept as it is, when its hold_timeout has passed since: the plan
 // did not show the timeout's action.
-func holdTimedOutSincePlan(s subject, h heldRun, settings rolloutSettings, diags pipeline.Report) {
+func holdTimedOutSincePlan(s subject, h heldRun, settings pipeline.Settings, diags pipeline.Report) {
 	what := fmt.Sprintf("rolls it back to %s", h.from.Short())
 	if settings.HoldAction == rollout.HoldPromote {
 		what = "goes on with the steps still to run"
 	}
-	diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("hold_timeout"), "Hold Timed Out Since Plan", detail(nil,
+	diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("hold_timeout"), "Hold Timed Out Since Plan", pipeline.Detail(nil,
 		fmt.Sprintf("The rollout of %s %s has been held after step %d since %s, and hold_timeout (%s) has passed. The plan started from the state as last read (by its refresh, or, planned with -refresh=false, by the last refresh or apply before it), when the timeout had not passed, so it showed the rollout kept as it is.",
 			s.Kind(), s.ID(), h.step, h.heldAt.UTC().Format(time.RFC3339), shortDuration(settings.HoldTimeout)),
 		fmt.Sprintf("Nothing was moved and nothing else applied. Run plan again with refresh (without -refresh=false): it shows what the timeout does (it %s, hold_timeout_action), then apply; or set rollout.promote to a new value to go on, or the configuration back to %s to roll back.", what, h.from.Short())))
 }
 
-func scheduleChangedWhileHeld(base problem.Path, h heldRun, s rolloutSettings, err error, diags pipeline.Report) {
+func scheduleChangedWhileHeld(base problem.Path, h heldRun, s pipeline.Settings, err error, diags pipeline.Report) {
 	if s.Removed {
-		diags.AddAttributeError(base.Name("rollout"), "Rollout Removed While Held", detail(nil,
+		diags.AddAttributeError(base.Name("rollout"), "Rollout Removed While Held", pipeline.Detail(nil,
 			fmt.Sprintf("The rollout block was removed, but a rollout is held after step %d, serving %s, on its way to %s; without the block it cannot go on from there.", h.step, h.serving.Short(), h.target.Short()),
 			fmt.Sprintf("Nothing was moved. Put the rollout block back as it was, then promote the rollout (a new rollout.promote) or roll it back (the configuration back to %s); remove the block once it has ended.", h.from.Short())))
 		return
 	}
-	diags.AddAttributeError(base.Name("rollout").Name("steps"), "Schedule Changed While Held", detail(nil,
+	diags.AddAttributeError(base.Name("rollout").Name("steps"), "Schedule Changed While Held", pipeline.Detail(nil,
 		fmt.Sprintf("The rollout is held after step %d, serving %s; %v, so it cannot go on from there.", h.step, h.serving.Short(), err),
 		fmt.Sprintf("Nothing was moved. Put the rollout's steps back as they were when it was held, or set the configuration back to %s to roll it back.", h.from.Short())))
 }
 
 func refuseWhileHeld(at problem.Path, h heldRun, diags pipeline.Report) {
-	diags.AddAttributeError(at, "Rollout Held", detail(nil,
+	diags.AddAttributeError(at, "Rollout Held", pipeline.Detail(nil,
 		fmt.Sprintf("A rollout is held after step %d, serving %s, on its way to %s. A change to anything else would start a new rollout from the middle of that one.", h.step, h.serving.Short(), h.target.Short()),
 		fmt.Sprintf("Promote it (keep the configuration at %s and set rollout.promote to a new value), or roll it back (set the configuration to %s), then make the new change.", h.target.Short(), h.from.Short())))
 }
@@ -318,19 +318,19 @@ func refuseWhileHeld(at problem.Path, h heldRun, diags pipeline.Report) {
 // weights, live what it serves (nil when it could not be read). It returns
 // the steps the apply will run, whether the apply acts (last_rollout is
 // then unknown), and false when the plan is refused.
-func planHeld(base problem.Path, attrAt problem.Path, h heldRun, s rolloutSettings, to, live weights.Split, norm rollout.Normalizer, now time.Time, diags pipeline.Report) ([]rollout.PlannedStep, bool, bool) {
+func planHeld(base problem.Path, attrAt problem.Path, h heldRun, s pipeline.Settings, to, live weights.Split, norm rollout.Normalizer, now time.Time, diags pipeline.Report) ([]rollout.PlannedStep, bool, bool) {
 	switch to.Canonical() {
 	case h.target.Canonical():
 	case h.from.Canonical():
 		if live != nil && !live.Equal(h.serving) {
 			// A person's change wins: the rollback's guard finds it and
 			// writes nothing (rollout.Runner.move).
-			diags.AddAttributeWarning(attrAt, "Changed During Hold", detail(nil,
+			diags.AddAttributeWarning(attrAt, "Changed During Hold", pipeline.Detail(nil,
 				fmt.Sprintf("The configuration is back where the held rollout started (%s), but the subject serves %s now, not the %s the rollout was held at: someone or something changed it during the hold.", h.from.Short(), live.Short(), h.serving.Short()),
 				fmt.Sprintf("That change wins: applying stops the rollout with nothing written, not even its rollback, and records what it serves (last_rollout gate changed_during_rollout). To go back to %s after that, change rollout.attempt and apply.", h.from.Short())))
 			return backStep(h), true, true
 		}
-		diags.AddAttributeWarning(attrAt, "Applying Rolls Back The Held Rollout", detail(nil,
+		diags.AddAttributeWarning(attrAt, "Applying Rolls Back The Held Rollout", pipeline.Detail(nil,
 			fmt.Sprintf("The configuration is back where the held rollout started (%s).", h.from.Short()),
 			fmt.Sprintf("Applying moves %s back in one step, by rollout.rollback.", h.serving.Short())))
 		return backStep(h), true, true
@@ -344,7 +344,7 @@ func planHeld(base problem.Path, attrAt problem.Path, h heldRun, s rolloutSettin
 		return nil, false, false
 	}
 	if live != nil && !live.Equal(h.serving) {
-		diags.AddAttributeWarning(attrAt, "Changed During Hold", detail(nil,
+		diags.AddAttributeWarning(attrAt, "Changed During Hold", pipeline.Detail(nil,
 			fmt.Sprintf("The rollout is held at %s, but the subject serves %s now: someone or something changed it during the hold.", h.serving.Short(), live.Short()),
 			"That change wins: if the subject still serves it when this plan is applied, promoting stops at once with nothing written, and records what it serves (put back as it was, the run goes on as planned). To keep it, promote (which records it), then set the configuration to it."))
 	}
@@ -357,7 +357,7 @@ func planHeld(base problem.Path, attrAt problem.Path, h heldRun, s rolloutSettin
 		if s.HoldAction == rollout.HoldPromote {
 			what = "goes on with the steps still to run"
 		}
-		diags.AddAttributeWarning(base.Name("rollout").Name("hold_timeout"), "Hold Timed Out", detail(nil,
+		diags.AddAttributeWarning(base.Name("rollout").Name("hold_timeout"), "Hold Timed Out", pipeline.Detail(nil,
 			fmt.Sprintf("The rollout has been held after step %d since %s, longer than hold_timeout (%s).", h.step, h.heldAt.UTC().Format(time.RFC3339), shortDuration(s.HoldTimeout)),
 			"Applying "+what+" (hold_timeout_action)."))
 		if s.HoldAction != rollout.HoldPromote {
@@ -365,7 +365,7 @@ func planHeld(base problem.Path, attrAt problem.Path, h heldRun, s rolloutSettin
 		}
 		return rest, true, true
 	}
-	diags.AddAttributeWarning(base.Name("rollout").Name("promote"), "Rollout Held", detail(nil,
+	diags.AddAttributeWarning(base.Name("rollout").Name("promote"), "Rollout Held", pipeline.Detail(nil,
 		fmt.Sprintf("The rollout is held after step %d of %d, serving %s; %d steps are still to run, to %s.", h.step, len(steps), h.serving.Short(), len(rest), h.target.Short()),
 		fmt.Sprintf("Applying without a new rollout.promote writes nothing. Set rollout.promote to a new value to go on, or the configuration back to %s to roll back.%s", h.from.Short(), holdTimeoutText(s))))
 	return rest, false, true
@@ -375,7 +375,7 @@ func planHeld(base problem.Path, attrAt problem.Path, h heldRun, s rolloutSettin
 // held (last is the state's last_rollout). A plan that also starts a
 // rollout (moving: the weights change) only sets the token that rollout's
 // holds will be promoted from.
-func checkPromote(base problem.Path, last pipeline.Record, stateSettings, planSettings rolloutSettings, moving bool, diags pipeline.Report) {
+func checkPromote(base problem.Path, last pipeline.Record, stateSettings, planSettings pipeline.Settings, moving bool, diags pipeline.Report) {
 	if planSettings.Promote == stateSettings.Promote || planSettings.Promote == "" || moving {
 		return
 	}
@@ -387,7 +387,7 @@ func checkPromote(base problem.Path, last pipeline.Record, stateSettings, planSe
 	if status == "" {
 		status = "none"
 	}
-	diags.AddAttributeError(base.Name("rollout").Name("promote"), "Nothing To Promote", detail(nil,
+	diags.AddAttributeError(base.Name("rollout").Name("promote"), "Nothing To Promote", pipeline.Detail(nil,
 		fmt.Sprintf("rollout.promote changes to %q, but no rollout is held here (last_rollout.status is %s).", planSettings.Promote, status),
 		"Nothing was sent. Promote only after an apply ends held (a step with pause = \"hold\"); set rollout.promote back to its last value."))
 }
@@ -417,7 +417,7 @@ func keepsTarget(last pipeline.Record) bool {
 // (settings are its rollout block's, token its lease): a running detached rollout
 // is stopped (stopDetached); a held one ends where it is, with nothing
 // written to the subject (endHeldOnDestroy).
-func endOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, settings rolloutSettings, token string, diags pipeline.Report) {
+func endOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, settings pipeline.Settings, token string, diags pipeline.Report) {
 	stopDetached(ctx, c, s, last, settings, token, diags)
 	if !diags.HasError() {
 		endHeldOnDestroy(ctx, c, s, last, settings, token, diags)
@@ -429,12 +429,12 @@ func endOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last pipe
 // started_at, and the status tag that says so, unless another owner took
 // the subject (its tags are the new owner's). The subject stays where it
 // was held; the warning says so.
-func endHeldOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, settings rolloutSettings, token string, diags pipeline.Report) {
+func endHeldOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, settings pipeline.Settings, token string, diags pipeline.Report) {
 	h, held := heldOf(last)
 	if !held || c == nil {
 		return
 	}
-	steps, _ := schedule(h.from, h.target, settings.Strategy)
+	steps, _ := pipeline.Schedule(h.from, h.target, settings.Strategy)
 	if len(steps) <= h.step {
 		// The schedule cannot be made again: the notice's number counts
 		// the steps up to the hold and no earlier hold.
@@ -460,7 +460,7 @@ func endHeldOnDestroy(ctx context.Context, c *awsclient.Client, s subject, last 
 	res := runner.EndHeld(h.from, serving, steps, h.step, h.started, rollout.Failure{Gate: rollout.GateAborted, Step: h.step,
 		Reason: fmt.Sprintf("its resource was destroyed while the rollout was held after step %d; the %s stays at %s", h.step, s.Kind(), serves)})
 	closeNotices(runner, &res, settings, diags)
-	diags.AddWarning("Held Rollout Ended", detail(nil,
+	diags.AddWarning("Held Rollout Ended", pipeline.Detail(nil,
 		fmt.Sprintf("The rollout of %s %s was held after step %d, serving %s, on its way to %s; destroy ended it there (its status and notices say failed, gate aborted) and wrote nothing to it.", s.Kind(), s.ID(), h.step, h.serving.Short(), h.target.Short()),
 		fmt.Sprintf("It serves %s. Set what it serves yourself if it must change (back to %s, where the rollout started).", serves, h.from.Short())))
 }

@@ -36,7 +36,7 @@ type plannedChange struct {
 	kind     string
 	from, to weights.Split
 	strategy rollout.Strategy
-	settings rolloutSettings
+	settings pipeline.Settings
 	// last is the state's last_rollout (null on create).
 	last pipeline.Record
 	// subj, when set, is the subject: a plan with no record of a rollout
@@ -56,7 +56,7 @@ func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags
 		if warnChangedDuringHold(ctx, c, p.subj, p.last, p.strategy, true, diags) {
 			return nil, true
 		}
-		diags.AddAttributeWarning(p.at, "Applying Aborts The Detached Rollout", detail(nil,
+		diags.AddAttributeWarning(p.at, "Applying Aborts The Detached Rollout", pipeline.Detail(nil,
 			fmt.Sprintf("The configuration is back where the running rollout %s started (%s).", p.last.Execution, p.to.Short()),
 			"Applying tells the orchestrator to abort: it rolls back by the rollout's rollback policy, and the apply waits until it has."))
 		return nil, true
@@ -73,7 +73,7 @@ func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags
 		steps, _, ok := planHeld(p.at.Parent(), p.at, h, p.settings, p.to, live, nil, time.Time{}, diags)
 		return steps, ok
 	}
-	steps, err := schedule(p.from, p.to, p.strategy)
+	steps, err := pipeline.Schedule(p.from, p.to, p.strategy)
 	if err != nil {
 		reportError(diags, atPath(p.at), "Schedule Not Possible", err, fmt.Sprintf("The %s serves %s now and this plan wants %s.", p.kind, p.from.Short(), p.to.Short()))
 		return nil, false
@@ -96,7 +96,7 @@ func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags
 // out is asked as of the refresh the plan starts from (looked: lookedAt),
 // so that core's final plan of a saved plan, made at apply from the same
 // prior state, shows what the saved plan showed.
-func planHeldSame(ctx context.Context, c *awsclient.Client, s subject, h heldRun, settings rolloutSettings, to weights.Split, looked time.Time, diags pipeline.Report) ([]rollout.PlannedStep, bool, bool) {
+func planHeldSame(ctx context.Context, c *awsclient.Client, s subject, h heldRun, settings pipeline.Settings, to weights.Split, looked time.Time, diags pipeline.Report) ([]rollout.PlannedStep, bool, bool) {
 	var live weights.Split
 	if c != nil {
 		if got, err := readSplit(ctx, s); err == nil {
@@ -116,7 +116,7 @@ func planHeldSame(ctx context.Context, c *awsclient.Client, s subject, h heldRun
 // held or has not ended: this resource cannot promote it, and applying
 // starts a new one. A tag that no run keeps any more (staleRun) is said to
 // be stale, not a rollout in progress.
-func warnFoundRun(ctx context.Context, c *awsclient.Client, s subject, at problem.Path, kind string, from weights.Split, settings rolloutSettings, diags pipeline.Report) {
+func warnFoundRun(ctx context.Context, c *awsclient.Client, s subject, at problem.Path, kind string, from weights.Split, settings pipeline.Settings, diags pipeline.Report) {
 	if s == nil {
 		return
 	}
@@ -142,12 +142,12 @@ func warnFoundRun(ctx context.Context, c *awsclient.Client, s subject, at proble
 		owner = fmt.Sprintf("%s (tag %s)", l.Owner, awsclient.OwnerTag)
 	}
 	if why := staleRun(ctx, c, l, st, settings, kind); why != "" {
-		diags.AddAttributeWarning(at, "Stale Rollout Status Found", detail(nil,
+		diags.AddAttributeWarning(at, "Stale Rollout Status Found", pipeline.Detail(nil,
 			fmt.Sprintf("The %s's status tag (%s = %q) says that a rollout %s, but no rollout runs: %s. The tag was left by a run that could not end it (a detached start that was refused and could not put the tags back, or an apply that stopped mid-run).", kind, awsclient.StatusTag, l.Status, what, why),
 			fmt.Sprintf("Nothing needs doing: applying starts a new rollout from what the %s serves now (%s), by planned_steps, and its status replaces the tag.", kind, from.Short())))
 		return
 	}
-	diags.AddAttributeWarning(at, "Rollout In Progress Found", detail(nil,
+	diags.AddAttributeWarning(at, "Rollout In Progress Found", pipeline.Detail(nil,
 		fmt.Sprintf("The %s's status tag (%s = %q) says that a rollout started by %s %s. This resource has no record of it (it was imported, or is new), so it cannot promote or roll back that rollout: it does not know where it started nor where it goes.", kind, awsclient.StatusTag, l.Status, owner, what),
 		fmt.Sprintf("Applying starts a new rollout from what the %s serves now (%s), by planned_steps, and that one's notices are a new run; the rollout found is not promoted. To finish it instead, promote it or roll it back from the resource that started it, then plan this one again.", kind, from.Short())))
 }
@@ -156,7 +156,7 @@ func warnFoundRun(ctx context.Context, c *awsclient.Client, s subject, at proble
 // an apply can be: the run writes it before each wait, and no wait is
 // longer than a step's pause, its health wait and the metrics' delay
 // (an hour more for the rest).
-const inApplyStatusAge = maxPause + maxHealthTimeout + maxMetricsDelay + time.Hour
+const inApplyStatusAge = pipeline.MaxPause + pipeline.MaxHealthTimeout + pipeline.MaxMetricsDelay + time.Hour
 
 // staleRun says why the status st in the lease l is kept by no run, or ""
 // when a run may keep it (or that could not be told). A detached run's
@@ -164,7 +164,7 @@ const inApplyStatusAge = maxPause + maxHealthTimeout + maxMetricsDelay + time.Ho
 // orchestrator this resource runs on (settings) has no such execution
 // running. A run in the apply holds the owner tag while it runs and
 // writes its status before each wait; a held one waits for its owner.
-func staleRun(ctx context.Context, c *awsclient.Client, l awsclient.Lease, st awsclient.Status, settings rolloutSettings, kind string) string {
+func staleRun(ctx context.Context, c *awsclient.Client, l awsclient.Lease, st awsclient.Status, settings pipeline.Settings, kind string) string {
 	if st.Execution != "" {
 		if ended, ok := orchestrator.EndedOf(l.Run, st.Execution); ok {
 			return fmt.Sprintf("its run tag (%s = %q) says the execution %s ended %s", awsclient.RunTag, l.Run, st.Execution, ended)

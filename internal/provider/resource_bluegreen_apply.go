@@ -22,6 +22,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/bluegreen"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -56,7 +57,7 @@ func (r *blueGreenResource) createColor(ctx context.Context, m blueGreenModel, c
 		if a != "" {
 			_ = r.client.DeleteTargetGroup(ctx, a)
 		}
-		diags.AddError("Cannot Create Target Group", detail(err, fmt.Sprintf("Creating the %s target group %s failed.", c, tg.Name),
+		diags.AddError("Cannot Create Target Group", pipeline.Detail(err, fmt.Sprintf("Creating the %s target group %s failed.", c, tg.Name),
 			"Check the VPC id, the port and protocol, and the credentials' elasticloadbalancing:CreateTargetGroup and ModifyTargetGroupAttributes permissions."))
 		return ""
 	}
@@ -112,7 +113,7 @@ func (r *blueGreenResource) readReplaced(ctx context.Context, plan blueGreenMode
 	ref := plan.ref()
 	current, err := r.client.ReadActions(ctx, ref)
 	if err != nil {
-		addReadError(diags, r.client, ref, err)
+		pipeline.AddReadError(diags, r.client, ref, err)
 		return found, false
 	}
 	found.listener = current
@@ -120,7 +121,7 @@ func (r *blueGreenResource) readReplaced(ctx context.Context, plan blueGreenMode
 	found.rec.Listener = json.RawMessage(enc)
 	if tl := plan.TestListenerARN.ValueString(); tl != "" {
 		if found.testListener, err = r.client.ReadActions(ctx, awsclient.Ref{ListenerARN: tl}); err != nil {
-			addReadError(diags, r.client, awsclient.Ref{ListenerARN: tl}, err)
+			pipeline.AddReadError(diags, r.client, awsclient.Ref{ListenerARN: tl}, err)
 			return found, false
 		}
 		enc, _ := found.testListener.Encode()
@@ -155,7 +156,7 @@ func (r *blueGreenResource) takeOver(ctx context.Context, plan *blueGreenModel, 
 	fwd := awsclient.Forward{Split: splitOf(*plan, w)}
 	was, _ := found.listener.Forward()
 	if err := subj.set(ctx, []weights.Split{was.Split}, fwd.Split); err != nil {
-		addWriteError(diags, r.client, plan.ref(), err)
+		pipeline.AddWriteError(diags, r.client, plan.ref(), err)
 		if errors.Is(err, rollout.ErrUnknownWeights) {
 			recordCreated(plan, found.rec, map[bluegreen.Color]int{bluegreen.Blue: 0, bluegreen.Green: 0}, plannedStepsValue(nil), types.ObjectNull(lastRolloutAttrTypes))
 			return true
@@ -168,7 +169,7 @@ func (r *blueGreenResource) takeOver(ctx context.Context, plan *blueGreenModel, 
 	r.pointTestListener(ctx, plan.TestListenerARN, found.testListener, plan.arnOf(active.Other()), diags)
 	now := r.client.Clock.Now()
 	recordCreated(plan, found.rec, w, plannedStepsValue([]rollout.PlannedStep{{Percent: 100, Weights: fwd.Split}}),
-		recordValue(lastRolloutValue(rollout.Result{Status: rollout.Succeeded, StepReached: 1, Steps: 1, Current: fwd.Split, Started: now, Finished: now}, fwd.Split, attemptOf(ctx, plan.Rollout))))
+		recordValue(pipeline.NewRecord(rollout.Result{Status: rollout.Succeeded, StepReached: 1, Steps: 1, Current: fwd.Split, Started: now, Finished: now}, fwd.Split, attemptOf(ctx, plan.Rollout))))
 	return true
 }
 
@@ -199,7 +200,7 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	active := bluegreen.Color(plan.Active.ValueString())
 	d := bluegreen.Decide(st, active, plan.settings())
 	if d.Refused != "" {
-		resp.Diagnostics.AddAttributeError(path.Root("active"), "Change Needs Two Applies", detail(nil, d.Refused+"."))
+		resp.Diagnostics.AddAttributeError(path.Root("active"), "Change Needs Two Applies", pipeline.Detail(nil, d.Refused+"."))
 		return
 	}
 	acts := carryState(&plan, state)
@@ -303,7 +304,7 @@ func (r *blueGreenResource) updateInPlace(ctx context.Context, plan, state blueG
 		want := r.targetGroup(ctx, plan, c, diags)
 		have.ARN = state.arnOf(c)
 		if err := r.client.UpdateTargetGroup(ctx, have, want); err != nil {
-			diags.AddError("Cannot Update Target Group", detail(err, fmt.Sprintf("Changing the %s target group %s failed.", c, have.ARN),
+			diags.AddError("Cannot Update Target Group", pipeline.Detail(err, fmt.Sprintf("Changing the %s target group %s failed.", c, have.ARN),
 				"Check the credentials' elasticloadbalancing:ModifyTargetGroup, ModifyTargetGroupAttributes, AddTags and RemoveTags permissions."))
 			return false
 		}
@@ -324,7 +325,7 @@ func (r *blueGreenResource) replaceIdle(ctx context.Context, plan *blueGreenMode
 	if err := subj.set(ctx, []weights.Split{found}, splitOf(*plan, st.Weights)); err != nil {
 		_ = r.client.DeleteTargetGroup(ctx, neu)
 		plan.setARN(c, state.arnAttr(c))
-		addWriteError(diags, r.client, state.ref(), err)
+		pipeline.AddWriteError(diags, r.client, state.ref(), err)
 		return false
 	}
 	if c == st.Active.Other() && !r.pointTestListener(ctx, state.TestListenerARN, nil, neu, diags) {
@@ -335,7 +336,7 @@ func (r *blueGreenResource) replaceIdle(ctx context.Context, plan *blueGreenMode
 	plan.Settings = settingsValue(fps)
 	if old != "" {
 		if err := r.client.DeleteTargetGroup(ctx, old); err != nil {
-			diags.AddWarning("Old Target Group Not Deleted", detail(err, fmt.Sprintf("The %s target group was replaced by %s, but deleting the old one %s failed; nothing forwards to it any more.", c, neu, old),
+			diags.AddWarning("Old Target Group Not Deleted", pipeline.Detail(err, fmt.Sprintf("The %s target group was replaced by %s, but deleting the old one %s failed; nothing forwards to it any more.", c, neu, old),
 				"Delete it by hand, or check the elasticloadbalancing:DeleteTargetGroup permission."))
 		}
 	}
@@ -433,7 +434,7 @@ func (r *blueGreenResource) pointTestListener(ctx context.Context, listener type
 		expect = []weights.Split{was.Split}
 	}
 	if err := (listenerSubject{c: r.client, ref: ref}).set(ctx, expect, weights.Split{{ARN: idle, Weight: 1}}); err != nil {
-		addWriteError(diags, r.client, ref, err)
+		pipeline.AddWriteError(diags, r.client, ref, err)
 		return false
 	}
 	return true

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/bluegreen"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 )
 
@@ -85,11 +86,11 @@ func (p *blueGreenPlan) allowed() bool {
 		if d.Flip {
 			at = path.Root("active")
 		}
-		diags.AddAttributeError(at, "Change Needs Two Applies", detail(nil, d.Refused+"."))
+		diags.AddAttributeError(at, "Change Needs Two Applies", pipeline.Detail(nil, d.Refused+"."))
 		return false
 	}
 	if d.Later != "" {
-		diags.AddAttributeWarning(path.Root("port"), "Live Target Group Keeps Old Settings", detail(nil, bluegreen.LaterAdvice(d.Later)+"."))
+		diags.AddAttributeWarning(path.Root("port"), "Live Target Group Keeps Old Settings", pipeline.Detail(nil, bluegreen.LaterAdvice(d.Later)+"."))
 	}
 	if recordOf(p.state.LastRollout).Status == statusRunning && d.Replace != "" {
 		// Replacing the idle color points the listener at the new target
@@ -205,7 +206,7 @@ func (r *blueGreenResource) warnTakeover(ctx context.Context, req resource.Modif
 	if !ok || len(fwd.Split) == 0 {
 		return
 	}
-	resp.Diagnostics.AddAttributeWarning(path.Root("active"), "Listener Traffic Moves On Create", detail(nil,
+	resp.Diagnostics.AddAttributeWarning(path.Root("active"), "Listener Traffic Moves On Create", pipeline.Detail(nil,
 		fmt.Sprintf("%s forwards to %s now. Creating this deployment sends all of it at once to the new %s target group, which has no targets yet.", plan.ref().ID(), fwd.Split.Short(), plan.Active.ValueString()),
 		"Register targets in it right after the apply (ECS services and Auto Scaling groups that reference blue_target_group_arn and green_target_group_arn do), or create the deployment on a listener that does not serve production traffic yet."))
 }

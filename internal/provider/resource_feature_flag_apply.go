@@ -19,6 +19,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/flag"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -92,7 +93,7 @@ func (r *featureFlagResource) Create(ctx context.Context, req resource.CreateReq
 func (r *featureFlagResource) createdAnyway(ctx context.Context, s flagSubject, token string, err error, diags *diag.Diagnostics) bool {
 	exists, lost := errors.Is(err, awsclient.ErrExists), errors.Is(err, rollout.ErrUnknownWeights)
 	if !exists && !lost {
-		diags.AddAttributeError(path.Root("key"), "Cannot Write Flag", detail(err, fmt.Sprintf("Creating the flag %s in SSM Parameter Store was refused; nothing was written.", s.name),
+		diags.AddAttributeError(path.Root("key"), "Cannot Write Flag", pipeline.Detail(err, fmt.Sprintf("Creating the flag %s in SSM Parameter Store was refused; nothing was written.", s.name),
 			"Check the credentials' ssm:PutParameter and ssm:AddTagsToResource permissions and the endpoint, then apply again."))
 		return false
 	}
@@ -101,14 +102,14 @@ func (r *featureFlagResource) createdAnyway(ctx context.Context, s flagSubject, 
 	case lerr == nil && l.Owner == token:
 		return true
 	case exists:
-		diags.AddAttributeError(path.Root("key"), "Flag Already Exists", detail(nil,
+		diags.AddAttributeError(path.Root("key"), "Flag Already Exists", pipeline.Detail(nil,
 			fmt.Sprintf("The parameter %s already exists. Creating this resource would take that flag over, and destroy would delete it.", s.name),
 			fmt.Sprintf("Nothing was changed. To manage it, import it (terraform import ADDRESS %s, then adopt = true if another resource owns it); otherwise choose another key or path_prefix.", s.name)))
 	case errors.Is(lerr, awsclient.ErrNotFound):
-		diags.AddAttributeError(path.Root("key"), "Cannot Write Flag", detail(err, fmt.Sprintf("Creating the flag %s got no answer, and the parameter does not exist: nothing was written.", s.name),
+		diags.AddAttributeError(path.Root("key"), "Cannot Write Flag", pipeline.Detail(err, fmt.Sprintf("Creating the flag %s got no answer, and the parameter does not exist: nothing was written.", s.name),
 			"Check the endpoint and network, then apply again."))
 	default:
-		diags.AddAttributeError(path.Root("key"), "Flag Write Unknown", detail(err,
+		diags.AddAttributeError(path.Root("key"), "Flag Write Unknown", pipeline.Detail(err,
 			fmt.Sprintf("Creating the flag %s got no answer, and whether the parameter exists could not be read either (%v). Apps may already evaluate it.", s.name, lerr),
 			"The state keeps the flag so the next plan reads what Parameter Store holds. Check the endpoint and network, then run plan and apply."))
 	}
@@ -354,17 +355,17 @@ func (r *featureFlagResource) write(ctx context.Context, m *featureFlagModel, re
 	v, err := r.client.PutFlagOver(ctx, name, doc, f.Description, m.Tier.ValueString(), read.Version)
 	switch {
 	case errors.Is(err, rollout.ErrConflict):
-		diags.AddAttributeError(path.Root("document"), "Flag Changed During Apply", detail(nil,
+		diags.AddAttributeError(path.Root("document"), "Flag Changed During Apply", pipeline.Detail(nil,
 			fmt.Sprintf("Another writer changed %s between this apply's read (version %d) and its write (the parameter is at version %d now): Parameter Store has no compare-and-swap, so that change may have been overwritten.", name, read.Version, v),
 			"Nothing more was written. Find the other writer (a person, a rollback of another rollout) and put its change back if it must stand, then run plan and apply."))
 		m.Document = types.StringValue(doc)
 		return false
 	case errors.Is(err, rollout.ErrUnknownWeights):
-		diags.AddError("Flag Write Unknown", detail(err, fmt.Sprintf("The new document of %s was sent, but whether Parameter Store holds it could not be confirmed.", name),
+		diags.AddError("Flag Write Unknown", pipeline.Detail(err, fmt.Sprintf("The new document of %s was sent, but whether Parameter Store holds it could not be confirmed.", name),
 			"The state keeps what the flag held before; the next plan reads what it holds now. Check the endpoint and network, then run plan and apply."))
 		return false
 	case err != nil:
-		diags.AddError("Cannot Write Flag", detail(err, fmt.Sprintf("Writing the flag %s to SSM Parameter Store failed, or could not be confirmed.", name),
+		diags.AddError("Cannot Write Flag", pipeline.Detail(err, fmt.Sprintf("Writing the flag %s to SSM Parameter Store failed, or could not be confirmed.", name),
 			"Check the credentials' ssm:PutParameter and ssm:GetParameter permissions and the endpoint, then apply again; the next plan shows what the parameter holds."))
 		return false
 	}
@@ -374,7 +375,7 @@ func (r *featureFlagResource) write(ctx context.Context, m *featureFlagModel, re
 		var after diag.Diagnostics
 		if r.checkDependencies(ctx, prefix, f, false, &after); after.HasError() {
 			if _, err := r.client.PutFlagOver(ctx, name, read.Doc, read.Flag.Description, m.Tier.ValueString(), v); err != nil {
-				diags.AddError("Cannot Undo Flag Write", detail(err, fmt.Sprintf("Writing %s made a dependency cycle with a flag written at the same time, and putting its previous document back failed.", name),
+				diags.AddError("Cannot Undo Flag Write", pipeline.Detail(err, fmt.Sprintf("Writing %s made a dependency cycle with a flag written at the same time, and putting its previous document back failed.", name),
 					"Remove one dependency of the cycle and apply again."))
 			}
 			diags.Append(after...)
@@ -403,7 +404,7 @@ func (r *featureFlagResource) readBeforeWrite(ctx context.Context, state feature
 	if errors.Is(err, awsclient.ErrNotFound) {
 		now = "nothing (the parameter was deleted)"
 	}
-	diags.AddAttributeError(path.Root("document"), "Flag Changed Since Plan", detail(nil,
+	diags.AddAttributeError(path.Root("document"), "Flag Changed Since Plan", pipeline.Detail(nil,
 		fmt.Sprintf("The plan was made when %s held %s; it holds %s now. Someone or something changed it between plan and apply (a hand edit, or a traffic rollout's feature_flag rollback).", name, state.Document.ValueString(), now),
 		"Nothing was written: applying the saved plan would have overwritten that change. Run plan again to see the change from what the flag holds now, then apply."))
 	return p, false
@@ -427,7 +428,7 @@ func (r *featureFlagResource) Delete(ctx context.Context, req resource.DeleteReq
 		return
 	}
 	if err := r.client.DeleteFlag(ctx, state.ID.ValueString()); err != nil {
-		resp.Diagnostics.AddError("Cannot Delete Flag", detail(err, fmt.Sprintf("Deleting the parameter %s failed.", state.ID.ValueString()), "Check the ssm:DeleteParameter permission, then destroy again."))
+		resp.Diagnostics.AddError("Cannot Delete Flag", pipeline.Detail(err, fmt.Sprintf("Deleting the parameter %s failed.", state.ID.ValueString()), "Check the ssm:DeleteParameter permission, then destroy again."))
 	}
 }
 
@@ -441,7 +442,7 @@ func (r *featureFlagResource) ImportState(ctx context.Context, req resource.Impo
 	i := strings.LastIndex(name, "/")
 	prefix, key := name[:i+1], name[i+1:]
 	if !flagKeyRE.MatchString(key) || !flagPrefixRE.MatchString(prefix) {
-		resp.Diagnostics.AddError("Invalid Import ID", detail(nil, fmt.Sprintf("%q is neither a flag key nor a parameter name PREFIX/KEY.", req.ID),
+		resp.Diagnostics.AddError("Invalid Import ID", pipeline.Detail(nil, fmt.Sprintf("%q is neither a flag key nor a parameter name PREFIX/KEY.", req.ID),
 			"Import with the key (checkout, under "+DefaultFlagPrefix+") or the parameter name (/rollout/flags/checkout)."))
 		return
 	}
@@ -453,14 +454,6 @@ func (r *featureFlagResource) ImportState(ctx context.Context, req resource.Impo
 	}
 }
 
-// flagValueRoom is what a rollback may add to a flag's document
-// (kill_switch true and a kill_switch_reason of at most
-// maxKillSwitchReason bytes), kept free under the tier's size limit.
-const flagValueRoom = len(`,"kill_switch":true,"kill_switch_reason":""`) + maxKillSwitchReason
-
-// maxKillSwitchReason bounds the reason a rollback writes in a flag.
-const maxKillSwitchReason = awsclient.MaxKillSwitchReason
-
 // checkFlagSize refuses a document that would not fit the tier once a
 // rollback adds its kill switch and reason.
 func checkFlagSize(f *flag.Flag, tier string, diags *diag.Diagnostics) {
@@ -469,7 +462,7 @@ func checkFlagSize(f *flag.Flag, tier string, diags *diag.Diagnostics) {
 		limit = awsclient.AdvancedMaxBytes
 	}
 	n := len(documentOf(f))
-	if n+flagValueRoom <= limit {
+	if n+pipeline.FlagValueRoom <= limit {
 		return
 	}
 	at := path.Root("targeting")
@@ -480,8 +473,8 @@ func checkFlagSize(f *flag.Flag, tier string, diags *diag.Diagnostics) {
 	if tier == awsclient.TierAdvanced {
 		how = "Move long user lists into segment rules on an attribute the app knows (a plan, a cohort), or split the flag."
 	}
-	diags.AddAttributeError(at, "Flag Document Too Large", detail(nil,
-		fmt.Sprintf("The flag's document is %d bytes; with the %d bytes a rollback may add (kill_switch and kill_switch_reason) it would exceed the %s tier's limit of %d bytes, and Parameter Store would refuse the write.", n, flagValueRoom, tierName(tier), limit),
+	diags.AddAttributeError(at, "Flag Document Too Large", pipeline.Detail(nil,
+		fmt.Sprintf("The flag's document is %d bytes; with the %d bytes a rollback may add (kill_switch and kill_switch_reason) it would exceed the %s tier's limit of %d bytes, and Parameter Store would refuse the write.", n, pipeline.FlagValueRoom, tierName(tier), limit),
 		how))
 }
 

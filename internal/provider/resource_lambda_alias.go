@@ -24,6 +24,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -185,9 +186,9 @@ func (aliasName) ValidateString(_ context.Context, req validator.StringRequest, 
 	s := req.ConfigValue.ValueString()
 	switch {
 	case !aliasNameRE.MatchString(s):
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Alias Name", detail(nil, fmt.Sprintf("alias_name is %q, which is not 1 to 128 of the characters a-z A-Z 0-9 - _.", s), "Choose a name such as \"live\" or \"prod-canary\"."))
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Alias Name", pipeline.Detail(nil, fmt.Sprintf("alias_name is %q, which is not 1 to 128 of the characters a-z A-Z 0-9 - _.", s), "Choose a name such as \"live\" or \"prod-canary\"."))
 	case allDigitsRE.MatchString(s):
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Alias Name", detail(nil, fmt.Sprintf("alias_name is %q, all digits: Lambda reads that as a version number.", s), "Use a name with at least one letter, - or _, such as \"live\"."))
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Alias Name", pipeline.Detail(nil, fmt.Sprintf("alias_name is %q, all digits: Lambda reads that as a version number.", s), "Use a name with at least one letter, - or _, such as \"live\"."))
 	}
 }
 
@@ -206,11 +207,11 @@ func (functionVersion) ValidateString(_ context.Context, req validator.StringReq
 	s := req.ConfigValue.ValueString()
 	switch {
 	case s == "$LATEST":
-		resp.Diagnostics.AddAttributeError(req.Path, "Unpublished Version", detail(nil,
+		resp.Diagnostics.AddAttributeError(req.Path, "Unpublished Version", pipeline.Detail(nil,
 			"version is \"$LATEST\": an alias that shifts traffic routes between published versions, and AWS refuses $LATEST in routing.",
 			"Publish the function (publish = true on aws_lambda_function) and use its version attribute."))
 	case !versionRE.MatchString(s):
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Function Version", detail(nil,
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Function Version", pipeline.Detail(nil,
 			fmt.Sprintf("version is %q, which is not a published version number.", s),
 			"Give a positive integer such as \"3\", for example aws_lambda_function.x.version."))
 	}
@@ -229,7 +230,7 @@ func (r *lambdaAliasResource) ValidateConfig(ctx context.Context, req resource.V
 	checkRollout(ctx, m.Rollout, path.Root("rollout"), &resp.Diagnostics)
 	refuseKillSwitch(ctx, m.Rollout, path.Root("rollout"), &resp.Diagnostics)
 	if knownObject(ctx, m.Rollout, "health") {
-		resp.Diagnostics.AddAttributeError(path.Root("rollout").AtName("gates").AtName("health"), "No Health Gate For Functions", detail(nil,
+		resp.Diagnostics.AddAttributeError(path.Root("rollout").AtName("gates").AtName("health"), "No Health Gate For Functions", pipeline.Detail(nil,
 			"rollout.gates.health is set, but a Lambda function has no targets to count.",
 			"Remove health; gate the alias with alarms, metrics (Errors, Invocations and Duration of the new version) and hooks."))
 	}
@@ -337,7 +338,7 @@ func (r *lambdaAliasResource) planSchedule(ctx context.Context, req resource.Mod
 		return
 	}
 	if why := aliasScheduleProblem(from, steps); why != "" {
-		resp.Diagnostics.AddAttributeError(path.Root("version"), "Schedule Not Possible", detail(nil,
+		resp.Diagnostics.AddAttributeError(path.Root("version"), "Schedule Not Possible", pipeline.Detail(nil,
 			fmt.Sprintf("The alias serves %s now and this plan wants version %s, but %s.", from.Short(), plan.Version.ValueString(), why),
 			"Move it all at once (rollout = { strategy = \"all_at_once\" }), or first finish or undo the routing it has (a change to one published version), then roll out from there."))
 		return
@@ -435,7 +436,7 @@ func (r *lambdaAliasResource) Create(ctx context.Context, req resource.CreateReq
 		b, _ := json.Marshal(rec)
 		plan.Replaced = types.StringValue(string(b))
 		now := r.client.Clock.Now()
-		plan.LastRollout = recordValue(lastRolloutValue(rollout.Result{Status: rollout.Succeeded, Current: a.Split(), Started: now, Finished: now}, a.Split(), attemptOf(ctx, plan.Rollout)))
+		plan.LastRollout = recordValue(pipeline.NewRecord(rollout.Result{Status: rollout.Succeeded, Current: a.Split(), Started: now, Finished: now}, a.Split(), attemptOf(ctx, plan.Rollout)))
 		plan.PlannedSteps = aliasStepsValue(nil)
 		r.record(&plan, a)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -612,14 +613,14 @@ func (r *lambdaAliasResource) Delete(ctx context.Context, req resource.DeleteReq
 		return
 	}
 	if st := recordOf(state.LastRollout).Status; st != "" && st != string(rollout.Succeeded) {
-		resp.Diagnostics.AddWarning("Alias Not Restored", detail(nil,
+		resp.Diagnostics.AddWarning("Alias Not Restored", pipeline.Detail(nil,
 			fmt.Sprintf("The last change of this resource ended %s, so destroy leaves %s as it is rather than move all its invocations back at once with no gates.", st, ref.ID()),
 			"Set the alias yourself if it must change."))
 		return
 	}
 	var rec replacedAlias
 	if state.Replaced.IsNull() || json.Unmarshal([]byte(state.Replaced.ValueString()), &rec) != nil {
-		resp.Diagnostics.AddWarning("Nothing To Restore", detail(nil, fmt.Sprintf("on_destroy is \"restore\" but this resource has no record of what %s served before (it was imported).", ref.ID()),
+		resp.Diagnostics.AddWarning("Nothing To Restore", pipeline.Detail(nil, fmt.Sprintf("on_destroy is \"restore\" but this resource has no record of what %s served before (it was imported).", ref.ID()),
 			"The alias was left as it is."))
 		return
 	}
@@ -654,7 +655,7 @@ func (r *lambdaAliasResource) ImportState(ctx context.Context, req resource.Impo
 		fn, alias = req.ID[:i], req.ID[i+1:]
 	}
 	if !functionNameRE.MatchString(fn) || !aliasNameRE.MatchString(alias) || allDigitsRE.MatchString(alias) {
-		resp.Diagnostics.AddError("Invalid Import ID", detail(nil,
+		resp.Diagnostics.AddError("Invalid Import ID", pipeline.Detail(nil,
 			fmt.Sprintf("%q is not FUNCTION:ALIAS.", req.ID),
 			"Import with the function's name or ARN and the alias name, joined by a colon: orders:live, or arn:aws:lambda:eu-west-1:123456789012:function:orders:live."))
 		return

@@ -203,7 +203,7 @@ func (run *releaseRun) runWaves(ctx context.Context, of onFailure) {
 		}
 		left := run.deadline.Sub(c.Clock.Now())
 		if left <= 0 {
-			sr.diags.AddAttributeError(path.Root("timeouts"), "Release Timed Out", detail(nil,
+			sr.diags.AddAttributeError(path.Root("timeouts"), "Release Timed Out", pipeline.Detail(nil,
 				fmt.Sprintf("The release reached its %s timeout before %s could start; nothing of it was moved.", run.limit, name),
 				"Raise the timeout in timeouts, or shorten the pauses, then apply again."))
 			return false, "the release reached its timeout before it started"
@@ -324,7 +324,7 @@ func (run *releaseRun) record(ctx context.Context, diags *diag.Diagnostics) rele
 	// Otherwise nothing was to move (the plan kept last_release as the
 	// state has it): it still says how the last release that moved went.
 	if len(run.failed) > 0 {
-		diags.AddError("Release Failed", detail(nil,
+		diags.AddError("Release Failed", pipeline.Detail(nil,
 			fmt.Sprintf("%s failed. What each service did: %s.", strings.Join(run.failed, ", "), strings.Join(summary, "; ")),
 			"The state records what each service serves now and why (services[*].status and reason). The next plan shows what is left to do; "+
 				"apply refuses a change that did not ship until its rollout.attempt changes, so fix the cause, change that service's rollout.attempt and apply again: "+
@@ -402,7 +402,7 @@ func (r *releaseResource) setStickiness(ctx context.Context, run *serviceRun) {
 		expect = append(expect, run.found)
 	}
 	if err := subj.set(ctx, expect, run.ch.to); err != nil {
-		addWriteError(&run.diags, r.client, run.plan.ref(), err)
+		pipeline.AddWriteError(&run.diags, r.client, run.plan.ref(), err)
 	}
 }
 
@@ -429,13 +429,13 @@ func (r *releaseResource) Read(ctx context.Context, req resource.ReadRequest, re
 		acts, err := r.client.ReadActions(ctx, ref)
 		if errors.Is(err, awsclient.ErrNotFound) {
 			gone++
-			resp.Diagnostics.AddAttributeWarning(svcPath(name), fmt.Sprintf("%s Not Found", title(ref.Kind())), detail(nil,
+			resp.Diagnostics.AddAttributeWarning(svcPath(name), fmt.Sprintf("%s Not Found", pipeline.Title(ref.Kind())), pipeline.Detail(nil,
 				fmt.Sprintf("The %s %s of services[%q] no longer exists.", ref.Kind(), ref.ID(), name),
 				"Remove the service from the release, or point it at the listener or rule that replaced it."))
 			continue
 		}
 		if err != nil {
-			addReadError(&resp.Diagnostics, r.client, ref, err)
+			pipeline.AddReadError(&resp.Diagnostics, r.client, ref, err)
 			return
 		}
 		prior, _, _ := splitFromList(ctx, s.TargetGroups)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -346,7 +347,7 @@ func (r *trafficSplitResource) Create(ctx context.Context, req resource.CreateRe
 	ref := plan.ref()
 	current, err := r.client.ReadActions(ctx, ref)
 	if err != nil {
-		addReadError(&resp.Diagnostics, r.client, ref, err)
+		pipeline.AddReadError(&resp.Diagnostics, r.client, ref, err)
 		return
 	}
 	replaced, err := current.Encode()
@@ -426,7 +427,7 @@ func readForRefresh(ctx context.Context, c *awsclient.Client, ref awsclient.Ref,
 		return nil, false
 	}
 	if err != nil {
-		addReadError(&resp.Diagnostics, c, ref, err)
+		pipeline.AddReadError(&resp.Diagnostics, c, ref, err)
 		return nil, false
 	}
 	return acts, true
@@ -447,7 +448,7 @@ func (r *trafficSplitResource) Update(ctx context.Context, req resource.UpdateRe
 		}
 		current, err := r.client.ReadActions(ctx, plan.ref())
 		if err != nil {
-			addReadError(&resp.Diagnostics, r.client, plan.ref(), err)
+			pipeline.AddReadError(&resp.Diagnostics, r.client, plan.ref(), err)
 			return
 		}
 		plan.ReplacedActions = state.ReplacedActions
@@ -517,7 +518,7 @@ func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, 
 			expect = append(expect, out.found)
 		}
 		if err := subj.set(ctx, expect, fwd.Split); err != nil {
-			addWriteError(diags, r.client, m.ref(), err)
+			pipeline.AddWriteError(diags, r.client, m.ref(), err)
 			giveBack(ctx, subj, out.lease, reportTo(diags))
 			return false
 		}
@@ -573,14 +574,14 @@ func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRe
 	if st := recordOf(state.LastRollout).Status; st != "" && st != string(rollout.Succeeded) {
 		// A create that did not finish (a tainted resource being replaced):
 		// restoring would move all traffic at once, with no gates.
-		resp.Diagnostics.AddWarning("Replaced Action Not Restored", detail(nil,
+		resp.Diagnostics.AddWarning("Replaced Action Not Restored", pipeline.Detail(nil,
 			fmt.Sprintf("The last change of this resource ended %s, so destroy leaves %s as it is rather than move all its traffic back at once with no gates.", st, ref.ID()),
 			"Set the listener's action yourself if it must change, or apply the resource again."))
 		return
 	}
 	if state.ReplacedActions.IsNull() || state.ReplacedActions.ValueString() == "" {
 		resp.Diagnostics.AddWarning("Nothing To Restore",
-			detail(nil, fmt.Sprintf("on_destroy is \"restore\" but this resource has no record of the action it replaced on %s (it was imported).", ref.ID()),
+			pipeline.Detail(nil, fmt.Sprintf("on_destroy is \"restore\" but this resource has no record of the action it replaced on %s (it was imported).", ref.ID()),
 				"The forward action was left as it is. Set the listener's action yourself if it must change."))
 		return
 	}
@@ -601,7 +602,7 @@ func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRe
 	}
 	recorded, _, _ := splitFromList(ctx, state.TargetGroups)
 	tflog.Info(ctx, "on_destroy = restore: putting back the replaced action", map[string]any{"id": ref.ID()})
-	restoreActions(ctx, r.client, subj, recorded, acts, reportTo(&resp.Diagnostics))
+	restoreActions(ctx, r.client, subj, subj.ref, recorded, acts, reportTo(&resp.Diagnostics))
 }
 
 // restores says whether destroy would put the replaced action back: on
@@ -648,7 +649,7 @@ func refAttrOf(id string) string {
 // refuseStickinessWhileHeld refuses, at plan, a change of stickiness alone
 // while a rollout is held: the apply would write nothing to the listener.
 func refuseStickinessWhileHeld(h heldRun, diags *diag.Diagnostics) {
-	diags.AddAttributeError(path.Root("stickiness"), "Stickiness Changed While Held", detail(nil,
+	diags.AddAttributeError(path.Root("stickiness"), "Stickiness Changed While Held", pipeline.Detail(nil,
 		fmt.Sprintf("stickiness changes, but a rollout is held after step %d, serving %s on its way to %s; an apply that leaves the hold as it is writes nothing to the listener.", h.step, h.serving.Short(), h.target.Short()),
 		fmt.Sprintf("Change stickiness with the apply that promotes the rollout (a new rollout.promote) or rolls it back (the configuration back to %s): that apply writes it. Or set stickiness back as it was.", h.from.Short())))
 }

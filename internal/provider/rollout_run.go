@@ -52,10 +52,10 @@ func refuseRetry(base problem.Path, last pipeline.Record, to weights.Split, atte
 	what := fmt.Sprintf("This change (to %s) is the one the last rollout %s (%s), and rollout.attempt is still %s.", to.Short(), how, last.Reason, label)
 	again := "To try it again deliberately, change rollout.attempt (for example to the next number or a ticket), then plan and apply. Otherwise set the configuration to what it serves now."
 	if when == atPlan {
-		diags.AddAttributeWarning(base.Name("rollout").Name("attempt"), title+" Planned Again", detail(nil, what, "Apply will refuse it with nothing moved. "+again))
+		diags.AddAttributeWarning(base.Name("rollout").Name("attempt"), title+" Planned Again", pipeline.Detail(nil, what, "Apply will refuse it with nothing moved. "+again))
 		return false
 	}
-	diags.AddAttributeError(base.Name("rollout").Name("attempt"), title+" Not Retried", detail(nil, what+" Nothing was moved: a candidate that did not ship (rolled back, held or stopped) does not ship again with the next unrelated apply.", again))
+	diags.AddAttributeError(base.Name("rollout").Name("attempt"), title+" Not Retried", pipeline.Detail(nil, what+" Nothing was moved: a candidate that did not ship (rolled back, held or stopped) does not ship again with the next unrelated apply.", again))
 	return true
 }
 
@@ -80,7 +80,7 @@ func unshipped(status, gate, rollback string) (how, title string, ok bool) {
 
 // gateWaits is what a schedule's gates add to its pauses: the metrics delay
 // after every paused step.
-func gateWaits(s rolloutSettings, steps []rollout.PlannedStep) time.Duration {
+func gateWaits(s pipeline.Settings, steps []rollout.PlannedStep) time.Duration {
 	if s.Gates.Metrics == nil {
 		return 0
 	}

@@ -39,11 +39,11 @@ func (s flagSubject) GoBack(from weights.Split) string {
 }
 
 func (s flagSubject) ReadError(diags pipeline.Report, err error) {
-	diags.AddError("Cannot Read Flag", detail(err, fmt.Sprintf("Reading the flag %s failed.", s.name), "Check the ssm:GetParameter permission and the endpoint."))
+	diags.AddError("Cannot Read Flag", pipeline.Detail(err, fmt.Sprintf("Reading the flag %s failed.", s.name), "Check the ssm:GetParameter permission and the endpoint."))
 }
 
 func (s flagSubject) WriteError(diags pipeline.Report, err error) {
-	diags.AddAttributeError(problem.At("rollout_percentage"), "Cannot Write Flag", detail(err, fmt.Sprintf("Writing the flag %s failed, or could not be confirmed.", s.name),
+	diags.AddAttributeError(problem.At("rollout_percentage"), "Cannot Write Flag", pipeline.Detail(err, fmt.Sprintf("Writing the flag %s failed, or could not be confirmed.", s.name),
 		"Check the ssm:PutParameter permission and the endpoint; the next plan shows what the parameter holds."))
 }
 

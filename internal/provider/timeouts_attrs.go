@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 )
 
@@ -45,7 +46,7 @@ func checkTimeoutTotal(ctx context.Context, t timeouts.Value, op operation, tota
 		return
 	}
 	if total > limit {
-		diags.AddAttributeError(path.Root("timeouts").AtName(name), "Schedule Longer Than Timeout", detail(nil,
+		diags.AddAttributeError(path.Root("timeouts").AtName(name), "Schedule Longer Than Timeout", pipeline.Detail(nil,
 			fmt.Sprintf("%s, longer than the %s timeout of %s (metrics delays count as pauses), so the apply would stop half way and roll back.", what, name, limit),
 			fmt.Sprintf("Set timeouts = { %s = \"%s\" } or more (pauses plus time for gates and hooks), or shorten the pauses.", name, shortDuration((total+15*time.Minute).Round(time.Minute)))))
 	}
