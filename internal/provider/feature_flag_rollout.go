@@ -35,7 +35,7 @@ func flagStepsValue(steps []rollout.PlannedStep) types.List {
 	for i, s := range steps {
 		elems = append(elems, types.ObjectValueMust(flagStepAttrTypes, map[string]attr.Value{
 			"step": types.Int64Value(int64(i + 1)), "percent": types.Int64Value(int64(s.Percent)),
-			"pause": types.StringValue(pauseText(s)), "percentage": types.Int64Value(int64(percentageOf(s.Weights))),
+			"pause": types.StringValue(pipeline.PauseText(s)), "percentage": types.Int64Value(int64(percentageOf(s.Weights))),
 		}))
 	}
 	return types.ListValueMust(flagStepObjectType, elems)

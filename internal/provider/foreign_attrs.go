@@ -26,7 +26,7 @@ import (
 // foreign_deployment) as Terraform sees them: their schema, their checks,
 // their values, and the plan and apply of a split that observes. The
 // checks against a running foreign deployment are the pipeline's
-// (foreign.go).
+// (internal/pipeline/foreign.go).
 
 const (
 	manageWrite   = "write"
@@ -276,7 +276,7 @@ func controller(o types.Object) awsclient.Controller {
 // deployment of controlled_by that runs, or, when it cannot be read, what
 // the attribute had (prior).
 func readForeignValue(ctx context.Context, c *awsclient.Client, controlledBy types.Object, prior types.Object, diags *diag.Diagnostics) types.Object {
-	f, ok := readForeign(ctx, c, controller(controlledBy), reportTo(diags))
+	f, ok := pipeline.ReadForeign(ctx, c, controller(controlledBy), reportTo(diags))
 	if ok {
 		return foreignValue(f)
 	}

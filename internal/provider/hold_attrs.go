@@ -17,7 +17,7 @@ import (
 
 // The rollout block's hold attributes as the provider checks them, and the
 // plan and private-state plumbing of a held rollout: what the pipeline's
-// hold (pipeline_hold.go) needs from Terraform, and nothing it decides.
+// hold (internal/pipeline/hold.go) needs from Terraform, and nothing it decides.
 
 // checkHolds refuses, at plan, holds that cannot work: a hold as the last
 // step, a hold timeout without holds or shorter than the poll interval.
@@ -94,7 +94,7 @@ type privateSetter interface {
 // the saved plan was made from; a plan that asked the clock would then
 // show the timeout's action where the saved plan showed none.
 func markLooked(ctx context.Context, c *awsclient.Client, last pipeline.Record, private privateSetter, diags *diag.Diagnostics) {
-	if _, held := heldOf(last); !held || c == nil || private == nil {
+	if _, held := pipeline.HeldOf(last); !held || c == nil || private == nil {
 		return
 	}
 	at, _ := json.Marshal(c.Clock.Now().UTC().Format(time.RFC3339Nano))
@@ -104,7 +104,7 @@ func markLooked(ctx context.Context, c *awsclient.Client, last pipeline.Record, 
 // lookedAt is when a refresh last looked at a held rollout (markLooked),
 // as the private state of the state a plan starts from records it; zero
 // when none did. The plan asks whether the hold timed out as of then, or
-// as of when it was held, whichever came last (planHeldSame).
+// as of when it was held, whichever came last (pipeline.PlanHeldSame).
 func lookedAt(ctx context.Context, private privateGetter) time.Time {
 	if private == nil {
 		return time.Time{}

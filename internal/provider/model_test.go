@@ -542,7 +542,7 @@ func (w *mWorld) rewriteInOtherForm() bool {
 // mForms turns the move on (ROLLOUT_MODEL_FORMS=1). It is off by
 // default while two findings it makes stand: a detached run started from
 // another form is not aborted by the configuration set back to where it
-// started (planChange compares its from exactly; seed 20), and a run
+// started (pipeline.Plan compares its from exactly; seed 20), and a run
 // rolled back to the form found leaves a form the next plan acts on where
 // the model says nothing is to do (seeds 70, 250).
 var mForms = os.Getenv("ROLLOUT_MODEL_FORMS") == "1"

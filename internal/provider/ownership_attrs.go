@@ -62,10 +62,10 @@ func attrRef(attr, id string) awsclient.Ref {
 // (owner_tag null) until its first apply, which takes a new one, and that
 // apply is refused, like a create, while another resource owns the subject
 // and adopt is not set. It warns when that will happen.
-func importOwner(ctx context.Context, s owned, resp *resource.ImportStateResponse) {
+func importOwner(ctx context.Context, s pipeline.Owned, resp *resource.ImportStateResponse) {
 	l, err := s.Lease().ReadLease(ctx)
 	if err != nil {
-		addLeaseReadError(reportTo(&resp.Diagnostics), s, err)
+		pipeline.AddLeaseReadError(reportTo(&resp.Diagnostics), s, err)
 		return
 	}
 	if l.Owner != "" {

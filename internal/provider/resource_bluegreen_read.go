@@ -37,15 +37,15 @@ func (r *blueGreenResource) Read(ctx context.Context, req resource.ReadRequest, 
 	if prior == "" {
 		prior = bluegreen.Blue
 	}
-	wasRunning := recordOf(m.LastRollout).Status == statusRunning
-	last, running := refreshDetached(ctx, r.client, r.subject(m, prior.Other()), recordOf(m.LastRollout), reportTo(&resp.Diagnostics))
+	wasRunning := recordOf(m.LastRollout).Status == pipeline.StatusRunning
+	last, running := pipeline.RefreshDetached(ctx, r.client, r.subject(m, prior.Other()), recordOf(m.LastRollout), reportTo(&resp.Diagnostics))
 	m.LastRollout = recordValue(last)
 	markLooked(ctx, r.client, last, resp.Private, &resp.Diagnostics)
 	if wasRunning && !running {
 		// The detached flip ended: its history entry says how.
 		hist := historyFrom(ctx, m.History, &resp.Diagnostics)
 		for i := range hist {
-			if hist[i].Status == statusRunning {
+			if hist[i].Status == pipeline.StatusRunning {
 				hist[i].Status = last.Status
 				hist[i].Finished, _ = time.Parse(time.RFC3339, last.FinishedAt)
 			}
@@ -103,7 +103,7 @@ func (r *blueGreenResource) Delete(ctx context.Context, req resource.DeleteReque
 	if resp.Diagnostics.HasError() || r.client == nil {
 		return
 	}
-	if endOnDestroy(ctx, r.client, r.subject(m, bluegreen.Color(m.Active.ValueString())), recordOf(m.LastRollout), settingsOf(ctx, m.Rollout), m.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
+	if pipeline.EndOnDestroy(ctx, r.client, r.subject(m, bluegreen.Color(m.Active.ValueString())), recordOf(m.LastRollout), settingsOf(ctx, m.Rollout), m.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
 		return
 	}
 	var rec replacedActions
@@ -112,7 +112,7 @@ func (r *blueGreenResource) Delete(ctx context.Context, req resource.DeleteReque
 	subj := r.subject(m, bluegreen.Color(m.Active.ValueString()))
 	// A listener another resource adopted is its owner's: it is not
 	// written, and a target group it still forwards to is not deleted.
-	if owner, mine := stillOwned(ctx, subj, m.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); !mine && owner != "" {
+	if owner, mine := pipeline.StillOwned(ctx, subj, m.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); !mine && owner != "" {
 		inUse := r.forwardedTo(ctx, m.ref(), owned, &resp.Diagnostics)
 		notOwnedOnDestroy(&resp.Diagnostics, subj, owner, "point the listener away from its target groups")
 		for _, c := range bluegreen.Colors {
@@ -125,7 +125,7 @@ func (r *blueGreenResource) Delete(ctx context.Context, req resource.DeleteReque
 		r.deleteColors(ctx, m, owned, &resp.Diagnostics)
 		return
 	}
-	releaseLease(ctx, subj, m.OwnerTag.ValueString(), recordOf(m.LastRollout), reportTo(&resp.Diagnostics))
+	pipeline.ReleaseLease(ctx, subj, m.OwnerTag.ValueString(), recordOf(m.LastRollout), reportTo(&resp.Diagnostics))
 	// Nothing may forward to the target groups once they are gone: put back
 	// what the listeners had, or answer 503 when that is not possible.
 	r.pointAway(ctx, m.ref(), rec.Listener, owned, &resp.Diagnostics)

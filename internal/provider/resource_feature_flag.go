@@ -572,9 +572,9 @@ func (r *featureFlagResource) planRollout(ctx context.Context, req resource.Modi
 		return
 	}
 	from, to := int(state.RolloutPercentage.ValueInt64()), int(plan.RolloutPercentage.ValueInt64())
-	checkPromote(nil, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), settings, from != to, reportTo(&resp.Diagnostics))
-	if h, held := heldOf(recordOf(state.LastRollout)); held && from == to {
-		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settings, flagSplit(to), lookedAt(ctx, req.Private), reportTo(&resp.Diagnostics))
+	pipeline.CheckPromote(nil, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), settings, from != to, reportTo(&resp.Diagnostics))
+	if h, held := pipeline.HeldOf(recordOf(state.LastRollout)); held && from == to {
+		steps, acts, ok := pipeline.PlanHeldSame(ctx, r.client, r.subject(plan), h, settings, flagSplit(to), lookedAt(ctx, req.Private), reportTo(&resp.Diagnostics))
 		if ok {
 			keepOrAct(ctx, req.State, resp, flagStepsValue(steps), acts, state.LastRollout)
 		}
@@ -586,17 +586,17 @@ func (r *featureFlagResource) planRollout(ctx context.Context, req resource.Modi
 			steps = flagStepsValue(nil)
 		}
 		set("planned_steps", steps)
-		set("last_rollout", recordValue(planRunningSame(ctx, r.client, r.subjectOf(state), recordOf(state.LastRollout), settings, reportTo(&resp.Diagnostics))))
+		set("last_rollout", recordValue(pipeline.PlanRunningSame(ctx, r.client, r.subjectOf(state), recordOf(state.LastRollout), settings, reportTo(&resp.Diagnostics))))
 		return
 	}
-	steps, ok := planChange(ctx, r.client, plannedChange{at: problem.At("rollout_percentage"), kind: "flag", from: flagSplit(from), to: flagSplit(to), strategy: settings.Strategy,
-		settings: settings, last: recordOf(state.LastRollout), subj: r.subjectOf(state)}, reportTo(&resp.Diagnostics))
+	steps, ok := pipeline.Plan(ctx, r.client, pipeline.Planned{At: problem.At("rollout_percentage"), Kind: "flag", From: flagSplit(from), To: flagSplit(to), Strategy: settings.Strategy,
+		Settings: settings, Last: recordOf(state.LastRollout), Subj: r.subjectOf(state)}, reportTo(&resp.Diagnostics))
 	if !ok {
 		return
 	}
 	set("planned_steps", flagStepsValue(steps))
 	set("last_rollout", types.ObjectUnknown(lastRolloutAttrTypes))
-	checkScheduleTimeout(ctx, plan.Timeouts, updating, steps, plan.Rollout, &resp.Diagnostics)
+	checkScheduleTimeout(ctx, plan.Timeouts, pipeline.Updating, steps, plan.Rollout, &resp.Diagnostics)
 }
 
 func (r *featureFlagResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -616,7 +616,7 @@ func (r *featureFlagResource) Read(ctx context.Context, req resource.ReadRequest
 			"Check the ssm:GetParameter permission. If the parameter was edited by hand into something else, put a valid document back or delete and recreate the flag."))
 		return
 	}
-	last, running := refreshDetached(ctx, r.client, r.subject(state), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
+	last, running := pipeline.RefreshDetached(ctx, r.client, r.subject(state), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
 	state.LastRollout = recordValue(last)
 	markLooked(ctx, r.client, last, resp.Private, &resp.Diagnostics)
 	if running {
@@ -679,8 +679,8 @@ func refuseFlagEditWhileHeld(ctx context.Context, req resource.ModifyPlanRequest
 	}
 	var state featureFlagModel
 	diags.Append(req.State.Get(ctx, &state)...)
-	h, held := heldOf(recordOf(state.LastRollout))
-	running := recordOf(state.LastRollout).Status == statusRunning
+	h, held := pipeline.HeldOf(recordOf(state.LastRollout))
+	running := recordOf(state.LastRollout).Status == pipeline.StatusRunning
 	if !held && !running {
 		return
 	}
@@ -716,13 +716,13 @@ func refuseFlagEditWhileHeld(ctx context.Context, req resource.ModifyPlanRequest
 		return
 	}
 	diags.AddAttributeError(path.Root("rollout_percentage"), "Flag Changed While Held", pipeline.Detail(nil,
-		fmt.Sprintf("The flag's ramp is held after step %d at %s, and this plan changes the flag's other settings too.", h.step, h.serving.Short()),
-		fmt.Sprintf("Change one thing at a time: promote the ramp (rollout.promote) or take it back (rollout_percentage = %d), then change the rest.", percentageOf(h.from))))
+		fmt.Sprintf("The flag's ramp is held after step %d at %s, and this plan changes the flag's other settings too.", h.Step, h.Serving.Short()),
+		fmt.Sprintf("Change one thing at a time: promote the ramp (rollout.promote) or take it back (rollout_percentage = %d), then change the rest.", percentageOf(h.From))))
 }
 
 // subjectOf is a flag in state as the plan reads it (nil without a
 // client).
-func (r *featureFlagResource) subjectOf(m featureFlagModel) subject {
+func (r *featureFlagResource) subjectOf(m featureFlagModel) pipeline.Subject {
 	if r.client == nil || m.ID.ValueString() == "" {
 		return nil
 	}

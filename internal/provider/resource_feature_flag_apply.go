@@ -125,14 +125,14 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 	}
 	diags := &resp.Diagnostics
 	save := func() { resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...) }
-	if recordOf(state.LastRollout).Status == statusRunning {
+	if recordOf(state.LastRollout).Status == pipeline.StatusRunning {
 		r.whileRunning(ctx, &plan, state, diags)
 		if !diags.HasError() {
 			save()
 		}
 		return
 	}
-	if h, held := heldOf(recordOf(state.LastRollout)); held {
+	if h, held := pipeline.HeldOf(recordOf(state.LastRollout)); held {
 		if r.whileHeld(ctx, &plan, state, h, diags) {
 			save()
 		}
@@ -143,17 +143,17 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 		return
 	}
 	subj := r.subject(plan)
-	l, ok := claim(ctx, nil, subj, flagType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", reportTo(diags))
+	l, ok := pipeline.Claim(ctx, nil, subj, flagType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", reportTo(diags))
 	if !ok {
 		return
 	}
-	plan.OwnerTag = types.StringValue(l.token)
+	plan.OwnerTag = types.StringValue(l.Token)
 	if !r.writeAllButPercentage(ctx, &plan, state, u, diags) {
-		giveBack(ctx, subj, l, reportTo(diags))
+		pipeline.GiveBack(ctx, subj, l, reportTo(diags))
 		return
 	}
 	if u.ramp && len(u.steps) > 0 {
-		u.ch.leaseToken = l.token
+		u.ch.LeaseToken = l.Token
 		r.ramp(ctx, &plan, u, diags)
 	}
 	save()
@@ -164,7 +164,7 @@ type flagUpdate struct {
 	// read is the parameter as read before write.
 	read awsclient.FlagParam
 	// ch moves the percentage, in steps when ramp is true.
-	ch    change
+	ch    pipeline.Change
 	ramp  bool
 	steps []rollout.PlannedStep
 	// to is the percentage planned.
@@ -190,13 +190,13 @@ func (r *featureFlagResource) checkUpdate(ctx context.Context, plan, state featu
 	u.ramp, u.to = ramp && from != to, to
 	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
 	diags.Append(d...)
-	u.ch = change{from: flagSplit(from), to: flagSplit(to), settings: settings, planned: plannedOf(plan.PlannedSteps, flagStepsValue), last: recordOf(state.LastRollout), limit: limit}
+	u.ch = pipeline.Change{From: flagSplit(from), To: flagSplit(to), Settings: settings, Planned: plannedOf(plan.PlannedSteps, flagStepsValue), Last: recordOf(state.LastRollout), Limit: limit}
 	subj := r.subject(plan)
 	if settings.Policy == rollout.KillSwitch {
-		u.ch.switchOff = subj.switchOff
+		u.ch.SwitchOff = subj.switchOff
 	}
 	if u.ramp {
-		if u.steps, _, ok = checkChange(ctx, r.client, subj, u.ch, reportTo(diags)); !ok {
+		if u.steps, _, ok = pipeline.CheckChange(ctx, r.client, subj, u.ch, reportTo(diags)); !ok {
 			return u, false
 		}
 	}
@@ -226,21 +226,21 @@ func (r *featureFlagResource) writeAllButPercentage(ctx context.Context, plan *f
 // the flag holds after it.
 func (r *featureFlagResource) ramp(ctx context.Context, plan *featureFlagModel, u flagUpdate, diags *diag.Diagnostics) {
 	subj := r.subject(*plan)
-	out := moveChange(ctx, r.client, subj, u.ch, u.steps, nil, reportTo(diags))
-	if !out.moved {
+	out := pipeline.MoveChange(ctx, r.client, subj, u.ch, u.steps, nil, reportTo(diags))
+	if !out.Moved {
 		return
 	}
 	doc, f, err := r.client.ReadFlag(ctx, subj.name)
 	if err != nil {
 		subj.ReadError(reportTo(diags), err)
-		plan.RolloutPercentage = types.Int64Value(int64(percentageOf(out.res.Current)))
+		plan.RolloutPercentage = types.Int64Value(int64(percentageOf(out.Res.Current)))
 	} else {
 		plan.RolloutPercentage, plan.KillSwitch, plan.Document = types.Int64Value(int64(f.RolloutPercentage)), types.BoolValue(f.KillSwitch), types.StringValue(doc)
 		plan.KillSwitchReason = types.StringValue(f.KillSwitchReason)
 	}
-	plan.PlannedSteps = flagStepsValue(out.steps)
-	plan.LastRollout = recordValue(recordOutcome(u.ch, out))
-	if (keepsTarget(recordOf(plan.LastRollout)) || out.res.Status == rollout.Succeeded) && f != nil {
+	plan.PlannedSteps = flagStepsValue(out.Steps)
+	plan.LastRollout = recordValue(pipeline.RecordOutcome(u.ch, out))
+	if (pipeline.KeepsTarget(recordOf(plan.LastRollout)) || out.Res.Status == rollout.Succeeded) && f != nil {
 		// (a ramp that succeeded reached its percentage: a change made
 		// since, by hand, is drift for the next plan)
 		target := *f
@@ -258,19 +258,19 @@ func (r *featureFlagResource) whileRunning(ctx context.Context, plan *featureFla
 	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
 	diags.Append(d...)
 	from := recordOf(state.LastRollout).Target
-	ch := change{from: nil, to: flagSplit(int(plan.RolloutPercentage.ValueInt64())), settings: settings, last: recordOf(state.LastRollout), limit: limit}
+	ch := pipeline.Change{From: nil, To: flagSplit(int(plan.RolloutPercentage.ValueInt64())), Settings: settings, Last: recordOf(state.LastRollout), Limit: limit}
 	if ts, err := weights.ParseCanonical(from); err == nil {
-		ch.from = ts
+		ch.From = ts
 	}
-	out := runningChange(ctx, r.client, r.subject(*plan), ch, reportTo(diags))
-	if !out.moved {
+	out := pipeline.RunningChange(ctx, r.client, r.subject(*plan), ch, reportTo(diags))
+	if !out.Moved {
 		return
 	}
 	plan.OwnerTag = state.OwnerTag
-	if out.record.Status == statusRunning {
+	if out.Record.Status == pipeline.StatusRunning {
 		// Promoted, or nothing for the ramp: it goes on, and the state
 		// keeps where it goes and its steps, as planned.
-		plan.PlannedSteps, plan.LastRollout = flagStepsValue(out.steps), recordValue(*out.record)
+		plan.PlannedSteps, plan.LastRollout = flagStepsValue(out.Steps), recordValue(*out.Record)
 		return
 	}
 	doc, f, err := r.client.ReadFlag(ctx, plan.ID.ValueString())
@@ -280,14 +280,14 @@ func (r *featureFlagResource) whileRunning(ctx context.Context, plan *featureFla
 	}
 	setFromFlag(plan, f, doc)
 	plan.OwnerTag, plan.PlannedSteps = state.OwnerTag, flagStepsValue(nil)
-	plan.LastRollout = recordValue(recordOutcome(ch, out))
+	plan.LastRollout = recordValue(pipeline.RecordOutcome(ch, out))
 }
 
 // whileHeld is an update while a ramp is held: promote it, let its
 // timeout act, or take it back (heldChange). The rest of the flag does not
 // change meanwhile (refused at plan). It returns whether to save plan:
 // the run moved the flag (even if it then failed), or nothing was wrong.
-func (r *featureFlagResource) whileHeld(ctx context.Context, plan *featureFlagModel, state featureFlagModel, h heldRun, diags *diag.Diagnostics) bool {
+func (r *featureFlagResource) whileHeld(ctx context.Context, plan *featureFlagModel, state featureFlagModel, h pipeline.HeldRun, diags *diag.Diagnostics) bool {
 	settings, _, d := flagSettings(ctx, plan.Rollout)
 	diags.Append(d...)
 	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
@@ -297,26 +297,26 @@ func (r *featureFlagResource) whileHeld(ctx context.Context, plan *featureFlagMo
 	}
 	subj := r.subject(*plan)
 	to := int(plan.RolloutPercentage.ValueInt64())
-	ch := change{from: h.from, to: flagSplit(to), settings: settings, planned: plannedOf(plan.PlannedSteps, flagStepsValue), last: recordOf(state.LastRollout), limit: limit, acts: plan.LastRollout.IsUnknown(),
-		owner: &ownerClaim{base: nil, resourceType: flagType, mine: state.OwnerTag.ValueString(), adopt: plan.Adopt.ValueBool()}}
+	ch := pipeline.Change{From: h.From, To: flagSplit(to), Settings: settings, Planned: plannedOf(plan.PlannedSteps, flagStepsValue), Last: recordOf(state.LastRollout), Limit: limit, Acts: plan.LastRollout.IsUnknown(),
+		Owner: &pipeline.OwnerClaim{Base: nil, ResourceType: flagType, Mine: state.OwnerTag.ValueString(), Adopt: plan.Adopt.ValueBool()}}
 	if settings.Policy == rollout.KillSwitch {
-		ch.switchOff = subj.switchOff
+		ch.SwitchOff = subj.switchOff
 	}
-	out := runChange(ctx, r.client, subj, ch, reportTo(diags))
-	plan.OwnerTag = types.StringValue(out.lease.token)
-	if !out.moved {
+	out := pipeline.Run(ctx, r.client, subj, ch, reportTo(diags))
+	plan.OwnerTag = types.StringValue(out.Lease.Token)
+	if !out.Moved {
 		return false
 	}
 	doc, f, err := r.client.ReadFlag(ctx, subj.name)
 	if err != nil {
 		subj.ReadError(reportTo(diags), err)
-		plan.RolloutPercentage = types.Int64Value(int64(percentageOf(out.res.Current)))
-		plan.PlannedSteps, plan.LastRollout = flagStepsValue(out.steps), recordValue(recordOutcome(ch, out))
+		plan.RolloutPercentage = types.Int64Value(int64(percentageOf(out.Res.Current)))
+		plan.PlannedSteps, plan.LastRollout = flagStepsValue(out.Steps), recordValue(pipeline.RecordOutcome(ch, out))
 		return true
 	}
-	plan.PlannedSteps = flagStepsValue(out.steps)
-	plan.LastRollout = recordValue(recordOutcome(ch, out))
-	if keepsTarget(recordOf(plan.LastRollout)) || out.res.Status == rollout.Succeeded {
+	plan.PlannedSteps = flagStepsValue(out.Steps)
+	plan.LastRollout = recordValue(pipeline.RecordOutcome(ch, out))
+	if pipeline.KeepsTarget(recordOf(plan.LastRollout)) || out.Res.Status == rollout.Succeeded {
 		target := *f
 		target.RolloutPercentage = to
 		f, doc = &target, documentOf(&target)
@@ -386,7 +386,7 @@ func (r *featureFlagResource) write(ctx context.Context, m *featureFlagModel, re
 	return true
 }
 
-// readBeforeWrite refuses, with nothing written, when the flag's parameter
+// pipeline.ReadBeforeWrite refuses, with nothing written, when the flag's parameter
 // no longer holds the document the plan was made from (the refreshed
 // state's): a hand edit, or a traffic rollout's feature_flag rollback,
 // between plan and apply. It returns what it read.
@@ -417,11 +417,11 @@ func (r *featureFlagResource) Delete(ctx context.Context, req resource.DeleteReq
 		return
 	}
 	subj := flagSubject{c: r.client, name: state.ID.ValueString()}
-	if endOnDestroy(ctx, r.client, subj, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
+	if pipeline.EndOnDestroy(ctx, r.client, subj, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
 		return
 	}
 	// A flag another resource took over is its owner's: not deleted.
-	if owner, ok := stillOwned(ctx, subj, state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); !ok {
+	if owner, ok := pipeline.StillOwned(ctx, subj, state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); !ok {
 		if owner != "" {
 			notOwnedOnDestroy(&resp.Diagnostics, subj, owner, "delete the flag")
 		}

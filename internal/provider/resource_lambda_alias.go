@@ -272,7 +272,7 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 		var state lambdaAliasModel
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 		from = splitOfAliasState(ctx, state)
-		checkPromote(nil, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !weights.SameShares(from, to), reportTo(&resp.Diagnostics))
+		pipeline.CheckPromote(nil, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !weights.SameShares(from, to), reportTo(&resp.Diagnostics))
 		if weights.SameShares(from, to) {
 			r.planSameVersion(ctx, req, resp, plan, state, to, set)
 			return
@@ -306,20 +306,20 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 // planSameVersion is the plan of a change that keeps what the alias
 // serves (to): what it reads stays as in state, and so do the last schedule
 // and record, unless a held rollout is promoted or times out
-// (planHeldSame) or a running one is read (planRunningSame).
+// (pipeline.PlanHeldSame) or a running one is read (pipeline.PlanRunningSame).
 func (r *lambdaAliasResource) planSameVersion(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, plan, state lambdaAliasModel, to weights.Split, set func(string, attr.Value)) {
 	for name, v := range map[string]attr.Value{"current_version": state.CurrentVersion, "routing": state.Routing, "percentages": state.Percentages, "alias_arn": state.AliasARN} {
 		set(name, v)
 	}
-	if h, held := heldOf(recordOf(state.LastRollout)); held {
-		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), to, lookedAt(ctx, req.Private), reportTo(&resp.Diagnostics))
+	if h, held := pipeline.HeldOf(recordOf(state.LastRollout)); held {
+		steps, acts, ok := pipeline.PlanHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), to, lookedAt(ctx, req.Private), reportTo(&resp.Diagnostics))
 		if ok {
 			keepOrAct(ctx, req.State, resp, aliasStepsValue(steps), acts, state.LastRollout)
 		}
 		return
 	}
 	set("planned_steps", state.PlannedSteps)
-	set("last_rollout", recordValue(planRunningSame(ctx, r.client, r.subjectIfKnown(plan), recordOf(state.LastRollout), settingsOf(ctx, plan.Rollout), reportTo(&resp.Diagnostics))))
+	set("last_rollout", recordValue(pipeline.PlanRunningSame(ctx, r.client, r.subjectIfKnown(plan), recordOf(state.LastRollout), settingsOf(ctx, plan.Rollout), reportTo(&resp.Diagnostics))))
 }
 
 // planSchedule plans the move from what the alias serves (from, when
@@ -333,7 +333,7 @@ func (r *lambdaAliasResource) planSchedule(ctx context.Context, req resource.Mod
 		return
 	}
 	settings, _ := settingsFrom(ctx, plan.Rollout)
-	steps, ok := planChange(ctx, r.client, plannedChange{at: problem.At("version"), kind: "alias", from: from, to: to, strategy: st, settings: settings, last: recordOf(last), subj: r.subjectIfKnown(plan)}, reportTo(&resp.Diagnostics))
+	steps, ok := pipeline.Plan(ctx, r.client, pipeline.Planned{At: problem.At("version"), Kind: "alias", From: from, To: to, Strategy: st, Settings: settings, Last: recordOf(last), Subj: r.subjectIfKnown(plan)}, reportTo(&resp.Diagnostics))
 	if !ok {
 		return
 	}
@@ -344,12 +344,12 @@ func (r *lambdaAliasResource) planSchedule(ctx context.Context, req resource.Mod
 		return
 	}
 	set("planned_steps", aliasStepsValue(steps))
-	checkScheduleTimeout(ctx, plan.Timeouts, operation(req.State.Raw.IsNull()), steps, plan.Rollout, &resp.Diagnostics)
+	checkScheduleTimeout(ctx, plan.Timeouts, pipeline.Operation(req.State.Raw.IsNull()), steps, plan.Rollout, &resp.Diagnostics)
 }
 
 // subjectIfKnown is the alias's subject when the plan names its function
 // and alias and a client is configured; nil otherwise (nothing is read).
-func (r *lambdaAliasResource) subjectIfKnown(plan lambdaAliasModel) subject {
+func (r *lambdaAliasResource) subjectIfKnown(plan lambdaAliasModel) pipeline.Subject {
 	if r.client == nil || plan.FunctionName.IsUnknown() || plan.AliasName.IsUnknown() {
 		return nil
 	}
@@ -383,7 +383,7 @@ func aliasStepsValue(steps []rollout.PlannedStep) types.List {
 	for i, s := range steps {
 		elems = append(elems, types.ObjectValueMust(aliasStepAttrTypes, map[string]attr.Value{
 			"step": types.Int64Value(int64(i + 1)), "percent": types.Int64Value(int64(s.Percent)),
-			"pause": types.StringValue(pauseText(s)), "versions": percentagesValue(s.Weights),
+			"pause": types.StringValue(pipeline.PauseText(s)), "versions": percentagesValue(s.Weights),
 		}))
 	}
 	return types.ListValueMust(aliasStepObjectType, elems)
@@ -411,11 +411,11 @@ func (r *lambdaAliasResource) Create(ctx context.Context, req resource.CreateReq
 	if errors.Is(err, awsclient.ErrNotFound) {
 		// The lease lives on the function, so it is claimed before the
 		// alias exists.
-		l, ok := claim(ctx, nil, subj, aliasType, "", plan.Adopt.ValueBool(), aliasSplit(plan.Version.ValueString()), attemptOf(ctx, plan.Rollout), reportTo(&resp.Diagnostics))
+		l, ok := pipeline.Claim(ctx, nil, subj, aliasType, "", plan.Adopt.ValueBool(), aliasSplit(plan.Version.ValueString()), attemptOf(ctx, plan.Rollout), reportTo(&resp.Diagnostics))
 		if !ok {
 			return
 		}
-		plan.OwnerTag = types.StringValue(l.token)
+		plan.OwnerTag = types.StringValue(l.Token)
 		rec := replacedAlias{Created: true}
 		a, err := r.client.CreateAlias(ctx, ref, plan.Version.ValueString(), plan.Description.ValueString())
 		if err != nil {
@@ -426,7 +426,7 @@ func (r *lambdaAliasResource) Create(ctx context.Context, req resource.CreateReq
 			got, rerr := r.client.ReadAlias(ctx, ref)
 			if rerr != nil || !got.Split().Equal(aliasSplit(plan.Version.ValueString())) || (!awsclient.LostAnswer(err) && !awsclient.AlreadyExists(err)) {
 				subj.WriteError(reportTo(&resp.Diagnostics), err)
-				giveBack(ctx, subj, l, reportTo(&resp.Diagnostics))
+				pipeline.GiveBack(ctx, subj, l, reportTo(&resp.Diagnostics))
 				return
 			}
 			tflog.Warn(ctx, "the alias create got no answer but the alias exists at the version: keeping it", map[string]any{"alias": ref.ID(), "error": err.Error()})
@@ -447,7 +447,7 @@ func (r *lambdaAliasResource) Create(ctx context.Context, req resource.CreateReq
 	limit, d := plan.Timeouts.Create(ctx, defaultApplyTimeout)
 	resp.Diagnostics.Append(d...)
 	tflog.Info(ctx, "taking over alias", map[string]any{"alias": ref.ID(), "from": cur.Split().Short(), "to": plan.Version.ValueString()})
-	if !r.shift(ctx, &plan, cur.Split(), types.ObjectNull(lastRolloutAttrTypes), "", alreadyRead, limit, &resp.Diagnostics) {
+	if !r.shift(ctx, &plan, cur.Split(), types.ObjectNull(lastRolloutAttrTypes), "", pipeline.AlreadyRead, limit, &resp.Diagnostics) {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -463,7 +463,7 @@ func (r *lambdaAliasResource) Update(ctx context.Context, req resource.UpdateReq
 	plan.ID, plan.Replaced, plan.AliasARN = state.ID, state.Replaced, state.AliasARN
 	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
 	resp.Diagnostics.Append(d...)
-	if !r.shift(ctx, &plan, splitOfAliasState(ctx, state), state.LastRollout, state.OwnerTag.ValueString(), readsFirst, limit, &resp.Diagnostics) {
+	if !r.shift(ctx, &plan, splitOfAliasState(ctx, state), state.LastRollout, state.OwnerTag.ValueString(), pipeline.ReadsFirst, limit, &resp.Diagnostics) {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -471,7 +471,7 @@ func (r *lambdaAliasResource) Update(ctx context.Context, req resource.UpdateReq
 
 // shift moves the alias from `from` to plan.version through the traffic
 // pipeline, sets the description, and records the outcome in m.
-func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, from weights.Split, last types.Object, mine string, readFirst firstRead, limit time.Duration, diags *diag.Diagnostics) bool {
+func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, from weights.Split, last types.Object, mine string, readFirst pipeline.FirstRead, limit time.Duration, diags *diag.Diagnostics) bool {
 	settings, d := settingsFrom(ctx, m.Rollout)
 	diags.Append(d...)
 	if diags.HasError() {
@@ -481,18 +481,18 @@ func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, fr
 		settings.Gates.Metrics.ErrorsAre = "a function error"
 	}
 	to := aliasSplit(m.Version.ValueString())
-	ch := change{from: from, to: to, settings: settings, planned: plannedOf(m.PlannedSteps, aliasStepsValue), last: recordOf(last), readFirst: readFirst, limit: limit, acts: m.LastRollout.IsUnknown(),
-		owner: &ownerClaim{base: nil, resourceType: aliasType, mine: mine, adopt: m.Adopt.ValueBool()}}
+	ch := pipeline.Change{From: from, To: to, Settings: settings, Planned: plannedOf(m.PlannedSteps, aliasStepsValue), Last: recordOf(last), ReadFirst: readFirst, Limit: limit, Acts: m.LastRollout.IsUnknown(),
+		Owner: &pipeline.OwnerClaim{Base: nil, ResourceType: aliasType, Mine: mine, Adopt: m.Adopt.ValueBool()}}
 	s := r.subject(*m)
-	out := runChange(ctx, r.client, s, ch, reportTo(diags))
-	m.OwnerTag = types.StringValue(out.lease.token)
-	if !out.moved && diags.HasError() {
-		giveBack(ctx, s, out.lease, reportTo(diags))
+	out := pipeline.Run(ctx, r.client, s, ch, reportTo(diags))
+	m.OwnerTag = types.StringValue(out.Lease.Token)
+	if !out.Moved && diags.HasError() {
+		pipeline.GiveBack(ctx, s, out.Lease, reportTo(diags))
 		return false
 	}
-	if out.moved {
-		m.PlannedSteps = aliasStepsValue(out.steps)
-		m.LastRollout = recordValue(recordOutcome(ch, out))
+	if out.Moved {
+		m.PlannedSteps = aliasStepsValue(out.Steps)
+		m.LastRollout = recordValue(pipeline.RecordOutcome(ch, out))
 	} else {
 		if m.PlannedSteps.IsUnknown() {
 			m.PlannedSteps = aliasStepsValue(nil)
@@ -505,7 +505,7 @@ func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, fr
 	a, err := r.client.ReadAlias(ctx, ref)
 	if err != nil {
 		s.ReadError(reportTo(diags), err)
-		return out.moved
+		return out.Moved
 	}
 	if want := m.Description.ValueString(); !m.Description.IsNull() && a.Description != want {
 		if err := r.client.SetAliasDescription(ctx, ref, want); err != nil {
@@ -514,7 +514,7 @@ func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, fr
 			a.Description = want
 		}
 	}
-	if keepsTarget(recordOf(m.LastRollout)) || out.moved && out.res.Status == rollout.Succeeded {
+	if pipeline.KeepsTarget(recordOf(m.LastRollout)) || out.Moved && out.Res.Status == rollout.Succeeded {
 		// (a run that succeeded reached the target: a change made since,
 		// by hand, is drift for the next plan)
 		r.recordTarget(m, a)
@@ -570,7 +570,7 @@ func (r *lambdaAliasResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 	state.ID = types.StringValue(state.ref().ID())
-	last, running := refreshDetached(ctx, r.client, r.subject(state), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
+	last, running := pipeline.RefreshDetached(ctx, r.client, r.subject(state), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
 	state.LastRollout = recordValue(last)
 	markLooked(ctx, r.client, last, resp.Private, &resp.Diagnostics)
 	if running {
@@ -599,14 +599,14 @@ func (r *lambdaAliasResource) Delete(ctx context.Context, req resource.DeleteReq
 	}
 	ref := state.ref()
 	subj := r.subject(state)
-	if endOnDestroy(ctx, r.client, subj, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
+	if pipeline.EndOnDestroy(ctx, r.client, subj, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
 		return
 	}
-	defer releaseLease(ctx, subj, state.OwnerTag.ValueString(), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
+	defer pipeline.ReleaseLease(ctx, subj, state.OwnerTag.ValueString(), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
 	if state.OnDestroy.ValueString() != onDestroyRestore {
 		return
 	}
-	if owner, ok := stillOwned(ctx, subj, state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); !ok {
+	if owner, ok := pipeline.StillOwned(ctx, subj, state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); !ok {
 		if owner != "" {
 			notOwnedOnDestroy(&resp.Diagnostics, subj, owner, "put back what the alias served before")
 		}
@@ -628,7 +628,7 @@ func (r *lambdaAliasResource) Delete(ctx context.Context, req resource.DeleteReq
 	if rec.Created {
 		// Deleted only when it still serves what this resource left: an
 		// alias someone else has moved since is theirs now.
-		live, err := readSplit(ctx, r.subject(state))
+		live, err := pipeline.ReadSplit(ctx, r.subject(state))
 		switch {
 		case errors.Is(err, awsclient.ErrNotFound):
 			return
@@ -636,7 +636,7 @@ func (r *lambdaAliasResource) Delete(ctx context.Context, req resource.DeleteReq
 			r.subject(state).ReadError(reportTo(&resp.Diagnostics), err)
 			return
 		case !live.Equal(recorded):
-			notRestored(reportTo(&resp.Diagnostics), r.subject(state), recorded, live)
+			pipeline.NotRestored(reportTo(&resp.Diagnostics), r.subject(state), recorded, live)
 			return
 		}
 		if err := r.client.DeleteAlias(ctx, ref); err != nil {
@@ -645,7 +645,7 @@ func (r *lambdaAliasResource) Delete(ctx context.Context, req resource.DeleteReq
 		return
 	}
 	back := awsclient.Alias{Version: rec.Version, Additional: rec.Routing}
-	restoreSubject(ctx, r.client, r.subject(state), recorded, back.Split(), reportTo(&resp.Diagnostics))
+	pipeline.RestoreSubject(ctx, r.client, r.subject(state), recorded, back.Split(), reportTo(&resp.Diagnostics))
 }
 
 func (r *lambdaAliasResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {

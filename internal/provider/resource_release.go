@@ -510,7 +510,7 @@ func onFailureOf(ctx context.Context, o types.Object) onFailure {
 }
 
 // stabilizationOf reads the stabilization block; nil when unset.
-func stabilizationOf(ctx context.Context, o types.Object) *stabilizeSettings {
+func stabilizationOf(ctx context.Context, o types.Object) *pipeline.StabilizeSettings {
 	if o.IsNull() || o.IsUnknown() {
 		return nil
 	}
@@ -518,7 +518,7 @@ func stabilizationOf(ctx context.Context, o types.Object) *stabilizeSettings {
 	if o.As(ctx, &m, basetypes.ObjectAsOptions{}).HasError() {
 		return nil
 	}
-	s := &stabilizeSettings{Duration: parseDuration(m.Duration, 0), Poll: parseDuration(m.PollInterval, pipeline.DefaultPollInterval)}
+	s := &pipeline.StabilizeSettings{Duration: parseDuration(m.Duration, 0), Poll: parseDuration(m.PollInterval, pipeline.DefaultPollInterval)}
 	if !m.Health.IsNull() && !m.Health.IsUnknown() {
 		var h stabilizationHealthModel
 		_ = m.Health.As(ctx, &h, basetypes.ObjectAsOptions{})
@@ -650,7 +650,7 @@ func (r *releaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	plan.Services = v
 	if ok && allKnown && moves {
 		total, what := releaseWaits(ctx, gp, plan, waits)
-		checkTimeoutTotal(ctx, plan.Timeouts, operation(state == nil), total, what, &resp.Diagnostics)
+		checkTimeoutTotal(ctx, plan.Timeouts, pipeline.Operation(state == nil), total, what, &resp.Diagnostics)
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
@@ -680,7 +680,7 @@ func (r *releaseResource) planService(ctx context.Context, name string, s, old s
 			priorCtl = old.ControlledBy
 		}
 		if !s.ControlledBy.Equal(priorCtl) {
-			checkReach(ctx, r.client, controller(s.ControlledBy), s.ref(), tgARNs(ctx, s.TargetGroups), svcAt(name).Name("controlled_by"), reportTo(diags))
+			pipeline.CheckReach(ctx, r.client, controller(s.ControlledBy), s.ref(), tgARNs(ctx, s.TargetGroups), svcAt(name).Name("controlled_by"), reportTo(diags))
 		}
 	}
 	var from weights.Split
@@ -691,7 +691,7 @@ func (r *releaseResource) planService(ctx context.Context, name string, s, old s
 	} else {
 		s.OwnerTag = types.StringUnknown()
 		if s.refKnown() && r.client != nil {
-			if live, err := readSplit(ctx, listenerSubject{c: r.client, ref: s.ref()}); err == nil {
+			if live, err := pipeline.ReadSplit(ctx, listenerSubject{c: r.client, ref: s.ref()}); err == nil {
 				from, fromKnown = live, true
 			}
 		}
@@ -712,7 +712,7 @@ func (r *releaseResource) planService(ctx context.Context, name string, s, old s
 		s.PlannedSteps = types.ListUnknown(plannedStepObjectType)
 		return s, servicePlan{moves: true}, true
 	}
-	if !refuseWhileForeign(ctx, r.client, controller(s.ControlledBy), svcAt(name).Name("target_groups"), reportTo(diags)) {
+	if !pipeline.RefuseWhileForeign(ctx, r.client, controller(s.ControlledBy), svcAt(name).Name("target_groups"), reportTo(diags)) {
 		return s, servicePlan{}, false
 	}
 	settings, _ := settingsFrom(ctx, s.Rollout)
@@ -720,13 +720,13 @@ func (r *releaseResource) planService(ctx context.Context, name string, s, old s
 	if had {
 		last = old.LastRollout
 	}
-	steps, ok := planChange(ctx, r.client, plannedChange{at: svcAt(name).Name("target_groups"), kind: fmt.Sprintf("listener of services[%q]", name), from: from, to: to,
-		strategy: st, settings: settings, last: recordOf(last)}, reportTo(diags))
+	steps, ok := pipeline.Plan(ctx, r.client, pipeline.Planned{At: svcAt(name).Name("target_groups"), Kind: fmt.Sprintf("listener of services[%q]", name), From: from, To: to,
+		Strategy: st, Settings: settings, Last: recordOf(last)}, reportTo(diags))
 	if !ok {
 		return s, servicePlan{}, false
 	}
 	s.PlannedSteps = plannedStepsValue(steps)
-	return s, servicePlan{moves: true, known: true, wait: rollout.TotalPause(steps) + gateWaits(settings, steps)}, true
+	return s, servicePlan{moves: true, known: true, wait: rollout.TotalPause(steps) + pipeline.GateWaits(settings, steps)}, true
 }
 
 // releaseWaits is the longest the release's pauses and stabilizations keep

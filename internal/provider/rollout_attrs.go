@@ -258,7 +258,7 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 					"timeout": schema.StringAttribute{
 						Optional: true,
 						MarkdownDescription: fmt.Sprintf("How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from %s to %s. Default: the schedule's own length "+
-							"(pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and `poll_interval` whose calls could not fit one execution's history.", shortDuration(minDetachedTimeout), "8784h"),
+							"(pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and `poll_interval` whose calls could not fit one execution's history.", pipeline.ShortDuration(minDetachedTimeout), "8784h"),
 						Validators: dur(minDetachedTimeout, pipeline.MaxDetachedTimeout),
 					},
 				},
@@ -327,7 +327,7 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 							"delay": schema.StringAttribute{
 								Optional: true,
 								MarkdownDescription: fmt.Sprintf("How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to %s. Default `%s`. "+
-									"The window read is still the pause itself; the delay adds to each step's time and counts against `timeouts`.", pipeline.MaxMetricsDelay, shortDuration(rollout.DefaultMetricsDelay)),
+									"The window read is still the pause itself; the delay adds to each step's time and counts against `timeouts`.", pipeline.MaxMetricsDelay, pipeline.ShortDuration(rollout.DefaultMetricsDelay)),
 								Validators: dur(0, pipeline.MaxMetricsDelay),
 							},
 						},
@@ -763,7 +763,7 @@ func plannedStepsValue(steps []rollout.PlannedStep) types.List {
 		elems = append(elems, types.ObjectValueMust(plannedStepAttrTypes, map[string]attr.Value{
 			"step":          types.Int64Value(int64(i + 1)),
 			"percent":       types.Int64Value(int64(s.Percent)),
-			"pause":         types.StringValue(pauseText(s)),
+			"pause":         types.StringValue(pipeline.PauseText(s)),
 			"target_groups": listFromSplit(s.Weights),
 		}))
 	}
@@ -774,7 +774,7 @@ func plannedStepsValue(steps []rollout.PlannedStep) types.List {
 // schedule, rendered as the subject's planned_steps show it (render:
 // plannedStepsValue, aliasStepsValue, flagStepsValue); nil when the plan
 // did not know them.
-func plannedOf(l types.List, render func([]rollout.PlannedStep) types.List) plannedSteps {
+func plannedOf(l types.List, render func([]rollout.PlannedStep) types.List) pipeline.PlannedSteps {
 	if l.IsNull() || l.IsUnknown() {
 		return nil
 	}

@@ -47,9 +47,9 @@ func (s flagSubject) WriteError(diags pipeline.Report, err error) {
 		"Check the ssm:PutParameter permission and the endpoint; the next plan shows what the parameter holds."))
 }
 
-// switchOff turns the flag's own kill switch on (rollback = kill_switch).
+// pipeline.SwitchOff turns the flag's own kill switch on (rollback = kill_switch).
 func (s flagSubject) switchOff(ctx context.Context) (string, error) {
-	return switchFlagsOff(ctx, s.c, []string{s.name}, "rolled back by its own rollout at "+s.c.Clock.Now().UTC().Format(time.RFC3339))
+	return pipeline.SwitchFlagsOff(ctx, s.c, []string{s.name}, "rolled back by its own rollout at "+s.c.Clock.Now().UTC().Format(time.RFC3339))
 }
 
 func (s flagSubject) Lease() awsclient.LeaseStore { return subjects.Lease(s.c, s.Ref()) }

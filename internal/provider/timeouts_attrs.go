@@ -18,25 +18,25 @@ import (
 
 // checkScheduleTimeout refuses a schedule whose pauses alone outlast the
 // timeout.
-func checkScheduleTimeout(ctx context.Context, t timeouts.Value, op operation, steps []rollout.PlannedStep, ro types.Object, diags *diag.Diagnostics) {
+func checkScheduleTimeout(ctx context.Context, t timeouts.Value, op pipeline.Operation, steps []rollout.PlannedStep, ro types.Object, diags *diag.Diagnostics) {
 	s, _ := settingsFrom(ctx, ro)
 	if s.Detached != nil {
 		// The schedule runs in AWS; the apply waits for its first step
 		// only (checkDetached bounds the rest).
 		return
 	}
-	total := rollout.TotalPause(steps) + gateWaits(s, steps)
+	total := rollout.TotalPause(steps) + pipeline.GateWaits(s, steps)
 	checkTimeoutTotal(ctx, t, op, total, fmt.Sprintf("The %d steps of this rollout pause for %s in all", len(steps), total), diags)
 }
 
 // checkTimeoutTotal refuses a change whose waits (total, described by what)
 // outlast the create or update timeout.
-func checkTimeoutTotal(ctx context.Context, t timeouts.Value, op operation, total time.Duration, what string, diags *diag.Diagnostics) {
+func checkTimeoutTotal(ctx context.Context, t timeouts.Value, op pipeline.Operation, total time.Duration, what string, diags *diag.Diagnostics) {
 	if total == 0 || t.IsUnknown() {
 		return
 	}
 	name, limit, d := "update", time.Duration(0), diag.Diagnostics(nil)
-	if op == creating {
+	if op == pipeline.Creating {
 		name = "create"
 		limit, d = t.Create(ctx, defaultApplyTimeout)
 	} else {
@@ -48,6 +48,6 @@ func checkTimeoutTotal(ctx context.Context, t timeouts.Value, op operation, tota
 	if total > limit {
 		diags.AddAttributeError(path.Root("timeouts").AtName(name), "Schedule Longer Than Timeout", pipeline.Detail(nil,
 			fmt.Sprintf("%s, longer than the %s timeout of %s (metrics delays count as pauses), so the apply would stop half way and roll back.", what, name, limit),
-			fmt.Sprintf("Set timeouts = { %s = \"%s\" } or more (pauses plus time for gates and hooks), or shorten the pauses.", name, shortDuration((total+15*time.Minute).Round(time.Minute)))))
+			fmt.Sprintf("Set timeouts = { %s = \"%s\" } or more (pauses plus time for gates and hooks), or shorten the pauses.", name, pipeline.ShortDuration((total+15*time.Minute).Round(time.Minute)))))
 	}
 }

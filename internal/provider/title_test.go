@@ -14,7 +14,7 @@ func TestSubjectTitles(t *testing.T) {
 			t.Errorf("title(%q) = %q, want %q", kind, got, want)
 		}
 	}
-	for _, s := range []subject{listenerSubject{}, aliasSubject{}, flagSubject{}} {
+	for _, s := range []pipeline.Subject{listenerSubject{}, aliasSubject{}, flagSubject{}} {
 		if pipeline.Title(s.Kind()) == "Listener" && s.Kind() != "listener" {
 			t.Errorf("subject kind %q is titled Listener", s.Kind())
 		}

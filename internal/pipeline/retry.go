@@ -1,11 +1,10 @@
-package provider
+package pipeline
 
 import (
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -14,7 +13,7 @@ import (
 // What every resource that moves traffic shares: running a schedule on a
 // listener or rule, and explaining how it ended.
 
-// refuseRetry adds an error (or, at plan time, a warning) when `to` is the
+// RefuseRetry adds an error (or, at plan time, a warning) when `to` is the
 // target of the last rollout and that rollout did not ship it: it rolled
 // back, was held where a gate failed (on_failure.rollback = "none"), or
 // stopped because someone changed the subject during it. The change runs
@@ -25,19 +24,19 @@ type phase bool
 
 const (
 	atPlan  phase = true
-	atApply phase = false
+	AtApply phase = false
 )
 
-// operation says whether an apply creates or updates, for the timeout that
+// Operation says whether an apply creates or updates, for the timeout that
 // bounds it.
-type operation bool
+type Operation bool
 
 const (
-	creating operation = true
-	updating operation = false
+	Creating Operation = true
+	Updating Operation = false
 )
 
-func refuseRetry(base problem.Path, last pipeline.Record, to weights.Split, attempt string, diags pipeline.Report, when phase) bool {
+func RefuseRetry(base problem.Path, last Record, to weights.Split, attempt string, diags Report, when phase) bool {
 	if last.Target == "" || last.Target != to.Canonical() || last.Attempt != attempt {
 		return false
 	}
@@ -52,10 +51,10 @@ func refuseRetry(base problem.Path, last pipeline.Record, to weights.Split, atte
 	what := fmt.Sprintf("This change (to %s) is the one the last rollout %s (%s), and rollout.attempt is still %s.", to.Short(), how, last.Reason, label)
 	again := "To try it again deliberately, change rollout.attempt (for example to the next number or a ticket), then plan and apply. Otherwise set the configuration to what it serves now."
 	if when == atPlan {
-		diags.AddAttributeWarning(base.Name("rollout").Name("attempt"), title+" Planned Again", pipeline.Detail(nil, what, "Apply will refuse it with nothing moved. "+again))
+		diags.AddAttributeWarning(base.Name("rollout").Name("attempt"), title+" Planned Again", Detail(nil, what, "Apply will refuse it with nothing moved. "+again))
 		return false
 	}
-	diags.AddAttributeError(base.Name("rollout").Name("attempt"), title+" Not Retried", pipeline.Detail(nil, what+" Nothing was moved: a candidate that did not ship (rolled back, held or stopped) does not ship again with the next unrelated apply.", again))
+	diags.AddAttributeError(base.Name("rollout").Name("attempt"), title+" Not Retried", Detail(nil, what+" Nothing was moved: a candidate that did not ship (rolled back, held or stopped) does not ship again with the next unrelated apply.", again))
 	return true
 }
 
@@ -78,9 +77,9 @@ func unshipped(status, gate, rollback string) (how, title string, ok bool) {
 	return "", "", false
 }
 
-// gateWaits is what a schedule's gates add to its pauses: the metrics delay
+// GateWaits is what a schedule's gates add to its pauses: the metrics delay
 // after every paused step.
-func gateWaits(s pipeline.Settings, steps []rollout.PlannedStep) time.Duration {
+func GateWaits(s Settings, steps []rollout.PlannedStep) time.Duration {
 	if s.Gates.Metrics == nil {
 		return 0
 	}
@@ -93,8 +92,8 @@ func gateWaits(s pipeline.Settings, steps []rollout.PlannedStep) time.Duration {
 	return d
 }
 
-// shortDuration writes whole minutes and hours as "30m" and "1h30m".
-func shortDuration(d time.Duration) string {
+// ShortDuration writes whole minutes and hours as "30m" and "1h30m".
+func ShortDuration(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")
