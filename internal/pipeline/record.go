@@ -1,7 +1,10 @@
-// Package pipeline is the change pipeline in domain terms: what it keeps
-// of a subject's last change (Record), and how it reports what went wrong
-// (Report). The provider converts between these and Terraform values; the
-// pipeline knows nothing of Terraform's types.
+// Package pipeline is the change pipeline in domain terms, the same for
+// every subject (a listener or rule, an alias, a flag): the plan half
+// (Plan), the apply half (Run), holds, detached runs, ownership (Claim),
+// the coexistence checks and the retry rule. It reads Settings, keeps a
+// subject's last change as a Record and says what went wrong in a Report.
+// The provider converts between these and Terraform values; the pipeline
+// knows nothing of Terraform's types, and does not import the provider.
 package pipeline
 
 // Presence says whether a record is there.

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 )
 
 var _ datasource.DataSourceWithConfigure = (*featureFlagDataSource)(nil)
@@ -82,12 +83,12 @@ func (d *featureFlagDataSource) Read(ctx context.Context, req datasource.ReadReq
 	name := awsclient.FlagParameter(prefix, m.Key.ValueString())
 	doc, f, err := d.client.ReadFlag(ctx, name)
 	if errors.Is(err, awsclient.ErrNotFound) {
-		resp.Diagnostics.AddAttributeError(pathKey, "Flag Not Found", detail(nil, fmt.Sprintf("No flag %s exists in region %s.", name, d.client.Region),
+		resp.Diagnostics.AddAttributeError(pathKey, "Flag Not Found", pipeline.Detail(nil, fmt.Sprintf("No flag %s exists in region %s.", name, d.client.Region),
 			"Check key and path_prefix, and the provider's region."))
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot Read Flag", detail(err, fmt.Sprintf("Reading %s failed, or it is not a flag document.", name), "Check the ssm:GetParameter permission."))
+		resp.Diagnostics.AddError("Cannot Read Flag", pipeline.Detail(err, fmt.Sprintf("Reading %s failed, or it is not a flag document.", name), "Check the ssm:GetParameter permission."))
 		return
 	}
 	m.Environments, m.Dependencies = types.ListValueMust(types.StringType, nil), types.ListValueMust(types.StringType, nil)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 )
 
@@ -90,7 +91,7 @@ func (d *alarmStateDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	}
 	states, err := d.client.AlarmStates(ctx, names)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot Read Alarms", detail(err, "DescribeAlarms failed.", "Check the credentials' cloudwatch:DescribeAlarms permission and the endpoint."))
+		resp.Diagnostics.AddError("Cannot Read Alarms", pipeline.Detail(err, "DescribeAlarms failed.", "Check the credentials' cloudwatch:DescribeAlarms permission and the endpoint."))
 		return
 	}
 	by := map[string]rollout.AlarmState{}
@@ -112,7 +113,7 @@ func (d *alarmStateDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		}))
 	}
 	if len(missing) > 0 {
-		resp.Diagnostics.AddAttributeError(path.Root("names"), "Alarm Not Found", detail(nil,
+		resp.Diagnostics.AddAttributeError(path.Root("names"), "Alarm Not Found", pipeline.Detail(nil,
 			fmt.Sprintf("No metric or composite alarm is named %s in region %s.", quoteAll(missing), d.client.Region),
 			"Check the names and the provider's region; a rollout_alarm's name attribute can be referenced directly."))
 		return
@@ -176,7 +177,7 @@ func (d *targetHealthDataSource) Read(ctx context.Context, req datasource.ReadRe
 	for i, tg := range tgs {
 		counts, err := d.client.TargetHealthCounts(ctx, tg)
 		if err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("target_group_arns").AtListIndex(i), "Cannot Read Target Health", detail(err,
+			resp.Diagnostics.AddAttributeError(path.Root("target_group_arns").AtListIndex(i), "Cannot Read Target Health", pipeline.Detail(err,
 				fmt.Sprintf("DescribeTargetHealth of %s failed.", tg),
 				"Check that the target group exists in the provider's region and the credentials' elasticloadbalancing:DescribeTargetHealth permission."))
 			return

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 )
 
 var (
@@ -98,7 +99,7 @@ func (d *listenerWeightsDataSource) Read(ctx context.Context, req datasource.Rea
 	ref := awsclient.Ref{ListenerARN: m.ListenerARN.ValueString(), RuleARN: m.RuleARN.ValueString()}
 	acts, err := d.client.ReadActions(ctx, ref)
 	if err != nil {
-		addReadError(&resp.Diagnostics, d.client, ref, err)
+		pipeline.AddReadError(&resp.Diagnostics, d.client, ref, err)
 		return
 	}
 	m.ID = types.StringValue(ref.ID())

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 )
 
 var _ datasource.DataSourceWithValidateConfig = (*orchestratorPolicyDataSource)(nil)
@@ -106,7 +107,7 @@ func (d *orchestratorPolicyDataSource) ValidateConfig(ctx context.Context, req d
 	var m orchestratorPolicyModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if m.FunctionRoleARN.IsNull() != m.StatesRoleARN.IsNull() && !m.FunctionRoleARN.IsUnknown() && !m.StatesRoleARN.IsUnknown() {
-		resp.Diagnostics.AddAttributeError(path.Root("states_role_arn"), "One Role Of Two", detail(nil,
+		resp.Diagnostics.AddAttributeError(path.Root("states_role_arn"), "One Role Of Two", pipeline.Detail(nil,
 			"Only one of function_role_arn and states_role_arn is set: iam:PassRole would be scoped to it, and passing the other refused.",
 			"Set both, or neither (iam:PassRole on any role passed to Lambda or Step Functions)."))
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -84,13 +85,13 @@ const (
 	defaultWaitPoll = 10 * time.Second
 )
 
-var statusWords = []string{statusNone, statusRunning, string(rollout.Held), string(rollout.Succeeded), string(rollout.RolledBack), string(rollout.Failed), statusChanged}
+var statusWords = []string{statusNone, pipeline.StatusRunning, string(rollout.Held), string(rollout.Succeeded), string(rollout.RolledBack), string(rollout.Failed), statusChanged}
 
 // statusOf is the status a notice type leaves.
 func statusOf(t rollout.NoticeType) string {
 	switch t {
 	case rollout.NoticeStarted, rollout.NoticeStepCompleted, rollout.NoticePromoted, rollout.NoticeGateFailed:
-		return statusRunning
+		return pipeline.StatusRunning
 	case rollout.NoticeHeld:
 		return string(rollout.Held)
 	case rollout.NoticeSucceeded:
@@ -144,7 +145,7 @@ func (d *statusDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 						Validators:          []validator.List{listvalidator.SizeAtLeast(1), listvalidator.UniqueValues(), listvalidator.ValueStringsAre(stringvalidator.OneOf(statusWords...))}},
 					"timeout": schema.StringAttribute{Required: true, MarkdownDescription: fmt.Sprintf("How long to wait, a Go duration from 1s to %s.", maxStatusWait),
 						Validators: []validator.String{goDuration{time.Second, maxStatusWait}}},
-					"poll_interval": schema.StringAttribute{Optional: true, MarkdownDescription: fmt.Sprintf("How often to read, from 1s to 10m. Default `%s`.", shortDuration(defaultWaitPoll)),
+					"poll_interval": schema.StringAttribute{Optional: true, MarkdownDescription: fmt.Sprintf("How often to read, from 1s to 10m. Default `%s`.", pipeline.ShortDuration(defaultWaitPoll)),
 						Validators: []validator.String{goDuration{time.Second, 10 * time.Minute}}},
 				},
 			},
@@ -226,14 +227,14 @@ func (d *statusDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 		}
 		now := d.client.Clock.Now()
 		if !now.Before(end) {
-			resp.Diagnostics.AddAttributeError(path.Root("wait").AtName("until"), "Rollout Status Not Reached", detail(nil,
+			resp.Diagnostics.AddAttributeError(path.Root("wait").AtName("until"), "Rollout Status Not Reached", pipeline.Detail(nil,
 				fmt.Sprintf("%s %s is %s (last event %q, step %d of %d) after waiting %s, not one of %s.", ref.Kind(), ref.ID(), m.Status.ValueString(), m.LastEvent.ValueString(),
-					m.Step.ValueInt64(), m.Steps.ValueInt64(), shortDuration(now.Sub(start).Round(time.Second)), strings.Join(until, ", ")),
+					m.Step.ValueInt64(), m.Steps.ValueInt64(), pipeline.ShortDuration(now.Sub(start).Round(time.Second)), strings.Join(until, ", ")),
 				"Wait longer (wait.timeout), or look at the rollout: a held one needs rollout.promote; a running detached one, its Step Functions execution."))
 			return
 		}
 		if err := d.client.Clock.Sleep(ctx, min(poll, end.Sub(now))); err != nil {
-			resp.Diagnostics.AddError("Wait Cancelled", detail(err, fmt.Sprintf("Waiting for the rollout status of %s was cancelled after %s.", ref.ID(), shortDuration(d.client.Clock.Now().Sub(start).Round(time.Second))), "Read it again."))
+			resp.Diagnostics.AddError("Wait Cancelled", pipeline.Detail(err, fmt.Sprintf("Waiting for the rollout status of %s was cancelled after %s.", ref.ID(), pipeline.ShortDuration(d.client.Clock.Now().Sub(start).Round(time.Second))), "Read it again."))
 			return
 		}
 	}
@@ -248,12 +249,12 @@ func (d *statusDataSource) read(ctx context.Context, ref subjects.Ref, m *status
 		if errors.Is(err, awsclient.ErrNotFound) {
 			what = "Check the ARN or name, and the provider's region."
 		}
-		diags.AddError("Cannot Read Subject", detail(err, fmt.Sprintf("Reading what %s %s serves failed.", ref.Kind(), ref.ID()), what))
+		diags.AddError("Cannot Read Subject", pipeline.Detail(err, fmt.Sprintf("Reading what %s %s serves failed.", ref.Kind(), ref.ID()), what))
 		return false
 	}
 	l, err := subjects.Lease(d.client, ref).ReadLease(ctx)
 	if err != nil {
-		diags.AddError("Cannot Read Rollout Status", detail(err, fmt.Sprintf("Reading the tags of %s %s failed.", ref.Kind(), ref.ID()),
+		diags.AddError("Cannot Read Rollout Status", pipeline.Detail(err, fmt.Sprintf("Reading the tags of %s %s failed.", ref.Kind(), ref.ID()),
 			"Check the credentials' permission to read its tags (elasticloadbalancing:DescribeTags, lambda:ListTags, ssm:ListTagsForResource)."))
 		return false
 	}
@@ -273,7 +274,7 @@ func (d *statusDataSource) read(ctx context.Context, ref subjects.Ref, m *status
 	m.UpdatedAt = types.StringValue(st.At.UTC().Format(time.RFC3339))
 	m.Reason = types.StringValue("")
 	if step, why, ok := orchestrator.ParseRefusedTag(l.Run, st.Execution); ok && st.Type == rollout.NoticeHeld && st.Execution != "" && step == st.Step {
-		m.Reason = types.StringValue(refusedReason(step, st.Steps, why))
+		m.Reason = types.StringValue(pipeline.RefusedReason(step, st.Steps, why))
 	}
 	return true
 }

@@ -1,11 +1,7 @@
 package provider
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -13,36 +9,15 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
-	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
-	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
-
-// detail joins what happened, what is allowed and what to do next into a
-// diagnostic detail, ending with the original error when there is one.
-func detail(err error, sentences ...string) string {
-	var b strings.Builder
-	for i, s := range sentences {
-		if s == "" {
-			continue
-		}
-		if i > 0 && b.Len() > 0 {
-			b.WriteString("\n\n")
-		}
-		b.WriteString(s)
-	}
-	if err != nil {
-		fmt.Fprintf(&b, "\n\nOriginal Error: %s", err)
-	}
-	return b.String()
-}
 
 // addError adds an error diagnostic; at is optional.
 func addError(diags *diag.Diagnostics, at *path.Path, summary string, err error, sentences ...string) {
 	if at != nil {
-		diags.AddAttributeError(*at, summary, detail(err, sentences...))
+		diags.AddAttributeError(*at, summary, pipeline.Detail(err, sentences...))
 		return
 	}
-	diags.AddError(summary, detail(err, sentences...))
+	diags.AddError(summary, pipeline.Detail(err, sentences...))
 }
 
 func pathOf(p path.Path) *path.Path { return &p }
@@ -65,196 +40,12 @@ func attrPathOf(base path.Path, p problem.Path) path.Path {
 	return out
 }
 
-// notRestored warns that destroy left a subject as it is because it no
-// longer serves what its resource last left.
-func notRestored(diags pipeline.Report, s subject, recorded, live weights.Split) {
-	diags.AddWarning(fmt.Sprintf("%s Not Restored", title(s.Kind())), detail(nil,
-		fmt.Sprintf("on_destroy is \"restore\", but the %s %s serves %s, not the %s this resource last left: someone or something changed it since.", s.Kind(), s.ID(), live.Short(), recorded.Short()),
-		"It was left as it is, so that change stands. Set it yourself if it must change."))
-}
-
-// The explainers: how each way a change can end, or be refused, is said
-// to the user, in the subject's words.
-
-// addRolloutError explains a rollout that did not reach its last step, in
-// the subject's words; from is where it started.
-func addRolloutError(diags pipeline.Report, s subject, res rollout.Result, limit time.Duration, from weights.Split) {
-	serves := fmt.Sprintf("The %s now serves %s (read back and confirmed), and the state records it.", s.Kind(), res.Current.Short())
-	if res.Unread {
-		serves = fmt.Sprintf("The state records %s, the last weights confirmed; what the %s serves could not be read again after the run, so the next refresh reads it.", res.Current.Short(), s.Kind())
-	}
-	again := "The next plan shows the change again; apply refuses it until rollout.attempt changes, so fix the cause, then change rollout.attempt and apply."
-	switch {
-	case res.Failure != nil && res.Failure.Gate == rollout.GateChanged:
-		diags.AddAttributeError(s.Attr(), "Changed During Rollout", detail(nil,
-			fmt.Sprintf("At step %d of %d the %s %s no longer served what this rollout had left: %s. Someone or something else changed it during the rollout (an on-call rollback, another pipeline, a controller).", max(res.Failure.Step, 1), res.Steps, s.Kind(), s.ID(), res.Failure.Reason),
-			fmt.Sprintf("The rollout stopped and wrote nothing more, not even a rollback, so that change stands. The %s serves %s now; the state and last_rollout record it.", s.Kind(), res.Current.Short()),
-			"Run plan to see it. Apply refuses this change again until rollout.attempt changes: when the other change has done its job, change rollout.attempt and apply, and the rollout runs again from what it serves then."))
-	case res.Unknown:
-		diags.AddError("Weights Unknown", detail(res.Err,
-			fmt.Sprintf("A write to %s was sent at step %d of %d, but what the %s serves after it could not be read back, and putting back %s, the weights from before the rollout started, could not be confirmed either.", s.ID(), max(res.StepReached, 1), res.Steps, s.Kind(), from.Short()),
-			fmt.Sprintf("The state keeps %s, the last weights confirmed; the next refresh reads what the %s really serves.", res.Current.Short(), s.Kind()),
-			"Run plan: it shows the real weights. Check the endpoint and network, then apply again."))
-	case res.Status == rollout.RolledBack && res.Failure.Gate == rollout.GateTimeout:
-		diags.AddAttributeError(problem.At("timeouts"), "Rollout Timed Out", detail(nil,
-			fmt.Sprintf("The rollout reached its %s timeout at step %d of %d; nothing would watch the new weights after the apply, so it rolled back.", limit, res.StepReached, res.Steps),
-			rolledBackSentence(s, res, from, serves),
-			"Raise the timeout in timeouts, or shorten the pauses; then change rollout.attempt and apply."))
-	case res.Status == rollout.RolledBack:
-		f := res.Failure
-		diags.AddAttributeError(gatePath(f.Gate, s.Attr()), "Rollout Rolled Back", detail(nil,
-			fmt.Sprintf("Step %d of %d failed the %s gate: %s.", f.Step, res.Steps, f.Gate, f.Reason),
-			rolledBackSentence(s, res, from, serves),
-			again+" "+gateAdvice(f.Gate)))
-	case res.Policy == rollout.None && res.Failure != nil:
-		f := res.Failure
-		diags.AddAttributeError(gatePath(f.Gate, s.Attr()), "Rollout Failed, Not Rolled Back", detail(nil,
-			fmt.Sprintf("Step %d of %d failed the %s gate: %s.", f.Step, res.Steps, f.Gate, f.Reason),
-			"It was left where it failed, as on_failure.rollback = \"none\" asks. "+serves,
-			again+" Or "+s.GoBack(from)+" to go back. "+gateAdvice(f.Gate)))
-	case res.Failure != nil:
-		diags.AddAttributeError(gatePath(res.Failure.Gate, s.Attr()), "Rollback Incomplete", detail(res.Err,
-			fmt.Sprintf("Step %d of %d failed the %s gate (%s) and rolling back stopped part way.", res.Failure.Step, res.Steps, res.Failure.Gate, res.Failure.Reason),
-			serves, fmt.Sprintf("Run apply again to finish the change, or %s to finish the rollback.", s.GoBack(from))))
-	case errors.Is(res.Err, context.Canceled) || errors.Is(res.Err, context.DeadlineExceeded):
-		diags.AddError("Rollout Interrupted", detail(nil,
-			fmt.Sprintf("The apply was interrupted at step %d of %d; the rollout stopped there and did not roll back.", res.StepReached, res.Steps), serves,
-			fmt.Sprintf("Run apply again to continue from these weights, or %s to go back.", s.GoBack(from))))
-	default:
-		diags.AddError("Rollout Stopped", detail(res.Err,
-			fmt.Sprintf("The rollout stopped at step %d of %d.", res.StepReached, res.Steps), serves,
-			"Check the endpoint and the credentials' permissions (see the provider's IAM permissions table), then apply again."))
-	}
-}
-
-func gateAdvice(g rollout.Gate) string {
-	switch g {
-	case rollout.GateHealth:
-		return "Register healthy targets in the target groups gaining traffic (or lower rollout.gates.health), then apply."
-	case rollout.GateAlarm:
-		return "Find out why the alarm fired and wait for it to return to OK before applying."
-	case rollout.GateErrorRate, rollout.GateLatency:
-		return "Look at the new version's errors and latency before applying again."
-	case rollout.GateVolume:
-		return "The step did not get enough traffic to judge it: lengthen the pause, or lower min_request_count."
-	case rollout.GateHook:
-		return "See the hook function's logs for why it did not answer Succeeded."
-	case rollout.GateHold:
-		return "To go on after a hold, set rollout.promote to a new value within rollout.hold_timeout, or raise hold_timeout."
-	}
-	return ""
-}
-
-// addWriteError explains a refused or unconfirmed forward-action write.
-func addWriteError(diags interface{ AddError(string, string) }, c *awsclient.Client, ref awsclient.Ref, err error) {
-	var rnc *rollout.NotConfirmedError
-	var ce *rollout.ChangedError
-	switch {
-	case errors.As(err, &rnc):
-		diags.AddError("Weights Not Confirmed", detail(nil, fmt.Sprintf("The %s %s: %s.", ref.Kind(), ref.ID(), rnc.Error()),
-			"Something else is changing this listener at the same time (another stack, a controller, a pipeline). Stop the other writer, then run apply again; the next plan shows the weights the listener really has."))
-	case errors.As(err, &ce):
-		what := fmt.Sprintf("The %s %s %s; when this apply read it before writing, it %s. Someone else changed it meanwhile, and their change wins: nothing was written over it.", ref.Kind(), ref.ID(), forwards(ce.Found, false), forwards(ce.Expected, true))
-		if ce.AfterWrite {
-			what = fmt.Sprintf("The %s %s %s right after this apply wrote it to forward %s: someone else changed it meanwhile, and their change wins: nothing more was written.", ref.Kind(), ref.ID(), forwards(ce.Found, false), ce.Expected.Short())
-		}
-		diags.AddError(fmt.Sprintf("%s Changed During Apply", title(ref.Kind())), detail(nil, what,
-			fmt.Sprintf("Find who changed it (CloudTrail: elasticloadbalancing:ModifyListener, ModifyRule), then run plan again: it shows what the %s forwards now.", ref.Kind())))
-	case errors.Is(err, awsclient.ErrNotFound):
-		addReadError(diags, c, ref, err)
-	default:
-		diags.AddError(fmt.Sprintf("Cannot Modify %s", title(ref.Kind())), detail(err,
-			fmt.Sprintf("AWS refused the new forward action of %s; the listener keeps its previous weights.", ref.ID()),
-			"Check that every target group exists, is of target type instance, ip or lambda as the load balancer allows, belongs to the load balancer's VPC, and that the credentials allow elasticloadbalancing:ModifyListener and ModifyRule."))
-	}
-}
-
-// forwards says what a forward action serves, or that there is none (a
-// fixed response, a redirect); then in the past tense.
-func forwards(s weights.Split, then bool) string {
-	switch {
-	case len(s) == 0 && then:
-		return "had no forward action"
-	case len(s) == 0:
-		return "has no forward action"
-	case then:
-		return "forwarded " + s.Short()
-	}
-	return "forwards " + s.Short()
-}
-
-// rolledBackSentence says what the rollback did: nothing when the gate
-// failed before the first shift.
-func rolledBackSentence(s subject, res rollout.Result, from weights.Split, serves string) string {
-	if res.SwitchedOff != "" {
-		return fmt.Sprintf("The flags %s were switched off (%s: kill switch on, written and read back), and the %s was left where it is. %s", res.SwitchedOff, res.Policy, s.Kind(), serves)
-	}
-	if len(res.RollbackSteps) == 0 {
-		return "No traffic had moved yet; nothing was rolled back. " + serves
-	}
-	// from is where the rollout started: in this apply, or in an earlier
-	// one for a rollout resumed after its hold (promoted, or timed out).
-	return fmt.Sprintf("The %s was rolled back (%s) to %s, the weights it had when the rollout started. %s", s.Kind(), res.Policy, from.Short(), serves)
-}
-
-// addReadError explains a failed read of a listener or rule.
-func addReadError(diags interface{ AddError(string, string) }, client *awsclient.Client, ref awsclient.Ref, err error) {
-	if errors.Is(err, awsclient.ErrNotFound) {
-		diags.AddError(fmt.Sprintf("%s Not Found", title(ref.Kind())), detail(nil,
-			fmt.Sprintf("The %s %s does not exist in region %s.", ref.Kind(), ref.ID(), client.Region),
-			fmt.Sprintf("Check the ARN and the provider's region, and that the %s is created before this resource (reference its arn attribute).", ref.Kind())))
-		return
-	}
-	if awsclient.NoCredentials(err) {
-		diags.AddError("No AWS Credentials Found", detail(err,
-			fmt.Sprintf("The provider found no AWS credentials to read %s with. It looked in %s, and none had any.", ref.ID(), awsclient.CredentialChain),
-			"Export credentials (for example AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), log in with aws sso login, or set profile or assume_role in the provider block."))
-		return
-	}
-	diags.AddError(fmt.Sprintf("Cannot Read %s", title(ref.Kind())), detail(err,
-		fmt.Sprintf("Reading the actions of %s failed.", ref.ID()),
-		"Check the credentials' elasticloadbalancing:Describe* permissions and the endpoint."))
-}
-
-func title(kind string) string {
-	switch kind {
-	case "rule":
-		return "Listener Rule"
-	case "alias":
-		return "Alias"
-	case "flag":
-		return "Flag"
-	}
-	return "Listener"
-}
-
 // notOwnedOnDestroy warns that destroy left s as it is because another
 // resource owns it now.
-func notOwnedOnDestroy(diags *diag.Diagnostics, s owned, owner, what string) {
-	diags.AddWarning(fmt.Sprintf("%s Owned By Another Resource", title(s.Kind())), detail(nil,
+func notOwnedOnDestroy(diags *diag.Diagnostics, s pipeline.Owned, owner, what string) {
+	diags.AddWarning(fmt.Sprintf("%s Owned By Another Resource", pipeline.Title(s.Kind())), pipeline.Detail(nil,
 		fmt.Sprintf("on_destroy asks to %s, but the %s %s is owned by another rollout resource now (tag %s = %q): it took it over after this one.", what, s.Kind(), s.ID(), awsclient.OwnerTag, owner),
 		"It was left as it is: its owner decides what it serves. Nothing else was changed."))
-}
-
-// addLeaseReadError explains a failed read of a lease.
-func addLeaseReadError(diags pipeline.Report, s owned, err error) {
-	if errors.Is(err, awsclient.ErrNotFound) {
-		diags.AddError(fmt.Sprintf("%s Not Found", title(s.Kind())), detail(nil, fmt.Sprintf("The %s %s does not exist.", s.Kind(), s.ID()),
-			"Check its name or ARN and the provider's region, and that it is created before this resource (reference its attribute)."))
-		return
-	}
-	reportError(diags, nil, fmt.Sprintf("Cannot Read %s Owner", title(s.Kind())), err, fmt.Sprintf("Reading the %s tag of %s failed.", awsclient.OwnerTag, s.ID()), leasePermissions(s.Kind()))
-}
-
-// leasePermissions names the permissions a subject's lease needs.
-func leasePermissions(kind string) string {
-	switch kind {
-	case "alias":
-		return "Check the credentials' lambda:GetFunction, lambda:ListTags, lambda:TagResource and lambda:UntagResource permissions."
-	case "flag":
-		return "Check the credentials' ssm:ListTagsForResource, ssm:AddTagsToResource and ssm:RemoveTagsFromResource permissions."
-	}
-	return "Check the credentials' elasticloadbalancing:DescribeTags, AddTags and RemoveTags permissions."
 }
 
 // reportTo is diags as the pipeline's report: the one translation of
@@ -275,14 +66,3 @@ func (r diagReport) AddAttributeError(at problem.Path, summary, detail string) {
 func (r diagReport) AddAttributeWarning(at problem.Path, summary, detail string) {
 	r.d.AddAttributeWarning(attrPathOf(path.Empty(), at), summary, detail)
 }
-
-// reportError reports an error in the pipeline's report; at is optional.
-func reportError(r pipeline.Report, at *problem.Path, summary string, err error, sentences ...string) {
-	if at != nil {
-		r.AddAttributeError(*at, summary, detail(err, sentences...))
-		return
-	}
-	r.AddError(summary, detail(err, sentences...))
-}
-
-func atPath(p problem.Path) *problem.Path { return &p }

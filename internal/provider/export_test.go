@@ -20,7 +20,7 @@ import (
 )
 
 // Subject is a subject of the traffic pipeline.
-type Subject = subject
+type Subject = pipeline.Subject
 
 // ListenerSubject is a listener's or rule's forward action, moved through
 // attr (target_groups, active, services["x"].target_groups).
@@ -75,7 +75,7 @@ type Outcome struct {
 }
 
 // Settings are a Spec's rollout settings.
-func (s Spec) settings() rolloutSettings {
+func (s Spec) settings() pipeline.Settings {
 	st := rollout.Strategy{Kind: rollout.Canary, Steps: s.Steps}
 	if len(s.Steps) == 0 {
 		st = rollout.Strategy{Kind: rollout.AllAtOnce}
@@ -84,66 +84,66 @@ func (s Spec) settings() rolloutSettings {
 	if policy == "" {
 		policy = rollout.Auto
 	}
-	return rolloutSettings{Strategy: st, Settings: rollout.Settings{Gates: rollout.Gates{Alarms: s.Alarms}, PollInterval: s.Poll, Policy: policy, Attempt: s.Attempt, Flags: s.Flags}}
+	return pipeline.Settings{Strategy: st, Settings: rollout.Settings{Gates: rollout.Gates{Alarms: s.Alarms}, PollInterval: s.Poll, Policy: policy, Attempt: s.Attempt, Flags: s.Flags}}
 }
 
 // LastRollout is the last_rollout value of a result towards to.
 func LastRollout(res rollout.Result, to weights.Split, attempt string) types.Object {
-	return recordValue(lastRolloutValue(res, to, attempt))
+	return recordValue(pipeline.NewRecord(res, to, attempt))
 }
 
 // RunChange takes s through the whole apply half of the pipeline.
 func RunChange(ctx context.Context, c *awsclient.Client, s Subject, spec Spec) Outcome {
 	last := pipeline.Record{}
 	if spec.Last != nil {
-		last = lastRolloutValue(*spec.Last, spec.LastTo, spec.LastAttempt)
+		last = pipeline.NewRecord(*spec.Last, spec.LastTo, spec.LastAttempt)
 	}
 	limit := spec.Limit
 	if limit == 0 {
 		limit = time.Hour
 	}
-	ch := change{from: spec.From, to: spec.To, settings: spec.settings(), last: last,
-		readFirst: firstRead(spec.ReadFirst), limit: limit, hold: spec.Hold, switchOff: spec.SwitchOff}
+	ch := pipeline.Change{From: spec.From, To: spec.To, Settings: spec.settings(), Last: last,
+		ReadFirst: pipeline.FirstRead(spec.ReadFirst), Limit: limit, Hold: spec.Hold, SwitchOff: spec.SwitchOff}
 	if spec.Owner {
-		ch.owner = &ownerClaim{base: s.Attr().Parent(), resourceType: "conformance", mine: spec.Mine, adopt: spec.Adopt}
+		ch.Owner = &pipeline.OwnerClaim{Base: s.Attr().Parent(), ResourceType: "conformance", Mine: spec.Mine, Adopt: spec.Adopt}
 	}
 	var diags diag.Diagnostics
-	out := runChange(ctx, c, s, ch, reportTo(&diags))
-	return Outcome{Res: out.res, Moved: out.moved, Steps: out.steps, Token: out.lease.token, Diags: diags}
+	out := pipeline.Run(ctx, c, s, ch, reportTo(&diags))
+	return Outcome{Res: out.Res, Moved: out.Moved, Steps: out.Steps, Token: out.Lease.Token, Diags: diags}
 }
 
 // RollBackChange is a release rolling a started subject back.
 func RollBackChange(ctx context.Context, c *awsclient.Client, s Subject, spec Spec, current weights.Split, reason string) (rollout.Result, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	ch := change{from: spec.From, to: spec.To, settings: spec.settings(), limit: time.Hour}
-	res, _ := rollBackChange(ctx, c, s, ch, current, 1, reason, reportTo(&diags))
+	ch := pipeline.Change{From: spec.From, To: spec.To, Settings: spec.settings(), Limit: time.Hour}
+	res, _ := pipeline.RollBackChange(ctx, c, s, ch, current, 1, reason, reportTo(&diags))
 	return res, diags
 }
 
 // Claim takes s's lease as a resource holding mine would.
 func Claim(ctx context.Context, s Subject, mine string, adopt bool, to weights.Split, attempt string) (string, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	l, _ := claim(ctx, s.Attr().Parent(), s, "conformance", mine, adopt, to, attempt, reportTo(&diags))
-	return l.token, diags
+	l, _ := pipeline.Claim(ctx, s.Attr().Parent(), s, "conformance", mine, adopt, to, attempt, reportTo(&diags))
+	return l.Token, diags
 }
 
 // ReleaseLease gives s's lease up as destroy does, leaving last's outcome.
 func ReleaseLease(ctx context.Context, s Subject, token string, last types.Object) diag.Diagnostics {
 	var diags diag.Diagnostics
-	releaseLease(ctx, s, token, recordOf(last), reportTo(&diags))
+	pipeline.ReleaseLease(ctx, s, token, recordOf(last), reportTo(&diags))
 	return diags
 }
 
 // StillOwned is the ownership check of a destroy that would write.
 func StillOwned(ctx context.Context, s Subject, token string) (string, bool) {
 	var diags diag.Diagnostics
-	return stillOwned(ctx, s, token, reportTo(&diags))
+	return pipeline.StillOwned(ctx, s, token, reportTo(&diags))
 }
 
 // Restore is on_destroy = "restore" of a subject that recorded `recorded`.
 func Restore(ctx context.Context, c *awsclient.Client, s Subject, recorded, back weights.Split) diag.Diagnostics {
 	var diags diag.Diagnostics
-	restoreSubject(ctx, c, s, recorded, back, reportTo(&diags))
+	pipeline.RestoreSubject(ctx, c, s, recorded, back, reportTo(&diags))
 	return diags
 }
 
@@ -158,17 +158,17 @@ func Summaries(d diag.Diagnostics) string {
 
 // PublishAndClose sends n notices through a notifier to topic, as a run of
 // the pipeline would, then ends the run as the pipeline does
-// (closeNotices): its diagnostics, and the notices counted undelivered.
+// (pipeline.CloseNotices): its diagnostics, and the notices counted undelivered.
 func PublishAndClose(c *awsclient.Client, topic string, n int) (diag.Diagnostics, int) {
 	runner := &rollout.Runner{Clock: c.Clock, SubjectID: "listener/x", SubjectKind: "listener"}
 	notifier := c.NewNotifier(topic, "")
-	notifiers.Store(runner, notifier)
+	pipeline.Notifiers.Store(runner, notifier)
 	for i := 0; i < n; i++ {
 		_ = notifier.Notify(context.Background(), rollout.Notice{Version: rollout.NoticeVersion, Type: rollout.NoticeStepCompleted, Step: i + 1, Steps: n})
 	}
 	var diags diag.Diagnostics
 	var res rollout.Result
-	closeNotices(runner, &res, rolloutSettings{Settings: rollout.Settings{Topic: topic}}, reportTo(&diags))
+	pipeline.CloseNotices(runner, &res, pipeline.Settings{Settings: rollout.Settings{Topic: topic}}, reportTo(&diags))
 	return diags, res.NotifyFailures
 }
 

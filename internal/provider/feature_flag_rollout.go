@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects/featureflag"
 )
@@ -34,7 +35,7 @@ func flagStepsValue(steps []rollout.PlannedStep) types.List {
 	for i, s := range steps {
 		elems = append(elems, types.ObjectValueMust(flagStepAttrTypes, map[string]attr.Value{
 			"step": types.Int64Value(int64(i + 1)), "percent": types.Int64Value(int64(s.Percent)),
-			"pause": types.StringValue(pauseText(s)), "percentage": types.Int64Value(int64(percentageOf(s.Weights))),
+			"pause": types.StringValue(pipeline.PauseText(s)), "percentage": types.Int64Value(int64(percentageOf(s.Weights))),
 		}))
 	}
 	return types.ListValueMust(flagStepObjectType, elems)
@@ -42,7 +43,7 @@ func flagStepsValue(steps []rollout.PlannedStep) types.List {
 
 // flagSettings reads a flag's rollout block: flag_ramp unless it names a
 // schedule.
-func flagSettings(ctx context.Context, o types.Object) (rolloutSettings, bool, diag.Diagnostics) {
+func flagSettings(ctx context.Context, o types.Object) (pipeline.Settings, bool, diag.Diagnostics) {
 	s, d := settingsFrom(ctx, o)
 	if o.IsNull() || o.IsUnknown() {
 		return s, false, d
@@ -63,11 +64,11 @@ func checkFlagRollout(ctx context.Context, o types.Object, diags *diag.Diagnosti
 	}
 	gates := path.Root("rollout").AtName("gates")
 	if knownObject(ctx, o, "health") {
-		diags.AddAttributeError(gates.AtName("health"), "No Health Gate For Flags", detail(nil,
+		diags.AddAttributeError(gates.AtName("health"), "No Health Gate For Flags", pipeline.Detail(nil,
 			"rollout.gates.health is set, but a feature flag has no targets to count.", "Remove health; gate the ramp with alarms on the app's metrics and with hooks."))
 	}
 	if knownObject(ctx, o, "metrics") {
-		diags.AddAttributeError(gates.AtName("metrics"), "No Metrics Gate For Flags", detail(nil,
+		diags.AddAttributeError(gates.AtName("metrics"), "No Metrics Gate For Flags", pipeline.Detail(nil,
 			"rollout.gates.metrics is set, but a flag has no load balancer or function metrics of its own: the users it turns on are spread across the app.",
 			"Gate the ramp with CloudWatch alarms on the app's error rate and latency (rollout_alarm), or with an after_pause hook."))
 	}
@@ -76,7 +77,7 @@ func checkFlagRollout(ctx context.Context, o types.Object, diags *diag.Diagnosti
 		return
 	}
 	if m.Rollback.ValueString() == string(rollout.FeatureFlag) || !m.Flags.IsNull() {
-		diags.AddAttributeError(path.Root("rollout").AtName("rollback"), "Flags Of A Flag", detail(nil,
+		diags.AddAttributeError(path.Root("rollout").AtName("rollback"), "Flags Of A Flag", pipeline.Detail(nil,
 			"A flag's rollout does not name other flags to switch off: it is the flag.",
 			`Use rollback = "kill_switch" to turn this flag off on a failed gate, or immediate, gradual or auto to go back to the previous percentage; remove flags.`))
 	}

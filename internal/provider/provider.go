@@ -27,6 +27,7 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/clock"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 )
 
 var (
@@ -381,7 +382,7 @@ func clientFrom(data any, diags interface {
 	c, ok := data.(*awsclient.Client)
 	if !ok {
 		diags.AddError("Unexpected Provider Data",
-			detail(nil, fmt.Sprintf("The provider handed this resource a %T where it expected *awsclient.Client.", data),
+			pipeline.Detail(nil, fmt.Sprintf("The provider handed this resource a %T where it expected *awsclient.Client.", data),
 				"This is a bug in the provider; please report it with the provider version."))
 		return nil
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/alarms"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 )
 
 var (
@@ -319,7 +320,7 @@ func (r *alarmResource) ValidateConfig(ctx context.Context, req resource.Validat
 		if unknownAt(ctx, req.Config, attrPathOf(path.Empty(), p.Path)) {
 			continue
 		}
-		resp.Diagnostics.AddAttributeError(attrPathOf(path.Empty(), p.Path), "Invalid Alarm", detail(nil,
+		resp.Diagnostics.AddAttributeError(attrPathOf(path.Empty(), p.Path), "Invalid Alarm", pipeline.Detail(nil,
 			fmt.Sprintf("%s: %s.", p.Path, p.Reason),
 			fmt.Sprintf("See the %s preset's inputs in the rollout_alarm documentation.", in.Preset)))
 	}
@@ -390,7 +391,7 @@ func (r *alarmResource) config(ctx context.Context, m alarmModel, diags *diag.Di
 	in, _ := inputOf(ctx, m, diags)
 	spec, problems := alarms.Build(in)
 	if len(problems) > 0 {
-		diags.AddAttributeError(attrPathOf(path.Empty(), problems[0].Path), "Invalid Alarm", detail(nil, problems[0].Error()+"."))
+		diags.AddAttributeError(attrPathOf(path.Empty(), problems[0].Path), "Invalid Alarm", pipeline.Detail(nil, problems[0].Error()+"."))
 		return awsclient.AlarmConfig{}, false
 	}
 	set := func(s types.Set) []string {
@@ -419,12 +420,12 @@ func (r *alarmResource) Create(ctx context.Context, req resource.CreateRequest, 
 		existing, err = nil, nil
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot Read Alarm", detail(err, fmt.Sprintf("Checking whether an alarm named %q already exists failed.", name.ValueString()),
+		resp.Diagnostics.AddError("Cannot Read Alarm", pipeline.Detail(err, fmt.Sprintf("Checking whether an alarm named %q already exists failed.", name.ValueString()),
 			"Check the cloudwatch:DescribeAlarms permission, then apply again."))
 		return
 	}
 	if existing != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("name"), "Alarm Already Exists", detail(nil,
+		resp.Diagnostics.AddAttributeError(path.Root("name"), "Alarm Already Exists", pipeline.Detail(nil,
 			fmt.Sprintf("A CloudWatch alarm named %q already exists in this account and region. Creating this resource would take it over and delete it on destroy.", name.ValueString()),
 			fmt.Sprintf("Nothing was changed. To manage that alarm, import it (terraform import ADDRESS %s, or an import block); otherwise choose another name.", name.ValueString())))
 		return
@@ -452,17 +453,17 @@ func (r *alarmResource) write(ctx context.Context, planData interface {
 	}
 	tflog.Info(ctx, "putting CloudWatch alarm", map[string]any{"name": cfg.Name, "preset": plan.Preset.ValueString()})
 	if err := r.client.PutAlarm(ctx, cfg); err != nil {
-		diags.AddError("Cannot Put Alarm", detail(err, fmt.Sprintf("CloudWatch refused alarm %q.", cfg.Name),
+		diags.AddError("Cannot Put Alarm", pipeline.Detail(err, fmt.Sprintf("CloudWatch refused alarm %q.", cfg.Name),
 			"Check the credentials' cloudwatch:PutMetricAlarm permission, and that the SNS topics exist in this region."))
 		return
 	}
 	got, err := r.client.DescribeAlarm(ctx, cfg.Name)
 	if err != nil {
-		diags.AddError("Cannot Read Alarm", detail(err, fmt.Sprintf("Alarm %q was written but could not be read back.", cfg.Name), "Check the cloudwatch:DescribeAlarms permission, then apply again."))
+		diags.AddError("Cannot Read Alarm", pipeline.Detail(err, fmt.Sprintf("Alarm %q was written but could not be read back.", cfg.Name), "Check the cloudwatch:DescribeAlarms permission, then apply again."))
 		return
 	}
 	if err := r.client.SetTags(ctx, got.ARN, stringMap(ctx, plan.Tags, diags)); err != nil {
-		diags.AddError("Cannot Tag Alarm", detail(err, fmt.Sprintf("Alarm %q was written but its tags could not be set.", cfg.Name), "Check the cloudwatch:TagResource, UntagResource and ListTagsForResource permissions, then apply again."))
+		diags.AddError("Cannot Tag Alarm", pipeline.Detail(err, fmt.Sprintf("Alarm %q was written but its tags could not be set.", cfg.Name), "Check the cloudwatch:TagResource, UntagResource and ListTagsForResource permissions, then apply again."))
 		return
 	}
 	plan.ID = types.StringValue(cfg.Name)
@@ -486,12 +487,12 @@ func (r *alarmResource) Read(ctx context.Context, req resource.ReadRequest, resp
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot Read Alarm", detail(err, fmt.Sprintf("Reading alarm %q failed.", name), "Check the credentials' cloudwatch:DescribeAlarms permission and the endpoint."))
+		resp.Diagnostics.AddError("Cannot Read Alarm", pipeline.Detail(err, fmt.Sprintf("Reading alarm %q failed.", name), "Check the credentials' cloudwatch:DescribeAlarms permission and the endpoint."))
 		return
 	}
 	tags, err := r.client.Tags(ctx, got.ARN)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot Read Alarm Tags", detail(err, fmt.Sprintf("Reading the tags of alarm %q failed.", name), "Check the cloudwatch:ListTagsForResource permission."))
+		resp.Diagnostics.AddError("Cannot Read Alarm Tags", pipeline.Detail(err, fmt.Sprintf("Reading the tags of alarm %q failed.", name), "Check the cloudwatch:ListTagsForResource permission."))
 		return
 	}
 	r.fill(ctx, &st, got, tags, &resp.Diagnostics)
@@ -641,13 +642,13 @@ func (r *alarmResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 		return
 	}
 	if err := r.client.DeleteAlarm(ctx, st.ID.ValueString()); err != nil {
-		resp.Diagnostics.AddError("Cannot Delete Alarm", detail(err, fmt.Sprintf("Deleting alarm %q failed.", st.ID.ValueString()), "Check the credentials' cloudwatch:DeleteAlarms permission, then destroy again."))
+		resp.Diagnostics.AddError("Cannot Delete Alarm", pipeline.Detail(err, fmt.Sprintf("Deleting alarm %q failed.", st.ID.ValueString()), "Check the credentials' cloudwatch:DeleteAlarms permission, then destroy again."))
 	}
 }
 
 func (r *alarmResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	if req.ID == "" || len(req.ID) > alarms.MaxNameLen || strings.HasPrefix(req.ID, "arn:") {
-		resp.Diagnostics.AddError("Invalid Import ID", detail(nil,
+		resp.Diagnostics.AddError("Invalid Import ID", pipeline.Detail(nil,
 			fmt.Sprintf("%q is not an alarm name.", req.ID),
 			"Import a rollout_alarm by its name (1 to 255 characters), not its ARN: terraform import rollout_alarm.x my-alarm-name."))
 		return

@@ -27,6 +27,7 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/bluegreen"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -263,7 +264,7 @@ func (r *blueGreenResource) ValidateConfig(ctx context.Context, req resource.Val
 		name string
 	}{{m.ListenerARN, "listener_arn"}, {m.TestListenerARN, "test_listener_arn"}} {
 		if !a.v.IsNull() && !a.v.IsUnknown() && arn.IsNetwork(a.v.ValueString()) {
-			resp.Diagnostics.AddAttributeError(path.Root(a.name), "Blue/Green On A Network Load Balancer", detail(nil,
+			resp.Diagnostics.AddAttributeError(path.Root(a.name), "Blue/Green On A Network Load Balancer", pipeline.Detail(nil,
 				a.name+" is a Network Load Balancer's listener; rollout_deployment_bluegreen creates HTTP or HTTPS target groups, which a Network Load Balancer cannot forward to.",
 				"Use rollout_traffic_split with your TCP, TLS or UDP target groups (a weight of 100 on one of them is a flip), or an Application Load Balancer's listener."))
 		}
@@ -272,7 +273,7 @@ func (r *blueGreenResource) ValidateConfig(ctx context.Context, req resource.Val
 		refuseDetached(ctx, m.Rollout, path.Root("rollout"), "A test listener is pointed at the new idle color when a flip succeeds, which the apply sees only when it runs the flip itself.", &resp.Diagnostics)
 	}
 	if !m.TestListenerARN.IsNull() && !m.TestListenerARN.IsUnknown() && m.TestListenerARN.Equal(m.ListenerARN) {
-		resp.Diagnostics.AddAttributeError(path.Root("test_listener_arn"), "Test Listener Is The Listener", detail(nil,
+		resp.Diagnostics.AddAttributeError(path.Root("test_listener_arn"), "Test Listener Is The Listener", pipeline.Detail(nil,
 			"test_listener_arn is the same listener as listener_arn.",
 			"The test listener forwards to the idle color; give a second listener (another port), or remove test_listener_arn."))
 	}
@@ -281,7 +282,7 @@ func (r *blueGreenResource) ValidateConfig(ctx context.Context, req resource.Val
 		resp.Diagnostics.Append(m.HealthCheck.As(ctx, &h, basetypes.ObjectAsOptions{UnhandledNullAsEmpty: true, UnhandledUnknownAsEmpty: true})...)
 		iv, to := h.Interval, h.Timeout
 		if !iv.IsNull() && !iv.IsUnknown() && !to.IsNull() && !to.IsUnknown() && to.ValueInt64() >= iv.ValueInt64() {
-			resp.Diagnostics.AddAttributeError(path.Root("health_check").AtName("timeout"), "Health Check Timeout Too Long", detail(nil,
+			resp.Diagnostics.AddAttributeError(path.Root("health_check").AtName("timeout"), "Health Check Timeout Too Long", pipeline.Detail(nil,
 				fmt.Sprintf("health_check.timeout is %d s and health_check.interval %d s.", to.ValueInt64(), iv.ValueInt64()),
 				"AWS requires the timeout to be shorter than the interval."))
 		}
@@ -371,7 +372,7 @@ func (r *blueGreenResource) ImportState(ctx context.Context, req resource.Import
 		}
 	}
 	if bad {
-		resp.Diagnostics.AddError("Invalid Import ID", detail(nil,
+		resp.Diagnostics.AddError("Invalid Import ID", pipeline.Detail(nil,
 			fmt.Sprintf("%q is not LISTENER_OR_RULE_ARN,BLUE_TARGET_GROUP_ARN,GREEN_TARGET_GROUP_ARN.", req.ID),
 			"Import with the listener (or rule) ARN and the two target group ARNs, comma-separated, blue first."))
 		return

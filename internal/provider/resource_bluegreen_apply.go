@@ -22,6 +22,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/bluegreen"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -56,7 +57,7 @@ func (r *blueGreenResource) createColor(ctx context.Context, m blueGreenModel, c
 		if a != "" {
 			_ = r.client.DeleteTargetGroup(ctx, a)
 		}
-		diags.AddError("Cannot Create Target Group", detail(err, fmt.Sprintf("Creating the %s target group %s failed.", c, tg.Name),
+		diags.AddError("Cannot Create Target Group", pipeline.Detail(err, fmt.Sprintf("Creating the %s target group %s failed.", c, tg.Name),
 			"Check the VPC id, the port and protocol, and the credentials' elasticloadbalancing:CreateTargetGroup and ModifyTargetGroupAttributes permissions."))
 		return ""
 	}
@@ -75,7 +76,7 @@ func (r *blueGreenResource) Create(ctx context.Context, req resource.CreateReque
 	if resp.Diagnostics.HasError() || r.client == nil {
 		return
 	}
-	if !refuseWhileForeign(ctx, r.client, plan.ControlledBy, path.Root("active"), &resp.Diagnostics) {
+	if !pipeline.RefuseWhileForeign(ctx, r.client, controller(plan.ControlledBy), problem.At("active"), reportTo(&resp.Diagnostics)) {
 		return
 	}
 	found, ok := r.readReplaced(ctx, plan, &resp.Diagnostics)
@@ -83,13 +84,13 @@ func (r *blueGreenResource) Create(ctx context.Context, req resource.CreateReque
 		return
 	}
 	subj := r.subject(plan, bluegreen.Color(plan.Active.ValueString()))
-	l, ok := claim(ctx, nil, subj, blueGreenType, "", plan.Adopt.ValueBool(), nil, "", reportTo(&resp.Diagnostics))
+	l, ok := pipeline.Claim(ctx, nil, subj, blueGreenType, "", plan.Adopt.ValueBool(), nil, "", reportTo(&resp.Diagnostics))
 	if !ok {
 		return
 	}
-	plan.OwnerTag = types.StringValue(l.token)
+	plan.OwnerTag = types.StringValue(l.Token)
 	if !r.createColors(ctx, &plan, &resp.Diagnostics) {
-		giveBack(ctx, subj, l, reportTo(&resp.Diagnostics))
+		pipeline.GiveBack(ctx, subj, l, reportTo(&resp.Diagnostics))
 		return
 	}
 	if !r.takeOver(ctx, &plan, subj, l, found, &resp.Diagnostics) {
@@ -112,7 +113,7 @@ func (r *blueGreenResource) readReplaced(ctx context.Context, plan blueGreenMode
 	ref := plan.ref()
 	current, err := r.client.ReadActions(ctx, ref)
 	if err != nil {
-		addReadError(diags, r.client, ref, err)
+		pipeline.AddReadError(diags, r.client, ref, err)
 		return found, false
 	}
 	found.listener = current
@@ -120,7 +121,7 @@ func (r *blueGreenResource) readReplaced(ctx context.Context, plan blueGreenMode
 	found.rec.Listener = json.RawMessage(enc)
 	if tl := plan.TestListenerARN.ValueString(); tl != "" {
 		if found.testListener, err = r.client.ReadActions(ctx, awsclient.Ref{ListenerARN: tl}); err != nil {
-			addReadError(diags, r.client, awsclient.Ref{ListenerARN: tl}, err)
+			pipeline.AddReadError(diags, r.client, awsclient.Ref{ListenerARN: tl}, err)
 			return found, false
 		}
 		enc, _ := found.testListener.Encode()
@@ -149,26 +150,26 @@ func (r *blueGreenResource) createColors(ctx context.Context, plan *blueGreenMod
 // write whose outcome is unknown the target groups stay, and the state that
 // names them, so destroy releases it first; after any other failure they go
 // and the lease is given back.
-func (r *blueGreenResource) takeOver(ctx context.Context, plan *blueGreenModel, subj listenerSubject, l lease, found replaced, diags *diag.Diagnostics) bool {
+func (r *blueGreenResource) takeOver(ctx context.Context, plan *blueGreenModel, subj listenerSubject, l pipeline.Lease, found replaced, diags *diag.Diagnostics) bool {
 	active := bluegreen.Color(plan.Active.ValueString())
 	w := wantWeights(active)
 	fwd := awsclient.Forward{Split: splitOf(*plan, w)}
 	was, _ := found.listener.Forward()
 	if err := subj.set(ctx, []weights.Split{was.Split}, fwd.Split); err != nil {
-		addWriteError(diags, r.client, plan.ref(), err)
+		pipeline.AddWriteError(diags, r.client, plan.ref(), err)
 		if errors.Is(err, rollout.ErrUnknownWeights) {
 			recordCreated(plan, found.rec, map[bluegreen.Color]int{bluegreen.Blue: 0, bluegreen.Green: 0}, plannedStepsValue(nil), types.ObjectNull(lastRolloutAttrTypes))
 			return true
 		}
 		_ = r.client.DeleteTargetGroup(ctx, plan.BlueARN.ValueString())
 		_ = r.client.DeleteTargetGroup(ctx, plan.GreenARN.ValueString())
-		giveBack(ctx, subj, l, reportTo(diags))
+		pipeline.GiveBack(ctx, subj, l, reportTo(diags))
 		return false
 	}
 	r.pointTestListener(ctx, plan.TestListenerARN, found.testListener, plan.arnOf(active.Other()), diags)
 	now := r.client.Clock.Now()
 	recordCreated(plan, found.rec, w, plannedStepsValue([]rollout.PlannedStep{{Percent: 100, Weights: fwd.Split}}),
-		recordValue(lastRolloutValue(rollout.Result{Status: rollout.Succeeded, StepReached: 1, Steps: 1, Current: fwd.Split, Started: now, Finished: now}, fwd.Split, attemptOf(ctx, plan.Rollout))))
+		recordValue(pipeline.NewRecord(rollout.Result{Status: rollout.Succeeded, StepReached: 1, Steps: 1, Current: fwd.Split, Started: now, Finished: now}, fwd.Split, attemptOf(ctx, plan.Rollout))))
 	return true
 }
 
@@ -199,19 +200,19 @@ func (r *blueGreenResource) Update(ctx context.Context, req resource.UpdateReque
 	active := bluegreen.Color(plan.Active.ValueString())
 	d := bluegreen.Decide(st, active, plan.settings())
 	if d.Refused != "" {
-		resp.Diagnostics.AddAttributeError(path.Root("active"), "Change Needs Two Applies", detail(nil, d.Refused+"."))
+		resp.Diagnostics.AddAttributeError(path.Root("active"), "Change Needs Two Applies", pipeline.Detail(nil, d.Refused+"."))
 		return
 	}
 	acts := carryState(&plan, state)
 	save := func() { resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...) }
-	if h, held := heldOf(recordOf(state.LastRollout)); held {
+	if h, held := pipeline.HeldOf(recordOf(state.LastRollout)); held {
 		// A held flip: promote it, let its timeout act, or take it back.
 		if r.whileHeld(ctx, &plan, state, active, h, acts, &resp.Diagnostics) {
 			save()
 		}
 		return
 	}
-	if recordOf(state.LastRollout).Status == statusRunning {
+	if recordOf(state.LastRollout).Status == pipeline.StatusRunning {
 		// A detached flip runs: back to the color it started from aborts
 		// it; anything else was refused at plan, and is again.
 		if r.whileRunning(ctx, &plan, state, st, active, &resp.Diagnostics) {
@@ -273,22 +274,22 @@ func carryState(plan *blueGreenModel, state blueGreenModel) bool {
 func (r *blueGreenResource) checkAndClaim(ctx context.Context, plan *blueGreenModel, state blueGreenModel, st bluegreen.State, active bluegreen.Color, flipping bool, diags *diag.Diagnostics) (weights.Split, bool) {
 	if flipping {
 		to := splitOf(state, wantWeights(active))
-		if refuseRetry(nil, recordOf(state.LastRollout), to, attemptOf(ctx, plan.Rollout), reportTo(diags), atApply) {
+		if pipeline.RefuseRetry(nil, recordOf(state.LastRollout), to, attemptOf(ctx, plan.Rollout), reportTo(diags), pipeline.AtApply) {
 			return nil, false
 		}
-		if !refuseWhileForeign(ctx, r.client, plan.ControlledBy, path.Root("active"), diags) {
+		if !pipeline.RefuseWhileForeign(ctx, r.client, controller(plan.ControlledBy), problem.At("active"), reportTo(diags)) {
 			return nil, false
 		}
 	}
-	read, ok := readBeforeWrite(ctx, r.client, r.subject(state, st.Active), splitOf(state, st.Weights), reportTo(diags))
+	read, ok := pipeline.ReadBeforeWrite(ctx, r.client, r.subject(state, st.Active), splitOf(state, st.Weights), reportTo(diags))
 	if !ok {
 		return nil, false
 	}
-	l, ok := claim(ctx, nil, r.subject(state, st.Active), blueGreenType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", reportTo(diags))
+	l, ok := pipeline.Claim(ctx, nil, r.subject(state, st.Active), blueGreenType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", reportTo(diags))
 	if !ok {
 		return nil, false
 	}
-	plan.OwnerTag = types.StringValue(l.token)
+	plan.OwnerTag = types.StringValue(l.Token)
 	return read.Split, true
 }
 
@@ -303,7 +304,7 @@ func (r *blueGreenResource) updateInPlace(ctx context.Context, plan, state blueG
 		want := r.targetGroup(ctx, plan, c, diags)
 		have.ARN = state.arnOf(c)
 		if err := r.client.UpdateTargetGroup(ctx, have, want); err != nil {
-			diags.AddError("Cannot Update Target Group", detail(err, fmt.Sprintf("Changing the %s target group %s failed.", c, have.ARN),
+			diags.AddError("Cannot Update Target Group", pipeline.Detail(err, fmt.Sprintf("Changing the %s target group %s failed.", c, have.ARN),
 				"Check the credentials' elasticloadbalancing:ModifyTargetGroup, ModifyTargetGroupAttributes, AddTags and RemoveTags permissions."))
 			return false
 		}
@@ -324,7 +325,7 @@ func (r *blueGreenResource) replaceIdle(ctx context.Context, plan *blueGreenMode
 	if err := subj.set(ctx, []weights.Split{found}, splitOf(*plan, st.Weights)); err != nil {
 		_ = r.client.DeleteTargetGroup(ctx, neu)
 		plan.setARN(c, state.arnAttr(c))
-		addWriteError(diags, r.client, state.ref(), err)
+		pipeline.AddWriteError(diags, r.client, state.ref(), err)
 		return false
 	}
 	if c == st.Active.Other() && !r.pointTestListener(ctx, state.TestListenerARN, nil, neu, diags) {
@@ -335,7 +336,7 @@ func (r *blueGreenResource) replaceIdle(ctx context.Context, plan *blueGreenMode
 	plan.Settings = settingsValue(fps)
 	if old != "" {
 		if err := r.client.DeleteTargetGroup(ctx, old); err != nil {
-			diags.AddWarning("Old Target Group Not Deleted", detail(err, fmt.Sprintf("The %s target group was replaced by %s, but deleting the old one %s failed; nothing forwards to it any more.", c, neu, old),
+			diags.AddWarning("Old Target Group Not Deleted", pipeline.Detail(err, fmt.Sprintf("The %s target group was replaced by %s, but deleting the old one %s failed; nothing forwards to it any more.", c, neu, old),
 				"Delete it by hand, or check the elasticloadbalancing:DeleteTargetGroup permission."))
 		}
 	}
@@ -368,27 +369,27 @@ func (r *blueGreenResource) flip(ctx context.Context, plan *blueGreenModel, stat
 	// Read before write and the retry rule were checked before any write
 	// of this update. The last flip's record names a detached run's
 	// execution: the same flip made again is a new execution.
-	ch := change{from: from, found: found, to: to, settings: settings, planned: plannedOf(plan.PlannedSteps, plannedStepsValue), last: recordOf(state.LastRollout), limit: limit, leaseToken: plan.OwnerTag.ValueString()}
-	out := runChange(ctx, r.client, r.subject(state, prev), ch, reportTo(diags))
-	if !out.moved {
+	ch := pipeline.Change{From: from, Found: found, To: to, Settings: settings, Planned: plannedOf(plan.PlannedSteps, plannedStepsValue), Last: recordOf(state.LastRollout), Limit: limit, LeaseToken: plan.OwnerTag.ValueString()}
+	out := pipeline.Run(ctx, r.client, r.subject(state, prev), ch, reportTo(diags))
+	if !out.Moved {
 		return
 	}
-	if out.record != nil && out.record.Status == statusRunning {
+	if out.Record != nil && out.Record.Status == pipeline.StatusRunning {
 		// Detached: the state says where the flip goes; last_rollout
 		// where it is.
-		plan.PlannedSteps = plannedStepsValue(out.steps)
+		plan.PlannedSteps = plannedStepsValue(out.Steps)
 		plan.Traffic = trafficValue(wantWeights(active))
-		plan.LastRollout = recordValue(*out.record)
+		plan.LastRollout = recordValue(*out.Record)
 		plan.Active, plan.PreviousActive = types.StringValue(string(active)), origin
-		hist := bluegreen.Record(historyFrom(ctx, plan.History, diags), bluegreen.Flip{From: was, To: active, Status: statusRunning, Started: out.res.Started})
+		hist := bluegreen.Record(historyFrom(ctx, plan.History, diags), bluegreen.Flip{From: was, To: active, Status: pipeline.StatusRunning, Started: out.Res.Started})
 		plan.History = historyValue(hist)
 		return
 	}
-	res := out.res
-	plan.PlannedSteps = plannedStepsValue(out.steps)
+	res := out.Res
+	plan.PlannedSteps = plannedStepsValue(out.Steps)
 	w := weightsOf(*plan, res.Current)
 	plan.Traffic = trafficValue(w)
-	plan.LastRollout = recordValue(recordOutcome(ch, out))
+	plan.LastRollout = recordValue(pipeline.RecordOutcome(ch, out))
 	now := bluegreen.LiveOf(w, prev)
 	plan.Active = types.StringValue(string(now))
 	if now != prev {
@@ -433,7 +434,7 @@ func (r *blueGreenResource) pointTestListener(ctx context.Context, listener type
 		expect = []weights.Split{was.Split}
 	}
 	if err := (listenerSubject{c: r.client, ref: ref}).set(ctx, expect, weights.Split{{ARN: idle, Weight: 1}}); err != nil {
-		addWriteError(diags, r.client, ref, err)
+		pipeline.AddWriteError(diags, r.client, ref, err)
 		return false
 	}
 	return true
@@ -479,32 +480,32 @@ func (r *blueGreenResource) whileRunning(ctx context.Context, plan *blueGreenMod
 	diags.Append(d...)
 	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
 	diags.Append(d...)
-	ch := change{from: splitOf(state, st.Weights), to: splitOf(state, wantWeights(active)), settings: settings, last: recordOf(state.LastRollout), limit: limit}
-	out := runningChange(ctx, r.client, r.subject(state, st.Active), ch, reportTo(diags))
-	if !out.moved {
+	ch := pipeline.Change{From: splitOf(state, st.Weights), To: splitOf(state, wantWeights(active)), Settings: settings, Last: recordOf(state.LastRollout), Limit: limit}
+	out := pipeline.RunningChange(ctx, r.client, r.subject(state, st.Active), ch, reportTo(diags))
+	if !out.Moved {
 		return false
 	}
-	if out.record.Status == statusRunning {
+	if out.Record.Status == pipeline.StatusRunning {
 		// Promoted, or nothing for the flip: it goes on, and the state
 		// keeps its color, steps and history, as planned; the settings
 		// AWS changes in place are written (they move no traffic).
-		plan.LastRollout, plan.PlannedSteps = recordValue(*out.record), state.PlannedSteps
+		plan.LastRollout, plan.PlannedSteps = recordValue(*out.Record), state.PlannedSteps
 		return r.updateInPlace(ctx, *plan, state, st, bluegreen.Decide(st, active, plan.settings()), diags)
 	}
-	w := weightsOf(*plan, out.res.Current)
+	w := weightsOf(*plan, out.Res.Current)
 	plan.Traffic = trafficValue(w)
-	plan.LastRollout = recordValue(recordOutcome(ch, out))
+	plan.LastRollout = recordValue(pipeline.RecordOutcome(ch, out))
 	plan.PlannedSteps = plannedStepsValue(nil)
 	now := bluegreen.LiveOf(w, st.Active.Other())
 	plan.Active, plan.PreviousActive = types.StringValue(string(now)), types.StringValue(string(st.Active))
-	hist := bluegreen.Record(historyFrom(ctx, plan.History, diags), bluegreen.Flip{From: st.Active, To: now, Status: string(out.res.Status), Started: out.res.Started, Finished: out.res.Finished})
+	hist := bluegreen.Record(historyFrom(ctx, plan.History, diags), bluegreen.Flip{From: st.Active, To: now, Status: string(out.Res.Status), Started: out.Res.Started, Finished: out.Res.Finished})
 	plan.History = historyValue(hist)
 	return true
 }
 
 // whileHeld is an update while a flip is held after a step: promoted, timed
 // out or set back (heldChange). It returns whether to save plan.
-func (r *blueGreenResource) whileHeld(ctx context.Context, plan *blueGreenModel, state blueGreenModel, active bluegreen.Color, h heldRun, acts bool, diags *diag.Diagnostics) bool {
+func (r *blueGreenResource) whileHeld(ctx context.Context, plan *blueGreenModel, state blueGreenModel, active bluegreen.Color, h pipeline.HeldRun, acts bool, diags *diag.Diagnostics) bool {
 	settings, d := settingsFrom(ctx, plan.Rollout)
 	diags.Append(d...)
 	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
@@ -516,10 +517,10 @@ func (r *blueGreenResource) whileHeld(ctx context.Context, plan *blueGreenModel,
 	if prev == "" {
 		prev = bluegreen.Color(state.Active.ValueString()).Other()
 	}
-	ch := change{from: h.from, to: splitOf(state, wantWeights(active)), settings: settings, planned: plannedOf(plan.PlannedSteps, plannedStepsValue), last: recordOf(state.LastRollout), limit: limit, acts: acts,
-		owner: &ownerClaim{base: nil, resourceType: blueGreenType, mine: state.OwnerTag.ValueString(), adopt: plan.Adopt.ValueBool()}}
-	out := runChange(ctx, r.client, r.subject(state, prev), ch, reportTo(diags))
-	plan.OwnerTag = types.StringValue(out.lease.token)
+	ch := pipeline.Change{From: h.From, To: splitOf(state, wantWeights(active)), Settings: settings, Planned: plannedOf(plan.PlannedSteps, plannedStepsValue), Last: recordOf(state.LastRollout), Limit: limit, Acts: acts,
+		Owner: &pipeline.OwnerClaim{Base: nil, ResourceType: blueGreenType, Mine: state.OwnerTag.ValueString(), Adopt: plan.Adopt.ValueBool()}}
+	out := pipeline.Run(ctx, r.client, r.subject(state, prev), ch, reportTo(diags))
+	plan.OwnerTag = types.StringValue(out.Lease.Token)
 	// The settings AWS changes in place are written whatever the held
 	// flip does (they move no traffic), as when nothing is held.
 	inPlace := func() {
@@ -528,15 +529,15 @@ func (r *blueGreenResource) whileHeld(ctx context.Context, plan *blueGreenModel,
 			r.updateInPlace(ctx, *plan, state, st, bluegreen.Decide(st, active, plan.settings()), diags)
 		}
 	}
-	if !out.moved {
+	if !out.Moved {
 		inPlace()
 		return false
 	}
 	defer inPlace()
-	w := weightsOf(*plan, out.res.Current)
+	w := weightsOf(*plan, out.Res.Current)
 	plan.Traffic = trafficValue(w)
-	plan.LastRollout = recordValue(recordOutcome(ch, out))
-	plan.PlannedSteps = plannedStepsValue(out.steps)
+	plan.LastRollout = recordValue(pipeline.RecordOutcome(ch, out))
+	plan.PlannedSteps = plannedStepsValue(out.Steps)
 	// The state keeps the color the held flip goes to as active.
 	was := bluegreen.Color(state.Active.ValueString())
 	now := bluegreen.LiveOf(w, prev)
@@ -547,15 +548,15 @@ func (r *blueGreenResource) whileHeld(ctx context.Context, plan *blueGreenModel,
 	}
 	// Still held (nothing was written), the held flip's history entry
 	// stays as it is; otherwise it says how the flip ended.
-	if stillHeld := out.record != nil && out.record.Status == string(rollout.Held); !stillHeld {
+	if stillHeld := out.Record != nil && out.Record.Status == string(rollout.Held); !stillHeld {
 		hist := historyFrom(ctx, plan.History, diags)
 		if n := len(hist); n > 0 && hist[n-1].Status == string(rollout.Held) {
 			hist = hist[:n-1]
 		}
-		plan.History = historyValue(bluegreen.Record(hist, bluegreen.Flip{From: prev, To: was, Status: string(out.res.Status), Started: out.res.Started, Finished: out.res.Finished}))
+		plan.History = historyValue(bluegreen.Record(hist, bluegreen.Flip{From: prev, To: was, Status: string(out.Res.Status), Started: out.Res.Started, Finished: out.Res.Finished}))
 	}
 	plan.LiveARN, plan.IdleARN = types.StringValue(plan.arnOf(now)), types.StringValue(plan.arnOf(now.Other()))
-	if out.res.Status == rollout.Succeeded {
+	if out.Res.Status == rollout.Succeeded {
 		r.pointTestListener(ctx, plan.TestListenerARN, nil, plan.arnOf(active.Other()), diags)
 	}
 	return true

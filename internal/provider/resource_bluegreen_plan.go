@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/bluegreen"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 )
 
@@ -29,8 +30,8 @@ func (r *blueGreenResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		return
 	}
 	p.planTargetGroups(ctx)
-	checkPromote(nil, recordOf(p.state.LastRollout), settingsOf(ctx, p.state.Rollout), settingsOf(ctx, p.plan.Rollout), !p.same, reportTo(&resp.Diagnostics))
-	if h, held := heldOf(recordOf(p.state.LastRollout)); held && p.same {
+	pipeline.CheckPromote(nil, recordOf(p.state.LastRollout), settingsOf(ctx, p.state.Rollout), settingsOf(ctx, p.plan.Rollout), !p.same, reportTo(&resp.Diagnostics))
+	if h, held := pipeline.HeldOf(recordOf(p.state.LastRollout)); held && p.same {
 		p.planHeld(ctx, h)
 		return
 	}
@@ -85,16 +86,16 @@ func (p *blueGreenPlan) allowed() bool {
 		if d.Flip {
 			at = path.Root("active")
 		}
-		diags.AddAttributeError(at, "Change Needs Two Applies", detail(nil, d.Refused+"."))
+		diags.AddAttributeError(at, "Change Needs Two Applies", pipeline.Detail(nil, d.Refused+"."))
 		return false
 	}
 	if d.Later != "" {
-		diags.AddAttributeWarning(path.Root("port"), "Live Target Group Keeps Old Settings", detail(nil, bluegreen.LaterAdvice(d.Later)+"."))
+		diags.AddAttributeWarning(path.Root("port"), "Live Target Group Keeps Old Settings", pipeline.Detail(nil, bluegreen.LaterAdvice(d.Later)+"."))
 	}
-	if recordOf(p.state.LastRollout).Status == statusRunning && d.Replace != "" {
+	if recordOf(p.state.LastRollout).Status == pipeline.StatusRunning && d.Replace != "" {
 		// Replacing the idle color points the listener at the new target
 		// group, over the weights the running flip writes.
-		refuseWhileRunning(problem.At("port"), recordOf(p.state.LastRollout), reportTo(diags))
+		pipeline.RefuseWhileRunning(problem.At("port"), recordOf(p.state.LastRollout), reportTo(diags))
 		return false
 	}
 	return true
@@ -129,13 +130,13 @@ func (p *blueGreenPlan) planTargetGroups(ctx context.Context) {
 
 // planHeld plans a change that keeps the traffic of a held rollout: the hold
 // goes on, or acts (a promote, an abort) and moves traffic.
-func (p *blueGreenPlan) planHeld(ctx context.Context, h heldRun) {
+func (p *blueGreenPlan) planHeld(ctx context.Context, h pipeline.HeldRun) {
 	state, resp := p.state, p.resp
 	p.set(ctx, "traffic", state.Traffic)
 	p.set(ctx, "history", state.History)
 	p.set(ctx, "previous_active", state.PreviousActive)
 	prev := bluegreen.Color(state.PreviousActive.ValueString())
-	steps, acts, ok := planHeldSame(ctx, p.r.client, p.r.subject(state, prev), h, settingsOf(ctx, p.plan.Rollout), splitOf(state, p.want), p.req.Private, reportTo(&resp.Diagnostics))
+	steps, acts, ok := pipeline.PlanHeldSame(ctx, p.r.client, p.r.subject(state, prev), h, settingsOf(ctx, p.plan.Rollout), splitOf(state, p.want), lookedAt(ctx, p.req.Private), reportTo(&resp.Diagnostics))
 	if !ok {
 		return
 	}
@@ -153,7 +154,7 @@ func (p *blueGreenPlan) planUnchanged(ctx context.Context) {
 	state := p.state
 	p.set(ctx, "traffic", state.Traffic)
 	p.set(ctx, "planned_steps", state.PlannedSteps)
-	p.set(ctx, "last_rollout", recordValue(planRunningSame(ctx, p.r.client, p.r.subjectOf(state), recordOf(state.LastRollout), settingsOf(ctx, p.plan.Rollout), reportTo(&p.resp.Diagnostics))))
+	p.set(ctx, "last_rollout", recordValue(pipeline.PlanRunningSame(ctx, p.r.client, p.r.subjectOf(state), recordOf(state.LastRollout), settingsOf(ctx, p.plan.Rollout), reportTo(&p.resp.Diagnostics))))
 	p.set(ctx, "history", state.History)
 	p.set(ctx, "previous_active", state.PreviousActive)
 }
@@ -172,17 +173,17 @@ func (p *blueGreenPlan) planFlip(ctx context.Context) {
 		p.set(ctx, "planned_steps", types.ListUnknown(plannedStepObjectType))
 		return
 	}
-	if !refuseWhileForeign(ctx, p.r.client, plan.ControlledBy, path.Root("active"), diags) {
+	if !pipeline.RefuseWhileForeign(ctx, p.r.client, controller(plan.ControlledBy), problem.At("active"), reportTo(diags)) {
 		return
 	}
 	settings, _ := settingsFrom(ctx, plan.Rollout)
-	steps, ok := planChange(ctx, p.r.client, plannedChange{at: problem.At("active"), kind: "listener", from: splitOf(state, p.st.Weights), to: splitOf(state, p.want),
-		strategy: strategy, settings: settings, last: recordOf(state.LastRollout), subj: p.r.subjectOf(state)}, reportTo(diags))
+	steps, ok := pipeline.Plan(ctx, p.r.client, pipeline.Planned{At: problem.At("active"), Kind: "listener", From: splitOf(state, p.st.Weights), To: splitOf(state, p.want),
+		Strategy: strategy, Settings: settings, Last: recordOf(state.LastRollout), Subj: p.r.subjectOf(state)}, reportTo(diags))
 	if !ok {
 		return
 	}
 	p.set(ctx, "planned_steps", plannedStepsValue(steps))
-	checkScheduleTimeout(ctx, plan.Timeouts, updating, steps, plan.Rollout, diags)
+	checkScheduleTimeout(ctx, plan.Timeouts, pipeline.Updating, steps, plan.Rollout, diags)
 }
 
 // warnTakeover says, when planning a create, that the listener's current
@@ -194,7 +195,7 @@ func (r *blueGreenResource) warnTakeover(ctx context.Context, req resource.Modif
 	if resp.Diagnostics.HasError() || r.client == nil || plan.ListenerARN.IsUnknown() || plan.RuleARN.IsUnknown() || plan.Active.IsUnknown() {
 		return
 	}
-	if !refuseWhileForeign(ctx, r.client, plan.ControlledBy, path.Root("active"), &resp.Diagnostics) {
+	if !pipeline.RefuseWhileForeign(ctx, r.client, controller(plan.ControlledBy), problem.At("active"), reportTo(&resp.Diagnostics)) {
 		return
 	}
 	acts, err := r.client.ReadActions(ctx, plan.ref())
@@ -205,14 +206,14 @@ func (r *blueGreenResource) warnTakeover(ctx context.Context, req resource.Modif
 	if !ok || len(fwd.Split) == 0 {
 		return
 	}
-	resp.Diagnostics.AddAttributeWarning(path.Root("active"), "Listener Traffic Moves On Create", detail(nil,
+	resp.Diagnostics.AddAttributeWarning(path.Root("active"), "Listener Traffic Moves On Create", pipeline.Detail(nil,
 		fmt.Sprintf("%s forwards to %s now. Creating this deployment sends all of it at once to the new %s target group, which has no targets yet.", plan.ref().ID(), fwd.Split.Short(), plan.Active.ValueString()),
 		"Register targets in it right after the apply (ECS services and Auto Scaling groups that reference blue_target_group_arn and green_target_group_arn do), or create the deployment on a listener that does not serve production traffic yet."))
 }
 
 // subjectOf is a blue/green in state as the plan reads it (nil without a
 // client).
-func (r *blueGreenResource) subjectOf(m blueGreenModel) subject {
+func (r *blueGreenResource) subjectOf(m blueGreenModel) pipeline.Subject {
 	if r.client == nil {
 		return nil
 	}

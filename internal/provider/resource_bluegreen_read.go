@@ -17,6 +17,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/bluegreen"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 )
 
 func (r *blueGreenResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -36,15 +37,15 @@ func (r *blueGreenResource) Read(ctx context.Context, req resource.ReadRequest, 
 	if prior == "" {
 		prior = bluegreen.Blue
 	}
-	wasRunning := recordOf(m.LastRollout).Status == statusRunning
-	last, running := refreshDetached(ctx, r.client, r.subject(m, prior.Other()), recordOf(m.LastRollout), reportTo(&resp.Diagnostics))
+	wasRunning := recordOf(m.LastRollout).Status == pipeline.StatusRunning
+	last, running := pipeline.RefreshDetached(ctx, r.client, r.subject(m, prior.Other()), recordOf(m.LastRollout), reportTo(&resp.Diagnostics))
 	m.LastRollout = recordValue(last)
 	markLooked(ctx, r.client, last, resp.Private, &resp.Diagnostics)
 	if wasRunning && !running {
 		// The detached flip ended: its history entry says how.
 		hist := historyFrom(ctx, m.History, &resp.Diagnostics)
 		for i := range hist {
-			if hist[i].Status == statusRunning {
+			if hist[i].Status == pipeline.StatusRunning {
 				hist[i].Status = last.Status
 				hist[i].Finished, _ = time.Parse(time.RFC3339, last.FinishedAt)
 			}
@@ -64,7 +65,7 @@ func (r *blueGreenResource) Read(ctx context.Context, req resource.ReadRequest, 
 	// the live one, whose settings the state reports.
 	found, err := r.client.DescribeTargetGroups(ctx, m.arnOf(bluegreen.Blue), m.arnOf(bluegreen.Green))
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot Read Target Groups", detail(err, fmt.Sprintf("Reading the blue and green target groups %s and %s failed.", m.arnOf(bluegreen.Blue), m.arnOf(bluegreen.Green)), "Check the elasticloadbalancing:Describe* permissions."))
+		resp.Diagnostics.AddError("Cannot Read Target Groups", pipeline.Detail(err, fmt.Sprintf("Reading the blue and green target groups %s and %s failed.", m.arnOf(bluegreen.Blue), m.arnOf(bluegreen.Green)), "Check the elasticloadbalancing:Describe* permissions."))
 		return
 	}
 	fps := map[string]string{}
@@ -82,7 +83,7 @@ func (r *blueGreenResource) Read(ctx context.Context, req resource.ReadRequest, 
 		}
 		if c == live {
 			if err := r.client.ReadTargetGroupDetails(ctx, tg); err != nil {
-				resp.Diagnostics.AddError("Cannot Read Target Group", detail(err, fmt.Sprintf("Reading the attributes and tags of the %s target group %s failed.", c, tg.ARN), "Check the elasticloadbalancing:Describe* permissions."))
+				resp.Diagnostics.AddError("Cannot Read Target Group", pipeline.Detail(err, fmt.Sprintf("Reading the attributes and tags of the %s target group %s failed.", c, tg.ARN), "Check the elasticloadbalancing:Describe* permissions."))
 				return
 			}
 			m.HealthCheck = healthCheckValue(tg.HealthCheck)
@@ -102,7 +103,7 @@ func (r *blueGreenResource) Delete(ctx context.Context, req resource.DeleteReque
 	if resp.Diagnostics.HasError() || r.client == nil {
 		return
 	}
-	if endOnDestroy(ctx, r.client, r.subject(m, bluegreen.Color(m.Active.ValueString())), recordOf(m.LastRollout), settingsOf(ctx, m.Rollout), m.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
+	if pipeline.EndOnDestroy(ctx, r.client, r.subject(m, bluegreen.Color(m.Active.ValueString())), recordOf(m.LastRollout), settingsOf(ctx, m.Rollout), m.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
 		return
 	}
 	var rec replacedActions
@@ -111,12 +112,12 @@ func (r *blueGreenResource) Delete(ctx context.Context, req resource.DeleteReque
 	subj := r.subject(m, bluegreen.Color(m.Active.ValueString()))
 	// A listener another resource adopted is its owner's: it is not
 	// written, and a target group it still forwards to is not deleted.
-	if owner, mine := stillOwned(ctx, subj, m.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); !mine && owner != "" {
+	if owner, mine := pipeline.StillOwned(ctx, subj, m.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); !mine && owner != "" {
 		inUse := r.forwardedTo(ctx, m.ref(), owned, &resp.Diagnostics)
 		notOwnedOnDestroy(&resp.Diagnostics, subj, owner, "point the listener away from its target groups")
 		for _, c := range bluegreen.Colors {
 			if inUse[m.arnOf(c)] {
-				resp.Diagnostics.AddWarning("Target Group Kept", detail(nil, fmt.Sprintf("The %s target group %s was not deleted: %s, owned by another resource, still forwards to it.", c, m.arnOf(c), m.ref().ID()),
+				resp.Diagnostics.AddWarning("Target Group Kept", pipeline.Detail(nil, fmt.Sprintf("The %s target group %s was not deleted: %s, owned by another resource, still forwards to it.", c, m.arnOf(c), m.ref().ID()),
 					"Delete it yourself once nothing forwards to it."))
 				delete(owned, m.arnOf(c))
 			}
@@ -124,7 +125,7 @@ func (r *blueGreenResource) Delete(ctx context.Context, req resource.DeleteReque
 		r.deleteColors(ctx, m, owned, &resp.Diagnostics)
 		return
 	}
-	releaseLease(ctx, subj, m.OwnerTag.ValueString(), recordOf(m.LastRollout), reportTo(&resp.Diagnostics))
+	pipeline.ReleaseLease(ctx, subj, m.OwnerTag.ValueString(), recordOf(m.LastRollout), reportTo(&resp.Diagnostics))
 	// Nothing may forward to the target groups once they are gone: put back
 	// what the listeners had, or answer 503 when that is not possible.
 	r.pointAway(ctx, m.ref(), rec.Listener, owned, &resp.Diagnostics)
@@ -142,7 +143,7 @@ func (r *blueGreenResource) forwardedTo(ctx context.Context, ref awsclient.Ref, 
 	acts, err := r.client.ReadActions(ctx, ref)
 	if err != nil {
 		if !errors.Is(err, awsclient.ErrNotFound) {
-			addReadError(diags, r.client, ref, err)
+			pipeline.AddReadError(diags, r.client, ref, err)
 		}
 		return map[string]bool{}
 	}
@@ -163,7 +164,7 @@ func (r *blueGreenResource) deleteColors(ctx context.Context, m blueGreenModel, 
 			continue
 		}
 		if err := r.client.DeleteTargetGroup(ctx, m.arnOf(c)); err != nil {
-			diags.AddError("Cannot Delete Target Group", detail(err, fmt.Sprintf("Deleting the %s target group %s failed; the listener no longer forwards to it.", c, m.arnOf(c)),
+			diags.AddError("Cannot Delete Target Group", pipeline.Detail(err, fmt.Sprintf("Deleting the %s target group %s failed; the listener no longer forwards to it.", c, m.arnOf(c)),
 				"Check the elasticloadbalancing:DeleteTargetGroup permission, then destroy again."))
 			return
 		}
@@ -179,7 +180,7 @@ func (r *blueGreenResource) pointAway(ctx context.Context, ref awsclient.Ref, re
 		return
 	}
 	if err != nil {
-		addReadError(diags, r.client, ref, err)
+		pipeline.AddReadError(diags, r.client, ref, err)
 		return
 	}
 	live, forwards := acts.Forward()
@@ -205,13 +206,13 @@ func (r *blueGreenResource) pointAway(ctx context.Context, ref awsclient.Ref, re
 	usable := bluegreen.CanRestore(valid, rec.Split, recForwards, owned, exists)
 	if !usable {
 		restore = acts.WithFixedResponse(503, "Service unavailable: its blue/green deployment was destroyed.")
-		diags.AddWarning("Listener Answers 503", detail(nil,
+		diags.AddWarning("Listener Answers 503", pipeline.Detail(nil,
 			fmt.Sprintf("%s forwarded to the target groups being destroyed, and the action it had before this resource cannot be put back (its target groups are gone).", ref.ID()),
 			"It now answers 503 with a fixed response. Point it at a target group of your own."))
 	}
 	tflog.Info(ctx, "releasing listener before deleting target groups", map[string]any{"id": ref.ID()})
 	if err := r.client.WriteActions(ctx, ref, restore); err != nil {
-		diags.AddError("Cannot Release Listener", detail(err, fmt.Sprintf("%s still forwards to the target groups of this deployment; they were not deleted.", ref.ID()),
+		diags.AddError("Cannot Release Listener", pipeline.Detail(err, fmt.Sprintf("%s still forwards to the target groups of this deployment; they were not deleted.", ref.ID()),
 			"Check the elasticloadbalancing:ModifyListener permission, then destroy again."))
 	}
 }

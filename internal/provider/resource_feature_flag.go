@@ -29,6 +29,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/flag"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -245,7 +246,7 @@ func (rfc3339) ValidateString(_ context.Context, req validator.StringRequest, re
 		return
 	}
 	if _, err := time.Parse(time.RFC3339, req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Time", detail(nil,
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Time", pipeline.Detail(nil,
 			fmt.Sprintf("%s is %q, which is not an RFC 3339 time.", req.Path, req.ConfigValue.ValueString()),
 			"Write it as 2027-01-31T00:00:00Z (UTC) or with an offset, 2027-01-31T09:00:00+01:00."))
 	}
@@ -286,7 +287,7 @@ func (r *featureFlagResource) ValidateConfig(ctx context.Context, req resource.V
 		resp.Diagnostics.Append(m.Dependencies.ElementsAs(ctx, &deps, false)...)
 		for i, d := range deps {
 			if !d.IsUnknown() && d.ValueString() == m.Key.ValueString() {
-				resp.Diagnostics.AddAttributeError(path.Root("dependencies").AtListIndex(i), "Flag Depends On Itself", detail(nil,
+				resp.Diagnostics.AddAttributeError(path.Root("dependencies").AtListIndex(i), "Flag Depends On Itself", pipeline.Detail(nil,
 					fmt.Sprintf("dependencies[%d] is %q, this flag's own key: %s → %s.", i, d.ValueString(), d.ValueString(), d.ValueString()),
 					"Remove it; a flag's dependencies are other flags."))
 			}
@@ -303,7 +304,7 @@ func (r *featureFlagResource) ValidateConfig(ctx context.Context, req resource.V
 			if prefix == "/" {
 				at = path.Root("key")
 			}
-			resp.Diagnostics.AddAttributeError(at, "Reserved Parameter Name", detail(nil, "The flag would live in "+why+".",
+			resp.Diagnostics.AddAttributeError(at, "Reserved Parameter Name", pipeline.Detail(nil, "The flag would live in "+why+".",
 				"Choose a path_prefix such as \"/rollout/flags/\" or \"/myteam/flags/\"."))
 		}
 	}
@@ -313,7 +314,7 @@ func (r *featureFlagResource) ValidateConfig(ctx context.Context, req resource.V
 		inc, exc := stringSet(ctx, t.IncludedUsers), stringSet(ctx, t.ExcludedUsers)
 		for u := range inc {
 			if exc[u] {
-				resp.Diagnostics.AddAttributeError(path.Root("targeting").AtName("excluded_users"), "User Both Included And Excluded", detail(nil,
+				resp.Diagnostics.AddAttributeError(path.Root("targeting").AtName("excluded_users"), "User Both Included And Excluded", pipeline.Detail(nil,
 					fmt.Sprintf("%q is in targeting.included_users and in targeting.excluded_users; included wins, so the exclusion does nothing.", u),
 					"Remove the user from one of the lists."))
 			}
@@ -480,7 +481,7 @@ func (r *featureFlagResource) ModifyPlan(ctx context.Context, req resource.Modif
 		}
 		if f.ExpiresAt != "" {
 			if t, err := time.Parse(time.RFC3339, f.ExpiresAt); err == nil && r.client != nil && t.Before(r.client.Clock.Now()) {
-				resp.Diagnostics.AddAttributeWarning(path.Root("expires_at"), "Stale Feature Flag", detail(nil,
+				resp.Diagnostics.AddAttributeWarning(path.Root("expires_at"), "Stale Feature Flag", pipeline.Detail(nil,
 					fmt.Sprintf("The flag %q expired at %s. A flag past its date is debt: every app still evaluates it.", f.Key, f.ExpiresAt),
 					"Remove the flag from the code and from the configuration, or set a new expires_at with its owner."))
 			}
@@ -517,7 +518,7 @@ func (r *featureFlagResource) checkDependencies(ctx context.Context, prefix stri
 						at = k
 					}
 				}
-				diags.AddAttributeError(path.Root("dependencies"), "Flag Dependency Cycle", detail(nil,
+				diags.AddAttributeError(path.Root("dependencies"), "Flag Dependency Cycle", pipeline.Detail(nil,
 					fmt.Sprintf("The dependencies form a cycle: %s → %s.", strings.Join(trail[at:], " → "), d),
 					"A flag cannot depend, directly or through others, on itself. Remove one dependency of the cycle."))
 				return false
@@ -529,7 +530,7 @@ func (r *featureFlagResource) checkDependencies(ctx context.Context, prefix stri
 				switch {
 				case errors.Is(err, awsclient.ErrNotFound):
 					if strict && len(trail) == 1 {
-						diags.AddAttributeError(path.Root("dependencies").AtListIndex(i), "Unknown Flag Dependency", detail(nil,
+						diags.AddAttributeError(path.Root("dependencies").AtListIndex(i), "Unknown Flag Dependency", pipeline.Detail(nil,
 							fmt.Sprintf("dependencies[%d] is %q, but no flag %s exists.", i, d, awsclient.FlagParameter(prefix, d)),
 							"Create that flag first: reference its key (rollout_feature_flag.x.key) so Terraform orders them, or remove the dependency. Nothing was written."))
 						return false
@@ -571,9 +572,9 @@ func (r *featureFlagResource) planRollout(ctx context.Context, req resource.Modi
 		return
 	}
 	from, to := int(state.RolloutPercentage.ValueInt64()), int(plan.RolloutPercentage.ValueInt64())
-	checkPromote(nil, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), settings, from != to, reportTo(&resp.Diagnostics))
-	if h, held := heldOf(recordOf(state.LastRollout)); held && from == to {
-		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settings, flagSplit(to), req.Private, reportTo(&resp.Diagnostics))
+	pipeline.CheckPromote(nil, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), settings, from != to, reportTo(&resp.Diagnostics))
+	if h, held := pipeline.HeldOf(recordOf(state.LastRollout)); held && from == to {
+		steps, acts, ok := pipeline.PlanHeldSame(ctx, r.client, r.subject(plan), h, settings, flagSplit(to), lookedAt(ctx, req.Private), reportTo(&resp.Diagnostics))
 		if ok {
 			keepOrAct(ctx, req.State, resp, flagStepsValue(steps), acts, state.LastRollout)
 		}
@@ -585,17 +586,17 @@ func (r *featureFlagResource) planRollout(ctx context.Context, req resource.Modi
 			steps = flagStepsValue(nil)
 		}
 		set("planned_steps", steps)
-		set("last_rollout", recordValue(planRunningSame(ctx, r.client, r.subjectOf(state), recordOf(state.LastRollout), settings, reportTo(&resp.Diagnostics))))
+		set("last_rollout", recordValue(pipeline.PlanRunningSame(ctx, r.client, r.subjectOf(state), recordOf(state.LastRollout), settings, reportTo(&resp.Diagnostics))))
 		return
 	}
-	steps, ok := planChange(ctx, r.client, plannedChange{at: problem.At("rollout_percentage"), kind: "flag", from: flagSplit(from), to: flagSplit(to), strategy: settings.Strategy,
-		settings: settings, last: recordOf(state.LastRollout), subj: r.subjectOf(state)}, reportTo(&resp.Diagnostics))
+	steps, ok := pipeline.Plan(ctx, r.client, pipeline.Planned{At: problem.At("rollout_percentage"), Kind: "flag", From: flagSplit(from), To: flagSplit(to), Strategy: settings.Strategy,
+		Settings: settings, Last: recordOf(state.LastRollout), Subj: r.subjectOf(state)}, reportTo(&resp.Diagnostics))
 	if !ok {
 		return
 	}
 	set("planned_steps", flagStepsValue(steps))
 	set("last_rollout", types.ObjectUnknown(lastRolloutAttrTypes))
-	checkScheduleTimeout(ctx, plan.Timeouts, updating, steps, plan.Rollout, &resp.Diagnostics)
+	checkScheduleTimeout(ctx, plan.Timeouts, pipeline.Updating, steps, plan.Rollout, &resp.Diagnostics)
 }
 
 func (r *featureFlagResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -611,11 +612,11 @@ func (r *featureFlagResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot Read Flag", detail(err, fmt.Sprintf("Reading the flag %s from SSM Parameter Store failed, or it is not a flag document this provider reads.", name),
+		resp.Diagnostics.AddError("Cannot Read Flag", pipeline.Detail(err, fmt.Sprintf("Reading the flag %s from SSM Parameter Store failed, or it is not a flag document this provider reads.", name),
 			"Check the ssm:GetParameter permission. If the parameter was edited by hand into something else, put a valid document back or delete and recreate the flag."))
 		return
 	}
-	last, running := refreshDetached(ctx, r.client, r.subject(state), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
+	last, running := pipeline.RefreshDetached(ctx, r.client, r.subject(state), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
 	state.LastRollout = recordValue(last)
 	markLooked(ctx, r.client, last, resp.Private, &resp.Diagnostics)
 	if running {
@@ -662,10 +663,10 @@ func refuseReenable(ctx context.Context, state, plan featureFlagModel, diags *di
 	what := fmt.Sprintf("The kill switch of %q was %s, and this configuration turns it off with rollout.attempt unchanged.", state.Key.ValueString(), state.KillSwitchReason.ValueString())
 	how := "Set kill_switch = true to accept the rollback, or change rollout.attempt (for example to the next number or a ticket) to switch the flag back on deliberately."
 	if atPlan {
-		diags.AddAttributeWarning(path.Root("kill_switch"), "Flag Switched Off By A Rollback", detail(nil, what, "Apply will refuse it with nothing written. "+how))
+		diags.AddAttributeWarning(path.Root("kill_switch"), "Flag Switched Off By A Rollback", pipeline.Detail(nil, what, "Apply will refuse it with nothing written. "+how))
 		return false
 	}
-	diags.AddAttributeError(path.Root("kill_switch"), "Flag Switched Off By A Rollback", detail(nil, what+" Nothing was written: a rolled-back feature does not come back with the next unrelated apply.", how))
+	diags.AddAttributeError(path.Root("kill_switch"), "Flag Switched Off By A Rollback", pipeline.Detail(nil, what+" Nothing was written: a rolled-back feature does not come back with the next unrelated apply.", how))
 	return true
 }
 
@@ -678,8 +679,8 @@ func refuseFlagEditWhileHeld(ctx context.Context, req resource.ModifyPlanRequest
 	}
 	var state featureFlagModel
 	diags.Append(req.State.Get(ctx, &state)...)
-	h, held := heldOf(recordOf(state.LastRollout))
-	running := recordOf(state.LastRollout).Status == statusRunning
+	h, held := pipeline.HeldOf(recordOf(state.LastRollout))
+	running := recordOf(state.LastRollout).Status == pipeline.StatusRunning
 	if !held && !running {
 		return
 	}
@@ -688,7 +689,7 @@ func refuseFlagEditWhileHeld(ctx context.Context, req resource.ModifyPlanRequest
 	if running && !tier.IsUnknown() && !tier.Equal(state.Tier) {
 		// The tier goes with a write of the parameter, and the orchestrator
 		// makes them all until the ramp ends.
-		diags.AddAttributeError(path.Root("tier"), "Flag Changed While Running", detail(nil,
+		diags.AddAttributeError(path.Root("tier"), "Flag Changed While Running", pipeline.Detail(nil,
 			fmt.Sprintf("The flag's detached ramp %s is running (step %d of %d), and this plan changes its tier from %s to %s: the orchestrator writes the parameter at every step, so the tier could not be written beside it.",
 				recordOf(state.LastRollout).Execution, recordOf(state.LastRollout).StepReached, recordOf(state.LastRollout).Steps, state.Tier.ValueString(), tier.ValueString()),
 			"Change one thing at a time: wait for the ramp to end (promote it if it holds), then change tier."))
@@ -708,20 +709,20 @@ func refuseFlagEditWhileHeld(ctx context.Context, req resource.ModifyPlanRequest
 		if from, err := weights.ParseCanonical(recordOf(state.LastRollout).From); err == nil {
 			startedAt = percentageOf(from)
 		}
-		diags.AddAttributeError(path.Root("rollout_percentage"), "Flag Changed While Running", detail(nil,
+		diags.AddAttributeError(path.Root("rollout_percentage"), "Flag Changed While Running", pipeline.Detail(nil,
 			fmt.Sprintf("The flag's detached ramp %s is running (step %d of %d), and this plan changes the flag's other settings: the orchestrator writes the flag's document at every step, so the change could not be written beside it.",
 				recordOf(state.LastRollout).Execution, recordOf(state.LastRollout).StepReached, recordOf(state.LastRollout).Steps),
 			fmt.Sprintf("Change one thing at a time: wait for the ramp to end (promote it if it holds), or abort it (rollout_percentage = %d), then change the rest.", startedAt)))
 		return
 	}
-	diags.AddAttributeError(path.Root("rollout_percentage"), "Flag Changed While Held", detail(nil,
-		fmt.Sprintf("The flag's ramp is held after step %d at %s, and this plan changes the flag's other settings too.", h.step, h.serving.Short()),
-		fmt.Sprintf("Change one thing at a time: promote the ramp (rollout.promote) or take it back (rollout_percentage = %d), then change the rest.", percentageOf(h.from))))
+	diags.AddAttributeError(path.Root("rollout_percentage"), "Flag Changed While Held", pipeline.Detail(nil,
+		fmt.Sprintf("The flag's ramp is held after step %d at %s, and this plan changes the flag's other settings too.", h.Step, h.Serving.Short()),
+		fmt.Sprintf("Change one thing at a time: promote the ramp (rollout.promote) or take it back (rollout_percentage = %d), then change the rest.", percentageOf(h.From))))
 }
 
 // subjectOf is a flag in state as the plan reads it (nil without a
 // client).
-func (r *featureFlagResource) subjectOf(m featureFlagModel) subject {
+func (r *featureFlagResource) subjectOf(m featureFlagModel) pipeline.Subject {
 	if r.client == nil || m.ID.ValueString() == "" {
 		return nil
 	}

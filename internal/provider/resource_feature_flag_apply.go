@@ -19,6 +19,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/flag"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
@@ -92,7 +93,7 @@ func (r *featureFlagResource) Create(ctx context.Context, req resource.CreateReq
 func (r *featureFlagResource) createdAnyway(ctx context.Context, s flagSubject, token string, err error, diags *diag.Diagnostics) bool {
 	exists, lost := errors.Is(err, awsclient.ErrExists), errors.Is(err, rollout.ErrUnknownWeights)
 	if !exists && !lost {
-		diags.AddAttributeError(path.Root("key"), "Cannot Write Flag", detail(err, fmt.Sprintf("Creating the flag %s in SSM Parameter Store was refused; nothing was written.", s.name),
+		diags.AddAttributeError(path.Root("key"), "Cannot Write Flag", pipeline.Detail(err, fmt.Sprintf("Creating the flag %s in SSM Parameter Store was refused; nothing was written.", s.name),
 			"Check the credentials' ssm:PutParameter and ssm:AddTagsToResource permissions and the endpoint, then apply again."))
 		return false
 	}
@@ -101,14 +102,14 @@ func (r *featureFlagResource) createdAnyway(ctx context.Context, s flagSubject, 
 	case lerr == nil && l.Owner == token:
 		return true
 	case exists:
-		diags.AddAttributeError(path.Root("key"), "Flag Already Exists", detail(nil,
+		diags.AddAttributeError(path.Root("key"), "Flag Already Exists", pipeline.Detail(nil,
 			fmt.Sprintf("The parameter %s already exists. Creating this resource would take that flag over, and destroy would delete it.", s.name),
 			fmt.Sprintf("Nothing was changed. To manage it, import it (terraform import ADDRESS %s, then adopt = true if another resource owns it); otherwise choose another key or path_prefix.", s.name)))
 	case errors.Is(lerr, awsclient.ErrNotFound):
-		diags.AddAttributeError(path.Root("key"), "Cannot Write Flag", detail(err, fmt.Sprintf("Creating the flag %s got no answer, and the parameter does not exist: nothing was written.", s.name),
+		diags.AddAttributeError(path.Root("key"), "Cannot Write Flag", pipeline.Detail(err, fmt.Sprintf("Creating the flag %s got no answer, and the parameter does not exist: nothing was written.", s.name),
 			"Check the endpoint and network, then apply again."))
 	default:
-		diags.AddAttributeError(path.Root("key"), "Flag Write Unknown", detail(err,
+		diags.AddAttributeError(path.Root("key"), "Flag Write Unknown", pipeline.Detail(err,
 			fmt.Sprintf("Creating the flag %s got no answer, and whether the parameter exists could not be read either (%v). Apps may already evaluate it.", s.name, lerr),
 			"The state keeps the flag so the next plan reads what Parameter Store holds. Check the endpoint and network, then run plan and apply."))
 	}
@@ -124,14 +125,14 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 	}
 	diags := &resp.Diagnostics
 	save := func() { resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...) }
-	if recordOf(state.LastRollout).Status == statusRunning {
+	if recordOf(state.LastRollout).Status == pipeline.StatusRunning {
 		r.whileRunning(ctx, &plan, state, diags)
 		if !diags.HasError() {
 			save()
 		}
 		return
 	}
-	if h, held := heldOf(recordOf(state.LastRollout)); held {
+	if h, held := pipeline.HeldOf(recordOf(state.LastRollout)); held {
 		if r.whileHeld(ctx, &plan, state, h, diags) {
 			save()
 		}
@@ -142,17 +143,17 @@ func (r *featureFlagResource) Update(ctx context.Context, req resource.UpdateReq
 		return
 	}
 	subj := r.subject(plan)
-	l, ok := claim(ctx, nil, subj, flagType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", reportTo(diags))
+	l, ok := pipeline.Claim(ctx, nil, subj, flagType, state.OwnerTag.ValueString(), plan.Adopt.ValueBool(), nil, "", reportTo(diags))
 	if !ok {
 		return
 	}
-	plan.OwnerTag = types.StringValue(l.token)
+	plan.OwnerTag = types.StringValue(l.Token)
 	if !r.writeAllButPercentage(ctx, &plan, state, u, diags) {
-		giveBack(ctx, subj, l, reportTo(diags))
+		pipeline.GiveBack(ctx, subj, l, reportTo(diags))
 		return
 	}
 	if u.ramp && len(u.steps) > 0 {
-		u.ch.leaseToken = l.token
+		u.ch.LeaseToken = l.Token
 		r.ramp(ctx, &plan, u, diags)
 	}
 	save()
@@ -163,7 +164,7 @@ type flagUpdate struct {
 	// read is the parameter as read before write.
 	read awsclient.FlagParam
 	// ch moves the percentage, in steps when ramp is true.
-	ch    change
+	ch    pipeline.Change
 	ramp  bool
 	steps []rollout.PlannedStep
 	// to is the percentage planned.
@@ -189,13 +190,13 @@ func (r *featureFlagResource) checkUpdate(ctx context.Context, plan, state featu
 	u.ramp, u.to = ramp && from != to, to
 	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
 	diags.Append(d...)
-	u.ch = change{from: flagSplit(from), to: flagSplit(to), settings: settings, planned: plannedOf(plan.PlannedSteps, flagStepsValue), last: recordOf(state.LastRollout), limit: limit}
+	u.ch = pipeline.Change{From: flagSplit(from), To: flagSplit(to), Settings: settings, Planned: plannedOf(plan.PlannedSteps, flagStepsValue), Last: recordOf(state.LastRollout), Limit: limit}
 	subj := r.subject(plan)
 	if settings.Policy == rollout.KillSwitch {
-		u.ch.switchOff = subj.switchOff
+		u.ch.SwitchOff = subj.switchOff
 	}
 	if u.ramp {
-		if u.steps, _, ok = checkChange(ctx, r.client, subj, u.ch, reportTo(diags)); !ok {
+		if u.steps, _, ok = pipeline.CheckChange(ctx, r.client, subj, u.ch, reportTo(diags)); !ok {
 			return u, false
 		}
 	}
@@ -225,21 +226,21 @@ func (r *featureFlagResource) writeAllButPercentage(ctx context.Context, plan *f
 // the flag holds after it.
 func (r *featureFlagResource) ramp(ctx context.Context, plan *featureFlagModel, u flagUpdate, diags *diag.Diagnostics) {
 	subj := r.subject(*plan)
-	out := moveChange(ctx, r.client, subj, u.ch, u.steps, nil, reportTo(diags))
-	if !out.moved {
+	out := pipeline.MoveChange(ctx, r.client, subj, u.ch, u.steps, nil, reportTo(diags))
+	if !out.Moved {
 		return
 	}
 	doc, f, err := r.client.ReadFlag(ctx, subj.name)
 	if err != nil {
 		subj.ReadError(reportTo(diags), err)
-		plan.RolloutPercentage = types.Int64Value(int64(percentageOf(out.res.Current)))
+		plan.RolloutPercentage = types.Int64Value(int64(percentageOf(out.Res.Current)))
 	} else {
 		plan.RolloutPercentage, plan.KillSwitch, plan.Document = types.Int64Value(int64(f.RolloutPercentage)), types.BoolValue(f.KillSwitch), types.StringValue(doc)
 		plan.KillSwitchReason = types.StringValue(f.KillSwitchReason)
 	}
-	plan.PlannedSteps = flagStepsValue(out.steps)
-	plan.LastRollout = recordValue(recordOutcome(u.ch, out))
-	if (keepsTarget(recordOf(plan.LastRollout)) || out.res.Status == rollout.Succeeded) && f != nil {
+	plan.PlannedSteps = flagStepsValue(out.Steps)
+	plan.LastRollout = recordValue(pipeline.RecordOutcome(u.ch, out))
+	if (pipeline.KeepsTarget(recordOf(plan.LastRollout)) || out.Res.Status == rollout.Succeeded) && f != nil {
 		// (a ramp that succeeded reached its percentage: a change made
 		// since, by hand, is drift for the next plan)
 		target := *f
@@ -257,19 +258,19 @@ func (r *featureFlagResource) whileRunning(ctx context.Context, plan *featureFla
 	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
 	diags.Append(d...)
 	from := recordOf(state.LastRollout).Target
-	ch := change{from: nil, to: flagSplit(int(plan.RolloutPercentage.ValueInt64())), settings: settings, last: recordOf(state.LastRollout), limit: limit}
+	ch := pipeline.Change{From: nil, To: flagSplit(int(plan.RolloutPercentage.ValueInt64())), Settings: settings, Last: recordOf(state.LastRollout), Limit: limit}
 	if ts, err := weights.ParseCanonical(from); err == nil {
-		ch.from = ts
+		ch.From = ts
 	}
-	out := runningChange(ctx, r.client, r.subject(*plan), ch, reportTo(diags))
-	if !out.moved {
+	out := pipeline.RunningChange(ctx, r.client, r.subject(*plan), ch, reportTo(diags))
+	if !out.Moved {
 		return
 	}
 	plan.OwnerTag = state.OwnerTag
-	if out.record.Status == statusRunning {
+	if out.Record.Status == pipeline.StatusRunning {
 		// Promoted, or nothing for the ramp: it goes on, and the state
 		// keeps where it goes and its steps, as planned.
-		plan.PlannedSteps, plan.LastRollout = flagStepsValue(out.steps), recordValue(*out.record)
+		plan.PlannedSteps, plan.LastRollout = flagStepsValue(out.Steps), recordValue(*out.Record)
 		return
 	}
 	doc, f, err := r.client.ReadFlag(ctx, plan.ID.ValueString())
@@ -279,14 +280,14 @@ func (r *featureFlagResource) whileRunning(ctx context.Context, plan *featureFla
 	}
 	setFromFlag(plan, f, doc)
 	plan.OwnerTag, plan.PlannedSteps = state.OwnerTag, flagStepsValue(nil)
-	plan.LastRollout = recordValue(recordOutcome(ch, out))
+	plan.LastRollout = recordValue(pipeline.RecordOutcome(ch, out))
 }
 
 // whileHeld is an update while a ramp is held: promote it, let its
 // timeout act, or take it back (heldChange). The rest of the flag does not
 // change meanwhile (refused at plan). It returns whether to save plan:
 // the run moved the flag (even if it then failed), or nothing was wrong.
-func (r *featureFlagResource) whileHeld(ctx context.Context, plan *featureFlagModel, state featureFlagModel, h heldRun, diags *diag.Diagnostics) bool {
+func (r *featureFlagResource) whileHeld(ctx context.Context, plan *featureFlagModel, state featureFlagModel, h pipeline.HeldRun, diags *diag.Diagnostics) bool {
 	settings, _, d := flagSettings(ctx, plan.Rollout)
 	diags.Append(d...)
 	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
@@ -296,26 +297,26 @@ func (r *featureFlagResource) whileHeld(ctx context.Context, plan *featureFlagMo
 	}
 	subj := r.subject(*plan)
 	to := int(plan.RolloutPercentage.ValueInt64())
-	ch := change{from: h.from, to: flagSplit(to), settings: settings, planned: plannedOf(plan.PlannedSteps, flagStepsValue), last: recordOf(state.LastRollout), limit: limit, acts: plan.LastRollout.IsUnknown(),
-		owner: &ownerClaim{base: nil, resourceType: flagType, mine: state.OwnerTag.ValueString(), adopt: plan.Adopt.ValueBool()}}
+	ch := pipeline.Change{From: h.From, To: flagSplit(to), Settings: settings, Planned: plannedOf(plan.PlannedSteps, flagStepsValue), Last: recordOf(state.LastRollout), Limit: limit, Acts: plan.LastRollout.IsUnknown(),
+		Owner: &pipeline.OwnerClaim{Base: nil, ResourceType: flagType, Mine: state.OwnerTag.ValueString(), Adopt: plan.Adopt.ValueBool()}}
 	if settings.Policy == rollout.KillSwitch {
-		ch.switchOff = subj.switchOff
+		ch.SwitchOff = subj.switchOff
 	}
-	out := runChange(ctx, r.client, subj, ch, reportTo(diags))
-	plan.OwnerTag = types.StringValue(out.lease.token)
-	if !out.moved {
+	out := pipeline.Run(ctx, r.client, subj, ch, reportTo(diags))
+	plan.OwnerTag = types.StringValue(out.Lease.Token)
+	if !out.Moved {
 		return false
 	}
 	doc, f, err := r.client.ReadFlag(ctx, subj.name)
 	if err != nil {
 		subj.ReadError(reportTo(diags), err)
-		plan.RolloutPercentage = types.Int64Value(int64(percentageOf(out.res.Current)))
-		plan.PlannedSteps, plan.LastRollout = flagStepsValue(out.steps), recordValue(recordOutcome(ch, out))
+		plan.RolloutPercentage = types.Int64Value(int64(percentageOf(out.Res.Current)))
+		plan.PlannedSteps, plan.LastRollout = flagStepsValue(out.Steps), recordValue(pipeline.RecordOutcome(ch, out))
 		return true
 	}
-	plan.PlannedSteps = flagStepsValue(out.steps)
-	plan.LastRollout = recordValue(recordOutcome(ch, out))
-	if keepsTarget(recordOf(plan.LastRollout)) || out.res.Status == rollout.Succeeded {
+	plan.PlannedSteps = flagStepsValue(out.Steps)
+	plan.LastRollout = recordValue(pipeline.RecordOutcome(ch, out))
+	if pipeline.KeepsTarget(recordOf(plan.LastRollout)) || out.Res.Status == rollout.Succeeded {
 		target := *f
 		target.RolloutPercentage = to
 		f, doc = &target, documentOf(&target)
@@ -354,17 +355,17 @@ func (r *featureFlagResource) write(ctx context.Context, m *featureFlagModel, re
 	v, err := r.client.PutFlagOver(ctx, name, doc, f.Description, m.Tier.ValueString(), read.Version)
 	switch {
 	case errors.Is(err, rollout.ErrConflict):
-		diags.AddAttributeError(path.Root("document"), "Flag Changed During Apply", detail(nil,
+		diags.AddAttributeError(path.Root("document"), "Flag Changed During Apply", pipeline.Detail(nil,
 			fmt.Sprintf("Another writer changed %s between this apply's read (version %d) and its write (the parameter is at version %d now): Parameter Store has no compare-and-swap, so that change may have been overwritten.", name, read.Version, v),
 			"Nothing more was written. Find the other writer (a person, a rollback of another rollout) and put its change back if it must stand, then run plan and apply."))
 		m.Document = types.StringValue(doc)
 		return false
 	case errors.Is(err, rollout.ErrUnknownWeights):
-		diags.AddError("Flag Write Unknown", detail(err, fmt.Sprintf("The new document of %s was sent, but whether Parameter Store holds it could not be confirmed.", name),
+		diags.AddError("Flag Write Unknown", pipeline.Detail(err, fmt.Sprintf("The new document of %s was sent, but whether Parameter Store holds it could not be confirmed.", name),
 			"The state keeps what the flag held before; the next plan reads what it holds now. Check the endpoint and network, then run plan and apply."))
 		return false
 	case err != nil:
-		diags.AddError("Cannot Write Flag", detail(err, fmt.Sprintf("Writing the flag %s to SSM Parameter Store failed, or could not be confirmed.", name),
+		diags.AddError("Cannot Write Flag", pipeline.Detail(err, fmt.Sprintf("Writing the flag %s to SSM Parameter Store failed, or could not be confirmed.", name),
 			"Check the credentials' ssm:PutParameter and ssm:GetParameter permissions and the endpoint, then apply again; the next plan shows what the parameter holds."))
 		return false
 	}
@@ -374,7 +375,7 @@ func (r *featureFlagResource) write(ctx context.Context, m *featureFlagModel, re
 		var after diag.Diagnostics
 		if r.checkDependencies(ctx, prefix, f, false, &after); after.HasError() {
 			if _, err := r.client.PutFlagOver(ctx, name, read.Doc, read.Flag.Description, m.Tier.ValueString(), v); err != nil {
-				diags.AddError("Cannot Undo Flag Write", detail(err, fmt.Sprintf("Writing %s made a dependency cycle with a flag written at the same time, and putting its previous document back failed.", name),
+				diags.AddError("Cannot Undo Flag Write", pipeline.Detail(err, fmt.Sprintf("Writing %s made a dependency cycle with a flag written at the same time, and putting its previous document back failed.", name),
 					"Remove one dependency of the cycle and apply again."))
 			}
 			diags.Append(after...)
@@ -385,7 +386,7 @@ func (r *featureFlagResource) write(ctx context.Context, m *featureFlagModel, re
 	return true
 }
 
-// readBeforeWrite refuses, with nothing written, when the flag's parameter
+// pipeline.ReadBeforeWrite refuses, with nothing written, when the flag's parameter
 // no longer holds the document the plan was made from (the refreshed
 // state's): a hand edit, or a traffic rollout's feature_flag rollback,
 // between plan and apply. It returns what it read.
@@ -403,7 +404,7 @@ func (r *featureFlagResource) readBeforeWrite(ctx context.Context, state feature
 	if errors.Is(err, awsclient.ErrNotFound) {
 		now = "nothing (the parameter was deleted)"
 	}
-	diags.AddAttributeError(path.Root("document"), "Flag Changed Since Plan", detail(nil,
+	diags.AddAttributeError(path.Root("document"), "Flag Changed Since Plan", pipeline.Detail(nil,
 		fmt.Sprintf("The plan was made when %s held %s; it holds %s now. Someone or something changed it between plan and apply (a hand edit, or a traffic rollout's feature_flag rollback).", name, state.Document.ValueString(), now),
 		"Nothing was written: applying the saved plan would have overwritten that change. Run plan again to see the change from what the flag holds now, then apply."))
 	return p, false
@@ -416,18 +417,18 @@ func (r *featureFlagResource) Delete(ctx context.Context, req resource.DeleteReq
 		return
 	}
 	subj := flagSubject{c: r.client, name: state.ID.ValueString()}
-	if endOnDestroy(ctx, r.client, subj, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
+	if pipeline.EndOnDestroy(ctx, r.client, subj, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
 		return
 	}
 	// A flag another resource took over is its owner's: not deleted.
-	if owner, ok := stillOwned(ctx, subj, state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); !ok {
+	if owner, ok := pipeline.StillOwned(ctx, subj, state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); !ok {
 		if owner != "" {
 			notOwnedOnDestroy(&resp.Diagnostics, subj, owner, "delete the flag")
 		}
 		return
 	}
 	if err := r.client.DeleteFlag(ctx, state.ID.ValueString()); err != nil {
-		resp.Diagnostics.AddError("Cannot Delete Flag", detail(err, fmt.Sprintf("Deleting the parameter %s failed.", state.ID.ValueString()), "Check the ssm:DeleteParameter permission, then destroy again."))
+		resp.Diagnostics.AddError("Cannot Delete Flag", pipeline.Detail(err, fmt.Sprintf("Deleting the parameter %s failed.", state.ID.ValueString()), "Check the ssm:DeleteParameter permission, then destroy again."))
 	}
 }
 
@@ -441,7 +442,7 @@ func (r *featureFlagResource) ImportState(ctx context.Context, req resource.Impo
 	i := strings.LastIndex(name, "/")
 	prefix, key := name[:i+1], name[i+1:]
 	if !flagKeyRE.MatchString(key) || !flagPrefixRE.MatchString(prefix) {
-		resp.Diagnostics.AddError("Invalid Import ID", detail(nil, fmt.Sprintf("%q is neither a flag key nor a parameter name PREFIX/KEY.", req.ID),
+		resp.Diagnostics.AddError("Invalid Import ID", pipeline.Detail(nil, fmt.Sprintf("%q is neither a flag key nor a parameter name PREFIX/KEY.", req.ID),
 			"Import with the key (checkout, under "+DefaultFlagPrefix+") or the parameter name (/rollout/flags/checkout)."))
 		return
 	}
@@ -453,14 +454,6 @@ func (r *featureFlagResource) ImportState(ctx context.Context, req resource.Impo
 	}
 }
 
-// flagValueRoom is what a rollback may add to a flag's document
-// (kill_switch true and a kill_switch_reason of at most
-// maxKillSwitchReason bytes), kept free under the tier's size limit.
-const flagValueRoom = len(`,"kill_switch":true,"kill_switch_reason":""`) + maxKillSwitchReason
-
-// maxKillSwitchReason bounds the reason a rollback writes in a flag.
-const maxKillSwitchReason = awsclient.MaxKillSwitchReason
-
 // checkFlagSize refuses a document that would not fit the tier once a
 // rollback adds its kill switch and reason.
 func checkFlagSize(f *flag.Flag, tier string, diags *diag.Diagnostics) {
@@ -469,7 +462,7 @@ func checkFlagSize(f *flag.Flag, tier string, diags *diag.Diagnostics) {
 		limit = awsclient.AdvancedMaxBytes
 	}
 	n := len(documentOf(f))
-	if n+flagValueRoom <= limit {
+	if n+pipeline.FlagValueRoom <= limit {
 		return
 	}
 	at := path.Root("targeting")
@@ -480,8 +473,8 @@ func checkFlagSize(f *flag.Flag, tier string, diags *diag.Diagnostics) {
 	if tier == awsclient.TierAdvanced {
 		how = "Move long user lists into segment rules on an attribute the app knows (a plan, a cohort), or split the flag."
 	}
-	diags.AddAttributeError(at, "Flag Document Too Large", detail(nil,
-		fmt.Sprintf("The flag's document is %d bytes; with the %d bytes a rollback may add (kill_switch and kill_switch_reason) it would exceed the %s tier's limit of %d bytes, and Parameter Store would refuse the write.", n, flagValueRoom, tierName(tier), limit),
+	diags.AddAttributeError(at, "Flag Document Too Large", pipeline.Detail(nil,
+		fmt.Sprintf("The flag's document is %d bytes; with the %d bytes a rollback may add (kill_switch and kill_switch_reason) it would exceed the %s tier's limit of %d bytes, and Parameter Store would refuse the write.", n, pipeline.FlagValueRoom, tierName(tier), limit),
 		how))
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -185,9 +186,9 @@ func (aliasName) ValidateString(_ context.Context, req validator.StringRequest, 
 	s := req.ConfigValue.ValueString()
 	switch {
 	case !aliasNameRE.MatchString(s):
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Alias Name", detail(nil, fmt.Sprintf("alias_name is %q, which is not 1 to 128 of the characters a-z A-Z 0-9 - _.", s), "Choose a name such as \"live\" or \"prod-canary\"."))
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Alias Name", pipeline.Detail(nil, fmt.Sprintf("alias_name is %q, which is not 1 to 128 of the characters a-z A-Z 0-9 - _.", s), "Choose a name such as \"live\" or \"prod-canary\"."))
 	case allDigitsRE.MatchString(s):
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Alias Name", detail(nil, fmt.Sprintf("alias_name is %q, all digits: Lambda reads that as a version number.", s), "Use a name with at least one letter, - or _, such as \"live\"."))
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Alias Name", pipeline.Detail(nil, fmt.Sprintf("alias_name is %q, all digits: Lambda reads that as a version number.", s), "Use a name with at least one letter, - or _, such as \"live\"."))
 	}
 }
 
@@ -206,11 +207,11 @@ func (functionVersion) ValidateString(_ context.Context, req validator.StringReq
 	s := req.ConfigValue.ValueString()
 	switch {
 	case s == "$LATEST":
-		resp.Diagnostics.AddAttributeError(req.Path, "Unpublished Version", detail(nil,
+		resp.Diagnostics.AddAttributeError(req.Path, "Unpublished Version", pipeline.Detail(nil,
 			"version is \"$LATEST\": an alias that shifts traffic routes between published versions, and AWS refuses $LATEST in routing.",
 			"Publish the function (publish = true on aws_lambda_function) and use its version attribute."))
 	case !versionRE.MatchString(s):
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Function Version", detail(nil,
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Function Version", pipeline.Detail(nil,
 			fmt.Sprintf("version is %q, which is not a published version number.", s),
 			"Give a positive integer such as \"3\", for example aws_lambda_function.x.version."))
 	}
@@ -229,7 +230,7 @@ func (r *lambdaAliasResource) ValidateConfig(ctx context.Context, req resource.V
 	checkRollout(ctx, m.Rollout, path.Root("rollout"), &resp.Diagnostics)
 	refuseKillSwitch(ctx, m.Rollout, path.Root("rollout"), &resp.Diagnostics)
 	if knownObject(ctx, m.Rollout, "health") {
-		resp.Diagnostics.AddAttributeError(path.Root("rollout").AtName("gates").AtName("health"), "No Health Gate For Functions", detail(nil,
+		resp.Diagnostics.AddAttributeError(path.Root("rollout").AtName("gates").AtName("health"), "No Health Gate For Functions", pipeline.Detail(nil,
 			"rollout.gates.health is set, but a Lambda function has no targets to count.",
 			"Remove health; gate the alias with alarms, metrics (Errors, Invocations and Duration of the new version) and hooks."))
 	}
@@ -271,7 +272,7 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 		var state lambdaAliasModel
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 		from = splitOfAliasState(ctx, state)
-		checkPromote(nil, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !weights.SameShares(from, to), reportTo(&resp.Diagnostics))
+		pipeline.CheckPromote(nil, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !weights.SameShares(from, to), reportTo(&resp.Diagnostics))
 		if weights.SameShares(from, to) {
 			r.planSameVersion(ctx, req, resp, plan, state, to, set)
 			return
@@ -305,20 +306,20 @@ func (r *lambdaAliasResource) ModifyPlan(ctx context.Context, req resource.Modif
 // planSameVersion is the plan of a change that keeps what the alias
 // serves (to): what it reads stays as in state, and so do the last schedule
 // and record, unless a held rollout is promoted or times out
-// (planHeldSame) or a running one is read (planRunningSame).
+// (pipeline.PlanHeldSame) or a running one is read (pipeline.PlanRunningSame).
 func (r *lambdaAliasResource) planSameVersion(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, plan, state lambdaAliasModel, to weights.Split, set func(string, attr.Value)) {
 	for name, v := range map[string]attr.Value{"current_version": state.CurrentVersion, "routing": state.Routing, "percentages": state.Percentages, "alias_arn": state.AliasARN} {
 		set(name, v)
 	}
-	if h, held := heldOf(recordOf(state.LastRollout)); held {
-		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), to, req.Private, reportTo(&resp.Diagnostics))
+	if h, held := pipeline.HeldOf(recordOf(state.LastRollout)); held {
+		steps, acts, ok := pipeline.PlanHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), to, lookedAt(ctx, req.Private), reportTo(&resp.Diagnostics))
 		if ok {
 			keepOrAct(ctx, req.State, resp, aliasStepsValue(steps), acts, state.LastRollout)
 		}
 		return
 	}
 	set("planned_steps", state.PlannedSteps)
-	set("last_rollout", recordValue(planRunningSame(ctx, r.client, r.subjectIfKnown(plan), recordOf(state.LastRollout), settingsOf(ctx, plan.Rollout), reportTo(&resp.Diagnostics))))
+	set("last_rollout", recordValue(pipeline.PlanRunningSame(ctx, r.client, r.subjectIfKnown(plan), recordOf(state.LastRollout), settingsOf(ctx, plan.Rollout), reportTo(&resp.Diagnostics))))
 }
 
 // planSchedule plans the move from what the alias serves (from, when
@@ -332,23 +333,23 @@ func (r *lambdaAliasResource) planSchedule(ctx context.Context, req resource.Mod
 		return
 	}
 	settings, _ := settingsFrom(ctx, plan.Rollout)
-	steps, ok := planChange(ctx, r.client, plannedChange{at: problem.At("version"), kind: "alias", from: from, to: to, strategy: st, settings: settings, last: recordOf(last), subj: r.subjectIfKnown(plan)}, reportTo(&resp.Diagnostics))
+	steps, ok := pipeline.Plan(ctx, r.client, pipeline.Planned{At: problem.At("version"), Kind: "alias", From: from, To: to, Strategy: st, Settings: settings, Last: recordOf(last), Subj: r.subjectIfKnown(plan)}, reportTo(&resp.Diagnostics))
 	if !ok {
 		return
 	}
 	if why := aliasScheduleProblem(from, steps); why != "" {
-		resp.Diagnostics.AddAttributeError(path.Root("version"), "Schedule Not Possible", detail(nil,
+		resp.Diagnostics.AddAttributeError(path.Root("version"), "Schedule Not Possible", pipeline.Detail(nil,
 			fmt.Sprintf("The alias serves %s now and this plan wants version %s, but %s.", from.Short(), plan.Version.ValueString(), why),
 			"Move it all at once (rollout = { strategy = \"all_at_once\" }), or first finish or undo the routing it has (a change to one published version), then roll out from there."))
 		return
 	}
 	set("planned_steps", aliasStepsValue(steps))
-	checkScheduleTimeout(ctx, plan.Timeouts, operation(req.State.Raw.IsNull()), steps, plan.Rollout, &resp.Diagnostics)
+	checkScheduleTimeout(ctx, plan.Timeouts, pipeline.Operation(req.State.Raw.IsNull()), steps, plan.Rollout, &resp.Diagnostics)
 }
 
 // subjectIfKnown is the alias's subject when the plan names its function
 // and alias and a client is configured; nil otherwise (nothing is read).
-func (r *lambdaAliasResource) subjectIfKnown(plan lambdaAliasModel) subject {
+func (r *lambdaAliasResource) subjectIfKnown(plan lambdaAliasModel) pipeline.Subject {
 	if r.client == nil || plan.FunctionName.IsUnknown() || plan.AliasName.IsUnknown() {
 		return nil
 	}
@@ -382,7 +383,7 @@ func aliasStepsValue(steps []rollout.PlannedStep) types.List {
 	for i, s := range steps {
 		elems = append(elems, types.ObjectValueMust(aliasStepAttrTypes, map[string]attr.Value{
 			"step": types.Int64Value(int64(i + 1)), "percent": types.Int64Value(int64(s.Percent)),
-			"pause": types.StringValue(pauseText(s)), "versions": percentagesValue(s.Weights),
+			"pause": types.StringValue(pipeline.PauseText(s)), "versions": percentagesValue(s.Weights),
 		}))
 	}
 	return types.ListValueMust(aliasStepObjectType, elems)
@@ -410,11 +411,11 @@ func (r *lambdaAliasResource) Create(ctx context.Context, req resource.CreateReq
 	if errors.Is(err, awsclient.ErrNotFound) {
 		// The lease lives on the function, so it is claimed before the
 		// alias exists.
-		l, ok := claim(ctx, nil, subj, aliasType, "", plan.Adopt.ValueBool(), aliasSplit(plan.Version.ValueString()), attemptOf(ctx, plan.Rollout), reportTo(&resp.Diagnostics))
+		l, ok := pipeline.Claim(ctx, nil, subj, aliasType, "", plan.Adopt.ValueBool(), aliasSplit(plan.Version.ValueString()), attemptOf(ctx, plan.Rollout), reportTo(&resp.Diagnostics))
 		if !ok {
 			return
 		}
-		plan.OwnerTag = types.StringValue(l.token)
+		plan.OwnerTag = types.StringValue(l.Token)
 		rec := replacedAlias{Created: true}
 		a, err := r.client.CreateAlias(ctx, ref, plan.Version.ValueString(), plan.Description.ValueString())
 		if err != nil {
@@ -425,7 +426,7 @@ func (r *lambdaAliasResource) Create(ctx context.Context, req resource.CreateReq
 			got, rerr := r.client.ReadAlias(ctx, ref)
 			if rerr != nil || !got.Split().Equal(aliasSplit(plan.Version.ValueString())) || (!awsclient.LostAnswer(err) && !awsclient.AlreadyExists(err)) {
 				subj.WriteError(reportTo(&resp.Diagnostics), err)
-				giveBack(ctx, subj, l, reportTo(&resp.Diagnostics))
+				pipeline.GiveBack(ctx, subj, l, reportTo(&resp.Diagnostics))
 				return
 			}
 			tflog.Warn(ctx, "the alias create got no answer but the alias exists at the version: keeping it", map[string]any{"alias": ref.ID(), "error": err.Error()})
@@ -435,7 +436,7 @@ func (r *lambdaAliasResource) Create(ctx context.Context, req resource.CreateReq
 		b, _ := json.Marshal(rec)
 		plan.Replaced = types.StringValue(string(b))
 		now := r.client.Clock.Now()
-		plan.LastRollout = recordValue(lastRolloutValue(rollout.Result{Status: rollout.Succeeded, Current: a.Split(), Started: now, Finished: now}, a.Split(), attemptOf(ctx, plan.Rollout)))
+		plan.LastRollout = recordValue(pipeline.NewRecord(rollout.Result{Status: rollout.Succeeded, Current: a.Split(), Started: now, Finished: now}, a.Split(), attemptOf(ctx, plan.Rollout)))
 		plan.PlannedSteps = aliasStepsValue(nil)
 		r.record(&plan, a)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -446,7 +447,7 @@ func (r *lambdaAliasResource) Create(ctx context.Context, req resource.CreateReq
 	limit, d := plan.Timeouts.Create(ctx, defaultApplyTimeout)
 	resp.Diagnostics.Append(d...)
 	tflog.Info(ctx, "taking over alias", map[string]any{"alias": ref.ID(), "from": cur.Split().Short(), "to": plan.Version.ValueString()})
-	if !r.shift(ctx, &plan, cur.Split(), types.ObjectNull(lastRolloutAttrTypes), "", alreadyRead, limit, &resp.Diagnostics) {
+	if !r.shift(ctx, &plan, cur.Split(), types.ObjectNull(lastRolloutAttrTypes), "", pipeline.AlreadyRead, limit, &resp.Diagnostics) {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -462,7 +463,7 @@ func (r *lambdaAliasResource) Update(ctx context.Context, req resource.UpdateReq
 	plan.ID, plan.Replaced, plan.AliasARN = state.ID, state.Replaced, state.AliasARN
 	limit, d := plan.Timeouts.Update(ctx, defaultApplyTimeout)
 	resp.Diagnostics.Append(d...)
-	if !r.shift(ctx, &plan, splitOfAliasState(ctx, state), state.LastRollout, state.OwnerTag.ValueString(), readsFirst, limit, &resp.Diagnostics) {
+	if !r.shift(ctx, &plan, splitOfAliasState(ctx, state), state.LastRollout, state.OwnerTag.ValueString(), pipeline.ReadsFirst, limit, &resp.Diagnostics) {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -470,7 +471,7 @@ func (r *lambdaAliasResource) Update(ctx context.Context, req resource.UpdateReq
 
 // shift moves the alias from `from` to plan.version through the traffic
 // pipeline, sets the description, and records the outcome in m.
-func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, from weights.Split, last types.Object, mine string, readFirst firstRead, limit time.Duration, diags *diag.Diagnostics) bool {
+func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, from weights.Split, last types.Object, mine string, readFirst pipeline.FirstRead, limit time.Duration, diags *diag.Diagnostics) bool {
 	settings, d := settingsFrom(ctx, m.Rollout)
 	diags.Append(d...)
 	if diags.HasError() {
@@ -480,18 +481,18 @@ func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, fr
 		settings.Gates.Metrics.ErrorsAre = "a function error"
 	}
 	to := aliasSplit(m.Version.ValueString())
-	ch := change{from: from, to: to, settings: settings, planned: plannedOf(m.PlannedSteps, aliasStepsValue), last: recordOf(last), readFirst: readFirst, limit: limit, acts: m.LastRollout.IsUnknown(),
-		owner: &ownerClaim{base: nil, resourceType: aliasType, mine: mine, adopt: m.Adopt.ValueBool()}}
+	ch := pipeline.Change{From: from, To: to, Settings: settings, Planned: plannedOf(m.PlannedSteps, aliasStepsValue), Last: recordOf(last), ReadFirst: readFirst, Limit: limit, Acts: m.LastRollout.IsUnknown(),
+		Owner: &pipeline.OwnerClaim{Base: nil, ResourceType: aliasType, Mine: mine, Adopt: m.Adopt.ValueBool()}}
 	s := r.subject(*m)
-	out := runChange(ctx, r.client, s, ch, reportTo(diags))
-	m.OwnerTag = types.StringValue(out.lease.token)
-	if !out.moved && diags.HasError() {
-		giveBack(ctx, s, out.lease, reportTo(diags))
+	out := pipeline.Run(ctx, r.client, s, ch, reportTo(diags))
+	m.OwnerTag = types.StringValue(out.Lease.Token)
+	if !out.Moved && diags.HasError() {
+		pipeline.GiveBack(ctx, s, out.Lease, reportTo(diags))
 		return false
 	}
-	if out.moved {
-		m.PlannedSteps = aliasStepsValue(out.steps)
-		m.LastRollout = recordValue(recordOutcome(ch, out))
+	if out.Moved {
+		m.PlannedSteps = aliasStepsValue(out.Steps)
+		m.LastRollout = recordValue(pipeline.RecordOutcome(ch, out))
 	} else {
 		if m.PlannedSteps.IsUnknown() {
 			m.PlannedSteps = aliasStepsValue(nil)
@@ -504,7 +505,7 @@ func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, fr
 	a, err := r.client.ReadAlias(ctx, ref)
 	if err != nil {
 		s.ReadError(reportTo(diags), err)
-		return out.moved
+		return out.Moved
 	}
 	if want := m.Description.ValueString(); !m.Description.IsNull() && a.Description != want {
 		if err := r.client.SetAliasDescription(ctx, ref, want); err != nil {
@@ -513,7 +514,7 @@ func (r *lambdaAliasResource) shift(ctx context.Context, m *lambdaAliasModel, fr
 			a.Description = want
 		}
 	}
-	if keepsTarget(recordOf(m.LastRollout)) || out.moved && out.res.Status == rollout.Succeeded {
+	if pipeline.KeepsTarget(recordOf(m.LastRollout)) || out.Moved && out.Res.Status == rollout.Succeeded {
 		// (a run that succeeded reached the target: a change made since,
 		// by hand, is drift for the next plan)
 		r.recordTarget(m, a)
@@ -569,7 +570,7 @@ func (r *lambdaAliasResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 	state.ID = types.StringValue(state.ref().ID())
-	last, running := refreshDetached(ctx, r.client, r.subject(state), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
+	last, running := pipeline.RefreshDetached(ctx, r.client, r.subject(state), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
 	state.LastRollout = recordValue(last)
 	markLooked(ctx, r.client, last, resp.Private, &resp.Diagnostics)
 	if running {
@@ -598,28 +599,28 @@ func (r *lambdaAliasResource) Delete(ctx context.Context, req resource.DeleteReq
 	}
 	ref := state.ref()
 	subj := r.subject(state)
-	if endOnDestroy(ctx, r.client, subj, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
+	if pipeline.EndOnDestroy(ctx, r.client, subj, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
 		return
 	}
-	defer releaseLease(ctx, subj, state.OwnerTag.ValueString(), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
+	defer pipeline.ReleaseLease(ctx, subj, state.OwnerTag.ValueString(), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
 	if state.OnDestroy.ValueString() != onDestroyRestore {
 		return
 	}
-	if owner, ok := stillOwned(ctx, subj, state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); !ok {
+	if owner, ok := pipeline.StillOwned(ctx, subj, state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); !ok {
 		if owner != "" {
 			notOwnedOnDestroy(&resp.Diagnostics, subj, owner, "put back what the alias served before")
 		}
 		return
 	}
 	if st := recordOf(state.LastRollout).Status; st != "" && st != string(rollout.Succeeded) {
-		resp.Diagnostics.AddWarning("Alias Not Restored", detail(nil,
+		resp.Diagnostics.AddWarning("Alias Not Restored", pipeline.Detail(nil,
 			fmt.Sprintf("The last change of this resource ended %s, so destroy leaves %s as it is rather than move all its invocations back at once with no gates.", st, ref.ID()),
 			"Set the alias yourself if it must change."))
 		return
 	}
 	var rec replacedAlias
 	if state.Replaced.IsNull() || json.Unmarshal([]byte(state.Replaced.ValueString()), &rec) != nil {
-		resp.Diagnostics.AddWarning("Nothing To Restore", detail(nil, fmt.Sprintf("on_destroy is \"restore\" but this resource has no record of what %s served before (it was imported).", ref.ID()),
+		resp.Diagnostics.AddWarning("Nothing To Restore", pipeline.Detail(nil, fmt.Sprintf("on_destroy is \"restore\" but this resource has no record of what %s served before (it was imported).", ref.ID()),
 			"The alias was left as it is."))
 		return
 	}
@@ -627,7 +628,7 @@ func (r *lambdaAliasResource) Delete(ctx context.Context, req resource.DeleteReq
 	if rec.Created {
 		// Deleted only when it still serves what this resource left: an
 		// alias someone else has moved since is theirs now.
-		live, err := readSplit(ctx, r.subject(state))
+		live, err := pipeline.ReadSplit(ctx, r.subject(state))
 		switch {
 		case errors.Is(err, awsclient.ErrNotFound):
 			return
@@ -635,7 +636,7 @@ func (r *lambdaAliasResource) Delete(ctx context.Context, req resource.DeleteReq
 			r.subject(state).ReadError(reportTo(&resp.Diagnostics), err)
 			return
 		case !live.Equal(recorded):
-			notRestored(reportTo(&resp.Diagnostics), r.subject(state), recorded, live)
+			pipeline.NotRestored(reportTo(&resp.Diagnostics), r.subject(state), recorded, live)
 			return
 		}
 		if err := r.client.DeleteAlias(ctx, ref); err != nil {
@@ -644,7 +645,7 @@ func (r *lambdaAliasResource) Delete(ctx context.Context, req resource.DeleteReq
 		return
 	}
 	back := awsclient.Alias{Version: rec.Version, Additional: rec.Routing}
-	restoreSubject(ctx, r.client, r.subject(state), recorded, back.Split(), reportTo(&resp.Diagnostics))
+	pipeline.RestoreSubject(ctx, r.client, r.subject(state), recorded, back.Split(), reportTo(&resp.Diagnostics))
 }
 
 func (r *lambdaAliasResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
@@ -654,7 +655,7 @@ func (r *lambdaAliasResource) ImportState(ctx context.Context, req resource.Impo
 		fn, alias = req.ID[:i], req.ID[i+1:]
 	}
 	if !functionNameRE.MatchString(fn) || !aliasNameRE.MatchString(alias) || allDigitsRE.MatchString(alias) {
-		resp.Diagnostics.AddError("Invalid Import ID", detail(nil,
+		resp.Diagnostics.AddError("Invalid Import ID", pipeline.Detail(nil,
 			fmt.Sprintf("%q is not FUNCTION:ALIAS.", req.ID),
 			"Import with the function's name or ARN and the alias name, joined by a colon: orders:live, or arn:aws:lambda:eu-west-1:123456789012:function:orders:live."))
 		return

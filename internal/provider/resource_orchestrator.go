@@ -24,6 +24,7 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 )
 
 var (
@@ -119,7 +120,7 @@ func (r *orchestratorResource) Schema(_ context.Context, _ resource.SchemaReques
 			"timeout": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: fmt.Sprintf("The longest one call may take (the function's timeout), from %s to %s. Default `%s`. A call reads the gates, invokes a hook or makes one write; a hook's run counts.",
-					minOrchestratorTimeout, maxOrchestratorTimeout, shortDuration(defaultOrchestratorTimeout)),
+					minOrchestratorTimeout, maxOrchestratorTimeout, pipeline.ShortDuration(defaultOrchestratorTimeout)),
 				Validators: []validator.String{goDuration{minOrchestratorTimeout, maxOrchestratorTimeout}},
 			},
 			"memory_size": schema.Int64Attribute{
@@ -306,7 +307,7 @@ func (r *orchestratorResource) Read(ctx context.Context, req resource.ReadReques
 	r.record(&state, o)
 	// A timeout or memory changed outside Terraform shows in the next plan.
 	if parseDuration(state.Timeout, defaultOrchestratorTimeout) != o.Timeout {
-		state.Timeout = types.StringValue(shortDuration(o.Timeout))
+		state.Timeout = types.StringValue(pipeline.ShortDuration(o.Timeout))
 	}
 	if mem := int64(o.MemoryMB); (state.MemorySize.IsNull() && mem != defaultOrchestratorMemory) || (!state.MemorySize.IsNull() && state.MemorySize.ValueInt64() != mem) {
 		state.MemorySize = types.Int64Value(mem)

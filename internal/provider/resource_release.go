@@ -27,6 +27,7 @@ import (
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/graph"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -229,8 +230,8 @@ func (r *releaseResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					},
 					"poll_interval": schema.StringAttribute{
 						Optional:            true,
-						MarkdownDescription: fmt.Sprintf("How often to check, from %s to %s. Default `15s`.", minPollInterval, maxPollInterval),
-						Validators:          []validator.String{goDuration{minPollInterval, maxPollInterval}},
+						MarkdownDescription: fmt.Sprintf("How often to check, from %s to %s. Default `15s`.", minPollInterval, pipeline.MaxPollInterval),
+						Validators:          []validator.String{goDuration{minPollInterval, pipeline.MaxPollInterval}},
 					},
 					"health": schema.SingleNestedAttribute{
 						Optional:            true,
@@ -378,12 +379,12 @@ func releaseGraph(ctx context.Context, services map[string]serviceModel, deps ty
 		return p, len(probs) == 0 && cyc == nil
 	}
 	for _, pr := range probs {
-		diags.AddAttributeError(attrPathOf(path.Root("dependencies"), pr.Path), "Invalid Dependency", detail(nil,
+		diags.AddAttributeError(attrPathOf(path.Root("dependencies"), pr.Path), "Invalid Dependency", pipeline.Detail(nil,
 			fmt.Sprintf("dependencies%s: %s.", pr.Path, pr.Reason),
 			"Each dependency names two different services of this release (keys of services), once per pair, with type hard, soft or order_only."))
 	}
 	if cyc != nil {
-		diags.AddAttributeError(path.Root("dependencies").AtListIndex(cyc.Edges[0]), "Dependency Cycle", detail(nil,
+		diags.AddAttributeError(path.Root("dependencies").AtListIndex(cyc.Edges[0]), "Dependency Cycle", pipeline.Detail(nil,
 			fmt.Sprintf("The hard and order-only dependencies form a cycle: %s (dependencies %s). No service of a cycle could ever start.", strings.Join(cyc.Path, " → "), indexes(cyc.Edges)),
 			"Remove one of these dependencies, or make it soft (a soft dependency that would close a cycle is dropped)."))
 	}
@@ -392,7 +393,7 @@ func releaseGraph(ctx context.Context, services map[string]serviceModel, deps ty
 	}
 	for _, i := range p.Dropped {
 		e := edges[i]
-		diags.AddAttributeWarning(path.Root("dependencies").AtListIndex(i), "Soft Dependency Dropped", detail(nil,
+		diags.AddAttributeWarning(path.Root("dependencies").AtListIndex(i), "Soft Dependency Dropped", pipeline.Detail(nil,
 			fmt.Sprintf("%s depends softly on %s, but ordering them so would close a cycle with the dependencies listed before it; the release does not order them.", e.Service, e.DependsOn),
 			"Remove the dependency if it is not needed, or reorder the dependencies if another should give way."))
 	}
@@ -420,14 +421,14 @@ func (r *releaseResource) ValidateConfig(ctx context.Context, req resource.Valid
 		s := services[name]
 		at := svcPath(name)
 		if s.ListenerARN.IsNull() == s.RuleARN.IsNull() && !s.ListenerARN.IsUnknown() && !s.RuleARN.IsUnknown() {
-			resp.Diagnostics.AddAttributeError(at, "Invalid Service", detail(nil,
+			resp.Diagnostics.AddAttributeError(at, "Invalid Service", pipeline.Detail(nil,
 				fmt.Sprintf("services[%q] sets %s of listener_arn and rule_arn; a service owns one forward action.", name, map[bool]string{true: "neither", false: "both"}[s.ListenerARN.IsNull()]),
 				"Set exactly one of listener_arn (a listener's default action) and rule_arn (a listener rule's action)."))
 		}
 		if s.refKnown() {
 			id := s.ref().ID()
 			if other, ok := owners[id]; ok && id != "" {
-				resp.Diagnostics.AddAttributeError(at, "Listener In Two Services", detail(nil,
+				resp.Diagnostics.AddAttributeError(at, "Listener In Two Services", pipeline.Detail(nil,
 					fmt.Sprintf("services[%q] and services[%q] both own %s; their weights would overwrite each other.", other, name, id),
 					"Give each service its own listener or rule, or merge the two services."))
 			}
@@ -449,7 +450,7 @@ func (r *releaseResource) ValidateConfig(ctx context.Context, req resource.Valid
 	deps, _, _, _ := dependenciesOf(ctx, m.Dependencies)
 	for i, x := range deps {
 		if x.ValidationRequired.ValueBool() && m.Stabilization.IsNull() {
-			resp.Diagnostics.AddAttributeError(path.Root("dependencies").AtListIndex(i).AtName("validation_required"), "Validation Without Stabilization", detail(nil,
+			resp.Diagnostics.AddAttributeError(path.Root("dependencies").AtListIndex(i).AtName("validation_required"), "Validation Without Stabilization", pipeline.Detail(nil,
 				fmt.Sprintf("dependencies[%d].validation_required is true, but there is no stabilization block to validate %s with.", i, x.DependsOn.ValueString()),
 				`Add stabilization = { duration = "5m", alarms = [...] } (what to watch, and for how long), or set validation_required = false.`))
 		}
@@ -458,7 +459,7 @@ func (r *releaseResource) ValidateConfig(ctx context.Context, req resource.Valid
 		var st stabilizationModel
 		resp.Diagnostics.Append(m.Stabilization.As(ctx, &st, basetypes.ObjectAsOptions{})...)
 		if st.Health.IsNull() && st.Alarms.IsNull() && st.Duration.ValueString() != "" && parseDuration(st.Duration, 0) == 0 && !st.Duration.IsUnknown() {
-			resp.Diagnostics.AddAttributeError(path.Root("stabilization"), "Empty Stabilization", detail(nil,
+			resp.Diagnostics.AddAttributeError(path.Root("stabilization"), "Empty Stabilization", pipeline.Detail(nil,
 				"stabilization waits 0s and watches neither health nor alarms, so it would check nothing.",
 				"Give it a duration, health or alarms, or remove it."))
 		}
@@ -467,19 +468,19 @@ func (r *releaseResource) ValidateConfig(ctx context.Context, req resource.Valid
 			used = used || x.ValidationRequired.ValueBool() || x.ValidationRequired.IsUnknown()
 		}
 		if !used && !m.Dependencies.IsUnknown() {
-			resp.Diagnostics.AddAttributeWarning(path.Root("stabilization"), "Stabilization Never Used", detail(nil,
+			resp.Diagnostics.AddAttributeWarning(path.Root("stabilization"), "Stabilization Never Used", pipeline.Detail(nil,
 				"stabilization is set, but no dependency has validation_required = true, so no service waits for it.",
 				"Set validation_required = true on the dependencies that must wait for their dependency to stabilize, or remove stabilization."))
 		}
 	}
 	of := onFailureOf(ctx, m.OnFailure)
 	if of.rollback == rollbackStarted && !of.stop {
-		resp.Diagnostics.AddAttributeError(path.Root("on_failure").AtName("rollback"), "Rollback Of Started Services Needs Stop", detail(nil,
+		resp.Diagnostics.AddAttributeError(path.Root("on_failure").AtName("rollback"), "Rollback Of Started Services Needs Stop", pipeline.Detail(nil,
 			`on_failure.rollback is "started", which rolls back every service the release moved, but on_failure.stop is false, which goes on moving services after a failure.`,
 			`Set stop = true (the default) to roll back the release as a whole, or rollback = "failed" to go on and roll back only what fails.`))
 	}
 	if m.Strategy.ValueString() == string(graph.Sequential) && !m.MaxParallel.IsNull() && !m.MaxParallel.IsUnknown() && m.MaxParallel.ValueInt64() != 1 {
-		resp.Diagnostics.AddAttributeError(path.Root("max_parallel"), "Max Parallel With Sequential", detail(nil,
+		resp.Diagnostics.AddAttributeError(path.Root("max_parallel"), "Max Parallel With Sequential", pipeline.Detail(nil,
 			fmt.Sprintf("max_parallel is %d, but strategy is \"sequential\", which moves one service at a time.", m.MaxParallel.ValueInt64()),
 			`Remove max_parallel, or use strategy = "waves" or "parallel".`))
 	}
@@ -509,7 +510,7 @@ func onFailureOf(ctx context.Context, o types.Object) onFailure {
 }
 
 // stabilizationOf reads the stabilization block; nil when unset.
-func stabilizationOf(ctx context.Context, o types.Object) *stabilizeSettings {
+func stabilizationOf(ctx context.Context, o types.Object) *pipeline.StabilizeSettings {
 	if o.IsNull() || o.IsUnknown() {
 		return nil
 	}
@@ -517,7 +518,7 @@ func stabilizationOf(ctx context.Context, o types.Object) *stabilizeSettings {
 	if o.As(ctx, &m, basetypes.ObjectAsOptions{}).HasError() {
 		return nil
 	}
-	s := &stabilizeSettings{Duration: parseDuration(m.Duration, 0), Poll: parseDuration(m.PollInterval, defaultPollInterval)}
+	s := &pipeline.StabilizeSettings{Duration: parseDuration(m.Duration, 0), Poll: parseDuration(m.PollInterval, pipeline.DefaultPollInterval)}
 	if !m.Health.IsNull() && !m.Health.IsUnknown() {
 		var h stabilizationHealthModel
 		_ = m.Health.As(ctx, &h, basetypes.ObjectAsOptions{})
@@ -649,7 +650,7 @@ func (r *releaseResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	plan.Services = v
 	if ok && allKnown && moves {
 		total, what := releaseWaits(ctx, gp, plan, waits)
-		checkTimeoutTotal(ctx, plan.Timeouts, operation(state == nil), total, what, &resp.Diagnostics)
+		checkTimeoutTotal(ctx, plan.Timeouts, pipeline.Operation(state == nil), total, what, &resp.Diagnostics)
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
@@ -666,7 +667,6 @@ type servicePlan struct {
 // its percentages, its reach, and, when its weights change, its schedule.
 // ok is false when the plan must stop (a refusal was reported).
 func (r *releaseResource) planService(ctx context.Context, name string, s, old serviceModel, had bool, diags *diag.Diagnostics) (serviceModel, servicePlan, bool) {
-	at := svcPath(name)
 	to, toKnown, _ := splitFromList(ctx, s.TargetGroups)
 	if toKnown {
 		s.Percentages = percentagesValue(to)
@@ -679,7 +679,9 @@ func (r *releaseResource) planService(ctx context.Context, name string, s, old s
 		if had {
 			priorCtl = old.ControlledBy
 		}
-		checkReach(ctx, r.client, s.ControlledBy, priorCtl, s.ref(), tgARNs(ctx, s.TargetGroups), at.AtName("controlled_by"), diags)
+		if !s.ControlledBy.Equal(priorCtl) {
+			pipeline.CheckReach(ctx, r.client, controller(s.ControlledBy), s.ref(), tgARNs(ctx, s.TargetGroups), svcAt(name).Name("controlled_by"), reportTo(diags))
+		}
 	}
 	var from weights.Split
 	fromKnown := false
@@ -689,7 +691,7 @@ func (r *releaseResource) planService(ctx context.Context, name string, s, old s
 	} else {
 		s.OwnerTag = types.StringUnknown()
 		if s.refKnown() && r.client != nil {
-			if live, err := readSplit(ctx, listenerSubject{c: r.client, ref: s.ref()}); err == nil {
+			if live, err := pipeline.ReadSplit(ctx, listenerSubject{c: r.client, ref: s.ref()}); err == nil {
 				from, fromKnown = live, true
 			}
 		}
@@ -710,7 +712,7 @@ func (r *releaseResource) planService(ctx context.Context, name string, s, old s
 		s.PlannedSteps = types.ListUnknown(plannedStepObjectType)
 		return s, servicePlan{moves: true}, true
 	}
-	if !refuseWhileForeign(ctx, r.client, s.ControlledBy, at.AtName("target_groups"), diags) {
+	if !pipeline.RefuseWhileForeign(ctx, r.client, controller(s.ControlledBy), svcAt(name).Name("target_groups"), reportTo(diags)) {
 		return s, servicePlan{}, false
 	}
 	settings, _ := settingsFrom(ctx, s.Rollout)
@@ -718,13 +720,13 @@ func (r *releaseResource) planService(ctx context.Context, name string, s, old s
 	if had {
 		last = old.LastRollout
 	}
-	steps, ok := planChange(ctx, r.client, plannedChange{at: svcAt(name).Name("target_groups"), kind: fmt.Sprintf("listener of services[%q]", name), from: from, to: to,
-		strategy: st, settings: settings, last: recordOf(last)}, reportTo(diags))
+	steps, ok := pipeline.Plan(ctx, r.client, pipeline.Planned{At: svcAt(name).Name("target_groups"), Kind: fmt.Sprintf("listener of services[%q]", name), From: from, To: to,
+		Strategy: st, Settings: settings, Last: recordOf(last)}, reportTo(diags))
 	if !ok {
 		return s, servicePlan{}, false
 	}
 	s.PlannedSteps = plannedStepsValue(steps)
-	return s, servicePlan{moves: true, known: true, wait: rollout.TotalPause(steps) + gateWaits(settings, steps)}, true
+	return s, servicePlan{moves: true, known: true, wait: rollout.TotalPause(steps) + pipeline.GateWaits(settings, steps)}, true
 }
 
 // releaseWaits is the longest the release's pauses and stabilizations keep

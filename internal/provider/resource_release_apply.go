@@ -28,10 +28,10 @@ type serviceRun struct {
 	plan    serviceModel
 	old     *serviceModel
 	subject listenerSubject
-	ch      change
+	ch      pipeline.Change
 	steps   []rollout.PlannedStep
-	lease   lease
-	out     outcome
+	lease   pipeline.Lease
+	out     pipeline.Outcome
 	diags   diag.Diagnostics
 	// status and reason, once it ran (unchanged, or a run's outcome).
 	status, reason string
@@ -170,7 +170,7 @@ func (run *releaseRun) claimAndCheck(ctx context.Context, of onFailure, diags *d
 		return true
 	}
 	for _, name := range run.gp.Order() {
-		giveBack(ctx, run.runs[name].subject, run.runs[name].lease, reportTo(diags))
+		pipeline.GiveBack(ctx, run.runs[name].subject, run.runs[name].lease, reportTo(diags))
 	}
 	return false
 }
@@ -180,7 +180,7 @@ func (run *releaseRun) claimAndCheck(ctx context.Context, of onFailure, diags *d
 func (run *releaseRun) releaseServicesThatLeft(ctx context.Context, diags *diag.Diagnostics) {
 	for name, old := range run.prior {
 		if sr, ok := run.runs[name]; !ok || sr.old == nil {
-			releaseLease(ctx, listenerSubject{c: run.r.client, ref: old.ref()}, old.OwnerTag.ValueString(), recordOf(old.LastRollout), reportTo(diags))
+			pipeline.ReleaseLease(ctx, listenerSubject{c: run.r.client, ref: old.ref()}, old.OwnerTag.ValueString(), recordOf(old.LastRollout), reportTo(diags))
 		}
 	}
 }
@@ -203,21 +203,21 @@ func (run *releaseRun) runWaves(ctx context.Context, of onFailure) {
 		}
 		left := run.deadline.Sub(c.Clock.Now())
 		if left <= 0 {
-			sr.diags.AddAttributeError(path.Root("timeouts"), "Release Timed Out", detail(nil,
+			sr.diags.AddAttributeError(path.Root("timeouts"), "Release Timed Out", pipeline.Detail(nil,
 				fmt.Sprintf("The release reached its %s timeout before %s could start; nothing of it was moved.", run.limit, name),
 				"Raise the timeout in timeouts, or shorten the pauses, then apply again."))
 			return false, "the release reached its timeout before it started"
 		}
-		sr.ch.limit, sr.ch.readFirst = left, readsFirst
+		sr.ch.Limit, sr.ch.ReadFirst = left, pipeline.ReadsFirst
 		tflog.Info(ctx, "release service starting", map[string]any{"service": name, "wave": run.gp.WaveOf(name) + 1})
-		sr.out = runChange(ctx, c, sr.subject, sr.ch, reportTo(&sr.diags))
+		sr.out = pipeline.Run(ctx, c, sr.subject, sr.ch, reportTo(&sr.diags))
 		switch {
-		case sr.out.moved:
-			sr.status, sr.reason = string(sr.out.res.Status), sr.out.res.Summary()
+		case sr.out.Moved:
+			sr.status, sr.reason = string(sr.out.Res.Status), sr.out.Res.Summary()
 		case sr.diags.HasError():
 			sr.status, sr.reason = string(graph.Failed), firstError(sr.diags)
 		}
-		if sr.diags.HasError() || sr.out.moved && sr.out.res.Status != rollout.Succeeded {
+		if sr.diags.HasError() || sr.out.Moved && sr.out.Res.Status != rollout.Succeeded {
 			return false, sr.reason
 		}
 		return true, sr.reason
@@ -237,12 +237,12 @@ func (run *releaseRun) rollBackStarted(ctx context.Context) {
 	why := fmt.Sprintf("the release rolled back the services it moved because %s failed (on_failure.rollback = \"started\")", strings.Join(run.failed, ", "))
 	for _, name := range graph.Started(run.outs) {
 		sr := run.runs[name]
-		if !sr.out.moved {
+		if !sr.out.Moved {
 			continue
 		}
 		ch := sr.ch
-		ch.limit = max(run.deadline.Sub(c.Clock.Now()), rollout.DefaultRollbackGrace)
-		if res, ok := rollBackChange(ctx, c, sr.subject, ch, sr.out.res.Current, len(sr.out.steps), why, reportTo(&sr.diags)); ok {
+		ch.Limit = max(run.deadline.Sub(c.Clock.Now()), rollout.DefaultRollbackGrace)
+		if res, ok := pipeline.RollBackChange(ctx, c, sr.subject, ch, sr.out.Res.Current, len(sr.out.Steps), why, reportTo(&sr.diags)); ok {
 			sr.rolledBack = &res
 		}
 	}
@@ -257,8 +257,8 @@ func (run *releaseRun) record(ctx context.Context, diags *diag.Diagnostics) rele
 	for _, name := range run.gp.Order() {
 		sr, oc := run.runs[name], run.outs[name]
 		s := sr.plan
-		s.OwnerTag = types.StringValue(sr.lease.token)
-		cur := sr.ch.from
+		s.OwnerTag = types.StringValue(sr.lease.Token)
+		cur := sr.ch.From
 		last := types.ObjectNull(lastRolloutAttrTypes)
 		if sr.old != nil {
 			last = sr.old.LastRollout
@@ -266,23 +266,23 @@ func (run *releaseRun) record(ctx context.Context, diags *diag.Diagnostics) rele
 		status, reason := string(oc.Status), oc.Reason
 		switch {
 		case sr.rolledBack != nil:
-			cur, last = sr.rolledBack.Current, recordValue(recordChange(sr.ch, *sr.rolledBack))
+			cur, last = sr.rolledBack.Current, recordValue(pipeline.RecordChange(sr.ch, *sr.rolledBack))
 			status, reason = statusRolledBack, sr.rolledBack.Summary()
 			if sr.rolledBack.Status != rollout.RolledBack {
 				status = string(graph.Failed)
 			}
-		case sr.out.moved:
-			cur, last = sr.out.res.Current, recordValue(recordChange(sr.ch, sr.out.res))
+		case sr.out.Moved:
+			cur, last = sr.out.Res.Current, recordValue(pipeline.RecordChange(sr.ch, sr.out.Res))
 			status, reason = sr.status, sr.reason
 		case sr.status == statusUnchanged && sr.old != nil && !sr.old.Status.IsNull():
 			// Nothing to move: it keeps how it last ended, as the plan said.
-			cur, status, reason = sr.ch.to, sr.old.Status.ValueString(), sr.old.Reason.ValueString()
+			cur, status, reason = sr.ch.To, sr.old.Status.ValueString(), sr.old.Reason.ValueString()
 		case sr.status == statusUnchanged:
-			cur, status, reason = sr.ch.to, statusUnchanged, ""
+			cur, status, reason = sr.ch.To, statusUnchanged, ""
 		case sr.status != "":
 			status, reason = sr.status, sr.reason
 		}
-		got := cur.OrderedLike(sr.ch.to)
+		got := cur.OrderedLike(sr.ch.To)
 		s.TargetGroups = listFromSplit(got)
 		s.Percentages = percentagesValue(got)
 		switch {
@@ -324,7 +324,7 @@ func (run *releaseRun) record(ctx context.Context, diags *diag.Diagnostics) rele
 	// Otherwise nothing was to move (the plan kept last_release as the
 	// state has it): it still says how the last release that moved went.
 	if len(run.failed) > 0 {
-		diags.AddError("Release Failed", detail(nil,
+		diags.AddError("Release Failed", pipeline.Detail(nil,
 			fmt.Sprintf("%s failed. What each service did: %s.", strings.Join(run.failed, ", "), strings.Join(summary, "; ")),
 			"The state records what each service serves now and why (services[*].status and reason). The next plan shows what is left to do; "+
 				"apply refuses a change that did not ship until its rollout.attempt changes, so fix the cause, change that service's rollout.attempt and apply again: "+
@@ -350,45 +350,45 @@ const maxPrecheck = 8
 // prepare claims and checks one service before anything moves: its lease,
 // where it starts from (the state's weights, or a read for a new service),
 // and the pipeline's checks up to the first write. Problems go to run.diags.
-func (r *releaseResource) prepare(ctx context.Context, run *serviceRun, adopt bool, of onFailure, stab *stabilizeSettings, validated bool) {
+func (r *releaseResource) prepare(ctx context.Context, run *serviceRun, adopt bool, of onFailure, stab *pipeline.StabilizeSettings, validated bool) {
 	c, s, name := r.client, run.plan, run.name
 	to, _, _ := splitFromList(ctx, s.TargetGroups)
 	settings, d := settingsFrom(ctx, s.Rollout)
 	run.diags.Append(d...)
 	onNetwork(s.ListenerARN, &settings)
-	ch := change{to: to, settings: settings, planned: plannedOf(s.PlannedSteps, plannedStepsValue), last: pipeline.Record{}, hold: of.rollback == rollbackNone}
+	ch := pipeline.Change{To: to, Settings: settings, Planned: plannedOf(s.PlannedSteps, plannedStepsValue), Last: pipeline.Record{}, Hold: of.rollback == rollbackNone}
 	mine := ""
 	if run.old != nil {
-		ch.from, _, _ = splitFromList(ctx, run.old.TargetGroups)
-		ch.last, ch.readFirst = recordOf(run.old.LastRollout), readsFirst
+		ch.From, _, _ = splitFromList(ctx, run.old.TargetGroups)
+		ch.Last, ch.ReadFirst = recordOf(run.old.LastRollout), pipeline.ReadsFirst
 		mine = run.old.OwnerTag.ValueString()
 	} else {
-		live, err := readSplit(ctx, run.subject)
+		live, err := pipeline.ReadSplit(ctx, run.subject)
 		if err != nil {
 			run.subject.ReadError(reportTo(&run.diags), err)
 			return
 		}
-		ch.from = live
+		ch.From = live
 	}
 	if stab != nil && validated {
-		ch.stabilize = stab
+		ch.Stabilize = stab
 	}
 	run.ch = ch
 	// The read-only checks first; the lease is the first write.
-	steps, read, ok := checkChange(ctx, c, run.subject, ch, reportTo(&run.diags))
+	steps, read, ok := pipeline.CheckChange(ctx, c, run.subject, ch, reportTo(&run.diags))
 	if !ok {
 		return
 	}
-	run.found = splitRead(read)
-	if !ch.from.Equal(to) && !refuseWhileForeign(ctx, c, s.ControlledBy, svcPath(name).AtName("target_groups"), &run.diags) {
+	run.found = pipeline.SplitRead(read)
+	if !ch.From.Equal(to) && !pipeline.RefuseWhileForeign(ctx, c, controller(s.ControlledBy), svcAt(name).Name("target_groups"), reportTo(&run.diags)) {
 		return
 	}
-	l, ok := claim(ctx, svcAt(name), run.subject, releaseType, mine, adopt, to, settings.Attempt, reportTo(&run.diags))
+	l, ok := pipeline.Claim(ctx, svcAt(name), run.subject, releaseType, mine, adopt, to, settings.Attempt, reportTo(&run.diags))
 	if !ok {
 		return
 	}
 	run.lease, run.steps = l, steps
-	run.ch.leaseToken = l.token
+	run.ch.LeaseToken = l.Token
 }
 
 // setStickiness writes a service's stickiness when only it changed.
@@ -397,12 +397,12 @@ func (r *releaseResource) setStickiness(ctx context.Context, run *serviceRun) {
 		return
 	}
 	subj := listenerSubject{c: r.client, ref: run.plan.ref(), sticky: stickinessFrom(run.plan.Stickiness)}
-	expect := []weights.Split{run.ch.to}
+	expect := []weights.Split{run.ch.To}
 	if run.found != nil {
 		expect = append(expect, run.found)
 	}
-	if err := subj.set(ctx, expect, run.ch.to); err != nil {
-		addWriteError(&run.diags, r.client, run.plan.ref(), err)
+	if err := subj.set(ctx, expect, run.ch.To); err != nil {
+		pipeline.AddWriteError(&run.diags, r.client, run.plan.ref(), err)
 	}
 }
 
@@ -429,13 +429,13 @@ func (r *releaseResource) Read(ctx context.Context, req resource.ReadRequest, re
 		acts, err := r.client.ReadActions(ctx, ref)
 		if errors.Is(err, awsclient.ErrNotFound) {
 			gone++
-			resp.Diagnostics.AddAttributeWarning(svcPath(name), fmt.Sprintf("%s Not Found", title(ref.Kind())), detail(nil,
+			resp.Diagnostics.AddAttributeWarning(svcPath(name), fmt.Sprintf("%s Not Found", pipeline.Title(ref.Kind())), pipeline.Detail(nil,
 				fmt.Sprintf("The %s %s of services[%q] no longer exists.", ref.Kind(), ref.ID(), name),
 				"Remove the service from the release, or point it at the listener or rule that replaced it."))
 			continue
 		}
 		if err != nil {
-			addReadError(&resp.Diagnostics, r.client, ref, err)
+			pipeline.AddReadError(&resp.Diagnostics, r.client, ref, err)
 			return
 		}
 		prior, _, _ := splitFromList(ctx, s.TargetGroups)
@@ -472,7 +472,7 @@ func (r *releaseResource) Delete(ctx context.Context, req resource.DeleteRequest
 	resp.Diagnostics.Append(d...)
 	for _, name := range sortedNames(services) {
 		s := services[name]
-		releaseLease(ctx, listenerSubject{c: r.client, ref: s.ref()}, s.OwnerTag.ValueString(), recordOf(s.LastRollout), reportTo(&resp.Diagnostics))
+		pipeline.ReleaseLease(ctx, listenerSubject{c: r.client, ref: s.ref()}, s.OwnerTag.ValueString(), recordOf(s.LastRollout), reportTo(&resp.Diagnostics))
 	}
 	tflog.Info(ctx, "release destroyed; every forward action left as it is", map[string]any{"services": len(services)})
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -182,14 +183,16 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 		r.modifyObservedPlan(ctx, plan, state, priorCtl, resp)
 		return
 	}
-	checkReach(ctx, r.client, plan.ControlledBy, priorCtl, plan.ref(), tgARNs(ctx, plan.TargetGroups), path.Root("controlled_by"), &resp.Diagnostics)
+	if !plan.ControlledBy.Equal(priorCtl) {
+		pipeline.CheckReach(ctx, r.client, controller(plan.ControlledBy), plan.ref(), tgARNs(ctx, plan.TargetGroups), problem.At("controlled_by"), reportTo(&resp.Diagnostics))
+	}
 	s, known, d := splitFromList(ctx, plan.TargetGroups)
 	resp.Diagnostics.Append(d...)
 	// A write beside a system that shifts the listener waits for its
 	// deployment to end: a create (it takes the listener), a hand-over,
 	// or any change of the forward action.
 	if state == nil || state.observing() || !req.Plan.Raw.Equal(req.State.Raw) {
-		if !refuseWhileForeign(ctx, r.client, plan.ControlledBy, path.Root("target_groups"), &resp.Diagnostics) {
+		if !pipeline.RefuseWhileForeign(ctx, r.client, controller(plan.ControlledBy), problem.At("target_groups"), reportTo(&resp.Diagnostics)) {
 			return
 		}
 	}
@@ -206,7 +209,7 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 	fromKnown := false
 	if state != nil {
 		from, fromKnown, _ = splitFromList(ctx, state.TargetGroups)
-		checkPromote(nil, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !known || !from.Equal(s), reportTo(&resp.Diagnostics))
+		pipeline.CheckPromote(nil, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), settingsOf(ctx, plan.Rollout), !known || !from.Equal(s), reportTo(&resp.Diagnostics))
 		if known && from.Equal(s) {
 			r.planSameWeights(ctx, req, resp, plan, *state, s)
 			return
@@ -222,17 +225,17 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 // "observe"): nothing is written, so only the hand-back and the reach of
 // controlled_by are checked.
 func (r *trafficSplitResource) modifyObservedPlan(ctx context.Context, plan trafficSplitModel, state *trafficSplitModel, priorCtl types.Object, resp *resource.ModifyPlanResponse) {
-	if state != nil && !state.observing() && recordOf(state.LastRollout).Status == statusRunning {
+	if state != nil && !state.observing() && recordOf(state.LastRollout).Status == pipeline.StatusRunning {
 		// Handing back would give up the owner tag under a rollout
 		// that goes on writing.
-		refuseWhileRunning(problem.At("manage"), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
+		pipeline.RefuseWhileRunning(problem.At("manage"), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
 		return
 	}
 	if state != nil && !state.observing() {
-		if h, held := heldOf(recordOf(state.LastRollout)); held {
+		if h, held := pipeline.HeldOf(recordOf(state.LastRollout)); held {
 			// Handing back would strand the held canary: nothing could
 			// promote it or roll it back, and its record would stay held.
-			refuseHandBackWhileHeld(path.Root("manage"), h, &resp.Diagnostics)
+			pipeline.RefuseHandBackWhileHeld(problem.At("manage"), h, reportTo(&resp.Diagnostics))
 			return
 		}
 	}
@@ -244,17 +247,19 @@ func (r *trafficSplitResource) modifyObservedPlan(ctx context.Context, plan traf
 			tgs = append(tgs, t.ARN)
 		}
 	}
-	checkReach(ctx, r.client, plan.ControlledBy, priorCtl, plan.ref(), tgs, path.Root("controlled_by"), &resp.Diagnostics)
+	if !plan.ControlledBy.Equal(priorCtl) {
+		pipeline.CheckReach(ctx, r.client, controller(plan.ControlledBy), plan.ref(), tgs, problem.At("controlled_by"), reportTo(&resp.Diagnostics))
+	}
 	r.planObserved(ctx, plan, state, resp)
 }
 
 // planSameWeights is the plan of a change that keeps the weights (s):
 // the last schedule and the last rollout's record stay, unless a held
-// rollout is promoted or times out (planHeldSame) or a running one is
-// read (planRunningSame).
+// rollout is promoted or times out (pipeline.PlanHeldSame) or a running one is
+// read (pipeline.PlanRunningSame).
 func (r *trafficSplitResource) planSameWeights(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, plan, state trafficSplitModel, s weights.Split) {
-	if h, held := heldOf(recordOf(state.LastRollout)); held {
-		steps, acts, ok := planHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), s, req.Private, reportTo(&resp.Diagnostics))
+	if h, held := pipeline.HeldOf(recordOf(state.LastRollout)); held {
+		steps, acts, ok := pipeline.PlanHeldSame(ctx, r.client, r.subject(plan), h, settingsOf(ctx, plan.Rollout), s, lookedAt(ctx, req.Private), reportTo(&resp.Diagnostics))
 		if ok && !acts && !plan.Stickiness.IsUnknown() && stickinessFrom(plan.Stickiness) != stickinessFrom(state.Stickiness) {
 			// Only an apply that moves the held rollout (promoted, or
 			// rolled back) writes the listener, stickiness with it.
@@ -266,16 +271,16 @@ func (r *trafficSplitResource) planSameWeights(ctx context.Context, req resource
 		}
 		return
 	}
-	if recordOf(state.LastRollout).Status == statusRunning && !plan.Stickiness.IsUnknown() && !plan.Stickiness.Equal(state.Stickiness) {
+	if recordOf(state.LastRollout).Status == pipeline.StatusRunning && !plan.Stickiness.IsUnknown() && !plan.Stickiness.Equal(state.Stickiness) {
 		// The orchestrator writes the stickiness it started with
 		// at every step.
-		refuseWhileRunning(problem.At("stickiness"), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
+		pipeline.RefuseWhileRunning(problem.At("stickiness"), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
 		return
 	}
 	if !plan.PlannedSteps.Equal(state.PlannedSteps) {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), state.PlannedSteps)...)
 	}
-	if last := recordValue(planRunningSame(ctx, r.client, r.subjectIfKnown(plan), recordOf(state.LastRollout), settingsOf(ctx, plan.Rollout), reportTo(&resp.Diagnostics))); !plan.LastRollout.Equal(last) {
+	if last := recordValue(pipeline.PlanRunningSame(ctx, r.client, r.subjectIfKnown(plan), recordOf(state.LastRollout), settingsOf(ctx, plan.Rollout), reportTo(&resp.Diagnostics))); !plan.LastRollout.Equal(last) {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("last_rollout"), last)...)
 	}
 }
@@ -296,17 +301,17 @@ func (r *trafficSplitResource) planSchedule(ctx context.Context, resp *resource.
 		last = state.LastRollout
 	}
 	settings, _ := settingsFrom(ctx, plan.Rollout)
-	steps, ok := planChange(ctx, r.client, plannedChange{at: problem.At("target_groups"), kind: "listener", from: from, to: s, strategy: st, settings: settings, last: recordOf(last), subj: r.subjectIfKnown(plan)}, reportTo(&resp.Diagnostics))
+	steps, ok := pipeline.Plan(ctx, r.client, pipeline.Planned{At: problem.At("target_groups"), Kind: "listener", From: from, To: s, Strategy: st, Settings: settings, Last: recordOf(last), Subj: r.subjectIfKnown(plan)}, reportTo(&resp.Diagnostics))
 	if !ok {
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("planned_steps"), plannedStepsValue(steps))...)
-	checkScheduleTimeout(ctx, plan.Timeouts, operation(state == nil), steps, plan.Rollout, &resp.Diagnostics)
+	checkScheduleTimeout(ctx, plan.Timeouts, pipeline.Operation(state == nil), steps, plan.Rollout, &resp.Diagnostics)
 }
 
 // subjectIfKnown is the split's subject when the plan names its listener
 // or rule and a client is configured; nil otherwise (nothing is read).
-func (r *trafficSplitResource) subjectIfKnown(plan trafficSplitModel) subject {
+func (r *trafficSplitResource) subjectIfKnown(plan trafficSplitModel) pipeline.Subject {
 	if r.client == nil || plan.ListenerARN.IsUnknown() || plan.RuleARN.IsUnknown() {
 		return nil
 	}
@@ -342,7 +347,7 @@ func (r *trafficSplitResource) Create(ctx context.Context, req resource.CreateRe
 	ref := plan.ref()
 	current, err := r.client.ReadActions(ctx, ref)
 	if err != nil {
-		addReadError(&resp.Diagnostics, r.client, ref, err)
+		pipeline.AddReadError(&resp.Diagnostics, r.client, ref, err)
 		return
 	}
 	replaced, err := current.Encode()
@@ -366,7 +371,7 @@ func (r *trafficSplitResource) Create(ctx context.Context, req resource.CreateRe
 	resp.Diagnostics.Append(d...)
 	plan.ID = types.StringValue(ref.ID())
 	plan.ReplacedActions = types.StringValue(replaced)
-	if !r.shift(ctx, &plan, before.Split, types.ObjectNull(lastRolloutAttrTypes), "", alreadyRead, limit, &resp.Diagnostics) {
+	if !r.shift(ctx, &plan, before.Split, types.ObjectNull(lastRolloutAttrTypes), "", pipeline.AlreadyRead, limit, &resp.Diagnostics) {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -389,7 +394,7 @@ func (r *trafficSplitResource) Read(ctx context.Context, req resource.ReadReques
 	}
 	got := fwd.Split.OrderedLike(prior)
 	state.ID = types.StringValue(ref.ID())
-	last, running := refreshDetached(ctx, r.client, r.subject(state), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
+	last, running := pipeline.RefreshDetached(ctx, r.client, r.subject(state), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
 	state.LastRollout = recordValue(last)
 	markLooked(ctx, r.client, last, resp.Private, &resp.Diagnostics)
 	if !running {
@@ -407,7 +412,7 @@ func (r *trafficSplitResource) Read(ctx context.Context, req resource.ReadReques
 	if state.Manage.IsNull() {
 		state.Manage = types.StringValue(manageWrite)
 	}
-	state.Foreign = readForeign(ctx, r.client, state.ControlledBy, state.Foreign, &resp.Diagnostics)
+	state.Foreign = readForeignValue(ctx, r.client, state.ControlledBy, state.Foreign, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -422,7 +427,7 @@ func readForRefresh(ctx context.Context, c *awsclient.Client, ref awsclient.Ref,
 		return nil, false
 	}
 	if err != nil {
-		addReadError(&resp.Diagnostics, c, ref, err)
+		pipeline.AddReadError(&resp.Diagnostics, c, ref, err)
 		return nil, false
 	}
 	return acts, true
@@ -438,12 +443,12 @@ func (r *trafficSplitResource) Update(ctx context.Context, req resource.UpdateRe
 	if plan.observing() {
 		if !state.observing() {
 			// Handing back: the owner tag goes, nothing moves.
-			releaseLease(ctx, r.subject(state), state.OwnerTag.ValueString(), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
+			pipeline.ReleaseLease(ctx, r.subject(state), state.OwnerTag.ValueString(), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
 			tflog.Info(ctx, "handing the listener back to the system that shifts it", map[string]any{"id": plan.ref().ID()})
 		}
 		current, err := r.client.ReadActions(ctx, plan.ref())
 		if err != nil {
-			addReadError(&resp.Diagnostics, r.client, plan.ref(), err)
+			pipeline.AddReadError(&resp.Diagnostics, r.client, plan.ref(), err)
 			return
 		}
 		plan.ReplacedActions = state.ReplacedActions
@@ -463,7 +468,7 @@ func (r *trafficSplitResource) Update(ctx context.Context, req resource.UpdateRe
 		state.OwnerTag = types.StringValue("")
 	}
 	// Read before write: the plan was made from the state's weights.
-	if !r.shift(ctx, &plan, before, state.LastRollout, state.OwnerTag.ValueString(), readsFirst, limit, &resp.Diagnostics) {
+	if !r.shift(ctx, &plan, before, state.LastRollout, state.OwnerTag.ValueString(), pipeline.ReadsFirst, limit, &resp.Diagnostics) {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -480,41 +485,41 @@ func (r *trafficSplitResource) subject(m trafficSplitModel) listenerSubject {
 // shift moves the listener from `from` to the planned weights through the
 // traffic pipeline and records the outcome in m. last is the state's
 // last_rollout (null on create), mine the lease token in state ("" on
-// create); readFirst reads the listener before the first write. It returns
+// create); pipeline.ReadFirst reads the listener before the first write. It returns
 // false when m must not be saved (nothing was changed, the lease is given
 // back as it was, and the error says why); after a run that moved traffic
 // it records the real weights, whatever the outcome.
-func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, from weights.Split, last types.Object, mine string, readFirst firstRead, limit time.Duration, diags *diag.Diagnostics) bool {
+func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, from weights.Split, last types.Object, mine string, readFirst pipeline.FirstRead, limit time.Duration, diags *diag.Diagnostics) bool {
 	fwd, _ := r.forwardFrom(ctx, *m)
 	settings, d := settingsFrom(ctx, m.Rollout)
 	diags.Append(d...)
 	if diags.HasError() {
 		return false
 	}
-	if !refuseWhileForeign(ctx, r.client, m.ControlledBy, path.Root("target_groups"), diags) {
+	if !pipeline.RefuseWhileForeign(ctx, r.client, controller(m.ControlledBy), problem.At("target_groups"), reportTo(diags)) {
 		return false
 	}
 	onNetwork(m.ListenerARN, &settings)
 	subj := r.subject(*m)
-	ch := change{from: from, to: fwd.Split, settings: settings, planned: plannedOf(m.PlannedSteps, plannedStepsValue), last: recordOf(last), readFirst: readFirst, limit: limit, acts: m.LastRollout.IsUnknown(),
-		owner: &ownerClaim{base: nil, resourceType: splitType, mine: mine, adopt: m.Adopt.ValueBool()}}
-	out := runChange(ctx, r.client, subj, ch, reportTo(diags))
-	m.OwnerTag = types.StringValue(out.lease.token)
-	if !out.moved {
+	ch := pipeline.Change{From: from, To: fwd.Split, Settings: settings, Planned: plannedOf(m.PlannedSteps, plannedStepsValue), Last: recordOf(last), ReadFirst: readFirst, Limit: limit, Acts: m.LastRollout.IsUnknown(),
+		Owner: &pipeline.OwnerClaim{Base: nil, ResourceType: splitType, Mine: mine, Adopt: m.Adopt.ValueBool()}}
+	out := pipeline.Run(ctx, r.client, subj, ch, reportTo(diags))
+	m.OwnerTag = types.StringValue(out.Lease.Token)
+	if !out.Moved {
 		if diags.HasError() {
-			giveBack(ctx, subj, out.lease, reportTo(diags))
+			pipeline.GiveBack(ctx, subj, out.Lease, reportTo(diags))
 			return false
 		}
 		// Same weights: only stickiness (or nothing AWS sees) changes; the
 		// last schedule and rollout record stay. The listener may serve
 		// them in another form (out.found).
 		expect := []weights.Split{from, fwd.Split}
-		if out.found != nil {
-			expect = append(expect, out.found)
+		if out.Found != nil {
+			expect = append(expect, out.Found)
 		}
 		if err := subj.set(ctx, expect, fwd.Split); err != nil {
-			addWriteError(diags, r.client, m.ref(), err)
-			giveBack(ctx, subj, out.lease, reportTo(diags))
+			pipeline.AddWriteError(diags, r.client, m.ref(), err)
+			pipeline.GiveBack(ctx, subj, out.Lease, reportTo(diags))
 			return false
 		}
 		m.Percentages = percentagesValue(fwd.Split)
@@ -527,11 +532,11 @@ func (r *trafficSplitResource) shift(ctx context.Context, m *trafficSplitModel, 
 		keepForeign(ctx, r.client, m, diags)
 		return true
 	}
-	got := out.res.Current.OrderedLike(fwd.Split)
+	got := out.Res.Current.OrderedLike(fwd.Split)
 	m.TargetGroups = listFromSplit(got)
 	m.Percentages = percentagesValue(got)
-	m.PlannedSteps = plannedStepsValue(out.steps)
-	m.LastRollout = recordValue(recordOutcome(ch, out))
+	m.PlannedSteps = plannedStepsValue(out.Steps)
+	m.LastRollout = recordValue(pipeline.RecordOutcome(ch, out))
 	keepForeign(ctx, r.client, m, diags)
 	return true
 }
@@ -555,13 +560,13 @@ func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRe
 	// controlled_by, it waits for that system's deployment to end. Refused
 	// before any write (the lease and the state stay as they are), so the
 	// recorded action can still be put back once it has ended.
-	if r.restores(state) && !refuseRestoreWhileForeign(ctx, r.client, state.ControlledBy, ref.ID(), &resp.Diagnostics) {
+	if r.restores(state) && !pipeline.RefuseRestoreWhileForeign(ctx, r.client, controller(state.ControlledBy), ref.ID(), reportTo(&resp.Diagnostics)) {
 		return
 	}
-	if endOnDestroy(ctx, r.client, subj, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
+	if pipeline.EndOnDestroy(ctx, r.client, subj, recordOf(state.LastRollout), settingsOf(ctx, state.Rollout), state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); resp.Diagnostics.HasError() {
 		return
 	}
-	defer releaseLease(ctx, subj, state.OwnerTag.ValueString(), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
+	defer pipeline.ReleaseLease(ctx, subj, state.OwnerTag.ValueString(), recordOf(state.LastRollout), reportTo(&resp.Diagnostics))
 	if state.OnDestroy.ValueString() != onDestroyRestore {
 		tflog.Info(ctx, "on_destroy = keep: leaving the forward action as it is", map[string]any{"id": ref.ID()})
 		return
@@ -569,14 +574,14 @@ func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRe
 	if st := recordOf(state.LastRollout).Status; st != "" && st != string(rollout.Succeeded) {
 		// A create that did not finish (a tainted resource being replaced):
 		// restoring would move all traffic at once, with no gates.
-		resp.Diagnostics.AddWarning("Replaced Action Not Restored", detail(nil,
+		resp.Diagnostics.AddWarning("Replaced Action Not Restored", pipeline.Detail(nil,
 			fmt.Sprintf("The last change of this resource ended %s, so destroy leaves %s as it is rather than move all its traffic back at once with no gates.", st, ref.ID()),
 			"Set the listener's action yourself if it must change, or apply the resource again."))
 		return
 	}
 	if state.ReplacedActions.IsNull() || state.ReplacedActions.ValueString() == "" {
 		resp.Diagnostics.AddWarning("Nothing To Restore",
-			detail(nil, fmt.Sprintf("on_destroy is \"restore\" but this resource has no record of the action it replaced on %s (it was imported).", ref.ID()),
+			pipeline.Detail(nil, fmt.Sprintf("on_destroy is \"restore\" but this resource has no record of the action it replaced on %s (it was imported).", ref.ID()),
 				"The forward action was left as it is. Set the listener's action yourself if it must change."))
 		return
 	}
@@ -589,7 +594,7 @@ func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRe
 	// Restore only what this resource still owns, and still serves what it
 	// left: a listener another resource adopted, or someone changed since,
 	// is theirs.
-	if owner, ok := stillOwned(ctx, subj, state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); !ok {
+	if owner, ok := pipeline.StillOwned(ctx, subj, state.OwnerTag.ValueString(), reportTo(&resp.Diagnostics)); !ok {
 		if owner != "" {
 			notOwnedOnDestroy(&resp.Diagnostics, subj, owner, "put back the action it replaced")
 		}
@@ -597,7 +602,7 @@ func (r *trafficSplitResource) Delete(ctx context.Context, req resource.DeleteRe
 	}
 	recorded, _, _ := splitFromList(ctx, state.TargetGroups)
 	tflog.Info(ctx, "on_destroy = restore: putting back the replaced action", map[string]any{"id": ref.ID()})
-	restoreActions(ctx, r.client, subj, recorded, acts, reportTo(&resp.Diagnostics))
+	pipeline.RestoreActions(ctx, r.client, subj, subj.ref, recorded, acts, reportTo(&resp.Diagnostics))
 }
 
 // restores says whether destroy would put the replaced action back: on
@@ -643,8 +648,8 @@ func refAttrOf(id string) string {
 
 // refuseStickinessWhileHeld refuses, at plan, a change of stickiness alone
 // while a rollout is held: the apply would write nothing to the listener.
-func refuseStickinessWhileHeld(h heldRun, diags *diag.Diagnostics) {
-	diags.AddAttributeError(path.Root("stickiness"), "Stickiness Changed While Held", detail(nil,
-		fmt.Sprintf("stickiness changes, but a rollout is held after step %d, serving %s on its way to %s; an apply that leaves the hold as it is writes nothing to the listener.", h.step, h.serving.Short(), h.target.Short()),
-		fmt.Sprintf("Change stickiness with the apply that promotes the rollout (a new rollout.promote) or rolls it back (the configuration back to %s): that apply writes it. Or set stickiness back as it was.", h.from.Short())))
+func refuseStickinessWhileHeld(h pipeline.HeldRun, diags *diag.Diagnostics) {
+	diags.AddAttributeError(path.Root("stickiness"), "Stickiness Changed While Held", pipeline.Detail(nil,
+		fmt.Sprintf("stickiness changes, but a rollout is held after step %d, serving %s on its way to %s; an apply that leaves the hold as it is writes nothing to the listener.", h.Step, h.Serving.Short(), h.Target.Short()),
+		fmt.Sprintf("Change stickiness with the apply that promotes the rollout (a new rollout.promote) or rolls it back (the configuration back to %s): that apply writes it. Or set stickiness back as it was.", h.From.Short())))
 }

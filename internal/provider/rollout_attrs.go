@@ -21,9 +21,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
-	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
-	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
 // The Terraform shapes of a progressive rollout: the rollout block, the
@@ -31,20 +29,13 @@ import (
 // pure rollout package.
 
 const (
-	maxPause            = 24 * time.Hour
 	minPollInterval     = time.Second
-	maxPollInterval     = time.Hour
-	maxHealthTimeout    = 2 * time.Hour
 	maxCanarySteps      = 20
 	maxAlarms           = 100
-	defaultPollInterval = 15 * time.Second
 	defaultApplyTimeout = 60 * time.Minute
-	maxMetricsDelay     = 15 * time.Minute
 	maxHoldTimeout      = 30 * 24 * time.Hour
 	// holdRollback is hold_timeout_action's default.
 	holdRollback = "rollback"
-	// pauseHold is a step's pause that holds.
-	pauseHold = "hold"
 )
 
 type rolloutModel struct {
@@ -86,7 +77,6 @@ const (
 	// The most a detached rollout may run, and its default (the
 	// schedule's own length comes first: see detachedTimeout).
 	minDetachedTimeout = time.Minute
-	maxDetachedTimeout = 366 * 24 * time.Hour
 )
 
 type stepModel struct {
@@ -150,9 +140,9 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 					},
 					"pause": schema.StringAttribute{
 						Optional: true,
-						MarkdownDescription: fmt.Sprintf("Bake time after the step, a Go duration from 0s to %s; gates are polled during it. Default none. ", maxPause) +
+						MarkdownDescription: fmt.Sprintf("Bake time after the step, a Go duration from 0s to %s; gates are polled during it. Default none. ", pipeline.MaxPause) +
 							"Or `hold`: the rollout stops after the step, watching nothing, until `promote` changes (see `promote`, `hold_timeout`). The last step cannot be a hold.",
-						Validators: []validator.String{orHold{goDuration{0, maxPause}}},
+						Validators: []validator.String{orHold{goDuration{0, pipeline.MaxPause}}},
 					},
 				}},
 			},
@@ -167,15 +157,15 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 					},
 					"interval": schema.StringAttribute{
 						Required:            true,
-						MarkdownDescription: fmt.Sprintf("Bake time after each step but the last, a Go duration from 0s to %s.", maxPause),
-						Validators:          dur(0, maxPause),
+						MarkdownDescription: fmt.Sprintf("Bake time after each step but the last, a Go duration from 0s to %s.", pipeline.MaxPause),
+						Validators:          dur(0, pipeline.MaxPause),
 					},
 				},
 			},
 			"poll_interval": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: fmt.Sprintf("How often gates are checked during a pause and while waiting for healthy targets, from %s to %s. Default `15s`.", minPollInterval, maxPollInterval),
-				Validators:          dur(minPollInterval, maxPollInterval),
+				MarkdownDescription: fmt.Sprintf("How often gates are checked during a pause and while waiting for healthy targets, from %s to %s. Default `15s`.", minPollInterval, pipeline.MaxPollInterval),
+				Validators:          dur(minPollInterval, pipeline.MaxPollInterval),
 			},
 			"rollback": schema.StringAttribute{
 				Optional: true,
@@ -268,8 +258,8 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 					"timeout": schema.StringAttribute{
 						Optional: true,
 						MarkdownDescription: fmt.Sprintf("How long a detached rollout may run before it rolls back, as an apply that reaches its timeout does, from %s to %s. Default: the schedule's own length "+
-							"(pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and `poll_interval` whose calls could not fit one execution's history.", shortDuration(minDetachedTimeout), "8784h"),
-						Validators: dur(minDetachedTimeout, maxDetachedTimeout),
+							"(pauses, health waits, metrics delays) and a half, plus 15 minutes. The plan refuses a timeout and `poll_interval` whose calls could not fit one execution's history.", pipeline.ShortDuration(minDetachedTimeout), "8784h"),
+						Validators: dur(minDetachedTimeout, pipeline.MaxDetachedTimeout),
 					},
 				},
 			},
@@ -293,8 +283,8 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 							},
 							"timeout": schema.StringAttribute{
 								Optional:            true,
-								MarkdownDescription: fmt.Sprintf("How long to wait for healthy targets before a shift, 0s to %s. Default `5m`. `0s` checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.", maxHealthTimeout),
-								Validators:          dur(0, maxHealthTimeout),
+								MarkdownDescription: fmt.Sprintf("How long to wait for healthy targets before a shift, 0s to %s. Default `5m`. `0s` checks once and does not wait. Draining and unused targets receive no new traffic and count neither as healthy nor as registered.", pipeline.MaxHealthTimeout),
+								Validators:          dur(0, pipeline.MaxHealthTimeout),
 							},
 						},
 					},
@@ -337,8 +327,8 @@ func rolloutResourceAttr() schema.SingleNestedAttribute {
 							"delay": schema.StringAttribute{
 								Optional: true,
 								MarkdownDescription: fmt.Sprintf("How long after each pause the metrics are read, so CloudWatch has published the pause's last minutes (Application Load Balancer metrics arrive a minute or more late), 0s to %s. Default `%s`. "+
-									"The window read is still the pause itself; the delay adds to each step's time and counts against `timeouts`.", maxMetricsDelay, shortDuration(rollout.DefaultMetricsDelay)),
-								Validators: dur(0, maxMetricsDelay),
+									"The window read is still the pause itself; the delay adds to each step's time and counts against `timeouts`.", pipeline.MaxMetricsDelay, pipeline.ShortDuration(rollout.DefaultMetricsDelay)),
+								Validators: dur(0, pipeline.MaxMetricsDelay),
 							},
 						},
 					},
@@ -444,28 +434,6 @@ func lastRolloutAttr() schema.SingleNestedAttribute {
 	}
 }
 
-// rolloutSettings is the rollout block in the rollout package's terms.
-type rolloutSettings struct {
-	// Settings are what the Runner reads and the orchestrator's job
-	// carries: gates, poll interval, rollback policy, flags, notices,
-	// attempt, hold timeout and action.
-	rollout.Settings
-	Strategy rollout.Strategy
-	// Detached, when set, runs the schedule on the orchestrator.
-	Detached *detachedSettings
-	// Promote is rollout.promote.
-	Promote string
-	// Removed says the rollout block is not set (null).
-	Removed bool
-}
-
-// detachedSettings is rollout.execution with mode = "detached".
-type detachedSettings struct {
-	Orchestrator string
-	// Timeout is rollout.execution.timeout; zero for the default.
-	Timeout time.Duration
-}
-
 func parseDuration(s types.String, def time.Duration) time.Duration {
 	if s.IsNull() || s.IsUnknown() {
 		return def
@@ -515,7 +483,7 @@ func strategyFrom(ctx context.Context, o types.Object) (st rollout.Strategy, kno
 			if s.Percent.IsUnknown() || s.Pause.IsUnknown() {
 				known = false
 			}
-			if s.Pause.ValueString() == pauseHold {
+			if s.Pause.ValueString() == pipeline.PauseHold {
 				st.Steps = append(st.Steps, rollout.Step{Percent: int(s.Percent.ValueInt64()), Hold: true})
 				continue
 			}
@@ -535,15 +503,15 @@ func strategyFrom(ctx context.Context, o types.Object) (st rollout.Strategy, kno
 }
 
 // settingsFrom reads the whole rollout block, with defaults, for an apply.
-func settingsFrom(ctx context.Context, o types.Object) (rolloutSettings, diag.Diagnostics) {
+func settingsFrom(ctx context.Context, o types.Object) (pipeline.Settings, diag.Diagnostics) {
 	st, _, diags := strategyFrom(ctx, o)
-	out := rolloutSettings{Strategy: st, Settings: rollout.Settings{PollInterval: defaultPollInterval, Policy: rollout.Auto}, Removed: o.IsNull()}
+	out := pipeline.Settings{Strategy: st, Settings: rollout.Settings{PollInterval: pipeline.DefaultPollInterval, Policy: rollout.Auto}, Removed: o.IsNull()}
 	if o.IsNull() || o.IsUnknown() || diags.HasError() {
 		return out, diags
 	}
 	var m rolloutModel
 	diags.Append(o.As(ctx, &m, basetypes.ObjectAsOptions{})...)
-	out.PollInterval = parseDuration(m.PollInterval, defaultPollInterval)
+	out.PollInterval = parseDuration(m.PollInterval, pipeline.DefaultPollInterval)
 	out.Attempt = m.Attempt.ValueString()
 	out.Promote = m.Promote.ValueString()
 	out.HoldTimeout = parseDuration(m.HoldTimeout, 0)
@@ -560,7 +528,7 @@ func settingsFrom(ctx context.Context, o types.Object) (rolloutSettings, diag.Di
 		var e executionModel
 		diags.Append(m.Execution.As(ctx, &e, basetypes.ObjectAsOptions{})...)
 		if e.Mode.ValueString() == modeDetached {
-			out.Detached = &detachedSettings{Orchestrator: e.Orchestrator.ValueString(), Timeout: parseDuration(e.Timeout, 0)}
+			out.Detached = &pipeline.Detached{Orchestrator: e.Orchestrator.ValueString(), Timeout: parseDuration(e.Timeout, 0)}
 		}
 	}
 	out.IgnoreReadFailures = m.IgnorePoll.ValueBool()
@@ -658,7 +626,7 @@ func checkRollout(ctx context.Context, o types.Object, base path.Path, diags *di
 		return
 	}
 	if m.Rollback.ValueString() == string(rollout.FeatureFlag) && m.Flags.IsNull() {
-		diags.AddAttributeError(base.AtName("flags"), "Missing Flags", detail(nil,
+		diags.AddAttributeError(base.AtName("flags"), "Missing Flags", pipeline.Detail(nil,
 			`rollout.rollback is "feature_flag" but rollout.flags names no flag to switch off.`,
 			`List the flags that carry the change's new features, for example flags = [rollout_feature_flag.new_checkout.key], or choose another rollback.`))
 	}
@@ -668,7 +636,7 @@ func checkRollout(ctx context.Context, o types.Object, base path.Path, diags *di
 		return
 	}
 	for _, pr := range st.Problems() {
-		diags.AddAttributeError(attrPathOf(base, pr.Path), "Invalid Rollout Schedule", detail(nil, fmt.Sprintf("rollout.%s is wrong: %s.", pr.Path, pr.Reason),
+		diags.AddAttributeError(attrPathOf(base, pr.Path), "Invalid Rollout Schedule", pipeline.Detail(nil, fmt.Sprintf("rollout.%s is wrong: %s.", pr.Path, pr.Reason),
 			"A canary's steps go from 1 to 100 percent, each further than the last, and end at 100."))
 	}
 	if diags.HasError() {
@@ -682,7 +650,7 @@ func checkPreset(m rolloutModel, base path.Path, diags *diag.Diagnostics) {
 	if !m.Preset.IsNull() && !m.Preset.IsUnknown() {
 		for name, v := range map[string]attr.Value{"strategy": m.Strategy, "steps": m.Steps, "linear": m.Linear} {
 			if !v.IsNull() {
-				diags.AddAttributeError(base.AtName(name), "Preset With Own Schedule", detail(nil,
+				diags.AddAttributeError(base.AtName(name), "Preset With Own Schedule", pipeline.Detail(nil,
 					fmt.Sprintf("rollout.preset is %q, and rollout.%s is set too; a preset is the whole schedule.", m.Preset.ValueString(), name),
 					"Remove "+name+", or remove preset and describe the schedule with strategy, steps or linear."))
 			}
@@ -696,7 +664,7 @@ func checkNotifications(ctx context.Context, m rolloutModel, base path.Path, dia
 		var n notificationsModel
 		diags.Append(m.Notify.As(ctx, &n, basetypes.ObjectAsOptions{})...)
 		if n.SNSTopicARN.IsNull() && n.EventBusName.IsNull() {
-			diags.AddAttributeError(base.AtName("notifications"), "Empty Notifications", detail(nil,
+			diags.AddAttributeError(base.AtName("notifications"), "Empty Notifications", pipeline.Detail(nil,
 				"rollout.notifications names neither sns_topic_arn nor event_bus_name: no notice would go anywhere.",
 				"Set sns_topic_arn, event_bus_name or both, or remove notifications."))
 		}
@@ -712,21 +680,21 @@ func checkStrategyParts(m rolloutModel, base path.Path, diags *diag.Diagnostics)
 	}
 	switch {
 	case kind == rollout.Canary && m.Steps.IsNull():
-		diags.AddAttributeError(base.AtName("steps"), "Missing Canary Steps", detail(nil,
+		diags.AddAttributeError(base.AtName("steps"), "Missing Canary Steps", pipeline.Detail(nil,
 			`rollout.strategy is "canary" but rollout.steps is not set.`,
 			`List the steps, each further along than the last and the last at 100, for example steps = [{ percent = 10, pause = "5m" }, { percent = 100 }].`))
 	case kind != rollout.Canary && !m.Steps.IsNull() && !m.Steps.IsUnknown():
-		diags.AddAttributeError(base.AtName("steps"), "Steps Without Canary", detail(nil,
+		diags.AddAttributeError(base.AtName("steps"), "Steps Without Canary", pipeline.Detail(nil,
 			fmt.Sprintf("rollout.steps is set but rollout.strategy is %q; steps are only used by a canary.", kind),
 			`Set strategy = "canary", or remove steps.`))
 	}
 	switch {
 	case kind == rollout.Linear && m.Linear.IsNull():
-		diags.AddAttributeError(base.AtName("linear"), "Missing Linear Settings", detail(nil,
+		diags.AddAttributeError(base.AtName("linear"), "Missing Linear Settings", pipeline.Detail(nil,
 			`rollout.strategy is "linear" but rollout.linear is not set.`,
 			`Set linear = { step_percent = 20, interval = "2m" } (equal steps of step_percent, interval apart).`))
 	case kind != rollout.Linear && !m.Linear.IsNull() && !m.Linear.IsUnknown():
-		diags.AddAttributeError(base.AtName("linear"), "Linear Settings Without Linear", detail(nil,
+		diags.AddAttributeError(base.AtName("linear"), "Linear Settings Without Linear", pipeline.Detail(nil,
 			fmt.Sprintf("rollout.linear is set but rollout.strategy is %q; it is only used by a linear rollout.", kind),
 			`Set strategy = "linear", or remove linear.`))
 	}
@@ -738,17 +706,17 @@ func checkGates(ctx context.Context, o types.Object, st rollout.Strategy, base p
 	s, _ := settingsFrom(ctx, o)
 	gates := base.AtName("gates")
 	if m := s.Gates.Metrics; m != nil && m.MaxErrorRatePercent == nil && m.MaxP99LatencyMs == nil && m.MinRequestCount == nil && knownObject(ctx, o, "metrics") {
-		diags.AddAttributeError(gates.AtName("metrics"), "Empty Metrics Gate", detail(nil,
+		diags.AddAttributeError(gates.AtName("metrics"), "Empty Metrics Gate", pipeline.Detail(nil,
 			"rollout.gates.metrics is set but names no threshold, so it would check nothing.",
 			"Set at least one of max_error_rate_percent, max_p99_latency_ms and min_request_count, or remove metrics."))
 	}
 	if s.Gates.BeforeShift == "" && s.Gates.AfterPause == "" && knownObject(ctx, o, "hooks") {
-		diags.AddAttributeError(gates.AtName("hooks"), "Empty Hooks Gate", detail(nil,
+		diags.AddAttributeError(gates.AtName("hooks"), "Empty Hooks Gate", pipeline.Detail(nil,
 			"rollout.gates.hooks is set but names no function, so it would check nothing.",
 			"Set before_shift or after_pause (or both) to a Lambda function ARN, or remove hooks."))
 	}
 	if m := s.Gates.Metrics; m != nil && m.MaxErrorRatePercent != nil && m.MinRequestCount == nil && knownObject(ctx, o, "metrics") {
-		diags.AddAttributeWarning(gates.AtName("metrics").AtName("min_request_count"), "Error Rate Gate Without Minimum", detail(nil,
+		diags.AddAttributeWarning(gates.AtName("metrics").AtName("min_request_count"), "Error Rate Gate Without Minimum", pipeline.Detail(nil,
 			"rollout.gates.metrics.max_error_rate_percent is set without min_request_count, so a step is judged on as little as one request: 1 error in 1 request is 100 %, and 0 in 3 passes.",
 			"Set min_request_count to the traffic a step must see to be judged (for example 100). A step with fewer requests fails the gate."))
 	}
@@ -763,7 +731,7 @@ func checkGates(ctx context.Context, o types.Object, st rollout.Strategy, base p
 			paused = st.Interval > 0 && st.StepPercent < 100
 		}
 		if !paused {
-			diags.AddAttributeWarning(base.AtName("gates").AtName("metrics"), "Metrics Gate Never Measured", detail(nil,
+			diags.AddAttributeWarning(base.AtName("gates").AtName("metrics"), "Metrics Gate Never Measured", pipeline.Detail(nil,
 				"The metrics gate reads each target group's metrics over a step's pause, and no step before the last has a pause, so it would never be checked.",
 				"Give the steps a pause (canary steps[*].pause or linear.interval), or remove the metrics gate."))
 		}
@@ -795,7 +763,7 @@ func plannedStepsValue(steps []rollout.PlannedStep) types.List {
 		elems = append(elems, types.ObjectValueMust(plannedStepAttrTypes, map[string]attr.Value{
 			"step":          types.Int64Value(int64(i + 1)),
 			"percent":       types.Int64Value(int64(s.Percent)),
-			"pause":         types.StringValue(pauseText(s)),
+			"pause":         types.StringValue(pipeline.PauseText(s)),
 			"target_groups": listFromSplit(s.Weights),
 		}))
 	}
@@ -806,84 +774,11 @@ func plannedStepsValue(steps []rollout.PlannedStep) types.List {
 // schedule, rendered as the subject's planned_steps show it (render:
 // plannedStepsValue, aliasStepsValue, flagStepsValue); nil when the plan
 // did not know them.
-func plannedOf(l types.List, render func([]rollout.PlannedStep) types.List) plannedSteps {
+func plannedOf(l types.List, render func([]rollout.PlannedStep) types.List) pipeline.PlannedSteps {
 	if l.IsNull() || l.IsUnknown() {
 		return nil
 	}
 	return func(steps []rollout.PlannedStep) bool { return l.Equal(render(steps)) }
-}
-
-// lastRolloutValue records a run that went to `to` as attempt.
-func lastRolloutValue(res rollout.Result, to weights.Split, attempt string) pipeline.Record {
-	gate, policy := "", ""
-	if res.Failure != nil {
-		gate = string(res.Failure.Gate)
-	}
-	if res.Status == rollout.RolledBack || res.Policy == rollout.None {
-		policy = string(res.Policy)
-	}
-	return pipeline.Record{
-		Presence:           pipeline.Known,
-		Status:             string(res.Status),
-		StepReached:        int64(res.StepReached),
-		Steps:              int64(res.Steps),
-		Gate:               gate,
-		Reason:             res.Summary(),
-		Rollback:           policy,
-		StartedAt:          res.Started.UTC().Format(time.RFC3339),
-		FinishedAt:         res.Finished.UTC().Format(time.RFC3339),
-		Target:             to.Canonical(),
-		Attempt:            attempt,
-		Serving:            res.Current.Canonical(),
-		NoticesUndelivered: int64(res.NotifyFailures),
-		Staggered:          staggeredText(res.Staggered),
-	}.WithPromote("")
-}
-
-// staggeredText is a run's stagger as last_rollout.staggered: "" when it
-// started at once.
-func staggeredText(d time.Duration) string {
-	if d <= 0 {
-		return ""
-	}
-	return d.Round(time.Millisecond).String()
-}
-
-// schedule is the plan of a shift from one split to another: none when
-// equal, one step when from is empty (the listener did not forward).
-func schedule(from, to weights.Split, st rollout.Strategy) ([]rollout.PlannedStep, error) {
-	if len(from) == 0 || from.Total() == 0 {
-		if from.Equal(to) {
-			return nil, nil
-		}
-		return []rollout.PlannedStep{{Percent: 100, Weights: append(weights.Split(nil), to...)}}, nil
-	}
-	return rollout.Plan(from, to, st)
-}
-
-// gatePath is the attribute a failed gate is reported on; attr is the
-// subject's (for a write AWS refused), and its rollout block is beside it.
-func gatePath(g rollout.Gate, attr problem.Path) problem.Path {
-	gates := attr.Parent().Name("rollout").Name("gates")
-	switch g {
-	case rollout.GateHealth:
-		return gates.Name("health")
-	case rollout.GateAlarm:
-		return gates.Name("alarms")
-	case rollout.GateErrorRate:
-		return gates.Name("metrics").Name("max_error_rate_percent")
-	case rollout.GateLatency:
-		return gates.Name("metrics").Name("max_p99_latency_ms")
-	case rollout.GateVolume:
-		return gates.Name("metrics").Name("min_request_count")
-	case rollout.GateHook:
-		return gates.Name("hooks")
-	case rollout.GateMetrics:
-		return gates.Name("metrics")
-	case rollout.GateTimeout:
-		return problem.At("timeouts")
-	}
-	return attr
 }
 
 // refuseKillSwitch refuses rollback = "kill_switch" outside a feature
@@ -896,7 +791,7 @@ func refuseKillSwitch(ctx context.Context, o types.Object, at path.Path, diags *
 	if o.As(ctx, &m, basetypes.ObjectAsOptions{}).HasError() || m.Rollback.ValueString() != string(rollout.KillSwitch) {
 		return
 	}
-	diags.AddAttributeError(at.AtName("rollback"), "Kill Switch Rollback For Flags Only", detail(nil,
+	diags.AddAttributeError(at.AtName("rollback"), "Kill Switch Rollback For Flags Only", pipeline.Detail(nil,
 		`rollout.rollback is "kill_switch", which turns a feature flag's own kill switch on; this resource moves traffic, not a flag.`,
 		`Use "feature_flag" with rollout.flags to switch the change's flags off and leave traffic where it is, or immediate, gradual or auto.`))
 }
@@ -915,15 +810,15 @@ func checkExecution(ctx context.Context, o types.Object, at path.Path, diags *di
 	detached := e.Mode.ValueString() == modeDetached
 	switch {
 	case detached && e.Orchestrator.IsNull():
-		diags.AddAttributeError(at.AtName("orchestrator"), "Missing Orchestrator", detail(nil,
+		diags.AddAttributeError(at.AtName("orchestrator"), "Missing Orchestrator", pipeline.Detail(nil,
 			`rollout.execution.mode is "detached" but rollout.execution.orchestrator is not set: nothing would run the schedule.`,
 			"Set orchestrator to the arn of a rollout_orchestrator (the state machine's ARN), or remove mode to run the schedule in the apply."))
 	case !detached && !e.Orchestrator.IsNull():
-		diags.AddAttributeError(at.AtName("orchestrator"), "Orchestrator Without Detached Mode", detail(nil,
+		diags.AddAttributeError(at.AtName("orchestrator"), "Orchestrator Without Detached Mode", pipeline.Detail(nil,
 			fmt.Sprintf("rollout.execution.orchestrator is set but mode is %q: the schedule runs in the apply and the orchestrator would not be used.", cmp.Or(e.Mode.ValueString(), modeInApply)),
 			`Set mode = "detached" to run the schedule on the orchestrator, or remove orchestrator.`))
 	case !detached && !e.Timeout.IsNull():
-		diags.AddAttributeError(at.AtName("timeout"), "Timeout Without Detached Mode", detail(nil,
+		diags.AddAttributeError(at.AtName("timeout"), "Timeout Without Detached Mode", pipeline.Detail(nil,
 			fmt.Sprintf("rollout.execution.timeout is set but mode is %q; an apply's rollout is bounded by the resource's timeouts block.", cmp.Or(e.Mode.ValueString(), modeInApply)),
 			`Set mode = "detached", or remove timeout and use timeouts { create, update }.`))
 	}
@@ -944,7 +839,7 @@ func refuseDetached(ctx context.Context, o types.Object, base path.Path, why str
 	diags.Append(m.Execution.As(ctx, &e, basetypes.ObjectAsOptions{})...)
 	if e.Mode.ValueString() == modeDetached {
 		at := base.AtName("execution").AtName("mode")
-		diags.AddAttributeError(at, "Detached Rollout Not Possible Here", detail(nil, fmt.Sprintf("%s is \"detached\".", at), why,
+		diags.AddAttributeError(at, "Detached Rollout Not Possible Here", pipeline.Detail(nil, fmt.Sprintf("%s is \"detached\".", at), why,
 			`Remove execution, or set mode = "in_apply".`))
 	}
 }

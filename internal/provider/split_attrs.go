@@ -14,6 +14,7 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
 )
 
@@ -125,18 +126,18 @@ func checkSplit(ctx context.Context, l types.List, p path.Path, diags *diag.Diag
 		at := attrPathOf(p, pr.Path[1:]) // the path starts at the list itself
 		switch {
 		case pr.Code == weights.CodeCount && len(s) > weights.MaxTargetGroups:
-			diags.AddAttributeError(p, "Too Many Target Groups", detail(nil, pr.Reason+".",
+			diags.AddAttributeError(p, "Too Many Target Groups", pipeline.Detail(nil, pr.Reason+".",
 				fmt.Sprintf("An Application Load Balancer forwards to at most %d target groups in one action. Remove target groups, or split traffic with listener rules.", weights.MaxTargetGroups)))
 		case pr.Code == weights.CodeCount:
-			diags.AddAttributeError(p, "No Target Groups", detail(nil, pr.Reason+".", "List at least one target group with a weight above 0."))
+			diags.AddAttributeError(p, "No Target Groups", pipeline.Detail(nil, pr.Reason+".", "List at least one target group with a weight above 0."))
 		case pr.Code == weights.CodeNoTraffic:
-			diags.AddAttributeError(p, "No Traffic Would Be Served", detail(nil, pr.Reason+".", "Give at least one target group a weight from 1 to 999."))
+			diags.AddAttributeError(p, "No Traffic Would Be Served", pipeline.Detail(nil, pr.Reason+".", "Give at least one target group a weight from 1 to 999."))
 		case pr.Code == weights.CodeWeight:
 			diags.AddAttributeError(at, "Invalid Target Group Weight",
-				detail(nil, pr.Error()+".", fmt.Sprintf("AWS allows weights from %d to %d; weights are relative, so 90 and 10 send 90%% and 10%%.", weights.MinWeight, weights.MaxWeight)))
+				pipeline.Detail(nil, pr.Error()+".", fmt.Sprintf("AWS allows weights from %d to %d; weights are relative, so 90 and 10 send 90%% and 10%%.", weights.MinWeight, weights.MaxWeight)))
 		default:
 			diags.AddAttributeError(at, "Duplicate Target Group",
-				detail(nil, pr.Error()+".", "Remove the repeated entry and put the combined weight on one of them."))
+				pipeline.Detail(nil, pr.Error()+".", "Remove the repeated entry and put the combined weight on one of them."))
 		}
 	}
 }
@@ -178,7 +179,7 @@ func checkStickiness(o types.Object, p path.Path, diags *diag.Diagnostics) {
 	ds, _ := a["duration_seconds"].(types.Int64)
 	if en.ValueBool() && ds.IsNull() {
 		diags.AddAttributeError(p.AtName("duration_seconds"), "Missing Stickiness Duration",
-			detail(nil, "stickiness.enabled is true but stickiness.duration_seconds is not set.",
+			pipeline.Detail(nil, "stickiness.enabled is true but stickiness.duration_seconds is not set.",
 				fmt.Sprintf("Set duration_seconds from 1 to %d (AWS requires it with stickiness), or set enabled = false.", maxStickinessSeconds)))
 	}
 }
@@ -195,7 +196,7 @@ func checkNetwork(ctx context.Context, listener types.String, stickiness types.O
 	if !stickiness.IsNull() && !stickiness.IsUnknown() {
 		if en, _ := stickiness.Attributes()["enabled"].(types.Bool); en.ValueBool() {
 			diags.AddAttributeError(stickinessPath.AtName("enabled"), "Stickiness On A Network Load Balancer",
-				detail(nil, "stickiness.enabled is true, but the listener is a Network Load Balancer's, whose forward action has no target group stickiness.",
+				pipeline.Detail(nil, "stickiness.enabled is true, but the listener is a Network Load Balancer's, whose forward action has no target group stickiness.",
 					"A Network Load Balancer keeps clients on a target by the target group's stickiness attribute (source IP) instead.",
 					"Remove stickiness, or set enabled = false."))
 		}
@@ -203,7 +204,7 @@ func checkNetwork(ctx context.Context, listener types.String, stickiness types.O
 	settings, _ := settingsFrom(ctx, ro)
 	if m := settings.Gates.Metrics; m != nil && m.MaxP99LatencyMs != nil {
 		diags.AddAttributeError(roPath.AtName("gates").AtName("metrics").AtName("max_p99_latency_ms"), "No Latency On A Network Load Balancer",
-			detail(nil, "rollout.gates.metrics.max_p99_latency_ms is set, but the listener is a Network Load Balancer's, which publishes no response time to CloudWatch (AWS/NetworkELB).",
+			pipeline.Detail(nil, "rollout.gates.metrics.max_p99_latency_ms is set, but the listener is a Network Load Balancer's, which publishes no response time to CloudWatch (AWS/NetworkELB).",
 				"Its metrics gate reads min_request_count (new flows, NewFlowCount) and max_error_rate_percent (the resets targets send per new flow, TCP_Target_Reset_Count).",
 				"Remove max_p99_latency_ms, or gate on an alarm of your own."))
 	}
@@ -211,7 +212,7 @@ func checkNetwork(ctx context.Context, listener types.String, stickiness types.O
 
 // onNetwork fits a rollout's settings to a Network Load Balancer's
 // listener: its metrics gate counts the resets targets send as errors.
-func onNetwork(listener types.String, s *rolloutSettings) {
+func onNetwork(listener types.String, s *pipeline.Settings) {
 	if s.Gates.Metrics != nil && arn.IsNetwork(listener.ValueString()) {
 		s.Gates.Metrics.ErrorsAre = "a reset by a target (TCP_Target_Reset_Count)"
 	}

@@ -44,21 +44,21 @@ func (a aliasSubject) GoBack(from weights.Split) string {
 
 func (a aliasSubject) ReadError(diags pipeline.Report, err error) {
 	if errors.Is(err, awsclient.ErrNotFound) {
-		diags.AddError("Alias Not Found", detail(nil, fmt.Sprintf("The alias %s does not exist in region %s.", a.ref.ID(), a.c.Region),
+		diags.AddError("Alias Not Found", pipeline.Detail(nil, fmt.Sprintf("The alias %s does not exist in region %s.", a.ref.ID(), a.c.Region),
 			"Check function_name, alias_name and the provider's region."))
 		return
 	}
 	if awsclient.NoCredentials(err) {
-		diags.AddError("No AWS Credentials Found", detail(err, fmt.Sprintf("The provider found no AWS credentials to read %s with. It looked in %s.", a.ref.ID(), awsclient.CredentialChain),
+		diags.AddError("No AWS Credentials Found", pipeline.Detail(err, fmt.Sprintf("The provider found no AWS credentials to read %s with. It looked in %s.", a.ref.ID(), awsclient.CredentialChain),
 			"Export credentials, log in with aws sso login, or set profile or assume_role in the provider block."))
 		return
 	}
-	diags.AddError("Cannot Read Alias", detail(err, fmt.Sprintf("Reading the alias %s failed.", a.ref.ID()),
+	diags.AddError("Cannot Read Alias", pipeline.Detail(err, fmt.Sprintf("Reading the alias %s failed.", a.ref.ID()),
 		"Check the credentials' lambda:GetAlias permission and the endpoint."))
 }
 
 func (a aliasSubject) WriteError(diags pipeline.Report, err error) {
-	diags.AddAttributeError(problem.At("version"), "Cannot Update Alias", detail(err,
+	diags.AddAttributeError(problem.At("version"), "Cannot Update Alias", pipeline.Detail(err,
 		fmt.Sprintf("AWS refused the routing of %s, or whether it took effect is not known.", a.ref.ID()),
 		"Check that the version is published (aws lambda list-versions-by-function), that the credentials allow lambda:UpdateAlias and lambda:CreateAlias, and run plan to see what the alias serves."))
 }

@@ -39,17 +39,17 @@ func (s flagSubject) GoBack(from weights.Split) string {
 }
 
 func (s flagSubject) ReadError(diags pipeline.Report, err error) {
-	diags.AddError("Cannot Read Flag", detail(err, fmt.Sprintf("Reading the flag %s failed.", s.name), "Check the ssm:GetParameter permission and the endpoint."))
+	diags.AddError("Cannot Read Flag", pipeline.Detail(err, fmt.Sprintf("Reading the flag %s failed.", s.name), "Check the ssm:GetParameter permission and the endpoint."))
 }
 
 func (s flagSubject) WriteError(diags pipeline.Report, err error) {
-	diags.AddAttributeError(problem.At("rollout_percentage"), "Cannot Write Flag", detail(err, fmt.Sprintf("Writing the flag %s failed, or could not be confirmed.", s.name),
+	diags.AddAttributeError(problem.At("rollout_percentage"), "Cannot Write Flag", pipeline.Detail(err, fmt.Sprintf("Writing the flag %s failed, or could not be confirmed.", s.name),
 		"Check the ssm:PutParameter permission and the endpoint; the next plan shows what the parameter holds."))
 }
 
-// switchOff turns the flag's own kill switch on (rollback = kill_switch).
+// pipeline.SwitchOff turns the flag's own kill switch on (rollback = kill_switch).
 func (s flagSubject) switchOff(ctx context.Context) (string, error) {
-	return switchFlagsOff(ctx, s.c, []string{s.name}, "rolled back by its own rollout at "+s.c.Clock.Now().UTC().Format(time.RFC3339))
+	return pipeline.SwitchFlagsOff(ctx, s.c, []string{s.name}, "rolled back by its own rollout at "+s.c.Clock.Now().UTC().Format(time.RFC3339))
 }
 
 func (s flagSubject) Lease() awsclient.LeaseStore { return subjects.Lease(s.c, s.Ref()) }

@@ -41,11 +41,11 @@ func (l listenerSubject) Observers() (rollout.Observers, error) {
 func (l listenerSubject) GoBack(from weights.Split) string { return l.goBack(from) }
 
 func (l listenerSubject) ReadError(diags pipeline.Report, err error) {
-	addReadError(diags, l.c, l.ref, err)
+	pipeline.AddReadError(diags, l.c, l.ref, err)
 }
 
 func (l listenerSubject) WriteError(diags pipeline.Report, err error) {
-	addWriteError(diags, l.c, l.ref, err)
+	pipeline.AddWriteError(diags, l.c, l.ref, err)
 }
 
 func (l listenerSubject) Lease() awsclient.LeaseStore { return subjects.Lease(l.c, l.Ref()) }

@@ -1,17 +1,21 @@
 package provider
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
+)
 
 // Every subject of the pipeline is named in its own words in diagnostic
 // summaries ("Flag Changed Since Plan", not "Listener …").
 func TestSubjectTitles(t *testing.T) {
 	for kind, want := range map[string]string{"listener": "Listener", "rule": "Listener Rule", "alias": "Alias", "flag": "Flag"} {
-		if got := title(kind); got != want {
+		if got := pipeline.Title(kind); got != want {
 			t.Errorf("title(%q) = %q, want %q", kind, got, want)
 		}
 	}
-	for _, s := range []subject{listenerSubject{}, aliasSubject{}, flagSubject{}} {
-		if title(s.Kind()) == "Listener" && s.Kind() != "listener" {
+	for _, s := range []pipeline.Subject{listenerSubject{}, aliasSubject{}, flagSubject{}} {
+		if pipeline.Title(s.Kind()) == "Listener" && s.Kind() != "listener" {
 			t.Errorf("subject kind %q is titled Listener", s.Kind())
 		}
 	}

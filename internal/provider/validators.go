@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 )
 
 // arnOf checks that a string is an ARN of one kind of resource. It exists
@@ -35,7 +36,7 @@ func (v arnOf) ValidateString(_ context.Context, req validator.StringRequest, re
 	}
 	if _, err := v.kind.Check(req.ConfigValue.ValueString()); err != nil {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid ARN",
-			detail(nil, fmt.Sprintf("%s: %s.", req.Path, err), fmt.Sprintf("Give the ARN of an %s, for example the arn attribute of the resource that manages it.", v.kind.Name)))
+			pipeline.Detail(nil, fmt.Sprintf("%s: %s.", req.Path, err), fmt.Sprintf("Give the ARN of an %s, for example the arn attribute of the resource that manages it.", v.kind.Name)))
 	}
 }
 
@@ -64,14 +65,14 @@ func (endpointURL) ValidateString(ctx context.Context, req validator.StringReque
 			_ = req.Config.GetAttribute(ctx, path.Root("endpoints").AtName("allow_http"), &allow)
 			if !allow.ValueBool() {
 				resp.Diagnostics.AddAttributeError(req.Path, "Plain HTTP Endpoint",
-					detail(nil, fmt.Sprintf("%s is %q: plain http:// to a host that is not this machine, so signed requests, and STS credentials with assume_role, would cross the network unencrypted.", req.Path, s),
+					pipeline.Detail(nil, fmt.Sprintf("%s is %q: plain http:// to a host that is not this machine, so signed requests, and STS credentials with assume_role, would cross the network unencrypted.", req.Path, s),
 						"Use https://, or a loopback address (127.0.0.1, ::1, localhost) for a local emulator. If the network is private and trusted, set endpoints.allow_http = true."))
 			}
 		}
 		return
 	}
 	resp.Diagnostics.AddAttributeError(req.Path, "Invalid Endpoint URL",
-		detail(err, fmt.Sprintf("%s is %q, which is not an absolute http:// or https:// URL with a host and without a query or fragment.", req.Path, s),
+		pipeline.Detail(err, fmt.Sprintf("%s is %q, which is not an absolute http:// or https:// URL with a host and without a query or fragment.", req.Path, s),
 			"Give the endpoint's base URL, for example \"https://elasticloadbalancing.eu-west-1.amazonaws.com\" or \"http://127.0.0.1:4566\" for a local emulator."))
 }
 
@@ -106,7 +107,7 @@ func (v secretString) ValidateString(_ context.Context, req validator.StringRequ
 	if n := len(s); n >= v.min && n <= v.max && v.re.MatchString(s) {
 		return
 	}
-	resp.Diagnostics.AddAttributeError(req.Path, "Invalid Secret Value", detail(nil,
+	resp.Diagnostics.AddAttributeError(req.Path, "Invalid Secret Value", pipeline.Detail(nil,
 		fmt.Sprintf("%s (%d characters, not shown) is not %d to %d of the characters %s.", req.Path, len(s), v.min, v.max, v.chars),
 		"Correct the value; it is sensitive, so it is never printed."))
 }
@@ -132,7 +133,7 @@ func (regionName) ValidateString(_ context.Context, req validator.StringRequest,
 	}
 	if s := req.ConfigValue.ValueString(); !regionRE.MatchString(s) {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid AWS Region",
-			detail(nil, fmt.Sprintf("%s is %q, which is not the name of an AWS region.", req.Path, s),
+			pipeline.Detail(nil, fmt.Sprintf("%s is %q, which is not the name of an AWS region.", req.Path, s),
 				"A region name looks like us-east-1, eu-central-2 or us-gov-west-1; leave region unset to take it from AWS_REGION or the shared config profile."))
 	}
 }
@@ -156,13 +157,13 @@ func (v goDuration) ValidateString(_ context.Context, req validator.StringReques
 	d, err := time.ParseDuration(s)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Duration",
-			detail(nil, fmt.Sprintf("%s is %q, which is not a duration.", req.Path, s),
+			pipeline.Detail(nil, fmt.Sprintf("%s is %q, which is not a duration.", req.Path, s),
 				fmt.Sprintf("Write a Go duration: a number with a unit of ms, s, m or h, such as \"30s\", \"5m\" or \"1h30m\", from %s to %s.", v.min, v.max)))
 		return
 	}
 	if d < v.min || d > v.max {
 		resp.Diagnostics.AddAttributeError(req.Path, "Duration Out Of Range",
-			detail(nil, fmt.Sprintf("%s is %s.", req.Path, d), fmt.Sprintf("It must be from %s to %s.", v.min, v.max)))
+			pipeline.Detail(nil, fmt.Sprintf("%s is %s.", req.Path, d), fmt.Sprintf("It must be from %s to %s.", v.min, v.max)))
 	}
 }
 
@@ -178,7 +179,7 @@ func (v orHold) Description(ctx context.Context) string {
 func (v orHold) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
 
 func (v orHold) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.ValueString() == pauseHold {
+	if req.ConfigValue.ValueString() == pipeline.PauseHold {
 		return
 	}
 	v.inner.ValidateString(ctx, req, resp)

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -18,17 +17,16 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-
 	"github.com/rolloutdev/terraform-provider-rollout/internal/arn"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
+	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 )
 
-// Living beside another system that shifts the same listener: ECS's own
-// blue/green, linear and canary deployments, or CodeDeploy's. A split may
-// observe such a listener (manage = "observe": it writes nothing, and its
-// weights are what it reads, so the other system's shifts are no diff), or
-// write it while naming the other system (controlled_by), and then refuse
-// to write while one of that system's deployments runs.
+// The coexistence attributes of a split (manage, controlled_by,
+// foreign_deployment) as Terraform sees them: their schema, their checks,
+// their values, and the plan and apply of a split that observes. The
+// checks against a running foreign deployment are the pipeline's
+// (internal/pipeline/foreign.go).
 
 const (
 	manageWrite   = "write"
@@ -112,7 +110,7 @@ func checkControlledBy(controlledBy types.Object, at path.Path, diags *diag.Diag
 	ecs, _ := a["ecs_service"].(types.String)
 	cd, _ := a["codedeploy_group"].(types.String)
 	if !ecs.IsUnknown() && !cd.IsUnknown() && ecs.IsNull() == cd.IsNull() {
-		diags.AddAttributeError(at, "Invalid Controlled By", detail(nil,
+		diags.AddAttributeError(at, "Invalid Controlled By", pipeline.Detail(nil,
 			"controlled_by must name exactly one system: ecs_service or codedeploy_group.",
 			"Set the one whose deployments shift this listener."))
 	}
@@ -127,14 +125,14 @@ func checkObserve(manage types.String, controlledBy, stickiness, ro types.Object
 	}
 	if manage.ValueString() != manageObserve {
 		if tgList.IsNull() {
-			diags.AddAttributeError(path.Root("target_groups"), "Missing Target Groups", detail(nil,
+			diags.AddAttributeError(path.Root("target_groups"), "Missing Target Groups", pipeline.Detail(nil,
 				"target_groups is not set, and this resource writes the weights (manage is \"write\", the default).",
 				"Set target_groups, or set manage = \"observe\" if another system sets the weights."))
 		}
 		return
 	}
 	refuse := func(p path.Path, what string) {
-		diags.AddAttributeError(p, "Set While Observing", detail(nil,
+		diags.AddAttributeError(p, "Set While Observing", pipeline.Detail(nil,
 			fmt.Sprintf("%s is set, but manage is \"observe\": this resource writes nothing, and the weights are the other system's.", what),
 			fmt.Sprintf("Remove %s, or set manage = \"write\" to hand the listener over to this resource.", what)))
 	}
@@ -176,101 +174,6 @@ func foreignOf(o types.Object) *awsclient.ForeignDeployment {
 	return &awsclient.ForeignDeployment{System: str("system"), ID: str("id"), Status: str("status"), Stage: str("stage"), Started: started}
 }
 
-// readForeign reads the deployment of controlled_by that runs, if any;
-// a read that fails is a warning (the attribute keeps what it had).
-func readForeign(ctx context.Context, c *awsclient.Client, controlledBy types.Object, prior types.Object, diags *diag.Diagnostics) types.Object {
-	ctl, ok := controllerOf(controlledBy)
-	if !ok || c == nil {
-		return types.ObjectNull(foreignAttrTypes)
-	}
-	f, err := c.ForeignDeployment(ctx, ctl)
-	if err != nil {
-		diags.AddAttributeWarning(path.Root("controlled_by"), "Foreign Deployments Not Read", detail(err,
-			fmt.Sprintf("Reading the deployments of %s failed.", ctl.Name()),
-			"Check the provider's permissions (ecs:ListServiceDeployments and ecs:DescribeServiceDeployments, or codedeploy:ListDeployments and codedeploy:GetDeployment) and the ARN."))
-		if prior.IsUnknown() {
-			return types.ObjectNull(foreignAttrTypes)
-		}
-		return prior
-	}
-	return foreignValue(f)
-}
-
-// refuseWhileForeign refuses to move a listener's traffic while a
-// deployment of controlled_by runs: the two would fight over the weights.
-// It reports whether the write may go on.
-func refuseWhileForeign(ctx context.Context, c *awsclient.Client, controlledBy types.Object, at path.Path, diags *diag.Diagnostics) bool {
-	ctl, ok := controllerOf(controlledBy)
-	if !ok || c == nil {
-		return true
-	}
-	f, err := c.ForeignDeployment(ctx, ctl)
-	if err != nil {
-		diags.AddAttributeError(path.Root("controlled_by"), "Foreign Deployments Not Read", detail(err,
-			fmt.Sprintf("This change moves traffic, and whether %s is deploying could not be read, so nothing was written.", ctl.Name()),
-			"Check the provider's permissions (ecs:ListServiceDeployments and ecs:DescribeServiceDeployments, or codedeploy:ListDeployments and codedeploy:GetDeployment) and the ARN, then apply again."))
-		return false
-	}
-	if f == nil {
-		return true
-	}
-	diags.AddAttributeError(at, "Foreign Deployment In Progress", detail(nil,
-		fmt.Sprintf("%s shifts this listener, and its %s. This change would fight it over the weights, so nothing was written.", ctl.Name(), f),
-		fmt.Sprintf("Wait until it ends (%s), then plan and apply again; or set manage = \"observe\" while that system owns the listener.", waitCommand(f))))
-	return false
-}
-
-// waitCommand is how to wait for a foreign deployment to end.
-func waitCommand(f *awsclient.ForeignDeployment) string {
-	if f.System == "CodeDeploy" {
-		return "aws deploy wait deployment-successful --deployment-id " + f.ID
-	}
-	return "aws ecs wait services-stable --cluster CLUSTER --services SERVICE"
-}
-
-// refuseRestoreWhileForeign refuses a destroy's restore (on_destroy =
-// "restore") of the listener id while a deployment of controlled_by runs,
-// or when that cannot be read: putting the old action back would fight
-// that deployment over the weights. Refused rather than skipped: a
-// skipped restore is lost with the resource (its replaced_actions), while
-// a refused one leaves the resource in state to destroy again once the
-// deployment has ended (or with on_destroy = "keep"). It reports whether
-// the restore may go on.
-func refuseRestoreWhileForeign(ctx context.Context, c *awsclient.Client, controlledBy types.Object, id string, diags *diag.Diagnostics) bool {
-	ctl, ok := controllerOf(controlledBy)
-	if !ok || c == nil {
-		return true
-	}
-	keep := "or, to leave the listener as that system sets it, set on_destroy = \"keep\", apply, then destroy."
-	f, err := c.ForeignDeployment(ctx, ctl)
-	if err != nil {
-		diags.AddAttributeError(path.Root("controlled_by"), "Foreign Deployments Not Read", detail(err,
-			fmt.Sprintf("on_destroy = \"restore\" puts back the action this resource replaced on %s, and whether %s is deploying could not be read. Nothing was written, and the resource was not destroyed.", id, ctl.Name()),
-			"Check the provider's permissions (ecs:ListServiceDeployments and ecs:DescribeServiceDeployments, or codedeploy:ListDeployments and codedeploy:GetDeployment) and the ARN, then destroy again; "+keep))
-		return false
-	}
-	if f == nil {
-		return true
-	}
-	diags.AddAttributeError(path.Root("on_destroy"), "Foreign Deployment In Progress", detail(nil,
-		fmt.Sprintf("%s shifts %s, and its %s. on_destroy = \"restore\" would put back the action this resource replaced in the middle of that deployment. Nothing was written, and the resource was not destroyed.", ctl.Name(), id, f),
-		fmt.Sprintf("Wait until it ends (%s), then destroy again; %s", waitCommand(f), keep)))
-	return false
-}
-
-// refuseHandBackWhileHeld refuses, at plan, to hand a split back
-// (manage = "observe") while its rollout is held: the canary would stay
-// half-shifted with nothing able to promote it or roll it back (an
-// observing split has no rollout), its record held for ever, and the
-// other system would start from weights nobody chose.
-func refuseHandBackWhileHeld(at path.Path, h heldRun, diags *diag.Diagnostics) {
-	diags.AddAttributeError(at, "Rollout Held", detail(nil,
-		fmt.Sprintf("A rollout is held after step %d, serving %s, on its way to %s. Handing the listener back (manage = \"observe\") now would leave it there: "+
-			"an observing split writes nothing, so nothing could promote the rollout or roll it back.", h.step, h.serving.Short(), h.target.Short()),
-		fmt.Sprintf("Nothing was written. Keep manage = \"write\" and first promote it (the configuration at %s, rollout.promote set to a new value) "+
-			"or roll it back (target_groups set to %s), then set manage = \"observe\".", h.target.Short(), h.from.Short())))
-}
-
 // observedTargetGroupsAttr is target_groups of a split: set when the split
 // writes, read from the listener when it observes.
 func observedTargetGroupsAttr() schema.ListNestedAttribute {
@@ -286,7 +189,7 @@ func observedTargetGroupsAttr() schema.ListNestedAttribute {
 func (r *trafficSplitResource) observe(ctx context.Context, m *trafficSplitModel, current awsclient.Actions, diags *diag.Diagnostics) {
 	fwd, ok := current.Forward()
 	if !ok {
-		diags.AddAttributeWarning(path.Root("manage"), "Listener Does Not Forward", detail(nil,
+		diags.AddAttributeWarning(path.Root("manage"), "Listener Does Not Forward", pipeline.Detail(nil,
 			fmt.Sprintf("%s does not forward to target groups now, so there are no weights to observe.", m.ref().ID()),
 			"Nothing was written. The weights show once the other system sets a forward action."))
 	}
@@ -338,7 +241,7 @@ func (r *trafficSplitResource) planObserved(ctx context.Context, plan trafficSpl
 		f, _ = r.client.ForeignDeployment(ctx, ctl)
 	}
 	if f != nil {
-		resp.Diagnostics.AddAttributeWarning(path.Root("controlled_by"), "Foreign Deployment In Progress", detail(nil,
+		resp.Diagnostics.AddAttributeWarning(path.Root("controlled_by"), "Foreign Deployment In Progress", pipeline.Detail(nil,
 			fmt.Sprintf("%s is deploying: its %s. This resource observes the listener and writes nothing.", ctl.Name(), f),
 			"The weights follow that deployment at each refresh; nothing needs doing here."))
 	}
@@ -348,39 +251,7 @@ func (r *trafficSplitResource) planObserved(ctx context.Context, plan trafficSpl
 // a reading when the plan did not know it (a new resource).
 func keepForeign(ctx context.Context, c *awsclient.Client, m *trafficSplitModel, diags *diag.Diagnostics) {
 	if m.Foreign.IsUnknown() {
-		m.Foreign = readForeign(ctx, c, m.ControlledBy, m.Foreign, diags)
-	}
-}
-
-// checkReach checks, when controlled_by is new or changed, that the
-// system it names exists and shifts this listener: an ECS service whose
-// load balancers forward to one of the target groups, or a CodeDeploy
-// group whose production route is the listener. A system that does not
-// exist is an error; one that shifts something else a warning (it is
-// still read for its deployments).
-func checkReach(ctx context.Context, c *awsclient.Client, controlledBy, prior types.Object, ref awsclient.Ref, tgs []string, at path.Path, diags *diag.Diagnostics) {
-	ctl, ok := controllerOf(controlledBy)
-	if !ok || c == nil || controlledBy.Equal(prior) {
-		return
-	}
-	listener := ref.ListenerARN
-	if ref.RuleARN != "" {
-		listener, _ = arn.ListenerOfRule(ref.RuleARN)
-	}
-	reaches, what, err := c.ControllerReach(ctx, ctl, listener, tgs)
-	switch {
-	case errors.Is(err, awsclient.ErrControllerNotFound):
-		diags.AddAttributeError(at, "Controlled By Not Found", detail(nil,
-			fmt.Sprintf("controlled_by names %s, which does not exist.", ctl.Name()),
-			"Check the ARN (its region, account, cluster or application), or remove controlled_by."))
-	case err != nil:
-		diags.AddAttributeWarning(at, "Controlled By Not Read", detail(err,
-			fmt.Sprintf("Whether %s shifts this listener could not be read.", ctl.Name()),
-			"Check the provider's permissions (ecs:DescribeServices, or codedeploy:BatchGetDeploymentGroups). Its deployments are still read before each write."))
-	case !reaches:
-		diags.AddAttributeWarning(at, "Controlled By Another Listener", detail(nil,
-			fmt.Sprintf("%s shifts %s, not %s.", ctl.Name(), what, ref.ID()),
-			"Check that controlled_by names the system that shifts this listener. Its deployments are still read, and still hold back this resource's writes."))
+		m.Foreign = readForeignValue(ctx, c, m.ControlledBy, m.Foreign, diags)
 	}
 }
 
@@ -392,4 +263,25 @@ func tgARNs(ctx context.Context, l types.List) []string {
 		out = append(out, t.ARN)
 	}
 	return out
+}
+
+// controller is the controlled_by block as a Controller: zero when it is
+// not set or not known.
+func controller(o types.Object) awsclient.Controller {
+	c, _ := controllerOf(o)
+	return c
+}
+
+// readForeignValue is the foreign_deployment a refresh records: the
+// deployment of controlled_by that runs, or, when it cannot be read, what
+// the attribute had (prior).
+func readForeignValue(ctx context.Context, c *awsclient.Client, controlledBy types.Object, prior types.Object, diags *diag.Diagnostics) types.Object {
+	f, ok := pipeline.ReadForeign(ctx, c, controller(controlledBy), reportTo(diags))
+	if ok {
+		return foreignValue(f)
+	}
+	if prior.IsUnknown() {
+		return types.ObjectNull(foreignAttrTypes)
+	}
+	return prior
 }

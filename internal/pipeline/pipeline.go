@@ -1,4 +1,4 @@
-package provider
+package pipeline
 
 import (
 	"context"
@@ -9,10 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-log/tflog"
-
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
-	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
@@ -31,11 +28,11 @@ import (
 //	          write), unless it was just read (create)
 //	run       rollout.Runner with the subject's Probe, on the provider's
 //	          clock, under the apply's deadline
-//	record    the caller saves res.Current and last_rollout (recordChange)
+//	record    the caller saves res.Current and last_rollout (RecordChange)
 //	report    a diagnostic on the attribute at fault, in the subject's words
 
-// subject is one thing the pipeline moves.
-type subject interface {
+// Subject is one thing the pipeline moves.
+type Subject interface {
 	// Kind and ID name it in messages, logs and hook payloads ("listener",
 	// "rule"; an ARN).
 	Kind() string
@@ -50,8 +47,8 @@ type subject interface {
 	// GoBack tells the user how to go back to from by configuration.
 	GoBack(from weights.Split) string
 	// ReadError and WriteError explain a failed read and a refused write.
-	ReadError(diags pipeline.Report, err error)
-	WriteError(diags pipeline.Report, err error)
+	ReadError(diags Report, err error)
+	WriteError(diags Report, err error)
 	// Lease is where its owner tag is kept (ownership.go).
 	Lease() awsclient.LeaseStore
 	// Ref names it for another process (a detached rollout's
@@ -59,201 +56,201 @@ type subject interface {
 	Ref() subjects.Ref
 }
 
-// change is one run of the pipeline.
-type change struct {
-	from, to weights.Split
-	settings rolloutSettings
-	// planned is the plan's planned_steps; nil (unknown) skips the check.
-	planned plannedSteps
-	// last is the state's last_rollout (null on create).
-	last pipeline.Record
-	// readFirst reads the subject before the first write and refuses when
+// Change is one run of the pipeline.
+type Change struct {
+	From, To weights.Split
+	Settings Settings
+	// Planned is the plan's planned_steps; nil (unknown) skips the check.
+	Planned PlannedSteps
+	// Last is the state's last_rollout (null on create).
+	Last Record
+	// ReadFirst reads the subject before the first write and refuses when
 	// it no longer serves from (update, flip). A create has just read it.
-	readFirst firstRead
-	// found is what the read before write found (the caller's, when it
+	ReadFirst FirstRead
+	// Found is what the read before write found (the caller's, when it
 	// read itself): from's traffic, maybe in another form. The run starts
 	// from it.
-	found weights.Split
-	limit time.Duration
-	// switchOff, when set, is the subject's own kill switch (a flag's
+	Found weights.Split
+	Limit time.Duration
+	// SwitchOff, when set, is the subject's own kill switch (a flag's
 	// rollout); otherwise rollout.flags are switched off.
-	switchOff func(ctx context.Context) (string, error)
-	// stabilize, when set, watches the subject after a run that succeeded
+	SwitchOff func(ctx context.Context) (string, error)
+	// Stabilize, when set, watches the subject after a run that succeeded
 	// (a release's service before its dependents start).
-	stabilize *stabilizeSettings
-	// hold leaves the subject where a failed gate found it (a release's
+	Stabilize *StabilizeSettings
+	// Hold leaves the subject where a failed gate found it (a release's
 	// on_failure.rollback = "none").
-	hold bool
-	// owner, when set, is the lease to claim after the read-only checks
+	Hold bool
+	// Owner, when set, is the lease to claim after the read-only checks
 	// and before the first write.
-	owner *ownerClaim
-	// leaseToken is the lease the change runs under, once claimed (a
+	Owner *OwnerClaim
+	// LeaseToken is the lease the change runs under, once claimed (a
 	// detached rollout's orchestrator checks it is still the owner).
-	leaseToken string
-	// acts says the plan left last_rollout unknown: for a held rollout,
+	LeaseToken string
+	// Acts says the plan left last_rollout unknown: for a held rollout,
 	// that the apply acts on it. A hold timeout acts only when the plan
 	// showed it (heldChange).
-	acts bool
+	Acts bool
 }
 
-// plannedSteps says whether a schedule is the one the plan showed
+// PlannedSteps says whether a schedule is the one the plan showed
 // (planned_steps, which shows it in the subject's terms).
-type plannedSteps func(steps []rollout.PlannedStep) bool
+type PlannedSteps func(steps []rollout.PlannedStep) bool
 
-// firstRead says whether a change reads the subject before its first write
+// FirstRead says whether a change reads the subject before its first write
 // (an update: it must still serve what the plan was made from) or has just
 // read it (a create).
-type firstRead bool
+type FirstRead bool
 
 const (
-	readsFirst  firstRead = true
-	alreadyRead firstRead = false
+	ReadsFirst  FirstRead = true
+	AlreadyRead FirstRead = false
 )
 
-// ownerClaim is the ownership step of a change.
-type ownerClaim struct {
-	// base is the block whose rollout.attempt a LastTag refusal names.
-	base         problem.Path
-	resourceType string
-	// mine is the token in state ("" on create and after an import).
-	mine  string
-	adopt bool
+// OwnerClaim is the ownership step of a change.
+type OwnerClaim struct {
+	// Base is the block whose rollout.attempt a LastTag refusal names.
+	Base         problem.Path
+	ResourceType string
+	// Mine is the token in state ("" on create and after an import).
+	Mine  string
+	Adopt bool
 }
 
-// stabilizeSettings are a release's stabilization block.
-type stabilizeSettings struct {
+// StabilizeSettings are a release's stabilization block.
+type StabilizeSettings struct {
 	Duration time.Duration
 	Poll     time.Duration
 	Gates    rollout.Gates
 }
 
-// outcome is what a run of the pipeline did.
-type outcome struct {
-	steps []rollout.PlannedStep
-	res   rollout.Result
-	// moved is false when nothing was written (refused before the run, or
+// Outcome is what a run of the pipeline did.
+type Outcome struct {
+	Steps []rollout.PlannedStep
+	Res   rollout.Result
+	// Moved is false when nothing was written (refused before the run, or
 	// the first write refused by AWS).
-	moved bool
-	// lease is what the ownership step claimed (ch.owner).
-	lease lease
+	Moved bool
+	// Lease is what the ownership step claimed (ch.owner).
+	Lease Lease
 	// execution is a detached rollout's execution ARN; record, when set,
-	// is the last_rollout to save (recordOutcome).
+	// is the last_rollout to save (RecordOutcome).
 	execution string
-	record    *pipeline.Record
+	Record    *Record
 	// serving is where a run that ended held is (res.Current is then the
 	// configured weights, which the state keeps).
 	serving weights.Split
-	// found is what the read before write found, when nothing was to
+	// Found is what the read before write found, when nothing was to
 	// move: the form a write that moves no traffic expects besides the
-	// plan's (readBeforeWrite).
-	found weights.Split
+	// plan's (ReadBeforeWrite).
+	Found weights.Split
 }
 
-// splitRead is a reading's split (nil without a reading).
-func splitRead(rd *rollout.Reading) weights.Split {
+// SplitRead is a reading's split (nil without a reading).
+func SplitRead(rd *rollout.Reading) weights.Split {
 	if rd == nil {
 		return nil
 	}
 	return rd.Split
 }
 
-// recordOutcome is the last_rollout of a run of the pipeline.
-func recordOutcome(ch change, out outcome) pipeline.Record {
-	if out.record != nil {
-		return *out.record
+// RecordOutcome is the last_rollout of a run of the pipeline.
+func RecordOutcome(ch Change, out Outcome) Record {
+	if out.Record != nil {
+		return *out.Record
 	}
-	if out.res.Status == rollout.Held && out.serving != nil {
-		return heldRecord(ch, out.res, out.serving)
+	if out.Res.Status == rollout.Held && out.serving != nil {
+		return heldRecord(ch, out.Res, out.serving)
 	}
-	return recordChange(ch, out.res)
+	return RecordChange(ch, out.Res)
 }
 
-// runChange takes a subject through the pipeline. It reports every error
+// Run takes a subject through the pipeline. It reports every error
 // itself; the caller records out.res (when out.moved) and saves state.
 //
 // Every refusal comes before any write: the read-only checks, then the
-// lease (whose own refusal comes before it tags anything), then the run.
-func runChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags pipeline.Report) outcome {
-	if ch.last.Status == statusRunning {
-		out := runningChange(ctx, c, s, ch, diags)
-		if ch.owner != nil {
+// Lease (whose own refusal comes before it tags anything), then the run.
+func Run(ctx context.Context, c *awsclient.Client, s Subject, ch Change, diags Report) Outcome {
+	if ch.Last.Status == StatusRunning {
+		out := RunningChange(ctx, c, s, ch, diags)
+		if ch.Owner != nil {
 			// The lease stays the one the rollout runs under.
-			out.lease = lease{token: ch.owner.mine, previous: ch.owner.mine}
+			out.Lease = Lease{Token: ch.Owner.Mine, previous: ch.Owner.Mine}
 		}
 		return out
 	}
-	if h, held := heldOf(ch.last); held {
+	if h, held := HeldOf(ch.Last); held {
 		out := heldChange(ctx, c, s, ch, h, diags)
-		if ch.owner != nil && out.lease.token == "" {
-			out.lease = lease{token: ch.owner.mine, previous: ch.owner.mine}
+		if ch.Owner != nil && out.Lease.Token == "" {
+			out.Lease = Lease{Token: ch.Owner.Mine, previous: ch.Owner.Mine}
 		}
 		return out
 	}
-	steps, read, ok := checkChange(ctx, c, s, ch, diags)
+	steps, read, ok := CheckChange(ctx, c, s, ch, diags)
 	if !ok {
-		return outcome{steps: steps}
+		return Outcome{Steps: steps}
 	}
-	var l lease
-	if o := ch.owner; o != nil {
-		if l, ok = claim(ctx, o.base, s, o.resourceType, o.mine, o.adopt, ch.to, ch.settings.Attempt, diags); !ok {
-			return outcome{steps: steps}
+	var l Lease
+	if o := ch.Owner; o != nil {
+		if l, ok = Claim(ctx, o.Base, s, o.ResourceType, o.Mine, o.Adopt, ch.To, ch.Settings.Attempt, diags); !ok {
+			return Outcome{Steps: steps}
 		}
 	}
 	if read != nil {
-		ch.found = read.Split
+		ch.Found = read.Split
 	}
 	if len(steps) == 0 {
-		return outcome{steps: steps, lease: l, found: ch.found}
+		return Outcome{Steps: steps, Lease: l, Found: ch.Found}
 	}
-	if ch.owner != nil {
-		ch.leaseToken = l.token
+	if ch.Owner != nil {
+		ch.LeaseToken = l.Token
 	}
-	if ch.found != nil && !ch.found.Equal(ch.from) {
-		// The same traffic in another form (readBeforeWrite): the run's
+	if ch.Found != nil && !ch.Found.Equal(ch.From) {
+		// The same traffic in another form (ReadBeforeWrite): the run's
 		// guard expects, and its rollback puts back, what is there; the
 		// schedule was the plan's, from ch.from.
-		ch.from = ch.found
+		ch.From = ch.Found
 	}
-	out := moveChange(ctx, c, s, ch, steps, read, diags)
-	out.lease = l
+	out := MoveChange(ctx, c, s, ch, steps, read, diags)
+	out.Lease = l
 	return out
 }
 
-// checkChange is the pipeline up to the first write: schedule, check, read.
+// CheckChange is the pipeline up to the first write: schedule, check, read.
 // It returns the steps and the read before write (nil when there was none),
 // and false when the change must not run (the error says why).
-func checkChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags pipeline.Report) ([]rollout.PlannedStep, *rollout.Reading, bool) {
+func CheckChange(ctx context.Context, c *awsclient.Client, s Subject, ch Change, diags Report) ([]rollout.PlannedStep, *rollout.Reading, bool) {
 	// schedule
-	steps, err := schedule(ch.from, ch.to, ch.settings.Strategy)
+	steps, err := Schedule(ch.From, ch.To, ch.Settings.Strategy)
 	if err != nil {
-		reportError(diags, atPath(s.Attr()), "Schedule Not Possible", err, fmt.Sprintf("The %s serves %s now and the configuration wants %s.", s.Kind(), ch.from.Short(), ch.to.Short()))
+		reportError(diags, atPath(s.Attr()), "Schedule Not Possible", err, fmt.Sprintf("The %s serves %s now and the configuration wants %s.", s.Kind(), ch.From.Short(), ch.To.Short()))
 		return nil, nil, false
 	}
 	// check
-	if len(steps) > 0 && ch.planned != nil && !ch.planned(steps) {
-		diags.AddAttributeError(s.Attr().Parent().Name("planned_steps"), fmt.Sprintf("%s Changed Since Plan", title(s.Kind())), detail(nil,
-			fmt.Sprintf("The plan's schedule started from weights that %s no longer serves (it serves %s now), so the planned steps would not be the ones applied.", s.ID(), ch.from.Short()),
+	if len(steps) > 0 && ch.Planned != nil && !ch.Planned(steps) {
+		diags.AddAttributeError(s.Attr().Parent().Name("planned_steps"), fmt.Sprintf("%s Changed Since Plan", Title(s.Kind())), Detail(nil,
+			fmt.Sprintf("The plan's schedule started from weights that %s no longer serves (it serves %s now), so the planned steps would not be the ones applied.", s.ID(), ch.From.Short()),
 			"Nothing was moved. Run plan again to see the schedule from the weights it serves now, then apply."))
 		return steps, nil, false
 	}
-	if len(steps) > 0 && refuseRetry(s.Attr().Parent(), ch.last, ch.to, ch.settings.Attempt, diags, atApply) {
+	if len(steps) > 0 && RefuseRetry(s.Attr().Parent(), ch.Last, ch.To, ch.Settings.Attempt, diags, AtApply) {
 		return steps, nil, false
 	}
-	if len(steps) > 0 && ch.switchOff == nil && !checkSwitchable(ctx, c, s.Attr().Parent(), ch.settings, atApply, diags) {
+	if len(steps) > 0 && ch.SwitchOff == nil && !checkSwitchable(ctx, c, s.Attr().Parent(), ch.Settings, AtApply, diags) {
 		return steps, nil, false
 	}
 	// read
-	if !ch.readFirst {
+	if !ch.ReadFirst {
 		return steps, nil, true
 	}
-	read, ok := readBeforeWrite(ctx, c, s, ch.from, diags)
+	read, ok := ReadBeforeWrite(ctx, c, s, ch.From, diags)
 	return steps, read, ok
 }
 
-// moveChange runs checked steps, then reports how the run ended.
-func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, read *rollout.Reading, diags pipeline.Report) (out outcome) {
-	out = outcome{steps: steps}
-	if ch.settings.Detached != nil {
+// MoveChange runs checked steps, then reports how the run ended.
+func MoveChange(ctx context.Context, c *awsclient.Client, s Subject, ch Change, steps []rollout.PlannedStep, read *rollout.Reading, diags Report) (out Outcome) {
+	out = Outcome{Steps: steps}
+	if ch.Settings.Detached != nil {
 		return startDetached(ctx, c, s, ch, steps, diags)
 	}
 	// run
@@ -262,20 +259,20 @@ func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 		return out
 	}
 	runner.Primed = read
-	st := ch.stabilize
+	st := ch.Stabilize
 	// A run that is stabilized after it succeeds ends when the watch does:
 	// its end notice is Stabilize's.
 	runner.Stabilizes = st != nil && (st.Duration > 0 || st.Gates.Health != nil || len(st.Gates.Alarms) > 0)
-	staggered, done := stagger(ctx, c, s, steps, ch.settings.PollInterval)
+	staggered, done := stagger(ctx, c, s, steps, ch.Settings.PollInterval)
 	defer done()
-	out.res = runner.Run(ctx, ch.from, steps)
-	out.res.Staggered = staggered
-	if runner.Stabilizes && out.res.Status == rollout.Succeeded {
+	out.Res = runner.Run(ctx, ch.From, steps)
+	out.Res.Staggered = staggered
+	if runner.Stabilizes && out.Res.Status == rollout.Succeeded {
 		watch := *runner
 		watch.Gates, watch.PollInterval = st.Gates, st.Poll
-		out.res = watch.Stabilize(ctx, out.res, ch.from, st.Duration)
+		out.Res = watch.Stabilize(ctx, out.Res, ch.From, st.Duration)
 	}
-	closeNotices(runner, &out.res, ch.settings, diags)
+	CloseNotices(runner, &out.Res, ch.Settings, diags)
 	settle(ctx, c, s, ch, &out, diags)
 	return out
 }
@@ -283,34 +280,34 @@ func moveChange(ctx context.Context, c *awsclient.Client, s subject, ch change, 
 // settle is the end of a run of the pipeline, whichever way it ran (a
 // schedule, a promoted hold): nothing moved, held, or the record of what
 // the subject serves, and the report.
-func settle(ctx context.Context, c *awsclient.Client, s subject, ch change, out *outcome, diags pipeline.Report) {
-	if out.res.NothingMoved() {
-		s.WriteError(diags, out.res.Err)
+func settle(ctx context.Context, c *awsclient.Client, s Subject, ch Change, out *Outcome, diags Report) {
+	if out.Res.NothingMoved() {
+		s.WriteError(diags, out.Res.Err)
 		return
 	}
-	out.moved = true
-	if out.res.Status == rollout.Held {
+	out.Moved = true
+	if out.Res.Status == rollout.Held {
 		endHeld(s, ch, out, diags)
 		return
 	}
 	// record what it serves: a run that did not succeed may have stopped
 	// (Ctrl-C, the timeout) after someone else changed it, with nothing
 	// read since. One read, on a live context, keeps the record true.
-	if out.res.Status != rollout.Succeeded && !out.res.Unknown {
+	if out.Res.Status != rollout.Succeeded && !out.Res.Unknown {
 		lctx, cancel := c.Clock.WithDeadline(context.WithoutCancel(ctx), c.Clock.Now().Add(finalReadGrace))
-		live, err := readSplit(lctx, s)
+		live, err := ReadSplit(lctx, s)
 		switch {
 		case err != nil:
-			out.res.Unread = true
-		case !live.Equal(out.res.Current):
-			tflog.Warn(ctx, "the subject serves something else than the run left: someone or something changed it", map[string]any{"left": out.res.Current.String(), "serves": live.String()})
-			out.res.Current = live
+			out.Res.Unread = true
+		case !live.Equal(out.Res.Current):
+			Log.Warn(ctx, "the subject serves something else than the run left: someone or something changed it", map[string]any{"left": out.Res.Current.String(), "serves": live.String()})
+			out.Res.Current = live
 		}
 		cancel()
 	}
 	// report (the caller records)
-	if out.res.Status != rollout.Succeeded {
-		addRolloutError(diags, s, out.res, ch.limit, ch.from)
+	if out.Res.Status != rollout.Succeeded {
+		addRolloutError(diags, s, out.Res, ch.Limit, ch.From)
 	}
 }
 
@@ -320,18 +317,18 @@ const finalReadGrace = 30 * time.Second
 
 // newRunner is the rollout.Runner of a change: the subject's probe, the
 // provider's clock, the apply's deadline.
-func newRunner(ctx context.Context, c *awsclient.Client, s subject, ch change, diags pipeline.Report) (*rollout.Runner, bool) {
-	runner, err := subjects.NewRunner(c, s.Ref(), ch.settings.Settings, c.Clock)
+func newRunner(ctx context.Context, c *awsclient.Client, s Subject, ch Change, diags Report) (*rollout.Runner, bool) {
+	runner, err := subjects.NewRunner(c, s.Ref(), ch.Settings.Settings, c.Clock)
 	if err != nil {
 		reportError(diags, nil, "Cannot Start Rollout", err, fmt.Sprintf("The %s %s could not be observed.", s.Kind(), s.ID()), "This is a bug in the provider; please report it.")
 		return nil, false
 	}
-	runner.Deadline = c.Clock.Now().Add(ch.limit)
-	runner.Log = func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) }
-	runner.SwitchOff, runner.Hold = ch.switchOff, ch.hold
+	runner.Deadline = c.Clock.Now().Add(ch.Limit)
+	runner.Log = func(e rollout.Event) { Log.Info(ctx, e.Message, e.Fields) }
+	runner.SwitchOff, runner.Hold = ch.SwitchOff, ch.Hold
 	status := awsclient.NewStatusKeeper(s.Lease(), statusLog(ctx))
 	runner.Status, runner.Idle = status.Record, status.Flush
-	if token := ch.leaseToken; token != "" {
+	if token := ch.LeaseToken; token != "" {
 		// Another owner taking the subject mid-run wins, as in the
 		// detached driver: the run stops before its next step's write.
 		runner.Taken = func(ctx context.Context) string {
@@ -343,40 +340,40 @@ func newRunner(ctx context.Context, c *awsclient.Client, s subject, ch change, d
 		}
 	}
 	keepers.Store(runner, status)
-	if ch.settings.Topic != "" || ch.settings.Bus != "" {
-		n := c.NewNotifier(ch.settings.Topic, ch.settings.Bus)
+	if ch.Settings.Topic != "" || ch.Settings.Bus != "" {
+		n := c.NewNotifier(ch.Settings.Topic, ch.Settings.Bus)
 		runner.Notify = n.Notify
-		notifiers.Store(runner, n)
+		Notifiers.Store(runner, n)
 	}
-	if runner.SwitchOff == nil && len(ch.settings.Flags) > 0 {
-		runner.SwitchOff = c.SwitchOff(ch.settings.Flags, func() string {
+	if runner.SwitchOff == nil && len(ch.Settings.Flags) > 0 {
+		runner.SwitchOff = c.SwitchOff(ch.Settings.Flags, func() string {
 			return fmt.Sprintf("rolled back by the rollout of %s %s at %s", s.Kind(), s.ID(), c.Clock.Now().UTC().Format(time.RFC3339))
 		})
 	}
 	return runner, true
 }
 
-// rollBackChange takes a subject that a run moved from ch.from to current
+// RollBackChange takes a subject that a run moved from ch.from to current
 // back to ch.from, by its rollout's rollback policy, because of something
 // outside its own gates (a release rolling back what it started). Time may
 // have passed since the run: the runner's guard reads first, on a live
 // context, and leaves a subject that no longer serves current as it is
 // (someone else's change wins). It reports a rollback that did not finish;
 // the caller records res.
-func rollBackChange(ctx context.Context, c *awsclient.Client, s subject, ch change, current weights.Split, steps int, reason string, diags pipeline.Report) (rollout.Result, bool) {
+func RollBackChange(ctx context.Context, c *awsclient.Client, s Subject, ch Change, current weights.Split, steps int, reason string, diags Report) (rollout.Result, bool) {
 	runner, ok := newRunner(ctx, c, s, ch, diags)
 	if !ok {
 		return rollout.Result{}, false
 	}
-	res := runner.RollBack(ctx, current, ch.from, steps, reason)
-	closeNotices(runner, &res, ch.settings, diags)
+	res := runner.RollBack(ctx, current, ch.From, steps, reason)
+	CloseNotices(runner, &res, ch.Settings, diags)
 	if res.Status != rollout.RolledBack {
-		addRolloutError(diags, s, res, ch.limit, ch.from)
+		addRolloutError(diags, s, res, ch.Limit, ch.From)
 	}
 	return res, true
 }
 
-// readBeforeWrite refuses, with nothing written, when the subject no longer
+// ReadBeforeWrite refuses, with nothing written, when the subject no longer
 // serves from, the weights the plan was made from. It returns the reading,
 // which the run's first write may start from.
 //
@@ -386,7 +383,7 @@ func rollBackChange(ctx context.Context, c *awsclient.Client, s subject, ch chan
 // refusing it would refuse every apply until someone wrote the old form
 // back. What comes next starts from the form found (the reading's split):
 // the run's guard compares exactly from then on.
-func readBeforeWrite(ctx context.Context, c *awsclient.Client, s subject, from weights.Split, diags pipeline.Report) (*rollout.Reading, bool) {
+func ReadBeforeWrite(ctx context.Context, c *awsclient.Client, s Subject, from weights.Split, diags Report) (*rollout.Reading, bool) {
 	live, err := s.Router().Read(ctx)
 	if err != nil {
 		s.ReadError(diags, err)
@@ -395,42 +392,42 @@ func readBeforeWrite(ctx context.Context, c *awsclient.Client, s subject, from w
 	live.At = c.Clock.Now()
 	if weights.SameTraffic(live.Split, from) {
 		if !live.Split.Equal(from) {
-			tflog.Info(ctx, "the subject serves the traffic the plan was made from, in another form", map[string]any{"planned": from.String(), "serves": live.Split.String()})
+			Log.Info(ctx, "the subject serves the traffic the plan was made from, in another form", map[string]any{"planned": from.String(), "serves": live.Split.String()})
 		}
 		return &live, true
 	}
-	diags.AddAttributeError(s.Attr(), fmt.Sprintf("%s Changed Since Plan", title(s.Kind())), detail(nil,
+	diags.AddAttributeError(s.Attr(), fmt.Sprintf("%s Changed Since Plan", Title(s.Kind())), Detail(nil,
 		fmt.Sprintf("The plan was made when the %s %s served %s; it serves %s now. Someone or something changed it between plan and apply (an on-call shift during an incident, another pipeline).", s.Kind(), s.ID(), from.Short(), live.Split.Short()),
 		"Nothing was moved: applying the saved plan would have overwritten that change. Run plan again to see the change from the weights it serves now, then apply; or, if the other change should win, update the configuration to it."))
 	return nil, false
 }
 
-// restoreSubject puts back what a subject served before its resource took it
+// RestoreSubject puts back what a subject served before its resource took it
 // over (on_destroy = "restore"): one guarded write, only when it still
 // serves recorded, what the resource last left. A subject someone or
 // something changed since is left as it is, with a warning.
-func restoreSubject(ctx context.Context, c *awsclient.Client, s subject, recorded, back weights.Split, diags pipeline.Report) {
+func RestoreSubject(ctx context.Context, c *awsclient.Client, s Subject, recorded, back weights.Split, diags Report) {
 	runner, err := subjects.NewRunner(c, s.Ref(), rollout.Settings{}, c.Clock)
 	if err == nil {
-		runner.Log = func(e rollout.Event) { tflog.Info(ctx, e.Message, e.Fields) }
+		runner.Log = func(e rollout.Event) { Log.Info(ctx, e.Message, e.Fields) }
 		_, err = runner.Put(ctx, []weights.Split{recorded}, back)
 	}
 	var ce *rollout.ChangedError
 	switch {
 	case err == nil, errors.Is(err, awsclient.ErrNotFound):
 	case errors.As(err, &ce):
-		notRestored(diags, s, recorded, ce.Found)
+		NotRestored(diags, s, recorded, ce.Found)
 	default:
 		s.WriteError(diags, err)
 	}
 }
 
-// restoreActions puts back a listener's or rule's recorded actions (the
+// RestoreActions puts back a listener's or rule's recorded actions (the
 // ones a resource replaced when it took the forward action over), only
 // when it still serves recorded, what the resource last left; otherwise it
 // is left as it is, with a warning. The write is read back.
-func restoreActions(ctx context.Context, c *awsclient.Client, s listenerSubject, recorded weights.Split, acts awsclient.Actions, diags pipeline.Report) {
-	live, err := readSplit(ctx, s)
+func RestoreActions(ctx context.Context, c *awsclient.Client, s Subject, ref awsclient.Ref, recorded weights.Split, acts awsclient.Actions, diags Report) {
+	live, err := ReadSplit(ctx, s)
 	switch {
 	case errors.Is(err, awsclient.ErrNotFound):
 		return
@@ -438,10 +435,10 @@ func restoreActions(ctx context.Context, c *awsclient.Client, s listenerSubject,
 		s.ReadError(diags, err)
 		return
 	case !live.Equal(recorded):
-		notRestored(diags, s, recorded, live)
+		NotRestored(diags, s, recorded, live)
 		return
 	}
-	if err := c.WriteActions(ctx, s.ref, acts); err != nil {
+	if err := c.WriteActions(ctx, ref, acts); err != nil {
 		if errors.Is(err, awsclient.ErrNotFound) {
 			return
 		}
@@ -451,22 +448,22 @@ func restoreActions(ctx context.Context, c *awsclient.Client, s listenerSubject,
 	}
 }
 
-// readSplit reads what a subject serves.
-func readSplit(ctx context.Context, s subject) (weights.Split, error) {
+// ReadSplit reads what a subject serves.
+func ReadSplit(ctx context.Context, s Subject) (weights.Split, error) {
 	rd, err := s.Router().Read(ctx)
 	return rd.Split, err
 }
 
-// recordChange is the last_rollout of a run towards to.
-func recordChange(ch change, res rollout.Result) pipeline.Record {
-	return lastRolloutValue(res, ch.to, ch.settings.Attempt)
+// RecordChange is the last_rollout of a run towards to.
+func RecordChange(ch Change, res rollout.Result) Record {
+	return NewRecord(res, ch.To, ch.Settings.Attempt)
 }
 
 // flagName is the parameter of a flag named in rollout.flags.
 func flagName(k string) string { return awsclient.FlagName(k) }
 
-// switchFlagsOff turns the kill switch of each flag on (awsclient).
-func switchFlagsOff(ctx context.Context, c *awsclient.Client, flags []string, reason string) (string, error) {
+// SwitchFlagsOff turns the kill switch of each flag on (awsclient).
+func SwitchFlagsOff(ctx context.Context, c *awsclient.Client, flags []string, reason string) (string, error) {
 	return c.SwitchFlagsOff(ctx, flags, reason)
 }
 
@@ -474,7 +471,7 @@ func switchFlagsOff(ctx context.Context, c *awsclient.Client, flags []string, re
 // feature_flag rollback would switch off exists, is a flag document, and
 // can take its kill switch and reason. At plan time a flag that
 // does not exist yet is a warning: it may be created in the same apply.
-func checkSwitchable(ctx context.Context, c *awsclient.Client, base problem.Path, s rolloutSettings, when phase, diags pipeline.Report) bool {
+func checkSwitchable(ctx context.Context, c *awsclient.Client, base problem.Path, s Settings, when phase, diags Report) bool {
 	if len(s.Flags) == 0 || (s.Policy != rollout.FeatureFlag && s.Policy != rollout.Auto && s.Policy != "") || c == nil {
 		return true
 	}
@@ -486,9 +483,9 @@ func checkSwitchable(ctx context.Context, c *awsclient.Client, base problem.Path
 		var why string
 		switch {
 		case errors.Is(err, awsclient.ErrNotFound) && when == atPlan:
-			diags.AddAttributeWarning(at, "Rollback Flag Not Found", detail(nil,
+			diags.AddAttributeWarning(at, "Rollback Flag Not Found", Detail(nil,
 				fmt.Sprintf("rollout.flags[%d] is %q, but the parameter %s does not exist now. A failed gate switches the named flags off instead of moving traffic back.", i, k, name),
-				"If the flag is created in this apply (rollout_feature_flag), nothing is wrong: apply checks again before anything moves. Otherwise fix the key (a key under "+DefaultFlagPrefix+", or a parameter name)."))
+				"If the flag is created in this apply (rollout_feature_flag), nothing is wrong: apply checks again before anything moves. Otherwise fix the key (a key under "+awsclient.DefaultFlagPrefix+", or a parameter name)."))
 			continue
 		case errors.Is(err, awsclient.ErrNotFound):
 			why = fmt.Sprintf("the parameter %s does not exist", name)
@@ -496,23 +493,23 @@ func checkSwitchable(ctx context.Context, c *awsclient.Client, base problem.Path
 			why = fmt.Sprintf("the parameter %s does not hold a flag document (%v)", name, err)
 		case err != nil:
 			why = fmt.Sprintf("the parameter %s could not be read (%v)", name, err)
-		case len(p.Doc)+flagValueRoom > awsclient.AdvancedMaxBytes:
+		case len(p.Doc)+FlagValueRoom > awsclient.AdvancedMaxBytes:
 			why = fmt.Sprintf("the flag's document is %d bytes and would not fit with its kill switch and reason", len(p.Doc))
 		}
 		if why == "" {
 			continue
 		}
 		ok = false
-		diags.AddAttributeError(at, "Rollback Flag Not Usable", detail(nil,
+		diags.AddAttributeError(at, "Rollback Flag Not Usable", Detail(nil,
 			fmt.Sprintf("rollout.flags[%d] is %q, but %s: a failed gate could not switch it off, and the failing version would keep serving.", i, k, why),
-			"Nothing was moved. Fix the key (a key under "+DefaultFlagPrefix+", or a parameter name), create the flag first (reference rollout_feature_flag.x.key), or remove it from rollout.flags."))
+			"Nothing was moved. Fix the key (a key under "+awsclient.DefaultFlagPrefix+", or a parameter name), create the flag first (reference rollout_feature_flag.x.key), or remove it from rollout.flags."))
 	}
 	return ok
 }
 
 // notifiers are the notifiers of the runners that publish notices;
 // keepers their status keepers.
-var notifiers, keepers sync.Map
+var Notifiers, keepers sync.Map
 
 // noticeWait is how long an apply waits, after its run, for its notices
 // to go out, or longer when what is left may take longer (Notifier.Drain:
@@ -523,15 +520,15 @@ const (
 	maxNoticeWait = time.Minute
 )
 
-// closeNotices writes a runner's last status (bounded), waits (bounded)
+// CloseNotices writes a runner's last status (bounded), waits (bounded)
 // for its notices to go out, counts those that did not in res, and warns
 // about them: never fatal.
-func closeNotices(runner *rollout.Runner, res *rollout.Result, s rolloutSettings, diags pipeline.Report) {
+func CloseNotices(runner *rollout.Runner, res *rollout.Result, s Settings, diags Report) {
 	if k, ok := keepers.LoadAndDelete(runner); ok {
 		// The run's last status, once, after its last write.
 		k.(*awsclient.StatusKeeper).Flush(context.Background())
 	}
-	v, ok := notifiers.LoadAndDelete(runner)
+	v, ok := Notifiers.LoadAndDelete(runner)
 	if !ok {
 		return
 	}
@@ -540,7 +537,7 @@ func closeNotices(runner *rollout.Runner, res *rollout.Result, s rolloutSettings
 	res.NotifyFailures += undelivered
 	if res.NotifyFailures > 0 {
 		where := strings.Trim(s.Topic+" "+s.Bus, " ")
-		diags.AddWarning("Notices Not Delivered", detail(nil,
+		diags.AddWarning("Notices Not Delivered", Detail(nil,
 			fmt.Sprintf("%d of the rollout's notices could not be delivered to %s (last error: %s). The rollout itself went on as it would have.", res.NotifyFailures, where, rollout.Bound(last)),
 			"Check that the topic or bus exists in the provider's region and that the credentials allow sns:Publish or events:PutEvents. last_rollout.notices_undelivered counts them."))
 	}
@@ -548,7 +545,7 @@ func closeNotices(runner *rollout.Runner, res *rollout.Result, s rolloutSettings
 
 // statusLog logs a status tag that could not be written.
 func statusLog(ctx context.Context) func(string, error) {
-	return func(msg string, err error) { tflog.Warn(ctx, msg, map[string]any{"error": err.Error()}) }
+	return func(msg string, err error) { Log.Warn(ctx, msg, map[string]any{"error": err.Error()}) }
 }
 
 // maxStagger bounds how far apart stagger spreads the step boundaries of
@@ -565,20 +562,20 @@ func staggerOffset(id string, spread time.Duration) time.Duration {
 
 // stagger counts a starting rollout among the running ones and, when
 // others run and it has steps after the first, delays its start by its
-// subject's offset in a spread of up to maxStagger (and at most the poll
+// Subject's offset in a spread of up to maxStagger (and at most the poll
 // interval): a hundred rollouts in one apply do not all write in the same
 // second, and since every step is relative to the start, their step
 // boundaries stay spread. A one-step change (a release's service moved all
 // at once with its wave) has no boundaries to spread and starts at once.
 // It returns how long the start waited (last_rollout.staggered) and the
 // function that counts the rollout out.
-func stagger(ctx context.Context, c *awsclient.Client, s subject, steps []rollout.PlannedStep, poll time.Duration) (time.Duration, func()) {
+func stagger(ctx context.Context, c *awsclient.Client, s Subject, steps []rollout.PlannedStep, poll time.Duration) (time.Duration, func()) {
 	var d time.Duration
 	if n := c.Running.Add(1); n > 1 && len(steps) > 1 {
 		spread := min(maxStagger, poll)
 		if spread > 0 {
 			d = staggerOffset(s.ID(), spread)
-			tflog.Info(ctx, "staggering the rollout's start among the others running", map[string]any{"offset": d.String(), "spread": spread.String(), "running": n})
+			Log.Info(ctx, "staggering the rollout's start among the others running", map[string]any{"offset": d.String(), "spread": spread.String(), "running": n})
 			_ = c.Clock.Sleep(ctx, d) // a cancel shows in the run's first wait
 		}
 	}

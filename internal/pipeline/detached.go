@@ -1,4 +1,4 @@
-package provider
+package pipeline
 
 import (
 	"context"
@@ -10,11 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-log/tflog"
-
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
-	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/subjects"
@@ -30,7 +27,7 @@ import (
 
 // Statuses of a detached rollout that the rollout package does not have.
 const (
-	statusRunning = "running"
+	StatusRunning = "running"
 	statusStopped = "stopped"
 )
 
@@ -40,11 +37,11 @@ const detachedPoll = 250 * time.Millisecond
 
 // detachedTimeout is rollout.execution.timeout, or by default the
 // schedule's own length and a half, plus 15 minutes.
-func detachedTimeout(s rolloutSettings, steps []rollout.PlannedStep) time.Duration {
+func detachedTimeout(s Settings, steps []rollout.PlannedStep) time.Duration {
 	if s.Detached != nil && s.Detached.Timeout > 0 {
 		return s.Detached.Timeout
 	}
-	waits := rollout.TotalPause(steps) + gateWaits(s, steps)
+	waits := rollout.TotalPause(steps) + GateWaits(s, steps)
 	for _, st := range steps {
 		switch {
 		case st.Hold && s.HoldTimeout > 0:
@@ -58,7 +55,7 @@ func detachedTimeout(s rolloutSettings, steps []rollout.PlannedStep) time.Durati
 	if g := s.Gates.Health; g != nil {
 		waits += time.Duration(len(steps)) * g.Timeout
 	}
-	return min(waits*3/2+15*time.Minute, maxDetachedTimeout)
+	return min(waits*3/2+15*time.Minute, MaxDetachedTimeout)
 }
 
 // executionName names the execution of a change: the subject, where it
@@ -79,7 +76,7 @@ func nameOfExecution(arn string) string { return arn[strings.LastIndex(arn, ":")
 // checkDetached refuses, at plan, a detached rollout that cannot fit one
 // Step Functions execution: its calls in the history, its state in a
 // payload.
-func checkDetached(base problem.Path, s rolloutSettings, steps []rollout.PlannedStep, diags pipeline.Report) {
+func checkDetached(base problem.Path, s Settings, steps []rollout.PlannedStep, diags Report) {
 	if s.Detached == nil || len(steps) == 0 {
 		return
 	}
@@ -87,16 +84,16 @@ func checkDetached(base problem.Path, s rolloutSettings, steps []rollout.Planned
 	b := orchestrator.BudgetOf(len(steps), s.PollInterval, timeout)
 	if why := b.Fits(); why != "" {
 		poll := s.PollInterval
-		for orchestrator.BudgetOf(len(steps), poll, timeout).Fits() != "" && poll < maxPollInterval {
+		for orchestrator.BudgetOf(len(steps), poll, timeout).Fits() != "" && poll < MaxPollInterval {
 			poll += time.Second
 		}
-		diags.AddAttributeError(base.Name("rollout").Name("execution").Name("timeout"), "Detached Rollout Too Long For One Execution", detail(nil,
+		diags.AddAttributeError(base.Name("rollout").Name("execution").Name("timeout"), "Detached Rollout Too Long For One Execution", Detail(nil,
 			fmt.Sprintf("Polling every %s for up to %s, the rollout could make %s.", s.PollInterval, timeout, why),
-			fmt.Sprintf("Set rollout.poll_interval to %s or more, or rollout.execution.timeout lower.", shortDuration(poll))))
+			fmt.Sprintf("Set rollout.poll_interval to %s or more, or rollout.execution.timeout lower.", ShortDuration(poll))))
 	}
 	st := orchestrator.NewState(orchestrator.Job{Version: orchestrator.JobVersion, Settings: rollout.Settings{Gates: s.Gates, Flags: s.Flags}}, worstProgress(steps))
 	if n := st.Size(); n > orchestrator.MaxPayloadBytes*9/10 {
-		diags.AddAttributeError(base.Name("rollout"), "Detached Rollout Too Large For One Execution", detail(nil,
+		diags.AddAttributeError(base.Name("rollout"), "Detached Rollout Too Large For One Execution", Detail(nil,
 			fmt.Sprintf("The rollout's state would be %d bytes, and Step Functions carries at most %d between states.", n, orchestrator.MaxPayloadBytes),
 			"Use fewer steps (a linear step_percent of 5 or more) or fewer target groups."))
 	}
@@ -115,16 +112,16 @@ func worstProgress(steps []rollout.PlannedStep) *rollout.Progress {
 }
 
 // withRun is a last_rollout with a detached rollout's own fields set.
-func withRun(last pipeline.Record, from weights.Split, execution string, serving weights.Split) pipeline.Record {
+func withRun(last Record, from weights.Split, execution string, serving weights.Split) Record {
 	last.From, last.Execution, last.Serving = from.Canonical(), execution, serving.Canonical()
 	return last
 }
 
 // startDetached gives a checked change to the orchestrator and waits until
 // its first step is confirmed (or the execution ended first).
-func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, diags pipeline.Report) outcome {
-	out := outcome{steps: steps}
-	name := executionName(s.ID(), ch.from, ch.to, ch.settings.Attempt, priorRun(ctx, s, ch.last))
+func startDetached(ctx context.Context, c *awsclient.Client, s Subject, ch Change, steps []rollout.PlannedStep, diags Report) Outcome {
+	out := Outcome{Steps: steps}
+	name := executionName(s.ID(), ch.From, ch.To, ch.Settings.Attempt, priorRun(ctx, s, ch.Last))
 	at := s.Attr().Parent().Name("rollout").Name("execution")
 	input, p, status, ok := detachedInput(ctx, c, s, ch, steps, name, at, diags)
 	if !ok {
@@ -135,25 +132,25 @@ func startDetached(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	case notStarted:
 		return out
 	case startUnknown:
-		res := rollout.Result{Status: statusRunning, Steps: len(steps), Current: ch.to, Started: p.Res.Started}
-		out.moved, out.execution, out.res = true, arn, res
-		out.record = recordDetached(ch, res, statusRunning, arn, ch.from)
+		res := rollout.Result{Status: StatusRunning, Steps: len(steps), Current: ch.To, Started: p.Res.Started}
+		out.Moved, out.execution, out.Res = true, arn, res
+		out.Record = recordDetached(ch, res, StatusRunning, arn, ch.From)
 		return out
 	}
-	tflog.Info(ctx, "detached rollout started", map[string]any{"execution": arn, "steps": len(steps)})
-	out.moved, out.execution = true, arn
+	Log.Info(ctx, "detached rollout started", map[string]any{"execution": arn, "steps": len(steps)})
+	out.Moved, out.execution = true, arn
 	awaitFirstStep(ctx, c, s, ch, arn, p, &out, diags)
 	return out
 }
 
 // priorRun is what a detached run's execution name chains to: the last
 // run the state records. With no record (a create, an import), it is the
-// subject's run tag when that names a run that ended (or was asked to):
+// Subject's run tag when that names a run that ended (or was asked to):
 // the same change made again after an import or a re-create is then a new
 // execution, not the name of one Step Functions keeps with another input.
 // A run tag that says a run is in progress is not chained to: an apply
 // repeated after its start was made names the same execution.
-func priorRun(ctx context.Context, s subject, last pipeline.Record) string {
+func priorRun(ctx context.Context, s Subject, last Record) string {
 	if x := last.Execution; x != "" {
 		return x + "\n" + last.StartedAt
 	}
@@ -173,13 +170,13 @@ func priorRun(ctx context.Context, s subject, last pipeline.Record) string {
 // whose answer was lost), and never for a run that did not start. Its
 // status is kept in status, written before the start (the orchestrator's
 // first call may write the next one at once).
-func detachedInput(ctx context.Context, c *awsclient.Client, s subject, ch change, steps []rollout.PlannedStep, name string, at problem.Path, diags pipeline.Report) (string, *rollout.Progress, *awsclient.StatusKeeper, bool) {
-	job := orchestrator.Job{Version: orchestrator.JobVersion, Region: c.Region, Subject: s.Ref(), Owner: ch.leaseToken, Execution: name,
-		Settings: ch.settings.Settings, SwitchOffSelf: ch.switchOff != nil, Deadline: c.Clock.Now().Add(detachedTimeout(ch.settings, steps))}
-	if ch.switchOff == nil && len(ch.settings.Flags) == 0 && (job.Policy == rollout.FeatureFlag || job.Policy == rollout.KillSwitch) {
+func detachedInput(ctx context.Context, c *awsclient.Client, s Subject, ch Change, steps []rollout.PlannedStep, name string, at problem.Path, diags Report) (string, *rollout.Progress, *awsclient.StatusKeeper, bool) {
+	job := orchestrator.Job{Version: orchestrator.JobVersion, Region: c.Region, Subject: s.Ref(), Owner: ch.LeaseToken, Execution: name,
+		Settings: ch.Settings.Settings, SwitchOffSelf: ch.SwitchOff != nil, Deadline: c.Clock.Now().Add(detachedTimeout(ch.Settings, steps))}
+	if ch.SwitchOff == nil && len(ch.Settings.Flags) == 0 && (job.Policy == rollout.FeatureFlag || job.Policy == rollout.KillSwitch) {
 		job.Policy = rollout.Immediate
 	}
-	starter, err := subjects.NewRunner(c, s.Ref(), ch.settings.Settings, c.Clock)
+	starter, err := subjects.NewRunner(c, s.Ref(), ch.Settings.Settings, c.Clock)
 	if err != nil {
 		reportError(diags, nil, "Cannot Start Rollout", err, fmt.Sprintf("The %s %s could not be observed.", s.Kind(), s.ID()), "This is a bug in the provider; please report it.")
 		return "", nil, nil, false
@@ -191,7 +188,7 @@ func detachedInput(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	if job.Topic != "" || job.Bus != "" {
 		starter.Notify = func(_ context.Context, n rollout.Notice) error { kept = append(kept, n); return nil }
 	}
-	p := starter.Start(ch.from, steps)
+	p := starter.Start(ch.From, steps)
 	state := orchestrator.NewState(job, p)
 	state.Announce = kept
 	input, err := json.Marshal(state)
@@ -220,12 +217,12 @@ const (
 // starts the execution name with input. A start whose answer was lost is
 // read back by its name; a refused one puts the tags back as they were
 // (or removes them, when they could not be read), and no notice is sent.
-func startExecution(ctx context.Context, c *awsclient.Client, s subject, ch change, name, input string, status *awsclient.StatusKeeper, at problem.Path, diags pipeline.Report) (string, startResult) {
-	d := ch.settings.Detached
+func startExecution(ctx context.Context, c *awsclient.Client, s Subject, ch Change, name, input string, status *awsclient.StatusKeeper, at problem.Path, diags Report) (string, startResult) {
+	d := ch.Settings.Detached
 	lease := s.Lease()
 	had, _ := lease.ReadLease(ctx) // unread: put back as no tags
 	if err := lease.SetRun(ctx, orchestrator.RunningTag(name)); err != nil {
-		reportError(diags, atPath(at), "Cannot Start Detached Rollout", err, fmt.Sprintf("Tagging %s with the rollout it runs failed.", s.ID()), "Nothing was moved. "+leasePermissions(s.Kind()))
+		reportError(diags, atPath(at), "Cannot Start Detached Rollout", err, fmt.Sprintf("Tagging %s with the rollout it runs failed.", s.ID()), "Nothing was moved. "+LeasePermissions(s.Kind()))
 		return "", notStarted
 	}
 	status.Flush(ctx)
@@ -239,7 +236,7 @@ func startExecution(ctx context.Context, c *awsclient.Client, s subject, ch chan
 		cancel()
 		switch {
 		case derr == nil && x.Input == input:
-			tflog.Warn(ctx, "the start's answer was lost, and the execution exists: the rollout started", map[string]any{"execution": arn, "error": err.Error()})
+			Log.Warn(ctx, "the start's answer was lost, and the execution exists: the rollout started", map[string]any{"execution": arn, "error": err.Error()})
 			err = nil
 		case derr != nil && !errors.Is(derr, awsclient.ErrNotFound):
 			// Unknown: the tags keep saying it runs, and the state records
@@ -264,28 +261,28 @@ func startExecution(ctx context.Context, c *awsclient.Client, s subject, ch chan
 // awaitFirstStep waits, up to the change's limit, until the execution arn
 // has made its first step (the apply returns with it confirmed) or ended,
 // and records where it stands in out.
-func awaitFirstStep(ctx context.Context, c *awsclient.Client, s subject, ch change, arn string, p *rollout.Progress, out *outcome, diags pipeline.Report) {
-	steps := out.steps
+func awaitFirstStep(ctx context.Context, c *awsclient.Client, s Subject, ch Change, arn string, p *rollout.Progress, out *Outcome, diags Report) {
+	steps := out.Steps
 	running := func(n int, serving weights.Split) {
-		res := rollout.Result{Status: statusRunning, StepReached: n, Steps: len(steps), Current: ch.to, Started: p.Res.Started, NotifyFailures: p.Res.NotifyFailures}
-		out.res, out.record = res, recordDetached(ch, res, statusRunning, arn, serving)
+		res := rollout.Result{Status: StatusRunning, StepReached: n, Steps: len(steps), Current: ch.To, Started: p.Res.Started, NotifyFailures: p.Res.NotifyFailures}
+		out.Res, out.Record = res, recordDetached(ch, res, StatusRunning, arn, serving)
 	}
-	end := c.Clock.Now().Add(ch.limit)
+	end := c.Clock.Now().Add(ch.Limit)
 	for {
 		x, err := c.DescribeExecution(ctx, arn)
-		live, lerr := readSplit(ctx, s)
+		live, lerr := ReadSplit(ctx, s)
 		if err == nil && x.Status != "RUNNING" {
 			res, status := resultOfExecution(x, s, live, lerr, p.Res.NotifyFailures)
 			if status == string(rollout.Succeeded) {
 				// The run reached its target (the execution confirmed it);
 				// a change made since is drift for the next plan, as after
 				// an apply's own run.
-				res.Current = ch.to
+				res.Current = ch.To
 			}
-			out.res = res
-			out.record = recordDetached(ch, res, status, arn, live)
+			out.Res = res
+			out.Record = recordDetached(ch, res, status, arn, live)
 			if status != string(rollout.Succeeded) {
-				addRolloutError(diags, s, res, ch.limit, ch.from)
+				addRolloutError(diags, s, res, ch.Limit, ch.From)
 			}
 			return
 		}
@@ -296,14 +293,14 @@ func awaitFirstStep(ctx context.Context, c *awsclient.Client, s subject, ch chan
 			}
 		}
 		if c.Clock.Now().After(end) {
-			running(0, ch.from)
-			diags.AddWarning("First Step Not Confirmed", detail(nil,
-				fmt.Sprintf("The detached rollout %s started, but its first step was not confirmed within %s.", arn, ch.limit),
+			running(0, ch.From)
+			diags.AddWarning("First Step Not Confirmed", Detail(nil,
+				fmt.Sprintf("The detached rollout %s started, but its first step was not confirmed within %s.", arn, ch.Limit),
 				"It goes on in AWS. Run terraform plan (or refresh) to see where it stands."))
 			return
 		}
 		if err := c.Clock.Sleep(ctx, detachedPoll); err != nil {
-			running(0, ch.from)
+			running(0, ch.From)
 			return
 		}
 	}
@@ -312,7 +309,7 @@ func awaitFirstStep(ctx context.Context, c *awsclient.Client, s subject, ch chan
 // stepOf is the step (from 1) whose weights live are, or 0. A subject
 // that serves splits at a resolution of its own (a flag: whole percents)
 // is compared in those terms.
-func stepOf(live weights.Split, steps []rollout.PlannedStep, s subject) int {
+func stepOf(live weights.Split, steps []rollout.PlannedStep, s Subject) int {
 	for i := len(steps) - 1; i >= 0; i-- {
 		if live.Equal(inTermsOf(s, steps[i].Weights)) {
 			return i + 1
@@ -322,18 +319,18 @@ func stepOf(live weights.Split, steps []rollout.PlannedStep, s subject) int {
 }
 
 // recordDetached is the last_rollout of a detached rollout.
-func recordDetached(ch change, res rollout.Result, status, execution string, serving weights.Split) *pipeline.Record {
+func recordDetached(ch Change, res rollout.Result, status, execution string, serving weights.Split) *Record {
 	res.Status = rollout.Status(status)
-	r := withRun(lastRolloutValue(res, ch.to, ch.settings.Attempt), ch.from, execution, serving).WithPromote(ch.settings.Promote)
+	r := withRun(NewRecord(res, ch.To, ch.Settings.Attempt), ch.From, execution, serving).WithPromote(ch.Settings.Promote)
 	return &r
 }
 
 // resultOfExecution is how an ended execution left its rollout, and its
 // status: the run's own (from the output, or the report in the cause), or
 // stopped (stopped by hand: nothing rolled it back). live is what the
-// subject serves; undelivered counts the run's notices the applies could
+// Subject serves; undelivered counts the run's notices the applies could
 // not deliver (its started notice), beside those the execution counted.
-func resultOfExecution(x awsclient.Execution, s subject, live weights.Split, liveErr error, undelivered int) (rollout.Result, string) {
+func resultOfExecution(x awsclient.Execution, s Subject, live weights.Split, liveErr error, undelivered int) (rollout.Result, string) {
 	var res rollout.Result
 	status := ""
 	switch x.Status {
@@ -383,19 +380,19 @@ func resultOfExecution(x awsclient.Execution, s subject, live weights.Split, liv
 	return res, status
 }
 
-// refreshDetached reads a running detached rollout: the execution and what
+// RefreshDetached reads a running detached rollout: the execution and what
 // the subject serves. It returns the new last_rollout, and true while the
 // rollout still runs or is held (the resource keeps its target then: the weights it
 // serves are the rollout's, not a change made outside Terraform). A hold
 // whose promote AWS refused (orchestrator.RefusedTag) is warned of.
-func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, diags pipeline.Report) (pipeline.Record, bool) {
-	if _, held := heldOf(last); held {
+func RefreshDetached(ctx context.Context, c *awsclient.Client, s Subject, last Record, diags Report) (Record, bool) {
+	if _, held := HeldOf(last); held {
 		// A held rollout goes nowhere until promoted: the state keeps its
 		// target; a change by hand is found when it is promoted.
 		return last, true
 	}
 	arn := last.Execution
-	if last.Status != statusRunning || arn == "" || c == nil {
+	if last.Status != StatusRunning || arn == "" || c == nil {
 		return last, false
 	}
 	x, err := c.DescribeExecution(ctx, arn)
@@ -404,10 +401,10 @@ func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last p
 		x, err = awsclient.Execution{ARN: arn}, nil
 	}
 	if err != nil {
-		tflog.Warn(ctx, "the detached rollout's execution could not be read; it is taken as still running", map[string]any{"execution": arn, "error": err.Error()})
+		Log.Warn(ctx, "the detached rollout's execution could not be read; it is taken as still running", map[string]any{"execution": arn, "error": err.Error()})
 		return last, true
 	}
-	live, lerr := readSplit(ctx, s)
+	live, lerr := ReadSplit(ctx, s)
 	if x.Status == "RUNNING" {
 		rec := last
 		if lerr == nil {
@@ -436,7 +433,7 @@ func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last p
 	if res.Finished.IsZero() {
 		res.Finished = c.Clock.Now()
 	}
-	rec := lastRolloutValue(res, nil, last.Attempt)
+	rec := NewRecord(res, nil, last.Attempt)
 	rec.Target, rec.From, rec.Execution = last.Target, last.From, last.Execution
 	if lerr != nil {
 		rec.Serving = last.Serving
@@ -446,7 +443,7 @@ func refreshDetached(ctx context.Context, c *awsclient.Client, s subject, last p
 
 // heldByStatus is the step a detached run of execution arn is held
 // after, as the subject's status tag says (0: not held, or not known).
-func heldByStatus(ctx context.Context, s subject, arn string, steps int) int {
+func heldByStatus(ctx context.Context, s Subject, arn string, steps int) int {
 	l, err := s.Lease().ReadLease(ctx)
 	if err != nil {
 		return 0
@@ -463,7 +460,7 @@ func heldByStatus(ctx context.Context, s subject, arn string, steps int) int {
 // says so (orchestrator.RefusedTag): the run is held again there, nothing
 // moved. The record forgets the refused token, so that the same
 // rollout.promote applied again promotes again, as in an apply's run.
-func refusedPromote(ctx context.Context, s subject, last pipeline.Record, in orchestrator.State, n int, rec *pipeline.Record, diags pipeline.Report) {
+func refusedPromote(ctx context.Context, s Subject, last Record, in orchestrator.State, n int, rec *Record, diags Report) {
 	l, err := s.Lease().ReadLease(ctx)
 	if err != nil {
 		return
@@ -472,66 +469,66 @@ func refusedPromote(ctx context.Context, s subject, last pipeline.Record, in orc
 	if !ok || step != n {
 		return
 	}
-	rec.Reason = refusedReason(n, len(in.Progress.Steps), why)
+	rec.Reason = RefusedReason(n, len(in.Progress.Steps), why)
 	rec.Promote = nil
-	diags.AddWarning("Promote Not Applied", detail(nil,
+	diags.AddWarning("Promote Not Applied", Detail(nil,
 		fmt.Sprintf("AWS refused the first write after the hold of %s %s (step %d of %d): %s. Nothing moved: the detached rollout %s is held again after step %d, serving %s, on its way to %s. It was not rolled back, no notice ended it, and its status says held; rollout.hold_timeout applies as to any hold.",
 			s.Kind(), s.ID(), n+1, len(in.Progress.Steps), why, last.Execution, n, shortCanonical(last.Serving), shortCanonical(last.Target)),
 		fmt.Sprintf("Give the orchestrator's role the permission the error names (the provider's IAM permissions table lists what each subject needs), then apply again: the plan promotes it again with the same rollout.promote. To go back instead, set the configuration to %s and apply.", shortCanonical(last.From))))
 }
 
-// refusedReason is the reason of a detached run held again after step n
+// RefusedReason is the reason of a detached run held again after step n
 // of steps because AWS refused its promote (why): last_rollout.reason and
 // rollout_status's reason say it.
-func refusedReason(n, steps int, why string) string {
+func RefusedReason(n, steps int, why string) string {
 	return fmt.Sprintf("held after step %d of %d: the promote was refused by AWS (%s), so nothing moved; promote again once the orchestrator may write", n, steps, why)
 }
 
-// runningChange is the pipeline for a change planned while a detached
+// RunningChange is the pipeline for a change planned while a detached
 // rollout runs: back to where it started is an abort, which the
 // orchestrator carries out through the rollback; anything else is refused.
-func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch change, diags pipeline.Report) outcome {
-	arn := ch.last.Execution
+func RunningChange(ctx context.Context, c *awsclient.Client, s Subject, ch Change, diags Report) Outcome {
+	arn := ch.Last.Execution
 	name := nameOfExecution(arn)
-	if sameTrafficAs(ch.to, ch.last.Target) {
-		x, read := readRunning(ctx, c, ch.last)
+	if sameTrafficAs(ch.To, ch.Last.Target) {
+		x, read := readRunning(ctx, c, ch.Last)
 		steps := runningSteps(x, read, ch)
-		if newPromote(ch.settings.Promote, ch.last.PromoteText()) {
+		if newPromote(ch.Settings.Promote, ch.Last.PromoteText()) {
 			if read && x.Status != "RUNNING" {
-				promoteEnded(s, ch.last, x, diags)
-				return outcome{}
+				promoteEnded(s, ch.Last, x, diags)
+				return Outcome{}
 			}
 			return promoteDetached(ctx, c, s, ch, name, steps, diags)
 		}
 		// Nothing for the run (on_destroy, timeouts, a token already
 		// used): it goes on as it was, and the record stays.
-		last := ch.last
-		return outcome{steps: steps, moved: true, record: &last, execution: arn,
-			res: rollout.Result{Status: statusRunning, Current: ch.to, StepReached: int(ch.last.StepReached), Steps: len(steps)}}
+		last := ch.Last
+		return Outcome{Steps: steps, Moved: true, Record: &last, execution: arn,
+			Res: rollout.Result{Status: StatusRunning, Current: ch.To, StepReached: int(ch.Last.StepReached), Steps: len(steps)}}
 	}
-	if !sameTrafficAs(ch.to, ch.last.From) {
-		refuseWhileRunning(s.Attr(), ch.last, diags)
-		return outcome{}
+	if !sameTrafficAs(ch.To, ch.Last.From) {
+		RefuseWhileRunning(s.Attr(), ch.Last, diags)
+		return Outcome{}
 	}
 	if !abortSincePlan(ctx, c, s, ch, diags) {
-		return outcome{}
+		return Outcome{}
 	}
 	if err := s.Lease().SetRun(ctx, orchestrator.AbortTag(name)); err != nil {
-		reportError(diags, atPath(s.Attr()), "Cannot Abort Detached Rollout", err, fmt.Sprintf("Tagging %s to abort the rollout %s failed.", s.ID(), arn), "Nothing changed. "+leasePermissions(s.Kind()))
-		return outcome{}
+		reportError(diags, atPath(s.Attr()), "Cannot Abort Detached Rollout", err, fmt.Sprintf("Tagging %s to abort the rollout %s failed.", s.ID(), arn), "Nothing changed. "+LeasePermissions(s.Kind()))
+		return Outcome{}
 	}
-	tflog.Info(ctx, "aborting the detached rollout: the orchestrator rolls it back", map[string]any{"execution": arn})
-	out := outcome{moved: true, execution: arn}
-	x, ok := awaitEnd(ctx, c, arn, ch.limit, detachedPoll)
+	Log.Info(ctx, "aborting the detached rollout: the orchestrator rolls it back", map[string]any{"execution": arn})
+	out := Outcome{Moved: true, execution: arn}
+	x, ok := awaitEnd(ctx, c, arn, ch.Limit, detachedPoll)
 	if !ok {
 		reportError(diags, atPath(s.Attr()), "Abort Not Confirmed", nil,
-			fmt.Sprintf("The rollout %s was told to abort, but had not ended within %s.", arn, ch.limit),
+			fmt.Sprintf("The rollout %s was told to abort, but had not ended within %s.", arn, ch.Limit),
 			"The orchestrator rolls it back at its next call. Run terraform plan to see how it ended.")
-		out.moved = false
+		out.Moved = false
 		return out
 	}
-	live, lerr := readSplit(ctx, s)
-	res, status := resultOfExecution(x, s, live, lerr, int(ch.last.NoticesUndelivered))
+	live, lerr := ReadSplit(ctx, s)
+	res, status := resultOfExecution(x, s, live, lerr, int(ch.Last.NoticesUndelivered))
 	res.Finished = c.Clock.Now()
 	// A run that started from another form of the same traffic (a
 	// person's rewrite before it) records that form as where it started,
@@ -539,42 +536,42 @@ func runningChange(ctx context.Context, c *awsclient.Client, s subject, ch chang
 	// the plan showed, and the next refresh reads the subject's. (A run in
 	// the apply records the configured form as its start, and goes back to
 	// it.)
-	if res.Status == rollout.RolledBack && !res.Unread && weights.SameTraffic(res.Current, ch.to) {
-		res.Current = ch.to
+	if res.Status == rollout.RolledBack && !res.Unread && weights.SameTraffic(res.Current, ch.To) {
+		res.Current = ch.To
 	}
-	out.res = res
-	from, _ := weights.ParseCanonical(ch.last.Target)
-	rec := withRun(lastRolloutValue(res, from, ch.settings.Attempt), ch.to, arn, live)
-	out.record = &rec
+	out.Res = res
+	from, _ := weights.ParseCanonical(ch.Last.Target)
+	rec := withRun(NewRecord(res, from, ch.Settings.Attempt), ch.To, arn, live)
+	out.Record = &rec
 	aborted := status == string(rollout.RolledBack) && res.Failure != nil && res.Failure.Gate == rollout.GateAborted
 	if !aborted {
-		addRolloutError(diags, s, res, ch.limit, ch.to)
+		addRolloutError(diags, s, res, ch.Limit, ch.To)
 	}
 	return out
 }
 
 // abortSincePlan checks, before the abort of a detached rollout that was
 // held when the plan was made (last_rollout.step_reached holds), that the
-// subject still serves what the plan saw (last_rollout.serving), as a
+// Subject still serves what the plan saw (last_rollout.serving), as a
 // promote's apply does: a held run does not move, so anything else is a
 // person's change since the plan, which wins. The plan showed a rollback
 // from there; the apply cannot do that, so it refuses before the abort is
 // sent, and the run stays held. A run that moves (not held, or whose
 // execution ended) is not checked: its own steps change what it serves,
 // and its guard finds a person's change.
-func abortSincePlan(ctx context.Context, c *awsclient.Client, s subject, ch change, diags pipeline.Report) bool {
-	x, read := readRunning(ctx, c, ch.last)
+func abortSincePlan(ctx context.Context, c *awsclient.Client, s Subject, ch Change, diags Report) bool {
+	x, read := readRunning(ctx, c, ch.Last)
 	if read && x.Status != "RUNNING" {
 		return true
 	}
-	target, _ := weights.ParseCanonical(ch.last.Target)
-	steps := runningSteps(x, read, change{last: ch.last, to: target, settings: ch.settings})
-	held, step := heldAt(s, ch.last, steps)
-	serving, err := weights.ParseCanonical(ch.last.Serving)
-	if held == nil || err != nil || len(serving) == 0 || wentOn(ctx, s, ch.last, step, len(steps)) {
+	target, _ := weights.ParseCanonical(ch.Last.Target)
+	steps := runningSteps(x, read, Change{Last: ch.Last, To: target, Settings: ch.Settings})
+	held, step := heldAt(s, ch.Last, steps)
+	serving, err := weights.ParseCanonical(ch.Last.Serving)
+	if held == nil || err != nil || len(serving) == 0 || wentOn(ctx, s, ch.Last, step, len(steps)) {
 		return true
 	}
-	live, err := readSplit(ctx, s)
+	live, err := ReadSplit(ctx, s)
 	if err != nil {
 		s.ReadError(diags, err)
 		return false
@@ -582,12 +579,12 @@ func abortSincePlan(ctx context.Context, c *awsclient.Client, s subject, ch chan
 	if live.Equal(serving) {
 		return true
 	}
-	diags.AddAttributeError(s.Attr(), fmt.Sprintf("%s Changed Since Plan", title(s.Kind())), detail(nil,
+	diags.AddAttributeError(s.Attr(), fmt.Sprintf("%s Changed Since Plan", Title(s.Kind())), Detail(nil,
 		fmt.Sprintf("The plan aborts the detached rollout %s, held after step %d of %d, from %s, what %s %s served then; it serves %s now. Someone or something changed it between plan and apply.",
-			ch.last.Execution, step, len(steps), serving.Short(), s.Kind(), s.ID(), live.Short()),
+			ch.Last.Execution, step, len(steps), serving.Short(), s.Kind(), s.ID(), live.Short()),
 		"That change wins, and the plan's rollback cannot be done: nothing was sent (the abort tag was not written) and nothing was moved. The rollout is still held in AWS, and writes nothing over that change.",
 		fmt.Sprintf("Run plan again: it shows the change, and applying it aborts the rollout, which then stops with nothing written, not even its rollback (last_rollout gate changed_during_rollout); to go back to %s after that, change rollout.attempt and apply. Or stop its execution (aws stepfunctions stop-execution) to leave it where it is.",
-			shortCanonical(ch.last.From))))
+			shortCanonical(ch.Last.From))))
 	return false
 }
 
@@ -596,7 +593,7 @@ func abortSincePlan(ctx context.Context, c *awsclient.Client, s subject, ch chan
 // promoted, or it rolls back): what the subject serves then is the run's
 // own doing, not a person's change, and the run is not held. A tag that
 // cannot be read, or is another run's, says nothing.
-func wentOn(ctx context.Context, s subject, last pipeline.Record, step, steps int) bool {
+func wentOn(ctx context.Context, s Subject, last Record, step, steps int) bool {
 	l, err := s.Lease().ReadLease(ctx)
 	if err != nil {
 		return false
@@ -608,9 +605,9 @@ func wentOn(ctx context.Context, s subject, last pipeline.Record, step, steps in
 	return st.Type != rollout.NoticeHeld || st.Step != step
 }
 
-// refuseWhileRunning refuses a new change while a detached rollout runs.
-func refuseWhileRunning(at problem.Path, last pipeline.Record, diags pipeline.Report) {
-	diags.AddAttributeError(at, "Detached Rollout Running", detail(nil,
+// RefuseWhileRunning refuses a new change while a detached rollout runs.
+func RefuseWhileRunning(at problem.Path, last Record, diags Report) {
+	diags.AddAttributeError(at, "Detached Rollout Running", Detail(nil,
 		fmt.Sprintf("The rollout %s is running in AWS: step %d of %d, serving %s, on its way to %s. A new change now would race it.",
 			last.Execution, last.StepReached, last.Steps, shortCanonical(last.Serving), shortCanonical(last.Target)),
 		fmt.Sprintf("Wait for it to end (terraform plan shows how it ended); or abort it by setting the configuration back to where it started (%s), which rolls it back; "+
@@ -635,15 +632,15 @@ const stopPoll = 2 * time.Second
 // and the orchestrator's next call ends the run where it is, as the
 // destroy of an in-apply held run does: its end notice (failed, gate
 // aborted) in the run's numbering, its status tag, nothing written to the
-// subject. The destroy waits for that call (a poll interval and a
+// Subject. The destroy waits for that call (a poll interval and a
 // minute, on the provider's clock); a run that has not ended by then, or
 // whose subject another owner took (its tags are the new owner's), has its
 // execution stopped (StopExecution), and the warning says that no end
 // notice was sent. settings are the resource's rollout block's, token
 // its lease.
-func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, settings rolloutSettings, token string, diags pipeline.Report) {
+func stopDetached(ctx context.Context, c *awsclient.Client, s Subject, last Record, settings Settings, token string, diags Report) {
 	arn := last.Execution
-	if last.Status != statusRunning || arn == "" || c == nil {
+	if last.Status != StatusRunning || arn == "" || c == nil {
 		return
 	}
 	name := nameOfExecution(arn)
@@ -657,7 +654,7 @@ func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last pipe
 		poll = in.Job.PollInterval
 	}
 	if poll <= 0 {
-		poll = defaultPollInterval
+		poll = DefaultPollInterval
 	}
 	wait := poll*11/10 + time.Minute
 	taken := takenBy(ctx, s, token) != ""
@@ -667,13 +664,13 @@ func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last pipe
 	} else if err := s.Lease().SetRun(ctx, orchestrator.StopTag(name)); err != nil {
 		why = fmt.Sprintf("tagging %s to stop it failed (%s)", s.ID(), rollout.Bound(err.Error()))
 	} else if x, ok := awaitEnd(ctx, c, arn, wait, stopPoll); ok {
-		live, lerr := readSplit(ctx, s)
+		live, lerr := ReadSplit(ctx, s)
 		res, status := resultOfExecution(x, s, live, lerr, 0)
 		how := status
 		if res.Failure != nil {
 			how += ", gate " + string(res.Failure.Gate)
 		}
-		diags.AddWarning("Detached Rollout Ended", detail(nil,
+		diags.AddWarning("Detached Rollout Ended", Detail(nil,
 			fmt.Sprintf("The rollout %s was still running, at step %d of %d; destroy ended it where it was (its status and notices say %s), and %s serves %s.",
 				arn, res.StepReached, res.Steps, how, s.ID(), servingText(res, last)),
 			"Nothing more is written to it by the rollout. Set what it serves yourself if it must change."))
@@ -689,12 +686,12 @@ func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last pipe
 		// that nothing later finds a rollout in progress.
 		st := awsclient.StatusValue(rollout.Notice{Type: rollout.NoticeFailed, Step: int(last.StepReached), Steps: int(last.Steps), At: c.Clock.Now(), Execution: name})
 		if err := s.Lease().SetStatus(ctx, st); err != nil {
-			tflog.Warn(ctx, "recording the stopped rollout in the status tag failed", map[string]any{"error": err.Error()})
+			Log.Warn(ctx, "recording the stopped rollout in the status tag failed", map[string]any{"error": err.Error()})
 		}
 		_ = s.Lease().SetRun(ctx, orchestrator.EndedTag(rollout.Failed, name))
 	}
-	live, lerr := readSplit(ctx, s)
-	diags.AddWarning("Detached Rollout Stopped", detail(nil,
+	live, lerr := ReadSplit(ctx, s)
+	diags.AddWarning("Detached Rollout Stopped", Detail(nil,
 		fmt.Sprintf("The rollout %s was still running; %s, so destroy stopped its execution. No end notice was sent for it, and %s stays where it was (%s).", arn, why, s.ID(), servesText(live, lerr, shortCanonical(last.Serving))),
 		"Set what it serves yourself if it must change."))
 }
@@ -702,7 +699,7 @@ func stopDetached(ctx context.Context, c *awsclient.Client, s subject, last pipe
 // readRunning reads a running detached rollout's execution; false when it
 // could not be read. A missing execution (a start whose answer was lost,
 // and that was not made) is read as one that ended, with no status.
-func readRunning(ctx context.Context, c *awsclient.Client, last pipeline.Record) (awsclient.Execution, bool) {
+func readRunning(ctx context.Context, c *awsclient.Client, last Record) (awsclient.Execution, bool) {
 	arn := last.Execution
 	if c == nil || arn == "" {
 		return awsclient.Execution{}, false
@@ -732,7 +729,7 @@ func awaitEnd(ctx context.Context, c *awsclient.Client, arn string, wait, poll t
 
 // servingText is what a result says the subject serves, or the record's
 // when it could not be read.
-func servingText(res rollout.Result, last pipeline.Record) string {
+func servingText(res rollout.Result, last Record) string {
 	if res.Unread || len(res.Current) == 0 {
 		return shortCanonical(last.Serving)
 	}
@@ -742,20 +739,20 @@ func servingText(res rollout.Result, last pipeline.Record) string {
 // runningSteps is the schedule a running detached rollout runs: its
 // execution's (x, when read), or, when that cannot be read, the
 // configuration's.
-func runningSteps(x awsclient.Execution, read bool, ch change) []rollout.PlannedStep {
+func runningSteps(x awsclient.Execution, read bool, ch Change) []rollout.PlannedStep {
 	if read {
 		var in orchestrator.State
 		if json.Unmarshal([]byte(x.Input), &in) == nil && len(in.Progress.Steps) > 0 {
 			return in.Progress.Steps
 		}
 	}
-	from, _ := weights.ParseCanonical(ch.last.From)
-	steps, _ := schedule(from, ch.to, ch.settings.Strategy)
+	from, _ := weights.ParseCanonical(ch.Last.From)
+	steps, _ := Schedule(from, ch.To, ch.Settings.Strategy)
 	return steps
 }
 
 // inTermsOf is w as the subject serves it (a flag: whole percents).
-func inTermsOf(s subject, w weights.Split) weights.Split {
+func inTermsOf(s Subject, w weights.Split) weights.Split {
 	if n, ok := s.Router().(rollout.Normalizer); ok {
 		return n.Normalize(w)
 	}
@@ -765,7 +762,7 @@ func inTermsOf(s subject, w weights.Split) weights.Split {
 // heldAt is the weights a running detached rollout is held at (the step a
 // refresh last saw, when that step holds), in the subject's terms, and the
 // step; nil when it is not held there.
-func heldAt(s subject, last pipeline.Record, steps []rollout.PlannedStep) (weights.Split, int) {
+func heldAt(s Subject, last Record, steps []rollout.PlannedStep) (weights.Split, int) {
 	step := int(last.StepReached)
 	if step < 1 || step > len(steps) || !steps[step-1].Hold {
 		return nil, step
@@ -775,7 +772,7 @@ func heldAt(s subject, last pipeline.Record, steps []rollout.PlannedStep) (weigh
 
 // promoteEnded refuses the promote of a detached rollout whose execution
 // ended since the state was refreshed: no execution would read it.
-func promoteEnded(s subject, last pipeline.Record, x awsclient.Execution, diags pipeline.Report) {
+func promoteEnded(s Subject, last Record, x awsclient.Execution, diags Report) {
 	status, why := x.Status, "it does not exist: its start, whose answer was lost, was not made (or it ended more than 90 days ago)"
 	if status == "" {
 		status = "missing"
@@ -786,15 +783,15 @@ func promoteEnded(s subject, last pipeline.Record, x awsclient.Execution, diags 
 			why = res.Failure.Reason
 		}
 	}
-	diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("promote"), "Detached Rollout Ended", detail(nil,
+	diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("promote"), "Detached Rollout Ended", Detail(nil,
 		fmt.Sprintf("rollout.promote changed, but the detached rollout %s no longer runs: its execution ended %s (%s), after the state was last refreshed. No execution would read a promote now.", last.Execution, status, why),
 		fmt.Sprintf("Nothing was sent: the promote tag was not written, and nothing was moved. Run terraform plan (which refreshes): it shows how the rollout ended and what %s %s serves, then make the next change from there.", s.Kind(), s.ID())))
 }
 
-// planRunningSame is runningRecord, with a warning when the promote it
+// PlanRunningSame is runningRecord, with a warning when the promote it
 // shows will be refused: a person changed the subject during the hold.
-func planRunningSame(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, settings rolloutSettings, diags pipeline.Report) pipeline.Record {
-	if last.Status == statusRunning && newPromote(settings.Promote, last.PromoteText()) {
+func PlanRunningSame(ctx context.Context, c *awsclient.Client, s Subject, last Record, settings Settings, diags Report) Record {
+	if last.Status == StatusRunning && newPromote(settings.Promote, last.PromoteText()) {
 		warnChangedDuringHold(ctx, c, s, last, settings.Strategy, false, diags)
 	}
 	return runningRecord(last, settings)
@@ -805,8 +802,8 @@ func planRunningSame(ctx context.Context, c *awsclient.Client, s subject, last p
 // a new rollout.promote in it. The apply records the token it promotes
 // with, so that a token promotes one hold: the next hold waits for a new
 // one, whatever else a later apply changes.
-func runningRecord(last pipeline.Record, s rolloutSettings) pipeline.Record {
-	if last.Status != statusRunning || !newPromote(s.Promote, last.PromoteText()) {
+func runningRecord(last Record, s Settings) Record {
+	if last.Status != StatusRunning || !newPromote(s.Promote, last.PromoteText()) {
 		return last
 	}
 	return last.WithPromote(s.Promote)
@@ -817,47 +814,47 @@ func runningRecord(last pipeline.Record, s rolloutSettings) pipeline.Record {
 // orchestrator goes on at its next poll. The state keeps the rollout as it
 // was (running), its schedule and its target, and records the token
 // (runningRecord).
-func promoteDetached(ctx context.Context, c *awsclient.Client, s subject, ch change, name string, steps []rollout.PlannedStep, diags pipeline.Report) outcome {
-	held, step := heldAt(s, ch.last, steps)
+func promoteDetached(ctx context.Context, c *awsclient.Client, s Subject, ch Change, name string, steps []rollout.PlannedStep, diags Report) Outcome {
+	held, step := heldAt(s, ch.Last, steps)
 	if held == nil {
-		diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("promote"), "Nothing To Promote", detail(nil,
-			fmt.Sprintf("rollout.promote changed, but the detached rollout %s was at step %d when last refreshed, which does not hold.", ch.last.Execution, step),
+		diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("promote"), "Nothing To Promote", Detail(nil,
+			fmt.Sprintf("rollout.promote changed, but the detached rollout %s was at step %d when last refreshed, which does not hold.", ch.Last.Execution, step),
 			"Nothing was sent. Run terraform plan (which refreshes) once the rollout is held, then set rollout.promote to a new value and apply."))
-		return outcome{}
+		return Outcome{}
 	}
 	// The plan promoted what the refresh saw: a subject changed since (by a
 	// person) is not promoted, as in an apply's run; nor one that the
 	// refresh saw changed during the hold (the plan warned).
 	var live weights.Split
-	if serving, err := weights.ParseCanonical(ch.last.Serving); err == nil && len(serving) > 0 {
-		rd, ok := readBeforeWrite(ctx, c, s, serving, diags)
+	if serving, err := weights.ParseCanonical(ch.Last.Serving); err == nil && len(serving) > 0 {
+		rd, ok := ReadBeforeWrite(ctx, c, s, serving, diags)
 		if !ok {
-			return outcome{}
+			return Outcome{}
 		}
 		live = rd.Split
-	} else if live, err = readSplit(ctx, s); err != nil {
+	} else if live, err = ReadSplit(ctx, s); err != nil {
 		s.ReadError(diags, err)
-		return outcome{}
+		return Outcome{}
 	}
 	if !live.Equal(held) {
-		diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("promote"), "Changed During Hold", detail(nil,
+		diags.AddAttributeError(s.Attr().Parent().Name("rollout").Name("promote"), "Changed During Hold", Detail(nil,
 			fmt.Sprintf("The detached rollout %s is held after step %d of %d at %s, but %s %s serves %s: someone or something changed it during the hold. Nothing was sent: the promote tag was not written, and the rollout is still held in AWS.",
-				ch.last.Execution, step, len(steps), held.Short(), s.Kind(), s.ID(), live.Short()),
-			changedDuringHoldNext(ch.last)))
-		return outcome{}
+				ch.Last.Execution, step, len(steps), held.Short(), s.Kind(), s.ID(), live.Short()),
+			changedDuringHoldNext(ch.Last)))
+		return Outcome{}
 	}
 	if err := s.Lease().SetRun(ctx, orchestrator.PromoteTag(name, step)); err != nil {
-		reportError(diags, atPath(s.Attr()), "Cannot Promote Detached Rollout", err, fmt.Sprintf("Tagging %s to promote the rollout %s failed.", s.ID(), ch.last.Execution), "Nothing changed. "+leasePermissions(s.Kind()))
-		return outcome{}
+		reportError(diags, atPath(s.Attr()), "Cannot Promote Detached Rollout", err, fmt.Sprintf("Tagging %s to promote the rollout %s failed.", s.ID(), ch.Last.Execution), "Nothing changed. "+LeasePermissions(s.Kind()))
+		return Outcome{}
 	}
-	tflog.Info(ctx, "promoted the detached rollout: the orchestrator goes on at its next poll", map[string]any{"execution": name, "step": step})
-	last := runningRecord(ch.last, ch.settings)
-	return outcome{steps: steps, moved: true, res: rollout.Result{Status: statusRunning, Current: ch.to, StepReached: step, Steps: len(steps)}, record: &last, execution: ch.last.Execution}
+	Log.Info(ctx, "promoted the detached rollout: the orchestrator goes on at its next poll", map[string]any{"execution": name, "step": step})
+	last := runningRecord(ch.Last, ch.Settings)
+	return Outcome{Steps: steps, Moved: true, Res: rollout.Result{Status: StatusRunning, Current: ch.To, StepReached: step, Steps: len(steps)}, Record: &last, execution: ch.Last.Execution}
 }
 
 // changedDuringHoldNext says what to do with a detached rollout whose
-// subject a person changed during its hold.
-func changedDuringHoldNext(last pipeline.Record) string {
+// Subject a person changed during its hold.
+func changedDuringHoldNext(last Record) string {
 	return fmt.Sprintf("That change wins. To end the rollout, set the configuration back to where it started (%s) and apply: the orchestrator finds the change and stops with nothing written, not even its rollback, and records what it serves (last_rollout gate changed_during_rollout); or stop its execution (aws stepfunctions stop-execution). To keep that change, set the configuration to it once the rollout has ended.",
 		shortCanonical(last.From))
 }
@@ -867,8 +864,8 @@ func changedDuringHoldNext(last pipeline.Record) string {
 // else than the step it is held at: a person's change during the hold,
 // which wins (the promote is refused; the abort writes nothing). It
 // returns true when it warned.
-func warnChangedDuringHold(ctx context.Context, c *awsclient.Client, s subject, last pipeline.Record, strategy rollout.Strategy, abort bool, diags pipeline.Report) bool {
-	if s == nil || c == nil || last.Status != statusRunning {
+func warnChangedDuringHold(ctx context.Context, c *awsclient.Client, s Subject, last Record, strategy rollout.Strategy, abort bool, diags Report) bool {
+	if s == nil || c == nil || last.Status != StatusRunning {
 		return false
 	}
 	x, read := readRunning(ctx, c, last)
@@ -876,12 +873,12 @@ func warnChangedDuringHold(ctx context.Context, c *awsclient.Client, s subject, 
 		return false // the apply says it ended
 	}
 	target, _ := weights.ParseCanonical(last.Target)
-	steps := runningSteps(x, read, change{last: last, to: target, settings: rolloutSettings{Strategy: strategy}})
+	steps := runningSteps(x, read, Change{Last: last, To: target, Settings: Settings{Strategy: strategy}})
 	held, step := heldAt(s, last, steps)
 	if held == nil || abort && wentOn(ctx, s, last, step, len(steps)) {
 		return false
 	}
-	live, err := readSplit(ctx, s)
+	live, err := ReadSplit(ctx, s)
 	if err != nil || live.Equal(held) {
 		return false
 	}
@@ -900,6 +897,6 @@ func warnChangedDuringHold(ctx context.Context, c *awsclient.Client, s subject, 
 		next = fmt.Sprintf("That change wins: applying tells the orchestrator to abort, and it stops the rollout with nothing written, not even its rollback, and records what it serves (last_rollout gate changed_during_rollout). To go back to %s after that, change rollout.attempt and apply.",
 			shortCanonical(last.From))
 	}
-	diags.AddAttributeWarning(s.Attr(), "Changed During Hold", detail(nil, what, next))
+	diags.AddAttributeWarning(s.Attr(), "Changed During Hold", Detail(nil, what, next))
 	return true
 }

@@ -1,4 +1,4 @@
-package provider
+package pipeline
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 
 	"github.com/rolloutdev/terraform-provider-rollout/internal/awsclient"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/orchestrator"
-	"github.com/rolloutdev/terraform-provider-rollout/internal/pipeline"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/problem"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/rollout"
 	"github.com/rolloutdev/terraform-provider-rollout/internal/weights"
@@ -25,86 +24,90 @@ import (
 //	          refused at apply until rollout.attempt changes
 //	flags     a feature_flag rollback's flags exist and can be switched off
 //
-// planChange does schedule, retry and flags; it returns false when the
+// Plan does schedule, retry and flags; it returns false when the
 // schedule is not possible.
 
-// plannedChange is one change as the plan sees it.
-type plannedChange struct {
-	// at is the attribute whose change moves the subject; its rollout block
+// Planned is one change as the plan sees it.
+type Planned struct {
+	// At is the attribute whose change moves the subject; its rollout block
 	// is beside it.
-	at       problem.Path
-	kind     string
-	from, to weights.Split
-	strategy rollout.Strategy
-	settings rolloutSettings
-	// last is the state's last_rollout (null on create).
-	last pipeline.Record
-	// subj, when set, is the subject: a plan with no record of a rollout
+	At       problem.Path
+	Kind     string
+	From, To weights.Split
+	Strategy rollout.Strategy
+	Settings Settings
+	// Last is the state's last_rollout (null on create).
+	Last Record
+	// Subj, when set, is the subject: a plan with no record of a rollout
 	// (a create, an import) says what its status tag found (warnFoundRun),
 	// and the plan of a held rollout's abort reads what it serves.
-	subj subject
+	Subj Subject
 }
 
-func planChange(ctx context.Context, c *awsclient.Client, p plannedChange, diags pipeline.Report) ([]rollout.PlannedStep, bool) {
-	if p.last.Status == statusRunning {
+func Plan(ctx context.Context, c *awsclient.Client, p Planned, diags Report) ([]rollout.PlannedStep, bool) {
+	if p.Last.Status == StatusRunning {
 		// A detached rollout runs: back to where it started aborts it;
 		// anything else waits for it.
-		if !sameTrafficAs(p.to, p.last.From) {
-			refuseWhileRunning(p.at, p.last, diags)
+		if !sameTrafficAs(p.To, p.Last.From) {
+			RefuseWhileRunning(p.At, p.Last, diags)
 			return nil, false
 		}
-		if warnChangedDuringHold(ctx, c, p.subj, p.last, p.strategy, true, diags) {
+		if warnChangedDuringHold(ctx, c, p.Subj, p.Last, p.Strategy, true, diags) {
 			return nil, true
 		}
-		diags.AddAttributeWarning(p.at, "Applying Aborts The Detached Rollout", detail(nil,
-			fmt.Sprintf("The configuration is back where the running rollout %s started (%s).", p.last.Execution, p.to.Short()),
+		diags.AddAttributeWarning(p.At, "Applying Aborts The Detached Rollout", Detail(nil,
+			fmt.Sprintf("The configuration is back where the running rollout %s started (%s).", p.Last.Execution, p.To.Short()),
 			"Applying tells the orchestrator to abort: it rolls back by the rollout's rollback policy, and the apply waits until it has."))
 		return nil, true
 	}
-	if h, held := heldOf(p.last); held {
+	if h, held := HeldOf(p.Last); held {
 		// A held rollout: the configuration moved off its target (which
 		// the state keeps). Back to where it started is one step back.
 		var live weights.Split
-		if p.subj != nil && c != nil {
-			if got, err := readSplit(ctx, p.subj); err == nil {
+		if p.Subj != nil && c != nil {
+			if got, err := ReadSplit(ctx, p.Subj); err == nil {
 				live = got
 			}
 		}
-		steps, _, ok := planHeld(p.at.Parent(), p.at, h, p.settings, p.to, live, nil, time.Time{}, diags)
+		steps, _, ok := planHeld(p.At.Parent(), p.At, h, p.Settings, p.To, live, nil, time.Time{}, diags)
 		return steps, ok
 	}
-	steps, err := schedule(p.from, p.to, p.strategy)
+	steps, err := Schedule(p.From, p.To, p.Strategy)
 	if err != nil {
-		reportError(diags, atPath(p.at), "Schedule Not Possible", err, fmt.Sprintf("The %s serves %s now and this plan wants %s.", p.kind, p.from.Short(), p.to.Short()))
+		reportError(diags, atPath(p.At), "Schedule Not Possible", err, fmt.Sprintf("The %s serves %s now and this plan wants %s.", p.Kind, p.From.Short(), p.To.Short()))
 		return nil, false
 	}
 	if len(steps) == 0 {
 		return steps, true
 	}
-	refuseRetry(p.at.Parent(), p.last, p.to, p.settings.Attempt, diags, atPlan)
-	if p.last.Status == "" {
-		warnFoundRun(ctx, c, p.subj, p.at, p.kind, p.from, p.settings, diags)
+	RefuseRetry(p.At.Parent(), p.Last, p.To, p.Settings.Attempt, diags, atPlan)
+	if p.Last.Status == "" {
+		warnFoundRun(ctx, c, p.Subj, p.At, p.Kind, p.From, p.Settings, diags)
 	}
-	checkSwitchable(ctx, c, p.at.Parent(), p.settings, atPlan, diags)
-	checkDetached(p.at.Parent(), p.settings, steps, diags)
+	checkSwitchable(ctx, c, p.At.Parent(), p.Settings, atPlan, diags)
+	checkDetached(p.At.Parent(), p.Settings, steps, diags)
 	return steps, true
 }
 
-// planHeldSame is the plan of a held rollout's subject whose configuration
+// PlanHeldSame is the plan of a held rollout's subject whose configuration
 // still goes where the rollout goes: the steps still to run, and whether
 // the apply acts (promoted, or the hold timed out). Whether the hold timed
-// out is asked as of the refresh the plan starts from (private: lookedAt),
+// out is asked as of the refresh the plan starts from (looked: lookedAt),
 // so that core's final plan of a saved plan, made at apply from the same
 // prior state, shows what the saved plan showed.
-func planHeldSame(ctx context.Context, c *awsclient.Client, s subject, h heldRun, settings rolloutSettings, to weights.Split, private privateGetter, diags pipeline.Report) ([]rollout.PlannedStep, bool, bool) {
+func PlanHeldSame(ctx context.Context, c *awsclient.Client, s Subject, h HeldRun, settings Settings, to weights.Split, looked time.Time, diags Report) ([]rollout.PlannedStep, bool, bool) {
 	var live weights.Split
 	if c != nil {
-		if got, err := readSplit(ctx, s); err == nil {
+		if got, err := ReadSplit(ctx, s); err == nil {
 			live = got
 		}
 	}
 	norm, _ := s.Router().(rollout.Normalizer)
-	return planHeld(s.Attr().Parent(), s.Attr(), h, settings, to, live, norm, lookedAt(ctx, private, h), diags)
+	at := h.heldAt
+	if looked.After(at) {
+		at = looked
+	}
+	return planHeld(s.Attr().Parent(), s.Attr(), h, settings, to, live, norm, at, diags)
 }
 
 // warnFoundRun says, in a plan with no record of a rollout of the subject
@@ -112,7 +115,7 @@ func planHeldSame(ctx context.Context, c *awsclient.Client, s subject, h heldRun
 // held or has not ended: this resource cannot promote it, and applying
 // starts a new one. A tag that no run keeps any more (staleRun) is said to
 // be stale, not a rollout in progress.
-func warnFoundRun(ctx context.Context, c *awsclient.Client, s subject, at problem.Path, kind string, from weights.Split, settings rolloutSettings, diags pipeline.Report) {
+func warnFoundRun(ctx context.Context, c *awsclient.Client, s Subject, at problem.Path, kind string, from weights.Split, settings Settings, diags Report) {
 	if s == nil {
 		return
 	}
@@ -138,12 +141,12 @@ func warnFoundRun(ctx context.Context, c *awsclient.Client, s subject, at proble
 		owner = fmt.Sprintf("%s (tag %s)", l.Owner, awsclient.OwnerTag)
 	}
 	if why := staleRun(ctx, c, l, st, settings, kind); why != "" {
-		diags.AddAttributeWarning(at, "Stale Rollout Status Found", detail(nil,
+		diags.AddAttributeWarning(at, "Stale Rollout Status Found", Detail(nil,
 			fmt.Sprintf("The %s's status tag (%s = %q) says that a rollout %s, but no rollout runs: %s. The tag was left by a run that could not end it (a detached start that was refused and could not put the tags back, or an apply that stopped mid-run).", kind, awsclient.StatusTag, l.Status, what, why),
 			fmt.Sprintf("Nothing needs doing: applying starts a new rollout from what the %s serves now (%s), by planned_steps, and its status replaces the tag.", kind, from.Short())))
 		return
 	}
-	diags.AddAttributeWarning(at, "Rollout In Progress Found", detail(nil,
+	diags.AddAttributeWarning(at, "Rollout In Progress Found", Detail(nil,
 		fmt.Sprintf("The %s's status tag (%s = %q) says that a rollout started by %s %s. This resource has no record of it (it was imported, or is new), so it cannot promote or roll back that rollout: it does not know where it started nor where it goes.", kind, awsclient.StatusTag, l.Status, owner, what),
 		fmt.Sprintf("Applying starts a new rollout from what the %s serves now (%s), by planned_steps, and that one's notices are a new run; the rollout found is not promoted. To finish it instead, promote it or roll it back from the resource that started it, then plan this one again.", kind, from.Short())))
 }
@@ -152,7 +155,7 @@ func warnFoundRun(ctx context.Context, c *awsclient.Client, s subject, at proble
 // an apply can be: the run writes it before each wait, and no wait is
 // longer than a step's pause, its health wait and the metrics' delay
 // (an hour more for the rest).
-const inApplyStatusAge = maxPause + maxHealthTimeout + maxMetricsDelay + time.Hour
+const inApplyStatusAge = MaxPause + MaxHealthTimeout + MaxMetricsDelay + time.Hour
 
 // staleRun says why the status st in the lease l is kept by no run, or ""
 // when a run may keep it (or that could not be told). A detached run's
@@ -160,7 +163,7 @@ const inApplyStatusAge = maxPause + maxHealthTimeout + maxMetricsDelay + time.Ho
 // orchestrator this resource runs on (settings) has no such execution
 // running. A run in the apply holds the owner tag while it runs and
 // writes its status before each wait; a held one waits for its owner.
-func staleRun(ctx context.Context, c *awsclient.Client, l awsclient.Lease, st awsclient.Status, settings rolloutSettings, kind string) string {
+func staleRun(ctx context.Context, c *awsclient.Client, l awsclient.Lease, st awsclient.Status, settings Settings, kind string) string {
 	if st.Execution != "" {
 		if ended, ok := orchestrator.EndedOf(l.Run, st.Execution); ok {
 			return fmt.Sprintf("its run tag (%s = %q) says the execution %s ended %s", awsclient.RunTag, l.Run, st.Execution, ended)
