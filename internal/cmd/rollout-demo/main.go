@@ -139,20 +139,9 @@ func (d *demo) run() error {
 
 // act2 runs a canary that an alarm stops half way.
 func (d *demo) act2(ctx context.Context, cfg aws.Config, listener string, names map[string]string, vars []string) error {
-	cw := cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.BaseEndpoint = aws.String(d.url) })
 	alarm := "demo-green-5xx"
-	if _, err := cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
-		AlarmName: aws.String(alarm), Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String("HTTPCode_Target_5XX_Count"),
-		Statistic: cwtypes.StatisticSum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(10),
-		ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold,
-	}); err != nil {
-		return err
-	}
-	setAlarm := func(s cwtypes.StateValue, why string) error {
-		_, err := cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(alarm), StateValue: s, StateReason: aws.String(why)})
-		return err
-	}
-	if err := setAlarm(cwtypes.StateValueOk, "demo start"); err != nil {
+	setAlarm, err := d.demoAlarm(ctx, cfg, alarm)
+	if err != nil {
 		return err
 	}
 	say("act 2: back to blue=100 green=0, then a canary to green (10 %% for 3s, 50 %% for 6s, 100 %%) gated by alarm %q", alarm)
@@ -163,9 +152,55 @@ func (d *demo) act2(ctx context.Context, cfg aws.Config, listener string, names 
 	if err := d.show(listener, names); err != nil {
 		return err
 	}
+	canary := append(args, "-var", "blue_weight=0", "-var", "green_weight=100", "-var", "canary=true", "-var", "alarm_name="+alarm)
+	finish := d.watchCanary(ctx, listener, alarm, setAlarm)
+	out, err := d.engineOutput(canary...)
+	trail := finish()
+	if err == nil || !strings.Contains(out, "Rollout Rolled Back") {
+		return fmt.Errorf("the canary was expected to be rolled back by the alarm (err %v)", err)
+	}
+	say("the apply failed as it should: the provider rolled the listener back")
+	fmt.Println("  the listener's weights, as seen at the emulator during the apply:")
+	for _, t := range trail {
+		fmt.Println("    " + t)
+	}
+	if err := d.show(listener, names); err != nil {
+		return err
+	}
+	code, _ := d.engineExit(append([]string{"plan", "-detailed-exitcode", "-input=false", "-no-color"}, canary[4:]...)...)
+	if code != 2 {
+		return fmt.Errorf("the next plan should show the change again (exit code 2), got %d", code)
+	}
+	say("the next plan shows the change again (plan -detailed-exitcode = 2); fix the cause, then apply")
+	if err := d.act3(ctx, listener, names, vars, setAlarm); err != nil {
+		return err
+	}
+	say("done")
+	return nil
+}
 
-	// Watch the listener while the engine applies; when it bakes at 50 %,
-	// set the alarm off.
+// demoAlarm creates the canary's alarm, OK, and returns how to set its
+// state.
+func (d *demo) demoAlarm(ctx context.Context, cfg aws.Config, alarm string) (func(cwtypes.StateValue, string) error, error) {
+	cw := cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.BaseEndpoint = aws.String(d.url) })
+	if _, err := cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
+		AlarmName: aws.String(alarm), Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String("HTTPCode_Target_5XX_Count"),
+		Statistic: cwtypes.StatisticSum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(10),
+		ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold,
+	}); err != nil {
+		return nil, err
+	}
+	setAlarm := func(s cwtypes.StateValue, why string) error {
+		_, err := cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(alarm), StateValue: s, StateReason: aws.String(why)})
+		return err
+	}
+	return setAlarm, setAlarm(cwtypes.StateValueOk, "demo start")
+}
+
+// watchCanary watches the listener while the engine applies and, when
+// the canary bakes at 50 %, sets the alarm off. finish stops the watch and
+// returns the weights seen, each once, in order.
+func (d *demo) watchCanary(ctx context.Context, listener, alarm string, setAlarm func(cwtypes.StateValue, string) error) (finish func() []string) {
 	c := &awsclient.Client{ELB: d.elb, Clock: clock.Real{}}
 	watchCtx, stop := context.WithCancel(ctx)
 	seen := make(chan []string, 1)
@@ -198,31 +233,10 @@ func (d *demo) act2(ctx context.Context, cfg aws.Config, listener string, names 
 		}
 		seen <- trail
 	}()
-	canary := append(args, "-var", "blue_weight=0", "-var", "green_weight=100", "-var", "canary=true", "-var", "alarm_name="+alarm)
-	out, err := d.engineOutput(canary...)
-	stop()
-	trail := <-seen
-	if err == nil || !strings.Contains(out, "Rollout Rolled Back") {
-		return fmt.Errorf("the canary was expected to be rolled back by the alarm (err %v)", err)
+	return func() []string {
+		stop()
+		return <-seen
 	}
-	say("the apply failed as it should: the provider rolled the listener back")
-	fmt.Println("  the listener's weights, as seen at the emulator during the apply:")
-	for _, t := range trail {
-		fmt.Println("    " + t)
-	}
-	if err := d.show(listener, names); err != nil {
-		return err
-	}
-	code, _ := d.engineExit(append([]string{"plan", "-detailed-exitcode", "-input=false", "-no-color"}, canary[4:]...)...)
-	if code != 2 {
-		return fmt.Errorf("the next plan should show the change again (exit code 2), got %d", code)
-	}
-	say("the next plan shows the change again (plan -detailed-exitcode = 2); fix the cause, then apply")
-	if err := d.act3(ctx, listener, names, vars, setAlarm); err != nil {
-		return err
-	}
-	say("done")
-	return nil
 }
 
 // act3 runs the canary detached: the orchestrator binary answers the
