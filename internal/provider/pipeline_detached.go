@@ -45,11 +45,12 @@ const detachedPollMax = 5 * time.Second
 
 // detachedPace paces an apply's wait on a detached rollout: the first
 // look again after detachedPoll, each later one twice as long as the one
-// before, up to ceiling (the rollout's poll interval, between detachedPoll
-// and detachedPollMax: the orchestrator moves once a poll interval at
-// most), and back to detachedPoll when the run is seen to move. A wait of
-// an hour for an orchestrator that does not move costs some 700 looks, not
-// 14,400 (each look is one or two requests from the API budget).
+// before, up to ceiling (the rollout's poll interval, a destroy's
+// stopPoll, kept between detachedPoll and detachedPollMax: the
+// orchestrator moves once a poll interval at most), and back to
+// detachedPoll when the run is seen to move. An hour's wait for an
+// orchestrator that does not move costs some 730 looks, not 14,400 (each
+// look is one or two requests from the API budget).
 type detachedPace struct{ next, ceiling time.Duration }
 
 func newDetachedPace(poll time.Duration) *detachedPace {
@@ -334,10 +335,14 @@ func awaitFirstStep(ctx context.Context, c *awsclient.Client, s subject, ch chan
 			return
 		}
 		// The run moves when what it serves or its execution's status
-		// changes (a write that is not a step: a person's, or its way back).
-		now := x.Status + " " + live.Canonical()
-		moved := seen != "" && now != seen
-		seen = now
+		// changes (a write that is not a step: a person's, or its way
+		// back); a read that failed says nothing.
+		moved := false
+		if err == nil && lerr == nil {
+			now := x.Status + " " + live.Canonical()
+			moved = seen != "" && now != seen
+			seen = now
+		}
 		if err := c.Clock.Sleep(ctx, min(pace.wait(moved), max(end.Sub(c.Clock.Now()), 0)+time.Millisecond)); err != nil {
 			running(0, ch.from)
 			return
