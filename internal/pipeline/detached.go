@@ -31,9 +31,39 @@ const (
 	statusStopped = "stopped"
 )
 
-// detachedPoll is how often an apply looks at a detached rollout it waits
-// for (its first step, an abort).
+// detachedPoll is how soon an apply first looks again at a detached
+// rollout it waits for (its first step, an abort, a destroy's stop), so
+// that an orchestrator that answers at once is seen at once.
 const detachedPoll = 250 * time.Millisecond
+
+// detachedPollMax is the most an apply waits between two looks at a
+// detached rollout: the end of an abort is seen within it.
+const detachedPollMax = 5 * time.Second
+
+// detachedPace paces an apply's wait on a detached rollout: the first
+// look again after detachedPoll, each later one twice as long as the one
+// before, up to ceiling (the rollout's poll interval, a destroy's
+// stopPoll, kept between detachedPoll and detachedPollMax: the
+// orchestrator moves once a poll interval at most), and back to
+// detachedPoll when the run is seen to move. An hour's wait for an
+// orchestrator that does not move costs some 730 looks, not 14,400 (each
+// look is one or two requests from the API budget).
+type detachedPace struct{ next, ceiling time.Duration }
+
+func newDetachedPace(poll time.Duration) *detachedPace {
+	return &detachedPace{next: detachedPoll, ceiling: min(max(poll, detachedPoll), detachedPollMax)}
+}
+
+// wait is how long to wait before the next look; moved says the last look
+// saw the run move.
+func (p *detachedPace) wait(moved bool) time.Duration {
+	if moved {
+		p.next = detachedPoll
+	}
+	d := p.next
+	p.next = min(p.next*2, p.ceiling)
+	return d
+}
 
 // detachedTimeout is rollout.execution.timeout, or by default the
 // schedule's own length and a half, plus 15 minutes.
@@ -268,6 +298,8 @@ func awaitFirstStep(ctx context.Context, c *awsclient.Client, s Subject, ch Chan
 		out.Res, out.Record = res, recordDetached(ch, res, StatusRunning, arn, serving)
 	}
 	end := c.Clock.Now().Add(ch.Limit)
+	pace := newDetachedPace(ch.Settings.PollInterval)
+	var seen string
 	for {
 		x, err := c.DescribeExecution(ctx, arn)
 		live, lerr := ReadSplit(ctx, s)
@@ -299,7 +331,16 @@ func awaitFirstStep(ctx context.Context, c *awsclient.Client, s Subject, ch Chan
 				"It goes on in AWS. Run terraform plan (or refresh) to see where it stands."))
 			return
 		}
-		if err := c.Clock.Sleep(ctx, detachedPoll); err != nil {
+		// The run moves when what it serves or its execution's status
+		// changes (a write that is not a step: a person's, or its way
+		// back); a read that failed says nothing.
+		moved := false
+		if err == nil && lerr == nil {
+			now := x.Status + " " + live.Canonical()
+			moved = seen != "" && now != seen
+			seen = now
+		}
+		if err := c.Clock.Sleep(ctx, min(pace.wait(moved), max(end.Sub(c.Clock.Now()), 0)+time.Millisecond)); err != nil {
 			running(0, ch.From)
 			return
 		}
@@ -519,7 +560,7 @@ func RunningChange(ctx context.Context, c *awsclient.Client, s Subject, ch Chang
 	}
 	Log.Info(ctx, "aborting the detached rollout: the orchestrator rolls it back", map[string]any{"execution": arn})
 	out := Outcome{Moved: true, execution: arn}
-	x, ok := awaitEnd(ctx, c, arn, ch.Limit, detachedPoll)
+	x, ok := awaitEnd(ctx, c, arn, ch.Limit, ch.Settings.PollInterval)
 	if !ok {
 		reportError(diags, atPath(s.Attr()), "Abort Not Confirmed", nil,
 			fmt.Sprintf("The rollout %s was told to abort, but had not ended within %s.", arn, ch.Limit),
@@ -711,17 +752,18 @@ func readRunning(ctx context.Context, c *awsclient.Client, last Record) (awsclie
 	return x, err == nil
 }
 
-// awaitEnd waits, up to wait on the client's clock, reading it every
-// poll, for the execution arn to end, and returns it once ended (an
-// abort's apply and a destroy wait for the orchestrator so).
+// awaitEnd waits, up to wait on the client's clock, for the execution
+// arn to end, reading it at a detachedPace up to poll, and returns it once
+// ended (an abort's apply and a destroy wait for the orchestrator so).
 func awaitEnd(ctx context.Context, c *awsclient.Client, arn string, wait, poll time.Duration) (awsclient.Execution, bool) {
 	end := c.Clock.Now().Add(wait)
+	pace := newDetachedPace(poll)
 	for {
 		x, err := c.DescribeExecution(ctx, arn)
 		if err == nil && x.Status != "RUNNING" {
 			return x, true
 		}
-		if !c.Clock.Now().Before(end) || c.Clock.Sleep(ctx, min(poll, end.Sub(c.Clock.Now()))) != nil {
+		if !c.Clock.Now().Before(end) || c.Clock.Sleep(ctx, min(pace.wait(false), end.Sub(c.Clock.Now()))) != nil {
 			return awsclient.Execution{}, false
 		}
 	}
