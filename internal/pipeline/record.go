@@ -53,6 +53,11 @@ type Record struct {
 	// Staggered is how long the start waited for its place among the
 	// rollouts running at once; empty when it started at once.
 	Staggered string
+	// Absent names the attributes the stored record did not have (a
+	// record an older release wrote, before they existed), sorted, joined
+	// by commas: written back as absent while they stay zero, so that a
+	// record passed through unchanged is the same value.
+	Absent string
 }
 
 // IsKnown says the record is there.

@@ -1,6 +1,9 @@
 package provider
 
 import (
+	"sort"
+	"strings"
+
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -12,8 +15,9 @@ import (
 
 // recordOf is a last_rollout value as the pipeline's record: null and
 // unknown keep their presence, with every field zero. An attribute that
-// is null in a known record (promote, after a refused promote) reads as
-// nil for promote and as zero for the others.
+// is null in a known record reads as nil for promote (after a refused
+// promote), and for the others (a record written before they existed) as
+// zero, named in Absent so that recordValue writes it null again.
 func recordOf(o types.Object) pipeline.Record {
 	switch {
 	case o.IsNull():
@@ -52,6 +56,14 @@ func recordOf(o types.Object) pipeline.Record {
 		r.Promote = new(string)
 		*r.Promote = p.ValueString()
 	}
+	var absent []string
+	for k, v := range a {
+		if k != "promote" && v.IsNull() {
+			absent = append(absent, k)
+		}
+	}
+	sort.Strings(absent)
+	r.Absent = strings.Join(absent, ",")
 	return r
 }
 
@@ -67,7 +79,7 @@ func recordValue(r pipeline.Record) types.Object {
 	if r.Promote != nil {
 		promote = types.StringValue(*r.Promote)
 	}
-	return types.ObjectValueMust(lastRolloutAttrTypes, map[string]attr.Value{
+	v := map[string]attr.Value{
 		"status":              types.StringValue(r.Status),
 		"step_reached":        types.Int64Value(r.StepReached),
 		"steps":               types.Int64Value(r.Steps),
@@ -84,5 +96,26 @@ func recordValue(r pipeline.Record) types.Object {
 		"notices_undelivered": types.Int64Value(r.NoticesUndelivered),
 		"promote":             promote,
 		"staggered":           types.StringValue(r.Staggered),
-	})
+	}
+	for _, k := range strings.Split(r.Absent, ",") {
+		// Absent in the stored record and still zero: absent again.
+		if x, ok := v[k]; ok && isZero(x) {
+			v[k] = types.StringNull()
+			if _, num := x.(types.Int64); num {
+				v[k] = types.Int64Null()
+			}
+		}
+	}
+	return types.ObjectValueMust(lastRolloutAttrTypes, v)
+}
+
+// isZero says a string is "" or a number 0.
+func isZero(x attr.Value) bool {
+	switch x := x.(type) {
+	case types.String:
+		return x.ValueString() == ""
+	case types.Int64:
+		return x.ValueInt64() == 0
+	}
+	return false
 }
