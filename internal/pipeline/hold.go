@@ -154,11 +154,13 @@ func holdTimeoutText(s Settings) string {
 // heldChange is the apply of a change while a rollout is held: on to its
 // target (promoted, timed out, or still held), back to where it started,
 // or refused.
+// It compares forms exactly, as the plan of a held rollout does
+// (planHeld): a run held in the apply records the configured forms.
 func heldChange(ctx context.Context, c *awsclient.Client, s Subject, ch Change, h HeldRun, diags Report) Outcome {
 	switch {
-	case weights.SameTraffic(ch.To, h.Target):
+	case ch.To.Canonical() == h.Target.Canonical():
 		return heldOnward(ctx, c, s, ch, h, diags)
-	case weights.SameTraffic(ch.To, h.From):
+	case ch.To.Canonical() == h.From.Canonical():
 		return heldBack(ctx, c, s, ch, h, diags)
 	default:
 		refuseWhileHeld(s.Attr(), h, diags)
